@@ -1,0 +1,449 @@
+package validate
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// DefaultFutureSkew is how far past Now an event time may lie before it is refused:
+// company clocks drift, but not by more than this.
+const DefaultFutureSkew = 10 * time.Minute
+
+// Options are the inputs of a validation besides the bytes.
+type Options struct {
+	// Now is the time event times are checked against (the caller's clock).
+	Now time.Time
+	// FutureSkew is the allowed lead of an event time over Now; 0 means DefaultFutureSkew.
+	FutureSkew time.Duration
+	// MaxRecords bounds the batch; 0 means no bound.
+	MaxRecords int
+}
+
+// Verdict is the outcome for one record of a batch.
+type Verdict struct {
+	Index    int
+	ID       string       // the record's key as sent, when it was a string
+	Record   any          // *schemas.<Type> of the table; nil when Errors is not empty
+	Errors   []FieldError // why the record is rejected
+	Warnings []FieldError // what was ignored (unknown keys)
+	Raw      []byte       // the record's JSON as received, for rejected ones (evidence)
+}
+
+// OK reports whether the record is accepted.
+func (v *Verdict) OK() bool { return len(v.Errors) == 0 }
+
+var parsers fastjson.ParserPool
+
+// Batch decodes body, a JSON array of records of table t, and checks every record.
+// It returns one verdict per array element, in order, or a *BatchError when the body
+// is not a JSON array (or is empty, or too long). It never panics on any input.
+func Batch(t *schemas.Table, body []byte, opts Options) ([]Verdict, error) {
+	if opts.FutureSkew == 0 {
+		opts.FutureSkew = DefaultFutureSkew
+	}
+	p := parsers.Get()
+	defer parsers.Put(p)
+	root, err := p.ParseBytes(body)
+	if err != nil {
+		return nil, &BatchError{Rule: RuleMalformed,
+			MessageZH: "请求体不是合法的 JSON：" + err.Error(),
+			MessageEN: "the body is not valid JSON: " + err.Error()}
+	}
+	if root.Type() != fastjson.TypeArray {
+		return nil, &BatchError{Rule: RuleNotArray,
+			MessageZH: "请求体必须是记录的 JSON 数组，收到的是 " + typeZH(root.Type()),
+			MessageEN: "the body must be a JSON array of records, got " + root.Type().String()}
+	}
+	items, _ := root.Array()
+	if len(items) == 0 {
+		return nil, &BatchError{Rule: RuleEmptyBatch, MessageZH: "数组中没有记录", MessageEN: "the array holds no records"}
+	}
+	if opts.MaxRecords > 0 && len(items) > opts.MaxRecords {
+		return nil, &BatchError{Rule: RuleTooMany,
+			MessageZH: fmt.Sprintf("一批最多 %d 条记录，收到 %d 条，请分批上传", opts.MaxRecords, len(items)),
+			MessageEN: fmt.Sprintf("a batch holds at most %d records, got %d; split it", opts.MaxRecords, len(items))}
+	}
+	out := make([]Verdict, len(items))
+	for i, item := range items {
+		out[i] = record(t, i, item, &opts)
+	}
+	return out, nil
+}
+
+// checker carries one record's state through the rules.
+type checker struct {
+	t    *schemas.Table
+	opts *Options
+	v    *Verdict
+	rec  reflect.Value
+	// present[i] says field i had a non-null, non-blank value.
+	present []bool
+}
+
+func (c *checker) fail(f *schemas.Field, rule Rule, zh, en string) {
+	field := ""
+	if f != nil {
+		field = f.ID
+		zh = "「" + f.NameZH + "」(" + f.ID + ") " + zh
+		en = f.ID + " " + en
+	}
+	c.v.Errors = append(c.v.Errors, FieldError{Index: c.v.Index, ID: c.v.ID, Field: field, Rule: rule, MessageZH: zh, MessageEN: en})
+}
+
+func record(t *schemas.Table, index int, item *fastjson.Value, opts *Options) Verdict {
+	v := Verdict{Index: index}
+	obj, err := item.Object()
+	if err != nil {
+		v.Raw = item.MarshalTo(nil)
+		v.Errors = []FieldError{{Index: index, Rule: RuleNotObject,
+			MessageZH: "第 " + fmt.Sprint(index) + " 条不是 JSON 对象，而是 " + typeZH(item.Type()),
+			MessageEN: fmt.Sprintf("record %d is not a JSON object but %s", index, item.Type())}}
+		return v
+	}
+	if key := obj.Get(t.Key); key != nil && key.Type() == fastjson.TypeString {
+		v.ID = string(key.GetStringBytes())
+	}
+	recPtr := t.New()
+	c := checker{t: t, opts: opts, v: &v, rec: reflect.ValueOf(recPtr).Elem(), present: make([]bool, len(t.Fields))}
+	obj.Visit(func(k []byte, _ *fastjson.Value) {
+		if _, known := t.Field(string(k)); !known {
+			v.Warnings = append(v.Warnings, FieldError{Index: index, ID: v.ID, Field: string(k), Rule: RuleUnknownField,
+				MessageZH: "未定义的字段「" + string(k) + "」已忽略",
+				MessageEN: "unknown field " + string(k) + " was ignored"})
+		}
+	})
+	for i := range t.Fields {
+		f := &t.Fields[i]
+		c.present[i] = c.field(f, c.rec.Field(i), obj.Get(f.ID))
+	}
+	c.crossField()
+	if len(v.Errors) > 0 {
+		v.Raw = item.MarshalTo(nil)
+		return v
+	}
+	v.Record = recPtr
+	return v
+}
+
+// field checks one field and stores its value; it reports whether a value was there.
+func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value) bool {
+	if jv == nil || jv.Type() == fastjson.TypeNull {
+		if f.Required {
+			c.fail(f, RuleRequired, "为必填项，缺失", "is required but missing")
+		}
+		return false
+	}
+	switch f.Kind {
+	case schemas.KindChar, schemas.KindText:
+		if jv.Type() != fastjson.TypeString {
+			c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
+			return true
+		}
+		s := string(jv.GetStringBytes())
+		if strings.TrimSpace(s) == "" {
+			if f.Required {
+				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
+			}
+			return false
+		}
+		dst.SetString(s)
+		c.char(f, s)
+		return true
+	case schemas.KindNumber, schemas.KindDecimal:
+		s, ok := c.numberText(f, jv)
+		if !ok {
+			return true
+		}
+		if s == "" {
+			if f.Required {
+				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
+			}
+			return false
+		}
+		if c.number(f, s) {
+			dst.SetString(s)
+		}
+		return true
+	case schemas.KindDateTime, schemas.KindDate:
+		s, ok := c.stringOf(f, jv)
+		if !ok {
+			return true
+		}
+		if s == "" {
+			if f.Required {
+				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
+			}
+			return false
+		}
+		c.when(f, dst, s)
+		return true
+	case schemas.KindFile:
+		s, ok := c.stringOf(f, jv)
+		if !ok {
+			return true
+		}
+		if s == "" {
+			if f.Required {
+				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
+			}
+			return false
+		}
+		c.file(f, dst, s)
+		return true
+	}
+	return true
+}
+
+func (c *checker) stringOf(f *schemas.Field, jv *fastjson.Value) (string, bool) {
+	if jv.Type() != fastjson.TypeString {
+		c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
+		return "", false
+	}
+	return strings.TrimSpace(string(jv.GetStringBytes())), true
+}
+
+// numberText returns a number field's text: a JSON number as written, or a string
+// holding one.
+func (c *checker) numberText(f *schemas.Field, jv *fastjson.Value) (string, bool) {
+	switch jv.Type() {
+	case fastjson.TypeNumber:
+		return string(jv.MarshalTo(nil)), true
+	case fastjson.TypeString:
+		return strings.TrimSpace(string(jv.GetStringBytes())), true
+	}
+	c.fail(f, RuleType, "应为数字或数字字符串，收到 "+typeZH(jv.Type()), "must be a JSON number or a numeric string, got "+jv.Type().String())
+	return "", false
+}
+
+func (c *checker) char(f *schemas.Field, s string) {
+	if f.Length > 0 {
+		if n := utf8.RuneCountInString(s); n > f.Length {
+			c.fail(f, RuleLength, fmt.Sprintf("长度为 %d 个字符，超过上限 %d", n, f.Length),
+				fmt.Sprintf("is %d characters long, more than the limit of %d", n, f.Length))
+			return
+		}
+	}
+	if f.Code != nil {
+		if _, ok := f.Code.Lookup(s); !ok {
+			c.fail(f, RuleCode, fmt.Sprintf("取值「%s」不在代码表「%s」中，允许：%s", s, f.Code.NameZH, strings.Join(f.Code.Values(), "、")),
+				fmt.Sprintf("value %q is not in code table %s; allowed: %s", s, f.Code.ID, strings.Join(f.Code.Values(), ", ")))
+		}
+		return
+	}
+	switch f.Format {
+	case schemas.FormatUUID:
+		if !IsUUID(s) {
+			c.fail(f, RuleUUID, fmt.Sprintf("「%s」不是 36 位 UUID（8-4-4-4-12 位十六进制）", s),
+				fmt.Sprintf("%q is not a 36-character UUID (8-4-4-4-12 hex digits)", s))
+		}
+	case schemas.FormatGB28181:
+		if !IsGB28181Channel(s) {
+			c.fail(f, RuleGB28181, fmt.Sprintf("「%s」不符合 GB28181 编码规范：9位企业编码+0132+7位流水号，共20位", s),
+				fmt.Sprintf("%q is not a GB28181 channel code: 9-character company code + 0132 + 7-digit serial, 20 in all", s))
+		}
+	case schemas.FormatPhone:
+		if !IsPhone(s) {
+			c.fail(f, RulePhone, fmt.Sprintf("「%s」不是有效的手机号或固定电话", s),
+				fmt.Sprintf("%q is not a valid mobile or landline number", s))
+		}
+	}
+}
+
+// number checks a numeric text against kind, precision, range and code table.
+func (c *checker) number(f *schemas.Field, s string) bool {
+	intDigits, fracDigits, ok := decimalDigits(s)
+	if !ok {
+		c.fail(f, RuleNumber, fmt.Sprintf("「%s」不是十进制数字", s), fmt.Sprintf("%q is not a decimal number", s))
+		return false
+	}
+	switch {
+	case f.Kind == schemas.KindNumber && fracDigits > 0:
+		c.fail(f, RuleNumber, fmt.Sprintf("「%s」应为整数", s), fmt.Sprintf("%q must be an integer", s))
+		return false
+	case f.Scale > 0 && (fracDigits > f.Scale || intDigits > f.Length-f.Scale):
+		c.fail(f, RulePrecision, fmt.Sprintf("「%s」超出精度 (%d,%d)：整数最多 %d 位，小数最多 %d 位", s, f.Length, f.Scale, f.Length-f.Scale, f.Scale),
+			fmt.Sprintf("%q exceeds precision (%d,%d): at most %d integer and %d decimal digits", s, f.Length, f.Scale, f.Length-f.Scale, f.Scale))
+		return false
+	case f.Scale == 0 && f.Length > 0 && intDigits+fracDigits > f.Length:
+		c.fail(f, RuleLength, fmt.Sprintf("「%s」超过 %d 位数字", s, f.Length), fmt.Sprintf("%q has more than %d digits", s, f.Length))
+		return false
+	}
+	if f.Positive && (strings.HasPrefix(s, "-") || isZero(s)) {
+		c.fail(f, RuleRange, fmt.Sprintf("「%s」应大于 0", s), fmt.Sprintf("%q must be greater than 0", s))
+		return false
+	}
+	if f.Format == schemas.FormatLon || f.Format == schemas.FormatLat {
+		limit := 180.0
+		name := "经度"
+		if f.Format == schemas.FormatLat {
+			limit, name = 90, "纬度"
+		}
+		if x := parseFloat(s); x < -limit || x > limit {
+			c.fail(f, RuleRange, fmt.Sprintf("「%s」超出%s范围 -%g～%g", s, name, limit, limit),
+				fmt.Sprintf("%q is outside the range -%g to %g", s, limit, limit))
+			return false
+		}
+	}
+	if f.Code != nil {
+		if _, ok := f.Code.Lookup(s); !ok {
+			c.fail(f, RuleCode, fmt.Sprintf("取值「%s」不在代码表「%s」中，允许：%s", s, f.Code.NameZH, strings.Join(f.Code.Values(), "、")),
+				fmt.Sprintf("value %q is not in code table %s; allowed: %s", s, f.Code.ID, strings.Join(f.Code.Values(), ", ")))
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) when(f *schemas.Field, dst reflect.Value, s string) {
+	layout, rule, zhName := schemas.DateTimeLayout, RuleDateTime, "yyyy-MM-dd HH:mm:ss"
+	if f.Kind == schemas.KindDate {
+		layout, rule, zhName = schemas.DateLayout, RuleDate, "yyyy-MM-dd"
+	}
+	t, err := time.ParseInLocation(layout, s, schemas.Shanghai)
+	if err != nil {
+		c.fail(f, rule, fmt.Sprintf("「%s」不是有效的时间，格式应为 %s", s, zhName),
+			fmt.Sprintf("%q is not a valid time in the form %s", s, zhName))
+		return
+	}
+	if f.Event && !c.opts.Now.IsZero() && t.After(c.opts.Now.Add(c.opts.FutureSkew)) {
+		c.fail(f, RuleFuture, fmt.Sprintf("「%s」晚于当前时间 %s，事件时间不能在未来", s, c.opts.Now.In(schemas.Shanghai).Format(schemas.DateTimeLayout)),
+			fmt.Sprintf("%q is after the current time %s; an event time cannot be in the future", s, c.opts.Now.In(schemas.Shanghai).Format(schemas.DateTimeLayout)))
+		return
+	}
+	if f.Kind == schemas.KindDate {
+		dst.Set(reflect.ValueOf(schemas.Date{Time: t}))
+	} else {
+		dst.Set(reflect.ValueOf(schemas.DateTime{Time: t}))
+	}
+}
+
+func (c *checker) file(f *schemas.Field, dst reflect.Value, s string) {
+	// A cheap bound before decoding: base64 carries 3 bytes in 4 characters.
+	if int64(len(s))/4*3 > f.MaxBytes+3*1024 {
+		c.fail(f, RuleFileSize, fmt.Sprintf("文件约 %d 字节，超过上限 %d 字节（%s）", int64(len(s))/4*3, f.MaxBytes, sizeText(f.MaxBytes)),
+			fmt.Sprintf("the file is about %d bytes, more than the limit of %d bytes (%s)", int64(len(s))/4*3, f.MaxBytes, sizeText(f.MaxBytes)))
+		return
+	}
+	data, err := schemas.DecodeBase64(s)
+	if err != nil {
+		c.fail(f, RuleBase64, "不是 base64 编码或 data URI", "is neither base64 nor a base64 data: URI")
+		return
+	}
+	if int64(len(data)) > f.MaxBytes {
+		c.fail(f, RuleFileSize, fmt.Sprintf("文件 %d 字节，超过上限 %d 字节（%s）", len(data), f.MaxBytes, sizeText(f.MaxBytes)),
+			fmt.Sprintf("the file is %d bytes, more than the limit of %d bytes (%s)", len(data), f.MaxBytes, sizeText(f.MaxBytes)))
+		return
+	}
+	ct := schemas.SniffContentType(data)
+	allowed := ct == "image/png" || ct == "image/jpeg" || ct == "image/bmp"
+	want, wantEN := "PNG、JPG、JPEG 或 BMP 图片", "a PNG, JPEG or BMP image"
+	if f.Format == schemas.FormatPermit {
+		allowed = allowed || ct == "application/pdf"
+		want, wantEN = "图片（PNG、JPEG、BMP）或 PDF", "an image (PNG, JPEG, BMP) or a PDF"
+	}
+	if !allowed {
+		c.fail(f, RuleFileFormat, "按文件内容判断不是"+want, "is not "+wantEN+" by its bytes")
+		return
+	}
+	dst.Set(reflect.ValueOf(schemas.File{ContentType: ct, Size: int64(len(data)), Data: data}))
+}
+
+// crossField applies the rules that tie fields together: conditional requirements,
+// time order and two-level codes. It only judges fields that were valid on their own.
+func (c *checker) crossField() {
+	t := c.t
+	for _, r := range t.RequiredWhen {
+		when, _ := t.Field(r.When)
+		if c.textOf(when) != r.Equals {
+			continue
+		}
+		f, _ := t.Field(r.Field)
+		if !c.has(f) && !c.hasError(f.ID) {
+			code := r.Equals
+			if when.Code != nil {
+				if cd, ok := when.Code.Lookup(r.Equals); ok {
+					code = cd.NameZH + "(" + r.Equals + ")"
+				}
+			}
+			c.fail(f, RuleRequiredWhen, fmt.Sprintf("在「%s」为 %s 时必填", when.NameZH, code),
+				fmt.Sprintf("is required when %s is %q", when.ID, r.Equals))
+		}
+	}
+	for _, o := range t.Orders {
+		ef, _ := t.Field(o.Earlier)
+		lf, _ := t.Field(o.Later)
+		e, l := c.timeOf(ef), c.timeOf(lf)
+		if !e.IsZero() && !l.IsZero() && l.Before(e) {
+			c.fail(lf, RuleOrder, fmt.Sprintf("早于「%s」(%s)", ef.NameZH, ef.ID),
+				fmt.Sprintf("is before %s", ef.ID))
+		}
+	}
+	for i := range t.Fields {
+		f := &t.Fields[i]
+		if f.Parent == "" || !c.present[i] || c.hasError(f.ID) {
+			continue
+		}
+		pf, _ := t.Field(f.Parent)
+		if c.hasError(pf.ID) || !c.has(pf) {
+			continue
+		}
+		code, _ := f.Code.Lookup(c.textOf(f))
+		if parent := c.textOf(pf); code.Parent != parent {
+			c.fail(f, RuleCodeParent, fmt.Sprintf("「%s %s」不属于「%s」为 %s 的分类，应以 %s- 开头", code.Value, code.NameZH, pf.NameZH, parent, parent),
+				fmt.Sprintf("%q does not belong to %s %q; it must start with %s-", code.Value, pf.ID, parent, parent))
+		}
+	}
+}
+
+func (c *checker) has(f *schemas.Field) bool {
+	i, _ := fieldIndex(c.t, f.ID)
+	return c.present[i]
+}
+
+func (c *checker) hasError(field string) bool {
+	for _, e := range c.v.Errors {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *checker) textOf(f *schemas.Field) string {
+	return c.t.Value(c.rec.Addr().Interface(), f).String()
+}
+
+func (c *checker) timeOf(f *schemas.Field) time.Time {
+	switch v := c.t.Value(c.rec.Addr().Interface(), f).Interface().(type) {
+	case schemas.DateTime:
+		return v.Time
+	case schemas.Date:
+		return v.Time
+	}
+	return time.Time{}
+}
+
+func fieldIndex(t *schemas.Table, id string) (int, bool) {
+	for i := range t.Fields {
+		if t.Fields[i].ID == id {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+func typeZH(t fastjson.Type) string {
+	return map[fastjson.Type]string{fastjson.TypeNull: "null", fastjson.TypeObject: "对象", fastjson.TypeArray: "数组",
+		fastjson.TypeString: "字符串", fastjson.TypeNumber: "数字", fastjson.TypeTrue: "布尔值", fastjson.TypeFalse: "布尔值"}[t]
+}
+
+func sizeText(n int64) string {
+	return fmt.Sprintf("%gMB", float64(n)/(1<<20))
+}

@@ -1,0 +1,103 @@
+package validate
+
+import (
+	"regexp"
+	"strconv"
+)
+
+// IsUUID reports whether s is a 36-character UUID: 8-4-4-4-12 hexadecimal digits.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !isHex(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// IsGB28181Channel reports whether s has the seed's form of a camera channel code:
+// the 9-character company code, "0132", and a 7-digit serial, 20 characters in all.
+// GB28181 codes are decimal; the company part is allowed letters too, since the seed
+// calls it 企业编码 and the platform cannot check it against the company here.
+func IsGB28181Channel(s string) bool {
+	if len(s) != 20 || s[9:13] != "0132" {
+		return false
+	}
+	for i := 0; i < 9; i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	for i := 13; i < 20; i++ {
+		if c := s[i]; c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	mobileRe   = regexp.MustCompile(`^(\+?86[- ]?)?1[3-9][0-9]{9}$`)
+	landlineRe = regexp.MustCompile(`^0[1-9][0-9]{1,2}-?[0-9]{7,8}(-[0-9]{1,6})?$`)
+)
+
+// IsPhone reports whether s is a mainland mobile number (optionally +86) or a landline
+// with its area code (0531-88888888, extension allowed).
+func IsPhone(s string) bool { return mobileRe.MatchString(s) || landlineRe.MatchString(s) }
+
+// decimalDigits splits a plain decimal ("-12.345") into its significant integer digit
+// count and fraction digit count. Exponents, hex, NaN and the like are not decimals.
+func decimalDigits(s string) (intDigits, fracDigits int, ok bool) {
+	i := 0
+	if i < len(s) && (s[i] == '-' || s[i] == '+') {
+		i++
+	}
+	start := i
+	leading := true
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if leading && s[i] == '0' {
+			continue
+		}
+		leading = false
+		intDigits++
+	}
+	if i == start {
+		return 0, 0, false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		f := i
+		for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		}
+		fracDigits = i - f
+		if fracDigits == 0 {
+			return 0, 0, false
+		}
+	}
+	return intDigits, fracDigits, i == len(s)
+}
+
+func isZero(s string) bool {
+	f, err := strconv.ParseFloat(s, 64)
+	return err == nil && f == 0
+}
+
+func parseFloat(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
