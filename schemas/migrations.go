@@ -1,0 +1,21 @@
+package schemas
+
+import "embed"
+
+// Migrations holds the numbered SQL migrations (pressly/goose format) that create the
+// platform's PostgreSQL schema. store applies them; embedding them is not I/O.
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS
+
+// SQLName is the table name of an exchange table's current state ("x_hidden_dangers");
+// its history is SQLName + "_history". The names are fixed by the migrations.
+func (t *Table) SQLName() string {
+	b := []byte("x_" + t.Slug)
+	for i, c := range b {
+		if c == '-' {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,76 @@
+// Package store owns chemguard's PostgreSQL access: the connection pool, the embedded
+// migrations, and the stores behind which every SQL statement lives.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// Open connects a pool to dsn and checks it answers.
+func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: parse database url: %w", err)
+	}
+	if cfg.MaxConns < 8 {
+		cfg.MaxConns = 8
+	}
+	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "chemguard"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: ping: %w", err)
+	}
+	return pool, nil
+}
+
+// Migrate applies the embedded migrations that have not run yet, each in a
+// transaction, recorded in goose's version table. Concurrent callers are serialised
+// by an advisory lock.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, mustSub(),
+		goose.WithSessionLocker(mustLocker()))
+	if err != nil {
+		return fmt.Errorf("store: migrations: %w", err)
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	return ensurePartitions(ctx, db, time.Now())
+}
+
+// ensurePartitions creates the history partitions for last month to two months ahead,
+// so rows never pile up in the default partition. Serve calls it daily too.
+func ensurePartitions(ctx context.Context, db *sql.DB, now time.Time) error {
+	for _, t := range schemas.Tables() {
+		if _, err := db.ExecContext(ctx, `SELECT chemguard_ensure_partitions($1, $2, $3)`,
+			t.SQLName()+"_history", now.AddDate(0, -1, 0), now.AddDate(0, 2, 0)); err != nil {
+			return fmt.Errorf("store: partitions of %s: %w", t.Slug, err)
+		}
+	}
+	return nil
+}
+
+// EnsurePartitions is ensurePartitions for a pool.
+func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, now time.Time) error {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	return ensurePartitions(ctx, db, now)
+}
