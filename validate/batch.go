@@ -167,8 +167,8 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 			}
 			return false
 		}
-		if c.number(f, s) {
-			dst.SetString(s)
+		if n, ok := c.number(f, s); ok {
+			dst.SetString(n)
 		}
 		return true
 	case schemas.KindDateTime, schemas.KindDate:
@@ -256,28 +256,30 @@ func (c *checker) char(f *schemas.Field, s string) {
 	}
 }
 
-// number checks a numeric text against kind, precision, range and code table.
-func (c *checker) number(f *schemas.Field, s string) bool {
+// number checks a numeric text against kind, precision, range and code table, and
+// returns it in canonical form (no '+', no leading zeros), which is valid JSON.
+func (c *checker) number(f *schemas.Field, s string) (string, bool) {
 	intDigits, fracDigits, ok := decimalDigits(s)
 	if !ok {
 		c.fail(f, RuleNumber, fmt.Sprintf("「%s」不是十进制数字", s), fmt.Sprintf("%q is not a decimal number", s))
-		return false
+		return "", false
 	}
+	n := canonicalDecimal(s)
 	switch {
 	case f.Kind == schemas.KindNumber && fracDigits > 0:
 		c.fail(f, RuleNumber, fmt.Sprintf("「%s」应为整数", s), fmt.Sprintf("%q must be an integer", s))
-		return false
+		return "", false
 	case f.Scale > 0 && (fracDigits > f.Scale || intDigits > f.Length-f.Scale):
 		c.fail(f, RulePrecision, fmt.Sprintf("「%s」超出精度 (%d,%d)：整数最多 %d 位，小数最多 %d 位", s, f.Length, f.Scale, f.Length-f.Scale, f.Scale),
 			fmt.Sprintf("%q exceeds precision (%d,%d): at most %d integer and %d decimal digits", s, f.Length, f.Scale, f.Length-f.Scale, f.Scale))
-		return false
+		return "", false
 	case f.Scale == 0 && f.Length > 0 && intDigits+fracDigits > f.Length:
 		c.fail(f, RuleLength, fmt.Sprintf("「%s」超过 %d 位数字", s, f.Length), fmt.Sprintf("%q has more than %d digits", s, f.Length))
-		return false
+		return "", false
 	}
 	if f.Positive && (strings.HasPrefix(s, "-") || isZero(s)) {
 		c.fail(f, RuleRange, fmt.Sprintf("「%s」应大于 0", s), fmt.Sprintf("%q must be greater than 0", s))
-		return false
+		return "", false
 	}
 	if f.Format == schemas.FormatLon || f.Format == schemas.FormatLat {
 		limit := 180.0
@@ -288,17 +290,17 @@ func (c *checker) number(f *schemas.Field, s string) bool {
 		if x := parseFloat(s); x < -limit || x > limit {
 			c.fail(f, RuleRange, fmt.Sprintf("「%s」超出%s范围 -%g～%g", s, name, limit, limit),
 				fmt.Sprintf("%q is outside the range -%g to %g", s, limit, limit))
-			return false
+			return "", false
 		}
 	}
 	if f.Code != nil {
-		if _, ok := f.Code.Lookup(s); !ok {
+		if _, ok := f.Code.Lookup(n); !ok {
 			c.fail(f, RuleCode, fmt.Sprintf("取值「%s」不在代码表「%s」中，允许：%s", s, f.Code.NameZH, strings.Join(f.Code.Values(), "、")),
 				fmt.Sprintf("value %q is not in code table %s; allowed: %s", s, f.Code.ID, strings.Join(f.Code.Values(), ", ")))
-			return false
+			return "", false
 		}
 	}
-	return true
+	return n, true
 }
 
 func (c *checker) when(f *schemas.Field, dst reflect.Value, s string) {
@@ -325,10 +327,12 @@ func (c *checker) when(f *schemas.Field, dst reflect.Value, s string) {
 }
 
 func (c *checker) file(f *schemas.Field, dst reflect.Value, s string) {
-	// A cheap bound before decoding: base64 carries 3 bytes in 4 characters.
-	if int64(len(s))/4*3 > f.MaxBytes+3*1024 {
-		c.fail(f, RuleFileSize, fmt.Sprintf("文件约 %d 字节，超过上限 %d 字节（%s）", int64(len(s))/4*3, f.MaxBytes, sizeText(f.MaxBytes)),
-			fmt.Sprintf("the file is about %d bytes, more than the limit of %d bytes (%s)", int64(len(s))/4*3, f.MaxBytes, sizeText(f.MaxBytes)))
+	// A bound before decoding: base64 carries 3 bytes in 4 characters, not counting
+	// a data: URI prefix and MIME line breaks, so n characters decode to at least
+	// n/4*3-2 bytes.
+	if least := base64Chars(s)/4*3 - 2; least > f.MaxBytes {
+		c.fail(f, RuleFileSize, fmt.Sprintf("文件约 %d 字节，超过上限 %d 字节（%s）", least, f.MaxBytes, sizeText(f.MaxBytes)),
+			fmt.Sprintf("the file is about %d bytes, more than the limit of %d bytes (%s)", least, f.MaxBytes, sizeText(f.MaxBytes)))
 		return
 	}
 	data, err := schemas.DecodeBase64(s)

@@ -3,6 +3,7 @@ package validate
 import (
 	"regexp"
 	"strconv"
+	"strings"
 )
 
 // IsUUID reports whether s is a 36-character UUID: 8-4-4-4-12 hexadecimal digits.
@@ -100,4 +101,35 @@ func isZero(s string) bool {
 func parseFloat(s string) float64 {
 	f, _ := strconv.ParseFloat(s, 64)
 	return f
+}
+
+// canonicalDecimal rewrites a text decimalDigits accepted without a '+' sign and
+// without leading zeros ("+007.50" is "7.50"), so it is a valid JSON number.
+func canonicalDecimal(s string) string {
+	sign := ""
+	switch s[0] {
+	case '-':
+		sign, s = "-", s[1:]
+	case '+':
+		s = s[1:]
+	}
+	i := 0
+	for i < len(s)-1 && s[i] == '0' && s[i+1] != '.' {
+		i++
+	}
+	if i == 0 && sign == "" {
+		return s
+	}
+	return sign + s[i:]
+}
+
+// base64Chars counts the characters of s that carry base64 data: s without a data:
+// URI prefix and without line breaks.
+func base64Chars(s string) int64 {
+	if strings.HasPrefix(s, "data:") {
+		if comma := strings.IndexByte(s, ','); comma >= 0 {
+			s = s[comma+1:]
+		}
+	}
+	return int64(len(s) - strings.Count(s, "\r") - strings.Count(s, "\n"))
 }
