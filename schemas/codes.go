@@ -36,7 +36,13 @@ func (t *CodeTable) Values() []string {
 	return out
 }
 
-var codeTables = map[string]*CodeTable{}
+var (
+	codeTables    = map[string]*CodeTable{}
+	codeTableList []*CodeTable
+)
+
+// CodeTables returns every code table in the order the seed prints them.
+func CodeTables() []*CodeTable { return codeTableList }
 
 func codeTable(id, nameZH, source string, codes ...Code) *CodeTable {
 	t := &CodeTable{ID: id, NameZH: nameZH, Source: source, Codes: codes, index: make(map[string]int, len(codes))}
@@ -50,6 +56,7 @@ func codeTable(id, nameZH, source string, codes ...Code) *CodeTable {
 		panic("schemas: duplicate code table " + id)
 	}
 	codeTables[id] = t
+	codeTableList = append(codeTableList, t)
 	return t
 }
 
