@@ -301,13 +301,13 @@ func TestFileJSON(t *testing.T) {
 
 func TestSniffContentType(t *testing.T) {
 	for in, want := range map[string]string{
-		"\x89PNG\r\n\x1a\nrest": "image/png",
-		"\xff\xd8\xff\xe0JFIF":  "image/jpeg",
+		"\x89PNG\r\n\x1a\nrest":                              "image/png",
+		"\xff\xd8\xff\xe0JFIF":                               "image/jpeg",
 		"BM\x46\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00": "image/bmp",
-		"%PDF-1.4\n":     "application/pdf",
-		"GIF89a\x02\x00": "",
-		"BM":             "",
-		"":               "",
+		"%PDF-1.4\n":                                         "application/pdf",
+		"GIF89a\x02\x00":                                     "",
+		"BM":                                                 "",
+		"":                                                   "",
 	} {
 		assert.Equal(t, want, schemas.SniffContentType([]byte(in)), "%q", in)
 	}
