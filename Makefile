@@ -1,9 +1,18 @@
 # chemguard — the two commands are `make run` and `make test` (see README.md).
 SHELL := /bin/bash
-GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
 
-.PHONY: build test vet fmt
+# make run: a persistent local PostgreSQL and data directory.
+RUN_PG_DIR   ?= /var/lib/chemguard/pg
+RUN_PG_PORT  ?= 55432
+RUN_DATA_DIR ?= $(CURDIR)/.data
+# make test: a throw-away PostgreSQL on its own port.
+TEST_PG_DIR  ?= /tmp/chemguard-test-pg
+TEST_PG_PORT ?= 55433
+TEST_DB_URL  := postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable
+
+.PHONY: build run test vet fmt test-pg bench docs
 
 build:
 	$(GO) build -o bin/chemguard ./cmd/chemguard
@@ -11,5 +20,18 @@ build:
 vet:
 	$(GO) vet ./...
 
-test: vet
-	$(GO) test -count=1 ./...
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+test-pg:
+	CHEMGUARD_PG_DIR=$(TEST_PG_DIR) CHEMGUARD_PG_PORT=$(TEST_PG_PORT) CHEMGUARD_PG_DB=chemguard_test CHEMGUARD_PG_FAST=1 deploy/postgres.sh start >/dev/null
+
+test: vet test-pg
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	CHEMGUARD_TEST_DATABASE_URL='$(TEST_DB_URL)' $(GO) test -count=1 -timeout 12m ./...
+
+run: build
+	@CHEMGUARD_PG_DIR=$(RUN_PG_DIR) CHEMGUARD_PG_PORT=$(RUN_PG_PORT) deploy/postgres.sh start >/dev/null
+	CHEMGUARD_DATABASE_URL=$${CHEMGUARD_DATABASE_URL:-postgres://postgres@127.0.0.1:$(RUN_PG_PORT)/chemguard?sslmode=disable} \
+	CHEMGUARD_DATA_DIR=$${CHEMGUARD_DATA_DIR:-$(RUN_DATA_DIR)} \
+	deploy/run.sh

@@ -6,7 +6,8 @@
 #   deploy/postgres.sh dsn     # print the connection string
 #
 # Settings (env): CHEMGUARD_PG_DIR (data, default /var/lib/chemguard/pg),
-# CHEMGUARD_PG_PORT (default 55432), CHEMGUARD_PG_DB (default chemguard).
+# CHEMGUARD_PG_PORT (default 55432), CHEMGUARD_PG_DB (default chemguard),
+# CHEMGUARD_PG_FAST=1 (fsync off: only for the throw-away test cluster).
 # initdb refuses root, so the server runs as the `postgres` user. When the
 # timescaledb extension is installed it is preloaded; the schema works without it.
 set -euo pipefail
@@ -49,6 +50,11 @@ start() {
       echo "max_connections = 200"
       echo "shared_buffers = 256MB"
       echo "synchronous_commit = on"
+      if [ "${CHEMGUARD_PG_FAST:-0}" = 1 ]; then
+        # Throw-away test clusters only: no crash safety, much faster set-up.
+        echo "fsync = off"
+        echo "full_page_writes = off"
+      fi
       if [ -n "$(ls "$(dirname "$bin")"/../lib/timescaledb*.so 2>/dev/null || true)" ]; then
         echo "shared_preload_libraries = 'timescaledb'"
       fi

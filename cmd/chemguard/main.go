@@ -1,0 +1,230 @@
+// Command chemguard is the platform's one binary: serve, migrate, enterprise
+// administration, the simulator and the end-to-end benchmark.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+const usage = `chemguard — 山东省危险化学品安全生产风险监测预警平台
+
+usage:
+  chemguard serve                      serve the platform (migrates first)
+  chemguard migrate                    apply database migrations
+  chemguard enterprise add --code CODE --name NAME --region COUNTY_CODE [--park CODE] [--kind 生产|经营|使用|加油站]
+  chemguard enterprise rotate-key --code CODE     issue a new key, revoke the others
+  chemguard enterprise revoke-keys --code CODE    revoke every key
+  chemguard simulate --enterprises N --rate R [--bad 0.05] [--url URL] [--duration D]
+  chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
+
+configuration (environment):
+  CHEMGUARD_DATABASE_URL     PostgreSQL connection string (required)
+  CHEMGUARD_HTTP_ADDR        listen address (default 127.0.0.1:8080)
+  CHEMGUARD_KAFKA_BROKERS    comma-separated brokers; empty starts the embedded broker
+  CHEMGUARD_KAFKA_PARTITIONS partitions per topic (default 6)
+  CHEMGUARD_KAFKA_REPLICATION replication factor on a cluster (default 1)
+  CHEMGUARD_KAFKA_SYNC_WRITES fsync every batch in the embedded broker (default true)
+  CHEMGUARD_DATA_DIR         embedded broker data and stored files (default ./.data)
+  CHEMGUARD_MAX_BODY_BYTES   largest exchange request body (default 67108864)
+  CHEMGUARD_MAX_RECORDS      largest exchange batch (default 10000)
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, stdout)
+	case "migrate":
+		err = migrate(ctx)
+	case "enterprise":
+		err = enterprise(ctx, args[1:], stdout)
+	case "simulate":
+		err = simulateCmd(ctx, args[1:], stdout)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "chemguard: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "chemguard:", err)
+		return 1
+	}
+	return 0
+}
+
+// configFromEnv reads every CHEMGUARD_* setting once.
+func configFromEnv() (platform.Config, error) {
+	cfg := platform.Config{
+		DatabaseURL:     os.Getenv("CHEMGUARD_DATABASE_URL"),
+		HTTPAddr:        envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
+		KafkaBrokers:    bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
+		DataDir:         envOr("CHEMGUARD_DATA_DIR", ".data"),
+		KafkaSyncWrites: true,
+	}
+	var err error
+	ints := []struct {
+		env string
+		dst *int
+	}{
+		{"CHEMGUARD_KAFKA_PARTITIONS", &cfg.KafkaPartitions},
+		{"CHEMGUARD_KAFKA_REPLICATION", &cfg.KafkaReplicas},
+		{"CHEMGUARD_MAX_BODY_BYTES", &cfg.Ingest.MaxBodyBytes},
+		{"CHEMGUARD_MAX_RECORDS", &cfg.Ingest.MaxRecords},
+	}
+	for _, i := range ints {
+		if s := os.Getenv(i.env); s != "" {
+			if *i.dst, err = strconv.Atoi(s); err != nil {
+				return cfg, fmt.Errorf("%s: %w", i.env, err)
+			}
+		}
+	}
+	if s := os.Getenv("CHEMGUARD_KAFKA_SYNC_WRITES"); s != "" {
+		if cfg.KafkaSyncWrites, err = strconv.ParseBool(s); err != nil {
+			return cfg, fmt.Errorf("CHEMGUARD_KAFKA_SYNC_WRITES: %w", err)
+		}
+	}
+	return cfg, cfg.Validate()
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func serve(ctx context.Context, stdout io.Writer) error {
+	cfg, err := configFromEnv()
+	if err != nil {
+		return err
+	}
+	app, err := platform.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	fmt.Fprintf(stdout, "chemguard serving on %s (brokers %v)\n", app.URL(), app.BrokerAddrs())
+	slog.Info("serving", "url", app.URL(), "brokers", app.BrokerAddrs())
+	return app.Run(ctx)
+}
+
+func migrate(ctx context.Context) error {
+	cfg, err := configFromEnv()
+	if err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return store.Migrate(ctx, pool)
+}
+
+func openEnterprises(ctx context.Context) (*store.Enterprises, func(), error) {
+	cfg, err := configFromEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return store.NewEnterprises(pool), pool.Close, nil
+}
+
+func enterprise(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("enterprise: add, rotate-key or revoke-keys")
+	}
+	fs := flag.NewFlagSet("enterprise "+args[0], flag.ContinueOnError)
+	code := fs.String("code", "", "company code (企业编码)")
+	name := fs.String("name", "", "company name")
+	region := fs.String("region", "", "GB/T 2260 county code the company belongs to")
+	park := fs.String("park", "", "chemical park code (optional)")
+	kind := fs.String("kind", "", "生产, 经营, 使用 or 加油站")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *code == "" {
+		return errors.New("enterprise: --code is required")
+	}
+	ents, closeDB, err := openEnterprises(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	switch args[0] {
+	case "add":
+		if *name == "" {
+			return errors.New("enterprise add: --name is required")
+		}
+		if !tiers.IsCounty(*region) {
+			return fmt.Errorf("enterprise add: --region %q is not a Shandong county (GB/T 2260), e.g. 370102 历下区", *region)
+		}
+		if err := ents.Add(ctx, store.Enterprise{Code: *code, Name: *name, DivisionCode: *region, ParkCode: *park, Kind: *kind}); err != nil {
+			return err
+		}
+		key, err := ents.IssueKey(ctx, *code)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "registered %s %s under %s; API key (shown once):\n%s\n", *code, *name, *region, key)
+	case "rotate-key":
+		key, err := ents.IssueKey(ctx, *code)
+		if err != nil {
+			return err
+		}
+		n, err := ents.RevokeKeys(ctx, *code, key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %d old key(s) of %s; new API key (shown once):\n%s\n", n, *code, key)
+	case "revoke-keys":
+		n, err := ents.RevokeKeys(ctx, *code, "")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %d key(s) of %s\n", n, *code)
+	default:
+		return fmt.Errorf("enterprise: unknown action %q", args[0])
+	}
+	return nil
+}
+
+// The simulator and benchmark live in their own files.
+var _ = time.Second
+var _ = ingest.SinkGroup

@@ -1,0 +1,501 @@
+package ingest
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+	"github.com/google/uuid"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/validate"
+)
+
+// Publisher publishes messages and returns only once they are durable.
+type Publisher interface {
+	Publish(ctx context.Context, msgs []bus.Message) error
+}
+
+// Files stores and fetches file bytes by reference.
+type Files interface {
+	Put(data []byte) (string, error)
+	Get(ref string) ([]byte, error)
+}
+
+// Authenticator resolves an API key to the enterprise code it belongs to.
+type Authenticator interface {
+	Authenticate(ctx context.Context, key string) (string, error)
+}
+
+// Records reads stored exchange records back.
+type Records interface {
+	Get(ctx context.Context, t *schemas.Table, company, key string) (store.Current, error)
+	List(ctx context.Context, t *schemas.Table, company string, since time.Time, after store.Cursor, limit int) ([]store.Current, error)
+}
+
+// Config bounds what one request may carry.
+type Config struct {
+	// MaxBodyBytes is the largest request body of a table with files (alarm images up
+	// to 4 MB each, base64 adds a third). Tables without files get MaxBodyBytes/4.
+	MaxBodyBytes int
+	// MaxRecords is the largest batch.
+	MaxRecords int
+	// PublishTimeout bounds the wait for Kafka's acknowledgement before answering 503.
+	PublishTimeout time.Duration
+	// AuthCacheTTL is how long a resolved API key is trusted without asking the
+	// database again; a revoked key stops working within it.
+	AuthCacheTTL time.Duration
+}
+
+// Defaults for Config.
+const (
+	DefaultMaxBodyBytes   = 64 << 20
+	DefaultMaxRecords     = 10000
+	DefaultPublishTimeout = 15 * time.Second
+	DefaultAuthCacheTTL   = 30 * time.Second
+)
+
+func (c *Config) defaults() {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxRecords <= 0 {
+		c.MaxRecords = DefaultMaxRecords
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = DefaultPublishTimeout
+	}
+	if c.AuthCacheTTL <= 0 {
+		c.AuthCacheTTL = DefaultAuthCacheTTL
+	}
+}
+
+// Handler serves the exchange API.
+type Handler struct {
+	cfg      Config
+	pub      Publisher
+	files    Files
+	auth     Authenticator
+	records  Records
+	metrics  *Metrics
+	clock    func() time.Time
+	versions versions
+
+	mu        sync.Mutex
+	authCache map[string]authEntry
+}
+
+type authEntry struct {
+	company string
+	expires time.Time
+}
+
+// NewHandler wires the exchange API.
+func NewHandler(cfg Config, pub Publisher, files Files, auth Authenticator, records Records, m *Metrics) *Handler {
+	cfg.defaults()
+	return &Handler{cfg: cfg, pub: pub, files: files, auth: auth, records: records, metrics: m,
+		clock: time.Now, authCache: map[string]authEntry{}}
+}
+
+// Register mounts the routes under r (the /api/v1 group).
+func (h *Handler) Register(r fiber.Router) {
+	g := r.Group("/exchange", h.authenticate)
+	g.Post("/:slug", h.post)
+	g.Get("/:slug", h.list)
+	g.Get("/:slug/:id", h.get)
+}
+
+const localsCompany = "company"
+
+func (h *Handler) authenticate(c *fiber.Ctx) error {
+	authz := c.Get(fiber.HeaderAuthorization)
+	key, ok := strings.CutPrefix(authz, "Bearer ")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return chemguard.Errorf(chemguard.EUnauthorized, "缺少 API 密钥：请在 Authorization 头中使用 Bearer 密钥",
+			"missing API key: send Authorization: Bearer KEY")
+	}
+	now := h.clock()
+	h.mu.Lock()
+	e, hit := h.authCache[key]
+	h.mu.Unlock()
+	if !hit || now.After(e.expires) {
+		company, err := h.auth.Authenticate(c.UserContext(), key)
+		if err != nil {
+			return err
+		}
+		e = authEntry{company: company, expires: now.Add(h.cfg.AuthCacheTTL)}
+		h.mu.Lock()
+		if len(h.authCache) > 100000 {
+			h.authCache = map[string]authEntry{}
+		}
+		h.authCache[strings.Clone(key)] = e
+		h.mu.Unlock()
+	}
+	c.Locals(localsCompany, e.company)
+	return c.Next()
+}
+
+func tableOf(c *fiber.Ctx) (*schemas.Table, error) {
+	t, ok := schemas.TableBySlug(c.Params("slug"))
+	if !ok {
+		return nil, chemguard.Errorf(chemguard.ENotFound, "没有名为「%s」的数据交换表", "no exchange table %q", c.Params("slug"))
+	}
+	return t, nil
+}
+
+// RecordResult is the reply for one record of a batch.
+type RecordResult struct {
+	Index    int                   `json:"index"`
+	ID       string                `json:"id,omitempty"`
+	Status   string                `json:"status"` // accepted | rejected
+	Errors   []validate.FieldError `json:"errors,omitempty"`
+	Warnings []validate.FieldError `json:"warnings,omitempty"`
+}
+
+// BatchReply is the reply to a POST.
+type BatchReply struct {
+	Table    string         `json:"table"`
+	Accepted int            `json:"accepted"`
+	Rejected int            `json:"rejected"`
+	Results  []RecordResult `json:"results"`
+}
+
+func hasFiles(t *schemas.Table) bool {
+	for _, f := range t.Fields {
+		if f.Kind == schemas.KindFile {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) post(c *fiber.Ctx) error {
+	start := h.clock()
+	t, err := tableOf(c)
+	if err != nil {
+		return err
+	}
+	code := fiber.StatusOK
+	defer func() {
+		if h.metrics != nil {
+			h.metrics.Requests.WithLabelValues(t.Slug, strconv.Itoa(code)).Inc()
+			h.metrics.RequestSeconds.WithLabelValues(t.Slug).Observe(time.Since(start).Seconds())
+		}
+	}()
+	reply, err := h.accept(c, t, start)
+	if err != nil {
+		code = HTTPStatus(err)
+		return err
+	}
+	if reply.Accepted == 0 {
+		code = fiber.StatusUnprocessableEntity
+	}
+	return c.Status(code).JSON(reply)
+}
+
+func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchReply, error) {
+	mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if mt != fiber.MIMEApplicationJSON {
+		return nil, chemguard.Errorf(chemguard.EUnsupported, "Content-Type 必须是 application/json，收到「%s」",
+			"Content-Type must be application/json, got %q", c.Get(fiber.HeaderContentType))
+	}
+	limit := h.cfg.MaxBodyBytes
+	if !hasFiles(t) {
+		limit /= 4
+	}
+	body := c.Body()
+	if len(body) > limit {
+		return nil, &chemguard.Error{Code: chemguard.ETooLarge,
+			MessageZH: fmt.Sprintf("请求体 %d 字节，超过「%s」的上限 %d 字节，请分批上传", len(body), t.NameZH, limit),
+			MessageEN: fmt.Sprintf("the body is %d bytes, more than the %d-byte limit of %s; split the batch", len(body), limit, t.Slug)}
+	}
+	verdicts, err := validate.Batch(t, body, validate.Options{Now: now, MaxRecords: h.cfg.MaxRecords})
+	if err != nil {
+		var be *validate.BatchError
+		if errors.As(err, &be) {
+			code := chemguard.EMalformed
+			if be.Rule == validate.RuleTooMany {
+				code = chemguard.ETooLarge
+			}
+			return nil, &chemguard.Error{Code: code, MessageZH: be.MessageZH, MessageEN: be.MessageEN, Details: be}
+		}
+		return nil, err
+	}
+	company := c.Locals(localsCompany).(string)
+	if t.HasCompanyCode() {
+		for _, v := range verdicts {
+			if v.OK() {
+				if other := t.String(v.Record, "COMPANY_CODE"); other != company {
+					return nil, &chemguard.Error{Code: chemguard.EForbidden,
+						MessageZH: fmt.Sprintf("第 %d 条记录的企业编码「%s」不是本企业（%s）的编码，整批拒收", v.Index, other, company),
+						MessageEN: fmt.Sprintf("record %d carries company code %q, not yours (%s); the batch is refused", v.Index, other, company)}
+				}
+			}
+		}
+	}
+	msgs, reply, err := h.envelopes(t, company, now, verdicts)
+	if err != nil {
+		return nil, err
+	}
+	pctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.PublishTimeout)
+	defer cancel()
+	if err := h.pub.Publish(pctx, msgs); err != nil {
+		return nil, &chemguard.Error{Code: chemguard.EUnavailable,
+			MessageZH: "消息队列暂时无法写入，本批记录均未接收，请稍后重试",
+			MessageEN: "the message broker cannot take the write now; no record of this batch was accepted, retry later",
+			Err:       err}
+	}
+	if h.metrics != nil {
+		h.metrics.Records.WithLabelValues(t.Slug, "accepted").Add(float64(reply.Accepted))
+		h.metrics.Records.WithLabelValues(t.Slug, "rejected").Add(float64(reply.Rejected))
+		for _, r := range reply.Results {
+			for _, e := range r.Errors {
+				h.metrics.Rejections.WithLabelValues(t.Slug, string(e.Rule)).Inc()
+			}
+		}
+	}
+	return reply, nil
+}
+
+// envelopes turns verdicts into Kafka messages and the reply. Files of accepted
+// records go to the file store first, so the message carries only their reference.
+func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, *BatchReply, error) {
+	reply := &BatchReply{Table: t.Slug, Results: make([]RecordResult, len(verdicts))}
+	msgs := make([]bus.Message, 0, len(verdicts))
+	for i := range verdicts {
+		v := &verdicts[i]
+		res := RecordResult{Index: v.Index, ID: v.ID, Errors: v.Errors, Warnings: v.Warnings}
+		var value []byte
+		var topic string
+		var err error
+		if v.OK() {
+			res.Status = "accepted"
+			reply.Accepted++
+			topic = t.Topic()
+			value, err = h.acceptedValue(t, company, now, v.Record)
+		} else {
+			res.Status = "rejected"
+			reply.Rejected++
+			topic = RejectionsTopic
+			value, err = json.Marshal(RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
+				ReceivedAt: now, Index: v.Index, Key: v.ID, Errors: v.Errors, Raw: evidence(v.Raw)})
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		msgs = append(msgs, bus.Message{Topic: topic, Key: company, Value: value})
+		reply.Results[i] = res
+	}
+	return msgs, reply, nil
+}
+
+func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time, rec any) ([]byte, error) {
+	for _, f := range t.Files(rec) {
+		if f.Data == nil {
+			continue
+		}
+		ref, err := h.files.Put(f.Data)
+		if err != nil {
+			return nil, &chemguard.Error{Code: chemguard.EUnavailable, MessageZH: "文件存储暂时不可用，请稍后重试",
+				MessageEN: "the file store is unavailable; retry later", Err: err}
+		}
+		f.Ref, f.Data = ref, nil
+	}
+	doc, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
+	}
+	env := Envelope{MsgID: uuid.New(), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
+		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now, Record: doc}
+	if et := t.VersionTimeOf(rec); !et.IsZero() {
+		env.EventTime = &et
+	}
+	return json.Marshal(env)
+}
+
+func (h *Handler) get(c *fiber.Ctx) error {
+	t, err := tableOf(c)
+	if err != nil {
+		return err
+	}
+	cur, err := h.records.Get(c.UserContext(), t, c.Locals(localsCompany).(string), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	doc, err := h.inlineFiles(t, cur.Doc)
+	if err != nil {
+		return err
+	}
+	c.Set("X-Chemguard-Deleted", strconv.FormatBool(cur.Deleted))
+	c.Set("X-Chemguard-Updated-At", cur.UpdatedAt.Format(time.RFC3339Nano))
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(doc)
+}
+
+// inlineFiles turns stored file references back into data: URIs, so a read-back
+// record has the same keys and value forms the company sent.
+func (h *Handler) inlineFiles(t *schemas.Table, doc []byte) ([]byte, error) {
+	if !hasFiles(t) {
+		return doc, nil
+	}
+	rec := t.New()
+	if err := json.Unmarshal(doc, rec); err != nil {
+		return nil, fmt.Errorf("ingest: decode stored %s: %w", t.Slug, err)
+	}
+	for _, f := range t.Files(rec) {
+		if f.Ref == "" {
+			continue
+		}
+		data, err := h.files.Get(f.Ref)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: file %s: %w", f.Ref, err)
+		}
+		f.Data, f.Ref = data, ""
+	}
+	return json.Marshal(rec)
+}
+
+// ListReply is one page of a listing.
+type ListReply struct {
+	Records    []json.RawMessage `json:"records"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+}
+
+func (h *Handler) list(c *fiber.Ctx) error {
+	t, err := tableOf(c)
+	if err != nil {
+		return err
+	}
+	limit := c.QueryInt("limit", 100)
+	if limit < 1 || limit > 1000 {
+		return chemguard.Errorf(chemguard.EInvalid, "limit 须在 1～1000 之间", "limit must be between 1 and 1000")
+	}
+	var since time.Time
+	if s := c.Query("updated_since"); s != "" {
+		if since, err = parseSince(s); err != nil {
+			return err
+		}
+	}
+	var after store.Cursor
+	if s := c.Query("cursor"); s != "" {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || json.Unmarshal(b, &after) != nil {
+			return chemguard.Errorf(chemguard.EInvalid, "cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
+		}
+	}
+	rows, err := h.records.List(c.UserContext(), t, c.Locals(localsCompany).(string), since, after, limit)
+	if err != nil {
+		return err
+	}
+	reply := ListReply{Records: make([]json.RawMessage, 0, len(rows))}
+	for _, r := range rows {
+		doc, err := h.inlineFiles(t, r.Doc)
+		if err != nil {
+			return err
+		}
+		reply.Records = append(reply.Records, doc)
+	}
+	if len(rows) == limit {
+		last := rows[len(rows)-1]
+		b, _ := json.Marshal(store.Cursor{UpdatedAt: last.UpdatedAt, Key: last.Key})
+		reply.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+	}
+	return c.JSON(reply)
+}
+
+func parseSince(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai); err == nil {
+		return t, nil
+	}
+	return time.Time{}, chemguard.Errorf(chemguard.EInvalid, "updated_since「%s」应为 yyyy-MM-dd HH:mm:ss 或 RFC 3339 时间",
+		"updated_since %q must be yyyy-MM-dd HH:mm:ss or an RFC 3339 time", s)
+}
+
+// HTTPStatus is the one map from error codes to HTTP statuses.
+func HTTPStatus(err error) int {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return fe.Code
+	}
+	switch chemguard.ErrorCode(err) {
+	case chemguard.EInvalid:
+		return fiber.StatusUnprocessableEntity
+	case chemguard.EMalformed:
+		return fiber.StatusBadRequest
+	case chemguard.ENotFound:
+		return fiber.StatusNotFound
+	case chemguard.EConflict:
+		return fiber.StatusConflict
+	case chemguard.EUnauthorized:
+		return fiber.StatusUnauthorized
+	case chemguard.EForbidden:
+		return fiber.StatusForbidden
+	case chemguard.ETooLarge:
+		return fiber.StatusRequestEntityTooLarge
+	case chemguard.EUnsupported:
+		return fiber.StatusUnsupportedMediaType
+	case chemguard.EUnavailable:
+		return fiber.StatusServiceUnavailable
+	}
+	return fiber.StatusInternalServerError
+}
+
+// ErrorHandler is fiber's error handler for the whole platform: the status from
+// HTTPStatus, a bilingual JSON body, and internal details only in the log.
+func ErrorHandler(c *fiber.Ctx, err error) error {
+	status := HTTPStatus(err)
+	body := fiber.Map{}
+	var ae *chemguard.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code != chemguard.EInternal:
+		body = fiber.Map{"code": ae.Code, "message_zh": ae.MessageZH, "message_en": ae.MessageEN}
+		if ae.Details != nil {
+			body["details"] = ae.Details
+		}
+		if ae.Err != nil {
+			slog.Warn("request failed", "path", c.Path(), "code", ae.Code, "err", ae.Err)
+		}
+	case errors.As(err, &fe):
+		zh := fe.Message
+		switch fe.Code {
+		case fiber.StatusRequestEntityTooLarge:
+			zh = "请求体过大，请分批上传"
+		case fiber.StatusNotFound:
+			zh = "未找到该地址"
+		case fiber.StatusMethodNotAllowed:
+			zh = "不支持该请求方法"
+		}
+		body = fiber.Map{"code": strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_")), "message_zh": zh, "message_en": fe.Message}
+	default:
+		status = fiber.StatusInternalServerError
+		slog.Error("internal error", "path", c.Path(), "err", err)
+		body = fiber.Map{"code": chemguard.EInternal, "message_zh": "服务器内部错误，已记录，请稍后重试",
+			"message_en": "internal error; it was logged, retry later"}
+	}
+	return c.Status(status).JSON(fiber.Map{"error": body})
+}
+
+// MaxBodyBytesOrDefault is the body limit the HTTP server enforces before the
+// handler's per-table limit.
+func (c Config) MaxBodyBytesOrDefault() int {
+	c.defaults()
+	return c.MaxBodyBytes
+}

@@ -1,0 +1,189 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// SinkGroup is the consumer group of the database sink.
+const SinkGroup = "chemguard-sink"
+
+// Topics lists every topic the exchange path publishes to.
+func Topics() []string {
+	out := []string{RejectionsTopic}
+	for _, t := range schemas.Tables() {
+		out = append(out, t.Topic())
+	}
+	return out
+}
+
+// Writer stores one consumed batch atomically.
+type Writer interface {
+	Apply(ctx context.Context, versions map[*schemas.Table][]store.Version, rejections []store.Rejection) error
+}
+
+// Source is where the sink reads batches from and commits them.
+type Source interface {
+	FetchBatch(ctx context.Context) ([]kafka.Message, error)
+	Commit(ctx context.Context, msgs []kafka.Message) error
+	Lag() int64
+}
+
+// Sink moves what Kafka holds into PostgreSQL: fetch a batch, write it in one
+// transaction, and only then commit the offsets. A crash between the two replays the
+// batch, which the writer's keys make harmless.
+type Sink struct {
+	src     Source
+	w       Writer
+	metrics *Metrics
+	byTopic map[string]*schemas.Table
+	// MaxBackoff caps the wait between retries while the database is down.
+	MaxBackoff time.Duration
+}
+
+// NewSink returns a sink reading src and writing w.
+func NewSink(src Source, w Writer, m *Metrics) *Sink {
+	s := &Sink{src: src, w: w, metrics: m, byTopic: map[string]*schemas.Table{}, MaxBackoff: 5 * time.Second}
+	for _, t := range schemas.Tables() {
+		s.byTopic[t.Topic()] = t
+	}
+	return s
+}
+
+// NewSinkConsumer joins the sink's consumer group for every exchange topic.
+func NewSinkConsumer(cfg bus.Config) (*bus.Consumer, error) {
+	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: SinkGroup, Topics: Topics(),
+		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
+}
+
+// Run consumes until ctx ends. A batch already fetched is still written and
+// committed after ctx ends (the drain on shutdown), within a bounded time.
+func (s *Sink) Run(ctx context.Context) error {
+	for {
+		msgs, err := s.src.FetchBatch(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			slog.Warn("sink: fetch failed", "err", err)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		if err := s.handle(ctx, msgs); err != nil {
+			return err
+		}
+		if s.metrics != nil {
+			s.metrics.SinkLag.Set(float64(s.src.Lag()))
+		}
+	}
+}
+
+// handle writes and commits one batch, retrying with backoff while the database or
+// broker is unavailable.
+func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
+	versions, rejections := s.decode(msgs)
+	start := time.Now()
+	// Once fetched, a batch is finished even if shutdown begins: give it its own
+	// deadline rather than the run context.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err := s.w.Apply(wctx, versions, rejections)
+		if err == nil {
+			break
+		}
+		if s.metrics != nil {
+			s.metrics.SinkErrors.Inc()
+		}
+		slog.Warn("sink: write failed, retrying", "attempt", attempt+1, "messages", len(msgs), "err", err)
+		if ctx.Err() != nil || wctx.Err() != nil {
+			return nil // not committed: redelivered to whoever consumes next
+		}
+		if !sleep(ctx, s.backoff(attempt)) {
+			return nil
+		}
+	}
+	if s.metrics != nil {
+		s.metrics.SinkBatchSize.Observe(float64(len(msgs)))
+		s.metrics.SinkSeconds.Observe(time.Since(start).Seconds())
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.src.Commit(wctx, msgs)
+		if err == nil {
+			return nil
+		}
+		slog.Warn("sink: commit failed, retrying", "attempt", attempt+1, "err", err)
+		if wctx.Err() != nil || !sleep(wctx, s.backoff(attempt)) {
+			return nil // written but not committed: the replay is harmless
+		}
+	}
+}
+
+func (s *Sink) backoff(attempt int) time.Duration {
+	d := 100 * time.Millisecond << min(attempt, 10)
+	return min(d, s.MaxBackoff)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// decode turns messages into rows. A message that does not decode was not written by
+// ingest; it is logged with its position and skipped rather than blocking the
+// partition forever.
+func (s *Sink) decode(msgs []kafka.Message) (map[*schemas.Table][]store.Version, []store.Rejection) {
+	versions := map[*schemas.Table][]store.Version{}
+	var rejections []store.Rejection
+	for _, m := range msgs {
+		if m.Topic == RejectionsTopic {
+			var r RejectionEnvelope
+			if err := json.Unmarshal(m.Value, &r); err != nil {
+				logUndecodable(m, err)
+				continue
+			}
+			errs, _ := json.Marshal(r.Errors)
+			rejections = append(rejections, store.Rejection{MsgID: r.MsgID, Table: r.Table, Company: r.Company,
+				ReceivedAt: r.ReceivedAt, Index: r.Index, Key: r.Key, Errors: errs, Raw: r.Raw})
+			continue
+		}
+		t, ok := s.byTopic[m.Topic]
+		if !ok {
+			logUndecodable(m, fmt.Errorf("unknown topic"))
+			continue
+		}
+		var e Envelope
+		if err := json.Unmarshal(m.Value, &e); err != nil {
+			logUndecodable(m, err)
+			continue
+		}
+		v := store.Version{MsgID: e.MsgID, Company: e.Company, Key: e.Key, Deleted: e.Deleted,
+			Version: e.Version, ReceivedAt: e.ReceivedAt, Doc: e.Record}
+		if e.EventTime != nil {
+			v.EventTime = *e.EventTime
+		}
+		versions[t] = append(versions[t], v)
+	}
+	return versions, rejections
+}
+
+func logUndecodable(m kafka.Message, err error) {
+	slog.Error("sink: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+}

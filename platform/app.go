@@ -1,0 +1,256 @@
+// Package platform wires chemguard's parts into one running service: the database,
+// the broker (embedded or a cluster), the exchange API, the sink, health and metrics.
+// cmd/chemguard calls it; tests start the whole service on 127.0.0.1:0 with it.
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/filestore"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// Config is the service's configuration; cmd/chemguard fills it from CHEMGUARD_* env.
+type Config struct {
+	DatabaseURL     string   // CHEMGUARD_DATABASE_URL
+	HTTPAddr        string   // CHEMGUARD_HTTP_ADDR
+	KafkaBrokers    []string // CHEMGUARD_KAFKA_BROKERS; empty starts the embedded broker
+	KafkaPartitions int      // CHEMGUARD_KAFKA_PARTITIONS
+	KafkaReplicas   int      // CHEMGUARD_KAFKA_REPLICATION
+	KafkaSyncWrites bool     // CHEMGUARD_KAFKA_SYNC_WRITES: fsync each batch in the embedded broker
+	DataDir         string   // CHEMGUARD_DATA_DIR: embedded broker data and stored files
+	Ingest          ingest.Config
+	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
+	NoSink bool
+}
+
+// Errors returned by Config.Validate.
+var (
+	ErrNoDatabase = errors.New("platform: CHEMGUARD_DATABASE_URL is not set")
+	ErrNoDataDir  = errors.New("platform: CHEMGUARD_DATA_DIR is not set")
+)
+
+// Defaults.
+const (
+	DefaultHTTPAddr   = "127.0.0.1:8080"
+	DefaultPartitions = 6
+)
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.DatabaseURL == "" {
+		return ErrNoDatabase
+	}
+	if c.DataDir == "" {
+		return ErrNoDataDir
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = DefaultHTTPAddr
+	}
+	if c.KafkaPartitions <= 0 {
+		c.KafkaPartitions = DefaultPartitions
+	}
+	if c.KafkaReplicas <= 0 {
+		c.KafkaReplicas = 1
+	}
+	return nil
+}
+
+// App is the running service.
+type App struct {
+	cfg      Config
+	broker   *bus.Embedded
+	busCfg   bus.Config
+	Pool     *pgxpool.Pool
+	producer *bus.Producer
+	consumer *bus.Consumer
+	sink     *ingest.Sink
+	http     *fiber.App
+	ln       net.Listener
+	Registry *prometheus.Registry
+	// Enterprises and Exchange are the stores, for admin commands and tests.
+	Enterprises *store.Enterprises
+	Exchange    *store.Exchange
+
+	closeOnce sync.Once
+}
+
+// New starts the broker if embedded, connects and migrates the database, creates the
+// topics and binds the HTTP listener. Run serves.
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, Registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	brokers := cfg.KafkaBrokers
+	if len(brokers) == 0 {
+		a.broker, err = bus.StartEmbedded(bus.EmbeddedConfig{Dir: filepath.Join(cfg.DataDir, "kafka"),
+			Partitions: cfg.KafkaPartitions, SyncWrites: cfg.KafkaSyncWrites})
+		if err != nil {
+			return nil, err
+		}
+		brokers = []string{a.broker.Addr()}
+	}
+	a.busCfg = bus.Config{Brokers: brokers, Partitions: cfg.KafkaPartitions, ReplicationFactor: cfg.KafkaReplicas}
+	if a.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if err = store.Migrate(ctx, a.Pool); err != nil {
+		return nil, err
+	}
+	if err = bus.EnsureTopics(ctx, a.busCfg, ingest.Topics()); err != nil {
+		return nil, err
+	}
+	if a.producer, err = bus.NewProducer(a.busCfg); err != nil {
+		return nil, err
+	}
+	files, err := filestore.Open(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return nil, err
+	}
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := ingest.NewMetrics(a.Registry)
+	a.Enterprises = store.NewEnterprises(a.Pool)
+	a.Exchange = store.NewExchange(a.Pool)
+	if !cfg.NoSink {
+		if a.consumer, err = ingest.NewSinkConsumer(a.busCfg); err != nil {
+			return nil, err
+		}
+		a.sink = ingest.NewSink(a.consumer, a.Exchange, metrics)
+	}
+
+	a.http = fiber.New(fiber.Config{
+		AppName:               "chemguard",
+		BodyLimit:             cfg.Ingest.MaxBodyBytesOrDefault(),
+		ErrorHandler:          ingest.ErrorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           60 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	a.http.Use(recover.New())
+	a.http.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	a.http.Get("/readyz", a.ready)
+	a.http.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
+	api := a.http.Group("/api/v1")
+	ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics).Register(api)
+
+	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, fmt.Errorf("platform: listen %s: %w", cfg.HTTPAddr, err)
+	}
+	return a, nil
+}
+
+// Addr is the address the HTTP server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the base URL of the HTTP server.
+func (a *App) URL() string { return "http://" + a.Addr() }
+
+// BrokerAddrs are the Kafka brokers in use.
+func (a *App) BrokerAddrs() []string { return a.busCfg.Brokers }
+
+func (a *App) ready(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
+	defer cancel()
+	checks := fiber.Map{"database": "ok", "broker": "ok"}
+	status := fiber.StatusOK
+	if err := a.Pool.Ping(ctx); err != nil {
+		checks["database"], status = err.Error(), fiber.StatusServiceUnavailable
+	}
+	if err := bus.Ping(ctx, a.busCfg); err != nil {
+		checks["broker"], status = err.Error(), fiber.StatusServiceUnavailable
+	}
+	return c.Status(status).JSON(checks)
+}
+
+// Run serves HTTP and runs the sink until ctx ends, then shuts down gracefully: the
+// HTTP server stops taking requests and finishes those in flight, the sink finishes
+// its batch, and the producer flushes.
+func (a *App) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- a.http.Listener(a.ln) }()
+	sinkDone := make(chan struct{})
+	sinkCtx, stopSink := context.WithCancel(context.Background())
+	defer stopSink()
+	go func() {
+		defer close(sinkDone)
+		if a.sink != nil {
+			if err := a.sink.Run(sinkCtx); err != nil {
+				errc <- err
+			}
+		}
+	}()
+	go a.maintain(sinkCtx)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	slog.Info("shutting down")
+	if serr := a.http.ShutdownWithTimeout(30 * time.Second); serr != nil && err == nil {
+		err = serr
+	}
+	stopSink()
+	<-sinkDone
+	return err
+}
+
+// maintain creates the coming months' history partitions once a day.
+func (a *App) maintain(ctx context.Context) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if err := store.EnsurePartitions(ctx, a.Pool, now); err != nil {
+				slog.Error("partition maintenance failed", "err", err)
+			}
+		}
+	}
+}
+
+// Close releases everything New acquired. It is safe to call more than once.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		if a.ln != nil {
+			a.ln.Close()
+		}
+		if a.consumer != nil {
+			a.consumer.Close()
+		}
+		if a.producer != nil {
+			a.producer.Close()
+		}
+		if a.Pool != nil {
+			a.Pool.Close()
+		}
+		if a.broker != nil {
+			a.broker.Close()
+		}
+	})
+}

@@ -1,0 +1,134 @@
+package platform_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// running is a started App.
+type running struct {
+	*platform.App
+	stop func()
+	done chan error
+}
+
+func startApp(tb testing.TB, cfg platform.Config) *running {
+	tb.Helper()
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:0"
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = tb.TempDir()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := platform.New(ctx, cfg)
+	require.NoError(tb, err)
+	r := &running{App: app, done: make(chan error, 1)}
+	go func() { r.done <- app.Run(ctx) }()
+	var once bool
+	r.stop = func() {
+		if once {
+			return
+		}
+		once = true
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(60 * time.Second):
+			tb.Errorf("app did not stop")
+		}
+		app.Close()
+	}
+	tb.Cleanup(r.stop)
+	return r
+}
+
+func addCompany(tb testing.TB, app *platform.App, code, county string) string {
+	tb.Helper()
+	ctx := context.Background()
+	require.NoError(tb, app.Enterprises.Add(ctx, store.Enterprise{Code: code, Name: "测试化工有限公司" + code, DivisionCode: county}))
+	key, err := app.Enterprises.IssueKey(ctx, code)
+	require.NoError(tb, err)
+	return key
+}
+
+type reply struct {
+	Status int
+	Body   map[string]any
+	Raw    []byte
+}
+
+func post(tb testing.TB, base, key, slug string, body any) reply {
+	tb.Helper()
+	var b []byte
+	switch v := body.(type) {
+	case []byte:
+		b = v
+	default:
+		var err error
+		b, err = json.Marshal(v)
+		require.NoError(tb, err)
+	}
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/exchange/"+slug, bytes.NewReader(b))
+	require.NoError(tb, err)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	return do(tb, req)
+}
+
+func get(tb testing.TB, base, key, path string) reply {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+path, nil)
+	require.NoError(tb, err)
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	return do(tb, req)
+}
+
+func do(tb testing.TB, req *http.Request) reply {
+	tb.Helper()
+	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	require.NoError(tb, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(tb, err)
+	r := reply{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("timed out after %s waiting for %s", within, what)
+}
+
+func count(tb testing.TB, app *platform.App, sql string, args ...any) int {
+	tb.Helper()
+	var n int
+	require.NoError(tb, app.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed*7+1)) }
