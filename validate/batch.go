@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"strings"
@@ -185,11 +186,13 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 		c.when(f, dst, s)
 		return true
 	case schemas.KindFile:
-		s, ok := c.stringOf(f, jv)
-		if !ok {
+		// Files are megabytes of base64: work on the parser's bytes, never a copy.
+		if jv.Type() != fastjson.TypeString {
+			c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
 			return true
 		}
-		if s == "" {
+		s := bytes.TrimSpace(jv.GetStringBytes())
+		if len(s) == 0 {
 			if f.Required {
 				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
 			}
@@ -326,7 +329,7 @@ func (c *checker) when(f *schemas.Field, dst reflect.Value, s string) {
 	}
 }
 
-func (c *checker) file(f *schemas.Field, dst reflect.Value, s string) {
+func (c *checker) file(f *schemas.Field, dst reflect.Value, s []byte) {
 	// A bound before decoding: base64 carries 3 bytes in 4 characters, not counting
 	// a data: URI prefix and MIME line breaks, so n characters decode to at least
 	// n/4*3-2 bytes.
@@ -335,7 +338,7 @@ func (c *checker) file(f *schemas.Field, dst reflect.Value, s string) {
 			fmt.Sprintf("the file is about %d bytes, more than the limit of %d bytes (%s)", least, f.MaxBytes, sizeText(f.MaxBytes)))
 		return
 	}
-	data, err := schemas.DecodeBase64(s)
+	data, err := decodeBase64(s)
 	if err != nil {
 		c.fail(f, RuleBase64, "不是 base64 编码或 data URI", "is neither base64 nor a base64 data: URI")
 		return

@@ -55,6 +55,7 @@ func TestImages(t *testing.T) {
 		{"not base64", "这不是图片", validate.RuleBase64, ""},
 		{"a file path", "C:\\alarm\\20210910.png", validate.RuleBase64, ""},
 		{"data URI without base64", "data:image/png,abc", validate.RuleBase64, ""},
+		{"data URI of valid base64 without ;base64", "data:image/png," + b64File(t, "tiny.png"), validate.RuleBase64, ""},
 		{"GIF", b64File(t, "tiny.gif"), validate.RuleFileFormat, ""},
 		{"GIF data URI claiming PNG", "data:image/png;base64," + b64File(t, "tiny.gif"), validate.RuleFileFormat, ""},
 		{"text named .png", b64File(t, "not-an-image.png"), validate.RuleFileFormat, ""},

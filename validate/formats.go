@@ -1,9 +1,12 @@
 package validate
 
 import (
+	"bytes"
+	"encoding/base64"
 	"regexp"
 	"strconv"
-	"strings"
+
+	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // IsUUID reports whether s is a 36-character UUID: 8-4-4-4-12 hexadecimal digits.
@@ -125,11 +128,38 @@ func canonicalDecimal(s string) string {
 
 // base64Chars counts the characters of s that carry base64 data: s without a data:
 // URI prefix and without line breaks.
-func base64Chars(s string) int64 {
-	if strings.HasPrefix(s, "data:") {
-		if comma := strings.IndexByte(s, ','); comma >= 0 {
+func base64Chars(s []byte) int64 {
+	if bytes.HasPrefix(s, dataPrefix) {
+		if comma := bytes.IndexByte(s, ','); comma >= 0 {
 			s = s[comma+1:]
 		}
 	}
-	return int64(len(s) - strings.Count(s, "\r") - strings.Count(s, "\n"))
+	return int64(len(s) - bytes.Count(s, cr) - bytes.Count(s, lf))
+}
+
+var (
+	dataPrefix   = []byte("data:")
+	base64Suffix = []byte(";base64")
+	cr, lf       = []byte("\r"), []byte("\n")
+)
+
+// decodeBase64 is schemas.DecodeBase64 on bytes: it decodes the common case (one
+// line of standard base64, maybe in a data: URI) in place of copying megabytes into
+// a string, and hands every other case to schemas.DecodeBase64.
+func decodeBase64(s []byte) ([]byte, error) {
+	b := s
+	if bytes.HasPrefix(b, dataPrefix) {
+		comma := bytes.IndexByte(b, ',')
+		if comma < 0 || !bytes.HasSuffix(b[:comma], base64Suffix) {
+			return nil, schemas.ErrNotBase64
+		}
+		b = b[comma+1:]
+	}
+	if bytes.IndexByte(b, '\n') < 0 && bytes.IndexByte(b, '\r') < 0 {
+		dst := make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+		if n, err := base64.StdEncoding.Decode(dst, b); err == nil {
+			return dst[:n], nil
+		}
+	}
+	return schemas.DecodeBase64(string(s))
 }
