@@ -144,14 +144,12 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 	switch f.Kind {
 	case schemas.KindChar, schemas.KindText:
 		if jv.Type() != fastjson.TypeString {
-			c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
+			c.notString(f, jv)
 			return true
 		}
 		s := string(jv.GetStringBytes())
 		if strings.TrimSpace(s) == "" {
-			if f.Required {
-				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
-			}
+			c.blank(f)
 			return false
 		}
 		dst.SetString(s)
@@ -163,9 +161,7 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 			return true
 		}
 		if s == "" {
-			if f.Required {
-				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
-			}
+			c.blank(f)
 			return false
 		}
 		if n, ok := c.number(f, s); ok {
@@ -178,9 +174,7 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 			return true
 		}
 		if s == "" {
-			if f.Required {
-				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
-			}
+			c.blank(f)
 			return false
 		}
 		c.when(f, dst, s)
@@ -188,14 +182,12 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 	case schemas.KindFile:
 		// Files are megabytes of base64: work on the parser's bytes, never a copy.
 		if jv.Type() != fastjson.TypeString {
-			c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
+			c.notString(f, jv)
 			return true
 		}
 		s := bytes.TrimSpace(jv.GetStringBytes())
 		if len(s) == 0 {
-			if f.Required {
-				c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
-			}
+			c.blank(f)
 			return false
 		}
 		c.file(f, dst, s)
@@ -204,9 +196,20 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 	return true
 }
 
+// blank reports a blank value of f if f is required.
+func (c *checker) blank(f *schemas.Field) {
+	if f.Required {
+		c.fail(f, RuleRequired, "为必填项，不能为空", "is required but blank")
+	}
+}
+
+func (c *checker) notString(f *schemas.Field, jv *fastjson.Value) {
+	c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
+}
+
 func (c *checker) stringOf(f *schemas.Field, jv *fastjson.Value) (string, bool) {
 	if jv.Type() != fastjson.TypeString {
-		c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
+		c.notString(f, jv)
 		return "", false
 	}
 	return strings.TrimSpace(string(jv.GetStringBytes())), true
