@@ -185,7 +185,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		StartOffset:            kafka.FirstOffset,
 		MinBytes:               1,
 		MaxBytes:               10 << 20,
-		MaxWait:                250 * time.Millisecond,
+		MaxWait:                2 * time.Second, // idle long-poll; data returns at once (MinBytes 1)
 		QueueCapacity:          cfg.MaxBatch,
 		CommitInterval:         0, // synchronous commits, only after the write
 		HeartbeatInterval:      time.Second,

@@ -13,10 +13,8 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/shandong-emergency/chemguard/bus"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -41,7 +39,7 @@ configuration (environment):
   CHEMGUARD_KAFKA_BROKERS    comma-separated brokers; empty starts the embedded broker
   CHEMGUARD_KAFKA_PARTITIONS partitions per topic (default 6)
   CHEMGUARD_KAFKA_REPLICATION replication factor on a cluster (default 1)
-  CHEMGUARD_KAFKA_SYNC_WRITES fsync every batch in the embedded broker (default true)
+  CHEMGUARD_KAFKA_SYNC_WRITES fsync every batch in the embedded broker (default false)
   CHEMGUARD_DATA_DIR         embedded broker data and stored files (default ./.data)
   CHEMGUARD_MAX_BODY_BYTES   largest exchange request body (default 67108864)
   CHEMGUARD_MAX_RECORDS      largest exchange batch (default 10000)
@@ -88,7 +86,6 @@ func configFromEnv() (platform.Config, error) {
 		HTTPAddr:        envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
 		KafkaBrokers:    bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
 		DataDir:         envOr("CHEMGUARD_DATA_DIR", ".data"),
-		KafkaSyncWrites: true,
 	}
 	var err error
 	ints := []struct {
@@ -224,7 +221,3 @@ func enterprise(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	return nil
 }
-
-// The simulator and benchmark live in their own files.
-var _ = time.Second
-var _ = ingest.SinkGroup

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// benchCmd measures the exchange path end to end — accepted over HTTP and visible in
+// PostgreSQL — against a plain CopyFrom of the same rows into the same database.
+// It starts its own platform (embedded broker) on a fresh database of the server
+// that CHEMGUARD_DATABASE_URL points to, and drops that database afterwards.
+func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	records := fs.Int("records", 200000, "records to send")
+	batch := fs.Int("batch", 1000, "records per request")
+	slug := fs.String("table", "video-device-status", "exchange table")
+	concurrency := fs.Int("concurrency", 4, "concurrent requests")
+	companies := fs.Int("companies", 100, "companies sending")
+	syncWrites := fs.Bool("sync-writes", false, "fsync every batch in the embedded broker")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	t, ok := schemas.TableBySlug(*slug)
+	if !ok {
+		return fmt.Errorf("bench: unknown table %q", *slug)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	dsn, drop, err := benchDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	dataDir, err := os.MkdirTemp("", "chemguard-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	app, err := platform.New(ctx, platform.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", DataDir: dataDir, KafkaSyncWrites: *syncWrites})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go app.Run(runCtx)
+
+	comps := simulate.Companies(*companies, 42)
+	keys := make([]string, len(comps))
+	for i, c := range comps {
+		if err := app.Enterprises.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}); err != nil {
+			return err
+		}
+		if keys[i], err = app.Enterprises.IssueKey(ctx, c.Code); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "bench: %d %s records in batches of %d, %d concurrent, %d companies, broker fsync=%v\n",
+		*records, t.Slug, *batch, *concurrency, len(comps), *syncWrites)
+
+	// Build every request body first, so generation does not count.
+	r := rand.New(rand.NewPCG(1, 2))
+	type request struct {
+		key  string
+		body []byte
+	}
+	var reqs []request
+	now := time.Now()
+	for sent := 0; sent < *records; sent += *batch {
+		ci := len(reqs) % len(comps)
+		n := min(*batch, *records-sent)
+		recs := make([]simulate.Record, n)
+		for i := range recs {
+			recs[i] = simulate.NewRecord(r, t, comps[ci], now.Add(-time.Duration(r.IntN(600))*time.Second))
+		}
+		body, _ := json.Marshal(recs)
+		reqs = append(reqs, request{keys[ci], body})
+	}
+
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
+	latencies := make([]time.Duration, len(reqs))
+	var next, failed int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < *concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(reqs) {
+					return
+				}
+				t0 := time.Now()
+				acc, _, err := simulate.PostRaw(ctx, client, app.URL(), reqs[i].key, t.Slug, reqs[i].body)
+				latencies[i] = time.Since(t0)
+				if err != nil || acc == 0 {
+					mu.Lock()
+					failed++
+					mu.Unlock()
+					slog.Warn("bench: request failed", "err", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	acked := time.Since(start)
+	countSQL := "SELECT count(*) FROM " + t.SQLName() + "_history"
+	var visible int
+	for {
+		if err := app.Pool.QueryRow(ctx, countSQL).Scan(&visible); err != nil {
+			return err
+		}
+		if visible >= *records || time.Since(start) > 10*time.Minute {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e2e := time.Since(start)
+	slices.Sort(latencies)
+	e2eRate := float64(visible) / e2e.Seconds()
+
+	// The ceiling: the same rows, COPY'd straight into a table of the same shape.
+	rows := make([][]any, 0, *records)
+	for _, q := range reqs {
+		var recs []json.RawMessage
+		_ = json.Unmarshal(q.body, &recs)
+		for _, rec := range recs {
+			rows = append(rows, []any{uuid.New(), "370102001", uuid.NewString(), false, now, now.UnixNano(), now, rec})
+		}
+	}
+	if _, err := app.Pool.Exec(ctx, `CREATE TABLE bench_ceiling (LIKE `+t.SQLName()+`_history INCLUDING DEFAULTS INCLUDING INDEXES)`); err != nil {
+		return err
+	}
+	c0 := time.Now()
+	if _, err := app.Pool.CopyFrom(ctx, pgx.Identifier{"bench_ceiling"},
+		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return err
+	}
+	ceiling := float64(len(rows)) / time.Since(c0).Seconds()
+
+	fmt.Fprintf(stdout, "accepted over HTTP: %d requests (%d failed) in %s → %.0f records/s acknowledged\n",
+		len(reqs), failed, acked.Round(time.Millisecond), float64(*records)/acked.Seconds())
+	fmt.Fprintf(stdout, "visible in PostgreSQL: %d records in %s → %.0f records/s end to end\n", visible, e2e.Round(time.Millisecond), e2eRate)
+	fmt.Fprintf(stdout, "request latency (%d records each): p50 %s  p99 %s  max %s\n", *batch,
+		latencies[len(latencies)/2].Round(time.Microsecond), latencies[len(latencies)*99/100].Round(time.Microsecond),
+		latencies[len(latencies)-1].Round(time.Microsecond))
+	fmt.Fprintf(stdout, "ceiling, plain CopyFrom of the same rows: %.0f rows/s\n", ceiling)
+	fmt.Fprintf(stdout, "ratio end-to-end / ceiling: %.2f\n", e2eRate/ceiling)
+	if visible < *records {
+		return fmt.Errorf("bench: only %d of %d records became visible", visible, *records)
+	}
+	return nil
+}
+
+// benchDatabase creates a throw-away database on the server of CHEMGUARD_DATABASE_URL.
+func benchDatabase(ctx context.Context) (string, func(), error) {
+	base := os.Getenv("CHEMGUARD_DATABASE_URL")
+	if base == "" {
+		return "", nil, fmt.Errorf("bench: CHEMGUARD_DATABASE_URL is not set")
+	}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", nil, err
+	}
+	name := fmt.Sprintf("chemguard_bench_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+		admin.Close(ctx)
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	return u.String(), func() {
+		_, _ = admin.Exec(context.Background(), `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`)
+		admin.Close(context.Background())
+	}, nil
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	n := fs.Int("enterprises", 50, "how many companies to simulate")
+	rate := fs.Float64("rate", 200, "at most this many records per second in all")
+	bad := fs.Float64("bad", 0.05, "share of records deliberately broken")
+	speed := fs.Float64("speed", 60, "time compression of the seed's frequencies (1 = real time)")
+	url := fs.String("url", "", "platform base URL (default http:// + CHEMGUARD_HTTP_ADDR)")
+	duration := fs.Duration("duration", 0, "stop after this long (0 = until interrupted)")
+	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same companies")
+	workers := fs.Int("workers", 4, "concurrent uploads")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *url == "" {
+		*url = "http://" + envOr("CHEMGUARD_HTTP_ADDR", "127.0.0.1:8080")
+	}
+	companies := simulate.Companies(*n, *seed)
+	keys, err := registerCompanies(ctx, companies)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "simulating %d companies → %s at up to %.0f records/s (bad share %.0f%%, speed ×%g)\n",
+		len(companies), *url, *rate, *bad*100, *speed)
+	fmt.Fprintf(stdout, "demo company %s %s, API key:\n%s\n", companies[0].Code, companies[0].Name, keys[0])
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	sim := simulate.New(simulate.Config{URL: *url, Rate: *rate, BadShare: *bad, Speed: *speed, Workers: *workers, Seed: *seed},
+		companies, keys)
+	done := make(chan error, 1)
+	go func() { done <- sim.Run(ctx) }()
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			fmt.Fprintf(stdout, "sent %d batches: %d accepted, %d rejected, %d failed\n", sim.Stats.Batches.Load(),
+				sim.Stats.Accepted.Load(), sim.Stats.Rejected.Load(), sim.Stats.Failed.Load())
+			return err
+		case <-tick.C:
+			fmt.Fprintf(stdout, "simulate: %d accepted, %d rejected, %d failed so far\n",
+				sim.Stats.Accepted.Load(), sim.Stats.Rejected.Load(), sim.Stats.Failed.Load())
+		}
+	}
+}
+
+// registerCompanies registers the simulated companies that are not yet registered and
+// gives each a fresh API key (revoking the simulator's earlier ones).
+func registerCompanies(ctx context.Context, companies []simulate.Company) ([]string, error) {
+	ents, closeDB, err := openEnterprises(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	keys := make([]string, len(companies))
+	for i, c := range companies {
+		kind := "生产"
+		if c.GasStation {
+			kind = "加油站"
+		}
+		err := ents.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County, Kind: kind})
+		if err != nil && chemguard.ErrorCode(err) != chemguard.EConflict {
+			return nil, err
+		}
+		if keys[i], err = ents.IssueKey(ctx, c.Code); err != nil {
+			return nil, err
+		}
+		if _, err := ents.RevokeKeys(ctx, c.Code, keys[i]); err != nil {
+			return nil, err
+		}
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("simulate: --enterprises must be at least 1")
+	}
+	return keys, nil
+}
