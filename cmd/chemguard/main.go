@@ -82,10 +82,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 // configFromEnv reads every CHEMGUARD_* setting once.
 func configFromEnv() (platform.Config, error) {
 	cfg := platform.Config{
-		DatabaseURL:     os.Getenv("CHEMGUARD_DATABASE_URL"),
-		HTTPAddr:        envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
-		KafkaBrokers:    bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
-		DataDir:         envOr("CHEMGUARD_DATA_DIR", ".data"),
+		DatabaseURL:  os.Getenv("CHEMGUARD_DATABASE_URL"),
+		HTTPAddr:     envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
+		KafkaBrokers: bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
+		DataDir:      envOr("CHEMGUARD_DATA_DIR", ".data"),
 	}
 	var err error
 	ints := []struct {

@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+)
+
+// Enterprise is a registered company or gas station.
+type Enterprise struct {
+	Code         string
+	Name         string
+	DivisionCode string // GB/T 2260 county
+	ParkCode     string
+	Kind         string
+}
+
+// Enterprises stores companies and their exchange API keys.
+type Enterprises struct {
+	pool *pgxpool.Pool
+}
+
+// NewEnterprises returns the enterprise store on pool.
+func NewEnterprises(pool *pgxpool.Pool) *Enterprises { return &Enterprises{pool: pool} }
+
+// Add registers e. A code already registered is a conflict.
+func (s *Enterprises) Add(ctx context.Context, e Enterprise) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code, park_code, kind)
+		VALUES ($1, $2, $3, NULLIF($4, ''), $5)`, e.Code, e.Name, e.DivisionCode, e.ParkCode, e.Kind)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return chemguard.Errorf(chemguard.EConflict, "企业编码「%s」已注册", "enterprise %q is already registered", e.Code)
+	}
+	if err != nil {
+		return fmt.Errorf("store: add enterprise: %w", err)
+	}
+	return nil
+}
+
+// Get returns one enterprise.
+func (s *Enterprises) Get(ctx context.Context, code string) (Enterprise, error) {
+	var e Enterprise
+	var park *string
+	err := s.pool.QueryRow(ctx, `SELECT code, name, division_code, park_code, kind FROM enterprises WHERE code = $1`, code).
+		Scan(&e.Code, &e.Name, &e.DivisionCode, &park, &e.Kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, chemguard.Errorf(chemguard.ENotFound, "企业「%s」未注册", "enterprise %q is not registered", code)
+	}
+	if park != nil {
+		e.ParkCode = *park
+	}
+	if err != nil {
+		return e, fmt.Errorf("store: get enterprise: %w", err)
+	}
+	return e, nil
+}
+
+// KeyPrefix starts every exchange API key, so a leaked key is recognisable.
+const KeyPrefix = "cgk_"
+
+// IssueKey creates a new API key for the enterprise and returns it. Only its SHA-256
+// is stored: the key is shown once. Older keys stay valid until revoked, so a company
+// can rotate without downtime.
+func (s *Enterprises) IssueKey(ctx context.Context, code string) (string, error) {
+	if _, err := s.Get(ctx, code); err != nil {
+		return "", err
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", fmt.Errorf("store: key: %w", err)
+	}
+	key := KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
+	sum := sha256.Sum256([]byte(key))
+	if _, err := s.pool.Exec(ctx, `INSERT INTO enterprise_keys (id, enterprise_code, key_hash, key_prefix)
+		VALUES ($1, $2, $3, $4)`, uuid.New(), code, sum[:], key[:len(KeyPrefix)+6]); err != nil {
+		return "", fmt.Errorf("store: issue key: %w", err)
+	}
+	return key, nil
+}
+
+// RevokeKeys revokes every active key of the enterprise except keep (may be "") and
+// returns how many were revoked. Keys are marked, not deleted.
+func (s *Enterprises) RevokeKeys(ctx context.Context, code, keep string) (int64, error) {
+	var keepHash []byte
+	if keep != "" {
+		sum := sha256.Sum256([]byte(keep))
+		keepHash = sum[:]
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE enterprise_keys SET revoked_at = now()
+		WHERE enterprise_code = $1 AND revoked_at IS NULL AND ($2::bytea IS NULL OR key_hash <> $2)`, code, keepHash)
+	if err != nil {
+		return 0, fmt.Errorf("store: revoke keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Authenticate returns the enterprise code an active key belongs to.
+func (s *Enterprises) Authenticate(ctx context.Context, key string) (string, error) {
+	sum := sha256.Sum256([]byte(key))
+	var code string
+	err := s.pool.QueryRow(ctx, `SELECT k.enterprise_code FROM enterprise_keys k
+		JOIN enterprises e ON e.code = k.enterprise_code
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND e.disabled_at IS NULL`, sum[:]).Scan(&code)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", chemguard.Errorf(chemguard.EUnauthorized, "API 密钥无效或已吊销", "the API key is unknown or revoked")
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: authenticate: %w", err)
+	}
+	return code, nil
+}

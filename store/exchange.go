@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// Version is one accepted version of one exchange record, as the sink writes it.
+type Version struct {
+	MsgID      uuid.UUID
+	Company    string
+	Key        string
+	Deleted    bool
+	EventTime  time.Time // zero when the table orders by receipt
+	Version    int64
+	ReceivedAt time.Time
+	Doc        []byte // the record's JSON, keys exactly the seed's
+}
+
+// Rejection is one refused record, kept as governance evidence.
+type Rejection struct {
+	MsgID      uuid.UUID
+	Table      string
+	Company    string
+	ReceivedAt time.Time
+	Index      int
+	Key        string
+	Errors     []byte // JSON array of validate.FieldError
+	Raw        string
+}
+
+// Exchange stores exchange records: current state and history per table.
+type Exchange struct {
+	pool *pgxpool.Pool
+}
+
+// NewExchange returns the exchange store on pool.
+func NewExchange(pool *pgxpool.Pool) *Exchange { return &Exchange{pool: pool} }
+
+// Apply writes one consumed batch in a single transaction: every version into its
+// table's history (a replayed version is skipped by its message ID) and into the
+// current state, where a version only replaces an older one. Replaying a batch is
+// harmless. It returns only after the commit, so offsets may be committed after it.
+func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	for t, vs := range versions {
+		if err := applyVersions(ctx, tx, t, vs); err != nil {
+			return err
+		}
+	}
+	if err := applyRejections(ctx, tx, rejections); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Version) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	stage := "stage_" + t.SQLName()
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stage+` (
+		msg_id uuid, company_code text, record_key text, deleted boolean, event_time timestamptz,
+		version bigint, received_at timestamptz, doc jsonb) ON COMMIT DELETE ROWS`); err != nil {
+		return fmt.Errorf("store: stage %s: %w", t.Slug, err)
+	}
+	rows := make([][]any, len(vs))
+	for i, v := range vs {
+		var et any
+		if !v.EventTime.IsZero() {
+			et = v.EventTime
+		}
+		rows[i] = []any{v.MsgID, v.Company, v.Key, v.Deleted, et, v.Version, v.ReceivedAt, json.RawMessage(v.Doc)}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage},
+		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("store: copy %s: %w", t.Slug, err)
+	}
+	name := t.SQLName()
+	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
+		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
+		SELECT msg_id, company_code, record_key, deleted, event_time, version, received_at, doc FROM `+stage+`
+		ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("store: history %s: %w", t.Slug, err)
+	}
+	// One row per key from the batch (its newest version), then only where it is
+	// newer than what is stored: an older version never overwrites a newer one.
+	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`
+		(company_code, record_key, deleted, event_time, version, msg_id, received_at, updated_at, doc)
+		SELECT DISTINCT ON (company_code, record_key)
+			company_code, record_key, deleted, event_time, version, msg_id, received_at, now(), doc
+		FROM `+stage+`
+		ORDER BY company_code, record_key, event_time DESC NULLS LAST, version DESC
+		ON CONFLICT (company_code, record_key) DO UPDATE SET
+			deleted = EXCLUDED.deleted, event_time = EXCLUDED.event_time, version = EXCLUDED.version,
+			msg_id = EXCLUDED.msg_id, received_at = EXCLUDED.received_at, updated_at = now(), doc = EXCLUDED.doc
+		WHERE (COALESCE(`+name+`.event_time, '-infinity'), `+name+`.version)
+		    < (COALESCE(EXCLUDED.event_time, '-infinity'), EXCLUDED.version)`); err != nil {
+		return fmt.Errorf("store: upsert %s: %w", t.Slug, err)
+	}
+	return nil
+}
+
+func applyRejections(ctx context.Context, tx pgx.Tx, rs []Rejection) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	for _, r := range rs {
+		batch.Queue(`INSERT INTO exchange_rejections
+			(msg_id, table_slug, company_code, received_at, batch_index, record_key, errors, raw)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (msg_id) DO NOTHING`,
+			r.MsgID, r.Table, r.Company, r.ReceivedAt, r.Index, r.Key, json.RawMessage(r.Errors), r.Raw)
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("store: rejections: %w", err)
+	}
+	return nil
+}
+
+// Current is a stored record with its bookkeeping.
+type Current struct {
+	Company    string
+	Key        string
+	Deleted    bool
+	ReceivedAt time.Time
+	UpdatedAt  time.Time
+	Doc        []byte
+}
+
+// Get returns the current version of one record of company. A soft-deleted record
+// is still returned, with Deleted set.
+func (s *Exchange) Get(ctx context.Context, t *schemas.Table, company, key string) (Current, error) {
+	c := Current{Company: company, Key: key}
+	err := s.pool.QueryRow(ctx, `SELECT deleted, received_at, updated_at, doc FROM `+t.SQLName()+`
+		WHERE company_code = $1 AND record_key = $2`, company, key).Scan(&c.Deleted, &c.ReceivedAt, &c.UpdatedAt, &c.Doc)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, chemguard.Errorf(chemguard.ENotFound, "未找到%s记录「%s」", "no %s record %q", t.NameZH, key)
+	}
+	if err != nil {
+		return c, fmt.Errorf("store: get %s: %w", t.Slug, err)
+	}
+	return c, nil
+}
+
+// Cursor is a position in a listing ordered by (updated_at, record_key).
+type Cursor struct {
+	UpdatedAt time.Time `json:"u"`
+	Key       string    `json:"k"`
+}
+
+// List returns up to limit current records of company changed at or after since,
+// after cursor (zero: from the start), oldest change first; keyset-paginated in SQL.
+func (s *Exchange) List(ctx context.Context, t *schemas.Table, company string, since time.Time, after Cursor, limit int) ([]Current, error) {
+	if after.UpdatedAt.IsZero() {
+		after.UpdatedAt = since
+		after.Key = ""
+	}
+	rows, err := s.pool.Query(ctx, `SELECT record_key, deleted, received_at, updated_at, doc FROM `+t.SQLName()+`
+		WHERE company_code = $1 AND updated_at >= $2 AND (updated_at, record_key) > ($3, $4)
+		ORDER BY updated_at, record_key LIMIT $5`, company, since, after.UpdatedAt, after.Key, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: list %s: %w", t.Slug, err)
+	}
+	defer rows.Close()
+	var out []Current
+	for rows.Next() {
+		c := Current{Company: company}
+		if err := rows.Scan(&c.Key, &c.Deleted, &c.ReceivedAt, &c.UpdatedAt, &c.Doc); err != nil {
+			return nil, fmt.Errorf("store: list %s: %w", t.Slug, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
