@@ -229,6 +229,11 @@ func (c *checker) numberText(f *schemas.Field, jv *fastjson.Value) (string, bool
 }
 
 func (c *checker) char(f *schemas.Field, s string) {
+	if !cleanText(s) {
+		c.fail(f, RuleEncoding, "含有无效的 UTF-8 字节或控制字符（如 \\u0000），无法入库",
+			"holds invalid UTF-8 or a control character (such as \\u0000) that cannot be stored")
+		return
+	}
 	if f.Length > 0 {
 		if n := utf8.RuneCountInString(s); n > f.Length {
 			c.fail(f, RuleLength, fmt.Sprintf("长度为 %d 个字符，超过上限 %d", n, f.Length),

@@ -171,3 +171,28 @@ func TestNonStringKey(t *testing.T) {
 	requireRejected(t, v, validate.RuleType, "ID")
 	assert.Empty(t, v.ID)
 }
+
+// TestTextEncoding: PostgreSQL refuses \u0000 in text, so a record carrying it (or
+// other control characters) is rejected here rather than acknowledged and then
+// stuck in the sink. Tabs and line breaks are ordinary text.
+func TestTextEncoding(t *testing.T) {
+	for _, c := range []ruleCase{
+		{name: "NUL", set: fields{"RISK_UNIT_NAME": "常减压\u0000装置"}, rule: validate.RuleEncoding, field: "RISK_UNIT_NAME"},
+		{name: "bell", set: fields{"HAZARD_DEP": "生产\u0007运行部"}, rule: validate.RuleEncoding, field: "HAZARD_DEP"},
+		{name: "line breaks fine", set: fields{"RISK_UNIT_NAME": "常减压装置\r\n一期\t北区"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := one(t, schemas.RiskUnits, mutate(fixture(t, "risk-units"), c.set))
+			if c.rule == "" {
+				require.True(t, v.OK(), "%+v", v.Errors)
+				return
+			}
+			requireRejected(t, v, c.rule, c.field)
+		})
+	}
+	// Invalid UTF-8 bytes straight in the body.
+	body := []byte(`[{"ID":"6f1c2b9e-8a3d-4c5e-9f70-1a2b3c4d5e6f","HAZARD_CODE":"370100001","HAZARD_DEP":"` + "\xff\xfe" + `","HAZARD_LIABLE_PERSON":"张三","RISK_UNIT_NAME":"罐区","DELETED":"0"}]`)
+	vs, err := validate.Batch(schemas.RiskUnits, body, opts())
+	require.NoError(t, err)
+	requireRejected(t, vs[0], validate.RuleEncoding, "HAZARD_DEP")
+}

@@ -21,6 +21,7 @@ const (
 	RuleRequiredWhen Rule = "required_when" // required because of another field
 	RuleType         Rule = "type"          // wrong JSON type
 	RuleLength       Rule = "length"        // longer than 数据长度 in characters
+	RuleEncoding     Rule = "text_encoding" // invalid UTF-8 or a control character
 	RuleUUID         Rule = "uuid"          // not a 36-character UUID
 	RuleCode         Rule = "code"          // not in the code table
 	RuleCodeParent   Rule = "code_parent"   // 分类2 not under 分类1

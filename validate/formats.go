@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/shandong-emergency/chemguard/schemas"
 )
@@ -162,4 +163,19 @@ func decodeBase64(s []byte) ([]byte, error) {
 		}
 	}
 	return schemas.DecodeBase64(string(s))
+}
+
+// cleanText reports whether s is valid UTF-8 without control characters other than
+// tab, line feed and carriage return. PostgreSQL refuses \u0000 in text and jsonb, so
+// such a record would otherwise be acknowledged and then block the sink.
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
