@@ -1,0 +1,72 @@
+package tiers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+)
+
+// Park is a chemical park (化工园区): a unit under a county or a city that
+// enterprises may belong to, and the domain of the park regulator roles.
+type Park struct {
+	Code         string
+	Name         string
+	DivisionCode string // GB/T 2260 county or city the park is under
+}
+
+// CheckPark returns an error unless p has a code, a name and a Shandong city or
+// county as its division.
+func CheckPark(p Park) error {
+	if p.Code == "" || p.Name == "" {
+		return errors.New("tiers: park: code and name are required")
+	}
+	d, ok := DivisionByCode(p.DivisionCode)
+	if !ok || d.Level == Province {
+		return fmt.Errorf("tiers: park %s: %q is not a Shandong city or county", p.Code, p.DivisionCode)
+	}
+	return nil
+}
+
+// PGParks stores chemical parks in PostgreSQL.
+type PGParks struct {
+	pool *pgxpool.Pool
+}
+
+// NewPGParks returns the park store on pool.
+func NewPGParks(pool *pgxpool.Pool) *PGParks { return &PGParks{pool: pool} }
+
+// Add registers p; an existing code is a conflict.
+func (s *PGParks) Add(ctx context.Context, p Park) error {
+	if err := CheckPark(p); err != nil {
+		return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: "园区信息不完整或所属行政区划无效",
+			MessageEN: err.Error(), Err: err}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO parks (code, name, division_code) VALUES ($1, $2, $3)`, p.Code, p.Name, p.DivisionCode)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return chemguard.Errorf(chemguard.EConflict, "园区编码「%s」已存在", "park %q already exists", p.Code)
+	}
+	if err != nil {
+		return fmt.Errorf("tiers: add park: %w", err)
+	}
+	return nil
+}
+
+// Get returns the park with code, or a not_found *chemguard.Error.
+func (s *PGParks) Get(ctx context.Context, code string) (Park, error) {
+	p := Park{Code: code}
+	err := s.pool.QueryRow(ctx, `SELECT name, division_code FROM parks WHERE code = $1`, code).Scan(&p.Name, &p.DivisionCode)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, chemguard.Errorf(chemguard.ENotFound, "园区「%s」不存在", "no park %q", code)
+	}
+	if err != nil {
+		return p, fmt.Errorf("tiers: get park: %w", err)
+	}
+	return p, nil
+}

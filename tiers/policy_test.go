@@ -1,0 +1,242 @@
+package tiers_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+func TestWithin(t *testing.T) {
+	path := tiers.EnterprisePath("370102", "P1", "C1")
+	require.Equal(t, "370000/370100/370102/park:P1/ent:C1", path)
+	tests := []struct {
+		domain, path string
+		want         bool
+	}{
+		{"370000", path, true},
+		{"370100", path, true},
+		{"370102", path, true},
+		{"park:P1", path, true},
+		{"ent:C1", path, true},
+		{"370103", path, false},
+		{"370200", path, false},
+		{"park:P2", path, false},
+		{"ent:C2", path, false},
+		{"ent:C", path, false},
+		{"3701", path, false},
+		{"", path, false},
+		{"370103", "", true},
+		{"370100", tiers.RegionPath("370102"), true},
+		{"370102", tiers.RegionPath("370100"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.domain+"@"+tt.path, func(t *testing.T) {
+			assert.Equal(t, tt.want, tiers.Within(tt.domain, tt.path))
+		})
+	}
+	assert.Equal(t, "", tiers.EnterprisePath("370100", "", "C1"), "a city is not a county")
+}
+
+func TestCheckGrant(t *testing.T) {
+	tests := []struct {
+		role   tiers.Role
+		domain string
+		ok     bool
+	}{
+		{tiers.ProvinceLeader, "370000", true},
+		{tiers.ProvinceLeader, "370100", false},
+		{tiers.CityStaff, "370100", true},
+		{tiers.CityStaff, "370102", false},
+		{tiers.CountyStaff, "370102", true},
+		{tiers.CountyStaff, "370100", false},
+		{tiers.ParkStaff, "park:P1", true},
+		{tiers.ParkStaff, "370102", false},
+		{tiers.Inspector, "370102", true},
+		{tiers.Inspector, "park:P1", true},
+		{tiers.Inspector, "ent:C1", false},
+		{tiers.EnterpriseAdmin, "ent:C1", true},
+		{tiers.EnterpriseUser, "370102", false},
+		{tiers.SystemAdmin, "370000", true},
+		{tiers.AuditAdmin, "370100", false},
+		{tiers.ShareService, "370100", true},
+		{tiers.ShareService, "370102", true},
+		{tiers.ShareService, "370000", false},
+		{tiers.Role("root"), "370000", false},
+		{tiers.CountyStaff, "371200", false}, // abolished code
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.role)+"@"+tt.domain, func(t *testing.T) {
+			err := tiers.CheckGrant(tt.role, tt.domain)
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+}
+
+func TestCheckSeparation(t *testing.T) {
+	admins := []tiers.Role{tiers.SystemAdmin, tiers.SecurityAdmin, tiers.AuditAdmin}
+	for _, held := range admins {
+		for _, asked := range admins {
+			err := tiers.CheckSeparation([]tiers.Role{held}, asked)
+			if held == asked {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, tiers.ErrSeparation, "%s + %s", held, asked)
+			}
+		}
+		assert.NoError(t, tiers.CheckSeparation([]tiers.Role{held}, tiers.CountyStaff))
+	}
+}
+
+func TestRolesHaveLabels(t *testing.T) {
+	for _, r := range tiers.Roles() {
+		assert.NotEmpty(t, r.Label(), r)
+		got, ok := tiers.ParseRole(string(r))
+		assert.True(t, ok)
+		assert.Equal(t, r, got)
+	}
+	_, ok := tiers.ParseRole("superuser")
+	assert.False(t, ok)
+}
+
+func TestScopeWhere(t *testing.T) {
+	tests := []struct {
+		domain string
+		sql    string
+		args   int
+	}{
+		{"370000", "TRUE", 0},
+		{"370100", "e.division_code = ANY($3::text[])", 1},
+		{"370102", "e.division_code = ANY($3::text[])", 1},
+		{"park:P1", "e.park_code = $3", 1},
+		{"ent:C1", "e.code = $3", 1},
+		{"999999", "FALSE", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			sql, args := tiers.ScopeOf(tt.domain).Where("e", 3)
+			assert.Equal(t, tt.sql, sql)
+			assert.Len(t, args, tt.args)
+		})
+	}
+	city := tiers.ScopeOf("370100")
+	assert.Len(t, city.Counties, len(tiers.Children("370100")))
+	assert.Equal(t, []string{"370102"}, tiers.ScopeOf("370102").Counties)
+}
+
+// provincePolicy is a realistic province: the default permissions, 5,000
+// enterprises spread over every county (one in five in one of 40 parks) and
+// 2,000 users at every tier.
+type provincePolicy struct {
+	rules    []tiers.Rule
+	users    []benchUser
+	entPaths []string
+}
+
+type benchUser struct{ sub, dom string }
+
+func newProvincePolicy(tb testing.TB) provincePolicy {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(4, 4))
+	var counties, cities []string
+	for _, d := range tiers.Divisions() {
+		switch d.Level {
+		case tiers.County:
+			counties = append(counties, d.Code)
+		case tiers.City:
+			cities = append(cities, d.Code)
+		}
+	}
+	p := provincePolicy{rules: tiers.DefaultPolicy()}
+	var ents []string
+	for i := 0; i < 5000; i++ {
+		code := fmt.Sprintf("E%05d", i)
+		park := ""
+		if i%5 == 0 {
+			park = fmt.Sprintf("P%02d", i%40)
+		}
+		ents = append(ents, code)
+		p.entPaths = append(p.entPaths, tiers.EnterprisePath(counties[r.IntN(len(counties))], park, code))
+	}
+	grant := func(role tiers.Role, dom string) {
+		sub := tiers.UserSubject(int64(len(p.users) + 1))
+		p.rules = append(p.rules, tiers.Grant(sub, role, dom))
+		p.users = append(p.users, benchUser{sub, dom})
+	}
+	for i := 0; i < 10; i++ {
+		grant(tiers.ProvinceStaff, tiers.ProvinceCode)
+	}
+	for _, c := range cities {
+		grant(tiers.CityLeader, c)
+		for i := 0; i < 6; i++ {
+			grant(tiers.CityStaff, c)
+		}
+	}
+	for _, c := range counties {
+		grant(tiers.CountyLeader, c)
+		for i := 0; i < 5; i++ {
+			grant(tiers.CountyStaff, c)
+		}
+		grant(tiers.Inspector, c)
+	}
+	for i := 0; i < 40; i++ {
+		grant(tiers.ParkStaff, tiers.ParkDomain(fmt.Sprintf("P%02d", i)))
+	}
+	for len(p.users) < 2000 {
+		grant(tiers.EnterpriseUser, tiers.EnterpriseDomain(ents[r.IntN(len(ents))]))
+	}
+	return p
+}
+
+func TestProvincePolicyShape(t *testing.T) {
+	p := newProvincePolicy(t)
+	require.Len(t, p.users, 2000)
+	e, err := tiers.NewEnforcer(p.rules)
+	require.NoError(t, err)
+	// The first province user reaches every enterprise; an enterprise user only its own.
+	for _, path := range p.entPaths[:50] {
+		ok, err := e.Allowed(p.users[0].sub, p.users[0].dom, tiers.ObjData, tiers.ActRead, path)
+		require.NoError(t, err)
+		assert.True(t, ok)
+	}
+	last := p.users[len(p.users)-1]
+	var reached int
+	for _, path := range p.entPaths {
+		if ok, _ := e.Allowed(last.sub, last.dom, tiers.ObjData, tiers.ActRead, path); ok {
+			reached++
+		}
+	}
+	assert.Equal(t, 1, reached)
+}
+
+// BenchmarkAuthorize measures one authorization check (a random user of the
+// province's 2,000 asking to read a random enterprise's data of 5,000) against
+// the full province policy. The target is under 20 µs per check.
+func BenchmarkAuthorize(b *testing.B) {
+	p := newProvincePolicy(b)
+	e, err := tiers.NewEnforcer(p.rules)
+	require.NoError(b, err)
+	r := rand.New(rand.NewPCG(1, 2))
+	type req struct{ sub, dom, res string }
+	reqs := make([]req, 4096)
+	for i := range reqs {
+		u := p.users[r.IntN(len(p.users))]
+		reqs[i] = req{u.sub, u.dom, p.entPaths[r.IntN(len(p.entPaths))]}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		q := reqs[i%len(reqs)]
+		if _, err := e.Allowed(q.sub, q.dom, tiers.ObjData, tiers.ActRead, q.res); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
