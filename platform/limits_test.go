@@ -3,6 +3,8 @@ package platform_test
 import (
 	"bytes"
 	"io"
+	"net/url"
+	"testing"
 
 	"github.com/shandong-emergency/chemguard/ingest"
 )
@@ -12,3 +14,12 @@ func ingestSmallLimits() ingest.Config {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+func mustURL(tb testing.TB, s string) *url.URL {
+	tb.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}

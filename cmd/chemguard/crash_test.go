@@ -1,0 +1,158 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+)
+
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), "chemguard")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(tb, err, string(out))
+	return bin
+}
+
+func freeAddr(tb testing.TB) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(tb, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func startServe(tb testing.TB, bin string, env []string, addr string) *exec.Cmd {
+	tb.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = env
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	require.NoError(tb, cmd.Start())
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	tb.Fatalf("serve did not become ready:\n%s", logs.String())
+	return nil
+}
+
+// The whole process is killed with SIGKILL while companies are uploading and
+// started again: every record that was answered "accepted" is in the database.
+func TestKilledProcessLosesNothingAcknowledged(t *testing.T) {
+	bin := buildBinary(t)
+	dsn := pgtest.NewDatabase(t)
+	addr := freeAddr(t)
+	env := append(os.Environ(), "CHEMGUARD_DATABASE_URL="+dsn, "CHEMGUARD_HTTP_ADDR="+addr,
+		"CHEMGUARD_DATA_DIR="+t.TempDir(), "CHEMGUARD_KAFKA_PARTITIONS=3")
+
+	add := exec.Command(bin, "enterprise", "add", "--code", "370402001", "--name", "枣庄测试化工有限公司", "--region", "370402")
+	add.Env = env
+	out, err := add.Output()
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	key := lines[len(lines)-1]
+	require.True(t, strings.HasPrefix(key, "cgk_"), "the key is alone on the last line: %q", out)
+
+	serve := startServe(t, bin, env, addr)
+	var mu sync.Mutex
+	var accepted []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 3; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 10 * time.Second}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				recs := make([]simulate.Record, 100)
+				ids := make([]string, len(recs))
+				for i := range recs {
+					ids[i] = simulate.NewID()
+					recs[i] = simulate.Record{"ID": ids[i], "CHECK_TASK_ID": simulate.NewID(),
+						"CHECK_TIME": time.Now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
+						"CHECK_STATUS": "0", "DELETED": "0"}
+				}
+				body, _ := json.Marshal(recs)
+				req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/exchange/check-records", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+key)
+				resp, err := client.Do(req)
+				if err != nil {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				var rep struct{ Accepted int }
+				_ = json.NewDecoder(resp.Body).Decode(&rep)
+				resp.Body.Close()
+				if resp.StatusCode == 200 && rep.Accepted == len(ids) {
+					mu.Lock()
+					accepted = append(accepted, ids...)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	require.NoError(t, serve.Process.Signal(syscall.SIGKILL))
+	_ = serve.Wait()
+	mu.Lock()
+	before := len(accepted)
+	mu.Unlock()
+	require.Positive(t, before, "records were accepted before the kill")
+
+	serve = startServe(t, bin, env, addr)
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	defer func() { serve.Process.Signal(syscall.SIGTERM); serve.Wait() }()
+
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var missing int
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM unnest($1::text[]) AS id
+			WHERE NOT EXISTS (SELECT 1 FROM x_check_records c WHERE c.record_key = id)`, accepted).Scan(&missing))
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.Zero(t, missing, fmt.Sprintf("%d of %d acknowledged records missing after the restart", missing, len(accepted)))
+	var history int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM x_check_records_history`).Scan(&history))
+	require.Equal(t, len(accepted), history, "each acknowledged record stored exactly once")
+	t.Logf("%d acknowledged before the kill, %d in all", before, len(accepted))
+}
