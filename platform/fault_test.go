@@ -42,7 +42,7 @@ func (f *feeder) postOne(tb testing.TB, r interface{ IntN(int) int }, n int) int
 	recs := make([]simulate.Record, n)
 	for i := range recs {
 		recs[i] = simulate.Record{"ID": simulate.NewID(), "CHECK_TASK_ID": simulate.NewID(),
-			"CHECK_TIME": time.Now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
+			"CHECK_TIME":   time.Now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
 			"CHECK_STATUS": fmt.Sprint(r.IntN(4)), "DELETED": "0"}
 	}
 	rep := post(tb, f.url, f.key, "check-records", recs)

@@ -99,7 +99,7 @@ func TestKilledProcessLosesNothingAcknowledged(t *testing.T) {
 				for i := range recs {
 					ids[i] = simulate.NewID()
 					recs[i] = simulate.Record{"ID": ids[i], "CHECK_TASK_ID": simulate.NewID(),
-						"CHECK_TIME": time.Now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
+						"CHECK_TIME":   time.Now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
 						"CHECK_STATUS": "0", "DELETED": "0"}
 				}
 				body, _ := json.Marshal(recs)
