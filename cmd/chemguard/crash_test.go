@@ -151,8 +151,12 @@ func TestKilledProcessLosesNothingAcknowledged(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	require.Zero(t, missing, fmt.Sprintf("%d of %d acknowledged records missing after the restart", missing, len(accepted)))
-	var history int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM x_check_records_history`).Scan(&history))
-	require.Equal(t, len(accepted), history, "each acknowledged record stored exactly once")
+	// Batches in flight at the kill may be in Kafka without their reply having reached
+	// the client, so the table may hold more than was acknowledged — but never a
+	// record twice.
+	var history, distinct int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT record_key) FROM x_check_records_history`).Scan(&history, &distinct))
+	require.Equal(t, distinct, history, "each record stored exactly once")
+	require.GreaterOrEqual(t, history, len(accepted))
 	t.Logf("%d acknowledged before the kill, %d in all", before, len(accepted))
 }
