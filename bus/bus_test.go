@@ -1,0 +1,66 @@
+package bus_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/bus"
+)
+
+// A company's records land on the same partition number in every topic (the warning
+// engine scales out by partition and needs a company's tables together), and the
+// embedded broker keeps them across a restart.
+func TestCoPartitioningAndPersistence(t *testing.T) {
+	dir := t.TempDir()
+	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: dir, Partitions: 6})
+	require.NoError(t, err)
+	cfg := bus.Config{Brokers: []string{b.Addr()}, Partitions: 6}
+	topics := []string{"t.a", "t.b", "t.c"}
+	ctx := context.Background()
+	require.NoError(t, bus.EnsureTopics(ctx, cfg, topics))
+	require.NoError(t, bus.EnsureTopics(ctx, cfg, topics), "creating existing topics is fine")
+	p, err := bus.NewProducer(cfg)
+	require.NoError(t, err)
+	companies := []string{"370102001", "370211003", "371702010", "370303001", "370602002", "371402001", "370883001"}
+	var msgs []bus.Message
+	for _, c := range companies {
+		for _, tp := range topics {
+			msgs = append(msgs, bus.Message{Topic: tp, Key: c, Value: []byte(c + "@" + tp)})
+		}
+	}
+	require.NoError(t, p.Publish(ctx, msgs))
+	require.NoError(t, p.Close())
+	b.Close()
+
+	b, err = bus.StartEmbedded(bus.EmbeddedConfig{Dir: dir, Partitions: 6})
+	require.NoError(t, err)
+	defer b.Close()
+	partitionOf := map[string]map[string]int{} // company → topic → partition
+	for _, tp := range topics {
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{b.Addr()}, GroupID: "test", Topic: tp, StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		for i := 0; i < len(companies); i++ {
+			m, err := r.FetchMessage(rctx)
+			require.NoError(t, err, "message %d of %s survived the restart", i, tp)
+			if partitionOf[string(m.Key)] == nil {
+				partitionOf[string(m.Key)] = map[string]int{}
+			}
+			partitionOf[string(m.Key)][tp] = m.Partition
+		}
+		cancel()
+		r.Close()
+	}
+	used := map[int]bool{}
+	for _, c := range companies {
+		require.Len(t, partitionOf[c], len(topics))
+		assert.Equal(t, partitionOf[c]["t.a"], partitionOf[c]["t.b"], c)
+		assert.Equal(t, partitionOf[c]["t.a"], partitionOf[c]["t.c"], c)
+		used[partitionOf[c]["t.a"]] = true
+	}
+	assert.Greater(t, len(used), 1, "companies spread over partitions")
+}
