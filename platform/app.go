@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/shandong-emergency/chemguard/access"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/ingest"
@@ -39,6 +40,8 @@ type Config struct {
 	Ingest          ingest.Config
 	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
 	NoSink bool
+	// Access configures users, roles, sessions, signing and the audit log (issue 4).
+	Access access.Config
 }
 
 // Errors returned by Config.Validate.
@@ -88,6 +91,8 @@ type App struct {
 	// Enterprises and Exchange are the stores, for admin commands and tests.
 	Enterprises *store.Enterprises
 	Exchange    *store.Exchange
+	// Access is access control: users, policy, audit log, sharing API.
+	Access *access.Service
 
 	closeOnce sync.Once
 }
@@ -155,6 +160,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.http.Get("/readyz", a.ready)
 	a.http.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
 	api := a.http.Group("/api/v1")
+	// Access control (issue 4): exchange request signing, auth, admin, audit, sharing.
+	if a.Access, err = access.New(ctx, a.Pool, cfg.Access); err != nil {
+		return nil, err
+	}
+	api.Use("/exchange", a.Access.Signing())
+	a.Access.Mount(api)
 	ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics).Register(api)
 
 	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
@@ -204,6 +215,7 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	go a.maintain(sinkCtx)
+	go a.Access.Run(sinkCtx)
 	var err error
 	select {
 	case <-ctx.Done():

@@ -70,7 +70,7 @@ var casbinModel = func() string {
 		n := objectTypes[o]
 		fmt.Fprintf(&req, "r%s = sub, dom, act, res\n", n)
 		fmt.Fprintf(&pol, "p%s = sub, act\n", n)
-		fmt.Fprintf(&eff, "e%s = some(where (p%s.eft == allow))\n", n, n)
+		fmt.Fprintf(&eff, "e%s = some(where (p.eft == allow))\n", n)
 		fmt.Fprintf(&mat, "m%s = r%s.act == p%s.act && g(r%s.sub, p%s.sub, r%s.dom) && within(r%s.dom, r%s.res)\n", n, n, n, n, n, n, n, n)
 	}
 	return "[request_definition]\n" + req.String() + "\n[policy_definition]\n" + pol.String() +

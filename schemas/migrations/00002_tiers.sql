@@ -20,6 +20,7 @@ CREATE TABLE users (
     domain          text NOT NULL,          -- division code, park:CODE or ent:CODE
     totp_secret     text,                   -- base32; NULL until enrolled
     totp_pending    text,                   -- secret offered by enrolment, not yet confirmed
+    totp_last_step  bigint NOT NULL DEFAULT 0, -- last accepted 30-second step: a code is used once
     failed_logins   integer NOT NULL DEFAULT 0,
     locked_until    timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),

@@ -1,0 +1,175 @@
+// Package access assembles the platform's access control into one service: the
+// tiers authorizer over the PostgreSQL policy, identity (login, sessions, TOTP),
+// the audit log, request signing for enterprises, and the HTTP routes of the
+// administrators and the regional read API. Other packages use its Guard
+// methods (Require, Check, Scope, CanAccessEnterprise) to authorize their own
+// routes and queries.
+package access
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/share"
+	"github.com/shandong-emergency/chemguard/signing"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// Config configures access control; cmd/chemguard fills it from CHEMGUARD_*.
+type Config struct {
+	Identity       identity.Config
+	RequireSigning bool          // CHEMGUARD_REQUIRE_SIGNING: enterprise requests must be signed
+	PolicyReload   time.Duration // CHEMGUARD_POLICY_RELOAD: how often other processes' policy changes are picked up (5s)
+	InsecureCookie bool          // CHEMGUARD_INSECURE_COOKIE: drop the cookie's Secure attribute (plain-HTTP development)
+	ShareLag       time.Duration // CHEMGUARD_SHARE_LAG: records changed this recently are held back from the feed (5s)
+	Clock          identity.Clock
+}
+
+// DefaultPolicyReload is the default policy polling interval.
+const DefaultPolicyReload = 5 * time.Second
+
+// Service is access control for one process. It is safe for concurrent use.
+type Service struct {
+	cfg      Config
+	pool     *pgxpool.Pool
+	Policy   *tiers.PGPolicy
+	Authz    *tiers.Authorizer
+	Audit    *audit.Log
+	Identity *identity.Service
+	Parks    *tiers.PGParks
+	Share    *share.Store
+	auth     *identity.Handler
+}
+
+// New seeds the default policy into an empty store, loads it and wires the
+// services. The database must be migrated.
+func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = identity.SystemClock{}
+	}
+	if cfg.PolicyReload <= 0 {
+		cfg.PolicyReload = DefaultPolicyReload
+	}
+	s := &Service{cfg: cfg, pool: pool, Policy: tiers.NewPGPolicy(pool), Parks: tiers.NewPGParks(pool),
+		Share: share.NewStore(pool)}
+	if _, err := s.Policy.SeedDefaults(ctx, tiers.DefaultPolicy()); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.Authz, err = tiers.NewAuthorizer(ctx, s.Policy); err != nil {
+		return nil, err
+	}
+	s.Audit = audit.NewLog(pool, cfg.Clock.Now)
+	s.Identity = identity.NewService(cfg.Identity, pool, s.Authz, s.Audit, cfg.Clock)
+	s.auth = identity.NewHandler(s.Identity)
+	s.auth.InsecureCookie = cfg.InsecureCookie
+	return s, nil
+}
+
+// Run reloads the policy when another process changes it, until ctx ends.
+func (s *Service) Run(ctx context.Context) { s.Authz.Watch(ctx, s.cfg.PolicyReload) }
+
+// Mount adds the routes under api (the /api/v1 group): /auth/*, /admin/*,
+// /system/status, /audit*, /share/:slug and /enterprises*.
+func (s *Service) Mount(api fiber.Router) {
+	s.auth.Register(api)
+	s.registerAdmin(api)
+	audit.NewHandler(s.Audit, s).Register(api)
+	share.NewHandler(share.Config{Lag: s.cfg.ShareLag}, s.Share, s).Register(api)
+}
+
+// Signing returns the request-signing middleware for the exchange routes, with
+// nonces shared through PostgreSQL.
+func (s *Service) Signing() fiber.Handler {
+	return signing.Middleware(signing.Config{Required: s.cfg.RequireSigning,
+		Nonces: signing.NewPGNonces(s.pool, s.cfg.Clock.Now), Now: s.cfg.Clock.Now})
+}
+
+// Authenticate is middleware that loads the session user (bearer token or
+// portal cookie) or answers 401; identity.UserFrom reads it.
+func (s *Service) Authenticate(c *fiber.Ctx) error { return s.auth.Authenticate(c) }
+
+var errForbidden = chemguard.Errorf(chemguard.EForbidden, "无权访问：超出本账号的角色或管辖范围", "forbidden: outside your role or region")
+
+// Require returns middleware that authenticates the caller and checks that one
+// of its roles may do act on obj (somewhere in its domain); a refusal is audited
+// and answered 403.
+func (s *Service) Require(obj, act string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if _, err := s.auth.Load(c); err != nil {
+			return err
+		}
+		if err := s.Check(c, obj, act, ""); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
+// Check checks that the authenticated caller may do act on obj of the resource
+// at path res (tiers.EnterprisePath …). A refusal is audited and returned as a
+// forbidden *chemguard.Error.
+func (s *Service) Check(c *fiber.Ctx, obj, act, res string) error {
+	u := identity.UserFrom(c)
+	if u == nil {
+		return chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "log in first")
+	}
+	if s.Authz.Allowed(u.Subject(), u.Domain, obj, act, res) {
+		return nil
+	}
+	ev := s.Actor(c)
+	ev.Action, ev.Object, ev.Result = audit.ActionDeny, c.Method()+" "+c.OriginalURL(), audit.ResultDenied
+	ev.Detail = map[string]string{"object": obj, "action": act, "resource": res}
+	if err := s.Audit.Record(c.UserContext(), ev); err != nil {
+		return err
+	}
+	return errForbidden
+}
+
+// Domain is the authenticated caller's domain ("" if none).
+func (s *Service) Domain(c *fiber.Ctx) string {
+	if u := identity.UserFrom(c); u != nil {
+		return u.Domain
+	}
+	return ""
+}
+
+// Actor returns an audit event naming the caller.
+func (s *Service) Actor(c *fiber.Ctx) audit.Event {
+	ev := audit.Event{ClientIP: c.IP()}
+	if u := identity.UserFrom(c); u != nil {
+		ev.Actor, ev.ActorRole = u.Username, u.RoleNames()
+	}
+	return ev
+}
+
+// Scope returns the enterprises the authenticated caller may read data of, for
+// a list query's WHERE clause (tiers.Scope.Where); a caller who may not read
+// data at all gets the empty scope.
+func (s *Service) Scope(c *fiber.Ctx) tiers.Scope {
+	u := identity.UserFrom(c)
+	if u == nil || !s.Authz.Allowed(u.Subject(), u.Domain, tiers.ObjData, tiers.ActRead, "") {
+		return tiers.Scope{}
+	}
+	return tiers.ScopeOf(u.Domain)
+}
+
+// CanAccessEnterprise reports whether u may do act on obj of the enterprise
+// with company code code. An unregistered code is reachable by nobody.
+func (s *Service) CanAccessEnterprise(ctx context.Context, u *identity.User, code, obj, act string) (bool, error) {
+	e, err := s.Share.Enterprise(ctx, code)
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("access: enterprise %s: %w", code, err)
+	}
+	return s.Authz.Allowed(u.Subject(), u.Domain, obj, act, e.Path()), nil
+}

@@ -1,0 +1,208 @@
+package access
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// registerAdmin mounts the administrators' routes:
+//
+//	POST   /admin/users                  安全管理员: create an account with a role
+//	POST   /admin/users/:username/unlock 安全管理员: clear a lockout
+//	POST   /admin/grants                 安全管理员: grant {username, role, domain}
+//	DELETE /admin/grants                 安全管理员: revoke {username, role, domain}
+//	GET    /admin/policy                 安全管理员: the permissions and grants
+//	POST   /admin/policy                 安全管理员: add {subject, object, action}
+//	DELETE /admin/policy                 安全管理员: remove {subject, object, action}
+//	GET    /system/status                系统管理员: platform status
+//
+// Every change is audited and takes effect at once, in every process within the
+// policy reload interval.
+func (s *Service) registerAdmin(api fiber.Router) {
+	api.Post("/admin/users", s.Require(tiers.ObjUser, tiers.ActWrite), s.createUser)
+	api.Post("/admin/users/:username/unlock", s.Require(tiers.ObjUser, tiers.ActWrite), s.unlockUser)
+	api.Post("/admin/grants", s.Require(tiers.ObjUser, tiers.ActWrite), s.grant)
+	api.Delete("/admin/grants", s.Require(tiers.ObjUser, tiers.ActWrite), s.revoke)
+	api.Get("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActRead), s.policy)
+	api.Post("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActWrite), s.addPermission)
+	api.Delete("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActWrite), s.removePermission)
+	api.Get("/system/status", s.Require(tiers.ObjSystem, tiers.ActOperate), s.status)
+}
+
+func malformed() error {
+	return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
+}
+
+func (s *Service) actor(c *fiber.Ctx) identity.Actor {
+	return identity.ActorOf(identity.UserFrom(c), c.IP())
+}
+
+func (s *Service) createUser(c *fiber.Ctx) error {
+	var req struct {
+		Username    string `json:"username"`
+		DisplayName string `json:"display_name"`
+		Password    string `json:"password"`
+		Role        string `json:"role"`
+		Domain      string `json:"domain"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	created, err := s.Identity.CreateUser(c.UserContext(), identity.NewUser{Username: req.Username,
+		DisplayName: req.DisplayName, Password: req.Password, Role: tiers.Role(req.Role), Domain: req.Domain}, s.actor(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": created.User.ID, "username": created.User.Username,
+		"totp_secret": created.TOTPSecret, "otpauth_url": created.TOTPURL})
+}
+
+func (s *Service) unlockUser(c *fiber.Ctx) error {
+	if err := s.Identity.Unlock(c.UserContext(), c.Params("username"), s.actor(c)); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type grantRequest struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Domain   string `json:"domain"`
+}
+
+func (s *Service) grantTarget(c *fiber.Ctx) (grantRequest, *identity.User, error) {
+	var req grantRequest
+	if err := c.BodyParser(&req); err != nil {
+		return req, nil, malformed()
+	}
+	u, err := s.Identity.UserByName(c.UserContext(), req.Username)
+	if err != nil {
+		return req, nil, err
+	}
+	if req.Domain == "" {
+		req.Domain = u.Domain
+	}
+	return req, u, nil
+}
+
+func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, err error) error {
+	ev := s.Actor(c)
+	ev.Action, ev.Object, ev.Result, ev.Detail = action, object, audit.ResultOK, detail
+	if err != nil {
+		ev.Result = audit.ResultFailed
+	}
+	if aerr := s.Audit.Record(c.UserContext(), ev); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+func (s *Service) grant(c *fiber.Ctx) error {
+	req, u, err := s.grantTarget(c)
+	if err != nil {
+		return err
+	}
+	if req.Domain != u.Domain {
+		return chemguard.Errorf(chemguard.EInvalid, "角色只能授予在账号所属的区划、园区或企业内", "roles are granted in the account's own domain (%s)", u.Domain)
+	}
+	err = s.Authz.GrantRole(c.UserContext(), u.Subject(), tiers.Role(req.Role), req.Domain, s.actor(c).Name)
+	if err != nil && chemguard.ErrorCode(err) == chemguard.EInternal {
+		err = &chemguard.Error{Code: chemguard.EConflict, MessageZH: "无法授予该角色：角色与区划不符，或违反三员分立",
+			MessageEN: err.Error(), Err: err}
+	}
+	if err := s.recordChange(c, audit.ActionGrant, "user:"+u.Username, req, err); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) revoke(c *fiber.Ctx) error {
+	req, u, err := s.grantTarget(c)
+	if err != nil {
+		return err
+	}
+	had, err := s.Authz.RevokeRole(c.UserContext(), u.Subject(), tiers.Role(req.Role), req.Domain, s.actor(c).Name)
+	if err == nil && !had {
+		err = chemguard.Errorf(chemguard.ENotFound, "该账号没有此角色", "the account does not hold that role")
+	}
+	if err := s.recordChange(c, audit.ActionRevoke, "user:"+u.Username, req, err); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) policy(c *fiber.Ctx) error {
+	var perms, grants []fiber.Map
+	for _, r := range s.Authz.Policy() {
+		if r.PType == "p" {
+			perms = append(perms, fiber.Map{"subject": r.V[0], "object": r.V[1], "action": r.V[2]})
+		} else {
+			grants = append(grants, fiber.Map{"subject": r.V[0], "role": r.V[1], "domain": r.V[2]})
+		}
+	}
+	return c.JSON(fiber.Map{"permissions": perms, "grants": grants})
+}
+
+type permissionRequest struct {
+	Subject string `json:"subject"`
+	Object  string `json:"object"`
+	Action  string `json:"action"`
+}
+
+func (s *Service) permission(c *fiber.Ctx) (permissionRequest, error) {
+	var req permissionRequest
+	if err := c.BodyParser(&req); err != nil {
+		return req, malformed()
+	}
+	known := false
+	for _, o := range tiers.Objects {
+		known = known || o == req.Object
+	}
+	if req.Subject == "" || req.Action == "" || !known {
+		return req, chemguard.Errorf(chemguard.EInvalid, "须给出 subject、action 和已知的 object", "subject, action and a known object are required")
+	}
+	return req, nil
+}
+
+func (s *Service) addPermission(c *fiber.Ctx) error {
+	req, err := s.permission(c)
+	if err != nil {
+		return err
+	}
+	err = s.Authz.AddPermission(c.UserContext(), req.Subject, req.Object, req.Action, s.actor(c).Name)
+	if err := s.recordChange(c, audit.ActionPolicy, "policy", fiber.Map{"add": req}, err); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) removePermission(c *fiber.Ctx) error {
+	req, err := s.permission(c)
+	if err != nil {
+		return err
+	}
+	had, err := s.Authz.RemovePermission(c.UserContext(), req.Subject, req.Object, req.Action, s.actor(c).Name)
+	if err == nil && !had {
+		err = chemguard.Errorf(chemguard.ENotFound, "没有该策略规则", "no such permission")
+	}
+	if err := s.recordChange(c, audit.ActionPolicy, "policy", fiber.Map{"remove": req}, err); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) status(c *fiber.Ctx) error {
+	var users, enterprises, sessions int
+	if err := s.pool.QueryRow(c.UserContext(), `SELECT
+		(SELECT count(*) FROM users WHERE disabled_at IS NULL),
+		(SELECT count(*) FROM enterprises WHERE disabled_at IS NULL),
+		(SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > now())`).Scan(&users, &enterprises, &sessions); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"users": users, "enterprises": enterprises, "active_sessions": sessions})
+}

@@ -1,0 +1,144 @@
+package identity
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+)
+
+// CookieName is the portal's session cookie (HttpOnly, Secure, SameSite=Strict).
+const CookieName = "chemguard_session"
+
+const localsUser = "identity.user"
+
+// Handler serves the /auth routes and authenticates requests.
+type Handler struct {
+	svc *Service
+	// InsecureCookie drops the Secure attribute (plain-HTTP development only;
+	// CHEMGUARD_INSECURE_COOKIE).
+	InsecureCookie bool
+}
+
+// NewHandler returns the HTTP face of svc.
+func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+
+// Register mounts under r (the /api/v1 group): POST /auth/login, POST
+// /auth/logout, GET /auth/me, POST /auth/totp and POST /auth/totp/confirm.
+func (h *Handler) Register(r fiber.Router) {
+	r.Post("/auth/login", h.login)
+	r.Post("/auth/logout", h.logout)
+	r.Get("/auth/me", h.Authenticate, h.me)
+	r.Post("/auth/totp", h.Authenticate, h.beginTOTP)
+	r.Post("/auth/totp/confirm", h.Authenticate, h.confirmTOTP)
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	OTP      string `json:"otp"`
+}
+
+func (h *Handler) login(c *fiber.Ctx) error {
+	var req loginRequest
+	if err := c.BodyParser(&req); err != nil {
+		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{username, password, otp}", "the body must be JSON {username, password, otp}")
+	}
+	se, err := h.svc.Login(c.UserContext(), req.Username, req.Password, req.OTP, c.IP())
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt,
+		HTTPOnly: true, Secure: !h.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"token": se.Token, "expires_at": se.ExpiresAt.Format(time.RFC3339),
+		"user": userView(se.User)})
+}
+
+func (h *Handler) logout(c *fiber.Ctx) error {
+	if tok := tokenOf(c); tok != "" {
+		if err := h.svc.Logout(c.UserContext(), tok, c.IP()); err != nil {
+			return err
+		}
+	}
+	c.Cookie(&fiber.Cookie{Name: CookieName, Value: "", Path: "/", Expires: time.Unix(0, 0),
+		HTTPOnly: true, Secure: !h.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func userView(u *User) fiber.Map {
+	roles := make([]fiber.Map, len(u.Roles))
+	for i, r := range u.Roles {
+		roles[i] = fiber.Map{"role": r, "label": r.Label()}
+	}
+	return fiber.Map{"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "domain": u.Domain,
+		"roles": roles, "totp_enrolled": u.TOTPEnrolled}
+}
+
+func (h *Handler) me(c *fiber.Ctx) error { return c.JSON(userView(UserFrom(c))) }
+
+func (h *Handler) beginTOTP(c *fiber.Ctx) error {
+	secret, url, err := h.svc.BeginTOTP(c.UserContext(), UserFrom(c))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(fiber.Map{"secret": secret, "otpauth_url": url})
+}
+
+func (h *Handler) confirmTOTP(c *fiber.Ctx) error {
+	var req struct {
+		OTP string `json:"otp"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{otp}", "the body must be JSON {otp}")
+	}
+	if err := h.svc.ConfirmTOTP(c.UserContext(), UserFrom(c), req.OTP, c.IP()); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// tokenOf returns the session token from "Authorization: Bearer" (the API) or
+// the session cookie (the portal).
+func tokenOf(c *fiber.Ctx) string {
+	if tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+		return strings.TrimSpace(tok)
+	}
+	return c.Cookies(CookieName)
+}
+
+// Authenticate is fiber middleware that loads the session's user (see
+// UserFrom) or answers 401.
+func (h *Handler) Authenticate(c *fiber.Ctx) error {
+	if _, err := h.Load(c); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// Load resolves the request's session token to its user and stores it for
+// UserFrom; it returns an unauthorized error for a missing or invalid token.
+func (h *Handler) Load(c *fiber.Ctx) (*User, error) {
+	if u := UserFrom(c); u != nil {
+		return u, nil
+	}
+	tok := tokenOf(c)
+	if tok == "" {
+		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "log in first: send Authorization: Bearer TOKEN")
+	}
+	u, err := h.svc.Authenticate(c.UserContext(), strings.Clone(tok))
+	if err != nil {
+		return nil, err
+	}
+	c.Locals(localsUser, u)
+	return u, nil
+}
+
+// UserFrom returns the user Authenticate loaded, or nil.
+func UserFrom(c *fiber.Ctx) *User {
+	u, _ := c.Locals(localsUser).(*User)
+	return u
+}

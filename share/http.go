@@ -1,0 +1,171 @@
+package share
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// Guard authenticates and authorizes requests; access.Service implements it.
+type Guard interface {
+	// Require authenticates the caller and checks it may do act on obj at all.
+	Require(obj, act string) fiber.Handler
+	// Check checks the authenticated caller may do act on obj of the resource at
+	// path res; a refusal is audited and returned as a forbidden error.
+	Check(c *fiber.Ctx, obj, act, res string) error
+	// Domain is the authenticated caller's domain.
+	Domain(c *fiber.Ctx) string
+}
+
+// Config tunes the handler.
+type Config struct {
+	// Lag holds back records changed this recently (DefaultLag when zero).
+	Lag time.Duration
+}
+
+// DefaultLag is longer than any sink transaction.
+const DefaultLag = 5 * time.Second
+
+// Handler serves the regional read API.
+type Handler struct {
+	cfg   Config
+	store *Store
+	guard Guard
+}
+
+// NewHandler returns the handler.
+func NewHandler(cfg Config, store *Store, guard Guard) *Handler {
+	if cfg.Lag <= 0 {
+		cfg.Lag = DefaultLag
+	}
+	return &Handler{cfg: cfg, store: store, guard: guard}
+}
+
+// Register mounts under r (the /api/v1 group): GET /share/:slug (share
+// service accounts), GET /enterprises, GET /enterprises/:code and GET
+// /enterprises/:code/records/:slug/:id (anyone who may read data, within
+// their region).
+func (h *Handler) Register(r fiber.Router) {
+	r.Get("/share/:slug", h.guard.Require(tiers.ObjShare, tiers.ActRead), h.feed)
+	r.Get("/enterprises", h.guard.Require(tiers.ObjData, tiers.ActRead), h.enterprises)
+	r.Get("/enterprises/:code", h.guard.Require(tiers.ObjData, tiers.ActRead), h.enterprise)
+	r.Get("/enterprises/:code/records/:slug/:id", h.guard.Require(tiers.ObjData, tiers.ActRead), h.record)
+}
+
+func limitOf(c *fiber.Ctx) (int, error) {
+	limit := c.QueryInt("limit", 100)
+	if limit < 1 || limit > 1000 {
+		return 0, chemguard.Errorf(chemguard.EInvalid, "limit 须在 1～1000 之间", "limit must be between 1 and 1000")
+	}
+	return limit, nil
+}
+
+func tableOf(c *fiber.Ctx) (*schemas.Table, error) {
+	t, ok := schemas.TableBySlug(c.Params("slug"))
+	if !ok {
+		return nil, chemguard.Errorf(chemguard.ENotFound, "没有名为「%s」的数据交换表", "no exchange table %q", c.Params("slug"))
+	}
+	return t, nil
+}
+
+// FeedReply is one page of the feed. NextCursor resumes after the last record;
+// it is set even on a short page so a poller keeps its place.
+type FeedReply struct {
+	Table      string `json:"table"`
+	Records    []Row  `json:"records"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func (h *Handler) feed(c *fiber.Ctx) error {
+	t, err := tableOf(c)
+	if err != nil {
+		return err
+	}
+	limit, err := limitOf(c)
+	if err != nil {
+		return err
+	}
+	var after Cursor
+	if s := c.Query("cursor"); s != "" {
+		b, err := base64.RawURLEncoding.DecodeString(s)
+		if err != nil || json.Unmarshal(b, &after) != nil {
+			return chemguard.Errorf(chemguard.EInvalid, "cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
+		}
+	}
+	rows, err := h.store.Feed(c.UserContext(), t, tiers.ScopeOf(h.guard.Domain(c)), after, h.cfg.Lag, limit)
+	if err != nil {
+		return err
+	}
+	if len(rows) > 0 {
+		last := rows[len(rows)-1]
+		after = Cursor{UpdatedAt: last.UpdatedAt, Company: last.Company, Key: last.Key}
+	}
+	reply := FeedReply{Table: t.Slug, Records: rows}
+	if !after.UpdatedAt.IsZero() {
+		b, _ := json.Marshal(after)
+		reply.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+	} else {
+		reply.NextCursor = c.Query("cursor")
+	}
+	return c.JSON(reply)
+}
+
+func (h *Handler) enterprises(c *fiber.Ctx) error {
+	limit, err := limitOf(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.store.Enterprises(c.UserContext(), tiers.ScopeOf(h.guard.Domain(c)), c.Query("after"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"enterprises": list})
+}
+
+// reachable fetches the enterprise and checks the caller may read its data. An
+// enterprise outside the caller's region is refused (403) like one it may not
+// read, and the refusal is audited.
+func (h *Handler) reachable(c *fiber.Ctx) (Enterprise, error) {
+	e, err := h.store.Enterprise(c.UserContext(), c.Params("code"))
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		// Only a caller who reaches the whole province learns that a code is
+		// unregistered; anyone else is refused as for a code outside its region.
+		if cerr := h.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+			return e, cerr
+		}
+	}
+	if err != nil {
+		return e, err
+	}
+	return e, h.guard.Check(c, tiers.ObjData, tiers.ActRead, e.Path())
+}
+
+func (h *Handler) enterprise(c *fiber.Ctx) error {
+	e, err := h.reachable(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(e)
+}
+
+func (h *Handler) record(c *fiber.Ctx) error {
+	t, err := tableOf(c)
+	if err != nil {
+		return err
+	}
+	e, err := h.reachable(c)
+	if err != nil {
+		return err
+	}
+	r, err := h.store.Record(c.UserContext(), t, e.Code, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(r)
+}
