@@ -314,7 +314,7 @@ var usernamePattern = regexp.MustCompile(`^[A-Za-z0-9_.@-]{3,64}$`)
 // park or enterprise exists, and three-role separation; actor is recorded.
 func (s *Service) CreateUser(ctx context.Context, nu NewUser, actor Actor) (*Created, error) {
 	invalid := func(zh string, err error) (*Created, error) {
-		return nil, &chemguard.Error{Code: chemguard.EInvalid, MessageZH: zh, MessageEN: err.Error(), Err: err}
+		return nil, &chemguard.Error{Code: chemguard.EInvalid, MessageZH: zh, MessageEN: err.Error()}
 	}
 	if !usernamePattern.MatchString(nu.Username) {
 		return invalid("用户名须为 3～64 位字母、数字或 _.@-", fmt.Errorf("identity: create user: username %q: 3-64 of A-Z a-z 0-9 _.@-", nu.Username))

@@ -32,6 +32,10 @@ usage:
   chemguard enterprise revoke-keys --code CODE    revoke every key
   chemguard simulate --enterprises N --rate R [--bad 0.05] [--url URL] [--duration D]
   chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
+  chemguard user add --username U --role ROLE --region CODE [--enterprise CODE] [--park CODE] [--name NAME]
+                                       create an account (password prompted, or the first line of stdin)
+  chemguard user unlock --username U   clear a login lockout
+  chemguard audit verify               check the audit log's hash chain
 
 configuration (environment):
   CHEMGUARD_DATABASE_URL     PostgreSQL connection string (required)
@@ -43,6 +47,12 @@ configuration (environment):
   CHEMGUARD_DATA_DIR         embedded broker data and stored files (default ./.data)
   CHEMGUARD_MAX_BODY_BYTES   largest exchange request body (default 67108864)
   CHEMGUARD_MAX_RECORDS      largest exchange batch (default 10000)
+  CHEMGUARD_REQUIRE_SIGNING  enterprise requests must carry an HMAC signature (default false)
+  CHEMGUARD_SESSION_IDLE     session idle timeout (default 30m); CHEMGUARD_SESSION_MAX absolute (default 12h)
+  CHEMGUARD_LOCKOUT          lockout after 5 failed logins (default 30m)
+  CHEMGUARD_POLICY_RELOAD    how often policy changes by other processes are loaded (default 5s)
+  CHEMGUARD_SHARE_LAG        sharing feed holds back changes this recent (default 5s)
+  CHEMGUARD_INSECURE_COOKIE  drop the session cookie's Secure flag, plain-HTTP development only (default false)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -65,6 +75,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = simulateCmd(ctx, args[1:], stdout)
 	case "bench":
 		err = benchCmd(ctx, args[1:], stdout)
+	case "user":
+		err = userCmd(ctx, args[1:], os.Stdin, stdout)
+	case "audit":
+		err = auditCmd(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -108,6 +122,9 @@ func configFromEnv() (platform.Config, error) {
 		if cfg.KafkaSyncWrites, err = strconv.ParseBool(s); err != nil {
 			return cfg, fmt.Errorf("CHEMGUARD_KAFKA_SYNC_WRITES: %w", err)
 		}
+	}
+	if err := accessFromEnv(&cfg.Access); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/shandong-emergency/chemguard/access"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// accessFromEnv reads the CHEMGUARD_* settings of access control (issue 4).
+func accessFromEnv(c *access.Config) error {
+	var err error
+	if s := os.Getenv("CHEMGUARD_REQUIRE_SIGNING"); s != "" {
+		if c.RequireSigning, err = parseBool(s); err != nil {
+			return fmt.Errorf("CHEMGUARD_REQUIRE_SIGNING: %w", err)
+		}
+	}
+	if s := os.Getenv("CHEMGUARD_INSECURE_COOKIE"); s != "" {
+		if c.InsecureCookie, err = parseBool(s); err != nil {
+			return fmt.Errorf("CHEMGUARD_INSECURE_COOKIE: %w", err)
+		}
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{
+		{"CHEMGUARD_SESSION_IDLE", &c.Identity.IdleTimeout},
+		{"CHEMGUARD_SESSION_MAX", &c.Identity.AbsoluteLifetime},
+		{"CHEMGUARD_LOCKOUT", &c.Identity.LockoutDuration},
+		{"CHEMGUARD_POLICY_RELOAD", &c.PolicyReload},
+		{"CHEMGUARD_SHARE_LAG", &c.ShareLag},
+	} {
+		if s := os.Getenv(d.env); s != "" {
+			if *d.dst, err = time.ParseDuration(s); err != nil {
+				return fmt.Errorf("%s: %w", d.env, err)
+			}
+		}
+	}
+	return nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("want true or false, got %q", s)
+}
+
+// openAccess connects, migrates and loads access control for admin commands.
+func openAccess(ctx context.Context) (*access.Service, func(), error) {
+	cfg, err := configFromEnv()
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := store.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	svc, err := access.New(ctx, pool, cfg.Access)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return svc, pool.Close, nil
+}
+
+func cliActor() identity.Actor {
+	name := "cli"
+	if u, err := user.Current(); err == nil {
+		name = "cli:" + u.Username
+	}
+	return identity.Actor{Name: name, IP: "local"}
+}
+
+// userCmd is `chemguard user add|unlock`.
+func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("user: add or unlock")
+	}
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	username := fs.String("username", "", "login name")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "", "role code, e.g. county_staff, security_admin (see README)")
+	region := fs.String("region", "", "GB/T 2260 division code of the account (province, city or county)")
+	ent := fs.String("enterprise", "", "company code, for enterprise_admin and enterprise_user")
+	park := fs.String("park", "", "chemical park code, for park_leader and park_staff")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New("user: --username is required")
+	}
+	svc, closeDB, err := openAccess(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	switch args[0] {
+	case "add":
+		r, ok := tiers.ParseRole(*role)
+		if !ok {
+			return fmt.Errorf("user add: unknown --role %q; one of %v", *role, tiers.Roles())
+		}
+		domain := *region
+		switch {
+		case *ent != "":
+			e, err := svc.Share.Enterprise(ctx, *ent)
+			if err != nil {
+				return fmt.Errorf("user add: --enterprise: %w", err)
+			}
+			if *region != "" && !tiers.Contains(*region, e.DivisionCode) {
+				return fmt.Errorf("user add: enterprise %s is in %s, not in --region %s", e.Code, e.DivisionCode, *region)
+			}
+			domain = tiers.EnterpriseDomain(e.Code)
+		case *park != "":
+			domain = tiers.ParkDomain(*park)
+		}
+		pw, err := readPassword(stdin, stdout)
+		if err != nil {
+			return err
+		}
+		c, err := svc.Identity.CreateUser(ctx, identity.NewUser{Username: *username, DisplayName: *name, Password: pw,
+			Role: r, Domain: domain}, cliActor())
+		if err != nil {
+			return fmt.Errorf("user add: %w", err)
+		}
+		fmt.Fprintf(stdout, "created user %s (id %d): %s %s in %s\n", c.User.Username, c.User.ID, r, r.Label(), domain)
+		if c.TOTPURL != "" {
+			fmt.Fprintf(stdout, "this role needs a TOTP second factor; add it to an authenticator app (shown once):\nsecret: %s\nurl: %s\n",
+				c.TOTPSecret, c.TOTPURL)
+		}
+	case "unlock":
+		if err := svc.Identity.Unlock(ctx, *username, cliActor()); err != nil {
+			return fmt.Errorf("user unlock: %w", err)
+		}
+		fmt.Fprintf(stdout, "unlocked %s\n", *username)
+	default:
+		return fmt.Errorf("user: unknown action %q", args[0])
+	}
+	return nil
+}
+
+// readPassword prompts on a terminal (without echo, twice) or reads the first
+// line of standard input when it is not a terminal (scripted set-up).
+func readPassword(stdin *os.File, stdout io.Writer) (string, error) {
+	fd := int(stdin.Fd())
+	if !term.IsTerminal(fd) {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("user add: read password: %w", err)
+		}
+		pw := strings.TrimRight(line, "\r\n")
+		if pw == "" {
+			return "", errors.New("user add: no password on standard input")
+		}
+		return pw, nil
+	}
+	fmt.Fprint(stdout, "password: ")
+	a, err := term.ReadPassword(fd)
+	fmt.Fprintln(stdout)
+	if err != nil {
+		return "", fmt.Errorf("user add: read password: %w", err)
+	}
+	fmt.Fprint(stdout, "again: ")
+	b, err := term.ReadPassword(fd)
+	fmt.Fprintln(stdout)
+	if err != nil {
+		return "", fmt.Errorf("user add: read password: %w", err)
+	}
+	if string(a) != string(b) {
+		return "", errors.New("user add: the passwords differ")
+	}
+	return string(a), nil
+}
