@@ -319,7 +319,7 @@ func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
-	env := Envelope{MsgID: uuid.New(), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
+	env := Envelope{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
 		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now, Record: doc}
 	if et := t.VersionTimeOf(rec); !et.IsZero() {
 		env.EventTime = &et
@@ -498,4 +498,18 @@ func ErrorHandler(c *fiber.Ctx, err error) error {
 func (c Config) MaxBodyBytesOrDefault() int {
 	c.defaults()
 	return c.MaxBodyBytes
+}
+
+// timeSeriesIDs is the UUIDv5 namespace of content-derived message ids.
+var timeSeriesIDs = uuid.MustParse("5b7d3c4e-2f1a-4e8b-9c6d-0a1b2c3d4e5f")
+
+// messageID identifies one accepted version. For time-series tables (readings, status
+// reports, alarms) a re-sent fact is the same fact, so the id is derived from the
+// company and the record's content and the history stores it once; for the other
+// tables every upload is a version of its own.
+func messageID(t *schemas.Table, company string, doc []byte) uuid.UUID {
+	if !t.TimeSeries {
+		return uuid.New()
+	}
+	return uuid.NewSHA1(timeSeriesIDs, append([]byte(t.Slug+"\x00"+company+"\x00"), doc...))
 }

@@ -48,6 +48,9 @@ func renderTable(b *bytes.Buffer, n int, t *Table) {
 	w("<a id=\"%s\"></a>\n\n## %d. %s — `%s`\n\n", t.Slug, n, t.NameZH, t.Slug)
 	w("| 项 Item | 值 Value |\n|---|---|\n")
 	w("| 分组 Group | %s |\n", t.Group)
+	if t.PlatformDefined {
+		w("| 定义 Defined by | **平台定义 platform-defined**：种子文件要求接入此类数据但未规定结构，本表按种子文件的体例定义 — the seed asks for this data without printing its structure; defined here in the seed's style |\n")
+	}
 	w("| 接口 Endpoint | `POST /api/v1/exchange/%s` |\n", t.Slug)
 	w("| Kafka 主题 Topic | `%s` |\n", t.Topic())
 	w("| 主键 Key | `%s` |\n", t.Key)
@@ -90,6 +93,15 @@ func renderTable(b *bytes.Buffer, n int, t *Table) {
 		w("**时间先后 Time order**\n\n")
 		for _, o := range t.Orders {
 			w("- `%s` 不得早于 `%s` — `%s` must not be before `%s`.\n", o.Later, o.Earlier, o.Later, o.Earlier)
+		}
+		w("\n")
+	}
+	if len(t.Ascending) > 0 {
+		w("**阈值顺序 Threshold order**\n\n")
+		w("- 已填写的 %s 须严格递增 — those present must strictly increase.\n", codeList(t.Ascending))
+		if t.Within[0] != "" {
+			w("- 且不得超出 `%s`～`%s`，`%s` 须大于 `%s` — and lie within `%s`…`%s`, which must increase.\n",
+				t.Within[0], t.Within[1], t.Within[1], t.Within[0], t.Within[0], t.Within[1])
 		}
 		w("\n")
 	}

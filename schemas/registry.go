@@ -17,6 +17,14 @@ var (
 	GasStationVideoDevices        *Table
 	GasStationVideoDeviceStatuses *Table
 	GasStationVideoAlarms         *Table
+
+	// Platform-defined (the seed names the data, not its structure).
+	EnterpriseInfos *Table
+	HazardSources   *Table
+	Indicators      *Table
+	SensorReadings  *Table
+	Cameras         *Table
+	Commitments     *Table
 )
 
 const (
@@ -25,6 +33,7 @@ const (
 	seedPos     = "附件4 人员自动定位系统建设与应用指南 6.2"
 	seedVideo   = "附件5 智能视频监控系统建设与应用指南 6.2"
 	seedStation = "附件7 加油站智能视频监控系统建设与应用指南 5.2"
+	seedMonitor = "附件1 风险监测预警系统2021年度建设内容"
 )
 
 func init() {
@@ -79,4 +88,19 @@ func init() {
 	GasStationVideoAlarms = register(Table{Slug: "gas-station-video-alarms", NameZH: "加油站违规行为、异常状态视频报警/销警数据", Group: "加油站",
 		Seed: seedStation + " 表4", Frequency: FrequencyRealtime, Key: "ALARM_ID",
 		VersionTime: []string{"ALARM_TIME"}, TimeSeries: true}, GasStationVideoAlarm{})
+
+	EnterpriseInfos = register(Table{Slug: "enterprise-info", NameZH: "企业信息", Group: "平台定义", PlatformDefined: true,
+		Seed: seedMonitor + " 一（企业覆盖面）", Frequency: FrequencyDaily, Key: "COMPANY_CODE"}, EnterpriseInfo{})
+	HazardSources = register(Table{Slug: "hazard-sources", NameZH: "重大危险源与储存单元", Group: "平台定义", PlatformDefined: true,
+		Seed: seedMonitor + " 一（一）（三）", Frequency: FrequencyDaily, Key: "HAZARD_CODE"}, HazardSource{})
+	Indicators = register(Table{Slug: "indicators", NameZH: "指标信息", Group: "平台定义", PlatformDefined: true,
+		Seed: seedMonitor + " 一（三）核实确定阈值设置", Frequency: FrequencyDaily, Key: "INDICATOR_CODE",
+		Ascending: []string{"LOW_LOW", "LOW", "HIGH", "HIGH_HIGH"}, Within: [2]string{"RANGE_LOW", "RANGE_HIGH"}}, Indicator{})
+	SensorReadings = register(Table{Slug: "sensor-readings", NameZH: "感知数据", Group: "平台定义", PlatformDefined: true,
+		Seed: seedMonitor + " 一（感知数据）", Frequency: FrequencyRealtime, Key: "INDICATOR_CODE",
+		VersionTime: []string{"COLLECT_TIME"}, TimeSeries: true}, SensorReading{})
+	Cameras = register(Table{Slug: "cameras", NameZH: "视频监控信息", Group: "平台定义", PlatformDefined: true,
+		Seed: seedMonitor + " 二", Frequency: FrequencyDaily, Key: "VIDEO_CODE"}, Camera{})
+	Commitments = register(Table{Slug: "commitments", NameZH: "安全承诺", Group: "平台定义", PlatformDefined: true,
+		Seed: seedMonitor + " 五（二）；附件3 6.1", Frequency: FrequencyDailyBy10am, Key: "ID"}, Commitment{})
 }

@@ -70,7 +70,7 @@ func TestTables(t *testing.T) {
 		{"gas-station-video-device-status", "附件7 加油站智能视频监控系统建设与应用指南 5.2 表3"},
 		{"gas-station-video-alarms", "附件7 加油站智能视频监控系统建设与应用指南 5.2 表4"},
 	}
-	tables := schemas.Tables()
+	tables := schemas.SeedTables()
 	require.Len(t, tables, len(want))
 	for i, w := range want {
 		table := tables[i]
@@ -185,6 +185,9 @@ func TestCodeTables(t *testing.T) {
 		"gas-station-alarm-type": 7,  // 加油站
 		"video-alarm-status":     2,
 		"run-status":             2,
+		// platform-defined
+		"enterprise-type": 4, "hazard-kind": 4, "hazard-grade": 5, "key-substance": 5,
+		"indicator-kind": 10, "key-area-kind": 7,
 	}
 	require.Len(t, schemas.CodeTables(), len(counts))
 	for _, ct := range schemas.CodeTables() {

@@ -110,7 +110,15 @@ type Table struct {
 	TimeSeries   bool
 	RequiredWhen []RequiredWhen
 	Orders       []Order
-	Fields       []Field
+	// Ascending lists number fields that, where present, must strictly increase
+	// (LOW_LOW < LOW < HIGH < HIGH_HIGH).
+	Ascending []string
+	// Within names the number fields bounding the Ascending ones (a range low and
+	// high); empty when there are none.
+	Within [2]string
+	// PlatformDefined marks a table the seed names but does not structure.
+	PlatformDefined bool
+	Fields          []Field
 
 	typ    reflect.Type
 	byID   map[string]int
@@ -211,8 +219,20 @@ var (
 	bySlug   = map[string]*Table{}
 )
 
-// Tables returns every exchange table in the seed's order.
+// Tables returns every exchange table: the seed's, in its order, then the
+// platform-defined ones.
 func Tables() []*Table { return registry }
+
+// SeedTables returns the 14 tables the seed itself prints.
+func SeedTables() []*Table {
+	var out []*Table
+	for _, t := range registry {
+		if !t.PlatformDefined {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // TableBySlug returns the table for a URL slug.
 func TableBySlug(slug string) (*Table, bool) {
@@ -250,6 +270,14 @@ func register(t Table, sample any) *Table {
 	for _, o := range t.Orders {
 		mustField(o.Earlier, "Order")
 		mustField(o.Later, "Order")
+	}
+	for _, id := range t.Ascending {
+		mustField(id, "Ascending")
+	}
+	for _, id := range t.Within {
+		if id != "" {
+			mustField(id, "Within")
+		}
 	}
 	for _, f := range t.Fields {
 		if f.Parent != "" {

@@ -163,6 +163,47 @@ func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record 
 		return Record{"ALARM_ID": NewID(), "ALARM_TYPE": pickCode(r, codes), "ALARM_STATUS": schemas.VideoAlarmRaised,
 			"ALARM_TIME": stamp(past), "DEVICE_CODE": DeviceCode(c, r.IntN(4)+1), "VIDEO_CODE": VideoCode(c, r.IntN(32)+1),
 			"ALARM_IMAGE": AlarmImage()}
+	case schemas.EnterpriseInfos:
+		kind := "1"
+		if c.GasStation {
+			kind = "4"
+		}
+		return Record{"COMPANY_CODE": c.Code, "COMPANY_NAME": c.Name, "CREDIT_CODE": CreditCode(c),
+			"ADDRESS": "山东省" + c.Name + "厂区", "LONGITUDE": json.Number(fmt.Sprintf("%.6f", 115.5+4*r.Float64())),
+			"LATITUDE": json.Number(fmt.Sprintf("%.6f", 35+2.5*r.Float64())), "ENTERPRISE_TYPE": kind,
+			"PRINCIPAL": Name(r), "PRINCIPAL_MOBILE": mobile(r), "SAFETY_PRINCIPAL": Name(r), "SAFETY_PRINCIPAL_MOBILE": mobile(r), "DELETED": "0"}
+	case schemas.HazardSources:
+		n := r.IntN(len(hazardPlans))
+		h := hazardPlans[n]
+		return Record{"HAZARD_CODE": HazardCode(c, n), "COMPANY_CODE": c.Code, "HAZARD_NAME": h.name, "HAZARD_KIND": h.kind,
+			"HAZARD_GRADE": fmt.Sprint(1 + r.IntN(4)), "SUBSTANCES": h.substances, "KEY_SUBSTANCE": h.key, "DELETED": "0"}
+	case schemas.Indicators:
+		n := r.IntN(len(hazardPlans))
+		ind := indicatorPlans[r.IntN(len(indicatorPlans))]
+		rec := Record{"INDICATOR_CODE": fmt.Sprintf("%s-%s%02d", HazardCode(c, n), ind.suffix, r.IntN(8)+1), "COMPANY_CODE": c.Code,
+			"HAZARD_CODE": HazardCode(c, n), "INDICATOR_NAME": hazardPlans[n].name + ind.name, "INDICATOR_KIND": ind.kind, "UNIT": ind.unit,
+			"RANGE_LOW": ind.rangeLow, "RANGE_HIGH": ind.rangeHigh, "HIGH": ind.high, "HIGH_HIGH": ind.highHigh,
+			"AREA": hazardPlans[n].name, "DELETED": "0"}
+		return rec
+	case schemas.SensorReadings:
+		ind := indicatorPlans[r.IntN(len(indicatorPlans))]
+		return Record{"INDICATOR_CODE": fmt.Sprintf("%s-%s%02d", HazardCode(c, r.IntN(len(hazardPlans))), ind.suffix, r.IntN(8)+1),
+			"VALUE": json.Number(fmt.Sprintf("%.2f", ind.normal*(0.8+0.4*r.Float64()))), "COLLECT_TIME": stamp(now)}
+	case schemas.Cameras:
+		n := r.IntN(32) + 1
+		return Record{"VIDEO_CODE": VideoCode(c, n), "COMPANY_CODE": c.Code, "CAMERA_NAME": fmt.Sprintf("%d号摄像机", n),
+			"PLACE": pick(r, places), "KEY_AREA_KIND": pickCode(r, schemas.CodesKeyAreaKind), "DELETED": "0"}
+	case schemas.Commitments:
+		day := now.In(schemas.Shanghai)
+		commitAt := time.Date(day.Year(), day.Month(), day.Day(), 8, r.IntN(60), 0, 0, schemas.Shanghai)
+		if commitAt.After(now) {
+			commitAt = now
+		}
+		return Record{"ID": NewID(), "COMPANY_CODE": c.Code, "COMMIT_DATE": day.Format(schemas.DateLayout), "COMMIT_PERSON": Name(r),
+			"COMMIT_TIME": stamp(commitAt), "UNITS_RUNNING": 3 + r.IntN(5), "UNITS_STOPPED": r.IntN(2), "UNITS_MAINTENANCE": r.IntN(2),
+			"HOT_WORK_SPECIAL": 0, "HOT_WORK_1": r.IntN(2), "HOT_WORK_2": r.IntN(3), "CONFINED_SPACE": r.IntN(2), "OTHER_SPECIAL_OPS": r.IntN(4),
+			"TRIAL_PRODUCTION": "0", "STARTUP_SHUTDOWN": "0", "MAJOR_HAZARD_NORMAL": "1",
+			"CONTENT": "今日我公司各生产装置运行正常，重大危险源均处于安全状态，特殊作业均已落实安全措施。", "DELETED": "0"}
 	}
 	panic("simulate: no generator for " + t.Slug)
 }
@@ -191,7 +232,7 @@ func Corrupt(r *rand.Rand, t *schemas.Table, rec Record) (Record, string) {
 	case 0:
 		if len(coded) > 0 {
 			f := pick(r, coded)
-			out[f] = "99"
+			out[f] = "#?" // in no code table
 			return out, f
 		}
 	case 1:
@@ -205,3 +246,37 @@ func Corrupt(r *rand.Rand, t *schemas.Table, rec Record) (Record, string) {
 	delete(out, f)
 	return out, f
 }
+
+// hazardPlans are the kinds of hazard source a simulated company has; its n-th
+// hazard source is hazardPlans[n].
+var hazardPlans = []struct{ name, kind, substances, key string }{
+	{"液氨储罐区", "1", "液氨", ""},
+	{"甲醇储罐区", "1", "甲醇、乙醇", ""},
+	{"硝酸铵仓库", "2", "硝酸铵", "01"},
+	{"氯酸钠仓库", "2", "氯酸钠", "03"},
+	{"液化烃装卸栈台", "3", "液化石油气、丙烯", ""},
+	{"合成氨装置", "4", "氢气、氮气、氨", ""},
+}
+
+// indicatorPlans are the monitored points of a hazard source, with a normal value
+// and thresholds in their unit.
+var indicatorPlans = []struct {
+	suffix, name, kind, unit            string
+	normal                              float64
+	rangeLow, rangeHigh, high, highHigh json.Number
+}{
+	{"T", "温度", "1", "℃", 25, "-40", "150", "40", "50"},
+	{"P", "压力", "2", "MPa", 1.2, "0", "4", "1.6", "1.8"},
+	{"L", "液位", "3", "m", 6, "0", "15", "12", "13.5"},
+	{"H", "湿度", "4", "%RH", 55, "0", "100", "75", "85"},
+	{"G", "可燃气体浓度", "5", "%LEL", 2, "0", "100", "20", "40"},
+	{"X", "有毒气体浓度", "6", "ppm", 3, "0", "100", "20", "40"},
+}
+
+// HazardCode is the registry code of a company's n-th hazard source.
+func HazardCode(c Company, n int) string { return fmt.Sprintf("%s%03d", c.Code, n+1) }
+
+// CreditCode is a plausible 18-character unified social credit code for c.
+func CreditCode(c Company) string { return "91" + c.County + c.Code[6:] + "MA3C00X" }
+
+func mobile(r *rand.Rand) string { return fmt.Sprintf("13%d%08d", r.IntN(10), r.IntN(1e8)) }

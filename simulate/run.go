@@ -82,16 +82,22 @@ func New(cfg Config, companies []Company, keys []string) *Simulator {
 // tables, other companies everything else.
 func tablesFor(c Company) []*schemas.Table {
 	if c.GasStation {
-		return []*schemas.Table{schemas.GasStationVideoDevices, schemas.GasStationVideoDeviceStatuses, schemas.GasStationVideoAlarms}
+		return []*schemas.Table{schemas.GasStationVideoDevices, schemas.GasStationVideoDeviceStatuses, schemas.GasStationVideoAlarms,
+			schemas.EnterpriseInfos, schemas.Cameras, schemas.Commitments}
 	}
 	return []*schemas.Table{schemas.RiskUnits, schemas.RiskEvents, schemas.ControlMeasures, schemas.CheckTasks,
 		schemas.CheckRecords, schemas.HiddenDangers, schemas.SpecialOperations, schemas.PositioningAlarms,
-		schemas.VideoDevices, schemas.VideoDeviceStatuses, schemas.VideoAlarms}
+		schemas.VideoDevices, schemas.VideoDeviceStatuses, schemas.VideoAlarms,
+		schemas.EnterpriseInfos, schemas.HazardSources, schemas.Indicators, schemas.SensorReadings,
+		schemas.Cameras, schemas.Commitments}
 }
 
 // interval is how often a company uploads t: the seed's frequency, and for the
 // real-time alarm tables an average of one alarm an hour per company.
 func interval(t *schemas.Table) time.Duration {
+	if t == schemas.SensorReadings {
+		return 30 * time.Second // every monitored point, twice a minute
+	}
 	if t.Frequency.Interval == 0 {
 		return time.Hour
 	}
@@ -107,6 +113,9 @@ func batchSize(r *rand.Rand, t *schemas.Table) int {
 		return 1 + r.IntN(4)
 	case schemas.FrequencyTenMinutes.ID:
 		return 4 // one status per analytics box
+	}
+	if t == schemas.SensorReadings {
+		return 12
 	}
 	return 1
 }
@@ -162,7 +171,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 			return nil
 		}
 		next := time.Duration(float64(interval(j.table)) / s.cfg.Speed)
-		if j.table.Frequency.Interval == 0 { // real time: exponential gaps
+		if j.table.Frequency.Interval == 0 && j.table != schemas.SensorReadings { // alarms: exponential gaps
 			next = time.Duration(r.ExpFloat64() * float64(next))
 		}
 		j.due = j.due.Add(max(next, 100*time.Millisecond))

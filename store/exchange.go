@@ -95,9 +95,15 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		return fmt.Errorf("store: copy %s: %w", t.Slug, err)
 	}
 	name := t.SQLName()
+	// A version already stored under its message id is skipped, whatever partition it
+	// is in: replays carry the same id, and so do re-sent time-series facts (ingest
+	// derives their id from the content).
 	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
 		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
-		SELECT msg_id, company_code, record_key, deleted, event_time, version, received_at, doc FROM `+stage+`
+		SELECT DISTINCT ON (s.msg_id) s.msg_id, s.company_code, s.record_key, s.deleted, s.event_time, s.version, s.received_at, s.doc
+		FROM `+stage+` s
+		WHERE NOT EXISTS (SELECT 1 FROM `+name+`_history h WHERE h.msg_id = s.msg_id)
+		ORDER BY s.msg_id, s.received_at
 		ON CONFLICT DO NOTHING`); err != nil {
 		return fmt.Errorf("store: history %s: %w", t.Slug, err)
 	}

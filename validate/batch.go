@@ -374,6 +374,7 @@ func (c *checker) file(f *schemas.Field, dst reflect.Value, s []byte) {
 // time order and two-level codes. It only judges fields that were valid on their own.
 func (c *checker) crossField() {
 	t := c.t
+	c.ascending()
 	for _, r := range t.RequiredWhen {
 		when, _ := t.Field(r.When)
 		if c.textOf(when) != r.Equals {
@@ -429,6 +430,60 @@ func (c *checker) hasError(field string) bool {
 		}
 	}
 	return false
+}
+
+// ascending checks that the table's threshold fields, where present and valid,
+// strictly increase and lie within its range fields.
+func (c *checker) ascending() {
+	t := c.t
+	if len(t.Ascending) == 0 {
+		return
+	}
+	var prev *schemas.Field
+	var prevVal float64
+	lo, hi := c.numberOf(t.Within[0]), c.numberOf(t.Within[1])
+	if lo != nil && hi != nil && *hi <= *lo {
+		f, _ := t.Field(t.Within[1])
+		c.fail(f, RuleThresholdOrder, "应大于「"+fieldName(t, t.Within[0])+"」", "must be greater than "+t.Within[0])
+		return
+	}
+	for _, id := range t.Ascending {
+		v := c.numberOf(id)
+		if v == nil {
+			continue
+		}
+		f, _ := t.Field(id)
+		if prev != nil && *v <= prevVal {
+			c.fail(f, RuleThresholdOrder, "应大于「"+prev.NameZH+"」("+prev.ID+")", "must be greater than "+prev.ID)
+		}
+		if lo != nil && *v < *lo || hi != nil && *v > *hi {
+			c.fail(f, RuleThresholdOrder, "超出量程「"+fieldName(t, t.Within[0])+"」～「"+fieldName(t, t.Within[1])+"」",
+				"is outside the range "+t.Within[0]+"…"+t.Within[1])
+		}
+		prev, prevVal = f, *v
+	}
+}
+
+// numberOf returns a valid number field's value, or nil when absent or invalid.
+func (c *checker) numberOf(id string) *float64 {
+	if id == "" || c.hasError(id) {
+		return nil
+	}
+	f, ok := c.t.Field(id)
+	if !ok {
+		return nil
+	}
+	s := c.textOf(f)
+	if s == "" {
+		return nil
+	}
+	v := parseFloat(s)
+	return &v
+}
+
+func fieldName(t *schemas.Table, id string) string {
+	f, _ := t.Field(id)
+	return f.NameZH
 }
 
 func (c *checker) textOf(f *schemas.Field) string {

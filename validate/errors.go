@@ -12,33 +12,34 @@ type Rule string
 
 // The rules.
 const (
-	RuleMalformed    Rule = "malformed_json" // batch: the body is not JSON
-	RuleNotArray     Rule = "not_array"      // batch: the body is not a JSON array
-	RuleEmptyBatch   Rule = "empty_batch"    // batch: the array holds no records
-	RuleTooMany      Rule = "too_many_records"
-	RuleNotObject    Rule = "not_object"    // record: not a JSON object
-	RuleRequired     Rule = "required"      // 是否必填 = 是
-	RuleRequiredWhen Rule = "required_when" // required because of another field
-	RuleType         Rule = "type"          // wrong JSON type
-	RuleLength       Rule = "length"        // longer than 数据长度 in characters
-	RuleEncoding     Rule = "text_encoding" // invalid UTF-8 or a control character
-	RuleUUID         Rule = "uuid"          // not a 36-character UUID
-	RuleCode         Rule = "code"          // not in the code table
-	RuleCodeParent   Rule = "code_parent"   // 分类2 not under 分类1
-	RuleNumber       Rule = "number"        // not a decimal number
-	RulePrecision    Rule = "precision"     // too many digits for (p,s)
-	RuleRange        Rule = "range"         // outside the allowed range
-	RuleDateTime     Rule = "datetime"      // not yyyy-MM-dd HH:mm:ss
-	RuleDate         Rule = "date"          // not yyyy-MM-dd
-	RuleFuture       Rule = "future"        // an event time in the future
-	RuleOrder        Rule = "order"         // an end before its start
-	RuleGB28181      Rule = "gb28181"       // not a GB28181 channel code
-	RulePhone        Rule = "phone"         // not a phone number
-	RuleBase64       Rule = "base64"        // a file that is not base64
-	RuleFileFormat   Rule = "file_format"   // bytes of the wrong format
-	RuleFileSize     Rule = "file_size"     // decoded file too large
-	RuleUnknownField Rule = "unknown_field" // a key the table does not have (warning)
-	RuleCompanyCode  Rule = "company_code"  // another company's code (ingest)
+	RuleMalformed      Rule = "malformed_json" // batch: the body is not JSON
+	RuleNotArray       Rule = "not_array"      // batch: the body is not a JSON array
+	RuleEmptyBatch     Rule = "empty_batch"    // batch: the array holds no records
+	RuleTooMany        Rule = "too_many_records"
+	RuleNotObject      Rule = "not_object"      // record: not a JSON object
+	RuleRequired       Rule = "required"        // 是否必填 = 是
+	RuleRequiredWhen   Rule = "required_when"   // required because of another field
+	RuleType           Rule = "type"            // wrong JSON type
+	RuleLength         Rule = "length"          // longer than 数据长度 in characters
+	RuleEncoding       Rule = "text_encoding"   // invalid UTF-8 or a control character
+	RuleUUID           Rule = "uuid"            // not a 36-character UUID
+	RuleCode           Rule = "code"            // not in the code table
+	RuleCodeParent     Rule = "code_parent"     // 分类2 not under 分类1
+	RuleNumber         Rule = "number"          // not a decimal number
+	RulePrecision      Rule = "precision"       // too many digits for (p,s)
+	RuleRange          Rule = "range"           // outside the allowed range
+	RuleDateTime       Rule = "datetime"        // not yyyy-MM-dd HH:mm:ss
+	RuleDate           Rule = "date"            // not yyyy-MM-dd
+	RuleFuture         Rule = "future"          // an event time in the future
+	RuleOrder          Rule = "order"           // an end before its start
+	RuleThresholdOrder Rule = "threshold_order" // thresholds not increasing or outside the range
+	RuleGB28181        Rule = "gb28181"         // not a GB28181 channel code
+	RulePhone          Rule = "phone"           // not a phone number
+	RuleBase64         Rule = "base64"          // a file that is not base64
+	RuleFileFormat     Rule = "file_format"     // bytes of the wrong format
+	RuleFileSize       Rule = "file_size"       // decoded file too large
+	RuleUnknownField   Rule = "unknown_field"   // a key the table does not have (warning)
+	RuleCompanyCode    Rule = "company_code"    // another company's code (ingest)
 )
 
 // FieldError is one broken rule in one record. Index is the record's position in the

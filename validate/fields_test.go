@@ -16,7 +16,7 @@ import (
 // TestFixturesAccepted feeds every table its valid fixture: it must be accepted as
 // is, and the record handed on must marshal to JSON that is accepted again unchanged.
 func TestFixturesAccepted(t *testing.T) {
-	require.Len(t, schemas.Tables(), 14)
+	require.Len(t, schemas.SeedTables(), 14)
 	for _, table := range schemas.Tables() {
 		t.Run(table.Slug, func(t *testing.T) {
 			body := readTestdata(t, "valid/"+table.Slug+".json")
