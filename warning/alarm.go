@@ -1,0 +1,336 @@
+package warning
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Severity is what kind of alarm an Alarm is.
+type Severity string
+
+// Alarm severities. Threshold alarms have a direction (high or low) and a rank.
+const (
+	SevHighHigh Severity = "high_high" // 高高报
+	SevHigh     Severity = "high"      // 高报
+	SevLow      Severity = "low"       // 低报
+	SevLowLow   Severity = "low_low"   // 低低报
+	SevNoData   Severity = "no_data"   // 数据中断
+	SevCompany  Severity = "company"   // an alarm sent by the company (video, positioning)
+)
+
+// NameZH returns the severity's Chinese name.
+func (s Severity) NameZH() string {
+	return map[Severity]string{SevHighHigh: "高高报", SevHigh: "高报", SevLow: "低报", SevLowLow: "低低报",
+		SevNoData: "数据中断", SevCompany: "企业报警"}[s]
+}
+
+// rank is 2 for 高高报/低低报, 1 for 高报/低报, 0 otherwise.
+func (s Severity) rank() int {
+	switch s {
+	case SevHighHigh, SevLowLow:
+		return 2
+	case SevHigh, SevLow:
+		return 1
+	}
+	return 0
+}
+
+// high reports whether s is a high-side threshold alarm.
+func (s Severity) high() bool { return s == SevHigh || s == SevHighHigh }
+
+// low reports whether s is a low-side threshold alarm.
+func (s Severity) low() bool { return s == SevLow || s == SevLowLow }
+
+// Alarm is one alarm from 报警 to 销警: an indicator beyond a limit, an indicator
+// without data, or an alarm a company sent.
+type Alarm struct {
+	ID          string        `json:"id"`
+	Company     string        `json:"company"`
+	Indicator   string        `json:"indicator,omitempty"`
+	Hazard      string        `json:"hazard,omitempty"`
+	Area        string        `json:"area,omitempty"`
+	Kind        IndicatorKind `json:"kind,omitempty"`
+	Source      AlarmSource   `json:"source,omitempty"` // company-sent alarms only
+	Type        string        `json:"type,omitempty"`   // the company's 报警类型 code
+	Where       string        `json:"where,omitempty"`
+	Fire        bool          `json:"fire,omitempty"`
+	Smoke       bool          `json:"smoke,omitempty"`
+	Severity    Severity      `json:"severity"`     // now
+	MaxSeverity Severity      `json:"max_severity"` // the worst it reached
+	Limit       float64       `json:"limit,omitempty"`
+	Start       time.Time     `json:"start"`     // first reading beyond the limit / 报警时间 / last data
+	RaisedAt    time.Time     `json:"raised_at"` // when the platform raised it
+	Peak        float64       `json:"peak,omitempty"`
+	PeakAt      time.Time     `json:"peak_at,omitzero"`
+	Clear       time.Time     `json:"clear,omitzero"` // 销警时间; zero while active
+	Duration    time.Duration `json:"duration,omitempty"`
+	ClearReason string        `json:"clear_reason,omitempty"`
+}
+
+// Active reports whether the alarm has not been cleared.
+func (a *Alarm) Active() bool { return a.Clear.IsZero() }
+
+// clear ends the alarm at t (never before its start) and says why.
+func (a *Alarm) clear(t time.Time, reason string) {
+	if t.Before(a.Start) {
+		t = a.Start
+	}
+	a.Clear, a.Duration, a.ClearReason = t, t.Sub(a.Start), reason
+}
+
+// peak records v at t when it is further beyond the limit than the peak so far.
+func (a *Alarm) peak(v float64, t time.Time) {
+	worse := v > a.Peak
+	if a.Severity.low() {
+		worse = v < a.Peak
+	}
+	if worse || a.PeakAt.IsZero() {
+		a.Peak, a.PeakAt = v, t
+	}
+}
+
+// Pending is a limit exceeded for less than the kind's minimum duration.
+type Pending struct {
+	Since    time.Time `json:"since"`
+	Severity Severity  `json:"severity"`
+	Max      Severity  `json:"max"`
+	Peak     float64   `json:"peak"`
+	PeakAt   time.Time `json:"peak_at"`
+}
+
+// IndicatorState is everything the engine remembers about one indicator.
+type IndicatorState struct {
+	Def       IndicatorDef `json:"def"`
+	DefinedAt time.Time    `json:"defined_at,omitzero"` // processing time of the first definition
+	Last      float64      `json:"last"`
+	LastAt    time.Time    `json:"last_at,omitzero"`
+	Pending   *Pending     `json:"pending,omitempty"`
+	Alarm     *Alarm       `json:"alarm,omitempty"`   // active threshold alarm
+	NoData    *Alarm       `json:"no_data,omitempty"` // active 数据中断 alarm
+	LastClear time.Time    `json:"last_clear,omitzero"`
+}
+
+// AlarmChange is an alarm raised, changed (severity) or cleared.
+type AlarmChange struct {
+	Kind  ChangeKind `json:"kind"`
+	Alarm Alarm      `json:"alarm"` // a copy as it is after the change
+}
+
+// effectiveThresholds returns the indicator's limits, falling back to the leak
+// model's defaults for gas detectors that send none in the expected unit.
+func effectiveThresholds(d *IndicatorDef, cfg *Config) Thresholds {
+	t := d.Thresholds
+	if g, ok := cfg.Leak.Gases[d.Kind]; ok && sameUnit(d.Unit, g.Unit) {
+		if t.High == nil {
+			t.High = g.High
+		}
+		if t.HighHigh == nil {
+			t.HighHigh = g.HighHigh
+		}
+	}
+	return t
+}
+
+// sameUnit compares units ignoring case, spaces and the order of %LEL / LEL%.
+func sameUnit(a, b string) bool {
+	norm := func(s string) string {
+		out := make([]rune, 0, len(s))
+		for _, r := range s {
+			switch {
+			case r == ' ' || r == '%':
+			case 'a' <= r && r <= 'z':
+				out = append(out, r-'a'+'A')
+			default:
+				out = append(out, r)
+			}
+		}
+		return string(out)
+	}
+	return a != "" && norm(a) == norm(b)
+}
+
+// deadband returns the absolute hysteresis of an indicator's limits.
+func deadband(d *IndicatorDef, t Thresholds, pct float64) float64 {
+	if pct <= 0 {
+		return 0
+	}
+	if d.RangeLow != nil && d.RangeHigh != nil && *d.RangeHigh > *d.RangeLow {
+		return (*d.RangeHigh - *d.RangeLow) * pct / 100
+	}
+	m := 0.0
+	for _, p := range []*float64{t.LowLow, t.Low, t.High, t.HighHigh} {
+		if p != nil {
+			m = math.Max(m, math.Abs(*p))
+		}
+	}
+	return m * pct / 100
+}
+
+// classify returns the severity of value v given the limits, the severity already
+// active (which must fall back by the deadband db before it lets go) and "" when v
+// is within limits.
+func classify(v float64, t Thresholds, cur Severity, db float64) (Severity, float64) {
+	beyond := func(limit *float64, sev Severity) bool {
+		if limit == nil {
+			return false
+		}
+		held := cur.rank() >= sev.rank() && (cur.high() == sev.high())
+		switch {
+		case sev.high() && held:
+			return v > *limit-db
+		case sev.high():
+			return v >= *limit
+		case held:
+			return v < *limit+db
+		}
+		return v <= *limit
+	}
+	for _, c := range []struct {
+		limit *float64
+		sev   Severity
+	}{{t.HighHigh, SevHighHigh}, {t.High, SevHigh}, {t.LowLow, SevLowLow}, {t.Low, SevLow}} {
+		if beyond(c.limit, c.sev) {
+			return c.sev, *c.limit
+		}
+	}
+	return "", 0
+}
+
+func worse(a, b Severity) Severity {
+	if b.rank() > a.rank() {
+		return b
+	}
+	return a
+}
+
+// observe applies one reading to the indicator's lifecycle and appends the alarm
+// changes. Readings not newer than the last one are duplicates or late and change
+// nothing (at-least-once delivery); it reports whether the reading was used.
+func (s *IndicatorState) observe(r Reading, now time.Time, cfg *Config, out *[]AlarmChange) bool {
+	if !r.At.After(s.LastAt) {
+		return false
+	}
+	s.Last, s.LastAt = r.Value, r.At
+	if s.NoData != nil {
+		s.NoData.clear(r.At, "数据恢复")
+		*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *s.NoData})
+		s.NoData = nil
+	}
+	if s.Def.Code == "" || s.Def.Deleted {
+		return true // readings before the definition: kept as last value, no limits yet
+	}
+	kc := cfg.Alarms.For(s.Def.Kind)
+	t := effectiveThresholds(&s.Def, cfg)
+	db := deadband(&s.Def, t, kc.DeadbandPercent)
+	if a := s.Alarm; a != nil {
+		sev, limit := classify(r.Value, t, a.Severity, db)
+		if sev == "" || sev.high() != a.Severity.high() {
+			a.clear(r.At, "恢复正常（回差内）")
+			*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *a})
+			s.Alarm, s.LastClear = nil, r.At
+			if sev == "" {
+				return true
+			}
+		} else {
+			a.peak(r.Value, r.At)
+			if sev != a.Severity {
+				a.Severity, a.Limit, a.MaxSeverity = sev, limit, worse(a.MaxSeverity, sev)
+				*out = append(*out, AlarmChange{Kind: AlarmChanged, Alarm: *a})
+			}
+			return true
+		}
+	}
+	sev, limit := classify(r.Value, t, "", db)
+	if sev == "" {
+		s.Pending = nil
+		return true
+	}
+	p := s.Pending
+	if p == nil || p.Severity.high() != sev.high() {
+		p = &Pending{Since: r.At, Severity: sev, Max: sev, Peak: r.Value, PeakAt: r.At}
+		s.Pending = p
+	} else {
+		p.Severity, p.Max = sev, worse(p.Max, sev)
+		if (sev.high() && r.Value > p.Peak) || (sev.low() && r.Value < p.Peak) {
+			p.Peak, p.PeakAt = r.Value, r.At
+		}
+	}
+	if r.At.Sub(p.Since) < kc.MinDuration {
+		return true
+	}
+	s.Alarm = &Alarm{ID: fmt.Sprintf("%s/%s/%d", s.Def.Company, s.Def.Code, p.Since.Unix()),
+		Company: s.Def.Company, Indicator: s.Def.Code, Hazard: s.Def.Hazard, Area: s.Def.Area,
+		Kind: s.Def.Kind, Severity: sev, MaxSeverity: p.Max, Limit: limit, Start: p.Since,
+		RaisedAt: now, Peak: p.Peak, PeakAt: p.PeakAt}
+	s.Pending = nil
+	*out = append(*out, AlarmChange{Kind: AlarmRaised, Alarm: *s.Alarm})
+	return true
+}
+
+// checkSilence raises a 数据中断 alarm when the indicator has sent nothing for the
+// kind's no_data_after.
+func (s *IndicatorState) checkSilence(now time.Time, cfg *Config, out *[]AlarmChange) {
+	if s.NoData != nil || s.Def.Code == "" || s.Def.Deleted {
+		return
+	}
+	after := cfg.Alarms.For(s.Def.Kind).NoDataAfter
+	last := s.LastAt
+	if last.IsZero() {
+		last = s.DefinedAt
+	}
+	if after <= 0 || last.IsZero() || now.Sub(last) < after {
+		return
+	}
+	s.NoData = &Alarm{ID: fmt.Sprintf("%s/%s/nodata/%d", s.Def.Company, s.Def.Code, last.Unix()),
+		Company: s.Def.Company, Indicator: s.Def.Code, Hazard: s.Def.Hazard, Area: s.Def.Area,
+		Kind: s.Def.Kind, Severity: SevNoData, MaxSeverity: SevNoData, Start: last, RaisedAt: now}
+	*out = append(*out, AlarmChange{Kind: AlarmRaised, Alarm: *s.NoData})
+}
+
+// define applies a new version of the indicator's definition. Deleting it clears
+// its alarms.
+func (s *IndicatorState) define(d IndicatorDef, now time.Time, out *[]AlarmChange) {
+	if s.DefinedAt.IsZero() {
+		s.DefinedAt = now
+	}
+	s.Def = d
+	if !d.Deleted {
+		return
+	}
+	for _, a := range []**Alarm{&s.Alarm, &s.NoData} {
+		if *a != nil {
+			(*a).clear(now, "指标已删除")
+			*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: **a})
+			*a = nil
+		}
+	}
+	s.Pending = nil
+}
+
+// companyAlarm merges a company-sent 报警/销警 into the lifecycle by its ID. Repeats
+// of an alarm already known change nothing.
+func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, out *[]AlarmChange) {
+	key := string(ev.Source) + ":" + ev.ID
+	a, known := alarms[key]
+	switch {
+	case ev.Raised && known, !ev.Raised && known && !a.Active():
+		return
+	case ev.Raised:
+		a = &Alarm{ID: key, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
+			Fire: ev.Fire, Smoke: ev.Smoke, Severity: SevCompany, MaxSeverity: SevCompany,
+			Start: ev.At, RaisedAt: now}
+		alarms[key] = a
+		*out = append(*out, AlarmChange{Kind: AlarmRaised, Alarm: *a})
+	case known:
+		a.clear(ev.At, "企业销警")
+		*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *a})
+	default:
+		a = &Alarm{ID: key, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
+			Fire: ev.Fire, Smoke: ev.Smoke, Severity: SevCompany, MaxSeverity: SevCompany,
+			Start: ev.At, RaisedAt: now}
+		a.clear(ev.At, "销警无对应报警")
+		alarms[key] = a
+		*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *a})
+	}
+}

@@ -1,0 +1,269 @@
+package warning
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed models.yaml
+var defaultConfig []byte
+
+// DefaultConfigYAML returns the embedded default configuration file (models.yaml).
+func DefaultConfigYAML() []byte { return bytes.Clone(defaultConfig) }
+
+// Errors returned by Config.Validate.
+var (
+	ErrNoVersion       = errors.New("warning: config has no version")
+	ErrLevelOrder      = errors.New("warning: level thresholds must rise blue < yellow < orange < red")
+	ErrMissingFactor   = errors.New("warning: config lacks a factor weight")
+	ErrNegative        = errors.New("warning: config holds a negative number or duration")
+	ErrMissingDeadline = errors.New("warning: disposal deadline missing")
+)
+
+// Config is the versioned configuration of the alarm lifecycle, the models and the
+// disposal deadlines. Its file form is models.yaml; DefaultConfig returns the
+// embedded one.
+type Config struct {
+	Version    string           `yaml:"version"`
+	Alarms     AlarmConfig      `yaml:"alarms"`
+	Hysteresis HysteresisConfig `yaml:"hysteresis"`
+	Enterprise EnterpriseConfig `yaml:"enterprise"`
+	Warehouse  WarehouseConfig  `yaml:"warehouse"`
+	Leak       LeakConfig       `yaml:"leak"`
+	Disposal   DisposalConfig   `yaml:"disposal"`
+}
+
+// KindConfig is the alarm behaviour of one indicator kind.
+type KindConfig struct {
+	Name            string        `yaml:"name"`
+	DeadbandPercent float64       `yaml:"deadband_percent"` // % of the indicator's range
+	MinDuration     time.Duration `yaml:"min_duration"`
+	NoDataAfter     time.Duration `yaml:"no_data_after"`
+}
+
+// AlarmConfig configures the alarm lifecycle.
+type AlarmConfig struct {
+	Default               KindConfig                   `yaml:"default"`
+	Kinds                 map[IndicatorKind]KindConfig `yaml:"kinds"`
+	CompanyAlarmRetention time.Duration                `yaml:"company_alarm_retention"`
+}
+
+// For returns the configuration of an indicator kind, or the default.
+func (c *AlarmConfig) For(k IndicatorKind) KindConfig {
+	if kc, ok := c.Kinds[k]; ok {
+		return kc
+	}
+	return c.Default
+}
+
+// HysteresisConfig says when a warning may be lowered.
+type HysteresisConfig struct {
+	Margin     float64       `yaml:"margin"`      // points below the current level's threshold
+	LowerAfter time.Duration `yaml:"lower_after"` // how long the lower score must last
+}
+
+// Levels are a model's score thresholds.
+type Levels struct {
+	Red    float64 `yaml:"red"`
+	Orange float64 `yaml:"orange"`
+	Yellow float64 `yaml:"yellow"`
+	Blue   float64 `yaml:"blue"`
+}
+
+// Of returns the highest level whose threshold score reaches.
+func (l Levels) Of(score float64) Level {
+	switch {
+	case score >= l.Red:
+		return LevelRed
+	case score >= l.Orange:
+		return LevelOrange
+	case score >= l.Yellow:
+		return LevelYellow
+	case score >= l.Blue:
+		return LevelBlue
+	}
+	return LevelNone
+}
+
+// Threshold returns the score at which level begins (0 for LevelNone).
+func (l Levels) Threshold(level Level) float64 {
+	return [...]float64{0, l.Blue, l.Yellow, l.Orange, l.Red}[level]
+}
+
+func (l Levels) validate() error {
+	if !(0 < l.Blue && l.Blue < l.Yellow && l.Yellow < l.Orange && l.Orange < l.Red) {
+		return ErrLevelOrder
+	}
+	return nil
+}
+
+// Weight is what one item of a factor adds to a score, and the most the factor may add.
+type Weight struct {
+	Points float64 `yaml:"points"`
+	Cap    float64 `yaml:"cap"` // 0: no cap
+}
+
+// Apply returns the points of n items, capped.
+func (w Weight) Apply(n float64) float64 {
+	p := w.Points * n
+	if w.Cap > 0 && p > w.Cap {
+		return w.Cap
+	}
+	return p
+}
+
+// EnterpriseConfig configures the enterprise model (企业风险预警模型).
+type EnterpriseConfig struct {
+	Levels                   Levels            `yaml:"levels"`
+	GradeMultiplier          map[int]float64   `yaml:"grade_multiplier"`
+	Factors                  map[string]Weight `yaml:"factors"`
+	CommitmentDue            time.Duration     `yaml:"commitment_due"`
+	OperationDefaultDuration time.Duration     `yaml:"operation_default_duration"`
+	DeviceSilentAfter        time.Duration     `yaml:"device_silent_after"`
+}
+
+// SubstanceLimits are a warehouse substance's storage limits.
+type SubstanceLimits struct {
+	Name              string  `yaml:"name"`
+	TemperatureMax    float64 `yaml:"temperature_max"`    // ℃
+	TemperatureDanger float64 `yaml:"temperature_danger"` // ℃
+	HumidityMax       float64 `yaml:"humidity_max"`       // %RH
+}
+
+// WarehouseConfig configures the warehouse model (企业仓库风险预警模型). Substances
+// are keyed by KEY_SUBSTANCE.
+type WarehouseConfig struct {
+	Levels     Levels                     `yaml:"levels"`
+	Substances map[string]SubstanceLimits `yaml:"substances"`
+	Factors    map[string]Weight          `yaml:"factors"`
+}
+
+// GasConfig is one gas kind of the leak model. High/HighHigh are the default limits
+// for detectors that send none, in Unit.
+type GasConfig struct {
+	Name     string   `yaml:"name"`
+	Unit     string   `yaml:"unit"`
+	High     *float64 `yaml:"high"`
+	HighHigh *float64 `yaml:"high_high"`
+}
+
+// LeakConfig configures the leak model (泄漏风险预警模型), keyed by INDICATOR_KIND.
+type LeakConfig struct {
+	Levels  Levels                      `yaml:"levels"`
+	Window  time.Duration               `yaml:"window"`
+	Gases   map[IndicatorKind]GasConfig `yaml:"gases"`
+	Factors map[string]Weight           `yaml:"factors"`
+}
+
+// StepDeadlines are the times allowed for each disposal step at one level.
+type StepDeadlines struct {
+	Acknowledge time.Duration `yaml:"acknowledge"` // 企业签收, from 发布
+	Feedback    time.Duration `yaml:"feedback"`    // 处置反馈, from 签收
+	Verify      time.Duration `yaml:"verify"`      // 监管核查, from 反馈
+}
+
+// DisposalConfig holds the step deadlines per level.
+type DisposalConfig struct {
+	Red    StepDeadlines `yaml:"red"`
+	Orange StepDeadlines `yaml:"orange"`
+	Yellow StepDeadlines `yaml:"yellow"`
+	Blue   StepDeadlines `yaml:"blue"`
+}
+
+// For returns the deadlines of a level (Blue's for LevelNone).
+func (d DisposalConfig) For(l Level) StepDeadlines {
+	switch l {
+	case LevelRed:
+		return d.Red
+	case LevelOrange:
+		return d.Orange
+	case LevelYellow:
+		return d.Yellow
+	}
+	return d.Blue
+}
+
+// The factor codes each model needs a weight for.
+var (
+	enterpriseFactors = []string{FactorAlarmHighHigh, FactorAlarmHigh, FactorAlarmDuration,
+		FactorVideoFireSmoke, FactorHotWorkSpecial, FactorHotWork1, FactorConfinedSpace,
+		FactorCommitmentMissing, FactorCommitmentLate, FactorTrialProduction, FactorStartupShutdown,
+		FactorMajorHazardAbnormal, FactorMajorDangerOverdue, FactorDeviceOffline}
+	warehouseFactors = []string{FactorTemperatureOver, FactorTemperatureDanger, FactorHumidityOver,
+		FactorGasAlarm, FactorVideoFireSmoke, FactorHotWorkCompany, FactorHotWorkNearby,
+		FactorHeatingWithHotWork}
+	leakFactors = []string{FactorDetectorHighHigh, FactorDetectorHigh, FactorDetectorRecent, FactorSpread}
+)
+
+// DefaultConfig returns the embedded default configuration.
+func DefaultConfig() (Config, error) { return LoadConfig(defaultConfig) }
+
+// LoadConfig parses a configuration file and validates it. Unknown keys are errors,
+// so a misspelt weight cannot silently fall back to zero.
+func LoadConfig(b []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("warning: parse config: %w", err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// Validate checks the configuration and returns one of the sentinel errors, wrapped
+// with the offending key.
+func (c *Config) Validate() error {
+	if c.Version == "" {
+		return ErrNoVersion
+	}
+	for name, l := range map[string]Levels{"enterprise": c.Enterprise.Levels,
+		"warehouse": c.Warehouse.Levels, "leak": c.Leak.Levels} {
+		if err := l.validate(); err != nil {
+			return fmt.Errorf("%w (%s)", err, name)
+		}
+	}
+	for _, m := range []struct {
+		name    string
+		weights map[string]Weight
+		codes   []string
+	}{{"enterprise", c.Enterprise.Factors, enterpriseFactors},
+		{"warehouse", c.Warehouse.Factors, warehouseFactors},
+		{"leak", c.Leak.Factors, leakFactors}} {
+		for _, code := range m.codes {
+			w, ok := m.weights[code]
+			if !ok {
+				return fmt.Errorf("%w: %s.factors.%s", ErrMissingFactor, m.name, code)
+			}
+			if w.Points < 0 || w.Cap < 0 {
+				return fmt.Errorf("%w: %s.factors.%s", ErrNegative, m.name, code)
+			}
+		}
+	}
+	kinds := []KindConfig{c.Alarms.Default}
+	for _, k := range c.Alarms.Kinds {
+		kinds = append(kinds, k)
+	}
+	for _, k := range kinds {
+		if k.DeadbandPercent < 0 || k.MinDuration < 0 || k.NoDataAfter < 0 {
+			return fmt.Errorf("%w: alarms (%s)", ErrNegative, k.Name)
+		}
+	}
+	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 {
+		return fmt.Errorf("%w: hysteresis or leak.window", ErrNegative)
+	}
+	for _, l := range []Level{LevelBlue, LevelYellow, LevelOrange, LevelRed} {
+		d := c.Disposal.For(l)
+		if d.Acknowledge <= 0 || d.Feedback <= 0 || d.Verify <= 0 {
+			return fmt.Errorf("%w: disposal.%s", ErrMissingDeadline, l)
+		}
+	}
+	return nil
+}

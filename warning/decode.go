@@ -1,0 +1,292 @@
+package warning
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// Tables the engine consumes, by exchange slug.
+const (
+	TableIndicators        = "indicators"
+	TableSensorReadings    = "sensor-readings"
+	TableHazardSources     = "hazard-sources"
+	TableCommitments       = "commitments"
+	TableSpecialOperations = "special-operations"
+	TableVideoAlarms       = "video-alarms"
+	TableGasStationAlarms  = "gas-station-video-alarms"
+	TablePositioningAlarms = "positioning-alarms"
+	TableHiddenDangers     = "hidden-dangers"
+	TableVideoDeviceStatus = "video-device-status"
+)
+
+// ErrIgnoredTable is returned by Decode for a table the engine does not consume; a
+// consumer skips such records.
+var ErrIgnoredTable = errors.New("warning: table not used by the warning engine")
+
+// Decode turns one accepted exchange record (the `record` of an ingest envelope) into
+// the engine's event. company is the envelope's company: tables without COMPANY_CODE
+// (readings, alarms, hidden dangers, device status) belong to the sender. It returns
+// ErrIgnoredTable for tables the engine does not consume, and a wrapped error for a
+// record it cannot read (which validation should have refused).
+func Decode(table, company string, record []byte) (Event, error) {
+	dec, ok := decoders[table]
+	if !ok {
+		return nil, ErrIgnoredTable
+	}
+	ev, err := dec(company, record)
+	if err != nil {
+		return nil, fmt.Errorf("warning: decode %s: %w", table, err)
+	}
+	return ev, nil
+}
+
+var decoders = map[string]func(company string, rec []byte) (Event, error){
+	TableIndicators:        decodeIndicator,
+	TableSensorReadings:    decodeReading,
+	TableHazardSources:     decodeHazard,
+	TableCommitments:       decodeCommitment,
+	TableSpecialOperations: decodeOperation,
+	TableVideoAlarms:       decodeVideoAlarm(SourceVideo, "1", "2"),
+	TableGasStationAlarms:  decodeVideoAlarm(SourceGasStation, "10", "11"),
+	TablePositioningAlarms: decodePositioningAlarm,
+	TableHiddenDangers:     decodeHiddenDanger,
+	TableVideoDeviceStatus: decodeDeviceStatus,
+}
+
+// orCompany prefers the record's own COMPANY_CODE over the sender's.
+func orCompany(own, sender string) string {
+	if own != "" {
+		return own
+	}
+	return sender
+}
+
+// float reads an optional decimal; nil when absent.
+func float(n schemas.Number) (*float64, error) {
+	if n == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+// count reads an optional whole number; 0 when absent.
+func count(n schemas.Number) (int, error) {
+	if n == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(string(n), 64)
+	return int(v), err
+}
+
+func decodeIndicator(company string, rec []byte) (Event, error) {
+	var r struct {
+		Code        string         `json:"INDICATOR_CODE"`
+		CompanyCode string         `json:"COMPANY_CODE"`
+		Hazard      string         `json:"HAZARD_CODE"`
+		Name        string         `json:"INDICATOR_NAME"`
+		Kind        string         `json:"INDICATOR_KIND"`
+		Unit        string         `json:"UNIT"`
+		Area        string         `json:"AREA"`
+		Deleted     string         `json:"DELETED"`
+		RangeLow    schemas.Number `json:"RANGE_LOW"`
+		RangeHigh   schemas.Number `json:"RANGE_HIGH"`
+		LowLow      schemas.Number `json:"LOW_LOW"`
+		Low         schemas.Number `json:"LOW"`
+		High        schemas.Number `json:"HIGH"`
+		HighHigh    schemas.Number `json:"HIGH_HIGH"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	d := IndicatorDef{Code: r.Code, Company: orCompany(r.CompanyCode, company), Hazard: r.Hazard,
+		Name: r.Name, Kind: IndicatorKind(r.Kind), Unit: r.Unit, Area: r.Area,
+		Deleted: r.Deleted == schemas.DeletedYes}
+	for _, f := range []struct {
+		n   schemas.Number
+		dst **float64
+	}{{r.RangeLow, &d.RangeLow}, {r.RangeHigh, &d.RangeHigh}, {r.LowLow, &d.Thresholds.LowLow},
+		{r.Low, &d.Thresholds.Low}, {r.High, &d.Thresholds.High}, {r.HighHigh, &d.Thresholds.HighHigh}} {
+		v, err := float(f.n)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = v
+	}
+	return d, nil
+}
+
+func decodeReading(company string, rec []byte) (Event, error) {
+	var r struct {
+		Indicator string           `json:"INDICATOR_CODE"`
+		Company   string           `json:"COMPANY_CODE"`
+		Value     schemas.Number   `json:"VALUE"`
+		At        schemas.DateTime `json:"COLLECT_TIME"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	v, err := float(r.Value)
+	if err != nil || v == nil {
+		return nil, fmt.Errorf("VALUE %q: not a number", r.Value)
+	}
+	return Reading{Company: orCompany(r.Company, company), Indicator: r.Indicator, Value: *v, At: r.At.Time}, nil
+}
+
+func decodeHazard(company string, rec []byte) (Event, error) {
+	var r struct {
+		Code         string `json:"HAZARD_CODE"`
+		Company      string `json:"COMPANY_CODE"`
+		Name         string `json:"HAZARD_NAME"`
+		Kind         string `json:"HAZARD_KIND"`
+		Grade        string `json:"HAZARD_GRADE"`
+		Substances   string `json:"SUBSTANCES"`
+		KeySubstance string `json:"KEY_SUBSTANCE"`
+		Deleted      string `json:"DELETED"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	grade, err := strconv.Atoi(r.Grade)
+	if err != nil && r.Grade != "" {
+		return nil, fmt.Errorf("HAZARD_GRADE %q: %w", r.Grade, err)
+	}
+	return HazardSource{Code: r.Code, Company: orCompany(r.Company, company), Name: r.Name,
+		Kind: HazardKind(r.Kind), Grade: grade, Substances: r.Substances, KeySubstance: r.KeySubstance,
+		Deleted: r.Deleted == schemas.DeletedYes}, nil
+}
+
+func decodeCommitment(company string, rec []byte) (Event, error) {
+	var r struct {
+		ID               string           `json:"ID"`
+		Company          string           `json:"COMPANY_CODE"`
+		Date             schemas.Date     `json:"COMMIT_DATE"`
+		Person           string           `json:"COMMIT_PERSON"`
+		At               schemas.DateTime `json:"COMMIT_TIME"`
+		UnitsRunning     schemas.Number   `json:"UNITS_RUNNING"`
+		UnitsStopped     schemas.Number   `json:"UNITS_STOPPED"`
+		UnitsMaintenance schemas.Number   `json:"UNITS_MAINTENANCE"`
+		HotWorkSpecial   schemas.Number   `json:"HOT_WORK_SPECIAL"`
+		HotWork1         schemas.Number   `json:"HOT_WORK_1"`
+		HotWork2         schemas.Number   `json:"HOT_WORK_2"`
+		ConfinedSpace    schemas.Number   `json:"CONFINED_SPACE"`
+		OtherSpecialOps  schemas.Number   `json:"OTHER_SPECIAL_OPS"`
+		TrialProduction  string           `json:"TRIAL_PRODUCTION"`
+		StartupShutdown  string           `json:"STARTUP_SHUTDOWN"`
+		MajorHazardOK    string           `json:"MAJOR_HAZARD_NORMAL"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	c := Commitment{ID: r.ID, Company: orCompany(r.Company, company), Date: r.Date.Time, Person: r.Person,
+		At: r.At.Time, TrialProduction: r.TrialProduction == schemas.Yes,
+		StartupShutdown: r.StartupShutdown == schemas.Yes, MajorHazardOK: r.MajorHazardOK != schemas.No}
+	for _, f := range []struct {
+		n   schemas.Number
+		dst *int
+	}{{r.UnitsRunning, &c.UnitsRunning}, {r.UnitsStopped, &c.UnitsStopped},
+		{r.UnitsMaintenance, &c.UnitsMaintenance}, {r.HotWorkSpecial, &c.HotWorkSpecial},
+		{r.HotWork1, &c.HotWork1}, {r.HotWork2, &c.HotWork2}, {r.ConfinedSpace, &c.ConfinedSpace},
+		{r.OtherSpecialOps, &c.OtherSpecialOps}} {
+		v, err := count(f.n)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = v
+	}
+	return c, nil
+}
+
+func decodeOperation(company string, rec []byte) (Event, error) {
+	var r struct {
+		ID        string           `json:"ID"`
+		Company   string           `json:"COMPANY_CODE"`
+		Type      string           `json:"TASK_TYPE"`
+		Position  string           `json:"TASK_POSITION"`
+		Begin     schemas.DateTime `json:"TASK_BEGIN_TIME"`
+		End       schemas.DateTime `json:"TASK_END_TIME"`
+		Cancelled string           `json:"IS_CANCELLED"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	return Operation{ID: r.ID, Company: orCompany(r.Company, company), Type: r.Type, Position: r.Position,
+		Begin: r.Begin.Time, End: r.End.Time, Cancelled: r.Cancelled == schemas.Yes}, nil
+}
+
+// decodeVideoAlarm reads 智能视频 or 加油站 表4; fire and smoke are the source's codes
+// for 明火 and 烟雾 (the two code spaces differ).
+func decodeVideoAlarm(src AlarmSource, fire, smoke string) func(string, []byte) (Event, error) {
+	return func(company string, rec []byte) (Event, error) {
+		var r struct {
+			ID     string           `json:"ALARM_ID"`
+			Type   string           `json:"ALARM_TYPE"`
+			Status string           `json:"ALARM_STATUS"`
+			At     schemas.DateTime `json:"ALARM_TIME"`
+			Video  string           `json:"VIDEO_CODE"`
+		}
+		if err := json.Unmarshal(rec, &r); err != nil {
+			return nil, err
+		}
+		return CompanyAlarm{Company: company, Source: src, ID: r.ID, Type: r.Type, Where: r.Video,
+			Raised: r.Status == schemas.VideoAlarmRaised, At: r.At.Time,
+			Fire: r.Type == fire, Smoke: r.Type == smoke}, nil
+	}
+}
+
+func decodePositioningAlarm(company string, rec []byte) (Event, error) {
+	var r struct {
+		ID         string           `json:"id"`
+		Type       string           `json:"type"`
+		AlarmType  string           `json:"alarmType"`
+		Time       schemas.DateTime `json:"time"`
+		HandleTime schemas.DateTime `json:"handleTime"`
+		Location   string           `json:"alarmLocation"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	a := CompanyAlarm{Company: company, Source: SourcePositioning, ID: r.ID, Type: r.AlarmType,
+		Where: r.Location, Raised: r.Type == schemas.PositioningRaised, At: r.Time.Time}
+	if !a.Raised && !r.HandleTime.IsZero() {
+		a.At = r.HandleTime.Time
+	}
+	return a, nil
+}
+
+func decodeHiddenDanger(company string, rec []byte) (Event, error) {
+	var r struct {
+		ID       string           `json:"ID"`
+		Hazard   string           `json:"HAZARD_CODE"`
+		Name     string           `json:"DANGER_NAME"`
+		Level    schemas.Number   `json:"DANGER_LEVEL"`
+		State    schemas.Number   `json:"DANGER_STATE"`
+		Deadline schemas.DateTime `json:"DANGER_MANAGE_DEADLINE"`
+		Deleted  string           `json:"DELETED"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	return HiddenDanger{ID: r.ID, Company: company, Hazard: r.Hazard, Name: r.Name,
+		Major: string(r.Level) == schemas.DangerLevelMajor, Accepted: string(r.State) == schemas.DangerStateAccepted,
+		Deadline: r.Deadline.Time, Deleted: r.Deleted == schemas.DeletedYes}, nil
+}
+
+func decodeDeviceStatus(company string, rec []byte) (Event, error) {
+	var r struct {
+		Device string           `json:"DEVICE_CODE"`
+		At     schemas.DateTime `json:"DATE_TIME"`
+		Status string           `json:"RUN_STATUS"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	return DeviceStatus{Company: company, Device: r.Device, At: r.At.Time, Normal: r.Status == schemas.RunStatusNormal}, nil
+}

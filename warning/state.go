@@ -1,0 +1,86 @@
+package warning
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// stateVersion is the layout version of a marshalled State.
+const stateVersion = 1
+
+// State is all the engine remembers, by company. It marshals to JSON (MarshalState)
+// so that a consumer can snapshot it with its Kafka offsets and resume after a restart.
+type State struct {
+	Version   int                      `json:"version"`
+	Companies map[string]*CompanyState `json:"companies"`
+}
+
+// CompanyState is one company's share of the State. Its maps are never nil (they
+// marshal as {} so that they come back as maps).
+type CompanyState struct {
+	Indicators  map[string]*IndicatorState `json:"indicators"`
+	Hazards     map[string]HazardSource    `json:"hazards"`
+	Alarms      map[string]*Alarm          `json:"alarms"` // company-sent, by source:ID
+	Operations  map[string]Operation       `json:"operations"`
+	Commitments map[string]Commitment      `json:"commitments"` // by COMMIT_DATE yyyy-mm-dd
+	Dangers     map[string]HiddenDanger    `json:"dangers"`
+	Devices     map[string]DeviceStatus    `json:"devices"`
+	Warnings    map[string]*Warning        `json:"warnings"` // open warnings, by model key
+	// Settled holds, by model key, the level at which the last warning was settled: a
+	// new warning is raised only above it, or after the model has once seen no risk.
+	Settled map[string]Level `json:"settled"`
+}
+
+// NewState returns an empty state.
+func NewState() *State { return &State{Version: stateVersion, Companies: map[string]*CompanyState{}} }
+
+func newCompanyState() *CompanyState {
+	return &CompanyState{Indicators: map[string]*IndicatorState{}, Hazards: map[string]HazardSource{},
+		Alarms: map[string]*Alarm{}, Operations: map[string]Operation{}, Commitments: map[string]Commitment{},
+		Dangers: map[string]HiddenDanger{}, Devices: map[string]DeviceStatus{}, Warnings: map[string]*Warning{},
+		Settled: map[string]Level{}}
+}
+
+// company returns the company's state, creating it.
+func (s *State) company(code string) *CompanyState {
+	c, ok := s.Companies[code]
+	if !ok {
+		c = newCompanyState()
+		s.Companies[code] = c
+	}
+	return c
+}
+
+// MarshalState writes the state as JSON.
+func MarshalState(s *State) ([]byte, error) { return json.Marshal(s) }
+
+// UnmarshalState reads a state written by MarshalState.
+func UnmarshalState(b []byte) (*State, error) {
+	s := NewState()
+	if err := json.Unmarshal(b, s); err != nil {
+		return nil, fmt.Errorf("warning: read state: %w", err)
+	}
+	if s.Version != stateVersion {
+		return nil, fmt.Errorf("warning: read state: layout version %d, want %d", s.Version, stateVersion)
+	}
+	for code, c := range s.Companies {
+		if c == nil {
+			s.Companies[code] = newCompanyState()
+		}
+	}
+	return s, nil
+}
+
+// underWay reports whether the operation is in progress at now; an operation without
+// an end time runs for dflt from its start.
+func (o Operation) underWay(now time.Time, dflt time.Duration) bool {
+	if o.Cancelled || o.Begin.IsZero() || now.Before(o.Begin) {
+		return false
+	}
+	end := o.End
+	if end.IsZero() {
+		end = o.Begin.Add(dflt)
+	}
+	return now.Before(end)
+}
