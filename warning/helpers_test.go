@@ -57,15 +57,21 @@ func warningsOf(ch warning.Changes, model string) []warning.WarningChange {
 	return out
 }
 
-// only returns the single open warning of a model, failing otherwise.
-func only(tb testing.TB, e *warning.Engine, company, model string) warning.Warning {
-	tb.Helper()
+// openOf returns the open warnings of one model.
+func openOf(e *warning.Engine, company, model string) []warning.Warning {
 	var found []warning.Warning
 	for _, w := range e.Warnings(company) {
 		if w.Model == model {
 			found = append(found, w)
 		}
 	}
+	return found
+}
+
+// only returns the single open warning of a model, failing otherwise.
+func only(tb testing.TB, e *warning.Engine, company, model string) warning.Warning {
+	tb.Helper()
+	found := openOf(e, company, model)
 	require.Len(tb, found, 1, "open %s warnings", model)
 	return found[0]
 }

@@ -1,0 +1,42 @@
+package warning_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+func TestDefaultConfig(t *testing.T) {
+	cfg, err := warning.DefaultConfig()
+	require.NoError(t, err)
+	require.NotEmpty(t, cfg.Version)
+	require.Equal(t, warning.LevelRed, cfg.Enterprise.Levels.Of(80))
+	require.Equal(t, warning.LevelNone, cfg.Enterprise.Levels.Of(9.9))
+	require.Len(t, cfg.Warehouse.Substances, 4)
+}
+
+func TestConfigValidate(t *testing.T) {
+	base := string(warning.DefaultConfigYAML())
+	tests := []struct {
+		name, old, new string
+		err            error
+	}{
+		{"no version", `version: "2021.1-default"`, `version: ""`, warning.ErrNoVersion},
+		{"levels out of order", `levels: {red: 80, orange: 50, yellow: 25, blue: 10}`, `levels: {red: 40, orange: 50, yellow: 25, blue: 10}`, warning.ErrLevelOrder},
+		{"missing factor", "    spread:             {points: 15}", "", warning.ErrMissingFactor},
+		{"negative weight", "{points: 15}", "{points: -15}", warning.ErrNegative},
+		{"missing deadline", "red:    {acknowledge: 15m, feedback: 1h, verify: 2h}", "red:    {acknowledge: 15m, feedback: 1h}", warning.ErrMissingDeadline},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Contains(t, base, tt.old)
+			_, err := warning.LoadConfig([]byte(strings.Replace(base, tt.old, tt.new, 1)))
+			require.ErrorIs(t, err, tt.err)
+		})
+	}
+	_, err := warning.LoadConfig([]byte(base + "\nunknown_key: 1\n"))
+	require.Error(t, err, "unknown keys are refused")
+}
