@@ -1,0 +1,89 @@
+package warning_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// benchEngine returns an engine holding one company with 200 indicators: 50
+// combustible-gas detectors in 5 areas, a 硝酸铵 warehouse with temperature and
+// humidity, and pressures and levels on a grade-1 tank farm — and the readings to feed.
+func benchEngine(b *testing.B) (*warning.Engine, []warning.Reading, time.Time) {
+	e := newEngine(b)
+	now := at(b, "08:00:00")
+	e.Apply(warning.HazardSource{Code: "TK", Company: "C1", Kind: warning.HazardTankFarm, Grade: 1}, now)
+	e.Apply(warning.HazardSource{Code: "WH", Company: "C1", Name: "硝酸铵库", Kind: warning.HazardWarehouse, Grade: 2, KeySubstance: "01"}, now)
+	var codes []string
+	for i := 0; i < 200; i++ {
+		d := warning.IndicatorDef{Code: fmt.Sprintf("I-%03d", i), Company: "C1", Hazard: "TK", Kind: warning.KindPressure,
+			Unit: "MPa", RangeLow: f(0), RangeHigh: f(2), Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
+		switch {
+		case i < 50:
+			d.Kind, d.Unit, d.Area, d.RangeHigh, d.Thresholds = warning.KindCombustible, "%LEL", fmt.Sprintf("区域%d", i%5), f(100), warning.Thresholds{}
+		case i < 52:
+			d.Hazard, d.Kind, d.Unit, d.Thresholds = "WH", warning.KindTemperature, "℃", warning.Thresholds{High: f(35)}
+		}
+		e.Apply(d, now)
+		codes = append(codes, d.Code)
+	}
+	// Mostly normal values: gas detectors of the first quarter alarm and later clear,
+	// some pressures touch 高高报 (held shorter than their 15 s delay), and every reading
+	// of the warehouse temperatures re-evaluates the warehouse model.
+	readings := make([]warning.Reading, 10000)
+	for i := range readings {
+		v := 0.8
+		switch {
+		case i < 50*len(readings)/200 && i%20 == 0:
+			v = 30
+		case i%40 == 0:
+			v = 1.6
+		}
+		readings[i] = warning.Reading{Company: "C1", Indicator: codes[i%len(codes)], Value: v}
+	}
+	return e, readings, now
+}
+
+// BenchmarkApplyReading measures the engine's cost per reading: the alarm lifecycle
+// and, where a reading changes an alarm or a warehouse temperature, the models it feeds.
+func BenchmarkApplyReading(b *testing.B) {
+	e, readings, now := benchEngine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r := readings[i%len(readings)]
+		now = now.Add(time.Millisecond)
+		r.At = now
+		e.Apply(r, now)
+	}
+}
+
+// BenchmarkAssessEnterprise measures one full evaluation of the enterprise model over
+// the 200-indicator company (what a tick costs per company).
+func BenchmarkAssessEnterprise(b *testing.B) {
+	e, _, now := benchEngine(b)
+	c := e.State().Companies["C1"]
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		warning.AssessEnterprise("C1", c, now, e.Config())
+	}
+}
+
+// BenchmarkApplyReadingAlarmChange is the worst case: every reading raises or clears
+// a gas alarm, so every reading re-evaluates the enterprise and leak models.
+func BenchmarkApplyReadingAlarmChange(b *testing.B) {
+	e, _, now := benchEngine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now = now.Add(time.Millisecond)
+		v := 0.8
+		if i%2 == 0 {
+			v = 30
+		}
+		e.Apply(warning.Reading{Company: "C1", Indicator: "I-007", Value: v, At: now}, now)
+	}
+}
