@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -185,7 +186,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		StartOffset:            kafka.FirstOffset,
 		MinBytes:               1,
 		MaxBytes:               10 << 20,
-		MaxWait:                2 * time.Second, // idle long-poll; data returns at once (MinBytes 1)
+		MaxWait:                5 * time.Second, // idle long-poll; data returns at once (MinBytes 1)
 		QueueCapacity:          cfg.MaxBatch,
 		CommitInterval:         0, // synchronous commits, only after the write
 		HeartbeatInterval:      time.Second,
@@ -197,6 +198,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		WatchPartitionChanges:  true,
 		PartitionWatchInterval: 5 * time.Second,
 		ErrorLogger:            kafkaLogger(slog.LevelWarn),
+		Logger:                 debugLogger(),
 	})
 	return &Consumer{r: r, cfg: cfg}, nil
 }
@@ -246,3 +248,15 @@ func kafkaLogger(level slog.Level) kafka.LoggerFunc {
 
 // HostPort formats a loopback address.
 func HostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+
+// debugLogger passes kafka-go's chatter (group joins, assignments, offsets) to slog at
+// debug level when CHEMGUARD_KAFKA_DEBUG is set, for diagnosing a consumer that does
+// not make progress.
+func debugLogger() kafka.Logger {
+	if os.Getenv("CHEMGUARD_KAFKA_DEBUG") == "" {
+		return nil
+	}
+	return kafka.LoggerFunc(func(format string, args ...any) {
+		slog.Info("kafka: " + fmt.Sprintf(format, args...))
+	})
+}

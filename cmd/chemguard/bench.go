@@ -35,7 +35,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	slug := fs.String("table", "video-device-status", "exchange table")
 	concurrency := fs.Int("concurrency", 4, "concurrent requests")
 	companies := fs.Int("companies", 100, "companies sending")
-	syncWrites := fs.Bool("sync-writes", false, "fsync every batch in the embedded broker")
+	syncWrites := fs.Bool("sync-writes", true, "fsync every batch in the embedded broker")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +90,11 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		recs := make([]simulate.Record, n)
 		for i := range recs {
 			recs[i] = simulate.NewRecord(r, t, comps[ci], now.Add(-time.Duration(r.IntN(600))*time.Second))
+			if len(t.VersionTime) > 0 {
+				// Distinct facts: a time series stores an identical fact once.
+				at := now.Add(-time.Duration(sent+i) * time.Second)
+				recs[i][t.VersionTime[0]] = at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+			}
 		}
 		body, _ := json.Marshal(recs)
 		reqs = append(reqs, request{keys[ci], body})
@@ -128,13 +133,19 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	wg.Wait()
 	acked := time.Since(start)
 	countSQL := "SELECT count(*) FROM " + t.SQLName() + "_history"
-	var visible int
+	var visible, lastVisible int
+	lastProgress := time.Now()
 	for {
 		if err := app.Pool.QueryRow(ctx, countSQL).Scan(&visible); err != nil {
 			return err
 		}
-		if visible >= *records || time.Since(start) > 10*time.Minute {
+		if visible >= *records {
 			break
+		}
+		if visible > lastVisible {
+			lastVisible, lastProgress = visible, time.Now()
+		} else if time.Since(lastProgress) > 30*time.Second {
+			break // stalled: report what arrived
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

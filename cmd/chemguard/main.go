@@ -43,7 +43,7 @@ configuration (environment):
   CHEMGUARD_KAFKA_BROKERS    comma-separated brokers; empty starts the embedded broker
   CHEMGUARD_KAFKA_PARTITIONS partitions per topic (default 6)
   CHEMGUARD_KAFKA_REPLICATION replication factor on a cluster (default 1)
-  CHEMGUARD_KAFKA_SYNC_WRITES fsync every batch in the embedded broker (default false)
+  CHEMGUARD_KAFKA_SYNC_WRITES fsync every batch in the embedded broker (default true)
   CHEMGUARD_DATA_DIR         embedded broker data and stored files (default ./.data)
   CHEMGUARD_MAX_BODY_BYTES   largest exchange request body (default 67108864)
   CHEMGUARD_MAX_RECORDS      largest exchange batch (default 10000)
@@ -96,10 +96,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 // configFromEnv reads every CHEMGUARD_* setting once.
 func configFromEnv() (platform.Config, error) {
 	cfg := platform.Config{
-		DatabaseURL:  os.Getenv("CHEMGUARD_DATABASE_URL"),
-		HTTPAddr:     envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
-		KafkaBrokers: bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
-		DataDir:      envOr("CHEMGUARD_DATA_DIR", ".data"),
+		DatabaseURL:     os.Getenv("CHEMGUARD_DATABASE_URL"),
+		HTTPAddr:        envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
+		KafkaBrokers:    bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
+		DataDir:         envOr("CHEMGUARD_DATA_DIR", ".data"),
+		KafkaSyncWrites: true, // acknowledged records survive kill -9: see bus.EmbeddedConfig
 	}
 	var err error
 	ints := []struct {
