@@ -28,6 +28,12 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
+# A demo regulator of 济南市 (city staff: sees the city's counties, nothing else).
+DEMO_USER=${CHEMGUARD_DEMO_USER:-jinan_demo}
+DEMO_PASSWORD=${CHEMGUARD_DEMO_PASSWORD:-Jinan@2026demo}
+printf '%s\n' "$DEMO_PASSWORD" | "$BIN" user add --username "$DEMO_USER" --role city_staff --region 370100 \
+  --name 济南市应急管理局演示账号 >>"$LOG" 2>&1 || true # already there on a re-run
+
 "$BIN" simulate --enterprises "$DEMO_ENTERPRISES" --rate "$DEMO_RATE" --speed 60 >"$CHEMGUARD_DATA_DIR/simulate.out" 2>>"$LOG" &
 SIM=$!
 for _ in $(seq 1 60); do
@@ -43,7 +49,10 @@ cat <<EOT
   -----------------------------------------------------------------
   URL:        http://$ADDR/            (health: /healthz, readiness: /readyz, metrics: /metrics)
   demo feed:  $DEMO_ENTERPRISES simulated companies, up to $DEMO_RATE records/s, 5% deliberately bad
-  login:      demo company $DEMO, API key (Authorization: Bearer …):
+  login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff):
+              curl -s -X POST http://$ADDR/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}'
+              then GET /api/v1/enterprises with "Authorization: Bearer <token>"
+  company:    demo company $DEMO, exchange API key (Authorization: Bearer …):
               $KEY
   try:        curl -H "Authorization: Bearer $KEY" "http://$ADDR/api/v1/exchange/hidden-dangers?limit=5"
   logs:       $LOG
