@@ -149,14 +149,6 @@ func (h *Handler) authenticate(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-func tableOf(c *fiber.Ctx) (*schemas.Table, error) {
-	t, ok := schemas.TableBySlug(c.Params("slug"))
-	if !ok {
-		return nil, chemguard.Errorf(chemguard.ENotFound, "没有名为「%s」的数据交换表", "no exchange table %q", c.Params("slug"))
-	}
-	return t, nil
-}
-
 // RecordResult is the reply for one record of a batch.
 type RecordResult struct {
 	Index    int                   `json:"index"`
@@ -185,7 +177,7 @@ func hasFiles(t *schemas.Table) bool {
 
 func (h *Handler) post(c *fiber.Ctx) error {
 	start := h.clock()
-	t, err := tableOf(c)
+	t, err := schemas.Lookup(c.Params("slug"))
 	if err != nil {
 		return err
 	}
@@ -328,7 +320,7 @@ func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time,
 }
 
 func (h *Handler) get(c *fiber.Ctx) error {
-	t, err := tableOf(c)
+	t, err := schemas.Lookup(c.Params("slug"))
 	if err != nil {
 		return err
 	}
@@ -376,7 +368,7 @@ type ListReply struct {
 }
 
 func (h *Handler) list(c *fiber.Ctx) error {
-	t, err := tableOf(c)
+	t, err := schemas.Lookup(c.Params("slug"))
 	if err != nil {
 		return err
 	}

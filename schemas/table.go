@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shandong-emergency/chemguard"
 )
 
 // Kind is a field's 数据类型 in the seed.
@@ -351,4 +353,14 @@ func parseField(slug string, sf reflect.StructField) Field {
 		fail("file fields need maxbytes")
 	}
 	return f
+}
+
+// Lookup returns the table for a URL slug, or a not-found error that names it, for
+// the HTTP handlers that take a slug.
+func Lookup(slug string) (*Table, error) {
+	t, ok := bySlug[slug]
+	if !ok {
+		return nil, chemguard.Errorf(chemguard.ENotFound, "没有名为「%s」的数据交换表", "no exchange table %q", slug)
+	}
+	return t, nil
 }

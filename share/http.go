@@ -66,14 +66,6 @@ func limitOf(c *fiber.Ctx) (int, error) {
 	return limit, nil
 }
 
-func tableOf(c *fiber.Ctx) (*schemas.Table, error) {
-	t, ok := schemas.TableBySlug(c.Params("slug"))
-	if !ok {
-		return nil, chemguard.Errorf(chemguard.ENotFound, "没有名为「%s」的数据交换表", "no exchange table %q", c.Params("slug"))
-	}
-	return t, nil
-}
-
 // FeedReply is one page of the feed. NextCursor resumes after the last record;
 // it is set even on a short page so a poller keeps its place.
 type FeedReply struct {
@@ -83,7 +75,7 @@ type FeedReply struct {
 }
 
 func (h *Handler) feed(c *fiber.Ctx) error {
-	t, err := tableOf(c)
+	t, err := schemas.Lookup(c.Params("slug"))
 	if err != nil {
 		return err
 	}
@@ -155,7 +147,7 @@ func (h *Handler) enterprise(c *fiber.Ctx) error {
 }
 
 func (h *Handler) record(c *fiber.Ctx) error {
-	t, err := tableOf(c)
+	t, err := schemas.Lookup(c.Params("slug"))
 	if err != nil {
 		return err
 	}
