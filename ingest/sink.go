@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -100,6 +101,11 @@ func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		err := s.w.Apply(wctx, versions, rejections)
+		if err != nil && store.IsDataError(err) {
+			// The database refuses something in the batch itself: retrying cannot
+			// help, so write record by record and keep any refused one as a rejection.
+			err = s.applyEach(wctx, versions, rejections)
+		}
 		if err == nil {
 			break
 		}
@@ -186,4 +192,39 @@ func (s *Sink) decode(msgs []kafka.Message) (map[*schemas.Table][]store.Version,
 
 func logUndecodable(m kafka.Message, err error) {
 	slog.Error("sink: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+}
+
+// applyEach writes a batch one message at a time. A version the database refuses is
+// stored instead as a rejection with rule "storage" and the record as evidence, so an
+// acknowledged record is never dropped and never blocks its partition.
+func (s *Sink) applyEach(ctx context.Context, versions map[*schemas.Table][]store.Version, rejections []store.Rejection) error {
+	for t, vs := range versions {
+		for _, v := range vs {
+			err := s.w.Apply(ctx, map[*schemas.Table][]store.Version{t: {v}}, nil)
+			if err == nil {
+				continue
+			}
+			if !store.IsDataError(err) {
+				return err
+			}
+			slog.Error("sink: the database refused an accepted record; kept as a rejection",
+				"table", t.Slug, "company", v.Company, "key", v.Key, "msg_id", v.MsgID, "err", err)
+			errs, _ := json.Marshal([]map[string]any{{"index": -1, "id": v.Key, "rule": "storage",
+				"message_zh": "数据库拒绝存储该记录（已接收后），已作为拒收证据保存：" + err.Error(),
+				"message_en": "the database refused to store this accepted record; kept as rejection evidence: " + err.Error()}})
+			rej := store.Rejection{MsgID: v.MsgID, Table: t.Slug, Company: v.Company, ReceivedAt: v.ReceivedAt,
+				Index: -1, Key: v.Key, Errors: errs, Raw: strings.ToValidUTF8(string(v.Doc), "\uFFFD")}
+			if err := s.w.Apply(ctx, nil, []store.Rejection{rej}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range rejections {
+		if err := s.w.Apply(ctx, nil, []store.Rejection{r}); err != nil && !store.IsDataError(err) {
+			return err
+		} else if err != nil {
+			slog.Error("sink: the database refused a rejection record", "table", r.Table, "msg_id", r.MsgID, "err", err)
+		}
+	}
+	return nil
 }

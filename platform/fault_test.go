@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -265,4 +267,36 @@ func TestDatabaseDownSinkCatchesUp(t *testing.T) {
 	assert.Equal(t, len(ids), count(t, app.App, `SELECT count(*) FROM x_check_records_history`))
 	metrics := get(t, app.URL(), "", "/metrics")
 	assert.Regexp(t, `chemguard_sink_errors_total [1-9]`, string(metrics.Raw), "the failed writes were counted")
+}
+
+// A record the database refuses (here jsonb refusing \u0000, which validation now
+// stops at the door) must neither block its partition nor vanish: the sink writes the
+// rest of the batch and keeps the refused one as a "storage" rejection.
+func TestSinkKeepsRecordsTheDatabaseRefuses(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	company := "370306001"
+	producer, err := bus.NewProducer(bus.Config{Brokers: app.BrokerAddrs(), Partitions: platform.DefaultPartitions})
+	require.NoError(t, err)
+	defer producer.Close()
+	envelope := func(id, record string) bus.Message {
+		b, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: "check-records", Company: company, Key: id,
+			Version: time.Now().UnixNano(), ReceivedAt: time.Now(), Record: json.RawMessage(record)})
+		require.NoError(t, err)
+		return bus.Message{Topic: schemas.CheckRecords.Topic(), Key: company, Value: b}
+	}
+	good, bad := simulate.NewID(), simulate.NewID()
+	require.NoError(t, producer.Publish(context.Background(), []bus.Message{
+		envelope(bad, `{"ID":"`+bad+`","CHECK_STATUS":"0\u0000"}`),
+		envelope(good, `{"ID":"`+good+`","CHECK_STATUS":"0"}`),
+	}))
+	eventually(t, 30*time.Second, "the good record stored and the refused one kept", func() bool {
+		return count(t, app.App, `SELECT count(*) FROM x_check_records WHERE record_key = $1`, good) == 1 &&
+			count(t, app.App, `SELECT count(*) FROM exchange_rejections WHERE record_key = $1 AND errors->0->>'rule' = 'storage'`, bad) == 1
+	})
+	// The partition is not blocked: later records still arrive.
+	later := simulate.NewID()
+	require.NoError(t, producer.Publish(context.Background(), []bus.Message{envelope(later, `{"ID":"`+later+`","CHECK_STATUS":"1"}`)}))
+	eventually(t, 30*time.Second, "a later record", func() bool {
+		return count(t, app.App, `SELECT count(*) FROM x_check_records WHERE record_key = $1`, later) == 1
+	})
 }

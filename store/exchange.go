@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
@@ -196,4 +198,15 @@ func (s *Exchange) List(ctx context.Context, t *schemas.Table, company string, s
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// IsDataError reports whether err is PostgreSQL refusing the data itself (SQLSTATE
+// class 22 data exception or 23 integrity violation), as opposed to the database
+// being unreachable or busy: retrying the same rows cannot succeed.
+func IsDataError(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	return strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")
 }
