@@ -25,6 +25,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/store"
 )
 
@@ -167,6 +168,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	api.Use("/exchange", a.Access.Signing())
 	a.Access.Mount(api)
 	ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics).Register(api)
+	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
+	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie}, a.Pool, a.Access, a.Access.Identity)
+	if err != nil {
+		return nil, err
+	}
+	pt.Register(a.http)
 
 	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("platform: listen %s: %w", cfg.HTTPAddr, err)

@@ -1,0 +1,252 @@
+package portal_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+const testPassword = "Chemguard-2026"
+
+// clock is a settable clock for session expiry; it starts at the real time.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+// env is the whole platform started in-process with the portal mounted.
+type env struct {
+	tb    testing.TB
+	app   *platform.App
+	clock *clock
+	keys  map[string]string // company code → exchange API key
+}
+
+func start(tb testing.TB) *env {
+	tb.Helper()
+	clk := &clock{}
+	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir()}
+	cfg.Access.Clock = clk
+	cfg.Access.ShareLag = time.Nanosecond
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := platform.New(ctx, cfg)
+	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			tb.Errorf("platform did not stop")
+		}
+		app.Close()
+	})
+	return &env{tb: tb, app: app, clock: clk, keys: map[string]string{}}
+}
+
+// company registers a company in county and returns its code.
+func (e *env) company(code, county, name, kind string) string {
+	e.tb.Helper()
+	ctx := context.Background()
+	require.NoError(e.tb, e.app.Enterprises.Add(ctx, store.Enterprise{Code: code, Name: name, DivisionCode: county, Kind: kind}))
+	key, err := e.app.Enterprises.IssueKey(ctx, code)
+	require.NoError(e.tb, err)
+	e.keys[code] = key
+	return code
+}
+
+// user creates an account holding role in domain.
+func (e *env) user(username string, role tiers.Role, domain string) {
+	e.tb.Helper()
+	_, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
+		DisplayName: username, Password: testPassword, Role: role, Domain: domain}, identity.Actor{Name: "test"})
+	require.NoError(e.tb, err)
+}
+
+// upload sends records of table t as company code through the exchange API and
+// returns how many were accepted.
+func (e *env) upload(code string, t *schemas.Table, recs ...simulate.Record) int {
+	e.tb.Helper()
+	b, err := json.Marshal(recs)
+	require.NoError(e.tb, err)
+	req, err := http.NewRequest(http.MethodPost, e.app.URL()+"/api/v1/exchange/"+t.Slug, bytes.NewReader(b))
+	require.NoError(e.tb, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.keys[code])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(e.tb, err)
+	defer resp.Body.Close()
+	var reply struct {
+		Accepted int `json:"accepted"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	require.Containsf(e.tb, []int{200, 422}, resp.StatusCode, "upload %s: %s", t.Slug, raw)
+	_ = json.Unmarshal(raw, &reply)
+	return reply.Accepted
+}
+
+// fixture is what seed uploads for one company: values a page must show.
+type fixture struct {
+	Code, Name                 string
+	Hazard, Indicator, Reading string
+	Danger, Committer          string
+	TaskType                   string // 细类 code of its one special operation today
+	RejectedKey                string
+}
+
+// seed uploads a day of simulated data for company c through the real
+// pipeline: every table, with known values, plus one rejected record.
+func (e *env) seed(c simulate.Company, taskType string) fixture {
+	e.tb.Helper()
+	r := rand.New(rand.NewPCG(uint64(len(c.Code)), 7))
+	now := time.Now()
+	f := fixture{Code: c.Code, Name: c.Name, TaskType: taskType}
+	one := func(t *schemas.Table) simulate.Record { return simulate.NewRecord(r, t, c, now) }
+
+	for _, t := range schemas.Tables() {
+		switch t {
+		case schemas.HazardSources:
+			rec := one(t)
+			rec["HAZARD_NAME"] = "危险源" + c.Code
+			f.Hazard = rec["HAZARD_NAME"].(string)
+			require.Equal(e.tb, 1, e.upload(c.Code, t, rec))
+			ind := one(schemas.Indicators)
+			ind["HAZARD_CODE"], ind["INDICATOR_CODE"], ind["INDICATOR_NAME"] = rec["HAZARD_CODE"], c.Code+"-T01", "指标"+c.Code
+			f.Indicator = ind["INDICATOR_NAME"].(string)
+			require.Equal(e.tb, 1, e.upload(c.Code, schemas.Indicators, ind))
+			rd := one(schemas.SensorReadings)
+			rd["INDICATOR_CODE"], rd["VALUE"] = ind["INDICATOR_CODE"], json.Number("12.34")
+			f.Reading = "12.34"
+			require.Equal(e.tb, 1, e.upload(c.Code, schemas.SensorReadings, rd))
+		case schemas.Indicators, schemas.SensorReadings:
+		case schemas.HiddenDangers:
+			rec := one(t)
+			rec["DANGER_NAME"] = "隐患" + c.Code
+			f.Danger = rec["DANGER_NAME"].(string)
+			require.Equal(e.tb, 1, e.upload(c.Code, t, rec))
+		case schemas.SpecialOperations:
+			rec := one(t)
+			rec["TASK_TYPE"] = taskType
+			require.Equal(e.tb, 1, e.upload(c.Code, t, rec))
+		case schemas.Commitments:
+			rec := one(t)
+			rec["COMMIT_PERSON"] = "承诺人" + c.Code
+			f.Committer = rec["COMMIT_PERSON"].(string)
+			require.Equal(e.tb, 1, e.upload(c.Code, t, rec))
+		default:
+			require.Equal(e.tb, 1, e.upload(c.Code, t, one(t)), t.Slug)
+		}
+	}
+	bad, _ := simulate.Corrupt(r, schemas.HiddenDangers, one(schemas.HiddenDangers))
+	f.RejectedKey = fmt.Sprint(bad["ID"])
+	require.Equal(e.tb, 0, e.upload(c.Code, schemas.HiddenDangers, bad))
+	return f
+}
+
+// stored waits until the sink has stored everything seed sent for the companies.
+func (e *env) stored(codes ...string) {
+	e.tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var tables, rejected int
+		err := e.app.Pool.QueryRow(context.Background(), `SELECT
+			(SELECT count(*) FROM x_commitments WHERE company_code = ANY($1)) +
+			(SELECT count(*) FROM x_hazard_sources WHERE company_code = ANY($1)) +
+			(SELECT count(*) FROM x_sensor_readings WHERE company_code = ANY($1)) +
+			(SELECT count(*) FROM x_special_operations WHERE company_code = ANY($1)) +
+			(SELECT count(*) FROM x_video_alarms WHERE company_code = ANY($1)) +
+			(SELECT count(*) FROM x_hidden_dangers WHERE company_code = ANY($1)),
+			(SELECT count(*) FROM exchange_rejections WHERE company_code = ANY($1))`, codes).Scan(&tables, &rejected)
+		require.NoError(e.tb, err)
+		if tables == 6*len(codes) && rejected == len(codes) {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.tb.Fatalf("the sink stored %d of %d records and %d of %d rejections", tables, 6*len(codes), rejected, len(codes))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// browser is a client holding a portal session cookie, like a browser would
+// (sent by hand: the cookie is Secure and the test server plain HTTP).
+type browser struct {
+	tb      testing.TB
+	base    string
+	session string
+}
+
+type page struct {
+	Status   int
+	Body     string
+	Location string
+	Header   http.Header
+}
+
+func (b *browser) do(method, path string, form url.Values) page {
+	b.tb.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, b.base+path, body)
+	require.NoError(b.tb, err)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.session != "" {
+		req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+	}
+	client := &http.Client{Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	require.NoError(b.tb, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(b.tb, err)
+	return page{Status: resp.StatusCode, Body: string(raw), Location: resp.Header.Get("Location"), Header: resp.Header}
+}
+
+func (b *browser) get(path string) page { b.tb.Helper(); return b.do(http.MethodGet, path, nil) }
+
+// login posts the login form and keeps the session cookie it sets.
+func (e *env) login(username string) *browser {
+	e.tb.Helper()
+	b := &browser{tb: e.tb, base: e.app.URL()}
+	p := b.do(http.MethodPost, "/portal/login", url.Values{"username": {username}, "password": {testPassword}, "next": {"/portal/"}})
+	require.Equal(e.tb, http.StatusSeeOther, p.Status, p.Body)
+	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
+		if c.Name == identity.CookieName {
+			b.session = c.Value
+		}
+	}
+	require.NotEmpty(e.tb, b.session, "no session cookie")
+	return b
+}

@@ -1,0 +1,246 @@
+package portal
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// Pager is one page of a list.
+type Pager struct {
+	Number, Pages, Total int
+	PrevURL, NextURL     string
+}
+
+func (p *Portal) page(c *fiber.Ctx) (number, offset int) {
+	number, _ = strconv.Atoi(c.Query("page"))
+	if number < 1 {
+		number = 1
+	}
+	if number > 100000 {
+		number = 100000
+	}
+	return number, (number - 1) * p.cfg.PageSize
+}
+
+func (p *Portal) pager(path string, q url.Values, number, total int) Pager {
+	pg := Pager{Number: number, Total: total, Pages: (total + p.cfg.PageSize - 1) / p.cfg.PageSize}
+	link := func(n int) string {
+		v := url.Values{}
+		for k, vs := range q {
+			if len(vs) > 0 && vs[0] != "" {
+				v.Set(k, vs[0])
+			}
+		}
+		v.Set("page", strconv.Itoa(n))
+		return path + "?" + v.Encode()
+	}
+	if number > 1 {
+		pg.PrevURL = link(number - 1)
+	}
+	if number < pg.Pages {
+		pg.NextURL = link(number + 1)
+	}
+	return pg
+}
+
+type homePage struct {
+	Stats   Stats
+	Day     string
+	Window  int
+	MapData template.JS
+}
+
+func (p *Portal) home(c *fiber.Ctx) error {
+	now := p.cfg.Now()
+	st, err := p.store.Stats(c.UserContext(), p.guard.Scope(c), now, p.cfg.OnlineWindow)
+	if err != nil {
+		return err
+	}
+	type point struct {
+		Code  string `json:"code"`
+		Name  string `json:"name"`
+		Value int    `json:"value"`
+	}
+	pts := make([]point, len(st.ByCity))
+	for i, c := range st.ByCity {
+		pts[i] = point{c.Code, c.Name, c.Count}
+	}
+	b, err := json.Marshal(pts)
+	if err != nil {
+		return fmt.Errorf("portal: map data: %w", err)
+	}
+	day, _, _ := dayOf(now)
+	return p.render(c, "home", "综合分析", "home", homePage{Stats: st, Day: day,
+		Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)})
+}
+
+type companiesPage struct {
+	Q         string
+	Companies []Enterprise
+	Pager     Pager
+}
+
+func (p *Portal) companies(c *fiber.Ctx) error {
+	q := strings.TrimSpace(c.Query("q"))
+	number, offset := p.page(c)
+	list, total, err := p.store.Enterprises(c.UserContext(), p.guard.Scope(c), q, offset, p.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	return p.render(c, "companies", "企业列表", "companies", companiesPage{Q: q, Companies: list,
+		Pager: p.pager(Prefix+"/companies", url.Values{"q": {q}}, number, total)})
+}
+
+// reachable loads the enterprise and checks the caller may read its data: 403
+// (audited) outside the caller's region; an unregistered code is 404 only for
+// a caller who reaches the whole province, 403 for anyone else.
+func (p *Portal) reachable(c *fiber.Ctx, code string) (Enterprise, error) {
+	e, err := p.store.Enterprise(c.UserContext(), code)
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		if cerr := p.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+			return e, cerr
+		}
+	}
+	if err != nil {
+		return e, err
+	}
+	return e, p.guard.Check(c, tiers.ObjData, tiers.ActRead, e.Path())
+}
+
+func (p *Portal) company(c *fiber.Ctx) error {
+	e, err := p.reachable(c, strings.Clone(c.Params("code")))
+	if err != nil {
+		return err
+	}
+	d, err := p.store.Detail(c.UserContext(), e, p.cfg.Now())
+	if err != nil {
+		return err
+	}
+	return p.render(c, "company", e.Name, "companies", d)
+}
+
+type dataPage struct {
+	Tables  []*schemas.Table
+	Table   *schemas.Table
+	Columns []schemas.Field
+	Company string
+	Q       string
+	Rows    []Row
+	Pager   Pager
+}
+
+func (p *Portal) data(c *fiber.Ctx) error {
+	slug := c.Query("table", schemas.Tables()[0].Slug)
+	t, err := schemas.Lookup(slug)
+	if err != nil {
+		return err
+	}
+	company := strings.TrimSpace(c.Query("company"))
+	if company != "" {
+		if _, err := p.reachable(c, company); err != nil {
+			return err
+		}
+	}
+	q := strings.TrimSpace(c.Query("q"))
+	number, offset := p.page(c)
+	rows, total, err := p.store.Records(c.UserContext(), t, p.guard.Scope(c), company, q, offset, p.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	var cols []schemas.Field
+	for _, f := range t.Fields {
+		if f.Kind != schemas.KindFile && f.ID != "COMPANY_CODE" && f.ID != "DELETED" {
+			cols = append(cols, f)
+		}
+	}
+	return p.render(c, "data", "数据浏览", "data", dataPage{Tables: schemas.Tables(), Table: t, Columns: cols,
+		Company: company, Q: q, Rows: rows,
+		Pager: p.pager(Prefix+"/data", url.Values{"table": {t.Slug}, "company": {company}, "q": {q}}, number, total)})
+}
+
+type rejectionsPage struct {
+	Tables     []*schemas.Table
+	Table      string
+	Company    string
+	Rejections []Rejection
+	Pager      Pager
+}
+
+func (p *Portal) rejections(c *fiber.Ctx) error {
+	table := c.Query("table")
+	if table != "" {
+		if _, err := schemas.Lookup(table); err != nil {
+			return err
+		}
+	}
+	company := strings.TrimSpace(c.Query("company"))
+	if company != "" {
+		if _, err := p.reachable(c, company); err != nil {
+			return err
+		}
+	}
+	number, offset := p.page(c)
+	list, total, err := p.store.Rejections(c.UserContext(), p.guard.Scope(c), company, table, offset, p.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	return p.render(c, "rejections", "拒收记录", "rejections", rejectionsPage{Tables: schemas.Tables(), Table: table,
+		Company: company, Rejections: list,
+		Pager: p.pager(Prefix+"/rejections", url.Values{"table": {table}, "company": {company}}, number, total)})
+}
+
+// funcs are the template helpers.
+var funcs = template.FuncMap{
+	// code shows a coded value with its seed name: "11 二级动火作业".
+	"code": func(tableID string, v any) string {
+		s := str(v)
+		if t, ok := schemas.CodeTableByID(tableID); ok {
+			if c, ok := t.Lookup(s); ok {
+				return c.NameZH
+			}
+		}
+		return s
+	},
+	"str": str,
+	// cell shows field f of doc, with the name of a coded value.
+	"cell": func(f schemas.Field, d Doc) string {
+		s := str(d[f.ID])
+		if f.Code != nil {
+			if c, ok := f.Code.Lookup(s); ok {
+				return s + " " + c.NameZH
+			}
+		}
+		if r := []rune(s); len(r) > 80 {
+			return string(r[:80]) + "…"
+		}
+		return s
+	},
+	"region": RegionName,
+	// when shows a time in Shanghai in the seed's layout.
+	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case map[string]any:
+		return "[文件]"
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,291 @@
+// Package portal owns the regulator portal (监管端门户): server-rendered pages in
+// Chinese for 登录, 首页/综合分析, 企业列表, 企业一张图 and 数据浏览, every one scoped to
+// the logged-in user's region in SQL (tiers.Scope) and checked per enterprise by the
+// access service. Templates, styles, scripts and the echarts map are embedded in the
+// binary: government networks are often closed, so nothing comes from a CDN.
+package portal
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Guard authenticates and authorizes portal requests; access.Service implements it.
+type Guard interface {
+	// Authenticate loads the session user (bearer token or the portal cookie) and
+	// runs the rest of the chain, or returns an unauthorized error.
+	Authenticate(c *fiber.Ctx) error
+	// Check checks the authenticated caller may do act on obj of the resource at
+	// path res; a refusal is audited and returned as a forbidden error.
+	Check(c *fiber.Ctx, obj, act, res string) error
+	// Scope is the set of enterprises the caller may read data of.
+	Scope(c *fiber.Ctx) tiers.Scope
+}
+
+// Sessions logs users in and out; identity.Service implements it.
+type Sessions interface {
+	Login(ctx context.Context, username, password, otp, ip string) (*identity.Session, error)
+	Logout(ctx context.Context, token, ip string) error
+}
+
+// Config tunes the portal. Zero fields take the defaults.
+type Config struct {
+	// InsecureCookie drops the session cookie's Secure attribute, as
+	// CHEMGUARD_INSECURE_COOKIE does for the API's login (plain-HTTP development).
+	InsecureCookie bool
+	// Now is the clock ("today", "online"); time.Now when nil.
+	Now func() time.Time
+	// PageSize is the rows per page of every list (DefaultPageSize).
+	PageSize int
+	// OnlineWindow: a company that uploaded anything within it is online (30 min).
+	OnlineWindow time.Duration
+}
+
+// Defaults for Config.
+const (
+	DefaultPageSize     = 20
+	DefaultOnlineWindow = 30 * time.Minute
+)
+
+// Prefix is where the portal is mounted.
+const Prefix = "/portal"
+
+// Portal serves the regulator pages. It is safe for concurrent use.
+type Portal struct {
+	cfg      Config
+	guard    Guard
+	sessions Sessions
+	store    *Store
+	pages    map[string]*template.Template
+}
+
+// New parses the embedded templates and returns the portal on pool.
+func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions) (*Portal, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = DefaultPageSize
+	}
+	if cfg.OnlineWindow <= 0 {
+		cfg.OnlineWindow = DefaultOnlineWindow
+	}
+	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), pages: map[string]*template.Template{}}
+	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("portal: parse %s: %w", name, err)
+		}
+		p.pages[name] = t
+	}
+	return p, nil
+}
+
+// Register mounts the portal on app: GET / redirects to /portal/; the static
+// files under /portal/static/; /portal/login and /portal/logout; every other
+// page requires a session and otherwise redirects to the login page.
+func (p *Portal) Register(app fiber.Router) {
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded directory exists at build time
+	}
+	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect(Prefix+"/", fiber.StatusFound) })
+	app.Use(Prefix+"/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+	r := app.Group(Prefix, p.headers)
+	r.Get("/login", p.loginPage)
+	r.Post("/login", p.login)
+	r.Post("/logout", p.logout)
+	r.Use(p.session)
+	r.Get("/", p.home)
+	r.Get("/companies", p.companies)
+	r.Get("/companies/:code", p.company)
+	r.Get("/data", p.data)
+	r.Get("/rejections", p.rejections)
+}
+
+// headers sets what every page needs: no caching of regional data, no framing,
+// scripts and styles only from the binary.
+func (p *Portal) headers(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; "+
+		"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	return c.Next()
+}
+
+// session loads the session user and runs the page; without a valid session it
+// redirects to the login page, and a page's error becomes an error page.
+func (p *Portal) session(c *fiber.Ctx) error {
+	err := p.guard.Authenticate(c)
+	if identity.UserFrom(c) == nil {
+		if chemguard.ErrorCode(err) == chemguard.EUnauthorized {
+			p.clearCookie(c)
+			return c.Redirect(Prefix+"/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+	}
+	if err != nil {
+		return p.errorPage(c, err)
+	}
+	return nil
+}
+
+func (p *Portal) errorPage(c *fiber.Ctx, err error) error {
+	status := ingest.HTTPStatus(err)
+	msg := "服务器内部错误，已记录，请稍后重试"
+	var ae *chemguard.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code != chemguard.EInternal:
+		msg = ae.MessageZH
+	case errors.As(err, &fe):
+		msg = http.StatusText(fe.Code)
+		if fe.Code == fiber.StatusNotFound {
+			msg = "未找到该页面"
+		}
+	default:
+		status = fiber.StatusInternalServerError
+		slog.Error("portal: internal error", "path", c.Path(), "err", err)
+	}
+	return p.render(c.Status(status), "error", "出错了", "", map[string]any{"Status": status, "Message": msg})
+}
+
+// view is what every page template gets.
+type view struct {
+	Title  string
+	Nav    string // the active navigation entry
+	User   *userView
+	Page   any
+	Now    time.Time
+	Prefix string
+}
+
+type userView struct {
+	Name   string
+	Roles  string
+	Region string
+}
+
+func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
+	v := view{Title: title, Nav: nav, Page: data, Now: p.cfg.Now(), Prefix: Prefix}
+	if u := identity.UserFrom(c); u != nil {
+		name := u.DisplayName
+		if name == "" {
+			name = u.Username
+		}
+		labels := make([]string, len(u.Roles))
+		for i, r := range u.Roles {
+			labels[i] = r.Label()
+		}
+		v.User = &userView{Name: name, Roles: strings.Join(labels, "、"), Region: RegionName(u.Domain)}
+	}
+	var b strings.Builder
+	if err := p.pages[page].ExecuteTemplate(&b, "layout.html", v); err != nil {
+		return fmt.Errorf("portal: render %s: %w", page, err)
+	}
+	c.Type("html", "utf-8")
+	return c.SendString(b.String())
+}
+
+// RegionName is the Chinese name of a domain: a division's name, 化工园区 CODE or
+// 企业 CODE.
+func RegionName(domain string) string {
+	switch {
+	case strings.HasPrefix(domain, "park:"):
+		return "化工园区 " + strings.TrimPrefix(domain, "park:")
+	case strings.HasPrefix(domain, "ent:"):
+		return "企业 " + strings.TrimPrefix(domain, "ent:")
+	}
+	if d, ok := tiers.DivisionByCode(domain); ok {
+		if d.Level == tiers.County {
+			if parent, ok := tiers.DivisionByCode(d.ParentCode); ok {
+				return parent.NameZH + d.NameZH
+			}
+		}
+		return d.NameZH
+	}
+	return domain
+}
+
+// safeNext keeps a post-login redirect inside the portal.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return next
+	}
+	return Prefix + "/"
+}
+
+type loginForm struct {
+	Username string
+	Next     string
+	Error    string
+	OTPHint  bool
+}
+
+func (p *Portal) loginPage(c *fiber.Ctx) error {
+	return p.render(c, "login", "登录", "", loginForm{Next: safeNext(c.Query("next"))})
+}
+
+// login checks the form with the identity service (the same check as POST
+// /api/v1/auth/login) and sets the same session cookie.
+func (p *Portal) login(c *fiber.Ctx) error {
+	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
+	se, err := p.sessions.Login(c.UserContext(), form.Username, strings.Clone(c.FormValue("password")),
+		strings.TrimSpace(c.FormValue("otp")), c.IP())
+	if err != nil {
+		var ae *chemguard.Error
+		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
+			return p.errorPage(c, err)
+		}
+		form.Error = ae.MessageZH
+		if d, ok := ae.Details.(map[string]any); ok && d["otp_required"] == true {
+			form.OTPHint = true
+		}
+		return p.render(c.Status(fiber.StatusUnauthorized), "login", "登录", "", form)
+	}
+	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt,
+		HTTPOnly: true, Secure: !p.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+	return c.Redirect(form.Next, fiber.StatusSeeOther)
+}
+
+func (p *Portal) logout(c *fiber.Ctx) error {
+	if tok := c.Cookies(identity.CookieName); tok != "" {
+		if err := p.sessions.Logout(c.UserContext(), strings.Clone(tok), c.IP()); err != nil {
+			return p.errorPage(c, err)
+		}
+	}
+	p.clearCookie(c)
+	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
+}
+
+func (p *Portal) clearCookie(c *fiber.Ctx) {
+	if c.Cookies(identity.CookieName) == "" {
+		return
+	}
+	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: "", Path: "/", Expires: time.Unix(0, 0),
+		HTTPOnly: true, Secure: !p.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+}

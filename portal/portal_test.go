@@ -1,0 +1,322 @@
+package portal_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// region is the platform with companies in three counties of two cities, each
+// with a day of simulated data, and regulators at county, city and province.
+type region struct {
+	*env
+	lixia1, lixia2 fixture // 济南市历下区 370102
+	shizhong       fixture // 济南市市中区 370103
+	shinan         fixture // 青岛市市南区 370202
+}
+
+func newRegion(t *testing.T) *region {
+	t.Helper()
+	e := start(t)
+	co := func(code, county, name string) simulate.Company {
+		e.company(code, county, name, "生产")
+		return simulate.Company{Code: code, Name: name, County: county}
+	}
+	r := &region{env: e}
+	r.lixia1 = e.seed(co("370102001", "370102", "历下甲化工有限公司"), "11")
+	r.lixia2 = e.seed(co("370102002", "370102", "历下乙石化有限公司"), "21")
+	r.shizhong = e.seed(co("370103001", "370103", "市中丙新材料有限公司"), "44")
+	r.shinan = e.seed(co("370202001", "370202", "市南丁氯碱有限公司"), "C1")
+	e.stored("370102001", "370102002", "370103001", "370202001")
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("jinan_staff", tiers.CityStaff, "370100")
+	e.user("sd_staff", tiers.ProvinceStaff, tiers.ProvinceCode)
+	return r
+}
+
+// hidden asserts that body shows nothing of the companies in others.
+func hidden(t *testing.T, body string, others ...fixture) {
+	t.Helper()
+	for _, o := range others {
+		for _, s := range []string{o.Code, o.Name, o.Hazard, o.Indicator, o.Danger, o.Committer} {
+			assert.Falsef(t, strings.Contains(body, s), "another region's data on the page: %q", s)
+		}
+	}
+}
+
+// Every page a county regulator opens shows its county's companies and nothing
+// of another county's — neither of the same city's nor of another city's — and
+// a page asked for another county's company is refused.
+func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
+	r := newRegion(t)
+	b := r.login("lixia_staff")
+	others := []fixture{r.shizhong, r.shinan}
+
+	pages := []string{"/portal/", "/portal/companies", "/portal/companies?q=370", "/portal/companies?page=2",
+		"/portal/companies/" + r.lixia1.Code, "/portal/companies/" + r.lixia2.Code, "/portal/rejections",
+		"/portal/rejections?table=hidden-dangers"}
+	for _, tb := range schemas.Tables() {
+		pages = append(pages, "/portal/data?table="+tb.Slug, "/portal/data?table="+tb.Slug+"&q=370")
+	}
+	for _, path := range pages {
+		t.Run(path, func(t *testing.T) {
+			p := b.get(path)
+			require.Equal(t, http.StatusOK, p.Status, p.Body)
+			hidden(t, p.Body, others...)
+		})
+	}
+
+	t.Run("the list shows the county's companies", func(t *testing.T) {
+		p := b.get("/portal/companies")
+		assert.Contains(t, p.Body, r.lixia1.Name)
+		assert.Contains(t, p.Body, r.lixia2.Name)
+		assert.Contains(t, p.Body, "共 2 家")
+	})
+	t.Run("home counts the county only", func(t *testing.T) {
+		p := b.get("/portal/")
+		assert.Regexp(t, `id="kpi-companies">2<`, p.Body)
+		assert.Contains(t, p.Body, "二级动火作业")
+		assert.Contains(t, p.Body, "受限空间作业")
+		assert.NotContains(t, p.Body, "特级高处作业") // 市中区's operation
+		assert.NotContains(t, p.Body, "切水作业")   // 市南区's operation
+	})
+	t.Run("rejections of the county only", func(t *testing.T) {
+		p := b.get("/portal/rejections")
+		assert.Contains(t, p.Body, "共 2 条")
+	})
+
+	refused := []string{
+		"/portal/companies/" + r.shizhong.Code, // same city, other county
+		"/portal/companies/" + r.shinan.Code,   // other city
+		"/portal/companies/370102999",          // unregistered: refused, not 404, outside the province tier
+		"/portal/data?company=" + r.shinan.Code,
+		"/portal/data?table=hidden-dangers&company=" + r.shizhong.Code,
+		"/portal/rejections?company=" + r.shinan.Code,
+	}
+	for _, path := range refused {
+		t.Run("refused "+path, func(t *testing.T) {
+			p := b.get(path)
+			assert.Equal(t, http.StatusForbidden, p.Status)
+			assert.Contains(t, p.Body, "无权访问")
+			hidden(t, p.Body, others...)
+		})
+	}
+}
+
+// A city regulator reaches every county of its city and no other city; the
+// province reaches all, and only it learns that a code is unregistered (404).
+func TestCityAndProvinceScopes(t *testing.T) {
+	r := newRegion(t)
+	city := r.login("jinan_staff")
+	p := city.get("/portal/companies")
+	require.Equal(t, http.StatusOK, p.Status)
+	for _, f := range []fixture{r.lixia1, r.lixia2, r.shizhong} {
+		assert.Contains(t, p.Body, f.Name)
+	}
+	hidden(t, p.Body, r.shinan)
+	assert.Equal(t, http.StatusOK, city.get("/portal/companies/"+r.shizhong.Code).Status)
+	assert.Equal(t, http.StatusForbidden, city.get("/portal/companies/"+r.shinan.Code).Status)
+	home := city.get("/portal/")
+	assert.Regexp(t, `id="kpi-companies">3<`, home.Body)
+	hidden(t, home.Body, r.shinan)
+
+	prov := r.login("sd_staff")
+	p = prov.get("/portal/")
+	assert.Regexp(t, `id="kpi-companies">4<`, p.Body)
+	assert.Equal(t, http.StatusOK, prov.get("/portal/companies/"+r.shinan.Code).Status)
+	assert.Equal(t, http.StatusNotFound, prov.get("/portal/companies/370102999").Status)
+	p = prov.get("/portal/companies?q=" + url.QueryEscape("市南丁"))
+	assert.Contains(t, p.Body, r.shinan.Name)
+	assert.Contains(t, p.Body, "共 1 家")
+}
+
+// 企业一张图 shows every section from the uploaded (simulated) records, and 数据浏览
+// and the rejections page show records and errors.
+func TestPagesRenderSimulatedData(t *testing.T) {
+	r := newRegion(t)
+	b := r.login("lixia_staff")
+	f := r.lixia1
+
+	p := b.get("/portal/companies/" + f.Code)
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	for _, want := range []string{"企业一张图", f.Name, f.Hazard, f.Indicator, f.Reading, f.Danger, f.Committer,
+		"二级动火作业", `id="video-alarms"`, `id="positioning-alarms"`, "今日安全承诺"} {
+		assert.Contains(t, p.Body, want)
+	}
+	assert.NotContains(t, p.Body, "今日未承诺")
+
+	home := b.get("/portal/")
+	assert.Regexp(t, `id="kpi-hazards">2<`, home.Body)
+	assert.Regexp(t, `id="kpi-online">2 `, home.Body)
+	done := regexp.MustCompile(`id="commit-done">(\d+)<`).FindStringSubmatch(home.Body)
+	late := regexp.MustCompile(`id="commit-late">(\d+)<`).FindStringSubmatch(home.Body)
+	require.Len(t, done, 2)
+	require.Len(t, late, 2)
+	assert.Equal(t, 2, atoi(done[1])+atoi(late[1]), "both companies committed today")
+	assert.Regexp(t, `id="commit-missing">0<`, home.Body)
+	assert.Regexp(t, `id="kpi-rejected"><a href="/portal/rejections">2<`, home.Body)
+	assert.Contains(t, home.Body, `/portal/static/echarts/echarts.min.js`)
+	assert.Contains(t, home.Body, `"name":"济南市","value":2`)
+
+	data := b.get("/portal/data?table=hidden-dangers&company=" + f.Code)
+	assert.Contains(t, data.Body, f.Danger)
+	assert.NotContains(t, data.Body, r.lixia2.Danger)
+	assert.Contains(t, data.Body, "共 1 条")
+	search := b.get("/portal/data?table=hidden-dangers&q=" + url.QueryEscape(r.lixia2.Danger))
+	assert.Contains(t, search.Body, r.lixia2.Danger)
+	assert.NotContains(t, search.Body, f.Danger)
+
+	rej := b.get("/portal/rejections?company=" + f.Code)
+	assert.Contains(t, rej.Body, "共 1 条")
+	assert.Contains(t, rej.Body, "隐患信息")
+	assert.Regexp(t, `<ul class="errors"><li>.+</li>`, rej.Body, "the rejection's message_zh")
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// Without a session every page redirects to the login page; the login form sets
+// the session cookie like the API's login; logout and idle expiry end it.
+func TestLoginLogoutAndExpiry(t *testing.T) {
+	e := start(t)
+	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	anon := &browser{tb: t, base: e.app.URL()}
+
+	for _, path := range []string{"/portal/", "/portal/companies", "/portal/companies/370102001", "/portal/data", "/portal/rejections"} {
+		p := anon.get(path)
+		assert.Equal(t, http.StatusSeeOther, p.Status, path)
+		assert.Equal(t, "/portal/login?next="+url.QueryEscape(path), p.Location, path)
+	}
+	root := anon.get("/")
+	assert.Equal(t, http.StatusFound, root.Status)
+	assert.Equal(t, "/portal/", root.Location)
+
+	bad := anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {"wrong-Password1"}})
+	assert.Equal(t, http.StatusUnauthorized, bad.Status)
+	assert.Contains(t, bad.Body, `role="alert"`)
+	assert.Contains(t, bad.Body, "用户名、密码或动态口令错误")
+	assert.Contains(t, bad.Body, `value="lixia_staff"`, "the username is kept")
+
+	p := anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword},
+		"next": {"/portal/companies"}})
+	require.Equal(t, http.StatusSeeOther, p.Status)
+	assert.Equal(t, "/portal/companies", p.Location)
+	cookie := p.Header.Get("Set-Cookie")
+	assert.Contains(t, cookie, identity.CookieName+"=cgs_")
+	assert.Contains(t, strings.ToLower(cookie), "httponly")
+	assert.Contains(t, strings.ToLower(cookie), "secure")
+	assert.Contains(t, strings.ToLower(cookie), "samesite=strict")
+
+	offsite := anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword},
+		"next": {"//evil.example/"}})
+	assert.Equal(t, "/portal/", offsite.Location, "no redirect out of the portal")
+
+	b := e.login("lixia_staff")
+	home := b.get("/portal/")
+	require.Equal(t, http.StatusOK, home.Status)
+	assert.Contains(t, home.Body, "济南市历下区")
+	assert.Contains(t, home.Body, "县级监管人员")
+	assert.Equal(t, "no-store", home.Header.Get("Cache-Control"))
+
+	out := b.do(http.MethodPost, "/portal/logout", url.Values{})
+	assert.Equal(t, http.StatusSeeOther, out.Status)
+	assert.Equal(t, "/portal/login", out.Location)
+	assert.Equal(t, http.StatusSeeOther, b.get("/portal/").Status, "the revoked session no longer works")
+
+	idle := e.login("lixia_staff")
+	require.Equal(t, http.StatusOK, idle.get("/portal/").Status)
+	e.clock.Add(identity.DefaultIdleTimeout + time.Minute)
+	p = idle.get("/portal/companies")
+	assert.Equal(t, http.StatusSeeOther, p.Status, "an idle session expires")
+	assert.Contains(t, p.Header.Get("Set-Cookie"), identity.CookieName+"=;", "the stale cookie is cleared")
+
+	garbage := &browser{tb: t, base: e.app.URL(), session: "cgs_not-a-token"}
+	assert.Equal(t, http.StatusSeeOther, garbage.get("/portal/").Status)
+}
+
+var (
+	inputTag  = regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
+	attrID    = regexp.MustCompile(`\bid="([^"]+)"`)
+	attrType  = regexp.MustCompile(`\btype="([^"]+)"`)
+	labelFor  = regexp.MustCompile(`<label for="([^"]+)"`)
+	tabindex  = regexp.MustCompile(`tabindex="([1-9][0-9]*)"`)
+	remoteSrc = regexp.MustCompile(`(src|href)="(https?:)?//`)
+)
+
+// Every form control has a label (label for= its id), forms submit with a real
+// button, nothing takes a positive tabindex, a skip link leads to the content,
+// and no page loads anything from another host.
+func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
+	e := start(t)
+	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	b := e.login("lixia_staff")
+	anon := &browser{tb: t, base: e.app.URL()}
+	pages := map[string]page{
+		"login":      anon.get("/portal/login"),
+		"home":       b.get("/portal/"),
+		"companies":  b.get("/portal/companies"),
+		"company":    b.get("/portal/companies/370102001"),
+		"data":       b.get("/portal/data"),
+		"rejections": b.get("/portal/rejections"),
+	}
+	for name, p := range pages {
+		t.Run(name, func(t *testing.T) {
+			require.Equal(t, http.StatusOK, p.Status, p.Body)
+			labels := map[string]bool{}
+			for _, m := range labelFor.FindAllStringSubmatch(p.Body, -1) {
+				labels[m[1]] = true
+			}
+			for _, tag := range inputTag.FindAllString(p.Body, -1) {
+				if ty := attrType.FindStringSubmatch(tag); ty != nil && ty[1] == "hidden" {
+					continue
+				}
+				id := attrID.FindStringSubmatch(tag)
+				require.NotNil(t, id, "control without id: %s", tag)
+				assert.True(t, labels[id[1]], "no <label for=%q>: %s", id[1], tag)
+			}
+			if strings.Contains(p.Body, "<form") {
+				assert.Contains(t, p.Body, `<button type="submit">`)
+			}
+			assert.Empty(t, tabindex.FindAllString(p.Body, -1), "positive tabindex breaks keyboard order")
+			assert.Contains(t, p.Body, `<a class="skip" href="#main">`)
+			assert.Contains(t, p.Body, `<html lang="zh-CN">`)
+			assert.Empty(t, remoteSrc.FindAllString(p.Body, -1), "assets must come from the binary")
+		})
+	}
+}
+
+// The assets are embedded: echarts 4.9.0 with its licence header, the Shandong
+// map, the portal's CSS and JavaScript.
+func TestAssetsAreEmbedded(t *testing.T) {
+	e := start(t)
+	anon := &browser{tb: t, base: e.app.URL()}
+	for path, want := range map[string]string{
+		"/portal/static/echarts/echarts.min.js": "Licensed to the Apache Software Foundation",
+		"/portal/static/echarts/shandong.json":  `"name":"济南市"`,
+		"/portal/static/echarts/LICENSE":        "Apache License",
+		"/portal/static/app.css":                ".skip",
+		"/portal/static/app.js":                 "registerMap('shandong'",
+	} {
+		p := anon.get(path)
+		assert.Equal(t, http.StatusOK, p.Status, path)
+		assert.Contains(t, p.Body, want, path)
+	}
+}

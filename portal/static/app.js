@@ -1,0 +1,37 @@
+// chemguard regulator portal: progressive enhancement only. Every figure is already
+// in the page as HTML; this draws the Shandong map from the embedded echarts 4.9.0
+// and the embedded shandong.json when the browser runs scripts.
+(function () {
+  'use strict';
+  function drawMap() {
+    var el = document.getElementById('city-map');
+    var dataEl = document.getElementById('city-data');
+    if (!el || !dataEl || !window.echarts || !window.fetch) { return; }
+    var points = JSON.parse(dataEl.textContent || '[]');
+    fetch('/portal/static/echarts/shandong.json', { credentials: 'same-origin' })
+      .then(function (r) { return r.json(); })
+      .then(function (geo) {
+        window.echarts.registerMap('shandong', geo);
+        var max = 1;
+        var data = points.map(function (p) {
+          if (p.value > max) { max = p.value; }
+          return { name: p.name, value: p.value };
+        });
+        el.classList.add('drawn');
+        var chart = window.echarts.init(el);
+        chart.setOption({
+          tooltip: { trigger: 'item', formatter: function (p) { return p.name + '：' + (p.value || 0) + ' 家企业'; } },
+          visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['多', '少'], calculable: true,
+            inRange: { color: ['#e0ecf8', '#6baed6', '#08519c'] } },
+          series: [{ name: '企业数', type: 'map', map: 'shandong', roam: false, label: { show: true, fontSize: 11 }, data: data }]
+        });
+        window.addEventListener('resize', function () { chart.resize(); });
+      })
+      .catch(function () { /* the table below the map shows the same figures */ });
+  }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', drawMap);
+  } else {
+    drawMap();
+  }
+})();

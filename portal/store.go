@@ -1,0 +1,484 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// Store runs the portal's queries. Every list filters by the caller's tiers.Scope
+// in SQL and is paginated in SQL.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// NewStore returns the store on pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Doc is one exchange record, keys exactly the seed's.
+type Doc map[string]any
+
+func decodeDoc(raw []byte) Doc {
+	if raw == nil {
+		return nil
+	}
+	d := Doc{}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&d); err != nil {
+		return Doc{}
+	}
+	return d
+}
+
+// Enterprise is a registered company as the portal shows it.
+type Enterprise struct {
+	Code         string
+	Name         string
+	DivisionCode string
+	ParkCode     string
+	Kind         string
+}
+
+// Path is the enterprise's resource path for the authorizer.
+func (e Enterprise) Path() string { return tiers.EnterprisePath(e.DivisionCode, e.ParkCode, e.Code) }
+
+// County is the Chinese name of the enterprise's county with its city.
+func (e Enterprise) County() string { return RegionName(e.DivisionCode) }
+
+// Enterprise returns one enterprise, or a not_found *chemguard.Error.
+func (s *Store) Enterprise(ctx context.Context, code string) (Enterprise, error) {
+	var e Enterprise
+	err := s.pool.QueryRow(ctx, `SELECT code, name, division_code, COALESCE(park_code, ''), kind FROM enterprises WHERE code = $1`, code).
+		Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return e, chemguard.Errorf(chemguard.ENotFound, "企业「%s」未注册", "enterprise %q is not registered", code)
+	}
+	if err != nil {
+		return e, fmt.Errorf("portal: enterprise: %w", err)
+	}
+	return e, nil
+}
+
+// likePattern escapes q for ILIKE '%q%'.
+func likePattern(q string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + r.Replace(q) + "%"
+}
+
+// Enterprises returns a page of the enterprises in scope whose name or code
+// contains q (all when q is empty), in code order, and how many match.
+func (s *Store) Enterprises(ctx context.Context, scope tiers.Scope, q string, offset, limit int) ([]Enterprise, int, error) {
+	where, args := scope.Where("e", 2)
+	cond := `e.disabled_at IS NULL AND ` + where + ` AND ($1 = '%%' OR e.name ILIKE $1 OR e.code ILIKE $1)`
+	args = append([]any{likePattern(q)}, args...)
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM enterprises e WHERE `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("portal: count enterprises: %w", err)
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind
+		FROM enterprises e WHERE %s ORDER BY e.code LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: enterprises: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enterprise, error) {
+		var e Enterprise
+		return e, r.Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: enterprises: %w", err)
+	}
+	return out, total, nil
+}
+
+// Count is a labelled number.
+type Count struct {
+	Code  string
+	Name  string
+	Count int
+}
+
+// Stats is the 综合分析 of a region.
+type Stats struct {
+	Companies          int
+	HazardSources      int
+	MajorHazardSources int
+	Online             int
+	CommitExpected     int // companies that owe a daily commitment (gas stations do not)
+	CommitDone         int // committed today before 10:00
+	CommitLate         int // committed today at or after 10:00
+	CommitMissing      int // no commitment today yet
+	SpecialOps         []Count
+	SpecialOpsTotal    int
+	RejectedToday      int
+	ByCity             []Count // companies per city, every city of Shandong
+}
+
+// OnlinePercent is the share of companies online, in percent.
+func (s Stats) OnlinePercent() string {
+	if s.Companies == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%.1f", 100*float64(s.Online)/float64(s.Companies))
+}
+
+// dayOf returns the Shanghai calendar day of now, its start and its 10:00 deadline
+// in the seed's layout.
+func dayOf(now time.Time) (day string, start time.Time, deadline string) {
+	l := now.In(schemas.Shanghai)
+	start = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, schemas.Shanghai)
+	return l.Format(schemas.DateLayout), start, start.Add(10 * time.Hour).Format(schemas.DateTimeLayout)
+}
+
+// Stats computes the region's figures at now; online means any upload (accepted
+// or rejected) within online of now.
+func (s *Store) Stats(ctx context.Context, scope tiers.Scope, now time.Time, online time.Duration) (Stats, error) {
+	var st Stats
+	day, start, deadline := dayOf(now)
+	where, args := scope.Where("e", 1)
+	q := func(what, sql string, extra []any, dest ...any) error {
+		if err := s.pool.QueryRow(ctx, sql, append(append([]any{}, args...), extra...)...).Scan(dest...); err != nil {
+			return fmt.Errorf("portal: stats %s: %w", what, err)
+		}
+		return nil
+	}
+	n := len(args) + 1 // the first placeholder after the scope's
+	if err := q("companies", `SELECT count(*) FROM enterprises e WHERE e.disabled_at IS NULL AND `+where, nil, &st.Companies); err != nil {
+		return st, err
+	}
+	if err := q("hazards", `SELECT count(*), count(*) FILTER (WHERE h.doc->>'HAZARD_GRADE' IN ('1','2','3','4'))
+		FROM x_hazard_sources h JOIN enterprises e ON e.code = h.company_code WHERE NOT h.deleted AND `+where,
+		nil, &st.HazardSources, &st.MajorHazardSources); err != nil {
+		return st, err
+	}
+	exists := []string{fmt.Sprintf(`EXISTS (SELECT 1 FROM exchange_rejections r WHERE r.company_code = e.code AND r.received_at > $%d)`, n)}
+	for _, t := range schemas.Tables() {
+		exists = append(exists, fmt.Sprintf(`EXISTS (SELECT 1 FROM %s x WHERE x.company_code = e.code AND x.updated_at > $%d)`, t.SQLName(), n))
+	}
+	if err := q("online", `SELECT count(*) FROM enterprises e WHERE e.disabled_at IS NULL AND `+where+` AND (`+strings.Join(exists, " OR ")+`)`,
+		[]any{now.Add(-online)}, &st.Online); err != nil {
+		return st, err
+	}
+	if err := q("commitments", fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE c.first < $%[2]d), count(*) FILTER (WHERE c.first >= $%[2]d),
+		count(*) FILTER (WHERE c.first IS NULL)
+		FROM enterprises e LEFT JOIN LATERAL (SELECT min(x.doc->>'COMMIT_TIME') AS first FROM x_commitments x
+			WHERE x.company_code = e.code AND NOT x.deleted AND x.doc->>'COMMIT_DATE' = $%[1]d) c ON true
+		WHERE e.disabled_at IS NULL AND e.kind <> '加油站' AND `+where, n, n+1),
+		[]any{day, deadline}, &st.CommitExpected, &st.CommitDone, &st.CommitLate, &st.CommitMissing); err != nil {
+		return st, err
+	}
+	if err := q("rejections", fmt.Sprintf(`SELECT count(*) FROM exchange_rejections r JOIN enterprises e ON e.code = r.company_code
+		WHERE r.received_at >= $%d AND `+where, n), []any{start}, &st.RejectedToday); err != nil {
+		return st, err
+	}
+	byType := map[string]int{}
+	if err := s.group(ctx, &byType, fmt.Sprintf(`SELECT x.doc->>'TASK_TYPE', count(*) FROM x_special_operations x
+		JOIN enterprises e ON e.code = x.company_code
+		WHERE NOT x.deleted AND x.doc->>'TASK_DATE' = $%d AND COALESCE(x.doc->>'IS_CANCELLED', '0') <> '1' AND `+where+`
+		GROUP BY 1`, n), append(append([]any{}, args...), day)...); err != nil {
+		return st, err
+	}
+	for _, c := range schemas.CodesTaskType.Codes {
+		if k := byType[c.Value]; k > 0 {
+			st.SpecialOps = append(st.SpecialOps, Count{Code: c.Value, Name: c.NameZH, Count: k})
+			st.SpecialOpsTotal += k
+		}
+	}
+	byCity := map[string]int{}
+	if err := s.group(ctx, &byCity, `SELECT left(e.division_code, 4) || '00', count(*) FROM enterprises e
+		WHERE e.disabled_at IS NULL AND `+where+` GROUP BY 1`, args...); err != nil {
+		return st, err
+	}
+	for _, c := range tiers.Children(tiers.ProvinceCode) {
+		st.ByCity = append(st.ByCity, Count{Code: c.Code, Name: c.NameZH, Count: byCity[c.Code]})
+	}
+	return st, nil
+}
+
+func (s *Store) group(ctx context.Context, into *map[string]int, sql string, args ...any) error {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return fmt.Errorf("portal: group: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k *string
+		var n int
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("portal: group: %w", err)
+		}
+		if k != nil {
+			(*into)[*k] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("portal: group: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) docs(ctx context.Context, sql string, args ...any) ([]Doc, error) {
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("portal: query: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Doc, error) {
+		var raw []byte
+		err := r.Scan(&raw)
+		return decodeDoc(raw), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: query: %w", err)
+	}
+	return out, nil
+}
+
+// Reading is an indicator with its latest reading.
+type Reading struct {
+	Indicator Doc
+	Latest    Doc // nil when no reading arrived yet
+}
+
+// Level compares the latest value with the indicator's thresholds: 高高报, 高报,
+// 低报, 低低报, 正常, or 无数据.
+func (r Reading) Level() string {
+	if r.Latest == nil {
+		return "无数据"
+	}
+	v, ok := number(r.Latest["VALUE"])
+	if !ok {
+		return "无数据"
+	}
+	above := func(k string) bool { t, ok := number(r.Indicator[k]); return ok && v >= t }
+	below := func(k string) bool { t, ok := number(r.Indicator[k]); return ok && v <= t }
+	switch {
+	case above("HIGH_HIGH"):
+		return "高高报"
+	case above("HIGH"):
+		return "高报"
+	case below("LOW_LOW"):
+		return "低低报"
+	case below("LOW"):
+		return "低报"
+	}
+	return "正常"
+}
+
+func number(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case string:
+		f, err := json.Number(n).Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// Detail is 企业一张图: everything the portal shows about one company.
+type Detail struct {
+	Enterprise     Enterprise
+	Info           Doc // 企业信息, nil when not uploaded
+	HazardSources  []Doc
+	Readings       []Reading
+	VideoAlarms    []Doc // ALARM_TABLE says which table (企业/加油站)
+	Positioning    []Doc
+	SpecialOps     []Doc
+	Commitment     Doc // today's, nil when missing
+	HiddenDangers  []Doc
+	RejectedToday  int
+	RecentLimit    int
+	OpenDangers    int
+	MajorOpenCount int
+}
+
+// Detail loads the company's sections; the caller has checked access.
+func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail, error) {
+	d := Detail{Enterprise: e, RecentLimit: 20}
+	day, start, _ := dayOf(now)
+	var err error
+	info, err := s.docs(ctx, `SELECT doc FROM x_enterprise_info WHERE company_code = $1 AND NOT deleted ORDER BY updated_at DESC LIMIT 1`, e.Code)
+	if err != nil {
+		return d, err
+	}
+	if len(info) > 0 {
+		d.Info = info[0]
+	}
+	if d.HazardSources, err = s.docs(ctx, `SELECT doc FROM x_hazard_sources WHERE company_code = $1 AND NOT deleted
+		ORDER BY record_key LIMIT 200`, e.Code); err != nil {
+		return d, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT i.doc, r.doc FROM x_indicators i
+		LEFT JOIN x_sensor_readings r ON r.company_code = i.company_code AND r.record_key = i.record_key AND NOT r.deleted
+		WHERE i.company_code = $1 AND NOT i.deleted ORDER BY i.doc->>'HAZARD_CODE', i.record_key LIMIT 500`, e.Code)
+	if err != nil {
+		return d, fmt.Errorf("portal: readings: %w", err)
+	}
+	if d.Readings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Reading, error) {
+		var ind, latest []byte
+		err := r.Scan(&ind, &latest)
+		return Reading{Indicator: decodeDoc(ind), Latest: decodeDoc(latest)}, err
+	}); err != nil {
+		return d, fmt.Errorf("portal: readings: %w", err)
+	}
+	if d.VideoAlarms, err = s.docs(ctx, `SELECT doc || jsonb_build_object('ALARM_TABLE', t) FROM (
+		(SELECT doc, event_time, 'video-alarms' AS t FROM x_video_alarms WHERE company_code = $1 ORDER BY event_time DESC NULLS LAST LIMIT $2)
+		UNION ALL
+		(SELECT doc, event_time, 'gas-station-video-alarms' FROM x_gas_station_video_alarms WHERE company_code = $1 ORDER BY event_time DESC NULLS LAST LIMIT $2)
+		) a ORDER BY event_time DESC NULLS LAST LIMIT $2`, e.Code, d.RecentLimit); err != nil {
+		return d, err
+	}
+	if d.Positioning, err = s.docs(ctx, `SELECT doc FROM x_positioning_alarms WHERE company_code = $1
+		ORDER BY event_time DESC NULLS LAST LIMIT $2`, e.Code, d.RecentLimit); err != nil {
+		return d, err
+	}
+	if d.SpecialOps, err = s.docs(ctx, `SELECT doc FROM x_special_operations WHERE company_code = $1 AND NOT deleted
+		AND doc->>'TASK_DATE' = $2 ORDER BY doc->>'TASK_BEGIN_TIME', record_key LIMIT 200`, e.Code, day); err != nil {
+		return d, err
+	}
+	commit, err := s.docs(ctx, `SELECT doc FROM x_commitments WHERE company_code = $1 AND NOT deleted
+		AND doc->>'COMMIT_DATE' = $2 ORDER BY doc->>'COMMIT_TIME' LIMIT 1`, e.Code, day)
+	if err != nil {
+		return d, err
+	}
+	if len(commit) > 0 {
+		d.Commitment = commit[0]
+	}
+	if d.HiddenDangers, err = s.docs(ctx, `SELECT doc FROM x_hidden_dangers WHERE company_code = $1 AND NOT deleted
+		ORDER BY (doc->>'DANGER_STATE' = '9'), doc->>'REGIST_TIME' DESC LIMIT 50`, e.Code); err != nil {
+		return d, err
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE doc->>'DANGER_STATE' <> '9'),
+		count(*) FILTER (WHERE doc->>'DANGER_STATE' <> '9' AND doc->>'DANGER_LEVEL' = '1')
+		FROM x_hidden_dangers WHERE company_code = $1 AND NOT deleted`, e.Code).Scan(&d.OpenDangers, &d.MajorOpenCount); err != nil {
+		return d, fmt.Errorf("portal: hidden dangers: %w", err)
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM exchange_rejections WHERE company_code = $1 AND received_at >= $2`,
+		e.Code, start).Scan(&d.RejectedToday); err != nil {
+		return d, fmt.Errorf("portal: rejections: %w", err)
+	}
+	return d, nil
+}
+
+// Row is one current exchange record in 数据浏览.
+type Row struct {
+	Company   string
+	Name      string
+	Key       string
+	Deleted   bool
+	UpdatedAt time.Time
+	Doc       Doc
+}
+
+// Records returns a page of table t's current records of the enterprises in
+// scope, of company when set, containing q (in the key or anywhere in the
+// record) when set, newest change first, and how many match.
+func (s *Store) Records(ctx context.Context, t *schemas.Table, scope tiers.Scope, company, q string, offset, limit int) ([]Row, int, error) {
+	where, args := scope.Where("e", 3)
+	cond := `FROM ` + t.SQLName() + ` x JOIN enterprises e ON e.code = x.company_code
+		WHERE ($1 = '' OR x.company_code = $1) AND ($2 = '%%' OR x.record_key ILIKE $2 OR x.doc::text ILIKE $2) AND ` + where
+	args = append([]any{company, likePattern(q)}, args...)
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("portal: count %s: %w", t.Slug, err)
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT x.company_code, e.name, x.record_key, x.deleted, x.updated_at, x.doc %s
+		ORDER BY x.updated_at DESC, x.company_code, x.record_key LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: records %s: %w", t.Slug, err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) {
+		var row Row
+		var raw []byte
+		err := r.Scan(&row.Company, &row.Name, &row.Key, &row.Deleted, &row.UpdatedAt, &raw)
+		row.Doc = decodeDoc(raw)
+		return row, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: records %s: %w", t.Slug, err)
+	}
+	return out, total, nil
+}
+
+// FieldError is one validation error of a rejected record.
+type FieldError struct {
+	Field     string `json:"field"`
+	Rule      string `json:"rule"`
+	MessageZH string `json:"message_zh"`
+}
+
+// Rejection is one rejected record with its errors.
+type Rejection struct {
+	Table      string
+	Company    string
+	Name       string
+	Key        string
+	ReceivedAt time.Time
+	Errors     []FieldError
+	Raw        string // the record as sent, cut to a preview
+}
+
+// TableName is the Chinese name of the rejection's table.
+func (r Rejection) TableName() string {
+	if t, ok := schemas.TableBySlug(r.Table); ok {
+		return t.NameZH
+	}
+	return r.Table
+}
+
+const rawPreview = 300
+
+// Rejections returns a page of the rejected records of enterprises in scope, of
+// company and table (slug) when set, newest first, and how many match.
+func (s *Store) Rejections(ctx context.Context, scope tiers.Scope, company, table string, offset, limit int) ([]Rejection, int, error) {
+	where, args := scope.Where("e", 3)
+	cond := `FROM exchange_rejections r JOIN enterprises e ON e.code = r.company_code
+		WHERE ($1 = '' OR r.company_code = $1) AND ($2 = '' OR r.table_slug = $2) AND ` + where
+	args = append([]any{company, table}, args...)
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) `+cond, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("portal: count rejections: %w", err)
+	}
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT r.table_slug, r.company_code, e.name, r.record_key, r.received_at, r.errors, left(r.raw, %d) %s
+		ORDER BY r.received_at DESC, r.msg_id LIMIT $%d OFFSET $%d`, rawPreview, cond, n+1, n+2), append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: rejections: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Rejection, error) {
+		var rj Rejection
+		var errs []byte
+		if err := r.Scan(&rj.Table, &rj.Company, &rj.Name, &rj.Key, &rj.ReceivedAt, &errs, &rj.Raw); err != nil {
+			return rj, err
+		}
+		_ = json.Unmarshal(errs, &rj.Errors) // kept as evidence whatever its shape; shown when it parses
+		return rj, nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: rejections: %w", err)
+	}
+	return out, total, nil
+}
+
+// CommitmentLate reports whether today's commitment came at or after 10:00.
+func (d Detail) CommitmentLate() bool {
+	if d.Commitment == nil {
+		return false
+	}
+	t, ok := d.Commitment["COMMIT_TIME"].(string)
+	return ok && len(t) >= 13 && t[11:] >= "10:00:00"
+}
