@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shandong-emergency/chemguard/access"
+	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/ingest"
@@ -43,6 +44,8 @@ type Config struct {
 	NoSink bool
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
 	Access access.Config
+	// Warnings configures the warning consumer and API (issue 5).
+	Warnings alerting.Config
 }
 
 // Errors returned by Config.Validate.
@@ -94,6 +97,9 @@ type App struct {
 	Exchange    *store.Exchange
 	// Access is access control: users, policy, audit log, sharing API.
 	Access *access.Service
+	// Warnings is the warning engine's consumer and store (issue 5).
+	Warnings     *alerting.Service
+	warnConsumer *bus.Consumer
 
 	closeOnce sync.Once
 }
@@ -167,6 +173,21 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	api.Use("/exchange", a.Access.Signing())
 	a.Access.Mount(api)
+	// Warnings (issue 5): consumer group chemguard-warning and /alarms, /warnings.
+	if err = bus.EnsureTopics(ctx, a.busCfg, alerting.Topics()); err != nil {
+		return nil, err
+	}
+	var warnSrc alerting.Source
+	if !cfg.NoSink {
+		if a.warnConsumer, err = alerting.NewConsumer(a.busCfg); err != nil {
+			return nil, err
+		}
+		warnSrc = a.warnConsumer
+	}
+	if a.Warnings, err = alerting.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
+		return nil, err
+	}
+	alerting.NewHandler(a.Warnings, a.Access, a.Access.Audit).Register(api)
 	ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics).Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
 	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie}, a.Pool, a.Access, a.Access.Identity)
@@ -208,7 +229,7 @@ func (a *App) ready(c *fiber.Ctx) error {
 // HTTP server stops taking requests and finishes those in flight, the sink finishes
 // its batch, and the producer flushes.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- a.http.Listener(a.ln) }()
 	sinkDone := make(chan struct{})
 	sinkCtx, stopSink := context.WithCancel(context.Background())
@@ -222,6 +243,13 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	go a.maintain(sinkCtx)
+	warnDone := make(chan struct{})
+	go func() {
+		defer close(warnDone)
+		if err := a.Warnings.Run(sinkCtx); err != nil {
+			errc <- err
+		}
+	}()
 	go a.Access.Run(sinkCtx)
 	var err error
 	select {
@@ -234,6 +262,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	stopSink()
 	<-sinkDone
+	<-warnDone
 	return err
 }
 
@@ -259,9 +288,15 @@ func (a *App) Close() {
 		if a.ln != nil {
 			a.ln.Close()
 		}
-		if a.consumer != nil {
-			a.consumer.Close()
+		// Leaving a consumer group takes the broker seconds: leave both at once.
+		var wg sync.WaitGroup
+		for _, c := range []*bus.Consumer{a.consumer, a.warnConsumer} {
+			if c != nil {
+				wg.Add(1)
+				go func() { defer wg.Done(); c.Close() }()
+			}
 		}
+		wg.Wait()
 		if a.producer != nil {
 			a.producer.Close()
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -42,6 +43,17 @@ func Decode(table, company string, record []byte) (Event, error) {
 		return nil, fmt.Errorf("warning: decode %s: %w", table, err)
 	}
 	return ev, nil
+}
+
+// Tables returns the exchange slugs Decode consumes, sorted: a consumer subscribes to
+// their topics and nothing else.
+func Tables() []string {
+	out := make([]string, 0, len(decoders))
+	for t := range decoders {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 var decoders = map[string]func(company string, rec []byte) (Event, error){

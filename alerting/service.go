@@ -1,0 +1,397 @@
+// Package alerting runs the warning engine (package warning) inside the platform: it
+// consumes the exchange topics the engine reads (consumer group chemguard-warning),
+// applies each batch, stores the alarms, warnings, their history and the engine's
+// state in one PostgreSQL transaction before committing the offsets, ticks the
+// engine's clock, and serves the alarm and warning API with its disposal actions.
+//
+// State is kept per company: one engine per company, its state in a versioned row
+// of warning_engine_state. Whoever changes a company (a batch, a tick, an action)
+// locks the row and reloads the state when the stored version is not the one it
+// holds, so the state stays right when partitions move between processes or an
+// action is taken through another process.
+package alerting
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// Group is the warning consumer's consumer group.
+const Group = "chemguard-warning"
+
+// DefaultTick is how often the engine's clock is advanced.
+const DefaultTick = 5 * time.Second
+
+// Config configures the service.
+type Config struct {
+	// Models is the engine configuration (warning.DefaultConfig when Version is "").
+	Models warning.Config
+	// Tick is how often Tick runs (CHEMGUARD_WARNING_TICK, DefaultTick when zero).
+	Tick time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// ErrNegativeTick is returned by Validate for a negative tick interval.
+var ErrNegativeTick = errors.New("alerting: tick interval must not be negative")
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.Tick < 0 {
+		return ErrNegativeTick
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Models.Version == "" {
+		m, err := warning.DefaultConfig()
+		if err != nil {
+			return err
+		}
+		c.Models = m
+	}
+	return c.Models.Validate()
+}
+
+// Topics are the exchange topics of the tables the engine consumes.
+func Topics() []string {
+	var out []string
+	for _, slug := range warning.Tables() {
+		if t, ok := schemas.TableBySlug(slug); ok {
+			out = append(out, t.Topic())
+		}
+	}
+	return out
+}
+
+// NewConsumer joins the warning consumer group for Topics.
+func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
+	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: Group, Topics: Topics(),
+		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
+}
+
+// Source is where batches come from; *bus.Consumer implements it.
+type Source interface {
+	FetchBatch(ctx context.Context) ([]kafka.Message, error)
+	Commit(ctx context.Context, msgs []kafka.Message) error
+}
+
+// company is one company's engine and the version of the state it holds.
+type company struct {
+	eng     *warning.Engine
+	version int64
+	saved   [32]byte // hash of the state as last stored
+}
+
+// Service is the warning integration of one process. Its methods are safe for
+// concurrent use: engine calls are serialized.
+type Service struct {
+	cfg  Config
+	pool *pgxpool.Pool
+	src  Source
+
+	mu        sync.Mutex
+	companies map[string]*company
+}
+
+// New loads every company's stored engine state. src may be nil for a process that
+// serves the API without consuming.
+func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, pool: pool, src: src, companies: map[string]*company{}}
+	states, err := readStates(ctx, pool, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	for code, st := range states {
+		if err := s.install(code, st); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// install replaces the in-memory copy of a company by a stored state.
+func (s *Service) install(code string, st stored) error {
+	eng, err := warning.New(s.cfg.Models, st.state)
+	if err != nil {
+		return err
+	}
+	b, err := warning.MarshalState(st.state)
+	if err != nil {
+		return err
+	}
+	s.companies[code] = &company{eng: eng, version: st.version, saved: sha256.Sum256(b)}
+	return nil
+}
+
+// Run consumes batches and ticks the clock until ctx ends. A batch already fetched
+// is still written and committed after ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.ticker(ctx)
+	}()
+	defer wg.Wait()
+	if s.src == nil {
+		<-ctx.Done()
+		return nil
+	}
+	for {
+		msgs, err := s.src.FetchBatch(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			slog.Warn("alerting: fetch failed", "err", err)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+			continue
+		}
+		s.handle(ctx, msgs)
+	}
+}
+
+func (s *Service) ticker(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("alerting: tick failed", "err", err)
+			}
+		}
+	}
+}
+
+// handle applies, stores and commits one batch, retrying while the database is
+// unavailable; a batch not stored is not committed and comes back.
+func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
+	events := decode(msgs)
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err := s.Apply(wctx, events)
+		if err == nil {
+			break
+		}
+		slog.Warn("alerting: write failed, retrying", "attempt", attempt+1, "messages", len(msgs), "err", err)
+		if ctx.Err() != nil || wctx.Err() != nil || !sleep(ctx, backoff(attempt)) {
+			return
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		err := s.src.Commit(wctx, msgs)
+		if err == nil {
+			return
+		}
+		slog.Warn("alerting: commit failed, retrying", "attempt", attempt+1, "err", err)
+		if wctx.Err() != nil || !sleep(wctx, backoff(attempt)) {
+			return // stored but not committed: the replay changes nothing (readings not newer are ignored)
+		}
+	}
+}
+
+// decode turns messages into engine events, skipping tables the engine does not
+// read and records it cannot (logged with their position).
+func decode(msgs []kafka.Message) []warning.Event {
+	out := make([]warning.Event, 0, len(msgs))
+	for _, m := range msgs {
+		var e ingest.Envelope
+		if err := json.Unmarshal(m.Value, &e); err != nil {
+			slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+			continue
+		}
+		ev, err := warning.Decode(e.Table, e.Company, e.Record)
+		if errors.Is(err, warning.ErrIgnoredTable) {
+			continue
+		}
+		if err != nil {
+			slog.Error("alerting: record skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// Apply applies events in order at the current time and stores everything they
+// changed with the engine state, in one transaction.
+func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var codes []string
+	for _, ev := range events {
+		if c := ev.CompanyCode(); !seen[c] {
+			seen[c] = true
+			codes = append(codes, c)
+		}
+	}
+	now := s.cfg.Now()
+	return s.transact(ctx, codes, false, now, func(get func(string) *company, w *writer) error {
+		for _, ev := range events {
+			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
+		}
+		return nil
+	})
+}
+
+// Tick advances every company's engine to the current time (数据中断, time-based
+// factors, hysteresis, overdue disposal steps) and stores what changed.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.cfg.Now()
+	return s.transact(ctx, nil, true, now, func(get func(string) *company, w *writer) error {
+		for code := range s.companies { // transact holds s.mu
+			w.changes(get(code).eng.Tick(now))
+		}
+		return nil
+	})
+}
+
+// Act applies a disposal action to the open warning key of company and stores it.
+func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (warning.Changes, error) {
+	var out warning.Changes
+	err := s.transact(ctx, []string{code}, false, a.At, func(get func(string) *company, w *writer) error {
+		ch, err := get(code).eng.Act(code, key, a)
+		if err != nil {
+			return err
+		}
+		w.changes(ch)
+		out = ch
+		return nil
+	})
+	return out, err
+}
+
+// transact runs fn over the engines of codes (every stored company and every one in
+// memory when all is set) in one transaction: it locks their state rows, reloads
+// the copies that are stale, and stores each company's changed state and current
+// alarms and warnings. If anything fails the copies involved are dropped, so the
+// next call reloads what was stored.
+func (s *Service) transact(ctx context.Context, codes []string, all bool, now time.Time,
+	fn func(get func(string) *company, w *writer) error) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("alerting: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	slices.Sort(codes)
+	versions, err := lockStates(ctx, tx, codes, all)
+	if err != nil {
+		return err
+	}
+	if all {
+		for code := range versions {
+			codes = append(codes, code)
+		}
+		for code := range s.companies {
+			codes = append(codes, code)
+		}
+		slices.Sort(codes)
+		codes = slices.Compact(codes)
+	}
+	var stale []string
+	for _, code := range codes {
+		if c, ok := s.companies[code]; !ok || c.version != versions[code] {
+			stale = append(stale, code)
+		}
+	}
+	defer func() {
+		if err != nil {
+			for _, code := range codes {
+				delete(s.companies, code)
+			}
+		}
+	}()
+	if len(stale) > 0 {
+		states, err := readStates(ctx, tx, stale, false)
+		if err != nil {
+			return err
+		}
+		for _, code := range stale {
+			st, ok := states[code]
+			if !ok {
+				st = stored{state: warning.NewState()}
+			}
+			if err := s.install(code, st); err != nil {
+				return err
+			}
+		}
+	}
+	w := &writer{now: now}
+	get := func(code string) *company { return s.companies[code] }
+	if err = fn(get, w); err != nil {
+		return err
+	}
+	saved := map[string][32]byte{}
+	for _, code := range codes {
+		c := s.companies[code]
+		b, err := warning.MarshalState(c.eng.State())
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		if h == c.saved {
+			continue
+		}
+		w.current(code, c.eng.State())
+		w.state(code, c.version+1, b)
+		saved[code] = h
+	}
+	if err := w.send(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("alerting: commit: %w", err)
+	}
+	for code, h := range saved {
+		c := s.companies[code]
+		c.version, c.saved = c.version+1, h
+	}
+	return nil
+}
+
+func backoff(attempt int) time.Duration {
+	return min(100*time.Millisecond<<min(attempt, 10), 5*time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,257 @@
+package alerting
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// errStale is returned when a company's engine state row moved on between the
+// lock and the write (a new company created by two processes at once); the caller
+// drops its copy and retries.
+var errStale = errors.New("alerting: engine state changed concurrently")
+
+// lockStates locks the state rows of codes (all rows when all is set) and returns
+// their versions.
+func lockStates(ctx context.Context, tx pgx.Tx, codes []string, all bool) (map[string]int64, error) {
+	q, args := `SELECT company_code, version FROM warning_engine_state WHERE company_code = ANY($1) ORDER BY company_code FOR UPDATE`, []any{codes}
+	if all {
+		q, args = `SELECT company_code, version FROM warning_engine_state ORDER BY company_code FOR UPDATE`, nil
+	}
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: lock states: %w", err)
+	}
+	out := map[string]int64{}
+	var code string
+	var v int64
+	_, err = pgx.ForEachRow(rows, []any{&code, &v}, func() error { out[code] = v; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("alerting: lock states: %w", err)
+	}
+	return out, nil
+}
+
+// readStates reads the stored states of codes.
+func readStates(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, codes []string, all bool) (map[string]stored, error) {
+	sql, args := `SELECT company_code, version, state FROM warning_engine_state WHERE company_code = ANY($1)`, []any{codes}
+	if all {
+		sql, args = `SELECT company_code, version, state FROM warning_engine_state`, nil
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: read states: %w", err)
+	}
+	out := map[string]stored{}
+	var code string
+	var v int64
+	var b []byte
+	_, err = pgx.ForEachRow(rows, []any{&code, &v, &b}, func() error {
+		st, err := warning.UnmarshalState(b)
+		if err != nil {
+			return fmt.Errorf("company %s: %w", code, err)
+		}
+		out[code] = stored{version: v, state: st}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("alerting: read states: %w", err)
+	}
+	return out, nil
+}
+
+type stored struct {
+	version int64
+	state   *warning.State
+}
+
+// writer queues one transaction's writes.
+type writer struct {
+	b   pgx.Batch
+	now time.Time
+}
+
+func tsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("alerting: marshal %T: %v", v, err)) // engine types always marshal
+	}
+	return b
+}
+
+// alarm upserts an alarm as it is now. A cleared alarm is never reopened.
+func (w *writer) alarm(a *warning.Alarm) {
+	source := string(a.Source)
+	if source == "" {
+		source = "indicator"
+	}
+	var limit, peak any
+	switch a.Severity {
+	case warning.SevHigh, warning.SevHighHigh, warning.SevLow, warning.SevLowLow:
+		limit = a.Limit
+	}
+	if !a.PeakAt.IsZero() {
+		peak = a.Peak
+	}
+	w.b.Queue(`INSERT INTO alarms (alarm_key, company_code, source, indicator_code, hazard_code, area, kind,
+		alarm_type, severity, max_severity, limit_value, started_at, raised_at, peak, peak_at, cleared_at,
+		clear_reason, doc, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		ON CONFLICT (company_code, alarm_key) DO UPDATE SET severity = EXCLUDED.severity,
+			max_severity = EXCLUDED.max_severity, limit_value = EXCLUDED.limit_value, peak = EXCLUDED.peak,
+			peak_at = EXCLUDED.peak_at, cleared_at = EXCLUDED.cleared_at, clear_reason = EXCLUDED.clear_reason,
+			doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
+		WHERE alarms.cleared_at IS NULL`,
+		a.ID, a.Company, source, a.Indicator, a.Hazard, a.Area, string(a.Kind), a.Type, string(a.Severity),
+		string(a.MaxSeverity), limit, a.Start, a.RaisedAt, peak, tsOrNil(a.PeakAt), tsOrNil(a.Clear),
+		a.ClearReason, mustJSON(a), w.now)
+}
+
+// lastChange is when anything about the warning last changed.
+func lastChange(x *warning.Warning) time.Time {
+	t := x.UpdatedAt
+	if n := len(x.Disposal.Actions); n > 0 && x.Disposal.Actions[n-1].At.After(t) {
+		t = x.Disposal.Actions[n-1].At
+	}
+	if n := len(x.Disposal.Escalations); n > 0 && x.Disposal.Escalations[n-1].At.After(t) {
+		t = x.Disposal.Escalations[n-1].At
+	}
+	return t
+}
+
+// area is the leak model's AREA of a warning ("" for the other models).
+func area(x *warning.Warning) string {
+	if x.Model != warning.ModelLeak {
+		return ""
+	}
+	for i := len(x.Subject) - 1; i >= 0; i-- {
+		if x.Subject[i] == '/' {
+			return x.Subject[:i]
+		}
+	}
+	return x.Subject
+}
+
+// warning upserts a warning as it is now; settled marks it settled. A settled
+// warning is never reopened.
+func (w *writer) warning(x *warning.Warning, settled bool) {
+	status, settledAt := "open", any(nil)
+	if settled {
+		status, settledAt = "settled", w.now
+	}
+	w.b.Queue(`INSERT INTO warnings (warning_key, company_code, model, subject, subject_name, area, level, score,
+		status, step, tier, deadline, overdue_at, config_version, raised_at, updated_at, settled_at, factors, doc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		ON CONFLICT (warning_key) DO UPDATE SET subject_name = EXCLUDED.subject_name, level = EXCLUDED.level,
+			score = EXCLUDED.score, status = EXCLUDED.status, step = EXCLUDED.step, tier = EXCLUDED.tier,
+			deadline = EXCLUDED.deadline, overdue_at = EXCLUDED.overdue_at, config_version = EXCLUDED.config_version,
+			updated_at = EXCLUDED.updated_at, settled_at = EXCLUDED.settled_at, factors = EXCLUDED.factors,
+			doc = EXCLUDED.doc
+		WHERE warnings.status = 'open'`,
+		x.ID, x.Company, x.Model, x.Subject, x.SubjectName, area(x), x.Level.String(), x.Score, status,
+		string(x.Disposal.Step), string(x.Disposal.Tier), tsOrNil(x.Disposal.Deadline), tsOrNil(x.Disposal.OverdueAt),
+		x.ConfigVersion, x.RaisedAt, lastChange(x), settledAt, mustJSON(x.Factors), mustJSON(x))
+}
+
+// event records one change of a warning in its history.
+func (w *writer) event(ch warning.WarningChange) {
+	at, reason := w.now, ch.Reason
+	var actorID, actorName, actorRole string
+	var action, esc any
+	if a := ch.Action; a != nil {
+		at, actorID, actorName, actorRole = a.At, a.Actor.ID, a.Actor.Name, string(a.Actor.Role)
+		if reason == "" {
+			reason = a.Reason
+		}
+		if reason == "" {
+			reason = a.Note
+		}
+		action = mustJSON(a)
+	}
+	if e := ch.Escalation; e != nil {
+		at, esc = e.At, mustJSON(e)
+	}
+	x := &ch.Warning
+	w.b.Queue(`INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason, actor_id, actor_name,
+		actor_role, action, escalation)
+		SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM warnings WHERE warning_key = $1`,
+		x.ID, string(ch.Kind), at, x.Level.String(), string(x.Disposal.Step), string(x.Disposal.Tier), reason,
+		actorID, actorName, actorRole, action, esc)
+}
+
+// changes queues what one engine call changed: every alarm change, and each warning
+// change both as the warning's new row and as a history event.
+func (w *writer) changes(ch warning.Changes) {
+	for i := range ch.Alarms {
+		w.alarm(&ch.Alarms[i].Alarm)
+	}
+	for _, c := range ch.Warnings {
+		w.warning(&c.Warning, c.Kind == warning.WarningSettled)
+		w.event(c)
+	}
+}
+
+// current queues the company's open warnings and active alarms as they are now:
+// peaks and factors change without a reported change.
+func (w *writer) current(code string, st *warning.State) {
+	c := st.Companies[code]
+	if c == nil {
+		return
+	}
+	for _, s := range c.Indicators {
+		for _, a := range []*warning.Alarm{s.Alarm, s.NoData} {
+			if a != nil {
+				w.alarm(a)
+			}
+		}
+	}
+	for _, a := range c.Alarms {
+		if a.Active() {
+			w.alarm(a)
+		}
+	}
+	for _, x := range c.Warnings {
+		w.warning(x, false)
+	}
+}
+
+// state queues the write of a company's state at version, which must follow the
+// stored one.
+func (w *writer) state(code string, version int64, b []byte) {
+	w.b.Queue(`INSERT INTO warning_engine_state (company_code, version, state, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (company_code) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state,
+			updated_at = EXCLUDED.updated_at
+		WHERE warning_engine_state.version = EXCLUDED.version - 1`, code, version, b, w.now).Exec(func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() != 1 {
+			return fmt.Errorf("%w: %s", errStale, code)
+		}
+		return nil
+	})
+}
+
+// send runs the queued writes.
+func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
+	if w.b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, &w.b).Close(); err != nil {
+		return fmt.Errorf("alerting: write: %w", err)
+	}
+	return nil
+}

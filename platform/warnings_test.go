@@ -1,0 +1,192 @@
+package platform_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/alerting"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+const warnPassword = "Chemguard-2026"
+
+func addUser(tb testing.TB, app *platform.App, username string, role tiers.Role, domain string) {
+	tb.Helper()
+	_, err := app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
+		Password: warnPassword, Role: role, Domain: domain}, identity.Actor{Name: "cli:test"})
+	require.NoError(tb, err)
+}
+
+func login(tb testing.TB, base, username string) string {
+	tb.Helper()
+	b, _ := json.Marshal(map[string]string{"username": username, "password": warnPassword})
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(b))
+	require.NoError(tb, err)
+	req.Header.Set("Content-Type", "application/json")
+	r := do(tb, req)
+	require.Equal(tb, http.StatusOK, r.Status, "login %s: %s", username, r.Raw)
+	tok, _ := r.Body["token"].(string)
+	require.NotEmpty(tb, tok)
+	return tok
+}
+
+func act(tb testing.TB, base, token string, id any, body map[string]string) reply {
+	tb.Helper()
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/warnings/%v/actions", base, id), bytes.NewReader(b))
+	require.NoError(tb, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	return do(tb, req)
+}
+
+func stamp(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) }
+
+func list(tb testing.TB, r reply, field string) []map[string]any {
+	tb.Helper()
+	require.Equal(tb, http.StatusOK, r.Status, string(r.Raw))
+	var out []map[string]any
+	for _, x := range r.Body[field].([]any) {
+		out = append(out, x.(map[string]any))
+	}
+	return out
+}
+
+func factorCodes(w map[string]any) []string {
+	var out []string
+	fs, _ := w["factors"].([]any)
+	for _, f := range fs {
+		out = append(out, f.(map[string]any)["code"].(string))
+	}
+	return out
+}
+
+// A pressure indicator crossing HIGH_HIGH, sent through the exchange API, becomes a
+// 高高报 alarm and an enterprise warning that the county's regulator reads and
+// another county's does not; disposal actions move the warning, and a restart in
+// the middle of the alarm keeps the alarm and the disposal where they were.
+func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
+	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(),
+		Warnings: alerting.Config{Tick: 200 * time.Millisecond}}
+	app := startApp(t, cfg)
+	const code, county = "370102901", "370102"
+	key := addCompany(t, app.App, code, county)
+	addCompany(t, app.App, "370211901", "370211")
+	addUser(t, app.App, "lixia", tiers.CountyStaff, county)
+	addUser(t, app.App, "lixia_lead", tiers.CountyLeader, county)
+	addUser(t, app.App, "huangdao", tiers.CountyStaff, "370211")
+	addUser(t, app.App, "company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(code))
+	lixia, other, company := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao"), login(t, app.URL(), "company")
+
+	ind := map[string]any{"INDICATOR_CODE": code + "001-PT01", "COMPANY_CODE": code, "HAZARD_CODE": code + "001",
+		"INDICATOR_NAME": "1号储罐压力", "INDICATOR_KIND": "2", "UNIT": "MPa", "RANGE_LOW": json.Number("0"),
+		"RANGE_HIGH": json.Number("4"), "HIGH": json.Number("1.6"), "HIGH_HIGH": json.Number("2"), "AREA": "罐区", "DELETED": "0"}
+	rep := post(t, app.URL(), key, "indicators", []any{ind})
+	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
+	require.EqualValues(t, 1, rep.Body["accepted"], string(rep.Raw))
+	// Indicators and readings travel on different topics: send readings once the
+	// engine knows the limits.
+	eventually(t, 20*time.Second, "the indicator in the engine state", func() bool {
+		return count(t, app.App, `SELECT count(*) FROM warning_engine_state WHERE company_code = $1
+			AND state::text LIKE '%PT01%'`, code) == 1
+	})
+	now := time.Now()
+	reading := func(v string, at time.Time) map[string]any {
+		return map[string]any{"INDICATOR_CODE": code + "001-PT01", "VALUE": json.Number(v), "COLLECT_TIME": stamp(at)}
+	}
+	rep = post(t, app.URL(), key, "sensor-readings", []any{reading("1.0", now.Add(-90*time.Second)),
+		reading("2.3", now.Add(-80*time.Second)), reading("2.6", now.Add(-60*time.Second))})
+	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
+	require.EqualValues(t, 3, rep.Body["accepted"], string(rep.Raw))
+
+	var alarm, warn map[string]any
+	eventually(t, 20*time.Second, "a 高高报 alarm and a warning", func() bool {
+		alarms := list(t, get(t, app.URL(), lixia, "/api/v1/alarms?company="+code), "alarms")
+		warns := list(t, get(t, app.URL(), lixia, "/api/v1/warnings?status=open"), "warnings")
+		if len(alarms) != 1 || len(warns) != 1 {
+			return false
+		}
+		alarm, warn = alarms[0], warns[0]
+		return assert.ObjectsAreEqual(true, contains(factorCodes(warn), "alarm_high_high"))
+	})
+	assert.Equal(t, "high_high", alarm["severity"])
+	assert.EqualValues(t, 2.6, alarm["peak"])
+	assert.Nil(t, alarm["cleared_at"])
+	assert.Equal(t, code, warn["company_code"])
+	assert.Equal(t, "enterprise", warn["model"])
+	assert.Equal(t, "published", warn["step"])
+	assert.Equal(t, "county", warn["tier"])
+	id := warn["id"]
+
+	// Another county sees nothing and may not open it.
+	assert.Empty(t, list(t, get(t, app.URL(), other, "/api/v1/warnings"), "warnings"))
+	assert.Empty(t, list(t, get(t, app.URL(), other, "/api/v1/alarms"), "alarms"))
+	assert.Equal(t, http.StatusForbidden, get(t, app.URL(), other, fmt.Sprintf("/api/v1/warnings/%v", id)).Status)
+	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), other, id, map[string]string{"action": "false_alarm", "reason": "x"}).Status)
+
+	// The company acknowledges; a regulator may not acknowledge for it.
+	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "acknowledge"}).Status)
+	r := act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Equal(t, "acknowledged", r.Body["step"])
+	assert.Equal(t, http.StatusConflict, act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"}).Status)
+
+	// Restart in the middle of the alarm.
+	app.stop()
+	app = startApp(t, cfg)
+	rep = post(t, app.URL(), key, "sensor-readings", []any{reading("1.0", now.Add(-10*time.Second))})
+	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
+	eventually(t, 20*time.Second, "the same alarm cleared after the restart", func() bool {
+		alarms := list(t, get(t, app.URL(), lixia, "/api/v1/alarms?company="+code), "alarms")
+		return len(alarms) == 1 && alarms[0]["id"] == alarm["id"] && alarms[0]["cleared_at"] != nil
+	})
+	// The disposal continues where it was.
+	r = act(t, app.URL(), company, id, map[string]string{"action": "feedback", "note": "已泄压，压力恢复正常"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	r = act(t, app.URL(), lixia, id, map[string]string{"action": "verify", "note": "现场核查属实"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "close"}).Status,
+		"closing needs a leader")
+	lead := login(t, app.URL(), "lixia_lead")
+	r = act(t, app.URL(), lead, id, map[string]string{"action": "close"})
+	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
+	assert.Equal(t, "settled", r.Body["status"])
+	assert.Equal(t, "closed", r.Body["step"])
+
+	d := get(t, app.URL(), lixia, fmt.Sprintf("/api/v1/warnings/%v", id))
+	require.Equal(t, http.StatusOK, d.Status, string(d.Raw))
+	var kinds, actors []string
+	for _, e := range d.Body["events"].([]any) {
+		e := e.(map[string]any)
+		kinds = append(kinds, e["kind"].(string))
+		if n, _ := e["actor_name"].(string); n != "" {
+			actors = append(actors, n)
+		}
+	}
+	assert.Equal(t, "warning_raised", kinds[0])
+	assert.Equal(t, "warning_settled", kinds[len(kinds)-1])
+	assert.Equal(t, []string{"company", "company", "lixia", "lixia_lead"}, actors)
+	assert.NotEmpty(t, d.Body["history"])
+	assert.Equal(t, 4, count(t, app.App, `SELECT count(*) FROM audit_log WHERE action = 'warning_action' AND result = 'ok'`))
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
