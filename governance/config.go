@@ -1,0 +1,176 @@
+package governance
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Errors returned by Config.Validate.
+var (
+	ErrNoVersion        = errors.New("governance: config has no version")
+	ErrMissingKind      = errors.New("governance: config lacks the rule of a fact kind")
+	ErrDimensionSum     = errors.New("governance: dimension weights must add up to 100")
+	ErrNegative         = errors.New("governance: config holds a negative number or duration")
+	ErrUnknownDimension = errors.New("governance: a fact kind names an unknown dimension")
+)
+
+// KindRule is what a fact of one kind deducts from its dimension on a day it
+// overlaps: PerFact once, plus PerHour for every hour of the day it is open, at
+// most Cap (0: no cap) for one fact.
+type KindRule struct {
+	NameZH    string    `json:"name_zh"`
+	Dimension Dimension `json:"dimension"`
+	Severity  Severity  `json:"severity"`
+	PerFact   float64   `json:"per_fact"`
+	PerHour   float64   `json:"per_hour"`
+	Cap       float64   `json:"cap"`
+}
+
+// Deduction returns what one fact overlapping a day for hours hours deducts.
+func (r KindRule) Deduction(hours float64) float64 {
+	d := r.PerFact + r.PerHour*hours
+	if r.Cap > 0 && d > r.Cap {
+		d = r.Cap
+	}
+	return d
+}
+
+// Bounds is a longitude/latitude box.
+type Bounds struct {
+	LonMin, LonMax, LatMin, LatMax float64
+}
+
+// Contains reports whether the point lies in the box.
+func (b Bounds) Contains(lon, lat float64) bool {
+	return lon >= b.LonMin && lon <= b.LonMax && lat >= b.LatMin && lat <= b.LatMax
+}
+
+// Limits are the times and amounts the facts' rules compare against.
+type Limits struct {
+	CommitmentDue         time.Duration            // after local midnight: 10:00
+	ReadingsOfflineAfter  time.Duration            // company: no reading from any point
+	IndicatorOfflineAfter time.Duration            // one point: no reading
+	DeviceOfflineAfter    time.Duration            // video device: no status report (seed: every 10 min)
+	SystemOfflineAfter    time.Duration            // company system: no upload of any table
+	UploadGrace           time.Duration            // added to a table's Frequency.Interval
+	AlarmClearAfter       map[string]time.Duration // by alarm source (video, positioning, …, "indicator")
+	StuckReadings         int                      // identical consecutive readings …
+	StuckAfter            time.Duration            // … lasting at least this long
+	FutureSkew            time.Duration            // COLLECT_TIME later than receipt by more
+	BehindAfter           time.Duration            // COLLECT_TIME earlier than receipt by more
+	MovingKinds           []string                 // INDICATOR_KIND whose movement means a unit runs (flow)
+	MovingSpan            float64                  // movement: day's max−min above this share of the range
+	RejectedShare         float64                  // a table's rejected records above this share of a day's …
+	RejectedMinRecords    int                      // … at least this many records
+	Shandong              Bounds
+}
+
+// Config is the versioned configuration of the facts' limits and the score.
+type Config struct {
+	Version    string
+	Dimensions map[Dimension]float64 // weight of each dimension; they add up to 100
+	Kinds      map[Kind]KindRule
+	Limits     Limits
+}
+
+// DefaultConfig returns the configuration documented in docs/governance.md.
+func DefaultConfig() Config {
+	return Config{
+		Version: "2026-11-28.1",
+		Dimensions: map[Dimension]float64{DimCommitment: 20, DimAlarm: 15, DimDisposal: 15,
+			DimOnline: 25, DimData: 25},
+		Kinds: map[Kind]KindRule{
+			CommitmentMissing:       {"未承诺", DimCommitment, SevHigh, 5, 1, 20},
+			CommitmentLate:          {"未按时承诺", DimCommitment, SevMedium, 5, 1, 20},
+			CommitmentContradiction: {"承诺内容与数据矛盾", DimCommitment, SevHigh, 10, 0, 10},
+			AlarmUncleared:          {"报警长时间未销警", DimAlarm, SevMedium, 2, 0.5, 8},
+			DisposalOverdue:         {"预警处置超时", DimDisposal, SevHigh, 3, 0.5, 10},
+			OfflineSystem:           {"企业系统离线", DimOnline, SevHigh, 5, 1, 25},
+			OfflineReadings:         {"数据采集离线", DimOnline, SevHigh, 5, 1, 25},
+			OfflineIndicator:        {"监测点离线", DimOnline, SevLow, 0.5, 0.1, 2},
+			OfflineVideoDevice:      {"视频设备离线", DimOnline, SevMedium, 1, 0.2, 5},
+			UploadOverdue:           {"上传频次不足", DimOnline, SevMedium, 2, 0.1, 5},
+			HazardNoIndicator:       {"危险源无监测指标", DimData, SevHigh, 3, 0, 0},
+			IndicatorNoThreshold:    {"指标未设报警阈值", DimData, SevMedium, 1, 0, 0},
+			ThresholdOrder:          {"阈值顺序错误或超出量程", DimData, SevMedium, 2, 0, 0},
+			IndicatorHazardUnknown:  {"指标所属危险源未登记", DimData, SevLow, 1, 0, 0},
+			CameraCode:              {"视频通道编码不符合GB28181", DimData, SevLow, 1, 0, 0},
+			CameraUnregistered:      {"报警视频通道未登记", DimData, SevLow, 1, 0, 0},
+			CoordinatesOutside:      {"坐标缺失或不在山东省范围", DimData, SevMedium, 2, 0, 0},
+			SensorStuck:             {"数据长时间不变", DimData, SevMedium, 1, 0.1, 3},
+			SensorOutOfRange:        {"数据超出量程", DimData, SevMedium, 1, 0.1, 3},
+			SensorFuture:            {"采集时间超前", DimData, SevLow, 1, 0, 0},
+			SensorBehind:            {"采集时间严重滞后", DimData, SevLow, 1, 0, 0},
+			SensorDuplicate:         {"重复数据", DimData, SevLow, 0.5, 0, 0},
+			RejectedShare:           {"校验拒收比例过高", DimData, SevMedium, 3, 0, 0},
+		},
+		Limits: Limits{
+			CommitmentDue:         10 * time.Hour,
+			ReadingsOfflineAfter:  10 * time.Minute,
+			IndicatorOfflineAfter: 30 * time.Minute,
+			DeviceOfflineAfter:    20 * time.Minute,
+			SystemOfflineAfter:    time.Hour,
+			UploadGrace:           10 * time.Minute,
+			AlarmClearAfter: map[string]time.Duration{"video": 30 * time.Minute,
+				"gas-station-video": 30 * time.Minute, "positioning": 30 * time.Minute, "indicator": 2 * time.Hour},
+			StuckReadings:      30,
+			StuckAfter:         2 * time.Hour,
+			FutureSkew:         5 * time.Minute,
+			BehindAfter:        time.Hour,
+			MovingKinds:        []string{"9"},
+			MovingSpan:         0.05,
+			RejectedShare:      0.05,
+			RejectedMinRecords: 20,
+			Shandong:           Bounds{LonMin: 114.8, LonMax: 122.7, LatMin: 34.4, LatMax: 38.4},
+		},
+	}
+}
+
+// Validate checks the configuration and returns one of the sentinel errors, wrapped
+// with the offending key.
+func (c *Config) Validate() error {
+	if c.Version == "" {
+		return ErrNoVersion
+	}
+	sum := 0.0
+	for _, d := range Dimensions {
+		w := c.Dimensions[d]
+		if w < 0 {
+			return fmt.Errorf("%w: dimension %s", ErrNegative, d)
+		}
+		sum += w
+	}
+	if math.Abs(sum-100) > 1e-9 {
+		return fmt.Errorf("%w (they add up to %g)", ErrDimensionSum, sum)
+	}
+	for _, k := range Kinds {
+		r, ok := c.Kinds[k]
+		if !ok {
+			return fmt.Errorf("%w: %s", ErrMissingKind, k)
+		}
+		if _, ok := c.Dimensions[r.Dimension]; !ok {
+			return fmt.Errorf("%w: %s (%q)", ErrUnknownDimension, k, r.Dimension)
+		}
+		if r.PerFact < 0 || r.PerHour < 0 || r.Cap < 0 {
+			return fmt.Errorf("%w: %s", ErrNegative, k)
+		}
+	}
+	l := c.Limits
+	for _, d := range []time.Duration{l.CommitmentDue, l.ReadingsOfflineAfter, l.IndicatorOfflineAfter,
+		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.StuckAfter, l.FutureSkew, l.BehindAfter} {
+		if d < 0 {
+			return fmt.Errorf("%w: limits", ErrNegative)
+		}
+	}
+	for src, d := range l.AlarmClearAfter {
+		if d <= 0 {
+			return fmt.Errorf("%w: limits.alarm_clear_after.%s", ErrNegative, src)
+		}
+	}
+	if l.StuckReadings < 0 || l.MovingSpan < 0 || l.RejectedShare < 0 || l.RejectedMinRecords < 0 {
+		return fmt.Errorf("%w: limits", ErrNegative)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package governance
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// Event is one input of the Tracker. Besides the types of this file it takes the
+// warning engine's decoded events (warning.Reading, warning.IndicatorDef,
+// warning.HazardSource, warning.Commitment, warning.Operation, warning.CompanyAlarm,
+// warning.DeviceStatus); the engine's changes go through ApplyAlarm and ApplyWarning.
+type Event = warning.Event
+
+// Upload is one exchange batch a company's system sent, with the count of records
+// accepted and rejected by rule (validate.Rule names). The ingest node knows it per
+// HTTP batch; it drives online status, upload frequency and the rejected share.
+type Upload struct {
+	Company  string         `json:"company"`
+	Table    string         `json:"table"` // exchange slug
+	Accepted int            `json:"accepted"`
+	Rejected map[string]int `json:"rejected,omitempty"` // by rule
+}
+
+// CompanyCode implements Event.
+func (u Upload) CompanyCode() string { return u.Company }
+
+// Camera is one 视频监控信息 record.
+type Camera struct {
+	Company   string `json:"company"`
+	VideoCode string `json:"video_code"`
+	Hazard    string `json:"hazard,omitempty"`
+	Deleted   bool   `json:"deleted,omitempty"`
+}
+
+// CompanyCode implements Event.
+func (c Camera) CompanyCode() string { return c.Company }
+
+// Location is the coordinates a base record gives for the company (企业信息) or one
+// of its hazard sources; nil when the record leaves them out.
+type Location struct {
+	Company string   `json:"company"`
+	Table   string   `json:"table"`             // enterprise-info or hazard-sources
+	Subject string   `json:"subject,omitempty"` // HAZARD_CODE; empty for the company itself
+	Lon     *float64 `json:"lon,omitempty"`
+	Lat     *float64 `json:"lat,omitempty"`
+	Deleted bool     `json:"deleted,omitempty"`
+}
+
+// CompanyCode implements Event.
+func (l Location) CompanyCode() string { return l.Company }
+
+// Tables the tracker reads beyond the warning engine's.
+const (
+	TableCameras        = "cameras"
+	TableEnterpriseInfo = "enterprise-info"
+)
+
+// ErrIgnoredTable is returned by Decode for a table governance does not read
+// record by record (its uploads still count, through Upload).
+var ErrIgnoredTable = errors.New("governance: table not read record by record")
+
+// Decode turns one accepted exchange record into the tracker's events: the warning
+// engine's decoding, plus cameras and the coordinates of companies and hazard
+// sources. company is the envelope's company.
+func Decode(table, company string, record []byte) ([]Event, error) {
+	switch table {
+	case TableCameras:
+		var r struct {
+			Video   string `json:"VIDEO_CODE"`
+			Company string `json:"COMPANY_CODE"`
+			Hazard  string `json:"HAZARD_CODE"`
+			Deleted string `json:"DELETED"`
+		}
+		if err := json.Unmarshal(record, &r); err != nil {
+			return nil, fmt.Errorf("governance: decode %s: %w", table, err)
+		}
+		return []Event{Camera{Company: or(r.Company, company), VideoCode: r.Video, Hazard: r.Hazard,
+			Deleted: r.Deleted == schemas.DeletedYes}}, nil
+	case TableEnterpriseInfo:
+		l, err := decodeLocation(table, company, "", record)
+		if err != nil {
+			return nil, err
+		}
+		return []Event{l}, nil
+	}
+	ev, err := warning.Decode(table, company, record)
+	if errors.Is(err, warning.ErrIgnoredTable) {
+		return nil, ErrIgnoredTable
+	}
+	if err != nil {
+		return nil, fmt.Errorf("governance: %w", err)
+	}
+	out := []Event{ev}
+	if h, ok := ev.(warning.HazardSource); ok {
+		l, err := decodeLocation(table, h.Company, h.Code, record)
+		if err != nil {
+			return nil, err
+		}
+		l.Deleted = h.Deleted
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Tables returns the exchange slugs Decode reads, sorted.
+func Tables() []string {
+	out := append(warning.Tables(), TableCameras, TableEnterpriseInfo)
+	sort.Strings(out)
+	return out
+}
+
+func decodeLocation(table, company, subject string, record []byte) (Location, error) {
+	var r struct {
+		Company string         `json:"COMPANY_CODE"`
+		Lon     schemas.Number `json:"LONGITUDE"`
+		Lat     schemas.Number `json:"LATITUDE"`
+		Deleted string         `json:"DELETED"`
+	}
+	if err := json.Unmarshal(record, &r); err != nil {
+		return Location{}, fmt.Errorf("governance: decode %s: %w", table, err)
+	}
+	l := Location{Company: or(r.Company, company), Table: table, Subject: subject,
+		Deleted: r.Deleted == schemas.DeletedYes}
+	for _, f := range []struct {
+		n   schemas.Number
+		dst **float64
+	}{{r.Lon, &l.Lon}, {r.Lat, &l.Lat}} {
+		if f.n == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(string(f.n), 64)
+		if err != nil {
+			return Location{}, fmt.Errorf("governance: decode %s: coordinate %q: %w", table, f.n, err)
+		}
+		*f.dst = &v
+	}
+	return l, nil
+}
+
+func or(own, sender string) string {
+	if own != "" {
+		return own
+	}
+	return sender
+}
