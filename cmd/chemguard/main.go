@@ -13,11 +13,14 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
+	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/warning"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -53,6 +56,8 @@ configuration (environment):
   CHEMGUARD_POLICY_RELOAD    how often policy changes by other processes are loaded (default 5s)
   CHEMGUARD_SHARE_LAG        sharing feed holds back changes this recent (default 5s)
   CHEMGUARD_INSECURE_COOKIE  drop the session cookie's Secure flag, plain-HTTP development only (default false)
+  CHEMGUARD_WARNING_TICK     how often the warning engine's clock advances (default 5s)
+  CHEMGUARD_WARNING_MODELS   warning model configuration file (default: the built-in warning/models.yaml)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -127,7 +132,31 @@ func configFromEnv() (platform.Config, error) {
 	if err := accessFromEnv(&cfg.Access); err != nil {
 		return cfg, err
 	}
+	if err := warningsFromEnv(&cfg.Warnings); err != nil {
+		return cfg, err
+	}
 	return cfg, cfg.Validate()
+}
+
+// warningsFromEnv reads the warning engine's settings (issue 5).
+func warningsFromEnv(cfg *alerting.Config) error {
+	if s := os.Getenv("CHEMGUARD_WARNING_TICK"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return fmt.Errorf("CHEMGUARD_WARNING_TICK: %w", err)
+		}
+		cfg.Tick = d
+	}
+	if p := os.Getenv("CHEMGUARD_WARNING_MODELS"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("CHEMGUARD_WARNING_MODELS: %w", err)
+		}
+		if cfg.Models, err = warning.LoadConfig(b); err != nil {
+			return fmt.Errorf("CHEMGUARD_WARNING_MODELS %s: %w", p, err)
+		}
+	}
+	return cfg.Validate()
 }
 
 func envOr(name, def string) string {
