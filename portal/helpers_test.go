@@ -201,6 +201,7 @@ type browser struct {
 	tb      testing.TB
 	base    string
 	session string
+	origin  string // sent as Origin on posts when set
 }
 
 type page struct {
@@ -220,6 +221,9 @@ func (b *browser) do(method, path string, form url.Values) page {
 	require.NoError(b.tb, err)
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.origin != "" && form != nil {
+		req.Header.Set("Origin", b.origin)
 	}
 	if b.session != "" {
 		req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})

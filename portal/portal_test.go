@@ -247,6 +247,14 @@ func TestLoginLogoutAndExpiry(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, p.Status, "an idle session expires")
 	assert.Contains(t, p.Header.Get("Set-Cookie"), identity.CookieName+"=;", "the stale cookie is cleared")
 
+	cross := &browser{tb: t, base: e.app.URL(), origin: "http://evil.example"}
+	p = cross.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword}})
+	assert.Equal(t, http.StatusForbidden, p.Status, "a cross-origin form post is refused")
+	assert.Empty(t, p.Header.Get("Set-Cookie"))
+	same := &browser{tb: t, base: e.app.URL(), origin: e.app.URL()}
+	assert.Equal(t, http.StatusSeeOther, same.do(http.MethodPost, "/portal/login",
+		url.Values{"username": {"lixia_staff"}, "password": {testPassword}}).Status)
+
 	garbage := &browser{tb: t, base: e.app.URL(), session: "cgs_not-a-token"}
 	assert.Equal(t, http.StatusSeeOther, garbage.get("/portal/").Status)
 }
