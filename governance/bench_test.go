@@ -96,3 +96,15 @@ func BenchmarkScoreDay(b *testing.B) {
 		governance.ScoreDay(&cfg, "C1", day, time.Time{}, facts)
 	}
 }
+
+// BenchmarkApplyReadingFactUpdate is the worst case: every reading is out of range,
+// so every reading adds evidence to an open fact and reports it.
+func BenchmarkApplyReadingFactUpdate(b *testing.B) {
+	tr, now := benchTracker(b, 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		now = now.Add(time.Millisecond)
+		tr.Apply(warning.Reading{Company: "C000", Indicator: "C000-I007", Value: 5, At: now}, now)
+	}
+}

@@ -246,7 +246,8 @@ func (t *Tracker) commitmentDue(c *company, now time.Time, ch *[]Change) {
 	if now.Before(due) {
 		return
 	}
-	if _, ok := c.commitments[day]; ok {
+	if cm, ok := c.commitments[day]; ok {
+		t.plansDue(c, cm, day, due, ch)
 		return
 	}
 	f, isNew := t.open(c, CommitmentMissing, day, due, Evidence{Table: warning.TableCommitments, At: due, Absent: true,
@@ -254,6 +255,31 @@ func (t *Tracker) commitmentDue(c *company, now time.Time, ch *[]Change) {
 	if isNew {
 		f.Day = day
 		(*ch)[len(*ch)-1].Fact.Day = day
+	}
+}
+
+// plansDue checks the tables the seed wants as a day's plan before 10:00 (特殊作业:
+// 每天10点之前上报当日计划): when the day's commitment declares special operations and
+// no such table arrived since midnight, the upload is overdue from 10:00.
+func (t *Tracker) plansDue(c *company, cm warning.Commitment, day string, due time.Time, ch *[]Change) {
+	declared := cm.HotWorkSpecial + cm.HotWork1 + cm.HotWork2 + cm.ConfinedSpace + cm.OtherSpecialOps
+	if declared == 0 {
+		return
+	}
+	for _, tb := range schemas.Tables() {
+		if tb.Frequency.DueBy == 0 || tb.Slug == warning.TableCommitments {
+			continue
+		}
+		if last := c.tables[tb.Slug]; !last.Before(dayStart(day)) {
+			continue
+		}
+		f, isNew := t.open(c, UploadOverdue, tb.Slug, due, Evidence{Table: tb.Slug, At: dayStart(day), Absent: true,
+			Note: fmt.Sprintf("安全承诺申报特殊作业 %d 项；要求%s", declared, tb.Frequency.NameZH)},
+			fmt.Sprintf("%s 安全承诺申报特殊作业 %d 项，但截至 %s 未上报%s", day, declared, fmtTime(due), tb.NameZH), ch)
+		if isNew {
+			f.Day = day
+			(*ch)[len(*ch)-1].Fact.Day = day
+		}
 	}
 }
 

@@ -517,3 +517,35 @@ func TestDecode(t *testing.T) {
 	assert.ErrorIs(t, err, governance.ErrIgnoredTable)
 	assert.Contains(t, governance.Tables(), "cameras")
 }
+
+// 特殊作业 is due as a day's plan before 10:00 when the commitment declares any.
+func TestSpecialOperationsPlanDue(t *testing.T) {
+	declared := func() warning.Commitment {
+		cm := commitment(t, "08:00:00")
+		cm.ConfinedSpace = 1
+		return cm
+	}
+	t.Run("not sent", func(t *testing.T) {
+		tr := newTracker(t)
+		tr.Apply(declared(), at(t, "08:00:00"))
+		assert.Empty(t, tr.Tick(at(t, "09:59:00")))
+		ch := ofKind(tr.Tick(at(t, "10:00:30")), governance.UploadOverdue)
+		require.Len(t, ch, 1)
+		assert.Equal(t, "special-operations", ch[0].Fact.Subject)
+		assert.Equal(t, at(t, "10:00:00"), ch[0].Fact.Started)
+		ch = tr.Apply(governance.Upload{Company: "C1", Table: "special-operations", Accepted: 1}, at(t, "10:20:00"))
+		require.Len(t, ch, 1)
+		assert.Equal(t, governance.FactClosed, ch[0].Kind)
+	})
+	t.Run("sent in time", func(t *testing.T) {
+		tr := newTracker(t)
+		tr.Apply(governance.Upload{Company: "C1", Table: "special-operations", Accepted: 1}, at(t, "07:00:00"))
+		tr.Apply(declared(), at(t, "08:00:00"))
+		assert.Empty(t, ofKind(tr.Tick(at(t, "10:00:30")), governance.UploadOverdue))
+	})
+	t.Run("none declared", func(t *testing.T) {
+		tr := newTracker(t)
+		tr.Apply(commitment(t, "08:00:00"), at(t, "08:00:00"))
+		assert.Empty(t, tr.Tick(at(t, "10:00:30")))
+	})
+}
