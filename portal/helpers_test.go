@@ -119,6 +119,7 @@ type fixture struct {
 	Danger, Committer          string
 	TaskType                   string // 细类 code of its one special operation today
 	RejectedKey                string
+	WarningSubject             string // subject of its open red warning (warn)
 }
 
 // seed uploads a day of simulated data for company c through the real
@@ -253,4 +254,16 @@ func (e *env) login(username string) *browser {
 	}
 	require.NotEmpty(e.tb, b.session, "no session cookie")
 	return b
+}
+
+// warn records an open red warning for f's company in issue 5's warnings table,
+// as the warning consumer would.
+func (e *env) warn(f *fixture) {
+	e.tb.Helper()
+	f.WarningSubject = "预警对象" + f.Code
+	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warnings (warning_key, company_code, model, subject,
+		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
+		VALUES ($1, $2, 'warehouse', $3, $4, 'red', 91.5, 'open', 'published', 'county', 'test', now(), now(), '[]', '{}')`,
+		"test:"+f.Code, f.Code, f.Code+"-W", f.WarningSubject)
+	require.NoError(e.tb, err)
 }

@@ -68,13 +68,14 @@ func (p *Portal) home(c *fiber.Ctx) error {
 		return err
 	}
 	type point struct {
-		Code  string `json:"code"`
-		Name  string `json:"name"`
-		Value int    `json:"value"`
+		Code     string `json:"code"`
+		Name     string `json:"name"`
+		Value    int    `json:"value"`
+		Warnings int    `json:"warnings"`
 	}
 	pts := make([]point, len(st.ByCity))
 	for i, c := range st.ByCity {
-		pts[i] = point{c.Code, c.Name, c.Count}
+		pts[i] = point{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code]}
 	}
 	b, err := json.Marshal(pts)
 	if err != nil {

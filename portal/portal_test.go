@@ -39,6 +39,9 @@ func newRegion(t *testing.T) *region {
 	r.shizhong = e.seed(co("370103001", "370103", "市中丙新材料有限公司"), "44")
 	r.shinan = e.seed(co("370202001", "370202", "市南丁氯碱有限公司"), "C1")
 	e.stored("370102001", "370102002", "370103001", "370202001")
+	for _, f := range []*fixture{&r.lixia1, &r.lixia2, &r.shizhong, &r.shinan} {
+		e.warn(f)
+	}
 	e.user("lixia_staff", tiers.CountyStaff, "370102")
 	e.user("jinan_staff", tiers.CityStaff, "370100")
 	e.user("sd_staff", tiers.ProvinceStaff, tiers.ProvinceCode)
@@ -49,7 +52,7 @@ func newRegion(t *testing.T) *region {
 func hidden(t *testing.T, body string, others ...fixture) {
 	t.Helper()
 	for _, o := range others {
-		for _, s := range []string{o.Code, o.Name, o.Hazard, o.Indicator, o.Danger, o.Committer} {
+		for _, s := range []string{o.Code, o.Name, o.Hazard, o.Indicator, o.Danger, o.Committer, o.WarningSubject} {
 			assert.Falsef(t, strings.Contains(body, s), "another region's data on the page: %q", s)
 		}
 	}
@@ -155,6 +158,10 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 		assert.Contains(t, p.Body, want)
 	}
 	assert.NotContains(t, p.Body, "今日未承诺")
+	assert.Contains(t, p.Body, f.WarningSubject)
+	assert.Contains(t, p.Body, "红色（重大）")
+	assert.Contains(t, p.Body, "已发布，待企业签收")
+	assert.NotContains(t, p.Body, r.lixia2.WarningSubject)
 
 	home := b.get("/portal/")
 	assert.Regexp(t, `id="kpi-hazards">2<`, home.Body)
@@ -166,8 +173,9 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	assert.Equal(t, 2, atoi(done[1])+atoi(late[1]), "both companies committed today")
 	assert.Regexp(t, `id="commit-missing">0<`, home.Body)
 	assert.Regexp(t, `id="kpi-rejected"><a href="/portal/rejections">2<`, home.Body)
+	assert.Regexp(t, `id="warn-red">[2-9]<`, home.Body, "both companies' red warnings (the engine may add its own)")
 	assert.Contains(t, home.Body, `/portal/static/echarts/echarts.min.js`)
-	assert.Contains(t, home.Body, `"name":"济南市","value":2`)
+	assert.Contains(t, home.Body, `"name":"济南市","value":2,"warnings":`)
 
 	data := b.get("/portal/data?table=hidden-dangers&company=" + f.Code)
 	assert.Contains(t, data.Body, f.Danger)

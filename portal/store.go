@@ -15,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Store runs the portal's queries. Every list filters by the caller's tiers.Scope
@@ -123,7 +124,11 @@ type Stats struct {
 	SpecialOps         []Count
 	SpecialOpsTotal    int
 	RejectedToday      int
+	OpenWarnings       []Count // open warnings by level, red first (every level, zeros too)
+	OpenWarningsTotal  int
+	ActiveAlarms       int
 	ByCity             []Count // companies per city, every city of Shandong
+	WarningsByCity     map[string]int
 }
 
 // OnlinePercent is the share of companies online, in percent.
@@ -195,6 +200,24 @@ func (s *Store) Stats(ctx context.Context, scope tiers.Scope, now time.Time, onl
 			st.SpecialOps = append(st.SpecialOps, Count{Code: c.Value, Name: c.NameZH, Count: k})
 			st.SpecialOpsTotal += k
 		}
+	}
+	byLevel := map[string]int{}
+	if err := s.group(ctx, &byLevel, `SELECT w.level, count(*) FROM warnings w JOIN enterprises e ON e.code = w.company_code
+		WHERE w.status = 'open' AND `+where+` GROUP BY 1`, args...); err != nil {
+		return st, err
+	}
+	for _, l := range []warning.Level{warning.LevelRed, warning.LevelOrange, warning.LevelYellow, warning.LevelBlue} {
+		st.OpenWarnings = append(st.OpenWarnings, Count{Code: l.String(), Name: l.NameZH(), Count: byLevel[l.String()]})
+		st.OpenWarningsTotal += byLevel[l.String()]
+	}
+	if err := q("alarms", `SELECT count(*) FROM alarms a JOIN enterprises e ON e.code = a.company_code
+		WHERE a.cleared_at IS NULL AND `+where, nil, &st.ActiveAlarms); err != nil {
+		return st, err
+	}
+	st.WarningsByCity = map[string]int{}
+	if err := s.group(ctx, &st.WarningsByCity, `SELECT left(e.division_code, 4) || '00', count(*) FROM warnings w
+		JOIN enterprises e ON e.code = w.company_code WHERE w.status = 'open' AND w.level <> 'none' AND `+where+` GROUP BY 1`, args...); err != nil {
+		return st, err
 	}
 	byCity := map[string]int{}
 	if err := s.group(ctx, &byCity, `SELECT left(e.division_code, 4) || '00', count(*) FROM enterprises e
@@ -299,6 +322,8 @@ type Detail struct {
 	SpecialOps     []Doc
 	Commitment     Doc // today's, nil when missing
 	HiddenDangers  []Doc
+	Warnings       []Warning // open warnings, worst first
+	Alarms         []Alarm   // active alarms, newest first
 	RejectedToday  int
 	RecentLimit    int
 	OpenDangers    int
@@ -365,6 +390,29 @@ func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail
 		count(*) FILTER (WHERE doc->>'DANGER_STATE' <> '9' AND doc->>'DANGER_LEVEL' = '1')
 		FROM x_hidden_dangers WHERE company_code = $1 AND NOT deleted`, e.Code).Scan(&d.OpenDangers, &d.MajorOpenCount); err != nil {
 		return d, fmt.Errorf("portal: hidden dangers: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT level, model, subject_name, area, score, step, tier, raised_at FROM warnings
+		WHERE company_code = $1 AND status = 'open'
+		ORDER BY array_position(ARRAY['red','orange','yellow','blue'], level), raised_at DESC LIMIT 50`, e.Code)
+	if err != nil {
+		return d, fmt.Errorf("portal: warnings: %w", err)
+	}
+	if d.Warnings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Warning, error) {
+		var w Warning
+		return w, r.Scan(&w.Level, &w.Model, &w.Subject, &w.Area, &w.Score, &w.Step, &w.Tier, &w.RaisedAt)
+	}); err != nil {
+		return d, fmt.Errorf("portal: warnings: %w", err)
+	}
+	rows, err = s.pool.Query(ctx, `SELECT source, indicator_code, hazard_code, severity, started_at, peak FROM alarms
+		WHERE company_code = $1 AND cleared_at IS NULL ORDER BY started_at DESC LIMIT 50`, e.Code)
+	if err != nil {
+		return d, fmt.Errorf("portal: alarms: %w", err)
+	}
+	if d.Alarms, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alarm, error) {
+		var a Alarm
+		return a, r.Scan(&a.Source, &a.Indicator, &a.Hazard, &a.Severity, &a.StartedAt, &a.Peak)
+	}); err != nil {
+		return d, fmt.Errorf("portal: alarms: %w", err)
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM exchange_rejections WHERE company_code = $1 AND received_at >= $2`,
 		e.Code, start).Scan(&d.RejectedToday); err != nil {
@@ -481,4 +529,67 @@ func (d Detail) CommitmentLate() bool {
 	}
 	t, ok := d.Commitment["COMMIT_TIME"].(string)
 	return ok && len(t) >= 13 && t[11:] >= "10:00:00"
+}
+
+// Warning is an open 预警 of a company (issue 5's warnings table).
+type Warning struct {
+	Level, Model, Subject, Area, Step, Tier string
+	Score                                   float64
+	RaisedAt                                time.Time
+}
+
+// LevelZH is the level as a regulator reads it, e.g. 红色（重大）.
+func (w Warning) LevelZH() string {
+	if l, err := warning.ParseLevel(w.Level); err == nil {
+		return l.NameZH()
+	}
+	return w.Level
+}
+
+// StepZH is the disposal step in Chinese.
+func (w Warning) StepZH() string {
+	if s, ok := map[string]string{"published": "已发布，待企业签收", "acknowledged": "企业已签收，待反馈", "fed_back": "已反馈，待核查",
+		"verified": "已核查，待解除或降级", "closed": "解除", "downgraded": "降级", "false_alarm": "误报"}[w.Step]; ok {
+		return s
+	}
+	return w.Step
+}
+
+// ModelZH names the risk model.
+func (w Warning) ModelZH() string {
+	if s, ok := map[string]string{"enterprise": "企业综合风险", "warehouse": "仓库储存风险", "leak": "泄漏风险"}[w.Model]; ok {
+		return s
+	}
+	return w.Model
+}
+
+// TierZH names the tier watching the warning.
+func (w Warning) TierZH() string {
+	if s, ok := map[string]string{"county": "县级", "city": "市级", "province": "省级"}[w.Tier]; ok {
+		return s
+	}
+	return w.Tier
+}
+
+// Alarm is an active 报警 of a company (issue 5's alarms table).
+type Alarm struct {
+	Source, Indicator, Hazard, Severity string
+	StartedAt                           time.Time
+	Peak                                *float64
+}
+
+// SeverityZH is the severity in Chinese (高高报 …, 企业报警).
+func (a Alarm) SeverityZH() string {
+	if s := warning.Severity(a.Severity).NameZH(); s != "" {
+		return s
+	}
+	return a.Severity
+}
+
+// SourceZH names where the alarm comes from.
+func (a Alarm) SourceZH() string {
+	if s, ok := map[string]string{"indicator": "监测指标", "video": "智能视频", "gas-station-video": "加油站视频", "positioning": "人员定位"}[a.Source]; ok {
+		return s
+	}
+	return a.Source
 }

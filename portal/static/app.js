@@ -15,12 +15,14 @@
         var max = 1;
         var data = points.map(function (p) {
           if (p.value > max) { max = p.value; }
-          return { name: p.name, value: p.value };
+          return { name: p.name, value: p.value, warnings: p.warnings };
         });
         el.classList.add('drawn');
         var chart = window.echarts.init(el);
         chart.setOption({
-          tooltip: { trigger: 'item', formatter: function (p) { return p.name + '：' + (p.value || 0) + ' 家企业'; } },
+          tooltip: { trigger: 'item', formatter: function (p) {
+            return p.name + '：' + (p.value || 0) + ' 家企业，' + ((p.data && p.data.warnings) || 0) + ' 条未处置完的预警';
+          } },
           visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['多', '少'], calculable: true,
             inRange: { color: ['#e0ecf8', '#6baed6', '#08519c'] } },
           series: [{ name: '企业数', type: 'map', map: 'shandong', roam: false, label: { show: true, fontSize: 11 }, data: data }]
