@@ -55,10 +55,23 @@ type Location struct {
 // CompanyCode implements Event.
 func (l Location) CompanyCode() string { return l.Company }
 
+// VideoDevice is one 视频智能分析设备基础信息 record (智能视频 or 加油站 表2): a
+// device registered is expected to report its status every 10 minutes from then on.
+type VideoDevice struct {
+	Company string `json:"company"`
+	Code    string `json:"code"` // DEVICE_CODE, as its status reports name it
+}
+
+// CompanyCode implements Event.
+func (d VideoDevice) CompanyCode() string { return d.Company }
+
 // Tables the tracker reads beyond the warning engine's.
 const (
-	TableCameras        = "cameras"
-	TableEnterpriseInfo = "enterprise-info"
+	TableCameras                = "cameras"
+	TableEnterpriseInfo         = "enterprise-info"
+	TableVideoDevices           = "video-devices"
+	TableGasStationVideoDevices = "gas-station-video-devices"
+	TableGasStationDeviceStatus = "gas-station-video-device-status"
 )
 
 // ErrIgnoredTable is returned by Decode for a table governance does not read
@@ -88,6 +101,17 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 			return nil, err
 		}
 		return []Event{l}, nil
+	case TableVideoDevices, TableGasStationVideoDevices:
+		var r struct {
+			Code    string `json:"DEVICE_CODE"`
+			Company string `json:"COMPANY_CODE"`
+		}
+		if err := json.Unmarshal(record, &r); err != nil {
+			return nil, fmt.Errorf("governance: decode %s: %w", table, err)
+		}
+		return []Event{VideoDevice{Company: or(r.Company, company), Code: r.Code}}, nil
+	case TableGasStationDeviceStatus:
+		table = warning.TableVideoDeviceStatus // the same record as 智能视频 表3
 	}
 	ev, err := warning.Decode(table, company, record)
 	if errors.Is(err, warning.ErrIgnoredTable) {
@@ -110,7 +134,8 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 
 // Tables returns the exchange slugs Decode reads, sorted.
 func Tables() []string {
-	out := append(warning.Tables(), TableCameras, TableEnterpriseInfo)
+	out := append(warning.Tables(), TableCameras, TableEnterpriseInfo, TableVideoDevices,
+		TableGasStationVideoDevices, TableGasStationDeviceStatus)
 	sort.Strings(out)
 	return out
 }

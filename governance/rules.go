@@ -323,7 +323,9 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	for _, table := range sortedKeys(c.tables) {
 		last := c.tables[table]
 		tb, ok := schemas.TableBySlug(table)
-		if !ok || tb.Frequency.Interval == 0 {
+		// Real-time tables have no interval; the 10:00 plan tables (特殊作业) are sent
+		// only on days with a plan, which plansDue checks.
+		if !ok || tb.Frequency.Interval == 0 || tb.Frequency.DueBy > 0 {
 			continue
 		}
 		if now.Sub(last) > tb.Frequency.Interval+l.UploadGrace {

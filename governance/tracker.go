@@ -191,6 +191,10 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		if !ev.Deleted {
 			t.close(c, CameraUnregistered, ev.VideoCode, now, &ch)
 		}
+	case VideoDevice:
+		if _, ok := c.devices[ev.Code]; !ok {
+			c.devices[ev.Code] = &device{last: now, normal: true}
+		}
 	case Location:
 		c.locations[ev.Table+"|"+ev.Subject] = ev
 		c.baseDirty = true

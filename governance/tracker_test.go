@@ -549,3 +549,29 @@ func TestSpecialOperationsPlanDue(t *testing.T) {
 		assert.Empty(t, tr.Tick(at(t, "10:00:30")))
 	})
 }
+
+// A registered video device that never reports goes offline from its registration.
+func TestRegisteredVideoDeviceNeverReporting(t *testing.T) {
+	tr := newTracker(t)
+	evs, err := governance.Decode("gas-station-video-devices", "GS1", []byte(`{"DEVICE_ID":"6f1c1a3e-3c7e-4e2a-9b1f-0c2d3e4f5a6b","DEVICE_CODE":"DEV-9","COMPANY_CODE":"GS1","DEVICE_NAME":"前庭"}`))
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	tr.Apply(evs[0], at(t, "08:00:00"))
+	ch := ofKind(tr.Tick(at(t, "08:20:01")), governance.OfflineVideoDevice)
+	require.Len(t, ch, 1)
+	assert.Equal(t, at(t, "08:00:00"), ch[0].Fact.Started)
+
+	evs, err = governance.Decode("gas-station-video-device-status", "GS1", []byte(`{"DEVICE_CODE":"DEV-9","DATE_TIME":"2021-06-01 08:30:00","RUN_STATUS":"1"}`))
+	require.NoError(t, err)
+	ch = tr.Apply(evs[0], at(t, "08:30:00"))
+	require.Len(t, ch, 1)
+	assert.Equal(t, governance.FactClosed, ch[0].Kind)
+}
+
+// 特殊作业 is sent only on days with a plan: not uploading it for a day is no fact.
+func TestPlanTablesHaveNoDailyInterval(t *testing.T) {
+	tr := newTracker(t)
+	tr.Apply(governance.Upload{Company: "C1", Table: "special-operations", Accepted: 1}, at(t, "08:00:00"))
+	tr.Apply(commitment(t, "08:00:00"), at(t, "08:00:00"))
+	assert.Empty(t, ofKind(tr.Tick(atDay(t, "2021-06-03", "08:00:00")), governance.UploadOverdue))
+}
