@@ -55,8 +55,11 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // their order.
 func ScoreDay(cfg *Config, code string, day, asOf time.Time, facts []Fact) CompanyScore {
 	start, end := DayBounds(day)
-	if asOf.After(end) || asOf.IsZero() {
+	switch {
+	case asOf.After(end) || asOf.IsZero():
 		asOf = end
+	case asOf.Before(start):
+		asOf = start
 	}
 	mine := make([]*Fact, 0, len(facts))
 	for i := range facts {
