@@ -36,8 +36,17 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	concurrency := fs.Int("concurrency", 4, "concurrent requests")
 	companies := fs.Int("companies", 100, "companies sending")
 	syncWrites := fs.Bool("sync-writes", true, "fsync every batch in the embedded broker")
+	scenario := fs.String("scenario", "exchange", "exchange, or warnings (issue 5: HIGH_HIGH readings → warning via the API under load)")
+	detectors := fs.Int("detectors", 20, "warnings scenario: background gas detectors per company")
+	readings := fs.Int("readings", 240, "warnings scenario: readings per background detector")
+	probes := fs.Int("probes", 100, "warnings scenario: HIGH_HIGH probes (at most one per company)")
+	rate := fs.Int("rate", 20000, "warnings scenario: background readings per second offered (0: unpaced)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *scenario == "warnings" {
+		return benchWarnings(ctx, warningBench{companies: *companies, indicators: *detectors, readings: *readings,
+			batch: *batch, concurrency: *concurrency, probes: *probes, rate: *rate, syncWrites: *syncWrites}, stdout)
 	}
 	t, ok := schemas.TableBySlug(*slug)
 	if !ok {

@@ -35,6 +35,8 @@ usage:
   chemguard enterprise revoke-keys --code CODE    revoke every key
   chemguard simulate --enterprises N --rate R [--bad 0.05] [--url URL] [--duration D]
   chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
+  chemguard bench --scenario warnings [--companies N] [--detectors D] [--readings R] [--rate RPS] [--probes P]
+                                       HIGH_HIGH readings → warning via the API, under load (issue 5)
   chemguard user add --username U --role ROLE --region CODE [--enterprise CODE] [--park CODE] [--name NAME]
                                        create an account (password prompted, or the first line of stdin)
   chemguard user unlock --username U   clear a login lockout

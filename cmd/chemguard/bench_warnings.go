@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// warningBench configures `bench --scenario warnings`.
+type warningBench struct {
+	companies   int // companies sending readings
+	indicators  int // gas detectors per company carrying the background load
+	readings    int // readings per background detector (one per second of COLLECT_TIME)
+	batch       int // readings per request
+	concurrency int // concurrent background requests
+	probes      int // HIGH_HIGH probes, one per company
+	rate        int // background readings per second to offer (0: as fast as accepted)
+	syncWrites  bool
+}
+
+// benchWarnings measures how long a reading crossing HIGH_HIGH takes to become a
+// warning readable through GET /api/v1/warnings while the pipeline carries a
+// background load of normal readings from the same companies. Each probe is a
+// reading of 60 %LEL on a detector of its own area (HIGH_HIGH 50): the leak model
+// raises a warning for that area; the probe's latency runs from sending the reading
+// to the first GET that returns the warning (polled every 5 ms by a province
+// regulator).
+func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	dsn, drop, err := benchDatabase(ctx)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	dataDir, err := os.MkdirTemp("", "chemguard-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+	app, err := platform.New(ctx, platform.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", DataDir: dataDir, KafkaSyncWrites: o.syncWrites})
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go app.Run(runCtx)
+
+	comps := simulate.Companies(o.companies, 42)
+	keys := make([]string, len(comps))
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency + 4}}
+	num := func(v float64) json.Number { return json.Number(fmt.Sprint(v)) }
+	detector := func(c simulate.Company, code, area string) map[string]any {
+		return map[string]any{"INDICATOR_CODE": code, "COMPANY_CODE": c.Code, "HAZARD_CODE": c.Code + "001",
+			"INDICATOR_NAME": "可燃气体探测器 " + code, "INDICATOR_KIND": "5", "UNIT": "%LEL", "RANGE_LOW": num(0),
+			"RANGE_HIGH": num(100), "HIGH": num(20), "HIGH_HIGH": num(50), "AREA": area, "DELETED": "0"}
+	}
+	for i, c := range comps {
+		if err := app.Enterprises.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}); err != nil {
+			return err
+		}
+		if keys[i], err = app.Enterprises.IssueKey(ctx, c.Code); err != nil {
+			return err
+		}
+		defs := []any{detector(c, c.Code+"-PROBE", "探针区")}
+		for j := 0; j < o.indicators; j++ {
+			defs = append(defs, detector(c, fmt.Sprintf("%s-G%03d", c.Code, j), "罐区"))
+		}
+		body, _ := json.Marshal(defs)
+		if acc, _, err := simulate.PostRaw(ctx, client, app.URL(), keys[i], "indicators", body); err != nil || acc != len(defs) {
+			return fmt.Errorf("bench: define indicators of %s: accepted %d: %v", c.Code, acc, err)
+		}
+	}
+	// Readings travel on another topic than the definitions: start once the engine
+	// knows every company.
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := app.Pool.QueryRow(ctx, `SELECT count(*) FROM warning_engine_state`).Scan(&n); err != nil {
+			return err
+		}
+		if n >= len(comps) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench: the engine knows %d of %d companies after 60s", n, len(comps))
+		}
+	}
+	if _, err := app.Access.Identity.CreateUser(ctx, identity.NewUser{Username: "bench_province", Password: "Chemguard-2026",
+		Role: tiers.ProvinceStaff, Domain: tiers.ProvinceCode}, identity.Actor{Name: "cli:bench"}); err != nil {
+		return err
+	}
+	token, err := benchLogin(ctx, client, app.URL(), "bench_province", "Chemguard-2026")
+	if err != nil {
+		return err
+	}
+
+	// Background load: every detector's readings, one per second of COLLECT_TIME
+	// ending now (gas detectors raise 数据中断 after 5 minutes without data).
+	start := time.Now().Add(-time.Duration(o.readings) * time.Second)
+	type request struct {
+		key  string
+		body []byte
+	}
+	var reqs []request
+	for step := 0; step < o.readings; {
+		for ci, c := range comps {
+			per := max(1, o.batch/o.indicators)
+			var recs []map[string]any
+			for s := step; s < min(step+per, o.readings); s++ {
+				at := start.Add(time.Duration(s) * time.Second).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+				for j := 0; j < o.indicators; j++ {
+					recs = append(recs, map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-G%03d", c.Code, j),
+						"VALUE": num(float64(3 + (s+j)%5)), "COLLECT_TIME": at})
+				}
+			}
+			body, _ := json.Marshal(recs)
+			reqs = append(reqs, request{keys[ci], body})
+		}
+		step += max(1, o.batch/o.indicators)
+	}
+	total := o.readings * o.indicators * len(comps)
+	perRequest := total / len(reqs)
+	fmt.Fprintf(stdout, "bench warnings: %d companies × %d detectors, %d background readings in %d requests, %d concurrent, offered %d readings/s (0: unpaced), %d probes, broker fsync=%v\n",
+		len(comps), o.indicators, total, len(reqs), o.concurrency, o.rate, o.probes, o.syncWrites)
+
+	var next, failed atomic.Int64
+	var sent atomic.Int64
+	var wg sync.WaitGroup
+	loadStart := time.Now()
+	for w := 0; w < o.concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) {
+					return
+				}
+				if o.rate > 0 { // pace: request i is due when i requests' readings fit the rate
+					due := loadStart.Add(time.Duration(float64(i*perRequest) / float64(o.rate) * float64(time.Second)))
+					time.Sleep(time.Until(due))
+				}
+				acc, _, err := simulate.PostRaw(ctx, client, app.URL(), reqs[i].key, "sensor-readings", reqs[i].body)
+				if err != nil {
+					failed.Add(1)
+					slog.Warn("bench: request failed", "err", err)
+				}
+				sent.Add(int64(acc))
+			}
+		}()
+	}
+
+	// Probes, spread over the load.
+	var lat []time.Duration
+	var missed int
+	time.Sleep(time.Second) // let the load reach its pace
+	for p := 0; p < min(o.probes, len(comps)); p++ {
+		if next.Load() >= int64(len(reqs)) {
+			break // the load is over: stop probing
+		}
+		c := comps[p]
+		body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": c.Code + "-PROBE", "VALUE": num(60),
+			"COLLECT_TIME": time.Now().In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
+		t0 := time.Now()
+		if acc, _, err := simulate.PostRaw(ctx, client, app.URL(), keys[p], "sensor-readings", body); err != nil || acc != 1 {
+			return fmt.Errorf("bench: probe %s: %v", c.Code, err)
+		}
+		seen := false
+		for time.Since(t0) < 10*time.Second {
+			n, err := benchWarningCount(ctx, client, app.URL(), token, c.Code)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				seen = true
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if !seen {
+			missed++
+			continue
+		}
+		lat = append(lat, time.Since(t0))
+		time.Sleep(150 * time.Millisecond)
+	}
+	probeEnd := time.Since(loadStart)
+	sentAtProbeEnd := sent.Load()
+	wg.Wait()
+	loadTime := time.Since(loadStart)
+
+	fmt.Fprintf(stdout, "background load: %d readings accepted in %s → %.0f readings/s (%d requests failed)\n",
+		sent.Load(), loadTime.Round(time.Millisecond), float64(sent.Load())/loadTime.Seconds(), failed.Load())
+	fmt.Fprintf(stdout, "while probing (%s): %.0f readings/s accepted\n", probeEnd.Round(time.Millisecond),
+		float64(sentAtProbeEnd)/probeEnd.Seconds())
+	if len(lat) == 0 {
+		return fmt.Errorf("bench: no probe became visible (%d missed)", missed)
+	}
+	slices.Sort(lat)
+	fmt.Fprintf(stdout, "HIGH_HIGH reading → warning readable via GET /api/v1/warnings: %d probes (%d missed after 10s): p50 %s  p99 %s  max %s\n",
+		len(lat), missed, lat[len(lat)/2].Round(time.Millisecond), lat[len(lat)*99/100].Round(time.Millisecond),
+		lat[len(lat)-1].Round(time.Millisecond))
+	return nil
+}
+
+func benchLogin(ctx context.Context, client *http.Client, base, user, password string) (string, error) {
+	b, _ := json.Marshal(map[string]string{"username": user, "password": password})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(b))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var rep struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || rep.Token == "" {
+		return "", fmt.Errorf("bench: login %s: HTTP %d: %v", user, resp.StatusCode, err)
+	}
+	return rep.Token, nil
+}
+
+// benchWarningCount returns how many leak warnings GET /api/v1/warnings shows for company.
+func benchWarningCount(ctx context.Context, client *http.Client, base, token, company string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/warnings?model=leak&company="+company, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var rep struct{ Warnings []json.RawMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil || resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("bench: GET warnings: HTTP %d: %v", resp.StatusCode, err)
+	}
+	return len(rep.Warnings), nil
+}
