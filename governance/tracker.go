@@ -206,6 +206,8 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		t.companyAlarm(c, ev, now, &ch)
 	case warning.DeviceStatus:
 		t.deviceStatus(c, ev, now, &ch)
+	case warning.HiddenDanger:
+		// No governance rule reads hidden dangers (their upload counts through Upload).
 	default:
 		panic(fmt.Sprintf("governance: unknown event type %T", ev))
 	}
