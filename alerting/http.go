@@ -50,8 +50,8 @@ func NewHandler(svc *Service, guard Guard, rec audit.Recorder) *Handler {
 // Register mounts under r (the /api/v1 group), every route scoped to the caller's
 // region:
 //
-//	GET  /alarms                 报警 list: company, active, severity, from, to, before, limit
-//	GET  /warnings               预警 list: company, level, status, step, tier, model, from, to, before, limit
+//	GET  /alarms                 报警 list: region, company, active, severity, from, to, before, limit
+//	GET  /warnings               预警 list: region, company, level, status, step, tier, model, from, to, before, limit
 //	GET  /warnings/:id           one warning with its factors, level history, disposal and events
 //	POST /warnings/:id/actions   {action, note, reason, to_level}: 签收/反馈/核查/解除/降级/误报
 func (h *Handler) Register(r fiber.Router) {
@@ -81,6 +81,13 @@ func (q *query) add(cond string, arg any) {
 func (h *Handler) common(c *fiber.Ctx, q *query, col string) (int, error) {
 	cond, args := tiers.ScopeOf(h.guard.Domain(c)).Where("e", len(q.args)+1)
 	q.where, q.args = append(q.where, cond), append(q.args, args...)
+	if v := c.Query("region"); v != "" { // a division code or park:CODE, within the caller's scope
+		if tiers.ScopeOf(v).Empty() {
+			return 0, invalid("region 须为行政区划代码或 park:园区编码", "region must be a division code or park:CODE")
+		}
+		cond, args := tiers.ScopeOf(v).Where("e", len(q.args)+1)
+		q.where, q.args = append(q.where, cond), append(q.args, args...)
+	}
 	if v := c.Query("company"); v != "" {
 		q.add("x.company_code = $?", v)
 	}

@@ -277,37 +277,44 @@ func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
 		}
 	}
 	now := s.cfg.Now()
-	return s.transact(ctx, codes, false, now, func(get func(string) *company, w *writer) error {
+	return s.transact(ctx, codes, false, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
 		for _, ev := range events {
 			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
 		}
-		return nil
+		return nil, nil
 	})
 }
 
 // Tick advances every company's engine to the current time (数据中断, time-based
-// factors, hysteresis, overdue disposal steps) and stores what changed.
+// factors, hysteresis, overdue disposal steps) and stores what changed. Only the
+// companies with a reported change have their state written: what a tick changes
+// silently (a hysteresis timer starting, pruning) is stored with the company's
+// next change, and after a restart merely starts again.
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
-	return s.transact(ctx, nil, true, now, func(get func(string) *company, w *writer) error {
+	return s.transact(ctx, nil, true, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+		changed := map[string]bool{}
 		for code := range s.companies { // transact holds s.mu
-			w.changes(get(code).eng.Tick(now))
+			if ch := get(code).eng.Tick(now); !ch.Empty() {
+				w.changes(ch)
+				changed[code] = true
+			}
 		}
-		return nil
+		return changed, nil
 	})
 }
 
 // Act applies a disposal action to the open warning key of company and stores it.
 func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (warning.Changes, error) {
 	var out warning.Changes
-	err := s.transact(ctx, []string{code}, false, a.At, func(get func(string) *company, w *writer) error {
+	err := s.transact(ctx, []string{code}, false, a.At, func(get func(string) *company, w *writer) (map[string]bool, error) {
 		ch, err := get(code).eng.Act(code, key, a)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		w.changes(ch)
 		out = ch
-		return nil
+		return nil, nil
 	})
 	return out, err
 }
@@ -315,10 +322,11 @@ func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (
 // transact runs fn over the engines of codes (every stored company and every one in
 // memory when all is set) in one transaction: it locks their state rows, reloads
 // the copies that are stale, and stores each company's changed state and current
-// alarms and warnings. If anything fails the copies involved are dropped, so the
-// next call reloads what was stored.
+// alarms and warnings (only the companies fn returns, when it returns a set). If
+// anything fails the copies involved are dropped, so the next call reloads what
+// was stored.
 func (s *Service) transact(ctx context.Context, codes []string, all bool, now time.Time,
-	fn func(get func(string) *company, w *writer) error) (err error) {
+	fn func(get func(string) *company, w *writer) (map[string]bool, error)) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx, err := s.pool.Begin(ctx)
@@ -371,11 +379,15 @@ func (s *Service) transact(ctx context.Context, codes []string, all bool, now ti
 	}
 	w := &writer{now: now}
 	get := func(code string) *company { return s.companies[code] }
-	if err = fn(get, w); err != nil {
+	only, err := fn(get, w)
+	if err != nil {
 		return err
 	}
 	saved := map[string][32]byte{}
 	for _, code := range codes {
+		if only != nil && !only[code] {
+			continue
+		}
 		c := s.companies[code]
 		b, err := warning.MarshalState(c.eng.State())
 		if err != nil {

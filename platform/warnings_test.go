@@ -87,6 +87,7 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	addUser(t, app.App, "lixia", tiers.CountyStaff, county)
 	addUser(t, app.App, "lixia_lead", tiers.CountyLeader, county)
 	addUser(t, app.App, "huangdao", tiers.CountyStaff, "370211")
+	addUser(t, app.App, "jinan", tiers.CityStaff, "370100")
 	addUser(t, app.App, "company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(code))
 	lixia, other, company := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao"), login(t, app.URL(), "company")
 
@@ -135,6 +136,12 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	assert.Empty(t, list(t, get(t, app.URL(), other, "/api/v1/alarms"), "alarms"))
 	assert.Equal(t, http.StatusForbidden, get(t, app.URL(), other, fmt.Sprintf("/api/v1/warnings/%v", id)).Status)
 	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), other, id, map[string]string{"action": "false_alarm", "reason": "x"}).Status)
+	// The city sees its counties' warnings, and may narrow to one region.
+	city := login(t, app.URL(), "jinan")
+	assert.Len(t, list(t, get(t, app.URL(), city, "/api/v1/warnings"), "warnings"), 1)
+	assert.Len(t, list(t, get(t, app.URL(), city, "/api/v1/warnings?region="+county), "warnings"), 1)
+	assert.Empty(t, list(t, get(t, app.URL(), city, "/api/v1/warnings?region=370103"), "warnings"))
+	assert.Equal(t, http.StatusUnprocessableEntity, get(t, app.URL(), city, "/api/v1/warnings?region=x").Status)
 
 	// The company acknowledges; a regulator may not acknowledge for it.
 	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "acknowledge"}).Status)
