@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -58,6 +59,24 @@ func (e Enterprise) Path() string { return tiers.EnterprisePath(e.DivisionCode, 
 // County is the Chinese name of the enterprise's county with its city.
 func (e Enterprise) County() string { return RegionName(e.DivisionCode) }
 
+// countAsync runs a list's count on another connection while the caller reads the
+// page, so the two scans overlap; the returned func waits for the count. It
+// always finishes (the channel is buffered), whether or not it is waited for.
+func (s *Store) countAsync(ctx context.Context, sql string, args ...any) func() (int, error) {
+	args = slices.Clone(args)
+	type result struct {
+		n   int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		var r result
+		r.err = s.pool.QueryRow(ctx, sql, args...).Scan(&r.n)
+		ch <- r
+	}()
+	return func() (int, error) { r := <-ch; return r.n, r.err }
+}
+
 // Enterprise returns one enterprise, or a not_found *chemguard.Error.
 func (s *Store) Enterprise(ctx context.Context, code string) (Enterprise, error) {
 	var e Enterprise
@@ -84,10 +103,7 @@ func (s *Store) Enterprises(ctx context.Context, scope tiers.Scope, q string, of
 	where, args := scope.Where("e", 2)
 	cond := `e.disabled_at IS NULL AND ` + where + ` AND ($1 = '%%' OR e.name ILIKE $1 OR e.code ILIKE $1)`
 	args = append([]any{likePattern(q)}, args...)
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM enterprises e WHERE `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("portal: count enterprises: %w", err)
-	}
+	count := s.countAsync(ctx, `SELECT count(*) FROM enterprises e WHERE `+cond, args...)
 	n := len(args)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind
 		FROM enterprises e WHERE %s ORDER BY e.code LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
@@ -100,6 +116,10 @@ func (s *Store) Enterprises(ctx context.Context, scope tiers.Scope, q string, of
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("portal: enterprises: %w", err)
+	}
+	total, err := count()
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: count enterprises: %w", err)
 	}
 	return out, total, nil
 }
@@ -431,18 +451,28 @@ type Row struct {
 	Doc       Doc
 }
 
+// textMatch is the SQL condition that the record's key or one of its text values
+// contains the pattern in placeholder p. It reads only the table's text fields
+// (->>), cheaper than casting the whole document to text.
+func textMatch(t *schemas.Table, alias, p string) string {
+	conds := []string{alias + ".record_key ILIKE " + p}
+	for _, f := range t.Fields {
+		if (f.Kind == schemas.KindChar || f.Kind == schemas.KindText) && f.Code == nil && f.ID != t.Key {
+			conds = append(conds, fmt.Sprintf("%s.doc->>'%s' ILIKE %s", alias, f.ID, p))
+		}
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
 // Records returns a page of table t's current records of the enterprises in
-// scope, of company when set, containing q (in the key or anywhere in the
-// record) when set, newest change first, and how many match.
+// scope, of company when set, containing q (in the key or in one of its
+// text value) when set, newest change first, and how many match.
 func (s *Store) Records(ctx context.Context, t *schemas.Table, scope tiers.Scope, company, q string, offset, limit int) ([]Row, int, error) {
 	where, args := scope.Where("e", 3)
 	cond := `FROM ` + t.SQLName() + ` x JOIN enterprises e ON e.code = x.company_code
-		WHERE ($1 = '' OR x.company_code = $1) AND ($2 = '%%' OR x.record_key ILIKE $2 OR x.doc::text ILIKE $2) AND ` + where
+		WHERE ($1 = '' OR x.company_code = $1) AND ($2 = '%%' OR ` + textMatch(t, "x", "$2") + `) AND ` + where
 	args = append([]any{company, likePattern(q)}, args...)
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("portal: count %s: %w", t.Slug, err)
-	}
+	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
 	n := len(args)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT x.company_code, e.name, x.record_key, x.deleted, x.updated_at, x.doc %s
 		ORDER BY x.updated_at DESC, x.company_code, x.record_key LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
@@ -458,6 +488,10 @@ func (s *Store) Records(ctx context.Context, t *schemas.Table, scope tiers.Scope
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("portal: records %s: %w", t.Slug, err)
+	}
+	total, err := count()
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: count %s: %w", t.Slug, err)
 	}
 	return out, total, nil
 }
@@ -497,10 +531,7 @@ func (s *Store) Rejections(ctx context.Context, scope tiers.Scope, company, tabl
 	cond := `FROM exchange_rejections r JOIN enterprises e ON e.code = r.company_code
 		WHERE ($1 = '' OR r.company_code = $1) AND ($2 = '' OR r.table_slug = $2) AND ` + where
 	args = append([]any{company, table}, args...)
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) `+cond, args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("portal: count rejections: %w", err)
-	}
+	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
 	n := len(args)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT r.table_slug, r.company_code, e.name, r.record_key, r.received_at, r.errors, left(r.raw, %d) %s
 		ORDER BY r.received_at DESC, r.msg_id LIMIT $%d OFFSET $%d`, rawPreview, cond, n+1, n+2), append(args, limit, offset)...)
@@ -518,6 +549,10 @@ func (s *Store) Rejections(ctx context.Context, scope tiers.Scope, company, tabl
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("portal: rejections: %w", err)
+	}
+	total, err := count()
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: count rejections: %w", err)
 	}
 	return out, total, nil
 }

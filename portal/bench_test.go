@@ -1,0 +1,131 @@
+package portal_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// perCompany is a day of one simulated company's current records per table, as
+// the pages read them (current state: one row per key).
+var perCompany = map[*schemas.Table]int{
+	schemas.EnterpriseInfos: 1, schemas.HazardSources: 4, schemas.Indicators: 20, schemas.Cameras: 10,
+	schemas.VideoDevices: 4, schemas.VideoDeviceStatuses: 4, schemas.VideoAlarms: 100, schemas.PositioningAlarms: 30,
+	schemas.RiskUnits: 10, schemas.RiskEvents: 20, schemas.ControlMeasures: 40, schemas.CheckTasks: 40,
+	schemas.CheckRecords: 100, schemas.HiddenDangers: 20, schemas.SpecialOperations: 5, schemas.Commitments: 1,
+}
+
+const rejectionsPerCompany = 50
+
+// loadDay stores a day of data for companies straight into the current-state
+// and history tables (the sink's own write path), far faster than through Kafka.
+func loadDay(tb testing.TB, e *env, companies []simulate.Company) {
+	tb.Helper()
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(1, 2))
+	now := time.Now()
+	var version int64
+	fileRef := map[string]any{"ref": "sha256-0000", "content_type": "image/png", "size": 1234}
+	for _, c := range companies {
+		versions := map[*schemas.Table][]store.Version{}
+		add := func(t *schemas.Table, rec simulate.Record) {
+			for _, f := range t.Fields {
+				if f.Kind == schemas.KindFile {
+					rec[f.ID] = fileRef
+				}
+			}
+			doc, err := json.Marshal(rec)
+			require.NoError(tb, err)
+			version++
+			v := store.Version{MsgID: uuid.New(), Company: c.Code, Key: fmt.Sprint(rec[t.Key]), Version: version,
+				ReceivedAt: now, Doc: doc}
+			for _, id := range t.VersionTime {
+				if s, ok := rec[id].(string); ok {
+					if at, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai); err == nil {
+						v.EventTime = at
+						break
+					}
+				}
+			}
+			versions[t] = append(versions[t], v)
+		}
+		var indicators []string
+		for t, n := range perCompany {
+			for i := 0; i < n; i++ {
+				at := now.Add(-time.Duration(r.IntN(23)) * time.Hour)
+				if t == schemas.SpecialOperations || t == schemas.Commitments {
+					at = now
+				}
+				rec := simulate.NewRecord(r, t, c, at)
+				if t == schemas.Indicators {
+					rec["INDICATOR_CODE"] = fmt.Sprintf("%s-I%03d", c.Code, i)
+					indicators = append(indicators, rec["INDICATOR_CODE"].(string))
+				}
+				add(t, rec)
+			}
+		}
+		for _, code := range indicators {
+			rec := simulate.NewRecord(r, schemas.SensorReadings, c, now)
+			rec["INDICATOR_CODE"] = code
+			add(schemas.SensorReadings, rec)
+		}
+		var rejections []store.Rejection
+		for i := 0; i < rejectionsPerCompany; i++ {
+			rejections = append(rejections, store.Rejection{MsgID: uuid.New(), Table: schemas.HiddenDangers.Slug, Company: c.Code,
+				ReceivedAt: now.Add(-time.Duration(r.IntN(86400)) * time.Second), Index: i, Key: simulate.NewID(),
+				Errors: []byte(`[{"index":0,"field":"DANGER_LEVEL","rule":"code","message_zh":"隐患等级「5」不在代码表中"}]`),
+				Raw:    `{"DANGER_LEVEL":5}`})
+		}
+		require.NoError(tb, e.app.Exchange.Apply(ctx, versions, rejections))
+	}
+	_, err := e.app.Pool.Exec(ctx, `ANALYZE`)
+	require.NoError(tb, err)
+}
+
+// BenchmarkPages serves each portal page with 500 simulated companies and a day
+// of their current records (about 200,000 rows and 25,000 rejections) to a
+// province user (every company) and a county user. Run:
+//
+//	go test ./portal -run='^$' -bench=Pages -benchtime=20x
+func BenchmarkPages(b *testing.B) {
+	e := start(b)
+	companies := simulate.Companies(500, 1)
+	for _, c := range companies {
+		kind := "生产"
+		if c.GasStation {
+			kind = "加油站"
+		}
+		e.company(c.Code, c.County, c.Name, kind)
+	}
+	loadDay(b, e, companies)
+	e.user("sd_staff", tiers.ProvinceStaff, tiers.ProvinceCode)
+	e.user("county_staff", tiers.CountyStaff, companies[1].County)
+	pages := []string{"/portal/", "/portal/companies", "/portal/companies?q=" + companies[250].Code[:6] + "&page=1",
+		"/portal/companies/" + companies[1].Code, "/portal/data?table=check-records",
+		"/portal/data?table=video-alarms&q=%E7%83%9F", "/portal/data?table=video-alarms&company=" + companies[1].Code,
+		"/portal/rejections", "/portal/rejections?page=50"}
+	for _, user := range []string{"sd_staff", "county_staff"} {
+		br := e.login(user)
+		for _, path := range pages {
+			b.Run(user+path, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if p := br.get(path); p.Status != http.StatusOK {
+						b.Fatalf("%s: %d", path, p.Status)
+					}
+				}
+			})
+		}
+	}
+}
