@@ -46,6 +46,8 @@ type Config struct {
 	Tick time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Metrics, when set, are updated by the consumer and the ticker.
+	Metrics *Metrics
 }
 
 // ErrNegativeTick is returned by Validate for a negative tick interval.
@@ -93,6 +95,7 @@ func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
 type Source interface {
 	FetchBatch(ctx context.Context) ([]kafka.Message, error)
 	Commit(ctx context.Context, msgs []kafka.Message) error
+	Lag() int64
 }
 
 // company is one company's engine and the version of the state it holds.
@@ -173,6 +176,9 @@ func (s *Service) Run(ctx context.Context) error {
 			continue
 		}
 		s.handle(ctx, msgs)
+		if m := s.cfg.Metrics; m != nil {
+			m.Lag.Set(float64(s.src.Lag()))
+		}
 	}
 }
 
@@ -186,6 +192,9 @@ func (s *Service) ticker(ctx context.Context) {
 		case <-t.C:
 			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 				slog.Error("alerting: tick failed", "err", err)
+				if m := s.cfg.Metrics; m != nil {
+					m.Errors.Inc()
+				}
 			}
 		}
 	}
@@ -194,6 +203,7 @@ func (s *Service) ticker(ctx context.Context) {
 // handle applies, stores and commits one batch, retrying while the database is
 // unavailable; a batch not stored is not committed and comes back.
 func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
+	start := time.Now()
 	events := decode(msgs)
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
@@ -203,9 +213,16 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 			break
 		}
 		slog.Warn("alerting: write failed, retrying", "attempt", attempt+1, "messages", len(msgs), "err", err)
+		if m := s.cfg.Metrics; m != nil {
+			m.Errors.Inc()
+		}
 		if ctx.Err() != nil || wctx.Err() != nil || !sleep(ctx, backoff(attempt)) {
 			return
 		}
+	}
+	if m := s.cfg.Metrics; m != nil {
+		m.BatchSize.Observe(float64(len(msgs)))
+		m.BatchSeconds.Observe(time.Since(start).Seconds())
 	}
 	for attempt := 0; ; attempt++ {
 		err := s.src.Commit(wctx, msgs)
@@ -407,6 +424,7 @@ func (s *Service) transact(ctx context.Context, codes []string, all bool, now ti
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("alerting: commit: %w", err)
 	}
+	s.cfg.Metrics.count(w.kinds)
 	for code, h := range saved {
 		c := s.companies[code]
 		c.version, c.saved = c.version+1, h

@@ -76,8 +76,9 @@ type stored struct {
 
 // writer queues one transaction's writes.
 type writer struct {
-	b   pgx.Batch
-	now time.Time
+	b     pgx.Batch
+	now   time.Time
+	kinds map[warning.ChangeKind]int // changes queued, for the metrics once committed
 }
 
 func tsOrNil(t time.Time) any {
@@ -198,6 +199,15 @@ func (w *writer) event(ch warning.WarningChange) {
 // changes queues what one engine call changed: every alarm change, and each warning
 // change both as the warning's new row and as a history event.
 func (w *writer) changes(ch warning.Changes) {
+	if w.kinds == nil {
+		w.kinds = map[warning.ChangeKind]int{}
+	}
+	for _, c := range ch.Alarms {
+		w.kinds[c.Kind]++
+	}
+	for _, c := range ch.Warnings {
+		w.kinds[c.Kind]++
+	}
 	for i := range ch.Alarms {
 		w.alarm(&ch.Alarms[i].Alarm)
 	}

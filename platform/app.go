@@ -184,6 +184,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		warnSrc = a.warnConsumer
 	}
+	cfg.Warnings.Metrics = alerting.NewMetrics(a.Registry)
 	if a.Warnings, err = alerting.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
 		return nil, err
 	}

@@ -143,6 +143,8 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	assert.Empty(t, list(t, get(t, app.URL(), city, "/api/v1/warnings?region=370103"), "warnings"))
 	assert.Equal(t, http.StatusUnprocessableEntity, get(t, app.URL(), city, "/api/v1/warnings?region=x").Status)
 
+	// A false alarm needs a reason.
+	assert.Equal(t, http.StatusUnprocessableEntity, act(t, app.URL(), lixia, id, map[string]string{"action": "false_alarm"}).Status)
 	// The company acknowledges; a regulator may not acknowledge for it.
 	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "acknowledge"}).Status)
 	r := act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"})
@@ -187,6 +189,8 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	assert.Equal(t, []string{"company", "company", "lixia", "lixia_lead"}, actors)
 	assert.NotEmpty(t, d.Body["history"])
 	assert.Equal(t, 4, count(t, app.App, `SELECT count(*) FROM audit_log WHERE action = 'warning_action' AND result = 'ok'`))
+	m := get(t, app.URL(), "", "/metrics")
+	assert.Contains(t, string(m.Raw), `chemguard_warning_changes_total{kind="alarm_cleared"} 1`)
 }
 
 func contains(xs []string, x string) bool {
