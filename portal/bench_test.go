@@ -90,12 +90,24 @@ func loadDay(tb testing.TB, e *env, companies []simulate.Company) {
 		}
 		require.NoError(tb, e.app.Exchange.Apply(ctx, versions, rejections))
 	}
-	_, err := e.app.Pool.Exec(ctx, `ANALYZE`)
+	// Two warnings per company, one of them open, with a raised event each.
+	_, err := e.app.Pool.Exec(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject, subject_name, level,
+		score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
+		SELECT 'bench:' || code || ':' || i, code, 'enterprise', '', '', (ARRAY['red','orange','yellow','blue'])[1 + (i + length(name)) % 4],
+			50 + i, CASE WHEN i = 1 THEN 'open' ELSE 'settled' END, CASE WHEN i = 1 THEN 'published' ELSE 'closed' END,
+			'county', 'bench', now() - i * interval '1 hour', now(), '[]', '{}'
+		FROM enterprises, generate_series(1, 2) AS i`)
+	require.NoError(tb, err)
+	_, err = e.app.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier)
+		SELECT id, 'warning_raised', raised_at, level, 'published', tier FROM warnings`)
+	require.NoError(tb, err)
+	_, err = e.app.Pool.Exec(ctx, `ANALYZE`)
 	require.NoError(tb, err)
 }
 
 // BenchmarkPages serves each portal page with 500 simulated companies and a day
-// of their current records (about 200,000 rows and 25,000 rejections) to a
+// of their current records (about 200,000 rows, 25,000 rejections, 1,000
+// warnings) to a
 // province user (every company) and a county user. Run:
 //
 //	go test ./portal -run='^$' -bench=Pages -benchtime=20x
@@ -110,12 +122,16 @@ func BenchmarkPages(b *testing.B) {
 		e.company(c.Code, c.County, c.Name, kind)
 	}
 	loadDay(b, e, companies)
+	var warningID int64
+	require.NoError(b, e.app.Pool.QueryRow(context.Background(), `SELECT id FROM warnings WHERE company_code = $1
+		AND status = 'open'`, companies[1].Code).Scan(&warningID))
 	e.user("sd_staff", tiers.ProvinceStaff, tiers.ProvinceCode)
 	e.user("county_staff", tiers.CountyStaff, companies[1].County)
 	pages := []string{"/portal/", "/portal/companies", "/portal/companies?q=" + companies[250].Code[:6] + "&page=1",
 		"/portal/companies/" + companies[1].Code, "/portal/data?table=check-records",
 		"/portal/data?table=video-alarms&q=%E7%83%9F", "/portal/data?table=video-alarms&company=" + companies[1].Code,
-		"/portal/rejections", "/portal/rejections?page=50"}
+		"/portal/rejections", "/portal/rejections?page=50", "/portal/warnings", "/portal/warnings?status=all&level=red",
+		fmt.Sprintf("/portal/warnings/%d", warningID)}
 	for _, user := range []string{"sd_staff", "county_staff"} {
 		br := e.login(user)
 		for _, path := range pages {

@@ -120,6 +120,7 @@ type fixture struct {
 	TaskType                   string // 细类 code of its one special operation today
 	RejectedKey                string
 	WarningSubject             string // subject of its open red warning (warn)
+	WarningID                  int64
 }
 
 // seed uploads a day of simulated data for company c through the real
@@ -261,9 +262,13 @@ func (e *env) login(username string) *browser {
 func (e *env) warn(f *fixture) {
 	e.tb.Helper()
 	f.WarningSubject = "预警对象" + f.Code
-	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warnings (warning_key, company_code, model, subject,
+	ctx := context.Background()
+	require.NoError(e.tb, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
 		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
-		VALUES ($1, $2, 'warehouse', $3, $4, 'red', 91.5, 'open', 'published', 'county', 'test', now(), now(), '[]', '{}')`,
-		"test:"+f.Code, f.Code, f.Code+"-W", f.WarningSubject)
+		VALUES ($1, $2, 'warehouse', $3, $4, 'red', 91.5, 'open', 'published', 'county', 'test', now(), now(),
+		'[{"code":"alarm_high_high","name_zh":"高高报报警","count":2,"weight":20,"points":40}]', '{}') RETURNING id`,
+		"test:"+f.Code, f.Code, f.Code+"-W", f.WarningSubject).Scan(&f.WarningID))
+	_, err := e.app.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
+		VALUES ($1, 'warning_raised', now(), 'red', 'published', 'county', $2)`, f.WarningID, "原因"+f.Code)
 	require.NoError(e.tb, err)
 }

@@ -1,5 +1,5 @@
 // Package portal owns the regulator portal (监管端门户): server-rendered pages in
-// Chinese for 登录, 首页/综合分析, 企业列表, 企业一张图 and 数据浏览, every one scoped to
+// Chinese for 登录, 首页/综合分析, 风险预警, 企业列表, 企业一张图 and 数据浏览, every one scoped to
 // the logged-in user's region in SQL (tiers.Scope) and checked per enterprise by the
 // access service. Templates, styles, scripts and the echarts map are embedded in the
 // binary: government networks are often closed, so nothing comes from a CDN.
@@ -95,7 +95,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions) (*Porta
 		cfg.OnlineWindow = DefaultOnlineWindow
 	}
 	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections"} {
+	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal: parse %s: %w", name, err)
@@ -125,6 +125,8 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/companies/:code", p.company)
 	r.Get("/data", p.data)
 	r.Get("/rejections", p.rejections)
+	r.Get("/warnings", p.warnings)
+	r.Get("/warnings/:id", p.warning)
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,

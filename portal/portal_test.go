@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -68,7 +69,8 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 
 	pages := []string{"/portal/", "/portal/companies", "/portal/companies?q=370", "/portal/companies?page=2",
 		"/portal/companies/" + r.lixia1.Code, "/portal/companies/" + r.lixia2.Code, "/portal/rejections",
-		"/portal/rejections?table=hidden-dangers"}
+		"/portal/rejections?table=hidden-dangers", "/portal/warnings", "/portal/warnings?level=red&status=all",
+		fmt.Sprintf("/portal/warnings/%d", r.lixia1.WarningID)}
 	for _, tb := range schemas.Tables() {
 		pages = append(pages, "/portal/data?table="+tb.Slug, "/portal/data?table="+tb.Slug+"&q=370")
 	}
@@ -94,6 +96,11 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		assert.NotContains(t, p.Body, "特级高处作业") // 市中区's operation
 		assert.NotContains(t, p.Body, "切水作业")   // 市南区's operation
 	})
+	t.Run("warnings of the county only", func(t *testing.T) {
+		p := b.get("/portal/warnings?status=all")
+		assert.Contains(t, p.Body, r.lixia1.WarningSubject)
+		assert.Contains(t, p.Body, r.lixia2.WarningSubject)
+	})
 	t.Run("rejections of the county only", func(t *testing.T) {
 		p := b.get("/portal/rejections")
 		assert.Contains(t, p.Body, "共 2 条")
@@ -106,6 +113,9 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		"/portal/data?company=" + r.shinan.Code,
 		"/portal/data?table=hidden-dangers&company=" + r.shizhong.Code,
 		"/portal/rejections?company=" + r.shinan.Code,
+		fmt.Sprintf("/portal/warnings/%d", r.shizhong.WarningID),
+		fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID),
+		"/portal/warnings/999999", // unknown: refused, not 404, outside the province tier
 	}
 	for _, path := range refused {
 		t.Run("refused "+path, func(t *testing.T) {
@@ -139,6 +149,9 @@ func TestCityAndProvinceScopes(t *testing.T) {
 	assert.Regexp(t, `id="kpi-companies">4<`, p.Body)
 	assert.Equal(t, http.StatusOK, prov.get("/portal/companies/"+r.shinan.Code).Status)
 	assert.Equal(t, http.StatusNotFound, prov.get("/portal/companies/370102999").Status)
+	assert.Equal(t, http.StatusNotFound, prov.get("/portal/warnings/999999").Status)
+	assert.Equal(t, http.StatusOK, prov.get(fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID)).Status)
+	assert.Equal(t, http.StatusForbidden, city.get(fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID)).Status)
 	p = prov.get("/portal/companies?q=" + url.QueryEscape("市南丁"))
 	assert.Contains(t, p.Body, r.shinan.Name)
 	assert.Contains(t, p.Body, "共 1 家")
@@ -176,6 +189,16 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	assert.Regexp(t, `id="warn-red">[2-9]<`, home.Body, "both companies' red warnings (the engine may add its own)")
 	assert.Contains(t, home.Body, `/portal/static/echarts/echarts.min.js`)
 	assert.Contains(t, home.Body, `"name":"济南市","value":2,"warnings":`)
+
+	w := b.get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
+	require.Equal(t, http.StatusOK, w.Status, w.Body)
+	for _, want := range []string{f.WarningSubject, f.Name, "红色（重大）", "高高报报警", "40.0", "预警发布", "原因" + f.Code, "已发布，待企业签收"} {
+		assert.Contains(t, w.Body, want)
+	}
+	list := b.get("/portal/warnings?level=red")
+	assert.Contains(t, list.Body, f.WarningSubject)
+	assert.NotContains(t, b.get("/portal/warnings?level=blue").Body, f.WarningSubject)
+	assert.Equal(t, http.StatusUnprocessableEntity, b.get("/portal/warnings?level=purple").Status)
 
 	data := b.get("/portal/data?table=hidden-dangers&company=" + f.Code)
 	assert.Contains(t, data.Body, f.Danger)
@@ -292,6 +315,7 @@ func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
 		"company":    b.get("/portal/companies/370102001"),
 		"data":       b.get("/portal/data"),
 		"rejections": b.get("/portal/rejections"),
+		"warnings":   b.get("/portal/warnings"),
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,207 @@
+package portal
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// WarningRow is a warning in the 风险预警 list, with its company.
+type WarningRow struct {
+	ID int64
+	Warning
+	Company, CompanyName, DivisionCode, ParkCode string
+	Status                                       string
+	UpdatedAt                                    time.Time
+}
+
+// StatusZH is 处置中 or 已归档.
+func (w WarningRow) StatusZH() string {
+	if w.Status == "open" {
+		return "处置中"
+	}
+	return "已归档"
+}
+
+// WarningFilter narrows the 风险预警 list.
+type WarningFilter struct {
+	Level  string // red, orange, yellow, blue; "" for all
+	Status string // open (default), settled, all
+}
+
+const warningRowColumns = `w.id, w.level, w.model, w.subject_name, w.area, w.score, w.step, w.tier, w.raised_at,
+	w.company_code, e.name, e.division_code, COALESCE(e.park_code, ''), w.status, w.updated_at`
+
+func scanWarningRow(r pgx.Row) (WarningRow, error) {
+	var w WarningRow
+	err := r.Scan(&w.ID, &w.Level, &w.Model, &w.Subject, &w.Area, &w.Score, &w.Step, &w.Tier, &w.RaisedAt,
+		&w.Company, &w.CompanyName, &w.DivisionCode, &w.ParkCode, &w.Status, &w.UpdatedAt)
+	return w, err
+}
+
+// Warnings returns a page of the warnings of enterprises in scope, worst level
+// first then newest, and how many match.
+func (s *Store) Warnings(ctx context.Context, scope tiers.Scope, f WarningFilter, offset, limit int) ([]WarningRow, int, error) {
+	where, args := scope.Where("e", 3)
+	cond := `FROM warnings w JOIN enterprises e ON e.code = w.company_code
+		WHERE ($1 = '' OR w.level = $1) AND ($2 = 'all' OR w.status = $2) AND ` + where
+	status := f.Status
+	if status == "" {
+		status = "open"
+	}
+	args = append([]any{f.Level, status}, args...)
+	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
+	n := len(args)
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT %s %s
+		ORDER BY array_position(ARRAY['red','orange','yellow','blue'], w.level), w.raised_at DESC, w.id DESC
+		LIMIT $%d OFFSET $%d`, warningRowColumns, cond, n+1, n+2), append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: warnings: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WarningRow, error) { return scanWarningRow(r) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: warnings: %w", err)
+	}
+	total, err := count()
+	if err != nil {
+		return nil, 0, fmt.Errorf("portal: count warnings: %w", err)
+	}
+	return out, total, nil
+}
+
+// WarningEvent is one entry of a warning's timeline.
+type WarningEvent struct {
+	Kind, Level, Step, Tier, Reason, ActorName, ActorRole string
+	At                                                    time.Time
+}
+
+// KindZH names what happened.
+func (e WarningEvent) KindZH() string {
+	if s, ok := map[warning.ChangeKind]string{warning.WarningRaised: "预警发布", warning.WarningEscalated: "预警等级升高",
+		warning.WarningLowered: "预警等级降低", warning.WarningCleared: "预警条件消除", warning.WarningSettled: "处置终结，归档",
+		warning.DisposalActed: "处置操作", warning.DisposalEscalated: "逾期，逐级上报", warning.DisposalOverdue: "省级仍逾期",
+		warning.AlarmRaised: "报警", warning.AlarmChanged: "报警级别变化", warning.AlarmCleared: "销警"}[warning.ChangeKind(e.Kind)]; ok {
+		return s
+	}
+	return e.Kind
+}
+
+// LevelZH is the level after the event.
+func (e WarningEvent) LevelZH() string { return Warning{Level: e.Level}.LevelZH() }
+
+// StepZH is the disposal step after the event.
+func (e WarningEvent) StepZH() string { return Warning{Step: e.Step}.StepZH() }
+
+// TierZH is the tier watching after the event.
+func (e WarningEvent) TierZH() string { return Warning{Tier: e.Tier}.TierZH() }
+
+// WarningDetail is one warning with its contributing factors and timeline.
+type WarningDetail struct {
+	WarningRow
+	Factors []warning.Factor
+	Events  []WarningEvent
+}
+
+var errNoWarning = chemguard.Errorf(chemguard.ENotFound, "没有该预警", "no such warning")
+
+// Warning returns one warning with its company, or a not_found error.
+func (s *Store) Warning(ctx context.Context, id int64) (WarningDetail, error) {
+	var d WarningDetail
+	var factors []byte
+	row := s.pool.QueryRow(ctx, `SELECT `+warningRowColumns+`, w.factors FROM warnings w
+		JOIN enterprises e ON e.code = w.company_code WHERE w.id = $1`, id)
+	err := row.Scan(&d.ID, &d.Level, &d.Model, &d.Subject, &d.Area, &d.Score, &d.Step, &d.Tier, &d.RaisedAt,
+		&d.Company, &d.CompanyName, &d.DivisionCode, &d.ParkCode, &d.Status, &d.UpdatedAt, &factors)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, errNoWarning
+	}
+	if err != nil {
+		return d, fmt.Errorf("portal: warning %d: %w", id, err)
+	}
+	_ = json.Unmarshal(factors, &d.Factors) // shown when it parses; the API has the raw factors
+	return d, nil
+}
+
+// WarningEvents returns the warning's timeline, oldest first.
+func (s *Store) WarningEvents(ctx context.Context, id int64) ([]WarningEvent, error) {
+	rows, err := s.pool.Query(ctx, `SELECT kind, level, step, tier, reason, actor_name, actor_role, at
+		FROM warning_events WHERE warning_id = $1 ORDER BY id LIMIT 500`, id)
+	if err != nil {
+		return nil, fmt.Errorf("portal: warning events: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WarningEvent, error) {
+		var e WarningEvent
+		return e, r.Scan(&e.Kind, &e.Level, &e.Step, &e.Tier, &e.Reason, &e.ActorName, &e.ActorRole, &e.At)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: warning events: %w", err)
+	}
+	return out, nil
+}
+
+type warningsPage struct {
+	Filter   WarningFilter
+	Levels   []Count
+	Warnings []WarningRow
+	Pager    Pager
+}
+
+func (p *Portal) warnings(c *fiber.Ctx) error {
+	f := WarningFilter{Level: c.Query("level"), Status: c.Query("status", "open")}
+	if f.Level != "" {
+		if l, err := warning.ParseLevel(f.Level); err != nil || l == warning.LevelNone {
+			return chemguard.Errorf(chemguard.EInvalid, "预警等级须为红、橙、黄、蓝之一", "level must be red, orange, yellow or blue")
+		}
+	}
+	if f.Status != "open" && f.Status != "settled" && f.Status != "all" {
+		return chemguard.Errorf(chemguard.EInvalid, "状态须为处置中、已归档或全部", "status must be open, settled or all")
+	}
+	number, offset := p.page(c)
+	list, total, err := p.store.Warnings(c.UserContext(), p.guard.Scope(c), f, offset, p.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	var levels []Count
+	for _, l := range []warning.Level{warning.LevelRed, warning.LevelOrange, warning.LevelYellow, warning.LevelBlue} {
+		levels = append(levels, Count{Code: l.String(), Name: l.NameZH()})
+	}
+	return p.render(c, "warnings", "风险预警", "warnings", warningsPage{Filter: f, Levels: levels, Warnings: list,
+		Pager: p.pager(Prefix+"/warnings", url.Values{"level": {f.Level}, "status": {f.Status}}, number, total)})
+}
+
+// warning shows one warning: a caller outside its company's region is refused
+// (403, audited); an unknown id is 404 only for a caller reaching the province.
+func (p *Portal) warning(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return errNoWarning
+	}
+	d, err := p.store.Warning(c.UserContext(), id)
+	if errors.Is(err, errNoWarning) {
+		if cerr := p.guard.Check(c, tiers.ObjWarning, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+			return cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.guard.Check(c, tiers.ObjWarning, tiers.ActRead,
+		tiers.EnterprisePath(d.DivisionCode, d.ParkCode, d.Company)); err != nil {
+		return err
+	}
+	if d.Events, err = p.store.WarningEvents(c.UserContext(), id); err != nil {
+		return err
+	}
+	return p.render(c, "warning", "预警详情", "warnings", d)
+}
