@@ -52,11 +52,13 @@ func NewHandler(svc *Service, guard Guard, rec audit.Recorder) *Handler {
 //
 //	GET  /alarms                 报警 list: region, company, active, severity, from, to, before, limit
 //	GET  /warnings               预警 list: region, company, level, status, step, tier, model, from, to, before, limit
+//	GET  /warnings/stream        server-sent events: every committed warning change in the caller's region
 //	GET  /warnings/:id           one warning with its factors, level history, disposal and events
 //	POST /warnings/:id/actions   {action, note, reason, to_level}: 签收/反馈/核查/解除/降级/误报
 func (h *Handler) Register(r fiber.Router) {
 	r.Get("/alarms", h.guard.Require(tiers.ObjWarning, tiers.ActRead), h.alarms)
 	r.Get("/warnings", h.guard.Require(tiers.ObjWarning, tiers.ActRead), h.warnings)
+	r.Get("/warnings/stream", h.guard.Require(tiers.ObjWarning, tiers.ActRead), h.stream)
 	r.Get("/warnings/:id", h.guard.Require(tiers.ObjWarning, tiers.ActRead), h.warning)
 	r.Post("/warnings/:id/actions", h.guard.Require(tiers.ObjWarning, tiers.ActHandle), h.act)
 }

@@ -114,6 +114,8 @@ type Service struct {
 
 	mu        sync.Mutex
 	companies map[string]*company
+
+	streams streams // live streams of this process
 }
 
 // New loads every company's stored engine state. src may be nil for a process that
@@ -153,12 +155,17 @@ func (s *Service) install(code string, st stored) error {
 // is still written and committed after ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.ticker(ctx)
 	}()
+	go func() {
+		defer wg.Done()
+		s.listen(ctx)
+	}()
 	defer wg.Wait()
+	defer s.streams.close()
 	if s.src == nil {
 		<-ctx.Done()
 		return nil

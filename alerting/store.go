@@ -194,6 +194,7 @@ func (w *writer) event(ch warning.WarningChange) {
 		SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM warnings WHERE warning_key = $1`,
 		x.ID, string(ch.Kind), at, x.Level.String(), string(x.Disposal.Step), string(x.Disposal.Tier), reason,
 		actorID, actorName, actorRole, action, esc)
+	w.b.Queue(notifySQL, x.ID, string(ch.Kind), reason, at)
 }
 
 // changes queues what one engine call changed: every alarm change, and each warning

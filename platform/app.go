@@ -258,6 +258,7 @@ func (a *App) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	slog.Info("shutting down")
+	a.Warnings.CloseStreams() // live streams would hold the HTTP shutdown open
 	if serr := a.http.ShutdownWithTimeout(30 * time.Second); serr != nil && err == nil {
 		err = serr
 	}

@@ -1,11 +1,13 @@
 package platform_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,11 +147,29 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 
 	// A false alarm needs a reason.
 	assert.Equal(t, http.StatusUnprocessableEntity, act(t, app.URL(), lixia, id, map[string]string{"action": "false_alarm"}).Status)
-	// The company acknowledges; a regulator may not acknowledge for it.
+	// The company acknowledges; a regulator may not acknowledge for it. The county's
+	// live stream announces it, the other county's does not.
+	mine, closeMine := openStream(t, app.URL(), lixia)
+	theirs, closeTheirs := openStream(t, app.URL(), other)
+	defer closeMine()
+	defer closeTheirs()
 	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "acknowledge"}).Status)
 	r := act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"})
 	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 	assert.Equal(t, "acknowledged", r.Body["step"])
+	select {
+	case ev := <-mine:
+		assert.True(t, strings.HasPrefix(ev, "disposal_acted "), ev)
+		assert.Contains(t, ev, `"step":"acknowledged"`)
+		assert.Contains(t, ev, fmt.Sprintf(`"id":%v`, id))
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event on the county's live stream")
+	}
+	select {
+	case ev := <-theirs:
+		t.Fatalf("another county's stream got %s", ev)
+	case <-time.After(300 * time.Millisecond):
+	}
 	assert.Equal(t, http.StatusConflict, act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"}).Status)
 
 	// Restart in the middle of the alarm.
@@ -191,6 +211,35 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	assert.Equal(t, 4, count(t, app.App, `SELECT count(*) FROM audit_log WHERE action = 'warning_action' AND result = 'ok'`))
 	m := get(t, app.URL(), "", "/metrics")
 	assert.Contains(t, string(m.Raw), `chemguard_warning_changes_total{kind="alarm_cleared"} 1`)
+}
+
+// openStream opens GET /api/v1/warnings/stream and returns its events as
+// "kind data" strings.
+func openStream(tb testing.TB, base, token string) (<-chan string, func()) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/warnings/stream", nil)
+	require.NoError(tb, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(tb, err)
+	require.Equal(tb, http.StatusOK, resp.StatusCode)
+	ch := make(chan string, 100)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(resp.Body)
+		var event string
+		for sc.Scan() {
+			line := sc.Text()
+			if v, ok := strings.CutPrefix(line, "event: "); ok {
+				event = v
+			}
+			if v, ok := strings.CutPrefix(line, "data: "); ok {
+				ch <- event + " " + v
+			}
+		}
+	}()
+	return ch, func() { cancel(); resp.Body.Close() }
 }
 
 func contains(xs []string, x string) bool {
