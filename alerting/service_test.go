@@ -131,3 +131,25 @@ func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
 	assert.Equal(t, 2, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
 		WHERE w.warning_key = $1 AND e.kind = 'disposal_escalated'`, key))
 }
+
+// A batch stored but not committed to Kafka comes back after a crash: applying it
+// again changes nothing — no second alarm, warning or history event.
+func TestReplayedBatchChangesNothing(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	s := newService(t, pool, clk)
+	now := clk.Now()
+	batch := []warning.Event{detector("G1"), detector("G2"), reading("G1", 60, now), reading("G2", 30, now)}
+	require.NoError(t, s.Apply(ctx, batch))
+	counts := func() [4]int {
+		return [4]int{scalar[int](t, pool, `SELECT count(*) FROM alarms`), scalar[int](t, pool, `SELECT count(*) FROM warnings`),
+			scalar[int](t, pool, `SELECT count(*) FROM warning_events`),
+			scalar[int](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company)}
+	}
+	before := counts()
+	require.Equal(t, 2, before[0])
+	clk.Add(time.Second)
+	require.NoError(t, newService(t, pool, clk).Apply(ctx, batch)) // the restarted process
+	assert.Equal(t, before, counts())
+}
