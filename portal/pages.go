@@ -55,10 +55,13 @@ func (p *Portal) pager(path string, q url.Values, number, total int) Pager {
 }
 
 type homePage struct {
-	Stats   Stats
-	Day     string
-	Window  int
-	MapData template.JS
+	Stats     Stats
+	Day       string
+	Window    int
+	MapData   template.JS
+	DrillCity string        // the city whose counties are listed, "" for none
+	DrillName string        // its name
+	Counties  []CountyCount // its counties the caller reaches
 }
 
 func (p *Portal) home(c *fiber.Ctx) error {
@@ -82,25 +85,73 @@ func (p *Portal) home(c *fiber.Ctx) error {
 		return fmt.Errorf("portal: map data: %w", err)
 	}
 	day, _, _ := dayOf(now)
-	return p.render(c, "home", "综合分析", "home", homePage{Stats: st, Day: day,
-		Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)})
+	page := homePage{Stats: st, Day: day, Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)}
+	// 下钻: the counties of the city asked for (?region=), or of the caller's own city.
+	scope := p.guard.Scope(c)
+	city := c.Query("region")
+	if city == "" && len(scope.Counties) > 1 {
+		if d, ok := tiers.DivisionByCode(scope.Counties[0]); ok {
+			city = d.ParentCode
+		}
+	}
+	if d, ok := tiers.DivisionByCode(city); ok && d.Level == tiers.City {
+		if page.Counties, err = p.store.Counties(c.UserContext(), scope, d.Code); err != nil {
+			return err
+		}
+		if len(page.Counties) > 0 {
+			page.DrillCity, page.DrillName = d.Code, d.NameZH
+		}
+	}
+	return p.render(c, "home", "综合分析", "home", page)
 }
 
 type companiesPage struct {
-	Q         string
-	Companies []Enterprise
-	Pager     Pager
+	Q          string
+	Region     string // division filter: a city or county code, "" for none
+	RegionName string
+	Companies  []Enterprise
+	Pager      Pager
+}
+
+// countiesOf returns the counties a division filter stands for: a county itself,
+// a city its counties; nil (no filter) for "" and the province.
+func countiesOf(region string) ([]string, error) {
+	if region == "" || region == tiers.ProvinceCode {
+		return nil, nil
+	}
+	d, ok := tiers.DivisionByCode(region)
+	if !ok {
+		return nil, chemguard.Errorf(chemguard.EInvalid, "行政区划代码「%s」无效", "unknown division %q", region)
+	}
+	if d.Level == tiers.County {
+		return []string{d.Code}, nil
+	}
+	out := []string{}
+	for _, c := range tiers.Children(d.Code) {
+		out = append(out, c.Code)
+	}
+	return out, nil
 }
 
 func (p *Portal) companies(c *fiber.Ctx) error {
 	q := strings.TrimSpace(c.Query("q"))
-	number, offset := p.page(c)
-	list, total, err := p.store.Enterprises(c.UserContext(), p.guard.Scope(c), q, offset, p.cfg.PageSize)
+	region := strings.TrimSpace(c.Query("region"))
+	counties, err := countiesOf(region)
 	if err != nil {
 		return err
 	}
-	return p.render(c, "companies", "企业列表", "companies", companiesPage{Q: q, Companies: list,
-		Pager: p.pager(Prefix+"/companies", url.Values{"q": {q}}, number, total)})
+	number, offset := p.page(c)
+	// The filter narrows the caller's scope, never widens it: both apply in SQL.
+	list, total, err := p.store.Enterprises(c.UserContext(), p.guard.Scope(c), q, counties, offset, p.cfg.PageSize)
+	if err != nil {
+		return err
+	}
+	page := companiesPage{Q: q, Region: region, Companies: list,
+		Pager: p.pager(Prefix+"/companies", url.Values{"q": {q}, "region": {region}}, number, total)}
+	if counties != nil {
+		page.RegionName = RegionName(region)
+	}
+	return p.render(c, "companies", "企业列表", "companies", page)
 }
 
 // reachable loads the enterprise and checks the caller may read its data: 403

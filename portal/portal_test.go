@@ -70,7 +70,8 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 	pages := []string{"/portal/", "/portal/companies", "/portal/companies?q=370", "/portal/companies?page=2",
 		"/portal/companies/" + r.lixia1.Code, "/portal/companies/" + r.lixia2.Code, "/portal/rejections",
 		"/portal/rejections?table=hidden-dangers", "/portal/warnings", "/portal/warnings?level=red&status=all",
-		fmt.Sprintf("/portal/warnings/%d", r.lixia1.WarningID)}
+		fmt.Sprintf("/portal/warnings/%d", r.lixia1.WarningID), "/portal/?region=370100", "/portal/?region=370200",
+		"/portal/companies?region=370202", "/portal/companies?region=370100"}
 	for _, tb := range schemas.Tables() {
 		pages = append(pages, "/portal/data?table="+tb.Slug, "/portal/data?table="+tb.Slug+"&q=370")
 	}
@@ -95,6 +96,11 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		assert.Contains(t, p.Body, "受限空间作业")
 		assert.NotContains(t, p.Body, "特级高处作业") // 市中区's operation
 		assert.NotContains(t, p.Body, "切水作业")   // 市南区's operation
+	})
+	t.Run("a division filter narrows, never widens", func(t *testing.T) {
+		assert.Contains(t, b.get("/portal/companies?region=370202").Body, "共 0 家")
+		assert.Contains(t, b.get("/portal/companies?region=370100").Body, "共 2 家")
+		assert.NotContains(t, b.get("/portal/?region=370200").Body, `id="county-table"`)
 	})
 	t.Run("warnings of the county only", func(t *testing.T) {
 		p := b.get("/portal/warnings?status=all")
@@ -144,7 +150,18 @@ func TestCityAndProvinceScopes(t *testing.T) {
 	assert.Regexp(t, `id="kpi-companies">3<`, home.Body)
 	hidden(t, home.Body, r.shinan)
 
+	assert.Contains(t, home.Body, `<th scope="row">历下区</th><td><a href="/portal/companies?region=370102">2</a>`, "下钻 to the city's counties")
+	assert.Contains(t, home.Body, `<th scope="row">市中区</th><td><a href="/portal/companies?region=370103">1</a>`)
+	p = city.get("/portal/companies?region=370103")
+	assert.Contains(t, p.Body, r.shizhong.Name)
+	assert.Contains(t, p.Body, "共 1 家")
+	hidden(t, p.Body, r.lixia1, r.lixia2, r.shinan)
+	assert.Equal(t, http.StatusUnprocessableEntity, city.get("/portal/companies?region=999999").Status)
+
 	prov := r.login("sd_staff")
+	drill := prov.get("/portal/?region=370200")
+	assert.Contains(t, drill.Body, `<th scope="row">市南区</th><td><a href="/portal/companies?region=370202">1</a>`)
+	assert.NotContains(t, drill.Body, "历下区")
 	p = prov.get("/portal/")
 	assert.Regexp(t, `id="kpi-companies">4<`, p.Body)
 	assert.Equal(t, http.StatusOK, prov.get("/portal/companies/"+r.shinan.Code).Status)

@@ -98,11 +98,13 @@ func likePattern(q string) string {
 }
 
 // Enterprises returns a page of the enterprises in scope whose name or code
-// contains q (all when q is empty), in code order, and how many match.
-func (s *Store) Enterprises(ctx context.Context, scope tiers.Scope, q string, offset, limit int) ([]Enterprise, int, error) {
-	where, args := scope.Where("e", 2)
-	cond := `e.disabled_at IS NULL AND ` + where + ` AND ($1 = '%%' OR e.name ILIKE $1 OR e.code ILIKE $1)`
-	args = append([]any{likePattern(q)}, args...)
+// contains q (all when q is empty) and, when counties is not nil, whose county is
+// one of them, in code order, and how many match.
+func (s *Store) Enterprises(ctx context.Context, scope tiers.Scope, q string, counties []string, offset, limit int) ([]Enterprise, int, error) {
+	where, args := scope.Where("e", 3)
+	cond := `e.disabled_at IS NULL AND ` + where + ` AND ($1 = '%%' OR e.name ILIKE $1 OR e.code ILIKE $1)
+		AND ($2::text[] IS NULL OR e.division_code = ANY($2::text[]))`
+	args = append([]any{likePattern(q), counties}, args...)
 	count := s.countAsync(ctx, `SELECT count(*) FROM enterprises e WHERE `+cond, args...)
 	n := len(args)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind
@@ -627,4 +629,53 @@ func (a Alarm) SourceZH() string {
 		return s
 	}
 	return a.Source
+}
+
+// CountyCount is a county's companies and open warnings.
+type CountyCount struct {
+	Code, Name          string
+	Companies, Warnings int
+}
+
+// Counties returns the companies and open warnings of each county of city that
+// scope reaches (all of them for the province), in code order.
+func (s *Store) Counties(ctx context.Context, scope tiers.Scope, city string) ([]CountyCount, error) {
+	var out []CountyCount
+	for _, d := range tiers.Children(city) {
+		if scope.All || slices.Contains(scope.Counties, d.Code) {
+			out = append(out, CountyCount{Code: d.Code, Name: d.NameZH})
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	codes := make([]string, len(out))
+	for i, c := range out {
+		codes[i] = c.Code
+	}
+	where, args := scope.Where("e", 2)
+	rows, err := s.pool.Query(ctx, `SELECT e.division_code, count(DISTINCT e.code), count(w.id) FROM enterprises e
+		LEFT JOIN warnings w ON w.company_code = e.code AND w.status = 'open' AND w.level <> 'none'
+		WHERE e.disabled_at IS NULL AND e.division_code = ANY($1::text[]) AND `+where+` GROUP BY 1`,
+		append([]any{codes}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("portal: counties: %w", err)
+	}
+	defer rows.Close()
+	got := map[string][2]int{}
+	for rows.Next() {
+		var code string
+		var n [2]int
+		if err := rows.Scan(&code, &n[0], &n[1]); err != nil {
+			return nil, fmt.Errorf("portal: counties: %w", err)
+		}
+		got[code] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("portal: counties: %w", err)
+	}
+	for i := range out {
+		out[i].Companies, out[i].Warnings = got[out[i].Code][0], got[out[i].Code][1]
+	}
+	return out, nil
 }

@@ -15,7 +15,7 @@
         var max = 1;
         var data = points.map(function (p) {
           if (p.value > max) { max = p.value; }
-          return { name: p.name, value: p.value, warnings: p.warnings };
+          return { name: p.name, value: p.value, warnings: p.warnings, code: p.code };
         });
         el.classList.add('drawn');
         var chart = window.echarts.init(el);
@@ -26,6 +26,10 @@
           visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['多', '少'], calculable: true,
             inRange: { color: ['#e0ecf8', '#6baed6', '#08519c'] } },
           series: [{ name: '企业数', type: 'map', map: 'shandong', roam: false, label: { show: true, fontSize: 11 }, data: data }]
+        });
+        // 下钻: a city opens its counties (the same link as in the table below).
+        chart.on('click', function (p) {
+          if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
         });
         window.addEventListener('resize', function () { chart.resize(); });
       })
