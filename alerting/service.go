@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
@@ -189,21 +190,69 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
+// tickLock is the PostgreSQL advisory lock whose holder ticks: one process ticks
+// every company (reloading those others changed); if it dies its session ends, the
+// lock is free and the next process to try takes over.
+const tickLock = 0x63670005 // "cg", issue 5
+
+// ticker ticks while this process holds tickLock, trying to take it at every tick.
 func (s *Service) ticker(ctx context.Context) {
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
+	var lead *leader
+	defer func() { lead.release() }()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-				slog.Error("alerting: tick failed", "err", err)
-				if m := s.cfg.Metrics; m != nil {
-					m.Errors.Inc()
-				}
+		}
+		// Asked at every tick: it also checks the session still holds the lock
+		// (session advisory locks stack, and all go when the session ends).
+		var err error
+		if lead, err = s.tryLead(ctx, lead); err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("alerting: tick lock", "err", err)
+			}
+			continue
+		}
+		if !lead.held {
+			continue
+		}
+		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("alerting: tick failed", "err", err)
+			if m := s.cfg.Metrics; m != nil {
+				m.Errors.Inc()
 			}
 		}
+	}
+}
+
+// leader is the session that holds, or tries to hold, tickLock.
+type leader struct {
+	conn *pgx.Conn
+	held bool
+}
+
+// tryLead tries to take tickLock on l's session (a new one when l is nil or broken).
+func (s *Service) tryLead(ctx context.Context, l *leader) (*leader, error) {
+	if l == nil || l.conn.IsClosed() {
+		conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+		if err != nil {
+			return nil, err
+		}
+		l = &leader{conn: conn}
+	}
+	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(tickLock)).Scan(&l.held); err != nil {
+		l.conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *leader) release() {
+	if l != nil {
+		l.conn.Close(context.Background()) // ends the session and its lock
 	}
 }
 

@@ -153,3 +153,23 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	require.NoError(t, newService(t, pool, clk).Apply(ctx, batch)) // the restarted process
 	assert.Equal(t, before, counts())
 }
+
+// One process at a time holds the tick lock; when its session ends another takes it.
+func TestOneProcessTicks(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Now()}
+	ctx := context.Background()
+	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
+	held, release1, err := p1.TryLead(ctx)
+	require.NoError(t, err)
+	require.True(t, held)
+	held, release2, err := p2.TryLead(ctx)
+	require.NoError(t, err)
+	require.False(t, held)
+	release2()
+	release1()
+	held, release2, err = p2.TryLead(ctx)
+	require.NoError(t, err)
+	assert.True(t, held)
+	release2()
+}
