@@ -95,7 +95,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions) (*Porta
 		cfg.OnlineWindow = DefaultOnlineWindow
 	}
 	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning"} {
+	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("portal: parse %s: %w", name, err)
@@ -123,6 +123,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/", p.home)
 	r.Get("/companies", p.companies)
 	r.Get("/companies/:code", p.company)
+	r.Get("/companies/:code/indicators/:indicator", p.trend)
 	r.Get("/data", p.data)
 	r.Get("/rejections", p.rejections)
 	r.Get("/warnings", p.warnings)

@@ -71,7 +71,8 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		"/portal/companies/" + r.lixia1.Code, "/portal/companies/" + r.lixia2.Code, "/portal/rejections",
 		"/portal/rejections?table=hidden-dangers", "/portal/warnings", "/portal/warnings?level=red&status=all",
 		fmt.Sprintf("/portal/warnings/%d", r.lixia1.WarningID), "/portal/?region=370100", "/portal/?region=370200",
-		"/portal/companies?region=370202", "/portal/companies?region=370100"}
+		"/portal/companies?region=370202", "/portal/companies?region=370100",
+		"/portal/companies/" + r.lixia1.Code + "/indicators/" + r.lixia1.Code + "-T01"}
 	for _, tb := range schemas.Tables() {
 		pages = append(pages, "/portal/data?table="+tb.Slug, "/portal/data?table="+tb.Slug+"&q=370")
 	}
@@ -122,6 +123,7 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		fmt.Sprintf("/portal/warnings/%d", r.shizhong.WarningID),
 		fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID),
 		"/portal/warnings/999999", // unknown: refused, not 404, outside the province tier
+		"/portal/companies/" + r.shinan.Code + "/indicators/" + r.shinan.Code + "-T01",
 	}
 	for _, path := range refused {
 		t.Run("refused "+path, func(t *testing.T) {
@@ -206,6 +208,14 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	assert.Regexp(t, `id="warn-red">[2-9]<`, home.Body, "both companies' red warnings (the engine may add its own)")
 	assert.Contains(t, home.Body, `/portal/static/echarts/echarts.min.js`)
 	assert.Contains(t, home.Body, `"name":"济南市","value":2,"warnings":`)
+
+	assert.Contains(t, p.Body, `href="/portal/companies/`+f.Code+`/indicators/`+f.Code+`-T01"`)
+	trend := b.get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
+	require.Equal(t, http.StatusOK, trend.Status, trend.Body)
+	for _, want := range []string{f.Indicator, "近 24 小时趋势", `id="trend-data"`, `"v":"12.34"`, "<td>12.34</td>", "/portal/static/echarts/echarts.min.js"} {
+		assert.Contains(t, trend.Body, want)
+	}
+	assert.Equal(t, http.StatusNotFound, b.get("/portal/companies/"+f.Code+"/indicators/NO-SUCH").Status)
 
 	w := b.get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)

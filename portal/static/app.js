@@ -35,9 +35,32 @@
       })
       .catch(function () { /* the table below the map shows the same figures */ });
   }
+  // 近 24 小时趋势: the readings as a line, the alarm thresholds as marked lines.
+  function drawTrend() {
+    var el = document.getElementById('trend');
+    var dataEl = document.getElementById('trend-data');
+    if (!el || !dataEl || !window.echarts) { return; }
+    var d = JSON.parse(dataEl.textContent || '{}');
+    var names = { LOW_LOW: '低低报', LOW: '低报', HIGH: '高报', HIGH_HIGH: '高高报' };
+    var marks = Object.keys(d.thresholds || {}).map(function (k) {
+      return { name: names[k] || k, yAxis: Number(d.thresholds[k]) };
+    });
+    el.classList.add('drawn');
+    var chart = window.echarts.init(el);
+    chart.setOption({
+      tooltip: { trigger: 'axis' },
+      xAxis: { type: 'time' },
+      yAxis: { type: 'value', name: d.unit, scale: true },
+      series: [{ name: d.name, type: 'line', showSymbol: false,
+        data: (d.points || []).map(function (p) { return [p.t, Number(p.v)]; }),
+        markLine: { symbol: 'none', label: { formatter: '{b} {c}' }, lineStyle: { color: '#c0392b', type: 'dashed' }, data: marks } }]
+    });
+    window.addEventListener('resize', function () { chart.resize(); });
+  }
+  function start() { drawMap(); drawTrend(); }
   if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', drawMap);
+    document.addEventListener('DOMContentLoaded', start);
   } else {
-    drawMap();
+    start();
   }
 })();
