@@ -191,7 +191,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	alerting.NewHandler(a.Warnings, a.Access, a.Access.Audit).Register(api)
 	ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics).Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
-	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie}, a.Pool, a.Access, a.Access.Identity)
+	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie}, a.Pool, a.Access, a.Access.Identity, files)
 	if err != nil {
 		return nil, err
 	}

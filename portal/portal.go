@@ -80,11 +80,13 @@ type Portal struct {
 	guard    Guard
 	sessions Sessions
 	store    *Store
+	files    Files
 	pages    map[string]*template.Template
 }
 
-// New parses the embedded templates and returns the portal on pool.
-func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions) (*Portal, error) {
+// New parses the embedded templates and returns the portal on pool; files holds
+// the exchange records' files (alarm images), nil for none.
+func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files Files) (*Portal, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -94,7 +96,8 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions) (*Porta
 	if cfg.OnlineWindow <= 0 {
 		cfg.OnlineWindow = DefaultOnlineWindow
 	}
-	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), pages: map[string]*template.Template{}}
+	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), files: files,
+		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -124,6 +127,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/companies", p.companies)
 	r.Get("/companies/:code", p.company)
 	r.Get("/companies/:code/indicators/:indicator", p.trend)
+	r.Get("/companies/:code/video-alarms/:table/:alarm/image", p.alarmImage)
 	r.Get("/data", p.data)
 	r.Get("/rejections", p.rejections)
 	r.Get("/warnings", p.warnings)

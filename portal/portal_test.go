@@ -209,6 +209,16 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	assert.Contains(t, home.Body, `/portal/static/echarts/echarts.min.js`)
 	assert.Contains(t, home.Body, `"name":"济南市","value":2,"warnings":`)
 
+	img := regexp.MustCompile(`<img class="shot" src="(/portal/companies/` + f.Code + `/video-alarms/video-alarms/[^"]+/image)" alt="[^"]+报警图片`).
+		FindStringSubmatch(p.Body)
+	require.Len(t, img, 2, "the video alarm's image")
+	shot := b.get(img[1])
+	require.Equal(t, http.StatusOK, shot.Status)
+	assert.Equal(t, "image/png", shot.Header.Get("Content-Type"))
+	assert.True(t, strings.HasPrefix(shot.Body, "\x89PNG"), "the stored PNG")
+	other := strings.Replace(img[1], f.Code, r.shinan.Code, 1)
+	assert.Equal(t, http.StatusForbidden, b.get(other).Status, "another county's alarm image")
+	assert.Equal(t, http.StatusNotFound, b.get(strings.Replace(img[1], "/video-alarms/video-alarms/", "/video-alarms/x/", 1)).Status)
 	assert.Contains(t, p.Body, `href="/portal/companies/`+f.Code+`/indicators/`+f.Code+`-T01"`)
 	trend := b.get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
 	require.Equal(t, http.StatusOK, trend.Status, trend.Body)
