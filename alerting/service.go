@@ -49,6 +49,9 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, when set, are updated by the consumer and the ticker.
 	Metrics *Metrics
+	// Notifiers are told every warning change by the ticking process
+	// (CHEMGUARD_WARNING_WEBHOOKS adds webhooks).
+	Notifiers []Notifier
 }
 
 // ErrNegativeTick is returned by Validate for a negative tick interval.
@@ -224,6 +227,9 @@ func (s *Service) ticker(ctx context.Context) {
 			if m := s.cfg.Metrics; m != nil {
 				m.Errors.Inc()
 			}
+		}
+		if err := s.Notify(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("alerting: notify failed", "err", err)
 		}
 	}
 }

@@ -22,6 +22,7 @@ const notifyChannel = "chemguard_warnings"
 
 // Notice is one warning change as the live stream sends it.
 type Notice struct {
+	Event    int64     `json:"event_id,omitempty"` // the warning_events row (notifiers only)
 	ID       int64     `json:"id"`
 	Key      string    `json:"key"`
 	Company  string    `json:"company_code"`

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -80,8 +82,22 @@ func factorCodes(w map[string]any) []string {
 // another county's does not; disposal actions move the warning, and a restart in
 // the middle of the alarm keeps the alarm and the disposal where they were.
 func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
+	var mu sync.Mutex
+	told := map[int64]string{} // event id → kind, as the webhook received them
+	var dup int
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n alerting.Notice
+		_ = json.NewDecoder(r.Body).Decode(&n)
+		mu.Lock()
+		defer mu.Unlock()
+		if _, ok := told[n.Event]; ok {
+			dup++
+		}
+		told[n.Event] = n.Kind
+	}))
+	defer hook.Close()
 	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(),
-		Warnings: alerting.Config{Tick: 200 * time.Millisecond}}
+		Warnings: alerting.Config{Tick: 200 * time.Millisecond, Notifiers: []alerting.Notifier{alerting.Webhook{URL: hook.URL}}}}
 	app := startApp(t, cfg)
 	const code, county = "370102901", "370102"
 	key := addCompany(t, app.App, code, county)
@@ -209,6 +225,16 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	assert.Equal(t, []string{"company", "company", "lixia", "lixia_lead"}, actors)
 	assert.NotEmpty(t, d.Body["history"])
 	assert.Equal(t, 4, count(t, app.App, `SELECT count(*) FROM audit_log WHERE action = 'warning_action' AND result = 'ok'`))
+	// The webhook was told every change once, across the restart.
+	events := count(t, app.App, `SELECT count(*) FROM warning_events`)
+	eventually(t, 10*time.Second, "every event told to the webhook", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(told) == events
+	})
+	mu.Lock()
+	assert.Zero(t, dup)
+	mu.Unlock()
 	m := get(t, app.URL(), "", "/metrics")
 	assert.Contains(t, string(m.Raw), `chemguard_warning_changes_total{kind="alarm_cleared"} 1`)
 }

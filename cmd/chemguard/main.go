@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -60,6 +61,8 @@ configuration (environment):
   CHEMGUARD_INSECURE_COOKIE  drop the session cookie's Secure flag, plain-HTTP development only (default false)
   CHEMGUARD_WARNING_TICK     how often the warning engine's clock advances (default 5s)
   CHEMGUARD_WARNING_MODELS   warning model configuration file (default: the built-in warning/models.yaml)
+  CHEMGUARD_WARNING_WEBHOOKS comma-separated URLs told every warning change as JSON (default none)
+  CHEMGUARD_WARNING_NOTIFY_LOG log every warning change as a notification (development; default false)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -156,6 +159,20 @@ func warningsFromEnv(cfg *alerting.Config) error {
 		}
 		if cfg.Models, err = warning.LoadConfig(b); err != nil {
 			return fmt.Errorf("CHEMGUARD_WARNING_MODELS %s: %w", p, err)
+		}
+	}
+	for _, u := range strings.Split(os.Getenv("CHEMGUARD_WARNING_WEBHOOKS"), ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			cfg.Notifiers = append(cfg.Notifiers, alerting.Webhook{URL: u})
+		}
+	}
+	if s := os.Getenv("CHEMGUARD_WARNING_NOTIFY_LOG"); s != "" {
+		on, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("CHEMGUARD_WARNING_NOTIFY_LOG: %w", err)
+		}
+		if on {
+			cfg.Notifiers = append(cfg.Notifiers, alerting.LogNotifier{})
 		}
 	}
 	return cfg.Validate()

@@ -1,0 +1,79 @@
+package alerting_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/alerting"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// recorder is a notifier that can be made to fail.
+type recorder struct {
+	mu   sync.Mutex
+	fail bool
+	got  []alerting.Notice
+}
+
+func (r *recorder) Target() string { return "test" }
+func (r *recorder) Notify(_ context.Context, n alerting.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail {
+		return errors.New("gateway down")
+	}
+	r.got = append(r.got, n)
+	return nil
+}
+
+// Every warning change is told once to every notifier; a target that is down is
+// retried at the next round, and what it was told and when is recorded.
+func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	var mu sync.Mutex
+	var posted []alerting.Notice
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n alerting.Notice
+		if json.NewDecoder(r.Body).Decode(&n) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		posted = append(posted, n)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	rec := &recorder{fail: true}
+	s, err := alerting.New(ctx, pool, nil, alerting.Config{Now: clk.Now,
+		Notifiers: []alerting.Notifier{rec, alerting.Webhook{URL: hook.URL}}})
+	require.NoError(t, err)
+	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
+	require.Positive(t, events)
+
+	require.NoError(t, s.Notify(ctx))
+	assert.Empty(t, rec.got)
+	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE target = 'test' AND status = 'failed'`))
+	assert.Len(t, posted, events)
+
+	rec.fail = false
+	require.NoError(t, s.Notify(ctx))
+	require.NoError(t, s.Notify(ctx))
+	assert.Len(t, rec.got, events)
+	assert.Len(t, posted, events)
+	assert.Equal(t, "warning_raised", posted[0].Kind)
+	assert.Equal(t, company, posted[0].Company)
+	assert.Equal(t, 2*events, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status = 'sent' AND sent_at IS NOT NULL`))
+	assert.Equal(t, 2, scalar[int](t, pool, `SELECT attempts FROM warning_notifications WHERE target = 'test' ORDER BY event_id LIMIT 1`))
+}
