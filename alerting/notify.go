@@ -71,6 +71,27 @@ func (w Webhook) Notify(ctx context.Context, n Notice) error {
 	return nil
 }
 
+// KindReminder is the warning_events kind of a reminder: a warning still waiting
+// for the company's 签收 is announced again every Config.RemindEvery.
+const KindReminder = "reminder"
+
+// Remind records a reminder for every open warning still waiting for 签收 whose
+// last announcement (发布 or reminder) is at least RemindEvery old; the notifiers
+// tell it like any change. The ticking process calls it before Notify.
+func (s *Service) Remind(ctx context.Context) error {
+	now := s.cfg.Now()
+	_, err := s.pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
+		SELECT w.id, $1, $2, w.level, w.step, w.tier, '提醒：预警尚未签收，请企业立即签收并处置'
+		FROM warnings w
+		WHERE w.status = 'open' AND w.step = 'published' AND COALESCE((SELECT max(e.at) FROM warning_events e
+			WHERE e.warning_id = w.id AND e.kind IN ($1, 'warning_raised')), w.raised_at) <= $3`,
+		KindReminder, now, now.Add(-s.cfg.RemindEvery))
+	if err != nil {
+		return fmt.Errorf("alerting: remind: %w", err)
+	}
+	return nil
+}
+
 // Delivery limits: events older than notifyWindow are not sent any more, and a
 // target is tried at most notifyAttempts times per event.
 const (

@@ -77,3 +77,41 @@ func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
 	assert.Equal(t, 2*events, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status = 'sent' AND sent_at IS NOT NULL`))
 	assert.Equal(t, 2, scalar[int](t, pool, `SELECT attempts FROM warning_notifications WHERE target = 'test' ORDER BY event_id LIMIT 1`))
 }
+
+// A warning not yet acknowledged is announced again every RemindEvery, and no more
+// once the company has acknowledged it.
+func TestRemindersRepeatUntilAcknowledged(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	rec := &recorder{}
+	s, err := alerting.New(ctx, pool, nil, alerting.Config{Now: clk.Now, RemindEvery: 5 * time.Minute,
+		Notifiers: []alerting.Notifier{rec}})
+	require.NoError(t, err)
+	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	open := scalar[int](t, pool, `SELECT count(*) FROM warnings WHERE status = 'open'`)
+	reminders := func() int {
+		return scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'reminder'`)
+	}
+	clk.Add(4 * time.Minute)
+	require.NoError(t, s.Remind(ctx))
+	assert.Zero(t, reminders())
+	clk.Add(time.Minute)
+	require.NoError(t, s.Remind(ctx))
+	require.NoError(t, s.Remind(ctx))
+	assert.Equal(t, open, reminders())
+
+	key := leakWarning(t, pool)
+	_, err = s.Act(ctx, company, key, warning.Action{Kind: warning.ActAcknowledge, At: clk.Now(),
+		Actor: warning.Actor{ID: "7", Name: "company", Role: warning.RoleCompany}})
+	require.NoError(t, err)
+	clk.Add(5 * time.Minute)
+	require.NoError(t, s.Remind(ctx))
+	assert.Equal(t, 2*open-1, reminders(), "the acknowledged warning is not reminded again")
+	require.NoError(t, s.Notify(ctx))
+	var kinds []string
+	for _, n := range rec.got {
+		kinds = append(kinds, n.Kind)
+	}
+	assert.Contains(t, kinds, alerting.KindReminder)
+}

@@ -52,10 +52,19 @@ type Config struct {
 	// Notifiers are told every warning change by the ticking process
 	// (CHEMGUARD_WARNING_WEBHOOKS adds webhooks).
 	Notifiers []Notifier
+	// RemindEvery repeats the announcement of a warning not yet acknowledged
+	// (CHEMGUARD_WARNING_REMIND, DefaultRemind when zero).
+	RemindEvery time.Duration
 }
 
-// ErrNegativeTick is returned by Validate for a negative tick interval.
-var ErrNegativeTick = errors.New("alerting: tick interval must not be negative")
+// DefaultRemind is how often an unacknowledged warning is announced again.
+const DefaultRemind = 5 * time.Minute
+
+// Errors returned by Config.Validate.
+var (
+	ErrNegativeTick   = errors.New("alerting: tick interval must not be negative")
+	ErrNegativeRemind = errors.New("alerting: reminder interval must not be negative")
+)
 
 // Validate checks the configuration and fills defaults.
 func (c *Config) Validate() error {
@@ -64,6 +73,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Tick == 0 {
 		c.Tick = DefaultTick
+	}
+	if c.RemindEvery < 0 {
+		return ErrNegativeRemind
+	}
+	if c.RemindEvery == 0 {
+		c.RemindEvery = DefaultRemind
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -227,6 +242,9 @@ func (s *Service) ticker(ctx context.Context) {
 			if m := s.cfg.Metrics; m != nil {
 				m.Errors.Inc()
 			}
+		}
+		if err := s.Remind(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("alerting: remind failed", "err", err)
 		}
 		if err := s.Notify(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("alerting: notify failed", "err", err)

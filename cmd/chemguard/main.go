@@ -63,6 +63,7 @@ configuration (environment):
   CHEMGUARD_WARNING_MODELS   warning model configuration file (default: the built-in warning/models.yaml)
   CHEMGUARD_WARNING_WEBHOOKS comma-separated URLs told every warning change as JSON (default none)
   CHEMGUARD_WARNING_NOTIFY_LOG log every warning change as a notification (development; default false)
+  CHEMGUARD_WARNING_REMIND   announce a warning not yet acknowledged again this often (default 5m)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -145,12 +146,17 @@ func configFromEnv() (platform.Config, error) {
 
 // warningsFromEnv reads the warning engine's settings (issue 5).
 func warningsFromEnv(cfg *alerting.Config) error {
-	if s := os.Getenv("CHEMGUARD_WARNING_TICK"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("CHEMGUARD_WARNING_TICK: %w", err)
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{"CHEMGUARD_WARNING_TICK", &cfg.Tick}, {"CHEMGUARD_WARNING_REMIND", &cfg.RemindEvery}} {
+		if s := os.Getenv(d.env); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", d.env, err)
+			}
+			*d.dst = v
 		}
-		cfg.Tick = d
 	}
 	if p := os.Getenv("CHEMGUARD_WARNING_MODELS"); p != "" {
 		b, err := os.ReadFile(p)
