@@ -63,6 +63,9 @@ type Config struct {
 	PageSize int
 	// OnlineWindow: a company that uploaded anything within it is online (30 min).
 	OnlineWindow time.Duration
+	// LiveEvery is how often /portal/live sends the home page's figures (15s);
+	// LiveFor how long one stream lasts before the browser reconnects (5m).
+	LiveEvery, LiveFor time.Duration
 }
 
 // Defaults for Config.
@@ -96,6 +99,12 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 	if cfg.OnlineWindow <= 0 {
 		cfg.OnlineWindow = DefaultOnlineWindow
 	}
+	if cfg.LiveEvery <= 0 {
+		cfg.LiveEvery = DefaultLiveEvery
+	}
+	if cfg.LiveFor <= 0 {
+		cfg.LiveFor = DefaultLiveFor
+	}
 	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), files: files,
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend"} {
@@ -124,6 +133,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Post("/logout", p.logout)
 	r.Use(p.session)
 	r.Get("/", p.home)
+	r.Get("/live", p.live)
 	r.Get("/companies", p.companies)
 	r.Get("/companies/:code", p.company)
 	r.Get("/companies/:code/indicators/:indicator", p.trend)

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -108,6 +109,14 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		assert.Contains(t, p.Body, r.lixia1.WarningSubject)
 		assert.Contains(t, p.Body, r.lixia2.WarningSubject)
 	})
+	t.Run("live updates of the county only", func(t *testing.T) {
+		ev := firstEvent(t, b, "/portal/live")
+		assert.Contains(t, ev, "event: stats")
+		assert.Contains(t, ev, `"kpi-companies":"2"`)
+		assert.Contains(t, ev, `"kpi-online-n":"2"`)
+		anon := &browser{tb: t, base: b.base}
+		assert.Equal(t, http.StatusSeeOther, anon.get("/portal/live").Status)
+	})
 	t.Run("rejections of the county only", func(t *testing.T) {
 		p := b.get("/portal/rejections")
 		assert.Contains(t, p.Body, "共 2 条")
@@ -197,14 +206,14 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 
 	home := b.get("/portal/")
 	assert.Regexp(t, `id="kpi-hazards">2<`, home.Body)
-	assert.Regexp(t, `id="kpi-online">2 `, home.Body)
+	assert.Regexp(t, `id="kpi-online-n">2<`, home.Body)
 	done := regexp.MustCompile(`id="commit-done">(\d+)<`).FindStringSubmatch(home.Body)
 	late := regexp.MustCompile(`id="commit-late">(\d+)<`).FindStringSubmatch(home.Body)
 	require.Len(t, done, 2)
 	require.Len(t, late, 2)
 	assert.Equal(t, 2, atoi(done[1])+atoi(late[1]), "both companies committed today")
 	assert.Regexp(t, `id="commit-missing">0<`, home.Body)
-	assert.Regexp(t, `id="kpi-rejected"><a href="/portal/rejections">2<`, home.Body)
+	assert.Regexp(t, `id="kpi-rejected-n">2<`, home.Body)
 	assert.Regexp(t, `id="warn-red">[2-9]<`, home.Body, "both companies' red warnings (the engine may add its own)")
 	assert.Contains(t, home.Body, `/portal/static/echarts/echarts.min.js`)
 	assert.Contains(t, home.Body, `"name":"济南市","value":2,"warnings":`)
@@ -396,4 +405,26 @@ func TestAssetsAreEmbedded(t *testing.T) {
 		assert.Equal(t, http.StatusOK, p.Status, path)
 		assert.Contains(t, p.Body, want, path)
 	}
+}
+
+// firstEvent reads a server-sent-events stream up to its first data line.
+func firstEvent(t *testing.T, b *browser, path string) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("Content-Type"), "text/event-stream")
+	var out strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			break
+		}
+	}
+	return out.String()
 }

@@ -57,7 +57,22 @@
     });
     window.addEventListener('resize', function () { chart.resize(); });
   }
-  function start() { drawMap(); drawTrend(); }
+  // 实时更新: the home page's figures from /portal/live (server-sent events).
+  function live() {
+    var status = document.getElementById('live-status');
+    if (!status || !window.EventSource) { return; }
+    var es = new window.EventSource('/portal/live');
+    es.addEventListener('stats', function (ev) {
+      var v = JSON.parse(ev.data);
+      Object.keys(v).forEach(function (id) {
+        var el = document.getElementById(id);
+        if (el) { el.textContent = v[id]; }
+      });
+      status.textContent = '实时更新：' + new Date().toLocaleTimeString('zh-CN');
+    });
+    es.onerror = function () { status.textContent = '实时更新已中断，正在重连…'; };
+  }
+  function start() { drawMap(); drawTrend(); live(); }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);
   } else {

@@ -1,0 +1,79 @@
+package portal
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// Defaults of the live updates.
+const (
+	DefaultLiveEvery = 15 * time.Second
+	DefaultLiveFor   = 5 * time.Minute
+)
+
+// LiveValues are the home page's figures by element id, as /portal/live sends
+// them: the page's script sets each element's text.
+func LiveValues(st Stats) map[string]string {
+	v := map[string]string{
+		"kpi-companies": strconv.Itoa(st.Companies), "kpi-hazards": strconv.Itoa(st.HazardSources),
+		"kpi-major": strconv.Itoa(st.MajorHazardSources), "kpi-online-n": strconv.Itoa(st.Online),
+		"kpi-online-rate": st.OnlinePercent(), "kpi-warnings": strconv.Itoa(st.OpenWarningsTotal),
+		"kpi-alarms": strconv.Itoa(st.ActiveAlarms), "kpi-rejected-n": strconv.Itoa(st.RejectedToday),
+		"commit-done": strconv.Itoa(st.CommitDone), "commit-late": strconv.Itoa(st.CommitLate),
+		"commit-missing": strconv.Itoa(st.CommitMissing),
+	}
+	for _, w := range st.OpenWarnings {
+		v["warn-"+w.Code] = strconv.Itoa(w.Count)
+	}
+	return v
+}
+
+// live streams the home page's figures for the caller's region as server-sent
+// events ("stats"), at once and then every LiveEvery. A stream ends after
+// LiveFor, so that the browser's EventSource reconnects and the session is
+// checked again, and at once when the server shuts down.
+func (p *Portal) live(c *fiber.Ctx) error {
+	scope := p.guard.Scope(c)
+	done := c.Context().Done()
+	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
+	c.Set("X-Accel-Buffering", "no")
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		every := time.NewTicker(p.cfg.LiveEvery)
+		defer every.Stop()
+		end := time.NewTimer(p.cfg.LiveFor)
+		defer end.Stop()
+		fmt.Fprintf(w, "retry: %d\n\n", 5000)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			st, err := p.store.Stats(ctx, scope, p.cfg.Now(), p.cfg.OnlineWindow)
+			cancel()
+			if err != nil {
+				slog.Error("portal: live stats", "err", err)
+				return
+			}
+			b, err := json.Marshal(LiveValues(st))
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(w, "event: stats\ndata: %s\n\n", b)
+			if err := w.Flush(); err != nil {
+				return // the browser went away
+			}
+			select {
+			case <-done:
+				return
+			case <-end.C:
+				return
+			case <-every.C:
+			}
+		}
+	})
+	return nil
+}
