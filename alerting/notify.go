@@ -115,12 +115,23 @@ func (s *Service) Notify(ctx context.Context) error {
 
 func (s *Service) notify(ctx context.Context, nf Notifier) error {
 	now := s.cfg.Now()
+	limit := notifyBatch
+	if per := s.cfg.NotifyPerMinute; per > 0 {
+		var recent int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM warning_notifications WHERE target = $1 AND sent_at > $2`,
+			nf.Target(), now.Add(-time.Minute)).Scan(&recent); err != nil {
+			return fmt.Errorf("alerting: notify %s: %w", nf.Target(), err)
+		}
+		if limit = min(limit, per-recent); limit <= 0 {
+			return nil
+		}
+	}
 	rows, err := s.pool.Query(ctx, `SELECT e.id, w.id, w.warning_key, w.company_code, COALESCE(en.division_code, ''),
 		COALESCE(en.park_code, ''), e.kind, e.level, e.step, e.tier, e.reason, e.at
 		FROM warning_events e JOIN warnings w ON w.id = e.warning_id LEFT JOIN enterprises en ON en.code = w.company_code
 		WHERE e.recorded_at > $2 AND NOT EXISTS (SELECT 1 FROM warning_notifications n
 			WHERE n.event_id = e.id AND n.target = $1 AND (n.status = 'sent' OR n.attempts >= $3))
-		ORDER BY e.id LIMIT $4`, nf.Target(), now.Add(-notifyWindow), notifyAttempts, notifyBatch)
+		ORDER BY e.id LIMIT $4`, nf.Target(), now.Add(-notifyWindow), notifyAttempts, limit)
 	if err != nil {
 		return fmt.Errorf("alerting: notify %s: %w", nf.Target(), err)
 	}

@@ -115,3 +115,27 @@ func TestRemindersRepeatUntilAcknowledged(t *testing.T) {
 	}
 	assert.Contains(t, kinds, alerting.KindReminder)
 }
+
+// A target is sent at most NotifyPerMinute notices a minute; the rest follow in
+// order in later minutes.
+func TestNotificationsAreRateLimitedPerTarget(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	rec := &recorder{}
+	s, err := alerting.New(ctx, pool, nil, alerting.Config{Now: clk.Now, NotifyPerMinute: 1,
+		Notifiers: []alerting.Notifier{rec}})
+	require.NoError(t, err)
+	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
+	require.Greater(t, events, 1)
+	require.NoError(t, s.Notify(ctx))
+	require.NoError(t, s.Notify(ctx))
+	assert.Len(t, rec.got, 1)
+	for i := 1; i < events; i++ {
+		clk.Add(61 * time.Second)
+		require.NoError(t, s.Notify(ctx))
+	}
+	require.Len(t, rec.got, events)
+	assert.Less(t, rec.got[0].Event, rec.got[1].Event, "in order")
+}

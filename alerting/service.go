@@ -55,6 +55,10 @@ type Config struct {
 	// RemindEvery repeats the announcement of a warning not yet acknowledged
 	// (CHEMGUARD_WARNING_REMIND, DefaultRemind when zero).
 	RemindEvery time.Duration
+	// NotifyPerMinute caps what one notifier target is sent per minute
+	// (CHEMGUARD_WARNING_NOTIFY_RATE, 0 = no cap); the rest waits, in order, for the
+	// next rounds: nothing is dropped.
+	NotifyPerMinute int
 }
 
 // DefaultRemind is how often an unacknowledged warning is announced again.
@@ -63,7 +67,7 @@ const DefaultRemind = 5 * time.Minute
 // Errors returned by Config.Validate.
 var (
 	ErrNegativeTick   = errors.New("alerting: tick interval must not be negative")
-	ErrNegativeRemind = errors.New("alerting: reminder interval must not be negative")
+	ErrNegativeRemind = errors.New("alerting: reminder interval and notification rate must not be negative")
 )
 
 // Validate checks the configuration and fills defaults.
@@ -74,7 +78,7 @@ func (c *Config) Validate() error {
 	if c.Tick == 0 {
 		c.Tick = DefaultTick
 	}
-	if c.RemindEvery < 0 {
+	if c.RemindEvery < 0 || c.NotifyPerMinute < 0 {
 		return ErrNegativeRemind
 	}
 	if c.RemindEvery == 0 {

@@ -64,6 +64,7 @@ configuration (environment):
   CHEMGUARD_WARNING_WEBHOOKS comma-separated URLs told every warning change as JSON (default none)
   CHEMGUARD_WARNING_NOTIFY_LOG log every warning change as a notification (development; default false)
   CHEMGUARD_WARNING_REMIND   announce a warning not yet acknowledged again this often (default 5m)
+  CHEMGUARD_WARNING_NOTIFY_RATE most notifications per minute to one target; the rest wait (default 0, no cap)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -171,6 +172,13 @@ func warningsFromEnv(cfg *alerting.Config) error {
 		if u = strings.TrimSpace(u); u != "" {
 			cfg.Notifiers = append(cfg.Notifiers, alerting.Webhook{URL: u})
 		}
+	}
+	if s := os.Getenv("CHEMGUARD_WARNING_NOTIFY_RATE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("CHEMGUARD_WARNING_NOTIFY_RATE: %w", err)
+		}
+		cfg.NotifyPerMinute = n
 	}
 	if s := os.Getenv("CHEMGUARD_WARNING_NOTIFY_LOG"); s != "" {
 		on, err := strconv.ParseBool(s)
