@@ -354,6 +354,9 @@ func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
 	e.user("lixia_staff", tiers.CountyStaff, "370102")
 	b := e.login("lixia_staff")
 	anon := &browser{tb: t, base: e.app.URL()}
+	f := fixture{Code: "370102001"}
+	e.warn(&f)
+	warningID := f.WarningID
 	pages := map[string]page{
 		"login":      anon.get("/portal/login"),
 		"home":       b.get("/portal/"),
@@ -362,6 +365,7 @@ func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
 		"data":       b.get("/portal/data"),
 		"rejections": b.get("/portal/rejections"),
 		"warnings":   b.get("/portal/warnings"),
+		"warning":    b.get(fmt.Sprintf("/portal/warnings/%d", warningID)),
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) {

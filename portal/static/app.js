@@ -72,7 +72,30 @@
     });
     es.onerror = function () { status.textContent = '实时更新已中断，正在重连…'; };
   }
-  function start() { drawMap(); drawTrend(); live(); }
+  // 处置操作: send the form to the warnings API as JSON and show its answer.
+  function actions() {
+    var form = document.getElementById('act-form');
+    if (!form || !window.fetch) { return; }
+    var result = document.getElementById('act-result');
+    form.addEventListener('submit', function (ev) {
+      ev.preventDefault();
+      var body = {};
+      ['action', 'note', 'reason', 'to_level'].forEach(function (k) {
+        if (form.elements[k] && form.elements[k].value) { body[k] = form.elements[k].value; }
+      });
+      result.textContent = '正在提交…';
+      fetch(form.action, { method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+        .then(function (r) {
+          if (r.ok) { window.location.href = form.getAttribute('data-done'); return null; }
+          return r.json().then(function (j) {
+            result.textContent = (j && j.error && j.error.message_zh) || ('提交失败（' + r.status + '）');
+          });
+        })
+        .catch(function () { result.textContent = '网络异常，请重试'; });
+    });
+  }
+  function start() { drawMap(); drawTrend(); live(); actions(); }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);
   } else {
