@@ -193,23 +193,13 @@ func (s *Service) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	for {
-		msgs, err := s.src.FetchBatch(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			slog.Warn("alerting: fetch failed", "err", err)
-			if !sleep(ctx, time.Second) {
-				return nil
-			}
-			continue
-		}
+	return bus.FetchLoop(ctx, "alerting", s.src.FetchBatch, func(msgs []kafka.Message) error {
 		s.handle(ctx, msgs)
 		if m := s.cfg.Metrics; m != nil {
 			m.Lag.Set(float64(s.src.Lag()))
 		}
-	}
+		return nil
+	})
 }
 
 // tickLock is the PostgreSQL advisory lock whose holder ticks: one process ticks
@@ -300,7 +290,7 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 		if m := s.cfg.Metrics; m != nil {
 			m.Errors.Inc()
 		}
-		if ctx.Err() != nil || wctx.Err() != nil || !sleep(ctx, backoff(attempt)) {
+		if ctx.Err() != nil || wctx.Err() != nil || !bus.Sleep(ctx, bus.Backoff(attempt, 5*time.Second)) {
 			return
 		}
 	}
@@ -314,7 +304,7 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 			return
 		}
 		slog.Warn("alerting: commit failed, retrying", "attempt", attempt+1, "err", err)
-		if wctx.Err() != nil || !sleep(wctx, backoff(attempt)) {
+		if wctx.Err() != nil || !bus.Sleep(wctx, bus.Backoff(attempt, 5*time.Second)) {
 			return // stored but not committed: the replay changes nothing (readings not newer are ignored)
 		}
 	}
@@ -514,19 +504,4 @@ func (s *Service) transact(ctx context.Context, codes []string, all bool, now ti
 		c.version, c.saved = c.version+1, h
 	}
 	return nil
-}
-
-func backoff(attempt int) time.Duration {
-	return min(100*time.Millisecond<<min(attempt, 10), 5*time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -136,7 +137,7 @@ func (s *Service) listen(ctx context.Context) {
 	for ctx.Err() == nil {
 		if err := s.listenOnce(ctx); err != nil && ctx.Err() == nil {
 			slog.Warn("alerting: listen failed, retrying", "err", err)
-			sleep(ctx, time.Second)
+			bus.Sleep(ctx, time.Second)
 		}
 	}
 }

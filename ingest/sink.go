@@ -69,25 +69,15 @@ func NewSinkConsumer(cfg bus.Config) (*bus.Consumer, error) {
 // Run consumes until ctx ends. A batch already fetched is still written and
 // committed after ctx ends (the drain on shutdown), within a bounded time.
 func (s *Sink) Run(ctx context.Context) error {
-	for {
-		msgs, err := s.src.FetchBatch(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			slog.Warn("sink: fetch failed", "err", err)
-			if !sleep(ctx, time.Second) {
-				return nil
-			}
-			continue
-		}
+	return bus.FetchLoop(ctx, "sink", s.src.FetchBatch, func(msgs []kafka.Message) error {
 		if err := s.handle(ctx, msgs); err != nil {
 			return err
 		}
 		if s.metrics != nil {
 			s.metrics.SinkLag.Set(float64(s.src.Lag()))
 		}
-	}
+		return nil
+	})
 }
 
 // handle writes and commits one batch, retrying with backoff while the database or
@@ -116,7 +106,7 @@ func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
 		if ctx.Err() != nil || wctx.Err() != nil {
 			return nil // not committed: redelivered to whoever consumes next
 		}
-		if !sleep(ctx, s.backoff(attempt)) {
+		if !bus.Sleep(ctx, bus.Backoff(attempt, s.MaxBackoff)) {
 			return nil
 		}
 	}
@@ -130,25 +120,9 @@ func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
 			return nil
 		}
 		slog.Warn("sink: commit failed, retrying", "attempt", attempt+1, "err", err)
-		if wctx.Err() != nil || !sleep(wctx, s.backoff(attempt)) {
+		if wctx.Err() != nil || !bus.Sleep(wctx, bus.Backoff(attempt, s.MaxBackoff)) {
 			return nil // written but not committed: the replay is harmless
 		}
-	}
-}
-
-func (s *Sink) backoff(attempt int) time.Duration {
-	d := 100 * time.Millisecond << min(attempt, 10)
-	return min(d, s.MaxBackoff)
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
 
