@@ -269,9 +269,17 @@ func (s *Service) tryLead(ctx context.Context, l *leader) (*leader, error) {
 }
 
 func (l *leader) release() {
-	if l != nil {
-		l.conn.Close(context.Background()) // ends the session and its lock
+	if l == nil {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if l.held {
+		// Unlock before closing: closing alone frees the lock only once the server
+		// has noticed the session end, so another process could find it still held.
+		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, int64(tickLock))
+	}
+	l.conn.Close(ctx) // ends the session, and its lock if the unlock failed
 }
 
 // handle applies, stores and commits one batch, retrying while the database is
