@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 BIN=${CHEMGUARD_BIN:-bin/chemguard}
 ADDR=${CHEMGUARD_HTTP_ADDR:-127.0.0.1:8080}
 export CHEMGUARD_HTTP_ADDR=$ADDR
+# The demo serves plain HTTP on this machine: let the portal's session cookie work
+# without TLS there (production sits behind HTTPS and keeps the Secure flag).
+case "$ADDR" in
+  127.*|localhost:*) export CHEMGUARD_INSECURE_COOKIE=${CHEMGUARD_INSECURE_COOKIE:-true} ;;
+esac
 DEMO_ENTERPRISES=${CHEMGUARD_DEMO_ENTERPRISES:-50}
 DEMO_RATE=${CHEMGUARD_DEMO_RATE:-100}
 mkdir -p "$CHEMGUARD_DATA_DIR"
@@ -49,7 +54,8 @@ cat <<EOT
   -----------------------------------------------------------------
   URL:        http://$ADDR/            (health: /healthz, readiness: /readyz, metrics: /metrics)
   demo feed:  $DEMO_ENTERPRISES simulated companies, up to $DEMO_RATE records/s, 5% deliberately bad
-  login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff):
+  portal:     http://$ADDR/portal/   (监管门户: 综合分析, 企业一张图, 风险预警, 数据浏览)
+  login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff), in the portal or the API:
               curl -s -X POST http://$ADDR/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}'
               then GET /api/v1/enterprises with "Authorization: Bearer <token>"
   company:    demo company $DEMO, exchange API key (Authorization: Bearer …):
