@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/platform"
@@ -215,29 +217,35 @@ func serve(ctx context.Context, stdout io.Writer) error {
 }
 
 func migrate(ctx context.Context) error {
-	cfg, err := configFromEnv()
+	_, pool, err := openDB(ctx)
 	if err != nil {
 		return err
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	return store.Migrate(ctx, pool)
+	pool.Close()
+	return nil
 }
 
-func openEnterprises(ctx context.Context) (*store.Enterprises, func(), error) {
+// openDB reads the configuration, connects and applies the migrations: what every
+// administrative command needs before it touches the database.
+func openDB(ctx context.Context) (platform.Config, *pgxpool.Pool, error) {
 	cfg, err := configFromEnv()
 	if err != nil {
-		return nil, nil, err
+		return cfg, nil, err
 	}
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
-		return nil, nil, err
+		return cfg, nil, err
 	}
 	if err := store.Migrate(ctx, pool); err != nil {
 		pool.Close()
+		return cfg, nil, err
+	}
+	return cfg, pool, nil
+}
+
+func openEnterprises(ctx context.Context) (*store.Enterprises, func(), error) {
+	_, pool, err := openDB(ctx)
+	if err != nil {
 		return nil, nil, err
 	}
 	return store.NewEnterprises(pool), pool.Close, nil

@@ -16,7 +16,6 @@ import (
 
 	"github.com/shandong-emergency/chemguard/access"
 	"github.com/shandong-emergency/chemguard/identity"
-	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -64,16 +63,8 @@ func parseBool(s string) (bool, error) {
 
 // openAccess connects, migrates and loads access control for admin commands.
 func openAccess(ctx context.Context) (*access.Service, func(), error) {
-	cfg, err := configFromEnv()
+	cfg, pool, err := openDB(ctx)
 	if err != nil {
-		return nil, nil, err
-	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := store.Migrate(ctx, pool); err != nil {
-		pool.Close()
 		return nil, nil, err
 	}
 	svc, err := access.New(ctx, pool, cfg.Access)
