@@ -107,6 +107,8 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	addUser(t, app.App, "huangdao", tiers.CountyStaff, "370211")
 	addUser(t, app.App, "jinan", tiers.CityStaff, "370100")
 	addUser(t, app.App, "company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(code))
+	addUser(t, app.App, "lixia_share", tiers.ShareService, county)
+	addUser(t, app.App, "huangdao_share", tiers.ShareService, "370211")
 	lixia, other, company := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao"), login(t, app.URL(), "company")
 
 	ind := map[string]any{"INDICATOR_CODE": code + "001-PT01", "COMPANY_CODE": code, "HAZARD_CODE": code + "001",
@@ -148,6 +150,15 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	assert.Equal(t, "published", warn["step"])
 	assert.Equal(t, "county", warn["tier"])
 	id := warn["id"]
+
+	// The sharing feed carries the warning to the county's system, not to another's.
+	lixiaShare, otherShare := login(t, app.URL(), "lixia_share"), login(t, app.URL(), "huangdao_share")
+	eventually(t, 20*time.Second, "the warning in the county's sharing feed", func() bool {
+		recs := list(t, get(t, app.URL(), lixiaShare, "/api/v1/share/warnings"), "records")
+		return len(recs) == 1 && recs[0]["company_code"] == code &&
+			recs[0]["record"].(map[string]any)["level"] == warn["level"]
+	})
+	assert.Empty(t, list(t, get(t, app.URL(), otherShare, "/api/v1/share/warnings"), "records"))
 
 	// Another county sees nothing and may not open it.
 	assert.Empty(t, list(t, get(t, app.URL(), other, "/api/v1/warnings"), "warnings"))

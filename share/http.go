@@ -74,10 +74,16 @@ type FeedReply struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// feed serves GET /share/{slug}: an exchange table's records, or with slug
+// "warnings" the warnings, of the caller's region in change order.
 func (h *Handler) feed(c *fiber.Ctx) error {
-	t, err := schemas.Lookup(c.Params("slug"))
-	if err != nil {
-		return err
+	slug := c.Params("slug")
+	var t *schemas.Table
+	if slug != WarningsSlug {
+		var err error
+		if t, err = schemas.Lookup(slug); err != nil {
+			return err
+		}
 	}
 	limit, err := limitOf(c)
 	if err != nil {
@@ -90,7 +96,13 @@ func (h *Handler) feed(c *fiber.Ctx) error {
 			return chemguard.Errorf(chemguard.EInvalid, "cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
 		}
 	}
-	rows, err := h.store.Feed(c.UserContext(), t, tiers.ScopeOf(h.guard.Domain(c)), after, h.cfg.Lag, limit)
+	scope := tiers.ScopeOf(h.guard.Domain(c))
+	var rows []Row
+	if t == nil {
+		rows, err = h.store.FeedWarnings(c.UserContext(), scope, after, h.cfg.Lag, limit)
+	} else {
+		rows, err = h.store.Feed(c.UserContext(), t, scope, after, h.cfg.Lag, limit)
+	}
 	if err != nil {
 		return err
 	}
@@ -98,7 +110,7 @@ func (h *Handler) feed(c *fiber.Ctx) error {
 		last := rows[len(rows)-1]
 		after = Cursor{UpdatedAt: last.UpdatedAt, Company: last.Company, Key: last.Key}
 	}
-	reply := FeedReply{Table: t.Slug, Records: rows}
+	reply := FeedReply{Table: slug, Records: rows}
 	if !after.UpdatedAt.IsZero() {
 		b, _ := json.Marshal(after)
 		reply.NextCursor = base64.RawURLEncoding.EncodeToString(b)

@@ -61,30 +61,55 @@ func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 // database's clock are held back, so a transaction that commits late cannot slip
 // behind a cursor already handed out.
 func (s *Store) Feed(ctx context.Context, t *schemas.Table, scope tiers.Scope, after Cursor, lag time.Duration, limit int) ([]Row, error) {
+	return s.feed(ctx, t.Slug, feedSource{from: t.SQLName(), key: "x.record_key", deleted: "x.deleted", doc: "x.doc"},
+		scope, after, lag, limit)
+}
+
+// WarningsSlug is the feed name of the warnings (风险预警), beside the exchange tables.
+const WarningsSlug = "warnings"
+
+// FeedWarnings is Feed for the warnings the warning service keeps: each row's record
+// holds the warning's level, step, tier watching, factors and the engine's full
+// account of it (history and disposal).
+func (s *Store) FeedWarnings(ctx context.Context, scope tiers.Scope, after Cursor, lag time.Duration, limit int) ([]Row, error) {
+	return s.feed(ctx, WarningsSlug, feedSource{from: "warnings", key: "x.warning_key", deleted: "false",
+		doc: `jsonb_build_object('id', x.warning_key, 'model', x.model, 'subject', x.subject, 'area', x.area,
+			'level', x.level, 'score', x.score, 'status', x.status, 'step', x.step, 'tier', x.tier,
+			'raised_at', x.raised_at, 'settled_at', x.settled_at, 'factors', x.factors, 'warning', x.doc)`},
+		scope, after, lag, limit)
+}
+
+// feedSource says where a feed's rows come from: a table with company_code and
+// updated_at columns, and the expressions for its key, deletion flag and record.
+type feedSource struct {
+	from, key, deleted, doc string
+}
+
+func (s *Store) feed(ctx context.Context, name string, src feedSource, scope tiers.Scope, after Cursor, lag time.Duration, limit int) ([]Row, error) {
 	where, args := scope.Where("e", 6)
-	sql := `SELECT x.company_code, x.record_key, x.deleted, x.updated_at, x.doc FROM ` + t.SQLName() + ` x
+	sql := `SELECT x.company_code, ` + src.key + `, ` + src.deleted + `, x.updated_at, ` + src.doc + ` FROM ` + src.from + ` x
 		JOIN enterprises e ON e.code = x.company_code
-		WHERE ` + where + ` AND (x.updated_at, x.company_code, x.record_key) > ($1, $2, $3)
+		WHERE ` + where + ` AND (x.updated_at, x.company_code, ` + src.key + `) > ($1, $2, $3)
 		AND x.updated_at < now() - $4::interval
-		ORDER BY x.updated_at, x.company_code, x.record_key LIMIT $5`
+		ORDER BY x.updated_at, x.company_code, ` + src.key + ` LIMIT $5`
 	if after.UpdatedAt.IsZero() {
 		after.UpdatedAt = time.Unix(0, 0)
 	}
 	rows, err := s.pool.Query(ctx, sql, append([]any{after.UpdatedAt, after.Company, after.Key, lag, limit}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("share: feed %s: %w", t.Slug, err)
+		return nil, fmt.Errorf("share: feed %s: %w", name, err)
 	}
 	defer rows.Close()
 	out := []Row{}
 	for rows.Next() {
 		var r Row
 		if err := rows.Scan(&r.Company, &r.Key, &r.Deleted, &r.UpdatedAt, &r.Doc); err != nil {
-			return nil, fmt.Errorf("share: feed %s: %w", t.Slug, err)
+			return nil, fmt.Errorf("share: feed %s: %w", name, err)
 		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("share: feed %s: %w", t.Slug, err)
+		return nil, fmt.Errorf("share: feed %s: %w", name, err)
 	}
 	return out, nil
 }
