@@ -19,6 +19,7 @@ import (
 //	POST   /admin/policy                 安全管理员: add {subject, object, action}
 //	DELETE /admin/policy                 安全管理员: remove {subject, object, action}
 //	GET    /system/status                系统管理员: platform status
+//	POST   /admin/parks                  系统管理员: register a chemical park {code, name, division_code}
 //
 // Every change is audited and takes effect at once, in every process within the
 // policy reload interval.
@@ -31,6 +32,24 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActWrite), s.addPermission)
 	api.Delete("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActWrite), s.removePermission)
 	api.Get("/system/status", s.Require(tiers.ObjSystem, tiers.ActOperate), s.status)
+	api.Post("/admin/parks", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.addPark)
+}
+
+// addPark registers a chemical park (化工园区) under a city or county, audited.
+func (s *Service) addPark(c *fiber.Ctx) error {
+	var req struct {
+		Code         string `json:"code"`
+		Name         string `json:"name"`
+		DivisionCode string `json:"division_code"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	p := tiers.Park{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode}
+	if err := s.recordChange(c, "park.add", "park:"+p.Code, p, s.Parks.Add(c.UserContext(), p)); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": p.Code, "name": p.Name, "division_code": p.DivisionCode})
 }
 
 func malformed() error {
