@@ -60,7 +60,15 @@ type Simulator struct {
 	companies []Company
 	keys      []string
 	client    *http.Client
+	start     time.Time
 	Stats     Stats
+}
+
+// plantTime is the simulated plant's clock: it runs Speed times faster than the wall
+// clock from the start of the run, so a day's temperature cycle, tank fills and
+// leak episodes unfold within minutes at the default speed.
+func (s *Simulator) plantTime(now time.Time) time.Time {
+	return s.start.Add(time.Duration(float64(now.Sub(s.start)) * s.cfg.Speed))
 }
 
 // New returns a simulator for companies whose API keys are keys (same order).
@@ -114,9 +122,7 @@ func batchSize(r *rand.Rand, t *schemas.Table) int {
 	case schemas.FrequencyTenMinutes.ID:
 		return 4 // one status per analytics box
 	}
-	if t == schemas.SensorReadings {
-		return 12
-	}
+
 	return 1
 }
 
@@ -127,9 +133,14 @@ func (s *Simulator) Run(ctx context.Context) error {
 	h := &jobHeap{}
 	now := time.Now()
 	spread := int64(float64(time.Minute)/s.cfg.Speed) + 1
+	s.start = now
 	for i, c := range s.companies {
 		for _, t := range tablesFor(c) {
-			heap.Push(h, job{due: now.Add(time.Duration(r.Int64N(spread))), company: i, table: t})
+			due := now.Add(time.Duration(r.Int64N(spread)))
+			if t == schemas.SensorReadings { // after the indicators that give them meaning
+				due = due.Add(time.Duration(spread))
+			}
+			heap.Push(h, job{due: due, company: i, table: t})
 		}
 	}
 	work := make(chan job, s.cfg.Workers*2)
@@ -153,6 +164,9 @@ func (s *Simulator) Run(ctx context.Context) error {
 			return nil
 		}
 		n := float64(batchSize(r, j.table))
+		if j.table == schemas.SensorReadings || j.table == schemas.Indicators {
+			n = float64(len(Plant(s.companies[j.company]))) // one record per monitored point
+		}
 		for {
 			t := time.Now()
 			tokens = min(s.cfg.Rate, tokens+t.Sub(last).Seconds()*s.cfg.Rate)
@@ -197,17 +211,30 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 
 func (s *Simulator) send(ctx context.Context, r *rand.Rand, j job) {
 	c := s.companies[j.company]
-	n := batchSize(r, j.table)
-	recs := make([]Record, n)
 	now := time.Now()
-	for i := range recs {
-		recs[i] = NewRecord(r, j.table, c, now)
-		if j.table.Key == "DEVICE_CODE" {
-			recs[i]["DEVICE_CODE"] = DeviceCode(c, i+1)
+	var recs []Record
+	switch j.table {
+	case schemas.Indicators:
+		recs = IndicatorRecords(c)
+	case schemas.SensorReadings:
+		recs = Readings(c, s.plantTime(now), now)
+	default:
+		recs = make([]Record, batchSize(r, j.table))
+		for i := range recs {
+			recs[i] = NewRecord(r, j.table, c, now)
+			if j.table.Key == "DEVICE_CODE" {
+				recs[i]["DEVICE_CODE"] = DeviceCode(c, i+1)
+			}
 		}
+	}
+	for i := range recs {
 		if r.Float64() < s.cfg.BadShare {
 			recs[i], _ = Corrupt(r, j.table, recs[i])
 		}
+	}
+	n := len(recs)
+	if n == 0 {
+		return // every point silent this time
 	}
 	accepted, rejected, err := Post(ctx, s.client, s.cfg.URL, s.keys[j.company], j.table.Slug, recs)
 	s.Stats.Batches.Add(1)
