@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,8 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/share"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -44,17 +43,9 @@ func decodeDoc(raw []byte) Doc {
 	return d
 }
 
-// Enterprise is a registered company as the portal shows it.
-type Enterprise struct {
-	Code         string
-	Name         string
-	DivisionCode string
-	ParkCode     string
-	Kind         string
-}
-
-// Path is the enterprise's resource path for the authorizer.
-func (e Enterprise) Path() string { return tiers.EnterprisePath(e.DivisionCode, e.ParkCode, e.Code) }
+// Enterprise is a registered company as the portal shows it: the regional API's
+// enterprise (with its authorizer Path) plus display helpers.
+type Enterprise struct{ share.Enterprise }
 
 // County is the Chinese name of the enterprise's county with its city.
 func (e Enterprise) County() string { return RegionName(e.DivisionCode) }
@@ -79,16 +70,8 @@ func (s *Store) countAsync(ctx context.Context, sql string, args ...any) func() 
 
 // Enterprise returns one enterprise, or a not_found *chemguard.Error.
 func (s *Store) Enterprise(ctx context.Context, code string) (Enterprise, error) {
-	var e Enterprise
-	err := s.pool.QueryRow(ctx, `SELECT code, name, division_code, COALESCE(park_code, ''), kind FROM enterprises WHERE code = $1`, code).
-		Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, chemguard.Errorf(chemguard.ENotFound, "企业「%s」未注册", "enterprise %q is not registered", code)
-	}
-	if err != nil {
-		return e, fmt.Errorf("portal: enterprise: %w", err)
-	}
-	return e, nil
+	e, err := share.NewStore(s.pool).Enterprise(ctx, code)
+	return Enterprise{e}, err
 }
 
 // likePattern escapes q for ILIKE '%q%'.

@@ -52,22 +52,11 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if !ok {
 		return fmt.Errorf("bench: unknown table %q", *slug)
 	}
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	dsn, drop, err := benchDatabase(ctx)
+	app, cleanup, err := benchPlatform(ctx, *syncWrites)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	dataDir, err := os.MkdirTemp("", "chemguard-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dataDir)
-	app, err := platform.New(ctx, platform.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", DataDir: dataDir, KafkaSyncWrites: *syncWrites})
-	if err != nil {
-		return err
-	}
-	defer app.Close()
+	defer cleanup()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go app.Run(runCtx)
@@ -194,6 +183,28 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		return fmt.Errorf("bench: only %d of %d records became visible", visible, *records)
 	}
 	return nil
+}
+
+// benchPlatform starts a platform (embedded broker, temporary data directory) on a
+// throw-away database for a benchmark; cleanup stops it and removes both.
+func benchPlatform(ctx context.Context, syncWrites bool) (*platform.App, func(), error) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	dsn, drop, err := benchDatabase(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	dataDir, err := os.MkdirTemp("", "chemguard-bench-")
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	app, err := platform.New(ctx, platform.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", DataDir: dataDir, KafkaSyncWrites: syncWrites})
+	if err != nil {
+		os.RemoveAll(dataDir)
+		drop()
+		return nil, nil, err
+	}
+	return app, func() { app.Close(); os.RemoveAll(dataDir); drop() }, nil
 }
 
 // benchDatabase creates a throw-away database on the server of CHEMGUARD_DATABASE_URL.

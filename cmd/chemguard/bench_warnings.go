@@ -8,14 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/shandong-emergency/chemguard/identity"
-	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
@@ -42,22 +40,11 @@ type warningBench struct {
 // to the first GET that returns the warning (polled every 5 ms by a province
 // regulator).
 func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	dsn, drop, err := benchDatabase(ctx)
+	app, cleanup, err := benchPlatform(ctx, o.syncWrites)
 	if err != nil {
 		return err
 	}
-	defer drop()
-	dataDir, err := os.MkdirTemp("", "chemguard-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dataDir)
-	app, err := platform.New(ctx, platform.Config{DatabaseURL: dsn, HTTPAddr: "127.0.0.1:0", DataDir: dataDir, KafkaSyncWrites: o.syncWrites})
-	if err != nil {
-		return err
-	}
-	defer app.Close()
+	defer cleanup()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go app.Run(runCtx)
