@@ -41,12 +41,14 @@ func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 
 // Migrate applies the embedded migrations that have not run yet, each in a
 // transaction, recorded in goose's version table. Concurrent callers are serialised
-// by an advisory lock.
+// by an advisory lock. Migrations are numbered per feature and may land in any
+// order, so a database that already ran a higher number still gets a lower one that
+// arrived later (each migration stands alone; none depends on a later number).
 func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, mustSub(),
-		goose.WithSessionLocker(mustLocker()))
+		goose.WithSessionLocker(mustLocker()), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store: migrations: %w", err)
 	}
