@@ -218,33 +218,51 @@ func (s *IndicatorState) observe(r Reading, now time.Time, cfg *Config, out *[]A
 		s.NoData = nil
 	}
 	if s.Def.Code == "" || s.Def.Deleted {
-		return true // readings before the definition: kept as last value, no limits yet
+		return true // readings before the definition: kept as last value, judged once it arrives
 	}
+	if stale(r.At, now, cfg) {
+		return true // history (a replay, a late backlog): kept as last value, raises nothing
+	}
+	s.judge(r.Value, r.At, now, cfg, "恢复正常（回差内）", out)
+	return true
+}
+
+// stale reports whether a value collected at at is too old at now to raise an alarm
+// (alarms.stale_after; never when it is 0).
+func stale(at, now time.Time, cfg *Config) bool {
+	return cfg.Alarms.StaleAfter > 0 && now.Sub(at) > cfg.Alarms.StaleAfter
+}
+
+// judge applies value v collected at at to the indicator's limits: it raises,
+// changes or clears (with clearReason) the threshold alarm and keeps the pending
+// exceedance that the minimum duration waits on.
+func (s *IndicatorState) judge(v float64, at, now time.Time, cfg *Config, clearReason string, out *[]AlarmChange) {
+	r := Reading{Value: v, At: at}
 	kc := cfg.Alarms.For(s.Def.Kind)
 	t := effectiveThresholds(&s.Def, cfg)
 	db := deadband(&s.Def, t, kc.DeadbandPercent)
 	if a := s.Alarm; a != nil {
 		sev, limit := classify(r.Value, t, a.Severity, db)
 		if sev == "" || sev.high() != a.Severity.high() {
-			a.clear(r.At, "恢复正常（回差内）")
+			a.clear(r.At, clearReason)
 			*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *a})
 			s.Alarm, s.LastClear = nil, r.At
 			if sev == "" {
-				return true
+				return
 			}
 		} else {
 			a.peak(r.Value, r.At)
-			if sev != a.Severity {
+			if sev != a.Severity || limit != a.Limit {
 				a.Severity, a.Limit, a.MaxSeverity = sev, limit, worse(a.MaxSeverity, sev)
 				*out = append(*out, AlarmChange{Kind: AlarmChanged, Alarm: *a})
 			}
-			return true
+			return
 		}
 	}
 	sev, limit := classify(r.Value, t, "", db)
 	if sev == "" {
 		s.Pending = nil
-		return true
+		return
 	}
 	p := s.Pending
 	if p == nil || p.Severity.high() != sev.high() {
@@ -257,7 +275,7 @@ func (s *IndicatorState) observe(r Reading, now time.Time, cfg *Config, out *[]A
 		}
 	}
 	if r.At.Sub(p.Since) < kc.MinDuration {
-		return true
+		return
 	}
 	s.Alarm = &Alarm{ID: fmt.Sprintf("%s/%s/%d", s.Def.Company, s.Def.Code, p.Since.Unix()),
 		Company: s.Def.Company, Indicator: s.Def.Code, Hazard: s.Def.Hazard, Area: s.Def.Area,
@@ -265,7 +283,6 @@ func (s *IndicatorState) observe(r Reading, now time.Time, cfg *Config, out *[]A
 		RaisedAt: now, Peak: p.Peak, PeakAt: p.PeakAt}
 	s.Pending = nil
 	*out = append(*out, AlarmChange{Kind: AlarmRaised, Alarm: *s.Alarm})
-	return true
 }
 
 // checkSilence raises a 数据中断 alarm when the indicator has sent nothing for the
@@ -289,13 +306,21 @@ func (s *IndicatorState) checkSilence(now time.Time, cfg *Config, out *[]AlarmCh
 }
 
 // define applies a new version of the indicator's definition. Deleting it clears
-// its alarms.
-func (s *IndicatorState) define(d IndicatorDef, now time.Time, out *[]AlarmChange) {
+// its alarms. When the limits are new or changed, the last reading (kept even when
+// it came before any definition) is judged against them at once, unless it is
+// stale: an indicator whose thresholds arrive after its readings still alarms, and
+// one whose limits are corrected clears or escalates without waiting for the next
+// reading.
+func (s *IndicatorState) define(d IndicatorDef, now time.Time, cfg *Config, out *[]AlarmChange) {
 	if s.DefinedAt.IsZero() {
 		s.DefinedAt = now
 	}
+	old := s.Def
 	s.Def = d
 	if !d.Deleted {
+		if limitsChanged(&old, &d) && !s.LastAt.IsZero() && !stale(s.LastAt, now, cfg) {
+			s.judge(s.Last, s.LastAt, now, cfg, "指标阈值变更后恢复正常", out)
+		}
 		return
 	}
 	for _, a := range []**Alarm{&s.Alarm, &s.NoData} {
@@ -333,4 +358,15 @@ func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, out 
 		alarms[key] = a
 		*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *a})
 	}
+}
+
+// limitsChanged reports whether the new definition b judges values differently from
+// a: the indicator was unknown or deleted, or its kind, unit, range or thresholds
+// changed.
+func limitsChanged(a, b *IndicatorDef) bool {
+	eq := func(x, y *float64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	ta, tb := a.Thresholds, b.Thresholds
+	return a.Code == "" || a.Deleted || a.Kind != b.Kind || a.Unit != b.Unit ||
+		!eq(a.RangeLow, b.RangeLow) || !eq(a.RangeHigh, b.RangeHigh) || !eq(ta.LowLow, tb.LowLow) ||
+		!eq(ta.Low, tb.Low) || !eq(ta.High, tb.High) || !eq(ta.HighHigh, tb.HighHigh)
 }

@@ -51,6 +51,9 @@ type AlarmConfig struct {
 	Default               KindConfig                   `yaml:"default"`
 	Kinds                 map[IndicatorKind]KindConfig `yaml:"kinds"`
 	CompanyAlarmRetention time.Duration                `yaml:"company_alarm_retention"`
+	// StaleAfter: a reading collected longer than this before it is processed is
+	// history — kept as the indicator's last value, raising nothing (0: never stale).
+	StaleAfter time.Duration `yaml:"stale_after"`
 }
 
 // For returns the configuration of an indicator kind, or the default.
@@ -256,8 +259,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%w: alarms (%s)", ErrNegative, k.Name)
 		}
 	}
-	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 {
-		return fmt.Errorf("%w: hysteresis or leak.window", ErrNegative)
+	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 || c.Alarms.StaleAfter < 0 {
+		return fmt.Errorf("%w: hysteresis, leak.window or alarms.stale_after", ErrNegative)
 	}
 	for _, l := range []Level{LevelBlue, LevelYellow, LevelOrange, LevelRed} {
 		d := c.Disposal.For(l)

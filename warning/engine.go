@@ -70,7 +70,7 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 		}
 		return ch
 	case IndicatorDef:
-		c.indicator(ev.Code).define(ev, now, &ch.Alarms)
+		c.indicator(ev.Code).define(ev, now, &e.cfg, &ch.Alarms)
 	case HazardSource:
 		c.Hazards[ev.Code] = ev
 	case CompanyAlarm:

@@ -30,7 +30,7 @@ func AssessWarehouse(h HazardSource, c *CompanyState, now time.Time, cfg *Config
 		if s.Def.Area != "" {
 			areas[s.Def.Area] = true
 		}
-		live := !s.LastAt.IsZero() && s.NoData == nil
+		live := !s.LastAt.IsZero() && s.NoData == nil && !stale(s.LastAt, now, cfg)
 		switch {
 		case s.Def.Kind == KindTemperature && live && (temp == nil || s.Last > temp.Last):
 			temp = s
