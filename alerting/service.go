@@ -108,7 +108,11 @@ func Topics() []string {
 	return out
 }
 
-// NewConsumer joins the warning consumer group for Topics.
+// NewConsumer joins the warning consumer group for Topics. The group's first start
+// reads from the oldest retained offset (bus consumers start at kafka.FirstOffset),
+// so definitions sent long ago are known; readings older than the model file's
+// alarms.stale_after raise nothing, so a replay rebuilds only the current alarms
+// (docs/warning-models.md §7).
 func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
 	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: Group, Topics: Topics(),
 		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})

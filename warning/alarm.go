@@ -66,6 +66,10 @@ type Alarm struct {
 	Clear       time.Time     `json:"clear,omitzero"` // 销警时间; zero while active
 	Duration    time.Duration `json:"duration,omitempty"`
 	ClearReason string        `json:"clear_reason,omitempty"`
+	// History marks a company-sent alarm whose 报警时间 was older than
+	// alarms.stale_after when the platform received it (a replay, a late backlog):
+	// it is recorded, and pairs with its 销警, but no model counts it.
+	History bool `json:"history,omitempty"`
 }
 
 // Active reports whether the alarm has not been cleared.
@@ -335,7 +339,7 @@ func (s *IndicatorState) define(d IndicatorDef, now time.Time, cfg *Config, out 
 
 // companyAlarm merges a company-sent 报警/销警 into the lifecycle by its ID. Repeats
 // of an alarm already known change nothing.
-func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, out *[]AlarmChange) {
+func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, cfg *Config, out *[]AlarmChange) {
 	key := string(ev.Source) + ":" + ev.ID
 	a, known := alarms[key]
 	switch {
@@ -344,7 +348,7 @@ func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, out 
 	case ev.Raised:
 		a = &Alarm{ID: key, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
 			Fire: ev.Fire, Smoke: ev.Smoke, Severity: SevCompany, MaxSeverity: SevCompany,
-			Start: ev.At, RaisedAt: now}
+			Start: ev.At, RaisedAt: now, History: stale(ev.At, now, cfg)}
 		alarms[key] = a
 		*out = append(*out, AlarmChange{Kind: AlarmRaised, Alarm: *a})
 	case known:

@@ -74,7 +74,7 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 	case HazardSource:
 		c.Hazards[ev.Code] = ev
 	case CompanyAlarm:
-		companyAlarm(c.Alarms, ev, now, &ch.Alarms)
+		companyAlarm(c.Alarms, ev, now, &e.cfg, &ch.Alarms)
 		if len(ch.Alarms) == 0 {
 			return ch
 		}

@@ -93,3 +93,21 @@ func TestScenarioStaleReadingsRaiseNothing(t *testing.T) {
 	ch = e.Apply(warning.Reading{Company: "C1", Indicator: "GT-2", Value: 80, At: clk.now.Add(-time.Minute)}, clk.now)
 	require.Equal(t, []string{"alarm_raised high_high"}, alarmKinds(ch), "a minute late is not history")
 }
+
+// A company-sent 明火 alarm received long after its 报警时间 is recorded (and pairs
+// with its 销警) but counts in no model; a fresh one raises the enterprise warning.
+func TestScenarioStaleCompanyAlarmCountsInNoModel(t *testing.T) {
+	e := newEngine(t)
+	clk := &clock{now: at(t, "08:00:00")}
+	fire := func(id string, when time.Time) warning.Changes {
+		return e.Apply(warning.CompanyAlarm{Company: "C1", Source: warning.SourceVideo, ID: id, Type: "1",
+			Raised: true, Fire: true, At: when}, clk.now)
+	}
+	ch := fire("old", clk.now.Add(-3*time.Hour))
+	require.Equal(t, []string{"alarm_raised company"}, alarmKinds(ch))
+	require.True(t, ch.Alarms[0].Alarm.History)
+	require.Empty(t, ch.Warnings)
+	ch = fire("new", clk.now.Add(-30*time.Second))
+	require.False(t, ch.Alarms[0].Alarm.History)
+	require.Len(t, warningsOf(ch, warning.ModelEnterprise), 1)
+}

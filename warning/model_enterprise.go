@@ -118,11 +118,12 @@ func commitmentFactors(f *factors, c *CompanyState, now time.Time, due time.Dura
 	}
 }
 
-// fireSmoke counts the company's active 明火/烟雾 video alarms.
+// fireSmoke counts the company's active 明火/烟雾 video alarms (not those received
+// as history).
 func fireSmoke(c *CompanyState) (int, string) {
 	var ids []string
 	for _, a := range c.Alarms {
-		if a.Active() && (a.Fire || a.Smoke) {
+		if a.Active() && (a.Fire || a.Smoke) && !a.History {
 			ids = append(ids, a.ID)
 		}
 	}
