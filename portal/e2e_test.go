@@ -1,0 +1,234 @@
+package portal_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// e2eEnv is what the browser tests get as CHEMGUARD_E2E_ENV (portal/e2e/README.md).
+type e2eEnv struct {
+	BaseURL     string                `json:"baseURL"`
+	Chromium    string                `json:"chromium"`
+	Screenshots string                `json:"screenshots,omitempty"` // docs/screenshots when CHEMGUARD_SCREENSHOTS=1
+	Artifacts   string                `json:"artifacts"`
+	Users       map[string]e2eUser    `json:"users"`
+	Counties    []e2eCounty           `json:"counties"` // [0] is the county regulator's own county
+	Warnings    map[string]e2eWarning `json:"warnings"`
+}
+
+type e2eUser struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+	RoleZH   string `json:"roleZH"`
+	Domain   string `json:"domain"`
+	TOTP     string `json:"totp,omitempty"` // base32 secret for roles that need a one-time code
+}
+
+type e2eCounty struct {
+	Code      string       `json:"code"`
+	Name      string       `json:"name"`
+	CityName  string       `json:"cityName"`
+	Companies []e2eCompany `json:"companies"`
+}
+
+type e2eCompany struct {
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Hazard    string `json:"hazard"`    // a hazard source name its page shows
+	Indicator string `json:"indicator"` // code of an indicator with a reading
+}
+
+type e2eWarning struct {
+	ID      int64  `json:"id"`
+	Company string `json:"company"`
+	Level   string `json:"level"`
+	Subject string `json:"subject"`
+}
+
+// TestBrowser runs the browser tests, every portal/e2e/*.spec.mjs, in Debian's
+// headless Chromium against the whole platform started here on a fresh database,
+// seeded through the exchange API with simulated companies in two counties and
+// simulated gas readings that the warning engine turns into red leak warnings.
+// Without node, Chromium or portal/e2e/node_modules it fails: `make test`
+// installs them; CHEMGUARD_SKIP_BROWSER=1 skips it on purpose.
+func TestBrowser(t *testing.T) {
+	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
+		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
+	}
+	node, err := exec.LookPath("node")
+	require.NoError(t, err, "the browser tests need Node.js (make test installs what they need; CHEMGUARD_SKIP_BROWSER=1 skips them)")
+	chromium := os.Getenv("CHEMGUARD_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	_, err = os.Stat(chromium)
+	require.NoError(t, err, "the browser tests need Chromium: apt-get install -y chromium (make test does), or set CHEMGUARD_CHROMIUM")
+	_, err = os.Stat("e2e/node_modules/playwright-core/package.json")
+	require.NoError(t, err, "the browser tests need playwright-core: run `make e2e-deps` (npm ci in portal/e2e)")
+
+	e := start(t)
+	out := e2eEnv{BaseURL: e.app.URL(), Chromium: chromium, Users: map[string]e2eUser{}, Warnings: map[string]e2eWarning{}}
+	out.Artifacts, err = filepath.Abs("e2e/artifacts")
+	require.NoError(t, err)
+	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
+		out.Screenshots, err = filepath.Abs("../docs/screenshots")
+		require.NoError(t, err)
+	}
+
+	// Two counties of two cities; the first holds the county regulator.
+	counties := []struct {
+		code      string
+		companies []simulate.Company
+	}{
+		{"370102", []simulate.Company{
+			{Code: "370102101", County: "370102", Name: "历下泉城化工有限公司"},
+			{Code: "370102102", County: "370102", Name: "历下华山石化有限公司"},
+			{Code: "370102103", County: "370102", Name: "历下千佛新材料有限公司"},
+		}},
+		{"370211", []simulate.Company{
+			{Code: "370211101", County: "370211", Name: "黄岛海港氯碱有限公司"},
+			{Code: "370211102", County: "370211", Name: "黄岛琅琊精细化工有限公司"},
+		}},
+	}
+	taskTypes := []string{"11", "21", "44", "C1", "11"}
+	var codes []string
+	for _, cy := range counties {
+		d, ok := tiers.DivisionByCode(cy.code)
+		require.True(t, ok, cy.code)
+		city, _ := tiers.DivisionByCode(d.ParentCode)
+		ec := e2eCounty{Code: cy.code, Name: city.NameZH + d.NameZH, CityName: city.NameZH}
+		for _, c := range cy.companies {
+			e.company(c.Code, c.County, c.Name, "生产")
+			f := e.seed(c, taskTypes[len(codes)])
+			codes = append(codes, c.Code)
+			ec.Companies = append(ec.Companies, e2eCompany{Code: c.Code, Name: c.Name, Hazard: f.Hazard, Indicator: c.Code + "-T01"})
+		}
+		out.Counties = append(out.Counties, ec)
+	}
+	e.stored(codes...)
+
+	// Red warnings from the simulated plant's own leaks: one for the portal's
+	// sign-off, one left open for other specs.
+	for key, c := range map[string]simulate.Company{"signoff": counties[0].companies[0], "open": counties[0].companies[1]} {
+		out.Warnings[key] = e.leak(c)
+	}
+
+	users := []struct {
+		key    string
+		role   tiers.Role
+		domain string
+	}{
+		{"county", tiers.CountyStaff, "370102"},
+		{"countyLeader", tiers.CountyLeader, "370102"},
+		{"otherCounty", tiers.CountyStaff, "370211"},
+		{"city", tiers.CityStaff, "370100"},
+		{"province", tiers.ProvinceStaff, tiers.ProvinceCode},
+		{"company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[0].Code)},
+		{"inspector", tiers.Inspector, "370102"},
+		{"sysadmin", tiers.SystemAdmin, tiers.ProvinceCode},
+		{"security", tiers.SecurityAdmin, tiers.ProvinceCode},
+		{"auditor", tiers.AuditAdmin, tiers.ProvinceCode},
+	}
+	for _, u := range users {
+		name := "e2e_" + strings.ToLower(u.key)
+		created, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: name,
+			DisplayName: "测试" + u.role.Label(), Password: testPassword, Role: u.role, Domain: u.domain}, identity.Actor{Name: "test"})
+		require.NoError(t, err, u.key)
+		out.Users[u.key] = e2eUser{Username: name, Password: testPassword, Role: string(u.role), RoleZH: u.role.Label(),
+			Domain: u.domain, TOTP: created.TOTPSecret}
+	}
+
+	raw, err := json.Marshal(out)
+	require.NoError(t, err)
+	args := []string{"e2e/run.mjs"}
+	if g := os.Getenv("CHEMGUARD_E2E_GREP"); g != "" {
+		args = append(args, "--grep", g)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, args...)
+	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(raw))
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	began := time.Now()
+	err = cmd.Run()
+	t.Logf("node e2e/run.mjs (%s):\n%s", time.Since(began).Round(time.Millisecond), log.String())
+	require.NoError(t, err, "browser tests failed; see the log above and portal/e2e/artifacts/failures")
+}
+
+// leak sends company c's indicators and then its simulated plant's readings at a
+// moment of a leak spreading over three gas detectors, as the simulator would, and
+// returns the red warning the engine raises.
+func (e *env) leak(c simulate.Company) e2eWarning {
+	e.tb.Helper()
+	inds := simulate.IndicatorRecords(c)
+	require.Equal(e.tb, len(inds), e.upload(c.Code, schemas.Indicators, inds...))
+	// Indicators and readings travel on different topics: send readings once the
+	// engine knows the limits.
+	e.eventually("the indicators in the engine state", func() bool {
+		var n int
+		require.NoError(e.tb, e.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warning_engine_state
+			WHERE company_code = $1 AND state::text LIKE '%-G03%'`, c.Code).Scan(&n))
+		return n > 0
+	})
+	area := map[string]string{}
+	for _, r := range inds {
+		if r["INDICATOR_KIND"] == "5" {
+			area[r["INDICATOR_CODE"].(string)] = r["AREA"].(string)
+		}
+	}
+	now := time.Now()
+	var readings []simulate.Record
+	for w := now.Truncate(2 * time.Hour); readings == nil && w.After(now.Add(-60*24*time.Hour)); w = w.Add(-2 * time.Hour) {
+		recs := simulate.Readings(c, w.Add(30*time.Minute), now)
+		alarming := map[string]int{}
+		for _, r := range recs {
+			v, _ := r["VALUE"].(json.Number).Float64()
+			if a, ok := area[r["INDICATOR_CODE"].(string)]; ok && v >= 20 {
+				alarming[a]++
+			}
+		}
+		for _, n := range alarming {
+			if n == 3 {
+				readings = recs
+			}
+		}
+	}
+	require.NotNil(e.tb, readings, "no leak over three detectors in the simulated plant of %s", c.Code)
+	require.Equal(e.tb, len(readings), e.upload(c.Code, schemas.SensorReadings, readings...))
+	var w e2eWarning
+	e.eventually("a red leak warning", func() bool {
+		err := e.app.Pool.QueryRow(context.Background(), `SELECT id, company_code, level, subject_name FROM warnings
+			WHERE company_code = $1 AND status = 'open' AND level = 'red' ORDER BY id LIMIT 1`, c.Code).
+			Scan(&w.ID, &w.Company, &w.Level, &w.Subject)
+		return err == nil
+	})
+	return w
+}
+
+// eventually polls cond for up to 30 s.
+func (e *env) eventually(what string, cond func() bool) {
+	e.tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
