@@ -567,29 +567,13 @@ func (w Warning) LevelZH() string {
 }
 
 // StepZH is the disposal step in Chinese.
-func (w Warning) StepZH() string {
-	if s, ok := map[string]string{"published": "已发布，待企业签收", "acknowledged": "企业已签收，待反馈", "fed_back": "已反馈，待核查",
-		"verified": "已核查，待解除或降级", "closed": "解除", "downgraded": "降级", "false_alarm": "误报"}[w.Step]; ok {
-		return s
-	}
-	return w.Step
-}
+func (w Warning) StepZH() string { return warning.Step(w.Step).NameZH() }
 
 // ModelZH names the risk model.
-func (w Warning) ModelZH() string {
-	if s, ok := map[string]string{"enterprise": "企业综合风险", "warehouse": "仓库储存风险", "leak": "泄漏风险"}[w.Model]; ok {
-		return s
-	}
-	return w.Model
-}
+func (w Warning) ModelZH() string { return warning.ModelNameZH(w.Model) }
 
 // TierZH names the tier watching the warning.
-func (w Warning) TierZH() string {
-	if s, ok := map[string]string{"county": "县级", "city": "市级", "province": "省级"}[w.Tier]; ok {
-		return s
-	}
-	return w.Tier
-}
+func (w Warning) TierZH() string { return warning.Tier(w.Tier).NameZH() }
 
 // Alarm is an active 报警 of a company (issue 5's alarms table).
 type Alarm struct {

@@ -102,6 +102,9 @@ func DeviceCode(c Company, n int) string { return fmt.Sprintf("%s-AI-%02d", c.Co
 // NewRecord makes one valid record of table t for company c at time now.
 func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record {
 	past := now.Add(-time.Duration(r.IntN(3600)) * time.Second)
+	// Alarms are real-time tables: a company's system sends them within seconds, and
+	// the warning engine treats alarms older than its stale_after as history.
+	recent := now.Add(-time.Duration(r.IntN(60)) * time.Second)
 	switch t {
 	case schemas.RiskUnits:
 		return Record{"ID": NewID(), "HAZARD_CODE": fmt.Sprintf("%s%03d", c.Code, r.IntN(20)+1),
@@ -142,7 +145,7 @@ func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record 
 			"IS_CHANGED": "0", "IS_CANCELLED": "0", "FILE": PermitPDF()}
 	case schemas.PositioningAlarms:
 		rec := Record{"id": NewID(), "CARD_NO": fmt.Sprintf("K%06d", r.IntN(1e6)), "realName": Name(r), "type": schemas.PositioningRaised,
-			"time": stamp(past), "alarmInfo": "人员在" + pick(r, places) + "触发报警", "alarmType": pickCode(r, schemas.CodesPositioningAlarmType),
+			"time": stamp(recent), "alarmInfo": "人员在" + pick(r, places) + "触发报警", "alarmType": pickCode(r, schemas.CodesPositioningAlarmType),
 			"alarmLocation": pick(r, places), "LONGITUDE": json.Number(fmt.Sprintf("%.6f", 115.5+4*r.Float64())), "LATITUDE": json.Number(fmt.Sprintf("%.6f", 35+2.5*r.Float64())), "floorNo": "1"}
 		return rec
 	case schemas.VideoDevices, schemas.GasStationVideoDevices:
@@ -161,7 +164,7 @@ func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record 
 			codes = schemas.CodesGasStationAlarmType
 		}
 		return Record{"ALARM_ID": NewID(), "ALARM_TYPE": pickCode(r, codes), "ALARM_STATUS": schemas.VideoAlarmRaised,
-			"ALARM_TIME": stamp(past), "DEVICE_CODE": DeviceCode(c, r.IntN(4)+1), "VIDEO_CODE": VideoCode(c, r.IntN(32)+1),
+			"ALARM_TIME": stamp(recent), "DEVICE_CODE": DeviceCode(c, r.IntN(4)+1), "VIDEO_CODE": VideoCode(c, r.IntN(32)+1),
 			"ALARM_IMAGE": AlarmImage()}
 	case schemas.EnterpriseInfos:
 		kind := "1"
