@@ -19,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/share"
 	"github.com/shandong-emergency/chemguard/signing"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -45,7 +46,9 @@ type Service struct {
 	Identity *identity.Service
 	Parks    *tiers.PGParks
 	Share    *share.Store
-	auth     *identity.Handler
+	// Enterprises is the registry of companies and their exchange API keys.
+	Enterprises *store.Enterprises
+	auth        *identity.Handler
 }
 
 // New seeds the default policy into an empty store, loads it and wires the
@@ -58,7 +61,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 		cfg.PolicyReload = DefaultPolicyReload
 	}
 	s := &Service{cfg: cfg, pool: pool, Policy: tiers.NewPGPolicy(pool), Parks: tiers.NewPGParks(pool),
-		Share: share.NewStore(pool)}
+		Share: share.NewStore(pool), Enterprises: store.NewEnterprises(pool)}
 	if _, err := s.Policy.SeedDefaults(ctx, tiers.DefaultPolicy()); err != nil {
 		return nil, err
 	}

@@ -6,26 +6,33 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // registerAdmin mounts the administrators' routes:
 //
-//	POST   /admin/users                  安全管理员: create an account with a role
-//	POST   /admin/users/:username/unlock 安全管理员: clear a lockout
-//	POST   /admin/grants                 安全管理员: grant {username, role, domain}
-//	DELETE /admin/grants                 安全管理员: revoke {username, role, domain}
-//	GET    /admin/policy                 安全管理员: the permissions and grants
-//	POST   /admin/policy                 安全管理员: add {subject, object, action}
-//	DELETE /admin/policy                 安全管理员: remove {subject, object, action}
-//	GET    /system/status                系统管理员: platform status
-//	POST   /admin/parks                  系统管理员: register a chemical park {code, name, division_code}
+//	POST   /admin/users                    安全管理员: create an account with a role
+//	POST   /admin/users/:username/unlock   安全管理员: clear a lockout
+//	POST   /admin/users/:username/password 安全管理员: reset the password {password}; ends its sessions
+//	POST   /admin/grants                   安全管理员: grant {username, role, domain}
+//	DELETE /admin/grants                   安全管理员: revoke {username, role, domain}
+//	GET    /admin/policy                   安全管理员: the permissions and grants
+//	POST   /admin/policy                   安全管理员: add {subject, object, action}
+//	DELETE /admin/policy                   安全管理员: remove {subject, object, action}
+//	GET    /system/status                  系统管理员: platform status
+//	POST   /admin/parks                    系统管理员: register a chemical park {code, name, division_code}
+//	POST   /admin/enterprises              系统管理员: register a company {code, name, division_code, park_code, kind}; its first key, shown once
+//	POST   /admin/enterprises/:code/keys   系统管理员: rotate the key: a new one shown once, the others revoked
+//	DELETE /admin/enterprises/:code/keys   系统管理员: revoke every key
 //
 // Every change is audited and takes effect at once, in every process within the
-// policy reload interval.
+// policy reload interval. The handlers decode and answer; the rules are in the
+// Service methods (manage.go) that the portal calls too.
 func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/users", s.Require(tiers.ObjUser, tiers.ActWrite), s.createUser)
 	api.Post("/admin/users/:username/unlock", s.Require(tiers.ObjUser, tiers.ActWrite), s.unlockUser)
+	api.Post("/admin/users/:username/password", s.Require(tiers.ObjUser, tiers.ActWrite), s.resetPassword)
 	api.Post("/admin/grants", s.Require(tiers.ObjUser, tiers.ActWrite), s.grant)
 	api.Delete("/admin/grants", s.Require(tiers.ObjUser, tiers.ActWrite), s.revoke)
 	api.Get("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActRead), s.policy)
@@ -33,6 +40,9 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Delete("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActWrite), s.removePermission)
 	api.Get("/system/status", s.Require(tiers.ObjSystem, tiers.ActOperate), s.status)
 	api.Post("/admin/parks", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.addPark)
+	api.Post("/admin/enterprises", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.registerEnterprise)
+	api.Post("/admin/enterprises/:code/keys", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.rotateKey)
+	api.Delete("/admin/enterprises/:code/keys", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.revokeKeys)
 }
 
 // addPark registers a chemical park (化工园区) under a city or county, audited.
@@ -46,10 +56,47 @@ func (s *Service) addPark(c *fiber.Ctx) error {
 		return malformed()
 	}
 	p := tiers.Park{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode}
-	if err := s.recordChange(c, "park.add", "park:"+p.Code, p, s.Parks.Add(c.UserContext(), p)); err != nil {
+	if err := s.AddPark(c, p); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": p.Code, "name": p.Name, "division_code": p.DivisionCode})
+}
+
+func (s *Service) registerEnterprise(c *fiber.Ctx) error {
+	var req struct {
+		Code         string `json:"code"`
+		Name         string `json:"name"`
+		DivisionCode string `json:"division_code"`
+		ParkCode     string `json:"park_code"`
+		Kind         string `json:"kind"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	key, err := s.RegisterEnterprise(c, store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode,
+		ParkCode: req.ParkCode, Kind: req.Kind})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": req.Code, "api_key": key})
+}
+
+func (s *Service) rotateKey(c *fiber.Ctx) error {
+	key, n, err := s.RotateKey(c, c.Params("code"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"api_key": key, "revoked": n})
+}
+
+func (s *Service) revokeKeys(c *fiber.Ctx) error {
+	n, err := s.RevokeKeys(c, c.Params("code"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"revoked": n})
 }
 
 func malformed() error {
@@ -71,8 +118,8 @@ func (s *Service) createUser(c *fiber.Ctx) error {
 	if err := c.BodyParser(&req); err != nil {
 		return malformed()
 	}
-	created, err := s.Identity.CreateUser(c.UserContext(), identity.NewUser{Username: req.Username,
-		DisplayName: req.DisplayName, Password: req.Password, Role: tiers.Role(req.Role), Domain: req.Domain}, s.actor(c))
+	created, err := s.CreateUser(c, identity.NewUser{Username: req.Username,
+		DisplayName: req.DisplayName, Password: req.Password, Role: tiers.Role(req.Role), Domain: req.Domain})
 	if err != nil {
 		return err
 	}
@@ -82,7 +129,20 @@ func (s *Service) createUser(c *fiber.Ctx) error {
 }
 
 func (s *Service) unlockUser(c *fiber.Ctx) error {
-	if err := s.Identity.Unlock(c.UserContext(), c.Params("username"), s.actor(c)); err != nil {
+	if err := s.UnlockUser(c, c.Params("username")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) resetPassword(c *fiber.Ctx) error {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	if err := s.ResetPassword(c, c.Params("username"), req.Password); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -92,21 +152,6 @@ type grantRequest struct {
 	Username string `json:"username"`
 	Role     string `json:"role"`
 	Domain   string `json:"domain"`
-}
-
-func (s *Service) grantTarget(c *fiber.Ctx) (grantRequest, *identity.User, error) {
-	var req grantRequest
-	if err := c.BodyParser(&req); err != nil {
-		return req, nil, malformed()
-	}
-	u, err := s.Identity.UserByName(c.UserContext(), req.Username)
-	if err != nil {
-		return req, nil, err
-	}
-	if req.Domain == "" {
-		req.Domain = u.Domain
-	}
-	return req, u, nil
 }
 
 func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, err error) error {
@@ -122,39 +167,26 @@ func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, 
 }
 
 func (s *Service) grant(c *fiber.Ctx) error {
-	req, u, err := s.grantTarget(c)
-	if err != nil {
-		return err
+	var req grantRequest
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
 	}
-	if req.Domain != u.Domain {
-		return chemguard.Errorf(chemguard.EInvalid, "角色只能授予在账号所属的区划、园区或企业内", "roles are granted in the account's own domain (%s)", u.Domain)
-	}
-	err = s.Authz.GrantRole(c.UserContext(), u.Subject(), tiers.Role(req.Role), req.Domain, s.actor(c).Name)
-	if err != nil && chemguard.ErrorCode(err) == chemguard.EInternal {
-		err = &chemguard.Error{Code: chemguard.EConflict, MessageZH: "无法授予该角色：角色与区划不符，或违反三员分立",
-			MessageEN: err.Error(), Err: err}
-	}
-	if err := s.recordChange(c, audit.ActionGrant, "user:"+u.Username, req, err); err != nil {
+	if err := s.GrantRole(c, req.Username, tiers.Role(req.Role), req.Domain); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Service) revoke(c *fiber.Ctx) error {
-	req, u, err := s.grantTarget(c)
-	if err != nil {
-		return err
+	var req grantRequest
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
 	}
-	had, err := s.Authz.RevokeRole(c.UserContext(), u.Subject(), tiers.Role(req.Role), req.Domain, s.actor(c).Name)
-	if err == nil && !had {
-		err = chemguard.Errorf(chemguard.ENotFound, "该账号没有此角色", "the account does not hold that role")
-	}
-	if err := s.recordChange(c, audit.ActionRevoke, "user:"+u.Username, req, err); err != nil {
+	if err := s.RevokeRole(c, req.Username, tiers.Role(req.Role), req.Domain); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
-
 func (s *Service) policy(c *fiber.Ctx) error {
 	var perms, grants []fiber.Map
 	for _, r := range s.Authz.Policy() {

@@ -24,20 +24,21 @@ import (
 // Actions recorded. Other packages may record their own action names for data
 // changes (e.g. "hidden_danger.update"); these are the ones access control uses.
 const (
-	ActionLogin       = "login"
-	ActionLoginFailed = "login_failed"
-	ActionLockout     = "lockout"
-	ActionLogout      = "logout"
-	ActionDeny        = "deny"
-	ActionUserCreate  = "user_create"
-	ActionUserUnlock  = "user_unlock"
-	ActionGrant       = "role_grant"
-	ActionRevoke      = "role_revoke"
-	ActionPolicy      = "policy_change"
-	ActionTOTP        = "totp_enrol"
-	ActionAuditRead   = "audit_read"
-	ActionAuditExport = "audit_export"
-	ActionDataChange  = "data_change"
+	ActionLogin         = "login"
+	ActionLoginFailed   = "login_failed"
+	ActionLockout       = "lockout"
+	ActionLogout        = "logout"
+	ActionDeny          = "deny"
+	ActionUserCreate    = "user_create"
+	ActionUserUnlock    = "user_unlock"
+	ActionPasswordReset = "password_reset"
+	ActionGrant         = "role_grant"
+	ActionRevoke        = "role_revoke"
+	ActionPolicy        = "policy_change"
+	ActionTOTP          = "totp_enrol"
+	ActionAuditRead     = "audit_read"
+	ActionAuditExport   = "audit_export"
+	ActionDataChange    = "data_change"
 )
 
 // Results recorded.
@@ -157,10 +158,16 @@ type Filter struct {
 	From, To time.Time // zero: unbounded
 	Actor    string    // "" for all
 	Action   string    // "" for all
+	Result   string    // ok, failed, denied; "" for all
 	Limit    int       // at most this many (1–10000; 0 means 100)
+	// BeforeSeq, when not 0, keeps records before this sequence number.
+	BeforeSeq int64
+	// Newest lists newest first (a page of the portal); otherwise oldest first.
+	Newest bool
 }
 
-// List returns records in sequence order.
+// List returns records in sequence order (newest first with f.Newest),
+// filtered and limited in SQL.
 func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -175,10 +182,14 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Record, error) {
 	if !f.To.IsZero() {
 		to = f.To
 	}
+	order := "seq"
+	if f.Newest {
+		order = "seq DESC"
+	}
 	rows, err := l.pool.Query(ctx, `SELECT seq, at, actor, actor_role, client_ip, action, object, result, detail, prev_hash, hash
 		FROM audit_log WHERE seq > $1 AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
-		AND ($4 = '' OR actor = $4) AND ($5 = '' OR action = $5)
-		ORDER BY seq LIMIT $6`, f.AfterSeq, from, to, f.Actor, f.Action, f.Limit)
+		AND ($4 = '' OR actor = $4) AND ($5 = '' OR action = $5) AND ($7 = '' OR result = $7) AND ($8 = 0 OR seq < $8)
+		ORDER BY `+order+` LIMIT $6`, f.AfterSeq, from, to, f.Actor, f.Action, f.Limit, f.Result, f.BeforeSeq)
 	if err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)
 	}

@@ -44,7 +44,7 @@ func (h *Handler) Register(r fiber.Router) {
 }
 
 func parseFilter(c *fiber.Ctx) (Filter, error) {
-	f := Filter{AfterSeq: int64(c.QueryInt("after", 0)), Actor: c.Query("actor"), Action: c.Query("action"),
+	f := Filter{AfterSeq: int64(c.QueryInt("after", 0)), Actor: c.Query("actor"), Action: c.Query("action"), Result: c.Query("result"),
 		Limit: c.QueryInt("limit", 100)}
 	for _, p := range []struct {
 		name string

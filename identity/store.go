@@ -198,3 +198,11 @@ func (s *pgStore) parkExists(ctx context.Context, code string) (bool, error) {
 	}
 	return ok, nil
 }
+
+func (s *pgStore) setPassword(ctx context.Context, id int64, hash string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL
+		WHERE id = $1`, id, hash); err != nil {
+		return fmt.Errorf("identity: set password: %w", err)
+	}
+	return nil
+}

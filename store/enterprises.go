@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -119,4 +120,28 @@ func (s *Enterprises) Authenticate(ctx context.Context, key string) (string, err
 		return "", fmt.Errorf("store: authenticate: %w", err)
 	}
 	return code, nil
+}
+
+// Key is an issued API key as a list shows it: never the key itself.
+type Key struct {
+	Prefix    string // the key's first characters
+	CreatedAt time.Time
+	RevokedAt *time.Time
+}
+
+// Keys returns the enterprise's keys, newest first.
+func (s *Enterprises) Keys(ctx context.Context, code string) ([]Key, error) {
+	rows, err := s.pool.Query(ctx, `SELECT key_prefix, created_at, revoked_at FROM enterprise_keys
+		WHERE enterprise_code = $1 ORDER BY created_at DESC, id LIMIT 200`, code)
+	if err != nil {
+		return nil, fmt.Errorf("store: keys: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Key, error) {
+		var k Key
+		return k, r.Scan(&k.Prefix, &k.CreatedAt, &k.RevokedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: keys: %w", err)
+	}
+	return out, nil
 }

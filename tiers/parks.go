@@ -70,3 +70,21 @@ func (s *PGParks) Get(ctx context.Context, code string) (Park, error) {
 	}
 	return p, nil
 }
+
+// List returns the parks under any of the division codes (every park when
+// divisions is nil), in code order.
+func (s *PGParks) List(ctx context.Context, divisions []string) ([]Park, error) {
+	rows, err := s.pool.Query(ctx, `SELECT code, name, division_code FROM parks
+		WHERE disabled_at IS NULL AND ($1::text[] IS NULL OR division_code = ANY($1::text[])) ORDER BY code`, divisions)
+	if err != nil {
+		return nil, fmt.Errorf("tiers: list parks: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Park, error) {
+		var p Park
+		return p, r.Scan(&p.Code, &p.Name, &p.DivisionCode)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tiers: list parks: %w", err)
+	}
+	return out, nil
+}
