@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -158,14 +159,13 @@ func (s *Service) AddPark(c *fiber.Ctx, p tiers.Park) error {
 	return s.recordChange(c, ActionParkAdd, "park:"+p.Code, p, s.Parks.Add(c.UserContext(), p))
 }
 
-// EnterpriseKinds are the kinds an enterprise is registered as ("" unknown).
-var EnterpriseKinds = []string{"生产", "经营", "使用", "加油站"}
-
 // checkEnterprise validates a registration: the code as the exchange tables'
 // COMPANY_CODE (1–36 characters), a name, a Shandong county, a known kind and,
 // when given, an existing park.
 func (s *Service) checkEnterprise(ctx context.Context, e store.Enterprise) error {
-	invalid := func(zh, en string) error { return chemguard.Errorf(chemguard.EInvalid, zh, "%s", en) }
+	invalid := func(zh, en string) error {
+		return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: zh, MessageEN: en}
+	}
 	switch {
 	case e.Code == "" || utf8.RuneCountInString(e.Code) > 36 || strings.ContainsAny(e.Code, " /\\?#%"):
 		return invalid("企业编码须为 1～36 个字符，不含空格和 / \\ ? # %", "company code: 1-36 characters, no spaces or / \\ ? # %")
@@ -174,7 +174,7 @@ func (s *Service) checkEnterprise(ctx context.Context, e store.Enterprise) error
 	case !tiers.IsCounty(e.DivisionCode):
 		return invalid("所属区县须为山东省的县级行政区划代码（GB/T 2260），如 370102 历下区", "division_code must be a Shandong county (GB/T 2260)")
 	}
-	if e.Kind != "" && !contains(EnterpriseKinds, e.Kind) {
+	if e.Kind != "" && !slices.Contains(store.EnterpriseKinds, e.Kind) {
 		return invalid("企业类型须为生产、经营、使用或加油站", "kind must be 生产, 经营, 使用 or 加油站")
 	}
 	if e.ParkCode != "" {
@@ -187,15 +187,6 @@ func (s *Service) checkEnterprise(ctx context.Context, e store.Enterprise) error
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // RegisterEnterprise registers a company in the caller's region and issues its

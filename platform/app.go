@@ -195,6 +195,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err != nil {
 		return nil, err
 	}
+	pt.EnableAdmin(portal.Admin{Ops: a.Access, Identity: a.Access.Identity, Parks: a.Access.Parks,
+		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit})
 	pt.Register(a.http)
 
 	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {

@@ -278,7 +278,10 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"region": RegionName,
+	"region":   RegionName,
+	"resultZH": resultZH,
+	"actionZH": actionZH,
+	"roleZH":   func(r tiers.Role) string { return r.Label() },
 	// when shows a time in Shanghai in the seed's layout.
 	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }

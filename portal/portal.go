@@ -84,6 +84,7 @@ type Portal struct {
 	sessions Sessions
 	store    *Store
 	files    Files
+	admin    *Admin // nil until EnableAdmin
 	pages    map[string]*template.Template
 }
 
@@ -107,8 +108,13 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 	}
 	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), files: files,
 		pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
+		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit"} {
+		files := []string{"templates/layout.html", "templates/" + name + ".html"}
+		if strings.HasPrefix(name, "admin_") {
+			files = append(files, "templates/admin_nav.html")
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("portal: parse %s: %w", name, err)
 		}
@@ -142,6 +148,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/rejections", p.rejections)
 	r.Get("/warnings", p.warnings)
 	r.Get("/warnings/:id", p.warning)
+	p.registerAdmin(r)
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,
@@ -210,6 +217,8 @@ type view struct {
 	Title  string
 	Nav    string // the active navigation entry
 	User   *userView
+	Admin  bool // the caller may open 系统管理
+	Audit  bool // the caller may read the audit log (审计管理员)
 	Page   any
 	Now    time.Time
 	Prefix string
@@ -233,6 +242,10 @@ func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 			labels[i] = r.Label()
 		}
 		v.User = &userView{Name: name, Roles: strings.Join(labels, "、"), Region: RegionName(u.Domain)}
+		if p.admin != nil {
+			v.Admin = p.sections(c).any()
+			v.Audit = p.admin.Ops.Can(c, tiers.ObjAudit, tiers.ActRead)
+		}
 	}
 	var b strings.Builder
 	if err := p.pages[page].ExecuteTemplate(&b, "layout.html", v); err != nil {

@@ -368,29 +368,34 @@ func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
 		"warning":    b.get(fmt.Sprintf("/portal/warnings/%d", warningID)),
 	}
 	for name, p := range pages {
-		t.Run(name, func(t *testing.T) {
-			require.Equal(t, http.StatusOK, p.Status, p.Body)
-			labels := map[string]bool{}
-			for _, m := range labelFor.FindAllStringSubmatch(p.Body, -1) {
-				labels[m[1]] = true
-			}
-			for _, tag := range inputTag.FindAllString(p.Body, -1) {
-				if ty := attrType.FindStringSubmatch(tag); ty != nil && ty[1] == "hidden" {
-					continue
-				}
-				id := attrID.FindStringSubmatch(tag)
-				require.NotNil(t, id, "control without id: %s", tag)
-				assert.True(t, labels[id[1]], "no <label for=%q>: %s", id[1], tag)
-			}
-			if strings.Contains(p.Body, "<form") {
-				assert.Contains(t, p.Body, `<button type="submit">`)
-			}
-			assert.Empty(t, tabindex.FindAllString(p.Body, -1), "positive tabindex breaks keyboard order")
-			assert.Contains(t, p.Body, `<a class="skip" href="#main">`)
-			assert.Contains(t, p.Body, `<html lang="zh-CN">`)
-			assert.Empty(t, remoteSrc.FindAllString(p.Body, -1), "assets must come from the binary")
-		})
+		t.Run(name, func(t *testing.T) { accessible(t, p) })
 	}
+}
+
+// accessible asserts that p is a page anyone can use with the keyboard, every
+// control labelled, and all its assets from the binary.
+func accessible(t *testing.T, p page) {
+	t.Helper()
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	labels := map[string]bool{}
+	for _, m := range labelFor.FindAllStringSubmatch(p.Body, -1) {
+		labels[m[1]] = true
+	}
+	for _, tag := range inputTag.FindAllString(p.Body, -1) {
+		if ty := attrType.FindStringSubmatch(tag); ty != nil && ty[1] == "hidden" {
+			continue
+		}
+		id := attrID.FindStringSubmatch(tag)
+		require.NotNil(t, id, "control without id: %s", tag)
+		assert.True(t, labels[id[1]], "no <label for=%q>: %s", id[1], tag)
+	}
+	if strings.Contains(p.Body, "<form") {
+		assert.Contains(t, p.Body, `<button type="submit">`)
+	}
+	assert.Empty(t, tabindex.FindAllString(p.Body, -1), "positive tabindex breaks keyboard order")
+	assert.Contains(t, p.Body, `<a class="skip" href="#main">`)
+	assert.Contains(t, p.Body, `<html lang="zh-CN">`)
+	assert.Empty(t, remoteSrc.FindAllString(p.Body, -1), "assets must come from the binary")
 }
 
 // The assets are embedded: echarts 4.9.0 with its licence header, the Shandong

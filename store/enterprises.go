@@ -27,6 +27,10 @@ type Enterprise struct {
 	Kind         string
 }
 
+// EnterpriseKinds are the kinds an enterprise is registered as (Kind may also
+// be "", not stated).
+var EnterpriseKinds = []string{"生产", "经营", "使用", "加油站"}
+
 // Enterprises stores companies and their exchange API keys.
 type Enterprises struct {
 	pool *pgxpool.Pool
