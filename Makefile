@@ -30,13 +30,15 @@ test: vet test-pg e2e-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	CHEMGUARD_TEST_DATABASE_URL='$(TEST_DB_URL)' $(GO) test -count=1 -timeout 12m ./...
 
-# Browser tests (portal/e2e/README.md): Debian's Chromium and npm playwright-core,
-# installed when missing (as root on a clean machine). CHEMGUARD_SKIP_BROWSER=1 skips
-# them; otherwise a missing browser or Node.js fails the tests.
+# Browser tests (portal/e2e/README.md): Debian's Chromium, a Chinese font for its
+# screenshots and npm playwright-core, installed when missing (as root on a clean
+# machine). CHEMGUARD_SKIP_BROWSER=1 skips them; otherwise a missing browser or
+# Node.js fails the tests.
 e2e-deps:
 ifneq ($(CHEMGUARD_SKIP_BROWSER),1)
-	@test -x /usr/bin/chromium || { echo "e2e: installing Debian's chromium"; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ test -x /usr/bin/chromium && fc-list :lang=zh | grep -q .; } || { echo "e2e: installing Debian's chromium and a Chinese font"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 	@command -v node >/dev/null || { echo "e2e: the browser tests need Node.js >= 20 and npm (or CHEMGUARD_SKIP_BROWSER=1)"; exit 1; }
 	@test portal/e2e/node_modules/.package-lock.json -nt portal/e2e/package-lock.json || \
 		(cd portal/e2e && npm ci --no-audit --no-fund --loglevel=error)

@@ -26,3 +26,150 @@ test('县级监管人员仅用键盘登录，进入综合分析', async (t) => {
   await page.getByRole('heading', { level: 1, name: /综合分析/ }).waitFor();
   assert.match(await page.locator('header .who').innerText(), new RegExp(`${u.roleZH}，${mine.name}`));
 });
+
+test('企业列表只有本县企业，他县企业无权访问', async (t) => {
+  const { page } = t;
+  await t.login(page, 'county', '/portal/companies');
+  const codes = await page.locator('#companies tbody tr td:first-child').allInnerTexts();
+  assert.deepEqual(codes.sort(), mine.companies.map((c) => c.code).sort());
+  const text = await page.locator('main').innerText();
+  for (const c of other.companies) {
+    assert.ok(!text.includes(c.code) && !text.includes(c.name), `${c.name} (${other.name}) is listed`);
+  }
+  await t.shot(page, 'companies');
+
+  t.step('searching for another county\'s company finds nothing');
+  await page.getByLabel('企业名称或编码').focus();
+  await page.keyboard.type(other.companies[0].code);
+  await Promise.all([page.waitForURL(/[?&]q=/), page.keyboard.press('Enter')]);
+  assert.equal(await page.locator('#companies tbody').innerText(), '没有符合条件的企业。');
+  await page.getByLabel('企业名称或编码').fill(mine.companies[1].code);
+  await Promise.all([page.waitForURL(new RegExp(`q=${mine.companies[1].code}`)), page.getByRole('button', { name: '查询' }).click()]);
+  assert.deepEqual(await page.locator('#companies tbody tr td:first-child').allInnerTexts(), [mine.companies[1].code]);
+
+  t.step('another county\'s company page is 无权访问');
+  for (const path of [`/portal/companies/${other.companies[0].code}`,
+    `/portal/companies/${other.companies[0].code}/indicators/${encodeURIComponent(other.companies[0].indicator)}`]) {
+    const resp = await page.goto(t.url(path));
+    assert.equal(resp.status(), 403, path);
+    assert.equal(await page.locator('h1').innerText(), '无权访问（403）');
+    assert.ok(!(await page.locator('main').innerText()).includes(other.companies[0].name));
+  }
+  await t.shot(page, 'forbidden');
+});
+
+test('综合分析地图绘出本市企业和预警', async (t) => {
+  const { page } = t;
+  await t.login(page, 'county');
+  const map = page.locator('#city-map canvas');
+  await map.first().waitFor();
+  const painted = await page.evaluate(() => {
+    const c = document.querySelector('#city-map canvas');
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) { n++; } }
+    return n / (px.length / 4);
+  });
+  assert.ok(painted > 0.1, `the map canvas is ${(painted * 100).toFixed(1)} % painted`);
+  // The map's data: only the user's own city has companies.
+  const data = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('city-map'))
+    .getOption().series[0].data.filter((d) => d.value > 0).map((d) => ({ name: d.name, value: d.value, warnings: d.warnings })));
+  assert.deepEqual(data.map((d) => [d.name, d.value]), [[mine.cityName, mine.companies.length]]);
+  // Its tooltip, as hovering the city shows it, matches the table under the map.
+  const row = page.locator('#city-table tbody tr', { hasText: mine.cityName });
+  const warnings = Number(await row.locator('td').nth(1).innerText());
+  assert.ok(warnings >= 1, 'the city has open warnings');
+  await page.evaluate((name) => window.echarts.getInstanceByDom(document.getElementById('city-map'))
+    .dispatchAction({ type: 'showTip', seriesIndex: 0, name }), mine.cityName);
+  await page.getByText(`${mine.cityName}：${mine.companies.length} 家企业，${warnings} 条未处置完的预警`).waitFor();
+  assert.equal(await page.locator('#kpi-companies').innerText(), String(mine.companies.length));
+  await t.shot(page, 'home');
+});
+
+// act sends one step of the 处置操作 form as the page's user and waits for the page
+// to reload with the new step in its timeline.
+async function act(page, action, note) {
+  await page.getByLabel('操作', { exact: true }).selectOption({ label: action });
+  if (note) { await page.getByLabel('处置情况 / 核查意见').fill(note); }
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: '提交' }).click()]);
+  await page.locator('#events').waitFor();
+}
+
+test('模拟数据产生的红色预警在页面上完成处置流程', async (t) => {
+  const { page } = t;
+  const w = env.warnings.signoff;
+  await t.login(page, 'county', '/portal/warnings');
+  await page.getByLabel('预警等级').selectOption({ label: '红色预警' }).catch(async () => {
+    await page.getByLabel('预警等级').selectOption('red');
+  });
+  await Promise.all([page.waitForURL(/level=red/), page.getByRole('button', { name: '查询' }).click()]);
+  const row = page.locator('#warnings tbody tr', { has: page.locator(`a[href="/portal/warnings/${w.id}"]`) });
+  assert.match(await row.innerText(), /红色/);
+  assert.match(await row.innerText(), /泄漏/);
+  await t.shot(page, 'warnings');
+  await Promise.all([page.waitForURL(t.url(`/portal/warnings/${w.id}`)), row.getByRole('link', { name: '查看' }).click()]);
+  assert.match(await page.locator('h1').innerText(), /红色/);
+  assert.ok(await page.locator('#factors tbody tr').count() >= 1, 'contributing factors are listed');
+
+  t.step('a regulator may not 签收 for the company: the form shows the refusal');
+  await page.getByLabel('操作', { exact: true }).selectOption('acknowledge');
+  await page.getByRole('button', { name: '提交' }).click();
+  await page.locator('#act-result').filter({ hasText: '该角色不能执行此处置操作' }).waitFor();
+  assert.equal(page.url(), t.url(`/portal/warnings/${w.id}`), 'the page stays');
+
+  t.step('the company 签收 and 反馈 in its own browser');
+  const company = await t.newPage();
+  await t.login(company, 'company', `/portal/warnings/${w.id}`);
+  await act(company, '签收（企业）');
+  await act(company, '处置反馈（企业，须填写处置情况）', '已关闭泄漏点阀门，现场通风，可燃气体浓度已降至背景值');
+
+  t.step('the county 核查');
+  await page.reload();
+  assert.match(await page.locator('#warning').innerText(), /已反馈，待核查/);
+  await act(page, '核查（监管部门）', '视频及读数复核，浓度恢复正常');
+
+  t.step('the county leader 解除');
+  const leader = await t.newPage();
+  await t.login(leader, 'countyLeader', `/portal/warnings/${w.id}`);
+  await act(leader, '解除（监管部门领导）');
+
+  await page.reload();
+  const facts = await page.locator('#warning').innerText();
+  assert.match(facts, /已归档/);
+  assert.match(facts, /解除/);
+  assert.equal(await page.locator('#act-form').count(), 0, 'no more actions once closed');
+  const timeline = await page.locator('#events').innerText();
+  assert.match(timeline, /已关闭泄漏点阀门/);
+  assert.match(timeline, /视频及读数复核/);
+  await t.shot(page, 'warning');
+});
+
+test('各主要页面：输入有标签、键盘可用、不含他县数据', async (t) => {
+  const { page } = t;
+  await page.goto(t.url('/portal/login'));
+  assert.deepEqual(await t.checkForms(page), [], 'login');
+  await t.shot(page, 'login');
+  await t.login(page, 'county');
+  const c = mine.companies[0];
+  const pages = [
+    ['home', '/portal/'],
+    ['warnings', '/portal/warnings'],
+    ['warning-open', `/portal/warnings/${env.warnings.open.id}`],
+    ['companies', '/portal/companies'],
+    ['company', `/portal/companies/${c.code}`],
+    ['trend', `/portal/companies/${c.code}/indicators/${encodeURIComponent(c.indicator)}`],
+    ['data', '/portal/data'],
+    ['rejections', '/portal/rejections'],
+  ];
+  for (const [name, path] of pages) {
+    t.step(path);
+    const resp = await page.goto(t.url(path));
+    assert.equal(resp.status(), 200, path);
+    assert.deepEqual(await t.checkForms(page), [], path);
+    const text = await page.locator('body').innerText();
+    for (const o of other.companies) {
+      assert.ok(!text.includes(o.code) && !text.includes(o.name), `${path} shows ${o.name} of ${other.name}`);
+    }
+    if (['company', 'trend', 'data', 'rejections'].includes(name)) { await t.shot(page, name); }
+  }
+});

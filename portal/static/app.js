@@ -84,7 +84,8 @@
         if (form.elements[k] && form.elements[k].value) { body[k] = form.elements[k].value; }
       });
       result.textContent = '正在提交…';
-      fetch(form.action, { method: 'POST', credentials: 'same-origin',
+      // form.action would be the <select name="action">, not the form's URL.
+      fetch(form.getAttribute('action'), { method: 'POST', credentials: 'same-origin',
         headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
         .then(function (r) {
           if (r.ok) { window.location.href = form.getAttribute('data-done'); return null; }
