@@ -215,6 +215,16 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 			MessageZH: fmt.Sprintf("请求体 %d 字节，超过「%s」的上限 %d 字节，请分批上传", len(body), t.NameZH, limit),
 			MessageEN: fmt.Sprintf("the body is %d bytes, more than the %d-byte limit of %s; split the batch", len(body), limit, t.Slug)}
 	}
+	return h.Submit(c.UserContext(), t, c.Locals(localsCompany).(string), body, now)
+}
+
+// Submit validates body, a JSON array of table t's records, as company's upload
+// received at now and publishes it exactly as POST /exchange/{slug} does: the
+// same validation, file store, Kafka topics and acknowledgement, so a record made
+// on the platform's side (an inspector's hidden danger) reaches the company's
+// tables only through the pipeline. Errors are the API's (malformed, forbidden
+// company code, unavailable broker); a reply with Accepted == 0 is not an error.
+func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*BatchReply, error) {
 	verdicts, err := validate.Batch(t, body, validate.Options{Now: now, MaxRecords: h.cfg.MaxRecords})
 	if err != nil {
 		var be *validate.BatchError
@@ -227,7 +237,6 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 		}
 		return nil, err
 	}
-	company := c.Locals(localsCompany).(string)
 	if t.HasCompanyCode() {
 		for _, v := range verdicts {
 			if v.OK() {
@@ -243,7 +252,7 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 	if err != nil {
 		return nil, err
 	}
-	pctx, cancel := context.WithTimeout(c.UserContext(), h.cfg.PublishTimeout)
+	pctx, cancel := context.WithTimeout(ctx, h.cfg.PublishTimeout)
 	defer cancel()
 	if err := h.pub.Publish(pctx, msgs); err != nil {
 		return nil, &chemguard.Error{Code: chemguard.EUnavailable,

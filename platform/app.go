@@ -26,6 +26,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/store"
 )
@@ -46,6 +47,8 @@ type Config struct {
 	Access access.Config
 	// Warnings configures the warning consumer and API (issue 5).
 	Warnings alerting.Config
+	// Inspect configures the inspector mobile app (issue 7 item 2).
+	Inspect inspect.Config
 }
 
 // Errors returned by Config.Validate.
@@ -189,7 +192,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	alerting.NewHandler(a.Warnings, a.Access, a.Access.Audit).Register(api)
-	ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics).Register(api)
+	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
+	exchange.Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
 	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie}, a.Pool, a.Access, a.Access.Identity, files)
 	if err != nil {
@@ -198,6 +202,13 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	pt.EnableAdmin(portal.Admin{Ops: a.Access, Identity: a.Access.Identity, Parks: a.Access.Parks,
 		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit})
 	pt.Register(a.http)
+	// Inspector mobile app (issue 7 item 2) under /m; its hidden dangers go through the exchange pipeline.
+	cfg.Inspect.InsecureCookie = cfg.Inspect.InsecureCookie || cfg.Access.InsecureCookie
+	mobile, err := inspect.New(cfg.Inspect, a.Pool, a.Access, a.Access.Authz, a.Access.Identity, exchange, files, a.Access.Audit)
+	if err != nil {
+		return nil, err
+	}
+	mobile.Register(a.http)
 
 	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("platform: listen %s: %w", cfg.HTTPAddr, err)

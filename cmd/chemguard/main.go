@@ -20,6 +20,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -67,6 +68,7 @@ configuration (environment):
   CHEMGUARD_WARNING_NOTIFY_LOG log every warning change as a notification (development; default false)
   CHEMGUARD_WARNING_REMIND   announce a warning not yet acknowledged again this often (default 5m)
   CHEMGUARD_WARNING_NOTIFY_RATE most notifications per minute to one target; the rest wait (default 0, no cap)
+  CHEMGUARD_PATROL_PLANS     在线巡查 plans per tier, TIER=CYCLE:PERCENT,… (default county=week:100,city=month:20,province=quarter:5)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -143,6 +145,9 @@ func configFromEnv() (platform.Config, error) {
 	}
 	if err := warningsFromEnv(&cfg.Warnings); err != nil {
 		return cfg, err
+	}
+	if cfg.Inspect.Plans, err = inspect.ParsePlans(os.Getenv("CHEMGUARD_PATROL_PLANS")); err != nil {
+		return cfg, fmt.Errorf("CHEMGUARD_PATROL_PLANS: %w", err)
 	}
 	return cfg, cfg.Validate()
 }

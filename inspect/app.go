@@ -1,0 +1,354 @@
+package inspect
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+//go:generate go run icons_gen.go
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Prefix is where the app is mounted; the service worker's scope.
+const Prefix = "/m"
+
+// Guard authenticates, authorizes and names the caller; access.Service implements it.
+type Guard interface {
+	portal.Guard
+	// Actor returns an audit event naming the caller.
+	Actor(c *fiber.Ctx) audit.Event
+}
+
+// Permissions answers whether a subject may do something without auditing a
+// refusal (for showing buttons); tiers.Authorizer implements it.
+type Permissions interface {
+	Allowed(sub, dom, obj, act, res string) bool
+}
+
+// Exchange publishes records through the exchange pipeline; ingest.Handler implements it.
+type Exchange interface {
+	Submit(ctx context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*ingest.BatchReply, error)
+}
+
+// Files stores photos; filestore.Dir implements it.
+type Files interface {
+	Put(data []byte) (string, error)
+	Get(ref string) ([]byte, error)
+}
+
+// Config tunes the app. Zero fields take the defaults.
+type Config struct {
+	// Plans are the 在线巡查 plans per tier (CHEMGUARD_PATROL_PLANS; DefaultPlans).
+	Plans map[Tier]Plan
+	// InsecureCookie drops the session cookie's Secure attribute (plain-HTTP development).
+	InsecureCookie bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// OnlineWindow: a company that uploaded anything within it is online (30 min).
+	OnlineWindow time.Duration
+	// MaxPhotos and MaxPhotoBytes bound one record's photos (6, 10 MB each).
+	MaxPhotos, MaxPhotoBytes int
+	// PageSize is the rows per page of 检查记录 (20).
+	PageSize int
+}
+
+// Defaults for Config.
+const (
+	DefaultMaxPhotos     = 6
+	DefaultMaxPhotoBytes = 10 << 20
+)
+
+// ErrConfig is returned by New for an invalid plan.
+var ErrConfig = errors.New("inspect: invalid configuration")
+
+// App serves the inspector mobile app. It is safe for concurrent use.
+type App struct {
+	cfg      Config
+	guard    Guard
+	perms    Permissions
+	sessions portal.Sessions
+	exchange Exchange
+	files    Files
+	audit    audit.Recorder
+	store    *Store
+	pages    map[string]*template.Template
+}
+
+// New returns the app on pool; every write is recorded on rec.
+func New(cfg Config, pool *pgxpool.Pool, guard Guard, perms Permissions, sessions portal.Sessions,
+	exchange Exchange, files Files, rec audit.Recorder) (*App, error) {
+	if cfg.Plans == nil {
+		cfg.Plans = DefaultPlans()
+	}
+	for t, p := range cfg.Plans {
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: plan %s: %w", ErrConfig, t, err)
+		}
+	}
+	for t, p := range DefaultPlans() {
+		if _, ok := cfg.Plans[t]; !ok {
+			cfg.Plans[t] = p
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.OnlineWindow <= 0 {
+		cfg.OnlineWindow = portal.DefaultOnlineWindow
+	}
+	if cfg.MaxPhotos <= 0 {
+		cfg.MaxPhotos = DefaultMaxPhotos
+	}
+	if cfg.MaxPhotoBytes <= 0 {
+		cfg.MaxPhotoBytes = DefaultMaxPhotoBytes
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = portal.DefaultPageSize
+	}
+	a := &App{cfg: cfg, guard: guard, perms: perms, sessions: sessions, exchange: exchange, files: files, audit: rec,
+		store: NewStore(pool), pages: map[string]*template.Template{}}
+	for _, name := range []string{"login", "error", "home", "patrol", "check", "spot", "supervise", "warnings", "records", "record", "offline"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("inspect: parse %s: %w", name, err)
+		}
+		a.pages[name] = t
+	}
+	return a, nil
+}
+
+// Register mounts the app under /m: the manifest, service worker and static
+// files; /m/login, /m/logout and /m/offline; every other page needs a session.
+func (a *App) Register(app fiber.Router) {
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err) // the embedded directory exists at build time
+	}
+	app.Use(Prefix+"/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+	app.Get(Prefix+"/manifest.webmanifest", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, "application/manifest+json")
+		return c.Send(mustRead("static/manifest.webmanifest"))
+	})
+	// The worker is served from /m/ so that its scope is the whole app; never
+	// cached by HTTP, so a new version is picked up on the next visit.
+	app.Get(Prefix+"/sw.js", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
+		return c.Send(mustRead("static/sw.js"))
+	})
+	r := app.Group(Prefix, a.headers)
+	r.Get("/login", a.loginPage)
+	r.Post("/login", a.login)
+	r.Post("/logout", a.logout)
+	r.Get("/offline", func(c *fiber.Ctx) error { return a.render(c, "offline", "离线", "", nil) })
+	r.Use(a.session)
+	r.Get("/", a.home)
+	r.Get("/patrol", a.patrol)
+	r.Get("/patrol/:code", a.patrolForm)
+	r.Get("/spot", a.spots)
+	r.Post("/spot/draw", a.draw)
+	r.Get("/spot/:id", a.spotForm)
+	r.Get("/supervise", a.supervise)
+	r.Get("/supervise/:code", a.superviseForm)
+	r.Get("/warnings", a.warnings)
+	r.Get("/records", a.records)
+	r.Post("/records", a.submit)
+	r.Get("/records/:id", a.record)
+	r.Get("/records/:id/photos/:n", a.photo)
+}
+
+func mustRead(name string) []byte {
+	b, err := staticFS.ReadFile(name)
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return b
+}
+
+// headers: no caching of regional data by HTTP caches, no framing, scripts and
+// styles only from the binary, no cross-origin form posts.
+func (a *App) headers(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "+
+		"script-src 'self'; worker-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+	if c.Method() == fiber.MethodPost {
+		if o := c.Get(fiber.HeaderOrigin); o != "" {
+			if u, err := url.Parse(o); err != nil || u.Host != c.Get(fiber.HeaderHost) {
+				return a.fail(c, chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站，已拒绝", "cross-origin form post refused"))
+			}
+		}
+	}
+	return c.Next()
+}
+
+// wantsJSON: the offline queue's replays ask for JSON answers.
+func wantsJSON(c *fiber.Ctx) bool {
+	return strings.Contains(c.Get(fiber.HeaderAccept), "application/json")
+}
+
+// session loads the session user and runs the page; without one it redirects
+// to the login page (a JSON caller gets 401).
+func (a *App) session(c *fiber.Ctx) error {
+	err := a.guard.Authenticate(c)
+	if identity.UserFrom(c) == nil && chemguard.ErrorCode(err) == chemguard.EUnauthorized && !wantsJSON(c) {
+		return c.Redirect(Prefix+"/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+	}
+	if err != nil {
+		return a.fail(c, err)
+	}
+	return nil
+}
+
+// fail answers err: JSON (the platform's error body) to the offline queue, an
+// error page to a browser.
+func (a *App) fail(c *fiber.Ctx, err error) error {
+	if wantsJSON(c) {
+		return ingest.ErrorHandler(c, err)
+	}
+	status := ingest.HTTPStatus(err)
+	msg := "服务器内部错误，已记录，请稍后重试"
+	var ae *chemguard.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &ae) && ae.Code != chemguard.EInternal:
+		msg = ae.MessageZH
+		if d, ok := ae.Details.([]FieldMessage); ok {
+			for _, f := range d {
+				msg += "；" + f.MessageZH
+			}
+		}
+	case errors.As(err, &fe):
+		msg = http.StatusText(fe.Code)
+		if fe.Code == fiber.StatusNotFound {
+			msg = "未找到该页面"
+		}
+	default:
+		status = fiber.StatusInternalServerError
+		slog.Error("inspect: internal error", "path", c.Path(), "err", err)
+	}
+	return a.render(c.Status(status), "error", "出错了", "", map[string]any{"Status": status, "Message": msg})
+}
+
+type view struct {
+	Title, Nav, Prefix string
+	User               *identity.User
+	UserName, Region   string
+	Page               any
+}
+
+func (a *App) render(c *fiber.Ctx, page, title, nav string, data any) error {
+	v := view{Title: title, Nav: nav, Prefix: Prefix, Page: data}
+	if u := identity.UserFrom(c); u != nil {
+		v.User, v.UserName, v.Region = u, displayName(u), portal.RegionName(u.Domain)
+	}
+	var b strings.Builder
+	if err := a.pages[page].ExecuteTemplate(&b, "layout.html", v); err != nil {
+		return fmt.Errorf("inspect: render %s: %w", page, err)
+	}
+	c.Type("html", "utf-8")
+	return c.SendString(b.String())
+}
+
+func displayName(u *identity.User) string {
+	if u.DisplayName != "" {
+		return u.DisplayName
+	}
+	return u.Username
+}
+
+func safeNext(next string) string {
+	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return next
+	}
+	return Prefix + "/"
+}
+
+type loginForm struct{ Username, Next, Error string }
+
+func (a *App) loginPage(c *fiber.Ctx) error {
+	return a.render(c, "login", "登录", "", loginForm{Next: safeNext(c.Query("next"))})
+}
+
+// login checks the form with the identity service, as the portal's login does,
+// and sets the same session cookie.
+func (a *App) login(c *fiber.Ctx) error {
+	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
+	se, err := a.sessions.Login(c.UserContext(), form.Username, strings.Clone(c.FormValue("password")),
+		strings.TrimSpace(c.FormValue("otp")), c.IP())
+	if err != nil {
+		var ae *chemguard.Error
+		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
+			return a.fail(c, err)
+		}
+		form.Error = ae.MessageZH
+		return a.render(c.Status(fiber.StatusUnauthorized), "login", "登录", "", form)
+	}
+	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt,
+		HTTPOnly: true, Secure: !a.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+	return c.Redirect(form.Next, fiber.StatusSeeOther)
+}
+
+func (a *App) logout(c *fiber.Ctx) error {
+	if tok := c.Cookies(identity.CookieName); tok != "" {
+		if err := a.sessions.Logout(c.UserContext(), strings.Clone(tok), c.IP()); err != nil {
+			return a.fail(c, err)
+		}
+		c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: "", Path: "/", Expires: time.Unix(0, 0),
+			HTTPOnly: true, Secure: !a.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+	}
+	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
+}
+
+var funcs = template.FuncMap{
+	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
+	"whenp": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+	},
+	"region": portal.RegionName,
+	"kindzh": KindZH,
+	"spotzh": SpotKindZH,
+	"codezh": func(tableID, v string) string {
+		if t, ok := schemas.CodeTableByID(tableID); ok {
+			if c, ok := t.Lookup(v); ok {
+				return c.NameZH
+			}
+		}
+		return v
+	},
+	"add": func(a, b int) int { return a + b },
+	"dt": func(d schemas.DateTime) string {
+		if d.IsZero() {
+			return ""
+		}
+		return d.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+	},
+}

@@ -1,0 +1,245 @@
+package inspect_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+const testPassword = "Chemguard-2026"
+
+// env is the whole platform started in-process.
+type env struct {
+	tb   testing.TB
+	app  *platform.App
+	keys map[string]string
+}
+
+func start(tb testing.TB) *env {
+	tb.Helper()
+	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir()}
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := platform.New(ctx, cfg)
+	require.NoError(tb, err)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(60 * time.Second):
+			tb.Errorf("platform did not stop")
+		}
+		app.Close()
+	})
+	return &env{tb: tb, app: app, keys: map[string]string{}}
+}
+
+// company registers a company in county with an API key.
+func (e *env) company(code, county, name string) simulate.Company {
+	e.tb.Helper()
+	ctx := context.Background()
+	require.NoError(e.tb, e.app.Enterprises.Add(ctx, store.Enterprise{Code: code, Name: name, DivisionCode: county, Kind: "生产"}))
+	key, err := e.app.Enterprises.IssueKey(ctx, code)
+	require.NoError(e.tb, err)
+	e.keys[code] = key
+	return simulate.Company{Code: code, Name: name, County: county}
+}
+
+func (e *env) user(username string, role tiers.Role, domain string) {
+	e.tb.Helper()
+	_, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
+		DisplayName: username + "姓名", Password: testPassword, Role: role, Domain: domain}, identity.Actor{Name: "test"})
+	require.NoError(e.tb, err)
+}
+
+// upload sends one simulated record of each table t as c through the exchange API.
+func (e *env) upload(c simulate.Company, recs map[*schemas.Table]simulate.Record) {
+	e.tb.Helper()
+	for t, rec := range recs {
+		b, err := json.Marshal([]simulate.Record{rec})
+		require.NoError(e.tb, err)
+		req, err := http.NewRequest(http.MethodPost, e.app.URL()+"/api/v1/exchange/"+t.Slug, bytes.NewReader(b))
+		require.NoError(e.tb, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.keys[c.Code])
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(e.tb, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equalf(e.tb, 200, resp.StatusCode, "upload %s: %s", t.Slug, raw)
+	}
+}
+
+// seed uploads today's commitment, a special operation, a risk unit and a
+// hazard source for c, and waits until the sink stored them.
+func (e *env) seed(c simulate.Company) (hazardCode string) {
+	e.tb.Helper()
+	r := rand.New(rand.NewPCG(uint64(len(c.Code)), 3))
+	now := time.Now()
+	recs := map[*schemas.Table]simulate.Record{}
+	for _, t := range []*schemas.Table{schemas.Commitments, schemas.SpecialOperations, schemas.RiskUnits, schemas.HazardSources} {
+		recs[t] = simulate.NewRecord(r, t, c, now)
+	}
+	recs[schemas.Commitments]["COMMIT_PERSON"] = "承诺人" + c.Code
+	e.upload(c, recs)
+	e.waitFor(`SELECT count(*) FROM x_commitments WHERE company_code = $1`, 1, c.Code)
+	e.waitFor(`SELECT count(*) FROM x_special_operations WHERE company_code = $1`, 1, c.Code)
+	e.waitFor(`SELECT count(*) FROM x_risk_units WHERE company_code = $1`, 1, c.Code)
+	e.waitFor(`SELECT count(*) FROM x_hazard_sources WHERE company_code = $1`, 1, c.Code)
+	return recs[schemas.RiskUnits]["HAZARD_CODE"].(string)
+}
+
+// waitFor waits until the count query returns want.
+func (e *env) waitFor(sql string, want int, args ...any) {
+	e.tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var n int
+		require.NoError(e.tb, e.app.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+		if n == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.tb.Fatalf("%s: %d, want %d", sql, n, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *env) count(sql string, args ...any) int {
+	e.tb.Helper()
+	var n int
+	require.NoError(e.tb, e.app.Pool.QueryRow(context.Background(), sql, args...).Scan(&n))
+	return n
+}
+
+// phone is a client holding the session cookie (sent by hand: the cookie is
+// Secure and the test server plain HTTP).
+type phone struct {
+	tb      testing.TB
+	base    string
+	session string
+}
+
+type resp struct {
+	Status   int
+	Body     string
+	Location string
+	Header   http.Header
+}
+
+func (p *phone) do(req *http.Request) resp {
+	p.tb.Helper()
+	if p.session != "" {
+		req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: p.session})
+	}
+	client := &http.Client{Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := client.Do(req)
+	require.NoError(p.tb, err)
+	defer r.Body.Close()
+	raw, err := io.ReadAll(r.Body)
+	require.NoError(p.tb, err)
+	return resp{Status: r.StatusCode, Body: string(raw), Location: r.Header.Get("Location"), Header: r.Header}
+}
+
+func (p *phone) get(path string) resp {
+	p.tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, p.base+path, nil)
+	require.NoError(p.tb, err)
+	return p.do(req)
+}
+
+func (p *phone) postForm(path string, form url.Values) resp {
+	p.tb.Helper()
+	req, err := http.NewRequest(http.MethodPost, p.base+path, strings.NewReader(form.Encode()))
+	require.NoError(p.tb, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return p.do(req)
+}
+
+// submit posts a record form as the offline queue does: multipart, asking for JSON.
+func (p *phone) submit(form url.Values, photos ...[]byte) resp {
+	p.tb.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, vs := range form {
+		for _, v := range vs {
+			require.NoError(p.tb, w.WriteField(k, v))
+		}
+	}
+	for i, ph := range photos {
+		fw, err := w.CreateFormFile("photos", "photo"+string(rune('0'+i))+".png")
+		require.NoError(p.tb, err)
+		_, err = fw.Write(ph)
+		require.NoError(p.tb, err)
+	}
+	require.NoError(p.tb, w.Close())
+	req, err := http.NewRequest(http.MethodPost, p.base+"/m/records", &b)
+	require.NoError(p.tb, err)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Accept", "application/json")
+	return p.do(req)
+}
+
+func (e *env) login(username string) *phone {
+	e.tb.Helper()
+	p := &phone{tb: e.tb, base: e.app.URL()}
+	r := p.postForm("/m/login", url.Values{"username": {username}, "password": {testPassword}, "next": {"/m/"}})
+	require.Equal(e.tb, http.StatusSeeOther, r.Status, r.Body)
+	require.Equal(e.tb, "/m/", r.Location)
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == identity.CookieName {
+			p.session = c.Value
+		}
+	}
+	require.NotEmpty(e.tb, p.session)
+	return p
+}
+
+// photo is a small PNG, as a phone camera's image stands in.
+func photo(tb testing.TB, shade uint8) []byte {
+	tb.Helper()
+	img := image.NewGray(image.Rect(0, 0, 8, 8))
+	for i := range img.Pix {
+		img.Pix[i] = shade
+	}
+	img.Set(0, 0, color.Gray{Y: 255 - shade})
+	var b bytes.Buffer
+	require.NoError(tb, png.Encode(&b, img))
+	return b.Bytes()
+}
+
+// warn records an open warning for company in issue 5's warnings table, as the
+// warning consumer would, and returns its id.
+func (e *env) warn(company, subject, step, tier string) int64 {
+	e.tb.Helper()
+	var id int64
+	require.NoError(e.tb, e.app.Pool.QueryRow(context.Background(), `INSERT INTO warnings (warning_key, company_code, model, subject,
+		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
+		VALUES ($1, $2, 'warehouse', $3, $4, 'red', 91.5, 'open', $5, $6, 'test', now(), now(), '[]', '{}') RETURNING id`,
+		"test:"+company+subject, company, subject, subject, step, tier).Scan(&id))
+	return id
+}

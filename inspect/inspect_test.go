@@ -1,0 +1,372 @@
+package inspect_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// Two counties of 济南: 历下区 (370102) is ours, 市中区 (370103) the other.
+const (
+	ourCounty   = "370102"
+	otherCounty = "370103"
+)
+
+type world struct {
+	*env
+	ours, ours2, theirs  string // company codes
+	oursName, theirsName string
+	hazard               string // a 风险分析对象 of ours
+}
+
+func newWorld(t *testing.T) *world {
+	e := start(t)
+	w := &world{env: e}
+	a := e.company("370102001", ourCounty, "历下甲化工有限公司")
+	e.company("370102002", ourCounty, "历下乙储运有限公司")
+	b := e.company("370103001", otherCounty, "市中丙化工有限公司")
+	w.ours, w.ours2, w.theirs = a.Code, "370102002", b.Code
+	w.oursName, w.theirsName = a.Name, b.Name
+	w.hazard = e.seed(a)
+	e.seed(b)
+	e.user("lx_inspector", tiers.Inspector, ourCounty)
+	e.user("lx_staff", tiers.CountyStaff, ourCounty)
+	e.user("sz_inspector", tiers.Inspector, otherCounty)
+	return w
+}
+
+func patrolForm(company string, clientID uuid.UUID) url.Values {
+	f := url.Values{"client_id": {clientID.String()}, "kind": {"patrol"}, "company": {company}, "note": {"现场巡查正常"}}
+	for _, item := range []string{"online", "alarms", "warnings", "commitment", "operations"} {
+		f.Set("check_"+item, "ok")
+	}
+	return f
+}
+
+type reply struct {
+	ID        int64      `json:"id"`
+	Duplicate bool       `json:"duplicate"`
+	DangerID  *uuid.UUID `json:"danger_id"`
+	URL       string     `json:"url"`
+	Error     struct {
+		Code      string `json:"code"`
+		MessageZH string `json:"message_zh"`
+		Details   []struct {
+			Field, MessageZH string
+		} `json:"details"`
+	} `json:"error"`
+}
+
+func decode(t *testing.T, r resp) reply {
+	t.Helper()
+	var out reply
+	require.NoError(t, json.Unmarshal([]byte(r.Body), &out), r.Body)
+	return out
+}
+
+func TestPatrolRecordIsIdempotent(t *testing.T) {
+	w := newWorld(t)
+	p := w.login("lx_inspector")
+
+	page := p.get("/m/patrol")
+	require.Equal(t, http.StatusOK, page.Status, page.Body)
+	require.Contains(t, page.Body, w.oursName)
+	require.Contains(t, page.Body, "待巡查")
+	require.Contains(t, page.Body, "县级在线巡查计划：每周一轮，辖区全部企业")
+
+	form := p.get("/m/patrol/" + w.ours)
+	require.Equal(t, http.StatusOK, form.Status, form.Body)
+	for _, s := range []string{"数据在线", "报警处置", "预警处置", "今日安全承诺", "按时承诺", "承诺人" + w.ours, "今日特殊作业 1 项",
+		`capture="environment"`, `accept="image/*"`, "data-queue"} {
+		require.Contains(t, form.Body, s)
+	}
+
+	id := uuid.New()
+	first := p.submit(patrolForm(w.ours, id), photo(t, 10), photo(t, 200))
+	require.Equal(t, http.StatusOK, first.Status, first.Body)
+	r1 := decode(t, first)
+	require.False(t, r1.Duplicate)
+	// The replay of the same form (the queue retrying after a lost answer).
+	for range 3 {
+		again := p.submit(patrolForm(w.ours, id), photo(t, 10), photo(t, 200))
+		require.Equal(t, http.StatusOK, again.Status, again.Body)
+		r2 := decode(t, again)
+		require.True(t, r2.Duplicate)
+		require.Equal(t, r1.ID, r2.ID)
+	}
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM inspections WHERE client_id = $1`, id))
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM audit_log WHERE action = 'inspection_record' AND actor = 'lx_inspector'`))
+
+	rec := p.get(r1.URL)
+	require.Equal(t, http.StatusOK, rec.Status, rec.Body)
+	require.Contains(t, rec.Body, "现场巡查正常")
+	require.Contains(t, rec.Body, "合格")
+	ph := p.get(r1.URL + "/photos/1")
+	require.Equal(t, http.StatusOK, ph.Status)
+	require.Equal(t, "image/png", ph.Header.Get("Content-Type"))
+	require.Equal(t, string(photo(t, 200)), ph.Body)
+
+	// Done for this round; the other company is still due.
+	page = p.get("/m/patrol")
+	require.Regexp(t, regexp.MustCompile(w.oursName+`(?s:.*?)已巡查（lx_inspector姓名`), page.Body)
+
+	// The same client_id from another account is a conflict, not a replay.
+	other := w.login("lx_staff")
+	c := other.submit(patrolForm(w.ours, id))
+	require.Equal(t, http.StatusConflict, c.Status, c.Body)
+
+	// A patrol without every verdict is refused with each missing item named.
+	missing := patrolForm(w.ours, uuid.New())
+	missing.Del("check_commitment")
+	bad := p.submit(missing)
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status, bad.Body)
+	require.Contains(t, bad.Body, "今日安全承诺")
+	require.Contains(t, bad.Body, "check_commitment")
+
+	// A plain form post (no JavaScript) is redirected to the stored record.
+	plain := p.postForm("/m/records", patrolForm(w.ours2, uuid.New()))
+	require.Equal(t, http.StatusSeeOther, plain.Status, plain.Body)
+	require.True(t, strings.HasPrefix(plain.Location, "/m/records/"), plain.Location)
+}
+
+func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
+	w := newWorld(t)
+	p := w.login("lx_inspector")
+	form := p.get("/m/supervise/" + w.ours)
+	require.Equal(t, http.StatusOK, form.Status, form.Body)
+	require.Contains(t, form.Body, w.hazard, "the company's risk analysis objects are offered")
+
+	id := uuid.New()
+	f := url.Values{"client_id": {id.String()}, "kind": {"supervision"}, "company": {w.ours}, "note": {"储罐区防火堤破损"},
+		"check_online": {"ok"}, "issue_danger": {"1"}, "danger_name": {"储罐区防火堤破损"}, "danger_hazard_code": {w.hazard},
+		"danger_level": {"0"}, "danger_type": {"6"}, "danger_manage_type": {"1"}, "danger_desc": {"防火堤东侧破损约一米"},
+		"danger_liable_person": {"张三"}, "danger_deadline": {"2099-12-31"}}
+	r := p.submit(f, photo(t, 90))
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	rep := decode(t, r)
+	require.NotNil(t, rep.DangerID)
+
+	// It lands in the company's 隐患信息 through Kafka and the sink, as the company's record.
+	w.waitFor(`SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1 AND record_key = $2
+		AND doc->>'DANGER_SRC' = '11' AND doc->>'DANGER_STATE' = '0' AND doc->>'REGISTRANT' = 'lx_inspector姓名'`,
+		1, w.ours, rep.DangerID.String())
+	// The company reads it back through its own exchange API.
+	req, err := http.NewRequest(http.MethodGet, w.app.URL()+"/api/v1/exchange/hidden-dangers/"+rep.DangerID.String(), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+w.keys[w.ours])
+	back, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	back.Body.Close()
+	require.Equal(t, http.StatusOK, back.StatusCode)
+
+	// A replay does not issue a second danger: the same record, the same danger ID.
+	again := decode(t, p.submit(f, photo(t, 90)))
+	require.True(t, again.Duplicate)
+	require.Equal(t, *rep.DangerID, *again.DangerID)
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1 AND doc->>'DANGER_SRC' = '11'`, w.ours))
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM audit_log WHERE action = 'hidden_danger_issue' AND result = 'ok'`))
+
+	// The record page shows the issued danger; the company page of the portal lists it in the ledger.
+	rec := p.get(rep.URL)
+	require.Contains(t, rec.Body, "已下发隐患")
+	require.Contains(t, rec.Body, "监管部门监督检查")
+
+	// A finding missing what the seed requires is refused with the validator's
+	// field errors, and nothing reaches the pipeline (no rejection in the company's record).
+	bad := url.Values{"client_id": {uuid.NewString()}, "kind": {"supervision"}, "company": {w.ours}, "issue_danger": {"1"},
+		"danger_hazard_code": {w.hazard}, "danger_level": {"0"}, "danger_type": {"6"}, "danger_manage_type": {"1"},
+		"danger_deadline": {"2099-12-31"}}
+	br := p.submit(bad)
+	require.Equal(t, http.StatusUnprocessableEntity, br.Status, br.Body)
+	got := decode(t, br)
+	fields := map[string]bool{}
+	for _, d := range got.Error.Details {
+		fields[d.Field] = true
+	}
+	require.True(t, fields["DANGER_NAME"] && fields["DANGER_DESC"] && fields["LIABLE_PERSON"], br.Body)
+	require.Equal(t, 0, w.count(`SELECT count(*) FROM exchange_rejections WHERE company_code = $1`, w.ours))
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM inspections WHERE company_code = $1`, w.ours))
+}
+
+func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
+	w := newWorld(t)
+	p := w.login("lx_inspector")
+	for _, kind := range []string{"company", "commitment", "permit", "company", "company"} {
+		r := p.postForm("/m/spot/draw", url.Values{"kind": {kind}, "client_id": {uuid.NewString()}})
+		require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+		page := p.get(r.Location)
+		require.Equal(t, http.StatusOK, page.Status, page.Body)
+		require.NotContains(t, page.Body, w.theirsName)
+	}
+	require.Equal(t, 0, w.count(`SELECT count(*) FROM spot_checks s JOIN enterprises e ON e.code = s.company_code
+		WHERE e.division_code <> $1`, ourCounty))
+	require.Equal(t, 5, w.count(`SELECT count(*) FROM audit_log WHERE action = 'spot_check_draw' AND result = 'ok'`))
+
+	// No open warning in the county: nothing to draw, said so.
+	none := p.postForm("/m/spot/draw", url.Values{"kind": {"warning"}, "client_id": {uuid.NewString()}})
+	require.Equal(t, http.StatusNotFound, none.Status)
+	require.Contains(t, none.Body, "本辖区暂无可抽查的对象")
+
+	// A double submit of the draw form draws once.
+	cid := uuid.NewString()
+	r1 := p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {cid}})
+	r2 := p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {cid}})
+	require.Equal(t, r1.Location, r2.Location)
+
+	spotID := strings.TrimPrefix(r1.Location, "/m/spot/")
+	// A spot check needs evidence: a note or a photo.
+	r := p.submit(url.Values{"client_id": {uuid.NewString()}, "kind": {"spot"}, "spot_id": {spotID}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, r.Body)
+	require.Contains(t, r.Body, "抽查须留存证据")
+	ok := p.submit(url.Values{"client_id": {uuid.NewString()}, "kind": {"spot"}, "spot_id": {spotID}}, photo(t, 50))
+	require.Equal(t, http.StatusOK, ok.Status, ok.Body)
+	list := p.get("/m/spot")
+	require.Contains(t, list.Body, "已记录")
+}
+
+// TestNoOtherRegionShows checks every page of the app for a county inspector:
+// nothing of the other county's companies, records, draws or warnings appears,
+// and their pages are refused (403, audited).
+func TestNoOtherRegionShows(t *testing.T) {
+	w := newWorld(t)
+	w.warn(w.ours, "我方预警对象", "fed_back", "county")
+	w.warn(w.theirs, "他方预警对象", "fed_back", "county")
+
+	// The other county records a patrol and a spot check of its company.
+	them := w.login("sz_inspector")
+	tr := decode(t, them.submit(patrolForm(w.theirs, uuid.New()), photo(t, 7)))
+	require.NotZero(t, tr.ID)
+	draw := them.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
+	require.Equal(t, http.StatusSeeOther, draw.Status, draw.Body)
+
+	p := w.login("lx_inspector")
+	require.NotZero(t, decode(t, p.submit(patrolForm(w.ours, uuid.New()))).ID)
+	p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
+
+	forbidden := []string{w.theirs, w.theirsName, "他方预警对象", "sz_inspector"}
+	for _, path := range []string{"/m/", "/m/patrol", "/m/spot", "/m/supervise", "/m/supervise?q=370103",
+		"/m/warnings", "/m/records", "/m/records?kind=patrol", "/m/records?kind=spot"} {
+		t.Run(path, func(t *testing.T) {
+			r := p.get(path)
+			require.Equal(t, http.StatusOK, r.Status, r.Body)
+			for _, s := range forbidden {
+				require.NotContains(t, r.Body, s)
+			}
+		})
+	}
+	// Our own data does show.
+	require.Contains(t, p.get("/m/warnings").Body, "我方预警对象")
+	require.Contains(t, p.get("/m/records").Body, w.oursName)
+
+	for _, path := range []string{"/m/patrol/" + w.theirs, "/m/supervise/" + w.theirs, draw.Location,
+		"/m/records/" + strconv.FormatInt(tr.ID, 10), "/m/records/" + strconv.FormatInt(tr.ID, 10) + "/photos/0",
+		"/m/patrol/NOSUCH"} {
+		t.Run(path, func(t *testing.T) {
+			r := p.get(path)
+			require.Equal(t, http.StatusForbidden, r.Status, r.Body)
+			for _, s := range forbidden {
+				require.NotContains(t, r.Body, s)
+			}
+		})
+	}
+	// Writing about another county's company is refused and nothing is stored.
+	r := p.submit(patrolForm(w.theirs, uuid.New()))
+	require.Equal(t, http.StatusForbidden, r.Status, r.Body)
+	require.Equal(t, 1, w.count(`SELECT count(*) FROM inspections WHERE company_code = $1`, w.theirs))
+	require.Positive(t, w.count(`SELECT count(*) FROM audit_log WHERE action = 'deny' AND actor = 'lx_inspector'`))
+}
+
+func TestWarningsWaitingForMe(t *testing.T) {
+	w := newWorld(t)
+	w.warn(w.ours, "待核查对象", "fed_back", "county")
+	w.warn(w.ours, "待签收对象", "published", "county")
+	w.warn(w.ours, "市级关注对象", "fed_back", "city")
+
+	staff := w.login("lx_staff").get("/m/warnings")
+	require.Equal(t, http.StatusOK, staff.Status, staff.Body)
+	require.Contains(t, staff.Body, "待核查对象")
+	require.Contains(t, staff.Body, "待签收对象")
+	require.NotContains(t, staff.Body, "市级关注对象", "a warning the city watches is not the county's to handle")
+	require.Less(t, strings.Index(staff.Body, "待核查对象"), strings.Index(staff.Body, "待签收对象"), "waiting for me first")
+	require.Contains(t, staff.Body, `data-action="verify"`)
+
+	insp := w.login("lx_inspector").get("/m/warnings")
+	require.Contains(t, insp.Body, "待核查对象")
+	require.NotContains(t, insp.Body, `data-action=`, "an inspector may not act on warnings")
+	require.Contains(t, insp.Body, "本账号无预警处置权限")
+	home := w.login("lx_staff").get("/m/")
+	require.Contains(t, home.Body, "<strong>1</strong> 待核查/审批预警")
+}
+
+func TestAppShellAndLogin(t *testing.T) {
+	e := start(t)
+	e.user("lx_inspector", tiers.Inspector, ourCounty)
+	anon := &phone{tb: t, base: e.app.URL()}
+	r := anon.get("/m/patrol")
+	require.Equal(t, http.StatusSeeOther, r.Status)
+	require.Equal(t, "/m/login?next=%2Fm%2Fpatrol", r.Location)
+	j, err := http.NewRequest(http.MethodPost, e.app.URL()+"/m/records", strings.NewReader("client_id=x"))
+	require.NoError(t, err)
+	j.Header.Set("Accept", "application/json")
+	j.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	require.Equal(t, http.StatusUnauthorized, anon.do(j).Status, "the offline queue is told to log in again")
+
+	m := anon.get("/m/manifest.webmanifest")
+	require.Equal(t, http.StatusOK, m.Status)
+	var manifest struct {
+		StartURL, Scope, Display, Lang string
+		Icons                          []struct{ Src, Sizes, Type string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(m.Body), &manifest))
+	require.Equal(t, "standalone", manifest.Display)
+	require.Equal(t, "zh-CN", manifest.Lang)
+	for _, ic := range manifest.Icons {
+		got := anon.get(ic.Src)
+		require.Equal(t, http.StatusOK, got.Status, ic.Src)
+		require.True(t, strings.HasPrefix(got.Body, "\x89PNG"), ic.Src)
+	}
+	sw := anon.get("/m/sw.js")
+	require.Equal(t, http.StatusOK, sw.Status)
+	require.Contains(t, sw.Header.Get("Content-Type"), "javascript")
+	for _, asset := range []string{"/m/static/m.css", "/m/static/m.js", "/m/offline"} {
+		require.Equal(t, http.StatusOK, anon.get(asset).Status, asset)
+		require.Contains(t, sw.Body, "'"+asset+"'", "the worker caches %s", asset)
+	}
+
+	// Every page: each control has a label, no positive tabindex, no remote asset.
+	p := e.login("lx_inspector")
+	e.company("370102001", ourCounty, "历下甲化工有限公司")
+	label := regexp.MustCompile(`<label for="([^"]+)"`)
+	control := regexp.MustCompile(`<(?:input|select|textarea)\b[^>]*>`)
+	idOf := regexp.MustCompile(`\bid="([^"]+)"`)
+	for _, path := range []string{"/m/login", "/m/", "/m/patrol", "/m/patrol/370102001", "/m/spot", "/m/supervise",
+		"/m/supervise/370102001", "/m/warnings", "/m/records"} {
+		body := p.get(path).Body
+		labels := map[string]bool{}
+		for _, m := range label.FindAllStringSubmatch(body, -1) {
+			labels[m[1]] = true
+		}
+		for _, c := range control.FindAllString(body, -1) {
+			if strings.Contains(c, `type="hidden"`) {
+				continue
+			}
+			id := idOf.FindStringSubmatch(c)
+			require.NotNil(t, id, "%s: control without id: %s", path, c)
+			require.True(t, labels[id[1]], "%s: no <label for=%q>", path, id[1])
+		}
+		require.NotRegexp(t, `tabindex="[1-9]`, body, path)
+		require.NotRegexp(t, `(?:src|href)="(?:https?:)?//`, body, path)
+		require.Contains(t, body, `href="#main"`, path)
+	}
+	require.Equal(t, 0, e.count(`SELECT count(*) FROM audit_log WHERE action = 'deny'`),
+		"reading pages checks permissions without audited refusals")
+}
