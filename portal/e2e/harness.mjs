@@ -139,13 +139,21 @@ export async function checkForms(page) {
     }
     return out;
   });
-  // Walk the page with Tab and see every enabled control get the focus.
+  // Walk the page with Tab and see every enabled control get the focus. A group of
+  // radio buttons is one Tab stop (the arrow keys move within it): its first
+  // button stands for the group.
   const want = await page.evaluate(() => {
     const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length) &&
       getComputedStyle(el).visibility !== 'hidden';
     let n = 0;
+    const radioGroups = new Set();
     for (const el of document.querySelectorAll('input, select, textarea, button, a[href], [tabindex]')) {
       if (el.type === 'hidden' || el.disabled || !visible(el) || el.getAttribute('tabindex') === '-1') { continue; }
+      if (el.type === 'radio' && el.name) {
+        const group = `${el.form ? Array.from(document.forms).indexOf(el.form) : -1}/${el.name}`;
+        if (radioGroups.has(group)) { continue; }
+        radioGroups.add(group);
+      }
       el.dataset.e2eFocus = String(n++);
     }
     // Start the Tab walk from the top of the page, as after loading it.
