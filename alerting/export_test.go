@@ -1,13 +1,18 @@
 package alerting
 
-import "context"
+import (
+	"context"
+
+	"github.com/shandong-emergency/chemguard/store"
+)
 
 // TryLead reports whether this service takes the tick lock, keeping the session
 // open until the returned release is called.
 func (s *Service) TryLead(ctx context.Context) (bool, func(), error) {
-	l, err := s.tryLead(ctx, nil)
+	l := store.NewLeader(s.pool, tickLock)
+	held, err := l.TryLead(ctx)
 	if err != nil {
 		return false, nil, err
 	}
-	return l.held, l.release, nil
+	return held, l.Release, nil
 }

@@ -23,13 +23,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -213,28 +213,7 @@ const tickLock = 0x63670005 // "cg", issue 5
 
 // ticker ticks while this process holds tickLock, trying to take it at every tick.
 func (s *Service) ticker(ctx context.Context) {
-	t := time.NewTicker(s.cfg.Tick)
-	defer t.Stop()
-	var lead *leader
-	defer func() { lead.release() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		// Asked at every tick: it also checks the session still holds the lock
-		// (session advisory locks stack, and all go when the session ends).
-		var err error
-		if lead, err = s.tryLead(ctx, lead); err != nil {
-			if ctx.Err() == nil {
-				slog.Warn("alerting: tick lock", "err", err)
-			}
-			continue
-		}
-		if !lead.held {
-			continue
-		}
+	store.Lead(ctx, s.pool, tickLock, s.cfg.Tick, "alerting", func(ctx context.Context) {
 		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("alerting: tick failed", "err", err)
 			if m := s.cfg.Metrics; m != nil {
@@ -247,43 +226,7 @@ func (s *Service) ticker(ctx context.Context) {
 		if err := s.Notify(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("alerting: notify failed", "err", err)
 		}
-	}
-}
-
-// leader is the session that holds, or tries to hold, tickLock.
-type leader struct {
-	conn *pgx.Conn
-	held bool
-}
-
-// tryLead tries to take tickLock on l's session (a new one when l is nil or broken).
-func (s *Service) tryLead(ctx context.Context, l *leader) (*leader, error) {
-	if l == nil || l.conn.IsClosed() {
-		conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
-		if err != nil {
-			return nil, err
-		}
-		l = &leader{conn: conn}
-	}
-	if err := l.conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(tickLock)).Scan(&l.held); err != nil {
-		l.conn.Close(context.WithoutCancel(ctx))
-		return nil, err
-	}
-	return l, nil
-}
-
-func (l *leader) release() {
-	if l == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if l.held {
-		// Unlock before closing: closing alone frees the lock only once the server
-		// has noticed the session end, so another process could find it still held.
-		_, _ = l.conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, int64(tickLock))
-	}
-	l.conn.Close(ctx) // ends the session, and its lock if the unlock failed
+	})
 }
 
 // handle applies, stores and commits one batch, retrying while the database is
@@ -291,34 +234,19 @@ func (l *leader) release() {
 func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 	start := time.Now()
 	events := decode(msgs)
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
-		err := s.Apply(wctx, events)
-		if err == nil {
-			break
-		}
-		slog.Warn("alerting: write failed, retrying", "attempt", attempt+1, "messages", len(msgs), "err", err)
-		if m := s.cfg.Metrics; m != nil {
-			m.Errors.Inc()
-		}
-		if ctx.Err() != nil || wctx.Err() != nil || !bus.Sleep(ctx, bus.Backoff(attempt, 5*time.Second)) {
-			return
-		}
-	}
-	if m := s.cfg.Metrics; m != nil {
+	m := s.cfg.Metrics
+	// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
+	stored := bus.StoreThenCommit(ctx, "alerting", len(msgs), 5*time.Second,
+		func(ctx context.Context) error { return s.Apply(ctx, events) },
+		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) },
+		func() {
+			if m != nil {
+				m.Errors.Inc()
+			}
+		})
+	if stored && m != nil {
 		m.BatchSize.Observe(float64(len(msgs)))
 		m.BatchSeconds.Observe(time.Since(start).Seconds())
-	}
-	for attempt := 0; ; attempt++ {
-		err := s.src.Commit(wctx, msgs)
-		if err == nil {
-			return
-		}
-		slog.Warn("alerting: commit failed, retrying", "attempt", attempt+1, "err", err)
-		if wctx.Err() != nil || !bus.Sleep(wctx, bus.Backoff(attempt, 5*time.Second)) {
-			return // stored but not committed: the replay changes nothing (readings not newer are ignored)
-		}
 	}
 }
 

@@ -48,3 +48,39 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
+
+// StoreThenCommit is how a consumer stage finishes a batch of n messages: store it,
+// retrying while store fails (waits of Backoff up to limit, failed told of each
+// failure), then commit the offsets, retrying while that fails. Both share a budget
+// of two minutes that outlives ctx, so a batch being stored when ctx ends is still
+// stored and committed. A batch not stored is not committed and comes back to whoever
+// consumes next; one stored but not committed comes back too, so store must be
+// idempotent. It reports whether the batch was stored.
+func StoreThenCommit(ctx context.Context, name string, n int, limit time.Duration,
+	store, commit func(context.Context) error, failed func()) bool {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	defer cancel()
+	for attempt := 0; ; attempt++ {
+		err := store(wctx)
+		if err == nil {
+			break
+		}
+		slog.Warn(name+": write failed, retrying", "attempt", attempt+1, "messages", n, "err", err)
+		if failed != nil {
+			failed()
+		}
+		if ctx.Err() != nil || wctx.Err() != nil || !Sleep(ctx, Backoff(attempt, limit)) {
+			return false
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		err := commit(wctx)
+		if err == nil {
+			return true
+		}
+		slog.Warn(name+": commit failed, retrying", "attempt", attempt+1, "err", err)
+		if wctx.Err() != nil || !Sleep(wctx, Backoff(attempt, limit)) {
+			return true
+		}
+	}
+}
