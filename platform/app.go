@@ -28,6 +28,7 @@ import (
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/store"
 )
 
@@ -49,6 +50,8 @@ type Config struct {
 	Warnings alerting.Config
 	// Inspect configures the inspector mobile app (issue 7 item 2).
 	Inspect inspect.Config
+	// Governance configures the data-quality consumer, scores and API (issue 6).
+	Governance quality.Config
 }
 
 // Errors returned by Config.Validate.
@@ -103,6 +106,9 @@ type App struct {
 	// Warnings is the warning engine's consumer and store (issue 5).
 	Warnings     *alerting.Service
 	warnConsumer *bus.Consumer
+	// Governance is the data-quality consumer, scorer and store (issue 6).
+	Governance  *quality.Service
+	govConsumer *bus.Consumer
 
 	closeOnce sync.Once
 }
@@ -192,6 +198,18 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	alerting.NewHandler(a.Warnings, a.Access, a.Access.Audit).Register(api)
+	// Data-quality governance (issue 6): consumer group chemguard-governance, /governance.
+	var govSrc quality.Source
+	if !cfg.NoSink {
+		if a.govConsumer, err = quality.NewConsumer(a.busCfg); err != nil {
+			return nil, err
+		}
+		govSrc = a.govConsumer
+	}
+	if a.Governance, err = quality.New(ctx, a.Pool, govSrc, cfg.Governance); err != nil {
+		return nil, err
+	}
+	quality.NewHandler(a.Governance, a.Access).Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
@@ -243,7 +261,7 @@ func (a *App) ready(c *fiber.Ctx) error {
 // HTTP server stops taking requests and finishes those in flight, the sink finishes
 // its batch, and the producer flushes.
 func (a *App) Run(ctx context.Context) error {
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- a.http.Listener(a.ln) }()
 	sinkDone := make(chan struct{})
 	sinkCtx, stopSink := context.WithCancel(context.Background())
@@ -265,6 +283,13 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	}()
 	go a.Access.Run(sinkCtx)
+	govDone := make(chan struct{})
+	go func() {
+		defer close(govDone)
+		if err := a.Governance.Run(sinkCtx); err != nil {
+			errc <- err
+		}
+	}()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -278,6 +303,7 @@ func (a *App) Run(ctx context.Context) error {
 	stopSink()
 	<-sinkDone
 	<-warnDone
+	<-govDone
 	return err
 }
 
@@ -305,7 +331,7 @@ func (a *App) Close() {
 		}
 		// Leaving a consumer group takes the broker seconds: leave both at once.
 		var wg sync.WaitGroup
-		for _, c := range []*bus.Consumer{a.consumer, a.warnConsumer} {
+		for _, c := range []*bus.Consumer{a.consumer, a.warnConsumer, a.govConsumer} {
 			if c != nil {
 				wg.Add(1)
 				go func() { defer wg.Done(); c.Close() }()

@@ -69,6 +69,9 @@ configuration (environment):
   CHEMGUARD_WARNING_REMIND   announce a warning not yet acknowledged again this often (default 5m)
   CHEMGUARD_WARNING_NOTIFY_RATE most notifications per minute to one target; the rest wait (default 0, no cap)
   CHEMGUARD_PATROL_PLANS     在线巡查 plans per tier, TIER=CYCLE:PERCENT,… (default county=week:100,city=month:20,province=quarter:5)
+  CHEMGUARD_GOVERNANCE_TICK  how often data-quality facts from absences are checked (default 10s)
+  CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 1m)
+  CHEMGUARD_GOVERNANCE_FINALIZE_AFTER finalise yesterday's scores this long after midnight (default 10m)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -148,6 +151,9 @@ func configFromEnv() (platform.Config, error) {
 	}
 	if cfg.Inspect.Plans, err = inspect.ParsePlans(os.Getenv("CHEMGUARD_PATROL_PLANS")); err != nil {
 		return cfg, fmt.Errorf("CHEMGUARD_PATROL_PLANS: %w", err)
+	}
+	if err := governanceFromEnv(&cfg.Governance); err != nil {
+		return cfg, err
 	}
 	return cfg, cfg.Validate()
 }

@@ -1,0 +1,309 @@
+package quality
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// errStale is returned when a company's state row moved on between the lock and the
+// write (a new company created by two processes at once); the caller retries.
+var errStale = errors.New("quality: governance state changed concurrently")
+
+type querier interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
+}
+
+// lockStates locks the state rows of codes and returns their versions.
+func lockStates(ctx context.Context, tx pgx.Tx, codes []string) (map[string]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT company_code, version FROM governance_state
+		WHERE company_code = ANY($1) ORDER BY company_code FOR UPDATE`, codes)
+	if err != nil {
+		return nil, fmt.Errorf("quality: lock states: %w", err)
+	}
+	out := map[string]int64{}
+	var code string
+	var v int64
+	if _, err = pgx.ForEachRow(rows, []any{&code, &v}, func() error { out[code] = v; return nil }); err != nil {
+		return nil, fmt.Errorf("quality: lock states: %w", err)
+	}
+	return out, nil
+}
+
+type stored struct {
+	version int64
+	state   []byte // nil: no stored state
+}
+
+// readStates reads the stored states of codes (every one when all is set).
+func readStates(ctx context.Context, q querier, codes []string, all bool) (map[string]stored, error) {
+	sql, args := `SELECT company_code, version, state FROM governance_state WHERE company_code = ANY($1)`, []any{codes}
+	if all {
+		sql, args = `SELECT company_code, version, state FROM governance_state`, nil
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("quality: read states: %w", err)
+	}
+	out := map[string]stored{}
+	var code string
+	var v int64
+	var b []byte
+	_, err = pgx.ForEachRow(rows, []any{&code, &v, &b}, func() error {
+		out[code] = stored{version: v, state: append([]byte(nil), b...)}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quality: read states: %w", err)
+	}
+	return out, nil
+}
+
+func column(ctx context.Context, q querier, sql string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// allStates lists the companies with a stored state.
+func allStates(ctx context.Context, q querier) ([]string, error) {
+	out, err := column(ctx, q, `SELECT company_code FROM governance_state`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: list states: %w", err)
+	}
+	return out, nil
+}
+
+// registered lists the enterprises of the registry not disabled: they are expected
+// to commit and send data whether they have sent anything yet or not.
+func registered(ctx context.Context, q querier) ([]string, error) {
+	out, err := column(ctx, q, `SELECT code FROM enterprises WHERE disabled_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: list enterprises: %w", err)
+	}
+	return out, nil
+}
+
+// writer queues one transaction's writes.
+type writer struct {
+	b       pgx.Batch
+	now     time.Time
+	rules   *governance.Config
+	pending map[string]int // fact ID → index in facts
+	list    []governance.Fact
+}
+
+// facts queues the facts changes leave, the last version of each fact only.
+func (w *writer) facts(changes []governance.Change) {
+	if w.pending == nil {
+		w.pending = map[string]int{}
+	}
+	for _, c := range changes {
+		if i, ok := w.pending[c.Fact.ID]; ok {
+			w.list[i] = c.Fact
+			continue
+		}
+		w.pending[c.Fact.ID] = len(w.list)
+		w.list = append(w.list, c.Fact)
+	}
+}
+
+func tsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func dayOrNil(d string) any {
+	if d == "" {
+		return nil
+	}
+	return d
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("quality: marshal %T: %v", v, err)) // governance types always marshal
+	}
+	return b
+}
+
+// upsertFact writes a fact as it is now. A closed fact is never reopened.
+const upsertFact = `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
+	started_at, ended_at, count, detail, evidence, doc, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (fact_id) DO UPDATE SET kind = EXCLUDED.kind, severity = EXCLUDED.severity, day = EXCLUDED.day,
+		ended_at = EXCLUDED.ended_at, count = EXCLUDED.count, detail = EXCLUDED.detail,
+		evidence = EXCLUDED.evidence, doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
+	WHERE governance_facts.ended_at IS NULL`
+
+func (w *writer) queueFacts() {
+	for _, f := range w.list {
+		w.b.Queue(upsertFact, f.ID, f.Company, string(f.Kind), string(w.rules.Kinds[f.Kind].Dimension), f.Subject,
+			string(f.Severity), dayOrNil(f.Day), f.Started, tsOrNil(f.Ended), f.Count, f.Detail,
+			mustJSON(f.Evidence), mustJSON(f), w.now)
+	}
+}
+
+// state queues the write of a company's state at version, which must follow the
+// stored one.
+func (w *writer) state(code string, version int64, b []byte) {
+	w.b.Queue(`INSERT INTO governance_state (company_code, version, state, updated_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (company_code) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state,
+			updated_at = EXCLUDED.updated_at
+		WHERE governance_state.version = EXCLUDED.version - 1`, code, version, b, w.now).Exec(func(ct pgconn.CommandTag) error {
+		if ct.RowsAffected() != 1 {
+			return fmt.Errorf("%w: %s", errStale, code)
+		}
+		return nil
+	})
+}
+
+// cursor queues the new position of the warning engine's change feed.
+func (w *writer) cursor(position int64) {
+	w.b.Queue(`INSERT INTO governance_cursors (name, position, updated_at) VALUES ('alerting', $1, now())
+		ON CONFLICT (name) DO UPDATE SET position = GREATEST(governance_cursors.position, EXCLUDED.position),
+			updated_at = EXCLUDED.updated_at`, position)
+}
+
+// send runs the queued writes.
+func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
+	w.queueFacts()
+	if w.b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, &w.b).Close(); err != nil {
+		return fmt.Errorf("quality: write: %w", err)
+	}
+	return nil
+}
+
+// alertFeed is what the warning engine stored since the cursor.
+type alertFeed struct {
+	position int64 // the new cursor
+	alarms   []warning.AlarmChange
+	warnings []warning.WarningChange
+}
+
+func (f *alertFeed) companies() []string {
+	var out []string
+	for _, a := range f.alarms {
+		out = append(out, a.Alarm.Company)
+	}
+	for _, x := range f.warnings {
+		out = append(out, x.Warning.Company)
+	}
+	return out
+}
+
+// The feed reads rows by the transaction that last wrote them. Rows are read once
+// every transaction that could still write below the position has ended: the
+// position is the oldest transaction still running when the feed is read
+// (pg_snapshot_xmin), and the rows read are those written by transactions from the
+// previous position up to it. A row's 32-bit xmin is widened to 64 bits against
+// that position (rows are never older than 2^31 transactions unless frozen).
+// xid8 is that widened id of the row aliased alias, $1 being the position.
+func xid8(alias string) string {
+	return `($1::bigint - ((($1::bigint - ` + alias + `.xmin::text::bigint) % 4294967296 + 4294967296) % 4294967296))`
+}
+
+// readAlertFeed reads the indicator alarms and warning events the warning consumer
+// committed since the cursor. A row written again since (an alarm cleared) is read
+// as it is now.
+func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
+	var f alertFeed
+	var from int64
+	var since time.Time
+	err := tx.QueryRow(ctx, `SELECT position, updated_at FROM governance_cursors WHERE name = 'alerting'`).Scan(&from, &since)
+	if errors.Is(err, pgx.ErrNoRows) {
+		from, err = 0, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("quality: read cursor: %w", err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&f.position); err != nil {
+		return f, fmt.Errorf("quality: read snapshot: %w", err)
+	}
+	if f.position <= from {
+		f.position = from
+		return f, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT a.doc, a.cleared_at IS NOT NULL FROM alarms a
+		WHERE a.source = 'indicator' AND a.severity <> 'no_data'
+			AND `+xid8("a")+` >= $2 AND `+xid8("a")+` < $1
+		ORDER BY `+xid8("a")+`, a.id`, f.position, from)
+	if err != nil {
+		return f, fmt.Errorf("quality: read alarms: %w", err)
+	}
+	var doc []byte
+	var cleared bool
+	_, err = pgx.ForEachRow(rows, []any{&doc, &cleared}, func() error {
+		var a warning.Alarm
+		if err := json.Unmarshal(doc, &a); err != nil {
+			return err
+		}
+		kind := warning.AlarmRaised
+		if cleared {
+			kind = warning.AlarmCleared
+		}
+		f.alarms = append(f.alarms, warning.AlarmChange{Kind: kind, Alarm: a})
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("quality: read alarms: %w", err)
+	}
+	// warning_events are only inserted, at recorded_at = their transaction's start: a
+	// window of an hour before the last read bounds the scan.
+	var after any
+	if from > 0 {
+		after = since.Add(-time.Hour)
+	}
+	rows, err = tx.Query(ctx, `SELECT w.warning_key, w.company_code, v.kind, v.level, v.action, v.escalation
+		FROM warning_events v JOIN warnings w ON w.id = v.warning_id
+		WHERE v.kind IN ('disposal_acted', 'disposal_escalated', 'disposal_overdue', 'warning_settled')
+			AND ($3::timestamptz IS NULL OR v.recorded_at >= $3)
+			AND `+xid8("v")+` >= $2 AND `+xid8("v")+` < $1
+		ORDER BY v.id`, f.position, from, after)
+	if err != nil {
+		return f, fmt.Errorf("quality: read warning events: %w", err)
+	}
+	var key, code, kind, level string
+	var action, esc []byte
+	_, err = pgx.ForEachRow(rows, []any{&key, &code, &kind, &level, &action, &esc}, func() error {
+		x := warning.WarningChange{Kind: warning.ChangeKind(kind), Warning: warning.Warning{ID: key, Company: code}}
+		if l, err := warning.ParseLevel(level); err == nil {
+			x.Warning.Level = l
+		}
+		if len(action) > 0 {
+			x.Action = &warning.Action{}
+			if err := json.Unmarshal(action, x.Action); err != nil {
+				return err
+			}
+		}
+		if len(esc) > 0 {
+			x.Escalation = &warning.Escalation{}
+			if err := json.Unmarshal(esc, x.Escalation); err != nil {
+				return err
+			}
+		}
+		f.warnings = append(f.warnings, x)
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("quality: read warning events: %w", err)
+	}
+	return f, nil
+}
