@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -197,12 +196,8 @@ func (a *App) headers(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "+
 		"script-src 'self'; worker-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	if c.Method() == fiber.MethodPost {
-		if o := c.Get(fiber.HeaderOrigin); o != "" {
-			if u, err := url.Parse(o); err != nil || u.Host != c.Get(fiber.HeaderHost) {
-				return a.fail(c, chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站，已拒绝", "cross-origin form post refused"))
-			}
-		}
+	if c.Method() == fiber.MethodPost && !portal.SameOrigin(c.Get(fiber.HeaderOrigin), c.Get(fiber.HeaderHost)) {
+		return a.fail(c, chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站，已拒绝", "cross-origin form post refused"))
 	}
 	return c.Next()
 }
@@ -231,26 +226,14 @@ func (a *App) fail(c *fiber.Ctx, err error) error {
 	if wantsJSON(c) {
 		return ingest.ErrorHandler(c, err)
 	}
-	status := ingest.HTTPStatus(err)
-	msg := "服务器内部错误，已记录，请稍后重试"
+	status, msg := portal.ErrorMessage(c, err)
 	var ae *chemguard.Error
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &ae) && ae.Code != chemguard.EInternal:
-		msg = ae.MessageZH
+	if errors.As(err, &ae) {
 		if d, ok := ae.Details.([]FieldMessage); ok {
 			for _, f := range d {
 				msg += "；" + f.MessageZH
 			}
 		}
-	case errors.As(err, &fe):
-		msg = http.StatusText(fe.Code)
-		if fe.Code == fiber.StatusNotFound {
-			msg = "未找到该页面"
-		}
-	default:
-		status = fiber.StatusInternalServerError
-		slog.Error("inspect: internal error", "path", c.Path(), "err", err)
 	}
 	return a.render(c.Status(status), "error", "出错了", "", map[string]any{"Status": status, "Message": msg})
 }
@@ -282,12 +265,7 @@ func displayName(u *identity.User) string {
 	return u.Username
 }
 
-func safeNext(next string) string {
-	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-		return next
-	}
-	return Prefix + "/"
-}
+func safeNext(next string) string { return portal.SafeNext(Prefix, next) }
 
 type loginForm struct{ Username, Next, Error string }
 
@@ -299,9 +277,7 @@ func (a *App) loginPage(c *fiber.Ctx) error {
 // and sets the same session cookie.
 func (a *App) login(c *fiber.Ctx) error {
 	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
-	se, err := a.sessions.Login(c.UserContext(), form.Username, strings.Clone(c.FormValue("password")),
-		strings.TrimSpace(c.FormValue("otp")), c.IP())
-	if err != nil {
+	if err := portal.SignIn(c, a.sessions, a.cfg.InsecureCookie); err != nil {
 		var ae *chemguard.Error
 		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
 			return a.fail(c, err)
@@ -309,18 +285,12 @@ func (a *App) login(c *fiber.Ctx) error {
 		form.Error = ae.MessageZH
 		return a.render(c.Status(fiber.StatusUnauthorized), "login", "登录", "", form)
 	}
-	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt,
-		HTTPOnly: true, Secure: !a.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
 	return c.Redirect(form.Next, fiber.StatusSeeOther)
 }
 
 func (a *App) logout(c *fiber.Ctx) error {
-	if tok := c.Cookies(identity.CookieName); tok != "" {
-		if err := a.sessions.Logout(c.UserContext(), strings.Clone(tok), c.IP()); err != nil {
-			return a.fail(c, err)
-		}
-		c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: "", Path: "/", Expires: time.Unix(0, 0),
-			HTTPOnly: true, Secure: !a.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
+	if err := portal.SignOut(c, a.sessions, a.cfg.InsecureCookie); err != nil {
+		return a.fail(c, err)
 	}
 	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
 }

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,7 +23,6 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/identity"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -159,21 +157,10 @@ func (p *Portal) headers(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; "+
 		"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	if c.Method() == fiber.MethodPost && !sameOrigin(c.Get(fiber.HeaderOrigin), c.Get(fiber.HeaderHost)) {
+	if c.Method() == fiber.MethodPost && !SameOrigin(c.Get(fiber.HeaderOrigin), c.Get(fiber.HeaderHost)) {
 		return p.errorPage(c, chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站，已拒绝", "cross-origin form post refused"))
 	}
 	return c.Next()
-}
-
-// sameOrigin reports whether a form post's Origin header names this host; a
-// request without one (older browsers, scripts) is let through, the
-// SameSite=Strict cookie covering the session.
-func sameOrigin(origin, host string) bool {
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == host
 }
 
 // session loads the session user and runs the page; without a valid session it
@@ -182,7 +169,7 @@ func (p *Portal) session(c *fiber.Ctx) error {
 	err := p.guard.Authenticate(c)
 	if identity.UserFrom(c) == nil {
 		if chemguard.ErrorCode(err) == chemguard.EUnauthorized {
-			p.clearCookie(c)
+			ClearSessionCookie(c, p.cfg.InsecureCookie)
 			return c.Redirect(Prefix+"/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
 	}
@@ -193,22 +180,7 @@ func (p *Portal) session(c *fiber.Ctx) error {
 }
 
 func (p *Portal) errorPage(c *fiber.Ctx, err error) error {
-	status := ingest.HTTPStatus(err)
-	msg := "服务器内部错误，已记录，请稍后重试"
-	var ae *chemguard.Error
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &ae) && ae.Code != chemguard.EInternal:
-		msg = ae.MessageZH
-	case errors.As(err, &fe):
-		msg = http.StatusText(fe.Code)
-		if fe.Code == fiber.StatusNotFound {
-			msg = "未找到该页面"
-		}
-	default:
-		status = fiber.StatusInternalServerError
-		slog.Error("portal: internal error", "path", c.Path(), "err", err)
-	}
+	status, msg := ErrorMessage(c, err)
 	return p.render(c.Status(status), "error", "出错了", "", map[string]any{"Status": status, "Message": msg})
 }
 
@@ -276,12 +248,7 @@ func RegionName(domain string) string {
 }
 
 // safeNext keeps a post-login redirect inside the portal.
-func safeNext(next string) string {
-	if strings.HasPrefix(next, Prefix+"/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-		return next
-	}
-	return Prefix + "/"
-}
+func safeNext(next string) string { return SafeNext(Prefix, next) }
 
 type loginForm struct {
 	Username string
@@ -298,9 +265,7 @@ func (p *Portal) loginPage(c *fiber.Ctx) error {
 // /api/v1/auth/login) and sets the same session cookie.
 func (p *Portal) login(c *fiber.Ctx) error {
 	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
-	se, err := p.sessions.Login(c.UserContext(), form.Username, strings.Clone(c.FormValue("password")),
-		strings.TrimSpace(c.FormValue("otp")), c.IP())
-	if err != nil {
+	if err := SignIn(c, p.sessions, p.cfg.InsecureCookie); err != nil {
 		var ae *chemguard.Error
 		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
 			return p.errorPage(c, err)
@@ -311,25 +276,12 @@ func (p *Portal) login(c *fiber.Ctx) error {
 		}
 		return p.render(c.Status(fiber.StatusUnauthorized), "login", "登录", "", form)
 	}
-	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt,
-		HTTPOnly: true, Secure: !p.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
 	return c.Redirect(form.Next, fiber.StatusSeeOther)
 }
 
 func (p *Portal) logout(c *fiber.Ctx) error {
-	if tok := c.Cookies(identity.CookieName); tok != "" {
-		if err := p.sessions.Logout(c.UserContext(), strings.Clone(tok), c.IP()); err != nil {
-			return p.errorPage(c, err)
-		}
+	if err := SignOut(c, p.sessions, p.cfg.InsecureCookie); err != nil {
+		return p.errorPage(c, err)
 	}
-	p.clearCookie(c)
 	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
-}
-
-func (p *Portal) clearCookie(c *fiber.Ctx) {
-	if c.Cookies(identity.CookieName) == "" {
-		return
-	}
-	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: "", Path: "/", Expires: time.Unix(0, 0),
-		HTTPOnly: true, Secure: !p.cfg.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
 }
