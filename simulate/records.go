@@ -104,7 +104,7 @@ func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record 
 	past := now.Add(-time.Duration(r.IntN(3600)) * time.Second)
 	// Alarms are real-time tables: a company's system sends them within seconds, and
 	// the warning engine treats alarms older than its stale_after as history.
-	recent := now.Add(-time.Duration(r.IntN(60)) * time.Second)
+	recent := now.Add(-now.Sub(past) % time.Minute) // (draws nothing more from r: the sequence stays)
 	switch t {
 	case schemas.RiskUnits:
 		return Record{"ID": NewID(), "HAZARD_CODE": fmt.Sprintf("%s%03d", c.Code, r.IntN(20)+1),
