@@ -1,26 +1,53 @@
 package alerting
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Notifier delivers warning changes to one target: a webhook, an SMS or IM
-// gateway, the log. Deliveries are recorded per event and target
-// (warning_notifications), so each change is told once and failures are retried.
+// Notifier delivers warning changes to one target: a webhook, an SMS gateway, an IM
+// group robot, the log. Deliveries are recorded per event and target (and per
+// recipient for a PersonalNotifier) in warning_notifications, so each change is
+// told once and failures are retried with backoff.
 type Notifier interface {
 	// Target names the channel and recipient, e.g. "webhook:https://…"; it must be
-	// stable, as deliveries are recorded under it.
+	// stable, as deliveries are recorded under it, and must not hold a secret.
 	Target() string
-	// Notify delivers one notice; an error is retried at later ticks.
+	// Notify delivers one notice; an error is retried later, with backoff.
 	Notify(ctx context.Context, n Notice) error
+}
+
+// Selective is a Notifier told only some kinds of change (warning_events.kind,
+// e.g. warning_raised, reminder); the others are never queued for it.
+type Selective interface {
+	Kinds() []string
+}
+
+// Limited is a Notifier whose channel allows at most PerMinute messages a minute
+// (an IM group robot: 20). The lower of it and Config.NotifyPerMinute applies.
+type Limited interface {
+	PerMinute() int
+}
+
+// PersonalNotifier is a Notifier that tells people one by one (SMS): for each
+// notice the service looks up its Recipients — the company's responsible people
+// from 企业信息 and the regulators of the tier watching the warning — and calls
+// Notify once per person with Notice.Recipient set. Each person's delivery is
+// recorded, and the rate limit applies per person.
+type PersonalNotifier interface {
+	Notifier
+	Personal()
+}
+
+// Recipient is a person a notice is sent to.
+type Recipient struct {
+	Name   string `json:"name"`
+	Mobile string `json:"mobile"`
+	Role   string `json:"role"` // 企业主要负责人, 企业安全负责人, or the regulator role
 }
 
 // LogNotifier writes notices to the log (the development adapter).
@@ -39,7 +66,7 @@ func (LogNotifier) Notify(_ context.Context, n Notice) error {
 // Webhook POSTs each notice as JSON to URL; any 2xx reply is a delivery.
 type Webhook struct {
 	URL    string
-	Client *http.Client // a 10 s timeout client when nil
+	Client HTTPDoer // a 10 s timeout client when nil
 }
 
 // Target implements Notifier.
@@ -47,28 +74,8 @@ func (w Webhook) Target() string { return "webhook:" + w.URL }
 
 // Notify implements Notifier.
 func (w Webhook) Notify(ctx context.Context, n Notice) error {
-	b, err := json.Marshal(n)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	client := w.Client
-	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook: HTTP %d", resp.StatusCode)
-	}
-	return nil
+	_, err := postJSON(ctx, w.Client, w.URL, n, nil)
+	return err
 }
 
 // KindReminder is the warning_events kind of a reminder: a warning still waiting
@@ -93,12 +100,21 @@ func (s *Service) Remind(ctx context.Context) error {
 }
 
 // Delivery limits: events older than notifyWindow are not sent any more, and a
-// target is tried at most notifyAttempts times per event.
+// target (or a person) is tried at most notifyAttempts times per event. After a
+// failure the target waits retryDelay(attempts) before it is tried again: 5 s,
+// 10 s, 20 s … up to 10 min (about half an hour over the 10 attempts).
 const (
 	notifyWindow   = 24 * time.Hour
 	notifyAttempts = 10
 	notifyBatch    = 500
+	retryBase      = 5 * time.Second
+	retryMax       = 10 * time.Minute
 )
+
+// retryDelay is how long a target waits after its attempts-th failed attempt.
+func retryDelay(attempts int) time.Duration {
+	return min(retryBase<<min(max(attempts-1, 0), 10), retryMax)
+}
 
 // Notify sends every recorded warning event of the last 24 h that a configured
 // notifier has not been told yet (nor given up on), and records each attempt. The
@@ -113,59 +129,203 @@ func (s *Service) Notify(ctx context.Context) error {
 	return nil
 }
 
+// pending is an event a target has not been told yet.
+type pending struct {
+	event int64
+	n     Notice
+}
+
 func (s *Service) notify(ctx context.Context, nf Notifier) error {
 	now := s.cfg.Now()
+	target := nf.Target()
+	wait, err := s.backingOff(ctx, target, now)
+	if err != nil || wait {
+		return err
+	}
+	perMinute := s.cfg.NotifyPerMinute
+	if l, ok := nf.(Limited); ok && l.PerMinute() > 0 && (perMinute == 0 || l.PerMinute() < perMinute) {
+		perMinute = l.PerMinute()
+	}
+	personal, isPersonal := nf.(PersonalNotifier)
 	limit := notifyBatch
-	if per := s.cfg.NotifyPerMinute; per > 0 {
-		var recent int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM warning_notifications WHERE target = $1 AND sent_at > $2`,
-			nf.Target(), now.Add(-time.Minute)).Scan(&recent); err != nil {
-			return fmt.Errorf("alerting: notify %s: %w", nf.Target(), err)
+	if perMinute > 0 && !isPersonal {
+		recent, err := s.sentRecently(ctx, target, "", now)
+		if err != nil {
+			return err
 		}
-		if limit = min(limit, per-recent); limit <= 0 {
+		if limit = min(limit, perMinute-recent); limit <= 0 {
 			return nil
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT e.id, w.id, w.warning_key, w.company_code, COALESCE(en.division_code, ''),
-		COALESCE(en.park_code, ''), e.kind, e.level, e.step, e.tier, e.reason, e.at
-		FROM warning_events e JOIN warnings w ON w.id = e.warning_id LEFT JOIN enterprises en ON en.code = w.company_code
-		WHERE e.recorded_at > $2 AND NOT EXISTS (SELECT 1 FROM warning_notifications n
-			WHERE n.event_id = e.id AND n.target = $1 AND (n.status = 'sent' OR n.attempts >= $3))
-		ORDER BY e.id LIMIT $4`, nf.Target(), now.Add(-notifyWindow), notifyAttempts, limit)
-	if err != nil {
-		return fmt.Errorf("alerting: notify %s: %w", nf.Target(), err)
+	var kinds []string
+	if sel, ok := nf.(Selective); ok {
+		kinds = sel.Kinds()
 	}
-	type pending struct {
-		event int64
-		n     Notice
+	list, err := s.pendingFor(ctx, target, kinds, now, limit)
+	if err != nil {
+		return err
+	}
+	for _, p := range list {
+		if isPersonal {
+			down, err := s.notifyPeople(ctx, personal, p, perMinute, now)
+			if err != nil || down {
+				return err
+			}
+			continue
+		}
+		failed := nf.Notify(ctx, p.n)
+		if err := s.record(ctx, p.event, target, Recipient{}, failed, now); err != nil {
+			return err
+		}
+		if failed != nil {
+			return nil // the target is down: try again after the backoff, in order
+		}
+	}
+	return nil
+}
+
+// notifyPeople tells each recipient of p who has not been told (nor given up on)
+// and is under the per-minute limit, then closes the event for the target once
+// nobody is left. It reports whether the gateway failed (the round stops there).
+func (s *Service) notifyPeople(ctx context.Context, nf PersonalNotifier, p pending, perMinute int, now time.Time) (bool, error) {
+	target := nf.Target()
+	people, err := s.Recipients(ctx, p.n)
+	if err != nil {
+		return false, err
+	}
+	done, err := s.settledRecipients(ctx, p.event, target)
+	if err != nil {
+		return false, err
+	}
+	complete := true
+	for _, r := range people {
+		if done[r.Mobile] {
+			continue
+		}
+		if perMinute > 0 {
+			recent, err := s.sentRecently(ctx, target, r.Mobile, now)
+			if err != nil {
+				return false, err
+			}
+			if recent >= perMinute {
+				complete = false // this person waits for a later round; the others are told now
+				continue
+			}
+		}
+		n := p.n
+		n.Recipient = &r
+		failed := nf.Notify(ctx, n)
+		if err := s.record(ctx, p.event, target, r, failed, now); err != nil {
+			return false, err
+		}
+		if failed != nil {
+			return true, nil
+		}
+	}
+	if !complete {
+		return false, nil
+	}
+	status := "sent"
+	if len(people) == 0 {
+		status = "no_recipient"
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO warning_notifications (event_id, target, recipient, status, attempts, last_error, sent_at, updated_at)
+		VALUES ($1, $2, '', $3, 1, $4, $5, $5) ON CONFLICT (event_id, target, recipient) DO NOTHING`,
+		p.event, target, status, fmt.Sprintf("%d 人 recipients", len(people)), now)
+	if err != nil {
+		return false, fmt.Errorf("alerting: record notification: %w", err)
+	}
+	return false, nil
+}
+
+// backingOff reports whether target failed recently and its retry delay has not
+// passed.
+func (s *Service) backingOff(ctx context.Context, target string, now time.Time) (bool, error) {
+	var attempts int
+	var at time.Time
+	err := s.pool.QueryRow(ctx, `SELECT attempts, updated_at FROM warning_notifications
+		WHERE target = $1 AND status = 'failed' AND attempts < $2 AND updated_at > $3
+		ORDER BY updated_at DESC LIMIT 1`, target, notifyAttempts, now.Add(-retryMax)).Scan(&attempts, &at)
+	if err == pgx.ErrNoRows {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("alerting: notify %s: %w", target, err)
+	}
+	return now.Before(at.Add(retryDelay(attempts))), nil
+}
+
+// sentRecently counts what target sent (to recipient, "" for the target itself) in
+// the minute before now.
+func (s *Service) sentRecently(ctx context.Context, target, recipient string, now time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM warning_notifications
+		WHERE target = $1 AND recipient = $2 AND sent_at > $3`, target, recipient, now.Add(-time.Minute)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("alerting: notify %s: %w", target, err)
+	}
+	return n, nil
+}
+
+// pendingFor lists, oldest first, the events of the last 24 h of the given kinds
+// (all when nil) that target has not been told and not given up on.
+func (s *Service) pendingFor(ctx context.Context, target string, kinds []string, now time.Time, limit int) ([]pending, error) {
+	rows, err := s.pool.Query(ctx, `SELECT e.id, w.id, w.warning_key, w.company_code, COALESCE(en.division_code, ''),
+		COALESCE(en.park_code, ''), e.kind, e.level, e.step, e.tier, e.reason, e.at, COALESCE(en.name, ''), w.model,
+		w.subject_name
+		FROM warning_events e JOIN warnings w ON w.id = e.warning_id LEFT JOIN enterprises en ON en.code = w.company_code
+		WHERE e.recorded_at > $2 AND ($5::text[] IS NULL OR e.kind = ANY($5)) AND NOT EXISTS (SELECT 1 FROM warning_notifications n
+			WHERE n.event_id = e.id AND n.target = $1 AND n.recipient = ''
+				AND (n.status IN ('sent', 'no_recipient') OR n.attempts >= $3))
+		ORDER BY e.id LIMIT $4`, target, now.Add(-notifyWindow), notifyAttempts, limit, kinds)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: notify %s: %w", target, err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pending, error) {
 		var p pending
 		err := r.Scan(&p.event, &p.n.ID, &p.n.Key, &p.n.Company, &p.n.Division, &p.n.Park, &p.n.Kind, &p.n.Level,
-			&p.n.Step, &p.n.Tier, &p.n.Reason, &p.n.At)
+			&p.n.Step, &p.n.Tier, &p.n.Reason, &p.n.At, &p.n.CompanyName, &p.n.Model, &p.n.SubjectName)
 		p.n.Event = p.event
 		return p, err
 	})
 	if err != nil {
-		return fmt.Errorf("alerting: notify %s: %w", nf.Target(), err)
+		return nil, fmt.Errorf("alerting: notify %s: %w", target, err)
 	}
-	for _, p := range list {
-		status, msg, sentAt := "sent", "", any(now)
-		failed := nf.Notify(ctx, p.n)
-		if failed != nil {
-			status, msg, sentAt = "failed", failed.Error(), nil
-			slog.Warn("alerting: notification failed", "target", nf.Target(), "event", p.event, "err", failed)
-		}
-		if _, err := s.pool.Exec(ctx, `INSERT INTO warning_notifications (event_id, target, status, attempts, last_error, sent_at, updated_at)
-			VALUES ($1, $2, $3, 1, $4, $5, $6)
-			ON CONFLICT (event_id, target) DO UPDATE SET status = EXCLUDED.status, attempts = warning_notifications.attempts + 1,
-				last_error = EXCLUDED.last_error, sent_at = EXCLUDED.sent_at, updated_at = EXCLUDED.updated_at`,
-			p.event, nf.Target(), status, msg, sentAt, now); err != nil {
-			return fmt.Errorf("alerting: record notification: %w", err)
-		}
-		if failed != nil {
-			return nil // the target is down: try again at the next tick, in order
-		}
+	return list, nil
+}
+
+// settledRecipients returns the mobiles of event already told by target, or given
+// up on.
+func (s *Service) settledRecipients(ctx context.Context, event int64, target string) (map[string]bool, error) {
+	rows, err := s.pool.Query(ctx, `SELECT recipient FROM warning_notifications
+		WHERE event_id = $1 AND target = $2 AND recipient <> '' AND (status = 'sent' OR attempts >= $3)`,
+		event, target, notifyAttempts)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: notify %s: %w", target, err)
+	}
+	out := map[string]bool{}
+	var m string
+	if _, err := pgx.ForEachRow(rows, []any{&m}, func() error { out[m] = true; return nil }); err != nil {
+		return nil, fmt.Errorf("alerting: notify %s: %w", target, err)
+	}
+	return out, nil
+}
+
+// record stores one attempt to tell event to target (and recipient r).
+func (s *Service) record(ctx context.Context, event int64, target string, r Recipient, failed error, now time.Time) error {
+	status, msg, sentAt := "sent", "", any(now)
+	if failed != nil {
+		status, msg, sentAt = "failed", failed.Error(), nil
+		slog.Warn("alerting: notification failed", "target", target, "event", event, "err", failed)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO warning_notifications (event_id, target, recipient, recipient_name, status,
+			attempts, last_error, sent_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)
+		ON CONFLICT (event_id, target, recipient) DO UPDATE SET status = EXCLUDED.status,
+			attempts = warning_notifications.attempts + 1, last_error = EXCLUDED.last_error,
+			sent_at = EXCLUDED.sent_at, updated_at = EXCLUDED.updated_at`,
+		event, target, r.Mobile, r.Name, status, msg, sentAt, now); err != nil {
+		return fmt.Errorf("alerting: record notification: %w", err)
 	}
 	return nil
 }

@@ -69,6 +69,9 @@ func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
 
 	rec.fail = false
 	require.NoError(t, s.Notify(ctx))
+	assert.Empty(t, rec.got, "a failed target waits before it is tried again")
+	clk.Add(5 * time.Second)
+	require.NoError(t, s.Notify(ctx))
 	require.NoError(t, s.Notify(ctx))
 	assert.Len(t, rec.got, events)
 	assert.Len(t, posted, events)

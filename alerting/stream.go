@@ -35,6 +35,12 @@ type Notice struct {
 	Tier     string    `json:"tier"`
 	Reason   string    `json:"reason,omitempty"`
 	At       time.Time `json:"at"`
+	// Filled for notifiers only: the names a message shows, and the person an SMS
+	// goes to (PersonalNotifier).
+	CompanyName string     `json:"company_name,omitempty"`
+	Model       string     `json:"model,omitempty"`
+	SubjectName string     `json:"subject_name,omitempty"`
+	Recipient   *Recipient `json:"-"`
 }
 
 // notifySQL announces the change of the warning $1 (kind $2, reason $3, at $4).

@@ -67,7 +67,14 @@ configuration (environment):
   CHEMGUARD_WARNING_WEBHOOKS comma-separated URLs told every warning change as JSON (default none)
   CHEMGUARD_WARNING_NOTIFY_LOG log every warning change as a notification (development; default false)
   CHEMGUARD_WARNING_REMIND   announce a warning not yet acknowledged again this often (default 5m)
-  CHEMGUARD_WARNING_NOTIFY_RATE most notifications per minute to one target; the rest wait (default 0, no cap)
+  CHEMGUARD_WARNING_NOTIFY_RATE most notifications per minute to one target (one person for SMS); the rest wait (default 0, no cap)
+  CHEMGUARD_WARNING_SMS_URL  HTTP SMS gateway; each person is texted (company principals, regulators of the tier watching)
+  CHEMGUARD_WARNING_SMS_APP_KEY, _SECRET  gateway credentials; with a secret every request is HMAC-SHA256 signed
+  CHEMGUARD_WARNING_SMS_TEMPLATE, _TEMPLATE_CODE  content (Go text/template) and the gateway's template id
+  CHEMGUARD_WARNING_SMS_KINDS  changes texted (default warning_raised,warning_escalated,disposal_escalated,disposal_overdue,reminder)
+  CHEMGUARD_WARNING_WECOM_WEBHOOKS  企业微信 group robot webhook URLs, comma-separated
+  CHEMGUARD_WARNING_DINGTALK_WEBHOOKS  钉钉 robot webhook URLs, comma-separated, URL#SECRET for a signing (加签) robot
+  CHEMGUARD_WARNING_IM_KINDS  changes told to the robots (default: level changes, settlement, escalations)
   CHEMGUARD_PATROL_PLANS     在线巡查 plans per tier, TIER=CYCLE:PERCENT,… (default county=week:100,city=month:20,province=quarter:5)
   CHEMGUARD_GOVERNANCE_TICK  how often data-quality facts from absences are checked (default 10s)
   CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 1m)
@@ -186,6 +193,11 @@ func warningsFromEnv(cfg *alerting.Config) error {
 			cfg.Notifiers = append(cfg.Notifiers, alerting.Webhook{URL: u})
 		}
 	}
+	gateways, err := gatewaysFromEnv()
+	if err != nil {
+		return err
+	}
+	cfg.Notifiers = append(cfg.Notifiers, gateways...)
 	if s := os.Getenv("CHEMGUARD_WARNING_NOTIFY_RATE"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
