@@ -55,18 +55,17 @@ func (p *Portal) pager(path string, q url.Values, number, total int) Pager {
 }
 
 type homePage struct {
-	Stats     Stats
-	Day       string
-	Window    int
-	MapData   template.JS
-	DrillCity string        // the city whose counties are listed, "" for none
-	DrillName string        // its name
-	Counties  []CountyCount // its counties the caller reaches
+	Stats   Stats
+	Day     string
+	Window  int
+	MapData template.JS
+	Drill   drill // 下钻: a city's counties or a county's companies
 }
 
 func (p *Portal) home(c *fiber.Ctx) error {
 	now := p.cfg.Now()
-	st, err := p.store.Stats(c.UserContext(), p.guard.Scope(c), now, p.cfg.OnlineWindow)
+	scope := p.guard.Scope(c)
+	st, err := p.store.Stats(c.UserContext(), scope, now, p.cfg.OnlineWindow)
 	if err != nil {
 		return err
 	}
@@ -86,21 +85,9 @@ func (p *Portal) home(c *fiber.Ctx) error {
 	}
 	day, _, _ := dayOf(now)
 	page := homePage{Stats: st, Day: day, Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)}
-	// 下钻: the counties of the city asked for (?region=), or of the caller's own city.
-	scope := p.guard.Scope(c)
-	city := c.Query("region")
-	if city == "" && len(scope.Counties) > 1 {
-		if d, ok := tiers.DivisionByCode(scope.Counties[0]); ok {
-			city = d.ParentCode
-		}
-	}
-	if d, ok := tiers.DivisionByCode(city); ok && d.Level == tiers.City {
-		if page.Counties, err = p.store.Counties(c.UserContext(), scope, d.Code); err != nil {
-			return err
-		}
-		if len(page.Counties) > 0 {
-			page.DrillCity, page.DrillName = d.Code, d.NameZH
-		}
+	// 下钻: the city or county asked for (?region=), or the caller's own city.
+	if page.Drill, err = p.drillDown(c.UserContext(), scope, c.Query("region")); err != nil {
+		return err
 	}
 	return p.render(c, "home", "综合分析", "home", page)
 }
@@ -280,6 +267,13 @@ var funcs = template.FuncMap{
 	},
 	"region":   RegionName,
 	"resultZH": resultZH,
+	// coord shows a longitude or latitude, "—" when missing.
+	"coord": func(v *float64) string {
+		if v == nil {
+			return "—"
+		}
+		return strconv.FormatFloat(*v, 'f', 6, 64)
+	},
 	"actionZH": actionZH,
 	"roleZH":   func(r tiers.Role) string { return r.Label() },
 	// when shows a time in Shanghai in the seed's layout.

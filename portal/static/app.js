@@ -35,6 +35,64 @@
       })
       .catch(function () { /* the table below the map shows the same figures */ });
   }
+  // 下钻: a city's counties (boundaries from the embedded counties/CITY.json,
+  // GB/T 2260 codes) coloured by companies, a county opening its companies; a
+  // county's companies plotted by the coordinates of their 企业信息.
+  function drawDrill() {
+    var el = document.getElementById('drill-map');
+    var dataEl = document.getElementById('drill-data');
+    if (!el || !dataEl || !window.echarts || !window.fetch) { return; }
+    var d = JSON.parse(dataEl.textContent || '{}');
+    if (!d.city) { return; }
+    fetch('/portal/static/counties/' + d.city + '.json', { credentials: 'same-origin' })
+      .then(function (r) { return r.json(); })
+      .then(function (geo) {
+        var chart;
+        if (d.county) {
+          geo.features = geo.features.filter(function (f) { return f.properties.code === d.county; });
+          window.echarts.registerMap('county-' + d.county, geo);
+          var pts = (d.companies || []).filter(function (c) { return c.lon !== null && c.lat !== null; })
+            .map(function (c) { return { name: c.name, code: c.code, value: [c.lon, c.lat, c.warnings] }; });
+          el.classList.add('drawn');
+          chart = window.echarts.init(el);
+          chart.setOption({
+            tooltip: { trigger: 'item', formatter: function (p) {
+              return p.data && p.data.code ? p.name + '：' + p.data.value[2] + ' 条未处置完的预警' : p.name;
+            } },
+            geo: { map: 'county-' + d.county, roam: true, label: { show: true },
+              itemStyle: { areaColor: '#e0ecf8', borderColor: '#6baed6' } },
+            series: [{ name: '企业', type: 'scatter', coordinateSystem: 'geo', data: pts,
+              symbolSize: function (v) { return v[2] > 0 ? 14 : 9; },
+              itemStyle: { color: function (p) { return p.value[2] > 0 ? '#c0392b' : '#0b5cad'; } } }]
+          });
+          chart.on('click', function (p) {
+            if (p.data && p.data.code) { window.location.href = '/portal/companies/' + encodeURIComponent(p.data.code); }
+          });
+        } else {
+          window.echarts.registerMap('city-' + d.city, geo);
+          var max = 1;
+          var data = (d.counties || []).map(function (c) {
+            if (c.value > max) { max = c.value; }
+            return { name: c.name, value: c.value, warnings: c.warnings, code: c.code };
+          });
+          el.classList.add('drawn');
+          chart = window.echarts.init(el);
+          chart.setOption({
+            tooltip: { trigger: 'item', formatter: function (p) {
+              return p.name + '：' + (p.value || 0) + ' 家企业，' + ((p.data && p.data.warnings) || 0) + ' 条未处置完的预警';
+            } },
+            visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['多', '少'], calculable: true,
+              inRange: { color: ['#e0ecf8', '#6baed6', '#08519c'] } },
+            series: [{ name: '企业数', type: 'map', map: 'city-' + d.city, roam: false, label: { show: true, fontSize: 11 }, data: data }]
+          });
+          chart.on('click', function (p) {
+            if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
+          });
+        }
+        window.addEventListener('resize', function () { chart.resize(); });
+      })
+      .catch(function () { /* the table below the map shows the same figures */ });
+  }
   // 近 24 小时趋势: the readings as a line, the alarm thresholds as marked lines.
   function drawTrend() {
     var el = document.getElementById('trend');
@@ -96,7 +154,7 @@
         .catch(function () { result.textContent = '网络异常，请重试'; });
     });
   }
-  function start() { drawMap(); drawTrend(); live(); actions(); }
+  function start() { drawMap(); drawDrill(); drawTrend(); live(); actions(); }
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', start);
   } else {
