@@ -139,6 +139,7 @@ func TestBrowser(t *testing.T) {
 		{"city", tiers.CityStaff, "370100"},
 		{"province", tiers.ProvinceStaff, tiers.ProvinceCode},
 		{"company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[0].Code)},
+		{"company2", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[1].Code)},
 		{"inspector", tiers.Inspector, "370102"},
 		{"sysadmin", tiers.SystemAdmin, tiers.ProvinceCode},
 		{"security", tiers.SecurityAdmin, tiers.ProvinceCode},

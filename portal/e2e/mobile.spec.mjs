@@ -11,6 +11,13 @@ const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isM
 // An 8×8 grey PNG stands in for the camera's photo.
 const photo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAAAAADhZOFXAAAAEklEQVR4nGNoYGBgYGBgYGAAAAUQAQH0Ua5sAAAAAElFTkSuQmCC', 'base64');
 
+// shot saves a screenshot from the top of the page (the Tab walk of checkForms
+// scrolls; a full-page shot of a scrolled page draws the sticky header mid-page).
+async function shot(t, page, name, opts) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await t.shot(page, name, opts);
+}
+
 async function loginOnPhone(t, page, key) {
   const u = env.users[key];
   await page.goto(t.url('/m/login'));
@@ -29,7 +36,7 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   // Installable: the manifest is linked and the service worker takes control.
   assert.equal(await page.locator('link[rel=manifest]').getAttribute('href'), '/m/manifest.webmanifest');
   assert.ok(await page.evaluate(() => navigator.serviceWorker.ready.then((r) => !!r.active)), 'service worker active');
-  await t.shot(page, 'mobile-home');
+  await shot(t, page, 'mobile-home');
 
   t.step('在线巡查: only the county\'s companies');
   await page.getByRole('link', { name: '在线巡查' }).click();
@@ -37,13 +44,13 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   const listed = await page.locator('main').innerText();
   for (const c of mine.companies) { assert.ok(listed.includes(c.name), `${c.name} missing`); }
   for (const c of other.companies) { assert.ok(!listed.includes(c.name), `${c.name} of ${other.name} listed`); }
-  await t.shot(page, 'mobile-patrol');
+  await shot(t, page, 'mobile-patrol');
 
   t.step('检查督导 form, then offline');
   const company = mine.companies[2] || mine.companies[0];
   await page.goto(t.url(`/m/supervise/${company.code}`));
   assert.deepEqual(await t.checkForms(page), []);
-  await t.shot(page, 'mobile-supervise');
+  await shot(t, page, 'mobile-supervise');
   await context.setOffline(true);
   await page.waitForFunction(() => !navigator.onLine);
   const note = `离线检查记录 ${Date.now()}：储罐区巡查，消防通道畅通`;
@@ -56,8 +63,7 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   await outbox.waitFor({ state: 'visible' });
   assert.match(await page.locator('#outbox-summary').innerText(), /本机有 1 条记录待发送/);
   assert.match(await page.locator('#net').innerText(), /离线|离线队列/);
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await t.shot(page, 'mobile-offline-queue', { fullPage: false });
+  await shot(t, page, 'mobile-offline-queue', { fullPage: false });
 
   t.step('back online: the queue sends it');
   await context.setOffline(false);
@@ -77,7 +83,7 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   const img = page.locator('.photos img');
   assert.equal(await img.count(), 1);
   assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 8), 'the photo is served');
-  await t.shot(page, 'mobile-record');
+  await shot(t, page, 'mobile-record');
 
   t.step('a replay of the same form is answered as a duplicate');
   const replay = await page.evaluate(async (clientID) => {
@@ -96,5 +102,41 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   assert.deepEqual(await t.checkForms(page), []);
   await page.goto(t.url('/m/warnings'));
   assert.deepEqual(await t.checkForms(page), []);
-  await t.shot(page, 'mobile-warnings');
+  await shot(t, page, 'mobile-warnings');
 }, { timeout: 120_000 });
+
+// 预警处置 on the phone: the company signs for and feeds back on the `open` red
+// warning through the API, then the county regulator verifies it with one tap.
+// The warning stays open (step 已核查), as README.md says.
+test('县级监管人员在手机上一键核查预警', async (t) => {
+  const w = env.warnings.open;
+  const company = await t.newPage();
+  await t.login(company, 'company2', '/portal/');
+  for (const body of [{ action: 'acknowledge' }, { action: 'feedback', note: '已关闭泄漏点阀门，现场通风' }]) {
+    const r = await company.evaluate(async ([id, b]) => {
+      const resp = await fetch(`/api/v1/warnings/${id}/actions`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(b) });
+      return resp.status;
+    }, [w.id, body]);
+    assert.equal(r, 200, body.action);
+  }
+
+  const page = await t.newPage(phone);
+  await loginOnPhone(t, page, 'county');
+  await page.goto(t.url('/m/warnings'));
+  const item = page.locator('li', { has: page.locator(`.actions[data-warning="${w.id}"]`) });
+  assert.match(await item.innerText(), /已反馈，待核查/);
+  assert.equal(await page.locator('main li').first().locator(`.actions[data-warning="${w.id}"]`).count(), 1,
+    'the warning waiting for the county comes first');
+  assert.deepEqual(await t.checkForms(page), []);
+  await shot(t, page, 'mobile-warning-verify');
+  await item.getByRole('button', { name: '核查' }).click();
+  await page.locator('#act-result').filter({ hasText: '核查成功' }).waitFor();
+  await page.waitForLoadState('load');
+  await page.locator(`.actions[data-warning="${w.id}"]`).waitFor();
+  await page.waitForFunction((id) => {
+    const li = document.querySelector(`.actions[data-warning="${id}"]`)?.closest('li');
+    return li && li.textContent.includes('已核查');
+  }, w.id);
+  assert.equal(await page.locator(`.actions[data-warning="${w.id}"] button[data-action="verify"]`).count(), 0);
+});
