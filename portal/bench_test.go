@@ -108,7 +108,8 @@ func loadDay(tb testing.TB, e *env, companies []simulate.Company) {
 // BenchmarkPages serves each portal page with 500 simulated companies and a day
 // of their current records (about 200,000 rows, 25,000 rejections, 1,000
 // warnings) to a
-// province user (every company) and a county user. Run:
+// province user (every company) and a county user; also the inspector app's
+// pages under /m/. Run:
 //
 //	go test ./portal -run='^$' -bench=Pages -benchtime=20x
 func BenchmarkPages(b *testing.B) {
@@ -131,7 +132,16 @@ func BenchmarkPages(b *testing.B) {
 		"/portal/companies/" + companies[1].Code, "/portal/data?table=check-records",
 		"/portal/data?table=video-alarms&q=%E7%83%9F", "/portal/data?table=video-alarms&company=" + companies[1].Code,
 		"/portal/rejections", "/portal/rejections?page=50", "/portal/warnings", "/portal/warnings?status=all&level=red",
-		fmt.Sprintf("/portal/warnings/%d", warningID)}
+		fmt.Sprintf("/portal/warnings/%d", warningID),
+		// The inspector app (inspect/): its pages over the same data, with a patrol record per company.
+		"/m/", "/m/patrol", "/m/patrol/" + companies[1].Code, "/m/spot", "/m/supervise", "/m/supervise/" + companies[1].Code,
+		"/m/warnings", "/m/records", "/m/records?kind=patrol&page=10"}
+	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO inspections (client_id, kind, company_code, inspector,
+		inspector_name, domain, tier, checklist, result, note, recorded_at, received_at)
+		SELECT gen_random_uuid(), 'patrol', code, 'bench', '巡查员', left(division_code, 4) || '00', 'city',
+			'[{"item":"online","label":"数据在线","status":"在线","ok":true}]', 'ok', '现场巡查正常', now(), now()
+		FROM enterprises`)
+	require.NoError(b, err)
 	for _, user := range []string{"sd_staff", "county_staff"} {
 		br := e.login(user)
 		for _, path := range pages {
