@@ -107,7 +107,9 @@ type App struct {
 	Warnings     *alerting.Service
 	warnConsumer *bus.Consumer
 	// Governance is the data-quality consumer, scorer and store (issue 6).
-	Governance  *quality.Service
+	Governance *quality.Service
+	// Notices are the governance notices (整改通知), closed by a sweeper when their facts end.
+	Notices     *quality.Notices
 	govConsumer *bus.Consumer
 
 	closeOnce sync.Once
@@ -210,6 +212,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	quality.NewHandler(a.Governance, a.Access).Register(api)
+	// 整改通知 (issue 6 item 4): /governance/notices for regulators, /enterprise/notices by API key.
+	a.Notices = quality.NewNotices(a.Pool, a.Access.Audit, a.Governance.Rules(), cfg.Governance.Now)
+	quality.NewNoticeHandler(a.Governance, a.Notices, a.Access, a.Enterprises).Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
@@ -290,6 +295,8 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- err
 		}
 	}()
+	noticesDone := make(chan struct{})
+	go func() { defer close(noticesDone); a.Notices.RunSweeper(sinkCtx, a.cfg.Governance.Tick) }()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -304,6 +311,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-sinkDone
 	<-warnDone
 	<-govDone
+	<-noticesDone
 	return err
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -100,18 +99,7 @@ type reply struct {
 
 func (e *env) get(token, path string) reply {
 	e.tb.Helper()
-	req := httptest.NewRequest(http.MethodGet, "http://chemguard.test"+path, nil)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := e.app.Test(req, -1)
-	require.NoError(e.tb, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(e.tb, err)
-	r := reply{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &r.Body)
-	return r
+	return e.send(http.MethodGet, token, path, nil)
 }
 
 func (e *env) login(username string) string {
