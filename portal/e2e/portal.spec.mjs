@@ -61,16 +61,16 @@ test('企业列表只有本县企业，他县企业无权访问', async (t) => {
 test('综合分析地图绘出本市企业和预警', async (t) => {
   const { page } = t;
   await t.login(page, 'county');
-  const map = page.locator('#city-map canvas');
-  await map.first().waitFor();
-  const painted = await page.evaluate(() => {
+  // The map is drawn: its canvas gets painted (echarts animates the first frames).
+  const painted = await page.waitForFunction(() => {
     const c = document.querySelector('#city-map canvas');
+    if (!c) { return false; }
     const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0;
     for (let i = 3; i < px.length; i += 4) { if (px[i] > 0) { n++; } }
-    return n / (px.length / 4);
-  });
-  assert.ok(painted > 0.1, `the map canvas is ${(painted * 100).toFixed(1)} % painted`);
+    return n / (px.length / 4) > 0.1 && n / (px.length / 4);
+  }).then((h) => h.jsonValue()).catch(() => 0);
+  assert.ok(painted > 0.1, 'the map canvas stays blank');
   // The map's data: only the user's own city has companies.
   const data = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('city-map'))
     .getOption().series[0].data.filter((d) => d.value > 0).map((d) => ({ name: d.name, value: d.value, warnings: d.warnings })));
@@ -79,11 +79,24 @@ test('综合分析地图绘出本市企业和预警', async (t) => {
   const row = page.locator('#city-table tbody tr', { hasText: mine.cityName });
   const warnings = Number(await row.locator('td').nth(1).innerText());
   assert.ok(warnings >= 1, 'the city has open warnings');
-  await page.evaluate((name) => window.echarts.getInstanceByDom(document.getElementById('city-map'))
-    .dispatchAction({ type: 'showTip', seriesIndex: 0, name }), mine.cityName);
+  // Hover the city's centre (the map file's cp) with the mouse.
+  const at = await page.evaluate(async (name) => {
+    const geo = await (await fetch('/portal/static/echarts/shandong.json')).json();
+    const cp = geo.features.find((f) => f.properties.name === name).properties.cp;
+    return window.echarts.getInstanceByDom(document.getElementById('city-map')).convertToPixel({ seriesIndex: 0 }, cp);
+  }, mine.cityName);
+  await page.locator('#city-map').scrollIntoViewIfNeeded();
+  const box = await page.locator('#city-map').boundingBox();
+  await page.mouse.move(box.x + at[0], box.y + at[1], { steps: 5 });
   await page.getByText(`${mine.cityName}：${mine.companies.length} 家企业，${warnings} 条未处置完的预警`).waitFor();
   assert.equal(await page.locator('#kpi-companies').innerText(), String(mine.companies.length));
   await t.shot(page, 'home');
+
+  t.step('a click on the city drills down to its counties');
+  await Promise.all([page.waitForURL(/[?&]region=\d+/), page.mouse.click(box.x + at[0], box.y + at[1])]);
+  const county = page.locator('#county-table tbody tr', { hasText: mine.name.slice(mine.cityName.length) });
+  assert.equal(await county.locator('td').first().innerText(), String(mine.companies.length));
+  assert.equal(await page.locator('#county-table tbody tr').count(), 1, 'the counties with companies: the user\'s own');
 });
 
 // act sends one step of the 处置操作 form as the page's user and waits for the page
