@@ -81,6 +81,7 @@ function indent(s) { return s.split('\n').map((l) => '    ' + l).join('\n'); }
 
 // runOne runs one test in fresh browser contexts and returns its error, or null.
 async function runOne(browser, tc, artifacts) {
+  const t0 = Date.now();
   const contexts = [];
   const pageProblems = [];
   const allowed = [];
@@ -116,7 +117,7 @@ async function runOne(browser, tc, artifacts) {
     login,
     checkForms,
     url: (path) => env.baseURL + path,
-    step: (msg) => console.log(`  · ${msg}`),
+    step: (msg) => console.log(`  · ${msg} (+${Date.now() - t0} ms)`),
     allowConsole: (re) => allowed.push(re),
     async shot(p, name, opts = {}) {
       const file = join(screenshotDir(), `${name}.png`);
