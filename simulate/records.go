@@ -144,9 +144,10 @@ func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record 
 			"MAJOR_PERSON_MOBILE": fmt.Sprintf("13%d%08d", r.IntN(10), r.IntN(1e8)), "TASK_CONTENT": "管线法兰更换",
 			"IS_CHANGED": "0", "IS_CANCELLED": "0", "FILE": PermitPDF()}
 	case schemas.PositioningAlarms:
+		lon, lat := Position(c)
 		rec := Record{"id": NewID(), "CARD_NO": fmt.Sprintf("K%06d", r.IntN(1e6)), "realName": Name(r), "type": schemas.PositioningRaised,
 			"time": stamp(recent), "alarmInfo": "人员在" + pick(r, places) + "触发报警", "alarmType": pickCode(r, schemas.CodesPositioningAlarmType),
-			"alarmLocation": pick(r, places), "LONGITUDE": json.Number(fmt.Sprintf("%.6f", 115.5+4*r.Float64())), "LATITUDE": json.Number(fmt.Sprintf("%.6f", 35+2.5*r.Float64())), "floorNo": "1"}
+			"alarmLocation": pick(r, places), "LONGITUDE": coord(lon + 0.002*(r.Float64()-0.5)), "LATITUDE": coord(lat + 0.002*(r.Float64()-0.5)), "floorNo": "1"}
 		return rec
 	case schemas.VideoDevices, schemas.GasStationVideoDevices:
 		n := r.IntN(4) + 1
@@ -167,13 +168,14 @@ func NewRecord(r *rand.Rand, t *schemas.Table, c Company, now time.Time) Record 
 			"ALARM_TIME": stamp(recent), "DEVICE_CODE": DeviceCode(c, r.IntN(4)+1), "VIDEO_CODE": VideoCode(c, r.IntN(32)+1),
 			"ALARM_IMAGE": AlarmImage()}
 	case schemas.EnterpriseInfos:
+		lon, lat := Position(c)
 		kind := "1"
 		if c.GasStation {
 			kind = "4"
 		}
 		return Record{"COMPANY_CODE": c.Code, "COMPANY_NAME": c.Name, "CREDIT_CODE": CreditCode(c),
-			"ADDRESS": "山东省" + c.Name + "厂区", "LONGITUDE": json.Number(fmt.Sprintf("%.6f", 115.5+4*r.Float64())),
-			"LATITUDE": json.Number(fmt.Sprintf("%.6f", 35+2.5*r.Float64())), "ENTERPRISE_TYPE": kind,
+			"ADDRESS": "山东省" + c.Name + "厂区", "LONGITUDE": coord(lon),
+			"LATITUDE": coord(lat), "ENTERPRISE_TYPE": kind,
 			"PRINCIPAL": Name(r), "PRINCIPAL_MOBILE": mobile(r), "SAFETY_PRINCIPAL": Name(r), "SAFETY_PRINCIPAL_MOBILE": mobile(r), "DELETED": "0"}
 	case schemas.HazardSources:
 		n := r.IntN(len(hazardPlans))
@@ -283,3 +285,6 @@ func HazardCode(c Company, n int) string { return fmt.Sprintf("%s%03d", c.Code, 
 func CreditCode(c Company) string { return "91" + c.County + c.Code[6:] + "MA3C00X" }
 
 func mobile(r *rand.Rand) string { return fmt.Sprintf("13%d%08d", r.IntN(10), r.IntN(1e8)) }
+
+// coord is a longitude or latitude as the exchange tables carry it (decimal 9.6).
+func coord(v float64) json.Number { return json.Number(fmt.Sprintf("%.6f", v)) }
