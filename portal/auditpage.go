@@ -28,8 +28,12 @@ var auditActions = []roleOption{
 
 // auditFilter is the 审计 page's query: days in Shanghai time, inclusive.
 type auditFilter struct {
-	Actor, Action, Result, From, To string
-	Before                          int64
+	Actor  string `json:"actor,omitempty"`
+	Action string `json:"action,omitempty"`
+	Result string `json:"result,omitempty"`
+	From   string `json:"from,omitempty"`
+	To     string `json:"to,omitempty"`
+	Before int64  `json:"before,omitempty"`
 }
 
 // filter turns the page's query into the audit package's filter.
@@ -128,7 +132,7 @@ func (p *Portal) renderAudit(c *fiber.Ctx, v *audit.Verification) error {
 	}
 	// Reading the log is itself recorded, as through the audit API.
 	ev := p.admin.Ops.Actor(c)
-	ev.Action, ev.Object, ev.Result, ev.Detail = audit.ActionAuditRead, "audit_log", audit.ResultOK, af
+	ev.Action, ev.Object, ev.Result, ev.Detail = audit.ActionAuditRead, "audit_log", audit.ResultOK, f
 	if err := p.admin.Audit.Record(c.UserContext(), ev); err != nil {
 		return err
 	}
