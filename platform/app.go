@@ -214,7 +214,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	quality.NewHandler(a.Governance, a.Access).Register(api)
 	// 整改通知 (issue 6 item 4): /governance/notices for regulators, /enterprise/notices by API key.
 	a.Notices = quality.NewNotices(a.Pool, a.Access.Audit, a.Governance.Rules(), cfg.Governance.Now)
-	quality.NewNoticeHandler(a.Governance, a.Notices, a.Access, a.Enterprises).Register(api)
+	notices := quality.NewNoticeHandler(a.Governance, a.Notices, a.Access, a.Enterprises)
+	notices.Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
@@ -224,6 +225,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	pt.EnableAdmin(portal.Admin{Ops: a.Access, Identity: a.Access.Identity, Parks: a.Access.Parks,
 		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit})
+	pt.EnableQuality(portal.Quality{Gov: notices, Can: a.Access.Can})
 	pt.Register(a.http)
 	// Inspector mobile app (issue 7 item 2) under /m; its hidden dangers go through the exchange pipeline.
 	cfg.Inspect.InsecureCookie = cfg.Inspect.InsecureCookie || cfg.Access.InsecureCookie

@@ -59,7 +59,8 @@ type homePage struct {
 	Day     string
 	Window  int
 	MapData template.JS
-	Drill   drill // 下钻: a city's counties or a county's companies
+	Drill   drill          // 下钻: a city's counties or a county's companies
+	Quality *regionQuality // the region's 数据质量 score today, nil without it
 }
 
 func (p *Portal) home(c *fiber.Ctx) error {
@@ -85,6 +86,9 @@ func (p *Portal) home(c *fiber.Ctx) error {
 	}
 	day, _, _ := dayOf(now)
 	page := homePage{Stats: st, Day: day, Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)}
+	if page.Quality, err = p.homeQuality(c); err != nil {
+		return err
+	}
 	// 下钻: the city or county asked for (?region=), or the caller's own city.
 	if page.Drill, err = p.drillDown(c.UserContext(), scope, c.Query("region")); err != nil {
 		return err
@@ -165,6 +169,13 @@ func (p *Portal) company(c *fiber.Ctx) error {
 	d, err := p.store.Detail(c.UserContext(), e, p.cfg.Now())
 	if err != nil {
 		return err
+	}
+	if p.quality != nil {
+		v, err := p.companyQuality(c, e, p.quality.Gov.Today())
+		if err != nil {
+			return err
+		}
+		d.Quality = &v
 	}
 	return p.render(c, "company", e.Name, "companies", d)
 }

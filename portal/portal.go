@@ -82,7 +82,8 @@ type Portal struct {
 	sessions Sessions
 	store    *Store
 	files    Files
-	admin    *Admin // nil until EnableAdmin
+	admin    *Admin   // nil until EnableAdmin
+	quality  *Quality // nil until EnableQuality
 	pages    map[string]*template.Template
 }
 
@@ -107,7 +108,8 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), files: files,
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
-		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit"} {
+		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit",
+		"quality", "quality_company", "quality_notices", "quality_notice"} {
 		files := []string{"templates/layout.html", "templates/" + name + ".html"}
 		if strings.HasPrefix(name, "admin_") {
 			files = append(files, "templates/admin_nav.html")
@@ -147,6 +149,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/warnings", p.warnings)
 	r.Get("/warnings/:id", p.warning)
 	p.registerAdmin(r)
+	p.registerQuality(r)
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,

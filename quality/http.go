@@ -95,32 +95,42 @@ func (h *Handler) region(c *fiber.Ctx, obj string) (Region, error) {
 				"an enterprise account sees its own company only (/governance/companies/{code})")
 		}
 	}
+	r, err := h.ResolveRegion(c.UserContext(), v)
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		// Refused like a region outside the caller's, unless it reaches the province.
+		if cerr := h.guard.Check(c, obj, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+			return r, cerr
+		}
+	}
+	if err != nil {
+		return r, err
+	}
+	return r, h.guard.Check(c, obj, tiers.ActRead, r.Path)
+}
+
+// ResolveRegion resolves a region parameter: a division code (province, city,
+// county) or park:CODE; an unknown park is not found. It does not authorize.
+func (h *Handler) ResolveRegion(ctx context.Context, v string) (Region, error) {
 	var r Region
 	if code, ok := strings.CutPrefix(v, "park:"); ok {
 		var county, name string
-		err := h.svc.pool.QueryRow(c.UserContext(), `SELECT division_code, name FROM parks WHERE code = $1`, code).Scan(&county, &name)
+		err := h.svc.pool.QueryRow(ctx, `SELECT division_code, name FROM parks WHERE code = $1`, code).Scan(&county, &name)
 		if errors.Is(err, pgx.ErrNoRows) {
-			// Refused like a region outside the caller's, unless it reaches the province.
-			if cerr := h.guard.Check(c, obj, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
-				return r, cerr
-			}
 			return r, chemguard.Errorf(chemguard.ENotFound, "园区「%s」不存在", "no park %q", code)
 		}
 		if err != nil {
 			return r, fmt.Errorf("quality: park %s: %w", code, err)
 		}
-		r = Region{Code: code, Level: governance.LevelPark, Name: name, Scope: tiers.Scope{Park: code},
-			Path: tiers.RegionPath(county) + "/" + tiers.ParkDomain(code)}
-	} else {
-		d, ok := tiers.DivisionByCode(v)
-		if !ok {
-			return r, invalid("region 须为行政区划代码或 park:园区编码", "region must be a division code or park:CODE")
-		}
-		lvl := map[tiers.Level]string{tiers.Province: governance.LevelProvince, tiers.City: governance.LevelCity,
-			tiers.County: governance.LevelCounty}[d.Level]
-		r = Region{Code: d.Code, Level: lvl, Name: d.NameZH, Scope: tiers.ScopeOf(d.Code), Path: tiers.RegionPath(d.Code)}
+		return Region{Code: code, Level: governance.LevelPark, Name: name, Scope: tiers.Scope{Park: code},
+			Path: tiers.RegionPath(county) + "/" + tiers.ParkDomain(code)}, nil
 	}
-	return r, h.guard.Check(c, obj, tiers.ActRead, r.Path)
+	d, ok := tiers.DivisionByCode(v)
+	if !ok {
+		return r, invalid("region 须为行政区划代码或 park:园区编码", "region must be a division code or park:CODE")
+	}
+	lvl := map[tiers.Level]string{tiers.Province: governance.LevelProvince, tiers.City: governance.LevelCity,
+		tiers.County: governance.LevelCounty}[d.Level]
+	return Region{Code: d.Code, Level: lvl, Name: d.NameZH, Scope: tiers.ScopeOf(d.Code), Path: tiers.RegionPath(d.Code)}, nil
 }
 
 // regionDay is region and day.
@@ -294,14 +304,16 @@ func (h *Handler) regions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := h.rankRegions(c.UserContext(), r, day)
+	v, err := h.Regions(c.UserContext(), r, day)
 	if err != nil {
 		return err
 	}
 	return c.JSON(v)
 }
 
-func (h *Handler) rankRegions(ctx context.Context, r Region, day time.Time) (RegionsView, error) {
+// Regions is the rollup of region r on day with the ranking of the regions directly
+// under it and their day-over-day trends. It does not authorize.
+func (h *Handler) Regions(ctx context.Context, r Region, day time.Time) (RegionsView, error) {
 	v := RegionsView{Region: r, Day: dayString(day), Children: []RankedRegion{}}
 	today, err := h.regionRows(ctx, r, day)
 	if err != nil {
@@ -498,13 +510,25 @@ func (h *Handler) company(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if v, err = h.CompanyDetail(c.UserContext(), v, day); err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// CompanyDetail fills v (its company code, name, county and park set) for day: the
+// score with its breakdown and trend, the open facts and those of the last days.
+// It does not authorize.
+func (h *Handler) CompanyDetail(ctx context.Context, v CompanyView, day time.Time) (CompanyView, error) {
+	code := v.Company
+	v.OpenFacts, v.RecentFacts = []FactView{}, []FactView{}
 	v.Day = dayString(day)
 	sw := &where{}
 	sw.add("s.company_code = $?", code)
 	sw.add("s.day = ANY($?::date[])", []string{v.Day, dayString(day.AddDate(0, 0, -1))})
-	scores, err := h.scoreViews(c.UserContext(), sw, 0)
+	scores, err := h.scoreViews(ctx, sw, 0)
 	if err != nil {
-		return err
+		return v, err
 	}
 	if len(scores) > 0 && scores[0].Day == v.Day {
 		v.Score = &scores[0]
@@ -518,8 +542,8 @@ func (h *Handler) company(c *fiber.Ctx) error {
 	w := &where{}
 	w.add("f.company_code = $?", code)
 	w.conds = append(w.conds, "f.ended_at IS NULL")
-	if v.OpenFacts, err = h.factViews(c.UserContext(), w, 1000); err != nil {
-		return err
+	if v.OpenFacts, err = h.factViews(ctx, w, 1000); err != nil {
+		return v, err
 	}
 	v.Online = true
 	for _, f := range v.OpenFacts {
@@ -532,10 +556,10 @@ func (h *Handler) company(c *fiber.Ctx) error {
 	w.add("f.company_code = $?", code)
 	w.add("f.started_at < $?", end)
 	w.add("(f.ended_at IS NULL OR f.ended_at >= $?)", end.AddDate(0, 0, -recentDays))
-	if v.RecentFacts, err = h.factViews(c.UserContext(), w, 200); err != nil {
-		return err
+	if v.RecentFacts, err = h.factViews(ctx, w, 200); err != nil {
+		return v, err
 	}
-	return c.JSON(v)
+	return v, nil
 }
 
 // storedScores reads the stored company scores of the region on a day.
@@ -572,23 +596,33 @@ func (h *Handler) fallers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	today, err := h.storedScores(c.UserContext(), r, day)
+	out, err := h.Fallers(c.UserContext(), r, day, limit)
 	if err != nil {
 		return err
 	}
-	prev, err := h.storedScores(c.UserContext(), r, day.AddDate(0, 0, -1))
+	return c.JSON(fiber.Map{"region": r, "day": dayString(day), "fallers": out})
+}
+
+// Fallers are the companies of region r whose stored score fell the most since the
+// day before day, largest fall first, at most limit. It does not authorize.
+func (h *Handler) Fallers(ctx context.Context, r Region, day time.Time, limit int) ([]FallerView, error) {
+	today, err := h.storedScores(ctx, r, day)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	names, err := h.names(c.UserContext(), r.Scope)
+	prev, err := h.storedScores(ctx, r, day.AddDate(0, 0, -1))
 	if err != nil {
-		return err
+		return nil, err
+	}
+	names, err := h.names(ctx, r.Scope)
+	if err != nil {
+		return nil, err
 	}
 	out := []FallerView{}
 	for _, t := range governance.Fallers(governance.CompanyTrends(today, prev), limit) {
 		out = append(out, FallerView{Trend: t, CompanyName: names[t.Key]})
 	}
-	return c.JSON(fiber.Map{"region": r, "day": dayString(day), "fallers": out})
+	return out, nil
 }
 
 // names maps the codes of the enterprises in scope to their names.

@@ -354,3 +354,6 @@ func (h *NoticeHandler) companyAnswer(c *fiber.Ctx) error {
 	}
 	return c.JSON(n)
 }
+
+// Notices are the notices the handler serves.
+func (h *NoticeHandler) Notices() *Notices { return h.notices }

@@ -226,6 +226,11 @@ func (h *Handler) reportXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return h.SendXLSX(c, v)
+}
+
+// SendXLSX answers c with report v as an Excel attachment.
+func (h *Handler) SendXLSX(c *fiber.Ctx, v ReportView) error {
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 	name := fmt.Sprintf("数据质量治理日报-%s-%s.xlsx", v.Region, v.Day)
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="governance-%s-%s.xlsx"; filename*=UTF-8''%s`,
