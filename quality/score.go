@@ -2,9 +2,7 @@ package quality
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,39 +33,28 @@ func (s *Service) ScoreIfDue(ctx context.Context) error {
 	return nil
 }
 
-// dayNumber is a local day as yyyymmdd.
-func dayNumber(t time.Time) int64 {
-	n, _ := strconv.ParseInt(t.In(schemas.Shanghai).Format("20060102"), 10, 64)
-	return n
-}
-
-// finalize scores the ended days not yet final — yesterday, and the days before it
-// back to the last finalised one (at most maxCatchUp) — once FinalizeAfter has
-// passed since today's midnight.
+// finalize scores again, as of their end, the ended days whose stored scores are
+// still provisional (at most maxCatchUp days back), once FinalizeAfter has passed
+// since today's midnight, and marks them final. A day the platform never scored
+// (before it ran) is left alone.
 func (s *Service) finalize(ctx context.Context, now time.Time) error {
 	today, _ := governance.DayBounds(now)
 	if now.Before(today.Add(s.cfg.FinalizeAfter)) {
 		return nil
 	}
-	var last int64
-	err := s.pool.QueryRow(ctx, `SELECT position FROM governance_cursors WHERE name = 'scores_final'`).Scan(&last)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("quality: read finalised day: %w", err)
+	days, err := column(ctx, s.pool, `SELECT DISTINCT day::text FROM governance_scores
+		WHERE NOT final AND day < $1::date AND day >= $2::date ORDER BY 1`,
+		dayString(today), dayString(today.AddDate(0, 0, -maxCatchUp)))
+	if err != nil {
+		return fmt.Errorf("quality: days to finalise: %w", err)
 	}
-	first := today.AddDate(0, 0, -1)
-	for i := 2; i <= maxCatchUp && last != 0; i++ {
-		d := today.AddDate(0, 0, -i)
-		if dayNumber(d) <= last {
-			break
+	for _, d := range days {
+		day, err := time.ParseInLocation(schemas.DateLayout, d, schemas.Shanghai)
+		if err != nil {
+			return fmt.Errorf("quality: day %s: %w", d, err)
 		}
-		first = d
-	}
-	for d := first; d.Before(today); d = d.AddDate(0, 0, 1) {
-		if dayNumber(d) <= last {
-			continue
-		}
-		_, end := governance.DayBounds(d)
-		if _, err := s.store(ctx, d, end, dayNumber(d)); err != nil {
+		_, end := governance.DayBounds(day)
+		if _, err := s.Recompute(ctx, day, end); err != nil {
 			return err
 		}
 	}
@@ -86,11 +73,6 @@ type DayScores struct {
 // them up by park, county, city and province, and stores both. The result depends
 // only on the stored facts and the registry, so recomputing gives the same numbers.
 func (s *Service) Recompute(ctx context.Context, day, asOf time.Time) (DayScores, error) {
-	return s.store(ctx, day, asOf, 0)
-}
-
-// store is Recompute; a non-zero finalised also records the day as finalised.
-func (s *Service) store(ctx context.Context, day, asOf time.Time, finalised int64) (DayScores, error) {
 	start, end := governance.DayBounds(day)
 	out := DayScores{Final: !asOf.Before(end)}
 	tx, err := s.pool.Begin(ctx)
@@ -114,7 +96,7 @@ func (s *Service) store(ctx context.Context, day, asOf time.Time, finalised int6
 	out.Regions = governance.Rollup(out.Companies, members)
 	now := s.cfg.Now()
 	var b pgx.Batch
-	d := start.In(schemas.Shanghai).Format(schemas.DateLayout)
+	d := dayString(start)
 	for _, c := range out.Companies {
 		b.Queue(`INSERT INTO governance_scores (company_code, day, score, dimensions, deductions, as_of, final,
 			config_version, computed_at) VALUES ($1, $2::date, $3, $4, $5, $6, $7, $8, $9)
@@ -132,11 +114,6 @@ func (s *Service) store(ctx context.Context, day, asOf time.Time, finalised int6
 				as_of = EXCLUDED.as_of, final = EXCLUDED.final, computed_at = EXCLUDED.computed_at
 			WHERE NOT governance_region_scores.final`,
 			r.Region, r.Level, r.Parent, d, r.Score, r.Companies, r.Min, r.Max, asOfOf(out.Companies, asOf), out.Final, now)
-	}
-	if finalised != 0 {
-		b.Queue(`INSERT INTO governance_cursors (name, position, updated_at) VALUES ('scores_final', $1, now())
-			ON CONFLICT (name) DO UPDATE SET position = GREATEST(governance_cursors.position, EXCLUDED.position),
-				updated_at = EXCLUDED.updated_at`, finalised)
 	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return out, fmt.Errorf("quality: store scores of %s: %w", d, err)

@@ -13,7 +13,7 @@
 //     at page load;
 //   - a ticker, in one process at a time (a PostgreSQL advisory lock), advances every
 //     tracker's clock (facts from absence: no commitment, no data) and recomputes
-//     the day's scores and regional rollups from the stored facts every minute,
+//     the day's scores and regional rollups from the stored facts every 30 s,
 //     finalising the previous day after local midnight.
 //
 // Facts, the trackers' state (one versioned row per company, like
@@ -52,7 +52,7 @@ const Group = "chemguard-governance"
 // Defaults of Config.
 const (
 	DefaultTick          = 10 * time.Second
-	DefaultScoreEvery    = time.Minute
+	DefaultScoreEvery    = 30 * time.Second
 	DefaultFinalizeAfter = 10 * time.Minute
 )
 
