@@ -36,13 +36,25 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	concurrency := fs.Int("concurrency", 4, "concurrent requests")
 	companies := fs.Int("companies", 100, "companies sending")
 	syncWrites := fs.Bool("sync-writes", true, "fsync every batch in the embedded broker")
-	scenario := fs.String("scenario", "exchange", "exchange, or warnings (issue 5: HIGH_HIGH readings → warning via the API under load)")
+	scenario := fs.String("scenario", "exchange", "exchange, warnings (issue 5: HIGH_HIGH readings → warning via the API under load), or governance (issue 6: simulated companies → facts and scores)")
 	detectors := fs.Int("detectors", 20, "warnings scenario: background gas detectors per company")
 	readings := fs.Int("readings", 240, "warnings scenario: readings per background detector")
 	probes := fs.Int("probes", 100, "warnings scenario: HIGH_HIGH probes (at most one per company)")
 	rate := fs.Int("rate", 20000, "warnings scenario: background readings per second offered (0: unpaced)")
+	duration := fs.Duration("duration", 3*time.Minute, "governance scenario: how long the simulator runs")
+	speed := fs.Float64("speed", 1, "governance scenario: simulator time compression (1 = the seed's frequencies)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *scenario == "governance" {
+		simRate := 2000.0 // records/s of the simulator unless --rate is given
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "rate" {
+				simRate = float64(*rate)
+			}
+		})
+		return benchGovernance(ctx, governanceBench{companies: *companies, rate: simRate, speed: *speed,
+			duration: *duration, probeEvery: 2 * time.Second, syncWrites: *syncWrites}, stdout)
 	}
 	if *scenario == "warnings" {
 		return benchWarnings(ctx, warningBench{companies: *companies, indicators: *detectors, readings: *readings,
@@ -52,25 +64,11 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if !ok {
 		return fmt.Errorf("bench: unknown table %q", *slug)
 	}
-	app, cleanup, err := benchPlatform(ctx, *syncWrites)
+	app, comps, keys, done, err := benchRunning(ctx, *syncWrites, *companies)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go app.Run(runCtx)
-
-	comps := simulate.Companies(*companies, 42)
-	keys := make([]string, len(comps))
-	for i, c := range comps {
-		if err := app.Enterprises.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}); err != nil {
-			return err
-		}
-		if keys[i], err = app.Enterprises.IssueKey(ctx, c.Code); err != nil {
-			return err
-		}
-	}
+	defer done()
 	fmt.Fprintf(stdout, "bench: %d %s records in batches of %d, %d concurrent, %d companies, broker fsync=%v\n",
 		*records, t.Slug, *batch, *concurrency, len(comps), *syncWrites)
 
@@ -205,6 +203,31 @@ func benchPlatform(ctx context.Context, syncWrites bool) (*platform.App, func(),
 		return nil, nil, err
 	}
 	return app, func() { app.Close(); os.RemoveAll(dataDir); drop() }, nil
+}
+
+// benchRunning is benchPlatform running, with n simulated companies (seed 42)
+// registered and their API keys issued; done stops it and removes everything.
+func benchRunning(ctx context.Context, syncWrites bool, n int) (*platform.App, []simulate.Company, []string, func(), error) {
+	app, cleanup, err := benchPlatform(ctx, syncWrites)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	go app.Run(runCtx)
+	done := func() { stop(); cleanup() }
+	comps := simulate.Companies(n, 42)
+	keys := make([]string, len(comps))
+	for i, c := range comps {
+		err := app.Enterprises.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County})
+		if err == nil {
+			keys[i], err = app.Enterprises.IssueKey(ctx, c.Code)
+		}
+		if err != nil {
+			done()
+			return nil, nil, nil, nil, err
+		}
+	}
+	return app, comps, keys, done, nil
 }
 
 // benchDatabase creates a throw-away database on the server of CHEMGUARD_DATABASE_URL.

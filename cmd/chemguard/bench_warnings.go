@@ -16,7 +16,6 @@ import (
 	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -40,17 +39,11 @@ type warningBench struct {
 // to the first GET that returns the warning (polled every 5 ms by a province
 // regulator).
 func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error {
-	app, cleanup, err := benchPlatform(ctx, o.syncWrites)
+	app, comps, keys, done, err := benchRunning(ctx, o.syncWrites, o.companies)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go app.Run(runCtx)
-
-	comps := simulate.Companies(o.companies, 42)
-	keys := make([]string, len(comps))
+	defer done()
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency + 4}}
 	num := func(v float64) json.Number { return json.Number(fmt.Sprint(v)) }
 	detector := func(c simulate.Company, code, area string) map[string]any {
@@ -59,12 +52,6 @@ func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error 
 			"RANGE_HIGH": num(100), "HIGH": num(20), "HIGH_HIGH": num(50), "AREA": area, "DELETED": "0"}
 	}
 	for i, c := range comps {
-		if err := app.Enterprises.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}); err != nil {
-			return err
-		}
-		if keys[i], err = app.Enterprises.IssueKey(ctx, c.Code); err != nil {
-			return err
-		}
 		defs := []any{detector(c, c.Code+"-PROBE", "探针区")}
 		for j := 0; j < o.indicators; j++ {
 			defs = append(defs, detector(c, fmt.Sprintf("%s-G%03d", c.Code, j), "罐区"))

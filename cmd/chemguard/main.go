@@ -41,6 +41,8 @@ usage:
   chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
   chemguard bench --scenario warnings [--companies N] [--detectors D] [--readings R] [--rate RPS] [--probes P]
                                        HIGH_HIGH readings → warning via the API, under load (issue 5)
+  chemguard bench --scenario governance [--companies N] [--duration D] [--rate RPS] [--speed X]
+                                       simulated companies → data-quality facts and scores stored (issue 6)
   chemguard user add --username U --role ROLE --region CODE [--enterprise CODE] [--park CODE] [--name NAME]
                                        create an account (password prompted, or the first line of stdin)
   chemguard user unlock --username U   clear a login lockout
@@ -77,7 +79,7 @@ configuration (environment):
   CHEMGUARD_WARNING_IM_KINDS  changes told to the robots (default: level changes, settlement, escalations)
   CHEMGUARD_PATROL_PLANS     在线巡查 plans per tier, TIER=CYCLE:PERCENT,… (default county=week:100,city=month:20,province=quarter:5)
   CHEMGUARD_GOVERNANCE_TICK  how often data-quality facts from absences are checked (default 10s)
-  CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 1m)
+  CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 30s)
   CHEMGUARD_GOVERNANCE_FINALIZE_AFTER finalise yesterday's scores this long after midnight (default 10m)
 `
 
