@@ -59,7 +59,7 @@ const (
 // Config configures the service; cmd/chemguard fills it from CHEMGUARD_GOVERNANCE_*.
 type Config struct {
 	// Rules are the facts' limits and the score formula (governance.DefaultConfig
-	// when Version is ""; CHEMGUARD_GOVERNANCE_CONFIG names a YAML file).
+	// when Version is ""; CHEMGUARD_GOVERNANCE_CONFIG names a YAML file, LoadRules).
 	Rules governance.Config
 	// Tick is how often the trackers' clocks advance and the warning engine's
 	// stored changes are read (CHEMGUARD_GOVERNANCE_TICK, DefaultTick when zero).

@@ -23,5 +23,14 @@ func governanceFromEnv(cfg *quality.Config) error {
 			*d.dst = v
 		}
 	}
+	if p := os.Getenv("CHEMGUARD_GOVERNANCE_CONFIG"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("CHEMGUARD_GOVERNANCE_CONFIG: %w", err)
+		}
+		if cfg.Rules, err = quality.LoadRules(b); err != nil {
+			return fmt.Errorf("CHEMGUARD_GOVERNANCE_CONFIG %s: %w", p, err)
+		}
+	}
 	return cfg.Validate()
 }

@@ -81,6 +81,7 @@ configuration (environment):
   CHEMGUARD_GOVERNANCE_TICK  how often data-quality facts from absences are checked (default 10s)
   CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 30s)
   CHEMGUARD_GOVERNANCE_FINALIZE_AFTER finalise yesterday's scores this long after midnight (default 10m)
+  CHEMGUARD_GOVERNANCE_CONFIG YAML overlay of the governance rules' limits and weights (default: docs/governance.md's)
 `
 
 func run(args []string, stdout, stderr io.Writer) int {
