@@ -135,7 +135,11 @@ func BenchmarkPages(b *testing.B) {
 		fmt.Sprintf("/portal/warnings/%d", warningID),
 		// The inspector app (inspect/): its pages over the same data, with a patrol record per company.
 		"/m/", "/m/patrol", "/m/patrol/" + companies[1].Code, "/m/spot", "/m/supervise", "/m/supervise/" + companies[1].Code,
-		"/m/warnings", "/m/records", "/m/records?kind=patrol&page=10"}
+		"/m/warnings", "/m/records", "/m/records?kind=patrol&page=10",
+		// 数据质量 (quality/): scores of today and yesterday, a notice per company.
+		"/portal/quality", "/portal/quality?page=10", "/portal/quality/companies/" + companies[1].Code,
+		"/portal/quality/notices", "/portal/quality/notices?status=overdue", "/portal/quality/report.xlsx"}
+	benchGovernance(b, e, companies)
 	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO inspections (client_id, kind, company_code, inspector,
 		inspector_name, domain, tier, checklist, result, note, recorded_at, received_at)
 		SELECT gen_random_uuid(), 'patrol', code, 'bench', '巡查员', left(division_code, 4) || '00', 'city',
@@ -154,4 +158,32 @@ func BenchmarkPages(b *testing.B) {
 			})
 		}
 	}
+}
+
+// benchGovernance gives every company today's and yesterday's governance facts and
+// scores through the governance service (its ticks and recomputation) and one
+// 整改通知 about an open fact, half of them overdue.
+func benchGovernance(tb testing.TB, e *env, companies []simulate.Company) {
+	tb.Helper()
+	ctx := context.Background()
+	codes := make([]string, len(companies))
+	for i, c := range companies {
+		codes[i] = c.Code
+	}
+	e.noThreshold(tb, codes...) // an open fact each, and today's scores
+	now := time.Now()
+	_, err := e.app.Governance.Recompute(ctx, now.AddDate(0, 0, -1), now)
+	require.NoError(tb, err)
+	tag, err := e.app.Pool.Exec(ctx, `WITH f AS (SELECT DISTINCT ON (company_code) company_code, fact_id FROM governance_facts
+			WHERE ended_at IS NULL ORDER BY company_code, started_at),
+		n AS (INSERT INTO governance_notices (company_code, division_code, requirement, deadline, status, issued_by,
+				issuer_domain, issued_at, updated_at)
+			SELECT f.company_code, e.division_code, '恢复数据上传', now() + (CASE WHEN length(e.name) % 2 = 0 THEN -1 ELSE 1 END) * interval '1 day',
+				'issued', 'bench', e.division_code, now(), now()
+			FROM f JOIN enterprises e ON e.code = f.company_code RETURNING id, company_code)
+		INSERT INTO governance_notice_facts (notice_id, fact_id) SELECT n.id, f.fact_id FROM n JOIN f USING (company_code)`)
+	require.NoError(tb, err)
+	require.EqualValues(tb, len(companies), tag.RowsAffected(), "a notice per company")
+	_, err = e.app.Pool.Exec(ctx, `ANALYZE`)
+	require.NoError(tb, err)
 }

@@ -28,6 +28,13 @@ type e2eEnv struct {
 	Users       map[string]e2eUser    `json:"users"`
 	Counties    []e2eCounty           `json:"counties"` // [0] is the county regulator's own county
 	Warnings    map[string]e2eWarning `json:"warnings"`
+	Quality     e2eQuality            `json:"quality"`
+}
+
+// e2eQuality is a company of counties[0] with an open 指标未设报警阈值 fact (quality.spec.mjs).
+type e2eQuality struct {
+	Company string `json:"company"`
+	Name    string `json:"name"`
 }
 
 type e2eUser struct {
@@ -127,6 +134,11 @@ func TestBrowser(t *testing.T) {
 	for key, c := range map[string]simulate.Company{"signoff": counties[0].companies[0], "open": counties[0].companies[1]} {
 		out.Warnings[key] = e.leak(c)
 	}
+
+	// 数据质量: counties[0].companies[2] gets an indicator without thresholds.
+	qc := counties[0].companies[2]
+	e.noThreshold(t, qc.Code)
+	out.Quality = e2eQuality{Company: qc.Code, Name: qc.Name}
 
 	users := []struct {
 		key    string

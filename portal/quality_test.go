@@ -24,21 +24,10 @@ func qualityRegion(t *testing.T) (*env, map[string]string) {
 	e := start(t)
 	names := map[string]string{"370102001": "历下甲化工有限公司", "370102002": "历下乙石化有限公司",
 		"370103001": "市中丙新材料有限公司", "370202001": "市南丁氯碱有限公司"}
-	ctx := context.Background()
-	var evs []governance.Event
 	for code, name := range names {
 		e.company(code, code[:6], name, "生产")
-		lo, hi := 0.0, 100.0
-		evs = append(evs, warning.IndicatorDef{Code: code + "-TI01", Company: code, Name: "温度" + code, Kind: warning.KindTemperature,
-			RangeLow: &lo, RangeHigh: &hi})
 	}
-	require.NoError(t, e.app.Governance.Apply(ctx, evs))
-	// Base data is judged at ticks: a finding seen at two ticks opens a fact.
-	require.NoError(t, e.app.Governance.Tick(ctx))
-	require.NoError(t, e.app.Governance.Tick(ctx))
-	now := time.Now()
-	_, err := e.app.Governance.Recompute(ctx, now, now)
-	require.NoError(t, err)
+	e.noThreshold(t, "370102001", "370102002", "370103001", "370202001")
 	e.user("lixia_staff", tiers.CountyStaff, "370102")
 	e.user("lixia_leader", tiers.CountyLeader, "370102")
 	e.user("jinan_staff", tiers.CityStaff, "370100")
@@ -46,7 +35,28 @@ func qualityRegion(t *testing.T) (*env, map[string]string) {
 	return e, names
 }
 
-func factID(t *testing.T, e *env, code string) string {
+// noThreshold gives each company an indicator without thresholds through the
+// governance service, ticks until its 指标未设报警阈值 fact opens (two ticks) and
+// stores today's scores.
+func (e *env) noThreshold(tb testing.TB, codes ...string) {
+	tb.Helper()
+	ctx := context.Background()
+	var evs []governance.Event
+	for _, code := range codes {
+		lo, hi := 0.0, 100.0
+		evs = append(evs, warning.IndicatorDef{Code: code + "-TI01", Company: code, Name: "温度" + code, Kind: warning.KindTemperature,
+			RangeLow: &lo, RangeHigh: &hi})
+	}
+	require.NoError(tb, e.app.Governance.Apply(ctx, evs))
+	// Base data is judged at ticks: a finding seen at two ticks opens a fact.
+	require.NoError(tb, e.app.Governance.Tick(ctx))
+	require.NoError(tb, e.app.Governance.Tick(ctx))
+	now := time.Now()
+	_, err := e.app.Governance.Recompute(ctx, now, now)
+	require.NoError(tb, err)
+}
+
+func factID(t testing.TB, e *env, code string) string {
 	t.Helper()
 	var id string
 	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT fact_id FROM governance_facts
