@@ -23,6 +23,7 @@ var (
 	ErrMissingFactor   = errors.New("warning: config lacks a factor weight")
 	ErrNegative        = errors.New("warning: config holds a negative number or duration")
 	ErrMissingDeadline = errors.New("warning: disposal deadline missing")
+	ErrSubstance       = errors.New("warning: warehouse substance limits need 0 < temperature_max < temperature_danger, a status (placeholder or confirmed) and a source")
 )
 
 // Config is the versioned configuration of the alarm lifecycle, the models and the
@@ -130,13 +131,26 @@ type EnterpriseConfig struct {
 	DeviceSilentAfter        time.Duration     `yaml:"device_silent_after"`
 }
 
-// SubstanceLimits are a warehouse substance's storage limits.
+// SubstanceLimits are a warehouse substance's storage limits, with where they come
+// from and whether the province has confirmed them.
 type SubstanceLimits struct {
 	Name              string  `yaml:"name"`
 	TemperatureMax    float64 `yaml:"temperature_max"`    // ℃
 	TemperatureDanger float64 `yaml:"temperature_danger"` // ℃
 	HumidityMax       float64 `yaml:"humidity_max"`       // %RH
+	// Status is LimitsPlaceholder (a platform default awaiting the province's
+	// 核定) or LimitsConfirmed.
+	Status string `yaml:"status"`
+	// Source says where the numbers come from (a document, or the reasoning of a
+	// default), in words a regulator can check.
+	Source string `yaml:"source"`
 }
+
+// The values of SubstanceLimits.Status.
+const (
+	LimitsPlaceholder = "placeholder" // 待省应急管理厅核定
+	LimitsConfirmed   = "confirmed"   // 已核定
+)
 
 // WarehouseConfig configures the warehouse model (企业仓库风险预警模型). Substances
 // are keyed by KEY_SUBSTANCE.
@@ -261,6 +275,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 || c.Alarms.StaleAfter < 0 {
 		return fmt.Errorf("%w: hysteresis, leak.window or alarms.stale_after", ErrNegative)
+	}
+	for code, l := range c.Warehouse.Substances {
+		if !(0 < l.TemperatureMax && l.TemperatureMax < l.TemperatureDanger) || l.HumidityMax < 0 || l.Source == "" ||
+			(l.Status != LimitsPlaceholder && l.Status != LimitsConfirmed) {
+			return fmt.Errorf("%w: warehouse.substances.%s", ErrSubstance, code)
+		}
 	}
 	for _, l := range []Level{LevelBlue, LevelYellow, LevelOrange, LevelRed} {
 		d := c.Disposal.For(l)

@@ -41,14 +41,18 @@ func AssessWarehouse(h HazardSource, c *CompanyState, now time.Time, cfg *Config
 		}
 	}
 	hot := temp != nil && temp.Last >= lim.TemperatureMax
+	note := "" // a limit not yet confirmed by the province says so in the warning
+	if lim.Status != LimitsConfirmed {
+		note = "（限值待核定）"
+	}
 	switch {
 	case temp != nil && temp.Last >= lim.TemperatureDanger:
-		f.add(FactorTemperatureDanger, 1, reading(temp, lim.TemperatureDanger))
+		f.add(FactorTemperatureDanger, 1, reading(temp, lim.TemperatureDanger)+note)
 	case hot:
-		f.add(FactorTemperatureOver, 1, reading(temp, lim.TemperatureMax))
+		f.add(FactorTemperatureOver, 1, reading(temp, lim.TemperatureMax)+note)
 	}
 	if hum != nil && lim.HumidityMax > 0 && hum.Last >= lim.HumidityMax {
-		f.add(FactorHumidityOver, 1, reading(hum, lim.HumidityMax))
+		f.add(FactorHumidityOver, 1, reading(hum, lim.HumidityMax)+note)
 	}
 	f.add(FactorGasAlarm, float64(len(gas)), list(gas))
 	fire, fireIDs := fireSmoke(c)

@@ -111,6 +111,11 @@ func TestScenarioWarehouseHeatingWithHotWork(t *testing.T) {
 	require.Equal(t, warning.LevelRed, w.Level)
 	require.Equal(t, "WH-1", w.Subject)
 	require.Contains(t, w.History[len(w.History)-1].Reason, "库温达危险值")
+	details := map[string]string{}
+	for _, fc := range w.Factors {
+		details[fc.Code] = fc.Detail
+	}
+	require.Equal(t, "TT-1 32.4≥32℃（限值待核定）", details["temperature_danger"], "the limit is a placeholder and says so")
 	// The enterprise model counts the 一级动火 too (8 points: below blue on its own).
 	ent := warning.AssessEnterprise("C1", e.State().Companies["C1"], clk.now, e.Config())
 	require.Equal(t, []string{"hot_work_1"}, factorCodes(ent.Factors))
