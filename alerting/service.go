@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
@@ -308,7 +309,7 @@ func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
 		}
 	}
 	now := s.cfg.Now()
-	return s.transact(ctx, codes, false, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+	return s.transact(ctx, codes, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
 		for _, ev := range events {
 			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
 		}
@@ -316,29 +317,66 @@ func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
 	})
 }
 
+// tickChunk is how many companies one tick transaction covers: the round is cut
+// into chunks so that the consumer's batches interleave with a long round (every
+// company changing at once) instead of waiting for all of it.
+const tickChunk = 250
+
 // Tick advances every company's engine to the current time (数据中断, time-based
-// factors, hysteresis, overdue disposal steps) and stores what changed. Only the
-// companies with a reported change have their state written: what a tick changes
-// silently (a hysteresis timer starting, pruning) is stored with the company's
-// next change, and after a restart merely starts again.
+// factors, hysteresis, overdue disposal steps) and stores what changed, tickChunk
+// companies per transaction. Only the companies with a reported change have their
+// state written: what a tick changes silently (a hysteresis timer starting,
+// pruning) is stored with the company's next change, and after a restart merely
+// starts again.
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
-	return s.transact(ctx, nil, true, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
-		changed := map[string]bool{}
-		for code := range s.companies { // transact holds s.mu
-			if ch := get(code).eng.Tick(now); !ch.Empty() {
-				w.changes(ch)
-				changed[code] = true
+	codes, err := s.allCodes(ctx)
+	if err != nil {
+		return err
+	}
+	for len(codes) > 0 {
+		chunk := codes[:min(tickChunk, len(codes))]
+		codes = codes[len(chunk):]
+		err := s.transact(ctx, chunk, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+			changed := map[string]bool{}
+			for _, code := range chunk {
+				if ch := get(code).eng.Tick(now); !ch.Empty() {
+					w.changes(ch)
+					changed[code] = true
+				}
 			}
+			return changed, nil
+		})
+		if err != nil {
+			return err
 		}
-		return changed, nil
-	})
+	}
+	return nil
+}
+
+// allCodes lists every company with a stored state or a copy in memory, sorted.
+func (s *Service) allCodes(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT company_code FROM warning_engine_state`)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: list companies: %w", err)
+	}
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("alerting: list companies: %w", err)
+	}
+	s.mu.Lock()
+	for code := range s.companies {
+		codes = append(codes, code)
+	}
+	s.mu.Unlock()
+	slices.Sort(codes)
+	return slices.Compact(codes), nil
 }
 
 // Act applies a disposal action to the open warning key of company and stores it.
 func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (warning.Changes, error) {
 	var out warning.Changes
-	err := s.transact(ctx, []string{code}, false, a.At, func(get func(string) *company, w *writer) (map[string]bool, error) {
+	err := s.transact(ctx, []string{code}, a.At, func(get func(string) *company, w *writer) (map[string]bool, error) {
 		ch, err := get(code).eng.Act(code, key, a)
 		if err != nil {
 			return nil, err
@@ -350,13 +388,12 @@ func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (
 	return out, err
 }
 
-// transact runs fn over the engines of codes (every stored company and every one in
-// memory when all is set) in one transaction: it locks their state rows, reloads
+// transact runs fn over the engines of codes in one transaction: it locks their state rows, reloads
 // the copies that are stale, and stores each company's changed state and current
 // alarms and warnings (only the companies fn returns, when it returns a set). If
 // anything fails the copies involved are dropped, so the next call reloads what
 // was stored.
-func (s *Service) transact(ctx context.Context, codes []string, all bool, now time.Time,
+func (s *Service) transact(ctx context.Context, codes []string, now time.Time,
 	fn func(get func(string) *company, w *writer) (map[string]bool, error)) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -366,19 +403,9 @@ func (s *Service) transact(ctx context.Context, codes []string, all bool, now ti
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	slices.Sort(codes)
-	versions, err := lockStates(ctx, tx, codes, all)
+	versions, err := lockStates(ctx, tx, codes)
 	if err != nil {
 		return err
-	}
-	if all {
-		for code := range versions {
-			codes = append(codes, code)
-		}
-		for code := range s.companies {
-			codes = append(codes, code)
-		}
-		slices.Sort(codes)
-		codes = slices.Compact(codes)
 	}
 	var stale []string
 	for _, code := range codes {

@@ -2,6 +2,7 @@ package alerting_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -172,4 +173,31 @@ func TestOneProcessTicks(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, held)
 	release2()
+}
+
+// A tick in which hundreds of indicators fall silent at once writes their alarms in
+// bulk (COPY into a temporary table, then one upsert), and the readings that come
+// back clear them the same way; the rows are the same as one statement each.
+func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	s := newService(t, pool, clk)
+	const n = 300
+	var evs []warning.Event
+	for i := 0; i < n; i++ {
+		code := fmt.Sprintf("G%03d", i)
+		evs = append(evs, detector(code), reading(code, 1, clk.Now()))
+	}
+	require.NoError(t, s.Apply(ctx, evs))
+	clk.Add(6 * time.Minute) // gas detectors: 数据中断 after 5 minutes
+	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, n, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND cleared_at IS NULL`))
+	evs = evs[:0]
+	for i := 0; i < n; i++ {
+		evs = append(evs, reading(fmt.Sprintf("G%03d", i), 1, clk.Now()))
+	}
+	require.NoError(t, s.Apply(ctx, evs))
+	assert.Equal(t, n, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND clear_reason = '数据恢复'`))
+	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,14 +19,10 @@ import (
 // drops its copy and retries.
 var errStale = errors.New("alerting: engine state changed concurrently")
 
-// lockStates locks the state rows of codes (all rows when all is set) and returns
-// their versions.
-func lockStates(ctx context.Context, tx pgx.Tx, codes []string, all bool) (map[string]int64, error) {
-	q, args := `SELECT company_code, version FROM warning_engine_state WHERE company_code = ANY($1) ORDER BY company_code FOR UPDATE`, []any{codes}
-	if all {
-		q, args = `SELECT company_code, version FROM warning_engine_state ORDER BY company_code FOR UPDATE`, nil
-	}
-	rows, err := tx.Query(ctx, q, args...)
+// lockStates locks the state rows of codes and returns their versions.
+func lockStates(ctx context.Context, tx pgx.Tx, codes []string) (map[string]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT company_code, version FROM warning_engine_state
+		WHERE company_code = ANY($1) ORDER BY company_code FOR UPDATE`, codes)
 	if err != nil {
 		return nil, fmt.Errorf("alerting: lock states: %w", err)
 	}
@@ -76,9 +73,10 @@ type stored struct {
 
 // writer queues one transaction's writes.
 type writer struct {
-	b     pgx.Batch
-	now   time.Time
-	kinds map[warning.ChangeKind]int // changes queued, for the metrics once committed
+	b      pgx.Batch
+	now    time.Time
+	kinds  map[warning.ChangeKind]int  // changes queued, for the metrics once committed
+	alarms map[[2]string]warning.Alarm // by company and alarm id: the last copy wins
 }
 
 func tsOrNil(t time.Time) any {
@@ -96,8 +94,32 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// alarm upserts an alarm as it is now. A cleared alarm is never reopened.
+// alarm queues the upsert of an alarm as it is now; a later copy of the same alarm
+// in the transaction replaces it. A cleared alarm is never reopened.
 func (w *writer) alarm(a *warning.Alarm) {
+	if w.alarms == nil {
+		w.alarms = map[[2]string]warning.Alarm{}
+	}
+	w.alarms[[2]string{a.Company, a.ID}] = *a
+}
+
+// alarmColumns are the alarms columns an upsert writes, in alarmRow's order.
+var alarmColumns = []string{"alarm_key", "company_code", "source", "indicator_code", "hazard_code", "area", "kind",
+	"alarm_type", "severity", "max_severity", "limit_value", "started_at", "raised_at", "peak", "peak_at", "cleared_at",
+	"clear_reason", "doc", "updated_at"}
+
+// alarmUpsert moves rows from the table named by %s into alarms.
+const alarmUpsert = `INSERT INTO alarms (alarm_key, company_code, source, indicator_code, hazard_code, area, kind,
+	alarm_type, severity, max_severity, limit_value, started_at, raised_at, peak, peak_at, cleared_at,
+	clear_reason, doc, updated_at) %s
+	ON CONFLICT (company_code, alarm_key) DO UPDATE SET severity = EXCLUDED.severity,
+		max_severity = EXCLUDED.max_severity, limit_value = EXCLUDED.limit_value, peak = EXCLUDED.peak,
+		peak_at = EXCLUDED.peak_at, cleared_at = EXCLUDED.cleared_at, clear_reason = EXCLUDED.clear_reason,
+		doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
+	WHERE alarms.cleared_at IS NULL`
+
+// alarmRow is an alarm as the values of alarmColumns.
+func (w *writer) alarmRow(a *warning.Alarm) []any {
 	source := string(a.Source)
 	if source == "" {
 		source = "indicator"
@@ -110,18 +132,47 @@ func (w *writer) alarm(a *warning.Alarm) {
 	if !a.PeakAt.IsZero() {
 		peak = a.Peak
 	}
-	w.b.Queue(`INSERT INTO alarms (alarm_key, company_code, source, indicator_code, hazard_code, area, kind,
-		alarm_type, severity, max_severity, limit_value, started_at, raised_at, peak, peak_at, cleared_at,
-		clear_reason, doc, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-		ON CONFLICT (company_code, alarm_key) DO UPDATE SET severity = EXCLUDED.severity,
-			max_severity = EXCLUDED.max_severity, limit_value = EXCLUDED.limit_value, peak = EXCLUDED.peak,
-			peak_at = EXCLUDED.peak_at, cleared_at = EXCLUDED.cleared_at, clear_reason = EXCLUDED.clear_reason,
-			doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
-		WHERE alarms.cleared_at IS NULL`,
-		a.ID, a.Company, source, a.Indicator, a.Hazard, a.Area, string(a.Kind), a.Type, string(a.Severity),
+	return []any{a.ID, a.Company, source, a.Indicator, a.Hazard, a.Area, string(a.Kind), a.Type, string(a.Severity),
 		string(a.MaxSeverity), limit, a.Start, a.RaisedAt, peak, tsOrNil(a.PeakAt), tsOrNil(a.Clear),
-		a.ClearReason, mustJSON(a), w.now)
+		a.ClearReason, mustJSON(a), w.now}
+}
+
+// bulkAlarms is the number of alarms from which a transaction copies them into a
+// temporary table and upserts them in one statement (a tick in which many
+// indicators fall silent at once) rather than one statement each.
+const bulkAlarms = 200
+
+// sendAlarms writes the queued alarms.
+func (w *writer) sendAlarms(ctx context.Context, tx pgx.Tx) error {
+	if len(w.alarms) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(w.alarms))
+	for _, a := range w.alarms {
+		rows = append(rows, w.alarmRow(&a))
+	}
+	if len(rows) < bulkAlarms {
+		values := make([]string, len(alarmColumns))
+		for i := range values {
+			values[i] = fmt.Sprintf("$%d", i+1)
+		}
+		q := fmt.Sprintf(alarmUpsert, "VALUES ("+strings.Join(values, ", ")+")")
+		for _, r := range rows {
+			w.b.Queue(q, r...)
+		}
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE alarms_in (LIKE alarms INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("alerting: write alarms: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"alarms_in"}, alarmColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("alerting: write alarms: %w", err)
+	}
+	q := fmt.Sprintf(alarmUpsert, "SELECT "+strings.Join(alarmColumns, ", ")+" FROM alarms_in")
+	if _, err := tx.Exec(ctx, q); err != nil {
+		return fmt.Errorf("alerting: write alarms: %w", err)
+	}
+	return nil
 }
 
 // lastChange is when anything about the warning last changed.
@@ -258,6 +309,9 @@ func (w *writer) state(code string, version int64, b []byte) {
 
 // send runs the queued writes.
 func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
+	if err := w.sendAlarms(ctx, tx); err != nil {
+		return err
+	}
 	if w.b.Len() == 0 {
 		return nil
 	}
