@@ -2,6 +2,7 @@ package inspect_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -369,4 +370,50 @@ func TestAppShellAndLogin(t *testing.T) {
 	}
 	require.Equal(t, 0, e.count(`SELECT count(*) FROM audit_log WHERE action = 'deny'`),
 		"reading pages checks permissions without audited refusals")
+}
+
+// TestPatrolPlansPerTier: a city patrols a sample of its own companies, stable
+// through the round, and a county's patrol does not count for the city's round.
+func TestPatrolPlansPerTier(t *testing.T) {
+	e := start(t)
+	var jinan []string
+	for i, county := range []string{"370102", "370102", "370103", "370104", "370105", "370112"} {
+		c := e.company(fmt.Sprintf("%s%03d", county, i+1), county, fmt.Sprintf("济南化工%d有限公司", i+1))
+		jinan = append(jinan, c.Code)
+	}
+	qingdao := e.company("370211001", "370211", "青岛化工有限公司")
+	e.user("jn_inspector", tiers.Inspector, "370100")
+	e.user("lx_inspector", tiers.Inspector, ourCounty)
+	city := e.login("jn_inspector")
+
+	listed := func(p *phone) []string {
+		body := p.get("/m/patrol").Body
+		var out []string
+		for _, m := range regexp.MustCompile(`href="/m/patrol/(\d+)"`).FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	first := listed(city)
+	require.Len(t, first, 2, "20 %% of 6 companies, rounded up")
+	for _, code := range first {
+		require.Contains(t, jinan, code)
+		require.NotEqual(t, qingdao.Code, code)
+	}
+	require.Equal(t, first, listed(city), "the sample is stable during the round")
+	page := city.get("/m/patrol")
+	require.Contains(t, page.Body, "市级在线巡查计划：每月一轮，系统从辖区企业中抽取 20%")
+
+	// The county patrols the city's sampled company (if it is the county's): it stays due for the city.
+	county := e.login("lx_inspector")
+	for _, code := range first {
+		if strings.HasPrefix(code, ourCounty) {
+			require.Equal(t, http.StatusOK, county.submit(patrolForm(code, uuid.New())).Status)
+		}
+	}
+	require.NotContains(t, city.get("/m/patrol").Body, "已巡查")
+	// The city's own patrol marks it done.
+	require.Equal(t, http.StatusOK, city.submit(patrolForm(first[0], uuid.New())).Status)
+	require.Contains(t, city.get("/m/patrol").Body, "已巡查（jn_inspector姓名")
+	require.Equal(t, []string{first[1], first[0]}, listed(city), "due first")
 }

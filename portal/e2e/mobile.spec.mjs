@@ -96,6 +96,14 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   assert.equal(replay.body.duplicate, true);
   assert.equal(String(replay.body.id), id);
 
+  t.step('offline, the service worker shows pages opened before and the offline page otherwise');
+  await context.setOffline(true);
+  await page.goto(t.url('/m/patrol'));
+  assert.ok((await page.locator('main').innerText()).includes(mine.companies[0].name), 'the patrol list from the cache');
+  await page.goto(t.url('/m/records?kind=spot'));
+  assert.match(await page.locator('main').innerText(), /当前没有网络/);
+  await context.setOffline(false);
+
   t.step('记录 and 预警处置 pages');
   await page.goto(t.url('/m/records'));
   assert.ok((await page.locator('main').innerText()).includes(company.name));
