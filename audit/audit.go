@@ -31,6 +31,7 @@ const (
 	ActionDeny          = "deny"
 	ActionUserCreate    = "user_create"
 	ActionUserUnlock    = "user_unlock"
+	ActionUserMobile    = "user_mobile" // a regulator's mobile for warning SMS set or cleared
 	ActionPasswordReset = "password_reset"
 	ActionGrant         = "role_grant"
 	ActionRevoke        = "role_revoke"

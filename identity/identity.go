@@ -403,6 +403,29 @@ func (s *Service) Unlock(ctx context.Context, username string, actor Actor) erro
 		Action: audit.ActionUserUnlock, Object: "user:" + username, Result: audit.ResultOK})
 }
 
+// mobilePattern is a mainland mobile number (11 digits from 13–19).
+var mobilePattern = regexp.MustCompile(`^1[3-9][0-9]{9}$`)
+
+// SetMobile sets the mobile number that warning SMS are sent to (package alerting
+// texts the regulators of the tier watching a warning); "" clears it. A number that
+// is not a mainland mobile is refused (chemguard.EInvalid). Audited.
+func (s *Service) SetMobile(ctx context.Context, username, mobile string, actor Actor) error {
+	mobile = strings.TrimSpace(mobile)
+	if mobile != "" && !mobilePattern.MatchString(mobile) {
+		return chemguard.Errorf(chemguard.EInvalid, "手机号「%s」格式不正确（应为 11 位大陆手机号）",
+			"mobile %q is not a mainland mobile number (11 digits starting 13–19)", mobile)
+	}
+	a, err := s.store.accountByName(ctx, username)
+	if err != nil {
+		return err
+	}
+	if err := s.store.setMobile(ctx, a.ID, mobile); err != nil {
+		return err
+	}
+	return s.audit.Record(ctx, audit.Event{Actor: actor.Name, ActorRole: actor.Roles, ClientIP: actor.IP,
+		Action: audit.ActionUserMobile, Object: "user:" + username, Result: audit.ResultOK})
+}
+
 // BeginTOTP offers u a new TOTP secret; it replaces the current one only once
 // ConfirmTOTP sees a valid code from it.
 func (s *Service) BeginTOTP(ctx context.Context, u *User) (secret, url string, err error) {

@@ -122,6 +122,13 @@ func (s *pgStore) unlock(ctx context.Context, id int64) error {
 	return nil
 }
 
+func (s *pgStore) setMobile(ctx context.Context, id int64, mobile string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET mobile = $2 WHERE id = $1`, id, mobile); err != nil {
+		return fmt.Errorf("identity: set mobile: %w", err)
+	}
+	return nil
+}
+
 func (s *pgStore) setTOTPPending(ctx context.Context, id int64, secret string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE users SET totp_pending = $2 WHERE id = $1`, id, secret); err != nil {
 		return fmt.Errorf("identity: totp pending: %w", err)

@@ -86,7 +86,7 @@ func cliActor() identity.Actor {
 // userCmd is `chemguard user add|unlock`.
 func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("user: add or unlock")
+		return errors.New("user: add, unlock or mobile")
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	username := fs.String("username", "", "login name")
@@ -95,6 +95,7 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 	region := fs.String("region", "", "GB/T 2260 division code of the account (province, city or county)")
 	ent := fs.String("enterprise", "", "company code, for enterprise_admin and enterprise_user")
 	park := fs.String("park", "", "chemical park code, for park_leader and park_staff")
+	mobile := fs.String("mobile", "", "mobile number warning SMS are sent to (user add, user mobile; empty clears)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -136,10 +137,20 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 			return fmt.Errorf("user add: %w", err)
 		}
 		fmt.Fprintf(stdout, "created user %s (id %d): %s %s in %s\n", c.User.Username, c.User.ID, r, r.Label(), domain)
+		if *mobile != "" {
+			if err := svc.Identity.SetMobile(ctx, *username, *mobile, cliActor()); err != nil {
+				return fmt.Errorf("user add: %w", err)
+			}
+		}
 		if c.TOTPURL != "" {
 			fmt.Fprintf(stdout, "this role needs a TOTP second factor; add it to an authenticator app (shown once):\nsecret: %s\nurl: %s\n",
 				c.TOTPSecret, c.TOTPURL)
 		}
+	case "mobile":
+		if err := svc.Identity.SetMobile(ctx, *username, *mobile, cliActor()); err != nil {
+			return fmt.Errorf("user mobile: %w", err)
+		}
+		fmt.Fprintf(stdout, "mobile of %s set to %q\n", *username, *mobile)
 	case "unlock":
 		if err := svc.Identity.Unlock(ctx, *username, cliActor()); err != nil {
 			return fmt.Errorf("user unlock: %w", err)

@@ -1,0 +1,37 @@
+package access_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// A regulator's mobile for warning SMS is set (and cleared) through identity,
+// audited; a number that is not a mainland mobile is refused with a bilingual error.
+func TestSetMobileForWarningSMS(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.addUser("lixia_staff", tiers.CountyStaff, "370102")
+	actor := identity.Actor{Name: "cli:test"}
+	require.NoError(t, e.svc.Identity.SetMobile(ctx, "lixia_staff", " 13912345678 ", actor))
+	var m string
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT mobile FROM users WHERE username = 'lixia_staff'`).Scan(&m))
+	assert.Equal(t, "13912345678", m)
+
+	err := e.svc.Identity.SetMobile(ctx, "lixia_staff", "0531-8888888", actor)
+	var ce *chemguard.Error
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, chemguard.EInvalid, ce.Code)
+	assert.Contains(t, ce.MessageZH, "手机号")
+
+	require.NoError(t, e.svc.Identity.SetMobile(ctx, "lixia_staff", "", actor))
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT mobile FROM users WHERE username = 'lixia_staff'`).Scan(&m))
+	assert.Empty(t, m)
+	assert.Contains(t, e.auditActions(t), "user_mobile:ok:cli:test")
+}
