@@ -51,11 +51,14 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 
 // StoreThenCommit is how a consumer stage finishes a batch of n messages: store it,
 // retrying while store fails (waits of Backoff up to limit, failed told of each
-// failure), then commit the offsets, retrying while that fails. Both share a budget
+// failure), then commit the offsets, retrying while that fails. Storing has a budget
 // of two minutes that outlives ctx, so a batch being stored when ctx ends is still
-// stored and committed. A batch not stored is not committed and comes back to whoever
-// consumes next; one stored but not committed comes back too, so store must be
-// idempotent. It reports whether the batch was stored.
+// stored. Committing is tried at least once, each try bounded by CommitTimeout, and
+// retried only while ctx lasts: a batch stored but not committed comes back to whoever
+// consumes next, which is harmless because store must be idempotent, so shutdown is
+// not held open by a broker that cannot take the commit (after a restart the group's
+// generation is gone and a commit can wait until its deadline). A batch not stored is
+// not committed and comes back too. It reports whether the batch was stored.
 func StoreThenCommit(ctx context.Context, name string, n int, limit time.Duration,
 	store, commit func(context.Context) error, failed func()) bool {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
@@ -74,13 +77,18 @@ func StoreThenCommit(ctx context.Context, name string, n int, limit time.Duratio
 		}
 	}
 	for attempt := 0; ; attempt++ {
-		err := commit(wctx)
+		cctx, ccancel := context.WithTimeout(wctx, CommitTimeout)
+		err := commit(cctx)
+		ccancel()
 		if err == nil {
 			return true
 		}
 		slog.Warn(name+": commit failed, retrying", "attempt", attempt+1, "err", err)
-		if wctx.Err() != nil || !Sleep(wctx, Backoff(attempt, limit)) {
-			return true
+		if wctx.Err() != nil || !Sleep(ctx, Backoff(attempt, limit)) {
+			return true // stored, not committed: the replay is harmless
 		}
 	}
 }
+
+// CommitTimeout bounds one offset commit.
+const CommitTimeout = 10 * time.Second

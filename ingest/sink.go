@@ -81,49 +81,31 @@ func (s *Sink) Run(ctx context.Context) error {
 }
 
 // handle writes and commits one batch, retrying with backoff while the database or
-// broker is unavailable.
+// broker is unavailable (bus.StoreThenCommit: a fetched batch is still written when
+// shutdown begins; one not written is not committed and comes back).
 func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
 	versions, rejections := s.decode(msgs)
 	start := time.Now()
-	// Once fetched, a batch is finished even if shutdown begins: give it its own
-	// deadline rather than the run context.
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-	defer cancel()
-	for attempt := 0; ; attempt++ {
+	write := func(wctx context.Context) error {
 		err := s.w.Apply(wctx, versions, rejections)
 		if err != nil && store.IsDataError(err) {
 			// The database refuses something in the batch itself: retrying cannot
 			// help, so write record by record and keep any refused one as a rejection.
 			err = s.applyEach(wctx, versions, rejections)
 		}
-		if err == nil {
-			break
+		if err == nil && s.metrics != nil {
+			s.metrics.SinkBatchSize.Observe(float64(len(msgs)))
+			s.metrics.SinkSeconds.Observe(time.Since(start).Seconds())
 		}
-		if s.metrics != nil {
-			s.metrics.SinkErrors.Inc()
-		}
-		slog.Warn("sink: write failed, retrying", "attempt", attempt+1, "messages", len(msgs), "err", err)
-		if ctx.Err() != nil || wctx.Err() != nil {
-			return nil // not committed: redelivered to whoever consumes next
-		}
-		if !bus.Sleep(ctx, bus.Backoff(attempt, s.MaxBackoff)) {
-			return nil
-		}
+		return err
 	}
+	commit := func(cctx context.Context) error { return s.src.Commit(cctx, msgs) }
+	var failed func()
 	if s.metrics != nil {
-		s.metrics.SinkBatchSize.Observe(float64(len(msgs)))
-		s.metrics.SinkSeconds.Observe(time.Since(start).Seconds())
+		failed = s.metrics.SinkErrors.Inc
 	}
-	for attempt := 0; ; attempt++ {
-		err := s.src.Commit(wctx, msgs)
-		if err == nil {
-			return nil
-		}
-		slog.Warn("sink: commit failed, retrying", "attempt", attempt+1, "err", err)
-		if wctx.Err() != nil || !bus.Sleep(wctx, bus.Backoff(attempt, s.MaxBackoff)) {
-			return nil // written but not committed: the replay is harmless
-		}
-	}
+	bus.StoreThenCommit(ctx, "sink", len(msgs), s.MaxBackoff, write, commit, failed)
+	return nil
 }
 
 // decode turns messages into rows. A message that does not decode was not written by

@@ -115,6 +115,7 @@ func TestBrokerStoppedMidStream(t *testing.T) {
 	broker, err = bus.StartEmbedded(bus.EmbeddedConfig{Dir: dir, Port: port, Partitions: 6})
 	require.NoError(t, err)
 	defer broker.Close()
+	defer app.stop() // the app stops before its broker, as in a real shutdown
 	eventually(t, 30*time.Second, "posts succeed again", func() bool { return f.postOne(t, r, 50) == 200 })
 	for i := 0; i < 10; i++ {
 		f.postOne(t, r, 50)
