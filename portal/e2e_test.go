@@ -79,7 +79,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
 	}
 	node, err := exec.LookPath("node")
-	require.NoError(t, err, "the browser tests need Node.js (make test installs what they need; CHEMGUARD_SKIP_BROWSER=1 skips them)")
+	require.NoError(t, err, "the browser tests need Node.js >= 20 on PATH (CHEMGUARD_SKIP_BROWSER=1 skips them)")
 	chromium := os.Getenv("CHEMGUARD_CHROMIUM")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
