@@ -138,7 +138,9 @@ func BenchmarkPages(b *testing.B) {
 		"/m/warnings", "/m/records", "/m/records?kind=patrol&page=10",
 		// 数据质量 (quality/): scores of today and yesterday, a notice per company.
 		"/portal/quality", "/portal/quality?page=10", "/portal/quality/companies/" + companies[1].Code,
-		"/portal/quality/notices", "/portal/quality/notices?status=overdue", "/portal/quality/report.xlsx"}
+		"/portal/quality/notices", "/portal/quality/notices?status=overdue", "/portal/quality/report.xlsx",
+		// 下钻 (drill.go): a city's counties, a county's companies.
+		"/portal/?region=" + companies[1].County[:4] + "00", "/portal/?region=" + companies[1].County}
 	benchGovernance(b, e, companies)
 	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO inspections (client_id, kind, company_code, inspector,
 		inspector_name, domain, tier, checklist, result, note, recorded_at, received_at)
@@ -146,9 +148,33 @@ func BenchmarkPages(b *testing.B) {
 			'[{"item":"online","label":"数据在线","status":"在线","ok":true}]', 'ok', '现场巡查正常', now(), now()
 		FROM enterprises`)
 	require.NoError(b, err)
-	for _, user := range []string{"sd_staff", "county_staff"} {
-		br := e.login(user)
-		for _, path := range pages {
+	// 系统管理 and 审计 (admin.go, auditpage.go): 1,000 accounts, 100,000 audit rows
+	// (written straight into audit_log: the list does not check the chain).
+	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO users (username, display_name, password_hash, domain)
+		SELECT 'bench' || i, '用户' || i, 'x', (SELECT division_code FROM enterprises ORDER BY code OFFSET i % 500 LIMIT 1)
+		FROM generate_series(1, 1000) AS i`)
+	require.NoError(b, err)
+	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO audit_log (seq, at, actor, actor_role, client_ip, action,
+		object, result, detail, prev_hash, hash)
+		SELECT m.seq + i, now() - (100000 - i) * interval '1 second', 'bench' || (i % 1000), 'county_staff', '127.0.0.1',
+			(ARRAY['login', 'logout', 'deny'])[1 + i % 3], 'user:bench' || (i % 1000), (ARRAY['ok', 'ok', 'denied'])[1 + i % 3],
+			'', '\x00', '\x00'
+		FROM (SELECT COALESCE(max(seq), 0) AS seq FROM audit_log) m, generate_series(1, 100000) AS i`)
+	require.NoError(b, err)
+	_, err = e.app.Pool.Exec(context.Background(), `ANALYZE users; ANALYZE audit_log`)
+	require.NoError(b, err)
+	browsers := map[string]*browser{"sd_staff": e.login("sd_staff"), "county_staff": e.login("county_staff"),
+		"security": e.admin("sec1", tiers.SecurityAdmin), "system": e.admin("sys1", tiers.SystemAdmin),
+		"audit": e.admin("aud1", tiers.AuditAdmin)}
+	byUser := map[string][]string{"sd_staff": pages, "county_staff": pages,
+		"security": {"/portal/admin/users", "/portal/admin/users?q=bench99&page=1", "/portal/admin/users?page=40",
+			"/portal/admin/users/bench500", "/portal/admin/parks"},
+		"system": {"/portal/admin/companies", "/portal/admin/companies?page=20", "/portal/admin/companies/" + companies[1].Code},
+		"audit": {"/portal/audit", "/portal/audit?actor=bench7", "/portal/audit?action=deny&result=denied&from=2020-01-01",
+			"/portal/audit?before=50000"}}
+	for _, user := range []string{"sd_staff", "county_staff", "security", "system", "audit"} {
+		br := browsers[user]
+		for _, path := range byUser[user] {
 			b.Run(user+path, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					if p := br.get(path); p.Status != http.StatusOK {
