@@ -302,8 +302,8 @@ func TestWarningsWaitingForMe(t *testing.T) {
 
 	insp := w.login("lx_inspector").get("/m/warnings")
 	require.Contains(t, insp.Body, "待核查对象")
-	require.NotContains(t, insp.Body, `data-action=`, "an inspector may not act on warnings")
-	require.Contains(t, insp.Body, "本账号无预警处置权限")
+	require.Contains(t, insp.Body, `data-action="verify"`, "an inspector verifies on site (监管核查)")
+	require.NotContains(t, insp.Body, `data-action="acknowledge"`, "签收 is the company's step")
 	home := w.login("lx_staff").get("/m/")
 	require.Contains(t, home.Body, "<strong>1</strong> 待核查/审批预警")
 }

@@ -391,7 +391,9 @@ func DefaultPolicy() []Rule {
 	add(readers, ObjData, ActRead)
 	add(readers, ObjWarning, ActRead)
 	add([]Role{EnterpriseAdmin, EnterpriseUser}, ObjData, ActWrite)
-	add(append(append([]Role{}, regulators...), EnterpriseAdmin), ObjWarning, ActHandle)
+	// Inspectors verify on site (监管核查) from the mobile app's 预警处置; the engine
+	// still keeps 签收 and 反馈 to the company and 解除/降级 to leaders.
+	add(append(append([]Role{}, regulators...), Inspector, EnterpriseAdmin), ObjWarning, ActHandle)
 	add(leaders, ObjWarning, ActApprove)
 	add(append(append([]Role{}, staff...), Inspector), ObjInspection, ActWrite)
 	add([]Role{ShareService}, ObjShare, ActRead)
