@@ -224,7 +224,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	pt.EnableAdmin(portal.Admin{Ops: a.Access, Identity: a.Access.Identity, Parks: a.Access.Parks,
-		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit})
+		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit, Policy: a.Access.Authz.Policy})
 	pt.EnableQuality(portal.Quality{Gov: notices, Can: a.Access.Can})
 	pt.Register(a.http)
 	// Inspector mobile app (issue 7 item 2) under /m; its hidden dangers go through the exchange pipeline.

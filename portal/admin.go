@@ -46,6 +46,8 @@ type Admin struct {
 	Parks       *tiers.PGParks
 	Enterprises *store.Enterprises
 	Audit       *audit.Log
+	// Policy returns the permission rules in force (tiers.Authorizer.Policy).
+	Policy func() []tiers.Rule
 }
 
 // EnableAdmin mounts nothing itself: it gives the portal what the 系统管理
@@ -161,6 +163,36 @@ type usersPage struct {
 	Roles  []roleOption
 	Now    time.Time
 	Region string
+	Perms  []rolePerms
+}
+
+// rolePerms is a role with what the policy in force lets it do.
+type rolePerms struct {
+	Label string
+	Perms []string
+}
+
+var (
+	permObjectZH = map[string]string{tiers.ObjData: "企业数据", tiers.ObjWarning: "预警", tiers.ObjInspection: "巡查检查记录",
+		tiers.ObjShare: "共享数据", tiers.ObjEnterprise: "企业与园区登记", tiers.ObjSystem: "系统运行", tiers.ObjUser: "账号与角色",
+		tiers.ObjPolicy: "权限策略", tiers.ObjAudit: "审计日志", tiers.ObjMFA: "动态口令"}
+	permActionZH = map[string]string{tiers.ActRead: "查看", tiers.ActWrite: "修改", tiers.ActHandle: "处置", tiers.ActApprove: "审批",
+		tiers.ActExport: "导出", tiers.ActRegister: "登记", tiers.ActOperate: "运维", tiers.ActRequired: "必须使用"}
+)
+
+// rolePermissions lists every role with its permissions from the policy.
+func rolePermissions(rules []tiers.Rule) []rolePerms {
+	by := map[string][]string{}
+	for _, r := range rules {
+		if r.PType == "p" && len(r.V) == 3 {
+			by[r.V[0]] = append(by[r.V[0]], permActionZH[r.V[2]]+permObjectZH[r.V[1]])
+		}
+	}
+	var out []rolePerms
+	for _, r := range tiers.Roles() {
+		out = append(out, rolePerms{Label: r.Label(), Perms: by[string(r)]})
+	}
+	return out
 }
 
 func (p *Portal) adminUsers(c *fiber.Ctx) error {
@@ -175,7 +207,11 @@ func (p *Portal) adminUsers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return p.renderAdmin(c, "admin_users", "用户与角色", "users", usersPage{Q: q, Users: list, Roles: roleOptions(),
+	var perms []rolePerms
+	if p.admin.Policy != nil {
+		perms = rolePermissions(p.admin.Policy())
+	}
+	return p.renderAdmin(c, "admin_users", "用户与角色", "users", usersPage{Q: q, Users: list, Roles: roleOptions(), Perms: perms,
 		Now: p.cfg.Now(), Region: region, Pager: p.pager(Prefix+"/admin/users", url.Values{"q": {q}}, number, total)})
 }
 

@@ -163,6 +163,7 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 	accessible(t, list)
 	assert.Contains(t, list.Body, "历下新人")
 	assert.Contains(t, list.Body, "县级监管人员")
+	assert.Contains(t, list.Body, `<th scope="row">审计管理员</th><td>查看审计日志、导出审计日志</td>`, "roles and their permissions")
 	detail := sec.get("/portal/admin/users/lixia_new?ok=created")
 	accessible(t, detail)
 	assert.Contains(t, detail.Body, "账号已创建")
