@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -45,9 +46,29 @@ func post(ctx context.Context, client HTTPDoer, url string, body []byte, header 
 		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
-		return reply, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return reply, &statusError{code: resp.StatusCode}
 	}
 	return reply, nil
+}
+
+// statusError is a non-2xx reply.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
+
+// ErrRefused marks a delivery the gateway answered and refused for this one
+// recipient (a 4xx other than 429, or an error code in a 2xx reply): the others are
+// still told, and only this recipient waits for its retry. Any other failure means
+// the gateway is down or throttling: the target as a whole backs off.
+var ErrRefused = errors.New("refused")
+
+// refusedIfClient wraps err with ErrRefused when it is a 4xx reply other than 429.
+func refusedIfClient(err error) error {
+	var se *statusError
+	if errors.As(err, &se) && se.code/100 == 4 && se.code != http.StatusTooManyRequests {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	return err
 }
 
 // postJSON marshals v and posts it (see post).

@@ -66,7 +66,8 @@ type smsGateway struct {
 	tb     testing.TB
 	secret string
 	mu     sync.Mutex
-	fail   bool
+	fail   bool   // answer 503: the gateway is down
+	refuse string // refuse this mobile with an error code
 	got    []map[string]any
 }
 
@@ -82,11 +83,15 @@ func (g *smsGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.fail {
-		fmt.Fprint(w, `{"code":"isv.BUSINESS_LIMIT_CONTROL","message":"触发流控"}`)
+		w.WriteHeader(http.StatusServiceUnavailable)
 		return
 	}
 	var req map[string]any
 	require.NoError(g.tb, json.Unmarshal(body, &req))
+	if req["mobile"] == g.refuse {
+		fmt.Fprint(w, `{"code":"isv.BUSINESS_LIMIT_CONTROL","message":"触发号码天级流控"}`)
+		return
+	}
 	g.got = append(g.got, req)
 	fmt.Fprint(w, `{"code":0,"message":"ok"}`)
 }
@@ -134,7 +139,8 @@ func TestSMSTellsThePeopleOfTheTierWatching(t *testing.T) {
 	gw.fail = true
 	require.NoError(t, s.Notify(ctx))
 	assert.Empty(t, gw.mobiles())
-	assert.Contains(t, scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'failed'`), "isv.BUSINESS_LIMIT_CONTROL")
+	assert.Contains(t, scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'failed'`), "HTTP 503",
+		"the round stops at the first failure of a gateway that is down")
 	gw.fail = false
 	require.NoError(t, s.Notify(ctx))
 	assert.Empty(t, gw.mobiles(), "backing off")
@@ -275,4 +281,35 @@ func TestGroupRobots(t *testing.T) {
 	require.NoError(t, s.Notify(ctx))
 	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE target LIKE 'dingtalk:%' AND status = 'failed'`))
 	assert.Greater(t, len(wc.bodies), 20, "the WeCom robot goes on")
+}
+
+// A gateway that refuses one number (an error code in its reply) does not hold up
+// the others: they are told in the same round, and the refused person is retried
+// after the backoff, on their own.
+func TestSMSOneRefusedNumberDoesNotHoldUpTheOthers(t *testing.T) {
+	pool, clk, gw, srv := smsSetup(t, "k")
+	ctx := context.Background()
+	sms, err := alerting.NewSMS(alerting.SMSConfig{URL: srv.URL, AppKey: "chemguard", Secret: "k"})
+	require.NoError(t, err)
+	s, err := alerting.New(ctx, pool, nil, alerting.Config{Now: clk.Now, Notifiers: []alerting.Notifier{sms}})
+	require.NoError(t, err)
+	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, alerting.DefaultSMSKinds)
+	require.Positive(t, events)
+	gw.refuse = "13800000002"
+	require.NoError(t, s.Notify(ctx))
+	assert.Len(t, gw.mobiles(), 2*events, "the other two people of every event")
+	assert.NotContains(t, gw.mobiles(), "13800000002")
+	assert.Contains(t, scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'refused' LIMIT 1`),
+		"isv.BUSINESS_LIMIT_CONTROL")
+
+	gw.refuse = ""
+	require.NoError(t, s.Notify(ctx))
+	assert.Len(t, gw.mobiles(), 2*events, "the refused person waits for the backoff")
+	clk.Add(5 * time.Second)
+	require.NoError(t, s.Notify(ctx))
+	assert.Len(t, gw.mobiles(), 3*events)
+	require.NoError(t, s.Notify(ctx))
+	assert.Len(t, gw.mobiles(), 3*events, "each told once")
+	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status <> 'sent'`))
 }

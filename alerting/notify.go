@@ -2,6 +2,7 @@ package alerting
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -138,7 +139,7 @@ type pending struct {
 func (s *Service) notify(ctx context.Context, nf Notifier) error {
 	now := s.cfg.Now()
 	target := nf.Target()
-	wait, err := s.backingOff(ctx, target, now)
+	wait, err := s.backingOff(ctx, target, "", now)
 	if err != nil || wait {
 		return err
 	}
@@ -202,6 +203,13 @@ func (s *Service) notifyPeople(ctx context.Context, nf PersonalNotifier, p pendi
 		if done[r.Mobile] {
 			continue
 		}
+		if wait, err := s.backingOff(ctx, target, r.Mobile, now); err != nil || wait {
+			if err != nil {
+				return false, err
+			}
+			complete = false // refused recently: this person waits for the retry
+			continue
+		}
 		if perMinute > 0 {
 			recent, err := s.sentRecently(ctx, target, r.Mobile, now)
 			if err != nil {
@@ -217,6 +225,10 @@ func (s *Service) notifyPeople(ctx context.Context, nf PersonalNotifier, p pendi
 		failed := nf.Notify(ctx, n)
 		if err := s.record(ctx, p.event, target, r, failed, now); err != nil {
 			return false, err
+		}
+		if errors.Is(failed, ErrRefused) {
+			complete = false // only this person: the others are still told
+			continue
 		}
 		if failed != nil {
 			return true, nil
@@ -238,15 +250,17 @@ func (s *Service) notifyPeople(ctx context.Context, nf PersonalNotifier, p pendi
 	return false, nil
 }
 
-// backingOff reports whether target failed recently and its retry delay has not
-// passed.
-func (s *Service) backingOff(ctx context.Context, target string, now time.Time) (bool, error) {
+// backingOff reports whether a failure is too recent to try again: with recipient
+// "", whether target was down (status failed, any recipient); otherwise whether
+// that recipient failed or was refused.
+func (s *Service) backingOff(ctx context.Context, target, recipient string, now time.Time) (bool, error) {
 	var attempts int
 	var at time.Time
 	err := s.pool.QueryRow(ctx, `SELECT attempts, updated_at FROM warning_notifications
-		WHERE target = $1 AND status = 'failed' AND attempts < $2 AND updated_at > $3
-		ORDER BY updated_at DESC LIMIT 1`, target, notifyAttempts, now.Add(-retryMax)).Scan(&attempts, &at)
-	if err == pgx.ErrNoRows {
+		WHERE target = $1 AND (($4 = '' AND status = 'failed') OR ($4 <> '' AND recipient = $4 AND status IN ('failed', 'refused')))
+			AND attempts < $2 AND updated_at > $3
+		ORDER BY updated_at DESC LIMIT 1`, target, notifyAttempts, now.Add(-retryMax), recipient).Scan(&attempts, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
 	}
 	if err != nil {
@@ -311,10 +325,18 @@ func (s *Service) settledRecipients(ctx context.Context, event int64, target str
 	return out, nil
 }
 
-// record stores one attempt to tell event to target (and recipient r).
+// record stores one attempt to tell event to target (and recipient r). The status
+// of a warning_notifications row is sent; failed (the target was down — retried
+// with backoff, the target's later events waiting); refused (the gateway refused
+// this recipient — retried with backoff, the others go on); or, on the row with
+// recipient ” that closes an event for a personal notifier, sent or no_recipient.
 func (s *Service) record(ctx context.Context, event int64, target string, r Recipient, failed error, now time.Time) error {
 	status, msg, sentAt := "sent", "", any(now)
-	if failed != nil {
+	switch {
+	case errors.Is(failed, ErrRefused):
+		status, msg, sentAt = "refused", failed.Error(), nil
+		slog.Warn("alerting: notification refused", "target", target, "event", event, "err", failed)
+	case failed != nil:
 		status, msg, sentAt = "failed", failed.Error(), nil
 		slog.Warn("alerting: notification failed", "target", target, "event", event, "err", failed)
 	}

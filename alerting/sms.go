@@ -59,7 +59,9 @@ type SMSConfig struct {
 // milliseconds), X-Nonce (random hex) and X-Signature = lowercase hex of
 // HMAC-SHA256(secret, timestamp + "\n" + nonce + "\n" + body). request_id is the
 // same on every retry, so a gateway can drop duplicates. A 2xx reply is a delivery
-// unless its JSON carries a "code" other than 0, "0", "OK" or "success".
+// unless its JSON carries a "code" other than 0, "0", "OK" or "success": that, or a
+// 4xx other than 429, is a refusal of this recipient (ErrRefused); a 5xx, a 429 or
+// no answer means the gateway is down.
 type SMS struct {
 	cfg  SMSConfig
 	tmpl *template.Template
@@ -151,7 +153,7 @@ func (s *SMS) Notify(ctx context.Context, n Notice) error {
 	}
 	reply, err := post(ctx, s.cfg.Client, s.cfg.URL, body, header)
 	if err != nil {
-		return fmt.Errorf("sms: %w", err)
+		return fmt.Errorf("sms: %w", refusedIfClient(err))
 	}
 	var r struct {
 		Code    any    `json:"code"`
@@ -166,7 +168,7 @@ func (s *SMS) Notify(ctx context.Context, n Notice) error {
 	case "0", "ok", "success":
 		return nil
 	default:
-		return fmt.Errorf("sms: gateway code %s: %.200s%.200s", code, r.Message, r.Msg)
+		return fmt.Errorf("sms: %w: gateway code %s: %.200s%.200s", ErrRefused, code, r.Message, r.Msg)
 	}
 }
 
