@@ -153,3 +153,24 @@ func cut(s string, n int) string {
 	}
 	return string(append(r[:n-1], '…'))
 }
+
+// ErrUnknownKind is returned for a notifier configured with a change kind that no
+// warning event has.
+var ErrUnknownKind = errors.New("alerting: unknown warning change kind")
+
+// CheckKinds checks that every kind is one a warning event can have: a warning
+// change of package warning or KindReminder.
+func CheckKinds(kinds []string) error {
+	known := map[string]bool{KindReminder: true}
+	for _, k := range []warning.ChangeKind{warning.WarningRaised, warning.WarningEscalated, warning.WarningLowered,
+		warning.WarningCleared, warning.WarningSettled, warning.DisposalActed, warning.DisposalEscalated,
+		warning.DisposalOverdue} {
+		known[string(k)] = true
+	}
+	for _, k := range kinds {
+		if !known[k] {
+			return fmt.Errorf("%w %q", ErrUnknownKind, k)
+		}
+	}
+	return nil
+}

@@ -82,6 +82,9 @@ func NewSMS(cfg SMSConfig) (*SMS, error) {
 	if cfg.Kinds == nil {
 		cfg.Kinds = DefaultSMSKinds
 	}
+	if err := CheckKinds(cfg.Kinds); err != nil {
+		return nil, err
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

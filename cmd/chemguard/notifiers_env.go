@@ -30,6 +30,9 @@ func gatewaysFromEnv() ([]alerting.Notifier, error) {
 		out = append(out, sms)
 	}
 	kinds := list("CHEMGUARD_WARNING_IM_KINDS")
+	if err := alerting.CheckKinds(kinds); err != nil {
+		return nil, fmt.Errorf("CHEMGUARD_WARNING_IM_KINDS: %w", err)
+	}
 	for _, u := range list("CHEMGUARD_WARNING_WECOM_WEBHOOKS") {
 		out = append(out, alerting.WeCom{URL: u, Only: kinds})
 	}

@@ -28,6 +28,15 @@ func TestGatewaysFromEnv(t *testing.T) {
 	assert.Equal(t, "https://oapi.dingtalk.com/robot/send?access_token=b", d.URL)
 	assert.Empty(t, got[3].(alerting.DingTalk).Secret)
 
+	t.Setenv("CHEMGUARD_WARNING_IM_KINDS", "warning_raised,warning_rasied")
+	_, err = gatewaysFromEnv()
+	require.ErrorIs(t, err, alerting.ErrUnknownKind)
+	t.Setenv("CHEMGUARD_WARNING_IM_KINDS", "")
+	t.Setenv("CHEMGUARD_WARNING_SMS_KINDS", "alarm_raised")
+	_, err = gatewaysFromEnv()
+	require.ErrorIs(t, err, alerting.ErrUnknownKind, "alarm changes are not warning events")
+	t.Setenv("CHEMGUARD_WARNING_SMS_KINDS", "")
+
 	t.Setenv("CHEMGUARD_WARNING_SMS_URL", "sms.example.cn")
 	_, err = gatewaysFromEnv()
 	require.ErrorIs(t, err, alerting.ErrSMSURL)
