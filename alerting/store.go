@@ -115,7 +115,7 @@ const alarmUpsert = `INSERT INTO alarms (alarm_key, company_code, source, indica
 	ON CONFLICT (company_code, alarm_key) DO UPDATE SET severity = EXCLUDED.severity,
 		max_severity = EXCLUDED.max_severity, limit_value = EXCLUDED.limit_value, peak = EXCLUDED.peak,
 		peak_at = EXCLUDED.peak_at, cleared_at = EXCLUDED.cleared_at, clear_reason = EXCLUDED.clear_reason,
-		doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
+		doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at, written_xid = pg_current_xact_id()
 	WHERE alarms.cleared_at IS NULL`
 
 // alarmRow is an alarm as the values of alarmColumns.

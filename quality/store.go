@@ -209,25 +209,21 @@ func (f *alertFeed) companies() []string {
 	return out
 }
 
-// The feed reads rows by the transaction that last wrote them. Rows are read once
-// every transaction that could still write below the position has ended: the
-// position is the oldest transaction still running when the feed is read
-// (pg_snapshot_xmin), and the rows read are those written by transactions from the
-// previous position up to it. A row's 32-bit xmin is widened to 64 bits against
-// that position (rows are never older than 2^31 transactions unless frozen).
-// xid8 is that widened id of the row aliased alias, $1 being the position.
-func xid8(alias string) string {
-	return `($1::bigint - ((($1::bigint - ` + alias + `.xmin::text::bigint) % 4294967296 + 4294967296) % 4294967296))`
-}
-
+// The feed reads rows by the transaction that last wrote them (written_xid,
+// migration 00012). Rows are read once every transaction that could still write below
+// the position has ended: the position is the oldest transaction still running when
+// the feed is read (pg_snapshot_xmin), and the rows read are those written by
+// transactions from the previous position up to it, an index range on written_xid.
+// Positions are stored as bigint and compared as xid8 ($1 the new position, $2 the
+// previous one).
+//
 // readAlertFeed reads the indicator alarms and warning events the warning consumer
 // committed since the cursor. A row written again since (an alarm cleared) is read
 // as it is now.
 func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
 	var f alertFeed
 	var from int64
-	var since time.Time
-	err := tx.QueryRow(ctx, `SELECT position, updated_at FROM governance_cursors WHERE name = 'alerting'`).Scan(&from, &since)
+	err := tx.QueryRow(ctx, `SELECT position FROM governance_cursors WHERE name = 'alerting'`).Scan(&from)
 	if errors.Is(err, pgx.ErrNoRows) {
 		from, err = 0, nil
 	}
@@ -243,8 +239,8 @@ func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
 	}
 	rows, err := tx.Query(ctx, `SELECT a.doc, a.cleared_at IS NOT NULL FROM alarms a
 		WHERE a.source = 'indicator' AND a.severity <> 'no_data'
-			AND `+xid8("a")+` >= $2 AND `+xid8("a")+` < $1
-		ORDER BY `+xid8("a")+`, a.id`, f.position, from)
+			AND a.written_xid >= $2::bigint::text::xid8 AND a.written_xid < $1::bigint::text::xid8
+		ORDER BY a.written_xid, a.id`, f.position, from)
 	if err != nil {
 		return f, fmt.Errorf("quality: read alarms: %w", err)
 	}
@@ -265,18 +261,11 @@ func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
 	if err != nil {
 		return f, fmt.Errorf("quality: read alarms: %w", err)
 	}
-	// warning_events are only inserted, at recorded_at = their transaction's start: a
-	// window of an hour before the last read bounds the scan.
-	var after any
-	if from > 0 {
-		after = since.Add(-time.Hour)
-	}
 	rows, err = tx.Query(ctx, `SELECT w.warning_key, w.company_code, v.kind, v.level, v.action, v.escalation
 		FROM warning_events v JOIN warnings w ON w.id = v.warning_id
 		WHERE v.kind IN ('disposal_acted', 'disposal_escalated', 'disposal_overdue', 'warning_settled')
-			AND ($3::timestamptz IS NULL OR v.recorded_at >= $3)
-			AND `+xid8("v")+` >= $2 AND `+xid8("v")+` < $1
-		ORDER BY v.id`, f.position, from, after)
+			AND v.written_xid >= $2::bigint::text::xid8 AND v.written_xid < $1::bigint::text::xid8
+		ORDER BY v.id`, f.position, from)
 	if err != nil {
 		return f, fmt.Errorf("quality: read warning events: %w", err)
 	}
