@@ -106,6 +106,18 @@ func (s *Service) ResetPassword(c *fiber.Ctx, username, password string) error {
 	return err
 }
 
+// SetMobile sets the mobile number username's warning SMS go to ("" clears it).
+func (s *Service) SetMobile(c *fiber.Ctx, username, mobile string) error {
+	if _, err := s.account(c, username); err != nil {
+		return err
+	}
+	err := s.Identity.SetMobile(c.UserContext(), username, mobile, s.actor(c))
+	if err != nil && chemguard.ErrorCode(err) != chemguard.EInternal {
+		return s.recordChange(c, audit.ActionUserMobile, "user:"+username, nil, err)
+	}
+	return err
+}
+
 // GrantRole gives username role in domain ("" for the account's own domain,
 // the only one allowed). The authorizer refuses a role of the wrong kind of
 // domain and a second of the three separated administrator roles (三员分立).

@@ -19,6 +19,7 @@ type Account struct {
 	LockedUntil time.Time // zero when not locked
 	Disabled    bool
 	CreatedAt   time.Time
+	Mobile      string // where warning SMS go (SetMobile); "" when none
 }
 
 // Locked reports whether the account is locked at now.
@@ -109,7 +110,8 @@ func (s *Service) Account(ctx context.Context, username string) (Account, error)
 		return Account{}, err
 	}
 	out := Account{User: a.User, LockedUntil: a.lockedUntil, Disabled: a.disabled}
-	if err := s.store.pool.QueryRow(ctx, `SELECT created_at FROM users WHERE id = $1`, a.ID).Scan(&out.CreatedAt); err != nil {
+	if err := s.store.pool.QueryRow(ctx, `SELECT created_at, COALESCE(mobile, '') FROM users WHERE id = $1`,
+		a.ID).Scan(&out.CreatedAt, &out.Mobile); err != nil {
 		return Account{}, fmt.Errorf("identity: account: %w", err)
 	}
 	out.Roles = s.authz.RolesOf(a.Subject(), a.Domain)

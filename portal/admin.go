@@ -30,6 +30,7 @@ type Operations interface {
 	CreateUser(c *fiber.Ctx, nu identity.NewUser) (*identity.Created, error)
 	UnlockUser(c *fiber.Ctx, username string) error
 	ResetPassword(c *fiber.Ctx, username, password string) error
+	SetMobile(c *fiber.Ctx, username, mobile string) error
 	GrantRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
 	RevokeRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
 	AddPark(c *fiber.Ctx, p tiers.Park) error
@@ -62,6 +63,7 @@ func (p *Portal) registerAdmin(r fiber.Router) {
 	r.Get("/admin/users/:username", p.adminUser)
 	r.Post("/admin/users/:username/unlock", p.adminUnlock)
 	r.Post("/admin/users/:username/password", p.adminResetPassword)
+	r.Post("/admin/users/:username/mobile", p.adminSetMobile)
 	r.Post("/admin/users/:username/grants", p.adminGrant)
 	r.Post("/admin/users/:username/grants/revoke", p.adminRevoke)
 	r.Get("/admin/parks", p.adminParks)
@@ -124,6 +126,7 @@ type adminPage struct {
 // notices are the confirmations a change redirects with (?ok=).
 var notices = map[string]string{
 	"created": "账号已创建。", "unlocked": "账号已解锁。", "reset": "密码已重置，该账号的登录会话已全部失效。",
+	"mobile":  "预警短信手机号已保存。",
 	"granted": "角色已授予。", "revoked": "角色已撤销。", "park": "化工园区已登记。",
 	"keys_revoked": "该企业的 API 密钥已全部吊销，企业须待轮换新密钥后才能上报数据。",
 }
@@ -300,6 +303,16 @@ func (p *Portal) adminResetPassword(c *fiber.Ctx) error {
 		return err
 	}
 	return done(c, userPath(c), "reset")
+}
+
+func (p *Portal) adminSetMobile(c *fiber.Ctx) error {
+	if p.admin == nil {
+		return errNoAdmin
+	}
+	if err := p.admin.Ops.SetMobile(c, strings.Clone(c.Params("username")), form(c, "mobile")); err != nil {
+		return err
+	}
+	return done(c, userPath(c), "mobile")
 }
 
 func (p *Portal) adminGrant(c *fiber.Ctx) error {

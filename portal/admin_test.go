@@ -89,6 +89,7 @@ func TestAdminPagesOnlyForTheirRoles(t *testing.T) {
 			"role": {"county_staff"}, "domain": {"370102"}}, nil},
 		{"POST", "/portal/admin/users/lixia_staff/unlock", nil, nil},
 		{"POST", "/portal/admin/users/lixia_staff/password", url.Values{"password": {"Other-Pass-2026"}, "password2": {"Other-Pass-2026"}}, nil},
+		{"POST", "/portal/admin/users/lixia_staff/mobile", url.Values{"mobile": {"13800000000"}}, nil},
 		{"POST", "/portal/admin/users/lixia_staff/grants", url.Values{"role": {"county_leader"}}, nil},
 		{"GET", "/portal/admin/parks", nil, []string{"system", "security"}},
 		{"POST", "/portal/admin/parks", url.Values{"code": {"P9"}, "name": {"九号园区"}, "division_code": {"370102"}}, nil},
@@ -227,6 +228,17 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, old.get("/portal/").Status, "the old session must end")
 	e.loginOTP("lixia_new", "New-Pass-2026", "")
 	assert.Equal(t, 1, e.audited("password_reset", "user:lixia_new", "ok"))
+
+	// The mobile warning SMS go to: a wrong number is refused and audited as such,
+	// a right one is shown on the account.
+	p = sec.post("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"12345"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
+	assert.Contains(t, p.Body, "手机号「12345」格式不正确")
+	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "failed"))
+	p = sec.post("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"13912345678"}})
+	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
+	assert.Contains(t, sec.get("/portal/admin/users/lixia_new").Body, "13912345678")
+	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "ok"))
 
 	// A cross-origin post is refused before it reaches the operation.
 	evil := &browser{tb: t, base: e.app.URL(), session: sec.session, origin: "http://evil.example"}
