@@ -54,7 +54,8 @@ cat <<EOT
   -----------------------------------------------------------------
   URL:        http://$ADDR/            (health: /healthz, readiness: /readyz, metrics: /metrics)
   demo feed:  $DEMO_ENTERPRISES simulated companies, up to $DEMO_RATE records/s, 5% deliberately bad
-  portal:     http://$ADDR/portal/   (监管门户: 综合分析, 企业一张图, 风险预警, 数据浏览)
+  portal:     http://$ADDR/portal/   (监管门户: 综合分析, 风险预警, 企业一张图, 数据质量, 数据浏览)
+  inspector:  http://$ADDR/m/        (巡查检查移动端, phone-sized, installable; same login)
   login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff), in the portal or the API:
               curl -s -X POST http://$ADDR/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}'
               then GET /api/v1/enterprises with "Authorization: Bearer <token>"
