@@ -398,7 +398,7 @@ func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail
 		FROM x_hidden_dangers WHERE company_code = $1 AND NOT deleted`, e.Code).Scan(&d.OpenDangers, &d.MajorOpenCount); err != nil {
 		return d, fmt.Errorf("portal: hidden dangers: %w", err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT level, model, subject_name, area, score, step, tier, raised_at FROM warnings
+	rows, err = s.pool.Query(ctx, `SELECT level, model, subject_name, score, step, tier, raised_at FROM warnings
 		WHERE company_code = $1 AND status = 'open'
 		ORDER BY array_position(ARRAY['red','orange','yellow','blue'], level), raised_at DESC LIMIT 50`, e.Code)
 	if err != nil {
@@ -406,7 +406,7 @@ func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail
 	}
 	if d.Warnings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Warning, error) {
 		var w Warning
-		return w, r.Scan(&w.Level, &w.Model, &w.Subject, &w.Area, &w.Score, &w.Step, &w.Tier, &w.RaisedAt)
+		return w, r.Scan(&w.Level, &w.Model, &w.Subject, &w.Score, &w.Step, &w.Tier, &w.RaisedAt)
 	}); err != nil {
 		return d, fmt.Errorf("portal: warnings: %w", err)
 	}
@@ -555,9 +555,11 @@ func (d Detail) CommitmentLate() bool {
 
 // Warning is an open 预警 of a company (issue 5's warnings table).
 type Warning struct {
-	Level, Model, Subject, Area, Step, Tier string
-	Score                                   float64
-	RaisedAt                                time.Time
+	// Subject is the subject's name as the model gives it; a leak warning's already
+	// names its area (罐区A 可燃气体), so the area is not shown again.
+	Level, Model, Subject, Step, Tier string
+	Score                             float64
+	RaisedAt                          time.Time
 }
 
 // LevelZH is the level as a regulator reads it, e.g. 红色（重大）.

@@ -40,12 +40,12 @@ type WarningFilter struct {
 	Status string // open (default), settled, all
 }
 
-const warningRowColumns = `w.id, w.level, w.model, w.subject_name, w.area, w.score, w.step, w.tier, w.raised_at,
+const warningRowColumns = `w.id, w.level, w.model, w.subject_name, w.score, w.step, w.tier, w.raised_at,
 	w.company_code, e.name, e.division_code, COALESCE(e.park_code, ''), w.status, w.updated_at`
 
 func scanWarningRow(r pgx.Row) (WarningRow, error) {
 	var w WarningRow
-	err := r.Scan(&w.ID, &w.Level, &w.Model, &w.Subject, &w.Area, &w.Score, &w.Step, &w.Tier, &w.RaisedAt,
+	err := r.Scan(&w.ID, &w.Level, &w.Model, &w.Subject, &w.Score, &w.Step, &w.Tier, &w.RaisedAt,
 		&w.Company, &w.CompanyName, &w.DivisionCode, &w.ParkCode, &w.Status, &w.UpdatedAt)
 	return w, err
 }
@@ -121,7 +121,7 @@ func (s *Store) Warning(ctx context.Context, id int64) (WarningDetail, error) {
 	var factors []byte
 	row := s.pool.QueryRow(ctx, `SELECT `+warningRowColumns+`, w.factors FROM warnings w
 		JOIN enterprises e ON e.code = w.company_code WHERE w.id = $1`, id)
-	err := row.Scan(&d.ID, &d.Level, &d.Model, &d.Subject, &d.Area, &d.Score, &d.Step, &d.Tier, &d.RaisedAt,
+	err := row.Scan(&d.ID, &d.Level, &d.Model, &d.Subject, &d.Score, &d.Step, &d.Tier, &d.RaisedAt,
 		&d.Company, &d.CompanyName, &d.DivisionCode, &d.ParkCode, &d.Status, &d.UpdatedAt, &factors)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, errNoWarning

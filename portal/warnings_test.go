@@ -1,0 +1,54 @@
+package portal_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// leakWarning stores a leak warning as alerting's writer does (subject area/kind,
+// subject_name "area gas", area the area alone) with a timeline acted on by the
+// company and each tier, and returns a county regulator's browser and the ids.
+func leakWarning(t *testing.T) (b *browser, id int64, company string) {
+	e := start(t)
+	company = e.company("370102001", "370102", "历下甲化工有限公司", "生产")
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	ctx := context.Background()
+	require.NoError(t, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
+		subject_name, area, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
+		VALUES ('test:leak', $1, 'leak', '罐区A/combustible', '罐区A 可燃气体', '罐区A', 'red', 91.5, 'open',
+		'fed_back', 'county', 'test', now(), now(), '[]', '{}') RETURNING id`, company).Scan(&id))
+	_, err := e.app.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason, actor_name, actor_role)
+		VALUES ($1, 'warning_raised', now(), 'red', 'published', 'county', '发布', '', ''),
+		($1, 'disposal_acted', now(), 'red', 'acknowledged', 'county', '签收', '企业值班员', 'company'),
+		($1, 'disposal_acted', now(), 'red', 'verified', 'city', '核查', '县级核查员', 'county'),
+		($1, 'disposal_acted', now(), 'red', 'verified', 'province', '核查', '市级核查员', 'city'),
+		($1, 'disposal_acted', now(), 'red', 'verified', 'province', '核查', '省级核查员', 'province')`, id)
+	require.NoError(t, err)
+	return e.login("lixia_staff"), id, company
+}
+
+// A leak warning's subject name already names its area: 对象 shows it once.
+func TestWarningSubjectNamesAreaOnce(t *testing.T) {
+	b, id, company := leakWarning(t)
+	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
+	require.Equal(t, http.StatusOK, w.Status, w.Body)
+	m := regexp.MustCompile(`<dt>对象</dt><dd>([^<]*)</dd>`).FindStringSubmatch(w.Body)
+	require.Len(t, m, 2, w.Body)
+	assert.Equal(t, "罐区A 可燃气体", strings.TrimSpace(m[1]))
+	list := b.get("/portal/warnings")
+	require.Equal(t, http.StatusOK, list.Status, list.Body)
+	assert.Contains(t, list.Body, "<td>罐区A 可燃气体</td>")
+	assert.Equal(t, 1, strings.Count(list.Body, "罐区A"), "the area once, in the subject name")
+	page := b.get("/portal/companies/" + company)
+	require.Equal(t, http.StatusOK, page.Status, page.Body)
+	assert.Equal(t, 1, strings.Count(page.Body, "罐区A"), "the area once, in the subject name")
+}
