@@ -182,6 +182,13 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		}
 		s.def = ev
 		c.baseDirty = true
+		if ev.Deleted {
+			// A point taken out of service sends nothing more: what was wrong with
+			// its readings ends with it (base-data facts close at the next check).
+			for _, k := range indicatorKinds {
+				t.close(c, k, ev.Code, now, &ch)
+			}
+		}
 	case warning.HazardSource:
 		c.hazards[ev.Code] = ev
 		c.baseDirty = true
@@ -213,6 +220,9 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 	}
 	return ch
 }
+
+// indicatorKinds are the facts about one point's readings, subject its code.
+var indicatorKinds = []Kind{OfflineIndicator, SensorStuck, SensorOutOfRange, SensorFuture, SensorBehind}
 
 // ApplyAlarm applies one of the warning engine's alarm changes (its indicator
 // alarms; 数据中断 and company-sent alarms are followed from their own events).

@@ -575,3 +575,36 @@ func TestPlanTablesHaveNoDailyInterval(t *testing.T) {
 	tr.Apply(commitment(t, "08:00:00"), at(t, "08:00:00"))
 	assert.Empty(t, ofKind(tr.Tick(atDay(t, "2021-06-03", "08:00:00")), governance.UploadOverdue))
 }
+
+// A point the company deletes from 指标信息 (decommissioned) sends no more readings:
+// the facts about that point must close then, not stay open (and deduct) forever.
+func TestDeletedIndicatorClosesItsFacts(t *testing.T) {
+	tr := newTracker(t)
+	t0 := at(t, "08:00:00")
+	def := warning.IndicatorDef{Code: "P1", Company: "C1", Kind: warning.KindPressure, RangeLow: f(0), RangeHigh: f(2),
+		Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
+	tr.Apply(def, t0)
+	tr.Apply(warning.IndicatorDef{Code: "P2", Company: "C1", Kind: warning.KindPressure,
+		Thresholds: warning.Thresholds{High: f(1)}}, t0)
+	tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: 2.5, At: t0}, t0) // out of range
+	var ch []governance.Change
+	for now := t0.Add(5 * time.Minute); !now.After(at(t, "08:40:00")); now = now.Add(5 * time.Minute) {
+		tr.Apply(warning.Reading{Company: "C1", Indicator: "P2", Value: float64(now.Minute()), At: now}, now)
+		ch = append(ch, tr.Tick(now)...)
+	}
+	require.Len(t, openOf(tr, "C1", governance.OfflineIndicator), 1)
+	require.Len(t, openOf(tr, "C1", governance.SensorOutOfRange), 1)
+
+	del := at(t, "08:41:00")
+	def.Deleted = true
+	closed := tr.Apply(def, del)
+	assert.Len(t, ofKind(closed, governance.OfflineIndicator), 1)
+	assert.Len(t, ofKind(closed, governance.SensorOutOfRange), 1)
+	for _, c := range closed {
+		assert.Equal(t, governance.FactClosed, c.Kind)
+		assert.Equal(t, del, c.Fact.Ended)
+	}
+	tr.Tick(at(t, "09:30:00"))
+	assert.Empty(t, openOf(tr, "C1", governance.OfflineIndicator), "a deleted point is not offline")
+	assert.Empty(t, openOf(tr, "C1", governance.SensorOutOfRange))
+}
