@@ -236,10 +236,17 @@ func hashToken(tok string) []byte {
 // touchEvery limits last-seen writes to one a minute per session.
 const touchEvery = time.Minute
 
+type passiveKey struct{}
+
+// Passive marks ctx as a request the user did not make (a page's background
+// live updates): Authenticate checks the session but does not extend its idle
+// window, so a screen left open still idles out.
+func Passive(ctx context.Context) context.Context { return context.WithValue(ctx, passiveKey{}, true) }
+
 // Authenticate resolves a session token to its user, refusing tokens that are
 // unknown, revoked, past their absolute lifetime or idle longer than
 // IdleTimeout, and those of disabled or locked accounts. It extends the idle
-// window.
+// window unless ctx is Passive.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return nil, errBadToken
@@ -259,7 +266,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	if a.disabled || now.Before(a.lockedUntil) {
 		return nil, errBadToken
 	}
-	if now.Sub(se.lastSeen) >= touchEvery {
+	if now.Sub(se.lastSeen) >= touchEvery && ctx.Value(passiveKey{}) == nil {
 		if err := s.store.touchSession(ctx, se.id, now); err != nil {
 			return nil, err
 		}

@@ -324,6 +324,18 @@ func TestLoginLogoutAndExpiry(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, p.Status, "an idle session expires")
 	assert.Contains(t, p.Header.Get("Set-Cookie"), identity.CookieName+"=;", "the stale cookie is cleared")
 
+	// The home page's live updates (/portal/live, reconnected every few minutes
+	// by an open page) are not the user's activity: a screen left open still
+	// idles out.
+	unattended := e.login("lixia_staff")
+	require.Equal(t, http.StatusOK, unattended.get("/portal/").Status)
+	for range 2 {
+		e.clock.Add(identity.DefaultIdleTimeout / 3)
+		firstEvent(t, unattended, "/portal/live")
+	}
+	e.clock.Add(identity.DefaultIdleTimeout / 2)
+	assert.Equal(t, http.StatusSeeOther, unattended.get("/portal/").Status, "live updates do not keep a session alive")
+
 	cross := &browser{tb: t, base: e.app.URL(), origin: "http://evil.example"}
 	p = cross.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword}})
 	assert.Equal(t, http.StatusForbidden, p.Status, "a cross-origin form post is refused")
