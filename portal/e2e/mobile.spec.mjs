@@ -148,3 +148,47 @@ test('县级监管人员在手机上一键核查预警', async (t) => {
   }, w.id);
   assert.equal(await page.locator(`.actions[data-warning="${w.id}"] button[data-action="verify"]`).count(), 0);
 });
+
+// A shared phone: the pages the service worker kept for one inspector are not
+// shown offline to the next one — after a logout, or when the session ended
+// without one (expired, revoked) and someone else logged in.
+test('共用手机：退出或登录过期后，离线不再显示上一位用户的页面', async (t) => {
+  const page = await t.newPage(phone);
+  const context = page.context();
+  const offlinePatrol = async () => {
+    await context.setOffline(true);
+    await page.waitForFunction(() => !navigator.onLine);
+    await page.goto(t.url('/m/patrol'));
+    const text = await page.locator('main').innerText();
+    await context.setOffline(false);
+    await page.waitForFunction(() => navigator.onLine);
+    return text;
+  };
+  const seesPatrolOf = async () => {
+    await loginOnPhone(t, page, 'inspector');
+    await page.waitForFunction(() => navigator.serviceWorker.controller);
+    await page.goto(t.url('/m/patrol'));
+    assert.ok((await page.locator('main').innerText()).includes(mine.companies[0].name));
+  };
+
+  t.step('opened before, kept for offline use');
+  await seesPatrolOf();
+  assert.ok((await offlinePatrol()).includes(mine.companies[0].name), 'the cached patrol list');
+
+  t.step('退出登录 drops it');
+  await page.goto(t.url('/m/'));
+  await Promise.all([page.waitForURL(/\/m\/login/), page.getByRole('button', { name: '退出登录' }).click()]);
+  let text = await offlinePatrol();
+  assert.ok(!text.includes(mine.companies[0].name), 'the logged-out inspector\'s page is shown offline');
+  assert.match(text, /当前没有网络/);
+
+  t.step('a session that ends without a logout, then another user');
+  await seesPatrolOf();
+  await context.clearCookies(); // the session expired
+  await page.goto(t.url('/m/'));
+  await page.waitForURL(/\/m\/login/);
+  await loginOnPhone(t, page, 'otherCounty');
+  text = await offlinePatrol();
+  for (const c of mine.companies) { assert.ok(!text.includes(c.name), `${other.name}'s user is shown ${c.name} from the cache`); }
+  assert.match(text, /当前没有网络/);
+});
