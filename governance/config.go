@@ -67,6 +67,20 @@ type Limits struct {
 	Shandong              Bounds
 }
 
+// OpenLag is how long after its start a fact may open: facts from an absence (no
+// data, no upload, an alarm not cleared, a value stuck) open once their limit has
+// passed but start where the absence began. A day's facts are all known OpenLag
+// after the day ends (plus the time between two ticks); a stuck value is covered for
+// points that send at least StuckReadings readings within StuckAfter.
+func (l Limits) OpenLag() time.Duration {
+	lag := max(l.ReadingsOfflineAfter, l.IndicatorOfflineAfter, l.DeviceOfflineAfter, l.SystemOfflineAfter,
+		l.UploadGrace, l.StuckAfter)
+	for _, d := range l.AlarmClearAfter {
+		lag = max(lag, d)
+	}
+	return lag
+}
+
 // Config is the versioned configuration of the facts' limits and the score.
 type Config struct {
 	Version    string

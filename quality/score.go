@@ -33,13 +33,20 @@ func (s *Service) ScoreIfDue(ctx context.Context) error {
 	return nil
 }
 
+// FinalizeDelay is how long after midnight the previous day is finalised:
+// FinalizeAfter, but never before every fact of the day can have opened (the rules'
+// OpenLag and one tick), so a final score holds every fact that starts on its day.
+func (s *Service) FinalizeDelay() time.Duration {
+	return max(s.cfg.FinalizeAfter, s.cfg.Rules.Limits.OpenLag()+s.cfg.Tick)
+}
+
 // finalize scores again, as of their end, the ended days whose stored scores are
-// still provisional (at most maxCatchUp days back), once FinalizeAfter has passed
+// still provisional (at most maxCatchUp days back), once FinalizeDelay has passed
 // since today's midnight, and marks them final. A day the platform never scored
 // (before it ran) is left alone.
 func (s *Service) finalize(ctx context.Context, now time.Time) error {
 	today, _ := governance.DayBounds(now)
-	if now.Before(today.Add(s.cfg.FinalizeAfter)) {
+	if now.Before(today.Add(s.FinalizeDelay())) {
 		return nil
 	}
 	days, err := column(ctx, s.pool, `SELECT DISTINCT day::text FROM governance_scores

@@ -69,7 +69,8 @@ type Config struct {
 	ScoreEvery time.Duration
 	// FinalizeAfter is how long after local midnight the previous day's scores are
 	// finalised: facts from an absence open at the first tick after their limit, so
-	// the day is left open a little while (CHEMGUARD_GOVERNANCE_FINALIZE_AFTER).
+	// the day is left open a little while (CHEMGUARD_GOVERNANCE_FINALIZE_AFTER), at
+	// least the rules' longest limit and a tick (Service.FinalizeDelay).
 	FinalizeAfter time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time

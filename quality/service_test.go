@@ -186,7 +186,13 @@ func TestFinaliseAfterMidnight(t *testing.T) {
 	clk.Set(at(t, "2021-06-02 00:05:00"))
 	require.NoError(t, s.ScoreIfDue(ctx))
 	assert.False(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`), "finalised before the delay")
-	clk.Set(at(t, "2021-06-02 00:11:00"))
+	// Not before every fact of the day can have opened: the longest limit (an
+	// indicator alarm's 2 hours) and a tick.
+	assert.Equal(t, 2*time.Hour+quality.DefaultTick, s.FinalizeDelay())
+	clk.Set(at(t, "2021-06-02 02:00:00"))
+	require.NoError(t, s.ScoreIfDue(ctx))
+	assert.False(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`), "finalised before the longest limit")
+	clk.Set(at(t, "2021-06-02 02:01:00"))
 	require.NoError(t, s.ScoreIfDue(ctx))
 	assert.True(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
 	assert.True(t, scalar[bool](t, pool, `SELECT bool_and(final) FROM governance_region_scores WHERE day = '2021-06-01'`))
@@ -255,4 +261,39 @@ func tickUntil(tb testing.TB, s *quality.Service, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// A fact from an absence opens after its limit but starts where the absence began,
+// so one that began before midnight may open after it (the system silent since 23:55
+// is offline_system from 00:55 on, starting 23:55). The day must not be finalised
+// before such facts can open: its final score is what recomputing it from the
+// stored facts gives, and what its report shows.
+func TestFinalScoreHoldsFactsOpenedAfterMidnight(t *testing.T) {
+	pool := newPool(t)
+	ctx := context.Background()
+	const code = "370102001"
+	addEnterprise(t, pool, code, "370102", "")
+	clk := &clock{}
+	s := newService(t, pool, clk)
+	clk.Set(at(t, "2021-06-01 23:50:00"))
+	require.NoError(t, s.Apply(ctx, []governance.Event{warning.Commitment{ID: "c1", Company: code,
+		Date: at(t, "2021-06-01 00:00:00"), Person: "张三", At: at(t, "2021-06-01 08:00:00"), UnitsRunning: 1}}))
+	clk.Set(at(t, "2021-06-01 23:55:00"))
+	require.NoError(t, s.Apply(ctx, []governance.Event{governance.Upload{Company: code, Table: "hidden-dangers", Accepted: 1}}))
+	for !clk.Now().After(at(t, "2021-06-02 03:00:00")) {
+		require.NoError(t, s.Tick(ctx))
+		require.NoError(t, s.ScoreIfDue(ctx))
+		clk.Add(time.Minute)
+	}
+	require.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'offline_system'
+		AND started_at < '2021-06-02 00:00:00+08'`))
+	require.True(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
+	stored := scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`)
+	d := at(t, "2021-06-01 12:00:00")
+	_, end := governance.DayBounds(d)
+	again, err := s.Recompute(ctx, d, end)
+	require.NoError(t, err)
+	require.Len(t, again.Companies, 1)
+	assert.Equal(t, again.Companies[0].Score, stored, "the final score misses a fact of its day")
+	assert.Less(t, stored, 100.0)
 }

@@ -80,7 +80,7 @@ configuration (environment):
   CHEMGUARD_PATROL_PLANS     在线巡查 plans per tier, TIER=CYCLE:PERCENT,… (default county=week:100,city=month:20,province=quarter:5)
   CHEMGUARD_GOVERNANCE_TICK  how often data-quality facts from absences are checked (default 10s)
   CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 30s)
-  CHEMGUARD_GOVERNANCE_FINALIZE_AFTER finalise yesterday's scores this long after midnight (default 10m)
+  CHEMGUARD_GOVERNANCE_FINALIZE_AFTER finalise yesterday's scores this long after midnight (default 10m; at least the longest fact limit + a tick)
   CHEMGUARD_GOVERNANCE_CONFIG YAML overlay of the governance rules' limits and weights (default: docs/governance.md's)
 `
 
