@@ -2,6 +2,7 @@ package portal_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -448,4 +449,23 @@ func firstEvent(t *testing.T, b *browser, path string) string {
 		}
 	}
 	return out.String()
+}
+
+// A trend holds at most maxPoints readings; an indicator read more often than
+// that in a day shows its latest readings, not the day's first ones.
+func TestTrendShowsTheLatestReadings(t *testing.T) {
+	r := newRegion(t)
+	f := r.lixia1
+	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO x_sensor_readings_history
+		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
+		SELECT gen_random_uuid(), $1, $2, false, at, 1, at,
+			jsonb_build_object('COLLECT_TIME', to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+				'VALUE', CASE WHEN at = $3::timestamptz THEN '77.77' ELSE '11.11' END)
+		FROM generate_series($3::timestamptz - interval '22 hours', $3::timestamptz, interval '15 seconds') AS at`,
+		f.Code, f.Code+"-T01", time.Now().Add(-time.Minute).Truncate(time.Second))
+	require.NoError(t, err)
+	trend := r.login("lixia_staff").get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
+	require.Equal(t, http.StatusOK, trend.Status, trend.Body)
+	assert.True(t, strings.Contains(trend.Body, `"v":"77.77"`), "the latest reading is on the chart")
+	assert.True(t, strings.Contains(trend.Body, "<td>77.77</td>"), "the latest reading is in the table")
 }

@@ -23,7 +23,7 @@ type Point struct {
 // maxPoints bounds a trend: a reading a minute for 24 hours is 1,440.
 const maxPoints = 5000
 
-// Trend returns the indicator's definition and its readings received within the
+// Trend returns the indicator's definition and its latest maxPoints readings received within the
 // day before now, oldest first; a not_found error when the company has no such
 // indicator.
 func (s *Store) Trend(ctx context.Context, company, indicator string, now time.Time) (Doc, []Point, error) {
@@ -34,9 +34,13 @@ func (s *Store) Trend(ctx context.Context, company, indicator string, now time.T
 	if len(docs) == 0 {
 		return nil, nil, chemguard.Errorf(chemguard.ENotFound, "该企业没有指标「%s」", "the company has no indicator %q", indicator)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT doc->>'COLLECT_TIME', doc->>'VALUE' FROM x_sensor_readings_history
+	// The latest maxPoints readings (an indicator read more often than that in a
+	// day loses its oldest, not its newest), oldest first.
+	rows, err := s.pool.Query(ctx, `SELECT at, v FROM (
+		SELECT doc->>'COLLECT_TIME' AS at, doc->>'VALUE' AS v, event_time, received_at FROM x_sensor_readings_history
 		WHERE company_code = $1 AND record_key = $2 AND received_at >= $3 AND NOT deleted
-		ORDER BY event_time NULLS LAST, received_at LIMIT $4`, company, indicator, now.Add(-24*time.Hour), maxPoints)
+		ORDER BY event_time DESC NULLS FIRST, received_at DESC LIMIT $4) latest
+		ORDER BY event_time NULLS LAST, received_at`, company, indicator, now.Add(-24*time.Hour), maxPoints)
 	if err != nil {
 		return nil, nil, fmt.Errorf("portal: trend: %w", err)
 	}
