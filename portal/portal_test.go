@@ -469,3 +469,27 @@ func TestTrendShowsTheLatestReadings(t *testing.T) {
 	assert.True(t, strings.Contains(trend.Body, `"v":"77.77"`), "the latest reading is on the chart")
 	assert.True(t, strings.Contains(trend.Body, "<td>77.77</td>"), "the latest reading is in the table")
 }
+
+// A warning nobody signs for gets a reminder every few minutes; after days its
+// timeline still shows the latest steps (the escalation), not only the first
+// events.
+func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
+	e := start(t)
+	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	f := fixture{Code: "370102001"}
+	e.warn(&f)
+	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
+		SELECT $1, 'reminder', now() - interval '3 days' + n * interval '5 minutes', 'red', 'published', 'county', '提醒' || n
+		FROM generate_series(1, 700) AS n`, f.WarningID)
+	require.NoError(t, err)
+	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
+		VALUES ($1, 'disposal_escalated', now(), 'red', 'published', 'city', '逾期未签收，上报市级')`, f.WarningID)
+	require.NoError(t, err)
+	p := e.login("lixia_staff").get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
+	require.Equal(t, http.StatusOK, p.Status)
+	assert.True(t, strings.Contains(p.Body, "逾期未签收，上报市级"), "the latest event is on the timeline")
+	assert.True(t, strings.Contains(p.Body, "提醒700<"), "the latest reminder is on the timeline")
+	assert.True(t, strings.Contains(p.Body, "原因"+f.Code), "the warning's first event is on the timeline")
+	assert.True(t, strings.Contains(p.Body, "较早的"), "the page says events were left out")
+}

@@ -111,6 +111,8 @@ type WarningDetail struct {
 	WarningRow
 	Factors []warning.Factor
 	Events  []WarningEvent
+	// EventsOmitted: events between the first and the latest not shown.
+	EventsOmitted int
 }
 
 var errNoWarning = chemguard.Errorf(chemguard.ENotFound, "没有该预警", "no such warning")
@@ -133,21 +135,33 @@ func (s *Store) Warning(ctx context.Context, id int64) (WarningDetail, error) {
 	return d, nil
 }
 
-// WarningEvents returns the warning's timeline, oldest first.
-func (s *Store) WarningEvents(ctx context.Context, id int64) ([]WarningEvent, error) {
+// maxEvents bounds a timeline: a warning nobody signs for is reminded every
+// few minutes, hundreds of events in a few days.
+const maxEvents = 500
+
+// WarningEvents returns the warning's timeline, oldest first: its first event
+// and its latest maxEvents-1, and how many in between are left out.
+func (s *Store) WarningEvents(ctx context.Context, id int64) ([]WarningEvent, int, error) {
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM warning_events WHERE warning_id = $1`, id).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("portal: warning events: %w", err)
+	}
 	rows, err := s.pool.Query(ctx, `SELECT kind, level, step, tier, reason, actor_name, actor_role, at
-		FROM warning_events WHERE warning_id = $1 ORDER BY id LIMIT 500`, id)
+		FROM warning_events WHERE warning_id = $1 AND (
+			id = (SELECT min(id) FROM warning_events WHERE warning_id = $1) OR
+			id IN (SELECT id FROM warning_events WHERE warning_id = $1 ORDER BY id DESC LIMIT $2))
+		ORDER BY id`, id, maxEvents-1)
 	if err != nil {
-		return nil, fmt.Errorf("portal: warning events: %w", err)
+		return nil, 0, fmt.Errorf("portal: warning events: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WarningEvent, error) {
 		var e WarningEvent
 		return e, r.Scan(&e.Kind, &e.Level, &e.Step, &e.Tier, &e.Reason, &e.ActorName, &e.ActorRole, &e.At)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("portal: warning events: %w", err)
+		return nil, 0, fmt.Errorf("portal: warning events: %w", err)
 	}
-	return out, nil
+	return out, max(total-len(out), 0), nil
 }
 
 type warningsPage struct {
@@ -200,7 +214,7 @@ func (p *Portal) warning(c *fiber.Ctx) error {
 		tiers.EnterprisePath(d.DivisionCode, d.ParkCode, d.Company)); err != nil {
 		return err
 	}
-	if d.Events, err = p.store.WarningEvents(c.UserContext(), id); err != nil {
+	if d.Events, d.EventsOmitted, err = p.store.WarningEvents(c.UserContext(), id); err != nil {
 		return err
 	}
 	return p.render(c, "warning", "预警详情", "warnings", d)
