@@ -382,6 +382,7 @@ func TestAuditPage(t *testing.T) {
 	rows := regexp.MustCompile(`<tr><td>\d+</td>`).FindAllString(p.Body, -1)
 	assert.Len(t, rows, 3)
 	assert.NotContains(t, p.Body, "<td>aud1</td>")
+	assert.Contains(t, p.Body, "<td>lixia_staff</td><td>县级监管人员</td>", "the role by its Chinese name")
 
 	// Pages of 20, newest first: more than a page of records pages back.
 	for i := 0; i < 20; i++ {

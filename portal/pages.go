@@ -287,6 +287,7 @@ var funcs = template.FuncMap{
 	},
 	"actionZH": actionZH,
 	"roleZH":   func(r tiers.Role) string { return r.Label() },
+	"rolesZH":  tiers.RoleLabels,
 	// when shows a time in Shanghai in the seed's layout.
 	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }

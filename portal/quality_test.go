@@ -156,7 +156,7 @@ func TestQualityNoticeFromTheCompanyPage(t *testing.T) {
 	assert.Contains(t, p.Body, "已下达")
 	assert.Contains(t, p.Body, "请补充1号罐温度报警阈值")
 	assert.Contains(t, p.Body, "指标未设报警阈值")
-	assert.Contains(t, section(p.Body, `id="notice-steps"`), "lixia_staff")
+	assert.Contains(t, section(p.Body, `id="notice-steps"`), "lixia_staff（县级监管人员）", "the role by its Chinese name")
 	accessible(t, p)
 
 	list := e.login("jinan_staff").get("/portal/quality/notices?status=open")

@@ -97,6 +97,9 @@ func (e WarningEvent) KindZH() string {
 	return e.Kind
 }
 
+// ActorRoleZH names who acted: 企业, 县级, 市级 or 省级.
+func (e WarningEvent) ActorRoleZH() string { return warning.Role(e.ActorRole).NameZH() }
+
 // LevelZH is the level after the event.
 func (e WarningEvent) LevelZH() string { return Warning{Level: e.Level}.LevelZH() }
 

@@ -52,3 +52,17 @@ func TestWarningSubjectNamesAreaOnce(t *testing.T) {
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	assert.Equal(t, 1, strings.Count(page.Body, "罐区A"), "the area once, in the subject name")
 }
+
+// The timeline names who acted in Chinese (企业, 县级, 市级, 省级), not by code.
+func TestWarningTimelineActorRolesZH(t *testing.T) {
+	b, id, _ := leakWarning(t)
+	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
+	require.Equal(t, http.StatusOK, w.Status, w.Body)
+	events := section(w.Body, `id="events"`)
+	for _, want := range []string{"企业值班员（企业）", "县级核查员（县级）", "市级核查员（市级）", "省级核查员（省级）"} {
+		assert.Contains(t, events, want)
+	}
+	for _, code := range []string{"company", "county", "city", "province"} {
+		assert.NotContains(t, events, "（"+code+"）")
+	}
+}

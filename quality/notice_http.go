@@ -290,7 +290,7 @@ func companyOf(c *fiber.Ctx) string { s, _ := c.Locals(localsNoticeCompany).(str
 
 // companyActor names the company's key in the audit log.
 func companyActor(c *fiber.Ctx) audit.Event {
-	return audit.Event{Actor: tiers.EnterpriseDomain(companyOf(c)), ActorRole: "enterprise_key", ClientIP: c.IP()}
+	return audit.Event{Actor: tiers.EnterpriseDomain(companyOf(c)), ActorRole: tiers.EnterpriseKeyRole, ClientIP: c.IP()}
 }
 
 // companyList serves GET /enterprise/notices: the company's own notices only.

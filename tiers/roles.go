@@ -81,6 +81,32 @@ func ParseRole(s string) (Role, bool) {
 // Label returns the role's Chinese name, e.g. "安全管理员".
 func (r Role) Label() string { return roles[r].label }
 
+// EnterpriseKeyRole is the audit role of a company acting with its API key; it is
+// not a portal role and cannot be granted.
+const EnterpriseKeyRole = "enterprise_key"
+
+// RoleLabels returns the Chinese names of roles given as the audit log keeps them,
+// comma-separated codes (e.g. "county_staff,inspector" → "县级监管人员、巡查检查人员");
+// an unknown code is kept as it is.
+func RoleLabels(codes string) string {
+	if codes == "" {
+		return ""
+	}
+	parts := strings.Split(codes, ",")
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		switch info, ok := roles[Role(p)]; {
+		case ok:
+			parts[i] = info.label
+		case p == EnterpriseKeyRole:
+			parts[i] = "企业（接口密钥）"
+		default:
+			parts[i] = p
+		}
+	}
+	return strings.Join(parts, "、")
+}
+
 // IsSeparatedAdmin reports whether r is one of the three 等保 administrator roles.
 func (r Role) IsSeparatedAdmin() bool {
 	return r == SystemAdmin || r == SecurityAdmin || r == AuditAdmin

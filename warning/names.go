@@ -39,3 +39,11 @@ func (k ChangeKind) NameZH() string {
 	}
 	return string(k)
 }
+
+// NameZH returns who acted: 企业, or the regulator's tier 县级, 市级 or 省级.
+func (r Role) NameZH() string {
+	if r == RoleCompany {
+		return "企业"
+	}
+	return Tier(r).NameZH()
+}
