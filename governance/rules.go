@@ -287,6 +287,9 @@ func (t *Tracker) plansDue(c *company, cm warning.Commitment, day string, due ti
 // table not uploaded as often as the seed requires, an alarm not cleared.
 func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	l := t.cfg.Limits
+	if c.checked.IsZero() {
+		c.checked = now
+	}
 	if !c.lastReading.IsZero() && now.Sub(c.lastReading) > l.ReadingsOfflineAfter {
 		t.open(c, OfflineReadings, "", c.lastReading, Evidence{Table: warning.TableSensorReadings, At: c.lastReading,
 			Absent: true, Note: "此后未收到任何感知数据"},
@@ -308,7 +311,13 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 				fmt.Sprintf("监测点 %s 自 %s 起无数据（限值 %s）", code, fmtTime(since), l.IndicatorOfflineAfter), ch)
 		}
 	}
-	if !c.lastUpload.IsZero() && now.Sub(c.lastUpload) > l.SystemOfflineAfter {
+	if c.lastUpload.IsZero() {
+		// Registered but never heard from: offline since the platform first checked it.
+		if now.Sub(c.checked) > l.SystemOfflineAfter {
+			t.open(c, OfflineSystem, "", c.checked, Evidence{At: c.checked, Absent: true, Note: "平台从未收到该企业的任何数据交换"},
+				fmt.Sprintf("企业系统自 %s 起从未上传任何数据（限值 %s）", fmtTime(c.checked), l.SystemOfflineAfter), ch)
+		}
+	} else if now.Sub(c.lastUpload) > l.SystemOfflineAfter {
 		t.open(c, OfflineSystem, "", c.lastUpload, Evidence{At: c.lastUpload, Absent: true, Note: "此后未收到任何数据交换"},
 			fmt.Sprintf("企业系统自 %s 起未上传任何数据（限值 %s）", fmtTime(c.lastUpload), l.SystemOfflineAfter), ch)
 	}

@@ -20,6 +20,7 @@ type stateJSON struct {
 }
 
 type companyJSON struct {
+	Checked     time.Time                       `json:"checked,omitzero"`
 	LastUpload  time.Time                       `json:"last_upload,omitzero"`
 	Tables      map[string]time.Time            `json:"tables"`
 	LastReading time.Time                       `json:"last_reading,omitzero"`
@@ -78,7 +79,7 @@ type pendingJSON struct {
 func (t *Tracker) MarshalState() ([]byte, error) {
 	s := stateJSON{Version: stateVersion, Companies: map[string]*companyJSON{}}
 	for code, c := range t.cos {
-		j := &companyJSON{LastUpload: c.lastUpload, Tables: c.tables, LastReading: c.lastReading,
+		j := &companyJSON{Checked: c.checked, LastUpload: c.lastUpload, Tables: c.tables, LastReading: c.lastReading,
 			Indicators: map[string]indicatorJSON{}, Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations,
 			Devices: map[string]deviceJSON{}, Commitments: c.commitments, HotWork: map[string][]string{},
 			Alarms: map[string]alarmJSON{}, Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{},
@@ -129,7 +130,7 @@ func Restore(cfg Config, b []byte) (*Tracker, error) {
 		if j == nil {
 			continue
 		}
-		c.lastUpload, c.lastReading, c.baseDirty = j.LastUpload, j.LastReading, j.BaseDirty
+		c.checked, c.lastUpload, c.lastReading, c.baseDirty = j.Checked, j.LastUpload, j.LastReading, j.BaseDirty
 		copyMap(c.tables, j.Tables)
 		copyMap(c.hazards, j.Hazards)
 		copyMap(c.cameras, j.Cameras)

@@ -45,6 +45,7 @@ func (t *Tracker) Config() *Config { return &t.cfg }
 // company is one company's memory.
 type company struct {
 	code        string
+	checked     time.Time            // the first tick that saw it: a system never heard from is offline since
 	lastUpload  time.Time            // any table
 	tables      map[string]time.Time // last upload, by exchange slug
 	lastReading time.Time

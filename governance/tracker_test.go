@@ -608,3 +608,41 @@ func TestDeletedIndicatorClosesItsFacts(t *testing.T) {
 	assert.Empty(t, openOf(tr, "C1", governance.OfflineIndicator), "a deleted point is not offline")
 	assert.Empty(t, openOf(tr, "C1", governance.SensorOutOfRange))
 }
+
+// A registered company whose system never uploads anything is offline (企业系统离线)
+// from when the platform first checked it, not online forever: it must not score
+// better than one that sent data and then fell silent.
+func TestNeverConnectedCompanyIsOffline(t *testing.T) {
+	tr := newTracker(t)
+	tr.Register("C1")
+	require.Empty(t, ofKind(tr.Tick(at(t, "08:00:00")), governance.OfflineSystem))
+	require.Empty(t, ofKind(tr.Tick(at(t, "09:00:00")), governance.OfflineSystem), "exactly at the limit")
+	ch := ofKind(tr.Tick(at(t, "09:00:10")), governance.OfflineSystem)
+	require.Len(t, ch, 1)
+	assert.Equal(t, at(t, "08:00:00"), ch[0].Fact.Started)
+	assert.True(t, ch[0].Fact.Evidence[0].Absent)
+	assert.False(t, tr.Status("C1").Online)
+
+	// The memory survives a restart.
+	b, err := tr.MarshalState()
+	require.NoError(t, err)
+	restored, err := governance.Restore(governance.DefaultConfig(), b)
+	require.NoError(t, err)
+	assert.False(t, restored.Status("C1").Online)
+	fresh := newTracker(t)
+	fresh.Register("C2")
+	fresh.Tick(at(t, "08:00:00"))
+	b, err = fresh.MarshalState()
+	require.NoError(t, err)
+	restored, err = governance.Restore(governance.DefaultConfig(), b)
+	require.NoError(t, err)
+	ch = ofKind(restored.Tick(at(t, "09:00:10")), governance.OfflineSystem)
+	require.Len(t, ch, 1, "the first check is remembered across a restart")
+	assert.True(t, at(t, "08:00:00").Equal(ch[0].Fact.Started), ch[0].Fact.Started)
+
+	closed := ofKind(tr.Apply(governance.Upload{Company: "C1", Table: warning.TableCommitments, Accepted: 1}, at(t, "09:30:00")),
+		governance.OfflineSystem)
+	require.Len(t, closed, 1)
+	assert.Equal(t, governance.FactClosed, closed[0].Kind)
+	assert.True(t, tr.Status("C1").Online)
+}

@@ -49,12 +49,22 @@ func newEnv(tb testing.TB) *env {
 	}
 	clk := &clock{}
 	s := newService(tb, pool, clk)
+	// Every company's system is online: it uploads before each check (a registered
+	// system never heard from would be 企业系统离线).
+	tick := func() {
+		var evs []governance.Event
+		for code := range companies {
+			evs = append(evs, governance.Upload{Company: code, Table: warning.TableSensorReadings, Accepted: 1})
+		}
+		require.NoError(tb, s.Apply(ctx, evs))
+		require.NoError(tb, s.Tick(ctx))
+	}
 	for _, d := range []struct {
 		day        string
 		committers []string
 	}{{"2021-06-01", []string{"370102001"}}, {"2021-06-02", nil}} {
 		clk.Set(at(tb, d.day+" 08:00:00"))
-		require.NoError(tb, s.Tick(ctx))
+		tick()
 		clk.Set(at(tb, d.day+" 09:00:00"))
 		var evs []governance.Event
 		for i, c := range d.committers {
@@ -63,10 +73,10 @@ func newEnv(tb testing.TB) *env {
 		}
 		require.NoError(tb, s.Apply(ctx, evs))
 		clk.Set(at(tb, d.day+" 11:00:00"))
-		require.NoError(tb, s.Tick(ctx))
+		tick()
 		start, end := governance.DayBounds(clk.Now())
 		clk.Set(end.Add(time.Minute))
-		require.NoError(tb, s.Tick(ctx))
+		tick()
 		_, err := s.Recompute(ctx, start, end)
 		require.NoError(tb, err)
 	}

@@ -158,12 +158,13 @@ func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
 	assert.Equal(t, first.Companies, direct)
 
 	// What is stored is what was computed. The registered company that sent nothing
-	// never committed: 5 + 14 points (docs/governance.md), nothing else.
+	// never committed: 5 + 14 points (docs/governance.md), and its system was offline
+	// from the first check at 08:00 to 24:00: 5 + 16 points; nothing else.
 	for _, c := range first.Companies {
 		assert.Equal(t, c.Score, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = $1
 			AND day = '2021-06-01' AND final`, c.Company), c.Company)
 	}
-	assert.Equal(t, 81.0, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370211001'`))
+	assert.Equal(t, 60.0, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370211001'`))
 	assert.Less(t, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370102002'`), 100.0)
 	// The county's rollup is the mean of exactly its two companies.
 	want := (first.Companies[0].Score + first.Companies[1].Score) / 2
