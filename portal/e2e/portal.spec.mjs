@@ -73,12 +73,13 @@ test('综合分析地图绘出本市企业和预警', async (t) => {
   assert.ok(painted > 0.1, 'the map canvas stays blank');
   // The map's data: only the user's own city has companies.
   const data = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('city-map'))
-    .getOption().series[0].data.filter((d) => d.value > 0).map((d) => ({ name: d.name, value: d.value, warnings: d.warnings })));
-  assert.deepEqual(data.map((d) => [d.name, d.value]), [[mine.cityName, mine.companies.length]]);
+    .getOption().series[0].data.filter((d) => d.companies > 0).map((d) => ({ name: d.name, value: d.value, companies: d.companies })));
+  assert.deepEqual(data.map((d) => [d.name, d.companies]), [[mine.cityName, mine.companies.length]]);
   // Its tooltip, as hovering the city shows it, matches the table under the map.
   const row = page.locator('#city-table tbody tr', { hasText: mine.cityName });
   const warnings = Number(await row.locator('td').nth(1).innerText());
   assert.ok(warnings >= 1, 'the city has open warnings');
+  assert.equal(data[0].value, warnings, 'the map is coloured by each city\'s open warnings');
   // Hover the city's centre (the map file's cp) with the mouse.
   const at = await page.evaluate(async (name) => {
     const geo = await (await fetch('/portal/static/echarts/shandong.json')).json();
@@ -96,6 +97,11 @@ test('综合分析地图绘出本市企业和预警', async (t) => {
   await Promise.all([page.waitForURL(/[?&]region=\d+/), page.mouse.click(box.x + at[0], box.y + at[1])]);
   const county = page.locator('#county-table tbody tr', { hasText: mine.name.slice(mine.cityName.length) });
   assert.equal(await county.locator('td').first().innerText(), String(mine.companies.length));
+  await page.waitForFunction(() => window.echarts.getInstanceByDom(document.getElementById('drill-map')));
+  const counties = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('drill-map'))
+    .getOption().series[0].data.map((d) => ({ value: d.value, companies: d.companies })));
+  assert.deepEqual(counties, [{ value: Number(await county.locator('td').nth(1).innerText()), companies: mine.companies.length }],
+    'the counties are coloured by their open warnings');
   assert.equal(await page.locator('#county-table tbody tr').count(), 1, 'the counties with companies: the user\'s own');
 });
 

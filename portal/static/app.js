@@ -3,6 +3,25 @@
 // and the embedded shandong.json when the browser runs scripts.
 (function () {
   'use strict';
+  // byWarnings: the regions of the page's data ({name, code, value: companies,
+  // warnings}) coloured by their open warnings, the companies in the tooltip.
+  function byWarnings(regions) {
+    return regions.map(function (r) {
+      return { name: r.name, value: r.warnings || 0, companies: r.value || 0, code: r.code };
+    });
+  }
+  function warningMap(map, data) {
+    var max = 1;
+    data.forEach(function (d) { if (d.value > max) { max = d.value; } });
+    return {
+      tooltip: { trigger: 'item', formatter: function (p) {
+        return p.name + '：' + ((p.data && p.data.companies) || 0) + ' 家企业，' + (p.data ? p.data.value : 0) + ' 条未处置完的预警';
+      } },
+      visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['预警多', '少'], calculable: true,
+        inRange: { color: ['#fdf0e6', '#f4a261', '#b2182b'] } },
+      series: [{ name: '未处置完的预警', type: 'map', map: map, roam: false, label: { show: true, fontSize: 11 }, data: data }]
+    };
+  }
   function drawMap() {
     var el = document.getElementById('city-map');
     var dataEl = document.getElementById('city-data');
@@ -12,21 +31,10 @@
       .then(function (r) { return r.json(); })
       .then(function (geo) {
         window.echarts.registerMap('shandong', geo);
-        var max = 1;
-        var data = points.map(function (p) {
-          if (p.value > max) { max = p.value; }
-          return { name: p.name, value: p.value, warnings: p.warnings, code: p.code };
-        });
+        var data = byWarnings(points);
         el.classList.add('drawn');
         var chart = window.echarts.init(el);
-        chart.setOption({
-          tooltip: { trigger: 'item', formatter: function (p) {
-            return p.name + '：' + (p.value || 0) + ' 家企业，' + ((p.data && p.data.warnings) || 0) + ' 条未处置完的预警';
-          } },
-          visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['多', '少'], calculable: true,
-            inRange: { color: ['#e0ecf8', '#6baed6', '#08519c'] } },
-          series: [{ name: '企业数', type: 'map', map: 'shandong', roam: false, label: { show: true, fontSize: 11 }, data: data }]
-        });
+        chart.setOption(warningMap('shandong', data));
         // 下钻: a city opens its counties (the same link as in the table below).
         chart.on('click', function (p) {
           if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
@@ -36,7 +44,7 @@
       .catch(function () { /* the table below the map shows the same figures */ });
   }
   // 下钻: a city's counties (boundaries from the embedded counties/CITY.json,
-  // GB/T 2260 codes) coloured by companies, a county opening its companies; a
+  // GB/T 2260 codes) coloured by open warnings, a county opening its companies; a
   // county's companies plotted by the coordinates of their 企业信息.
   function drawDrill() {
     var el = document.getElementById('drill-map');
@@ -70,21 +78,9 @@
           });
         } else {
           window.echarts.registerMap('city-' + d.city, geo);
-          var max = 1;
-          var data = (d.counties || []).map(function (c) {
-            if (c.value > max) { max = c.value; }
-            return { name: c.name, value: c.value, warnings: c.warnings, code: c.code };
-          });
           el.classList.add('drawn');
           chart = window.echarts.init(el);
-          chart.setOption({
-            tooltip: { trigger: 'item', formatter: function (p) {
-              return p.name + '：' + (p.value || 0) + ' 家企业，' + ((p.data && p.data.warnings) || 0) + ' 条未处置完的预警';
-            } },
-            visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['多', '少'], calculable: true,
-              inRange: { color: ['#e0ecf8', '#6baed6', '#08519c'] } },
-            series: [{ name: '企业数', type: 'map', map: 'city-' + d.city, roam: false, label: { show: true, fontSize: 11 }, data: data }]
-          });
+          chart.setOption(warningMap('city-' + d.city, byWarnings(d.counties || [])));
           chart.on('click', function (p) {
             if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
           });
