@@ -406,13 +406,21 @@ func (s *Notices) Reopen(ctx context.Context, actor audit.Event, id int64, reaso
 // AutoCloseReason is the reason of a notice closed by the data.
 const AutoCloseReason = "数据显示所涉质量事实均已结束（已整改）"
 
+// notFixed is the SQL condition on a fact (f) that the data has not shown fixed: it
+// is open, or it is a day-bound fact that ended only because its day did (at the
+// day's local midnight: 未承诺 never committed, a rejected share or contradiction
+// that lasted all day).
+const notFixed = `(f.ended_at IS NULL OR (f.day IS NOT NULL
+	AND f.ended_at = ((f.day + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')))`
+
 // Sweep closes every open notice that closes by itself and whose facts have all
-// ended in the data (the governance consumer set their ended_at), as SystemActor,
-// and returns how many it closed.
+// ended in the data (the governance consumer set their ended_at; a day-bound fact
+// that merely reached the end of its day is not fixed), as SystemActor, and returns
+// how many it closed.
 func (s *Notices) Sweep(ctx context.Context) (int, error) {
 	rows, err := s.pool.Query(ctx, `SELECT n.id FROM governance_notices n WHERE n.status <> 'closed' AND n.auto_close
 		AND NOT EXISTS (SELECT 1 FROM governance_notice_facts nf JOIN governance_facts f ON f.fact_id = nf.fact_id
-			WHERE nf.notice_id = n.id AND f.ended_at IS NULL)
+			WHERE nf.notice_id = n.id AND `+notFixed+`)
 		ORDER BY n.id`)
 	if err != nil {
 		return 0, fmt.Errorf("quality: sweep notices: %w", err)
@@ -434,7 +442,7 @@ func (s *Notices) Sweep(ctx context.Context) (int, error) {
 			}
 			var open bool
 			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM governance_notice_facts nf
-				JOIN governance_facts f ON f.fact_id = nf.fact_id WHERE nf.notice_id = $1 AND f.ended_at IS NULL)`,
+				JOIN governance_facts f ON f.fact_id = nf.fact_id WHERE nf.notice_id = $1 AND `+notFixed+`)`,
 				id).Scan(&open); err != nil {
 				return stepRow{}, fmt.Errorf("quality: sweep notice %d: %w", id, err)
 			}

@@ -280,3 +280,42 @@ func TestNoticesScopedByRegionAndCompany(t *testing.T) {
 	assert.Equal(t, true, over[0]["overdue"])
 	assert.Equal(t, http.StatusUnprocessableEntity, e.send(http.MethodGet, lixia, "/api/v1/governance/notices?status=bogus", nil).Status)
 }
+
+// A day-bound fact (未承诺, a day's rejected share, a contradiction of the day's
+// commitment) ends at midnight because its day is over, not because the company
+// fixed anything: a notice about it stays open for the regulator to judge. One whose
+// fact the data ended (the commitment arrived, late) closes by itself.
+func TestNoticeNotClosedByTheEndOfTheDay(t *testing.T) {
+	e := newNoticeEnv(t)
+	ctx := context.Background()
+	lixia := e.login("lixia")
+	e.clk.Set(at(t, "2021-06-01 10:30:00"))
+	require.NoError(t, e.svc.Tick(ctx))
+	missing := func(code string) string {
+		return scalar[string](t, e.pool, `SELECT fact_id FROM governance_facts WHERE company_code = $1
+			AND kind = 'commitment_missing' AND ended_at IS NULL`, code)
+	}
+	issue := func(code, fact string) int64 {
+		r := e.send(http.MethodPost, lixia, "/api/v1/governance/notices", map[string]any{"company_code": code,
+			"fact_ids": []string{fact}, "requirement": "每日10点前提交安全承诺", "deadline": "2021-06-08"})
+		require.Equal(t, http.StatusCreated, r.Status, string(r.Raw))
+		return num(r.Body["id"])
+	}
+	na, nb := issue(coA, missing(coA)), issue(coB, missing(coB))
+
+	// A commits at 11:00 (late: the fact ends with the data); B never does.
+	e.clk.Set(at(t, "2021-06-01 11:00:00"))
+	require.NoError(t, e.svc.Apply(ctx, []governance.Event{warning.Commitment{ID: "a1", Company: coA,
+		Date: at(t, "2021-06-01 00:00:00"), Person: "张三", At: e.clk.Now(), UnitsRunning: 1}}))
+	e.clk.Set(at(t, "2021-06-02 00:01:00"))
+	require.NoError(t, e.svc.Tick(ctx))
+	require.Zero(t, scalar[int](t, e.pool, `SELECT count(*) FROM governance_facts WHERE day = '2021-06-01' AND ended_at IS NULL`))
+	n, err := e.notices.Sweep(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	status := func(id int64) string {
+		return scalar[string](t, e.pool, `SELECT status FROM governance_notices WHERE id = $1`, id)
+	}
+	assert.Equal(t, quality.NoticeClosed, status(na), "A's commitment arrived")
+	assert.Equal(t, quality.NoticeIssued, status(nb), "B never committed: the day ended, nothing was fixed")
+}
