@@ -37,6 +37,11 @@
   var del = function (id) { return tx('readwrite', function (s) { return s.delete(id); }); };
   var all = function () { return tx('readonly', function (s) { return s.getAll(); }); };
 
+  // beijing shows an ISO time as the pages do: Beijing time, 2006-01-02 15:04:05.
+  function beijing(iso) {
+    return new Date(Date.parse(iso) + 8 * 3600e3).toISOString().slice(0, 19).replace('T', ' ');
+  }
+
   // The queue shows what is waiting, what failed and why.
   function render() {
     var box = document.getElementById('outbox');
@@ -49,7 +54,7 @@
       ul.textContent = '';
       items.forEach(function (i) {
         var li = document.createElement('li');
-        li.textContent = i.title + '（' + i.queuedAt.replace('T', ' ').slice(0, 19) + '）' + (i.error ? '：' + i.error : '：等待网络');
+        li.textContent = i.title + '（' + beijing(i.queuedAt) + '）' + (i.error ? '：' + i.error : '：等待网络');
         li.setAttribute('data-outbox-id', i.id);
         if (i.error) {
           var b = document.createElement('button');

@@ -62,6 +62,10 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   const outbox = page.locator('#outbox');
   await outbox.waitFor({ state: 'visible' });
   assert.match(await page.locator('#outbox-summary').innerText(), /本机有 1 条记录待发送/);
+  // Its time is Beijing time, as every page shows times (not UTC).
+  const beijing = (ms) => new Date(ms + 8 * 3600e3).toISOString().slice(0, 16).replace('T', ' ');
+  const queued = await page.locator('#outbox-list li').first().innerText();
+  assert.ok([beijing(Date.now()), beijing(Date.now() - 60e3)].some((m) => queued.includes(m)), `queued at ${queued}: not Beijing time`);
   assert.match(await page.locator('#net').innerText(), /离线|离线队列/);
   await shot(t, page, 'mobile-offline-queue', { fullPage: false });
 
