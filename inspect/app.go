@@ -1,8 +1,11 @@
 package inspect
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -10,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -157,7 +161,7 @@ func (a *App) Register(app fiber.Router) {
 	app.Get(Prefix+"/sw.js", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
-		return c.Send(mustRead("static/sw.js"))
+		return c.Send(serviceWorker())
 	})
 	r := app.Group(Prefix, a.headers)
 	r.Get("/login", a.loginPage)
@@ -179,6 +183,40 @@ func (a *App) Register(app fiber.Router) {
 	r.Get("/records/:id", a.record)
 	r.Get("/records/:id/photos/:n", a.photo)
 }
+
+// shellVersion is a digest of every file of fsyss: the name of the worker's
+// cache of the app shell, which it serves cache-first. Any change to the
+// script, styles, icons or offline page changes sw.js, so phones that
+// installed the app update their shell instead of keeping the old one.
+func shellVersion(fsyss ...fs.FS) string {
+	h := sha256.New()
+	for _, fsys := range fsyss {
+		err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := fs.ReadFile(fsys, path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+			h.Write(b)
+			return nil
+		})
+		if err != nil {
+			panic(err) // embedded at build time
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+var swOnce = sync.OnceValue(func() []byte {
+	return bytes.Replace(mustRead("static/sw.js"), []byte("'chemguard-m-shell-v1'"),
+		[]byte("'chemguard-m-shell-"+shellVersion(staticFS, templateFS)+"'"), 1)
+})
+
+// serviceWorker is sw.js with its shell cache named by shellVersion.
+func serviceWorker() []byte { return swOnce() }
 
 func mustRead(name string) []byte {
 	b, err := staticFS.ReadFile(name)

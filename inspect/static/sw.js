@@ -5,6 +5,7 @@
 // The copies of pages are dropped when anyone logs in or out or the login page
 // is shown (a session that ended): on a shared phone the next user never sees them.
 'use strict';
+// The server names SHELL after the shell's content (inspect.shellVersion).
 var SHELL = 'chemguard-m-shell-v1', PAGES = 'chemguard-m-pages';
 var ASSETS = ['/m/static/m.css', '/m/static/m.js', '/m/static/icon-192.png', '/m/static/icon-512.png',
   '/m/manifest.webmanifest', '/m/offline'];
