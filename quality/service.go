@@ -226,11 +226,42 @@ func (s *Service) ticker(ctx context.Context) {
 // handle applies, stores and commits one batch, retrying while the database is
 // unavailable; a batch not stored is not committed and comes back.
 func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
-	events := Decode(msgs)
-	// Stored but not committed, a batch replays harmlessly: the same facts are upserted.
+	// Stored but not committed, a batch replays harmlessly: ApplyMessages skips the
+	// records it applied before.
 	bus.StoreThenCommit(ctx, "quality", len(msgs), 5*time.Second,
-		func(ctx context.Context) error { return s.Apply(ctx, events) },
+		func(ctx context.Context) error { return s.ApplyMessages(ctx, msgs) },
 		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) }, nil)
+}
+
+// ApplyMessages decodes a batch of exchange and rejection messages (Decode) and
+// applies it like Apply, skipping the messages below the offset stored for their
+// topic partition (governance_offsets, migration 00013) and storing the new offsets
+// in the same transaction: a batch delivered again changes nothing.
+func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	now := s.cfg.Now()
+	var events []governance.Event
+	var next map[partition]position
+	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
+		fresh, n, err := unapplied(ctx, tx, msgs)
+		if err != nil {
+			return nil, err
+		}
+		events, next = Decode(fresh), n
+		codes := make([]string, 0, len(events))
+		for _, ev := range events {
+			codes = append(codes, ev.CompanyCode())
+		}
+		return codes, nil
+	}, func(get func(string) *company, w *writer) error {
+		for _, ev := range events {
+			w.facts(get(ev.CompanyCode()).tr.Apply(ev, now))
+		}
+		w.offsets(next)
+		return nil
+	})
 }
 
 // Decode turns a batch of exchange and rejection messages into tracker events, in

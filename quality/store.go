@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -95,6 +97,62 @@ func registered(ctx context.Context, q querier) ([]string, error) {
 	return out, nil
 }
 
+// partition is a topic partition.
+type partition struct {
+	topic string
+	part  int
+}
+
+// position is where a topic partition has been applied up to.
+type position struct {
+	next int64     // the first offset not applied
+	last time.Time // the append time of the last message applied
+}
+
+// unapplied locks the stored offsets of the batch's topic partitions and returns the
+// messages at or after them, in order, and the positions to store once they are. A
+// message below the stored offset but appended after the last one applied belongs to
+// a new log (the topic was recreated): it is applied, and the position restarts.
+func unapplied(ctx context.Context, tx pgx.Tx, msgs []kafka.Message) ([]kafka.Message, map[partition]position, error) {
+	var topics []string
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if !seen[m.Topic] {
+			seen[m.Topic] = true
+			topics = append(topics, m.Topic)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT topic, partition, next_offset, last_time FROM governance_offsets
+		WHERE topic = ANY($1) ORDER BY topic, partition FOR UPDATE`, topics)
+	if err != nil {
+		return nil, nil, fmt.Errorf("quality: read offsets: %w", err)
+	}
+	stored := map[partition]position{}
+	var p partition
+	var at position
+	if _, err := pgx.ForEachRow(rows, []any{&p.topic, &p.part, &at.next, &at.last}, func() error {
+		stored[p] = at
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("quality: read offsets: %w", err)
+	}
+	next := map[partition]position{}
+	fresh := make([]kafka.Message, 0, len(msgs))
+	for _, m := range msgs {
+		k := partition{m.Topic, m.Partition}
+		if from, ok := stored[k]; ok && m.Offset < from.next && !m.Time.After(from.last) {
+			continue // applied before: a replay
+		}
+		fresh = append(fresh, m)
+		n, ok := next[k]
+		if !ok || m.Offset >= n.next {
+			n = position{next: m.Offset + 1, last: m.Time}
+		}
+		next[k] = n
+	}
+	return fresh, next, nil
+}
+
 // writer queues one transaction's writes.
 type writer struct {
 	b       pgx.Batch
@@ -170,6 +228,27 @@ func (w *writer) state(code string, version int64, b []byte) {
 		}
 		return nil
 	})
+}
+
+// offsets queues the positions of the topic partitions a batch applied, in order.
+func (w *writer) offsets(next map[partition]position) {
+	keys := make([]partition, 0, len(next))
+	for p := range next {
+		keys = append(keys, p)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].topic != keys[j].topic {
+			return keys[i].topic < keys[j].topic
+		}
+		return keys[i].part < keys[j].part
+	})
+	for _, p := range keys {
+		at := next[p]
+		w.b.Queue(`INSERT INTO governance_offsets (topic, partition, next_offset, last_time, updated_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
+				last_time = EXCLUDED.last_time, updated_at = EXCLUDED.updated_at`, p.topic, p.part, at.next, at.last, w.now)
+	}
 }
 
 // cursor queues the new position of the warning engine's change feed.
