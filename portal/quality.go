@@ -81,17 +81,9 @@ func (p *Portal) qualityRegionDay(c *fiber.Ctx) (quality.Region, time.Time, erro
 	return r, day, err
 }
 
-// qualityDay reads ?day= (yyyy-MM-dd), today by default.
+// qualityDay reads ?day= (yyyy-MM-dd), today by default, not after today.
 func (p *Portal) qualityDay(c *fiber.Ctx) (time.Time, error) {
-	v := strings.TrimSpace(c.Query("day"))
-	if v == "" {
-		return p.quality.Gov.Today(), nil
-	}
-	t, err := time.ParseInLocation(schemas.DateLayout, v, schemas.Shanghai)
-	if err != nil {
-		return t, chemguard.Errorf(chemguard.EInvalid, "日期须为 yyyy-MM-dd", "day must be yyyy-MM-dd")
-	}
-	return t, nil
+	return p.quality.Gov.ParseDay(strings.TrimSpace(c.Query("day")))
 }
 
 func dayText(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateLayout) }

@@ -143,17 +143,27 @@ func (h *Handler) regionDay(c *fiber.Ctx, obj string) (Region, time.Time, error)
 	return r, day, err
 }
 
-// day parses the day parameter (today by default) as the local midnight.
+// day parses the day parameter (today by default) as the local midnight; a day
+// after today is refused (its scores would be made up from the facts open now).
 func (h *Handler) day(c *fiber.Ctx) (time.Time, error) {
-	if v := c.Query("day"); v != "" {
-		t, err := time.ParseInLocation(schemas.DateLayout, v, schemas.Shanghai)
-		if err != nil {
-			return t, invalid("day 须为日期 yyyy-MM-dd", "day must be a date yyyy-MM-dd")
-		}
-		return t, nil
+	return h.ParseDay(c.Query("day"))
+}
+
+// ParseDay parses a day yyyy-mm-dd (today when "") as its local midnight and refuses
+// a day after today.
+func (h *Handler) ParseDay(v string) (time.Time, error) {
+	today, _ := governance.DayBounds(h.svc.cfg.Now())
+	if v == "" {
+		return today, nil
 	}
-	start, _ := governance.DayBounds(h.svc.cfg.Now())
-	return start, nil
+	t, err := time.ParseInLocation(schemas.DateLayout, v, schemas.Shanghai)
+	if err != nil {
+		return t, invalid("day 须为日期 yyyy-MM-dd", "day must be a date yyyy-MM-dd")
+	}
+	if t.After(today) {
+		return t, invalid("day 不能晚于今天（%[1]s）", "day must not be after today (%[1]s)", dayString(today))
+	}
+	return t, nil
 }
 
 func limitOf(c *fiber.Ctx, def int) (int, error) {

@@ -266,4 +266,14 @@ func TestDailyReportJSONExcelAndShare(t *testing.T) {
 	assert.Equal(t, "370102", r.Body["region"])
 	assert.Equal(t, http.StatusForbidden, e.get(shareTok, "/api/v1/share/governance/report?region=370103").Status)
 	assert.Equal(t, http.StatusForbidden, e.get(lixia, "/api/v1/share/governance/report").Status, "a regulator is not a share account")
+
+	// A day that has not begun has no report: its scores would be invented from
+	// the facts open now (the service's clock is at 2021-06-03 00:01).
+	for _, path := range []string{"/api/v1/governance/report?day=2021-06-04", "/api/v1/governance/report.xlsx?day=2021-06-04",
+		"/api/v1/governance/scores?day=2021-06-04", "/api/v1/governance/facts?day=2021-06-04"} {
+		r := e.get(lixia, path)
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, path)
+		assert.Contains(t, string(r.Raw), "晚于今天", path)
+	}
+	assert.Equal(t, http.StatusOK, e.get(lixia, "/api/v1/governance/report?day=2021-06-03").Status)
 }
