@@ -183,6 +183,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	api.Use("/exchange", a.Access.Signing())
+	api.Use("/enterprise/notices", a.Access.Signing()) // a company's 整改通知, by its key like /exchange
 	a.Access.Mount(api)
 	// Warnings (issue 5): consumer group chemguard-warning and /alarms, /warnings.
 	if err = bus.EnsureTopics(ctx, a.busCfg, alerting.Topics()); err != nil {

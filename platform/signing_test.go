@@ -1,0 +1,44 @@
+package platform_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/shandong-emergency/chemguard/access"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/signing"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// With CHEMGUARD_REQUIRE_SIGNING every request a company makes with its API key
+// must be signed: the exchange and its 整改通知 (signing and answering are writes in
+// the company's name), not the regulators' /enterprises routes.
+func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
+		Access: access.Config{RequireSigning: true}})
+	key := addCompany(t, app.App, "370102001", "370102")
+	for _, path := range []string{"/api/v1/exchange/hidden-dangers", "/api/v1/enterprise/notices"} {
+		r := get(t, app.URL(), key, path)
+		assert.Equal(t, http.StatusUnauthorized, r.Status, "%s unsigned: %s", path, r.Raw)
+
+		req, err := http.NewRequest(http.MethodGet, app.URL()+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, nonce := time.Now().Unix(), fmt.Sprintf("nonce-%d-%s", time.Now().UnixNano(), path)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set(signing.HeaderTimestamp, fmt.Sprint(ts))
+		req.Header.Set(signing.HeaderNonce, nonce)
+		req.Header.Set(signing.HeaderSignature, signing.Sign(key, http.MethodGet, path, ts, nonce, nil))
+		r = do(t, req)
+		assert.Equal(t, http.StatusOK, r.Status, "%s signed: %s", path, r.Raw)
+	}
+	// A regulator's session is not a company key: /enterprises needs no signature.
+	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
+	assert.Equal(t, http.StatusOK, get(t, app.URL(), login(t, app.URL(), "lixia"), "/api/v1/enterprises").Status)
+}
