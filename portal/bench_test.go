@@ -139,6 +139,8 @@ func BenchmarkPages(b *testing.B) {
 		// 数据质量 (quality/): scores of today and yesterday, a notice per company.
 		"/portal/quality", "/portal/quality?page=10", "/portal/quality/companies/" + companies[1].Code,
 		"/portal/quality/notices", "/portal/quality/notices?status=overdue", "/portal/quality/report.xlsx",
+		// A final day's report (yesterday, finalised by benchGovernance): built once, then from memory.
+		"/portal/quality/report.xlsx?day=" + time.Now().AddDate(0, 0, -1).In(schemas.Shanghai).Format(schemas.DateLayout),
 		// 下钻 (drill.go): a city's counties, a county's companies.
 		"/portal/?region=" + companies[1].County[:4] + "00", "/portal/?region=" + companies[1].County}
 	benchGovernance(b, e, companies)

@@ -139,11 +139,7 @@ func (p *Portal) qualityReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := p.quality.Gov.Report(c.UserContext(), r, day)
-	if err != nil {
-		return err
-	}
-	return p.quality.Gov.SendXLSX(c, v)
+	return p.quality.Gov.SendXLSX(c, r, day)
 }
 
 type qualityCompanyPage struct {

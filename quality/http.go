@@ -34,10 +34,13 @@ type Guard interface {
 type Handler struct {
 	svc   *Service
 	guard Guard
+	books *workbooks // Excel reports of final days
 }
 
 // NewHandler returns the handler.
-func NewHandler(svc *Service, guard Guard) *Handler { return &Handler{svc: svc, guard: guard} }
+func NewHandler(svc *Service, guard Guard) *Handler {
+	return &Handler{svc: svc, guard: guard, books: newWorkbooks(WorkbookCacheSize)}
+}
 
 // Register mounts under r (the /api/v1 group). Every route reads stored facts and
 // scores only, scoped to the caller's region (tiers): a region parameter is a

@@ -222,18 +222,23 @@ func evidenceText(fact governance.Fact) string {
 
 // reportXLSX serves GET /governance/report.xlsx.
 func (h *Handler) reportXLSX(c *fiber.Ctx) error {
-	v, err := h.reportOf(c, tiers.ObjData)
+	r, day, err := h.regionDay(c, tiers.ObjData)
 	if err != nil {
 		return err
 	}
-	return h.SendXLSX(c, v)
+	return h.SendXLSX(c, r, day)
 }
 
-// SendXLSX answers c with report v as an Excel attachment.
-func (h *Handler) SendXLSX(c *fiber.Ctx, v ReportView) error {
+// SendXLSX answers c with region r's daily report of day as an Excel attachment
+// (see XLSX: a final day's comes from memory).
+func (h *Handler) SendXLSX(c *fiber.Ctx, r Region, day time.Time) error {
+	data, err := h.XLSX(c.UserContext(), r, day)
+	if err != nil {
+		return err
+	}
 	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	name := fmt.Sprintf("数据质量治理日报-%s-%s.xlsx", v.Region, v.Day)
+	name := fmt.Sprintf("数据质量治理日报-%s-%s.xlsx", r.Code, dayString(day))
 	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="governance-%s-%s.xlsx"; filename*=UTF-8''%s`,
-		v.Region, v.Day, url.PathEscape(name)))
-	return WriteXLSX(c.Response().BodyWriter(), v, &h.svc.cfg.Rules)
+		r.Code, dayString(day), url.PathEscape(name)))
+	return c.Send(data)
 }
