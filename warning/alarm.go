@@ -290,8 +290,10 @@ func (s *IndicatorState) judge(v float64, at, now time.Time, cfg *Config, clearR
 }
 
 // checkSilence raises a 数据中断 alarm when the indicator has sent nothing for the
-// kind's no_data_after.
-func (s *IndicatorState) checkSilence(now time.Time, cfg *Config, out *[]AlarmChange) {
+// kind's no_data_after while the platform's intake ran: silence is measured up to
+// the newest reading the pipeline delivered (in.At, when known and earlier than
+// now) and from no earlier than the intake's resumption (in.Since).
+func (s *IndicatorState) checkSilence(now time.Time, in Intake, cfg *Config, out *[]AlarmChange) {
 	if s.NoData != nil || s.Def.Code == "" || s.Def.Deleted {
 		return
 	}
@@ -300,7 +302,15 @@ func (s *IndicatorState) checkSilence(now time.Time, cfg *Config, out *[]AlarmCh
 	if last.IsZero() {
 		last = s.DefinedAt
 	}
-	if after <= 0 || last.IsZero() || now.Sub(last) < after {
+	ref := now
+	if !in.At.IsZero() && in.At.Before(now) {
+		ref = in.At
+	}
+	from := last
+	if in.Since.After(from) {
+		from = in.Since
+	}
+	if after <= 0 || last.IsZero() || ref.Sub(from) < after {
 		return
 	}
 	s.NoData = &Alarm{ID: fmt.Sprintf("%s/%s/nodata/%d", s.Def.Company, s.Def.Code, last.Unix()),

@@ -157,3 +157,42 @@ func TestStateRoundTripsThroughJSON(t *testing.T) {
 	var probe map[string]any
 	require.NoError(t, json.Unmarshal(b, &probe))
 }
+
+// TestNoDataNotRaisedForPlatformOutage: 数据中断 is a company's silence while the
+// platform was taking data. When the platform's own intake stops (nothing from
+// anyone), the wall clock runs on but no indicator is silent; after the intake
+// resumes, silence counts from the resumption; a company silent while the others
+// deliver is still caught.
+func TestNoDataNotRaisedForPlatformOutage(t *testing.T) {
+	e := newEngine(t)
+	t0 := at(t, "08:00:00")
+	e.Apply(pressure, t0)
+	e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: t0}, t0)
+
+	// The platform receives nothing from 08:00 to 08:40 (its intake stopped at 08:00).
+	in := warning.Intake{At: t0, Since: t0.Add(-time.Hour)}
+	require.Empty(t, e.TickIntake(t0.Add(40*time.Minute), in).Alarms, "platform outage is not 数据中断")
+	// The intake resumes at 08:40; C1 has not sent again yet.
+	in = warning.Intake{At: at(t, "08:49:00"), Since: at(t, "08:40:00")}
+	require.Empty(t, e.TickIntake(at(t, "08:49:00"), in).Alarms, "silence counts from the resumption")
+	in.At = at(t, "08:50:00")
+	ch := e.TickIntake(at(t, "08:50:00"), in)
+	require.Equal(t, []warning.ChangeKind{warning.AlarmRaised}, kinds(ch)[:1],
+		"silent for 10 minutes while the platform took others' data")
+	require.Equal(t, warning.SevNoData, ch.Alarms[0].Alarm.Severity)
+	require.Equal(t, t0, ch.Alarms[0].Alarm.Start, "the alarm still starts at the last reading")
+}
+
+// TestNoDataMeasuredOnIntakeClock: while this consumer lags (the newest reading
+// it applied was received 20 minutes ago), indicators are judged against that
+// point, not the wall clock.
+func TestNoDataMeasuredOnIntakeClock(t *testing.T) {
+	e := newEngine(t)
+	t0 := at(t, "08:00:00")
+	e.Apply(pressure, t0)
+	e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: t0}, t0)
+	in := warning.Intake{At: t0.Add(5 * time.Minute), Since: t0.Add(-time.Hour)}
+	require.Empty(t, e.TickIntake(t0.Add(25*time.Minute), in).Alarms)
+	in.At = t0.Add(10 * time.Minute)
+	require.NotEmpty(t, e.TickIntake(t0.Add(30*time.Minute), in).Alarms)
+}

@@ -55,6 +55,10 @@ type AlarmConfig struct {
 	// StaleAfter: a reading collected longer than this before it is processed is
 	// history — kept as the indicator's last value, raising nothing (0: never stale).
 	StaleAfter time.Duration `yaml:"stale_after"`
+	// IntakeGap: when the platform as a whole delivers no sensor reading for longer
+	// than this, its own intake is deemed to have stopped; 数据中断 then counts from
+	// the resumption (0: no resumption is detected).
+	IntakeGap time.Duration `yaml:"intake_gap"`
 }
 
 // For returns the configuration of an indicator kind, or the default.
@@ -273,8 +277,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("%w: alarms (%s)", ErrNegative, k.Name)
 		}
 	}
-	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 || c.Alarms.StaleAfter < 0 {
-		return fmt.Errorf("%w: hysteresis, leak.window or alarms.stale_after", ErrNegative)
+	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 || c.Alarms.StaleAfter < 0 ||
+		c.Alarms.IntakeGap < 0 {
+		return fmt.Errorf("%w: hysteresis, leak.window, alarms.stale_after or alarms.intake_gap", ErrNegative)
 	}
 	for code, l := range c.Warehouse.Substances {
 		if !(0 < l.TemperatureMax && l.TemperatureMax < l.TemperatureDanger) || l.HumidityMax < 0 || l.Source == "" ||

@@ -102,11 +102,30 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 // disposal steps and forgets what no model needs any more. Call it periodically
 // (every few seconds to a minute); a step is escalated at the first tick after its
 // deadline, and the next deadline counts from the missed one, not from the tick.
-func (e *Engine) Tick(now time.Time) Changes {
+func (e *Engine) Tick(now time.Time) Changes { return e.TickIntake(now, Intake{}) }
+
+// Intake is what the platform's pipeline as a whole has delivered of sensor
+// readings: At, the newest receive time (ingest's received_at) of the readings
+// applied so far, from every company; Since, when the current uninterrupted intake
+// began (after the platform's own intake stopped for longer than
+// alarms.intake_gap). The zero Intake means unknown: silence is then measured by
+// the wall clock alone.
+type Intake struct {
+	At    time.Time `json:"at"`
+	Since time.Time `json:"since"`
+}
+
+// TickIntake is Tick with the platform's intake: 数据中断 is judged on the
+// platform's intake clock, not the wall clock. While the pipeline delivers nothing
+// from anyone (ingest down, the broker or this consumer lagging, the platform
+// itself stopped) the silence of indicators does not grow, and after the intake
+// resumes it counts from the resumption: a platform-side outage is not a company's
+// 数据中断 and raises none (docs/warning-models.md §1).
+func (e *Engine) TickIntake(now time.Time, in Intake) Changes {
 	var ch Changes
 	for company, c := range e.st.Companies {
 		for _, s := range c.Indicators {
-			s.checkSilence(now, &e.cfg, &ch.Alarms)
+			s.checkSilence(now, in, &e.cfg, &ch.Alarms)
 		}
 		e.evaluate(company, c, now, &ch)
 		for _, w := range c.Warnings {
