@@ -15,6 +15,7 @@ type Metrics struct {
 	Errors       prometheus.Counter
 	Lag          prometheus.Gauge
 	Changes      *prometheus.CounterVec // kind
+	IntakeAge    prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg.
@@ -31,6 +32,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages the warning consumer group is behind."}),
 		Changes: f.NewCounterVec(prometheus.CounterOpts{Name: "chemguard_warning_changes_total",
 			Help: "Alarm and warning changes stored, by kind."}, []string{"kind"}),
+		IntakeAge: f.NewGauge(prometheus.GaugeOpts{Name: "chemguard_warning_intake_age_seconds",
+			Help: "Seconds since the newest sensor reading the warning consumer stored was received (数据中断 is held beyond alarms.intake_gap)."}),
 	}
 }
 

@@ -2,32 +2,23 @@ package alerting_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // envelope is one exchange record as the ingestion pipeline publishes it.
 func envelope(tb testing.TB, table string, record any) bus.Message {
 	tb.Helper()
-	rec, err := json.Marshal(record)
-	require.NoError(tb, err)
-	t, ok := schemas.TableBySlug(table)
-	require.True(tb, ok, table)
-	b, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: table, Company: company, Key: company,
-		Version: time.Now().UnixNano(), ReceivedAt: time.Now(), Record: rec})
-	require.NoError(tb, err)
-	return bus.Message{Topic: t.Topic(), Key: company, Value: b}
+	m := received(tb, table, company, record, time.Now())
+	return bus.Message{Topic: m.Topic, Key: company, Value: m.Value}
 }
 
 func exchangeTime(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) }

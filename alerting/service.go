@@ -144,6 +144,8 @@ type Service struct {
 	companies map[string]*company
 
 	streams streams // live streams of this process
+
+	intakeStalled bool // the ticker has reported the platform's intake stopped
 }
 
 // New loads every company's stored engine state. src may be nil for a process that
@@ -234,11 +236,12 @@ func (s *Service) ticker(ctx context.Context) {
 // unavailable; a batch not stored is not committed and comes back.
 func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 	start := time.Now()
-	events := decode(msgs)
+	events, received := decode(msgs)
+	in := intakeOf(received, s.cfg.Models.Alarms.IntakeGap)
 	m := s.cfg.Metrics
 	// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
 	stored := bus.StoreThenCommit(ctx, "alerting", len(msgs), 5*time.Second,
-		func(ctx context.Context) error { return s.Apply(ctx, events) },
+		func(ctx context.Context) error { return s.apply(ctx, events, in) },
 		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) },
 		func() {
 			if m != nil {
@@ -252,10 +255,12 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 }
 
 // decode turns messages into engine events, skipping tables the engine does not
-// read and records it cannot (logged with their position). Decoding is pure and
-// the costliest step of a batch, so it runs on every core; the order is kept.
-func decode(msgs []kafka.Message) []warning.Event {
+// read and records it cannot (logged with their position), with the platform's
+// receive times of the sensor readings among them. Decoding is pure and the
+// costliest step of a batch, so it runs on every core; the order is kept.
+func decode(msgs []kafka.Message) ([]warning.Event, []time.Time) {
 	evs := make([]warning.Event, len(msgs))
+	recv := make([]time.Time, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), 8, max(1, len(msgs)/256))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -263,41 +268,58 @@ func decode(msgs []kafka.Message) []warning.Event {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(msgs); i += workers {
-				evs[i] = decodeOne(msgs[i])
+				evs[i], recv[i] = decodeOne(msgs[i])
 			}
 		}()
 	}
 	wg.Wait()
 	out := evs[:0]
-	for _, ev := range evs {
+	var received []time.Time
+	for i, ev := range evs {
 		if ev != nil {
 			out = append(out, ev)
 		}
+		if !recv[i].IsZero() {
+			received = append(received, recv[i])
+		}
 	}
-	return out
+	return out, received
 }
 
-func decodeOne(m kafka.Message) warning.Event {
+// decodeOne decodes one message, and returns its receive time when it is a
+// sensor reading (whether or not the record itself could be used: the platform
+// received it).
+func decodeOne(m kafka.Message) (warning.Event, time.Time) {
 	var e ingest.Envelope
 	if err := json.Unmarshal(m.Value, &e); err != nil {
 		slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
-		return nil
+		return nil, time.Time{}
+	}
+	var received time.Time
+	if e.Table == schemas.SensorReadings.Slug {
+		received = e.ReceivedAt
 	}
 	ev, err := warning.Decode(e.Table, e.Company, e.Record)
 	if errors.Is(err, warning.ErrIgnoredTable) {
-		return nil
+		return nil, received
 	}
 	if err != nil {
 		slog.Error("alerting: record skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
-		return nil
+		return nil, received
 	}
-	return ev
+	return ev, received
 }
 
 // Apply applies events in order at the current time and stores everything they
 // changed with the engine state, in one transaction.
 func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
-	if len(events) == 0 {
+	return s.apply(ctx, events, nil)
+}
+
+// apply is Apply recording, in the same transaction, what the batch says of the
+// platform's intake (nil: nothing).
+func (s *Service) apply(ctx context.Context, events []warning.Event, in *batchIntake) error {
+	if len(events) == 0 && in == nil {
 		return nil
 	}
 	seen := map[string]bool{}
@@ -313,6 +335,7 @@ func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
 		for _, ev := range events {
 			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
 		}
+		w.intake(in, s.cfg.Models.Alarms.IntakeGap)
 		return nil, nil
 	})
 }
@@ -334,13 +357,18 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	in, err := readIntake(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	s.watchIntake(now, in)
 	for len(codes) > 0 {
 		chunk := codes[:min(tickChunk, len(codes))]
 		codes = codes[len(chunk):]
 		err := s.transact(ctx, chunk, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
 			changed := map[string]bool{}
 			for _, code := range chunk {
-				if ch := get(code).eng.Tick(now); !ch.Empty() {
+				if ch := get(code).eng.TickIntake(now, in); !ch.Empty() {
 					w.changes(ch)
 					changed[code] = true
 				}
