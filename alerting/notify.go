@@ -101,9 +101,11 @@ func (s *Service) Remind(ctx context.Context) error {
 }
 
 // Delivery limits: events older than notifyWindow are not sent any more, and a
-// target (or a person) is tried at most notifyAttempts times per event. After a
-// failure the target waits retryDelay(attempts) before it is tried again: 5 s,
-// 10 s, 20 s … up to 10 min (about half an hour over the 10 attempts).
+// message the gateway refuses (ErrRefused: this event, or this person) is tried at
+// most notifyAttempts times. A target that is down (any other error) is never the
+// reason to give an event up: it waits retryDelay(attempts) before it is tried
+// again — 5 s, 10 s, 20 s … then every 10 min for as long as it is down — and its
+// events wait, in order.
 const (
 	notifyWindow   = 24 * time.Hour
 	notifyAttempts = 10
@@ -257,8 +259,8 @@ func (s *Service) backingOff(ctx context.Context, target, recipient string, now 
 	var attempts int
 	var at time.Time
 	err := s.pool.QueryRow(ctx, `SELECT attempts, updated_at FROM warning_notifications
-		WHERE target = $1 AND (($4 = '' AND status = 'failed') OR ($4 <> '' AND recipient = $4 AND status IN ('failed', 'refused')))
-			AND attempts < $2 AND updated_at > $3
+		WHERE target = $1 AND updated_at > $3 AND (($4 = '' AND status = 'failed')
+			OR ($4 <> '' AND recipient = $4 AND status IN ('failed', 'refused') AND attempts < $2))
 		ORDER BY updated_at DESC LIMIT 1`, target, notifyAttempts, now.Add(-retryMax), recipient).Scan(&attempts, &at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -290,7 +292,7 @@ func (s *Service) pendingFor(ctx context.Context, target string, kinds []string,
 		FROM warning_events e JOIN warnings w ON w.id = e.warning_id LEFT JOIN enterprises en ON en.code = w.company_code
 		WHERE e.recorded_at > $2 AND ($5::text[] IS NULL OR e.kind = ANY($5)) AND NOT EXISTS (SELECT 1 FROM warning_notifications n
 			WHERE n.event_id = e.id AND n.target = $1 AND n.recipient = ''
-				AND (n.status IN ('sent', 'no_recipient') OR n.attempts >= $3))
+				AND (n.status IN ('sent', 'no_recipient') OR (n.status = 'refused' AND n.attempts >= $3)))
 		ORDER BY e.id LIMIT $4`, target, now.Add(-notifyWindow), notifyAttempts, limit, kinds)
 	if err != nil {
 		return nil, fmt.Errorf("alerting: notify %s: %w", target, err)
@@ -312,7 +314,7 @@ func (s *Service) pendingFor(ctx context.Context, target string, kinds []string,
 // up on.
 func (s *Service) settledRecipients(ctx context.Context, event int64, target string) (map[string]bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT recipient FROM warning_notifications
-		WHERE event_id = $1 AND target = $2 AND recipient <> '' AND (status = 'sent' OR attempts >= $3)`,
+		WHERE event_id = $1 AND target = $2 AND recipient <> '' AND (status = 'sent' OR (status = 'refused' AND attempts >= $3))`,
 		event, target, notifyAttempts)
 	if err != nil {
 		return nil, fmt.Errorf("alerting: notify %s: %w", target, err)

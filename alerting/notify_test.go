@@ -142,3 +142,29 @@ func TestNotificationsAreRateLimitedPerTarget(t *testing.T) {
 	require.Len(t, rec.got, events)
 	assert.Less(t, rec.got[0].Event, rec.got[1].Event, "in order")
 }
+
+// A gateway down for two hours loses nothing: the events waiting are told, in
+// order, once it is back — a target being down is not a reason to give an event up
+// (only a refusal of that one message is, after notifyAttempts).
+func TestLongGatewayOutageLosesNoNotification(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	rec := &recorder{fail: true}
+	s, err := alerting.New(ctx, pool, nil, alerting.Config{Now: clk.Now, Notifiers: []alerting.Notifier{rec}})
+	require.NoError(t, err)
+	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
+	require.Positive(t, events)
+	for i := 0; i < 24*60; i++ { // a round every 5 s for two hours
+		require.NoError(t, s.Notify(ctx))
+		clk.Add(5 * time.Second)
+	}
+	tries := scalar[int](t, pool, `SELECT max(attempts) FROM warning_notifications`)
+	assert.LessOrEqual(t, tries, 20, "a down target is tried with backoff, not every round")
+	rec.fail = false
+	clk.Add(10 * time.Minute)
+	require.NoError(t, s.Notify(ctx))
+	require.Len(t, rec.got, events, "every change waiting is told once the gateway is back")
+	assert.Equal(t, "warning_raised", rec.got[0].Kind)
+}
