@@ -37,6 +37,26 @@ func intakeOf(received []time.Time, gap time.Duration) *batchIntake {
 	return in
 }
 
+// after is the intake once the batch is stored on top of in, as writer.intake
+// stores it (in itself when the batch has no reading).
+func (b *batchIntake) after(in warning.Intake, gap time.Duration) warning.Intake {
+	switch {
+	case b == nil:
+		return in
+	case in.At.IsZero():
+		in.Since = b.oldest
+	case gap > 0 && b.oldest.Sub(in.At) > gap:
+		in.Since = b.oldest
+	}
+	if b.resumed.After(in.Since) {
+		in.Since = b.resumed
+	}
+	if b.newest.After(in.At) {
+		in.At = b.newest
+	}
+	return in
+}
+
 // intake queues the update of the stored intake by a batch: the newest receive
 // time moves forward only, and the intake restarts when the batch begins more than
 // gap after the newest reading stored before it, or spans such a gap itself.

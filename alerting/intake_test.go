@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
@@ -126,25 +127,7 @@ func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
 	clk := &clock{t: t0}
 	indicator := map[string]any{"INDICATOR_CODE": "PT-1", "COMPANY_CODE": company, "INDICATOR_NAME": "储罐压力",
 		"INDICATOR_KIND": "2", "UNIT": "MPa", "RANGE_LOW": 0, "RANGE_HIGH": 2, "HIGH": 1.2, "HIGH_HIGH": 1.5, "DELETED": "0"}
-	run := func(batches ...[]kafka.Message) {
-		src := &feed{in: make(chan []kafka.Message), committed: make(chan int, 16)}
-		s, err := alerting.New(ctx, pool, src, alerting.Config{Now: clk.Now, Tick: time.Hour})
-		require.NoError(t, err)
-		require.NoError(t, s.Tick(ctx), "the first tick of a (re)started process")
-		rctx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- s.Run(rctx) }()
-		for _, msgs := range batches {
-			src.in <- msgs
-			select {
-			case <-src.committed:
-			case <-time.After(20 * time.Second):
-				t.Fatal("batch not stored")
-			}
-		}
-		stop()
-		require.NoError(t, <-done)
-	}
+	run := func(batches ...[]kafka.Message) { runOnce(ctx, t, pool, clk, true, batches...) }
 	reading := func(at time.Time) kafka.Message {
 		return received(t, "sensor-readings", company, map[string]any{"INDICATOR_CODE": "PT-1", "VALUE": 1,
 			"COLLECT_TIME": exchangeTime(at)}, at)
@@ -153,4 +136,65 @@ func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
 	clk.Add(20 * time.Minute)
 	run([]kafka.Message{reading(t0.Add(10 * time.Minute)), reading(t0.Add(20 * time.Minute))})
 	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`))
+}
+
+// The same restart with the company's video analysis devices: their last 运行状态
+// is 40 minutes old by the wall clock only because this service was down. Applying
+// the backlog must not count them offline (device-offline points would give every
+// company with four devices a blue warning for the platform's outage).
+func TestRestartAfterConsumerDowntimeCountsNoDeviceOffline(t *testing.T) {
+	pool := newPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	t0 := time.Now().Truncate(time.Second)
+	clk := &clock{t: t0}
+	status := func(dev string, at time.Time) kafka.Message {
+		return received(t, "video-device-status", company, map[string]any{"DEVICE_CODE": dev,
+			"DATE_TIME": exchangeTime(at), "RUN_STATUS": "1"}, at)
+	}
+	reading := func(at time.Time) kafka.Message {
+		return received(t, "sensor-readings", company, map[string]any{"INDICATOR_CODE": "PT-1", "VALUE": 1,
+			"COLLECT_TIME": exchangeTime(at)}, at)
+	}
+	batch := func(at time.Time) []kafka.Message {
+		msgs := []kafka.Message{reading(at)}
+		for _, d := range []string{"V1", "V2", "V3", "V4", "V5"} {
+			msgs = append(msgs, status(d, at))
+		}
+		return msgs
+	}
+	run := func(batches ...[]kafka.Message) { runOnce(ctx, t, pool, clk, false, batches...) }
+	run(batch(t0))
+	clk.Add(40 * time.Minute)
+	// The backlog: the reading of 08:01 first (devices report every 10 minutes).
+	run([]kafka.Message{reading(t0.Add(time.Minute))}, batch(t0.Add(10*time.Minute)))
+	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warnings`), "no warning for the platform's downtime")
+}
+
+// runOnce runs one process of the warning service over batches, as a restart does:
+// it ticks before consuming (tickFirst) or after.
+func runOnce(ctx context.Context, t *testing.T, pool *pgxpool.Pool, clk *clock, tickFirst bool, batches ...[]kafka.Message) {
+	t.Helper()
+	src := &feed{in: make(chan []kafka.Message), committed: make(chan int, 16)}
+	s, err := alerting.New(ctx, pool, src, alerting.Config{Now: clk.Now, Tick: time.Hour})
+	require.NoError(t, err)
+	if tickFirst {
+		require.NoError(t, s.Tick(ctx), "the first tick of a (re)started process")
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- s.Run(rctx) }()
+	for _, msgs := range batches {
+		src.in <- msgs
+		select {
+		case <-src.committed:
+		case <-time.After(20 * time.Second):
+			t.Fatal("batch not stored")
+		}
+	}
+	if !tickFirst {
+		require.NoError(t, s.Tick(ctx))
+	}
+	stop()
+	require.NoError(t, <-done)
 }

@@ -331,7 +331,15 @@ func (s *Service) apply(ctx context.Context, events []warning.Event, in *batchIn
 		}
 	}
 	now := s.cfg.Now()
+	stored, err := readIntake(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	intake := in.after(stored, s.cfg.Models.Alarms.IntakeGap)
 	return s.transact(ctx, codes, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+		for _, code := range codes {
+			get(code).eng.SetIntake(intake)
+		}
 		for _, ev := range events {
 			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
 		}

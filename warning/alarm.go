@@ -302,15 +302,7 @@ func (s *IndicatorState) checkSilence(now time.Time, in Intake, cfg *Config, out
 	if last.IsZero() {
 		last = s.DefinedAt
 	}
-	ref := now
-	if !in.At.IsZero() && in.At.Before(now) {
-		ref = in.At
-	}
-	from := last
-	if in.Since.After(from) {
-		from = in.Since
-	}
-	if after <= 0 || last.IsZero() || ref.Sub(from) < after {
+	if after <= 0 || last.IsZero() || in.silence(last, now) < after {
 		return
 	}
 	s.NoData = &Alarm{ID: fmt.Sprintf("%s/%s/nodata/%d", s.Def.Company, s.Def.Code, last.Unix()),

@@ -196,3 +196,19 @@ func TestNoDataMeasuredOnIntakeClock(t *testing.T) {
 	in.At = t0.Add(10 * time.Minute)
 	require.NotEmpty(t, e.TickIntake(t0.Add(30*time.Minute), in).Alarms)
 }
+
+// A video analysis device's 运行状态 is judged on the same intake clock: the
+// platform's own outage does not count a device offline.
+func TestDeviceOfflineMeasuredOnIntakeClock(t *testing.T) {
+	e := newEngine(t)
+	t0 := at(t, "08:00:00")
+	for _, d := range []string{"V1", "V2", "V3", "V4"} {
+		e.Apply(warning.DeviceStatus{Company: "C1", Device: d, At: t0, Normal: true}, t0)
+	}
+	in := warning.Intake{At: t0.Add(time.Minute), Since: t0.Add(-time.Hour)}
+	e.TickIntake(t0.Add(time.Hour), in)
+	require.Empty(t, e.Warnings("C1"), "the platform took nothing for an hour: no device is offline")
+	in.At = t0.Add(30 * time.Minute)
+	ch := e.TickIntake(t0.Add(time.Hour), in)
+	require.Len(t, warningsOf(ch, warning.ModelEnterprise), 1, "silent 30 minutes while the platform took data")
+}

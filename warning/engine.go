@@ -10,8 +10,9 @@ import (
 // from the caller (the processing time of the event, or of the tick), so a test can
 // drive it with a fake clock. It is not safe for concurrent use.
 type Engine struct {
-	cfg Config
-	st  *State
+	cfg    Config
+	st     *State
+	intake Intake // the platform's intake (SetIntake); zero: the wall clock
 }
 
 // New returns an engine over st (a new empty state when st is nil). cfg is validated.
@@ -59,7 +60,7 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 		}
 		changed := len(ch.Alarms) > n
 		if changed {
-			e.judge(c, AssessEnterprise(company, c, now, &e.cfg), now, &ch)
+			e.judge(c, assessEnterprise(company, c, now, e.intake, &e.cfg), now, &ch)
 			if s.Def.Kind.IsGas() && s.Def.Area != "" {
 				e.judge(c, AssessLeak(company, s.Def.Area, s.Def.Kind, c, now, &e.cfg), now, &ch)
 			}
@@ -115,6 +116,24 @@ type Intake struct {
 	Since time.Time `json:"since"`
 }
 
+// silence is how long something last heard from at last has been silent at now,
+// on the platform's intake clock: up to in.At (when known and earlier than now),
+// from no earlier than in.Since.
+func (in Intake) silence(last, now time.Time) time.Duration {
+	ref := now
+	if !in.At.IsZero() && in.At.Before(now) {
+		ref = in.At
+	}
+	if in.Since.After(last) {
+		last = in.Since
+	}
+	return ref.Sub(last)
+}
+
+// SetIntake sets the platform's intake that the models judge silence by (video
+// devices without 运行状态) until the next SetIntake or TickIntake.
+func (e *Engine) SetIntake(in Intake) { e.intake = in }
+
 // TickIntake is Tick with the platform's intake: 数据中断 is judged on the
 // platform's intake clock, not the wall clock. While the pipeline delivers nothing
 // from anyone (ingest down, the broker or this consumer lagging, the platform
@@ -122,6 +141,7 @@ type Intake struct {
 // resumes it counts from the resumption: a platform-side outage is not a company's
 // 数据中断 and raises none (docs/warning-models.md §1).
 func (e *Engine) TickIntake(now time.Time, in Intake) Changes {
+	e.intake = in
 	var ch Changes
 	for company, c := range e.st.Companies {
 		for _, s := range c.Indicators {
@@ -198,7 +218,7 @@ func (c *CompanyState) indicator(code string) *IndicatorState {
 
 // evaluate runs every model of the company and judges the results.
 func (e *Engine) evaluate(company string, c *CompanyState, now time.Time, ch *Changes) {
-	e.judge(c, AssessEnterprise(company, c, now, &e.cfg), now, ch)
+	e.judge(c, assessEnterprise(company, c, now, e.intake, &e.cfg), now, ch)
 	for _, h := range c.Hazards {
 		if IsModelledWarehouse(h, &e.cfg) {
 			e.judge(c, AssessWarehouse(h, c, now, &e.cfg), now, ch)

@@ -14,6 +14,12 @@ import (
 // video alarms, special operations under way, the day's safety commitment, overdue
 // major hidden dangers and offline devices, summed into a score.
 func AssessEnterprise(company string, c *CompanyState, now time.Time, cfg *Config) Assessment {
+	return assessEnterprise(company, c, now, Intake{}, cfg)
+}
+
+// assessEnterprise is AssessEnterprise judging the silence of video devices on the
+// platform's intake clock in (zero: the wall clock).
+func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake, cfg *Config) Assessment {
 	ec := &cfg.Enterprise
 	f := &factors{weights: ec.Factors}
 
@@ -74,7 +80,7 @@ func AssessEnterprise(company string, c *CompanyState, now time.Time, cfg *Confi
 
 	var offline []string
 	for _, d := range c.Devices {
-		if !d.Normal || now.Sub(d.At) >= ec.DeviceSilentAfter {
+		if !d.Normal || in.silence(d.At, now) >= ec.DeviceSilentAfter {
 			offline = append(offline, d.Device)
 		}
 	}
