@@ -68,7 +68,7 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 	f.add(FactorHotWork1, float64(len(first)), list(first))
 	f.add(FactorConfinedSpace, float64(len(confined)), list(confined))
 
-	commitmentFactors(f, c, now, ec.CommitmentDue)
+	commitmentFactors(f, c, now, in, ec.CommitmentDue, cfg.Alarms.Default.NoDataAfter)
 
 	var overdue []string
 	for _, d := range c.Dangers {
@@ -94,14 +94,21 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 }
 
 // commitmentFactors adds the day's 安全承诺: missing or late after the due time, and
-// the risky states the latest commitment declares.
-func commitmentFactors(f *factors, c *CompanyState, now time.Time, due time.Duration) {
+// the risky states the latest commitment declares. Missing is judged on the
+// platform's intake clock in: not while the platform itself took nothing past the
+// due time and, when its intake resumed after the due time, only once it has run
+// for grace (alarms.default.no_data_after) — time for the companies to resend.
+func commitmentFactors(f *factors, c *CompanyState, now time.Time, in Intake, due, grace time.Duration) {
 	local := now.In(schemas.Shanghai)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, schemas.Shanghai)
 	deadline := midnight.Add(due)
 	today, ok := c.Commitments[midnight.Format(schemas.DateLayout)]
+	ref := now
+	if !in.At.IsZero() && in.At.Before(now) {
+		ref = in.At
+	}
 	switch {
-	case !ok && !now.Before(deadline):
+	case !ok && !ref.Before(deadline) && (!in.Since.After(deadline) || ref.Sub(in.Since) >= grace):
 		f.add(FactorCommitmentMissing, 1, "截止 "+deadline.Format(schemas.DateTimeLayout))
 	case ok && today.At.After(deadline):
 		f.add(FactorCommitmentLate, 1, "承诺时间 "+today.At.In(schemas.Shanghai).Format(schemas.DateTimeLayout))

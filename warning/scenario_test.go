@@ -241,3 +241,22 @@ func TestScenarioRestartMidAlarm(t *testing.T) {
 		require.JSONEq(t, string(want), string(got), "restart before reading %d", restart)
 	}
 }
+
+// The platform's own intake stopped at 09:30 and resumed at 10:40: the companies
+// could not deliver their commitments, so none is "missing" at 10:00; after the
+// resumption they have alarms.default.no_data_after (10 min) to send it, as an
+// indicator has to report again.
+func TestScenarioCommitmentNotMissingDuringPlatformOutage(t *testing.T) {
+	e := newEngine(t)
+	e.Apply(warning.Commitment{ID: "y", Company: "C1", Date: at(t, "00:00:00").AddDate(0, 0, -1),
+		At: at(t, "08:00:00").AddDate(0, 0, -1), MajorHazardOK: true}, at(t, "09:00:00")) // yesterday's
+	in := warning.Intake{At: at(t, "09:30:00"), Since: at(t, "06:00:00")}
+	require.Empty(t, e.TickIntake(at(t, "10:30:00"), in).Warnings, "the platform took nothing since 09:30")
+	in = warning.Intake{At: at(t, "10:49:00"), Since: at(t, "10:40:00")}
+	require.Empty(t, e.TickIntake(at(t, "10:49:00"), in).Warnings, "9 minutes after the intake resumed")
+	in.At = at(t, "10:50:00")
+	ch := e.TickIntake(at(t, "10:50:00"), in)
+	raised := warningsOf(ch, warning.ModelEnterprise)
+	require.Len(t, raised, 1)
+	require.Equal(t, []string{"commitment_missing"}, factorCodes(raised[0].Warning.Factors))
+}
