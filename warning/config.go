@@ -186,6 +186,7 @@ type StepDeadlines struct {
 	Acknowledge time.Duration `yaml:"acknowledge"` // 企业签收, from 发布
 	Feedback    time.Duration `yaml:"feedback"`    // 处置反馈, from 签收
 	Verify      time.Duration `yaml:"verify"`      // 监管核查, from 反馈
+	Close       time.Duration `yaml:"close"`       // 解除 or 降级, from 核查
 }
 
 // DisposalConfig holds the step deadlines per level.
@@ -289,7 +290,7 @@ func (c *Config) Validate() error {
 	}
 	for _, l := range []Level{LevelBlue, LevelYellow, LevelOrange, LevelRed} {
 		d := c.Disposal.For(l)
-		if d.Acknowledge <= 0 || d.Feedback <= 0 || d.Verify <= 0 {
+		if d.Acknowledge <= 0 || d.Feedback <= 0 || d.Verify <= 0 || d.Close <= 0 {
 			return fmt.Errorf("%w: disposal.%s", ErrMissingDeadline, l)
 		}
 	}

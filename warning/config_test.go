@@ -33,7 +33,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative weight", "{points: 15}", "{points: -15}", warning.ErrNegative},
 		{"substance without status", "      status: placeholder\n      source: \"平台默认值：同氯酸钾", "      source: \"平台默认值：同氯酸钾", warning.ErrSubstance},
 		{"substance limits reversed", "temperature_max: 25\n      temperature_danger: 30", "temperature_max: 35\n      temperature_danger: 30", warning.ErrSubstance},
-		{"missing deadline", "red:    {acknowledge: 15m, feedback: 1h, verify: 2h}", "red:    {acknowledge: 15m, feedback: 1h}", warning.ErrMissingDeadline},
+		{"missing deadline", "red:    {acknowledge: 15m, feedback: 1h, verify: 2h,  close: 2h}", "red:    {acknowledge: 15m, feedback: 1h, verify: 2h}", warning.ErrMissingDeadline},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -132,6 +132,8 @@ func (d *Disposal) stepTime(level Level, cfg DisposalConfig) time.Duration {
 		return dl.Feedback
 	case StepFedBack:
 		return dl.Verify
+	case StepVerified:
+		return dl.Close
 	}
 	return 0
 }

@@ -98,3 +98,23 @@ func TestSettledWarningIsNotRaisedAgainAtOnce(t *testing.T) {
 	require.Empty(t, warningsOf(e.Tick(now.Add(2*time.Minute)), warning.ModelLeak))
 	require.Empty(t, openOf(e, "C1", warning.ModelLeak))
 }
+
+// Every step has a deadline, 解除/降级 after 核查 included: a verified red warning
+// nobody closes is escalated like any other step.
+func TestVerifiedWarningHasACloseDeadline(t *testing.T) {
+	e, w, now := redLeak(t)
+	for i, a := range []warning.Action{{Kind: warning.ActAcknowledge, Actor: company},
+		{Kind: warning.ActFeedback, Actor: company, Note: "已关闭阀门"}, {Kind: warning.ActVerify, Actor: county, Note: "属实"}} {
+		a.At = now.Add(time.Duration(i+1) * time.Minute)
+		_, err := e.Act("C1", w.ID, a)
+		require.NoError(t, err)
+	}
+	d := only(t, e, "C1", warning.ModelLeak).Disposal
+	require.Equal(t, warning.StepVerified, d.Step)
+	require.Equal(t, now.Add(3*time.Minute+2*time.Hour), d.Deadline, "red 解除/降级 within 2 h of 核查")
+	ch := e.Tick(now.Add(3*time.Minute + 2*time.Hour))
+	esc := warningsOf(ch, warning.ModelLeak)
+	require.Len(t, esc, 1)
+	require.Equal(t, warning.DisposalEscalated, esc[0].Kind)
+	require.Equal(t, warning.TierCity, esc[0].Warning.Disposal.Tier)
+}
