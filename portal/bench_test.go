@@ -142,13 +142,29 @@ func BenchmarkPages(b *testing.B) {
 		// A final day's report (yesterday, finalised by benchGovernance): built once, then from memory.
 		"/portal/quality/report.xlsx?day=" + time.Now().AddDate(0, 0, -1).In(schemas.Shanghai).Format(schemas.DateLayout),
 		// 下钻 (drill.go): a city's counties, a county's companies.
-		"/portal/?region=" + companies[1].County[:4] + "00", "/portal/?region=" + companies[1].County}
+		"/portal/?region=" + companies[1].County[:4] + "00", "/portal/?region=" + companies[1].County,
+		// 近 24 小时趋势 (trend.go): an indicator with a day of readings every 30 s.
+		"/portal/companies/" + companies[1].Code + "/indicators/" + companies[1].Code + "-I000"}
 	benchGovernance(b, e, companies)
 	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO inspections (client_id, kind, company_code, inspector,
 		inspector_name, domain, tier, checklist, result, note, recorded_at, received_at)
 		SELECT gen_random_uuid(), 'patrol', code, 'bench', '巡查员', left(division_code, 4) || '00', 'city',
 			'[{"item":"online","label":"数据在线","status":"在线","ok":true}]', 'ok', '现场巡查正常', now(), now()
 		FROM enterprises`)
+	require.NoError(b, err)
+	// A day of sensor readings in history, read by the 24 h trend: companies[1]'s 20
+	// indicators every 30 s (the simulator's rate), every other company's every
+	// 5 minutes — about 2.9 million rows.
+	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO x_sensor_readings_history
+		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
+		SELECT gen_random_uuid(), e.code, k.key, false, at, 1, at, jsonb_build_object('INDICATOR_CODE', k.key,
+			'COLLECT_TIME', to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+			'VALUE', round((random() * 100)::numeric, 2)::text)
+		FROM enterprises e, generate_series(0, 19) AS i, LATERAL (SELECT e.code || '-I' || lpad(i::text, 3, '0') AS key) k,
+			LATERAL generate_series(now() - interval '24 hours', now(),
+				CASE WHEN e.code = $1 THEN interval '30 seconds' ELSE interval '5 minutes' END) AS at`, companies[1].Code)
+	require.NoError(b, err)
+	_, err = e.app.Pool.Exec(context.Background(), `ANALYZE x_sensor_readings_history`)
 	require.NoError(b, err)
 	// 系统管理 and 审计 (admin.go, auditpage.go): 1,000 accounts, 100,000 audit rows
 	// (written straight into audit_log: the list does not check the chain).
