@@ -75,13 +75,15 @@
     return fd;
   }
 
-  var flushing = false;
+  var flushing = false, again = false;
   // flush sends the queue in order. 2xx (a replay too: the server answers
   // duplicate) removes an item; a refusal (4xx) keeps it with the reason; a
-  // network error or 5xx stops until the next chance.
+  // network error or 5xx stops until the next chance. Called while sending
+  // (a form saved meanwhile), it runs again once the current round is done.
   function flush() {
-    if (flushing || !navigator.onLine || !window.indexedDB) return Promise.resolve();
-    flushing = true;
+    if (flushing) { again = true; return Promise.resolve(); }
+    if (!navigator.onLine || !window.indexedDB) return Promise.resolve();
+    flushing = true; again = false;
     return all().then(function (items) {
       items = items.filter(function (i) { return i.user === user && !i.error; });
       var chain = Promise.resolve(true);
@@ -103,7 +105,11 @@
         });
       });
       return chain;
-    }).then(function () { flushing = false; return render(); }, function () { flushing = false; });
+    }).then(function (go) {
+      flushing = false;
+      // Again for a form saved meanwhile, not after a network error (the next chance).
+      return render().then(function () { if (again && go) return flush(); });
+    }, function () { flushing = false; });
   }
 
   function status(text) {

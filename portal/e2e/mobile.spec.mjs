@@ -196,3 +196,34 @@ test('共用手机：退出或登录过期后，离线不再显示上一位用�
   for (const c of mine.companies) { assert.ok(!text.includes(c.name), `${other.name}'s user is shown ${c.name} from the cache`); }
   assert.match(text, /当前没有网络/);
 });
+
+// Bad reception, online: a second form saved while the first is still being
+// sent goes out right after it, not only at the next page or reconnect.
+test('发送中再保存的第二条记录随后自动发送', async (t) => {
+  const page = await t.newPage({ ...phone, serviceWorkers: 'block' });
+  await loginOnPhone(t, page, 'inspector');
+  const company = mine.companies[0];
+  await page.goto(t.url(`/m/supervise/${company.code}`));
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  let first = true;
+  let seen;
+  const posted = new Promise((resolve) => { seen = resolve; });
+  await page.route('**/m/records', async (route) => {
+    if (route.request().method() === 'POST' && first) {
+      first = false;
+      seen();
+      await held; // the slow network
+    }
+    await route.continue();
+  });
+  await page.getByLabel(/^检查情况/).fill(`第一条 ${Date.now()}`);
+  await page.getByRole('button', { name: '保存记录' }).click();
+  await posted;
+  await page.getByLabel(/^检查情况/).fill(`第二条 ${Date.now()}`);
+  await page.getByRole('button', { name: '保存记录' }).click();
+  await page.locator('#outbox-summary').filter({ hasText: '本机有 2 条记录待发送' }).waitFor();
+  release();
+  await page.locator('#outbox').waitFor({ state: 'hidden', timeout: 10_000 });
+  assert.equal(await page.locator('#outbox-summary').innerText(), '');
+});
