@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -112,6 +113,22 @@ func TestQualityPagesScopedByRegion(t *testing.T) {
 	require.Equal(t, http.StatusOK, x.Status, x.Body)
 	assert.Equal(t, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", x.Header.Get("Content-Type"))
 	assert.True(t, strings.HasPrefix(x.Body, "PK"), "a zip (xlsx) file")
+	// Its cells: the county's companies, no other county's.
+	book, err := excelize.OpenReader(strings.NewReader(x.Body))
+	require.NoError(t, err)
+	var cells strings.Builder
+	for _, sheet := range book.GetSheetList() {
+		rows, err := book.GetRows(sheet)
+		require.NoError(t, err)
+		for _, r := range rows {
+			cells.WriteString(strings.Join(r, "|") + "\n")
+		}
+	}
+	assert.True(t, strings.Contains(cells.String(), "370102001"), "the county's company is in the report")
+	for _, other := range []string{"370103001", "370202001"} {
+		assert.False(t, strings.Contains(cells.String(), other), "%s of another county is in the report", other)
+		assert.False(t, strings.Contains(cells.String(), names[other]), "%s of another county is in the report", names[other])
+	}
 
 	// 首页 and 企业一张图 show the governance score and facts.
 	home := lixia.get("/portal/")
