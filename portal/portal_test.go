@@ -493,3 +493,33 @@ func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
 	assert.True(t, strings.Contains(p.Body, "原因"+f.Code), "the warning's first event is on the timeline")
 	assert.True(t, strings.Contains(p.Body, "较早的"), "the page says events were left out")
 }
+
+// The timeline's notifications: who was told of each step, by which channel and
+// whether it got through — mobiles masked, webhook addresses (which may carry a
+// token) and the log not shown.
+func TestWarningShowsItsNotifications(t *testing.T) {
+	e := start(t)
+	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	f := fixture{Code: "370102001"}
+	e.warn(&f)
+	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warning_notifications (event_id, target, recipient,
+		recipient_name, status, attempts, last_error, sent_at, updated_at)
+		SELECT e.id, n.target, n.recipient, n.name, n.status, 1, n.err, CASE WHEN n.status = 'sent' THEN now() END, now()
+		FROM warning_events e, (VALUES ('sms:gw.example/send', '13812345678', '张安全', 'sent', ''),
+			('sms:gw.example/send', '', '', 'sent', '1 人 recipients'),
+			('webhook:https://hook.example/x?token=s3cret', '', '', 'failed', 'HTTP 502'),
+			('log', '', '', 'sent', '')) AS n(target, recipient, name, status, err)
+		WHERE e.warning_id = $1`, f.WarningID)
+	require.NoError(t, err)
+	p := e.login("lixia_staff").get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
+	require.Equal(t, http.StatusOK, p.Status)
+	n := section(p.Body, `id="notifications"`)
+	for _, want := range []string{"短信", "张安全", "138****5678", "已发送", "接口推送", "发送失败", "HTTP 502"} {
+		assert.Contains(t, n, want)
+	}
+	for _, never := range []string{"13812345678", "s3cret", "hook.example", "1 人 recipients"} {
+		assert.NotContains(t, p.Body, never)
+	}
+	assert.Equal(t, 2, strings.Count(n, "<tr><td>"), "one row per person told and per channel")
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,6 +117,84 @@ type WarningDetail struct {
 	Events  []WarningEvent
 	// EventsOmitted: events between the first and the latest not shown.
 	EventsOmitted int
+	Notifications []Notification
+}
+
+// Notification is one delivery of a timeline event: to a person (an SMS) or a
+// channel (a group robot, a webhook).
+type Notification struct {
+	EventKind, Target, Recipient, RecipientName, Status, Error string
+	Attempts                                                   int
+	SentAt                                                     *time.Time
+	UpdatedAt                                                  time.Time
+}
+
+// EventZH is the event's kind in Chinese.
+func (n Notification) EventZH() string { return WarningEvent{Kind: n.EventKind}.KindZH() }
+
+// ChannelZH names the channel; never the webhook's address (it may carry a token).
+func (n Notification) ChannelZH() string {
+	kind, _, _ := strings.Cut(n.Target, ":")
+	switch kind {
+	case "sms":
+		return "短信"
+	case "wecom":
+		return "企业微信"
+	case "dingtalk":
+		return "钉钉"
+	case "webhook":
+		return "接口推送"
+	}
+	return kind
+}
+
+// RecipientZH is the person told, the mobile masked (138****5678).
+func (n Notification) RecipientZH() string {
+	m := n.Recipient
+	if r := []rune(m); len(r) >= 7 {
+		m = string(r[:3]) + "****" + string(r[len(r)-4:])
+	}
+	return strings.TrimSpace(n.RecipientName + " " + m)
+}
+
+// StatusZH is the delivery's state in Chinese.
+func (n Notification) StatusZH() string {
+	switch n.Status {
+	case "sent":
+		return "已发送"
+	case "failed":
+		return "发送失败，重试中"
+	case "refused":
+		return "被拒收"
+	case "no_recipient":
+		return "无接收人"
+	}
+	return n.Status
+}
+
+// maxNotifications bounds the list: the latest first.
+const maxNotifications = 200
+
+// WarningNotifications returns who was told of the warning's events, the latest
+// first: people and channels, not the log nor an SMS target's closing row.
+func (s *Store) WarningNotifications(ctx context.Context, id int64) ([]Notification, error) {
+	rows, err := s.pool.Query(ctx, `SELECT e.kind, n.target, n.recipient, n.recipient_name, n.status, n.last_error,
+		n.attempts, n.sent_at, n.updated_at
+		FROM warning_events e JOIN warning_notifications n ON n.event_id = e.id
+		WHERE e.warning_id = $1 AND n.target <> 'log' AND (n.recipient <> '' OR n.target NOT LIKE 'sms:%')
+		ORDER BY n.updated_at DESC, n.id DESC LIMIT $2`, id, maxNotifications)
+	if err != nil {
+		return nil, fmt.Errorf("portal: warning notifications: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) {
+		var n Notification
+		return n, r.Scan(&n.EventKind, &n.Target, &n.Recipient, &n.RecipientName, &n.Status, &n.Error, &n.Attempts,
+			&n.SentAt, &n.UpdatedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: warning notifications: %w", err)
+	}
+	return out, nil
 }
 
 var errNoWarning = chemguard.Errorf(chemguard.ENotFound, "没有该预警", "no such warning")
@@ -218,6 +297,9 @@ func (p *Portal) warning(c *fiber.Ctx) error {
 		return err
 	}
 	if d.Events, d.EventsOmitted, err = p.store.WarningEvents(c.UserContext(), id); err != nil {
+		return err
+	}
+	if d.Notifications, err = p.store.WarningNotifications(c.UserContext(), id); err != nil {
 		return err
 	}
 	return p.render(c, "warning", "预警详情", "warnings", d)
