@@ -13,9 +13,16 @@ const photo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAAAAADhZOFXAAAAEklEQ
 
 // shot saves a screenshot from the top of the page (the Tab walk of checkForms
 // scrolls; a full-page shot of a scrolled page draws the sticky header mid-page).
+// The tab bar is fixed to the bottom of the screen: a full-page shot of a page
+// longer than the screen would draw it across the content, so such pages are
+// shot as the phone's screen shows them. The focus ring of the Tab walk is dropped.
 async function shot(t, page, name, opts) {
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await t.shot(page, name, opts);
+  const long = await page.evaluate(() => {
+    window.scrollTo(0, 0);
+    if (document.activeElement) { document.activeElement.blur(); }
+    return document.documentElement.scrollHeight > window.innerHeight + 1;
+  });
+  await t.shot(page, name, long ? { ...opts, fullPage: false } : opts);
 }
 
 async function loginOnPhone(t, page, key) {
