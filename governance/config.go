@@ -54,7 +54,8 @@ type Limits struct {
 	IndicatorOfflineAfter time.Duration            // one point: no reading
 	DeviceOfflineAfter    time.Duration            // video device: no status report (seed: every 10 min)
 	SystemOfflineAfter    time.Duration            // company system: no upload of any table
-	UploadGrace           time.Duration            // added to a table's Frequency.Interval
+	UploadGrace           time.Duration            // added to a table's Frequency.Interval; also the grace after the platform's intake resumes
+	IntakeGap             time.Duration            // no envelope from anyone for longer: the platform's own intake stopped
 	AlarmClearAfter       map[string]time.Duration // by alarm source (video, positioning, …, "indicator")
 	StuckReadings         int                      // identical consecutive readings …
 	StuckAfter            time.Duration            // … lasting at least this long
@@ -127,6 +128,7 @@ func DefaultConfig() Config {
 			DeviceOfflineAfter:    20 * time.Minute,
 			SystemOfflineAfter:    time.Hour,
 			UploadGrace:           10 * time.Minute,
+			IntakeGap:             2 * time.Minute,
 			AlarmClearAfter: map[string]time.Duration{"video": 30 * time.Minute,
 				"gas-station-video": 30 * time.Minute, "positioning": 30 * time.Minute, "indicator": 2 * time.Hour},
 			StuckReadings:      30,
@@ -173,7 +175,7 @@ func (c *Config) Validate() error {
 	}
 	l := c.Limits
 	for _, d := range []time.Duration{l.CommitmentDue, l.ReadingsOfflineAfter, l.IndicatorOfflineAfter,
-		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.StuckAfter, l.FutureSkew, l.BehindAfter} {
+		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.IntakeGap, l.StuckAfter, l.FutureSkew, l.BehindAfter} {
 		if d < 0 {
 			return fmt.Errorf("%w: limits", ErrNegative)
 		}

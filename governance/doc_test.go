@@ -78,7 +78,7 @@ func TestDocLimitsMatchConfig(t *testing.T) {
 	l := governance.DefaultConfig().Limits
 	want := map[string]time.Duration{"commitment_due": l.CommitmentDue, "readings_offline_after": l.ReadingsOfflineAfter,
 		"indicator_offline_after": l.IndicatorOfflineAfter, "device_offline_after": l.DeviceOfflineAfter,
-		"system_offline_after": l.SystemOfflineAfter, "upload_grace": l.UploadGrace, "stuck_after": l.StuckAfter,
+		"system_offline_after": l.SystemOfflineAfter, "upload_grace": l.UploadGrace, "intake_gap": l.IntakeGap, "stuck_after": l.StuckAfter,
 		"future_skew": l.FutureSkew, "behind_after": l.BehindAfter}
 	for src, d := range l.AlarmClearAfter {
 		want["alarm_clear_after."+src] = d

@@ -19,7 +19,12 @@ func (t *Tracker) commitment(c *company, cm warning.Commitment, now time.Time, c
 	c.commitments[day] = cm
 	if !seen {
 		due := dayStart(day).Add(t.cfg.Limits.CommitmentDue)
-		arrived := later(cm.At, now)
+		// Received: on the intake clock; within the grace after the platform's own
+		// intake resumed past the due time, the commitment's own COMMIT_TIME decides.
+		arrived := later(cm.At, t.intake.Clock(now))
+		if !t.intake.Running(due, now, t.cfg.Limits.UploadGrace) {
+			arrived = cm.At
+		}
 		if arrived.After(due) {
 			ev := Evidence{Table: warning.TableCommitments, Key: cm.ID, At: cm.At,
 				Note: fmt.Sprintf("承诺时间 %s，平台接收 %s", fmtTime(cm.At), fmtTime(now))}
@@ -243,7 +248,9 @@ func (t *Tracker) deviceStatus(c *company, s warning.DeviceStatus, now time.Time
 func (t *Tracker) commitmentDue(c *company, now time.Time, ch *[]Change) {
 	day := localDay(now)
 	due := dayStart(day).Add(t.cfg.Limits.CommitmentDue)
-	if now.Before(due) {
+	// On the intake clock: not while the platform itself took nothing past the due
+	// time, nor within upload_grace of its resumption after it.
+	if t.intake.Clock(now).Before(due) || !t.intake.Running(due, now, t.cfg.Limits.UploadGrace) {
 		return
 	}
 	if cm, ok := c.commitments[day]; ok {
@@ -287,10 +294,11 @@ func (t *Tracker) plansDue(c *company, cm warning.Commitment, day string, due ti
 // table not uploaded as often as the seed requires, an alarm not cleared.
 func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	l := t.cfg.Limits
+	in := t.intake
 	if c.checked.IsZero() {
 		c.checked = now
 	}
-	if !c.lastReading.IsZero() && now.Sub(c.lastReading) > l.ReadingsOfflineAfter {
+	if !c.lastReading.IsZero() && in.Silence(c.lastReading, now) > l.ReadingsOfflineAfter {
 		t.open(c, OfflineReadings, "", c.lastReading, Evidence{Table: warning.TableSensorReadings, At: c.lastReading,
 			Absent: true, Note: "此后未收到任何感知数据"},
 			fmt.Sprintf("自 %s 起未收到任何感知数据（限值 %s）", fmtTime(c.lastReading), l.ReadingsOfflineAfter), ch)
@@ -303,7 +311,7 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 			if since.IsZero() {
 				since = s.defined
 			}
-			if s.def.Deleted || since.IsZero() || now.Sub(since) <= l.IndicatorOfflineAfter {
+			if s.def.Deleted || since.IsZero() || in.Silence(since, now) <= l.IndicatorOfflineAfter {
 				continue
 			}
 			t.open(c, OfflineIndicator, code, since, Evidence{Table: warning.TableSensorReadings, Key: code, At: since,
@@ -313,17 +321,17 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	}
 	if c.lastUpload.IsZero() {
 		// Registered but never heard from: offline since the platform first checked it.
-		if now.Sub(c.checked) > l.SystemOfflineAfter {
+		if in.Silence(c.checked, now) > l.SystemOfflineAfter {
 			t.open(c, OfflineSystem, "", c.checked, Evidence{At: c.checked, Absent: true, Note: "平台从未收到该企业的任何数据交换"},
 				fmt.Sprintf("企业系统自 %s 起从未上传任何数据（限值 %s）", fmtTime(c.checked), l.SystemOfflineAfter), ch)
 		}
-	} else if now.Sub(c.lastUpload) > l.SystemOfflineAfter {
+	} else if in.Silence(c.lastUpload, now) > l.SystemOfflineAfter {
 		t.open(c, OfflineSystem, "", c.lastUpload, Evidence{At: c.lastUpload, Absent: true, Note: "此后未收到任何数据交换"},
 			fmt.Sprintf("企业系统自 %s 起未上传任何数据（限值 %s）", fmtTime(c.lastUpload), l.SystemOfflineAfter), ch)
 	}
 	for _, code := range sortedKeys(c.devices) {
 		d := c.devices[code]
-		if now.Sub(d.last) > l.DeviceOfflineAfter {
+		if in.Silence(d.last, now) > l.DeviceOfflineAfter {
 			t.open(c, OfflineVideoDevice, code, d.last, Evidence{Table: warning.TableVideoDeviceStatus, Key: code,
 				At: d.last, Absent: true, Note: "此后未收到运行状态（应每10分钟上报）"},
 				fmt.Sprintf("视频智能分析设备 %s 自 %s 起未上报运行状态（限值 %s）", code, fmtTime(d.last), l.DeviceOfflineAfter), ch)
@@ -337,7 +345,8 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 		if !ok || tb.Frequency.Interval == 0 || tb.Frequency.DueBy > 0 {
 			continue
 		}
-		if now.Sub(last) > tb.Frequency.Interval+l.UploadGrace {
+		if in.Clock(now).Sub(last) > tb.Frequency.Interval+l.UploadGrace &&
+			in.Running(last.Add(tb.Frequency.Interval), now, l.UploadGrace) {
 			t.open(c, UploadOverdue, table, last.Add(tb.Frequency.Interval), Evidence{Table: table, At: last, Absent: true,
 				Note: "要求频次：" + tb.Frequency.NameZH},
 				fmt.Sprintf("%s（%s）自 %s 起未上传，要求%s", tb.NameZH, table, fmtTime(last), tb.Frequency.NameZH), ch)
@@ -346,7 +355,7 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	for _, id := range sortedKeys(c.alarms) {
 		a := c.alarms[id]
 		limit, ok := l.AlarmClearAfter[a.source]
-		if !ok || now.Sub(a.at) <= limit {
+		if !ok || in.Silence(a.at, now) <= limit {
 			continue
 		}
 		t.open(c, AlarmUncleared, id, a.at, Evidence{Table: a.table, Key: a.id, At: a.at, Note: "报警后未销警"},

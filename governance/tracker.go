@@ -17,6 +17,10 @@ type Tracker struct {
 	cfg Config
 	cos map[string]*company
 
+	// intake is the platform's intake of exchange records (SetIntake, TickIntake):
+	// facts from absence are judged on its clock. Zero: the wall clock.
+	intake warning.Intake
+
 	// The local day of the last time asked, cached: formatting it per reading costs.
 	dayFrom, dayTo time.Time
 	dayName        string
@@ -245,8 +249,25 @@ func (t *Tracker) ApplyWarning(w warning.WarningChange, now time.Time) []Change 
 // commitment by 10:00, no data, no upload, an alarm not cleared), settles base-data
 // checks, closes day-bound facts whose day has ended and forgets what no rule needs.
 // Call it every few seconds to a minute; a fact from absence is opened at the first
-// tick after its limit, but its start is where the absence began.
-func (t *Tracker) Tick(now time.Time) []Change {
+// tick after its limit, but its start is where the absence began. Absence is judged
+// on the intake last set (SetIntake; none: the wall clock).
+func (t *Tracker) Tick(now time.Time) []Change { return t.TickIntake(now, t.intake) }
+
+// SetIntake sets the platform's intake of exchange records — from every company,
+// as the governance consumer measured it from ingest's receive times — that absence
+// is judged by until the next SetIntake or TickIntake (docs/governance.md §1,
+// 平台接入中断). The zero Intake means unknown: the wall clock alone.
+func (t *Tracker) SetIntake(in warning.Intake) { t.intake = in }
+
+// TickIntake is Tick on the platform's intake clock: while the pipeline delivers
+// nothing from anyone (ingest down, the broker or the governance consumer lagging
+// or stopped) no company's silence grows, so no 数据采集离线, 企业系统离线, 监测点离线,
+// 视频设备离线 or 上传频次不足 opens for the platform's fault; after the intake resumes
+// from a pause longer than limits.intake_gap, silence counts from the resumption,
+// and what fell due meanwhile (the 10:00 commitment, a table's interval) gets
+// limits.upload_grace to arrive.
+func (t *Tracker) TickIntake(now time.Time, in warning.Intake) []Change {
+	t.intake = in
 	var ch []Change
 	for _, code := range t.Companies() {
 		c := t.cos[code]

@@ -58,6 +58,9 @@ type Config struct {
 	// AuthCacheTTL is how long a resolved API key is trusted without asking the
 	// database again; a revoked key stops working within it.
 	AuthCacheTTL time.Duration
+	// Now is the clock that stamps received_at (time.Now when nil): a test drives
+	// the pipeline's receive times with a fake clock.
+	Now func() time.Time
 }
 
 // Defaults for Config.
@@ -106,8 +109,12 @@ type authEntry struct {
 // NewHandler wires the exchange API.
 func NewHandler(cfg Config, pub Publisher, files Files, auth Authenticator, records Records, m *Metrics) *Handler {
 	cfg.defaults()
+	clock := cfg.Now
+	if clock == nil {
+		clock = time.Now
+	}
 	return &Handler{cfg: cfg, pub: pub, files: files, auth: auth, records: records, metrics: m,
-		clock: time.Now, authCache: map[string]authEntry{}}
+		clock: clock, authCache: map[string]authEntry{}}
 }
 
 // Register mounts the routes under r (the /api/v1 group).

@@ -37,6 +37,7 @@ type limitsFile struct {
 	DeviceOfflineAfter    *time.Duration           `yaml:"device_offline_after"`
 	SystemOfflineAfter    *time.Duration           `yaml:"system_offline_after"`
 	UploadGrace           *time.Duration           `yaml:"upload_grace"`
+	IntakeGap             *time.Duration           `yaml:"intake_gap"`
 	AlarmClearAfter       map[string]time.Duration `yaml:"alarm_clear_after"`
 	StuckReadings         *int                     `yaml:"stuck_readings"`
 	StuckAfter            *time.Duration           `yaml:"stuck_after"`
@@ -101,6 +102,7 @@ func LoadRules(b []byte) (governance.Config, error) {
 	set(&l.DeviceOfflineAfter, fl.DeviceOfflineAfter)
 	set(&l.SystemOfflineAfter, fl.SystemOfflineAfter)
 	set(&l.UploadGrace, fl.UploadGrace)
+	set(&l.IntakeGap, fl.IntakeGap)
 	set(&l.StuckReadings, fl.StuckReadings)
 	set(&l.StuckAfter, fl.StuckAfter)
 	set(&l.FutureSkew, fl.FutureSkew)

@@ -44,6 +44,7 @@ import (
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Group is the governance consumer's consumer group.
@@ -137,6 +138,8 @@ type Service struct {
 
 	scoreMu   sync.Mutex
 	lastScore time.Time
+
+	intakeStalled bool // the ticker has reported the platform's intake stopped
 }
 
 // New loads every company's stored tracker state. src may be nil for a process that
@@ -244,12 +247,19 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error
 	now := s.cfg.Now()
 	var events []governance.Event
 	var next map[partition]position
+	var before, after warning.Intake
 	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		fresh, n, err := unapplied(ctx, tx, msgs)
 		if err != nil {
 			return nil, err
 		}
-		events, next = Decode(fresh), n
+		var received []time.Time
+		events, received = decode(fresh)
+		next = n
+		if before, err = readIntake(ctx, tx, len(received) > 0); err != nil {
+			return nil, err
+		}
+		after = before.Advance(received, s.cfg.Rules.Limits.IntakeGap)
 		codes := make([]string, 0, len(events))
 		for _, ev := range events {
 			codes = append(codes, ev.CompanyCode())
@@ -257,9 +267,12 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error
 		return codes, nil
 	}, func(get func(string) *company, w *writer) error {
 		for _, ev := range events {
-			w.facts(get(ev.CompanyCode()).tr.Apply(ev, now))
+			tr := get(ev.CompanyCode()).tr
+			tr.SetIntake(after)
+			w.facts(tr.Apply(ev, now))
 		}
 		w.offsets(next)
+		w.intake(before, after)
 		return nil
 	})
 }
@@ -270,7 +283,16 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error
 // first rule, and the decoded records of the tables governance reads. Messages it
 // cannot read are logged with their position and skipped.
 func Decode(msgs []kafka.Message) []governance.Event {
+	evs, _ := decode(msgs)
+	return evs
+}
+
+// decode is Decode with the platform's receive times (ingest's received_at) of the
+// records and rejections among the messages, from every company: the intake clock
+// facts from absence are judged on (docs/governance.md §1, 平台接入中断).
+func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
 	var out []governance.Event
+	var received []time.Time
 	uploads := map[[2]string]int{} // company, table → index in out
 	count := func(company, table string, rule string) {
 		k := [2]string{company, table}
@@ -303,6 +325,9 @@ func Decode(msgs []kafka.Message) []governance.Event {
 				rule = string(r.Errors[0].Rule)
 			}
 			count(r.Company, r.Table, rule)
+			if !r.ReceivedAt.IsZero() {
+				received = append(received, r.ReceivedAt)
+			}
 			continue
 		}
 		var e ingest.Envelope
@@ -311,6 +336,9 @@ func Decode(msgs []kafka.Message) []governance.Event {
 			continue
 		}
 		count(e.Company, e.Table, "")
+		if !e.ReceivedAt.IsZero() {
+			received = append(received, e.ReceivedAt)
+		}
 		evs, err := governance.Decode(e.Table, e.Company, e.Record)
 		if errors.Is(err, governance.ErrIgnoredTable) {
 			continue
@@ -321,7 +349,7 @@ func Decode(msgs []kafka.Message) []governance.Event {
 		}
 		out = append(out, evs...)
 	}
-	return out
+	return out, received
 }
 
 // Apply applies events in order at the current time and stores the facts they
@@ -355,11 +383,16 @@ func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
 	var feed alertFeed
+	var in warning.Intake
 	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		var err error
 		if feed, err = readAlertFeed(ctx, tx); err != nil {
 			return nil, err
 		}
+		if in, err = readIntake(ctx, tx, false); err != nil {
+			return nil, err
+		}
+		s.watchIntake(now, in)
 		codes, err := registered(ctx, tx)
 		if err != nil {
 			return nil, err
@@ -386,7 +419,7 @@ func (s *Service) Tick(ctx context.Context) error {
 			w.facts(get(x.Warning.Company).tr.ApplyWarning(x, at))
 		}
 		for code := range s.companies {
-			w.facts(get(code).tr.Tick(now))
+			w.facts(get(code).tr.TickIntake(now, in))
 		}
 		w.cursor(feed.position)
 		return nil
