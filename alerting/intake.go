@@ -16,8 +16,12 @@ import (
 
 // batchIntake is what one batch says of the platform's intake of sensor readings:
 // the oldest and newest receive times, and, when the batch itself spans a gap
-// longer than alarms.intake_gap, the first receive time after the last such gap.
+// longer than alarms.intake_gap, the first receive time after the last such gap —
+// the arguments of the stored intake's update (writer.intake), which computes in
+// SQL what warning.Intake.Advance computes in memory, so that two processes
+// storing batches at once both move it forward.
 type batchIntake struct {
+	received                []time.Time
 	oldest, newest, resumed time.Time
 }
 
@@ -28,7 +32,7 @@ func intakeOf(received []time.Time, gap time.Duration) *batchIntake {
 	}
 	ts := slices.Clone(received)
 	slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
-	in := &batchIntake{oldest: ts[0], newest: ts[len(ts)-1]}
+	in := &batchIntake{received: received, oldest: ts[0], newest: ts[len(ts)-1]}
 	for i := 1; gap > 0 && i < len(ts); i++ {
 		if ts[i].Sub(ts[i-1]) > gap {
 			in.resumed = ts[i]
@@ -37,24 +41,13 @@ func intakeOf(received []time.Time, gap time.Duration) *batchIntake {
 	return in
 }
 
-// after is the intake once the batch is stored on top of in, as writer.intake
-// stores it (in itself when the batch has no reading).
+// after is the intake once the batch is stored on top of in (in itself when the
+// batch has no reading).
 func (b *batchIntake) after(in warning.Intake, gap time.Duration) warning.Intake {
-	switch {
-	case b == nil:
+	if b == nil {
 		return in
-	case in.At.IsZero():
-		in.Since = b.oldest
-	case gap > 0 && b.oldest.Sub(in.At) > gap:
-		in.Since = b.oldest
 	}
-	if b.resumed.After(in.Since) {
-		in.Since = b.resumed
-	}
-	if b.newest.After(in.At) {
-		in.At = b.newest
-	}
-	return in
+	return in.Advance(b.received, gap)
 }
 
 // intake queues the update of the stored intake by a batch: the newest receive
