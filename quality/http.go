@@ -52,6 +52,7 @@ func NewHandler(svc *Service, guard Guard) *Handler {
 //	GET /governance/regions            a region's score and the ranking of the regions under it, with day-over-day trends
 //	GET /governance/companies/:code    a company's score, breakdown, open and recent facts with evidence
 //	GET /governance/facts              facts: region, company, kind, open, day, cursor, limit
+//	GET /governance/rejections         各表校验拒收情况: records received, rejected and their share per table and rule: region or company, day
 //	GET /governance/fallers            the companies whose score fell most since the previous day: region, day, limit
 //	GET /governance/report             the daily report (治理日报) of a region as JSON: region, day
 //	GET /governance/report.xlsx        the same report as an Excel workbook
@@ -63,6 +64,7 @@ func (h *Handler) Register(r fiber.Router) {
 	r.Get("/governance/companies/:code", read, h.company)
 	r.Get("/governance/facts", read, h.facts)
 	r.Get("/governance/fallers", read, h.fallers)
+	r.Get("/governance/rejections", read, h.rejections)
 	r.Get("/governance/report", read, h.report)
 	r.Get("/governance/report.xlsx", read, h.reportXLSX)
 	r.Get("/share/governance/report", h.guard.Require(tiers.ObjShare, tiers.ActRead), h.shareReport)
@@ -504,19 +506,8 @@ const recentDays = 7
 func (h *Handler) company(c *fiber.Ctx) error {
 	code := c.Params("code")
 	v := CompanyView{Company: code, OpenFacts: []FactView{}, RecentFacts: []FactView{}}
-	err := h.svc.pool.QueryRow(c.UserContext(), `SELECT name, division_code, COALESCE(park_code, '') FROM enterprises
-		WHERE code = $1`, code).Scan(&v.CompanyName, &v.County, &v.Park)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Only a caller who reaches the province learns that a code is unregistered.
-		if cerr := h.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
-			return cerr
-		}
-		return chemguard.Errorf(chemguard.ENotFound, "企业「%s」未登记", "no enterprise %q", code)
-	}
-	if err != nil {
-		return fmt.Errorf("quality: company %s: %w", code, err)
-	}
-	if err := h.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.EnterprisePath(v.County, v.Park, code)); err != nil {
+	var err error
+	if v.CompanyName, v.County, v.Park, err = h.companyOf(c, code); err != nil {
 		return err
 	}
 	day, err := h.day(c)
@@ -527,6 +518,24 @@ func (h *Handler) company(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(v)
+}
+
+// companyOf is the name, county and park of the registered company code, which the
+// caller must be allowed to read.
+func (h *Handler) companyOf(c *fiber.Ctx, code string) (name, county, park string, err error) {
+	err = h.svc.pool.QueryRow(c.UserContext(), `SELECT name, division_code, COALESCE(park_code, '') FROM enterprises
+		WHERE code = $1`, code).Scan(&name, &county, &park)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Only a caller who reaches the province learns that a code is unregistered.
+		if cerr := h.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+			return "", "", "", cerr
+		}
+		return "", "", "", chemguard.Errorf(chemguard.ENotFound, "企业「%s」未登记", "no enterprise %q", code)
+	}
+	if err != nil {
+		return "", "", "", fmt.Errorf("quality: company %s: %w", code, err)
+	}
+	return name, county, park, h.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.EnterprisePath(county, park, code))
 }
 
 // CompanyDetail fills v (its company code, name, county and park set) for day: the

@@ -34,6 +34,8 @@ type env struct {
 	pool *pgxpool.Pool
 	app  *fiber.App
 	acc  *access.Service
+	svc  *quality.Service
+	clk  *clock
 }
 
 // Companies: two in 历下区 370102 and one in 市中区 370103 (济南 370100), one in
@@ -86,7 +88,7 @@ func newEnv(tb testing.TB) *env {
 	api := app.Group("/api/v1")
 	acc.Mount(api)
 	quality.NewHandler(s, acc).Register(api)
-	e := &env{tb: tb, pool: pool, app: app, acc: acc}
+	e := &env{tb: tb, pool: pool, app: app, acc: acc, svc: s, clk: clk}
 	for _, u := range []struct {
 		name   string
 		role   tiers.Role

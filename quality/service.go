@@ -271,6 +271,7 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error
 			tr.SetIntake(after)
 			w.facts(tr.Apply(ev, now))
 		}
+		w.uploads(events)
 		w.offsets(next)
 		w.intake(before, after)
 		return nil
@@ -372,6 +373,7 @@ func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
 			for _, ev := range events {
 				w.facts(get(ev.CompanyCode()).tr.Apply(ev, now))
 			}
+			w.uploads(events)
 			return nil
 		})
 }

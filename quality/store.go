@@ -160,6 +160,60 @@ type writer struct {
 	rules   *governance.Config
 	pending map[string]int // fact ID → index in facts
 	list    []governance.Fact
+	counts  map[countKey]int // records received by company, day, table and rule
+}
+
+// countKey is a row of governance_record_counts (migration 00017).
+type countKey struct{ company, day, table, rule string }
+
+// uploads counts the records of the governance.Upload among events as received on
+// the local day of w.now: accepted under rule "", refused under their rule.
+func (w *writer) uploads(events []governance.Event) {
+	day := dayString(w.now)
+	for _, ev := range events {
+		u, ok := ev.(governance.Upload)
+		if !ok {
+			continue
+		}
+		if w.counts == nil {
+			w.counts = map[countKey]int{}
+		}
+		if u.Accepted > 0 {
+			w.counts[countKey{u.Company, day, u.Table, ""}] += u.Accepted
+		}
+		for rule, n := range u.Rejected {
+			if n > 0 {
+				w.counts[countKey{u.Company, day, u.Table, rule}] += n
+			}
+		}
+	}
+}
+
+// queueCounts adds the counted records to governance_record_counts, in one
+// statement.
+func (w *writer) queueCounts() {
+	if len(w.counts) == 0 {
+		return
+	}
+	keys := make([]countKey, 0, len(w.counts))
+	for k := range w.counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { // a stable order: concurrent writers lock rows alike
+		a, b := keys[i], keys[j]
+		return a.day+"|"+a.company+"|"+a.table+"|"+a.rule < b.day+"|"+b.company+"|"+b.table+"|"+b.rule
+	})
+	var cos, days, tables, rules []string
+	var n []int64
+	for _, k := range keys {
+		cos, days, tables, rules = append(cos, k.company), append(days, k.day), append(tables, k.table), append(rules, k.rule)
+		n = append(n, int64(w.counts[k]))
+	}
+	w.b.Queue(`INSERT INTO governance_record_counts (company_code, day, table_name, rule, records, updated_at)
+		SELECT c, d::date, t, r, n, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS x(c, d, t, r, n)
+		ON CONFLICT (day, company_code, table_name, rule) DO UPDATE
+			SET records = governance_record_counts.records + EXCLUDED.records, updated_at = EXCLUDED.updated_at`,
+		cos, days, tables, rules, n, w.now)
 }
 
 // facts queues the facts changes leave, the last version of each fact only.
@@ -261,6 +315,7 @@ func (w *writer) cursor(position int64) {
 // send runs the queued writes.
 func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
 	w.queueFacts()
+	w.queueCounts()
 	if w.b.Len() == 0 {
 		return nil
 	}
