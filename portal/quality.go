@@ -95,8 +95,9 @@ type qualityPage struct {
 	Fallers  []quality.FallerView
 	Scores   []quality.CompanyScore
 	Pager    Pager
-	Overdue  int // the region's overdue notices
-	Open     int // the region's open notices
+	Rejected []quality.RejectionRow // the tables and rules with the highest rejected share
+	Overdue  int                    // the region's overdue notices
+	Open     int                    // the region's open notices
 	ChildTxt string
 }
 
@@ -118,6 +119,11 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 	if page.Fallers, err = gov.Fallers(ctx, r, day, 10); err != nil {
 		return err
 	}
+	rows, err := gov.Rejections(ctx, r.Scope, "", day)
+	if err != nil {
+		return err
+	}
+	page.Rejected = quality.TopRejections(rows, 10)
 	number, offset := p.page(c)
 	var total int
 	if page.Scores, total, err = gov.CompanyScores(ctx, r.Scope, day, offset, p.cfg.PageSize); err != nil {
@@ -146,6 +152,7 @@ type qualityCompanyPage struct {
 	Enterprise Enterprise
 	View       quality.CompanyView
 	Notices    []quality.Notice
+	Rejected   []quality.RejectionRow // 各表校验拒收情况 of the day
 	CanIssue   bool
 	Deadline   string // the default deadline offered: in 7 days
 }
@@ -160,6 +167,7 @@ func init() {
 	}
 	funcs["noticeStatus"] = quality.NoticeStatusZH
 	funcs["score"] = func(v float64) string { return fmt.Sprintf("%.1f", v) }
+	funcs["share"] = func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
 	funcs["whenp"] = func(t *time.Time) string {
 		if t == nil {
 			return ""
@@ -186,6 +194,9 @@ func (p *Portal) qualityCompany(c *fiber.Ctx) error {
 		Deadline: dayText(p.quality.Gov.Today().AddDate(0, 0, 7)),
 		CanIssue: p.quality.Can(c, tiers.ObjInspection, tiers.ActWrite)}
 	if page.View, err = p.companyQuality(c, e, day); err != nil {
+		return err
+	}
+	if page.Rejected, err = p.quality.Gov.Rejections(c.UserContext(), tiers.Scope{Enterprise: e.Code}, e.Code, day); err != nil {
 		return err
 	}
 	if page.Notices, _, err = p.quality.Gov.Notices().List(c.UserContext(),

@@ -219,3 +219,40 @@ func TestQualityPagesAccessible(t *testing.T) {
 		t.Run(path, func(t *testing.T) { accessible(t, b.get(path)) })
 	}
 }
+
+// 各表校验拒收情况: the company page shows its tables' rejected shares by rule, the
+// region page the region's highest shares from its own companies only; another
+// county's company page is refused.
+func TestQualityRejectedSharesScoped(t *testing.T) {
+	e, names := qualityRegion(t)
+	up := func(code string, accepted int, rule string, n int) governance.Event {
+		return governance.Upload{Company: code, Table: "sensor-readings", Accepted: accepted, Rejected: map[string]int{rule: n}}
+	}
+	require.NoError(t, e.app.Governance.Apply(context.Background(), []governance.Event{
+		up("370102001", 3, "range", 1), up("370102002", 3, "required", 2),
+		up("370103001", 7, "future", 3), up("370202001", 1, "gb28181", 4)}))
+	lixia, jinan := e.login("lixia_staff"), e.login("jinan_staff")
+
+	p := lixia.get("/portal/quality/companies/370102001")
+	require.Equal(t, http.StatusOK, p.Status, p.Body)
+	rej := section(p.Body, `id="rejected-shares"`)
+	assert.Contains(t, rej, "<td>感知数据</td><td>超出取值范围（range）</td><td>4</td><td>1</td><td>25.0%</td>")
+	assert.NotContains(t, rej, "required", "another company's rule")
+
+	// 历下区: 9 readings received, 2 and 1 refused; the highest share first.
+	rej = section(lixia.get("/portal/quality").Body, `id="rejected-shares"`)
+	assert.Contains(t, rej, "<td>感知数据</td><td>必填项缺失（required）</td><td>9</td><td>2</td><td>22.2%</td>")
+	assert.Contains(t, rej, "<td>9</td><td>1</td><td>11.1%</td>")
+	assert.Less(t, strings.Index(rej, "required"), strings.Index(rej, "range"))
+	for _, other := range []string{"future", "gb28181"} {
+		assert.NotContains(t, rej, other, "another county's rejections")
+	}
+	// 济南: its three companies, 青岛's not.
+	rej = section(jinan.get("/portal/quality").Body, `id="rejected-shares"`)
+	assert.Contains(t, rej, "<td>19</td><td>3</td><td>15.8%</td>", "future: 3 of 4+5+10")
+	assert.NotContains(t, rej, "gb28181")
+
+	p = lixia.get("/portal/quality/companies/370103001")
+	assert.Equal(t, http.StatusForbidden, p.Status)
+	assert.NotContains(t, p.Body, names["370103001"])
+}

@@ -661,6 +661,8 @@ type ReportView struct {
 	CompanyNames map[string]string `json:"company_names"`
 	RegionNames  map[string]string `json:"region_names"` // of the ranked child regions
 	KindNames    map[string]string `json:"kind_names"`
+	// Rejections are the region's 各表校验拒收情况 of the day (Handler.Rejections).
+	Rejections []RejectionRow `json:"rejections"`
 }
 
 // topOffenders bounds a report's fallers and worst companies.
@@ -696,6 +698,9 @@ func (h *Handler) Report(ctx context.Context, r Region, day time.Time) (ReportVi
 	rep := governance.DailyReport(&h.svc.cfg.Rules, r.Code, day, asOf, facts, members, prev, topOffenders)
 	v := ReportView{Report: rep, RegionName: r.Name, RegionNames: map[string]string{}, KindNames: map[string]string{}}
 	if v.CompanyNames, err = h.names(ctx, r.Scope); err != nil {
+		return v, err
+	}
+	if v.Rejections, err = h.rejectionRows(ctx, tx, r.Scope, "", day); err != nil {
 		return v, err
 	}
 	parks, err := h.parkNames(ctx)

@@ -245,7 +245,7 @@ func TestDailyReportJSONExcelAndShare(t *testing.T) {
 	require.NoError(t, err)
 	defer x.Close()
 	assert.Equal(t, []string{quality.SheetOverview, quality.SheetCompanies, quality.SheetRegions, quality.SheetOffenders,
-		quality.SheetFacts}, x.GetSheetList())
+		quality.SheetFacts, quality.SheetRejected}, x.GetSheetList())
 	rows, err := x.GetRows(quality.SheetCompanies)
 	require.NoError(t, err)
 	require.Len(t, rows, 4, "header and 济南's three companies")

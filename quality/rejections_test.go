@@ -1,6 +1,7 @@
 package quality_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/quality"
@@ -76,20 +78,34 @@ func TestRejectedSharesPerTableAndRule(t *testing.T) {
 	}
 	// 历下区: 18+3 and 5+5 readings received, 1+2+5 refused.
 	assert.Equal(t, []quality.RejectionRow{
-		{Table: "sensor-readings", Rule: "future", Received: 31, Rejected: 1, Share: 1.0 / 31},
-		{Table: "sensor-readings", Rule: "range", Received: 31, Rejected: 7, Share: 7.0 / 31},
+		{Table: "sensor-readings", TableZH: "感知数据", Rule: "future", RuleZH: "时间晚于当前（future）", Received: 31, Rejected: 1, Share: 1.0 / 31},
+		{Table: "sensor-readings", TableZH: "感知数据", Rule: "range", RuleZH: "超出取值范围（range）", Received: 31, Rejected: 7, Share: 7.0 / 31},
 	}, rows(lixia, "/api/v1/governance/rejections?day=2021-06-03"))
 	assert.Equal(t, []quality.RejectionRow{
-		{Table: "sensor-readings", Rule: "range", Received: 10, Rejected: 5, Share: 0.5},
+		{Table: "sensor-readings", TableZH: "感知数据", Rule: "range", RuleZH: "超出取值范围（range）", Received: 10, Rejected: 5, Share: 0.5},
 	}, rows(lixia, "/api/v1/governance/rejections?company=370102002&day=2021-06-03"))
 	assert.Equal(t, []quality.RejectionRow{
-		{Table: "sensor-readings", Rule: "future", Received: 21, Rejected: 1, Share: 1.0 / 21},
-		{Table: "sensor-readings", Rule: "range", Received: 21, Rejected: 2, Share: 2.0 / 21},
+		{Table: "sensor-readings", TableZH: "感知数据", Rule: "future", RuleZH: "时间晚于当前（future）", Received: 21, Rejected: 1, Share: 1.0 / 21},
+		{Table: "sensor-readings", TableZH: "感知数据", Rule: "range", RuleZH: "超出取值范围（range）", Received: 21, Rejected: 2, Share: 2.0 / 21},
 	}, rows(company, "/api/v1/governance/rejections?company=370102001&day=2021-06-03"), "a company sees its own")
 	assert.Equal(t, []quality.RejectionRow{
-		{Table: "sensor-readings", Rule: "required", Received: 10, Rejected: 9, Share: 0.9},
+		{Table: "sensor-readings", TableZH: "感知数据", Rule: "required", RuleZH: "必填项缺失（required）", Received: 10, Rejected: 9, Share: 0.9},
 	}, rows(qingdao, "/api/v1/governance/rejections?day=2021-06-03"), "青岛: its own company only")
 	assert.Empty(t, rows(lixia, "/api/v1/governance/rejections?day=2021-06-01"), "nothing refused that day")
+
+	// The daily report's sheet 各表校验拒收情况 and its JSON: the county's rows only.
+	x := e.get(lixia, "/api/v1/governance/report.xlsx?day=2021-06-03")
+	require.Equal(t, http.StatusOK, x.Status, string(x.Raw))
+	book, err := excelize.OpenReader(bytes.NewReader(x.Raw))
+	require.NoError(t, err)
+	sheet, err := book.GetRows(quality.SheetRejected)
+	require.NoError(t, err)
+	assert.Equal(t, [][]string{{"表", "表编码", "规则", "接收", "拒收", "拒收比例"},
+		{"感知数据", "sensor-readings", "时间晚于当前（future）", "31", "1", "0.0323"},
+		{"感知数据", "sensor-readings", "超出取值范围（range）", "31", "7", "0.2258"}}, sheet)
+	rep := e.get(lixia, "/api/v1/governance/report?day=2021-06-03")
+	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
+	assert.Len(t, rep.Body["rejections"], 2)
 
 	for _, c := range []struct {
 		tok, path string

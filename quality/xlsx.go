@@ -3,6 +3,7 @@ package quality
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"sort"
 	"time"
@@ -22,6 +23,7 @@ const (
 	SheetRegions   = "地区排名"
 	SheetOffenders = "问题企业及证据"
 	SheetFacts     = "事实明细"
+	SheetRejected  = "各表校验拒收情况"
 )
 
 var levelZH = map[string]string{governance.LevelProvince: "省", governance.LevelCity: "市",
@@ -49,7 +51,7 @@ func WriteXLSX(w io.Writer, v ReportView, rules *governance.Config) error {
 	if err != nil {
 		return err
 	}
-	sheets := []string{SheetOverview, SheetCompanies, SheetRegions, SheetOffenders, SheetFacts}
+	sheets := []string{SheetOverview, SheetCompanies, SheetRegions, SheetOffenders, SheetFacts, SheetRejected}
 	if err := f.SetSheetName("Sheet1", sheets[0]); err != nil {
 		return err
 	}
@@ -195,9 +197,23 @@ func WriteXLSX(w io.Writer, v ReportView, rules *governance.Config) error {
 	if err := header(SheetFacts, 1, 14); err != nil {
 		return err
 	}
+
+	// 各表校验拒收情况
+	rows = [][]any{{"表", "表编码", "规则", "接收", "拒收", "拒收比例"}}
+	for _, x := range v.Rejections {
+		rows = append(rows, []any{x.TableZH, x.Table, x.RuleZH, x.Received, x.Rejected, round4(x.Share)})
+	}
+	if err := put(SheetRejected, rows); err != nil {
+		return err
+	}
+	if err := header(SheetRejected, 1, 6); err != nil {
+		return err
+	}
 	_, err = f.WriteTo(w)
 	return err
 }
+
+func round4(x float64) float64 { return math.Round(x*10000) / 10000 }
 
 // evidenceText is a fact's evidence as lines a regulator reads.
 func evidenceText(fact governance.Fact) string {
