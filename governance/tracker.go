@@ -283,6 +283,35 @@ func (t *Tracker) TickIntake(now time.Time, in warning.Intake) []Change {
 	return ch
 }
 
+// Retire closes every open fact of company code at at (or at a fact's start, if
+// later), appending reason (in Chinese) to each one's detail: a company disabled in
+// the registry (enterprises.disabled_at) accrues no facts, and its caller stops
+// ticking it. The tracker keeps its memory, so ticks resume if it is enabled again.
+// Nothing open, nothing changes.
+func (t *Tracker) Retire(code string, at time.Time, reason string) []Change {
+	c, ok := t.cos[code]
+	if !ok {
+		return nil
+	}
+	keys := make([]factKey, 0, len(c.open))
+	for k := range c.open {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return c.open[keys[i]].ID < c.open[keys[j]].ID })
+	var ch []Change
+	for _, k := range keys {
+		f := c.open[k]
+		f.Detail += "；" + reason
+		f.Ended = at
+		if at.Before(f.Started) {
+			f.Ended = f.Started
+		}
+		delete(c.open, k)
+		ch = append(ch, Change{Kind: FactClosed, Fact: snap(f)})
+	}
+	return ch
+}
+
 func (c *company) indicator(code string) *indicator {
 	s, ok := c.indicators[code]
 	if !ok {

@@ -43,6 +43,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -380,15 +381,21 @@ func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
 
 // Tick reads the warning engine's stored alarm and warning changes since the cursor
 // and applies them, registers the companies of the enterprise registry, and advances
-// every tracker to the current time, storing the facts, the states that changed and
+// every tracker to the current time — except those of companies disabled in the
+// registry (enterprises.disabled_at), whose open facts it closes at the time they
+// were disabled (governance.Tracker.Retire) — storing the facts, the states that changed and
 // the cursor in one transaction.
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
 	var feed alertFeed
 	var in warning.Intake
+	var off map[string]time.Time
 	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		var err error
 		if feed, err = readAlertFeed(ctx, tx); err != nil {
+			return nil, err
+		}
+		if off, err = disabled(ctx, tx); err != nil {
 			return nil, err
 		}
 		if in, err = readIntake(ctx, tx, false); err != nil {
@@ -421,6 +428,12 @@ func (s *Service) Tick(ctx context.Context) error {
 			w.facts(get(x.Warning.Company).tr.ApplyWarning(x, at))
 		}
 		for code := range s.companies {
+			if at, ok := off[code]; ok {
+				// A disabled company accrues no facts: its open ones close when it was disabled.
+				w.facts(get(code).tr.Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
+					" 停用，不再计入数据质量"))
+				continue
+			}
 			w.facts(get(code).tr.TickIntake(now, in))
 		}
 		w.cursor(feed.position)

@@ -97,6 +97,25 @@ func registered(ctx context.Context, q querier) ([]string, error) {
 	return out, nil
 }
 
+// disabled maps the enterprises disabled in the registry to when they were.
+func disabled(ctx context.Context, q querier) (map[string]time.Time, error) {
+	rows, err := q.Query(ctx, `SELECT code, disabled_at FROM enterprises WHERE disabled_at IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: list disabled enterprises: %w", err)
+	}
+	out := map[string]time.Time{}
+	var code string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&code, &at}, func() error {
+		out[code] = at
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quality: list disabled enterprises: %w", err)
+	}
+	return out, nil
+}
+
 // partition is a topic partition.
 type partition struct {
 	topic string
