@@ -136,6 +136,14 @@ func (s *Service) Check(c *fiber.Ctx, obj, act, res string) error {
 	return errForbidden
 }
 
+// Allowed reports whether the authenticated caller may do act on obj of the
+// resource at path res, without auditing a refusal: for showing what a page offers,
+// not for deciding a request.
+func (s *Service) Allowed(c *fiber.Ctx, obj, act, res string) bool {
+	u := identity.UserFrom(c)
+	return u != nil && s.Authz.Allowed(u.Subject(), u.Domain, obj, act, res)
+}
+
 // Domain is the authenticated caller's domain ("" if none).
 func (s *Service) Domain(c *fiber.Ctx) string {
 	if u := identity.UserFrom(c); u != nil {

@@ -350,9 +350,9 @@ type ActionRequest struct {
 	ToLevel string `json:"to_level"` // 降级 target level
 }
 
-// roleOf is the disposal role of a caller's domain: the company for an enterprise
+// RoleOf is the disposal role of a caller's domain: the company for an enterprise
 // domain, the tier of a division, the county tier for a chemical park.
-func roleOf(domain string) (warning.Role, bool) {
+func RoleOf(domain string) (warning.Role, bool) {
 	if strings.HasPrefix(domain, "ent:") {
 		return warning.RoleCompany, true
 	}
@@ -370,6 +370,19 @@ func roleOf(domain string) (warning.Role, bool) {
 		return warning.RoleCity, true
 	}
 	return warning.RoleCounty, true
+}
+
+// Permission is the tiers permission on ObjWarning a disposal action needs:
+// ActApprove (leaders) for 解除 and 降级, ActHandle for the others; false for an
+// unknown action.
+func Permission(kind warning.ActionKind) (string, bool) {
+	switch kind {
+	case warning.ActAcknowledge, warning.ActFeedback, warning.ActVerify, warning.ActFalseAlarm:
+		return tiers.ActHandle, true
+	case warning.ActClose, warning.ActDowngrade:
+		return tiers.ActApprove, true
+	}
+	return "", false
 }
 
 // actErr turns the engine's refusals into application errors.
@@ -398,12 +411,8 @@ func (h *Handler) act(c *fiber.Ctx) error {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
 	}
 	kind := warning.ActionKind(req.Action)
-	perm := tiers.ActHandle
-	switch kind {
-	case warning.ActAcknowledge, warning.ActFeedback, warning.ActVerify, warning.ActFalseAlarm:
-	case warning.ActClose, warning.ActDowngrade:
-		perm = tiers.ActApprove
-	default:
+	perm, ok := Permission(kind)
+	if !ok {
 		return invalid("action 须为 acknowledge、feedback、verify、close、downgrade 或 false_alarm",
 			"action must be acknowledge, feedback, verify, close, downgrade or false_alarm")
 	}
@@ -415,7 +424,7 @@ func (h *Handler) act(c *fiber.Ctx) error {
 		return chemguard.Errorf(chemguard.EConflict, "该预警处置已终结", "the warning's disposal has ended")
 	}
 	u := identity.UserFrom(c)
-	role, ok := roleOf(u.Domain)
+	role, ok := RoleOf(u.Domain)
 	if !ok {
 		return chemguard.Errorf(chemguard.EForbidden, "该账号不能处置预警", "this account may not act on warnings")
 	}

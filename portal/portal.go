@@ -40,6 +40,8 @@ type Guard interface {
 	// Check checks the authenticated caller may do act on obj of the resource at
 	// path res; a refusal is audited and returned as a forbidden error.
 	Check(c *fiber.Ctx, obj, act, res string) error
+	// Allowed is Check without auditing a refusal, for what a page offers.
+	Allowed(c *fiber.Ctx, obj, act, res string) bool
 	// Scope is the set of enterprises the caller may read data of.
 	Scope(c *fiber.Ctx) tiers.Scope
 }

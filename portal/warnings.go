@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/alerting"
+	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -118,6 +121,8 @@ type WarningDetail struct {
 	// EventsOmitted: events between the first and the latest not shown.
 	EventsOmitted int
 	Notifications []Notification
+	// Offer: the 处置操作 the caller may take (an open warning only).
+	Offer Offer
 }
 
 // Notification is one delivery of a timeline event: to a person (an SMS) or a
@@ -302,5 +307,102 @@ func (p *Portal) warning(c *fiber.Ctx) error {
 	if d.Notifications, err = p.store.WarningNotifications(c.UserContext(), id); err != nil {
 		return err
 	}
+	if d.Status == "open" {
+		d.Offer = p.offer(c, d)
+	}
 	return p.render(c, "warning", "预警详情", "warnings", d)
+}
+
+// ActionOffer is one 处置操作 the caller may take now.
+type ActionOffer struct{ Kind, LabelZH string }
+
+// Offer is what the 处置操作 form offers the caller at a warning's step, from
+// the workflow's rules (warning.ActionKind.May) and the caller's permissions
+// (alerting.Permission via the Guard): the same the warnings API enforces.
+type Offer struct {
+	Actions []ActionOffer
+	// Waiting is what the disposal waits for (等待企业签收); Why, when nothing is
+	// offered, says why.
+	Waiting, Why string
+	// Reason, ToLevel: an offered action needs the field.
+	Reason, ToLevel bool
+}
+
+var actionLabelZH = map[warning.ActionKind]string{
+	warning.ActAcknowledge: "签收（企业）", warning.ActFeedback: "处置反馈（企业，须填写处置情况）",
+	warning.ActVerify: "核查（监管部门）", warning.ActClose: "解除（监管部门领导）",
+	warning.ActDowngrade: "降级（监管部门领导，须填写原因和目标等级）", warning.ActFalseAlarm: "误报（监管部门，须填写原因）",
+}
+
+// actorZH names who takes an action: 企业, 监管部门 or 监管部门领导.
+func actorZH(k warning.ActionKind) string {
+	if k.ByCompany() {
+		return "企业"
+	}
+	if perm, _ := alerting.Permission(k); perm == tiers.ActApprove {
+		return "监管部门领导"
+	}
+	return "监管部门"
+}
+
+// waitingZH is what a step waits for, e.g. 等待企业签收, 等待监管部门领导解除或降级;
+// 误报 (possible at every open step) only when nothing else moves it on.
+func waitingZH(step warning.Step) string {
+	awaited := warning.Awaited(step)
+	if len(awaited) > 1 {
+		awaited = slices.DeleteFunc(awaited, func(k warning.ActionKind) bool { return k == warning.ActFalseAlarm })
+	}
+	var b strings.Builder
+	who := ""
+	for i, k := range awaited {
+		if i > 0 {
+			b.WriteString("或")
+		}
+		if a := actorZH(k); a != who {
+			who = a
+			b.WriteString(a)
+		}
+		b.WriteString(k.NameZH())
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return "等待" + b.String()
+}
+
+// offer returns the actions the caller may take on the open warning d now.
+func (p *Portal) offer(c *fiber.Ctx, d WarningDetail) Offer {
+	step := warning.Step(d.Step)
+	o := Offer{Waiting: waitingZH(step)}
+	var role warning.Role
+	ok := false
+	if u := identity.UserFrom(c); u != nil {
+		role, ok = alerting.RoleOf(u.Domain)
+	}
+	if !ok {
+		o.Why = "本账号不能处置预警"
+		return o
+	}
+	res := tiers.EnterprisePath(d.DivisionCode, d.ParkCode, d.Company)
+	roleMay := false
+	for _, k := range warning.ActionKinds {
+		if k.May(step, role) != nil {
+			continue
+		}
+		roleMay = true
+		if perm, _ := alerting.Permission(k); !p.guard.Allowed(c, tiers.ObjWarning, perm, res) {
+			continue
+		}
+		o.Actions = append(o.Actions, ActionOffer{Kind: string(k), LabelZH: actionLabelZH[k]})
+		o.Reason = o.Reason || k == warning.ActDowngrade || k == warning.ActFalseAlarm
+		o.ToLevel = o.ToLevel || k == warning.ActDowngrade
+	}
+	switch {
+	case len(o.Actions) > 0:
+	case roleMay:
+		o.Why = "本账号的角色无权执行当前环节的处置操作（" + o.Waiting + "）"
+	default:
+		o.Why = "当前环节无本账号可执行的处置操作：" + o.Waiting
+	}
+	return o
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,4 +66,65 @@ func TestWarningTimelineActorRolesZH(t *testing.T) {
 	for _, code := range []string{"company", "county", "city", "province"} {
 		assert.NotContains(t, events, "（"+code+"）")
 	}
+}
+
+// The 处置操作 form offers only what the caller may do at the warning's step: the
+// company 签收 and 反馈, regulators 核查 and 误报, leaders 解除 and 降级; nothing,
+// with what the disposal waits for, otherwise.
+func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
+	e := start(t)
+	company := e.company("370102001", "370102", "历下甲化工有限公司", "生产")
+	e.user("ent_admin", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(company))
+	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_leader", tiers.CountyLeader, "370102")
+	var id int64
+	ctx := context.Background()
+	require.NoError(t, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
+		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
+		VALUES ('test:offer', $1, 'warehouse', 'W', '仓库', 'red', 91.5, 'open', 'published', 'county', 'test',
+		now(), now(), '[]', '{}') RETURNING id`, company).Scan(&id))
+	users := map[string]*browser{"company": e.login("ent_admin"), "staff": e.login("lixia_staff"), "leader": e.login("lixia_leader")}
+	option := regexp.MustCompile(`<option value="([a-z_]+)">`)
+	offered := func(who string) (actions []string, body string) {
+		t.Helper()
+		p := users[who].get(fmt.Sprintf("/portal/warnings/%d", id))
+		require.Equal(t, http.StatusOK, p.Status, p.Body)
+		form := p.Body
+		if i := strings.Index(form, `id="action"`); i >= 0 {
+			form = form[i:]
+			form = form[:strings.Index(form, "</select>")]
+			for _, m := range option.FindAllStringSubmatch(form, -1) {
+				actions = append(actions, m[1])
+			}
+		}
+		return actions, p.Body
+	}
+	for _, tt := range []struct {
+		step                   string
+		company, staff, leader []string
+		waiting                string
+	}{
+		{"published", []string{"acknowledge"}, []string{"false_alarm"}, []string{"false_alarm"}, "等待企业签收"},
+		{"acknowledged", []string{"feedback"}, []string{"false_alarm"}, []string{"false_alarm"}, "等待企业处置反馈"},
+		{"fed_back", nil, []string{"verify", "false_alarm"}, []string{"verify", "false_alarm"}, "等待监管部门核查"},
+		{"verified", nil, []string{"false_alarm"}, []string{"close", "downgrade", "false_alarm"}, "等待监管部门领导解除或降级"},
+	} {
+		_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET step = $2 WHERE id = $1`, id, tt.step)
+		require.NoError(t, err)
+		for who, want := range map[string][]string{"company": tt.company, "staff": tt.staff, "leader": tt.leader} {
+			got, body := offered(who)
+			assert.Equal(t, want, got, "%s at %s", who, tt.step)
+			assert.Contains(t, body, tt.waiting, "%s at %s", who, tt.step)
+			if want == nil {
+				assert.NotContains(t, body, `id="act-form"`)
+				assert.Contains(t, body, `id="act-none"`)
+			}
+			assert.Equal(t, slices.Contains(want, "downgrade"), strings.Contains(body, `id="to_level"`), "%s at %s", who, tt.step)
+		}
+	}
+	_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET status = 'settled', step = 'closed' WHERE id = $1`, id)
+	require.NoError(t, err)
+	_, body := offered("leader")
+	assert.NotContains(t, body, `id="act-form"`)
+	assert.NotContains(t, body, `id="act-none"`, "a settled warning has no 处置操作 section")
 }

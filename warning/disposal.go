@@ -3,6 +3,7 @@ package warning
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -138,29 +139,84 @@ func (d *Disposal) stepTime(level Level, cfg DisposalConfig) time.Duration {
 	return 0
 }
 
+// actionRule is when an action may be taken and by whom: from which steps, to
+// which step, by the company or by a regulator.
+type actionRule struct {
+	from      []Step
+	next      Step
+	byCompany bool
+}
+
+// actionRules are the disposal workflow; act enforces them and Permitted shows them.
+var actionRules = map[ActionKind]actionRule{
+	ActAcknowledge: {[]Step{StepPublished}, StepAcknowledged, true},
+	ActFeedback:    {[]Step{StepAcknowledged}, StepFedBack, true},
+	ActVerify:      {[]Step{StepFedBack}, StepVerified, false},
+	ActClose:       {[]Step{StepVerified}, StepClosed, false},
+	ActDowngrade:   {[]Step{StepVerified}, StepDowngraded, false},
+	ActFalseAlarm:  {[]Step{StepPublished, StepAcknowledged, StepFedBack, StepVerified}, StepFalseAlarm, false},
+}
+
+// ActionKinds are the disposal actions in workflow order.
+var ActionKinds = []ActionKind{ActAcknowledge, ActFeedback, ActVerify, ActClose, ActDowngrade, ActFalseAlarm}
+
+// Regulator reports whether the role is a regulator of a tier (not the company).
+func (r Role) Regulator() bool { return r == RoleCounty || r == RoleCity || r == RoleProvince }
+
+// ByCompany reports whether the action is the company's (签收, 处置反馈) rather
+// than a regulator's.
+func (k ActionKind) ByCompany() bool { return actionRules[k].byCompany }
+
+// May checks that role may take the action at step: nil, ErrNotPermitted or
+// ErrWrongStep (the text an action needs is checked when it is taken).
+func (k ActionKind) May(step Step, role Role) error {
+	r, ok := actionRules[k]
+	if !ok {
+		return fmt.Errorf("%w: unknown action %q", ErrWrongStep, k)
+	}
+	if (r.byCompany && role != RoleCompany) || (!r.byCompany && !role.Regulator()) {
+		return ErrNotPermitted
+	}
+	if !slices.Contains(r.from, step) {
+		return fmt.Errorf("%w: %s at %s", ErrWrongStep, k, step)
+	}
+	return nil
+}
+
+// Awaited returns the actions that move a warning on from step, in workflow
+// order, by anyone: what the disposal is waiting for.
+func Awaited(step Step) []ActionKind {
+	var out []ActionKind
+	for _, k := range ActionKinds {
+		if slices.Contains(actionRules[k].from, step) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Permitted returns the actions role may take at step, in workflow order.
+func Permitted(step Step, role Role) []ActionKind {
+	var out []ActionKind
+	for _, k := range ActionKinds {
+		if k.May(step, role) == nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // act applies an action, checking the step, the role and the required text.
 func (d *Disposal) act(a Action, level Level, cfg DisposalConfig) error {
 	if a.At.IsZero() {
 		return ErrNoActionTime
 	}
-	regulator := a.Actor.Role == RoleCounty || a.Actor.Role == RoleCity || a.Actor.Role == RoleProvince
-	var from []Step
-	var next Step
-	byCompany := false
 	switch a.Kind {
-	case ActAcknowledge:
-		from, next, byCompany = []Step{StepPublished}, StepAcknowledged, true
 	case ActFeedback:
-		from, next, byCompany = []Step{StepAcknowledged}, StepFedBack, true
 		if a.Note == "" {
 			return ErrNeedsNote
 		}
-	case ActVerify:
-		from, next = []Step{StepFedBack}, StepVerified
-	case ActClose:
-		from, next = []Step{StepVerified}, StepClosed
 	case ActDowngrade:
-		from, next = []Step{StepVerified}, StepDowngraded
 		if a.Reason == "" {
 			return ErrNeedsReason
 		}
@@ -168,24 +224,14 @@ func (d *Disposal) act(a Action, level Level, cfg DisposalConfig) error {
 			return ErrLevelNotLower
 		}
 	case ActFalseAlarm:
-		from, next = []Step{StepPublished, StepAcknowledged, StepFedBack, StepVerified}, StepFalseAlarm
 		if a.Reason == "" {
 			return ErrNeedsReason
 		}
-	default:
-		return fmt.Errorf("%w: unknown action %q", ErrWrongStep, a.Kind)
 	}
-	if (byCompany && a.Actor.Role != RoleCompany) || (!byCompany && !regulator) {
-		return ErrNotPermitted
+	if err := a.Kind.May(d.Step, a.Actor.Role); err != nil {
+		return err
 	}
-	allowed := false
-	for _, s := range from {
-		allowed = allowed || s == d.Step
-	}
-	if !allowed {
-		return fmt.Errorf("%w: %s at %s", ErrWrongStep, a.Kind, d.Step)
-	}
-	d.Step, d.StepSince = next, a.At
+	d.Step, d.StepSince = actionRules[a.Kind].next, a.At
 	d.Actions = append(d.Actions, a)
 	d.Deadline, d.OverdueAt = time.Time{}, time.Time{}
 	if t := d.stepTime(level, cfg); t > 0 {

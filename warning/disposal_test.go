@@ -1,6 +1,8 @@
 package warning_test
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -117,4 +119,58 @@ func TestVerifiedWarningHasACloseDeadline(t *testing.T) {
 	require.Len(t, esc, 1)
 	require.Equal(t, warning.DisposalEscalated, esc[0].Kind)
 	require.Equal(t, warning.TierCity, esc[0].Warning.Disposal.Tier)
+}
+
+// Permitted lists exactly what the engine accepts: at every open step, for every
+// role, each action it offers is taken (with the text it needs) and each other
+// action is refused for the step or the role.
+func TestPermittedIsWhatActAccepts(t *testing.T) {
+	ack := warning.Action{Kind: warning.ActAcknowledge, Actor: company}
+	feedback := warning.Action{Kind: warning.ActFeedback, Actor: company, Note: "已关闭阀门"}
+	verify := warning.Action{Kind: warning.ActVerify, Actor: county}
+	paths := map[warning.Step][]warning.Action{
+		warning.StepPublished: nil, warning.StepAcknowledged: {ack},
+		warning.StepFedBack: {ack, feedback}, warning.StepVerified: {ack, feedback, verify},
+	}
+	want := map[warning.Step]map[warning.Role][]warning.ActionKind{
+		warning.StepPublished:    {warning.RoleCompany: {warning.ActAcknowledge}, warning.RoleCounty: {warning.ActFalseAlarm}},
+		warning.StepAcknowledged: {warning.RoleCompany: {warning.ActFeedback}, warning.RoleCity: {warning.ActFalseAlarm}},
+		warning.StepFedBack:      {warning.RoleCompany: nil, warning.RoleProvince: {warning.ActVerify, warning.ActFalseAlarm}},
+		warning.StepVerified: {warning.RoleCompany: nil,
+			warning.RoleCounty: {warning.ActClose, warning.ActDowngrade, warning.ActFalseAlarm}},
+	}
+	for step, roles := range want {
+		for role, kinds := range roles {
+			require.Equal(t, kinds, warning.Permitted(step, role), "%s %s", step, role)
+		}
+	}
+	for step, path := range paths {
+		for _, role := range []warning.Role{warning.RoleCompany, warning.RoleCounty, warning.RoleCity, warning.RoleProvince} {
+			permitted := warning.Permitted(step, role)
+			for _, k := range warning.ActionKinds {
+				t.Run(string(step)+"/"+string(role)+"/"+string(k), func(t *testing.T) {
+					e, w, now := redLeak(t)
+					for i, a := range path {
+						a.At = now.Add(time.Duration(i+1) * time.Minute)
+						_, err := e.Act("C1", w.ID, a)
+						require.NoError(t, err)
+					}
+					a := warning.Action{Kind: k, Actor: warning.Actor{ID: "u", Name: "n", Role: role}, At: now.Add(time.Hour),
+						Note: "处置情况", Reason: "原因", ToLevel: warning.LevelYellow}
+					_, err := e.Act("C1", w.ID, a)
+					if slices.Contains(permitted, k) {
+						require.NoError(t, err)
+						require.NoError(t, k.May(step, role))
+					} else {
+						require.Error(t, err)
+						require.True(t, errors.Is(err, warning.ErrWrongStep) || errors.Is(err, warning.ErrNotPermitted), "%v", err)
+						may := k.May(step, role) // the same refusal as the engine's
+						require.Equal(t, errors.Is(err, warning.ErrWrongStep), errors.Is(may, warning.ErrWrongStep), "%v / %v", err, may)
+					}
+				})
+			}
+		}
+	}
+	require.Equal(t, []warning.ActionKind{warning.ActClose, warning.ActDowngrade, warning.ActFalseAlarm}, warning.Awaited(warning.StepVerified))
+	require.Empty(t, warning.Permitted(warning.StepClosed, warning.RoleProvince), "a settled warning offers nothing")
 }

@@ -47,3 +47,12 @@ func (r Role) NameZH() string {
 	}
 	return Tier(r).NameZH()
 }
+
+// NameZH names a disposal action: 签收, 处置反馈, 核查, 解除, 降级 or 误报.
+func (k ActionKind) NameZH() string {
+	if n, ok := map[ActionKind]string{ActAcknowledge: "签收", ActFeedback: "处置反馈", ActVerify: "核查",
+		ActClose: "解除", ActDowngrade: "降级", ActFalseAlarm: "误报"}[k]; ok {
+		return n
+	}
+	return string(k)
+}

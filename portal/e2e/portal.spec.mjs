@@ -129,15 +129,15 @@ test('模拟数据产生的红色预警在页面上完成处置流程', async (t
   assert.match(await page.locator('h1').innerText(), /红色/);
   assert.ok(await page.locator('#factors tbody tr').count() >= 1, 'contributing factors are listed');
 
-  t.step('a regulator may not 签收 for the company: the form shows the refusal');
-  await page.getByLabel('操作', { exact: true }).selectOption('acknowledge');
-  await page.getByRole('button', { name: '提交' }).click();
-  await page.locator('#act-result').filter({ hasText: '该角色不能执行此处置操作' }).waitFor();
-  assert.equal(page.url(), t.url(`/portal/warnings/${w.id}`), 'the page stays');
+  t.step('a regulator is not offered 签收 for the company: only 误报, and what the step waits for');
+  const offered = (p) => p.locator('#action option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(await offered(page), ['false_alarm']);
+  assert.match(await page.locator('#act-waiting').innerText(), /等待企业签收/);
 
-  t.step('the company 签收 and 反馈 in its own browser');
+  t.step('the company is offered 签收, and 签收 and 反馈 in its own browser');
   const company = await t.newPage();
   await t.login(company, 'company', `/portal/warnings/${w.id}`);
+  assert.deepEqual(await offered(company), ['acknowledge']);
   await act(company, '签收（企业）');
   await act(company, '处置反馈（企业，须填写处置情况）', '已关闭泄漏点阀门，现场通风，可燃气体浓度已降至背景值');
 
