@@ -343,39 +343,3 @@ func Fallers(trends []Trend, n int) []Trend {
 	}
 	return out
 }
-
-// RejectedShareRow is one table and rule's share of a day's rejected records.
-type RejectedShareRow struct {
-	Table    string  `json:"table"`
-	Rule     string  `json:"rule"`
-	Rejected int     `json:"rejected"`
-	Total    int     `json:"total"` // the table's accepted + rejected records
-	Share    float64 `json:"share"` // Rejected / Total
-}
-
-// RejectedShares returns, for the uploads of one company's day (or a region's: pass
-// them all), the share of records rejected per table and rule, sorted by table then
-// rule.
-func RejectedShares(uploads []Upload) []RejectedShareRow {
-	total := map[string]int{}
-	rej := map[string]map[string]int{}
-	for _, u := range uploads {
-		total[u.Table] += u.Accepted
-		for r, n := range u.Rejected {
-			total[u.Table] += n
-			if rej[u.Table] == nil {
-				rej[u.Table] = map[string]int{}
-			}
-			rej[u.Table][r] += n
-		}
-	}
-	var out []RejectedShareRow
-	for _, table := range sortedKeys(rej) {
-		for _, r := range sortedKeys(rej[table]) {
-			n := rej[table][r]
-			out = append(out, RejectedShareRow{Table: table, Rule: r, Rejected: n, Total: total[table],
-				Share: float64(n) / float64(total[table])})
-		}
-	}
-	return out
-}

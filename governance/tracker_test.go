@@ -336,14 +336,6 @@ func TestRejectedShare(t *testing.T) {
 	ch = tr.Apply(governance.Upload{Company: "C1", Table: "indicators", Accepted: 200}, at(t, "09:00:00"))
 	require.Len(t, ch, 1)
 	assert.Equal(t, governance.FactClosed, ch[0].Kind, "below 5 % again")
-
-	rows := governance.RejectedShares([]governance.Upload{
-		{Table: "indicators", Accepted: 18, Rejected: map[string]int{"threshold_order": 2}},
-		{Table: "cameras", Accepted: 9, Rejected: map[string]int{"gb28181": 1}},
-	})
-	require.Len(t, rows, 2)
-	assert.Equal(t, governance.RejectedShareRow{Table: "cameras", Rule: "gb28181", Rejected: 1, Total: 10, Share: 0.1}, rows[0])
-	assert.InDelta(t, 0.1, rows[1].Share, 1e-12)
 }
 
 func TestSensorSanity(t *testing.T) {
