@@ -439,7 +439,7 @@ func (s *Service) transact(ctx context.Context, codes []string, now time.Time,
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	slices.Sort(codes)
-	versions, err := lockStates(ctx, tx, codes)
+	versions, err := stateTable.Lock(ctx, tx, codes)
 	if err != nil {
 		return err
 	}

@@ -3,65 +3,32 @@ package alerting
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
-// errStale is returned when a company's engine state row moved on between the
-// lock and the write (a new company created by two processes at once); the caller
-// drops its copy and retries.
-var errStale = errors.New("alerting: engine state changed concurrently")
+// stateTable is where the engine's state is kept per company.
+var stateTable = store.CompanyStates{Table: "warning_engine_state"}
 
-// lockStates locks the state rows of codes and returns their versions.
-func lockStates(ctx context.Context, tx pgx.Tx, codes []string) (map[string]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT company_code, version FROM warning_engine_state
-		WHERE company_code = ANY($1) ORDER BY company_code FOR UPDATE`, codes)
+// readStates reads and decodes the stored states of codes (every one when all is set).
+func readStates(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]stored, error) {
+	raw, err := stateTable.Read(ctx, q, codes, all)
 	if err != nil {
-		return nil, fmt.Errorf("alerting: lock states: %w", err)
+		return nil, err
 	}
-	out := map[string]int64{}
-	var code string
-	var v int64
-	_, err = pgx.ForEachRow(rows, []any{&code, &v}, func() error { out[code] = v; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("alerting: lock states: %w", err)
-	}
-	return out, nil
-}
-
-// readStates reads the stored states of codes.
-func readStates(ctx context.Context, q interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}, codes []string, all bool) (map[string]stored, error) {
-	sql, args := `SELECT company_code, version, state FROM warning_engine_state WHERE company_code = ANY($1)`, []any{codes}
-	if all {
-		sql, args = `SELECT company_code, version, state FROM warning_engine_state`, nil
-	}
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("alerting: read states: %w", err)
-	}
-	out := map[string]stored{}
-	var code string
-	var v int64
-	var b []byte
-	_, err = pgx.ForEachRow(rows, []any{&code, &v, &b}, func() error {
-		st, err := warning.UnmarshalState(b)
+	out := make(map[string]stored, len(raw))
+	for code, r := range raw {
+		st, err := warning.UnmarshalState(r.State)
 		if err != nil {
-			return fmt.Errorf("company %s: %w", code, err)
+			return nil, fmt.Errorf("alerting: read states: company %s: %w", code, err)
 		}
-		out[code] = stored{version: v, state: st}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("alerting: read states: %w", err)
+		out[code] = stored{version: r.Version, state: st}
 	}
 	return out, nil
 }
@@ -296,15 +263,7 @@ func (w *writer) current(code string, st *warning.State) {
 // state queues the write of a company's state at version, which must follow the
 // stored one.
 func (w *writer) state(code string, version int64, b []byte) {
-	w.b.Queue(`INSERT INTO warning_engine_state (company_code, version, state, updated_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (company_code) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state,
-			updated_at = EXCLUDED.updated_at
-		WHERE warning_engine_state.version = EXCLUDED.version - 1`, code, version, b, w.now).Exec(func(ct pgconn.CommandTag) error {
-		if ct.RowsAffected() != 1 {
-			return fmt.Errorf("%w: %s", errStale, code)
-		}
-		return nil
-	})
+	stateTable.QueueWrite(&w.b, code, version, b, w.now)
 }
 
 // send runs the queued writes.

@@ -150,7 +150,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 		return nil, err
 	}
 	s := &Service{cfg: cfg, pool: pool, src: src, companies: map[string]*company{}}
-	states, err := readStates(ctx, pool, nil, true)
+	states, err := stateTable.Read(ctx, pool, nil, true)
 	if err != nil {
 		return nil, err
 	}
@@ -166,22 +166,22 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 func (s *Service) Rules() *governance.Config { return &s.cfg.Rules }
 
 // install replaces the in-memory copy of a company by a stored state (nil: empty).
-func (s *Service) install(code string, st stored) error {
+func (s *Service) install(code string, st store.CompanyState) error {
 	var tr *governance.Tracker
 	var err error
-	if st.state == nil {
+	if st.State == nil {
 		tr, err = governance.New(s.cfg.Rules)
 		if err == nil {
 			tr.Register(code)
 		}
 	} else {
-		tr, err = governance.Restore(s.cfg.Rules, st.state)
+		tr, err = governance.Restore(s.cfg.Rules, st.State)
 	}
 	if err != nil {
 		return fmt.Errorf("quality: company %s: %w", code, err)
 	}
-	c := &company{tr: tr, version: st.version}
-	if st.state != nil {
+	c := &company{tr: tr, version: st.Version}
+	if st.State != nil {
 		b, err := tr.MarshalState()
 		if err != nil {
 			return err
@@ -461,7 +461,7 @@ func (s *Service) transact(ctx context.Context, codesOf func(context.Context, pg
 	}
 	slices.Sort(codes)
 	codes = slices.Compact(codes)
-	versions, err := lockStates(ctx, tx, codes)
+	versions, err := stateTable.Lock(ctx, tx, codes)
 	if err != nil {
 		return err
 	}
@@ -479,7 +479,7 @@ func (s *Service) transact(ctx context.Context, codesOf func(context.Context, pg
 		}
 	}()
 	if len(stale) > 0 {
-		states, err := readStates(ctx, tx, stale, false)
+		states, err := stateTable.Read(ctx, tx, stale, false)
 		if err != nil {
 			return err
 		}

@@ -9,65 +9,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
-// errStale is returned when a company's state row moved on between the lock and the
-// write (a new company created by two processes at once); the caller retries.
-var errStale = errors.New("quality: governance state changed concurrently")
+// stateTable is where the tracker's memory is kept per company.
+var stateTable = store.CompanyStates{Table: "governance_state"}
 
 type querier interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 	QueryRow(context.Context, string, ...any) pgx.Row
-}
-
-// lockStates locks the state rows of codes and returns their versions.
-func lockStates(ctx context.Context, tx pgx.Tx, codes []string) (map[string]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT company_code, version FROM governance_state
-		WHERE company_code = ANY($1) ORDER BY company_code FOR UPDATE`, codes)
-	if err != nil {
-		return nil, fmt.Errorf("quality: lock states: %w", err)
-	}
-	out := map[string]int64{}
-	var code string
-	var v int64
-	if _, err = pgx.ForEachRow(rows, []any{&code, &v}, func() error { out[code] = v; return nil }); err != nil {
-		return nil, fmt.Errorf("quality: lock states: %w", err)
-	}
-	return out, nil
-}
-
-type stored struct {
-	version int64
-	state   []byte // nil: no stored state
-}
-
-// readStates reads the stored states of codes (every one when all is set).
-func readStates(ctx context.Context, q querier, codes []string, all bool) (map[string]stored, error) {
-	sql, args := `SELECT company_code, version, state FROM governance_state WHERE company_code = ANY($1)`, []any{codes}
-	if all {
-		sql, args = `SELECT company_code, version, state FROM governance_state`, nil
-	}
-	rows, err := q.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("quality: read states: %w", err)
-	}
-	out := map[string]stored{}
-	var code string
-	var v int64
-	var b []byte
-	_, err = pgx.ForEachRow(rows, []any{&code, &v, &b}, func() error {
-		out[code] = stored{version: v, state: append([]byte(nil), b...)}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("quality: read states: %w", err)
-	}
-	return out, nil
 }
 
 func column(ctx context.Context, q querier, sql string, args ...any) ([]string, error) {
@@ -292,15 +246,7 @@ func (w *writer) queueFacts() {
 // state queues the write of a company's state at version, which must follow the
 // stored one.
 func (w *writer) state(code string, version int64, b []byte) {
-	w.b.Queue(`INSERT INTO governance_state (company_code, version, state, updated_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (company_code) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state,
-			updated_at = EXCLUDED.updated_at
-		WHERE governance_state.version = EXCLUDED.version - 1`, code, version, b, w.now).Exec(func(ct pgconn.CommandTag) error {
-		if ct.RowsAffected() != 1 {
-			return fmt.Errorf("%w: %s", errStale, code)
-		}
-		return nil
-	})
+	stateTable.QueueWrite(&w.b, code, version, b, w.now)
 }
 
 // offsets queues the positions of the topic partitions a batch applied, in order.
