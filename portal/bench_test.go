@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
@@ -190,6 +192,20 @@ func BenchmarkPages(b *testing.B) {
 		"system": {"/portal/admin/companies", "/portal/admin/companies?page=20", "/portal/admin/companies/" + companies[1].Code},
 		"audit": {"/portal/audit", "/portal/audit?actor=bench7", "/portal/audit?action=deny&result=denied&from=2020-01-01",
 			"/portal/audit?before=50000"}}
+	// 实时更新 (live.go): one tick of /portal/live — a connection's first "stats"
+	// and "map" events (the headline figures, the city map and table, the 下钻's
+	// series) for no drill, a city's counties, a county's companies.
+	for _, user := range []string{"sd_staff", "county_staff"} {
+		br := browsers[user]
+		for _, path := range []string{"/portal/live", "/portal/live?region=" + companies[1].County[:4] + "00",
+			"/portal/live?region=" + companies[1].County} {
+			b.Run(user+path, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					liveTick(b, br, path)
+				}
+			})
+		}
+	}
 	for _, user := range []string{"sd_staff", "county_staff", "security", "system", "audit"} {
 		br := browsers[user]
 		for _, path := range byUser[user] {
@@ -230,4 +246,25 @@ func benchGovernance(tb testing.TB, e *env, companies []simulate.Company) {
 	require.EqualValues(tb, len(companies), tag.RowsAffected(), "a notice per company")
 	_, err = e.app.Pool.Exec(ctx, `ANALYZE`)
 	require.NoError(tb, err)
+}
+
+// liveTick opens path's event stream, reads up to its first "map" event and
+// closes it.
+func liveTick(b *testing.B, br *browser, path string) {
+	b.Helper()
+	req, err := http.NewRequest(http.MethodGet, br.base+path, nil)
+	require.NoError(b, err)
+	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: br.session})
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b, err)
+	defer resp.Body.Close()
+	require.Equal(b, http.StatusOK, resp.StatusCode)
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if sc.Text() == "event: map" && sc.Scan() {
+			return
+		}
+	}
+	b.Fatalf("%s: no map event: %v", path, sc.Err())
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -35,12 +36,30 @@ func LiveValues(st Stats) map[string]string {
 	return v
 }
 
+// liveMap is the "map" event: the city map's series and the table under it, and
+// the 下钻 map's data (app.js's drill-data: a city's counties or a county's
+// companies), null when the page shows no drill.
+func liveMap(st Stats, d drill) ([]byte, error) {
+	cities, err := json.Marshal(CityPoints(st))
+	if err != nil {
+		return nil, err
+	}
+	data := []byte("null")
+	if d.Data != "" {
+		data = []byte(d.Data)
+	}
+	return fmt.Appendf(nil, `{"cities":%s,"drill":%s}`, cities, data), nil
+}
+
 // live streams the home page's figures for the caller's region as server-sent
-// events ("stats"), at once and then every LiveEvery. A stream ends after
+// events ("stats", then "map": the maps' series and their tables for the
+// page's ?region=, from the same scoped queries as the page), at once and then
+// every LiveEvery. A stream ends after
 // LiveFor, so that the browser's EventSource reconnects and the session is
 // checked again, and at once when the server shuts down.
 func (p *Portal) live(c *fiber.Ctx) error {
 	scope := p.guard.Scope(c)
+	region := strings.Clone(c.Query("region"))
 	done := c.Context().Done()
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set("X-Accel-Buffering", "no")
@@ -53,6 +72,10 @@ func (p *Portal) live(c *fiber.Ctx) error {
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			st, err := p.store.Stats(ctx, scope, p.cfg.Now(), p.cfg.OnlineWindow)
+			var d drill
+			if err == nil {
+				d, err = p.drillDown(ctx, scope, region)
+			}
 			cancel()
 			if err != nil {
 				slog.Error("portal: live stats", "err", err)
@@ -62,7 +85,11 @@ func (p *Portal) live(c *fiber.Ctx) error {
 			if err != nil {
 				return
 			}
-			fmt.Fprintf(w, "event: stats\ndata: %s\n\n", b)
+			m, err := liveMap(st, d)
+			if err != nil {
+				return
+			}
+			fmt.Fprintf(w, "event: stats\ndata: %s\n\nevent: map\ndata: %s\n\n", b, m)
 			if err := w.Flush(); err != nil {
 				return // the browser went away
 			}

@@ -63,6 +63,24 @@ type homePage struct {
 	Quality *regionQuality // the region's 数据质量 score today, nil without it
 }
 
+// CityPoint is a city on the home page's map and in the table under it: its
+// companies in the caller's region and their open warnings.
+type CityPoint struct {
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Value    int    `json:"value"`
+	Warnings int    `json:"warnings"`
+}
+
+// CityPoints are the map's cities (every city of Shandong) from the region's stats.
+func CityPoints(st Stats) []CityPoint {
+	pts := make([]CityPoint, len(st.ByCity))
+	for i, c := range st.ByCity {
+		pts[i] = CityPoint{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code]}
+	}
+	return pts
+}
+
 func (p *Portal) home(c *fiber.Ctx) error {
 	now := p.cfg.Now()
 	scope := p.guard.Scope(c)
@@ -70,17 +88,7 @@ func (p *Portal) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	type point struct {
-		Code     string `json:"code"`
-		Name     string `json:"name"`
-		Value    int    `json:"value"`
-		Warnings int    `json:"warnings"`
-	}
-	pts := make([]point, len(st.ByCity))
-	for i, c := range st.ByCity {
-		pts[i] = point{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code]}
-	}
-	b, err := json.Marshal(pts)
+	b, err := json.Marshal(CityPoints(st))
 	if err != nil {
 		return fmt.Errorf("portal: map data: %w", err)
 	}

@@ -432,14 +432,8 @@ func TestAssetsAreEmbedded(t *testing.T) {
 // firstEvent reads a server-sent-events stream up to its first data line.
 func firstEvent(t *testing.T, b *browser, path string) string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
-	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
-	require.NoError(t, err)
+	resp := openLive(t, b, path)
 	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Contains(t, resp.Header.Get("Content-Type"), "text/event-stream")
 	var out strings.Builder
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {

@@ -103,6 +103,26 @@ test('综合分析地图绘出本市企业和预警', async (t) => {
   assert.deepEqual(counties, [{ value: Number(await county.locator('td').nth(1).innerText()), companies: mine.companies.length }],
     'the counties are coloured by their open warnings');
   assert.equal(await page.locator('#county-table tbody tr').count(), 1, 'the counties with companies: the user\'s own');
+
+  t.step('the live updates (/portal/live?region=) redraw the tables and series from the same scoped query');
+  // Spoil the county's figures in the table and on the map: the next update restores them.
+  const served = await county.locator('td').nth(1).innerText();
+  await page.evaluate(() => {
+    document.querySelector('#county-table tbody tr td:nth-of-type(2)').textContent = '-1';
+    window.echarts.getInstanceByDom(document.getElementById('drill-map')).setOption({ series: [{ data: [] }] });
+  });
+  await page.waitForFunction((v) => {
+    const chart = window.echarts.getInstanceByDom(document.getElementById('drill-map'));
+    return document.querySelector('#county-table tbody tr td:nth-of-type(2)').textContent === v &&
+      chart.getOption().series[0].data.length > 0;
+  }, served, { timeout: 20000 });
+  assert.equal(await page.locator('#county-table tbody tr').count(), 1, 'still the user\'s own county only');
+  assert.equal(await county.locator('td').first().innerText(), String(mine.companies.length));
+  const live = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('drill-map'))
+    .getOption().series[0].data.map((d) => d.value));
+  assert.deepEqual(live, [Number(await county.locator('td').nth(1).innerText())]);
+  assert.equal(await page.locator('#city-table tbody tr').count(), 1, 'the city table: the user\'s own city only');
+  assert.match(await page.locator('#city-table tbody tr a').first().getAttribute('href'), /^\/portal\/\?region=\d+#drill$/);
 });
 
 // act sends one step of the 处置操作 form as the page's user and waits for the page

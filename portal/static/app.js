@@ -22,6 +22,8 @@
       series: [{ name: '未处置完的预警', type: 'map', map: map, roam: false, label: { show: true, fontSize: 11 }, data: data }]
     };
   }
+  // The charts drawn, for the live updates: the city map, the 下钻 map.
+  var charts = { city: null, drill: null, drillMap: '' };
   function drawMap() {
     var el = document.getElementById('city-map');
     var dataEl = document.getElementById('city-data');
@@ -34,6 +36,7 @@
         var data = byWarnings(points);
         el.classList.add('drawn');
         var chart = window.echarts.init(el);
+        charts.city = chart;
         chart.setOption(warningMap('shandong', data));
         // 下钻: a city opens its counties (the same link as in the table below).
         chart.on('click', function (p) {
@@ -46,6 +49,10 @@
   // 下钻: a city's counties (boundaries from the embedded counties/CITY.json,
   // GB/T 2260 codes) coloured by open warnings, a county opening its companies; a
   // county's companies plotted by the coordinates of their 企业信息.
+  function companyPoints(companies) {
+    return (companies || []).filter(function (c) { return c.lon !== null && c.lat !== null; })
+      .map(function (c) { return { name: c.name, code: c.code, value: [c.lon, c.lat, c.warnings] }; });
+  }
   function drawDrill() {
     var el = document.getElementById('drill-map');
     var dataEl = document.getElementById('drill-data');
@@ -59,8 +66,6 @@
         if (d.county) {
           geo.features = geo.features.filter(function (f) { return f.properties.code === d.county; });
           window.echarts.registerMap('county-' + d.county, geo);
-          var pts = (d.companies || []).filter(function (c) { return c.lon !== null && c.lat !== null; })
-            .map(function (c) { return { name: c.name, code: c.code, value: [c.lon, c.lat, c.warnings] }; });
           el.classList.add('drawn');
           chart = window.echarts.init(el);
           chart.setOption({
@@ -69,7 +74,7 @@
             } },
             geo: { map: 'county-' + d.county, roam: true, label: { show: true },
               itemStyle: { areaColor: '#e0ecf8', borderColor: '#6baed6' } },
-            series: [{ name: '企业', type: 'scatter', coordinateSystem: 'geo', data: pts,
+            series: [{ name: '企业', type: 'scatter', coordinateSystem: 'geo', data: companyPoints(d.companies),
               symbolSize: function (v) { return v[2] > 0 ? 14 : 9; },
               itemStyle: { color: function (p) { return p.value[2] > 0 ? '#c0392b' : '#0b5cad'; } } }]
           });
@@ -81,13 +86,79 @@
           el.classList.add('drawn');
           chart = window.echarts.init(el);
           chart.setOption(warningMap('city-' + d.city, byWarnings(d.counties || [])));
+          charts.drillMap = 'city-' + d.city;
           chart.on('click', function (p) {
             if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
           });
         }
+        charts.drill = chart;
         window.addEventListener('resize', function () { chart.resize(); });
       })
       .catch(function () { /* the table below the map shows the same figures */ });
+  }
+  // cell returns a table cell holding text, in a link when href is given.
+  function cell(tag, text, href) {
+    var td = document.createElement(tag);
+    if (tag === 'th') { td.setAttribute('scope', 'row'); }
+    var inner = td;
+    if (href) { inner = document.createElement('a'); inner.setAttribute('href', href); td.appendChild(inner); }
+    inner.textContent = String(text);
+    return td;
+  }
+  // fillTable sets a table's rows: in place when the rows are the same (so that a
+  // focused link keeps the focus), else a new body.
+  function fillTable(id, rows) {
+    var body = document.querySelector('#' + id + ' tbody');
+    if (!body) { return; }
+    var old = body.rows;
+    var same = old.length === rows.length;
+    for (var i = 0; same && i < rows.length; i++) {
+      same = old[i].cells.length === rows[i].length && old[i].cells[0].textContent === rows[i][0].textContent;
+    }
+    if (same) {
+      rows.forEach(function (cells, i) {
+        cells.forEach(function (c, j) {
+          var target = old[i].cells[j].querySelector('a') || old[i].cells[j];
+          if (target.textContent !== c.textContent) { target.textContent = c.textContent; }
+        });
+      });
+      return;
+    }
+    var fresh = document.createElement('tbody');
+    rows.forEach(function (cells) {
+      var tr = document.createElement('tr');
+      cells.forEach(function (c) { tr.appendChild(c); });
+      fresh.appendChild(tr);
+    });
+    body.parentNode.replaceChild(fresh, body);
+  }
+  // liveMap: the "map" event — the city map's series and the table under it, the
+  // 下钻 map's series and its table, as the page drew them.
+  function liveMap(m) {
+    var cities = m.cities || [];
+    if (charts.city) { charts.city.setOption(warningMap('shandong', byWarnings(cities))); }
+    fillTable('city-table', cities.filter(function (c) { return c.value > 0; }).map(function (c) {
+      return [cell('th', c.name, '/portal/?region=' + c.code + '#drill'),
+        cell('td', c.value, '/portal/companies?region=' + c.code), cell('td', c.warnings)];
+    }));
+    var d = m.drill;
+    if (!d) { return; }
+    if (d.counties) {
+      if (charts.drill && charts.drillMap) { charts.drill.setOption(warningMap(charts.drillMap, byWarnings(d.counties))); }
+      fillTable('county-table', d.counties.map(function (c) {
+        return [cell('th', c.name), cell('td', c.value, '/portal/companies?region=' + c.code), cell('td', c.warnings),
+          cell('td', '企业分布', '/portal/?region=' + c.code + '#drill')];
+      }));
+    } else if (d.companies) {
+      if (charts.drill) { charts.drill.setOption({ series: [{ data: companyPoints(d.companies) }] }); }
+      var byCode = {};
+      d.companies.forEach(function (c) { byCode[c.code] = c.warnings; });
+      document.querySelectorAll('#county-companies tbody tr').forEach(function (tr) {
+        var a = tr.querySelector('th a');
+        var code = a && decodeURIComponent(a.getAttribute('href').split('/').pop());
+        if (code && byCode[code] !== undefined) { tr.children[2].textContent = String(byCode[code]); }
+      });
+    }
   }
   // 近 24 小时趋势: the readings as a line, the alarm thresholds as marked lines.
   function drawTrend() {
@@ -115,7 +186,9 @@
   function live() {
     var status = document.getElementById('live-status');
     if (!status || !window.EventSource) { return; }
-    var es = new window.EventSource('/portal/live');
+    var region = new window.URLSearchParams(window.location.search).get('region');
+    var es = new window.EventSource('/portal/live' + (region ? '?region=' + encodeURIComponent(region) : ''));
+    es.addEventListener('map', function (ev) { liveMap(JSON.parse(ev.data)); });
     es.addEventListener('stats', function (ev) {
       var v = JSON.parse(ev.data);
       Object.keys(v).forEach(function (id) {
