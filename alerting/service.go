@@ -167,6 +167,15 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	return s, nil
 }
 
+// held is the version of the in-memory copy of a company, if there is one.
+func (s *Service) held(code string) (int64, bool) {
+	c, ok := s.companies[code]
+	if !ok {
+		return 0, false
+	}
+	return c.version, true
+}
+
 // install replaces the in-memory copy of a company by a stored state.
 func (s *Service) install(code string, st stored) error {
 	eng, err := warning.New(s.cfg.Models, st.state)
@@ -439,15 +448,9 @@ func (s *Service) transact(ctx context.Context, codes []string, now time.Time,
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
 	slices.Sort(codes)
-	versions, err := stateTable.Lock(ctx, tx, codes)
+	stale, err := stateTable.LockStale(ctx, tx, codes, s.held)
 	if err != nil {
 		return err
-	}
-	var stale []string
-	for _, code := range codes {
-		if c, ok := s.companies[code]; !ok || c.version != versions[code] {
-			stale = append(stale, code)
-		}
 	}
 	defer func() {
 		if err != nil {
@@ -456,19 +459,13 @@ func (s *Service) transact(ctx context.Context, codes []string, now time.Time,
 			}
 		}
 	}()
-	if len(stale) > 0 {
-		states, err := readStates(ctx, tx, stale, false)
+	for code, raw := range stale {
+		st, err := decodeState(code, raw)
 		if err != nil {
 			return err
 		}
-		for _, code := range stale {
-			st, ok := states[code]
-			if !ok {
-				st = stored{state: warning.NewState()}
-			}
-			if err := s.install(code, st); err != nil {
-				return err
-			}
+		if err := s.install(code, st); err != nil {
+			return err
 		}
 	}
 	w := &writer{now: now}

@@ -24,13 +24,23 @@ func readStates(ctx context.Context, q store.Querier, codes []string, all bool) 
 	}
 	out := make(map[string]stored, len(raw))
 	for code, r := range raw {
-		st, err := warning.UnmarshalState(r.State)
-		if err != nil {
-			return nil, fmt.Errorf("alerting: read states: company %s: %w", code, err)
+		if out[code], err = decodeState(code, r); err != nil {
+			return nil, err
 		}
-		out[code] = stored{version: r.Version, state: st}
 	}
 	return out, nil
+}
+
+// decodeState decodes a stored engine state (a new one for a company without a row).
+func decodeState(code string, r store.CompanyState) (stored, error) {
+	if r.State == nil {
+		return stored{state: warning.NewState()}, nil
+	}
+	st, err := warning.UnmarshalState(r.State)
+	if err != nil {
+		return stored{}, fmt.Errorf("alerting: read states: company %s: %w", code, err)
+	}
+	return stored{version: r.Version, state: st}, nil
 }
 
 type stored struct {

@@ -165,6 +165,15 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 // Rules returns the governance configuration in use.
 func (s *Service) Rules() *governance.Config { return &s.cfg.Rules }
 
+// held is the version of the in-memory copy of a company, if there is one.
+func (s *Service) held(code string) (int64, bool) {
+	c, ok := s.companies[code]
+	if !ok {
+		return 0, false
+	}
+	return c.version, true
+}
+
 // install replaces the in-memory copy of a company by a stored state (nil: empty).
 func (s *Service) install(code string, st store.CompanyState) error {
 	var tr *governance.Tracker
@@ -461,15 +470,9 @@ func (s *Service) transact(ctx context.Context, codesOf func(context.Context, pg
 	}
 	slices.Sort(codes)
 	codes = slices.Compact(codes)
-	versions, err := stateTable.Lock(ctx, tx, codes)
+	stale, err := stateTable.LockStale(ctx, tx, codes, s.held)
 	if err != nil {
 		return err
-	}
-	var stale []string
-	for _, code := range codes {
-		if c, ok := s.companies[code]; !ok || c.version != versions[code] {
-			stale = append(stale, code)
-		}
 	}
 	defer func() {
 		if err != nil {
@@ -478,15 +481,9 @@ func (s *Service) transact(ctx context.Context, codesOf func(context.Context, pg
 			}
 		}
 	}()
-	if len(stale) > 0 {
-		states, err := stateTable.Read(ctx, tx, stale, false)
-		if err != nil {
+	for code, st := range stale {
+		if err := s.install(code, st); err != nil {
 			return err
-		}
-		for _, code := range stale {
-			if err := s.install(code, states[code]); err != nil {
-				return err
-			}
 		}
 	}
 	w := &writer{now: s.cfg.Now(), rules: &s.cfg.Rules}

@@ -51,6 +51,36 @@ func (s CompanyStates) Lock(ctx context.Context, tx pgx.Tx, codes []string) (map
 	return out, nil
 }
 
+// LockStale locks the state rows of codes and reads the stored state of each one
+// whose in-memory copy is missing or stale: held reports the version of the copy a
+// caller holds (false when none). A stale company without a row maps to the zero
+// CompanyState (version 0, no state).
+func (s CompanyStates) LockStale(ctx context.Context, tx pgx.Tx, codes []string,
+	held func(code string) (int64, bool)) (map[string]CompanyState, error) {
+	versions, err := s.Lock(ctx, tx, codes)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, code := range codes {
+		if v, ok := held(code); !ok || v != versions[code] {
+			stale = append(stale, code)
+		}
+	}
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	read, err := s.Read(ctx, tx, stale, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]CompanyState, len(stale))
+	for _, code := range stale {
+		out[code] = read[code]
+	}
+	return out, nil
+}
+
 // Read reads the stored states of codes (every one when all is set).
 func (s CompanyStates) Read(ctx context.Context, q Querier, codes []string, all bool) (map[string]CompanyState, error) {
 	sql, args := `SELECT company_code, version, state FROM `+s.Table+` WHERE company_code = ANY($1)`, []any{codes}

@@ -48,3 +48,35 @@ func TestCompanyStatesRefuseAStaleWrite(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, all, 1)
 }
+
+// LockStale reads back exactly the companies whose held copy is missing or behind:
+// one held at the stored version is not read, one held behind is, one without a
+// copy is, and one without a row comes back empty.
+func TestCompanyStatesLockStale(t *testing.T) {
+	ctx := context.Background()
+	pool, err := store.Open(ctx, pgtest.NewDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	require.NoError(t, store.Migrate(ctx, pool))
+	states := store.CompanyStates{Table: "warning_engine_state"}
+	var b pgx.Batch
+	for _, code := range []string{"A", "B", "C"} {
+		states.QueueWrite(&b, code, 1, []byte(`{"c":"`+code+`"}`), time.Now())
+	}
+	require.NoError(t, pool.SendBatch(ctx, &b).Close())
+
+	held := map[string]int64{"A": 1, "B": 0}
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx) //nolint:errcheck
+	stale, err := states.LockStale(ctx, tx, []string{"A", "B", "C", "D"}, func(code string) (int64, bool) {
+		v, ok := held[code]
+		return v, ok
+	})
+	require.NoError(t, err)
+	require.Len(t, stale, 3)
+	require.NotContains(t, stale, "A", "held at the stored version")
+	require.Equal(t, int64(1), stale["B"].Version)
+	require.JSONEq(t, `{"c":"C"}`, string(stale["C"].State))
+	require.Equal(t, store.CompanyState{}, stale["D"], "no row: the zero state")
+}
