@@ -1,5 +1,7 @@
-// Package pgtest gives each test its own fresh database on the PostgreSQL server that
-// `make test` starts (CHEMGUARD_TEST_DATABASE_URL). Only tests import it.
+// Package pgtest gives each test its own fresh database on the PostgreSQL servers that
+// `make test` starts: the suite's server, which preloads TimescaleDB
+// (CHEMGUARD_TEST_DATABASE_URL), and a plain one whose migrations take the
+// native-partitioning path (CHEMGUARD_TEST_PLAIN_DATABASE_URL). Only tests import it.
 package pgtest
 
 import (
@@ -18,6 +20,19 @@ import (
 // EnvURL names the variable holding the server's connection string.
 const EnvURL = "CHEMGUARD_TEST_DATABASE_URL"
 
+// EnvPlainURL names the variable holding the plain server's connection string: a
+// server that does not preload TimescaleDB (make test's has the extension's files,
+// the case a migration must survive).
+const EnvPlainURL = "CHEMGUARD_TEST_PLAIN_DATABASE_URL"
+
+// EnvTimescaleDB, set to 1 by make test, promises that EnvURL's server preloads
+// TimescaleDB and EnvPlainURL's has its files without preloading them; tests that
+// check the two paths then insist on it instead of taking what the servers offer.
+const EnvTimescaleDB = "CHEMGUARD_TEST_TIMESCALEDB"
+
+// Promised reports whether make test promised the servers of EnvTimescaleDB.
+func Promised() bool { return os.Getenv(EnvTimescaleDB) == "1" }
+
 var seq atomic.Int64
 
 // NewDatabase creates an empty database for tb and returns its connection string.
@@ -29,6 +44,25 @@ func NewDatabase(tb testing.TB) string {
 	if base == "" {
 		tb.Fatalf("%s is not set: run `make test`, which starts PostgreSQL (deploy/postgres.sh) and sets it", EnvURL)
 	}
+	return create(tb, base)
+}
+
+// NewPlainDatabase is NewDatabase on the server of EnvPlainURL. Without it, a suite
+// server that does not preload TimescaleDB is plain enough and is used instead.
+func NewPlainDatabase(tb testing.TB) string {
+	tb.Helper()
+	if base := os.Getenv(EnvPlainURL); base != "" {
+		return create(tb, base)
+	}
+	base := os.Getenv(EnvURL)
+	if base == "" || Promised() {
+		tb.Fatalf("%s is not set: run `make test`, which starts a plain PostgreSQL beside the suite's and sets it", EnvPlainURL)
+	}
+	return create(tb, base)
+}
+
+func create(tb testing.TB, base string) string {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, base)

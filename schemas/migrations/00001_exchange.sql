@@ -67,11 +67,18 @@ DECLARE
     t text;
     timescale boolean;
 BEGIN
-    BEGIN
-        CREATE EXTENSION IF NOT EXISTS timescaledb;
-    EXCEPTION WHEN OTHERS THEN
-        NULL; -- not installed here: native partitioning below
-    END;
+    -- CREATE EXTENSION on a server that has the extension's files but does not preload
+    -- its library is not an error but a FATAL that ends the connection, which no
+    -- EXCEPTION block catches: try it only when the files are there AND preloaded.
+    IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
+       AND 'timescaledb' = ANY (string_to_array(
+               regexp_replace(current_setting('shared_preload_libraries'), '[\s"]', '', 'g'), ',')) THEN
+        BEGIN
+            CREATE EXTENSION IF NOT EXISTS timescaledb;
+        EXCEPTION WHEN OTHERS THEN
+            NULL; -- e.g. a role that may not create it: native partitioning below
+        END;
+    END IF;
     timescale := EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb');
     FOREACH t IN ARRAY ARRAY['x_risk_units', 'x_risk_events', 'x_control_measures', 'x_check_tasks',
         'x_check_records', 'x_hidden_dangers', 'x_special_operations', 'x_positioning_alarms',
