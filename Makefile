@@ -3,16 +3,33 @@ SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 
-# make run: a persistent local PostgreSQL and data directory.
+# Ports sit below Linux's ephemeral range (32768-60999): a client connection of the
+# previous run left in TIME_WAIT can then never hold a server's port.
+# make run: a persistent local PostgreSQL and data directory; TimescaleDB when the
+# private install (make timescaledb) is there, plain PostgreSQL otherwise.
 RUN_PG_DIR   ?= /var/lib/chemguard/pg
-RUN_PG_PORT  ?= 55432
+RUN_PG_PORT  ?= 25432
 RUN_DATA_DIR ?= $(CURDIR)/.data
-# make test: a throw-away PostgreSQL on its own port.
-TEST_PG_DIR  ?= /tmp/chemguard-test-pg
-TEST_PG_PORT ?= 55433
+# make test: a throw-away PostgreSQL that preloads TimescaleDB, where the suite runs,
+# and a second small one that has the extension's files but does not preload them:
+# the plain-PostgreSQL path and its migrations are tested there.
+TEST_PG_DIR  ?= /tmp/chemguard-test-tsdb
+TEST_PG_PORT ?= 25433
 TEST_DB_URL  := postgres://postgres@127.0.0.1:$(TEST_PG_PORT)/postgres?sslmode=disable
+PLAIN_PG_DIR  ?= /tmp/chemguard-test-plain
+PLAIN_PG_PORT ?= 25434
+PLAIN_DB_URL  := postgres://postgres@127.0.0.1:$(PLAIN_PG_PORT)/postgres?sslmode=disable
+# TimescaleDB 2.28.3 (the last series for PostgreSQL 15) is built from ../shared into a
+# private copy of PostgreSQL: never into the system one (see docs/operations.md).
+TSDB_SRC     ?= $(CURDIR)/../shared/timescaledb
+TSDB_TARBALL ?= $(TSDB_SRC)/timescaledb-2.28.3.tar.gz
+TSDB_ROOT    ?= /opt/timescaledb-pg15
+export CHEMGUARD_TSDB_ROOT := $(TSDB_ROOT)
+# make test-clocks: the suite's clock-driven tests at these instants (Asia/Shanghai).
+CLOCK_TESTS  ?= 2026-12-05T09:59:00+08:00 2026-12-05T10:01:00+08:00 2026-12-05T23:59:00+08:00
+CLOCK_PKGS   ?= ./inspect/... ./alerting/... ./quality/... ./portal/... ./platform/... ./governance/... ./warning/... ./access/...
 
-.PHONY: build run test vet fmt test-pg bench docs e2e-deps screenshots
+.PHONY: build run test vet fmt test-pg timescaledb test-clocks bench docs e2e-deps screenshots
 
 build:
 	$(GO) build -o bin/chemguard ./cmd/chemguard
@@ -23,12 +40,40 @@ vet:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-test-pg:
-	CHEMGUARD_PG_DIR=$(TEST_PG_DIR) CHEMGUARD_PG_PORT=$(TEST_PG_PORT) CHEMGUARD_PG_DB=chemguard_test CHEMGUARD_PG_FAST=1 deploy/postgres.sh start >/dev/null
+# timescaledb: build and install the extension privately when it is not there yet
+# (about 2-6 min on 2 cores the first time, < 1 s afterwards). The lock keeps two
+# builds from running at once.
+timescaledb:
+	@if test -f $(TSDB_TARBALL); then \
+		flock /var/tmp/chemguard-timescaledb-build.lock env TSDB_ROOT=$(TSDB_ROOT) \
+			bash $(TSDB_SRC)/build-timescaledb.sh $(TSDB_TARBALL); \
+	elif ! test -f $(TSDB_ROOT)/usr/lib/postgresql/15/lib/timescaledb.so; then \
+		echo "timescaledb: neither $(TSDB_TARBALL) (../shared beside the clone) nor an install in $(TSDB_ROOT)"; exit 1; \
+	fi
+
+test-pg: timescaledb
+	CHEMGUARD_PG_DIR=$(TEST_PG_DIR) CHEMGUARD_PG_PORT=$(TEST_PG_PORT) CHEMGUARD_PG_DB=chemguard_test CHEMGUARD_PG_FAST=1 \
+		CHEMGUARD_PG_TIMESCALEDB=require deploy/postgres.sh start >/dev/null
+	CHEMGUARD_PG_DIR=$(PLAIN_PG_DIR) CHEMGUARD_PG_PORT=$(PLAIN_PG_PORT) CHEMGUARD_PG_DB=chemguard_test CHEMGUARD_PG_FAST=1 \
+		CHEMGUARD_PG_TIMESCALEDB=off CHEMGUARD_PG_SHARED_BUFFERS=32MB deploy/postgres.sh start >/dev/null
+
+# The environment every test run gets: the TimescaleDB cluster for the suite, the plain
+# one for the plain path, and CHEMGUARD_TEST_TIMESCALEDB=1 so the migration tests insist
+# the clusters are what make test promises.
+TEST_ENV := CHEMGUARD_TEST_DATABASE_URL='$(TEST_DB_URL)' CHEMGUARD_TEST_PLAIN_DATABASE_URL='$(PLAIN_DB_URL)' CHEMGUARD_TEST_TIMESCALEDB=1
 
 test: vet test-pg e2e-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	CHEMGUARD_TEST_DATABASE_URL='$(TEST_DB_URL)' $(GO) test -count=1 -timeout 12m ./...
+	$(TEST_ENV) $(GO) test -count=1 -timeout 12m ./...
+
+# test-clocks: the packages whose tests touch clock-driven rules (the 10:00 commitment,
+# daily boundaries, 数据中断, ticks), once per instant of CLOCK_TESTS, through
+# CHEMGUARD_TEST_NOW (read by testclock, only in tests).
+test-clocks: test-pg e2e-deps
+	@set -e; for at in $(CLOCK_TESTS); do \
+		echo "== CHEMGUARD_TEST_NOW=$$at"; \
+		CHEMGUARD_TEST_NOW=$$at $(TEST_ENV) $(GO) test -count=1 -timeout 12m $(CLOCK_PKGS); \
+	done
 
 # Browser tests (portal/e2e/README.md): Debian's Chromium, a Chinese font for its
 # screenshots and npm playwright-core, installed when missing (as root on a clean
@@ -46,7 +91,7 @@ endif
 
 # make screenshots: run the browser tests and save the main pages to docs/screenshots.
 screenshots: test-pg e2e-deps
-	CHEMGUARD_SCREENSHOTS=1 CHEMGUARD_TEST_DATABASE_URL='$(TEST_DB_URL)' $(GO) test -count=1 -run TestBrowser ./portal/
+	CHEMGUARD_SCREENSHOTS=1 $(TEST_ENV) $(GO) test -count=1 -run TestBrowser ./portal/
 
 run: build
 	@CHEMGUARD_PG_DIR=$(RUN_PG_DIR) CHEMGUARD_PG_PORT=$(RUN_PG_PORT) deploy/postgres.sh start >/dev/null
