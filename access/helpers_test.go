@@ -21,6 +21,7 @@ import (
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -57,7 +58,7 @@ func newEnv(tb testing.TB) *env {
 	require.NoError(tb, err)
 	tb.Cleanup(pool.Close)
 	require.NoError(tb, store.Migrate(ctx, pool))
-	clk := &fakeClock{t: time.Now()}
+	clk := &fakeClock{t: testclock.Start(tb)}
 	svc, err := access.New(ctx, pool, access.Config{Clock: clk, InsecureCookie: true, ShareLag: time.Nanosecond})
 	require.NoError(tb, err)
 	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})

@@ -14,6 +14,7 @@ import (
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // feed is a Source serving batches handed to it, and recording commits.
@@ -59,7 +60,7 @@ func TestPlatformOutageRaisesNoDataForNobody(t *testing.T) {
 	pool := newPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	t0 := time.Now().Truncate(time.Second)
+	t0 := testclock.Start(t).Truncate(time.Second)
 	clk := &clock{t: t0}
 	src := &feed{in: make(chan []kafka.Message), committed: make(chan int, 16)}
 	s, err := alerting.New(ctx, pool, src, alerting.Config{Now: clk.Now, Tick: time.Hour})
@@ -123,7 +124,7 @@ func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
 	pool := newPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	t0 := time.Now().Truncate(time.Second)
+	t0 := testclock.Start(t).Truncate(time.Second)
 	clk := &clock{t: t0}
 	indicator := map[string]any{"INDICATOR_CODE": "PT-1", "COMPANY_CODE": company, "INDICATOR_NAME": "储罐压力",
 		"INDICATOR_KIND": "2", "UNIT": "MPa", "RANGE_LOW": 0, "RANGE_HIGH": 2, "HIGH": 1.2, "HIGH_HIGH": 1.5, "DELETED": "0"}
@@ -146,7 +147,7 @@ func TestRestartAfterConsumerDowntimeCountsNoDeviceOffline(t *testing.T) {
 	pool := newPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	t0 := time.Now().Truncate(time.Second)
+	t0 := testclock.Start(t).Truncate(time.Second)
 	clk := &clock{t: t0}
 	status := func(dev string, at time.Time) kafka.Message {
 		return received(t, "video-device-status", company, map[string]any{"DEVICE_CODE": dev,

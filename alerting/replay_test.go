@@ -12,12 +12,14 @@ import (
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
-// envelope is one exchange record as the ingestion pipeline publishes it.
-func envelope(tb testing.TB, table string, record any) bus.Message {
+// envelope is one exchange record as the ingestion pipeline publishes it, received
+// at recv.
+func envelope(tb testing.TB, table string, record any, recv time.Time) bus.Message {
 	tb.Helper()
-	m := received(tb, table, company, record, time.Now())
+	m := received(tb, table, company, record, recv)
 	return bus.Message{Topic: m.Topic, Key: company, Value: m.Value}
 }
 
@@ -38,7 +40,8 @@ func TestFirstStartOfTheGroupRebuildsCurrentAlarmsOnly(t *testing.T) {
 	cfg := bus.Config{Brokers: []string{broker.Addr()}, Partitions: 3, ReplicationFactor: 1}
 	require.NoError(t, bus.EnsureTopics(ctx, cfg, alerting.Topics()))
 
-	now := time.Now()
+	clk := testclock.New(t)
+	now := clk.Now()
 	old := now.Add(-2 * time.Hour)
 	indicator := func(code string) map[string]any {
 		return map[string]any{"INDICATOR_CODE": code, "COMPANY_CODE": company, "INDICATOR_NAME": "可燃气体探测器",
@@ -49,21 +52,21 @@ func TestFirstStartOfTheGroupRebuildsCurrentAlarmsOnly(t *testing.T) {
 		return map[string]any{"INDICATOR_CODE": code, "VALUE": v, "COLLECT_TIME": exchangeTime(at)}
 	}
 	msgs := []bus.Message{
-		envelope(t, "indicators", indicator("OLD-1")),
-		envelope(t, "indicators", indicator("NOW-1")),
+		envelope(t, "indicators", indicator("OLD-1"), now),
+		envelope(t, "indicators", indicator("NOW-1"), now),
 	}
 	for i := 0; i < 30; i++ { // two hours ago: OLD-1 far beyond 高高报 for half an hour, then normal
 		v := 80.0
 		if i >= 20 {
 			v = 1
 		}
-		msgs = append(msgs, envelope(t, "sensor-readings", reading("OLD-1", v, old.Add(time.Duration(i)*time.Minute))))
+		msgs = append(msgs, envelope(t, "sensor-readings", reading("OLD-1", v, old.Add(time.Duration(i)*time.Minute)), now))
 	}
 	msgs = append(msgs,
 		envelope(t, "video-alarms", map[string]any{"ALARM_ID": "fire-1", "ALARM_TYPE": "1", "ALARM_STATUS": "1",
-			"ALARM_TIME": exchangeTime(old), "VIDEO_CODE": "v1"}),
-		envelope(t, "sensor-readings", reading("NOW-1", 1, now.Add(-3*time.Minute))),
-		envelope(t, "sensor-readings", reading("NOW-1", 30, now.Add(-time.Minute))),
+			"ALARM_TIME": exchangeTime(old), "VIDEO_CODE": "v1"}, now),
+		envelope(t, "sensor-readings", reading("NOW-1", 1, now.Add(-3*time.Minute)), now),
+		envelope(t, "sensor-readings", reading("NOW-1", 30, now.Add(-time.Minute)), now),
 	)
 	p, err := bus.NewProducer(cfg)
 	require.NoError(t, err)
@@ -74,7 +77,7 @@ func TestFirstStartOfTheGroupRebuildsCurrentAlarmsOnly(t *testing.T) {
 	require.NoError(t, err)
 	defer consumer.Close()
 	rec := &recorder{}
-	s, err := alerting.New(ctx, pool, consumer, alerting.Config{Tick: time.Hour, Notifiers: []alerting.Notifier{rec}})
+	s, err := alerting.New(ctx, pool, consumer, alerting.Config{Now: clk.Now, Tick: time.Hour, Notifiers: []alerting.Notifier{rec}})
 	require.NoError(t, err)
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -14,6 +14,7 @@ import (
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -158,7 +159,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 // One process at a time holds the tick lock; when its session ends another takes it.
 func TestOneProcessTicks(t *testing.T) {
 	pool := newPool(t)
-	clk := &clock{t: time.Now()}
+	clk := &clock{t: testclock.Start(t)}
 	ctx := context.Background()
 	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
 	held, release1, err := p1.TryLead(ctx)

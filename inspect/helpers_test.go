@@ -24,6 +24,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -31,14 +32,22 @@ const testPassword = "Chemguard-2026"
 
 // env is the whole platform started in-process.
 type env struct {
-	tb   testing.TB
-	app  *platform.App
-	keys map[string]string
+	tb    testing.TB
+	app   *platform.App
+	keys  map[string]string
+	clock *testclock.Clock // the platform's clock; records are stamped by it too
 }
 
+// start runs the platform on the test clock (CHEMGUARD_TEST_NOW).
 func start(tb testing.TB) *env {
 	tb.Helper()
-	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir()}
+	return startOn(tb, testclock.New(tb))
+}
+
+// startOn runs the platform on clk.
+func startOn(tb testing.TB, clk *testclock.Clock) *env {
+	tb.Helper()
+	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), Now: clk.Now}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := platform.New(ctx, cfg)
 	require.NoError(tb, err)
@@ -53,7 +62,7 @@ func start(tb testing.TB) *env {
 		}
 		app.Close()
 	})
-	return &env{tb: tb, app: app, keys: map[string]string{}}
+	return &env{tb: tb, app: app, keys: map[string]string{}, clock: clk}
 }
 
 // company registers a company in county with an API key.
@@ -97,7 +106,7 @@ func (e *env) upload(c simulate.Company, recs map[*schemas.Table]simulate.Record
 func (e *env) seed(c simulate.Company) (hazardCode string) {
 	e.tb.Helper()
 	r := rand.New(rand.NewPCG(uint64(len(c.Code)), 3))
-	now := time.Now()
+	now := e.clock.Now()
 	recs := map[*schemas.Table]simulate.Record{}
 	for _, t := range []*schemas.Table{schemas.Commitments, schemas.SpecialOperations, schemas.RiskUnits, schemas.HazardSources} {
 		recs[t] = simulate.NewRecord(r, t, c, now)

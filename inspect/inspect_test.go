@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -30,7 +31,12 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
-	e := start(t)
+	return newWorldOn(t, testclock.New(t))
+}
+
+// newWorldOn is newWorld with the platform on clk.
+func newWorldOn(t *testing.T, clk *testclock.Clock) *world {
+	e := startOn(t, clk)
 	w := &world{env: e}
 	a := e.company("370102001", ourCounty, "历下甲化工有限公司")
 	e.company("370102002", ourCounty, "历下乙储运有限公司")
@@ -199,7 +205,9 @@ func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
 }
 
 func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
-	w := newWorld(t)
+	// 09:00, before the 10:00 commitment is due: 370102002 has committed nothing, and
+	// after 10:00 its missing commitment is a warning the draw below would find.
+	w := newWorldOn(t, testclock.At(testclock.OnDay(testclock.Start(t), 9, 0)))
 	p := w.login("lx_inspector")
 	for _, kind := range []string{"company", "commitment", "permit", "company", "company"} {
 		r := p.postForm("/m/spot/draw", url.Values{"kind": {kind}, "client_id": {uuid.NewString()}})

@@ -52,6 +52,29 @@ type Config struct {
 	Inspect inspect.Config
 	// Governance configures the data-quality consumer, scores and API (issue 6).
 	Governance quality.Config
+	// Now, when set, is the clock of every part whose own clock is not set: tests run
+	// the whole service at a chosen hour (the 10:00 commitment, day boundaries).
+	Now func() time.Time
+}
+
+// nowClock adapts a clock function to identity.Clock.
+type nowClock func() time.Time
+
+func (f nowClock) Now() time.Time { return f() }
+
+// shareClock gives every part without a clock of its own the configuration's.
+func (c *Config) shareClock() {
+	if c.Now == nil {
+		return
+	}
+	for _, now := range []*func() time.Time{&c.Ingest.Now, &c.Warnings.Now, &c.Governance.Now, &c.Inspect.Now} {
+		if *now == nil {
+			*now = c.Now
+		}
+	}
+	if c.Access.Clock == nil {
+		c.Access.Clock = nowClock(c.Now)
+	}
 }
 
 // Errors returned by Config.Validate.
@@ -121,6 +144,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.shareClock()
 	a := &App{cfg: cfg, Registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -220,7 +244,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
-	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie}, a.Pool, a.Access, a.Access.Identity, files)
+	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: cfg.Now}, a.Pool, a.Access, a.Access.Identity, files)
 	if err != nil {
 		return nil, err
 	}

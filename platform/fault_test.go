@@ -30,21 +30,22 @@ import (
 // answered "accepted" for.
 type feeder struct {
 	url, key string
+	now      func() time.Time // the platform's clock: records are stamped by it
 	company  simulate.Company
 	mu       sync.Mutex
 	accepted []string
 	statuses map[int]int
 }
 
-func newFeeder(url, key string, c simulate.Company) *feeder {
-	return &feeder{url: url, key: key, company: c, statuses: map[int]int{}}
+func newFeeder(app *running, key string, c simulate.Company) *feeder {
+	return &feeder{url: app.URL(), now: app.now, key: key, company: c, statuses: map[int]int{}}
 }
 
 func (f *feeder) postOne(tb testing.TB, r interface{ IntN(int) int }, n int) int {
 	recs := make([]simulate.Record, n)
 	for i := range recs {
 		recs[i] = simulate.Record{"ID": simulate.NewID(), "CHECK_TASK_ID": simulate.NewID(),
-			"CHECK_TIME":   time.Now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
+			"CHECK_TIME":   f.now().Add(-time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout),
 			"CHECK_STATUS": fmt.Sprint(r.IntN(4)), "DELETED": "0"}
 	}
 	rep := post(tb, f.url, f.key, "check-records", recs)
@@ -98,7 +99,7 @@ func TestBrokerStoppedMidStream(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), KafkaBrokers: []string{broker.Addr()},
 		Ingest: ingest.Config{PublishTimeout: 3 * time.Second}})
 	c := simulate.Company{Code: "370303001", County: "370303"}
-	f := newFeeder(app.URL(), addCompany(t, app.App, c.Code, c.County), c)
+	f := newFeeder(app, addCompany(t, app.App, c.Code, c.County), c)
 	r := newRand(7)
 
 	for i := 0; i < 10; i++ {
@@ -151,7 +152,7 @@ func (w *killingWriter) Apply(ctx context.Context, v map[*schemas.Table][]store.
 func TestSinkKilledBeforeCommit(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
 	c := simulate.Company{Code: "370304001", County: "370304"}
-	f := newFeeder(app.URL(), addCompany(t, app.App, c.Code, c.County), c)
+	f := newFeeder(app, addCompany(t, app.App, c.Code, c.County), c)
 	r := newRand(8)
 	for i := 0; i < 20; i++ {
 		require.Equal(t, 200, f.postOne(t, r, 100))
@@ -254,7 +255,7 @@ func TestDatabaseDownSinkCatchesUp(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: u.String()})
 	c := simulate.Company{Code: "370305001", County: "370305"}
 	key := addCompany(t, app.App, c.Code, c.County)
-	f := newFeeder(app.URL(), key, c)
+	f := newFeeder(app, key, c)
 	r := newRand(9)
 	require.Equal(t, 200, f.postOne(t, r, 10)) // also warms the key cache
 
@@ -284,7 +285,7 @@ func TestSinkKeepsRecordsTheDatabaseRefuses(t *testing.T) {
 	defer producer.Close()
 	envelope := func(id, record string) bus.Message {
 		b, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: "check-records", Company: company, Key: id,
-			Version: time.Now().UnixNano(), ReceivedAt: time.Now(), Record: json.RawMessage(record)})
+			Version: time.Now().UnixNano(), ReceivedAt: app.now(), Record: json.RawMessage(record)})
 		require.NoError(t, err)
 		return bus.Message{Topic: schemas.CheckRecords.Topic(), Key: company, Value: b}
 	}

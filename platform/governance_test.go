@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -73,13 +73,12 @@ func recordedFor(tb testing.TB, code string) recorded {
 	return rec
 }
 
-// governanceApp starts the platform with one fake clock for ingest's receive times
-// and the governance service.
+// governanceApp starts the platform on one fake clock: ingest's receive times, the
+// governance service and the rest.
 func governanceApp(tb testing.TB, clk *govClock) *running {
 	tb.Helper()
 	return startApp(tb, platform.Config{DatabaseURL: pgtest.NewDatabase(tb), DataDir: tb.TempDir(),
-		Ingest:     ingest.Config{Now: clk.Now},
-		Governance: quality.Config{Now: clk.Now, Tick: 100 * time.Millisecond}})
+		Now: clk.Now, Governance: quality.Config{Tick: 100 * time.Millisecond}})
 }
 
 // sendReadings posts the readings of rec (returning: its returning ones) with
@@ -111,7 +110,7 @@ func lastReadingApplied(tb testing.TB, app *running, code string, since time.Tim
 // governance clock, and back online when data returns — the fact closed, with its
 // start and end, as a county regulator reads it. Another county's regulator is refused.
 func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
-	clk := &govClock{t: time.Now()}
+	clk := &govClock{t: testclock.Start(t)}
 	app := governanceApp(t, clk)
 	const code, county, otherCode = "370102951", "370102", "370102952"
 	key := addCompany(t, app.App, code, county)
@@ -186,7 +185,7 @@ func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
 // resumption the companies have 10 minutes to send the day's commitment: the one
 // that did is fine, the one that did not is then 未承诺, and neither is offline.
 func TestPlatformOutageAcross10ChargesNoCompany(t *testing.T) {
-	local := time.Now().In(schemas.Shanghai)
+	local := testclock.Start(t).In(schemas.Shanghai)
 	clk := &govClock{t: time.Date(local.Year(), local.Month(), local.Day(), 9, 50, 0, 0, schemas.Shanghai)}
 	app := governanceApp(t, clk)
 	const county = "370102"

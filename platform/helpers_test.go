@@ -14,6 +14,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // running is a started App.
@@ -21,10 +22,16 @@ type running struct {
 	*platform.App
 	stop func()
 	done chan error
+	now  func() time.Time // the platform's clock
 }
 
+// startApp runs the platform of cfg; on the test clock (CHEMGUARD_TEST_NOW) unless
+// cfg brings its own.
 func startApp(tb testing.TB, cfg platform.Config) *running {
 	tb.Helper()
+	if cfg.Now == nil {
+		cfg.Now = testclock.New(tb).Now
+	}
 	if cfg.HTTPAddr == "" {
 		cfg.HTTPAddr = "127.0.0.1:0"
 	}
@@ -34,7 +41,7 @@ func startApp(tb testing.TB, cfg platform.Config) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := platform.New(ctx, cfg)
 	require.NoError(tb, err)
-	r := &running{App: app, done: make(chan error, 1)}
+	r := &running{App: app, done: make(chan error, 1), now: cfg.Now}
 	go func() { r.done <- app.Run(ctx) }()
 	var once bool
 	r.stop = func() {

@@ -23,7 +23,7 @@ func TestEveryTableRoundTrips(t *testing.T) {
 	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
 	key := addCompany(t, app.App, company.Code, company.County)
 	r := newRand(1)
-	now := time.Now()
+	now := app.now()
 	for _, tbl := range schemas.Tables() {
 		t.Run(tbl.Slug, func(t *testing.T) {
 			good1 := simulate.NewRecord(r, tbl, company, now)
@@ -77,7 +77,7 @@ func TestResendUpdatesDeleteKeepsOlderNeverOverwrites(t *testing.T) {
 	company := simulate.Company{Code: "370211001", County: "370211"}
 	key := addCompany(t, app.App, company.Code, company.County)
 	r := newRand(2)
-	now := time.Now()
+	now := app.now()
 
 	// Re-sent hidden danger: updates, never duplicates; DELETED=1 keeps the row.
 	hd := simulate.NewRecord(r, schemas.HiddenDangers, company, now)
@@ -138,7 +138,7 @@ func TestStatusCodes(t *testing.T) {
 	keyA := addCompany(t, app.App, a.Code, a.County)
 	addCompany(t, app.App, b.Code, b.County)
 	r := newRand(3)
-	now := time.Now()
+	now := app.now()
 	dev := simulate.NewRecord(r, schemas.VideoDevices, a, now)
 
 	cases := []struct {

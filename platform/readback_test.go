@@ -26,10 +26,10 @@ func TestListPagination(t *testing.T) {
 	r := newRand(4)
 	var recs []simulate.Record
 	for i := 0; i < 25; i++ {
-		recs = append(recs, simulate.NewRecord(r, schemas.RiskUnits, a, time.Now()))
+		recs = append(recs, simulate.NewRecord(r, schemas.RiskUnits, a, app.now()))
 	}
 	require.Equal(t, 200, post(t, app.URL(), keyA, "risk-units", recs).Status)
-	require.Equal(t, 200, post(t, app.URL(), keyB, "risk-units", []simulate.Record{simulate.NewRecord(r, schemas.RiskUnits, b, time.Now())}).Status)
+	require.Equal(t, 200, post(t, app.URL(), keyB, "risk-units", []simulate.Record{simulate.NewRecord(r, schemas.RiskUnits, b, app.now())}).Status)
 	eventually(t, 20*time.Second, "records stored", func() bool {
 		return count(t, app.App, `SELECT count(*) FROM x_risk_units`) == 26
 	})
@@ -57,6 +57,7 @@ func TestListPagination(t *testing.T) {
 	}
 	assert.Len(t, seen, 25, "all of A's records, none of B's")
 
+	// updated_at is stamped by the database's clock, not the platform's.
 	future := time.Now().Add(time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
 	rep := get(t, app.URL(), keyA, "/api/v1/exchange/risk-units?updated_since="+url.QueryEscape(future))
 	require.Equal(t, 200, rep.Status)

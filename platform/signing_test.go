@@ -30,7 +30,7 @@ func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ts, nonce := time.Now().Unix(), fmt.Sprintf("nonce-%d-%s", time.Now().UnixNano(), path)
+		ts, nonce := app.now().Unix(), fmt.Sprintf("nonce-%d-%s", time.Now().UnixNano(), path)
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set(signing.HeaderTimestamp, fmt.Sprint(ts))
 		req.Header.Set(signing.HeaderNonce, nonce)

@@ -123,7 +123,7 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 		return count(t, app.App, `SELECT count(*) FROM warning_engine_state WHERE company_code = $1
 			AND state::text LIKE '%PT01%'`, code) == 1
 	})
-	now := time.Now()
+	now := app.now()
 	reading := func(v string, at time.Time) map[string]any {
 		return map[string]any{"INDICATOR_CODE": code + "001-PT01", "VALUE": json.Number(v), "COLLECT_TIME": stamp(at)}
 	}

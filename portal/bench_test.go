@@ -37,7 +37,7 @@ func loadDay(tb testing.TB, e *env, companies []simulate.Company) {
 	tb.Helper()
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
-	now := time.Now()
+	now := e.clock.Now()
 	var version int64
 	fileRef := map[string]any{"ref": "sha256-0000", "content_type": "image/png", "size": 1234}
 	for _, c := range companies {
@@ -142,7 +142,7 @@ func BenchmarkPages(b *testing.B) {
 		"/portal/quality", "/portal/quality?page=10", "/portal/quality/companies/" + companies[1].Code,
 		"/portal/quality/notices", "/portal/quality/notices?status=overdue", "/portal/quality/report.xlsx",
 		// A final day's report (yesterday, finalised by benchGovernance): built once, then from memory.
-		"/portal/quality/report.xlsx?day=" + time.Now().AddDate(0, 0, -1).In(schemas.Shanghai).Format(schemas.DateLayout),
+		"/portal/quality/report.xlsx?day=" + e.clock.Now().AddDate(0, 0, -1).In(schemas.Shanghai).Format(schemas.DateLayout),
 		// 下钻 (drill.go): a city's counties, a county's companies.
 		"/portal/?region=" + companies[1].County[:4] + "00", "/portal/?region=" + companies[1].County,
 		// 近 24 小时趋势 (trend.go): an indicator with a day of readings every 30 s.
@@ -231,7 +231,7 @@ func benchGovernance(tb testing.TB, e *env, companies []simulate.Company) {
 		codes[i] = c.Code
 	}
 	e.noThreshold(tb, codes...) // an open fact each, and today's scores
-	now := time.Now()
+	now := e.clock.Now()
 	_, err := e.app.Governance.Recompute(ctx, now.AddDate(0, 0, -1), now)
 	require.NoError(tb, err)
 	tag, err := e.app.Pool.Exec(ctx, `WITH f AS (SELECT DISTINCT ON (company_code) company_code, fact_id FROM governance_facts

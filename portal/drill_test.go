@@ -66,7 +66,7 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 	e.company("370103001", "370103", "市中丙新材料有限公司", "生产")
 	e.company("370202001", "370202", "市南丁氯碱有限公司", "生产")
 	info := func(code string, lon, lat string) {
-		rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.EnterpriseInfos, simulate.Company{Code: code, Name: "x", County: code[:6]}, time.Now())
+		rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.EnterpriseInfos, simulate.Company{Code: code, Name: "x", County: code[:6]}, e.clock.Now())
 		rec["LONGITUDE"], rec["LATITUDE"] = json.Number(lon), json.Number(lat)
 		require.Equal(t, 1, e.upload(code, schemas.EnterpriseInfos, rec))
 	}

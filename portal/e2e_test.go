@@ -17,6 +17,7 @@ import (
 	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -89,7 +90,9 @@ func TestBrowser(t *testing.T) {
 	_, err = os.Stat("e2e/node_modules/playwright-core/package.json")
 	require.NoError(t, err, "the browser tests need playwright-core: run `make e2e-deps` (npm ci in portal/e2e)")
 
-	e := start(t)
+	// Chromium judges a session cookie's expiry by the machine's clock, so the platform
+	// under it runs on that clock, whatever CHEMGUARD_TEST_NOW says.
+	e := startOn(t, testclock.At(time.Now()))
 	out := e2eEnv{BaseURL: e.app.URL(), Chromium: chromium, Users: map[string]e2eUser{}, Warnings: map[string]e2eWarning{}}
 	out.Artifacts, err = filepath.Abs("e2e/artifacts")
 	require.NoError(t, err)
@@ -209,7 +212,7 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 			area[r["INDICATOR_CODE"].(string)] = r["AREA"].(string)
 		}
 	}
-	now := time.Now()
+	now := e.clock.Now()
 	var readings []simulate.Record
 	for w := now.Truncate(2 * time.Hour); readings == nil && w.After(now.Add(-60*24*time.Hour)); w = w.Add(-2 * time.Hour) {
 		recs := simulate.Readings(c, w.Add(30*time.Minute), now)

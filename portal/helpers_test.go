@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,37 +21,30 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 const testPassword = "Chemguard-2026"
 
-// clock is a settable clock for session expiry; it starts at the real time.
-type clock struct {
-	mu     sync.Mutex
-	offset time.Duration
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.offset += d
-	c.mu.Unlock()
-}
-
 // env is the whole platform started in-process with the portal mounted.
 type env struct {
 	tb    testing.TB
 	app   *platform.App
-	clock *clock
+	clock *testclock.Clock  // the platform's clock (CHEMGUARD_TEST_NOW); Add moves it for session expiry
 	keys  map[string]string // company code → exchange API key
 }
 
+// start runs the platform on the test clock (CHEMGUARD_TEST_NOW).
 func start(tb testing.TB) *env {
 	tb.Helper()
-	clk := &clock{}
-	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir()}
-	cfg.Access.Clock = clk
+	return startOn(tb, testclock.New(tb))
+}
+
+// startOn runs the platform on clk.
+func startOn(tb testing.TB, clk *testclock.Clock) *env {
+	tb.Helper()
+	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), Now: clk.Now}
 	cfg.Access.ShareLag = time.Nanosecond
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := platform.New(ctx, cfg)
@@ -128,7 +120,7 @@ type fixture struct {
 func (e *env) seed(c simulate.Company, taskType string) fixture {
 	e.tb.Helper()
 	r := rand.New(rand.NewPCG(uint64(len(c.Code)), 7))
-	now := time.Now()
+	now := e.clock.Now()
 	f := fixture{Code: c.Code, Name: c.Name, TaskType: taskType}
 	one := func(t *schemas.Table) simulate.Record { return simulate.NewRecord(r, t, c, now) }
 

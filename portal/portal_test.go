@@ -456,7 +456,7 @@ func TestTrendShowsTheLatestReadings(t *testing.T) {
 			jsonb_build_object('COLLECT_TIME', to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
 				'VALUE', CASE WHEN at = $3::timestamptz THEN '77.77' ELSE '11.11' END)
 		FROM generate_series($3::timestamptz - interval '22 hours', $3::timestamptz, interval '15 seconds') AS at`,
-		f.Code, f.Code+"-T01", time.Now().Add(-time.Minute).Truncate(time.Second))
+		f.Code, f.Code+"-T01", r.clock.Now().Add(-time.Minute).Truncate(time.Second))
 	require.NoError(t, err)
 	trend := r.login("lixia_staff").get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
 	require.Equal(t, http.StatusOK, trend.Status, trend.Body)

@@ -6,13 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -52,7 +52,7 @@ func (e *env) noThreshold(tb testing.TB, codes ...string) {
 	// Base data is judged at ticks: a finding seen at two ticks opens a fact.
 	require.NoError(tb, e.app.Governance.Tick(ctx))
 	require.NoError(tb, e.app.Governance.Tick(ctx))
-	now := time.Now()
+	now := e.clock.Now()
 	_, err := e.app.Governance.Recompute(ctx, now, now)
 	require.NoError(tb, err)
 }
@@ -160,7 +160,7 @@ func TestQualityNoticeFromTheCompanyPage(t *testing.T) {
 	lixia := e.login("lixia_staff")
 	lixia.origin = e.app.URL()
 	fact := factID(t, e, "370102001")
-	deadline := time.Now().AddDate(0, 0, 7).Format("2006-01-02")
+	deadline := e.clock.Now().In(testclock.Shanghai).AddDate(0, 0, 7).Format("2006-01-02")
 	p := lixia.post("/portal/quality/notices", url.Values{"company_code": {"370102001"}, "fact_id": {fact},
 		"requirement": {"请补充1号罐温度报警阈值"}, "deadline": {deadline}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)

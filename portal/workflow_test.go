@@ -46,7 +46,7 @@ func TestWarningSignOffThroughThePortal(t *testing.T) {
 	e.user("ent_admin", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(c.Code))
 	e.user("lixia_staff", tiers.CountyStaff, "370102")
 	e.user("lixia_leader", tiers.CountyLeader, "370102")
-	rec := simulate.NewRecord(rand.New(rand.NewPCG(3, 4)), schemas.VideoAlarms, c, time.Now())
+	rec := simulate.NewRecord(rand.New(rand.NewPCG(3, 4)), schemas.VideoAlarms, c, e.clock.Now())
 	rec["ALARM_TYPE"] = "1" // 明火
 	require.Equal(t, 1, e.upload(c.Code, schemas.VideoAlarms, rec))
 
