@@ -17,20 +17,48 @@ DEMO_RATE=${CHEMGUARD_DEMO_RATE:-100}
 mkdir -p "$CHEMGUARD_DATA_DIR"
 LOG="$CHEMGUARD_DATA_DIR/chemguard.log"
 
+# A previous run killed with -9 (this script, the terminal, the session) leaves its
+# `serve` and `simulate` running: they hold the HTTP port and the embedded broker's
+# data directory. Their PIDs are in the data directory; stop exactly those, and only
+# when the PID is still this binary.
+stop_previous() {
+  local f pid exe
+  for f in "$CHEMGUARD_DATA_DIR/simulate.pid" "$CHEMGUARD_DATA_DIR/serve.pid"; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f"); rm -f "$f"
+    # readlink of a rebuilt binary's old process ends in " (deleted)".
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    [ -n "$pid" ] && [ "${exe% (deleted)}" = "$(readlink -f "$BIN")" ] || continue
+    echo "run.sh: stopping the previous run's $(basename "$f" .pid) (PID $pid)" >&2
+    # Graceful first; what it acknowledged survives a kill as well (the broker syncs).
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+}
+stop_previous
+if command -v ss >/dev/null && ss -Htln "sport = :${ADDR##*:}" | grep -q .; then
+  echo "run.sh: $ADDR is in use by another program; set CHEMGUARD_HTTP_ADDR:" >&2
+  ss -Htlnp "sport = :${ADDR##*:}" | sed 's/^/    /' >&2
+  exit 1
+fi
+
 "$BIN" serve >>"$LOG" 2>&1 &
 SERVE=$!
+echo "$SERVE" >"$CHEMGUARD_DATA_DIR/serve.pid"
 SIM=
 cleanup() {
   [ -n "$SIM" ] && kill -INT "$SIM" 2>/dev/null || true
   kill -TERM "$SERVE" 2>/dev/null || true
   wait 2>/dev/null || true
+  rm -f "$CHEMGUARD_DATA_DIR/serve.pid" "$CHEMGUARD_DATA_DIR/simulate.pid"
 }
 trap cleanup EXIT INT TERM
 
-for _ in $(seq 1 120); do
+for _ in $(seq 1 300); do
   if curl -fsS "http://$ADDR/readyz" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "$SERVE" 2>/dev/null; then echo "chemguard serve exited; see $LOG" >&2; tail -20 "$LOG" >&2; exit 1; fi
-  sleep 0.5
+  if ! kill -0 "$SERVE" 2>/dev/null; then echo "chemguard serve exited; log $LOG, last lines:" >&2; tail -20 "$LOG" >&2; exit 1; fi
+  sleep 0.2
 done
 
 # A demo regulator of 济南市 (city staff: sees the city's counties, nothing else).
@@ -41,6 +69,7 @@ printf '%s\n' "$DEMO_PASSWORD" | "$BIN" user add --username "$DEMO_USER" --role 
 
 "$BIN" simulate --enterprises "$DEMO_ENTERPRISES" --rate "$DEMO_RATE" --speed 60 >"$CHEMGUARD_DATA_DIR/simulate.out" 2>>"$LOG" &
 SIM=$!
+echo "$SIM" >"$CHEMGUARD_DATA_DIR/simulate.pid"
 for _ in $(seq 1 60); do
   KEY=$(sed -n '3p' "$CHEMGUARD_DATA_DIR/simulate.out" 2>/dev/null || true)
   [ -n "$KEY" ] && break
