@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/validate"
 )
@@ -20,7 +20,7 @@ import (
 // field Corrupt says it broke.
 func TestRecordsAreValidAndCorruptionsAreNot(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	now := time.Now()
+	now := testclock.Start(t)
 	c := simulate.Companies(1, 1)[0]
 	for _, tbl := range schemas.Tables() {
 		t.Run(tbl.Slug, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
@@ -24,7 +25,7 @@ func valueOf(tb testing.TB, r simulate.Record) float64 {
 // belongs to a declared indicator.
 func TestPlantRecordsValidate(t *testing.T) {
 	c := simulate.Companies(3, 1)[2]
-	now := time.Now()
+	now := testclock.Start(t)
 	inds := simulate.IndicatorRecords(c)
 	body, _ := json.Marshal(inds)
 	vs, err := validate.Batch(schemas.Indicators, body, validate.Options{Now: now})
