@@ -72,7 +72,7 @@ test: vet test-pg e2e-deps
 test-clocks: test-pg e2e-deps
 	@set -e; for at in $(CLOCK_TESTS); do \
 		echo "== CHEMGUARD_TEST_NOW=$$at"; \
-		CHEMGUARD_TEST_NOW=$$at $(TEST_ENV) $(GO) test -count=1 -timeout 12m $(CLOCK_PKGS); \
+		CHEMGUARD_TEST_NOW=$$at $(TEST_ENV) $(GO) test -count=1 -timeout 20m $(CLOCK_PKGS); \
 	done
 
 # Browser tests (portal/e2e/README.md): Debian's Chromium, a Chinese font for its
