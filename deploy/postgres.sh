@@ -165,6 +165,11 @@ start() {
   else
     opts+=" -c shared_preload_libraries="
   fi
+  if running && [ "$(sed -n 4p "$PG_DIR/data/postmaster.pid")" != "$PG_PORT" ]; then
+    # Started by an earlier version on another port (55432 before): restart on this one.
+    echo "postgres.sh: $PG_DIR runs on port $(sed -n 4p "$PG_DIR/data/postmaster.pid"); restarting it on $PG_PORT" >&2
+    runuser -u postgres -- "$bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+  fi
   if ! running; then
     stale_pid
     if command -v ss >/dev/null && ss -Htln "sport = :$PG_PORT" | grep -q .; then
