@@ -44,6 +44,7 @@ fmt:
 # (about 2-6 min on 2 cores the first time, < 1 s afterwards). The lock keeps two
 # builds from running at once.
 timescaledb:
+	@deploy/postgres.sh install # the build copies the system's PostgreSQL 15
 	@if test -f $(TSDB_TARBALL); then \
 		flock /var/tmp/chemguard-timescaledb-build.lock env TSDB_ROOT=$(TSDB_ROOT) \
 			bash $(TSDB_SRC)/build-timescaledb.sh $(TSDB_TARBALL); \

@@ -5,6 +5,7 @@
 #   deploy/postgres.sh stop
 #   deploy/postgres.sh dsn     # print the connection string
 #   deploy/postgres.sh info    # which binaries a start would use and whether they preload TimescaleDB
+#   deploy/postgres.sh install # only install PostgreSQL from the machine's packages when missing
 #
 # Settings (env):
 #   CHEMGUARD_PG_DIR        data, default /var/lib/chemguard/pg
@@ -213,5 +214,6 @@ case "${1:-start}" in
   stop) stop ;;
   dsn) dsn ;;
   info) info ;;
-  *) echo "usage: $0 start|stop|dsn|info" >&2; exit 2 ;;
+  install) install_pg ;;
+  *) echo "usage: $0 start|stop|dsn|info|install" >&2; exit 2 ;;
 esac
