@@ -280,3 +280,110 @@ func TestConnectionsPerAddressAndSlowHeaders(t *testing.T) {
 		return resp.StatusCode == 200
 	})
 }
+
+// Login attempts are limited per account before the password is checked, with 429,
+// Retry-After and a bilingual error; the same account through the portal's form
+// shares the count.
+func TestLoginRateLimited(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+		Edge: edge.Config{Limits: edge.Limits{LoginPerAccount: edge.Rate{PerMinute: 3, Burst: 3}}}})
+	login := func(name string) reply {
+		req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
+			strings.NewReader(`{"username":"`+name+`","password":"Wrong-Password-1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		return do(t, req)
+	}
+	for range 3 {
+		assert.Equal(t, 401, login("zhangsan").Status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
+		strings.NewReader(`{"username":"zhangsan","password":"Wrong-Password-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var body struct{ Error map[string]string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	resp.Body.Close()
+	assert.Equal(t, 429, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+	assert.Equal(t, "rate_limited", body.Error["code"])
+	assert.Contains(t, body.Error["message_zh"], "登录尝试过于频繁")
+	assert.Contains(t, body.Error["message_en"], "too many login attempts")
+
+	form, _ := http.NewRequest(http.MethodPost, app.URL()+"/portal/login", strings.NewReader("username=zhangsan&password=x"))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	assert.Equal(t, 429, do(t, form).Status, "the portal's form counts against the same account")
+	assert.Equal(t, 401, login("lisi").Status, "another account is not affected")
+}
+
+// Exchange requests are limited per enterprise key.
+func TestExchangeRateLimitedPerKey(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+		Edge: edge.Config{Limits: edge.Limits{ExchangePerKey: edge.Rate{PerMinute: 2, Burst: 2}}}})
+	keyA := addCompany(t, app.App, "370102104", "370102")
+	keyB := addCompany(t, app.App, "370102105", "370102")
+	for range 2 {
+		assert.Equal(t, 200, get(t, app.URL(), keyA, "/api/v1/exchange/video-devices").Status)
+	}
+	rep := get(t, app.URL(), keyA, "/api/v1/exchange/video-devices")
+	assert.Equal(t, 429, rep.Status, string(rep.Raw))
+	assert.Equal(t, 200, get(t, app.URL(), keyB, "/api/v1/exchange/video-devices").Status)
+}
+
+// Behind a trusted proxy the client's address is what audit, limits and the
+// operator gate see; /metrics and /readyz's details are for operators only.
+func TestOperatorEndpointsBehindTrustedProxy(t *testing.T) {
+	proxies, err := edge.ParsePrefixes("127.0.0.1")
+	require.NoError(t, err)
+	const token = "operator-token-0123456789"
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+		Edge: edge.Config{TrustedProxies: proxies, OperatorToken: token}})
+	call := func(path, xff, bearer string) reply {
+		req, _ := http.NewRequest(http.MethodGet, app.URL()+path, nil)
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
+		return do(t, req)
+	}
+	const public = "203.0.113.7"
+	assert.Equal(t, 403, call("/metrics", public, "").Status)
+	assert.Equal(t, 403, call("/metrics", public, "wrong-token-0123456789").Status)
+	m := call("/metrics", public, token)
+	assert.Equal(t, 200, m.Status)
+	assert.Contains(t, string(m.Raw), "go_goroutines")
+	assert.Equal(t, 200, call("/metrics", "10.20.30.40", "").Status, "the private network")
+
+	r := call("/readyz", public, "")
+	assert.Equal(t, 200, r.Status)
+	assert.Equal(t, map[string]any{"status": "ok"}, r.Body, "the public sees only the status")
+	r = call("/readyz", "", "")
+	assert.Equal(t, "ok", r.Body["database"], "loopback sees each check")
+	assert.Equal(t, "ok", call("/readyz", public, token).Body["broker"])
+
+	// A failed login through the proxy is audited with the client's address, not the
+	// proxy's, and not the address the client wrote into the header itself.
+	req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
+		strings.NewReader(`{"username":"wangwu","password":"Wrong-Password-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "198.51.100.1, "+public)
+	assert.Equal(t, 401, do(t, req).Status)
+	assert.Equal(t, 1, count(t, app.App, `SELECT count(*) FROM audit_log WHERE actor = 'wangwu' AND client_ip = $1`, public))
+}
+
+// From a peer that is not a trusted proxy, X-Forwarded-For is ignored: a spoofed
+// header changes neither the audited address nor the operator gate.
+func TestSpoofedForwardedForIgnored(t *testing.T) {
+	proxies, err := edge.ParsePrefixes("10.0.0.0/8")
+	require.NoError(t, err)
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Edge: edge.Config{TrustedProxies: proxies}})
+	req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
+		strings.NewReader(`{"username":"zhaoliu","password":"Wrong-Password-1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", "203.0.113.66")
+	assert.Equal(t, 401, do(t, req).Status)
+	assert.Equal(t, 1, count(t, app.App, `SELECT count(*) FROM audit_log WHERE actor = 'zhaoliu' AND client_ip = '127.0.0.1'`))
+	assert.Equal(t, 0, count(t, app.App, `SELECT count(*) FROM audit_log WHERE client_ip = '203.0.113.66'`))
+}
