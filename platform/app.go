@@ -43,6 +43,8 @@ type Config struct {
 	KafkaPartitions int      // CHEMGUARD_KAFKA_PARTITIONS
 	KafkaReplicas   int      // CHEMGUARD_KAFKA_REPLICATION
 	KafkaSyncWrites bool     // CHEMGUARD_KAFKA_SYNC_WRITES: fsync each batch in the embedded broker
+	// KafkaSecurity is TLS and SASL to a cluster (CHEMGUARD_KAFKA_TLS_*, CHEMGUARD_KAFKA_SASL_*).
+	KafkaSecurity bus.Security
 	DataDir         string   // CHEMGUARD_DATA_DIR: embedded broker data and stored files
 	Ingest          ingest.Config
 	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
@@ -152,6 +154,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		brokers = []string{a.broker.Addr()}
 	}
 	a.busCfg = bus.Config{Brokers: brokers, Partitions: cfg.KafkaPartitions, ReplicationFactor: cfg.KafkaReplicas}
+	if a.broker == nil {
+		a.busCfg.Security = cfg.KafkaSecurity // the embedded broker listens on loopback in plaintext
+	}
 	if a.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}

@@ -26,9 +26,9 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) now() time.Time         { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration)    { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock                  { return &clock{t: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)} }
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+func newClock() *clock               { return &clock{t: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)} }
 
 // serve runs app behind g on a real loopback listener and returns its base URL.
 func serve(tb testing.TB, g *edge.Guard, app *fiber.App) string {
@@ -99,13 +99,25 @@ func TestLoginLimitRefillsOnTheClock(t *testing.T) {
 	clk := newClock()
 	g, app := newApp(t, edge.Config{Now: clk.now,
 		Limits: edge.Limits{LoginPerIP: edge.Rate{PerMinute: 6, Burst: 4}, LoginPerAccount: edge.Rate{PerMinute: 2, Burst: 2}}})
-	app.Post("/login", g.LoginLimit, func(c *fiber.Ctx) error { return c.SendStatus(401) })
+	app.Post("/login", g.LoginLimit, func(c *fiber.Ctx) error {
+		if strings.Contains(string(c.Body()), `"password":"right"`) {
+			return c.SendStatus(200)
+		}
+		return c.SendStatus(401)
+	})
 	base := serve(t, g, app)
-	try := func(name string) *http.Response {
-		resp, err := http.Post(base+"/login", "application/json", strings.NewReader(`{"username":"`+name+`","password":"x"}`))
+	try := func(name string, password ...string) *http.Response {
+		pw := "x"
+		if len(password) > 0 {
+			pw = password[0]
+		}
+		resp, err := http.Post(base+"/login", "application/json", strings.NewReader(`{"username":"`+name+`","password":"`+pw+`"}`))
 		require.NoError(t, err)
 		resp.Body.Close()
 		return resp
+	}
+	for range 10 {
+		assert.Equal(t, 200, try("admin", "right").StatusCode, "successful logins do not count")
 	}
 	assert.Equal(t, 401, try("admin").StatusCode)
 	assert.Equal(t, 401, try("ADMIN ").StatusCode) // the same account, however it is spelt
@@ -113,7 +125,9 @@ func TestLoginLimitRefillsOnTheClock(t *testing.T) {
 	assert.Equal(t, 429, r.StatusCode)
 	assert.Equal(t, "30", r.Header.Get("Retry-After")) // 2 a minute: one every 30 s
 	assert.Equal(t, 401, try("operator").StatusCode)
-	// The address has used its burst of 4 (the refused attempt counted too).
+	// The address has used 3 of its burst of 4 (the attempt the account's limit
+	// refused was not tried, so it does not count).
+	assert.Equal(t, 401, try("somebody").StatusCode)
 	r = try("somebody")
 	assert.Equal(t, 429, r.StatusCode)
 	assert.Equal(t, "10", r.Header.Get("Retry-After")) // 6 a minute: one every 10 s

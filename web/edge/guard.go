@@ -148,20 +148,33 @@ func limited(c *fiber.Ctx, wait time.Duration, zh, en string) error {
 }
 
 // LoginLimit limits POSTed login attempts per client address and per user name
-// (from a JSON body's "username" or a form's), before the password is looked at.
+// (from a JSON body's "username" or a form's). Every attempt takes its tokens
+// before the password is looked at, so a burst of parallel guesses cannot slip
+// through; an attempt that succeeds gets them back, so only failures count and a
+// busy office behind one address never meets the limit.
 func (g *Guard) LoginLimit(c *fiber.Ctx) error {
 	if c.Method() != fiber.MethodPost {
 		return c.Next()
 	}
-	if ok, wait := g.loginIP.allow(ClientAddr(c).String()); !ok {
+	addr := ClientAddr(c).String()
+	if ok, wait := g.loginIP.allow(addr); !ok {
 		return limited(c, wait, "本地址登录尝试过于频繁", "too many login attempts from your address")
 	}
-	if name := loginName(c); name != "" {
+	name := loginName(c)
+	if name != "" {
 		if ok, wait := g.loginAccount.allow(name); !ok {
+			g.loginIP.refund(addr) // refused here, not tried: the address's count stays as it was
 			return limited(c, wait, "该账号登录尝试过于频繁", "too many login attempts for this account")
 		}
 	}
-	return c.Next()
+	err := c.Next()
+	if err == nil && c.Response().StatusCode() < fiber.StatusBadRequest {
+		g.loginIP.refund(addr)
+		if name != "" {
+			g.loginAccount.refund(name)
+		}
+	}
+	return err
 }
 
 func loginName(c *fiber.Ctx) string {

@@ -58,6 +58,18 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
+// refund gives back a token taken by allow.
+func (l *limiter) refund(key string) {
+	if l == nil || l.rate <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if b := l.buckets[key]; b != nil {
+		b.tokens = math.Min(l.burst, b.tokens+1)
+	}
+}
+
 func (l *limiter) sweep(now time.Time) {
 	var oldest string
 	var oldestAt time.Time
