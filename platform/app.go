@@ -45,8 +45,8 @@ type Config struct {
 	KafkaSyncWrites bool     // CHEMGUARD_KAFKA_SYNC_WRITES: fsync each batch in the embedded broker
 	// KafkaSecurity is TLS and SASL to a cluster (CHEMGUARD_KAFKA_TLS_*, CHEMGUARD_KAFKA_SASL_*).
 	KafkaSecurity bus.Security
-	DataDir         string   // CHEMGUARD_DATA_DIR: embedded broker data and stored files
-	Ingest          ingest.Config
+	DataDir       string // CHEMGUARD_DATA_DIR: embedded broker data and stored files
+	Ingest        ingest.Config
 	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
 	NoSink bool
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
