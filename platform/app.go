@@ -317,6 +317,18 @@ func (a *App) URL() string {
 	return "http://" + a.Addr()
 }
 
+// Routes lists the HTTP routes as "METHOD /path": middleware mounts and the HEAD
+// twins of GET routes left out.
+func (a *App) Routes() []string {
+	var out []string
+	for _, r := range a.http.GetRoutes(true) {
+		if r.Method != fiber.MethodHead {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
+}
+
 // BrokerAddrs are the Kafka brokers in use.
 func (a *App) BrokerAddrs() []string { return a.busCfg.Brokers }
 

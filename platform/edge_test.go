@@ -387,3 +387,40 @@ func TestSpoofedForwardedForIgnored(t *testing.T) {
 	assert.Equal(t, 1, count(t, app.App, `SELECT count(*) FROM audit_log WHERE actor = 'zhaoliu' AND client_ip = '127.0.0.1'`))
 	assert.Equal(t, 0, count(t, app.App, `SELECT count(*) FROM audit_log WHERE client_ip = '203.0.113.66'`))
 }
+
+// No route but the exchange uploads takes a compressed body: every POST, PUT and
+// PATCH route of the running platform is tried with a small valid gzip body.
+func TestEveryOtherRouteRefusesCompressedBodies(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	var small bytes.Buffer
+	zw := gzip.NewWriter(&small)
+	_, _ = zw.Write([]byte(`{"username":"a","password":"b"}`))
+	require.NoError(t, zw.Close())
+	tried := 0
+	for _, r := range app.Routes() {
+		method, path, _ := strings.Cut(r, " ")
+		if method != http.MethodPost && method != http.MethodPut && method != http.MethodPatch {
+			continue
+		}
+		var segs []string
+		for _, s := range strings.Split(path, "/") {
+			if strings.HasPrefix(s, ":") || s == "*" {
+				s = "1"
+			}
+			segs = append(segs, s)
+		}
+		path = strings.Join(segs, "/")
+		req, err := http.NewRequest(method, app.URL()+path, bytes.NewReader(small.Bytes()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Encoding", "gzip")
+		rep := do(t, req)
+		if strings.HasPrefix(path, "/api/v1/exchange/") {
+			assert.NotEqual(t, 415, rep.Status, r)
+			continue
+		}
+		assert.Equal(t, 415, rep.Status, "%s: %s", r, rep.Raw)
+		tried++
+	}
+	assert.Greater(t, tried, 20, "the platform's write routes")
+}

@@ -87,6 +87,7 @@ func (g *Guard) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig
 	if h.ContentLength() > rule.MaxBytes {
 		h.Set(refusedHeader, strconv.Itoa(h.ContentLength()))
 		h.SetContentLength(0)
+		h.Del(fiber.HeaderExpect) // no "100 Continue": the client should not start sending
 	}
 	// The header deadline (ReadTimeout) has done its work; the body gets its own.
 	return fasthttp.RequestConfig{ReadTimeout: g.cfg.BodyTimeout, MaxRequestBodySize: rule.MaxBytes}
