@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -238,8 +239,24 @@ func (g *Guard) StreamLimit(cookie string) fiber.Handler {
 		}
 		conn.onClose(func() { g.streamAddr.give(addr) })
 		c.Context().SetConnectionClose()
-		return c.Next()
+		err := c.Next()
+		if err == nil && c.Response().IsBodyStream() {
+			go watchHangUp(c.Context().Conn())
+		}
+		return err
 	}
+}
+
+// watchHangUp closes a stream's connection as soon as its client hangs up, so the
+// slot comes back at once rather than at the stream's next write. The server never
+// reads from this connection again (it closes after the response), and a stream's
+// client sends nothing after its request, so the read returns only when the client
+// has gone (EOF or reset) or misbehaves.
+func watchHangUp(nc net.Conn) {
+	_ = nc.SetReadDeadline(time.Time{})
+	var b [1]byte
+	_, _ = nc.Read(b[:])
+	_ = nc.Close()
 }
 
 // IsOperator reports whether the caller may see operator details: a loopback or
