@@ -187,6 +187,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.edge, err = edge.New(edgeConfig(cfg)); err != nil {
 		return nil, err
 	}
+	a.edge.Register(a.Registry)
 	a.http = fiber.New(a.edge.Fiber(fiber.Config{
 		AppName:               "chemguard",
 		ErrorHandler:          ingest.ErrorHandler,

@@ -177,6 +177,10 @@ func TestAttackGzipBombRefused(t *testing.T) {
 	assert.Less(t, growth(rss1, rss0), uint64(100<<20), "RSS grew by 100 MB or more")
 	assert.Less(t, growth(heap1, heap0), uint64(100<<20), "the heap grew by 100 MB or more")
 
+	m := get(t, app.URL(), "", "/metrics")
+	assert.Contains(t, string(m.Raw), `chemguard_http_refused_total{reason="encoding_refused"} 3`)
+	assert.Contains(t, string(m.Raw), `chemguard_http_refused_total{reason="gzip_refused"} 1`)
+
 	t.Run("a gzip upload within the cap is accepted", func(t *testing.T) {
 		var z bytes.Buffer
 		zw := gzip.NewWriter(&z)

@@ -90,6 +90,7 @@ func (g *Guard) body(c *fiber.Ctx) error {
 	req := c.Request()
 	rule := g.route(c.Method(), c.Path())
 	if len(req.Header.Peek(refusedHeader)) > 0 {
+		g.count(reasonBodyTooLarge)
 		c.Context().SetConnectionClose() // the body was not read: the connection cannot carry another request
 		return tooLarge(rule.MaxBytes)
 	}
@@ -101,10 +102,13 @@ func (g *Guard) body(c *fiber.Ctx) error {
 		c.Context().SetConnectionClose()
 		switch {
 		case errors.Is(err, errBusy):
+			g.count(reasonInflightFull)
 			return retryLater(c, busy())
 		case errors.Is(err, errTooLarge):
+			g.count(reasonBodyTooLarge)
 			return tooLarge(rule.MaxBytes)
 		}
+		g.count(reasonBodyUnreadable)
 		return &chemguard.Error{Code: chemguard.EMalformed, MessageZH: "请求体未能完整接收（连接中断或超时）",
 			MessageEN: "the request body could not be read in full (connection lost or timed out)", Err: err}
 	}
@@ -114,13 +118,16 @@ func (g *Guard) body(c *fiber.Ctx) error {
 		out, n, err := g.gunzip(raw, rule.MaxBytes)
 		held += n
 		if err != nil {
+			g.count(reasonGzip)
 			return retryLater(c, err)
 		}
 		raw = out
 	case rule.Gzip:
+		g.count(reasonEncoding)
 		return chemguard.Errorf(chemguard.EUnsupported, "不支持的内容编码「%s」，本接口只接受 gzip",
 			"content encoding %q is not supported; this endpoint accepts gzip only", enc)
 	default:
+		g.count(reasonEncoding)
 		return chemguard.Errorf(chemguard.EUnsupported, "本接口不接受压缩的请求体（Content-Encoding「%s」）",
 			"this endpoint does not accept a compressed body (Content-Encoding %q)", enc)
 	}

@@ -49,6 +49,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		}
 		l.mu.Unlock()
 		if !ok {
+			l.g.count(reasonConnsPerIP)
 			go func() {
 				_ = c.SetDeadline(time.Now().Add(time.Second))
 				_, _ = c.Write(tooManyConns)

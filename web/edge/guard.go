@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 
 	"github.com/shandong-emergency/chemguard"
@@ -25,6 +26,7 @@ type Guard struct {
 	loginIP, loginAccount     *limiter
 	exchangeKey, exchangeIP   *limiter
 	streamSession, streamAddr *slots
+	refused                   *prometheus.CounterVec // nil until Register
 }
 
 // New checks cfg and returns the guards.
@@ -141,7 +143,8 @@ func ClientAddr(c *fiber.Ctx) netip.Addr {
 	return a.Unmap()
 }
 
-func limited(c *fiber.Ctx, wait time.Duration, zh, en string) error {
+func (g *Guard) limited(c *fiber.Ctx, reason string, wait time.Duration, zh, en string) error {
+	g.count(reason)
 	secs := int(math.Ceil(wait.Seconds()))
 	secs = max(secs, 1)
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
@@ -160,13 +163,13 @@ func (g *Guard) LoginLimit(c *fiber.Ctx) error {
 	}
 	addr := ClientAddr(c).String()
 	if ok, wait := g.loginIP.allow(addr); !ok {
-		return limited(c, wait, "本地址登录尝试过于频繁", "too many login attempts from your address")
+		return g.limited(c, reasonLoginPerIP, wait, "本地址登录尝试过于频繁", "too many login attempts from your address")
 	}
 	name := loginName(c)
 	if name != "" {
 		if ok, wait := g.loginAccount.allow(name); !ok {
 			g.loginIP.refund(addr) // refused here, not tried: the address's count stays as it was
-			return limited(c, wait, "该账号登录尝试过于频繁", "too many login attempts for this account")
+			return g.limited(c, reasonLoginPerAccount, wait, "该账号登录尝试过于频繁", "too many login attempts for this account")
 		}
 	}
 	err := c.Next()
@@ -201,11 +204,11 @@ func loginName(c *fiber.Ctx) string {
 // client address on the exchange API.
 func (g *Guard) KeyLimit(c *fiber.Ctx) error {
 	if ok, wait := g.exchangeIP.allow(ClientAddr(c).String()); !ok {
-		return limited(c, wait, "本地址请求过于频繁", "too many requests from your address")
+		return g.limited(c, reasonExchangePerIP, wait, "本地址请求过于频繁", "too many requests from your address")
 	}
 	if key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok && key != "" {
 		if ok, wait := g.exchangeKey.allow(secretKey(strings.TrimSpace(key))); !ok {
-			return limited(c, wait, "该 API 密钥请求过于频繁", "too many requests with this API key")
+			return g.limited(c, reasonExchangePerKey, wait, "该 API 密钥请求过于频繁", "too many requests with this API key")
 		}
 	}
 	return c.Next()
@@ -227,13 +230,13 @@ func (g *Guard) StreamLimit(cookie string) fiber.Handler {
 			session = tok
 		}
 		if !g.streamAddr.take(addr) {
-			return limited(c, 10*time.Second, "本地址打开的实时推送连接过多", "too many open event streams from your address")
+			return g.limited(c, reasonStreamsPerIP, 10*time.Second, "本地址打开的实时推送连接过多", "too many open event streams from your address")
 		}
 		if session != "" {
 			key := secretKey(session)
 			if !g.streamSession.take(key) {
 				g.streamAddr.give(addr)
-				return limited(c, 10*time.Second, "本会话打开的实时推送连接过多", "too many open event streams in this session")
+				return g.limited(c, reasonStreamsPerSession, 10*time.Second, "本会话打开的实时推送连接过多", "too many open event streams in this session")
 			}
 			conn.onClose(func() { g.streamSession.give(key) })
 		}
