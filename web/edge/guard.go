@@ -281,10 +281,3 @@ func (g *Guard) OperatorOnly(c *fiber.Ctx) error {
 	}
 	return c.Next()
 }
-
-// String describes the guards' limits for the startup log.
-func (g *Guard) String() string {
-	return fmt.Sprintf("body %d B (routes %d), in flight %d B, %d conns/IP, header %s, body %s",
-		g.cfg.MaxBodyBytes, len(g.cfg.Routes), g.cfg.MaxInflightBodyBytes, g.cfg.MaxConnsPerIP,
-		g.cfg.HeaderTimeout, g.cfg.BodyTimeout)
-}
