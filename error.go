@@ -17,6 +17,7 @@ const (
 	EForbidden    = "forbidden"    // 403: known caller, not allowed
 	ETooLarge     = "too_large"    // 413
 	EUnsupported  = "unsupported"  // 415: wrong content type
+	ERateLimited  = "rate_limited" // 429: too many requests; Retry-After says when to come back
 	EUnavailable  = "unavailable"  // 503: a dependency cannot take the request now
 	EInternal     = "internal"     // 500: a bug or an unexpected failure; details only in the log
 )

@@ -23,6 +23,8 @@ type Config struct {
 	Brokers           []string
 	Partitions        int // per topic; the same for every topic so a company's tables co-partition
 	ReplicationFactor int // 1 for the embedded broker, 3 on a cluster
+	// Security is TLS and SASL for a production cluster; zero for the embedded broker.
+	Security Security
 }
 
 // Errors returned by Config.Validate.
@@ -52,7 +54,7 @@ func EnsureTopics(ctx context.Context, cfg Config, topics []string) error {
 	if rf < 1 {
 		rf = 1
 	}
-	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second}
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: cfg.transport()}
 	req := &kafka.CreateTopicsRequest{}
 	for _, t := range topics {
 		req.Topics = append(req.Topics, kafka.TopicConfig{Topic: t, NumPartitions: cfg.Partitions, ReplicationFactor: rf})
@@ -77,7 +79,7 @@ func Ping(ctx context.Context, cfg Config) error {
 		conn, err := d.DialContext(ctx, "tcp", b)
 		if err == nil {
 			conn.Close()
-			client := &kafka.Client{Addr: kafka.TCP(b), Timeout: 2 * time.Second}
+			client := &kafka.Client{Addr: kafka.TCP(b), Timeout: 2 * time.Second, Transport: cfg.transport()}
 			if _, err = client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{}}); err == nil {
 				return nil
 			}
@@ -119,6 +121,7 @@ func NewProducer(cfg Config) (*Producer, error) {
 	}
 	return &Producer{w: &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
+		Transport:    cfg.transport(),
 		Balancer:     &kafka.Hash{}, // same key → same partition number in every topic
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    5000,
@@ -181,6 +184,7 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:                cfg.Bus.Brokers,
+		Dialer:                 cfg.Bus.dialer(),
 		GroupID:                cfg.GroupID,
 		GroupTopics:            cfg.Topics,
 		StartOffset:            kafka.FirstOffset,

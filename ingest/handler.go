@@ -459,6 +459,8 @@ func HTTPStatus(err error) int {
 		return fiber.StatusRequestEntityTooLarge
 	case chemguard.EUnsupported:
 		return fiber.StatusUnsupportedMediaType
+	case chemguard.ERateLimited:
+		return fiber.StatusTooManyRequests
 	case chemguard.EUnavailable:
 		return fiber.StatusServiceUnavailable
 	}

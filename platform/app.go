@@ -5,6 +5,7 @@ package platform
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,11 +26,13 @@ import (
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/filestore"
+	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
 // Config is the service's configuration; cmd/chemguard fills it from CHEMGUARD_* env.
@@ -40,8 +43,10 @@ type Config struct {
 	KafkaPartitions int      // CHEMGUARD_KAFKA_PARTITIONS
 	KafkaReplicas   int      // CHEMGUARD_KAFKA_REPLICATION
 	KafkaSyncWrites bool     // CHEMGUARD_KAFKA_SYNC_WRITES: fsync each batch in the embedded broker
-	DataDir         string   // CHEMGUARD_DATA_DIR: embedded broker data and stored files
-	Ingest          ingest.Config
+	// KafkaSecurity is TLS and SASL to a cluster (CHEMGUARD_KAFKA_TLS_*, CHEMGUARD_KAFKA_SASL_*).
+	KafkaSecurity bus.Security
+	DataDir       string // CHEMGUARD_DATA_DIR: embedded broker data and stored files
+	Ingest        ingest.Config
 	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
 	NoSink bool
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
@@ -55,6 +60,12 @@ type Config struct {
 	// Now, when set, is the clock of every part whose own clock is not set: tests run
 	// the whole service at a chosen hour (the 10:00 commitment, day boundaries).
 	Now func() time.Time
+	// Edge configures the HTTP edge: body caps, connection and rate limits, trusted
+	// proxies, the operator token. New adds the large-body routes itself.
+	Edge edge.Config
+	// TLSCert and TLSKey, both set, make the server speak HTTPS with this PEM pair.
+	TLSCert string // CHEMGUARD_TLS_CERT
+	TLSKey  string // CHEMGUARD_TLS_KEY
 }
 
 // nowClock adapts a clock function to identity.Clock.
@@ -81,6 +92,7 @@ func (c *Config) shareClock() {
 var (
 	ErrNoDatabase = errors.New("platform: CHEMGUARD_DATABASE_URL is not set")
 	ErrNoDataDir  = errors.New("platform: CHEMGUARD_DATA_DIR is not set")
+	ErrTLSPair    = errors.New("platform: CHEMGUARD_TLS_CERT and CHEMGUARD_TLS_KEY must be set together")
 )
 
 // Defaults.
@@ -106,6 +118,9 @@ func (c *Config) Validate() error {
 	if c.KafkaReplicas <= 0 {
 		c.KafkaReplicas = 1
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return ErrTLSPair
+	}
 	return nil
 }
 
@@ -119,7 +134,9 @@ type App struct {
 	consumer *bus.Consumer
 	sink     *ingest.Sink
 	http     *fiber.App
+	edge     *edge.Guard
 	ln       net.Listener
+	tls      bool
 	Registry *prometheus.Registry
 	// Enterprises and Exchange are the stores, for admin commands and tests.
 	Enterprises *store.Enterprises
@@ -161,6 +178,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		brokers = []string{a.broker.Addr()}
 	}
 	a.busCfg = bus.Config{Brokers: brokers, Partitions: cfg.KafkaPartitions, ReplicationFactor: cfg.KafkaReplicas}
+	if a.broker == nil {
+		a.busCfg.Security = cfg.KafkaSecurity // the embedded broker listens on loopback in plaintext
+	}
 	if a.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -188,19 +208,32 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.sink = ingest.NewSink(a.consumer, a.Exchange, metrics)
 	}
 
-	a.http = fiber.New(fiber.Config{
+	if a.edge, err = edge.New(edgeConfig(cfg)); err != nil {
+		return nil, err
+	}
+	a.edge.Register(a.Registry)
+	a.http = fiber.New(a.edge.Fiber(fiber.Config{
 		AppName:               "chemguard",
-		BodyLimit:             cfg.Ingest.MaxBodyBytesOrDefault(),
 		ErrorHandler:          ingest.ErrorHandler,
 		DisableStartupMessage: true,
-		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-	})
+	}))
 	a.http.Use(recover.New())
+	// The edge guards run before every route: bodies capped and decoded, then the
+	// rate limits of the routes a flood or a guesser aims at.
+	a.edge.Install(a.http)
+	for _, p := range []string{"/api/v1/auth/login", "/portal/login", "/m/login"} {
+		a.http.Use(p, a.edge.LoginLimit)
+	}
+	for _, p := range []string{"/api/v1/exchange", "/api/v1/enterprise"} {
+		a.http.Use(p, a.edge.KeyLimit)
+	}
+	for _, p := range []string{"/portal/live", "/api/v1/warnings/stream"} {
+		a.http.Use(p, a.edge.StreamLimit(identity.CookieName))
+	}
 	a.http.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	a.http.Get("/readyz", a.ready)
-	a.http.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
+	a.http.Get("/metrics", a.edge.OperatorOnly, adaptor.HTTPHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
 	api := a.http.Group("/api/v1")
 	// Access control (issue 4): exchange request signing, auth, admin, audit, sharing.
 	if a.Access, err = access.New(ctx, a.Pool, cfg.Access); err != nil {
@@ -260,32 +293,94 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	mobile.Register(a.http)
 
+	var tlsCfg *tls.Config
+	if cfg.TLSCert != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("platform: load TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+	}
 	if a.ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return nil, fmt.Errorf("platform: listen %s: %w", cfg.HTTPAddr, err)
 	}
+	// Per-address connection counting sits under TLS, so a refused connection costs no handshake.
+	a.ln = a.edge.Listen(a.ln)
+	if tlsCfg != nil {
+		a.ln, a.tls = tls.NewListener(a.ln, tlsCfg), true
+	}
 	return a, nil
+}
+
+// edgeConfig is cfg.Edge with the routes that take large bodies: the exchange
+// uploads (gzip allowed, up to the ingest cap) and the inspector's record with its
+// photos. Everything else keeps the small default cap.
+func edgeConfig(cfg Config) edge.Config {
+	ec := cfg.Edge
+	photos, photoBytes := cfg.Inspect.MaxPhotos, cfg.Inspect.MaxPhotoBytes
+	if photos <= 0 {
+		photos = inspect.DefaultMaxPhotos
+	}
+	if photoBytes <= 0 {
+		photoBytes = inspect.DefaultMaxPhotoBytes
+	}
+	ec.Routes = append([]edge.Route{
+		{Method: fiber.MethodPost, Prefix: "/api/v1/exchange/", MaxBytes: cfg.Ingest.MaxBodyBytesOrDefault(), Gzip: true},
+		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20}, // + the form's fields
+	}, ec.Routes...)
+	return ec
 }
 
 // Addr is the address the HTTP server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // URL is the base URL of the HTTP server.
-func (a *App) URL() string { return "http://" + a.Addr() }
+func (a *App) URL() string {
+	if a.tls {
+		return "https://" + a.Addr()
+	}
+	return "http://" + a.Addr()
+}
+
+// Routes lists the HTTP routes as "METHOD /path": middleware mounts and the HEAD
+// twins of GET routes left out.
+func (a *App) Routes() []string {
+	var out []string
+	for _, r := range a.http.GetRoutes(true) {
+		if r.Method != fiber.MethodHead {
+			out = append(out, r.Method+" "+r.Path)
+		}
+	}
+	return out
+}
 
 // BrokerAddrs are the Kafka brokers in use.
 func (a *App) BrokerAddrs() []string { return a.busCfg.Brokers }
 
+// ready answers whether the database and the broker answer. Operators (the local
+// network or the operator token) see each check and its error; anyone else only
+// the overall status, since error text names hosts, users and versions.
 func (a *App) ready(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 3*time.Second)
 	defer cancel()
 	checks := fiber.Map{"database": "ok", "broker": "ok"}
 	status := fiber.StatusOK
 	if err := a.Pool.Ping(ctx); err != nil {
+		slog.Warn("readiness: database", "err", err)
 		checks["database"], status = err.Error(), fiber.StatusServiceUnavailable
 	}
 	if err := bus.Ping(ctx, a.busCfg); err != nil {
+		slog.Warn("readiness: broker", "err", err)
 		checks["broker"], status = err.Error(), fiber.StatusServiceUnavailable
 	}
+	overall := "ok"
+	if status != fiber.StatusOK {
+		overall = "unavailable"
+	}
+	if !a.edge.IsOperator(c) {
+		return c.Status(status).JSON(fiber.Map{"status": overall})
+	}
+	checks["status"] = overall
 	return c.Status(status).JSON(checks)
 }
 

@@ -82,7 +82,7 @@ configuration (environment):
   CHEMGUARD_GOVERNANCE_SCORE_EVERY how often today's data-quality scores are recomputed (default 30s)
   CHEMGUARD_GOVERNANCE_FINALIZE_AFTER finalise yesterday's scores this long after midnight (default 10m; at least the longest fact limit + a tick)
   CHEMGUARD_GOVERNANCE_CONFIG YAML overlay of the governance rules' limits and weights (default: docs/governance.md's)
-`
+` + securityUsage
 
 func run(args []string, stdout, stderr io.Writer) int {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
@@ -163,6 +163,9 @@ func configFromEnv() (platform.Config, error) {
 		return cfg, fmt.Errorf("CHEMGUARD_PATROL_PLANS: %w", err)
 	}
 	if err := governanceFromEnv(&cfg.Governance); err != nil {
+		return cfg, err
+	}
+	if err := securityFromEnv(&cfg); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.Validate()
