@@ -172,3 +172,29 @@ func TestMFADefaultsPerRole(t *testing.T) {
 		map[string]string{"subject": "province_staff", "object": "mfa", "action": "required"}).Status)
 	assert.False(t, e.svc.Authz.MFARequired([]tiers.Role{tiers.ProvinceStaff}))
 }
+
+// A company is disabled, not deleted: its API key stops working at once and
+// works again once it is enabled.
+func TestDisableAndEnableEnterprise(t *testing.T) {
+	e := newEnv(t)
+	e.addEnterprise("A", "370102", "")
+	key, err := e.svc.Enterprises.IssueKey(context.Background(), "A")
+	require.NoError(t, err)
+	e.addUser("sysadmin", tiers.SystemAdmin, "370000")
+	sys := e.login("sysadmin")
+	_, err = e.svc.Enterprises.Authenticate(context.Background(), key)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, e.do(http.MethodPost, "/api/v1/admin/enterprises/A/disable", sys, nil).Status)
+	_, err = e.svc.Enterprises.Authenticate(context.Background(), key)
+	assert.Error(t, err, "a disabled company's key is refused")
+	var kept int
+	require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM enterprises WHERE code = 'A' AND disabled_at IS NOT NULL`).Scan(&kept))
+	assert.Equal(t, 1, kept)
+	assert.Equal(t, http.StatusNotFound, e.do(http.MethodPost, "/api/v1/admin/enterprises/NOPE/disable", sys, nil).Status)
+	require.Equal(t, http.StatusNoContent, e.do(http.MethodPost, "/api/v1/admin/enterprises/A/enable", sys, nil).Status)
+	_, err = e.svc.Enterprises.Authenticate(context.Background(), key)
+	assert.NoError(t, err)
+	acts := e.auditActions(t)
+	assert.Contains(t, acts, "enterprise.disable:ok:sysadmin")
+	assert.Contains(t, acts, "enterprise.enable:ok:sysadmin")
+}

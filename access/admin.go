@@ -27,6 +27,8 @@ import (
 //	POST   /admin/enterprises              系统管理员: register a company {code, name, division_code, park_code, kind}; its first key, shown once
 //	POST   /admin/enterprises/:code/keys   系统管理员: rotate the key: a new one shown once, the others revoked
 //	DELETE /admin/enterprises/:code/keys   系统管理员: revoke every key
+//	POST   /admin/enterprises/:code/disable 系统管理员: disable the company (kept; its keys stop working)
+//	POST   /admin/enterprises/:code/enable  系统管理员: enable it again
 //
 // Which accounts and permissions each administrator may change is 三员分立
 // (tiers/separation.go): business accounts and business permissions only.
@@ -49,6 +51,8 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/enterprises", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.registerEnterprise)
 	api.Post("/admin/enterprises/:code/keys", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.rotateKey)
 	api.Delete("/admin/enterprises/:code/keys", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.revokeKeys)
+	api.Post("/admin/enterprises/:code/disable", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.disableEnterprise(true))
+	api.Post("/admin/enterprises/:code/enable", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.disableEnterprise(false))
 }
 
 // addPark registers a chemical park (化工园区) under a city or county, audited.
@@ -103,6 +107,15 @@ func (s *Service) revokeKeys(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(fiber.Map{"revoked": n})
+}
+
+func (s *Service) disableEnterprise(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.SetEnterpriseDisabled(c, c.Params("code"), disabled); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
 }
 
 func malformed() error {

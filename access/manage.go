@@ -27,6 +27,8 @@ const (
 	ActionEnterpriseRegister = "enterprise.register"
 	ActionKeyRotate          = "enterprise.key_rotate"
 	ActionKeysRevoke         = "enterprise.keys_revoke"
+	ActionEnterpriseDisable  = "enterprise.disable"
+	ActionEnterpriseEnable   = "enterprise.enable"
 )
 
 // Can reports whether the caller's roles allow act on obj somewhere in its
@@ -301,4 +303,18 @@ func (s *Service) RevokeKeys(c *fiber.Ctx, code string) (int64, error) {
 	}
 	n, err := s.Enterprises.RevokeKeys(c.UserContext(), code, "")
 	return n, s.recordChange(c, ActionKeysRevoke, "ent:"+code, map[string]int64{"revoked": n}, err)
+}
+
+// SetEnterpriseDisabled disables the company (its API keys stop working, its
+// records and keys are kept) or enables it again; the caller must manage it.
+func (s *Service) SetEnterpriseDisabled(c *fiber.Ctx, code string, disabled bool) error {
+	if err := s.enterprise(c, code); err != nil {
+		return err
+	}
+	action := ActionEnterpriseEnable
+	if disabled {
+		action = ActionEnterpriseDisable
+	}
+	changed, err := s.Enterprises.SetDisabled(c.UserContext(), code, disabled)
+	return s.recordChange(c, action, "ent:"+code, map[string]bool{"changed": changed}, err)
 }
