@@ -13,7 +13,7 @@ import (
 // business role, and cannot create or take control of an account that could
 // act as another of them. This file is the one place those rules live: the
 // authorizer loads FixedPolicy whatever the stored policy says, the policy
-// API asks CheckPolicyEdit, and account management asks CanManageAccount.
+// API asks CheckPolicyEdit, and account management asks CheckAccountTarget.
 
 // adminObjects are the objects only the administrators' fixed permissions
 // name: letting a business role (or a user) have one of them would reopen the
