@@ -49,7 +49,13 @@ func TestLockoutRaceParallelGuesses(t *testing.T) {
 			results <- err
 		}()
 	}
-	time.Sleep(50 * time.Millisecond) // the right guess comes in the middle of the burst
+	// The right guess comes in the middle of the burst, once the burst has
+	// used up the tries (before the fix, it was checked and won).
+	require.Eventually(t, func() bool {
+		var locked bool
+		err := e.pool.QueryRow(ctx, `SELECT locked_until IS NOT NULL FROM users WHERE username = 'lx_staff'`).Scan(&locked)
+		return err == nil && locked
+	}, 30*time.Second, time.Millisecond)
 	_, rightErr := e.svc.Identity.Login(ctx, "lx_staff", testPassword, "", "203.0.113.9")
 	wg.Wait()
 	close(results)
