@@ -102,18 +102,19 @@ func (s *Service) Users(ctx context.Context, f UserFilter) ([]Account, int, erro
 	return out, total, nil
 }
 
-// Account returns the account named username for an administrator's view.
+// Account returns the account named username for an administrator's view,
+// with what it must do at its next login (MustChangePassword, MustEnrolTOTP).
 func (s *Service) Account(ctx context.Context, username string) (Account, error) {
 	a, err := s.store.accountByName(ctx, username)
 	if err != nil {
 		return Account{}, err
 	}
-	out := Account{User: a.User, LockedUntil: a.lockedUntil, Disabled: a.disabled}
+	out := Account{User: s.pending(a, s.authz.RolesOf(a.Subject(), a.Domain), s.clock.Now()),
+		LockedUntil: a.lockedUntil, Disabled: a.disabled}
 	if err := s.store.pool.QueryRow(ctx, `SELECT created_at, COALESCE(mobile, '') FROM users WHERE id = $1`,
 		a.ID).Scan(&out.CreatedAt, &out.Mobile); err != nil {
 		return Account{}, fmt.Errorf("identity: account: %w", err)
 	}
-	out.Roles = s.authz.RolesOf(a.Subject(), a.Domain)
 	return out, nil
 }
 
