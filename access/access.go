@@ -76,8 +76,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 	return s, nil
 }
 
-// Run reloads the policy when another process changes it, until ctx ends.
-func (s *Service) Run(ctx context.Context) { s.Authz.Watch(ctx, s.cfg.PolicyReload) }
+// Run reloads the policy when another process changes it, and marks ended the
+// sessions that expired, until ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	go s.Identity.RunPurge(ctx)
+	s.Authz.Watch(ctx, s.cfg.PolicyReload)
+}
 
 // Mount adds the routes under api (the /api/v1 group): /auth/*, /admin/*,
 // /system/status, /audit*, /share/:slug and /enterprises*.

@@ -15,6 +15,8 @@ import (
 //	POST   /admin/users                    安全管理员: create an account with a role
 //	POST   /admin/users/:username/unlock   安全管理员: clear a lockout
 //	POST   /admin/users/:username/password 安全管理员: reset the password {password}; ends its sessions
+//	POST   /admin/users/:username/disable  安全管理员: disable the account (kept); ends its sessions
+//	POST   /admin/users/:username/enable   安全管理员: enable it again
 //	POST   /admin/grants                   安全管理员: grant {username, role, domain}
 //	DELETE /admin/grants                   安全管理员: revoke {username, role, domain}
 //	GET    /admin/policy                   安全管理员: the permissions and grants
@@ -25,7 +27,11 @@ import (
 //	POST   /admin/enterprises              系统管理员: register a company {code, name, division_code, park_code, kind}; its first key, shown once
 //	POST   /admin/enterprises/:code/keys   系统管理员: rotate the key: a new one shown once, the others revoked
 //	DELETE /admin/enterprises/:code/keys   系统管理员: revoke every key
+//	POST   /admin/enterprises/:code/disable 系统管理员: disable the company (kept; its keys stop working)
+//	POST   /admin/enterprises/:code/enable  系统管理员: enable it again
 //
+// Which accounts and permissions each administrator may change is 三员分立
+// (tiers/separation.go): business accounts and business permissions only.
 // Every change is audited and takes effect at once, in every process within the
 // policy reload interval. The handlers decode and answer; the rules are in the
 // Service methods (manage.go) that the portal calls too.
@@ -33,6 +39,8 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/users", s.Require(tiers.ObjUser, tiers.ActWrite), s.createUser)
 	api.Post("/admin/users/:username/unlock", s.Require(tiers.ObjUser, tiers.ActWrite), s.unlockUser)
 	api.Post("/admin/users/:username/password", s.Require(tiers.ObjUser, tiers.ActWrite), s.resetPassword)
+	api.Post("/admin/users/:username/disable", s.Require(tiers.ObjUser, tiers.ActWrite), s.disableUser(true))
+	api.Post("/admin/users/:username/enable", s.Require(tiers.ObjUser, tiers.ActWrite), s.disableUser(false))
 	api.Post("/admin/grants", s.Require(tiers.ObjUser, tiers.ActWrite), s.grant)
 	api.Delete("/admin/grants", s.Require(tiers.ObjUser, tiers.ActWrite), s.revoke)
 	api.Get("/admin/policy", s.Require(tiers.ObjPolicy, tiers.ActRead), s.policy)
@@ -43,6 +51,8 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/enterprises", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.registerEnterprise)
 	api.Post("/admin/enterprises/:code/keys", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.rotateKey)
 	api.Delete("/admin/enterprises/:code/keys", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.revokeKeys)
+	api.Post("/admin/enterprises/:code/disable", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.disableEnterprise(true))
+	api.Post("/admin/enterprises/:code/enable", s.Require(tiers.ObjEnterprise, tiers.ActRegister), s.disableEnterprise(false))
 }
 
 // addPark registers a chemical park (化工园区) under a city or county, audited.
@@ -99,6 +109,15 @@ func (s *Service) revokeKeys(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"revoked": n})
 }
 
+func (s *Service) disableEnterprise(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.SetEnterpriseDisabled(c, c.Params("code"), disabled); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
 func malformed() error {
 	return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
 }
@@ -148,6 +167,15 @@ func (s *Service) resetPassword(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+func (s *Service) disableUser(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.SetDisabled(c, c.Params("username"), disabled); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
 type grantRequest struct {
 	Username string `json:"username"`
 	Role     string `json:"role"`
@@ -191,7 +219,9 @@ func (s *Service) policy(c *fiber.Ctx) error {
 	var perms, grants []fiber.Map
 	for _, r := range s.Authz.Policy() {
 		if r.PType == "p" {
-			perms = append(perms, fiber.Map{"subject": r.V[0], "object": r.V[1], "action": r.V[2]})
+			// fixed: set by the system (三员分立), not editable here.
+			perms = append(perms, fiber.Map{"subject": r.V[0], "object": r.V[1], "action": r.V[2],
+				"fixed": tiers.CheckPolicyEdit(r.V[0], r.V[1], r.V[2]) != nil})
 		} else {
 			grants = append(grants, fiber.Map{"subject": r.V[0], "role": r.V[1], "domain": r.V[2]})
 		}
@@ -210,12 +240,8 @@ func (s *Service) permission(c *fiber.Ctx) (permissionRequest, error) {
 	if err := c.BodyParser(&req); err != nil {
 		return req, malformed()
 	}
-	known := false
-	for _, o := range tiers.Objects {
-		known = known || o == req.Object
-	}
-	if req.Subject == "" || req.Action == "" || !known {
-		return req, chemguard.Errorf(chemguard.EInvalid, "须给出 subject、action 和已知的 object", "subject, action and a known object are required")
+	if req.Subject == "" || req.Action == "" || req.Object == "" {
+		return req, chemguard.Errorf(chemguard.EInvalid, "须给出 subject、object 和 action", "subject, object and action are required")
 	}
 	return req, nil
 }

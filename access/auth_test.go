@@ -52,10 +52,11 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 		r := e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", "Wrong-pass-1", ""))
 		require.Equal(t, http.StatusUnauthorized, r.Status)
 	}
-	// Locked: even the right password is refused for 30 minutes.
+	// Locked: even the right password is refused for 30 minutes, with the same
+	// answer as a wrong password (no account oracle).
 	r := e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, ""))
 	assert.Equal(t, http.StatusUnauthorized, r.Status)
-	assert.Contains(t, r.Body["error"].(map[string]any)["message_zh"], "锁定")
+	assert.Equal(t, "用户名、密码或动态口令错误", r.Body["error"].(map[string]any)["message_zh"])
 	e.clock.Add(29 * time.Minute)
 	assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, "")).Status)
 	e.clock.Add(2 * time.Minute)
@@ -131,7 +132,9 @@ func TestTOTP(t *testing.T) {
 	t.Run("administrators need a code", func(t *testing.T) {
 		r := e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("secadmin", testPassword, ""))
 		assert.Equal(t, http.StatusUnauthorized, r.Status)
-		assert.Equal(t, true, r.Body["error"].(map[string]any)["details"].(map[string]any)["otp_required"])
+		assert.Equal(t, "用户名、密码或动态口令错误", r.Body["error"].(map[string]any)["message_zh"],
+			"the right password without the code is not confirmed")
+		assert.Nil(t, r.Body["error"].(map[string]any)["details"])
 		assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("secadmin", testPassword, "000000")).Status)
 		e.clock.Add(31 * time.Second)
 		code := e.otp("secadmin")
@@ -143,16 +146,20 @@ func TestTOTP(t *testing.T) {
 	t.Run("a role the security administrator marks needs a code", func(t *testing.T) {
 		sec := e.login("secadmin")
 		require.Equal(t, http.StatusOK, e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, "")).Status)
-		r := e.do(http.MethodPost, "/api/v1/admin/policy", sec, map[string]string{"subject": "county_staff", "object": "mfa", "action": "required"})
+		mark := map[string]string{"subject": "county_staff", "object": "mfa", "action": "required"}
+		r := e.do(http.MethodPost, "/api/v1/admin/policy", sec, mark)
 		require.Equal(t, http.StatusNoContent, r.Status, "%s", r.Raw)
-		r = e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, ""))
-		assert.Equal(t, http.StatusUnauthorized, r.Status, "marked role without enrolment")
 
-		// Enrol: remove the mark, log in, enrol, confirm, mark again.
-		require.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/v1/admin/policy", sec,
-			map[string]string{"subject": "county_staff", "object": "mfa", "action": "required"}).Status)
+		// Marked without an enrolment: the password opens a session that can only enrol.
 		tok := e.login("lx_staff")
-		r = e.do(http.MethodPost, "/api/v1/auth/totp", tok, nil)
+		me := e.do(http.MethodGet, "/api/v1/auth/me", tok, nil)
+		require.Equal(t, http.StatusOK, me.Status)
+		assert.Equal(t, true, me.Body["must_enrol_totp"])
+		r = e.do(http.MethodGet, "/api/v1/enterprises", tok, nil)
+		assert.Equal(t, http.StatusForbidden, r.Status, "nothing else before enrolling: %s", r.Raw)
+		assert.Equal(t, true, r.Body["error"].(map[string]any)["details"].(map[string]any)["must_enrol_totp"])
+
+		r = e.do(http.MethodPost, "/api/v1/auth/totp", tok, map[string]string{"password": testPassword})
 		require.Equal(t, http.StatusOK, r.Status, "%s", r.Raw)
 		secret := r.Body["secret"].(string)
 		assert.Contains(t, r.Body["otpauth_url"], "otpauth://totp/")
@@ -160,8 +167,7 @@ func TestTOTP(t *testing.T) {
 		code, err := identity.TOTPCode(secret, e.clock.Now())
 		require.NoError(t, err)
 		require.Equal(t, http.StatusNoContent, e.do(http.MethodPost, "/api/v1/auth/totp/confirm", tok, map[string]string{"otp": code}).Status)
-		require.Equal(t, http.StatusNoContent, e.do(http.MethodPost, "/api/v1/admin/policy", sec,
-			map[string]string{"subject": "county_staff", "object": "mfa", "action": "required"}).Status)
+		assert.Equal(t, http.StatusOK, e.do(http.MethodGet, "/api/v1/enterprises", tok, nil).Status, "enrolled: the session works")
 		assert.Equal(t, http.StatusUnauthorized, e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, "")).Status)
 		e.clock.Add(31 * time.Second)
 		code, err = identity.TOTPCode(secret, e.clock.Now())

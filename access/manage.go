@@ -27,6 +27,8 @@ const (
 	ActionEnterpriseRegister = "enterprise.register"
 	ActionKeyRotate          = "enterprise.key_rotate"
 	ActionKeysRevoke         = "enterprise.keys_revoke"
+	ActionEnterpriseDisable  = "enterprise.disable"
+	ActionEnterpriseEnable   = "enterprise.enable"
 )
 
 // Can reports whether the caller's roles allow act on obj somewhere in its
@@ -63,40 +65,59 @@ func (s *Service) DomainPath(ctx context.Context, domain string) string {
 
 // CreateUser creates an account with one role (identity.Service.CreateUser
 // checks the name, password, role and domain and 三员分立); the caller must
-// manage users in the new account's domain.
+// manage users in the new account's domain, and the role must be a business
+// one (tiers.CheckAccountTarget: administrator accounts are made on the host).
+// The account must change its password at the first login and enrols its own
+// second factor then, so no TOTP secret is returned to its creator.
 func (s *Service) CreateUser(c *fiber.Ctx, nu identity.NewUser) (*identity.Created, error) {
 	if err := s.Check(c, tiers.ObjUser, tiers.ActWrite, s.DomainPath(c.UserContext(), nu.Domain)); err != nil {
 		return nil, err
 	}
+	detail := map[string]string{"role": string(nu.Role), "domain": nu.Domain}
+	if err := tiers.CheckAccountTarget(nu.Role, nil); err != nil {
+		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username, detail, err)
+	}
+	nu.ByAdministrator = true
 	created, err := s.Identity.CreateUser(c.UserContext(), nu, s.actor(c))
 	if err != nil {
 		// Success is recorded by identity; a refused creation is recorded here.
-		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username,
-			map[string]string{"role": string(nu.Role), "domain": nu.Domain}, err)
+		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username, detail, err)
 	}
 	return created, nil
 }
 
-// account loads username and checks the caller may manage users in its domain.
-func (s *Service) account(c *fiber.Ctx, username string) (*identity.User, error) {
+// account loads username and checks the caller may manage users in its domain;
+// with control set, also that the account is a business one
+// (tiers.CheckAccountTarget), recording a refusal as a failed action.
+func (s *Service) account(c *fiber.Ctx, username, action string, control bool) (*identity.User, error) {
 	u, err := s.Identity.UserByName(c.UserContext(), username)
 	if err != nil {
 		return nil, err
 	}
-	return u, s.Check(c, tiers.ObjUser, tiers.ActWrite, s.DomainPath(c.UserContext(), u.Domain))
+	if err := s.Check(c, tiers.ObjUser, tiers.ActWrite, s.DomainPath(c.UserContext(), u.Domain)); err != nil {
+		return nil, err
+	}
+	if control {
+		if err := tiers.CheckAccountTarget("", u.Roles); err != nil {
+			return nil, s.recordChange(c, action, "user:"+username, nil, err)
+		}
+	}
+	return u, nil
 }
 
-// UnlockUser clears username's lockout.
+// UnlockUser clears username's lockout. Any account the caller reaches, the
+// administrators' included: unlocking gives no one the account.
 func (s *Service) UnlockUser(c *fiber.Ctx, username string) error {
-	if _, err := s.account(c, username); err != nil {
+	if _, err := s.account(c, username, audit.ActionUserUnlock, false); err != nil {
 		return err
 	}
 	return s.Identity.Unlock(c.UserContext(), username, s.actor(c))
 }
 
-// ResetPassword sets username's password and ends its sessions.
+// ResetPassword sets username's password and ends its sessions; its owner must
+// change it at the next login.
 func (s *Service) ResetPassword(c *fiber.Ctx, username, password string) error {
-	if _, err := s.account(c, username); err != nil {
+	if _, err := s.account(c, username, audit.ActionPasswordReset, true); err != nil {
 		return err
 	}
 	err := s.Identity.ResetPassword(c.UserContext(), username, password, s.actor(c))
@@ -106,9 +127,25 @@ func (s *Service) ResetPassword(c *fiber.Ctx, username, password string) error {
 	return err
 }
 
+// SetDisabled disables (or re-enables) username; its sessions end at once.
+func (s *Service) SetDisabled(c *fiber.Ctx, username string, disabled bool) error {
+	action := identity.ActionUserEnable
+	if disabled {
+		action = identity.ActionUserDisable
+	}
+	if _, err := s.account(c, username, action, true); err != nil {
+		return err
+	}
+	if u := identity.UserFrom(c); disabled && u != nil && u.Username == username {
+		return s.recordChange(c, action, "user:"+username, nil,
+			chemguard.Errorf(chemguard.EInvalid, "不能停用自己的账号", "you cannot disable your own account"))
+	}
+	return s.Identity.SetDisabled(c.UserContext(), username, disabled, s.actor(c))
+}
+
 // SetMobile sets the mobile number username's warning SMS go to ("" clears it).
 func (s *Service) SetMobile(c *fiber.Ctx, username, mobile string) error {
-	if _, err := s.account(c, username); err != nil {
+	if _, err := s.account(c, username, audit.ActionUserMobile, true); err != nil {
 		return err
 	}
 	err := s.Identity.SetMobile(c.UserContext(), username, mobile, s.actor(c))
@@ -119,10 +156,11 @@ func (s *Service) SetMobile(c *fiber.Ctx, username, mobile string) error {
 }
 
 // GrantRole gives username role in domain ("" for the account's own domain,
-// the only one allowed). The authorizer refuses a role of the wrong kind of
-// domain and a second of the three separated administrator roles (三员分立).
+// the only one allowed). Neither the role nor the account may be an
+// administrator's (tiers.CheckAccountTarget), and the authorizer refuses a
+// role of the wrong kind of domain and any mix that breaks 三员分立.
 func (s *Service) GrantRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error {
-	u, err := s.account(c, username)
+	u, err := s.account(c, username, audit.ActionGrant, false)
 	if err != nil {
 		return err
 	}
@@ -130,7 +168,9 @@ func (s *Service) GrantRole(c *fiber.Ctx, username string, role tiers.Role, doma
 		domain = u.Domain
 	}
 	detail := map[string]string{"username": username, "role": string(role), "domain": domain}
-	if domain != u.Domain {
+	if terr := tiers.CheckAccountTarget(role, u.Roles); terr != nil {
+		err = terr
+	} else if domain != u.Domain {
 		err = chemguard.Errorf(chemguard.EInvalid, "角色只能授予在账号所属的区划、园区或企业内", "roles are granted in the account's own domain (%s)", u.Domain)
 	} else {
 		err = s.Authz.GrantRole(c.UserContext(), u.Subject(), role, domain, s.actor(c).Name)
@@ -144,14 +184,17 @@ func (s *Service) GrantRole(c *fiber.Ctx, username string, role tiers.Role, doma
 
 // RevokeRole takes role in domain ("" for the account's own) from username.
 func (s *Service) RevokeRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error {
-	u, err := s.account(c, username)
+	u, err := s.account(c, username, audit.ActionRevoke, false)
 	if err != nil {
 		return err
 	}
 	if domain == "" {
 		domain = u.Domain
 	}
-	had, err := s.Authz.RevokeRole(c.UserContext(), u.Subject(), role, domain, s.actor(c).Name)
+	had := false
+	if err = tiers.CheckAccountTarget(role, u.Roles); err == nil {
+		had, err = s.Authz.RevokeRole(c.UserContext(), u.Subject(), role, domain, s.actor(c).Name)
+	}
 	if err == nil && !had {
 		err = chemguard.Errorf(chemguard.ENotFound, "该账号没有此角色", "the account does not hold that role")
 	}
@@ -260,4 +303,18 @@ func (s *Service) RevokeKeys(c *fiber.Ctx, code string) (int64, error) {
 	}
 	n, err := s.Enterprises.RevokeKeys(c.UserContext(), code, "")
 	return n, s.recordChange(c, ActionKeysRevoke, "ent:"+code, map[string]int64{"revoked": n}, err)
+}
+
+// SetEnterpriseDisabled disables the company (its API keys stop working, its
+// records and keys are kept) or enables it again; the caller must manage it.
+func (s *Service) SetEnterpriseDisabled(c *fiber.Ctx, code string, disabled bool) error {
+	if err := s.enterprise(c, code); err != nil {
+		return err
+	}
+	action := ActionEnterpriseEnable
+	if disabled {
+		action = ActionEnterpriseDisable
+	}
+	changed, err := s.Enterprises.SetDisabled(c.UserContext(), code, disabled)
+	return s.recordChange(c, action, "ent:"+code, map[string]bool{"changed": changed}, err)
 }

@@ -26,13 +26,25 @@ type Handler struct {
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 // Register mounts under r (the /api/v1 group): POST /auth/login, POST
-// /auth/logout, GET /auth/me, POST /auth/totp and POST /auth/totp/confirm.
+// /auth/logout, GET /auth/me, POST /auth/password {current, new}, POST
+// /auth/totp {password, otp} and POST /auth/totp/confirm {otp}. All but login
+// and logout accept the session of an account that must first change its
+// password or enrol a second factor (they are how it does so); every other
+// route refuses it (Load).
 func (h *Handler) Register(r fiber.Router) {
 	r.Post("/auth/login", h.login)
 	r.Post("/auth/logout", h.logout)
-	r.Get("/auth/me", h.Authenticate, h.me)
-	r.Post("/auth/totp", h.Authenticate, h.beginTOTP)
-	r.Post("/auth/totp/confirm", h.Authenticate, h.confirmTOTP)
+	r.Get("/auth/me", h.AuthenticatePending, h.me)
+	r.Post("/auth/password", h.AuthenticatePending, h.changePassword)
+	r.Post("/auth/totp", h.AuthenticatePending, h.beginTOTP)
+	r.Post("/auth/totp/confirm", h.AuthenticatePending, h.confirmTOTP)
+}
+
+// AuthenticatePending is Authenticate for the routes a pending account may use
+// (identity.AllowPending): its own password, second factor and profile.
+func (h *Handler) AuthenticatePending(c *fiber.Ctx) error {
+	c.SetUserContext(AllowPending(c.UserContext()))
+	return h.Authenticate(c)
 }
 
 type loginRequest struct {
@@ -74,13 +86,36 @@ func userView(u *User) fiber.Map {
 		roles[i] = fiber.Map{"role": r, "label": r.Label()}
 	}
 	return fiber.Map{"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "domain": u.Domain,
-		"roles": roles, "totp_enrolled": u.TOTPEnrolled}
+		"roles": roles, "totp_enrolled": u.TOTPEnrolled,
+		"must_change_password": u.MustChangePassword, "must_enrol_totp": u.MustEnrolTOTP}
 }
 
 func (h *Handler) me(c *fiber.Ctx) error { return c.JSON(userView(UserFrom(c))) }
 
+func (h *Handler) changePassword(c *fiber.Ctx) error {
+	var req struct {
+		Current string `json:"current"`
+		New     string `json:"new"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{current, new}", "the body must be JSON {current, new}")
+	}
+	if err := h.svc.ChangePassword(c.UserContext(), strings.Clone(tokenOf(c)), req.Current, req.New, c.IP()); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 func (h *Handler) beginTOTP(c *fiber.Ctx) error {
-	secret, url, err := h.svc.BeginTOTP(c.UserContext(), UserFrom(c))
+	var req struct {
+		Password string `json:"password"`
+		OTP      string `json:"otp"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{password, otp}（已绑定动态口令时 otp 为当前口令）",
+			"the body must be JSON {password, otp} (otp: a current code when an authenticator is enrolled)")
+	}
+	secret, url, err := h.svc.BeginTOTP(c.UserContext(), strings.Clone(tokenOf(c)), req.Password, req.OTP, c.IP())
 	if err != nil {
 		return err
 	}

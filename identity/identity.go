@@ -12,7 +12,9 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,14 +41,27 @@ type Config struct {
 	LockoutDuration  time.Duration // CHEMGUARD_LOCKOUT (30m)
 	IdleTimeout      time.Duration // CHEMGUARD_SESSION_IDLE (30m)
 	AbsoluteLifetime time.Duration // CHEMGUARD_SESSION_MAX (12h)
+	// MaxSessions is how many sessions one account may have open at once; a
+	// login beyond it ends the oldest (CHEMGUARD_MAX_SESSIONS, 3).
+	MaxSessions int
+	// AdminPasswordMaxAge is how long an administrator's password lasts; an
+	// older one must be changed before anything else
+	// (CHEMGUARD_ADMIN_PASSWORD_MAX_AGE, 90 days).
+	AdminPasswordMaxAge time.Duration
+	// PurgeEvery is how often sessions past their lifetime or idle window are
+	// marked ended (CHEMGUARD_SESSION_PURGE, 10m).
+	PurgeEvery time.Duration
 }
 
 // Defaults for Config.
 const (
-	DefaultMaxFailures      = 5
-	DefaultLockoutDuration  = 30 * time.Minute
-	DefaultIdleTimeout      = 30 * time.Minute
-	DefaultAbsoluteLifetime = 12 * time.Hour
+	DefaultMaxFailures         = 5
+	DefaultLockoutDuration     = 30 * time.Minute
+	DefaultIdleTimeout         = 30 * time.Minute
+	DefaultAbsoluteLifetime    = 12 * time.Hour
+	DefaultMaxSessions         = 3
+	DefaultAdminPasswordMaxAge = 90 * 24 * time.Hour
+	DefaultPurgeEvery          = 10 * time.Minute
 )
 
 func (c *Config) defaults() {
@@ -62,6 +77,15 @@ func (c *Config) defaults() {
 	if c.AbsoluteLifetime <= 0 {
 		c.AbsoluteLifetime = DefaultAbsoluteLifetime
 	}
+	if c.MaxSessions <= 0 {
+		c.MaxSessions = DefaultMaxSessions
+	}
+	if c.AdminPasswordMaxAge <= 0 {
+		c.AdminPasswordMaxAge = DefaultAdminPasswordMaxAge
+	}
+	if c.PurgeEvery <= 0 {
+		c.PurgeEvery = DefaultPurgeEvery
+	}
 }
 
 // User is an authenticated caller.
@@ -72,7 +96,17 @@ type User struct {
 	Domain       string       // where the user's roles are granted: division code, park:CODE or ent:CODE
 	Roles        []tiers.Role // roles held in Domain
 	TOTPEnrolled bool
+	// MustChangePassword and MustEnrolTOTP are what the account must do before
+	// anything else: its password expired or was set by an administrator, or
+	// its role needs a second factor it has not enrolled. Until then only the
+	// routes that do it (AllowPending) accept the session.
+	MustChangePassword bool
+	MustEnrolTOTP      bool
 }
+
+// Pending reports whether the account must change its password or enrol a
+// second factor before doing anything else.
+func (u *User) Pending() bool { return u.MustChangePassword || u.MustEnrolTOTP }
 
 // Subject is the user's casbin subject.
 func (u *User) Subject() string { return tiers.UserSubject(u.ID) }
@@ -123,100 +157,129 @@ var (
 	errBadToken       = chemguard.Errorf(chemguard.EUnauthorized, "登录已失效，请重新登录", "the session is unknown, expired or revoked; log in again")
 )
 
-// Login checks username, password and (when the user's roles need it) the TOTP
-// code, and issues a new session token. Five failures lock the account for 30
-// minutes; a locked account is refused without looking at the password. Every
-// outcome is audited. Errors are *chemguard.Error with code unauthorized.
+// Login checks username, password and (when the account has a second factor
+// and its roles need it, or it is offered) the TOTP code, and issues a new
+// session token.
+//
+// Every refusal - unknown name, disabled or locked account, wrong password,
+// missing or wrong code - is the same unauthorized error and costs one argon2
+// verification, so the answer tells an attacker nothing about the account
+// (in particular not that the password was right and only the code is missing).
+// Each attempt is counted in the database before the password is looked at
+// (beginAttempt), so parallel attempts cannot exceed MaxFailures checks; the
+// attempt that reaches MaxFailures locks the account for LockoutDuration unless
+// it succeeds. A role that needs a second factor the account has not enrolled
+// gets a session that can only enrol one (MustEnrolTOTP). Every outcome is audited.
 func (s *Service) Login(ctx context.Context, username, password, otp, ip string) (*Session, error) {
 	now := s.clock.Now()
 	ev := audit.Event{Actor: username, ClientIP: ip, Action: audit.ActionLogin, Object: "user:" + username}
-	fail := func(reason string, err error) (*Session, error) {
+	fail := func(reason string) (*Session, error) {
 		ev.Action, ev.Result, ev.Detail = audit.ActionLoginFailed, audit.ResultFailed, map[string]string{"reason": reason}
-		if aerr := s.audit.Record(ctx, ev); aerr != nil {
-			return nil, aerr
+		if err := s.audit.Record(ctx, ev); err != nil {
+			return nil, err
 		}
-		return nil, err
+		return nil, errBadCredentials
 	}
 	a, err := s.store.accountByName(ctx, username)
 	if errors.Is(err, errNoUser) {
 		_, _ = VerifyPassword(dummyHash, password)
-		return fail("unknown_user", errBadCredentials)
+		return fail("unknown_user")
 	}
 	if err != nil {
 		return nil, err
-	}
-	if a.disabled {
-		return fail("disabled", errBadCredentials)
-	}
-	if now.Before(a.lockedUntil) {
-		return fail("locked", chemguard.Errorf(chemguard.EUnauthorized, "账户已锁定，请于 %s 后再试或联系安全管理员",
-			"the account is locked until %s; try later or ask the security administrator",
-			a.lockedUntil.In(time.FixedZone("CST", 8*3600)).Format("15:04")))
 	}
 	a.Roles = s.authz.RolesOf(a.Subject(), a.Domain)
-	ok, err := VerifyPassword(a.passwordHash, password)
+	// An enrolled second factor is checked when the role needs it, and when
+	// offered even if not.
+	wantOTP := a.totpSecret != "" && (s.authz.MFARequired(a.Roles) || otp != "")
+	step, reason, err := s.attempt(ctx, a, password, otp, wantOTP, ip, now)
 	if err != nil {
 		return nil, err
 	}
-	var step int64
-	reason := "bad_password"
-	if ok && s.authz.MFARequired(a.Roles) {
-		switch {
-		case a.totpSecret == "":
-			ok, reason = false, "totp_not_enrolled"
-		case otp == "":
-			ok, reason = false, "totp_missing"
-		default:
-			step = checkTOTP(a.totpSecret, otp, now, a.totpLastStep)
-			ok, reason = step != 0, "bad_totp"
-		}
-	} else if ok && a.totpSecret != "" && otp != "" {
-		// An enrolled second factor is checked when offered even if not required.
-		step = checkTOTP(a.totpSecret, otp, now, a.totpLastStep)
-		ok, reason = step != 0, "bad_totp"
-	}
-	if !ok {
-		locked, err := s.store.recordFailure(ctx, a.ID, s.cfg.MaxFailures, now.Add(s.cfg.LockoutDuration))
-		if err != nil {
-			return nil, err
-		}
-		ev.ActorRole = a.RoleNames()
-		out := errBadCredentials
-		if reason == "totp_missing" || reason == "totp_not_enrolled" {
-			out = &chemguard.Error{Code: chemguard.EUnauthorized, MessageZH: "该账户需要动态口令（TOTP）登录",
-				MessageEN: "this account needs a TOTP one-time code", Details: map[string]any{"otp_required": true,
-					"enrolled": a.totpSecret != ""}}
-		}
-		if _, err := fail(reason, out); !errors.Is(err, out) {
-			return nil, err
-		}
-		if locked {
-			ev.Action, ev.Result, ev.Detail = audit.ActionLockout, audit.ResultDenied,
-				map[string]any{"until": now.Add(s.cfg.LockoutDuration), "failures": s.cfg.MaxFailures}
-			if err := s.audit.Record(ctx, ev); err != nil {
-				return nil, err
-			}
-		}
-		return nil, out
-	}
-	if err := s.store.loginSucceeded(ctx, a.ID, step); err != nil {
-		return nil, err
+	ev.ActorRole = a.RoleNames()
+	if reason != "" {
+		return fail(reason)
 	}
 	token, hash, err := newToken()
 	if err != nil {
 		return nil, err
 	}
 	expires := now.Add(s.cfg.AbsoluteLifetime)
-	if err := s.store.createSession(ctx, hash, a.ID, now, expires, ip); err != nil {
+	ended, err := s.store.createSession(ctx, hash, a.ID, now, expires, ip, s.cfg.MaxSessions)
+	if err != nil {
 		return nil, err
 	}
-	ev.ActorRole, ev.Result = a.RoleNames(), audit.ResultOK
-	ev.Detail = map[string]any{"second_factor": step != 0}
+	u := s.pending(a, a.Roles, now)
+	ev.Result = audit.ResultOK
+	ev.Detail = map[string]any{"second_factor": step != 0, "sessions_ended": ended,
+		"must_change_password": u.MustChangePassword, "must_enrol_totp": u.MustEnrolTOTP}
 	if err := s.audit.Record(ctx, ev); err != nil {
 		return nil, err
 	}
-	u := a.User
 	return &Session{Token: token, ExpiresAt: expires, User: &u}, nil
+}
+
+// attempt is one try at a's credentials, however it is made (login, changing
+// the password, replacing the authenticator). It counts the try in the
+// database before looking at the password (beginAttempt: at most MaxFailures
+// tries are ever checked, however many arrive in parallel), then checks the
+// password and, if wantOTP, the code. Success resets the count and claims the
+// code's 30-second step (a code works once, even in parallel). It returns the
+// claimed step, and the failure's reason ("" on success); a locked or disabled
+// account costs the same argon2 verification as any other. The try that locks
+// the account records the lockout.
+func (s *Service) attempt(ctx context.Context, a account, password, otp string, wantOTP bool, ip string, now time.Time) (int64, string, error) {
+	failures, admitted, err := s.store.beginAttempt(ctx, a.ID, now, s.cfg.MaxFailures, now.Add(s.cfg.LockoutDuration))
+	if err != nil {
+		return 0, "", err
+	}
+	if !admitted {
+		_, _ = VerifyPassword(dummyHash, password)
+		if a.disabled {
+			return 0, "disabled", nil
+		}
+		return 0, "locked", nil
+	}
+	ok, err := VerifyPassword(a.passwordHash, password)
+	if err != nil {
+		return 0, "", err
+	}
+	var step int64
+	reason := "bad_password"
+	if ok && wantOTP {
+		step = checkTOTP(a.totpSecret, otp, now, a.totpLastStep)
+		ok, reason = step != 0, "bad_totp"
+		if otp == "" {
+			reason = "totp_missing"
+		}
+	}
+	if ok {
+		if ok, err = s.store.attemptSucceeded(ctx, a.ID, step); err != nil {
+			return 0, "", err
+		}
+		reason = "totp_replayed"
+	}
+	if ok {
+		return step, "", nil
+	}
+	if failures >= s.cfg.MaxFailures {
+		if err := s.audit.Record(ctx, audit.Event{Actor: a.Username, ActorRole: a.RoleNames(), ClientIP: ip,
+			Action: audit.ActionLockout, Object: "user:" + a.Username, Result: audit.ResultDenied,
+			Detail: map[string]any{"until": now.Add(s.cfg.LockoutDuration), "failures": failures}}); err != nil {
+			return 0, "", err
+		}
+	}
+	return 0, reason, nil
+}
+
+// pending returns a's user with roles and what it must do before anything else.
+func (s *Service) pending(a account, roles []tiers.Role, now time.Time) User {
+	u := a.User
+	u.Roles = roles
+	u.MustEnrolTOTP = a.totpSecret == "" && s.authz.MFARequired(roles)
+	u.MustChangePassword = a.mustChange ||
+		(slices.ContainsFunc(roles, tiers.Role.IsSeparatedAdmin) && now.Sub(a.passwordChanged) >= s.cfg.AdminPasswordMaxAge)
+	return u
 }
 
 func newToken() (string, []byte, error) {
@@ -243,10 +306,37 @@ type passiveKey struct{}
 // window, so a screen left open still idles out.
 func Passive(ctx context.Context) context.Context { return context.WithValue(ctx, passiveKey{}, true) }
 
+type allowPendingKey struct{}
+
+// AllowPending marks ctx as a request that does what a pending account must do
+// first (change its password, enrol a second factor, see itself, log out):
+// Authenticate accepts such an account's session for it.
+func AllowPending(ctx context.Context) context.Context {
+	return context.WithValue(ctx, allowPendingKey{}, true)
+}
+
+// ErrPending is the forbidden error for a session whose account must first
+// change its password or enrol a second factor; its Details say which.
+var ErrPending = errors.New("identity: the account must change its password or enrol a second factor first")
+
+func pendingError(u *User) error {
+	zh, en := "请先修改密码", "change your password first"
+	if u.MustEnrolTOTP {
+		zh, en = "请先绑定动态口令（TOTP）", "enrol a TOTP authenticator first"
+		if u.MustChangePassword {
+			zh, en = "请先修改密码并绑定动态口令（TOTP）", "change your password and enrol a TOTP authenticator first"
+		}
+	}
+	return &chemguard.Error{Code: chemguard.EForbidden, MessageZH: zh, MessageEN: en, Err: ErrPending,
+		Details: map[string]any{"must_change_password": u.MustChangePassword, "must_enrol_totp": u.MustEnrolTOTP}}
+}
+
 // Authenticate resolves a session token to its user, refusing tokens that are
 // unknown, revoked, past their absolute lifetime or idle longer than
-// IdleTimeout, and those of disabled or locked accounts. It extends the idle
-// window unless ctx is Passive.
+// IdleTimeout, and those of disabled or locked accounts. A session whose
+// account must change its password or enrol a second factor is refused with
+// ErrPending unless ctx is AllowPending. It extends the idle window unless ctx
+// is Passive.
 func (s *Service) Authenticate(ctx context.Context, token string) (*User, error) {
 	if !strings.HasPrefix(token, TokenPrefix) {
 		return nil, errBadToken
@@ -266,13 +356,15 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 	if a.disabled || now.Before(a.lockedUntil) {
 		return nil, errBadToken
 	}
+	u := s.pending(a, s.authz.RolesOf(a.Subject(), a.Domain), now)
+	if u.Pending() && ctx.Value(allowPendingKey{}) == nil {
+		return nil, pendingError(&u)
+	}
 	if now.Sub(se.lastSeen) >= touchEvery && ctx.Value(passiveKey{}) == nil {
 		if err := s.store.touchSession(ctx, se.id, now); err != nil {
 			return nil, err
 		}
 	}
-	u := a.User
-	u.Roles = s.authz.RolesOf(u.Subject(), u.Domain)
 	return &u, nil
 }
 
@@ -286,7 +378,7 @@ func (s *Service) Logout(ctx context.Context, token, ip string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.revokeSession(ctx, se.id, s.clock.Now()); err != nil {
+	if err := s.store.revokeSession(ctx, se.id, s.clock.Now(), "logout"); err != nil {
 		return err
 	}
 	a, err := s.store.accountByID(ctx, se.userID)
@@ -304,10 +396,16 @@ type NewUser struct {
 	Password    string
 	Role        tiers.Role
 	Domain      string // division code, tiers.ParkDomain(code) or tiers.EnterpriseDomain(code)
+	// ByAdministrator marks an account an administrator creates through the API
+	// or the portal: its password must be changed at the first login, and no
+	// second factor is enrolled for it (it enrols its own at the first login),
+	// so its creator never holds both of its credentials.
+	ByAdministrator bool
 }
 
-// Created is a created account; TOTPURL is set (to show once) when the role
-// needs a second factor, which is then already enrolled.
+// Created is a created account; TOTPURL is set (to show once, to the operator
+// creating it on the host) when the role needs a second factor, which is then
+// already enrolled. It is never set for NewUser.ByAdministrator.
 type Created struct {
 	User       *User
 	TOTPSecret string
@@ -326,8 +424,8 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser, actor Actor) (*Cre
 	if !usernamePattern.MatchString(nu.Username) {
 		return invalid("用户名须为 3～64 位字母、数字或 _.@-", fmt.Errorf("identity: create user: username %q: 3-64 of A-Z a-z 0-9 _.@-", nu.Username))
 	}
-	if err := CheckPassword(nu.Password); err != nil {
-		return invalid("密码至少 8 位，且包含大写字母、小写字母、数字、符号中的三类", err)
+	if err := CheckPasswordFor(nu.Username, nu.Password); err != nil {
+		return nil, err
 	}
 	if err := tiers.CheckGrant(nu.Role, nu.Domain); err != nil {
 		return invalid("角色与所属区划/园区/企业不匹配", err)
@@ -355,8 +453,9 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser, actor Actor) (*Cre
 		return nil, err
 	}
 	out := &Created{}
-	a := account{User: User{Username: nu.Username, DisplayName: nu.DisplayName, Domain: nu.Domain}, passwordHash: hash}
-	if s.authz.MFARequired([]tiers.Role{nu.Role}) {
+	a := account{User: User{Username: nu.Username, DisplayName: nu.DisplayName, Domain: nu.Domain}, passwordHash: hash,
+		passwordChanged: s.clock.Now(), mustChange: nu.ByAdministrator}
+	if s.authz.MFARequired([]tiers.Role{nu.Role}) && !nu.ByAdministrator {
 		if a.totpSecret, out.TOTPURL, err = NewTOTP(nu.Username); err != nil {
 			return nil, err
 		}
@@ -373,7 +472,7 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser, actor Actor) (*Cre
 	out.User = &u
 	return out, s.audit.Record(ctx, audit.Event{Actor: actor.Name, ActorRole: actor.Roles, ClientIP: actor.IP,
 		Action: audit.ActionUserCreate, Object: "user:" + nu.Username, Result: audit.ResultOK,
-		Detail: map[string]string{"role": string(nu.Role), "domain": nu.Domain}})
+		Detail: map[string]any{"role": string(nu.Role), "domain": nu.Domain, "totp_enrolled": a.TOTPEnrolled}})
 }
 
 // Actor is who makes a change, for the audit log.
@@ -433,13 +532,55 @@ func (s *Service) SetMobile(ctx context.Context, username, mobile string, actor 
 		Action: audit.ActionUserMobile, Object: "user:" + username, Result: audit.ResultOK})
 }
 
-// BeginTOTP offers u a new TOTP secret; it replaces the current one only once
-// ConfirmTOTP sees a valid code from it.
-func (s *Service) BeginTOTP(ctx context.Context, u *User) (secret, url string, err error) {
+// BeginTOTP offers the session's account a new TOTP secret; it replaces the
+// current one only once ConfirmTOTP sees a valid code from it. It needs the
+// account's password and, when an authenticator is enrolled, a current code
+// from it: a stolen session alone cannot move the second factor to the thief's
+// phone. The check is a counted attempt like a login (lockout included) and
+// answers the same way for a wrong password and a wrong code.
+func (s *Service) BeginTOTP(ctx context.Context, token, password, otp, ip string) (secret, url string, err error) {
+	u, a, err := s.sessionAccount(ctx, token)
+	if err != nil {
+		return "", "", err
+	}
+	ev := audit.Event{Actor: u.Username, ActorRole: u.RoleNames(), ClientIP: ip, Action: audit.ActionTOTP,
+		Object: "user:" + u.Username, Result: audit.ResultOK, Detail: map[string]string{"step": "begin"}}
+	_, reason, err := s.attempt(ctx, a, password, otp, a.totpSecret != "", ip, s.clock.Now())
+	if err != nil {
+		return "", "", err
+	}
+	if reason != "" {
+		ev.Result, ev.Detail = audit.ResultFailed, map[string]string{"step": "begin", "reason": reason}
+		if err := s.audit.Record(ctx, ev); err != nil {
+			return "", "", err
+		}
+		return "", "", errBadReauth
+	}
 	if secret, url, err = NewTOTP(u.Username); err != nil {
 		return "", "", err
 	}
-	return secret, url, s.store.setTOTPPending(ctx, u.ID, secret)
+	if err := s.store.setTOTPPending(ctx, u.ID, secret); err != nil {
+		return "", "", err
+	}
+	return secret, url, s.audit.Record(ctx, ev)
+}
+
+// errBadReauth answers a wrong password or code given to confirm an action
+// inside a session; it is not unauthorized (the session is fine).
+var errBadReauth = chemguard.Errorf(chemguard.EInvalid, "当前密码或动态口令错误", "wrong current password or one-time code")
+
+// sessionAccount resolves token (a pending account's too) to its user and row.
+func (s *Service) sessionAccount(ctx context.Context, token string) (*User, account, error) {
+	u, err := s.Authenticate(AllowPending(ctx), token)
+	if err != nil {
+		return nil, account{}, err
+	}
+	a, err := s.store.accountByID(ctx, u.ID)
+	if err != nil {
+		return nil, account{}, err
+	}
+	a.Roles = u.Roles
+	return u, a, nil
 }
 
 // ConfirmTOTP enrols the offered secret if code is valid for it. It is audited.
@@ -465,4 +606,114 @@ func (s *Service) ConfirmTOTP(ctx context.Context, u *User, code, ip string) err
 		return err
 	}
 	return s.audit.Record(ctx, ev)
+}
+
+// ActionPasswordChange, ActionUserDisable and ActionUserEnable are the audit
+// actions of an account changing its own password and of disabling and
+// re-enabling an account.
+const (
+	ActionPasswordChange = "password_change"
+	ActionUserDisable    = "user_disable"
+	ActionUserEnable     = "user_enable"
+)
+
+// ChangePassword replaces the password of the session's account (a pending
+// account's too: it is how an expired or administrator-set password is
+// replaced). It needs the current password (a counted attempt, like a login),
+// refuses a weak new one or the same one, and ends the account's other
+// sessions. Audited.
+func (s *Service) ChangePassword(ctx context.Context, token, current, next, ip string) error {
+	u, a, err := s.sessionAccount(ctx, token)
+	if err != nil {
+		return err
+	}
+	ev := audit.Event{Actor: u.Username, ActorRole: u.RoleNames(), ClientIP: ip, Action: ActionPasswordChange,
+		Object: "user:" + u.Username, Result: audit.ResultOK}
+	now := s.clock.Now()
+	_, reason, err := s.attempt(ctx, a, current, "", false, ip, now)
+	if err != nil {
+		return err
+	}
+	var out error
+	switch {
+	case reason != "":
+		out = errBadReauth
+	case next == current:
+		reason, out = "same_password", chemguard.Errorf(chemguard.EInvalid, "新密码不能与当前密码相同", "the new password must differ from the current one")
+	default:
+		if out = CheckPasswordFor(u.Username, next); out != nil {
+			reason = "weak_password"
+		}
+	}
+	if out != nil {
+		ev.Result, ev.Detail = audit.ResultFailed, map[string]string{"reason": reason}
+		if err := s.audit.Record(ctx, ev); err != nil {
+			return err
+		}
+		return out
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	if err := s.store.setPassword(ctx, u.ID, hash, now, false); err != nil {
+		return err
+	}
+	se, err := s.store.sessionByHash(ctx, hashToken(token))
+	if err != nil {
+		return err
+	}
+	if err := s.store.revokeUserSessions(ctx, u.ID, now, "password_changed", se.id); err != nil {
+		return err
+	}
+	return s.audit.Record(ctx, ev)
+}
+
+// SetDisabled disables (or, with disabled false, re-enables) username: a
+// disabled account cannot log in and its sessions end at once; nothing is
+// deleted. Disabling an already disabled account is not an error. Audited.
+func (s *Service) SetDisabled(ctx context.Context, username string, disabled bool, actor Actor) error {
+	a, err := s.store.accountByName(ctx, username)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	changed, err := s.store.setDisabled(ctx, a.ID, disabled, now)
+	if err != nil {
+		return err
+	}
+	action := ActionUserEnable
+	if disabled {
+		action = ActionUserDisable
+		if err := s.store.revokeUserSessions(ctx, a.ID, now, "disabled", 0); err != nil {
+			return err
+		}
+	}
+	return s.audit.Record(ctx, audit.Event{Actor: actor.Name, ActorRole: actor.Roles, ClientIP: actor.IP,
+		Action: action, Object: "user:" + username, Result: audit.ResultOK, Detail: map[string]bool{"changed": changed}})
+}
+
+// PurgeSessions marks ended the sessions past their absolute lifetime or idle
+// window (they already no longer work; marking them keeps the open-session
+// count and the session limit exact) and returns how many. Rows are kept.
+func (s *Service) PurgeSessions(ctx context.Context) (int64, error) {
+	now := s.clock.Now()
+	return s.store.purgeSessions(ctx, now, now.Add(-s.cfg.IdleTimeout))
+}
+
+// RunPurge calls PurgeSessions every Config.PurgeEvery until ctx ends; errors
+// are logged.
+func (s *Service) RunPurge(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PurgeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.PurgeSessions(ctx); err != nil && ctx.Err() == nil {
+				slog.Error("session purge failed", "err", err)
+			}
+		}
+	}
 }

@@ -23,6 +23,10 @@ type account struct {
 	failed       int
 	lockedUntil  time.Time
 	disabled     bool
+	// passwordChanged is when the password was last set; mustChange that an
+	// administrator set it, so its owner must replace it at the next login.
+	passwordChanged time.Time
+	mustChange      bool
 }
 
 // session is a sessions row.
@@ -41,12 +45,13 @@ type pgStore struct {
 }
 
 const accountColumns = `id, username, display_name, domain, password_hash, COALESCE(totp_secret, ''),
-	COALESCE(totp_pending, ''), totp_last_step, failed_logins, COALESCE(locked_until, 'epoch'), disabled_at IS NOT NULL`
+	COALESCE(totp_pending, ''), totp_last_step, failed_logins, COALESCE(locked_until, 'epoch'), disabled_at IS NOT NULL,
+	password_changed_at, must_change_password`
 
 func scanAccount(row pgx.Row) (account, error) {
 	var a account
 	err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Domain, &a.passwordHash, &a.totpSecret, &a.totpPending,
-		&a.totpLastStep, &a.failed, &a.lockedUntil, &a.disabled)
+		&a.totpLastStep, &a.failed, &a.lockedUntil, &a.disabled, &a.passwordChanged, &a.mustChange)
 	a.TOTPEnrolled = a.totpSecret != ""
 	return a, err
 }
@@ -81,8 +86,9 @@ func (s *pgStore) createAccount(ctx context.Context, a account) (int64, error) {
 		secret = &a.totpSecret
 	}
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO users (username, display_name, password_hash, domain, totp_secret)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`, a.Username, a.DisplayName, a.passwordHash, a.Domain, secret).Scan(&id)
+	err := s.pool.QueryRow(ctx, `INSERT INTO users (username, display_name, password_hash, domain, totp_secret,
+		must_change_password, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		a.Username, a.DisplayName, a.passwordHash, a.Domain, secret, a.mustChange, a.passwordChanged).Scan(&id)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 		return 0, chemguard.Errorf(chemguard.EConflict, "用户名「%s」已存在", "username %q is taken", a.Username)
@@ -93,26 +99,42 @@ func (s *pgStore) createAccount(ctx context.Context, a account) (int64, error) {
 	return id, nil
 }
 
-// recordFailure counts a failed login; at max failures it locks the account
-// until lockUntil and resets the count. It reports whether it locked.
-func (s *pgStore) recordFailure(ctx context.Context, id int64, max int, lockUntil time.Time) (bool, error) {
-	var locked bool
+// beginAttempt counts one try at the account's credentials before they are
+// checked, in one statement (the row lock serialises parallel tries): the try
+// is admitted unless the account is disabled or locked at now, and counted as
+// a failure until attemptSucceeded clears it. The try that brings the count to
+// max locks the account until lockUntil at once, so no parallel try gets past
+// it; if that try succeeds, attemptSucceeded unlocks. A lock that has run out
+// starts the count again. It returns the count after this try.
+func (s *pgStore) beginAttempt(ctx context.Context, id int64, now time.Time, max int, lockUntil time.Time) (int, bool, error) {
+	var n int
+	// One UPDATE: a parallel try waits for the row lock and then re-reads the
+	// row it updated, so every try sees the count of the ones before it.
 	err := s.pool.QueryRow(ctx, `UPDATE users SET
-			failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-			locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END
-		WHERE id = $1 RETURNING failed_logins = 0`, id, max, lockUntil).Scan(&locked)
-	if err != nil {
-		return false, fmt.Errorf("identity: record failure: %w", err)
+			failed_logins = CASE WHEN locked_until <= $2::timestamptz THEN 1 ELSE failed_logins + 1 END,
+			locked_until = CASE WHEN (CASE WHEN locked_until <= $2 THEN 1 ELSE failed_logins + 1 END) >= $3
+				THEN $4::timestamptz ELSE NULL END
+		WHERE id = $1 AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= $2)
+		RETURNING failed_logins`, id, now, max, lockUntil).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, nil
 	}
-	return locked, nil
+	if err != nil {
+		return 0, false, fmt.Errorf("identity: begin attempt: %w", err)
+	}
+	return n, true, nil
 }
 
-func (s *pgStore) loginSucceeded(ctx context.Context, id, totpStep int64) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL,
-		totp_last_step = GREATEST(totp_last_step, $2) WHERE id = $1`, id, totpStep); err != nil {
-		return fmt.Errorf("identity: login succeeded: %w", err)
+// attemptSucceeded clears the failure count and any lock, and claims totpStep
+// (when not 0) as the last accepted code; it reports false, changing nothing,
+// when that step was already claimed (a code replayed in parallel).
+func (s *pgStore) attemptSucceeded(ctx context.Context, id, totpStep int64) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL,
+		totp_last_step = GREATEST(totp_last_step, $2) WHERE id = $1 AND ($2 = 0 OR totp_last_step < $2)`, id, totpStep)
+	if err != nil {
+		return false, fmt.Errorf("identity: attempt succeeded: %w", err)
 	}
-	return nil
+	return tag.RowsAffected() == 1, nil
 }
 
 func (s *pgStore) unlock(ctx context.Context, id int64) error {
@@ -144,12 +166,43 @@ func (s *pgStore) confirmTOTP(ctx context.Context, id, step int64) error {
 	return nil
 }
 
-func (s *pgStore) createSession(ctx context.Context, hash []byte, userID int64, now, expires time.Time, ip string) error {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_ip)
-		VALUES ($1, $2, $3, $3, $4, $5)`, hash, userID, now, expires, ip); err != nil {
-		return fmt.Errorf("identity: create session: %w", err)
+// createSession stores a new session and ends the account's oldest open ones
+// beyond max, in one transaction that locks the account's row so parallel
+// logins cannot together exceed max. It returns how many it ended.
+func (s *pgStore) createSession(ctx context.Context, hash []byte, userID int64, now, expires time.Time, ip string, max int) (int64, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("identity: create session: %w", err)
 	}
-	return nil
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+		return 0, fmt.Errorf("identity: create session: lock: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_ip)
+		VALUES ($1, $2, $3, $3, $4, $5)`, hash, userID, now, expires, ip); err != nil {
+		return 0, fmt.Errorf("identity: create session: %w", err)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = $2, end_reason = 'session_limit'
+		WHERE id IN (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+			ORDER BY created_at DESC, id DESC OFFSET $3)`, userID, now, max)
+	if err != nil {
+		return 0, fmt.Errorf("identity: create session: limit: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("identity: create session: commit: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// purgeSessions marks ended (never deletes) the open sessions past their
+// absolute lifetime or idle since before idleSince, and returns how many.
+func (s *pgStore) purgeSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $1, end_reason = 'expired'
+		WHERE revoked_at IS NULL AND (expires_at <= $1 OR last_seen_at < $2)`, now, idleSince)
+	if err != nil {
+		return 0, fmt.Errorf("identity: purge sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 func (s *pgStore) sessionByHash(ctx context.Context, hash []byte) (session, error) {
@@ -172,15 +225,18 @@ func (s *pgStore) touchSession(ctx context.Context, id int64, now time.Time) err
 	return nil
 }
 
-func (s *pgStore) revokeSession(ctx context.Context, id int64, now time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`, id, now); err != nil {
+func (s *pgStore) revokeSession(ctx context.Context, id int64, now time.Time, reason string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2, end_reason = $3 WHERE id = $1 AND revoked_at IS NULL`,
+		id, now, reason); err != nil {
 		return fmt.Errorf("identity: revoke session: %w", err)
 	}
 	return nil
 }
 
-func (s *pgStore) revokeUserSessions(ctx context.Context, userID int64, now time.Time) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, now); err != nil {
+// revokeUserSessions ends the account's open sessions except keep (0 for none).
+func (s *pgStore) revokeUserSessions(ctx context.Context, userID int64, now time.Time, reason string, keep int64) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2, end_reason = $3
+		WHERE user_id = $1 AND revoked_at IS NULL AND id <> $4`, userID, now, reason, keep); err != nil {
 		return fmt.Errorf("identity: revoke sessions: %w", err)
 	}
 	return nil
@@ -206,10 +262,28 @@ func (s *pgStore) parkExists(ctx context.Context, code string) (bool, error) {
 	return ok, nil
 }
 
-func (s *pgStore) setPassword(ctx context.Context, id int64, hash string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL
-		WHERE id = $1`, id, hash); err != nil {
+// setPassword stores a new password hash set at now; mustChange says its owner
+// must replace it at the next login (an administrator set it). It clears a
+// lockout.
+func (s *pgStore) setPassword(ctx context.Context, id int64, hash string, now time.Time, mustChange bool) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL,
+		password_changed_at = $3, must_change_password = $4 WHERE id = $1`, id, hash, now, mustChange); err != nil {
 		return fmt.Errorf("identity: set password: %w", err)
 	}
 	return nil
+}
+
+// setDisabled disables (at now) or re-enables the account; nothing is deleted.
+// It reports whether the state changed.
+func (s *pgStore) setDisabled(ctx context.Context, id int64, disabled bool, now time.Time) (bool, error) {
+	q := `UPDATE users SET disabled_at = $2 WHERE id = $1 AND disabled_at IS NULL`
+	args := []any{id, now}
+	if !disabled {
+		q, args = `UPDATE users SET disabled_at = NULL, failed_logins = 0, locked_until = NULL WHERE id = $1 AND disabled_at IS NOT NULL`, []any{id}
+	}
+	tag, err := s.pool.Exec(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("identity: set disabled: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
 }

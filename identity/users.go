@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -103,42 +102,44 @@ func (s *Service) Users(ctx context.Context, f UserFilter) ([]Account, int, erro
 	return out, total, nil
 }
 
-// Account returns the account named username for an administrator's view.
+// Account returns the account named username for an administrator's view,
+// with what it must do at its next login (MustChangePassword, MustEnrolTOTP).
 func (s *Service) Account(ctx context.Context, username string) (Account, error) {
 	a, err := s.store.accountByName(ctx, username)
 	if err != nil {
 		return Account{}, err
 	}
-	out := Account{User: a.User, LockedUntil: a.lockedUntil, Disabled: a.disabled}
+	out := Account{User: s.pending(a, s.authz.RolesOf(a.Subject(), a.Domain), s.clock.Now()),
+		LockedUntil: a.lockedUntil, Disabled: a.disabled}
 	if err := s.store.pool.QueryRow(ctx, `SELECT created_at, COALESCE(mobile, '') FROM users WHERE id = $1`,
 		a.ID).Scan(&out.CreatedAt, &out.Mobile); err != nil {
 		return Account{}, fmt.Errorf("identity: account: %w", err)
 	}
-	out.Roles = s.authz.RolesOf(a.Subject(), a.Domain)
 	return out, nil
 }
 
 // ResetPassword sets a new password for username (the 安全管理员's action): it
-// checks the password's complexity, clears a lockout and revokes the account's
-// sessions, so whoever held the old password is logged out at once. It is
-// audited with actor.
+// checks the password's strength, clears a lockout and ends the account's
+// sessions, so whoever held the old password is logged out at once. The owner
+// must change it at the next login, so the administrator who typed it does not
+// keep a working password of the account. It is audited with actor.
 func (s *Service) ResetPassword(ctx context.Context, username, password string, actor Actor) error {
 	a, err := s.store.accountByName(ctx, username)
 	if err != nil {
 		return err
 	}
-	if err := CheckPassword(password); err != nil {
-		return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: "密码至少 8 位，且包含大写字母、小写字母、数字、符号中的三类",
-			MessageEN: err.Error()}
+	if err := CheckPasswordFor(username, password); err != nil {
+		return err
 	}
 	hash, err := HashPassword(password)
 	if err != nil {
 		return err
 	}
-	if err := s.store.setPassword(ctx, a.ID, hash); err != nil {
+	now := s.clock.Now()
+	if err := s.store.setPassword(ctx, a.ID, hash, now, true); err != nil {
 		return err
 	}
-	if err := s.store.revokeUserSessions(ctx, a.ID, s.clock.Now()); err != nil {
+	if err := s.store.revokeUserSessions(ctx, a.ID, now, "password_reset", 0); err != nil {
 		return err
 	}
 	return s.audit.Record(ctx, audit.Event{Actor: actor.Name, ActorRole: actor.Roles, ClientIP: actor.IP,

@@ -252,6 +252,11 @@ func (a *App) session(c *fiber.Ctx) error {
 	if identity.UserFrom(c) == nil && chemguard.ErrorCode(err) == chemguard.EUnauthorized && !wantsJSON(c) {
 		return c.Redirect(Prefix+"/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 	}
+	if errors.Is(err, identity.ErrPending) && !wantsJSON(c) {
+		// The password must be changed or a second factor enrolled first, on the
+		// portal's 账号安全 page (the app has no account page of its own).
+		return c.Redirect(portal.AccountPath, fiber.StatusSeeOther)
+	}
 	if err != nil {
 		return a.fail(c, err)
 	}

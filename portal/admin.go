@@ -30,6 +30,8 @@ type Operations interface {
 	CreateUser(c *fiber.Ctx, nu identity.NewUser) (*identity.Created, error)
 	UnlockUser(c *fiber.Ctx, username string) error
 	ResetPassword(c *fiber.Ctx, username, password string) error
+	// SetDisabled disables (true) or re-enables an account; its sessions end.
+	SetDisabled(c *fiber.Ctx, username string, disabled bool) error
 	SetMobile(c *fiber.Ctx, username, mobile string) error
 	GrantRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
 	RevokeRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
@@ -64,6 +66,8 @@ func (p *Portal) registerAdmin(r fiber.Router) {
 	r.Post("/admin/users/:username/unlock", p.adminUnlock)
 	r.Post("/admin/users/:username/password", p.adminResetPassword)
 	r.Post("/admin/users/:username/mobile", p.adminSetMobile)
+	r.Post("/admin/users/:username/disable", p.adminSetDisabled(true))
+	r.Post("/admin/users/:username/enable", p.adminSetDisabled(false))
 	r.Post("/admin/users/:username/grants", p.adminGrant)
 	r.Post("/admin/users/:username/grants/revoke", p.adminRevoke)
 	r.Get("/admin/parks", p.adminParks)
@@ -126,7 +130,7 @@ type adminPage struct {
 // notices are the confirmations a change redirects with (?ok=).
 var notices = map[string]string{
 	"created": "账号已创建。", "unlocked": "账号已解锁。", "reset": "密码已重置，该账号的登录会话已全部失效。",
-	"mobile":  "预警短信手机号已保存。",
+	"mobile": "预警短信手机号已保存。", "disabled": "账号已停用，其登录会话已全部失效。", "enabled": "账号已启用。",
 	"granted": "角色已授予。", "revoked": "角色已撤销。", "park": "化工园区已登记。",
 	"keys_revoked": "该企业的 API 密钥已全部吊销，企业须待轮换新密钥后才能上报数据。",
 }
@@ -151,9 +155,14 @@ type roleOption struct {
 	Code, Label string
 }
 
+// roleOptions are the roles the 系统管理 forms offer: the business ones (三员分立:
+// administrator accounts are created and granted only on the host).
 func roleOptions() []roleOption {
 	var out []roleOption
 	for _, r := range tiers.Roles() {
+		if r.IsSeparatedAdmin() {
+			continue
+		}
 		out = append(out, roleOption{string(r), r.Label()})
 	}
 	return out
@@ -233,13 +242,9 @@ func (p *Portal) adminCreateUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	back := Prefix + "/admin/users/" + url.PathEscape(created.User.Username)
-	if created.TOTPSecret == "" {
-		return done(c, back, "created")
-	}
-	return p.renderAdmin(c, "admin_secret", "账号已创建", "users", secretPage{Heading: "账号已创建：" + created.User.Username,
-		What:   "该角色须用动态口令（TOTP）登录。请把下面的密钥交给账号本人录入身份验证器；密钥只显示这一次，平台不再显示。",
-		Secret: created.TOTPSecret, URL: created.TOTPURL, Back: back})
+	// The account changes this password and enrols its own second factor at the
+	// first login: nothing secret is shown to the administrator.
+	return done(c, Prefix+"/admin/users/"+url.PathEscape(created.User.Username), "created")
 }
 
 type userPage struct {
@@ -303,6 +308,21 @@ func (p *Portal) adminResetPassword(c *fiber.Ctx) error {
 		return err
 	}
 	return done(c, userPath(c), "reset")
+}
+
+func (p *Portal) adminSetDisabled(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if p.admin == nil {
+			return errNoAdmin
+		}
+		if err := p.admin.Ops.SetDisabled(c, strings.Clone(c.Params("username")), disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return done(c, userPath(c), "disabled")
+		}
+		return done(c, userPath(c), "enabled")
+	}
 }
 
 func (p *Portal) adminSetMobile(c *fiber.Ctx) error {

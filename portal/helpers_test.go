@@ -33,6 +33,9 @@ type env struct {
 	app   *platform.App
 	clock *testclock.Clock  // the platform's clock (CHEMGUARD_TEST_NOW); Add moves it for session expiry
 	keys  map[string]string // company code → exchange API key
+	// totp is the TOTP secret of each user created with one (roles that need a
+	// second factor: the administrators, the province's).
+	totp map[string]string
 }
 
 // start runs the platform on the test clock (CHEMGUARD_TEST_NOW).
@@ -60,7 +63,7 @@ func startOn(tb testing.TB, clk *testclock.Clock) *env {
 		}
 		app.Close()
 	})
-	return &env{tb: tb, app: app, clock: clk, keys: map[string]string{}}
+	return &env{tb: tb, app: app, clock: clk, keys: map[string]string{}, totp: map[string]string{}}
 }
 
 // company registers a company in county and returns its code.
@@ -77,9 +80,12 @@ func (e *env) company(code, county, name, kind string) string {
 // user creates an account holding role in domain.
 func (e *env) user(username string, role tiers.Role, domain string) {
 	e.tb.Helper()
-	_, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
+	c, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		DisplayName: username, Password: testPassword, Role: role, Domain: domain}, identity.Actor{Name: "test"})
 	require.NoError(e.tb, err)
+	if c.TOTPSecret != "" {
+		e.totp[username] = c.TOTPSecret
+	}
 }
 
 // upload sends records of table t as company code through the exchange API and
@@ -238,7 +244,14 @@ func (b *browser) get(path string) page { b.tb.Helper(); return b.do(http.Method
 func (e *env) login(username string) *browser {
 	e.tb.Helper()
 	b := &browser{tb: e.tb, base: e.app.URL()}
-	p := b.do(http.MethodPost, "/portal/login", url.Values{"username": {username}, "password": {testPassword}, "next": {"/portal/"}})
+	otp := ""
+	if secret, ok := e.totp[username]; ok {
+		e.clock.Add(31 * time.Second) // a code is accepted once: use a fresh step
+		var err error
+		otp, err = identity.TOTPCode(secret, e.clock.Now())
+		require.NoError(e.tb, err)
+	}
+	p := b.do(http.MethodPost, "/portal/login", url.Values{"username": {username}, "password": {testPassword}, "otp": {otp}, "next": {"/portal/"}})
 	require.Equal(e.tb, http.StatusSeeOther, p.Status, p.Body)
 	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
 		if c.Name == identity.CookieName {

@@ -46,10 +46,14 @@ type Guard interface {
 	Scope(c *fiber.Ctx) tiers.Scope
 }
 
-// Sessions logs users in and out; identity.Service implements it.
+// Sessions logs users in and out and lets them change their own password and
+// authenticator; identity.Service implements it.
 type Sessions interface {
 	Login(ctx context.Context, username, password, otp, ip string) (*identity.Session, error)
 	Logout(ctx context.Context, token, ip string) error
+	ChangePassword(ctx context.Context, token, current, next, ip string) error
+	BeginTOTP(ctx context.Context, token, password, otp, ip string) (secret, url string, err error)
+	ConfirmTOTP(ctx context.Context, u *identity.User, code, ip string) error
 }
 
 // Config tunes the portal. Zero fields take the defaults.
@@ -111,7 +115,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
 		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit",
-		"quality", "quality_company", "quality_notices", "quality_notice"} {
+		"quality", "quality_company", "quality_notices", "quality_notice", "account"} {
 		files := []string{"templates/layout.html", "templates/" + name + ".html"}
 		if strings.HasPrefix(name, "admin_") {
 			files = append(files, "templates/admin_nav.html")
@@ -152,6 +156,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/warnings/:id", p.warning)
 	p.registerAdmin(r)
 	p.registerQuality(r)
+	p.registerAccount(r)
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,
@@ -174,7 +179,14 @@ func (p *Portal) session(c *fiber.Ctx) error {
 	if c.Path() == Prefix+"/live" {
 		c.SetUserContext(identity.Passive(c.UserContext())) // not the user's activity
 	}
+	if isAccountPath(c.Path()) {
+		c.SetUserContext(identity.AllowPending(c.UserContext()))
+	}
 	err := p.guard.Authenticate(c)
+	if errors.Is(err, identity.ErrPending) {
+		// The account must change its password or enrol a second factor first.
+		return c.Redirect(AccountPath, fiber.StatusSeeOther)
+	}
 	if identity.UserFrom(c) == nil {
 		if chemguard.ErrorCode(err) == chemguard.EUnauthorized {
 			ClearSessionCookie(c, p.cfg.InsecureCookie)

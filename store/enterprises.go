@@ -94,6 +94,24 @@ func (s *Enterprises) IssueKey(ctx context.Context, code string) (string, error)
 	return key, nil
 }
 
+// SetDisabled disables the enterprise (its keys stop authenticating, the
+// governance consumer stops counting it; nothing is deleted) or, with disabled
+// false, enables it again. It reports whether the state changed; an unknown
+// code is not found.
+func (s *Enterprises) SetDisabled(ctx context.Context, code string, disabled bool) (bool, error) {
+	var changed bool
+	err := s.pool.QueryRow(ctx, `WITH old AS (SELECT disabled_at IS NOT NULL AS was FROM enterprises WHERE code = $1 FOR UPDATE)
+		UPDATE enterprises e SET disabled_at = CASE WHEN $2 THEN COALESCE(e.disabled_at, now()) END
+		FROM old WHERE e.code = $1 RETURNING old.was <> $2`, code, disabled).Scan(&changed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, chemguard.Errorf(chemguard.ENotFound, "企业「%s」未注册", "enterprise %q is not registered", code)
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: set enterprise disabled: %w", err)
+	}
+	return changed, nil
+}
+
 // RevokeKeys revokes every active key of the enterprise except keep (may be "") and
 // returns how many were revoked. Keys are marked, not deleted.
 func (s *Enterprises) RevokeKeys(ctx context.Context, code, keep string) (int64, error) {

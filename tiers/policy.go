@@ -152,7 +152,7 @@ func NewEnforcer(rules []Rule) (*Enforcer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tiers: policy model: %w", err)
 	}
-	e, err := casbin.NewSyncedEnforcer(m, rulesAdapter(rules))
+	e, err := casbin.NewSyncedEnforcer(m, rulesAdapter(effectiveRules(rules)))
 	if err != nil {
 		return nil, fmt.Errorf("tiers: policy: %w", err)
 	}
@@ -319,13 +319,22 @@ func (a *Authorizer) RevokeRole(ctx context.Context, sub string, role Role, doma
 	return had, err
 }
 
-// AddPermission lets sub (a role or a user subject) do act on obj.
+// AddPermission lets the business role sub do act on obj. CheckPolicyEdit's
+// refusals (the administrators' fixed permissions, administrative objects,
+// non-role subjects) are returned as they are.
 func (a *Authorizer) AddPermission(ctx context.Context, sub, obj, act, actor string) error {
+	if err := CheckPolicyEdit(sub, obj, act); err != nil {
+		return err
+	}
 	return a.change(ctx, func() error { return a.store.Add(ctx, Permission(sub, obj, act), actor) })
 }
 
-// RemovePermission withdraws a permission and reports whether it existed.
+// RemovePermission withdraws a business permission (as AddPermission checks)
+// and reports whether it existed.
 func (a *Authorizer) RemovePermission(ctx context.Context, sub, obj, act, actor string) (bool, error) {
+	if err := CheckPolicyEdit(sub, obj, act); err != nil {
+		return false, err
+	}
 	var had bool
 	err := a.change(ctx, func() (err error) {
 		had, err = a.store.Remove(ctx, Permission(sub, obj, act), actor)
@@ -339,6 +348,22 @@ func (a *Authorizer) change(ctx context.Context, write func() error) error {
 		return err
 	}
 	return a.load(ctx)
+}
+
+// effectiveRules is the policy that takes effect from the stored rules: the
+// grants, the stored permissions that storedRuleApplies lets through, and
+// FixedPolicy. Rows that try to speak for the administrators are dropped
+// whoever wrote them (an older seed, SQL), so their permissions are exactly
+// FixedPolicy's.
+func effectiveRules(stored []Rule) []Rule {
+	out := make([]Rule, 0, len(stored)+len(FixedPolicy()))
+	for _, r := range stored {
+		if r.PType == "p" && (len(r.V) != 3 || !storedRuleApplies(r.V[0], r.V[1])) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return append(out, FixedPolicy()...)
 }
 
 // rulesAdapter feeds a fixed rule set to casbin; the enforcer never writes
@@ -374,9 +399,10 @@ func (rulesAdapter) RemoveFilteredPolicy(string, string, int, ...string) error {
 	return errReadOnly
 }
 
-// DefaultPolicy is the permission set a new platform starts with (seeded once,
-// then owned by the 安全管理员): what each role may do. Where it may do it comes
-// from the domain of its grant.
+// DefaultPolicy is the business permission set a new platform starts with
+// (seeded once, then owned by the 安全管理员): what each business role may do.
+// Where it may do it comes from the domain of its grant. The administrators'
+// permissions are FixedPolicy, never stored.
 func DefaultPolicy() []Rule {
 	regulators := []Role{ProvinceLeader, ProvinceStaff, CityLeader, CityStaff, CountyLeader, CountyStaff, ParkLeader, ParkStaff}
 	leaders := []Role{ProvinceLeader, CityLeader, CountyLeader, ParkLeader}
@@ -397,13 +423,8 @@ func DefaultPolicy() []Rule {
 	add(leaders, ObjWarning, ActApprove)
 	add(append(append([]Role{}, staff...), Inspector), ObjInspection, ActWrite)
 	add([]Role{ShareService}, ObjShare, ActRead)
-	add([]Role{SystemAdmin}, ObjSystem, ActOperate)
-	add([]Role{SystemAdmin}, ObjEnterprise, ActRegister)
-	add([]Role{SecurityAdmin}, ObjUser, ActRead)
-	add([]Role{SecurityAdmin}, ObjUser, ActWrite)
-	add([]Role{SecurityAdmin}, ObjPolicy, ActRead)
-	add([]Role{SecurityAdmin}, ObjPolicy, ActWrite)
-	add([]Role{AuditAdmin}, ObjAudit, ActRead)
-	add([]Role{AuditAdmin}, ObjAudit, ActExport)
+	// Province-level accounts see the whole province: a second factor by
+	// default (the 安全管理员 may mark more roles, or unmark these).
+	add([]Role{ProvinceLeader, ProvinceStaff}, ObjMFA, ActRequired)
 	return out
 }

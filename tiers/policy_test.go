@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -92,7 +93,72 @@ func TestCheckSeparation(t *testing.T) {
 				assert.ErrorIs(t, err, tiers.ErrSeparation, "%s + %s", held, asked)
 			}
 		}
-		assert.NoError(t, tiers.CheckSeparation([]tiers.Role{held}, tiers.CountyStaff))
+		// No administrator holds a business role, nor a business account an administrator role.
+		assert.ErrorIs(t, tiers.CheckSeparation([]tiers.Role{held}, tiers.ProvinceLeader), tiers.ErrSeparation)
+		assert.ErrorIs(t, tiers.CheckSeparation([]tiers.Role{tiers.CountyStaff}, held), tiers.ErrSeparation)
+	}
+	assert.NoError(t, tiers.CheckSeparation([]tiers.Role{tiers.CountyStaff}, tiers.CountyLeader))
+}
+
+// The stored policy cannot speak for the three administrators: rows naming them
+// or the administrative objects are ignored, and their permissions are exactly
+// FixedPolicy's, whatever the store holds.
+func TestFixedPolicyOverridesStoredRows(t *testing.T) {
+	stored := append(tiers.DefaultPolicy(),
+		tiers.Permission("security_admin", tiers.ObjAudit, tiers.ActRead), // secadmin reading the audit log
+		tiers.Permission("county_staff", tiers.ObjAudit, tiers.ActExport), // a business role on an admin object
+		tiers.Permission("u:7", tiers.ObjData, tiers.ActRead),             // a user subject
+		tiers.Permission("security_admin", tiers.ObjEnterprise, tiers.ActRegister),
+		tiers.Grant("u:1", tiers.SecurityAdmin, "370000"),
+		tiers.Grant("u:2", tiers.AuditAdmin, "370000"),
+		tiers.Grant("u:3", tiers.CountyStaff, "370102"),
+		tiers.Grant("u:7", tiers.CountyStaff, "370102"),
+	)
+	e, err := tiers.NewEnforcer(stored)
+	require.NoError(t, err)
+	allowed := func(sub, dom, obj, act string) bool {
+		ok, err := e.Allowed(sub, dom, obj, act, "")
+		require.NoError(t, err)
+		return ok
+	}
+	assert.False(t, allowed("u:1", "370000", tiers.ObjAudit, tiers.ActRead))
+	assert.False(t, allowed("u:1", "370000", tiers.ObjEnterprise, tiers.ActRegister))
+	assert.True(t, allowed("u:1", "370000", tiers.ObjPolicy, tiers.ActWrite))
+	assert.True(t, allowed("u:2", "370000", tiers.ObjAudit, tiers.ActExport))
+	assert.False(t, allowed("u:3", "370102", tiers.ObjAudit, tiers.ActExport))
+	assert.True(t, allowed("u:3", "370102", tiers.ObjData, tiers.ActRead))
+}
+
+func TestCheckPolicyEdit(t *testing.T) {
+	tests := []struct {
+		sub, obj, act string
+		code          string // "" allowed, else the chemguard error code
+	}{
+		{"county_staff", tiers.ObjData, tiers.ActRead, ""},
+		{"province_staff", tiers.ObjMFA, tiers.ActRequired, ""},
+		{"city_leader", tiers.ObjWarning, tiers.ActApprove, ""},
+		{"security_admin", tiers.ObjAudit, tiers.ActRead, "forbidden"},        // grant itself the audit log
+		{"security_admin", tiers.ObjData, tiers.ActRead, "forbidden"},         // read everything
+		{"audit_admin", tiers.ObjAudit, tiers.ActRead, "forbidden"},           // remove the auditor's permission
+		{"system_admin", tiers.ObjMFA, tiers.ActRequired, "forbidden"},        // the admins' MFA is fixed
+		{"county_staff", tiers.ObjAudit, tiers.ActRead, "forbidden"},          // admin objects to business roles
+		{"county_staff", tiers.ObjEnterprise, tiers.ActRegister, "forbidden"}, // register companies
+		{"province_leader", tiers.ObjPolicy, tiers.ActWrite, "forbidden"},
+		{"u:5", tiers.ObjData, tiers.ActRead, "invalid"}, // a user subject
+		{"nobody", tiers.ObjData, tiers.ActRead, "invalid"},
+		{"county_staff", tiers.ObjData, tiers.ActApprove, "invalid"},
+		{"county_staff", "secrets", tiers.ActRead, "invalid"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.sub+"/"+tt.obj+"/"+tt.act, func(t *testing.T) {
+			err := tiers.CheckPolicyEdit(tt.sub, tt.obj, tt.act)
+			if tt.code == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, tt.code, chemguard.ErrorCode(err))
+		})
 	}
 }
 

@@ -168,17 +168,20 @@ func CheckGrant(role Role, domain string) error {
 }
 
 // ErrSeparation is returned (wrapped) when a grant would give one subject two of
-// the three separated administrator roles.
-var ErrSeparation = fmt.Errorf("tiers: 三员分立: a subject may hold only one of system_admin, security_admin, audit_admin")
+// the three separated administrator roles, or an administrator role together
+// with a business role.
+var ErrSeparation = fmt.Errorf("tiers: 三员分立: a subject may hold only one of system_admin, security_admin, audit_admin, and no business role with it")
 
 // CheckSeparation returns ErrSeparation if a subject holding held would, with
-// role added, hold two of the three separated administrator roles.
+// role added, hold two of the three separated administrator roles, or an
+// administrator role and a business role (an administrator who is also
+// province_leader could read everything it administers).
 func CheckSeparation(held []Role, role Role) error {
-	if !role.IsSeparatedAdmin() {
-		return nil
-	}
 	for _, h := range held {
-		if h != role && h.IsSeparatedAdmin() {
+		if h == role {
+			continue
+		}
+		if h.IsSeparatedAdmin() || role.IsSeparatedAdmin() {
 			return fmt.Errorf("%w (holds %s, asked %s)", ErrSeparation, h, role)
 		}
 	}

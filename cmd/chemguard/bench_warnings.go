@@ -75,11 +75,18 @@ func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error 
 			return fmt.Errorf("bench: the engine knows %d of %d companies after 60s", n, len(comps))
 		}
 	}
-	if _, err := app.Access.Identity.CreateUser(ctx, identity.NewUser{Username: "bench_province", Password: "Chemguard-2026",
-		Role: tiers.ProvinceStaff, Domain: tiers.ProvinceCode}, identity.Actor{Name: "cli:bench"}); err != nil {
+	created, err := app.Access.Identity.CreateUser(ctx, identity.NewUser{Username: "bench_province", Password: "Chemguard-2026",
+		Role: tiers.ProvinceStaff, Domain: tiers.ProvinceCode}, identity.Actor{Name: "cli:bench"})
+	if err != nil {
 		return err
 	}
-	token, err := benchLogin(ctx, client, app.URL(), "bench_province", "Chemguard-2026")
+	otp := ""
+	if created.TOTPSecret != "" { // province accounts need a second factor by default
+		if otp, err = identity.TOTPCode(created.TOTPSecret, time.Now()); err != nil {
+			return err
+		}
+	}
+	token, err := benchLogin(ctx, client, app.URL(), "bench_province", "Chemguard-2026", otp)
 	if err != nil {
 		return err
 	}
@@ -222,8 +229,8 @@ func percentiles(lat []time.Duration) string {
 		lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
 }
 
-func benchLogin(ctx context.Context, client *http.Client, base, user, password string) (string, error) {
-	b, _ := json.Marshal(map[string]string{"username": user, "password": password})
+func benchLogin(ctx context.Context, client *http.Client, base, user, password, otp string) (string, error) {
+	b, _ := json.Marshal(map[string]string{"username": user, "password": password, "otp": otp})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(b))
 	if err != nil {
 		return "", err

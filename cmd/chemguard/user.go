@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,8 @@ func accessFromEnv(c *access.Config) error {
 		{"CHEMGUARD_SESSION_IDLE", &c.Identity.IdleTimeout},
 		{"CHEMGUARD_SESSION_MAX", &c.Identity.AbsoluteLifetime},
 		{"CHEMGUARD_LOCKOUT", &c.Identity.LockoutDuration},
+		{"CHEMGUARD_ADMIN_PASSWORD_MAX_AGE", &c.Identity.AdminPasswordMaxAge},
+		{"CHEMGUARD_SESSION_PURGE", &c.Identity.PurgeEvery},
 		{"CHEMGUARD_POLICY_RELOAD", &c.PolicyReload},
 		{"CHEMGUARD_SHARE_LAG", &c.ShareLag},
 	} {
@@ -46,6 +49,11 @@ func accessFromEnv(c *access.Config) error {
 			if *d.dst, err = time.ParseDuration(s); err != nil {
 				return fmt.Errorf("%s: %w", d.env, err)
 			}
+		}
+	}
+	if s := os.Getenv("CHEMGUARD_MAX_SESSIONS"); s != "" {
+		if c.Identity.MaxSessions, err = strconv.Atoi(s); err != nil || c.Identity.MaxSessions < 1 {
+			return fmt.Errorf("CHEMGUARD_MAX_SESSIONS: want a whole number of sessions, at least 1, got %q", s)
 		}
 	}
 	return nil
@@ -83,10 +91,13 @@ func cliActor() identity.Actor {
 	return identity.Actor{Name: name, IP: "local"}
 }
 
-// userCmd is `chemguard user add|unlock`.
+// userCmd is `chemguard user add|unlock|mobile|password|disable|enable`. The
+// operator on the host is the only one who creates and manages the accounts of
+// the three administrators (三员分立: none of them can through the API or the
+// portal); an administrator created here gets its TOTP secret printed once.
 func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("user: add, unlock or mobile")
+		return errors.New("user: add, unlock, mobile, password, disable or enable")
 	}
 	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
 	username := fs.String("username", "", "login name")
@@ -156,6 +167,20 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 			return fmt.Errorf("user unlock: %w", err)
 		}
 		fmt.Fprintf(stdout, "unlocked %s\n", *username)
+	case "password":
+		pw, err := readPassword(stdin, stdout)
+		if err != nil {
+			return err
+		}
+		if err := svc.Identity.ResetPassword(ctx, *username, pw, cliActor()); err != nil {
+			return fmt.Errorf("user password: %w", err)
+		}
+		fmt.Fprintf(stdout, "password of %s reset; its sessions ended; it must be changed at the next login\n", *username)
+	case "disable", "enable":
+		if err := svc.Identity.SetDisabled(ctx, *username, args[0] == "disable", cliActor()); err != nil {
+			return fmt.Errorf("user %s: %w", args[0], err)
+		}
+		fmt.Fprintf(stdout, "%sd %s\n", args[0], *username)
 	default:
 		return fmt.Errorf("user: unknown action %q", args[0])
 	}

@@ -1,0 +1,96 @@
+package portal
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/identity"
+)
+
+// The 账号安全 page (/portal/account): every user changes its own password and
+// enrols or replaces its TOTP authenticator here. It is the one page an account
+// that must first change its password (expired, or set by an administrator) or
+// enrol a second factor (its role needs one) can open: session() sends such an
+// account here from every other page.
+
+// AccountPath is the 账号安全 page.
+const AccountPath = Prefix + "/account"
+
+func (p *Portal) registerAccount(r fiber.Router) {
+	r.Get("/account", p.accountPage)
+	r.Post("/account/password", p.accountPassword)
+	r.Post("/account/totp", p.accountBeginTOTP)
+	r.Post("/account/totp/confirm", p.accountConfirmTOTP)
+}
+
+// isAccountPath reports whether path is one of the 账号安全 routes, which a
+// pending account may use.
+func isAccountPath(path string) bool {
+	return path == AccountPath || strings.HasPrefix(path, AccountPath+"/")
+}
+
+type accountView struct {
+	User   *identity.User
+	Notice string
+	Error  string
+	// Secret and URL are a TOTP secret being enrolled, shown once with the form
+	// that confirms it.
+	Secret, URL string
+}
+
+var accountNotices = map[string]string{
+	"password": "密码已修改，本账号的其他登录会话已失效。",
+	"totp":     "动态口令已绑定，此后登录须填写身份验证器上的 6 位口令。",
+}
+
+func (p *Portal) renderAccount(c *fiber.Ctx, v accountView) error {
+	v.User = identity.UserFrom(c)
+	if v.Notice == "" {
+		v.Notice = accountNotices[c.Query("ok")]
+	}
+	return p.render(c, "account", "账号安全", "account", v)
+}
+
+func (p *Portal) accountPage(c *fiber.Ctx) error { return p.renderAccount(c, accountView{}) }
+
+// accountRefused shows a refused change on the page itself (422): the form is
+// where the user corrects it. Other errors go to the error page.
+func (p *Portal) accountRefused(c *fiber.Ctx, err error) error {
+	var ae *chemguard.Error
+	if errors.As(err, &ae) && ae.Code == chemguard.EInvalid {
+		return p.renderAccount(c.Status(fiber.StatusUnprocessableEntity), accountView{Error: ae.MessageZH})
+	}
+	return err
+}
+
+func (p *Portal) accountPassword(c *fiber.Ctx) error {
+	next := strings.Clone(c.FormValue("new"))
+	if next != c.FormValue("new2") {
+		return p.accountRefused(c, chemguard.Errorf(chemguard.EInvalid, "两次输入的新密码不一致", "the two new passwords differ"))
+	}
+	err := p.sessions.ChangePassword(c.UserContext(), strings.Clone(c.Cookies(identity.CookieName)),
+		strings.Clone(c.FormValue("current")), next, c.IP())
+	if err != nil {
+		return p.accountRefused(c, err)
+	}
+	return c.Redirect(AccountPath+"?ok=password", fiber.StatusSeeOther)
+}
+
+func (p *Portal) accountBeginTOTP(c *fiber.Ctx) error {
+	secret, url, err := p.sessions.BeginTOTP(c.UserContext(), strings.Clone(c.Cookies(identity.CookieName)),
+		strings.Clone(c.FormValue("password")), strings.TrimSpace(c.FormValue("otp")), c.IP())
+	if err != nil {
+		return p.accountRefused(c, err)
+	}
+	return p.renderAccount(c, accountView{Secret: secret, URL: url})
+}
+
+func (p *Portal) accountConfirmTOTP(c *fiber.Ctx) error {
+	if err := p.sessions.ConfirmTOTP(c.UserContext(), identity.UserFrom(c), strings.TrimSpace(c.FormValue("otp")), c.IP()); err != nil {
+		return p.accountRefused(c, err)
+	}
+	return c.Redirect(AccountPath+"?ok=totp", fiber.StatusSeeOther)
+}
