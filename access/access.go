@@ -21,6 +21,7 @@ import (
 	"github.com/shandong-emergency/chemguard/signing"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 // Config configures access control; cmd/chemguard fills it from CHEMGUARD_*.
@@ -81,11 +82,40 @@ func (s *Service) Run(ctx context.Context) { s.Authz.Watch(ctx, s.cfg.PolicyRelo
 
 // Mount adds the routes under api (the /api/v1 group): /auth/*, /admin/*,
 // /system/status, /audit*, /share/:slug and /enterprises*.
+//
+// It first adds the cookie-call check (CookieCSRF) to api, so it covers every
+// route mounted on api after it.
 func (s *Service) Mount(api fiber.Router) {
+	api.Use(s.CookieCSRF)
 	s.auth.Register(api)
 	s.registerAdmin(api)
 	audit.NewHandler(s.Audit, s).Register(api)
 	share.NewHandler(share.Config{Lag: s.cfg.ShareLag}, s.Share, s).Register(api)
+}
+
+// CookieCSRF is middleware for the API: a state-changing call authenticated by
+// the portal's session cookie (no bearer token) must send JSON and come from
+// this origin (identity's cookie is SameSite=Strict, but older browsers and
+// same-site pages on other ports do not honour that). A refusal is audited.
+// Calls with a bearer token (API clients, enterprise keys) are not affected.
+func (s *Service) CookieCSRF(c *fiber.Ctx) error {
+	if csrf.Safe(c.Method()) || identity.HasBearer(c) {
+		return c.Next()
+	}
+	tok := c.Cookies(identity.CookieName)
+	if tok == "" {
+		return c.Next()
+	}
+	if err := csrf.CheckAPI(c, tok); err != nil {
+		ev := audit.Event{ClientIP: c.IP(), Action: audit.ActionDeny, Object: c.Method() + " " + c.OriginalURL(),
+			Result: audit.ResultDenied, Detail: map[string]string{"reason": "csrf", "origin": c.Get(fiber.HeaderOrigin),
+				"content_type": c.Get(fiber.HeaderContentType)}}
+		if aerr := s.Audit.Record(c.UserContext(), ev); aerr != nil {
+			return aerr
+		}
+		return err
+	}
+	return c.Next()
 }
 
 // Signing returns the request-signing middleware for the exchange routes, with

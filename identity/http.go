@@ -101,6 +101,12 @@ func (h *Handler) confirmTOTP(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// HasBearer reports whether the request authenticates with "Authorization:
+// Bearer" (then the session cookie, if any, is not what authenticates it).
+func HasBearer(c *fiber.Ctx) bool {
+	return strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+}
+
 // tokenOf returns the session token from "Authorization: Bearer" (the API) or
 // the session cookie (the portal).
 func tokenOf(c *fiber.Ctx) string {

@@ -23,6 +23,7 @@ import (
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 const testPassword = "Chemguard-2026"
@@ -204,6 +205,10 @@ type browser struct {
 	base    string
 	session string
 	origin  string // sent as Origin on posts when set
+	// pre is the pre-session cookie a login page would have set; forms carry
+	// the token of the session (or of pre before login) unless noToken.
+	pre     string
+	noToken bool
 }
 
 type page struct {
@@ -216,7 +221,17 @@ type page struct {
 func (b *browser) do(method, path string, form url.Values) page {
 	b.tb.Helper()
 	var body io.Reader
+	if b.session == "" && b.pre == "" {
+		b.pre = fmt.Sprintf("pre-%d-%d", time.Now().UnixNano(), rand.Int64())
+	}
 	if form != nil {
+		if !b.noToken {
+			secret := b.session
+			if secret == "" {
+				secret = b.pre
+			}
+			form.Set(csrf.FieldName, csrf.Token(secret))
+		}
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequest(method, b.base+path, body)
@@ -229,6 +244,8 @@ func (b *browser) do(method, path string, form url.Values) page {
 	}
 	if b.session != "" {
 		req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+	} else {
+		req.AddCookie(&http.Cookie{Name: csrf.PreSessionCookie, Value: b.pre})
 	}
 	client := &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -1,11 +1,9 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -14,27 +12,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // act sends one disposal action as the warning page's form does (JSON to the
-// warnings API with the portal's session cookie).
+// warnings API with the portal's session cookie, from the portal's origin).
 func act(t *testing.T, b *browser, id int64, body map[string]string) (int, string) {
 	t.Helper()
 	raw, err := json.Marshal(body)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/warnings/%d/actions", b.base, id), bytes.NewReader(raw))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(out)
+	return apiCall(t, b, fmt.Sprintf("/api/v1/warnings/%d/actions", id), "application/json", string(raw),
+		map[string]string{"Origin": b.base})
 }
 
 // A warning produced from simulated data (a 明火 video alarm) is signed off
