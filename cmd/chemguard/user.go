@@ -125,6 +125,9 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 			}
 			domain = tiers.EnterpriseDomain(e.Code)
 		case *park != "":
+			if err := tiers.CheckParkCode(*park); err != nil {
+				return fmt.Errorf("user add: --park: %w", err)
+			}
 			domain = tiers.ParkDomain(*park)
 		}
 		pw, err := readPassword(stdin, stdout)
