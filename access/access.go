@@ -31,11 +31,15 @@ type Config struct {
 	PolicyReload   time.Duration // CHEMGUARD_POLICY_RELOAD: how often other processes' policy changes are picked up (5s)
 	InsecureCookie bool          // CHEMGUARD_INSECURE_COOKIE: drop the cookie's Secure attribute (plain-HTTP development)
 	ShareLag       time.Duration // CHEMGUARD_SHARE_LAG: records changed this recently are held back from the feed (5s)
+	StreamRecheck  time.Duration // CHEMGUARD_STREAM_RECHECK: how often an open event stream checks its session again (5s)
 	Clock          identity.Clock
 }
 
 // DefaultPolicyReload is the default policy polling interval.
 const DefaultPolicyReload = 5 * time.Second
+
+// DefaultStreamRecheck is how often an open event stream checks its session by default.
+const DefaultStreamRecheck = 5 * time.Second
 
 // Service is access control for one process. It is safe for concurrent use.
 type Service struct {
@@ -60,6 +64,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 	}
 	if cfg.PolicyReload <= 0 {
 		cfg.PolicyReload = DefaultPolicyReload
+	}
+	if cfg.StreamRecheck <= 0 {
+		cfg.StreamRecheck = DefaultStreamRecheck
 	}
 	s := &Service{cfg: cfg, pool: pool, Policy: tiers.NewPGPolicy(pool), Parks: tiers.NewPGParks(pool),
 		Share: share.NewStore(pool), Enterprises: store.NewEnterprises(pool)}
@@ -172,6 +179,14 @@ func (s *Service) Check(c *fiber.Ctx, obj, act, res string) error {
 func (s *Service) Allowed(c *fiber.Ctx, obj, act, res string) bool {
 	u := identity.UserFrom(c)
 	return u != nil && s.Authz.Allowed(u.Subject(), u.Domain, obj, act, res)
+}
+
+// SessionCheck returns how often a long-lived response to the authenticated
+// request (an event stream) must check its session again, and the check: an
+// unauthorized error once the session was logged out, expired or its user
+// disabled. The stream should also check before each event it sends.
+func (s *Service) SessionCheck(c *fiber.Ctx) (time.Duration, func() error) {
+	return s.cfg.StreamRecheck, s.auth.Recheck(c)
 }
 
 // Domain is the authenticated caller's domain ("" if none).

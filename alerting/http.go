@@ -30,6 +30,9 @@ type Guard interface {
 	Allowed(c *fiber.Ctx, obj, act, res string) bool
 	// Domain is the authenticated caller's domain.
 	Domain(c *fiber.Ctx) string
+	// SessionCheck is how often a stream checks the caller's session again, and
+	// the check (an error once it was logged out, expired or the user disabled).
+	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
 	// Actor returns an audit event naming the caller.
 	Actor(c *fiber.Ctx) audit.Event
 }

@@ -49,12 +49,18 @@ type env struct {
 	keys  map[string]string // company code → exchange API key
 }
 
-func start(tb testing.TB) *env {
+func start(tb testing.TB) *env { tb.Helper(); return startWith(tb, nil) }
+
+// startWith is start with the platform's configuration changed by tune first.
+func startWith(tb testing.TB, tune func(*platform.Config)) *env {
 	tb.Helper()
 	clk := &clock{}
 	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir()}
 	cfg.Access.Clock = clk
 	cfg.Access.ShareLag = time.Nanosecond
+	if tune != nil {
+		tune(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := platform.New(ctx, cfg)
 	require.NoError(tb, err)

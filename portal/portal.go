@@ -45,6 +45,9 @@ type Guard interface {
 	Allowed(c *fiber.Ctx, obj, act, res string) bool
 	// Scope is the set of enterprises the caller may read data of.
 	Scope(c *fiber.Ctx) tiers.Scope
+	// SessionCheck is how often a stream checks the caller's session again, and
+	// the check (an error once it was logged out, expired or the user disabled).
+	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
 }
 
 // Sessions logs users in and out; identity.Service implements it.

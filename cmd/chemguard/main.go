@@ -63,6 +63,7 @@ configuration (environment):
   CHEMGUARD_LOCKOUT          lockout after 5 failed logins (default 30m)
   CHEMGUARD_POLICY_RELOAD    how often policy changes by other processes are loaded (default 5s)
   CHEMGUARD_SHARE_LAG        sharing feed holds back changes this recent (default 5s)
+  CHEMGUARD_STREAM_RECHECK   how often an open event stream checks its session; it ends at logout (default 5s)
   CHEMGUARD_INSECURE_COOKIE  drop the session cookie's Secure flag, plain-HTTP development only (default false)
   CHEMGUARD_WARNING_TICK     how often the warning engine's clock advances (default 5s)
   CHEMGUARD_WARNING_MODELS   warning model configuration file (default: the built-in warning/models.yaml)

@@ -41,6 +41,7 @@ func accessFromEnv(c *access.Config) error {
 		{"CHEMGUARD_LOCKOUT", &c.Identity.LockoutDuration},
 		{"CHEMGUARD_POLICY_RELOAD", &c.PolicyReload},
 		{"CHEMGUARD_SHARE_LAG", &c.ShareLag},
+		{"CHEMGUARD_STREAM_RECHECK", &c.StreamRecheck},
 	} {
 		if s := os.Getenv(d.env); s != "" {
 			if *d.dst, err = time.ParseDuration(s); err != nil {
