@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/inspect"
@@ -118,6 +119,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "chemguard:", err)
+		// An operator reads the refusal in Chinese too (bad codes, roles, regions).
+		var ae *chemguard.Error
+		if errors.As(err, &ae) && ae.Code != chemguard.EInternal && ae.MessageZH != "" {
+			fmt.Fprintln(stderr, "chemguard:", ae.MessageZH)
+		}
 		return 1
 	}
 	return 0
