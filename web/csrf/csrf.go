@@ -105,7 +105,7 @@ var ErrOrigin = chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站
 // the one of the browser's cookie. Browsers in compatibility mode (360, QQ) send
 // no Origin, which is why the token is required in every case.
 func (s Secrets) CheckForm(c *fiber.Ctx) error {
-	if o := c.Get(fiber.HeaderOrigin); o != "" && !sameHost(o, c.Get(fiber.HeaderHost)) {
+	if o := c.Get(fiber.HeaderOrigin); o != "" && !sameHost(o, requestHost(c)) {
 		return ErrOrigin
 	}
 	got := c.Get(HeaderName)
@@ -128,7 +128,7 @@ func Safe(method string) bool {
 // Sec-Fetch-Site says same-origin. A request with neither is not same-origin.
 func SameOrigin(c *fiber.Ctx) bool {
 	if o := c.Get(fiber.HeaderOrigin); o != "" {
-		return sameHost(o, c.Get(fiber.HeaderHost))
+		return sameHost(o, requestHost(c))
 	}
 	return c.Get("Sec-Fetch-Site") == "same-origin"
 }
@@ -171,3 +171,8 @@ func CheckAPI(c *fiber.Ctx, secret string) error {
 	}
 	return ErrAPIOrigin
 }
+
+// requestHost is the host (and port) the request was sent to: the Host header,
+// or the absolute request URI's host. X-Forwarded-Host is not consulted: the
+// proxy in front must pass the browser's Host through.
+func requestHost(c *fiber.Ctx) string { return string(c.Request().Host()) }
