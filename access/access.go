@@ -9,6 +9,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -115,14 +116,23 @@ func (s *Service) CookieCSRF(c *fiber.Ctx) error {
 	}
 	if err := csrf.CheckAPI(c, tok); err != nil {
 		ev := audit.Event{ClientIP: c.IP(), Action: audit.ActionDeny, Object: c.Method() + " " + c.OriginalURL(),
-			Result: audit.ResultDenied, Detail: map[string]string{"reason": "csrf", "origin": c.Get(fiber.HeaderOrigin),
-				"content_type": c.Get(fiber.HeaderContentType)}}
+			Result: audit.ResultDenied, Detail: map[string]string{"reason": "csrf",
+				"origin": clip(c.Get(fiber.HeaderOrigin)), "content_type": clip(c.Get(fiber.HeaderContentType))}}
 		if aerr := s.Audit.Record(c.UserContext(), ev); aerr != nil {
 			return aerr
 		}
 		return err
 	}
 	return c.Next()
+}
+
+// clip bounds a header an attacker chose before it is audited.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return strings.Clone(s)
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }
 
 // Signing returns the request-signing middleware for the exchange routes, with
