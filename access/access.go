@@ -9,6 +9,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/shandong-emergency/chemguard/signing"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 // Config configures access control; cmd/chemguard fills it from CHEMGUARD_*.
@@ -30,11 +32,15 @@ type Config struct {
 	PolicyReload   time.Duration // CHEMGUARD_POLICY_RELOAD: how often other processes' policy changes are picked up (5s)
 	InsecureCookie bool          // CHEMGUARD_INSECURE_COOKIE: drop the cookie's Secure attribute (plain-HTTP development)
 	ShareLag       time.Duration // CHEMGUARD_SHARE_LAG: records changed this recently are held back from the feed (5s)
+	StreamRecheck  time.Duration // CHEMGUARD_STREAM_RECHECK: how often an open event stream checks its session again (5s)
 	Clock          identity.Clock
 }
 
 // DefaultPolicyReload is the default policy polling interval.
 const DefaultPolicyReload = 5 * time.Second
+
+// DefaultStreamRecheck is how often an open event stream checks its session by default.
+const DefaultStreamRecheck = 5 * time.Second
 
 // Service is access control for one process. It is safe for concurrent use.
 type Service struct {
@@ -59,6 +65,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 	}
 	if cfg.PolicyReload <= 0 {
 		cfg.PolicyReload = DefaultPolicyReload
+	}
+	if cfg.StreamRecheck <= 0 {
+		cfg.StreamRecheck = DefaultStreamRecheck
 	}
 	s := &Service{cfg: cfg, pool: pool, Policy: tiers.NewPGPolicy(pool), Parks: tiers.NewPGParks(pool),
 		Share: share.NewStore(pool), Enterprises: store.NewEnterprises(pool)}
@@ -85,11 +94,49 @@ func (s *Service) Run(ctx context.Context) {
 
 // Mount adds the routes under api (the /api/v1 group): /auth/*, /admin/*,
 // /system/status, /audit*, /share/:slug and /enterprises*.
+//
+// It first adds the cookie-call check (CookieCSRF) to api, so it covers every
+// route mounted on api after it.
 func (s *Service) Mount(api fiber.Router) {
+	api.Use(s.CookieCSRF)
 	s.auth.Register(api)
 	s.registerAdmin(api)
 	audit.NewHandler(s.Audit, s).Register(api)
 	share.NewHandler(share.Config{Lag: s.cfg.ShareLag}, s.Share, s).Register(api)
+}
+
+// CookieCSRF is middleware for the API: a state-changing call authenticated by
+// the portal's session cookie (no bearer token) must send JSON and come from
+// this origin (identity's cookie is SameSite=Strict, but older browsers and
+// same-site pages on other ports do not honour that). A refusal is audited.
+// Calls with a bearer token (API clients, enterprise keys) are not affected.
+func (s *Service) CookieCSRF(c *fiber.Ctx) error {
+	if csrf.Safe(c.Method()) || identity.HasBearer(c) {
+		return c.Next()
+	}
+	tok := c.Cookies(identity.CookieName)
+	if tok == "" {
+		return c.Next()
+	}
+	if err := csrf.CheckAPI(c, tok); err != nil {
+		ev := audit.Event{ClientIP: c.IP(), Action: audit.ActionDeny, Object: c.Method() + " " + c.OriginalURL(),
+			Result: audit.ResultDenied, Detail: map[string]string{"reason": "csrf",
+				"origin": clip(c.Get(fiber.HeaderOrigin)), "content_type": clip(c.Get(fiber.HeaderContentType))}}
+		if aerr := s.Audit.Record(c.UserContext(), ev); aerr != nil {
+			return aerr
+		}
+		return err
+	}
+	return c.Next()
+}
+
+// clip bounds a header an attacker chose before it is audited.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return strings.Clone(s)
+	}
+	return strings.ToValidUTF8(s[:max], "") + "…"
 }
 
 // Signing returns the request-signing middleware for the exchange routes, with
@@ -146,6 +193,14 @@ func (s *Service) Check(c *fiber.Ctx, obj, act, res string) error {
 func (s *Service) Allowed(c *fiber.Ctx, obj, act, res string) bool {
 	u := identity.UserFrom(c)
 	return u != nil && s.Authz.Allowed(u.Subject(), u.Domain, obj, act, res)
+}
+
+// SessionCheck returns how often a long-lived response to the authenticated
+// request (an event stream) must check its session again, and the check: an
+// unauthorized error once the session was logged out, expired or its user
+// disabled. The stream should also check before each event it sends.
+func (s *Service) SessionCheck(c *fiber.Ctx) (time.Duration, func() error) {
+	return s.cfg.StreamRecheck, s.auth.Recheck(c)
 }
 
 // Domain is the authenticated caller's domain ("" if none).

@@ -70,6 +70,10 @@ func (s *Service) DomainPath(ctx context.Context, domain string) string {
 // The account must change its password at the first login and enrols its own
 // second factor then, so no TOTP secret is returned to its creator.
 func (s *Service) CreateUser(c *fiber.Ctx, nu identity.NewUser) (*identity.Created, error) {
+	if err := tiers.CheckDomainCode(nu.Domain); err != nil {
+		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username,
+			map[string]string{"role": string(nu.Role), "domain": nu.Domain}, err)
+	}
 	if err := s.Check(c, tiers.ObjUser, tiers.ActWrite, s.DomainPath(c.UserContext(), nu.Domain)); err != nil {
 		return nil, err
 	}
@@ -215,15 +219,15 @@ func (s *Service) AddPark(c *fiber.Ctx, p tiers.Park) error {
 }
 
 // checkEnterprise validates a registration: the code as the exchange tables'
-// COMPANY_CODE (1–36 characters), a name, a Shandong county, a known kind and,
+// COMPANY_CODE (tiers.CheckCompanyCode), a name, a Shandong county, a known kind and,
 // when given, an existing park.
 func (s *Service) checkEnterprise(ctx context.Context, e store.Enterprise) error {
 	invalid := func(zh, en string) error {
 		return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: zh, MessageEN: en}
 	}
 	switch {
-	case e.Code == "" || utf8.RuneCountInString(e.Code) > 36 || strings.ContainsAny(e.Code, " /\\?#%"):
-		return invalid("企业编码须为 1～36 个字符，不含空格和 / \\ ? # %", "company code: 1-36 characters, no spaces or / \\ ? # %")
+	case !tiers.ValidCompanyCode(e.Code):
+		return tiers.CheckCompanyCode(e.Code)
 	case strings.TrimSpace(e.Name) == "" || utf8.RuneCountInString(e.Name) > 200:
 		return invalid("企业名称为必填项，最多 200 个字符", "name: required, at most 200 characters")
 	case !tiers.IsCounty(e.DivisionCode):
@@ -233,6 +237,9 @@ func (s *Service) checkEnterprise(ctx context.Context, e store.Enterprise) error
 		return invalid("企业类型须为生产、经营、使用或加油站", "kind must be 生产, 经营, 使用 or 加油站")
 	}
 	if e.ParkCode != "" {
+		if err := tiers.CheckParkCode(e.ParkCode); err != nil {
+			return err
+		}
 		p, err := s.Parks.Get(ctx, e.ParkCode)
 		if err != nil {
 			return err

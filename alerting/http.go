@@ -26,8 +26,13 @@ type Guard interface {
 	// Check checks the authenticated caller may do act on obj of the resource at
 	// path res; a refusal is audited and returned as a forbidden error.
 	Check(c *fiber.Ctx, obj, act, res string) error
+	// Allowed is Check without auditing a refusal.
+	Allowed(c *fiber.Ctx, obj, act, res string) bool
 	// Domain is the authenticated caller's domain.
 	Domain(c *fiber.Ctx) string
+	// SessionCheck is how often a stream checks the caller's session again, and
+	// the check (an error once it was logged out, expired or the user disabled).
+	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
 	// Actor returns an audit event naming the caller.
 	Actor(c *fiber.Ctx) audit.Event
 }
@@ -372,17 +377,21 @@ func RoleOf(domain string) (warning.Role, bool) {
 	return warning.RoleCounty, true
 }
 
-// Permission is the tiers permission on ObjWarning a disposal action needs:
-// ActApprove (leaders) for 解除 and 降级, ActHandle for the others; false for an
-// unknown action.
-func Permission(kind warning.ActionKind) (string, bool) {
+// Permission is the tiers permission on ObjWarning a disposal action on a
+// warning of level needs: ActApprove (leaders) for what
+// warning.ActionKind.NeedsApproval says — 解除, 降级, and 误报 of an orange or red
+// warning — ActHandle for the others; false for an unknown action.
+func Permission(kind warning.ActionKind, level warning.Level) (string, bool) {
 	switch kind {
-	case warning.ActAcknowledge, warning.ActFeedback, warning.ActVerify, warning.ActFalseAlarm:
-		return tiers.ActHandle, true
-	case warning.ActClose, warning.ActDowngrade:
+	case warning.ActAcknowledge, warning.ActFeedback, warning.ActVerify, warning.ActFalseAlarm,
+		warning.ActClose, warning.ActDowngrade:
+	default:
+		return "", false
+	}
+	if kind.NeedsApproval(level) {
 		return tiers.ActApprove, true
 	}
-	return "", false
+	return tiers.ActHandle, true
 }
 
 // actErr turns the engine's refusals into application errors.
@@ -395,6 +404,9 @@ func actErr(err error) error {
 	case errors.Is(err, warning.ErrNotPermitted):
 		return chemguard.Errorf(chemguard.EForbidden, "该角色不能执行此处置操作（签收、反馈由企业，核查、解除、降级、误报由监管部门）",
 			"this role may not take that action (the company acknowledges and feeds back; regulators verify, close, downgrade, declare false alarms)")
+	case errors.Is(err, warning.ErrNeedsApproval):
+		return chemguard.Errorf(chemguard.EForbidden, "橙色、红色预警的误报及解除、降级须由监管部门领导审批",
+			"false alarm of an orange or red warning, like close and downgrade, needs a regulator leader's approval")
 	case errors.Is(err, warning.ErrNeedsReason):
 		return invalid("降级和误报须填写原因", "downgrade and false alarm need a reason")
 	case errors.Is(err, warning.ErrNeedsNote):
@@ -411,14 +423,26 @@ func (h *Handler) act(c *fiber.Ctx) error {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
 	}
 	kind := warning.ActionKind(req.Action)
-	perm, ok := Permission(kind)
-	if !ok {
+	if _, ok := Permission(kind, warning.LevelNone); !ok {
 		return invalid("action 须为 acknowledge、feedback、verify、close、downgrade 或 false_alarm",
 			"action must be acknowledge, feedback, verify, close, downgrade or false_alarm")
 	}
-	w, err := h.reachable(c, perm)
+	// The permission depends on the warning's level (误报 of orange/red is a
+	// leader's): load it with the least permission any action needs, then
+	// check the one this action needs at the level the warning has now.
+	w, err := h.reachable(c, tiers.ActHandle)
 	if err != nil {
 		return err
+	}
+	level, err := warning.ParseLevel(w.Level)
+	if err != nil {
+		return fmt.Errorf("alerting: warning %d: %w", w.ID, err)
+	}
+	res := tiers.EnterprisePath(w.DivisionCode, w.parkCode, w.Company)
+	if perm, _ := Permission(kind, level); perm != tiers.ActHandle {
+		if err := h.guard.Check(c, tiers.ObjWarning, perm, res); err != nil {
+			return err
+		}
 	}
 	if w.Status != "open" {
 		return chemguard.Errorf(chemguard.EConflict, "该预警处置已终结", "the warning's disposal has ended")
@@ -429,7 +453,8 @@ func (h *Handler) act(c *fiber.Ctx) error {
 		return chemguard.Errorf(chemguard.EForbidden, "该账号不能处置预警", "this account may not act on warnings")
 	}
 	a := warning.Action{Kind: kind, Actor: warning.Actor{ID: strconv.FormatInt(u.ID, 10), Name: u.Username, Role: role},
-		At: h.svc.cfg.Now(), Note: req.Note, Reason: req.Reason}
+		At: h.svc.cfg.Now(), Note: req.Note, Reason: req.Reason,
+		Unapproved: !h.guard.Allowed(c, tiers.ObjWarning, tiers.ActApprove, res)}
 	if kind == warning.ActDowngrade {
 		if a.ToLevel, err = warning.ParseLevel(req.ToLevel); err != nil {
 			return invalid("to_level 须为 red、orange、yellow、blue 或 none", "to_level must be red, orange, yellow, blue or none")
@@ -451,7 +476,7 @@ func (h *Handler) act(c *fiber.Ctx) error {
 	if aerr != nil {
 		return aerr
 	}
-	w, err = h.reachable(c, perm)
+	w, err = h.reachable(c, tiers.ActHandle)
 	if err != nil {
 		return err
 	}

@@ -176,8 +176,11 @@ const streamMaxAge = 10 * time.Minute
 
 // stream serves GET /warnings/stream: server-sent events, one per committed
 // warning change in the caller's region (event name = the change kind, data = a
-// Notice), and a comment every 15 s to keep proxies from closing it.
+// Notice), and a comment every 15 s to keep proxies from closing it. The
+// session is checked again every guard interval and before each event, and the
+// stream ends once it was logged out, expired or its user disabled.
 func (h *Handler) stream(c *fiber.Ctx) error {
+	recheckEvery, check := h.guard.SessionCheck(c)
 	sub := h.svc.streams.subscribe(tiers.ScopeOf(h.guard.Domain(c)))
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -186,6 +189,8 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 		defer h.svc.streams.unsubscribe(sub)
 		keep := time.NewTicker(15 * time.Second)
 		defer keep.Stop()
+		recheck := time.NewTicker(recheckEvery)
+		defer recheck.Stop()
 		end := time.NewTimer(streamMaxAge)
 		defer end.Stop()
 		fmt.Fprint(w, "retry: 3000\n: 预警实时推送 warnings live stream\n\n")
@@ -195,11 +200,16 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 		for {
 			select {
 			case n, ok := <-sub.ch:
-				if !ok {
+				if !ok || check() != nil {
 					return
 				}
 				b, _ := json.Marshal(n)
 				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", n.ID, n.Kind, b)
+			case <-recheck.C:
+				if check() != nil {
+					return
+				}
+				continue
 			case <-keep.C:
 				fmt.Fprint(w, ": keep-alive\n\n")
 			case <-end.C:

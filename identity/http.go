@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"strings"
 	"time"
 
@@ -136,6 +137,12 @@ func (h *Handler) confirmTOTP(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// HasBearer reports whether the request authenticates with "Authorization:
+// Bearer" (then the session cookie, if any, is not what authenticates it).
+func HasBearer(c *fiber.Ctx) bool {
+	return strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+}
+
 // tokenOf returns the session token from "Authorization: Bearer" (the API) or
 // the session cookie (the portal).
 func tokenOf(c *fiber.Ctx) string {
@@ -176,4 +183,34 @@ func (h *Handler) Load(c *fiber.Ctx) (*User, error) {
 func UserFrom(c *fiber.Ctx) *User {
 	u, _ := c.Locals(localsUser).(*User)
 	return u
+}
+
+// recheckTimeout bounds one Recheck query.
+const recheckTimeout = 5 * time.Second
+
+// Recheck returns a function that checks again, passively (not extending the
+// idle window), that the session c was authenticated with is still valid: not
+// logged out, expired or idle, its user not disabled or locked. A long-lived
+// response (a server-sent event stream) calls it while it runs, because it
+// outlives the check made when it began. It is safe to call from another
+// goroutine once the handler has returned (the request's context is gone by
+// then: each check has its own deadline); the error is unauthorized.
+func (h *Handler) Recheck(c *fiber.Ctx) func() error {
+	tok := strings.Clone(tokenOf(c))
+	u := UserFrom(c)
+	return func() error {
+		if tok == "" || u == nil {
+			return errBadToken
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), recheckTimeout)
+		defer cancel()
+		got, err := h.svc.Authenticate(Passive(ctx), tok)
+		if err != nil {
+			return err
+		}
+		if got.ID != u.ID {
+			return errBadToken
+		}
+		return nil
+	}
 }

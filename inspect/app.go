@@ -26,6 +26,7 @@ import (
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 //go:generate go run icons_gen.go
@@ -98,6 +99,7 @@ type App struct {
 	files    Files
 	audit    audit.Recorder
 	store    *Store
+	forms    csrf.Secrets
 	pages    map[string]*template.Template
 }
 
@@ -133,7 +135,8 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, perms Permissions, session
 		cfg.PageSize = portal.DefaultPageSize
 	}
 	a := &App{cfg: cfg, guard: guard, perms: perms, sessions: sessions, exchange: exchange, files: files, audit: rec,
-		store: NewStore(pool), pages: map[string]*template.Template{}}
+		store: NewStore(pool), pages: map[string]*template.Template{},
+		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie}}
 	for _, name := range []string{"login", "error", "home", "patrol", "check", "spot", "supervise", "warnings", "records", "record", "offline"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -227,15 +230,18 @@ func mustRead(name string) []byte {
 }
 
 // headers: no caching of regional data by HTTP caches, no framing, scripts and
-// styles only from the binary, no cross-origin form posts.
+// styles only from the binary, no form post without the page's CSRF token (the
+// offline queue's replays carry the current page's token).
 func (a *App) headers(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "+
 		"script-src 'self'; worker-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	if c.Method() == fiber.MethodPost && !portal.SameOrigin(c.Get(fiber.HeaderOrigin), c.Get(fiber.HeaderHost)) {
-		return a.fail(c, chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站，已拒绝", "cross-origin form post refused"))
+	if !csrf.Safe(c.Method()) {
+		if err := a.forms.CheckForm(c); err != nil {
+			return a.fail(c, err)
+		}
 	}
 	return c.Next()
 }
@@ -283,6 +289,7 @@ func (a *App) fail(c *fiber.Ctx, err error) error {
 
 type view struct {
 	Title, Nav, Prefix string
+	CSRF               string // the token every post form carries (csrf.FieldName)
 	User               *identity.User
 	UserName, Region   string
 	Page               any
@@ -290,6 +297,11 @@ type view struct {
 
 func (a *App) render(c *fiber.Ctx, page, title, nav string, data any) error {
 	v := view{Title: title, Nav: nav, Prefix: Prefix, Page: data}
+	tok, err := a.forms.FormToken(c)
+	if err != nil {
+		return fmt.Errorf("inspect: render %s: %w", page, err)
+	}
+	v.CSRF = tok
 	if u := identity.UserFrom(c); u != nil {
 		v.User, v.UserName, v.Region = u, displayName(u), portal.RegionName(u.Domain)
 	}

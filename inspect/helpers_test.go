@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -26,6 +27,7 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 const testPassword = "Chemguard-2026"
@@ -150,6 +152,21 @@ type phone struct {
 	tb      testing.TB
 	base    string
 	session string
+	// pre is the pre-session cookie the login page would have set; forms carry
+	// the token of the session (or of pre before login) unless noToken.
+	pre     string
+	noToken bool
+}
+
+// token is the CSRF token the phone's current page would carry.
+func (p *phone) token() string {
+	if p.session == "" && p.pre == "" {
+		p.pre = fmt.Sprintf("pre-%d", time.Now().UnixNano())
+	}
+	if p.session != "" {
+		return csrf.Token(p.session)
+	}
+	return csrf.Token(p.pre)
 }
 
 type resp struct {
@@ -163,6 +180,8 @@ func (p *phone) do(req *http.Request) resp {
 	p.tb.Helper()
 	if p.session != "" {
 		req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: p.session})
+	} else if p.pre != "" {
+		req.AddCookie(&http.Cookie{Name: csrf.PreSessionCookie, Value: p.pre})
 	}
 	client := &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -183,6 +202,9 @@ func (p *phone) get(path string) resp {
 
 func (p *phone) postForm(path string, form url.Values) resp {
 	p.tb.Helper()
+	if !p.noToken {
+		form.Set(csrf.FieldName, p.token())
+	}
 	req, err := http.NewRequest(http.MethodPost, p.base+path, strings.NewReader(form.Encode()))
 	require.NoError(p.tb, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -194,6 +216,9 @@ func (p *phone) submit(form url.Values, photos ...[]byte) resp {
 	p.tb.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
+	if !p.noToken {
+		form.Set(csrf.FieldName, p.token())
+	}
 	for k, vs := range form {
 		for _, v := range vs {
 			require.NoError(p.tb, w.WriteField(k, v))

@@ -323,7 +323,7 @@ func TestAppShellAndLogin(t *testing.T) {
 	r := anon.get("/m/patrol")
 	require.Equal(t, http.StatusSeeOther, r.Status)
 	require.Equal(t, "/m/login?next=%2Fm%2Fpatrol", r.Location)
-	j, err := http.NewRequest(http.MethodPost, e.app.URL()+"/m/records", strings.NewReader("client_id=x"))
+	j, err := http.NewRequest(http.MethodPost, e.app.URL()+"/m/records", strings.NewReader("client_id=x&csrf_token="+anon.token()))
 	require.NoError(t, err)
 	j.Header.Set("Accept", "application/json")
 	j.Header.Set("Content-Type", "application/x-www-form-urlencoded")

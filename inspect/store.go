@@ -16,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Store runs the app's queries. Lists filter by the caller's tiers.Scope in SQL.
@@ -398,6 +399,14 @@ type Waiting struct {
 	Score                       float64
 	RaisedAt                    time.Time
 	Deadline                    *time.Time
+}
+
+// FalseAlarmIsALeaders reports whether declaring the warning a 误报 needs a
+// regulator leader's approval (an orange or red warning), as the warnings API
+// enforces: the page offers it then only to those who may approve.
+func (w Waiting) FalseAlarmIsALeaders() bool {
+	l, err := warning.ParseLevel(w.Level)
+	return err != nil || warning.ActFalseAlarm.NeedsApproval(l)
 }
 
 // Warning is the row as the portal's helpers name it.

@@ -92,7 +92,7 @@ func TestBrowser(t *testing.T) {
 
 	// Chromium judges a session cookie's expiry by the machine's clock, so the platform
 	// under it runs on that clock, whatever CHEMGUARD_TEST_NOW says.
-	e := startOn(t, testclock.At(time.Now()))
+	e := startOn(t, testclock.At(time.Now()), nil)
 	out := e2eEnv{BaseURL: e.app.URL(), Chromium: chromium, Users: map[string]e2eUser{}, Warnings: map[string]e2eWarning{}}
 	out.Artifacts, err = filepath.Abs("e2e/artifacts")
 	require.NoError(t, err)

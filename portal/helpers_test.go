@@ -23,6 +23,7 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 const testPassword = "Chemguard-2026"
@@ -39,16 +40,22 @@ type env struct {
 }
 
 // start runs the platform on the test clock (CHEMGUARD_TEST_NOW).
-func start(tb testing.TB) *env {
+func start(tb testing.TB) *env { tb.Helper(); return startOn(tb, testclock.New(tb), nil) }
+
+// startWith is start with the platform's configuration changed by tune first.
+func startWith(tb testing.TB, tune func(*platform.Config)) *env {
 	tb.Helper()
-	return startOn(tb, testclock.New(tb))
+	return startOn(tb, testclock.New(tb), tune)
 }
 
-// startOn runs the platform on clk.
-func startOn(tb testing.TB, clk *testclock.Clock) *env {
+// startOn runs the platform on clk, its configuration changed by tune (if any) first.
+func startOn(tb testing.TB, clk *testclock.Clock, tune func(*platform.Config)) *env {
 	tb.Helper()
 	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), Now: clk.Now}
 	cfg.Access.ShareLag = time.Nanosecond
+	if tune != nil {
+		tune(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	app, err := platform.New(ctx, cfg)
 	require.NoError(tb, err)
@@ -202,6 +209,10 @@ type browser struct {
 	base    string
 	session string
 	origin  string // sent as Origin on posts when set
+	// pre is the pre-session cookie a login page would have set; forms carry
+	// the token of the session (or of pre before login) unless noToken.
+	pre     string
+	noToken bool
 }
 
 type page struct {
@@ -214,7 +225,17 @@ type page struct {
 func (b *browser) do(method, path string, form url.Values) page {
 	b.tb.Helper()
 	var body io.Reader
+	if b.session == "" && b.pre == "" {
+		b.pre = fmt.Sprintf("pre-%d-%d", time.Now().UnixNano(), rand.Int64())
+	}
 	if form != nil {
+		if !b.noToken {
+			secret := b.session
+			if secret == "" {
+				secret = b.pre
+			}
+			form.Set(csrf.FieldName, csrf.Token(secret))
+		}
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequest(method, b.base+path, body)
@@ -227,6 +248,8 @@ func (b *browser) do(method, path string, form url.Values) page {
 	}
 	if b.session != "" {
 		req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+	} else {
+		req.AddCookie(&http.Cookie{Name: csrf.PreSessionCookie, Value: b.pre})
 	}
 	client := &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

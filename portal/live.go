@@ -54,11 +54,15 @@ func liveMap(st Stats, d drill) ([]byte, error) {
 // live streams the home page's figures for the caller's region as server-sent
 // events ("stats", then "map": the maps' series and their tables for the
 // page's ?region=, from the same scoped queries as the page), at once and then
-// every LiveEvery. A stream ends after
-// LiveFor, so that the browser's EventSource reconnects and the session is
-// checked again, and at once when the server shuts down.
+// every LiveEvery. A stream ends after LiveFor, so that the browser's
+// EventSource reconnects and the session is checked in full again; at once
+// when the server shuts down; and within the guard's check interval (and
+// before any event) once the session was logged out, expired or its user
+// disabled — regional figures must not keep flowing to a screen whose user
+// has left.
 func (p *Portal) live(c *fiber.Ctx) error {
 	scope := p.guard.Scope(c)
+	recheckEvery, check := p.guard.SessionCheck(c)
 	region := strings.Clone(c.Query("region"))
 	done := c.Context().Done()
 	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
@@ -66,10 +70,15 @@ func (p *Portal) live(c *fiber.Ctx) error {
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		every := time.NewTicker(p.cfg.LiveEvery)
 		defer every.Stop()
+		recheck := time.NewTicker(recheckEvery)
+		defer recheck.Stop()
 		end := time.NewTimer(p.cfg.LiveFor)
 		defer end.Stop()
 		fmt.Fprintf(w, "retry: %d\n\n", 5000)
 		for {
+			if check() != nil {
+				return
+			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			st, err := p.store.Stats(ctx, scope, p.cfg.Now(), p.cfg.OnlineWindow)
 			var d drill
@@ -93,14 +102,30 @@ func (p *Portal) live(c *fiber.Ctx) error {
 			if err := w.Flush(); err != nil {
 				return // the browser went away
 			}
-			select {
-			case <-done:
+			if !waitTick(done, end.C, recheck.C, every.C, check) {
 				return
-			case <-end.C:
-				return
-			case <-every.C:
 			}
 		}
 	})
 	return nil
+}
+
+// waitTick waits for the next tick, checking the session on every recheck; it
+// reports false when the stream must end (server shutdown, its time is up, or
+// the session is over).
+func waitTick(done <-chan struct{}, end, recheck, tick <-chan time.Time, check func() error) bool {
+	for {
+		select {
+		case <-done:
+			return false
+		case <-end:
+			return false
+		case <-recheck:
+			if check() != nil {
+				return false
+			}
+		case <-tick:
+			return true
+		}
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 //go:embed templates/*.html
@@ -44,6 +45,9 @@ type Guard interface {
 	Allowed(c *fiber.Ctx, obj, act, res string) bool
 	// Scope is the set of enterprises the caller may read data of.
 	Scope(c *fiber.Ctx) tiers.Scope
+	// SessionCheck is how often a stream checks the caller's session again, and
+	// the check (an error once it was logged out, expired or the user disabled).
+	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
 }
 
 // Sessions logs users in and out and lets them change their own password and
@@ -87,6 +91,7 @@ type Portal struct {
 	guard    Guard
 	sessions Sessions
 	store    *Store
+	forms    csrf.Secrets
 	files    Files
 	admin    *Admin   // nil until EnableAdmin
 	quality  *Quality // nil until EnableQuality
@@ -112,6 +117,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 		cfg.LiveFor = DefaultLiveFor
 	}
 	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), files: files,
+		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie},
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
 		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit",
@@ -160,15 +166,18 @@ func (p *Portal) Register(app fiber.Router) {
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,
-// scripts and styles only from the binary.
+// scripts and styles only from the binary; and refuses a form post without the
+// page's CSRF token.
 func (p *Portal) headers(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderXFrameOptions, "DENY")
 	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; "+
 		"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	if c.Method() == fiber.MethodPost && !SameOrigin(c.Get(fiber.HeaderOrigin), c.Get(fiber.HeaderHost)) {
-		return p.errorPage(c, chemguard.Errorf(chemguard.EForbidden, "请求来源不是本站，已拒绝", "cross-origin form post refused"))
+	if !csrf.Safe(c.Method()) {
+		if err := p.forms.CheckForm(c); err != nil {
+			return p.errorPage(c, err)
+		}
 	}
 	return c.Next()
 }
@@ -214,6 +223,7 @@ type view struct {
 	Page   any
 	Now    time.Time
 	Prefix string
+	CSRF   string // the token every post form carries (csrf.FieldName)
 }
 
 type userView struct {
@@ -224,6 +234,11 @@ type userView struct {
 
 func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 	v := view{Title: title, Nav: nav, Page: data, Now: p.cfg.Now(), Prefix: Prefix}
+	tok, err := p.forms.FormToken(c)
+	if err != nil {
+		return fmt.Errorf("portal: render %s: %w", page, err)
+	}
+	v.CSRF = tok
 	if u := identity.UserFrom(c); u != nil {
 		name := u.DisplayName
 		if name == "" {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -60,17 +59,6 @@ func SafeNext(prefix, next string) string {
 		return next
 	}
 	return prefix + "/"
-}
-
-// SameOrigin reports whether a form post's Origin header names this host; a
-// request without one (older browsers, scripts) is let through, the
-// SameSite=Strict cookie covering the session.
-func SameOrigin(origin, host string) bool {
-	if origin == "" {
-		return true
-	}
-	u, err := url.Parse(origin)
-	return err == nil && u.Host == host
 }
 
 // ErrorMessage is the HTTP status and Chinese message an error page shows for

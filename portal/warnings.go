@@ -331,15 +331,16 @@ type Offer struct {
 var actionLabelZH = map[warning.ActionKind]string{
 	warning.ActAcknowledge: "签收（企业）", warning.ActFeedback: "处置反馈（企业，须填写处置情况）",
 	warning.ActVerify: "核查（监管部门）", warning.ActClose: "解除（监管部门领导）",
-	warning.ActDowngrade: "降级（监管部门领导，须填写原因和目标等级）", warning.ActFalseAlarm: "误报（监管部门，须填写原因）",
+	warning.ActDowngrade: "降级（监管部门领导，须填写原因和目标等级）", warning.ActFalseAlarm: "误报（须填写原因；橙色、红色预警由监管部门领导审批）",
 }
 
-// actorZH names who takes an action: 企业, 监管部门 or 监管部门领导.
-func actorZH(k warning.ActionKind) string {
+// actorZH names who takes an action on a warning of level: 企业, 监管部门 or
+// 监管部门领导.
+func actorZH(k warning.ActionKind, level warning.Level) string {
 	if k.ByCompany() {
 		return "企业"
 	}
-	if perm, _ := alerting.Permission(k); perm == tiers.ActApprove {
+	if perm, _ := alerting.Permission(k, level); perm == tiers.ActApprove {
 		return "监管部门领导"
 	}
 	return "监管部门"
@@ -347,7 +348,7 @@ func actorZH(k warning.ActionKind) string {
 
 // waitingZH is what a step waits for, e.g. 等待企业签收, 等待监管部门领导解除或降级;
 // 误报 (possible at every open step) only when nothing else moves it on.
-func waitingZH(step warning.Step) string {
+func waitingZH(step warning.Step, level warning.Level) string {
 	awaited := warning.Awaited(step)
 	if len(awaited) > 1 {
 		awaited = slices.DeleteFunc(awaited, func(k warning.ActionKind) bool { return k == warning.ActFalseAlarm })
@@ -358,7 +359,7 @@ func waitingZH(step warning.Step) string {
 		if i > 0 {
 			b.WriteString("或")
 		}
-		if a := actorZH(k); a != who {
+		if a := actorZH(k, level); a != who {
 			who = a
 			b.WriteString(a)
 		}
@@ -373,7 +374,8 @@ func waitingZH(step warning.Step) string {
 // offer returns the actions the caller may take on the open warning d now.
 func (p *Portal) offer(c *fiber.Ctx, d WarningDetail) Offer {
 	step := warning.Step(d.Step)
-	o := Offer{Waiting: waitingZH(step)}
+	level, _ := warning.ParseLevel(d.Level)
+	o := Offer{Waiting: waitingZH(step, level)}
 	var role warning.Role
 	ok := false
 	if u := identity.UserFrom(c); u != nil {
@@ -390,7 +392,7 @@ func (p *Portal) offer(c *fiber.Ctx, d WarningDetail) Offer {
 			continue
 		}
 		roleMay = true
-		if perm, _ := alerting.Permission(k); !p.guard.Allowed(c, tiers.ObjWarning, perm, res) {
+		if perm, _ := alerting.Permission(k, level); !p.guard.Allowed(c, tiers.ObjWarning, perm, res) {
 			continue
 		}
 		o.Actions = append(o.Actions, ActionOffer{Kind: string(k), LabelZH: actionLabelZH[k]})

@@ -69,8 +69,9 @@ func TestWarningTimelineActorRolesZH(t *testing.T) {
 }
 
 // The 处置操作 form offers only what the caller may do at the warning's step: the
-// company 签收 and 反馈, regulators 核查 and 误报, leaders 解除 and 降级; nothing,
-// with what the disposal waits for, otherwise.
+// company 签收 and 反馈, regulators 核查 and 误报 (of an orange or red warning only
+// leaders), leaders 解除 and 降级; nothing, with what the disposal waits for,
+// otherwise.
 func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 	e := start(t)
 	company := e.company("370102001", "370102", "历下甲化工有限公司", "生产")
@@ -104,10 +105,11 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 		company, staff, leader []string
 		waiting                string
 	}{
-		{"published", []string{"acknowledge"}, []string{"false_alarm"}, []string{"false_alarm"}, "等待企业签收"},
-		{"acknowledged", []string{"feedback"}, []string{"false_alarm"}, []string{"false_alarm"}, "等待企业处置反馈"},
-		{"fed_back", nil, []string{"verify", "false_alarm"}, []string{"verify", "false_alarm"}, "等待监管部门核查"},
-		{"verified", nil, []string{"false_alarm"}, []string{"close", "downgrade", "false_alarm"}, "等待监管部门领导解除或降级"},
+		// A red warning: 误报 is a leader's, like 解除 and 降级.
+		{"published", []string{"acknowledge"}, nil, []string{"false_alarm"}, "等待企业签收"},
+		{"acknowledged", []string{"feedback"}, nil, []string{"false_alarm"}, "等待企业处置反馈"},
+		{"fed_back", nil, []string{"verify"}, []string{"verify", "false_alarm"}, "等待监管部门核查"},
+		{"verified", nil, nil, []string{"close", "downgrade", "false_alarm"}, "等待监管部门领导解除或降级"},
 	} {
 		_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET step = $2 WHERE id = $1`, id, tt.step)
 		require.NoError(t, err)
@@ -122,7 +124,12 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 			assert.Equal(t, slices.Contains(want, "downgrade"), strings.Contains(body, `id="to_level"`), "%s at %s", who, tt.step)
 		}
 	}
-	_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET status = 'settled', step = 'closed' WHERE id = $1`, id)
+	// Below orange any regulator may call it a 误报.
+	_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET level = 'yellow', step = 'published' WHERE id = $1`, id)
+	require.NoError(t, err)
+	got, _ := offered("staff")
+	assert.Equal(t, []string{"false_alarm"}, got, "staff at a yellow warning")
+	_, err = e.app.Pool.Exec(ctx, `UPDATE warnings SET status = 'settled', step = 'closed' WHERE id = $1`, id)
 	require.NoError(t, err)
 	_, body := offered("leader")
 	assert.NotContains(t, body, `id="act-form"`)

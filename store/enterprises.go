@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // Enterprise is a registered company or gas station.
@@ -39,8 +40,18 @@ type Enterprises struct {
 // NewEnterprises returns the enterprise store on pool.
 func NewEnterprises(pool *pgxpool.Pool) *Enterprises { return &Enterprises{pool: pool} }
 
-// Add registers e. A code already registered is a conflict.
+// Add registers e. A malformed company or park code is invalid
+// (tiers.CheckCompanyCode: every way in — API, portal, command line — ends
+// here), a code already registered is a conflict.
 func (s *Enterprises) Add(ctx context.Context, e Enterprise) error {
+	if err := tiers.CheckCompanyCode(e.Code); err != nil {
+		return err
+	}
+	if e.ParkCode != "" {
+		if err := tiers.CheckParkCode(e.ParkCode); err != nil {
+			return err
+		}
+	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code, park_code, kind)
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5)`, e.Code, e.Name, e.DivisionCode, e.ParkCode, e.Kind)
 	var pgErr *pgconn.PgError

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -20,15 +21,19 @@ type Park struct {
 	DivisionCode string // GB/T 2260 county or city the park is under
 }
 
-// CheckPark returns an error unless p has a code, a name and a Shandong city or
-// county as its division.
+// CheckPark returns an invalid *chemguard.Error unless p has a well-formed
+// code (CheckParkCode), a name and a Shandong city or county as its division.
 func CheckPark(p Park) error {
-	if p.Code == "" || p.Name == "" {
-		return errors.New("tiers: park: code and name are required")
+	if err := CheckParkCode(p.Code); err != nil {
+		return err
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		return chemguard.Errorf(chemguard.EInvalid, "园区名称为必填项", "park %s: a name is required", p.Code)
 	}
 	d, ok := DivisionByCode(p.DivisionCode)
 	if !ok || d.Level == Province {
-		return fmt.Errorf("tiers: park %s: %q is not a Shandong city or county", p.Code, p.DivisionCode)
+		return chemguard.Errorf(chemguard.EInvalid, "园区所在行政区划须为山东省的市或区县（GB/T 2260）",
+			"park %s: %q is not a Shandong city or county", p.Code, p.DivisionCode)
 	}
 	return nil
 }
@@ -44,8 +49,7 @@ func NewPGParks(pool *pgxpool.Pool) *PGParks { return &PGParks{pool: pool} }
 // Add registers p; an existing code is a conflict.
 func (s *PGParks) Add(ctx context.Context, p Park) error {
 	if err := CheckPark(p); err != nil {
-		return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: "园区信息不完整或所属行政区划无效",
-			MessageEN: err.Error(), Err: err}
+		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO parks (code, name, division_code) VALUES ($1, $2, $3)`, p.Code, p.Name, p.DivisionCode)
 	var pgErr *pgconn.PgError

@@ -40,7 +40,72 @@ func TestWithin(t *testing.T) {
 			assert.Equal(t, tt.want, tiers.Within(tt.domain, tt.path))
 		})
 	}
-	assert.Equal(t, "", tiers.EnterprisePath("370100", "", "C1"), "a city is not a county")
+	assert.Equal(t, tiers.ProvinceCode, tiers.EnterprisePath("370100", "", "C1"), "a city is not a county: the province alone reaches it")
+}
+
+// A park code with "/" in it once made a 黄岛 company's path read
+// ".../370211/park:HD/370102/ent:C1", whose "370102" segment let every 历下
+// user reach it. Paths are now read back into fields (division, park,
+// enterprise) and matched field by field; a malformed path, however it was
+// built, is reached by no region.
+func TestWithinIsStructural(t *testing.T) {
+	forged := "370000/370200/370211/park:HD/370102/ent:C1"
+	for _, tt := range []struct {
+		domain, path string
+		want         bool
+	}{
+		{"370102", forged, false},
+		{"370100", forged, false},
+		{"370211", forged, false},
+		{"370000", forged, false},
+		{"park:HD", forged, false},
+		{"370102", tiers.EnterprisePath("370211", "HD/370102", "C1"), false},
+		{"370211", tiers.EnterprisePath("370211", "HD/370102", "C1"), false},
+		{"370102", tiers.EnterprisePath("370211", "", "C1/370102"), false},
+		{"370102", "370000/370200/370211/ent:C1/370102", false},
+		{"370102", "370102/ent:C1", false},                      // no province: not a path
+		{"370102", "370000/370102/ent:C1", false},               // a county straight under the province
+		{"370102", "370000/370100/370102/ent:C1/ent:C2", false}, // two enterprises
+		{"370102", "370000/370100/370102/ent:C1/", false},       // trailing "/"
+		{"park:P1", "370000/370100/370102/ent:C1/park:P1", false},
+		{"370102", "370000/370100/370102/park:P1/ent:C1", true},
+		{"park:P1", "370000/370100/370102/park:P1", true},
+		{"370100", "370000/370100/park:P1", true},
+	} {
+		t.Run(tt.domain+"@"+tt.path, func(t *testing.T) {
+			assert.Equal(t, tt.want, tiers.Within(tt.domain, tt.path))
+		})
+	}
+	assert.Equal(t, tiers.ProvinceCode, tiers.EnterprisePath("370211", "HD/370102", "C1"), "a malformed park: the province alone")
+	assert.True(t, tiers.ScopeOf("park:HD/370102").Empty(), "a malformed park domain reaches nothing")
+	assert.True(t, tiers.ScopeOf("ent:C1/370102").Empty())
+	assert.Error(t, tiers.CheckGrant(tiers.ParkStaff, "park:HD/370102"))
+	assert.Error(t, tiers.CheckGrant(tiers.EnterpriseUser, "ent:C 1"))
+	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { tiers.Within("370102", forged) }))
+}
+
+// Park and company codes follow the seed's COMPANY_CODE (字符 36): 1–36 digits
+// or letters; the errors are bilingual.
+func TestCodes(t *testing.T) {
+	for _, good := range []string{"370102001", "HG370500001", "P1", "C1", "A123456789012345678901234567890123456"[:36]} {
+		assert.NoError(t, tiers.CheckParkCode(good), good)
+		assert.NoError(t, tiers.CheckCompanyCode(good), good)
+	}
+	for _, bad := range []string{"", "HD/370102", "a b", "P1%", "../P1", "园区1", "P1\\x", "park:P1",
+		"A1234567890123456789012345678901234567"} {
+		err := tiers.CheckParkCode(bad)
+		require.Error(t, err, bad)
+		var ae *chemguard.Error
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, chemguard.EInvalid, ae.Code)
+		assert.Contains(t, ae.MessageZH, "园区编码")
+		assert.Contains(t, ae.MessageEN, "park code")
+		require.Error(t, tiers.CheckCompanyCode(bad), bad)
+	}
+	assert.Error(t, tiers.CheckPark(tiers.Park{Code: "HD/370102", Name: "黄岛园区", DivisionCode: "370211"}))
+	assert.NoError(t, tiers.CheckPark(tiers.Park{Code: "HD370211", Name: "黄岛园区", DivisionCode: "370211"}))
+	assert.Error(t, tiers.CheckDomainCode("park:HD/370102"))
+	assert.NoError(t, tiers.CheckDomainCode("370102"))
 }
 
 func TestCheckGrant(t *testing.T) {

@@ -142,8 +142,8 @@ func CheckGrant(role Role, domain string) error {
 	if d, ok := DivisionByCode(domain); ok {
 		level = d.Level
 	}
-	isPark := strings.HasPrefix(domain, parkPrefix) && len(domain) > len(parkPrefix)
-	isEnt := strings.HasPrefix(domain, enterprisePrefix) && len(domain) > len(enterprisePrefix)
+	isPark := strings.HasPrefix(domain, parkPrefix) && ValidParkCode(domain[len(parkPrefix):])
+	isEnt := strings.HasPrefix(domain, enterprisePrefix) && ValidCompanyCode(domain[len(enterprisePrefix):])
 	var good bool
 	switch info.scope {
 	case scopeProvince:
@@ -190,12 +190,13 @@ func CheckSeparation(held []Role, role Role) error {
 
 // EnterprisePath is the resource path of an enterprise, the string the
 // authorizer matches a domain against: province, city, county, optional park,
-// enterprise, joined by "/" (e.g. "370000/370100/370102/park:P1/ent:C1"). A
-// domain reaches the enterprise when it is one of the path's segments. It returns
-// "" for an unknown county, which no regional domain reaches.
+// enterprise, joined by "/" (e.g. "370000/370100/370102/park:P1/ent:C1"). It
+// returns ProvinceCode — reached by the province alone — for an unknown county
+// or a malformed park or company code, so that a bad row can never fall into
+// another region (see Within).
 func EnterprisePath(county, park, enterprise string) string {
-	if !IsCounty(county) {
-		return ""
+	if !IsCounty(county) || (park != "" && !ValidParkCode(park)) || !ValidCompanyCode(enterprise) {
+		return ProvinceCode
 	}
 	anc := Ancestors(county)
 	var b strings.Builder
@@ -228,9 +229,62 @@ func RegionPath(domain string) string {
 	return b.String()
 }
 
+// Resource is a resource path read back into its fields: the division it lies
+// in, and the park and enterprise when it is one's.
+type Resource struct {
+	Division   string
+	Park       string
+	Enterprise string
+}
+
+// ParseResource reads a resource path (EnterprisePath, RegionPath, or a
+// RegionPath followed by "/park:CODE"): the province and each division down
+// to the resource's (every one a known code and the parent of the next), then
+// at most one well-formed park and at most one well-formed enterprise, in that
+// order. Anything else — a code with "/" in it, an unknown or out-of-order
+// division, a trailing segment — is not a resource path. It does not allocate.
+func ParseResource(path string) (Resource, bool) {
+	var r Resource
+	for rest := path; rest != ""; {
+		seg := rest
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			seg, rest = rest[:i], rest[i+1:]
+			if rest == "" {
+				return Resource{}, false // a trailing "/"
+			}
+		} else {
+			rest = ""
+		}
+		switch {
+		case strings.HasPrefix(seg, enterprisePrefix):
+			code := seg[len(enterprisePrefix):]
+			if r.Division == "" || r.Enterprise != "" || !ValidCompanyCode(code) {
+				return Resource{}, false
+			}
+			r.Enterprise = code
+		case strings.HasPrefix(seg, parkPrefix):
+			code := seg[len(parkPrefix):]
+			if r.Division == "" || r.Park != "" || r.Enterprise != "" || !ValidParkCode(code) {
+				return Resource{}, false
+			}
+			r.Park = code
+		default:
+			d, ok := DivisionByCode(seg)
+			if !ok || r.Park != "" || r.Enterprise != "" || d.ParentCode != r.Division {
+				return Resource{}, false
+			}
+			r.Division = d.Code
+		}
+	}
+	return r, r.Division != ""
+}
+
 // Within reports whether domain reaches the resource at path: path is "" (a
-// resource of no region, e.g. the audit log, governed by role alone) or domain is
-// one of path's "/"-separated segments. It does not allocate.
+// resource of no region, e.g. the audit log, governed by role alone), or the
+// path is a well-formed resource (ParseResource) and the domain matches it
+// field by field — a division that is or encloses the resource's division, the
+// park of the resource, or its enterprise. A malformed path is reached by no
+// domain. It does not allocate.
 func Within(domain, path string) bool {
 	if path == "" {
 		return true
@@ -238,16 +292,15 @@ func Within(domain, path string) bool {
 	if domain == "" {
 		return false
 	}
-	for len(path) > 0 {
-		seg := path
-		if i := strings.IndexByte(path, '/'); i >= 0 {
-			seg, path = path[:i], path[i+1:]
-		} else {
-			path = ""
-		}
-		if seg == domain {
-			return true
-		}
+	r, ok := ParseResource(path)
+	if !ok {
+		return false
 	}
-	return false
+	switch {
+	case strings.HasPrefix(domain, enterprisePrefix):
+		return r.Enterprise != "" && r.Enterprise == domain[len(enterprisePrefix):]
+	case strings.HasPrefix(domain, parkPrefix):
+		return r.Park != "" && r.Park == domain[len(parkPrefix):]
+	}
+	return Contains(domain, r.Division)
 }

@@ -17,13 +17,21 @@ type Scope struct {
 
 // ScopeOf returns the enterprises domain reaches: the province all of them, a
 // city its counties', a county its own, a park its members, an enterprise domain
-// itself. An unknown domain reaches nothing (the zero Scope).
+// itself. An unknown domain, or a park or enterprise domain whose code is
+// malformed, reaches nothing (the zero Scope). The scope is a set of field
+// values (codes), compared with = in SQL, never a prefix of a path.
 func ScopeOf(domain string) Scope {
 	switch {
 	case strings.HasPrefix(domain, enterprisePrefix):
-		return Scope{Enterprise: domain[len(enterprisePrefix):]}
+		if code := domain[len(enterprisePrefix):]; ValidCompanyCode(code) {
+			return Scope{Enterprise: code}
+		}
+		return Scope{}
 	case strings.HasPrefix(domain, parkPrefix):
-		return Scope{Park: domain[len(parkPrefix):]}
+		if code := domain[len(parkPrefix):]; ValidParkCode(code) {
+			return Scope{Park: code}
+		}
+		return Scope{}
 	}
 	d, ok := DivisionByCode(domain)
 	if !ok {

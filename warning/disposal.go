@@ -83,6 +83,11 @@ type Action struct {
 	Note    string     `json:"note,omitempty"`     // 处置情况 / 核查意见
 	Reason  string     `json:"reason,omitempty"`   // 降级/误报 reason
 	ToLevel Level      `json:"to_level,omitempty"` // 降级 target
+	// Unapproved says the actor is not a leader who may approve (审批) where
+	// the warning is: the action is refused if it needs approval at the level
+	// the warning has when it is applied (NeedsApproval), so a level raised
+	// between the caller's check and the action cannot slip through.
+	Unapproved bool `json:"-"`
 }
 
 // Escalation records a step not done by its deadline moving to the next tier.
@@ -115,6 +120,7 @@ var (
 	ErrNeedsNote     = errors.New("warning: feedback needs a note of what was done")
 	ErrLevelNotLower = errors.New("warning: downgrade must go to a lower level")
 	ErrNoActionTime  = errors.New("warning: action has no time")
+	ErrNeedsApproval = errors.New("warning: the action needs a regulator leader's approval at this level")
 )
 
 // publish starts the disposal at the county tier.
@@ -140,21 +146,39 @@ func (d *Disposal) stepTime(level Level, cfg DisposalConfig) time.Duration {
 }
 
 // actionRule is when an action may be taken and by whom: from which steps, to
-// which step, by the company or by a regulator.
+// which step, by the company or by a regulator, and from which warning level
+// on a regulator's leader must take it (approve it) rather than any regulator.
 type actionRule struct {
 	from      []Step
 	next      Step
 	byCompany bool
+	approval  Level // the lowest level that needs a leader; noApproval: none does
 }
 
-// actionRules are the disposal workflow; act enforces them and Permitted shows them.
+// noApproval marks an action no level makes a leader's.
+const noApproval Level = -1
+
+// actionRules are the disposal workflow; act enforces them and Permitted shows
+// them. 解除 and 降级 end a warning's watch at every level, so they are always a
+// leader's; 误报 ends it too, and for an orange or red warning (较大/重大) it
+// needs the same leader — otherwise a staff member or an inspector could end a
+// red warning by calling it false.
 var actionRules = map[ActionKind]actionRule{
-	ActAcknowledge: {[]Step{StepPublished}, StepAcknowledged, true},
-	ActFeedback:    {[]Step{StepAcknowledged}, StepFedBack, true},
-	ActVerify:      {[]Step{StepFedBack}, StepVerified, false},
-	ActClose:       {[]Step{StepVerified}, StepClosed, false},
-	ActDowngrade:   {[]Step{StepVerified}, StepDowngraded, false},
-	ActFalseAlarm:  {[]Step{StepPublished, StepAcknowledged, StepFedBack, StepVerified}, StepFalseAlarm, false},
+	ActAcknowledge: {[]Step{StepPublished}, StepAcknowledged, true, noApproval},
+	ActFeedback:    {[]Step{StepAcknowledged}, StepFedBack, true, noApproval},
+	ActVerify:      {[]Step{StepFedBack}, StepVerified, false, noApproval},
+	ActClose:       {[]Step{StepVerified}, StepClosed, false, LevelNone},
+	ActDowngrade:   {[]Step{StepVerified}, StepDowngraded, false, LevelNone},
+	ActFalseAlarm:  {[]Step{StepPublished, StepAcknowledged, StepFedBack, StepVerified}, StepFalseAlarm, false, LevelOrange},
+}
+
+// NeedsApproval reports whether the action, on a warning of level, is a
+// regulator leader's (审批): 解除 and 降级 always, 误报 of an orange or red
+// warning. The engine does not know who leads; the HTTP layer asks the
+// authorizer for the approve permission when this is true.
+func (k ActionKind) NeedsApproval(level Level) bool {
+	r, ok := actionRules[k]
+	return ok && r.approval != noApproval && level >= r.approval
 }
 
 // ActionKinds are the disposal actions in workflow order.
@@ -230,6 +254,9 @@ func (d *Disposal) act(a Action, level Level, cfg DisposalConfig) error {
 	}
 	if err := a.Kind.May(d.Step, a.Actor.Role); err != nil {
 		return err
+	}
+	if a.Unapproved && a.Kind.NeedsApproval(level) {
+		return ErrNeedsApproval
 	}
 	d.Step, d.StepSince = actionRules[a.Kind].next, a.At
 	d.Actions = append(d.Actions, a)

@@ -29,6 +29,18 @@ func redLeak(t *testing.T) (*warning.Engine, warning.Warning, time.Time) {
 	return e, only(t, e, "C1", warning.ModelLeak), now
 }
 
+// 误报 ends a warning's watch like 解除: from orange up it is a leader's (审批),
+// below any regulator's.
+func TestFalseAlarmNeedsApprovalFromOrange(t *testing.T) {
+	for level, want := range map[warning.Level]bool{warning.LevelNone: false, warning.LevelBlue: false,
+		warning.LevelYellow: false, warning.LevelOrange: true, warning.LevelRed: true} {
+		require.Equal(t, want, warning.ActFalseAlarm.NeedsApproval(level), level.String())
+		require.True(t, warning.ActClose.NeedsApproval(level), level.String())
+		require.True(t, warning.ActDowngrade.NeedsApproval(level), level.String())
+		require.False(t, warning.ActVerify.NeedsApproval(level), level.String())
+	}
+}
+
 func TestDisposalSteps(t *testing.T) {
 	ack := warning.Action{Kind: warning.ActAcknowledge, Actor: company}
 	feedback := warning.Action{Kind: warning.ActFeedback, Actor: company, Note: "已关闭阀门，检测合格"}
@@ -51,6 +63,12 @@ func TestDisposalSteps(t *testing.T) {
 		{"降级 must go lower", []warning.Action{ack, feedback, verify,
 			{Kind: warning.ActDowngrade, Actor: county, ToLevel: warning.LevelRed, Reason: "x"}}, warning.ErrLevelNotLower, warning.StepVerified},
 		{"解除 before 核查", []warning.Action{ack, {Kind: warning.ActClose, Actor: county}}, warning.ErrWrongStep, warning.StepAcknowledged},
+		{"误报 of a red warning without a leader", []warning.Action{ack,
+			{Kind: warning.ActFalseAlarm, Actor: county, Reason: "探测器标定错误", Unapproved: true}}, warning.ErrNeedsApproval, warning.StepAcknowledged},
+		{"解除 without a leader", []warning.Action{ack, feedback, verify,
+			{Kind: warning.ActClose, Actor: county, Unapproved: true}}, warning.ErrNeedsApproval, warning.StepVerified},
+		{"误报 of a red warning approved by a leader", []warning.Action{ack,
+			{Kind: warning.ActFalseAlarm, Actor: county, Reason: "探测器标定错误"}}, nil, warning.StepFalseAlarm},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

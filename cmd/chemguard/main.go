@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/inspect"
@@ -63,6 +64,7 @@ configuration (environment):
   CHEMGUARD_LOCKOUT          lockout after 5 failed logins (default 30m)
   CHEMGUARD_POLICY_RELOAD    how often policy changes by other processes are loaded (default 5s)
   CHEMGUARD_SHARE_LAG        sharing feed holds back changes this recent (default 5s)
+  CHEMGUARD_STREAM_RECHECK   how often an open event stream checks its session; it ends at logout (default 5s)
   CHEMGUARD_INSECURE_COOKIE  drop the session cookie's Secure flag, plain-HTTP development only (default false)
   CHEMGUARD_WARNING_TICK     how often the warning engine's clock advances (default 5s)
   CHEMGUARD_WARNING_MODELS   warning model configuration file (default: the built-in warning/models.yaml)
@@ -117,6 +119,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "chemguard:", err)
+		// An operator reads the refusal in Chinese too (bad codes, roles, regions).
+		var ae *chemguard.Error
+		if errors.As(err, &ae) && ae.Code != chemguard.EInternal && ae.MessageZH != "" {
+			fmt.Fprintln(stderr, "chemguard:", ae.MessageZH)
+		}
 		return 1
 	}
 	return 0

@@ -44,6 +44,7 @@ func accessFromEnv(c *access.Config) error {
 		{"CHEMGUARD_SESSION_PURGE", &c.Identity.PurgeEvery},
 		{"CHEMGUARD_POLICY_RELOAD", &c.PolicyReload},
 		{"CHEMGUARD_SHARE_LAG", &c.ShareLag},
+		{"CHEMGUARD_STREAM_RECHECK", &c.StreamRecheck},
 	} {
 		if s := os.Getenv(d.env); s != "" {
 			if *d.dst, err = time.ParseDuration(s); err != nil {
@@ -136,6 +137,9 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 			}
 			domain = tiers.EnterpriseDomain(e.Code)
 		case *park != "":
+			if err := tiers.CheckParkCode(*park); err != nil {
+				return fmt.Errorf("user add: --park: %w", err)
+			}
 			domain = tiers.ParkDomain(*park)
 		}
 		pw, err := readPassword(stdin, stdout)

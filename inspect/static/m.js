@@ -67,11 +67,20 @@
     });
   }
 
+  // csrfToken is this page's form token: bound to the current session, so a
+  // form queued under an earlier login is sent with today's token, not its own.
+  function csrfToken() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.getAttribute('content') : '';
+  }
+
   function formData(item) {
     var fd = new FormData();
     item.fields.forEach(function (f) {
+      if (f[0] === 'csrf_token') return;
       if (f[1] instanceof Blob) fd.append(f[0], f[1], f[2] || 'photo.jpg'); else fd.append(f[0], f[1]);
     });
+    fd.append('csrf_token', csrfToken());
     return fd;
   }
 
@@ -91,7 +100,7 @@
         chain = chain.then(function (go) {
           if (!go) return false;
           return fetch(item.action, { method: 'POST', body: formData(item), credentials: 'same-origin',
-            headers: { Accept: 'application/json' } }).then(function (resp) {
+            headers: { Accept: 'application/json', 'X-CSRF-Token': csrfToken() } }).then(function (resp) {
             if (resp.ok) return resp.json().then(function (r) { return del(item.id).then(function () { sent(item, r); return true; }); });
             if (resp.status === 401) { status('登录已过期，请重新登录后自动发送'); return false; }
             if (resp.status >= 500 || resp.status === 429 || resp.status === 408) return false;
@@ -169,7 +178,8 @@
       to_level: to ? to.value : '' };
     btn.disabled = true;
     fetch('/api/v1/warnings/' + box.getAttribute('data-warning') + '/actions', { method: 'POST', credentials: 'same-origin',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(body) })
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': csrfToken() },
+      body: JSON.stringify(body) })
       .then(function (resp) { return resp.json().then(function (r) { return [resp.ok, r]; }); })
       .then(function (res) {
         var out = document.getElementById('act-result');

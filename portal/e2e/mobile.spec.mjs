@@ -96,13 +96,17 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 8), 'the photo is served');
   await shot(t, page, 'mobile-record');
 
-  t.step('a replay of the same form is answered as a duplicate');
-  const replay = await page.evaluate(async (clientID) => {
+  t.step('a replay of the same form (with the page\'s CSRF token, as m.js sends it) is answered as a duplicate');
+  const clientID = (await page.locator('main').innerText()).match(/表单编号 ([0-9a-f-]{36})/)[1];
+  const post = (withToken) => page.evaluate(async ([clientID, withToken]) => {
     const fd = new FormData();
     fd.append('client_id', clientID); fd.append('kind', 'supervision');
+    if (withToken) fd.append('csrf_token', document.querySelector('meta[name="csrf-token"]').content);
     const r = await fetch('/m/records', { method: 'POST', body: fd, headers: { Accept: 'application/json' } });
     return { status: r.status, body: await r.json() };
-  }, (await page.locator('main').innerText()).match(/表单编号 ([0-9a-f-]{36})/)[1]);
+  }, [clientID, withToken]);
+  assert.equal((await post(false)).status, 403, 'a post without the token is refused');
+  const replay = await post(true);
   assert.equal(replay.status, 200);
   assert.equal(replay.body.duplicate, true);
   assert.equal(String(replay.body.id), id);

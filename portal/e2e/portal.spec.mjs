@@ -149,10 +149,11 @@ test('模拟数据产生的红色预警在页面上完成处置流程', async (t
   assert.match(await page.locator('h1').innerText(), /红色/);
   assert.ok(await page.locator('#factors tbody tr').count() >= 1, 'contributing factors are listed');
 
-  t.step('a regulator is not offered 签收 for the company: only 误报, and what the step waits for');
+  t.step('a county staff member is offered neither 签收 (the company\'s) nor 误报 of a red warning (a leader\'s), and sees what the step waits for');
   const offered = (p) => p.locator('#action option').evaluateAll((os) => os.map((o) => o.value));
-  assert.deepEqual(await offered(page), ['false_alarm']);
+  assert.deepEqual(await offered(page), []);
   assert.match(await page.locator('#act-waiting').innerText(), /等待企业签收/);
+  assert.match(await page.locator('#act-none').innerText(), /无权执行/);
 
   t.step('the company is offered 签收, and 签收 and 反馈 in its own browser');
   const company = await t.newPage();
@@ -166,9 +167,10 @@ test('模拟数据产生的红色预警在页面上完成处置流程', async (t
   assert.match(await page.locator('#warning').innerText(), /已反馈，待核查/);
   await act(page, '核查（监管部门）', '视频及读数复核，浓度恢复正常');
 
-  t.step('the county leader 解除');
+  t.step('the county leader 解除 (误报 is offered to the leader too)');
   const leader = await t.newPage();
   await t.login(leader, 'countyLeader', `/portal/warnings/${w.id}`);
+  assert.deepEqual(await offered(leader), ['close', 'downgrade', 'false_alarm']);
   await act(leader, '解除（监管部门领导）');
 
   await page.reload();

@@ -213,7 +213,8 @@
       result.textContent = '正在提交…';
       // form.action would be the <select name="action">, not the form's URL.
       fetch(form.getAttribute('action'), { method: 'POST', credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': form.elements.csrf_token.value },
+        body: JSON.stringify(body) })
         .then(function (r) {
           if (r.ok) { window.location.href = form.getAttribute('data-done'); return null; }
           return r.json().then(function (j) {
