@@ -105,6 +105,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 		return nil, err
 	}
 	s.refusals = audit.NewSampler(s.Audit, cfg.Refusals)
+	cfg.Identity.Mobiles = box
 	s.Identity = identity.NewService(cfg.Identity, pool, s.Authz, s.Audit, cfg.Clock)
 	s.auth = identity.NewHandler(s.Identity)
 	s.auth.InsecureCookie = cfg.InsecureCookie

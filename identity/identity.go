@@ -20,6 +20,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/sealed"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -39,6 +41,9 @@ type Config struct {
 	LockoutDuration  time.Duration // CHEMGUARD_LOCKOUT (30m)
 	IdleTimeout      time.Duration // CHEMGUARD_SESSION_IDLE (30m)
 	AbsoluteLifetime time.Duration // CHEMGUARD_SESSION_MAX (12h)
+	// Mobiles seals the mobile numbers of accounts (personal data) under the
+	// data key; access sets it from CHEMGUARD_DATA_KEY.
+	Mobiles *sealed.Box
 }
 
 // Defaults for Config.
@@ -426,7 +431,11 @@ func (s *Service) SetMobile(ctx context.Context, username, mobile string, actor 
 	if err != nil {
 		return err
 	}
-	if err := s.store.setMobile(ctx, a.ID, mobile); err != nil {
+	stored, err := s.cfg.Mobiles.SealShown(store.UsersMobileColumn, mobile, sealed.MaskMobile(mobile))
+	if err != nil {
+		return fmt.Errorf("identity: seal mobile: %w", err)
+	}
+	if err := s.store.setMobile(ctx, a.ID, stored); err != nil {
 		return err
 	}
 	return s.audit.Record(ctx, audit.Event{Actor: actor.Name, ActorRole: actor.Roles, ClientIP: actor.IP,

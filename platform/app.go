@@ -203,6 +203,15 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Pool, err = OpenDatabase(ctx, cfg); err != nil {
 		return nil, err
 	}
+	box, err := sealed.NewBox(cfg.Access.DataKey)
+	if err != nil {
+		return nil, fmt.Errorf("platform: CHEMGUARD_DATA_KEY: %w", err)
+	}
+	if n, err := store.SealPersonalData(ctx, a.Pool, box); err != nil {
+		return nil, err
+	} else if n > 0 {
+		slog.Info("sealed personal data stored before sealing existed", "values", n)
+	}
 	if err = bus.EnsureTopics(ctx, a.busCfg, ingest.Topics()); err != nil {
 		return nil, err
 	}
@@ -215,12 +224,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(a.Registry)
-	box, err := sealed.NewBox(cfg.Access.DataKey)
-	if err != nil {
-		return nil, fmt.Errorf("platform: CHEMGUARD_DATA_KEY: %w", err)
-	}
 	a.Enterprises = store.NewSealedEnterprises(a.Pool, box)
-	a.Exchange = store.NewExchange(a.Pool)
+	a.Exchange = store.NewSealedExchange(a.Pool, box)
 	if !cfg.NoSink {
 		if a.consumer, err = ingest.NewSinkConsumer(a.busCfg); err != nil {
 			return nil, err
@@ -261,6 +266,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		warnSrc = a.warnConsumer
 	}
 	cfg.Warnings.Metrics = alerting.NewMetrics(a.Registry)
+	cfg.Warnings.Personal = box
 	if a.Warnings, err = alerting.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
 		return nil, err
 	}

@@ -237,7 +237,9 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "failed"))
 	p = sec.post("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"13912345678"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.Contains(t, sec.get("/portal/admin/users/lixia_new").Body, "13912345678")
+	page := sec.get("/portal/admin/users/lixia_new").Body
+	assert.Contains(t, page, "139****5678", "the mobile is shown masked")
+	assert.NotContains(t, page, "13912345678")
 	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "ok"))
 
 	// A cross-origin post is refused before it reaches the operation.

@@ -26,13 +26,18 @@ const KeySize = 32
 
 // Prefix marks a sealed value, so a column can hold a mix of sealed values and
 // not-yet-migrated plain text while a migration runs, and a reader never
-// mistakes one for the other.
+// mistakes one for the other. A sealed value is Prefix + shown + ":" + base64
+// of nonce and ciphertext, where shown is what lists may display (a masked
+// number such as 138****1234, or empty): pages and feeds show it without
+// holding the key, and only the places that must use the number (sending an
+// SMS) open the value.
 const Prefix = "enc:v1:"
 
 // Errors returned by this package.
 var (
 	ErrKeySize = errors.New("sealed: a key must be 32 bytes, given as 64 hex digits or base64")
 	ErrOpen    = errors.New("sealed: the value does not open with this key (wrong key, column or tampered)")
+	ErrNoKey   = errors.New("sealed: no data key configured (CHEMGUARD_DATA_KEY)")
 )
 
 // Box seals and opens values with one key. It is safe for concurrent use.
@@ -55,32 +60,48 @@ func NewBox(key []byte) (*Box, error) {
 }
 
 // Seal encrypts plain for the column named by where (e.g. "users.mobile"); ""
-// stays "" so an empty optional field stays visibly empty.
-func (b *Box) Seal(where, plain string) (string, error) {
+// stays "" so an empty optional field stays visibly empty. Nothing is shown.
+func (b *Box) Seal(where, plain string) (string, error) { return b.SealShown(where, plain, "") }
+
+// SealShown is Seal keeping shown (a masked form of plain, without ':') in
+// clear for display; the ciphertext is bound to it too.
+func (b *Box) SealShown(where, plain, shown string) (string, error) {
 	if plain == "" {
 		return "", nil
 	}
+	if b == nil {
+		return "", ErrNoKey
+	}
+	shown = strings.ReplaceAll(shown, ":", "")
 	nonce := make([]byte, b.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", fmt.Errorf("sealed: nonce: %w", err)
 	}
-	out := b.aead.Seal(nonce, nonce, []byte(plain), []byte(where))
-	return Prefix + base64.RawStdEncoding.EncodeToString(out), nil
+	out := b.aead.Seal(nonce, nonce, []byte(plain), []byte(where+"\n"+shown))
+	return Prefix + shown + ":" + base64.RawStdEncoding.EncodeToString(out), nil
 }
 
 // Open decrypts a value sealed for where. A value without the prefix is
 // returned as it is: rows written before encryption was introduced read the
 // same until the migration has sealed them.
+// A nil Box opens only unsealed values.
 func (b *Box) Open(where, value string) (string, error) {
 	rest, ok := strings.CutPrefix(value, Prefix)
 	if !ok {
 		return value, nil
 	}
+	if b == nil {
+		return "", ErrNoKey
+	}
+	shown, rest, ok := strings.Cut(rest, ":")
+	if !ok {
+		return "", ErrOpen
+	}
 	raw, err := base64.RawStdEncoding.DecodeString(rest)
 	if err != nil || len(raw) < b.aead.NonceSize() {
 		return "", ErrOpen
 	}
-	plain, err := b.aead.Open(nil, raw[:b.aead.NonceSize()], raw[b.aead.NonceSize():], []byte(where))
+	plain, err := b.aead.Open(nil, raw[:b.aead.NonceSize()], raw[b.aead.NonceSize():], []byte(where+"\n"+shown))
 	if err != nil {
 		return "", ErrOpen
 	}
@@ -89,6 +110,19 @@ func (b *Box) Open(where, value string) (string, error) {
 
 // IsSealed reports whether value is a sealed value.
 func IsSealed(value string) bool { return strings.HasPrefix(value, Prefix) }
+
+// Display is what a page or feed shows of a stored value: the shown part of a
+// sealed value ("******" when none was kept), an unsealed value as it is.
+func Display(value string) string {
+	rest, ok := strings.CutPrefix(value, Prefix)
+	if !ok {
+		return value
+	}
+	if shown, _, ok := strings.Cut(rest, ":"); ok && shown != "" {
+		return shown
+	}
+	return "******"
+}
 
 // ParseKey decodes a key given as 64 hex digits or as standard base64.
 func ParseKey(s string) ([]byte, error) {

@@ -61,6 +61,13 @@ func keysFromEnv(c *access.Config) error {
 		dst *[]byte
 	}{{"CHEMGUARD_AUDIT_KEY", &c.Audit.Key}, {"CHEMGUARD_DATA_KEY", &c.DataKey}} {
 		s := os.Getenv(k.env)
+		if f := os.Getenv(k.env + "_FILE"); s == "" && f != "" { // a mounted secret (compose, Kubernetes)
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("%s_FILE: %w", k.env, err)
+			}
+			s = string(b)
+		}
 		if s == "" {
 			if production {
 				return fmt.Errorf("%s is required with CHEMGUARD_PRODUCTION (32 bytes, e.g. `openssl rand -hex 32`)", k.env)

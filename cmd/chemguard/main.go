@@ -55,7 +55,8 @@ configuration (environment):
   CHEMGUARD_DATABASE_ROLE    SET ROLE on every application connection, e.g. chemguard_app (development; default none)
   CHEMGUARD_PRODUCTION       true: refuse to start without CHEMGUARD_AUDIT_KEY and CHEMGUARD_DATA_KEY (default false)
   CHEMGUARD_AUDIT_KEY        32-byte key (64 hex digits) of the audit chain and its checkpoints; kept out of the
-                             database (default: generated once into $CHEMGUARD_DATA_DIR/keys/audit.key)
+                             database (default: generated once into $CHEMGUARD_DATA_DIR/keys/audit.key);
+                             CHEMGUARD_AUDIT_KEY_FILE / CHEMGUARD_DATA_KEY_FILE read a mounted secret instead
   CHEMGUARD_DATA_KEY         32-byte AES-256-GCM key sealing mobile/ID numbers and signing secrets
                              (default: generated once into $CHEMGUARD_DATA_DIR/keys/data.key)
   CHEMGUARD_AUDIT_CHECKPOINT_FILE   signed audit checkpoints (default $CHEMGUARD_DATA_DIR/audit/checkpoints.jsonl)
@@ -138,10 +139,10 @@ func configFromEnv() (platform.Config, error) {
 		DatabaseURL:        os.Getenv("CHEMGUARD_DATABASE_URL"),
 		MigrateDatabaseURL: os.Getenv("CHEMGUARD_MIGRATE_DATABASE_URL"),
 		DatabaseRole:       os.Getenv("CHEMGUARD_DATABASE_ROLE"),
-		HTTPAddr:        envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
-		KafkaBrokers:    bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
-		DataDir:         envOr("CHEMGUARD_DATA_DIR", ".data"),
-		KafkaSyncWrites: true, // acknowledged records survive kill -9: see bus.EmbeddedConfig
+		HTTPAddr:           envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
+		KafkaBrokers:       bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
+		DataDir:            envOr("CHEMGUARD_DATA_DIR", ".data"),
+		KafkaSyncWrites:    true, // acknowledged records survive kill -9: see bus.EmbeddedConfig
 	}
 	var err error
 	ints := []struct {
@@ -290,11 +291,11 @@ func openEnterprises(ctx context.Context) (*store.Enterprises, func(), error) {
 	return store.NewSealedEnterprises(pool, box), pool.Close, nil
 }
 
-// printCredentials prints a newly issued key and signing secret, the only time
-// either is shown.
+// printCredentials prints a newly issued signing secret and key, the only time
+// either is shown; the key stays alone on the last line, where scripts read it.
 func printCredentials(w io.Writer, c store.Credentials) {
-	fmt.Fprintf(w, "API key (Authorization: Bearer …, shown once):\n%s\n", c.Key)
 	fmt.Fprintf(w, "signing secret (HMAC key of X-Chemguard-Signature; never send it; shown once):\n%s\n", c.SigningSecret)
+	fmt.Fprintf(w, "API key (Authorization: Bearer …, shown once):\n%s\n", c.Key)
 }
 
 func enterprise(ctx context.Context, args []string, stdout io.Writer) error {
