@@ -3,9 +3,11 @@ package platform_test
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,6 +15,8 @@ import (
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -50,4 +54,34 @@ func TestAuditLogAbuseBounded(t *testing.T) {
 	v, err := app.Access.Audit.Verify(ctx)
 	require.NoError(t, err)
 	assert.True(t, v.OK(), "%+v", v)
+}
+
+// A company key sending another company's records, and an unknown key, are
+// refused and audited; the key itself is not recorded.
+func TestRefusedExchangeRequestsAuditedEndToEnd(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
+	key := addCompany(t, app.App, "370102001", "370102")
+	addCompany(t, app.App, "370102002", "370102")
+	other := simulate.Company{Code: "370102002", Name: "其他化工", County: "370102"}
+	rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.HiddenDangers, other, time.Now())
+	r := post(t, app.URL(), key, schemas.HiddenDangers.Slug, []simulate.Record{rec})
+	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Raw)
+	r = post(t, app.URL(), "cgk_madeupkey0000000000", schemas.HiddenDangers.Slug, []simulate.Record{rec})
+	require.Equal(t, http.StatusUnauthorized, r.Status, "%s", r.Raw)
+
+	rows, err := app.Pool.Query(t.Context(), `SELECT actor, detail FROM audit_log WHERE action = $1 ORDER BY seq`, audit.ActionExchangeRefused)
+	require.NoError(t, err)
+	var got []string
+	for rows.Next() {
+		var actor, detail string
+		require.NoError(t, rows.Scan(&actor, &detail))
+		got = append(got, actor+" "+detail)
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, 2)
+	assert.Contains(t, got[0], "ent:370102001")
+	assert.Contains(t, got[0], "forbidden")
+	assert.Contains(t, got[1], "key:cgk_madeup")
+	assert.NotContains(t, got[1], "cgk_madeupkey0000000000")
+	assert.NotContains(t, strings.Join(got, " "), key)
 }

@@ -326,6 +326,12 @@ func TestSystemAdminRegistersCompaniesAndKeys(t *testing.T) {
 	code, err := e.app.Enterprises.Authenticate(ctx, first)
 	require.NoError(t, err)
 	assert.Equal(t, "JN0001", code)
+	// The signing secret is shown once beside the key, and is what the platform verifies with.
+	sm := regexp.MustCompile(`id="signing-secret" type="text" readonly value="([^"]+)"`).FindStringSubmatch(p.Body)
+	require.NotNil(t, sm, p.Body)
+	_, secret, err := e.app.Enterprises.SigningSecret(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, sm[1], string(secret))
 	assert.Equal(t, 1, e.audited("enterprise.register", "ent:JN0001", "ok"))
 	detail := sys.get("/portal/admin/companies/JN0001")
 	accessible(t, detail)

@@ -182,8 +182,24 @@ func (s *Exchange) Get(ctx context.Context, t *schemas.Table, company, key strin
 	if err != nil {
 		return c, fmt.Errorf("store: get %s: %w", t.Slug, err)
 	}
-	c.Doc = sealed.DisplayDoc(c.Doc) // personal data reads back masked
+	if c.Doc, err = s.readBack(t, c.Doc); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// readBack is a stored record as its company reads it back: the company's own
+// personal data opened, so a record read back and re-sent stays valid (with no
+// key, the masked form).
+func (s *Exchange) readBack(t *schemas.Table, doc []byte) ([]byte, error) {
+	if s.box == nil {
+		return sealed.DisplayDoc(doc), nil
+	}
+	out, err := s.box.OpenDoc(PersonalFields(t), doc)
+	if err != nil {
+		return nil, fmt.Errorf("store: read back %s: %w", t.Slug, err)
+	}
+	return out, nil
 }
 
 // Cursor is a position in a listing ordered by (updated_at, record_key).
@@ -212,7 +228,10 @@ func (s *Exchange) List(ctx context.Context, t *schemas.Table, company string, s
 		if err := rows.Scan(&c.Key, &c.Deleted, &c.ReceivedAt, &c.UpdatedAt, &c.Doc); err != nil {
 			return nil, fmt.Errorf("store: list %s: %w", t.Slug, err)
 		}
-		c.Doc = sealed.DisplayDoc(c.Doc) // personal data reads back masked
+		var err error
+		if c.Doc, err = s.readBack(t, c.Doc); err != nil {
+			return nil, err
+		}
 		out = append(out, c)
 	}
 	return out, rows.Err()

@@ -57,7 +57,10 @@ func TestPersonalDataSealedAtRest(t *testing.T) {
 
 	got, err := ex.Get(ctx, schemas.EnterpriseInfos, "C1", "new")
 	require.NoError(t, err)
-	assert.Contains(t, string(got.Doc), `"PRINCIPAL_MOBILE":"137****3333"`)
+	assert.Contains(t, string(got.Doc), `"PRINCIPAL_MOBILE":"13700003333"`, "the company reads its own record back whole")
+	got, err = store.NewExchange(pool).Get(ctx, schemas.EnterpriseInfos, "C1", "new")
+	require.NoError(t, err)
+	assert.Contains(t, string(got.Doc), `"PRINCIPAL_MOBILE":"137****3333"`, "without the key: masked")
 	var stored string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT doc->>'PRINCIPAL_MOBILE' FROM x_enterprise_info WHERE record_key = 'old'`).Scan(&stored))
 	mobile, err := box.Open(schemas.EnterpriseInfos.SQLName()+".PRINCIPAL_MOBILE", stored)
