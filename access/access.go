@@ -155,6 +155,8 @@ func (s *Service) Signing() fiber.Handler {
 // first characters only.
 func (s *Service) refusal(c *fiber.Ctx, err error) audit.Event {
 	actor := "key:?"
+	// The exchange handler leaves the authenticated company in the request's
+	// locals ("company") before refusing records of another company.
 	if company, ok := c.Locals("company").(string); ok && company != "" {
 		actor = "ent:" + company
 	} else if key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
