@@ -1,6 +1,7 @@
 package platform_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/signing"
+	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -47,4 +49,25 @@ func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 	// A regulator's session is not a company key: /enterprises needs no signature.
 	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
 	assert.Equal(t, http.StatusOK, get(t, app.URL(), login(t, app.URL(), "lixia"), "/api/v1/enterprises").Status)
+}
+
+// The simulator signs every upload with the companies' signing secrets, so the
+// demo feed works where signing is mandatory.
+func TestSimulatorSignsItsUploads(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
+		Access: access.Config{RequireSigning: true}})
+	companies := simulate.Companies(2, 7)
+	keys, secrets := make([]string, len(companies)), make([]string, len(companies))
+	for i, c := range companies {
+		require.NoError(t, app.Enterprises.Add(t.Context(), store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}))
+		cred, err := app.Enterprises.IssueCredentials(t.Context(), c.Code)
+		require.NoError(t, err)
+		keys[i], secrets[i] = cred.Key, cred.SigningSecret
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second)
+	defer cancel()
+	sim := simulate.New(simulate.Config{URL: app.URL(), Rate: 200, Speed: 600, Workers: 2, Seed: 7, Secrets: secrets}, companies, keys)
+	require.NoError(t, sim.Run(ctx))
+	assert.Positive(t, sim.Stats.Accepted.Load())
+	assert.Zero(t, sim.Stats.Failed.Load(), "an upload was refused")
 }
