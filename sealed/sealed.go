@@ -10,7 +10,9 @@ package sealed
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -41,7 +43,10 @@ var (
 )
 
 // Box seals and opens values with one key. It is safe for concurrent use.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead   cipher.AEAD
+	pseudo []byte // keys Pseudonym, derived from the key
+}
 
 // NewBox returns a Box for a 32-byte key.
 func NewBox(key []byte) (*Box, error) {
@@ -56,8 +61,26 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sealed: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("chemguard pseudonym v1"))
+	return &Box{aead: aead, pseudo: m.Sum(nil)}, nil
 }
+
+// Pseudonym stands for plain where a table must tell people apart without
+// holding their number (who was already texted): its masked form, '#', and 12
+// hex digits of an HMAC under the key — the same for the same number, useless
+// without the key. A nil Box returns plain (unit tests without a key).
+func (b *Box) Pseudonym(where, plain string) string {
+	if b == nil || plain == "" || strings.Contains(plain, PseudonymSeparator) {
+		return plain
+	}
+	m := hmac.New(sha256.New, b.pseudo)
+	m.Write([]byte(where + "\n" + plain))
+	return MaskMobile(plain) + PseudonymSeparator + hex.EncodeToString(m.Sum(nil))[:12]
+}
+
+// PseudonymSeparator separates a pseudonym's masked form from its digest.
+const PseudonymSeparator = "#"
 
 // Seal encrypts plain for the column named by where (e.g. "users.mobile"); ""
 // stays "" so an empty optional field stays visibly empty. Nothing is shown.

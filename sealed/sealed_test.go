@@ -94,3 +94,16 @@ func TestKeys(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, k, 32)
 }
+
+func TestPseudonym(t *testing.T) {
+	b := box(t)
+	p := b.Pseudonym("warning_notifications.recipient", "13812341234")
+	assert.True(t, strings.HasPrefix(p, "138****1234#"), p)
+	assert.NotContains(t, p, "13812341234")
+	assert.Equal(t, p, b.Pseudonym("warning_notifications.recipient", "13812341234"), "stable: tells people apart")
+	assert.NotEqual(t, p, b.Pseudonym("warning_notifications.recipient", "13812345234"))
+	assert.NotEqual(t, p, box(t).Pseudonym("warning_notifications.recipient", "13812341234"), "keyed")
+	assert.Equal(t, p, b.Pseudonym("warning_notifications.recipient", p), "a pseudonym stays as it is")
+	var none *sealed.Box
+	assert.Equal(t, "13812341234", none.Pseudonym("x", "13812341234"))
+}

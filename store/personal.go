@@ -11,8 +11,13 @@ import (
 	"github.com/shandong-emergency/chemguard/sealed"
 )
 
-// UsersMobileColumn is the sealing context of users.mobile.
-const UsersMobileColumn = "users.mobile"
+// Contexts of the personal data outside the exchange records: users.mobile is
+// sealed; warning_notifications.recipient holds a pseudonym (sealed.Box.Pseudonym),
+// enough to tell who was already texted.
+const (
+	UsersMobileColumn           = "users.mobile"
+	NotificationRecipientColumn = "warning_notifications.recipient"
+)
 
 // PersonalFields are the fields of t that hold personal data — the phone
 // numbers of a company's principals and of special-operation leaders (the
@@ -28,8 +33,9 @@ func PersonalFields(t *schemas.Table) sealed.Fields {
 }
 
 // SealPersonalData seals the personal data stored before sealing existed (or
-// by a process without the data key): regulators' mobiles in users and the
-// phone fields of the exchange tables, current and history. Values already
+// by a process without the data key): regulators' mobiles in users, the phone
+// fields of the exchange tables (current and history), and the numbers naming
+// who was texted in warning_notifications (replaced by pseudonyms). Values already
 // sealed are skipped, so it runs at every start and is cheap once done; it is
 // the data half of the migration that introduced sealing (a SQL migration
 // cannot do it: the database does not hold the key).
@@ -59,6 +65,23 @@ func SealPersonalData(ctx context.Context, pool *pgxpool.Pool, box *sealed.Box) 
 			return n, fmt.Errorf("store: seal users: %w", err)
 		}
 		n++
+	}
+	rows, err = pool.Query(ctx, `SELECT DISTINCT recipient FROM warning_notifications
+		WHERE recipient <> '' AND recipient NOT LIKE '%'||$1||'%'`, sealed.PseudonymSeparator)
+	if err != nil {
+		return n, fmt.Errorf("store: pseudonymise notification recipients: %w", err)
+	}
+	plain, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return n, fmt.Errorf("store: pseudonymise notification recipients: %w", err)
+	}
+	for _, p := range plain {
+		tag, err := pool.Exec(ctx, `UPDATE warning_notifications SET recipient = $2 WHERE recipient = $1`,
+			p, box.Pseudonym(NotificationRecipientColumn, p))
+		if err != nil {
+			return n, fmt.Errorf("store: pseudonymise notification recipients: %w", err)
+		}
+		n += tag.RowsAffected()
 	}
 	for _, t := range schemas.Tables() {
 		f := PersonalFields(t)
