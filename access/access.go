@@ -8,7 +8,9 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/share"
 	"github.com/shandong-emergency/chemguard/signing"
 	"github.com/shandong-emergency/chemguard/store"
@@ -34,6 +37,16 @@ type Config struct {
 	ShareLag       time.Duration // CHEMGUARD_SHARE_LAG: records changed this recently are held back from the feed (5s)
 	StreamRecheck  time.Duration // CHEMGUARD_STREAM_RECHECK: how often an open event stream checks its session again (5s)
 	Clock          identity.Clock
+	// Audit keys the audit chain and places its checkpoints (CHEMGUARD_AUDIT_KEY,
+	// the data directory); its Now is the Clock. Without a key (unit tests) a
+	// random one is used, so the chain verifies only within this Service.
+	Audit audit.Config
+	// DataKey seals personal data and the enterprises' signing secrets
+	// (CHEMGUARD_DATA_KEY, 32 bytes). Without one (unit tests) a random key is
+	// used, so what is sealed opens only within this Service.
+	DataKey []byte
+	// Refusals bounds how many refused exchange requests are audited one by one.
+	Refusals audit.SamplerConfig
 }
 
 // DefaultPolicyReload is the default policy polling interval.
@@ -54,7 +67,11 @@ type Service struct {
 	Share    *share.Store
 	// Enterprises is the registry of companies and their exchange API keys.
 	Enterprises *store.Enterprises
-	auth        *identity.Handler
+	// Box seals and opens personal data and signing secrets with the data key.
+	Box      *sealed.Box
+	auth     *identity.Handler
+	nonces   *signing.PGNonces
+	refusals *audit.Sampler
 }
 
 // New seeds the default policy into an empty store, loads it and wires the
@@ -69,26 +86,48 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 	if cfg.StreamRecheck <= 0 {
 		cfg.StreamRecheck = DefaultStreamRecheck
 	}
+	if cfg.DataKey == nil {
+		cfg.DataKey = sealed.NewRandomKey()
+	}
+	if cfg.Audit.Key == nil {
+		cfg.Audit.Key = sealed.NewRandomKey()
+	}
+	cfg.Audit.Now = cfg.Clock.Now
+	if cfg.Refusals.Now == nil {
+		cfg.Refusals.Now = cfg.Clock.Now
+	}
+	box, err := sealed.NewBox(cfg.DataKey)
+	if err != nil {
+		return nil, fmt.Errorf("access: CHEMGUARD_DATA_KEY: %w", err)
+	}
 	s := &Service{cfg: cfg, pool: pool, Policy: tiers.NewPGPolicy(pool), Parks: tiers.NewPGParks(pool),
-		Share: share.NewStore(pool), Enterprises: store.NewEnterprises(pool)}
+		Share: share.NewStore(pool), Enterprises: store.NewSealedEnterprises(pool, box), Box: box,
+		nonces: signing.NewPGNonces(pool, cfg.Clock.Now)}
 	if _, err := s.Policy.SeedDefaults(ctx, tiers.DefaultPolicy()); err != nil {
 		return nil, err
 	}
-	var err error
 	if s.Authz, err = tiers.NewAuthorizer(ctx, s.Policy); err != nil {
 		return nil, err
 	}
-	s.Audit = audit.NewLog(pool, cfg.Clock.Now)
+	if s.Audit, err = audit.New(pool, cfg.Audit); err != nil {
+		return nil, err
+	}
+	s.refusals = audit.NewSampler(s.Audit, cfg.Refusals)
+	cfg.Identity.Mobiles = box
 	s.Identity = identity.NewService(cfg.Identity, pool, s.Authz, s.Audit, cfg.Clock)
 	s.auth = identity.NewHandler(s.Identity)
 	s.auth.InsecureCookie = cfg.InsecureCookie
 	return s, nil
 }
 
-// Run reloads the policy when another process changes it, and marks ended the
-// sessions that expired, until ctx ends.
+// Run reloads the policy when another process changes it, marks ended the
+// sessions that expired, checkpoints the audit log, purges expired signing
+// nonces and summarises sampled refusals, until ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	go s.Identity.RunPurge(ctx)
+	go s.Audit.RunCheckpoints(ctx)
+	go s.nonces.Run(ctx, signing.DefaultPurgeEvery, func(err error) { slog.Error("purge signing nonces", "err", err) })
+	go s.refusals.Run(ctx, func(err error) { slog.Error("audit refused exchange requests", "err", err) })
 	s.Authz.Watch(ctx, s.cfg.PolicyReload)
 }
 
@@ -139,11 +178,49 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s[:max], "") + "…"
 }
 
-// Signing returns the request-signing middleware for the exchange routes, with
-// nonces shared through PostgreSQL.
+// Signing returns the middleware of the routes a company reaches with its API
+// key: request signing (secrets from the key store, nonces shared through
+// PostgreSQL), and the audit of every request refused for its credentials there
+// or downstream (unknown key, bad signature, another company's code), sampled
+// per client address so a flood cannot fill the log.
 func (s *Service) Signing() fiber.Handler {
-	return signing.Middleware(signing.Config{Required: s.cfg.RequireSigning,
-		Nonces: signing.NewPGNonces(s.pool, s.cfg.Clock.Now), Now: s.cfg.Clock.Now})
+	verify := signing.Middleware(signing.Config{Required: s.cfg.RequireSigning,
+		Nonces: s.nonces, Secrets: s.Enterprises, Now: s.cfg.Clock.Now})
+	return func(c *fiber.Ctx) error {
+		err := verify(c)
+		if code := chemguard.ErrorCode(err); err != nil && (code == chemguard.EUnauthorized || code == chemguard.EForbidden) {
+			if aerr := s.refusals.Record(c.UserContext(), c.IP(), s.refusal(c, err)); aerr != nil {
+				slog.Error("audit refused exchange request", "err", aerr)
+			}
+		}
+		return err
+	}
+}
+
+// refusal is the audit event of an exchange request refused with err. The key
+// itself is never recorded: a known company is named, an unknown key by its
+// first characters only.
+func (s *Service) refusal(c *fiber.Ctx, err error) audit.Event {
+	actor := "key:?"
+	// The exchange handler leaves the authenticated company in the request's
+	// locals ("company") before refusing records of another company.
+	if company, ok := c.Locals("company").(string); ok && company != "" {
+		actor = "ent:" + company
+	} else if key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer "); ok {
+		key = strings.TrimSpace(key)
+		if len(key) > 10 {
+			key = key[:10]
+		}
+		actor = "key:" + key + "…"
+	}
+	reason := err.Error()
+	var ce *chemguard.Error
+	if errors.As(err, &ce) {
+		reason = ce.MessageEN
+	}
+	return audit.Event{Actor: actor, ClientIP: c.IP(), Action: audit.ActionExchangeRefused,
+		Object: c.Method() + " " + c.Path(), Result: audit.ResultDenied,
+		Detail: map[string]string{"code": chemguard.ErrorCode(err), "reason": reason}}
 }
 
 // Authenticate is middleware that loads the session user (bearer token or

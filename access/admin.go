@@ -83,22 +83,22 @@ func (s *Service) registerEnterprise(c *fiber.Ctx) error {
 	if err := c.BodyParser(&req); err != nil {
 		return malformed()
 	}
-	key, err := s.RegisterEnterprise(c, store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode,
+	cred, err := s.RegisterEnterprise(c, store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode,
 		ParkCode: req.ParkCode, Kind: req.Kind})
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": req.Code, "api_key": key})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": req.Code, "api_key": cred.Key, "signing_secret": cred.SigningSecret})
 }
 
 func (s *Service) rotateKey(c *fiber.Ctx) error {
-	key, n, err := s.RotateKey(c, c.Params("code"))
+	cred, n, err := s.RotateKey(c, c.Params("code"))
 	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"api_key": key, "revoked": n})
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"api_key": cred.Key, "signing_secret": cred.SigningSecret, "revoked": n})
 }
 
 func (s *Service) revokeKeys(c *fiber.Ctx) error {

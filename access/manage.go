@@ -252,25 +252,26 @@ func (s *Service) checkEnterprise(ctx context.Context, e store.Enterprise) error
 }
 
 // RegisterEnterprise registers a company in the caller's region and issues its
-// first exchange API key, returned once (only its hash is stored).
-func (s *Service) RegisterEnterprise(c *fiber.Ctx, e store.Enterprise) (string, error) {
+// first exchange API key and signing secret, returned once (only the key's hash
+// and the sealed secret are stored).
+func (s *Service) RegisterEnterprise(c *fiber.Ctx, e store.Enterprise) (store.Credentials, error) {
 	ctx := c.UserContext()
 	res := tiers.EnterprisePath(e.DivisionCode, e.ParkCode, e.Code)
 	if res == "" {
 		res = tiers.ProvinceCode
 	}
 	if err := s.Check(c, tiers.ObjEnterprise, tiers.ActRegister, res); err != nil {
-		return "", err
+		return store.Credentials{}, err
 	}
-	var key string
+	var cred store.Credentials
 	err := s.checkEnterprise(ctx, e)
 	if err == nil {
 		err = s.Enterprises.Add(ctx, e)
 	}
 	if err == nil {
-		key, err = s.Enterprises.IssueKey(ctx, e.Code)
+		cred, err = s.Enterprises.IssueCredentials(ctx, e.Code)
 	}
-	return key, s.recordChange(c, ActionEnterpriseRegister, "ent:"+e.Code, e, err)
+	return cred, s.recordChange(c, ActionEnterpriseRegister, "ent:"+e.Code, e, err)
 }
 
 // enterprise loads code and checks the caller may manage it.
@@ -288,18 +289,18 @@ func (s *Service) enterprise(c *fiber.Ctx, code string) error {
 	return err
 }
 
-// RotateKey issues a new API key for the company, returned once, and revokes
-// every older one; it returns how many it revoked.
-func (s *Service) RotateKey(c *fiber.Ctx, code string) (string, int64, error) {
+// RotateKey issues a new API key and signing secret for the company, returned
+// once, and revokes every older key; it returns how many it revoked.
+func (s *Service) RotateKey(c *fiber.Ctx, code string) (store.Credentials, int64, error) {
 	if err := s.enterprise(c, code); err != nil {
-		return "", 0, err
+		return store.Credentials{}, 0, err
 	}
-	key, err := s.Enterprises.IssueKey(c.UserContext(), code)
+	cred, err := s.Enterprises.IssueCredentials(c.UserContext(), code)
 	var n int64
 	if err == nil {
-		n, err = s.Enterprises.RevokeKeys(c.UserContext(), code, key)
+		n, err = s.Enterprises.RevokeKeys(c.UserContext(), code, cred.Key)
 	}
-	return key, n, s.recordChange(c, ActionKeyRotate, "ent:"+code, map[string]int64{"revoked": n}, err)
+	return cred, n, s.recordChange(c, ActionKeyRotate, "ent:"+code, map[string]int64{"revoked": n}, err)
 }
 
 // RevokeKeys revokes every key of the company (it can no longer send data until

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -22,9 +23,15 @@ func TestSetMobileForWarningSMS(t *testing.T) {
 	require.NoError(t, e.svc.Identity.SetMobile(ctx, "lixia_staff", " 13912345678 ", actor))
 	var m string
 	require.NoError(t, e.pool.QueryRow(ctx, `SELECT mobile FROM users WHERE username = 'lixia_staff'`).Scan(&m))
-	assert.Equal(t, "13912345678", m)
+	assert.NotContains(t, m, "13912345678", "personal data is sealed at rest")
+	plain, err := e.svc.Box.Open(store.UsersMobileColumn, m)
+	require.NoError(t, err)
+	assert.Equal(t, "13912345678", plain)
+	acct, err := e.svc.Identity.Account(ctx, "lixia_staff")
+	require.NoError(t, err)
+	assert.Equal(t, "139****5678", acct.Mobile, "shown masked")
 
-	err := e.svc.Identity.SetMobile(ctx, "lixia_staff", "0531-8888888", actor)
+	err = e.svc.Identity.SetMobile(ctx, "lixia_staff", "0531-8888888", actor)
 	var ce *chemguard.Error
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, chemguard.EInvalid, ce.Code)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -347,6 +348,9 @@ func (h *Handler) warning(c *fiber.Ctx) error {
 	return c.JSON(d)
 }
 
+// MaxNoteRunes bounds a disposal note and reason, in characters.
+const MaxNoteRunes = 2000
+
 // ActionRequest is the body of POST /warnings/:id/actions.
 type ActionRequest struct {
 	Action  string `json:"action"`   // acknowledge, feedback, verify, close, downgrade, false_alarm
@@ -421,6 +425,11 @@ func (h *Handler) act(c *fiber.Ctx) error {
 	var req ActionRequest
 	if err := c.BodyParser(&req); err != nil {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
+	}
+	// Notes become part of the warning's history and the audit log: bound them
+	// here, where the person can still shorten them, not silently later.
+	if utf8.RuneCountInString(req.Note) > MaxNoteRunes || utf8.RuneCountInString(req.Reason) > MaxNoteRunes {
+		return invalid("处置情况和原因各不得超过 %d 个字", "note and reason: at most %d characters each", MaxNoteRunes)
 	}
 	kind := warning.ActionKind(req.Action)
 	if _, ok := Permission(kind, warning.LevelNone); !ok {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/shandong-emergency/chemguard/store"
 )
 
 // Notifier delivers warning changes to one target: a webhook, an SMS gateway, an IM
@@ -202,10 +204,11 @@ func (s *Service) notifyPeople(ctx context.Context, nf PersonalNotifier, p pendi
 	}
 	complete := true
 	for _, r := range people {
-		if done[r.Mobile] {
+		who := s.recipientID(r.Mobile)
+		if done[who] {
 			continue
 		}
-		if wait, err := s.backingOff(ctx, target, r.Mobile, now); err != nil || wait {
+		if wait, err := s.backingOff(ctx, target, who, now); err != nil || wait {
 			if err != nil {
 				return false, err
 			}
@@ -213,7 +216,7 @@ func (s *Service) notifyPeople(ctx context.Context, nf PersonalNotifier, p pendi
 			continue
 		}
 		if perMinute > 0 {
-			recent, err := s.sentRecently(ctx, target, r.Mobile, now)
+			recent, err := s.sentRecently(ctx, target, who, now)
 			if err != nil {
 				return false, err
 			}
@@ -310,8 +313,15 @@ func (s *Service) pendingFor(ctx context.Context, target string, kinds []string,
 	return list, nil
 }
 
-// settledRecipients returns the mobiles of event already told by target, or given
-// up on.
+// recipientID is how warning_notifications names a person: a pseudonym of the
+// mobile (masked form and keyed digest), so the table tells people apart
+// without holding their numbers.
+func (s *Service) recipientID(mobile string) string {
+	return s.cfg.Personal.Pseudonym(store.NotificationRecipientColumn, mobile)
+}
+
+// settledRecipients returns the recipient IDs of event already told by target, or
+// given up on.
 func (s *Service) settledRecipients(ctx context.Context, event int64, target string) (map[string]bool, error) {
 	rows, err := s.pool.Query(ctx, `SELECT recipient FROM warning_notifications
 		WHERE event_id = $1 AND target = $2 AND recipient <> '' AND (status = 'sent' OR (status = 'refused' AND attempts >= $3))`,
@@ -348,7 +358,7 @@ func (s *Service) record(ctx context.Context, event int64, target string, r Reci
 		ON CONFLICT (event_id, target, recipient) DO UPDATE SET status = EXCLUDED.status,
 			attempts = warning_notifications.attempts + 1, last_error = EXCLUDED.last_error,
 			sent_at = EXCLUDED.sent_at, updated_at = EXCLUDED.updated_at`,
-		event, target, r.Mobile, r.Name, status, msg, sentAt, now); err != nil {
+		event, target, s.recipientID(r.Mobile), r.Name, status, msg, sentAt, now); err != nil {
 		return fmt.Errorf("alerting: record notification: %w", err)
 	}
 	return nil

@@ -3,10 +3,13 @@ package alerting
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -53,8 +56,14 @@ func tierDomains(tier, division, park string) []string {
 func (s *Service) Recipients(ctx context.Context, n Notice) ([]Recipient, error) {
 	var out []Recipient
 	seen := map[string]bool{}
-	add := func(r Recipient) {
-		r.Mobile = strings.TrimSpace(r.Mobile)
+	add := func(r Recipient, column string) {
+		// Numbers are stored sealed; SMS sending is the one place that opens them.
+		mobile, err := s.cfg.Personal.Open(column, r.Mobile)
+		if err != nil {
+			slog.Warn("alerting: a recipient's mobile does not open", "column", column, "err", err)
+			return
+		}
+		r.Mobile = strings.TrimSpace(mobile)
 		if r.Mobile != "" && !seen[r.Mobile] {
 			seen[r.Mobile] = true
 			out = append(out, r)
@@ -68,8 +77,8 @@ func (s *Service) Recipients(ctx context.Context, n Notice) ([]Recipient, error)
 	if err != nil && err != pgx.ErrNoRows {
 		return nil, fmt.Errorf("alerting: recipients of %s: %w", n.Company, err)
 	}
-	add(Recipient{Name: p, Mobile: pm, Role: "企业主要负责人"})
-	add(Recipient{Name: sp, Mobile: spm, Role: "企业安全负责人"})
+	add(Recipient{Name: p, Mobile: pm, Role: "企业主要负责人"}, schemas.EnterpriseInfos.SQLName()+".PRINCIPAL_MOBILE")
+	add(Recipient{Name: sp, Mobile: spm, Role: "企业安全负责人"}, schemas.EnterpriseInfos.SQLName()+".SAFETY_PRINCIPAL_MOBILE")
 
 	if n.Kind == KindReminder {
 		return out, nil // a 签收 reminder is for the company; its regulators were told at 发布
@@ -96,7 +105,7 @@ func (s *Service) Recipients(ctx context.Context, n Notice) ([]Recipient, error)
 		if r, ok := tiers.ParseRole(role); ok {
 			label = r.Label()
 		}
-		add(Recipient{Name: name, Mobile: mobile, Role: label})
+		add(Recipient{Name: name, Mobile: mobile, Role: label}, store.UsersMobileColumn)
 		return nil
 	})
 	if err != nil {

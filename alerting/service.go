@@ -30,6 +30,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -50,6 +51,9 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, when set, are updated by the consumer and the ticker.
 	Metrics *Metrics
+	// Personal opens the sealed mobile numbers SMS are sent to (the data key);
+	// without it only numbers stored unsealed can be texted.
+	Personal *sealed.Box
 	// Notifiers are told every warning change by the ticking process
 	// (CHEMGUARD_WARNING_WEBHOOKS adds webhooks).
 	Notifiers []Notifier

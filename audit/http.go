@@ -128,5 +128,6 @@ func (h *Handler) verify(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(fiber.Map{"ok": v.OK(), "rows": v.Rows, "bad_seq": v.BadSeq, "problem": v.Problem, "last_hash": v.LastHash})
+	return c.JSON(fiber.Map{"ok": v.OK(), "rows": v.Rows, "legacy_rows": v.LegacyRows, "bad_seq": v.BadSeq, "problem": v.Problem,
+		"last_hash": v.LastHash, "checkpoints": v.Checkpoints, "last_checkpoint_seq": v.LastCheckpoint.Seq})
 }

@@ -12,6 +12,11 @@ export CHEMGUARD_HTTP_ADDR=$ADDR
 case "$ADDR" in
   127.*|localhost:*) export CHEMGUARD_INSECURE_COOKIE=${CHEMGUARD_INSECURE_COOKIE:-true} ;;
 esac
+# The application runs as the chemguard_app role (migration 00031): it may only
+# append to and read the audit log. Migrations run as the URL's owner first.
+export CHEMGUARD_DATABASE_ROLE=${CHEMGUARD_DATABASE_ROLE:-chemguard_app}
+# The audit and data keys (CHEMGUARD_AUDIT_KEY, CHEMGUARD_DATA_KEY) are generated
+# once into $CHEMGUARD_DATA_DIR/keys when unset; production sets both.
 DEMO_ENTERPRISES=${CHEMGUARD_DEMO_ENTERPRISES:-50}
 DEMO_RATE=${CHEMGUARD_DEMO_RATE:-100}
 mkdir -p "$CHEMGUARD_DATA_DIR"
@@ -71,11 +76,12 @@ printf '%s\n' "$DEMO_PASSWORD" | "$BIN" user add --username "$DEMO_USER" --role 
 SIM=$!
 echo "$SIM" >"$CHEMGUARD_DATA_DIR/simulate.pid"
 for _ in $(seq 1 60); do
-  KEY=$(sed -n '3p' "$CHEMGUARD_DATA_DIR/simulate.out" 2>/dev/null || true)
+  KEY=$(sed -n '6p' "$CHEMGUARD_DATA_DIR/simulate.out" 2>/dev/null || true)
   [ -n "$KEY" ] && break
   sleep 0.5
 done
 DEMO=$(sed -n '2p' "$CHEMGUARD_DATA_DIR/simulate.out" | awk '{print $3}')
+SECRET=$(sed -n '4p' "$CHEMGUARD_DATA_DIR/simulate.out")
 
 cat <<EOT
 
@@ -90,6 +96,8 @@ cat <<EOT
               then GET /api/v1/enterprises with "Authorization: Bearer <token>"
   company:    demo company $DEMO, exchange API key (Authorization: Bearer …):
               $KEY
+              signing secret (HMAC key of X-Chemguard-Signature, never sent; docs/api-signing.md):
+              $SECRET
   try:        curl -H "Authorization: Bearer $KEY" "http://$ADDR/api/v1/exchange/hidden-dangers?limit=5"
   logs:       $LOG
   Ctrl-C stops it; data stays in $CHEMGUARD_DATA_DIR and the local PostgreSQL.

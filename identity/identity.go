@@ -22,6 +22,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/sealed"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -51,6 +53,9 @@ type Config struct {
 	// PurgeEvery is how often sessions past their lifetime or idle window are
 	// marked ended (CHEMGUARD_SESSION_PURGE, 10m).
 	PurgeEvery time.Duration
+	// Mobiles seals the mobile numbers of accounts (personal data) under the
+	// data key; access sets it from CHEMGUARD_DATA_KEY.
+	Mobiles *sealed.Box
 }
 
 // Defaults for Config.
@@ -525,7 +530,11 @@ func (s *Service) SetMobile(ctx context.Context, username, mobile string, actor 
 	if err != nil {
 		return err
 	}
-	if err := s.store.setMobile(ctx, a.ID, mobile); err != nil {
+	stored, err := s.cfg.Mobiles.SealShown(store.UsersMobileColumn, mobile, sealed.MaskMobile(mobile))
+	if err != nil {
+		return fmt.Errorf("identity: seal mobile: %w", err)
+	}
+	if err := s.store.setMobile(ctx, a.ID, stored); err != nil {
 		return err
 	}
 	return s.audit.Record(ctx, audit.Event{Actor: actor.Name, ActorRole: actor.Roles, ClientIP: actor.IP,

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -18,7 +19,7 @@ type Account struct {
 	LockedUntil time.Time // zero when not locked
 	Disabled    bool
 	CreatedAt   time.Time
-	Mobile      string // where warning SMS go (SetMobile); "" when none
+	Mobile      string // where warning SMS go (SetMobile), masked (138****1234); "" when none
 }
 
 // Locked reports whether the account is locked at now.
@@ -114,6 +115,12 @@ func (s *Service) Account(ctx context.Context, username string) (Account, error)
 	if err := s.store.pool.QueryRow(ctx, `SELECT created_at, COALESCE(mobile, '') FROM users WHERE id = $1`,
 		a.ID).Scan(&out.CreatedAt, &out.Mobile); err != nil {
 		return Account{}, fmt.Errorf("identity: account: %w", err)
+	}
+	// Stored sealed: an administrator sees it masked, like any list.
+	if sealed.IsSealed(out.Mobile) {
+		out.Mobile = sealed.Display(out.Mobile)
+	} else if out.Mobile != "" {
+		out.Mobile = sealed.MaskMobile(out.Mobile) // not yet sealed by store.SealPersonalData
 	}
 	return out, nil
 }

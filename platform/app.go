@@ -31,13 +31,21 @@ import (
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/quality"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
 // Config is the service's configuration; cmd/chemguard fills it from CHEMGUARD_* env.
 type Config struct {
-	DatabaseURL     string   // CHEMGUARD_DATABASE_URL
+	DatabaseURL string // CHEMGUARD_DATABASE_URL
+	// MigrateDatabaseURL connects as the schema's owner to run migrations
+	// (CHEMGUARD_MIGRATE_DATABASE_URL); DatabaseURL when empty.
+	MigrateDatabaseURL string
+	// DatabaseRole is switched to (SET ROLE) on every application connection
+	// (CHEMGUARD_DATABASE_ROLE, e.g. chemguard_app): for development, where one
+	// owner URL serves both; production logs in as the application role instead.
+	DatabaseRole    string
 	HTTPAddr        string   // CHEMGUARD_HTTP_ADDR
 	KafkaBrokers    []string // CHEMGUARD_KAFKA_BROKERS; empty starts the embedded broker
 	KafkaPartitions int      // CHEMGUARD_KAFKA_PARTITIONS
@@ -121,7 +129,62 @@ func (c *Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return ErrTLSPair
 	}
+	return c.defaultKeys()
+}
+
+// defaultKeys fills the audit and data keys not configured with keys kept in
+// the data directory (created on first use), and places the audit checkpoints
+// there: development and tests run with one command, and restarts keep
+// verifying. Production sets CHEMGUARD_AUDIT_KEY and CHEMGUARD_DATA_KEY (cmd
+// refuses to start without them), so a lost data directory cannot mint new ones.
+func (c *Config) defaultKeys() error {
+	var err error
+	keys := filepath.Join(c.DataDir, "keys")
+	if c.Access.Audit.Key == nil {
+		if c.Access.Audit.Key, err = sealed.LoadOrCreateKey(keys, "audit.key"); err != nil {
+			return fmt.Errorf("platform: audit key: %w", err)
+		}
+	}
+	if c.Access.DataKey == nil {
+		if c.Access.DataKey, err = sealed.LoadOrCreateKey(keys, "data.key"); err != nil {
+			return fmt.Errorf("platform: data key: %w", err)
+		}
+	}
+	if c.Access.Audit.CheckpointFile == "" {
+		c.Access.Audit.CheckpointFile = filepath.Join(c.DataDir, "audit", "checkpoints.jsonl")
+	}
 	return nil
+}
+
+// OpenDatabase runs the migrations as the owner (MigrateDatabaseURL, or
+// DatabaseURL) and returns the application's pool (DatabaseURL, switched to
+// DatabaseRole when set). The configuration must be validated.
+func OpenDatabase(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
+	if cfg.MigrateDatabaseURL == "" && cfg.DatabaseRole == "" {
+		pool, err := store.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		if err := store.Migrate(ctx, pool); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		return pool, nil
+	}
+	owner := cfg.MigrateDatabaseURL
+	if owner == "" {
+		owner = cfg.DatabaseURL
+	}
+	mpool, err := store.Open(ctx, owner)
+	if err != nil {
+		return nil, err
+	}
+	err = store.Migrate(ctx, mpool)
+	mpool.Close()
+	if err != nil {
+		return nil, err
+	}
+	return store.OpenAs(ctx, cfg.DatabaseURL, cfg.DatabaseRole)
 }
 
 // App is the running service.
@@ -181,11 +244,17 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.broker == nil {
 		a.busCfg.Security = cfg.KafkaSecurity // the embedded broker listens on loopback in plaintext
 	}
-	if a.Pool, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if a.Pool, err = OpenDatabase(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if err = store.Migrate(ctx, a.Pool); err != nil {
+	box, err := sealed.NewBox(cfg.Access.DataKey)
+	if err != nil {
+		return nil, fmt.Errorf("platform: CHEMGUARD_DATA_KEY: %w", err)
+	}
+	if n, err := store.SealPersonalData(ctx, a.Pool, box); err != nil {
 		return nil, err
+	} else if n > 0 {
+		slog.Info("sealed personal data stored before sealing existed", "values", n)
 	}
 	if err = bus.EnsureTopics(ctx, a.busCfg, ingest.Topics()); err != nil {
 		return nil, err
@@ -199,8 +268,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewMetrics(a.Registry)
-	a.Enterprises = store.NewEnterprises(a.Pool)
-	a.Exchange = store.NewExchange(a.Pool)
+	a.Enterprises = store.NewSealedEnterprises(a.Pool, box)
+	a.Exchange = store.NewSealedExchange(a.Pool, box)
 	if !cfg.NoSink {
 		if a.consumer, err = ingest.NewSinkConsumer(a.busCfg); err != nil {
 			return nil, err
@@ -254,6 +323,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		warnSrc = a.warnConsumer
 	}
 	cfg.Warnings.Metrics = alerting.NewMetrics(a.Registry)
+	cfg.Warnings.Personal = box
 	if a.Warnings, err = alerting.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
 		return nil, err
 	}

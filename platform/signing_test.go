@@ -1,17 +1,21 @@
 package platform_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/access"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/signing"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -19,9 +23,13 @@ import (
 // must be signed: the exchange and its 整改通知 (signing and answering are writes in
 // the company's name), not the regulators' /enterprises routes.
 func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
+	// The application runs as the chemguard_app role here, as `make run` does.
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), DatabaseRole: store.AppRole, NoSink: true,
 		Access: access.Config{RequireSigning: true}})
-	key := addCompany(t, app.App, "370102001", "370102")
+	require.NoError(t, app.Enterprises.Add(t.Context(), store.Enterprise{Code: "370102001", Name: "测试化工有限公司", DivisionCode: "370102"}))
+	cred, err := app.Enterprises.IssueCredentials(t.Context(), "370102001")
+	require.NoError(t, err)
+	key := cred.Key
 	for _, path := range []string{"/api/v1/exchange/hidden-dangers", "/api/v1/enterprise/notices"} {
 		r := get(t, app.URL(), key, path)
 		assert.Equal(t, http.StatusUnauthorized, r.Status, "%s unsigned: %s", path, r.Raw)
@@ -34,11 +42,32 @@ func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 		req.Header.Set("Authorization", "Bearer "+key)
 		req.Header.Set(signing.HeaderTimestamp, fmt.Sprint(ts))
 		req.Header.Set(signing.HeaderNonce, nonce)
-		req.Header.Set(signing.HeaderSignature, signing.Sign(key, http.MethodGet, path, ts, nonce, nil))
+		req.Header.Set(signing.HeaderSignature, signing.Sign(cred.SigningSecret, http.MethodGet, path, ts, nonce, nil))
 		r = do(t, req)
 		assert.Equal(t, http.StatusOK, r.Status, "%s signed: %s", path, r.Raw)
 	}
 	// A regulator's session is not a company key: /enterprises needs no signature.
 	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
 	assert.Equal(t, http.StatusOK, get(t, app.URL(), login(t, app.URL(), "lixia"), "/api/v1/enterprises").Status)
+}
+
+// The simulator signs every upload with the companies' signing secrets, so the
+// demo feed works where signing is mandatory.
+func TestSimulatorSignsItsUploads(t *testing.T) {
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
+		Access: access.Config{RequireSigning: true}})
+	companies := simulate.Companies(2, 7)
+	keys, secrets := make([]string, len(companies)), make([]string, len(companies))
+	for i, c := range companies {
+		require.NoError(t, app.Enterprises.Add(t.Context(), store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}))
+		cred, err := app.Enterprises.IssueCredentials(t.Context(), c.Code)
+		require.NoError(t, err)
+		keys[i], secrets[i] = cred.Key, cred.SigningSecret
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second)
+	defer cancel()
+	sim := simulate.New(simulate.Config{URL: app.URL(), Rate: 200, Speed: 600, Workers: 2, Seed: 7, Secrets: secrets}, companies, keys)
+	require.NoError(t, sim.Run(ctx))
+	assert.Positive(t, sim.Stats.Accepted.Load())
+	assert.Zero(t, sim.Stats.Failed.Load(), "an upload was refused")
 }

@@ -36,8 +36,8 @@ type Operations interface {
 	GrantRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
 	RevokeRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
 	AddPark(c *fiber.Ctx, p tiers.Park) error
-	RegisterEnterprise(c *fiber.Ctx, e store.Enterprise) (string, error)
-	RotateKey(c *fiber.Ctx, code string) (string, int64, error)
+	RegisterEnterprise(c *fiber.Ctx, e store.Enterprise) (store.Credentials, error)
+	RotateKey(c *fiber.Ctx, code string) (store.Credentials, int64, error)
 	RevokeKeys(c *fiber.Ctx, code string) (int64, error)
 }
 
@@ -230,6 +230,8 @@ func (p *Portal) adminUsers(c *fiber.Ctx) error {
 // secretPage shows a secret once: a new account's TOTP key or a company's API key.
 type secretPage struct {
 	Heading, What, Secret, URL, Back string
+	// SigningSecret is a company's request-signing secret, shown with its API key.
+	SigningSecret string
 }
 
 func (p *Portal) adminCreateUser(c *fiber.Ctx) error {
@@ -455,13 +457,13 @@ func (p *Portal) adminRegister(c *fiber.Ctx) error {
 	}
 	e := store.Enterprise{Code: form(c, "code"), Name: form(c, "name"), DivisionCode: form(c, "division_code"),
 		ParkCode: form(c, "park_code"), Kind: form(c, "kind")}
-	key, err := p.admin.Ops.RegisterEnterprise(c, e)
+	cred, err := p.admin.Ops.RegisterEnterprise(c, e)
 	if err != nil {
 		return err
 	}
 	return p.renderAdmin(c, "admin_secret", "企业已登记", "companies", secretPage{Heading: "企业已登记：" + e.Name + "（" + e.Code + "）",
-		What:   "这是该企业上报数据用的 API 密钥（Authorization: Bearer …）。密钥只显示这一次，平台只保存其摘要；遗失时请轮换密钥。",
-		Secret: key, Back: Prefix + "/admin/companies/" + url.PathEscape(e.Code)})
+		What:   "这是该企业上报数据用的 API 密钥（Authorization: Bearer …）和请求签名密钥。两者只显示这一次，平台只保存密钥的摘要；遗失时请轮换密钥。",
+		Secret: cred.Key, SigningSecret: cred.SigningSecret, Back: Prefix + "/admin/companies/" + url.PathEscape(e.Code)})
 }
 
 type adminCompanyPage struct {
@@ -505,13 +507,13 @@ func (p *Portal) adminRotate(c *fiber.Ctx) error {
 		return errNoAdmin
 	}
 	code := strings.Clone(c.Params("code"))
-	key, n, err := p.admin.Ops.RotateKey(c, code)
+	cred, n, err := p.admin.Ops.RotateKey(c, code)
 	if err != nil {
 		return err
 	}
 	return p.renderAdmin(c, "admin_secret", "密钥已轮换", "companies", secretPage{Heading: "企业 " + code + " 的新 API 密钥",
-		What:   "已吊销旧密钥 " + strconv.FormatInt(n, 10) + " 个。新密钥只显示这一次，请交给企业替换；平台只保存其摘要。",
-		Secret: key, Back: Prefix + "/admin/companies/" + url.PathEscape(code)})
+		What:   "已吊销旧密钥 " + strconv.FormatInt(n, 10) + " 个。新密钥和签名密钥只显示这一次，请交给企业替换；平台只保存密钥的摘要。",
+		Secret: cred.Key, SigningSecret: cred.SigningSecret, Back: Prefix + "/admin/companies/" + url.PathEscape(code)})
 }
 
 func (p *Portal) adminRevokeKeys(c *fiber.Ctx) error {

@@ -256,7 +256,9 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "failed"))
 	p = sec.post("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"13912345678"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.Contains(t, sec.get("/portal/admin/users/lixia_new").Body, "13912345678")
+	page := sec.get("/portal/admin/users/lixia_new").Body
+	assert.Contains(t, page, "139****5678", "the mobile is shown masked")
+	assert.NotContains(t, page, "13912345678")
 	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "ok"))
 
 	// A cross-origin post is refused before it reaches the operation.
@@ -314,6 +316,12 @@ func TestSystemAdminRegistersCompaniesAndKeys(t *testing.T) {
 	code, err := e.app.Enterprises.Authenticate(ctx, first)
 	require.NoError(t, err)
 	assert.Equal(t, "JN0001", code)
+	// The signing secret is shown once beside the key, and is what the platform verifies with.
+	sm := regexp.MustCompile(`id="signing-secret" type="text" readonly value="([^"]+)"`).FindStringSubmatch(p.Body)
+	require.NotNil(t, sm, p.Body)
+	_, secret, err := e.app.Enterprises.SigningSecret(ctx, first)
+	require.NoError(t, err)
+	assert.Equal(t, sm[1], string(secret))
 	assert.Equal(t, 1, e.audited("enterprise.register", "ent:JN0001", "ok"))
 	detail := sys.get("/portal/admin/companies/JN0001")
 	accessible(t, detail)

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/share"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -40,6 +41,11 @@ func decodeDoc(raw []byte) Doc {
 	dec.UseNumber()
 	if err := dec.Decode(&d); err != nil {
 		return Doc{}
+	}
+	for k, v := range d { // personal data is stored sealed: pages show its masked form
+		if s, ok := v.(string); ok && sealed.IsSealed(s) {
+			d[k] = sealed.Display(s)
+		}
 	}
 	return d
 }

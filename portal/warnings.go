@@ -17,6 +17,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -156,7 +157,9 @@ func (n Notification) ChannelZH() string {
 // RecipientZH is the person told, the mobile masked (138****5678).
 func (n Notification) RecipientZH() string {
 	m := n.Recipient
-	if r := []rune(m); len(r) >= 7 {
+	if masked, _, ok := strings.Cut(m, sealed.PseudonymSeparator); ok {
+		m = masked // stored as a pseudonym (masked number and digest)
+	} else if r := []rune(m); len(r) >= 7 {
 		m = string(r[:3]) + "****" + string(r[len(r)-4:])
 	}
 	return strings.TrimSpace(n.RecipientName + " " + m)

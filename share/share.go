@@ -16,6 +16,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -106,6 +107,9 @@ func (s *Store) feed(ctx context.Context, name string, src feedSource, scope tie
 		if err := rows.Scan(&r.Company, &r.Key, &r.Deleted, &r.UpdatedAt, &r.Doc); err != nil {
 			return nil, fmt.Errorf("share: feed %s: %w", name, err)
 		}
+		// Personal data (phone numbers) leaves only masked: no city or county
+		// system needs the number itself — warning SMS are sent by the platform.
+		r.Doc = sealed.DisplayDoc(r.Doc)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,25 +1,30 @@
-// Package signing owns the optional HMAC-SHA256 signing of enterprise API
-// requests: a signature over method, path, timestamp, nonce and body digest,
-// valid for a 5-minute window, each nonce accepted once. A province can make it
-// mandatory (CHEMGUARD_REQUIRE_SIGNING). The HMAC key is the SHA-256 of the
-// enterprise's API key, which both sides can compute while the platform stores
-// only that digest.
+// Package signing owns the HMAC-SHA256 signing of enterprise API requests: a
+// signature over method, path, timestamp, nonce and body digest, valid for a
+// 5-minute window, each nonce accepted once. A province can make it mandatory
+// (CHEMGUARD_REQUIRE_SIGNING).
+//
+// The HMAC key is the enterprise's signing secret, issued with its API key and
+// shown once like it, but never sent: the bearer key travels in every request
+// (and in proxy logs), so a key derived from it would let anyone who saw one
+// request forge the next. The middleware looks the key up and checks the
+// signature before it remembers a nonce, so requests with made-up keys or bad
+// signatures write nothing.
 package signing
 
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
@@ -41,16 +46,25 @@ type NonceStore interface {
 	Remember(ctx context.Context, keyHash []byte, nonce string, expires time.Time) (bool, error)
 }
 
+// Secrets finds the signing secret of an active API key. It returns a
+// chemguard.EUnauthorized error for an unknown or revoked key and a nil secret
+// (no error) for a key issued before signing secrets existed.
+type Secrets interface {
+	SigningSecret(ctx context.Context, apiKey string) (company string, secret []byte, err error)
+}
+
 // Config configures the Middleware.
 type Config struct {
 	Required bool          // refuse unsigned requests (CHEMGUARD_REQUIRE_SIGNING)
 	Window   time.Duration // DefaultWindow when zero
 	Nonces   NonceStore    // required
+	Secrets  Secrets       // required
 	Now      func() time.Time
 }
 
-// Key is the HMAC key for an API key: SHA-256 of it.
-func Key(apiKey string) []byte {
+// KeyHash identifies an API key in the nonce table: its SHA-256, as the key
+// table stores it.
+func KeyHash(apiKey string) []byte {
 	sum := sha256.Sum256([]byte(apiKey))
 	return sum[:]
 }
@@ -62,9 +76,30 @@ func Canonical(method, path string, ts int64, nonce string, body []byte) string 
 	return strings.Join([]string{strings.ToUpper(method), path, strconv.FormatInt(ts, 10), nonce, hex.EncodeToString(sum[:])}, "\n")
 }
 
-// Sign returns the signature header value of a request made with apiKey.
-func Sign(apiKey, method, path string, ts int64, nonce string, body []byte) string {
-	m := hmac.New(sha256.New, Key(apiKey))
+// Sign returns the signature header value of a request: HMAC-SHA256 keyed by
+// the signing secret (its UTF-8 bytes, as printed when it was issued).
+func Sign(secret, method, path string, ts int64, nonce string, body []byte) string {
+	return sign([]byte(secret), method, path, ts, nonce, body)
+}
+
+// SignRequest sets the three signing headers on h for a request to path (with
+// its query, as sent) with body, at now, with a fresh random nonce: what a
+// company's client does for every request.
+func SignRequest(h http.Header, secret, method, path string, body []byte, now time.Time) error {
+	raw := make([]byte, 16)
+	if _, err := rand.Read(raw); err != nil {
+		return fmt.Errorf("signing: nonce: %w", err)
+	}
+	nonce := hex.EncodeToString(raw)
+	ts := now.Unix()
+	h.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	h.Set(HeaderNonce, nonce)
+	h.Set(HeaderSignature, Sign(secret, method, path, ts, nonce, body))
+	return nil
+}
+
+func sign(secret []byte, method, path string, ts int64, nonce string, body []byte) string {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(Canonical(method, path, ts, nonce, body)))
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -74,8 +109,10 @@ func refuse(zh, en string) error {
 }
 
 // Middleware verifies signed requests. A request without the three headers
-// passes unless cfg.Required; one with them must carry a valid signature by the
-// bearer key, a timestamp within the window and a nonce not seen before.
+// passes unless cfg.Required; one with them must name an active key, carry a
+// valid signature by that key's signing secret, a timestamp within the window
+// and a nonce not seen before. The checks run cheapest first and the nonce is
+// written last, so a refused request leaves no row behind.
 func Middleware(cfg Config) fiber.Handler {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
@@ -108,11 +145,19 @@ func Middleware(cfg Config) fiber.Handler {
 		if len(nonce) < 16 || len(nonce) > 128 {
 			return refuse("签名随机数长度须为 16～128", "the nonce must be 16-128 characters")
 		}
-		want := Sign(key, c.Method(), string(c.Request().RequestURI()), t, nonce, c.Body())
+		_, secret, err := cfg.Secrets.SigningSecret(c.UserContext(), key)
+		if err != nil {
+			return err
+		}
+		if secret == nil {
+			return refuse("该 API 密钥签发时尚无签名密钥，无法验证签名：请轮换密钥（chemguard enterprise rotate-key）以同时获得 API 密钥和签名密钥",
+				"this API key was issued before signing secrets existed and cannot sign: rotate it (chemguard enterprise rotate-key) to get a key and a signing secret")
+		}
+		want := sign(secret, c.Method(), string(c.Request().RequestURI()), t, nonce, c.Body())
 		if !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
 			return refuse("请求签名不正确", "the request signature does not match")
 		}
-		fresh, err := cfg.Nonces.Remember(c.UserContext(), Key(key), strings.Clone(nonce), now.Add(cfg.Window))
+		fresh, err := cfg.Nonces.Remember(c.UserContext(), KeyHash(key), strings.Clone(nonce), now.Add(cfg.Window))
 		if err != nil {
 			return err
 		}
@@ -162,7 +207,8 @@ func (m *MemoryNonces) Remember(_ context.Context, keyHash []byte, nonce string,
 }
 
 // PGNonces is the NonceStore in PostgreSQL (table request_nonces), shared by all
-// processes of the platform. Expired nonces are purged as new ones arrive.
+// processes of the platform. Expired nonces are removed by Purge, which Run
+// calls periodically.
 type PGNonces struct {
 	pool *pgxpool.Pool
 	now  func() time.Time
@@ -176,22 +222,48 @@ func NewPGNonces(pool *pgxpool.Pool, now func() time.Time) *PGNonces {
 	return &PGNonces{pool: pool, now: now}
 }
 
-// Remember records the nonce until expires.
+// Remember records the nonce until expires. An expired row for the same nonce
+// is taken over, so a purge that has not run yet changes nothing.
 func (p *PGNonces) Remember(ctx context.Context, keyHash []byte, nonce string, expires time.Time) (bool, error) {
-	now := p.now()
-	var fresh bool
-	err := p.pool.QueryRow(ctx, `WITH purge AS (
-			DELETE FROM request_nonces WHERE key_hash = $1 AND expires_at < $4
-		)
-		INSERT INTO request_nonces (key_hash, nonce, expires_at) VALUES ($1, $2, $3)
+	tag, err := p.pool.Exec(ctx, `INSERT INTO request_nonces (key_hash, nonce, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key_hash, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at
-			WHERE request_nonces.expires_at < $4
-		RETURNING true`, keyHash, nonce, expires, now).Scan(&fresh)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+			WHERE request_nonces.expires_at < $4`, keyHash, nonce, expires, p.now())
 	if err != nil {
 		return false, fmt.Errorf("signing: remember nonce: %w", err)
 	}
-	return fresh, nil
+	return tag.RowsAffected() == 1, nil
+}
+
+// Purge removes the nonces that expired before now and returns how many. An
+// expired nonce refuses nothing (its timestamp is outside the window), so it
+// carries no information worth keeping.
+func (p *PGNonces) Purge(ctx context.Context) (int64, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM request_nonces WHERE expires_at < $1`, p.now())
+	if err != nil {
+		return 0, fmt.Errorf("signing: purge nonces: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// DefaultPurgeEvery is how often Run purges expired nonces.
+const DefaultPurgeEvery = time.Minute
+
+// Run purges expired nonces every interval (DefaultPurgeEvery when 0) until
+// ctx ends; failures are reported to onErr and retried next time.
+func (p *PGNonces) Run(ctx context.Context, every time.Duration, onErr func(error)) {
+	if every <= 0 {
+		every = DefaultPurgeEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.Purge(ctx); err != nil && ctx.Err() == nil && onErr != nil {
+				onErr(err)
+			}
+		}
+	}
 }

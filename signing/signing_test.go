@@ -2,6 +2,10 @@ package signing_test
 
 import (
 	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,16 +17,35 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/signing"
 )
 
-const key = "cgk_testkey"
+const (
+	key    = "cgk_testkey"
+	secret = "cgs_testsecret"
+)
+
+// secrets is the key store of these tests: one active key with its secret,
+// one issued before signing secrets existed.
+type secrets struct{}
+
+func (secrets) SigningSecret(_ context.Context, k string) (string, []byte, error) {
+	switch k {
+	case key:
+		return "C1", []byte(secret), nil
+	case "cgk_oldkey":
+		return "C1", nil, nil
+	}
+	return "", nil, chemguard.Errorf(chemguard.EUnauthorized, "API 密钥无效或已吊销", "the API key is unknown or revoked")
+}
 
 func newApp(required bool, now *time.Time) *fiber.App {
 	clock := func() time.Time { return *now }
 	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler})
-	app.Use(signing.Middleware(signing.Config{Required: required, Nonces: signing.NewMemoryNonces(clock), Now: clock}))
+	app.Use(signing.Middleware(signing.Config{Required: required, Nonces: signing.NewMemoryNonces(clock),
+		Secrets: secrets{}, Now: clock}))
 	app.Post("/api/v1/exchange/:slug", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	return app
 }
@@ -33,16 +56,20 @@ type signed struct {
 	body        []byte
 	sig         string // "" computes the right one
 	skipHeaders bool
+	key         string // "" is the test key
 }
 
 func send(t *testing.T, app *fiber.App, s signed) int {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, s.path, bytes.NewReader(s.body))
-	req.Header.Set("Authorization", "Bearer "+key)
+	if s.key == "" {
+		s.key = key
+	}
+	req.Header.Set("Authorization", "Bearer "+s.key)
 	req.Header.Set("Content-Type", "application/json")
 	if !s.skipHeaders {
 		if s.sig == "" {
-			s.sig = signing.Sign(key, http.MethodPost, s.path, s.ts.Unix(), s.nonce, s.body)
+			s.sig = signing.Sign(secret, http.MethodPost, s.path, s.ts.Unix(), s.nonce, s.body)
 		}
 		req.Header.Set(signing.HeaderTimestamp, fmt.Sprint(s.ts.Unix()))
 		req.Header.Set(signing.HeaderNonce, s.nonce)
@@ -81,7 +108,7 @@ func TestSigning(t *testing.T) {
 
 	t.Run("tampered body or path", func(t *testing.T) {
 		nn := nonce()
-		sig := signing.Sign(key, http.MethodPost, path, now.Unix(), nn, body)
+		sig := signing.Sign(secret, http.MethodPost, path, now.Unix(), nn, body)
 		assert.Equal(t, http.StatusUnauthorized, send(t, app, signed{path: path, nonce: nn, ts: now, body: []byte(`[]`), sig: sig}))
 		assert.Equal(t, http.StatusUnauthorized, send(t, app, signed{path: "/api/v1/exchange/risk-units", nonce: nn, ts: now, body: body, sig: sig}))
 	})
@@ -93,6 +120,26 @@ func TestSigning(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, send(t, app, s), "still within the window")
 		now = now.Add(4 * time.Minute)
 		assert.Equal(t, http.StatusUnauthorized, send(t, app, s), "after the window the timestamp is too old")
+	})
+	// The old scheme keyed the HMAC with SHA-256 of the bearer key, which every
+	// request carries: anyone who saw one request could sign the next.
+	t.Run("signature keyed by the bearer key's digest refused", func(t *testing.T) {
+		nn := nonce()
+		digest := sha256.Sum256([]byte(key))
+		m := hmac.New(sha256.New, digest[:])
+		m.Write([]byte(signing.Canonical(http.MethodPost, path, now.Unix(), nn, body)))
+		forged := hex.EncodeToString(m.Sum(nil))
+		assert.Equal(t, http.StatusUnauthorized, send(t, app, signed{path: path, nonce: nn, ts: now, body: body, sig: forged}))
+		assert.Equal(t, http.StatusUnauthorized, send(t, app, signed{path: path, nonce: nonce(), ts: now, body: body,
+			sig: signing.Sign(key, http.MethodPost, path, now.Unix(), nn, body)}), "the bearer key itself as the secret")
+	})
+	t.Run("key without a signing secret cannot sign", func(t *testing.T) {
+		assert.Equal(t, http.StatusUnauthorized, send(t, app, signed{path: path, nonce: nonce(), ts: now, body: body, key: "cgk_oldkey"}))
+		assert.Equal(t, http.StatusOK, send(t, app, signed{path: path, body: body, key: "cgk_oldkey", skipHeaders: true}),
+			"unsigned still works where signing is optional")
+	})
+	t.Run("unknown key refused", func(t *testing.T) {
+		assert.Equal(t, http.StatusUnauthorized, send(t, app, signed{path: path, nonce: nonce(), ts: now, body: body, key: "cgk_nobody"}))
 	})
 	t.Run("mandatory", func(t *testing.T) {
 		strict := newApp(true, &now)

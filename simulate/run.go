@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/signing"
 )
 
 // Config configures a simulation run.
@@ -27,6 +28,10 @@ type Config struct {
 	Speed   float64
 	Workers int // concurrent HTTP senders
 	Seed    uint64
+	// Secrets are the companies' signing secrets (same order as the keys): when
+	// given, every upload is signed as a company's own system would
+	// (X-Chemguard-Timestamp, -Nonce, -Signature; see docs/api-signing.md).
+	Secrets []string
 }
 
 // Stats counts what a run sent.
@@ -236,7 +241,16 @@ func (s *Simulator) send(ctx context.Context, r *rand.Rand, j job) {
 	if n == 0 {
 		return // every point silent this time
 	}
-	accepted, rejected, err := Post(ctx, s.client, s.cfg.URL, s.keys[j.company], j.table.Slug, recs)
+	secret := ""
+	if j.company < len(s.cfg.Secrets) {
+		secret = s.cfg.Secrets[j.company]
+	}
+	body, err := json.Marshal(recs)
+	if err != nil {
+		s.Stats.Failed.Add(int64(n))
+		return
+	}
+	accepted, rejected, err := post(ctx, s.client, s.cfg.URL, s.keys[j.company], secret, j.table.Slug, body)
 	s.Stats.Batches.Add(1)
 	if err != nil {
 		s.Stats.Failed.Add(int64(n))
@@ -261,12 +275,23 @@ func Post(ctx context.Context, client *http.Client, base, key, slug string, recs
 
 // PostRaw is Post for an already encoded body.
 func PostRaw(ctx context.Context, client *http.Client, base, key, slug string, body []byte) (accepted, rejected int, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/exchange/"+slug, bytes.NewReader(body))
+	return post(ctx, client, base, key, "", slug, body)
+}
+
+// post sends a batch, signed with secret when it is not "".
+func post(ctx context.Context, client *http.Client, base, key, secret, slug string, body []byte) (accepted, rejected int, err error) {
+	path := "/api/v1/exchange/" + slug
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
 	if err != nil {
 		return 0, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
+	if secret != "" {
+		if err := signing.SignRequest(req.Header, secret, http.MethodPost, path, body, time.Now()); err != nil {
+			return 0, 0, err
+		}
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, 0, err

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -32,13 +33,30 @@ type Enterprise struct {
 // be "", not stated).
 var EnterpriseKinds = []string{"生产", "经营", "使用", "加油站"}
 
-// Enterprises stores companies and their exchange API keys.
+// Enterprises stores companies and their exchange API keys with the keys'
+// signing secrets, sealed under the data key.
 type Enterprises struct {
 	pool *pgxpool.Pool
+	box  *sealed.Box
 }
 
-// NewEnterprises returns the enterprise store on pool.
-func NewEnterprises(pool *pgxpool.Pool) *Enterprises { return &Enterprises{pool: pool} }
+// NewEnterprises returns the enterprise store on pool, sealing signing secrets
+// with a key of its own: secrets it issues verify only through this value. For
+// callers that register companies or use keys unsigned (tests); the platform
+// uses NewSealedEnterprises.
+func NewEnterprises(pool *pgxpool.Pool) *Enterprises {
+	box, err := sealed.NewBox(sealed.NewRandomKey())
+	if err != nil {
+		panic(err) // a fresh key always has the right size
+	}
+	return &Enterprises{pool: pool, box: box}
+}
+
+// NewSealedEnterprises returns the enterprise store on pool with signing
+// secrets sealed by box (the data key, CHEMGUARD_DATA_KEY).
+func NewSealedEnterprises(pool *pgxpool.Pool, box *sealed.Box) *Enterprises {
+	return &Enterprises{pool: pool, box: box}
+}
 
 // Add registers e. A malformed company or park code is invalid
 // (tiers.CheckCompanyCode: every way in — API, portal, command line — ends
@@ -82,27 +100,66 @@ func (s *Enterprises) Get(ctx context.Context, code string) (Enterprise, error) 
 	return e, nil
 }
 
-// KeyPrefix starts every exchange API key, so a leaked key is recognisable.
-const KeyPrefix = "cgk_"
+// KeyPrefix starts every exchange API key and SecretPrefix every signing
+// secret, so a leaked one is recognisable and the two are not confused.
+const (
+	KeyPrefix    = "cgk_"
+	SecretPrefix = "cgs_"
+)
 
-// IssueKey creates a new API key for the enterprise and returns it. Only its SHA-256
-// is stored: the key is shown once. Older keys stay valid until revoked, so a company
-// can rotate without downtime.
-func (s *Enterprises) IssueKey(ctx context.Context, code string) (string, error) {
-	if _, err := s.Get(ctx, code); err != nil {
-		return "", err
-	}
+// Credentials are what a company receives when a key is issued, shown once:
+// the bearer API key it sends with every request and the signing secret it
+// keeps to sign them and never sends.
+type Credentials struct {
+	Key           string
+	SigningSecret string
+}
+
+// signingSecretColumn binds sealed secrets to their column.
+const signingSecretColumn = "enterprise_keys.signing_secret"
+
+func randomToken(prefix string) (string, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return "", fmt.Errorf("store: key: %w", err)
+		return "", err
 	}
-	key := KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw))
-	sum := sha256.Sum256([]byte(key))
-	if _, err := s.pool.Exec(ctx, `INSERT INTO enterprise_keys (id, enterprise_code, key_hash, key_prefix)
-		VALUES ($1, $2, $3, $4)`, uuid.New(), code, sum[:], key[:len(KeyPrefix)+6]); err != nil {
-		return "", fmt.Errorf("store: issue key: %w", err)
+	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(raw)), nil
+}
+
+// IssueCredentials creates a new API key and an independent signing secret for
+// the enterprise. The key is stored as its SHA-256 only; the secret must be
+// read back to verify signatures, so it is stored sealed (AES-GCM under the
+// data key, which the database does not hold). Both are returned once. Older
+// keys stay valid until revoked, so a company can rotate without downtime.
+func (s *Enterprises) IssueCredentials(ctx context.Context, code string) (Credentials, error) {
+	if _, err := s.Get(ctx, code); err != nil {
+		return Credentials{}, err
 	}
-	return key, nil
+	var c Credentials
+	var err error
+	if c.Key, err = randomToken(KeyPrefix); err != nil {
+		return c, fmt.Errorf("store: key: %w", err)
+	}
+	if c.SigningSecret, err = randomToken(SecretPrefix); err != nil {
+		return c, fmt.Errorf("store: signing secret: %w", err)
+	}
+	sealedSecret, err := s.box.Seal(signingSecretColumn, c.SigningSecret)
+	if err != nil {
+		return c, fmt.Errorf("store: seal signing secret: %w", err)
+	}
+	sum := sha256.Sum256([]byte(c.Key))
+	if _, err := s.pool.Exec(ctx, `INSERT INTO enterprise_keys (id, enterprise_code, key_hash, key_prefix, signing_secret)
+		VALUES ($1, $2, $3, $4, $5)`, uuid.New(), code, sum[:], c.Key[:len(KeyPrefix)+6], sealedSecret); err != nil {
+		return c, fmt.Errorf("store: issue key: %w", err)
+	}
+	return c, nil
+}
+
+// IssueKey is IssueCredentials for callers that never sign (the benchmark,
+// tests of unsigned exchange): it returns the API key only.
+func (s *Enterprises) IssueKey(ctx context.Context, code string) (string, error) {
+	c, err := s.IssueCredentials(ctx, code)
+	return c.Key, err
 }
 
 // SetDisabled disables the enterprise (its keys stop authenticating, the
@@ -147,13 +204,40 @@ func (s *Enterprises) Authenticate(ctx context.Context, key string) (string, err
 		JOIN enterprises e ON e.code = k.enterprise_code
 		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND e.disabled_at IS NULL`, sum[:]).Scan(&code)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", chemguard.Errorf(chemguard.EUnauthorized, "API 密钥无效或已吊销", "the API key is unknown or revoked")
+		return "", errUnknownKey
 	}
 	if err != nil {
 		return "", fmt.Errorf("store: authenticate: %w", err)
 	}
 	return code, nil
 }
+
+// SigningSecret returns the company and the signing secret of an active key.
+// An unknown, revoked or disabled company's key is a chemguard.EUnauthorized
+// error; a key issued before signing secrets existed has a nil secret.
+func (s *Enterprises) SigningSecret(ctx context.Context, key string) (string, []byte, error) {
+	sum := sha256.Sum256([]byte(key))
+	var code, stored string
+	err := s.pool.QueryRow(ctx, `SELECT k.enterprise_code, k.signing_secret FROM enterprise_keys k
+		JOIN enterprises e ON e.code = k.enterprise_code
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND e.disabled_at IS NULL`, sum[:]).Scan(&code, &stored)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, errUnknownKey
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("store: signing secret: %w", err)
+	}
+	if stored == "" {
+		return code, nil, nil
+	}
+	secret, err := s.box.Open(signingSecretColumn, stored)
+	if err != nil {
+		return "", nil, fmt.Errorf("store: open signing secret of %s: %w", code, err)
+	}
+	return code, []byte(secret), nil
+}
+
+var errUnknownKey = chemguard.Errorf(chemguard.EUnauthorized, "API 密钥无效或已吊销", "the API key is unknown or revoked")
 
 // Key is an issued API key as a list shows it: never the key itself.
 type Key struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
 )
 
 // Version is one accepted version of one exchange record, as the sink writes it.
@@ -44,10 +45,17 @@ type Rejection struct {
 // Exchange stores exchange records: current state and history per table.
 type Exchange struct {
 	pool *pgxpool.Pool
+	box  *sealed.Box // seals PersonalFields; nil stores them as sent (tests)
 }
 
 // NewExchange returns the exchange store on pool.
 func NewExchange(pool *pgxpool.Pool) *Exchange { return &Exchange{pool: pool} }
+
+// NewSealedExchange returns the exchange store on pool that seals the personal
+// data fields (PersonalFields) of every record with box before storing it.
+func NewSealedExchange(pool *pgxpool.Pool, box *sealed.Box) *Exchange {
+	return &Exchange{pool: pool, box: box}
+}
 
 // Apply writes one consumed batch in a single transaction: every version into its
 // table's history (a replayed version is skipped by its message ID) and into the
@@ -60,7 +68,7 @@ func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Vers
 	}
 	defer tx.Rollback(ctx)
 	for t, vs := range versions {
-		if err := applyVersions(ctx, tx, t, vs); err != nil {
+		if err := applyVersions(ctx, tx, t, vs, s.box); err != nil {
 			return err
 		}
 	}
@@ -73,10 +81,11 @@ func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Vers
 	return nil
 }
 
-func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Version) error {
+func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Version, box *sealed.Box) error {
 	if len(vs) == 0 {
 		return nil
 	}
+	personal := PersonalFields(t)
 	stage := "stage_" + t.SQLName()
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stage+` (
 		msg_id uuid, company_code text, record_key text, deleted boolean, event_time timestamptz,
@@ -89,7 +98,14 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		if !v.EventTime.IsZero() {
 			et = v.EventTime
 		}
-		rows[i] = []any{v.MsgID, v.Company, v.Key, v.Deleted, et, v.Version, v.ReceivedAt, json.RawMessage(v.Doc)}
+		doc := v.Doc
+		if box != nil && len(personal.Names) > 0 {
+			var err error
+			if doc, err = box.SealDoc(personal, doc); err != nil {
+				return fmt.Errorf("store: seal %s: %w", t.Slug, err)
+			}
+		}
+		rows[i] = []any{v.MsgID, v.Company, v.Key, v.Deleted, et, v.Version, v.ReceivedAt, json.RawMessage(doc)}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage},
 		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc"},
@@ -166,7 +182,24 @@ func (s *Exchange) Get(ctx context.Context, t *schemas.Table, company, key strin
 	if err != nil {
 		return c, fmt.Errorf("store: get %s: %w", t.Slug, err)
 	}
+	if c.Doc, err = s.readBack(t, c.Doc); err != nil {
+		return c, err
+	}
 	return c, nil
+}
+
+// readBack is a stored record as its company reads it back: the company's own
+// personal data opened, so a record read back and re-sent stays valid (with no
+// key, the masked form).
+func (s *Exchange) readBack(t *schemas.Table, doc []byte) ([]byte, error) {
+	if s.box == nil {
+		return sealed.DisplayDoc(doc), nil
+	}
+	out, err := s.box.OpenDoc(PersonalFields(t), doc)
+	if err != nil {
+		return nil, fmt.Errorf("store: read back %s: %w", t.Slug, err)
+	}
+	return out, nil
 }
 
 // Cursor is a position in a listing ordered by (updated_at, record_key).
@@ -194,6 +227,10 @@ func (s *Exchange) List(ctx context.Context, t *schemas.Table, company string, s
 		c := Current{Company: company}
 		if err := rows.Scan(&c.Key, &c.Deleted, &c.ReceivedAt, &c.UpdatedAt, &c.Doc); err != nil {
 			return nil, fmt.Errorf("store: list %s: %w", t.Slug, err)
+		}
+		var err error
+		if c.Doc, err = s.readBack(t, c.Doc); err != nil {
+			return nil, err
 		}
 		out = append(out, c)
 	}

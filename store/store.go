@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -15,8 +16,20 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
+// AppRole is the database role the application runs as (migration 00031): it
+// may only INSERT and SELECT the audit log and owns nothing.
+const AppRole = "chemguard_app"
+
 // Open connects a pool to dsn and checks it answers.
-func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) { return OpenAs(ctx, dsn, "") }
+
+// OpenAs is Open with every connection switched to role (SET ROLE) when role is
+// not "": for a deployment that connects as the owner but must run the
+// application with the rights of AppRole (development, tests). SET ROLE is a
+// privilege drop for mistakes and for whoever edits data through the
+// application, not a barrier against SQL injection (RESET ROLE undoes it), so
+// production logs in as a member of AppRole instead (deploy/production).
+func OpenAs(ctx context.Context, dsn, role string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
@@ -26,6 +39,15 @@ func Open(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "chemguard"
+	if role != "" {
+		setRole := "SET ROLE " + pgx.Identifier{role}.Sanitize()
+		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+			if _, err := c.Exec(ctx, setRole); err != nil {
+				return fmt.Errorf("store: %s: %w", setRole, err)
+			}
+			return nil
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)

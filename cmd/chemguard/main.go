@@ -23,6 +23,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -51,6 +52,16 @@ usage:
 
 configuration (environment):
   CHEMGUARD_DATABASE_URL     PostgreSQL connection string (required)
+  CHEMGUARD_MIGRATE_DATABASE_URL  the schema owner's connection string, for migrations (default CHEMGUARD_DATABASE_URL)
+  CHEMGUARD_DATABASE_ROLE    SET ROLE on every application connection, e.g. chemguard_app (development; default none)
+  CHEMGUARD_PRODUCTION       true: refuse to start without CHEMGUARD_AUDIT_KEY and CHEMGUARD_DATA_KEY (default false)
+  CHEMGUARD_AUDIT_KEY        32-byte key (64 hex digits) of the audit chain and its checkpoints; kept out of the
+                             database (default: generated once into $CHEMGUARD_DATA_DIR/keys/audit.key);
+                             CHEMGUARD_AUDIT_KEY_FILE / CHEMGUARD_DATA_KEY_FILE read a mounted secret instead
+  CHEMGUARD_DATA_KEY         32-byte AES-256-GCM key sealing mobile/ID numbers and signing secrets
+                             (default: generated once into $CHEMGUARD_DATA_DIR/keys/data.key)
+  CHEMGUARD_AUDIT_CHECKPOINT_FILE   signed audit checkpoints (default $CHEMGUARD_DATA_DIR/audit/checkpoints.jsonl)
+  CHEMGUARD_AUDIT_CHECKPOINT_EVERY, _ROWS  checkpoint the audit head this often / after this many rows (default 5m, 1000)
   CHEMGUARD_HTTP_ADDR        listen address (default 127.0.0.1:8080)
   CHEMGUARD_KAFKA_BROKERS    comma-separated brokers; empty starts the embedded broker
   CHEMGUARD_KAFKA_PARTITIONS partitions per topic (default 6)
@@ -132,11 +143,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 // configFromEnv reads every CHEMGUARD_* setting once.
 func configFromEnv() (platform.Config, error) {
 	cfg := platform.Config{
-		DatabaseURL:     os.Getenv("CHEMGUARD_DATABASE_URL"),
-		HTTPAddr:        envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
-		KafkaBrokers:    bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
-		DataDir:         envOr("CHEMGUARD_DATA_DIR", ".data"),
-		KafkaSyncWrites: true, // acknowledged records survive kill -9: see bus.EmbeddedConfig
+		DatabaseURL:        os.Getenv("CHEMGUARD_DATABASE_URL"),
+		MigrateDatabaseURL: os.Getenv("CHEMGUARD_MIGRATE_DATABASE_URL"),
+		DatabaseRole:       os.Getenv("CHEMGUARD_DATABASE_ROLE"),
+		HTTPAddr:           envOr("CHEMGUARD_HTTP_ADDR", platform.DefaultHTTPAddr),
+		KafkaBrokers:       bus.ParseBrokers(os.Getenv("CHEMGUARD_KAFKA_BROKERS")),
+		DataDir:            envOr("CHEMGUARD_DATA_DIR", ".data"),
+		KafkaSyncWrites:    true, // acknowledged records survive kill -9: see bus.EmbeddedConfig
 	}
 	var err error
 	ints := []struct {
@@ -268,23 +281,31 @@ func openDB(ctx context.Context) (platform.Config, *pgxpool.Pool, error) {
 	if err != nil {
 		return cfg, nil, err
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := platform.OpenDatabase(ctx, cfg)
 	if err != nil {
-		return cfg, nil, err
-	}
-	if err := store.Migrate(ctx, pool); err != nil {
-		pool.Close()
 		return cfg, nil, err
 	}
 	return cfg, pool, nil
 }
 
 func openEnterprises(ctx context.Context) (*store.Enterprises, func(), error) {
-	_, pool, err := openDB(ctx)
+	cfg, pool, err := openDB(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return store.NewEnterprises(pool), pool.Close, nil
+	box, err := sealed.NewBox(cfg.Access.DataKey)
+	if err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("CHEMGUARD_DATA_KEY: %w", err)
+	}
+	return store.NewSealedEnterprises(pool, box), pool.Close, nil
+}
+
+// printCredentials prints a newly issued signing secret and key, the only time
+// either is shown; the key stays alone on the last line, where scripts read it.
+func printCredentials(w io.Writer, c store.Credentials) {
+	fmt.Fprintf(w, "signing secret (HMAC key of X-Chemguard-Signature; never send it; shown once):\n%s\n", c.SigningSecret)
+	fmt.Fprintf(w, "API key (Authorization: Bearer …, shown once):\n%s\n", c.Key)
 }
 
 func enterprise(ctx context.Context, args []string, stdout io.Writer) error {
@@ -319,21 +340,23 @@ func enterprise(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := ents.Add(ctx, store.Enterprise{Code: *code, Name: *name, DivisionCode: *region, ParkCode: *park, Kind: *kind}); err != nil {
 			return err
 		}
-		key, err := ents.IssueKey(ctx, *code)
+		cred, err := ents.IssueCredentials(ctx, *code)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "registered %s %s under %s; API key (shown once):\n%s\n", *code, *name, *region, key)
+		fmt.Fprintf(stdout, "registered %s %s under %s\n", *code, *name, *region)
+		printCredentials(stdout, cred)
 	case "rotate-key":
-		key, err := ents.IssueKey(ctx, *code)
+		cred, err := ents.IssueCredentials(ctx, *code)
 		if err != nil {
 			return err
 		}
-		n, err := ents.RevokeKeys(ctx, *code, key)
+		n, err := ents.RevokeKeys(ctx, *code, cred.Key)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "revoked %d old key(s) of %s; new API key (shown once):\n%s\n", n, *code, key)
+		fmt.Fprintf(stdout, "revoked %d old key(s) of %s\n", n, *code)
+		printCredentials(stdout, cred)
 	case "revoke-keys":
 		n, err := ents.RevokeKeys(ctx, *code, "")
 		if err != nil {

@@ -30,20 +30,27 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		*url = "http://" + envOr("CHEMGUARD_HTTP_ADDR", "127.0.0.1:8080")
 	}
 	companies := simulate.Companies(*n, *seed)
-	keys, err := registerCompanies(ctx, companies)
+	creds, err := registerCompanies(ctx, companies)
 	if err != nil {
 		return err
 	}
+	keys, secrets := make([]string, len(creds)), make([]string, len(creds))
+	for i, c := range creds {
+		keys[i], secrets[i] = c.Key, c.SigningSecret
+	}
 	fmt.Fprintf(stdout, "simulating %d companies → %s at up to %.0f records/s (bad share %.0f%%, speed ×%g)\n",
 		len(companies), *url, *rate, *bad*100, *speed)
-	fmt.Fprintf(stdout, "demo company %s %s, API key:\n%s\n", companies[0].Code, companies[0].Name, keys[0])
+	fmt.Fprintf(stdout, "demo company %s %s\n", companies[0].Code, companies[0].Name)
+	printCredentials(stdout, creds[0])
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	sim := simulate.New(simulate.Config{URL: *url, Rate: *rate, BadShare: *bad, Speed: *speed, Workers: *workers, Seed: *seed},
-		companies, keys)
+	// Every upload is signed, as the province recommends companies do: the demo
+	// also works with CHEMGUARD_REQUIRE_SIGNING.
+	sim := simulate.New(simulate.Config{URL: *url, Rate: *rate, BadShare: *bad, Speed: *speed, Workers: *workers, Seed: *seed,
+		Secrets: secrets}, companies, keys)
 	done := make(chan error, 1)
 	go func() { done <- sim.Run(ctx) }()
 	tick := time.NewTicker(30 * time.Second)
@@ -62,14 +69,14 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 // registerCompanies registers the simulated companies that are not yet registered and
-// gives each a fresh API key (revoking the simulator's earlier ones).
-func registerCompanies(ctx context.Context, companies []simulate.Company) ([]string, error) {
+// gives each a fresh API key and signing secret (revoking the simulator's earlier keys).
+func registerCompanies(ctx context.Context, companies []simulate.Company) ([]store.Credentials, error) {
 	ents, closeDB, err := openEnterprises(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer closeDB()
-	keys := make([]string, len(companies))
+	keys := make([]store.Credentials, len(companies))
 	for i, c := range companies {
 		kind := "生产"
 		if c.GasStation {
@@ -79,10 +86,10 @@ func registerCompanies(ctx context.Context, companies []simulate.Company) ([]str
 		if err != nil && chemguard.ErrorCode(err) != chemguard.EConflict {
 			return nil, err
 		}
-		if keys[i], err = ents.IssueKey(ctx, c.Code); err != nil {
+		if keys[i], err = ents.IssueCredentials(ctx, c.Code); err != nil {
 			return nil, err
 		}
-		if _, err := ents.RevokeKeys(ctx, c.Code, keys[i]); err != nil {
+		if _, err := ents.RevokeKeys(ctx, c.Code, keys[i].Key); err != nil {
 			return nil, err
 		}
 	}

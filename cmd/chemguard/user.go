@@ -28,6 +28,9 @@ func accessFromEnv(c *access.Config) error {
 			return fmt.Errorf("CHEMGUARD_REQUIRE_SIGNING: %w", err)
 		}
 	}
+	if err := keysFromEnv(c); err != nil {
+		return err
+	}
 	if s := os.Getenv("CHEMGUARD_INSECURE_COOKIE"); s != "" {
 		if c.InsecureCookie, err = parseBool(s); err != nil {
 			return fmt.Errorf("CHEMGUARD_INSECURE_COOKIE: %w", err)
@@ -45,6 +48,7 @@ func accessFromEnv(c *access.Config) error {
 		{"CHEMGUARD_POLICY_RELOAD", &c.PolicyReload},
 		{"CHEMGUARD_SHARE_LAG", &c.ShareLag},
 		{"CHEMGUARD_STREAM_RECHECK", &c.StreamRecheck},
+		{"CHEMGUARD_AUDIT_CHECKPOINT_EVERY", &c.Audit.CheckpointEvery},
 	} {
 		if s := os.Getenv(d.env); s != "" {
 			if *d.dst, err = time.ParseDuration(s); err != nil {
