@@ -37,7 +37,7 @@ build:
 # bin/chemguard is rebuilt only when a source it may embed changed: `go build`'s own
 # up-to-date check costs seconds on a busy machine, and `make run` after a crash should
 # be back within 10 s.
-BIN_SOURCES := $(shell git ls-files -co --exclude-standard 2>/dev/null | grep -v -e '^docs/' -e '^portal/e2e/' -e ' ')
+BIN_SOURCES := $(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null | grep -v -e '^docs/' -e '^portal/e2e/' -e ' '))
 bin/chemguard: $(BIN_SOURCES)
 	$(GO) build -o bin/chemguard ./cmd/chemguard
 
