@@ -27,7 +27,7 @@ LOG="$CHEMGUARD_DATA_DIR/chemguard.log"
 # data directory. Their PIDs are in the data directory; stop exactly those, and only
 # when the PID is still this binary.
 stop_previous() {
-  local f pid exe
+  local f pid exe pids=()
   for f in "$CHEMGUARD_DATA_DIR/simulate.pid" "$CHEMGUARD_DATA_DIR/serve.pid"; do
     [ -f "$f" ] || continue
     pid=$(cat "$f"); rm -f "$f"
@@ -35,12 +35,17 @@ stop_previous() {
     exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
     [ -n "$pid" ] && [ "${exe% (deleted)}" = "$(readlink -f "$BIN")" ] || continue
     echo "run.sh: stopping the previous run's $(basename "$f" .pid) (PID $pid)" >&2
-    # Graceful first; what it acknowledged survives a kill as well (the broker syncs).
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    pids+=("$pid")
   done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  # Graceful first, both at once; what serve acknowledged survives a kill as well
+  # (the broker syncs each batch), so the wait is short: 1 s.
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 10); do alive "${pids[@]}" || break; sleep 0.1; done
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 20); do alive "${pids[@]}" || break; sleep 0.05; done
 }
+alive() { local p; for p; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 stop_previous
 if command -v ss >/dev/null && ss -Htln "sport = :${ADDR##*:}" | grep -q .; then
   echo "run.sh: $ADDR is in use by another program; set CHEMGUARD_HTTP_ADDR:" >&2
