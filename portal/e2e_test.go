@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,17 @@ type e2eEnv struct {
 	Counties    []e2eCounty           `json:"counties"` // [0] is the county regulator's own county
 	Warnings    map[string]e2eWarning `json:"warnings"`
 	Quality     e2eQuality            `json:"quality"`
+	Hostile     e2eHostile            `json:"hostile"`
+}
+
+// e2eHostile is a company whose registered name is an HTML payload, in a county of
+// its own, placed on the county map by its 企业信息 (security.spec.mjs).
+type e2eHostile struct {
+	Code   string  `json:"code"`
+	Name   string  `json:"name"`
+	County string  `json:"county"`
+	Lon    float64 `json:"lon"`
+	Lat    float64 `json:"lat"`
 }
 
 // e2eQuality is a company of counties[0] with an open 指标未设报警阈值 fact (quality.spec.mjs).
@@ -140,6 +152,21 @@ func TestBrowser(t *testing.T) {
 	qc := counties[0].companies[2]
 	e.noThreshold(t, qc.Code)
 	out.Quality = e2eQuality{Company: qc.Code, Name: qc.Name}
+
+	// A company named with an HTML payload, on 淄博市淄川区's map: names reach the
+	// map's tooltips, and company data is not trusted.
+	hc := simulate.Company{Code: "370302901", County: "370302", Name: "<img src=x onerror=alert(1)>"}
+	e.company(hc.Code, hc.County, hc.Name, "生产")
+	info := simulate.NewRecord(rand.New(rand.NewPCG(9, 9)), schemas.EnterpriseInfos, hc, time.Now())
+	require.Equal(t, 1, e.upload(hc.Code, schemas.EnterpriseInfos, info))
+	e.eventually("the hostile company's 企业信息", func() bool {
+		var n int
+		require.NoError(t, e.app.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM x_enterprise_info WHERE company_code = $1`, hc.Code).Scan(&n))
+		return n > 0
+	})
+	lon, lat := simulate.Position(hc)
+	out.Hostile = e2eHostile{Code: hc.Code, Name: hc.Name, County: hc.County, Lon: lon, Lat: lat}
 
 	users := []struct {
 		key    string
