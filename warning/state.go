@@ -30,6 +30,9 @@ type CompanyState struct {
 	// Settled holds, by model key, the level at which the last warning was settled: a
 	// new warning is raised only above it, or after the model has once seen no risk.
 	Settled map[string]Level `json:"settled"`
+	// Type is the company's ENTERPRISE_TYPE from its latest 企业信息, "" until one
+	// arrives.
+	Type string `json:"type,omitempty"`
 }
 
 // NewState returns an empty state.
