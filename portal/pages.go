@@ -64,19 +64,28 @@ type homePage struct {
 }
 
 // CityPoint is a city on the home page's map and in the table under it: its
-// companies in the caller's region and their open warnings.
+// companies in the caller's region and their open warnings. Mine is false for a city
+// outside the caller's region: the map draws it as 无数据 (not as 0 warnings, which
+// would claim the city is calm).
 type CityPoint struct {
 	Code     string `json:"code"`
 	Name     string `json:"name"`
 	Value    int    `json:"value"`
 	Warnings int    `json:"warnings"`
+	Mine     bool   `json:"mine"`
 }
 
 // CityPoints are the map's cities (every city of Shandong) from the region's stats.
-func CityPoints(st Stats) []CityPoint {
+func CityPoints(st Stats, scope tiers.Scope) []CityPoint {
 	pts := make([]CityPoint, len(st.ByCity))
 	for i, c := range st.ByCity {
-		pts[i] = CityPoint{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code]}
+		mine := scope.All || c.Count > 0
+		for _, county := range scope.Counties {
+			if d, ok := tiers.DivisionByCode(county); ok && d.ParentCode == c.Code {
+				mine = true
+			}
+		}
+		pts[i] = CityPoint{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code], mine}
 	}
 	return pts
 }
@@ -88,7 +97,7 @@ func (p *Portal) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(CityPoints(st))
+	b, err := json.Marshal(CityPoints(st, scope))
 	if err != nil {
 		return fmt.Errorf("portal: map data: %w", err)
 	}

@@ -11,22 +11,31 @@
     });
   }
   // byWarnings: the regions of the page's data ({name, code, value: companies,
-  // warnings}) coloured by their open warnings, the companies in the tooltip.
+  // warnings, mine}) coloured by their open warnings, the companies in the tooltip.
+  // A region outside the user's region (mine false, or not in the data at all) has
+  // no figures here: it is drawn grey as 无数据, never as "0 warnings".
+  var noData = '#e3e6ea';
   function byWarnings(regions) {
     return regions.map(function (r) {
+      if (r.mine === false) {
+        return { name: r.name, value: '-', code: r.code, outside: true, itemStyle: { areaColor: noData },
+          label: { color: '#8a94a0' } };
+      }
       return { name: r.name, value: r.warnings || 0, companies: r.value || 0, code: r.code };
     });
   }
   function warningMap(map, data) {
     var max = 1;
-    data.forEach(function (d) { if (d.value > max) { max = d.value; } });
+    data.forEach(function (d) { if (!d.outside && d.value > max) { max = d.value; } });
     return {
       tooltip: { trigger: 'item', formatter: function (p) {
-        return esc(p.name) + '：' + esc((p.data && p.data.companies) || 0) + ' 家企业，' + esc(p.data ? p.data.value : 0) + ' 条未处置完的预警';
+        if (!p.data || p.data.outside) { return esc(p.name) + '：无数据（不在您的辖区）'; }
+        return esc(p.name) + '：' + esc(p.data.companies || 0) + ' 家企业，' + esc(p.data.value) + ' 条未处置完的预警';
       } },
       visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['预警多', '少'], calculable: true,
         inRange: { color: ['#fdf0e6', '#f4a261', '#b2182b'] } },
-      series: [{ name: '未处置完的预警', type: 'map', map: map, roam: false, label: { show: true, fontSize: 11 }, data: data }]
+      series: [{ name: '未处置完的预警', type: 'map', map: map, roam: false, label: { show: true, fontSize: 11 },
+        itemStyle: { areaColor: noData }, data: data }]
     };
   }
   // The charts drawn, for the live updates: the city map, the 下钻 map.
@@ -47,7 +56,7 @@
         chart.setOption(warningMap('shandong', data));
         // 下钻: a city opens its counties (the same link as in the table below).
         chart.on('click', function (p) {
-          if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
+          if (p.data && p.data.code && !p.data.outside) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
         });
         window.addEventListener('resize', function () { chart.resize(); });
       })
