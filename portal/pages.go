@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -302,9 +303,11 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatFloat(*v, 'f', 6, 64)
 	},
-	"actionZH": actionZH,
-	"roleZH":   func(r tiers.Role) string { return r.Label() },
-	"rolesZH":  tiers.RoleLabels,
+	"actionZH":  actionZH,
+	"subjectZH": SubjectZH,
+	"plainZH":   PlainZH,
+	"roleZH":    func(r tiers.Role) string { return r.Label() },
+	"rolesZH":   tiers.RoleLabels,
 	// when shows a time in Shanghai in the seed's layout.
 	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }
@@ -321,4 +324,38 @@ func str(v any) string {
 		return "[文件]"
 	}
 	return fmt.Sprint(v)
+}
+
+// SubjectZH shows a 数据质量 fact's subject — a key such as "sensor-readings/2026-12-05"
+// or "hot_work/2026-12-05" — in the seed's words: "感知数据 2026-12-05",
+// "动火作业 2026-12-05". Other subjects (an indicator's or device's code) stay as
+// they are.
+func SubjectZH(s string) string {
+	head, rest, ok := strings.Cut(s, "/")
+	if !ok {
+		return s
+	}
+	if head == "hot_work" {
+		return "动火作业 " + rest
+	}
+	if t, ok := schemas.TableBySlug(head); ok {
+		return t.NameZH + " " + rest
+	}
+	return s
+}
+
+// PlainZH rewrites the words of a generated note that are identifiers — exchange
+// table slugs ("sensor-readings") and validation rule codes ("datetime",
+// "required") — by their Chinese names, e.g. "感知数据 当日拒收 31 / 100 条：时间格式错误
+// 13 必填项缺失 18".
+func PlainZH(s string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if t, ok := schemas.TableBySlug(w); ok {
+			words[i] = t.NameZH
+		} else if n := quality.RuleNameZH(w); n != w {
+			words[i], _, _ = strings.Cut(n, "（")
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -49,8 +49,12 @@ func IndicatorRecords(c Company) []Record {
 	var out []Record
 	for _, p := range Plant(c) {
 		plan := indicatorPlans[p.plan]
+		name := p.Area + plan.name
+		if plan.kind == "5" { // three to an area: a regulator tells them apart by number
+			name += fmt.Sprintf("%d号探测器", p.detector+1)
+		}
 		out = append(out, Record{"INDICATOR_CODE": p.Code, "COMPANY_CODE": c.Code, "HAZARD_CODE": p.HazardCode,
-			"INDICATOR_NAME": p.Area + plan.name, "INDICATOR_KIND": plan.kind, "UNIT": plan.unit,
+			"INDICATOR_NAME": name, "INDICATOR_KIND": plan.kind, "UNIT": plan.unit,
 			"RANGE_LOW": plan.rangeLow, "RANGE_HIGH": plan.rangeHigh, "HIGH": plan.high, "HIGH_HIGH": plan.highHigh,
 			"AREA": p.Area, "DELETED": "0"})
 	}
