@@ -195,6 +195,7 @@ func (p *Portal) company(c *fiber.Ctx) error {
 		}
 		d.Quality = &v
 	}
+	d.Plan = planOf(&d)
 	return p.render(c, "company", e.Name, "companies", d)
 }
 
@@ -305,9 +306,22 @@ var funcs = template.FuncMap{
 	},
 	"actionZH":  actionZH,
 	"subjectZH": SubjectZH,
-	"plainZH":   PlainZH,
-	"roleZH":    func(r tiers.Role) string { return r.Label() },
-	"rolesZH":   tiers.RoleLabels,
+	// limits names an indicator's thresholds that are set, e.g. "高报 20；高高报 40".
+	"limits": func(ind Doc) string {
+		var parts []string
+		for _, k := range limitNames {
+			if v := str(ind[k.field]); v != "" {
+				parts = append(parts, k.name+" "+v)
+			}
+		}
+		if len(parts) == 0 {
+			return "未设"
+		}
+		return strings.Join(parts, "；")
+	},
+	"plainZH": PlainZH,
+	"roleZH":  func(r tiers.Role) string { return r.Label() },
+	"rolesZH": tiers.RoleLabels,
 	// when shows a time in Shanghai in the seed's layout.
 	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }

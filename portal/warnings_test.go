@@ -151,6 +151,18 @@ func TestPagesNameItemsNotIdentifiers(t *testing.T) {
 	assert.NotContains(t, w.Body, "/api/v1/warnings/{id}")
 	assert.Regexp(t, `<dd id="score">30</dd>`, w.Body)
 
+	// 企业一张图: the plant's schematic, the hazard source holding its indicator
+	// (by name, linking to its trend), the cameras by place, the position.
+	cp := b.get("/portal/companies/" + f.Code)
+	require.Equal(t, http.StatusOK, cp.Status, cp.Body)
+	plan, _, ok := strings.Cut(cp.Body[strings.Index(cp.Body, `id="plan"`):], "</section>")
+	require.True(t, ok)
+	unit := plan[strings.Index(plan, f.Hazard):]
+	assert.Regexp(t, `<a href="/portal/companies/`+f.Code+`/indicators/`+f.Code+`-T01">`+f.Indicator+`</a>`, unit)
+	assert.Contains(t, plan, "视频监控点位")
+	assert.Contains(t, plan, "东经")
+	assert.Regexp(t, `<td>(高报 [0-9.]+；高高报 [0-9.]+|未设)</td>`, cp.Body, "thresholds by name")
+
 	q := b.get("/portal/quality")
 	require.Equal(t, http.StatusOK, q.Status, q.Body)
 	assert.NotContains(t, q.Body, "docs/governance.md")

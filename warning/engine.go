@@ -90,6 +90,9 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 			return ch
 		}
 		c.Type = ev.Type
+		if !c.watched() {
+			return ch
+		}
 	case DeviceStatus:
 		if old, ok := c.Devices[ev.Device]; ok && !ev.At.After(old.At) {
 			return ch
@@ -149,6 +152,9 @@ func (e *Engine) TickIntake(now time.Time, in Intake) Changes {
 	e.intake = in
 	var ch Changes
 	for company, c := range e.st.Companies {
+		if !c.watched() {
+			continue
+		}
 		for _, s := range c.Indicators {
 			s.checkSilence(now, in, &e.cfg, &ch.Alarms)
 		}

@@ -2,6 +2,7 @@ package warning_test
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -95,15 +96,22 @@ func TestScenarioLeakSpreadsAndRecedes(t *testing.T) {
 func TestScenarioGasStationOwesNoCommitment(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "09:00:00")}
+	for _, c := range []string{"GS1", "C1", "NEW"} { // each with a video analytics box the models watch
+		e.Apply(warning.DeviceStatus{Company: c, Device: c + "-AI-01", At: clk.now, Normal: true}, clk.now)
+	}
 	e.Apply(warning.Enterprise{Company: "GS1", Type: warning.EnterpriseGasStation}, clk.now)
 	e.Apply(warning.Enterprise{Company: "C1", Type: "1"}, clk.now)
+	e.Apply(warning.Enterprise{Company: "ONLY", Type: "1"}, clk.now) // nothing but its 企业信息
 	ch := e.Tick(clk.Advance(90 * time.Minute))
 	var codes []string
 	for _, c := range ch.Warnings {
 		codes = append(codes, c.Warning.Company+" "+strings.Join(factorCodes(c.Warning.Factors), ","))
 	}
-	require.Equal(t, []string{"C1 commitment_missing"}, codes)
+	sort.Strings(codes)
+	// NEW's 企业信息 has not arrived: a chemical company until it says otherwise.
+	require.Equal(t, []string{"C1 commitment_missing,device_offline", "NEW commitment_missing,device_offline"}, codes)
 	require.Empty(t, e.Warnings("GS1"))
+	require.Empty(t, e.Warnings("ONLY"), "a company known by its 企业信息 alone is not assessed")
 }
 
 // 风险值 is one scale for every model: the sum of the factors' points capped at

@@ -45,6 +45,14 @@ func newCompanyState() *CompanyState {
 		Settled: map[string]Level{}}
 }
 
+// watched reports whether the models have anything of the company to judge: a
+// company known only by its 企业信息 (its kind) is not assessed — no 10:00
+// commitment warning for a company that has sent nothing the models watch.
+func (c *CompanyState) watched() bool {
+	return len(c.Indicators)+len(c.Hazards)+len(c.Alarms)+len(c.Operations)+len(c.Commitments)+
+		len(c.Dangers)+len(c.Devices)+len(c.Warnings)+len(c.Settled) > 0
+}
+
 // company returns the company's state, creating it.
 func (s *State) company(code string) *CompanyState {
 	c, ok := s.Companies[code]

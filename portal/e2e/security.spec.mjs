@@ -19,7 +19,8 @@ test('企业名称中的 HTML 在地图提示框中按原文显示，不插入�
   await page.mouse.move(box.x + at[0], box.y + at[1], { steps: 5 });
   const tip = page.locator('#drill-map div').filter({ hasText: '条未处置完的预警' }).last();
   await tip.waitFor();
-  assert.equal(await tip.innerText(), `${h.name}：0 条未处置完的预警`);
+  const open = await page.locator('#county-companies tbody tr td').nth(1).innerText();
+  assert.equal(await tip.innerText(), `${h.name}：${open} 条未处置完的预警`);
   assert.equal(await page.locator('img[src="x"]').count(), 0, 'no element injected from a company name');
   // The table under the map shows the same name as text.
   await page.locator('#county-companies').getByRole('link', { name: h.name }).waitFor();
