@@ -142,6 +142,15 @@ func TestBrowser(t *testing.T) {
 	}
 	e.stored(codes...)
 
+	// A day of the second company's plant readings (every 10 minutes, the simulated
+	// plant's ordinary day), for the 24-hour trend of its gas detectors.
+	hist := counties[0].companies[1]
+	require.Equal(t, len(simulate.IndicatorRecords(hist)), e.upload(hist.Code, schemas.Indicators, simulate.IndicatorRecords(hist)...))
+	for at := time.Now().Add(-24 * time.Hour); at.Before(time.Now().Add(-10 * time.Minute)); at = at.Add(10 * time.Minute) {
+		recs := simulate.Readings(hist, at, at)
+		require.Equal(t, len(recs), e.upload(hist.Code, schemas.SensorReadings, recs...))
+	}
+
 	// Red warnings from the simulated plant's own leaks: one for the portal's
 	// sign-off, one left open for other specs.
 	for key, c := range map[string]simulate.Company{"signoff": counties[0].companies[0], "open": counties[0].companies[1]} {
@@ -181,6 +190,7 @@ func TestBrowser(t *testing.T) {
 		{"company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[0].Code)},
 		{"company2", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[1].Code)},
 		{"inspector", tiers.Inspector, "370102"},
+		{"cityInspector", tiers.Inspector, "370100"},
 		{"sysadmin", tiers.SystemAdmin, tiers.ProvinceCode},
 		{"security", tiers.SecurityAdmin, tiers.ProvinceCode},
 		{"auditor", tiers.AuditAdmin, tiers.ProvinceCode},
@@ -256,7 +266,7 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 	var w e2eWarning
 	e.eventually("a red leak warning", func() bool {
 		err := e.app.Pool.QueryRow(context.Background(), `SELECT id, company_code, level, subject_name FROM warnings
-			WHERE company_code = $1 AND status = 'open' AND level = 'red' ORDER BY id LIMIT 1`, c.Code).
+			WHERE company_code = $1 AND status = 'open' AND level = 'red' AND model = 'leak' ORDER BY id LIMIT 1`, c.Code).
 			Scan(&w.ID, &w.Company, &w.Level, &w.Subject)
 		return err == nil
 	})

@@ -59,13 +59,24 @@ func planOf(d *Detail) Plan {
 		if r.Latest != nil {
 			pt.Value = str(r.Latest["VALUE"])
 		}
-		if i, ok := index[str(r.Indicator["HAZARD_CODE"])]; ok {
-			p.Units[i].Points = append(p.Units[i].Points, pt)
-			if pt.Alarming() {
-				p.Units[i].Alarms++
+		i, ok := index[str(r.Indicator["HAZARD_CODE"])]
+		if !ok && pt.Area != "" {
+			// A point of a hazard source not (yet) registered: drawn in a block of its
+			// AREA, so the plant still reads by area.
+			key := "area:" + pt.Area
+			if i, ok = index[key]; !ok {
+				i, ok = len(p.Units), true
+				index[key] = i
+				p.Units = append(p.Units, PlanUnit{Name: pt.Area, Kind: ""})
 			}
-		} else {
+		}
+		if !ok {
 			p.Loose = append(p.Loose, pt)
+			continue
+		}
+		p.Units[i].Points = append(p.Units[i].Points, pt)
+		if pt.Alarming() {
+			p.Units[i].Alarms++
 		}
 	}
 	// Units with points first (the monitored ones), then by code.

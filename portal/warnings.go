@@ -126,6 +126,16 @@ type WarningDetail struct {
 	Offer Offer
 }
 
+// FactorTotal is the sum of the factors' points; 风险值 is it capped at
+// warning.MaxScore, so the page says so when the sum is above.
+func (d WarningDetail) FactorTotal() float64 {
+	var sum float64
+	for _, f := range d.Factors {
+		sum += f.Points
+	}
+	return sum
+}
+
 // Notification is one delivery of a timeline event: to a person (an SMS) or a
 // channel (a group robot, a webhook).
 type Notification struct {
