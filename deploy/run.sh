@@ -76,6 +76,13 @@ DEMO_USER=${CHEMGUARD_DEMO_USER:-jinan_demo}
 DEMO_PASSWORD=${CHEMGUARD_DEMO_PASSWORD:-Jinan@2026demo}
 printf '%s\n' "$DEMO_PASSWORD" | "$BIN" user add --username "$DEMO_USER" --role city_staff --region 370100 \
   --name 济南市应急管理局演示账号 >>"$LOG" 2>&1 || true # already there on a re-run
+# A demo inspector of 济南市 (the phone app /m/): its tier, the city, acts on the
+# warnings escalated to the city (nobody signs the simulated ones, so they do within
+# the hour); the county's are listed with why they are not its to act on.
+DEMO_INSPECTOR=${CHEMGUARD_DEMO_INSPECTOR:-jinan_inspector}
+DEMO_INSPECTOR_PASSWORD=${CHEMGUARD_DEMO_INSPECTOR_PASSWORD:-Xuncha@2026demo}
+printf '%s\n' "$DEMO_INSPECTOR_PASSWORD" | "$BIN" user add --username "$DEMO_INSPECTOR" --role inspector --region 370100 \
+  --name 济南市巡查检查演示账号 >>"$LOG" 2>&1 || true # already there on a re-run
 
 "$BIN" simulate --enterprises "$DEMO_ENTERPRISES" --rate "$DEMO_RATE" --speed 60 >"$CHEMGUARD_DATA_DIR/simulate.out" 2>>"$LOG" &
 SIM=$!
@@ -95,7 +102,8 @@ cat <<EOT
   URL:        http://$ADDR/            (health: /healthz, readiness: /readyz, metrics: /metrics)
   demo feed:  $DEMO_ENTERPRISES simulated companies, up to $DEMO_RATE records/s, 5% deliberately bad
   portal:     http://$ADDR/portal/   (监管门户: 综合分析, 风险预警, 企业一张图, 数据质量, 数据浏览)
-  inspector:  http://$ADDR/m/        (巡查检查移动端, phone-sized, installable; same login)
+  inspector:  http://$ADDR/m/        (巡查检查移动端, phone-sized, installable)
+              inspector $DEMO_INSPECTOR / $DEMO_INSPECTOR_PASSWORD (济南市, 巡查检查人员: acts on the warnings escalated to the city)
   login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff), in the portal or the API:
               curl -s -X POST http://$ADDR/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}'
               then GET /api/v1/enterprises with "Authorization: Bearer <token>"

@@ -304,7 +304,10 @@ func TestWarningsWaitingForMe(t *testing.T) {
 	require.Equal(t, http.StatusOK, staff.Status, staff.Body)
 	require.Contains(t, staff.Body, "待核查对象")
 	require.Contains(t, staff.Body, "待签收对象")
-	require.NotContains(t, staff.Body, "市级关注对象", "a warning the city watches is not the county's to handle")
+	mine, others, _ := strings.Cut(staff.Body, `id="elsewhere"`)
+	require.NotContains(t, mine, "市级关注对象", "a warning the city watches is not the county's to handle")
+	require.Contains(t, others, "市级关注对象")
+	require.Contains(t, others, "已逾期上报至市级，由市级处置。", "and the page says why")
 	require.Less(t, strings.Index(staff.Body, "待核查对象"), strings.Index(staff.Body, "待签收对象"), "waiting for me first")
 	require.Contains(t, staff.Body, `data-action="verify"`)
 
@@ -424,4 +427,27 @@ func TestPatrolPlansPerTier(t *testing.T) {
 	require.Equal(t, http.StatusOK, city.submit(patrolForm(first[0], uuid.New())).Status)
 	require.Contains(t, city.get("/m/patrol").Body, "已巡查（jn_inspector姓名")
 	require.Equal(t, []string{first[1], first[0]}, listed(city), "due first")
+}
+
+// A city inspector's 预警处置 lists the warnings its tier watches to act on, and the
+// region's others — watched by the county, or waiting for the company — each with
+// why it is not the inspector's to act on now.
+func TestWarningsSayWhyNotMine(t *testing.T) {
+	e := start(t)
+	c := e.company("370102001", ourCounty, "历下甲化工有限公司")
+	e.user("jinan_inspector", tiers.Inspector, "370100")
+	county := e.warn(c.Code, "县级关注", "fed_back", "county")
+	city := e.warn(c.Code, "市级关注", "fed_back", "city")
+	waiting := e.warn(c.Code, "待企业签收", "published", "city")
+	page := e.login("jinan_inspector").get("/m/warnings")
+	require.Equal(t, http.StatusOK, page.Status, page.Body)
+	mine, others, ok := strings.Cut(page.Body, `id="elsewhere"`)
+	require.True(t, ok, "the region's other warnings are listed: %s", page.Body)
+	require.Contains(t, mine, fmt.Sprintf(`data-warning="%d"`, city))
+	require.Contains(t, mine, "等待企业签收：企业签收并反馈处置情况后，由本级核查。")
+	require.Contains(t, mine, fmt.Sprintf(`data-warning="%d"`, waiting), "still the tier's: 误报 may be declared")
+	require.NotContains(t, mine, "县级关注")
+	require.Contains(t, others, "县级关注")
+	require.Contains(t, others, "由县级关注：已反馈，待核查逾期未办才逐级上报到市级，此前不由本级处置。")
+	require.NotContains(t, others, fmt.Sprintf(`data-warning="%d"`, county), "no action offered")
 }

@@ -330,8 +330,9 @@ func (a *App) superviseForm(c *fiber.Ctx) error {
 type warningsPage struct {
 	Tier       Tier
 	Warnings   []Waiting
-	CanHandle  bool // 核查, 误报
-	CanApprove bool // 解除, 降级
+	Elsewhere  []Waiting // in the caller's region, watched by another tier: shown with why not the caller's
+	CanHandle  bool      // 核查, 误报
+	CanApprove bool      // 解除, 降级
 	Levels     []warning.Level
 }
 
@@ -344,8 +345,12 @@ func (a *App) warnings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	elsewhere, err := a.store.Elsewhere(c.UserContext(), a.guard.Scope(c), tier, 50)
+	if err != nil {
+		return err
+	}
 	u := identity.UserFrom(c)
-	return a.render(c, "warnings", "预警处置", "warnings", warningsPage{Tier: tier, Warnings: list,
+	return a.render(c, "warnings", "预警处置", "warnings", warningsPage{Tier: tier, Warnings: list, Elsewhere: elsewhere,
 		CanHandle:  a.perms.Allowed(u.Subject(), u.Domain, tiers.ObjWarning, tiers.ActHandle, ""),
 		CanApprove: a.perms.Allowed(u.Subject(), u.Domain, tiers.ObjWarning, tiers.ActApprove, ""),
 		Levels:     []warning.Level{warning.LevelOrange, warning.LevelYellow, warning.LevelBlue, warning.LevelNone}})

@@ -399,6 +399,29 @@ type Waiting struct {
 	Score                       float64
 	RaisedAt                    time.Time
 	Deadline                    *time.Time
+	Tier                        string // the tier watching it now (逐级上报)
+}
+
+// tierRank orders the tiers of 逐级上报.
+var tierRank = map[string]int{string(TierCounty): 0, string(TierCity): 1, string(TierProvince): 2}
+
+// WhyNotMine says, for a caller of tier, why it has nothing to do on the warning
+// now — another tier watches it, or the company's step comes first — or "" when
+// the warning awaits the caller's tier.
+func (w Waiting) WhyNotMine(tier Tier) string {
+	watcher := warning.Tier(w.Tier).NameZH()
+	switch {
+	case tierRank[w.Tier] < tierRank[string(tier)]:
+		return fmt.Sprintf("由%s关注：%s逾期未办才逐级上报到%s，此前不由本级处置。", watcher,
+			warning.Step(w.Step).NameZH(), warning.Tier(tier).NameZH())
+	case tierRank[w.Tier] > tierRank[string(tier)]:
+		return fmt.Sprintf("已逾期上报至%s，由%s处置。", watcher, watcher)
+	case w.Step == string(warning.StepPublished):
+		return "等待企业签收：企业签收并反馈处置情况后，由本级核查。"
+	case w.Step == string(warning.StepAcknowledged):
+		return "等待企业处置反馈：企业反馈后，由本级核查。"
+	}
+	return ""
 }
 
 // FalseAlarmIsALeaders reports whether declaring the warning a 误报 needs a
@@ -418,10 +441,21 @@ func (w Waiting) Warning() portal.Warning {
 // those waiting for a regulator's step (核查 after feedback, 解除/降级 after
 // verification) first, then worst level, then oldest.
 func (s *Store) Waiting(ctx context.Context, scope tiers.Scope, tier Tier, limit int) ([]Waiting, error) {
+	return s.waiting(ctx, scope, "w.tier = $1", tier, limit)
+}
+
+// Elsewhere returns the open warnings of scope's companies that another tier than
+// tier watches (Waiting's order, at most limit): the page says why they are not the
+// caller's to act on.
+func (s *Store) Elsewhere(ctx context.Context, scope tiers.Scope, tier Tier, limit int) ([]Waiting, error) {
+	return s.waiting(ctx, scope, "w.tier <> $1", tier, limit)
+}
+
+func (s *Store) waiting(ctx context.Context, scope tiers.Scope, cond string, tier Tier, limit int) ([]Waiting, error) {
 	where, args := scope.Where("e", 3)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT w.id, w.company_code, e.name, w.subject_name, w.level, w.step, w.model,
-		w.score, w.raised_at, w.deadline FROM warnings w JOIN enterprises e ON e.code = w.company_code
-		WHERE w.status = 'open' AND w.tier = $1 AND %s
+		w.score, w.raised_at, w.deadline, w.tier FROM warnings w JOIN enterprises e ON e.code = w.company_code
+		WHERE w.status = 'open' AND w.level <> 'none' AND `+cond+` AND %s
 		ORDER BY w.step NOT IN ('fed_back', 'verified'), array_position(ARRAY['red','orange','yellow','blue'], w.level),
 		w.raised_at LIMIT $2`, where), append([]any{string(tier), limit}, args...)...)
 	if err != nil {

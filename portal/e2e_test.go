@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +32,17 @@ type e2eEnv struct {
 	Counties    []e2eCounty           `json:"counties"` // [0] is the county regulator's own county
 	Warnings    map[string]e2eWarning `json:"warnings"`
 	Quality     e2eQuality            `json:"quality"`
+	Hostile     e2eHostile            `json:"hostile"`
+}
+
+// e2eHostile is a company whose registered name is an HTML payload, in a county of
+// its own, placed on the county map by its 企业信息 (security.spec.mjs).
+type e2eHostile struct {
+	Code   string  `json:"code"`
+	Name   string  `json:"name"`
+	County string  `json:"county"`
+	Lon    float64 `json:"lon"`
+	Lat    float64 `json:"lat"`
 }
 
 // e2eQuality is a company of counties[0] with an open 指标未设报警阈值 fact (quality.spec.mjs).
@@ -133,6 +145,15 @@ func TestBrowser(t *testing.T) {
 	}
 	e.stored(codes...)
 
+	// A day of the second company's plant readings (every 10 minutes, the simulated
+	// plant's ordinary day), for the 24-hour trend of its gas detectors.
+	hist := counties[0].companies[1]
+	require.Equal(t, len(simulate.IndicatorRecords(hist)), e.upload(hist.Code, schemas.Indicators, simulate.IndicatorRecords(hist)...))
+	for at := time.Now().Add(-24 * time.Hour); at.Before(time.Now().Add(-10 * time.Minute)); at = at.Add(10 * time.Minute) {
+		recs := simulate.Readings(hist, at, at)
+		require.Equal(t, len(recs), e.upload(hist.Code, schemas.SensorReadings, recs...))
+	}
+
 	// Red warnings from the simulated plant's own leaks: one for the portal's
 	// sign-off, one left open for other specs.
 	for key, c := range map[string]simulate.Company{"signoff": counties[0].companies[0], "open": counties[0].companies[1]} {
@@ -143,6 +164,21 @@ func TestBrowser(t *testing.T) {
 	qc := counties[0].companies[2]
 	e.noThreshold(t, qc.Code)
 	out.Quality = e2eQuality{Company: qc.Code, Name: qc.Name}
+
+	// A company named with an HTML payload, on 淄博市淄川区's map: names reach the
+	// map's tooltips, and company data is not trusted.
+	hc := simulate.Company{Code: "370302901", County: "370302", Name: "<img src=x onerror=alert(1)>"}
+	e.company(hc.Code, hc.County, hc.Name, "生产")
+	info := simulate.NewRecord(rand.New(rand.NewPCG(9, 9)), schemas.EnterpriseInfos, hc, time.Now())
+	require.Equal(t, 1, e.upload(hc.Code, schemas.EnterpriseInfos, info))
+	e.eventually("the hostile company's 企业信息", func() bool {
+		var n int
+		require.NoError(t, e.app.Pool.QueryRow(context.Background(),
+			`SELECT count(*) FROM x_enterprise_info WHERE company_code = $1`, hc.Code).Scan(&n))
+		return n > 0
+	})
+	lon, lat := simulate.Position(hc)
+	out.Hostile = e2eHostile{Code: hc.Code, Name: hc.Name, County: hc.County, Lon: lon, Lat: lat}
 
 	users := []struct {
 		key    string
@@ -157,6 +193,7 @@ func TestBrowser(t *testing.T) {
 		{"company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[0].Code)},
 		{"company2", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[1].Code)},
 		{"inspector", tiers.Inspector, "370102"},
+		{"cityInspector", tiers.Inspector, "370100"},
 		{"sysadmin", tiers.SystemAdmin, tiers.ProvinceCode},
 		{"security", tiers.SecurityAdmin, tiers.ProvinceCode},
 		{"auditor", tiers.AuditAdmin, tiers.ProvinceCode},
@@ -212,29 +249,27 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 			area[r["INDICATOR_CODE"].(string)] = r["AREA"].(string)
 		}
 	}
+	// A whole-area leak of the simulated plant (rare: found in its past), its
+	// readings 30 minutes in — all three detectors in alarm — stamped now.
 	now := e.clock.Now()
+	start, leakArea, ok := simulate.FindLeak(c, now, 3)
+	require.True(e.tb, ok, "no whole-area leak in the simulated plant of %s", c.Code)
 	var readings []simulate.Record
-	for w := now.Truncate(2 * time.Hour); readings == nil && w.After(now.Add(-60*24*time.Hour)); w = w.Add(-2 * time.Hour) {
-		recs := simulate.Readings(c, w.Add(30*time.Minute), now)
-		alarming := map[string]int{}
-		for _, r := range recs {
-			v, _ := r["VALUE"].(json.Number).Float64()
-			if a, ok := area[r["INDICATOR_CODE"].(string)]; ok && v >= 20 {
-				alarming[a]++
-			}
-		}
-		for _, n := range alarming {
-			if n == 3 {
-				readings = recs
+	alarming := 0
+	for _, r := range simulate.Readings(c, start.Add(30*time.Minute), now) {
+		if a, ok := area[r["INDICATOR_CODE"].(string)]; ok && a == leakArea {
+			readings = append(readings, r)
+			if v, _ := r["VALUE"].(json.Number).Float64(); v >= 20 {
+				alarming++
 			}
 		}
 	}
-	require.NotNil(e.tb, readings, "no leak over three detectors in the simulated plant of %s", c.Code)
+	require.Equal(e.tb, 3, alarming, "the leak's three detectors in alarm")
 	require.Equal(e.tb, len(readings), e.upload(c.Code, schemas.SensorReadings, readings...))
 	var w e2eWarning
 	e.eventually("a red leak warning", func() bool {
 		err := e.app.Pool.QueryRow(context.Background(), `SELECT id, company_code, level, subject_name FROM warnings
-			WHERE company_code = $1 AND status = 'open' AND level = 'red' ORDER BY id LIMIT 1`, c.Code).
+			WHERE company_code = $1 AND status = 'open' AND level = 'red' AND model = 'leak' ORDER BY id LIMIT 1`, c.Code).
 			Scan(&w.ID, &w.Company, &w.Level, &w.Subject)
 		return err == nil
 	})

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // Defaults of the live updates.
@@ -39,8 +41,8 @@ func LiveValues(st Stats) map[string]string {
 // liveMap is the "map" event: the city map's series and the table under it, and
 // the 下钻 map's data (app.js's drill-data: a city's counties or a county's
 // companies), null when the page shows no drill.
-func liveMap(st Stats, d drill) ([]byte, error) {
-	cities, err := json.Marshal(CityPoints(st))
+func liveMap(st Stats, scope tiers.Scope, d drill) ([]byte, error) {
+	cities, err := json.Marshal(CityPoints(st, scope))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +96,7 @@ func (p *Portal) live(c *fiber.Ctx) error {
 			if err != nil {
 				return
 			}
-			m, err := liveMap(st, d)
+			m, err := liveMap(st, scope, d)
 			if err != nil {
 				return
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -64,19 +65,28 @@ type homePage struct {
 }
 
 // CityPoint is a city on the home page's map and in the table under it: its
-// companies in the caller's region and their open warnings.
+// companies in the caller's region and their open warnings. Mine is false for a city
+// outside the caller's region: the map draws it as 无数据 (not as 0 warnings, which
+// would claim the city is calm).
 type CityPoint struct {
 	Code     string `json:"code"`
 	Name     string `json:"name"`
 	Value    int    `json:"value"`
 	Warnings int    `json:"warnings"`
+	Mine     bool   `json:"mine"`
 }
 
 // CityPoints are the map's cities (every city of Shandong) from the region's stats.
-func CityPoints(st Stats) []CityPoint {
+func CityPoints(st Stats, scope tiers.Scope) []CityPoint {
 	pts := make([]CityPoint, len(st.ByCity))
 	for i, c := range st.ByCity {
-		pts[i] = CityPoint{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code]}
+		mine := scope.All || c.Count > 0
+		for _, county := range scope.Counties {
+			if d, ok := tiers.DivisionByCode(county); ok && d.ParentCode == c.Code {
+				mine = true
+			}
+		}
+		pts[i] = CityPoint{c.Code, c.Name, c.Count, st.WarningsByCity[c.Code], mine}
 	}
 	return pts
 }
@@ -88,7 +98,7 @@ func (p *Portal) home(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(CityPoints(st))
+	b, err := json.Marshal(CityPoints(st, scope))
 	if err != nil {
 		return fmt.Errorf("portal: map data: %w", err)
 	}
@@ -185,6 +195,7 @@ func (p *Portal) company(c *fiber.Ctx) error {
 		}
 		d.Quality = &v
 	}
+	d.Plan = planOf(&d)
 	return p.render(c, "company", e.Name, "companies", d)
 }
 
@@ -293,9 +304,24 @@ var funcs = template.FuncMap{
 		}
 		return strconv.FormatFloat(*v, 'f', 6, 64)
 	},
-	"actionZH": actionZH,
-	"roleZH":   func(r tiers.Role) string { return r.Label() },
-	"rolesZH":  tiers.RoleLabels,
+	"actionZH":  actionZH,
+	"subjectZH": SubjectZH,
+	// limits names an indicator's thresholds that are set, e.g. "高报 20；高高报 40".
+	"limits": func(ind Doc) string {
+		var parts []string
+		for _, k := range limitNames {
+			if v := str(ind[k.field]); v != "" {
+				parts = append(parts, k.name+" "+v)
+			}
+		}
+		if len(parts) == 0 {
+			return "未设"
+		}
+		return strings.Join(parts, "；")
+	},
+	"plainZH": PlainZH,
+	"roleZH":  func(r tiers.Role) string { return r.Label() },
+	"rolesZH": tiers.RoleLabels,
 	// when shows a time in Shanghai in the seed's layout.
 	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }
@@ -312,4 +338,38 @@ func str(v any) string {
 		return "[文件]"
 	}
 	return fmt.Sprint(v)
+}
+
+// SubjectZH shows a 数据质量 fact's subject — a key such as "sensor-readings/2026-12-05"
+// or "hot_work/2026-12-05" — in the seed's words: "感知数据 2026-12-05",
+// "动火作业 2026-12-05". Other subjects (an indicator's or device's code) stay as
+// they are.
+func SubjectZH(s string) string {
+	head, rest, ok := strings.Cut(s, "/")
+	if !ok {
+		return s
+	}
+	if head == "hot_work" {
+		return "动火作业 " + rest
+	}
+	if t, ok := schemas.TableBySlug(head); ok {
+		return t.NameZH + " " + rest
+	}
+	return s
+}
+
+// PlainZH rewrites the words of a generated note that are identifiers — exchange
+// table slugs ("sensor-readings") and validation rule codes ("datetime",
+// "required") — by their Chinese names, e.g. "感知数据 当日拒收 31 / 100 条：时间格式错误
+// 13 必填项缺失 18".
+func PlainZH(s string) string {
+	words := strings.Split(s, " ")
+	for i, w := range words {
+		if t, ok := schemas.TableBySlug(w); ok {
+			words[i] = t.NameZH
+		} else if n := quality.RuleNameZH(w); n != w {
+			words[i], _, _ = strings.Cut(n, "（")
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -235,6 +235,10 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	for _, want := range []string{f.Indicator, "近 24 小时趋势", `id="trend-data"`, `"v":"12.34"`, "<td>12.34</td>", "/portal/static/echarts/echarts.min.js"} {
 		assert.Contains(t, trend.Body, want)
 	}
+	// The thresholds by name, the unset ones left out (never "/ / 20 / 40").
+	assert.Regexp(t, `id="limits">高报 [0-9.]+ [^；<]+；高高报 [0-9.]+ `, trend.Body)
+	assert.NotContains(t, trend.Body, " / / ")
+	assert.Contains(t, trend.Body, `"range_high":`)
 	assert.Equal(t, http.StatusNotFound, b.get("/portal/companies/"+f.Code+"/indicators/NO-SUCH").Status)
 
 	w := b.get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))

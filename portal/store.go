@@ -334,6 +334,8 @@ type Detail struct {
 	SpecialOps     []Doc
 	Commitment     Doc // today's, nil when missing
 	HiddenDangers  []Doc
+	Cameras        []Doc     // 视频监控信息, by place
+	Plan           Plan      // the plant's schematic (planOf)
 	Warnings       []Warning // open warnings, worst first
 	Alarms         []Alarm   // active alarms, newest first
 	RejectedToday  int
@@ -394,6 +396,10 @@ func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail
 	}
 	if len(commit) > 0 {
 		d.Commitment = commit[0]
+	}
+	if d.Cameras, err = s.docs(ctx, `SELECT doc FROM x_cameras WHERE company_code = $1 AND NOT deleted
+		ORDER BY doc->>'PLACE', record_key LIMIT 200`, e.Code); err != nil {
+		return d, err
 	}
 	if d.HiddenDangers, err = s.docs(ctx, `SELECT doc FROM x_hidden_dangers WHERE company_code = $1 AND NOT deleted
 		ORDER BY (doc->>'DANGER_STATE' = '9'), doc->>'REGIST_TIME' DESC LIMIT 50`, e.Code); err != nil {

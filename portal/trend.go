@@ -62,9 +62,21 @@ func (s *Store) Trend(ctx context.Context, company, indicator string, now time.T
 	return docs[0], pts, nil
 }
 
+// Limit is one alarm threshold an indicator declares, named as the page shows it.
+type Limit struct {
+	Name  string // 低低报, 低报, 高报, 高高报
+	Value string
+}
+
+// limitNames are the thresholds of 指标信息 in rising order, with their names.
+var limitNames = []struct{ field, name string }{
+	{"LOW_LOW", "低低报"}, {"LOW", "低报"}, {"HIGH", "高报"}, {"HIGH_HIGH", "高高报"},
+}
+
 type trendPage struct {
 	Enterprise Enterprise
 	Indicator  Doc
+	Limits     []Limit // the thresholds set, in rising order; the unset ones are left out
 	Points     []Point
 	Recent     []Point // the last readings, newest first, for the table
 	Data       template.JS
@@ -80,13 +92,17 @@ func (p *Portal) trend(c *fiber.Ctx) error {
 		return err
 	}
 	thresholds := map[string]string{}
-	for _, k := range []string{"LOW_LOW", "LOW", "HIGH", "HIGH_HIGH"} {
-		if s := str(ind[k]); s != "" {
-			thresholds[k] = s
+	var limits []Limit
+	for _, k := range limitNames {
+		if s := str(ind[k.field]); s != "" {
+			thresholds[k.field] = s
+			limits = append(limits, Limit{Name: k.name, Value: s})
 		}
 	}
+	// The range bounds the chart's axis, which otherwise spans the readings and
+	// every threshold.
 	b, err := json.Marshal(map[string]any{"name": str(ind["INDICATOR_NAME"]), "unit": str(ind["UNIT"]),
-		"points": pts, "thresholds": thresholds})
+		"points": pts, "thresholds": thresholds, "range_low": str(ind["RANGE_LOW"]), "range_high": str(ind["RANGE_HIGH"])})
 	if err != nil {
 		return fmt.Errorf("portal: trend data: %w", err)
 	}
@@ -95,5 +111,5 @@ func (p *Portal) trend(c *fiber.Ctx) error {
 		recent = append(recent, pts[i])
 	}
 	return p.render(c, "trend", str(ind["INDICATOR_NAME"]), "companies",
-		trendPage{Enterprise: e, Indicator: ind, Points: pts, Recent: recent, Data: template.JS(b)})
+		trendPage{Enterprise: e, Indicator: ind, Limits: limits, Points: pts, Recent: recent, Data: template.JS(b)})
 }

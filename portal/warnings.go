@@ -17,6 +17,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -126,6 +127,16 @@ type WarningDetail struct {
 	Offer Offer
 }
 
+// FactorTotal is the sum of the factors' points; 风险值 is it capped at
+// warning.MaxScore, so the page says so when the sum is above.
+func (d WarningDetail) FactorTotal() float64 {
+	var sum float64
+	for _, f := range d.Factors {
+		sum += f.Points
+	}
+	return sum
+}
+
 // Notification is one delivery of a timeline event: to a person (an SMS) or a
 // channel (a group robot, a webhook).
 type Notification struct {
@@ -222,7 +233,59 @@ func (s *Store) Warning(ctx context.Context, id int64) (WarningDetail, error) {
 		return d, fmt.Errorf("portal: warning %d: %w", id, err)
 	}
 	_ = json.Unmarshal(factors, &d.Factors) // shown when it parses; the API has the raw factors
+	if err := s.nameFactorItems(ctx, d.Company, d.Factors); err != nil {
+		return d, err
+	}
 	return d, nil
+}
+
+// nameFactorItems rewrites each factor's detail — the codes of the items it counts,
+// comma-separated — in the words of the company's own data: an indicator by its
+// 指标名称, a work permit by its 作业类型 and 作业位置. A regulator reads names, not
+// detector codes or permit UUIDs; an item the company's data does not name is left
+// as it is.
+func (s *Store) nameFactorItems(ctx context.Context, company string, fs []warning.Factor) error {
+	var keys []string
+	for _, f := range fs {
+		keys = append(keys, strings.Split(f.Detail, ",")...)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT record_key, doc->>'INDICATOR_NAME' FROM x_indicators
+			WHERE company_code = $1 AND record_key = ANY($2) AND doc->>'INDICATOR_NAME' <> ''
+		UNION ALL SELECT record_key, concat_ws('·', doc->>'TASK_TYPE', doc->>'TASK_POSITION') FROM x_special_operations
+			WHERE company_code = $1 AND record_key = ANY($2)`, company, keys)
+	if err != nil {
+		return fmt.Errorf("portal: factor items: %w", err)
+	}
+	names := map[string]string{}
+	var key, name string
+	if _, err := pgx.ForEachRow(rows, []any{&key, &name}, func() error {
+		if typ, pos, ok := strings.Cut(name, "·"); ok { // a permit: its type's name and its place
+			if c, ok := schemas.CodesTaskType.Lookup(typ); ok {
+				typ = c.NameZH
+			}
+			name = typ + "（" + pos + "）"
+		}
+		names[key] = name
+		return nil
+	}); err != nil {
+		return fmt.Errorf("portal: factor items: %w", err)
+	}
+	for i, f := range fs {
+		items := strings.Split(f.Detail, ",")
+		named := false
+		for j, it := range items {
+			if n, ok := names[it]; ok {
+				items[j], named = n, true
+			}
+		}
+		if named {
+			fs[i].Detail = strings.Join(items, "；")
+		}
+	}
+	return nil
 }
 
 // maxEvents bounds a timeline: a warning nobody signs for is reminded every

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -134,4 +135,54 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 	_, body := offered("leader")
 	assert.NotContains(t, body, `id="act-form"`)
 	assert.NotContains(t, body, `id="act-none"`, "a settled warning has no 处置操作 section")
+}
+
+// The Chinese UI speaks the seed's words, not the platform's identifiers: a factor
+// counts detectors by their 指标名称 (not their codes), 数据质量 facts name their
+// table and rules, and no footer shows an API route or a repository path.
+func TestPagesNameItemsNotIdentifiers(t *testing.T) {
+	r := newRegion(t)
+	f := r.lixia1
+	ctx := context.Background()
+	var id int64
+	require.NoError(t, r.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
+		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
+		VALUES ('test:names', $1, 'enterprise', '', '', 'yellow', 30, 'open', 'published', 'county', 'test', now(), now(),
+		$2, '{}') RETURNING id`, f.Code,
+		`[{"code":"alarm_high","name_zh":"高报/低报","count":1,"weight":4,"points":4,"detail":"`+f.Code+`-T01"}]`).Scan(&id))
+	b := r.login("lixia_staff")
+	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
+	require.Equal(t, http.StatusOK, w.Status, w.Body)
+	assert.Contains(t, w.Body, "<td>"+f.Indicator+"</td>", "the detector by its name")
+	assert.NotContains(t, w.Body, "<td>"+f.Code+"-T01</td>")
+	assert.NotContains(t, w.Body, "/api/v1/warnings/{id}")
+	assert.Regexp(t, `<dd id="score">30</dd>`, w.Body)
+
+	// 企业一张图: the plant's schematic, the hazard source holding its indicator
+	// (by name, linking to its trend), the cameras by place, the position.
+	cp := b.get("/portal/companies/" + f.Code)
+	require.Equal(t, http.StatusOK, cp.Status, cp.Body)
+	plan, _, ok := strings.Cut(cp.Body[strings.Index(cp.Body, `id="plan"`):], "</section>")
+	require.True(t, ok)
+	unit := plan[strings.Index(plan, f.Hazard):]
+	assert.Regexp(t, `<a href="/portal/companies/`+f.Code+`/indicators/`+f.Code+`-T01">`+f.Indicator+`</a>`, unit)
+	assert.Contains(t, plan, "视频监控点位")
+	assert.Contains(t, plan, "东经")
+	assert.Regexp(t, `<td>(高报 [0-9.]+；高高报 [0-9.]+|未设)</td>`, cp.Body, "thresholds by name")
+
+	q := b.get("/portal/quality")
+	require.Equal(t, http.StatusOK, q.Status, q.Body)
+	assert.NotContains(t, q.Body, "docs/governance.md")
+}
+
+func TestIdentifiersInWordsZH(t *testing.T) {
+	for in, want := range map[string]string{
+		"sensor-readings/2026-12-05": "感知数据 2026-12-05",
+		"hot_work/2026-12-05":        "动火作业 2026-12-05",
+		"370102001-T01":              "370102001-T01",
+	} {
+		assert.Equal(t, want, portal.SubjectZH(in))
+	}
+	assert.Equal(t, "感知数据 当日拒收 31 / 100 条（31.0%）： 时间格式错误 13",
+		portal.PlainZH("sensor-readings 当日拒收 31 / 100 条（31.0%）： datetime 13"))
 }

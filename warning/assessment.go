@@ -22,7 +22,13 @@ type Assessment struct {
 // key identifies the warning an assessment belongs to: one per model and subject.
 func (a *Assessment) key() string { return a.Model + "|" + a.Subject }
 
+// MaxScore is the top of the 风险值 scale. Every model's 风险值 is the sum of its
+// factors' points capped here, so one figure means the same in every model and on
+// every page (0–100, the same level bands); the factors still show every point.
+const MaxScore = 100
+
 func assessment(model, company, subject, name string, f *factors, l Levels) Assessment {
+	score := min(f.score, MaxScore)
 	return Assessment{Model: model, Company: company, Subject: subject, SubjectName: name,
-		Score: f.score, Level: l.Of(f.score), Factors: f.list}
+		Score: score, Level: l.Of(score), Factors: f.list}
 }

@@ -27,7 +27,7 @@ func TestConfigValidate(t *testing.T) {
 		name, old, new string
 		err            error
 	}{
-		{"no version", `version: "2021.1-default"`, `version: ""`, warning.ErrNoVersion},
+		{"no version", `version: "2021.2-default"`, `version: ""`, warning.ErrNoVersion},
 		{"levels out of order", `levels: {red: 80, orange: 50, yellow: 25, blue: 10}`, `levels: {red: 40, orange: 50, yellow: 25, blue: 10}`, warning.ErrLevelOrder},
 		{"missing factor", "    spread:             {points: 15}", "", warning.ErrMissingFactor},
 		{"negative weight", "{points: 15}", "{points: -15}", warning.ErrNegative},

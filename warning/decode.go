@@ -22,6 +22,7 @@ const (
 	TablePositioningAlarms = "positioning-alarms"
 	TableHiddenDangers     = "hidden-dangers"
 	TableVideoDeviceStatus = "video-device-status"
+	TableEnterpriseInfo    = "enterprise-info"
 )
 
 // ErrIgnoredTable is returned by Decode for a table the engine does not consume; a
@@ -67,6 +68,18 @@ var decoders = map[string]func(company string, rec []byte) (Event, error){
 	TablePositioningAlarms: decodePositioningAlarm,
 	TableHiddenDangers:     decodeHiddenDanger,
 	TableVideoDeviceStatus: decodeDeviceStatus,
+	TableEnterpriseInfo:    decodeEnterprise,
+}
+
+func decodeEnterprise(company string, rec []byte) (Event, error) {
+	var r struct {
+		Company string `json:"COMPANY_CODE"`
+		Type    string `json:"ENTERPRISE_TYPE"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	return Enterprise{Company: orCompany(r.Company, company), Type: r.Type}, nil
 }
 
 // orCompany prefers the record's own COMPANY_CODE over the sender's.

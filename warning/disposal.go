@@ -19,10 +19,13 @@ const (
 	StepClosed       Step = "closed"       // 解除
 	StepDowngraded   Step = "downgraded"   // 降级
 	StepFalseAlarm   Step = "false_alarm"  // 误报
+	StepLapsed       Step = "lapsed"       // 风险消除: the model saw no risk any more, archived by the platform
 )
 
 // Terminal reports whether the disposal has ended.
-func (s Step) Terminal() bool { return s == StepClosed || s == StepDowngraded || s == StepFalseAlarm }
+func (s Step) Terminal() bool {
+	return s == StepClosed || s == StepDowngraded || s == StepFalseAlarm || s == StepLapsed
+}
 
 // Tier is the level of government watching a warning (逐级上报).
 type Tier string

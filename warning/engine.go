@@ -85,6 +85,14 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 		c.Operations[ev.ID] = ev
 	case HiddenDanger:
 		c.Dangers[ev.ID] = ev
+	case Enterprise:
+		if ev.Type == c.Type {
+			return ch
+		}
+		c.Type = ev.Type
+		if !c.watched() {
+			return ch
+		}
 	case DeviceStatus:
 		if old, ok := c.Devices[ev.Device]; ok && !ev.At.After(old.At) {
 			return ch
@@ -144,6 +152,9 @@ func (e *Engine) TickIntake(now time.Time, in Intake) Changes {
 	e.intake = in
 	var ch Changes
 	for company, c := range e.st.Companies {
+		if !c.watched() {
+			continue
+		}
 		for _, s := range c.Indicators {
 			s.checkSilence(now, in, &e.cfg, &ch.Alarms)
 		}
@@ -266,8 +277,18 @@ func (e *Engine) judge(c *CompanyState, a Assessment, now time.Time, ch *Changes
 		ch.Warnings = append(ch.Warnings, WarningChange{Kind: WarningRaised, Warning: *w, Reason: w.History[0].Reason})
 		return
 	}
-	if kind, reason := w.update(a, now, &e.cfg); kind != "" {
+	kind, reason := w.update(a, now, &e.cfg)
+	if kind != "" {
 		ch.Warnings = append(ch.Warnings, WarningChange{Kind: kind, Warning: *w, Reason: reason})
+	}
+	// A warning whose risk is gone is settled, not left open at 无: an open warning
+	// with no level, no score and no factor is a contradiction on every list. The
+	// next risk of the subject raises a new warning (nothing is kept in Settled).
+	if w.Level == LevelNone && (kind == WarningCleared || a.Level == LevelNone) {
+		w.Disposal.Step, w.Disposal.StepSince, w.Disposal.Deadline = StepLapsed, now, time.Time{}
+		delete(c.Warnings, key)
+		ch.Warnings = append(ch.Warnings, WarningChange{Kind: WarningSettled, Warning: *w,
+			Reason: "风险消除，自动归档：模型已无风险因素，处置随之终结"})
 	}
 }
 

@@ -185,6 +185,20 @@ type HiddenDanger struct {
 // CompanyCode implements Event.
 func (d HiddenDanger) CompanyCode() string { return d.Company }
 
+// Enterprise is one 企业信息 record as far as the models care: the kind of company.
+type Enterprise struct {
+	Company string `json:"company"`
+	Type    string `json:"type"` // ENTERPRISE_TYPE: 1 生产 2 经营 3 使用 4 加油站
+}
+
+// CompanyCode implements Event.
+func (e Enterprise) CompanyCode() string { return e.Company }
+
+// EnterpriseGasStation is ENTERPRISE_TYPE 加油站. A gas station makes no daily 安全承诺:
+// the seed's commitment is a duty of the 危险化学品 companies, and its 加油站 guide
+// defines only the video tables.
+const EnterpriseGasStation = "4"
+
 // DeviceStatus is one 视频智能分析设备运行状态 report.
 type DeviceStatus struct {
 	Company string    `json:"company"`

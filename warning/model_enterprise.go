@@ -68,7 +68,9 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 	f.add(FactorHotWork1, float64(len(first)), list(first))
 	f.add(FactorConfinedSpace, float64(len(confined)), list(confined))
 
-	commitmentFactors(f, c, now, in, ec.CommitmentDue, cfg.Alarms.Default.NoDataAfter)
+	if c.Type != EnterpriseGasStation {
+		commitmentFactors(f, c, now, in, ec.CommitmentDue, cfg.Alarms.Default.NoDataAfter)
+	}
 
 	var overdue []string
 	for _, d := range c.Dangers {

@@ -6,7 +6,7 @@ package warning
 func (s Step) NameZH() string {
 	if n, ok := map[Step]string{StepPublished: "已发布，待企业签收", StepAcknowledged: "企业已签收，待反馈",
 		StepFedBack: "已反馈，待核查", StepVerified: "已核查，待解除或降级", StepClosed: "解除",
-		StepDowngraded: "降级", StepFalseAlarm: "误报"}[s]; ok {
+		StepDowngraded: "降级", StepFalseAlarm: "误报", StepLapsed: "风险消除，自动归档"}[s]; ok {
 		return n
 	}
 	return string(s)

@@ -2,6 +2,8 @@ package warning_test
 
 import (
 	"encoding/json"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,14 +66,72 @@ func TestScenarioLeakSpreadsAndRecedes(t *testing.T) {
 	read("GT-2", 1)
 	read("GT-1", 1)
 	clk.Advance(5 * time.Minute)
-	e.Tick(clk.now)
-	clk.Advance(5 * time.Minute)
 	ch = e.Tick(clk.now)
-	w = only(t, e, "C1", warning.ModelLeak)
-	require.Equal(t, warning.LevelNone, w.Level, "conditions gone once the detectors are out of the window")
-	last := w.History[len(w.History)-1]
-	require.Contains(t, last.Reason, "预警条件消除")
-	require.Equal(t, warning.StepPublished, w.Disposal.Step, "the warning stays open until it is disposed of")
+	clk.Advance(5 * time.Minute)
+	later := e.Tick(clk.now)
+	ch.Warnings = append(ch.Warnings, later.Warnings...)
+	// Conditions gone once the detectors are out of the window: the warning is
+	// settled (archived with its history), not left open at level 无.
+	changes := warningsOf(ch, warning.ModelLeak)
+	require.Len(t, changes, 2)
+	require.Equal(t, warning.WarningCleared, changes[0].Kind)
+	require.Contains(t, changes[0].Reason, "预警条件消除")
+	require.Equal(t, warning.WarningSettled, changes[1].Kind)
+	w = changes[1].Warning
+	require.Equal(t, warning.LevelNone, w.Level)
+	require.Equal(t, warning.StepLapsed, w.Disposal.Step)
+	require.True(t, w.Disposal.Step.Terminal())
+	for _, open := range e.Warnings("C1") {
+		require.NotEqual(t, warning.ModelLeak, open.Model, "no open leak warning at level 无")
+	}
+
+	// The next leak of the area raises a new warning.
+	clk.Advance(time.Minute)
+	ch = read("GT-1", 25)
+	require.Equal(t, warning.WarningRaised, warningsOf(ch, warning.ModelLeak)[0].Kind)
+}
+
+// A gas station (企业信息 ENTERPRISE_TYPE 4) owes no daily 安全承诺: no
+// "10:00 前未安全承诺" for it, while a chemical company without one gets it.
+func TestScenarioGasStationOwesNoCommitment(t *testing.T) {
+	e := newEngine(t)
+	clk := &clock{now: at(t, "09:00:00")}
+	for _, c := range []string{"GS1", "C1", "NEW"} { // each with a video analytics box the models watch
+		e.Apply(warning.DeviceStatus{Company: c, Device: c + "-AI-01", At: clk.now, Normal: true}, clk.now)
+	}
+	e.Apply(warning.Enterprise{Company: "GS1", Type: warning.EnterpriseGasStation}, clk.now)
+	e.Apply(warning.Enterprise{Company: "C1", Type: "1"}, clk.now)
+	e.Apply(warning.Enterprise{Company: "ONLY", Type: "1"}, clk.now) // nothing but its 企业信息
+	ch := e.Tick(clk.Advance(90 * time.Minute))
+	var codes []string
+	for _, c := range ch.Warnings {
+		codes = append(codes, c.Warning.Company+" "+strings.Join(factorCodes(c.Warning.Factors), ","))
+	}
+	sort.Strings(codes)
+	// NEW's 企业信息 has not arrived: a chemical company until it says otherwise.
+	require.Equal(t, []string{"C1 commitment_missing,device_offline", "NEW commitment_missing,device_offline"}, codes)
+	require.Empty(t, e.Warnings("GS1"))
+	require.Empty(t, e.Warnings("ONLY"), "a company known by its 企业信息 alone is not assessed")
+}
+
+// 风险值 is one scale for every model: the sum of the factors' points capped at
+// 100, so a red warning never shows a figure above the scale or below an orange one
+// of another model for the same risk.
+func TestScoreIsCappedAt100(t *testing.T) {
+	e := newEngine(t)
+	clk := &clock{now: at(t, "08:00:00")}
+	for _, d := range []string{"GT-1", "GT-2", "GT-3"} {
+		e.Apply(gasDetector(d), clk.now)
+		e.Apply(warning.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now) // 二级 each
+	}
+	w := only(t, e, "C1", warning.ModelLeak)
+	var sum float64
+	for _, f := range w.Factors {
+		sum += f.Points
+	}
+	require.Equal(t, 120.0, sum, "3×30 + 2×15")
+	require.Equal(t, 100.0, w.Score)
+	require.Equal(t, warning.LevelRed, w.Level)
 }
 
 // An ammonium-nitrate warehouse heating up while hot work runs next to it.

@@ -30,6 +30,9 @@ type CompanyState struct {
 	// Settled holds, by model key, the level at which the last warning was settled: a
 	// new warning is raised only above it, or after the model has once seen no risk.
 	Settled map[string]Level `json:"settled"`
+	// Type is the company's ENTERPRISE_TYPE from its latest 企业信息, "" until one
+	// arrives.
+	Type string `json:"type,omitempty"`
 }
 
 // NewState returns an empty state.
@@ -40,6 +43,14 @@ func newCompanyState() *CompanyState {
 		Alarms: map[string]*Alarm{}, Operations: map[string]Operation{}, Commitments: map[string]Commitment{},
 		Dangers: map[string]HiddenDanger{}, Devices: map[string]DeviceStatus{}, Warnings: map[string]*Warning{},
 		Settled: map[string]Level{}}
+}
+
+// watched reports whether the models have anything of the company to judge: a
+// company known only by its 企业信息 (its kind) is not assessed — no 10:00
+// commitment warning for a company that has sent nothing the models watch.
+func (c *CompanyState) watched() bool {
+	return len(c.Indicators)+len(c.Hazards)+len(c.Alarms)+len(c.Operations)+len(c.Commitments)+
+		len(c.Dangers)+len(c.Devices)+len(c.Warnings)+len(c.Settled) > 0
 }
 
 // company returns the company's state, creating it.

@@ -60,7 +60,7 @@ func (w *Warning) update(a Assessment, now time.Time, cfg *Config) (ChangeKind, 
 	levels := levelsOf(a.Model, cfg)
 	switch {
 	case a.Level > w.Level:
-		reason := fmt.Sprintf("升级（得分 %s→%s）：%s", num(round2(prevScore)), num(round2(a.Score)), diff(prevFactors, a.Factors, true))
+		reason := fmt.Sprintf("升级（风险值 %s→%s）：%s", num(round2(prevScore)), num(round2(a.Score)), diff(prevFactors, a.Factors, true))
 		w.relevel(now, a.Level, reason, nil)
 		w.Disposal.tighten(a.Level, cfg.Disposal)
 		return WarningEscalated, reason
@@ -75,7 +75,7 @@ func (w *Warning) update(a Assessment, now time.Time, cfg *Config) (ChangeKind, 
 		if a.Level == LevelNone {
 			kind, verb = WarningCleared, "预警条件消除"
 		}
-		reason := fmt.Sprintf("%s（得分 %s→%s，持续 %s）：%s", verb, num(round2(w.History[len(w.History)-1].Score)),
+		reason := fmt.Sprintf("%s（风险值 %s→%s，持续 %s）：%s", verb, num(round2(w.History[len(w.History)-1].Score)),
 			num(round2(a.Score)), now.Sub(w.LowerSince).Round(time.Second), diff(w.History[len(w.History)-1].Factors, a.Factors, false))
 		w.relevel(now, a.Level, reason, nil)
 		return kind, reason

@@ -18,7 +18,7 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	n := fs.Int("enterprises", 50, "how many companies to simulate")
 	rate := fs.Float64("rate", 200, "at most this many records per second in all")
 	bad := fs.Float64("bad", 0.05, "share of records deliberately broken")
-	speed := fs.Float64("speed", 60, "time compression of the seed's frequencies (1 = real time)")
+	speed := fs.Float64("speed", 60, "time compression of the upload frequency of lists and statuses (1 = real time); readings, alarms and permits keep the wall clock")
 	url := fs.String("url", "", "platform base URL (default http:// + CHEMGUARD_HTTP_ADDR)")
 	duration := fs.Duration("duration", 0, "stop after this long (0 = until interrupted)")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same companies")

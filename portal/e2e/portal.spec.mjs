@@ -91,7 +91,28 @@ test('综合分析地图绘出本市企业和预警', async (t) => {
   await page.mouse.move(box.x + at[0], box.y + at[1], { steps: 5 });
   await page.getByText(`${mine.cityName}：${mine.companies.length} 家企业，${warnings} 条未处置完的预警`).waitFor();
   assert.equal(await page.locator('#kpi-companies').innerText(), String(mine.companies.length));
-  await t.shot(page, 'home');
+
+  t.step('the province as it is today: 16 cities, 莱芜 within 济南; other cities are 无数据, not 0');
+  const cities = await page.evaluate(async () => (await (await fetch('/portal/static/echarts/shandong.json')).json())
+    .features.map((f) => f.properties.name));
+  assert.equal(cities.length, 16);
+  assert.ok(!cities.includes('莱芜市'), '莱芜市 was merged into 济南市 in 2019');
+  const outside = await page.evaluate(() => window.echarts.getInstanceByDom(document.getElementById('city-map'))
+    .getOption().series[0].data.filter((d) => d.outside).map((d) => d.name));
+  assert.equal(outside.length, 15, 'every other city is outside the county user\'s region');
+  const other = await page.evaluate(async () => {
+    const geo = await (await fetch('/portal/static/echarts/shandong.json')).json();
+    const cp = geo.features.find((f) => f.properties.name === '青岛市').properties.cp;
+    return window.echarts.getInstanceByDom(document.getElementById('city-map')).convertToPixel({ seriesIndex: 0 }, cp);
+  });
+  await page.mouse.move(box.x + other[0], box.y + other[1], { steps: 5 });
+  await page.getByText('青岛市：无数据（不在您的辖区）').waitFor();
+  // The map is in the first screen (1280×800), not below the tables.
+  const top = (await page.locator('#city-map').boundingBox()).y + await page.evaluate(() => window.scrollY);
+  assert.ok(top < 400, `the map starts ${top}px down the page`);
+  await page.mouse.move(box.x + at[0], box.y + at[1], { steps: 5 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await t.shot(page, 'home', { fullPage: false });
 
   t.step('a click on the city drills down to its counties');
   await Promise.all([page.waitForURL(/[?&]region=\d+/), page.mouse.click(box.x + at[0], box.y + at[1])]);

@@ -3,23 +3,39 @@
 // and the embedded shandong.json when the browser runs scripts.
 (function () {
   'use strict';
+  // esc makes a value plain text in HTML: ECharts puts a tooltip formatter's string
+  // into the page as HTML, and names (companies, counties) come from company data.
+  function esc(v) {
+    return String(v === undefined || v === null ? '' : v).replace(/[&<>"']/g, function (ch) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[ch];
+    });
+  }
   // byWarnings: the regions of the page's data ({name, code, value: companies,
-  // warnings}) coloured by their open warnings, the companies in the tooltip.
+  // warnings, mine}) coloured by their open warnings, the companies in the tooltip.
+  // A region outside the user's region (mine false, or not in the data at all) has
+  // no figures here: it is drawn grey as 无数据, never as "0 warnings".
+  var noData = '#e3e6ea';
   function byWarnings(regions) {
     return regions.map(function (r) {
+      if (r.mine === false) {
+        return { name: r.name, value: '-', code: r.code, outside: true, itemStyle: { areaColor: noData },
+          label: { color: '#8a94a0' } };
+      }
       return { name: r.name, value: r.warnings || 0, companies: r.value || 0, code: r.code };
     });
   }
   function warningMap(map, data) {
     var max = 1;
-    data.forEach(function (d) { if (d.value > max) { max = d.value; } });
+    data.forEach(function (d) { if (!d.outside && d.value > max) { max = d.value; } });
     return {
       tooltip: { trigger: 'item', formatter: function (p) {
-        return p.name + '：' + ((p.data && p.data.companies) || 0) + ' 家企业，' + (p.data ? p.data.value : 0) + ' 条未处置完的预警';
+        if (!p.data || p.data.outside) { return esc(p.name) + '：无数据（不在您的辖区）'; }
+        return esc(p.name) + '：' + esc(p.data.companies || 0) + ' 家企业，' + esc(p.data.value) + ' 条未处置完的预警';
       } },
       visualMap: { min: 0, max: max, left: 'left', bottom: 10, text: ['预警多', '少'], calculable: true,
         inRange: { color: ['#fdf0e6', '#f4a261', '#b2182b'] } },
-      series: [{ name: '未处置完的预警', type: 'map', map: map, roam: false, label: { show: true, fontSize: 11 }, data: data }]
+      series: [{ name: '未处置完的预警', type: 'map', map: map, roam: false, label: { show: true, fontSize: 11 },
+        itemStyle: { areaColor: noData }, data: data }]
     };
   }
   // The charts drawn, for the live updates: the city map, the 下钻 map.
@@ -40,7 +56,7 @@
         chart.setOption(warningMap('shandong', data));
         // 下钻: a city opens its counties (the same link as in the table below).
         chart.on('click', function (p) {
-          if (p.data && p.data.code) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
+          if (p.data && p.data.code && !p.data.outside) { window.location.href = '/portal/?region=' + p.data.code + '#drill'; }
         });
         window.addEventListener('resize', function () { chart.resize(); });
       })
@@ -70,7 +86,7 @@
           chart = window.echarts.init(el);
           chart.setOption({
             tooltip: { trigger: 'item', formatter: function (p) {
-              return p.data && p.data.code ? p.name + '：' + p.data.value[2] + ' 条未处置完的预警' : p.name;
+              return p.data && p.data.code ? esc(p.name) + '：' + esc(p.data.value[2]) + ' 条未处置完的预警' : esc(p.name);
             } },
             geo: { map: 'county-' + d.county, roam: true, label: { show: true },
               itemStyle: { areaColor: '#e0ecf8', borderColor: '#6baed6' } },
@@ -160,25 +176,59 @@
       });
     }
   }
-  // 近 24 小时趋势: the readings as a line, the alarm thresholds as marked lines.
+  // 近 24 小时趋势: the readings as a line inside the alarm bands. The y-axis always
+  // spans the thresholds (and the readings), so a flat reading far from its limits
+  // looks flat, and each band is named: 低低报区, 低报区, 正常, 高报区, 高高报区.
+  var levelNames = { LOW_LOW: '低低报', LOW: '低报', HIGH: '高报', HIGH_HIGH: '高高报' };
+  function trendBands(th, lo, hi) {
+    var cuts = [['LOW_LOW', th.LOW_LOW], ['LOW', th.LOW], ['HIGH', th.HIGH], ['HIGH_HIGH', th.HIGH_HIGH]]
+      .filter(function (c) { return c[1] !== undefined && !isNaN(c[1]); });
+    var colours = { LOW_LOW: 'rgba(178,24,43,0.16)', LOW: 'rgba(244,162,97,0.18)', HIGH: 'rgba(244,162,97,0.18)', HIGH_HIGH: 'rgba(178,24,43,0.16)' };
+    var bands = [];
+    cuts.forEach(function (c) {
+      if (c[0] === 'LOW_LOW' || c[0] === 'LOW') {
+        var upper = c[0] === 'LOW_LOW' && th.LOW !== undefined ? th.LOW_LOW : c[1];
+        var lower = c[0] === 'LOW' && th.LOW_LOW !== undefined ? th.LOW_LOW : lo;
+        bands.push([{ name: levelNames[c[0]] + '区', yAxis: lower, itemStyle: { color: colours[c[0]] } }, { yAxis: upper }]);
+      } else {
+        var top = c[0] === 'HIGH' && th.HIGH_HIGH !== undefined ? th.HIGH_HIGH : hi;
+        bands.push([{ name: levelNames[c[0]] + '区', yAxis: c[1], itemStyle: { color: colours[c[0]] } }, { yAxis: top }]);
+      }
+    });
+    return bands;
+  }
   function drawTrend() {
     var el = document.getElementById('trend');
     var dataEl = document.getElementById('trend-data');
     if (!el || !dataEl || !window.echarts) { return; }
     var d = JSON.parse(dataEl.textContent || '{}');
-    var names = { LOW_LOW: '低低报', LOW: '低报', HIGH: '高报', HIGH_HIGH: '高高报' };
-    var marks = Object.keys(d.thresholds || {}).map(function (k) {
-      return { name: names[k] || k, yAxis: Number(d.thresholds[k]) };
-    });
+    var th = {};
+    Object.keys(d.thresholds || {}).forEach(function (k) { th[k] = Number(d.thresholds[k]); });
+    var points = (d.points || []).map(function (p) { return [p.t, Number(p.v)]; });
+    var values = points.map(function (p) { return p[1]; }).filter(function (v) { return !isNaN(v); });
+    Object.keys(th).forEach(function (k) { values.push(th[k]); });
+    var lo = values.length ? Math.min.apply(null, values) : 0;
+    var hi = values.length ? Math.max.apply(null, values) : 1;
+    var pad = Math.max((hi - lo) * 0.15, Math.abs(hi) * 0.05, 1);
+    var rangeLow = d.range_low === '' || d.range_low === undefined ? NaN : Number(d.range_low);
+    var rangeHigh = d.range_high === '' || d.range_high === undefined ? NaN : Number(d.range_high);
+    lo = isNaN(rangeLow) ? lo - pad : Math.max(rangeLow, lo - pad);
+    hi = isNaN(rangeHigh) ? hi + pad : Math.min(rangeHigh, hi + pad);
+    var marks = Object.keys(th).map(function (k) { return { name: levelNames[k] || k, yAxis: th[k] }; });
     el.classList.add('drawn');
     var chart = window.echarts.init(el);
     chart.setOption({
-      tooltip: { trigger: 'axis' },
+      grid: { left: 60, right: 110, top: 40, bottom: 40 },
+      tooltip: { trigger: 'axis', formatter: function (ps) {
+        var p = ps && ps[0];
+        if (!p) { return ''; }
+        return esc(p.value[0]) + '<br>' + esc(d.name) + '：' + esc(p.value[1]) + ' ' + esc(d.unit);
+      } },
       xAxis: { type: 'time' },
-      yAxis: { type: 'value', name: d.unit, scale: true },
-      series: [{ name: d.name, type: 'line', showSymbol: false,
-        data: (d.points || []).map(function (p) { return [p.t, Number(p.v)]; }),
-        markLine: { symbol: 'none', label: { formatter: '{b} {c}' }, lineStyle: { color: '#c0392b', type: 'dashed' }, data: marks } }]
+      yAxis: { type: 'value', name: d.unit, min: Number(lo.toFixed(2)), max: Number(hi.toFixed(2)) },
+      series: [{ name: d.name, type: 'line', showSymbol: false, data: points,
+        markLine: { symbol: 'none', label: { position: 'end', formatter: '{b} {c}' }, lineStyle: { color: '#c0392b', type: 'dashed' }, data: marks },
+        markArea: { silent: true, label: { position: 'insideTopLeft', color: '#7a2e1f' }, data: trendBands(th, lo, hi) } }]
     });
     window.addEventListener('resize', function () { chart.resize(); });
   }
