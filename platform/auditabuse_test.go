@@ -23,7 +23,7 @@ import (
 
 // Oversized values cannot abuse the audit log: an 8 MB disposal note is refused
 // where it is entered, a 5 MB username still leaves its failed login in the log
-// (truncated), and nothing is stored verbatim. The application runs as the
+// (truncated; the HTTP edge caps it below 1 MiB), and nothing is stored verbatim. The application runs as the
 // chemguard_app role.
 func TestAuditLogAbuseBounded(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), DatabaseRole: store.AppRole, NoSink: true})
@@ -31,11 +31,26 @@ func TestAuditLogAbuseBounded(t *testing.T) {
 	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
 	tok := login(t, app.URL(), "lixia")
 
+	// An 8 MB note never reaches the handler: the HTTP edge refuses the body
+	// (413, or the connection closed before the body was read).
 	note := strings.Repeat("巡", 8<<20/3) // 8 MB of 3-byte characters
+	body, _ := json.Marshal(map[string]string{"action": "verify", "note": note})
+	big, err := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/warnings/1/actions", bytes.NewReader(body))
+	require.NoError(t, err)
+	big.Header.Set("Authorization", "Bearer "+tok)
+	big.Header.Set("Content-Type", "application/json")
+	if resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(big); err == nil {
+		resp.Body.Close()
+		assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	}
+	// One under the edge's cap reaches the handler, which refuses a note that long.
+	note = strings.Repeat("巡", 300<<10/3) // 300 KB
 	r := act(t, app.URL(), tok, 1, map[string]string{"action": "verify", "note": note})
 	assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%.300s", r.Raw)
 
-	huge := strings.Repeat("a", 5<<20)
+	// The largest username the edge lets through still leaves its failed login
+	// in the log, truncated (a 5 MB one is refused at the edge, before login).
+	huge := strings.Repeat("a", 900<<10)
 	b, _ := json.Marshal(map[string]string{"username": huge, "password": "whatever-Passw0rd"})
 	req, err := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login", bytes.NewReader(b))
 	require.NoError(t, err)
