@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
@@ -44,6 +44,9 @@ type Authenticator interface {
 type Records interface {
 	Get(ctx context.Context, t *schemas.Table, company, key string) (store.Current, error)
 	List(ctx context.Context, t *schemas.Table, company string, since time.Time, after store.Cursor, limit int) ([]store.Current, error)
+	// StoredSince reports whether a version of the record received at or after
+	// since is stored (current state or history).
+	StoredSince(ctx context.Context, t *schemas.Table, company, key string, since time.Time) (bool, error)
 }
 
 // Config bounds what one request may carry.
@@ -58,6 +61,9 @@ type Config struct {
 	// AuthCacheTTL is how long a resolved API key is trusted without asking the
 	// database again; a revoked key stops working within it.
 	AuthCacheTTL time.Duration
+	// ReadWait bounds how long a GET by id waits for a version just accepted to be
+	// stored by the sink (read-your-writes, see readyourwrites.go).
+	ReadWait time.Duration
 	// Now is the clock that stamps received_at (time.Now when nil): a test drives
 	// the pipeline's receive times with a fake clock.
 	Now func() time.Time
@@ -69,6 +75,7 @@ const (
 	DefaultMaxRecords     = 10000
 	DefaultPublishTimeout = 15 * time.Second
 	DefaultAuthCacheTTL   = 30 * time.Second
+	DefaultReadWait       = 5 * time.Second
 )
 
 func (c *Config) defaults() {
@@ -84,6 +91,9 @@ func (c *Config) defaults() {
 	if c.AuthCacheTTL <= 0 {
 		c.AuthCacheTTL = DefaultAuthCacheTTL
 	}
+	if c.ReadWait <= 0 {
+		c.ReadWait = DefaultReadWait
+	}
 }
 
 // Handler serves the exchange API.
@@ -96,6 +106,7 @@ type Handler struct {
 	metrics  *Metrics
 	clock    func() time.Time
 	versions versions
+	recent   recentWrites
 
 	mu        sync.Mutex
 	authCache map[string]authEntry
@@ -165,11 +176,14 @@ type RecordResult struct {
 	Warnings []validate.FieldError `json:"warnings,omitempty"`
 }
 
-// BatchReply is the reply to a POST.
+// BatchReply is the reply to a POST. Position identifies the batch for
+// read-your-writes: GET /exchange/{slug}/{id}?position=P answers the version of this
+// batch (or a newer one), waiting for the sink if need be.
 type BatchReply struct {
 	Table    string         `json:"table"`
 	Accepted int            `json:"accepted"`
 	Rejected int            `json:"rejected"`
+	Position string         `json:"position"`
 	Results  []RecordResult `json:"results"`
 }
 
@@ -203,6 +217,7 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	if reply.Accepted == 0 {
 		code = fiber.StatusUnprocessableEntity
 	}
+	c.Set(HeaderPosition, reply.Position)
 	return c.Status(code).JSON(reply)
 }
 
@@ -266,6 +281,16 @@ func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, 
 			MessageZH: "消息队列暂时无法写入，本批记录均未接收，请稍后重试",
 			MessageEN: "the message broker cannot take the write now; no record of this batch was accepted, retry later",
 			Err:       err}
+	}
+	reply.Position = Position(now)
+	if reply.Accepted > 0 {
+		keys := make([]string, 0, reply.Accepted)
+		for i := range verdicts {
+			if verdicts[i].OK() {
+				keys = append(keys, t.KeyOf(verdicts[i].Record))
+			}
+		}
+		h.recent.add(t.Slug, company, now.Truncate(time.Microsecond), keys, h.cfg.ReadWait)
 	}
 	if h.metrics != nil {
 		h.metrics.Records.WithLabelValues(t.Slug, "accepted").Add(float64(reply.Accepted))
@@ -340,7 +365,15 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.records.Get(c.UserContext(), t, c.Locals(localsCompany).(string), c.Params("id"))
+	company, key := c.Locals(localsCompany).(string), c.Params("id")
+	pos, err := h.positionOf(c, t, company, key)
+	if err != nil {
+		return err
+	}
+	cur, pending, err := h.current(c.UserContext(), t, company, key, pos)
+	if pending {
+		c.Set(HeaderPending, "true")
+	}
 	if err != nil {
 		return err
 	}
@@ -377,6 +410,15 @@ func (h *Handler) inlineFiles(t *schemas.Table, doc []byte) ([]byte, error) {
 	return json.Marshal(rec)
 }
 
+// Headers of read-your-writes.
+const (
+	// HeaderPosition carries a POST's position (also the reply's "position").
+	HeaderPosition = "X-Chemguard-Position"
+	// HeaderPending says a GET by id waited ReadWait for a just-accepted version and
+	// answers what is stored without it.
+	HeaderPending = "X-Chemguard-Pending"
+)
+
 // ListReply is one page of a listing.
 type ListReply struct {
 	Records    []json.RawMessage `json:"records"`
@@ -388,9 +430,9 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit := c.QueryInt("limit", 100)
-	if limit < 1 || limit > 1000 {
-		return chemguard.Errorf(chemguard.EInvalid, "limit 须在 1～1000 之间", "limit must be between 1 and 1000")
+	limit, err := queryparam.Limit(c, 100)
+	if err != nil {
+		return err
 	}
 	var since time.Time
 	if s := c.Query("updated_since"); s != "" {
@@ -399,11 +441,8 @@ func (h *Handler) list(c *fiber.Ctx) error {
 		}
 	}
 	var after store.Cursor
-	if s := c.Query("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || json.Unmarshal(b, &after) != nil {
-			return chemguard.Errorf(chemguard.EInvalid, "cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
-		}
+	if _, err := queryparam.Cursor(c, &after); err != nil {
+		return err
 	}
 	rows, err := h.records.List(c.UserContext(), t, c.Locals(localsCompany).(string), since, after, limit)
 	if err != nil {
@@ -419,8 +458,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	}
 	if len(rows) == limit {
 		last := rows[len(rows)-1]
-		b, _ := json.Marshal(store.Cursor{UpdatedAt: last.UpdatedAt, Key: last.Key})
-		reply.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+		reply.NextCursor = queryparam.EncodeCursor(store.Cursor{UpdatedAt: last.UpdatedAt, Key: last.Key})
 	}
 	return c.JSON(reply)
 }
@@ -432,7 +470,7 @@ func parseSince(s string) (time.Time, error) {
 	if t, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai); err == nil {
 		return t, nil
 	}
-	return time.Time{}, chemguard.Errorf(chemguard.EInvalid, "updated_since「%s」应为 yyyy-MM-dd HH:mm:ss 或 RFC 3339 时间",
+	return time.Time{}, queryparam.Errorf("updated_since「%s」应为 yyyy-MM-dd HH:mm:ss 或 RFC 3339 时间",
 		"updated_since %q must be yyyy-MM-dd HH:mm:ss or an RFC 3339 time", s)
 }
 
@@ -445,7 +483,7 @@ func HTTPStatus(err error) int {
 	switch chemguard.ErrorCode(err) {
 	case chemguard.EInvalid:
 		return fiber.StatusUnprocessableEntity
-	case chemguard.EMalformed:
+	case chemguard.EMalformed, chemguard.EBadParam:
 		return fiber.StatusBadRequest
 	case chemguard.ENotFound:
 		return fiber.StatusNotFound

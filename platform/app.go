@@ -30,6 +30,7 @@ import (
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // Config is the service's configuration; cmd/chemguard fills it from CHEMGUARD_* env.
@@ -168,6 +169,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		AppName:               "chemguard",
 		BodyLimit:             cfg.Ingest.MaxBodyBytesOrDefault(),
 		ErrorHandler:          ingest.ErrorHandler,
+		JSONDecoder:           validate.DecodeJSON, // every JSON body route accepts a leading UTF-8 BOM
 		DisableStartupMessage: true,
 		ReadTimeout:           60 * time.Second,
 		WriteTimeout:          60 * time.Second,

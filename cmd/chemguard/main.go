@@ -58,6 +58,7 @@ configuration (environment):
   CHEMGUARD_DATA_DIR         embedded broker data and stored files (default ./.data)
   CHEMGUARD_MAX_BODY_BYTES   largest exchange request body (default 67108864)
   CHEMGUARD_MAX_RECORDS      largest exchange batch (default 10000)
+  CHEMGUARD_READ_WAIT        longest a GET by id waits for a record just accepted to be stored (default 5s)
   CHEMGUARD_REQUIRE_SIGNING  enterprise requests must carry an HMAC signature (default false)
   CHEMGUARD_SESSION_IDLE     session idle timeout (default 30m); CHEMGUARD_SESSION_MAX absolute (default 12h)
   CHEMGUARD_LOCKOUT          lockout after 5 failed logins (default 30m)
@@ -146,6 +147,11 @@ func configFromEnv() (platform.Config, error) {
 			if *i.dst, err = strconv.Atoi(s); err != nil {
 				return cfg, fmt.Errorf("%s: %w", i.env, err)
 			}
+		}
+	}
+	if s := os.Getenv("CHEMGUARD_READ_WAIT"); s != "" {
+		if cfg.Ingest.ReadWait, err = time.ParseDuration(s); err != nil {
+			return cfg, fmt.Errorf("CHEMGUARD_READ_WAIT: %w", err)
 		}
 	}
 	if s := os.Getenv("CHEMGUARD_KAFKA_SYNC_WRITES"); s != "" {
