@@ -32,7 +32,9 @@ import (
 const positionLayout = "2006-01-02T15:04:05.000000Z07:00"
 
 // Position is the position of a batch received at now.
-func Position(now time.Time) string { return now.UTC().Truncate(time.Microsecond).Format(positionLayout) }
+func Position(now time.Time) string {
+	return now.UTC().Truncate(time.Microsecond).Format(positionLayout)
+}
 
 func parsePosition(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
