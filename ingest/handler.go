@@ -227,17 +227,74 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 		return nil, chemguard.Errorf(chemguard.EUnsupported, "Content-Type 必须是 application/json，收到「%s」",
 			"Content-Type must be application/json, got %q", c.Get(fiber.HeaderContentType))
 	}
-	limit := h.cfg.MaxBodyBytes
+	body := c.Body()
+	if err := h.cfg.checkSize(t, len(body)); err != nil {
+		return nil, err
+	}
+	return h.Submit(c.UserContext(), t, c.Locals(localsCompany).(string), body, now)
+}
+
+// checkSize refuses a body over the table's limit (tables without files get a
+// quarter of MaxBodyBytes).
+func (c Config) checkSize(t *schemas.Table, n int) error {
+	limit := c.MaxBodyBytes
 	if !hasFiles(t) {
 		limit /= 4
 	}
-	body := c.Body()
-	if len(body) > limit {
-		return nil, &chemguard.Error{Code: chemguard.ETooLarge,
-			MessageZH: fmt.Sprintf("请求体 %d 字节，超过「%s」的上限 %d 字节，请分批上传", len(body), t.NameZH, limit),
-			MessageEN: fmt.Sprintf("the body is %d bytes, more than the %d-byte limit of %s; split the batch", len(body), limit, t.Slug)}
+	if n > limit {
+		return &chemguard.Error{Code: chemguard.ETooLarge,
+			MessageZH: fmt.Sprintf("请求体 %d 字节，超过「%s」的上限 %d 字节，请分批上传", n, t.NameZH, limit),
+			MessageEN: fmt.Sprintf("the body is %d bytes, more than the %d-byte limit of %s; split the batch", n, limit, t.Slug)}
 	}
-	return h.Submit(c.UserContext(), t, c.Locals(localsCompany).(string), body, now)
+	return nil
+}
+
+// Check validates body as a POST /exchange/{slug} of table t by company at now
+// does before anything is published — body size, batch rules, every record's rules,
+// and (when company is not empty) the COMPANY_CODE check — and returns the reply
+// the API would give (without position) or its error. It needs no broker, database
+// or file store: `chemguard check` runs it offline, and Submit runs it first.
+func (c Config) Check(t *schemas.Table, company string, body []byte, now time.Time) (*BatchReply, []validate.Verdict, error) {
+	c.defaults()
+	if err := c.checkSize(t, len(body)); err != nil {
+		return nil, nil, err
+	}
+	verdicts, err := validate.Batch(t, body, validate.Options{Now: now, MaxRecords: c.MaxRecords})
+	if err != nil {
+		var be *validate.BatchError
+		if errors.As(err, &be) {
+			code := chemguard.EMalformed
+			if be.Rule == validate.RuleTooMany {
+				code = chemguard.ETooLarge
+			}
+			return nil, nil, &chemguard.Error{Code: code, MessageZH: be.MessageZH, MessageEN: be.MessageEN, Details: be}
+		}
+		return nil, nil, err
+	}
+	if company != "" && t.HasCompanyCode() {
+		for _, v := range verdicts {
+			if v.OK() {
+				if other := t.String(v.Record, "COMPANY_CODE"); other != company {
+					return nil, nil, &chemguard.Error{Code: chemguard.EForbidden,
+						MessageZH: fmt.Sprintf("第 %d 条记录的企业编码「%s」不是本企业（%s）的编码，整批拒收", v.Index, other, company),
+						MessageEN: fmt.Sprintf("record %d carries company code %q, not yours (%s); the batch is refused", v.Index, other, company)}
+				}
+			}
+		}
+	}
+	reply := &BatchReply{Table: t.Slug, Results: make([]RecordResult, len(verdicts))}
+	for i := range verdicts {
+		v := &verdicts[i]
+		res := RecordResult{Index: v.Index, ID: v.ID, Errors: v.Errors, Warnings: v.Warnings, Status: "accepted"}
+		if v.OK() {
+			reply.Accepted++
+		} else {
+			res.Status = "rejected"
+			reply.Rejected++
+		}
+		reply.Results[i] = res
+	}
+	return reply, verdicts, nil
 }
 
 // Submit validates body, a JSON array of table t's records, as company's upload
@@ -247,30 +304,11 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 // tables only through the pipeline. Errors are the API's (malformed, forbidden
 // company code, unavailable broker); a reply with Accepted == 0 is not an error.
 func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*BatchReply, error) {
-	verdicts, err := validate.Batch(t, body, validate.Options{Now: now, MaxRecords: h.cfg.MaxRecords})
+	reply, verdicts, err := h.cfg.Check(t, company, body, now)
 	if err != nil {
-		var be *validate.BatchError
-		if errors.As(err, &be) {
-			code := chemguard.EMalformed
-			if be.Rule == validate.RuleTooMany {
-				code = chemguard.ETooLarge
-			}
-			return nil, &chemguard.Error{Code: code, MessageZH: be.MessageZH, MessageEN: be.MessageEN, Details: be}
-		}
 		return nil, err
 	}
-	if t.HasCompanyCode() {
-		for _, v := range verdicts {
-			if v.OK() {
-				if other := t.String(v.Record, "COMPANY_CODE"); other != company {
-					return nil, &chemguard.Error{Code: chemguard.EForbidden,
-						MessageZH: fmt.Sprintf("第 %d 条记录的企业编码「%s」不是本企业（%s）的编码，整批拒收", v.Index, other, company),
-						MessageEN: fmt.Sprintf("record %d carries company code %q, not yours (%s); the batch is refused", v.Index, other, company)}
-				}
-			}
-		}
-	}
-	msgs, reply, err := h.envelopes(t, company, now, verdicts)
+	msgs, err := h.envelopes(t, company, now, verdicts)
 	if err != nil {
 		return nil, err
 	}
@@ -304,36 +342,29 @@ func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, 
 	return reply, nil
 }
 
-// envelopes turns verdicts into Kafka messages and the reply. Files of accepted
-// records go to the file store first, so the message carries only their reference.
-func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, *BatchReply, error) {
-	reply := &BatchReply{Table: t.Slug, Results: make([]RecordResult, len(verdicts))}
+// envelopes turns verdicts into Kafka messages. Files of accepted records go to the
+// file store first, so the message carries only their reference.
+func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
 	msgs := make([]bus.Message, 0, len(verdicts))
 	for i := range verdicts {
 		v := &verdicts[i]
-		res := RecordResult{Index: v.Index, ID: v.ID, Errors: v.Errors, Warnings: v.Warnings}
 		var value []byte
 		var topic string
 		var err error
 		if v.OK() {
-			res.Status = "accepted"
-			reply.Accepted++
 			topic = t.Topic()
 			value, err = h.acceptedValue(t, company, now, v.Record)
 		} else {
-			res.Status = "rejected"
-			reply.Rejected++
 			topic = RejectionsTopic
 			value, err = json.Marshal(RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
 				ReceivedAt: now, Index: v.Index, Key: v.ID, Errors: v.Errors, Raw: evidence(v.Raw)})
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		msgs = append(msgs, bus.Message{Topic: topic, Key: company, Value: value})
-		reply.Results[i] = res
 	}
-	return msgs, reply, nil
+	return msgs, nil
 }
 
 func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time, rec any) ([]byte, error) {

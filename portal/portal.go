@@ -86,6 +86,7 @@ type Portal struct {
 	files    Files
 	admin    *Admin   // nil until EnableAdmin
 	quality  *Quality // nil until EnableQuality
+	apiDocs  APIDocs  // nil until EnableAPIDocs
 	pages    map[string]*template.Template
 }
 
@@ -111,7 +112,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
 		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit",
-		"quality", "quality_company", "quality_notices", "quality_notice"} {
+		"quality", "quality_company", "quality_notices", "quality_notice", "apidocs"} {
 		files := []string{"templates/layout.html", "templates/" + name + ".html"}
 		if strings.HasPrefix(name, "admin_") {
 			files = append(files, "templates/admin_nav.html")
@@ -152,6 +153,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/warnings/:id", p.warning)
 	p.registerAdmin(r)
 	p.registerQuality(r)
+	r.Get("/api", p.apiDocsPage)
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,

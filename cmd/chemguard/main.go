@@ -47,6 +47,8 @@ usage:
                                        create an account (password prompted, or the first line of stdin)
   chemguard user unlock --username U   clear a login lockout
   chemguard audit verify               check the audit log's hash chain
+  chemguard check [--company CODE] [--json] TABLE FILE|DIR|-
+                                       validate an exchange batch offline, exactly as POST /api/v1/exchange/TABLE would (exit 1 when refused)
 
 configuration (environment):
   CHEMGUARD_DATABASE_URL     PostgreSQL connection string (required)
@@ -109,6 +111,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = userCmd(ctx, args[1:], os.Stdin, stdout)
 	case "audit":
 		err = auditCmd(ctx, args[1:], stdout)
+	case "check":
+		err = checkCmd(args[1:], os.Stdin, stdout, time.Now())
+		if errors.Is(err, errCheckFailed) {
+			return 1
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
