@@ -9,17 +9,18 @@ import (
 
 // Error codes. The HTTP layer maps each to one status; nothing else does.
 const (
-	EInvalid      = "invalid"      // 422: every record invalid, bad parameters
-	EMalformed    = "malformed"    // 400: the body cannot be read
-	ENotFound     = "not_found"    // 404
-	EConflict     = "conflict"     // 409
-	EUnauthorized = "unauthorized" // 401: no or unknown credentials
-	EForbidden    = "forbidden"    // 403: known caller, not allowed
-	ETooLarge     = "too_large"    // 413
-	EUnsupported  = "unsupported"  // 415: wrong content type
-	ERateLimited  = "rate_limited" // 429: too many requests; Retry-After says when to come back
-	EUnavailable  = "unavailable"  // 503: a dependency cannot take the request now
-	EInternal     = "internal"     // 500: a bug or an unexpected failure; details only in the log
+	EInvalid      = "invalid"       // 422: every record invalid, bad parameters
+	EMalformed    = "malformed"     // 400: the body cannot be read
+	EBadParam     = "bad_parameter" // 400: a query parameter that cannot be read or is out of range
+	ENotFound     = "not_found"     // 404
+	EConflict     = "conflict"      // 409
+	EUnauthorized = "unauthorized"  // 401: no or unknown credentials
+	EForbidden    = "forbidden"     // 403: known caller, not allowed
+	ETooLarge     = "too_large"     // 413
+	EUnsupported  = "unsupported"   // 415: wrong content type
+	ERateLimited  = "rate_limited"  // 429: too many requests; Retry-After says when to come back
+	EUnavailable  = "unavailable"   // 503: a dependency cannot take the request now
+	EInternal     = "internal"      // 500: a bug or an unexpected failure; details only in the log
 )
 
 // Error is an error a client may see: a code, a message in Chinese and English, and

@@ -60,8 +60,8 @@ func TestShareFeed(t *testing.T) {
 	require.Len(t, r.Body["records"], 1)
 	assert.Equal(t, "b3", r.Body["records"].([]any)[0].(map[string]any)["id"])
 
-	for _, bad := range []string{"?cursor=%%%", "?limit=0", "?limit=5000"} {
-		assert.Equal(t, http.StatusUnprocessableEntity, e.do(http.MethodGet, "/api/v1/share/hidden-dangers"+bad, jn, nil).Status, bad)
+	for _, bad := range []string{"?cursor=%%%", "?limit=0", "?limit=5000", "?limit=abc"} {
+		assert.Equal(t, http.StatusBadRequest, e.do(http.MethodGet, "/api/v1/share/hidden-dangers"+bad, jn, nil).Status, bad)
 	}
 	assert.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/api/v1/share/no-such-table", jn, nil).Status)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -109,17 +110,13 @@ func (h *Handler) common(c *fiber.Ctx, q *query, col string) (int, error) {
 		}
 	}
 	if v := c.Query("before"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
+		id, err := queryparam.Int64(c, "before", 0)
 		if err != nil {
-			return 0, invalid("before 须为编号", "before must be an id")
+			return 0, err
 		}
 		q.add("x.id < $?", id)
 	}
-	limit := c.QueryInt("limit", 100)
-	if limit < 1 || limit > 1000 {
-		return 0, invalid("limit 须在 1～1000 之间", "limit must be between 1 and 1000")
-	}
-	return limit, nil
+	return queryparam.Limit(c, 100)
 }
 
 // AlarmView is an alarm as the API shows it.

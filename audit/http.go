@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/queryparam"
 )
 
 // Guard authenticates and authorizes requests; access.Service implements it.
@@ -44,8 +45,14 @@ func (h *Handler) Register(r fiber.Router) {
 }
 
 func parseFilter(c *fiber.Ctx) (Filter, error) {
-	f := Filter{AfterSeq: int64(c.QueryInt("after", 0)), Actor: c.Query("actor"), Action: c.Query("action"), Result: c.Query("result"),
-		Limit: c.QueryInt("limit", 100)}
+	f := Filter{Actor: c.Query("actor"), Action: c.Query("action"), Result: c.Query("result")}
+	var err error
+	if f.AfterSeq, err = queryparam.Int64(c, "after", 0); err != nil {
+		return f, err
+	}
+	if f.Limit, err = queryparam.Int(c, "limit", 100, 1, 10000); err != nil {
+		return f, err
+	}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time

@@ -94,6 +94,7 @@ for _ in $(seq 1 60); do
 done
 DEMO=$(sed -n '2p' "$CHEMGUARD_DATA_DIR/simulate.out" | awk '{print $3}')
 SECRET=$(sed -n '4p' "$CHEMGUARD_DATA_DIR/simulate.out")
+RID=$(cat /proc/sys/kernel/random/uuid) # the banner's example record: a fresh 风险分析单元 each run
 
 cat <<EOT
 
@@ -111,7 +112,10 @@ cat <<EOT
               $KEY
               signing secret (HMAC key of X-Chemguard-Signature, never sent; docs/api-signing.md):
               $SECRET
-  try:        curl -H "Authorization: Bearer $KEY" "http://$ADDR/api/v1/exchange/hidden-dangers?limit=5"
+  upload one: curl -s -X POST http://$ADDR/api/v1/exchange/risk-units -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+                -d '[{"ID":"$RID","HAZARD_CODE":"370102100001","HAZARD_DEP":"合成氨车间","HAZARD_LIABLE_PERSON":"王建国","RISK_UNIT_NAME":"液氨储罐区","DELETED":"0"}]'
+  read back:  curl -s -H "Authorization: Bearer $KEY" http://$ADDR/api/v1/exchange/risk-units/$RID
+  API docs:   http://$ADDR/portal/api (接口文档), http://$ADDR/api/v1/openapi.json; offline check: $BIN check risk-units FILE
   logs:       $LOG
   Ctrl-C stops it; data stays in $CHEMGUARD_DATA_DIR and the local PostgreSQL.
 

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
@@ -44,6 +44,9 @@ type Authenticator interface {
 type Records interface {
 	Get(ctx context.Context, t *schemas.Table, company, key string) (store.Current, error)
 	List(ctx context.Context, t *schemas.Table, company string, since time.Time, after store.Cursor, limit int) ([]store.Current, error)
+	// StoredSince reports whether a version of the record received at or after
+	// since is stored (current state or history).
+	StoredSince(ctx context.Context, t *schemas.Table, company, key string, since time.Time) (bool, error)
 }
 
 // Config bounds what one request may carry.
@@ -58,6 +61,9 @@ type Config struct {
 	// AuthCacheTTL is how long a resolved API key is trusted without asking the
 	// database again; a revoked key stops working within it.
 	AuthCacheTTL time.Duration
+	// ReadWait bounds how long a GET by id waits for a version just accepted to be
+	// stored by the sink (read-your-writes, see readyourwrites.go).
+	ReadWait time.Duration
 	// Now is the clock that stamps received_at (time.Now when nil): a test drives
 	// the pipeline's receive times with a fake clock.
 	Now func() time.Time
@@ -69,6 +75,7 @@ const (
 	DefaultMaxRecords     = 10000
 	DefaultPublishTimeout = 15 * time.Second
 	DefaultAuthCacheTTL   = 30 * time.Second
+	DefaultReadWait       = 5 * time.Second
 )
 
 func (c *Config) defaults() {
@@ -84,6 +91,9 @@ func (c *Config) defaults() {
 	if c.AuthCacheTTL <= 0 {
 		c.AuthCacheTTL = DefaultAuthCacheTTL
 	}
+	if c.ReadWait <= 0 {
+		c.ReadWait = DefaultReadWait
+	}
 }
 
 // Handler serves the exchange API.
@@ -96,6 +106,7 @@ type Handler struct {
 	metrics  *Metrics
 	clock    func() time.Time
 	versions versions
+	recent   recentWrites
 
 	mu        sync.Mutex
 	authCache map[string]authEntry
@@ -165,11 +176,14 @@ type RecordResult struct {
 	Warnings []validate.FieldError `json:"warnings,omitempty"`
 }
 
-// BatchReply is the reply to a POST.
+// BatchReply is the reply to a POST. Position identifies the batch for
+// read-your-writes: GET /exchange/{slug}/{id}?position=P answers the version of this
+// batch (or a newer one), waiting for the sink if need be.
 type BatchReply struct {
 	Table    string         `json:"table"`
 	Accepted int            `json:"accepted"`
 	Rejected int            `json:"rejected"`
+	Position string         `json:"position"`
 	Results  []RecordResult `json:"results"`
 }
 
@@ -203,6 +217,7 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	if reply.Accepted == 0 {
 		code = fiber.StatusUnprocessableEntity
 	}
+	c.Set(HeaderPosition, reply.Position)
 	return c.Status(code).JSON(reply)
 }
 
@@ -212,17 +227,74 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 		return nil, chemguard.Errorf(chemguard.EUnsupported, "Content-Type 必须是 application/json，收到「%s」",
 			"Content-Type must be application/json, got %q", c.Get(fiber.HeaderContentType))
 	}
-	limit := h.cfg.MaxBodyBytes
+	body := c.Body()
+	if err := h.cfg.checkSize(t, len(body)); err != nil {
+		return nil, err
+	}
+	return h.Submit(c.UserContext(), t, c.Locals(localsCompany).(string), body, now)
+}
+
+// checkSize refuses a body over the table's limit (tables without files get a
+// quarter of MaxBodyBytes).
+func (c Config) checkSize(t *schemas.Table, n int) error {
+	limit := c.MaxBodyBytes
 	if !hasFiles(t) {
 		limit /= 4
 	}
-	body := c.Body()
-	if len(body) > limit {
-		return nil, &chemguard.Error{Code: chemguard.ETooLarge,
-			MessageZH: fmt.Sprintf("请求体 %d 字节，超过「%s」的上限 %d 字节，请分批上传", len(body), t.NameZH, limit),
-			MessageEN: fmt.Sprintf("the body is %d bytes, more than the %d-byte limit of %s; split the batch", len(body), limit, t.Slug)}
+	if n > limit {
+		return &chemguard.Error{Code: chemguard.ETooLarge,
+			MessageZH: fmt.Sprintf("请求体 %d 字节，超过「%s」的上限 %d 字节，请分批上传", n, t.NameZH, limit),
+			MessageEN: fmt.Sprintf("the body is %d bytes, more than the %d-byte limit of %s; split the batch", n, limit, t.Slug)}
 	}
-	return h.Submit(c.UserContext(), t, c.Locals(localsCompany).(string), body, now)
+	return nil
+}
+
+// Check validates body as a POST /exchange/{slug} of table t by company at now
+// does before anything is published — body size, batch rules, every record's rules,
+// and (when company is not empty) the COMPANY_CODE check — and returns the reply
+// the API would give (without position) or its error. It needs no broker, database
+// or file store: `chemguard check` runs it offline, and Submit runs it first.
+func (c Config) Check(t *schemas.Table, company string, body []byte, now time.Time) (*BatchReply, []validate.Verdict, error) {
+	c.defaults()
+	if err := c.checkSize(t, len(body)); err != nil {
+		return nil, nil, err
+	}
+	verdicts, err := validate.Batch(t, body, validate.Options{Now: now, MaxRecords: c.MaxRecords})
+	if err != nil {
+		var be *validate.BatchError
+		if errors.As(err, &be) {
+			code := chemguard.EMalformed
+			if be.Rule == validate.RuleTooMany {
+				code = chemguard.ETooLarge
+			}
+			return nil, nil, &chemguard.Error{Code: code, MessageZH: be.MessageZH, MessageEN: be.MessageEN, Details: be}
+		}
+		return nil, nil, err
+	}
+	if company != "" && t.HasCompanyCode() {
+		for _, v := range verdicts {
+			if v.OK() {
+				if other := t.String(v.Record, "COMPANY_CODE"); other != company {
+					return nil, nil, &chemguard.Error{Code: chemguard.EForbidden,
+						MessageZH: fmt.Sprintf("第 %d 条记录的企业编码「%s」不是本企业（%s）的编码，整批拒收", v.Index, other, company),
+						MessageEN: fmt.Sprintf("record %d carries company code %q, not yours (%s); the batch is refused", v.Index, other, company)}
+				}
+			}
+		}
+	}
+	reply := &BatchReply{Table: t.Slug, Results: make([]RecordResult, len(verdicts))}
+	for i := range verdicts {
+		v := &verdicts[i]
+		res := RecordResult{Index: v.Index, ID: v.ID, Errors: v.Errors, Warnings: v.Warnings, Status: "accepted"}
+		if v.OK() {
+			reply.Accepted++
+		} else {
+			res.Status = "rejected"
+			reply.Rejected++
+		}
+		reply.Results[i] = res
+	}
+	return reply, verdicts, nil
 }
 
 // Submit validates body, a JSON array of table t's records, as company's upload
@@ -232,30 +304,11 @@ func (h *Handler) accept(c *fiber.Ctx, t *schemas.Table, now time.Time) (*BatchR
 // tables only through the pipeline. Errors are the API's (malformed, forbidden
 // company code, unavailable broker); a reply with Accepted == 0 is not an error.
 func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*BatchReply, error) {
-	verdicts, err := validate.Batch(t, body, validate.Options{Now: now, MaxRecords: h.cfg.MaxRecords})
+	reply, verdicts, err := h.cfg.Check(t, company, body, now)
 	if err != nil {
-		var be *validate.BatchError
-		if errors.As(err, &be) {
-			code := chemguard.EMalformed
-			if be.Rule == validate.RuleTooMany {
-				code = chemguard.ETooLarge
-			}
-			return nil, &chemguard.Error{Code: code, MessageZH: be.MessageZH, MessageEN: be.MessageEN, Details: be}
-		}
 		return nil, err
 	}
-	if t.HasCompanyCode() {
-		for _, v := range verdicts {
-			if v.OK() {
-				if other := t.String(v.Record, "COMPANY_CODE"); other != company {
-					return nil, &chemguard.Error{Code: chemguard.EForbidden,
-						MessageZH: fmt.Sprintf("第 %d 条记录的企业编码「%s」不是本企业（%s）的编码，整批拒收", v.Index, other, company),
-						MessageEN: fmt.Sprintf("record %d carries company code %q, not yours (%s); the batch is refused", v.Index, other, company)}
-				}
-			}
-		}
-	}
-	msgs, reply, err := h.envelopes(t, company, now, verdicts)
+	msgs, err := h.envelopes(t, company, now, verdicts)
 	if err != nil {
 		return nil, err
 	}
@@ -266,6 +319,16 @@ func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, 
 			MessageZH: "消息队列暂时无法写入，本批记录均未接收，请稍后重试",
 			MessageEN: "the message broker cannot take the write now; no record of this batch was accepted, retry later",
 			Err:       err}
+	}
+	reply.Position = Position(now)
+	if reply.Accepted > 0 {
+		keys := make([]string, 0, reply.Accepted)
+		for i := range verdicts {
+			if verdicts[i].OK() {
+				keys = append(keys, t.KeyOf(verdicts[i].Record))
+			}
+		}
+		h.recent.add(t.Slug, company, now.Truncate(time.Microsecond), keys, h.cfg.ReadWait)
 	}
 	if h.metrics != nil {
 		h.metrics.Records.WithLabelValues(t.Slug, "accepted").Add(float64(reply.Accepted))
@@ -279,36 +342,29 @@ func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, 
 	return reply, nil
 }
 
-// envelopes turns verdicts into Kafka messages and the reply. Files of accepted
-// records go to the file store first, so the message carries only their reference.
-func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, *BatchReply, error) {
-	reply := &BatchReply{Table: t.Slug, Results: make([]RecordResult, len(verdicts))}
+// envelopes turns verdicts into Kafka messages. Files of accepted records go to the
+// file store first, so the message carries only their reference.
+func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
 	msgs := make([]bus.Message, 0, len(verdicts))
 	for i := range verdicts {
 		v := &verdicts[i]
-		res := RecordResult{Index: v.Index, ID: v.ID, Errors: v.Errors, Warnings: v.Warnings}
 		var value []byte
 		var topic string
 		var err error
 		if v.OK() {
-			res.Status = "accepted"
-			reply.Accepted++
 			topic = t.Topic()
 			value, err = h.acceptedValue(t, company, now, v.Record)
 		} else {
-			res.Status = "rejected"
-			reply.Rejected++
 			topic = RejectionsTopic
 			value, err = json.Marshal(RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
 				ReceivedAt: now, Index: v.Index, Key: v.ID, Errors: v.Errors, Raw: evidence(v.Raw)})
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		msgs = append(msgs, bus.Message{Topic: topic, Key: company, Value: value})
-		reply.Results[i] = res
 	}
-	return msgs, reply, nil
+	return msgs, nil
 }
 
 func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time, rec any) ([]byte, error) {
@@ -340,7 +396,15 @@ func (h *Handler) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cur, err := h.records.Get(c.UserContext(), t, c.Locals(localsCompany).(string), c.Params("id"))
+	company, key := c.Locals(localsCompany).(string), c.Params("id")
+	pos, err := h.positionOf(c, t, company, key)
+	if err != nil {
+		return err
+	}
+	cur, pending, err := h.current(c.UserContext(), t, company, key, pos)
+	if pending {
+		c.Set(HeaderPending, "true")
+	}
 	if err != nil {
 		return err
 	}
@@ -377,6 +441,15 @@ func (h *Handler) inlineFiles(t *schemas.Table, doc []byte) ([]byte, error) {
 	return json.Marshal(rec)
 }
 
+// Headers of read-your-writes.
+const (
+	// HeaderPosition carries a POST's position (also the reply's "position").
+	HeaderPosition = "X-Chemguard-Position"
+	// HeaderPending says a GET by id waited ReadWait for a just-accepted version and
+	// answers what is stored without it.
+	HeaderPending = "X-Chemguard-Pending"
+)
+
 // ListReply is one page of a listing.
 type ListReply struct {
 	Records    []json.RawMessage `json:"records"`
@@ -388,9 +461,9 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit := c.QueryInt("limit", 100)
-	if limit < 1 || limit > 1000 {
-		return chemguard.Errorf(chemguard.EInvalid, "limit 须在 1～1000 之间", "limit must be between 1 and 1000")
+	limit, err := queryparam.Limit(c, 100)
+	if err != nil {
+		return err
 	}
 	var since time.Time
 	if s := c.Query("updated_since"); s != "" {
@@ -399,11 +472,8 @@ func (h *Handler) list(c *fiber.Ctx) error {
 		}
 	}
 	var after store.Cursor
-	if s := c.Query("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || json.Unmarshal(b, &after) != nil {
-			return chemguard.Errorf(chemguard.EInvalid, "cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
-		}
+	if _, err := queryparam.Cursor(c, &after); err != nil {
+		return err
 	}
 	rows, err := h.records.List(c.UserContext(), t, c.Locals(localsCompany).(string), since, after, limit)
 	if err != nil {
@@ -419,8 +489,7 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	}
 	if len(rows) == limit {
 		last := rows[len(rows)-1]
-		b, _ := json.Marshal(store.Cursor{UpdatedAt: last.UpdatedAt, Key: last.Key})
-		reply.NextCursor = base64.RawURLEncoding.EncodeToString(b)
+		reply.NextCursor = queryparam.EncodeCursor(store.Cursor{UpdatedAt: last.UpdatedAt, Key: last.Key})
 	}
 	return c.JSON(reply)
 }
@@ -432,7 +501,7 @@ func parseSince(s string) (time.Time, error) {
 	if t, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai); err == nil {
 		return t, nil
 	}
-	return time.Time{}, chemguard.Errorf(chemguard.EInvalid, "updated_since「%s」应为 yyyy-MM-dd HH:mm:ss 或 RFC 3339 时间",
+	return time.Time{}, queryparam.Errorf("updated_since「%s」应为 yyyy-MM-dd HH:mm:ss 或 RFC 3339 时间",
 		"updated_since %q must be yyyy-MM-dd HH:mm:ss or an RFC 3339 time", s)
 }
 
@@ -445,7 +514,7 @@ func HTTPStatus(err error) int {
 	switch chemguard.ErrorCode(err) {
 	case chemguard.EInvalid:
 		return fiber.StatusUnprocessableEntity
-	case chemguard.EMalformed:
+	case chemguard.EMalformed, chemguard.EBadParam:
 		return fiber.StatusBadRequest
 	case chemguard.ENotFound:
 		return fiber.StatusNotFound

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -219,6 +220,14 @@ func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
 	require.Equal(t, 0, w.count(`SELECT count(*) FROM spot_checks s JOIN enterprises e ON e.code = s.company_code
 		WHERE e.division_code <> $1`, ourCounty))
 	require.Equal(t, 5, w.count(`SELECT count(*) FROM audit_log WHERE action = 'spot_check_draw' AND result = 'ok'`))
+	// A drawn permit is labelled with its 作业类型's name (the seed has no TASK_NAME).
+	var label, taskType string
+	require.NoError(t, w.app.Pool.QueryRow(t.Context(), `SELECT s.target_label, x.doc->>'TASK_TYPE' FROM spot_checks s
+		JOIN x_special_operations x ON x.company_code = s.company_code AND x.record_key = s.target_key
+		WHERE s.kind = 'permit'`).Scan(&label, &taskType))
+	typeCode, known := schemas.CodesTaskType.Lookup(taskType)
+	require.True(t, known, taskType)
+	require.Contains(t, label, " "+typeCode.NameZH+" ")
 
 	// No open warning in the county: nothing to draw, said so.
 	none := p.postForm("/m/spot/draw", url.Values{"kind": {"warning"}, "client_id": {uuid.NewString()}})

@@ -14,6 +14,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -367,8 +368,10 @@ func (a *App) records(c *fiber.Ctx) error {
 	if kind != "" && KindZH(kind) == "" {
 		return chemguard.Errorf(chemguard.EInvalid, "记录类型须为在线巡查、抽查或检查督导", "kind must be patrol, spot or supervision")
 	}
-	number, _ := strconv.Atoi(c.Query("page"))
-	number = max(1, min(number, 100000))
+	number, err := queryparam.Int(c, "page", 1, 1, 100000)
+	if err != nil {
+		return err
+	}
 	list, total, err := a.store.Records(c.UserContext(), a.guard.Scope(c), kind, (number-1)*a.cfg.PageSize, a.cfg.PageSize)
 	if err != nil {
 		return err

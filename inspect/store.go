@@ -169,9 +169,13 @@ func (s *Store) Draw(ctx context.Context, scope tiers.Scope, kind string, client
 		sql = `SELECT x.company_code, x.record_key, concat_ws(' ', e.name, x.doc->>'COMMIT_DATE', x.doc->>'COMMIT_PERSON') FROM x_commitments x
 			JOIN enterprises e ON e.code = x.company_code WHERE NOT x.deleted AND x.doc->>'COMMIT_DATE' = $1 AND ` + where
 	case SpotPermit:
-		sql = `SELECT x.company_code, x.record_key, concat_ws(' ', e.name, x.doc->>'TASK_NAME', x.doc->>'TASK_BEGIN_TIME') FROM x_special_operations x
+		// The seed's 特殊作业 table has no name field: the ticket is labelled by its
+		// 作业类型 (TASK_TYPE's 细类 name from the code table, passed as a JSON map).
+		args = append(args, taskTypeNames)
+		sql = fmt.Sprintf(`SELECT x.company_code, x.record_key, concat_ws(' ', e.name,
+				COALESCE($%d::jsonb->>(x.doc->>'TASK_TYPE'), x.doc->>'TASK_TYPE'), x.doc->>'TASK_BEGIN_TIME') FROM x_special_operations x
 			JOIN enterprises e ON e.code = x.company_code WHERE NOT x.deleted AND x.doc->>'TASK_DATE' = $1
-			AND COALESCE(x.doc->>'IS_CANCELLED', '0') <> '1' AND ` + where
+			AND COALESCE(x.doc->>'IS_CANCELLED', '0') <> '1' AND `, len(args)+1) + where
 	default:
 		return Spot{}, chemguard.Errorf(chemguard.EInvalid, "抽查对象须为企业、预警、今日安全承诺或今日特殊作业票",
 			"kind must be company, warning, commitment or permit")
@@ -467,3 +471,13 @@ func (s *Store) waiting(ctx context.Context, scope tiers.Scope, cond string, tie
 	}
 	return out, nil
 }
+
+// taskTypeNames maps each 作业类型 细类编码 to its name, for labelling drawn permits.
+var taskTypeNames = func() string {
+	m := map[string]string{}
+	for _, c := range schemas.CodesTaskType.Codes {
+		m[c.Value] = c.NameZH
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}()

@@ -29,10 +29,12 @@ import (
 	"github.com/shandong-emergency/chemguard/identity"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/inspect"
+	"github.com/shandong-emergency/chemguard/openapi"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
@@ -215,6 +217,10 @@ type App struct {
 	Notices     *quality.Notices
 	govConsumer *bus.Consumer
 
+	apiDocOnce sync.Once
+	apiDoc     *openapi.Description
+	apiDocErr  error
+
 	closeOnce sync.Once
 }
 
@@ -284,6 +290,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.http = fiber.New(a.edge.Fiber(fiber.Config{
 		AppName:               "chemguard",
 		ErrorHandler:          ingest.ErrorHandler,
+		JSONDecoder:           validate.DecodeJSON, // every JSON body route accepts a leading UTF-8 BOM
 		DisableStartupMessage: true,
 		WriteTimeout:          60 * time.Second,
 	}))
@@ -354,6 +361,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	pt.EnableAdmin(portal.Admin{Ops: a.Access, Identity: a.Access.Identity, Parks: a.Access.Parks,
 		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit, Policy: a.Access.Authz.Policy})
 	pt.EnableQuality(portal.Quality{Gov: notices, Can: a.Access.Can})
+	pt.EnableAPIDocs(a.APIDescription)
 	pt.Register(a.http)
 	// Inspector mobile app (issue 7 item 2) under /m; its hidden dangers go through the exchange pipeline.
 	cfg.Inspect.InsecureCookie = cfg.Inspect.InsecureCookie || cfg.Access.InsecureCookie
@@ -362,6 +370,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	mobile.Register(a.http)
+	a.http.Get(openapi.Path, a.serveAPIDescription)
 
 	var tlsCfg *tls.Config
 	if cfg.TLSCert != "" {
@@ -399,6 +408,30 @@ func edgeConfig(cfg Config) edge.Config {
 		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20}, // + the form's fields
 	}, ec.Routes...)
 	return ec
+}
+
+// APIDescription is the OpenAPI 3.1 description of the /api/v1 routes, built from
+// the route table on first use (when every route is registered) and kept.
+func (a *App) APIDescription() (*openapi.Description, error) {
+	a.apiDocOnce.Do(func() {
+		a.apiDoc, a.apiDocErr = openapi.Build(openapi.RoutesOf(a.http), APIVersion)
+	})
+	return a.apiDoc, a.apiDocErr
+}
+
+// HTTP is the app's fiber router: its route table is what APIDescription describes.
+func (a *App) HTTP() *fiber.App { return a.http }
+
+// APIVersion is the version the API description carries.
+const APIVersion = "1.0"
+
+func (a *App) serveAPIDescription(c *fiber.Ctx) error {
+	d, err := a.APIDescription()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSONCharsetUTF8)
+	return c.Send(d.JSON)
 }
 
 // Addr is the address the HTTP server listens on.

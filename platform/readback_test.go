@@ -62,8 +62,8 @@ func TestListPagination(t *testing.T) {
 	rep := get(t, app.URL(), keyA, "/api/v1/exchange/risk-units?updated_since="+url.QueryEscape(future))
 	require.Equal(t, 200, rep.Status)
 	assert.Empty(t, rep.Body["records"])
-	assert.Equal(t, 422, get(t, app.URL(), keyA, "/api/v1/exchange/risk-units?cursor=!!").Status)
-	assert.Equal(t, 422, get(t, app.URL(), keyA, "/api/v1/exchange/risk-units?updated_since=yesterday").Status)
+	assert.Equal(t, 400, get(t, app.URL(), keyA, "/api/v1/exchange/risk-units?cursor=!!").Status)
+	assert.Equal(t, 400, get(t, app.URL(), keyA, "/api/v1/exchange/risk-units?updated_since=yesterday").Status)
 	// B cannot read A's record by its ID.
 	assert.Equal(t, 404, get(t, app.URL(), keyB, "/api/v1/exchange/risk-units/"+recs[0]["ID"].(string)).Status)
 }

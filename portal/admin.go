@@ -212,7 +212,10 @@ func (p *Portal) adminUsers(c *fiber.Ctx) error {
 		return err
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	region := identity.UserFrom(c).Domain
 	list, total, err := p.admin.Identity.Users(c.UserContext(), identity.UserFilter{Region: region, Q: q,
 		Offset: offset, Limit: p.cfg.PageSize})
@@ -435,7 +438,10 @@ func (p *Portal) adminCompanies(c *fiber.Ctx) error {
 		return err
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	list, total, err := p.store.Enterprises(c.UserContext(), registrarScope(c), q, nil, offset, p.cfg.PageSize)
 	if err != nil {
 		return err

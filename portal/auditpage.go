@@ -10,6 +10,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -120,7 +121,11 @@ func (p *Portal) renderAudit(c *fiber.Ctx, v *audit.Verification) error {
 	}
 	f := auditFilter{Actor: strings.TrimSpace(c.Query("actor")), Action: c.Query("action"), Result: c.Query("result"),
 		From: c.Query("from"), To: c.Query("to")}
-	f.Before, _ = strconv.ParseInt(c.Query("before"), 10, 64)
+	before, err := queryparam.Int64(c, "before", 0)
+	if err != nil {
+		return err
+	}
+	f.Before = before
 	af, err := f.filter()
 	if err != nil {
 		return err

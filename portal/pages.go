@@ -13,6 +13,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/quality"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -23,15 +24,13 @@ type Pager struct {
 	PrevURL, NextURL     string
 }
 
-func (p *Portal) page(c *fiber.Ctx) (number, offset int) {
-	number, _ = strconv.Atoi(c.Query("page"))
-	if number < 1 {
-		number = 1
+// page reads the page number ?page= (1 when absent); a page that is not a number
+// is a 400, not quietly page 1, so a mistyped link is seen as one.
+func (p *Portal) page(c *fiber.Ctx) (number, offset int, err error) {
+	if number, err = queryparam.Int(c, "page", 1, 1, 100000); err != nil {
+		return 0, 0, err
 	}
-	if number > 100000 {
-		number = 100000
-	}
-	return number, (number - 1) * p.cfg.PageSize
+	return number, (number - 1) * p.cfg.PageSize, nil
 }
 
 func (p *Portal) pager(path string, q url.Values, number, total int) Pager {
@@ -149,7 +148,10 @@ func (p *Portal) companies(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	// The filter narrows the caller's scope, never widens it: both apply in SQL.
 	list, total, err := p.store.Enterprises(c.UserContext(), p.guard.Scope(c), q, counties, offset, p.cfg.PageSize)
 	if err != nil {
@@ -222,7 +224,10 @@ func (p *Portal) data(c *fiber.Ctx) error {
 		}
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	rows, total, err := p.store.Records(c.UserContext(), t, p.guard.Scope(c), company, q, offset, p.cfg.PageSize)
 	if err != nil {
 		return err
@@ -259,7 +264,10 @@ func (p *Portal) rejections(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	list, total, err := p.store.Rejections(c.UserContext(), p.guard.Scope(c), company, table, offset, p.cfg.PageSize)
 	if err != nil {
 		return err

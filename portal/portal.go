@@ -95,6 +95,7 @@ type Portal struct {
 	files    Files
 	admin    *Admin   // nil until EnableAdmin
 	quality  *Quality // nil until EnableQuality
+	apiDocs  APIDocs  // nil until EnableAPIDocs
 	pages    map[string]*template.Template
 }
 
@@ -121,7 +122,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
 		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit",
-		"quality", "quality_company", "quality_notices", "quality_notice", "account"} {
+		"quality", "quality_company", "quality_notices", "quality_notice", "account", "apidocs"} {
 		files := []string{"templates/layout.html", "templates/" + name + ".html"}
 		if strings.HasPrefix(name, "admin_") {
 			files = append(files, "templates/admin_nav.html")
@@ -163,6 +164,7 @@ func (p *Portal) Register(app fiber.Router) {
 	p.registerAdmin(r)
 	p.registerQuality(r)
 	p.registerAccount(r)
+	r.Get("/api", p.apiDocsPage)
 }
 
 // headers sets what every page needs: no caching of regional data, no framing,

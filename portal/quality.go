@@ -124,7 +124,10 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 		return err
 	}
 	page.Rejected = quality.TopRejections(rows, 10)
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	var total int
 	if page.Scores, total, err = gov.CompanyScores(ctx, r.Scope, day, offset, p.cfg.PageSize); err != nil {
 		return err
@@ -231,7 +234,10 @@ func (p *Portal) qualityNotices(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	list, total, err := p.quality.Gov.Notices().List(c.UserContext(), quality.NoticeFilter{Scope: p.guard.Scope(c),
 		Company: company, Status: status, Offset: offset, Limit: p.cfg.PageSize})
 	if err != nil {

@@ -334,7 +334,10 @@ func (p *Portal) warnings(c *fiber.Ctx) error {
 	if f.Status != "open" && f.Status != "settled" && f.Status != "all" {
 		return chemguard.Errorf(chemguard.EInvalid, "状态须为处置中、已归档或全部", "status must be open, settled or all")
 	}
-	number, offset := p.page(c)
+	number, offset, err := p.page(c)
+	if err != nil {
+		return err
+	}
 	list, total, err := p.store.Warnings(c.UserContext(), p.guard.Scope(c), f, offset, p.cfg.PageSize)
 	if err != nil {
 		return err

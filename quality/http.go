@@ -15,6 +15,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -172,11 +173,7 @@ func (h *Handler) ParseDay(v string) (time.Time, error) {
 }
 
 func limitOf(c *fiber.Ctx, def int) (int, error) {
-	limit := c.QueryInt("limit", def)
-	if limit < 1 || limit > 1000 {
-		return 0, invalid("limit 须在 1～1000 之间", "limit must be between 1 and 1000")
-	}
-	return limit, nil
+	return queryparam.Limit(c, def)
 }
 
 func dayString(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateLayout) }
@@ -458,9 +455,8 @@ func (h *Handler) facts(c *fiber.Ctx) error {
 	}
 	if v := c.Query("cursor"); v != "" {
 		var cur factCursor
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || json.Unmarshal(b, &cur) != nil {
-			return invalid("cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
+		if _, err := queryparam.Cursor(c, &cur); err != nil {
+			return err
 		}
 		w.args = append(w.args, cur.Started, cur.ID)
 		n := len(w.args)

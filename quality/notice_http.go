@@ -2,6 +2,7 @@ package quality
 
 import (
 	"context"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -108,9 +110,8 @@ func pageOf(c *fiber.Ctx) (offset, limit int, err error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	offset = c.QueryInt("offset", 0)
-	if offset < 0 {
-		return 0, 0, invalid("offset 不能为负", "offset must not be negative")
+	if offset, err = queryparam.Int(c, "offset", 0, 0, math.MaxInt32); err != nil {
+		return 0, 0, err
 	}
 	return offset, limit, nil
 }

@@ -88,7 +88,7 @@ var ruleNames = map[validate.Rule]string{
 	validate.RuleCodeParent: "分类不匹配", validate.RuleNumber: "不是数值", validate.RulePrecision: "精度超限",
 	validate.RuleRange: "超出取值范围", validate.RuleDateTime: "时间格式错误", validate.RuleDate: "日期格式错误",
 	validate.RuleFuture: "时间晚于当前", validate.RuleOrder: "结束早于开始", validate.RuleThresholdOrder: "阈值顺序错误",
-	validate.RuleGB28181: "GB28181 编码错误", validate.RulePhone: "电话号码错误", validate.RuleBase64: "文件不是 Base64",
+	validate.RuleGB28181: "GB28181 编码错误", validate.RulePhone: "电话号码错误", validate.RuleMobile: "手机号码错误", validate.RuleBase64: "文件不是 Base64",
 	validate.RuleFileFormat: "文件格式错误", validate.RuleFileSize: "文件过大", validate.RuleUnknownField: "未知字段",
 	validate.RuleCompanyCode: "企业编码不符",
 }

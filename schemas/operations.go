@@ -12,7 +12,7 @@ type SpecialOperation struct {
 	IsContractorTask  string   `json:"IS_CONTRACTOR_TASK" seed:"是否是承包商作业,char,len=1,req,code=yes-no"`
 	TaskUnit          string   `json:"TASK_UNIT" seed:"作业单位,char,len=50" note:"作业的施工单位"`
 	MajorPerson       string   `json:"MAJOR_PERSON" seed:"负责人,char,len=20,req" note:"负责人姓名"`
-	MajorPersonMobile string   `json:"MAJOR_PERSON_MOBILE" seed:"负责人联系方式,char,len=20,req,phone" note:"负责人手机号"`
+	MajorPersonMobile string   `json:"MAJOR_PERSON_MOBILE" seed:"负责人联系方式,char,len=20,req,mobile" note:"负责人手机号"`
 	TaskContent       string   `json:"TASK_CONTENT" seed:"作业内容,text"`
 	IsChanged         string   `json:"IS_CHANGED" seed:"作业是否变更过,char,len=1,req,code=yes-no"`
 	ChangedReason     string   `json:"CHANGED_REASON" seed:"作业变更原因,text" note:"作业变更过(1)时必填"`

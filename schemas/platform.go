@@ -113,7 +113,7 @@ type Commitment struct {
 	UnitsRunning      Number   `json:"UNITS_RUNNING" seed:"运行装置数,number,len=4,req"`
 	UnitsStopped      Number   `json:"UNITS_STOPPED" seed:"停产装置数,number,len=4,req"`
 	UnitsMaintenance  Number   `json:"UNITS_MAINTENANCE" seed:"检修装置数,number,len=4,req"`
-	HotWorkSpecial    Number   `json:"HOT_WORK_SPECIAL" seed:"特级动火作业数,number,len=4,req"`
+	HotWorkSpecial    Number   `json:"HOT_WORK_SPECIAL" seed:"特殊动火作业数,number,len=4,req"`
 	HotWork1          Number   `json:"HOT_WORK_1" seed:"一级动火作业数,number,len=4,req"`
 	HotWork2          Number   `json:"HOT_WORK_2" seed:"二级动火作业数,number,len=4,req"`
 	ConfinedSpace     Number   `json:"CONFINED_SPACE" seed:"受限空间作业数,number,len=4,req"`

@@ -223,6 +223,7 @@ var formatTexts = map[Format]string{
 	FormatImage:   "PNG/JPEG/BMP（按文件内容判断 sniffed from the bytes），base64 或 data: URI",
 	FormatPermit:  "图片或 PDF image or PDF（按文件内容判断 sniffed），base64 或 data: URI",
 	FormatPhone:   "手机号或固定电话 mobile or landline",
+	FormatMobile:  "手机号 mobile number (11 digits, 1[3-9]…, +86 allowed)",
 	FormatLon:     "经度 longitude −180…180",
 	FormatLat:     "纬度 latitude −90…90",
 }

@@ -162,7 +162,7 @@ func TestFieldTags(t *testing.T) {
 	vc, _ := schemas.VideoAlarms.Field("VIDEO_CODE")
 	assert.Equal(t, schemas.FormatGB28181, vc.Format)
 	mobile, _ := schemas.SpecialOperations.Field("MAJOR_PERSON_MOBILE")
-	assert.Equal(t, schemas.FormatPhone, mobile.Format)
+	assert.Equal(t, schemas.FormatMobile, mobile.Format, "the seed says 负责人手机号: a landline is not enough")
 }
 
 // TestCodeTables: the seed's code tables with the seed's counts.

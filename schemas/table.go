@@ -40,6 +40,7 @@ const (
 	FormatImage   Format = "image"   // PNG, JPEG or BMP by its bytes, at most 4 MB
 	FormatPermit  Format = "permit"  // an image or a PDF by its bytes
 	FormatPhone   Format = "phone"   // a mainland mobile or landline number
+	FormatMobile  Format = "mobile"  // a mainland mobile number (手机号), +86 allowed
 	FormatLon     Format = "lon"     // 经度, -180…180
 	FormatLat     Format = "lat"     // 纬度, -90…90
 )
@@ -296,7 +297,7 @@ func register(t Table, sample any) *Table {
 }
 
 // parseField reads `json:"ID" seed:"名称,kind,opt,opt…" note:"说明"`. Options: len=N,
-// len=P.S (数值 precision), req, uuid, gb28181, image, permit, phone, lon, lat, event, positive,
+// len=P.S (数值 precision), req, uuid, gb28181, image, permit, phone, mobile, lon, lat, event, positive,
 // code=TABLE, parent=FIELD, maxbytes=N.
 func parseField(slug string, sf reflect.StructField) Field {
 	fail := func(msg string) { panic(fmt.Sprintf("schemas: %s.%s: %s", slug, sf.Name, msg)) }
@@ -319,7 +320,7 @@ func parseField(slug string, sf reflect.StructField) Field {
 			f.Event = true
 		case "positive":
 			f.Positive = true
-		case "uuid", "gb28181", "image", "permit", "phone", "lon", "lat":
+		case "uuid", "gb28181", "image", "permit", "phone", "mobile", "lon", "lat":
 			f.Format = Format(key)
 		case "len":
 			p, s, dec := strings.Cut(val, ".")

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -59,11 +60,7 @@ func (h *Handler) Register(r fiber.Router) {
 }
 
 func limitOf(c *fiber.Ctx) (int, error) {
-	limit := c.QueryInt("limit", 100)
-	if limit < 1 || limit > 1000 {
-		return 0, chemguard.Errorf(chemguard.EInvalid, "limit 须在 1～1000 之间", "limit must be between 1 and 1000")
-	}
-	return limit, nil
+	return queryparam.Limit(c, 100)
 }
 
 // FeedReply is one page of the feed. NextCursor resumes after the last record;
@@ -90,11 +87,8 @@ func (h *Handler) feed(c *fiber.Ctx) error {
 		return err
 	}
 	var after Cursor
-	if s := c.Query("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(s)
-		if err != nil || json.Unmarshal(b, &after) != nil {
-			return chemguard.Errorf(chemguard.EInvalid, "cursor 无效，请使用上一页返回的 next_cursor", "invalid cursor; pass the next_cursor of the previous page")
-		}
+	if _, err := queryparam.Cursor(c, &after); err != nil {
+		return err
 	}
 	scope := tiers.ScopeOf(h.guard.Domain(c))
 	var rows []Row

@@ -202,6 +202,21 @@ func (s *Exchange) readBack(t *schemas.Table, doc []byte) ([]byte, error) {
 	return out, nil
 }
 
+// StoredSince reports whether a version of the record received at or after since is
+// stored: the current row, or — when that version lost to one with a later event
+// time — its history. Read-your-writes waits on it.
+func (s *Exchange) StoredSince(ctx context.Context, t *schemas.Table, company, key string, since time.Time) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+t.SQLName()+`
+			WHERE company_code = $1 AND record_key = $2 AND received_at >= $3)
+		OR EXISTS (SELECT 1 FROM `+t.SQLName()+`_history WHERE company_code = $1 AND record_key = $2 AND received_at >= $3)`,
+		company, key, since).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("store: stored since %s: %w", t.Slug, err)
+	}
+	return ok, nil
+}
+
 // Cursor is a position in a listing ordered by (updated_at, record_key).
 type Cursor struct {
 	UpdatedAt time.Time `json:"u"`

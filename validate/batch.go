@@ -44,18 +44,18 @@ var parsers fastjson.ParserPool
 
 // Batch decodes body, a JSON array of records of table t, and checks every record.
 // It returns one verdict per array element, in order, or a *BatchError when the body
-// is not a JSON array (or is empty, or too long). It never panics on any input.
+// is not a JSON array (or is empty, or too long). A leading UTF-8 BOM is ignored. It
+// never panics on any input.
 func Batch(t *schemas.Table, body []byte, opts Options) ([]Verdict, error) {
 	if opts.FutureSkew == 0 {
 		opts.FutureSkew = DefaultFutureSkew
 	}
+	trimmed := TrimBOM(body)
 	p := parsers.Get()
 	defer parsers.Put(p)
-	root, err := p.ParseBytes(body)
+	root, err := p.ParseBytes(trimmed)
 	if err != nil {
-		return nil, &BatchError{Rule: RuleMalformed,
-			MessageZH: "请求体不是合法的 JSON：" + err.Error(),
-			MessageEN: "the body is not valid JSON: " + err.Error()}
+		return nil, malformed(trimmed, len(body)-len(trimmed), err)
 	}
 	if root.Type() != fastjson.TypeArray {
 		return nil, &BatchError{Rule: RuleNotArray,
@@ -263,6 +263,11 @@ func (c *checker) char(f *schemas.Field, s string) {
 		if !IsPhone(s) {
 			c.fail(f, RulePhone, fmt.Sprintf("「%s」不是有效的手机号或固定电话", s),
 				fmt.Sprintf("%q is not a valid mobile or landline number", s))
+		}
+	case schemas.FormatMobile:
+		if !IsMobile(s) {
+			c.fail(f, RuleMobile, fmt.Sprintf("「%s」不是有效的手机号：应为 11 位、以 13～19 开头的中国大陆手机号（可带 +86），不能填固定电话", s),
+				fmt.Sprintf("%q is not a mobile number: 11 digits starting 13–19 (+86 allowed); a landline is not accepted", s))
 		}
 	}
 }

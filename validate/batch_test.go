@@ -1,6 +1,8 @@
 package validate_test
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,4 +197,46 @@ func TestTextEncoding(t *testing.T) {
 	vs, err := validate.Batch(schemas.RiskUnits, body, opts())
 	require.NoError(t, err)
 	requireRejected(t, vs[0], validate.RuleEncoding, "HAZARD_DEP")
+}
+
+// TestByteOrderMark: a body that starts with a UTF-8 BOM (Windows tooling writes one)
+// is read as if it had none.
+func TestByteOrderMark(t *testing.T) {
+	rec := body(t, fixture(t, "risk-units"))
+	vs, err := validate.Batch(schemas.RiskUnits, append([]byte("\xEF\xBB\xBF"), rec...), validate.Options{Now: now})
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+	assert.True(t, vs[0].OK(), "%v", vs[0].Errors)
+}
+
+// TestMalformedJSONNamesWhere: the Chinese message is Chinese, says where parsing
+// stopped (line, column, byte) once, and the English one carries the parser's text.
+func TestMalformedJSONNamesWhere(t *testing.T) {
+	cases := []struct {
+		name               string
+		body               string
+		line, column, byte int
+		zh                 string
+	}{
+		{"missing comma", "[\n  {\"ID\": \"a\"\n   \"NAME\": 1}\n]", 3, 4, 18, "非法字符「\"」（对象的键值对之后应为 , 或 }）"},
+		{"truncated", `[{"ID":`, 1, 8, 7, "意外结束"},
+		{"trailing comma", `[{"ID":"中文"},]`, 1, 14, 17, "非法字符「]」（此处应为一个值）"},
+		{"after a BOM", "\xEF\xBB\xBF[x]", 1, 2, 4, "非法字符「x」"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := validate.Batch(schemas.RiskUnits, []byte(c.body), validate.Options{Now: now})
+			var be *validate.BatchError
+			require.ErrorAs(t, err, &be)
+			assert.Equal(t, validate.RuleMalformed, be.Rule)
+			require.NotNil(t, be.Position)
+			assert.Equal(t, validate.Position{Offset: c.byte, Line: c.line, Column: c.column}, *be.Position)
+			where := fmt.Sprintf("第 %d 行第 %d 列（第 %d 字节）", c.line, c.column, c.byte)
+			assert.Contains(t, be.MessageZH, where)
+			assert.Equal(t, 1, strings.Count(be.MessageZH, "第 "+strconv.Itoa(c.line)+" 行"), "position said once: %s", be.MessageZH)
+			assert.Contains(t, be.MessageZH, c.zh)
+			assert.NotRegexp(t, `invalid|unexpected|cannot|parse`, be.MessageZH, "no parser English in message_zh")
+			assert.Contains(t, be.MessageEN, fmt.Sprintf("line %d, column %d", c.line, c.column))
+		})
+	}
 }

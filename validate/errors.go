@@ -35,6 +35,7 @@ const (
 	RuleThresholdOrder Rule = "threshold_order" // thresholds not increasing or outside the range
 	RuleGB28181        Rule = "gb28181"         // not a GB28181 channel code
 	RulePhone          Rule = "phone"           // not a phone number
+	RuleMobile         Rule = "mobile"          // not a mobile number where the seed asks for 手机号
 	RuleBase64         Rule = "base64"          // a file that is not base64
 	RuleFileFormat     Rule = "file_format"     // bytes of the wrong format
 	RuleFileSize       Rule = "file_size"       // decoded file too large
@@ -54,10 +55,13 @@ type FieldError struct {
 }
 
 // BatchError is returned when the body as a whole cannot be read as a batch.
+// Its messages are the error's own (the HTTP reply carries them once, at the top);
+// the JSON form holds the rule and, for malformed JSON, where parsing stopped.
 type BatchError struct {
-	Rule      Rule   `json:"rule"`
-	MessageZH string `json:"message_zh"`
-	MessageEN string `json:"message_en"`
+	Rule      Rule      `json:"rule"`
+	Position  *Position `json:"position,omitempty"`
+	MessageZH string    `json:"-"`
+	MessageEN string    `json:"-"`
 }
 
 func (e *BatchError) Error() string { return fmt.Sprintf("validate: %s: %s", e.Rule, e.MessageEN) }

@@ -65,6 +65,10 @@ var (
 // with its area code (0531-88888888, extension allowed).
 func IsPhone(s string) bool { return mobileRe.MatchString(s) || landlineRe.MatchString(s) }
 
+// IsMobile reports whether s is a mainland mobile number (optionally +86): where the
+// seed says 手机号 the number must take an SMS, so a landline is refused.
+func IsMobile(s string) bool { return mobileRe.MatchString(s) }
+
 // decimalDigits splits a plain decimal ("-12.345") into its significant integer digit
 // count and fraction digit count. Exponents, hex, NaN and the like are not decimals.
 func decimalDigits(s string) (intDigits, fracDigits int, ok bool) {

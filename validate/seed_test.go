@@ -23,6 +23,7 @@ func TestSeedExamples(t *testing.T) {
 		rng        = validate.RuleRange
 		gb28181    = validate.RuleGB28181
 		phone      = validate.RulePhone
+		mobile     = validate.RuleMobile
 		uuid       = validate.RuleUUID
 		future     = validate.RuleFuture
 		dateTime   = validate.RuleDateTime
@@ -165,12 +166,13 @@ func TestSeedExamples(t *testing.T) {
 			{"IS_CANCELLED 1 with CANCELLED_REASON", fields{"IS_CANCELLED": "1", "CANCELLED_REASON": "装置停车，作业取消"}, "", ""},
 			{"IS_CANCELLED 2", fields{"IS_CANCELLED": "2"}, code, "IS_CANCELLED"},
 			{"IS_CONTRACTOR_TASK 是", fields{"IS_CONTRACTOR_TASK": "是"}, code, "IS_CONTRACTOR_TASK"},
-			{"MAJOR_PERSON_MOBILE 10 digits", fields{"MAJOR_PERSON_MOBILE": "1380531000"}, phone, "MAJOR_PERSON_MOBILE"},
-			{"MAJOR_PERSON_MOBILE 12 digits", fields{"MAJOR_PERSON_MOBILE": "138053100011"}, phone, "MAJOR_PERSON_MOBILE"},
-			{"MAJOR_PERSON_MOBILE starting 12", fields{"MAJOR_PERSON_MOBILE": "12805310001"}, phone, "MAJOR_PERSON_MOBILE"},
-			{"MAJOR_PERSON_MOBILE with words", fields{"MAJOR_PERSON_MOBILE": "手机13805310001"}, phone, "MAJOR_PERSON_MOBILE"},
+			{"MAJOR_PERSON_MOBILE 10 digits", fields{"MAJOR_PERSON_MOBILE": "1380531000"}, mobile, "MAJOR_PERSON_MOBILE"},
+			{"MAJOR_PERSON_MOBILE 12 digits", fields{"MAJOR_PERSON_MOBILE": "138053100011"}, mobile, "MAJOR_PERSON_MOBILE"},
+			{"MAJOR_PERSON_MOBILE starting 12", fields{"MAJOR_PERSON_MOBILE": "12805310001"}, mobile, "MAJOR_PERSON_MOBILE"},
+			{"MAJOR_PERSON_MOBILE with words", fields{"MAJOR_PERSON_MOBILE": "手机13805310001"}, mobile, "MAJOR_PERSON_MOBILE"},
 			{"MAJOR_PERSON_MOBILE +86", fields{"MAJOR_PERSON_MOBILE": "+86 13805310001"}, "", ""},
-			{"MAJOR_PERSON_MOBILE landline", fields{"MAJOR_PERSON_MOBILE": "0531-88881234"}, "", ""},
+			{"MAJOR_PERSON_MOBILE 13805310001", fields{"MAJOR_PERSON_MOBILE": "13805310001"}, "", ""},
+			{"MAJOR_PERSON_MOBILE landline (负责人手机号)", fields{"MAJOR_PERSON_MOBILE": "0531-88881234"}, mobile, "MAJOR_PERSON_MOBILE"},
 			{"MAJOR_PERSON_MOBILE as number", fields{"MAJOR_PERSON_MOBILE": 13805310001}, typ, "MAJOR_PERSON_MOBILE"},
 			{"MAJOR_PERSON 20 characters", fields{"MAJOR_PERSON": chars(20)}, "", ""},
 			{"MAJOR_PERSON 21 characters", fields{"MAJOR_PERSON": chars(21)}, length, "MAJOR_PERSON"},

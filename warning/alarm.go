@@ -342,13 +342,26 @@ func (s *IndicatorState) define(d IndicatorDef, now time.Time, cfg *Config, out 
 // companyAlarm merges a company-sent 报警/销警 into the lifecycle by its ID. Repeats
 // of an alarm already known change nothing.
 func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, cfg *Config, out *[]AlarmChange) {
-	key := string(ev.Source) + ":" + ev.ID
+	key, id := string(ev.Source)+":"+ev.ID, ""
+	if (ev.Source == SourceVideo || ev.Source == SourceGasStation) && cfg.Alarms.VideoPairing.ModeFor(ev.Company) == PairByChannelType {
+		// Paired by channel and type: the map holds the channel's latest alarm; each
+		// alarm keeps an id of its own (the channel key and its start), so a new 报警
+		// after a 销警 is a new alarm, not the old one reopened.
+		key = string(ev.Source) + ":" + ev.Where + "/" + ev.Type
+		id = key + "@" + ev.At.UTC().Format("20060102T150405Z")
+		if a, known := alarms[key]; known && ev.Raised && !a.Active() {
+			delete(alarms, key)
+		}
+	}
+	if id == "" {
+		id = key
+	}
 	a, known := alarms[key]
 	switch {
 	case ev.Raised && known, !ev.Raised && known && !a.Active():
 		return
 	case ev.Raised:
-		a = &Alarm{ID: key, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
+		a = &Alarm{ID: id, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
 			Fire: ev.Fire, Smoke: ev.Smoke, Severity: SevCompany, MaxSeverity: SevCompany,
 			Start: ev.At, RaisedAt: now, History: stale(ev.At, now, cfg)}
 		alarms[key] = a
@@ -357,7 +370,7 @@ func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, cfg 
 		a.clear(ev.At, "企业销警")
 		*out = append(*out, AlarmChange{Kind: AlarmCleared, Alarm: *a})
 	default:
-		a = &Alarm{ID: key, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
+		a = &Alarm{ID: id, Company: ev.Company, Source: ev.Source, Type: ev.Type, Where: ev.Where,
 			Fire: ev.Fire, Smoke: ev.Smoke, Severity: SevCompany, MaxSeverity: SevCompany,
 			Start: ev.At, RaisedAt: now}
 		a.clear(ev.At, "销警无对应报警")

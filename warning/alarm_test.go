@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/warning"
@@ -140,6 +141,53 @@ func TestCompanyAlarmsMergeByID(t *testing.T) {
 	require.Equal(t, warning.AlarmRaised, e.Apply(pos, t0).Alarms[0].Kind)
 	pos.Raised, pos.At = false, t0.Add(time.Minute)
 	require.Equal(t, warning.AlarmCleared, e.Apply(pos, pos.At).Alarms[0].Kind)
+}
+
+// TestVideoPairingByChannel: a vendor whose 销警 carries an ALARM_ID of its own is
+// configured to pair by VIDEO_CODE and ALARM_TYPE; other companies keep pairing by ID.
+func TestVideoPairingByChannel(t *testing.T) {
+	cfg, err := warning.DefaultConfig()
+	require.NoError(t, err)
+	assert.Equal(t, warning.PairByAlarmID, cfg.Alarms.VideoPairing.ModeFor("C1"), "the default")
+	cfg.Alarms.VideoPairing.Companies = map[string]warning.PairingMode{"C2": warning.PairByChannelType}
+	require.NoError(t, cfg.Validate())
+	e, err := warning.New(cfg, nil)
+	require.NoError(t, err)
+	t0 := at(t, "08:00:00")
+	raise := warning.CompanyAlarm{Company: "C2", Source: warning.SourceVideo, ID: "r1", Type: "1", Where: "CH1", Fire: true, Raised: true, At: t0}
+	clear := warning.CompanyAlarm{Company: "C2", Source: warning.SourceVideo, ID: "c1", Type: "1", Where: "CH1", Raised: false, At: t0.Add(2 * time.Minute)}
+	ch := e.Apply(raise, t0)
+	require.Equal(t, warning.AlarmRaised, ch.Alarms[0].Kind)
+	first := ch.Alarms[0].Alarm.ID
+	again := raise
+	again.ID, again.At = "r2", t0.Add(time.Minute)
+	require.Empty(t, e.Apply(again, again.At).Alarms, "a 报警 on a channel already alarming is a repeat")
+	other := clear
+	other.Where = "CH2"
+	require.Equal(t, warning.AlarmCleared, e.Apply(other, other.At).Alarms[0].Kind, "another channel's 销警 is its own")
+	ch = e.Apply(clear, clear.At)
+	require.Len(t, ch.Alarms, 1)
+	assert.Equal(t, warning.AlarmCleared, ch.Alarms[0].Kind, "the 销警 with its own ID clears the channel's 报警")
+	assert.Equal(t, first, ch.Alarms[0].Alarm.ID)
+	assert.Equal(t, 2*time.Minute, ch.Alarms[0].Alarm.Duration)
+	next := raise
+	next.ID, next.At = "r3", t0.Add(10*time.Minute)
+	ch = e.Apply(next, next.At)
+	require.Equal(t, warning.AlarmRaised, ch.Alarms[0].Kind, "a new 报警 after the 销警 is a new alarm")
+	assert.NotEqual(t, first, ch.Alarms[0].Alarm.ID, "with an id of its own, so the first stays in the record")
+
+	// Pairing by ID (the default) for C1: a 销警 with another ID does not clear.
+	byID := raise
+	byID.Company = "C1"
+	require.Equal(t, warning.AlarmRaised, e.Apply(byID, t0).Alarms[0].Kind)
+	loose := clear
+	loose.Company = "C1"
+	ch = e.Apply(loose, loose.At)
+	require.Len(t, ch.Alarms, 1)
+	assert.NotEqual(t, "video:r1", ch.Alarms[0].Alarm.ID)
+
+	cfg.Alarms.VideoPairing.Default = "by_guess"
+	assert.ErrorIs(t, cfg.Validate(), warning.ErrPairingMode)
 }
 
 func TestStateRoundTripsThroughJSON(t *testing.T) {

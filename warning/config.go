@@ -19,6 +19,7 @@ func DefaultConfigYAML() []byte { return bytes.Clone(defaultConfig) }
 // Errors returned by Config.Validate.
 var (
 	ErrNoVersion       = errors.New("warning: config has no version")
+	ErrPairingMode     = errors.New("warning: video pairing mode must be alarm_id or channel_type")
 	ErrLevelOrder      = errors.New("warning: level thresholds must rise blue < yellow < orange < red")
 	ErrMissingFactor   = errors.New("warning: config lacks a factor weight")
 	ErrNegative        = errors.New("warning: config holds a negative number or duration")
@@ -59,6 +60,53 @@ type AlarmConfig struct {
 	// than this, its own intake is deemed to have stopped; 数据中断 then counts from
 	// the resumption (0: no resumption is detected).
 	IntakeGap time.Duration `yaml:"intake_gap"`
+	// VideoPairing says how a video 销警 finds its 报警 (see VideoPairingConfig).
+	VideoPairing VideoPairingConfig `yaml:"video_pairing"`
+}
+
+// PairingMode is how a 智能视频/加油站 表4 销警 (ALARM_STATUS 0) is paired with its
+// 报警 (ALARM_STATUS 1). The seed does not say: 人员定位 says 报警、销警应使用相同 ID,
+// the video tables say nothing, and vendors differ.
+type PairingMode string
+
+// The pairing modes.
+const (
+	// PairByAlarmID: the 销警 repeats the 报警's ALARM_ID (the default, as 人员定位).
+	PairByAlarmID PairingMode = "alarm_id"
+	// PairByChannelType: the 销警 has an ALARM_ID of its own and clears the active
+	// 报警 of the same VIDEO_CODE and ALARM_TYPE; a 报警 while one is active on that
+	// channel and type is a repeat of it.
+	PairByChannelType PairingMode = "channel_type"
+)
+
+// VideoPairingConfig chooses the pairing mode per company — in practice per video
+// vendor, whose companies are listed together.
+type VideoPairingConfig struct {
+	Default   PairingMode            `yaml:"default"`   // empty: alarm_id
+	Companies map[string]PairingMode `yaml:"companies"` // company code → mode
+}
+
+// ModeFor is the pairing mode of company's video alarms.
+func (v VideoPairingConfig) ModeFor(company string) PairingMode {
+	if m, ok := v.Companies[company]; ok && m != "" {
+		return m
+	}
+	if v.Default != "" {
+		return v.Default
+	}
+	return PairByAlarmID
+}
+
+func (v VideoPairingConfig) validate() error {
+	for who, m := range v.Companies {
+		if m != PairByAlarmID && m != PairByChannelType {
+			return fmt.Errorf("%w: alarms.video_pairing.companies.%s = %q", ErrPairingMode, who, m)
+		}
+	}
+	if v.Default != "" && v.Default != PairByAlarmID && v.Default != PairByChannelType {
+		return fmt.Errorf("%w: alarms.video_pairing.default = %q", ErrPairingMode, v.Default)
+	}
+	return nil
 }
 
 // For returns the configuration of an indicator kind, or the default.
@@ -245,6 +293,9 @@ func LoadConfig(b []byte) (Config, error) {
 func (c *Config) Validate() error {
 	if c.Version == "" {
 		return ErrNoVersion
+	}
+	if err := c.Alarms.VideoPairing.validate(); err != nil {
+		return err
 	}
 	for name, l := range map[string]Levels{"enterprise": c.Enterprise.Levels,
 		"warehouse": c.Warehouse.Levels, "leak": c.Leak.Levels} {

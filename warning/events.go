@@ -132,7 +132,7 @@ type Commitment struct {
 	UnitsRunning     int       `json:"units_running"`
 	UnitsStopped     int       `json:"units_stopped"`
 	UnitsMaintenance int       `json:"units_maintenance"`
-	HotWorkSpecial   int       `json:"hot_work_special"` // 特级动火
+	HotWorkSpecial   int       `json:"hot_work_special"` // 特殊动火 (作业类型 13)
 	HotWork1         int       `json:"hot_work_1"`       // 一级动火
 	HotWork2         int       `json:"hot_work_2"`       // 二级动火
 	ConfinedSpace    int       `json:"confined_space"`   // 受限空间

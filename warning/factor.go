@@ -44,7 +44,7 @@ var factorNames = map[string]string{
 	FactorAlarmHigh:           "高报/低报",
 	FactorAlarmDuration:       "报警持续时长（小时）",
 	FactorVideoFireSmoke:      "明火/烟雾视频报警",
-	FactorHotWorkSpecial:      "特级动火作业进行中",
+	FactorHotWorkSpecial:      "特殊动火作业进行中",
 	FactorHotWork1:            "一级动火作业进行中",
 	FactorConfinedSpace:       "受限空间作业进行中",
 	FactorCommitmentMissing:   "10:00 前未安全承诺",

@@ -49,6 +49,8 @@ usage:
                                        create an account (password prompted, or the first line of stdin)
   chemguard user unlock --username U   clear a login lockout
   chemguard audit verify               check the audit log's hash chain
+  chemguard check [--company CODE] [--json] TABLE FILE|DIR|-
+                                       validate an exchange batch offline, exactly as POST /api/v1/exchange/TABLE would (exit 1 when refused)
 
 configuration (environment):
   CHEMGUARD_DATABASE_URL     PostgreSQL connection string (required)
@@ -70,6 +72,7 @@ configuration (environment):
   CHEMGUARD_DATA_DIR         embedded broker data and stored files (default ./.data)
   CHEMGUARD_MAX_BODY_BYTES   largest exchange request body (default 67108864)
   CHEMGUARD_MAX_RECORDS      largest exchange batch (default 10000)
+  CHEMGUARD_READ_WAIT        longest a GET by id waits for a record just accepted to be stored (default 5s)
   CHEMGUARD_REQUIRE_SIGNING  enterprise requests must carry an HMAC signature (default false)
   CHEMGUARD_SESSION_IDLE     session idle timeout (default 30m); CHEMGUARD_SESSION_MAX absolute (default 12h)
   CHEMGUARD_LOCKOUT          lockout after 5 failed logins (default 30m)
@@ -121,6 +124,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = userCmd(ctx, args[1:], os.Stdin, stdout)
 	case "audit":
 		err = auditCmd(ctx, args[1:], stdout)
+	case "check":
+		err = checkCmd(args[1:], os.Stdin, stdout, time.Now())
+		if errors.Is(err, errCheckFailed) {
+			return 1
+		}
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -166,6 +174,11 @@ func configFromEnv() (platform.Config, error) {
 			if *i.dst, err = strconv.Atoi(s); err != nil {
 				return cfg, fmt.Errorf("%s: %w", i.env, err)
 			}
+		}
+	}
+	if s := os.Getenv("CHEMGUARD_READ_WAIT"); s != "" {
+		if cfg.Ingest.ReadWait, err = time.ParseDuration(s); err != nil {
+			return cfg, fmt.Errorf("CHEMGUARD_READ_WAIT: %w", err)
 		}
 	}
 	if s := os.Getenv("CHEMGUARD_KAFKA_SYNC_WRITES"); s != "" {
