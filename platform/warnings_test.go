@@ -27,16 +27,33 @@ import (
 
 const warnPassword = "Chemguard-2026"
 
+// totpSecrets holds the TOTP secret of each test account created with one (the
+// roles that need a second factor: administrators, province accounts), by
+// server address and username, for login.
+var totpSecrets sync.Map
+
 func addUser(tb testing.TB, app *platform.App, username string, role tiers.Role, domain string) {
 	tb.Helper()
-	_, err := app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
+	created, err := app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		Password: warnPassword, Role: role, Domain: domain}, identity.Actor{Name: "cli:test"})
 	require.NoError(tb, err)
+	if created.TOTPSecret != "" {
+		totpSecrets.Store(app.Addr()+"|"+username, created.TOTPSecret)
+	}
 }
 
+// login logs username in with the test password and, for an account that needs
+// one, the current TOTP code (each code is accepted once: one login per account
+// and 30 s).
 func login(tb testing.TB, base, username string) string {
 	tb.Helper()
-	b, _ := json.Marshal(map[string]string{"username": username, "password": warnPassword})
+	body := map[string]string{"username": username, "password": warnPassword}
+	if secret, ok := totpSecrets.Load(strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://") + "|" + username); ok {
+		otp, err := identity.TOTPCode(secret.(string), time.Now())
+		require.NoError(tb, err)
+		body["otp"] = otp
+	}
+	b, _ := json.Marshal(body)
 	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(b))
 	require.NoError(tb, err)
 	req.Header.Set("Content-Type", "application/json")
