@@ -25,7 +25,7 @@ const (
 func PersonalFields(t *schemas.Table) sealed.Fields {
 	f := sealed.Fields{Table: t.SQLName()}
 	for _, fd := range t.Fields {
-		if fd.Format == schemas.FormatPhone {
+		if fd.Format == schemas.FormatPhone || fd.Format == schemas.FormatMobile {
 			f.Names = append(f.Names, fd.ID)
 		}
 	}
