@@ -544,6 +544,7 @@ func (s *Store) Rejections(ctx context.Context, scope tiers.Scope, company, tabl
 			return rj, err
 		}
 		_ = json.Unmarshal(errs, &rj.Errors) // kept as evidence whatever its shape; shown when it parses
+		rj.Raw = sealed.DisplayText(rj.Raw)  // phone numbers stored sealed show masked
 		return rj, nil
 	})
 	if err != nil {

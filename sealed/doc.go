@@ -3,6 +3,8 @@ package sealed
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strings"
 )
 
 // Fields names the top-level string fields of a JSON record that hold personal
@@ -84,4 +86,16 @@ func rewriteDoc(f Fields, doc []byte, change func(name, v string) (string, error
 		return nil, fmt.Errorf("sealed: record: %w", err)
 	}
 	return out, nil
+}
+
+// sealedToken is a sealed value inside free text (Prefix, shown, ":", base64).
+var sealedToken = regexp.MustCompile(regexp.QuoteMeta(Prefix) + `[^:"\s]*:[A-Za-z0-9+/=_-]*`)
+
+// DisplayText replaces every sealed value inside text — a rejected record as it
+// was sent, possibly cut short or not JSON at all — by its Display form.
+func DisplayText(text string) string {
+	if !strings.Contains(text, Prefix) {
+		return text
+	}
+	return sealedToken.ReplaceAllStringFunc(text, Display)
 }

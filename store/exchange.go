@@ -72,7 +72,7 @@ func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Vers
 			return err
 		}
 	}
-	if err := applyRejections(ctx, tx, rejections); err != nil {
+	if err := applyRejections(ctx, tx, rejections, s.box); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -143,12 +143,22 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 	return nil
 }
 
-func applyRejections(ctx context.Context, tx pgx.Tx, rs []Rejection) error {
+// applyRejections stores rejected records as they were sent, as evidence; their
+// personal fields are sealed like an accepted record's when the record is a JSON
+// object (a record too broken to parse is kept as it came: its fields cannot be told).
+func applyRejections(ctx context.Context, tx pgx.Tx, rs []Rejection, box *sealed.Box) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	batch := &pgx.Batch{}
 	for _, r := range rs {
+		if t, err := schemas.Lookup(r.Table); err == nil && box != nil {
+			if personal := PersonalFields(t); len(personal.Names) > 0 {
+				if doc, err := box.SealDoc(personal, []byte(r.Raw)); err == nil {
+					r.Raw = string(doc)
+				}
+			}
+		}
 		batch.Queue(`INSERT INTO exchange_rejections
 			(msg_id, table_slug, company_code, received_at, batch_index, record_key, errors, raw)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (msg_id) DO NOTHING`,

@@ -71,3 +71,23 @@ func TestPersonalDataSealedAtRest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "13900001111", mobile)
 }
+
+// A rejected record is kept as evidence as it was sent, but its phone numbers
+// are sealed like an accepted record's; a page shows them masked.
+func TestRejectedRecordsKeepPhoneNumbersSealed(t *testing.T) {
+	ctx := context.Background()
+	pool, err := store.Open(ctx, pgtest.NewDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	require.NoError(t, store.Migrate(ctx, pool))
+	box, err := sealed.NewBox(sealed.NewRandomKey())
+	require.NoError(t, err)
+	bad := store.Rejection{MsgID: uuid.New(), Table: schemas.EnterpriseInfos.Slug, Company: "C1", ReceivedAt: time.Now(),
+		Key: "r1", Errors: []byte(`[]`), Raw: `{"ID":"r1","PRINCIPAL_MOBILE":"13600004444","FOUND_DATE":"yesterday"}`}
+	require.NoError(t, store.NewSealedExchange(pool, box).Apply(ctx, nil, []store.Rejection{bad}))
+	var raw string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT raw FROM exchange_rejections WHERE record_key = 'r1'`).Scan(&raw))
+	assert.NotContains(t, raw, "13600004444", "a rejected record's phone number is stored in clear")
+	assert.Contains(t, raw, "yesterday", "the rest of the record is kept as sent")
+	assert.Contains(t, sealed.DisplayText(raw[:len(raw)-5]), "136****4444", "shown masked, even cut short")
+}
