@@ -91,7 +91,7 @@ func TestNonceTableBounded(t *testing.T) {
 
 	// A real key with a wrong signature writes none either.
 	cred := e.credentials("370102001")
-	assert.Equal(t, http.StatusUnauthorized, e.signedRequest(cred.Key, "cgs_wrong", "nonce-wrong-0000001", []byte(`[]`)))
+	assert.Equal(t, http.StatusUnauthorized, e.signedRequest(cred.Key, "cgh_wrong", "nonce-wrong-0000001", []byte(`[]`)))
 	assert.Zero(t, e.nonceRows())
 
 	for i := 0; i < 3; i++ {
@@ -118,7 +118,7 @@ func TestRefusedExchangeRequestsAudited(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		require.Equal(t, http.StatusUnauthorized, send(fmt.Sprintf("cgk_flood%06d", i)))
 	}
-	require.Equal(t, http.StatusUnauthorized, e.signedRequest(cred.Key, "cgs_wrong", "nonce-wrong-0000001", []byte(`[]`)))
+	require.Equal(t, http.StatusUnauthorized, e.signedRequest(cred.Key, "cgh_wrong", "nonce-wrong-0000001", []byte(`[]`)))
 	var rows int
 	require.NoError(t, e.pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE action = 'exchange_refused'`).Scan(&rows))
 	assert.Equal(t, 10, rows, "the first 10 refusals of the minute from one address")

@@ -55,6 +55,14 @@ type loginRequest struct {
 }
 
 func (h *Handler) login(c *fiber.Ctx) error {
+	// JSON only: a cross-site HTML form can post form fields but not JSON (without
+	// a CORS preflight this server never grants), so no other site can log a
+	// browser in to an account of its choosing (login CSRF). The portal and the
+	// phone app log in through their own forms, which carry a token.
+	if !c.Is("json") {
+		return chemguard.Errorf(chemguard.EUnsupported, "登录请求体应为 JSON（Content-Type: application/json）：{username, password, otp}",
+			"the login body must be JSON (Content-Type: application/json): {username, password, otp}")
+	}
 	var req loginRequest
 	if err := c.BodyParser(&req); err != nil {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{username, password, otp}", "the body must be JSON {username, password, otp}")

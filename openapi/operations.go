@@ -55,7 +55,7 @@ var catalogue = map[string]op{
 	"POST /api/v1/auth/login": {tag: "账号与会话", summary: "登录：用户名、密码、动态口令（开启时），返回会话令牌", auth: authNone,
 		body: object("登录", passwordKey, "username", str("用户名"), "password", str("密码"), "otp", str("动态口令（TOTP，6 位）")),
 		ok:   200, okBody: object("会话", []string{"token", "expires_at"}, "token", str("会话令牌：Authorization: Bearer TOKEN"), "expires_at", str("过期时间（RFC 3339）")),
-		errors: []int{401, 423}},
+		errors: []int{401, 415, 423}},
 	"POST /api/v1/auth/logout": {tag: "账号与会话", summary: "退出登录（吊销会话）", auth: authNone, ok: 204},
 	"GET /api/v1/auth/me":      {tag: "账号与会话", summary: "当前账号、角色与辖区", auth: authSession, ok: 200, okBody: anyObject("当前账号")},
 	"POST /api/v1/auth/totp": {tag: "账号与会话", summary: "开始绑定或更换动态口令：需当前密码，已绑定时还需当前动态口令；返回新密钥与 otpauth 地址", auth: authSession,

@@ -24,7 +24,7 @@ import (
 
 const (
 	key    = "cgk_testkey"
-	secret = "cgs_testsecret"
+	secret = "cgh_testsecret"
 )
 
 // secrets is the key store of these tests: one active key with its secret,

@@ -104,7 +104,7 @@ func (s *Enterprises) Get(ctx context.Context, code string) (Enterprise, error) 
 // secret, so a leaked one is recognisable and the two are not confused.
 const (
 	KeyPrefix    = "cgk_"
-	SecretPrefix = "cgs_"
+	SecretPrefix = "cgh_" // h: the HMAC signing secret; cgs_ is a session token
 )
 
 // Credentials are what a company receives when a key is issued, shown once:
