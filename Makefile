@@ -27,7 +27,7 @@ TSDB_ROOT    ?= /opt/timescaledb-pg15
 export CHEMGUARD_TSDB_ROOT := $(TSDB_ROOT)
 # make test-clocks: the suite's clock-driven tests at these instants (Asia/Shanghai).
 CLOCK_TESTS  ?= 2026-12-05T09:59:00+08:00 2026-12-05T10:01:00+08:00 2026-12-05T23:59:00+08:00
-CLOCK_PKGS   ?= ./inspect/... ./alerting/... ./quality/... ./portal/... ./platform/... ./governance/... ./warning/... ./access/... ./simulate/... ./testclock/...
+CLOCK_PKGS   ?= ./inspect/... ./warningsvc/... ./governancesvc/... ./portal/... ./platform/... ./governance/... ./warning/... ./auth/... ./simulate/... ./testclock/...
 
 .PHONY: build run test vet fmt test-pg timescaledb test-clocks bench docs e2e-deps screenshots
 

@@ -19,7 +19,7 @@ type Guard interface {
 	Actor(c *fiber.Ctx) Event
 }
 
-// Objects and actions the handler asks the Guard about (tiers.ObjAudit …).
+// Objects and actions the handler asks the Guard about (policy.ObjAudit …).
 const (
 	objAudit  = "audit"
 	actRead   = "read"

@@ -22,7 +22,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -48,7 +48,7 @@ type Guard interface {
 }
 
 // Permissions answers whether a subject may do something without auditing a
-// refusal (for showing buttons); tiers.Authorizer implements it.
+// refusal (for showing buttons); policy.Authorizer implements it.
 type Permissions interface {
 	Allowed(sub, dom, obj, act, res string) bool
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -21,7 +21,7 @@ import (
 func TestInspectorFormsNeedTheirToken(t *testing.T) {
 	e := start(t)
 	e.company("370102001", ourCounty, "历下甲化工有限公司")
-	e.user("lx_inspector", tiers.Inspector, ourCounty)
+	e.user("lx_inspector", policy.Inspector, ourCounty)
 	p := e.login("lx_inspector")
 
 	home := p.get("/m/")

@@ -19,14 +19,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -78,7 +78,7 @@ func (e *env) company(code, county, name string) simulate.Company {
 	return simulate.Company{Code: code, Name: name, County: county}
 }
 
-func (e *env) user(username string, role tiers.Role, domain string) {
+func (e *env) user(username string, role policy.Role, domain string) {
 	e.tb.Helper()
 	_, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		DisplayName: username + "姓名", Password: testPassword, Role: role, Domain: domain}, identity.Actor{Name: "test"})

@@ -13,9 +13,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // Two counties of 济南: 历下区 (370102) is ours, 市中区 (370103) the other.
@@ -46,9 +46,9 @@ func newWorldOn(t *testing.T, clk *testclock.Clock) *world {
 	w.oursName, w.theirsName = a.Name, b.Name
 	w.hazard = e.seed(a)
 	e.seed(b)
-	e.user("lx_inspector", tiers.Inspector, ourCounty)
-	e.user("lx_staff", tiers.CountyStaff, ourCounty)
-	e.user("sz_inspector", tiers.Inspector, otherCounty)
+	e.user("lx_inspector", policy.Inspector, ourCounty)
+	e.user("lx_staff", policy.CountyStaff, ourCounty)
+	e.user("sz_inspector", policy.Inspector, otherCounty)
 	return w
 }
 
@@ -330,7 +330,7 @@ func TestWarningsWaitingForMe(t *testing.T) {
 
 func TestAppShellAndLogin(t *testing.T) {
 	e := start(t)
-	e.user("lx_inspector", tiers.Inspector, ourCounty)
+	e.user("lx_inspector", policy.Inspector, ourCounty)
 	anon := &phone{tb: t, base: e.app.URL()}
 	r := anon.get("/m/patrol")
 	require.Equal(t, http.StatusSeeOther, r.Status)
@@ -402,8 +402,8 @@ func TestPatrolPlansPerTier(t *testing.T) {
 		jinan = append(jinan, c.Code)
 	}
 	qingdao := e.company("370211001", "370211", "青岛化工有限公司")
-	e.user("jn_inspector", tiers.Inspector, "370100")
-	e.user("lx_inspector", tiers.Inspector, ourCounty)
+	e.user("jn_inspector", policy.Inspector, "370100")
+	e.user("lx_inspector", policy.Inspector, ourCounty)
 	city := e.login("jn_inspector")
 
 	listed := func(p *phone) []string {
@@ -444,7 +444,7 @@ func TestPatrolPlansPerTier(t *testing.T) {
 func TestWarningsSayWhyNotMine(t *testing.T) {
 	e := start(t)
 	c := e.company("370102001", ourCounty, "历下甲化工有限公司")
-	e.user("jinan_inspector", tiers.Inspector, "370100")
+	e.user("jinan_inspector", policy.Inspector, "370100")
 	county := e.warn(c.Code, "县级关注", "fed_back", "county")
 	city := e.warn(c.Code, "市级关注", "fed_back", "city")
 	waiting := e.warn(c.Code, "待企业签收", "published", "city")

@@ -12,7 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -26,7 +27,7 @@ import (
 func (a *App) reachable(c *fiber.Ctx, code, obj, act string) (portal.Enterprise, error) {
 	e, err := a.store.live.Enterprise(c.UserContext(), code)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := a.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := a.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return e, cerr
 		}
 	}
@@ -60,7 +61,7 @@ type homePage struct {
 
 func (a *App) canWrite(c *fiber.Ctx) bool {
 	u := identity.UserFrom(c)
-	return a.perms.Allowed(u.Subject(), u.Domain, tiers.ObjInspection, tiers.ActWrite, "")
+	return a.perms.Allowed(u.Subject(), u.Domain, policy.ObjInspection, policy.ActWrite, "")
 }
 
 func (a *App) home(c *fiber.Ctx) error {
@@ -217,7 +218,7 @@ func navOf(kind string) string {
 }
 
 func (a *App) patrolForm(c *fiber.Ctx) error {
-	e, err := a.reachable(c, strings.Clone(c.Params("code")), tiers.ObjData, tiers.ActRead)
+	e, err := a.reachable(c, strings.Clone(c.Params("code")), policy.ObjData, policy.ActRead)
 	if err != nil {
 		return err
 	}
@@ -251,7 +252,7 @@ func (a *App) draw(c *fiber.Ctx) error {
 	if _, err := tierOf(c); err != nil {
 		return err
 	}
-	if err := a.guard.Check(c, tiers.ObjInspection, tiers.ActWrite, ""); err != nil {
+	if err := a.guard.Check(c, policy.ObjInspection, policy.ActWrite, ""); err != nil {
 		return err
 	}
 	clientID, err := parseClientID(c.FormValue("client_id"))
@@ -286,14 +287,14 @@ func (a *App) spotForm(c *fiber.Ctx) error {
 	}
 	sp, err := a.store.Spot(c.UserContext(), id)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := a.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := a.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return cerr
 		}
 	}
 	if err != nil {
 		return err
 	}
-	e, err := a.reachable(c, sp.Company, tiers.ObjData, tiers.ActRead)
+	e, err := a.reachable(c, sp.Company, policy.ObjData, policy.ActRead)
 	if err != nil {
 		return err
 	}
@@ -319,7 +320,7 @@ func (a *App) supervise(c *fiber.Ctx) error {
 }
 
 func (a *App) superviseForm(c *fiber.Ctx) error {
-	e, err := a.reachable(c, strings.Clone(c.Params("code")), tiers.ObjData, tiers.ActRead)
+	e, err := a.reachable(c, strings.Clone(c.Params("code")), policy.ObjData, policy.ActRead)
 	if err != nil {
 		return err
 	}
@@ -352,8 +353,8 @@ func (a *App) warnings(c *fiber.Ctx) error {
 	}
 	u := identity.UserFrom(c)
 	return a.render(c, "warnings", "预警处置", "warnings", warningsPage{Tier: tier, Warnings: list, Elsewhere: elsewhere,
-		CanHandle:  a.perms.Allowed(u.Subject(), u.Domain, tiers.ObjWarning, tiers.ActHandle, ""),
-		CanApprove: a.perms.Allowed(u.Subject(), u.Domain, tiers.ObjWarning, tiers.ActApprove, ""),
+		CanHandle:  a.perms.Allowed(u.Subject(), u.Domain, policy.ObjWarning, policy.ActHandle, ""),
+		CanApprove: a.perms.Allowed(u.Subject(), u.Domain, policy.ObjWarning, policy.ActApprove, ""),
 		Levels:     []warning.Level{warning.LevelOrange, warning.LevelYellow, warning.LevelBlue, warning.LevelNone}})
 }
 
@@ -397,14 +398,14 @@ func (a *App) reachableRecord(c *fiber.Ctx) (Record, error) {
 	}
 	r, err := a.store.Record(c.UserContext(), id)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := a.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := a.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return r, cerr
 		}
 	}
 	if err != nil {
 		return r, err
 	}
-	return r, a.guard.Check(c, tiers.ObjData, tiers.ActRead, r.Path())
+	return r, a.guard.Check(c, policy.ObjData, policy.ActRead, r.Path())
 }
 
 func (a *App) record(c *fiber.Ctx) error {

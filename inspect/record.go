@@ -14,9 +14,9 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
@@ -113,7 +113,7 @@ func (a *App) submit(c *fiber.Ctx) error {
 		}
 		spotID, company = &sp.ID, sp.Company
 	}
-	e, err := a.reachable(c, company, tiers.ObjInspection, tiers.ActWrite)
+	e, err := a.reachable(c, company, policy.ObjInspection, policy.ActWrite)
 	if err != nil {
 		return err
 	}

@@ -22,19 +22,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/shandong-emergency/chemguard/access"
-	"github.com/shandong-emergency/chemguard/alerting"
+	"github.com/shandong-emergency/chemguard/auth"
+	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/filestore"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/openapi"
 	"github.com/shandong-emergency/chemguard/portal"
-	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
+	"github.com/shandong-emergency/chemguard/warningsvc"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
@@ -60,13 +60,13 @@ type Config struct {
 	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
 	NoSink bool
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
-	Access access.Config
+	Access auth.Config
 	// Warnings configures the warning consumer and API (issue 5).
-	Warnings alerting.Config
+	Warnings warningsvc.Config
 	// Inspect configures the inspector mobile app (issue 7 item 2).
 	Inspect inspect.Config
 	// Governance configures the data-quality consumer, scores and API (issue 6).
-	Governance quality.Config
+	Governance governancesvc.Config
 	// Now, when set, is the clock of every part whose own clock is not set: tests run
 	// the whole service at a chosen hour (the 10:00 commitment, day boundaries).
 	Now func() time.Time
@@ -207,14 +207,14 @@ type App struct {
 	Enterprises *store.Enterprises
 	Exchange    *store.Exchange
 	// Access is access control: users, policy, audit log, sharing API.
-	Access *access.Service
+	Access *auth.Service
 	// Warnings is the warning engine's consumer and store (issue 5).
-	Warnings     *alerting.Service
+	Warnings     *warningsvc.Service
 	warnConsumer *bus.Consumer
 	// Governance is the data-quality consumer, scorer and store (issue 6).
-	Governance *quality.Service
+	Governance *governancesvc.Service
 	// Notices are the governance notices (整改通知), closed by a sweeper when their facts end.
-	Notices     *quality.Notices
+	Notices     *governancesvc.Notices
 	govConsumer *bus.Consumer
 
 	apiDocOnce sync.Once
@@ -312,44 +312,44 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.http.Get("/metrics", a.edge.OperatorOnly, adaptor.HTTPHandler(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
 	api := a.http.Group("/api/v1")
 	// Access control (issue 4): exchange request signing, auth, admin, audit, sharing.
-	if a.Access, err = access.New(ctx, a.Pool, cfg.Access); err != nil {
+	if a.Access, err = auth.New(ctx, a.Pool, cfg.Access); err != nil {
 		return nil, err
 	}
 	api.Use("/exchange", a.Access.Signing())
 	api.Use("/enterprise/notices", a.Access.Signing()) // a company's 整改通知, by its key like /exchange
 	a.Access.Mount(api)
 	// Warnings (issue 5): consumer group chemguard-warning and /alarms, /warnings.
-	if err = bus.EnsureTopics(ctx, a.busCfg, alerting.Topics()); err != nil {
+	if err = bus.EnsureTopics(ctx, a.busCfg, warningsvc.Topics()); err != nil {
 		return nil, err
 	}
-	var warnSrc alerting.Source
+	var warnSrc warningsvc.Source
 	if !cfg.NoSink {
-		if a.warnConsumer, err = alerting.NewConsumer(a.busCfg); err != nil {
+		if a.warnConsumer, err = warningsvc.NewConsumer(a.busCfg); err != nil {
 			return nil, err
 		}
 		warnSrc = a.warnConsumer
 	}
-	cfg.Warnings.Metrics = alerting.NewMetrics(a.Registry)
+	cfg.Warnings.Metrics = warningsvc.NewMetrics(a.Registry)
 	cfg.Warnings.Personal = box
-	if a.Warnings, err = alerting.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
+	if a.Warnings, err = warningsvc.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
 		return nil, err
 	}
-	alerting.NewHandler(a.Warnings, a.Access, a.Access.Audit).Register(api)
+	warningsvc.NewHandler(a.Warnings, a.Access, a.Access.Audit).Register(api)
 	// Data-quality governance (issue 6): consumer group chemguard-governance, /governance.
-	var govSrc quality.Source
+	var govSrc governancesvc.Source
 	if !cfg.NoSink {
-		if a.govConsumer, err = quality.NewConsumer(a.busCfg); err != nil {
+		if a.govConsumer, err = governancesvc.NewConsumer(a.busCfg); err != nil {
 			return nil, err
 		}
 		govSrc = a.govConsumer
 	}
-	if a.Governance, err = quality.New(ctx, a.Pool, govSrc, cfg.Governance); err != nil {
+	if a.Governance, err = governancesvc.New(ctx, a.Pool, govSrc, cfg.Governance); err != nil {
 		return nil, err
 	}
-	quality.NewHandler(a.Governance, a.Access).Register(api)
+	governancesvc.NewHandler(a.Governance, a.Access).Register(api)
 	// 整改通知 (issue 6 item 4): /governance/notices for regulators, /enterprise/notices by API key.
-	a.Notices = quality.NewNotices(a.Pool, a.Access.Audit, a.Governance.Rules(), cfg.Governance.Now)
-	notices := quality.NewNoticeHandler(a.Governance, a.Notices, a.Access, a.Enterprises)
+	a.Notices = governancesvc.NewNotices(a.Pool, a.Access.Audit, a.Governance.Rules(), cfg.Governance.Now)
+	notices := governancesvc.NewNoticeHandler(a.Governance, a.Notices, a.Access, a.Enterprises)
 	notices.Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)

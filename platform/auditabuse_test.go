@@ -13,12 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // Oversized values cannot abuse the audit log: an 8 MB disposal note is refused
@@ -28,7 +28,7 @@ import (
 func TestAuditLogAbuseBounded(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), DatabaseRole: store.AppRole, NoSink: true})
 	ctx := t.Context()
-	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
+	addUser(t, app.App, "lixia", policy.CountyStaff, "370102")
 	tok := login(t, app.URL(), "lixia")
 
 	// An 8 MB note never reaches the handler: the HTTP edge refuses the body

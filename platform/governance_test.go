@@ -12,12 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
-	"github.com/shandong-emergency/chemguard/quality"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // govClock is the governance service's fake clock.
@@ -78,7 +78,7 @@ func recordedFor(tb testing.TB, code string) recorded {
 func governanceApp(tb testing.TB, clk *govClock) *running {
 	tb.Helper()
 	return startApp(tb, platform.Config{DatabaseURL: pgtest.NewDatabase(tb), DataDir: tb.TempDir(),
-		Now: clk.Now, Governance: quality.Config{Tick: 100 * time.Millisecond}})
+		Now: clk.Now, Governance: governancesvc.Config{Tick: 100 * time.Millisecond}})
 }
 
 // sendReadings posts the readings of rec (returning: its returning ones) with
@@ -115,8 +115,8 @@ func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
 	const code, county, otherCode = "370102951", "370102", "370102952"
 	key := addCompany(t, app.App, code, county)
 	otherKey := addCompany(t, app.App, otherCode, county)
-	addUser(t, app.App, "lixia", tiers.CountyStaff, county)
-	addUser(t, app.App, "huangdao", tiers.CountyStaff, "370211")
+	addUser(t, app.App, "lixia", policy.CountyStaff, county)
+	addUser(t, app.App, "huangdao", policy.CountyStaff, "370211")
 	lixia, other := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao")
 	path := "/api/v1/governance/companies/" + code
 
@@ -202,7 +202,7 @@ func TestPlatformOutageAcross10ChargesNoCompany(t *testing.T) {
 	for _, code := range codes {
 		lastReadingApplied(t, app, code, clk.Now())
 	}
-	addUser(t, app.App, "lixia", tiers.CountyStaff, county)
+	addUser(t, app.App, "lixia", policy.CountyStaff, county)
 	lixia := login(t, app.URL(), "lixia")
 	kinds := func(code string) []string {
 		return openKinds(t, get(t, app.URL(), lixia, "/api/v1/governance/companies/"+code))

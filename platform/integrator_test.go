@@ -13,12 +13,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 var bom = []byte("\xEF\xBB\xBF")
@@ -37,7 +37,7 @@ func TestByteOrderMarkAccepted(t *testing.T) {
 	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
 	assert.EqualValues(t, 1, rep.Body["accepted"])
 
-	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
+	addUser(t, app.App, "lixia", policy.CountyStaff, "370102")
 	lb, _ := json.Marshal(map[string]string{"username": "lixia", "password": warnPassword})
 	req, err := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login", bytes.NewReader(append(bom, lb...)))
 	require.NoError(t, err)
@@ -72,8 +72,8 @@ func TestMalformedJSONReply(t *testing.T) {
 func TestBadQueryParameters(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
 	key := addCompany(t, app.App, "370102001", "370102")
-	addUser(t, app.App, "prov", tiers.ProvinceStaff, "370000")
-	addUser(t, app.App, "jinan_share", tiers.ShareService, "370100")
+	addUser(t, app.App, "prov", policy.ProvinceStaff, "370000")
+	addUser(t, app.App, "jinan_share", policy.ShareService, "370100")
 	prov, share := login(t, app.URL(), "prov"), login(t, app.URL(), "jinan_share")
 	cases := []struct {
 		who, path, param string

@@ -17,13 +17,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/openapi"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // TestOpenAPIConformance checks the served description against the running server:
@@ -48,10 +48,10 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Accounts of each kind the routes need.
 	tokens := map[string]string{}
 	for name, u := range map[string]struct {
-		role   tiers.Role
+		role   policy.Role
 		domain string
-	}{"prov": {tiers.ProvinceStaff, "370000"}, "share": {tiers.ShareService, "370100"},
-		"sec": {tiers.SecurityAdmin, "370000"}, "sys": {tiers.SystemAdmin, "370000"}, "aud": {tiers.AuditAdmin, "370000"}} {
+	}{"prov": {policy.ProvinceStaff, "370000"}, "share": {policy.ShareService, "370100"},
+		"sec": {policy.SecurityAdmin, "370000"}, "sys": {policy.SystemAdmin, "370000"}, "aud": {policy.AuditAdmin, "370000"}} {
 		created, err := app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: "oa_" + name,
 			Password: warnPassword, Role: u.role, Domain: u.domain}, identity.Actor{Name: "cli:test"})
 		require.NoError(t, err)

@@ -10,13 +10,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/access"
+	"github.com/shandong-emergency/chemguard/auth"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/auth/signing"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
-	"github.com/shandong-emergency/chemguard/signing"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // With CHEMGUARD_REQUIRE_SIGNING every request a company makes with its API key
@@ -25,7 +25,7 @@ import (
 func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 	// The application runs as the chemguard_app role here, as `make run` does.
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), DatabaseRole: store.AppRole, NoSink: true,
-		Access: access.Config{RequireSigning: true}})
+		Access: auth.Config{RequireSigning: true}})
 	require.NoError(t, app.Enterprises.Add(t.Context(), store.Enterprise{Code: "370102001", Name: "测试化工有限公司", DivisionCode: "370102"}))
 	cred, err := app.Enterprises.IssueCredentials(t.Context(), "370102001")
 	require.NoError(t, err)
@@ -47,7 +47,7 @@ func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 		assert.Equal(t, http.StatusOK, r.Status, "%s signed: %s", path, r.Raw)
 	}
 	// A regulator's session is not a company key: /enterprises needs no signature.
-	addUser(t, app.App, "lixia", tiers.CountyStaff, "370102")
+	addUser(t, app.App, "lixia", policy.CountyStaff, "370102")
 	assert.Equal(t, http.StatusOK, get(t, app.URL(), login(t, app.URL(), "lixia"), "/api/v1/enterprises").Status)
 }
 
@@ -55,7 +55,7 @@ func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 // demo feed works where signing is mandatory.
 func TestSimulatorSignsItsUploads(t *testing.T) {
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
-		Access: access.Config{RequireSigning: true}})
+		Access: auth.Config{RequireSigning: true}})
 	companies := simulate.Companies(2, 7)
 	keys, secrets := make([]string, len(companies)), make([]string, len(companies))
 	for i, c := range companies {

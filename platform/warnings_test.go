@@ -16,13 +16,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/alerting"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
 const warnPassword = "Chemguard-2026"
@@ -32,7 +33,7 @@ const warnPassword = "Chemguard-2026"
 // server address and username, for login.
 var totpSecrets sync.Map
 
-func addUser(tb testing.TB, app *platform.App, username string, role tiers.Role, domain string) {
+func addUser(tb testing.TB, app *platform.App, username string, role policy.Role, domain string) {
 	tb.Helper()
 	created, err := app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		Password: warnPassword, Role: role, Domain: domain}, identity.Actor{Name: "cli:test"})
@@ -104,7 +105,7 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	told := map[int64]string{} // event id → kind, as the webhook received them
 	var dup int
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var n alerting.Notice
+		var n warningsvc.Notice
 		_ = json.NewDecoder(r.Body).Decode(&n)
 		mu.Lock()
 		defer mu.Unlock()
@@ -119,18 +120,18 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	// CHEMGUARD_TEST_NOW the warning would never leave the feed's hold. So the platform
 	// here keeps the machine's time (an injected clock all the same).
 	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(), Now: testclock.At(time.Now()).Now,
-		Warnings: alerting.Config{Tick: 200 * time.Millisecond, Notifiers: []alerting.Notifier{alerting.Webhook{URL: hook.URL}}}}
+		Warnings: warningsvc.Config{Tick: 200 * time.Millisecond, Notifiers: []warningsvc.Notifier{warningsvc.Webhook{URL: hook.URL}}}}
 	app := startApp(t, cfg)
 	const code, county = "370102901", "370102"
 	key := addCompany(t, app.App, code, county)
 	addCompany(t, app.App, "370211901", "370211")
-	addUser(t, app.App, "lixia", tiers.CountyStaff, county)
-	addUser(t, app.App, "lixia_lead", tiers.CountyLeader, county)
-	addUser(t, app.App, "huangdao", tiers.CountyStaff, "370211")
-	addUser(t, app.App, "jinan", tiers.CityStaff, "370100")
-	addUser(t, app.App, "company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(code))
-	addUser(t, app.App, "lixia_share", tiers.ShareService, county)
-	addUser(t, app.App, "huangdao_share", tiers.ShareService, "370211")
+	addUser(t, app.App, "lixia", policy.CountyStaff, county)
+	addUser(t, app.App, "lixia_lead", policy.CountyLeader, county)
+	addUser(t, app.App, "huangdao", policy.CountyStaff, "370211")
+	addUser(t, app.App, "jinan", policy.CityStaff, "370100")
+	addUser(t, app.App, "company", policy.EnterpriseAdmin, tiers.EnterpriseDomain(code))
+	addUser(t, app.App, "lixia_share", policy.ShareService, county)
+	addUser(t, app.App, "huangdao_share", policy.ShareService, "370211")
 	lixia, other, company := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao"), login(t, app.URL(), "company")
 
 	ind := map[string]any{"INDICATOR_CODE": code + "001-PT01", "COMPANY_CODE": code, "HAZARD_CODE": code + "001",

@@ -11,7 +11,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -33,8 +34,8 @@ type Operations interface {
 	// SetDisabled disables (true) or re-enables an account; its sessions end.
 	SetDisabled(c *fiber.Ctx, username string, disabled bool) error
 	SetMobile(c *fiber.Ctx, username, mobile string) error
-	GrantRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
-	RevokeRole(c *fiber.Ctx, username string, role tiers.Role, domain string) error
+	GrantRole(c *fiber.Ctx, username string, role policy.Role, domain string) error
+	RevokeRole(c *fiber.Ctx, username string, role policy.Role, domain string) error
 	AddPark(c *fiber.Ctx, p tiers.Park) error
 	RegisterEnterprise(c *fiber.Ctx, e store.Enterprise) (store.Credentials, error)
 	RotateKey(c *fiber.Ctx, code string) (store.Credentials, int64, error)
@@ -49,8 +50,8 @@ type Admin struct {
 	Parks       *tiers.PGParks
 	Enterprises *store.Enterprises
 	Audit       *audit.Log
-	// Policy returns the permission rules in force (tiers.Authorizer.Policy).
-	Policy func() []tiers.Rule
+	// Policy returns the permission rules in force (policy.Authorizer.Policy).
+	Policy func() []policy.Rule
 }
 
 // EnableAdmin mounts nothing itself: it gives the portal what the 系统管理
@@ -93,8 +94,8 @@ func (p *Portal) sections(c *fiber.Ctx) adminSections {
 		return adminSections{}
 	}
 	ops := p.admin.Ops
-	reg := ops.Can(c, tiers.ObjEnterprise, tiers.ActRegister)
-	users := ops.Can(c, tiers.ObjUser, tiers.ActRead)
+	reg := ops.Can(c, policy.ObjEnterprise, policy.ActRegister)
+	users := ops.Can(c, policy.ObjUser, policy.ActRead)
 	return adminSections{Users: users, Parks: reg || users, Companies: reg}
 }
 
@@ -116,7 +117,7 @@ func (p *Portal) adminHome(c *fiber.Ctx) error {
 	case s.Companies:
 		return c.Redirect(Prefix+"/admin/companies", fiber.StatusSeeOther)
 	}
-	return p.requireAdmin(c, tiers.ObjUser, tiers.ActRead)
+	return p.requireAdmin(c, policy.ObjUser, policy.ActRead)
 }
 
 // adminPage is what every 系统管理 template gets.
@@ -159,7 +160,7 @@ type roleOption struct {
 // administrator accounts are created and granted only on the host).
 func roleOptions() []roleOption {
 	var out []roleOption
-	for _, r := range tiers.Roles() {
+	for _, r := range policy.Roles() {
 		if r.IsSeparatedAdmin() {
 			continue
 		}
@@ -185,15 +186,15 @@ type rolePerms struct {
 }
 
 var (
-	permObjectZH = map[string]string{tiers.ObjData: "企业数据", tiers.ObjWarning: "预警", tiers.ObjInspection: "巡查检查记录",
-		tiers.ObjShare: "共享数据", tiers.ObjEnterprise: "企业与园区登记", tiers.ObjSystem: "系统运行", tiers.ObjUser: "账号与角色",
-		tiers.ObjPolicy: "权限策略", tiers.ObjAudit: "审计日志", tiers.ObjMFA: "动态口令"}
-	permActionZH = map[string]string{tiers.ActRead: "查看", tiers.ActWrite: "修改", tiers.ActHandle: "处置", tiers.ActApprove: "审批",
-		tiers.ActExport: "导出", tiers.ActRegister: "登记", tiers.ActOperate: "运维", tiers.ActRequired: "必须使用"}
+	permObjectZH = map[string]string{policy.ObjData: "企业数据", policy.ObjWarning: "预警", policy.ObjInspection: "巡查检查记录",
+		policy.ObjShare: "共享数据", policy.ObjEnterprise: "企业与园区登记", policy.ObjSystem: "系统运行", policy.ObjUser: "账号与角色",
+		policy.ObjPolicy: "权限策略", policy.ObjAudit: "审计日志", policy.ObjMFA: "动态口令"}
+	permActionZH = map[string]string{policy.ActRead: "查看", policy.ActWrite: "修改", policy.ActHandle: "处置", policy.ActApprove: "审批",
+		policy.ActExport: "导出", policy.ActRegister: "登记", policy.ActOperate: "运维", policy.ActRequired: "必须使用"}
 )
 
 // rolePermissions lists every role with its permissions from the policy.
-func rolePermissions(rules []tiers.Rule) []rolePerms {
+func rolePermissions(rules []policy.Rule) []rolePerms {
 	by := map[string][]string{}
 	for _, r := range rules {
 		if r.PType == "p" && len(r.V) == 3 {
@@ -201,14 +202,14 @@ func rolePermissions(rules []tiers.Rule) []rolePerms {
 		}
 	}
 	var out []rolePerms
-	for _, r := range tiers.Roles() {
+	for _, r := range policy.Roles() {
 		out = append(out, rolePerms{Label: r.Label(), Perms: by[string(r)]})
 	}
 	return out
 }
 
 func (p *Portal) adminUsers(c *fiber.Ctx) error {
-	if err := p.requireAdmin(c, tiers.ObjUser, tiers.ActRead); err != nil {
+	if err := p.requireAdmin(c, policy.ObjUser, policy.ActRead); err != nil {
 		return err
 	}
 	q := strings.TrimSpace(c.Query("q"))
@@ -243,7 +244,7 @@ func (p *Portal) adminCreateUser(c *fiber.Ctx) error {
 	}
 	created, err := p.admin.Ops.CreateUser(c, identity.NewUser{Username: form(c, "username"),
 		DisplayName: form(c, "display_name"), Password: strings.Clone(c.FormValue("password")),
-		Role: tiers.Role(form(c, "role")), Domain: form(c, "domain")})
+		Role: policy.Role(form(c, "role")), Domain: form(c, "domain")})
 	if err != nil {
 		return err
 	}
@@ -262,7 +263,7 @@ type userPage struct {
 // domain: outside the caller's region 403 (audited); an unknown name is 404
 // only for a caller reaching the province.
 func (p *Portal) userInRegion(c *fiber.Ctx) (identity.Account, error) {
-	if err := p.requireAdmin(c, tiers.ObjUser, tiers.ActRead); err != nil {
+	if err := p.requireAdmin(c, policy.ObjUser, policy.ActRead); err != nil {
 		return identity.Account{}, err
 	}
 	a, err := p.admin.Identity.Account(c.UserContext(), strings.Clone(c.Params("username")))
@@ -272,7 +273,7 @@ func (p *Portal) userInRegion(c *fiber.Ctx) (identity.Account, error) {
 	} else if err != nil {
 		return a, err
 	}
-	if cerr := p.guard.Check(c, tiers.ObjUser, tiers.ActRead, res); cerr != nil {
+	if cerr := p.guard.Check(c, policy.ObjUser, policy.ActRead, res); cerr != nil {
 		return a, cerr
 	}
 	return a, err
@@ -344,7 +345,7 @@ func (p *Portal) adminGrant(c *fiber.Ctx) error {
 	if p.admin == nil {
 		return errNoAdmin
 	}
-	if err := p.admin.Ops.GrantRole(c, strings.Clone(c.Params("username")), tiers.Role(form(c, "role")), ""); err != nil {
+	if err := p.admin.Ops.GrantRole(c, strings.Clone(c.Params("username")), policy.Role(form(c, "role")), ""); err != nil {
 		return err
 	}
 	return done(c, userPath(c), "granted")
@@ -354,7 +355,7 @@ func (p *Portal) adminRevoke(c *fiber.Ctx) error {
 	if p.admin == nil {
 		return errNoAdmin
 	}
-	if err := p.admin.Ops.RevokeRole(c, strings.Clone(c.Params("username")), tiers.Role(form(c, "role")), ""); err != nil {
+	if err := p.admin.Ops.RevokeRole(c, strings.Clone(c.Params("username")), policy.Role(form(c, "role")), ""); err != nil {
 		return err
 	}
 	return done(c, userPath(c), "revoked")
@@ -387,7 +388,7 @@ type parksPage struct {
 
 func (p *Portal) adminParks(c *fiber.Ctx) error {
 	if !p.sections(c).Parks {
-		return p.requireAdmin(c, tiers.ObjEnterprise, tiers.ActRegister)
+		return p.requireAdmin(c, policy.ObjEnterprise, policy.ActRegister)
 	}
 	divs := regionDivisions(identity.UserFrom(c).Domain)
 	codes := make([]string, 0, len(divs))
@@ -402,7 +403,7 @@ func (p *Portal) adminParks(c *fiber.Ctx) error {
 	for _, pk := range parks {
 		byDiv[pk.DivisionCode] = append(byDiv[pk.DivisionCode], pk)
 	}
-	page := parksPage{Parks: len(parks), CanAdd: p.admin.Ops.Can(c, tiers.ObjEnterprise, tiers.ActRegister)}
+	page := parksPage{Parks: len(parks), CanAdd: p.admin.Ops.Can(c, policy.ObjEnterprise, policy.ActRegister)}
 	for _, d := range divs {
 		if d.Level != tiers.Province {
 			page.Divisions = append(page.Divisions, divisionRow{Division: d, Parks: byDiv[d.Code]})
@@ -434,7 +435,7 @@ type adminCompaniesPage struct {
 func registrarScope(c *fiber.Ctx) tiers.Scope { return tiers.ScopeOf(identity.UserFrom(c).Domain) }
 
 func (p *Portal) adminCompanies(c *fiber.Ctx) error {
-	if err := p.requireAdmin(c, tiers.ObjEnterprise, tiers.ActRegister); err != nil {
+	if err := p.requireAdmin(c, policy.ObjEnterprise, policy.ActRegister); err != nil {
 		return err
 	}
 	q := strings.TrimSpace(c.Query("q"))
@@ -479,7 +480,7 @@ type adminCompanyPage struct {
 }
 
 func (p *Portal) adminCompany(c *fiber.Ctx) error {
-	if err := p.requireAdmin(c, tiers.ObjEnterprise, tiers.ActRegister); err != nil {
+	if err := p.requireAdmin(c, policy.ObjEnterprise, policy.ActRegister); err != nil {
 		return err
 	}
 	e, err := p.store.Enterprise(c.UserContext(), strings.Clone(c.Params("code")))
@@ -489,7 +490,7 @@ func (p *Portal) adminCompany(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	if cerr := p.guard.Check(c, tiers.ObjEnterprise, tiers.ActRegister, res); cerr != nil {
+	if cerr := p.guard.Check(c, policy.ObjEnterprise, policy.ActRegister, res); cerr != nil {
 		return cerr
 	}
 	if err != nil {

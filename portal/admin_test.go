@@ -12,13 +12,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // admin creates a province administrator (the role needs TOTP) and logs it in
 // with password and one-time code.
-func (e *env) admin(username string, role tiers.Role) *browser {
+func (e *env) admin(username string, role policy.Role) *browser {
 	e.tb.Helper()
 	created, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		DisplayName: username, Password: testPassword, Role: role, Domain: tiers.ProvinceCode}, identity.Actor{Name: "test"})
@@ -70,12 +71,12 @@ func (e *env) audited(action, object, result string) int {
 func TestAdminPagesOnlyForTheirRoles(t *testing.T) {
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	browsers := map[string]*browser{
 		"county":   e.login("lixia_staff"),
-		"system":   e.admin("sys1", tiers.SystemAdmin),
-		"security": e.admin("sec1", tiers.SecurityAdmin),
-		"audit":    e.admin("aud1", tiers.AuditAdmin),
+		"system":   e.admin("sys1", policy.SystemAdmin),
+		"security": e.admin("sec1", policy.SecurityAdmin),
+		"audit":    e.admin("aud1", policy.AuditAdmin),
 	}
 	browsers["county"].origin = e.app.URL()
 	pages := []struct {
@@ -153,7 +154,7 @@ var secretValue = regexp.MustCompile(`id="secret" type="text" readonly value="([
 // in the audit log.
 func TestSecurityAdminManagesUsers(t *testing.T) {
 	e := start(t)
-	sec := e.admin("sec1", tiers.SecurityAdmin)
+	sec := e.admin("sec1", policy.SecurityAdmin)
 	ctx := context.Background()
 
 	p := sec.post("/portal/admin/users", url.Values{"username": {"lixia_new"}, "display_name": {"历下新人"},
@@ -195,7 +196,7 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 	assert.Equal(t, 3, e.audited("role_grant", "user:lixia_new", "failed"))
 	u, err := e.app.Access.Identity.UserByName(ctx, "sec1")
 	require.NoError(t, err)
-	assert.Equal(t, []tiers.Role{tiers.SecurityAdmin}, u.Roles)
+	assert.Equal(t, []policy.Role{policy.SecurityAdmin}, u.Roles)
 
 	// The new account must change the password its creator typed before anything else.
 	first := e.login("lixia_new")
@@ -273,12 +274,12 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 func TestAdminPagesNotDelegable(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
-	for _, perm := range [][2]string{{tiers.ObjUser, tiers.ActRead}, {tiers.ObjUser, tiers.ActWrite}, {tiers.ObjEnterprise, tiers.ActRegister}} {
-		err := e.app.Access.Authz.AddPermission(ctx, string(tiers.CityLeader), perm[0], perm[1], "test")
-		assert.ErrorIs(t, err, tiers.ErrFixedPolicy, perm)
+	e.user("lixia_staff", policy.CountyStaff, "370102")
+	for _, perm := range [][2]string{{policy.ObjUser, policy.ActRead}, {policy.ObjUser, policy.ActWrite}, {policy.ObjEnterprise, policy.ActRegister}} {
+		err := e.app.Access.Authz.AddPermission(ctx, string(policy.CityLeader), perm[0], perm[1], "test")
+		assert.ErrorIs(t, err, policy.ErrFixedPolicy, perm)
 	}
-	e.user("jinan_lead", tiers.CityLeader, "370100")
+	e.user("jinan_lead", policy.CityLeader, "370100")
 	b := e.login("jinan_lead")
 	b.origin = e.app.URL()
 	for _, path := range []string{"/portal/admin/users", "/portal/admin/users/lixia_staff", "/portal/admin/companies"} {
@@ -295,7 +296,7 @@ func TestAdminPagesNotDelegable(t *testing.T) {
 func TestSystemAdminRegistersCompaniesAndKeys(t *testing.T) {
 	e := start(t)
 	ctx := context.Background()
-	sys := e.admin("sys1", tiers.SystemAdmin)
+	sys := e.admin("sys1", policy.SystemAdmin)
 
 	p := sys.post("/portal/admin/parks", url.Values{"code": {"JNP1"}, "name": {"济南新材料产业园"}, "division_code": {"370102"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
@@ -366,11 +367,11 @@ func TestSystemAdminRegistersCompaniesAndKeys(t *testing.T) {
 // the chain and exports; reading is itself recorded.
 func TestAuditPage(t *testing.T) {
 	e := start(t)
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	for i := 0; i < 3; i++ {
 		e.login("lixia_staff")
 	}
-	aud := e.admin("aud1", tiers.AuditAdmin)
+	aud := e.admin("aud1", policy.AuditAdmin)
 	p := aud.get("/portal/audit")
 	accessible(t, p)
 	assert.Contains(t, p.Body, "lixia_staff")

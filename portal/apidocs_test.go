@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // TestAPIDocsPage: 接口文档 renders the served OpenAPI description on the server —
@@ -16,7 +16,7 @@ import (
 // logged-in user, with no remote asset; a bad page= elsewhere is a 400.
 func TestAPIDocsPage(t *testing.T) {
 	e := start(t)
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	b := e.login("lixia_staff")
 	p := b.get("/portal/api")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)

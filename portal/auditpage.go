@@ -10,9 +10,9 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // auditActions are the recorded actions the 审计 page's filter offers, with
@@ -105,7 +105,7 @@ func (p *Portal) auditPage(c *fiber.Ctx) error {
 
 // auditVerify recomputes the hash chain and shows the result above the list.
 func (p *Portal) auditVerify(c *fiber.Ctx) error {
-	if err := p.requireAdmin(c, tiers.ObjAudit, tiers.ActRead); err != nil {
+	if err := p.requireAdmin(c, policy.ObjAudit, policy.ActRead); err != nil {
 		return err
 	}
 	v, err := p.admin.Audit.Verify(c.UserContext())
@@ -116,7 +116,7 @@ func (p *Portal) auditVerify(c *fiber.Ctx) error {
 }
 
 func (p *Portal) renderAudit(c *fiber.Ctx, v *audit.Verification) error {
-	if err := p.requireAdmin(c, tiers.ObjAudit, tiers.ActRead); err != nil {
+	if err := p.requireAdmin(c, policy.ObjAudit, policy.ActRead); err != nil {
 		return err
 	}
 	f := auditFilter{Actor: strings.TrimSpace(c.Query("actor")), Action: c.Query("action"), Result: c.Query("result"),
@@ -142,7 +142,7 @@ func (p *Portal) renderAudit(c *fiber.Ctx, v *audit.Verification) error {
 		return err
 	}
 	page := auditPageData{Filter: f, Actions: auditActions, Records: recs, Verified: v,
-		CanExport: p.admin.Ops.Can(c, tiers.ObjAudit, tiers.ActExport)}
+		CanExport: p.admin.Ops.Can(c, policy.ObjAudit, policy.ActExport)}
 	q := f.query()
 	clean := url.Values{}
 	for k, vs := range q {

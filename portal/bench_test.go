@@ -13,7 +13,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
@@ -128,8 +129,8 @@ func BenchmarkPages(b *testing.B) {
 	var warningID int64
 	require.NoError(b, e.app.Pool.QueryRow(context.Background(), `SELECT id FROM warnings WHERE company_code = $1
 		AND status = 'open'`, companies[1].Code).Scan(&warningID))
-	e.user("sd_staff", tiers.ProvinceStaff, tiers.ProvinceCode)
-	e.user("county_staff", tiers.CountyStaff, companies[1].County)
+	e.user("sd_staff", policy.ProvinceStaff, tiers.ProvinceCode)
+	e.user("county_staff", policy.CountyStaff, companies[1].County)
 	pages := []string{"/portal/", "/portal/companies", "/portal/companies?q=" + companies[250].Code[:6] + "&page=1",
 		"/portal/companies/" + companies[1].Code, "/portal/data?table=check-records",
 		"/portal/data?table=video-alarms&q=%E7%83%9F", "/portal/data?table=video-alarms&company=" + companies[1].Code,
@@ -184,8 +185,8 @@ func BenchmarkPages(b *testing.B) {
 	_, err = e.app.Pool.Exec(context.Background(), `ANALYZE users; ANALYZE audit_log`)
 	require.NoError(b, err)
 	browsers := map[string]*browser{"sd_staff": e.login("sd_staff"), "county_staff": e.login("county_staff"),
-		"security": e.admin("sec1", tiers.SecurityAdmin), "system": e.admin("sys1", tiers.SystemAdmin),
-		"audit": e.admin("aud1", tiers.AuditAdmin)}
+		"security": e.admin("sec1", policy.SecurityAdmin), "system": e.admin("sys1", policy.SystemAdmin),
+		"audit": e.admin("aud1", policy.AuditAdmin)}
 	byUser := map[string][]string{"sd_staff": pages, "county_staff": pages,
 		"security": {"/portal/admin/users", "/portal/admin/users?q=bench99&page=1", "/portal/admin/users?page=40",
 			"/portal/admin/users/bench500", "/portal/admin/parks"},

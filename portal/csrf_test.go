@@ -13,7 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/csrf"
@@ -51,8 +52,8 @@ func TestCrossSiteAPICallsWithTheCookieAreRefused(t *testing.T) {
 	e := start(t)
 	c := simulate.Company{Code: e.company("370102001", "370102", "历下甲化工有限公司", "生产"), County: "370102", Name: "历下甲化工有限公司"}
 	warningID, _ := openWarning(t, e, c) // a real warning the engine can settle
-	e.user("lixia_leader", tiers.CountyLeader, "370102")
-	sec := e.admin("sec1", tiers.SecurityAdmin)
+	e.user("lixia_leader", policy.CountyLeader, "370102")
+	sec := e.admin("sec1", policy.SecurityAdmin)
 	leader := e.login("lixia_leader")
 
 	newLeader := url.Values{"username": {"evil_leader"}, "password": {testPassword}, "role": {"province_leader"},
@@ -142,8 +143,8 @@ var tokenField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // set.
 func TestPortalFormsNeedTheirToken(t *testing.T) {
 	e := start(t)
-	sec := e.admin("sec1", tiers.SecurityAdmin)
-	other := e.admin("sec2", tiers.SecurityAdmin)
+	sec := e.admin("sec1", policy.SecurityAdmin)
+	other := e.admin("sec2", policy.SecurityAdmin)
 
 	pg := sec.get("/portal/admin/users")
 	require.Equal(t, http.StatusOK, pg.Status)

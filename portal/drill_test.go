@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -83,8 +84,8 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond)
 	f := fixture{Code: "370102002"}
 	e.warn(&f)
-	e.user("jinan_staff", tiers.CityStaff, "370100")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("jinan_staff", policy.CityStaff, "370100")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	city := e.login("jinan_staff")
 
 	// The city's counties, with the data the county map is drawn from.

@@ -15,7 +15,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/testclock"
@@ -182,21 +183,21 @@ func TestBrowser(t *testing.T) {
 
 	users := []struct {
 		key    string
-		role   tiers.Role
+		role   policy.Role
 		domain string
 	}{
-		{"county", tiers.CountyStaff, "370102"},
-		{"countyLeader", tiers.CountyLeader, "370102"},
-		{"otherCounty", tiers.CountyStaff, "370211"},
-		{"city", tiers.CityStaff, "370100"},
-		{"province", tiers.ProvinceStaff, tiers.ProvinceCode},
-		{"company", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[0].Code)},
-		{"company2", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[1].Code)},
-		{"inspector", tiers.Inspector, "370102"},
-		{"cityInspector", tiers.Inspector, "370100"},
-		{"sysadmin", tiers.SystemAdmin, tiers.ProvinceCode},
-		{"security", tiers.SecurityAdmin, tiers.ProvinceCode},
-		{"auditor", tiers.AuditAdmin, tiers.ProvinceCode},
+		{"county", policy.CountyStaff, "370102"},
+		{"countyLeader", policy.CountyLeader, "370102"},
+		{"otherCounty", policy.CountyStaff, "370211"},
+		{"city", policy.CityStaff, "370100"},
+		{"province", policy.ProvinceStaff, tiers.ProvinceCode},
+		{"company", policy.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[0].Code)},
+		{"company2", policy.EnterpriseAdmin, tiers.EnterpriseDomain(counties[0].companies[1].Code)},
+		{"inspector", policy.Inspector, "370102"},
+		{"cityInspector", policy.Inspector, "370100"},
+		{"sysadmin", policy.SystemAdmin, tiers.ProvinceCode},
+		{"security", policy.SecurityAdmin, tiers.ProvinceCode},
+		{"auditor", policy.AuditAdmin, tiers.ProvinceCode},
 	}
 	for _, u := range users {
 		name := "e2e_" + strings.ToLower(u.key)

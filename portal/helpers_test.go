@@ -15,14 +15,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -85,7 +85,7 @@ func (e *env) company(code, county, name, kind string) string {
 }
 
 // user creates an account holding role in domain.
-func (e *env) user(username string, role tiers.Role, domain string) {
+func (e *env) user(username string, role policy.Role, domain string) {
 	e.tb.Helper()
 	c, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		DisplayName: username, Password: testPassword, Role: role, Domain: domain}, identity.Actor{Name: "test"})

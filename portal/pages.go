@@ -12,7 +12,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/quality"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -171,14 +172,14 @@ func (p *Portal) companies(c *fiber.Ctx) error {
 func (p *Portal) reachable(c *fiber.Ctx, code string) (Enterprise, error) {
 	e, err := p.store.Enterprise(c.UserContext(), code)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := p.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return e, cerr
 		}
 	}
 	if err != nil {
 		return e, err
 	}
-	return e, p.guard.Check(c, tiers.ObjData, tiers.ActRead, e.Path())
+	return e, p.guard.Check(c, policy.ObjData, policy.ActRead, e.Path())
 }
 
 func (p *Portal) company(c *fiber.Ctx) error {
@@ -328,8 +329,8 @@ var funcs = template.FuncMap{
 		return strings.Join(parts, "；")
 	},
 	"plainZH": PlainZH,
-	"roleZH":  func(r tiers.Role) string { return r.Label() },
-	"rolesZH": tiers.RoleLabels,
+	"roleZH":  func(r policy.Role) string { return r.Label() },
+	"rolesZH": policy.RoleLabels,
 	// when shows a time in Shanghai in the seed's layout.
 	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }
@@ -375,7 +376,7 @@ func PlainZH(s string) string {
 	for i, w := range words {
 		if t, ok := schemas.TableBySlug(w); ok {
 			words[i] = t.NameZH
-		} else if n := quality.RuleNameZH(w); n != w {
+		} else if n := governancesvc.RuleNameZH(w); n != w {
 			words[i], _, _ = strings.Cut(n, "（")
 		}
 	}

@@ -22,7 +22,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
@@ -253,7 +254,7 @@ func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 		v.User = &userView{Name: name, Roles: strings.Join(labels, "、"), Region: RegionName(u.Domain)}
 		if p.admin != nil {
 			v.Admin = p.sections(c).any()
-			v.Audit = p.admin.Ops.Can(c, tiers.ObjAudit, tiers.ActRead)
+			v.Audit = p.admin.Ops.Can(c, policy.ObjAudit, policy.ActRead)
 		}
 	}
 	var b strings.Builder

@@ -14,7 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -45,9 +46,9 @@ func newRegion(t *testing.T) *region {
 	for _, f := range []*fixture{&r.lixia1, &r.lixia2, &r.shizhong, &r.shinan} {
 		e.warn(f)
 	}
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
-	e.user("jinan_staff", tiers.CityStaff, "370100")
-	e.user("sd_staff", tiers.ProvinceStaff, tiers.ProvinceCode)
+	e.user("lixia_staff", policy.CountyStaff, "370102")
+	e.user("jinan_staff", policy.CityStaff, "370100")
+	e.user("sd_staff", policy.ProvinceStaff, tiers.ProvinceCode)
 	return r
 }
 
@@ -278,7 +279,7 @@ func atoi(s string) int {
 func TestLoginLogoutAndExpiry(t *testing.T) {
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	anon := &browser{tb: t, base: e.app.URL()}
 
 	for _, path := range []string{"/portal/", "/portal/companies", "/portal/companies/370102001", "/portal/data", "/portal/rejections"} {
@@ -368,7 +369,7 @@ var (
 func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	b := e.login("lixia_staff")
 	anon := &browser{tb: t, base: e.app.URL()}
 	f := fixture{Code: "370102001"}
@@ -474,7 +475,7 @@ func TestTrendShowsTheLatestReadings(t *testing.T) {
 func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	f := fixture{Code: "370102001"}
 	e.warn(&f)
 	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
@@ -498,7 +499,7 @@ func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
 func TestWarningShowsItsNotifications(t *testing.T) {
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	f := fixture{Code: "370102001"}
 	e.warn(&f)
 	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warning_notifications (event_id, target, recipient,

@@ -10,9 +10,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/identity"
-	"github.com/shandong-emergency/chemguard/quality"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -21,7 +22,7 @@ import (
 // queries and the notices (整改通知), and a check that shows or hides the forms a
 // caller may submit (access.Service.Can).
 type Quality struct {
-	Gov *quality.NoticeHandler
+	Gov *governancesvc.NoticeHandler
 	Can func(c *fiber.Ctx, obj, act string) bool
 }
 
@@ -45,33 +46,33 @@ func (p *Portal) registerQuality(r fiber.Router) {
 
 // qualityRegion resolves ?region= (the caller's own domain by default) and checks
 // the caller may read it: 403 (audited) outside its region.
-func (p *Portal) qualityRegion(c *fiber.Ctx) (quality.Region, error) {
+func (p *Portal) qualityRegion(c *fiber.Ctx) (governancesvc.Region, error) {
 	v := strings.TrimSpace(c.Query("region"))
 	if v == "" {
 		if u := identity.UserFrom(c); u != nil {
 			v = u.Domain
 		}
 		if strings.HasPrefix(v, "ent:") {
-			return quality.Region{}, chemguard.Errorf(chemguard.EForbidden, "企业账号不能查看地区的数据质量",
+			return governancesvc.Region{}, chemguard.Errorf(chemguard.EForbidden, "企业账号不能查看地区的数据质量",
 				"an enterprise account sees no region's data quality")
 		}
 	}
 	r, err := p.quality.Gov.ResolveRegion(c.UserContext(), v)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := p.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return r, cerr
 		}
 	}
 	if err != nil {
 		return r, err
 	}
-	return r, p.guard.Check(c, tiers.ObjData, tiers.ActRead, r.Path)
+	return r, p.guard.Check(c, policy.ObjData, policy.ActRead, r.Path)
 }
 
 // qualityRegionDay is qualityRegion and qualityDay, 404 without the 数据质量 pages.
-func (p *Portal) qualityRegionDay(c *fiber.Ctx) (quality.Region, time.Time, error) {
+func (p *Portal) qualityRegionDay(c *fiber.Ctx) (governancesvc.Region, time.Time, error) {
 	if p.quality == nil {
-		return quality.Region{}, time.Time{}, errNoQuality
+		return governancesvc.Region{}, time.Time{}, errNoQuality
 	}
 	r, err := p.qualityRegion(c)
 	if err != nil {
@@ -89,15 +90,15 @@ func (p *Portal) qualityDay(c *fiber.Ctx) (time.Time, error) {
 func dayText(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateLayout) }
 
 type qualityPage struct {
-	Region   quality.Region
+	Region   governancesvc.Region
 	Day      string
-	Regions  quality.RegionsView
-	Fallers  []quality.FallerView
-	Scores   []quality.CompanyScore
+	Regions  governancesvc.RegionsView
+	Fallers  []governancesvc.FallerView
+	Scores   []governancesvc.CompanyScore
 	Pager    Pager
-	Rejected []quality.RejectionRow // the tables and rules with the highest rejected share
-	Overdue  int                    // the region's overdue notices
-	Open     int                    // the region's open notices
+	Rejected []governancesvc.RejectionRow // the tables and rules with the highest rejected share
+	Overdue  int                          // the region's overdue notices
+	Open     int                          // the region's open notices
 	ChildTxt string
 }
 
@@ -123,7 +124,7 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	page.Rejected = quality.TopRejections(rows, 10)
+	page.Rejected = governancesvc.TopRejections(rows, 10)
 	number, offset, err := p.page(c)
 	if err != nil {
 		return err
@@ -133,10 +134,10 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 		return err
 	}
 	page.Pager = p.pager(Prefix+"/quality", url.Values{"region": {c.Query("region")}, "day": {c.Query("day")}}, number, total)
-	if _, page.Open, err = gov.Notices().List(ctx, quality.NoticeFilter{Scope: r.Scope, Status: "open", Limit: 1}); err != nil {
+	if _, page.Open, err = gov.Notices().List(ctx, governancesvc.NoticeFilter{Scope: r.Scope, Status: "open", Limit: 1}); err != nil {
 		return err
 	}
-	if _, page.Overdue, err = gov.Notices().List(ctx, quality.NoticeFilter{Scope: r.Scope, Status: "overdue", Limit: 1}); err != nil {
+	if _, page.Overdue, err = gov.Notices().List(ctx, governancesvc.NoticeFilter{Scope: r.Scope, Status: "overdue", Limit: 1}); err != nil {
 		return err
 	}
 	return p.render(c, "quality", "数据质量", "quality", page)
@@ -153,9 +154,9 @@ func (p *Portal) qualityReport(c *fiber.Ctx) error {
 
 type qualityCompanyPage struct {
 	Enterprise Enterprise
-	View       quality.CompanyView
-	Notices    []quality.Notice
-	Rejected   []quality.RejectionRow // 各表校验拒收情况 of the day
+	View       governancesvc.CompanyView
+	Notices    []governancesvc.Notice
+	Rejected   []governancesvc.RejectionRow // 各表校验拒收情况 of the day
 	CanIssue   bool
 	Deadline   string // the default deadline offered: in 7 days
 }
@@ -168,7 +169,7 @@ func init() {
 		}
 		return fmt.Sprintf("%+.1f", score-*prev)
 	}
-	funcs["noticeStatus"] = quality.NoticeStatusZH
+	funcs["noticeStatus"] = governancesvc.NoticeStatusZH
 	funcs["score"] = func(v float64) string { return fmt.Sprintf("%.1f", v) }
 	funcs["share"] = func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
 	funcs["whenp"] = func(t *time.Time) string {
@@ -195,7 +196,7 @@ func (p *Portal) qualityCompany(c *fiber.Ctx) error {
 	}
 	page := qualityCompanyPage{Enterprise: e,
 		Deadline: dayText(p.quality.Gov.Today().AddDate(0, 0, 7)),
-		CanIssue: p.quality.Can(c, tiers.ObjInspection, tiers.ActWrite)}
+		CanIssue: p.quality.Can(c, policy.ObjInspection, policy.ActWrite)}
 	if page.View, err = p.companyQuality(c, e, day); err != nil {
 		return err
 	}
@@ -203,22 +204,22 @@ func (p *Portal) qualityCompany(c *fiber.Ctx) error {
 		return err
 	}
 	if page.Notices, _, err = p.quality.Gov.Notices().List(c.UserContext(),
-		quality.NoticeFilter{Scope: tiers.Scope{Enterprise: e.Code}, Limit: 50}); err != nil {
+		governancesvc.NoticeFilter{Scope: tiers.Scope{Enterprise: e.Code}, Limit: 50}); err != nil {
 		return err
 	}
 	return p.render(c, "quality_company", "数据质量 · "+e.Name, "quality", page)
 }
 
 // companyQuality is the company's governance detail; the caller has checked access.
-func (p *Portal) companyQuality(c *fiber.Ctx, e Enterprise, day time.Time) (quality.CompanyView, error) {
-	return p.quality.Gov.CompanyDetail(c.UserContext(), quality.CompanyView{Company: e.Code, CompanyName: e.Name,
+func (p *Portal) companyQuality(c *fiber.Ctx, e Enterprise, day time.Time) (governancesvc.CompanyView, error) {
+	return p.quality.Gov.CompanyDetail(c.UserContext(), governancesvc.CompanyView{Company: e.Code, CompanyName: e.Name,
 		County: e.DivisionCode, Park: e.ParkCode}, day)
 }
 
 type noticesPage struct {
 	Status  string
 	Company string
-	Notices []quality.Notice
+	Notices []governancesvc.Notice
 	Pager   Pager
 }
 
@@ -238,7 +239,7 @@ func (p *Portal) qualityNotices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := p.quality.Gov.Notices().List(c.UserContext(), quality.NoticeFilter{Scope: p.guard.Scope(c),
+	list, total, err := p.quality.Gov.Notices().List(c.UserContext(), governancesvc.NoticeFilter{Scope: p.guard.Scope(c),
 		Company: company, Status: status, Offset: offset, Limit: p.cfg.PageSize})
 	if err != nil {
 		return err
@@ -248,7 +249,7 @@ func (p *Portal) qualityNotices(c *fiber.Ctx) error {
 }
 
 type noticePage struct {
-	Notice  quality.Notice
+	Notice  governancesvc.Notice
 	CanAct  bool
 	Message string
 }
@@ -265,18 +266,18 @@ func (p *Portal) qualityNotice(c *fiber.Ctx) error {
 	}
 	n, err := p.quality.Gov.Notices().Get(c.UserContext(), id)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := p.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return cerr
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := p.guard.Check(c, tiers.ObjData, tiers.ActRead, n.Path()); err != nil {
+	if err := p.guard.Check(c, policy.ObjData, policy.ActRead, n.Path()); err != nil {
 		return err
 	}
 	return p.render(c, "quality_notice", "整改通知", "quality", noticePage{Notice: n,
-		CanAct: p.quality.Can(c, tiers.ObjInspection, tiers.ActWrite), Message: c.Query("msg")})
+		CanAct: p.quality.Can(c, policy.ObjInspection, policy.ActWrite), Message: c.Query("msg")})
 }
 
 // qualityIssue issues a notice from the company page's form.
@@ -284,7 +285,7 @@ func (p *Portal) qualityIssue(c *fiber.Ctx) error {
 	if p.quality == nil {
 		return errNoQuality
 	}
-	deadline, err := quality.ParseDeadline(c.FormValue("deadline"))
+	deadline, err := governancesvc.ParseDeadline(c.FormValue("deadline"))
 	if err != nil {
 		return err
 	}
@@ -292,7 +293,7 @@ func (p *Portal) qualityIssue(c *fiber.Ctx) error {
 	for _, v := range c.Context().PostArgs().PeekMulti("fact_id") {
 		facts = append(facts, string(v))
 	}
-	n, err := p.quality.Gov.IssueAs(c, quality.NewIssue{Company: strings.Clone(c.FormValue("company_code")), Facts: facts,
+	n, err := p.quality.Gov.IssueAs(c, governancesvc.NewIssue{Company: strings.Clone(c.FormValue("company_code")), Facts: facts,
 		Requirement: strings.Clone(c.FormValue("requirement")), Deadline: deadline})
 	if err != nil {
 		return err
@@ -318,7 +319,7 @@ func (p *Portal) qualityReopen(c *fiber.Ctx) error {
 	var deadline time.Time
 	if v := c.FormValue("deadline"); v != "" {
 		var err error
-		if deadline, err = quality.ParseDeadline(v); err != nil {
+		if deadline, err = governancesvc.ParseDeadline(v); err != nil {
 			return err
 		}
 	}
@@ -347,7 +348,7 @@ func (p *Portal) homeQuality(c *fiber.Ctx) (*regionQuality, error) {
 
 // regionQuality is a region's governance score and its change.
 type regionQuality struct {
-	Region quality.Region
+	Region governancesvc.Region
 	Score  *governance.RegionScore
 	Trend  *governance.Trend
 }

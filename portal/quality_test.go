@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -29,10 +29,10 @@ func qualityRegion(t *testing.T) (*env, map[string]string) {
 		e.company(code, code[:6], name, "生产")
 	}
 	e.noThreshold(t, "370102001", "370102002", "370103001", "370202001")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
-	e.user("lixia_leader", tiers.CountyLeader, "370102")
-	e.user("jinan_staff", tiers.CityStaff, "370100")
-	e.user("qd_staff", tiers.CityStaff, "370200")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
+	e.user("lixia_leader", policy.CountyLeader, "370102")
+	e.user("jinan_staff", policy.CityStaff, "370100")
+	e.user("qd_staff", policy.CityStaff, "370200")
 	return e, names
 }
 

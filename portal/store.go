@@ -5,7 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/shandong-emergency/chemguard/quality"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"slices"
 	"strings"
 	"time"
@@ -342,7 +342,7 @@ type Detail struct {
 	RecentLimit    int
 	OpenDangers    int
 	MajorOpenCount int
-	Quality        *quality.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
+	Quality        *governancesvc.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
 }
 
 // Detail loads the company's sections; the caller has checked access.

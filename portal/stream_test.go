@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/platform"
-	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // recheck is the session check interval of the streams in this test; the
@@ -30,7 +30,7 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 		c.Access.StreamRecheck = recheck
 		c.Warnings.Tick = time.Second
 	})
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	ends := map[string]func(b *browser){
 		"logout": func(b *browser) {
 			p := b.do(http.MethodPost, "/portal/logout", map[string][]string{})

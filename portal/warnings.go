@@ -15,12 +15,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/alerting"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
 // WarningRow is a warning in the 风险预警 list, with its company.
@@ -359,14 +360,14 @@ func (p *Portal) warning(c *fiber.Ctx) error {
 	}
 	d, err := p.store.Warning(c.UserContext(), id)
 	if errors.Is(err, errNoWarning) {
-		if cerr := p.guard.Check(c, tiers.ObjWarning, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := p.guard.Check(c, policy.ObjWarning, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return cerr
 		}
 	}
 	if err != nil {
 		return err
 	}
-	if err := p.guard.Check(c, tiers.ObjWarning, tiers.ActRead,
+	if err := p.guard.Check(c, policy.ObjWarning, policy.ActRead,
 		tiers.EnterprisePath(d.DivisionCode, d.ParkCode, d.Company)); err != nil {
 		return err
 	}
@@ -409,7 +410,7 @@ func actorZH(k warning.ActionKind, level warning.Level) string {
 	if k.ByCompany() {
 		return "企业"
 	}
-	if perm, _ := alerting.Permission(k, level); perm == tiers.ActApprove {
+	if perm, _ := warningsvc.Permission(k, level); perm == policy.ActApprove {
 		return "监管部门领导"
 	}
 	return "监管部门"
@@ -448,7 +449,7 @@ func (p *Portal) offer(c *fiber.Ctx, d WarningDetail) Offer {
 	var role warning.Role
 	ok := false
 	if u := identity.UserFrom(c); u != nil {
-		role, ok = alerting.RoleOf(u.Domain)
+		role, ok = warningsvc.RoleOf(u.Domain)
 	}
 	if !ok {
 		o.Why = "本账号不能处置预警"
@@ -461,7 +462,7 @@ func (p *Portal) offer(c *fiber.Ctx, d WarningDetail) Offer {
 			continue
 		}
 		roleMay = true
-		if perm, _ := alerting.Permission(k, level); !p.guard.Allowed(c, tiers.ObjWarning, perm, res) {
+		if perm, _ := warningsvc.Permission(k, level); !p.guard.Allowed(c, policy.ObjWarning, perm, res) {
 			continue
 		}
 		o.Actions = append(o.Actions, ActionOffer{Kind: string(k), LabelZH: actionLabelZH[k]})

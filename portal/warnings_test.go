@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -22,7 +23,7 @@ import (
 func leakWarning(t *testing.T) (b *browser, id int64, company string) {
 	e := start(t)
 	company = e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
 	ctx := context.Background()
 	require.NoError(t, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
 		subject_name, area, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
@@ -76,9 +77,9 @@ func TestWarningTimelineActorRolesZH(t *testing.T) {
 func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 	e := start(t)
 	company := e.company("370102001", "370102", "历下甲化工有限公司", "生产")
-	e.user("ent_admin", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(company))
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
-	e.user("lixia_leader", tiers.CountyLeader, "370102")
+	e.user("ent_admin", policy.EnterpriseAdmin, tiers.EnterpriseDomain(company))
+	e.user("lixia_staff", policy.CountyStaff, "370102")
+	e.user("lixia_leader", policy.CountyLeader, "370102")
 	var id int64
 	ctx := context.Background()
 	require.NoError(t, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -33,9 +34,9 @@ func act(t *testing.T, b *browser, id int64, body map[string]string) (int, strin
 func TestWarningSignOffThroughThePortal(t *testing.T) {
 	e := start(t)
 	c := simulate.Company{Code: e.company("370102001", "370102", "历下甲化工有限公司", "生产"), County: "370102", Name: "历下甲化工有限公司"}
-	e.user("ent_admin", tiers.EnterpriseAdmin, tiers.EnterpriseDomain(c.Code))
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
-	e.user("lixia_leader", tiers.CountyLeader, "370102")
+	e.user("ent_admin", policy.EnterpriseAdmin, tiers.EnterpriseDomain(c.Code))
+	e.user("lixia_staff", policy.CountyStaff, "370102")
+	e.user("lixia_leader", policy.CountyLeader, "370102")
 	id, _ := openWarning(t, e, c)
 	staff := e.login("lixia_staff")
 	leader := e.login("lixia_leader")
@@ -97,9 +98,9 @@ func openWarning(t *testing.T, e *env, c simulate.Company) (int64, string) {
 func TestFalseAlarmOfARedWarningNeedsTheLeader(t *testing.T) {
 	e := start(t)
 	c := simulate.Company{Code: e.company("370102001", "370102", "历下甲化工有限公司", "生产"), County: "370102", Name: "历下甲化工有限公司"}
-	e.user("lixia_staff", tiers.CountyStaff, "370102")
-	e.user("lixia_inspector", tiers.Inspector, "370102")
-	e.user("lixia_leader", tiers.CountyLeader, "370102")
+	e.user("lixia_staff", policy.CountyStaff, "370102")
+	e.user("lixia_inspector", policy.Inspector, "370102")
+	e.user("lixia_leader", policy.CountyLeader, "370102")
 	id, level := openWarning(t, e, c)
 	require.Contains(t, []string{"orange", "red"}, level, "a 明火 alarm raises an orange or red warning")
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -53,10 +54,10 @@ func NewHandler(cfg Config, store *Store, guard Guard) *Handler {
 // /enterprises/:code/records/:slug/:id (anyone who may read data, within
 // their region).
 func (h *Handler) Register(r fiber.Router) {
-	r.Get("/share/:slug", h.guard.Require(tiers.ObjShare, tiers.ActRead), h.feed)
-	r.Get("/enterprises", h.guard.Require(tiers.ObjData, tiers.ActRead), h.enterprises)
-	r.Get("/enterprises/:code", h.guard.Require(tiers.ObjData, tiers.ActRead), h.enterprise)
-	r.Get("/enterprises/:code/records/:slug/:id", h.guard.Require(tiers.ObjData, tiers.ActRead), h.record)
+	r.Get("/share/:slug", h.guard.Require(policy.ObjShare, policy.ActRead), h.feed)
+	r.Get("/enterprises", h.guard.Require(policy.ObjData, policy.ActRead), h.enterprises)
+	r.Get("/enterprises/:code", h.guard.Require(policy.ObjData, policy.ActRead), h.enterprise)
+	r.Get("/enterprises/:code/records/:slug/:id", h.guard.Require(policy.ObjData, policy.ActRead), h.record)
 }
 
 func limitOf(c *fiber.Ctx) (int, error) {
@@ -134,14 +135,14 @@ func (h *Handler) reachable(c *fiber.Ctx) (Enterprise, error) {
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
 		// Only a caller who reaches the whole province learns that a code is
 		// unregistered; anyone else is refused as for a code outside its region.
-		if cerr := h.guard.Check(c, tiers.ObjData, tiers.ActRead, tiers.ProvinceCode); cerr != nil {
+		if cerr := h.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return e, cerr
 		}
 	}
 	if err != nil {
 		return e, err
 	}
-	return e, h.guard.Check(c, tiers.ObjData, tiers.ActRead, e.Path())
+	return e, h.guard.Check(c, policy.ObjData, policy.ActRead, e.Path())
 }
 
 func (h *Handler) enterprise(c *fiber.Ctx) error {

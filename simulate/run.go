@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shandong-emergency/chemguard/signing"
+	"github.com/shandong-emergency/chemguard/auth/signing"
 )
 
 // Config configures a simulation run.

@@ -48,10 +48,10 @@ func CheckParkCode(code string) error {
 // division domain is checked where a role is granted, by CheckGrant).
 func CheckDomainCode(domain string) error {
 	switch {
-	case len(domain) >= len(parkPrefix) && domain[:len(parkPrefix)] == parkPrefix:
-		return CheckParkCode(domain[len(parkPrefix):])
-	case len(domain) >= len(enterprisePrefix) && domain[:len(enterprisePrefix)] == enterprisePrefix:
-		return CheckCompanyCode(domain[len(enterprisePrefix):])
+	case len(domain) >= len(ParkPrefix) && domain[:len(ParkPrefix)] == ParkPrefix:
+		return CheckParkCode(domain[len(ParkPrefix):])
+	case len(domain) >= len(EnterprisePrefix) && domain[:len(EnterprisePrefix)] == EnterprisePrefix:
+		return CheckCompanyCode(domain[len(EnterprisePrefix):])
 	}
 	return nil
 }

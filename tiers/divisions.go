@@ -1,7 +1,8 @@
 // Package tiers owns the administrative divisions (行政区划) of Shandong
 // province that the regulator portal is tiered by — province → city →
-// county/district → chemical park → enterprise — and, built on them, the
-// portal's users, roles and policies.
+// county/district → chemical park → enterprise — and the domains and resource
+// paths built on them (domains.go) that scope a user's view. Who may do what in
+// a domain (roles, casbin policy, 三员分立) is auth/policy.
 //
 // The divisions are GB/T 2260 codes shipped inside the binary
 // (divisions_shandong.txt, see its header for the source and date); nothing

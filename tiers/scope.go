@@ -22,13 +22,13 @@ type Scope struct {
 // values (codes), compared with = in SQL, never a prefix of a path.
 func ScopeOf(domain string) Scope {
 	switch {
-	case strings.HasPrefix(domain, enterprisePrefix):
-		if code := domain[len(enterprisePrefix):]; ValidCompanyCode(code) {
+	case strings.HasPrefix(domain, EnterprisePrefix):
+		if code := domain[len(EnterprisePrefix):]; ValidCompanyCode(code) {
 			return Scope{Enterprise: code}
 		}
 		return Scope{}
-	case strings.HasPrefix(domain, parkPrefix):
-		if code := domain[len(parkPrefix):]; ValidParkCode(code) {
+	case strings.HasPrefix(domain, ParkPrefix):
+		if code := domain[len(ParkPrefix):]; ValidParkCode(code) {
 			return Scope{Park: code}
 		}
 		return Scope{}

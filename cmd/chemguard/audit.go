@@ -9,7 +9,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/shandong-emergency/chemguard/access"
+	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/sealed"
 )
 
@@ -48,7 +48,7 @@ func auditCmd(ctx context.Context, args []string, stdout io.Writer) error {
 // CHEMGUARD_PRODUCTION both keys must come from the environment (a secrets
 // manager); otherwise a missing one is generated into the data directory by
 // platform.Config.Validate.
-func keysFromEnv(c *access.Config) error {
+func keysFromEnv(c *auth.Config) error {
 	production := false
 	if s := os.Getenv("CHEMGUARD_PRODUCTION"); s != "" {
 		var err error

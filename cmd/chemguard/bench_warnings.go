@@ -13,7 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -76,7 +77,7 @@ func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error 
 		}
 	}
 	created, err := app.Access.Identity.CreateUser(ctx, identity.NewUser{Username: "bench_province", Password: "Chemguard-2026",
-		Role: tiers.ProvinceStaff, Domain: tiers.ProvinceCode}, identity.Actor{Name: "cli:bench"})
+		Role: policy.ProvinceStaff, Domain: tiers.ProvinceCode}, identity.Actor{Name: "cli:bench"})
 	if err != nil {
 		return err
 	}

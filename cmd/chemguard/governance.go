@@ -5,11 +5,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/shandong-emergency/chemguard/quality"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 )
 
 // governanceFromEnv reads the data-quality governance settings (issue 6).
-func governanceFromEnv(cfg *quality.Config) error {
+func governanceFromEnv(cfg *governancesvc.Config) error {
 	for _, d := range []struct {
 		env string
 		dst *time.Duration
@@ -28,7 +28,7 @@ func governanceFromEnv(cfg *quality.Config) error {
 		if err != nil {
 			return fmt.Errorf("CHEMGUARD_GOVERNANCE_CONFIG: %w", err)
 		}
-		if cfg.Rules, err = quality.LoadRules(b); err != nil {
+		if cfg.Rules, err = governancesvc.LoadRules(b); err != nil {
 			return fmt.Errorf("CHEMGUARD_GOVERNANCE_CONFIG %s: %w", p, err)
 		}
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/alerting"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/platform"
@@ -27,6 +26,7 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -205,7 +205,7 @@ func configFromEnv() (platform.Config, error) {
 }
 
 // warningsFromEnv reads the warning engine's settings (issue 5).
-func warningsFromEnv(cfg *alerting.Config) error {
+func warningsFromEnv(cfg *warningsvc.Config) error {
 	for _, d := range []struct {
 		env string
 		dst *time.Duration
@@ -229,7 +229,7 @@ func warningsFromEnv(cfg *alerting.Config) error {
 	}
 	for _, u := range strings.Split(os.Getenv("CHEMGUARD_WARNING_WEBHOOKS"), ",") {
 		if u = strings.TrimSpace(u); u != "" {
-			cfg.Notifiers = append(cfg.Notifiers, alerting.Webhook{URL: u})
+			cfg.Notifiers = append(cfg.Notifiers, warningsvc.Webhook{URL: u})
 		}
 	}
 	gateways, err := gatewaysFromEnv()
@@ -250,7 +250,7 @@ func warningsFromEnv(cfg *alerting.Config) error {
 			return fmt.Errorf("CHEMGUARD_WARNING_NOTIFY_LOG: %w", err)
 		}
 		if on {
-			cfg.Notifiers = append(cfg.Notifiers, alerting.LogNotifier{})
+			cfg.Notifiers = append(cfg.Notifiers, warningsvc.LogNotifier{})
 		}
 	}
 	return cfg.Validate()

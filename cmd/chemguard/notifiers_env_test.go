@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/alerting"
+	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
 func TestGatewaysFromEnv(t *testing.T) {
@@ -21,27 +21,27 @@ func TestGatewaysFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 4)
 	assert.Equal(t, "sms:sms.example.cn/send", got[0].Target())
-	assert.Equal(t, []string{"warning_raised", "reminder"}, got[0].(alerting.Selective).Kinds())
-	assert.Equal(t, []string{"warning_raised"}, got[1].(alerting.WeCom).Kinds())
-	d := got[2].(alerting.DingTalk)
+	assert.Equal(t, []string{"warning_raised", "reminder"}, got[0].(warningsvc.Selective).Kinds())
+	assert.Equal(t, []string{"warning_raised"}, got[1].(warningsvc.WeCom).Kinds())
+	d := got[2].(warningsvc.DingTalk)
 	assert.Equal(t, "SECx", d.Secret)
 	assert.Equal(t, "https://oapi.dingtalk.com/robot/send?access_token=b", d.URL)
-	assert.Empty(t, got[3].(alerting.DingTalk).Secret)
+	assert.Empty(t, got[3].(warningsvc.DingTalk).Secret)
 
 	t.Setenv("CHEMGUARD_WARNING_IM_KINDS", "warning_raised,warning_rasied")
 	_, err = gatewaysFromEnv()
-	require.ErrorIs(t, err, alerting.ErrUnknownKind)
+	require.ErrorIs(t, err, warningsvc.ErrUnknownKind)
 	t.Setenv("CHEMGUARD_WARNING_IM_KINDS", "")
 	t.Setenv("CHEMGUARD_WARNING_SMS_KINDS", "alarm_raised")
 	_, err = gatewaysFromEnv()
-	require.ErrorIs(t, err, alerting.ErrUnknownKind, "alarm changes are not warning events")
+	require.ErrorIs(t, err, warningsvc.ErrUnknownKind, "alarm changes are not warning events")
 	t.Setenv("CHEMGUARD_WARNING_SMS_KINDS", "")
 
 	t.Setenv("CHEMGUARD_WARNING_SMS_URL", "sms.example.cn")
 	_, err = gatewaysFromEnv()
-	require.ErrorIs(t, err, alerting.ErrSMSURL)
+	require.ErrorIs(t, err, warningsvc.ErrSMSURL)
 	t.Setenv("CHEMGUARD_WARNING_SMS_URL", "https://sms.example.cn/send")
 	t.Setenv("CHEMGUARD_WARNING_SMS_TEMPLATE", "{{.Nope}}")
 	_, err = gatewaysFromEnv()
-	require.ErrorIs(t, err, alerting.ErrSMSTemplate)
+	require.ErrorIs(t, err, warningsvc.ErrSMSTemplate)
 }

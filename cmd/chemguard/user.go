@@ -15,13 +15,14 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/shandong-emergency/chemguard/access"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // accessFromEnv reads the CHEMGUARD_* settings of access control (issue 4).
-func accessFromEnv(c *access.Config) error {
+func accessFromEnv(c *auth.Config) error {
 	var err error
 	if s := os.Getenv("CHEMGUARD_REQUIRE_SIGNING"); s != "" {
 		if c.RequireSigning, err = parseBool(s); err != nil {
@@ -75,12 +76,12 @@ func parseBool(s string) (bool, error) {
 }
 
 // openAccess connects, migrates and loads access control for admin commands.
-func openAccess(ctx context.Context) (*access.Service, func(), error) {
+func openAccess(ctx context.Context) (*auth.Service, func(), error) {
 	cfg, pool, err := openDB(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := access.New(ctx, pool, cfg.Access)
+	svc, err := auth.New(ctx, pool, cfg.Access)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -125,9 +126,9 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 	defer closeDB()
 	switch args[0] {
 	case "add":
-		r, ok := tiers.ParseRole(*role)
+		r, ok := policy.ParseRole(*role)
 		if !ok {
-			return fmt.Errorf("user add: unknown --role %q; one of %v", *role, tiers.Roles())
+			return fmt.Errorf("user add: unknown --role %q; one of %v", *role, policy.Roles())
 		}
 		domain := *region
 		switch {

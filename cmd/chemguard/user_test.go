@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/access"
-	"github.com/shandong-emergency/chemguard/identity"
+	"github.com/shandong-emergency/chemguard/auth"
+	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/pgtest"
 )
 
@@ -65,7 +65,7 @@ func TestAccessFromEnvSessionSettings(t *testing.T) {
 	t.Setenv("CHEMGUARD_MAX_SESSIONS", "2")
 	t.Setenv("CHEMGUARD_ADMIN_PASSWORD_MAX_AGE", "720h")
 	t.Setenv("CHEMGUARD_SESSION_PURGE", "1m")
-	var c access.Config
+	var c auth.Config
 	require.NoError(t, accessFromEnv(&c))
 	assert.Equal(t, 2, c.Identity.MaxSessions)
 	assert.Equal(t, "720h0m0s", c.Identity.AdminPasswordMaxAge.String())

@@ -1,0 +1,286 @@
+package auth
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// registerAdmin mounts the administrators' routes:
+//
+//	POST   /admin/users                    安全管理员: create an account with a role
+//	POST   /admin/users/:username/unlock   安全管理员: clear a lockout
+//	POST   /admin/users/:username/password 安全管理员: reset the password {password}; ends its sessions
+//	POST   /admin/users/:username/disable  安全管理员: disable the account (kept); ends its sessions
+//	POST   /admin/users/:username/enable   安全管理员: enable it again
+//	POST   /admin/grants                   安全管理员: grant {username, role, domain}
+//	DELETE /admin/grants                   安全管理员: revoke {username, role, domain}
+//	GET    /admin/policy                   安全管理员: the permissions and grants
+//	POST   /admin/policy                   安全管理员: add {subject, object, action}
+//	DELETE /admin/policy                   安全管理员: remove {subject, object, action}
+//	GET    /system/status                  系统管理员: platform status
+//	POST   /admin/parks                    系统管理员: register a chemical park {code, name, division_code}
+//	POST   /admin/enterprises              系统管理员: register a company {code, name, division_code, park_code, kind}; its first key, shown once
+//	POST   /admin/enterprises/:code/keys   系统管理员: rotate the key: a new one shown once, the others revoked
+//	DELETE /admin/enterprises/:code/keys   系统管理员: revoke every key
+//	POST   /admin/enterprises/:code/disable 系统管理员: disable the company (kept; its keys stop working)
+//	POST   /admin/enterprises/:code/enable  系统管理员: enable it again
+//
+// Which accounts and permissions each administrator may change is 三员分立
+// (tiers/separation.go): business accounts and business permissions only.
+// Every change is audited and takes effect at once, in every process within the
+// policy reload interval. The handlers decode and answer; the rules are in the
+// Service methods (manage.go) that the portal calls too.
+func (s *Service) registerAdmin(api fiber.Router) {
+	api.Post("/admin/users", s.Require(policy.ObjUser, policy.ActWrite), s.createUser)
+	api.Post("/admin/users/:username/unlock", s.Require(policy.ObjUser, policy.ActWrite), s.unlockUser)
+	api.Post("/admin/users/:username/password", s.Require(policy.ObjUser, policy.ActWrite), s.resetPassword)
+	api.Post("/admin/users/:username/disable", s.Require(policy.ObjUser, policy.ActWrite), s.disableUser(true))
+	api.Post("/admin/users/:username/enable", s.Require(policy.ObjUser, policy.ActWrite), s.disableUser(false))
+	api.Post("/admin/grants", s.Require(policy.ObjUser, policy.ActWrite), s.grant)
+	api.Delete("/admin/grants", s.Require(policy.ObjUser, policy.ActWrite), s.revoke)
+	api.Get("/admin/policy", s.Require(policy.ObjPolicy, policy.ActRead), s.policy)
+	api.Post("/admin/policy", s.Require(policy.ObjPolicy, policy.ActWrite), s.addPermission)
+	api.Delete("/admin/policy", s.Require(policy.ObjPolicy, policy.ActWrite), s.removePermission)
+	api.Get("/system/status", s.Require(policy.ObjSystem, policy.ActOperate), s.status)
+	api.Post("/admin/parks", s.Require(policy.ObjEnterprise, policy.ActRegister), s.addPark)
+	api.Post("/admin/enterprises", s.Require(policy.ObjEnterprise, policy.ActRegister), s.registerEnterprise)
+	api.Post("/admin/enterprises/:code/keys", s.Require(policy.ObjEnterprise, policy.ActRegister), s.rotateKey)
+	api.Delete("/admin/enterprises/:code/keys", s.Require(policy.ObjEnterprise, policy.ActRegister), s.revokeKeys)
+	api.Post("/admin/enterprises/:code/disable", s.Require(policy.ObjEnterprise, policy.ActRegister), s.disableEnterprise(true))
+	api.Post("/admin/enterprises/:code/enable", s.Require(policy.ObjEnterprise, policy.ActRegister), s.disableEnterprise(false))
+}
+
+// addPark registers a chemical park (化工园区) under a city or county, audited.
+func (s *Service) addPark(c *fiber.Ctx) error {
+	var req struct {
+		Code         string `json:"code"`
+		Name         string `json:"name"`
+		DivisionCode string `json:"division_code"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	p := tiers.Park{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode}
+	if err := s.AddPark(c, p); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": p.Code, "name": p.Name, "division_code": p.DivisionCode})
+}
+
+func (s *Service) registerEnterprise(c *fiber.Ctx) error {
+	var req struct {
+		Code         string `json:"code"`
+		Name         string `json:"name"`
+		DivisionCode string `json:"division_code"`
+		ParkCode     string `json:"park_code"`
+		Kind         string `json:"kind"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	cred, err := s.RegisterEnterprise(c, store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode,
+		ParkCode: req.ParkCode, Kind: req.Kind})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": req.Code, "api_key": cred.Key, "signing_secret": cred.SigningSecret})
+}
+
+func (s *Service) rotateKey(c *fiber.Ctx) error {
+	cred, n, err := s.RotateKey(c, c.Params("code"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"api_key": cred.Key, "signing_secret": cred.SigningSecret, "revoked": n})
+}
+
+func (s *Service) revokeKeys(c *fiber.Ctx) error {
+	n, err := s.RevokeKeys(c, c.Params("code"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"revoked": n})
+}
+
+func (s *Service) disableEnterprise(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.SetEnterpriseDisabled(c, c.Params("code"), disabled); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+func malformed() error {
+	return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
+}
+
+func (s *Service) actor(c *fiber.Ctx) identity.Actor {
+	return identity.ActorOf(identity.UserFrom(c), c.IP())
+}
+
+func (s *Service) createUser(c *fiber.Ctx) error {
+	var req struct {
+		Username    string `json:"username"`
+		DisplayName string `json:"display_name"`
+		Password    string `json:"password"`
+		Role        string `json:"role"`
+		Domain      string `json:"domain"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	created, err := s.CreateUser(c, identity.NewUser{Username: req.Username,
+		DisplayName: req.DisplayName, Password: req.Password, Role: policy.Role(req.Role), Domain: req.Domain})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"id": created.User.ID, "username": created.User.Username,
+		"totp_secret": created.TOTPSecret, "otpauth_url": created.TOTPURL})
+}
+
+func (s *Service) unlockUser(c *fiber.Ctx) error {
+	if err := s.UnlockUser(c, c.Params("username")); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) resetPassword(c *fiber.Ctx) error {
+	var req struct {
+		Password string `json:"password"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	if err := s.ResetPassword(c, c.Params("username"), req.Password); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) disableUser(disabled bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := s.SetDisabled(c, c.Params("username"), disabled); err != nil {
+			return err
+		}
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+}
+
+type grantRequest struct {
+	Username string `json:"username"`
+	Role     string `json:"role"`
+	Domain   string `json:"domain"`
+}
+
+func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, err error) error {
+	ev := s.Actor(c)
+	ev.Action, ev.Object, ev.Result, ev.Detail = action, object, audit.ResultOK, detail
+	if err != nil {
+		ev.Result = audit.ResultFailed
+	}
+	if aerr := s.Audit.Record(c.UserContext(), ev); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+func (s *Service) grant(c *fiber.Ctx) error {
+	var req grantRequest
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	if err := s.GrantRole(c, req.Username, policy.Role(req.Role), req.Domain); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) revoke(c *fiber.Ctx) error {
+	var req grantRequest
+	if err := c.BodyParser(&req); err != nil {
+		return malformed()
+	}
+	if err := s.RevokeRole(c, req.Username, policy.Role(req.Role), req.Domain); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+func (s *Service) policy(c *fiber.Ctx) error {
+	var perms, grants []fiber.Map
+	for _, r := range s.Authz.Policy() {
+		if r.PType == "p" {
+			// fixed: set by the system (三员分立), not editable here.
+			perms = append(perms, fiber.Map{"subject": r.V[0], "object": r.V[1], "action": r.V[2],
+				"fixed": policy.CheckPolicyEdit(r.V[0], r.V[1], r.V[2]) != nil})
+		} else {
+			grants = append(grants, fiber.Map{"subject": r.V[0], "role": r.V[1], "domain": r.V[2]})
+		}
+	}
+	return c.JSON(fiber.Map{"permissions": perms, "grants": grants})
+}
+
+type permissionRequest struct {
+	Subject string `json:"subject"`
+	Object  string `json:"object"`
+	Action  string `json:"action"`
+}
+
+func (s *Service) permission(c *fiber.Ctx) (permissionRequest, error) {
+	var req permissionRequest
+	if err := c.BodyParser(&req); err != nil {
+		return req, malformed()
+	}
+	if req.Subject == "" || req.Action == "" || req.Object == "" {
+		return req, chemguard.Errorf(chemguard.EInvalid, "须给出 subject、object 和 action", "subject, object and action are required")
+	}
+	return req, nil
+}
+
+func (s *Service) addPermission(c *fiber.Ctx) error {
+	req, err := s.permission(c)
+	if err != nil {
+		return err
+	}
+	err = s.Authz.AddPermission(c.UserContext(), req.Subject, req.Object, req.Action, s.actor(c).Name)
+	if err := s.recordChange(c, audit.ActionPolicy, "policy", fiber.Map{"add": req}, err); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) removePermission(c *fiber.Ctx) error {
+	req, err := s.permission(c)
+	if err != nil {
+		return err
+	}
+	had, err := s.Authz.RemovePermission(c.UserContext(), req.Subject, req.Object, req.Action, s.actor(c).Name)
+	if err == nil && !had {
+		err = chemguard.Errorf(chemguard.ENotFound, "没有该策略规则", "no such permission")
+	}
+	if err := s.recordChange(c, audit.ActionPolicy, "policy", fiber.Map{"remove": req}, err); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Service) status(c *fiber.Ctx) error {
+	var users, enterprises, sessions int
+	if err := s.pool.QueryRow(c.UserContext(), `SELECT
+		(SELECT count(*) FROM users WHERE disabled_at IS NULL),
+		(SELECT count(*) FROM enterprises WHERE disabled_at IS NULL),
+		(SELECT count(*) FROM sessions WHERE revoked_at IS NULL AND expires_at > now())`).Scan(&users, &enterprises, &sessions); err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"users": users, "enterprises": enterprises, "active_sessions": sessions})
+}

@@ -1,0 +1,96 @@
+package governancesvc_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// readingMsg is a sensor reading of company code as ingest publishes it, received at
+// received.
+func readingMsg(tb testing.TB, code string, offset int64, received time.Time) kafka.Message {
+	tb.Helper()
+	point := code + "-T1"
+	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
+		"VALUE": 20 + offset%7, "COLLECT_TIME": received.Format(schemas.DateTimeLayout)})
+	require.NoError(tb, err)
+	env, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
+		Key: point, Version: offset, ReceivedAt: received, Record: rec})
+	require.NoError(tb, err)
+	return kafka.Message{Topic: schemas.SensorReadings.Topic(), Partition: 0, Offset: offset, Value: env, Time: received}
+}
+
+// The consumer stores the platform's intake (governance_intake) with each batch and
+// judges absence on it: while it received nothing from anyone (the consumer down,
+// the clock running on) no company goes offline; after the intake resumes a company
+// that stays silent while another sends goes offline 10 minutes after the
+// resumption, its spell from its last reading.
+func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
+	pool := newPool(t)
+	ctx := context.Background()
+	const c1, c2 = "370102001", "370102002"
+	addEnterprise(t, pool, c1, "370102", "")
+	addEnterprise(t, pool, c2, "370102", "")
+	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
+	s := newService(t, pool, clk)
+	offset := int64(0)
+	send := func(received time.Time, codes ...string) {
+		var batch []kafka.Message
+		for _, code := range codes {
+			batch = append(batch, readingMsg(t, code, offset, received))
+			offset++
+		}
+		require.NoError(t, s.ApplyMessages(ctx, batch))
+	}
+	offline := func(code string) int {
+		return scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE company_code = $1
+			AND kind = 'offline_readings' AND ended_at IS NULL`, code)
+	}
+	intake := func() (time.Time, time.Time) {
+		var at, since time.Time
+		require.NoError(t, pool.QueryRow(ctx, `SELECT received_at, since FROM governance_intake`).Scan(&at, &since))
+		return at, since
+	}
+
+	send(clk.Now(), c1, c2)
+	require.NoError(t, s.Tick(ctx))
+	got, since := intake()
+	assert.True(t, got.Equal(clk.Now()) && since.Equal(clk.Now()), "%s %s", got, since)
+
+	// 40 minutes without anything received: the platform's outage, nobody offline.
+	clk.Add(40 * time.Minute)
+	require.NoError(t, s.Tick(ctx))
+	assert.Zero(t, offline(c1)+offline(c2))
+
+	// The intake resumes at 08:40 with the second company only.
+	for m := 0; m <= 10; m++ {
+		send(at(t, "2021-06-01 08:40:00").Add(time.Duration(m)*time.Minute), c2)
+		clk.Set(at(t, "2021-06-01 08:40:00").Add(time.Duration(m) * time.Minute))
+		require.NoError(t, s.Tick(ctx))
+	}
+	got, since = intake()
+	assert.True(t, since.Equal(at(t, "2021-06-01 08:40:00")), "restarted at the resumption: %s", since)
+	assert.True(t, got.Equal(at(t, "2021-06-01 08:50:00")), "%s", got)
+	assert.Zero(t, offline(c1), "10 minutes since the resumption: the limit")
+	send(at(t, "2021-06-01 08:50:30"), c2)
+	clk.Set(at(t, "2021-06-01 08:50:30"))
+	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, 1, offline(c1))
+	assert.Zero(t, offline(c2))
+	started := scalar[time.Time](t, pool, `SELECT started_at FROM governance_facts WHERE company_code = $1 AND kind = 'offline_readings'`, c1)
+	assert.True(t, started.Equal(at(t, "2021-06-01 08:00:00")), "%s", started)
+
+	// A replayed old batch moves the intake neither back nor forward.
+	require.NoError(t, s.ApplyMessages(ctx, []kafka.Message{readingMsg(t, c2, 0, at(t, "2021-06-01 08:00:00"))}))
+	got, _ = intake()
+	assert.True(t, got.Equal(at(t, "2021-06-01 08:50:30")), "%s", got)
+}

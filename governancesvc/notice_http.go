@@ -1,0 +1,361 @@
+package governancesvc
+
+import (
+	"context"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/queryparam"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// NoticeGuard is Guard with the audit identity of the caller; access.Service
+// implements it.
+type NoticeGuard interface {
+	Guard
+	// Actor returns an audit event naming the caller.
+	Actor(c *fiber.Ctx) audit.Event
+}
+
+// KeyAuthenticator resolves an enterprise's exchange API key to its company code;
+// store.Enterprises implements it.
+type KeyAuthenticator interface {
+	Authenticate(ctx context.Context, key string) (string, error)
+}
+
+// NoticeHandler serves the governance notices (整改通知) API: the regulators' side
+// under /governance/notices (sessions, scoped by tiers) and the companies' side
+// under /enterprise/notices (the company's exchange API key, as for /exchange).
+type NoticeHandler struct {
+	*Handler
+	notices *Notices
+	guard   NoticeGuard
+	keys    KeyAuthenticator
+}
+
+// NewNoticeHandler returns the handler.
+func NewNoticeHandler(svc *Service, notices *Notices, guard NoticeGuard, keys KeyAuthenticator) *NoticeHandler {
+	return &NoticeHandler{Handler: NewHandler(svc, guard), notices: notices, guard: guard, keys: keys}
+}
+
+// Register mounts under r (the /api/v1 group). A regulator issues, closes and
+// reopens notices of the companies of its region (permission inspection:write —
+// the staff of province, city, county and park, and inspectors); it lists and reads
+// them with data:read. A notice outside the caller's region is refused (403, audited).
+//
+//	GET  /governance/notices              region, company, fact, status (open, overdue, issued, acknowledged, answered, closed), offset, limit
+//	POST /governance/notices              {company_code, fact_ids, requirement, deadline}
+//	GET  /governance/notices/:id          with its facts and status history
+//	POST /governance/notices/:id/close    {reason}
+//	POST /governance/notices/:id/reopen   {reason, deadline (optional)}
+//	GET  /enterprise/notices              the company's own notices: status, offset, limit
+//	GET  /enterprise/notices/:id
+//	POST /enterprise/notices/:id/ack      签收
+//	POST /enterprise/notices/:id/answer   {answer} 整改反馈
+func (h *NoticeHandler) Register(r fiber.Router) {
+	read := h.guard.Require(policy.ObjData, policy.ActRead)
+	write := h.guard.Require(policy.ObjInspection, policy.ActWrite)
+	r.Get("/governance/notices", read, h.list)
+	r.Post("/governance/notices", write, h.issue)
+	r.Get("/governance/notices/:id", read, h.get)
+	r.Post("/governance/notices/:id/close", write, h.close)
+	r.Post("/governance/notices/:id/reopen", write, h.reopen)
+	r.Get("/enterprise/notices", h.keyAuth, h.companyList)
+	r.Get("/enterprise/notices/:id", h.keyAuth, h.companyGet)
+	r.Post("/enterprise/notices/:id/ack", h.keyAuth, h.companyAck)
+	r.Post("/enterprise/notices/:id/answer", h.keyAuth, h.companyAnswer)
+}
+
+// ParseDeadline reads a deadline: "yyyy-MM-dd HH:mm:ss" (Asia/Shanghai), a date
+// "yyyy-MM-dd" (the end of that day) or RFC 3339.
+func ParseDeadline(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if t, err := time.ParseInLocation(schemas.DateTimeLayout, v, schemas.Shanghai); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(schemas.DateLayout, v, schemas.Shanghai); err == nil {
+		return t.AddDate(0, 0, 1).Add(-time.Second), nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, invalid("整改期限格式须为 yyyy-MM-dd HH:mm:ss 或 yyyy-MM-dd（deadline）",
+		"deadline must be yyyy-MM-dd HH:mm:ss or yyyy-MM-dd")
+}
+
+func bodyOf(c *fiber.Ctx, v any) error {
+	if err := c.BodyParser(v); err != nil {
+		return invalid("请求体须为 JSON 对象", "the body must be a JSON object")
+	}
+	return nil
+}
+
+func noticeID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, chemguard.Errorf(chemguard.ENotFound, "整改通知不存在", "no such governance notice")
+	}
+	return id, nil
+}
+
+func pageOf(c *fiber.Ctx) (offset, limit int, err error) {
+	limit, err = limitOf(c, 20)
+	if err != nil {
+		return 0, 0, err
+	}
+	if offset, err = queryparam.Int(c, "offset", 0, 0, math.MaxInt32); err != nil {
+		return 0, 0, err
+	}
+	return offset, limit, nil
+}
+
+// list serves GET /governance/notices.
+func (h *NoticeHandler) list(c *fiber.Ctx) error {
+	f := NoticeFilter{Scope: tiers.ScopeOf(h.guard.Domain(c)), Company: c.Query("company"), Fact: c.Query("fact"),
+		Status: c.Query("status")}
+	if c.Query("region") != "" {
+		r, err := h.region(c, policy.ObjData)
+		if err != nil {
+			return err
+		}
+		f.Scope = r.Scope
+	}
+	var err error
+	if f.Offset, f.Limit, err = pageOf(c); err != nil {
+		return err
+	}
+	list, total, err := h.notices.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"notices": list, "total": total})
+}
+
+// reachable loads notice :id and checks the caller may do act on obj of its company.
+func (h *NoticeHandler) reachable(c *fiber.Ctx, obj, act string) (Notice, error) {
+	id, err := noticeID(c)
+	if err != nil {
+		return Notice{}, err
+	}
+	n, err := h.notices.Get(c.UserContext(), id)
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		// Only a caller who reaches the province learns a number is unused.
+		if cerr := h.guard.Check(c, obj, act, tiers.ProvinceCode); cerr != nil {
+			return n, cerr
+		}
+	}
+	if err != nil {
+		return n, err
+	}
+	return n, h.guard.Check(c, obj, act, n.Path())
+}
+
+// get serves GET /governance/notices/:id.
+func (h *NoticeHandler) get(c *fiber.Ctx) error {
+	n, err := h.reachable(c, policy.ObjData, policy.ActRead)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+type issueRequest struct {
+	Company     string   `json:"company_code"`
+	Facts       []string `json:"fact_ids"`
+	Requirement string   `json:"requirement"`
+	Deadline    string   `json:"deadline"`
+}
+
+// IssueAs issues a notice as the caller of c after checking it may write
+// inspections of the company (403, audited, outside its region).
+func (h *NoticeHandler) IssueAs(c *fiber.Ctx, in NewIssue) (Notice, error) {
+	if err := h.checkCompany(c, in.Company); err != nil {
+		return Notice{}, err
+	}
+	return h.notices.Issue(c.UserContext(), h.guard.Actor(c), h.guard.Domain(c), in)
+}
+
+// checkCompany checks the caller may write inspections of company code.
+func (h *NoticeHandler) checkCompany(c *fiber.Ctx, code string) error {
+	var county, park string
+	err := h.svc.pool.QueryRow(c.UserContext(), `SELECT division_code, COALESCE(park_code, '') FROM enterprises
+		WHERE code = $1`, code).Scan(&county, &park)
+	if err != nil {
+		if cerr := h.guard.Check(c, policy.ObjInspection, policy.ActWrite, tiers.ProvinceCode); cerr != nil {
+			return cerr
+		}
+		return chemguard.Errorf(chemguard.ENotFound, "企业「%s」未登记", "no enterprise %q", code)
+	}
+	return h.guard.Check(c, policy.ObjInspection, policy.ActWrite, tiers.EnterprisePath(county, park, code))
+}
+
+// issue serves POST /governance/notices.
+func (h *NoticeHandler) issue(c *fiber.Ctx) error {
+	var req issueRequest
+	if err := bodyOf(c, &req); err != nil {
+		return err
+	}
+	deadline, err := ParseDeadline(req.Deadline)
+	if err != nil {
+		return err
+	}
+	n, err := h.IssueAs(c, NewIssue{Company: req.Company, Facts: req.Facts, Requirement: req.Requirement, Deadline: deadline})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(n)
+}
+
+type reasonRequest struct {
+	Reason   string `json:"reason"`
+	Deadline string `json:"deadline"`
+}
+
+// CloseAs closes notice id as the caller of c, who must reach its company.
+func (h *NoticeHandler) CloseAs(c *fiber.Ctx, reason string) (Notice, error) {
+	n, err := h.reachable(c, policy.ObjInspection, policy.ActWrite)
+	if err != nil {
+		return n, err
+	}
+	return h.notices.Close(c.UserContext(), h.guard.Actor(c), n.ID, reason)
+}
+
+// ReopenAs reopens notice id as the caller of c, who must reach its company.
+func (h *NoticeHandler) ReopenAs(c *fiber.Ctx, reason string, deadline time.Time) (Notice, error) {
+	n, err := h.reachable(c, policy.ObjInspection, policy.ActWrite)
+	if err != nil {
+		return n, err
+	}
+	return h.notices.Reopen(c.UserContext(), h.guard.Actor(c), n.ID, reason, deadline)
+}
+
+// close serves POST /governance/notices/:id/close.
+func (h *NoticeHandler) close(c *fiber.Ctx) error {
+	var req reasonRequest
+	if err := bodyOf(c, &req); err != nil {
+		return err
+	}
+	n, err := h.CloseAs(c, req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// reopen serves POST /governance/notices/:id/reopen.
+func (h *NoticeHandler) reopen(c *fiber.Ctx) error {
+	var req reasonRequest
+	if err := bodyOf(c, &req); err != nil {
+		return err
+	}
+	var deadline time.Time
+	if req.Deadline != "" {
+		var err error
+		if deadline, err = ParseDeadline(req.Deadline); err != nil {
+			return err
+		}
+	}
+	n, err := h.ReopenAs(c, req.Reason, deadline)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+const localsNoticeCompany = "notice_company"
+
+// company authenticates the company's exchange API key (Authorization: Bearer KEY).
+func (h *NoticeHandler) keyAuth(c *fiber.Ctx) error {
+	key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	key = strings.TrimSpace(key)
+	if !ok || key == "" {
+		return chemguard.Errorf(chemguard.EUnauthorized, "缺少 API 密钥：请在 Authorization 头中使用 Bearer 密钥",
+			"missing API key: send Authorization: Bearer KEY")
+	}
+	code, err := h.keys.Authenticate(c.UserContext(), key)
+	if err != nil {
+		return err
+	}
+	c.Locals(localsNoticeCompany, code)
+	return c.Next()
+}
+
+func companyOf(c *fiber.Ctx) string { s, _ := c.Locals(localsNoticeCompany).(string); return s }
+
+// companyActor names the company's key in the audit log.
+func companyActor(c *fiber.Ctx) audit.Event {
+	return audit.Event{Actor: tiers.EnterpriseDomain(companyOf(c)), ActorRole: policy.EnterpriseKeyRole, ClientIP: c.IP()}
+}
+
+// companyList serves GET /enterprise/notices: the company's own notices only.
+func (h *NoticeHandler) companyList(c *fiber.Ctx) error {
+	f := NoticeFilter{Scope: tiers.Scope{Enterprise: companyOf(c)}, Status: c.Query("status")}
+	var err error
+	if f.Offset, f.Limit, err = pageOf(c); err != nil {
+		return err
+	}
+	list, total, err := h.notices.List(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"notices": list, "total": total})
+}
+
+// companyGet serves GET /enterprise/notices/:id; another company's notice is not found.
+func (h *NoticeHandler) companyGet(c *fiber.Ctx) error {
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.notices.Get(c.UserContext(), id)
+	if err == nil && n.Company != companyOf(c) {
+		err = errNoNotice(id)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// companyAck serves POST /enterprise/notices/:id/ack.
+func (h *NoticeHandler) companyAck(c *fiber.Ctx) error {
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.notices.Acknowledge(c.UserContext(), companyActor(c), companyOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// companyAnswer serves POST /enterprise/notices/:id/answer.
+func (h *NoticeHandler) companyAnswer(c *fiber.Ctx) error {
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	var req struct {
+		Answer string `json:"answer"`
+	}
+	if err := bodyOf(c, &req); err != nil {
+		return err
+	}
+	n, err := h.notices.Answer(c.UserContext(), companyActor(c), companyOf(c), id, req.Answer)
+	if err != nil {
+		return err
+	}
+	return c.JSON(n)
+}
+
+// Notices are the notices the handler serves.
+func (h *NoticeHandler) Notices() *Notices { return h.notices }

@@ -1,0 +1,105 @@
+package governancesvc_test
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/segmentio/kafka-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// replaySource hands out its batches in order, then waits for the end.
+type replaySource struct {
+	mu      sync.Mutex
+	batches [][]kafka.Message
+	served  int
+	done    chan struct{}
+}
+
+func (r *replaySource) FetchBatch(ctx context.Context) ([]kafka.Message, error) {
+	r.mu.Lock()
+	if r.served < len(r.batches) {
+		b := r.batches[r.served]
+		r.served++
+		if r.served == len(r.batches) {
+			defer close(r.done)
+		}
+		r.mu.Unlock()
+		return b, nil
+	}
+	r.mu.Unlock()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (r *replaySource) Commit(context.Context, []kafka.Message) error { return nil }
+
+// A batch stored but not committed (a crash, a failed commit, a rebalance) comes back
+// from Kafka: applying it again must change nothing — its readings are not 重复数据
+// (the company sent each once) and its records do not count twice.
+func TestReplayedBatchChangesNothing(t *testing.T) {
+	pool := newPool(t)
+	ctx := context.Background()
+	const code = "370102001"
+	addEnterprise(t, pool, code, "370102", "")
+	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
+	topic := schemas.SensorReadings.Topic()
+	var batch []kafka.Message
+	for i := 0; i < 4; i++ {
+		collected := at(t, "2021-06-01 07:59:00").Add(time.Duration(i) * 10 * time.Second)
+		point := code + "-T1"
+		if i == 2 {
+			point = code + "-T2" // one reading only: replayed, it would repeat its COLLECT_TIME
+		}
+		rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
+			"VALUE": 20 + i, "COLLECT_TIME": collected.Format(schemas.DateTimeLayout)})
+		require.NoError(t, err)
+		env, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
+			Key: point, Version: int64(i + 1), ReceivedAt: clk.Now(), Record: rec})
+		require.NoError(t, err)
+		batch = append(batch, kafka.Message{Topic: topic, Partition: 2, Offset: int64(10 + i), Value: env,
+			Time: clk.Now().Add(time.Duration(i) * time.Second)})
+	}
+	// The fourth record comes from a new log (the broker's topics recreated, offsets
+	// from 0 again): appended after everything applied, it is applied.
+	reset := batch[3]
+	reset.Offset = 0
+	batch = batch[:3]
+	src := &replaySource{batches: [][]kafka.Message{batch, batch, {reset}}, done: make(chan struct{})}
+	s, err := governancesvc.New(ctx, pool, src, governancesvc.Config{Now: clk.Now})
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(runCtx) }()
+	<-src.done
+	// The last batch is applied when the offsets start again.
+	require.Eventually(t, func() bool {
+		return scalar[int](t, pool, `SELECT count(*) FROM governance_offsets WHERE next_offset = 1`) == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	cancel()
+	require.NoError(t, <-errc)
+
+	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'sensor_duplicate'`),
+		"a replayed reading is not a duplicate the company sent")
+	state := scalar[[]byte](t, pool, `SELECT state FROM governance_state WHERE company_code = $1`, code)
+	var st struct {
+		Companies map[string]struct {
+			Batches map[string]struct {
+				Total int `json:"total"`
+			} `json:"batches"`
+		} `json:"companies"`
+	}
+	require.NoError(t, json.Unmarshal(state, &st))
+	assert.Equal(t, 4, st.Companies[code].Batches["2021-06-01|sensor-readings"].Total,
+		"each record counted once, and the new log's record too")
+	assert.Equal(t, 1, scalar[int](t, pool, `SELECT next_offset FROM governance_offsets WHERE topic = $1 AND partition = 2`, topic))
+}

@@ -1,0 +1,518 @@
+// Package governancesvc runs data-quality governance (数据质量治理, package governance)
+// inside the platform. governance is pure — rules that turn events into facts and
+// facts into scores; this package is everything around it that touches Kafka,
+// PostgreSQL and HTTP, in the way package alerting runs package warning:
+//
+//   - a consumer (group chemguard-governance) reads every exchange topic and the
+//     rejections topic: each accepted record and each refused one counts as an
+//     upload of its table (online status, upload frequency, rejected share), and the
+//     records of governance.Tables() are decoded and applied to the company's tracker;
+//   - the warning engine's alarms and warning history, as package alerting stores them
+//     (tables alarms and warning_events), are followed through a durable cursor
+//     (governance_cursors) and applied as alarm and warning changes, never queried
+//     at page load;
+//   - a ticker, in one process at a time (a PostgreSQL advisory lock), advances every
+//     tracker's clock (facts from absence: no commitment, no data) and recomputes
+//     the day's scores and regional rollups from the stored facts every 30 s,
+//     finalising the previous day after local midnight.
+//
+// Facts, the trackers' state (one versioned row per company, like
+// warning_engine_state) and the cursor are written in one transaction before Kafka
+// offsets are committed, so nothing acknowledged is lost and a replay changes
+// nothing. Scores depend only on the stored facts (Recompute), so they can be rebuilt
+// at any time with the same result. The tables are described in
+// schemas/migrations/00007_governance.sql and the API in http.go; the rules in
+// docs/governance.md.
+package governancesvc
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// Group is the governance consumer's consumer group.
+const Group = "chemguard-governance"
+
+// Defaults of Config.
+const (
+	DefaultTick          = 10 * time.Second
+	DefaultScoreEvery    = 30 * time.Second
+	DefaultFinalizeAfter = 10 * time.Minute
+)
+
+// Config configures the service; cmd/chemguard fills it from CHEMGUARD_GOVERNANCE_*.
+type Config struct {
+	// Rules are the facts' limits and the score formula (governance.DefaultConfig
+	// when Version is ""; CHEMGUARD_GOVERNANCE_CONFIG names a YAML file, LoadRules).
+	Rules governance.Config
+	// Tick is how often the trackers' clocks advance and the warning engine's
+	// stored changes are read (CHEMGUARD_GOVERNANCE_TICK, DefaultTick when zero).
+	Tick time.Duration
+	// ScoreEvery is how often today's scores are recomputed from the stored facts
+	// (CHEMGUARD_GOVERNANCE_SCORE_EVERY, DefaultScoreEvery when zero).
+	ScoreEvery time.Duration
+	// FinalizeAfter is how long after local midnight the previous day's scores are
+	// finalised: facts from an absence open at the first tick after their limit, so
+	// the day is left open a little while (CHEMGUARD_GOVERNANCE_FINALIZE_AFTER), at
+	// least the rules' longest limit and a tick (Service.FinalizeDelay).
+	FinalizeAfter time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Errors returned by Config.Validate.
+var ErrNegativeInterval = errors.New("quality: intervals must not be negative")
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.Tick < 0 || c.ScoreEvery < 0 || c.FinalizeAfter < 0 {
+		return ErrNegativeInterval
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	if c.ScoreEvery == 0 {
+		c.ScoreEvery = DefaultScoreEvery
+	}
+	if c.FinalizeAfter == 0 {
+		c.FinalizeAfter = DefaultFinalizeAfter
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rules.Version == "" {
+		c.Rules = governance.DefaultConfig()
+	}
+	return c.Rules.Validate()
+}
+
+// Topics are the topics the governance consumer reads: every exchange table (each
+// record is an upload) and the rejections.
+func Topics() []string { return ingest.Topics() }
+
+// NewConsumer joins the governance consumer group for Topics.
+func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
+	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: Group, Topics: Topics(),
+		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
+}
+
+// Source is where batches come from; *bus.Consumer implements it.
+type Source interface {
+	FetchBatch(ctx context.Context) ([]kafka.Message, error)
+	Commit(ctx context.Context, msgs []kafka.Message) error
+}
+
+// company is one company's tracker and the version of the state it holds.
+type company struct {
+	tr      *governance.Tracker
+	version int64
+	saved   [32]byte // hash of the state as last stored
+}
+
+// Service is the governance integration of one process. Its methods are safe for
+// concurrent use: tracker calls are serialized.
+type Service struct {
+	cfg  Config
+	pool *pgxpool.Pool
+	src  Source
+
+	mu        sync.Mutex
+	companies map[string]*company
+
+	scoreMu   sync.Mutex
+	lastScore time.Time
+
+	intakeStalled bool // the ticker has reported the platform's intake stopped
+}
+
+// New loads every company's stored tracker state. src may be nil for a process that
+// serves the API without consuming.
+func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, pool: pool, src: src, companies: map[string]*company{}}
+	states, err := stateTable.Read(ctx, pool, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	for code, st := range states {
+		if err := s.install(code, st); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Rules returns the governance configuration in use.
+func (s *Service) Rules() *governance.Config { return &s.cfg.Rules }
+
+// held is the version of the in-memory copy of a company, if there is one.
+func (s *Service) held(code string) (int64, bool) {
+	c, ok := s.companies[code]
+	if !ok {
+		return 0, false
+	}
+	return c.version, true
+}
+
+// install replaces the in-memory copy of a company by a stored state (nil: empty).
+func (s *Service) install(code string, st store.CompanyState) error {
+	var tr *governance.Tracker
+	var err error
+	if st.State == nil {
+		tr, err = governance.New(s.cfg.Rules)
+		if err == nil {
+			tr.Register(code)
+		}
+	} else {
+		tr, err = governance.Restore(s.cfg.Rules, st.State)
+	}
+	if err != nil {
+		return fmt.Errorf("quality: company %s: %w", code, err)
+	}
+	c := &company{tr: tr, version: st.Version}
+	if st.State != nil {
+		b, err := tr.MarshalState()
+		if err != nil {
+			return err
+		}
+		c.saved = sha256.Sum256(b)
+	}
+	s.companies[code] = c
+	return nil
+}
+
+// Run consumes batches and ticks until ctx ends. A batch already fetched is still
+// written and committed after ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.ticker(ctx)
+	}()
+	defer wg.Wait()
+	if s.src == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return bus.FetchLoop(ctx, "quality", s.src.FetchBatch, func(msgs []kafka.Message) error {
+		s.handle(ctx, msgs)
+		return nil
+	})
+}
+
+// tickLock is the PostgreSQL advisory lock whose holder ticks and scores.
+const tickLock = 0x63670006 // "cg", issue 6
+
+// ticker ticks while this process holds tickLock, trying to take it at every tick.
+func (s *Service) ticker(ctx context.Context) {
+	store.Lead(ctx, s.pool, tickLock, s.cfg.Tick, "quality", func(ctx context.Context) {
+		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("quality: tick failed", "err", err)
+		}
+		if err := s.ScoreIfDue(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("quality: scoring failed", "err", err)
+		}
+	})
+}
+
+// handle applies, stores and commits one batch, retrying while the database is
+// unavailable; a batch not stored is not committed and comes back.
+func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
+	// Stored but not committed, a batch replays harmlessly: ApplyMessages skips the
+	// records it applied before.
+	bus.StoreThenCommit(ctx, "quality", len(msgs), 5*time.Second,
+		func(ctx context.Context) error { return s.ApplyMessages(ctx, msgs) },
+		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) }, nil)
+}
+
+// ApplyMessages decodes a batch of exchange and rejection messages (Decode) and
+// applies it like Apply, skipping the messages below the offset stored for their
+// topic partition (governance_offsets, migration 00013) and storing the new offsets
+// in the same transaction: a batch delivered again changes nothing.
+func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	now := s.cfg.Now()
+	var events []governance.Event
+	var next map[partition]position
+	var before, after warning.Intake
+	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
+		fresh, n, err := unapplied(ctx, tx, msgs)
+		if err != nil {
+			return nil, err
+		}
+		var received []time.Time
+		events, received = decode(fresh)
+		next = n
+		if before, err = readIntake(ctx, tx, len(received) > 0); err != nil {
+			return nil, err
+		}
+		after = before.Advance(received, s.cfg.Rules.Limits.IntakeGap)
+		codes := make([]string, 0, len(events))
+		for _, ev := range events {
+			codes = append(codes, ev.CompanyCode())
+		}
+		return codes, nil
+	}, func(get func(string) *company, w *writer) error {
+		for _, ev := range events {
+			tr := get(ev.CompanyCode()).tr
+			tr.SetIntake(after)
+			w.facts(tr.Apply(ev, now))
+		}
+		w.uploads(events)
+		w.offsets(next)
+		w.intake(before, after)
+		return nil
+	})
+}
+
+// Decode turns a batch of exchange and rejection messages into tracker events, in
+// order: one governance.Upload per company and table of the batch (at the place of
+// its first record), counting the accepted records and the refused ones by their
+// first rule, and the decoded records of the tables governance reads. Messages it
+// cannot read are logged with their position and skipped.
+func Decode(msgs []kafka.Message) []governance.Event {
+	evs, _ := decode(msgs)
+	return evs
+}
+
+// decode is Decode with the platform's receive times (ingest's received_at) of the
+// records and rejections among the messages, from every company: the intake clock
+// facts from absence are judged on (docs/governance.md §1, 平台接入中断).
+func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
+	var out []governance.Event
+	var received []time.Time
+	uploads := map[[2]string]int{} // company, table → index in out
+	count := func(company, table string, rule string) {
+		k := [2]string{company, table}
+		i, ok := uploads[k]
+		if !ok {
+			i = len(out)
+			uploads[k] = i
+			out = append(out, governance.Upload{Company: company, Table: table})
+		}
+		u := out[i].(governance.Upload)
+		if rule == "" {
+			u.Accepted++
+		} else {
+			if u.Rejected == nil {
+				u.Rejected = map[string]int{}
+			}
+			u.Rejected[rule]++
+		}
+		out[i] = u
+	}
+	for _, m := range msgs {
+		if m.Topic == ingest.RejectionsTopic {
+			var r ingest.RejectionEnvelope
+			if err := json.Unmarshal(m.Value, &r); err != nil || r.Company == "" {
+				slog.Error("quality: undecodable rejection skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
+				continue
+			}
+			rule := "invalid"
+			if len(r.Errors) > 0 && r.Errors[0].Rule != "" {
+				rule = string(r.Errors[0].Rule)
+			}
+			count(r.Company, r.Table, rule)
+			if !r.ReceivedAt.IsZero() {
+				received = append(received, r.ReceivedAt)
+			}
+			continue
+		}
+		var e ingest.Envelope
+		if err := json.Unmarshal(m.Value, &e); err != nil || e.Company == "" {
+			slog.Error("quality: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+			continue
+		}
+		count(e.Company, e.Table, "")
+		if !e.ReceivedAt.IsZero() {
+			received = append(received, e.ReceivedAt)
+		}
+		evs, err := governance.Decode(e.Table, e.Company, e.Record)
+		if errors.Is(err, governance.ErrIgnoredTable) {
+			continue
+		}
+		if err != nil {
+			slog.Error("quality: record skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+			continue
+		}
+		out = append(out, evs...)
+	}
+	return out, received
+}
+
+// Apply applies events in order at the current time and stores the facts they
+// changed with the trackers' state, in one transaction.
+func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var codes []string
+	for _, ev := range events {
+		if c := ev.CompanyCode(); !seen[c] {
+			seen[c] = true
+			codes = append(codes, c)
+		}
+	}
+	now := s.cfg.Now()
+	return s.transact(ctx, func(context.Context, pgx.Tx) ([]string, error) { return codes, nil },
+		func(get func(string) *company, w *writer) error {
+			for _, ev := range events {
+				w.facts(get(ev.CompanyCode()).tr.Apply(ev, now))
+			}
+			w.uploads(events)
+			return nil
+		})
+}
+
+// Tick reads the warning engine's stored alarm and warning changes since the cursor
+// and applies them, registers the companies of the enterprise registry, and advances
+// every tracker to the current time — except those of companies disabled in the
+// registry (enterprises.disabled_at), whose open facts it closes at the time they
+// were disabled (governance.Tracker.Retire) — storing the facts, the states that changed and
+// the cursor in one transaction.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.cfg.Now()
+	var feed alertFeed
+	var in warning.Intake
+	var off map[string]time.Time
+	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
+		var err error
+		if feed, err = readAlertFeed(ctx, tx); err != nil {
+			return nil, err
+		}
+		if off, err = disabled(ctx, tx); err != nil {
+			return nil, err
+		}
+		if in, err = readIntake(ctx, tx, false); err != nil {
+			return nil, err
+		}
+		s.watchIntake(now, in)
+		codes, err := registered(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, feed.companies()...)
+		all, err := allStates(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, all...)
+		for code := range s.companies { // transact holds s.mu
+			codes = append(codes, code)
+		}
+		return codes, nil
+	}, func(get func(string) *company, w *writer) error {
+		for _, a := range feed.alarms {
+			w.facts(get(a.Alarm.Company).tr.ApplyAlarm(a, now))
+		}
+		for _, x := range feed.warnings {
+			at := now
+			if x.Action != nil && !x.Action.At.IsZero() {
+				at = x.Action.At
+			}
+			w.facts(get(x.Warning.Company).tr.ApplyWarning(x, at))
+		}
+		for code := range s.companies {
+			if at, ok := off[code]; ok {
+				// A disabled company accrues no facts: its open ones close when it was disabled.
+				w.facts(get(code).tr.Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
+					" 停用，不再计入数据质量"))
+				continue
+			}
+			w.facts(get(code).tr.TickIntake(now, in))
+		}
+		w.cursor(feed.position)
+		return nil
+	})
+}
+
+// transact runs fn over the trackers of the companies codes returns (it runs first,
+// inside the transaction) in one transaction: it locks their state rows, reloads
+// the copies that are stale, and stores each company's changed state with the facts
+// fn queued. If anything fails the copies involved are dropped, so the next call
+// reloads what was stored.
+func (s *Service) transact(ctx context.Context, codesOf func(context.Context, pgx.Tx) ([]string, error),
+	fn func(get func(string) *company, w *writer) error) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("quality: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	codes, err := codesOf(ctx, tx)
+	if err != nil {
+		return err
+	}
+	slices.Sort(codes)
+	codes = slices.Compact(codes)
+	stale, err := stateTable.LockStale(ctx, tx, codes, s.held)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			for _, code := range codes {
+				delete(s.companies, code)
+			}
+		}
+	}()
+	for code, st := range stale {
+		if err := s.install(code, st); err != nil {
+			return err
+		}
+	}
+	w := &writer{now: s.cfg.Now(), rules: &s.cfg.Rules}
+	if err := fn(func(code string) *company { return s.companies[code] }, w); err != nil {
+		return err
+	}
+	saved := map[string][32]byte{}
+	for _, code := range codes {
+		c := s.companies[code]
+		b, err := c.tr.MarshalState()
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		if h == c.saved {
+			continue
+		}
+		w.state(code, c.version+1, b)
+		saved[code] = h
+	}
+	if err := w.send(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("quality: commit: %w", err)
+	}
+	for code, h := range saved {
+		c := s.companies[code]
+		c.version, c.saved = c.version+1, h
+	}
+	return nil
+}

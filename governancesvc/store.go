@@ -1,0 +1,397 @@
+package governancesvc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// stateTable is where the tracker's memory is kept per company.
+var stateTable = store.CompanyStates{Table: "governance_state"}
+
+type querier interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
+}
+
+func column(ctx context.Context, q querier, sql string, args ...any) ([]string, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// allStates lists the companies with a stored state.
+func allStates(ctx context.Context, q querier) ([]string, error) {
+	out, err := column(ctx, q, `SELECT company_code FROM governance_state`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: list states: %w", err)
+	}
+	return out, nil
+}
+
+// registered lists the enterprises of the registry not disabled: they are expected
+// to commit and send data whether they have sent anything yet or not.
+func registered(ctx context.Context, q querier) ([]string, error) {
+	out, err := column(ctx, q, `SELECT code FROM enterprises WHERE disabled_at IS NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: list enterprises: %w", err)
+	}
+	return out, nil
+}
+
+// disabled maps the enterprises disabled in the registry to when they were.
+func disabled(ctx context.Context, q querier) (map[string]time.Time, error) {
+	rows, err := q.Query(ctx, `SELECT code, disabled_at FROM enterprises WHERE disabled_at IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: list disabled enterprises: %w", err)
+	}
+	out := map[string]time.Time{}
+	var code string
+	var at time.Time
+	_, err = pgx.ForEachRow(rows, []any{&code, &at}, func() error {
+		out[code] = at
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quality: list disabled enterprises: %w", err)
+	}
+	return out, nil
+}
+
+// partition is a topic partition.
+type partition struct {
+	topic string
+	part  int
+}
+
+// position is where a topic partition has been applied up to.
+type position struct {
+	next int64     // the first offset not applied
+	last time.Time // the append time of the last message applied
+}
+
+// unapplied locks the stored offsets of the batch's topic partitions and returns the
+// messages at or after them, in order, and the positions to store once they are. A
+// message below the stored offset but appended after the last one applied belongs to
+// a new log (the topic was recreated): it is applied, and the position restarts.
+func unapplied(ctx context.Context, tx pgx.Tx, msgs []kafka.Message) ([]kafka.Message, map[partition]position, error) {
+	var topics []string
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if !seen[m.Topic] {
+			seen[m.Topic] = true
+			topics = append(topics, m.Topic)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT topic, partition, next_offset, last_time FROM governance_offsets
+		WHERE topic = ANY($1) ORDER BY topic, partition FOR UPDATE`, topics)
+	if err != nil {
+		return nil, nil, fmt.Errorf("quality: read offsets: %w", err)
+	}
+	stored := map[partition]position{}
+	var p partition
+	var at position
+	if _, err := pgx.ForEachRow(rows, []any{&p.topic, &p.part, &at.next, &at.last}, func() error {
+		stored[p] = at
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("quality: read offsets: %w", err)
+	}
+	next := map[partition]position{}
+	fresh := make([]kafka.Message, 0, len(msgs))
+	for _, m := range msgs {
+		k := partition{m.Topic, m.Partition}
+		if from, ok := stored[k]; ok && m.Offset < from.next && !m.Time.After(from.last) {
+			continue // applied before: a replay
+		}
+		fresh = append(fresh, m)
+		n, ok := next[k]
+		if !ok || m.Offset >= n.next {
+			n = position{next: m.Offset + 1, last: m.Time}
+		}
+		next[k] = n
+	}
+	return fresh, next, nil
+}
+
+// writer queues one transaction's writes.
+type writer struct {
+	b       pgx.Batch
+	now     time.Time
+	rules   *governance.Config
+	pending map[string]int // fact ID → index in facts
+	list    []governance.Fact
+	counts  map[countKey]int // records received by company, day, table and rule
+}
+
+// countKey is a row of governance_record_counts (migration 00017).
+type countKey struct{ company, day, table, rule string }
+
+// uploads counts the records of the governance.Upload among events as received on
+// the local day of w.now: accepted under rule "", refused under their rule.
+func (w *writer) uploads(events []governance.Event) {
+	day := dayString(w.now)
+	for _, ev := range events {
+		u, ok := ev.(governance.Upload)
+		if !ok {
+			continue
+		}
+		if w.counts == nil {
+			w.counts = map[countKey]int{}
+		}
+		if u.Accepted > 0 {
+			w.counts[countKey{u.Company, day, u.Table, ""}] += u.Accepted
+		}
+		for rule, n := range u.Rejected {
+			if n > 0 {
+				w.counts[countKey{u.Company, day, u.Table, rule}] += n
+			}
+		}
+	}
+}
+
+// queueCounts adds the counted records to governance_record_counts, in one
+// statement.
+func (w *writer) queueCounts() {
+	if len(w.counts) == 0 {
+		return
+	}
+	keys := make([]countKey, 0, len(w.counts))
+	for k := range w.counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { // a stable order: concurrent writers lock rows alike
+		a, b := keys[i], keys[j]
+		return a.day+"|"+a.company+"|"+a.table+"|"+a.rule < b.day+"|"+b.company+"|"+b.table+"|"+b.rule
+	})
+	var cos, days, tables, rules []string
+	var n []int64
+	for _, k := range keys {
+		cos, days, tables, rules = append(cos, k.company), append(days, k.day), append(tables, k.table), append(rules, k.rule)
+		n = append(n, int64(w.counts[k]))
+	}
+	w.b.Queue(`INSERT INTO governance_record_counts (company_code, day, table_name, rule, records, updated_at)
+		SELECT c, d::date, t, r, n, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS x(c, d, t, r, n)
+		ON CONFLICT (day, company_code, table_name, rule) DO UPDATE
+			SET records = governance_record_counts.records + EXCLUDED.records, updated_at = EXCLUDED.updated_at`,
+		cos, days, tables, rules, n, w.now)
+}
+
+// facts queues the facts changes leave, the last version of each fact only.
+func (w *writer) facts(changes []governance.Change) {
+	if w.pending == nil {
+		w.pending = map[string]int{}
+	}
+	for _, c := range changes {
+		if i, ok := w.pending[c.Fact.ID]; ok {
+			w.list[i] = c.Fact
+			continue
+		}
+		w.pending[c.Fact.ID] = len(w.list)
+		w.list = append(w.list, c.Fact)
+	}
+}
+
+func tsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func dayOrNil(d string) any {
+	if d == "" {
+		return nil
+	}
+	return d
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("quality: marshal %T: %v", v, err)) // governance types always marshal
+	}
+	return b
+}
+
+// upsertFact writes a fact as it is now. A closed fact is never reopened.
+const upsertFact = `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
+	started_at, ended_at, count, detail, evidence, doc, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (fact_id) DO UPDATE SET kind = EXCLUDED.kind, severity = EXCLUDED.severity, day = EXCLUDED.day,
+		ended_at = EXCLUDED.ended_at, count = EXCLUDED.count, detail = EXCLUDED.detail,
+		evidence = EXCLUDED.evidence, doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
+	WHERE governance_facts.ended_at IS NULL`
+
+func (w *writer) queueFacts() {
+	for _, f := range w.list {
+		w.b.Queue(upsertFact, f.ID, f.Company, string(f.Kind), string(w.rules.Kinds[f.Kind].Dimension), f.Subject,
+			string(f.Severity), dayOrNil(f.Day), f.Started, tsOrNil(f.Ended), f.Count, f.Detail,
+			mustJSON(f.Evidence), mustJSON(f), w.now)
+	}
+}
+
+// state queues the write of a company's state at version, which must follow the
+// stored one.
+func (w *writer) state(code string, version int64, b []byte) {
+	stateTable.QueueWrite(&w.b, code, version, b, w.now)
+}
+
+// offsets queues the positions of the topic partitions a batch applied, in order.
+func (w *writer) offsets(next map[partition]position) {
+	keys := make([]partition, 0, len(next))
+	for p := range next {
+		keys = append(keys, p)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].topic != keys[j].topic {
+			return keys[i].topic < keys[j].topic
+		}
+		return keys[i].part < keys[j].part
+	})
+	for _, p := range keys {
+		at := next[p]
+		w.b.Queue(`INSERT INTO governance_offsets (topic, partition, next_offset, last_time, updated_at)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset,
+				last_time = EXCLUDED.last_time, updated_at = EXCLUDED.updated_at`, p.topic, p.part, at.next, at.last, w.now)
+	}
+}
+
+// cursor queues the new position of the warning engine's change feed.
+func (w *writer) cursor(position int64) {
+	w.b.Queue(`INSERT INTO governance_cursors (name, position, updated_at) VALUES ('alerting', $1, now())
+		ON CONFLICT (name) DO UPDATE SET position = GREATEST(governance_cursors.position, EXCLUDED.position),
+			updated_at = EXCLUDED.updated_at`, position)
+}
+
+// send runs the queued writes.
+func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
+	w.queueFacts()
+	w.queueCounts()
+	if w.b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, &w.b).Close(); err != nil {
+		return fmt.Errorf("quality: write: %w", err)
+	}
+	return nil
+}
+
+// alertFeed is what the warning engine stored since the cursor.
+type alertFeed struct {
+	position int64 // the new cursor
+	alarms   []warning.AlarmChange
+	warnings []warning.WarningChange
+}
+
+func (f *alertFeed) companies() []string {
+	var out []string
+	for _, a := range f.alarms {
+		out = append(out, a.Alarm.Company)
+	}
+	for _, x := range f.warnings {
+		out = append(out, x.Warning.Company)
+	}
+	return out
+}
+
+// The feed reads rows by the transaction that last wrote them (written_xid,
+// migration 00012). Rows are read once every transaction that could still write below
+// the position has ended: the position is the oldest transaction still running when
+// the feed is read (pg_snapshot_xmin), and the rows read are those written by
+// transactions from the previous position up to it, an index range on written_xid.
+// Positions are stored as bigint and compared as xid8 ($1 the new position, $2 the
+// previous one).
+//
+// readAlertFeed reads the indicator alarms and warning events the warning consumer
+// committed since the cursor. A row written again since (an alarm cleared) is read
+// as it is now.
+func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
+	var f alertFeed
+	var from int64
+	err := tx.QueryRow(ctx, `SELECT position FROM governance_cursors WHERE name = 'alerting'`).Scan(&from)
+	if errors.Is(err, pgx.ErrNoRows) {
+		from, err = 0, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("quality: read cursor: %w", err)
+	}
+	if err := tx.QueryRow(ctx, `SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint`).Scan(&f.position); err != nil {
+		return f, fmt.Errorf("quality: read snapshot: %w", err)
+	}
+	if f.position <= from {
+		f.position = from
+		return f, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT a.doc, a.cleared_at IS NOT NULL FROM alarms a
+		WHERE a.source = 'indicator' AND a.severity <> 'no_data'
+			AND a.written_xid >= $2::bigint::text::xid8 AND a.written_xid < $1::bigint::text::xid8
+		ORDER BY a.written_xid, a.id`, f.position, from)
+	if err != nil {
+		return f, fmt.Errorf("quality: read alarms: %w", err)
+	}
+	var doc []byte
+	var cleared bool
+	_, err = pgx.ForEachRow(rows, []any{&doc, &cleared}, func() error {
+		var a warning.Alarm
+		if err := json.Unmarshal(doc, &a); err != nil {
+			return err
+		}
+		kind := warning.AlarmRaised
+		if cleared {
+			kind = warning.AlarmCleared
+		}
+		f.alarms = append(f.alarms, warning.AlarmChange{Kind: kind, Alarm: a})
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("quality: read alarms: %w", err)
+	}
+	rows, err = tx.Query(ctx, `SELECT w.warning_key, w.company_code, v.kind, v.level, v.action, v.escalation
+		FROM warning_events v JOIN warnings w ON w.id = v.warning_id
+		WHERE v.kind IN ('disposal_acted', 'disposal_escalated', 'disposal_overdue', 'warning_settled')
+			AND v.written_xid >= $2::bigint::text::xid8 AND v.written_xid < $1::bigint::text::xid8
+		ORDER BY v.id`, f.position, from)
+	if err != nil {
+		return f, fmt.Errorf("quality: read warning events: %w", err)
+	}
+	var key, code, kind, level string
+	var action, esc []byte
+	_, err = pgx.ForEachRow(rows, []any{&key, &code, &kind, &level, &action, &esc}, func() error {
+		x := warning.WarningChange{Kind: warning.ChangeKind(kind), Warning: warning.Warning{ID: key, Company: code}}
+		if l, err := warning.ParseLevel(level); err == nil {
+			x.Warning.Level = l
+		}
+		if len(action) > 0 {
+			x.Action = &warning.Action{}
+			if err := json.Unmarshal(action, x.Action); err != nil {
+				return err
+			}
+		}
+		if len(esc) > 0 {
+			x.Escalation = &warning.Escalation{}
+			if err := json.Unmarshal(esc, x.Escalation); err != nil {
+				return err
+			}
+		}
+		f.warnings = append(f.warnings, x)
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("quality: read warning events: %w", err)
+	}
+	return f, nil
+}

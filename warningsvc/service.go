@@ -1,0 +1,511 @@
+// Package warningsvc runs the warning engine (package warning) inside the platform: it
+// consumes the exchange topics the engine reads (consumer group chemguard-warning),
+// applies each batch, stores the alarms, warnings, their history and the engine's
+// state in one PostgreSQL transaction before committing the offsets, ticks the
+// engine's clock, and serves the alarm and warning API with its disposal actions.
+//
+// State is kept per company: one engine per company, its state in a versioned row
+// of warning_engine_state. Whoever changes a company (a batch, a tick, an action)
+// locks the row and reloads the state when the stored version is not the one it
+// holds, so the state stays right when partitions move between processes or an
+// action is taken through another process.
+package warningsvc
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// Group is the warning consumer's consumer group.
+const Group = "chemguard-warning"
+
+// DefaultTick is how often the engine's clock is advanced.
+const DefaultTick = 5 * time.Second
+
+// Config configures the service.
+type Config struct {
+	// Models is the engine configuration (warning.DefaultConfig when Version is "").
+	Models warning.Config
+	// Tick is how often Tick runs (CHEMGUARD_WARNING_TICK, DefaultTick when zero).
+	Tick time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// Metrics, when set, are updated by the consumer and the ticker.
+	Metrics *Metrics
+	// Personal opens the sealed mobile numbers SMS are sent to (the data key);
+	// without it only numbers stored unsealed can be texted.
+	Personal *sealed.Box
+	// Notifiers are told every warning change by the ticking process
+	// (CHEMGUARD_WARNING_WEBHOOKS adds webhooks).
+	Notifiers []Notifier
+	// RemindEvery repeats the announcement of a warning not yet acknowledged
+	// (CHEMGUARD_WARNING_REMIND, DefaultRemind when zero).
+	RemindEvery time.Duration
+	// NotifyPerMinute caps what one notifier target is sent per minute
+	// (CHEMGUARD_WARNING_NOTIFY_RATE, 0 = no cap); the rest waits, in order, for the
+	// next rounds: nothing is dropped.
+	NotifyPerMinute int
+}
+
+// DefaultRemind is how often an unacknowledged warning is announced again.
+const DefaultRemind = 5 * time.Minute
+
+// Errors returned by Config.Validate.
+var (
+	ErrNegativeTick   = errors.New("alerting: tick interval must not be negative")
+	ErrNegativeRemind = errors.New("alerting: reminder interval and notification rate must not be negative")
+)
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.Tick < 0 {
+		return ErrNegativeTick
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	if c.RemindEvery < 0 || c.NotifyPerMinute < 0 {
+		return ErrNegativeRemind
+	}
+	if c.RemindEvery == 0 {
+		c.RemindEvery = DefaultRemind
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Models.Version == "" {
+		m, err := warning.DefaultConfig()
+		if err != nil {
+			return err
+		}
+		c.Models = m
+	}
+	return c.Models.Validate()
+}
+
+// Topics are the exchange topics of the tables the engine consumes.
+func Topics() []string {
+	var out []string
+	for _, slug := range warning.Tables() {
+		if t, ok := schemas.TableBySlug(slug); ok {
+			out = append(out, t.Topic())
+		}
+	}
+	return out
+}
+
+// NewConsumer joins the warning consumer group for Topics. The group's first start
+// reads from the oldest retained offset (bus consumers start at kafka.FirstOffset),
+// so definitions sent long ago are known; readings older than the model file's
+// alarms.stale_after raise nothing, so a replay rebuilds only the current alarms
+// (docs/warning-models.md §7).
+func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
+	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: Group, Topics: Topics(),
+		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
+}
+
+// Source is where batches come from; *bus.Consumer implements it.
+type Source interface {
+	FetchBatch(ctx context.Context) ([]kafka.Message, error)
+	Commit(ctx context.Context, msgs []kafka.Message) error
+	Lag() int64
+}
+
+// company is one company's engine and the version of the state it holds.
+type company struct {
+	eng     *warning.Engine
+	version int64
+	saved   [32]byte // hash of the state as last stored
+}
+
+// Service is the warning integration of one process. Its methods are safe for
+// concurrent use: engine calls are serialized.
+type Service struct {
+	cfg  Config
+	pool *pgxpool.Pool
+	src  Source
+
+	mu        sync.Mutex
+	companies map[string]*company
+
+	streams streams // live streams of this process
+
+	intakeStalled bool // the ticker has reported the platform's intake stopped
+}
+
+// New loads every company's stored engine state. src may be nil for a process that
+// serves the API without consuming.
+func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Service{cfg: cfg, pool: pool, src: src, companies: map[string]*company{}}
+	states, err := readStates(ctx, pool, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	for code, st := range states {
+		if err := s.install(code, st); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// held is the version of the in-memory copy of a company, if there is one.
+func (s *Service) held(code string) (int64, bool) {
+	c, ok := s.companies[code]
+	if !ok {
+		return 0, false
+	}
+	return c.version, true
+}
+
+// install replaces the in-memory copy of a company by a stored state.
+func (s *Service) install(code string, st stored) error {
+	eng, err := warning.New(s.cfg.Models, st.state)
+	if err != nil {
+		return err
+	}
+	b, err := warning.MarshalState(st.state)
+	if err != nil {
+		return err
+	}
+	s.companies[code] = &company{eng: eng, version: st.version, saved: sha256.Sum256(b)}
+	return nil
+}
+
+// Run consumes batches and ticks the clock until ctx ends. A batch already fetched
+// is still written and committed after ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		s.ticker(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		s.listen(ctx)
+	}()
+	defer wg.Wait()
+	defer s.streams.close()
+	if s.src == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return bus.FetchLoop(ctx, "alerting", s.src.FetchBatch, func(msgs []kafka.Message) error {
+		s.handle(ctx, msgs)
+		if m := s.cfg.Metrics; m != nil {
+			m.Lag.Set(float64(s.src.Lag()))
+		}
+		return nil
+	})
+}
+
+// tickLock is the PostgreSQL advisory lock whose holder ticks: one process ticks
+// every company (reloading those others changed); if it dies its session ends, the
+// lock is free and the next process to try takes over.
+const tickLock = 0x63670005 // "cg", issue 5
+
+// ticker ticks while this process holds tickLock, trying to take it at every tick.
+func (s *Service) ticker(ctx context.Context) {
+	store.Lead(ctx, s.pool, tickLock, s.cfg.Tick, "alerting", func(ctx context.Context) {
+		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("alerting: tick failed", "err", err)
+			if m := s.cfg.Metrics; m != nil {
+				m.Errors.Inc()
+			}
+		}
+		if err := s.Remind(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("alerting: remind failed", "err", err)
+		}
+		if err := s.Notify(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("alerting: notify failed", "err", err)
+		}
+	})
+}
+
+// handle applies, stores and commits one batch, retrying while the database is
+// unavailable; a batch not stored is not committed and comes back.
+func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
+	start := time.Now()
+	events, received := decode(msgs)
+	in := intakeOf(received, s.cfg.Models.Alarms.IntakeGap)
+	m := s.cfg.Metrics
+	// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
+	stored := bus.StoreThenCommit(ctx, "alerting", len(msgs), 5*time.Second,
+		func(ctx context.Context) error { return s.apply(ctx, events, in) },
+		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) },
+		func() {
+			if m != nil {
+				m.Errors.Inc()
+			}
+		})
+	if stored && m != nil {
+		m.BatchSize.Observe(float64(len(msgs)))
+		m.BatchSeconds.Observe(time.Since(start).Seconds())
+	}
+}
+
+// decode turns messages into engine events, skipping tables the engine does not
+// read and records it cannot (logged with their position), with the platform's
+// receive times of the sensor readings among them. Decoding is pure and the
+// costliest step of a batch, so it runs on every core; the order is kept.
+func decode(msgs []kafka.Message) ([]warning.Event, []time.Time) {
+	evs := make([]warning.Event, len(msgs))
+	recv := make([]time.Time, len(msgs))
+	workers := min(runtime.GOMAXPROCS(0), 8, max(1, len(msgs)/256))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(msgs); i += workers {
+				evs[i], recv[i] = decodeOne(msgs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	out := evs[:0]
+	var received []time.Time
+	for i, ev := range evs {
+		if ev != nil {
+			out = append(out, ev)
+		}
+		if !recv[i].IsZero() {
+			received = append(received, recv[i])
+		}
+	}
+	return out, received
+}
+
+// decodeOne decodes one message, and returns its receive time when it is a
+// sensor reading (whether or not the record itself could be used: the platform
+// received it).
+func decodeOne(m kafka.Message) (warning.Event, time.Time) {
+	var e ingest.Envelope
+	if err := json.Unmarshal(m.Value, &e); err != nil {
+		slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+		return nil, time.Time{}
+	}
+	var received time.Time
+	if e.Table == schemas.SensorReadings.Slug {
+		received = e.ReceivedAt
+	}
+	ev, err := warning.Decode(e.Table, e.Company, e.Record)
+	if errors.Is(err, warning.ErrIgnoredTable) {
+		return nil, received
+	}
+	if err != nil {
+		slog.Error("alerting: record skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
+		return nil, received
+	}
+	return ev, received
+}
+
+// Apply applies events in order at the current time and stores everything they
+// changed with the engine state, in one transaction.
+func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
+	return s.apply(ctx, events, nil)
+}
+
+// apply is Apply recording, in the same transaction, what the batch says of the
+// platform's intake (nil: nothing).
+func (s *Service) apply(ctx context.Context, events []warning.Event, in *batchIntake) error {
+	if len(events) == 0 && in == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var codes []string
+	for _, ev := range events {
+		if c := ev.CompanyCode(); !seen[c] {
+			seen[c] = true
+			codes = append(codes, c)
+		}
+	}
+	now := s.cfg.Now()
+	stored, err := readIntake(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	intake := in.after(stored, s.cfg.Models.Alarms.IntakeGap)
+	return s.transact(ctx, codes, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+		for _, code := range codes {
+			get(code).eng.SetIntake(intake)
+		}
+		for _, ev := range events {
+			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
+		}
+		w.intake(in, s.cfg.Models.Alarms.IntakeGap)
+		return nil, nil
+	})
+}
+
+// tickChunk is how many companies one tick transaction covers: the round is cut
+// into chunks so that the consumer's batches interleave with a long round (every
+// company changing at once) instead of waiting for all of it.
+const tickChunk = 250
+
+// Tick advances every company's engine to the current time (数据中断, time-based
+// factors, hysteresis, overdue disposal steps) and stores what changed, tickChunk
+// companies per transaction. Only the companies with a reported change have their
+// state written: what a tick changes silently (a hysteresis timer starting,
+// pruning) is stored with the company's next change, and after a restart merely
+// starts again.
+func (s *Service) Tick(ctx context.Context) error {
+	now := s.cfg.Now()
+	codes, err := s.allCodes(ctx)
+	if err != nil {
+		return err
+	}
+	in, err := readIntake(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	s.watchIntake(now, in)
+	for len(codes) > 0 {
+		chunk := codes[:min(tickChunk, len(codes))]
+		codes = codes[len(chunk):]
+		err := s.transact(ctx, chunk, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+			changed := map[string]bool{}
+			for _, code := range chunk {
+				if ch := get(code).eng.TickIntake(now, in); !ch.Empty() {
+					w.changes(ch)
+					changed[code] = true
+				}
+			}
+			return changed, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// allCodes lists every company with a stored state or a copy in memory, sorted.
+func (s *Service) allCodes(ctx context.Context) ([]string, error) {
+	rows, err := s.pool.Query(ctx, `SELECT company_code FROM warning_engine_state`)
+	if err != nil {
+		return nil, fmt.Errorf("alerting: list companies: %w", err)
+	}
+	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("alerting: list companies: %w", err)
+	}
+	s.mu.Lock()
+	for code := range s.companies {
+		codes = append(codes, code)
+	}
+	s.mu.Unlock()
+	slices.Sort(codes)
+	return slices.Compact(codes), nil
+}
+
+// Act applies a disposal action to the open warning key of company and stores it.
+func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (warning.Changes, error) {
+	var out warning.Changes
+	err := s.transact(ctx, []string{code}, a.At, func(get func(string) *company, w *writer) (map[string]bool, error) {
+		ch, err := get(code).eng.Act(code, key, a)
+		if err != nil {
+			return nil, err
+		}
+		w.changes(ch)
+		out = ch
+		return nil, nil
+	})
+	return out, err
+}
+
+// transact runs fn over the engines of codes in one transaction: it locks their state rows, reloads
+// the copies that are stale, and stores each company's changed state and current
+// alarms and warnings (only the companies fn returns, when it returns a set). If
+// anything fails the copies involved are dropped, so the next call reloads what
+// was stored.
+func (s *Service) transact(ctx context.Context, codes []string, now time.Time,
+	fn func(get func(string) *company, w *writer) (map[string]bool, error)) (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("alerting: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	slices.Sort(codes)
+	stale, err := stateTable.LockStale(ctx, tx, codes, s.held)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			for _, code := range codes {
+				delete(s.companies, code)
+			}
+		}
+	}()
+	for code, raw := range stale {
+		st, err := decodeState(code, raw)
+		if err != nil {
+			return err
+		}
+		if err := s.install(code, st); err != nil {
+			return err
+		}
+	}
+	w := &writer{now: now}
+	get := func(code string) *company { return s.companies[code] }
+	only, err := fn(get, w)
+	if err != nil {
+		return err
+	}
+	saved := map[string][32]byte{}
+	for _, code := range codes {
+		if only != nil && !only[code] {
+			continue
+		}
+		c := s.companies[code]
+		b, err := warning.MarshalState(c.eng.State())
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		if h == c.saved {
+			continue
+		}
+		w.current(code, c.eng.State())
+		w.state(code, c.version+1, b)
+		saved[code] = h
+	}
+	if err := w.send(ctx, tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("alerting: commit: %w", err)
+	}
+	s.cfg.Metrics.count(w.kinds)
+	for code, h := range saved {
+		c := s.companies[code]
+		c.version, c.saved = c.version+1, h
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+package warningsvc_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/warningsvc"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newPool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	ctx := context.Background()
+	pool, err := store.Open(ctx, pgtest.NewDatabase(tb))
+	require.NoError(tb, err)
+	tb.Cleanup(pool.Close)
+	require.NoError(tb, store.Migrate(ctx, pool))
+	return pool
+}
+
+// newService is one process's warning service on pool (no consumer).
+func newService(tb testing.TB, pool *pgxpool.Pool, clk *clock) *warningsvc.Service {
+	tb.Helper()
+	s, err := warningsvc.New(context.Background(), pool, nil, warningsvc.Config{Now: clk.Now})
+	require.NoError(tb, err)
+	return s
+}
+
+func f(v float64) *float64 { return &v }
+
+const company = "370102001"
+
+func detector(code string) warning.IndicatorDef {
+	return warning.IndicatorDef{Code: code, Company: company, Name: "可燃气体探测器" + code, Kind: warning.KindCombustible,
+		Unit: "%LEL", RangeLow: f(0), RangeHigh: f(100), Thresholds: warning.Thresholds{High: f(20), HighHigh: f(50)}, Area: "罐区"}
+}
+
+func reading(code string, v float64, at time.Time) warning.Reading {
+	return warning.Reading{Company: company, Indicator: code, Value: v, At: at}
+}
+
+func scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T {
+	tb.Helper()
+	var v T
+	require.NoError(tb, pool.QueryRow(context.Background(), sql, args...).Scan(&v))
+	return v
+}
+
+func leakWarning(tb testing.TB, pool *pgxpool.Pool) string {
+	tb.Helper()
+	return scalar[string](tb, pool, `SELECT warning_key FROM warnings WHERE model = 'leak' AND status = 'open'`)
+}
+
+// Two processes change one company: the second acts on a warning the first raised,
+// then the first — whose copy is now stale — applies a reading. It must reload the
+// state under the row lock rather than write its stale copy over the action.
+func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 in Shanghai: no commitment factor yet
+	ctx := context.Background()
+	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
+
+	now := clk.Now()
+	require.NoError(t, p1.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, now)}))
+	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'high_high' AND cleared_at IS NULL`))
+	key := leakWarning(t, pool)
+
+	clk.Add(time.Minute)
+	_, err := p2.Act(ctx, company, key, warning.Action{Kind: warning.ActAcknowledge, At: clk.Now(),
+		Actor: warning.Actor{ID: "7", Name: "company", Role: warning.RoleCompany}})
+	require.NoError(t, err)
+
+	clk.Add(time.Minute)
+	require.NoError(t, p1.Apply(ctx, []warning.Event{reading("G1", 1, clk.Now())}))
+	assert.Equal(t, "acknowledged", scalar[string](t, pool, `SELECT step FROM warnings WHERE warning_key = $1`, key),
+		"the action taken through the other process survives")
+	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NOT NULL`))
+	assert.EqualValues(t, 3, scalar[int64](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company))
+
+	// Acting again on the other process's stale copy is refused by the engine's step check, not lost.
+	_, err = p2.Act(ctx, company, key, warning.Action{Kind: warning.ActAcknowledge, At: clk.Now(),
+		Actor: warning.Actor{ID: "7", Name: "company", Role: warning.RoleCompany}})
+	require.ErrorIs(t, err, warning.ErrWrongStep)
+}
+
+// An unacknowledged warning is escalated county → city by the tick, and after a
+// restart (a new service loading the stored state) on to the province.
+func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	s := newService(t, pool, clk)
+	now := clk.Now()
+	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), detector("G2"), detector("G3"),
+		reading("G1", 60, now), reading("G2", 60, now), reading("G3", 60, now)}))
+	key := leakWarning(t, pool)
+	assert.Equal(t, "red", scalar[string](t, pool, `SELECT level FROM warnings WHERE warning_key = $1`, key))
+	deadline := scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
+
+	clk.t = deadline.Add(time.Second)
+	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, "city", scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
+	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
+		WHERE w.warning_key = $1 AND e.kind = 'disposal_escalated'`, key))
+
+	restarted := newService(t, pool, clk)
+	next := scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
+	clk.t = next.Add(time.Second)
+	require.NoError(t, restarted.Tick(ctx))
+	assert.Equal(t, "province", scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
+	assert.Equal(t, 2, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
+		WHERE w.warning_key = $1 AND e.kind = 'disposal_escalated'`, key))
+}
+
+// A batch stored but not committed to Kafka comes back after a crash: applying it
+// again changes nothing — no second alarm, warning or history event.
+func TestReplayedBatchChangesNothing(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	s := newService(t, pool, clk)
+	now := clk.Now()
+	batch := []warning.Event{detector("G1"), detector("G2"), reading("G1", 60, now), reading("G2", 30, now)}
+	require.NoError(t, s.Apply(ctx, batch))
+	counts := func() [4]int {
+		return [4]int{scalar[int](t, pool, `SELECT count(*) FROM alarms`), scalar[int](t, pool, `SELECT count(*) FROM warnings`),
+			scalar[int](t, pool, `SELECT count(*) FROM warning_events`),
+			scalar[int](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company)}
+	}
+	before := counts()
+	require.Equal(t, 2, before[0])
+	clk.Add(time.Second)
+	require.NoError(t, newService(t, pool, clk).Apply(ctx, batch)) // the restarted process
+	assert.Equal(t, before, counts())
+}
+
+// One process at a time holds the tick lock; when its session ends another takes it.
+func TestOneProcessTicks(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: testclock.Start(t)}
+	ctx := context.Background()
+	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
+	held, release1, err := p1.TryLead(ctx)
+	require.NoError(t, err)
+	require.True(t, held)
+	held, release2, err := p2.TryLead(ctx)
+	require.NoError(t, err)
+	require.False(t, held)
+	release2()
+	release1()
+	held, release2, err = p2.TryLead(ctx)
+	require.NoError(t, err)
+	assert.True(t, held)
+	release2()
+}
+
+// A tick in which hundreds of indicators fall silent at once writes their alarms in
+// bulk (COPY into a temporary table, then one upsert), and the readings that come
+// back clear them the same way; the rows are the same as one statement each.
+func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
+	pool := newPool(t)
+	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	ctx := context.Background()
+	s := newService(t, pool, clk)
+	const n = 300
+	var evs []warning.Event
+	for i := 0; i < n; i++ {
+		code := fmt.Sprintf("G%03d", i)
+		evs = append(evs, detector(code), reading(code, 1, clk.Now()))
+	}
+	require.NoError(t, s.Apply(ctx, evs))
+	clk.Add(6 * time.Minute) // gas detectors: 数据中断 after 5 minutes
+	require.NoError(t, s.Tick(ctx))
+	assert.Equal(t, n, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND cleared_at IS NULL`))
+	evs = evs[:0]
+	for i := 0; i < n; i++ {
+		evs = append(evs, reading(fmt.Sprintf("G%03d", i), 1, clk.Now()))
+	}
+	require.NoError(t, s.Apply(ctx, evs))
+	assert.Equal(t, n, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND clear_reason = '数据恢复'`))
+	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
+}

@@ -1,0 +1,291 @@
+package warningsvc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// stateTable is where the engine's state is kept per company.
+var stateTable = store.CompanyStates{Table: "warning_engine_state"}
+
+// readStates reads and decodes the stored states of codes (every one when all is set).
+func readStates(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]stored, error) {
+	raw, err := stateTable.Read(ctx, q, codes, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]stored, len(raw))
+	for code, r := range raw {
+		if out[code], err = decodeState(code, r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// decodeState decodes a stored engine state (a new one for a company without a row).
+func decodeState(code string, r store.CompanyState) (stored, error) {
+	if r.State == nil {
+		return stored{state: warning.NewState()}, nil
+	}
+	st, err := warning.UnmarshalState(r.State)
+	if err != nil {
+		return stored{}, fmt.Errorf("alerting: read states: company %s: %w", code, err)
+	}
+	return stored{version: r.Version, state: st}, nil
+}
+
+type stored struct {
+	version int64
+	state   *warning.State
+}
+
+// writer queues one transaction's writes.
+type writer struct {
+	b      pgx.Batch
+	now    time.Time
+	kinds  map[warning.ChangeKind]int  // changes queued, for the metrics once committed
+	alarms map[[2]string]warning.Alarm // by company and alarm id: the last copy wins
+}
+
+func tsOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("alerting: marshal %T: %v", v, err)) // engine types always marshal
+	}
+	return b
+}
+
+// alarm queues the upsert of an alarm as it is now; a later copy of the same alarm
+// in the transaction replaces it. A cleared alarm is never reopened.
+func (w *writer) alarm(a *warning.Alarm) {
+	if w.alarms == nil {
+		w.alarms = map[[2]string]warning.Alarm{}
+	}
+	w.alarms[[2]string{a.Company, a.ID}] = *a
+}
+
+// alarmColumns are the alarms columns an upsert writes, in alarmRow's order.
+var alarmColumns = []string{"alarm_key", "company_code", "source", "indicator_code", "hazard_code", "area", "kind",
+	"alarm_type", "severity", "max_severity", "limit_value", "started_at", "raised_at", "peak", "peak_at", "cleared_at",
+	"clear_reason", "doc", "updated_at"}
+
+// alarmUpsert moves rows from the table named by %s into alarms.
+const alarmUpsert = `INSERT INTO alarms (alarm_key, company_code, source, indicator_code, hazard_code, area, kind,
+	alarm_type, severity, max_severity, limit_value, started_at, raised_at, peak, peak_at, cleared_at,
+	clear_reason, doc, updated_at) %s
+	ON CONFLICT (company_code, alarm_key) DO UPDATE SET severity = EXCLUDED.severity,
+		max_severity = EXCLUDED.max_severity, limit_value = EXCLUDED.limit_value, peak = EXCLUDED.peak,
+		peak_at = EXCLUDED.peak_at, cleared_at = EXCLUDED.cleared_at, clear_reason = EXCLUDED.clear_reason,
+		doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at, written_xid = pg_current_xact_id()
+	WHERE alarms.cleared_at IS NULL`
+
+// alarmRow is an alarm as the values of alarmColumns.
+func (w *writer) alarmRow(a *warning.Alarm) []any {
+	source := string(a.Source)
+	if source == "" {
+		source = "indicator"
+	}
+	var limit, peak any
+	switch a.Severity {
+	case warning.SevHigh, warning.SevHighHigh, warning.SevLow, warning.SevLowLow:
+		limit = a.Limit
+	}
+	if !a.PeakAt.IsZero() {
+		peak = a.Peak
+	}
+	return []any{a.ID, a.Company, source, a.Indicator, a.Hazard, a.Area, string(a.Kind), a.Type, string(a.Severity),
+		string(a.MaxSeverity), limit, a.Start, a.RaisedAt, peak, tsOrNil(a.PeakAt), tsOrNil(a.Clear),
+		a.ClearReason, mustJSON(a), w.now}
+}
+
+// bulkAlarms is the number of alarms from which a transaction copies them into a
+// temporary table and upserts them in one statement (a tick in which many
+// indicators fall silent at once) rather than one statement each.
+const bulkAlarms = 200
+
+// sendAlarms writes the queued alarms.
+func (w *writer) sendAlarms(ctx context.Context, tx pgx.Tx) error {
+	if len(w.alarms) == 0 {
+		return nil
+	}
+	rows := make([][]any, 0, len(w.alarms))
+	for _, a := range w.alarms {
+		rows = append(rows, w.alarmRow(&a))
+	}
+	if len(rows) < bulkAlarms {
+		values := make([]string, len(alarmColumns))
+		for i := range values {
+			values[i] = fmt.Sprintf("$%d", i+1)
+		}
+		q := fmt.Sprintf(alarmUpsert, "VALUES ("+strings.Join(values, ", ")+")")
+		for _, r := range rows {
+			w.b.Queue(q, r...)
+		}
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE alarms_in (LIKE alarms INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
+		return fmt.Errorf("alerting: write alarms: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"alarms_in"}, alarmColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("alerting: write alarms: %w", err)
+	}
+	q := fmt.Sprintf(alarmUpsert, "SELECT "+strings.Join(alarmColumns, ", ")+" FROM alarms_in")
+	if _, err := tx.Exec(ctx, q); err != nil {
+		return fmt.Errorf("alerting: write alarms: %w", err)
+	}
+	return nil
+}
+
+// lastChange is when anything about the warning last changed.
+func lastChange(x *warning.Warning) time.Time {
+	t := x.UpdatedAt
+	if n := len(x.Disposal.Actions); n > 0 && x.Disposal.Actions[n-1].At.After(t) {
+		t = x.Disposal.Actions[n-1].At
+	}
+	if n := len(x.Disposal.Escalations); n > 0 && x.Disposal.Escalations[n-1].At.After(t) {
+		t = x.Disposal.Escalations[n-1].At
+	}
+	return t
+}
+
+// area is the leak model's AREA of a warning ("" for the other models).
+func area(x *warning.Warning) string {
+	if x.Model != warning.ModelLeak {
+		return ""
+	}
+	for i := len(x.Subject) - 1; i >= 0; i-- {
+		if x.Subject[i] == '/' {
+			return x.Subject[:i]
+		}
+	}
+	return x.Subject
+}
+
+// warning upserts a warning as it is now; settled marks it settled. A settled
+// warning is never reopened.
+func (w *writer) warning(x *warning.Warning, settled bool) {
+	status, settledAt := "open", any(nil)
+	if settled {
+		status, settledAt = "settled", w.now
+	}
+	w.b.Queue(`INSERT INTO warnings (warning_key, company_code, model, subject, subject_name, area, level, score,
+		status, step, tier, deadline, overdue_at, config_version, raised_at, updated_at, settled_at, factors, doc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		ON CONFLICT (warning_key) DO UPDATE SET subject_name = EXCLUDED.subject_name, level = EXCLUDED.level,
+			score = EXCLUDED.score, status = EXCLUDED.status, step = EXCLUDED.step, tier = EXCLUDED.tier,
+			deadline = EXCLUDED.deadline, overdue_at = EXCLUDED.overdue_at, config_version = EXCLUDED.config_version,
+			updated_at = EXCLUDED.updated_at, settled_at = EXCLUDED.settled_at, factors = EXCLUDED.factors,
+			doc = EXCLUDED.doc
+		WHERE warnings.status = 'open'`,
+		x.ID, x.Company, x.Model, x.Subject, x.SubjectName, area(x), x.Level.String(), x.Score, status,
+		string(x.Disposal.Step), string(x.Disposal.Tier), tsOrNil(x.Disposal.Deadline), tsOrNil(x.Disposal.OverdueAt),
+		x.ConfigVersion, x.RaisedAt, lastChange(x), settledAt, mustJSON(x.Factors), mustJSON(x))
+}
+
+// event records one change of a warning in its history.
+func (w *writer) event(ch warning.WarningChange) {
+	at, reason := w.now, ch.Reason
+	var actorID, actorName, actorRole string
+	var action, esc any
+	if a := ch.Action; a != nil {
+		at, actorID, actorName, actorRole = a.At, a.Actor.ID, a.Actor.Name, string(a.Actor.Role)
+		if reason == "" {
+			reason = a.Reason
+		}
+		if reason == "" {
+			reason = a.Note
+		}
+		action = mustJSON(a)
+	}
+	if e := ch.Escalation; e != nil {
+		at, esc = e.At, mustJSON(e)
+	}
+	x := &ch.Warning
+	w.b.Queue(`INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason, actor_id, actor_name,
+		actor_role, action, escalation)
+		SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM warnings WHERE warning_key = $1`,
+		x.ID, string(ch.Kind), at, x.Level.String(), string(x.Disposal.Step), string(x.Disposal.Tier), reason,
+		actorID, actorName, actorRole, action, esc)
+	w.b.Queue(notifySQL, x.ID, string(ch.Kind), reason, at)
+}
+
+// changes queues what one engine call changed: every alarm change, and each warning
+// change both as the warning's new row and as a history event.
+func (w *writer) changes(ch warning.Changes) {
+	if w.kinds == nil {
+		w.kinds = map[warning.ChangeKind]int{}
+	}
+	for _, c := range ch.Alarms {
+		w.kinds[c.Kind]++
+	}
+	for _, c := range ch.Warnings {
+		w.kinds[c.Kind]++
+	}
+	for i := range ch.Alarms {
+		w.alarm(&ch.Alarms[i].Alarm)
+	}
+	for _, c := range ch.Warnings {
+		w.warning(&c.Warning, c.Kind == warning.WarningSettled)
+		w.event(c)
+	}
+}
+
+// current queues the company's open warnings and active alarms as they are now:
+// peaks and factors change without a reported change.
+func (w *writer) current(code string, st *warning.State) {
+	c := st.Companies[code]
+	if c == nil {
+		return
+	}
+	for _, s := range c.Indicators {
+		for _, a := range []*warning.Alarm{s.Alarm, s.NoData} {
+			if a != nil {
+				w.alarm(a)
+			}
+		}
+	}
+	for _, a := range c.Alarms {
+		if a.Active() {
+			w.alarm(a)
+		}
+	}
+	for _, x := range c.Warnings {
+		w.warning(x, false)
+	}
+}
+
+// state queues the write of a company's state at version, which must follow the
+// stored one.
+func (w *writer) state(code string, version int64, b []byte) {
+	stateTable.QueueWrite(&w.b, code, version, b, w.now)
+}
+
+// send runs the queued writes.
+func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
+	if err := w.sendAlarms(ctx, tx); err != nil {
+		return err
+	}
+	if w.b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, &w.b).Close(); err != nil {
+		return fmt.Errorf("alerting: write: %w", err)
+	}
+	return nil
+}
