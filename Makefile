@@ -72,7 +72,7 @@ TEST_ENV := CHEMGUARD_TEST_DATABASE_URL='$(TEST_DB_URL)' CHEMGUARD_TEST_PLAIN_DA
 
 test: vet test-pg e2e-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(TEST_ENV) $(GO) test -count=1 -timeout 12m ./...
+	$(TEST_ENV) $(GO) test -count=1 -timeout 20m ./...
 
 # test-clocks: the packages whose tests touch clock-driven rules (the 10:00 commitment,
 # daily boundaries, 数据中断, ticks), once per instant of CLOCK_TESTS, through
