@@ -78,22 +78,12 @@ func (w *world) login(username string) string {
 	return s.Token
 }
 
-// reasons counts the failed-login reasons the audit log recorded for username.
-func (w *world) reasons(username string) map[string]int {
+// failed counts the failed logins of username the audit log recorded with
+// reason ("" counts them all).
+func (w *world) failed(username, reason string) int {
 	w.tb.Helper()
-	rows, err := w.pool.Query(context.Background(), `SELECT detail::jsonb->>'reason', count(*) FROM audit_log
-		WHERE action = 'login_failed' AND actor = $1 GROUP BY 1`, username)
-	require.NoError(w.tb, err)
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var r string
-		var n int
-		require.NoError(w.tb, rows.Scan(&r, &n))
-		out[r] = n
-	}
-	require.NoError(w.tb, rows.Err())
-	return out
+	return w.count(`SELECT count(*) FROM audit_log WHERE action = 'login_failed' AND actor = $1
+		AND ($2 = '' OR detail::jsonb->>'reason' = $2)`, username, reason)
 }
 
 // count runs a count query.
