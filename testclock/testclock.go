@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // EnvNow names the variable holding the instant test clocks start from.
@@ -94,4 +96,16 @@ func (c *Clock) Add(d time.Duration) {
 func OnDay(t time.Time, hh, mm int) time.Time {
 	y, m, d := t.In(Shanghai).Date()
 	return time.Date(y, m, d, hh, mm, 0, 0, Shanghai)
+}
+
+// Parse reads "2006-01-02 15:04:05" in Asia/Shanghai, as the exchange tables write
+// instants (schemas.DateTimeLayout), for tests that feed the engines fixed times; the
+// test fails on another form.
+func Parse(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	t, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai)
+	if err != nil {
+		tb.Fatalf("testclock: %v", err)
+	}
+	return t
 }

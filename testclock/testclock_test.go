@@ -45,3 +45,7 @@ func TestOnDayTakesTheShanghaiDate(t *testing.T) {
 	got := testclock.OnDay(time.Date(2026, 12, 5, 20, 30, 0, 0, time.UTC), 9, 0)
 	require.Equal(t, "2026-12-06 09:00 +0800", got.Format("2006-01-02 15:04 -0700"))
 }
+
+func TestParseReadsShanghaiTime(t *testing.T) {
+	require.Equal(t, "2021-06-01 00:00:00 +0000", testclock.Parse(t, "2021-06-01 08:00:00").UTC().Format("2006-01-02 15:04:05 -0700"))
+}
