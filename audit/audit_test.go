@@ -26,12 +26,8 @@ var testKey = []byte("0123456789abcdef0123456789abcdef")
 // with database rights in these tests), its URL and a log on it.
 func newLog(tb testing.TB, cfg audit.Config) (*pgxpool.Pool, string, *audit.Log) {
 	tb.Helper()
-	ctx := context.Background()
 	dsn := pgtest.NewDatabase(tb)
-	pool, err := store.Open(ctx, dsn)
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, store.Migrate(ctx, pool))
+	pool := pgtest.Migrated(tb, dsn)
 	if cfg.Key == nil {
 		cfg.Key = testKey
 	}

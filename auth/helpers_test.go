@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,26 +25,13 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // env is access control on a fresh database, served by an in-process fiber app.
 type env struct {
 	tb    testing.TB
 	pool  *pgxpool.Pool
 	svc   *auth.Service
 	app   *fiber.App
-	clock *fakeClock
+	clock *testclock.Clock // frozen: lockout and session windows move only by Add
 	// secrets holds the TOTP secret of each user created with one.
 	secrets map[string]string
 }
@@ -55,11 +41,8 @@ const testPassword = "Chemguard-2026"
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, store.Migrate(ctx, pool))
-	clk := &fakeClock{t: testclock.Start(tb)}
+	pool := pgtest.Pool(tb)
+	clk := testclock.Frozen(testclock.Start(tb))
 	svc, err := auth.New(ctx, pool, auth.Config{Clock: clk, InsecureCookie: true, ShareLag: time.Nanosecond})
 	require.NoError(tb, err)
 	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // clock is a fake clock: tests move it forward by hand.
@@ -24,9 +24,7 @@ func at(tb testing.TB, hms string) time.Time {
 
 func atDay(tb testing.TB, day, hms string) time.Time {
 	tb.Helper()
-	t, err := time.ParseInLocation(schemas.DateTimeLayout, day+" "+hms, schemas.Shanghai)
-	require.NoError(tb, err)
-	return t
+	return testclock.Parse(tb, day+" "+hms)
 }
 
 func f(v float64) *float64 { return &v }

@@ -21,8 +21,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
-	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
@@ -49,21 +49,7 @@ func start(tb testing.TB) *env {
 // startOn runs the platform on clk.
 func startOn(tb testing.TB, clk *testclock.Clock) *env {
 	tb.Helper()
-	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), Now: clk.Now}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := platform.New(ctx, cfg)
-	require.NoError(tb, err)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			tb.Errorf("platform did not stop")
-		}
-		app.Close()
-	})
+	app := platformtest.Start(tb, platform.Config{Now: clk.Now}).App
 	return &env{tb: tb, app: app, keys: map[string]string{}, clock: clk}
 }
 

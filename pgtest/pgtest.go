@@ -1,7 +1,9 @@
 // Package pgtest gives each test its own fresh database on the PostgreSQL servers that
 // `make test` starts: the suite's server, which preloads TimescaleDB
 // (CHEMGUARD_TEST_DATABASE_URL), and a plain one whose migrations take the
-// native-partitioning path (CHEMGUARD_TEST_PLAIN_DATABASE_URL). Only tests import it.
+// native-partitioning path (CHEMGUARD_TEST_PLAIN_DATABASE_URL); Pool hands a test
+// such a database with the platform's migrations applied. Only tests import it, and
+// store's own in-package tests cannot: pgtest imports store.
 package pgtest
 
 import (

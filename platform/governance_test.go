@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,19 +18,6 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
-
-// govClock is the governance service's fake clock.
-type govClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *govClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *govClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // recorded is platform/testdata/governance_recorded.json: an indicator and readings
 // as a company's system sent them, with their COLLECT_TIME as an offset from now.
@@ -75,7 +61,7 @@ func recordedFor(tb testing.TB, code string) recorded {
 
 // governanceApp starts the platform on one fake clock: ingest's receive times, the
 // governance service and the rest.
-func governanceApp(tb testing.TB, clk *govClock) *running {
+func governanceApp(tb testing.TB, clk *testclock.Clock) *running {
 	tb.Helper()
 	return startApp(tb, platform.Config{DatabaseURL: pgtest.NewDatabase(tb), DataDir: tb.TempDir(),
 		Now: clk.Now, Governance: governancesvc.Config{Tick: 100 * time.Millisecond}})
@@ -110,7 +96,7 @@ func lastReadingApplied(tb testing.TB, app *running, code string, since time.Tim
 // governance clock, and back online when data returns — the fact closed, with its
 // start and end, as a county regulator reads it. Another county's regulator is refused.
 func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
-	clk := &govClock{t: testclock.Start(t)}
+	clk := testclock.Frozen(testclock.Start(t))
 	app := governanceApp(t, clk)
 	const code, county, otherCode = "370102951", "370102", "370102952"
 	key := addCompany(t, app.App, code, county)
@@ -186,7 +172,7 @@ func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
 // that did is fine, the one that did not is then 未承诺, and neither is offline.
 func TestPlatformOutageAcross10ChargesNoCompany(t *testing.T) {
 	local := testclock.Start(t).In(schemas.Shanghai)
-	clk := &govClock{t: time.Date(local.Year(), local.Month(), local.Day(), 9, 50, 0, 0, schemas.Shanghai)}
+	clk := testclock.Frozen(time.Date(local.Year(), local.Month(), local.Day(), 9, 50, 0, 0, schemas.Shanghai))
 	app := governanceApp(t, clk)
 	const county = "370102"
 	codes := []string{"370102961", "370102962"}

@@ -13,15 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/testclock"
 )
 
-// running is a started App.
+// running is a started App; stop and now are Running's, under the names these
+// tests use.
 type running struct {
-	*platform.App
+	*platformtest.Running
 	stop func()
-	done chan error
 	now  func() time.Time // the platform's clock
 }
 
@@ -29,36 +29,8 @@ type running struct {
 // cfg brings its own.
 func startApp(tb testing.TB, cfg platform.Config) *running {
 	tb.Helper()
-	if cfg.Now == nil {
-		cfg.Now = testclock.New(tb).Now
-	}
-	if cfg.HTTPAddr == "" {
-		cfg.HTTPAddr = "127.0.0.1:0"
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = tb.TempDir()
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := platform.New(ctx, cfg)
-	require.NoError(tb, err)
-	r := &running{App: app, done: make(chan error, 1), now: cfg.Now}
-	go func() { r.done <- app.Run(ctx) }()
-	var once bool
-	r.stop = func() {
-		if once {
-			return
-		}
-		once = true
-		cancel()
-		select {
-		case <-r.done:
-		case <-time.After(60 * time.Second):
-			tb.Errorf("app did not stop")
-		}
-		app.Close()
-	}
-	tb.Cleanup(r.stop)
-	return r
+	r := platformtest.Start(tb, cfg)
+	return &running{Running: r, stop: r.Stop, now: r.Now}
 }
 
 func addCompany(tb testing.TB, app *platform.App, code, county string) string {

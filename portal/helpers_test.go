@@ -17,8 +17,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
-	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
@@ -51,25 +51,12 @@ func startWith(tb testing.TB, tune func(*platform.Config)) *env {
 // startOn runs the platform on clk, its configuration changed by tune (if any) first.
 func startOn(tb testing.TB, clk *testclock.Clock, tune func(*platform.Config)) *env {
 	tb.Helper()
-	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(tb), HTTPAddr: "127.0.0.1:0", DataDir: tb.TempDir(), Now: clk.Now}
+	cfg := platform.Config{Now: clk.Now}
 	cfg.Access.ShareLag = time.Nanosecond
 	if tune != nil {
 		tune(&cfg)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	app, err := platform.New(ctx, cfg)
-	require.NoError(tb, err)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(60 * time.Second):
-			tb.Errorf("platform did not stop")
-		}
-		app.Close()
-	})
+	app := platformtest.Start(tb, cfg).App
 	return &env{tb: tb, app: app, clock: clk, keys: map[string]string{}, totp: map[string]string{}}
 }
 

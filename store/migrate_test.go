@@ -24,14 +24,6 @@ func offers(t *testing.T, pool *pgxpool.Pool) (available, preloaded bool) {
 	return available, preloaded
 }
 
-func openDB(t *testing.T, dsn string) *pgxpool.Pool {
-	t.Helper()
-	pool, err := store.Open(context.Background(), dsn)
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	return pool
-}
-
 // historyTables counts the exchange tables whose history is a hypertable and those
 // whose history is natively partitioned.
 func historyTables(t *testing.T, pool *pgxpool.Pool, timescale bool) (hyper, partitioned int) {
@@ -88,7 +80,7 @@ func roundTrip(t *testing.T, pool *pgxpool.Pool) string {
 // exactly that server.
 func TestMigrateWhereTimescaleDBIsAvailableButNotPreloaded(t *testing.T) {
 	ctx := context.Background()
-	pool := openDB(t, pgtest.NewPlainDatabase(t))
+	pool := pgtest.Open(t, pgtest.NewPlainDatabase(t))
 	available, preloaded := offers(t, pool)
 	require.False(t, preloaded, "the plain server must not preload timescaledb")
 	if pgtest.Promised() {
@@ -111,7 +103,7 @@ func TestMigrateWhereTimescaleDBIsAvailableButNotPreloaded(t *testing.T) {
 // create the extension and every exchange history is a hypertable.
 func TestMigrateTakesTheTimescaleDBPath(t *testing.T) {
 	ctx := context.Background()
-	pool := openDB(t, pgtest.NewDatabase(t))
+	pool := pgtest.Open(t, pgtest.NewDatabase(t))
 	available, preloaded := offers(t, pool)
 	if pgtest.Promised() {
 		require.True(t, available && preloaded, "make test's suite server preloads timescaledb")

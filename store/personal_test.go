@@ -19,10 +19,7 @@ import (
 // what was stored before), read back masked, and open only with the data key.
 func TestPersonalDataSealedAtRest(t *testing.T) {
 	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, store.Migrate(ctx, pool))
+	pool := pgtest.Pool(t)
 	box, err := sealed.NewBox(sealed.NewRandomKey())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"PRINCIPAL_MOBILE", "SAFETY_PRINCIPAL_MOBILE"}, store.PersonalFields(schemas.EnterpriseInfos).Names)
@@ -76,10 +73,7 @@ func TestPersonalDataSealedAtRest(t *testing.T) {
 // are sealed like an accepted record's; a page shows them masked.
 func TestRejectedRecordsKeepPhoneNumbersSealed(t *testing.T) {
 	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, store.Migrate(ctx, pool))
+	pool := pgtest.Pool(t)
 	box, err := sealed.NewBox(sealed.NewRandomKey())
 	require.NoError(t, err)
 	bad := store.Rejection{MsgID: uuid.New(), Table: schemas.EnterpriseInfos.Slug, Company: "C1", ReceivedAt: time.Now(),

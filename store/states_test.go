@@ -17,10 +17,7 @@ import (
 // reader sees the winner's version and state.
 func TestCompanyStatesRefuseAStaleWrite(t *testing.T) {
 	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, store.Migrate(ctx, pool))
+	pool := pgtest.Pool(t)
 	states := store.CompanyStates{Table: "governance_state"}
 	now := time.Date(2021, 6, 1, 8, 0, 0, 0, time.UTC)
 
@@ -54,10 +51,7 @@ func TestCompanyStatesRefuseAStaleWrite(t *testing.T) {
 // copy is, and one without a row comes back empty.
 func TestCompanyStatesLockStale(t *testing.T) {
 	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	require.NoError(t, store.Migrate(ctx, pool))
+	pool := pgtest.Pool(t)
 	states := store.CompanyStates{Table: "warning_engine_state"}
 	var b pgx.Batch
 	for _, code := range []string{"A", "B", "C"} {

@@ -4,7 +4,9 @@
 // in production while the hour of day is the one chosen: `make test-clocks` runs the
 // clock-driven tests at 09:59, 10:01 and 23:59 Asia/Shanghai with it. A test that
 // needs a phase of the day of its own (before the 10:00 commitment) pins it with
-// Clock.Set. Only tests import it; the service never reads CHEMGUARD_TEST_NOW.
+// Clock.Set. A test that counts windows to the second (lockouts, TOTP steps, rate
+// limits, stale-data timeouts) takes a Frozen clock instead, which moves only when
+// the test moves it. Only tests import it; the service never reads CHEMGUARD_TEST_NOW.
 package testclock
 
 import (
@@ -12,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // EnvNow names the variable holding the instant test clocks start from.
@@ -41,12 +45,13 @@ func Start(tb testing.TB) time.Time {
 	return t
 }
 
-// Clock is a clock that reads base + the real time elapsed since base was set. It is
-// safe for concurrent use.
+// Clock is a clock that reads base + the real time elapsed since base was set, or
+// base alone when frozen. It is safe for concurrent use.
 type Clock struct {
-	mu    sync.Mutex
-	base  time.Time
-	since time.Time // machine time when base was set (monotonic)
+	mu     sync.Mutex
+	base   time.Time
+	since  time.Time // machine time when base was set (monotonic)
+	frozen bool
 }
 
 // New returns a clock started at Start(tb).
@@ -58,14 +63,21 @@ func New(tb testing.TB) *Clock {
 // At returns a clock started at t.
 func At(t time.Time) *Clock { return &Clock{base: t, since: time.Now()} }
 
+// Frozen returns a clock that stands at t and moves only by Set and Add, so a test
+// sees exactly the instants it chose however slowly the machine runs it.
+func Frozen(t time.Time) *Clock { return &Clock{base: t, frozen: true} }
+
 // Now is the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.frozen {
+		return c.base
+	}
 	return c.base.Add(time.Since(c.since))
 }
 
-// Set moves the clock to t; it advances from there.
+// Set moves the clock to t; unless frozen it advances from there.
 func (c *Clock) Set(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -84,4 +96,16 @@ func (c *Clock) Add(d time.Duration) {
 func OnDay(t time.Time, hh, mm int) time.Time {
 	y, m, d := t.In(Shanghai).Date()
 	return time.Date(y, m, d, hh, mm, 0, 0, Shanghai)
+}
+
+// Parse reads "2006-01-02 15:04:05" in Asia/Shanghai, as the exchange tables write
+// instants (schemas.DateTimeLayout), for tests that feed the engines fixed times; the
+// test fails on another form.
+func Parse(tb testing.TB, s string) time.Time {
+	tb.Helper()
+	t, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai)
+	if err != nil {
+		tb.Fatalf("testclock: %v", err)
+	}
+	return t
 }

@@ -28,8 +28,24 @@ func TestStartWithoutTheVariableIsTheMachinesTime(t *testing.T) {
 	require.WithinDuration(t, time.Now(), testclock.New(t).Now(), time.Second)
 }
 
+func TestFrozenMovesOnlyWhenTold(t *testing.T) {
+	at := time.Date(2026, 12, 5, 1, 59, 0, 0, time.UTC)
+	c := testclock.Frozen(at)
+	time.Sleep(20 * time.Millisecond)
+	require.Equal(t, at, c.Now(), "real time does not move a frozen clock")
+	c.Add(31 * time.Second)
+	require.Equal(t, at.Add(31*time.Second), c.Now())
+	c.Set(at.Add(time.Hour))
+	time.Sleep(20 * time.Millisecond)
+	require.Equal(t, at.Add(time.Hour), c.Now(), "still frozen after Set")
+}
+
 func TestOnDayTakesTheShanghaiDate(t *testing.T) {
 	// 2026-12-05 20:30 UTC is already the 6th in Shanghai.
 	got := testclock.OnDay(time.Date(2026, 12, 5, 20, 30, 0, 0, time.UTC), 9, 0)
 	require.Equal(t, "2026-12-06 09:00 +0800", got.Format("2006-01-02 15:04 -0700"))
+}
+
+func TestParseReadsShanghaiTime(t *testing.T) {
+	require.Equal(t, "2021-06-01 00:00:00 +0000", testclock.Parse(t, "2021-06-01 08:00:00").UTC().Format("2006-01-02 15:04:05 -0700"))
 }

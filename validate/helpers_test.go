@@ -163,6 +163,43 @@ func runCases(t *testing.T, table *schemas.Table, cases []ruleCase) {
 	}
 }
 
+// runTables runs each table's cases, failing for a table that has none: every
+// table of tables must have examples.
+func runTables(t *testing.T, tables []*schemas.Table, cases map[string][]ruleCase) {
+	t.Helper()
+	for _, table := range tables {
+		t.Run(table.Slug, func(t *testing.T) {
+			cs, ok := cases[table.Slug]
+			if !ok {
+				t.Fatalf("no examples for %s", table.Slug)
+			}
+			runCases(t, table, cs)
+		})
+	}
+}
+
+// Short names of the rules, so a table of cases reads one case a line.
+const (
+	code       = validate.RuleCode
+	required   = validate.RuleRequired
+	when       = validate.RuleRequiredWhen
+	order      = validate.RuleOrder
+	length     = validate.RuleLength
+	typ        = validate.RuleType
+	number     = validate.RuleNumber
+	precision  = validate.RulePrecision
+	rng        = validate.RuleRange
+	gb28181    = validate.RuleGB28181
+	phone      = validate.RulePhone
+	mobile     = validate.RuleMobile
+	uuid       = validate.RuleUUID
+	future     = validate.RuleFuture
+	dateTime   = validate.RuleDateTime
+	date       = validate.RuleDate
+	codeParent = validate.RuleCodeParent
+	thresholds = validate.RuleThresholdOrder
+)
+
 func chars(n int) string { return strings.Repeat("危", n) }
 
 // pngOfSize returns a real PNG of exactly size bytes: a small noise image whose

@@ -4,22 +4,12 @@ import (
 	"testing"
 
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // TestPlatformTableExamples covers the rules of the platform-defined tables beyond
 // the per-field cases: threshold order and range, substance and hazard codes, GB28181
 // camera codes, commitment counts.
 func TestPlatformTableExamples(t *testing.T) {
-	const (
-		code      = validate.RuleCode
-		order     = validate.RuleThresholdOrder
-		number    = validate.RuleNumber
-		precision = validate.RulePrecision
-		phone     = validate.RulePhone
-		gb28181   = validate.RuleGB28181
-		length    = validate.RuleLength
-	)
 	cases := map[string][]ruleCase{
 		"enterprise-info": {
 			{"gas station type 4", fields{"ENTERPRISE_TYPE": "4"}, "", ""},
@@ -37,13 +27,13 @@ func TestPlatformTableExamples(t *testing.T) {
 		},
 		"indicators": {
 			{"only HIGH and HIGH_HIGH", fields{"LOW_LOW": absent, "LOW": absent}, "", ""},
-			{"HIGH above HIGH_HIGH", fields{"HIGH": 40}, order, "HIGH_HIGH"},
-			{"HIGH equal to HIGH_HIGH", fields{"HIGH": 35}, order, "HIGH_HIGH"},
-			{"LOW above HIGH", fields{"LOW": 31}, order, "HIGH"},
-			{"LOW_LOW above LOW", fields{"LOW_LOW": 5}, order, "LOW"},
-			{"HIGH_HIGH above range", fields{"HIGH_HIGH": 200}, order, "HIGH_HIGH"},
-			{"LOW_LOW below range", fields{"LOW_LOW": -50}, order, "LOW_LOW"},
-			{"range upside down", fields{"RANGE_LOW": 150, "RANGE_HIGH": -40}, order, "RANGE_HIGH"},
+			{"HIGH above HIGH_HIGH", fields{"HIGH": 40}, thresholds, "HIGH_HIGH"},
+			{"HIGH equal to HIGH_HIGH", fields{"HIGH": 35}, thresholds, "HIGH_HIGH"},
+			{"LOW above HIGH", fields{"LOW": 31}, thresholds, "HIGH"},
+			{"LOW_LOW above LOW", fields{"LOW_LOW": 5}, thresholds, "LOW"},
+			{"HIGH_HIGH above range", fields{"HIGH_HIGH": 200}, thresholds, "HIGH_HIGH"},
+			{"LOW_LOW below range", fields{"LOW_LOW": -50}, thresholds, "LOW_LOW"},
+			{"range upside down", fields{"RANGE_LOW": 150, "RANGE_HIGH": -40}, thresholds, "RANGE_HIGH"},
 			{"no range: thresholds alone", fields{"RANGE_LOW": absent, "RANGE_HIGH": absent}, "", ""},
 			{"kind %LEL 可燃气体", fields{"INDICATOR_KIND": "5", "UNIT": "%LEL"}, "", ""},
 			{"kind 10", fields{"INDICATOR_KIND": "10"}, code, "INDICATOR_KIND"},
@@ -68,16 +58,11 @@ func TestPlatformTableExamples(t *testing.T) {
 			{"major hazard 2", fields{"MAJOR_HAZARD_NORMAL": "2"}, code, "MAJOR_HAZARD_NORMAL"},
 		},
 	}
+	var platformDefined []*schemas.Table
 	for _, table := range schemas.Tables() {
-		if !table.PlatformDefined {
-			continue
+		if table.PlatformDefined {
+			platformDefined = append(platformDefined, table)
 		}
-		t.Run(table.Slug, func(t *testing.T) {
-			cs, ok := cases[table.Slug]
-			if !ok {
-				t.Fatalf("no examples for %s", table.Slug)
-			}
-			runCases(t, table, cs)
-		})
 	}
+	runTables(t, platformDefined, cases)
 }

@@ -4,32 +4,12 @@ import (
 	"testing"
 
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // TestSeedExamples feeds each table the seed's own values, good and bad, beyond the
 // per-field cases TestFieldRules derives: code spaces, two-level codes, conditional
 // requirements, time orders, precision, GB28181 and phone numbers.
 func TestSeedExamples(t *testing.T) {
-	const (
-		code       = validate.RuleCode
-		required   = validate.RuleRequired
-		when       = validate.RuleRequiredWhen
-		order      = validate.RuleOrder
-		length     = validate.RuleLength
-		typ        = validate.RuleType
-		number     = validate.RuleNumber
-		precision  = validate.RulePrecision
-		rng        = validate.RuleRange
-		gb28181    = validate.RuleGB28181
-		phone      = validate.RulePhone
-		mobile     = validate.RuleMobile
-		uuid       = validate.RuleUUID
-		future     = validate.RuleFuture
-		dateTime   = validate.RuleDateTime
-		date       = validate.RuleDate
-		codeParent = validate.RuleCodeParent
-	)
 	videoCodeCases := []ruleCase{
 		{"GB28181 company+0132+serial", fields{"VIDEO_CODE": "370100001" + "0132" + "0000001"}, "", ""},
 		{"GB28181 letters in company part", fields{"VIDEO_CODE": "37010000A01320000001"}, "", ""},
@@ -214,13 +194,5 @@ func TestSeedExamples(t *testing.T) {
 		"gas-station-video-device-status": statusCases,
 		"gas-station-video-alarms":        append([]ruleCase{{"ALARM_TYPE 1 (enterprises only)", fields{"ALARM_TYPE": "1"}, code, "ALARM_TYPE"}, {"ALARM_TYPE 3 人员离岗", fields{"ALARM_TYPE": "3"}, "", ""}, {"ALARM_TYPE 14 静电释放", fields{"ALARM_TYPE": "14"}, "", ""}, {"ALARM_TYPE 12", fields{"ALARM_TYPE": "12"}, code, "ALARM_TYPE"}, {"ALARM_TYPE 9 未佩戴安全帽 (enterprises only)", fields{"ALARM_TYPE": "9"}, code, "ALARM_TYPE"}}, videoCodeCases...),
 	}
-	for _, table := range schemas.SeedTables() {
-		t.Run(table.Slug, func(t *testing.T) {
-			cs, ok := cases[table.Slug]
-			if !ok {
-				t.Fatalf("no seed examples for %s", table.Slug)
-			}
-			runCases(t, table, cs)
-		})
-	}
+	runTables(t, schemas.SeedTables(), cases)
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -18,9 +18,7 @@ func (c *clock) Advance(d time.Duration) time.Time { c.now = c.now.Add(d); retur
 // at returns a Shanghai time on 2021-06-01 ("08:00:00").
 func at(tb testing.TB, hms string) time.Time {
 	tb.Helper()
-	t, err := time.ParseInLocation(schemas.DateTimeLayout, "2021-06-01 "+hms, schemas.Shanghai)
-	require.NoError(tb, err)
-	return t
+	return testclock.Parse(tb, "2021-06-01 "+hms)
 }
 
 func f(v float64) *float64 { return &v }

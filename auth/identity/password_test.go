@@ -1,13 +1,16 @@
 package identity_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 )
 
 func TestCheckPasswordForRefusesWeakOnes(t *testing.T) {
@@ -47,4 +50,45 @@ func TestCheckPasswordForRefusesWeakOnes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPasswordComplexity(t *testing.T) {
+	tests := []struct {
+		pw string
+		ok bool
+	}{
+		{"Abcdef1!", true},
+		{"abcdef12", false}, // two classes
+		{"ABCDEFG1!", true}, // upper, digit, symbol
+		{"Ab1!", false},     // short
+		{"abcdefgh", false}, // one class
+		{"危险化学品Ab12", true}, // letters of other scripts count as symbols
+		{"Abcdefgh", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pw, func(t *testing.T) {
+			err := identity.CheckPassword(tt.pw)
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, identity.ErrWeakPassword)
+			}
+		})
+	}
+	w := newWorld(t, identity.Config{})
+	_, err := w.svc.CreateUser(context.Background(), identity.NewUser{Username: "weak", Password: "password",
+		Role: policy.CountyStaff, Domain: "370102"}, identity.Actor{Name: "cli:test"})
+	assert.Error(t, err)
+}
+
+func TestPasswordHash(t *testing.T) {
+	h, err := identity.HashPassword("Abcdef1!")
+	require.NoError(t, err)
+	assert.Contains(t, h, "$argon2id$v=19$m=19456,t=2,p=1$")
+	ok, err := identity.VerifyPassword(h, "Abcdef1!")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	ok, err = identity.VerifyPassword(h, "Abcdef1?")
+	require.NoError(t, err)
+	assert.False(t, ok)
 }

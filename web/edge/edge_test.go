@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,18 +16,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
+// newClock is the limiter's clock: frozen, so a window passes only when a test says.
+func newClock() *testclock.Clock {
+	return testclock.Frozen(time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC))
 }
-
-func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-func newClock() *clock               { return &clock{t: time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)} }
 
 // serve runs app behind g on a real loopback listener and returns its base URL.
 func serve(tb testing.TB, g *edge.Guard, app *fiber.App) string {
@@ -97,7 +92,7 @@ func TestParseRateAndPrefixes(t *testing.T) {
 // and refills at its rate.
 func TestLoginLimitRefillsOnTheClock(t *testing.T) {
 	clk := newClock()
-	g, app := newApp(t, edge.Config{Now: clk.now,
+	g, app := newApp(t, edge.Config{Now: clk.Now,
 		Limits: edge.Limits{LoginPerIP: edge.Rate{PerMinute: 6, Burst: 4}, LoginPerAccount: edge.Rate{PerMinute: 2, Burst: 2}}})
 	app.Post("/login", g.LoginLimit, func(c *fiber.Ctx) error {
 		if strings.Contains(string(c.Body()), `"password":"right"`) {
@@ -131,7 +126,7 @@ func TestLoginLimitRefillsOnTheClock(t *testing.T) {
 	r = try("somebody")
 	assert.Equal(t, 429, r.StatusCode)
 	assert.Equal(t, "10", r.Header.Get("Retry-After")) // 6 a minute: one every 10 s
-	clk.add(30 * time.Second)
+	clk.Add(30 * time.Second)
 	assert.Equal(t, 401, try("admin").StatusCode)
 	assert.Equal(t, 429, try("admin").StatusCode)
 }

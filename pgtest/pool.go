@@ -1,0 +1,42 @@
+package pgtest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// Pool returns a pool on a fresh database of the suite's server (NewDatabase) with
+// the platform's migrations applied; the pool is closed when the test ends.
+func Pool(tb testing.TB) *pgxpool.Pool {
+	tb.Helper()
+	return Migrated(tb, NewDatabase(tb))
+}
+
+// Migrated opens a pool on dsn, applies the platform's migrations (store.Migrate) and
+// closes the pool when the test ends. Tests that also need the connection string
+// (to connect as another role, or to start a second process on the same data) create
+// the database themselves and pass it here.
+func Migrated(tb testing.TB, dsn string) *pgxpool.Pool {
+	tb.Helper()
+	pool := Open(tb, dsn)
+	if err := store.Migrate(context.Background(), pool); err != nil {
+		tb.Fatalf("pgtest: migrate: %v", err)
+	}
+	return pool
+}
+
+// Open opens a pool on dsn as the platform does (store.Open), without migrating, and
+// closes it when the test ends: for tests of the migrations themselves.
+func Open(tb testing.TB, dsn string) *pgxpool.Pool {
+	tb.Helper()
+	pool, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatalf("pgtest: open: %v", err)
+	}
+	tb.Cleanup(pool.Close)
+	return pool
+}
