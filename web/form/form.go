@@ -50,13 +50,17 @@ var rules = []struct {
 	{"notblank", func(fl validator.FieldLevel) bool { return strings.TrimSpace(fl.Field().String()) != "" },
 		"{0}为必填项，不能只有空白", "{0} is required and cannot be blank"},
 	{"company_code", func(fl validator.FieldLevel) bool { return tiers.ValidCompanyCode(fl.Field().String()) },
-		"{0}须为 1～36 位数字或英文字母（不含 / 等符号）", "{0} must be 1-36 digits or ASCII letters (no / or other symbols)"},
+		"{0}须为 1～36 位数字或英文字母（不含 / 等符号）", "{0} must be a company code: 1-36 digits or ASCII letters (no / or other symbols)"},
 	{"park_code", func(fl validator.FieldLevel) bool { return tiers.ValidParkCode(fl.Field().String()) },
-		"{0}须为 1～36 位数字或英文字母（不含 / 等符号）", "{0} must be 1-36 digits or ASCII letters (no / or other symbols)"},
+		"{0}须为 1～36 位数字或英文字母（不含 / 等符号）", "{0} must be a park code: 1-36 digits or ASCII letters (no / or other symbols)"},
 	{"division_code", func(fl validator.FieldLevel) bool {
 		_, ok := tiers.DivisionByCode(fl.Field().String())
 		return ok
 	}, "{0}须为山东省的行政区划代码（GB/T 2260），如 370102", "{0} must be a Shandong division code (GB/T 2260), like 370102"},
+	{"city_or_county", func(fl validator.FieldLevel) bool {
+		d, ok := tiers.DivisionByCode(fl.Field().String())
+		return ok && d.Level != tiers.Province
+	}, "{0}须为山东省的市或区县（GB/T 2260），如 370500 东营市", "{0} must be a Shandong city or county (GB/T 2260), like 370500"},
 	{"county_code", func(fl validator.FieldLevel) bool { return tiers.IsCounty(fl.Field().String()) },
 		"{0}须为山东省的县级行政区划代码（GB/T 2260），如 370102 历下区", "{0} must be a Shandong county code (GB/T 2260), like 370102"},
 	{"mobile_cn", func(fl validator.FieldLevel) bool { return mobilePattern.MatchString(fl.Field().String()) },

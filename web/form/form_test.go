@@ -45,11 +45,11 @@ func TestCheckNamesEachFailingField(t *testing.T) {
 		zh, en string
 	}{
 		{"company code with a slash", func(s *sample) { s.Company = "C1/370102" }, "company_code", "company_code",
-			"企业编码须为 1～36 位数字或英文字母（不含 / 等符号）", "company_code must be 1-36 digits or ASCII letters (no / or other symbols)"},
+			"企业编码须为 1～36 位数字或英文字母（不含 / 等符号）", "company_code must be a company code: 1-36 digits or ASCII letters (no / or other symbols)"},
 		{"no company code", func(s *sample) { s.Company = "" }, "company_code", "company_code",
-			"企业编码须为 1～36 位数字或英文字母（不含 / 等符号）", "company_code must be 1-36 digits or ASCII letters (no / or other symbols)"},
+			"企业编码须为 1～36 位数字或英文字母（不含 / 等符号）", "company_code must be a company code: 1-36 digits or ASCII letters (no / or other symbols)"},
 		{"park code with a slash", func(s *sample) { s.Park = "HD/1" }, "park_code", "park_code",
-			"园区编码须为 1～36 位数字或英文字母（不含 / 等符号）", "park_code must be 1-36 digits or ASCII letters (no / or other symbols)"},
+			"园区编码须为 1～36 位数字或英文字母（不含 / 等符号）", "park_code must be a park code: 1-36 digits or ASCII letters (no / or other symbols)"},
 		{"division outside Shandong", func(s *sample) { s.Division = "110000" }, "division_code", "division_code",
 			"行政区划须为山东省的行政区划代码（GB/T 2260），如 370102", "division_code must be a Shandong division code (GB/T 2260), like 370102"},
 		{"a city, not a county", func(s *sample) { s.County = "370100" }, "county", "county_code",
