@@ -9,6 +9,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 // registerAdmin mounts the administrators' routes:
@@ -56,36 +57,51 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/enterprises/:code/enable", s.Require(policy.ObjEnterprise, policy.ActRegister), s.disableEnterprise(false))
 }
 
+// parkForm is POST /admin/parks. tiers.CheckPark checks the same again for
+// every other door (the command line).
+type parkForm struct {
+	Code         string `json:"code" label:"园区编码" validate:"park_code"`
+	Name         string `json:"name" label:"园区名称" validate:"notblank"`
+	DivisionCode string `json:"division_code" label:"园区所在行政区划" validate:"city_or_county"`
+}
+
 // addPark registers a chemical park (化工园区) under a city or county, audited.
 func (s *Service) addPark(c *fiber.Ctx) error {
-	var req struct {
-		Code         string `json:"code"`
-		Name         string `json:"name"`
-		DivisionCode string `json:"division_code"`
-	}
+	var req parkForm
 	if err := c.BodyParser(&req); err != nil {
-		return malformed()
+		return form.ErrMalformed
 	}
 	p := tiers.Park{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode}
+	if err := form.Check(&req); err != nil {
+		return s.recordChange(c, ActionParkAdd, "park:"+p.Code, p, err)
+	}
 	if err := s.AddPark(c, p); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": p.Code, "name": p.Name, "division_code": p.DivisionCode})
 }
 
+// enterpriseForm is POST /admin/enterprises; the kinds are
+// store.EnterpriseKinds. Whether the park exists and holds the county is the
+// service's check (checkEnterprise), which every door passes.
+type enterpriseForm struct {
+	Code         string `json:"code" label:"企业编码" validate:"company_code"`
+	Name         string `json:"name" label:"企业名称" validate:"notblank,max=200"`
+	DivisionCode string `json:"division_code" label:"所属区县" validate:"county_code"`
+	ParkCode     string `json:"park_code" label:"所属化工园区" validate:"omitempty,park_code"`
+	Kind         string `json:"kind" label:"企业类型" validate:"omitempty,oneof=生产 经营 使用 加油站"`
+}
+
 func (s *Service) registerEnterprise(c *fiber.Ctx) error {
-	var req struct {
-		Code         string `json:"code"`
-		Name         string `json:"name"`
-		DivisionCode string `json:"division_code"`
-		ParkCode     string `json:"park_code"`
-		Kind         string `json:"kind"`
-	}
+	var req enterpriseForm
 	if err := c.BodyParser(&req); err != nil {
-		return malformed()
+		return form.ErrMalformed
 	}
-	cred, err := s.RegisterEnterprise(c, store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode,
-		ParkCode: req.ParkCode, Kind: req.Kind})
+	e := store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode, ParkCode: req.ParkCode, Kind: req.Kind}
+	if err := form.Check(&req); err != nil {
+		return s.recordChange(c, ActionEnterpriseRegister, "ent:"+e.Code, e, err)
+	}
+	cred, err := s.RegisterEnterprise(c, e)
 	if err != nil {
 		return err
 	}
@@ -119,24 +135,29 @@ func (s *Service) disableEnterprise(disabled bool) fiber.Handler {
 	}
 }
 
-func malformed() error {
-	return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
-}
-
 func (s *Service) actor(c *fiber.Ctx) identity.Actor {
 	return identity.ActorOf(identity.UserFrom(c), c.IP())
 }
 
+// userForm is POST /admin/users. The username's characters, the password
+// policy and whether the role fits the domain are identity's and policy's
+// checks, which the command line passes too.
+type userForm struct {
+	Username    string `json:"username" label:"用户名" validate:"required,min=3,max=64"`
+	DisplayName string `json:"display_name" label:"姓名" validate:"max=100"`
+	Password    string `json:"password" label:"初始密码" validate:"required"`
+	Role        string `json:"role" label:"角色" validate:"required"`
+	Domain      string `json:"domain" label:"所属区划、园区或企业" validate:"required"`
+}
+
 func (s *Service) createUser(c *fiber.Ctx) error {
-	var req struct {
-		Username    string `json:"username"`
-		DisplayName string `json:"display_name"`
-		Password    string `json:"password"`
-		Role        string `json:"role"`
-		Domain      string `json:"domain"`
-	}
+	var req userForm
 	if err := c.BodyParser(&req); err != nil {
-		return malformed()
+		return form.ErrMalformed
+	}
+	if err := form.Check(&req); err != nil {
+		return s.recordChange(c, audit.ActionUserCreate, "user:"+req.Username,
+			map[string]string{"role": req.Role, "domain": req.Domain}, err)
 	}
 	created, err := s.CreateUser(c, identity.NewUser{Username: req.Username,
 		DisplayName: req.DisplayName, Password: req.Password, Role: policy.Role(req.Role), Domain: req.Domain})
@@ -157,10 +178,10 @@ func (s *Service) unlockUser(c *fiber.Ctx) error {
 
 func (s *Service) resetPassword(c *fiber.Ctx) error {
 	var req struct {
-		Password string `json:"password"`
+		Password string `json:"password" label:"新密码" validate:"required"`
 	}
-	if err := c.BodyParser(&req); err != nil {
-		return malformed()
+	if err := form.Bind(c, &req); err != nil {
+		return err
 	}
 	if err := s.ResetPassword(c, c.Params("username"), req.Password); err != nil {
 		return err
@@ -177,10 +198,12 @@ func (s *Service) disableUser(disabled bool) fiber.Handler {
 	}
 }
 
+// grantRequest is POST and DELETE /admin/grants. An empty domain is the
+// account's own (GrantRole), so it is not required.
 type grantRequest struct {
-	Username string `json:"username"`
-	Role     string `json:"role"`
-	Domain   string `json:"domain"`
+	Username string `json:"username" label:"用户名" validate:"required"`
+	Role     string `json:"role" label:"角色" validate:"required"`
+	Domain   string `json:"domain" label:"区划、园区或企业"`
 }
 
 func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, err error) error {
@@ -197,8 +220,8 @@ func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, 
 
 func (s *Service) grant(c *fiber.Ctx) error {
 	var req grantRequest
-	if err := c.BodyParser(&req); err != nil {
-		return malformed()
+	if err := form.Bind(c, &req); err != nil {
+		return err
 	}
 	if err := s.GrantRole(c, req.Username, policy.Role(req.Role), req.Domain); err != nil {
 		return err
@@ -208,8 +231,8 @@ func (s *Service) grant(c *fiber.Ctx) error {
 
 func (s *Service) revoke(c *fiber.Ctx) error {
 	var req grantRequest
-	if err := c.BodyParser(&req); err != nil {
-		return malformed()
+	if err := form.Bind(c, &req); err != nil {
+		return err
 	}
 	if err := s.RevokeRole(c, req.Username, policy.Role(req.Role), req.Domain); err != nil {
 		return err
@@ -231,20 +254,14 @@ func (s *Service) policy(c *fiber.Ctx) error {
 }
 
 type permissionRequest struct {
-	Subject string `json:"subject"`
-	Object  string `json:"object"`
-	Action  string `json:"action"`
+	Subject string `json:"subject" label:"角色（subject）" validate:"required"`
+	Object  string `json:"object" label:"权限对象（object）" validate:"required"`
+	Action  string `json:"action" label:"操作（action）" validate:"required"`
 }
 
 func (s *Service) permission(c *fiber.Ctx) (permissionRequest, error) {
 	var req permissionRequest
-	if err := c.BodyParser(&req); err != nil {
-		return req, malformed()
-	}
-	if req.Subject == "" || req.Action == "" || req.Object == "" {
-		return req, chemguard.Errorf(chemguard.EInvalid, "须给出 subject、object 和 action", "subject, object and action are required")
-	}
-	return req, nil
+	return req, form.Bind(c, &req)
 }
 
 func (s *Service) addPermission(c *fiber.Ctx) error {

@@ -136,10 +136,10 @@ func NewNotices(pool *pgxpool.Pool, rec audit.Recorder, rules *governance.Config
 
 // NewIssue is what a regulator issues.
 type NewIssue struct {
-	Company     string    `json:"company_code"`
-	Facts       []string  `json:"fact_ids"`
-	Requirement string    `json:"requirement"`
-	Deadline    time.Time `json:"-"`
+	Company     string    `json:"company_code" label:"企业编码" validate:"company_code"`
+	Facts       []string  `json:"fact_ids" label:"质量事实" validate:"min=1,max=50,dive,required"` // MaxNoticeFacts
+	Requirement string    `json:"requirement" label:"整改要求" validate:"notblank,max=1000"`       // MaxRequirement
+	Deadline    time.Time `json:"-" form:"deadline" label:"整改期限" validate:"required"`          // parsed from the text by ParseDeadline
 }
 
 func textRule(field, zh, v string, max int) error {

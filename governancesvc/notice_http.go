@@ -15,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 // NoticeGuard is Guard with the audit identity of the caller; access.Service
@@ -180,6 +181,9 @@ func (h *NoticeHandler) IssueAs(c *fiber.Ctx, in NewIssue) (Notice, error) {
 	if err := h.checkCompany(c, in.Company); err != nil {
 		return Notice{}, err
 	}
+	if err := form.Check(in); err != nil {
+		return Notice{}, err
+	}
 	return h.notices.Issue(c.UserContext(), h.guard.Actor(c), h.guard.Domain(c), in)
 }
 
@@ -214,8 +218,10 @@ func (h *NoticeHandler) issue(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(n)
 }
 
+// reasonRequest is the body of close and reopen (a deadline only for reopen);
+// the bound is MaxReason.
 type reasonRequest struct {
-	Reason   string `json:"reason"`
+	Reason   string `json:"reason" label:"原因" validate:"notblank,max=500"`
 	Deadline string `json:"deadline"`
 }
 
@@ -225,6 +231,9 @@ func (h *NoticeHandler) CloseAs(c *fiber.Ctx, reason string) (Notice, error) {
 	if err != nil {
 		return n, err
 	}
+	if err := form.Check(reasonRequest{Reason: reason}); err != nil {
+		return n, err
+	}
 	return h.notices.Close(c.UserContext(), h.guard.Actor(c), n.ID, reason)
 }
 
@@ -232,6 +241,9 @@ func (h *NoticeHandler) CloseAs(c *fiber.Ctx, reason string) (Notice, error) {
 func (h *NoticeHandler) ReopenAs(c *fiber.Ctx, reason string, deadline time.Time) (Notice, error) {
 	n, err := h.reachable(c, policy.ObjInspection, policy.ActWrite)
 	if err != nil {
+		return n, err
+	}
+	if err := form.Check(reasonRequest{Reason: reason}); err != nil {
 		return n, err
 	}
 	return h.notices.Reopen(c.UserContext(), h.guard.Actor(c), n.ID, reason, deadline)
@@ -345,9 +357,12 @@ func (h *NoticeHandler) companyAnswer(c *fiber.Ctx) error {
 		return err
 	}
 	var req struct {
-		Answer string `json:"answer"`
+		Answer string `json:"answer" label:"整改反馈" validate:"notblank,max=2000"` // MaxAnswer
 	}
 	if err := bodyOf(c, &req); err != nil {
+		return err
+	}
+	if err := form.Check(&req); err != nil {
 		return err
 	}
 	n, err := h.notices.Answer(c.UserContext(), companyActor(c), companyOf(c), id, req.Answer)

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
@@ -20,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 // Guard authenticates and authorizes requests; access.Service implements it.
@@ -346,15 +346,20 @@ func (h *Handler) warning(c *fiber.Ctx) error {
 	return c.JSON(d)
 }
 
-// MaxNoteRunes bounds a disposal note and reason, in characters.
+// MaxNoteRunes bounds a disposal note and reason, in characters: notes become
+// part of the warning's history and the audit log, so they are bounded where
+// the person can still shorten them, not silently later. ActionRequest's max
+// tags say the same number.
 const MaxNoteRunes = 2000
 
-// ActionRequest is the body of POST /warnings/:id/actions.
+// ActionRequest is the body of POST /warnings/:id/actions. The actions are
+// those Permission knows; whether a note or reason is needed, and the level a
+// downgrade goes to, are the engine's rules (warning.Action).
 type ActionRequest struct {
-	Action  string `json:"action"`   // acknowledge, feedback, verify, close, downgrade, false_alarm
-	Note    string `json:"note"`     // 处置情况 / 核查意见 (feedback needs it)
-	Reason  string `json:"reason"`   // 降级/误报 reason
-	ToLevel string `json:"to_level"` // 降级 target level
+	Action  string `json:"action" label:"处置操作" validate:"oneof=acknowledge feedback verify close downgrade false_alarm"`
+	Note    string `json:"note" label:"处置情况" validate:"max=2000"`                          // 处置情况 / 核查意见 (feedback needs it)
+	Reason  string `json:"reason" label:"原因" validate:"max=2000"`                          // 降级/误报 reason
+	ToLevel string `json:"to_level" label:"降级后等级" validate:"required_if=Action downgrade"` // 降级 target level
 }
 
 // RoleOf is the disposal role of a caller's domain: the company for an enterprise
@@ -421,19 +426,10 @@ func actErr(err error) error {
 
 func (h *Handler) act(c *fiber.Ctx) error {
 	var req ActionRequest
-	if err := c.BodyParser(&req); err != nil {
-		return chemguard.Errorf(chemguard.EMalformed, "请求体不是有效的 JSON", "the body is not valid JSON")
-	}
-	// Notes become part of the warning's history and the audit log: bound them
-	// here, where the person can still shorten them, not silently later.
-	if utf8.RuneCountInString(req.Note) > MaxNoteRunes || utf8.RuneCountInString(req.Reason) > MaxNoteRunes {
-		return invalid("处置情况和原因各不得超过 %d 个字", "note and reason: at most %d characters each", MaxNoteRunes)
+	if err := form.Bind(c, &req); err != nil {
+		return err
 	}
 	kind := warning.ActionKind(req.Action)
-	if _, ok := Permission(kind, warning.LevelNone); !ok {
-		return invalid("action 须为 acknowledge、feedback、verify、close、downgrade 或 false_alarm",
-			"action must be acknowledge, feedback, verify, close, downgrade or false_alarm")
-	}
 	// The permission depends on the warning's level (误报 of orange/red is a
 	// leader's): load it with the least permission any action needs, then
 	// check the one this action needs at the level the warning has now.

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 // CookieName is the portal's session cookie (HttpOnly, Secure, SameSite=Strict).
@@ -48,10 +49,13 @@ func (h *Handler) AuthenticatePending(c *fiber.Ctx) error {
 	return h.Authenticate(c)
 }
 
+// loginRequest is POST /auth/login. Its checks are of shape only, the same
+// for every account, so a refusal tells nothing about one; the password
+// bound keeps a huge password from costing a hash.
 type loginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	OTP      string `json:"otp"`
+	Username string `json:"username" label:"用户名" validate:"required,max=64"`
+	Password string `json:"password" label:"密码" validate:"required,max=256"`
+	OTP      string `json:"otp" label:"动态口令" validate:"omitempty,len=6,numeric"`
 }
 
 func (h *Handler) login(c *fiber.Ctx) error {
@@ -66,6 +70,9 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	var req loginRequest
 	if err := c.BodyParser(&req); err != nil {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{username, password, otp}", "the body must be JSON {username, password, otp}")
+	}
+	if err := form.Check(&req); err != nil {
+		return err
 	}
 	se, err := h.svc.Login(c.UserContext(), req.Username, req.Password, req.OTP, c.IP())
 	if err != nil {
@@ -103,11 +110,14 @@ func (h *Handler) me(c *fiber.Ctx) error { return c.JSON(userView(UserFrom(c))) 
 
 func (h *Handler) changePassword(c *fiber.Ctx) error {
 	var req struct {
-		Current string `json:"current"`
-		New     string `json:"new"`
+		Current string `json:"current" label:"当前密码" validate:"required"`
+		New     string `json:"new" label:"新密码" validate:"required"`
 	}
 	if err := c.BodyParser(&req); err != nil {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{current, new}", "the body must be JSON {current, new}")
+	}
+	if err := form.Check(&req); err != nil {
+		return err
 	}
 	if err := h.svc.ChangePassword(c.UserContext(), strings.Clone(tokenOf(c)), req.Current, req.New, c.IP()); err != nil {
 		return err
@@ -117,12 +127,15 @@ func (h *Handler) changePassword(c *fiber.Ctx) error {
 
 func (h *Handler) beginTOTP(c *fiber.Ctx) error {
 	var req struct {
-		Password string `json:"password"`
-		OTP      string `json:"otp"`
+		Password string `json:"password" label:"当前密码" validate:"required"`
+		OTP      string `json:"otp" label:"动态口令" validate:"omitempty,len=6,numeric"`
 	}
 	if err := c.BodyParser(&req); err != nil {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{password, otp}（已绑定动态口令时 otp 为当前口令）",
 			"the body must be JSON {password, otp} (otp: a current code when an authenticator is enrolled)")
+	}
+	if err := form.Check(&req); err != nil {
+		return err
 	}
 	secret, url, err := h.svc.BeginTOTP(c.UserContext(), strings.Clone(tokenOf(c)), req.Password, req.OTP, c.IP())
 	if err != nil {
@@ -134,10 +147,13 @@ func (h *Handler) beginTOTP(c *fiber.Ctx) error {
 
 func (h *Handler) confirmTOTP(c *fiber.Ctx) error {
 	var req struct {
-		OTP string `json:"otp"`
+		OTP string `json:"otp" label:"动态口令" validate:"required,len=6,numeric"`
 	}
 	if err := c.BodyParser(&req); err != nil {
 		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{otp}", "the body must be JSON {otp}")
+	}
+	if err := form.Check(&req); err != nil {
+		return err
 	}
 	if err := h.svc.ConfirmTOTP(c.UserContext(), UserFrom(c), req.OTP, c.IP()); err != nil {
 		return err
