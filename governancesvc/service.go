@@ -38,11 +38,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -106,7 +105,7 @@ func (c *Config) Validate() error {
 
 // Topics are the topics the governance consumer reads: every exchange table (each
 // record is an upload) and the rejections.
-func Topics() []string { return ingest.Topics() }
+func Topics() []string { return events.Topics() }
 
 // NewConsumer joins the governance consumer group for Topics.
 func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
@@ -116,8 +115,8 @@ func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
 
 // Source is where batches come from; *bus.Consumer implements it.
 type Source interface {
-	FetchBatch(ctx context.Context) ([]kafka.Message, error)
-	Commit(ctx context.Context, msgs []kafka.Message) error
+	FetchBatch(ctx context.Context) ([]bus.Message, error)
+	Commit(ctx context.Context, msgs []bus.Message) error
 }
 
 // company is one company's tracker and the version of the state it holds.
@@ -215,7 +214,7 @@ func (s *Service) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	return bus.FetchLoop(ctx, "quality", s.src.FetchBatch, func(msgs []kafka.Message) error {
+	return bus.FetchLoop(ctx, "quality", s.src.FetchBatch, func(msgs []bus.Message) error {
 		s.handle(ctx, msgs)
 		return nil
 	})
@@ -238,7 +237,7 @@ func (s *Service) ticker(ctx context.Context) {
 
 // handle applies, stores and commits one batch, retrying while the database is
 // unavailable; a batch not stored is not committed and comes back.
-func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
+func (s *Service) handle(ctx context.Context, msgs []bus.Message) {
 	// Stored but not committed, a batch replays harmlessly: ApplyMessages skips the
 	// records it applied before.
 	bus.StoreThenCommit(ctx, "quality", len(msgs), 5*time.Second,
@@ -250,7 +249,7 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 // applies it like Apply, skipping the messages below the offset stored for their
 // topic partition (governance_offsets, migration 00013) and storing the new offsets
 // in the same transaction: a batch delivered again changes nothing.
-func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error {
+func (s *Service) ApplyMessages(ctx context.Context, msgs []bus.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -293,7 +292,7 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error
 // its first record), counting the accepted records and the refused ones by their
 // first rule, and the decoded records of the tables governance reads. Messages it
 // cannot read are logged with their position and skipped.
-func Decode(msgs []kafka.Message) []governance.Event {
+func Decode(msgs []bus.Message) []governance.Event {
 	evs, _ := decode(msgs)
 	return evs
 }
@@ -301,7 +300,7 @@ func Decode(msgs []kafka.Message) []governance.Event {
 // decode is Decode with the platform's receive times (ingest's received_at) of the
 // records and rejections among the messages, from every company: the intake clock
 // facts from absence are judged on (docs/governance.md §1, 平台接入中断).
-func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
+func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 	var out []governance.Event
 	var received []time.Time
 	uploads := map[[2]string]int{} // company, table → index in out
@@ -325,8 +324,8 @@ func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
 		out[i] = u
 	}
 	for _, m := range msgs {
-		if m.Topic == ingest.RejectionsTopic {
-			var r ingest.RejectionEnvelope
+		if m.Topic == events.RejectionsTopic {
+			var r events.RejectionEnvelope
 			if err := json.Unmarshal(m.Value, &r); err != nil || r.Company == "" {
 				slog.Error("quality: undecodable rejection skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
 				continue
@@ -341,7 +340,7 @@ func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
 			}
 			continue
 		}
-		var e ingest.Envelope
+		var e events.Envelope
 		if err := json.Unmarshal(m.Value, &e); err != nil || e.Company == "" {
 			slog.Error("quality: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 			continue

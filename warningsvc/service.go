@@ -25,10 +25,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/bus"
-	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
@@ -114,7 +113,7 @@ func Topics() []string {
 }
 
 // NewConsumer joins the warning consumer group for Topics. The group's first start
-// reads from the oldest retained offset (bus consumers start at kafka.FirstOffset),
+// reads from the oldest retained offset (bus consumers start at the first offset),
 // so definitions sent long ago are known; readings older than the model file's
 // alarms.stale_after raise nothing, so a replay rebuilds only the current alarms
 // (docs/warning-models.md §7).
@@ -125,8 +124,8 @@ func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
 
 // Source is where batches come from; *bus.Consumer implements it.
 type Source interface {
-	FetchBatch(ctx context.Context) ([]kafka.Message, error)
-	Commit(ctx context.Context, msgs []kafka.Message) error
+	FetchBatch(ctx context.Context) ([]bus.Message, error)
+	Commit(ctx context.Context, msgs []bus.Message) error
 	Lag() int64
 }
 
@@ -213,7 +212,7 @@ func (s *Service) Run(ctx context.Context) error {
 		<-ctx.Done()
 		return nil
 	}
-	return bus.FetchLoop(ctx, "alerting", s.src.FetchBatch, func(msgs []kafka.Message) error {
+	return bus.FetchLoop(ctx, "alerting", s.src.FetchBatch, func(msgs []bus.Message) error {
 		s.handle(ctx, msgs)
 		if m := s.cfg.Metrics; m != nil {
 			m.Lag.Set(float64(s.src.Lag()))
@@ -247,7 +246,7 @@ func (s *Service) ticker(ctx context.Context) {
 
 // handle applies, stores and commits one batch, retrying while the database is
 // unavailable; a batch not stored is not committed and comes back.
-func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
+func (s *Service) handle(ctx context.Context, msgs []bus.Message) {
 	start := time.Now()
 	events, received := decode(msgs)
 	in := intakeOf(received, s.cfg.Models.Alarms.IntakeGap)
@@ -271,7 +270,7 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 // read and records it cannot (logged with their position), with the platform's
 // receive times of the sensor readings among them. Decoding is pure and the
 // costliest step of a batch, so it runs on every core; the order is kept.
-func decode(msgs []kafka.Message) ([]warning.Event, []time.Time) {
+func decode(msgs []bus.Message) ([]warning.Event, []time.Time) {
 	evs := make([]warning.Event, len(msgs))
 	recv := make([]time.Time, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), 8, max(1, len(msgs)/256))
@@ -302,8 +301,8 @@ func decode(msgs []kafka.Message) ([]warning.Event, []time.Time) {
 // decodeOne decodes one message, and returns its receive time when it is a
 // sensor reading (whether or not the record itself could be used: the platform
 // received it).
-func decodeOne(m kafka.Message) (warning.Event, time.Time) {
-	var e ingest.Envelope
+func decodeOne(m bus.Message) (warning.Event, time.Time) {
+	var e events.Envelope
 	if err := json.Unmarshal(m.Value, &e); err != nil {
 		slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 		return nil, time.Time{}
