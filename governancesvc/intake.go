@@ -8,15 +8,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // readIntake reads the platform's intake of exchange records as stored by this
 // consumer group (the zero Intake before any record), locking the row for the
 // transaction when lock is set.
-func readIntake(ctx context.Context, tx pgx.Tx, lock bool) (warning.Intake, error) {
-	var in warning.Intake
+func readIntake(ctx context.Context, tx pgx.Tx, lock bool) (events.Intake, error) {
+	var in events.Intake
 	q := `SELECT received_at, since FROM governance_intake WHERE id = 1`
 	if lock {
 		q += ` FOR UPDATE`
@@ -30,7 +29,7 @@ func readIntake(ctx context.Context, tx pgx.Tx, lock bool) (warning.Intake, erro
 
 // intake queues the storing of the intake a batch advanced to (nothing when the
 // batch held no receive time): the newest receive time moves forward only.
-func (w *writer) intake(before, after warning.Intake) {
+func (w *writer) intake(before, after events.Intake) {
 	if after == before || after.At.IsZero() {
 		return
 	}
@@ -43,7 +42,7 @@ func (w *writer) intake(before, after warning.Intake) {
 // exchange record from anyone for longer than limits.intake_gap): facts from
 // absence are held for every company meanwhile, so the outage is the platform's to
 // see.
-func (s *Service) watchIntake(now time.Time, in warning.Intake) {
+func (s *Service) watchIntake(now time.Time, in events.Intake) {
 	if in.At.IsZero() {
 		return
 	}

@@ -44,7 +44,6 @@ import (
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Group is the governance consumer's consumer group.
@@ -254,33 +253,33 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []bus.Message) error {
 		return nil
 	}
 	now := s.cfg.Now()
-	var events []governance.Event
+	var evs []governance.Event
 	var next map[partition]position
-	var before, after warning.Intake
+	var before, after events.Intake
 	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		fresh, n, err := unapplied(ctx, tx, msgs)
 		if err != nil {
 			return nil, err
 		}
 		var received []time.Time
-		events, received = decode(fresh)
+		evs, received = decode(fresh)
 		next = n
 		if before, err = readIntake(ctx, tx, len(received) > 0); err != nil {
 			return nil, err
 		}
 		after = before.Advance(received, s.cfg.Rules.Limits.IntakeGap)
-		codes := make([]string, 0, len(events))
-		for _, ev := range events {
+		codes := make([]string, 0, len(evs))
+		for _, ev := range evs {
 			codes = append(codes, ev.CompanyCode())
 		}
 		return codes, nil
 	}, func(get func(string) *company, w *writer) error {
-		for _, ev := range events {
+		for _, ev := range evs {
 			tr := get(ev.CompanyCode()).tr
 			tr.SetIntake(after)
 			w.facts(tr.Apply(ev, now))
 		}
-		w.uploads(events)
+		w.uploads(evs)
 		w.offsets(next)
 		w.intake(before, after)
 		return nil
@@ -364,13 +363,13 @@ func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 
 // Apply applies events in order at the current time and stores the facts they
 // changed with the trackers' state, in one transaction.
-func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
-	if len(events) == 0 {
+func (s *Service) Apply(ctx context.Context, evs []governance.Event) error {
+	if len(evs) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
 	var codes []string
-	for _, ev := range events {
+	for _, ev := range evs {
 		if c := ev.CompanyCode(); !seen[c] {
 			seen[c] = true
 			codes = append(codes, c)
@@ -379,10 +378,10 @@ func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
 	now := s.cfg.Now()
 	return s.transact(ctx, func(context.Context, pgx.Tx) ([]string, error) { return codes, nil },
 		func(get func(string) *company, w *writer) error {
-			for _, ev := range events {
+			for _, ev := range evs {
 				w.facts(get(ev.CompanyCode()).tr.Apply(ev, now))
 			}
-			w.uploads(events)
+			w.uploads(evs)
 			return nil
 		})
 }
@@ -396,7 +395,7 @@ func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
 	var feed alertFeed
-	var in warning.Intake
+	var in events.Intake
 	var off map[string]time.Time
 	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		var err error

@@ -10,15 +10,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // batchIntake is what one batch says of the platform's intake of sensor readings:
 // the oldest and newest receive times, and, when the batch itself spans a gap
 // longer than alarms.intake_gap, the first receive time after the last such gap —
 // the arguments of the stored intake's update (writer.intake), which computes in
-// SQL what warning.Intake.Advance computes in memory, so that two processes
+// SQL what events.Intake.Advance computes in memory, so that two processes
 // storing batches at once both move it forward.
 type batchIntake struct {
 	received                []time.Time
@@ -43,7 +42,7 @@ func intakeOf(received []time.Time, gap time.Duration) *batchIntake {
 
 // after is the intake once the batch is stored on top of in (in itself when the
 // batch has no reading).
-func (b *batchIntake) after(in warning.Intake, gap time.Duration) warning.Intake {
+func (b *batchIntake) after(in events.Intake, gap time.Duration) events.Intake {
 	if b == nil {
 		return in
 	}
@@ -72,8 +71,8 @@ func (w *writer) intake(in *batchIntake, gap time.Duration) {
 }
 
 // readIntake reads the stored intake (the zero Intake before any reading).
-func readIntake(ctx context.Context, pool *pgxpool.Pool) (warning.Intake, error) {
-	var in warning.Intake
+func readIntake(ctx context.Context, pool *pgxpool.Pool) (events.Intake, error) {
+	var in events.Intake
 	err := pool.QueryRow(ctx, `SELECT received_at, since FROM warning_intake WHERE id = 1`).Scan(&in.At, &in.Since)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return in, fmt.Errorf("alerting: read intake: %w", err)
@@ -85,7 +84,7 @@ func readIntake(ctx context.Context, pool *pgxpool.Pool) (warning.Intake, error)
 // readings has stopped (no reading from anyone for longer than alarms.intake_gap):
 // 数据中断 is held for every company meanwhile, so the outage is the platform's to
 // see, in its log and in chemguard_warning_intake_age_seconds.
-func (s *Service) watchIntake(now time.Time, in warning.Intake) {
+func (s *Service) watchIntake(now time.Time, in events.Intake) {
 	if in.At.IsZero() {
 		return
 	}

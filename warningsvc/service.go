@@ -104,7 +104,7 @@ func (c *Config) Validate() error {
 // Topics are the exchange topics of the tables the engine consumes.
 func Topics() []string {
 	var out []string
-	for _, slug := range warning.Tables() {
+	for _, slug := range events.Tables() {
 		if t, ok := schemas.TableBySlug(slug); ok {
 			out = append(out, t.Topic())
 		}
@@ -248,12 +248,12 @@ func (s *Service) ticker(ctx context.Context) {
 // unavailable; a batch not stored is not committed and comes back.
 func (s *Service) handle(ctx context.Context, msgs []bus.Message) {
 	start := time.Now()
-	events, received := decode(msgs)
+	evs, received := decode(msgs)
 	in := intakeOf(received, s.cfg.Models.Alarms.IntakeGap)
 	m := s.cfg.Metrics
 	// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
 	stored := bus.StoreThenCommit(ctx, "alerting", len(msgs), 5*time.Second,
-		func(ctx context.Context) error { return s.apply(ctx, events, in) },
+		func(ctx context.Context) error { return s.apply(ctx, evs, in) },
 		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) },
 		func() {
 			if m != nil {
@@ -270,8 +270,8 @@ func (s *Service) handle(ctx context.Context, msgs []bus.Message) {
 // read and records it cannot (logged with their position), with the platform's
 // receive times of the sensor readings among them. Decoding is pure and the
 // costliest step of a batch, so it runs on every core; the order is kept.
-func decode(msgs []bus.Message) ([]warning.Event, []time.Time) {
-	evs := make([]warning.Event, len(msgs))
+func decode(msgs []bus.Message) ([]events.Event, []time.Time) {
+	evs := make([]events.Event, len(msgs))
 	recv := make([]time.Time, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), 8, max(1, len(msgs)/256))
 	var wg sync.WaitGroup
@@ -301,7 +301,7 @@ func decode(msgs []bus.Message) ([]warning.Event, []time.Time) {
 // decodeOne decodes one message, and returns its receive time when it is a
 // sensor reading (whether or not the record itself could be used: the platform
 // received it).
-func decodeOne(m bus.Message) (warning.Event, time.Time) {
+func decodeOne(m bus.Message) (events.Event, time.Time) {
 	var e events.Envelope
 	if err := json.Unmarshal(m.Value, &e); err != nil {
 		slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
@@ -311,8 +311,8 @@ func decodeOne(m bus.Message) (warning.Event, time.Time) {
 	if e.Table == schemas.SensorReadings.Slug {
 		received = e.ReceivedAt
 	}
-	ev, err := warning.Decode(e.Table, e.Company, e.Record)
-	if errors.Is(err, warning.ErrIgnoredTable) {
+	ev, err := events.Decode(e.Table, e.Company, e.Record)
+	if errors.Is(err, events.ErrIgnoredTable) {
 		return nil, received
 	}
 	if err != nil {
@@ -324,19 +324,19 @@ func decodeOne(m bus.Message) (warning.Event, time.Time) {
 
 // Apply applies events in order at the current time and stores everything they
 // changed with the engine state, in one transaction.
-func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
-	return s.apply(ctx, events, nil)
+func (s *Service) Apply(ctx context.Context, evs []events.Event) error {
+	return s.apply(ctx, evs, nil)
 }
 
 // apply is Apply recording, in the same transaction, what the batch says of the
 // platform's intake (nil: nothing).
-func (s *Service) apply(ctx context.Context, events []warning.Event, in *batchIntake) error {
-	if len(events) == 0 && in == nil {
+func (s *Service) apply(ctx context.Context, evs []events.Event, in *batchIntake) error {
+	if len(evs) == 0 && in == nil {
 		return nil
 	}
 	seen := map[string]bool{}
 	var codes []string
-	for _, ev := range events {
+	for _, ev := range evs {
 		if c := ev.CompanyCode(); !seen[c] {
 			seen[c] = true
 			codes = append(codes, c)
@@ -352,7 +352,7 @@ func (s *Service) apply(ctx context.Context, events []warning.Event, in *batchIn
 		for _, code := range codes {
 			get(code).eng.SetIntake(intake)
 		}
-		for _, ev := range events {
+		for _, ev := range evs {
 			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
 		}
 		w.intake(in, s.cfg.Models.Alarms.IntakeGap)
