@@ -243,12 +243,6 @@ func (w *writer) queueFacts() {
 	}
 }
 
-// state queues the write of a company's state at version, which must follow the
-// stored one.
-func (w *writer) state(code string, version int64, b []byte) {
-	stateTable.QueueWrite(&w.b, code, version, b, w.now)
-}
-
 // offsets queues the positions of the topic partitions a batch applied, in order.
 func (w *writer) offsets(next map[partition]position) {
 	keys := make([]partition, 0, len(next))
