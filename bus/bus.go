@@ -100,12 +100,24 @@ func ParseBrokers(s string) []string {
 	return out
 }
 
-// Message is one record to publish: Key decides the partition (the company code, so
-// a company's records of every table keep their order on the same partition number).
+// Message is one record on the bus, published or consumed. Key decides the partition
+// (the company code, so a company's records of every table keep their order on the
+// same partition number). Partition, Offset and Time are the broker's: set on a
+// consumed message, ignored when publishing. It is bus's own type so that no stage
+// depends on the Kafka client library.
 type Message struct {
-	Topic string
-	Key   string
-	Value []byte
+	Topic     string
+	Partition int
+	Offset    int64
+	Key       string
+	Value     []byte
+	Time      time.Time // when the broker appended it
+}
+
+// fromKafka converts a fetched message.
+func fromKafka(m kafka.Message) Message {
+	return Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: string(m.Key),
+		Value: m.Value, Time: m.Time}
 }
 
 // Producer publishes synchronously: Publish returns only after every message was
@@ -209,12 +221,12 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 
 // FetchBatch blocks until at least one message is there (or ctx ends), then gathers
 // more for up to MaxWait or MaxBatch messages.
-func (c *Consumer) FetchBatch(ctx context.Context) ([]kafka.Message, error) {
+func (c *Consumer) FetchBatch(ctx context.Context) ([]Message, error) {
 	first, err := c.r.FetchMessage(ctx)
 	if err != nil {
 		return nil, err
 	}
-	batch := []kafka.Message{first}
+	batch := []Message{fromKafka(first)}
 	wctx, cancel := context.WithTimeout(ctx, c.cfg.MaxWait)
 	defer cancel()
 	for len(batch) < c.cfg.MaxBatch {
@@ -222,14 +234,18 @@ func (c *Consumer) FetchBatch(ctx context.Context) ([]kafka.Message, error) {
 		if err != nil {
 			break // the wait ran out (or ctx ended): hand over what we have
 		}
-		batch = append(batch, m)
+		batch = append(batch, fromKafka(m))
 	}
 	return batch, nil
 }
 
-// Commit commits the offsets of msgs.
-func (c *Consumer) Commit(ctx context.Context, msgs []kafka.Message) error {
-	return c.r.CommitMessages(ctx, msgs...)
+// Commit commits the offsets of msgs (only their topic, partition and offset count).
+func (c *Consumer) Commit(ctx context.Context, msgs []Message) error {
+	km := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		km[i] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	}
+	return c.r.CommitMessages(ctx, km...)
 }
 
 // Lag is the reader's last known lag (messages behind the end of its partitions).

@@ -4,15 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/segmentio/kafka-go"
 )
 
 // FetchLoop is the loop every consumer stage runs: fetch a batch, hand it to handle,
 // repeat until ctx ends. A failed fetch is logged under name and retried after a
 // second; an error from handle ends the loop with that error.
-func FetchLoop(ctx context.Context, name string, fetch func(context.Context) ([]kafka.Message, error),
-	handle func([]kafka.Message) error) error {
+func FetchLoop(ctx context.Context, name string, fetch func(context.Context) ([]Message, error),
+	handle func([]Message) error) error {
 	for {
 		msgs, err := fetch(ctx)
 		if ctx.Err() != nil {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // benchTracker returns a tracker holding n companies of 200 indicators on 4 hazard
@@ -17,14 +17,14 @@ func benchTracker(b *testing.B, n int) (*governance.Tracker, time.Time) {
 	for c := 0; c < n; c++ {
 		code := fmt.Sprintf("C%03d", c)
 		for h := 0; h < 4; h++ {
-			tr.Apply(warning.HazardSource{Code: fmt.Sprintf("%s-H%d", code, h), Company: code, Kind: warning.HazardTankFarm, Grade: 2}, now)
-			tr.Apply(warning.DeviceStatus{Company: code, Device: fmt.Sprintf("%s-D%d", code, h), At: now, Normal: true}, now)
+			tr.Apply(events.HazardSource{Code: fmt.Sprintf("%s-H%d", code, h), Company: code, Kind: events.HazardTankFarm, Grade: 2}, now)
+			tr.Apply(events.DeviceStatus{Company: code, Device: fmt.Sprintf("%s-D%d", code, h), At: now, Normal: true}, now)
 		}
 		for i := 0; i < 200; i++ {
-			tr.Apply(warning.IndicatorDef{Code: fmt.Sprintf("%s-I%03d", code, i), Company: code, Hazard: fmt.Sprintf("%s-H%d", code, i%4),
-				Kind: warning.KindPressure, RangeLow: f(0), RangeHigh: f(2), Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}, now)
+			tr.Apply(events.IndicatorDef{Code: fmt.Sprintf("%s-I%03d", code, i), Company: code, Hazard: fmt.Sprintf("%s-H%d", code, i%4),
+				Kind: events.KindPressure, RangeLow: f(0), RangeHigh: f(2), Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}, now)
 		}
-		tr.Apply(warning.Commitment{ID: code + "-CM", Company: code, Date: at(b, "00:00:00"), At: now, UnitsRunning: 2}, now)
+		tr.Apply(events.Commitment{ID: code + "-CM", Company: code, Date: at(b, "00:00:00"), At: now, UnitsRunning: 2}, now)
 	}
 	tr.Tick(now)
 	return tr, now
@@ -43,7 +43,7 @@ func BenchmarkApplyReading(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		now = now.Add(time.Millisecond)
 		v := 0.8 + 0.01*float64(i%13)
-		tr.Apply(warning.Reading{Company: "C000", Indicator: codes[i%len(codes)], Value: v, At: now}, now)
+		tr.Apply(events.Reading{Company: "C000", Indicator: codes[i%len(codes)], Value: v, At: now}, now)
 	}
 }
 
@@ -58,11 +58,11 @@ func BenchmarkApplyEventMix(b *testing.B) {
 		var ev governance.Event
 		switch k := i % 20; {
 		case k < 18:
-			ev = warning.Reading{Company: "C000", Indicator: fmt.Sprintf("C000-I%03d", i%200), Value: 0.8 + 0.01*float64(i%13), At: now}
+			ev = events.Reading{Company: "C000", Indicator: fmt.Sprintf("C000-I%03d", i%200), Value: 0.8 + 0.01*float64(i%13), At: now}
 		case k == 18:
 			ev = governance.Upload{Company: "C000", Table: "sensor-readings", Accepted: 18}
 		default:
-			ev = warning.CompanyAlarm{Company: "C000", Source: warning.SourcePositioning, ID: fmt.Sprint(i % 400), Raised: i%800 < 400, At: now}
+			ev = events.CompanyAlarm{Company: "C000", Source: events.SourcePositioning, ID: fmt.Sprint(i % 400), Raised: i%800 < 400, At: now}
 		}
 		tr.Apply(ev, now)
 	}
@@ -105,6 +105,6 @@ func BenchmarkApplyReadingFactUpdate(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		now = now.Add(time.Millisecond)
-		tr.Apply(warning.Reading{Company: "C000", Indicator: "C000-I007", Value: 5, At: now}, now)
+		tr.Apply(events.Reading{Company: "C000", Indicator: "C000-I007", Value: 5, At: now}, now)
 	}
 }

@@ -7,15 +7,15 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Event is one input of the Tracker. Besides the types of this file it takes the
-// warning engine's decoded events (warning.Reading, warning.IndicatorDef,
-// warning.HazardSource, warning.Commitment, warning.Operation, warning.CompanyAlarm,
-// warning.DeviceStatus); the engine's changes go through ApplyAlarm and ApplyWarning.
-type Event = warning.Event
+// records both engines decode (events.Reading, events.IndicatorDef,
+// events.HazardSource, events.Commitment, events.Operation, events.CompanyAlarm,
+// events.DeviceStatus); the engine's changes go through ApplyAlarm and ApplyWarning.
+type Event = events.Event
 
 // Upload is one exchange batch a company's system sent, with the count of records
 // accepted and rejected by rule (validate.Rule names). The ingest node knows it per
@@ -111,17 +111,17 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 		}
 		return []Event{VideoDevice{Company: or(r.Company, company), Code: r.Code}}, nil
 	case TableGasStationDeviceStatus:
-		table = warning.TableVideoDeviceStatus // the same record as 智能视频 表3
+		table = events.TableVideoDeviceStatus // the same record as 智能视频 表3
 	}
-	ev, err := warning.Decode(table, company, record)
-	if errors.Is(err, warning.ErrIgnoredTable) {
+	ev, err := events.Decode(table, company, record)
+	if errors.Is(err, events.ErrIgnoredTable) {
 		return nil, ErrIgnoredTable
 	}
 	if err != nil {
 		return nil, fmt.Errorf("governance: %w", err)
 	}
 	out := []Event{ev}
-	if h, ok := ev.(warning.HazardSource); ok {
+	if h, ok := ev.(events.HazardSource); ok {
 		l, err := decodeLocation(table, h.Company, h.Code, record)
 		if err != nil {
 			return nil, err
@@ -134,7 +134,7 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 
 // Tables returns the exchange slugs Decode reads, sorted.
 func Tables() []string {
-	out := append(warning.Tables(), TableCameras, TableEnterpriseInfo, TableVideoDevices,
+	out := append(events.Tables(), TableCameras, TableEnterpriseInfo, TableVideoDevices,
 		TableGasStationVideoDevices, TableGasStationDeviceStatus)
 	sort.Strings(out)
 	return out

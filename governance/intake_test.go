@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // platform drives a tracker the way the governance consumer does: every batch
@@ -17,7 +17,7 @@ import (
 type platform struct {
 	tb testing.TB
 	tr *governance.Tracker
-	in warning.Intake
+	in events.Intake
 }
 
 func newPlatform(tb testing.TB) *platform { return &platform{tb: tb, tr: newTracker(tb)} }
@@ -31,9 +31,9 @@ func (p *platform) send(now time.Time, companies ...string) {
 	p.in = p.in.Advance(received, p.tr.Config().Limits.IntakeGap)
 	p.tr.SetIntake(p.in)
 	for _, c := range companies {
-		p.tr.Apply(governance.Upload{Company: c, Table: warning.TableSensorReadings, Accepted: 1}, now)
-		p.tr.Apply(warning.Reading{Company: c, Indicator: "P1", Value: 1, At: now}, now)
-		p.tr.Apply(warning.DeviceStatus{Company: c, Device: "V1", At: now, Normal: true}, now)
+		p.tr.Apply(governance.Upload{Company: c, Table: events.TableSensorReadings, Accepted: 1}, now)
+		p.tr.Apply(events.Reading{Company: c, Indicator: "P1", Value: 1, At: now}, now)
+		p.tr.Apply(events.DeviceStatus{Company: c, Device: "V1", At: now, Normal: true}, now)
 	}
 }
 
@@ -117,9 +117,9 @@ func TestOutageAcross10NoMissingCommitment(t *testing.T) {
 	// 10:31, C2 commits at 10:35, C3 not at all.
 	p.send(at(t, "10:30:00"), "C1", "C2", "C3")
 	require.Empty(t, ofKind(p.tick(at(t, "10:30:00")), governance.CommitmentMissing))
-	ch := p.tr.Apply(warning.Commitment{Company: "C1", ID: "CM1", Date: at(t, "00:00:00"), At: at(t, "09:55:00")}, at(t, "10:31:00"))
+	ch := p.tr.Apply(events.Commitment{Company: "C1", ID: "CM1", Date: at(t, "00:00:00"), At: at(t, "09:55:00")}, at(t, "10:31:00"))
 	assert.Empty(t, ch, "resent within the grace, committed at 09:55: on time")
-	ch = p.tr.Apply(warning.Commitment{Company: "C2", ID: "CM2", Date: at(t, "00:00:00"), At: at(t, "10:35:00")}, at(t, "10:35:00"))
+	ch = p.tr.Apply(events.Commitment{Company: "C2", ID: "CM2", Date: at(t, "00:00:00"), At: at(t, "10:35:00")}, at(t, "10:35:00"))
 	require.Len(t, ofKind(ch, governance.CommitmentLate), 1, "committed at 10:35: late, by its own time")
 	p.run(at(t, "10:31:00"), at(t, "10:38:00"), "C1", "C2", "C3")
 	p.send(at(t, "10:39:00"), "C1", "C2", "C3")
@@ -140,16 +140,16 @@ func TestCommitmentMissingAt10WhileIntakeRuns(t *testing.T) {
 
 func TestIntakeAdvance(t *testing.T) {
 	gap := 2 * time.Minute
-	var in warning.Intake
+	var in events.Intake
 	in = in.Advance([]time.Time{at(t, "08:00:05"), at(t, "08:00:00")}, gap)
-	assert.Equal(t, warning.Intake{At: at(t, "08:00:05"), Since: at(t, "08:00:00")}, in, "first batch")
+	assert.Equal(t, events.Intake{At: at(t, "08:00:05"), Since: at(t, "08:00:00")}, in, "first batch")
 	in = in.Advance([]time.Time{at(t, "08:01:00")}, gap)
 	assert.Equal(t, at(t, "08:00:00"), in.Since, "no gap")
 	in = in.Advance([]time.Time{at(t, "08:30:00")}, gap)
-	assert.Equal(t, warning.Intake{At: at(t, "08:30:00"), Since: at(t, "08:30:00")}, in, "resumed after a gap")
+	assert.Equal(t, events.Intake{At: at(t, "08:30:00"), Since: at(t, "08:30:00")}, in, "resumed after a gap")
 	in = in.Advance([]time.Time{at(t, "08:31:00"), at(t, "08:40:00")}, gap)
 	assert.Equal(t, at(t, "08:40:00"), in.Since, "a gap inside the batch")
 	in = in.Advance([]time.Time{at(t, "08:20:00")}, gap)
-	assert.Equal(t, warning.Intake{At: at(t, "08:40:00"), Since: at(t, "08:40:00")}, in, "an old record moves nothing back")
+	assert.Equal(t, events.Intake{At: at(t, "08:40:00"), Since: at(t, "08:40:00")}, in, "an old record moves nothing back")
 	assert.Equal(t, in, in.Advance(nil, gap))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -13,7 +14,7 @@ import (
 
 // commitment records a day's 安全承诺: its first version decides whether it was on
 // time; every version is checked against the data.
-func (t *Tracker) commitment(c *company, cm warning.Commitment, now time.Time, ch *[]Change) {
+func (t *Tracker) commitment(c *company, cm events.Commitment, now time.Time, ch *[]Change) {
 	day := localDay(cm.Date)
 	_, seen := c.commitments[day]
 	c.commitments[day] = cm
@@ -26,7 +27,7 @@ func (t *Tracker) commitment(c *company, cm warning.Commitment, now time.Time, c
 			arrived = cm.At
 		}
 		if arrived.After(due) {
-			ev := Evidence{Table: warning.TableCommitments, Key: cm.ID, At: cm.At,
+			ev := Evidence{Table: events.TableCommitments, Key: cm.ID, At: cm.At,
 				Note: fmt.Sprintf("承诺时间 %s，平台接收 %s", fmtTime(cm.At), fmtTime(now))}
 			detail := fmt.Sprintf("%s 安全承诺于 %s 提交，晚于 %s", day, fmtTime(arrived), fmtTime(due))
 			f, isNew := t.open(c, CommitmentLate, day, due, ev, detail, ch)
@@ -48,7 +49,7 @@ func (t *Tracker) commitment(c *company, cm warning.Commitment, now time.Time, c
 
 // operation records a 特殊作业 permit; hot-work permits are held by their day to
 // check the commitment.
-func (t *Tracker) operation(c *company, o warning.Operation, now time.Time, ch *[]Change) {
+func (t *Tracker) operation(c *company, o events.Operation, now time.Time, ch *[]Change) {
 	var touched []string
 	for day, ids := range c.hotWork {
 		if ids[o.ID] {
@@ -100,16 +101,16 @@ func (t *Tracker) checkHotWork(c *company, day string, now time.Time, ch *[]Chan
 		f.Evidence = f.Evidence[:1]
 		f.Count = 1
 		for _, id := range ids {
-			f.addEvidence(Evidence{Table: warning.TableSpecialOperations, Key: id, At: now, Note: "动火作业票"})
+			f.addEvidence(Evidence{Table: events.TableSpecialOperations, Key: id, At: now, Note: "动火作业票"})
 		}
 		*ch = append(*ch, Change{Kind: FactUpdated, Fact: snap(f)})
 		return
 	}
-	f, _ := t.open(c, CommitmentContradiction, subject, now, Evidence{Table: warning.TableCommitments, Key: cm.ID,
+	f, _ := t.open(c, CommitmentContradiction, subject, now, Evidence{Table: events.TableCommitments, Key: cm.ID,
 		At: cm.At, Note: fmt.Sprintf("承诺特级/一级/二级动火 %d/%d/%d", cm.HotWorkSpecial, cm.HotWork1, cm.HotWork2)}, detail, ch)
 	f.Day = day
 	for _, id := range ids {
-		f.addEvidence(Evidence{Table: warning.TableSpecialOperations, Key: id, At: now, Note: "动火作业票"})
+		f.addEvidence(Evidence{Table: events.TableSpecialOperations, Key: id, At: now, Note: "动火作业票"})
 	}
 	(*ch)[len(*ch)-1].Fact = snap(f)
 }
@@ -135,13 +136,13 @@ func (t *Tracker) checkStopped(c *company, day string, now time.Time, ch *[]Chan
 		return
 	}
 	sort.Strings(moving)
-	f, _ := t.open(c, CommitmentContradiction, subject, now, Evidence{Table: warning.TableCommitments, Key: cm.ID,
+	f, _ := t.open(c, CommitmentContradiction, subject, now, Evidence{Table: events.TableCommitments, Key: cm.ID,
 		At: cm.At, Note: fmt.Sprintf("承诺运行装置 0，停产 %d，检修 %d", cm.UnitsStopped, cm.UnitsMaintenance)},
 		fmt.Sprintf("%s 安全承诺装置全部停产/检修，但 %d 个流量等监测点数据明显变化", day, len(moving)), ch)
 	f.Day = day
 	for _, code := range moving {
 		s := c.indicators[code]
-		f.addEvidence(Evidence{Table: warning.TableSensorReadings, Key: code, At: s.lastAt,
+		f.addEvidence(Evidence{Table: events.TableSensorReadings, Key: code, At: s.lastAt,
 			Note: fmt.Sprintf("当日最小 %g，最大 %g", s.min, s.max)})
 	}
 	(*ch)[len(*ch)-1].Fact = snap(f)
@@ -149,15 +150,15 @@ func (t *Tracker) checkStopped(c *company, day string, now time.Time, ch *[]Chan
 
 // companyAlarm follows the alarms companies send (video, gas-station video,
 // positioning): raised ones wait for their clear.
-func (t *Tracker) companyAlarm(c *company, a warning.CompanyAlarm, now time.Time, ch *[]Change) {
+func (t *Tracker) companyAlarm(c *company, a events.CompanyAlarm, now time.Time, ch *[]Change) {
 	id := string(a.Source) + ":" + a.ID
-	table := map[warning.AlarmSource]string{warning.SourceVideo: warning.TableVideoAlarms,
-		warning.SourceGasStation: warning.TableGasStationAlarms, warning.SourcePositioning: warning.TablePositioningAlarms}[a.Source]
+	table := map[events.AlarmSource]string{events.SourceVideo: events.TableVideoAlarms,
+		events.SourceGasStation: events.TableGasStationAlarms, events.SourcePositioning: events.TablePositioningAlarms}[a.Source]
 	if a.Raised {
 		if _, ok := c.alarms[id]; !ok {
 			c.alarms[id] = raisedAlarm{source: string(a.Source), id: a.ID, table: table, at: a.At}
 		}
-		if a.Source != warning.SourcePositioning && a.Where != "" {
+		if a.Source != events.SourcePositioning && a.Where != "" {
 			if cam, ok := c.cameras[a.Where]; !ok || cam.Deleted {
 				t.occur(c, CameraUnregistered, a.Where, "", now, Evidence{Table: table, Key: a.ID, At: a.At,
 					Note: "报警视频通道 " + a.Where},
@@ -229,7 +230,7 @@ func (t *Tracker) disposal(w warning.WarningChange, now time.Time, ch *[]Change)
 }
 
 // deviceStatus follows a video device's 10-minute status reports.
-func (t *Tracker) deviceStatus(c *company, s warning.DeviceStatus, now time.Time, ch *[]Change) {
+func (t *Tracker) deviceStatus(c *company, s events.DeviceStatus, now time.Time, ch *[]Change) {
 	d, ok := c.devices[s.Device]
 	if !ok {
 		d = &device{}
@@ -240,7 +241,7 @@ func (t *Tracker) deviceStatus(c *company, s warning.DeviceStatus, now time.Time
 		t.close(c, OfflineVideoDevice, s.Device, now, ch)
 		return
 	}
-	t.open(c, OfflineVideoDevice, s.Device, now, Evidence{Table: warning.TableVideoDeviceStatus, Key: s.Device,
+	t.open(c, OfflineVideoDevice, s.Device, now, Evidence{Table: events.TableVideoDeviceStatus, Key: s.Device,
 		At: s.At, Note: "运行状态 0 异常"}, fmt.Sprintf("视频智能分析设备 %s 上报运行状态异常", s.Device), ch)
 }
 
@@ -257,7 +258,7 @@ func (t *Tracker) commitmentDue(c *company, now time.Time, ch *[]Change) {
 		t.plansDue(c, cm, day, due, ch)
 		return
 	}
-	f, isNew := t.open(c, CommitmentMissing, day, due, Evidence{Table: warning.TableCommitments, At: due, Absent: true,
+	f, isNew := t.open(c, CommitmentMissing, day, due, Evidence{Table: events.TableCommitments, At: due, Absent: true,
 		Note: "截至 10:00 未收到当日安全承诺"}, fmt.Sprintf("%s 截至 %s 未提交安全承诺", day, fmtTime(due)), ch)
 	if isNew {
 		f.Day = day
@@ -268,13 +269,13 @@ func (t *Tracker) commitmentDue(c *company, now time.Time, ch *[]Change) {
 // plansDue checks the tables the seed wants as a day's plan before 10:00 (特殊作业:
 // 每天10点之前上报当日计划): when the day's commitment declares special operations and
 // no such table arrived since midnight, the upload is overdue from 10:00.
-func (t *Tracker) plansDue(c *company, cm warning.Commitment, day string, due time.Time, ch *[]Change) {
+func (t *Tracker) plansDue(c *company, cm events.Commitment, day string, due time.Time, ch *[]Change) {
 	declared := cm.HotWorkSpecial + cm.HotWork1 + cm.HotWork2 + cm.ConfinedSpace + cm.OtherSpecialOps
 	if declared == 0 {
 		return
 	}
 	for _, tb := range schemas.Tables() {
-		if tb.Frequency.DueBy == 0 || tb.Slug == warning.TableCommitments {
+		if tb.Frequency.DueBy == 0 || tb.Slug == events.TableCommitments {
 			continue
 		}
 		if last := c.tables[tb.Slug]; !last.Before(dayStart(day)) {
@@ -299,7 +300,7 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 		c.checked = now
 	}
 	if !c.lastReading.IsZero() && in.Silence(c.lastReading, now) > l.ReadingsOfflineAfter {
-		t.open(c, OfflineReadings, "", c.lastReading, Evidence{Table: warning.TableSensorReadings, At: c.lastReading,
+		t.open(c, OfflineReadings, "", c.lastReading, Evidence{Table: events.TableSensorReadings, At: c.lastReading,
 			Absent: true, Note: "此后未收到任何感知数据"},
 			fmt.Sprintf("自 %s 起未收到任何感知数据（限值 %s）", fmtTime(c.lastReading), l.ReadingsOfflineAfter), ch)
 	}
@@ -314,7 +315,7 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 			if s.def.Deleted || since.IsZero() || in.Silence(since, now) <= l.IndicatorOfflineAfter {
 				continue
 			}
-			t.open(c, OfflineIndicator, code, since, Evidence{Table: warning.TableSensorReadings, Key: code, At: since,
+			t.open(c, OfflineIndicator, code, since, Evidence{Table: events.TableSensorReadings, Key: code, At: since,
 				Absent: true, Note: "此后未收到该监测点数据"},
 				fmt.Sprintf("监测点 %s 自 %s 起无数据（限值 %s）", code, fmtTime(since), l.IndicatorOfflineAfter), ch)
 		}
@@ -332,7 +333,7 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	for _, code := range sortedKeys(c.devices) {
 		d := c.devices[code]
 		if in.Silence(d.last, now) > l.DeviceOfflineAfter {
-			t.open(c, OfflineVideoDevice, code, d.last, Evidence{Table: warning.TableVideoDeviceStatus, Key: code,
+			t.open(c, OfflineVideoDevice, code, d.last, Evidence{Table: events.TableVideoDeviceStatus, Key: code,
 				At: d.last, Absent: true, Note: "此后未收到运行状态（应每10分钟上报）"},
 				fmt.Sprintf("视频智能分析设备 %s 自 %s 起未上报运行状态（限值 %s）", code, fmtTime(d.last), l.DeviceOfflineAfter), ch)
 		}
@@ -405,7 +406,7 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 			continue
 		}
 		covered[d.Hazard] = true
-		ev := Evidence{Table: warning.TableIndicators, Key: code, At: s.defined}
+		ev := Evidence{Table: events.TableIndicators, Key: code, At: s.defined}
 		th := d.Thresholds
 		if !switchKind(d.Kind) && th.LowLow == nil && th.Low == nil && th.High == nil && th.HighHigh == nil {
 			add(finding{IndicatorNoThreshold, code, ev, fmt.Sprintf("指标 %s 未设置任何报警阈值", named(code, d.Name))})
@@ -420,7 +421,7 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 	for _, code := range sortedKeys(c.hazards) {
 		h := c.hazards[code]
 		if !h.Deleted && !covered[code] {
-			add(finding{HazardNoIndicator, code, Evidence{Table: warning.TableHazardSources, Key: code, Absent: true,
+			add(finding{HazardNoIndicator, code, Evidence{Table: events.TableHazardSources, Key: code, Absent: true,
 				Note: "没有对应的指标信息"}, fmt.Sprintf("危险源 %s 没有任何监测指标", named(code, h.Name))})
 		}
 	}
@@ -504,7 +505,7 @@ func named(code, name string) string {
 }
 
 // thresholdProblem says what is wrong with an indicator's thresholds and range, or "".
-func thresholdProblem(d warning.IndicatorDef) string {
+func thresholdProblem(d events.IndicatorDef) string {
 	th := d.Thresholds
 	names := []string{"低低报", "低报", "高报", "高高报"}
 	var prev *float64

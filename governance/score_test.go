@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // timed is an event and the time it is processed; a nil event is a tick.
@@ -29,11 +29,11 @@ func dayOfEvents(tb testing.TB) []timed {
 	t0 := at(tb, "00:00:00")
 	for i := 1; i <= 5; i++ {
 		c := fmt.Sprintf("C%d", i)
-		out = append(out, timed{warning.HazardSource{Code: c + "-H1", Company: c, Kind: warning.HazardTankFarm, Grade: 2}, t0},
-			timed{warning.HazardSource{Code: c + "-H2", Company: c, Kind: warning.HazardWarehouse}, t0},
-			timed{warning.IndicatorDef{Code: c + "-P1", Company: c, Hazard: c + "-H1", Kind: warning.KindPressure,
-				RangeLow: f(0), RangeHigh: f(2), Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}, t0},
-			timed{warning.IndicatorDef{Code: c + "-T1", Company: c, Hazard: c + "-H1", Kind: warning.KindTemperature}, t0},
+		out = append(out, timed{events.HazardSource{Code: c + "-H1", Company: c, Kind: events.HazardTankFarm, Grade: 2}, t0},
+			timed{events.HazardSource{Code: c + "-H2", Company: c, Kind: events.HazardWarehouse}, t0},
+			timed{events.IndicatorDef{Code: c + "-P1", Company: c, Hazard: c + "-H1", Kind: events.KindPressure,
+				RangeLow: f(0), RangeHigh: f(2), Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}, t0},
+			timed{events.IndicatorDef{Code: c + "-T1", Company: c, Hazard: c + "-H1", Kind: events.KindTemperature}, t0},
 			timed{governance.Location{Company: c, Table: "enterprise-info", Lon: f(117 + float64(i)), Lat: f(36.5)}, t0})
 	}
 	for m := 0; m < 24*60; m++ {
@@ -47,22 +47,22 @@ func dayOfEvents(tb testing.TB) []timed {
 					v = 0.8 // C3's pressure is stuck
 				}
 				out = append(out, timed{governance.Upload{Company: c, Table: "sensor-readings", Accepted: 2}, now},
-					timed{warning.Reading{Company: c, Indicator: c + "-P1", Value: v, At: now}, now},
-					timed{warning.Reading{Company: c, Indicator: c + "-T1", Value: 20, At: now.Add(-time.Duration(i%2) * time.Second)}, now})
+					timed{events.Reading{Company: c, Indicator: c + "-P1", Value: v, At: now}, now},
+					timed{events.Reading{Company: c, Indicator: c + "-T1", Value: 20, At: now.Add(-time.Duration(i%2) * time.Second)}, now})
 				if i == 4 && m%60 == 0 { // C4 re-sends a reading
-					out = append(out, timed{warning.Reading{Company: c, Indicator: c + "-P1", Value: v, At: now}, now.Add(time.Second)})
+					out = append(out, timed{events.Reading{Company: c, Indicator: c + "-P1", Value: v, At: now}, now.Add(time.Second)})
 				}
 			}
 			if m%10 == 0 && !(i == 5 && m >= 20*60) { // C5's video device stops at 20:00
-				out = append(out, timed{warning.DeviceStatus{Company: c, Device: c + "-D1", At: now, Normal: true}, now})
+				out = append(out, timed{events.DeviceStatus{Company: c, Device: c + "-D1", At: now, Normal: true}, now})
 			}
 			switch {
 			case m == 9*60 && i != 4 && i != 5:
-				out = append(out, timed{warning.Commitment{ID: c + "-CM", Company: c, Date: t0, At: now, UnitsRunning: 2}, now})
+				out = append(out, timed{events.Commitment{ID: c + "-CM", Company: c, Date: t0, At: now, UnitsRunning: 2}, now})
 			case m == 10*60+30 && i == 4:
-				out = append(out, timed{warning.Commitment{ID: c + "-CM", Company: c, Date: t0, At: now, UnitsRunning: 2}, now})
+				out = append(out, timed{events.Commitment{ID: c + "-CM", Company: c, Date: t0, At: now, UnitsRunning: 2}, now})
 			case m == 11*60 && i == 1:
-				out = append(out, timed{warning.Operation{ID: c + "-OP", Company: c, Type: warning.OpHotWork2, Begin: now.Add(time.Hour)}, now})
+				out = append(out, timed{events.Operation{ID: c + "-OP", Company: c, Type: events.OpHotWork2, Begin: now.Add(time.Hour)}, now})
 			}
 		}
 		out = append(out, timed{nil, now})

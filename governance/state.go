@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // stateVersion is the layout version of a marshalled tracker state.
@@ -20,35 +20,35 @@ type stateJSON struct {
 }
 
 type companyJSON struct {
-	Checked     time.Time                       `json:"checked,omitzero"`
-	LastUpload  time.Time                       `json:"last_upload,omitzero"`
-	Tables      map[string]time.Time            `json:"tables"`
-	LastReading time.Time                       `json:"last_reading,omitzero"`
-	Indicators  map[string]indicatorJSON        `json:"indicators"`
-	Hazards     map[string]warning.HazardSource `json:"hazards"`
-	Cameras     map[string]Camera               `json:"cameras"`
-	Locations   map[string]Location             `json:"locations"`
-	Devices     map[string]deviceJSON           `json:"devices"`
-	Commitments map[string]warning.Commitment   `json:"commitments"`
-	HotWork     map[string][]string             `json:"hot_work"`
-	Alarms      map[string]alarmJSON            `json:"alarms"`
-	Batches     map[string]batchJSON            `json:"batches"`
-	Pending     []pendingJSON                   `json:"pending"`
-	Open        []Fact                          `json:"open"`
-	BaseDirty   bool                            `json:"base_dirty,omitempty"`
+	Checked     time.Time                      `json:"checked,omitzero"`
+	LastUpload  time.Time                      `json:"last_upload,omitzero"`
+	Tables      map[string]time.Time           `json:"tables"`
+	LastReading time.Time                      `json:"last_reading,omitzero"`
+	Indicators  map[string]indicatorJSON       `json:"indicators"`
+	Hazards     map[string]events.HazardSource `json:"hazards"`
+	Cameras     map[string]Camera              `json:"cameras"`
+	Locations   map[string]Location            `json:"locations"`
+	Devices     map[string]deviceJSON          `json:"devices"`
+	Commitments map[string]events.Commitment   `json:"commitments"`
+	HotWork     map[string][]string            `json:"hot_work"`
+	Alarms      map[string]alarmJSON           `json:"alarms"`
+	Batches     map[string]batchJSON           `json:"batches"`
+	Pending     []pendingJSON                  `json:"pending"`
+	Open        []Fact                         `json:"open"`
+	BaseDirty   bool                           `json:"base_dirty,omitempty"`
 }
 
 type indicatorJSON struct {
-	Def       warning.IndicatorDef `json:"def"`
-	Defined   time.Time            `json:"defined,omitzero"`
-	LastSeen  time.Time            `json:"last_seen,omitzero"`
-	LastAt    time.Time            `json:"last_at,omitzero"`
-	Last      float64              `json:"last"`
-	Same      int                  `json:"same"`
-	SameSince time.Time            `json:"same_since,omitzero"`
-	Day       string               `json:"day,omitempty"`
-	Min       float64              `json:"min"`
-	Max       float64              `json:"max"`
+	Def       events.IndicatorDef `json:"def"`
+	Defined   time.Time           `json:"defined,omitzero"`
+	LastSeen  time.Time           `json:"last_seen,omitzero"`
+	LastAt    time.Time           `json:"last_at,omitzero"`
+	Last      float64             `json:"last"`
+	Same      int                 `json:"same"`
+	SameSince time.Time           `json:"same_since,omitzero"`
+	Day       string              `json:"day,omitempty"`
+	Min       float64             `json:"min"`
+	Max       float64             `json:"max"`
 }
 
 type deviceJSON struct {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -19,7 +20,7 @@ type Tracker struct {
 
 	// intake is the platform's intake of exchange records (SetIntake, TickIntake):
 	// facts from absence are judged on its clock. Zero: the wall clock.
-	intake warning.Intake
+	intake events.Intake
 
 	// The local day of the last time asked, cached: formatting it per reading costs.
 	dayFrom, dayTo time.Time
@@ -54,21 +55,21 @@ type company struct {
 	tables      map[string]time.Time // last upload, by exchange slug
 	lastReading time.Time
 	indicators  map[string]*indicator
-	hazards     map[string]warning.HazardSource
+	hazards     map[string]events.HazardSource
 	cameras     map[string]Camera
 	locations   map[string]Location // by table|subject
 	devices     map[string]*device
-	commitments map[string]warning.Commitment // first version of each date's commitment
-	hotWork     map[string]map[string]bool    // date → IDs of its hot-work permits
-	alarms      map[string]raisedAlarm        // open alarms, by source:ID
-	batches     map[string]*batchCount        // by date|table
-	pending     map[factKey]time.Time         // base-data conditions not yet settled, since
-	open        map[factKey]*Fact             // open facts
-	baseDirty   bool                          // base data changed since the last check
+	commitments map[string]events.Commitment // first version of each date's commitment
+	hotWork     map[string]map[string]bool   // date → IDs of its hot-work permits
+	alarms      map[string]raisedAlarm       // open alarms, by source:ID
+	batches     map[string]*batchCount       // by date|table
+	pending     map[factKey]time.Time        // base-data conditions not yet settled, since
+	open        map[factKey]*Fact            // open facts
+	baseDirty   bool                         // base data changed since the last check
 }
 
 type indicator struct {
-	def       warning.IndicatorDef
+	def       events.IndicatorDef
 	defined   time.Time // when the definition arrived
 	lastSeen  time.Time // receipt of the last reading
 	lastAt    time.Time // its COLLECT_TIME
@@ -98,9 +99,9 @@ func (t *Tracker) company(code string) *company {
 	c, ok := t.cos[code]
 	if !ok {
 		c = &company{code: code, tables: map[string]time.Time{}, indicators: map[string]*indicator{},
-			hazards: map[string]warning.HazardSource{}, cameras: map[string]Camera{},
+			hazards: map[string]events.HazardSource{}, cameras: map[string]Camera{},
 			locations: map[string]Location{}, devices: map[string]*device{},
-			commitments: map[string]warning.Commitment{}, hotWork: map[string]map[string]bool{},
+			commitments: map[string]events.Commitment{}, hotWork: map[string]map[string]bool{},
 			alarms: map[string]raisedAlarm{}, batches: map[string]*batchCount{},
 			pending: map[factKey]time.Time{}, open: map[factKey]*Fact{}}
 		t.cos[code] = c
@@ -178,9 +179,9 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 	switch ev := ev.(type) {
 	case Upload:
 		t.upload(c, ev, now, &ch)
-	case warning.Reading:
+	case events.Reading:
 		t.reading(c, ev, now, &ch)
-	case warning.IndicatorDef:
+	case events.IndicatorDef:
 		s := c.indicator(ev.Code)
 		if s.defined.IsZero() {
 			s.defined = now
@@ -194,7 +195,7 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 				t.close(c, k, ev.Code, now, &ch)
 			}
 		}
-	case warning.HazardSource:
+	case events.HazardSource:
 		c.hazards[ev.Code] = ev
 		c.baseDirty = true
 	case Camera:
@@ -210,15 +211,15 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 	case Location:
 		c.locations[ev.Table+"|"+ev.Subject] = ev
 		c.baseDirty = true
-	case warning.Commitment:
+	case events.Commitment:
 		t.commitment(c, ev, now, &ch)
-	case warning.Operation:
+	case events.Operation:
 		t.operation(c, ev, now, &ch)
-	case warning.CompanyAlarm:
+	case events.CompanyAlarm:
 		t.companyAlarm(c, ev, now, &ch)
-	case warning.DeviceStatus:
+	case events.DeviceStatus:
 		t.deviceStatus(c, ev, now, &ch)
-	case warning.HiddenDanger:
+	case events.HiddenDanger:
 		// No governance rule reads hidden dangers (their upload counts through Upload).
 	default:
 		panic(fmt.Sprintf("governance: unknown event type %T", ev))
@@ -257,7 +258,7 @@ func (t *Tracker) Tick(now time.Time) []Change { return t.TickIntake(now, t.inta
 // as the governance consumer measured it from ingest's receive times — that absence
 // is judged by until the next SetIntake or TickIntake (docs/governance.md §1,
 // 平台接入中断). The zero Intake means unknown: the wall clock alone.
-func (t *Tracker) SetIntake(in warning.Intake) { t.intake = in }
+func (t *Tracker) SetIntake(in events.Intake) { t.intake = in }
 
 // TickIntake is Tick on the platform's intake clock: while the pipeline delivers
 // nothing from anyone (ingest down, the broker or the governance consumer lagging
@@ -266,7 +267,7 @@ func (t *Tracker) SetIntake(in warning.Intake) { t.intake = in }
 // from a pause longer than limits.intake_gap, silence counts from the resumption,
 // and what fell due meanwhile (the 10:00 commitment, a table's interval) gets
 // limits.upload_grace to arrive.
-func (t *Tracker) TickIntake(now time.Time, in warning.Intake) []Change {
+func (t *Tracker) TickIntake(now time.Time, in events.Intake) []Change {
 	t.intake = in
 	var ch []Change
 	for _, code := range t.Companies() {
@@ -459,11 +460,11 @@ func sum(m map[string]int) int {
 
 // switchKinds are indicator kinds whose value is a switch (静电接地, 溢油): a constant
 // value is normal and they need no analogue thresholds.
-func switchKind(k warning.IndicatorKind) bool {
-	return k == warning.KindGrounding || k == warning.KindOverflow
+func switchKind(k events.IndicatorKind) bool {
+	return k == events.KindGrounding || k == events.KindOverflow
 }
 
-func (t *Tracker) reading(c *company, r warning.Reading, now time.Time, ch *[]Change) {
+func (t *Tracker) reading(c *company, r events.Reading, now time.Time, ch *[]Change) {
 	l := t.cfg.Limits
 	c.lastReading = now
 	t.close(c, OfflineReadings, "", now, ch)
@@ -473,7 +474,7 @@ func (t *Tracker) reading(c *company, r warning.Reading, now time.Time, ch *[]Ch
 	// Built only where a fact needs it: formatting per reading would cost more than
 	// the checks.
 	evidence := func() Evidence {
-		return Evidence{Table: warning.TableSensorReadings, Key: r.Indicator, At: r.At, Note: fmt.Sprintf("采集值 %g", r.Value)}
+		return Evidence{Table: events.TableSensorReadings, Key: r.Indicator, At: r.At, Note: fmt.Sprintf("采集值 %g", r.Value)}
 	}
 	day := t.day(now)
 
@@ -513,7 +514,7 @@ func (t *Tracker) reading(c *company, r warning.Reading, now time.Time, ch *[]Ch
 		t.close(c, SensorStuck, r.Indicator, now, ch)
 	}
 	if !switchKind(d.Kind) && l.StuckReadings > 0 && s.same >= l.StuckReadings && now.Sub(s.sameSince) >= l.StuckAfter {
-		t.open(c, SensorStuck, r.Indicator, s.sameSince, Evidence{Table: warning.TableSensorReadings, Key: r.Indicator,
+		t.open(c, SensorStuck, r.Indicator, s.sameSince, Evidence{Table: events.TableSensorReadings, Key: r.Indicator,
 			At: s.sameSince, Note: fmt.Sprintf("连续 %d 条采集值均为 %g", s.same, r.Value)},
 			fmt.Sprintf("指标 %s 自 %s 起采集值恒为 %g", r.Indicator, fmtTime(s.sameSince), r.Value), ch)
 	}

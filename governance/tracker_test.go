@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -47,8 +48,8 @@ func TestReadingsOfflineAfterLimitAndBackOnline(t *testing.T) {
 	tr := newTracker(t)
 	clk := &clock{}
 	send := func(now time.Time) []governance.Change {
-		ch := tr.Apply(governance.Upload{Company: "C1", Table: warning.TableSensorReadings, Accepted: 1}, now)
-		return append(ch, tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: 1, At: now}, now)...)
+		ch := tr.Apply(governance.Upload{Company: "C1", Table: events.TableSensorReadings, Accepted: 1}, now)
+		return append(ch, tr.Apply(events.Reading{Company: "C1", Indicator: "P1", Value: 1, At: now}, now)...)
 	}
 	send(clk.Set(at(t, "08:00:00")))
 	require.Empty(t, tr.Tick(clk.Set(at(t, "08:10:00"))), "exactly at the limit: still online")
@@ -78,14 +79,14 @@ func TestReadingsOfflineAfterLimitAndBackOnline(t *testing.T) {
 func TestIndicatorAndSystemOffline(t *testing.T) {
 	tr := newTracker(t)
 	t0 := at(t, "08:00:00")
-	tr.Apply(governance.Upload{Company: "C1", Table: warning.TableSensorReadings, Accepted: 2}, t0)
-	tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: 1, At: t0}, t0)
-	tr.Apply(warning.Reading{Company: "C1", Indicator: "P2", Value: 1, At: t0}, t0)
+	tr.Apply(governance.Upload{Company: "C1", Table: events.TableSensorReadings, Accepted: 2}, t0)
+	tr.Apply(events.Reading{Company: "C1", Indicator: "P1", Value: 1, At: t0}, t0)
+	tr.Apply(events.Reading{Company: "C1", Indicator: "P2", Value: 1, At: t0}, t0)
 	// P2 keeps reporting; P1 falls silent.
 	var ch []governance.Change
 	for now := t0.Add(5 * time.Minute); !now.After(at(t, "08:35:00")); now = now.Add(5 * time.Minute) {
-		tr.Apply(governance.Upload{Company: "C1", Table: warning.TableSensorReadings, Accepted: 1}, now)
-		tr.Apply(warning.Reading{Company: "C1", Indicator: "P2", Value: 1, At: now}, now)
+		tr.Apply(governance.Upload{Company: "C1", Table: events.TableSensorReadings, Accepted: 1}, now)
+		tr.Apply(events.Reading{Company: "C1", Indicator: "P2", Value: 1, At: now}, now)
 		ch = append(ch, tr.Tick(now)...)
 	}
 	got := ofKind(ch, governance.OfflineIndicator)
@@ -109,7 +110,7 @@ func TestVideoDeviceOffline(t *testing.T) {
 	tr := newTracker(t)
 	status := func(hms string, normal bool) []governance.Change {
 		now := at(t, hms)
-		return tr.Apply(warning.DeviceStatus{Company: "C1", Device: "D1", At: now, Normal: normal}, now)
+		return tr.Apply(events.DeviceStatus{Company: "C1", Device: "D1", At: now, Normal: normal}, now)
 	}
 	status("08:00:00", true)
 	status("08:10:00", true)
@@ -133,8 +134,8 @@ func TestVideoDeviceOffline(t *testing.T) {
 	assert.Equal(t, governance.FactClosed, ch[0].Kind)
 }
 
-func commitment(tb testing.TB, hms string) warning.Commitment {
-	return warning.Commitment{ID: "CM-0601", Company: "C1", Date: at(tb, "00:00:00"), Person: "张三", At: at(tb, hms),
+func commitment(tb testing.TB, hms string) events.Commitment {
+	return events.Commitment{ID: "CM-0601", Company: "C1", Date: at(tb, "00:00:00"), Person: "张三", At: at(tb, hms),
 		UnitsRunning: 3}
 }
 
@@ -197,7 +198,7 @@ func TestCommitmentLate(t *testing.T) {
 func TestHotWorkContradictsCommitment(t *testing.T) {
 	tr := newTracker(t)
 	tr.Apply(commitment(t, "08:00:00"), at(t, "08:00:00"))
-	op := warning.Operation{ID: "OP-1", Company: "C1", Type: warning.OpHotWork1, Begin: at(t, "13:00:00"), End: at(t, "15:00:00")}
+	op := events.Operation{ID: "OP-1", Company: "C1", Type: events.OpHotWork1, Begin: at(t, "13:00:00"), End: at(t, "15:00:00")}
 	ch := tr.Apply(op, at(t, "09:00:00"))
 	got := ofKind(ch, governance.CommitmentContradiction)
 	require.Len(t, got, 1)
@@ -207,7 +208,7 @@ func TestHotWorkContradictsCommitment(t *testing.T) {
 	assert.Contains(t, fact.Detail, "动火作业 0 项")
 	assert.Equal(t, []string{"CM-0601", "OP-1"}, []string{fact.Evidence[0].Key, fact.Evidence[1].Key})
 
-	confined := warning.Operation{ID: "OP-2", Company: "C1", Type: warning.OpConfinedSpace, Begin: at(t, "13:00:00")}
+	confined := events.Operation{ID: "OP-2", Company: "C1", Type: events.OpConfinedSpace, Begin: at(t, "13:00:00")}
 	assert.Empty(t, tr.Apply(confined, at(t, "09:01:00")), "受限空间 is not hot work")
 
 	op.Cancelled = true
@@ -221,13 +222,13 @@ func TestHotWorkContradictsCommitment(t *testing.T) {
 		cm := commitment(t, "08:00:00")
 		cm.HotWork1 = 1
 		tr.Apply(cm, at(t, "08:00:00"))
-		assert.Empty(t, tr.Apply(warning.Operation{ID: "OP-1", Company: "C1", Type: warning.OpHotWork1, Begin: at(t, "13:00:00")}, at(t, "09:00:00")))
-		ch := tr.Apply(warning.Operation{ID: "OP-3", Company: "C1", Type: warning.OpHotWorkSpecial, Begin: at(t, "14:00:00")}, at(t, "09:05:00"))
+		assert.Empty(t, tr.Apply(events.Operation{ID: "OP-1", Company: "C1", Type: events.OpHotWork1, Begin: at(t, "13:00:00")}, at(t, "09:00:00")))
+		ch := tr.Apply(events.Operation{ID: "OP-3", Company: "C1", Type: events.OpHotWorkSpecial, Begin: at(t, "14:00:00")}, at(t, "09:05:00"))
 		require.Len(t, ofKind(ch, governance.CommitmentContradiction), 1, "two permits against one declared")
 	})
 	t.Run("permit before commitment", func(t *testing.T) {
 		tr := newTracker(t)
-		tr.Apply(warning.Operation{ID: "OP-1", Company: "C1", Type: warning.OpHotWork2, Begin: at(t, "13:00:00")}, at(t, "07:00:00"))
+		tr.Apply(events.Operation{ID: "OP-1", Company: "C1", Type: events.OpHotWork2, Begin: at(t, "13:00:00")}, at(t, "07:00:00"))
 		require.Len(t, ofKind(tr.Apply(commitment(t, "08:00:00"), at(t, "08:00:00")), governance.CommitmentContradiction), 1)
 	})
 }
@@ -236,15 +237,15 @@ func TestHotWorkContradictsCommitment(t *testing.T) {
 func TestUnitsStoppedWhileReadingsMove(t *testing.T) {
 	tr := newTracker(t)
 	now := at(t, "07:00:00")
-	tr.Apply(warning.IndicatorDef{Code: "F1", Company: "C1", Kind: warning.KindFlow, Unit: "m3/h",
-		RangeLow: f(0), RangeHigh: f(100), Thresholds: warning.Thresholds{High: f(90)}}, now)
+	tr.Apply(events.IndicatorDef{Code: "F1", Company: "C1", Kind: events.KindFlow, Unit: "m3/h",
+		RangeLow: f(0), RangeHigh: f(100), Thresholds: events.Thresholds{High: f(90)}}, now)
 	cm := commitment(t, "08:00:00")
 	cm.UnitsRunning, cm.UnitsStopped = 0, 3
 	tr.Apply(cm, at(t, "08:00:00"))
-	assert.Empty(t, tr.Apply(warning.Reading{Company: "C1", Indicator: "F1", Value: 0, At: at(t, "09:00:00")}, at(t, "09:00:00")))
-	assert.Empty(t, tr.Apply(warning.Reading{Company: "C1", Indicator: "F1", Value: 2, At: at(t, "09:01:00")}, at(t, "09:01:00")),
+	assert.Empty(t, tr.Apply(events.Reading{Company: "C1", Indicator: "F1", Value: 0, At: at(t, "09:00:00")}, at(t, "09:00:00")))
+	assert.Empty(t, tr.Apply(events.Reading{Company: "C1", Indicator: "F1", Value: 2, At: at(t, "09:01:00")}, at(t, "09:01:00")),
 		"2 % of the range is noise")
-	ch := tr.Apply(warning.Reading{Company: "C1", Indicator: "F1", Value: 40, At: at(t, "09:02:00")}, at(t, "09:02:00"))
+	ch := tr.Apply(events.Reading{Company: "C1", Indicator: "F1", Value: 40, At: at(t, "09:02:00")}, at(t, "09:02:00"))
 	got := ofKind(ch, governance.CommitmentContradiction)
 	require.Len(t, got, 1)
 	assert.Equal(t, "units_stopped/2021-06-01", got[0].Fact.Subject)
@@ -256,7 +257,7 @@ func TestUnitsStoppedWhileReadingsMove(t *testing.T) {
 func TestAlarmUncleared(t *testing.T) {
 	tr := newTracker(t)
 	tr.Apply(governance.Camera{Company: "C1", VideoCode: "370100001013200001"}, at(t, "07:00:00"))
-	alarm := warning.CompanyAlarm{Company: "C1", Source: warning.SourcePositioning, ID: "A1", Type: "1",
+	alarm := events.CompanyAlarm{Company: "C1", Source: events.SourcePositioning, ID: "A1", Type: "1",
 		Raised: true, At: at(t, "08:00:00")}
 	tr.Apply(alarm, at(t, "08:00:05"))
 	assert.Empty(t, ofKind(tr.Tick(at(t, "08:30:00")), governance.AlarmUncleared))
@@ -283,7 +284,7 @@ func TestAlarmUncleared(t *testing.T) {
 	})
 	t.Run("video alarm on an unregistered channel", func(t *testing.T) {
 		tr := newTracker(t)
-		ch := tr.Apply(warning.CompanyAlarm{Company: "C1", Source: warning.SourceVideo, ID: "V1", Where: "370100001013200009",
+		ch := tr.Apply(events.CompanyAlarm{Company: "C1", Source: events.SourceVideo, ID: "V1", Where: "370100001013200009",
 			Raised: true, At: at(t, "08:00:00")}, at(t, "08:00:00"))
 		require.Len(t, ofKind(ch, governance.CameraUnregistered), 1)
 		ch = tr.Apply(governance.Camera{Company: "C1", VideoCode: "370100001013200009"}, at(t, "08:10:00"))
@@ -341,10 +342,10 @@ func TestRejectedShare(t *testing.T) {
 func TestSensorSanity(t *testing.T) {
 	tr := newTracker(t)
 	t0 := at(t, "08:00:00")
-	tr.Apply(warning.IndicatorDef{Code: "P1", Company: "C1", Kind: warning.KindPressure, RangeLow: f(0), RangeHigh: f(2),
-		Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}, t0)
+	tr.Apply(events.IndicatorDef{Code: "P1", Company: "C1", Kind: events.KindPressure, RangeLow: f(0), RangeHigh: f(2),
+		Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}, t0)
 	read := func(now, collected time.Time, v float64) []governance.Change {
-		return tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: v, At: collected}, now)
+		return tr.Apply(events.Reading{Company: "C1", Indicator: "P1", Value: v, At: collected}, now)
 	}
 	cases := []struct {
 		name      string
@@ -383,24 +384,24 @@ func TestSensorSanity(t *testing.T) {
 	})
 	t.Run("stuck", func(t *testing.T) {
 		tr := newTracker(t)
-		tr.Apply(warning.IndicatorDef{Code: "P1", Company: "C1", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1)}}, t0)
+		tr.Apply(events.IndicatorDef{Code: "P1", Company: "C1", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1)}}, t0)
 		var opened []governance.Change
 		now := t0
 		for i := 0; i < 30; i++ {
 			now = t0.Add(time.Duration(i) * 5 * time.Minute)
-			opened = append(opened, ofKind(tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: 0.5, At: now}, now), governance.SensorStuck)...)
+			opened = append(opened, ofKind(tr.Apply(events.Reading{Company: "C1", Indicator: "P1", Value: 0.5, At: now}, now), governance.SensorStuck)...)
 		}
 		require.Len(t, opened, 1, "30 equal readings over 2 h 25 min")
 		assert.Equal(t, t0, opened[0].Fact.Started)
-		ch := ofKind(tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: 0.51, At: now.Add(time.Minute)}, now.Add(time.Minute)), governance.SensorStuck)
+		ch := ofKind(tr.Apply(events.Reading{Company: "C1", Indicator: "P1", Value: 0.51, At: now.Add(time.Minute)}, now.Add(time.Minute)), governance.SensorStuck)
 		require.Len(t, ch, 1)
 		assert.Equal(t, governance.FactClosed, ch[0].Kind)
 
 		// A switch (静电接地) may stay constant.
-		tr.Apply(warning.IndicatorDef{Code: "G1", Company: "C1", Kind: warning.KindGrounding}, t0)
+		tr.Apply(events.IndicatorDef{Code: "G1", Company: "C1", Kind: events.KindGrounding}, t0)
 		for i := 0; i < 40; i++ {
 			now := t0.Add(time.Duration(i) * 5 * time.Minute)
-			require.Empty(t, ofKind(tr.Apply(warning.Reading{Company: "C1", Indicator: "G1", Value: 1, At: now}, now), governance.SensorStuck))
+			require.Empty(t, ofKind(tr.Apply(events.Reading{Company: "C1", Indicator: "G1", Value: 1, At: now}, now), governance.SensorStuck))
 		}
 	})
 }
@@ -417,27 +418,27 @@ func TestBaseData(t *testing.T) {
 		fix     governance.Event
 	}{
 		{"hazard source without indicators",
-			[]governance.Event{warning.HazardSource{Code: "H1", Company: "C1", Name: "罐区", Kind: warning.HazardTankFarm, Grade: 1}},
+			[]governance.Event{events.HazardSource{Code: "H1", Company: "C1", Name: "罐区", Kind: events.HazardTankFarm, Grade: 1}},
 			governance.HazardNoIndicator, "H1",
-			warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1)}}},
+			events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1)}}},
 		{"indicator without thresholds",
-			[]governance.Event{warning.HazardSource{Code: "H1", Company: "C1"}, warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure}},
+			[]governance.Event{events.HazardSource{Code: "H1", Company: "C1"}, events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure}},
 			governance.IndicatorNoThreshold, "P1",
-			warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1)}}},
+			events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1)}}},
 		{"thresholds out of order",
-			[]governance.Event{warning.HazardSource{Code: "H1", Company: "C1"}, warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure,
-				Thresholds: warning.Thresholds{High: f(1.5), HighHigh: f(1.2)}}},
+			[]governance.Event{events.HazardSource{Code: "H1", Company: "C1"}, events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure,
+				Thresholds: events.Thresholds{High: f(1.5), HighHigh: f(1.2)}}},
 			governance.ThresholdOrder, "P1",
-			warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}},
+			events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}},
 		{"threshold outside the range",
-			[]governance.Event{warning.HazardSource{Code: "H1", Company: "C1"}, warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure,
-				RangeLow: f(0), RangeHigh: f(1), Thresholds: warning.Thresholds{High: f(1.2)}}},
+			[]governance.Event{events.HazardSource{Code: "H1", Company: "C1"}, events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure,
+				RangeLow: f(0), RangeHigh: f(1), Thresholds: events.Thresholds{High: f(1.2)}}},
 			governance.ThresholdOrder, "P1",
-			warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure, RangeLow: f(0), RangeHigh: f(2), Thresholds: warning.Thresholds{High: f(1.2)}}},
+			events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure, RangeLow: f(0), RangeHigh: f(2), Thresholds: events.Thresholds{High: f(1.2)}}},
 		{"indicator of an unregistered hazard source",
-			[]governance.Event{warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H9", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1)}}},
+			[]governance.Event{events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H9", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1)}}},
 			governance.IndicatorHazardUnknown, "P1",
-			warning.HazardSource{Code: "H9", Company: "C1"}},
+			events.HazardSource{Code: "H9", Company: "C1"}},
 		{"camera without a GB28181 code",
 			[]governance.Event{governance.Camera{Company: "C1", VideoCode: "CAM-1"}},
 			governance.CameraCode, "CAM-1",
@@ -451,8 +452,8 @@ func TestBaseData(t *testing.T) {
 			governance.CoordinatesOutside, "enterprise",
 			governance.Location{Company: "C1", Table: "enterprise-info", Lon: f(117.0), Lat: f(36.65)}},
 		{"hazard source coordinates swapped",
-			[]governance.Event{warning.HazardSource{Code: "H1", Company: "C1"},
-				warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1)}},
+			[]governance.Event{events.HazardSource{Code: "H1", Company: "C1"},
+				events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1)}},
 				governance.Location{Company: "C1", Table: "hazard-sources", Subject: "H1", Lon: f(36.65), Lat: f(117.0)}},
 			governance.CoordinatesOutside, "H1",
 			governance.Location{Company: "C1", Table: "hazard-sources", Subject: "H1", Lon: f(117.0), Lat: f(36.65)}},
@@ -480,9 +481,9 @@ func TestBaseData(t *testing.T) {
 	}
 	t.Run("sent together in any order", func(t *testing.T) {
 		tr := newTracker(t)
-		tr.Apply(warning.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: warning.KindPressure, Thresholds: warning.Thresholds{High: f(1)}}, t0)
+		tr.Apply(events.IndicatorDef{Code: "P1", Company: "C1", Hazard: "H1", Kind: events.KindPressure, Thresholds: events.Thresholds{High: f(1)}}, t0)
 		tr.Tick(t0.Add(30 * time.Second))
-		tr.Apply(warning.HazardSource{Code: "H1", Company: "C1"}, t0.Add(40*time.Second))
+		tr.Apply(events.HazardSource{Code: "H1", Company: "C1"}, t0.Add(40*time.Second))
 		assert.Empty(t, tr.Tick(t0.Add(time.Minute)))
 		assert.Empty(t, tr.Tick(t0.Add(2*time.Minute)))
 	})
@@ -512,7 +513,7 @@ func TestDecode(t *testing.T) {
 
 // 特殊作业 is due as a day's plan before 10:00 when the commitment declares any.
 func TestSpecialOperationsPlanDue(t *testing.T) {
-	declared := func() warning.Commitment {
+	declared := func() events.Commitment {
 		cm := commitment(t, "08:00:00")
 		cm.ConfinedSpace = 1
 		return cm
@@ -573,15 +574,15 @@ func TestPlanTablesHaveNoDailyInterval(t *testing.T) {
 func TestDeletedIndicatorClosesItsFacts(t *testing.T) {
 	tr := newTracker(t)
 	t0 := at(t, "08:00:00")
-	def := warning.IndicatorDef{Code: "P1", Company: "C1", Kind: warning.KindPressure, RangeLow: f(0), RangeHigh: f(2),
-		Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
+	def := events.IndicatorDef{Code: "P1", Company: "C1", Kind: events.KindPressure, RangeLow: f(0), RangeHigh: f(2),
+		Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
 	tr.Apply(def, t0)
-	tr.Apply(warning.IndicatorDef{Code: "P2", Company: "C1", Kind: warning.KindPressure,
-		Thresholds: warning.Thresholds{High: f(1)}}, t0)
-	tr.Apply(warning.Reading{Company: "C1", Indicator: "P1", Value: 2.5, At: t0}, t0) // out of range
+	tr.Apply(events.IndicatorDef{Code: "P2", Company: "C1", Kind: events.KindPressure,
+		Thresholds: events.Thresholds{High: f(1)}}, t0)
+	tr.Apply(events.Reading{Company: "C1", Indicator: "P1", Value: 2.5, At: t0}, t0) // out of range
 	var ch []governance.Change
 	for now := t0.Add(5 * time.Minute); !now.After(at(t, "08:40:00")); now = now.Add(5 * time.Minute) {
-		tr.Apply(warning.Reading{Company: "C1", Indicator: "P2", Value: float64(now.Minute()), At: now}, now)
+		tr.Apply(events.Reading{Company: "C1", Indicator: "P2", Value: float64(now.Minute()), At: now}, now)
 		ch = append(ch, tr.Tick(now)...)
 	}
 	require.Len(t, openOf(tr, "C1", governance.OfflineIndicator), 1)
@@ -632,7 +633,7 @@ func TestNeverConnectedCompanyIsOffline(t *testing.T) {
 	require.Len(t, ch, 1, "the first check is remembered across a restart")
 	assert.True(t, at(t, "08:00:00").Equal(ch[0].Fact.Started), ch[0].Fact.Started)
 
-	closed := ofKind(tr.Apply(governance.Upload{Company: "C1", Table: warning.TableCommitments, Accepted: 1}, at(t, "09:30:00")),
+	closed := ofKind(tr.Apply(governance.Upload{Company: "C1", Table: events.TableCommitments, Accepted: 1}, at(t, "09:30:00")),
 		governance.OfflineSystem)
 	require.Len(t, closed, 1)
 	assert.Equal(t, governance.FactClosed, closed[0].Kind)

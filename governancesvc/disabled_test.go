@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // A company disabled in the registry (enterprises.disabled_at) accrues no governance
@@ -25,7 +25,7 @@ func TestDisabledCompanyAccruesNoFacts(t *testing.T) {
 	tick := func(codes ...string) {
 		var evs []governance.Event
 		for _, c := range codes {
-			evs = append(evs, governance.Upload{Company: c, Table: warning.TableSensorReadings, Accepted: 1})
+			evs = append(evs, governance.Upload{Company: c, Table: events.TableSensorReadings, Accepted: 1})
 		}
 		require.NoError(t, s.Apply(ctx, evs))
 		require.NoError(t, s.Tick(ctx))

@@ -18,11 +18,11 @@ import (
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/tiers"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 const password = "Chemguard-2026"
@@ -57,7 +57,7 @@ func newEnv(tb testing.TB) *env {
 	tick := func() {
 		var evs []governance.Event
 		for code := range companies {
-			evs = append(evs, governance.Upload{Company: code, Table: warning.TableSensorReadings, Accepted: 1})
+			evs = append(evs, governance.Upload{Company: code, Table: events.TableSensorReadings, Accepted: 1})
 		}
 		require.NoError(tb, s.Apply(ctx, evs))
 		require.NoError(tb, s.Tick(ctx))
@@ -71,7 +71,7 @@ func newEnv(tb testing.TB) *env {
 		clk.Set(at(tb, d.day+" 09:00:00"))
 		var evs []governance.Event
 		for i, c := range d.committers {
-			evs = append(evs, warning.Commitment{ID: d.day + c + string(rune('a'+i)), Company: c,
+			evs = append(evs, events.Commitment{ID: d.day + c + string(rune('a'+i)), Company: c,
 				Date: at(tb, d.day+" 00:00:00"), Person: "张三", At: clk.Now()})
 		}
 		require.NoError(tb, s.Apply(ctx, evs))

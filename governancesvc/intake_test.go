@@ -7,26 +7,26 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // readingMsg is a sensor reading of company code as ingest publishes it, received at
 // received.
-func readingMsg(tb testing.TB, code string, offset int64, received time.Time) kafka.Message {
+func readingMsg(tb testing.TB, code string, offset int64, received time.Time) bus.Message {
 	tb.Helper()
 	point := code + "-T1"
 	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
 		"VALUE": 20 + offset%7, "COLLECT_TIME": received.Format(schemas.DateTimeLayout)})
 	require.NoError(tb, err)
-	env, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
+	env, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
 		Key: point, Version: offset, ReceivedAt: received, Record: rec})
 	require.NoError(tb, err)
-	return kafka.Message{Topic: schemas.SensorReadings.Topic(), Partition: 0, Offset: offset, Value: env, Time: received}
+	return bus.Message{Topic: schemas.SensorReadings.Topic(), Partition: 0, Offset: offset, Value: env, Time: received}
 }
 
 // The consumer stores the platform's intake (governance_intake) with each batch and
@@ -44,7 +44,7 @@ func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
 	s := newService(t, pool, clk)
 	offset := int64(0)
 	send := func(received time.Time, codes ...string) {
-		var batch []kafka.Message
+		var batch []bus.Message
 		for _, code := range codes {
 			batch = append(batch, readingMsg(t, code, offset, received))
 			offset++
@@ -90,7 +90,7 @@ func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
 	assert.True(t, started.Equal(at(t, "2021-06-01 08:00:00")), "%s", started)
 
 	// A replayed old batch moves the intake neither back nor forward.
-	require.NoError(t, s.ApplyMessages(ctx, []kafka.Message{readingMsg(t, c2, 0, at(t, "2021-06-01 08:00:00"))}))
+	require.NoError(t, s.ApplyMessages(ctx, []bus.Message{readingMsg(t, c2, 0, at(t, "2021-06-01 08:00:00"))}))
 	got, _ = intake()
 	assert.True(t, got.Equal(at(t, "2021-06-01 08:50:30")), "%s", got)
 }

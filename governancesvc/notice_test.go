@@ -18,11 +18,11 @@ import (
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // noticeEnv is the governance service and the notices API on a fresh database:
@@ -99,17 +99,17 @@ func (e *env) send(method, token, path string, body any) reply {
 
 // goOffline sends company code's readings for a few minutes, then nothing until its
 // 数据采集离线 fact opens, and returns the fact's id and the indicator.
-func (e *noticeEnv) goOffline(code string) (string, warning.IndicatorDef) {
+func (e *noticeEnv) goOffline(code string) (string, events.IndicatorDef) {
 	e.tb.Helper()
 	ctx := context.Background()
 	require.NoError(e.tb, e.svc.Tick(ctx))
-	def := warning.IndicatorDef{Code: code + "-T1", Company: code, Name: "1号罐温度", Kind: warning.KindTemperature,
-		RangeLow: f(0), RangeHigh: f(100), Thresholds: warning.Thresholds{High: f(60)}}
+	def := events.IndicatorDef{Code: code + "-T1", Company: code, Name: "1号罐温度", Kind: events.KindTemperature,
+		RangeLow: f(0), RangeHigh: f(100), Thresholds: events.Thresholds{High: f(60)}}
 	require.NoError(e.tb, e.svc.Apply(ctx, []governance.Event{def, governance.Upload{Company: code, Table: "indicators", Accepted: 1}}))
 	for i := 0; i < 3; i++ {
 		e.clk.Add(time.Minute)
 		require.NoError(e.tb, e.svc.Apply(ctx, []governance.Event{
-			warning.Reading{Company: code, Indicator: def.Code, Value: 20, At: e.clk.Now()},
+			events.Reading{Company: code, Indicator: def.Code, Value: 20, At: e.clk.Now()},
 			governance.Upload{Company: code, Table: "sensor-readings", Accepted: 1}}))
 		require.NoError(e.tb, e.svc.Tick(ctx))
 	}
@@ -170,7 +170,7 @@ func TestNoticeLoopClosesWhenDataReturns(t *testing.T) {
 	// The readings return: the consumer ends the fact, the sweep closes the notice.
 	e.clk.Add(time.Minute)
 	require.NoError(t, e.svc.Apply(ctx, []governance.Event{
-		warning.Reading{Company: coA, Indicator: def.Code, Value: 21, At: e.clk.Now()}}))
+		events.Reading{Company: coA, Indicator: def.Code, Value: 21, At: e.clk.Now()}}))
 	require.NoError(t, e.svc.Tick(ctx))
 	require.True(t, scalar[bool](t, e.pool, `SELECT ended_at IS NOT NULL FROM governance_facts WHERE fact_id = $1`, fact))
 	n, err = e.notices.Sweep(ctx)
@@ -305,7 +305,7 @@ func TestNoticeNotClosedByTheEndOfTheDay(t *testing.T) {
 
 	// A commits at 11:00 (late: the fact ends with the data); B never does.
 	e.clk.Set(at(t, "2021-06-01 11:00:00"))
-	require.NoError(t, e.svc.Apply(ctx, []governance.Event{warning.Commitment{ID: "a1", Company: coA,
+	require.NoError(t, e.svc.Apply(ctx, []governance.Event{events.Commitment{ID: "a1", Company: coA,
 		Date: at(t, "2021-06-01 00:00:00"), Person: "张三", At: e.clk.Now(), UnitsRunning: 1}}))
 	e.clk.Set(at(t, "2021-06-02 00:01:00"))
 	require.NoError(t, e.svc.Tick(ctx))

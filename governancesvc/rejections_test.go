@@ -8,22 +8,22 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // rejectionBatch is a recorded batch as ingest publishes it: per company, accepted
 // sensor readings and refused ones by the rule of their first error.
-func rejectionBatch(t *testing.T, e *env, counts map[string]map[validate.Rule]int) []kafka.Message {
+func rejectionBatch(t *testing.T, e *env, counts map[string]map[validate.Rule]int) []bus.Message {
 	t.Helper()
-	var out []kafka.Message
+	var out []bus.Message
 	off := int64(0)
 	for _, code := range []string{"370102001", "370102002", "370103001", "370211001"} {
 		for rule, n := range counts[code] {
@@ -33,17 +33,17 @@ func rejectionBatch(t *testing.T, e *env, counts map[string]map[validate.Rule]in
 				if rule == "" {
 					rec, _ := json.Marshal(map[string]any{"INDICATOR_CODE": code + "-T1", "COMPANY_CODE": code, "VALUE": 20,
 						"COLLECT_TIME": e.clk.Now().Format(schemas.DateTimeLayout)})
-					topic, v = schemas.SensorReadings.Topic(), ingest.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
+					topic, v = schemas.SensorReadings.Topic(), events.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
 						Company: code, Key: code + "-T1", Version: off + 1, ReceivedAt: e.clk.Now(), Record: rec}
 				} else {
-					topic, v = ingest.RejectionsTopic, ingest.RejectionEnvelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
+					topic, v = events.RejectionsTopic, events.RejectionEnvelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
 						Company: code, ReceivedAt: e.clk.Now(), Index: i, Raw: "{}",
 						Errors: []validate.FieldError{{Index: i, Field: "VALUE", Rule: rule, MessageZH: "错", MessageEN: "wrong"},
 							{Index: i, Field: "COLLECT_TIME", Rule: validate.RuleDateTime}}} // the first rule counts
 				}
 				b, err := json.Marshal(v)
 				require.NoError(t, err)
-				out = append(out, kafka.Message{Topic: topic, Offset: off, Value: b, Time: e.clk.Now()})
+				out = append(out, bus.Message{Topic: topic, Offset: off, Value: b, Time: e.clk.Now()})
 				off++
 			}
 		}

@@ -8,24 +8,24 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // replaySource hands out its batches in order, then waits for the end.
 type replaySource struct {
 	mu      sync.Mutex
-	batches [][]kafka.Message
+	batches [][]bus.Message
 	served  int
 	done    chan struct{}
 }
 
-func (r *replaySource) FetchBatch(ctx context.Context) ([]kafka.Message, error) {
+func (r *replaySource) FetchBatch(ctx context.Context) ([]bus.Message, error) {
 	r.mu.Lock()
 	if r.served < len(r.batches) {
 		b := r.batches[r.served]
@@ -41,7 +41,7 @@ func (r *replaySource) FetchBatch(ctx context.Context) ([]kafka.Message, error) 
 	return nil, ctx.Err()
 }
 
-func (r *replaySource) Commit(context.Context, []kafka.Message) error { return nil }
+func (r *replaySource) Commit(context.Context, []bus.Message) error { return nil }
 
 // A batch stored but not committed (a crash, a failed commit, a rebalance) comes back
 // from Kafka: applying it again must change nothing — its readings are not 重复数据
@@ -53,7 +53,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	addEnterprise(t, pool, code, "370102", "")
 	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
 	topic := schemas.SensorReadings.Topic()
-	var batch []kafka.Message
+	var batch []bus.Message
 	for i := 0; i < 4; i++ {
 		collected := at(t, "2021-06-01 07:59:00").Add(time.Duration(i) * 10 * time.Second)
 		point := code + "-T1"
@@ -63,10 +63,10 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 		rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
 			"VALUE": 20 + i, "COLLECT_TIME": collected.Format(schemas.DateTimeLayout)})
 		require.NoError(t, err)
-		env, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
+		env, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
 			Key: point, Version: int64(i + 1), ReceivedAt: clk.Now(), Record: rec})
 		require.NoError(t, err)
-		batch = append(batch, kafka.Message{Topic: topic, Partition: 2, Offset: int64(10 + i), Value: env,
+		batch = append(batch, bus.Message{Topic: topic, Partition: 2, Offset: int64(10 + i), Value: env,
 			Time: clk.Now().Add(time.Duration(i) * time.Second)})
 	}
 	// The fourth record comes from a new log (the broker's topics recreated, offsets
@@ -74,7 +74,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	reset := batch[3]
 	reset.Offset = 0
 	batch = batch[:3]
-	src := &replaySource{batches: [][]kafka.Message{batch, batch, {reset}}, done: make(chan struct{})}
+	src := &replaySource{batches: [][]bus.Message{batch, batch, {reset}}, done: make(chan struct{})}
 	s, err := governancesvc.New(ctx, pool, src, governancesvc.Config{Now: clk.Now})
 	require.NoError(t, err)
 	runCtx, cancel := context.WithCancel(ctx)

@@ -27,25 +27,20 @@ package governancesvc
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/runner"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Group is the governance consumer's consumer group.
@@ -106,7 +101,7 @@ func (c *Config) Validate() error {
 
 // Topics are the topics the governance consumer reads: every exchange table (each
 // record is an upload) and the rejections.
-func Topics() []string { return ingest.Topics() }
+func Topics() []string { return events.Topics() }
 
 // NewConsumer joins the governance consumer group for Topics.
 func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
@@ -115,32 +110,19 @@ func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
 }
 
 // Source is where batches come from; *bus.Consumer implements it.
-type Source interface {
-	FetchBatch(ctx context.Context) ([]kafka.Message, error)
-	Commit(ctx context.Context, msgs []kafka.Message) error
-}
-
-// company is one company's tracker and the version of the state it holds.
-type company struct {
-	tr      *governance.Tracker
-	version int64
-	saved   [32]byte // hash of the state as last stored
-}
+type Source = runner.Source
 
 // Service is the governance integration of one process. Its methods are safe for
-// concurrent use: tracker calls are serialized.
+// concurrent use: tracker calls are serialized (by its runner).
 type Service struct {
-	cfg  Config
-	pool *pgxpool.Pool
-	src  Source
-
-	mu        sync.Mutex
-	companies map[string]*company
+	cfg    Config
+	pool   *pgxpool.Pool
+	src    Source
+	states *runner.Runner[*governance.Tracker]
+	intake *runner.Intake
 
 	scoreMu   sync.Mutex
 	lastScore time.Time
-
-	intakeStalled bool // the ticker has reported the platform's intake stopped
 }
 
 // New loads every company's stored tracker state. src may be nil for a process that
@@ -149,141 +131,102 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, pool: pool, src: src, companies: map[string]*company{}}
-	states, err := stateTable.Read(ctx, pool, nil, true)
+	states, err := runner.New(ctx, pool, runner.Config[*governance.Tracker]{
+		Name:   "quality",
+		States: stateTable,
+		Load: func(code string, b []byte) (*governance.Tracker, error) {
+			if b != nil {
+				return governance.Restore(cfg.Rules, b)
+			}
+			tr, err := governance.New(cfg.Rules)
+			if err == nil {
+				tr.Register(code)
+			}
+			return tr, err
+		},
+		Marshal:  (*governance.Tracker).MarshalState,
+		StoreNew: true,
+		Now:      cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	for code, st := range states {
-		if err := s.install(code, st); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return &Service{cfg: cfg, pool: pool, src: src, states: states, intake: &runner.Intake{
+		Name: "quality", Table: "governance_intake", Gap: cfg.Rules.Limits.IntakeGap,
+		Stalled: "平台接入中断 — no exchange record from any company; facts from absence are held until the intake resumes",
+		Resumed: "platform intake of exchange records resumed",
+	}}, nil
 }
 
 // Rules returns the governance configuration in use.
 func (s *Service) Rules() *governance.Config { return &s.cfg.Rules }
 
-// held is the version of the in-memory copy of a company, if there is one.
-func (s *Service) held(code string) (int64, bool) {
-	c, ok := s.companies[code]
-	if !ok {
-		return 0, false
-	}
-	return c.version, true
-}
-
-// install replaces the in-memory copy of a company by a stored state (nil: empty).
-func (s *Service) install(code string, st store.CompanyState) error {
-	var tr *governance.Tracker
-	var err error
-	if st.State == nil {
-		tr, err = governance.New(s.cfg.Rules)
-		if err == nil {
-			tr.Register(code)
-		}
-	} else {
-		tr, err = governance.Restore(s.cfg.Rules, st.State)
-	}
-	if err != nil {
-		return fmt.Errorf("quality: company %s: %w", code, err)
-	}
-	c := &company{tr: tr, version: st.Version}
-	if st.State != nil {
-		b, err := tr.MarshalState()
-		if err != nil {
-			return err
-		}
-		c.saved = sha256.Sum256(b)
-	}
-	s.companies[code] = c
-	return nil
-}
-
 // Run consumes batches and ticks until ctx ends. A batch already fetched is still
 // written and committed after ctx ends.
 func (s *Service) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.ticker(ctx)
-	}()
-	defer wg.Wait()
-	if s.src == nil {
-		<-ctx.Done()
-		return nil
-	}
-	return bus.FetchLoop(ctx, "quality", s.src.FetchBatch, func(msgs []kafka.Message) error {
-		s.handle(ctx, msgs)
-		return nil
-	})
+	return runner.Run(ctx, s.pool, runner.Loop{Name: "quality", Source: s.src,
+		// Stored but not committed, a batch replays harmlessly: ApplyMessages skips the
+		// records it applied before.
+		Store: func(msgs []bus.Message) func(context.Context) error {
+			return func(ctx context.Context) error { return s.ApplyMessages(ctx, msgs) }
+		},
+		Tick: s.round, Every: s.cfg.Tick, Lock: tickLock})
 }
 
 // tickLock is the PostgreSQL advisory lock whose holder ticks and scores.
 const tickLock = 0x63670006 // "cg", issue 6
 
-// ticker ticks while this process holds tickLock, trying to take it at every tick.
-func (s *Service) ticker(ctx context.Context) {
-	store.Lead(ctx, s.pool, tickLock, s.cfg.Tick, "quality", func(ctx context.Context) {
-		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("quality: tick failed", "err", err)
-		}
-		if err := s.ScoreIfDue(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("quality: scoring failed", "err", err)
-		}
-	})
-}
-
-// handle applies, stores and commits one batch, retrying while the database is
-// unavailable; a batch not stored is not committed and comes back.
-func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
-	// Stored but not committed, a batch replays harmlessly: ApplyMessages skips the
-	// records it applied before.
-	bus.StoreThenCommit(ctx, "quality", len(msgs), 5*time.Second,
-		func(ctx context.Context) error { return s.ApplyMessages(ctx, msgs) },
-		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) }, nil)
+// round is what the ticking process does at every tick.
+func (s *Service) round(ctx context.Context) {
+	if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("quality: tick failed", "err", err)
+	}
+	if err := s.ScoreIfDue(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("quality: scoring failed", "err", err)
+	}
 }
 
 // ApplyMessages decodes a batch of exchange and rejection messages (Decode) and
 // applies it like Apply, skipping the messages below the offset stored for their
 // topic partition (governance_offsets, migration 00013) and storing the new offsets
 // in the same transaction: a batch delivered again changes nothing.
-func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error {
+func (s *Service) ApplyMessages(ctx context.Context, msgs []bus.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
 	now := s.cfg.Now()
-	var events []governance.Event
+	var evs []governance.Event
 	var next map[partition]position
-	var before, after warning.Intake
-	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	var in *runner.Batch
+	var after events.Intake
+	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx, _ []string) ([]string, error) {
 		fresh, n, err := unapplied(ctx, tx, msgs)
 		if err != nil {
 			return nil, err
 		}
 		var received []time.Time
-		events, received = decode(fresh)
+		evs, received = decode(fresh)
 		next = n
-		if before, err = readIntake(ctx, tx, len(received) > 0); err != nil {
+		in = s.intake.Of(received)
+		before, err := s.intake.Read(ctx, tx)
+		if err != nil {
 			return nil, err
 		}
-		after = before.Advance(received, s.cfg.Rules.Limits.IntakeGap)
-		codes := make([]string, 0, len(events))
-		for _, ev := range events {
+		after = s.intake.After(before, in)
+		codes := make([]string, 0, len(evs))
+		for _, ev := range evs {
 			codes = append(codes, ev.CompanyCode())
 		}
 		return codes, nil
-	}, func(get func(string) *company, w *writer) error {
-		for _, ev := range events {
-			tr := get(ev.CompanyCode()).tr
+	}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
+		for _, ev := range evs {
+			tr := t.Get(ev.CompanyCode())
 			tr.SetIntake(after)
 			w.facts(tr.Apply(ev, now))
 		}
-		w.uploads(events)
+		w.uploads(evs)
 		w.offsets(next)
-		w.intake(before, after)
+		t.OnSend(func(ctx context.Context, tx pgx.Tx) error { return s.intake.Write(ctx, tx, in) })
 		return nil
 	})
 }
@@ -293,7 +236,7 @@ func (s *Service) ApplyMessages(ctx context.Context, msgs []kafka.Message) error
 // its first record), counting the accepted records and the refused ones by their
 // first rule, and the decoded records of the tables governance reads. Messages it
 // cannot read are logged with their position and skipped.
-func Decode(msgs []kafka.Message) []governance.Event {
+func Decode(msgs []bus.Message) []governance.Event {
 	evs, _ := decode(msgs)
 	return evs
 }
@@ -301,7 +244,7 @@ func Decode(msgs []kafka.Message) []governance.Event {
 // decode is Decode with the platform's receive times (ingest's received_at) of the
 // records and rejections among the messages, from every company: the intake clock
 // facts from absence are judged on (docs/governance.md §1, 平台接入中断).
-func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
+func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 	var out []governance.Event
 	var received []time.Time
 	uploads := map[[2]string]int{} // company, table → index in out
@@ -325,8 +268,8 @@ func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
 		out[i] = u
 	}
 	for _, m := range msgs {
-		if m.Topic == ingest.RejectionsTopic {
-			var r ingest.RejectionEnvelope
+		if m.Topic == events.RejectionsTopic {
+			var r events.RejectionEnvelope
 			if err := json.Unmarshal(m.Value, &r); err != nil || r.Company == "" {
 				slog.Error("quality: undecodable rejection skipped", "partition", m.Partition, "offset", m.Offset, "err", err)
 				continue
@@ -341,7 +284,7 @@ func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
 			}
 			continue
 		}
-		var e ingest.Envelope
+		var e events.Envelope
 		if err := json.Unmarshal(m.Value, &e); err != nil || e.Company == "" {
 			slog.Error("quality: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 			continue
@@ -365,25 +308,25 @@ func decode(msgs []kafka.Message) ([]governance.Event, []time.Time) {
 
 // Apply applies events in order at the current time and stores the facts they
 // changed with the trackers' state, in one transaction.
-func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
-	if len(events) == 0 {
+func (s *Service) Apply(ctx context.Context, evs []governance.Event) error {
+	if len(evs) == 0 {
 		return nil
 	}
 	seen := map[string]bool{}
 	var codes []string
-	for _, ev := range events {
+	for _, ev := range evs {
 		if c := ev.CompanyCode(); !seen[c] {
 			seen[c] = true
 			codes = append(codes, c)
 		}
 	}
 	now := s.cfg.Now()
-	return s.transact(ctx, func(context.Context, pgx.Tx) ([]string, error) { return codes, nil },
-		func(get func(string) *company, w *writer) error {
-			for _, ev := range events {
-				w.facts(get(ev.CompanyCode()).tr.Apply(ev, now))
+	return s.transact(ctx, runner.These(codes...),
+		func(t *runner.Txn[*governance.Tracker], w *writer) error {
+			for _, ev := range evs {
+				w.facts(t.Get(ev.CompanyCode()).Apply(ev, now))
 			}
-			w.uploads(events)
+			w.uploads(evs)
 			return nil
 		})
 }
@@ -397,9 +340,9 @@ func (s *Service) Apply(ctx context.Context, events []governance.Event) error {
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
 	var feed alertFeed
-	var in warning.Intake
+	var in events.Intake
 	var off map[string]time.Time
-	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx, held []string) ([]string, error) {
 		var err error
 		if feed, err = readAlertFeed(ctx, tx); err != nil {
 			return nil, err
@@ -407,10 +350,10 @@ func (s *Service) Tick(ctx context.Context) error {
 		if off, err = disabled(ctx, tx); err != nil {
 			return nil, err
 		}
-		if in, err = readIntake(ctx, tx, false); err != nil {
+		if in, err = s.intake.Read(ctx, tx); err != nil {
 			return nil, err
 		}
-		s.watchIntake(now, in)
+		s.intake.Watch(now, in)
 		codes, err := registered(ctx, tx)
 		if err != nil {
 			return nil, err
@@ -420,99 +363,42 @@ func (s *Service) Tick(ctx context.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		codes = append(codes, all...)
-		for code := range s.companies { // transact holds s.mu
-			codes = append(codes, code)
-		}
-		return codes, nil
-	}, func(get func(string) *company, w *writer) error {
+		return append(append(codes, all...), held...), nil
+	}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
 		for _, a := range feed.alarms {
-			w.facts(get(a.Alarm.Company).tr.ApplyAlarm(a, now))
+			w.facts(t.Get(a.Alarm.Company).ApplyAlarm(a, now))
 		}
 		for _, x := range feed.warnings {
 			at := now
 			if x.Action != nil && !x.Action.At.IsZero() {
 				at = x.Action.At
 			}
-			w.facts(get(x.Warning.Company).tr.ApplyWarning(x, at))
+			w.facts(t.Get(x.Warning.Company).ApplyWarning(x, at))
 		}
-		for code := range s.companies {
+		for _, code := range t.Codes() {
 			if at, ok := off[code]; ok {
 				// A disabled company accrues no facts: its open ones close when it was disabled.
-				w.facts(get(code).tr.Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
+				w.facts(t.Get(code).Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
 					" 停用，不再计入数据质量"))
 				continue
 			}
-			w.facts(get(code).tr.TickIntake(now, in))
+			w.facts(t.Get(code).TickIntake(now, in))
 		}
 		w.cursor(feed.position)
 		return nil
 	})
 }
 
-// transact runs fn over the trackers of the companies codes returns (it runs first,
-// inside the transaction) in one transaction: it locks their state rows, reloads
-// the copies that are stale, and stores each company's changed state with the facts
-// fn queued. If anything fails the copies involved are dropped, so the next call
-// reloads what was stored.
-func (s *Service) transact(ctx context.Context, codesOf func(context.Context, pgx.Tx) ([]string, error),
-	fn func(get func(string) *company, w *writer) error) (err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("quality: begin: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-	codes, err := codesOf(ctx, tx)
-	if err != nil {
-		return err
-	}
-	slices.Sort(codes)
-	codes = slices.Compact(codes)
-	stale, err := stateTable.LockStale(ctx, tx, codes, s.held)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			for _, code := range codes {
-				delete(s.companies, code)
-			}
-		}
-	}()
-	for code, st := range stale {
-		if err := s.install(code, st); err != nil {
+// transact runs fn over the trackers of the companies codes lists in one runner
+// transaction, storing with the states that changed what fn queued on the writer.
+func (s *Service) transact(ctx context.Context, codes runner.Codes,
+	fn func(t *runner.Txn[*governance.Tracker], w *writer) error) error {
+	return s.states.Transact(ctx, codes, func(_ context.Context, t *runner.Txn[*governance.Tracker]) error {
+		w := &writer{now: s.cfg.Now(), rules: &s.cfg.Rules}
+		if err := fn(t, w); err != nil {
 			return err
 		}
-	}
-	w := &writer{now: s.cfg.Now(), rules: &s.cfg.Rules}
-	if err := fn(func(code string) *company { return s.companies[code] }, w); err != nil {
-		return err
-	}
-	saved := map[string][32]byte{}
-	for _, code := range codes {
-		c := s.companies[code]
-		b, err := c.tr.MarshalState()
-		if err != nil {
-			return err
-		}
-		h := sha256.Sum256(b)
-		if h == c.saved {
-			continue
-		}
-		w.state(code, c.version+1, b)
-		saved[code] = h
-	}
-	if err := w.send(ctx, tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("quality: commit: %w", err)
-	}
-	for code, h := range saved {
-		c := s.companies[code]
-		c.version, c.saved = c.version+1, h
-	}
-	return nil
+		t.OnSend(w.send)
+		return nil
+	})
 }

@@ -11,12 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
@@ -86,9 +86,9 @@ func day(tb testing.TB, s *governancesvc.Service, clk *clock) {
 	const a, b = "370102001", "370102002"
 	clk.Set(at(tb, "2021-06-01 08:00:00"))
 	require.NoError(tb, s.Tick(ctx))
-	def := warning.IndicatorDef{Code: a + "-T1", Company: a, Name: "1号罐温度", Kind: warning.KindTemperature,
-		RangeLow: f(0), RangeHigh: f(100), Thresholds: warning.Thresholds{High: f(60)}}
-	nothr := warning.IndicatorDef{Code: b + "-P1", Company: b, Name: "压力", Kind: warning.KindPressure,
+	def := events.IndicatorDef{Code: a + "-T1", Company: a, Name: "1号罐温度", Kind: events.KindTemperature,
+		RangeLow: f(0), RangeHigh: f(100), Thresholds: events.Thresholds{High: f(60)}}
+	nothr := events.IndicatorDef{Code: b + "-P1", Company: b, Name: "压力", Kind: events.KindPressure,
 		RangeLow: f(0), RangeHigh: f(4)}
 	require.NoError(tb, s.Apply(ctx, []governance.Event{def, nothr,
 		governance.Upload{Company: a, Table: "indicators", Accepted: 1},
@@ -97,8 +97,8 @@ func day(tb testing.TB, s *governancesvc.Service, clk *clock) {
 		clk.Add(time.Minute)
 		now := clk.Now()
 		require.NoError(tb, s.Apply(ctx, []governance.Event{
-			warning.Reading{Company: a, Indicator: def.Code, Value: 20 + float64(i), At: now},
-			warning.Reading{Company: b, Indicator: nothr.Code, Value: 1, At: now.Truncate(time.Hour)}, // duplicates
+			events.Reading{Company: a, Indicator: def.Code, Value: 20 + float64(i), At: now},
+			events.Reading{Company: b, Indicator: nothr.Code, Value: 1, At: now.Truncate(time.Hour)}, // duplicates
 			governance.Upload{Company: a, Table: "sensor-readings", Accepted: 1},
 			governance.Upload{Company: b, Table: "sensor-readings", Accepted: 1, Rejected: map[string]int{"required": 4}},
 		}))
@@ -109,10 +109,10 @@ func day(tb testing.TB, s *governancesvc.Service, clk *clock) {
 		clk.Add(5 * time.Minute)
 		if clk.Now().Equal(at(tb, "2021-06-01 09:01:00")) {
 			require.NoError(tb, s.Apply(ctx, []governance.Event{
-				warning.Reading{Company: a, Indicator: def.Code, Value: 30, At: clk.Now()}}))
+				events.Reading{Company: a, Indicator: def.Code, Value: 30, At: clk.Now()}}))
 		}
 		if clk.Now().Equal(at(tb, "2021-06-01 10:31:00")) {
-			require.NoError(tb, s.Apply(ctx, []governance.Event{warning.Commitment{ID: "c1", Company: b,
+			require.NoError(tb, s.Apply(ctx, []governance.Event{events.Commitment{ID: "c1", Company: b,
 				Date: at(tb, "2021-06-01 00:00:00"), Person: "张三", At: clk.Now(), UnitsRunning: 1}}))
 		}
 		require.NoError(tb, s.Tick(ctx))
@@ -217,19 +217,19 @@ func TestAlarmsFollowedFromAlertingTables(t *testing.T) {
 	warn, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now})
 	require.NoError(t, err)
 	s := newService(t, pool, clk)
-	def := warning.IndicatorDef{Code: code + "-PT01", Company: code, Name: "压力", Kind: warning.KindPressure,
-		RangeLow: f(0), RangeHigh: f(4), Thresholds: warning.Thresholds{High: f(1.6), HighHigh: f(2)}}
-	require.NoError(t, warn.Apply(ctx, []warning.Event{def}))
+	def := events.IndicatorDef{Code: code + "-PT01", Company: code, Name: "压力", Kind: events.KindPressure,
+		RangeLow: f(0), RangeHigh: f(4), Thresholds: events.Thresholds{High: f(1.6), HighHigh: f(2)}}
+	require.NoError(t, warn.Apply(ctx, []events.Event{def}))
 	for i := 0; i < 3; i++ {
 		clk.Add(10 * time.Second)
-		require.NoError(t, warn.Apply(ctx, []warning.Event{warning.Reading{Company: code, Indicator: def.Code, Value: 1.8, At: clk.Now()}}))
+		require.NoError(t, warn.Apply(ctx, []events.Event{events.Reading{Company: code, Indicator: def.Code, Value: 1.8, At: clk.Now()}}))
 	}
 	require.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND source = 'indicator'`))
 	require.NoError(t, s.Tick(ctx))
 	// Keep readings coming (high) for two hours and more.
 	for i := 0; i < 26; i++ {
 		clk.Add(5 * time.Minute)
-		require.NoError(t, warn.Apply(ctx, []warning.Event{warning.Reading{Company: code, Indicator: def.Code, Value: 1.8, At: clk.Now()}}))
+		require.NoError(t, warn.Apply(ctx, []events.Event{events.Reading{Company: code, Indicator: def.Code, Value: 1.8, At: clk.Now()}}))
 		require.NoError(t, s.Tick(ctx))
 	}
 	// The feed reads a change once no older transaction of the cluster is still
@@ -239,7 +239,7 @@ func TestAlarmsFollowedFromAlertingTables(t *testing.T) {
 	})
 	for i := 0; i < 3; i++ {
 		clk.Add(10 * time.Second)
-		require.NoError(t, warn.Apply(ctx, []warning.Event{warning.Reading{Company: code, Indicator: def.Code, Value: 0.5, At: clk.Now()}}))
+		require.NoError(t, warn.Apply(ctx, []events.Event{events.Reading{Company: code, Indicator: def.Code, Value: 0.5, At: clk.Now()}}))
 	}
 	require.Equal(t, 0, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND source = 'indicator'`))
 	tickUntil(t, s, func() bool {
@@ -277,7 +277,7 @@ func TestFinalScoreHoldsFactsOpenedAfterMidnight(t *testing.T) {
 	clk := &clock{}
 	s := newService(t, pool, clk)
 	clk.Set(at(t, "2021-06-01 23:50:00"))
-	require.NoError(t, s.Apply(ctx, []governance.Event{warning.Commitment{ID: "c1", Company: code,
+	require.NoError(t, s.Apply(ctx, []governance.Event{events.Commitment{ID: "c1", Company: code,
 		Date: at(t, "2021-06-01 00:00:00"), Person: "张三", At: at(t, "2021-06-01 08:00:00"), UnitsRunning: 1}}))
 	clk.Set(at(t, "2021-06-01 23:55:00"))
 	require.NoError(t, s.Apply(ctx, []governance.Event{governance.Upload{Company: code, Table: "hidden-dangers", Accepted: 1}}))

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/segmentio/kafka-go"
 
+	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -86,7 +86,7 @@ type position struct {
 // messages at or after them, in order, and the positions to store once they are. A
 // message below the stored offset but appended after the last one applied belongs to
 // a new log (the topic was recreated): it is applied, and the position restarts.
-func unapplied(ctx context.Context, tx pgx.Tx, msgs []kafka.Message) ([]kafka.Message, map[partition]position, error) {
+func unapplied(ctx context.Context, tx pgx.Tx, msgs []bus.Message) ([]bus.Message, map[partition]position, error) {
 	var topics []string
 	seen := map[string]bool{}
 	for _, m := range msgs {
@@ -110,7 +110,7 @@ func unapplied(ctx context.Context, tx pgx.Tx, msgs []kafka.Message) ([]kafka.Me
 		return nil, nil, fmt.Errorf("quality: read offsets: %w", err)
 	}
 	next := map[partition]position{}
-	fresh := make([]kafka.Message, 0, len(msgs))
+	fresh := make([]bus.Message, 0, len(msgs))
 	for _, m := range msgs {
 		k := partition{m.Topic, m.Partition}
 		if from, ok := stored[k]; ok && m.Offset < from.next && !m.Time.After(from.last) {
@@ -241,12 +241,6 @@ func (w *writer) queueFacts() {
 			string(f.Severity), dayOrNil(f.Day), f.Started, tsOrNil(f.Ended), f.Count, f.Detail,
 			mustJSON(f.Evidence), mustJSON(f), w.now)
 	}
-}
-
-// state queues the write of a company's state at version, which must follow the
-// stored one.
-func (w *writer) state(code string, version int64, b []byte) {
-	stateTable.QueueWrite(&w.b, code, version, b, w.now)
 }
 
 // offsets queues the positions of the topic partitions a batch applied, in order.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
@@ -355,8 +356,8 @@ func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, ver
 			topic = t.Topic()
 			value, err = h.acceptedValue(t, company, now, v.Record)
 		} else {
-			topic = RejectionsTopic
-			value, err = json.Marshal(RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
+			topic = events.RejectionsTopic
+			value, err = json.Marshal(events.RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
 				ReceivedAt: now, Index: v.Index, Key: v.ID, Errors: v.Errors, Raw: evidence(v.Raw)})
 		}
 		if err != nil {
@@ -383,7 +384,7 @@ func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time,
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
-	env := Envelope{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
+	env := events.Envelope{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
 		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now, Record: doc}
 	if et := t.VersionTimeOf(rec); !et.IsZero() {
 		env.EventTime = &et

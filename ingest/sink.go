@@ -8,24 +8,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/segmentio/kafka-go"
-
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 )
 
 // SinkGroup is the consumer group of the database sink.
 const SinkGroup = "chemguard-sink"
-
-// Topics lists every topic the exchange path publishes to.
-func Topics() []string {
-	out := []string{RejectionsTopic}
-	for _, t := range schemas.Tables() {
-		out = append(out, t.Topic())
-	}
-	return out
-}
 
 // Writer stores one consumed batch atomically.
 type Writer interface {
@@ -34,8 +24,8 @@ type Writer interface {
 
 // Source is where the sink reads batches from and commits them.
 type Source interface {
-	FetchBatch(ctx context.Context) ([]kafka.Message, error)
-	Commit(ctx context.Context, msgs []kafka.Message) error
+	FetchBatch(ctx context.Context) ([]bus.Message, error)
+	Commit(ctx context.Context, msgs []bus.Message) error
 	Lag() int64
 }
 
@@ -62,14 +52,14 @@ func NewSink(src Source, w Writer, m *Metrics) *Sink {
 
 // NewSinkConsumer joins the sink's consumer group for every exchange topic.
 func NewSinkConsumer(cfg bus.Config) (*bus.Consumer, error) {
-	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: SinkGroup, Topics: Topics(),
+	return bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: SinkGroup, Topics: events.Topics(),
 		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
 }
 
 // Run consumes until ctx ends. A batch already fetched is still written and
 // committed after ctx ends (the drain on shutdown), within a bounded time.
 func (s *Sink) Run(ctx context.Context) error {
-	return bus.FetchLoop(ctx, "sink", s.src.FetchBatch, func(msgs []kafka.Message) error {
+	return bus.FetchLoop(ctx, "sink", s.src.FetchBatch, func(msgs []bus.Message) error {
 		if err := s.handle(ctx, msgs); err != nil {
 			return err
 		}
@@ -83,7 +73,7 @@ func (s *Sink) Run(ctx context.Context) error {
 // handle writes and commits one batch, retrying with backoff while the database or
 // broker is unavailable (bus.StoreThenCommit: a fetched batch is still written when
 // shutdown begins; one not written is not committed and comes back).
-func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
+func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
 	versions, rejections := s.decode(msgs)
 	start := time.Now()
 	write := func(wctx context.Context) error {
@@ -111,12 +101,12 @@ func (s *Sink) handle(ctx context.Context, msgs []kafka.Message) error {
 // decode turns messages into rows. A message that does not decode was not written by
 // ingest; it is logged with its position and skipped rather than blocking the
 // partition forever.
-func (s *Sink) decode(msgs []kafka.Message) (map[*schemas.Table][]store.Version, []store.Rejection) {
+func (s *Sink) decode(msgs []bus.Message) (map[*schemas.Table][]store.Version, []store.Rejection) {
 	versions := map[*schemas.Table][]store.Version{}
 	var rejections []store.Rejection
 	for _, m := range msgs {
-		if m.Topic == RejectionsTopic {
-			var r RejectionEnvelope
+		if m.Topic == events.RejectionsTopic {
+			var r events.RejectionEnvelope
 			if err := json.Unmarshal(m.Value, &r); err != nil {
 				logUndecodable(m, err)
 				continue
@@ -131,7 +121,7 @@ func (s *Sink) decode(msgs []kafka.Message) (map[*schemas.Table][]store.Version,
 			logUndecodable(m, fmt.Errorf("unknown topic"))
 			continue
 		}
-		var e Envelope
+		var e events.Envelope
 		if err := json.Unmarshal(m.Value, &e); err != nil {
 			logUndecodable(m, err)
 			continue
@@ -146,7 +136,7 @@ func (s *Sink) decode(msgs []kafka.Message) (map[*schemas.Table][]store.Version,
 	return versions, rejections
 }
 
-func logUndecodable(m kafka.Message, err error) {
+func logUndecodable(m bus.Message, err error) {
 	slog.Error("sink: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 }
 

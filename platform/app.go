@@ -25,6 +25,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
@@ -262,7 +263,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	} else if n > 0 {
 		slog.Info("sealed personal data stored before sealing existed", "values", n)
 	}
-	if err = bus.EnsureTopics(ctx, a.busCfg, ingest.Topics()); err != nil {
+	if err = bus.EnsureTopics(ctx, a.busCfg, events.Topics()); err != nil {
 		return nil, err
 	}
 	if a.producer, err = bus.NewProducer(a.busCfg); err != nil {

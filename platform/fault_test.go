@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
@@ -284,7 +285,7 @@ func TestSinkKeepsRecordsTheDatabaseRefuses(t *testing.T) {
 	require.NoError(t, err)
 	defer producer.Close()
 	envelope := func(id, record string) bus.Message {
-		b, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: "check-records", Company: company, Key: id,
+		b, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: "check-records", Company: company, Key: id,
 			Version: time.Now().UnixNano(), ReceivedAt: app.now(), Record: json.RawMessage(record)})
 		require.NoError(t, err)
 		return bus.Message{Topic: schemas.CheckRecords.Topic(), Key: company, Value: b}

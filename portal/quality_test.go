@@ -12,9 +12,9 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // qualityRegion is the platform with four companies in 历下区 (2), 市中区 (济南) and
@@ -45,7 +45,7 @@ func (e *env) noThreshold(tb testing.TB, codes ...string) {
 	var evs []governance.Event
 	for _, code := range codes {
 		lo, hi := 0.0, 100.0
-		evs = append(evs, warning.IndicatorDef{Code: code + "-TI01", Company: code, Name: "温度" + code, Kind: warning.KindTemperature,
+		evs = append(evs, events.IndicatorDef{Code: code + "-TI01", Company: code, Name: "温度" + code, Kind: events.KindTemperature,
 			RangeLow: &lo, RangeHigh: &hi})
 	}
 	require.NoError(tb, e.app.Governance.Apply(ctx, evs))

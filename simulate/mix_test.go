@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -67,8 +68,8 @@ func simulateDay(tb testing.TB, companies []simulate.Company, start time.Time) d
 			for _, rec := range recs {
 				raw, err := json.Marshal(rec)
 				require.NoError(tb, err)
-				ev, err := warning.Decode(t.Slug, c.Code, raw)
-				if errors.Is(err, warning.ErrIgnoredTable) {
+				ev, err := events.Decode(t.Slug, c.Code, raw)
+				if errors.Is(err, events.ErrIgnoredTable) {
 					return
 				}
 				require.NoError(tb, err, "%s %s", t.Slug, raw)

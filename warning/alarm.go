@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // Severity is what kind of alarm an Alarm is.
@@ -45,27 +47,27 @@ func (s Severity) low() bool { return s == SevLow || s == SevLowLow }
 // Alarm is one alarm from 报警 to 销警: an indicator beyond a limit, an indicator
 // without data, or an alarm a company sent.
 type Alarm struct {
-	ID          string        `json:"id"`
-	Company     string        `json:"company"`
-	Indicator   string        `json:"indicator,omitempty"`
-	Hazard      string        `json:"hazard,omitempty"`
-	Area        string        `json:"area,omitempty"`
-	Kind        IndicatorKind `json:"kind,omitempty"`
-	Source      AlarmSource   `json:"source,omitempty"` // company-sent alarms only
-	Type        string        `json:"type,omitempty"`   // the company's 报警类型 code
-	Where       string        `json:"where,omitempty"`
-	Fire        bool          `json:"fire,omitempty"`
-	Smoke       bool          `json:"smoke,omitempty"`
-	Severity    Severity      `json:"severity"`     // now
-	MaxSeverity Severity      `json:"max_severity"` // the worst it reached
-	Limit       float64       `json:"limit,omitempty"`
-	Start       time.Time     `json:"start"`     // first reading beyond the limit / 报警时间 / last data
-	RaisedAt    time.Time     `json:"raised_at"` // when the platform raised it
-	Peak        float64       `json:"peak,omitempty"`
-	PeakAt      time.Time     `json:"peak_at,omitzero"`
-	Clear       time.Time     `json:"clear,omitzero"` // 销警时间; zero while active
-	Duration    time.Duration `json:"duration,omitempty"`
-	ClearReason string        `json:"clear_reason,omitempty"`
+	ID          string               `json:"id"`
+	Company     string               `json:"company"`
+	Indicator   string               `json:"indicator,omitempty"`
+	Hazard      string               `json:"hazard,omitempty"`
+	Area        string               `json:"area,omitempty"`
+	Kind        events.IndicatorKind `json:"kind,omitempty"`
+	Source      events.AlarmSource   `json:"source,omitempty"` // company-sent alarms only
+	Type        string               `json:"type,omitempty"`   // the company's 报警类型 code
+	Where       string               `json:"where,omitempty"`
+	Fire        bool                 `json:"fire,omitempty"`
+	Smoke       bool                 `json:"smoke,omitempty"`
+	Severity    Severity             `json:"severity"`     // now
+	MaxSeverity Severity             `json:"max_severity"` // the worst it reached
+	Limit       float64              `json:"limit,omitempty"`
+	Start       time.Time            `json:"start"`     // first reading beyond the limit / 报警时间 / last data
+	RaisedAt    time.Time            `json:"raised_at"` // when the platform raised it
+	Peak        float64              `json:"peak,omitempty"`
+	PeakAt      time.Time            `json:"peak_at,omitzero"`
+	Clear       time.Time            `json:"clear,omitzero"` // 销警时间; zero while active
+	Duration    time.Duration        `json:"duration,omitempty"`
+	ClearReason string               `json:"clear_reason,omitempty"`
 	// History marks a company-sent alarm whose 报警时间 was older than
 	// alarms.stale_after when the platform received it (a replay, a late backlog):
 	// it is recorded, and pairs with its 销警, but no model counts it.
@@ -105,14 +107,14 @@ type Pending struct {
 
 // IndicatorState is everything the engine remembers about one indicator.
 type IndicatorState struct {
-	Def       IndicatorDef `json:"def"`
-	DefinedAt time.Time    `json:"defined_at,omitzero"` // processing time of the first definition
-	Last      float64      `json:"last"`
-	LastAt    time.Time    `json:"last_at,omitzero"`
-	Pending   *Pending     `json:"pending,omitempty"`
-	Alarm     *Alarm       `json:"alarm,omitempty"`   // active threshold alarm
-	NoData    *Alarm       `json:"no_data,omitempty"` // active 数据中断 alarm
-	LastClear time.Time    `json:"last_clear,omitzero"`
+	Def       events.IndicatorDef `json:"def"`
+	DefinedAt time.Time           `json:"defined_at,omitzero"` // processing time of the first definition
+	Last      float64             `json:"last"`
+	LastAt    time.Time           `json:"last_at,omitzero"`
+	Pending   *Pending            `json:"pending,omitempty"`
+	Alarm     *Alarm              `json:"alarm,omitempty"`   // active threshold alarm
+	NoData    *Alarm              `json:"no_data,omitempty"` // active 数据中断 alarm
+	LastClear time.Time           `json:"last_clear,omitzero"`
 }
 
 // AlarmChange is an alarm raised, changed (severity) or cleared.
@@ -123,7 +125,7 @@ type AlarmChange struct {
 
 // effectiveThresholds returns the indicator's limits, falling back to the leak
 // model's defaults for gas detectors that send none in the expected unit.
-func effectiveThresholds(d *IndicatorDef, cfg *Config) Thresholds {
+func effectiveThresholds(d *events.IndicatorDef, cfg *Config) events.Thresholds {
 	t := d.Thresholds
 	if g, ok := cfg.Leak.Gases[d.Kind]; ok && sameUnit(d.Unit, g.Unit) {
 		if t.High == nil {
@@ -155,7 +157,7 @@ func sameUnit(a, b string) bool {
 }
 
 // deadband returns the absolute hysteresis of an indicator's limits.
-func deadband(d *IndicatorDef, t Thresholds, pct float64) float64 {
+func deadband(d *events.IndicatorDef, t events.Thresholds, pct float64) float64 {
 	if pct <= 0 {
 		return 0
 	}
@@ -174,7 +176,7 @@ func deadband(d *IndicatorDef, t Thresholds, pct float64) float64 {
 // classify returns the severity of value v given the limits, the severity already
 // active (which must fall back by the deadband db before it lets go) and "" when v
 // is within limits.
-func classify(v float64, t Thresholds, cur Severity, db float64) (Severity, float64) {
+func classify(v float64, t events.Thresholds, cur Severity, db float64) (Severity, float64) {
 	beyond := func(limit *float64, sev Severity) bool {
 		if limit == nil {
 			return false
@@ -211,7 +213,7 @@ func worse(a, b Severity) Severity {
 // observe applies one reading to the indicator's lifecycle and appends the alarm
 // changes. Readings not newer than the last one are duplicates or late and change
 // nothing (at-least-once delivery); it reports whether the reading was used.
-func (s *IndicatorState) observe(r Reading, now time.Time, cfg *Config, out *[]AlarmChange) bool {
+func (s *IndicatorState) observe(r events.Reading, now time.Time, cfg *Config, out *[]AlarmChange) bool {
 	if !r.At.After(s.LastAt) {
 		return false
 	}
@@ -241,7 +243,7 @@ func stale(at, now time.Time, cfg *Config) bool {
 // changes or clears (with clearReason) the threshold alarm and keeps the pending
 // exceedance that the minimum duration waits on.
 func (s *IndicatorState) judge(v float64, at, now time.Time, cfg *Config, clearReason string, out *[]AlarmChange) {
-	r := Reading{Value: v, At: at}
+	r := events.Reading{Value: v, At: at}
 	kc := cfg.Alarms.For(s.Def.Kind)
 	t := effectiveThresholds(&s.Def, cfg)
 	db := deadband(&s.Def, t, kc.DeadbandPercent)
@@ -293,7 +295,7 @@ func (s *IndicatorState) judge(v float64, at, now time.Time, cfg *Config, clearR
 // kind's no_data_after while the platform's intake ran: silence is measured up to
 // the newest reading the pipeline delivered (in.At, when known and earlier than
 // now) and from no earlier than the intake's resumption (in.Since).
-func (s *IndicatorState) checkSilence(now time.Time, in Intake, cfg *Config, out *[]AlarmChange) {
+func (s *IndicatorState) checkSilence(now time.Time, in events.Intake, cfg *Config, out *[]AlarmChange) {
 	if s.NoData != nil || s.Def.Code == "" || s.Def.Deleted {
 		return
 	}
@@ -302,7 +304,7 @@ func (s *IndicatorState) checkSilence(now time.Time, in Intake, cfg *Config, out
 	if last.IsZero() {
 		last = s.DefinedAt
 	}
-	if after <= 0 || last.IsZero() || in.silence(last, now) < after {
+	if after <= 0 || last.IsZero() || in.Silence(last, now) < after {
 		return
 	}
 	s.NoData = &Alarm{ID: fmt.Sprintf("%s/%s/nodata/%d", s.Def.Company, s.Def.Code, last.Unix()),
@@ -317,7 +319,7 @@ func (s *IndicatorState) checkSilence(now time.Time, in Intake, cfg *Config, out
 // stale: an indicator whose thresholds arrive after its readings still alarms, and
 // one whose limits are corrected clears or escalates without waiting for the next
 // reading.
-func (s *IndicatorState) define(d IndicatorDef, now time.Time, cfg *Config, out *[]AlarmChange) {
+func (s *IndicatorState) define(d events.IndicatorDef, now time.Time, cfg *Config, out *[]AlarmChange) {
 	if s.DefinedAt.IsZero() {
 		s.DefinedAt = now
 	}
@@ -341,9 +343,9 @@ func (s *IndicatorState) define(d IndicatorDef, now time.Time, cfg *Config, out 
 
 // companyAlarm merges a company-sent 报警/销警 into the lifecycle by its ID. Repeats
 // of an alarm already known change nothing.
-func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, cfg *Config, out *[]AlarmChange) {
+func companyAlarm(alarms map[string]*Alarm, ev events.CompanyAlarm, now time.Time, cfg *Config, out *[]AlarmChange) {
 	key, id := string(ev.Source)+":"+ev.ID, ""
-	if (ev.Source == SourceVideo || ev.Source == SourceGasStation) && cfg.Alarms.VideoPairing.ModeFor(ev.Company) == PairByChannelType {
+	if (ev.Source == events.SourceVideo || ev.Source == events.SourceGasStation) && cfg.Alarms.VideoPairing.ModeFor(ev.Company) == PairByChannelType {
 		// Paired by channel and type: the map holds the channel's latest alarm; each
 		// alarm keeps an id of its own (the channel key and its start), so a new 报警
 		// after a 销警 is a new alarm, not the old one reopened.
@@ -382,7 +384,7 @@ func companyAlarm(alarms map[string]*Alarm, ev CompanyAlarm, now time.Time, cfg 
 // limitsChanged reports whether the new definition b judges values differently from
 // a: the indicator was unknown or deleted, or its kind, unit, range or thresholds
 // changed.
-func limitsChanged(a, b *IndicatorDef) bool {
+func limitsChanged(a, b *events.IndicatorDef) bool {
 	eq := func(x, y *float64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
 	ta, tb := a.Thresholds, b.Thresholds
 	return a.Code == "" || a.Deleted || a.Kind != b.Kind || a.Unit != b.Unit ||

@@ -8,14 +8,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // pressure is a pressure transmitter 0–2 MPa with all four limits. The default
 // pressure deadband is 2 % of the range (0.04 MPa) and the minimum duration 15 s.
-var pressure = warning.IndicatorDef{Code: "PT-101", Company: "C1", Name: "储罐压力", Kind: warning.KindPressure,
+var pressure = events.IndicatorDef{Code: "PT-101", Company: "C1", Name: "储罐压力", Kind: events.KindPressure,
 	Unit: "MPa", RangeLow: f(0), RangeHigh: f(2),
-	Thresholds: warning.Thresholds{LowLow: f(0.1), Low: f(0.2), High: f(1.2), HighHigh: f(1.5)}}
+	Thresholds: events.Thresholds{LowLow: f(0.1), Low: f(0.2), High: f(1.2), HighHigh: f(1.5)}}
 
 type step struct {
 	after time.Duration // since the previous reading
@@ -58,7 +59,7 @@ func TestAlarmLifecycle(t *testing.T) {
 			e.Apply(pressure, clk.now)
 			for i, s := range tt.steps {
 				now := clk.Advance(s.after)
-				ch := e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: s.value, At: now}, now)
+				ch := e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: s.value, At: now}, now)
 				var got []warning.ChangeKind
 				for _, a := range ch.Alarms {
 					got = append(got, a.Kind)
@@ -79,7 +80,7 @@ func TestAlarmRecordsStartPeakClearDuration(t *testing.T) {
 	var last warning.Alarm
 	for i, v := range []float64{1.3, 1.6, 1.4, 1.0} {
 		now := t0.Add(time.Duration(i) * 20 * time.Second)
-		for _, a := range e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: v, At: now}, now).Alarms {
+		for _, a := range e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: v, At: now}, now).Alarms {
 			last = a.Alarm
 		}
 	}
@@ -96,7 +97,7 @@ func TestNoData(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "08:00:00")}
 	e.Apply(pressure, clk.now)
-	e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: clk.now}, clk.now)
+	e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: clk.now}, clk.now)
 
 	require.Empty(t, e.Tick(clk.Advance(9*time.Minute)).Alarms, "9 minutes of silence is allowed")
 	ch := e.Tick(clk.Advance(time.Minute))
@@ -106,7 +107,7 @@ func TestNoData(t *testing.T) {
 	require.Equal(t, at(t, "08:00:00"), ch.Alarms[0].Alarm.Start, "silent since the last reading")
 	require.Empty(t, e.Tick(clk.Advance(time.Minute)).Alarms, "raised once")
 
-	ch = e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: clk.now}, clk.now)
+	ch = e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: clk.now}, clk.now)
 	require.Len(t, ch.Alarms, 1)
 	require.Equal(t, warning.AlarmCleared, ch.Alarms[0].Kind)
 	require.Equal(t, 11*time.Minute, ch.Alarms[0].Alarm.Duration)
@@ -123,7 +124,7 @@ func TestNoDataFromDefinitionWhenNeverReported(t *testing.T) {
 func TestCompanyAlarmsMergeByID(t *testing.T) {
 	e := newEngine(t)
 	t0 := at(t, "08:00:00")
-	raise := warning.CompanyAlarm{Company: "C1", Source: warning.SourceVideo, ID: "a1", Type: "1", Fire: true, Raised: true, At: t0}
+	raise := events.CompanyAlarm{Company: "C1", Source: events.SourceVideo, ID: "a1", Type: "1", Fire: true, Raised: true, At: t0}
 	clear := raise
 	clear.Raised, clear.At = false, t0.Add(3*time.Minute)
 
@@ -137,7 +138,7 @@ func TestCompanyAlarmsMergeByID(t *testing.T) {
 	require.Empty(t, e.Apply(raise, clear.At).Alarms, "a late 报警 of a cleared alarm is a duplicate")
 
 	// The same ID from another source is another alarm; positioning clears by alarm:handle.
-	pos := warning.CompanyAlarm{Company: "C1", Source: warning.SourcePositioning, ID: "a1", Type: "01", Raised: true, At: t0}
+	pos := events.CompanyAlarm{Company: "C1", Source: events.SourcePositioning, ID: "a1", Type: "01", Raised: true, At: t0}
 	require.Equal(t, warning.AlarmRaised, e.Apply(pos, t0).Alarms[0].Kind)
 	pos.Raised, pos.At = false, t0.Add(time.Minute)
 	require.Equal(t, warning.AlarmCleared, e.Apply(pos, pos.At).Alarms[0].Kind)
@@ -154,8 +155,8 @@ func TestVideoPairingByChannel(t *testing.T) {
 	e, err := warning.New(cfg, nil)
 	require.NoError(t, err)
 	t0 := at(t, "08:00:00")
-	raise := warning.CompanyAlarm{Company: "C2", Source: warning.SourceVideo, ID: "r1", Type: "1", Where: "CH1", Fire: true, Raised: true, At: t0}
-	clear := warning.CompanyAlarm{Company: "C2", Source: warning.SourceVideo, ID: "c1", Type: "1", Where: "CH1", Raised: false, At: t0.Add(2 * time.Minute)}
+	raise := events.CompanyAlarm{Company: "C2", Source: events.SourceVideo, ID: "r1", Type: "1", Where: "CH1", Fire: true, Raised: true, At: t0}
+	clear := events.CompanyAlarm{Company: "C2", Source: events.SourceVideo, ID: "c1", Type: "1", Where: "CH1", Raised: false, At: t0.Add(2 * time.Minute)}
 	ch := e.Apply(raise, t0)
 	require.Equal(t, warning.AlarmRaised, ch.Alarms[0].Kind)
 	first := ch.Alarms[0].Alarm.ID
@@ -194,7 +195,7 @@ func TestStateRoundTripsThroughJSON(t *testing.T) {
 	e := newEngine(t)
 	t0 := at(t, "08:00:00")
 	e.Apply(pressure, t0)
-	e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1.3, At: t0}, t0)
+	e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: 1.3, At: t0}, t0)
 	b, err := warning.MarshalState(e.State())
 	require.NoError(t, err)
 	st, err := warning.UnmarshalState(b)
@@ -215,13 +216,13 @@ func TestNoDataNotRaisedForPlatformOutage(t *testing.T) {
 	e := newEngine(t)
 	t0 := at(t, "08:00:00")
 	e.Apply(pressure, t0)
-	e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: t0}, t0)
+	e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: t0}, t0)
 
 	// The platform receives nothing from 08:00 to 08:40 (its intake stopped at 08:00).
-	in := warning.Intake{At: t0, Since: t0.Add(-time.Hour)}
+	in := events.Intake{At: t0, Since: t0.Add(-time.Hour)}
 	require.Empty(t, e.TickIntake(t0.Add(40*time.Minute), in).Alarms, "platform outage is not 数据中断")
 	// The intake resumes at 08:40; C1 has not sent again yet.
-	in = warning.Intake{At: at(t, "08:49:00"), Since: at(t, "08:40:00")}
+	in = events.Intake{At: at(t, "08:49:00"), Since: at(t, "08:40:00")}
 	require.Empty(t, e.TickIntake(at(t, "08:49:00"), in).Alarms, "silence counts from the resumption")
 	in.At = at(t, "08:50:00")
 	ch := e.TickIntake(at(t, "08:50:00"), in)
@@ -238,8 +239,8 @@ func TestNoDataMeasuredOnIntakeClock(t *testing.T) {
 	e := newEngine(t)
 	t0 := at(t, "08:00:00")
 	e.Apply(pressure, t0)
-	e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: t0}, t0)
-	in := warning.Intake{At: t0.Add(5 * time.Minute), Since: t0.Add(-time.Hour)}
+	e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: 1, At: t0}, t0)
+	in := events.Intake{At: t0.Add(5 * time.Minute), Since: t0.Add(-time.Hour)}
 	require.Empty(t, e.TickIntake(t0.Add(25*time.Minute), in).Alarms)
 	in.At = t0.Add(10 * time.Minute)
 	require.NotEmpty(t, e.TickIntake(t0.Add(30*time.Minute), in).Alarms)
@@ -251,9 +252,9 @@ func TestDeviceOfflineMeasuredOnIntakeClock(t *testing.T) {
 	e := newEngine(t)
 	t0 := at(t, "08:00:00")
 	for _, d := range []string{"V1", "V2", "V3", "V4"} {
-		e.Apply(warning.DeviceStatus{Company: "C1", Device: d, At: t0, Normal: true}, t0)
+		e.Apply(events.DeviceStatus{Company: "C1", Device: d, At: t0, Normal: true}, t0)
 	}
-	in := warning.Intake{At: t0.Add(time.Minute), Since: t0.Add(-time.Hour)}
+	in := events.Intake{At: t0.Add(time.Minute), Since: t0.Add(-time.Hour)}
 	e.TickIntake(t0.Add(time.Hour), in)
 	require.Empty(t, e.Warnings("C1"), "the platform took nothing for an hour: no device is offline")
 	in.At = t0.Add(30 * time.Minute)

@@ -5,26 +5,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // benchEngine returns an engine holding one company with 200 indicators: 50
 // combustible-gas detectors in 5 areas, a 硝酸铵 warehouse with temperature and
 // humidity, and pressures and levels on a grade-1 tank farm — and the readings to feed.
-func benchEngine(b *testing.B) (*warning.Engine, []warning.Reading, time.Time) {
+func benchEngine(b *testing.B) (*warning.Engine, []events.Reading, time.Time) {
 	e := newEngine(b)
 	now := at(b, "08:00:00")
-	e.Apply(warning.HazardSource{Code: "TK", Company: "C1", Kind: warning.HazardTankFarm, Grade: 1}, now)
-	e.Apply(warning.HazardSource{Code: "WH", Company: "C1", Name: "硝酸铵库", Kind: warning.HazardWarehouse, Grade: 2, KeySubstance: "01"}, now)
+	e.Apply(events.HazardSource{Code: "TK", Company: "C1", Kind: events.HazardTankFarm, Grade: 1}, now)
+	e.Apply(events.HazardSource{Code: "WH", Company: "C1", Name: "硝酸铵库", Kind: events.HazardWarehouse, Grade: 2, KeySubstance: "01"}, now)
 	var codes []string
 	for i := 0; i < 200; i++ {
-		d := warning.IndicatorDef{Code: fmt.Sprintf("I-%03d", i), Company: "C1", Hazard: "TK", Kind: warning.KindPressure,
-			Unit: "MPa", RangeLow: f(0), RangeHigh: f(2), Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
+		d := events.IndicatorDef{Code: fmt.Sprintf("I-%03d", i), Company: "C1", Hazard: "TK", Kind: events.KindPressure,
+			Unit: "MPa", RangeLow: f(0), RangeHigh: f(2), Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
 		switch {
 		case i < 50:
-			d.Kind, d.Unit, d.Area, d.RangeHigh, d.Thresholds = warning.KindCombustible, "%LEL", fmt.Sprintf("区域%d", i%5), f(100), warning.Thresholds{}
+			d.Kind, d.Unit, d.Area, d.RangeHigh, d.Thresholds = events.KindCombustible, "%LEL", fmt.Sprintf("区域%d", i%5), f(100), events.Thresholds{}
 		case i < 52:
-			d.Hazard, d.Kind, d.Unit, d.Thresholds = "WH", warning.KindTemperature, "℃", warning.Thresholds{High: f(35)}
+			d.Hazard, d.Kind, d.Unit, d.Thresholds = "WH", events.KindTemperature, "℃", events.Thresholds{High: f(35)}
 		}
 		e.Apply(d, now)
 		codes = append(codes, d.Code)
@@ -32,7 +33,7 @@ func benchEngine(b *testing.B) (*warning.Engine, []warning.Reading, time.Time) {
 	// Mostly normal values: gas detectors of the first quarter alarm and later clear,
 	// some pressures touch 高高报 (held shorter than their 15 s delay), and every reading
 	// of the warehouse temperatures re-evaluates the warehouse model.
-	readings := make([]warning.Reading, 10000)
+	readings := make([]events.Reading, 10000)
 	for i := range readings {
 		v := 0.8
 		switch {
@@ -41,7 +42,7 @@ func benchEngine(b *testing.B) (*warning.Engine, []warning.Reading, time.Time) {
 		case i%40 == 0:
 			v = 1.6
 		}
-		readings[i] = warning.Reading{Company: "C1", Indicator: codes[i%len(codes)], Value: v}
+		readings[i] = events.Reading{Company: "C1", Indicator: codes[i%len(codes)], Value: v}
 	}
 	return e, readings, now
 }
@@ -84,6 +85,6 @@ func BenchmarkApplyReadingAlarmChange(b *testing.B) {
 		if i%2 == 0 {
 			v = 30
 		}
-		e.Apply(warning.Reading{Company: "C1", Indicator: "I-007", Value: v, At: now}, now)
+		e.Apply(events.Reading{Company: "C1", Indicator: "I-007", Value: v, At: now}, now)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -50,9 +51,9 @@ type KindConfig struct {
 
 // AlarmConfig configures the alarm lifecycle.
 type AlarmConfig struct {
-	Default               KindConfig                   `yaml:"default"`
-	Kinds                 map[IndicatorKind]KindConfig `yaml:"kinds"`
-	CompanyAlarmRetention time.Duration                `yaml:"company_alarm_retention"`
+	Default               KindConfig                          `yaml:"default"`
+	Kinds                 map[events.IndicatorKind]KindConfig `yaml:"kinds"`
+	CompanyAlarmRetention time.Duration                       `yaml:"company_alarm_retention"`
 	// StaleAfter: a reading collected longer than this before it is processed is
 	// history — kept as the indicator's last value, raising nothing (0: never stale).
 	StaleAfter time.Duration `yaml:"stale_after"`
@@ -110,7 +111,7 @@ func (v VideoPairingConfig) validate() error {
 }
 
 // For returns the configuration of an indicator kind, or the default.
-func (c *AlarmConfig) For(k IndicatorKind) KindConfig {
+func (c *AlarmConfig) For(k events.IndicatorKind) KindConfig {
 	if kc, ok := c.Kinds[k]; ok {
 		return kc
 	}
@@ -223,10 +224,10 @@ type GasConfig struct {
 
 // LeakConfig configures the leak model (泄漏风险预警模型), keyed by INDICATOR_KIND.
 type LeakConfig struct {
-	Levels  Levels                      `yaml:"levels"`
-	Window  time.Duration               `yaml:"window"`
-	Gases   map[IndicatorKind]GasConfig `yaml:"gases"`
-	Factors map[string]Weight           `yaml:"factors"`
+	Levels  Levels                             `yaml:"levels"`
+	Window  time.Duration                      `yaml:"window"`
+	Gases   map[events.IndicatorKind]GasConfig `yaml:"gases"`
+	Factors map[string]Weight                  `yaml:"factors"`
 }
 
 // StepDeadlines are the times allowed for each disposal step at one level.

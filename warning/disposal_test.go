@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -24,7 +25,7 @@ func redLeak(t *testing.T) (*warning.Engine, warning.Warning, time.Time) {
 	now := at(t, "08:00:00")
 	for _, d := range []string{"GT-1", "GT-2", "GT-3"} {
 		e.Apply(gasDetector(d), now)
-		e.Apply(warning.Reading{Company: "C1", Indicator: d, Value: 60, At: now}, now)
+		e.Apply(events.Reading{Company: "C1", Indicator: d, Value: 60, At: now}, now)
 	}
 	return e, only(t, e, "C1", warning.ModelLeak), now
 }

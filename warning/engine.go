@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // Engine applies events to a State and reports what changed. It is pure: time comes
@@ -12,7 +14,7 @@ import (
 type Engine struct {
 	cfg    Config
 	st     *State
-	intake Intake // the platform's intake (SetIntake); zero: the wall clock
+	intake events.Intake // the platform's intake (SetIntake); zero: the wall clock
 }
 
 // New returns an engine over st (a new empty state when st is nil). cfg is validated.
@@ -47,12 +49,12 @@ func (e *Engine) Warnings(company string) []Warning {
 }
 
 // Apply applies one event processed at now and re-evaluates the models it feeds.
-func (e *Engine) Apply(ev Event, now time.Time) Changes {
+func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 	var ch Changes
 	company := ev.CompanyCode()
 	c := e.st.company(company)
 	switch ev := ev.(type) {
-	case Reading:
+	case events.Reading:
 		s := c.indicator(ev.Indicator)
 		n := len(ch.Alarms)
 		if !s.observe(ev, now, &e.cfg, &ch.Alarms) {
@@ -66,26 +68,26 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 			}
 		}
 		if h, ok := c.Hazards[s.Def.Hazard]; ok && IsModelledWarehouse(h, &e.cfg) &&
-			(changed || s.Def.Kind == KindTemperature || s.Def.Kind == KindHumidity) {
+			(changed || s.Def.Kind == events.KindTemperature || s.Def.Kind == events.KindHumidity) {
 			e.judge(c, AssessWarehouse(h, c, now, &e.cfg), now, &ch)
 		}
 		return ch
-	case IndicatorDef:
+	case events.IndicatorDef:
 		c.indicator(ev.Code).define(ev, now, &e.cfg, &ch.Alarms)
-	case HazardSource:
+	case events.HazardSource:
 		c.Hazards[ev.Code] = ev
-	case CompanyAlarm:
+	case events.CompanyAlarm:
 		companyAlarm(c.Alarms, ev, now, &e.cfg, &ch.Alarms)
 		if len(ch.Alarms) == 0 {
 			return ch
 		}
-	case Commitment:
+	case events.Commitment:
 		c.Commitments[commitmentKey(ev)] = ev
-	case Operation:
+	case events.Operation:
 		c.Operations[ev.ID] = ev
-	case HiddenDanger:
+	case events.HiddenDanger:
 		c.Dangers[ev.ID] = ev
-	case Enterprise:
+	case events.Enterprise:
 		if ev.Type == c.Type {
 			return ch
 		}
@@ -93,7 +95,7 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 		if !c.watched() {
 			return ch
 		}
-	case DeviceStatus:
+	case events.DeviceStatus:
 		if old, ok := c.Devices[ev.Device]; ok && !ev.At.After(old.At) {
 			return ch
 		}
@@ -111,36 +113,11 @@ func (e *Engine) Apply(ev Event, now time.Time) Changes {
 // disposal steps and forgets what no model needs any more. Call it periodically
 // (every few seconds to a minute); a step is escalated at the first tick after its
 // deadline, and the next deadline counts from the missed one, not from the tick.
-func (e *Engine) Tick(now time.Time) Changes { return e.TickIntake(now, Intake{}) }
-
-// Intake is what the platform's pipeline as a whole has delivered of sensor
-// readings: At, the newest receive time (ingest's received_at) of the readings
-// applied so far, from every company; Since, when the current uninterrupted intake
-// began (after the platform's own intake stopped for longer than
-// alarms.intake_gap). The zero Intake means unknown: silence is then measured by
-// the wall clock alone.
-type Intake struct {
-	At    time.Time `json:"at"`
-	Since time.Time `json:"since"`
-}
-
-// silence is how long something last heard from at last has been silent at now,
-// on the platform's intake clock: up to in.At (when known and earlier than now),
-// from no earlier than in.Since.
-func (in Intake) silence(last, now time.Time) time.Duration {
-	ref := now
-	if !in.At.IsZero() && in.At.Before(now) {
-		ref = in.At
-	}
-	if in.Since.After(last) {
-		last = in.Since
-	}
-	return ref.Sub(last)
-}
+func (e *Engine) Tick(now time.Time) Changes { return e.TickIntake(now, events.Intake{}) }
 
 // SetIntake sets the platform's intake that the models judge silence by (video
 // devices without 运行状态) until the next SetIntake or TickIntake.
-func (e *Engine) SetIntake(in Intake) { e.intake = in }
+func (e *Engine) SetIntake(in events.Intake) { e.intake = in }
 
 // TickIntake is Tick with the platform's intake: 数据中断 is judged on the
 // platform's intake clock, not the wall clock. While the pipeline delivers nothing
@@ -148,7 +125,7 @@ func (e *Engine) SetIntake(in Intake) { e.intake = in }
 // itself stopped) the silence of indicators does not grow, and after the intake
 // resumes it counts from the resumption: a platform-side outage is not a company's
 // 数据中断 and raises none (docs/warning-models.md §1).
-func (e *Engine) TickIntake(now time.Time, in Intake) Changes {
+func (e *Engine) TickIntake(now time.Time, in events.Intake) Changes {
 	e.intake = in
 	var ch Changes
 	for company, c := range e.st.Companies {
@@ -243,7 +220,7 @@ func (e *Engine) evaluate(company string, c *CompanyState, now time.Time, ch *Ch
 	}
 	for subject := range leaks {
 		i := strings.LastIndexByte(subject, '/')
-		e.judge(c, AssessLeak(company, subject[:i], IndicatorKind(subject[i+1:]), c, now, &e.cfg), now, ch)
+		e.judge(c, AssessLeak(company, subject[:i], events.IndicatorKind(subject[i+1:]), c, now, &e.cfg), now, ch)
 	}
 	// Open warnings whose subject no longer exists (a deleted warehouse, an area
 	// without detectors) are judged on an empty assessment, so they are lowered with a

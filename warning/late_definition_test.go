@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -26,7 +27,7 @@ func TestScenarioReadingsBeforeTheirThresholds(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "08:00:00")}
 	read := func(code string, v float64) warning.Changes {
-		return e.Apply(warning.Reading{Company: "C1", Indicator: code, Value: v, At: clk.now}, clk.now)
+		return e.Apply(events.Reading{Company: "C1", Indicator: code, Value: v, At: clk.now}, clk.now)
 	}
 	require.Empty(t, kinds(read("GT-1", 30)), "no limits yet")
 	require.Empty(t, kinds(read("PT-1", 1.7)))
@@ -40,8 +41,8 @@ func TestScenarioReadingsBeforeTheirThresholds(t *testing.T) {
 	require.Len(t, warningsOf(ch, warning.ModelLeak), 1)
 	require.Equal(t, warning.WarningRaised, warningsOf(ch, warning.ModelLeak)[0].Kind)
 
-	pressure := warning.IndicatorDef{Code: "PT-1", Company: "C1", Name: "储罐压力", Kind: warning.KindPressure,
-		Unit: "MPa", RangeLow: f(0), RangeHigh: f(2), Thresholds: warning.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
+	pressure := events.IndicatorDef{Code: "PT-1", Company: "C1", Name: "储罐压力", Kind: events.KindPressure,
+		Unit: "MPa", RangeLow: f(0), RangeHigh: f(2), Thresholds: events.Thresholds{High: f(1.2), HighHigh: f(1.5)}}
 	ch = e.Apply(pressure, clk.now)
 	require.Empty(t, alarmKinds(ch), "beyond 高高报 since its last reading, held shorter than the 15 s delay")
 	clk.Advance(10 * time.Second)
@@ -59,18 +60,18 @@ func TestScenarioThresholdsCorrected(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "08:00:00")}
 	d := gasDetector("GT-1")
-	d.Thresholds = warning.Thresholds{High: f(40), HighHigh: f(60)}
+	d.Thresholds = events.Thresholds{High: f(40), HighHigh: f(60)}
 	e.Apply(d, clk.now)
-	e.Apply(warning.Reading{Company: "C1", Indicator: "GT-1", Value: 30, At: clk.now}, clk.now)
+	e.Apply(events.Reading{Company: "C1", Indicator: "GT-1", Value: 30, At: clk.now}, clk.now)
 	require.Empty(t, e.Warnings("C1"))
 
 	clk.Advance(time.Second)
-	d.Thresholds = warning.Thresholds{High: f(20), HighHigh: f(50)}
+	d.Thresholds = events.Thresholds{High: f(20), HighHigh: f(50)}
 	ch := e.Apply(d, clk.now)
 	require.Equal(t, []string{"alarm_raised high"}, alarmKinds(ch))
 
 	clk.Advance(time.Second)
-	d.Thresholds = warning.Thresholds{High: f(35), HighHigh: f(50)}
+	d.Thresholds = events.Thresholds{High: f(35), HighHigh: f(50)}
 	ch = e.Apply(d, clk.now)
 	require.Equal(t, []string{"alarm_cleared high"}, alarmKinds(ch))
 	require.Equal(t, "指标阈值变更后恢复正常", ch.Alarms[0].Alarm.ClearReason)
@@ -83,14 +84,14 @@ func TestScenarioStaleReadingsRaiseNothing(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "08:00:00")}
 	old := clk.now.Add(-2 * time.Hour)
-	e.Apply(warning.Reading{Company: "C1", Indicator: "GT-1", Value: 80, At: old}, clk.now)
+	e.Apply(events.Reading{Company: "C1", Indicator: "GT-1", Value: 80, At: old}, clk.now)
 	require.Empty(t, kinds(e.Apply(gasDetector("GT-1"), clk.now)), "its only value is two hours old")
 	require.Empty(t, kinds(e.Apply(gasDetector("GT-2"), clk.now)))
-	ch := e.Apply(warning.Reading{Company: "C1", Indicator: "GT-2", Value: 80, At: old.Add(time.Minute)}, clk.now)
+	ch := e.Apply(events.Reading{Company: "C1", Indicator: "GT-2", Value: 80, At: old.Add(time.Minute)}, clk.now)
 	require.Empty(t, kinds(ch))
 	require.Empty(t, e.Warnings("C1"))
 
-	ch = e.Apply(warning.Reading{Company: "C1", Indicator: "GT-2", Value: 80, At: clk.now.Add(-time.Minute)}, clk.now)
+	ch = e.Apply(events.Reading{Company: "C1", Indicator: "GT-2", Value: 80, At: clk.now.Add(-time.Minute)}, clk.now)
 	require.Equal(t, []string{"alarm_raised high_high"}, alarmKinds(ch), "a minute late is not history")
 }
 
@@ -100,7 +101,7 @@ func TestScenarioStaleCompanyAlarmCountsInNoModel(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "08:00:00")}
 	fire := func(id string, when time.Time) warning.Changes {
-		return e.Apply(warning.CompanyAlarm{Company: "C1", Source: warning.SourceVideo, ID: id, Type: "1",
+		return e.Apply(events.CompanyAlarm{Company: "C1", Source: events.SourceVideo, ID: id, Type: "1",
 			Raised: true, Fire: true, At: when}, clk.now)
 	}
 	ch := fire("old", clk.now.Add(-3*time.Hour))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
@@ -14,12 +15,12 @@ import (
 // video alarms, special operations under way, the day's safety commitment, overdue
 // major hidden dangers and offline devices, summed into a score.
 func AssessEnterprise(company string, c *CompanyState, now time.Time, cfg *Config) Assessment {
-	return assessEnterprise(company, c, now, Intake{}, cfg)
+	return assessEnterprise(company, c, now, events.Intake{}, cfg)
 }
 
 // assessEnterprise is AssessEnterprise judging the silence of video devices on the
 // platform's intake clock in (zero: the wall clock).
-func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake, cfg *Config) Assessment {
+func assessEnterprise(company string, c *CompanyState, now time.Time, in events.Intake, cfg *Config) Assessment {
 	ec := &cfg.Enterprise
 	f := &factors{weights: ec.Factors}
 
@@ -52,15 +53,15 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 
 	var special, first, confined []string
 	for _, o := range c.Operations {
-		if !o.underWay(now, ec.OperationDefaultDuration) {
+		if !o.UnderWay(now, ec.OperationDefaultDuration) {
 			continue
 		}
 		switch o.Type {
-		case OpHotWorkSpecial:
+		case events.OpHotWorkSpecial:
 			special = append(special, o.ID)
-		case OpHotWork1:
+		case events.OpHotWork1:
 			first = append(first, o.ID)
-		case OpConfinedSpace:
+		case events.OpConfinedSpace:
 			confined = append(confined, o.ID)
 		}
 	}
@@ -68,7 +69,7 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 	f.add(FactorHotWork1, float64(len(first)), list(first))
 	f.add(FactorConfinedSpace, float64(len(confined)), list(confined))
 
-	if c.Type != EnterpriseGasStation {
+	if c.Type != events.EnterpriseGasStation {
 		commitmentFactors(f, c, now, in, ec.CommitmentDue, cfg.Alarms.Default.NoDataAfter)
 	}
 
@@ -82,7 +83,7 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 
 	var offline []string
 	for _, d := range c.Devices {
-		if !d.Normal || in.silence(d.At, now) >= ec.DeviceSilentAfter {
+		if !d.Normal || in.Silence(d.At, now) >= ec.DeviceSilentAfter {
 			offline = append(offline, d.Device)
 		}
 	}
@@ -100,7 +101,7 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in Intake,
 // platform's intake clock in: not while the platform itself took nothing past the
 // due time and, when its intake resumed after the due time, only once it has run
 // for grace (alarms.default.no_data_after) — time for the companies to resend.
-func commitmentFactors(f *factors, c *CompanyState, now time.Time, in Intake, due, grace time.Duration) {
+func commitmentFactors(f *factors, c *CompanyState, now time.Time, in events.Intake, due, grace time.Duration) {
 	local := now.In(schemas.Shanghai)
 	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, schemas.Shanghai)
 	deadline := midnight.Add(due)
@@ -157,6 +158,6 @@ func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 func num(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 
 // commitmentKey is the key of a commitment in CompanyState.Commitments.
-func commitmentKey(c Commitment) string {
+func commitmentKey(c events.Commitment) string {
 	return c.Date.In(schemas.Shanghai).Format(schemas.DateLayout)
 }

@@ -2,17 +2,19 @@ package warning
 
 import (
 	"time"
+
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // LeakSubject is the subject of a leak warning: one area of a company and one gas kind.
-func LeakSubject(area string, kind IndicatorKind) string { return area + "/" + string(kind) }
+func LeakSubject(area string, kind events.IndicatorKind) string { return area + "/" + string(kind) }
 
 // AssessLeak is the leak model (泄漏风险预警模型) for one area and gas kind of a
 // company: every detector of the area in 一级 or 二级 alarm counts, a detector that
 // cleared within the window still counts a little, and each further detector
 // alarming at the same time adds a spread bonus — several detectors of one area
 // alarming together is a leak spreading, not a faulty sensor.
-func AssessLeak(company, area string, kind IndicatorKind, c *CompanyState, now time.Time, cfg *Config) Assessment {
+func AssessLeak(company, area string, kind events.IndicatorKind, c *CompanyState, now time.Time, cfg *Config) Assessment {
 	lc := &cfg.Leak
 	f := &factors{weights: lc.Factors}
 	var hh, h, recent []string

@@ -3,20 +3,22 @@ package warning
 import (
 	"strings"
 	"time"
+
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // IsModelledWarehouse reports whether the warehouse model watches h: a warehouse
 // (仓库) whose KEY_SUBSTANCE has limits in the config.
-func IsModelledWarehouse(h HazardSource, cfg *Config) bool {
+func IsModelledWarehouse(h events.HazardSource, cfg *Config) bool {
 	_, ok := cfg.Warehouse.Substances[h.KeySubstance]
-	return ok && h.Kind == HazardWarehouse && !h.Deleted
+	return ok && h.Kind == events.HazardWarehouse && !h.Deleted
 }
 
 // AssessWarehouse is the warehouse model (企业仓库风险预警模型) for the warehouse h
 // (IsModelledWarehouse): its temperature and humidity against the substance's limits,
 // gas alarms inside it, 明火/烟雾 video alarms and hot work under way in the company —
 // more when the permit's position names the warehouse or one of its areas.
-func AssessWarehouse(h HazardSource, c *CompanyState, now time.Time, cfg *Config) Assessment {
+func AssessWarehouse(h events.HazardSource, c *CompanyState, now time.Time, cfg *Config) Assessment {
 	lim := cfg.Warehouse.Substances[h.KeySubstance]
 	f := &factors{weights: cfg.Warehouse.Factors}
 
@@ -32,9 +34,9 @@ func AssessWarehouse(h HazardSource, c *CompanyState, now time.Time, cfg *Config
 		}
 		live := !s.LastAt.IsZero() && s.NoData == nil && !stale(s.LastAt, now, cfg)
 		switch {
-		case s.Def.Kind == KindTemperature && live && (temp == nil || s.Last > temp.Last):
+		case s.Def.Kind == events.KindTemperature && live && (temp == nil || s.Last > temp.Last):
 			temp = s
-		case s.Def.Kind == KindHumidity && live && (hum == nil || s.Last > hum.Last):
+		case s.Def.Kind == events.KindHumidity && live && (hum == nil || s.Last > hum.Last):
 			hum = s
 		case s.Def.Kind.IsGas() && s.Alarm != nil && s.Alarm.Severity.high():
 			gas = append(gas, s.Def.Code)
@@ -60,7 +62,7 @@ func AssessWarehouse(h HazardSource, c *CompanyState, now time.Time, cfg *Config
 
 	var near, far []string
 	for _, o := range c.Operations {
-		if !o.IsHotWork() || !o.underWay(now, cfg.Enterprise.OperationDefaultDuration) {
+		if !o.IsHotWork() || !o.UnderWay(now, cfg.Enterprise.OperationDefaultDuration) {
 			continue
 		}
 		if mentions(o.Position, h.Name, areas) {

@@ -9,13 +9,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // gasDetector is a combustible-gas detector of area 罐区A that sends no limits of its
 // own: the GB/T 50493 defaults (20 / 50 %LEL) apply.
-func gasDetector(code string) warning.IndicatorDef {
-	return warning.IndicatorDef{Code: code, Company: "C1", Name: "可燃气体探测器", Kind: warning.KindCombustible,
+func gasDetector(code string) events.IndicatorDef {
+	return events.IndicatorDef{Code: code, Company: "C1", Name: "可燃气体探测器", Kind: events.KindCombustible,
 		Unit: "%LEL", RangeLow: f(0), RangeHigh: f(100), Area: "罐区A"}
 }
 
@@ -29,7 +30,7 @@ func TestScenarioLeakSpreadsAndRecedes(t *testing.T) {
 		e.Apply(gasDetector(d), clk.now)
 	}
 	read := func(code string, v float64) warning.Changes {
-		return e.Apply(warning.Reading{Company: "C1", Indicator: code, Value: v, At: clk.now}, clk.now)
+		return e.Apply(events.Reading{Company: "C1", Indicator: code, Value: v, At: clk.now}, clk.now)
 	}
 	leakLevel := func() warning.Level { return only(t, e, "C1", warning.ModelLeak).Level }
 
@@ -97,11 +98,11 @@ func TestScenarioGasStationOwesNoCommitment(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "09:00:00")}
 	for _, c := range []string{"GS1", "C1", "NEW"} { // each with a video analytics box the models watch
-		e.Apply(warning.DeviceStatus{Company: c, Device: c + "-AI-01", At: clk.now, Normal: true}, clk.now)
+		e.Apply(events.DeviceStatus{Company: c, Device: c + "-AI-01", At: clk.now, Normal: true}, clk.now)
 	}
-	e.Apply(warning.Enterprise{Company: "GS1", Type: warning.EnterpriseGasStation}, clk.now)
-	e.Apply(warning.Enterprise{Company: "C1", Type: "1"}, clk.now)
-	e.Apply(warning.Enterprise{Company: "ONLY", Type: "1"}, clk.now) // nothing but its 企业信息
+	e.Apply(events.Enterprise{Company: "GS1", Type: events.EnterpriseGasStation}, clk.now)
+	e.Apply(events.Enterprise{Company: "C1", Type: "1"}, clk.now)
+	e.Apply(events.Enterprise{Company: "ONLY", Type: "1"}, clk.now) // nothing but its 企业信息
 	ch := e.Tick(clk.Advance(90 * time.Minute))
 	var codes []string
 	for _, c := range ch.Warnings {
@@ -122,7 +123,7 @@ func TestScoreIsCappedAt100(t *testing.T) {
 	clk := &clock{now: at(t, "08:00:00")}
 	for _, d := range []string{"GT-1", "GT-2", "GT-3"} {
 		e.Apply(gasDetector(d), clk.now)
-		e.Apply(warning.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now) // 二级 each
+		e.Apply(events.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now) // 二级 each
 	}
 	w := only(t, e, "C1", warning.ModelLeak)
 	var sum float64
@@ -138,12 +139,12 @@ func TestScoreIsCappedAt100(t *testing.T) {
 func TestScenarioWarehouseHeatingWithHotWork(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "08:00:00")}
-	e.Apply(warning.HazardSource{Code: "WH-1", Company: "C1", Name: "硝酸铵库", Kind: warning.HazardWarehouse,
+	e.Apply(events.HazardSource{Code: "WH-1", Company: "C1", Name: "硝酸铵库", Kind: events.HazardWarehouse,
 		Grade: 2, KeySubstance: "01"}, clk.now)
-	e.Apply(warning.IndicatorDef{Code: "TT-1", Company: "C1", Hazard: "WH-1", Kind: warning.KindTemperature,
+	e.Apply(events.IndicatorDef{Code: "TT-1", Company: "C1", Hazard: "WH-1", Kind: events.KindTemperature,
 		Unit: "℃", RangeLow: f(-20), RangeHigh: f(60), Area: "硝酸铵库区"}, clk.now)
 	temp := func(v float64) warning.Changes {
-		return e.Apply(warning.Reading{Company: "C1", Indicator: "TT-1", Value: v, At: clk.now}, clk.now)
+		return e.Apply(events.Reading{Company: "C1", Indicator: "TT-1", Value: v, At: clk.now}, clk.now)
 	}
 
 	temp(26)
@@ -153,7 +154,7 @@ func TestScenarioWarehouseHeatingWithHotWork(t *testing.T) {
 	require.Equal(t, warning.LevelYellow, warningsOf(ch, warning.ModelWarehouse)[0].Warning.Level)
 
 	// A 一级动火 permit at the warehouse starts: heating with hot work → orange.
-	e.Apply(warning.Operation{ID: "op-1", Company: "C1", Type: warning.OpHotWork1, Position: "硝酸铵库区东侧管廊",
+	e.Apply(events.Operation{ID: "op-1", Company: "C1", Type: events.OpHotWork1, Position: "硝酸铵库区东侧管廊",
 		Begin: clk.now.Add(5 * time.Minute), End: clk.now.Add(3 * time.Hour)}, clk.now)
 	require.Equal(t, warning.LevelYellow, only(t, e, "C1", warning.ModelWarehouse).Level, "permit not yet begun")
 	clk.Advance(5 * time.Minute)
@@ -188,7 +189,7 @@ func TestScenarioMissingCommitment(t *testing.T) {
 	e := newEngine(t)
 	clk := &clock{now: at(t, "09:00:00")}
 	require.Empty(t, e.Tick(clk.now).Warnings)
-	e.Apply(warning.Commitment{ID: "y", Company: "C1", Date: at(t, "00:00:00").AddDate(0, 0, -1),
+	e.Apply(events.Commitment{ID: "y", Company: "C1", Date: at(t, "00:00:00").AddDate(0, 0, -1),
 		At: at(t, "08:00:00").AddDate(0, 0, -1), MajorHazardOK: true}, clk.now) // yesterday's
 	require.Empty(t, e.Tick(clk.Advance(59*time.Minute+59*time.Second)).Warnings, "09:59:59 is still in time")
 
@@ -203,7 +204,7 @@ func TestScenarioMissingCommitment(t *testing.T) {
 	// The commitment arrives at 10:20: no longer missing but late, a lower score; the
 	// warning is lowered after the hysteresis, with the reason.
 	clk.Advance(20 * time.Minute)
-	e.Apply(warning.Commitment{ID: "t", Company: "C1", Date: at(t, "00:00:00"), At: clk.now, MajorHazardOK: true}, clk.now)
+	e.Apply(events.Commitment{ID: "t", Company: "C1", Date: at(t, "00:00:00"), At: clk.now, MajorHazardOK: true}, clk.now)
 	clk.Advance(5 * time.Minute)
 	ch = e.Tick(clk.now)
 	w := only(t, e, "C1", warning.ModelEnterprise)
@@ -219,7 +220,7 @@ func TestScenarioUnansweredRedEscalates(t *testing.T) {
 	clk := &clock{now: at(t, "08:00:00")}
 	for _, d := range []string{"GT-1", "GT-2", "GT-3"} {
 		e.Apply(gasDetector(d), clk.now)
-		e.Apply(warning.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now)
+		e.Apply(events.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now)
 	}
 	w := only(t, e, "C1", warning.ModelLeak)
 	require.Equal(t, warning.LevelRed, w.Level)
@@ -240,7 +241,7 @@ func TestScenarioUnansweredRedEscalates(t *testing.T) {
 	} {
 		clk.now = published.Add(s.after)
 		for _, d := range []string{"GT-1", "GT-2", "GT-3"} { // the leak goes on
-			e.Apply(warning.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now)
+			e.Apply(events.Reading{Company: "C1", Indicator: d, Value: 60, At: clk.now}, clk.now)
 		}
 		var got []warning.ChangeKind
 		for _, c := range warningsOf(e.Tick(clk.now), warning.ModelLeak) {
@@ -280,10 +281,10 @@ func TestScenarioRestartMidAlarm(t *testing.T) {
 				require.NoError(t, err)
 			}
 			clk.Advance(10 * time.Second)
-			for _, c := range e.Apply(warning.Reading{Company: "C1", Indicator: "PT-101", Value: v, At: clk.now}, clk.now).Alarms {
+			for _, c := range e.Apply(events.Reading{Company: "C1", Indicator: "PT-101", Value: v, At: clk.now}, clk.now).Alarms {
 				alarms = append(alarms, c.Alarm)
 			}
-			for _, c := range e.Apply(warning.Reading{Company: "C1", Indicator: "GT-1", Value: 30 - float64(i)*3, At: clk.now}, clk.now).Alarms {
+			for _, c := range e.Apply(events.Reading{Company: "C1", Indicator: "GT-1", Value: 30 - float64(i)*3, At: clk.now}, clk.now).Alarms {
 				alarms = append(alarms, c.Alarm)
 			}
 		}
@@ -308,11 +309,11 @@ func TestScenarioRestartMidAlarm(t *testing.T) {
 // indicator has to report again.
 func TestScenarioCommitmentNotMissingDuringPlatformOutage(t *testing.T) {
 	e := newEngine(t)
-	e.Apply(warning.Commitment{ID: "y", Company: "C1", Date: at(t, "00:00:00").AddDate(0, 0, -1),
+	e.Apply(events.Commitment{ID: "y", Company: "C1", Date: at(t, "00:00:00").AddDate(0, 0, -1),
 		At: at(t, "08:00:00").AddDate(0, 0, -1), MajorHazardOK: true}, at(t, "09:00:00")) // yesterday's
-	in := warning.Intake{At: at(t, "09:30:00"), Since: at(t, "06:00:00")}
+	in := events.Intake{At: at(t, "09:30:00"), Since: at(t, "06:00:00")}
 	require.Empty(t, e.TickIntake(at(t, "10:30:00"), in).Warnings, "the platform took nothing since 09:30")
-	in = warning.Intake{At: at(t, "10:49:00"), Since: at(t, "10:40:00")}
+	in = events.Intake{At: at(t, "10:49:00"), Since: at(t, "10:40:00")}
 	require.Empty(t, e.TickIntake(at(t, "10:49:00"), in).Warnings, "9 minutes after the intake resumed")
 	in.At = at(t, "10:50:00")
 	ch := e.TickIntake(at(t, "10:50:00"), in)

@@ -3,7 +3,8 @@ package warning
 import (
 	"encoding/json"
 	"fmt"
-	"time"
+
+	"github.com/shandong-emergency/chemguard/events"
 )
 
 // stateVersion is the layout version of a marshalled State.
@@ -19,14 +20,14 @@ type State struct {
 // CompanyState is one company's share of the State. Its maps are never nil (they
 // marshal as {} so that they come back as maps).
 type CompanyState struct {
-	Indicators  map[string]*IndicatorState `json:"indicators"`
-	Hazards     map[string]HazardSource    `json:"hazards"`
-	Alarms      map[string]*Alarm          `json:"alarms"` // company-sent, by source:ID
-	Operations  map[string]Operation       `json:"operations"`
-	Commitments map[string]Commitment      `json:"commitments"` // by COMMIT_DATE yyyy-mm-dd
-	Dangers     map[string]HiddenDanger    `json:"dangers"`
-	Devices     map[string]DeviceStatus    `json:"devices"`
-	Warnings    map[string]*Warning        `json:"warnings"` // open warnings, by model key
+	Indicators  map[string]*IndicatorState     `json:"indicators"`
+	Hazards     map[string]events.HazardSource `json:"hazards"`
+	Alarms      map[string]*Alarm              `json:"alarms"` // company-sent, by source:ID
+	Operations  map[string]events.Operation    `json:"operations"`
+	Commitments map[string]events.Commitment   `json:"commitments"` // by COMMIT_DATE yyyy-mm-dd
+	Dangers     map[string]events.HiddenDanger `json:"dangers"`
+	Devices     map[string]events.DeviceStatus `json:"devices"`
+	Warnings    map[string]*Warning            `json:"warnings"` // open warnings, by model key
 	// Settled holds, by model key, the level at which the last warning was settled: a
 	// new warning is raised only above it, or after the model has once seen no risk.
 	Settled map[string]Level `json:"settled"`
@@ -39,9 +40,9 @@ type CompanyState struct {
 func NewState() *State { return &State{Version: stateVersion, Companies: map[string]*CompanyState{}} }
 
 func newCompanyState() *CompanyState {
-	return &CompanyState{Indicators: map[string]*IndicatorState{}, Hazards: map[string]HazardSource{},
-		Alarms: map[string]*Alarm{}, Operations: map[string]Operation{}, Commitments: map[string]Commitment{},
-		Dangers: map[string]HiddenDanger{}, Devices: map[string]DeviceStatus{}, Warnings: map[string]*Warning{},
+	return &CompanyState{Indicators: map[string]*IndicatorState{}, Hazards: map[string]events.HazardSource{},
+		Alarms: map[string]*Alarm{}, Operations: map[string]events.Operation{}, Commitments: map[string]events.Commitment{},
+		Dangers: map[string]events.HiddenDanger{}, Devices: map[string]events.DeviceStatus{}, Warnings: map[string]*Warning{},
 		Settled: map[string]Level{}}
 }
 
@@ -81,17 +82,4 @@ func UnmarshalState(b []byte) (*State, error) {
 		}
 	}
 	return s, nil
-}
-
-// underWay reports whether the operation is in progress at now; an operation without
-// an end time runs for dflt from its start.
-func (o Operation) underWay(now time.Time, dflt time.Duration) bool {
-	if o.Cancelled || o.Begin.IsZero() || now.Before(o.Begin) {
-		return false
-	}
-	end := o.End
-	if end.IsZero() {
-		end = o.Begin.Add(dflt)
-	}
-	return now.Before(end)
 }

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // BenchmarkTick5000Companies measures one tick of the engine over 5,000 simulated
@@ -23,11 +23,11 @@ func BenchmarkTick5000Companies(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		ev, err := warning.Decode(s.Table.Slug, s.Company.Code, raw)
+		ev, err := events.Decode(s.Table.Slug, s.Company.Code, raw)
 		if err != nil {
 			b.Fatalf("decode %s: %v", s.Table.Slug, err)
 		}
-		if _, ok := ev.(warning.IndicatorDef); ok {
+		if _, ok := ev.(events.IndicatorDef); ok {
 			indicators++
 		}
 		e.Apply(ev, now)

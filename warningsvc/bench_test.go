@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
@@ -26,11 +26,11 @@ func BenchmarkTickRound5000Companies(b *testing.B) {
 	clk := &clock{t: time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC)} // 09:30 in Shanghai
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{&recorder{}}})
 	require.NoError(b, err)
-	var batch []warning.Event
+	var batch []events.Event
 	for _, x := range simulate.Snapshot(simulate.Companies(companies, 1), clk.Now()) {
 		raw, err := json.Marshal(x.Record)
 		require.NoError(b, err)
-		ev, err := warning.Decode(x.Table.Slug, x.Company.Code, raw)
+		ev, err := events.Decode(x.Table.Slug, x.Company.Code, raw)
 		require.NoError(b, err)
 		if batch = append(batch, ev); len(batch) == 5000 {
 			require.NoError(b, s.Apply(ctx, batch))

@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
@@ -132,7 +133,7 @@ func TestSMSTellsThePeopleOfTheTierWatching(t *testing.T) {
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{sms}})
 	require.NoError(t, err)
 	// Two detectors of one area in 高高报: an orange leak warning.
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), detector("G2"), reading("G1", 60, clk.Now()), reading("G2", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), detector("G2"), reading("G1", 60, clk.Now()), reading("G2", 60, clk.Now())}))
 	raised := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, warningsvc.DefaultSMSKinds)
 	require.Positive(t, raised)
 
@@ -200,7 +201,7 @@ func TestSMSRateLimitIsPerPerson(t *testing.T) {
 	require.NoError(t, err)
 	d := detector("G9")
 	d.Area = "装卸区"
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), d, reading("G1", 60, clk.Now()), reading("G9", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), d, reading("G1", 60, clk.Now()), reading("G9", 60, clk.Now())}))
 	raised := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'warning_raised'`)
 	require.GreaterOrEqual(t, raised, 2)
 	require.NoError(t, s.Notify(ctx))
@@ -249,7 +250,7 @@ func TestGroupRobots(t *testing.T) {
 	assert.NotContains(t, wecom.Target(), "K1", "the key stays out of the records")
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{wecom, ding}})
 	require.NoError(t, err)
-	var evs []warning.Event
+	var evs []events.Event
 	for i := 0; i < 24; i++ { // 24 areas, each with a detector in alarm: 24 leak warnings
 		d := detector(fmt.Sprintf("G%02d", i))
 		d.Area = fmt.Sprintf("区域%02d", i)
@@ -293,7 +294,7 @@ func TestSMSOneRefusedNumberDoesNotHoldUpTheOthers(t *testing.T) {
 	require.NoError(t, err)
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{sms}})
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
 	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, warningsvc.DefaultSMSKinds)
 	require.Positive(t, events)
 	gw.refuse = "13800000002"

@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
@@ -19,11 +19,11 @@ import (
 
 // feed is a Source serving batches handed to it, and recording commits.
 type feed struct {
-	in        chan []kafka.Message
+	in        chan []bus.Message
 	committed chan int
 }
 
-func (f *feed) FetchBatch(ctx context.Context) ([]kafka.Message, error) {
+func (f *feed) FetchBatch(ctx context.Context) ([]bus.Message, error) {
 	select {
 	case b := <-f.in:
 		return b, nil
@@ -32,7 +32,7 @@ func (f *feed) FetchBatch(ctx context.Context) ([]kafka.Message, error) {
 	}
 }
 
-func (f *feed) Commit(_ context.Context, msgs []kafka.Message) error {
+func (f *feed) Commit(_ context.Context, msgs []bus.Message) error {
 	f.committed <- len(msgs)
 	return nil
 }
@@ -40,16 +40,16 @@ func (f *feed) Commit(_ context.Context, msgs []kafka.Message) error {
 func (f *feed) Lag() int64 { return 0 }
 
 // received is one exchange record of code as ingest published it at recv.
-func received(tb testing.TB, table, code string, record any, recv time.Time) kafka.Message {
+func received(tb testing.TB, table, code string, record any, recv time.Time) bus.Message {
 	tb.Helper()
 	rec, err := json.Marshal(record)
 	require.NoError(tb, err)
 	t, ok := schemas.TableBySlug(table)
 	require.True(tb, ok, table)
-	b, err := json.Marshal(ingest.Envelope{MsgID: uuid.New(), Table: table, Company: code, Key: code,
+	b, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: table, Company: code, Key: code,
 		Version: recv.UnixNano(), ReceivedAt: recv, Record: rec})
 	require.NoError(tb, err)
-	return kafka.Message{Topic: t.Topic(), Key: []byte(code), Value: b}
+	return bus.Message{Topic: t.Topic(), Key: code, Value: b}
 }
 
 // A platform-side outage is not every company's 数据中断: while nothing at all
@@ -62,14 +62,14 @@ func TestPlatformOutageRaisesNoDataForNobody(t *testing.T) {
 	defer cancel()
 	t0 := testclock.Start(t).Truncate(time.Second)
 	clk := &clock{t: t0}
-	src := &feed{in: make(chan []kafka.Message), committed: make(chan int, 16)}
+	src := &feed{in: make(chan []bus.Message), committed: make(chan int, 16)}
 	s, err := warningsvc.New(ctx, pool, src, warningsvc.Config{Now: clk.Now, Tick: time.Hour})
 	require.NoError(t, err)
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(rctx) }()
 	defer func() { stop(); <-done }()
-	send := func(msgs ...kafka.Message) {
+	send := func(msgs ...bus.Message) {
 		t.Helper()
 		src.in <- msgs
 		select {
@@ -128,14 +128,14 @@ func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
 	clk := &clock{t: t0}
 	indicator := map[string]any{"INDICATOR_CODE": "PT-1", "COMPANY_CODE": company, "INDICATOR_NAME": "储罐压力",
 		"INDICATOR_KIND": "2", "UNIT": "MPa", "RANGE_LOW": 0, "RANGE_HIGH": 2, "HIGH": 1.2, "HIGH_HIGH": 1.5, "DELETED": "0"}
-	run := func(batches ...[]kafka.Message) { runOnce(ctx, t, pool, clk, true, batches...) }
-	reading := func(at time.Time) kafka.Message {
+	run := func(batches ...[]bus.Message) { runOnce(ctx, t, pool, clk, true, batches...) }
+	reading := func(at time.Time) bus.Message {
 		return received(t, "sensor-readings", company, map[string]any{"INDICATOR_CODE": "PT-1", "VALUE": 1,
 			"COLLECT_TIME": exchangeTime(at)}, at)
 	}
-	run([]kafka.Message{received(t, "indicators", company, indicator, t0), reading(t0)})
+	run([]bus.Message{received(t, "indicators", company, indicator, t0), reading(t0)})
 	clk.Add(20 * time.Minute)
-	run([]kafka.Message{reading(t0.Add(10 * time.Minute)), reading(t0.Add(20 * time.Minute))})
+	run([]bus.Message{reading(t0.Add(10 * time.Minute)), reading(t0.Add(20 * time.Minute))})
 	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`))
 }
 
@@ -149,34 +149,34 @@ func TestRestartAfterConsumerDowntimeCountsNoDeviceOffline(t *testing.T) {
 	defer cancel()
 	t0 := testclock.Start(t).Truncate(time.Second)
 	clk := &clock{t: t0}
-	status := func(dev string, at time.Time) kafka.Message {
+	status := func(dev string, at time.Time) bus.Message {
 		return received(t, "video-device-status", company, map[string]any{"DEVICE_CODE": dev,
 			"DATE_TIME": exchangeTime(at), "RUN_STATUS": "1"}, at)
 	}
-	reading := func(at time.Time) kafka.Message {
+	reading := func(at time.Time) bus.Message {
 		return received(t, "sensor-readings", company, map[string]any{"INDICATOR_CODE": "PT-1", "VALUE": 1,
 			"COLLECT_TIME": exchangeTime(at)}, at)
 	}
-	batch := func(at time.Time) []kafka.Message {
-		msgs := []kafka.Message{reading(at)}
+	batch := func(at time.Time) []bus.Message {
+		msgs := []bus.Message{reading(at)}
 		for _, d := range []string{"V1", "V2", "V3", "V4", "V5"} {
 			msgs = append(msgs, status(d, at))
 		}
 		return msgs
 	}
-	run := func(batches ...[]kafka.Message) { runOnce(ctx, t, pool, clk, false, batches...) }
+	run := func(batches ...[]bus.Message) { runOnce(ctx, t, pool, clk, false, batches...) }
 	run(batch(t0))
 	clk.Add(40 * time.Minute)
 	// The backlog: the reading of 08:01 first (devices report every 10 minutes).
-	run([]kafka.Message{reading(t0.Add(time.Minute))}, batch(t0.Add(10*time.Minute)))
+	run([]bus.Message{reading(t0.Add(time.Minute))}, batch(t0.Add(10*time.Minute)))
 	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warnings`), "no warning for the platform's downtime")
 }
 
 // runOnce runs one process of the warning service over batches, as a restart does:
 // it ticks before consuming (tickFirst) or after.
-func runOnce(ctx context.Context, t *testing.T, pool *pgxpool.Pool, clk *clock, tickFirst bool, batches ...[]kafka.Message) {
+func runOnce(ctx context.Context, t *testing.T, pool *pgxpool.Pool, clk *clock, tickFirst bool, batches ...[]bus.Message) {
 	t.Helper()
-	src := &feed{in: make(chan []kafka.Message), committed: make(chan int, 16)}
+	src := &feed{in: make(chan []bus.Message), committed: make(chan int, 16)}
 	s, err := warningsvc.New(ctx, pool, src, warningsvc.Config{Now: clk.Now, Tick: time.Hour})
 	require.NoError(t, err)
 	if tickFirst {

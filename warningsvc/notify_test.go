@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
@@ -58,7 +59,7 @@ func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now,
 		Notifiers: []warningsvc.Notifier{rec, warningsvc.Webhook{URL: hook.URL}}})
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
 	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
 	require.Positive(t, events)
 
@@ -91,7 +92,7 @@ func TestRemindersRepeatUntilAcknowledged(t *testing.T) {
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, RemindEvery: 5 * time.Minute,
 		Notifiers: []warningsvc.Notifier{rec}})
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
 	open := scalar[int](t, pool, `SELECT count(*) FROM warnings WHERE status = 'open'`)
 	reminders := func() int {
 		return scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'reminder'`)
@@ -129,7 +130,7 @@ func TestNotificationsAreRateLimitedPerTarget(t *testing.T) {
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, NotifyPerMinute: 1,
 		Notifiers: []warningsvc.Notifier{rec}})
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
 	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
 	require.Greater(t, events, 1)
 	require.NoError(t, s.Notify(ctx))
@@ -153,7 +154,7 @@ func TestLongGatewayOutageLosesNoNotification(t *testing.T) {
 	rec := &recorder{fail: true}
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{rec}})
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
 	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
 	require.Positive(t, events)
 	for i := 0; i < 24*60; i++ { // a round every 5 s for two hours

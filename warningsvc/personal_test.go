@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
-	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
@@ -31,7 +31,7 @@ func TestSMSToSealedNumbers(t *testing.T) {
 	require.NoError(t, err)
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{sms}, Personal: box})
 	require.NoError(t, err)
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), detector("G2"), reading("G1", 60, clk.Now()), reading("G2", 60, clk.Now())}))
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), detector("G2"), reading("G1", 60, clk.Now()), reading("G2", 60, clk.Now())}))
 	clk.Add(5 * time.Second)
 	require.NoError(t, s.Notify(ctx))
 	got := gw.mobiles()

@@ -85,32 +85,20 @@ func (s *Service) Recipients(ctx context.Context, n Notice) ([]Recipient, error)
 		return out, nil // a 签收 reminder is for the company; its regulators were told at 发布
 	}
 	domains := tierDomains(n.Tier, n.Division, n.Park)
-	var roles []string
-	for _, r := range tierRoles[n.Tier] {
-		roles = append(roles, string(r))
-	}
+	roles := tierRoles[n.Tier]
 	if len(domains) == 0 || len(roles) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (u.id) u.display_name, u.mobile, r.v1
-		FROM casbin_rules r JOIN users u ON r.v0 = 'u:' || u.id
-		WHERE r.ptype = 'g' AND r.removed_at IS NULL AND r.v1 = ANY($1) AND r.v2 = ANY($2)
-			AND u.disabled_at IS NULL AND u.mobile <> ''
-		ORDER BY u.id, r.v1`, roles, domains)
+	holders, err := policy.NewPGPolicy(s.pool).Holders(ctx, roles, domains)
 	if err != nil {
 		return nil, fmt.Errorf("alerting: recipients of %s: %w", n.Company, err)
 	}
-	var name, mobile, role string
-	_, err = pgx.ForEachRow(rows, []any{&name, &mobile, &role}, func() error {
-		label := role
-		if r, ok := policy.ParseRole(role); ok {
+	for _, h := range holders {
+		label := h.Role
+		if r, ok := policy.ParseRole(h.Role); ok {
 			label = r.Label()
 		}
-		add(Recipient{Name: name, Mobile: mobile, Role: label}, store.UsersMobileColumn)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("alerting: recipients of %s: %w", n.Company, err)
+		add(Recipient{Name: h.Name, Mobile: h.Mobile, Role: label}, store.UsersMobileColumn)
 	}
 	return out, nil
 }

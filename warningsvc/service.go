@@ -13,7 +13,6 @@ package warningsvc
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,13 +24,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/segmentio/kafka-go"
 
 	"github.com/shandong-emergency/chemguard/bus"
-	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/runner"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
-	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -105,7 +103,7 @@ func (c *Config) Validate() error {
 // Topics are the exchange topics of the tables the engine consumes.
 func Topics() []string {
 	var out []string
-	for _, slug := range warning.Tables() {
+	for _, slug := range events.Tables() {
 		if t, ok := schemas.TableBySlug(slug); ok {
 			out = append(out, t.Topic())
 		}
@@ -114,7 +112,7 @@ func Topics() []string {
 }
 
 // NewConsumer joins the warning consumer group for Topics. The group's first start
-// reads from the oldest retained offset (bus consumers start at kafka.FirstOffset),
+// reads from the oldest retained offset (bus consumers start at the first offset),
 // so definitions sent long ago are known; readings older than the model file's
 // alarms.stale_after raise nothing, so a replay rebuilds only the current alarms
 // (docs/warning-models.md §7).
@@ -125,31 +123,20 @@ func NewConsumer(cfg bus.Config) (*bus.Consumer, error) {
 
 // Source is where batches come from; *bus.Consumer implements it.
 type Source interface {
-	FetchBatch(ctx context.Context) ([]kafka.Message, error)
-	Commit(ctx context.Context, msgs []kafka.Message) error
+	runner.Source
 	Lag() int64
 }
 
-// company is one company's engine and the version of the state it holds.
-type company struct {
-	eng     *warning.Engine
-	version int64
-	saved   [32]byte // hash of the state as last stored
-}
-
 // Service is the warning integration of one process. Its methods are safe for
-// concurrent use: engine calls are serialized.
+// concurrent use: engine calls are serialized (by its runner).
 type Service struct {
-	cfg  Config
-	pool *pgxpool.Pool
-	src  Source
-
-	mu        sync.Mutex
-	companies map[string]*company
+	cfg    Config
+	pool   *pgxpool.Pool
+	src    Source
+	states *runner.Runner[*warning.Engine]
+	intake *runner.Intake
 
 	streams streams // live streams of this process
-
-	intakeStalled bool // the ticker has reported the platform's intake stopped
 }
 
 // New loads every company's stored engine state. src may be nil for a process that
@@ -158,68 +145,67 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Service{cfg: cfg, pool: pool, src: src, companies: map[string]*company{}}
-	states, err := readStates(ctx, pool, nil, true)
+	states, err := runner.New(ctx, pool, runner.Config[*warning.Engine]{
+		Name:   "alerting",
+		States: stateTable,
+		Load: func(_ string, b []byte) (*warning.Engine, error) {
+			st := warning.NewState()
+			if b != nil {
+				var err error
+				if st, err = warning.UnmarshalState(b); err != nil {
+					return nil, fmt.Errorf("read states: %w", err)
+				}
+			}
+			return warning.New(cfg.Models, st)
+		},
+		Marshal: func(e *warning.Engine) ([]byte, error) { return warning.MarshalState(e.State()) },
+		Now:     cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
-	for code, st := range states {
-		if err := s.install(code, st); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
-}
-
-// held is the version of the in-memory copy of a company, if there is one.
-func (s *Service) held(code string) (int64, bool) {
-	c, ok := s.companies[code]
-	if !ok {
-		return 0, false
-	}
-	return c.version, true
-}
-
-// install replaces the in-memory copy of a company by a stored state.
-func (s *Service) install(code string, st stored) error {
-	eng, err := warning.New(s.cfg.Models, st.state)
-	if err != nil {
-		return err
-	}
-	b, err := warning.MarshalState(st.state)
-	if err != nil {
-		return err
-	}
-	s.companies[code] = &company{eng: eng, version: st.version, saved: sha256.Sum256(b)}
-	return nil
+	return &Service{cfg: cfg, pool: pool, src: src, states: states, intake: &runner.Intake{
+		Name: "alerting", Table: "warning_intake", Gap: cfg.Models.Alarms.IntakeGap,
+		Stalled: "平台接入中断 — no sensor reading from any company; 数据中断 alarms are held until the intake resumes",
+		Resumed: "platform intake of sensor readings resumed",
+	}}, nil
 }
 
 // Run consumes batches and ticks the clock until ctx ends. A batch already fetched
 // is still written and committed after ctx ends.
 func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		s.ticker(ctx)
-	}()
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		s.listen(ctx)
 	}()
 	defer wg.Wait()
 	defer s.streams.close()
-	if s.src == nil {
-		<-ctx.Done()
-		return nil
+	m := s.cfg.Metrics
+	l := runner.Loop{Name: "alerting", Tick: s.round, Every: s.cfg.Tick, Lock: tickLock,
+		Store: func(msgs []bus.Message) func(context.Context) error {
+			evs, received := decode(msgs)
+			in := s.intake.Of(received)
+			// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
+			return func(ctx context.Context) error { return s.apply(ctx, evs, in) }
+		},
+		Failed: func() {
+			if m != nil {
+				m.Errors.Inc()
+			}
+		},
+		Stored: func(msgs []bus.Message, took time.Duration) {
+			if m != nil {
+				m.BatchSize.Observe(float64(len(msgs)))
+				m.BatchSeconds.Observe(took.Seconds())
+				m.Lag.Set(float64(s.src.Lag()))
+			}
+		}}
+	if s.src != nil {
+		l.Source = s.src
 	}
-	return bus.FetchLoop(ctx, "alerting", s.src.FetchBatch, func(msgs []kafka.Message) error {
-		s.handle(ctx, msgs)
-		if m := s.cfg.Metrics; m != nil {
-			m.Lag.Set(float64(s.src.Lag()))
-		}
-		return nil
-	})
+	return runner.Run(ctx, s.pool, l)
 }
 
 // tickLock is the PostgreSQL advisory lock whose holder ticks: one process ticks
@@ -227,43 +213,19 @@ func (s *Service) Run(ctx context.Context) error {
 // lock is free and the next process to try takes over.
 const tickLock = 0x63670005 // "cg", issue 5
 
-// ticker ticks while this process holds tickLock, trying to take it at every tick.
-func (s *Service) ticker(ctx context.Context) {
-	store.Lead(ctx, s.pool, tickLock, s.cfg.Tick, "alerting", func(ctx context.Context) {
-		if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("alerting: tick failed", "err", err)
-			if m := s.cfg.Metrics; m != nil {
-				m.Errors.Inc()
-			}
+// round is what the ticking process does at every tick.
+func (s *Service) round(ctx context.Context) {
+	if err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("alerting: tick failed", "err", err)
+		if m := s.cfg.Metrics; m != nil {
+			m.Errors.Inc()
 		}
-		if err := s.Remind(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("alerting: remind failed", "err", err)
-		}
-		if err := s.Notify(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("alerting: notify failed", "err", err)
-		}
-	})
-}
-
-// handle applies, stores and commits one batch, retrying while the database is
-// unavailable; a batch not stored is not committed and comes back.
-func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
-	start := time.Now()
-	events, received := decode(msgs)
-	in := intakeOf(received, s.cfg.Models.Alarms.IntakeGap)
-	m := s.cfg.Metrics
-	// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
-	stored := bus.StoreThenCommit(ctx, "alerting", len(msgs), 5*time.Second,
-		func(ctx context.Context) error { return s.apply(ctx, events, in) },
-		func(ctx context.Context) error { return s.src.Commit(ctx, msgs) },
-		func() {
-			if m != nil {
-				m.Errors.Inc()
-			}
-		})
-	if stored && m != nil {
-		m.BatchSize.Observe(float64(len(msgs)))
-		m.BatchSeconds.Observe(time.Since(start).Seconds())
+	}
+	if err := s.Remind(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("alerting: remind failed", "err", err)
+	}
+	if err := s.Notify(ctx); err != nil && ctx.Err() == nil {
+		slog.Error("alerting: notify failed", "err", err)
 	}
 }
 
@@ -271,8 +233,8 @@ func (s *Service) handle(ctx context.Context, msgs []kafka.Message) {
 // read and records it cannot (logged with their position), with the platform's
 // receive times of the sensor readings among them. Decoding is pure and the
 // costliest step of a batch, so it runs on every core; the order is kept.
-func decode(msgs []kafka.Message) ([]warning.Event, []time.Time) {
-	evs := make([]warning.Event, len(msgs))
+func decode(msgs []bus.Message) ([]events.Event, []time.Time) {
+	evs := make([]events.Event, len(msgs))
 	recv := make([]time.Time, len(msgs))
 	workers := min(runtime.GOMAXPROCS(0), 8, max(1, len(msgs)/256))
 	var wg sync.WaitGroup
@@ -302,8 +264,8 @@ func decode(msgs []kafka.Message) ([]warning.Event, []time.Time) {
 // decodeOne decodes one message, and returns its receive time when it is a
 // sensor reading (whether or not the record itself could be used: the platform
 // received it).
-func decodeOne(m kafka.Message) (warning.Event, time.Time) {
-	var e ingest.Envelope
+func decodeOne(m bus.Message) (events.Event, time.Time) {
+	var e events.Envelope
 	if err := json.Unmarshal(m.Value, &e); err != nil {
 		slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 		return nil, time.Time{}
@@ -312,8 +274,8 @@ func decodeOne(m kafka.Message) (warning.Event, time.Time) {
 	if e.Table == schemas.SensorReadings.Slug {
 		received = e.ReceivedAt
 	}
-	ev, err := warning.Decode(e.Table, e.Company, e.Record)
-	if errors.Is(err, warning.ErrIgnoredTable) {
+	ev, err := events.Decode(e.Table, e.Company, e.Record)
+	if errors.Is(err, events.ErrIgnoredTable) {
 		return nil, received
 	}
 	if err != nil {
@@ -325,39 +287,39 @@ func decodeOne(m kafka.Message) (warning.Event, time.Time) {
 
 // Apply applies events in order at the current time and stores everything they
 // changed with the engine state, in one transaction.
-func (s *Service) Apply(ctx context.Context, events []warning.Event) error {
-	return s.apply(ctx, events, nil)
+func (s *Service) Apply(ctx context.Context, evs []events.Event) error {
+	return s.apply(ctx, evs, nil)
 }
 
 // apply is Apply recording, in the same transaction, what the batch says of the
 // platform's intake (nil: nothing).
-func (s *Service) apply(ctx context.Context, events []warning.Event, in *batchIntake) error {
-	if len(events) == 0 && in == nil {
+func (s *Service) apply(ctx context.Context, evs []events.Event, in *runner.Batch) error {
+	if len(evs) == 0 && in == nil {
 		return nil
 	}
 	seen := map[string]bool{}
 	var codes []string
-	for _, ev := range events {
+	for _, ev := range evs {
 		if c := ev.CompanyCode(); !seen[c] {
 			seen[c] = true
 			codes = append(codes, c)
 		}
 	}
 	now := s.cfg.Now()
-	stored, err := readIntake(ctx, s.pool)
+	stored, err := s.intake.Read(ctx, s.pool)
 	if err != nil {
 		return err
 	}
-	intake := in.after(stored, s.cfg.Models.Alarms.IntakeGap)
-	return s.transact(ctx, codes, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+	intake := s.intake.After(stored, in)
+	return s.transact(ctx, runner.These(codes...), now, func(t *runner.Txn[*warning.Engine], w *writer) error {
 		for _, code := range codes {
-			get(code).eng.SetIntake(intake)
+			t.Get(code).SetIntake(intake)
 		}
-		for _, ev := range events {
-			w.changes(get(ev.CompanyCode()).eng.Apply(ev, now))
+		for _, ev := range evs {
+			w.changes(t.Get(ev.CompanyCode()).Apply(ev, now))
 		}
-		w.intake(in, s.cfg.Models.Alarms.IntakeGap)
-		return nil, nil
+		t.OnSend(func(ctx context.Context, tx pgx.Tx) error { return s.intake.Write(ctx, tx, in) })
+		return nil
 	})
 }
 
@@ -378,23 +340,28 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	in, err := readIntake(ctx, s.pool)
+	in, err := s.intake.Read(ctx, s.pool)
 	if err != nil {
 		return err
 	}
-	s.watchIntake(now, in)
+	if age := s.intake.Watch(now, in); age > 0 {
+		if m := s.cfg.Metrics; m != nil {
+			m.IntakeAge.Set(age.Seconds())
+		}
+	}
 	for len(codes) > 0 {
 		chunk := codes[:min(tickChunk, len(codes))]
 		codes = codes[len(chunk):]
-		err := s.transact(ctx, chunk, now, func(get func(string) *company, w *writer) (map[string]bool, error) {
+		err := s.transact(ctx, runner.These(chunk...), now, func(t *runner.Txn[*warning.Engine], w *writer) error {
 			changed := map[string]bool{}
 			for _, code := range chunk {
-				if ch := get(code).eng.TickIntake(now, in); !ch.Empty() {
+				if ch := t.Get(code).TickIntake(now, in); !ch.Empty() {
 					w.changes(ch)
 					changed[code] = true
 				}
 			}
-			return changed, nil
+			t.StoreOnly(changed)
+			return nil
 		})
 		if err != nil {
 			return err
@@ -413,11 +380,7 @@ func (s *Service) allCodes(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerting: list companies: %w", err)
 	}
-	s.mu.Lock()
-	for code := range s.companies {
-		codes = append(codes, code)
-	}
-	s.mu.Unlock()
+	codes = append(codes, s.states.Held()...)
 	slices.Sort(codes)
 	return slices.Compact(codes), nil
 }
@@ -425,87 +388,31 @@ func (s *Service) allCodes(ctx context.Context) ([]string, error) {
 // Act applies a disposal action to the open warning key of company and stores it.
 func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (warning.Changes, error) {
 	var out warning.Changes
-	err := s.transact(ctx, []string{code}, a.At, func(get func(string) *company, w *writer) (map[string]bool, error) {
-		ch, err := get(code).eng.Act(code, key, a)
+	err := s.transact(ctx, runner.These(code), a.At, func(t *runner.Txn[*warning.Engine], w *writer) error {
+		ch, err := t.Get(code).Act(code, key, a)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w.changes(ch)
 		out = ch
-		return nil, nil
+		return nil
 	})
 	return out, err
 }
 
-// transact runs fn over the engines of codes in one transaction: it locks their state rows, reloads
-// the copies that are stale, and stores each company's changed state and current
-// alarms and warnings (only the companies fn returns, when it returns a set). If
-// anything fails the copies involved are dropped, so the next call reloads what
-// was stored.
-func (s *Service) transact(ctx context.Context, codes []string, now time.Time,
-	fn func(get func(string) *company, w *writer) (map[string]bool, error)) (err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("alerting: begin: %w", err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
-	slices.Sort(codes)
-	stale, err := stateTable.LockStale(ctx, tx, codes, s.held)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			for _, code := range codes {
-				delete(s.companies, code)
-			}
-		}
-	}()
-	for code, raw := range stale {
-		st, err := decodeState(code, raw)
-		if err != nil {
+// transact runs fn over the engines of codes in one runner transaction, storing
+// with each company's changed state its current alarms and warnings, and what fn
+// queued on the writer.
+func (s *Service) transact(ctx context.Context, codes runner.Codes, now time.Time,
+	fn func(t *runner.Txn[*warning.Engine], w *writer) error) error {
+	return s.states.Transact(ctx, codes, func(_ context.Context, t *runner.Txn[*warning.Engine]) error {
+		w := &writer{now: now}
+		if err := fn(t, w); err != nil {
 			return err
 		}
-		if err := s.install(code, st); err != nil {
-			return err
-		}
-	}
-	w := &writer{now: now}
-	get := func(code string) *company { return s.companies[code] }
-	only, err := fn(get, w)
-	if err != nil {
-		return err
-	}
-	saved := map[string][32]byte{}
-	for _, code := range codes {
-		if only != nil && !only[code] {
-			continue
-		}
-		c := s.companies[code]
-		b, err := warning.MarshalState(c.eng.State())
-		if err != nil {
-			return err
-		}
-		h := sha256.Sum256(b)
-		if h == c.saved {
-			continue
-		}
-		w.current(code, c.eng.State())
-		w.state(code, c.version+1, b)
-		saved[code] = h
-	}
-	if err := w.send(ctx, tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("alerting: commit: %w", err)
-	}
-	s.cfg.Metrics.count(w.kinds)
-	for code, h := range saved {
-		c := s.companies[code]
-		c.version, c.saved = c.version+1, h
-	}
-	return nil
+		t.OnStore(func(code string, e *warning.Engine) { w.current(code, e.State()) })
+		t.OnSend(w.send)
+		t.OnCommit(func() { s.cfg.Metrics.count(w.kinds) })
+		return nil
+	})
 }

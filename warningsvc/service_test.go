@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
@@ -52,13 +53,13 @@ func f(v float64) *float64 { return &v }
 
 const company = "370102001"
 
-func detector(code string) warning.IndicatorDef {
-	return warning.IndicatorDef{Code: code, Company: company, Name: "可燃气体探测器" + code, Kind: warning.KindCombustible,
-		Unit: "%LEL", RangeLow: f(0), RangeHigh: f(100), Thresholds: warning.Thresholds{High: f(20), HighHigh: f(50)}, Area: "罐区"}
+func detector(code string) events.IndicatorDef {
+	return events.IndicatorDef{Code: code, Company: company, Name: "可燃气体探测器" + code, Kind: events.KindCombustible,
+		Unit: "%LEL", RangeLow: f(0), RangeHigh: f(100), Thresholds: events.Thresholds{High: f(20), HighHigh: f(50)}, Area: "罐区"}
 }
 
-func reading(code string, v float64, at time.Time) warning.Reading {
-	return warning.Reading{Company: company, Indicator: code, Value: v, At: at}
+func reading(code string, v float64, at time.Time) events.Reading {
+	return events.Reading{Company: company, Indicator: code, Value: v, At: at}
 }
 
 func scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T {
@@ -83,7 +84,7 @@ func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
 	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
 
 	now := clk.Now()
-	require.NoError(t, p1.Apply(ctx, []warning.Event{detector("G1"), reading("G1", 60, now)}))
+	require.NoError(t, p1.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, now)}))
 	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'high_high' AND cleared_at IS NULL`))
 	key := leakWarning(t, pool)
 
@@ -93,7 +94,7 @@ func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
 	require.NoError(t, err)
 
 	clk.Add(time.Minute)
-	require.NoError(t, p1.Apply(ctx, []warning.Event{reading("G1", 1, clk.Now())}))
+	require.NoError(t, p1.Apply(ctx, []events.Event{reading("G1", 1, clk.Now())}))
 	assert.Equal(t, "acknowledged", scalar[string](t, pool, `SELECT step FROM warnings WHERE warning_key = $1`, key),
 		"the action taken through the other process survives")
 	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NOT NULL`))
@@ -113,7 +114,7 @@ func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t, pool, clk)
 	now := clk.Now()
-	require.NoError(t, s.Apply(ctx, []warning.Event{detector("G1"), detector("G2"), detector("G3"),
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), detector("G2"), detector("G3"),
 		reading("G1", 60, now), reading("G2", 60, now), reading("G3", 60, now)}))
 	key := leakWarning(t, pool)
 	assert.Equal(t, "red", scalar[string](t, pool, `SELECT level FROM warnings WHERE warning_key = $1`, key))
@@ -142,7 +143,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t, pool, clk)
 	now := clk.Now()
-	batch := []warning.Event{detector("G1"), detector("G2"), reading("G1", 60, now), reading("G2", 30, now)}
+	batch := []events.Event{detector("G1"), detector("G2"), reading("G1", 60, now), reading("G2", 30, now)}
 	require.NoError(t, s.Apply(ctx, batch))
 	counts := func() [4]int {
 		return [4]int{scalar[int](t, pool, `SELECT count(*) FROM alarms`), scalar[int](t, pool, `SELECT count(*) FROM warnings`),
@@ -185,7 +186,7 @@ func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
 	ctx := context.Background()
 	s := newService(t, pool, clk)
 	const n = 300
-	var evs []warning.Event
+	var evs []events.Event
 	for i := 0; i < n; i++ {
 		code := fmt.Sprintf("G%03d", i)
 		evs = append(evs, detector(code), reading(code, 1, clk.Now()))

@@ -16,38 +16,6 @@ import (
 // stateTable is where the engine's state is kept per company.
 var stateTable = store.CompanyStates{Table: "warning_engine_state"}
 
-// readStates reads and decodes the stored states of codes (every one when all is set).
-func readStates(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]stored, error) {
-	raw, err := stateTable.Read(ctx, q, codes, all)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]stored, len(raw))
-	for code, r := range raw {
-		if out[code], err = decodeState(code, r); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// decodeState decodes a stored engine state (a new one for a company without a row).
-func decodeState(code string, r store.CompanyState) (stored, error) {
-	if r.State == nil {
-		return stored{state: warning.NewState()}, nil
-	}
-	st, err := warning.UnmarshalState(r.State)
-	if err != nil {
-		return stored{}, fmt.Errorf("alerting: read states: company %s: %w", code, err)
-	}
-	return stored{version: r.Version, state: st}, nil
-}
-
-type stored struct {
-	version int64
-	state   *warning.State
-}
-
 // writer queues one transaction's writes.
 type writer struct {
 	b      pgx.Batch
@@ -268,12 +236,6 @@ func (w *writer) current(code string, st *warning.State) {
 	for _, x := range c.Warnings {
 		w.warning(x, false)
 	}
-}
-
-// state queues the write of a company's state at version, which must follow the
-// stored one.
-func (w *writer) state(code string, version int64, b []byte) {
-	stateTable.QueueWrite(&w.b, code, version, b, w.now)
 }
 
 // send runs the queued writes.

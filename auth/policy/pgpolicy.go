@@ -133,3 +133,37 @@ func (s *PGPolicy) SeedDefaults(ctx context.Context, rules []Rule) (bool, error)
 	}
 	return true, nil
 }
+
+// Holder is a user who holds a role in a domain.
+type Holder struct {
+	Name   string
+	Mobile string // as stored: sealed (store.UsersMobileColumn)
+	Role   string // the role's name (ParseRole reads it)
+}
+
+// Holders lists the enabled users with a mobile number who hold one of roles in one
+// of domains, each once (under the first of their roles by name): the people a
+// warning is announced to.
+func (s *PGPolicy) Holders(ctx context.Context, roles []Role, domains []string) ([]Holder, error) {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (u.id) u.display_name, u.mobile, r.v1
+		FROM casbin_rules r JOIN users u ON r.v0 = 'u:' || u.id
+		WHERE r.ptype = 'g' AND r.removed_at IS NULL AND r.v1 = ANY($1) AND r.v2 = ANY($2)
+			AND u.disabled_at IS NULL AND u.mobile <> ''
+		ORDER BY u.id, r.v1`, names, domains)
+	if err != nil {
+		return nil, fmt.Errorf("policy: holders: %w", err)
+	}
+	var out []Holder
+	var h Holder
+	if _, err = pgx.ForEachRow(rows, []any{&h.Name, &h.Mobile, &h.Role}, func() error {
+		out = append(out, h)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("policy: holders: %w", err)
+	}
+	return out, nil
+}

@@ -1,8 +1,8 @@
-package warning
+package events
 
 import "time"
 
-// Event is one decoded exchange record the engine reacts to. The concrete types are
+// Event is one decoded exchange record an engine reacts to. The concrete types are
 // the structs of this file; Decode builds them from exchange records.
 type Event interface {
 	// CompanyCode is the company the event belongs to.
@@ -158,6 +158,19 @@ type Operation struct {
 
 // CompanyCode implements Event.
 func (o Operation) CompanyCode() string { return o.Company }
+
+// UnderWay reports whether the operation is in progress at now; an operation without
+// an end time runs for dflt from its start.
+func (o Operation) UnderWay(now time.Time, dflt time.Duration) bool {
+	if o.Cancelled || o.Begin.IsZero() || now.Before(o.Begin) {
+		return false
+	}
+	end := o.End
+	if end.IsZero() {
+		end = o.Begin.Add(dflt)
+	}
+	return now.Before(end)
+}
 
 // Operation types (作业细类) the models weigh.
 const (

@@ -1,4 +1,4 @@
-package warning
+package events
 
 import (
 	"encoding/json"

@@ -1,14 +1,34 @@
-package warning
+package events
 
 import (
 	"slices"
 	"time"
 )
 
-// Silence is how long something last heard from at last has been silent at now on
-// the platform's intake clock (see Intake): the helper the warning models use,
-// exported for the data-quality governance rules (package governance).
-func (in Intake) Silence(last, now time.Time) time.Duration { return in.silence(last, now) }
+// Intake is what the platform's pipeline as a whole has delivered (the warning
+// engine counts sensor readings, governance every exchange record): At, the newest
+// receive time (ingest's received_at) of the records applied so far, from every
+// company; Since, when the current uninterrupted intake began (after the
+// platform's own intake stopped for longer than the engine's intake gap). The zero
+// Intake means unknown: silence is then measured by the wall clock alone.
+type Intake struct {
+	At    time.Time `json:"at"`
+	Since time.Time `json:"since"`
+}
+
+// Silence is how long something last heard from at last has been silent at now,
+// on the platform's intake clock: up to in.At (when known and earlier than now),
+// from no earlier than in.Since. Both engines judge absence by it.
+func (in Intake) Silence(last, now time.Time) time.Duration {
+	ref := now
+	if !in.At.IsZero() && in.At.Before(now) {
+		ref = in.At
+	}
+	if in.Since.After(last) {
+		last = in.Since
+	}
+	return ref.Sub(last)
+}
 
 // Clock is now on the platform's intake clock: in.At when known and earlier than
 // now, else now.

@@ -1,0 +1,252 @@
+// Package runner owns the concurrency protocol every per-company engine runs under
+// inside the platform (the warning engine, the governance trackers): one in-memory
+// state per company, kept in a versioned row of a store.CompanyStates table. Whoever
+// changes a company (a batch, a tick, an action) locks its row, reloads the copy
+// when the stored version is not the one it holds (another process wrote it), and
+// stores the state only when its hash changed; when anything fails the copies
+// involved are dropped, so the next transaction reloads what was stored. It also
+// runs the consumer loop (a batch is stored before its offsets are committed), the
+// ticker of the process that holds the engine's advisory lock, and the platform's
+// intake clock. It is generic over the engine's state S.
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// Config says how a runner keeps the state S of one engine.
+type Config[S any] struct {
+	// Name prefixes logs and errors ("alerting", "quality").
+	Name string
+	// States is the table the states are kept in.
+	States store.CompanyStates
+	// Load builds a company's state from what is stored (nil: a company with no row).
+	Load func(code string, stored []byte) (S, error)
+	// Marshal encodes a state for storing; its hash decides whether it changed.
+	Marshal func(S) ([]byte, error)
+	// StoreNew stores a company without a row at its first transaction even when its
+	// new state is unchanged (governance registers the company in it); otherwise a
+	// new company is stored only once its state changes.
+	StoreNew bool
+	// Now is the clock the states' updated_at is written with (time.Now when nil).
+	Now func() time.Time
+}
+
+// company is one company's state and the version of it held.
+type company[S any] struct {
+	state   S
+	version int64
+	saved   [32]byte // hash of the state as last stored (zero: never stored)
+}
+
+// Runner holds the companies' states of one process. Its methods are safe for
+// concurrent use: transactions are serialized.
+type Runner[S any] struct {
+	cfg  Config[S]
+	pool *pgxpool.Pool
+
+	mu        sync.Mutex
+	companies map[string]*company[S]
+}
+
+// New loads every company's stored state.
+func New[S any](ctx context.Context, pool *pgxpool.Pool, cfg Config[S]) (*Runner[S], error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	r := &Runner[S]{cfg: cfg, pool: pool, companies: map[string]*company[S]{}}
+	states, err := cfg.States.Read(ctx, pool, nil, true)
+	if err != nil {
+		return nil, err
+	}
+	for code, st := range states {
+		if err := r.install(code, st); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Pool is the database the states are kept in.
+func (r *Runner[S]) Pool() *pgxpool.Pool { return r.pool }
+
+// Held lists the companies this process holds a state of.
+func (r *Runner[S]) Held() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.companies))
+	for code := range r.companies {
+		out = append(out, code)
+	}
+	return out
+}
+
+// held is the version of the in-memory copy of a company, if there is one.
+func (r *Runner[S]) held(code string) (int64, bool) {
+	c, ok := r.companies[code]
+	if !ok {
+		return 0, false
+	}
+	return c.version, true
+}
+
+// install replaces the in-memory copy of a company by a stored state.
+func (r *Runner[S]) install(code string, st store.CompanyState) error {
+	s, err := r.cfg.Load(code, st.State)
+	if err != nil {
+		return fmt.Errorf("%s: company %s: %w", r.cfg.Name, code, err)
+	}
+	c := &company[S]{state: s, version: st.Version}
+	if st.State != nil || !r.cfg.StoreNew {
+		b, err := r.cfg.Marshal(s)
+		if err != nil {
+			return err
+		}
+		c.saved = sha256.Sum256(b)
+	}
+	r.companies[code] = c
+	return nil
+}
+
+// Txn is one transaction of a runner, as its function sees it.
+type Txn[S any] struct {
+	// Tx is the transaction; what the function writes through it commits with the
+	// states.
+	Tx    pgx.Tx
+	r     *Runner[S]
+	codes []string
+	only  map[string]bool
+	store []func(code string, s S)
+	send  []func(ctx context.Context, tx pgx.Tx) error
+	done  []func()
+}
+
+// Codes lists the companies of the transaction, sorted.
+func (t *Txn[S]) Codes() []string { return t.codes }
+
+// Get is a company's state; the company must be among the transaction's codes.
+func (t *Txn[S]) Get(code string) S { return t.r.companies[code].state }
+
+// StoreOnly restricts the states stored to those of changed (by default every
+// company of the transaction whose state's hash changed is stored).
+func (t *Txn[S]) StoreOnly(changed map[string]bool) { t.only = changed }
+
+// OnStore registers f, called for each company whose state is about to be stored.
+func (t *Txn[S]) OnStore(f func(code string, s S)) { t.store = append(t.store, f) }
+
+// OnSend registers f, called after the function and the OnStore calls, before the
+// states are written and the transaction commits: the engine writes what it queued.
+func (t *Txn[S]) OnSend(f func(ctx context.Context, tx pgx.Tx) error) { t.send = append(t.send, f) }
+
+// OnCommit registers f, called once the transaction committed.
+func (t *Txn[S]) OnCommit(f func()) { t.done = append(t.done, f) }
+
+// Codes lists the companies a transaction covers. It runs inside the transaction,
+// before their rows are locked; held are the companies this process holds a copy
+// of. Duplicates are allowed.
+type Codes func(ctx context.Context, tx pgx.Tx, held []string) ([]string, error)
+
+// These returns Codes that are always codes.
+func These(codes ...string) Codes {
+	return func(context.Context, pgx.Tx, []string) ([]string, error) { return codes, nil }
+}
+
+// Transact runs fn over the states of the companies codes lists, in one
+// transaction: it locks their rows (in code order), reloads the copies that are
+// stale, runs fn, and stores each company's state whose hash changed, at the next
+// version. If anything fails the copies involved are dropped, so the next call
+// reloads what was stored; a row another process wrote between the lock and the
+// write fails the transaction with store.ErrStaleState.
+func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx context.Context, t *Txn[S]) error) (err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	tx, err := r.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", r.cfg.Name, err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // after Commit it is a no-op
+	held := make([]string, 0, len(r.companies))
+	for code := range r.companies {
+		held = append(held, code)
+	}
+	list, err := codes(ctx, tx, held)
+	if err != nil {
+		return err
+	}
+	list = slices.Clone(list)
+	slices.Sort(list)
+	list = slices.Compact(list)
+	stale, err := r.cfg.States.LockStale(ctx, tx, list, r.held)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			for _, code := range list {
+				delete(r.companies, code)
+			}
+		}
+	}()
+	for code, st := range stale {
+		if err := r.install(code, st); err != nil {
+			return err
+		}
+	}
+	t := &Txn[S]{Tx: tx, r: r, codes: list}
+	if err := fn(ctx, t); err != nil {
+		return err
+	}
+	var states pgx.Batch
+	now := r.cfg.Now()
+	saved := map[string][32]byte{}
+	for _, code := range list {
+		if t.only != nil && !t.only[code] {
+			continue
+		}
+		c := r.companies[code]
+		b, err := r.cfg.Marshal(c.state)
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(b)
+		if h == c.saved {
+			continue
+		}
+		for _, f := range t.store {
+			f(code, c.state)
+		}
+		r.cfg.States.QueueWrite(&states, code, c.version+1, b, now)
+		saved[code] = h
+	}
+	for _, f := range t.send {
+		if err := f(ctx, tx); err != nil {
+			return err
+		}
+	}
+	if states.Len() > 0 {
+		if err := tx.SendBatch(ctx, &states).Close(); err != nil {
+			return fmt.Errorf("%s: write states: %w", r.cfg.Name, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("%s: commit: %w", r.cfg.Name, err)
+	}
+	for code, h := range saved {
+		c := r.companies[code]
+		c.version, c.saved = c.version+1, h
+	}
+	for _, f := range t.done {
+		f()
+	}
+	return nil
+}
