@@ -28,6 +28,14 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 )
 
+// Usage lists the command lines of the scenarios, for chemguard's help.
+const Usage = `  chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
+  chemguard bench --scenario warnings [--companies N] [--detectors D] [--readings R] [--rate RPS] [--probes P]
+                                       HIGH_HIGH readings → warning via the API, under load (issue 5)
+  chemguard bench --scenario governance [--companies N] [--duration D] [--rate RPS] [--speed X]
+                                       simulated companies → data-quality facts and scores stored (issue 6)
+`
+
 // Options are the flags of `chemguard bench`.
 type Options struct {
 	Scenario    string // exchange, warnings or governance

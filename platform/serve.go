@@ -157,6 +157,16 @@ func Open(ctx context.Context, c *config.Config) (Config, *pgxpool.Pool, error) 
 	return cfg, pool, err
 }
 
+// Migrate applies the database migrations of c (`chemguard migrate`).
+func Migrate(ctx context.Context, c *config.Config) error {
+	_, pool, err := Open(ctx, c)
+	if err != nil {
+		return err
+	}
+	pool.Close()
+	return nil
+}
+
 // OpenEnterprises is the registry of companies, their keys and signing secrets,
 // for administrative commands; closeDB releases the connections.
 func OpenEnterprises(ctx context.Context, c *config.Config) (_ *store.Enterprises, closeDB func(), _ error) {

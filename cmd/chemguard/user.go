@@ -141,20 +141,18 @@ func readPassword(stdin *os.File, stdout io.Writer) (string, error) {
 		}
 		return pw, nil
 	}
-	fmt.Fprint(stdout, "password: ")
-	a, err := term.ReadPassword(fd)
-	fmt.Fprintln(stdout)
-	if err != nil {
-		return "", fmt.Errorf("user add: read password: %w", err)
+	var typed [2]string // the password and its repetition
+	for i, prompt := range []string{"password: ", "again: "} {
+		fmt.Fprint(stdout, prompt)
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", fmt.Errorf("user add: read password: %w", err)
+		}
+		typed[i] = string(b)
 	}
-	fmt.Fprint(stdout, "again: ")
-	b, err := term.ReadPassword(fd)
-	fmt.Fprintln(stdout)
-	if err != nil {
-		return "", fmt.Errorf("user add: read password: %w", err)
-	}
-	if string(a) != string(b) {
+	if typed[0] != typed[1] {
 		return "", errors.New("user add: the passwords differ")
 	}
-	return string(a), nil
+	return typed[0], nil
 }
