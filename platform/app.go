@@ -1,6 +1,7 @@
 // Package platform wires chemguard's parts into one running service: the database,
 // the broker (embedded or a cluster), the exchange API, the sink, health and metrics.
-// cmd/chemguard calls it; tests start the whole service on 127.0.0.1:0 with it.
+// cmd/chemguard calls it (serve.go: Serve, Migrate, the admin commands' Open*);
+// tests start the whole service on 127.0.0.1:0 with it.
 package platform
 
 import (
@@ -39,7 +40,8 @@ import (
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
-// Config is the service's configuration; cmd/chemguard fills it from CHEMGUARD_* env.
+// Config is the service's configuration: FromConfig fills it from the CHEMGUARD_*
+// environment (config.Config); tests fill it directly.
 type Config struct {
 	DatabaseURL string // CHEMGUARD_DATABASE_URL
 	// MigrateDatabaseURL connects as the schema's owner to run migrations

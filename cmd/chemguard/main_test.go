@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -19,4 +21,20 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// `chemguard check` exits 0 when the batch is accepted and 1 when it is refused.
+func TestCheckExitStatus(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte("[\n{\"ID\": 1,,}]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join("..", "..", "validate", "testdata", "valid", "special-operations.json")
+	var out, errOut bytes.Buffer
+	if code := run([]string{"check", "special-operations", good}, &out, &errOut); code != 0 {
+		t.Errorf("a valid batch: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if code := run([]string{"check", "special-operations", bad}, &out, &errOut); code != 1 {
+		t.Errorf("a refused batch: exit %d", code)
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/config"
+	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 )
@@ -26,11 +28,15 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
 	if *url == "" {
-		*url = "http://" + envOr("CHEMGUARD_HTTP_ADDR", "127.0.0.1:8080")
+		*url = "http://" + cfg.HTTP.Addr
 	}
 	companies := simulate.Companies(*n, *seed)
-	creds, err := registerCompanies(ctx, companies)
+	creds, err := registerCompanies(ctx, cfg, companies)
 	if err != nil {
 		return err
 	}
@@ -70,8 +76,8 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 
 // registerCompanies registers the simulated companies that are not yet registered and
 // gives each a fresh API key and signing secret (revoking the simulator's earlier keys).
-func registerCompanies(ctx context.Context, companies []simulate.Company) ([]store.Credentials, error) {
-	ents, closeDB, err := openEnterprises(ctx)
+func registerCompanies(ctx context.Context, cfg *config.Config, companies []simulate.Company) ([]store.Credentials, error) {
+	ents, closeDB, err := platform.OpenEnterprises(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +92,7 @@ func registerCompanies(ctx context.Context, companies []simulate.Company) ([]sto
 		if err != nil && chemguard.ErrorCode(err) != chemguard.EConflict {
 			return nil, err
 		}
-		if keys[i], err = ents.IssueCredentials(ctx, c.Code); err != nil {
-			return nil, err
-		}
-		if _, err := ents.RevokeKeys(ctx, c.Code, keys[i].Key); err != nil {
+		if keys[i], _, err = rotateKey(ctx, ents, c.Code); err != nil {
 			return nil, err
 		}
 	}

@@ -9,85 +9,15 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"strconv"
 	"strings"
-	"time"
 
 	"golang.org/x/term"
 
-	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
-
-// accessFromEnv reads the CHEMGUARD_* settings of access control (issue 4).
-func accessFromEnv(c *auth.Config) error {
-	var err error
-	if s := os.Getenv("CHEMGUARD_REQUIRE_SIGNING"); s != "" {
-		if c.RequireSigning, err = parseBool(s); err != nil {
-			return fmt.Errorf("CHEMGUARD_REQUIRE_SIGNING: %w", err)
-		}
-	}
-	if err := keysFromEnv(c); err != nil {
-		return err
-	}
-	if s := os.Getenv("CHEMGUARD_INSECURE_COOKIE"); s != "" {
-		if c.InsecureCookie, err = parseBool(s); err != nil {
-			return fmt.Errorf("CHEMGUARD_INSECURE_COOKIE: %w", err)
-		}
-	}
-	for _, d := range []struct {
-		env string
-		dst *time.Duration
-	}{
-		{"CHEMGUARD_SESSION_IDLE", &c.Identity.IdleTimeout},
-		{"CHEMGUARD_SESSION_MAX", &c.Identity.AbsoluteLifetime},
-		{"CHEMGUARD_LOCKOUT", &c.Identity.LockoutDuration},
-		{"CHEMGUARD_ADMIN_PASSWORD_MAX_AGE", &c.Identity.AdminPasswordMaxAge},
-		{"CHEMGUARD_SESSION_PURGE", &c.Identity.PurgeEvery},
-		{"CHEMGUARD_POLICY_RELOAD", &c.PolicyReload},
-		{"CHEMGUARD_SHARE_LAG", &c.ShareLag},
-		{"CHEMGUARD_STREAM_RECHECK", &c.StreamRecheck},
-		{"CHEMGUARD_AUDIT_CHECKPOINT_EVERY", &c.Audit.CheckpointEvery},
-	} {
-		if s := os.Getenv(d.env); s != "" {
-			if *d.dst, err = time.ParseDuration(s); err != nil {
-				return fmt.Errorf("%s: %w", d.env, err)
-			}
-		}
-	}
-	if s := os.Getenv("CHEMGUARD_MAX_SESSIONS"); s != "" {
-		if c.Identity.MaxSessions, err = strconv.Atoi(s); err != nil || c.Identity.MaxSessions < 1 {
-			return fmt.Errorf("CHEMGUARD_MAX_SESSIONS: want a whole number of sessions, at least 1, got %q", s)
-		}
-	}
-	return nil
-}
-
-func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "1", "true", "yes", "on":
-		return true, nil
-	case "0", "false", "no", "off":
-		return false, nil
-	}
-	return false, fmt.Errorf("want true or false, got %q", s)
-}
-
-// openAccess connects, migrates and loads access control for admin commands.
-func openAccess(ctx context.Context) (*auth.Service, func(), error) {
-	cfg, pool, err := openDB(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	svc, err := auth.New(ctx, pool, cfg.Access)
-	if err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	return svc, pool.Close, nil
-}
 
 func cliActor() identity.Actor {
 	name := "cli"
@@ -119,7 +49,7 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 	if *username == "" {
 		return errors.New("user: --username is required")
 	}
-	svc, closeDB, err := openAccess(ctx)
+	svc, closeDB, err := withConfig(ctx, platform.OpenAccess)
 	if err != nil {
 		return err
 	}
@@ -211,20 +141,18 @@ func readPassword(stdin *os.File, stdout io.Writer) (string, error) {
 		}
 		return pw, nil
 	}
-	fmt.Fprint(stdout, "password: ")
-	a, err := term.ReadPassword(fd)
-	fmt.Fprintln(stdout)
-	if err != nil {
-		return "", fmt.Errorf("user add: read password: %w", err)
+	var typed [2]string // the password and its repetition
+	for i, prompt := range []string{"password: ", "again: "} {
+		fmt.Fprint(stdout, prompt)
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(stdout)
+		if err != nil {
+			return "", fmt.Errorf("user add: read password: %w", err)
+		}
+		typed[i] = string(b)
 	}
-	fmt.Fprint(stdout, "again: ")
-	b, err := term.ReadPassword(fd)
-	fmt.Fprintln(stdout)
-	if err != nil {
-		return "", fmt.Errorf("user add: read password: %w", err)
-	}
-	if string(a) != string(b) {
+	if typed[0] != typed[1] {
 		return "", errors.New("user add: the passwords differ")
 	}
-	return string(a), nil
+	return typed[0], nil
 }

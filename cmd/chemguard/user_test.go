@@ -5,15 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/platform"
 )
 
 // passwordFile is standard input holding one password line, as a script feeds it.
@@ -48,7 +47,7 @@ func TestUserCommandManagesAdministrators(t *testing.T) {
 
 	run("Hx7$kQ9mZ2-cli", "password", "--username", "aud1")
 	run("", "disable", "--username", "aud1")
-	svc, closeDB, err := openAccess(ctx)
+	svc, closeDB, err := withConfig(ctx, platform.OpenAccess)
 	require.NoError(t, err)
 	defer closeDB()
 	a, err := svc.Identity.Account(ctx, "aud1")
@@ -59,19 +58,4 @@ func TestUserCommandManagesAdministrators(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, a.Disabled)
 	assert.True(t, a.MustChangePassword, "a password the operator set must be changed")
-}
-
-func TestAccessFromEnvSessionSettings(t *testing.T) {
-	t.Setenv("CHEMGUARD_MAX_SESSIONS", "2")
-	t.Setenv("CHEMGUARD_ADMIN_PASSWORD_MAX_AGE", "720h")
-	t.Setenv("CHEMGUARD_SESSION_PURGE", "1m")
-	var c auth.Config
-	require.NoError(t, accessFromEnv(&c))
-	assert.Equal(t, 2, c.Identity.MaxSessions)
-	assert.Equal(t, "720h0m0s", c.Identity.AdminPasswordMaxAge.String())
-	assert.Equal(t, "1m0s", c.Identity.PurgeEvery.String())
-	t.Setenv("CHEMGUARD_MAX_SESSIONS", "0")
-	err := accessFromEnv(&c)
-	require.Error(t, err)
-	assert.True(t, strings.Contains(err.Error(), "CHEMGUARD_MAX_SESSIONS"))
 }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +19,8 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
-// warningBench configures `bench --scenario warnings`.
-type warningBench struct {
+// warningOptions configures `bench --scenario warnings`.
+type warningOptions struct {
 	companies   int // companies sending readings
 	indicators  int // gas detectors per company carrying the background load
 	readings    int // readings per background detector (one per second of COLLECT_TIME)
@@ -32,15 +31,15 @@ type warningBench struct {
 	syncWrites  bool
 }
 
-// benchWarnings measures how long a reading crossing HIGH_HIGH takes to become a
+// runWarnings measures how long a reading crossing HIGH_HIGH takes to become a
 // warning readable through GET /api/v1/warnings while the pipeline carries a
 // background load of normal readings from the same companies. Each probe is a
 // reading of 60 %LEL on a detector of its own area (HIGH_HIGH 50): the leak model
 // raises a warning for that area; the probe's latency runs from sending the reading
 // to the first GET that returns the warning (polled every 5 ms by a province
 // regulator).
-func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error {
-	app, comps, keys, done, err := benchRunning(ctx, o.syncWrites, o.companies)
+func runWarnings(ctx context.Context, server string, o warningOptions, stdout io.Writer) error {
+	app, comps, keys, done, err := startRunning(ctx, server, o.syncWrites, o.companies)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error 
 			return err
 		}
 	}
-	token, err := benchLogin(ctx, client, app.URL(), "bench_province", "Chemguard-2026", otp)
+	token, err := login(ctx, client, app.URL(), "bench_province", "Chemguard-2026", otp)
 	if err != nil {
 		return err
 	}
@@ -175,7 +174,7 @@ func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error 
 		}
 		seen := false
 		for time.Since(t0) < 10*time.Second {
-			n, err := benchWarningCount(ctx, client, app.URL(), token, c.Code)
+			n, err := warningCount(ctx, client, app.URL(), token, c.Code)
 			if err != nil {
 				return err
 			}
@@ -225,12 +224,10 @@ func benchWarnings(ctx context.Context, o warningBench, stdout io.Writer) error 
 
 // percentiles sorts lat and describes it: how many, p50, p99 and max.
 func percentiles(lat []time.Duration) string {
-	slices.Sort(lat)
-	return fmt.Sprintf("%d probes: p50 %s  p99 %s  max %s", len(lat), lat[len(lat)/2].Round(time.Millisecond),
-		lat[len(lat)*99/100].Round(time.Millisecond), lat[len(lat)-1].Round(time.Millisecond))
+	return fmt.Sprintf("%d probes: %s", len(lat), quantiles(lat))
 }
 
-func benchLogin(ctx context.Context, client *http.Client, base, user, password, otp string) (string, error) {
+func login(ctx context.Context, client *http.Client, base, user, password, otp string) (string, error) {
 	b, _ := json.Marshal(map[string]string{"username": user, "password": password, "otp": otp})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/auth/login", bytes.NewReader(b))
 	if err != nil {
@@ -249,8 +246,8 @@ func benchLogin(ctx context.Context, client *http.Client, base, user, password, 
 	return rep.Token, nil
 }
 
-// benchWarningCount returns how many leak warnings GET /api/v1/warnings shows for company.
-func benchWarningCount(ctx context.Context, client *http.Client, base, token, company string) (int, error) {
+// warningCount returns how many leak warnings GET /api/v1/warnings shows for company.
+func warningCount(ctx context.Context, client *http.Client, base, token, company string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/warnings?model=leak&company="+company, nil)
 	if err != nil {
 		return 0, err

@@ -1,4 +1,7 @@
-package main
+// Package exchangecheck is `chemguard check`: an exchange batch validated offline —
+// files, a directory of them or stdin — by the function the server runs before
+// publishing, reported as text for a person or as the server's JSON reply.
+package exchangecheck
 
 import (
 	"encoding/json"
@@ -17,15 +20,21 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
-// errCheckFailed makes `check` exit 1 after printing its findings: a record or a
-// file was refused, which is an answer, not a failure of the command.
-var errCheckFailed = errors.New("check: refused")
+// Usage is the command line of `chemguard check`, for chemguard's help.
+const Usage = `  chemguard check [--company CODE] [--json] TABLE FILE|DIR|-
+                                       validate an exchange batch offline, exactly as POST /api/v1/exchange/TABLE would (exit 1 when refused)
+`
 
-// checkCmd is `chemguard check TABLE FILE|DIR|-`: the exchange validation of POST
-// /api/v1/exchange/TABLE, offline. It runs ingest.Config.Check — the function the
-// server runs before publishing — so the verdicts and bilingual messages are the
-// server's own; no server, broker or database is involved.
-func checkCmd(args []string, stdin io.Reader, stdout io.Writer, now time.Time) error {
+// ErrRefused makes `check` exit 1 after printing its findings: a record or a
+// file was refused, which is an answer, not a failure of the command.
+var ErrRefused = errors.New("check: refused")
+
+// Main is `chemguard check TABLE FILE|DIR|-` (args are what follows check): the
+// exchange validation of POST /api/v1/exchange/TABLE, offline. It runs
+// ingest.Config.Check — the function the server runs before publishing — so the
+// verdicts and bilingual messages are the server's own; no server, broker or
+// database is involved. It returns ErrRefused when a record or file was refused.
+func Main(args []string, stdin io.Reader, stdout io.Writer, now time.Time) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	company := fs.String("company", "", "企业编码：also refuse records carrying another COMPANY_CODE, as the server does for that company's key")
@@ -77,7 +86,7 @@ func checkCmd(args []string, stdin io.Reader, stdout io.Writer, now time.Time) e
 		printText(stdout, name, reply, err)
 	}
 	if refused {
-		return errCheckFailed
+		return ErrRefused
 	}
 	return nil
 }

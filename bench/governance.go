@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/shandong-emergency/chemguard/simulate"
 )
 
-// governanceBench configures `bench --scenario governance`.
-type governanceBench struct {
+// governanceOptions configures `bench --scenario governance`.
+type governanceOptions struct {
 	companies  int
 	rate       float64 // simulator records per second
 	speed      float64 // simulator time compression (1: the seed's real frequencies)
@@ -25,15 +25,15 @@ type governanceBench struct {
 	syncWrites bool
 }
 
-// benchGovernance measures how current the data-quality facts and scores stay while
+// runGovernance measures how current the data-quality facts and scores stay while
 // the simulator runs its companies through the exchange API. Every probeEvery a
 // probe sends one sensor reading whose COLLECT_TIME is two hours old (采集时间严重滞后)
 // for a point of its own on one of the simulated companies, and measures the time
 // from sending it to (a) the fact stored in governance_facts and (b) today's stored
 // score of the company deducting for that fact. Every 5 s it also samples how old
 // the newest stored score of today is (now − as_of).
-func benchGovernance(ctx context.Context, o governanceBench, stdout io.Writer) error {
-	app, comps, keys, done, err := benchRunning(ctx, o.syncWrites, o.companies)
+func runGovernance(ctx context.Context, server string, o governanceOptions, stdout io.Writer) error {
+	app, comps, keys, done, err := startRunning(ctx, server, o.syncWrites, o.companies)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ loop:
 		}
 	}
 	wg.Wait()
-	if err := benchGovernanceCounts(ctx, app, stdout, sim); err != nil {
+	if err := governanceCounts(ctx, app, stdout, sim); err != nil {
 		return err
 	}
 	if len(factLag) == 0 || len(scoreLag) == 0 {
@@ -153,7 +153,7 @@ loop:
 	return nil
 }
 
-func benchGovernanceCounts(ctx context.Context, app *platform.App, stdout io.Writer, sim *simulate.Simulator) error {
+func governanceCounts(ctx context.Context, app *platform.App, stdout io.Writer, sim *simulate.Simulator) error {
 	var facts, open, scored int
 	if err := app.Pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE ended_at IS NULL),
 		(SELECT count(*) FROM governance_scores) FROM governance_facts`).Scan(&facts, &open, &scored); err != nil {

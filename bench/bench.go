@@ -1,4 +1,8 @@
-package main
+// Package bench is the harness of `chemguard bench`: end-to-end measurements of a
+// whole platform it starts on a throw-away database — the exchange path against
+// a plain CopyFrom, HIGH_HIGH readings to warnings under load, and simulated
+// companies to data-quality facts and scores. docs/performance.md reports them.
+package bench
 
 import (
 	"context"
@@ -24,53 +28,95 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 )
 
-// benchCmd measures the exchange path end to end — accepted over HTTP and visible in
-// PostgreSQL — against a plain CopyFrom of the same rows into the same database.
-// It starts its own platform (embedded broker) on a fresh database of the server
-// that CHEMGUARD_DATABASE_URL points to, and drops that database afterwards.
-func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
+// Usage lists the command lines of the scenarios, for chemguard's help.
+const Usage = `  chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
+  chemguard bench --scenario warnings [--companies N] [--detectors D] [--readings R] [--rate RPS] [--probes P]
+                                       HIGH_HIGH readings → warning via the API, under load (issue 5)
+  chemguard bench --scenario governance [--companies N] [--duration D] [--rate RPS] [--speed X]
+                                       simulated companies → data-quality facts and scores stored (issue 6)
+`
+
+// Options are the flags of `chemguard bench`.
+type Options struct {
+	Scenario    string // exchange, warnings or governance
+	Records     int    // exchange: records to send
+	Batch       int    // exchange, warnings: records per request
+	Table       string // exchange: the exchange table's slug
+	Concurrency int    // exchange, warnings: concurrent requests
+	Companies   int
+	SyncWrites  bool // fsync every batch in the embedded broker
+	Detectors   int  // warnings: background gas detectors per company
+	Readings    int  // warnings: readings per background detector
+	Probes      int  // warnings: HIGH_HIGH probes
+	// Rate is background readings per second offered (warnings; 0: unpaced), or the
+	// simulator's records per second (governance).
+	Rate     float64
+	Duration time.Duration // governance: how long the simulator runs
+	Speed    float64       // governance: simulator time compression
+}
+
+// ParseFlags reads the flags of `chemguard bench`.
+func ParseFlags(args []string) (Options, error) {
+	var o Options
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	records := fs.Int("records", 200000, "records to send")
-	batch := fs.Int("batch", 1000, "records per request")
-	slug := fs.String("table", "video-device-status", "exchange table")
-	concurrency := fs.Int("concurrency", 4, "concurrent requests")
-	companies := fs.Int("companies", 100, "companies sending")
-	syncWrites := fs.Bool("sync-writes", true, "fsync every batch in the embedded broker")
-	scenario := fs.String("scenario", "exchange", "exchange, warnings (issue 5: HIGH_HIGH readings → warning via the API under load), or governance (issue 6: simulated companies → facts and scores)")
-	detectors := fs.Int("detectors", 20, "warnings scenario: background gas detectors per company")
-	readings := fs.Int("readings", 240, "warnings scenario: readings per background detector")
-	probes := fs.Int("probes", 100, "warnings scenario: HIGH_HIGH probes (at most one per company)")
+	fs.IntVar(&o.Records, "records", 200000, "records to send")
+	fs.IntVar(&o.Batch, "batch", 1000, "records per request")
+	fs.StringVar(&o.Table, "table", "video-device-status", "exchange table")
+	fs.IntVar(&o.Concurrency, "concurrency", 4, "concurrent requests")
+	fs.IntVar(&o.Companies, "companies", 100, "companies sending")
+	fs.BoolVar(&o.SyncWrites, "sync-writes", true, "fsync every batch in the embedded broker")
+	fs.StringVar(&o.Scenario, "scenario", "exchange", "exchange, warnings (issue 5: HIGH_HIGH readings → warning via the API under load), or governance (issue 6: simulated companies → facts and scores)")
+	fs.IntVar(&o.Detectors, "detectors", 20, "warnings scenario: background gas detectors per company")
+	fs.IntVar(&o.Readings, "readings", 240, "warnings scenario: readings per background detector")
+	fs.IntVar(&o.Probes, "probes", 100, "warnings scenario: HIGH_HIGH probes (at most one per company)")
 	rate := fs.Int("rate", 20000, "warnings scenario: background readings per second offered (0: unpaced)")
-	duration := fs.Duration("duration", 3*time.Minute, "governance scenario: how long the simulator runs")
-	speed := fs.Float64("speed", 1, "governance scenario: simulator time compression (1 = the seed's frequencies)")
+	fs.DurationVar(&o.Duration, "duration", 3*time.Minute, "governance scenario: how long the simulator runs")
+	fs.Float64Var(&o.Speed, "speed", 1, "governance scenario: simulator time compression (1 = the seed's frequencies)")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return o, err
 	}
-	if *scenario == "governance" {
-		simRate := 2000.0 // records/s of the simulator unless --rate is given
+	o.Rate = float64(*rate)
+	if o.Scenario == "governance" {
+		o.Rate = 2000 // records/s of the simulator unless --rate is given
 		fs.Visit(func(f *flag.Flag) {
 			if f.Name == "rate" {
-				simRate = float64(*rate)
+				o.Rate = float64(*rate)
 			}
 		})
-		return benchGovernance(ctx, governanceBench{companies: *companies, rate: simRate, speed: *speed,
-			duration: *duration, probeEvery: 2 * time.Second, syncWrites: *syncWrites}, stdout)
 	}
-	if *scenario == "warnings" {
-		return benchWarnings(ctx, warningBench{companies: *companies, indicators: *detectors, readings: *readings,
-			batch: *batch, concurrency: *concurrency, probes: *probes, rate: *rate, syncWrites: *syncWrites}, stdout)
+	return o, nil
+}
+
+// Run runs the scenario of o. Every scenario starts its own platform (embedded
+// broker) on a fresh database of the PostgreSQL server that server (a connection
+// URL, CHEMGUARD_DATABASE_URL) points to, and drops that database afterwards.
+func Run(ctx context.Context, server string, o Options, stdout io.Writer) error {
+	switch o.Scenario {
+	case "governance":
+		return runGovernance(ctx, server, governanceOptions{companies: o.Companies, rate: o.Rate, speed: o.Speed,
+			duration: o.Duration, probeEvery: 2 * time.Second, syncWrites: o.SyncWrites}, stdout)
+	case "warnings":
+		return runWarnings(ctx, server, warningOptions{companies: o.Companies, indicators: o.Detectors, readings: o.Readings,
+			batch: o.Batch, concurrency: o.Concurrency, probes: o.Probes, rate: int(o.Rate), syncWrites: o.SyncWrites}, stdout)
 	}
-	t, ok := schemas.TableBySlug(*slug)
+	return runExchange(ctx, server, o, stdout)
+}
+
+// runExchange measures the exchange path end to end — accepted over HTTP and
+// visible in PostgreSQL — against a plain CopyFrom of the same rows into the same
+// database.
+func runExchange(ctx context.Context, server string, o Options, stdout io.Writer) error {
+	t, ok := schemas.TableBySlug(o.Table)
 	if !ok {
-		return fmt.Errorf("bench: unknown table %q", *slug)
+		return fmt.Errorf("bench: unknown table %q", o.Table)
 	}
-	app, comps, keys, done, err := benchRunning(ctx, *syncWrites, *companies)
+	app, comps, keys, done, err := startRunning(ctx, server, o.SyncWrites, o.Companies)
 	if err != nil {
 		return err
 	}
 	defer done()
 	fmt.Fprintf(stdout, "bench: %d %s records in batches of %d, %d concurrent, %d companies, broker fsync=%v\n",
-		*records, t.Slug, *batch, *concurrency, len(comps), *syncWrites)
+		o.Records, t.Slug, o.Batch, o.Concurrency, len(comps), o.SyncWrites)
 
 	// Build every request body first, so generation does not count.
 	r := rand.New(rand.NewPCG(1, 2))
@@ -80,9 +126,9 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	var reqs []request
 	now := time.Now()
-	for sent := 0; sent < *records; sent += *batch {
+	for sent := 0; sent < o.Records; sent += o.Batch {
 		ci := len(reqs) % len(comps)
-		n := min(*batch, *records-sent)
+		n := min(o.Batch, o.Records-sent)
 		recs := make([]simulate.Record, n)
 		for i := range recs {
 			recs[i] = simulate.NewRecord(r, t, comps[ci], now.Add(-time.Duration(r.IntN(600))*time.Second))
@@ -96,13 +142,13 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		reqs = append(reqs, request{keys[ci], body})
 	}
 
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: *concurrency}}
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
 	latencies := make([]time.Duration, len(reqs))
 	var next, failed int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := 0; w < *concurrency; w++ {
+	for w := 0; w < o.Concurrency; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -135,7 +181,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := app.Pool.QueryRow(ctx, countSQL).Scan(&visible); err != nil {
 			return err
 		}
-		if visible >= *records {
+		if visible >= o.Records {
 			break
 		}
 		if visible > lastVisible {
@@ -150,7 +196,7 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	e2eRate := float64(visible) / e2e.Seconds()
 
 	// The ceiling: the same rows, COPY'd straight into a table of the same shape.
-	rows := make([][]any, 0, *records)
+	rows := make([][]any, 0, o.Records)
 	for _, q := range reqs {
 		var recs []json.RawMessage
 		_ = json.Unmarshal(q.body, &recs)
@@ -170,24 +216,24 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	ceiling := float64(len(rows)) / time.Since(c0).Seconds()
 
 	fmt.Fprintf(stdout, "accepted over HTTP: %d requests (%d failed) in %s → %.0f records/s acknowledged\n",
-		len(reqs), failed, acked.Round(time.Millisecond), float64(*records)/acked.Seconds())
+		len(reqs), failed, acked.Round(time.Millisecond), float64(o.Records)/acked.Seconds())
 	fmt.Fprintf(stdout, "visible in PostgreSQL: %d records in %s → %.0f records/s end to end\n", visible, e2e.Round(time.Millisecond), e2eRate)
-	fmt.Fprintf(stdout, "request latency (%d records each): p50 %s  p99 %s  max %s\n", *batch,
+	fmt.Fprintf(stdout, "request latency (%d records each): p50 %s  p99 %s  max %s\n", o.Batch,
 		latencies[len(latencies)/2].Round(time.Microsecond), latencies[len(latencies)*99/100].Round(time.Microsecond),
 		latencies[len(latencies)-1].Round(time.Microsecond))
 	fmt.Fprintf(stdout, "ceiling, plain CopyFrom of the same rows: %.0f rows/s\n", ceiling)
 	fmt.Fprintf(stdout, "ratio end-to-end / ceiling: %.2f\n", e2eRate/ceiling)
-	if visible < *records {
-		return fmt.Errorf("bench: only %d of %d records became visible", visible, *records)
+	if visible < o.Records {
+		return fmt.Errorf("bench: only %d of %d records became visible", visible, o.Records)
 	}
 	return nil
 }
 
-// benchPlatform starts a platform (embedded broker, temporary data directory) on a
+// startPlatform starts a platform (embedded broker, temporary data directory) on a
 // throw-away database for a benchmark; cleanup stops it and removes both.
-func benchPlatform(ctx context.Context, syncWrites bool) (*platform.App, func(), error) {
+func startPlatform(ctx context.Context, server string, syncWrites bool) (*platform.App, func(), error) {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	dsn, drop, err := benchDatabase(ctx)
+	dsn, drop, err := createDatabase(ctx, server)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -205,10 +251,10 @@ func benchPlatform(ctx context.Context, syncWrites bool) (*platform.App, func(),
 	return app, func() { app.Close(); os.RemoveAll(dataDir); drop() }, nil
 }
 
-// benchRunning is benchPlatform running, with n simulated companies (seed 42)
+// startRunning is startPlatform running, with n simulated companies (seed 42)
 // registered and their API keys issued; done stops it and removes everything.
-func benchRunning(ctx context.Context, syncWrites bool, n int) (*platform.App, []simulate.Company, []string, func(), error) {
-	app, cleanup, err := benchPlatform(ctx, syncWrites)
+func startRunning(ctx context.Context, server string, syncWrites bool, n int) (*platform.App, []simulate.Company, []string, func(), error) {
+	app, cleanup, err := startPlatform(ctx, server, syncWrites)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -230,9 +276,8 @@ func benchRunning(ctx context.Context, syncWrites bool, n int) (*platform.App, [
 	return app, comps, keys, done, nil
 }
 
-// benchDatabase creates a throw-away database on the server of CHEMGUARD_DATABASE_URL.
-func benchDatabase(ctx context.Context) (string, func(), error) {
-	base := os.Getenv("CHEMGUARD_DATABASE_URL")
+// createDatabase creates a throw-away database on server (a connection URL).
+func createDatabase(ctx context.Context, base string) (string, func(), error) {
 	if base == "" {
 		return "", nil, fmt.Errorf("bench: CHEMGUARD_DATABASE_URL is not set")
 	}

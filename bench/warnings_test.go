@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -19,9 +19,8 @@ func TestBenchWarningsSmallLoad(t *testing.T) {
 	if base == "" {
 		pgtest.NewDatabase(t) // fails, telling how to run it
 	}
-	t.Setenv("CHEMGUARD_DATABASE_URL", base)
 	var out bytes.Buffer
-	err := benchWarnings(context.Background(), warningBench{companies: 3, indicators: 5, readings: 60, batch: 1000,
+	err := runWarnings(context.Background(), base, warningOptions{companies: 3, indicators: 5, readings: 60, batch: 1000,
 		concurrency: 2, probes: 3, rate: 2000}, &out)
 	require.NoError(t, err, out.String())
 	assert.Contains(t, out.String(), "background load: 900 readings accepted")

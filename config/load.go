@@ -1,0 +1,143 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/inspect"
+	"github.com/shandong-emergency/chemguard/sealed"
+	"github.com/shandong-emergency/chemguard/web/edge"
+)
+
+// Load parses the process environment: see Parse.
+func Load() (*Config, error) {
+	return Parse(Environ(os.Environ()))
+}
+
+// Environ turns KEY=VALUE pairs into a map, leaving out empty values: an empty
+// variable means its default, as a variable that is not set does.
+func Environ(pairs []string) map[string]string {
+	m := make(map[string]string, len(pairs))
+	for _, kv := range pairs {
+		if k, v, ok := strings.Cut(kv, "="); ok && v != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// Parse reads the configuration from environ (variable → value; see Environ).
+// Every bad value is reported, each naming its variable, in one *chemguard.Error
+// with code invalid; the key files are read here.
+func Parse(environ map[string]string) (*Config, error) {
+	var c Config
+	err := env.ParseWithOptions(&c, env.Options{Environment: environ, FuncMap: parsers})
+	if err != nil {
+		return nil, translate(err)
+	}
+	if c.Access.MaxSessions < 1 {
+		return nil, Invalid("CHEMGUARD_MAX_SESSIONS", fmt.Errorf("want a whole number of sessions, at least 1, got %d", c.Access.MaxSessions))
+	}
+	for _, k := range []struct {
+		name, text, file string
+		dst              *[]byte
+	}{{"CHEMGUARD_AUDIT_KEY", c.Keys.AuditKeyText, c.Keys.AuditKeyFile, &c.Keys.AuditKey},
+		{"CHEMGUARD_DATA_KEY", c.Keys.DataKeyText, c.Keys.DataKeyFile, &c.Keys.DataKey}} {
+		if k.text == "" && k.file != "" { // a mounted secret (compose, Kubernetes)
+			b, err := os.ReadFile(k.file)
+			if err != nil {
+				return nil, Invalid(k.name+"_FILE", err)
+			}
+			k.text = string(b)
+		}
+		if k.text == "" {
+			if c.Production {
+				return nil, &chemguard.Error{Code: chemguard.EInvalid,
+					MessageZH: fmt.Sprintf("CHEMGUARD_PRODUCTION 下必须设置 %s（32 字节，例如 `openssl rand -hex 32`）", k.name),
+					MessageEN: fmt.Sprintf("%s is required with CHEMGUARD_PRODUCTION (32 bytes, e.g. `openssl rand -hex 32`)", k.name)}
+			}
+			continue
+		}
+		key, err := sealed.ParseKey(k.text)
+		if err != nil {
+			return nil, Invalid(k.name, err)
+		}
+		*k.dst = key
+	}
+	return &c, nil
+}
+
+// Invalid is the error of a variable whose value cannot be used, in both languages.
+func Invalid(name string, err error) error {
+	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: fmt.Sprintf("环境变量 %s 的值无效：%v", name, err),
+		MessageEN: fmt.Sprintf("%s: %v", name, err), Err: err}
+}
+
+// parsers read the values whose syntax is the platform's own.
+var parsers = map[reflect.Type]env.ParserFunc{
+	reflect.TypeOf(false):                           func(s string) (any, error) { return parseBool(s) },
+	reflect.TypeOf(edge.Rate{}):                     func(s string) (any, error) { return edge.ParseRate(s) },
+	reflect.TypeOf([]netip.Prefix{}):                func(s string) (any, error) { return edge.ParsePrefixes(s) },
+	reflect.TypeOf(map[inspect.Tier]inspect.Plan{}): func(s string) (any, error) { return inspect.ParsePlans(s) },
+}
+
+// parseBool takes the words operators write for on and off, in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "t", "true", "yes", "on":
+		return true, nil
+	case "0", "f", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("want true or false, got %q", s)
+}
+
+// List is a comma-separated list; spaces around an item and empty items are dropped.
+type List []string
+
+// UnmarshalText splits text at commas.
+func (l *List) UnmarshalText(text []byte) error {
+	*l = nil
+	for _, s := range strings.Split(string(text), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+// translate turns the env library's errors, which name struct fields, into one
+// error naming the variables.
+func translate(err error) error {
+	keys := map[string]string{} // struct field name → variable (field names are unique: TestFieldNamesUnique)
+	for _, v := range Variables() {
+		keys[v.Field] = v.Name
+	}
+	var zh, en []string
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		agg.Errors = []error{err}
+	}
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		var ns env.VarIsNotSetError
+		switch {
+		case errors.As(e, &pe):
+			zh = append(zh, fmt.Sprintf("环境变量 %s 的值无效：%v", keys[pe.Name], pe.Err))
+			en = append(en, fmt.Sprintf("%s: %v", keys[pe.Name], pe.Err))
+		case errors.As(e, &ns):
+			zh = append(zh, fmt.Sprintf("必须设置环境变量 %s", ns.Key))
+			en = append(en, fmt.Sprintf("%s is not set", ns.Key))
+		default:
+			zh, en = append(zh, e.Error()), append(en, e.Error())
+		}
+	}
+	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: strings.Join(zh, "；"), MessageEN: strings.Join(en, "; "), Err: err}
+}
