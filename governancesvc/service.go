@@ -366,14 +366,14 @@ func (s *Service) Tick(ctx context.Context) error {
 		return append(append(codes, all...), held...), nil
 	}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
 		for _, a := range feed.alarms {
-			w.facts(t.Get(a.Alarm.Company).ApplyAlarm(a, now))
+			w.facts(t.Get(a.Company).ApplyAlarm(a))
 		}
 		for _, x := range feed.warnings {
 			at := now
-			if x.Action != nil && !x.Action.At.IsZero() {
-				at = x.Action.At
+			if !x.At.IsZero() {
+				at = x.At
 			}
-			w.facts(t.Get(x.Warning.Company).ApplyWarning(x, at))
+			w.facts(t.Get(x.Company).ApplyWarning(x, at))
 		}
 		for _, code := range t.Codes() {
 			if at, ok := off[code]; ok {
