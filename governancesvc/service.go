@@ -312,14 +312,7 @@ func (s *Service) Apply(ctx context.Context, evs []governance.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
-	var codes []string
-	for _, ev := range evs {
-		if c := ev.CompanyCode(); !seen[c] {
-			seen[c] = true
-			codes = append(codes, c)
-		}
-	}
+	codes := events.Companies(evs)
 	now := s.cfg.Now()
 	return s.transact(ctx, runner.These(codes...),
 		func(t *runner.Txn[*governance.Tracker], w *writer) error {
