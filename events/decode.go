@@ -111,6 +111,25 @@ func count(n schemas.Number) (int, error) {
 	return int(v), err
 }
 
+// into is a number of a record and the field it is read into.
+type into[T any] struct {
+	n   schemas.Number
+	dst *T
+}
+
+// parseInto reads every number into its field with parse, stopping at the first
+// error.
+func parseInto[T any](parse func(schemas.Number) (T, error), fields []into[T]) error {
+	for _, f := range fields {
+		v, err := parse(f.n)
+		if err != nil {
+			return err
+		}
+		*f.dst = v
+	}
+	return nil
+}
+
 func decodeIndicator(company string, rec []byte) (Event, error) {
 	var r struct {
 		Code        string         `json:"INDICATOR_CODE"`
@@ -134,16 +153,10 @@ func decodeIndicator(company string, rec []byte) (Event, error) {
 	d := IndicatorDef{Code: r.Code, Company: orCompany(r.CompanyCode, company), Hazard: r.Hazard,
 		Name: r.Name, Kind: IndicatorKind(r.Kind), Unit: r.Unit, Area: r.Area,
 		Deleted: r.Deleted == schemas.DeletedYes}
-	for _, f := range []struct {
-		n   schemas.Number
-		dst **float64
-	}{{r.RangeLow, &d.RangeLow}, {r.RangeHigh, &d.RangeHigh}, {r.LowLow, &d.Thresholds.LowLow},
-		{r.Low, &d.Thresholds.Low}, {r.High, &d.Thresholds.High}, {r.HighHigh, &d.Thresholds.HighHigh}} {
-		v, err := float(f.n)
-		if err != nil {
-			return nil, err
-		}
-		*f.dst = v
+	if err := parseInto(float, []into[*float64]{{r.RangeLow, &d.RangeLow}, {r.RangeHigh, &d.RangeHigh},
+		{r.LowLow, &d.Thresholds.LowLow}, {r.Low, &d.Thresholds.Low}, {r.High, &d.Thresholds.High},
+		{r.HighHigh, &d.Thresholds.HighHigh}}); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -213,18 +226,11 @@ func decodeCommitment(company string, rec []byte) (Event, error) {
 	c := Commitment{ID: r.ID, Company: orCompany(r.Company, company), Date: r.Date.Time, Person: r.Person,
 		At: r.At.Time, TrialProduction: r.TrialProduction == schemas.Yes,
 		StartupShutdown: r.StartupShutdown == schemas.Yes, MajorHazardOK: r.MajorHazardOK != schemas.No}
-	for _, f := range []struct {
-		n   schemas.Number
-		dst *int
-	}{{r.UnitsRunning, &c.UnitsRunning}, {r.UnitsStopped, &c.UnitsStopped},
+	if err := parseInto(count, []into[int]{{r.UnitsRunning, &c.UnitsRunning}, {r.UnitsStopped, &c.UnitsStopped},
 		{r.UnitsMaintenance, &c.UnitsMaintenance}, {r.HotWorkSpecial, &c.HotWorkSpecial},
 		{r.HotWork1, &c.HotWork1}, {r.HotWork2, &c.HotWork2}, {r.ConfinedSpace, &c.ConfinedSpace},
-		{r.OtherSpecialOps, &c.OtherSpecialOps}} {
-		v, err := count(f.n)
-		if err != nil {
-			return nil, err
-		}
-		*f.dst = v
+		{r.OtherSpecialOps, &c.OtherSpecialOps}}); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -9,6 +9,19 @@ type Event interface {
 	CompanyCode() string
 }
 
+// Companies lists the companies of evs, each once, in the order they first appear.
+func Companies(evs []Event) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ev := range evs {
+		if c := ev.CompanyCode(); !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // IndicatorKind is 指标类型 (INDICATOR_KIND) of the platform-defined 指标信息 table.
 type IndicatorKind string
 

@@ -9,7 +9,6 @@ import (
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // commitment records a day's 安全承诺: its first version decides whether it was on
@@ -173,59 +172,55 @@ func (t *Tracker) companyAlarm(c *company, a events.CompanyAlarm, now time.Time,
 
 // indicatorAlarm follows the warning engine's indicator alarms (高报/高高报/低报/
 // 低低报); 数据中断 is left to the offline facts.
-func (t *Tracker) indicatorAlarm(a warning.AlarmChange, now time.Time, ch *[]Change) {
-	al := a.Alarm
-	if al.Indicator == "" || al.Severity == warning.SevNoData {
+func (t *Tracker) indicatorAlarm(al IndicatorAlarm, ch *[]Change) {
+	if al.Indicator == "" || al.NoData {
 		return
 	}
 	c := t.company(al.Company)
 	id := "indicator:" + al.ID
-	switch a.Kind {
-	case warning.AlarmRaised, warning.AlarmChanged:
+	if !al.Cleared {
 		if _, ok := c.alarms[id]; !ok {
 			c.alarms[id] = raisedAlarm{source: "indicator", id: al.ID, table: "warning", at: al.Start}
 		}
-	case warning.AlarmCleared:
-		delete(c.alarms, id)
-		t.close(c, AlarmUncleared, id, later(al.Clear, al.Start), ch)
+		return
 	}
+	delete(c.alarms, id)
+	t.close(c, AlarmUncleared, id, later(al.Clear, al.Start), ch)
 }
 
 // disposal follows the warning engine's disposal escalations: an overdue step is a
 // fact until the step is taken or the warning is settled.
-func (t *Tracker) disposal(w warning.WarningChange, now time.Time, ch *[]Change) {
-	c := t.company(w.Warning.Company)
-	prefix := w.Warning.ID + "/"
-	switch w.Kind {
-	case warning.DisposalEscalated, warning.DisposalOverdue:
-		if w.Escalation == nil {
-			return
-		}
-		e := w.Escalation
-		subject := prefix + string(e.Step)
-		f, isNew := t.open(c, DisposalOverdue, subject, e.Deadline, Evidence{Table: "warning", Key: w.Warning.ID,
-			At: e.At, Note: fmt.Sprintf("%s 逾期，%s → %s", e.Step, e.From, e.To)},
-			fmt.Sprintf("预警 %s（%s）处置步骤 %s 超过期限 %s", w.Warning.ID, w.Warning.Level.NameZH(), e.Step, fmtTime(e.Deadline)), ch)
+func (t *Tracker) disposal(w DisposalStep, now time.Time, ch *[]Change) {
+	c := t.company(w.Company)
+	prefix := w.Warning + "/"
+	if e := w.Overdue; e != nil {
+		subject := prefix + e.Step
+		note := fmt.Sprintf("%s 逾期，%s → %s", e.Step, e.From, e.To)
+		f, isNew := t.open(c, DisposalOverdue, subject, e.Deadline, Evidence{Table: "warning", Key: w.Warning,
+			At: e.At, Note: note},
+			fmt.Sprintf("预警 %s（%s）处置步骤 %s 超过期限 %s", w.Warning, w.LevelZH, e.Step, fmtTime(e.Deadline)), ch)
 		if !isNew {
-			f.addEvidence(Evidence{Table: "warning", Key: w.Warning.ID, At: e.At,
-				Note: fmt.Sprintf("%s 逾期，%s → %s", e.Step, e.From, e.To)})
+			f.addEvidence(Evidence{Table: "warning", Key: w.Warning, At: e.At, Note: note})
 			*ch = append(*ch, Change{Kind: FactUpdated, Fact: snap(f)})
 		}
-	case warning.DisposalActed, warning.WarningSettled:
-		end := now
-		if w.Action != nil && !w.Action.At.IsZero() {
-			end = w.Action.At
+		return
+	}
+	if !w.Taken {
+		return
+	}
+	end := now
+	if !w.At.IsZero() {
+		end = w.At
+	}
+	var subjects []string
+	for _, f := range c.open {
+		if f.Kind == DisposalOverdue && strings.HasPrefix(f.Subject, prefix) {
+			subjects = append(subjects, f.Subject)
 		}
-		var subjects []string
-		for _, f := range c.open {
-			if f.Kind == DisposalOverdue && strings.HasPrefix(f.Subject, prefix) {
-				subjects = append(subjects, f.Subject)
-			}
-		}
-		sort.Strings(subjects)
-		for _, s := range subjects {
-			t.close(c, DisposalOverdue, s, end, ch)
-		}
+	}
+	sort.Strings(subjects)
+	for _, s := range subjects {
+		t.close(c, DisposalOverdue, s, end, ch)
 	}
 }
 

@@ -224,18 +224,7 @@ func RankRegions(rollup []RegionScore, parent, level string) []RegionScore {
 			out = append(out, r)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
-		}
-		return out[i].Region < out[j].Region
-	})
-	for i := range out {
-		out[i].Rank = i + 1
-		if i > 0 && out[i].Score == out[i-1].Score {
-			out[i].Rank = out[i-1].Rank
-		}
-	}
+	rank(out, func(r *RegionScore) (float64, string, *int) { return r.Score, r.Region, &r.Rank })
 	return out
 }
 
@@ -260,19 +249,31 @@ func RankCompanies(scores []CompanyScore, members []Member, region string) []Ran
 		}
 		out = append(out, RankedCompany{CompanyScore: s})
 	}
+	rank(out, func(c *RankedCompany) (float64, string, *int) { return c.Score, c.Company, &c.Rank })
+	return out
+}
+
+// rank sorts out best score first, ties by key, and numbers it 1, 2, … (equal
+// scores share a rank); of gives an entry's score, key and rank field.
+func rank[T any](out []T, of func(*T) (score float64, key string, rank *int)) {
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Score != out[j].Score {
-			return out[i].Score > out[j].Score
+		si, ki, _ := of(&out[i])
+		sj, kj, _ := of(&out[j])
+		if si != sj {
+			return si > sj
 		}
-		return out[i].Company < out[j].Company
+		return ki < kj
 	})
 	for i := range out {
-		out[i].Rank = i + 1
-		if i > 0 && out[i].Score == out[i-1].Score {
-			out[i].Rank = out[i-1].Rank
+		s, _, r := of(&out[i])
+		*r = i + 1
+		if i > 0 {
+			prev, _, pr := of(&out[i-1])
+			if s == prev {
+				*r = *pr
+			}
 		}
 	}
-	return out
 }
 
 // Trend is the day-over-day change of one company's or region's score.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // Tracker derives quality facts from events. It is pure: time comes from the caller
@@ -230,17 +229,48 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 // indicatorKinds are the facts about one point's readings, subject its code.
 var indicatorKinds = []Kind{OfflineIndicator, SensorStuck, SensorOutOfRange, SensorFuture, SensorBehind}
 
-// ApplyAlarm applies one of the warning engine's alarm changes (its indicator
-// alarms; 数据中断 and company-sent alarms are followed from their own events).
-func (t *Tracker) ApplyAlarm(a warning.AlarmChange, now time.Time) []Change {
+// IndicatorAlarm is one of the warning engine's indicator alarms as it was stored,
+// raised or cleared: what governance follows of them.
+type IndicatorAlarm struct {
+	Company   string
+	ID        string
+	Indicator string
+	NoData    bool // 数据中断, followed through the offline facts instead
+	Cleared   bool
+	Start     time.Time
+	Clear     time.Time // 销警时间; zero while raised
+}
+
+// DisposalStep is one event of a warning's disposal as the warning engine stored it:
+// a step overdue (Overdue set), or a step taken or the warning settled (Taken).
+type DisposalStep struct {
+	Company string
+	Warning string // the warning's key
+	LevelZH string // its level, as users read it (红色预警 …)
+	Overdue *Overdue
+	Taken   bool
+	At      time.Time // when the step was taken (zero: unknown)
+}
+
+// Overdue is a disposal step that missed its deadline.
+type Overdue struct {
+	Step     string
+	Deadline time.Time
+	At       time.Time // when the engine saw it overdue
+	From, To string    // the tiers watching before and after the escalation
+}
+
+// ApplyAlarm applies one of the warning engine's indicator alarms (数据中断 and
+// company-sent alarms are followed from their own events).
+func (t *Tracker) ApplyAlarm(a IndicatorAlarm) []Change {
 	var ch []Change
-	t.indicatorAlarm(a, now, &ch)
+	t.indicatorAlarm(a, &ch)
 	return ch
 }
 
-// ApplyWarning applies one of the warning engine's warning changes: disposal steps
-// escalated or overdue open facts, actions and settlement close them.
-func (t *Tracker) ApplyWarning(w warning.WarningChange, now time.Time) []Change {
+// ApplyWarning applies one of the warning engine's disposal events: disposal steps
+// escalated or overdue open facts, steps taken and settlement close them.
+func (t *Tracker) ApplyWarning(w DisposalStep, now time.Time) []Change {
 	var ch []Change
 	t.disposal(w, now, &ch)
 	return ch

@@ -9,7 +9,6 @@ import (
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/warning"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -273,12 +272,12 @@ func TestAlarmUncleared(t *testing.T) {
 
 	t.Run("indicator alarms from the warning engine", func(t *testing.T) {
 		tr := newTracker(t)
-		a := warning.Alarm{ID: "AL-1", Company: "C1", Indicator: "P1", Severity: warning.SevHigh, Start: at(t, "08:00:00")}
-		tr.ApplyAlarm(warning.AlarmChange{Kind: warning.AlarmRaised, Alarm: a}, at(t, "08:00:10"))
+		a := governance.IndicatorAlarm{ID: "AL-1", Company: "C1", Indicator: "P1", Start: at(t, "08:00:00")}
+		tr.ApplyAlarm(a)
 		assert.Empty(t, tr.Tick(at(t, "09:59:00")))
 		require.Len(t, ofKind(tr.Tick(at(t, "10:00:01")), governance.AlarmUncleared), 1)
-		a.Clear = at(t, "10:20:00")
-		ch := tr.ApplyAlarm(warning.AlarmChange{Kind: warning.AlarmCleared, Alarm: a}, at(t, "10:20:00"))
+		a.Clear, a.Cleared = at(t, "10:20:00"), true
+		ch := tr.ApplyAlarm(a)
 		require.Len(t, ch, 1)
 		assert.Equal(t, at(t, "10:20:00"), ch[0].Fact.Ended)
 	})
@@ -295,15 +294,13 @@ func TestAlarmUncleared(t *testing.T) {
 
 func TestDisposalOverdue(t *testing.T) {
 	tr := newTracker(t)
-	w := warning.Warning{ID: "W1", Company: "C1", Level: warning.LevelRed}
-	esc := warning.Escalation{At: at(t, "08:31:00"), Step: warning.StepPublished, Deadline: at(t, "08:30:00"),
+	esc := governance.Overdue{At: at(t, "08:31:00"), Step: "published", Deadline: at(t, "08:30:00"),
 		From: "county", To: "city"}
-	ch := tr.ApplyWarning(warning.WarningChange{Kind: warning.DisposalEscalated, Warning: w, Escalation: &esc}, at(t, "08:31:00"))
+	ch := tr.ApplyWarning(governance.DisposalStep{Company: "C1", Warning: "W1", LevelZH: "红色预警", Overdue: &esc}, at(t, "08:31:00"))
 	require.Len(t, ch, 1)
 	assert.Equal(t, governance.DisposalOverdue, ch[0].Fact.Kind)
 	assert.Equal(t, at(t, "08:30:00"), ch[0].Fact.Started)
-	act := warning.Action{Kind: warning.ActAcknowledge, At: at(t, "09:00:00")}
-	ch = tr.ApplyWarning(warning.WarningChange{Kind: warning.DisposalActed, Warning: w, Action: &act}, at(t, "09:00:00"))
+	ch = tr.ApplyWarning(governance.DisposalStep{Company: "C1", Warning: "W1", Taken: true, At: at(t, "09:00:00")}, at(t, "09:00:00"))
 	require.Len(t, ch, 1)
 	assert.Equal(t, at(t, "09:00:00"), ch[0].Fact.Ended)
 }

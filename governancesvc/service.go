@@ -312,14 +312,7 @@ func (s *Service) Apply(ctx context.Context, evs []governance.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
-	var codes []string
-	for _, ev := range evs {
-		if c := ev.CompanyCode(); !seen[c] {
-			seen[c] = true
-			codes = append(codes, c)
-		}
-	}
+	codes := events.Companies(evs)
 	now := s.cfg.Now()
 	return s.transact(ctx, runner.These(codes...),
 		func(t *runner.Txn[*governance.Tracker], w *writer) error {
@@ -366,14 +359,14 @@ func (s *Service) Tick(ctx context.Context) error {
 		return append(append(codes, all...), held...), nil
 	}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
 		for _, a := range feed.alarms {
-			w.facts(t.Get(a.Alarm.Company).ApplyAlarm(a, now))
+			w.facts(t.Get(a.Company).ApplyAlarm(a))
 		}
 		for _, x := range feed.warnings {
 			at := now
-			if x.Action != nil && !x.Action.At.IsZero() {
-				at = x.Action.At
+			if !x.At.IsZero() {
+				at = x.At
 			}
-			w.facts(t.Get(x.Warning.Company).ApplyWarning(x, at))
+			w.facts(t.Get(x.Company).ApplyWarning(x, at))
 		}
 		for _, code := range t.Codes() {
 			if at, ok := off[code]; ok {

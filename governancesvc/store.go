@@ -287,17 +287,17 @@ func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
 // alertFeed is what the warning engine stored since the cursor.
 type alertFeed struct {
 	position int64 // the new cursor
-	alarms   []warning.AlarmChange
-	warnings []warning.WarningChange
+	alarms   []governance.IndicatorAlarm
+	warnings []governance.DisposalStep
 }
 
 func (f *alertFeed) companies() []string {
 	var out []string
 	for _, a := range f.alarms {
-		out = append(out, a.Alarm.Company)
+		out = append(out, a.Company)
 	}
 	for _, x := range f.warnings {
-		out = append(out, x.Warning.Company)
+		out = append(out, x.Company)
 	}
 	return out
 }
@@ -344,11 +344,8 @@ func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
 		if err := json.Unmarshal(doc, &a); err != nil {
 			return err
 		}
-		kind := warning.AlarmRaised
-		if cleared {
-			kind = warning.AlarmCleared
-		}
-		f.alarms = append(f.alarms, warning.AlarmChange{Kind: kind, Alarm: a})
+		f.alarms = append(f.alarms, governance.IndicatorAlarm{Company: a.Company, ID: a.ID, Indicator: a.Indicator,
+			NoData: a.Severity == warning.SevNoData, Cleared: cleared, Start: a.Start, Clear: a.Clear})
 		return nil
 	})
 	if err != nil {
@@ -365,20 +362,29 @@ func readAlertFeed(ctx context.Context, tx pgx.Tx) (alertFeed, error) {
 	var key, code, kind, level string
 	var action, esc []byte
 	_, err = pgx.ForEachRow(rows, []any{&key, &code, &kind, &level, &action, &esc}, func() error {
-		x := warning.WarningChange{Kind: warning.ChangeKind(kind), Warning: warning.Warning{ID: key, Company: code}}
-		if l, err := warning.ParseLevel(level); err == nil {
-			x.Warning.Level = l
+		var l warning.Level
+		if pl, err := warning.ParseLevel(level); err == nil {
+			l = pl
 		}
-		if len(action) > 0 {
-			x.Action = &warning.Action{}
-			if err := json.Unmarshal(action, x.Action); err != nil {
-				return err
+		x := governance.DisposalStep{Company: code, Warning: key, LevelZH: l.NameZH()}
+		switch warning.ChangeKind(kind) {
+		case warning.DisposalEscalated, warning.DisposalOverdue:
+			if len(esc) > 0 {
+				var e warning.Escalation
+				if err := json.Unmarshal(esc, &e); err != nil {
+					return err
+				}
+				x.Overdue = &governance.Overdue{Step: string(e.Step), Deadline: e.Deadline, At: e.At,
+					From: string(e.From), To: string(e.To)}
 			}
-		}
-		if len(esc) > 0 {
-			x.Escalation = &warning.Escalation{}
-			if err := json.Unmarshal(esc, x.Escalation); err != nil {
-				return err
+		case warning.DisposalActed, warning.WarningSettled:
+			x.Taken = true
+			if len(action) > 0 {
+				var a warning.Action
+				if err := json.Unmarshal(action, &a); err != nil {
+					return err
+				}
+				x.At = a.At
 			}
 		}
 		f.warnings = append(f.warnings, x)

@@ -297,14 +297,7 @@ func (s *Service) apply(ctx context.Context, evs []events.Event, in *runner.Batc
 	if len(evs) == 0 && in == nil {
 		return nil
 	}
-	seen := map[string]bool{}
-	var codes []string
-	for _, ev := range evs {
-		if c := ev.CompanyCode(); !seen[c] {
-			seen[c] = true
-			codes = append(codes, c)
-		}
-	}
+	codes := events.Companies(evs)
 	now := s.cfg.Now()
 	stored, err := s.intake.Read(ctx, s.pool)
 	if err != nil {
