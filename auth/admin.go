@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"slices"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
@@ -81,15 +83,19 @@ func (s *Service) addPark(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": p.Code, "name": p.Name, "division_code": p.DivisionCode})
 }
 
-// enterpriseForm is POST /admin/enterprises; the kinds are
-// store.EnterpriseKinds. Whether the park exists and holds the county is the
-// service's check (checkEnterprise), which every door passes.
+func init() {
+	form.Register("enterprise_kind", func(s string) bool { return slices.Contains(store.EnterpriseKinds, s) },
+		"{0}须为生产、经营、使用或加油站", "{0} must be 生产, 经营, 使用 or 加油站")
+}
+
+// enterpriseForm is POST /admin/enterprises. Whether the park exists and holds
+// the county is the service's check (checkEnterprise), which every door passes.
 type enterpriseForm struct {
 	Code         string `json:"code" label:"企业编码" validate:"company_code"`
 	Name         string `json:"name" label:"企业名称" validate:"notblank,max=200"`
 	DivisionCode string `json:"division_code" label:"所属区县" validate:"county_code"`
 	ParkCode     string `json:"park_code" label:"所属化工园区" validate:"omitempty,park_code"`
-	Kind         string `json:"kind" label:"企业类型" validate:"omitempty,oneof=生产 经营 使用 加油站"`
+	Kind         string `json:"kind" label:"企业类型" validate:"omitempty,enterprise_kind"`
 }
 
 func (s *Service) registerEnterprise(c *fiber.Ctx) error {

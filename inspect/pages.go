@@ -19,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 // reachable loads the enterprise and checks the caller may do act on obj of it:
@@ -246,6 +247,17 @@ func (a *App) spots(c *fiber.Ctx) error {
 // ActionDraw is the audit action of drawing a spot check.
 const ActionDraw = "spot_check_draw"
 
+func init() {
+	form.Register("spot_kind", func(s string) bool { return SpotKindZH(s) != "" },
+		"{0}须为企业、预警、今日安全承诺或今日特殊作业票", "{0} must be company, warning, commitment or permit")
+}
+
+// drawForm is the 抽查 draw form; its client_id is read first (parseClientID),
+// since a replayed draw answers with the spot already drawn.
+type drawForm struct {
+	Kind string `form:"kind" label:"抽查对象" validate:"spot_kind"`
+}
+
 // draw picks a random target of the asked kind from the caller's region,
 // records and audits the draw, and shows it.
 func (a *App) draw(c *fiber.Ctx) error {
@@ -261,7 +273,12 @@ func (a *App) draw(c *fiber.Ctx) error {
 	}
 	u := identity.UserFrom(c)
 	kind := strings.Clone(c.FormValue("kind"))
-	sp, derr := a.store.Draw(c.UserContext(), a.guard.Scope(c), kind, clientID, u.Username, u.Domain, a.cfg.Now())
+	// A refused form is a failed draw, audited like the others.
+	var sp Spot
+	derr := form.Check(&drawForm{Kind: kind})
+	if derr == nil {
+		sp, derr = a.store.Draw(c.UserContext(), a.guard.Scope(c), kind, clientID, u.Username, u.Domain, a.cfg.Now())
+	}
 	ev := a.guard.Actor(c)
 	ev.Action, ev.Object, ev.Result = ActionDraw, "spot_check", "ok"
 	ev.Detail = fiber.Map{"kind": kind, "client_id": clientID}

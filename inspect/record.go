@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,17 +19,27 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 // ActionRecord is the audit action of storing an inspection record.
 const ActionRecord = "inspection_record"
 
 // FieldMessage is one reason a form was refused, bilingual.
-type FieldMessage struct {
-	Field     string `json:"field"`
-	Rule      string `json:"rule"`
-	MessageZH string `json:"message_zh"`
-	MessageEN string `json:"message_en"`
+type FieldMessage = form.FieldError
+
+func init() {
+	form.Register("inspection_kind", func(s string) bool { return KindZH(s) != "" },
+		"{0}须为在线巡查、抽查或检查督导", "{0} must be patrol, spot or supervision")
+}
+
+// recordForm is the fixed part of an inspection record form. The check items
+// (check_<item>) follow the company's live data and the photo bound the
+// configuration, so submit checks those by hand; a 隐患 issued from the form
+// is checked by the exchange validator, as every 隐患信息 is.
+type recordForm struct {
+	Kind string `form:"kind" label:"记录类型" validate:"inspection_kind"`
+	Note string `form:"note" label:"检查情况" validate:"max=2000"`
 }
 
 func parseClientID(s string) (uuid.UUID, error) {
@@ -54,14 +65,14 @@ type Reply struct {
 	URL       string     `json:"url"`
 }
 
-// form reads a urlencoded or multipart form.
-type form struct {
+// formValues reads a urlencoded or multipart form.
+type formValues struct {
 	c     *fiber.Ctx
 	mf    *multipart.Form
 	files []*multipart.FileHeader
 }
 
-func (f form) get(k string) string {
+func (f formValues) get(k string) string {
 	if f.mf != nil {
 		if v := f.mf.Value[k]; len(v) > 0 {
 			return strings.TrimSpace(v[0])
@@ -79,7 +90,7 @@ func (a *App) submit(c *fiber.Ctx) error {
 	if _, err := tierOf(c); err != nil {
 		return err
 	}
-	f := form{c: c}
+	f := formValues{c: c}
 	if strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEMultipartForm) {
 		mf, err := c.MultipartForm()
 		if err != nil {
@@ -99,10 +110,14 @@ func (a *App) submit(c *fiber.Ctx) error {
 	} else if chemguard.ErrorCode(err) != chemguard.ENotFound {
 		return err
 	}
-	kind := f.get("kind")
-	if KindZH(kind) == "" {
-		return chemguard.Errorf(chemguard.EInvalid, "记录类型须为在线巡查、抽查或检查督导", "kind must be patrol, spot or supervision")
+	rf := recordForm{Kind: f.get("kind"), Note: f.get("note")}
+	problems := form.Fields(&rf)
+	// Without a kind nothing else can be judged (the checklist and evidence
+	// rules are the kind's): refuse it before the company is looked up.
+	if slices.ContainsFunc(problems, func(p FieldMessage) bool { return p.Field == "kind" }) {
+		return form.Check(&rf)
 	}
+	kind := rf.Kind
 	company := f.get("company")
 	var spotID *int64
 	if kind == KindSpot {
@@ -124,9 +139,8 @@ func (a *App) submit(c *fiber.Ctx) error {
 	}
 	tier, _ := TierOf(u.Domain)
 	r := Record{ClientID: clientID, Kind: kind, Company: e.Code, SpotCheckID: spotID, Inspector: u.Username,
-		InspectorName: displayName(u), Domain: u.Domain, Tier: string(tier), Note: f.get("note"),
+		InspectorName: displayName(u), Domain: u.Domain, Tier: string(tier), Note: rf.Note,
 		RecordedAt: recordedAt(f.get("recorded_at"), now), ReceivedAt: now, Result: "ok"}
-	var problems []FieldMessage
 	for _, item := range checklist(live, now) {
 		switch f.get("check_" + item.Item) {
 		case "ok":
@@ -141,10 +155,6 @@ func (a *App) submit(c *fiber.Ctx) error {
 			continue
 		}
 		r.Checklist = append(r.Checklist, item)
-	}
-	if len([]rune(r.Note)) > 2000 {
-		problems = append(problems, FieldMessage{Field: "note", Rule: "too_long",
-			MessageZH: "检查情况不能超过 2000 字", MessageEN: "the note is longer than 2000 characters"})
 	}
 	if kind == KindSpot && r.Note == "" && len(f.files) == 0 {
 		problems = append(problems, FieldMessage{Field: "note", Rule: "evidence",
@@ -253,7 +263,7 @@ func (a *App) storePhotos(files []*multipart.FileHeader) ([]Photo, error) {
 // 监管部门监督检查, 整改中, registered by the inspector now; and validates it
 // with the exchange validator, so a bad finding is refused here with the
 // validator's own errors rather than becoming a rejection in the company's record.
-func dangerRecord(f form, id uuid.UUID, r Record, now time.Time) ([]byte, []FieldMessage) {
+func dangerRecord(f formValues, id uuid.UUID, r Record, now time.Time) ([]byte, []FieldMessage) {
 	deadline := f.get("danger_deadline")
 	if len(deadline) == len(schemas.DateLayout) {
 		deadline += " 23:59:59"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
+	webform "github.com/shandong-emergency/chemguard/web/form"
 )
 
 // The 账号安全 page (/portal/account): every user changes its own password and
@@ -66,13 +67,32 @@ func (p *Portal) accountRefused(c *fiber.Ctx, err error) error {
 	return err
 }
 
+// passwordForm is the 修改密码 form; the password policy is identity's.
+type passwordForm struct {
+	Current string `form:"current" label:"当前密码" validate:"required"`
+	New     string `form:"new" label:"新密码" validate:"required"`
+	New2    string `form:"new2" label:"确认新密码" validate:"eqfield=New"`
+}
+
+// totpForm is the form that begins (password, and a current code when one is
+// enrolled) or confirms (otp only) an authenticator's enrolment.
+type totpForm struct {
+	Password string `form:"password" label:"当前密码" validate:"required"`
+	OTP      string `form:"otp" label:"动态口令" validate:"omitempty,len=6,numeric"`
+}
+
+type totpConfirmForm struct {
+	OTP string `form:"otp" label:"动态口令" validate:"required,len=6,numeric"`
+}
+
 func (p *Portal) accountPassword(c *fiber.Ctx) error {
-	next := strings.Clone(c.FormValue("new"))
-	if next != c.FormValue("new2") {
-		return p.accountRefused(c, chemguard.Errorf(chemguard.EInvalid, "两次输入的新密码不一致", "the two new passwords differ"))
+	f := passwordForm{Current: strings.Clone(c.FormValue("current")), New: strings.Clone(c.FormValue("new")),
+		New2: strings.Clone(c.FormValue("new2"))}
+	if err := webform.Check(&f); err != nil {
+		return p.accountRefused(c, err)
 	}
 	err := p.sessions.ChangePassword(c.UserContext(), strings.Clone(c.Cookies(identity.CookieName)),
-		strings.Clone(c.FormValue("current")), next, c.IP())
+		f.Current, f.New, c.IP())
 	if err != nil {
 		return p.accountRefused(c, err)
 	}
@@ -80,8 +100,12 @@ func (p *Portal) accountPassword(c *fiber.Ctx) error {
 }
 
 func (p *Portal) accountBeginTOTP(c *fiber.Ctx) error {
+	f := totpForm{Password: strings.Clone(c.FormValue("password")), OTP: strings.TrimSpace(strings.Clone(c.FormValue("otp")))}
+	if err := webform.Check(&f); err != nil {
+		return p.accountRefused(c, err)
+	}
 	secret, url, err := p.sessions.BeginTOTP(c.UserContext(), strings.Clone(c.Cookies(identity.CookieName)),
-		strings.Clone(c.FormValue("password")), strings.TrimSpace(c.FormValue("otp")), c.IP())
+		f.Password, f.OTP, c.IP())
 	if err != nil {
 		return p.accountRefused(c, err)
 	}
@@ -89,7 +113,11 @@ func (p *Portal) accountBeginTOTP(c *fiber.Ctx) error {
 }
 
 func (p *Portal) accountConfirmTOTP(c *fiber.Ctx) error {
-	if err := p.sessions.ConfirmTOTP(c.UserContext(), identity.UserFrom(c), strings.TrimSpace(c.FormValue("otp")), c.IP()); err != nil {
+	f := totpConfirmForm{OTP: strings.TrimSpace(strings.Clone(c.FormValue("otp")))}
+	if err := webform.Check(&f); err != nil {
+		return p.accountRefused(c, err)
+	}
+	if err := p.sessions.ConfirmTOTP(c.UserContext(), identity.UserFrom(c), f.OTP, c.IP()); err != nil {
 		return p.accountRefused(c, err)
 	}
 	return c.Redirect(AccountPath+"?ok=totp", fiber.StatusSeeOther)

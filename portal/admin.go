@@ -15,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	webform "github.com/shandong-emergency/chemguard/web/form"
 )
 
 // Operations are the administrators' changes, each checking role and region and
@@ -302,15 +303,21 @@ func (p *Portal) adminUnlock(c *fiber.Ctx) error {
 	return done(c, userPath(c), "unlocked")
 }
 
+// resetForm is the 重置密码 form; the password policy is identity's.
+type resetForm struct {
+	Password  string `form:"password" label:"新密码" validate:"required"`
+	Password2 string `form:"password2" label:"确认新密码" validate:"eqfield=Password"`
+}
+
 func (p *Portal) adminResetPassword(c *fiber.Ctx) error {
 	if p.admin == nil {
 		return errNoAdmin
 	}
-	pw := strings.Clone(c.FormValue("password"))
-	if pw != c.FormValue("password2") {
-		return chemguard.Errorf(chemguard.EInvalid, "两次输入的新密码不一致", "the two passwords differ")
+	f := resetForm{Password: strings.Clone(c.FormValue("password")), Password2: strings.Clone(c.FormValue("password2"))}
+	if err := webform.Check(&f); err != nil {
+		return err
 	}
-	if err := p.admin.Ops.ResetPassword(c, strings.Clone(c.Params("username")), pw); err != nil {
+	if err := p.admin.Ops.ResetPassword(c, strings.Clone(c.Params("username")), f.Password); err != nil {
 		return err
 	}
 	return done(c, userPath(c), "reset")

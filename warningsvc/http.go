@@ -352,11 +352,19 @@ func (h *Handler) warning(c *fiber.Ctx) error {
 // tags say the same number.
 const MaxNoteRunes = 2000
 
+func init() {
+	form.Register("warning_action", func(s string) bool {
+		_, ok := Permission(warning.ActionKind(s), warning.LevelNone)
+		return ok
+	}, "{0}须为 acknowledge、feedback、verify、close、downgrade 或 false_alarm",
+		"{0} must be acknowledge, feedback, verify, close, downgrade or false_alarm")
+}
+
 // ActionRequest is the body of POST /warnings/:id/actions. The actions are
 // those Permission knows; whether a note or reason is needed, and the level a
 // downgrade goes to, are the engine's rules (warning.Action).
 type ActionRequest struct {
-	Action  string `json:"action" label:"处置操作" validate:"oneof=acknowledge feedback verify close downgrade false_alarm"`
+	Action  string `json:"action" label:"处置操作（action）" validate:"warning_action"`
 	Note    string `json:"note" label:"处置情况" validate:"max=2000"`                          // 处置情况 / 核查意见 (feedback needs it)
 	Reason  string `json:"reason" label:"原因" validate:"max=2000"`                          // 降级/误报 reason
 	ToLevel string `json:"to_level" label:"降级后等级" validate:"required_if=Action downgrade"` // 降级 target level

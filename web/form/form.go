@@ -90,11 +90,33 @@ func init() {
 	must(zh_translations.RegisterDefaultTranslations(validate, transZH))
 	must(en_translations.RegisterDefaultTranslations(validate, transEN))
 	for _, r := range rules {
-		must(validate.RegisterValidation(r.tag, r.check))
-		must(validate.RegisterTranslation(r.tag, transZH, registerText(r.tag, r.zh), translate))
-		must(validate.RegisterTranslation(r.tag, transEN, registerText(r.tag, r.en), translate))
+		registered[r.tag] = true
+		register(r.tag, r.check, r.zh, r.en)
 	}
 }
+
+func register(tag string, check validator.Func, zh, en string) {
+	must(validate.RegisterValidation(tag, check))
+	must(validate.RegisterTranslation(tag, transZH, registerText(tag, zh), translate))
+	must(validate.RegisterTranslation(tag, transEN, registerText(tag, en), translate))
+}
+
+// Register adds the rule tag for string fields: valid reports whether a value
+// passes; zh and en are the refusal ({0} is the field). It lets the package that
+// owns a set of values (the kinds of a record, the actions on a warning) state
+// it once, with its own wording. Call it only from an init function: the
+// validator must not change while forms are checked. A tag registered twice
+// panics.
+func Register(tag string, valid func(string) bool, zh, en string) {
+	if _, dup := registered[tag]; dup {
+		panic("form: rule " + tag + " registered twice")
+	}
+	registered[tag] = true
+	register(tag, func(fl validator.FieldLevel) bool { return valid(fl.Field().String()) }, zh, en)
+}
+
+// registered are the tags Register added.
+var registered = map[string]bool{}
 
 func must(err error) {
 	if err != nil {
@@ -125,6 +147,17 @@ func keyOf(f reflect.StructField) string {
 	return f.Name
 }
 
+// Fields validates v like Check and returns the failing fields, nil when
+// there are none: for a form whose other parts are checked by hand, so one
+// answer lists every problem.
+func Fields(v any) []FieldError {
+	var ce *chemguard.Error
+	if errors.As(Check(v), &ce) {
+		return ce.Details.([]FieldError)
+	}
+	return nil
+}
+
 // Check validates v, a struct or a pointer to one, by its `validate` tags. It
 // returns nil, or a *chemguard.Error with code EInvalid whose Details are a
 // []FieldError for every failing field, in the struct's order, and whose
@@ -142,10 +175,20 @@ func Check(v any) error {
 	fields := make([]FieldError, 0, len(ves))
 	zhs, ens := make([]string, 0, len(ves)), make([]string, 0, len(ves))
 	for _, fe := range ves {
-		f := FieldError{Field: keyAt(v, fe.StructNamespace()), Rule: fe.Tag(), MessageZH: fe.Translate(transZH)}
+		key, parent := keyAt(v, fe.StructNamespace())
+		f := FieldError{Field: key, Rule: fe.Tag(), MessageZH: fe.Translate(transZH)}
 		// The English translations name the field as validator does, by its
 		// Chinese label: name it by the key the client sent instead.
 		f.MessageEN = strings.Replace(fe.Translate(transEN), fe.Field(), f.Field, 1)
+		if other, ok := otherField(parent, fe); ok {
+			// validator names the other field by its Go name: name it as this one is.
+			label := other.Tag.Get("label")
+			if label == "" {
+				label = keyOf(other)
+			}
+			f.MessageZH = fe.Field() + "与" + label + "不一致"
+			f.MessageEN = f.Field + " must equal " + keyOf(other)
+		}
 		fields = append(fields, f)
 		zhs, ens = append(zhs, f.MessageZH), append(ens, f.MessageEN)
 	}
@@ -153,10 +196,20 @@ func Check(v any) error {
 		MessageEN: strings.Join(ens, "; "), Details: fields}
 }
 
+// otherField is the field an eqfield rule compares with, in parent.
+func otherField(parent reflect.Type, fe validator.FieldError) (reflect.StructField, bool) {
+	if fe.Tag() != "eqfield" || parent.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	return parent.FieldByName(fe.Param())
+}
+
 // keyAt is the client's key of the field at ns ("loginForm.Username",
-// "record.Items[2].Note"), the keys of nested fields joined with dots.
-func keyAt(v any, ns string) string {
+// "record.Items[2].Note"), the keys of nested fields joined with dots, and
+// the struct type that holds the field.
+func keyAt(v any, ns string) (string, reflect.Type) {
 	t := reflect.TypeOf(v)
+	parent := t
 	parts := strings.Split(ns, ".")[1:] // the first is the type's own name
 	keys := make([]string, 0, len(parts))
 	for _, p := range parts {
@@ -165,12 +218,13 @@ func keyAt(v any, ns string) string {
 		}
 		name, index, _ := strings.Cut(p, "[")
 		if t.Kind() != reflect.Struct {
-			return strings.Join(append(keys, p), ".")
+			return strings.Join(append(keys, p), "."), parent
 		}
 		f, ok := t.FieldByName(name)
 		if !ok {
-			return strings.Join(append(keys, p), ".")
+			return strings.Join(append(keys, p), "."), parent
 		}
+		parent = t
 		key := keyOf(f)
 		if index != "" {
 			key += "[" + index
@@ -178,5 +232,5 @@ func keyAt(v any, ns string) string {
 		keys = append(keys, key)
 		t = f.Type
 	}
-	return strings.Join(keys, ".")
+	return strings.Join(keys, "."), parent
 }

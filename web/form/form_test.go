@@ -90,3 +90,31 @@ func TestCheckReportsEveryField(t *testing.T) {
 	assert.Contains(t, ce.MessageZH, "企业编码")
 	assert.Contains(t, ce.MessageZH, "；")
 }
+
+type confirm struct {
+	New  string `form:"new" label:"新密码" validate:"required"`
+	New2 string `form:"new2" label:"确认新密码" validate:"eqfield=New"`
+}
+
+func TestCheckNamesBothFieldsOfAConfirmation(t *testing.T) {
+	require.NoError(t, form.Check(&confirm{New: "a", New2: "a"}))
+	assert.Equal(t, []form.FieldError{{Field: "new2", Rule: "eqfield", MessageZH: "确认新密码与新密码不一致",
+		MessageEN: "new2 must equal new"}}, form.Fields(&confirm{New: "a", New2: "b"}))
+}
+
+func init() {
+	form.Register("test_colour", func(s string) bool { return s == "red" || s == "blue" },
+		"{0}须为红色或蓝色", "{0} must be red or blue")
+}
+
+type painted struct {
+	Colour string `json:"colour" label:"颜色" validate:"test_colour"`
+}
+
+func TestRegisteredRulesUseTheirOwnWording(t *testing.T) {
+	assert.Nil(t, form.Fields(painted{Colour: "red"}))
+	assert.Equal(t, []form.FieldError{{Field: "colour", Rule: "test_colour", MessageZH: "颜色须为红色或蓝色",
+		MessageEN: "colour must be red or blue"}}, form.Fields(painted{Colour: "green"}))
+	assert.Panics(t, func() { form.Register("test_colour", func(string) bool { return true }, "", "") })
+	assert.Panics(t, func() { form.Register("company_code", func(string) bool { return true }, "", "") })
+}
