@@ -14,6 +14,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -153,7 +154,7 @@ func (p *Portal) qualityReport(c *fiber.Ctx) error {
 }
 
 type qualityCompanyPage struct {
-	Enterprise Enterprise
+	Enterprise readmodel.Enterprise
 	View       governancesvc.CompanyView
 	Notices    []governancesvc.Notice
 	Rejected   []governancesvc.RejectionRow // 各表校验拒收情况 of the day
@@ -211,7 +212,7 @@ func (p *Portal) qualityCompany(c *fiber.Ctx) error {
 }
 
 // companyQuality is the company's governance detail; the caller has checked access.
-func (p *Portal) companyQuality(c *fiber.Ctx, e Enterprise, day time.Time) (governancesvc.CompanyView, error) {
+func (p *Portal) companyQuality(c *fiber.Ctx, e readmodel.Enterprise, day time.Time) (governancesvc.CompanyView, error) {
 	return p.quality.Gov.CompanyDetail(c.UserContext(), governancesvc.CompanyView{Company: e.Code, CompanyName: e.Name,
 		County: e.DivisionCode, Park: e.ParkCode}, day)
 }
