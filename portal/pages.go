@@ -193,7 +193,7 @@ func (p *Portal) company(c *fiber.Ctx) error {
 	}
 	page := companyPage{Detail: d, Plan: planOf(&d)}
 	if p.quality != nil {
-		v, err := p.companyQuality(c, e, p.quality.Gov.Today())
+		v, err := p.companyQuality(c, e, p.quality.Read.Today())
 		if err != nil {
 			return err
 		}
@@ -205,8 +205,8 @@ func (p *Portal) company(c *fiber.Ctx) error {
 // companyPage is 企业一张图: the company's detail with what only the portal draws.
 type companyPage struct {
 	readmodel.Detail
-	Plan    Plan                       // the plant's schematic (planOf)
-	Quality *governancesvc.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
+	Plan    Plan                   // the plant's schematic (planOf)
+	Quality *readmodel.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
 }
 
 type dataPage struct {
