@@ -93,17 +93,9 @@ func (h *Handler) region(c *fiber.Ctx, obj string) (readmodel.Region, error) {
 				"an enterprise account sees its own company only (/governance/companies/{code})")
 		}
 	}
-	r, err := h.q.ResolveRegion(c.UserContext(), v)
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		// Refused like a region outside the caller's, unless it reaches the province.
-		if cerr := h.guard.Check(c, obj, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-			return r, cerr
-		}
-	}
-	if err != nil {
-		return r, err
-	}
-	return r, h.guard.Check(c, obj, policy.ActRead, r.Path)
+	return h.q.CheckedRegion(c.UserContext(), v, func(path string) error {
+		return h.guard.Check(c, obj, policy.ActRead, path)
+	})
 }
 
 // regionDay is region and day.

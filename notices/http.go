@@ -137,21 +137,20 @@ func (h *Handler) list(c *fiber.Ctx) error {
 	f := Filter{Scope: tiers.ScopeOf(h.guard.Domain(c)), Company: c.Query("company"), Fact: c.Query("fact"),
 		Status: c.Query("status")}
 	if v := c.Query("region"); v != "" {
-		r, err := h.regions.ResolveRegion(c.UserContext(), v)
-		if chemguard.ErrorCode(err) == chemguard.ENotFound {
-			// Refused like a region outside the caller's, unless it reaches the province.
-			if cerr := h.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-				return cerr
-			}
-		}
+		r, err := h.regions.CheckedRegion(c.UserContext(), v, func(path string) error {
+			return h.guard.Check(c, policy.ObjData, policy.ActRead, path)
+		})
 		if err != nil {
-			return err
-		}
-		if err := h.guard.Check(c, policy.ObjData, policy.ActRead, r.Path); err != nil {
 			return err
 		}
 		f.Scope = r.Scope
 	}
+	return h.sendPage(c, f)
+}
+
+// sendPage answers with the page of notices f selects (?offset=, ?limit=) and how
+// many it selects.
+func (h *Handler) sendPage(c *fiber.Ctx, f Filter) error {
 	var err error
 	if f.Offset, f.Limit, err = pageOf(c); err != nil {
 		return err
@@ -274,16 +273,7 @@ func companyActor(c *fiber.Ctx) Actor {
 
 // companyList serves GET /enterprise/notices: the company's own notices only.
 func (h *Handler) companyList(c *fiber.Ctx) error {
-	f := Filter{Scope: tiers.Scope{Enterprise: companyOf(c)}, Status: c.Query("status")}
-	var err error
-	if f.Offset, f.Limit, err = pageOf(c); err != nil {
-		return err
-	}
-	list, total, err := h.notices.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"notices": list, "total": total})
+	return h.sendPage(c, Filter{Scope: tiers.Scope{Enterprise: companyOf(c)}, Status: c.Query("status")})
 }
 
 // companyGet serves GET /enterprise/notices/:id; another company's notice is not found.

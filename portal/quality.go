@@ -71,16 +71,9 @@ func (p *Portal) qualityRegion(c *fiber.Ctx) (readmodel.Region, error) {
 				"an enterprise account sees no region's data quality")
 		}
 	}
-	r, err := p.quality.Read.ResolveRegion(c.UserContext(), v)
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-			return r, cerr
-		}
-	}
-	if err != nil {
-		return r, err
-	}
-	return r, p.guard.Check(c, policy.ObjData, policy.ActRead, r.Path)
+	return p.quality.Read.CheckedRegion(c.UserContext(), v, func(path string) error {
+		return p.guard.Check(c, policy.ObjData, policy.ActRead, path)
+	})
 }
 
 // qualityRegionDay is qualityRegion and qualityDay, 404 without the 数据质量 pages.

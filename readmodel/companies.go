@@ -49,25 +49,11 @@ func (s *Companies) Enterprises(ctx context.Context, scope tiers.Scope, q string
 	cond := `e.disabled_at IS NULL AND ` + where + ` AND ($1 = '%%' OR e.name ILIKE $1 OR e.code ILIKE $1)
 		AND ($2::text[] IS NULL OR e.division_code = ANY($2::text[]))`
 	args = append([]any{likePattern(q), counties}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) FROM enterprises e WHERE `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind
-		FROM enterprises e WHERE %s ORDER BY e.code LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: enterprises: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enterprise, error) {
-		var e Enterprise
-		return e, r.Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: enterprises: %w", err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: count enterprises: %w", err)
-	}
-	return out, total, nil
+	return page(ctx, s.db, "enterprises", `e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind`,
+		`FROM enterprises e WHERE `+cond, `e.code`, args, offset, limit, func(r pgx.CollectableRow) (Enterprise, error) {
+			var e Enterprise
+			return e, r.Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
+		})
 }
 
 // Count is a labelled number.
@@ -385,28 +371,14 @@ func (s *Companies) Records(ctx context.Context, t *schemas.Table, scope tiers.S
 	cond := `FROM ` + t.SQLName() + ` x JOIN enterprises e ON e.code = x.company_code
 		WHERE ($1 = '' OR x.company_code = $1) AND ($2 = '%%' OR ` + textMatch(t, "x", "$2") + `) AND ` + where
 	args = append([]any{company, likePattern(q)}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT x.company_code, e.name, x.record_key, x.deleted, x.updated_at, x.doc %s
-		ORDER BY x.updated_at DESC, x.company_code, x.record_key LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: records %s: %w", t.Slug, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) {
-		var row Row
-		var raw []byte
-		err := r.Scan(&row.Company, &row.Name, &row.Key, &row.Deleted, &row.UpdatedAt, &raw)
-		row.Doc = decodeDoc(raw)
-		return row, err
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: records %s: %w", t.Slug, err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: count %s: %w", t.Slug, err)
-	}
-	return out, total, nil
+	return page(ctx, s.db, "records "+t.Slug, `x.company_code, e.name, x.record_key, x.deleted, x.updated_at, x.doc`, cond,
+		`x.updated_at DESC, x.company_code, x.record_key`, args, offset, limit, func(r pgx.CollectableRow) (Row, error) {
+			var row Row
+			var raw []byte
+			err := r.Scan(&row.Company, &row.Name, &row.Key, &row.Deleted, &row.UpdatedAt, &raw)
+			row.Doc = decodeDoc(raw)
+			return row, err
+		})
 }
 
 // FieldError is one validation error of a rejected record.
@@ -444,14 +416,8 @@ func (s *Companies) Rejections(ctx context.Context, scope tiers.Scope, company, 
 	cond := `FROM exchange_rejections r JOIN enterprises e ON e.code = r.company_code
 		WHERE ($1 = '' OR r.company_code = $1) AND ($2 = '' OR r.table_slug = $2) AND ` + where
 	args = append([]any{company, table}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT r.table_slug, r.company_code, e.name, r.record_key, r.received_at, r.errors, left(r.raw, %d) %s
-		ORDER BY r.received_at DESC, r.msg_id LIMIT $%d OFFSET $%d`, rawPreview, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: rejections: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Rejection, error) {
+	cols := fmt.Sprintf(`r.table_slug, r.company_code, e.name, r.record_key, r.received_at, r.errors, left(r.raw, %d)`, rawPreview)
+	return page(ctx, s.db, "rejections", cols, cond, `r.received_at DESC, r.msg_id`, args, offset, limit, func(r pgx.CollectableRow) (Rejection, error) {
 		var rj Rejection
 		var errs []byte
 		if err := r.Scan(&rj.Table, &rj.Company, &rj.Name, &rj.Key, &rj.ReceivedAt, &errs, &rj.Raw); err != nil {
@@ -461,14 +427,6 @@ func (s *Companies) Rejections(ctx context.Context, scope tiers.Scope, company, 
 		rj.Raw = sealed.DisplayText(rj.Raw)  // phone numbers stored sealed show masked
 		return rj, nil
 	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: rejections: %w", err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: count rejections: %w", err)
-	}
-	return out, total, nil
 }
 
 // CommitmentLate reports whether today's commitment came at or after 10:00.

@@ -84,6 +84,23 @@ func (q *Quality) ResolveRegion(ctx context.Context, v string) (Region, error) {
 	return Region{Code: d.Code, Level: lvl, Name: d.NameZH, Scope: tiers.ScopeOf(d.Code), Path: tiers.RegionPath(d.Code)}, nil
 }
 
+// CheckedRegion resolves region parameter v and checks the caller may read it
+// with check (the caller's authorization of a resource path, auditing a refusal).
+// An unknown park is refused like a region outside the caller's, unless the
+// caller reaches the province: only then does it learn the park does not exist.
+func (q *Quality) CheckedRegion(ctx context.Context, v string, check func(path string) error) (Region, error) {
+	r, err := q.ResolveRegion(ctx, v)
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		if cerr := check(tiers.ProvinceCode); cerr != nil {
+			return r, cerr
+		}
+	}
+	if err != nil {
+		return r, err
+	}
+	return r, check(r.Path)
+}
+
 // ParseDay parses a day yyyy-mm-dd (today when "") as its local midnight and refuses
 // a day after today.
 func (q *Quality) ParseDay(v string) (time.Time, error) {

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -69,6 +70,30 @@ func (s db) countAsync(ctx context.Context, sql string, args ...any) func() (int
 		ch <- r
 	}()
 	return func() (int, error) { r := <-ch; return r.n, r.err }
+}
+
+// page reads one page of a list — SELECT cols from ORDER BY order, at offset, at
+// most limit rows, each read by scan — and counts the whole list (SELECT count(*)
+// from) meanwhile on another connection; both take args. what names the list in
+// errors.
+func page[T any](ctx context.Context, s db, what, cols, from, order string, args []any, offset, limit int,
+	scan func(pgx.CollectableRow) (T, error)) ([]T, int, error) {
+	count := s.countAsync(ctx, `SELECT count(*) `+from, args...)
+	n := len(args)
+	rows, err := s.pool.Query(ctx, `SELECT `+cols+` `+from+` ORDER BY `+order+
+		` LIMIT $`+strconv.Itoa(n+1)+` OFFSET $`+strconv.Itoa(n+2), append(slices.Clip(args), limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("readmodel: %s: %w", what, err)
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, 0, fmt.Errorf("readmodel: %s: %w", what, err)
+	}
+	total, err := count()
+	if err != nil {
+		return nil, 0, fmt.Errorf("readmodel: count %s: %w", what, err)
+	}
+	return out, total, nil
 }
 
 // likePattern escapes q for ILIKE '%q%'.

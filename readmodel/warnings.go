@@ -95,23 +95,9 @@ func (s *Warnings) List(ctx context.Context, scope tiers.Scope, f WarningFilter,
 		status = "open"
 	}
 	args = append([]any{f.Level, status}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT %s %s
-		ORDER BY array_position(ARRAY['red','orange','yellow','blue'], w.level), w.raised_at DESC, w.id DESC
-		LIMIT $%d OFFSET $%d`, warningRowColumns, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: warnings: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WarningRow, error) { return scanWarningRow(r) })
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: warnings: %w", err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("readmodel: count warnings: %w", err)
-	}
-	return out, total, nil
+	return page(ctx, s.db, "warnings", warningRowColumns, cond,
+		`array_position(ARRAY['red','orange','yellow','blue'], w.level), w.raised_at DESC, w.id DESC`, args, offset, limit,
+		func(r pgx.CollectableRow) (WarningRow, error) { return scanWarningRow(r) })
 }
 
 // WarningEvent is one entry of a warning's timeline.
