@@ -1,5 +1,13 @@
 package governancesvc
 
+// The daily report (治理日报) and its Excel workbook stay with the governance
+// runner rather than in readmodel or a report package of their own: the report is
+// governance.DailyReport recomputed from the runner's own tables (Members, DayFacts
+// and the day's rejections, read in one repeatable-read snapshot), not a read of
+// stored figures, and a final day's workbook is cached beside the runner's rules
+// version. What the UIs need from it is fiber-free: Handler.XLSX returns the bytes,
+// XLSXDisposition names the attachment.
+
 import (
 	"fmt"
 	"io"

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -155,4 +156,36 @@ func TestDetailIsTheCompanys(t *testing.T) {
 	assert.Equal(t, lixiaCo, got.Company)
 	_, err = w.Get(ctx, rows[0].ID+1000)
 	assert.ErrorIs(t, err, readmodel.ErrNoWarning)
+}
+
+// A county's data-quality figures hold its own companies' scores only.
+func TestQualityScoresKeepCountiesApart(t *testing.T) {
+	pool := newPool(t)
+	ctx := context.Background()
+	day := time.Date(2021, 6, 1, 0, 0, 0, 0, schemas.Shanghai)
+	for _, code := range []string{lixiaCo, shizhongC} {
+		_, err := pool.Exec(ctx, `INSERT INTO governance_scores (company_code, day, score, dimensions, deductions, as_of,
+			final, config_version, computed_at) VALUES ($1, '2021-06-01', 90, '[]', '[]', now(), true, 'test', now())`, code)
+		require.NoError(t, err)
+	}
+	q := readmodel.NewQuality(pool, &governance.Config{}, func() time.Time { return day.Add(12 * time.Hour) })
+	for _, tc := range []struct {
+		region string
+		want   []string
+	}{{lixia, []string{lixiaCo}}, {shizhong, []string{shizhongC}}, {"370100", []string{lixiaCo, shizhongC}}} {
+		t.Run(tc.region, func(t *testing.T) {
+			r, err := q.ResolveRegion(ctx, tc.region)
+			require.NoError(t, err)
+			list, total, err := q.CompanyScores(ctx, r.Scope, day, 0, 50)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tc.want, codes(list, func(s readmodel.CompanyScore) string { return s.Company }))
+			assert.Equal(t, len(tc.want), total)
+			scores, err := q.Scores(ctx, r.Scope, day, "", 50)
+			require.NoError(t, err)
+			assert.ElementsMatch(t, tc.want, codes(scores, func(s readmodel.ScoreView) string { return s.Company }))
+			names, err := q.Names(ctx, r.Scope)
+			require.NoError(t, err)
+			assert.Len(t, names, len(tc.want))
+		})
+	}
 }
