@@ -28,7 +28,7 @@ type Companies struct{ db }
 // NewCompanies returns the company queries on pool.
 func NewCompanies(pool *pgxpool.Pool) *Companies { return &Companies{db{pool}} }
 
-// Enterprise is a registered company as the portal shows it: the regional API's
+// Enterprise is a registered company as the UIs show it: the regional API's
 // enterprise (with its authorizer Path) plus display helpers.
 type Enterprise struct{ share.Enterprise }
 
@@ -225,7 +225,8 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-// Detail is 企业一张图: everything the portal shows about one company.
+// Detail is 企业一张图: everything the UIs show about one company (the portal's page, an
+// inspector's live check).
 type Detail struct {
 	Enterprise     Enterprise
 	Info           Doc // 企业信息, nil when not uploaded
