@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -113,6 +114,30 @@ type reply struct {
 func (e *env) get(token, path string) reply {
 	e.tb.Helper()
 	return e.send(http.MethodGet, token, path, nil)
+}
+
+// send makes a request with a bearer token (session or API key) and a JSON body.
+func (e *env) send(method, token, path string, body any) reply {
+	e.tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(e.tb, err)
+		rd = bytes.NewReader(b)
+	}
+	req := httptest.NewRequest(method, "http://chemguard.test"+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.app.Test(req, -1)
+	require.NoError(e.tb, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(e.tb, err)
+	r := reply{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &r.Body)
+	return r
 }
 
 func (e *env) login(username string) string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shandong-emergency/chemguard/readmodel"
 )
 
 // WorkbookCacheSize bounds how many final days' Excel reports a Handler keeps
@@ -71,7 +72,7 @@ func (c *workbooks) len() int {
 
 // dayFinal reports whether region r's scores of day are final (the day ended and
 // was finalised): its report no longer changes.
-func (h *Handler) dayFinal(ctx context.Context, r Region, day time.Time) (bool, error) {
+func (h *Handler) dayFinal(ctx context.Context, r readmodel.Region, day time.Time) (bool, error) {
 	var final bool
 	err := h.svc.pool.QueryRow(ctx, `SELECT final FROM governance_region_scores
 		WHERE day = $1::date AND level = $2 AND region = $3`, dayString(day), r.Level, r.Code).Scan(&final)
@@ -87,7 +88,7 @@ func (h *Handler) dayFinal(ctx context.Context, r Region, day time.Time) (bool, 
 // XLSX returns region r's daily report of day as an Excel workbook: a final day's
 // is built once and then served from memory (keyed by region, day and rules
 // version); today's and any other provisional day's are built each time.
-func (h *Handler) XLSX(ctx context.Context, r Region, day time.Time) ([]byte, error) {
+func (h *Handler) XLSX(ctx context.Context, r readmodel.Region, day time.Time) ([]byte, error) {
 	key := workbookKey{region: r.Code, level: r.Level, day: dayString(day), config: h.svc.cfg.Rules.Version}
 	if data, ok := h.books.get(key); ok {
 		return data, nil

@@ -1,5 +1,13 @@
 package governancesvc
 
+// The daily report (治理日报) and its Excel workbook stay with the governance
+// runner rather than in readmodel or a report package of their own: the report is
+// governance.DailyReport recomputed from the runner's own tables (Members, DayFacts
+// and the day's rejections, read in one repeatable-read snapshot), not a read of
+// stored figures, and a final day's workbook is cached beside the runner's rules
+// version. What the UIs need from it is fiber-free: Handler.XLSX returns the bytes,
+// XLSXDisposition names the attachment.
+
 import (
 	"fmt"
 	"io"
@@ -13,6 +21,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
@@ -242,19 +251,28 @@ func (h *Handler) reportXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return h.SendXLSX(c, r, day)
+	return h.sendXLSX(c, r, day)
 }
 
-// SendXLSX answers c with region r's daily report of day as an Excel attachment
+// sendXLSX answers c with region r's daily report of day as an Excel attachment
 // (see XLSX: a final day's comes from memory).
-func (h *Handler) SendXLSX(c *fiber.Ctx, r Region, day time.Time) error {
+func (h *Handler) sendXLSX(c *fiber.Ctx, r readmodel.Region, day time.Time) error {
 	data, err := h.XLSX(c.UserContext(), r, day)
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	name := fmt.Sprintf("数据质量治理日报-%s-%s.xlsx", r.Code, dayString(day))
-	c.Set(fiber.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="governance-%s-%s.xlsx"; filename*=UTF-8''%s`,
-		r.Code, dayString(day), url.PathEscape(name)))
+	c.Set(fiber.HeaderContentType, XLSXContentType)
+	c.Set(fiber.HeaderContentDisposition, XLSXDisposition(r, day))
 	return c.Send(data)
+}
+
+// XLSXContentType is the media type of an Excel workbook.
+const XLSXContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// XLSXDisposition is the Content-Disposition of region r's daily report of day: an
+// attachment named in ASCII and, for browsers that read it, in Chinese.
+func XLSXDisposition(r readmodel.Region, day time.Time) string {
+	name := fmt.Sprintf("数据质量治理日报-%s-%s.xlsx", r.Code, dayString(day))
+	return fmt.Sprintf(`attachment; filename="governance-%s-%s.xlsx"; filename*=UTF-8''%s`,
+		r.Code, dayString(day), url.PathEscape(name))
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
@@ -303,7 +304,7 @@ func (a *App) render(c *fiber.Ctx, page, title, nav string, data any) error {
 	}
 	v.CSRF = tok
 	if u := identity.UserFrom(c); u != nil {
-		v.User, v.UserName, v.Region = u, displayName(u), portal.RegionName(u.Domain)
+		v.User, v.UserName, v.Region = u, displayName(u), readmodel.RegionName(u.Domain)
 	}
 	var b strings.Builder
 	if err := a.pages[page].ExecuteTemplate(&b, "layout.html", v); err != nil {
@@ -358,7 +359,7 @@ var funcs = template.FuncMap{
 		}
 		return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
 	},
-	"region": portal.RegionName,
+	"region": readmodel.RegionName,
 	"kindzh": KindZH,
 	"spotzh": SpotKindZH,
 	"codezh": func(tableID, v string) string {

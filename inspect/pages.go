@@ -16,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/queryparam"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -25,8 +26,8 @@ import (
 // reachable loads the enterprise and checks the caller may do act on obj of it:
 // 403 (audited) outside the caller's region; an unregistered code is 404 only
 // for a caller who reaches the whole province.
-func (a *App) reachable(c *fiber.Ctx, code, obj, act string) (portal.Enterprise, error) {
-	e, err := a.store.live.Enterprise(c.UserContext(), code)
+func (a *App) reachable(c *fiber.Ctx, code, obj, act string) (readmodel.Enterprise, error) {
+	e, err := a.store.companies.Enterprise(c.UserContext(), code)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
 		if cerr := a.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return e, cerr
@@ -184,7 +185,7 @@ func checklist(l Live, now time.Time) []CheckItem {
 // checkPage is the record form of every kind.
 type checkPage struct {
 	Kind, KindZH string
-	Company      portal.Enterprise
+	Company      readmodel.Enterprise
 	Items        []CheckItem
 	Spot         *Spot
 	ClientID     string
@@ -195,7 +196,7 @@ type checkPage struct {
 	Codes        struct{ Level, ManageType, DangerType []schemas.Code }
 }
 
-func (a *App) checkForm(c *fiber.Ctx, kind string, e portal.Enterprise, spot *Spot) error {
+func (a *App) checkForm(c *fiber.Ctx, kind string, e readmodel.Enterprise, spot *Spot) error {
 	now := a.cfg.Now()
 	l, err := a.store.Live(c.UserContext(), e, now, a.cfg.OnlineWindow)
 	if err != nil {
@@ -320,7 +321,7 @@ func (a *App) spotForm(c *fiber.Ctx) error {
 
 type supervisePage struct {
 	Q         string
-	Companies []portal.Enterprise
+	Companies []readmodel.Enterprise
 	Total     int
 }
 
@@ -329,7 +330,7 @@ func (a *App) supervise(c *fiber.Ctx) error {
 		return err
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	list, total, err := a.store.live.Enterprises(c.UserContext(), a.guard.Scope(c), q, nil, 0, 30)
+	list, total, err := a.store.companies.Enterprises(c.UserContext(), a.guard.Scope(c), q, nil, 0, 30)
 	if err != nil {
 		return err
 	}

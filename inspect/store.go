@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -13,25 +12,31 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
-// Store runs the app's queries. Lists filter by the caller's tiers.Scope in SQL.
+// Store runs the app's queries on its own tables (inspections, spot_checks) and
+// asks readmodel the questions it shares with the portal. Lists filter by the
+// caller's tiers.Scope in SQL.
 type Store struct {
 	pool *pgxpool.Pool
-	// live reuses the portal's 企业一张图 queries for a company's live status.
-	live *portal.Store
+	// companies answers for a company's live status (企业一张图) and the company lists.
+	companies *readmodel.Companies
+	// warnings answers for the open warnings a tier watches.
+	warnings *readmodel.Warnings
 }
 
 // NewStore returns the store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool, live: portal.NewStore(pool)} }
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, companies: readmodel.NewCompanies(pool), warnings: readmodel.NewWarnings(pool)}
+}
 
 // Task is one company of the current patrol round.
 type Task struct {
-	portal.Enterprise
+	readmodel.Enterprise
 	DoneAt *time.Time // the round's latest patrol of the company by this tier, nil while due
 	DoneBy string
 }
@@ -72,24 +77,20 @@ func (s *Store) PatrolTasks(ctx context.Context, scope tiers.Scope, domain strin
 
 // Live is a company's status as a patrol checks it.
 type Live struct {
-	Detail   portal.Detail
+	Detail   readmodel.Detail
 	LastSeen *time.Time // the latest upload, accepted or rejected
 	Online   bool
 }
 
 // Live loads the company's live status at now; online means an upload within window.
-func (s *Store) Live(ctx context.Context, e portal.Enterprise, now time.Time, window time.Duration) (Live, error) {
+func (s *Store) Live(ctx context.Context, e readmodel.Enterprise, now time.Time, window time.Duration) (Live, error) {
 	var l Live
 	var err error
-	if l.Detail, err = s.live.Detail(ctx, e, now); err != nil {
+	if l.Detail, err = s.companies.Detail(ctx, e, now); err != nil {
 		return l, err
 	}
-	parts := []string{`(SELECT max(received_at) FROM exchange_rejections WHERE company_code = $1)`}
-	for _, t := range schemas.Tables() {
-		parts = append(parts, `(SELECT max(updated_at) FROM `+t.SQLName()+` WHERE company_code = $1)`)
-	}
-	if err := s.pool.QueryRow(ctx, `SELECT greatest(`+strings.Join(parts, ", ")+`)`, e.Code).Scan(&l.LastSeen); err != nil {
-		return l, fmt.Errorf("inspect: last upload: %w", err)
+	if l.LastSeen, err = s.companies.LastSeen(ctx, e.Code); err != nil {
+		return l, err
 	}
 	l.Online = l.LastSeen != nil && now.Sub(*l.LastSeen) <= window
 	return l, nil
@@ -395,16 +396,8 @@ func (s *Store) Records(ctx context.Context, scope tiers.Scope, kind string, off
 	return out, total, nil
 }
 
-// Waiting is an open warning watched by the caller's tier.
-type Waiting struct {
-	ID                          int64
-	Company, CompanyName        string
-	Subject, Level, Step, Model string
-	Score                       float64
-	RaisedAt                    time.Time
-	Deadline                    *time.Time
-	Tier                        string // the tier watching it now (逐级上报)
-}
+// Waiting is an open warning watched by a tier, with what the app says about it.
+type Waiting struct{ readmodel.Waiting }
 
 // tierRank orders the tiers of 逐级上报.
 var tierRank = map[string]int{string(TierCounty): 0, string(TierCity): 1, string(TierProvince): 2}
@@ -428,46 +421,26 @@ func (w Waiting) WhyNotMine(tier Tier) string {
 	return ""
 }
 
-// FalseAlarmIsALeaders reports whether declaring the warning a 误报 needs a
-// regulator leader's approval (an orange or red warning), as the warnings API
-// enforces: the page offers it then only to those who may approve.
-func (w Waiting) FalseAlarmIsALeaders() bool {
-	l, err := warning.ParseLevel(w.Level)
-	return err != nil || warning.ActFalseAlarm.NeedsApproval(l)
-}
-
-// Warning is the row as the portal's helpers name it.
-func (w Waiting) Warning() portal.Warning {
-	return portal.Warning{Level: w.Level, Model: w.Model, Subject: w.Subject, Step: w.Step, Score: w.Score, RaisedAt: w.RaisedAt}
-}
-
 // Waiting returns the open warnings of scope's companies that tier watches,
-// those waiting for a regulator's step (核查 after feedback, 解除/降级 after
-// verification) first, then worst level, then oldest.
+// those waiting for a regulator's step first (readmodel.Warnings.Waiting).
 func (s *Store) Waiting(ctx context.Context, scope tiers.Scope, tier Tier, limit int) ([]Waiting, error) {
-	return s.waiting(ctx, scope, "w.tier = $1", tier, limit)
+	return wrapWaiting(s.warnings.Waiting(ctx, scope, warning.Tier(tier), limit))
 }
 
 // Elsewhere returns the open warnings of scope's companies that another tier than
 // tier watches (Waiting's order, at most limit): the page says why they are not the
 // caller's to act on.
 func (s *Store) Elsewhere(ctx context.Context, scope tiers.Scope, tier Tier, limit int) ([]Waiting, error) {
-	return s.waiting(ctx, scope, "w.tier <> $1", tier, limit)
+	return wrapWaiting(s.warnings.Elsewhere(ctx, scope, warning.Tier(tier), limit))
 }
 
-func (s *Store) waiting(ctx context.Context, scope tiers.Scope, cond string, tier Tier, limit int) ([]Waiting, error) {
-	where, args := scope.Where("e", 3)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT w.id, w.company_code, e.name, w.subject_name, w.level, w.step, w.model,
-		w.score, w.raised_at, w.deadline, w.tier FROM warnings w JOIN enterprises e ON e.code = w.company_code
-		WHERE w.status = 'open' AND w.level <> 'none' AND `+cond+` AND %s
-		ORDER BY w.step NOT IN ('fed_back', 'verified'), array_position(ARRAY['red','orange','yellow','blue'], w.level),
-		w.raised_at LIMIT $2`, where), append([]any{string(tier), limit}, args...)...)
+func wrapWaiting(list []readmodel.Waiting, err error) ([]Waiting, error) {
 	if err != nil {
-		return nil, fmt.Errorf("inspect: waiting warnings: %w", err)
+		return nil, err
 	}
-	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Waiting])
-	if err != nil {
-		return nil, fmt.Errorf("inspect: waiting warnings: %w", err)
+	out := make([]Waiting, len(list))
+	for i, w := range list {
+		out[i] = Waiting{w}
 	}
 	return out, nil
 }

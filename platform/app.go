@@ -31,6 +31,7 @@ import (
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/inspect"
+	"github.com/shandong-emergency/chemguard/notices"
 	"github.com/shandong-emergency/chemguard/openapi"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/sealed"
@@ -217,7 +218,7 @@ type App struct {
 	// Governance is the data-quality consumer, scorer and store (issue 6).
 	Governance *governancesvc.Service
 	// Notices are the governance notices (整改通知), closed by a sweeper when their facts end.
-	Notices     *governancesvc.Notices
+	Notices     *notices.Service
 	govConsumer *bus.Consumer
 
 	apiDocOnce sync.Once
@@ -349,11 +350,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Governance, err = governancesvc.New(ctx, a.Pool, govSrc, cfg.Governance); err != nil {
 		return nil, err
 	}
-	governancesvc.NewHandler(a.Governance, a.Access).Register(api)
+	governance := governancesvc.NewHandler(a.Governance, a.Access)
+	governance.Register(api)
 	// 整改通知 (issue 6 item 4): /governance/notices for regulators, /enterprise/notices by API key.
-	a.Notices = governancesvc.NewNotices(a.Pool, a.Access.Audit, a.Governance.Rules(), cfg.Governance.Now)
-	notices := governancesvc.NewNoticeHandler(a.Governance, a.Notices, a.Access, a.Enterprises)
-	notices.Register(api)
+	a.Notices = notices.New(a.Pool, a.Access.Audit, a.Governance.Rules(), cfg.Governance.Now)
+	notices.NewHandler(a.Notices, governance.Quality(), a.Access, a.Enterprises).Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
@@ -363,7 +364,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	pt.EnableAdmin(portal.Admin{Ops: a.Access, Identity: a.Access.Identity, Parks: a.Access.Parks,
 		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit, Policy: a.Access.Authz.Policy})
-	pt.EnableQuality(portal.Quality{Gov: notices, Can: a.Access.Can})
+	pt.EnableQuality(portal.Quality{Read: governance.Quality(), Reports: governance, Notices: a.Notices,
+		Actor: func(c *fiber.Ctx) notices.Actor { return notices.ActorOf(c, a.Access) }, Can: a.Access.Can})
 	pt.EnableAPIDocs(a.APIDescription)
 	pt.Register(a.http)
 	// Inspector mobile app (issue 7 item 2) under /m; its hidden dangers go through the exchange pipeline.

@@ -13,6 +13,7 @@ import (
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 	webform "github.com/shandong-emergency/chemguard/web/form"
@@ -432,7 +433,7 @@ func (p *Portal) adminAddPark(c *fiber.Ctx) error {
 
 type adminCompaniesPage struct {
 	Q         string
-	Companies []Enterprise
+	Companies []readmodel.Enterprise
 	Pager     Pager
 	Counties  []tiers.Division
 	Kinds     []string
@@ -450,7 +451,7 @@ func (p *Portal) adminCompanies(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := p.store.Enterprises(c.UserContext(), registrarScope(c), q, nil, offset, p.cfg.PageSize)
+	list, total, err := p.companyQueries.Enterprises(c.UserContext(), registrarScope(c), q, nil, offset, p.cfg.PageSize)
 	if err != nil {
 		return err
 	}
@@ -481,7 +482,7 @@ func (p *Portal) adminRegister(c *fiber.Ctx) error {
 }
 
 type adminCompanyPage struct {
-	Company Enterprise
+	Company readmodel.Enterprise
 	Keys    []store.Key
 	Active  int
 }
@@ -490,7 +491,7 @@ func (p *Portal) adminCompany(c *fiber.Ctx) error {
 	if err := p.requireAdmin(c, policy.ObjEnterprise, policy.ActRegister); err != nil {
 		return err
 	}
-	e, err := p.store.Enterprise(c.UserContext(), strings.Clone(c.Params("code")))
+	e, err := p.companyQueries.Enterprise(c.UserContext(), strings.Clone(c.Params("code")))
 	res := e.Path()
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
 		res = tiers.ProvinceCode

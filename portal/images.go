@@ -1,11 +1,9 @@
 package portal
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -34,15 +32,12 @@ func (p *Portal) alarmImage(c *fiber.Ctx) error {
 		return fiber.ErrNotFound
 	}
 	notFound := chemguard.Errorf(chemguard.ENotFound, "没有该报警图片", "no such alarm image")
-	var ref, contentType string
-	err = p.store.pool.QueryRow(c.UserContext(), `SELECT COALESCE(doc->'ALARM_IMAGE'->>'ref', ''),
-		COALESCE(doc->'ALARM_IMAGE'->>'content_type', '') FROM `+t.SQLName()+` WHERE company_code = $1 AND record_key = $2`,
-		e.Code, c.Params("alarm")).Scan(&ref, &contentType)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && ref == "") {
-		return notFound
-	}
+	ref, contentType, err := p.companyQueries.AlarmImage(c.UserContext(), t, e.Code, c.Params("alarm"))
 	if err != nil {
 		return err
+	}
+	if ref == "" {
+		return notFound
 	}
 	if p.files == nil {
 		return notFound

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -23,7 +24,7 @@ const (
 
 // LiveValues are the home page's figures by element id, as /portal/live sends
 // them: the page's script sets each element's text.
-func LiveValues(st Stats) map[string]string {
+func LiveValues(st readmodel.Stats) map[string]string {
 	v := map[string]string{
 		"kpi-companies": strconv.Itoa(st.Companies), "kpi-hazards": strconv.Itoa(st.HazardSources),
 		"kpi-major": strconv.Itoa(st.MajorHazardSources), "kpi-online-n": strconv.Itoa(st.Online),
@@ -41,7 +42,7 @@ func LiveValues(st Stats) map[string]string {
 // liveMap is the "map" event: the city map's series and the table under it, and
 // the 下钻 map's data (app.js's drill-data: a city's counties or a county's
 // companies), null when the page shows no drill.
-func liveMap(st Stats, scope tiers.Scope, d drill) ([]byte, error) {
+func liveMap(st readmodel.Stats, scope tiers.Scope, d drill) ([]byte, error) {
 	cities, err := json.Marshal(CityPoints(st, scope))
 	if err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (p *Portal) live(c *fiber.Ctx) error {
 				return
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			st, err := p.store.Stats(ctx, scope, p.cfg.Now(), p.cfg.OnlineWindow)
+			st, err := p.companyQueries.Stats(ctx, scope, p.cfg.Now(), p.cfg.OnlineWindow)
 			var d drill
 			if err == nil {
 				d, err = p.drillDown(ctx, scope, region)

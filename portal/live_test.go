@@ -14,16 +14,17 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/readmodel"
 )
 
 // liveMap is the "map" event of /portal/live.
 type liveMap struct {
 	Cities []portal.CityPoint `json:"cities"`
 	Drill  *struct {
-		City      string              `json:"city"`
-		County    string              `json:"county"`
-		Counties  []portal.CityPoint  `json:"counties"`
-		Companies []portal.MapCompany `json:"companies"`
+		City      string                 `json:"city"`
+		County    string                 `json:"county"`
+		Counties  []portal.CityPoint     `json:"counties"`
+		Companies []readmodel.MapCompany `json:"companies"`
 	} `json:"drill"`
 }
 

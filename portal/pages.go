@@ -15,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/queryparam"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -56,7 +57,7 @@ func (p *Portal) pager(path string, q url.Values, number, total int) Pager {
 }
 
 type homePage struct {
-	Stats   Stats
+	Stats   readmodel.Stats
 	Day     string
 	Window  int
 	MapData template.JS
@@ -77,7 +78,7 @@ type CityPoint struct {
 }
 
 // CityPoints are the map's cities (every city of Shandong) from the region's stats.
-func CityPoints(st Stats, scope tiers.Scope) []CityPoint {
+func CityPoints(st readmodel.Stats, scope tiers.Scope) []CityPoint {
 	pts := make([]CityPoint, len(st.ByCity))
 	for i, c := range st.ByCity {
 		mine := scope.All || c.Count > 0
@@ -94,7 +95,7 @@ func CityPoints(st Stats, scope tiers.Scope) []CityPoint {
 func (p *Portal) home(c *fiber.Ctx) error {
 	now := p.cfg.Now()
 	scope := p.guard.Scope(c)
-	st, err := p.store.Stats(c.UserContext(), scope, now, p.cfg.OnlineWindow)
+	st, err := p.companyQueries.Stats(c.UserContext(), scope, now, p.cfg.OnlineWindow)
 	if err != nil {
 		return err
 	}
@@ -102,8 +103,7 @@ func (p *Portal) home(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("portal: map data: %w", err)
 	}
-	day, _, _ := dayOf(now)
-	page := homePage{Stats: st, Day: day, Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)}
+	page := homePage{Stats: st, Day: dayText(now), Window: int(p.cfg.OnlineWindow.Minutes()), MapData: template.JS(b)}
 	if page.Quality, err = p.homeQuality(c); err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ type companiesPage struct {
 	Q          string
 	Region     string // division filter: a city or county code, "" for none
 	RegionName string
-	Companies  []Enterprise
+	Companies  []readmodel.Enterprise
 	Pager      Pager
 }
 
@@ -154,14 +154,14 @@ func (p *Portal) companies(c *fiber.Ctx) error {
 		return err
 	}
 	// The filter narrows the caller's scope, never widens it: both apply in SQL.
-	list, total, err := p.store.Enterprises(c.UserContext(), p.guard.Scope(c), q, counties, offset, p.cfg.PageSize)
+	list, total, err := p.companyQueries.Enterprises(c.UserContext(), p.guard.Scope(c), q, counties, offset, p.cfg.PageSize)
 	if err != nil {
 		return err
 	}
 	page := companiesPage{Q: q, Region: region, Companies: list,
 		Pager: p.pager(Prefix+"/companies", url.Values{"q": {q}, "region": {region}}, number, total)}
 	if counties != nil {
-		page.RegionName = RegionName(region)
+		page.RegionName = readmodel.RegionName(region)
 	}
 	return p.render(c, "companies", "企业列表", "companies", page)
 }
@@ -169,8 +169,8 @@ func (p *Portal) companies(c *fiber.Ctx) error {
 // reachable loads the enterprise and checks the caller may read its data: 403
 // (audited) outside the caller's region; an unregistered code is 404 only for
 // a caller who reaches the whole province, 403 for anyone else.
-func (p *Portal) reachable(c *fiber.Ctx, code string) (Enterprise, error) {
-	e, err := p.store.Enterprise(c.UserContext(), code)
+func (p *Portal) reachable(c *fiber.Ctx, code string) (readmodel.Enterprise, error) {
+	e, err := p.companyQueries.Enterprise(c.UserContext(), code)
 	if chemguard.ErrorCode(err) == chemguard.ENotFound {
 		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
 			return e, cerr
@@ -187,19 +187,26 @@ func (p *Portal) company(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := p.store.Detail(c.UserContext(), e, p.cfg.Now())
+	d, err := p.companyQueries.Detail(c.UserContext(), e, p.cfg.Now())
 	if err != nil {
 		return err
 	}
+	page := companyPage{Detail: d, Plan: planOf(&d)}
 	if p.quality != nil {
-		v, err := p.companyQuality(c, e, p.quality.Gov.Today())
+		v, err := p.companyQuality(c, e, p.quality.Read.Today())
 		if err != nil {
 			return err
 		}
-		d.Quality = &v
+		page.Quality = &v
 	}
-	d.Plan = planOf(&d)
-	return p.render(c, "company", e.Name, "companies", d)
+	return p.render(c, "company", e.Name, "companies", page)
+}
+
+// companyPage is 企业一张图: the company's detail with what only the portal draws.
+type companyPage struct {
+	readmodel.Detail
+	Plan    Plan                   // the plant's schematic (planOf)
+	Quality *readmodel.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
 }
 
 type dataPage struct {
@@ -208,7 +215,7 @@ type dataPage struct {
 	Columns []schemas.Field
 	Company string
 	Q       string
-	Rows    []Row
+	Rows    []readmodel.Row
 	Pager   Pager
 }
 
@@ -229,7 +236,7 @@ func (p *Portal) data(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	rows, total, err := p.store.Records(c.UserContext(), t, p.guard.Scope(c), company, q, offset, p.cfg.PageSize)
+	rows, total, err := p.companyQueries.Records(c.UserContext(), t, p.guard.Scope(c), company, q, offset, p.cfg.PageSize)
 	if err != nil {
 		return err
 	}
@@ -248,7 +255,7 @@ type rejectionsPage struct {
 	Tables     []*schemas.Table
 	Table      string
 	Company    string
-	Rejections []Rejection
+	Rejections []readmodel.Rejection
 	Pager      Pager
 }
 
@@ -269,7 +276,7 @@ func (p *Portal) rejections(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := p.store.Rejections(c.UserContext(), p.guard.Scope(c), company, table, offset, p.cfg.PageSize)
+	list, total, err := p.companyQueries.Rejections(c.UserContext(), p.guard.Scope(c), company, table, offset, p.cfg.PageSize)
 	if err != nil {
 		return err
 	}
@@ -292,7 +299,7 @@ var funcs = template.FuncMap{
 	},
 	"str": str,
 	// cell shows field f of doc, with the name of a coded value.
-	"cell": func(f schemas.Field, d Doc) string {
+	"cell": func(f schemas.Field, d readmodel.Doc) string {
 		s := str(d[f.ID])
 		if f.Code != nil {
 			if c, ok := f.Code.Lookup(s); ok {
@@ -304,7 +311,7 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"region":   RegionName,
+	"region":   readmodel.RegionName,
 	"resultZH": resultZH,
 	// coord shows a longitude or latitude, "—" when missing.
 	"coord": func(v *float64) string {
@@ -316,7 +323,7 @@ var funcs = template.FuncMap{
 	"actionZH":  actionZH,
 	"subjectZH": SubjectZH,
 	// limits names an indicator's thresholds that are set, e.g. "高报 20；高高报 40".
-	"limits": func(ind Doc) string {
+	"limits": func(ind readmodel.Doc) string {
 		var parts []string
 		for _, k := range limitNames {
 			if v := str(ind[k.field]); v != "" {

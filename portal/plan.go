@@ -3,13 +3,15 @@ package portal
 import (
 	"sort"
 	"strings"
+
+	"github.com/shandong-emergency/chemguard/readmodel"
 )
 
 // PlanPoint is a monitored point on the company's plan: its name, latest state and
 // trend link.
 type PlanPoint struct {
 	Code, Name, Area string
-	State            string // Reading.Level: 正常, 高报 …, 无数据
+	State            string // readmodel.Reading.Level: 正常, 高报 …, 无数据
 	Value, Unit      string
 }
 
@@ -42,7 +44,7 @@ type Plan struct {
 }
 
 // planOf lays the plant out from the company's detail.
-func planOf(d *Detail) Plan {
+func planOf(d *readmodel.Detail) Plan {
 	var p Plan
 	index := map[string]int{}
 	for _, h := range d.HazardSources {

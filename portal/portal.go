@@ -24,6 +24,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
@@ -88,16 +89,17 @@ const Prefix = "/portal"
 
 // Portal serves the regulator pages. It is safe for concurrent use.
 type Portal struct {
-	cfg      Config
-	guard    Guard
-	sessions Sessions
-	store    *Store
-	forms    csrf.Secrets
-	files    Files
-	admin    *Admin   // nil until EnableAdmin
-	quality  *Quality // nil until EnableQuality
-	apiDocs  APIDocs  // nil until EnableAPIDocs
-	pages    map[string]*template.Template
+	cfg            Config
+	guard          Guard
+	sessions       Sessions
+	companyQueries *readmodel.Companies
+	warningQueries *readmodel.Warnings
+	forms          csrf.Secrets
+	files          Files
+	admin          *Admin   // nil until EnableAdmin
+	quality        *Quality // nil until EnableQuality
+	apiDocs        APIDocs  // nil until EnableAPIDocs
+	pages          map[string]*template.Template
 }
 
 // New parses the embedded templates and returns the portal on pool; files holds
@@ -118,7 +120,8 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 	if cfg.LiveFor <= 0 {
 		cfg.LiveFor = DefaultLiveFor
 	}
-	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, store: NewStore(pool), files: files,
+	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, files: files,
+		companyQueries: readmodel.NewCompanies(pool), warningQueries: readmodel.NewWarnings(pool),
 		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie},
 		pages: map[string]*template.Template{}}
 	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
@@ -251,7 +254,7 @@ func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 		for i, r := range u.Roles {
 			labels[i] = r.Label()
 		}
-		v.User = &userView{Name: name, Roles: strings.Join(labels, "、"), Region: RegionName(u.Domain)}
+		v.User = &userView{Name: name, Roles: strings.Join(labels, "、"), Region: readmodel.RegionName(u.Domain)}
 		if p.admin != nil {
 			v.Admin = p.sections(c).any()
 			v.Audit = p.admin.Ops.Can(c, policy.ObjAudit, policy.ActRead)
@@ -263,26 +266,6 @@ func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 	}
 	c.Type("html", "utf-8")
 	return c.SendString(b.String())
-}
-
-// RegionName is the Chinese name of a domain: a division's name, 化工园区 CODE or
-// 企业 CODE.
-func RegionName(domain string) string {
-	switch {
-	case strings.HasPrefix(domain, "park:"):
-		return "化工园区 " + strings.TrimPrefix(domain, "park:")
-	case strings.HasPrefix(domain, "ent:"):
-		return "企业 " + strings.TrimPrefix(domain, "ent:")
-	}
-	if d, ok := tiers.DivisionByCode(domain); ok {
-		if d.Level == tiers.County {
-			if parent, ok := tiers.DivisionByCode(d.ParentCode); ok {
-				return parent.NameZH + d.NameZH
-			}
-		}
-		return d.NameZH
-	}
-	return domain
 }
 
 // safeNext keeps a post-login redirect inside the portal.

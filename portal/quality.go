@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -14,16 +15,29 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
+	notice "github.com/shandong-emergency/chemguard/notices" // admin.go's notices are its confirmations
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
-// Quality is what the 数据质量 pages (/portal/quality/*) use: the governance API's
-// queries and the notices (整改通知), and a check that shows or hides the forms a
-// caller may submit (access.Service.Can).
+// Quality is what the 数据质量 pages (/portal/quality/*) use: the data-quality
+// read model, the reports the governance runner builds, the notices (整改通知)
+// with the caller as their actor, and a check that shows or hides the forms a
+// caller may submit (auth.Service.Can).
 type Quality struct {
-	Gov *governancesvc.NoticeHandler
-	Can func(c *fiber.Ctx, obj, act string) bool
+	Read    *readmodel.Quality
+	Reports Reports
+	Notices *notice.Service
+	Actor   func(c *fiber.Ctx) notice.Actor // the caller, checked through the access guard
+	Can     func(c *fiber.Ctx, obj, act string) bool
+}
+
+// Reports are the 各表校验拒收情况 and the Excel daily report (治理日报), which the
+// governance runner builds from its own tables; governancesvc.Handler implements it.
+type Reports interface {
+	Rejections(ctx context.Context, scope tiers.Scope, company string, day time.Time) ([]governancesvc.RejectionRow, error)
+	XLSX(ctx context.Context, r readmodel.Region, day time.Time) ([]byte, error)
 }
 
 // EnableQuality gives the portal the 数据质量 pages, the governance score on 首页 and
@@ -46,33 +60,26 @@ func (p *Portal) registerQuality(r fiber.Router) {
 
 // qualityRegion resolves ?region= (the caller's own domain by default) and checks
 // the caller may read it: 403 (audited) outside its region.
-func (p *Portal) qualityRegion(c *fiber.Ctx) (governancesvc.Region, error) {
+func (p *Portal) qualityRegion(c *fiber.Ctx) (readmodel.Region, error) {
 	v := strings.TrimSpace(c.Query("region"))
 	if v == "" {
 		if u := identity.UserFrom(c); u != nil {
 			v = u.Domain
 		}
 		if strings.HasPrefix(v, "ent:") {
-			return governancesvc.Region{}, chemguard.Errorf(chemguard.EForbidden, "企业账号不能查看地区的数据质量",
+			return readmodel.Region{}, chemguard.Errorf(chemguard.EForbidden, "企业账号不能查看地区的数据质量",
 				"an enterprise account sees no region's data quality")
 		}
 	}
-	r, err := p.quality.Gov.ResolveRegion(c.UserContext(), v)
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-			return r, cerr
-		}
-	}
-	if err != nil {
-		return r, err
-	}
-	return r, p.guard.Check(c, policy.ObjData, policy.ActRead, r.Path)
+	return p.quality.Read.CheckedRegion(c.UserContext(), v, func(path string) error {
+		return p.guard.Check(c, policy.ObjData, policy.ActRead, path)
+	})
 }
 
 // qualityRegionDay is qualityRegion and qualityDay, 404 without the 数据质量 pages.
-func (p *Portal) qualityRegionDay(c *fiber.Ctx) (governancesvc.Region, time.Time, error) {
+func (p *Portal) qualityRegionDay(c *fiber.Ctx) (readmodel.Region, time.Time, error) {
 	if p.quality == nil {
-		return governancesvc.Region{}, time.Time{}, errNoQuality
+		return readmodel.Region{}, time.Time{}, errNoQuality
 	}
 	r, err := p.qualityRegion(c)
 	if err != nil {
@@ -84,17 +91,17 @@ func (p *Portal) qualityRegionDay(c *fiber.Ctx) (governancesvc.Region, time.Time
 
 // qualityDay reads ?day= (yyyy-MM-dd), today by default, not after today.
 func (p *Portal) qualityDay(c *fiber.Ctx) (time.Time, error) {
-	return p.quality.Gov.ParseDay(strings.TrimSpace(c.Query("day")))
+	return p.quality.Read.ParseDay(strings.TrimSpace(c.Query("day")))
 }
 
 func dayText(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateLayout) }
 
 type qualityPage struct {
-	Region   governancesvc.Region
+	Region   readmodel.Region
 	Day      string
-	Regions  governancesvc.RegionsView
-	Fallers  []governancesvc.FallerView
-	Scores   []governancesvc.CompanyScore
+	Regions  readmodel.RegionsView
+	Fallers  []readmodel.FallerView
+	Scores   []readmodel.CompanyScore
 	Pager    Pager
 	Rejected []governancesvc.RejectionRow // the tables and rules with the highest rejected share
 	Overdue  int                          // the region's overdue notices
@@ -111,7 +118,7 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	gov := p.quality.Gov
+	gov := p.quality.Read
 	page := qualityPage{Region: r, Day: dayText(day),
 		ChildTxt: map[string]string{governance.LevelProvince: "市", governance.LevelCity: "区县", governance.LevelCounty: "化工园区"}[r.Level]}
 	if page.Regions, err = gov.Regions(ctx, r, day); err != nil {
@@ -120,7 +127,7 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 	if page.Fallers, err = gov.Fallers(ctx, r, day, 10); err != nil {
 		return err
 	}
-	rows, err := gov.Rejections(ctx, r.Scope, "", day)
+	rows, err := p.quality.Reports.Rejections(ctx, r.Scope, "", day)
 	if err != nil {
 		return err
 	}
@@ -134,10 +141,10 @@ func (p *Portal) qualityHome(c *fiber.Ctx) error {
 		return err
 	}
 	page.Pager = p.pager(Prefix+"/quality", url.Values{"region": {c.Query("region")}, "day": {c.Query("day")}}, number, total)
-	if _, page.Open, err = gov.Notices().List(ctx, governancesvc.NoticeFilter{Scope: r.Scope, Status: "open", Limit: 1}); err != nil {
+	if _, page.Open, err = p.quality.Notices.List(ctx, notice.Filter{Scope: r.Scope, Status: "open", Limit: 1}); err != nil {
 		return err
 	}
-	if _, page.Overdue, err = gov.Notices().List(ctx, governancesvc.NoticeFilter{Scope: r.Scope, Status: "overdue", Limit: 1}); err != nil {
+	if _, page.Overdue, err = p.quality.Notices.List(ctx, notice.Filter{Scope: r.Scope, Status: "overdue", Limit: 1}); err != nil {
 		return err
 	}
 	return p.render(c, "quality", "数据质量", "quality", page)
@@ -149,13 +156,19 @@ func (p *Portal) qualityReport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return p.quality.Gov.SendXLSX(c, r, day)
+	data, err := p.quality.Reports.XLSX(c.UserContext(), r, day)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, governancesvc.XLSXContentType)
+	c.Set(fiber.HeaderContentDisposition, governancesvc.XLSXDisposition(r, day))
+	return c.Send(data)
 }
 
 type qualityCompanyPage struct {
-	Enterprise Enterprise
-	View       governancesvc.CompanyView
-	Notices    []governancesvc.Notice
+	Enterprise readmodel.Enterprise
+	View       readmodel.CompanyView
+	Notices    []notice.Notice
 	Rejected   []governancesvc.RejectionRow // 各表校验拒收情况 of the day
 	CanIssue   bool
 	Deadline   string // the default deadline offered: in 7 days
@@ -169,7 +182,7 @@ func init() {
 		}
 		return fmt.Sprintf("%+.1f", score-*prev)
 	}
-	funcs["noticeStatus"] = governancesvc.NoticeStatusZH
+	funcs["noticeStatus"] = notice.StatusZH
 	funcs["score"] = func(v float64) string { return fmt.Sprintf("%.1f", v) }
 	funcs["share"] = func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
 	funcs["whenp"] = func(t *time.Time) string {
@@ -195,31 +208,31 @@ func (p *Portal) qualityCompany(c *fiber.Ctx) error {
 		return err
 	}
 	page := qualityCompanyPage{Enterprise: e,
-		Deadline: dayText(p.quality.Gov.Today().AddDate(0, 0, 7)),
+		Deadline: dayText(p.quality.Read.Today().AddDate(0, 0, 7)),
 		CanIssue: p.quality.Can(c, policy.ObjInspection, policy.ActWrite)}
 	if page.View, err = p.companyQuality(c, e, day); err != nil {
 		return err
 	}
-	if page.Rejected, err = p.quality.Gov.Rejections(c.UserContext(), tiers.Scope{Enterprise: e.Code}, e.Code, day); err != nil {
+	if page.Rejected, err = p.quality.Reports.Rejections(c.UserContext(), tiers.Scope{Enterprise: e.Code}, e.Code, day); err != nil {
 		return err
 	}
-	if page.Notices, _, err = p.quality.Gov.Notices().List(c.UserContext(),
-		governancesvc.NoticeFilter{Scope: tiers.Scope{Enterprise: e.Code}, Limit: 50}); err != nil {
+	if page.Notices, _, err = p.quality.Notices.List(c.UserContext(),
+		notice.Filter{Scope: tiers.Scope{Enterprise: e.Code}, Limit: 50}); err != nil {
 		return err
 	}
 	return p.render(c, "quality_company", "数据质量 · "+e.Name, "quality", page)
 }
 
 // companyQuality is the company's governance detail; the caller has checked access.
-func (p *Portal) companyQuality(c *fiber.Ctx, e Enterprise, day time.Time) (governancesvc.CompanyView, error) {
-	return p.quality.Gov.CompanyDetail(c.UserContext(), governancesvc.CompanyView{Company: e.Code, CompanyName: e.Name,
+func (p *Portal) companyQuality(c *fiber.Ctx, e readmodel.Enterprise, day time.Time) (readmodel.CompanyView, error) {
+	return p.quality.Read.CompanyDetail(c.UserContext(), readmodel.CompanyView{Company: e.Code, CompanyName: e.Name,
 		County: e.DivisionCode, Park: e.ParkCode}, day)
 }
 
 type noticesPage struct {
 	Status  string
 	Company string
-	Notices []governancesvc.Notice
+	Notices []notice.Notice
 	Pager   Pager
 }
 
@@ -239,7 +252,7 @@ func (p *Portal) qualityNotices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := p.quality.Gov.Notices().List(c.UserContext(), governancesvc.NoticeFilter{Scope: p.guard.Scope(c),
+	list, total, err := p.quality.Notices.List(c.UserContext(), notice.Filter{Scope: p.guard.Scope(c),
 		Company: company, Status: status, Offset: offset, Limit: p.cfg.PageSize})
 	if err != nil {
 		return err
@@ -249,7 +262,7 @@ func (p *Portal) qualityNotices(c *fiber.Ctx) error {
 }
 
 type noticePage struct {
-	Notice  governancesvc.Notice
+	Notice  notice.Notice
 	CanAct  bool
 	Message string
 }
@@ -264,16 +277,8 @@ func (p *Portal) qualityNotice(c *fiber.Ctx) error {
 	if err != nil {
 		return chemguard.Errorf(chemguard.ENotFound, "整改通知不存在", "no such governance notice")
 	}
-	n, err := p.quality.Gov.Notices().Get(c.UserContext(), id)
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := p.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-			return cerr
-		}
-	}
+	n, err := p.quality.Notices.Reachable(c.UserContext(), p.quality.Actor(c), policy.ObjData, policy.ActRead, id)
 	if err != nil {
-		return err
-	}
-	if err := p.guard.Check(c, policy.ObjData, policy.ActRead, n.Path()); err != nil {
 		return err
 	}
 	return p.render(c, "quality_notice", "整改通知", "quality", noticePage{Notice: n,
@@ -285,7 +290,7 @@ func (p *Portal) qualityIssue(c *fiber.Ctx) error {
 	if p.quality == nil {
 		return errNoQuality
 	}
-	deadline, err := governancesvc.ParseDeadline(c.FormValue("deadline"))
+	deadline, err := notice.ParseDeadline(c.FormValue("deadline"))
 	if err != nil {
 		return err
 	}
@@ -293,7 +298,7 @@ func (p *Portal) qualityIssue(c *fiber.Ctx) error {
 	for _, v := range c.Context().PostArgs().PeekMulti("fact_id") {
 		facts = append(facts, string(v))
 	}
-	n, err := p.quality.Gov.IssueAs(c, governancesvc.NewIssue{Company: strings.Clone(c.FormValue("company_code")), Facts: facts,
+	n, err := p.quality.Notices.Issue(c.UserContext(), p.quality.Actor(c), notice.NewIssue{Company: strings.Clone(c.FormValue("company_code")), Facts: facts,
 		Requirement: strings.Clone(c.FormValue("requirement")), Deadline: deadline})
 	if err != nil {
 		return err
@@ -305,7 +310,11 @@ func (p *Portal) qualityClose(c *fiber.Ctx) error {
 	if p.quality == nil {
 		return errNoQuality
 	}
-	n, err := p.quality.Gov.CloseAs(c, strings.Clone(c.FormValue("reason")))
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	n, err := p.quality.Notices.Close(c.UserContext(), p.quality.Actor(c), id, strings.Clone(c.FormValue("reason")))
 	if err != nil {
 		return err
 	}
@@ -319,11 +328,15 @@ func (p *Portal) qualityReopen(c *fiber.Ctx) error {
 	var deadline time.Time
 	if v := c.FormValue("deadline"); v != "" {
 		var err error
-		if deadline, err = governancesvc.ParseDeadline(v); err != nil {
+		if deadline, err = notice.ParseDeadline(v); err != nil {
 			return err
 		}
 	}
-	n, err := p.quality.Gov.ReopenAs(c, strings.Clone(c.FormValue("reason")), deadline)
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	n, err := p.quality.Notices.Reopen(c.UserContext(), p.quality.Actor(c), id, strings.Clone(c.FormValue("reason")), deadline)
 	if err != nil {
 		return err
 	}
@@ -337,18 +350,28 @@ func (p *Portal) homeQuality(c *fiber.Ctx) (*regionQuality, error) {
 	if p.quality == nil || u == nil || strings.HasPrefix(u.Domain, "ent:") {
 		return nil, nil
 	}
-	r, err := p.quality.Gov.ResolveRegion(c.UserContext(), u.Domain)
+	r, err := p.quality.Read.ResolveRegion(c.UserContext(), u.Domain)
 	if err != nil {
 		return nil, err
 	}
 	q := &regionQuality{Region: r}
-	q.Score, q.Trend, err = p.quality.Gov.RegionScore(c.UserContext(), r, p.quality.Gov.Today())
+	q.Score, q.Trend, err = p.quality.Read.RegionScore(c.UserContext(), r, p.quality.Read.Today())
 	return q, err
 }
 
 // regionQuality is a region's governance score and its change.
 type regionQuality struct {
-	Region governancesvc.Region
+	Region readmodel.Region
 	Score  *governance.RegionScore
 	Trend  *governance.Trend
+}
+
+// noticeID reads the notice number :id of a form's action; a malformed one is not
+// found, as the notices API answers.
+func noticeID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, chemguard.Errorf(chemguard.ENotFound, "整改通知不存在", "no such governance notice")
+	}
+	return id, nil
 }

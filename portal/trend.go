@@ -1,66 +1,14 @@
 package portal
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/jackc/pgx/v5"
-
-	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/readmodel"
 )
-
-// Point is one reading of an indicator.
-type Point struct {
-	At    string `json:"t"` // COLLECT_TIME, the seed's layout
-	Value string `json:"v"`
-}
-
-// maxPoints bounds a trend: a reading a minute for 24 hours is 1,440.
-const maxPoints = 5000
-
-// Trend returns the indicator's definition and its latest maxPoints readings received within the
-// day before now, oldest first; a not_found error when the company has no such
-// indicator.
-func (s *Store) Trend(ctx context.Context, company, indicator string, now time.Time) (Doc, []Point, error) {
-	docs, err := s.docs(ctx, `SELECT doc FROM x_indicators WHERE company_code = $1 AND record_key = $2`, company, indicator)
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(docs) == 0 {
-		return nil, nil, chemguard.Errorf(chemguard.ENotFound, "该企业没有指标「%s」", "the company has no indicator %q", indicator)
-	}
-	// The latest maxPoints readings (an indicator read more often than that in a
-	// day loses its oldest, not its newest), oldest first.
-	rows, err := s.pool.Query(ctx, `SELECT at, v FROM (
-		SELECT doc->>'COLLECT_TIME' AS at, doc->>'VALUE' AS v, event_time, received_at FROM x_sensor_readings_history
-		WHERE company_code = $1 AND record_key = $2 AND received_at >= $3 AND NOT deleted
-		ORDER BY event_time DESC NULLS FIRST, received_at DESC LIMIT $4) latest
-		ORDER BY event_time NULLS LAST, received_at`, company, indicator, now.Add(-24*time.Hour), maxPoints)
-	if err != nil {
-		return nil, nil, fmt.Errorf("portal: trend: %w", err)
-	}
-	pts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Point, error) {
-		var p Point
-		var at, v *string
-		err := r.Scan(&at, &v)
-		if at != nil {
-			p.At = *at
-		}
-		if v != nil {
-			p.Value = *v
-		}
-		return p, err
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("portal: trend: %w", err)
-	}
-	return docs[0], pts, nil
-}
 
 // Limit is one alarm threshold an indicator declares, named as the page shows it.
 type Limit struct {
@@ -74,11 +22,11 @@ var limitNames = []struct{ field, name string }{
 }
 
 type trendPage struct {
-	Enterprise Enterprise
-	Indicator  Doc
+	Enterprise readmodel.Enterprise
+	Indicator  readmodel.Doc
 	Limits     []Limit // the thresholds set, in rising order; the unset ones are left out
-	Points     []Point
-	Recent     []Point // the last readings, newest first, for the table
+	Points     []readmodel.Point
+	Recent     []readmodel.Point // the last readings, newest first, for the table
 	Data       template.JS
 }
 
@@ -87,7 +35,7 @@ func (p *Portal) trend(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ind, pts, err := p.store.Trend(c.UserContext(), e.Code, strings.Clone(c.Params("indicator")), p.cfg.Now())
+	ind, pts, err := p.companyQueries.Trend(c.UserContext(), e.Code, strings.Clone(c.Params("indicator")), p.cfg.Now())
 	if err != nil {
 		return err
 	}
@@ -106,7 +54,7 @@ func (p *Portal) trend(c *fiber.Ctx) error {
 	if err != nil {
 		return fmt.Errorf("portal: trend data: %w", err)
 	}
-	recent := make([]Point, 0, 50)
+	recent := make([]readmodel.Point, 0, 50)
 	for i := len(pts) - 1; i >= 0 && len(recent) < 50; i-- {
 		recent = append(recent, pts[i])
 	}

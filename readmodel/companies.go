@@ -1,11 +1,10 @@
-package portal
+package readmodel
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"github.com/shandong-emergency/chemguard/governancesvc"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/share"
@@ -20,100 +20,40 @@ import (
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
-// Store runs the portal's queries. Every list filters by the caller's tiers.Scope
-// in SQL and is paginated in SQL.
-type Store struct {
-	pool *pgxpool.Pool
-}
+// Companies answers the questions about registered companies and their exchange
+// records: lists of a scope, 企业一张图, the region's figures. Every list filters by
+// the caller's tiers.Scope in SQL and is paginated in SQL.
+type Companies struct{ db }
 
-// NewStore returns the store on pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+// NewCompanies returns the company queries on pool.
+func NewCompanies(pool *pgxpool.Pool) *Companies { return &Companies{db{pool}} }
 
-// Doc is one exchange record, keys exactly the seed's.
-type Doc map[string]any
-
-func decodeDoc(raw []byte) Doc {
-	if raw == nil {
-		return nil
-	}
-	d := Doc{}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&d); err != nil {
-		return Doc{}
-	}
-	for k, v := range d { // personal data is stored sealed: pages show its masked form
-		if s, ok := v.(string); ok && sealed.IsSealed(s) {
-			d[k] = sealed.Display(s)
-		}
-	}
-	return d
-}
-
-// Enterprise is a registered company as the portal shows it: the regional API's
+// Enterprise is a registered company as the UIs show it: the regional API's
 // enterprise (with its authorizer Path) plus display helpers.
 type Enterprise struct{ share.Enterprise }
 
 // County is the Chinese name of the enterprise's county with its city.
 func (e Enterprise) County() string { return RegionName(e.DivisionCode) }
 
-// countAsync runs a list's count on another connection while the caller reads the
-// page, so the two scans overlap; the returned func waits for the count. It
-// always finishes (the channel is buffered), whether or not it is waited for.
-func (s *Store) countAsync(ctx context.Context, sql string, args ...any) func() (int, error) {
-	args = slices.Clone(args)
-	type result struct {
-		n   int
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		var r result
-		r.err = s.pool.QueryRow(ctx, sql, args...).Scan(&r.n)
-		ch <- r
-	}()
-	return func() (int, error) { r := <-ch; return r.n, r.err }
-}
-
 // Enterprise returns one enterprise, or a not_found *chemguard.Error.
-func (s *Store) Enterprise(ctx context.Context, code string) (Enterprise, error) {
+func (s *Companies) Enterprise(ctx context.Context, code string) (Enterprise, error) {
 	e, err := share.NewStore(s.pool).Enterprise(ctx, code)
 	return Enterprise{e}, err
-}
-
-// likePattern escapes q for ILIKE '%q%'.
-func likePattern(q string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(q) + "%"
 }
 
 // Enterprises returns a page of the enterprises in scope whose name or code
 // contains q (all when q is empty) and, when counties is not nil, whose county is
 // one of them, in code order, and how many match.
-func (s *Store) Enterprises(ctx context.Context, scope tiers.Scope, q string, counties []string, offset, limit int) ([]Enterprise, int, error) {
+func (s *Companies) Enterprises(ctx context.Context, scope tiers.Scope, q string, counties []string, offset, limit int) ([]Enterprise, int, error) {
 	where, args := scope.Where("e", 3)
 	cond := `e.disabled_at IS NULL AND ` + where + ` AND ($1 = '%%' OR e.name ILIKE $1 OR e.code ILIKE $1)
 		AND ($2::text[] IS NULL OR e.division_code = ANY($2::text[]))`
 	args = append([]any{likePattern(q), counties}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) FROM enterprises e WHERE `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind
-		FROM enterprises e WHERE %s ORDER BY e.code LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: enterprises: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Enterprise, error) {
-		var e Enterprise
-		return e, r.Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: enterprises: %w", err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: count enterprises: %w", err)
-	}
-	return out, total, nil
+	return page(ctx, s.db, "enterprises", `e.code, e.name, e.division_code, COALESCE(e.park_code, ''), e.kind`,
+		`FROM enterprises e WHERE `+cond, `e.code`, args, offset, limit, func(r pgx.CollectableRow) (Enterprise, error) {
+			var e Enterprise
+			return e, r.Scan(&e.Code, &e.Name, &e.DivisionCode, &e.ParkCode, &e.Kind)
+		})
 }
 
 // Count is a labelled number.
@@ -161,13 +101,13 @@ func dayOf(now time.Time) (day string, start time.Time, deadline string) {
 
 // Stats computes the region's figures at now; online means any upload (accepted
 // or rejected) within online of now.
-func (s *Store) Stats(ctx context.Context, scope tiers.Scope, now time.Time, online time.Duration) (Stats, error) {
+func (s *Companies) Stats(ctx context.Context, scope tiers.Scope, now time.Time, online time.Duration) (Stats, error) {
 	var st Stats
 	day, start, deadline := dayOf(now)
 	where, args := scope.Where("e", 1)
 	q := func(what, sql string, extra []any, dest ...any) error {
 		if err := s.pool.QueryRow(ctx, sql, append(append([]any{}, args...), extra...)...).Scan(dest...); err != nil {
-			return fmt.Errorf("portal: stats %s: %w", what, err)
+			return fmt.Errorf("readmodel: stats %s: %w", what, err)
 		}
 		return nil
 	}
@@ -242,44 +182,6 @@ func (s *Store) Stats(ctx context.Context, scope tiers.Scope, now time.Time, onl
 	return st, nil
 }
 
-func (s *Store) group(ctx context.Context, into *map[string]int, sql string, args ...any) error {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return fmt.Errorf("portal: group: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k *string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
-			return fmt.Errorf("portal: group: %w", err)
-		}
-		if k != nil {
-			(*into)[*k] = n
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("portal: group: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) docs(ctx context.Context, sql string, args ...any) ([]Doc, error) {
-	rows, err := s.pool.Query(ctx, sql, args...)
-	if err != nil {
-		return nil, fmt.Errorf("portal: query: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Doc, error) {
-		var raw []byte
-		err := r.Scan(&raw)
-		return decodeDoc(raw), err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("portal: query: %w", err)
-	}
-	return out, nil
-}
-
 // Reading is an indicator with its latest reading.
 type Reading struct {
 	Indicator Doc
@@ -323,7 +225,8 @@ func number(v any) (float64, bool) {
 	return 0, false
 }
 
-// Detail is 企业一张图: everything the portal shows about one company.
+// Detail is 企业一张图: everything the UIs show about one company (the portal's page, an
+// inspector's live check).
 type Detail struct {
 	Enterprise     Enterprise
 	Info           Doc // 企业信息, nil when not uploaded
@@ -335,18 +238,16 @@ type Detail struct {
 	Commitment     Doc // today's, nil when missing
 	HiddenDangers  []Doc
 	Cameras        []Doc     // 视频监控信息, by place
-	Plan           Plan      // the plant's schematic (planOf)
 	Warnings       []Warning // open warnings, worst first
 	Alarms         []Alarm   // active alarms, newest first
 	RejectedToday  int
 	RecentLimit    int
 	OpenDangers    int
 	MajorOpenCount int
-	Quality        *governancesvc.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
 }
 
 // Detail loads the company's sections; the caller has checked access.
-func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail, error) {
+func (s *Companies) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail, error) {
 	d := Detail{Enterprise: e, RecentLimit: 20}
 	day, start, _ := dayOf(now)
 	var err error
@@ -365,14 +266,14 @@ func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail
 		LEFT JOIN x_sensor_readings r ON r.company_code = i.company_code AND r.record_key = i.record_key AND NOT r.deleted
 		WHERE i.company_code = $1 AND NOT i.deleted ORDER BY i.doc->>'HAZARD_CODE', i.record_key LIMIT 500`, e.Code)
 	if err != nil {
-		return d, fmt.Errorf("portal: readings: %w", err)
+		return d, fmt.Errorf("readmodel: readings: %w", err)
 	}
 	if d.Readings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Reading, error) {
 		var ind, latest []byte
 		err := r.Scan(&ind, &latest)
 		return Reading{Indicator: decodeDoc(ind), Latest: decodeDoc(latest)}, err
 	}); err != nil {
-		return d, fmt.Errorf("portal: readings: %w", err)
+		return d, fmt.Errorf("readmodel: readings: %w", err)
 	}
 	if d.VideoAlarms, err = s.docs(ctx, `SELECT doc || jsonb_build_object('ALARM_TABLE', t) FROM (
 		(SELECT doc, event_time, 'video-alarms' AS t FROM x_video_alarms WHERE company_code = $1 ORDER BY event_time DESC NULLS LAST LIMIT $2)
@@ -408,34 +309,34 @@ func (s *Store) Detail(ctx context.Context, e Enterprise, now time.Time) (Detail
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE doc->>'DANGER_STATE' <> '9'),
 		count(*) FILTER (WHERE doc->>'DANGER_STATE' <> '9' AND doc->>'DANGER_LEVEL' = '1')
 		FROM x_hidden_dangers WHERE company_code = $1 AND NOT deleted`, e.Code).Scan(&d.OpenDangers, &d.MajorOpenCount); err != nil {
-		return d, fmt.Errorf("portal: hidden dangers: %w", err)
+		return d, fmt.Errorf("readmodel: hidden dangers: %w", err)
 	}
 	rows, err = s.pool.Query(ctx, `SELECT level, model, subject_name, score, step, tier, raised_at FROM warnings
 		WHERE company_code = $1 AND status = 'open'
 		ORDER BY array_position(ARRAY['red','orange','yellow','blue'], level), raised_at DESC LIMIT 50`, e.Code)
 	if err != nil {
-		return d, fmt.Errorf("portal: warnings: %w", err)
+		return d, fmt.Errorf("readmodel: warnings: %w", err)
 	}
 	if d.Warnings, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Warning, error) {
 		var w Warning
 		return w, r.Scan(&w.Level, &w.Model, &w.Subject, &w.Score, &w.Step, &w.Tier, &w.RaisedAt)
 	}); err != nil {
-		return d, fmt.Errorf("portal: warnings: %w", err)
+		return d, fmt.Errorf("readmodel: warnings: %w", err)
 	}
 	rows, err = s.pool.Query(ctx, `SELECT source, indicator_code, hazard_code, severity, started_at, peak FROM alarms
 		WHERE company_code = $1 AND cleared_at IS NULL ORDER BY started_at DESC LIMIT 50`, e.Code)
 	if err != nil {
-		return d, fmt.Errorf("portal: alarms: %w", err)
+		return d, fmt.Errorf("readmodel: alarms: %w", err)
 	}
 	if d.Alarms, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Alarm, error) {
 		var a Alarm
 		return a, r.Scan(&a.Source, &a.Indicator, &a.Hazard, &a.Severity, &a.StartedAt, &a.Peak)
 	}); err != nil {
-		return d, fmt.Errorf("portal: alarms: %w", err)
+		return d, fmt.Errorf("readmodel: alarms: %w", err)
 	}
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM exchange_rejections WHERE company_code = $1 AND received_at >= $2`,
 		e.Code, start).Scan(&d.RejectedToday); err != nil {
-		return d, fmt.Errorf("portal: rejections: %w", err)
+		return d, fmt.Errorf("readmodel: rejections: %w", err)
 	}
 	return d, nil
 }
@@ -466,33 +367,19 @@ func textMatch(t *schemas.Table, alias, p string) string {
 // Records returns a page of table t's current records of the enterprises in
 // scope, of company when set, containing q (in the key or in one of its
 // text value) when set, newest change first, and how many match.
-func (s *Store) Records(ctx context.Context, t *schemas.Table, scope tiers.Scope, company, q string, offset, limit int) ([]Row, int, error) {
+func (s *Companies) Records(ctx context.Context, t *schemas.Table, scope tiers.Scope, company, q string, offset, limit int) ([]Row, int, error) {
 	where, args := scope.Where("e", 3)
 	cond := `FROM ` + t.SQLName() + ` x JOIN enterprises e ON e.code = x.company_code
 		WHERE ($1 = '' OR x.company_code = $1) AND ($2 = '%%' OR ` + textMatch(t, "x", "$2") + `) AND ` + where
 	args = append([]any{company, likePattern(q)}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT x.company_code, e.name, x.record_key, x.deleted, x.updated_at, x.doc %s
-		ORDER BY x.updated_at DESC, x.company_code, x.record_key LIMIT $%d OFFSET $%d`, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: records %s: %w", t.Slug, err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) {
-		var row Row
-		var raw []byte
-		err := r.Scan(&row.Company, &row.Name, &row.Key, &row.Deleted, &row.UpdatedAt, &raw)
-		row.Doc = decodeDoc(raw)
-		return row, err
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: records %s: %w", t.Slug, err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: count %s: %w", t.Slug, err)
-	}
-	return out, total, nil
+	return page(ctx, s.db, "records "+t.Slug, `x.company_code, e.name, x.record_key, x.deleted, x.updated_at, x.doc`, cond,
+		`x.updated_at DESC, x.company_code, x.record_key`, args, offset, limit, func(r pgx.CollectableRow) (Row, error) {
+			var row Row
+			var raw []byte
+			err := r.Scan(&row.Company, &row.Name, &row.Key, &row.Deleted, &row.UpdatedAt, &raw)
+			row.Doc = decodeDoc(raw)
+			return row, err
+		})
 }
 
 // FieldError is one validation error of a rejected record.
@@ -525,19 +412,13 @@ const rawPreview = 300
 
 // Rejections returns a page of the rejected records of enterprises in scope, of
 // company and table (slug) when set, newest first, and how many match.
-func (s *Store) Rejections(ctx context.Context, scope tiers.Scope, company, table string, offset, limit int) ([]Rejection, int, error) {
+func (s *Companies) Rejections(ctx context.Context, scope tiers.Scope, company, table string, offset, limit int) ([]Rejection, int, error) {
 	where, args := scope.Where("e", 3)
 	cond := `FROM exchange_rejections r JOIN enterprises e ON e.code = r.company_code
 		WHERE ($1 = '' OR r.company_code = $1) AND ($2 = '' OR r.table_slug = $2) AND ` + where
 	args = append([]any{company, table}, args...)
-	count := s.countAsync(ctx, `SELECT count(*) `+cond, args...)
-	n := len(args)
-	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT r.table_slug, r.company_code, e.name, r.record_key, r.received_at, r.errors, left(r.raw, %d) %s
-		ORDER BY r.received_at DESC, r.msg_id LIMIT $%d OFFSET $%d`, rawPreview, cond, n+1, n+2), append(args, limit, offset)...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: rejections: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Rejection, error) {
+	cols := fmt.Sprintf(`r.table_slug, r.company_code, e.name, r.record_key, r.received_at, r.errors, left(r.raw, %d)`, rawPreview)
+	return page(ctx, s.db, "rejections", cols, cond, `r.received_at DESC, r.msg_id`, args, offset, limit, func(r pgx.CollectableRow) (Rejection, error) {
 		var rj Rejection
 		var errs []byte
 		if err := r.Scan(&rj.Table, &rj.Company, &rj.Name, &rj.Key, &rj.ReceivedAt, &errs, &rj.Raw); err != nil {
@@ -547,14 +428,6 @@ func (s *Store) Rejections(ctx context.Context, scope tiers.Scope, company, tabl
 		rj.Raw = sealed.DisplayText(rj.Raw)  // phone numbers stored sealed show masked
 		return rj, nil
 	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: rejections: %w", err)
-	}
-	total, err := count()
-	if err != nil {
-		return nil, 0, fmt.Errorf("portal: count rejections: %w", err)
-	}
-	return out, total, nil
 }
 
 // CommitmentLate reports whether today's commitment came at or after 10:00.
@@ -565,32 +438,6 @@ func (d Detail) CommitmentLate() bool {
 	t, ok := d.Commitment["COMMIT_TIME"].(string)
 	return ok && len(t) >= 13 && t[11:] >= "10:00:00"
 }
-
-// Warning is an open 预警 of a company (issue 5's warnings table).
-type Warning struct {
-	// Subject is the subject's name as the model gives it; a leak warning's already
-	// names its area (罐区A 可燃气体), so the area is not shown again.
-	Level, Model, Subject, Step, Tier string
-	Score                             float64
-	RaisedAt                          time.Time
-}
-
-// LevelZH is the level as a regulator reads it, e.g. 红色（重大）.
-func (w Warning) LevelZH() string {
-	if l, err := warning.ParseLevel(w.Level); err == nil {
-		return l.NameZH()
-	}
-	return w.Level
-}
-
-// StepZH is the disposal step in Chinese.
-func (w Warning) StepZH() string { return warning.Step(w.Step).NameZH() }
-
-// ModelZH names the risk model.
-func (w Warning) ModelZH() string { return warning.ModelNameZH(w.Model) }
-
-// TierZH names the tier watching the warning.
-func (w Warning) TierZH() string { return warning.Tier(w.Tier).NameZH() }
 
 // Alarm is an active 报警 of a company (issue 5's alarms table).
 type Alarm struct {
@@ -623,7 +470,7 @@ type CountyCount struct {
 
 // Counties returns the companies and open warnings of each county of city that
 // scope reaches (all of them for the province), in code order.
-func (s *Store) Counties(ctx context.Context, scope tiers.Scope, city string) ([]CountyCount, error) {
+func (s *Companies) Counties(ctx context.Context, scope tiers.Scope, city string) ([]CountyCount, error) {
 	var out []CountyCount
 	for _, d := range tiers.Children(city) {
 		if scope.All || slices.Contains(scope.Counties, d.Code) {
@@ -643,7 +490,7 @@ func (s *Store) Counties(ctx context.Context, scope tiers.Scope, city string) ([
 		WHERE e.disabled_at IS NULL AND e.division_code = ANY($1::text[]) AND `+where+` GROUP BY 1`,
 		append([]any{codes}, args...)...)
 	if err != nil {
-		return nil, fmt.Errorf("portal: counties: %w", err)
+		return nil, fmt.Errorf("readmodel: counties: %w", err)
 	}
 	defer rows.Close()
 	got := map[string][2]int{}
@@ -651,15 +498,138 @@ func (s *Store) Counties(ctx context.Context, scope tiers.Scope, city string) ([
 		var code string
 		var n [2]int
 		if err := rows.Scan(&code, &n[0], &n[1]); err != nil {
-			return nil, fmt.Errorf("portal: counties: %w", err)
+			return nil, fmt.Errorf("readmodel: counties: %w", err)
 		}
 		got[code] = n
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("portal: counties: %w", err)
+		return nil, fmt.Errorf("readmodel: counties: %w", err)
 	}
 	for i := range out {
 		out[i].Companies, out[i].Warnings = got[out[i].Code][0], got[out[i].Code][1]
 	}
 	return out, nil
+}
+
+// LastSeen is the time of the company's latest upload, accepted or rejected; nil
+// when it has sent nothing.
+func (s *Companies) LastSeen(ctx context.Context, code string) (*time.Time, error) {
+	parts := []string{`(SELECT max(received_at) FROM exchange_rejections WHERE company_code = $1)`}
+	for _, t := range schemas.Tables() {
+		parts = append(parts, `(SELECT max(updated_at) FROM `+t.SQLName()+` WHERE company_code = $1)`)
+	}
+	var last *time.Time
+	if err := s.pool.QueryRow(ctx, `SELECT greatest(`+strings.Join(parts, ", ")+`)`, code).Scan(&last); err != nil {
+		return nil, fmt.Errorf("readmodel: last upload: %w", err)
+	}
+	return last, nil
+}
+
+// MapCompany is a company on a county's map: its position from its latest
+// 企业信息 (LONGITUDE/LATITUDE), nil when it has sent none, and its open warnings.
+type MapCompany struct {
+	Code     string   `json:"code"`
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Lon      *float64 `json:"lon"`
+	Lat      *float64 `json:"lat"`
+	Warnings int      `json:"warnings"`
+}
+
+// MapCompanyLimit caps the companies one county's map plots.
+const MapCompanyLimit = 500
+
+// jsonNumber is a SQL expression turning a JSON field to float8, NULL unless it is a
+// plain decimal number.
+func jsonNumber(field string) string {
+	return fmt.Sprintf(`CASE WHEN x.doc->>'%[1]s' ~ '^-?[0-9]{1,3}(\.[0-9]+)?$' THEN (x.doc->>'%[1]s')::float8 END`, field)
+}
+
+// CountyCompanies returns the companies of county that scope reaches (none
+// outside it), with positions and open warnings, most warnings first, at most
+// MapCompanyLimit.
+func (s *Companies) CountyCompanies(ctx context.Context, scope tiers.Scope, county string) ([]MapCompany, error) {
+	where, args := scope.Where("e", 3)
+	rows, err := s.pool.Query(ctx, `SELECT e.code, e.name, e.kind, `+jsonNumber("LONGITUDE")+`, `+jsonNumber("LATITUDE")+`,
+		(SELECT count(*) FROM warnings w WHERE w.company_code = e.code AND w.status = 'open' AND w.level <> 'none') AS open
+		FROM enterprises e
+		LEFT JOIN LATERAL (SELECT doc FROM x_enterprise_info i WHERE i.company_code = e.code AND NOT i.deleted
+			ORDER BY i.updated_at DESC LIMIT 1) x ON TRUE
+		WHERE e.disabled_at IS NULL AND e.division_code = $1 AND `+where+`
+		ORDER BY open DESC, e.code LIMIT $2`, append([]any{county, MapCompanyLimit}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: county companies: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (MapCompany, error) {
+		var m MapCompany
+		return m, r.Scan(&m.Code, &m.Name, &m.Kind, &m.Lon, &m.Lat, &m.Warnings)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: county companies: %w", err)
+	}
+	return out, nil
+}
+
+// Point is one reading of an indicator.
+type Point struct {
+	At    string `json:"t"` // COLLECT_TIME, the seed's layout
+	Value string `json:"v"`
+}
+
+// maxPoints bounds a trend: a reading a minute for 24 hours is 1,440.
+const maxPoints = 5000
+
+// Trend returns the indicator's definition and its latest maxPoints readings received within the
+// day before now, oldest first; a not_found error when the company has no such
+// indicator.
+func (s *Companies) Trend(ctx context.Context, company, indicator string, now time.Time) (Doc, []Point, error) {
+	docs, err := s.docs(ctx, `SELECT doc FROM x_indicators WHERE company_code = $1 AND record_key = $2`, company, indicator)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(docs) == 0 {
+		return nil, nil, chemguard.Errorf(chemguard.ENotFound, "该企业没有指标「%s」", "the company has no indicator %q", indicator)
+	}
+	// The latest maxPoints readings (an indicator read more often than that in a
+	// day loses its oldest, not its newest), oldest first.
+	rows, err := s.pool.Query(ctx, `SELECT at, v FROM (
+		SELECT doc->>'COLLECT_TIME' AS at, doc->>'VALUE' AS v, event_time, received_at FROM x_sensor_readings_history
+		WHERE company_code = $1 AND record_key = $2 AND received_at >= $3 AND NOT deleted
+		ORDER BY event_time DESC NULLS FIRST, received_at DESC LIMIT $4) latest
+		ORDER BY event_time NULLS LAST, received_at`, company, indicator, now.Add(-24*time.Hour), maxPoints)
+	if err != nil {
+		return nil, nil, fmt.Errorf("readmodel: trend: %w", err)
+	}
+	pts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Point, error) {
+		var p Point
+		var at, v *string
+		err := r.Scan(&at, &v)
+		if at != nil {
+			p.At = *at
+		}
+		if v != nil {
+			p.Value = *v
+		}
+		return p, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("readmodel: trend: %w", err)
+	}
+	return docs[0], pts, nil
+}
+
+// AlarmImage is the stored file reference and content type of the image of the
+// company's video alarm key in table t (企业 or 加油站 video alarms); ref is ""
+// when the alarm does not exist or carries no image.
+func (s *Companies) AlarmImage(ctx context.Context, t *schemas.Table, company, key string) (ref, contentType string, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT COALESCE(doc->'ALARM_IMAGE'->>'ref', ''),
+		COALESCE(doc->'ALARM_IMAGE'->>'content_type', '') FROM `+t.SQLName()+` WHERE company_code = $1 AND record_key = $2`,
+		company, key).Scan(&ref, &contentType)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("readmodel: alarm image: %w", err)
+	}
+	return ref, contentType, nil
 }

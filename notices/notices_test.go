@@ -1,4 +1,4 @@
-package governancesvc_test
+package notices_test
 
 import (
 	"bytes"
@@ -22,6 +22,8 @@ import (
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/notices"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/store"
 )
 
@@ -32,7 +34,7 @@ import (
 type noticeEnv struct {
 	env
 	svc     *governancesvc.Service
-	notices *governancesvc.Notices
+	notices *notices.Service
 	clk     *clock
 	keys    map[string]string
 }
@@ -54,11 +56,11 @@ func newNoticeEnv(tb testing.TB) *noticeEnv {
 	e.svc = newService(tb, pool, e.clk)
 	acc, err := auth.New(ctx, pool, auth.Config{InsecureCookie: true})
 	require.NoError(tb, err)
-	e.notices = governancesvc.NewNotices(pool, acc.Audit, e.svc.Rules(), e.clk.Now)
+	e.notices = notices.New(pool, acc.Audit, e.svc.Rules(), e.clk.Now)
 	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})
 	api := app.Group("/api/v1")
 	acc.Mount(api)
-	governancesvc.NewNoticeHandler(e.svc, e.notices, acc, ents).Register(api)
+	notices.NewHandler(e.notices, readmodel.NewQuality(pool, e.svc.Rules(), e.clk.Now), acc, ents).Register(api)
 	e.env = env{tb: tb, pool: pool, app: app, acc: acc}
 	for _, u := range []struct {
 		name   string
@@ -316,6 +318,6 @@ func TestNoticeNotClosedByTheEndOfTheDay(t *testing.T) {
 	status := func(id int64) string {
 		return scalar[string](t, e.pool, `SELECT status FROM governance_notices WHERE id = $1`, id)
 	}
-	assert.Equal(t, governancesvc.NoticeClosed, status(na), "A's commitment arrived")
-	assert.Equal(t, governancesvc.NoticeIssued, status(nb), "B never committed: the day ended, nothing was fixed")
+	assert.Equal(t, notices.Closed, status(na), "A's commitment arrived")
+	assert.Equal(t, notices.Issued, status(nb), "B never committed: the day ended, nothing was fixed")
 }

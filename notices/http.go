@@ -1,4 +1,4 @@
-package governancesvc
+package notices
 
 import (
 	"context"
@@ -13,17 +13,32 @@ import (
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/queryparam"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/form"
 )
 
-// NoticeGuard is Guard with the audit identity of the caller; access.Service
+// Guard authenticates and authorizes requests and names the caller; auth.Service
 // implements it.
-type NoticeGuard interface {
-	Guard
+type Guard interface {
+	// Require authenticates the caller and checks it may do act on obj at all.
+	Require(obj, act string) fiber.Handler
+	// Check checks the authenticated caller may do act on obj of the resource at
+	// path res; a refusal is audited and returned as a forbidden error.
+	Check(c *fiber.Ctx, obj, act, res string) error
+	// Domain is the authenticated caller's domain.
+	Domain(c *fiber.Ctx) string
 	// Actor returns an audit event naming the caller.
 	Actor(c *fiber.Ctx) audit.Event
+}
+
+// ActorOf is the authenticated caller of c as a notice's actor, its checks made
+// through guard. It is valid only while c's handler runs.
+func ActorOf(c *fiber.Ctx, guard Guard) Actor {
+	ev := guard.Actor(c)
+	return Actor{Name: ev.Actor, Role: ev.ActorRole, ClientIP: ev.ClientIP, Domain: guard.Domain(c),
+		Check: func(obj, act, path string) error { return guard.Check(c, obj, act, path) }}
 }
 
 // KeyAuthenticator resolves an enterprise's exchange API key to its company code;
@@ -32,19 +47,19 @@ type KeyAuthenticator interface {
 	Authenticate(ctx context.Context, key string) (string, error)
 }
 
-// NoticeHandler serves the governance notices (整改通知) API: the regulators' side
+// Handler serves the governance notices (整改通知) API: the regulators' side
 // under /governance/notices (sessions, scoped by tiers) and the companies' side
 // under /enterprise/notices (the company's exchange API key, as for /exchange).
-type NoticeHandler struct {
-	*Handler
-	notices *Notices
-	guard   NoticeGuard
+type Handler struct {
+	notices *Service
+	regions *readmodel.Quality // resolves ?region=
+	guard   Guard
 	keys    KeyAuthenticator
 }
 
-// NewNoticeHandler returns the handler.
-func NewNoticeHandler(svc *Service, notices *Notices, guard NoticeGuard, keys KeyAuthenticator) *NoticeHandler {
-	return &NoticeHandler{Handler: NewHandler(svc, guard), notices: notices, guard: guard, keys: keys}
+// NewHandler returns the handler.
+func NewHandler(notices *Service, regions *readmodel.Quality, guard Guard, keys KeyAuthenticator) *Handler {
+	return &Handler{notices: notices, regions: regions, guard: guard, keys: keys}
 }
 
 // Register mounts under r (the /api/v1 group). A regulator issues, closes and
@@ -61,7 +76,7 @@ func NewNoticeHandler(svc *Service, notices *Notices, guard NoticeGuard, keys Ke
 //	GET  /enterprise/notices/:id
 //	POST /enterprise/notices/:id/ack      签收
 //	POST /enterprise/notices/:id/answer   {answer} 整改反馈
-func (h *NoticeHandler) Register(r fiber.Router) {
+func (h *Handler) Register(r fiber.Router) {
 	read := h.guard.Require(policy.ObjData, policy.ActRead)
 	write := h.guard.Require(policy.ObjInspection, policy.ActWrite)
 	r.Get("/governance/notices", read, h.list)
@@ -108,7 +123,7 @@ func noticeID(c *fiber.Ctx) (int64, error) {
 }
 
 func pageOf(c *fiber.Ctx) (offset, limit int, err error) {
-	limit, err = limitOf(c, 20)
+	limit, err = queryparam.Limit(c, 20)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -119,16 +134,24 @@ func pageOf(c *fiber.Ctx) (offset, limit int, err error) {
 }
 
 // list serves GET /governance/notices.
-func (h *NoticeHandler) list(c *fiber.Ctx) error {
-	f := NoticeFilter{Scope: tiers.ScopeOf(h.guard.Domain(c)), Company: c.Query("company"), Fact: c.Query("fact"),
+func (h *Handler) list(c *fiber.Ctx) error {
+	f := Filter{Scope: tiers.ScopeOf(h.guard.Domain(c)), Company: c.Query("company"), Fact: c.Query("fact"),
 		Status: c.Query("status")}
-	if c.Query("region") != "" {
-		r, err := h.region(c, policy.ObjData)
+	if v := c.Query("region"); v != "" {
+		r, err := h.regions.CheckedRegion(c.UserContext(), v, func(path string) error {
+			return h.guard.Check(c, policy.ObjData, policy.ActRead, path)
+		})
 		if err != nil {
 			return err
 		}
 		f.Scope = r.Scope
 	}
+	return h.sendPage(c, f)
+}
+
+// sendPage answers with the page of notices f selects (?offset=, ?limit=) and how
+// many it selects.
+func (h *Handler) sendPage(c *fiber.Ctx, f Filter) error {
 	var err error
 	if f.Offset, f.Limit, err = pageOf(c); err != nil {
 		return err
@@ -140,28 +163,13 @@ func (h *NoticeHandler) list(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"notices": list, "total": total})
 }
 
-// reachable loads notice :id and checks the caller may do act on obj of its company.
-func (h *NoticeHandler) reachable(c *fiber.Ctx, obj, act string) (Notice, error) {
+// get serves GET /governance/notices/:id.
+func (h *Handler) get(c *fiber.Ctx) error {
 	id, err := noticeID(c)
 	if err != nil {
-		return Notice{}, err
+		return err
 	}
-	n, err := h.notices.Get(c.UserContext(), id)
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		// Only a caller who reaches the province learns a number is unused.
-		if cerr := h.guard.Check(c, obj, act, tiers.ProvinceCode); cerr != nil {
-			return n, cerr
-		}
-	}
-	if err != nil {
-		return n, err
-	}
-	return n, h.guard.Check(c, obj, act, n.Path())
-}
-
-// get serves GET /governance/notices/:id.
-func (h *NoticeHandler) get(c *fiber.Ctx) error {
-	n, err := h.reachable(c, policy.ObjData, policy.ActRead)
+	n, err := h.notices.Reachable(c.UserContext(), ActorOf(c, h.guard), policy.ObjData, policy.ActRead, id)
 	if err != nil {
 		return err
 	}
@@ -175,34 +183,8 @@ type issueRequest struct {
 	Deadline    string   `json:"deadline"`
 }
 
-// IssueAs issues a notice as the caller of c after checking it may write
-// inspections of the company (403, audited, outside its region).
-func (h *NoticeHandler) IssueAs(c *fiber.Ctx, in NewIssue) (Notice, error) {
-	if err := h.checkCompany(c, in.Company); err != nil {
-		return Notice{}, err
-	}
-	if err := form.Check(in); err != nil {
-		return Notice{}, err
-	}
-	return h.notices.Issue(c.UserContext(), h.guard.Actor(c), h.guard.Domain(c), in)
-}
-
-// checkCompany checks the caller may write inspections of company code.
-func (h *NoticeHandler) checkCompany(c *fiber.Ctx, code string) error {
-	var county, park string
-	err := h.svc.pool.QueryRow(c.UserContext(), `SELECT division_code, COALESCE(park_code, '') FROM enterprises
-		WHERE code = $1`, code).Scan(&county, &park)
-	if err != nil {
-		if cerr := h.guard.Check(c, policy.ObjInspection, policy.ActWrite, tiers.ProvinceCode); cerr != nil {
-			return cerr
-		}
-		return chemguard.Errorf(chemguard.ENotFound, "企业「%s」未登记", "no enterprise %q", code)
-	}
-	return h.guard.Check(c, policy.ObjInspection, policy.ActWrite, tiers.EnterprisePath(county, park, code))
-}
-
 // issue serves POST /governance/notices.
-func (h *NoticeHandler) issue(c *fiber.Ctx) error {
+func (h *Handler) issue(c *fiber.Ctx) error {
 	var req issueRequest
 	if err := bodyOf(c, &req); err != nil {
 		return err
@@ -211,7 +193,7 @@ func (h *NoticeHandler) issue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.IssueAs(c, NewIssue{Company: req.Company, Facts: req.Facts, Requirement: req.Requirement, Deadline: deadline})
+	n, err := h.notices.Issue(c.UserContext(), ActorOf(c, h.guard), NewIssue{Company: req.Company, Facts: req.Facts, Requirement: req.Requirement, Deadline: deadline})
 	if err != nil {
 		return err
 	}
@@ -225,37 +207,17 @@ type reasonRequest struct {
 	Deadline string `json:"deadline"`
 }
 
-// CloseAs closes notice id as the caller of c, who must reach its company.
-func (h *NoticeHandler) CloseAs(c *fiber.Ctx, reason string) (Notice, error) {
-	n, err := h.reachable(c, policy.ObjInspection, policy.ActWrite)
-	if err != nil {
-		return n, err
-	}
-	if err := form.Check(reasonRequest{Reason: reason}); err != nil {
-		return n, err
-	}
-	return h.notices.Close(c.UserContext(), h.guard.Actor(c), n.ID, reason)
-}
-
-// ReopenAs reopens notice id as the caller of c, who must reach its company.
-func (h *NoticeHandler) ReopenAs(c *fiber.Ctx, reason string, deadline time.Time) (Notice, error) {
-	n, err := h.reachable(c, policy.ObjInspection, policy.ActWrite)
-	if err != nil {
-		return n, err
-	}
-	if err := form.Check(reasonRequest{Reason: reason}); err != nil {
-		return n, err
-	}
-	return h.notices.Reopen(c.UserContext(), h.guard.Actor(c), n.ID, reason, deadline)
-}
-
 // close serves POST /governance/notices/:id/close.
-func (h *NoticeHandler) close(c *fiber.Ctx) error {
+func (h *Handler) close(c *fiber.Ctx) error {
 	var req reasonRequest
 	if err := bodyOf(c, &req); err != nil {
 		return err
 	}
-	n, err := h.CloseAs(c, req.Reason)
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.notices.Close(c.UserContext(), ActorOf(c, h.guard), id, req.Reason)
 	if err != nil {
 		return err
 	}
@@ -263,7 +225,7 @@ func (h *NoticeHandler) close(c *fiber.Ctx) error {
 }
 
 // reopen serves POST /governance/notices/:id/reopen.
-func (h *NoticeHandler) reopen(c *fiber.Ctx) error {
+func (h *Handler) reopen(c *fiber.Ctx) error {
 	var req reasonRequest
 	if err := bodyOf(c, &req); err != nil {
 		return err
@@ -275,7 +237,11 @@ func (h *NoticeHandler) reopen(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	n, err := h.ReopenAs(c, req.Reason, deadline)
+	id, err := noticeID(c)
+	if err != nil {
+		return err
+	}
+	n, err := h.notices.Reopen(c.UserContext(), ActorOf(c, h.guard), id, req.Reason, deadline)
 	if err != nil {
 		return err
 	}
@@ -285,7 +251,7 @@ func (h *NoticeHandler) reopen(c *fiber.Ctx) error {
 const localsNoticeCompany = "notice_company"
 
 // company authenticates the company's exchange API key (Authorization: Bearer KEY).
-func (h *NoticeHandler) keyAuth(c *fiber.Ctx) error {
+func (h *Handler) keyAuth(c *fiber.Ctx) error {
 	key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	key = strings.TrimSpace(key)
 	if !ok || key == "" {
@@ -302,27 +268,19 @@ func (h *NoticeHandler) keyAuth(c *fiber.Ctx) error {
 
 func companyOf(c *fiber.Ctx) string { s, _ := c.Locals(localsNoticeCompany).(string); return s }
 
-// companyActor names the company's key in the audit log.
-func companyActor(c *fiber.Ctx) audit.Event {
-	return audit.Event{Actor: tiers.EnterpriseDomain(companyOf(c)), ActorRole: policy.EnterpriseKeyRole, ClientIP: c.IP()}
+// companyActor is the company's key as the actor (its own notices only: no check).
+func companyActor(c *fiber.Ctx) Actor {
+	return Actor{Name: tiers.EnterpriseDomain(companyOf(c)), Role: policy.EnterpriseKeyRole, Domain: tiers.EnterpriseDomain(companyOf(c)),
+		ClientIP: c.IP()}
 }
 
 // companyList serves GET /enterprise/notices: the company's own notices only.
-func (h *NoticeHandler) companyList(c *fiber.Ctx) error {
-	f := NoticeFilter{Scope: tiers.Scope{Enterprise: companyOf(c)}, Status: c.Query("status")}
-	var err error
-	if f.Offset, f.Limit, err = pageOf(c); err != nil {
-		return err
-	}
-	list, total, err := h.notices.List(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(fiber.Map{"notices": list, "total": total})
+func (h *Handler) companyList(c *fiber.Ctx) error {
+	return h.sendPage(c, Filter{Scope: tiers.Scope{Enterprise: companyOf(c)}, Status: c.Query("status")})
 }
 
 // companyGet serves GET /enterprise/notices/:id; another company's notice is not found.
-func (h *NoticeHandler) companyGet(c *fiber.Ctx) error {
+func (h *Handler) companyGet(c *fiber.Ctx) error {
 	id, err := noticeID(c)
 	if err != nil {
 		return err
@@ -338,7 +296,7 @@ func (h *NoticeHandler) companyGet(c *fiber.Ctx) error {
 }
 
 // companyAck serves POST /enterprise/notices/:id/ack.
-func (h *NoticeHandler) companyAck(c *fiber.Ctx) error {
+func (h *Handler) companyAck(c *fiber.Ctx) error {
 	id, err := noticeID(c)
 	if err != nil {
 		return err
@@ -351,7 +309,7 @@ func (h *NoticeHandler) companyAck(c *fiber.Ctx) error {
 }
 
 // companyAnswer serves POST /enterprise/notices/:id/answer.
-func (h *NoticeHandler) companyAnswer(c *fiber.Ctx) error {
+func (h *Handler) companyAnswer(c *fiber.Ctx) error {
 	id, err := noticeID(c)
 	if err != nil {
 		return err
@@ -371,6 +329,3 @@ func (h *NoticeHandler) companyAnswer(c *fiber.Ctx) error {
 	}
 	return c.JSON(n)
 }
-
-// Notices are the notices the handler serves.
-func (h *NoticeHandler) Notices() *Notices { return h.notices }
