@@ -9,18 +9,20 @@ import (
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // A company disabled in the registry (enterprises.disabled_at) accrues no governance
 // facts: at the next tick its open facts close at the time it was disabled, with the
 // reason, and no new ones open on the following days; an enabled company goes on.
 func TestDisabledCompanyAccruesNoFacts(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const off, on = "370102001", "370102002"
 	addEnterprise(t, pool, off, "370102", "")
 	addEnterprise(t, pool, on, "370102", "")
-	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
+	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
 	s := newService(t, pool, clk)
 	tick := func(codes ...string) {
 		var evs []governance.Event

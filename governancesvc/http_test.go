@@ -23,6 +23,8 @@ import (
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -37,7 +39,7 @@ type env struct {
 	app  *fiber.App
 	acc  *auth.Service
 	svc  *governancesvc.Service
-	clk  *clock
+	clk  *testclock.Clock
 }
 
 // Companies: two in 历下区 370102 and one in 市中区 370103 (济南 370100), one in
@@ -47,11 +49,11 @@ var companies = map[string]string{"370102001": "370102", "370102002": "370102", 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
-	pool := newPool(tb)
+	pool := pgtest.Pool(tb)
 	for code, county := range companies {
 		addEnterprise(tb, pool, code, county, "")
 	}
-	clk := &clock{}
+	clk := testclock.Frozen(time.Time{})
 	s := newService(tb, pool, clk)
 	// Every company's system is online: it uploads before each check (a registered
 	// system never heard from would be 企业系统离线).

@@ -12,7 +12,9 @@ import (
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // readingMsg is a sensor reading of company code as ingest publishes it, received at
@@ -35,12 +37,12 @@ func readingMsg(tb testing.TB, code string, offset int64, received time.Time) bu
 // that stays silent while another sends goes offline 10 minutes after the
 // resumption, its spell from its last reading.
 func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const c1, c2 = "370102001", "370102002"
 	addEnterprise(t, pool, c1, "370102", "")
 	addEnterprise(t, pool, c2, "370102", "")
-	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
+	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
 	s := newService(t, pool, clk)
 	offset := int64(0)
 	send := func(received time.Time, codes ...string) {

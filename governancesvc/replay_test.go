@@ -14,7 +14,9 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // replaySource hands out its batches in order, then waits for the end.
@@ -47,11 +49,11 @@ func (r *replaySource) Commit(context.Context, []bus.Message) error { return nil
 // from Kafka: applying it again must change nothing — its readings are not 重复数据
 // (the company sent each once) and its records do not count twice.
 func TestReplayedBatchChangesNothing(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const code = "370102001"
 	addEnterprise(t, pool, code, "370102", "")
-	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
+	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
 	topic := schemas.SensorReadings.Topic()
 	var batch []bus.Message
 	for i := 0; i < 4; i++ {

@@ -3,7 +3,6 @@ package governancesvc_test
 import (
 	"context"
 	"math/rand/v2"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,37 +16,11 @@ import (
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newPool(tb testing.TB) *pgxpool.Pool {
-	tb.Helper()
-	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, store.Migrate(ctx, pool))
-	return pool
-}
-
-func newService(tb testing.TB, pool *pgxpool.Pool, clk *clock) *governancesvc.Service {
+func newService(tb testing.TB, pool *pgxpool.Pool, clk *testclock.Clock) *governancesvc.Service {
 	tb.Helper()
 	s, err := governancesvc.New(context.Background(), pool, nil, governancesvc.Config{Now: clk.Now})
 	require.NoError(tb, err)
@@ -80,7 +53,7 @@ func scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T
 // day drives a small recorded day of two companies through the service: readings
 // then silence (数据采集离线), a late commitment, a duplicate reading, an indicator
 // without thresholds, uploads with rejections.
-func day(tb testing.TB, s *governancesvc.Service, clk *clock) {
+func day(tb testing.TB, s *governancesvc.Service, clk *testclock.Clock) {
 	tb.Helper()
 	ctx := context.Background()
 	const a, b = "370102001", "370102002"
@@ -123,12 +96,12 @@ func day(tb testing.TB, s *governancesvc.Service, clk *clock) {
 // whatever the order the facts are read in and however often it is done, and they
 // are the scores package governance computes from those facts.
 func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	addEnterprise(t, pool, "370102001", "370102", "")
 	addEnterprise(t, pool, "370102002", "370102", "")
 	addEnterprise(t, pool, "370211001", "370211", "")
-	clk := &clock{}
+	clk := testclock.Frozen(time.Time{})
 	s := newService(t, pool, clk)
 	day(t, s, clk)
 	require.Positive(t, scalar[int](t, pool, `SELECT count(*) FROM governance_facts`))
@@ -176,10 +149,10 @@ func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
 // ScoreIfDue finalises the previous day after midnight (plus the delay), and a
 // final day is not overwritten by later recomputation.
 func TestFinaliseAfterMidnight(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	addEnterprise(t, pool, "370102001", "370102", "")
-	clk := &clock{}
+	clk := testclock.Frozen(time.Time{})
 	s := newService(t, pool, clk)
 	day(t, s, clk)
 	require.NoError(t, s.ScoreIfDue(ctx))
@@ -209,11 +182,11 @@ func TestFinaliseAfterMidnight(t *testing.T) {
 // tracker through the cursor: an alarm left uncleared beyond 2 hours is a fact, and
 // the fact closes when alerting clears the alarm. Each stored change is read once.
 func TestAlarmsFollowedFromAlertingTables(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const code = "370102001"
 	addEnterprise(t, pool, code, "370102", "")
-	clk := &clock{t: at(t, "2021-06-01 08:00:00")}
+	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
 	warn, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now})
 	require.NoError(t, err)
 	s := newService(t, pool, clk)
@@ -270,11 +243,11 @@ func tickUntil(tb testing.TB, s *governancesvc.Service, cond func() bool) {
 // before such facts can open: its final score is what recomputing it from the
 // stored facts gives, and what its report shows.
 func TestFinalScoreHoldsFactsOpenedAfterMidnight(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const code = "370102001"
 	addEnterprise(t, pool, code, "370102", "")
-	clk := &clock{}
+	clk := testclock.Frozen(time.Time{})
 	s := newService(t, pool, clk)
 	clk.Set(at(t, "2021-06-01 23:50:00"))
 	require.NoError(t, s.Apply(ctx, []governance.Event{events.Commitment{ID: "c1", Company: code,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,9 +15,9 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 const password = "Chemguard-2026"
@@ -37,36 +36,9 @@ type reply struct {
 	Raw    []byte
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newPool(tb testing.TB) *pgxpool.Pool {
-	tb.Helper()
-	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, store.Migrate(ctx, pool))
-	return pool
-}
-
 // newService is the governance runner on pool (no consumer): it opens and ends the
 // facts notices are about.
-func newService(tb testing.TB, pool *pgxpool.Pool, clk *clock) *governancesvc.Service {
+func newService(tb testing.TB, pool *pgxpool.Pool, clk *testclock.Clock) *governancesvc.Service {
 	tb.Helper()
 	s, err := governancesvc.New(context.Background(), pool, nil, governancesvc.Config{Now: clk.Now})
 	require.NoError(tb, err)

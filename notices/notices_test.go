@@ -23,8 +23,10 @@ import (
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/notices"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // noticeEnv is the governance service and the notices API on a fresh database:
@@ -35,7 +37,7 @@ type noticeEnv struct {
 	env
 	svc     *governancesvc.Service
 	notices *notices.Service
-	clk     *clock
+	clk     *testclock.Clock
 	keys    map[string]string
 }
 
@@ -44,8 +46,8 @@ const coA, coB, coC = "370102001", "370102002", "370211001"
 func newNoticeEnv(tb testing.TB) *noticeEnv {
 	tb.Helper()
 	ctx := context.Background()
-	pool := newPool(tb)
-	e := &noticeEnv{keys: map[string]string{}, clk: &clock{t: at(tb, "2021-06-01 08:00:00")}}
+	pool := pgtest.Pool(tb)
+	e := &noticeEnv{keys: map[string]string{}, clk: testclock.Frozen(at(tb, "2021-06-01 08:00:00"))}
 	ents := store.NewEnterprises(pool)
 	for code, county := range map[string]string{coA: "370102", coB: "370102", coC: "370211"} {
 		addEnterprise(tb, pool, code, county, "")

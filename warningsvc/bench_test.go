@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
@@ -21,9 +23,9 @@ import (
 // round holds the engines.
 func BenchmarkTickRound5000Companies(b *testing.B) {
 	const companies = 5000
-	pool := newPool(b)
+	pool := pgtest.Pool(b)
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC)} // 09:30 in Shanghai
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 30, 0, 0, time.UTC)) // 09:30 in Shanghai
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{&recorder{}}})
 	require.NoError(b, err)
 	var batch []events.Event

@@ -24,6 +24,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
@@ -109,14 +111,14 @@ func (g *smsGateway) mobiles() []string {
 }
 
 // smsSetup is a database with people and an SMS gateway signing with secret.
-func smsSetup(tb testing.TB, secret string) (*pgxpool.Pool, *clock, *smsGateway, *httptest.Server) {
+func smsSetup(tb testing.TB, secret string) (*pgxpool.Pool, *testclock.Clock, *smsGateway, *httptest.Server) {
 	tb.Helper()
-	pool := newPool(tb)
+	pool := pgtest.Pool(tb)
 	people(tb, pool)
 	gw := &smsGateway{tb: tb, secret: secret}
 	srv := httptest.NewServer(gw)
 	tb.Cleanup(srv.Close)
-	return pool, &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}, gw, srv
+	return pool, testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)), gw, srv
 }
 
 // An SMS goes to each person separately: the company's two responsible people and
@@ -236,9 +238,9 @@ func (r *robot) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 // DingTalk's URL signed with its 加签 secret; a non-zero errcode is a failure;
 // neither robot is sent more than 20 messages a minute.
 func TestGroupRobots(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	people(t, pool)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	wc, dt := &robot{}, &robot{}
 	wsrv, dsrv := httptest.NewServer(wc), httptest.NewServer(dt)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
@@ -57,11 +58,11 @@ func received(tb testing.TB, table, code string, record any, recv time.Time) bus
 // 数据中断 alarm; once the intake resumes, a company still silent is caught after
 // no_data_after counted from the resumption, and one that sends again is not.
 func TestPlatformOutageRaisesNoDataForNobody(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := testclock.Start(t).Truncate(time.Second)
-	clk := &clock{t: t0}
+	clk := testclock.Frozen(t0)
 	src := &feed{in: make(chan []bus.Message), committed: make(chan int, 16)}
 	s, err := warningsvc.New(ctx, pool, src, warningsvc.Config{Now: clk.Now, Tick: time.Hour})
 	require.NoError(t, err)
@@ -121,11 +122,11 @@ func TestPlatformOutageRaisesNoDataForNobody(t *testing.T) {
 // at its restart the tick runs before the backlog is consumed, and must not judge
 // every indicator silent.
 func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := testclock.Start(t).Truncate(time.Second)
-	clk := &clock{t: t0}
+	clk := testclock.Frozen(t0)
 	indicator := map[string]any{"INDICATOR_CODE": "PT-1", "COMPANY_CODE": company, "INDICATOR_NAME": "储罐压力",
 		"INDICATOR_KIND": "2", "UNIT": "MPa", "RANGE_LOW": 0, "RANGE_HIGH": 2, "HIGH": 1.2, "HIGH_HIGH": 1.5, "DELETED": "0"}
 	run := func(batches ...[]bus.Message) { runOnce(ctx, t, pool, clk, true, batches...) }
@@ -144,11 +145,11 @@ func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
 // the backlog must not count them offline (device-offline points would give every
 // company with four devices a blue warning for the platform's outage).
 func TestRestartAfterConsumerDowntimeCountsNoDeviceOffline(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	t0 := testclock.Start(t).Truncate(time.Second)
-	clk := &clock{t: t0}
+	clk := testclock.Frozen(t0)
 	status := func(dev string, at time.Time) bus.Message {
 		return received(t, "video-device-status", company, map[string]any{"DEVICE_CODE": dev,
 			"DATE_TIME": exchangeTime(at), "RUN_STATUS": "1"}, at)
@@ -174,7 +175,7 @@ func TestRestartAfterConsumerDowntimeCountsNoDeviceOffline(t *testing.T) {
 
 // runOnce runs one process of the warning service over batches, as a restart does:
 // it ticks before consuming (tickFirst) or after.
-func runOnce(ctx context.Context, t *testing.T, pool *pgxpool.Pool, clk *clock, tickFirst bool, batches ...[]bus.Message) {
+func runOnce(ctx context.Context, t *testing.T, pool *pgxpool.Pool, clk *testclock.Clock, tickFirst bool, batches ...[]bus.Message) {
 	t.Helper()
 	src := &feed{in: make(chan []bus.Message), committed: make(chan int, 16)}
 	s, err := warningsvc.New(ctx, pool, src, warningsvc.Config{Now: clk.Now, Tick: time.Hour})

@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
@@ -39,8 +41,8 @@ func (r *recorder) Notify(_ context.Context, n warningsvc.Notice) error {
 // Every warning change is told once to every notifier; a target that is down is
 // retried at the next round, and what it was told and when is recorded.
 func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	var mu sync.Mutex
 	var posted []warningsvc.Notice
@@ -85,8 +87,8 @@ func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
 // A warning not yet acknowledged is announced again every RemindEvery, and no more
 // once the company has acknowledged it.
 func TestRemindersRepeatUntilAcknowledged(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	rec := &recorder{}
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, RemindEvery: 5 * time.Minute,
@@ -123,8 +125,8 @@ func TestRemindersRepeatUntilAcknowledged(t *testing.T) {
 // A target is sent at most NotifyPerMinute notices a minute; the rest follow in
 // order in later minutes.
 func TestNotificationsAreRateLimitedPerTarget(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	rec := &recorder{}
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, NotifyPerMinute: 1,
@@ -148,8 +150,8 @@ func TestNotificationsAreRateLimitedPerTarget(t *testing.T) {
 // order, once it is back — a target being down is not a reason to give an event up
 // (only a refusal of that one message is, after notifyAttempts).
 func TestLongGatewayOutageLosesNoNotification(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	rec := &recorder{fail: true}
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{rec}})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
@@ -31,7 +32,7 @@ func exchangeTime(t time.Time) string { return t.In(schemas.Shanghai).Format(sch
 // rebuilt and announced; the readings and the video 明火 alarm of two hours ago are
 // history — recorded, but they raise no alarm, no warning and no notification.
 func TestFirstStartOfTheGroupRebuildsCurrentAlarmsOnly(t *testing.T) {
-	pool := newPool(t)
+	pool := pgtest.Pool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	broker, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Partitions: 3})

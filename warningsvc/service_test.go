@@ -3,7 +3,6 @@ package warningsvc_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,36 +12,13 @@ import (
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/pgtest"
-	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newPool(tb testing.TB) *pgxpool.Pool {
-	tb.Helper()
-	ctx := context.Background()
-	pool, err := store.Open(ctx, pgtest.NewDatabase(tb))
-	require.NoError(tb, err)
-	tb.Cleanup(pool.Close)
-	require.NoError(tb, store.Migrate(ctx, pool))
-	return pool
-}
-
 // newService is one process's warning service on pool (no consumer).
-func newService(tb testing.TB, pool *pgxpool.Pool, clk *clock) *warningsvc.Service {
+func newService(tb testing.TB, pool *pgxpool.Pool, clk *testclock.Clock) *warningsvc.Service {
 	tb.Helper()
 	s, err := warningsvc.New(context.Background(), pool, nil, warningsvc.Config{Now: clk.Now})
 	require.NoError(tb, err)
@@ -78,8 +54,8 @@ func leakWarning(tb testing.TB, pool *pgxpool.Pool) string {
 // then the first — whose copy is now stale — applies a reading. It must reload the
 // state under the row lock rather than write its stale copy over the action.
 func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)} // 09:00 in Shanghai: no commitment factor yet
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)) // 09:00 in Shanghai: no commitment factor yet
 	ctx := context.Background()
 	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
 
@@ -109,8 +85,8 @@ func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
 // An unacknowledged warning is escalated county → city by the tick, and after a
 // restart (a new service loading the stored state) on to the province.
 func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	s := newService(t, pool, clk)
 	now := clk.Now()
@@ -120,7 +96,7 @@ func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
 	assert.Equal(t, "red", scalar[string](t, pool, `SELECT level FROM warnings WHERE warning_key = $1`, key))
 	deadline := scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
 
-	clk.t = deadline.Add(time.Second)
+	clk.Set(deadline.Add(time.Second))
 	require.NoError(t, s.Tick(ctx))
 	assert.Equal(t, "city", scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
 	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
@@ -128,7 +104,7 @@ func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
 
 	restarted := newService(t, pool, clk)
 	next := scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
-	clk.t = next.Add(time.Second)
+	clk.Set(next.Add(time.Second))
 	require.NoError(t, restarted.Tick(ctx))
 	assert.Equal(t, "province", scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
 	assert.Equal(t, 2, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
@@ -138,8 +114,8 @@ func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
 // A batch stored but not committed to Kafka comes back after a crash: applying it
 // again changes nothing — no second alarm, warning or history event.
 func TestReplayedBatchChangesNothing(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	s := newService(t, pool, clk)
 	now := clk.Now()
@@ -159,8 +135,8 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 
 // One process at a time holds the tick lock; when its session ends another takes it.
 func TestOneProcessTicks(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: testclock.Start(t)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(testclock.Start(t))
 	ctx := context.Background()
 	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
 	held, release1, err := p1.TryLead(ctx)
@@ -181,8 +157,8 @@ func TestOneProcessTicks(t *testing.T) {
 // bulk (COPY into a temporary table, then one upsert), and the readings that come
 // back clear them the same way; the rows are the same as one statement each.
 func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
-	pool := newPool(t)
-	clk := &clock{t: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	s := newService(t, pool, clk)
 	const n = 300
