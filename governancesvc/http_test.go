@@ -20,9 +20,9 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 const password = "Chemguard-2026"
@@ -85,7 +85,7 @@ func newEnv(tb testing.TB) *env {
 	}
 	acc, err := auth.New(ctx, pool, auth.Config{InsecureCookie: true})
 	require.NoError(tb, err)
-	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, DisableStartupMessage: true})
 	api := app.Group("/api/v1")
 	acc.Mount(api)
 	governancesvc.NewHandler(s, acc).Register(api)

@@ -20,9 +20,9 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // noticeEnv is the governance service and the notices API on a fresh database:
@@ -55,7 +55,7 @@ func newNoticeEnv(tb testing.TB) *noticeEnv {
 	acc, err := auth.New(ctx, pool, auth.Config{InsecureCookie: true})
 	require.NoError(tb, err)
 	e.notices = governancesvc.NewNotices(pool, acc.Audit, e.svc.Rules(), e.clk.Now)
-	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, DisableStartupMessage: true})
 	api := app.Group("/api/v1")
 	acc.Mount(api)
 	governancesvc.NewNoticeHandler(e.svc, e.notices, acc, ents).Register(api)

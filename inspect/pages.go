@@ -15,10 +15,10 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/portal"
-	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // reachable loads the enterprise and checks the caller may do act on obj of it:
@@ -361,7 +361,7 @@ func (a *App) warnings(c *fiber.Ctx) error {
 type recordsPage struct {
 	Kind    string
 	Records []Record
-	Pager   portal.Pager
+	Pager   web.Pager
 }
 
 func (a *App) records(c *fiber.Ctx) error {
@@ -369,7 +369,7 @@ func (a *App) records(c *fiber.Ctx) error {
 	if kind != "" && KindZH(kind) == "" {
 		return chemguard.Errorf(chemguard.EInvalid, "记录类型须为在线巡查、抽查或检查督导", "kind must be patrol, spot or supervision")
 	}
-	number, err := queryparam.Int(c, "page", 1, 1, 100000)
+	number, err := web.PageNumber(c)
 	if err != nil {
 		return err
 	}
@@ -377,16 +377,7 @@ func (a *App) records(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg := portal.Pager{Number: number, Total: total, Pages: (total + a.cfg.PageSize - 1) / a.cfg.PageSize}
-	link := func(n int) string {
-		return Prefix + "/records?" + url.Values{"kind": {kind}, "page": {strconv.Itoa(n)}}.Encode()
-	}
-	if number > 1 {
-		pg.PrevURL = link(number - 1)
-	}
-	if number < pg.Pages {
-		pg.NextURL = link(number + 1)
-	}
+	pg := web.NewPager(Prefix+"/records", url.Values{"kind": {kind}}, number, a.cfg.PageSize, total)
 	return a.render(c, "records", "检查记录", "records", recordsPage{Kind: kind, Records: list, Pager: pg})
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // Operations are the administrators' changes, each checking role and region and
@@ -172,7 +173,7 @@ func roleOptions() []roleOption {
 type usersPage struct {
 	Q      string
 	Users  []identity.Account
-	Pager  Pager
+	Pager  web.Pager
 	Roles  []roleOption
 	Now    time.Time
 	Region string
@@ -426,7 +427,7 @@ func (p *Portal) adminAddPark(c *fiber.Ctx) error {
 type adminCompaniesPage struct {
 	Q         string
 	Companies []Enterprise
-	Pager     Pager
+	Pager     web.Pager
 	Counties  []tiers.Division
 	Kinds     []string
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // Quality is what the 数据质量 pages (/portal/quality/*) use: the governance API's
@@ -95,7 +96,7 @@ type qualityPage struct {
 	Regions  governancesvc.RegionsView
 	Fallers  []governancesvc.FallerView
 	Scores   []governancesvc.CompanyScore
-	Pager    Pager
+	Pager    web.Pager
 	Rejected []governancesvc.RejectionRow // the tables and rules with the highest rejected share
 	Overdue  int                          // the region's overdue notices
 	Open     int                          // the region's open notices
@@ -220,7 +221,7 @@ type noticesPage struct {
 	Status  string
 	Company string
 	Notices []governancesvc.Notice
-	Pager   Pager
+	Pager   web.Pager
 }
 
 // qualityNotices lists the notices of the caller's region, newest first.

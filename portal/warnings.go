@@ -22,6 +22,7 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // WarningRow is a warning in the 风险预警 list, with its company.
@@ -322,7 +323,7 @@ type warningsPage struct {
 	Filter   WarningFilter
 	Levels   []Count
 	Warnings []WarningRow
-	Pager    Pager
+	Pager    web.Pager
 }
 
 func (p *Portal) warnings(c *fiber.Ctx) error {
