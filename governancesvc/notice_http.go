@@ -15,15 +15,8 @@ import (
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
-
-// NoticeGuard is Guard with the audit identity of the caller; access.Service
-// implements it.
-type NoticeGuard interface {
-	Guard
-	// Actor returns an audit event naming the caller.
-	Actor(c *fiber.Ctx) audit.Event
-}
 
 // KeyAuthenticator resolves an enterprise's exchange API key to its company code;
 // store.Enterprises implements it.
@@ -37,12 +30,12 @@ type KeyAuthenticator interface {
 type NoticeHandler struct {
 	*Handler
 	notices *Notices
-	guard   NoticeGuard
+	guard   web.Guard
 	keys    KeyAuthenticator
 }
 
 // NewNoticeHandler returns the handler.
-func NewNoticeHandler(svc *Service, notices *Notices, guard NoticeGuard, keys KeyAuthenticator) *NoticeHandler {
+func NewNoticeHandler(svc *Service, notices *Notices, guard web.Guard, keys KeyAuthenticator) *NoticeHandler {
 	return &NoticeHandler{Handler: NewHandler(svc, guard), notices: notices, guard: guard, keys: keys}
 }
 
