@@ -11,15 +11,7 @@ import (
 	"github.com/shandong-emergency/chemguard/queryparam"
 )
 
-// Guard authenticates and authorizes requests; access.Service implements it.
-type Guard interface {
-	// Require authenticates the caller and checks it may do act on obj.
-	Require(obj, act string) fiber.Handler
-	// Actor returns an Event with the caller's name, roles and address filled in.
-	Actor(c *fiber.Ctx) Event
-}
-
-// Objects and actions the handler asks the Guard about (policy.ObjAudit …).
+// Objects and actions the handler requires (policy.ObjAudit …).
 const (
 	objAudit  = "audit"
 	actRead   = "read"
@@ -30,18 +22,24 @@ const (
 // GET /audit/export (NDJSON of a time range) and GET /audit/verify. Reading and
 // exporting are themselves audited.
 type Handler struct {
-	log   *Log
-	guard Guard
+	log     *Log
+	require func(obj, act string) fiber.Handler
+	actor   func(c *fiber.Ctx) Event
 }
 
-// NewHandler returns the handler.
-func NewHandler(log *Log, guard Guard) *Handler { return &Handler{log: log, guard: guard} }
+// NewHandler returns the handler. require authenticates the caller and checks
+// it may do act on obj; actor returns an Event with the caller's name, roles and
+// address filled in (web.Guard's Require and Actor: taken as functions because
+// web, which owns the Guard, builds on audit's Event).
+func NewHandler(log *Log, require func(obj, act string) fiber.Handler, actor func(c *fiber.Ctx) Event) *Handler {
+	return &Handler{log: log, require: require, actor: actor}
+}
 
 // Register mounts the routes under r (the /api/v1 group).
 func (h *Handler) Register(r fiber.Router) {
-	r.Get("/audit", h.guard.Require(objAudit, actRead), h.list)
-	r.Get("/audit/export", h.guard.Require(objAudit, actExport), h.export)
-	r.Get("/audit/verify", h.guard.Require(objAudit, actRead), h.verify)
+	r.Get("/audit", h.require(objAudit, actRead), h.list)
+	r.Get("/audit/export", h.require(objAudit, actExport), h.export)
+	r.Get("/audit/verify", h.require(objAudit, actRead), h.verify)
 }
 
 func parseFilter(c *fiber.Ctx) (Filter, error) {
@@ -69,7 +67,7 @@ func parseFilter(c *fiber.Ctx) (Filter, error) {
 }
 
 func (h *Handler) record(c *fiber.Ctx, action string, f Filter) error {
-	ev := h.guard.Actor(c)
+	ev := h.actor(c)
 	ev.Action, ev.Object, ev.Result, ev.Detail = action, "audit_log", ResultOK, f
 	return h.log.Record(c.UserContext(), ev)
 }

@@ -141,7 +141,7 @@ func (s *Service) Mount(api fiber.Router) {
 	api.Use(s.CookieCSRF)
 	s.auth.Register(api)
 	s.registerAdmin(api)
-	audit.NewHandler(s.Audit, s).Register(api)
+	audit.NewHandler(s.Audit, s.Require, s.Actor).Register(api)
 	share.NewHandler(share.Config{Lag: s.cfg.ShareLag}, s.Share, s).Register(api)
 }
 

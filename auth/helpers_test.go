@@ -18,11 +18,11 @@ import (
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // env is access control on a fresh database, served by an in-process fiber app.
@@ -45,7 +45,7 @@ func newEnv(tb testing.TB) *env {
 	clk := testclock.Frozen(testclock.Start(tb))
 	svc, err := auth.New(ctx, pool, auth.Config{Clock: clk, InsecureCookie: true, ShareLag: time.Nanosecond})
 	require.NoError(tb, err)
-	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, DisableStartupMessage: true})
 	api := app.Group("/api/v1")
 	api.Use("/exchange", svc.Signing())
 	api.Post("/exchange/:slug", func(c *fiber.Ctx) error { return c.SendString("accepted") })

@@ -20,29 +20,19 @@ import (
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
-
-// Guard authenticates and authorizes requests; access.Service implements it.
-type Guard interface {
-	// Require authenticates the caller and checks it may do act on obj at all.
-	Require(obj, act string) fiber.Handler
-	// Check checks the authenticated caller may do act on obj of the resource at
-	// path res; a refusal is audited and returned as a forbidden error.
-	Check(c *fiber.Ctx, obj, act, res string) error
-	// Domain is the authenticated caller's domain.
-	Domain(c *fiber.Ctx) string
-}
 
 // Handler serves the governance API.
 type Handler struct {
 	svc   *Service
-	guard Guard
+	guard web.Guard
 	q     *readmodel.Quality // the stored facts and scores the routes read
 	books *workbooks         // Excel reports of final days
 }
 
 // NewHandler returns the handler.
-func NewHandler(svc *Service, guard Guard) *Handler {
+func NewHandler(svc *Service, guard web.Guard) *Handler {
 	return &Handler{svc: svc, guard: guard, q: readmodel.NewQuality(svc.pool, &svc.cfg.Rules, svc.cfg.Now),
 		books: newWorkbooks(WorkbookCacheSize)}
 }

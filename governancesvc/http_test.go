@@ -22,10 +22,10 @@ import (
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 const password = "Chemguard-2026"
@@ -88,7 +88,7 @@ func newEnv(tb testing.TB) *env {
 	}
 	acc, err := auth.New(ctx, pool, auth.Config{InsecureCookie: true})
 	require.NoError(tb, err)
-	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, DisableStartupMessage: true})
 	api := app.Group("/api/v1")
 	acc.Mount(api)
 	governancesvc.NewHandler(s, acc).Register(api)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"mime"
 	"strconv"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/utils"
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
@@ -23,6 +21,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // Publisher publishes messages and returns only once they are durable.
@@ -212,7 +211,7 @@ func (h *Handler) post(c *fiber.Ctx) error {
 	}()
 	reply, err := h.accept(c, t, start)
 	if err != nil {
-		code = HTTPStatus(err)
+		code = web.HTTPStatus(err)
 		return err
 	}
 	if reply.Accepted == 0 {
@@ -504,73 +503,6 @@ func parseSince(s string) (time.Time, error) {
 	}
 	return time.Time{}, queryparam.Errorf("updated_since「%s」应为 yyyy-MM-dd HH:mm:ss 或 RFC 3339 时间",
 		"updated_since %q must be yyyy-MM-dd HH:mm:ss or an RFC 3339 time", s)
-}
-
-// HTTPStatus is the one map from error codes to HTTP statuses.
-func HTTPStatus(err error) int {
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		return fe.Code
-	}
-	switch chemguard.ErrorCode(err) {
-	case chemguard.EInvalid:
-		return fiber.StatusUnprocessableEntity
-	case chemguard.EMalformed, chemguard.EBadParam:
-		return fiber.StatusBadRequest
-	case chemguard.ENotFound:
-		return fiber.StatusNotFound
-	case chemguard.EConflict:
-		return fiber.StatusConflict
-	case chemguard.EUnauthorized:
-		return fiber.StatusUnauthorized
-	case chemguard.EForbidden:
-		return fiber.StatusForbidden
-	case chemguard.ETooLarge:
-		return fiber.StatusRequestEntityTooLarge
-	case chemguard.EUnsupported:
-		return fiber.StatusUnsupportedMediaType
-	case chemguard.ERateLimited:
-		return fiber.StatusTooManyRequests
-	case chemguard.EUnavailable:
-		return fiber.StatusServiceUnavailable
-	}
-	return fiber.StatusInternalServerError
-}
-
-// ErrorHandler is fiber's error handler for the whole platform: the status from
-// HTTPStatus, a bilingual JSON body, and internal details only in the log.
-func ErrorHandler(c *fiber.Ctx, err error) error {
-	status := HTTPStatus(err)
-	body := fiber.Map{}
-	var ae *chemguard.Error
-	var fe *fiber.Error
-	switch {
-	case errors.As(err, &ae) && ae.Code != chemguard.EInternal:
-		body = fiber.Map{"code": ae.Code, "message_zh": ae.MessageZH, "message_en": ae.MessageEN}
-		if ae.Details != nil {
-			body["details"] = ae.Details
-		}
-		if ae.Err != nil {
-			slog.Warn("request failed", "path", c.Path(), "code", ae.Code, "err", ae.Err)
-		}
-	case errors.As(err, &fe):
-		zh := fe.Message
-		switch fe.Code {
-		case fiber.StatusRequestEntityTooLarge:
-			zh = "请求体过大，请分批上传"
-		case fiber.StatusNotFound:
-			zh = "未找到该地址"
-		case fiber.StatusMethodNotAllowed:
-			zh = "不支持该请求方法"
-		}
-		body = fiber.Map{"code": strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_")), "message_zh": zh, "message_en": fe.Message}
-	default:
-		status = fiber.StatusInternalServerError
-		slog.Error("internal error", "path", c.Path(), "err", err)
-		body = fiber.Map{"code": chemguard.EInternal, "message_zh": "服务器内部错误，已记录，请稍后重试",
-			"message_en": "internal error; it was logged, retry later"}
-	}
-	return c.Status(status).JSON(fiber.Map{"error": body})
 }
 
 // MaxBodyBytesOrDefault is the body limit the HTTP server enforces before the

@@ -10,23 +10,21 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/ingest"
-	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -40,13 +38,6 @@ var staticFS embed.FS
 
 // Prefix is where the app is mounted; the service worker's scope.
 const Prefix = "/m"
-
-// Guard authenticates, authorizes and names the caller; access.Service implements it.
-type Guard interface {
-	portal.Guard
-	// Actor returns an audit event naming the caller.
-	Actor(c *fiber.Ctx) audit.Event
-}
 
 // Permissions answers whether a subject may do something without auditing a
 // refusal (for showing buttons); policy.Authorizer implements it.
@@ -93,19 +84,19 @@ var ErrConfig = errors.New("inspect: invalid configuration")
 // App serves the inspector mobile app. It is safe for concurrent use.
 type App struct {
 	cfg      Config
-	guard    Guard
+	guard    web.Guard
 	perms    Permissions
-	sessions portal.Sessions
+	sessions web.Sessions
 	exchange Exchange
 	files    Files
 	audit    audit.Recorder
 	store    *Store
 	forms    csrf.Secrets
-	pages    map[string]*template.Template
+	pages    *web.Templates
 }
 
 // New returns the app on pool; every write is recorded on rec.
-func New(cfg Config, pool *pgxpool.Pool, guard Guard, perms Permissions, sessions portal.Sessions,
+func New(cfg Config, pool *pgxpool.Pool, guard web.Guard, perms Permissions, sessions web.Sessions,
 	exchange Exchange, files Files, rec audit.Recorder) (*App, error) {
 	if cfg.Plans == nil {
 		cfg.Plans = DefaultPlans()
@@ -124,7 +115,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, perms Permissions, session
 		cfg.Now = time.Now
 	}
 	if cfg.OnlineWindow <= 0 {
-		cfg.OnlineWindow = portal.DefaultOnlineWindow
+		cfg.OnlineWindow = web.DefaultOnlineWindow
 	}
 	if cfg.MaxPhotos <= 0 {
 		cfg.MaxPhotos = DefaultMaxPhotos
@@ -133,29 +124,22 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, perms Permissions, session
 		cfg.MaxPhotoBytes = DefaultMaxPhotoBytes
 	}
 	if cfg.PageSize <= 0 {
-		cfg.PageSize = portal.DefaultPageSize
+		cfg.PageSize = web.DefaultPageSize
 	}
-	a := &App{cfg: cfg, guard: guard, perms: perms, sessions: sessions, exchange: exchange, files: files, audit: rec,
-		store: NewStore(pool), pages: map[string]*template.Template{},
-		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie}}
-	for _, name := range []string{"login", "error", "home", "patrol", "check", "spot", "supervise", "warnings", "records", "record", "offline"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("inspect: parse %s: %w", name, err)
-		}
-		a.pages[name] = t
+	pages, err := web.ParseTemplates(templateFS, funcs,
+		[]string{"login", "error", "home", "patrol", "check", "spot", "supervise", "warnings", "records", "record", "offline"}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("inspect: %w", err)
 	}
-	return a, nil
+	return &App{cfg: cfg, guard: guard, perms: perms, sessions: sessions, exchange: exchange, files: files, audit: rec,
+		store: NewStore(pool), pages: pages,
+		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie}}, nil
 }
 
 // Register mounts the app under /m: the manifest, service worker and static
 // files; /m/login, /m/logout and /m/offline; every other page needs a session.
 func (a *App) Register(app fiber.Router) {
-	static, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err) // the embedded directory exists at build time
-	}
-	app.Use(Prefix+"/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+	web.Static(app, Prefix+"/static", staticFS, "static")
 	app.Get(Prefix+"/manifest.webmanifest", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/manifest+json")
 		return c.Send(mustRead("static/manifest.webmanifest"))
@@ -167,7 +151,7 @@ func (a *App) Register(app fiber.Router) {
 		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
 		return c.Send(serviceWorker())
 	})
-	r := app.Group(Prefix, a.headers)
+	r := app.Group(Prefix, web.PageHeaders(csp, a.forms, a.fail))
 	r.Get("/login", a.loginPage)
 	r.Post("/login", a.login)
 	r.Post("/logout", a.logout)
@@ -230,22 +214,12 @@ func mustRead(name string) []byte {
 	return b
 }
 
-// headers: no caching of regional data by HTTP caches, no framing, scripts and
-// styles only from the binary, no form post without the page's CSRF token (the
-// offline queue's replays carry the current page's token).
-func (a *App) headers(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderXFrameOptions, "DENY")
-	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "+
-		"script-src 'self'; worker-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	if !csrf.Safe(c.Method()) {
-		if err := a.forms.CheckForm(c); err != nil {
-			return a.fail(c, err)
-		}
-	}
-	return c.Next()
-}
+// csp lets pages load scripts, styles and workers only from the binary (images
+// also from data: and blob:, the photos being taken), be framed by no one and
+// post forms only here. The offline queue's replays carry the current page's
+// CSRF token, so web.PageHeaders checks them like any form.
+const csp = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; " +
+	"script-src 'self'; worker-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 // wantsJSON: the offline queue's replays ask for JSON answers.
 func wantsJSON(c *fiber.Ctx) bool {
@@ -262,7 +236,7 @@ func (a *App) session(c *fiber.Ctx) error {
 	if errors.Is(err, identity.ErrPending) && !wantsJSON(c) {
 		// The password must be changed or a second factor enrolled first, on the
 		// portal's 账号安全 page (the app has no account page of its own).
-		return c.Redirect(portal.AccountPath, fiber.StatusSeeOther)
+		return c.Redirect(web.AccountPath, fiber.StatusSeeOther)
 	}
 	if err != nil {
 		return a.fail(c, err)
@@ -274,9 +248,9 @@ func (a *App) session(c *fiber.Ctx) error {
 // error page to a browser.
 func (a *App) fail(c *fiber.Ctx, err error) error {
 	if wantsJSON(c) {
-		return ingest.ErrorHandler(c, err)
+		return web.ErrorHandler(c, err)
 	}
-	status, msg := portal.ErrorMessage(c, err)
+	status, msg := web.ErrorMessage(c, err)
 	var ae *chemguard.Error
 	if errors.As(err, &ae) {
 		if d, ok := ae.Details.([]FieldMessage); ok {
@@ -306,12 +280,7 @@ func (a *App) render(c *fiber.Ctx, page, title, nav string, data any) error {
 	if u := identity.UserFrom(c); u != nil {
 		v.User, v.UserName, v.Region = u, displayName(u), readmodel.RegionName(u.Domain)
 	}
-	var b strings.Builder
-	if err := a.pages[page].ExecuteTemplate(&b, "layout.html", v); err != nil {
-		return fmt.Errorf("inspect: render %s: %w", page, err)
-	}
-	c.Type("html", "utf-8")
-	return c.SendString(b.String())
+	return a.pages.Render(c, page, v)
 }
 
 func displayName(u *identity.User) string {
@@ -321,7 +290,7 @@ func displayName(u *identity.User) string {
 	return u.Username
 }
 
-func safeNext(next string) string { return portal.SafeNext(Prefix, next) }
+func safeNext(next string) string { return web.SafeNext(Prefix, next) }
 
 type loginForm struct{ Username, Next, Error string }
 
@@ -333,32 +302,25 @@ func (a *App) loginPage(c *fiber.Ctx) error {
 // and sets the same session cookie.
 func (a *App) login(c *fiber.Ctx) error {
 	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
-	if err := portal.SignIn(c, a.sessions, a.cfg.InsecureCookie); err != nil {
+	if err := web.SignIn(c, a.sessions, a.cfg.InsecureCookie); err != nil {
 		var ae *chemguard.Error
 		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
 			return a.fail(c, err)
 		}
 		form.Error = ae.MessageZH
-		return a.render(c.Status(fiber.StatusUnauthorized), "login", "登录", "", form)
+		return a.render(c.Status(web.HTTPStatus(err)), "login", "登录", "", form)
 	}
 	return c.Redirect(form.Next, fiber.StatusSeeOther)
 }
 
 func (a *App) logout(c *fiber.Ctx) error {
-	if err := portal.SignOut(c, a.sessions, a.cfg.InsecureCookie); err != nil {
+	if err := web.SignOut(c, a.sessions, a.cfg.InsecureCookie); err != nil {
 		return a.fail(c, err)
 	}
 	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
 }
 
 var funcs = template.FuncMap{
-	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
-	"whenp": func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
-	},
 	"region": readmodel.RegionName,
 	"kindzh": KindZH,
 	"spotzh": SpotKindZH,

@@ -14,12 +14,11 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
-	"github.com/shandong-emergency/chemguard/portal"
-	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/form"
 )
 
@@ -379,7 +378,7 @@ func (a *App) warnings(c *fiber.Ctx) error {
 type recordsPage struct {
 	Kind    string
 	Records []Record
-	Pager   portal.Pager
+	Pager   web.Pager
 }
 
 func (a *App) records(c *fiber.Ctx) error {
@@ -387,7 +386,7 @@ func (a *App) records(c *fiber.Ctx) error {
 	if kind != "" && KindZH(kind) == "" {
 		return chemguard.Errorf(chemguard.EInvalid, "记录类型须为在线巡查、抽查或检查督导", "kind must be patrol, spot or supervision")
 	}
-	number, err := queryparam.Int(c, "page", 1, 1, 100000)
+	number, err := web.PageNumber(c)
 	if err != nil {
 		return err
 	}
@@ -395,16 +394,7 @@ func (a *App) records(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pg := portal.Pager{Number: number, Total: total, Pages: (total + a.cfg.PageSize - 1) / a.cfg.PageSize}
-	link := func(n int) string {
-		return Prefix + "/records?" + url.Values{"kind": {kind}, "page": {strconv.Itoa(n)}}.Encode()
-	}
-	if number > 1 {
-		pg.PrevURL = link(number - 1)
-	}
-	if number < pg.Pages {
-		pg.NextURL = link(number + 1)
-	}
+	pg := web.NewPager(Prefix+"/records", url.Values{"kind": {kind}}, number, a.cfg.PageSize, total)
 	return a.render(c, "records", "检查记录", "records", recordsPage{Kind: kind, Records: list, Pager: pg})
 }
 

@@ -10,32 +10,18 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/form"
 )
 
-// Guard authenticates and authorizes requests and names the caller; auth.Service
-// implements it.
-type Guard interface {
-	// Require authenticates the caller and checks it may do act on obj at all.
-	Require(obj, act string) fiber.Handler
-	// Check checks the authenticated caller may do act on obj of the resource at
-	// path res; a refusal is audited and returned as a forbidden error.
-	Check(c *fiber.Ctx, obj, act, res string) error
-	// Domain is the authenticated caller's domain.
-	Domain(c *fiber.Ctx) string
-	// Actor returns an audit event naming the caller.
-	Actor(c *fiber.Ctx) audit.Event
-}
-
 // ActorOf is the authenticated caller of c as a notice's actor, its checks made
 // through guard. It is valid only while c's handler runs.
-func ActorOf(c *fiber.Ctx, guard Guard) Actor {
+func ActorOf(c *fiber.Ctx, guard web.Guard) Actor {
 	ev := guard.Actor(c)
 	return Actor{Name: ev.Actor, Role: ev.ActorRole, ClientIP: ev.ClientIP, Domain: guard.Domain(c),
 		Check: func(obj, act, path string) error { return guard.Check(c, obj, act, path) }}
@@ -53,12 +39,12 @@ type KeyAuthenticator interface {
 type Handler struct {
 	notices *Service
 	regions *readmodel.Quality // resolves ?region=
-	guard   Guard
+	guard   web.Guard
 	keys    KeyAuthenticator
 }
 
 // NewHandler returns the handler.
-func NewHandler(notices *Service, regions *readmodel.Quality, guard Guard, keys KeyAuthenticator) *Handler {
+func NewHandler(notices *Service, regions *readmodel.Quality, guard web.Guard, keys KeyAuthenticator) *Handler {
 	return &Handler{notices: notices, regions: regions, guard: guard, keys: keys}
 }
 

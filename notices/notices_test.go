@@ -21,12 +21,12 @@ import (
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/notices"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // noticeEnv is the governance service and the notices API on a fresh database:
@@ -59,7 +59,7 @@ func newNoticeEnv(tb testing.TB) *noticeEnv {
 	acc, err := auth.New(ctx, pool, auth.Config{InsecureCookie: true})
 	require.NoError(tb, err)
 	e.notices = notices.New(pool, acc.Audit, e.svc.Rules(), e.clk.Now)
-	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, DisableStartupMessage: true})
 	api := app.Group("/api/v1")
 	acc.Mount(api)
 	notices.NewHandler(e.notices, readmodel.NewQuality(pool, e.svc.Rules(), e.clk.Now), acc, ents).Register(api)

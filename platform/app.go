@@ -38,6 +38,7 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/warningsvc"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
@@ -293,7 +294,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.edge.Register(a.Registry)
 	a.http = fiber.New(a.edge.Fiber(fiber.Config{
 		AppName:               "chemguard",
-		ErrorHandler:          ingest.ErrorHandler,
+		ErrorHandler:          web.ErrorHandler,
 		JSONDecoder:           validate.DecodeJSON, // every JSON body route accepts a leading UTF-8 BOM
 		DisableStartupMessage: true,
 		WriteTimeout:          60 * time.Second,

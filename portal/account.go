@@ -8,6 +8,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/web"
 	webform "github.com/shandong-emergency/chemguard/web/form"
 )
 
@@ -15,22 +16,15 @@ import (
 // enrols or replaces its TOTP authenticator here. It is the one page an account
 // that must first change its password (expired, or set by an administrator) or
 // enrol a second factor (its role needs one) can open: session() sends such an
-// account here from every other page.
-
-// AccountPath is the 账号安全 page.
-const AccountPath = Prefix + "/account"
+// account here (web.AccountPath) from every other page, and so does the
+// inspector app.
 
 func (p *Portal) registerAccount(r fiber.Router) {
-	r.Get("/account", p.accountPage)
-	r.Post("/account/password", p.accountPassword)
-	r.Post("/account/totp", p.accountBeginTOTP)
-	r.Post("/account/totp/confirm", p.accountConfirmTOTP)
-}
-
-// isAccountPath reports whether path is one of the 账号安全 routes, which a
-// pending account may use.
-func isAccountPath(path string) bool {
-	return path == AccountPath || strings.HasPrefix(path, AccountPath+"/")
+	account := strings.TrimPrefix(web.AccountPath, Prefix) // r is the group at Prefix
+	r.Get(account, p.accountPage)
+	r.Post(account+"/password", p.accountPassword)
+	r.Post(account+"/totp", p.accountBeginTOTP)
+	r.Post(account+"/totp/confirm", p.accountConfirmTOTP)
 }
 
 type accountView struct {
@@ -62,7 +56,7 @@ func (p *Portal) accountPage(c *fiber.Ctx) error { return p.renderAccount(c, acc
 func (p *Portal) accountRefused(c *fiber.Ctx, err error) error {
 	var ae *chemguard.Error
 	if errors.As(err, &ae) && ae.Code == chemguard.EInvalid {
-		return p.renderAccount(c.Status(fiber.StatusUnprocessableEntity), accountView{Error: ae.MessageZH})
+		return p.renderAccount(c.Status(web.HTTPStatus(err)), accountView{Error: ae.MessageZH})
 	}
 	return err
 }
@@ -96,7 +90,7 @@ func (p *Portal) accountPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return p.accountRefused(c, err)
 	}
-	return c.Redirect(AccountPath+"?ok=password", fiber.StatusSeeOther)
+	return c.Redirect(web.AccountPath+"?ok=password", fiber.StatusSeeOther)
 }
 
 func (p *Portal) accountBeginTOTP(c *fiber.Ctx) error {
@@ -120,5 +114,5 @@ func (p *Portal) accountConfirmTOTP(c *fiber.Ctx) error {
 	if err := p.sessions.ConfirmTOTP(c.UserContext(), identity.UserFrom(c), f.OTP, c.IP()); err != nil {
 		return p.accountRefused(c, err)
 	}
-	return c.Redirect(AccountPath+"?ok=totp", fiber.StatusSeeOther)
+	return c.Redirect(web.AccountPath+"?ok=totp", fiber.StatusSeeOther)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 	webform "github.com/shandong-emergency/chemguard/web/form"
 )
 
@@ -174,7 +175,7 @@ func roleOptions() []roleOption {
 type usersPage struct {
 	Q      string
 	Users  []identity.Account
-	Pager  Pager
+	Pager  web.Pager
 	Roles  []roleOption
 	Now    time.Time
 	Region string
@@ -434,7 +435,7 @@ func (p *Portal) adminAddPark(c *fiber.Ctx) error {
 type adminCompaniesPage struct {
 	Q         string
 	Companies []readmodel.Enterprise
-	Pager     Pager
+	Pager     web.Pager
 	Counties  []tiers.Division
 	Kinds     []string
 }

@@ -1,10 +1,10 @@
 package portal
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // Defaults of the live updates.
@@ -67,68 +68,30 @@ func (p *Portal) live(c *fiber.Ctx) error {
 	scope := p.guard.Scope(c)
 	recheckEvery, check := p.guard.SessionCheck(c)
 	region := strings.Clone(c.Query("region"))
-	done := c.Context().Done()
-	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
-	c.Set("X-Accel-Buffering", "no")
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		every := time.NewTicker(p.cfg.LiveEvery)
-		defer every.Stop()
-		recheck := time.NewTicker(recheckEvery)
-		defer recheck.Stop()
-		end := time.NewTimer(p.cfg.LiveFor)
-		defer end.Stop()
-		fmt.Fprintf(w, "retry: %d\n\n", 5000)
-		for {
-			if check() != nil {
-				return
-			}
+	web.Poll(c, web.Stream{Retry: 5 * time.Second, MaxAge: p.cfg.LiveFor, Recheck: recheckEvery, Check: check},
+		p.cfg.LiveEvery, func(w io.Writer) error {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
 			st, err := p.companyQueries.Stats(ctx, scope, p.cfg.Now(), p.cfg.OnlineWindow)
 			var d drill
 			if err == nil {
 				d, err = p.drillDown(ctx, scope, region)
 			}
-			cancel()
 			if err != nil {
 				slog.Error("portal: live stats", "err", err)
-				return
+				return err
 			}
 			b, err := json.Marshal(LiveValues(st))
 			if err != nil {
-				return
+				return err
 			}
 			m, err := liveMap(st, scope, d)
 			if err != nil {
-				return
+				return err
 			}
-			fmt.Fprintf(w, "event: stats\ndata: %s\n\nevent: map\ndata: %s\n\n", b, m)
-			if err := w.Flush(); err != nil {
-				return // the browser went away
-			}
-			if !waitTick(done, end.C, recheck.C, every.C, check) {
-				return
-			}
-		}
-	})
+			web.WriteEvent(w, "", "stats", b)
+			web.WriteEvent(w, "", "map", m)
+			return nil
+		})
 	return nil
-}
-
-// waitTick waits for the next tick, checking the session on every recheck; it
-// reports false when the stream must end (server shutdown, its time is up, or
-// the session is over).
-func waitTick(done <-chan struct{}, end, recheck, tick <-chan time.Time, check func() error) bool {
-	for {
-		select {
-		case <-done:
-			return false
-		case <-end:
-			return false
-		case <-recheck:
-			if check() != nil {
-				return false
-			}
-		case <-tick:
-			return true
-		}
-	}
 }

@@ -7,53 +7,29 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/governancesvc"
-	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
-// Pager is one page of a list.
-type Pager struct {
-	Number, Pages, Total int
-	PrevURL, NextURL     string
-}
-
-// page reads the page number ?page= (1 when absent); a page that is not a number
-// is a 400, not quietly page 1, so a mistyped link is seen as one.
+// page reads the page number ?page= (web.PageNumber) and the offset of its
+// first row.
 func (p *Portal) page(c *fiber.Ctx) (number, offset int, err error) {
-	if number, err = queryparam.Int(c, "page", 1, 1, 100000); err != nil {
+	if number, err = web.PageNumber(c); err != nil {
 		return 0, 0, err
 	}
 	return number, (number - 1) * p.cfg.PageSize, nil
 }
 
-func (p *Portal) pager(path string, q url.Values, number, total int) Pager {
-	pg := Pager{Number: number, Total: total, Pages: (total + p.cfg.PageSize - 1) / p.cfg.PageSize}
-	link := func(n int) string {
-		v := url.Values{}
-		for k, vs := range q {
-			if len(vs) > 0 && vs[0] != "" {
-				v.Set(k, vs[0])
-			}
-		}
-		v.Set("page", strconv.Itoa(n))
-		return path + "?" + v.Encode()
-	}
-	if number > 1 {
-		pg.PrevURL = link(number - 1)
-	}
-	if number < pg.Pages {
-		pg.NextURL = link(number + 1)
-	}
-	return pg
+func (p *Portal) pager(path string, q url.Values, number, total int) web.Pager {
+	return web.NewPager(path, q, number, p.cfg.PageSize, total)
 }
 
 type homePage struct {
@@ -119,7 +95,7 @@ type companiesPage struct {
 	Region     string // division filter: a city or county code, "" for none
 	RegionName string
 	Companies  []readmodel.Enterprise
-	Pager      Pager
+	Pager      web.Pager
 }
 
 // countiesOf returns the counties a division filter stands for: a county itself,
@@ -216,7 +192,7 @@ type dataPage struct {
 	Company string
 	Q       string
 	Rows    []readmodel.Row
-	Pager   Pager
+	Pager   web.Pager
 }
 
 func (p *Portal) data(c *fiber.Ctx) error {
@@ -256,7 +232,7 @@ type rejectionsPage struct {
 	Table      string
 	Company    string
 	Rejections []readmodel.Rejection
-	Pager      Pager
+	Pager      web.Pager
 }
 
 func (p *Portal) rejections(c *fiber.Ctx) error {
@@ -338,8 +314,6 @@ var funcs = template.FuncMap{
 	"plainZH": PlainZH,
 	"roleZH":  func(r policy.Role) string { return r.Label() },
 	"rolesZH": policy.RoleLabels,
-	// when shows a time in Shanghai in the seed's layout.
-	"when": func(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout) },
 }
 
 func str(v any) string {

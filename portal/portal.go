@@ -6,26 +6,21 @@
 package portal
 
 import (
-	"context"
 	"embed"
 	"errors"
 	"fmt"
-	"html/template"
-	"io/fs"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/filesystem"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/readmodel"
-	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -35,33 +30,6 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Guard authenticates and authorizes portal requests; access.Service implements it.
-type Guard interface {
-	// Authenticate loads the session user (bearer token or the portal cookie) and
-	// runs the rest of the chain, or returns an unauthorized error.
-	Authenticate(c *fiber.Ctx) error
-	// Check checks the authenticated caller may do act on obj of the resource at
-	// path res; a refusal is audited and returned as a forbidden error.
-	Check(c *fiber.Ctx, obj, act, res string) error
-	// Allowed is Check without auditing a refusal, for what a page offers.
-	Allowed(c *fiber.Ctx, obj, act, res string) bool
-	// Scope is the set of enterprises the caller may read data of.
-	Scope(c *fiber.Ctx) tiers.Scope
-	// SessionCheck is how often a stream checks the caller's session again, and
-	// the check (an error once it was logged out, expired or the user disabled).
-	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
-}
-
-// Sessions logs users in and out and lets them change their own password and
-// authenticator; identity.Service implements it.
-type Sessions interface {
-	Login(ctx context.Context, username, password, otp, ip string) (*identity.Session, error)
-	Logout(ctx context.Context, token, ip string) error
-	ChangePassword(ctx context.Context, token, current, next, ip string) error
-	BeginTOTP(ctx context.Context, token, password, otp, ip string) (secret, url string, err error)
-	ConfirmTOTP(ctx context.Context, u *identity.User, code, ip string) error
-}
-
 // Config tunes the portal. Zero fields take the defaults.
 type Config struct {
 	// InsecureCookie drops the session cookie's Secure attribute, as
@@ -69,20 +37,15 @@ type Config struct {
 	InsecureCookie bool
 	// Now is the clock ("today", "online"); time.Now when nil.
 	Now func() time.Time
-	// PageSize is the rows per page of every list (DefaultPageSize).
+	// PageSize is the rows per page of every list (web.DefaultPageSize).
 	PageSize int
-	// OnlineWindow: a company that uploaded anything within it is online (30 min).
+	// OnlineWindow: a company that uploaded anything within it is online
+	// (web.DefaultOnlineWindow).
 	OnlineWindow time.Duration
 	// LiveEvery is how often /portal/live sends the home page's figures (15s);
 	// LiveFor how long one stream lasts before the browser reconnects (5m).
 	LiveEvery, LiveFor time.Duration
 }
-
-// Defaults for Config.
-const (
-	DefaultPageSize     = 20
-	DefaultOnlineWindow = 30 * time.Minute
-)
 
 // Prefix is where the portal is mounted.
 const Prefix = "/portal"
@@ -90,8 +53,8 @@ const Prefix = "/portal"
 // Portal serves the regulator pages. It is safe for concurrent use.
 type Portal struct {
 	cfg            Config
-	guard          Guard
-	sessions       Sessions
+	guard          web.Guard
+	sessions       web.Sessions
 	companyQueries *readmodel.Companies
 	warningQueries *readmodel.Warnings
 	forms          csrf.Secrets
@@ -99,20 +62,20 @@ type Portal struct {
 	admin          *Admin   // nil until EnableAdmin
 	quality        *Quality // nil until EnableQuality
 	apiDocs        APIDocs  // nil until EnableAPIDocs
-	pages          map[string]*template.Template
+	pages          *web.Templates
 }
 
 // New parses the embedded templates and returns the portal on pool; files holds
 // the exchange records' files (alarm images), nil for none.
-func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files Files) (*Portal, error) {
+func New(cfg Config, pool *pgxpool.Pool, guard web.Guard, sessions web.Sessions, files Files) (*Portal, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	if cfg.PageSize <= 0 {
-		cfg.PageSize = DefaultPageSize
+		cfg.PageSize = web.DefaultPageSize
 	}
 	if cfg.OnlineWindow <= 0 {
-		cfg.OnlineWindow = DefaultOnlineWindow
+		cfg.OnlineWindow = web.DefaultOnlineWindow
 	}
 	if cfg.LiveEvery <= 0 {
 		cfg.LiveEvery = DefaultLiveEvery
@@ -120,37 +83,33 @@ func New(cfg Config, pool *pgxpool.Pool, guard Guard, sessions Sessions, files F
 	if cfg.LiveFor <= 0 {
 		cfg.LiveFor = DefaultLiveFor
 	}
-	p := &Portal{cfg: cfg, guard: guard, sessions: sessions, files: files,
-		companyQueries: readmodel.NewCompanies(pool), warningQueries: readmodel.NewWarnings(pool),
-		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie},
-		pages: map[string]*template.Template{}}
-	for _, name := range []string{"login", "error", "home", "companies", "company", "data", "rejections", "warnings", "warning", "trend",
-		"admin_users", "admin_user", "admin_parks", "admin_companies", "admin_company", "admin_secret", "audit",
-		"quality", "quality_company", "quality_notices", "quality_notice", "account", "apidocs"} {
-		files := []string{"templates/layout.html", "templates/" + name + ".html"}
-		if strings.HasPrefix(name, "admin_") {
-			files = append(files, "templates/admin_nav.html")
-		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
-		if err != nil {
-			return nil, fmt.Errorf("portal: parse %s: %w", name, err)
-		}
-		p.pages[name] = t
+	pages, err := web.ParseTemplates(templateFS, funcs, []string{"login", "error", "home", "companies", "company", "data",
+		"rejections", "warnings", "warning", "trend", "admin_users", "admin_user", "admin_parks", "admin_companies",
+		"admin_company", "admin_secret", "audit", "quality", "quality_company", "quality_notices", "quality_notice",
+		"account", "apidocs"}, adminNav)
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
 	}
-	return p, nil
+	return &Portal{cfg: cfg, guard: guard, sessions: sessions, files: files, pages: pages,
+		companyQueries: readmodel.NewCompanies(pool), warningQueries: readmodel.NewWarnings(pool),
+		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie}}, nil
+}
+
+// adminNav adds the 系统管理 navigation to its pages.
+func adminNav(name string) []string {
+	if strings.HasPrefix(name, "admin_") {
+		return []string{"templates/admin_nav.html"}
+	}
+	return nil
 }
 
 // Register mounts the portal on app: GET / redirects to /portal/; the static
 // files under /portal/static/; /portal/login and /portal/logout; every other
 // page requires a session and otherwise redirects to the login page.
 func (p *Portal) Register(app fiber.Router) {
-	static, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err) // the embedded directory exists at build time
-	}
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect(Prefix+"/", fiber.StatusFound) })
-	app.Use(Prefix+"/static", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
-	r := app.Group(Prefix, p.headers)
+	web.Static(app, Prefix+"/static", staticFS, "static")
+	r := app.Group(Prefix, web.PageHeaders(csp, p.forms, p.errorPage))
 	r.Get("/login", p.loginPage)
 	r.Post("/login", p.login)
 	r.Post("/logout", p.logout)
@@ -171,22 +130,10 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/api", p.apiDocsPage)
 }
 
-// headers sets what every page needs: no caching of regional data, no framing,
-// scripts and styles only from the binary; and refuses a form post without the
-// page's CSRF token.
-func (p *Portal) headers(c *fiber.Ctx) error {
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
-	c.Set(fiber.HeaderXFrameOptions, "DENY")
-	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'self'; img-src 'self' data:; style-src 'self'; "+
-		"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-	if !csrf.Safe(c.Method()) {
-		if err := p.forms.CheckForm(c); err != nil {
-			return p.errorPage(c, err)
-		}
-	}
-	return c.Next()
-}
+// csp lets pages load scripts and styles only from the binary, be framed by
+// no one and post forms only here.
+const csp = "default-src 'self'; img-src 'self' data:; style-src 'self'; " +
+	"script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 
 // session loads the session user and runs the page; without a valid session it
 // redirects to the login page, and a page's error becomes an error page.
@@ -194,17 +141,17 @@ func (p *Portal) session(c *fiber.Ctx) error {
 	if c.Path() == Prefix+"/live" {
 		c.SetUserContext(identity.Passive(c.UserContext())) // not the user's activity
 	}
-	if isAccountPath(c.Path()) {
+	if web.IsAccountPath(c.Path()) {
 		c.SetUserContext(identity.AllowPending(c.UserContext()))
 	}
 	err := p.guard.Authenticate(c)
 	if errors.Is(err, identity.ErrPending) {
 		// The account must change its password or enrol a second factor first.
-		return c.Redirect(AccountPath, fiber.StatusSeeOther)
+		return c.Redirect(web.AccountPath, fiber.StatusSeeOther)
 	}
 	if identity.UserFrom(c) == nil {
 		if chemguard.ErrorCode(err) == chemguard.EUnauthorized {
-			ClearSessionCookie(c, p.cfg.InsecureCookie)
+			web.ClearSessionCookie(c, p.cfg.InsecureCookie)
 			return c.Redirect(Prefix+"/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
 		}
 	}
@@ -215,7 +162,7 @@ func (p *Portal) session(c *fiber.Ctx) error {
 }
 
 func (p *Portal) errorPage(c *fiber.Ctx, err error) error {
-	status, msg := ErrorMessage(c, err)
+	status, msg := web.ErrorMessage(c, err)
 	return p.render(c.Status(status), "error", "出错了", "", map[string]any{"Status": status, "Message": msg})
 }
 
@@ -260,16 +207,11 @@ func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 			v.Audit = p.admin.Ops.Can(c, policy.ObjAudit, policy.ActRead)
 		}
 	}
-	var b strings.Builder
-	if err := p.pages[page].ExecuteTemplate(&b, "layout.html", v); err != nil {
-		return fmt.Errorf("portal: render %s: %w", page, err)
-	}
-	c.Type("html", "utf-8")
-	return c.SendString(b.String())
+	return p.pages.Render(c, page, v)
 }
 
 // safeNext keeps a post-login redirect inside the portal.
-func safeNext(next string) string { return SafeNext(Prefix, next) }
+func safeNext(next string) string { return web.SafeNext(Prefix, next) }
 
 type loginForm struct {
 	Username string
@@ -286,7 +228,7 @@ func (p *Portal) loginPage(c *fiber.Ctx) error {
 // /api/v1/auth/login) and sets the same session cookie.
 func (p *Portal) login(c *fiber.Ctx) error {
 	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
-	if err := SignIn(c, p.sessions, p.cfg.InsecureCookie); err != nil {
+	if err := web.SignIn(c, p.sessions, p.cfg.InsecureCookie); err != nil {
 		var ae *chemguard.Error
 		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
 			return p.errorPage(c, err)
@@ -295,13 +237,13 @@ func (p *Portal) login(c *fiber.Ctx) error {
 		if d, ok := ae.Details.(map[string]any); ok && d["otp_required"] == true {
 			form.OTPHint = true
 		}
-		return p.render(c.Status(fiber.StatusUnauthorized), "login", "登录", "", form)
+		return p.render(c.Status(web.HTTPStatus(err)), "login", "登录", "", form)
 	}
 	return c.Redirect(form.Next, fiber.StatusSeeOther)
 }
 
 func (p *Portal) logout(c *fiber.Ctx) error {
-	if err := SignOut(c, p.sessions, p.cfg.InsecureCookie); err != nil {
+	if err := web.SignOut(c, p.sessions, p.cfg.InsecureCookie); err != nil {
 		return p.errorPage(c, err)
 	}
 	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)

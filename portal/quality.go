@@ -19,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // Quality is what the 数据质量 pages (/portal/quality/*) use: the data-quality
@@ -102,7 +103,7 @@ type qualityPage struct {
 	Regions  readmodel.RegionsView
 	Fallers  []readmodel.FallerView
 	Scores   []readmodel.CompanyScore
-	Pager    Pager
+	Pager    web.Pager
 	Rejected []governancesvc.RejectionRow // the tables and rules with the highest rejected share
 	Overdue  int                          // the region's overdue notices
 	Open     int                          // the region's open notices
@@ -233,7 +234,7 @@ type noticesPage struct {
 	Status  string
 	Company string
 	Notices []notice.Notice
-	Pager   Pager
+	Pager   web.Pager
 }
 
 // qualityNotices lists the notices of the caller's region, newest first.

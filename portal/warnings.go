@@ -15,13 +15,14 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 	"github.com/shandong-emergency/chemguard/warningsvc"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 type warningsPage struct {
 	Filter   readmodel.WarningFilter
 	Levels   []readmodel.Count
 	Warnings []readmodel.WarningRow
-	Pager    Pager
+	Pager    web.Pager
 }
 
 func (p *Portal) warnings(c *fiber.Ctx) error {

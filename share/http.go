@@ -12,18 +12,8 @@ import (
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
-
-// Guard authenticates and authorizes requests; access.Service implements it.
-type Guard interface {
-	// Require authenticates the caller and checks it may do act on obj at all.
-	Require(obj, act string) fiber.Handler
-	// Check checks the authenticated caller may do act on obj of the resource at
-	// path res; a refusal is audited and returned as a forbidden error.
-	Check(c *fiber.Ctx, obj, act, res string) error
-	// Domain is the authenticated caller's domain.
-	Domain(c *fiber.Ctx) string
-}
 
 // Config tunes the handler.
 type Config struct {
@@ -38,11 +28,11 @@ const DefaultLag = 5 * time.Second
 type Handler struct {
 	cfg   Config
 	store *Store
-	guard Guard
+	guard web.Guard
 }
 
 // NewHandler returns the handler.
-func NewHandler(cfg Config, store *Store, guard Guard) *Handler {
+func NewHandler(cfg Config, store *Store, guard web.Guard) *Handler {
 	if cfg.Lag <= 0 {
 		cfg.Lag = DefaultLag
 	}

@@ -19,26 +19,9 @@ import (
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/form"
 )
-
-// Guard authenticates and authorizes requests; access.Service implements it.
-type Guard interface {
-	// Require authenticates the caller and checks it may do act on obj at all.
-	Require(obj, act string) fiber.Handler
-	// Check checks the authenticated caller may do act on obj of the resource at
-	// path res; a refusal is audited and returned as a forbidden error.
-	Check(c *fiber.Ctx, obj, act, res string) error
-	// Allowed is Check without auditing a refusal.
-	Allowed(c *fiber.Ctx, obj, act, res string) bool
-	// Domain is the authenticated caller's domain.
-	Domain(c *fiber.Ctx) string
-	// SessionCheck is how often a stream checks the caller's session again, and
-	// the check (an error once it was logged out, expired or the user disabled).
-	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
-	// Actor returns an audit event naming the caller.
-	Actor(c *fiber.Ctx) audit.Event
-}
 
 // ActionWarning is the audit action of a disposal action on a warning.
 const ActionWarning = "warning_action"
@@ -46,12 +29,12 @@ const ActionWarning = "warning_action"
 // Handler serves the alarm and warning API.
 type Handler struct {
 	svc   *Service
-	guard Guard
+	guard web.Guard
 	audit audit.Recorder
 }
 
 // NewHandler returns the handler; rec records every disposal action (nil: none).
-func NewHandler(svc *Service, guard Guard, rec audit.Recorder) *Handler {
+func NewHandler(svc *Service, guard web.Guard, rec audit.Recorder) *Handler {
 	return &Handler{svc: svc, guard: guard, audit: rec}
 }
 

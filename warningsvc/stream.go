@@ -1,11 +1,12 @@
 package warningsvc
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // notifyChannel is the PostgreSQL channel warning changes are announced on, from
@@ -182,43 +184,16 @@ const streamMaxAge = 10 * time.Minute
 func (h *Handler) stream(c *fiber.Ctx) error {
 	recheckEvery, check := h.guard.SessionCheck(c)
 	sub := h.svc.streams.subscribe(tiers.ScopeOf(h.guard.Domain(c)))
-	c.Set(fiber.HeaderContentType, "text/event-stream; charset=utf-8")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set("X-Accel-Buffering", "no")
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer h.svc.streams.unsubscribe(sub)
-		keep := time.NewTicker(15 * time.Second)
-		defer keep.Stop()
-		recheck := time.NewTicker(recheckEvery)
-		defer recheck.Stop()
-		end := time.NewTimer(streamMaxAge)
-		defer end.Stop()
-		fmt.Fprint(w, "retry: 3000\n: 预警实时推送 warnings live stream\n\n")
-		if w.Flush() != nil {
-			return
-		}
-		for {
-			select {
-			case n, ok := <-sub.ch:
-				if !ok || check() != nil {
-					return
-				}
-				b, _ := json.Marshal(n)
-				fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", n.ID, n.Kind, b)
-			case <-recheck.C:
-				if check() != nil {
-					return
-				}
-				continue
-			case <-keep.C:
-				fmt.Fprint(w, ": keep-alive\n\n")
-			case <-end.C:
-				return
+	web.Push(c, web.Stream{Retry: 3 * time.Second, Comment: "预警实时推送 warnings live stream", Heartbeat: 15 * time.Second,
+		MaxAge: streamMaxAge, Recheck: recheckEvery, Check: check}, sub.ch,
+		func(w io.Writer, n Notice) error {
+			b, err := json.Marshal(n)
+			if err != nil {
+				return err
 			}
-			if w.Flush() != nil {
-				return
-			}
-		}
-	})
+			web.WriteEvent(w, strconv.FormatInt(n.ID, 10), n.Kind, b)
+			return nil
+		},
+		func() { h.svc.streams.unsubscribe(sub) })
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/signing"
-	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 const (
@@ -43,7 +43,7 @@ func (secrets) SigningSecret(_ context.Context, k string) (string, []byte, error
 
 func newApp(required bool, now *time.Time) *fiber.App {
 	clock := func() time.Time { return *now }
-	app := fiber.New(fiber.Config{ErrorHandler: ingest.ErrorHandler})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
 	app.Use(signing.Middleware(signing.Config{Required: required, Nonces: signing.NewMemoryNonces(clock),
 		Secrets: secrets{}, Now: clock}))
 	app.Post("/api/v1/exchange/:slug", func(c *fiber.Ctx) error { return c.SendString("ok") })

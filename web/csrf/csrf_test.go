@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -29,16 +29,7 @@ func TestTokenIsBoundToItsSecret(t *testing.T) {
 // status runs one request through check and returns the answer's status.
 func status(t *testing.T, check fiber.Handler, req *http.Request) int {
 	t.Helper()
-	app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
-		code := fiber.StatusInternalServerError
-		switch chemguard.ErrorCode(err) {
-		case chemguard.EForbidden:
-			code = fiber.StatusForbidden
-		case chemguard.EUnsupported:
-			code = fiber.StatusUnsupportedMediaType
-		}
-		return c.SendStatus(code)
-	}})
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
 	app.Post("/x", check, func(c *fiber.Ctx) error { return c.SendStatus(fiber.StatusNoContent) })
 	resp, err := app.Test(req, -1)
 	require.NoError(t, err)

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/web"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
 
@@ -39,7 +39,7 @@ func newApp(tb testing.TB, cfg edge.Config) (*edge.Guard, *fiber.App) {
 	tb.Helper()
 	g, err := edge.New(cfg)
 	require.NoError(tb, err)
-	app := fiber.New(g.Fiber(fiber.Config{ErrorHandler: ingest.ErrorHandler, DisableStartupMessage: true}))
+	app := fiber.New(g.Fiber(fiber.Config{ErrorHandler: web.ErrorHandler, DisableStartupMessage: true}))
 	g.Install(app)
 	return g, app
 }
