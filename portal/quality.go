@@ -186,12 +186,6 @@ func init() {
 	funcs["noticeStatus"] = notice.StatusZH
 	funcs["score"] = func(v float64) string { return fmt.Sprintf("%.1f", v) }
 	funcs["share"] = func(v float64) string { return fmt.Sprintf("%.1f%%", v*100) }
-	funcs["whenp"] = func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
-	}
 }
 
 // qualityCompany serves a company's score breakdown with its facts and evidence,
