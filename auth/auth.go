@@ -64,7 +64,7 @@ type Service struct {
 	Authz    *policy.Authorizer
 	Audit    *audit.Log
 	Identity *identity.Service
-	Parks    *tiers.PGParks
+	Parks    *store.Parks
 	Share    *share.Store
 	// Enterprises is the registry of companies and their exchange API keys.
 	Enterprises *store.Enterprises
@@ -101,7 +101,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Service, error) 
 	if err != nil {
 		return nil, fmt.Errorf("access: CHEMGUARD_DATA_KEY: %w", err)
 	}
-	s := &Service{cfg: cfg, pool: pool, Policy: policy.NewPGPolicy(pool), Parks: tiers.NewPGParks(pool),
+	s := &Service{cfg: cfg, pool: pool, Policy: policy.NewPGPolicy(pool), Parks: store.NewParks(pool),
 		Share: share.NewStore(pool), Enterprises: store.NewSealedEnterprises(pool, box), Box: box,
 		nonces: signing.NewPGNonces(pool, cfg.Clock.Now)}
 	if _, err := s.Policy.SeedDefaults(ctx, policy.DefaultPolicy()); err != nil {

@@ -50,7 +50,7 @@ type Operations interface {
 type Admin struct {
 	Ops         Operations
 	Identity    *identity.Service
-	Parks       *tiers.PGParks
+	Parks       *store.Parks
 	Enterprises *store.Enterprises
 	Audit       *audit.Log
 	// Policy returns the permission rules in force (policy.Authorizer.Policy).
