@@ -85,7 +85,7 @@ func (p *Portal) registerAdmin(r fiber.Router) {
 	r.Get("/audit/verify", p.auditVerify)
 }
 
-var errNoAdmin = fiber.NewError(fiber.StatusNotFound)
+var errNoAdmin = chemguard.Errorf(chemguard.ENotFound, "页面不存在", "not found")
 
 // adminSections are the 系统管理 sections the caller may open.
 type adminSections struct {

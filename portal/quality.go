@@ -46,7 +46,7 @@ type Reports interface {
 // Call it before Register.
 func (p *Portal) EnableQuality(q Quality) { p.quality = &q }
 
-var errNoQuality = fiber.NewError(fiber.StatusNotFound)
+var errNoQuality = chemguard.Errorf(chemguard.ENotFound, "页面不存在", "not found")
 
 func (p *Portal) registerQuality(r fiber.Router) {
 	r.Get("/quality", p.qualityHome)
