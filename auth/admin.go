@@ -70,12 +70,12 @@ type parkForm struct {
 // addPark registers a chemical park (化工园区) under a city or county, audited.
 func (s *Service) addPark(c *fiber.Ctx) error {
 	var req parkForm
-	if err := c.BodyParser(&req); err != nil {
-		return form.ErrMalformed
-	}
-	p := tiers.Park{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode}
-	if err := form.Check(&req); err != nil {
-		return s.recordChange(c, ActionParkAdd, "park:"+p.Code, p, err)
+	var p tiers.Park
+	if err := s.bindChange(c, &req, ActionParkAdd, func() (string, any) {
+		p = tiers.Park{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode}
+		return "park:" + p.Code, p
+	}); err != nil {
+		return err
 	}
 	if err := s.AddPark(c, p); err != nil {
 		return err
@@ -100,12 +100,12 @@ type enterpriseForm struct {
 
 func (s *Service) registerEnterprise(c *fiber.Ctx) error {
 	var req enterpriseForm
-	if err := c.BodyParser(&req); err != nil {
-		return form.ErrMalformed
-	}
-	e := store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode, ParkCode: req.ParkCode, Kind: req.Kind}
-	if err := form.Check(&req); err != nil {
-		return s.recordChange(c, ActionEnterpriseRegister, "ent:"+e.Code, e, err)
+	var e store.Enterprise
+	if err := s.bindChange(c, &req, ActionEnterpriseRegister, func() (string, any) {
+		e = store.Enterprise{Code: req.Code, Name: req.Name, DivisionCode: req.DivisionCode, ParkCode: req.ParkCode, Kind: req.Kind}
+		return "ent:" + e.Code, e
+	}); err != nil {
+		return err
 	}
 	cred, err := s.RegisterEnterprise(c, e)
 	if err != nil {
@@ -158,12 +158,10 @@ type userForm struct {
 
 func (s *Service) createUser(c *fiber.Ctx) error {
 	var req userForm
-	if err := c.BodyParser(&req); err != nil {
-		return form.ErrMalformed
-	}
-	if err := form.Check(&req); err != nil {
-		return s.recordChange(c, audit.ActionUserCreate, "user:"+req.Username,
-			map[string]string{"role": req.Role, "domain": req.Domain}, err)
+	if err := s.bindChange(c, &req, audit.ActionUserCreate, func() (string, any) {
+		return "user:" + req.Username, map[string]string{"role": req.Role, "domain": req.Domain}
+	}); err != nil {
+		return err
 	}
 	created, err := s.CreateUser(c, identity.NewUser{Username: req.Username,
 		DisplayName: req.DisplayName, Password: req.Password, Role: policy.Role(req.Role), Domain: req.Domain})
@@ -210,6 +208,21 @@ type grantRequest struct {
 	Username string `json:"username" label:"用户名" validate:"required"`
 	Role     string `json:"role" label:"角色" validate:"required"`
 	Domain   string `json:"domain" label:"区划、园区或企业"`
+}
+
+// bindChange reads the body into req and checks it, like form.Bind, but a refused
+// field is audited as a failed action on the object change names, with its detail:
+// an administrator's rejected attempt is on record. A body that cannot be read is
+// not. change is called once the body is read, so it may also keep what it builds.
+func (s *Service) bindChange(c *fiber.Ctx, req any, action string, change func() (object string, detail any)) error {
+	if err := c.BodyParser(req); err != nil {
+		return form.ErrMalformed
+	}
+	object, detail := change()
+	if err := form.Check(req); err != nil {
+		return s.recordChange(c, action, object, detail, err)
+	}
+	return nil
 }
 
 func (s *Service) recordChange(c *fiber.Ctx, action, object string, detail any, err error) error {

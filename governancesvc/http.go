@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -109,24 +108,6 @@ func limitOf(c *fiber.Ctx, def int) (int, error) {
 }
 
 func dayString(t time.Time) string { return t.In(schemas.Shanghai).Format(schemas.DateLayout) }
-
-// where joins conditions and numbers their placeholders.
-type where struct {
-	conds []string
-	args  []any
-}
-
-func (w *where) scope(s tiers.Scope) {
-	cond, args := s.Where("e", len(w.args)+1)
-	w.conds, w.args = append(w.conds, cond), append(w.args, args...)
-}
-
-func (w *where) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.args))))
-}
-
-func (w *where) sql() string { return strings.Join(w.conds, " AND ") }
 
 // scores serves GET /governance/scores: company scores of the region on a day, by
 // company code, after the code given.

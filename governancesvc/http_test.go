@@ -1,10 +1,7 @@
 package governancesvc_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,26 +14,23 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/auth"
-	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web"
 )
 
-const password = "Chemguard-2026"
-
 // env is the governance API on a fresh database with two days of scores: on
 // 2021-06-01 company 370102001 commits on time and the others never do; on
 // 2021-06-02 nobody commits.
 type env struct {
-	tb   testing.TB
+	govtest.Client
 	pool *pgxpool.Pool
-	app  *fiber.App
 	acc  *auth.Service
 	svc  *governancesvc.Service
 	clk  *testclock.Clock
@@ -51,10 +45,10 @@ func newEnv(tb testing.TB) *env {
 	ctx := context.Background()
 	pool := pgtest.Pool(tb)
 	for code, county := range companies {
-		addEnterprise(tb, pool, code, county, "")
+		govtest.AddEnterprise(tb, pool, code, county, "")
 	}
 	clk := testclock.Frozen(time.Time{})
-	s := newService(tb, pool, clk)
+	s := govtest.Service(tb, pool, clk)
 	// Every company's system is online: it uploads before each check (a registered
 	// system never heard from would be 企业系统离线).
 	tick := func() {
@@ -69,16 +63,16 @@ func newEnv(tb testing.TB) *env {
 		day        string
 		committers []string
 	}{{"2021-06-01", []string{"370102001"}}, {"2021-06-02", nil}} {
-		clk.Set(at(tb, d.day+" 08:00:00"))
+		clk.Set(govtest.At(tb, d.day+" 08:00:00"))
 		tick()
-		clk.Set(at(tb, d.day+" 09:00:00"))
+		clk.Set(govtest.At(tb, d.day+" 09:00:00"))
 		var evs []governance.Event
 		for i, c := range d.committers {
 			evs = append(evs, events.Commitment{ID: d.day + c + string(rune('a'+i)), Company: c,
-				Date: at(tb, d.day+" 00:00:00"), Person: "张三", At: clk.Now()})
+				Date: govtest.At(tb, d.day+" 00:00:00"), Person: "张三", At: clk.Now()})
 		}
 		require.NoError(tb, s.Apply(ctx, evs))
-		clk.Set(at(tb, d.day+" 11:00:00"))
+		clk.Set(govtest.At(tb, d.day+" 11:00:00"))
 		tick()
 		start, end := governance.DayBounds(clk.Now())
 		clk.Set(end.Add(time.Minute))
@@ -92,79 +86,14 @@ func newEnv(tb testing.TB) *env {
 	api := app.Group("/api/v1")
 	acc.Mount(api)
 	governancesvc.NewHandler(s, acc).Register(api)
-	e := &env{tb: tb, pool: pool, app: app, acc: acc, svc: s, clk: clk}
-	for _, u := range []struct {
-		name   string
-		role   policy.Role
-		domain string
-	}{{"jinan", policy.CityStaff, "370100"}, {"lixia", policy.CountyStaff, "370102"}, {"qingdao", policy.CityStaff, "370200"},
-		{"province", policy.ProvinceStaff, tiers.ProvinceCode}, {"lixia_share", policy.ShareService, "370102"},
-		{"company", policy.EnterpriseAdmin, tiers.EnterpriseDomain("370102001")}} {
-		_, err := acc.Identity.CreateUser(ctx, identity.NewUser{Username: u.name, Password: password, Role: u.role,
-			Domain: u.domain}, identity.Actor{Name: "cli:test"})
-		require.NoError(tb, err)
-	}
+	e := &env{Client: govtest.Client{TB: tb, App: app}, pool: pool, acc: acc, svc: s, clk: clk}
+	govtest.AddUsers(tb, acc, govtest.User{Name: "jinan", Role: policy.CityStaff, Domain: "370100"},
+		govtest.User{Name: "lixia", Role: policy.CountyStaff, Domain: "370102"},
+		govtest.User{Name: "qingdao", Role: policy.CityStaff, Domain: "370200"},
+		govtest.User{Name: "province", Role: policy.ProvinceStaff, Domain: tiers.ProvinceCode},
+		govtest.User{Name: "lixia_share", Role: policy.ShareService, Domain: "370102"},
+		govtest.User{Name: "company", Role: policy.EnterpriseAdmin, Domain: tiers.EnterpriseDomain("370102001")})
 	return e
-}
-
-type reply struct {
-	Status int
-	Body   map[string]any
-	Raw    []byte
-}
-
-func (e *env) get(token, path string) reply {
-	e.tb.Helper()
-	return e.send(http.MethodGet, token, path, nil)
-}
-
-// send makes a request with a bearer token (session or API key) and a JSON body.
-func (e *env) send(method, token, path string, body any) reply {
-	e.tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(e.tb, err)
-		rd = bytes.NewReader(b)
-	}
-	req := httptest.NewRequest(method, "http://chemguard.test"+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := e.app.Test(req, -1)
-	require.NoError(e.tb, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(e.tb, err)
-	r := reply{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &r.Body)
-	return r
-}
-
-func (e *env) login(username string) string {
-	e.tb.Helper()
-	b, _ := json.Marshal(map[string]string{"username": username, "password": password})
-	req := httptest.NewRequest(http.MethodPost, "http://chemguard.test/api/v1/auth/login", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.app.Test(req, -1)
-	require.NoError(e.tb, err)
-	defer resp.Body.Close()
-	var body map[string]any
-	require.NoError(e.tb, json.NewDecoder(resp.Body).Decode(&body))
-	tok, _ := body["token"].(string)
-	require.NotEmpty(e.tb, tok, "login %s: %v", username, body)
-	return tok
-}
-
-func field(tb testing.TB, r reply, name string) []map[string]any {
-	tb.Helper()
-	require.Equal(tb, http.StatusOK, r.Status, string(r.Raw))
-	var out []map[string]any
-	for _, x := range r.Body[name].([]any) {
-		out = append(out, x.(map[string]any))
-	}
-	return out
 }
 
 func codes(xs []map[string]any, key string) []string {
@@ -180,10 +109,10 @@ func codes(xs []map[string]any, key string) []string {
 // region is refused.
 func TestRegionsAndScoresScopedByTier(t *testing.T) {
 	e := newEnv(t)
-	jinan, lixia, qingdao, company := e.login("jinan"), e.login("lixia"), e.login("qingdao"), e.login("company")
+	jinan, lixia, qingdao, company := e.Login("jinan"), e.Login("lixia"), e.Login("qingdao"), e.Login("company")
 
-	r := e.get(jinan, "/api/v1/governance/regions?day=2021-06-01")
-	kids := field(t, r, "children")
+	r := e.Get(jinan, "/api/v1/governance/regions?day=2021-06-01")
+	kids := govtest.Field(t, r, "children")
 	assert.Equal(t, []string{"370102", "370103"}, codes(kids, "region"), "a city's ranking holds only its counties")
 	assert.Equal(t, "历下区", kids[0]["name"])
 	assert.EqualValues(t, 1, kids[0]["rank"])
@@ -196,10 +125,10 @@ func TestRegionsAndScoresScopedByTier(t *testing.T) {
 	assert.InDelta(t, (100+81+81)/3.0, score["score"], 0.05)
 
 	// Day over day: 历下区 fell from 90.5 to 81.
-	kids = field(t, e.get(jinan, "/api/v1/governance/regions?day=2021-06-02"), "children")
+	kids = govtest.Field(t, e.Get(jinan, "/api/v1/governance/regions?day=2021-06-02"), "children")
 	assert.EqualValues(t, -9.5, kids[0]["trend"].(map[string]any)["change"])
 
-	assert.Equal(t, []string{"370211"}, codes(field(t, e.get(qingdao, "/api/v1/governance/regions?day=2021-06-01"), "children"), "region"))
+	assert.Equal(t, []string{"370211"}, codes(govtest.Field(t, e.Get(qingdao, "/api/v1/governance/regions?day=2021-06-01"), "children"), "region"))
 	for _, path := range []string{"/api/v1/governance/regions?region=370000", "/api/v1/governance/regions?region=370200",
 		"/api/v1/governance/scores?region=370211", "/api/v1/governance/report?region=370103",
 		"/api/v1/governance/companies/370211001", "/api/v1/governance/fallers?region=370100"} {
@@ -207,41 +136,41 @@ func TestRegionsAndScoresScopedByTier(t *testing.T) {
 		if path == "/api/v1/governance/report?region=370103" || path == "/api/v1/governance/fallers?region=370100" {
 			tok = lixia
 		}
-		assert.Equal(t, http.StatusForbidden, e.get(tok, path).Status, path)
+		assert.Equal(t, http.StatusForbidden, e.Get(tok, path).Status, path)
 	}
-	assert.Equal(t, http.StatusForbidden, e.get(company, "/api/v1/governance/regions").Status)
-	assert.Equal(t, http.StatusOK, e.get(company, "/api/v1/governance/companies/370102001").Status)
-	assert.Equal(t, http.StatusForbidden, e.get(company, "/api/v1/governance/companies/370102002").Status)
-	assert.Equal(t, http.StatusUnauthorized, e.get("", "/api/v1/governance/scores").Status)
-	assert.Equal(t, http.StatusUnprocessableEntity, e.get(jinan, "/api/v1/governance/scores?day=june").Status)
+	assert.Equal(t, http.StatusForbidden, e.Get(company, "/api/v1/governance/regions").Status)
+	assert.Equal(t, http.StatusOK, e.Get(company, "/api/v1/governance/companies/370102001").Status)
+	assert.Equal(t, http.StatusForbidden, e.Get(company, "/api/v1/governance/companies/370102002").Status)
+	assert.Equal(t, http.StatusUnauthorized, e.Get("", "/api/v1/governance/scores").Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, e.Get(jinan, "/api/v1/governance/scores?day=june").Status)
 
 	// Scores of a county: exactly its companies, paginated by code.
-	s := field(t, e.get(lixia, "/api/v1/governance/scores?day=2021-06-01"), "scores")
+	s := govtest.Field(t, e.Get(lixia, "/api/v1/governance/scores?day=2021-06-01"), "scores")
 	assert.Equal(t, []string{"370102001", "370102002"}, codes(s, "company_code"))
-	p := e.get(jinan, "/api/v1/governance/scores?day=2021-06-01&limit=2")
-	assert.Equal(t, []string{"370102001", "370102002"}, codes(field(t, p, "scores"), "company_code"))
-	p = e.get(jinan, "/api/v1/governance/scores?day=2021-06-01&limit=2&after="+p.Body["next_after"].(string))
-	assert.Equal(t, []string{"370103001"}, codes(field(t, p, "scores"), "company_code"))
+	p := e.Get(jinan, "/api/v1/governance/scores?day=2021-06-01&limit=2")
+	assert.Equal(t, []string{"370102001", "370102002"}, codes(govtest.Field(t, p, "scores"), "company_code"))
+	p = e.Get(jinan, "/api/v1/governance/scores?day=2021-06-01&limit=2&after="+p.Body["next_after"].(string))
+	assert.Equal(t, []string{"370103001"}, codes(govtest.Field(t, p, "scores"), "company_code"))
 
 	// A company's breakdown, facts and evidence.
-	c := e.get(lixia, "/api/v1/governance/companies/370102002?day=2021-06-01")
+	c := e.Get(lixia, "/api/v1/governance/companies/370102002?day=2021-06-01")
 	require.Equal(t, http.StatusOK, c.Status, string(c.Raw))
 	assert.EqualValues(t, 81, c.Body["score"].(map[string]any)["score"])
 	dims := c.Body["score"].(map[string]any)["dimensions"].([]any)
 	assert.EqualValues(t, 1, dims[0].(map[string]any)["score"], "安全承诺 20 − 19")
-	recent := field(t, c, "recent_facts")
+	recent := govtest.Field(t, c, "recent_facts")
 	require.NotEmpty(t, recent)
 	assert.Equal(t, "commitment_missing", recent[0]["kind"])
 	assert.Equal(t, "未承诺", recent[0]["name_zh"])
 	assert.NotEmpty(t, recent[0]["evidence"])
 
 	// Facts, fallers.
-	f := field(t, e.get(qingdao, "/api/v1/governance/facts?kind=commitment_missing"), "facts")
+	f := govtest.Field(t, e.Get(qingdao, "/api/v1/governance/facts?kind=commitment_missing"), "facts")
 	assert.Equal(t, []string{"370211001", "370211001"}, codes(f, "company"))
-	f = field(t, e.get(jinan, "/api/v1/governance/facts?day=2021-06-01&region=370102"), "facts")
+	f = govtest.Field(t, e.Get(jinan, "/api/v1/governance/facts?day=2021-06-01&region=370102"), "facts")
 	assert.Equal(t, []string{"370102002"}, codes(f, "company"))
-	assert.Equal(t, http.StatusUnprocessableEntity, e.get(jinan, "/api/v1/governance/facts?kind=nonsense").Status)
-	fl := field(t, e.get(jinan, "/api/v1/governance/fallers?day=2021-06-02"), "fallers")
+	assert.Equal(t, http.StatusUnprocessableEntity, e.Get(jinan, "/api/v1/governance/facts?kind=nonsense").Status)
+	fl := govtest.Field(t, e.Get(jinan, "/api/v1/governance/fallers?day=2021-06-02"), "fallers")
 	assert.Equal(t, []string{"370102001"}, codes(fl, "key"))
 	assert.EqualValues(t, -19, fl[0]["change"])
 }
@@ -251,21 +180,21 @@ func TestRegionsAndScoresScopedByTier(t *testing.T) {
 // service account only.
 func TestDailyReportJSONExcelAndShare(t *testing.T) {
 	e := newEnv(t)
-	lixia, jinan := e.login("lixia"), e.login("jinan")
+	lixia, jinan := e.Login("lixia"), e.Login("jinan")
 
-	r := e.get(lixia, "/api/v1/governance/report?day=2021-06-02")
+	r := e.Get(lixia, "/api/v1/governance/report?day=2021-06-02")
 	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 	assert.Equal(t, "370102", r.Body["region"])
 	assert.Equal(t, "county", r.Body["level"])
-	assert.Equal(t, []string{"370102001", "370102002"}, codes(field(t, r, "companies"), "company"))
+	assert.Equal(t, []string{"370102001", "370102002"}, codes(govtest.Field(t, r, "companies"), "company"))
 	assert.EqualValues(t, 81, r.Body["score"].(map[string]any)["score"])
-	assert.Equal(t, []string{"370102001"}, codes(field(t, r, "fallers"), "key"))
-	assert.Len(t, field(t, r, "offenders"), 2)
+	assert.Equal(t, []string{"370102001"}, codes(govtest.Field(t, r, "fallers"), "key"))
+	assert.Len(t, govtest.Field(t, r, "offenders"), 2)
 	assert.Equal(t, "历下区", r.Body["region_name"])
 
 	req := httptest.NewRequest(http.MethodGet, "http://chemguard.test/api/v1/governance/report.xlsx?region=370100&day=2021-06-01", nil)
 	req.Header.Set("Authorization", "Bearer "+jinan)
-	resp, err := e.app.Test(req, -1)
+	resp, err := e.App.Test(req, -1)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -290,20 +219,20 @@ func TestDailyReportJSONExcelAndShare(t *testing.T) {
 	assert.Contains(t, rows[1][9], "commitments")
 
 	// The sharing API: the county's share account, not another region's.
-	shareTok := e.login("lixia_share")
-	r = e.get(shareTok, "/api/v1/share/governance/report?day=2021-06-01")
+	shareTok := e.Login("lixia_share")
+	r = e.Get(shareTok, "/api/v1/share/governance/report?day=2021-06-01")
 	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 	assert.Equal(t, "370102", r.Body["region"])
-	assert.Equal(t, http.StatusForbidden, e.get(shareTok, "/api/v1/share/governance/report?region=370103").Status)
-	assert.Equal(t, http.StatusForbidden, e.get(lixia, "/api/v1/share/governance/report").Status, "a regulator is not a share account")
+	assert.Equal(t, http.StatusForbidden, e.Get(shareTok, "/api/v1/share/governance/report?region=370103").Status)
+	assert.Equal(t, http.StatusForbidden, e.Get(lixia, "/api/v1/share/governance/report").Status, "a regulator is not a share account")
 
 	// A day that has not begun has no report: its scores would be invented from
 	// the facts open now (the service's clock is at 2021-06-03 00:01).
 	for _, path := range []string{"/api/v1/governance/report?day=2021-06-04", "/api/v1/governance/report.xlsx?day=2021-06-04",
 		"/api/v1/governance/scores?day=2021-06-04", "/api/v1/governance/facts?day=2021-06-04"} {
-		r := e.get(lixia, path)
+		r := e.Get(lixia, path)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, path)
 		assert.Contains(t, string(r.Raw), "晚于今天", path)
 	}
-	assert.Equal(t, http.StatusOK, e.get(lixia, "/api/v1/governance/report?day=2021-06-03").Status)
+	assert.Equal(t, http.StatusOK, e.Get(lixia, "/api/v1/governance/report?day=2021-06-03").Status)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
@@ -40,10 +41,10 @@ func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const c1, c2 = "370102001", "370102002"
-	addEnterprise(t, pool, c1, "370102", "")
-	addEnterprise(t, pool, c2, "370102", "")
-	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
-	s := newService(t, pool, clk)
+	govtest.AddEnterprise(t, pool, c1, "370102", "")
+	govtest.AddEnterprise(t, pool, c2, "370102", "")
+	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
+	s := govtest.Service(t, pool, clk)
 	offset := int64(0)
 	send := func(received time.Time, codes ...string) {
 		var batch []bus.Message
@@ -54,7 +55,7 @@ func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
 		require.NoError(t, s.ApplyMessages(ctx, batch))
 	}
 	offline := func(code string) int {
-		return scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE company_code = $1
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE company_code = $1
 			AND kind = 'offline_readings' AND ended_at IS NULL`, code)
 	}
 	intake := func() (time.Time, time.Time) {
@@ -75,24 +76,24 @@ func TestIntakeStoredWithBatchesAndAbsenceJudgedOnIt(t *testing.T) {
 
 	// The intake resumes at 08:40 with the second company only.
 	for m := 0; m <= 10; m++ {
-		send(at(t, "2021-06-01 08:40:00").Add(time.Duration(m)*time.Minute), c2)
-		clk.Set(at(t, "2021-06-01 08:40:00").Add(time.Duration(m) * time.Minute))
+		send(govtest.At(t, "2021-06-01 08:40:00").Add(time.Duration(m)*time.Minute), c2)
+		clk.Set(govtest.At(t, "2021-06-01 08:40:00").Add(time.Duration(m) * time.Minute))
 		require.NoError(t, s.Tick(ctx))
 	}
 	got, since = intake()
-	assert.True(t, since.Equal(at(t, "2021-06-01 08:40:00")), "restarted at the resumption: %s", since)
-	assert.True(t, got.Equal(at(t, "2021-06-01 08:50:00")), "%s", got)
+	assert.True(t, since.Equal(govtest.At(t, "2021-06-01 08:40:00")), "restarted at the resumption: %s", since)
+	assert.True(t, got.Equal(govtest.At(t, "2021-06-01 08:50:00")), "%s", got)
 	assert.Zero(t, offline(c1), "10 minutes since the resumption: the limit")
-	send(at(t, "2021-06-01 08:50:30"), c2)
-	clk.Set(at(t, "2021-06-01 08:50:30"))
+	send(govtest.At(t, "2021-06-01 08:50:30"), c2)
+	clk.Set(govtest.At(t, "2021-06-01 08:50:30"))
 	require.NoError(t, s.Tick(ctx))
 	assert.Equal(t, 1, offline(c1))
 	assert.Zero(t, offline(c2))
-	started := scalar[time.Time](t, pool, `SELECT started_at FROM governance_facts WHERE company_code = $1 AND kind = 'offline_readings'`, c1)
-	assert.True(t, started.Equal(at(t, "2021-06-01 08:00:00")), "%s", started)
+	started := pgtest.Scalar[time.Time](t, pool, `SELECT started_at FROM governance_facts WHERE company_code = $1 AND kind = 'offline_readings'`, c1)
+	assert.True(t, started.Equal(govtest.At(t, "2021-06-01 08:00:00")), "%s", started)
 
 	// A replayed old batch moves the intake neither back nor forward.
-	require.NoError(t, s.ApplyMessages(ctx, []bus.Message{readingMsg(t, c2, 0, at(t, "2021-06-01 08:00:00"))}))
+	require.NoError(t, s.ApplyMessages(ctx, []bus.Message{readingMsg(t, c2, 0, govtest.At(t, "2021-06-01 08:00:00"))}))
 	got, _ = intake()
-	assert.True(t, got.Equal(at(t, "2021-06-01 08:50:30")), "%s", got)
+	assert.True(t, got.Equal(govtest.At(t, "2021-06-01 08:50:30")), "%s", got)
 }

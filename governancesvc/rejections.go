@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/validate"
@@ -45,19 +46,19 @@ func (h *Handler) Rejections(ctx context.Context, scope tiers.Scope, company str
 }
 
 func (h *Handler) rejectionRows(ctx context.Context, q querier, scope tiers.Scope, company string, day time.Time) ([]RejectionRow, error) {
-	w := &where{}
-	w.scope(scope)
-	w.add("rc.day = $?::date", dayString(day))
+	w := &readmodel.Where{}
+	w.Scope(scope)
+	w.Add("rc.day = $?::date", dayString(day))
 	if company != "" {
-		w.add("rc.company_code = $?", company)
+		w.Add("rc.company_code = $?", company)
 	}
 	rows, err := q.Query(ctx, `WITH c AS (
 			SELECT rc.table_name, rc.rule, sum(rc.records)::bigint AS n
 			FROM governance_record_counts rc JOIN enterprises e ON e.code = rc.company_code
-			WHERE `+w.sql()+` GROUP BY rc.table_name, rc.rule),
+			WHERE `+w.SQL()+` GROUP BY rc.table_name, rc.rule),
 		t AS (SELECT table_name, sum(n)::bigint AS total FROM c GROUP BY table_name)
 		SELECT c.table_name, c.rule, t.total, c.n FROM c JOIN t USING (table_name)
-		WHERE c.rule <> '' ORDER BY c.table_name, c.rule`, w.args...)
+		WHERE c.rule <> '' ORDER BY c.table_name, c.rule`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("quality: rejections: %w", err)
 	}

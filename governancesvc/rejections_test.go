@@ -67,10 +67,10 @@ func TestRejectedSharesPerTableAndRule(t *testing.T) {
 	require.NoError(t, e.svc.ApplyMessages(ctx, batch))
 	require.NoError(t, e.svc.ApplyMessages(ctx, batch), "replayed")
 
-	lixia, qingdao, company := e.login("lixia"), e.login("qingdao"), e.login("company")
+	lixia, qingdao, company := e.Login("lixia"), e.Login("qingdao"), e.Login("company")
 	rows := func(tok, path string) []governancesvc.RejectionRow {
 		t.Helper()
-		r := e.get(tok, path)
+		r := e.Get(tok, path)
 		require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 		var v governancesvc.RejectionsView
 		require.NoError(t, json.Unmarshal(r.Raw, &v))
@@ -94,7 +94,7 @@ func TestRejectedSharesPerTableAndRule(t *testing.T) {
 	assert.Empty(t, rows(lixia, "/api/v1/governance/rejections?day=2021-06-01"), "nothing refused that day")
 
 	// The daily report's sheet 各表校验拒收情况 and its JSON: the county's rows only.
-	x := e.get(lixia, "/api/v1/governance/report.xlsx?day=2021-06-03")
+	x := e.Get(lixia, "/api/v1/governance/report.xlsx?day=2021-06-03")
 	require.Equal(t, http.StatusOK, x.Status, string(x.Raw))
 	book, err := excelize.OpenReader(bytes.NewReader(x.Raw))
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestRejectedSharesPerTableAndRule(t *testing.T) {
 	assert.Equal(t, [][]string{{"表", "表编码", "规则", "接收", "拒收", "拒收比例"},
 		{"感知数据", "sensor-readings", "时间晚于当前（future）", "31", "1", "0.0323"},
 		{"感知数据", "sensor-readings", "超出取值范围（range）", "31", "7", "0.2258"}}, sheet)
-	rep := e.get(lixia, "/api/v1/governance/report?day=2021-06-03")
+	rep := e.Get(lixia, "/api/v1/governance/report?day=2021-06-03")
 	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
 	assert.Len(t, rep.Body["rejections"], 2)
 
@@ -120,7 +120,7 @@ func TestRejectedSharesPerTableAndRule(t *testing.T) {
 		{lixia, "/api/v1/governance/rejections?day=2099-01-01", http.StatusUnprocessableEntity},
 		{"", "/api/v1/governance/rejections", http.StatusUnauthorized},
 	} {
-		r := e.get(c.tok, c.path)
+		r := e.Get(c.tok, c.path)
 		assert.Equal(t, c.status, r.Status, "%s: %s", c.path, r.Raw)
 		if c.status == http.StatusUnprocessableEntity {
 			e := r.Body["error"].(map[string]any)

@@ -14,6 +14,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
@@ -52,12 +53,12 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const code = "370102001"
-	addEnterprise(t, pool, code, "370102", "")
-	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
+	govtest.AddEnterprise(t, pool, code, "370102", "")
+	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
 	topic := schemas.SensorReadings.Topic()
 	var batch []bus.Message
 	for i := 0; i < 4; i++ {
-		collected := at(t, "2021-06-01 07:59:00").Add(time.Duration(i) * 10 * time.Second)
+		collected := govtest.At(t, "2021-06-01 07:59:00").Add(time.Duration(i) * 10 * time.Second)
 		point := code + "-T1"
 		if i == 2 {
 			point = code + "-T2" // one reading only: replayed, it would repeat its COLLECT_TIME
@@ -85,14 +86,14 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	<-src.done
 	// The last batch is applied when the offsets start again.
 	require.Eventually(t, func() bool {
-		return scalar[int](t, pool, `SELECT count(*) FROM governance_offsets WHERE next_offset = 1`) == 1
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_offsets WHERE next_offset = 1`) == 1
 	}, 10*time.Second, 20*time.Millisecond)
 	cancel()
 	require.NoError(t, <-errc)
 
-	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'sensor_duplicate'`),
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'sensor_duplicate'`),
 		"a replayed reading is not a duplicate the company sent")
-	state := scalar[[]byte](t, pool, `SELECT state FROM governance_state WHERE company_code = $1`, code)
+	state := pgtest.Scalar[[]byte](t, pool, `SELECT state FROM governance_state WHERE company_code = $1`, code)
 	var st struct {
 		Companies map[string]struct {
 			Batches map[string]struct {
@@ -103,5 +104,5 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	require.NoError(t, json.Unmarshal(state, &st))
 	assert.Equal(t, 4, st.Companies[code].Batches["2021-06-01|sensor-readings"].Total,
 		"each record counted once, and the new log's record too")
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT next_offset FROM governance_offsets WHERE topic = $1 AND partition = 2`, topic))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT next_offset FROM governance_offsets WHERE topic = $1 AND partition = 2`, topic))
 }

@@ -6,49 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
-	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
-func newService(tb testing.TB, pool *pgxpool.Pool, clk *testclock.Clock) *governancesvc.Service {
-	tb.Helper()
-	s, err := governancesvc.New(context.Background(), pool, nil, governancesvc.Config{Now: clk.Now})
-	require.NoError(tb, err)
-	return s
-}
-
-func addEnterprise(tb testing.TB, pool *pgxpool.Pool, code, county, park string) {
-	tb.Helper()
-	require.NoError(tb, store.NewEnterprises(pool).Add(context.Background(),
-		store.Enterprise{Code: code, Name: "测试化工" + code, DivisionCode: county, ParkCode: park, Kind: "生产"}))
-}
-
-// at is a Shanghai time.
-func at(tb testing.TB, s string) time.Time {
-	tb.Helper()
-	t, err := time.ParseInLocation(schemas.DateTimeLayout, s, schemas.Shanghai)
-	require.NoError(tb, err)
-	return t
-}
-
 func f(v float64) *float64 { return &v }
-
-func scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T {
-	tb.Helper()
-	var v T
-	require.NoError(tb, pool.QueryRow(context.Background(), sql, args...).Scan(&v))
-	return v
-}
 
 // day drives a small recorded day of two companies through the service: readings
 // then silence (数据采集离线), a late commitment, a duplicate reading, an indicator
@@ -57,7 +27,7 @@ func day(tb testing.TB, s *governancesvc.Service, clk *testclock.Clock) {
 	tb.Helper()
 	ctx := context.Background()
 	const a, b = "370102001", "370102002"
-	clk.Set(at(tb, "2021-06-01 08:00:00"))
+	clk.Set(govtest.At(tb, "2021-06-01 08:00:00"))
 	require.NoError(tb, s.Tick(ctx))
 	def := events.IndicatorDef{Code: a + "-T1", Company: a, Name: "1号罐温度", Kind: events.KindTemperature,
 		RangeLow: f(0), RangeHigh: f(100), Thresholds: events.Thresholds{High: f(60)}}
@@ -78,15 +48,15 @@ func day(tb testing.TB, s *governancesvc.Service, clk *testclock.Clock) {
 		require.NoError(tb, s.Tick(ctx))
 	}
 	// a falls silent until 09:00; b commits at 10:30.
-	for clk.Now().Before(at(tb, "2021-06-01 11:00:00")) {
+	for clk.Now().Before(govtest.At(tb, "2021-06-01 11:00:00")) {
 		clk.Add(5 * time.Minute)
-		if clk.Now().Equal(at(tb, "2021-06-01 09:01:00")) {
+		if clk.Now().Equal(govtest.At(tb, "2021-06-01 09:01:00")) {
 			require.NoError(tb, s.Apply(ctx, []governance.Event{
 				events.Reading{Company: a, Indicator: def.Code, Value: 30, At: clk.Now()}}))
 		}
-		if clk.Now().Equal(at(tb, "2021-06-01 10:31:00")) {
+		if clk.Now().Equal(govtest.At(tb, "2021-06-01 10:31:00")) {
 			require.NoError(tb, s.Apply(ctx, []governance.Event{events.Commitment{ID: "c1", Company: b,
-				Date: at(tb, "2021-06-01 00:00:00"), Person: "张三", At: clk.Now(), UnitsRunning: 1}}))
+				Date: govtest.At(tb, "2021-06-01 00:00:00"), Person: "张三", At: clk.Now(), UnitsRunning: 1}}))
 		}
 		require.NoError(tb, s.Tick(ctx))
 	}
@@ -98,18 +68,18 @@ func day(tb testing.TB, s *governancesvc.Service, clk *testclock.Clock) {
 func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
-	addEnterprise(t, pool, "370102001", "370102", "")
-	addEnterprise(t, pool, "370102002", "370102", "")
-	addEnterprise(t, pool, "370211001", "370211", "")
+	govtest.AddEnterprise(t, pool, "370102001", "370102", "")
+	govtest.AddEnterprise(t, pool, "370102002", "370102", "")
+	govtest.AddEnterprise(t, pool, "370211001", "370211", "")
 	clk := testclock.Frozen(time.Time{})
-	s := newService(t, pool, clk)
+	s := govtest.Service(t, pool, clk)
 	day(t, s, clk)
-	require.Positive(t, scalar[int](t, pool, `SELECT count(*) FROM governance_facts`))
-	assert.Positive(t, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'offline_readings' AND ended_at IS NOT NULL`))
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'commitment_late'`))
+	require.Positive(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts`))
+	assert.Positive(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'offline_readings' AND ended_at IS NOT NULL`))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'commitment_late'`))
 
-	clk.Set(at(t, "2021-06-02 01:00:00"))
-	d := at(t, "2021-06-01 12:00:00")
+	clk.Set(govtest.At(t, "2021-06-02 01:00:00"))
+	d := govtest.At(t, "2021-06-01 12:00:00")
 	_, end := governance.DayBounds(d)
 	first, err := s.Recompute(ctx, d, end)
 	require.NoError(t, err)
@@ -117,7 +87,7 @@ func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
 	require.Len(t, first.Companies, 3)
 
 	// Again, from a fresh process.
-	second, err := newService(t, pool, clk).Recompute(ctx, d, end)
+	second, err := govtest.Service(t, pool, clk).Recompute(ctx, d, end)
 	require.NoError(t, err)
 	assert.Equal(t, first, second)
 
@@ -134,16 +104,16 @@ func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
 	// never committed: 5 + 14 points (docs/governance.md), and its system was offline
 	// from the first check at 08:00 to 24:00: 5 + 16 points; nothing else.
 	for _, c := range first.Companies {
-		assert.Equal(t, c.Score, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = $1
+		assert.Equal(t, c.Score, pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = $1
 			AND day = '2021-06-01' AND final`, c.Company), c.Company)
 	}
-	assert.Equal(t, 60.0, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370211001'`))
-	assert.Less(t, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370102002'`), 100.0)
+	assert.Equal(t, 60.0, pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370211001'`))
+	assert.Less(t, pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE company_code = '370102002'`), 100.0)
 	// The county's rollup is the mean of exactly its two companies.
 	want := (first.Companies[0].Score + first.Companies[1].Score) / 2
-	assert.InDelta(t, want, scalar[float64](t, pool, `SELECT score FROM governance_region_scores
+	assert.InDelta(t, want, pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_region_scores
 		WHERE region = '370102' AND level = 'county' AND day = '2021-06-01'`), 0.051)
-	assert.Equal(t, 2, scalar[int](t, pool, `SELECT companies FROM governance_region_scores WHERE region = '370102' AND level = 'county'`))
+	assert.Equal(t, 2, pgtest.Scalar[int](t, pool, `SELECT companies FROM governance_region_scores WHERE region = '370102' AND level = 'county'`))
 }
 
 // ScoreIfDue finalises the previous day after midnight (plus the delay), and a
@@ -151,31 +121,31 @@ func TestRecomputeFromStoredFactsIsDeterministic(t *testing.T) {
 func TestFinaliseAfterMidnight(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
-	addEnterprise(t, pool, "370102001", "370102", "")
+	govtest.AddEnterprise(t, pool, "370102001", "370102", "")
 	clk := testclock.Frozen(time.Time{})
-	s := newService(t, pool, clk)
+	s := govtest.Service(t, pool, clk)
 	day(t, s, clk)
 	require.NoError(t, s.ScoreIfDue(ctx))
-	assert.False(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
-	clk.Set(at(t, "2021-06-02 00:05:00"))
+	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
+	clk.Set(govtest.At(t, "2021-06-02 00:05:00"))
 	require.NoError(t, s.ScoreIfDue(ctx))
-	assert.False(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`), "finalised before the delay")
+	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`), "finalised before the delay")
 	// Not before every fact of the day can have opened: the longest limit (an
 	// indicator alarm's 2 hours) and a tick.
 	assert.Equal(t, 2*time.Hour+governancesvc.DefaultTick, s.FinalizeDelay())
-	clk.Set(at(t, "2021-06-02 02:00:00"))
+	clk.Set(govtest.At(t, "2021-06-02 02:00:00"))
 	require.NoError(t, s.ScoreIfDue(ctx))
-	assert.False(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`), "finalised before the longest limit")
-	clk.Set(at(t, "2021-06-02 02:01:00"))
+	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`), "finalised before the longest limit")
+	clk.Set(govtest.At(t, "2021-06-02 02:01:00"))
 	require.NoError(t, s.ScoreIfDue(ctx))
-	assert.True(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
-	assert.True(t, scalar[bool](t, pool, `SELECT bool_and(final) FROM governance_region_scores WHERE day = '2021-06-01'`))
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM governance_scores WHERE day = '2021-06-02' AND NOT final`))
-	final := scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`)
+	assert.True(t, pgtest.Scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
+	assert.True(t, pgtest.Scalar[bool](t, pool, `SELECT bool_and(final) FROM governance_region_scores WHERE day = '2021-06-01'`))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_scores WHERE day = '2021-06-02' AND NOT final`))
+	final := pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`)
 	// A later recomputation as of noon is not stored over the final score.
-	_, err := s.Recompute(ctx, at(t, "2021-06-01 00:00:00"), at(t, "2021-06-01 09:00:00"))
+	_, err := s.Recompute(ctx, govtest.At(t, "2021-06-01 00:00:00"), govtest.At(t, "2021-06-01 09:00:00"))
 	require.NoError(t, err)
-	assert.Equal(t, final, scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`))
+	assert.Equal(t, final, pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`))
 }
 
 // The warning engine's indicator alarms, as package alerting stores them, reach the
@@ -185,11 +155,11 @@ func TestAlarmsFollowedFromAlertingTables(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const code = "370102001"
-	addEnterprise(t, pool, code, "370102", "")
-	clk := testclock.Frozen(at(t, "2021-06-01 08:00:00"))
+	govtest.AddEnterprise(t, pool, code, "370102", "")
+	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
 	warn, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now})
 	require.NoError(t, err)
-	s := newService(t, pool, clk)
+	s := govtest.Service(t, pool, clk)
 	def := events.IndicatorDef{Code: code + "-PT01", Company: code, Name: "压力", Kind: events.KindPressure,
 		RangeLow: f(0), RangeHigh: f(4), Thresholds: events.Thresholds{High: f(1.6), HighHigh: f(2)}}
 	require.NoError(t, warn.Apply(ctx, []events.Event{def}))
@@ -197,7 +167,7 @@ func TestAlarmsFollowedFromAlertingTables(t *testing.T) {
 		clk.Add(10 * time.Second)
 		require.NoError(t, warn.Apply(ctx, []events.Event{events.Reading{Company: code, Indicator: def.Code, Value: 1.8, At: clk.Now()}}))
 	}
-	require.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND source = 'indicator'`))
+	require.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND source = 'indicator'`))
 	require.NoError(t, s.Tick(ctx))
 	// Keep readings coming (high) for two hours and more.
 	for i := 0; i < 26; i++ {
@@ -208,17 +178,17 @@ func TestAlarmsFollowedFromAlertingTables(t *testing.T) {
 	// The feed reads a change once no older transaction of the cluster is still
 	// running (other tests' databases share it): tick at the same time until then.
 	tickUntil(t, s, func() bool {
-		return scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'alarm_uncleared' AND ended_at IS NULL`) == 1
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'alarm_uncleared' AND ended_at IS NULL`) == 1
 	})
 	for i := 0; i < 3; i++ {
 		clk.Add(10 * time.Second)
 		require.NoError(t, warn.Apply(ctx, []events.Event{events.Reading{Company: code, Indicator: def.Code, Value: 0.5, At: clk.Now()}}))
 	}
-	require.Equal(t, 0, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND source = 'indicator'`))
+	require.Equal(t, 0, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND source = 'indicator'`))
 	tickUntil(t, s, func() bool {
-		return scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'alarm_uncleared' AND ended_at IS NULL`) == 0
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'alarm_uncleared' AND ended_at IS NULL`) == 0
 	})
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'alarm_uncleared'`))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'alarm_uncleared'`))
 }
 
 // tickUntil ticks (at the same fake time) until cond holds, for at most 20 seconds.
@@ -246,24 +216,24 @@ func TestFinalScoreHoldsFactsOpenedAfterMidnight(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	const code = "370102001"
-	addEnterprise(t, pool, code, "370102", "")
+	govtest.AddEnterprise(t, pool, code, "370102", "")
 	clk := testclock.Frozen(time.Time{})
-	s := newService(t, pool, clk)
-	clk.Set(at(t, "2021-06-01 23:50:00"))
+	s := govtest.Service(t, pool, clk)
+	clk.Set(govtest.At(t, "2021-06-01 23:50:00"))
 	require.NoError(t, s.Apply(ctx, []governance.Event{events.Commitment{ID: "c1", Company: code,
-		Date: at(t, "2021-06-01 00:00:00"), Person: "张三", At: at(t, "2021-06-01 08:00:00"), UnitsRunning: 1}}))
-	clk.Set(at(t, "2021-06-01 23:55:00"))
+		Date: govtest.At(t, "2021-06-01 00:00:00"), Person: "张三", At: govtest.At(t, "2021-06-01 08:00:00"), UnitsRunning: 1}}))
+	clk.Set(govtest.At(t, "2021-06-01 23:55:00"))
 	require.NoError(t, s.Apply(ctx, []governance.Event{governance.Upload{Company: code, Table: "hidden-dangers", Accepted: 1}}))
-	for !clk.Now().After(at(t, "2021-06-02 03:00:00")) {
+	for !clk.Now().After(govtest.At(t, "2021-06-02 03:00:00")) {
 		require.NoError(t, s.Tick(ctx))
 		require.NoError(t, s.ScoreIfDue(ctx))
 		clk.Add(time.Minute)
 	}
-	require.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'offline_system'
+	require.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'offline_system'
 		AND started_at < '2021-06-02 00:00:00+08'`))
-	require.True(t, scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
-	stored := scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`)
-	d := at(t, "2021-06-01 12:00:00")
+	require.True(t, pgtest.Scalar[bool](t, pool, `SELECT final FROM governance_scores WHERE day = '2021-06-01'`))
+	stored := pgtest.Scalar[float64](t, pool, `SELECT score FROM governance_scores WHERE day = '2021-06-01'`)
+	d := govtest.At(t, "2021-06-01 12:00:00")
 	_, end := governance.DayBounds(d)
 	again, err := s.Recompute(ctx, d, end)
 	require.NoError(t, err)

@@ -16,20 +16,20 @@ import (
 // companyNames downloads the Excel report and returns its 企业得分 names, or the
 // status when refused.
 func (e *env) companyNames(token, path string) ([]string, int) {
-	e.tb.Helper()
+	e.TB.Helper()
 	req := httptest.NewRequest(http.MethodGet, "http://chemguard.test"+path, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := e.app.Test(req, -1)
-	require.NoError(e.tb, err)
+	resp, err := e.App.Test(req, -1)
+	require.NoError(e.TB, err)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, resp.StatusCode
 	}
 	x, err := excelize.OpenReader(resp.Body)
-	require.NoError(e.tb, err)
+	require.NoError(e.TB, err)
 	defer x.Close()
 	rows, err := x.GetRows(governancesvc.SheetCompanies)
-	require.NoError(e.tb, err)
+	require.NoError(e.TB, err)
 	var names []string
 	for _, r := range rows[1:] {
 		names = append(names, r[2])
@@ -42,7 +42,7 @@ func (e *env) companyNames(token, path string) ([]string, int) {
 func TestFinalDayWorkbookCached(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	jinan, lixia := e.login("jinan"), e.login("lixia")
+	jinan, lixia := e.Login("jinan"), e.Login("lixia")
 	const final, provisional = "/api/v1/governance/report.xlsx?region=370100&day=2021-06-01",
 		"/api/v1/governance/report.xlsx?region=370100&day=2021-06-02"
 	_, err := e.pool.Exec(ctx, `UPDATE governance_region_scores SET final = false WHERE day = '2021-06-02'`)

@@ -79,21 +79,11 @@ const (
 )
 
 func (c *Config) defaults() {
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.MaxRecords <= 0 {
-		c.MaxRecords = DefaultMaxRecords
-	}
-	if c.PublishTimeout <= 0 {
-		c.PublishTimeout = DefaultPublishTimeout
-	}
-	if c.AuthCacheTTL <= 0 {
-		c.AuthCacheTTL = DefaultAuthCacheTTL
-	}
-	if c.ReadWait <= 0 {
-		c.ReadWait = DefaultReadWait
-	}
+	chemguard.Default(&c.MaxBodyBytes, DefaultMaxBodyBytes)
+	chemguard.Default(&c.MaxRecords, DefaultMaxRecords)
+	chemguard.Default(&c.PublishTimeout, DefaultPublishTimeout)
+	chemguard.Default(&c.AuthCacheTTL, DefaultAuthCacheTTL)
+	chemguard.Default(&c.ReadWait, DefaultReadWait)
 }
 
 // Handler serves the exchange API.

@@ -212,15 +212,21 @@ func scanSpot(r pgx.Row) (Spot, error) {
 var errNoSpot = chemguard.Errorf(chemguard.ENotFound, "没有该抽查", "no such spot check")
 
 func (s *Store) spotBy(ctx context.Context, cond string, arg any) (Spot, error) {
-	sp, err := scanSpot(s.pool.QueryRow(ctx, `SELECT `+spotColumns+` FROM spot_checks s
-		JOIN enterprises e ON e.code = s.company_code WHERE `+cond, arg))
+	return one(s.pool.QueryRow(ctx, `SELECT `+spotColumns+` FROM spot_checks s
+		JOIN enterprises e ON e.code = s.company_code WHERE `+cond, arg), scanSpot, errNoSpot, "spot check")
+}
+
+// one scans the row a by-key query returns; no row is notFound, any other failure
+// an internal error naming what was read.
+func one[T any](row pgx.Row, scan func(pgx.Row) (T, error), notFound error, what string) (T, error) {
+	v, err := scan(row)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return sp, errNoSpot
+		return v, notFound
 	}
 	if err != nil {
-		return sp, fmt.Errorf("inspect: spot check: %w", err)
+		return v, fmt.Errorf("inspect: %s: %w", what, err)
 	}
-	return sp, nil
+	return v, nil
 }
 
 // Spot returns one drawn spot check, or a not_found error.
@@ -326,15 +332,8 @@ func scanRecord(row pgx.Row) (Record, error) {
 var errNoRecord = chemguard.Errorf(chemguard.ENotFound, "没有该检查记录", "no such inspection record")
 
 func (s *Store) recordBy(ctx context.Context, cond string, arg any) (Record, error) {
-	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM inspections i
-		JOIN enterprises e ON e.code = i.company_code WHERE `+cond, arg))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return r, errNoRecord
-	}
-	if err != nil {
-		return r, fmt.Errorf("inspect: record: %w", err)
-	}
-	return r, nil
+	return one(s.pool.QueryRow(ctx, `SELECT `+recordColumns+` FROM inspections i
+		JOIN enterprises e ON e.code = i.company_code WHERE `+cond, arg), scanRecord, errNoRecord, "record")
 }
 
 // Record returns one record, or a not_found error.

@@ -40,3 +40,13 @@ func Open(tb testing.TB, dsn string) *pgxpool.Pool {
 	tb.Cleanup(pool.Close)
 	return pool
 }
+
+// Scalar returns the one value sql selects, failing the test when the query does.
+func Scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T {
+	tb.Helper()
+	var v T
+	if err := pool.QueryRow(context.Background(), sql, args...).Scan(&v); err != nil {
+		tb.Fatalf("pgtest: %s: %v", sql, err)
+	}
+	return v
+}

@@ -12,8 +12,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
+	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/store"
 )
 
@@ -31,6 +33,15 @@ func startApp(tb testing.TB, cfg platform.Config) *running {
 	tb.Helper()
 	r := platformtest.Start(tb, cfg)
 	return &running{Running: r, stop: r.Stop, now: r.Now}
+}
+
+// startWithCompany starts the platform on a fresh database with the company most
+// exchange tests send as (济南测试化工, 历下区) registered, and returns its API key.
+func startWithCompany(tb testing.TB) (*running, simulate.Company, string) {
+	tb.Helper()
+	app := startApp(tb, platform.Config{DatabaseURL: pgtest.NewDatabase(tb)})
+	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
+	return app, company, addCompany(tb, app.App, company.Code, company.County)
 }
 
 func addCompany(tb testing.TB, app *platform.App, code, county string) string {

@@ -27,9 +27,7 @@ var bom = []byte("\xEF\xBB\xBF")
 // clients write it, is read as if it had none — on the exchange and on the routes
 // that decode a JSON object (login here).
 func TestByteOrderMarkAccepted(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
-	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
-	key := addCompany(t, app.App, company.Code, company.County)
+	app, company, key := startWithCompany(t)
 	rec := simulate.NewRecord(newRand(3), schemas.RiskUnits, company, time.Now())
 	b, err := json.Marshal([]simulate.Record{rec})
 	require.NoError(t, err)
@@ -113,9 +111,7 @@ func TestBadQueryParameters(t *testing.T) {
 // record just accepted (never 404 or the previous version), without the client
 // polling; the reply names the batch's position.
 func TestReadYourWrites(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
-	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
-	key := addCompany(t, app.App, company.Code, company.County)
+	app, company, key := startWithCompany(t)
 	r := newRand(5)
 	rec := simulate.NewRecord(r, schemas.RiskUnits, company, time.Now())
 	for i := range 15 {

@@ -20,8 +20,6 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/openapi"
-	"github.com/shandong-emergency/chemguard/pgtest"
-	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 )
@@ -32,9 +30,7 @@ import (
 // JSON), answers a status the description lists, with a body that validates
 // against the description (libopenapi-validator).
 func TestOpenAPIConformance(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
-	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
-	key := addCompany(t, app.App, company.Code, company.County)
+	app, company, key := startWithCompany(t)
 
 	// Data for the valid requests: one stored record of every table.
 	r := newRand(11)

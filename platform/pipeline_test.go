@@ -19,9 +19,7 @@ import (
 // Every table goes HTTP → Kafka → PostgreSQL → read-back, a batch with bad records
 // stores exactly the good ones, and the rejected ones are kept as evidence.
 func TestEveryTableRoundTrips(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
-	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
-	key := addCompany(t, app.App, company.Code, company.County)
+	app, company, key := startWithCompany(t)
 	r := newRand(1)
 	now := app.now()
 	for _, tbl := range schemas.Tables() {

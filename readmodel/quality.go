@@ -139,13 +139,13 @@ const scoreColumns = `s.company_code, e.name, e.division_code, COALESCE(e.park_c
 	s.dimensions, s.deductions, s.as_of, s.final, s.config_version`
 
 // scoreViews reads stored scores by company code (limit 0: all).
-func (q *Quality) scoreViews(ctx context.Context, w *where, limit int) ([]ScoreView, error) {
+func (q *Quality) scoreViews(ctx context.Context, w *Where, limit int) ([]ScoreView, error) {
 	sql := `SELECT ` + scoreColumns + ` FROM governance_scores s JOIN enterprises e ON e.code = s.company_code
-		WHERE ` + w.sql() + ` ORDER BY s.company_code, s.day DESC`
+		WHERE ` + w.SQL() + ` ORDER BY s.company_code, s.day DESC`
 	if limit > 0 {
 		sql += ` LIMIT ` + strconv.Itoa(limit)
 	}
-	rows, err := q.pool.Query(ctx, sql, w.args...)
+	rows, err := q.pool.Query(ctx, sql, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: read scores: %w", err)
 	}
@@ -163,23 +163,27 @@ func scanScore(r pgx.CollectableRow) (ScoreView, error) {
 	return v, err
 }
 
-// where joins conditions and numbers their placeholders.
-type where struct {
-	conds []string
-	args  []any
+// Where joins the conditions of a query over enterprises e and numbers their
+// placeholders; governancesvc builds its rejection counts' query with it too.
+type Where struct {
+	Conds []string
+	Args  []any
 }
 
-func (w *where) scope(s tiers.Scope) {
-	cond, args := s.Where("e", len(w.args)+1)
-	w.conds, w.args = append(w.conds, cond), append(w.args, args...)
+// Scope adds the condition that e lies in s.
+func (w *Where) Scope(s tiers.Scope) {
+	cond, args := s.Where("e", len(w.Args)+1)
+	w.Conds, w.Args = append(w.Conds, cond), append(w.Args, args...)
 }
 
-func (w *where) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.args))))
+// Add adds cond with its one placeholder written $?, numbered here.
+func (w *Where) Add(cond string, arg any) {
+	w.Args = append(w.Args, arg)
+	w.Conds = append(w.Conds, strings.ReplaceAll(cond, "$?", "$"+strconv.Itoa(len(w.Args))))
 }
 
-func (w *where) sql() string { return strings.Join(w.conds, " AND ") }
+// SQL is the conditions joined by AND.
+func (w *Where) SQL() string { return strings.Join(w.Conds, " AND ") }
 
 func nonNil[T any](s []T) []T {
 	if s == nil {
@@ -289,10 +293,10 @@ type FactView struct {
 	UpdatedAt   time.Time            `json:"updated_at"`
 }
 
-func (q *Quality) factViews(ctx context.Context, w *where, limit int) ([]FactView, error) {
+func (q *Quality) factViews(ctx context.Context, w *Where, limit int) ([]FactView, error) {
 	rows, err := q.pool.Query(ctx, `SELECT f.doc, e.name, f.updated_at FROM governance_facts f
-		JOIN enterprises e ON e.code = f.company_code WHERE `+w.sql()+`
-		ORDER BY f.started_at DESC, f.fact_id DESC LIMIT `+strconv.Itoa(limit), w.args...)
+		JOIN enterprises e ON e.code = f.company_code WHERE `+w.SQL()+`
+		ORDER BY f.started_at DESC, f.fact_id DESC LIMIT `+strconv.Itoa(limit), w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("readmodel: list facts: %w", err)
 	}
@@ -336,9 +340,9 @@ func (q *Quality) CompanyDetail(ctx context.Context, v CompanyView, day time.Tim
 	code := v.Company
 	v.OpenFacts, v.RecentFacts = []FactView{}, []FactView{}
 	v.Day = dayString(day)
-	sw := &where{}
-	sw.add("s.company_code = $?", code)
-	sw.add("s.day = ANY($?::date[])", []string{v.Day, dayString(day.AddDate(0, 0, -1))})
+	sw := &Where{}
+	sw.Add("s.company_code = $?", code)
+	sw.Add("s.day = ANY($?::date[])", []string{v.Day, dayString(day.AddDate(0, 0, -1))})
 	scores, err := q.scoreViews(ctx, sw, 0)
 	if err != nil {
 		return v, err
@@ -352,9 +356,9 @@ func (q *Quality) CompanyDetail(ctx context.Context, v CompanyView, day time.Tim
 		}
 		v.Trend = &t
 	}
-	w := &where{}
-	w.add("f.company_code = $?", code)
-	w.conds = append(w.conds, "f.ended_at IS NULL")
+	w := &Where{}
+	w.Add("f.company_code = $?", code)
+	w.Conds = append(w.Conds, "f.ended_at IS NULL")
 	if v.OpenFacts, err = q.factViews(ctx, w, 1000); err != nil {
 		return v, err
 	}
@@ -365,10 +369,10 @@ func (q *Quality) CompanyDetail(ctx context.Context, v CompanyView, day time.Tim
 		}
 	}
 	_, end := governance.DayBounds(day)
-	w = &where{}
-	w.add("f.company_code = $?", code)
-	w.add("f.started_at < $?", end)
-	w.add("(f.ended_at IS NULL OR f.ended_at >= $?)", end.AddDate(0, 0, -recentDays))
+	w = &Where{}
+	w.Add("f.company_code = $?", code)
+	w.Add("f.started_at < $?", end)
+	w.Add("(f.ended_at IS NULL OR f.ended_at >= $?)", end.AddDate(0, 0, -recentDays))
 	if v.RecentFacts, err = q.factViews(ctx, w, 200); err != nil {
 		return v, err
 	}
@@ -377,9 +381,9 @@ func (q *Quality) CompanyDetail(ctx context.Context, v CompanyView, day time.Tim
 
 // StoredScores reads the stored company scores of the region on a day.
 func (q *Quality) StoredScores(ctx context.Context, r Region, day time.Time) ([]governance.CompanyScore, error) {
-	w := &where{}
-	w.scope(r.Scope)
-	w.add("s.day = $?::date", dayString(day))
+	w := &Where{}
+	w.Scope(r.Scope)
+	w.Add("s.day = $?::date", dayString(day))
 	views, err := q.scoreViews(ctx, w, 0)
 	if err != nil {
 		return nil, err
@@ -422,9 +426,9 @@ func (q *Quality) Fallers(ctx context.Context, r Region, day time.Time, limit in
 
 // Names maps the codes of the enterprises in scope to their names.
 func (q *Quality) Names(ctx context.Context, s tiers.Scope) (map[string]string, error) {
-	w := &where{}
-	w.scope(s)
-	return q.nameMap(ctx, `SELECT e.code, e.name FROM enterprises e WHERE `+w.sql(), w.args...)
+	w := &Where{}
+	w.Scope(s)
+	return q.nameMap(ctx, `SELECT e.code, e.name FROM enterprises e WHERE `+w.SQL(), w.Args...)
 }
 
 // CompanyScore is a company's stored score of a day with the change since the day
@@ -439,22 +443,22 @@ type CompanyScore struct {
 // day, worst first (then by code), and how many there are; paginated in SQL. It does
 // not authorize: scope is the caller's.
 func (q *Quality) CompanyScores(ctx context.Context, scope tiers.Scope, day time.Time, offset, limit int) ([]CompanyScore, int, error) {
-	w := &where{}
-	w.scope(scope)
-	w.add("s.day = $?::date", dayString(day))
+	w := &Where{}
+	w.Scope(scope)
+	w.Add("s.day = $?::date", dayString(day))
 	var total int
 	if err := q.pool.QueryRow(ctx, `SELECT count(*) FROM governance_scores s JOIN enterprises e ON e.code = s.company_code
-		WHERE `+w.sql(), w.args...).Scan(&total); err != nil {
+		WHERE `+w.SQL(), w.Args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("readmodel: count scores: %w", err)
 	}
-	w.args = append(w.args, dayString(day.AddDate(0, 0, -1))) // the previous day, for the trend
-	prevArg := len(w.args)
+	w.Args = append(w.Args, dayString(day.AddDate(0, 0, -1))) // the previous day, for the trend
+	prevArg := len(w.Args)
 	rows, err := q.pool.Query(ctx, `SELECT `+scoreColumns+`,
 			(SELECT p.score FROM governance_scores p WHERE p.company_code = s.company_code AND p.day = $`+strconv.Itoa(prevArg)+`::date),
 			(SELECT count(*) FROM governance_facts f WHERE f.company_code = s.company_code AND f.ended_at IS NULL)
 		FROM governance_scores s JOIN enterprises e ON e.code = s.company_code
-		WHERE `+w.sql()+` ORDER BY s.score, s.company_code
-		LIMIT `+strconv.Itoa(limit)+` OFFSET `+strconv.Itoa(offset), w.args...)
+		WHERE `+w.SQL()+` ORDER BY s.score, s.company_code
+		LIMIT `+strconv.Itoa(limit)+` OFFSET `+strconv.Itoa(offset), w.Args...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("readmodel: list scores: %w", err)
 	}
@@ -483,11 +487,11 @@ func (q *Quality) RegionScore(ctx context.Context, r Region, day time.Time) (*go
 // Scores returns the stored scores of the companies of scope on day by company
 // code, those after the code after ("" from the first), at most limit.
 func (q *Quality) Scores(ctx context.Context, scope tiers.Scope, day time.Time, after string, limit int) ([]ScoreView, error) {
-	w := &where{}
-	w.scope(scope)
-	w.add("s.day = $?::date", dayString(day))
+	w := &Where{}
+	w.Scope(scope)
+	w.Add("s.day = $?::date", dayString(day))
 	if after != "" {
-		w.add("s.company_code > $?", after)
+		w.Add("s.company_code > $?", after)
 	}
 	list, err := q.scoreViews(ctx, w, limit)
 	return nonNil(list), err
@@ -512,33 +516,33 @@ type FactCursor struct {
 
 // Facts returns the stored facts f selects, newest first.
 func (q *Quality) Facts(ctx context.Context, f FactFilter) ([]FactView, error) {
-	w := &where{}
+	w := &Where{}
 	for _, s := range f.Scopes {
-		w.scope(s)
+		w.Scope(s)
 	}
 	if f.Company != "" {
-		w.add("f.company_code = $?", f.Company)
+		w.Add("f.company_code = $?", f.Company)
 	}
 	if f.Kind != "" {
-		w.add("f.kind = $?", f.Kind)
+		w.Add("f.kind = $?", f.Kind)
 	}
 	if f.Open != nil && *f.Open {
-		w.conds = append(w.conds, "f.ended_at IS NULL")
+		w.Conds = append(w.Conds, "f.ended_at IS NULL")
 	} else if f.Open != nil {
-		w.conds = append(w.conds, "f.ended_at IS NOT NULL")
+		w.Conds = append(w.Conds, "f.ended_at IS NOT NULL")
 	}
 	if !f.Day.IsZero() {
 		start, end := governance.DayBounds(f.Day)
-		w.add("f.started_at < $?", end)
-		w.add("(f.ended_at IS NULL OR f.ended_at >= $?)", start)
+		w.Add("f.started_at < $?", end)
+		w.Add("(f.ended_at IS NULL OR f.ended_at >= $?)", start)
 	}
 	if f.After != nil {
-		w.args = append(w.args, f.After.Started, f.After.ID)
-		n := len(w.args)
-		w.conds = append(w.conds, fmt.Sprintf("(f.started_at, f.fact_id) < ($%d, $%d)", n-1, n))
+		w.Args = append(w.Args, f.After.Started, f.After.ID)
+		n := len(w.Args)
+		w.Conds = append(w.Conds, fmt.Sprintf("(f.started_at, f.fact_id) < ($%d, $%d)", n-1, n))
 	}
-	if len(w.conds) == 0 {
-		w.conds = append(w.conds, "TRUE")
+	if len(w.Conds) == 0 {
+		w.Conds = append(w.Conds, "TRUE")
 	}
 	return q.factViews(ctx, w, f.Limit)
 }

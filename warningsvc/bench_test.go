@@ -47,8 +47,8 @@ func BenchmarkTickRound5000Companies(b *testing.B) {
 	}
 	round() // the first round tells every warning raised so far
 	b.Logf("%d companies, %d open warnings, %d events", companies,
-		scalar[int](b, pool, `SELECT count(*) FROM warnings WHERE status = 'open'`),
-		scalar[int](b, pool, `SELECT count(*) FROM warning_events`))
+		pgtest.Scalar[int](b, pool, `SELECT count(*) FROM warnings WHERE status = 'open'`),
+		pgtest.Scalar[int](b, pool, `SELECT count(*) FROM warning_events`))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		clk.Add(5 * time.Second)
@@ -62,5 +62,5 @@ func BenchmarkTickRound5000Companies(b *testing.B) {
 	start := time.Now()
 	round()
 	b.ReportMetric(time.Since(start).Seconds(), "s/all-silent-round")
-	b.ReportMetric(float64(scalar[int](b, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`)), "no-data-alarms")
+	b.ReportMetric(float64(pgtest.Scalar[int](b, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`)), "no-data-alarms")
 }

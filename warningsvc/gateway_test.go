@@ -136,13 +136,13 @@ func TestSMSTellsThePeopleOfTheTierWatching(t *testing.T) {
 	require.NoError(t, err)
 	// Two detectors of one area in 高高报: an orange leak warning.
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), detector("G2"), reading("G1", 60, clk.Now()), reading("G2", 60, clk.Now())}))
-	raised := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, warningsvc.DefaultSMSKinds)
+	raised := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, warningsvc.DefaultSMSKinds)
 	require.Positive(t, raised)
 
 	gw.fail = true
 	require.NoError(t, s.Notify(ctx))
 	assert.Empty(t, gw.mobiles())
-	assert.Contains(t, scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'failed'`), "HTTP 503",
+	assert.Contains(t, pgtest.Scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'failed'`), "HTTP 503",
 		"the round stops at the first failure of a gateway that is down")
 	gw.fail = false
 	require.NoError(t, s.Notify(ctx))
@@ -160,8 +160,8 @@ func TestSMSTellsThePeopleOfTheTierWatching(t *testing.T) {
 	assert.Equal(t, "SMS_001", first["template_code"])
 	assert.Contains(t, first["content"], "【危化品风险预警】历下甲化工有限公司")
 	assert.Contains(t, first["content"], "县级监管")
-	assert.Equal(t, raised*3, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE recipient <> '' AND status = 'sent'`))
-	assert.Equal(t, "张三", scalar[string](t, pool, `SELECT recipient_name FROM warning_notifications WHERE recipient = '13800000001' LIMIT 1`))
+	assert.Equal(t, raised*3, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE recipient <> '' AND status = 'sent'`))
+	assert.Equal(t, "张三", pgtest.Scalar[string](t, pool, `SELECT recipient_name FROM warning_notifications WHERE recipient = '13800000001' LIMIT 1`))
 	require.NoError(t, s.Notify(ctx))
 	assert.Len(t, gw.mobiles(), len(want), "told once")
 
@@ -204,7 +204,7 @@ func TestSMSRateLimitIsPerPerson(t *testing.T) {
 	d := detector("G9")
 	d.Area = "装卸区"
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), d, reading("G1", 60, clk.Now()), reading("G9", 60, clk.Now())}))
-	raised := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'warning_raised'`)
+	raised := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'warning_raised'`)
 	require.GreaterOrEqual(t, raised, 2)
 	require.NoError(t, s.Notify(ctx))
 	assert.Equal(t, []string{"13800000001", "13800000002", "13900000001"}, gw.mobiles(), "one each in the first minute")
@@ -282,7 +282,7 @@ func TestGroupRobots(t *testing.T) {
 	clk.Add(61 * time.Second)
 	dt.errcode = 130101 // 发送太快
 	require.NoError(t, s.Notify(ctx))
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE target LIKE 'dingtalk:%' AND status = 'failed'`))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE target LIKE 'dingtalk:%' AND status = 'failed'`))
 	assert.Greater(t, len(wc.bodies), 20, "the WeCom robot goes on")
 }
 
@@ -297,13 +297,13 @@ func TestSMSOneRefusedNumberDoesNotHoldUpTheOthers(t *testing.T) {
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{sms}})
 	require.NoError(t, err)
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
-	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, warningsvc.DefaultSMSKinds)
+	events := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = ANY($1)`, warningsvc.DefaultSMSKinds)
 	require.Positive(t, events)
 	gw.refuse = "13800000002"
 	require.NoError(t, s.Notify(ctx))
 	assert.Len(t, gw.mobiles(), 2*events, "the other two people of every event")
 	assert.NotContains(t, gw.mobiles(), "13800000002")
-	assert.Contains(t, scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'refused' LIMIT 1`),
+	assert.Contains(t, pgtest.Scalar[string](t, pool, `SELECT last_error FROM warning_notifications WHERE status = 'refused' LIMIT 1`),
 		"isv.BUSINESS_LIMIT_CONTROL")
 
 	gw.refuse = ""
@@ -314,5 +314,5 @@ func TestSMSOneRefusedNumberDoesNotHoldUpTheOthers(t *testing.T) {
 	assert.Len(t, gw.mobiles(), 3*events)
 	require.NoError(t, s.Notify(ctx))
 	assert.Len(t, gw.mobiles(), 3*events, "each told once")
-	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status <> 'sent'`))
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status <> 'sent'`))
 }

@@ -92,14 +92,14 @@ func TestPlatformOutageRaisesNoDataForNobody(t *testing.T) {
 		received(t, "sensor-readings", a, reading(t0), t0), received(t, "sensor-readings", b, reading(t0), t0))
 
 	noData := func() int {
-		return scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`)
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`)
 	}
 	// The platform takes nothing from anyone for 30 minutes (combustible detectors
 	// fall silent after 5).
 	clk.Add(30 * time.Minute)
 	require.NoError(t, s.Tick(ctx))
 	require.Zero(t, noData(), "the platform's own outage raises no 数据中断")
-	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warnings`))
+	require.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warnings`))
 
 	// The intake resumes: company A sends every minute, B stays silent.
 	send(received(t, "sensor-readings", a, reading(clk.Now()), clk.Now()))
@@ -113,8 +113,8 @@ func TestPlatformOutageRaisesNoDataForNobody(t *testing.T) {
 	send(received(t, "sensor-readings", a, reading(clk.Now()), clk.Now()))
 	require.NoError(t, s.Tick(ctx))
 	require.Equal(t, 1, noData(), "B silent for 5 minutes while the platform took A's data")
-	require.Equal(t, b, scalar[string](t, pool, `SELECT company_code FROM alarms WHERE severity = 'no_data'`))
-	require.Equal(t, t0.UTC(), scalar[time.Time](t, pool, `SELECT started_at FROM alarms WHERE severity = 'no_data'`).UTC(),
+	require.Equal(t, b, pgtest.Scalar[string](t, pool, `SELECT company_code FROM alarms WHERE severity = 'no_data'`))
+	require.Equal(t, t0.UTC(), pgtest.Scalar[time.Time](t, pool, `SELECT started_at FROM alarms WHERE severity = 'no_data'`).UTC(),
 		"the alarm starts at B's last reading")
 }
 
@@ -137,7 +137,7 @@ func TestRestartAfterConsumerDowntimeRaisesNoDataForNobody(t *testing.T) {
 	run([]bus.Message{received(t, "indicators", company, indicator, t0), reading(t0)})
 	clk.Add(20 * time.Minute)
 	run([]bus.Message{reading(t0.Add(10 * time.Minute)), reading(t0.Add(20 * time.Minute))})
-	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`))
+	require.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data'`))
 }
 
 // The same restart with the company's video analysis devices: their last 运行状态
@@ -170,7 +170,7 @@ func TestRestartAfterConsumerDowntimeCountsNoDeviceOffline(t *testing.T) {
 	clk.Add(40 * time.Minute)
 	// The backlog: the reading of 08:01 first (devices report every 10 minutes).
 	run([]bus.Message{reading(t0.Add(time.Minute))}, batch(t0.Add(10*time.Minute)))
-	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warnings`), "no warning for the platform's downtime")
+	require.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warnings`), "no warning for the platform's downtime")
 }
 
 // runOnce runs one process of the warning service over batches, as a restart does:

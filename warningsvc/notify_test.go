@@ -62,12 +62,12 @@ func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
 		Notifiers: []warningsvc.Notifier{rec, warningsvc.Webhook{URL: hook.URL}}})
 	require.NoError(t, err)
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
-	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
+	events := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
 	require.Positive(t, events)
 
 	require.NoError(t, s.Notify(ctx))
 	assert.Empty(t, rec.got)
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE target = 'test' AND status = 'failed'`))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE target = 'test' AND status = 'failed'`))
 	assert.Len(t, posted, events)
 
 	rec.fail = false
@@ -80,8 +80,8 @@ func TestNotifiersAreToldEveryChangeOnce(t *testing.T) {
 	assert.Len(t, posted, events)
 	assert.Equal(t, "warning_raised", posted[0].Kind)
 	assert.Equal(t, company, posted[0].Company)
-	assert.Equal(t, 2*events, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status = 'sent' AND sent_at IS NOT NULL`))
-	assert.Equal(t, 2, scalar[int](t, pool, `SELECT attempts FROM warning_notifications WHERE target = 'test' ORDER BY event_id LIMIT 1`))
+	assert.Equal(t, 2*events, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE status = 'sent' AND sent_at IS NOT NULL`))
+	assert.Equal(t, 2, pgtest.Scalar[int](t, pool, `SELECT attempts FROM warning_notifications WHERE target = 'test' ORDER BY event_id LIMIT 1`))
 }
 
 // A warning not yet acknowledged is announced again every RemindEvery, and no more
@@ -95,9 +95,9 @@ func TestRemindersRepeatUntilAcknowledged(t *testing.T) {
 		Notifiers: []warningsvc.Notifier{rec}})
 	require.NoError(t, err)
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
-	open := scalar[int](t, pool, `SELECT count(*) FROM warnings WHERE status = 'open'`)
+	open := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warnings WHERE status = 'open'`)
 	reminders := func() int {
-		return scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'reminder'`)
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events WHERE kind = 'reminder'`)
 	}
 	clk.Add(4 * time.Minute)
 	require.NoError(t, s.Remind(ctx))
@@ -133,7 +133,7 @@ func TestNotificationsAreRateLimitedPerTarget(t *testing.T) {
 		Notifiers: []warningsvc.Notifier{rec}})
 	require.NoError(t, err)
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
-	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
+	events := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
 	require.Greater(t, events, 1)
 	require.NoError(t, s.Notify(ctx))
 	require.NoError(t, s.Notify(ctx))
@@ -157,13 +157,13 @@ func TestLongGatewayOutageLosesNoNotification(t *testing.T) {
 	s, err := warningsvc.New(ctx, pool, nil, warningsvc.Config{Now: clk.Now, Notifiers: []warningsvc.Notifier{rec}})
 	require.NoError(t, err)
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, clk.Now())}))
-	events := scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
+	events := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events`)
 	require.Positive(t, events)
 	for i := 0; i < 24*60; i++ { // a round every 5 s for two hours
 		require.NoError(t, s.Notify(ctx))
 		clk.Add(5 * time.Second)
 	}
-	tries := scalar[int](t, pool, `SELECT max(attempts) FROM warning_notifications`)
+	tries := pgtest.Scalar[int](t, pool, `SELECT max(attempts) FROM warning_notifications`)
 	assert.LessOrEqual(t, tries, 20, "a down target is tried with backoff, not every round")
 	rec.fail = false
 	clk.Add(10 * time.Minute)

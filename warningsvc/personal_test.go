@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warningsvc"
@@ -25,7 +26,7 @@ func TestSMSToSealedNumbers(t *testing.T) {
 	n, err := store.SealPersonalData(ctx, pool, box)
 	require.NoError(t, err)
 	require.Positive(t, n)
-	require.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM users WHERE mobile LIKE '1%'`), "fixtures sealed")
+	require.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM users WHERE mobile LIKE '1%'`), "fixtures sealed")
 
 	sms, err := warningsvc.NewSMS(warningsvc.SMSConfig{URL: srv.URL + "/sms/send", AppKey: "chemguard", Secret: "s3cret"})
 	require.NoError(t, err)
@@ -38,9 +39,9 @@ func TestSMSToSealedNumbers(t *testing.T) {
 	require.NotEmpty(t, got)
 	sort.Strings(got)
 	assert.Subset(t, []string{"13800000001", "13800000002", "13900000001"}, got, "texted the opened numbers")
-	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE recipient ~ '^1[3-9][0-9]{9}$'`),
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE recipient ~ '^1[3-9][0-9]{9}$'`),
 		"a delivery record holds a number in clear")
-	assert.Positive(t, scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE recipient LIKE '138****0001#%'`))
+	assert.Positive(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_notifications WHERE recipient LIKE '138****0001#%'`))
 	require.NoError(t, s.Notify(ctx))
 	assert.Len(t, gw.mobiles(), len(got), "told once: the pseudonym tells people apart")
 }

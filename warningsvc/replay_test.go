@@ -84,15 +84,15 @@ func TestFirstStartOfTheGroupRebuildsCurrentAlarmsOnly(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(rctx) }()
 	require.Eventually(t, func() bool {
-		return scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE indicator_code = 'NOW-1'`) == 1 &&
-			scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE source = 'video'`) == 1
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE indicator_code = 'NOW-1'`) == 1 &&
+			pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE source = 'video'`) == 1
 	}, 30*time.Second, 100*time.Millisecond, "the retained data is consumed from its oldest offset")
 	stop()
 	require.NoError(t, <-done)
 
-	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE indicator_code = 'OLD-1'`),
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE indicator_code = 'OLD-1'`),
 		"two-hour-old exceedances raise nothing")
-	assert.Equal(t, "high", scalar[string](t, pool, `SELECT severity FROM alarms WHERE indicator_code = 'NOW-1'`))
+	assert.Equal(t, "high", pgtest.Scalar[string](t, pool, `SELECT severity FROM alarms WHERE indicator_code = 'NOW-1'`))
 	var models []string
 	rows, err := pool.Query(ctx, `SELECT model || '/' || subject FROM warnings ORDER BY 1`)
 	require.NoError(t, err)

@@ -38,16 +38,9 @@ func reading(code string, v float64, at time.Time) events.Reading {
 	return events.Reading{Company: company, Indicator: code, Value: v, At: at}
 }
 
-func scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T {
-	tb.Helper()
-	var v T
-	require.NoError(tb, pool.QueryRow(context.Background(), sql, args...).Scan(&v))
-	return v
-}
-
 func leakWarning(tb testing.TB, pool *pgxpool.Pool) string {
 	tb.Helper()
-	return scalar[string](tb, pool, `SELECT warning_key FROM warnings WHERE model = 'leak' AND status = 'open'`)
+	return pgtest.Scalar[string](tb, pool, `SELECT warning_key FROM warnings WHERE model = 'leak' AND status = 'open'`)
 }
 
 // Two processes change one company: the second acts on a warning the first raised,
@@ -61,7 +54,7 @@ func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
 
 	now := clk.Now()
 	require.NoError(t, p1.Apply(ctx, []events.Event{detector("G1"), reading("G1", 60, now)}))
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'high_high' AND cleared_at IS NULL`))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'high_high' AND cleared_at IS NULL`))
 	key := leakWarning(t, pool)
 
 	clk.Add(time.Minute)
@@ -71,10 +64,10 @@ func TestStaleCopyIsReloadedBeforeItIsChanged(t *testing.T) {
 
 	clk.Add(time.Minute)
 	require.NoError(t, p1.Apply(ctx, []events.Event{reading("G1", 1, clk.Now())}))
-	assert.Equal(t, "acknowledged", scalar[string](t, pool, `SELECT step FROM warnings WHERE warning_key = $1`, key),
+	assert.Equal(t, "acknowledged", pgtest.Scalar[string](t, pool, `SELECT step FROM warnings WHERE warning_key = $1`, key),
 		"the action taken through the other process survives")
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NOT NULL`))
-	assert.EqualValues(t, 3, scalar[int64](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NOT NULL`))
+	assert.EqualValues(t, 3, pgtest.Scalar[int64](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company))
 
 	// Acting again on the other process's stale copy is refused by the engine's step check, not lost.
 	_, err = p2.Act(ctx, company, key, warning.Action{Kind: warning.ActAcknowledge, At: clk.Now(),
@@ -93,21 +86,21 @@ func TestTickEscalatesAndRestartKeepsTheClock(t *testing.T) {
 	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), detector("G2"), detector("G3"),
 		reading("G1", 60, now), reading("G2", 60, now), reading("G3", 60, now)}))
 	key := leakWarning(t, pool)
-	assert.Equal(t, "red", scalar[string](t, pool, `SELECT level FROM warnings WHERE warning_key = $1`, key))
-	deadline := scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
+	assert.Equal(t, "red", pgtest.Scalar[string](t, pool, `SELECT level FROM warnings WHERE warning_key = $1`, key))
+	deadline := pgtest.Scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
 
 	clk.Set(deadline.Add(time.Second))
 	require.NoError(t, s.Tick(ctx))
-	assert.Equal(t, "city", scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
-	assert.Equal(t, 1, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
+	assert.Equal(t, "city", pgtest.Scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
 		WHERE w.warning_key = $1 AND e.kind = 'disposal_escalated'`, key))
 
 	restarted := newService(t, pool, clk)
-	next := scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
+	next := pgtest.Scalar[time.Time](t, pool, `SELECT deadline FROM warnings WHERE warning_key = $1`, key)
 	clk.Set(next.Add(time.Second))
 	require.NoError(t, restarted.Tick(ctx))
-	assert.Equal(t, "province", scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
-	assert.Equal(t, 2, scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
+	assert.Equal(t, "province", pgtest.Scalar[string](t, pool, `SELECT tier FROM warnings WHERE warning_key = $1`, key))
+	assert.Equal(t, 2, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events e JOIN warnings w ON w.id = e.warning_id
 		WHERE w.warning_key = $1 AND e.kind = 'disposal_escalated'`, key))
 }
 
@@ -122,9 +115,9 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	batch := []events.Event{detector("G1"), detector("G2"), reading("G1", 60, now), reading("G2", 30, now)}
 	require.NoError(t, s.Apply(ctx, batch))
 	counts := func() [4]int {
-		return [4]int{scalar[int](t, pool, `SELECT count(*) FROM alarms`), scalar[int](t, pool, `SELECT count(*) FROM warnings`),
-			scalar[int](t, pool, `SELECT count(*) FROM warning_events`),
-			scalar[int](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company)}
+		return [4]int{pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms`), pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warnings`),
+			pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_events`),
+			pgtest.Scalar[int](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company)}
 	}
 	before := counts()
 	require.Equal(t, 2, before[0])
@@ -170,12 +163,12 @@ func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
 	require.NoError(t, s.Apply(ctx, evs))
 	clk.Add(6 * time.Minute) // gas detectors: 数据中断 after 5 minutes
 	require.NoError(t, s.Tick(ctx))
-	assert.Equal(t, n, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND cleared_at IS NULL`))
+	assert.Equal(t, n, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND cleared_at IS NULL`))
 	evs = evs[:0]
 	for i := 0; i < n; i++ {
 		evs = append(evs, reading(fmt.Sprintf("G%03d", i), 1, clk.Now()))
 	}
 	require.NoError(t, s.Apply(ctx, evs))
-	assert.Equal(t, n, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND clear_reason = '数据恢复'`))
-	assert.Zero(t, scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
+	assert.Equal(t, n, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND clear_reason = '数据恢复'`))
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
 }

@@ -70,27 +70,13 @@ const (
 )
 
 func (c *Config) defaults() {
-	if c.MaxFailures <= 0 {
-		c.MaxFailures = DefaultMaxFailures
-	}
-	if c.LockoutDuration <= 0 {
-		c.LockoutDuration = DefaultLockoutDuration
-	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.AbsoluteLifetime <= 0 {
-		c.AbsoluteLifetime = DefaultAbsoluteLifetime
-	}
-	if c.MaxSessions <= 0 {
-		c.MaxSessions = DefaultMaxSessions
-	}
-	if c.AdminPasswordMaxAge <= 0 {
-		c.AdminPasswordMaxAge = DefaultAdminPasswordMaxAge
-	}
-	if c.PurgeEvery <= 0 {
-		c.PurgeEvery = DefaultPurgeEvery
-	}
+	chemguard.Default(&c.MaxFailures, DefaultMaxFailures)
+	chemguard.Default(&c.LockoutDuration, DefaultLockoutDuration)
+	chemguard.Default(&c.IdleTimeout, DefaultIdleTimeout)
+	chemguard.Default(&c.AbsoluteLifetime, DefaultAbsoluteLifetime)
+	chemguard.Default(&c.MaxSessions, DefaultMaxSessions)
+	chemguard.Default(&c.AdminPasswordMaxAge, DefaultAdminPasswordMaxAge)
+	chemguard.Default(&c.PurgeEvery, DefaultPurgeEvery)
 }
 
 // User is an authenticated caller.
