@@ -150,6 +150,10 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "CHEMGUARD_KAFKA_PARTITIONS")
 	assert.Contains(t, err.Error(), "CHEMGUARD_LOCKOUT")
+	// What the operator reads at a failed start names each variable once and no
+	// Go struct field (the env library's own text, which does, is not repeated).
+	assert.Equal(t, 1, strings.Count(err.Error(), "CHEMGUARD_KAFKA_PARTITIONS"), err.Error())
+	assert.NotContains(t, err.Error(), "field")
 
 	_, err = config.Parse(map[string]string{})
 	require.Error(t, err)

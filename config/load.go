@@ -139,5 +139,8 @@ func translate(err error) error {
 			zh, en = append(zh, e.Error()), append(en, e.Error())
 		}
 	}
-	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: strings.Join(zh, "；"), MessageEN: strings.Join(en, "; "), Err: err}
+	// The library's own text names struct fields, not variables, and repeats each
+	// cause: the messages above say it all, so it is not kept as the cause (the
+	// operator reading a failed start sees every variable once, in each language).
+	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: strings.Join(zh, "；"), MessageEN: strings.Join(en, "; ")}
 }
