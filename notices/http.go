@@ -186,10 +186,11 @@ func (h *Handler) issue(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(n)
 }
 
-// reasonRequest is the body of close and reopen (a deadline only for reopen);
-// the bound is MaxReason.
+// reasonRequest is the body of close and reopen (a deadline only for reopen).
+// The reason is checked by Service.Close and Service.Reopen (not blank, at most
+// MaxReason characters), which the portal calls too, so it carries no tags here.
 type reasonRequest struct {
-	Reason   string `json:"reason" label:"原因" validate:"notblank,max=500"`
+	Reason   string `json:"reason"`
 	Deadline string `json:"deadline"`
 }
 
