@@ -60,7 +60,9 @@ func TestAdminAuthorizationMatrix(t *testing.T) {
 	e.addEnterprise("A", "370102", "P1")
 	domains := map[policy.Role]string{policy.CityLeader: "370100", policy.CityStaff: "370100", policy.CountyLeader: "370102",
 		policy.CountyStaff: "370102", policy.ParkLeader: "park:P1", policy.ParkStaff: "park:P1", policy.Inspector: "370102",
-		policy.EnterpriseAdmin: "ent:A", policy.EnterpriseUser: "ent:A", policy.ShareService: "370100"}
+		policy.EnterpriseAdmin: "ent:A", policy.EnterpriseUser: "ent:A", policy.ShareService: "370100",
+		policy.EnterprisePrincipal: "ent:A", policy.EnterpriseSafety: "ent:A", policy.EnterpriseDeptHead: "ent:A",
+		policy.EnterpriseStaff: "ent:A", policy.EnterpriseContractor: "ent:A"}
 	tokens := map[policy.Role]string{}
 	for _, r := range policy.Roles() {
 		d, ok := domains[r]

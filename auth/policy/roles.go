@@ -25,10 +25,18 @@ const (
 	Inspector       Role = "inspector"        // 巡查/检查人员
 	EnterpriseAdmin Role = "enterprise_admin" // 企业管理员
 	EnterpriseUser  Role = "enterprise_user"  // 企业用户
-	SystemAdmin     Role = "system_admin"     // 系统管理员
-	SecurityAdmin   Role = "security_admin"   // 安全管理员
-	AuditAdmin      Role = "audit_admin"      // 审计管理员
-	ShareService    Role = "share_service"    // 市县数据共享服务账号
+	// The hosted base system's roles inside a company (issue 15). They are
+	// granted in the company's domain by its 企业管理员 and never reach the
+	// regulators' pages.
+	EnterprisePrincipal  Role = "enterprise_principal"  // 主要负责人
+	EnterpriseSafety     Role = "enterprise_safety"     // 企业安全管理员
+	EnterpriseDeptHead   Role = "enterprise_dept_head"  // 部门负责人
+	EnterpriseStaff      Role = "enterprise_staff"      // 岗位员工
+	EnterpriseContractor Role = "enterprise_contractor" // 承包商 (limited)
+	SystemAdmin          Role = "system_admin"          // 系统管理员
+	SecurityAdmin        Role = "security_admin"        // 安全管理员
+	AuditAdmin           Role = "audit_admin"           // 审计管理员
+	ShareService         Role = "share_service"         // 市县数据共享服务账号
 )
 
 // Scope kinds: what kind of domain a role is granted in.
@@ -50,27 +58,33 @@ type roleInfo struct {
 }
 
 var roles = map[Role]roleInfo{
-	ProvinceLeader:  {"省级监管领导", scopeProvince},
-	ProvinceStaff:   {"省级监管人员", scopeProvince},
-	CityLeader:      {"市级监管领导", scopeCity},
-	CityStaff:       {"市级监管人员", scopeCity},
-	CountyLeader:    {"县级监管领导", scopeCounty},
-	CountyStaff:     {"县级监管人员", scopeCounty},
-	ParkLeader:      {"园区监管领导", scopePark},
-	ParkStaff:       {"园区监管人员", scopePark},
-	Inspector:       {"巡查检查人员", scopeRegion},
-	EnterpriseAdmin: {"企业管理员", scopeEnterprise},
-	EnterpriseUser:  {"企业用户", scopeEnterprise},
-	SystemAdmin:     {"系统管理员", scopeProvince},
-	SecurityAdmin:   {"安全管理员", scopeProvince},
-	AuditAdmin:      {"审计管理员", scopeProvince},
-	ShareService:    {"数据共享服务账号", scopeCityOrCounty},
+	ProvinceLeader:       {"省级监管领导", scopeProvince},
+	ProvinceStaff:        {"省级监管人员", scopeProvince},
+	CityLeader:           {"市级监管领导", scopeCity},
+	CityStaff:            {"市级监管人员", scopeCity},
+	CountyLeader:         {"县级监管领导", scopeCounty},
+	CountyStaff:          {"县级监管人员", scopeCounty},
+	ParkLeader:           {"园区监管领导", scopePark},
+	ParkStaff:            {"园区监管人员", scopePark},
+	Inspector:            {"巡查检查人员", scopeRegion},
+	EnterpriseAdmin:      {"企业管理员", scopeEnterprise},
+	EnterpriseUser:       {"企业用户", scopeEnterprise},
+	EnterprisePrincipal:  {"主要负责人", scopeEnterprise},
+	EnterpriseSafety:     {"企业安全管理员", scopeEnterprise},
+	EnterpriseDeptHead:   {"部门负责人", scopeEnterprise},
+	EnterpriseStaff:      {"岗位员工", scopeEnterprise},
+	EnterpriseContractor: {"承包商", scopeEnterprise},
+	SystemAdmin:          {"系统管理员", scopeProvince},
+	SecurityAdmin:        {"安全管理员", scopeProvince},
+	AuditAdmin:           {"审计管理员", scopeProvince},
+	ShareService:         {"数据共享服务账号", scopeCityOrCounty},
 }
 
 // Roles returns every role, in a fixed order.
 func Roles() []Role {
 	return []Role{ProvinceLeader, ProvinceStaff, CityLeader, CityStaff, CountyLeader, CountyStaff,
-		ParkLeader, ParkStaff, Inspector, EnterpriseAdmin, EnterpriseUser, SystemAdmin, SecurityAdmin,
+		ParkLeader, ParkStaff, Inspector, EnterpriseAdmin, EnterpriseUser, EnterprisePrincipal, EnterpriseSafety,
+		EnterpriseDeptHead, EnterpriseStaff, EnterpriseContractor, SystemAdmin, SecurityAdmin,
 		AuditAdmin, ShareService}
 }
 

@@ -1,0 +1,81 @@
+package enterprise
+
+import (
+	"embed"
+	"html/template"
+	"io/fs"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/shandong-emergency/chemguard/web"
+)
+
+//go:embed templates/*.html
+var shellFS embed.FS
+
+// Page is what the shell's layout needs; a module's page data embeds it
+// (struct{ enterprise.Page; Rows []Row }) and fills it with NewPage.
+type Page struct {
+	Title   string
+	Member  *Member
+	CSRF    string    // the form token every POST form carries as _csrf
+	Nav     []NavItem // the entries the member may see (PC or phone)
+	Current string    // the request path, to mark the current entry
+	Phone   bool
+}
+
+type pageKey struct{}
+
+// pageContext is what the foundation's middleware puts on each request for
+// NewPage.
+type pageContext struct {
+	csrf       string
+	pc, phone  []NavItem
+	phonePages bool
+}
+
+// SetPageContext is called by the foundation's middleware: the request's form
+// token and the navigation the member may see.
+func SetPageContext(c *fiber.Ctx, csrfToken string, pc, phone []NavItem) {
+	c.Locals(pageKey{}, &pageContext{csrf: csrfToken, pc: pc, phone: phone})
+}
+
+// NewPage returns the shell's data for a page titled title; phone selects the
+// phone navigation.
+func NewPage(c *fiber.Ctx, title string, phone bool) Page {
+	p := Page{Title: title, Member: MemberFrom(c), Current: c.Path(), Phone: phone}
+	if pc, ok := c.Locals(pageKey{}).(*pageContext); ok {
+		p.CSRF = pc.csrf
+		p.Nav = pc.pc
+		if phone {
+			p.Nav = pc.phone
+		}
+	}
+	return p
+}
+
+// Pages parses a module's PC pages (moduleFS's templates/NAME.html, each
+// defining "content") inside the shell's layout; PhonePages inside the phone
+// layout. The shell's layout is the only one: modules never copy it.
+func Pages(moduleFS fs.FS, funcs template.FuncMap, names ...string) (*web.Templates, error) {
+	return web.ParseTemplates(shellOverlay{module: moduleFS, layout: "templates/layout.html"}, funcs, names, nil)
+}
+
+// PhonePages is Pages for the phone pages under PhonePrefix.
+func PhonePages(moduleFS fs.FS, funcs template.FuncMap, names ...string) (*web.Templates, error) {
+	return web.ParseTemplates(shellOverlay{module: moduleFS, layout: "templates/phone_layout.html"}, funcs, names, nil)
+}
+
+// shellOverlay serves templates/layout.html from the shell and every other file
+// from the module.
+type shellOverlay struct {
+	module fs.FS
+	layout string
+}
+
+func (o shellOverlay) Open(name string) (fs.File, error) {
+	if name == "templates/layout.html" {
+		return shellFS.Open(o.layout)
+	}
+	return o.module.Open(name)
+}
