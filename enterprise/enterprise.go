@@ -175,3 +175,28 @@ type Module interface {
 
 // Clock is the time source of the base system; tests inject a fixed one.
 type Clock func() time.Time
+
+// Finding is a hidden danger (隐患) found by a check, registered on the phone or
+// by a manager: what the 双重预防 checks hand to the hidden-danger ledger.
+type Finding struct {
+	Company       string
+	HazardCode    string // the registered 危险源编码 the danger is bound to (表6 HAZARD_CODE)
+	RiskMeasureID string // the control measure whose check found it; "" when not from a task
+	CheckRecordID string // the check record (表5 ID) that found it; "" when not from a task
+	Name          string // 隐患名称
+	Description   string // 隐患描述
+	Place         string // 隐患地点
+	Level         int    // 0 一般隐患, 1 重大隐患
+	Source        string // DANGER_SRC code: "1" 日常排查 … "11" 监管部门监督检查
+	Registrant    Person // 登记人
+	FoundAt       time.Time
+	Photos        []string // filestore references
+}
+
+// DangerRegistry is the hidden-danger ledger as the checks see it
+// (enterprise/dangers implements it): RegisterFinding enters f in tx (the
+// check record and its danger commit together) and returns the danger's ID
+// (the 表6 UUID).
+type DangerRegistry interface {
+	RegisterFinding(ctx context.Context, tx pgx.Tx, f Finding) (id string, err error)
+}
