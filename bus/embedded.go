@@ -2,6 +2,7 @@ package bus
 
 import (
 	"fmt"
+	"net"
 	"os"
 
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -10,7 +11,11 @@ import (
 // EmbeddedConfig configures the in-process broker.
 type EmbeddedConfig struct {
 	Dir        string // data directory: topics, messages and group offsets survive restarts
-	Port       int    // 0 picks a free port
+	Port       int    // 0 picks a free port (on 127.0.0.1)
+	// Addr, when set, is the host:port to listen on instead of 127.0.0.1:Port: the
+	// address other processes reach the broker at (chemguard broker). The broker
+	// tells clients this same address, so it must not be a wildcard like 0.0.0.0.
+	Addr string
 	Partitions int    // default partitions for auto-created topics
 	// SyncWrites fsyncs every produced batch before acknowledging it. chemguard turns
 	// it on by default: without it, kfake's recovery after the process is killed lost
@@ -43,6 +48,18 @@ func StartEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		kfake.AllowAutoTopicCreation(),
 		kfake.DefaultNumPartitions(cfg.Partitions),
 		kfake.DataDir(cfg.Dir),
+	}
+	if cfg.Addr != "" {
+		host, _, err := net.SplitHostPort(cfg.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("bus: embedded broker address %q: %w", cfg.Addr, err)
+		}
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			return nil, fmt.Errorf("bus: embedded broker address %q: give the address clients reach it at, not a wildcard", cfg.Addr)
+		}
+		opts = append(opts, kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+			return net.Listen(network, cfg.Addr)
+		}))
 	}
 	if cfg.SyncWrites {
 		opts = append(opts, kfake.SyncWrites())

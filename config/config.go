@@ -80,6 +80,7 @@ type Kafka struct {
 	Brokers        List   `env:"CHEMGUARD_KAFKA_BROKERS" shown:"none: the embedded broker" help:"comma-separated brokers of a Kafka cluster"`
 	Partitions     int    `env:"CHEMGUARD_KAFKA_PARTITIONS" envDefault:"6" help:"partitions per topic"`
 	Replication    int    `env:"CHEMGUARD_KAFKA_REPLICATION" envDefault:"1" help:"replication factor on a cluster"`
+	BrokerAddr     string `env:"CHEMGUARD_BROKER_ADDR" envDefault:"127.0.0.1:9092" help:"where chemguard broker listens: the address the serve processes name in CHEMGUARD_KAFKA_BROKERS (not 0.0.0.0)"`
 	SyncWrites     bool   `env:"CHEMGUARD_KAFKA_SYNC_WRITES" envDefault:"true" help:"fsync every batch in the embedded broker, so acknowledged records survive kill -9"`
 	CAFile         string `env:"CHEMGUARD_KAFKA_TLS_CA" shown:"none: plaintext" help:"PEM CA of the brokers: TLS to Kafka"`
 	ClientCertFile string `env:"CHEMGUARD_KAFKA_TLS_CERT" shown:"none" help:"PEM client certificate, where the cluster wants mutual TLS"`

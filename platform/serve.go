@@ -53,12 +53,16 @@ func FromConfig(c *config.Config) (Config, error) {
 	if err := cfg.Edge.Validate(); err != nil {
 		return cfg, err
 	}
-	k := c.Kafka
-	if cfg.KafkaSecurity, err = (bus.SecurityConfig{CAFile: k.CAFile, CertFile: k.ClientCertFile, KeyFile: k.ClientKeyFile,
-		ServerName: k.ServerName, Mechanism: k.SASLMechanism, User: k.SASLUser, Password: k.SASLPassword}).Build(); err != nil {
+	if cfg.KafkaSecurity, err = kafkaSecurity(c.Kafka); err != nil {
 		return cfg, err
 	}
 	return cfg, cfg.Validate()
+}
+
+// kafkaSecurity builds TLS and SASL to a cluster from CHEMGUARD_KAFKA_TLS_* and CHEMGUARD_KAFKA_SASL_*.
+func kafkaSecurity(k config.Kafka) (bus.Security, error) {
+	return bus.SecurityConfig{CAFile: k.CAFile, CertFile: k.ClientCertFile, KeyFile: k.ClientKeyFile,
+		ServerName: k.ServerName, Mechanism: k.SASLMechanism, User: k.SASLUser, Password: k.SASLPassword}.Build()
 }
 
 func accessConfig(c *config.Config) auth.Config {

@@ -27,7 +27,7 @@ var usage = `chemguard — 山东省危险化学品安全生产风险监测预�
 usage:
   chemguard serve                      serve the platform (migrates first)
   chemguard migrate                    apply database migrations
-  chemguard enterprise add --code CODE --name NAME --region COUNTY_CODE [--park CODE] [--kind 生产|经营|使用|加油站]
+` + brokerUsage + `  chemguard enterprise add --code CODE --name NAME --region COUNTY_CODE [--park CODE] [--kind 生产|经营|使用|加油站]
   chemguard enterprise rotate-key --code CODE     issue a new key, revoke the others
   chemguard enterprise revoke-keys --code CODE    revoke every key
   chemguard simulate --enterprises N --rate R [--bad 0.05] [--url URL] [--duration D]
@@ -51,6 +51,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = loaded(func(c *config.Config) error { return platform.Serve(ctx, c, stdout) })
+	case "broker":
+		err = brokerCmd(ctx, args[1:], stdout)
 	case "migrate":
 		err = loaded(func(c *config.Config) error { return platform.Migrate(ctx, c) })
 	case "enterprise":
