@@ -10,13 +10,13 @@ import (
 
 // EmbeddedConfig configures the in-process broker.
 type EmbeddedConfig struct {
-	Dir        string // data directory: topics, messages and group offsets survive restarts
-	Port       int    // 0 picks a free port (on 127.0.0.1)
+	Dir  string // data directory: topics, messages and group offsets survive restarts
+	Port int    // 0 picks a free port (on 127.0.0.1)
 	// Addr, when set, is the host:port to listen on instead of 127.0.0.1:Port: the
 	// address other processes reach the broker at (chemguard broker). The broker
 	// tells clients this same address, so it must not be a wildcard like 0.0.0.0.
-	Addr string
-	Partitions int    // default partitions for auto-created topics
+	Addr       string
+	Partitions int // default partitions for auto-created topics
 	// SyncWrites fsyncs every produced batch before acknowledging it. chemguard turns
 	// it on by default: without it, kfake's recovery after the process is killed lost
 	// acknowledged records at the tail of a partition (measured by
