@@ -111,3 +111,72 @@ func ResetGroupOffsets(ctx context.Context, cfg Config, group string, want Group
 	}
 	return nil
 }
+
+// GroupMember is one consumer of a group and the topic partitions assigned to it.
+type GroupMember struct {
+	ID, Host   string
+	Partitions map[string][]int // topic → partitions
+}
+
+// DescribeGroup lists group's members with their assignments (none while the group
+// rebalances or is empty).
+func DescribeGroup(ctx context.Context, cfg Config, group string) ([]GroupMember, error) {
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: cfg.transport()}
+	resp, err := client.DescribeGroups(ctx, &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+	if err != nil {
+		return nil, fmt.Errorf("bus: describe group %s: %w", group, err)
+	}
+	var out []GroupMember
+	for _, g := range resp.Groups {
+		if g.Error != nil {
+			return nil, fmt.Errorf("bus: describe group %s: %w", group, g.Error)
+		}
+		for _, m := range g.Members {
+			gm := GroupMember{ID: m.MemberID, Host: m.ClientHost, Partitions: map[string][]int{}}
+			for _, t := range m.MemberAssignments.Topics {
+				gm.Partitions[t.Topic] = append(gm.Partitions[t.Topic], t.Partitions...)
+			}
+			out = append(out, gm)
+		}
+	}
+	return out, nil
+}
+
+// GroupLag is how many messages of topics group has not committed yet: for each
+// partition, the log's end offset minus the group's committed offset (the whole log
+// when it never committed there).
+func GroupLag(ctx context.Context, cfg Config, group string, topics []string) (int64, error) {
+	committed, err := FetchGroupOffsets(ctx, cfg, group)
+	if err != nil {
+		return 0, err
+	}
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second, Transport: cfg.transport()}
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return 0, fmt.Errorf("bus: metadata: %w", err)
+	}
+	req := map[string][]kafka.OffsetRequest{}
+	for _, t := range meta.Topics {
+		for _, p := range t.Partitions {
+			req[t.Name] = append(req[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
+		}
+	}
+	lo, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: req})
+	if err != nil {
+		return 0, fmt.Errorf("bus: list offsets: %w", err)
+	}
+	var lag int64
+	for topic, parts := range lo.Topics {
+		for _, p := range parts {
+			if p.Error != nil {
+				return 0, fmt.Errorf("bus: offsets of %s/%d: %w", topic, p.Partition, p.Error)
+			}
+			from, ok := committed[topic][p.Partition]
+			if !ok {
+				from = p.FirstOffset
+			}
+			lag += max(p.LastOffset-from, 0)
+		}
+	}
+	return lag, nil
+}
