@@ -92,6 +92,7 @@ type uploader struct {
 	keys  map[string]string // company code → API key
 	mu    sync.Mutex
 	ids   []string
+	acked []time.Time // when each of ids was answered
 	sent  map[string]int // record ID → times sent (a batch whose node died is sent again to the next)
 	posts map[string]int // node → batches accepted there
 }
@@ -132,6 +133,10 @@ func (u *uploader) run(stop <-chan struct{}, seed uint64, companies []simulate.C
 			if accepted == len(ids) {
 				u.mu.Lock()
 				u.ids = append(u.ids, ids...)
+				at := time.Now()
+				for range ids {
+					u.acked = append(u.acked, at)
+				}
 				u.posts[node]++
 				u.mu.Unlock()
 			}
