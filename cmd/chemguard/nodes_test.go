@@ -92,7 +92,7 @@ type uploader struct {
 	keys  map[string]string // company code → API key
 	mu    sync.Mutex
 	ids   []string
-	acked []time.Time // when each of ids was answered
+	acked []time.Time    // when each of ids was answered
 	sent  map[string]int // record ID → times sent (a batch whose node died is sent again to the next)
 	posts map[string]int // node → batches accepted there
 }
