@@ -61,18 +61,14 @@ BEGIN
             timescaledb.compress_orderby = 'status_time');
         -- Real-time aggregates (materialized_only = false): the minutes not yet
         -- materialised are computed from the readings, so a trend ends at the last reading.
-        EXECUTE $v$
-            CREATE MATERIALIZED VIEW ts_sensor_readings_1m
-            WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
-            SELECT time_bucket(interval '1 minute', collect_time) AS bucket, company_code, indicator_code,
-                   min(value) AS lo, max(value) AS hi, avg(value) AS mean, count(*) AS n
-            FROM ts_sensor_readings GROUP BY 1, 2, 3 WITH NO DATA$v$;
-        EXECUTE $v$
-            CREATE MATERIALIZED VIEW ts_sensor_readings_1h
-            WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
-            SELECT time_bucket(interval '1 hour', collect_time) AS bucket, company_code, indicator_code,
-                   min(value) AS lo, max(value) AS hi, avg(value) AS mean, count(*) AS n
-            FROM ts_sensor_readings GROUP BY 1, 2, 3 WITH NO DATA$v$;
+        FOR t IN SELECT * FROM (VALUES ('1m', '1 minute'), ('1h', '1 hour')) v(suffix, width) LOOP
+            EXECUTE format($v$
+                CREATE MATERIALIZED VIEW %I
+                WITH (timescaledb.continuous, timescaledb.materialized_only = false) AS
+                SELECT time_bucket(interval %L, collect_time) AS bucket, company_code, indicator_code,
+                       min(value) AS lo, max(value) AS hi, avg(value) AS mean, count(*) AS n
+                FROM ts_sensor_readings GROUP BY 1, 2, 3 WITH NO DATA$v$, 'ts_sensor_readings_' || t.suffix, t.width);
+        END LOOP;
         -- Readings arrive late (a company's buffer after an outage): refresh the last
         -- 3 hours every minute and the last 3 days every hour.
         PERFORM add_continuous_aggregate_policy('ts_sensor_readings_1m',
@@ -87,16 +83,14 @@ BEGIN
         END LOOP;
         -- The same names and columns, computed when read: the trend's query is one
         -- company's one point over a range, which the primary key serves.
-        CREATE VIEW ts_sensor_readings_1m AS
-            SELECT date_bin(interval '1 minute', collect_time, timestamptz '2000-01-01 00:00:00+00') AS bucket,
-                   company_code, indicator_code,
-                   min(value) AS lo, max(value) AS hi, avg(value) AS mean, count(*) AS n
-            FROM ts_sensor_readings GROUP BY 1, 2, 3;
-        CREATE VIEW ts_sensor_readings_1h AS
-            SELECT date_bin(interval '1 hour', collect_time, timestamptz '2000-01-01 00:00:00+00') AS bucket,
-                   company_code, indicator_code,
-                   min(value) AS lo, max(value) AS hi, avg(value) AS mean, count(*) AS n
-            FROM ts_sensor_readings GROUP BY 1, 2, 3;
+        FOR t IN SELECT * FROM (VALUES ('1m', '1 minute'), ('1h', '1 hour')) v(suffix, width) LOOP
+            EXECUTE format($v$
+                CREATE VIEW %I AS
+                SELECT date_bin(interval %L, collect_time, timestamptz '2000-01-01 00:00:00+00') AS bucket,
+                       company_code, indicator_code,
+                       min(value) AS lo, max(value) AS hi, avg(value) AS mean, count(*) AS n
+                FROM ts_sensor_readings GROUP BY 1, 2, 3$v$, 'ts_sensor_readings_' || t.suffix, t.width);
+        END LOOP;
     END IF;
 END $$;
 -- +goose StatementEnd
