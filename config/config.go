@@ -30,6 +30,7 @@ type Config struct {
 	Warnings   Warnings
 	Governance Governance
 	Inspect    Inspect
+	TimeSeries TimeSeries
 }
 
 // Database is where the data lives and who migrates it.
@@ -146,3 +147,20 @@ type Governance struct {
 type Inspect struct {
 	PatrolPlans map[inspect.Tier]inspect.Plan `env:"CHEMGUARD_PATROL_PLANS" envDefault:"county=week:100,city=month:20,province=quarter:5" help:"在线巡查 plans per tier, TIER=CYCLE:PERCENT,…"`
 }
+
+// TimeSeries is how long the typed time series (感知数据 readings, 视频智能分析设备运行状态
+// of companies and gas stations) stay uncompressed and how long they are kept at all.
+// The exchange tables' history is never dropped; these are the high-rate copies.
+// Retention defaults to 180 days: an accident investigation has 60 days, extendable
+// by at most 60 (生产安全事故报告和调查处理条例 第二十九条), so 180 days keeps the
+// readings before any accident until its report is in, with a margin; AQ 3035 asks
+// monitoring records be kept at least 30 days, the least accepted here.
+type TimeSeries struct {
+	ReadingsCompressAfter     time.Duration `env:"CHEMGUARD_READINGS_COMPRESS_AFTER" envDefault:"168h" help:"compress 感知数据 readings older than this (TimescaleDB only; 0: never)"`
+	ReadingsRetain            time.Duration `env:"CHEMGUARD_READINGS_RETAIN" envDefault:"4320h" help:"drop typed 感知数据 readings older than this, at least 720h (0: keep forever); the exchange history keeps every version"`
+	DeviceStatusCompressAfter time.Duration `env:"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER" envDefault:"168h" help:"compress video-analysis device status reports older than this (TimescaleDB only; 0: never)"`
+	DeviceStatusRetain        time.Duration `env:"CHEMGUARD_DEVICE_STATUS_RETAIN" envDefault:"4320h" help:"drop typed device status reports older than this, at least 720h (0: keep forever)"`
+}
+
+// MinRetain is the shortest retention accepted for a typed series: 30 days.
+const MinRetain = 30 * 24 * time.Hour

@@ -190,3 +190,37 @@ func TestFieldNamesUnique(t *testing.T) {
 		assert.NotEmpty(t, v.Help, v.Name)
 	}
 }
+
+// The typed series' ages: the defaults are a week uncompressed and 180 days kept;
+// a retention under 30 days, a negative age or compression not before retention is
+// refused naming the variable at fault; 0 keeps forever / never compresses.
+func TestTimeSeriesAges(t *testing.T) {
+	c, err := parse(t)
+	require.NoError(t, err)
+	assert.Equal(t, config.TimeSeries{ReadingsCompressAfter: 7 * 24 * time.Hour, ReadingsRetain: 180 * 24 * time.Hour,
+		DeviceStatusCompressAfter: 7 * 24 * time.Hour, DeviceStatusRetain: 180 * 24 * time.Hour}, c.TimeSeries)
+	cfg, err := platform.FromConfig(c)
+	require.NoError(t, err)
+	require.Len(t, cfg.SeriesPolicies, 3, "every typed series gets its policy")
+
+	c, err = parse(t, "CHEMGUARD_READINGS_RETAIN", "0", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "0")
+	require.NoError(t, err)
+	assert.Zero(t, c.TimeSeries.ReadingsRetain)
+	assert.Zero(t, c.TimeSeries.DeviceStatusCompressAfter)
+
+	for _, bad := range []struct{ name, value, blamed string }{
+		{"CHEMGUARD_READINGS_RETAIN", "240h", "CHEMGUARD_READINGS_RETAIN"},
+		{"CHEMGUARD_DEVICE_STATUS_RETAIN", "-1h", "CHEMGUARD_DEVICE_STATUS_RETAIN"},
+		{"CHEMGUARD_READINGS_COMPRESS_AFTER", "-1h", "CHEMGUARD_READINGS_COMPRESS_AFTER"},
+		{"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "4320h", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER"},
+	} {
+		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
+			_, err := parse(t, bad.name, bad.value)
+			var ae *chemguard.Error
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, chemguard.EInvalid, ae.Code)
+			assert.Contains(t, ae.MessageZH, bad.blamed)
+			assert.Contains(t, ae.MessageEN, bad.blamed)
+		})
+	}
+}

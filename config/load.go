@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 
@@ -44,6 +45,20 @@ func Parse(environ map[string]string) (*Config, error) {
 	}
 	if c.Access.MaxSessions < 1 {
 		return nil, Invalid("CHEMGUARD_MAX_SESSIONS", fmt.Errorf("want a whole number of sessions, at least 1, got %d", c.Access.MaxSessions))
+	}
+	for _, r := range []struct {
+		name, compressName    string
+		retain, compressAfter time.Duration
+	}{{"CHEMGUARD_READINGS_RETAIN", "CHEMGUARD_READINGS_COMPRESS_AFTER", c.TimeSeries.ReadingsRetain, c.TimeSeries.ReadingsCompressAfter},
+		{"CHEMGUARD_DEVICE_STATUS_RETAIN", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", c.TimeSeries.DeviceStatusRetain, c.TimeSeries.DeviceStatusCompressAfter}} {
+		switch {
+		case r.compressAfter < 0:
+			return nil, Invalid(r.compressName, fmt.Errorf("want 0 or a positive age, got %s", r.compressAfter))
+		case r.retain < 0 || r.retain > 0 && r.retain < MinRetain:
+			return nil, Invalid(r.name, fmt.Errorf("want 0 (keep forever) or at least %s (30 days), got %s", MinRetain, r.retain))
+		case r.retain > 0 && r.compressAfter >= r.retain:
+			return nil, Invalid(r.compressName, fmt.Errorf("want less than %s=%s, got %s", r.name, r.retain, r.compressAfter))
+		}
 	}
 	for _, k := range []struct {
 		name, text, file string

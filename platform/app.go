@@ -52,7 +52,11 @@ type Config struct {
 	// DatabaseRole is switched to (SET ROLE) on every application connection
 	// (CHEMGUARD_DATABASE_ROLE, e.g. chemguard_app): for development, where one
 	// owner URL serves both; production logs in as the application role instead.
-	DatabaseRole    string
+	DatabaseRole string
+	// SeriesPolicies are the typed time series' compression and retention
+	// (CHEMGUARD_READINGS_*, CHEMGUARD_DEVICE_STATUS_*), applied after the
+	// migrations; none leaves the database's policies as they are.
+	SeriesPolicies  []store.SeriesPolicy
 	HTTPAddr        string   // CHEMGUARD_HTTP_ADDR
 	KafkaBrokers    []string // CHEMGUARD_KAFKA_BROKERS; empty starts the embedded broker
 	KafkaPartitions int      // CHEMGUARD_KAFKA_PARTITIONS
@@ -172,7 +176,7 @@ func OpenDatabase(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := store.Migrate(ctx, pool); err != nil {
+		if err := migrate(ctx, pool, cfg); err != nil {
 			pool.Close()
 			return nil, err
 		}
@@ -186,12 +190,25 @@ func OpenDatabase(ctx context.Context, cfg Config) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = store.Migrate(ctx, mpool)
+	err = migrate(ctx, mpool, cfg)
 	mpool.Close()
 	if err != nil {
 		return nil, err
 	}
 	return store.OpenAs(ctx, cfg.DatabaseURL, cfg.DatabaseRole)
+}
+
+// migrate runs the migrations and brings the series policies to the configuration,
+// both as the schema's owner (only a table's owner may change its policies).
+func migrate(ctx context.Context, pool *pgxpool.Pool, cfg Config) error {
+	if err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	now := time.Now()
+	if cfg.Now != nil {
+		now = cfg.Now()
+	}
+	return store.ApplySeriesPolicies(ctx, pool, cfg.SeriesPolicies, now)
 }
 
 // App is the running service.
@@ -546,7 +563,8 @@ func (a *App) Run(ctx context.Context) error {
 	return err
 }
 
-// maintain creates the coming months' history partitions once a day.
+// maintain creates the coming months' history partitions and applies the typed
+// series' retention once a day.
 func (a *App) maintain(ctx context.Context) {
 	t := time.NewTicker(24 * time.Hour)
 	defer t.Stop()
@@ -557,6 +575,11 @@ func (a *App) maintain(ctx context.Context) {
 		case now := <-t.C:
 			if err := store.EnsurePartitions(ctx, a.Pool, now); err != nil {
 				slog.Error("partition maintenance failed", "err", err)
+			}
+			// Retention on plain PostgreSQL drops whole months: daily is often enough.
+			// TimescaleDB runs its own jobs; re-applying there finds nothing to change.
+			if err := store.ApplySeriesPolicies(ctx, a.Pool, a.cfg.SeriesPolicies, now); err != nil {
+				slog.Error("time-series retention failed", "err", err)
 			}
 		}
 	}

@@ -36,6 +36,12 @@ func FromConfig(c *config.Config) (Config, error) {
 	cfg.Ingest.MaxBodyBytes, cfg.Ingest.MaxRecords, cfg.Ingest.ReadWait = c.Exchange.BatchBytes, c.Exchange.BatchRecords, c.Exchange.ReadWait
 	cfg.Access = accessConfig(c)
 	cfg.Inspect.Plans = c.Inspect.PatrolPlans
+	ts := c.TimeSeries
+	cfg.SeriesPolicies = []store.SeriesPolicy{
+		{Table: store.SensorReadingsSeries, CompressAfter: ts.ReadingsCompressAfter, RetainFor: ts.ReadingsRetain},
+		{Table: store.VideoDeviceStatusSeries, CompressAfter: ts.DeviceStatusCompressAfter, RetainFor: ts.DeviceStatusRetain},
+		{Table: store.GasStationDeviceStatusSeries, CompressAfter: ts.DeviceStatusCompressAfter, RetainFor: ts.DeviceStatusRetain},
+	}
 	var err error
 	if cfg.Warnings, err = warningsConfig(c.Warnings); err != nil {
 		return cfg, err

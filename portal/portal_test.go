@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -135,6 +136,7 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID),
 		"/portal/warnings/999999", // unknown: refused, not 404, outside the province tier
 		"/portal/companies/" + r.shinan.Code + "/indicators/" + r.shinan.Code + "-T01",
+		"/portal/companies/" + r.shinan.Code + "/indicators/" + r.shinan.Code + "-T01?range=30d",
 	}
 	for _, path := range refused {
 		t.Run("refused "+path, func(t *testing.T) {
@@ -450,23 +452,77 @@ func firstEvent(t *testing.T, b *browser, path string) string {
 	return out.String()
 }
 
-// A trend holds at most maxPoints readings; an indicator read more often than
-// that in a day shows its latest readings, not the day's first ones.
+// addReadings stores readings of company's indicator in the typed series, every
+// step from first to last, all value except the last (lastValue).
+func addReadings(t *testing.T, r *region, company, indicator string, first, last time.Time, step time.Duration, value, lastValue string) {
+	t.Helper()
+	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO ts_sensor_readings
+		(company_code, indicator_code, collect_time, value, received_at)
+		SELECT $1, $2, at, CASE WHEN at = $4::timestamptz THEN $7 ELSE $6 END::float8, at
+		FROM generate_series($3::timestamptz, $4::timestamptz, $5::interval) AS at`,
+		company, indicator, first, last, step, value, lastValue)
+	require.NoError(t, err)
+}
+
+// The 24-hour trend is one point per minute; an indicator read every 15 s shows
+// its latest reading in the table and as the greatest of its last minute.
 func TestTrendShowsTheLatestReadings(t *testing.T) {
 	r := newRegion(t)
 	f := r.lixia1
-	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO x_sensor_readings_history
-		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
-		SELECT gen_random_uuid(), $1, $2, false, at, 1, at,
-			jsonb_build_object('COLLECT_TIME', to_char(at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
-				'VALUE', CASE WHEN at = $3::timestamptz THEN '77.77' ELSE '11.11' END)
-		FROM generate_series($3::timestamptz - interval '22 hours', $3::timestamptz, interval '15 seconds') AS at`,
-		f.Code, f.Code+"-T01", r.clock.Now().Add(-time.Minute).Truncate(time.Second))
-	require.NoError(t, err)
+	last := r.clock.Now().Add(-time.Minute).Truncate(time.Second)
+	addReadings(t, r, f.Code, f.Code+"-T01", last.Add(-22*time.Hour), last, 15*time.Second, "11.11", "77.77")
 	trend := r.login("lixia_staff").get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
 	require.Equal(t, http.StatusOK, trend.Status, trend.Body)
-	assert.True(t, strings.Contains(trend.Body, `"v":"77.77"`), "the latest reading is on the chart")
+	assert.True(t, strings.Contains(trend.Body, `"hi":"77.77"`), "the latest reading is on the chart")
 	assert.True(t, strings.Contains(trend.Body, "<td>77.77</td>"), "the latest reading is in the table")
+	assert.Contains(t, trend.Body, `"lo":"11.11"`)
+	assert.Contains(t, trend.Body, "近 24 小时趋势")
+	assert.Equal(t, 50, strings.Count(trend.Body, "<tr><td>"+last.Format("2006-01-02")[:4]), "the table lists the latest 50")
+}
+
+// The trend offers 7 and 30 days, per hour: a month of hourly readings shows
+// 24×7 or 24×30 points and counts, the chosen range is marked, a range not
+// offered is refused naming the ones that are.
+func TestTrendRanges(t *testing.T) {
+	r := newRegion(t)
+	f := r.lixia1
+	b := r.login("lixia_staff")
+	now := r.clock.Now()
+	last := now.Add(-time.Minute).Truncate(time.Hour)
+	// A second indicator like T01, read hourly for 40 days; the newest hour reads 55.5.
+	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO x_indicators
+		SELECT company_code, $2, deleted, event_time, version, gen_random_uuid(), received_at, updated_at,
+			jsonb_set(doc, '{INDICATOR_CODE}', to_jsonb($2::text))
+		FROM x_indicators WHERE company_code = $1 AND record_key = $1 || '-T01'`, f.Code, f.Code+"-T02")
+	require.NoError(t, err)
+	addReadings(t, r, f.Code, f.Code+"-T02", last.Add(-40*24*time.Hour), last, time.Hour, "20", "55.5")
+	base := "/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T02"
+	for _, c := range []struct {
+		query, label string
+		readings     int
+	}{
+		{"?range=7d", "近 7 天", 7 * 24},
+		{"?range=30d", "近 30 天", 30 * 24},
+		{"", "近 24 小时", 24},
+	} {
+		t.Run(c.label, func(t *testing.T) {
+			p := b.get(base + c.query)
+			require.Equal(t, http.StatusOK, p.Status, p.Body)
+			assert.Contains(t, p.Body, c.label+"趋势")
+			assert.Regexp(t, `aria-current="page">`+c.label+`<`, p.Body)
+			// The range's readings, give or take the one at its start.
+			m := regexp.MustCompile(`id="reading-count">(\d+) 条`).FindStringSubmatch(p.Body)
+			require.NotNil(t, m, p.Body)
+			n, _ := strconv.Atoi(m[1])
+			assert.InDelta(t, c.readings, n, 1)
+			assert.InDelta(t, c.readings, strings.Count(p.Body, `"n":1`), 1, "one point per hour")
+			assert.Contains(t, p.Body, `"v":"55.5"`, "the newest hour is on the chart")
+			assert.Contains(t, p.Body, `"v":"20"`)
+		})
+	}
+	bad := b.get(base + "?range=1y")
+	assert.Equal(t, http.StatusUnprocessableEntity, bad.Status)
+	assert.Contains(t, bad.Body, "趋势范围「1y」无效")
 }
 
 // A warning nobody signs for gets a reminder every few minutes; after days its

@@ -25,20 +25,30 @@ type trendPage struct {
 	Enterprise readmodel.Enterprise
 	Indicator  readmodel.Doc
 	Limits     []Limit // the thresholds set, in rising order; the unset ones are left out
-	Points     []readmodel.Point
+	Range      readmodel.TrendRange
+	Ranges     []readmodel.TrendRange
+	Points     []readmodel.Point // one per bucket of the range's aggregate
+	Readings   int64
 	Recent     []readmodel.Point // the last readings, newest first, for the table
 	Data       template.JS
 }
 
+// trend serves an indicator's trend over ?range= (24h per minute, 7d or 30d per
+// hour), from the readings' aggregates.
 func (p *Portal) trend(c *fiber.Ctx) error {
 	e, err := p.reachable(c, strings.Clone(c.Params("code")))
 	if err != nil {
 		return err
 	}
-	ind, pts, err := p.companyQueries.Trend(c.UserContext(), e.Code, strings.Clone(c.Params("indicator")), p.cfg.Now())
+	rng, err := readmodel.LookupTrendRange(c.Query("range"))
 	if err != nil {
 		return err
 	}
+	tr, err := p.companyQueries.Trend(c.UserContext(), e.Code, strings.Clone(c.Params("indicator")), p.cfg.Now(), rng)
+	if err != nil {
+		return err
+	}
+	ind := tr.Indicator
 	thresholds := map[string]string{}
 	var limits []Limit
 	for _, k := range limitNames {
@@ -50,14 +60,12 @@ func (p *Portal) trend(c *fiber.Ctx) error {
 	// The range bounds the chart's axis, which otherwise spans the readings and
 	// every threshold.
 	b, err := json.Marshal(map[string]any{"name": str(ind["INDICATOR_NAME"]), "unit": str(ind["UNIT"]),
-		"points": pts, "thresholds": thresholds, "range_low": str(ind["RANGE_LOW"]), "range_high": str(ind["RANGE_HIGH"])})
+		"points": tr.Points, "thresholds": thresholds, "range_low": str(ind["RANGE_LOW"]), "range_high": str(ind["RANGE_HIGH"]),
+		"bucket": rng.Bucket})
 	if err != nil {
 		return fmt.Errorf("portal: trend data: %w", err)
 	}
-	recent := make([]readmodel.Point, 0, 50)
-	for i := len(pts) - 1; i >= 0 && len(recent) < 50; i-- {
-		recent = append(recent, pts[i])
-	}
 	return p.render(c, "trend", str(ind["INDICATOR_NAME"]), "companies",
-		trendPage{Enterprise: e, Indicator: ind, Limits: limits, Points: pts, Recent: recent, Data: template.JS(b)})
+		trendPage{Enterprise: e, Indicator: ind, Limits: limits, Range: rng, Ranges: readmodel.TrendRanges,
+			Points: tr.Points, Readings: tr.Readings, Recent: tr.Recent, Data: template.JS(b)})
 }

@@ -570,52 +570,108 @@ func (s *Companies) CountyCompanies(ctx context.Context, scope tiers.Scope, coun
 	return out, nil
 }
 
-// Point is one reading of an indicator.
+// Point is one point of a trend: a reading, or a bucket of readings (Value their
+// mean, Lo and Hi their least and greatest, N how many).
 type Point struct {
-	At    string `json:"t"` // COLLECT_TIME, the seed's layout
+	At    string `json:"t"` // COLLECT_TIME or the bucket's start, the seed's layout
 	Value string `json:"v"`
+	Lo    string `json:"lo,omitempty"`
+	Hi    string `json:"hi,omitempty"`
+	N     int64  `json:"n,omitempty"`
 }
 
-// maxPoints bounds a trend: a reading a minute for 24 hours is 1,440.
-const maxPoints = 5000
+// TrendRange is a span a trend page shows and the aggregate behind it: a day per
+// minute, a week or a month per hour (1,440, 168 and 720 points).
+type TrendRange struct {
+	Key    string // the page's ?range=
+	Label  string // 近 24 小时
+	Bucket string // 1 分钟
+	Span   time.Duration
+	view   string        // the aggregate read
+	width  time.Duration // its buckets' width
+}
 
-// Trend returns the indicator's definition and its latest maxPoints readings received within the
-// day before now, oldest first; a not_found error when the company has no such
-// indicator.
-func (s *Companies) Trend(ctx context.Context, company, indicator string, now time.Time) (Doc, []Point, error) {
+// TrendRanges are the ranges a trend offers, the default first.
+var TrendRanges = []TrendRange{
+	{Key: "24h", Label: "近 24 小时", Bucket: "1 分钟", Span: 24 * time.Hour, view: "ts_sensor_readings_1m", width: time.Minute},
+	{Key: "7d", Label: "近 7 天", Bucket: "1 小时", Span: 7 * 24 * time.Hour, view: "ts_sensor_readings_1h", width: time.Hour},
+	{Key: "30d", Label: "近 30 天", Bucket: "1 小时", Span: 30 * 24 * time.Hour, view: "ts_sensor_readings_1h", width: time.Hour},
+}
+
+// LookupTrendRange returns the range of key ("" is the default, 24 hours); an
+// invalid error naming the ranges offered for any other key.
+func LookupTrendRange(key string) (TrendRange, error) {
+	if key == "" {
+		return TrendRanges[0], nil
+	}
+	keys := make([]string, len(TrendRanges))
+	for i, r := range TrendRanges {
+		if r.Key == key {
+			return r, nil
+		}
+		keys[i] = r.Key
+	}
+	return TrendRange{}, chemguard.Errorf(chemguard.EInvalid, "趋势范围「%s」无效，可选：%s", "trend range %q is not one of %s",
+		key, strings.Join(keys, "、"))
+}
+
+// recentReadings is how many of the latest readings a trend lists.
+const recentReadings = 50
+
+// Trend is an indicator's definition and its readings over a range.
+type Trend struct {
+	Indicator Doc
+	Points    []Point // one per bucket with readings, oldest first
+	Recent    []Point // the latest readings in the range, newest first, at most 50
+	Readings  int64   // readings in the range
+}
+
+// Trend returns the indicator's trend over r up to now from the typed readings'
+// aggregate r names, and its latest readings as sent; a not_found error when the
+// company has no such indicator.
+func (s *Companies) Trend(ctx context.Context, company, indicator string, now time.Time, r TrendRange) (Trend, error) {
 	docs, err := s.docs(ctx, `SELECT doc FROM x_indicators WHERE company_code = $1 AND record_key = $2`, company, indicator)
 	if err != nil {
-		return nil, nil, err
+		return Trend{}, err
 	}
 	if len(docs) == 0 {
-		return nil, nil, chemguard.Errorf(chemguard.ENotFound, "该企业没有指标「%s」", "the company has no indicator %q", indicator)
+		return Trend{}, chemguard.Errorf(chemguard.ENotFound, "该企业没有指标「%s」", "the company has no indicator %q", indicator)
 	}
-	// The latest maxPoints readings (an indicator read more often than that in a
-	// day loses its oldest, not its newest), oldest first.
-	rows, err := s.pool.Query(ctx, `SELECT at, v FROM (
-		SELECT doc->>'COLLECT_TIME' AS at, doc->>'VALUE' AS v, event_time, received_at FROM x_sensor_readings_history
-		WHERE company_code = $1 AND record_key = $2 AND received_at >= $3 AND NOT deleted
-		ORDER BY event_time DESC NULLS FIRST, received_at DESC LIMIT $4) latest
-		ORDER BY event_time NULLS LAST, received_at`, company, indicator, now.Add(-24*time.Hour), maxPoints)
+	tr := Trend{Indicator: docs[0]}
+	from := now.Add(-r.Span)
+	// The bucket holding the range's start is shown whole, so a reading at the
+	// start is not left out. The mean is rounded to the seed's 4 decimals of 采集值; lo and hi are readings.
+	rows, err := s.pool.Query(ctx, `SELECT to_char(bucket AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+			round(mean::numeric, 4)::float8::text, lo::text, hi::text, n
+		FROM `+r.view+` WHERE company_code = $1 AND indicator_code = $2 AND bucket > $3 AND bucket <= $4
+		ORDER BY bucket`, company, indicator, from.Add(-r.width), now)
 	if err != nil {
-		return nil, nil, fmt.Errorf("readmodel: trend: %w", err)
+		return tr, fmt.Errorf("readmodel: trend: %w", err)
 	}
-	pts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Point, error) {
+	tr.Points, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Point, error) {
 		var p Point
-		var at, v *string
-		err := r.Scan(&at, &v)
-		if at != nil {
-			p.At = *at
-		}
-		if v != nil {
-			p.Value = *v
-		}
-		return p, err
+		return p, row.Scan(&p.At, &p.Value, &p.Lo, &p.Hi, &p.N)
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("readmodel: trend: %w", err)
+		return tr, fmt.Errorf("readmodel: trend: %w", err)
 	}
-	return docs[0], pts, nil
+	for _, p := range tr.Points {
+		tr.Readings += p.N
+	}
+	rows, err = s.pool.Query(ctx, `SELECT to_char(collect_time AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'), value::text
+		FROM ts_sensor_readings WHERE company_code = $1 AND indicator_code = $2 AND collect_time > $3 AND collect_time <= $4
+		ORDER BY collect_time DESC LIMIT $5`, company, indicator, from, now, recentReadings)
+	if err != nil {
+		return tr, fmt.Errorf("readmodel: recent readings: %w", err)
+	}
+	tr.Recent, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Point, error) {
+		var p Point
+		return p, row.Scan(&p.At, &p.Value)
+	})
+	if err != nil {
+		return tr, fmt.Errorf("readmodel: recent readings: %w", err)
+	}
+	return tr, nil
 }
 
 // AlarmImage is the stored file reference and content type of the image of the

@@ -140,7 +140,7 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		    < (COALESCE(EXCLUDED.event_time, '-infinity'), EXCLUDED.version)`); err != nil {
 		return fmt.Errorf("store: upsert %s: %w", t.Slug, err)
 	}
-	return nil
+	return applyTyped(ctx, tx, t, stage)
 }
 
 // applyRejections stores rejected records as they were sent, as evidence; their

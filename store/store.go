@@ -80,13 +80,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return ensurePartitions(ctx, db, time.Now())
 }
 
-// ensurePartitions creates the history partitions for last month to two months ahead,
+// ensurePartitions creates the history and typed-series partitions for last month to two months ahead,
 // so rows never pile up in the default partition. Serve calls it daily too.
 func ensurePartitions(ctx context.Context, db *sql.DB, now time.Time) error {
 	for _, t := range schemas.Tables() {
 		if _, err := db.ExecContext(ctx, `SELECT chemguard_ensure_partitions($1, $2, $3)`,
 			t.SQLName()+"_history", now.AddDate(0, -1, 0), now.AddDate(0, 2, 0)); err != nil {
 			return fmt.Errorf("store: partitions of %s: %w", t.Slug, err)
+		}
+	}
+	for _, t := range TimeSeriesTables {
+		if _, err := db.ExecContext(ctx, `SELECT chemguard_ensure_partitions($1, $2, $3)`,
+			t.Name, now.AddDate(0, -1, 0), now.AddDate(0, 2, 0)); err != nil {
+			return fmt.Errorf("store: partitions of %s: %w", t.Name, err)
 		}
 	}
 	return nil

@@ -205,7 +205,11 @@
     var th = {};
     Object.keys(d.thresholds || {}).forEach(function (k) { th[k] = Number(d.thresholds[k]); });
     var points = (d.points || []).map(function (p) { return [p.t, Number(p.v)]; });
-    var values = points.map(function (p) { return p[1]; }).filter(function (v) { return !isNaN(v); });
+    // Each point is a bucket's mean; its least and greatest reading are drawn
+    // faintly so a spike the mean hides still shows.
+    var lows = (d.points || []).map(function (p) { return [p.t, Number(p.lo)]; });
+    var highs = (d.points || []).map(function (p) { return [p.t, Number(p.hi)]; });
+    var values = points.concat(lows, highs).map(function (p) { return p[1]; }).filter(function (v) { return !isNaN(v); });
     Object.keys(th).forEach(function (k) { values.push(th[k]); });
     var lo = values.length ? Math.min.apply(null, values) : 0;
     var hi = values.length ? Math.max.apply(null, values) : 1;
@@ -222,13 +226,17 @@
       tooltip: { trigger: 'axis', formatter: function (ps) {
         var p = ps && ps[0];
         if (!p) { return ''; }
-        return esc(p.value[0]) + '<br>' + esc(d.name) + '：' + esc(p.value[1]) + ' ' + esc(d.unit);
+        var q = (d.points || [])[p.dataIndex] || {};
+        return esc(p.value[0]) + '<br>' + esc(d.name) + '（' + esc(d.bucket || '') + '平均）：' + esc(p.value[1]) + ' ' + esc(d.unit) +
+          '<br>最小 ' + esc(q.lo) + '，最大 ' + esc(q.hi) + '，' + esc(q.n) + ' 条读数';
       } },
       xAxis: { type: 'time' },
       yAxis: { type: 'value', name: d.unit, min: Number(lo.toFixed(2)), max: Number(hi.toFixed(2)) },
       series: [{ name: d.name, type: 'line', showSymbol: false, data: points,
         markLine: { symbol: 'none', label: { position: 'end', formatter: '{b} {c}' }, lineStyle: { color: '#c0392b', type: 'dashed' }, data: marks },
-        markArea: { silent: true, label: { position: 'insideTopLeft', color: '#7a2e1f' }, data: trendBands(th, lo, hi) } }]
+        markArea: { silent: true, label: { position: 'insideTopLeft', color: '#7a2e1f' }, data: trendBands(th, lo, hi) } },
+        { name: '最小值', type: 'line', showSymbol: false, data: lows, silent: true, lineStyle: { width: 1, opacity: 0.35 } },
+        { name: '最大值', type: 'line', showSymbol: false, data: highs, silent: true, lineStyle: { width: 1, opacity: 0.35 } }]
     });
     window.addEventListener('resize', function () { chart.resize(); });
   }

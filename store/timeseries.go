@@ -1,0 +1,208 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+)
+
+// The typed time-series tables (migration 00060): one row per reading or status
+// report, in typed columns, beside the exchange table's JSON history.
+const (
+	SensorReadingsSeries         = "ts_sensor_readings"
+	VideoDeviceStatusSeries      = "ts_video_device_status"
+	GasStationDeviceStatusSeries = "ts_gas_station_video_device_status"
+)
+
+// TimeSeriesTables are the typed time-series tables, each with the column it is
+// partitioned by time on.
+var TimeSeriesTables = []struct{ Name, TimeColumn string }{
+	{SensorReadingsSeries, "collect_time"},
+	{VideoDeviceStatusSeries, "status_time"},
+	{GasStationDeviceStatusSeries, "status_time"},
+}
+
+// typedInserts copies a staged batch of an exchange table into its typed series
+// (%[1]s is the stage). The version time is the series' time; a row whose value
+// does not read as the seed's number is left to the JSON history alone rather than
+// failing the batch (validation refuses such a value before it gets here). Within a
+// batch the latest received version of a (company, point, time) wins, and a stored
+// row is replaced only by one received later: a replay (same received_at) changes
+// nothing, a company's correction replaces the reading.
+var typedInserts = map[*schemas.Table]string{
+	schemas.SensorReadings: `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
+		SELECT DISTINCT ON (company_code, record_key, event_time)
+			company_code, record_key, event_time, (doc->>'VALUE')::float8, received_at
+		FROM %[1]s
+		WHERE NOT deleted AND event_time IS NOT NULL AND doc->>'VALUE' ~ '^-?[0-9]{1,16}(\.[0-9]{1,8})?$'
+		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC
+		ON CONFLICT (company_code, indicator_code, collect_time) DO UPDATE
+			SET value = EXCLUDED.value, received_at = EXCLUDED.received_at
+			WHERE ts_sensor_readings.received_at < EXCLUDED.received_at`,
+	schemas.VideoDeviceStatuses:           deviceStatusInsert(VideoDeviceStatusSeries),
+	schemas.GasStationVideoDeviceStatuses: deviceStatusInsert(GasStationDeviceStatusSeries),
+}
+
+func deviceStatusInsert(series string) string {
+	return `INSERT INTO ` + series + ` (company_code, device_code, status_time, running, received_at)
+		SELECT DISTINCT ON (company_code, record_key, event_time)
+			company_code, record_key, event_time, doc->>'RUN_STATUS' = '1', received_at
+		FROM %[1]s
+		WHERE NOT deleted AND event_time IS NOT NULL AND doc->>'RUN_STATUS' IN ('0', '1')
+		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC
+		ON CONFLICT (company_code, device_code, status_time) DO UPDATE
+			SET running = EXCLUDED.running, received_at = EXCLUDED.received_at
+			WHERE ` + series + `.received_at < EXCLUDED.received_at`
+}
+
+// applyTyped writes the staged batch of t into its typed series, if t has one, in
+// the sink's transaction: a batch acknowledged to the broker is in both or neither.
+func applyTyped(ctx context.Context, tx pgx.Tx, t *schemas.Table, stage string) error {
+	q, ok := typedInserts[t]
+	if !ok {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, fmt.Sprintf(q, stage)); err != nil {
+		return fmt.Errorf("store: typed series of %s: %w", t.Slug, err)
+	}
+	return nil
+}
+
+// SeriesPolicy is how long one typed series keeps its rows uncompressed and how long
+// at all. Zero CompressAfter leaves it uncompressed; zero RetainFor keeps it forever.
+type SeriesPolicy struct {
+	Table         string
+	CompressAfter time.Duration
+	RetainFor     time.Duration
+}
+
+// TimescaleDB reports whether the database runs the TimescaleDB path of the
+// migrations (the extension created).
+func TimescaleDB(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	var ok bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')`).Scan(&ok); err != nil {
+		return false, fmt.Errorf("store: timescaledb present: %w", err)
+	}
+	return ok, nil
+}
+
+// ApplySeriesPolicies makes the database's compression and retention policies those
+// of ps. It is idempotent: a policy already as configured is left alone (its job and
+// schedule stay), one configured differently is replaced, one configured off is
+// removed. On TimescaleDB the policies are background jobs; on plain PostgreSQL
+// there is no compression, and retention drops the monthly partitions wholly older
+// than RetainFor before now (and the default partition's rows that old), so serve
+// calls it daily too.
+func ApplySeriesPolicies(ctx context.Context, pool *pgxpool.Pool, ps []SeriesPolicy, now time.Time) error {
+	timescale, err := TimescaleDB(ctx, pool)
+	if err != nil {
+		return err
+	}
+	for _, p := range ps {
+		if !knownSeries(p.Table) {
+			return fmt.Errorf("store: series policy: unknown table %q", p.Table)
+		}
+		if !timescale {
+			if err := dropExpiredPartitions(ctx, pool, p, now); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := applyJobPolicy(ctx, pool, p.Table, "policy_compression", "compress_after",
+			"add_compression_policy", "remove_compression_policy", p.CompressAfter); err != nil {
+			return err
+		}
+		if err := applyJobPolicy(ctx, pool, p.Table, "policy_retention", "drop_after",
+			"add_retention_policy", "remove_retention_policy", p.RetainFor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func knownSeries(name string) bool {
+	for _, t := range TimeSeriesTables {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// applyJobPolicy brings one TimescaleDB policy job of table to age (zero: none).
+func applyJobPolicy(ctx context.Context, pool *pgxpool.Pool, table, proc, key, add, remove string, age time.Duration) error {
+	var same, exists bool
+	err := pool.QueryRow(ctx, `SELECT true, (config->>'`+key+`')::interval = $3::interval
+		FROM timescaledb_information.jobs WHERE hypertable_name = $1 AND proc_name = $2`,
+		table, proc, age).Scan(&exists, &same)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("store: %s of %s: %w", proc, table, err)
+	}
+	if exists && same && age > 0 {
+		return nil
+	}
+	if exists {
+		if _, err := pool.Exec(ctx, `SELECT `+remove+`($1::regclass, if_exists => true)`, table); err != nil {
+			return fmt.Errorf("store: %s %s: %w", remove, table, err)
+		}
+	}
+	if age <= 0 {
+		return nil
+	}
+	if _, err := pool.Exec(ctx, `SELECT `+add+`($1::regclass, $2::interval)`, table, age); err != nil {
+		return fmt.Errorf("store: %s %s: %w", add, table, err)
+	}
+	return nil
+}
+
+// dropExpiredPartitions is retention on plain PostgreSQL: a monthly partition
+// (chemguard_ensure_partitions names it <table>_pYYYYMM) whose month ended before
+// now − RetainFor is dropped, and the default partition's rows older than that are
+// deleted.
+func dropExpiredPartitions(ctx context.Context, pool *pgxpool.Pool, p SeriesPolicy, now time.Time) error {
+	if p.RetainFor <= 0 {
+		return nil
+	}
+	cutoff := now.Add(-p.RetainFor)
+	rows, err := pool.Query(ctx, `SELECT c.relname FROM pg_inherits i
+		JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class parent ON parent.oid = i.inhparent
+		WHERE parent.relname = $1`, p.Table)
+	if err != nil {
+		return fmt.Errorf("store: partitions of %s: %w", p.Table, err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("store: partitions of %s: %w", p.Table, err)
+	}
+	for _, name := range names {
+		month, ok := strings.CutPrefix(name, p.Table+"_p")
+		if !ok {
+			continue
+		}
+		start, err := time.Parse("200601", month)
+		if err != nil || start.AddDate(0, 1, 0).After(cutoff) {
+			continue
+		}
+		if _, err := pool.Exec(ctx, `DROP TABLE `+pgx.Identifier{name}.Sanitize()); err != nil {
+			return fmt.Errorf("store: retention %s: %w", name, err)
+		}
+	}
+	var timeCol string
+	for _, t := range TimeSeriesTables {
+		if t.Name == p.Table {
+			timeCol = t.TimeColumn
+		}
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM `+pgx.Identifier{p.Table + "_default"}.Sanitize()+
+		` WHERE `+timeCol+` < $1`, cutoff); err != nil {
+		return fmt.Errorf("store: retention %s_default: %w", p.Table, err)
+	}
+	return nil
+}

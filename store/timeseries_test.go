@@ -1,0 +1,179 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
+)
+
+// reading is one 感知数据 version as ingest hands it to the sink.
+func reading(company, indicator string, at time.Time, value string, received time.Time) store.Version {
+	return store.Version{MsgID: uuid.New(), Company: company, Key: indicator, EventTime: at, Version: received.UnixNano(),
+		ReceivedAt: received, Doc: []byte(fmt.Sprintf(`{"INDICATOR_CODE":%q,"VALUE":%s,"COLLECT_TIME":%q}`,
+			indicator, value, at.In(schemas.Shanghai).Format("2006-01-02 15:04:05")))}
+}
+
+// bothPaths runs f on a migrated database of the TimescaleDB server and of the plain one.
+func bothPaths(t *testing.T, f func(t *testing.T, pool *pgxpool.Pool, timescale bool)) {
+	for _, c := range []struct {
+		name string
+		dsn  func(testing.TB) string
+	}{{"timescaledb", pgtest.NewDatabase}, {"plain", pgtest.NewPlainDatabase}} {
+		t.Run(c.name, func(t *testing.T) {
+			pool := pgtest.Migrated(t, c.dsn(t))
+			ts, err := store.TimescaleDB(context.Background(), pool)
+			require.NoError(t, err)
+			if pgtest.Promised() {
+				require.Equal(t, c.name == "timescaledb", ts, "make test's servers promise each path")
+			}
+			f(t, pool, ts)
+		})
+	}
+}
+
+// The sink's write stores each reading and device status in its typed series in the
+// same transaction as the exchange tables; a replayed batch stores nothing twice, a
+// correction received later replaces the value, and the exchange history is as before.
+func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, timescale bool) {
+		ctx := context.Background()
+		ex := store.NewExchange(pool)
+		now := testclock.Parse(t, "2026-12-05 09:30:00")
+		require.NoError(t, store.EnsurePartitions(ctx, pool, now))
+		var vs []store.Version
+		for i := range 10 {
+			vs = append(vs, reading("370102001", "370102001-T01", now.Add(time.Duration(i)*time.Minute),
+				fmt.Sprintf("%d.25", 20+i), now.Add(time.Duration(i)*time.Minute+time.Second)))
+		}
+		// The same reading twice in one batch (a client's retry) counts once too.
+		vs = append(vs, vs[3])
+		status := store.Version{MsgID: uuid.New(), Company: "370102001", Key: "DEV-01", EventTime: now, Version: 1,
+			ReceivedAt: now, Doc: []byte(`{"DEVICE_CODE":"DEV-01","DATE_TIME":"2026-12-05 09:30:00","RUN_STATUS":"0"}`)}
+		batch := map[*schemas.Table][]store.Version{schemas.SensorReadings: vs,
+			schemas.GasStationVideoDeviceStatuses: {status}}
+		require.NoError(t, ex.Apply(ctx, batch, nil))
+		require.NoError(t, ex.Apply(ctx, batch, nil), "a replayed batch is harmless")
+
+		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings`))
+		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`),
+			"the exchange history is unchanged: one row per version")
+		require.Equal(t, 23.25, pgtest.Scalar[float64](t, pool, `SELECT value FROM ts_sensor_readings
+			WHERE company_code = '370102001' AND indicator_code = '370102001-T01' AND collect_time = $1`, now.Add(3*time.Minute)))
+		require.False(t, pgtest.Scalar[bool](t, pool, `SELECT running FROM ts_gas_station_video_device_status
+			WHERE company_code = '370102001' AND device_code = 'DEV-01' AND status_time = $1`, now))
+		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_video_device_status`))
+
+		// A correction of the 09:33 reading received later replaces it; an older
+		// re-send of it does not.
+		fix := reading("370102001", "370102001-T01", now.Add(3*time.Minute), "99.5", now.Add(time.Hour))
+		stale := reading("370102001", "370102001-T01", now.Add(3*time.Minute), "1.5", now.Add(-time.Hour))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {fix}}, nil))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {stale}}, nil))
+		require.Equal(t, 99.5, pgtest.Scalar[float64](t, pool, `SELECT value FROM ts_sensor_readings
+			WHERE collect_time = $1`, now.Add(3*time.Minute)))
+		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings`))
+
+		// The aggregates answer from the readings (real-time on TimescaleDB, a view on
+		// plain PostgreSQL): one hour bucket of the 10, one minute bucket each.
+		var n int64
+		var lo, hi, mean float64
+		require.NoError(t, pool.QueryRow(ctx, `SELECT n, lo, hi, mean FROM ts_sensor_readings_1h
+			WHERE company_code = '370102001' AND indicator_code = '370102001-T01' AND bucket = $1`,
+			now.Truncate(time.Hour)).Scan(&n, &lo, &hi, &mean))
+		require.Equal(t, int64(10), n)
+		require.Equal(t, 20.25, lo)
+		require.Equal(t, 99.5, hi)
+		require.InDelta(t, (20.25+21.25+22.25+99.5+24.25+25.25+26.25+27.25+28.25+29.25)/10, mean, 1e-9)
+		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m
+			WHERE company_code = '370102001' AND indicator_code = '370102001-T01' AND n = 1`))
+		if timescale {
+			require.True(t, pgtest.Scalar[bool](t, pool, `SELECT count(*) = 3 FROM timescaledb_information.hypertables
+				WHERE hypertable_name LIKE 'ts\_%' AND compression_enabled`))
+			require.Equal(t, int64(2), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM timescaledb_information.continuous_aggregates
+				WHERE view_name IN ('ts_sensor_readings_1m', 'ts_sensor_readings_1h')`))
+		} else {
+			require.Equal(t, "ts_sensor_readings_p202612", pgtest.Scalar[string](t, pool,
+				`SELECT DISTINCT tableoid::regclass::text FROM ts_sensor_readings`), "the readings are in their month's partition")
+		}
+	})
+}
+
+// jobs lists the policy jobs of the typed series as "table proc age".
+func jobs(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT hypertable_name || ' ' || proc_name || ' ' ||
+			justify_hours(COALESCE(config->>'compress_after', config->>'drop_after')::interval)::text
+		FROM timescaledb_information.jobs WHERE hypertable_name LIKE 'ts\_%' AND proc_name IN ('policy_compression', 'policy_retention')
+		ORDER BY 1`)
+	require.NoError(t, err)
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// Compression and retention follow the configuration: applied once they are there,
+// applying again changes no job, and a changed age replaces the job.
+func TestSeriesPoliciesFollowTheConfiguration(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, timescale bool) {
+		ctx := context.Background()
+		now := testclock.Parse(t, "2026-12-05 09:30:00")
+		ps := []store.SeriesPolicy{
+			{Table: store.SensorReadingsSeries, CompressAfter: 7 * 24 * time.Hour, RetainFor: 180 * 24 * time.Hour},
+			{Table: store.VideoDeviceStatusSeries, CompressAfter: 7 * 24 * time.Hour, RetainFor: 90 * 24 * time.Hour},
+			{Table: store.GasStationDeviceStatusSeries, CompressAfter: 0, RetainFor: 0},
+		}
+		if !timescale {
+			// Plain PostgreSQL: retention drops whole months older than RetainFor.
+			ex := store.NewExchange(pool)
+			old := now.AddDate(0, -8, 0)
+			require.NoError(t, store.EnsurePartitions(ctx, pool, old))
+			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {
+				reading("370102001", "370102001-T01", old, "1.0", old),
+				reading("370102001", "370102001-T01", now, "2.0", now)}}, nil))
+			require.NoError(t, store.ApplySeriesPolicies(ctx, pool, ps, now))
+			require.Equal(t, 2.0, pgtest.Scalar[float64](t, pool, `SELECT value FROM ts_sensor_readings`),
+				"the reading of 8 months ago is gone with its month, today's kept")
+			require.False(t, pgtest.Scalar[bool](t, pool, `SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = $1)`,
+				"ts_sensor_readings_p"+old.UTC().Format("200601")))
+			return
+		}
+		require.NoError(t, store.ApplySeriesPolicies(ctx, pool, ps, now))
+		want := []string{
+			"ts_sensor_readings policy_compression 7 days",
+			"ts_sensor_readings policy_retention 180 days",
+			"ts_video_device_status policy_compression 7 days",
+			"ts_video_device_status policy_retention 90 days",
+		}
+		require.Equal(t, want, jobs(t, pool))
+		ids := pgtest.Scalar[string](t, pool, `SELECT string_agg(job_id::text, ',' ORDER BY job_id) FROM timescaledb_information.jobs`)
+		require.NoError(t, store.ApplySeriesPolicies(ctx, pool, ps, now))
+		require.Equal(t, ids, pgtest.Scalar[string](t, pool, `SELECT string_agg(job_id::text, ',' ORDER BY job_id) FROM timescaledb_information.jobs`),
+			"applying the same configuration again leaves every job as it was")
+
+		ps[0].CompressAfter = 2 * 24 * time.Hour
+		ps[1].RetainFor = 0
+		ps[2].CompressAfter = 24 * time.Hour
+		require.NoError(t, store.ApplySeriesPolicies(ctx, pool, ps, now))
+		require.Equal(t, []string{
+			"ts_gas_station_video_device_status policy_compression 1 day",
+			"ts_sensor_readings policy_compression 2 days",
+			"ts_sensor_readings policy_retention 180 days",
+			"ts_video_device_status policy_compression 7 days",
+		}, jobs(t, pool))
+	})
+}
