@@ -1,0 +1,79 @@
+package bus_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/bus"
+)
+
+// The restore sets a consumer group back to saved offsets: refused while a consumer
+// is in the group (it would commit over them), then every saved partition gets its
+// offset and a partition committed since but not saved goes back to its log's start.
+func TestResetGroupOffsets(t *testing.T) {
+	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Partitions: 2})
+	require.NoError(t, err)
+	defer b.Close()
+	cfg := bus.Config{Brokers: []string{b.Addr()}, Partitions: 2}
+	ctx := context.Background()
+	require.NoError(t, bus.EnsureTopics(ctx, cfg, []string{"t.a"}))
+	p, err := bus.NewProducer(cfg)
+	require.NoError(t, err)
+	var msgs []bus.Message
+	for i := 0; i < 40; i++ {
+		msgs = append(msgs, bus.Message{Topic: "t.a", Key: string(rune('a' + i%20)), Value: []byte{byte(i)}})
+	}
+	require.NoError(t, p.Publish(ctx, msgs))
+	require.NoError(t, p.Close())
+
+	saved, err := bus.FetchGroupOffsets(ctx, cfg, "g")
+	require.NoError(t, err)
+	assert.Empty(t, saved, "a group that never committed has no offsets")
+
+	c, err := bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: "g", Topics: []string{"t.a"}, MaxWait: 200 * time.Millisecond})
+	require.NoError(t, err)
+	fctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	var got []bus.Message
+	for len(got) < len(msgs) {
+		batch, err := c.FetchBatch(fctx)
+		require.NoError(t, err)
+		got = append(got, batch...)
+	}
+	cancel()
+	require.NoError(t, c.Commit(ctx, got))
+	now, err := bus.FetchGroupOffsets(ctx, cfg, "g")
+	require.NoError(t, err)
+	require.Len(t, now["t.a"], 2, "both partitions committed")
+	lag, err := bus.GroupLag(ctx, cfg, "g", []string{"t.a"})
+	require.NoError(t, err)
+	assert.Zero(t, lag)
+
+	want := bus.GroupOffsets{"t.a": {0: 3}} // partition 1 not saved: back to its start
+	err = bus.ResetGroupOffsets(ctx, cfg, "g", want)
+	assert.True(t, errors.Is(err, bus.ErrGroupActive), "refused while the consumer is a member: %v", err)
+	require.NoError(t, c.Close())
+	require.NoError(t, bus.ResetGroupOffsets(ctx, cfg, "g", want))
+	after, err := bus.FetchGroupOffsets(ctx, cfg, "g")
+	require.NoError(t, err)
+	assert.Equal(t, bus.GroupOffsets{"t.a": {0: 3, 1: 0}}, after)
+	lag, err = bus.GroupLag(ctx, cfg, "g", []string{"t.a"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(msgs)-3), lag)
+}
+
+// The broker tells clients the address it listens on, so a wildcard is refused.
+func TestEmbeddedRefusesWildcardAddress(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", ":0", "[::]:0"} {
+		_, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Addr: addr})
+		assert.ErrorContains(t, err, "not a wildcard", addr)
+	}
+	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Addr: "127.0.0.1:0"})
+	require.NoError(t, err)
+	defer b.Close()
+	assert.Regexp(t, `^127\.0\.0\.1:[1-9][0-9]*$`, b.Addr())
+}
