@@ -182,9 +182,10 @@ func StatusZH(s string) string {
 // (zero when never checked). The current period is done when the last check
 // lies in it; otherwise the task is overdue when the previous period — one
 // that had begun after the task was created — passed without a check, and
-// pending while the current one still runs. overdue is the deadline that was
-// missed (zero unless StatusOverdue).
-func Status(c Cycle, anchor, lastCheck, now time.Time) (status string, current Period, missed time.Time) {
+// pending while the current one still runs. since is, for an overdue task,
+// the first deadline missed since the last check: how long it has been
+// overdue, for escalation (zero unless StatusOverdue).
+func Status(c Cycle, anchor, lastCheck, now time.Time) (status string, current Period, since time.Time) {
 	current, k, ok := PeriodAt(c, anchor, now)
 	if !ok {
 		return StatusPending, current, time.Time{}
@@ -192,10 +193,15 @@ func Status(c Cycle, anchor, lastCheck, now time.Time) (status string, current P
 	if !lastCheck.IsZero() && !lastCheck.Before(current.Start) {
 		return StatusDone, current, time.Time{}
 	}
+	o := origin(c, anchor)
 	if k > 0 {
-		prevStart := boundary(c, origin(c, anchor), k-1)
+		prevStart := boundary(c, o, k-1)
 		if lastCheck.IsZero() || lastCheck.Before(prevStart) {
-			return StatusOverdue, current, current.Start
+			since = boundary(c, o, 1)
+			if _, kl, ok := PeriodAt(c, anchor, lastCheck); ok && !lastCheck.IsZero() {
+				since = boundary(c, o, kl+2)
+			}
+			return StatusOverdue, current, since
 		}
 	}
 	return StatusPending, current, time.Time{}

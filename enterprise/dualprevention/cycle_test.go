@@ -64,6 +64,9 @@ func TestStatusDonePendingOverdue(t *testing.T) {
 
 	st, _, _ = dp.Status(daily, anchor, at("2026-12-05 16:00:00"), at("2026-12-07 00:00:01"))
 	require.Equal(t, dp.StatusOverdue, st, "the 6th passed without a check")
+	st, _, since := dp.Status(daily, anchor, never, at("2026-12-08 10:00:00"))
+	require.Equal(t, dp.StatusOverdue, st)
+	require.Equal(t, at("2026-12-06 00:00:00"), since, "overdue since the first deadline missed")
 
 	st, _, _ = dp.Status(daily, anchor, at("2026-12-07 00:30:00"), at("2026-12-07 01:00:00"))
 	require.Equal(t, dp.StatusDone, st, "a late check clears the overdue for the new period")

@@ -350,7 +350,7 @@ func (s *Service) list(ctx context.Context, q querier, company string, d *direct
 		LEFT JOIN dp_events e ON e.unit_id = u.id AND e.deleted_at IS NULL
 		LEFT JOIN dp_measures ms ON ms.event_id = e.id AND ms.deleted_at IS NULL
 		WHERE u.company = $1 AND u.deleted_at IS NULL AND ($2 = '' OR u.id::text = $2)
-		ORDER BY u.no, e.created_at, e.id, ms.created_at, ms.id`, company, unitID)
+		ORDER BY u.no, e.seq, ms.seq`, company, unitID)
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: list: %w", err)
 	}

@@ -144,7 +144,6 @@ func sorted(m map[string]*StatRow, order []string) []StatRow {
 	return out
 }
 
-
 // WriteStatsXLSX writes the statistics as a workbook: the total and one
 // sheet each by department, level and post.
 func WriteStatsXLSX(w io.Writer, st Stats) error {

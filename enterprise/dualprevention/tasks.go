@@ -166,7 +166,7 @@ func (s *Service) Tasks(ctx context.Context, company string, f TaskFilter) ([]Ta
 func (s *Service) tasks(ctx context.Context, q querier, company string, d *directory, f TaskFilter, now time.Time) ([]Task, error) {
 	rows, err := q.Query(ctx, taskSelect+`AND t.deleted_at IS NULL AND ($2 = '' OR u.id::text = $2) AND ($3 = 0 OR t.post_id = $3)
 		AND ($4 OR t.enabled) AND ($5 = 0 OR e.risk_level = $5)
-		ORDER BY u.no, e.risk_level, ms.created_at`, company, f.UnitID, f.PostID, f.All, f.Level)
+		ORDER BY u.no, e.risk_level, ms.seq`, company, f.UnitID, f.PostID, f.All, f.Level)
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: tasks: %w", err)
 	}
@@ -450,9 +450,12 @@ func (s *Service) sweepCompany(ctx context.Context, company string, now time.Tim
 				return sent, err
 			}
 		case StatusOverdue:
-			missed := t.Missed.In(schemas.Shanghai).Format("2006-01-02T15")
+			// The post is told of each missed deadline; the escalation runs on
+			// how long the task has been overdue since its last check.
+			missed := t.Period.Start.In(schemas.Shanghai).Format("2006-01-02T15")
+			since := t.Missed.In(schemas.Shanghai).Format("2006-01-02T15")
 			late := now.Sub(t.Missed)
-			body := fmt.Sprintf("%s（%s）已于 %s 超期未排查，请立即排查。", t.Content, t.Cycle, t.Missed.In(schemas.Shanghai).Format("01-02 15:04"))
+			body := fmt.Sprintf("%s（%s）自 %s 起超期未排查，请立即排查。", t.Content, t.Cycle, t.Missed.In(schemas.Shanghai).Format("01-02 15:04"))
 			if err := push(ids, enterprise.Notice{Kind: "task_overdue", Title: "超期未排查：" + t.UnitName, Body: body, Link: link,
 				Urgent: true, Key: "dp-task:" + t.ID + ":" + missed + ":overdue"}); err != nil {
 				return sent, err
@@ -461,7 +464,7 @@ func (s *Service) sweepCompany(ctx context.Context, company string, now time.Tim
 				if dep, ok := d.deps[t.DeptID]; ok && dep.HeadID != 0 {
 					if err := push([]int64{dep.HeadID}, enterprise.Notice{Kind: "task_overdue", Title: "本部门排查任务超期：" + t.UnitName,
 						Body: body + "（岗位：" + t.PostName + "）", Link: enterprise.Prefix + "/dp/tasks?status=overdue", Urgent: true,
-						Key: "dp-task:" + t.ID + ":" + missed + ":head"}); err != nil {
+						Key: "dp-task:" + t.ID + ":" + since + ":head"}); err != nil {
 						return sent, err
 					}
 				}
@@ -469,7 +472,7 @@ func (s *Service) sweepCompany(ctx context.Context, company string, now time.Tim
 			if late >= 2*s.cfg.EscalateAfter {
 				if err := push(principals, enterprise.Notice{Kind: "task_overdue", Title: "排查任务严重超期：" + t.UnitName,
 					Body: body + "（责任部门：" + t.DeptName + "，岗位：" + t.PostName + "）", Link: enterprise.Prefix + "/dp/tasks?status=overdue",
-					Urgent: true, Key: "dp-task:" + t.ID + ":" + missed + ":principal"}); err != nil {
+					Urgent: true, Key: "dp-task:" + t.ID + ":" + since + ":principal"}); err != nil {
 					return sent, err
 				}
 			}

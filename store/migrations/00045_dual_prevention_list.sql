@@ -23,8 +23,11 @@ CREATE TABLE dp_units (
 CREATE INDEX dp_units_company ON dp_units (company) WHERE deleted_at IS NULL;
 
 -- risk_level is the 风险等级 of the event: 1 重大 (红), 2 较大 (橙), 3 一般 (黄), 4 低 (蓝).
+-- seq keeps the order entries were written in (an import writes many at one
+-- instant).
 CREATE TABLE dp_events (
     id         uuid PRIMARY KEY,
+    seq        bigserial,
     company    text NOT NULL REFERENCES enterprises (code),
     unit_id    uuid NOT NULL REFERENCES dp_units (id),
     name       text NOT NULL,
@@ -39,6 +42,7 @@ CREATE INDEX dp_events_unit ON dp_events (unit_id) WHERE deleted_at IS NULL;
 -- it to the seed's 小时/天/月/年.
 CREATE TABLE dp_measures (
     id           uuid PRIMARY KEY,
+    seq          bigserial,
     company      text NOT NULL REFERENCES enterprises (code),
     event_id     uuid NOT NULL REFERENCES dp_events (id),
     control_mode text NOT NULL DEFAULT '',
