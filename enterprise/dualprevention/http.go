@@ -259,20 +259,8 @@ func (mod *Module) unitSave(c *fiber.Ctx) error {
 	in := UnitInput{ObjectKind: c.FormValue("object_kind"), HazardCode: strings.TrimSpace(c.FormValue("hazard_code")),
 		DepartmentID: formInt(c, "department_id"), LiableUserID: formInt(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
 	id := c.Params("id")
-	if _, err := mod.svc.SaveUnit(c.Context(), m, id, in); err != nil {
-		ps, msg, ok := problemsOf(err)
-		if !ok {
-			return err
-		}
-		f, ferr := mod.newForm(c, m, "风险分析单元")
-		if ferr != nil {
-			return ferr
-		}
-		f.Action, f.Unit, f.Problems, f.Message = c.Path(), in, ps, msg
-		c.Status(fiber.StatusUnprocessableEntity)
-		return mod.pc.Render(c, "unit_form", f)
-	}
-	return c.Redirect(enterprise.Prefix+"/dp?flash="+url.QueryEscape("风险分析单元已保存"), fiber.StatusSeeOther)
+	_, err = mod.svc.SaveUnit(c.Context(), m, id, in)
+	return mod.saved(c, m, err, "风险分析单元", "unit_form", "风险分析单元已保存", func(f *formPage) { f.Unit = in })
 }
 
 func (mod *Module) eventForm(c *fiber.Ctx) error {
@@ -316,20 +304,7 @@ func (mod *Module) eventSave(c *fiber.Ctx) error {
 	} else {
 		_, err = mod.svc.SaveEvent(c.Context(), m, "", c.Params("id"), in)
 	}
-	if err != nil {
-		ps, msg, ok := problemsOf(err)
-		if !ok {
-			return err
-		}
-		f, ferr := mod.newForm(c, m, "风险事件")
-		if ferr != nil {
-			return ferr
-		}
-		f.Action, f.Event, f.Problems, f.Message = c.Path(), in, ps, msg
-		c.Status(fiber.StatusUnprocessableEntity)
-		return mod.pc.Render(c, "event_form", f)
-	}
-	return c.Redirect(enterprise.Prefix+"/dp?flash="+url.QueryEscape("风险事件已保存"), fiber.StatusSeeOther)
+	return mod.saved(c, m, err, "风险事件", "event_form", "风险事件已保存", func(f *formPage) { f.Event = in })
 }
 
 func (mod *Module) measureForm(c *fiber.Ctx) error {
@@ -377,20 +352,27 @@ func (mod *Module) measureSave(c *fiber.Ctx) error {
 	} else {
 		_, err = mod.svc.SaveMeasure(c.Context(), m, "", c.Params("id"), in)
 	}
-	if err != nil {
-		ps, msg, ok := problemsOf(err)
-		if !ok {
-			return err
-		}
-		f, ferr := mod.newForm(c, m, "管控措施")
-		if ferr != nil {
-			return ferr
-		}
-		f.Action, f.Measure, f.Problems, f.Message = c.Path(), in, ps, msg
-		c.Status(fiber.StatusUnprocessableEntity)
-		return mod.pc.Render(c, "measure_form", f)
+	return mod.saved(c, m, err, "管控措施", "measure_form", "管控措施已保存", func(f *formPage) { f.Measure = in })
+}
+
+// saved answers a form post: back to the list when err is nil; the form
+// again with each field's problem when the input was invalid.
+func (mod *Module) saved(c *fiber.Ctx, m *enterprise.Member, err error, title, page, flash string, fill func(*formPage)) error {
+	if err == nil {
+		return c.Redirect(enterprise.Prefix+"/dp?flash="+url.QueryEscape(flash), fiber.StatusSeeOther)
 	}
-	return c.Redirect(enterprise.Prefix+"/dp?flash="+url.QueryEscape("管控措施已保存"), fiber.StatusSeeOther)
+	ps, msg, ok := problemsOf(err)
+	if !ok {
+		return err
+	}
+	f, ferr := mod.newForm(c, m, title)
+	if ferr != nil {
+		return ferr
+	}
+	f.Action, f.Problems, f.Message = c.Path(), ps, msg
+	fill(&f)
+	c.Status(fiber.StatusUnprocessableEntity)
+	return mod.pc.Render(c, page, f)
 }
 
 func (mod *Module) remove(kind string) fiber.Handler {
