@@ -62,7 +62,7 @@ func (f *fixture) world(t *testing.T, c company, unitName string) world {
 	tasks, err := f.svc.Tasks(ctx, c.Code, dp.TaskFilter{})
 	require.NoError(t, err)
 	w.task = tasks[0].ID
-	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+	png := tinyPNG
 	st, err := f.svc.RecordCheck(ctx, c.Worker, dp.CheckInput{TaskID: w.task, Status: "0", Photos: []dp.PhotoUpload{{Data: png}}})
 	require.NoError(t, err)
 	w.check = st.ID
@@ -180,7 +180,7 @@ func TestEveryPageRendersAndThePhoneFlowRecordsAFinding(t *testing.T) {
 	}
 	fw, err := mw.CreateFormFile("photos", "p.png")
 	require.NoError(t, err)
-	_, err = fw.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
+	_, err = fw.Write(tinyPNG)
 	require.NoError(t, err)
 	require.NoError(t, mw.Close())
 	req := httptest.NewRequest("POST", "/e/m/dp/checks", &buf)

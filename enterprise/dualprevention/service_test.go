@@ -258,7 +258,7 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	require.Equal(t, chemguard.EForbidden, chemguard.ErrorCode(err), "the 部门负责人 does not hold the post")
 
 	// A check that finds a hidden danger, with a photo.
-	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+	png := tinyPNG
 	_, err = f.svc.RecordCheck(ctx, f.A.Worker, dp.CheckInput{TaskID: task.ID, Status: "1"})
 	ps := problems(t, err)
 	require.Equal(t, "danger_name", ps[0].Field)
