@@ -24,31 +24,32 @@ func UnitURL(base, id string) string {
 	return strings.TrimRight(base, "/") + enterprise.PhonePrefix + "/units/" + id
 }
 
-// fontOnce loads the label font once: the first font of the system's
-// TrueType collection, rewritten as a stand-alone TrueType file (the PDF
-// library reads TTF, Debian ships WenQuanYi Micro Hei as a TTC).
+// fonts holds the label fonts loaded, by path: the first font of the
+// system's TrueType collection, rewritten as a stand-alone TrueType file (the
+// PDF library reads TTF; Debian ships WenQuanYi Micro Hei as a TTC).
 var (
-	fontOnce sync.Once
-	fontData []byte
-	fontErr  error
+	fontMu sync.Mutex
+	fonts  = map[string][]byte{}
 )
 
 func labelFont(path string) ([]byte, error) {
-	fontOnce.Do(func() {
-		raw, err := os.ReadFile(path)
-		if err != nil {
-			fontErr = err
-			return
-		}
-		fontData, fontErr = firstFontOf(raw)
-	})
-	if fontErr != nil {
+	fontMu.Lock()
+	defer fontMu.Unlock()
+	if b, ok := fonts[path]; ok {
+		return b, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		raw, err = firstFontOf(raw)
+	}
+	if err != nil {
 		return nil, &chemguard.Error{Code: chemguard.EUnavailable,
 			MessageZH: "服务器缺少中文字体（" + path + "，Debian 软件包 fonts-wqy-microhei），无法生成标签 PDF",
 			MessageEN: "the server lacks the Chinese font " + path + " (Debian package fonts-wqy-microhei); cannot make the label PDF",
-			Err:       fontErr}
+			Err:       err}
 	}
-	return fontData, nil
+	fonts[path] = raw
+	return raw, nil
 }
 
 // firstFontOf returns a TrueType file: raw itself, or the first font of a

@@ -332,3 +332,24 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	}
 	require.Contains(t, to, f.A.Principal.UserID)
 }
+
+func TestLabelsEmbedTheChineseFontAndRefuseClearlyWithoutIt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	unit, _, _ := f.seedList(t, f.A)
+	var pdf bytes.Buffer
+	require.NoError(t, f.svc.Labels(ctx, f.A.Safety, "https://chemguard.example", []string{unit}, &pdf))
+	require.True(t, bytes.HasPrefix(pdf.Bytes(), []byte("%PDF-")))
+	require.Contains(t, pdf.String(), "/FontFile2", "the font is embedded (subset)")
+	require.Contains(t, pdf.String(), "/Subtype /Image", "the QR code")
+	require.Equal(t, chemguard.ENotFound, chemguard.ErrorCode(f.svc.Labels(ctx, f.B.Safety, "", []string{unit}, &pdf)),
+		"another company's unit is not printed")
+
+	noFont := dp.NewService(dp.Config{Now: f.clock.Now, FontPath: "/nonexistent/wqy-microhei.ttc"}, f.pool, sqlDirectory{f.pool},
+		outboxPublisher{f.clock}, f.notices, f.dangers, nil)
+	err := noFont.Labels(ctx, f.A.Safety, "https://chemguard.example", nil, &pdf)
+	var e *chemguard.Error
+	require.True(t, errors.As(err, &e))
+	require.Equal(t, chemguard.EUnavailable, e.Code)
+	require.Contains(t, e.MessageZH, "fonts-wqy-microhei")
+}
