@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
@@ -46,6 +47,7 @@ type fixture struct {
 	svc     *dp.Service
 	notices *fakeNotifier
 	dangers *fakeDangers
+	audit   *auditLog
 	A, B    company
 }
 
@@ -53,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	f := &fixture{pool: pool, clock: testclock.Frozen(testclock.Parse(t, "2026-12-05 09:30:00")),
-		notices: &fakeNotifier{seen: map[string]bool{}}, dangers: &fakeDangers{}}
+		notices: &fakeNotifier{seen: map[string]bool{}}, dangers: &fakeDangers{}, audit: &auditLog{}}
 	f.A = f.company(t, "DPTESTA001", "370102100001")
 	f.B = f.company(t, "DPTESTB002", "370102200002")
 	files, err := filestore.Open(t.TempDir())
@@ -261,6 +263,32 @@ func (d *fakeDangers) RegisterFinding(ctx context.Context, tx pgx.Tx, f enterpri
 	return id, nil
 }
 
+// auditLog keeps what the module records on the audit log.
+type auditLog struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (l *auditLog) Record(_ context.Context, e audit.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+	return nil
+}
+
+// count is how many events of actor, action and result were recorded.
+func (l *auditLog) count(actor, action, result string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.events {
+		if e.Actor == actor && e.Action == action && e.Result == result {
+			n++
+		}
+	}
+	return n
+}
+
 // tinyPNG is a 1×1 PNG, the photo of the tests.
 var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
@@ -268,7 +296,7 @@ var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x0
 // X-Test-Member header names.
 func (f *fixture) app(t *testing.T) *fiber.App {
 	t.Helper()
-	mod, err := dp.New(f.svc, nil)
+	mod, err := dp.New(f.svc, nil, f.audit)
 	require.NoError(t, err)
 	members := map[string]*enterprise.Member{}
 	for _, c := range []company{f.A, f.B} {

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -42,6 +43,7 @@ type SessionChecker interface {
 type Module struct {
 	svc      *Service
 	sessions SessionChecker
+	audit    audit.Recorder
 	pc       *web.Templates
 	phone    *web.Templates
 }
@@ -72,8 +74,9 @@ var funcs = template.FuncMap{
 	"bar":   func(f float64) string { return strconv.FormatFloat(f*3, 'f', 1, 64) },
 }
 
-// New returns the module on svc.
-func New(svc *Service, sessions SessionChecker) (*Module, error) {
+// New returns the module on svc; every change a member attempts is recorded
+// on rec (ok, failed or denied).
+func New(svc *Service, sessions SessionChecker, rec audit.Recorder) (*Module, error) {
 	pc, err := enterprise.Pages(templateFS, funcs, "list", "unit_form", "event_form", "measure_form", "import", "tasks", "task", "checks", "stats")
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: %w", err)
@@ -82,7 +85,7 @@ func New(svc *Service, sessions SessionChecker) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: %w", err)
 	}
-	return &Module{svc: svc, sessions: sessions, pc: pc, phone: phone}, nil
+	return &Module{svc: svc, sessions: sessions, audit: rec, pc: pc, phone: phone}, nil
 }
 
 // Nav is the module's navigation.
@@ -105,28 +108,28 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 	pc.Get("/dp/template.xlsx", mod.template)
 	pc.Get("/dp/export.xlsx", mod.export)
 	pc.Get("/dp/import", mod.importPage)
-	pc.Post("/dp/import", mod.importPost)
+	pc.Post("/dp/import", mod.audited("dp_import", mod.importPost))
 	pc.Get("/dp/labels.pdf", mod.labels)
 	pc.Get("/dp/units/new", mod.unitForm)
-	pc.Post("/dp/units", mod.unitSave)
+	pc.Post("/dp/units", mod.audited("dp_unit_save", mod.unitSave))
 	pc.Get("/dp/units/:id/edit", mod.unitForm)
-	pc.Post("/dp/units/:id", mod.unitSave)
-	pc.Post("/dp/units/:id/delete", mod.remove("unit"))
+	pc.Post("/dp/units/:id", mod.audited("dp_unit_save", mod.unitSave))
+	pc.Post("/dp/units/:id/delete", mod.audited("dp_unit_delete", mod.remove("unit")))
 	pc.Get("/dp/units/:id/events/new", mod.eventForm)
-	pc.Post("/dp/units/:id/events", mod.eventSave)
+	pc.Post("/dp/units/:id/events", mod.audited("dp_event_save", mod.eventSave))
 	pc.Get("/dp/events/:id/edit", mod.eventForm)
-	pc.Post("/dp/events/:id", mod.eventSave)
-	pc.Post("/dp/events/:id/delete", mod.remove("event"))
+	pc.Post("/dp/events/:id", mod.audited("dp_event_save", mod.eventSave))
+	pc.Post("/dp/events/:id/delete", mod.audited("dp_event_delete", mod.remove("event")))
 	pc.Get("/dp/events/:id/measures/new", mod.measureForm)
-	pc.Post("/dp/events/:id/measures", mod.measureSave)
+	pc.Post("/dp/events/:id/measures", mod.audited("dp_measure_save", mod.measureSave))
 	pc.Get("/dp/measures/:id/edit", mod.measureForm)
-	pc.Post("/dp/measures/:id", mod.measureSave)
-	pc.Post("/dp/measures/:id/delete", mod.remove("measure"))
+	pc.Post("/dp/measures/:id", mod.audited("dp_measure_save", mod.measureSave))
+	pc.Post("/dp/measures/:id/delete", mod.audited("dp_measure_delete", mod.remove("measure")))
 	pc.Get("/dp/tasks", mod.tasks)
 	pc.Get("/dp/tasks/live", mod.tasksLive)
-	pc.Post("/dp/tasks/generate", mod.generate)
+	pc.Post("/dp/tasks/generate", mod.audited("dp_tasks_generate", mod.generate))
 	pc.Get("/dp/tasks/:id", mod.task)
-	pc.Post("/dp/tasks/:id", mod.taskSave)
+	pc.Post("/dp/tasks/:id", mod.audited("dp_task_save", mod.taskSave))
 	pc.Get("/dp/checks", mod.checks)
 	pc.Get("/dp/checks/:id/photos/:n", mod.photo)
 	pc.Get("/dp/stats", mod.stats)
@@ -137,9 +140,41 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 	phone.Get("/dp/code", mod.code)
 	phone.Get("/units/:id", mod.unitPhone)
 	phone.Get("/dp/tasks/:id/check", mod.checkForm)
-	phone.Post("/dp/checks", mod.checkPost)
+	phone.Post("/dp/checks", mod.audited("dp_check_record", mod.checkPost))
 	phone.Get("/dp/checks/:id", mod.checkDone)
 	phone.Get("/dp/checks/:id/photos/:n", mod.photo)
+}
+
+// audited records each attempt of a change on the platform's audit log: ok,
+// failed (the input was refused) or denied (not the member's to change, or
+// not there), with the member and the path.
+func (mod *Module) audited(action string, h fiber.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := h(c)
+		ev := audit.Event{ClientIP: c.IP(), Action: action, Object: strings.Clone(c.Path()), Result: audit.ResultOK}
+		if m := enterprise.MemberFrom(c); m != nil {
+			ev.Actor = m.Username
+			roles := make([]string, len(m.Roles))
+			for i, r := range m.Roles {
+				roles[i] = string(r)
+			}
+			ev.ActorRole = strings.Join(roles, ",")
+			ev.Detail = fiber.Map{"company": m.Company}
+		}
+		switch code := chemguard.ErrorCode(err); {
+		case err == nil && c.Response().StatusCode() < 400:
+		case err == nil, code == chemguard.EInvalid, code == chemguard.ETooLarge, code == chemguard.EConflict:
+			ev.Result = audit.ResultFailed
+		case code == chemguard.EForbidden, code == chemguard.ENotFound, code == chemguard.EUnauthorized:
+			ev.Result = audit.ResultDenied
+		default:
+			ev.Result = audit.ResultFailed
+		}
+		if aerr := mod.audit.Record(c.Context(), ev); aerr != nil && err == nil {
+			return fmt.Errorf("dualprevention: audit: %w", aerr)
+		}
+		return err
+	}
 }
 
 func member(c *fiber.Ctx) (*enterprise.Member, error) {
