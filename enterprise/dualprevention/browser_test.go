@@ -1,6 +1,7 @@
 package dualprevention_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -8,13 +9,37 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/xuri/excelize/v2"
 
+	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
 	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
+
+// badWorkbook is the template with two rows: one whose 危险源编码 the company
+// never registered, one whose 分类2 is not under its 分类1.
+func badWorkbook(t *testing.T, f *fixture) []byte {
+	t.Helper()
+	var tmpl bytes.Buffer
+	require.NoError(t, dp.Template(&tmpl))
+	book, err := excelize.OpenReader(&tmpl)
+	require.NoError(t, err)
+	rows := [][]string{
+		{"库区", "370102999999", "储运部", "王操作", "甲类仓库", "仓库火灾", "一般风险", "隐患排查", "操作行为", "交接班", "", "交接班检查", "检查交接班记录", "储运部/巡检工", "1", "天"},
+		{"库区", f.A.Hazard, "储运部", "王操作", "甲类仓库", "仓库火灾", "一般风险", "隐患排查", "操作行为", "动设备", "", "泵检查", "检查泵的密封", "储运部/巡检工", "2", "周"},
+	}
+	for i, r := range rows {
+		require.NoError(t, book.SetSheetRow(dp.SheetList, "A"+strconv.Itoa(i+2), &r))
+	}
+	var out bytes.Buffer
+	require.NoError(t, book.Write(&out))
+	return out.Bytes()
+}
 
 // TestBrowserPhoneFlow runs e2e/phone.mjs in Chromium against the module:
 // an employee at a phone-sized page opens a unit by its QR code's URL and
@@ -33,6 +58,17 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	f := newFixture(t)
 	app := f.app(t)
 	a := f.world(t, f.A, "液氨储罐区")
+	// A second event (低风险) with a weekly measure of another post, and three
+	// days later: the board and the statistics have something to show.
+	ctx := context.Background()
+	ev, err := f.svc.SaveEvent(ctx, f.A.Safety, a.unit, "", dp.EventInput{Name: "储罐超压", Level: 4})
+	require.NoError(t, err)
+	_, err = f.svc.SaveMeasure(ctx, f.A.Safety, ev, "", dp.MeasureInput{ControlMode: "2", Description: "安全阀定期校验",
+		Class1: "2", Class2: "2-2", Content: "检查安全阀铅封和校验标签", PostID: f.A.OtherPost, Cycle: dp.Cycle{N: 1, Unit: dp.UnitWeek}})
+	require.NoError(t, err)
+	_, _, err = f.svc.Generate(ctx, f.A.Safety, []int{1, 2, 3, 4})
+	require.NoError(t, err)
+	f.clock.Set(testclock.Parse(t, "2026-12-08 10:00:00"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = app.Listener(ln) }()
@@ -43,7 +79,7 @@ func TestBrowserPhoneFlow(t *testing.T) {
 		"baseURL": base, "chromium": "/usr/bin/chromium", "playwright": pw,
 		"worker": f.A.Worker.Username, "safety": f.A.Safety.Username,
 		"unitID": a.unit, "unitName": "液氨储罐区", "qrURL": base + "/e/m/units/" + a.unit,
-		"photo": base64.StdEncoding.EncodeToString(tinyPNG),
+		"photo": base64.StdEncoding.EncodeToString(tinyPNG), "badImport": base64.StdEncoding.EncodeToString(badWorkbook(t, f)),
 		"pcPages": [][2]string{{"list", "/e/dp"}, {"unit-form", "/e/dp/units/" + a.unit + "/edit"},
 			{"measure-form", "/e/dp/measures/" + a.measure + "/edit"}, {"import", "/e/dp/import"},
 			{"tasks", "/e/dp/tasks"}, {"task", "/e/dp/tasks/" + a.task}, {"checks", "/e/dp/checks"}, {"stats", "/e/dp/stats"}},
@@ -56,7 +92,7 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	}
 	b, err := json.Marshal(env)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "e2e/phone.mjs")
 	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))

@@ -57,8 +57,20 @@ try {
   await page.getByText('已登记隐患').waitFor();
   await shot(page, 'm-done');
 
+  // The 安全管理员 imports a file with two bad rows: nothing is imported and
+  // each row's column and rule are listed.
+  const pc = await as(env.safety, false);
+  await pc.goto(url('/e/dp/import'));
+  await pc.locator('input[name="file"]').setInputFiles({ name: '清单.xlsx',
+    mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: Buffer.from(env.badImport, 'base64') });
+  await pc.getByRole('button', { name: '导入' }).click();
+  await pc.getByText('未导入任何一行').waitFor();
+  const errors = await pc.locator('.problems table tbody tr').allTextContents();
+  assert.ok(errors.some((r) => r.startsWith('2') && r.includes('危险源编码')), errors.join('\n'));
+  assert.ok(errors.some((r) => r.startsWith('3') && r.includes('管控措施分类2')), errors.join('\n'));
+  await shot(pc, 'import-errors');
+
   if (env.screenshots) {
-    const pc = await as(env.safety, false);
     for (const [name, path] of env.pcPages) {
       await pc.goto(url(path));
       await pc.locator('main').waitFor();
