@@ -534,9 +534,10 @@ type tasksPage struct {
 	Settings Settings
 	Levels   []Level
 	Posts    []postOption
-	Units    []string
 	Counts   map[string]int
 	Status   string
+	Level    int
+	Post     int64
 	Manager  bool
 	Flash    string
 }
@@ -574,7 +575,7 @@ func (mod *Module) tasks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	p := tasksPage{Page: enterprise.NewPage(c, "隐患排查任务", false), Settings: st, Levels: Levels, Status: status,
+	p := tasksPage{Page: enterprise.NewPage(c, "隐患排查任务", false), Settings: st, Levels: Levels, Status: status, Level: f.Level, Post: f.PostID,
 		Counts: map[string]int{}, Manager: m.Has(enterprise.Managers...), Flash: c.Query("flash")}
 	for _, t := range ts {
 		if t.Enabled {
