@@ -144,6 +144,9 @@ func (s *Service) RecordCheck(ctx context.Context, m *enterprise.Member, in Chec
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		if c.Status == "1" {
+			if s.dangers == nil {
+				return chemguard.Errorf(chemguard.EUnavailable, "隐患台账未启用，无法登记排查发现的隐患", "the hidden-danger ledger is not enabled; the finding cannot be registered")
+			}
 			refs := make([]string, len(photos))
 			for i, p := range photos {
 				refs[i] = p.Ref
@@ -285,5 +288,3 @@ func (s *Service) CheckPhoto(ctx context.Context, company, id string, n int) ([]
 	}
 	return data, photos[n].ContentType, nil
 }
-
-func newClientID() string { return uuid.NewString() }

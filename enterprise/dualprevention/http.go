@@ -88,6 +88,27 @@ func New(svc *Service, sessions SessionChecker, rec audit.Recorder) (*Module, er
 	return &Module{svc: svc, sessions: sessions, audit: rec, pc: pc, phone: phone}, nil
 }
 
+// Factory builds the module from the base system's foundation (for
+// platform.BaseSystemConfig.Modules). dangers is the hidden-danger ledger a
+// check's finding is entered in (enterprise/dangers). started, when not nil,
+// is handed the service so that the platform runs its pushes (Service.Run).
+func Factory(cfg Config, dangers enterprise.DangerRegistry, started func(*Service)) enterprise.ModuleFactory {
+	return func(f enterprise.Foundation) (enterprise.Module, error) {
+		if cfg.Now == nil {
+			cfg.Now = f.Now
+		}
+		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, dangers, f.Files)
+		mod, err := New(svc, nil, f.Audit)
+		if err != nil {
+			return nil, err
+		}
+		if started != nil {
+			started(svc)
+		}
+		return mod, nil
+	}
+}
+
 // Nav is the module's navigation.
 func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
 	return []enterprise.NavItem{
@@ -955,7 +976,6 @@ func (mod *Module) unitPhone(c *fiber.Ctx) error {
 type checkFormPage struct {
 	enterprise.Page
 	Task      Task
-	ClientID  string
 	Statuses  []schemas.Code
 	MaxPhotos int
 	Problems  []Problem
@@ -973,7 +993,7 @@ func (mod *Module) checkForm(c *fiber.Ctx) error {
 		return err
 	}
 	return mod.phone.Render(c, "m_check", checkFormPage{Page: enterprise.NewPage(c, "记录排查", true), Task: t,
-		ClientID: newClientID(), Statuses: schemas.CodesCheckStatus.Codes, MaxPhotos: mod.svc.cfg.MaxPhotos, In: CheckInput{Status: "0"}})
+		Statuses: schemas.CodesCheckStatus.Codes, MaxPhotos: mod.svc.cfg.MaxPhotos, In: CheckInput{Status: "0"}})
 }
 
 func (mod *Module) checkPost(c *fiber.Ctx) error {
@@ -1006,6 +1026,9 @@ func (mod *Module) checkPost(c *fiber.Ctx) error {
 		}
 	}
 	wantsJSON := strings.Contains(c.Get(fiber.HeaderAccept), "application/json")
+	if in.ClientID == "" {
+		in.ClientID = c.Get("X-Client-ID")
+	}
 	stored, err := mod.svc.RecordCheck(c.Context(), m, in)
 	if err != nil {
 		ps, msg, ok := problemsOf(err)
@@ -1018,14 +1041,12 @@ func (mod *Module) checkPost(c *fiber.Ctx) error {
 		}
 		in.Photos = nil
 		c.Status(fiber.StatusUnprocessableEntity)
-		return mod.phone.Render(c, "m_check", checkFormPage{Page: enterprise.NewPage(c, "记录排查", true), Task: t, ClientID: in.ClientID,
+		return mod.phone.Render(c, "m_check", checkFormPage{Page: enterprise.NewPage(c, "记录排查", true), Task: t,
 			Statuses: schemas.CodesCheckStatus.Codes, MaxPhotos: mod.svc.cfg.MaxPhotos, Problems: ps, Message: msg, In: in})
 	}
-	link := enterprise.PhonePrefix + "/dp/checks/" + stored.ID
-	if wantsJSON {
-		return c.JSON(fiber.Map{"id": stored.ID, "danger_id": stored.DangerID, "duplicate": stored.Duplicate, "url": link})
-	}
-	return c.Redirect(link, fiber.StatusSeeOther)
+	// A redirect on success: the foundation's offline queue turns it into
+	// JSON for its replays and keeps it for a replay whose answer was lost.
+	return c.Redirect(enterprise.PhonePrefix+"/dp/checks/"+stored.ID, fiber.StatusSeeOther)
 }
 
 type donePage struct {

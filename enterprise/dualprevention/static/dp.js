@@ -58,6 +58,7 @@
       danger.hidden = !(v && v.value === '1');
     };
     Array.prototype.forEach.call(form.querySelectorAll('input[name="status"]'), function (r) { r.addEventListener('change', show); });
+    form.addEventListener('reset', function () { setTimeout(show, 0); }); // the offline queue resets the form once stored
     show();
   }
 
