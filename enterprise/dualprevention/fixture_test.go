@@ -296,7 +296,7 @@ var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x0
 // X-Test-Member header names.
 func (f *fixture) app(t *testing.T) *fiber.App {
 	t.Helper()
-	mod, err := dp.New(f.svc, nil, f.audit)
+	mod, err := dp.New(f.svc, f.audit)
 	require.NoError(t, err)
 	members := map[string]*enterprise.Member{}
 	for _, c := range []company{f.A, f.B} {

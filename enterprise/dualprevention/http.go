@@ -2,14 +2,11 @@ package dualprevention
 
 import (
 	"bytes"
-	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"io"
-	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,21 +28,13 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// SessionChecker is how a live page's stream checks the session again
-// (web.Guard implements it); nil ends each stream after a minute instead, so
-// the browser reconnects through the member guard.
-type SessionChecker interface {
-	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
-}
-
 // Module is the 双重预防 module of the base system: the list, tasks and
 // checks (enterprise.Module).
 type Module struct {
-	svc      *Service
-	sessions SessionChecker
-	audit    audit.Recorder
-	pc       *web.Templates
-	phone    *web.Templates
+	svc   *Service
+	audit audit.Recorder
+	pc    *web.Templates
+	phone *web.Templates
 }
 
 var _ enterprise.Module = (*Module)(nil)
@@ -76,7 +65,7 @@ var funcs = template.FuncMap{
 
 // New returns the module on svc; every change a member attempts is recorded
 // on rec (ok, failed or denied).
-func New(svc *Service, sessions SessionChecker, rec audit.Recorder) (*Module, error) {
+func New(svc *Service, rec audit.Recorder) (*Module, error) {
 	pc, err := enterprise.Pages(templateFS, funcs, "list", "unit_form", "event_form", "measure_form", "import", "tasks", "task", "checks", "stats")
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: %w", err)
@@ -85,7 +74,7 @@ func New(svc *Service, sessions SessionChecker, rec audit.Recorder) (*Module, er
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: %w", err)
 	}
-	return &Module{svc: svc, sessions: sessions, audit: rec, pc: pc, phone: phone}, nil
+	return &Module{svc: svc, audit: rec, pc: pc, phone: phone}, nil
 }
 
 // Factory builds the module from the base system's foundation (for
@@ -98,7 +87,7 @@ func Factory(cfg Config, dangers enterprise.DangerRegistry, started func(*Servic
 			cfg.Now = f.Now
 		}
 		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, dangers, f.Files)
-		mod, err := New(svc, nil, f.Audit)
+		mod, err := New(svc, f.Audit)
 		if err != nil {
 			return nil, err
 		}
@@ -621,9 +610,10 @@ type liveTask struct {
 	Due      string `json:"due"`
 }
 
-// tasksLive streams the statuses of the tasks the page shows, at once and
-// every 15 s, so 已排查/未排查/超期未排查 change on screen as checks arrive and
-// deadlines pass.
+// tasksLive answers the statuses of the tasks the page shows as JSON; the
+// board fetches it every 15 s, so 已排查/未排查/超期未排查 change on screen as
+// checks arrive and deadlines pass. (A fetch rather than a stream: each
+// refresh passes the member guard again, and nothing stays open.)
 func (mod *Module) tasksLive(c *fiber.Ctx) error {
 	m, err := member(c)
 	if err != nil {
@@ -631,38 +621,20 @@ func (mod *Module) tasksLive(c *fiber.Ctx) error {
 	}
 	f := mod.taskFilter(c, m)
 	f.Status = ""
-	company := strings.Clone(m.Company)
-	recheck, check := time.Minute, func() error { return nil }
-	maxAge := time.Minute
-	if mod.sessions != nil {
-		recheck, check = mod.sessions.SessionCheck(c)
-		maxAge = 10 * time.Minute
+	ts, err := mod.svc.Tasks(c.Context(), m.Company, f)
+	if err != nil {
+		return err
 	}
-	web.Poll(c, web.Stream{Retry: 5 * time.Second, Heartbeat: 20 * time.Second, MaxAge: maxAge, Recheck: recheck, Check: check},
-		15*time.Second, func(w io.Writer) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			ts, err := mod.svc.Tasks(ctx, company, f)
-			if err != nil {
-				slog.Error("dualprevention: live tasks", "err", err)
-				return err
-			}
-			out := make([]liveTask, 0, len(ts))
-			for _, t := range ts {
-				lt := liveTask{ID: t.ID, Status: t.Status, StatusZH: t.StatusZH(), Due: t.Period.End.In(schemas.Shanghai).Format("01-02 15:04")}
-				if t.LastCheck != nil {
-					lt.Last = t.LastCheck.In(schemas.Shanghai).Format("01-02 15:04") + " " + t.LastStatusZH()
-				}
-				out = append(out, lt)
-			}
-			b, err := json.Marshal(out)
-			if err != nil {
-				return err
-			}
-			web.WriteEvent(w, "", "tasks", b)
-			return nil
-		})
-	return nil
+	out := make([]liveTask, 0, len(ts))
+	for _, t := range ts {
+		lt := liveTask{ID: t.ID, Status: t.Status, StatusZH: t.StatusZH(), Due: t.Period.End.In(schemas.Shanghai).Format("01-02 15:04")}
+		if t.LastCheck != nil {
+			lt.Last = t.LastCheck.In(schemas.Shanghai).Format("01-02 15:04") + " " + t.LastStatusZH()
+		}
+		out = append(out, lt)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(out)
 }
 
 func (mod *Module) generate(c *fiber.Ctx) error {

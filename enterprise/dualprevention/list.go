@@ -444,10 +444,44 @@ func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
+// owned refuses, as not found, an id that is not a live row of the company's
+// table: a route naming another company's entry answers 404 whatever the
+// form holds, before the form is looked at.
+func (s *Service) owned(ctx context.Context, company, table, id string) error {
+	what := map[string][2]string{"dp_units": {"风险分析单元", "risk unit"}, "dp_events": {"风险事件", "risk event"},
+		"dp_measures": {"管控措施", "control measure"}, "dp_tasks": {"排查任务", "check task"}}[table]
+	if _, err := uuid.Parse(id); err != nil {
+		return notFound(what[0], what[1])
+	}
+	var ok bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+table+` WHERE id = $1 AND company = $2 AND deleted_at IS NULL)`,
+		id, company).Scan(&ok); err != nil {
+		return fmt.Errorf("dualprevention: %s: %w", table, err)
+	}
+	if !ok {
+		return notFound(what[0], what[1])
+	}
+	return nil
+}
+
+// ownedOne checks the entry a save names: id in table when changing, else
+// the parent it goes under.
+func (s *Service) ownedOne(ctx context.Context, company, parentTable, parentID, table, id string) error {
+	if id != "" {
+		return s.owned(ctx, company, table, id)
+	}
+	return s.owned(ctx, company, parentTable, parentID)
+}
+
 // SaveUnit creates (id "") or changes a unit and publishes 表1.
 func (s *Service) SaveUnit(ctx context.Context, m *enterprise.Member, id string, in UnitInput) (string, error) {
 	if err := mustManage(m); err != nil {
 		return "", err
+	}
+	if id != "" {
+		if err := s.owned(ctx, m.Company, "dp_units", id); err != nil {
+			return "", err
+		}
 	}
 	d, err := s.directory(ctx, m.Company)
 	if err != nil {
@@ -491,6 +525,9 @@ func (s *Service) SaveEvent(ctx context.Context, m *enterprise.Member, unitID, i
 	if err := mustManage(m); err != nil {
 		return "", err
 	}
+	if err := s.ownedOne(ctx, m.Company, "dp_units", unitID, "dp_events", id); err != nil {
+		return "", err
+	}
 	if ps := checkEvent(in); len(ps) > 0 {
 		return "", invalid("风险事件有误，未保存", "the risk event has errors; nothing was saved", ps)
 	}
@@ -532,6 +569,9 @@ func (s *Service) writeEvent(ctx context.Context, tx pgx.Tx, company, unitID, id
 // publishes 表3; a changed measure's task takes its new content (表4).
 func (s *Service) SaveMeasure(ctx context.Context, m *enterprise.Member, eventID, id string, in MeasureInput) (string, error) {
 	if err := mustManage(m); err != nil {
+		return "", err
+	}
+	if err := s.ownedOne(ctx, m.Company, "dp_events", eventID, "dp_measures", id); err != nil {
 		return "", err
 	}
 	d, err := s.directory(ctx, m.Company)

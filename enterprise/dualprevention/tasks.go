@@ -345,6 +345,9 @@ func (s *Service) UpdateTask(ctx context.Context, m *enterprise.Member, id strin
 	if err := mustManage(m); err != nil {
 		return err
 	}
+	if err := s.owned(ctx, m.Company, "dp_tasks", id); err != nil {
+		return err
+	}
 	d, err := s.directory(ctx, m.Company)
 	if err != nil {
 		return err

@@ -3,31 +3,35 @@
 (function () {
   'use strict';
 
-  // Live statuses on the task board (server-sent events).
+  // Live statuses on the task board: fetched every 15 s.
   var table = document.getElementById('tasks');
-  if (table && table.dataset.live && window.EventSource) {
+  if (table && table.dataset.live && window.fetch) {
     var live = document.getElementById('live');
-    var names = {done: '已排查', pending: '未排查', overdue: '超期未排查'};
-    var es = new EventSource(table.dataset.live);
-    es.addEventListener('tasks', function (ev) {
-      var counts = {done: 0, pending: 0, overdue: 0};
-      JSON.parse(ev.data).forEach(function (t) {
-        counts[t.status]++;
-        var row = table.querySelector('tr[data-task="' + t.id + '"]');
-        if (!row || row.classList.contains('disabled')) return;
-        var st = row.querySelector('[data-field="status"]');
-        st.textContent = t.status_zh;
-        st.className = 'st ' + t.status;
-        row.querySelector('[data-field="due"]').textContent = t.due;
-        row.querySelector('[data-field="last"]').textContent = t.last;
-      });
-      Object.keys(counts).forEach(function (k) {
-        var b = document.querySelector('[data-count="' + k + '"]');
-        if (b) b.textContent = counts[k];
-      });
-      if (live) live.textContent = '已刷新 ' + new Date().toLocaleTimeString('zh-CN');
-    });
-    es.onerror = function () { if (live) live.textContent = '连接中断，正在重连…'; };
+    var refresh = function () {
+      fetch(table.dataset.live, { credentials: 'same-origin', headers: { Accept: 'application/json' } }).then(function (resp) {
+        if (!resp.ok) throw new Error('HTTP ' + resp.status);
+        return resp.json();
+      }).then(function (tasks) {
+        var counts = {done: 0, pending: 0, overdue: 0};
+        tasks.forEach(function (t) {
+          counts[t.status]++;
+          var row = table.querySelector('tr[data-task="' + t.id + '"]');
+          if (!row || row.classList.contains('disabled')) return;
+          var st = row.querySelector('[data-field="status"]');
+          st.textContent = t.status_zh;
+          st.className = 'st ' + t.status;
+          row.querySelector('[data-field="due"]').textContent = t.due;
+          row.querySelector('[data-field="last"]').textContent = t.last;
+        });
+        Object.keys(counts).forEach(function (k) {
+          var b = document.querySelector('[data-count="' + k + '"]');
+          if (b) b.textContent = counts[k];
+        });
+        if (live) live.textContent = '已刷新 ' + new Date().toLocaleTimeString('zh-CN');
+      }).catch(function () { if (live) live.textContent = '刷新失败，稍后重试…'; });
+    };
+    refresh();
+    setInterval(refresh, 15000);
   }
 
   // 管控措施分类2 offers only the codes under the chosen 分类1.
