@@ -1,0 +1,83 @@
+// The 双重预防 phone flow in Chromium at a phone's size: open a unit by its QR
+// code's URL, record a check that finds a hidden danger with a photo. With
+// env.screenshots set it also saves every page of the module there.
+// Run by TestBrowserPhoneFlow (browser_test.go), which starts the module and
+// passes CHEMGUARD_E2E_ENV; playwright-core comes from portal/e2e.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
+const require = createRequire(join(env.playwright, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const browser = await chromium.launch({
+  executablePath: env.chromium,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const url = (p) => env.baseURL + p;
+const shot = async (page, name) => {
+  if (env.screenshots) { await page.screenshot({ path: join(env.screenshots, 'dp-' + name + '.png'), fullPage: true }); }
+};
+const as = async (who, phone) => {
+  const ctx = await browser.newContext(phone
+    ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' }
+    : { viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+  await ctx.addCookies([{ name: 'dp_test_member', value: who, url: env.baseURL }]);
+  return ctx.newPage();
+};
+
+try {
+  // The phone: the QR code on the tank farm holds the unit's URL.
+  const page = await as(env.worker, true);
+  await page.goto(url('/e/m/dp'));
+  await assert.doesNotReject(page.getByText(env.unitName).first().waitFor());
+  await shot(page, 'm-tasks');
+  await page.goto(url('/e/m/dp/scan'));
+  await page.locator('input[name="code"]').waitFor();
+  await shot(page, 'm-scan');
+  await page.goto(env.qrURL);
+  assert.equal(new URL(page.url()).pathname, '/e/m/units/' + env.unitID);
+  await page.getByText('检查液位计显示与联锁投用情况').waitFor();
+  await shot(page, 'm-unit');
+  await page.getByRole('link', { name: '记录排查' }).first().click();
+  await page.waitForURL(/\/check$/);
+  assert.equal(await page.locator('#danger').isHidden(), true, 'the danger fields wait for 存在隐患');
+  await page.getByLabel('存在隐患').check();
+  assert.equal(await page.locator('#danger').isVisible(), true);
+  await page.getByLabel('排查情况说明').fill('2号罐液位计读数与现场不符');
+  await page.getByLabel('隐患名称').fill('液位计失准');
+  await page.getByLabel('隐患描述').fill('2号储罐远传液位计与现场玻璃板液位计偏差约 15%');
+  await page.locator('input[name="photos"]').setInputFiles({ name: 'tank.png', mimeType: 'image/png',
+    buffer: Buffer.from(env.photo, 'base64') });
+  await shot(page, 'm-check');
+  await page.getByRole('button', { name: '提交' }).click();
+  await page.getByText('排查已记录并上报省平台').waitFor();
+  await page.getByText('已登记隐患').waitFor();
+  await shot(page, 'm-done');
+
+  // The 安全管理员 imports a file with two bad rows: nothing is imported and
+  // each row's column and rule are listed.
+  const pc = await as(env.safety, false);
+  await pc.goto(url('/e/dp/import'));
+  await pc.locator('input[name="file"]').setInputFiles({ name: '清单.xlsx',
+    mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', buffer: Buffer.from(env.badImport, 'base64') });
+  await pc.getByRole('button', { name: '导入' }).click();
+  await pc.getByText('未导入任何一行').waitFor();
+  const errors = await pc.locator('.problems table tbody tr').allTextContents();
+  assert.ok(errors.some((r) => r.startsWith('2') && r.includes('危险源编码')), errors.join('\n'));
+  assert.ok(errors.some((r) => r.startsWith('3') && r.includes('管控措施分类2')), errors.join('\n'));
+  await shot(pc, 'import-errors');
+
+  if (env.screenshots) {
+    for (const [name, path] of env.pcPages) {
+      await pc.goto(url(path));
+      await pc.locator('main').waitFor();
+      await shot(pc, name);
+    }
+  }
+  console.log('ok');
+} finally {
+  await browser.close();
+}
