@@ -94,7 +94,7 @@ func save(ctx context.Context, tx pgx.Tx, d *Danger) error {
 			basis = $14, reason = $15, found_on = $16, department_id = $17, inspectors = $18, deadline = $22,
 			liable_unit = $23, liable_id = $24, liable_name = $25, funds = $26, funds_source = $27,
 			rectification = $28, completed_on = $29, accept_unit = $30, acceptor_id = $31, acceptor_name = $32,
-			accepted_at = $33, accept_comment = $34, updated_at = $37, deleted_at = $38, delete_reason = $39
+			accepted_at = $33, accept_comment = $34, registrant_name = $20, registered_at = $21, origin = $35, updated_at = $37, deleted_at = $38, delete_reason = $39
 		WHERE enterprise_dangers.company = $2`,
 		d.ID, d.Company, string(d.State), d.HazardCode, d.RiskMeasureID, d.CheckRecordID, d.Name, d.Description,
 		d.Place, d.Level, d.Type, d.Source, d.ManageType, d.Basis, d.Reason, d.FoundOn, nullID(d.DepartmentID),
@@ -212,7 +212,8 @@ func (s *Service) List(ctx context.Context, company string, f Filter, now time.T
 		where = append(where, "d.liable_id = "+arg(f.Mine))
 	}
 	if f.Acceptor != 0 {
-		cond := "d.state = 'pending' AND (d.acceptor_id = " + arg(f.Acceptor)
+		me := arg(f.Acceptor)
+		cond := "d.state = 'pending' AND d.liable_id IS DISTINCT FROM " + me + " AND (d.acceptor_id = " + me
 		if f.Manager {
 			cond += " OR d.acceptor_id IS NULL"
 		}

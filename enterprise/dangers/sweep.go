@@ -224,8 +224,8 @@ func (s *Service) importIssued(ctx context.Context, company string, r *schemas.H
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO enterprise_dangers (id, company, state, hazard_code, name, description,
 			level, danger_type, source, manage_type, found_on, registrant_name, registered_at, created_at, updated_at)
-			VALUES ($1, $2, 'registered', '', '', '', 0, 8, '11', 1, $3, '', $3, $4, $4) ON CONFLICT (id) DO NOTHING`,
-			d.ID, company, d.RegisteredAt, now)
+			VALUES ($1, $2, 'registered', '', '', '', 0, 8, '11', 1, $3, '', $4, $5, $5) ON CONFLICT (id) DO NOTHING`,
+			d.ID, company, d.RegisteredAt, d.RegisteredAt, now)
 		if err != nil {
 			return fmt.Errorf("dangers: import issued: %w", err)
 		}
