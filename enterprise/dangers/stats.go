@@ -45,7 +45,7 @@ type Stats struct {
 }
 
 // Dimensions lists the groupings in the order shown, with their titles.
-func (s *Stats) Dimensions() []struct {
+func (s Stats) Dimensions() []struct {
 	Title  string
 	Counts []Count
 } {
