@@ -128,7 +128,8 @@ type Bar struct {
 	Rate             string
 }
 
-// Chart lays out counts as horizontal bars (accepted and the rest) 400 px wide.
+// Chart lays out counts as horizontal bars (accepted and the rest), the
+// longest 360 px wide; the SVG leaves room for the label and the figures.
 func Chart(cs []Count) (bars []Bar, height int) {
 	max := 0
 	for _, c := range cs {
@@ -139,8 +140,8 @@ func Chart(cs []Count) (bars []Bar, height int) {
 	for i, c := range cs {
 		b := Bar{Label: c.Label, Y: i * 26, Total: c.Total, Rate: strconv.FormatFloat(c.Rate(), 'f', 1, 64)}
 		if max > 0 {
-			b.Accepted = c.Accepted * 400 / max
-			b.Others = c.Total*400/max - b.Accepted
+			b.Accepted = c.Accepted * 360 / max
+			b.Others = c.Total*360/max - b.Accepted
 		}
 		bars = append(bars, b)
 	}

@@ -251,3 +251,21 @@ func (s *Service) importIssued(ctx context.Context, company string, r *schemas.H
 		Link: enterprise.Prefix + "/dangers/" + d.ID.String(), Key: "danger_issued:" + d.ID.String()})
 	return true, nil
 }
+
+// Run sweeps every interval until ctx ends (the platform's scheduler calls
+// it once per process; notices are keyed, so two processes sweeping tell no
+// one twice). A failed sweep is logged and retried at the next tick.
+func (s *Service) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			slog.Warn("dangers: sweep", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
