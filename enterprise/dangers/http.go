@@ -403,6 +403,17 @@ func filterOf(q url.Values) Filter {
 		Overdue: q.Get("overdue") == "1", Deleted: q.Get("deleted") == "1", Query: q.Get("q")}
 }
 
+// filtered is the member's dangers as the query filters them, at now.
+func (m *Module) filtered(c *fiber.Ctx) (mem *enterprise.Member, q url.Values, rows []Danger, now time.Time, err error) {
+	if mem, err = member(c); err != nil {
+		return
+	}
+	q, _ = url.ParseQuery(string(c.Request().URI().QueryString()))
+	now = m.svc.Clock()
+	rows, err = m.svc.List(c.UserContext(), mem.Company, filterOf(q), now)
+	return
+}
+
 func (m *Module) list(c *fiber.Ctx) error {
 	mem, err := member(c)
 	if err != nil {
@@ -412,9 +423,7 @@ func (m *Module) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
-	now := m.svc.Clock()
-	rows, err := m.svc.List(c.UserContext(), mem.Company, filterOf(q), now)
+	_, q, rows, now, err := m.filtered(c)
 	if err != nil {
 		return err
 	}

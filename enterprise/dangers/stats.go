@@ -176,20 +176,25 @@ func (m *Module) period(c *fiber.Ctx) (from, to time.Time, err error) {
 	return
 }
 
-func (m *Module) stats(c *fiber.Ctx) error {
+// statistics is the asking member's figures over the period of the query.
+func (m *Module) statistics(c *fiber.Ctx) (Stats, error) {
 	mem, err := member(c)
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
 	from, to, err := m.period(c)
 	if err != nil {
-		return err
+		return Stats{}, err
 	}
-	st, err := m.svc.Statistics(c.UserContext(), mem.Company, from, to, m.svc.Clock())
+	return m.svc.Statistics(c.UserContext(), mem.Company, from, to, m.svc.Clock())
+}
+
+func (m *Module) stats(c *fiber.Ctx) error {
+	st, err := m.statistics(c)
 	if err != nil {
 		return err
 	}
-	f, t := from.Format(schemas.DateLayout), to.Format(schemas.DateLayout)
+	f, t := st.From.Format(schemas.DateLayout), st.To.Format(schemas.DateLayout)
 	return m.pc.Render(c, "stats", statsPage{Page: enterprise.NewPage(c, "隐患统计分析", false), S: st, From: f, To: t,
 		XLSXURL: enterprise.Prefix + "/dangers/stats.xlsx?from=" + f + "&to=" + t})
 }
@@ -231,18 +236,11 @@ func WriteStats(w io.Writer, st Stats) error {
 }
 
 func (m *Module) statsXLSX(c *fiber.Ctx) error {
-	mem, err := member(c)
+	st, err := m.statistics(c)
 	if err != nil {
 		return err
 	}
-	from, to, err := m.period(c)
-	if err != nil {
-		return err
-	}
-	st, err := m.svc.Statistics(c.UserContext(), mem.Company, from, to, m.svc.Clock())
-	if err != nil {
-		return err
-	}
-	return sendXLSX(c, "隐患统计-"+mem.Company+"-"+from.Format("20060102")+"-"+to.Format("20060102")+".xlsx",
+	company := enterprise.MemberFrom(c).Company
+	return sendXLSX(c, "隐患统计-"+company+"-"+st.From.Format("20060102")+"-"+st.To.Format("20060102")+".xlsx",
 		func(w io.Writer) error { return WriteStats(w, st) })
 }

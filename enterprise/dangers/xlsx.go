@@ -183,13 +183,7 @@ func sendXLSX(c *fiber.Ctx, name string, write func(io.Writer) error) error {
 }
 
 func (m *Module) export(c *fiber.Ctx) error {
-	mem, err := member(c)
-	if err != nil {
-		return err
-	}
-	q, _ := url.ParseQuery(string(c.Request().URI().QueryString()))
-	now := m.svc.Clock()
-	rows, err := m.svc.List(c.UserContext(), mem.Company, filterOf(q), now)
+	mem, _, rows, now, err := m.filtered(c)
 	if err != nil {
 		return err
 	}
