@@ -27,7 +27,9 @@ import (
 
 type noDirectory struct{ enterprise.Directory }
 
-func (noDirectory) Departments(context.Context, string) ([]enterprise.Department, error) { return nil, nil }
+func (noDirectory) Departments(context.Context, string) ([]enterprise.Department, error) {
+	return nil, nil
+}
 
 func TestPatrolSheetAndOutOfRangeOfferedAsDanger(t *testing.T) {
 	ctx := context.Background()
