@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
@@ -178,6 +179,7 @@ type Deps struct {
 	Publisher enterprise.Publisher
 	Files     Files
 	Exchange  Exchange // nil: the inspector's dangers are not imported
+	Audit     audit.Recorder
 	Clock     enterprise.Clock
 }
 
@@ -192,8 +194,9 @@ func NewService(deps Deps, cfg Config) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if deps.Pool == nil || deps.Directory == nil || deps.Notifier == nil || deps.Publisher == nil || deps.Files == nil {
-		return nil, errors.New("dangers: pool, directory, notifier, publisher and files are required")
+	if deps.Pool == nil || deps.Directory == nil || deps.Notifier == nil || deps.Publisher == nil || deps.Files == nil ||
+		deps.Audit == nil {
+		return nil, errors.New("dangers: pool, directory, notifier, publisher, files and audit are required")
 	}
 	if deps.Clock == nil {
 		deps.Clock = time.Now

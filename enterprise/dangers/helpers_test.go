@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
@@ -137,6 +138,30 @@ func (p publisher) Stage(ctx context.Context, tx pgx.Tx, slug, company string, r
 	return nil
 }
 
+// auditLog keeps what was audited.
+type auditLog struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (a *auditLog) Record(_ context.Context, e audit.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
+}
+
+func (a *auditLog) has(actor, action, result string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.events {
+		if e.Actor == actor && e.Action == action && e.Result == result {
+			return true
+		}
+	}
+	return false
+}
+
 // fixture is two companies (A with a department and its people, B with one
 // manager) on a fresh database, the module mounted on a fiber app whose test
 // middleware signs in the member named by the X-Test-Member header.
@@ -146,6 +171,7 @@ type fixture struct {
 	clock   *testclock.Clock
 	dir     *directory
 	notes   *notices
+	audit   *auditLog
 	mod     *dangers.Module
 	svc     *dangers.Service
 	app     *fiber.App
@@ -164,7 +190,7 @@ func newFixture(t *testing.T) *fixture {
 	pool := pgtest.Pool(t)
 	start := time.Date(2026, 12, 5, 9, 0, 0, 0, schemas.Shanghai)
 	f := &fixture{t: t, pool: pool, clock: testclock.Frozen(start), dir: &directory{people: map[string][]enterprise.Person{},
-		deps: map[string][]enterprise.Department{}}, notes: &notices{keys: map[string]bool{}}, members: map[string]*enterprise.Member{}}
+		deps: map[string][]enterprise.Department{}}, notes: &notices{keys: map[string]bool{}}, audit: &auditLog{}, members: map[string]*enterprise.Member{}}
 	for _, c := range []string{companyA, companyB} {
 		_, err := pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code) VALUES ($1, $2, '370102')`, c, "企业"+c)
 		require.NoError(t, err)
@@ -209,7 +235,7 @@ func newFixture(t *testing.T) *fixture {
 	files, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	f.mod, err = dangers.New(dangers.Deps{Pool: pool, Directory: f.dir, Notifier: f.notes, Publisher: publisher{now: f.clock.Now},
-		Files: files, Exchange: store.NewExchange(pool), Clock: f.clock.Now}, dangers.DefaultConfig)
+		Files: files, Exchange: store.NewExchange(pool), Audit: f.audit, Clock: f.clock.Now}, dangers.DefaultConfig)
 	require.NoError(t, err)
 	f.svc = f.mod.Service()
 	f.app = fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, BodyLimit: 32 << 20})

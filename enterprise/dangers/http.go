@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -193,6 +194,33 @@ func member(c *fiber.Ctx) (*enterprise.Member, error) {
 		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
 	}
 	return m, nil
+}
+
+// audited records what a member did to a danger (refusals included) in the
+// platform's audit log, and returns err.
+func (m *Module) audited(c *fiber.Ctx, action, id string, err error) error {
+	mem := enterprise.MemberFrom(c)
+	ev := audit.Event{ClientIP: c.IP(), Action: "danger_" + action, Object: "danger:" + id, Result: audit.ResultOK}
+	if mem != nil {
+		roles := make([]string, len(mem.Roles))
+		for i, r := range mem.Roles {
+			roles[i] = string(r)
+		}
+		ev.Actor, ev.ActorRole = mem.Username, strings.Join(roles, ",")
+		ev.Object = "danger:" + mem.Company + "/" + id
+	}
+	switch {
+	case err == nil:
+	case chemguard.ErrorCode(err) == chemguard.EForbidden:
+		ev.Result = audit.ResultDenied
+	default:
+		ev.Result = "failed"
+		ev.Detail = map[string]string{"code": chemguard.ErrorCode(err)}
+	}
+	if aerr := m.svc.Audit.Record(c.UserContext(), ev); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 func wantsJSON(c *fiber.Ctx) bool {
@@ -504,7 +532,7 @@ func (m *Module) create(c *fiber.Ctx) error {
 			id, err = m.svc.Register(c.UserContext(), mem, in, Step{Photos: photos}, "ledger")
 		}
 	}
-	if err != nil {
+	if err = m.audited(c, "register", id, err); err != nil {
 		if formError(err) {
 			return m.renderForm(c, "新增隐患", enterprise.Prefix+"/dangers", false, v, err)
 		}
@@ -539,7 +567,7 @@ func (m *Module) edit(c *fiber.Ctx) error {
 	if err == nil {
 		err = m.svc.Edit(c.UserContext(), mem, id, in)
 	}
-	if err != nil {
+	if err = m.audited(c, "edit", id, err); err != nil {
 		if formError(err) {
 			return m.renderForm(c, "修改隐患", enterprise.Prefix+"/dangers/"+id, true, v, err)
 		}
@@ -655,7 +683,7 @@ func (m *Module) assign(c *fiber.Ctx) error {
 	if err == nil {
 		err = m.svc.Assign(c.UserContext(), mem, c.Params("id"), a)
 	}
-	return m.stepDone(c, err)
+	return m.stepDone(c, m.audited(c, "assign", c.Params("id"), err))
 }
 
 func (m *Module) rectify(c *fiber.Ctx) error {
@@ -674,7 +702,7 @@ func (m *Module) rectify(c *fiber.Ctx) error {
 			err = m.svc.Rectify(c.UserContext(), mem, c.Params("id"), r, Step{Photos: photos, ClientID: v["client_id"]})
 		}
 	}
-	return m.stepDone(c, err)
+	return m.stepDone(c, m.audited(c, "rectify", c.Params("id"), err))
 }
 
 func (m *Module) accept(c *fiber.Ctx) error {
@@ -687,7 +715,7 @@ func (m *Module) accept(c *fiber.Ctx) error {
 	if err == nil {
 		err = m.svc.Accept(c.UserContext(), mem, c.Params("id"), v["comment"], Step{Photos: photos, ClientID: v["client_id"]})
 	}
-	return m.stepDone(c, err)
+	return m.stepDone(c, m.audited(c, "accept", c.Params("id"), err))
 }
 
 func (m *Module) sendBack(c *fiber.Ctx) error {
@@ -700,7 +728,7 @@ func (m *Module) sendBack(c *fiber.Ctx) error {
 	if err == nil {
 		err = m.svc.Return(c.UserContext(), mem, c.Params("id"), v["reason"], Step{Photos: photos, ClientID: v["client_id"]})
 	}
-	return m.stepDone(c, err)
+	return m.stepDone(c, m.audited(c, "return", c.Params("id"), err))
 }
 
 func (m *Module) remove(c *fiber.Ctx) error {
@@ -709,7 +737,7 @@ func (m *Module) remove(c *fiber.Ctx) error {
 		return err
 	}
 	err = m.svc.Delete(c.UserContext(), mem, c.Params("id"), strings.TrimSpace(c.FormValue("reason")))
-	if err != nil {
+	if err = m.audited(c, "delete", c.Params("id"), err); err != nil {
 		return m.stepDone(c, err)
 	}
 	return c.Redirect(enterprise.Prefix+"/dangers?deleted=1", fiber.StatusSeeOther)
@@ -784,7 +812,7 @@ func (m *Module) phoneCreate(c *fiber.Ctx) error {
 			id, err = m.svc.Register(c.UserContext(), mem, in, Step{Photos: photos, ClientID: v["client_id"]}, "phone")
 		}
 	}
-	if err != nil {
+	if err = m.audited(c, "register", id, err); err != nil {
 		if wantsJSON(c) || !formError(err) {
 			return err
 		}

@@ -114,6 +114,12 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 		assert.Contains(t, page, want)
 	}
 
+	// Every attempt is audited, refusals included.
+	assert.True(t, f.audit.has("worker", "danger_register", "ok"))
+	assert.True(t, f.audit.has("worker", "danger_rectify", "denied"))
+	assert.True(t, f.audit.has("fixer", "danger_accept", "denied"))
+	assert.True(t, f.audit.has("safety", "danger_accept", "ok"))
+
 	// Accepted: no further step, no edit.
 	err = f.svc.Return(ctx, f.m("safety"), id, "again", dangers.Step{})
 	assert.Equal(t, chemguard.EConflict, chemguard.ErrorCode(err))

@@ -441,7 +441,7 @@ func (m *Module) importFile(c *fiber.Ctx) error {
 	}
 	defer file.Close()
 	rep, err := m.svc.Import(c.UserContext(), mem, file)
-	if err != nil {
+	if err = m.audited(c, "import", fh.Filename, err); err != nil {
 		if !formError(err) {
 			return err
 		}
