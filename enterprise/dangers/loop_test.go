@@ -196,3 +196,34 @@ func TestAnInvalidRecordIsRefusedAndNothingPublished(t *testing.T) {
 	defer tx2.Rollback(ctx)
 	require.NoError(t, publisher{now: f.clock.Now}.Stage(ctx, tx2, schemas.HiddenDangers.Slug, companyA, dangers.Record(&d)))
 }
+
+func TestPhoneListsShowEachPersonTheirs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	in := f.general("排污阀泄漏")
+	in.LiableID, in.Deadline, in.AcceptorID = f.m("fixer").UserID, f.clock.Now().Add(-time.Hour), f.m("head").UserID
+	id, err := f.svc.Register(ctx, f.m("safety"), in, dangers.Step{}, "ledger")
+	require.NoError(t, err)
+
+	mine := readBody(t, f.request("fixer", "GET", "/e/m/dangers", nil))
+	assert.Contains(t, mine, "排污阀泄漏")
+	assert.Contains(t, mine, "已逾期")
+	assert.NotContains(t, readBody(t, f.request("worker", "GET", "/e/m/dangers", nil)), "排污阀泄漏")
+
+	require.NoError(t, f.svc.Rectify(ctx, f.m("fixer"), id, dangers.Rectification{Done: "更换阀门"}, dangers.Step{}))
+	assert.NotContains(t, readBody(t, f.request("fixer", "GET", "/e/m/dangers", nil)), "排污阀泄漏")
+	assert.Contains(t, readBody(t, f.request("head", "GET", "/e/m/accept", nil)), "排污阀泄漏", "the assigned acceptor")
+	assert.Contains(t, readBody(t, f.request("safety", "GET", "/e/m/accept", nil)), "排污阀泄漏", "a manager may accept too")
+	assert.NotContains(t, readBody(t, f.request("fixer", "GET", "/e/m/accept", nil)), "排污阀泄漏")
+	assert.NotContains(t, readBody(t, f.request("worker", "GET", "/e/m/accept", nil)), "排污阀泄漏")
+
+	// The assigned acceptor accepts on the phone; the offline queue's resend is applied once.
+	resp := f.request("head", "POST", "/e/m/dangers/"+id+"/accept", url.Values{"comment": {"合格"}, "client_id": {"a-1"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	resp = f.request("head", "POST", "/e/m/dangers/"+id+"/accept", url.Values{"comment": {"合格"}, "client_id": {"a-1"}})
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "a replay is not an error")
+	evs, err := f.svc.Events(ctx, companyA, uuidOf(t, id))
+	require.NoError(t, err)
+	assert.Len(t, evs, 3)
+	assert.Equal(t, "王主任", f.outbox(id)[2]["CHECK_ACCEPT_PERSON"])
+}

@@ -177,8 +177,8 @@ type Filter struct {
 	DepartmentID int64
 	Overdue      bool
 	Mine         int64 // the rectifier's own: liable_id
-	Acceptor     int64 // dangers waiting for this acceptor (assigned, or any when a manager)
-	Manager      bool  // with Acceptor: the member accepts any danger without an assigned acceptor
+	Acceptor     int64 // dangers waiting for this acceptor (assigned to him, or any when a manager)
+	Manager      bool  // with Acceptor: the member is a manager
 	Deleted      bool  // the deleted ones instead of the live ones
 	Query        string
 }
@@ -212,12 +212,14 @@ func (s *Service) List(ctx context.Context, company string, f Filter, now time.T
 		where = append(where, "d.liable_id = "+arg(f.Mine))
 	}
 	if f.Acceptor != 0 {
+		// A manager may accept any danger (canAccept), the assigned acceptor
+		// his own; nobody the danger he rectified.
 		me := arg(f.Acceptor)
-		cond := "d.state = 'pending' AND d.liable_id IS DISTINCT FROM " + me + " AND (d.acceptor_id = " + me
-		if f.Manager {
-			cond += " OR d.acceptor_id IS NULL"
+		cond := "d.state = 'pending' AND d.liable_id IS DISTINCT FROM " + me
+		if !f.Manager {
+			cond += " AND d.acceptor_id = " + me
 		}
-		where = append(where, cond+")")
+		where = append(where, cond)
 	}
 	if q := strings.TrimSpace(f.Query); q != "" {
 		p := arg("%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%")
