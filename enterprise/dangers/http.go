@@ -797,7 +797,7 @@ func (m *Module) phoneCreate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := readForm(c, append([]string{"client_id"}, dangerFields...)...)
+	v := readForm(c, append([]string{"client_id", "recorded_at"}, dangerFields...)...)
 	if v["found_on"] == "" {
 		v["found_on"] = m.svc.Clock().In(schemas.Shanghai).Format(schemas.DateLayout)
 	}
@@ -809,7 +809,8 @@ func (m *Module) phoneCreate(c *fiber.Ctx) error {
 	if err == nil {
 		var photos []string
 		if photos, err = m.svc.storePhotos(c); err == nil {
-			id, err = m.svc.Register(c.UserContext(), mem, in, Step{Photos: photos, ClientID: v["client_id"]}, "phone")
+			at, _ := time.Parse(time.RFC3339, v["recorded_at"])
+			id, err = m.svc.Register(c.UserContext(), mem, in, Step{Photos: photos, ClientID: v["client_id"], At: at}, "phone")
 		}
 	}
 	if err = m.audited(c, "register", id, err); err != nil {

@@ -242,6 +242,17 @@ type Step struct {
 	Photos   []string
 	ClientID string
 	Note     string
+	// At is when the phone says the form was filled in (a queued form is sent
+	// later); kept when within the last 7 days and not in the future.
+	At time.Time
+}
+
+// when is the step's time at now.
+func (st Step) when(now time.Time) time.Time {
+	if st.At.IsZero() || st.At.After(now) || now.Sub(st.At) > 7*24*time.Hour {
+		return now
+	}
+	return st.At
 }
 
 // Register enters a new danger for m. With a 整改责任人 it is 整改中 at once and
@@ -254,7 +265,7 @@ func (s *Service) Register(ctx context.Context, m *enterprise.Member, in Input, 
 		return "", err
 	}
 	d := Danger{ID: uuid.New(), Company: m.Company, State: Registered, RegistrantID: m.UserID,
-		RegistrantName: memberName(m), RegisteredAt: now, Origin: origin, CreatedAt: now, UpdatedAt: now}
+		RegistrantName: memberName(m), RegisteredAt: st.when(now), Origin: origin, CreatedAt: now, UpdatedAt: now}
 	if err := in.apply(&d, dir); err != nil {
 		return "", err
 	}
@@ -642,10 +653,7 @@ func (s *Service) Delete(ctx context.Context, m *enterprise.Member, id, reason s
 // a check does not know it.
 func (s *Service) RegisterFinding(ctx context.Context, tx pgx.Tx, f enterprise.Finding) (string, error) {
 	now := s.Clock()
-	found := f.FoundAt
-	if found.IsZero() {
-		found = now
-	}
+	found := Step{At: f.FoundAt}.when(now) // a phone's clock ahead of ours would fail 表6's REGIST_TIME
 	d := Danger{ID: uuid.New(), Company: f.Company, State: Registered, RegistrantID: f.Registrant.UserID,
 		RegistrantName: displayName(f.Registrant), RegisteredAt: found, Origin: "check", CreatedAt: now, UpdatedAt: now,
 		DepartmentID: f.Registrant.DepartmentID, CheckRecordID: f.CheckRecordID}
