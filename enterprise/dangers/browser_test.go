@@ -1,8 +1,12 @@
 package dangers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
 	"net"
 	"os"
 	"os/exec"
@@ -46,7 +50,7 @@ func TestBrowserRegisterRectifyAccept(t *testing.T) {
 	t.Cleanup(func() { _ = f.app.Shutdown() })
 
 	photo := filepath.Join(t.TempDir(), "现场.png")
-	require.NoError(t, os.WriteFile(photo, png, 0o600))
+	require.NoError(t, os.WriteFile(photo, scenePNG(t), 0o600))
 	env := map[string]string{"baseURL": "http://" + ln.Addr().String(), "chromium": chromium, "photo": photo}
 	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
 		dir, err := filepath.Abs("../../docs/screenshots")
@@ -77,4 +81,29 @@ func TestBrowserRegisterRectifyAccept(t *testing.T) {
 		states = append(states, num(r["DANGER_STATE"]))
 	}
 	assert.Equal(t, []string{"0", "1", "9"}, states)
+}
+
+// scenePNG is a 640×480 picture (sky, a grey tank, a red flange) to stand in
+// for a phone's photo in the screenshots.
+func scenePNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 640, 480))
+	for y := 0; y < 480; y++ {
+		for x := 0; x < 640; x++ {
+			c := color.RGBA{R: 170, G: 200, B: 230, A: 255}
+			switch {
+			case x > 200 && x < 440 && y > 180 && y <= 400:
+				c = color.RGBA{R: 150, G: 150, B: 155, A: 255}
+			case y > 400:
+				c = color.RGBA{R: 110, G: 110, B: 100, A: 255}
+			}
+			if x > 300 && x < 340 && y > 250 && y < 290 {
+				c = color.RGBA{R: 200, G: 40, B: 40, A: 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, img))
+	return b.Bytes()
 }

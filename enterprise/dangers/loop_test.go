@@ -24,7 +24,7 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 	// (表6 needs the rectifier and the deadline).
 	resp := f.request("worker", "POST", "/e/m/dangers", url.Values{"client_id": {"c-1"}, "hazard_code": {"370102100001"},
 		"name": {"法兰泄漏"}, "description": {"液氨储罐区 2 号罐法兰泄漏"}, "place": {"液氨储罐区"}, "level": {"0"},
-		"type": {"7"}, "manage_type": {"1"}}, png)
+		"type": {"7"}, "manage_type": {"1"}}, tinyPNG)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, readBody(t, resp))
 	id := strings.TrimSuffix(strings.TrimPrefix(resp.Header.Get("Location"), "/e/m/dangers/"), "?saved=1")
 	d, err := f.svc.Get(ctx, companyA, id)
@@ -36,7 +36,7 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 
 	// The offline queue sends the same form again: one danger.
 	resp = f.request("worker", "POST", "/e/m/dangers", url.Values{"client_id": {"c-1"}, "hazard_code": {"370102100001"},
-		"name": {"法兰泄漏"}, "description": {"液氨储罐区 2 号罐法兰泄漏"}, "level": {"0"}, "type": {"7"}, "manage_type": {"1"}}, png)
+		"name": {"法兰泄漏"}, "description": {"液氨储罐区 2 号罐法兰泄漏"}, "level": {"0"}, "type": {"7"}, "manage_type": {"1"}}, tinyPNG)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Contains(t, resp.Header.Get("Location"), id)
 
@@ -61,11 +61,11 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 	assert.Len(t, f.notes.to(f.m("fixer").UserID, "danger_assigned"), 1)
 
 	// Someone else cannot report the rectification; the rectifier does, with a photo.
-	resp = f.request("worker", "POST", "/e/m/dangers/"+id+"/rectify", url.Values{"rectification": {"x"}}, png)
+	resp = f.request("worker", "POST", "/e/m/dangers/"+id+"/rectify", url.Values{"rectification": {"x"}}, tinyPNG)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 	f.clock.Add(2 * time.Hour)
 	resp = f.request("fixer", "POST", "/e/m/dangers/"+id+"/rectify", url.Values{"client_id": {"r-1"},
-		"rectification": {"更换法兰垫片并试压"}, "funds": {"1200"}, "funds_source": {"安全生产费用"}}, png)
+		"rectification": {"更换法兰垫片并试压"}, "funds": {"1200"}, "funds_source": {"安全生产费用"}}, tinyPNG)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, readBody(t, resp))
 	recs = f.outbox(id)
 	require.Len(t, recs, 2)
