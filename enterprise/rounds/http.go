@@ -15,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
@@ -27,6 +28,7 @@ var pagesFS embed.FS
 type Module struct {
 	svc   *Service
 	dir   enterprise.Directory
+	audit audit.Recorder
 	pc    *web.Templates
 	phone *web.Templates
 }
@@ -49,8 +51,9 @@ var funcs = template.FuncMap{
 	"at": func(t time.Time) string { return t.In(schemas.Shanghai).Format("2006-01-02 15:04") },
 }
 
-// New returns the rounds module.
-func New(pool *pgxpool.Pool, dir enterprise.Directory, clock enterprise.Clock) (*Module, error) {
+// New returns the rounds module; every change a member attempts is audited
+// with rec.
+func New(pool *pgxpool.Pool, dir enterprise.Directory, rec audit.Recorder, clock enterprise.Clock) (*Module, error) {
 	pc, err := enterprise.Pages(pagesFS, funcs, "routes", "route", "sheet")
 	if err != nil {
 		return nil, fmt.Errorf("rounds: pages: %w", err)
@@ -59,7 +62,7 @@ func New(pool *pgxpool.Pool, dir enterprise.Directory, clock enterprise.Clock) (
 	if err != nil {
 		return nil, fmt.Errorf("rounds: phone pages: %w", err)
 	}
-	return &Module{svc: NewService(pool, clock), dir: dir, pc: pc, phone: phone}, nil
+	return &Module{svc: NewService(pool, clock), dir: dir, audit: rec, pc: pc, phone: phone}, nil
 }
 
 // Service is the module's rules.
@@ -94,6 +97,29 @@ func member(c *fiber.Ctx) (*enterprise.Member, error) {
 		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
 	}
 	return mem, nil
+}
+
+// audited records what a member did (refusals included) and returns err.
+func (m *Module) audited(c *fiber.Ctx, action, object string, err error) error {
+	ev := audit.Event{ClientIP: c.IP(), Action: "rounds_" + action, Result: audit.ResultOK}
+	if mem := enterprise.MemberFrom(c); mem != nil {
+		roles := make([]string, len(mem.Roles))
+		for i, r := range mem.Roles {
+			roles[i] = string(r)
+		}
+		ev.Actor, ev.ActorRole, ev.Object = mem.Username, strings.Join(roles, ","), "rounds:"+mem.Company+"/"+object
+	}
+	switch {
+	case err == nil:
+	case chemguard.ErrorCode(err) == chemguard.EForbidden:
+		ev.Result = audit.ResultDenied
+	default:
+		ev.Result = "failed"
+	}
+	if aerr := m.audit.Record(c.UserContext(), ev); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 func idParam(c *fiber.Ctx, name string) (int64, error) {
@@ -163,7 +189,7 @@ func (m *Module) createRoute(c *fiber.Ctx) error {
 	}
 	dep, _ := strconv.ParseInt(c.FormValue("department"), 10, 64)
 	id, err := m.svc.CreateRoute(c.UserContext(), mem, c.FormValue("name"), dep)
-	if err != nil {
+	if err = m.audited(c, "create_route", strconv.FormatInt(id, 10), err); err != nil {
 		if shown(err) {
 			return m.renderRoutes(c, err)
 		}
@@ -219,7 +245,7 @@ func (m *Module) addPoint(c *fiber.Ctx) error {
 			err = m.svc.AddPoint(c.UserContext(), mem, id, in)
 		}
 	}
-	if err != nil {
+	if err = m.audited(c, "add_point", c.Params("id"), err); err != nil {
 		if shown(err) {
 			return m.renderRoute(c, err)
 		}
@@ -241,7 +267,7 @@ func (m *Module) deletePoint(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := m.svc.DeletePoint(c.UserContext(), mem, id, pid); err != nil {
+	if err := m.audited(c, "delete_point", c.Params("id")+"/"+c.Params("pid"), m.svc.DeletePoint(c.UserContext(), mem, id, pid)); err != nil {
 		return err
 	}
 	return c.Redirect(enterprise.Prefix+"/rounds/"+c.Params("id"), fiber.StatusSeeOther)
@@ -256,7 +282,7 @@ func (m *Module) deleteRoute(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := m.svc.DeleteRoute(c.UserContext(), mem, id); err != nil {
+	if err := m.audited(c, "delete_route", c.Params("id"), m.svc.DeleteRoute(c.UserContext(), mem, id)); err != nil {
 		return err
 	}
 	return c.Redirect(enterprise.Prefix+"/rounds", fiber.StatusSeeOther)
@@ -449,7 +475,7 @@ func (m *Module) phoneRecord(c *fiber.Ctx) error {
 	}
 	at, _ := time.Parse(time.RFC3339, c.FormValue("recorded_at"))
 	pid, err := m.svc.Record(c.UserContext(), mem, id, values, strings.TrimSpace(c.FormValue("note")), c.FormValue("client_id"), at)
-	if err != nil {
+	if err = m.audited(c, "patrol", c.Params("id"), err); err != nil {
 		if wantsJSON(c) || !shown(err) {
 			return err
 		}

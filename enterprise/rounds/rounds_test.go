@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
@@ -26,6 +27,13 @@ import (
 )
 
 type noDirectory struct{ enterprise.Directory }
+
+type auditLog struct{ events []audit.Event }
+
+func (a *auditLog) Record(_ context.Context, e audit.Event) error {
+	a.events = append(a.events, e)
+	return nil
+}
 
 func (noDirectory) Departments(context.Context, string) ([]enterprise.Department, error) {
 	return nil, nil
@@ -51,7 +59,8 @@ func TestPatrolSheetAndOutOfRangeOfferedAsDanger(t *testing.T) {
 				Roles: []policy.Role{u.role}}
 		}
 	}
-	mod, err := rounds.New(pool, noDirectory{}, clock.Now)
+	log := &auditLog{}
+	mod, err := rounds.New(pool, noDirectory{}, log, clock.Now)
 	require.NoError(t, err)
 	svc := mod.Service()
 	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
@@ -153,6 +162,15 @@ func TestPatrolSheetAndOutOfRangeOfferedAsDanger(t *testing.T) {
 	}
 	_, page = do("safetyb", "GET", "/e/rounds", nil)
 	assert.NotContains(t, page, "罐区巡检")
+
+	results := map[string]bool{}
+	for _, e := range log.events {
+		results[e.Actor+" "+e.Action+" "+e.Result] = true
+	}
+	assert.True(t, results["safetya rounds_create_route ok"])
+	assert.True(t, results["patrola rounds_patrol failed"], "the refused patrol")
+	assert.True(t, results["patrola rounds_patrol ok"])
+	assert.True(t, results["safetyb rounds_add_point failed"], "B's attempt on A's route")
 }
 
 func mustID(t *testing.T, s string) int64 {
