@@ -562,6 +562,10 @@ func (m *Module) edit(c *fiber.Ctx) error {
 		return err
 	}
 	id := c.Params("id")
+	// Another company's danger is not found before its form is read.
+	if _, err := m.svc.Get(c.UserContext(), mem.Company, id); err != nil {
+		return m.audited(c, "edit", id, err)
+	}
 	v := readForm(c, dangerFields...)
 	in, err := v.input()
 	if err == nil {
@@ -670,6 +674,9 @@ func (m *Module) assign(c *fiber.Ctx) error {
 	mem, err := member(c)
 	if err != nil {
 		return err
+	}
+	if _, err := m.svc.Get(c.UserContext(), mem.Company, c.Params("id")); err != nil {
+		return m.audited(c, "assign", c.Params("id"), err)
 	}
 	v := readForm(c, "liable", "deadline", "acceptor", "liable_unit", "accept_unit")
 	var a Assignment

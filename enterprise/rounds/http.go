@@ -518,3 +518,9 @@ func (m *Module) phoneDone(c *fiber.Ctx) error {
 func wantsJSON(c *fiber.Ctx) bool {
 	return strings.Contains(c.Get(fiber.HeaderAccept), "application/json")
 }
+
+// Factory builds the module from the platform's foundation (an
+// enterprise.ModuleFactory).
+func Factory(f enterprise.Foundation) (enterprise.Module, error) {
+	return New(f.Pool, f.Directory, f.Audit, f.Now)
+}
