@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -44,6 +45,9 @@ func TestBrowserRegisterRectifyAccept(t *testing.T) {
 	require.NoError(t, err, "playwright-core is missing: run `make e2e-deps`")
 
 	f := newFixture(t)
+	// The shell's style sheet, so the screenshots look as in production (its
+	// scripts stay out: this test drives the forms without the offline queue).
+	f.app.Get("/e/static/e.css", func(c *fiber.Ctx) error { return c.SendFile("../static/e.css") })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	go func() { _ = f.app.Listener(ln) }()

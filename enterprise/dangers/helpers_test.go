@@ -239,7 +239,7 @@ func newFixture(t *testing.T) *fixture {
 		Files: files, Exchange: store.NewExchange(pool), Audit: f.audit, Clock: f.clock.Now}, dangers.DefaultConfig)
 	require.NoError(t, err)
 	f.svc = f.mod.Service()
-	f.app = fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, BodyLimit: 32 << 20})
+	f.app = fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, BodyLimit: 32 << 20, DisableStartupMessage: true})
 	f.app.Use(func(c *fiber.Ctx) error {
 		if m, ok := f.members[c.Get("X-Test-Member")]; ok {
 			enterprise.SetMember(c, m)

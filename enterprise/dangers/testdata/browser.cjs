@@ -32,7 +32,7 @@ async function shot(page, name) {
     await worker.selectOption('select[name=type]', '7');
     await worker.setInputFiles('input[name=photos]', env.photo);
     await shot(worker, 'dangers-phone-register');
-    await Promise.all([worker.waitForURL(/\/e\/m\/dangers\/[0-9a-f-]{36}/), worker.click('button[type=submit]')]);
+    await Promise.all([worker.waitForURL(/\/e\/m\/dangers\/[0-9a-f-]{36}/), worker.click('form[action="/e/m/dangers"] button[type=submit]')]);
     const id = worker.url().match(/dangers\/([0-9a-f-]{36})/)[1];
     assert.match(await worker.textContent('main'), /待分派/);
 
