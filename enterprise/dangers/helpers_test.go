@@ -1,0 +1,343 @@
+package dangers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/dangers"
+	"github.com/shandong-emergency/chemguard/filestore"
+	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/validate"
+	"github.com/shandong-emergency/chemguard/web"
+)
+
+// directory is the company directory of the fixture, kept in memory beside the
+// rows it inserted (the foundation's real one reads the same tables).
+type directory struct {
+	people map[string][]enterprise.Person
+	deps   map[string][]enterprise.Department
+}
+
+func (d *directory) Departments(_ context.Context, company string) ([]enterprise.Department, error) {
+	return d.deps[company], nil
+}
+func (d *directory) Posts(context.Context, string) ([]enterprise.Post, error) { return nil, nil }
+func (d *directory) People(_ context.Context, company string) ([]enterprise.Person, error) {
+	return d.people[company], nil
+}
+func (d *directory) PeopleOfPost(context.Context, string, int64) ([]enterprise.Person, error) {
+	return nil, nil
+}
+func (d *directory) PeopleWithRole(_ context.Context, company string, role policy.Role) ([]enterprise.Person, error) {
+	var out []enterprise.Person
+	for _, p := range d.people[company] {
+		for _, r := range p.Roles {
+			if r == role {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// notices records what was sent, deduplicated by Key per person as the
+// foundation's Notifier does.
+type notices struct {
+	mu   sync.Mutex
+	sent []sentNotice
+	keys map[string]bool
+}
+
+type sentNotice struct {
+	To int64
+	enterprise.Notice
+}
+
+func (n *notices) Notify(_ context.Context, _ string, ids []int64, no enterprise.Notice) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, id := range ids {
+		k := fmt.Sprint(id, "/", no.Key)
+		if no.Key != "" && n.keys[k] {
+			continue
+		}
+		n.keys[k] = true
+		n.sent = append(n.sent, sentNotice{To: id, Notice: no})
+	}
+	return nil
+}
+
+func (n *notices) to(id int64, kind string) []sentNotice {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []sentNotice
+	for _, s := range n.sent {
+		if s.To == id && s.Kind == kind {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// publisher validates with the seed's validator and stages into the outbox,
+// as the foundation's Publisher does.
+type publisher struct{ now func() time.Time }
+
+func (p publisher) Stage(ctx context.Context, tx pgx.Tx, slug, company string, records ...any) error {
+	if slug != schemas.HiddenDangers.Slug {
+		return fmt.Errorf("unexpected slug %s", slug)
+	}
+	body, err := json.Marshal(records)
+	if err != nil {
+		return err
+	}
+	verdicts, err := validate.Batch(schemas.HiddenDangers, body, validate.Options{Now: p.now()})
+	if err != nil {
+		return err
+	}
+	for _, v := range verdicts {
+		if !v.OK() {
+			e := v.Errors[0]
+			return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: "记录 " + v.ID + "：" + e.MessageZH,
+				MessageEN: "record " + v.ID + ": " + e.MessageEN, Details: v.Errors}
+		}
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return err
+	}
+	for _, r := range raw {
+		if _, err := tx.Exec(ctx, `INSERT INTO enterprise_outbox (company, slug, record) VALUES ($1, $2, $3)`, company, slug, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// auditLog keeps what was audited.
+type auditLog struct {
+	mu     sync.Mutex
+	events []audit.Event
+}
+
+func (a *auditLog) Record(_ context.Context, e audit.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+	return nil
+}
+
+func (a *auditLog) has(actor, action, result string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.events {
+		if e.Actor == actor && e.Action == action && e.Result == result {
+			return true
+		}
+	}
+	return false
+}
+
+// fixture is two companies (A with a department and its people, B with one
+// manager) on a fresh database, the module mounted on a fiber app whose test
+// middleware signs in the member named by the X-Test-Member header.
+type fixture struct {
+	t       *testing.T
+	pool    *pgxpool.Pool
+	clock   *testclock.Clock
+	dir     *directory
+	notes   *notices
+	audit   *auditLog
+	mod     *dangers.Module
+	svc     *dangers.Service
+	app     *fiber.App
+	members map[string]*enterprise.Member
+	dep     enterprise.Department
+}
+
+const (
+	companyA = "370102000001"
+	companyB = "370102000002"
+)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	start := time.Date(2026, 12, 5, 9, 0, 0, 0, schemas.Shanghai)
+	f := &fixture{t: t, pool: pool, clock: testclock.Frozen(start), dir: &directory{people: map[string][]enterprise.Person{},
+		deps: map[string][]enterprise.Department{}}, notes: &notices{keys: map[string]bool{}}, audit: &auditLog{}, members: map[string]*enterprise.Member{}}
+	for _, c := range []string{companyA, companyB} {
+		_, err := pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code) VALUES ($1, $2, '370102')`, c, "企业"+c)
+		require.NoError(t, err)
+	}
+	var depID int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO enterprise_departments (company, name) VALUES ($1, '合成氨车间') RETURNING id`, companyA).Scan(&depID))
+	f.dep = enterprise.Department{ID: depID, Company: companyA, Name: "合成氨车间"}
+	add := func(company, username, name string, inDep bool, roles ...policy.Role) {
+		var id int64
+		require.NoError(t, pool.QueryRow(ctx, `INSERT INTO users (username, display_name, password_hash, domain)
+			VALUES ($1, $2, 'x', $3) RETURNING id`, username, name, "ent:"+company).Scan(&id))
+		var dp *enterprise.Department
+		var dpID *int64
+		if inDep {
+			d := f.dep
+			dp, dpID = &d, &d.ID
+		}
+		_, err := pool.Exec(ctx, `INSERT INTO enterprise_members (user_id, company, department_id) VALUES ($1, $2, $3)`, id, company, dpID)
+		require.NoError(t, err)
+		p := enterprise.Person{UserID: id, Username: username, DisplayName: name, Roles: roles}
+		if dpID != nil {
+			p.DepartmentID = *dpID
+		}
+		f.dir.people[company] = append(f.dir.people[company], p)
+		f.members[username] = &enterprise.Member{UserID: id, Username: username, DisplayName: name, Company: company,
+			Roles: roles, Department: dp}
+	}
+	add(companyA, "safety", "李安全", false, policy.EnterpriseSafety)
+	add(companyA, "boss", "张厂长", false, policy.EnterprisePrincipal)
+	add(companyA, "head", "王主任", true, policy.EnterpriseDeptHead)
+	add(companyA, "fixer", "赵师傅", true, policy.EnterpriseStaff)
+	add(companyA, "worker", "钱操作工", true, policy.EnterpriseStaff)
+	add(companyB, "bsafety", "孙安全", false, policy.EnterpriseSafety)
+	f.dep.HeadID = f.members["head"].UserID
+	_, err := pool.Exec(ctx, `UPDATE enterprise_departments SET head_id = $1 WHERE id = $2`, f.dep.HeadID, depID)
+	require.NoError(t, err)
+	f.dir.deps[companyA] = []enterprise.Department{f.dep}
+	var bDep int64
+	require.NoError(t, pool.QueryRow(ctx, `INSERT INTO enterprise_departments (company, name) VALUES ($1, '储运部') RETURNING id`, companyB).Scan(&bDep))
+	f.dir.deps[companyB] = []enterprise.Department{{ID: bDep, Company: companyB, Name: "储运部"}}
+
+	files, err := filestore.Open(t.TempDir())
+	require.NoError(t, err)
+	f.mod, err = dangers.New(dangers.Deps{Pool: pool, Directory: f.dir, Notifier: f.notes, Publisher: publisher{now: f.clock.Now},
+		Files: files, Exchange: store.NewExchange(pool), Audit: f.audit, Clock: f.clock.Now}, dangers.DefaultConfig)
+	require.NoError(t, err)
+	f.svc = f.mod.Service()
+	f.app = fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, BodyLimit: 32 << 20, DisableStartupMessage: true})
+	f.app.Use(func(c *fiber.Ctx) error {
+		if m, ok := f.members[c.Get("X-Test-Member")]; ok {
+			enterprise.SetMember(c, m)
+		}
+		pc, phone := f.mod.Nav()
+		enterprise.SetPageContext(c, "test-csrf", pc, phone)
+		return c.Next()
+	})
+	f.mod.Register(f.app.Group(enterprise.Prefix), f.app.Group(enterprise.PhonePrefix))
+	return f
+}
+
+func (f *fixture) m(username string) *enterprise.Member { return f.members[username] }
+
+// request sends method path as member with a form body (fields, and photo
+// files when given) and returns the response.
+func (f *fixture) request(member, method, path string, fields url.Values, photos ...[]byte) *http.Response {
+	f.t.Helper()
+	var body io.Reader
+	ct := ""
+	if len(photos) > 0 {
+		var b bytes.Buffer
+		w := multipart.NewWriter(&b)
+		for k, vs := range fields {
+			for _, v := range vs {
+				require.NoError(f.t, w.WriteField(k, v))
+			}
+		}
+		for i, p := range photos {
+			fw, err := w.CreateFormFile("photos", fmt.Sprintf("p%d.png", i))
+			require.NoError(f.t, err)
+			_, _ = fw.Write(p)
+		}
+		require.NoError(f.t, w.Close())
+		body, ct = &b, w.FormDataContentType()
+	} else if fields != nil {
+		body, ct = strings.NewReader(fields.Encode()), "application/x-www-form-urlencoded"
+	}
+	req := httptest.NewRequest(method, path, body)
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	req.Header.Set("X-Test-Member", member)
+	resp, err := f.app.Test(req, 60_000)
+	require.NoError(f.t, err)
+	return resp
+}
+
+func readBody(t *testing.T, r *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// outbox returns the 表6 records staged for id, oldest first.
+func (f *fixture) outbox(id string) []map[string]any {
+	f.t.Helper()
+	rows, err := f.pool.Query(context.Background(), `SELECT record FROM enterprise_outbox WHERE slug = 'hidden-dangers'
+		AND record->>'ID' = $1 ORDER BY id`, id)
+	require.NoError(f.t, err)
+	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (map[string]any, error) {
+		var m map[string]any
+		err := r.Scan(&m)
+		return m, err
+	})
+	require.NoError(f.t, err)
+	return recs
+}
+
+// tinyPNG is a 1×1 PNG.
+var tinyPNG = []byte{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1,
+	8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 'I', 'D', 'A', 'T', 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1,
+	0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 'B', 0x60, 0x82}
+
+// general is a 限期整改 一般隐患 in A's department, not yet assigned.
+func (f *fixture) general(name string) dangers.Input {
+	return dangers.Input{HazardCode: "370102100001", Name: name, Description: "液氨储罐区法兰泄漏，现场有氨味",
+		Place: "液氨储罐区", Level: 0, Type: 7, Source: "1", ManageType: 1, Basis: "GB 50160",
+		FoundOn: f.clock.Now(), DepartmentID: f.dep.ID, Inspectors: "钱操作工"}
+}
+
+func num(v any) string { return fmt.Sprint(v) }
+
+func itoa(n int64) string { return fmt.Sprint(n) }
+
+func detailsField(err error) string {
+	var e *chemguard.Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	m, _ := e.Details.(map[string]string)
+	return m["field"]
+}
+
+func uuidOf(t *testing.T, s string) uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	require.NoError(t, err)
+	return id
+}
