@@ -208,4 +208,3 @@ func (s *Acceptances) AcceptanceHistory(ctx context.Context, company string) ([]
 	}
 	return out, nil
 }
-
