@@ -41,7 +41,15 @@ type Envelope struct {
 	Version    int64           `json:"version"`
 	ReceivedAt time.Time       `json:"received_at"`
 	Record     json.RawMessage `json:"record"`
+	// Source is the system that sent the record: SourceBase for the platform's hosted
+	// base system (package enterprise, publishing as the company), "" for the
+	// company's own system. Only the rollout tracking reads it; validation and every
+	// engine treat both alike.
+	Source string `json:"source,omitempty"`
 }
+
+// SourceBase marks a record the hosted base system published for the company.
+const SourceBase = "base"
 
 // RejectionEnvelope is the Kafka value of one refused record.
 type RejectionEnvelope struct {

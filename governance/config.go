@@ -65,6 +65,7 @@ type Limits struct {
 	MovingSpan            float64                  // movement: day's max−min above this share of the range
 	RejectedShare         float64                  // a table's rejected records above this share of a day's …
 	RejectedMinRecords    int                      // … at least this many records
+	NeverSentAfter        time.Duration            // a table the company owes, never sent since the platform first checked it
 	Shandong              Bounds
 }
 
@@ -120,6 +121,19 @@ func DefaultConfig() Config {
 			SensorBehind:            {"采集时间严重滞后", DimData, SevLow, 1, 0, 0},
 			SensorDuplicate:         {"重复数据", DimData, SevLow, 0.5, 0, 0},
 			RejectedShare:           {"校验拒收比例过高", DimData, SevMedium, 3, 0, 0},
+			// A broken link is a record the regulator cannot follow; a check or 隐患
+			// past its time is risk left uncontrolled, the disposal of the company's own
+			// findings — a major one weighs like a warning step overdue.
+			ChainEventUnit:       {"风险事件所属单元缺失", DimData, SevMedium, 1, 0, 0},
+			ChainMeasureEvent:    {"管控措施所属事件缺失", DimData, SevMedium, 1, 0, 0},
+			ChainTaskMeasure:     {"排查任务所属措施缺失", DimData, SevMedium, 1, 0, 0},
+			ChainRecordTask:      {"排查记录所属任务缺失", DimData, SevMedium, 1, 0, 0},
+			DangerHazardUnknown:  {"隐患风险分析对象未登记", DimData, SevMedium, 1, 0, 0},
+			DangerMeasureUnknown: {"隐患管控措施缺失", DimData, SevLow, 1, 0, 0},
+			CheckOverdue:         {"排查任务超期未排查", DimDisposal, SevMedium, 1, 0.05, 3},
+			DangerOverdue:        {"一般隐患超期未治理", DimDisposal, SevMedium, 2, 0.05, 5},
+			MajorDangerOverdue:   {"重大隐患超期未治理", DimDisposal, SevHigh, 5, 0.2, 15},
+			TableNeverSent:       {"应上传表从未上传", DimOnline, SevHigh, 3, 0.1, 5},
 		},
 		Limits: Limits{
 			CommitmentDue:         10 * time.Hour,
@@ -139,6 +153,7 @@ func DefaultConfig() Config {
 			MovingSpan:         0.05,
 			RejectedShare:      0.05,
 			RejectedMinRecords: 20,
+			NeverSentAfter:     7 * 24 * time.Hour,
 			Shandong:           Bounds{LonMin: 114.8, LonMax: 122.7, LatMin: 34.4, LatMax: 38.4},
 		},
 	}
@@ -175,7 +190,7 @@ func (c *Config) Validate() error {
 	}
 	l := c.Limits
 	for _, d := range []time.Duration{l.CommitmentDue, l.ReadingsOfflineAfter, l.IndicatorOfflineAfter,
-		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.IntakeGap, l.StuckAfter, l.FutureSkew, l.BehindAfter} {
+		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.IntakeGap, l.StuckAfter, l.FutureSkew, l.BehindAfter, l.NeverSentAfter} {
 		if d < 0 {
 			return fmt.Errorf("%w: limits", ErrNegative)
 		}

@@ -79,7 +79,7 @@ func TestDocLimitsMatchConfig(t *testing.T) {
 	want := map[string]time.Duration{"commitment_due": l.CommitmentDue, "readings_offline_after": l.ReadingsOfflineAfter,
 		"indicator_offline_after": l.IndicatorOfflineAfter, "device_offline_after": l.DeviceOfflineAfter,
 		"system_offline_after": l.SystemOfflineAfter, "upload_grace": l.UploadGrace, "intake_gap": l.IntakeGap, "stuck_after": l.StuckAfter,
-		"future_skew": l.FutureSkew, "behind_after": l.BehindAfter}
+		"future_skew": l.FutureSkew, "behind_after": l.BehindAfter, "never_sent_after": l.NeverSentAfter}
 	for src, d := range l.AlarmClearAfter {
 		want["alarm_clear_after."+src] = d
 	}

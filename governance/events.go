@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -25,6 +27,11 @@ type Upload struct {
 	Table    string         `json:"table"` // exchange slug
 	Accepted int            `json:"accepted"`
 	Rejected map[string]int `json:"rejected,omitempty"` // by rule
+	// Source is the sending system of the accepted records (events.SourceBase, or ""
+	// for the company's own); First and Last are the receive times of the batch's
+	// accepted records. Only the rollout tracking reads them.
+	Source      string    `json:"source,omitempty"`
+	First, Last time.Time `json:"-"`
 }
 
 // CompanyCode implements Event.
@@ -112,6 +119,12 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 		return []Event{VideoDevice{Company: or(r.Company, company), Code: r.Code}}, nil
 	case TableGasStationDeviceStatus:
 		table = events.TableVideoDeviceStatus // the same record as 智能视频 表3
+	case TableRiskUnits, TableRiskEvents, TableControlMeasures, TableCheckTasks, TableCheckRecords, TableHiddenDangers:
+		r, err := decodeChain(table, company, record)
+		if err != nil {
+			return nil, err
+		}
+		return []Event{r}, nil
 	}
 	ev, err := events.Decode(table, company, record)
 	if errors.Is(err, events.ErrIgnoredTable) {
@@ -136,8 +149,9 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 func Tables() []string {
 	out := append(events.Tables(), TableCameras, TableEnterpriseInfo, TableVideoDevices,
 		TableGasStationVideoDevices, TableGasStationDeviceStatus)
+	out = append(out, chainTables...)
 	sort.Strings(out)
-	return out
+	return slices.Compact(out)
 }
 
 func decodeLocation(table, company, subject string, record []byte) (Location, error) {

@@ -42,6 +42,21 @@ const (
 	SensorBehind           Kind = "sensor_behind"            // 采集时间严重滞后
 	SensorDuplicate        Kind = "sensor_duplicate"         // 重复数据
 	RejectedShare          Kind = "rejected_share"           // 校验拒收比例过高
+
+	// 双重预防 (annex 2 §6): the chain 风险单元→风险事件→管控措施→排查任务→排查记录 and
+	// each 隐患's 风险分析对象 and 管控措施 (data), checks and 隐患 past their time (disposal).
+	ChainEventUnit       Kind = "chain_event_unit"       // 风险事件所属风险单元不存在或已删除
+	ChainMeasureEvent    Kind = "chain_measure_event"    // 管控措施所属风险事件不存在或已删除
+	ChainTaskMeasure     Kind = "chain_task_measure"     // 排查任务所属管控措施不存在或已删除
+	ChainRecordTask      Kind = "chain_record_task"      // 排查记录所属排查任务不存在
+	DangerHazardUnknown  Kind = "danger_hazard_unknown"  // 隐患风险分析对象不是已登记危险源
+	DangerMeasureUnknown Kind = "danger_measure_unknown" // 隐患绑定的管控措施不存在或已删除
+	CheckOverdue         Kind = "check_overdue"          // 排查任务超期未排查
+	DangerOverdue        Kind = "danger_overdue"         // 一般隐患超期未治理
+	MajorDangerOverdue   Kind = "major_danger_overdue"   // 重大隐患超期未治理
+
+	// 推广应用 (rollout)
+	TableNeverSent Kind = "table_never_sent" // 应建系统的表从未上传
 )
 
 // Kinds lists every fact kind in the document's order.
@@ -49,7 +64,9 @@ var Kinds = []Kind{CommitmentMissing, CommitmentLate, CommitmentContradiction, A
 	DisposalOverdue, OfflineSystem, OfflineReadings, OfflineIndicator, OfflineVideoDevice,
 	UploadOverdue, HazardNoIndicator, IndicatorNoThreshold, ThresholdOrder, IndicatorHazardUnknown,
 	CameraCode, CameraUnregistered, CoordinatesOutside, SensorStuck, SensorOutOfRange, SensorFuture,
-	SensorBehind, SensorDuplicate, RejectedShare}
+	SensorBehind, SensorDuplicate, RejectedShare, ChainEventUnit, ChainMeasureEvent, ChainTaskMeasure,
+	ChainRecordTask, DangerHazardUnknown, DangerMeasureUnknown, CheckOverdue, DangerOverdue, MajorDangerOverdue,
+	TableNeverSent}
 
 // Dimension is one of the five areas of the seed's 数据质量攻坚 (五(二)).
 type Dimension string

@@ -375,13 +375,16 @@ func (t *Tracker) closeEndedDays(c *company, now time.Time, ch *[]Change) {
 
 // baseKinds are the facts base() owns: it opens and closes them from the base data.
 var baseKinds = map[Kind]bool{HazardNoIndicator: true, IndicatorNoThreshold: true, ThresholdOrder: true,
-	IndicatorHazardUnknown: true, CameraCode: true, CoordinatesOutside: true}
+	IndicatorHazardUnknown: true, CameraCode: true, CoordinatesOutside: true,
+	ChainEventUnit: true, ChainMeasureEvent: true, ChainTaskMeasure: true, ChainRecordTask: true,
+	DangerHazardUnknown: true, DangerMeasureUnknown: true}
 
 type finding struct {
 	kind    Kind
 	subject string
 	ev      Evidence
 	detail  string
+	more    []Evidence // further records of the same finding
 }
 
 // base checks the company's base data at each tick. A finding opens a fact only at
@@ -404,27 +407,27 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 		ev := Evidence{Table: events.TableIndicators, Key: code, At: s.defined}
 		th := d.Thresholds
 		if !switchKind(d.Kind) && th.LowLow == nil && th.Low == nil && th.High == nil && th.HighHigh == nil {
-			add(finding{IndicatorNoThreshold, code, ev, fmt.Sprintf("指标 %s 未设置任何报警阈值", named(code, d.Name))})
+			add(finding{IndicatorNoThreshold, code, ev, fmt.Sprintf("指标 %s 未设置任何报警阈值", named(code, d.Name)), nil})
 		}
 		if msg := thresholdProblem(d); msg != "" {
-			add(finding{ThresholdOrder, code, ev, fmt.Sprintf("指标 %s %s", named(code, d.Name), msg)})
+			add(finding{ThresholdOrder, code, ev, fmt.Sprintf("指标 %s %s", named(code, d.Name), msg), nil})
 		}
 		if h, ok := c.hazards[d.Hazard]; d.Hazard != "" && (!ok || h.Deleted) {
-			add(finding{IndicatorHazardUnknown, code, ev, fmt.Sprintf("指标 %s 所属危险源 %s 未登记", code, d.Hazard)})
+			add(finding{IndicatorHazardUnknown, code, ev, fmt.Sprintf("指标 %s 所属危险源 %s 未登记", code, d.Hazard), nil})
 		}
 	}
 	for _, code := range sortedKeys(c.hazards) {
 		h := c.hazards[code]
 		if !h.Deleted && !covered[code] {
 			add(finding{HazardNoIndicator, code, Evidence{Table: events.TableHazardSources, Key: code, Absent: true,
-				Note: "没有对应的指标信息"}, fmt.Sprintf("危险源 %s 没有任何监测指标", named(code, h.Name))})
+				Note: "没有对应的指标信息"}, fmt.Sprintf("危险源 %s 没有任何监测指标", named(code, h.Name)), nil})
 		}
 	}
 	for _, code := range sortedKeys(c.cameras) {
 		cam := c.cameras[code]
 		if !cam.Deleted && !validate.IsGB28181Channel(code) {
 			add(finding{CameraCode, code, Evidence{Table: TableCameras, Key: code},
-				fmt.Sprintf("视频通道编码 %q 不符合 GB28181（9位企业编码+0132+7位流水号）", code)})
+				fmt.Sprintf("视频通道编码 %q 不符合 GB28181（9位企业编码+0132+7位流水号）", code), nil})
 		}
 	}
 	for _, k := range sortedKeys(c.locations) {
@@ -440,13 +443,15 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 		switch {
 		case loc.Lon == nil || loc.Lat == nil:
 			if loc.Table == TableEnterpriseInfo {
-				add(finding{CoordinatesOutside, subject, ev, "企业信息未填写经纬度"})
+				add(finding{CoordinatesOutside, subject, ev, "企业信息未填写经纬度", nil})
 			}
 		case !bounds.Contains(*loc.Lon, *loc.Lat):
 			add(finding{CoordinatesOutside, subject, ev, fmt.Sprintf("%s 坐标 (%g, %g) 不在山东省范围（经度 %g–%g，纬度 %g–%g）",
-				subject, *loc.Lon, *loc.Lat, bounds.LonMin, bounds.LonMax, bounds.LatMin, bounds.LatMax)})
+				subject, *loc.Lon, *loc.Lat, bounds.LonMin, bounds.LonMax, bounds.LatMin, bounds.LatMax), nil})
 		}
 	}
+
+	t.chainFindings(c, add)
 
 	keys := make([]factKey, 0, len(found))
 	for k := range found {
@@ -460,7 +465,15 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 	})
 	for _, k := range keys {
 		f := found[k]
-		if _, open := c.open[k]; open {
+		if of, open := c.open[k]; open {
+			if f.kind == ChainRecordTask && of.Count != 1+len(f.more) {
+				// More (or fewer) records of the missing task: the fact follows them.
+				of.Count, of.Evidence, of.Detail = 0, of.Evidence[:0], f.detail
+				for _, e := range append([]Evidence{f.ev}, f.more...) {
+					of.addEvidence(e)
+				}
+				*ch = append(*ch, Change{Kind: FactUpdated, Fact: snap(of)})
+			}
 			continue
 		}
 		since, seen := c.pending[k]
@@ -470,7 +483,13 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 		}
 		if now.After(since) {
 			f.ev.At = later(f.ev.At, since)
-			t.open(c, f.kind, f.subject, since, f.ev, f.detail, ch)
+			of, _ := t.open(c, f.kind, f.subject, since, f.ev, f.detail, ch)
+			for _, e := range f.more {
+				of.addEvidence(e)
+			}
+			if len(f.more) > 0 {
+				(*ch)[len(*ch)-1].Fact = snap(of)
+			}
 			delete(c.pending, k)
 		}
 	}

@@ -36,6 +36,8 @@ type companyJSON struct {
 	Pending     []pendingJSON                  `json:"pending"`
 	Open        []Fact                         `json:"open"`
 	BaseDirty   bool                           `json:"base_dirty,omitempty"`
+	Chain       *chainState                    `json:"chain,omitempty"`
+	Kind        string                         `json:"kind,omitempty"`
 }
 
 type indicatorJSON struct {
@@ -83,7 +85,7 @@ func (t *Tracker) MarshalState() ([]byte, error) {
 			Indicators: map[string]indicatorJSON{}, Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations,
 			Devices: map[string]deviceJSON{}, Commitments: c.commitments, HotWork: map[string][]string{},
 			Alarms: map[string]alarmJSON{}, Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{},
-			BaseDirty: c.baseDirty}
+			BaseDirty: c.baseDirty, Chain: c.chain, Kind: c.kind}
 		for k, i := range c.indicators {
 			j.Indicators[k] = indicatorJSON{Def: i.def, Defined: i.defined, LastSeen: i.lastSeen, LastAt: i.lastAt,
 				Last: i.last, Same: i.same, SameSince: i.sameSince, Day: i.day, Min: i.min, Max: i.max}
@@ -131,6 +133,10 @@ func Restore(cfg Config, b []byte) (*Tracker, error) {
 			continue
 		}
 		c.checked, c.lastUpload, c.lastReading, c.baseDirty = j.Checked, j.LastUpload, j.LastReading, j.BaseDirty
+		c.chain, c.kind = j.Chain, j.Kind
+		if c.chain != nil {
+			c.chain.fill()
+		}
 		copyMap(c.tables, j.Tables)
 		copyMap(c.hazards, j.Hazards)
 		copyMap(c.cameras, j.Cameras)

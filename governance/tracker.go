@@ -65,6 +65,8 @@ type company struct {
 	pending     map[factKey]time.Time        // base-data conditions not yet settled, since
 	open        map[factKey]*Fact            // open facts
 	baseDirty   bool                         // base data changed since the last check
+	chain       *chainState                  // 双重预防 records; nil until the first
+	kind        string                       // the registry's kind (SetKind): what it owes
 }
 
 type indicator struct {
@@ -218,8 +220,10 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		t.companyAlarm(c, ev, now, &ch)
 	case events.DeviceStatus:
 		t.deviceStatus(c, ev, now, &ch)
+	case ChainRecord:
+		t.chainRecord(c, ev, now, &ch)
 	case events.HiddenDanger:
-		// No governance rule reads hidden dangers (their upload counts through Upload).
+		// Decode reads hidden dangers as ChainRecord; this form is the warning engine's.
 	default:
 		panic(fmt.Sprintf("governance: unknown event type %T", ev))
 	}
@@ -305,6 +309,8 @@ func (t *Tracker) TickIntake(now time.Time, in events.Intake) []Change {
 		t.closeEndedDays(c, now, &ch)
 		t.commitmentDue(c, now, &ch)
 		t.silences(c, now, &ch)
+		t.chainOverdue(c, now, &ch)
+		t.neverSent(c, now, &ch)
 		if c.baseDirty || len(c.pending) > 0 {
 			c.baseDirty = false
 			t.base(c, now, &ch)
@@ -445,6 +451,7 @@ func (t *Tracker) upload(c *company, u Upload, now time.Time, ch *[]Change) {
 	c.tables[u.Table] = now
 	t.close(c, OfflineSystem, "", now, ch)
 	t.close(c, UploadOverdue, u.Table, now, ch)
+	t.close(c, TableNeverSent, u.Table, now, ch)
 
 	day := localDay(now)
 	b, ok := c.batches[day+"|"+u.Table]

@@ -45,6 +45,7 @@ type limitsFile struct {
 	BehindAfter           *time.Duration           `yaml:"behind_after"`
 	RejectedShare         *float64                 `yaml:"rejected_share"`
 	RejectedMinRecords    *int                     `yaml:"rejected_min_records"`
+	NeverSentAfter        *time.Duration           `yaml:"never_sent_after"`
 }
 
 func set[T any](dst *T, v *T) {
@@ -109,6 +110,7 @@ func LoadRules(b []byte) (governance.Config, error) {
 	set(&l.BehindAfter, fl.BehindAfter)
 	set(&l.RejectedShare, fl.RejectedShare)
 	set(&l.RejectedMinRecords, fl.RejectedMinRecords)
+	set(&l.NeverSentAfter, fl.NeverSentAfter)
 	for src, d := range fl.AlarmClearAfter {
 		l.AlarmClearAfter[src] = d
 	}

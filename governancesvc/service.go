@@ -247,18 +247,24 @@ func Decode(msgs []bus.Message) []governance.Event {
 func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 	var out []governance.Event
 	var received []time.Time
-	uploads := map[[2]string]int{} // company, table → index in out
-	count := func(company, table string, rule string) {
-		k := [2]string{company, table}
+	uploads := map[[3]string]int{} // company, table, source → index in out
+	count := func(company, table, source string, rule string, at time.Time) {
+		k := [3]string{company, table, source}
 		i, ok := uploads[k]
 		if !ok {
 			i = len(out)
 			uploads[k] = i
-			out = append(out, governance.Upload{Company: company, Table: table})
+			out = append(out, governance.Upload{Company: company, Table: table, Source: source})
 		}
 		u := out[i].(governance.Upload)
 		if rule == "" {
 			u.Accepted++
+			if !at.IsZero() && (u.First.IsZero() || at.Before(u.First)) {
+				u.First = at
+			}
+			if at.After(u.Last) {
+				u.Last = at
+			}
 		} else {
 			if u.Rejected == nil {
 				u.Rejected = map[string]int{}
@@ -278,7 +284,7 @@ func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 			if len(r.Errors) > 0 && r.Errors[0].Rule != "" {
 				rule = string(r.Errors[0].Rule)
 			}
-			count(r.Company, r.Table, rule)
+			count(r.Company, r.Table, "", rule, r.ReceivedAt)
 			if !r.ReceivedAt.IsZero() {
 				received = append(received, r.ReceivedAt)
 			}
@@ -289,7 +295,7 @@ func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 			slog.Error("quality: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 			continue
 		}
-		count(e.Company, e.Table, "")
+		count(e.Company, e.Table, e.Source, "", e.ReceivedAt)
 		if !e.ReceivedAt.IsZero() {
 			received = append(received, e.ReceivedAt)
 		}
@@ -335,9 +341,13 @@ func (s *Service) Tick(ctx context.Context) error {
 	var feed alertFeed
 	var in events.Intake
 	var off map[string]time.Time
+	var kinds map[string]string
 	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx, held []string) ([]string, error) {
 		var err error
 		if feed, err = readAlertFeed(ctx, tx); err != nil {
+			return nil, err
+		}
+		if kinds, err = registeredKinds(ctx, tx); err != nil {
 			return nil, err
 		}
 		if off, err = disabled(ctx, tx); err != nil {
@@ -375,7 +385,9 @@ func (s *Service) Tick(ctx context.Context) error {
 					" 停用，不再计入数据质量"))
 				continue
 			}
-			w.facts(t.Get(code).TickIntake(now, in))
+			tr := t.Get(code)
+			tr.SetKind(code, kinds[code])
+			w.facts(tr.TickIntake(now, in))
 		}
 		w.cursor(feed.position)
 		return nil

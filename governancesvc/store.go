@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -134,6 +135,93 @@ type writer struct {
 	pending map[string]int // fact ID → index in facts
 	list    []governance.Fact
 	counts  map[countKey]int // records received by company, day, table and rule
+	conns   map[connKey]*connection
+}
+
+// connKey is a row of rollout_connections (migration 00055).
+type connKey struct{ company, table, source string }
+
+type connection struct {
+	first, last time.Time
+	records     int
+}
+
+// registeredKinds maps every registered company to its kind (enterprises.kind): what
+// it owes (governance.OwedTables).
+func registeredKinds(ctx context.Context, q querier) (map[string]string, error) {
+	rows, err := q.Query(ctx, `SELECT code, kind FROM enterprises`)
+	if err != nil {
+		return nil, fmt.Errorf("quality: enterprise kinds: %w", err)
+	}
+	out := map[string]string{}
+	var code, kind string
+	_, err = pgx.ForEachRow(rows, []any{&code, &kind}, func() error { out[code] = kind; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("quality: enterprise kinds: %w", err)
+	}
+	return out, nil
+}
+
+// connections notes the accepted records of u in rollout_connections: which system
+// sent the table, first and last received.
+func (w *writer) connections(u governance.Upload) {
+	if u.Accepted == 0 {
+		return
+	}
+	source := "own"
+	if u.Source == events.SourceBase {
+		source = events.SourceBase
+	}
+	first, last := u.First, u.Last
+	if first.IsZero() {
+		first, last = w.now, w.now
+	}
+	if w.conns == nil {
+		w.conns = map[connKey]*connection{}
+	}
+	k := connKey{u.Company, u.Table, source}
+	c, ok := w.conns[k]
+	if !ok {
+		c = &connection{first: first, last: last}
+		w.conns[k] = c
+	}
+	c.records += u.Accepted
+	if first.Before(c.first) {
+		c.first = first
+	}
+	if last.After(c.last) {
+		c.last = last
+	}
+}
+
+// queueConnections upserts the noted connections, in one statement.
+func (w *writer) queueConnections() {
+	if len(w.conns) == 0 {
+		return
+	}
+	keys := make([]connKey, 0, len(w.conns))
+	for k := range w.conns {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		return a.company+"|"+a.table+"|"+a.source < b.company+"|"+b.table+"|"+b.source
+	})
+	var cos, tables, sources []string
+	var firsts, lasts []time.Time
+	var n []int64
+	for _, k := range keys {
+		c := w.conns[k]
+		cos, tables, sources = append(cos, k.company), append(tables, k.table), append(sources, k.source)
+		firsts, lasts, n = append(firsts, c.first), append(lasts, c.last), append(n, int64(c.records))
+	}
+	w.b.Queue(`INSERT INTO rollout_connections (company_code, table_name, source, first_at, last_at, records)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::bigint[])
+		ON CONFLICT (company_code, table_name, source) DO UPDATE
+			SET first_at = least(rollout_connections.first_at, EXCLUDED.first_at),
+			    last_at = greatest(rollout_connections.last_at, EXCLUDED.last_at),
+			    records = rollout_connections.records + EXCLUDED.records`,
+		cos, tables, sources, firsts, lasts, n)
 }
 
 // countKey is a row of governance_record_counts (migration 00017).
@@ -141,9 +229,9 @@ type countKey struct{ company, day, table, rule string }
 
 // uploads counts the records of the governance.Upload among events as received on
 // the local day of w.now: accepted under rule "", refused under their rule.
-func (w *writer) uploads(events []governance.Event) {
+func (w *writer) uploads(evs []governance.Event) {
 	day := dayString(w.now)
-	for _, ev := range events {
+	for _, ev := range evs {
 		u, ok := ev.(governance.Upload)
 		if !ok {
 			continue
@@ -154,6 +242,7 @@ func (w *writer) uploads(events []governance.Event) {
 		if u.Accepted > 0 {
 			w.counts[countKey{u.Company, day, u.Table, ""}] += u.Accepted
 		}
+		w.connections(u)
 		for rule, n := range u.Rejected {
 			if n > 0 {
 				w.counts[countKey{u.Company, day, u.Table, rule}] += n
@@ -275,6 +364,7 @@ func (w *writer) cursor(position int64) {
 func (w *writer) send(ctx context.Context, tx pgx.Tx) error {
 	w.queueFacts()
 	w.queueCounts()
+	w.queueConnections()
 	if w.b.Len() == 0 {
 		return nil
 	}

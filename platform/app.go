@@ -35,6 +35,7 @@ import (
 	"github.com/shandong-emergency/chemguard/notices"
 	"github.com/shandong-emergency/chemguard/openapi"
 	"github.com/shandong-emergency/chemguard/portal"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
@@ -412,6 +413,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Enterprises: a.Access.Enterprises, Audit: a.Access.Audit, Policy: a.Access.Authz.Policy})
 	pt.EnableQuality(portal.Quality{Read: governance.Quality(), Reports: governance, Notices: a.Notices,
 		Actor: func(c *fiber.Ctx) notices.Actor { return notices.ActorOf(c, a.Access) }, Can: a.Access.Can})
+	// 推广应用进度 and 双重预防 (the regulators' side of the base system).
+	pt.EnableRollout(portal.Rollout{Read: readmodel.NewRollout(a.Pool, cfg.Governance.Now), Regions: governance.Quality(),
+		Acceptances: governancesvc.NewAcceptances(a.Pool, a.Access.Audit, cfg.Governance.Now)})
 	pt.EnableAPIDocs(a.APIDescription)
 	pt.Register(a.http)
 	// Inspector mobile app (issue 7 item 2) under /m; its hidden dangers go through the exchange pipeline.

@@ -168,6 +168,13 @@ func (p *Portal) company(c *fiber.Ctx) error {
 		return err
 	}
 	page := companyPage{Detail: d, Plan: planOf(&d)}
+	if p.rollout != nil {
+		dual, err := p.rollout.Read.Dual(c.UserContext(), e.Code)
+		if err != nil {
+			return err
+		}
+		page.Dual = &dual
+	}
 	if p.quality != nil {
 		v, err := p.companyQuality(c, e, p.quality.Read.Today())
 		if err != nil {
@@ -183,6 +190,7 @@ type companyPage struct {
 	readmodel.Detail
 	Plan    Plan                   // the plant's schematic (planOf)
 	Quality *readmodel.CompanyView // 数据质量: score and facts, nil without the 数据质量 pages
+	Dual    *readmodel.DualView    // 双重预防 figures, nil without the rollout pages
 }
 
 type dataPage struct {

@@ -61,6 +61,7 @@ type Portal struct {
 	files          Files
 	admin          *Admin   // nil until EnableAdmin
 	quality        *Quality // nil until EnableQuality
+	rollout        *Rollout // nil until EnableRollout
 	apiDocs        APIDocs  // nil until EnableAPIDocs
 	pages          *web.Templates
 }
@@ -86,7 +87,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard web.Guard, sessions web.Sessions,
 	pages, err := web.ParseTemplates(templateFS, funcs, []string{"login", "error", "home", "companies", "company", "data",
 		"rejections", "warnings", "warning", "trend", "admin_users", "admin_user", "admin_parks", "admin_companies",
 		"admin_company", "admin_secret", "audit", "quality", "quality_company", "quality_notices", "quality_notice",
-		"account", "apidocs"}, adminNav)
+		"account", "apidocs", "rollout", "rollout_company", "dual"}, adminNav)
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
 	}
@@ -126,6 +127,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/warnings/:id", p.warning)
 	p.registerAdmin(r)
 	p.registerQuality(r)
+	p.registerRollout(r)
 	p.registerAccount(r)
 	r.Get("/api", p.apiDocsPage)
 }
