@@ -109,8 +109,14 @@ func (f *fixture) company(t *testing.T, code string) company {
 func (f *fixture) Departments(context.Context, string) ([]enterprise.Department, error) {
 	return nil, nil
 }
-func (f *fixture) Posts(context.Context, string) ([]enterprise.Post, error)    { return nil, nil }
-func (f *fixture) People(context.Context, string) ([]enterprise.Person, error) { return nil, nil }
+func (f *fixture) Posts(context.Context, string) ([]enterprise.Post, error) { return nil, nil }
+func (f *fixture) People(_ context.Context, company string) ([]enterprise.Person, error) {
+	var out []enterprise.Person
+	for _, r := range []policy.Role{policy.EnterpriseStaff, policy.EnterpriseDeptHead, policy.EnterpriseSafety, policy.EnterprisePrincipal} {
+		out = append(out, f.roles[company][r]...)
+	}
+	return out, nil
+}
 func (f *fixture) PeopleOfPost(context.Context, string, int64) ([]enterprise.Person, error) {
 	return nil, nil
 }
