@@ -212,21 +212,10 @@ func mayRun(m *enterprise.Member, p *Permit) bool {
 // confirmed, every worker briefed, and the gas analysis (when the kind needs
 // one) qualified within the standard's limit.
 func (s *Service) Start(ctx context.Context, m *enterprise.Member, id string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		p, err := s.lock(ctx, tx, m.Company, id)
-		if err != nil {
-			return err
-		}
-		if p.Status != StatusIssued {
-			return wrongStatus(p, "开始作业", "start the work")
-		}
-		if !mayRun(m, p) {
-			return forbidden("只有监护人、开票人或管理人员可以开始作业", "only the guardian, the applicant or a manager starts the work")
-		}
+	return s.onPermit(ctx, m, id, []string{StatusIssued}, mayRun, "开始作业", "start the work", func(tx pgx.Tx, p *Permit) error {
 		now := s.cfg.Now()
-		if now.After(p.ValidUntil) {
-			return chemguard.Errorf(chemguard.EConflict, "作业票已于 %s 到期，须重新办理", "the permit expired at %s; open a new one",
-				p.ValidUntil.In(schemas.Shanghai).Format("2006-01-02 15:04"))
+		if err := stillValid(p, now); err != nil {
+			return err
 		}
 		var zh, en []string
 		for _, ms := range p.Measures {
@@ -248,7 +237,41 @@ func (s *Service) Start(ctx context.Context, m *enterprise.Member, id string) er
 		if err := s.setStatus(ctx, tx, p, StatusWorking, `, started_at = $5`, now); err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, id, m, "started", "", ""); err != nil {
+		return s.event(ctx, tx, id, m, "started", "", "")
+	})
+}
+
+// stillValid refuses work on a permit past its validity.
+func stillValid(p *Permit, now time.Time) error {
+	if now.After(p.ValidUntil) {
+		return chemguard.Errorf(chemguard.EConflict, "作业票已于 %s 到期，须重新办理", "the permit expired at %s; open a new one",
+			p.ValidUntil.In(schemas.Shanghai).Format("2006-01-02 15:04"))
+	}
+	return nil
+}
+
+// onPermit runs fn on the member's permit id locked in a transaction when its
+// status is one of from and may allows the member, then publishes the
+// permit's 表1 record in the same transaction; verb names the action in the
+// refusals.
+func (s *Service) onPermit(ctx context.Context, m *enterprise.Member, id string, from []string, may func(*enterprise.Member, *Permit) bool,
+	verb, verbEN string, fn func(tx pgx.Tx, p *Permit) error) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		p, err := s.lock(ctx, tx, m.Company, id)
+		if err != nil {
+			return err
+		}
+		ok := false
+		for _, st := range from {
+			ok = ok || p.Status == st
+		}
+		if !ok {
+			return wrongStatus(p, verb, verbEN)
+		}
+		if !may(m, p) {
+			return forbidden("您无权"+verb+"该作业票", "you may not "+verbEN+" this permit")
+		}
+		if err := fn(tx, p); err != nil {
 			return err
 		}
 		return s.publish(ctx, tx, m.Company, id)
@@ -260,21 +283,13 @@ func (s *Service) Interrupt(ctx context.Context, m *enterprise.Member, id, reaso
 	if strings.TrimSpace(reason) == "" {
 		return invalid("中断原因", "必填", "interruption reason: required")
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		p, err := s.lock(ctx, tx, m.Company, id)
-		if err != nil {
-			return err
-		}
-		if p.Status != StatusWorking {
-			return wrongStatus(p, "中断作业", "interrupt the work")
-		}
-		if !mayRun(m, p) {
-			return forbidden("只有监护人、开票人或管理人员可以中断作业", "only the guardian, the applicant or a manager interrupts the work")
-		}
+	return s.onPermit(ctx, m, id, []string{StatusWorking}, mayRun, "中断作业", "interrupt the work", func(tx pgx.Tx, p *Permit) error {
 		return s.interrupt(ctx, tx, m, p, "interrupted", reason)
 	})
 }
 
+// interrupt interrupts p in tx; kind is the event that caused it when not a
+// person's interruption (gas_lapsed, expired). The caller publishes.
 func (s *Service) interrupt(ctx context.Context, tx pgx.Tx, m *enterprise.Member, p *Permit, kind, reason string) error {
 	if err := s.setStatus(ctx, tx, p, StatusInterrupted, `, changed_reason = $5`, "作业中断："+reason); err != nil {
 		return err
@@ -284,30 +299,16 @@ func (s *Service) interrupt(ctx context.Context, tx pgx.Tx, m *enterprise.Member
 			return err
 		}
 	}
-	if err := s.event(ctx, tx, p.ID, m, "interrupted", reason, ""); err != nil {
-		return err
-	}
-	return s.publish(ctx, tx, p.Company, p.ID)
+	return s.event(ctx, tx, p.ID, m, "interrupted", reason, "")
 }
 
 // Resume resumes an interrupted work: within validity, with a gas analysis
 // after a long interruption and within the re-analysis interval.
 func (s *Service) Resume(ctx context.Context, m *enterprise.Member, id string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		p, err := s.lock(ctx, tx, m.Company, id)
-		if err != nil {
-			return err
-		}
-		if p.Status != StatusInterrupted {
-			return wrongStatus(p, "恢复作业", "resume the work")
-		}
-		if !mayRun(m, p) {
-			return forbidden("只有监护人、开票人或管理人员可以恢复作业", "only the guardian, the applicant or a manager resumes the work")
-		}
+	return s.onPermit(ctx, m, id, []string{StatusInterrupted}, mayRun, "恢复作业", "resume the work", func(tx pgx.Tx, p *Permit) error {
 		now := s.cfg.Now()
-		if now.After(p.ValidUntil) {
-			return chemguard.Errorf(chemguard.EConflict, "作业票已于 %s 到期，须重新办理", "the permit expired at %s; open a new one",
-				p.ValidUntil.In(schemas.Shanghai).Format("2006-01-02 15:04"))
+		if err := stillValid(p, now); err != nil {
+			return err
 		}
 		if err := CheckResume(p.Kind, p.analyses(), p.InterruptedAt, now); err != nil {
 			return err
@@ -318,10 +319,7 @@ func (s *Service) Resume(ctx context.Context, m *enterprise.Member, id string) e
 		if err := s.setStatus(ctx, tx, p, StatusWorking, `, changed_reason = $5`, "作业中断后恢复"); err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, id, m, "resumed", "", ""); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx, m.Company, id)
+		return s.event(ctx, tx, id, m, "resumed", "", "")
 	})
 }
 
@@ -330,19 +328,8 @@ func (s *Service) ChangeGuardian(ctx context.Context, m *enterprise.Member, id s
 	if strings.TrimSpace(reason) == "" {
 		return invalid("更换原因", "必填", "reason: required")
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		p, err := s.lock(ctx, tx, m.Company, id)
-		if err != nil {
-			return err
-		}
-		switch p.Status {
-		case StatusApproving, StatusIssued, StatusWorking, StatusInterrupted:
-		default:
-			return wrongStatus(p, "更换监护人", "change the guardian")
-		}
-		if !mayRun(m, p) {
-			return forbidden("只有监护人、开票人或管理人员可以更换监护人", "only the guardian, the applicant or a manager changes the guardian")
-		}
+	from := []string{StatusApproving, StatusIssued, StatusWorking, StatusInterrupted}
+	return s.onPermit(ctx, m, id, from, mayRun, "更换监护人", "change the guardian", func(tx pgx.Tx, p *Permit) error {
 		var name string
 		if err := tx.QueryRow(ctx, `SELECT u.display_name FROM enterprise_members em JOIN users u ON u.id = em.user_id WHERE em.company = $1 AND em.user_id = $2`,
 			m.Company, guardian).Scan(&name); err != nil {
@@ -353,10 +340,7 @@ func (s *Service) ChangeGuardian(ctx context.Context, m *enterprise.Member, id s
 			m.Company, id, guardian, name, "更换监护人："+note, s.cfg.Now()); err != nil {
 			return fmt.Errorf("permits: guardian: %w", err)
 		}
-		if err := s.event(ctx, tx, id, m, "guardian", note, ""); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx, m.Company, id)
+		return s.event(ctx, tx, id, m, "guardian", note, "")
 	})
 }
 
@@ -413,21 +397,7 @@ func (s *Service) cancel(ctx context.Context, m *enterprise.Member, id, reason, 
 
 func (s *Service) transition(ctx context.Context, m *enterprise.Member, id string, from []string, to, kind, note string,
 	may func(*enterprise.Member, *Permit) bool, verb, verbEN, extra string, args ...any) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		p, err := s.lock(ctx, tx, m.Company, id)
-		if err != nil {
-			return err
-		}
-		ok := false
-		for _, st := range from {
-			ok = ok || p.Status == st
-		}
-		if !ok {
-			return wrongStatus(p, verb, verbEN)
-		}
-		if !may(m, p) {
-			return forbidden("您无权"+verb+"该作业票", "you may not "+verbEN+" this permit")
-		}
+	return s.onPermit(ctx, m, id, from, may, verb, verbEN, func(tx pgx.Tx, p *Permit) error {
 		if len(args) == 0 && strings.Contains(extra, "$5") {
 			args = []any{s.cfg.Now()}
 		}
@@ -435,10 +405,7 @@ func (s *Service) transition(ctx context.Context, m *enterprise.Member, id strin
 			return err
 		}
 		text, file, _ := strings.Cut(note, "\x00")
-		if err := s.event(ctx, tx, id, m, kind, text, file); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx, m.Company, id)
+		return s.event(ctx, tx, id, m, kind, text, file)
 	})
 }
 
@@ -517,12 +484,18 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 				alert = &enterprise.Notice{Kind: "permit_expired", Title: "作业票到期，作业已中断：" + p.Number, Urgent: true, Link: link,
 					Body: p.Kind.Name + " " + p.Place, Key: "permit:" + p.ID + ":expired"}
 				stopped++
-				return s.interrupt(ctx, tx, who, p, "expired", "作业票已到期")
+				if err := s.interrupt(ctx, tx, who, p, "expired", "作业票已到期"); err != nil {
+					return err
+				}
+				return s.publish(ctx, tx, k.Company, p.ID)
 			case CheckGas(p.Kind, p.analyses(), p.StartedAt, now) != nil:
 				alert = &enterprise.Notice{Kind: "permit_gas_lapsed", Title: "气体分析超时，作业已中断：" + p.Number, Urgent: true, Link: link,
 					Body: p.Kind.Name + " " + p.Place + "：须重新进行气体分析后方可恢复作业", Key: "permit:" + p.ID + ":lapsed:" + p.GasDue.Format(time.RFC3339)}
 				stopped++
-				return s.interrupt(ctx, tx, who, p, "gas_lapsed", "气体分析超时（"+p.Kind.Gas.Clause+"）")
+				if err := s.interrupt(ctx, tx, who, p, "gas_lapsed", "气体分析超时（"+p.Kind.Gas.Clause+"）"); err != nil {
+					return err
+				}
+				return s.publish(ctx, tx, k.Company, p.ID)
 			case p.Kind.Gas != nil && now.Add(s.cfg.Rules.RemindAhead).After(p.GasDue):
 				alert = &enterprise.Notice{Kind: "permit_gas_due", Title: "气体分析即将超时：" + p.Number, Link: enterprise.PhonePrefix + "/permits/" + p.ID,
 					Body: "请在 " + p.GasDue.In(schemas.Shanghai).Format("15:04") + " 前重新分析", Key: "permit:" + p.ID + ":remind:" + p.GasDue.Format(time.RFC3339)}
