@@ -1,0 +1,163 @@
+// The must-show flow of a 一级动火 with a contractor, in Chromium: PC pages for
+// booking, review, opening and approval; a phone-sized page (390×844) for the
+// guardian's measure checks, briefing signature and gas analysis; a start
+// refused after the analysis lapsed; re-analysis, work, acceptance, archive,
+// the printed PDF. Run by TestBrowserHotWork (browser_test.go).
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
+const require = createRequire(join(env.playwright, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const browser = await chromium.launch({
+  executablePath: env.chromium,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const url = (p) => env.baseURL + p;
+const shot = async (page, name) => {
+  if (env.screenshots) { await page.screenshot({ path: join(env.screenshots, 'permits-' + name + '.png'), fullPage: true }); }
+};
+const as = async (who, phone) => {
+  const ctx = await browser.newContext(phone
+    ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' }
+    : { viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+  await ctx.addCookies([{ name: 'permits_test_member', value: who, url: env.baseURL }]);
+  return ctx.newPage();
+};
+const clock = async (page, at) => {
+  const r = await page.request.post(url('/test/clock?at=' + encodeURIComponent(at)));
+  assert.equal(r.status(), 204);
+};
+// sign draws a stroke on the form's signature pad.
+const sign = async (form) => {
+  const pad = form.locator('canvas.sig');
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  const page = form.page();
+  await page.mouse.move(box.x + 20, box.y + 60);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 120, box.y + 30, { steps: 5 });
+  await page.mouse.move(box.x + 220, box.y + 80, { steps: 5 });
+  await page.mouse.up();
+};
+const form = (page, action) => page.locator(`form[action$="/${action}"]`).first();
+
+try {
+  // 作业申请人 books the hot work with the contractor.
+  const pc = await as(env.applicant, false);
+  await pc.goto(url('/e/permits/bookings/new'));
+  await pc.getByLabel('作业类型').selectOption('12');
+  await pc.getByLabel('作业内容').fill('更换甲醇管线法兰并焊接');
+  await pc.getByLabel('作业地点').fill('二号罐区东侧管廊');
+  await pc.getByLabel('作业单位（施工单位，≤50 字）').fill('济南石化安装工程有限公司');
+  await pc.getByLabel('承包商').selectOption({ label: '济南石化安装工程有限公司' });
+  await pc.getByLabel('预计开始时间').fill('2026-12-05T08:00');
+  await pc.getByLabel('预计完成时间').fill('2026-12-05T17:00');
+  await shot(pc, 'booking-form');
+  await pc.getByRole('button', { name: '提交预约' }).click();
+  await pc.waitForURL(/\/bookings\/\d+$/);
+  const bookingURL = pc.url();
+  await pc.getByText('待审核').waitFor();
+  assert.equal(await pc.getByRole('button', { name: '提交审批' }).count(), 0, 'an unreviewed booking offers no permit');
+
+  // 部门负责人 reviews it.
+  const head = await as(env.head, false);
+  await head.goto(bookingURL);
+  await head.getByRole('button', { name: '审核通过' }).click();
+  await head.getByText('审核通过').first().waitFor();
+
+  // The applicant opens the permit: the welder's certificate is valid.
+  await pc.goto(bookingURL);
+  await pc.getByLabel('作业负责人').fill('刘洋');
+  await pc.getByLabel('负责人手机').fill('13805310001');
+  await pc.getByLabel('监护人').selectOption(String(env.guardianID));
+  await pc.locator(`input[name="workers"][value="${env.welder}"]`).check();
+  await pc.getByLabel('风险辨识（每行一项）').fill('管线残留甲醇遇明火燃爆\n焊渣飞溅引燃周边可燃物');
+  await pc.getByLabel('补充安全措施（每行一项）').fill('动火点下方铺设防火毯');
+  await shot(pc, 'booking');
+  await pc.getByRole('button', { name: '提交审批' }).click();
+  await pc.waitForURL(/\/e\/permits\/[0-9a-f-]{36}$/);
+  const id = pc.url().split('/').pop();
+
+  // The chain: 部门负责人 then 安全管理员, each signing on the pad.
+  for (const who of [env.head, env.safety]) {
+    const p = await as(who, false);
+    await p.goto(url('/e/permits/' + id));
+    const f = form(p, 'approve');
+    await sign(f);
+    await f.getByRole('button', { name: '同意并签字' }).click();
+    await p.waitForURL(/ok=approve/);
+    if (who === env.safety) { await p.getByText('已签发').first().waitFor(); await shot(p, 'permit-issued'); }
+  }
+
+  // The guardian on the phone: measures, briefing, gas analysis at 07:50.
+  const phone = await as(env.guardian, true);
+  await clock(phone, '2026-12-05 07:50');
+  await phone.goto(url('/e/m/permits'));
+  await phone.getByText('一级动火作业').first().click();
+  await phone.waitForURL(/\/e\/m\/permits\//);
+  while (await phone.getByRole('button', { name: '现场确认' }).count() > 0) {
+    await phone.getByRole('button', { name: '现场确认' }).first().click();
+    await phone.waitForLoadState();
+  }
+  const brief = form(phone, 'briefing');
+  await sign(brief);
+  await brief.getByRole('button', { name: '签字确认' }).click();
+  await phone.getByText('已签字').first().waitFor();
+  const gas = async (at, value) => {
+    const g = form(phone, 'gas');
+    await g.getByLabel('取样时间').fill(at);
+    await g.getByLabel('取样点').fill('法兰焊口处');
+    await g.getByLabel('检测气体').selectOption('可燃气体');
+    await g.getByLabel('检测值').fill(value);
+    await sign(g);
+    await g.getByRole('button', { name: '保存分析结果' }).click();
+    await phone.waitForURL(/ok=gas/);
+  };
+  await gas('2026-12-05T07:50', '0.2');
+  await shot(phone, 'm-permit');
+
+  // 30 minutes pass without starting: the start is refused.
+  await clock(phone, '2026-12-05 08:25');
+  await phone.goto(url('/e/m/permits/' + id));
+  await phone.getByRole('button', { name: '开始作业' }).click();
+  await phone.getByRole('alert').getByText('超时').waitFor();
+  await shot(phone, 'm-refused');
+  await gas('2026-12-05T08:25', '0.1');
+  await phone.getByRole('button', { name: '开始作业' }).click();
+  await phone.waitForURL(/ok=start/);
+  await phone.getByText('作业中').first().waitFor();
+
+  // The work is done; the 部门负责人 accepts, the 安全管理员 archives.
+  await clock(phone, '2026-12-05 10:00');
+  await phone.getByRole('button', { name: '作业完毕' }).first().click();
+  await phone.waitForURL(/ok=finish/);
+  await head.goto(url('/e/permits/' + id));
+  const acc = form(head, 'accept');
+  await sign(acc);
+  await acc.getByRole('button', { name: '验收签字' }).click();
+  await head.waitForURL(/ok=accept/);
+  const safety = await as(env.safety, false);
+  await safety.goto(url('/e/permits/' + id));
+  await safety.getByRole('button', { name: '归档' }).click();
+  await safety.waitForURL(/ok=archive/);
+  await safety.getByText('已归档').first().waitFor();
+  await shot(safety, 'permit-archived');
+
+  const pdf = await safety.request.get(url('/e/permits/' + id + '/permit.pdf'));
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()['content-type'], 'application/pdf');
+  assert.equal((await pdf.body()).subarray(0, 4).toString(), '%PDF');
+
+  await safety.goto(url('/e/permits/stats'));
+  await shot(safety, 'stats');
+  await safety.goto(url('/e/permits'));
+  await shot(safety, 'index');
+  await safety.goto(url('/e/permits/base'));
+  await shot(safety, 'base');
+} finally {
+  await browser.close();
+}
