@@ -134,8 +134,15 @@ func Decode(table, company string, record []byte) ([]Event, error) {
 
 // Tables returns the exchange slugs Decode reads, sorted.
 func Tables() []string {
-	out := append(events.Tables(), TableCameras, TableEnterpriseInfo, TableVideoDevices,
-		TableGasStationVideoDevices, TableGasStationDeviceStatus)
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range append(events.Tables(), TableCameras, TableEnterpriseInfo, TableVideoDevices,
+		TableGasStationVideoDevices, TableGasStationDeviceStatus) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
 	sort.Strings(out)
 	return out
 }
