@@ -23,6 +23,7 @@ const (
 	TableHiddenDangers     = "hidden-dangers"
 	TableVideoDeviceStatus = "video-device-status"
 	TableEnterpriseInfo    = "enterprise-info"
+	TableCameras           = "cameras"
 )
 
 // ErrIgnoredTable is returned by Decode for a table the engine does not consume; a
@@ -69,6 +70,23 @@ var decoders = map[string]func(company string, rec []byte) (Event, error){
 	TableHiddenDangers:     decodeHiddenDanger,
 	TableVideoDeviceStatus: decodeDeviceStatus,
 	TableEnterpriseInfo:    decodeEnterprise,
+	TableCameras:           decodeCamera,
+}
+
+func decodeCamera(company string, rec []byte) (Event, error) {
+	var r struct {
+		Video   string `json:"VIDEO_CODE"`
+		Company string `json:"COMPANY_CODE"`
+		Name    string `json:"CAMERA_NAME"`
+		Place   string `json:"PLACE"`
+		Hazard  string `json:"HAZARD_CODE"`
+		Deleted string `json:"DELETED"`
+	}
+	if err := json.Unmarshal(rec, &r); err != nil {
+		return nil, err
+	}
+	return Camera{Company: orCompany(r.Company, company), VideoCode: r.Video, Name: r.Name, Place: r.Place,
+		Hazard: r.Hazard, Deleted: r.Deleted == schemas.DeletedYes}, nil
 }
 
 func decodeEnterprise(company string, rec []byte) (Event, error) {
@@ -262,13 +280,14 @@ func decodeVideoAlarm(src AlarmSource, fire, smoke string) func(string, []byte) 
 			Status string           `json:"ALARM_STATUS"`
 			At     schemas.DateTime `json:"ALARM_TIME"`
 			Video  string           `json:"VIDEO_CODE"`
+			Device string           `json:"DEVICE_CODE"`
 		}
 		if err := json.Unmarshal(rec, &r); err != nil {
 			return nil, err
 		}
 		return CompanyAlarm{Company: company, Source: src, ID: r.ID, Type: r.Type, Where: r.Video,
 			Raised: r.Status == schemas.VideoAlarmRaised, At: r.At.Time,
-			Fire: r.Type == fire, Smoke: r.Type == smoke}, nil
+			Fire: r.Type == fire, Smoke: r.Type == smoke, Device: r.Device}, nil
 	}
 }
 

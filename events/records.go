@@ -130,7 +130,24 @@ type CompanyAlarm struct {
 	At      time.Time   `json:"at"`              // 报警时间, or 销警时间 for a clear
 	Fire    bool        `json:"fire,omitempty"`  // a 明火 video alarm
 	Smoke   bool        `json:"smoke,omitempty"` // a 烟雾 video alarm
+	// Device is the 视频智能分析设备编码 (DEVICE_CODE) of a video alarm, when sent.
+	Device string `json:"device,omitempty"`
 }
+
+// Camera is one 视频监控信息 record: a camera channel and where it is installed, so
+// a video alarm (which names only its VIDEO_CODE) can be placed against a work
+// permit's 作业位置.
+type Camera struct {
+	Company   string `json:"company"`
+	VideoCode string `json:"video_code"`
+	Name      string `json:"name,omitempty"`  // CAMERA_NAME
+	Place     string `json:"place,omitempty"` // PLACE 安装位置
+	Hazard    string `json:"hazard,omitempty"`
+	Deleted   bool   `json:"deleted,omitempty"`
+}
+
+// CompanyCode implements Event.
+func (c Camera) CompanyCode() string { return c.Company }
 
 // CompanyCode implements Event.
 func (a CompanyAlarm) CompanyCode() string { return a.Company }

@@ -14,6 +14,7 @@ const (
 	CommitmentMissing       Kind = "commitment_missing"       // 未承诺: none by 10:00 (open until one arrives)
 	CommitmentLate          Kind = "commitment_late"          // 未按时承诺: arrived after 10:00
 	CommitmentContradiction Kind = "commitment_contradiction" // 承诺内容与数据矛盾
+	PermitsShort            Kind = "permits_short"            // 承诺作业而作业票缺失或不足
 
 	// 报警销警 (alarms)
 	AlarmUncleared Kind = "alarm_uncleared" // 报警长时间未销警
@@ -35,6 +36,8 @@ const (
 	IndicatorHazardUnknown Kind = "indicator_hazard_unknown" // 指标所属危险源未登记
 	CameraCode             Kind = "camera_code"              // 视频通道编码不符合 GB28181
 	CameraUnregistered     Kind = "camera_unregistered"      // 报警视频通道未登记
+	CameraForeign          Kind = "camera_foreign"           // 报警视频通道属于其他企业
+	DeviceUnregistered     Kind = "device_unregistered"      // 报警分析设备未登记
 	CoordinatesOutside     Kind = "coordinates_outside"      // 坐标缺失或不在山东省范围
 	SensorStuck            Kind = "sensor_stuck"             // 数据长时间不变
 	SensorOutOfRange       Kind = "sensor_out_of_range"      // 数据超出量程
@@ -60,10 +63,10 @@ const (
 )
 
 // Kinds lists every fact kind in the document's order.
-var Kinds = []Kind{CommitmentMissing, CommitmentLate, CommitmentContradiction, AlarmUncleared,
+var Kinds = []Kind{CommitmentMissing, CommitmentLate, CommitmentContradiction, PermitsShort, AlarmUncleared,
 	DisposalOverdue, OfflineSystem, OfflineReadings, OfflineIndicator, OfflineVideoDevice,
 	UploadOverdue, HazardNoIndicator, IndicatorNoThreshold, ThresholdOrder, IndicatorHazardUnknown,
-	CameraCode, CameraUnregistered, CoordinatesOutside, SensorStuck, SensorOutOfRange, SensorFuture,
+	CameraCode, CameraUnregistered, CameraForeign, DeviceUnregistered, CoordinatesOutside, SensorStuck, SensorOutOfRange, SensorFuture,
 	SensorBehind, SensorDuplicate, RejectedShare, ChainEventUnit, ChainMeasureEvent, ChainTaskMeasure,
 	ChainRecordTask, DangerHazardUnknown, DangerMeasureUnknown, CheckOverdue, DangerOverdue, MajorDangerOverdue,
 	TableNeverSent}

@@ -44,6 +44,7 @@ func (t *Tracker) commitment(c *company, cm events.Commitment, now time.Time, ch
 	}
 	t.checkHotWork(c, day, now, ch)
 	t.checkStopped(c, day, now, ch)
+	t.checkPermits(c, day, now, false, ch)
 }
 
 // operation records a 特殊作业 permit; hot-work permits are held by their day to
@@ -70,6 +71,9 @@ func (t *Tracker) operation(c *company, o events.Operation, now time.Time, ch *[
 	sort.Strings(touched)
 	for _, day := range touched {
 		t.checkHotWork(c, day, now, ch)
+	}
+	for _, day := range t.recordPermit(c, o, now) {
+		t.checkPermits(c, day, now, false, ch)
 	}
 }
 
@@ -157,12 +161,8 @@ func (t *Tracker) companyAlarm(c *company, a events.CompanyAlarm, now time.Time,
 		if _, ok := c.alarms[id]; !ok {
 			c.alarms[id] = raisedAlarm{source: string(a.Source), id: a.ID, table: table, at: a.At}
 		}
-		if a.Source != events.SourcePositioning && a.Where != "" {
-			if cam, ok := c.cameras[a.Where]; !ok || cam.Deleted {
-				t.occur(c, CameraUnregistered, a.Where, "", now, Evidence{Table: table, Key: a.ID, At: a.At,
-					Note: "报警视频通道 " + a.Where},
-					fmt.Sprintf("报警使用的视频通道 %s 未在视频监控信息中登记", a.Where), ch)
-			}
+		if a.Source != events.SourcePositioning {
+			t.alarmDevices(c, a, table, now, ch)
 		}
 		return
 	}
@@ -251,6 +251,7 @@ func (t *Tracker) commitmentDue(c *company, now time.Time, ch *[]Change) {
 	}
 	if cm, ok := c.commitments[day]; ok {
 		t.plansDue(c, cm, day, due, ch)
+		t.checkPermits(c, day, now, true, ch)
 		return
 	}
 	f, isNew := t.open(c, CommitmentMissing, day, due, Evidence{Table: events.TableCommitments, At: due, Absent: true,
@@ -557,6 +558,11 @@ func (t *Tracker) prune(c *company, now time.Time) {
 	for day := range c.hotWork {
 		if day < cutoff {
 			delete(c.hotWork, day)
+		}
+	}
+	for day := range c.permits {
+		if day < cutoff {
+			delete(c.permits, day)
 		}
 	}
 	for k := range c.batches {

@@ -31,6 +31,8 @@ type companyJSON struct {
 	Devices     map[string]deviceJSON          `json:"devices"`
 	Commitments map[string]events.Commitment   `json:"commitments"`
 	HotWork     map[string][]string            `json:"hot_work"`
+	Permits     map[string]map[string]string   `json:"permits,omitempty"`
+	Registered  []string                       `json:"registered_devices,omitempty"`
 	Alarms      map[string]alarmJSON           `json:"alarms"`
 	Batches     map[string]batchJSON           `json:"batches"`
 	Pending     []pendingJSON                  `json:"pending"`
@@ -85,7 +87,7 @@ func (t *Tracker) MarshalState() ([]byte, error) {
 			Indicators: map[string]indicatorJSON{}, Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations,
 			Devices: map[string]deviceJSON{}, Commitments: c.commitments, HotWork: map[string][]string{},
 			Alarms: map[string]alarmJSON{}, Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{},
-			BaseDirty: c.baseDirty, Chain: c.chain, Kind: c.kind}
+			BaseDirty: c.baseDirty, Chain: c.chain, Kind: c.kind, Permits: c.permits, Registered: sortedKeys(c.registered)}
 		for k, i := range c.indicators {
 			j.Indicators[k] = indicatorJSON{Def: i.def, Defined: i.defined, LastSeen: i.lastSeen, LastAt: i.lastAt,
 				Last: i.last, Same: i.same, SameSince: i.sameSince, Day: i.day, Min: i.min, Max: i.max}
@@ -148,6 +150,13 @@ func Restore(cfg Config, b []byte) (*Tracker, error) {
 		}
 		for k, d := range j.Devices {
 			c.devices[k] = &device{last: d.Last, normal: d.Normal}
+		}
+		for day, ids := range j.Permits {
+			c.permits[day] = map[string]string{}
+			copyMap(c.permits[day], ids)
+		}
+		for _, code := range j.Registered {
+			c.registered[code] = true
 		}
 		for day, ids := range j.HotWork {
 			c.hotWork[day] = map[string]bool{}

@@ -60,6 +60,8 @@ type company struct {
 	devices     map[string]*device
 	commitments map[string]events.Commitment // first version of each date's commitment
 	hotWork     map[string]map[string]bool   // date → IDs of its hot-work permits
+	permits     map[string]map[string]string // date → ID → TASK_TYPE of its permits (not cancelled)
+	registered  map[string]bool              // DEVICE_CODEs registered in 视频智能分析设备基础信息 (表2)
 	alarms      map[string]raisedAlarm       // open alarms, by source:ID
 	batches     map[string]*batchCount       // by date|table
 	pending     map[factKey]time.Time        // base-data conditions not yet settled, since
@@ -103,6 +105,7 @@ func (t *Tracker) company(code string) *company {
 			hazards: map[string]events.HazardSource{}, cameras: map[string]Camera{},
 			locations: map[string]Location{}, devices: map[string]*device{},
 			commitments: map[string]events.Commitment{}, hotWork: map[string]map[string]bool{},
+			permits: map[string]map[string]string{}, registered: map[string]bool{},
 			alarms: map[string]raisedAlarm{}, batches: map[string]*batchCount{},
 			pending: map[factKey]time.Time{}, open: map[factKey]*Fact{}}
 		t.cos[code] = c
@@ -204,11 +207,14 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		c.baseDirty = true
 		if !ev.Deleted {
 			t.close(c, CameraUnregistered, ev.VideoCode, now, &ch)
+			t.close(c, CameraForeign, ev.VideoCode, now, &ch)
 		}
 	case VideoDevice:
 		if _, ok := c.devices[ev.Code]; !ok {
 			c.devices[ev.Code] = &device{last: now, normal: true}
 		}
+		c.registered[ev.Code] = true
+		t.close(c, DeviceUnregistered, ev.Code, now, &ch)
 	case Location:
 		c.locations[ev.Table+"|"+ev.Subject] = ev
 		c.baseDirty = true

@@ -38,6 +38,7 @@ type Config struct {
 	Enterprise EnterpriseConfig `yaml:"enterprise"`
 	Warehouse  WarehouseConfig  `yaml:"warehouse"`
 	Leak       LeakConfig       `yaml:"leak"`
+	Violation  ViolationConfig  `yaml:"violation"`
 	Disposal   DisposalConfig   `yaml:"disposal"`
 }
 
@@ -320,6 +321,9 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("%w: %s.factors.%s", ErrNegative, m.name, code)
 			}
 		}
+	}
+	if err := c.Violation.validate(); err != nil {
+		return err
 	}
 	kinds := []KindConfig{c.Alarms.Default}
 	for _, k := range c.Alarms.Kinds {

@@ -85,6 +85,11 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		c.Commitments[commitmentKey(ev)] = ev
 	case events.Operation:
 		c.Operations[ev.ID] = ev
+	case events.Camera:
+		c.Cameras[ev.VideoCode] = ev
+		if !c.watched() {
+			return ch // a camera alone is nothing to assess (no 10:00 warning for it)
+		}
 	case events.HiddenDanger:
 		c.Dangers[ev.ID] = ev
 	case events.Enterprise:
@@ -207,6 +212,7 @@ func (c *CompanyState) indicator(code string) *IndicatorState {
 // evaluate runs every model of the company and judges the results.
 func (e *Engine) evaluate(company string, c *CompanyState, now time.Time, ch *Changes) {
 	e.judge(c, assessEnterprise(company, c, now, e.intake, &e.cfg), now, ch)
+	e.judge(c, AssessViolation(company, c, now, &e.cfg), now, ch)
 	for _, h := range c.Hazards {
 		if IsModelledWarehouse(h, &e.cfg) {
 			e.judge(c, AssessWarehouse(h, c, now, &e.cfg), now, ch)

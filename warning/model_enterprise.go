@@ -48,7 +48,7 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in events.
 	f.add(FactorAlarmHigh, h, list(hIDs))
 	f.add(FactorAlarmDuration, round2(hours), "")
 
-	fire, fireIDs := fireSmoke(c)
+	fire, fireIDs := fireSmoke(c, cfg)
 	f.add(FactorVideoFireSmoke, float64(fire), fireIDs)
 
 	var special, first, confined []string
@@ -135,11 +135,12 @@ func commitmentFactors(f *factors, c *CompanyState, now time.Time, in events.Int
 }
 
 // fireSmoke counts the company's active 明火/烟雾 video alarms (not those received
-// as history).
-func fireSmoke(c *CompanyState) (int, string) {
+// as history, nor 明火 inside a valid hot-work permit's place and time: that fire is
+// the permitted work, noted by the violation model).
+func fireSmoke(c *CompanyState, cfg *Config) (int, string) {
 	var ids []string
 	for _, a := range c.Alarms {
-		if a.Active() && (a.Fire || a.Smoke) && !a.History {
+		if a.Active() && (a.Fire || a.Smoke) && !a.History && !permitCoversFire(a, c, cfg) {
 			ids = append(ids, a.ID)
 		}
 	}

@@ -57,7 +57,7 @@ func AssessWarehouse(h events.HazardSource, c *CompanyState, now time.Time, cfg 
 		f.add(FactorHumidityOver, 1, reading(hum, lim.HumidityMax)+note)
 	}
 	f.add(FactorGasAlarm, float64(len(gas)), list(gas))
-	fire, fireIDs := fireSmoke(c)
+	fire, fireIDs := fireSmoke(c, cfg)
 	f.add(FactorVideoFireSmoke, float64(fire), fireIDs)
 
 	var near, far []string

@@ -22,7 +22,7 @@ func (t Tier) NameZH() string {
 
 // ModelNameZH names a risk model (ModelEnterprise, ModelWarehouse, ModelLeak).
 func ModelNameZH(model string) string {
-	if n, ok := map[string]string{ModelEnterprise: "企业综合风险", ModelWarehouse: "仓库储存风险", ModelLeak: "泄漏风险"}[model]; ok {
+	if n, ok := map[string]string{ModelEnterprise: "企业综合风险", ModelWarehouse: "仓库储存风险", ModelLeak: "泄漏风险", ModelViolation: "违规行为"}[model]; ok {
 		return n
 	}
 	return model

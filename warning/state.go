@@ -27,7 +27,9 @@ type CompanyState struct {
 	Commitments map[string]events.Commitment   `json:"commitments"` // by COMMIT_DATE yyyy-mm-dd
 	Dangers     map[string]events.HiddenDanger `json:"dangers"`
 	Devices     map[string]events.DeviceStatus `json:"devices"`
-	Warnings    map[string]*Warning            `json:"warnings"` // open warnings, by model key
+	// Cameras are the company's 视频监控信息 by VIDEO_CODE: where a video alarm is.
+	Cameras  map[string]events.Camera `json:"cameras"`
+	Warnings map[string]*Warning      `json:"warnings"` // open warnings, by model key
 	// Settled holds, by model key, the level at which the last warning was settled: a
 	// new warning is raised only above it, or after the model has once seen no risk.
 	Settled map[string]Level `json:"settled"`
@@ -42,7 +44,7 @@ func NewState() *State { return &State{Version: stateVersion, Companies: map[str
 func newCompanyState() *CompanyState {
 	return &CompanyState{Indicators: map[string]*IndicatorState{}, Hazards: map[string]events.HazardSource{},
 		Alarms: map[string]*Alarm{}, Operations: map[string]events.Operation{}, Commitments: map[string]events.Commitment{},
-		Dangers: map[string]events.HiddenDanger{}, Devices: map[string]events.DeviceStatus{}, Warnings: map[string]*Warning{},
+		Dangers: map[string]events.HiddenDanger{}, Devices: map[string]events.DeviceStatus{}, Cameras: map[string]events.Camera{}, Warnings: map[string]*Warning{},
 		Settled: map[string]Level{}}
 }
 
@@ -79,6 +81,8 @@ func UnmarshalState(b []byte) (*State, error) {
 	for code, c := range s.Companies {
 		if c == nil {
 			s.Companies[code] = newCompanyState()
+		} else if c.Cameras == nil { // a snapshot from before cameras were kept
+			c.Cameras = map[string]events.Camera{}
 		}
 	}
 	return s, nil

@@ -97,6 +97,8 @@ func levelsOf(model string, cfg *Config) Levels {
 		return cfg.Warehouse.Levels
 	case ModelLeak:
 		return cfg.Leak.Levels
+	case ModelViolation:
+		return cfg.Violation.Levels
 	}
 	return cfg.Enterprise.Levels
 }
