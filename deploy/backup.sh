@@ -91,8 +91,10 @@ restore() {
 
 	# TimescaleDB's catalog is restored with its own hooks around pg_restore.
 	tsdb=0
-	if "${PGB}pg_restore" --list "$dir/chemguard.dump" | grep -q 'EXTENSION - timescaledb$'; then
+	# (grep without -q reads the whole list: with pipefail, an early exit would fail pg_restore by SIGPIPE)
+	if "${PGB}pg_restore" --list "$dir/chemguard.dump" | grep -E 'EXTENSION - timescaledb *$' >/dev/null; then
 		tsdb=1
+		echo "backup.sh: the dump holds TimescaleDB: restoring between timescaledb_pre_restore() and timescaledb_post_restore()"
 		"${PGB}psql" -v ON_ERROR_STOP=1 -q "$CHEMGUARD_DATABASE_URL" \
 			-c 'CREATE EXTENSION IF NOT EXISTS timescaledb' -c 'SELECT timescaledb_pre_restore()' >/dev/null
 	fi

@@ -18,13 +18,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
-	"github.com/shandong-emergency/chemguard/events"
-	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
 // lockedBuffer collects a process's output while the test reads it.
@@ -82,6 +79,37 @@ func nodeEnv(dsn, broker, addr, dataDir string) []string {
 	return append(os.Environ(), "CHEMGUARD_DATABASE_URL="+dsn, "CHEMGUARD_KAFKA_BROKERS="+broker,
 		"CHEMGUARD_KAFKA_PARTITIONS=6", "CHEMGUARD_HTTP_ADDR="+addr, "CHEMGUARD_DATA_DIR="+dataDir,
 		"CHEMGUARD_AUDIT_KEY="+strings.Repeat("1a", 32), "CHEMGUARD_DATA_KEY="+strings.Repeat("2b", 32))
+}
+
+// storedOnce checks the check records' tables: no message twice in the history (its
+// dedup is by message ID) and each record once in the current state. It returns the
+// history's versions and records.
+func storedOnce(tb testing.TB, conn *pgx.Conn) (history, records int) {
+	tb.Helper()
+	ctx := context.Background()
+	var messages, current int
+	require.NoError(tb, conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT msg_id), count(DISTINCT record_key)
+		FROM x_check_records_history`).Scan(&history, &messages, &records))
+	require.NoError(tb, conn.QueryRow(ctx, `SELECT count(*) FROM x_check_records`).Scan(&current))
+	assert.Equal(tb, messages, history, "no message stored twice in history")
+	assert.Equal(tb, records, current, "each record once in the current state")
+	return history, records
+}
+
+// addCompanies registers companies with the binary and returns their API keys.
+func addCompanies(tb testing.TB, bin string, env []string, companies []simulate.Company) map[string]string {
+	tb.Helper()
+	keys := map[string]string{}
+	for _, c := range companies {
+		add := exec.Command(bin, "enterprise", "add", "--code", c.Code, "--name", c.Name, "--region", c.County)
+		add.Env = env
+		out, err := add.Output()
+		require.NoError(tb, err)
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		keys[c.Code] = lines[len(lines)-1]
+		require.True(tb, strings.HasPrefix(keys[c.Code], "cgk_"), "the key is alone on the last line: %q", out)
+	}
+	return keys
 }
 
 // uploader posts check records (remembering each ID answered "accepted") and sensor
@@ -167,15 +195,7 @@ func TestTwoNodesOneKilled(t *testing.T) {
 	envA, envB := nodeEnv(dsn, brokerAddr, addrA, t.TempDir()), nodeEnv(dsn, brokerAddr, addrB, t.TempDir())
 
 	companies := simulate.Companies(12, 14)
-	keys := map[string]string{}
-	for _, c := range companies {
-		add := exec.Command(bin, "enterprise", "add", "--code", c.Code, "--name", c.Name, "--region", c.County)
-		add.Env = envA
-		out, err := add.Output()
-		require.NoError(t, err)
-		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-		keys[c.Code] = lines[len(lines)-1]
-	}
+	keys := addCompanies(t, bin, envA, companies)
 	nodeA := startServe(t, bin, envA, addrA)
 	nodeB := startServe(t, bin, envB, addrB)
 	defer stopProcess(nodeB)
@@ -235,17 +255,7 @@ func TestTwoNodesOneKilled(t *testing.T) {
 			return err == nil && len(members) == 1
 		})
 	}
-	topics := map[string][]string{ingest.SinkGroup: events.Topics(), warningsvc.Group: warningsvc.Topics()}
-	for _, g := range platform.ConsumerGroups() {
-		tp := topics[g]
-		if tp == nil {
-			tp = events.Topics()
-		}
-		eventually(90*time.Second, g+" consumed every partition to its end", func() bool {
-			lag, err := bus.GroupLag(ctx, busCfg, g, tp)
-			return err == nil && lag == 0
-		})
-	}
+	waitCaughtUp(t, brokerAddr, 90*time.Second)
 
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
@@ -260,12 +270,7 @@ func TestTwoNodesOneKilled(t *testing.T) {
 	// the client, which then sent it again through B: two uploads, two versions. What
 	// must never happen is a message stored twice (the history's dedup is by message
 	// ID) or a record with more versions than it was sent.
-	var history, messages, current, keysStored int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*), count(DISTINCT msg_id), count(DISTINCT record_key)
-		FROM x_check_records_history`).Scan(&history, &messages, &keysStored))
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM x_check_records`).Scan(&current))
-	assert.Equal(t, messages, history, "no message stored twice in history")
-	assert.Equal(t, keysStored, current, "each record once in the current state")
+	history, keysStored := storedOnce(t, conn)
 	u.mu.Lock()
 	sentIDs, sentTimes := make([]string, 0, len(u.sent)), make([]int32, 0, len(u.sent))
 	for id, n := range u.sent {
