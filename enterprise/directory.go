@@ -60,12 +60,14 @@ func (m *Members) Posts(ctx context.Context, company string) ([]Post, error) {
 }
 
 // peopleSQL selects active members of company $1 with their roles in its
-// domain; extra narrows it ($2 onwards).
+// domain; extra narrows it ($2 onwards). Every account of the company's
+// domain is a member, with or without a department (the first 企业管理员,
+// issued by the platform, has none until placed).
 const peopleSQL = `SELECT u.id, u.username, u.display_name, u.mobile, coalesce(m.department_id, 0),
 		coalesce((SELECT array_agg(c.v1 ORDER BY c.v1) FROM casbin_rules c WHERE c.ptype = 'g' AND c.removed_at IS NULL
-			AND c.v0 = 'u:' || u.id AND c.v2 = 'ent:' || m.company), '{}')
-	FROM enterprise_members m JOIN users u ON u.id = m.user_id
-	WHERE m.company = $1 AND u.disabled_at IS NULL`
+			AND c.v0 = 'u:' || u.id AND c.v2 = u.domain), '{}')
+	FROM users u LEFT JOIN enterprise_members m ON m.user_id = u.id
+	WHERE u.domain = 'ent:' || $1 AND u.disabled_at IS NULL`
 
 func (m *Members) people(ctx context.Context, extra string, args ...any) ([]Person, error) {
 	rows, err := m.pool.Query(ctx, peopleSQL+extra+` ORDER BY u.display_name, u.username`, args...)
@@ -109,7 +111,7 @@ func (m *Members) PeopleOfPost(ctx context.Context, company string, post int64) 
 // PeopleWithRole returns the active members holding role in the company.
 func (m *Members) PeopleWithRole(ctx context.Context, company string, role policy.Role) ([]Person, error) {
 	return m.people(ctx, ` AND EXISTS (SELECT 1 FROM casbin_rules c WHERE c.ptype = 'g' AND c.removed_at IS NULL
-		AND c.v0 = 'u:' || u.id AND c.v1 = $2 AND c.v2 = 'ent:' || m.company)`, company, string(role))
+		AND c.v0 = 'u:' || u.id AND c.v1 = $2 AND c.v2 = u.domain)`, company, string(role))
 }
 
 // Person returns one active member of company; ENotFound for anyone else

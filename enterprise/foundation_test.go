@@ -322,6 +322,10 @@ func TestFoundation(t *testing.T) {
 		require.Equal(t, http.StatusCreated, status, "%v", out)
 		password := out["password"].(string)
 		assert.NoError(t, identity.CheckPassword(password))
+		admins, err := app.Members.PeopleWithRole(ctx, "370102002", policy.EnterpriseAdmin)
+		require.NoError(t, err)
+		require.Len(t, admins, 1, "the issued administrator is a member of the company")
+		assert.Equal(t, "xindengji_admin", admins[0].Username)
 		// A second first administrator is refused while this one is active.
 		status, out = issue("xindengji_admin2")
 		assert.Equal(t, http.StatusConflict, status, "%v", out)
