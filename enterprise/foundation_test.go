@@ -26,6 +26,7 @@ import (
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
@@ -293,6 +294,50 @@ func TestFoundation(t *testing.T) {
 		rep := admin.Do(req)
 		require.Equal(t, http.StatusOK, rep.Status, rep.Body)
 		assert.Contains(t, rep.Body, `"duplicate":true`)
+	})
+
+	t.Run("the registrar issues the company's first administrator, once, with a one-time password", func(t *testing.T) {
+		require.NoError(t, app.Enterprises.Add(ctx, store.Enterprise{Code: "370102002", Name: "新登记化工有限公司", DivisionCode: "370102"}))
+		created, err := app.Access.Identity.CreateUser(ctx, identity.NewUser{Username: "sysadmin", DisplayName: "系统管理员",
+			Password: enttest.Password, Role: policy.SystemAdmin, Domain: "370000"}, identity.Actor{Name: "test"})
+		require.NoError(t, err)
+		code, err := identity.TOTPCode(created.TOTPSecret, app.Now())
+		require.NoError(t, err)
+		se, err := app.Access.Identity.Login(ctx, "sysadmin", enttest.Password, code, "127.0.0.1")
+		require.NoError(t, err)
+		issue := func(username string) (int, map[string]any) {
+			body := strings.NewReader(`{"username":"` + username + `","display_name":"王经理"}`)
+			req, err := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/admin/enterprises/370102002/admin", body)
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+se.Token)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var out map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+			return resp.StatusCode, out
+		}
+		status, out := issue("xindengji_admin")
+		require.Equal(t, http.StatusCreated, status, "%v", out)
+		password := out["password"].(string)
+		assert.NoError(t, identity.CheckPassword(password))
+		// A second first administrator is refused while this one is active.
+		status, out = issue("xindengji_admin2")
+		assert.Equal(t, http.StatusConflict, status, "%v", out)
+		assert.Equal(t, int64(2), pgtest.Scalar[int64](t, app.Pool,
+			`SELECT count(*) FROM audit_log WHERE action = 'enterprise.admin_issue' AND actor = 'sysadmin'`), "both attempts are audited")
+		// The administrator logs in to /e and must change the password first.
+		c := enttest.Login(t, app.URL(), "xindengji_admin", password)
+		rep := c.Get("/e/admin/accounts")
+		assert.Equal(t, http.StatusSeeOther, rep.Status)
+		assert.Equal(t, "/e/account", rep.Location)
+		// A company member cannot issue one.
+		staffSession, err := app.Access.Identity.Login(ctx, a.Members[policy.EnterpriseStaff].Username, enttest.Password, "", "127.0.0.1")
+		require.NoError(t, err)
+		se = staffSession
+		status, _ = issue("intruder")
+		assert.Equal(t, http.StatusForbidden, status)
 	})
 
 	t.Run("a member of A reaches nothing of B on any /e route", func(t *testing.T) {
