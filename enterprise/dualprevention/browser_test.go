@@ -5,33 +5,56 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/enterprise"
 	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/pgtest"
-	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 )
+
+// recordingDangers stands in for enterprise/dangers on the real foundation:
+// it keeps the findings handed to it (nothing staged, so the outbox stays
+// valid).
+type recordingDangers struct {
+	mu       sync.Mutex
+	findings []enterprise.Finding
+}
+
+func (d *recordingDangers) RegisterFinding(_ context.Context, _ pgx.Tx, f enterprise.Finding) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.findings = append(d.findings, f)
+	return "9a1d3c6e-2b4f-4e8a-9c1d-" + strconv.Itoa(100000000000+len(d.findings)), nil
+}
 
 // badWorkbook is the template with two rows: one whose 危险源编码 the company
 // never registered, one whose 分类2 is not under its 分类1.
-func badWorkbook(t *testing.T, f *fixture) []byte {
+func badWorkbook(t *testing.T, hazard, post string) []byte {
 	t.Helper()
 	var tmpl bytes.Buffer
 	require.NoError(t, dp.Template(&tmpl))
 	book, err := excelize.OpenReader(&tmpl)
 	require.NoError(t, err)
 	rows := [][]string{
-		{"库区", "370102999999", "储运部", "王操作", "甲类仓库", "仓库火灾", "一般风险", "隐患排查", "操作行为", "交接班", "", "交接班检查", "检查交接班记录", "储运部/巡检工", "1", "天"},
-		{"库区", f.A.Hazard, "储运部", "王操作", "甲类仓库", "仓库火灾", "一般风险", "隐患排查", "操作行为", "动设备", "", "泵检查", "检查泵的密封", "储运部/巡检工", "2", "周"},
+		{"库区", "370102999999", "生产部", "x", "甲类仓库", "仓库火灾", "一般风险", "隐患排查", "操作行为", "交接班", "", "交接班检查", "检查交接班记录", post, "1", "天"},
+		{"库区", hazard, "生产部", "x", "甲类仓库", "仓库火灾", "一般风险", "隐患排查", "操作行为", "动设备", "", "泵检查", "检查泵的密封", post, "2", "周"},
 	}
 	for i, r := range rows {
 		require.NoError(t, book.SetSheetRow(dp.SheetList, "A"+strconv.Itoa(i+2), &r))
@@ -41,11 +64,14 @@ func badWorkbook(t *testing.T, f *fixture) []byte {
 	return out.Bytes()
 }
 
-// TestBrowserPhoneFlow runs e2e/phone.mjs in Chromium against the module:
-// an employee at a phone-sized page opens a unit by its QR code's URL and
-// records a check that finds a hidden danger with a photo. With
-// CHEMGUARD_SCREENSHOTS=1 it saves every page to docs/screenshots.
-// CHEMGUARD_SKIP_BROWSER=1 skips it, as for the other browser tests.
+// TestBrowserPhoneFlow runs e2e/phone.mjs in Chromium against the real base
+// system: an employee at a phone-sized page opens a unit by its QR code's URL
+// and records, through the foundation's offline queue, a check that finds a
+// hidden danger with a photo; the 安全管理员 imports a file with bad rows.
+// The list is dated three days back, so the board and the statistics show
+// missed periods. CHEMGUARD_SCREENSHOTS=1 saves every page to
+// docs/screenshots; CHEMGUARD_SKIP_BROWSER=1 skips it, as for the other
+// browser tests.
 func TestBrowserPhoneFlow(t *testing.T) {
 	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
 		t.Skip("CHEMGUARD_SKIP_BROWSER=1")
@@ -55,31 +81,37 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	if _, err := os.Stat(pw); err != nil {
 		t.Fatalf("playwright-core is missing: run `make e2e-deps` (%v)", err)
 	}
-	f := newFixture(t)
-	app := f.app(t)
-	a := f.world(t, f.A, "液氨储罐区")
-	// A second event (低风险) with a weekly measure of another post, and three
-	// days later: the board and the statistics have something to show.
-	ctx := context.Background()
-	ev, err := f.svc.SaveEvent(ctx, f.A.Safety, a.unit, "", dp.EventInput{Name: "储罐超压", Level: 4})
-	require.NoError(t, err)
-	_, err = f.svc.SaveMeasure(ctx, f.A.Safety, ev, "", dp.MeasureInput{ControlMode: "2", Description: "安全阀定期校验",
-		Class1: "2", Class2: "2-2", Content: "检查安全阀铅封和校验标签", PostID: f.A.OtherPost, Cycle: dp.Cycle{N: 1, Unit: dp.UnitWeek}})
-	require.NoError(t, err)
-	_, _, err = f.svc.Generate(ctx, f.A.Safety, []int{1, 2, 3, 4})
-	require.NoError(t, err)
-	f.clock.Set(testclock.Parse(t, "2026-12-08 10:00:00"))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	base := "http://" + ln.Addr().String()
-
+	dangers := &recordingDangers{}
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
+			Modules: []enterprise.ModuleFactory{dp.Factory(dp.Config{}, dangers, nil)}}})
+	a := buildThroughPages(t, app, enttest.Setup(t, app.App, "370102001", "370102"), "370102100001", "液氨储罐区")
+	// As if the list and the first check were three days old (the sessions
+	// cannot be: a login three days ago has expired).
+	for _, sql := range []string{`UPDATE dp_tasks SET anchor = anchor - interval '72 hours'`,
+		`UPDATE dp_checks SET checked_at = checked_at - interval '72 hours'`} {
+		_, err := app.Pool.Exec(context.Background(), sql)
+		require.NoError(t, err)
+	}
+	base := app.URL()
+	cookie := func(role policy.Role) map[string]string {
+		c := enttest.Login(t, base, a.co.Members[role].Username, enttest.Password)
+		u, err := url.Parse(base)
+		require.NoError(t, err)
+		for _, k := range c.HTTP.Jar.Cookies(u) {
+			if k.Name == identity.CookieName {
+				return map[string]string{"name": k.Name, "value": k.Value}
+			}
+		}
+		t.Fatalf("no session cookie for %s", role)
+		return nil
+	}
 	env := map[string]any{
 		"baseURL": base, "chromium": "/usr/bin/chromium", "playwright": pw,
-		"worker": f.A.Worker.Username, "safety": f.A.Safety.Username,
-		"unitID": a.unit, "unitName": "液氨储罐区", "qrURL": base + "/e/m/units/" + a.unit,
-		"photo": base64.StdEncoding.EncodeToString(tinyPNG), "badImport": base64.StdEncoding.EncodeToString(badWorkbook(t, f)),
+		"worker": cookie(policy.EnterpriseStaff), "safety": cookie(policy.EnterpriseSafety),
+		"unitID": a.unit, "unitName": a.name, "qrURL": base + "/e/m/units/" + a.unit,
+		"photo":     base64.StdEncoding.EncodeToString(tinyPNG),
+		"badImport": base64.StdEncoding.EncodeToString(badWorkbook(t, "370102100001", "生产部/操作工")),
 		"pcPages": [][2]string{{"list", "/e/dp"}, {"unit-form", "/e/dp/units/" + a.unit + "/edit"},
 			{"measure-form", "/e/dp/measures/" + a.measure + "/edit"}, {"import", "/e/dp/import"},
 			{"tasks", "/e/dp/tasks"}, {"task", "/e/dp/tasks/" + a.task}, {"checks", "/e/dp/checks"}, {"stats", "/e/dp/stats"}},
@@ -92,19 +124,28 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	}
 	b, err := json.Marshal(env)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", "e2e/phone.mjs")
 	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, string(out))
 
-	require.Len(t, f.dangers.findings, 1, "the check's finding reached the hidden-danger ledger")
-	fd := f.dangers.findings[0]
+	require.Len(t, dangers.findings, 1, "the check's finding reached the hidden-danger ledger")
+	fd := dangers.findings[0]
 	require.Equal(t, "液位计失准", fd.Name)
 	require.Len(t, fd.Photos, 1)
-	require.Equal(t, f.A.Hazard, fd.HazardCode)
-	require.Equal(t, 1, pgtest.Scalar[int](t, f.pool, `SELECT count(*) FROM dp_checks WHERE status = '1' AND jsonb_array_length(photos) = 1`))
-	recs := f.staged(t, f.A.Code, "check-records")
-	require.Equal(t, "1", recs[len(recs)-1]["CHECK_STATUS"])
+	require.Equal(t, "370102100001", fd.HazardCode)
+	require.Equal(t, a.measure, fd.RiskMeasureID)
+	require.Equal(t, 1, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM dp_checks WHERE status = '1' AND jsonb_array_length(photos) = 1`))
+	check := pgtest.Scalar[string](t, app.Pool, `SELECT id::text FROM dp_checks WHERE status = '1'`)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		status, body := exchangeRecord(t, base, a.co.Key, "/api/v1/exchange/check-records/"+check)
+		if status == http.StatusOK && body["CHECK_STATUS"] == "1" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the check record read back through the exchange: %d %v", status, body)
+		time.Sleep(200 * time.Millisecond)
+	}
 }

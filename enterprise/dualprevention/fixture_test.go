@@ -306,11 +306,7 @@ func (f *fixture) app(t *testing.T) *fiber.App {
 	}
 	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
 	guard := func(c *fiber.Ctx) error {
-		who := c.Get("X-Test-Member")
-		if who == "" {
-			who = c.Cookies("dp_test_member") // the browser test's stand-in session
-		}
-		m, ok := members[who]
+		m, ok := members[c.Get("X-Test-Member")]
 		if !ok {
 			return chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
 		}
