@@ -2,6 +2,7 @@ package auth
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -31,6 +32,7 @@ import (
 //	POST   /admin/enterprises              系统管理员: register a company {code, name, division_code, park_code, kind}; its first key, shown once
 //	POST   /admin/enterprises/:code/keys   系统管理员: rotate the key: a new one shown once, the others revoked
 //	DELETE /admin/enterprises/:code/keys   系统管理员: revoke every key
+//	POST   /admin/enterprises/:code/admin  系统管理员: issue the company's 企业管理员 {username, display_name}; its one-time password, shown once
 //	POST   /admin/enterprises/:code/disable 系统管理员: disable the company (kept; its keys stop working)
 //	POST   /admin/enterprises/:code/enable  系统管理员: enable it again
 //
@@ -55,6 +57,7 @@ func (s *Service) registerAdmin(api fiber.Router) {
 	api.Post("/admin/enterprises", s.Require(policy.ObjEnterprise, policy.ActRegister), s.registerEnterprise)
 	api.Post("/admin/enterprises/:code/keys", s.Require(policy.ObjEnterprise, policy.ActRegister), s.rotateKey)
 	api.Delete("/admin/enterprises/:code/keys", s.Require(policy.ObjEnterprise, policy.ActRegister), s.revokeKeys)
+	api.Post("/admin/enterprises/:code/admin", s.Require(policy.ObjEnterprise, policy.ActRegister), s.issueCompanyAdmin)
 	api.Post("/admin/enterprises/:code/disable", s.Require(policy.ObjEnterprise, policy.ActRegister), s.disableEnterprise(true))
 	api.Post("/admin/enterprises/:code/enable", s.Require(policy.ObjEnterprise, policy.ActRegister), s.disableEnterprise(false))
 }
@@ -113,6 +116,26 @@ func (s *Service) registerEnterprise(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"code": req.Code, "api_key": cred.Key, "signing_secret": cred.SigningSecret})
+}
+
+func (s *Service) issueCompanyAdmin(c *fiber.Ctx) error {
+	var req struct {
+		Username    string `json:"username" label:"用户名" validate:"required"`
+		DisplayName string `json:"display_name" label:"姓名" validate:"required,max=50"`
+	}
+	if err := c.BodyParser(&req); err != nil {
+		return chemguard.Errorf(chemguard.EMalformed, "请求体应为 JSON：{username, display_name}", "the body must be JSON {username, display_name}")
+	}
+	if err := form.Check(&req); err != nil {
+		return err
+	}
+	password, err := s.IssueCompanyAdmin(c, strings.Clone(c.Params("code")), req.Username, req.DisplayName)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"username": req.Username, "password": password,
+		"must_change_password": true, "login": "/e/login"})
 }
 
 func (s *Service) rotateKey(c *fiber.Ctx) error {

@@ -327,3 +327,40 @@ func (s *Service) SetEnterpriseDisabled(c *fiber.Ctx, code string, disabled bool
 	changed, err := s.Enterprises.SetDisabled(c.UserContext(), code, disabled)
 	return s.recordChange(c, action, "ent:"+code, map[string]bool{"changed": changed}, err)
 }
+
+// ActionCompanyAdminIssue is the audit action of issuing a company's
+// 企业管理员 account with its registration.
+const ActionCompanyAdminIssue = "enterprise.admin_issue"
+
+// IssueCompanyAdmin creates the company's 企业管理员 account username (the one
+// who then creates the company's own accounts in the base system) and returns
+// its random one-time password, once (only its hash is stored; it must be
+// changed at the first login). It belongs with the company's registration, so the
+// registrar (who may manage the company) issues it; it is refused while the
+// company has an active 企业管理员 — later ones are the company's own to
+// create. Audited, refusals included.
+func (s *Service) IssueCompanyAdmin(c *fiber.Ctx, code, username, displayName string) (string, error) {
+	if err := s.enterprise(c, code); err != nil {
+		return "", err
+	}
+	ctx := c.UserContext()
+	detail := map[string]string{"username": username}
+	var active bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users u JOIN casbin_rules r ON r.ptype = 'g' AND r.removed_at IS NULL
+		AND r.v0 = 'u:' || u.id AND r.v1 = $2 AND r.v2 = u.domain
+		WHERE u.domain = $1 AND u.disabled_at IS NULL)`, tiers.EnterpriseDomain(code), string(policy.EnterpriseAdmin)).Scan(&active)
+	if err == nil && active {
+		err = chemguard.Errorf(chemguard.EConflict, "企业「%s」已有在用的企业管理员账号；其他账号由企业管理员在企业端基础系统中创建",
+			"company %s already has an active 企业管理员; further accounts are created by it in the base system", code)
+	}
+	var password string
+	if err == nil {
+		password = identity.NewOneTimePassword()
+		_, err = s.Identity.CreateUser(ctx, identity.NewUser{Username: username, DisplayName: displayName,
+			Password: password, Role: policy.EnterpriseAdmin, Domain: tiers.EnterpriseDomain(code), ByAdministrator: true}, s.actor(c))
+	}
+	if err != nil {
+		password = ""
+	}
+	return password, s.recordChange(c, ActionCompanyAdminIssue, "ent:"+code, detail, err)
+}

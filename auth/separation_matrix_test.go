@@ -36,6 +36,7 @@ var separationTable = map[string]policy.Role{
 	"DELETE /api/v1/admin/enterprises/:code/keys":  policy.SystemAdmin,
 	"POST /api/v1/admin/enterprises/:code/disable": policy.SystemAdmin,
 	"POST /api/v1/admin/enterprises/:code/enable":  policy.SystemAdmin,
+	"POST /api/v1/admin/enterprises/:code/admin":   policy.SystemAdmin,
 	"GET /api/v1/audit":                            policy.AuditAdmin,
 	"GET /api/v1/audit/export":                     policy.AuditAdmin,
 	"GET /api/v1/audit/verify":                     policy.AuditAdmin,

@@ -23,7 +23,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 )
 
@@ -200,3 +202,24 @@ type Finding struct {
 type DangerRegistry interface {
 	RegisterFinding(ctx context.Context, tx pgx.Tx, f Finding) (id string, err error)
 }
+
+// Files stores photos and attachments; filestore.Dir implements it.
+type Files interface {
+	Put(data []byte) (string, error)
+	Get(ref string) ([]byte, error)
+}
+
+// Foundation is what the platform hands a module's constructor: the database,
+// the foundation's services and the platform's clock, audit log and file store.
+type Foundation struct {
+	Pool      *pgxpool.Pool
+	Directory Directory
+	Publisher Publisher
+	Notifier  Notifier
+	Files     Files
+	Audit     audit.Recorder
+	Now       Clock
+}
+
+// ModuleFactory builds a module from the foundation; platform.Config lists them.
+type ModuleFactory func(Foundation) (Module, error)

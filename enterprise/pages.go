@@ -22,9 +22,15 @@ type Page struct {
 	Nav     []NavItem // the entries the member may see (PC or phone)
 	Current string    // the request path, to mark the current entry
 	Phone   bool
+	Unread  int // the member's unread notifications, shown in the shell
 }
 
 type pageKey struct{}
+
+type unreadKey struct{}
+
+// setUnread is the member's unread count for the shell (the guard sets it).
+func setUnread(c *fiber.Ctx, n int) { c.Locals(unreadKey{}, n) }
 
 // pageContext is what the foundation's middleware puts on each request for
 // NewPage.
@@ -44,6 +50,7 @@ func SetPageContext(c *fiber.Ctx, csrfToken string, pc, phone []NavItem) {
 // phone navigation.
 func NewPage(c *fiber.Ctx, title string, phone bool) Page {
 	p := Page{Title: title, Member: MemberFrom(c), Current: c.Path(), Phone: phone}
+	p.Unread, _ = c.Locals(unreadKey{}).(int)
 	if pc, ok := c.Locals(pageKey{}).(*pageContext); ok {
 		p.CSRF = pc.csrf
 		p.Nav = pc.pc

@@ -26,6 +26,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/governancesvc"
@@ -72,6 +73,8 @@ type Config struct {
 	Inspect inspect.Config
 	// Governance configures the data-quality consumer, scores and API (issue 6).
 	Governance governancesvc.Config
+	// BaseSystem configures the hosted base system for companies under /e.
+	BaseSystem BaseSystemConfig
 	// Now, when set, is the clock of every part whose own clock is not set: tests run
 	// the whole service at a chosen hour (the 10:00 commitment, day boundaries).
 	Now func() time.Time
@@ -81,6 +84,19 @@ type Config struct {
 	// TLSCert and TLSKey, both set, make the server speak HTTPS with this PEM pair.
 	TLSCert string // CHEMGUARD_TLS_CERT
 	TLSKey  string // CHEMGUARD_TLS_KEY
+}
+
+// BaseSystemConfig configures the hosted base system (企业端基础系统).
+type BaseSystemConfig struct {
+	// Modules build the base system's modules (双重预防 …) from its foundation,
+	// in the order their navigation appears.
+	Modules []enterprise.ModuleFactory
+	// Outbox tunes the publishing of what the base system records; its Check
+	// is the exchange API's configuration (set by New).
+	Outbox enterprise.OutboxConfig
+	// Gateway sends urgent notices to company people by SMS/IM; nil: none
+	// (urgent notices stay in the inbox, marked undelivered).
+	Gateway enterprise.Gateway
 }
 
 // nowClock adapts a clock function to identity.Clock.
@@ -216,6 +232,12 @@ type App struct {
 	// Warnings is the warning engine's consumer and store (issue 5).
 	Warnings     *warningsvc.Service
 	warnConsumer *bus.Consumer
+	// Outbox publishes what the hosted base system records through the exchange.
+	Outbox *enterprise.Outbox
+	// Members is the base system's departments, posts and people.
+	Members *enterprise.Members
+	// Inbox is the base system's notifier.
+	Inbox *enterprise.Inbox
 	// Governance is the data-quality consumer, scorer and store (issue 6).
 	Governance *governancesvc.Service
 	// Notices are the governance notices (整改通知), closed by a sweeper when their facts end.
@@ -303,7 +325,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	// The edge guards run before every route: bodies capped and decoded, then the
 	// rate limits of the routes a flood or a guesser aims at.
 	a.edge.Install(a.http)
-	for _, p := range []string{"/api/v1/auth/login", "/portal/login", "/m/login"} {
+	for _, p := range []string{"/api/v1/auth/login", "/portal/login", "/m/login", "/e/login"} {
 		a.http.Use(p, a.edge.LoginLimit)
 	}
 	for _, p := range []string{"/api/v1/exchange", "/api/v1/enterprise"} {
@@ -358,6 +380,12 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	notices.NewHandler(a.Notices, governance.Quality(), a.Access, a.Enterprises).Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
+	// A company member's account (base-system roles only) never opens the
+	// regulators' UIs; their login and static files stay reachable.
+	keepOut := enterprise.KeepOut(a.Access.Identity, "/portal/login", "/portal/logout", "/portal/static",
+		"/m/login", "/m/logout", "/m/static", "/m/sw.js", "/m/manifest.webmanifest", "/m/offline")
+	a.http.Use("/portal", keepOut)
+	a.http.Use("/m", keepOut)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
 	pt, err := portal.New(portal.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: cfg.Now}, a.Pool, a.Access, a.Access.Identity, files)
 	if err != nil {
@@ -376,6 +404,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	mobile.Register(a.http)
+	if err := a.mountBaseSystem(cfg, exchange, files, box); err != nil {
+		return nil, err
+	}
 	a.http.Get(openapi.Path, a.serveAPIDescription)
 
 	var tlsCfg *tls.Config
@@ -395,6 +426,42 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.ln, a.tls = tls.NewListener(a.ln, tlsCfg), true
 	}
 	return a, nil
+}
+
+// mountBaseSystem wires the hosted base system under /e: its foundation (the
+// outbox publishing through exchange, membership, the inbox) and the modules
+// built on it.
+func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *filestore.Dir, box *sealed.Box) error {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	oc := cfg.BaseSystem.Outbox
+	oc.Check = cfg.Ingest
+	if oc.Now == nil {
+		oc.Now = now
+	}
+	a.Outbox = enterprise.NewOutbox(oc, a.Pool, exchange)
+	a.Members = enterprise.NewMembers(a.Pool, box)
+	a.Inbox = enterprise.NewInbox(a.Pool, a.Members, cfg.BaseSystem.Gateway, now)
+	found := enterprise.Foundation{Pool: a.Pool, Directory: a.Members, Publisher: a.Outbox, Notifier: a.Inbox,
+		Files: files, Audit: a.Access.Audit, Now: now}
+	var modules []enterprise.Module
+	for _, build := range cfg.BaseSystem.Modules {
+		m, err := build(found)
+		if err != nil {
+			return fmt.Errorf("platform: base system module: %w", err)
+		}
+		modules = append(modules, m)
+	}
+	app, err := enterprise.New(enterprise.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: now},
+		enterprise.Deps{Pool: a.Pool, Guard: a.Access, Identity: a.Access.Identity, Grants: a.Access.Authz,
+			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules})
+	if err != nil {
+		return err
+	}
+	app.Register(a.http)
+	return nil
 }
 
 // edgeConfig is cfg.Edge with the routes that take large bodies: the exchange
@@ -526,6 +593,8 @@ func (a *App) Run(ctx context.Context) error {
 			errc <- err
 		}
 	}()
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); a.Outbox.Run(sinkCtx) }()
 	noticesDone := make(chan struct{})
 	go func() { defer close(noticesDone); a.Notices.RunSweeper(sinkCtx, a.cfg.Governance.Tick) }()
 	var err error
@@ -543,6 +612,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-warnDone
 	<-govDone
 	<-noticesDone
+	<-outboxDone
 	return err
 }
 

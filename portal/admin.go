@@ -43,6 +43,9 @@ type Operations interface {
 	RegisterEnterprise(c *fiber.Ctx, e store.Enterprise) (store.Credentials, error)
 	RotateKey(c *fiber.Ctx, code string) (store.Credentials, int64, error)
 	RevokeKeys(c *fiber.Ctx, code string) (int64, error)
+	// IssueCompanyAdmin creates the company's 企业管理员 for the base system with
+	// a one-time password, returned once.
+	IssueCompanyAdmin(c *fiber.Ctx, code, username, displayName string) (password string, err error)
 }
 
 // Admin is what the 系统管理 and 审计 pages use: the operations and the stores
@@ -81,6 +84,7 @@ func (p *Portal) registerAdmin(r fiber.Router) {
 	r.Get("/admin/companies/:code", p.adminCompany)
 	r.Post("/admin/companies/:code/rotate", p.adminRotate)
 	r.Post("/admin/companies/:code/revoke", p.adminRevokeKeys)
+	r.Post("/admin/companies/:code/admin", p.adminIssueCompanyAdmin)
 	r.Get("/audit", p.auditPage)
 	r.Get("/audit/verify", p.auditVerify)
 }
@@ -480,6 +484,25 @@ func (p *Portal) adminRegister(c *fiber.Ctx) error {
 	return p.renderAdmin(c, "admin_secret", "企业已登记", "companies", secretPage{Heading: "企业已登记：" + e.Name + "（" + e.Code + "）",
 		What:   "这是该企业上报数据用的 API 密钥（Authorization: Bearer …）和请求签名密钥。两者只显示这一次，平台只保存密钥的摘要；遗失时请轮换密钥。",
 		Secret: cred.Key, SigningSecret: cred.SigningSecret, Back: Prefix + "/admin/companies/" + url.PathEscape(e.Code)})
+}
+
+// adminIssueCompanyAdmin issues the company's 企业管理员 account; its one-time
+// password is shown once, like a key.
+func (p *Portal) adminIssueCompanyAdmin(c *fiber.Ctx) error {
+	if p.admin == nil {
+		return errNoAdmin
+	}
+	code := strings.Clone(c.Params("code"))
+	username := form(c, "username")
+	password, err := p.admin.Ops.IssueCompanyAdmin(c, code, username, form(c, "display_name"))
+	if err != nil {
+		return err
+	}
+	return p.renderAdmin(c, "admin_secret", "企业管理员已开通", "companies", secretPage{
+		Heading: "企业 " + code + " 的企业管理员：" + username,
+		What: "这是该账号的一次性初始密码，只显示这一次，平台只保存其摘要。请当面或以安全方式交给企业，" +
+			"企业管理员在企业端基础系统（/e/login）首次登录时必须修改密码，之后由其创建本企业的其他账号。",
+		Secret: password, Back: Prefix + "/admin/companies/" + url.PathEscape(code)})
 }
 
 type adminCompanyPage struct {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -212,3 +213,40 @@ func VerifyPassword(hash, pw string) (bool, error) {
 // dummyHash is verified against when a username is unknown, so the answer takes
 // as long as for a known one.
 var dummyHash, _ = HashPassword("chemguard-dummy-Password-1")
+
+// NewOneTimePassword returns a random password that meets the rules (upper
+// and lower case, digits, a symbol; 20 characters), for an account whose
+// owner must change it at the first login.
+func NewOneTimePassword() string {
+	const (
+		upper  = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+		lower  = "abcdefghijkmnpqrstuvwxyz"
+		digits = "23456789"
+		symbol = "#%+=@"
+	)
+	all := upper + lower + digits + symbol
+	for {
+		b := make([]byte, 20)
+		for i := range b {
+			set := all
+			switch i {
+			case 0:
+				set = upper
+			case 1:
+				set = lower
+			case 2:
+				set = digits
+			case 3:
+				set = symbol
+			}
+			n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+			if err != nil {
+				panic(err) // the system's random source failed
+			}
+			b[i] = set[n.Int64()]
+		}
+		if CheckPassword(string(b)) == nil {
+			return string(b)
+		}
+	}
+}

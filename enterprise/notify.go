@@ -1,0 +1,158 @@
+package enterprise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+)
+
+// Gateway sends an urgent notice to one person by SMS or IM. The platform's
+// gateway is configured once (CHEMGUARD_WARNING_SMS_*); nil means none.
+type Gateway interface {
+	Send(ctx context.Context, to Person, n Notice) error
+}
+
+// Inbox is the Notifier of the base system: every notice lands in the
+// recipients' inbox (enterprise_notifications); an urgent one also goes
+// through the Gateway, and its delivery or failure is kept beside it.
+type Inbox struct {
+	pool    *pgxpool.Pool
+	members *Members
+	gateway Gateway
+	now     Clock
+}
+
+// NewInbox returns the inbox on pool; gateway may be nil (no SMS/IM: urgent
+// notices are then marked undelivered with the reason, and still in the inbox).
+func NewInbox(pool *pgxpool.Pool, members *Members, gateway Gateway, now Clock) *Inbox {
+	if now == nil {
+		now = time.Now
+	}
+	return &Inbox{pool: pool, members: members, gateway: gateway, now: now}
+}
+
+var _ Notifier = (*Inbox)(nil)
+
+// Notify puts n in the inbox of each of userIDs who is an active member of
+// company (anyone else is skipped: a notice never crosses companies). With a
+// Key, a person already told under it is not told again.
+func (in *Inbox) Notify(ctx context.Context, company string, userIDs []int64, n Notice) error {
+	if strings.TrimSpace(n.Title) == "" {
+		return chemguard.Errorf(chemguard.EInvalid, "通知标题不能为空", "a notice needs a title")
+	}
+	people, err := in.members.People(ctx, company)
+	if err != nil {
+		return err
+	}
+	byID := make(map[int64]Person, len(people))
+	for _, p := range people {
+		byID[p.UserID] = p
+	}
+	var key *string
+	if n.Key != "" {
+		key = &n.Key
+	}
+	now := in.now()
+	var errs []error
+	for _, id := range userIDs {
+		p, ok := byID[id]
+		if !ok {
+			continue
+		}
+		var nid int64
+		err := in.pool.QueryRow(ctx, `INSERT INTO enterprise_notifications (company, user_id, kind, title, body, link, urgent, dedup_key, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (user_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING RETURNING id`,
+			company, id, n.Kind, n.Title, n.Body, n.Link, n.Urgent, key, now).Scan(&nid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue // told before under this key
+		}
+		if err != nil {
+			return fmt.Errorf("enterprise: notify: %w", err)
+		}
+		if n.Urgent {
+			if err := in.deliver(ctx, nid, p, n); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deliver sends an urgent notice through the gateway and records the outcome;
+// a failed delivery is logged and kept (sms_error), the inbox copy stands.
+func (in *Inbox) deliver(ctx context.Context, id int64, p Person, n Notice) error {
+	var sendErr error
+	switch {
+	case in.gateway == nil:
+		sendErr = errors.New("未配置短信/即时通讯网关 / no SMS or IM gateway is configured")
+	case p.Mobile == "":
+		sendErr = errors.New("该人员未登记手机号 / the person has no mobile number")
+	default:
+		sendErr = in.gateway.Send(ctx, p, n)
+	}
+	if sendErr != nil {
+		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", p.Username, "err", sendErr)
+		_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
+		return err
+	}
+	_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
+	return err
+}
+
+// Notification is one inbox entry.
+type Notification struct {
+	ID        int64
+	Kind      string
+	Title     string
+	Body      string
+	Link      string
+	Urgent    bool
+	CreatedAt time.Time
+	ReadAt    *time.Time
+	SMSAt     *time.Time
+	SMSError  string
+}
+
+// List returns the member's newest notifications (at most limit).
+func (in *Inbox) List(ctx context.Context, company string, user int64, limit int) ([]Notification, error) {
+	rows, err := in.pool.Query(ctx, `SELECT id, kind, title, body, link, urgent, created_at, read_at, sms_at, coalesce(sms_error, '')
+		FROM enterprise_notifications WHERE company = $1 AND user_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3`,
+		company, user, limit)
+	if err != nil {
+		return nil, fmt.Errorf("enterprise: inbox: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Notification, error) {
+		var n Notification
+		return n, r.Scan(&n.ID, &n.Kind, &n.Title, &n.Body, &n.Link, &n.Urgent, &n.CreatedAt, &n.ReadAt, &n.SMSAt, &n.SMSError)
+	})
+}
+
+// Unread counts the member's unread notifications.
+func (in *Inbox) Unread(ctx context.Context, company string, user int64) (int, error) {
+	var n int
+	err := in.pool.QueryRow(ctx, `SELECT count(*) FROM enterprise_notifications WHERE company = $1 AND user_id = $2 AND read_at IS NULL`,
+		company, user).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("enterprise: unread: %w", err)
+	}
+	return n, nil
+}
+
+// MarkRead marks the member's notification id read (0: all of them).
+func (in *Inbox) MarkRead(ctx context.Context, company string, user, id int64) error {
+	_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET read_at = $4
+		WHERE company = $1 AND user_id = $2 AND ($3 = 0 OR id = $3) AND read_at IS NULL`, company, user, id, in.now())
+	if err != nil {
+		return fmt.Errorf("enterprise: mark read: %w", err)
+	}
+	return nil
+}

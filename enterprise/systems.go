@@ -1,0 +1,117 @@
+package enterprise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard"
+)
+
+// System is where a company's exchange tables come from.
+type System string
+
+// The two systems a company may publish from. A company starts on the base
+// system once it has base-system accounts; the platform keys every record by
+// the company's own UUIDs, so either system continues the other's records.
+const (
+	SystemBase System = "base" // the hosted base system publishes
+	SystemOwn  System = "own"  // the company's own system publishes by API key
+)
+
+// Label is the system's Chinese name.
+func (s System) Label() string {
+	if s == SystemOwn {
+		return "企业自有系统"
+	}
+	return "基础系统"
+}
+
+// Choice is one switch between the systems.
+type Choice struct {
+	System   System
+	Reason   string
+	ChosenBy string // username; "" for the default
+	ChosenAt time.Time
+}
+
+// Systems records which system each company publishes from.
+type Systems struct{ pool *pgxpool.Pool }
+
+// NewSystems returns the record on pool.
+func NewSystems(pool *pgxpool.Pool) *Systems { return &Systems{pool: pool} }
+
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// current is the company's system as q sees it (the base system when never chosen).
+func (s *Systems) current(ctx context.Context, q querier, company string) (System, error) {
+	var sys System
+	err := q.QueryRow(ctx, `SELECT system FROM enterprise_system_choice WHERE company = $1 ORDER BY id DESC LIMIT 1`,
+		company).Scan(&sys)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return SystemBase, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("enterprise: system of %s: %w", company, err)
+	}
+	return sys, nil
+}
+
+// Current returns the company's system.
+func (s *Systems) Current(ctx context.Context, company string) (System, error) {
+	return s.current(ctx, s.pool, company)
+}
+
+// History returns the company's switches, newest first.
+func (s *Systems) History(ctx context.Context, company string) ([]Choice, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.system, c.reason, coalesce(u.username, ''), c.chosen_at
+		FROM enterprise_system_choice c LEFT JOIN users u ON u.id = c.chosen_by
+		WHERE c.company = $1 ORDER BY c.id DESC`, company)
+	if err != nil {
+		return nil, fmt.Errorf("enterprise: system history: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Choice, error) {
+		var c Choice
+		return c, r.Scan(&c.System, &c.Reason, &c.ChosenBy, &c.ChosenAt)
+	})
+}
+
+// Choose switches the company to sys, recording who and why. Choosing the
+// system already in use is a conflict, so a double submit records nothing.
+func (s *Systems) Choose(ctx context.Context, company string, sys System, reason string, by int64, now time.Time) error {
+	if sys != SystemBase && sys != SystemOwn {
+		return chemguard.Errorf(chemguard.EInvalid, "数据上报方式「%s」无效（应为基础系统或自有系统）",
+			"system %q is neither base nor own", string(sys))
+	}
+	if len([]rune(reason)) > 200 {
+		return chemguard.Errorf(chemguard.EInvalid, "切换原因不能超过 200 字", "the reason is longer than 200 characters")
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("enterprise: choose system: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	// One switch at a time per company: the lock serialises two administrators.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('enterprise_system/' || $1, 0))`, company); err != nil {
+		return fmt.Errorf("enterprise: choose system: %w", err)
+	}
+	cur, err := s.current(ctx, tx, company)
+	if err != nil {
+		return err
+	}
+	if cur == sys {
+		return &chemguard.Error{Code: chemguard.EConflict, MessageZH: "本企业已在使用" + sys.Label() + "上报数据",
+			MessageEN: "the company already publishes from the " + string(sys) + " system"}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO enterprise_system_choice (company, system, reason, chosen_by, chosen_at)
+		VALUES ($1, $2, $3, $4, $5)`, company, sys, reason, by, now); err != nil {
+		return fmt.Errorf("enterprise: choose system: %w", err)
+	}
+	return tx.Commit(ctx)
+}
