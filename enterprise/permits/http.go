@@ -79,6 +79,26 @@ func New(svc *Service) (*Module, error) {
 	return &Module{svc: svc, pc: pc, phone: phone}, nil
 }
 
+// Factory builds the module from the base system's foundation (for
+// platform.BaseSystemConfig.Modules). started, when not nil, is handed the
+// service so that the platform runs its sweep and the day's plan (Service.Run).
+func Factory(cfg Config, started func(*Service)) enterprise.ModuleFactory {
+	return func(f enterprise.Foundation) (enterprise.Module, error) {
+		if cfg.Now == nil {
+			cfg.Now = f.Now
+		}
+		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, f.Files)
+		mod, err := New(svc)
+		if err != nil {
+			return nil, err
+		}
+		if started != nil {
+			started(svc)
+		}
+		return mod, nil
+	}
+}
+
 // Nav is the module's navigation.
 func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
 	managers := append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)

@@ -26,7 +26,7 @@ func hm(t time.Time) string {
 // doc is a page builder over fpdf with the Chinese font set.
 type doc struct {
 	*fpdf.Fpdf
-	files Files
+	files enterprise.Files
 	imgs  int
 }
 

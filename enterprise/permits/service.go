@@ -46,12 +46,6 @@ func StatusName(s string) string {
 		StatusRevoked: "已撤销", StatusVoided: "已作废", "pending": "待审核", "approved": "审核通过", "cancelled": "已取消"}[s]
 }
 
-// Files stores signatures, photos and printed permits (filestore.Dir).
-type Files interface {
-	Put(data []byte) (string, error)
-	Get(ref string) ([]byte, error)
-}
-
 // Config configures the service.
 type Config struct {
 	Rules    Rules
@@ -73,11 +67,11 @@ type Service struct {
 	dir    enterprise.Directory
 	pub    enterprise.Publisher
 	notify enterprise.Notifier
-	files  Files
+	files  enterprise.Files
 }
 
 // NewService returns the service; cfg's zero fields take defaults.
-func NewService(cfg Config, pool *pgxpool.Pool, dir enterprise.Directory, pub enterprise.Publisher, notify enterprise.Notifier, files Files) *Service {
+func NewService(cfg Config, pool *pgxpool.Pool, dir enterprise.Directory, pub enterprise.Publisher, notify enterprise.Notifier, files enterprise.Files) *Service {
 	if cfg.Rules.Kinds == nil {
 		cfg.Rules = DefaultRules()
 	}
