@@ -94,7 +94,8 @@ type Config struct {
 // BaseSystemConfig configures the hosted base system (企业端基础系统).
 type BaseSystemConfig struct {
 	// Modules build the base system's modules (双重预防 …) from its foundation,
-	// in the order their navigation appears.
+	// in the order their navigation appears; nil means every module the
+	// platform has (baseSystemModules), with their sweeps.
 	Modules []enterprise.ModuleFactory
 	// Outbox tunes the publishing of what the base system records; its Check
 	// is the exchange API's configuration (set by New).
@@ -256,6 +257,9 @@ type App struct {
 	Members *enterprise.Members
 	// Inbox is the base system's notifier.
 	Inbox *enterprise.Inbox
+	// sweeps are the base system modules' background work (task pushes,
+	// overdue dangers, gas-analysis lapses), run by Run.
+	sweeps []sweep
 	// Governance is the data-quality consumer, scorer and store (issue 6).
 	Governance *governancesvc.Service
 	// Notices are the governance notices (整改通知), closed by a sweeper when their facts end.
@@ -468,7 +472,11 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	found := enterprise.Foundation{Pool: a.Pool, Directory: a.Members, Publisher: a.Outbox, Notifier: a.Inbox,
 		Files: files, Audit: a.Access.Audit, Now: now}
 	var modules []enterprise.Module
-	for _, build := range cfg.BaseSystem.Modules {
+	factories := cfg.BaseSystem.Modules
+	if factories == nil {
+		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) })
+	}
+	for _, build := range factories {
 		m, err := build(found)
 		if err != nil {
 			return fmt.Errorf("platform: base system module: %w", err)
@@ -501,6 +509,14 @@ func edgeConfig(cfg Config) edge.Config {
 		{Method: fiber.MethodPost, Prefix: "/api/v1/exchange/", MaxBytes: cfg.Ingest.MaxBodyBytesOrDefault(), Gzip: true},
 		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20}, // + the form's fields
 	}, ec.Routes...)
+	// The base system's forms that carry photos or a workbook: checks and
+	// hidden dangers on the phone and the PC, permits' photos and signatures,
+	// Excel imports. Every other /e form keeps the small default cap.
+	upload := photos*photoBytes + 1<<20
+	for _, prefix := range []string{"/e/m/dp/checks", "/e/m/dangers", "/e/dangers", "/e/dp/import",
+		"/e/m/permits/", "/e/permits/"} {
+		ec.Routes = append(ec.Routes, edge.Route{Method: fiber.MethodPost, Prefix: prefix, MaxBytes: upload})
+	}
 	return ec
 }
 
@@ -616,6 +632,11 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	outboxDone := make(chan struct{})
 	go func() { defer close(outboxDone); a.Outbox.Run(sinkCtx) }()
+	var sweeps sync.WaitGroup
+	for _, s := range a.sweeps {
+		sweeps.Add(1)
+		go func() { defer sweeps.Done(); s(sinkCtx) }()
+	}
 	noticesDone := make(chan struct{})
 	go func() { defer close(noticesDone); a.Notices.RunSweeper(sinkCtx, a.cfg.Governance.Tick) }()
 	var err error
@@ -634,6 +655,7 @@ func (a *App) Run(ctx context.Context) error {
 	<-govDone
 	<-noticesDone
 	<-outboxDone
+	sweeps.Wait()
 	return err
 }
 

@@ -1,0 +1,52 @@
+package platform
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/dangers"
+	"github.com/shandong-emergency/chemguard/enterprise/dualprevention"
+	"github.com/shandong-emergency/chemguard/enterprise/permits"
+	"github.com/shandong-emergency/chemguard/enterprise/rounds"
+)
+
+// Sweep intervals of the base system's modules: how late a task push, an
+// overdue-danger escalation or a gas-analysis lapse may be noticed.
+const (
+	taskSweepEvery   = time.Minute
+	dangerSweepEvery = 5 * time.Minute
+	permitSweepEvery = time.Minute
+)
+
+// sweep is a module's background work, started by App.Run once the module is
+// built and stopped with the sink.
+type sweep func(ctx context.Context)
+
+// baseSystemModules are the hosted base system's modules in the order of its
+// navigation — 双重预防 (the list, tasks and checks; the hidden-danger ledger the
+// checks hand findings to; 日常巡检) and 特殊作业 — and the sweeps they need.
+// The ledger is listed before the checks because a check's finding enters it
+// in the check's own transaction.
+func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
+	report := func(module string) func(error) {
+		return func(err error) { slog.Error("base system sweep failed", "module", module, "err", err) }
+	}
+	ledger := dangers.NewLedger(dangers.DefaultConfig)
+	add(func(ctx context.Context) {
+		if err := ledger.Run(ctx, dangerSweepEvery); err != nil {
+			report("dangers")(err)
+		}
+	})
+	return []enterprise.ModuleFactory{
+		dualprevention.Factory(dualprevention.Config{}, ledger, func(s *dualprevention.Service) {
+			add(func(ctx context.Context) { s.Run(ctx, taskSweepEvery, report("dualprevention")) })
+		}),
+		ledger.Factory,
+		rounds.Factory,
+		permits.Factory(permits.Config{}, func(s *permits.Service) {
+			add(func(ctx context.Context) { s.Run(ctx, permitSweepEvery, report("permits")) })
+		}),
+	}
+}
