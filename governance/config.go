@@ -94,7 +94,7 @@ type Config struct {
 // DefaultConfig returns the configuration documented in docs/governance.md.
 func DefaultConfig() Config {
 	return Config{
-		Version: "2026-11-28.1",
+		Version: "2026-12-05.1", // 双重预防 chain, overdue checks and 隐患, table_never_sent
 		Dimensions: map[Dimension]float64{DimCommitment: 20, DimAlarm: 15, DimDisposal: 15,
 			DimOnline: 25, DimData: 25},
 		Kinds: map[Kind]KindRule{

@@ -387,9 +387,9 @@ func (q *Rollout) Dual(ctx context.Context, code string) (DualView, error) {
 		(SELECT count(*) FROM x_risk_events WHERE company_code = $1 AND NOT deleted),
 		(SELECT count(*) FROM x_control_measures WHERE company_code = $1 AND NOT deleted),
 		(SELECT count(*) FROM x_check_tasks WHERE company_code = $1 AND NOT deleted),
-		(SELECT count(*) FROM governance_facts WHERE company_code = $1 AND ended_at IS NULL AND kind = $3),
-		(SELECT count(*) FROM governance_facts WHERE company_code = $1 AND ended_at IS NULL AND kind = ANY($4))`,
-		code, deadline, string(governance.CheckOverdue), chainKinds).
+		(SELECT count(*) FROM governance_facts WHERE company_code = $1 AND ended_at IS NULL AND kind = $2),
+		(SELECT count(*) FROM governance_facts WHERE company_code = $1 AND ended_at IS NULL AND kind = ANY($3))`,
+		code, string(governance.CheckOverdue), chainKinds).
 		Scan(&v.Units, &v.Events, &v.Measures, &v.Tasks, &v.OverdueChecks, &v.BrokenLinks)
 	if err != nil {
 		return v, fmt.Errorf("readmodel: 双重预防 of %s: %w", code, err)
