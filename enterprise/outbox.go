@@ -13,15 +13,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // Exchange publishes records through the exchange pipeline exactly as a
-// company's own system does; ingest.Handler implements it.
+// company's own system does, marked as sent by the base system (source
+// events.SourceBase, for rollout tracking); ingest.Handler implements it.
 type Exchange interface {
-	Submit(ctx context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*ingest.BatchReply, error)
+	SubmitFrom(ctx context.Context, t *schemas.Table, company, source string, body []byte, now time.Time) (*ingest.BatchReply, error)
 }
 
 // OutboxConfig tunes the Outbox. Zero fields take the defaults.
@@ -244,7 +246,7 @@ func (o *Outbox) drainGroup(ctx context.Context, company, slug string) (int, err
 	if err != nil {
 		return 0, err
 	}
-	reply, err := o.exchange.Submit(ctx, t, company, body, now)
+	reply, err := o.exchange.SubmitFrom(ctx, t, company, events.SourceBase, body, now)
 	if err != nil {
 		// The whole batch waits: the broker is down, or the batch as a whole
 		// was refused (company code). The error is kept for the 数据上报 page.

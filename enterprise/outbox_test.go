@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -33,10 +35,14 @@ type flakyExchange struct {
 	calls    int
 }
 
-func (f *flakyExchange) Submit(_ context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*ingest.BatchReply, error) {
+func (f *flakyExchange) SubmitFrom(_ context.Context, t *schemas.Table, company, source string, body []byte, now time.Time) (*ingest.BatchReply, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
+	if source != events.SourceBase {
+		// rollout tracking tells the base system from a company's own system by it
+		return nil, fmt.Errorf("outbox published with source %q, want %q", source, events.SourceBase)
+	}
 	if !f.up {
 		return nil, &chemguard.Error{Code: chemguard.EUnavailable, MessageZH: "消息队列暂时无法写入", MessageEN: "the broker cannot take the write",
 			Err: errors.New("dial tcp: connection refused")}

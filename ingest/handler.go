@@ -294,11 +294,19 @@ func (c Config) Check(t *schemas.Table, company string, body []byte, now time.Ti
 // tables only through the pipeline. Errors are the API's (malformed, forbidden
 // company code, unavailable broker); a reply with Accepted == 0 is not an error.
 func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, body []byte, now time.Time) (*BatchReply, error) {
+	return h.SubmitFrom(ctx, t, company, "", body, now)
+}
+
+// SubmitFrom is Submit for records a system other than the company's own sent
+// on its behalf: source is written into every envelope (events.SourceBase for
+// the hosted base system), so rollout tracking can tell which system a company
+// is connected through. Validation and everything after it are the same.
+func (h *Handler) SubmitFrom(ctx context.Context, t *schemas.Table, company, source string, body []byte, now time.Time) (*BatchReply, error) {
 	reply, verdicts, err := h.cfg.Check(t, company, body, now)
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := h.envelopes(t, company, now, verdicts)
+	msgs, err := h.envelopes(t, company, source, now, verdicts)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +342,7 @@ func (h *Handler) Submit(ctx context.Context, t *schemas.Table, company string, 
 
 // envelopes turns verdicts into Kafka messages. Files of accepted records go to the
 // file store first, so the message carries only their reference.
-func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
+func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
 	msgs := make([]bus.Message, 0, len(verdicts))
 	for i := range verdicts {
 		v := &verdicts[i]
@@ -343,7 +351,7 @@ func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, ver
 		var err error
 		if v.OK() {
 			topic = t.Topic()
-			value, err = h.acceptedValue(t, company, now, v.Record)
+			value, err = h.acceptedValue(t, company, source, now, v.Record)
 		} else {
 			topic = events.RejectionsTopic
 			value, err = json.Marshal(events.RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
@@ -357,7 +365,7 @@ func (h *Handler) envelopes(t *schemas.Table, company string, now time.Time, ver
 	return msgs, nil
 }
 
-func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time, rec any) ([]byte, error) {
+func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any) ([]byte, error) {
 	for _, f := range t.Files(rec) {
 		if f.Data == nil {
 			continue
@@ -374,7 +382,7 @@ func (h *Handler) acceptedValue(t *schemas.Table, company string, now time.Time,
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
 	env := events.Envelope{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
-		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now, Record: doc}
+		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now, Record: doc, Source: source}
 	if et := t.VersionTimeOf(rec); !et.IsZero() {
 		env.EventTime = &et
 	}
