@@ -41,6 +41,17 @@ func (p *Portal) statsMonth(c *fiber.Ctx) (string, time.Time, time.Time, error) 
 	return from.Format(monthLayout), from, from.AddDate(0, 1, 0), nil
 }
 
+// monthAlarmStats is the month asked for and the caller's region's alarm
+// statistics for it.
+func (p *Portal) monthAlarmStats(c *fiber.Ctx) (string, time.Time, time.Time, []readmodel.AlarmTypeCount, error) {
+	month, from, to, err := p.statsMonth(c)
+	if err != nil {
+		return "", from, to, nil, err
+	}
+	rows, err := p.companyQueries.AlarmStats(c.UserContext(), p.guard.Scope(c), from, to)
+	return month, from, to, rows, err
+}
+
 type alarmStatsPage struct {
 	Month  string
 	Rows   []readmodel.AlarmTypeCount
@@ -51,11 +62,7 @@ type alarmStatsPage struct {
 // alarmStats is 报警统计: the positioning and video alarms of the caller's region
 // by county, source and type for a month — the monthly report's figures.
 func (p *Portal) alarmStats(c *fiber.Ctx) error {
-	month, from, to, err := p.statsMonth(c)
-	if err != nil {
-		return err
-	}
-	rows, err := p.companyQueries.AlarmStats(c.UserContext(), p.guard.Scope(c), from, to)
+	month, _, _, rows, err := p.monthAlarmStats(c)
 	if err != nil {
 		return err
 	}
@@ -69,11 +76,7 @@ func (p *Portal) alarmStats(c *fiber.Ctx) error {
 
 // alarmStatsXLSX is the same figures as an Excel workbook.
 func (p *Portal) alarmStatsXLSX(c *fiber.Ctx) error {
-	month, from, to, err := p.statsMonth(c)
-	if err != nil {
-		return err
-	}
-	rows, err := p.companyQueries.AlarmStats(c.UserContext(), p.guard.Scope(c), from, to)
+	month, from, to, rows, err := p.monthAlarmStats(c)
 	if err != nil {
 		return err
 	}
