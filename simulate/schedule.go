@@ -3,6 +3,7 @@ package simulate
 import (
 	"container/heap"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -61,6 +62,9 @@ func newSchedule(companies []Company, start time.Time, speed float64, seed uint6
 			if t == schemas.SensorReadings { // after the indicators that give them meaning
 				due = due.Add(time.Duration(spread))
 			}
+			if n, ok := chainOrder[t]; ok { // the 双重预防 list parents first
+				due = start.Add(time.Duration(int64(n) * spread))
+			}
 			heap.Push(&s.h, job{due: due, company: i, table: t})
 		}
 	}
@@ -113,7 +117,7 @@ func interval(t *schemas.Table) time.Duration {
 		return 30 * time.Second // every monitored point, twice a minute
 	}
 	if t.Frequency.Interval == 0 {
-		return time.Hour
+		return alarmEvery
 	}
 	return t.Frequency.Interval
 }
@@ -143,7 +147,39 @@ func batchSize(r *rand.Rand, t *schemas.Table) int {
 // (docs/warning-models.md §9, TestDailyWarningMix).
 const (
 	fireSmokeChance = 150 // 1 video alarm in fireSmokeChance is 明火/烟雾 (the rest: behaviour)
+	// alarmEvery is how often, on average, a company's positioning or video system
+	// raises an alarm of each kind. The violation model raises a company that
+	// violates three times in a day one level, so the demo's rate is a plant's
+	// ordinary few a day, not a storm.
+	alarmEvery = 6 * time.Hour
 )
+
+// violationMix weighs the alarm types a simulated company raises (code: weight):
+// the everyday low-grade ones (越界, 超速, 打电话, 安全帽, 工作服) most, the yellow
+// ones now and then, and none of those graded orange or red at once (一键求救,
+// 静止, 作业区域, 抽烟, 静电) — in a real plant they are rare events, and in the
+// demo they would make every company's day red.
+var violationMix = map[*schemas.Table]map[string]int{
+	schemas.PositioningAlarms:     {"02": 3, "03": 30, "04": 3, "05": 2, "07": 30},
+	schemas.VideoAlarms:           {"3": 2, "4": 2, "5": 3, "6": 2, "7": 30, "9": 30, "10": 30},
+	schemas.GasStationVideoAlarms: {"3": 2, "6": 3, "13": 2},
+}
+
+// pickViolation draws a type of t's alarms by violationMix, in code order (a
+// map's order would make a seeded run differ between runs).
+func pickViolation(r *rand.Rand, t *schemas.Table) string {
+	mix := violationMix[t]
+	codes := make([]string, 0, len(mix))
+	for code := range mix {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	weights := make([]int, len(codes))
+	for i, code := range codes {
+		weights[i] = mix[code]
+	}
+	return codes[weighted(r, weights)]
+}
 
 // operationMix is how many special operations a company plans a day (index: count,
 // value: weight) and of which 细类 (TASK_TYPE, weight).
@@ -180,6 +216,9 @@ func (s *schedule) records(j job, c Company) []Record {
 		return IndicatorRecords(c)
 	case schemas.SensorReadings:
 		return Readings(c, now, now)
+	case schemas.RiskUnits, schemas.RiskEvents, schemas.ControlMeasures, schemas.CheckTasks,
+		schemas.CheckRecords, schemas.HiddenDangers:
+		return chainRecords(r, j.table, c, now)
 	case schemas.SpecialOperations:
 		// A day's permits, during the working day (08:00–18:00), two to four hours each.
 		recs := make([]Record, weighted(r, operationsPerDay))
@@ -201,16 +240,14 @@ func (s *schedule) records(j job, c Company) []Record {
 		// Mostly behaviour (离岗, 打电话, 未戴安全帽 …), now and then 明火/烟雾; each
 		// 销警 after a few minutes, when someone on site has looked.
 		rec := NewRecord(r, j.table, c, now)
-		fire, smoke, codes := "1", "2", schemas.CodesVideoAlarmType
+		fire, smoke := "1", "2"
 		if j.table == schemas.GasStationVideoAlarms {
-			fire, smoke, codes = "10", "11", schemas.CodesGasStationAlarmType
+			fire, smoke = "10", "11"
 		}
 		if r.IntN(fireSmokeChance) == 0 {
 			rec["ALARM_TYPE"] = []string{fire, smoke}[r.IntN(2)]
 		} else {
-			for t := rec["ALARM_TYPE"]; t == fire || t == smoke; t = rec["ALARM_TYPE"] {
-				rec["ALARM_TYPE"] = pickCode(r, codes)
-			}
+			rec["ALARM_TYPE"] = pickViolation(r, j.table)
 		}
 		rec["ALARM_TIME"] = stamp(now)
 		clear := Record{}
@@ -223,7 +260,7 @@ func (s *schedule) records(j job, c Company) []Record {
 		return []Record{rec}
 	case schemas.PositioningAlarms:
 		rec := NewRecord(r, j.table, c, now)
-		rec["time"] = stamp(now)
+		rec["time"], rec["alarmType"] = stamp(now), pickViolation(r, j.table)
 		handled := Record{}
 		for k, v := range rec {
 			handled[k] = v
