@@ -84,6 +84,27 @@ DEMO_INSPECTOR_PASSWORD=${CHEMGUARD_DEMO_INSPECTOR_PASSWORD:-Xuncha@2026demo}
 printf '%s\n' "$DEMO_INSPECTOR_PASSWORD" | "$BIN" user add --username "$DEMO_INSPECTOR" --role inspector --region 370100 \
   --name 济南市巡查检查演示账号 >>"$LOG" 2>&1 || true # already there on a re-run
 
+# A demo company on the hosted base system (/e/, 企业端基础系统), registered here and
+# not driven by the simulator: its 双重预防, 日常巡检 and 特殊作业 records are what you
+# enter, published to the platform through the exchange pipeline. Its 危险源 (the
+# registry codes its risk list binds to) are registered through the exchange API,
+# as a company's registry data reaches the platform. Only on the first run: the
+# company's key is shown once.
+BASE_CODE=${CHEMGUARD_DEMO_BASE_COMPANY:-370112900}
+BASE_USER=${CHEMGUARD_DEMO_BASE_USER:-luqing_admin}
+BASE_PASSWORD=${CHEMGUARD_DEMO_BASE_PASSWORD:-Luqing@2026demo}
+if OUT=$("$BIN" enterprise add --code "$BASE_CODE" --name 济南鲁清化工有限公司 --region 370112 --kind 生产 2>>"$LOG"); then
+  BASE_KEY=$(printf '%s\n' "$OUT" | sed -n '5p')
+  curl -fsS -X POST "http://$ADDR/api/v1/exchange/hazard-sources" -H "Authorization: Bearer $BASE_KEY" \
+    -H 'Content-Type: application/json' -d "[
+    {\"HAZARD_CODE\":\"${BASE_CODE}001\",\"COMPANY_CODE\":\"$BASE_CODE\",\"HAZARD_NAME\":\"液氨储罐区\",\"HAZARD_KIND\":\"1\",\"HAZARD_GRADE\":\"2\",\"SUBSTANCES\":\"液氨\",\"KEY_SUBSTANCE\":\"\",\"DELETED\":\"0\"},
+    {\"HAZARD_CODE\":\"${BASE_CODE}002\",\"COMPANY_CODE\":\"$BASE_CODE\",\"HAZARD_NAME\":\"甲醇储罐区\",\"HAZARD_KIND\":\"1\",\"HAZARD_GRADE\":\"3\",\"SUBSTANCES\":\"甲醇\",\"KEY_SUBSTANCE\":\"\",\"DELETED\":\"0\"},
+    {\"HAZARD_CODE\":\"${BASE_CODE}003\",\"COMPANY_CODE\":\"$BASE_CODE\",\"HAZARD_NAME\":\"合成氨装置\",\"HAZARD_KIND\":\"1\",\"HAZARD_GRADE\":\"2\",\"SUBSTANCES\":\"氨、氢气\",\"KEY_SUBSTANCE\":\"\",\"DELETED\":\"0\"}]" \
+    >>"$LOG" 2>&1 || echo "run.sh: registering the base-system demo company's hazard sources failed (see $LOG)" >&2
+  printf '%s\n' "$BASE_PASSWORD" | "$BIN" user add --username "$BASE_USER" --role enterprise_admin --enterprise "$BASE_CODE" \
+    --name 鲁清化工企业管理员 >>"$LOG" 2>&1 || true
+fi
+
 "$BIN" simulate --enterprises "$DEMO_ENTERPRISES" --rate "$DEMO_RATE" --speed 60 >"$CHEMGUARD_DATA_DIR/simulate.out" 2>>"$LOG" &
 SIM=$!
 echo "$SIM" >"$CHEMGUARD_DATA_DIR/simulate.pid"
@@ -105,6 +126,8 @@ cat <<EOT
   portal:     http://$ADDR/portal/   (监管门户: 综合分析, 风险预警, 企业一张图, 数据质量, 数据浏览)
   inspector:  http://$ADDR/m/        (巡查检查移动端, phone-sized, installable)
               inspector $DEMO_INSPECTOR / $DEMO_INSPECTOR_PASSWORD (济南市, 巡查检查人员: acts on the warnings escalated to the city)
+  base sys:   http://$ADDR/e/   (企业端基础系统: 双重预防, 日常巡检, 特殊作业; phone pages /e/m/)
+              company administrator $BASE_USER / $BASE_PASSWORD (济南鲁清化工有限公司 $BASE_CODE, 企业管理员)
   login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff), in the portal or the API:
               curl -s -X POST http://$ADDR/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}'
               then GET /api/v1/enterprises with "Authorization: Bearer <token>"
