@@ -85,6 +85,7 @@ var catalogue = map[string]op{
 	"POST /api/v1/admin/enterprises":               {tag: "系统管理", summary: "登记企业，返回其第一个 API 密钥（只显示这一次）", auth: authSession, body: object("企业", []string{"code", "name", "division_code"}, "code", str("企业编码"), "name", str("名称"), "division_code", str("所在区县代码"), "park_code", str("园区编码"), "kind", str("生产、经营、使用或加油站")), ok: 201, okBody: object("企业与密钥", []string{"code", "api_key"}, "code", str("企业编码"), "api_key", str("API 密钥")), errors: []int{409, 422}},
 	"POST /api/v1/admin/enterprises/:code/keys":    {tag: "系统管理", summary: "轮换企业 API 密钥（新密钥只显示这一次，旧密钥吊销）", auth: authSession, ok: 201, okBody: object("新密钥", []string{"api_key", "revoked"}, "api_key", str("API 密钥"), "revoked", integer("吊销的旧密钥数"))},
 	"DELETE /api/v1/admin/enterprises/:code/keys":  {tag: "系统管理", summary: "吊销企业的全部 API 密钥", auth: authSession, ok: 200, okBody: object("吊销", []string{"revoked"}, "revoked", integer("吊销的密钥数"))},
+	"POST /api/v1/admin/enterprises/:code/admin":   {tag: "系统管理", summary: "签发企业的第一个企业管理员账号（企业端基础系统 /e/；一次性密码只显示这一次，首次登录须修改）", auth: authSession, body: object("账号", []string{"username"}, "username", str("用户名"), "display_name", str("姓名")), ok: 201, okBody: object("企业管理员", []string{"username", "password", "must_change_password", "login"}, "username", str("用户名"), "password", str("一次性密码"), "must_change_password", boolean("首次登录须修改密码"), "login", str("登录地址")), errors: []int{404, 409, 422}},
 
 	// 风险预警
 	"GET /api/v1/alarms": {tag: "风险预警", summary: "报警列表，最新在前", auth: authSession,
