@@ -110,7 +110,7 @@ func TestEndToEnd(t *testing.T) {
 	env := map[string]any{"phase": "company", "baseURL": base, "chromium": chromium, "playwright": pw, "shots": shots,
 		"admin": co.Members[policy.EnterpriseAdmin].Username, "password": enttest.Password, "hazard": hazard,
 		"department": co.Department.Name, "post": co.Post.ID, "liable": rectifier.DisplayName,
-		"worker": cookie(policy.EnterpriseStaff), "safety": cookie(policy.EnterpriseSafety), "rectifier": cookie(policy.EnterpriseDeptHead),
+		"worker": cookie(policy.EnterpriseStaff), "workerName": co.Members[policy.EnterpriseStaff].DisplayName, "safety": cookie(policy.EnterpriseSafety), "rectifier": cookie(policy.EnterpriseDeptHead),
 		"deadline": clk.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 7).Format("2006-01-02"), "photo": photo}
 	var out struct{ Unit, Danger string }
 	runNode(t, node, env, &out)

@@ -120,7 +120,9 @@ async function company() {
   await safety.goto(url('/e/dangers/' + danger));
   await safety.fill('form[action$="/accept"] textarea[name=comment]', '现场复查，液位计与玻璃板读数一致，联锁投用');
   await Promise.all([safety.waitForURL(/saved=1/), safety.click('form[action$="/accept"] button[type=submit]')]);
-  assert.match(await safety.textContent('main'), /已验收/);
+  const accepted = await safety.textContent('main');
+  assert.match(accepted, /已验收/);
+  assert.ok(accepted.replace(/\s+/g, '').includes('排查人员' + env.workerName), "the check's maker is the 排查人员");
   await shot(safety, 'e2e-3-accepted');
   console.log(JSON.stringify({ unit, danger }));
 }
