@@ -661,7 +661,9 @@ func (s *Service) RegisterFinding(ctx context.Context, tx pgx.Tx, f enterprise.F
 	if src == "" {
 		src = "1"
 	}
-	in := Input{HazardCode: f.HazardCode, RiskMeasureID: f.RiskMeasureID, Name: f.Name, Description: f.Description,
+	// The member who made the check is its 排查人员 (the ledger shows it, as for
+	// a danger registered by hand).
+	in := Input{HazardCode: f.HazardCode, RiskMeasureID: f.RiskMeasureID, Name: f.Name, Description: f.Description, Inspectors: displayName(f.Registrant),
 		Place: f.Place, Level: f.Level, Type: 8, Source: src, ManageType: 1, FoundOn: found, DepartmentID: f.Registrant.DepartmentID}
 	dir, err := s.directory(ctx, f.Company)
 	if err != nil {
