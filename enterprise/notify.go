@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
@@ -100,22 +101,37 @@ func (in *Inbox) Notify(ctx context.Context, company string, userIDs []int64, n 
 // deliver sends an urgent notice through the gateway and records the outcome;
 // a failed delivery is logged and kept (sms_error), the inbox copy stands.
 func (in *Inbox) deliver(ctx context.Context, id int64, p Person, n Notice) error {
-	var sendErr error
+	return in.record(ctx, in.pool, id, p.UserID, in.send(ctx, id, p, n))
+}
+
+// send texts n to p, or says why it cannot.
+func (in *Inbox) send(ctx context.Context, id int64, p Person, n Notice) error {
 	switch {
 	case in.gateway == nil:
-		sendErr = errors.New("未配置短信/即时通讯网关 / no SMS or IM gateway is configured")
+		return errors.New("未配置短信/即时通讯网关 / no SMS or IM gateway is configured")
 	case p.Mobile == "":
-		sendErr = errors.New("该人员未登记手机号 / the person has no mobile number")
+		return errors.New("该人员未登记手机号 / the person has no mobile number")
 	default:
-		sendErr = in.gateway.Send(ctx, id, p, n)
+		return in.gateway.Send(ctx, id, p, n)
 	}
+}
+
+// record keeps the outcome of a delivery beside the notice: when it was
+// delivered, or why not.
+func (in *Inbox) record(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, id, user int64, sendErr error) error {
+	var err error
 	if sendErr != nil {
-		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", p.Username, "err", sendErr)
-		_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
-		return err
+		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", user, "err", sendErr)
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
+	} else {
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
 	}
-	_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
-	return err
+	if err != nil {
+		return fmt.Errorf("enterprise: record notice delivery: %w", err)
+	}
+	return nil
 }
 
 // Retry sends again every urgent notice of the last 24 h whose delivery
@@ -160,26 +176,18 @@ func (in *Inbox) retryOne(ctx context.Context, after int64) (int64, error) {
 		return 0, fmt.Errorf("enterprise: retry notices: %w", err)
 	}
 	n.Urgent = true
-	var sendErr error
 	p, err := in.members.Person(ctx, company, user)
+	var sendErr error
 	switch {
 	case err != nil && chemguard.ErrorCode(err) == chemguard.ENotFound:
 		sendErr = errors.New("该人员已不在本企业在岗 / the person is no longer an active member")
 	case err != nil:
 		return 0, err
-	case p.Mobile == "":
-		sendErr = errors.New("该人员未登记手机号 / the person has no mobile number")
 	default:
-		sendErr = in.gateway.Send(ctx, id, p, n)
+		sendErr = in.send(ctx, id, p, n)
 	}
-	if sendErr != nil {
-		slog.Warn("enterprise notice: urgent delivery retry failed", "notification", id, "user", user, "err", sendErr)
-		_, err = tx.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
-	} else {
-		_, err = tx.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
-	}
-	if err != nil {
-		return 0, fmt.Errorf("enterprise: retry notices: %w", err)
+	if err := in.record(ctx, tx, id, user, sendErr); err != nil {
+		return 0, err
 	}
 	return id, tx.Commit(ctx)
 }
