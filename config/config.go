@@ -124,7 +124,7 @@ type Warnings struct {
 	Webhooks         List          `env:"CHEMGUARD_WARNING_WEBHOOKS" shown:"none" help:"comma-separated URLs told every warning change as JSON"`
 	NotifyLog        bool          `env:"CHEMGUARD_WARNING_NOTIFY_LOG" envDefault:"false" help:"log every warning change as a notification (development)"`
 	NotifyRate       int           `env:"CHEMGUARD_WARNING_NOTIFY_RATE" envDefault:"0" help:"most notifications per minute to one target (one person for SMS); the rest wait; 0: no cap"`
-	SMSURL           string        `env:"CHEMGUARD_WARNING_SMS_URL" shown:"none" help:"HTTP SMS gateway; each person is texted (company principals, regulators of the tier watching)"`
+	SMSURL           string        `env:"CHEMGUARD_WARNING_SMS_URL" shown:"none" help:"HTTP SMS gateway; each person is texted (company principals, regulators of the tier watching) and so are the base system's urgent notices to company people"`
 	SMSAppKey        string        `env:"CHEMGUARD_WARNING_SMS_APP_KEY" shown:"none" help:"SMS gateway application key"`
 	SMSSecret        string        `env:"CHEMGUARD_WARNING_SMS_SECRET" shown:"none" help:"SMS gateway secret; with one every request is HMAC-SHA256 signed"`
 	SMSTemplate      string        `env:"CHEMGUARD_WARNING_SMS_TEMPLATE" shown:"warningsvc.DefaultSMSTemplate" help:"SMS content (Go text/template)"`

@@ -9,16 +9,27 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
 )
 
 // Gateway sends an urgent notice to one person by SMS or IM. The platform's
-// gateway is configured once (CHEMGUARD_WARNING_SMS_*); nil means none.
+// gateway is configured once (CHEMGUARD_WARNING_SMS_*); nil means none. id is
+// the notification's, the same on every retry, so the gateway can drop a
+// duplicate whose reply was lost.
 type Gateway interface {
-	Send(ctx context.Context, to Person, n Notice) error
+	Send(ctx context.Context, id int64, to Person, n Notice) error
 }
+
+// Urgent deliveries that failed are retried by Retry for retryWindow after the
+// notice (a notice older than that is stale as a text; it stays in the inbox),
+// at most retryBatch a round.
+const (
+	retryWindow = 24 * time.Hour
+	retryBatch  = 200
+)
 
 // Inbox is the Notifier of the base system: every notice lands in the
 // recipients' inbox (enterprise_notifications); an urgent one also goes
@@ -90,22 +101,112 @@ func (in *Inbox) Notify(ctx context.Context, company string, userIDs []int64, n 
 // deliver sends an urgent notice through the gateway and records the outcome;
 // a failed delivery is logged and kept (sms_error), the inbox copy stands.
 func (in *Inbox) deliver(ctx context.Context, id int64, p Person, n Notice) error {
-	var sendErr error
+	return in.record(ctx, in.pool, id, p.UserID, in.send(ctx, id, p, n))
+}
+
+// send texts n to p, or says why it cannot.
+func (in *Inbox) send(ctx context.Context, id int64, p Person, n Notice) error {
 	switch {
 	case in.gateway == nil:
-		sendErr = errors.New("未配置短信/即时通讯网关 / no SMS or IM gateway is configured")
+		return errors.New("未配置短信/即时通讯网关 / no SMS or IM gateway is configured")
 	case p.Mobile == "":
-		sendErr = errors.New("该人员未登记手机号 / the person has no mobile number")
+		return errors.New("该人员未登记手机号 / the person has no mobile number")
 	default:
-		sendErr = in.gateway.Send(ctx, p, n)
+		return in.gateway.Send(ctx, id, p, n)
 	}
+}
+
+// record keeps the outcome of a delivery beside the notice: when it was
+// delivered, or why not.
+func (in *Inbox) record(ctx context.Context, db interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, id, user int64, sendErr error) error {
+	var err error
 	if sendErr != nil {
-		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", p.Username, "err", sendErr)
-		_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
-		return err
+		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", user, "err", sendErr)
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
+	} else {
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
 	}
-	_, err := in.pool.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
-	return err
+	if err != nil {
+		return fmt.Errorf("enterprise: record notice delivery: %w", err)
+	}
+	return nil
+}
+
+// Retry sends again every urgent notice of the last 24 h whose delivery
+// failed (sms_error set, sms_at not): one delivered is never sent twice. Each
+// row is locked while it is sent, so two processes retrying at once do not
+// both text the same person. It returns the first error of the store; failed
+// sends are recorded, not returned.
+func (in *Inbox) Retry(ctx context.Context) error {
+	if in.gateway == nil {
+		return nil // nothing could deliver them; the reason is already recorded
+	}
+	var after int64
+	for range retryBatch {
+		next, err := in.retryOne(ctx, after)
+		if err != nil || next == 0 {
+			return err
+		}
+		after = next
+	}
+	return nil
+}
+
+// retryOne retries the first failed urgent notice after id and returns its id
+// (0 when none is left).
+func (in *Inbox) retryOne(ctx context.Context, after int64) (int64, error) {
+	tx, err := in.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("enterprise: retry notices: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var id, user int64
+	var company string
+	var n Notice
+	err = tx.QueryRow(ctx, `SELECT id, company, user_id, kind, title, body, link FROM enterprise_notifications
+		WHERE id > $1 AND urgent AND sms_at IS NULL AND sms_error IS NOT NULL AND created_at > $2
+		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, after, in.now().Add(-retryWindow)).
+		Scan(&id, &company, &user, &n.Kind, &n.Title, &n.Body, &n.Link)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("enterprise: retry notices: %w", err)
+	}
+	n.Urgent = true
+	p, err := in.members.Person(ctx, company, user)
+	var sendErr error
+	switch {
+	case err != nil && chemguard.ErrorCode(err) == chemguard.ENotFound:
+		sendErr = errors.New("该人员已不在本企业在岗 / the person is no longer an active member")
+	case err != nil:
+		return 0, err
+	default:
+		sendErr = in.send(ctx, id, p, n)
+	}
+	if err := in.record(ctx, tx, id, user, sendErr); err != nil {
+		return 0, err
+	}
+	return id, tx.Commit(ctx)
+}
+
+// Run retries failed urgent deliveries every interval until ctx ends; report
+// gets the errors of the store.
+func (in *Inbox) Run(ctx context.Context, every time.Duration, report func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := in.Retry(ctx); err != nil && ctx.Err() == nil {
+				report(err)
+			}
+		}
+	}
 }
 
 // Notification is one inbox entry.

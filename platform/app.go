@@ -100,8 +100,9 @@ type BaseSystemConfig struct {
 	// Outbox tunes the publishing of what the base system records; its Check
 	// is the exchange API's configuration (set by New).
 	Outbox enterprise.OutboxConfig
-	// Gateway sends urgent notices to company people by SMS/IM; nil: none
-	// (urgent notices stay in the inbox, marked undelivered).
+	// Gateway sends urgent notices to company people by SMS/IM; nil: the SMS
+	// gateway among Warnings.Notifiers, if any, else none (urgent notices stay
+	// in the inbox, marked undelivered).
 	Gateway enterprise.Gateway
 }
 
@@ -468,7 +469,10 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	}
 	a.Outbox = enterprise.NewOutbox(oc, a.Pool, exchange)
 	a.Members = enterprise.NewMembers(a.Pool, box)
-	a.Inbox = enterprise.NewInbox(a.Pool, a.Members, cfg.BaseSystem.Gateway, now)
+	a.Inbox = enterprise.NewInbox(a.Pool, a.Members, noticeGateway(cfg), now)
+	a.sweeps = append(a.sweeps, func(ctx context.Context) {
+		a.Inbox.Run(ctx, noticeRetryEvery, func(err error) { slog.Error("base system notice retry failed", "err", err) })
+	})
 	found := enterprise.Foundation{Pool: a.Pool, Directory: a.Members, Publisher: a.Outbox, Notifier: a.Inbox,
 		Files: files, Audit: a.Access.Audit, Now: now}
 	var modules []enterprise.Module

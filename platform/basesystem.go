@@ -18,6 +18,7 @@ const (
 	taskSweepEvery   = time.Minute
 	dangerSweepEvery = 5 * time.Minute
 	permitSweepEvery = time.Minute
+	noticeRetryEvery = time.Minute // a failed urgent text is sent again
 )
 
 // sweep is a module's background work, started by App.Run once the module is

@@ -130,12 +130,37 @@ func (s *SMS) Notify(ctx context.Context, n Notice) error {
 		return fmt.Errorf("sms: %w", err)
 	}
 	v := View(n)
-	body, err := json.Marshal(map[string]any{
-		"request_id": fmt.Sprintf("%d-%s", n.Event, n.Recipient.Mobile), "app_key": s.cfg.AppKey,
-		"mobile": n.Recipient.Mobile, "content": content, "template_code": s.cfg.TemplateCode,
-		"params": map[string]string{"company": n.Company, "company_name": v.CompanyName, "subject": n.SubjectName,
+	return s.Send(ctx, Text{RequestID: fmt.Sprintf("%d-%s", n.Event, n.Recipient.Mobile), Mobile: n.Recipient.Mobile,
+		Content: content, TemplateCode: s.cfg.TemplateCode,
+		Params: map[string]string{"company": n.Company, "company_name": v.CompanyName, "subject": n.SubjectName,
 			"model": v.ModelZH, "level": v.LevelZH, "kind": v.KindZH, "step": v.StepZH, "tier": v.TierZH,
-			"reason": v.Short, "time": v.Time},
+			"reason": v.Short, "time": v.Time}})
+}
+
+// Text is one message to one mobile through the SMS gateway.
+type Text struct {
+	// RequestID is the same on every retry of one message, so the gateway can
+	// drop a duplicate when a reply was lost.
+	RequestID    string
+	Mobile       string
+	Content      string
+	TemplateCode string // the gateway's template id ("" when the content stands alone)
+	Params       map[string]string
+}
+
+// Send posts one text to the gateway (see SMS for the request and the reply). It
+// is the one sending path of the platform's SMS: the warning notices (Notify) and
+// the base system's urgent notices to company people both go through it.
+func (s *SMS) Send(ctx context.Context, t Text) error {
+	if strings.TrimSpace(t.Mobile) == "" {
+		return fmt.Errorf("sms: %w: no mobile number", ErrRefused)
+	}
+	if t.Params == nil {
+		t.Params = map[string]string{}
+	}
+	body, err := json.Marshal(map[string]any{
+		"request_id": t.RequestID, "app_key": s.cfg.AppKey, "mobile": t.Mobile, "content": t.Content,
+		"template_code": t.TemplateCode, "params": t.Params,
 	})
 	if err != nil {
 		return err
