@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // PermitFilter selects 特殊作业 records (作业票) by 作业日期 (From..To inclusive,
@@ -286,4 +288,42 @@ func PermitTypes() []schemas.Code {
 	out := append([]schemas.Code(nil), schemas.CodesTaskType.Codes...)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Value < out[j].Value })
 	return out
+}
+
+// PermitLink names one permit a warning's evidence cites.
+type PermitLink struct {
+	ID     string
+	TypeZH string
+	Place  string // 作业位置
+}
+
+// permitLinks are the company's permits among the items the factors count (their
+// details list item keys, comma-separated), by 作业日期 and id.
+func (s *Warnings) permitLinks(ctx context.Context, company string, fs []warning.Factor) ([]PermitLink, error) {
+	var keys []string
+	for _, f := range fs {
+		if f.Detail != "" {
+			keys = append(keys, strings.Split(f.Detail, ",")...)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT record_key, COALESCE(doc->>'TASK_TYPE', ''), COALESCE(doc->>'TASK_POSITION', '')
+		FROM x_special_operations WHERE company_code = $1 AND record_key = ANY($2) ORDER BY doc->>'TASK_DATE', record_key`, company, keys)
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: warning permits: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PermitLink, error) {
+		var l PermitLink
+		err := r.Scan(&l.ID, &l.TypeZH, &l.Place)
+		if code, ok := schemas.CodesTaskType.Lookup(l.TypeZH); ok {
+			l.TypeZH = code.NameZH
+		}
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: warning permits: %w", err)
+	}
+	return out, nil
 }
