@@ -87,7 +87,7 @@ func New(cfg Config, pool *pgxpool.Pool, guard web.Guard, sessions web.Sessions,
 	pages, err := web.ParseTemplates(templateFS, funcs, []string{"login", "error", "home", "companies", "company", "data",
 		"rejections", "warnings", "warning", "trend", "admin_users", "admin_user", "admin_parks", "admin_companies",
 		"admin_company", "admin_secret", "audit", "quality", "quality_company", "quality_notices", "quality_notice",
-		"account", "apidocs", "rollout", "rollout_company", "dual", "statistics_alarms"}, adminNav)
+		"account", "apidocs", "rollout", "rollout_company", "dual", "statistics_alarms", "permits", "permit"}, adminNav)
 	if err != nil {
 		return nil, fmt.Errorf("portal: %w", err)
 	}
@@ -127,6 +127,7 @@ func (p *Portal) Register(app fiber.Router) {
 	r.Get("/warnings/:id", p.warning)
 	r.Get("/statistics/alarms", p.alarmStats)
 	r.Get("/statistics/alarms.xlsx", p.alarmStatsXLSX)
+	p.registerPermits(r)
 	p.registerAdmin(r)
 	p.registerQuality(r)
 	p.registerRollout(r)

@@ -137,6 +137,9 @@ type WarningDetail struct {
 	// EventsOmitted: events between the first and the latest not shown.
 	EventsOmitted int
 	Notifications []Notification
+	// Permits are the company's 特殊作业 records the factors name (a hot-work
+	// warning's evidence), so the page links each to its permit and PDF.
+	Permits []PermitLink
 }
 
 // FactorTotal is the sum of the factors' points; 风险值 is it capped at
@@ -246,6 +249,9 @@ func (s *Warnings) Get(ctx context.Context, id int64) (WarningDetail, error) {
 		return d, fmt.Errorf("readmodel: warning %d: %w", id, err)
 	}
 	_ = json.Unmarshal(factors, &d.Factors) // shown when it parses; the API has the raw factors
+	if d.Permits, err = s.permitLinks(ctx, d.Company, d.Factors); err != nil {
+		return d, err
+	}
 	if err := s.nameFactorItems(ctx, d.Company, d.Factors); err != nil {
 		return d, err
 	}
