@@ -14,11 +14,13 @@ const shot = (page, name) => env.shots && page.screenshot({ path: join(env.shots
 
 async function keyboardLogin(page, username, password) {
   await page.goto(url('/e/login'));
-  // The username field has focus; everything else by Tab and Enter.
+  // The username field has focus (autofocus); on a loaded machine the page can take
+  // keys before autofocus lands, so wait for it. Everything else by Tab and Enter.
+  await page.locator('#username:focus').waitFor();
   await page.keyboard.type(username);
   await page.keyboard.press('Tab');
   await page.keyboard.type(password);
-  await Promise.all([page.waitForURL((u) => u.pathname !== '/e/login'), page.keyboard.press('Enter')]);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/e/login', { timeout: 60_000 }), page.keyboard.press('Enter')]);
 }
 
 const browser = await chromium.launch({ executablePath: env.chromium,
