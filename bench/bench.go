@@ -6,20 +6,14 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
-	"slices"
-	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard/platform"
@@ -29,7 +23,10 @@ import (
 )
 
 // Usage lists the command lines of the scenarios, for chemguard's help.
-const Usage = `  chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C]
+const Usage = `  chemguard bench [--records N] [--batch B] [--table SLUG] [--concurrency C] [--companies N] [--points P]
+                  [--rate RPS] [--profile DIR] [--serve-binary PATH]
+                                       the platform as served (chemguard serve, every consumer group):
+                                       HTTP rate and latency, end to end, ack→visible lag, CPU per 1,000, peak RSS
   chemguard bench --scenario warnings [--companies N] [--detectors D] [--readings R] [--rate RPS] [--probes P]
                                        HIGH_HIGH readings → warning via the API, under load (issue 5)
   chemguard bench --scenario governance [--companies N] [--duration D] [--rate RPS] [--speed X]
@@ -38,8 +35,8 @@ const Usage = `  chemguard bench [--records N] [--batch B] [--table SLUG] [--con
 
 // Options are the flags of `chemguard bench`.
 type Options struct {
-	Scenario    string // exchange, warnings or governance
-	Records     int    // exchange: records to send
+	Scenario    string // served (exchange), warnings or governance
+	Records     int    // served: records to send
 	Batch       int    // exchange, warnings: records per request
 	Table       string // exchange: the exchange table's slug
 	Concurrency int    // exchange, warnings: concurrent requests
@@ -53,6 +50,9 @@ type Options struct {
 	Rate     float64
 	Duration time.Duration // governance: how long the simulator runs
 	Speed    float64       // governance: simulator time compression
+	Points   int           // served: time-series points (devices, indicators) per company
+	Profile  string        // served: directory for the served process's pprof profiles
+	Serve    string        // served: the chemguard binary to serve (default: this one)
 }
 
 // ParseFlags reads the flags of `chemguard bench`.
@@ -65,19 +65,25 @@ func ParseFlags(args []string) (Options, error) {
 	fs.IntVar(&o.Concurrency, "concurrency", 4, "concurrent requests")
 	fs.IntVar(&o.Companies, "companies", 100, "companies sending")
 	fs.BoolVar(&o.SyncWrites, "sync-writes", true, "fsync every batch in the embedded broker")
-	fs.StringVar(&o.Scenario, "scenario", "exchange", "exchange, warnings (issue 5: HIGH_HIGH readings → warning via the API under load), or governance (issue 6: simulated companies → facts and scores)")
+	fs.IntVar(&o.Points, "points", 500, "served: time-series points (devices, indicators) per company")
+	fs.StringVar(&o.Profile, "profile", "", "served: save CPU and allocation profiles of the served process in this directory")
+	fs.StringVar(&o.Serve, "serve-binary", "", "served: the chemguard binary to run as `serve` (default: this one)")
+	fs.StringVar(&o.Scenario, "scenario", "served", "served (alias exchange: the platform as served, every consumer group), warnings (issue 5: HIGH_HIGH readings → warning via the API under load), or governance (issue 6: simulated companies → facts and scores)")
 	fs.IntVar(&o.Detectors, "detectors", 20, "warnings scenario: background gas detectors per company")
 	fs.IntVar(&o.Readings, "readings", 240, "warnings scenario: readings per background detector")
 	fs.IntVar(&o.Probes, "probes", 100, "warnings scenario: HIGH_HIGH probes (at most one per company)")
-	rate := fs.Int("rate", 20000, "warnings scenario: background readings per second offered (0: unpaced)")
+	rate := fs.Int("rate", 20000, "records per second offered (0: unpaced); default 20000 for warnings, 2000 for governance, unpaced for served")
 	fs.DurationVar(&o.Duration, "duration", 3*time.Minute, "governance scenario: how long the simulator runs")
 	fs.Float64Var(&o.Speed, "speed", 1, "governance scenario: simulator time compression (1 = the seed's frequencies)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	o.Rate = float64(*rate)
-	if o.Scenario == "governance" {
-		o.Rate = 2000 // records/s of the simulator unless --rate is given
+	if o.Scenario != "warnings" {
+		o.Rate = 0 // served: as fast as acknowledged unless --rate is given
+		if o.Scenario == "governance" {
+			o.Rate = 2000 // records/s of the simulator
+		}
 		fs.Visit(func(f *flag.Flag) {
 			if f.Name == "rate" {
 				o.Rate = float64(*rate)
@@ -98,135 +104,15 @@ func Run(ctx context.Context, server string, o Options, stdout io.Writer) error 
 	case "warnings":
 		return runWarnings(ctx, server, warningOptions{companies: o.Companies, indicators: o.Detectors, readings: o.Readings,
 			batch: o.Batch, concurrency: o.Concurrency, probes: o.Probes, rate: int(o.Rate), syncWrites: o.SyncWrites}, stdout)
-	}
-	return runExchange(ctx, server, o, stdout)
-}
-
-// runExchange measures the exchange path end to end — accepted over HTTP and
-// visible in PostgreSQL — against a plain CopyFrom of the same rows into the same
-// database.
-func runExchange(ctx context.Context, server string, o Options, stdout io.Writer) error {
-	t, ok := schemas.TableBySlug(o.Table)
-	if !ok {
-		return fmt.Errorf("bench: unknown table %q", o.Table)
-	}
-	app, comps, keys, done, err := startRunning(ctx, server, o.SyncWrites, o.Companies)
-	if err != nil {
-		return err
-	}
-	defer done()
-	fmt.Fprintf(stdout, "bench: %d %s records in batches of %d, %d concurrent, %d companies, broker fsync=%v\n",
-		o.Records, t.Slug, o.Batch, o.Concurrency, len(comps), o.SyncWrites)
-
-	// Build every request body first, so generation does not count.
-	r := rand.New(rand.NewPCG(1, 2))
-	type request struct {
-		key  string
-		body []byte
-	}
-	var reqs []request
-	now := time.Now()
-	for sent := 0; sent < o.Records; sent += o.Batch {
-		ci := len(reqs) % len(comps)
-		n := min(o.Batch, o.Records-sent)
-		recs := make([]simulate.Record, n)
-		for i := range recs {
-			recs[i] = simulate.NewRecord(r, t, comps[ci], now.Add(-time.Duration(r.IntN(600))*time.Second))
-			if len(t.VersionTime) > 0 {
-				// Distinct facts: a time series stores an identical fact once.
-				at := now.Add(-time.Duration(sent+i) * time.Second)
-				recs[i][t.VersionTime[0]] = at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
-			}
+	case "served", "exchange":
+		t, ok := schemas.TableBySlug(o.Table)
+		if !ok {
+			return fmt.Errorf("bench: unknown table %q", o.Table)
 		}
-		body, _ := json.Marshal(recs)
-		reqs = append(reqs, request{keys[ci], body})
+		return runServed(ctx, server, servedOptions{table: t, records: o.Records, batch: o.Batch, concurrency: o.Concurrency,
+			companies: o.Companies, points: o.Points, rate: o.Rate, syncWrites: o.SyncWrites, profile: o.Profile, exe: o.Serve}, stdout)
 	}
-
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.Concurrency}}
-	latencies := make([]time.Duration, len(reqs))
-	var next, failed int
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	start := time.Now()
-	for w := 0; w < o.Concurrency; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= len(reqs) {
-					return
-				}
-				t0 := time.Now()
-				acc, _, err := simulate.PostRaw(ctx, client, app.URL(), reqs[i].key, t.Slug, reqs[i].body)
-				latencies[i] = time.Since(t0)
-				if err != nil || acc == 0 {
-					mu.Lock()
-					failed++
-					mu.Unlock()
-					slog.Warn("bench: request failed", "err", err)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	acked := time.Since(start)
-	countSQL := "SELECT count(*) FROM " + t.SQLName() + "_history"
-	var visible, lastVisible int
-	lastProgress := time.Now()
-	for {
-		if err := app.Pool.QueryRow(ctx, countSQL).Scan(&visible); err != nil {
-			return err
-		}
-		if visible >= o.Records {
-			break
-		}
-		if visible > lastVisible {
-			lastVisible, lastProgress = visible, time.Now()
-		} else if time.Since(lastProgress) > 30*time.Second {
-			break // stalled: report what arrived
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	e2e := time.Since(start)
-	slices.Sort(latencies)
-	e2eRate := float64(visible) / e2e.Seconds()
-
-	// The ceiling: the same rows, COPY'd straight into a table of the same shape.
-	rows := make([][]any, 0, o.Records)
-	for _, q := range reqs {
-		var recs []json.RawMessage
-		_ = json.Unmarshal(q.body, &recs)
-		for _, rec := range recs {
-			rows = append(rows, []any{uuid.New(), "370102001", uuid.NewString(), false, now, now.UnixNano(), now, rec})
-		}
-	}
-	if _, err := app.Pool.Exec(ctx, `CREATE TABLE bench_ceiling (LIKE `+t.SQLName()+`_history INCLUDING DEFAULTS INCLUDING INDEXES)`); err != nil {
-		return err
-	}
-	c0 := time.Now()
-	if _, err := app.Pool.CopyFrom(ctx, pgx.Identifier{"bench_ceiling"},
-		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc"},
-		pgx.CopyFromRows(rows)); err != nil {
-		return err
-	}
-	ceiling := float64(len(rows)) / time.Since(c0).Seconds()
-
-	fmt.Fprintf(stdout, "accepted over HTTP: %d requests (%d failed) in %s → %.0f records/s acknowledged\n",
-		len(reqs), failed, acked.Round(time.Millisecond), float64(o.Records)/acked.Seconds())
-	fmt.Fprintf(stdout, "visible in PostgreSQL: %d records in %s → %.0f records/s end to end\n", visible, e2e.Round(time.Millisecond), e2eRate)
-	fmt.Fprintf(stdout, "request latency (%d records each): p50 %s  p99 %s  max %s\n", o.Batch,
-		latencies[len(latencies)/2].Round(time.Microsecond), latencies[len(latencies)*99/100].Round(time.Microsecond),
-		latencies[len(latencies)-1].Round(time.Microsecond))
-	fmt.Fprintf(stdout, "ceiling, plain CopyFrom of the same rows: %.0f rows/s\n", ceiling)
-	fmt.Fprintf(stdout, "ratio end-to-end / ceiling: %.2f\n", e2eRate/ceiling)
-	if visible < o.Records {
-		return fmt.Errorf("bench: only %d of %d records became visible", visible, o.Records)
-	}
-	return nil
+	return fmt.Errorf("bench: unknown scenario %q (served, warnings, governance)", o.Scenario)
 }
 
 // startPlatform starts a platform (embedded broker, temporary data directory) on a

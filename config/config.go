@@ -74,6 +74,7 @@ type HTTP struct {
 	RateExchangePerIP    edge.Rate      `env:"CHEMGUARD_RATE_EXCHANGE_PER_IP" shown:"12000/3000" help:"exchange requests a minute[/burst] from one address"`
 	StreamsPerSession    int            `env:"CHEMGUARD_STREAMS_PER_SESSION" shown:"8" help:"concurrent event streams of one session"`
 	StreamsPerIP         int            `env:"CHEMGUARD_STREAMS_PER_IP" shown:"200" help:"concurrent event streams from one address"`
+	PprofAddr            string         `env:"CHEMGUARD_PPROF_ADDR" shown:"none: no profiling endpoint" help:"loopback address (e.g. 127.0.0.1:6060) serving Go's /debug/pprof/ for profiling under load (chemguard bench --profile); refused off loopback"`
 }
 
 // Kafka is the broker: embedded when no brokers are given, else a cluster.

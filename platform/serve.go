@@ -146,6 +146,11 @@ func Serve(ctx context.Context, c *config.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.HTTP.PprofAddr != "" {
+		if err := servePprof(ctx, c.HTTP.PprofAddr); err != nil {
+			return err
+		}
+	}
 	app, err := New(ctx, cfg)
 	if err != nil {
 		return err

@@ -1,0 +1,161 @@
+package bench
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+)
+
+func TestParseProcStatCPUCountsFromTheLastParenthesis(t *testing.T) {
+	// A command name with spaces and a ')' of its own: fields are counted after the last ')'.
+	stat := "4242 (chem guard) x) S 1 4242 4242 0 -1 4194560 9000 0 0 0 1234 567 0 0 20 0 12 0 100 2000000 5000 18446744073709551615\n"
+	cpu, err := parseProcStatCPU([]byte(stat))
+	require.NoError(t, err)
+	assert.Equal(t, 18010*time.Millisecond, cpu) // (1234 + 567) ticks at 100 Hz
+
+	_, err = parseProcStatCPU([]byte("4242 chemguard S 1"))
+	assert.ErrorContains(t, err, "without a command name")
+	_, err = parseProcStatCPU([]byte("4242 (chemguard) S 1 2 3"))
+	assert.ErrorContains(t, err, "fields after the name")
+	_, err = parseProcStatCPU([]byte("1 (a) S 1 1 1 0 -1 0 0 0 0 0 x 5 0"))
+	assert.ErrorContains(t, err, `"x"`)
+}
+
+func TestParseStatusBytes(t *testing.T) {
+	status := "Name:\tchemguard\nVmPeak:\t 2000000 kB\nVmHWM:\t  409600 kB\nVmRSS:\t  204800 kB\n"
+	hwm, err := parseStatusBytes([]byte(status), "VmHWM")
+	require.NoError(t, err)
+	assert.Equal(t, int64(400<<20), hwm)
+	rss, err := parseStatusBytes([]byte(status), "VmRSS")
+	require.NoError(t, err)
+	assert.Equal(t, int64(200<<20), rss)
+	_, err = parseStatusBytes([]byte(status), "VmSwap")
+	assert.ErrorContains(t, err, "no VmSwap line")
+	_, err = parseStatusBytes([]byte("VmRSS:\t 12 MB\n"), "VmRSS")
+	assert.ErrorContains(t, err, "want N kB")
+}
+
+// This process's own /proc entries read as a live process: CPU grows with work,
+// the peak is at least the current resident set.
+func TestReadProcOfThisProcess(t *testing.T) {
+	s0, err := readProc(os.Getpid())
+	require.NoError(t, err)
+	deadline := time.Now().Add(5 * time.Second)
+	var s1 procSample
+	for x := 0; ; x++ { // burn CPU until the kernel's tick counts it
+		_ = strings.Repeat("x", x%1000)
+		if x%100000 == 0 {
+			s1, err = readProc(os.Getpid())
+			require.NoError(t, err)
+			if s1.CPU > s0.CPU || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	assert.Greater(t, s1.CPU, s0.CPU)
+	assert.Positive(t, s1.RSS)
+	assert.GreaterOrEqual(t, s1.PeakRSS, s1.RSS)
+}
+
+func TestAckCurveSortsAndAccumulates(t *testing.T) {
+	c := ackCurve([]mark{{300 * time.Millisecond, 5}, {100 * time.Millisecond, 10}, {200 * time.Millisecond, 0}})
+	assert.Equal(t, curve{{100 * time.Millisecond, 10}, {200 * time.Millisecond, 10}, {300 * time.Millisecond, 15}}, c)
+	at, ok := c.reached(11)
+	assert.True(t, ok)
+	assert.Equal(t, 300*time.Millisecond, at)
+	at, ok = c.reached(10)
+	assert.True(t, ok)
+	assert.Equal(t, 100*time.Millisecond, at)
+	_, ok = c.reached(16)
+	assert.False(t, ok)
+}
+
+func TestLagsRecordByRecord(t *testing.T) {
+	ms := time.Millisecond
+	acked := curve{{100 * ms, 2}, {200 * ms, 4}}
+	// Visible: the first record at 150 ms, three at 400 ms; the fourth never.
+	visible := curve{{150 * ms, 1}, {400 * ms, 3}}
+	l, missing := lags(acked, visible)
+	assert.Equal(t, []time.Duration{50 * ms, 300 * ms, 200 * ms}, l)
+	assert.Equal(t, int64(1), missing)
+
+	// Visible before acknowledged (the reply was slow to arrive): no negative lag.
+	l, missing = lags(curve{{500 * ms, 2}}, curve{{450 * ms, 2}})
+	assert.Equal(t, []time.Duration{0, 0}, l)
+	assert.Zero(t, missing)
+
+	l, missing = lags(nil, visible)
+	assert.Empty(t, l)
+	assert.Zero(t, missing)
+}
+
+func TestQuantileNearestRank(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i)*time.Millisecond)
+	}
+	assert.Equal(t, 50*time.Millisecond, quantile(d, 0.50))
+	assert.Equal(t, 99*time.Millisecond, quantile(d, 0.99))
+	assert.Equal(t, 100*time.Millisecond, quantile(d, 1))
+	assert.Equal(t, 1*time.Millisecond, quantile(d, 0))
+	assert.Equal(t, 7*time.Millisecond, quantile([]time.Duration{7 * time.Millisecond}, 0.99))
+	assert.Zero(t, quantile(nil, 0.5))
+	assert.Equal(t, "p50 2ms  p99 3ms  max 3ms", summary([]time.Duration{3 * time.Millisecond, time.Millisecond, 2 * time.Millisecond}))
+	assert.Equal(t, "none", summary(nil))
+}
+
+func TestMetricValue(t *testing.T) {
+	text := `# HELP chemguard_sink_batch_records Messages per sink batch.
+# TYPE chemguard_sink_batch_records histogram
+chemguard_sink_batch_records_bucket{le="1"} 0
+chemguard_sink_batch_records_sum 123456
+chemguard_sink_batch_records_sum_other 9
+chemguard_sink_batch_records_count 31
+`
+	v, err := metricValue(strings.NewReader(text), "chemguard_sink_batch_records_sum")
+	require.NoError(t, err)
+	assert.Equal(t, int64(123456), v)
+	_, err = metricValue(strings.NewReader(text), "chemguard_missing")
+	assert.ErrorContains(t, err, "not exposed")
+	v, err = metricValue(strings.NewReader("m 1.5e+06\n"), "m")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1500000), v)
+}
+
+// Time-series records are distinct facts of a fixed set of points per company, the
+// newest at now; every record is in exactly one request of its company's key.
+func TestBuildRequestsDistinctFacts(t *testing.T) {
+	comps := simulate.Companies(3, 42)
+	keys := []string{"k0", "k1", "k2"}
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, schemas.Shanghai)
+	reqs := buildRequests(schemas.SensorReadings, servedOptions{records: 3000, batch: 400, points: 50}, comps, keys, now)
+	seen := map[string]bool{}
+	total := 0
+	for i, q := range reqs {
+		var recs []map[string]any
+		require.NoError(t, json.Unmarshal(q.body, &recs))
+		assert.Len(t, recs, q.records)
+		assert.Equal(t, keys[i%3], q.key)
+		for _, r := range recs {
+			point, at := r["INDICATOR_CODE"].(string), r["COLLECT_TIME"].(string)
+			assert.True(t, strings.HasPrefix(point, comps[i%3].Code+"-P"), point)
+			fact := point + "@" + at
+			assert.False(t, seen[fact], "fact %s twice", fact)
+			seen[fact] = true
+			ts, err := time.ParseInLocation(schemas.DateTimeLayout, at, schemas.Shanghai)
+			require.NoError(t, err)
+			assert.False(t, ts.After(now), at)
+		}
+		total += len(recs)
+	}
+	assert.Equal(t, 3000, total)
+	assert.Len(t, seen, 3000)
+}

@@ -1,0 +1,603 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/config"
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/governancesvc"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/warningsvc"
+)
+
+// servedOptions configures `bench --scenario served`.
+type servedOptions struct {
+	table       *schemas.Table
+	records     int
+	batch       int
+	concurrency int
+	companies   int
+	points      int     // time-series tables: points (devices, indicators) per company
+	rate        float64 // records/s offered; 0: as fast as acknowledged
+	syncWrites  bool
+	profile     string // directory for the served process's CPU and allocation profiles; "" none
+	exe         string // the chemguard binary to serve; "" this one
+}
+
+// servedGroups are the consumer groups `chemguard serve` runs, each with its topics.
+var servedGroups = []struct {
+	name   string
+	topics func() []string
+}{
+	{ingest.SinkGroup, events.Topics},
+	{warningsvc.Group, warningsvc.Topics},
+	{governancesvc.Group, governancesvc.Topics},
+}
+
+// runServed measures the platform as served: it starts `chemguard serve` as its own
+// process (embedded broker, every consumer group, on a throw-away database of
+// server), registers the companies, pushes the records over HTTP from concurrent
+// clients and follows them to PostgreSQL. It reports the HTTP rate and latency, the
+// rate end to end (acknowledged → visible in PostgreSQL, then → every consumer group
+// caught up), the lag from acknowledgement to visibility, the served process's CPU
+// per 1,000 records and its peak RSS (from /proc), and the ceiling of the same run:
+// a plain COPY of the same rows into a table shaped like the history.
+//
+// The served process inherits the bench's environment (so GOMEMLIMIT, GOGC and any
+// CHEMGUARD_* setting can be measured) with its database, data directory, listen
+// address, operator token and exchange rate limits replaced.
+func runServed(ctx context.Context, server string, o servedOptions, stdout io.Writer) (err error) {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	t := o.table
+	dsn, drop, err := createDatabase(ctx, server)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	dataDir, err := os.MkdirTemp("", "chemguard-bench-served-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+
+	srv, err := startServe(ctx, o, dsn, dataDir)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	fmt.Fprintf(stdout, "bench served: chemguard serve pid %d on %s, %d %s records in batches of %d, %d concurrent, %d companies, offered %s, broker fsync=%v, GOMEMLIMIT=%q\n",
+		srv.cmd.Process.Pid, srv.url, o.records, t.Slug, o.batch, o.concurrency, o.companies, rateText(o.rate), o.syncWrites, os.Getenv("GOMEMLIMIT"))
+
+	// Companies and keys, written the way `chemguard enterprise add` writes them.
+	cfg, err := config.Parse(srv.env)
+	if err != nil {
+		return err
+	}
+	ents, closeDB, err := platform.OpenEnterprises(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	comps := simulate.Companies(o.companies, 42)
+	keys := make([]string, len(comps))
+	for i, c := range comps {
+		if err = ents.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County}); err == nil {
+			keys[i], err = ents.IssueKey(ctx, c.Code)
+		}
+		if err != nil {
+			closeDB()
+			return err
+		}
+	}
+	closeDB()
+	pool, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer pool.Close(context.Background())
+
+	reqs := buildRequests(t, o, comps, keys, time.Now())
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency + 2}}
+
+	before, err := readProc(srv.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var profDone chan error
+	if o.profile != "" {
+		// A CPU profile of the load's middle: it starts with the load and lasts as
+		// long as the load is expected to (at most 30 s).
+		secs := 10
+		if o.rate > 0 {
+			secs = int(float64(o.records) / o.rate * 0.8)
+		}
+		secs = min(max(secs, 3), 30)
+		profDone = make(chan error, 1)
+		go func() {
+			profDone <- fetchTo(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", srv.pprofAddr, secs),
+				filepath.Join(o.profile, t.Slug+".cpu.pprof"))
+		}()
+	}
+
+	// The visibility curve: what the sink has committed to PostgreSQL, from its
+	// metric (incremented after each commit), every 25 ms.
+	var visible curve
+	var visMu sync.Mutex
+	pollCtx, stopPoll := context.WithCancel(ctx)
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		tick := time.NewTicker(25 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			n, err := srv.sinkStored(pollCtx, client)
+			if err == nil {
+				visMu.Lock()
+				if len(visible) == 0 || n > visible[len(visible)-1].N {
+					visible = append(visible, mark{time.Since(start), n})
+				}
+				visMu.Unlock()
+			}
+			select {
+			case <-pollCtx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	lastVisible := func() int64 {
+		visMu.Lock()
+		defer visMu.Unlock()
+		if len(visible) == 0 {
+			return 0
+		}
+		return visible[len(visible)-1].N
+	}
+
+	res := pushAll(ctx, client, srv.url, t.Slug, reqs, o.concurrency, o.rate, start)
+	acked := res.elapsed
+	accepted := res.accepted()
+
+	// Wait until the sink has stored every accepted record.
+	var stall time.Duration
+	for last, since := int64(-1), time.Now(); lastVisible() < accepted; time.Sleep(25 * time.Millisecond) {
+		if n := lastVisible(); n != last {
+			last, since = n, time.Now()
+		} else if stall = time.Since(since); stall > time.Minute {
+			break
+		}
+	}
+	sinkDone := time.Since(start)
+	stopPoll()
+	<-pollDone
+
+	// Every other consumer group too.
+	busCfg := bus.Config{Brokers: srv.brokers, Partitions: 1}
+	caught := map[string]time.Duration{}
+	for _, g := range servedGroups {
+		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			lag, err := bus.GroupLag(ctx, busCfg, g.name, g.topics())
+			if err != nil {
+				return err
+			}
+			if lag == 0 {
+				caught[g.name] = time.Since(start)
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("bench: consumer group %s still %d messages behind 2 minutes after the sink", g.name, lag)
+			}
+		}
+	}
+	allDone := time.Since(start)
+	after, err := readProc(srv.cmd.Process.Pid)
+	if err != nil {
+		return err
+	}
+	if o.profile != "" {
+		if err := <-profDone; err != nil {
+			return err
+		}
+		if err := fetchTo(ctx, "http://"+srv.pprofAddr+"/debug/pprof/allocs", filepath.Join(o.profile, t.Slug+".allocs.pprof")); err != nil {
+			return err
+		}
+	}
+
+	// What PostgreSQL holds, counted once at the end.
+	var stored int64
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+t.SQLName()+"_history").Scan(&stored); err != nil {
+		return err
+	}
+	ceiling, err := copyCeiling(ctx, pool, t, reqs)
+	if err != nil {
+		return err
+	}
+
+	lag, missing := lags(ackCurve(res.acks), visible)
+	cpu := after.CPU - before.CPU
+	e2e := float64(stored) / sinkDone.Seconds()
+	fmt.Fprintf(stdout, "HTTP: %d requests (%d failed, %d records refused) in %s → %.0f records/s acknowledged; request latency (%d records) %s\n",
+		len(reqs), res.failed, res.rejected, acked.Round(time.Millisecond), float64(accepted)/acked.Seconds(), o.batch, summary(res.latencies))
+	fmt.Fprintf(stdout, "end to end: %d records visible in PostgreSQL (%s_history) in %s → %.0f records/s\n",
+		stored, t.SQLName(), sinkDone.Round(time.Millisecond), e2e)
+	for _, g := range servedGroups {
+		fmt.Fprintf(stdout, "  consumer group %s caught up at %s\n", g.name, caught[g.name].Round(time.Millisecond))
+	}
+	fmt.Fprintf(stdout, "every consumer group caught up in %s → %.0f records/s\n", allDone.Round(time.Millisecond), float64(accepted)/allDone.Seconds())
+	fmt.Fprintf(stdout, "acknowledged → visible lag: %s (%d records never seen)\n", summary(lag), missing)
+	fmt.Fprintf(stdout, "served process: %.2f CPU s over the run = %.3f CPU s per 1,000 records; RSS at end %s, peak %s\n",
+		cpu.Seconds(), cpu.Seconds()/float64(max(accepted, 1))*1000, mib(after.RSS), mib(after.PeakRSS))
+	fmt.Fprintf(stdout, "ceiling, plain COPY of the same rows in the same database: %.0f rows/s; ratio end to end / ceiling %.2f\n", ceiling, e2e/ceiling)
+	if o.profile != "" {
+		fmt.Fprintf(stdout, "profiles: %s/%s.{cpu,allocs}.pprof (go tool pprof -top %s %s/%s.cpu.pprof)\n", o.profile, t.Slug, srv.exe, o.profile, t.Slug)
+	}
+	switch {
+	case res.failed > 0:
+		return fmt.Errorf("bench: %d requests failed", res.failed)
+	case stored < accepted:
+		return fmt.Errorf("bench: only %d of %d acknowledged records are in PostgreSQL (sink stalled %s)", stored, accepted, stall.Round(time.Second))
+	}
+	return nil
+}
+
+func rateText(r float64) string {
+	if r <= 0 {
+		return "unpaced"
+	}
+	return fmt.Sprintf("%.0f records/s", r)
+}
+
+// request is one prepared exchange POST.
+type request struct {
+	key     string
+	body    []byte
+	records int
+}
+
+// buildRequests prepares every request body before the load, so generating them
+// does not count. Time-series records are distinct facts of a fixed set of points
+// per company (a point reports once a second, ending now) — what a plant sends —
+// rather than one point with a long history.
+func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, keys []string, now time.Time) []request {
+	r := mrand.New(mrand.NewPCG(1, 2))
+	// Requests go to the companies in turn; count each company's records first so
+	// its points' newest reading is now.
+	total := make([]int, len(comps))
+	for sent, i := 0, 0; sent < o.records; i++ {
+		n := min(o.batch, o.records-sent)
+		total[i%len(comps)] += n
+		sent += n
+	}
+	points := max(1, o.points)
+	var reqs []request
+	sentBy := make([]int, len(comps))
+	for sent := 0; sent < o.records; {
+		ci := len(reqs) % len(comps)
+		c := comps[ci]
+		n := min(o.batch, o.records-sent)
+		recs := make([]simulate.Record, n)
+		for i := range recs {
+			j := sentBy[ci] + i
+			recs[i] = simulate.NewRecord(r, t, c, now)
+			if len(t.VersionTime) > 0 {
+				at := now.Add(-time.Duration((total[ci]-1)/points-j/points) * time.Second)
+				recs[i][t.VersionTime[0]] = at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+				if t.Key != "" && t.TimeSeries {
+					recs[i][t.Key] = fmt.Sprintf("%s-P%04d", c.Code, j%points)
+				}
+			}
+		}
+		sentBy[ci] += n
+		sent += n
+		body, _ := json.Marshal(recs)
+		reqs = append(reqs, request{keys[ci], body, n})
+	}
+	return reqs
+}
+
+// pushResult is what the clients saw.
+type pushResult struct {
+	acks      []mark // per request: when it was answered, records accepted
+	latencies []time.Duration
+	failed    int
+	rejected  int
+	elapsed   time.Duration
+}
+
+func (p pushResult) accepted() int64 {
+	var n int64
+	for _, a := range p.acks {
+		n += a.N
+	}
+	return n
+}
+
+// pushAll posts reqs from concurrency clients, paced to rate records/s when rate > 0.
+func pushAll(ctx context.Context, client *http.Client, base, slug string, reqs []request, concurrency int, rate float64, start time.Time) pushResult {
+	var mu sync.Mutex
+	var res pushResult
+	next := 0
+	offered := make([]int, len(reqs)+1) // records before request i
+	for i, q := range reqs {
+		offered[i+1] = offered[i] + q.records
+	}
+	var wg sync.WaitGroup
+	for range concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(reqs) {
+					return
+				}
+				if rate > 0 {
+					time.Sleep(time.Until(start.Add(time.Duration(float64(offered[i]) / rate * float64(time.Second)))))
+				}
+				t0 := time.Now()
+				acc, rej, err := simulate.PostRaw(ctx, client, base, reqs[i].key, slug, reqs[i].body)
+				done := time.Since(start)
+				mu.Lock()
+				res.latencies = append(res.latencies, time.Since(t0))
+				res.acks = append(res.acks, mark{done, int64(acc)})
+				res.rejected += rej
+				if err != nil {
+					res.failed++
+					slog.Warn("bench: request failed", "err", err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	return res
+}
+
+// copyCeiling COPYs the rows of reqs into a new table shaped like t's history in
+// the same database: what PostgreSQL alone absorbs, in rows/s.
+func copyCeiling(ctx context.Context, conn *pgx.Conn, t *schemas.Table, reqs []request) (float64, error) {
+	now := time.Now()
+	var rows [][]any
+	for _, q := range reqs {
+		var recs []json.RawMessage
+		if err := json.Unmarshal(q.body, &recs); err != nil {
+			return 0, err
+		}
+		for i, rec := range recs {
+			rows = append(rows, []any{uuid.New(), "370102001", strconv.Itoa(len(rows)), false, now, int64(i), now, rec})
+		}
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE bench_ceiling (LIKE `+t.SQLName()+`_history INCLUDING DEFAULTS INCLUDING INDEXES)`); err != nil {
+		return 0, err
+	}
+	c0 := time.Now()
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"bench_ceiling"},
+		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return 0, err
+	}
+	return float64(len(rows)) / time.Since(c0).Seconds(), nil
+}
+
+// served is a running `chemguard serve`.
+type served struct {
+	cmd       *exec.Cmd
+	exe       string
+	env       map[string]string
+	url       string
+	brokers   []string
+	pprofAddr string
+	token     string
+	done      chan error
+}
+
+var servingLine = regexp.MustCompile(`^chemguard serving on (\S+) \(brokers \[([^\]]*)\]\)`)
+
+// startServe starts `chemguard serve` on dsn and dataDir and waits until it serves.
+func startServe(ctx context.Context, o servedOptions, dsn, dataDir string) (*served, error) {
+	exe := o.exe
+	if exe == "" {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return nil, err
+		}
+	}
+	httpAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	pprofAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	tok := make([]byte, 16)
+	_, _ = rand.Read(tok)
+	s := &served{exe: exe, pprofAddr: pprofAddr, token: hex.EncodeToString(tok), done: make(chan error, 1)}
+	s.env = config.Environ(os.Environ())
+	for k, v := range map[string]string{
+		"CHEMGUARD_DATABASE_URL": dsn, "CHEMGUARD_MIGRATE_DATABASE_URL": dsn, "CHEMGUARD_DATA_DIR": dataDir,
+		"CHEMGUARD_HTTP_ADDR": httpAddr, "CHEMGUARD_OPERATOR_TOKEN": s.token,
+		"CHEMGUARD_KAFKA_SYNC_WRITES": strconv.FormatBool(o.syncWrites),
+		// The bench is one address and a few keys sending far above a company's
+		// allowance: the edge's per-key and per-address limits would measure themselves.
+		"CHEMGUARD_RATE_EXCHANGE_PER_KEY": "100000000/1000000", "CHEMGUARD_RATE_EXCHANGE_PER_IP": "100000000/1000000",
+	} {
+		s.env[k] = v
+	}
+	if o.profile != "" {
+		s.env["CHEMGUARD_PPROF_ADDR"] = pprofAddr
+		if err := os.MkdirAll(o.profile, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	s.cmd = exec.Command(exe, "serve")
+	for k, v := range s.env {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
+	logFile, err := os.Create(filepath.Join(dataDir, "serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	s.cmd.Stderr = logFile
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { s.done <- s.cmd.Wait(); logFile.Close() }()
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			default:
+			}
+		}
+	}()
+	timeout := time.After(3 * time.Minute)
+	for s.url == "" {
+		select {
+		case l := <-lines:
+			if m := servingLine.FindStringSubmatch(l); m != nil {
+				s.url, s.brokers = m[1], strings.Fields(m[2])
+			}
+		case err := <-s.done:
+			tail, _ := os.ReadFile(filepath.Join(dataDir, "serve.log"))
+			return nil, fmt.Errorf("bench: chemguard serve exited at start (%v): %s", err, lastLines(tail, 20))
+		case <-timeout:
+			s.stop()
+			return nil, errors.New("bench: chemguard serve did not start serving within 3 minutes")
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		}
+	}
+	return s, nil
+}
+
+// stop ends the served process as an operator would (SIGTERM: it drains), and
+// kills it if it has not stopped within a minute.
+func (s *served) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(time.Minute):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// sinkStored reads from /metrics how many messages the sink has committed to
+// PostgreSQL (the sum of its batch-size histogram, observed after each commit).
+func (s *served) sinkStored(ctx context.Context, client *http.Client) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/metrics", nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
+	}
+	return metricValue(resp.Body, "chemguard_sink_batch_records_sum")
+}
+
+// metricValue finds an unlabelled sample in Prometheus text exposition.
+func metricValue(r io.Reader, name string) (int64, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), name+" ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: metric %s: %w", name, err)
+		}
+		return int64(v), nil
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("bench: metric %s not exposed", name)
+}
+
+// fetchTo saves what url answers in file.
+func fetchTo(ctx context.Context, url, file string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("bench: GET %s: HTTP %d", url, resp.StatusCode)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// freeAddr is a loopback address with a port free right now.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func lastLines(b []byte, n int) string {
+	l := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
+}
