@@ -177,3 +177,45 @@ func TestSeriesPoliciesFollowTheConfiguration(t *testing.T) {
 		}, jobs(t, pool))
 	})
 }
+
+// The history keeps one row per message id across batches, partitions and receipt
+// times: a batch mixing versions already stored (replayed with their own receipt
+// time, or re-sent facts received again later), a duplicate within the batch and new
+// versions stores exactly the new ones; the stored rows are untouched.
+func TestHistoryDedupByMessageID(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
+		ctx := context.Background()
+		ex := store.NewExchange(pool)
+		now := testclock.Parse(t, "2026-12-05 09:30:00")
+		require.NoError(t, store.EnsurePartitions(ctx, pool, now))
+		var first []store.Version
+		for i := range 300 {
+			first = append(first, reading("370102001", fmt.Sprintf("370102001-T%03d", i%30), now.Add(time.Duration(i)*time.Second),
+				fmt.Sprint(i), now.Add(time.Duration(i)*time.Second)))
+		}
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: first}, nil))
+		require.Equal(t, int64(300), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`))
+
+		var second []store.Version
+		for i := 0; i < 300; i += 3 { // a hundred stored ones again, received a day later
+			v := first[i]
+			v.ReceivedAt = v.ReceivedAt.Add(24 * time.Hour)
+			v.Doc = []byte(`{"INDICATOR_CODE":"x","VALUE":-1,"COLLECT_TIME":"2026-12-05 09:30:00"}`)
+			second = append(second, v)
+		}
+		var fresh []store.Version
+		for i := range 50 {
+			fresh = append(fresh, reading("370102002", fmt.Sprintf("370102002-T%03d", i), now, "1", now.Add(time.Minute)))
+		}
+		second = append(second, fresh...)
+		second = append(second, fresh[7], first[5]) // twice in the batch; stored, exactly as replayed
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: second}, nil))
+
+		require.Equal(t, int64(350), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`))
+		require.Equal(t, int64(350), pgtest.Scalar[int64](t, pool, `SELECT count(DISTINCT msg_id) FROM x_sensor_readings_history`))
+		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history WHERE doc->>'VALUE' = '-1'`),
+			"a stored version is never replaced by a re-send under its id")
+		require.Equal(t, int64(50), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history
+			WHERE company_code = '370102002'`))
+	})
+}
