@@ -2,6 +2,7 @@ package bench
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -158,4 +159,25 @@ func TestBuildRequestsDistinctFacts(t *testing.T) {
 	}
 	assert.Equal(t, 3000, total)
 	assert.Len(t, seen, 3000)
+}
+
+// A postmaster's CPU counts its own time, the backends it reaped and its live
+// backends, not other processes'.
+func TestTreeCPU(t *testing.T) {
+	line := func(pid, ppid int, utime, stime, cutime, cstime int) []byte {
+		return fmt.Appendf(nil, "%d (postgres: x) S %d 1 1 0 -1 0 0 0 0 0 %d %d %d %d 20 0 1 0", pid, ppid, utime, stime, cutime, cstime)
+	}
+	stats := map[int][]byte{
+		100: line(100, 1, 10, 5, 300, 200), // postmaster: 0.15 s own, 5 s reaped
+		101: line(101, 100, 40, 10, 0, 0),  // backend: 0.5 s
+		102: line(102, 100, 100, 0, 0, 0),  // backend: 1 s
+		200: line(200, 1, 900, 900, 0, 0),  // someone else's
+		201: line(201, 200, 900, 0, 0, 0),  // someone else's child
+		300: []byte("garbage"),             // ended while read
+	}
+	cpu, err := treeCPU(100, stats)
+	require.NoError(t, err)
+	assert.Equal(t, 6650*time.Millisecond, cpu)
+	_, err = treeCPU(999, stats)
+	assert.Error(t, err)
 }

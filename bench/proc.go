@@ -85,3 +85,71 @@ func parseStatusBytes(status []byte, name string) (int64, error) {
 
 // mib formats bytes in MiB.
 func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
+
+// parseProcStatFamily reads from a /proc/PID/stat line the parent's pid (field 4),
+// the process's own CPU time (fields 14, 15) and that of its children it has waited
+// for (fields 16, 17: cutime, cstime).
+func parseProcStatFamily(stat []byte) (ppid int, own, children time.Duration, err error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, 0, 0, fmt.Errorf("bench: /proc stat without a command name: %.80q", stat)
+	}
+	f := bytes.Fields(stat[i+1:])
+	if len(f) < 15 {
+		return 0, 0, 0, fmt.Errorf("bench: /proc stat has %d fields after the name, want at least 15", len(f))
+	}
+	var n [5]int64
+	for k, idx := range []int{1, 11, 12, 13, 14} { // fields 4, 14, 15, 16, 17
+		if n[k], err = strconv.ParseInt(string(f[idx]), 10, 64); err != nil {
+			return 0, 0, 0, fmt.Errorf("bench: /proc stat field %q: %w", f[idx], err)
+		}
+	}
+	tick := func(t int64) time.Duration { return time.Duration(t) * time.Second / clockTicks }
+	return int(n[0]), tick(n[1] + n[2]), tick(n[3] + n[4]), nil
+}
+
+// treeCPU is the CPU time of process root and every child of it, live or ended: a
+// PostgreSQL postmaster's own time, the backends it has reaped (its cutime and
+// cstime) and the backends still running. stats maps each process to its stat line.
+func treeCPU(root int, stats map[int][]byte) (time.Duration, error) {
+	_, own, reaped, err := parseProcStatFamily(stats[root])
+	if err != nil {
+		return 0, err
+	}
+	total := own + reaped
+	for pid, st := range stats {
+		if pid == root {
+			continue
+		}
+		ppid, own, _, err := parseProcStatFamily(st)
+		if err != nil {
+			continue // a process that ended while it was read
+		}
+		if ppid == root {
+			total += own
+		}
+	}
+	return total, nil
+}
+
+// readTreeCPU is treeCPU of root from the live /proc.
+func readTreeCPU(root int) (time.Duration, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	stats := map[int][]byte{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			stats[pid] = b
+		}
+	}
+	if stats[root] == nil {
+		return 0, fmt.Errorf("bench: no process %d", root)
+	}
+	return treeCPU(root, stats)
+}

@@ -130,6 +130,16 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	if err != nil {
 		return err
 	}
+	// PostgreSQL's CPU, when its server runs on this machine: the postmaster and its
+	// backends (every database of the cluster: use a cluster of the bench's own).
+	postmaster, pgWhy := postmasterPID(ctx, pool)
+	var pgBefore time.Duration
+	if postmaster > 0 {
+		if pgBefore, err = readTreeCPU(postmaster); err != nil {
+			postmaster, pgWhy = 0, err.Error()
+		}
+	}
+	loadBefore := loadAverage()
 	start := time.Now()
 	var profDone chan error
 	if o.profile != "" {
@@ -222,6 +232,15 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	if err != nil {
 		return err
 	}
+	var pgCPU time.Duration
+	if postmaster > 0 {
+		pgAfter, err := readTreeCPU(postmaster)
+		if err != nil {
+			return err
+		}
+		pgCPU = pgAfter - pgBefore
+	}
+	loadAfter := loadAverage()
 	if o.profile != "" {
 		if err := <-profDone; err != nil {
 			return err
@@ -255,6 +274,14 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	fmt.Fprintf(stdout, "acknowledged → visible lag: %s (%d records never seen)\n", summary(lag), missing)
 	fmt.Fprintf(stdout, "served process: %.2f CPU s over the run = %.3f CPU s per 1,000 records; RSS at end %s, peak %s\n",
 		cpu.Seconds(), cpu.Seconds()/float64(max(accepted, 1))*1000, mib(after.RSS), mib(after.PeakRSS))
+	if postmaster > 0 {
+		per := (cpu + pgCPU).Seconds() / float64(max(accepted, 1)) * 1000
+		fmt.Fprintf(stdout, "PostgreSQL (postmaster %d and its backends): %.2f CPU s = %.3f CPU s per 1,000 records; served + PostgreSQL %.3f CPU s per 1,000 → %.0f records/s if they had 2 cores to themselves\n",
+			postmaster, pgCPU.Seconds(), pgCPU.Seconds()/float64(max(accepted, 1))*1000, per, 2000/per)
+	} else {
+		fmt.Fprintf(stdout, "PostgreSQL CPU not measured: %s\n", pgWhy)
+	}
+	fmt.Fprintf(stdout, "machine load average (1 min) at start %s, at end %s\n", loadBefore, loadAfter)
 	fmt.Fprintf(stdout, "ceiling, plain COPY of the same rows in the same database: %.0f rows/s; ratio end to end / ceiling %.2f\n", ceiling, e2e/ceiling)
 	if o.profile != "" {
 		fmt.Fprintf(stdout, "profiles: %s/%s.{cpu,allocs}.pprof (go tool pprof -top %s %s/%s.cpu.pprof)\n", o.profile, t.Slug, srv.exe, o.profile, t.Slug)
@@ -600,4 +627,36 @@ func freeAddr() (string, error) {
 func lastLines(b []byte, n int) string {
 	l := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	return strings.Join(l[max(0, len(l)-n):], "\n")
+}
+
+// postmasterPID finds the PostgreSQL server's process when it runs on this machine
+// (its data directory readable here); otherwise 0 and why.
+func postmasterPID(ctx context.Context, conn *pgx.Conn) (int, string) {
+	var dir string
+	if err := conn.QueryRow(ctx, `SELECT current_setting('data_directory')`).Scan(&dir); err != nil {
+		return 0, "data_directory: " + err.Error()
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return 0, "the server is not on this machine or its data directory is not readable: " + err.Error()
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		return 0, "postmaster.pid: " + err.Error()
+	}
+	return pid, ""
+}
+
+// loadAverage is the machine's 1-minute load average (/proc/loadavg), as text.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0]
 }
