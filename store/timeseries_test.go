@@ -23,6 +23,14 @@ func reading(company, indicator string, at time.Time, value string, received tim
 			indicator, value, at.In(schemas.Shanghai).Format("2006-01-02 15:04:05")))}
 }
 
+// exchangeAt is the exchange store on pool with the partitions of the Shanghai time at.
+func exchangeAt(t *testing.T, pool *pgxpool.Pool, at string) (context.Context, *store.Exchange, time.Time) {
+	ctx := context.Background()
+	now := testclock.Parse(t, at)
+	require.NoError(t, store.EnsurePartitions(ctx, pool, now))
+	return ctx, store.NewExchange(pool), now
+}
+
 // bothPaths runs f on a migrated database of the TimescaleDB server and of the plain one.
 func bothPaths(t *testing.T, f func(t *testing.T, pool *pgxpool.Pool, timescale bool)) {
 	for _, c := range []struct {
@@ -46,10 +54,7 @@ func bothPaths(t *testing.T, f func(t *testing.T, pool *pgxpool.Pool, timescale 
 // correction received later replaces the value, and the exchange history is as before.
 func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
 	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, timescale bool) {
-		ctx := context.Background()
-		ex := store.NewExchange(pool)
-		now := testclock.Parse(t, "2026-12-05 09:30:00")
-		require.NoError(t, store.EnsurePartitions(ctx, pool, now))
+		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 09:30:00")
 		var vs []store.Version
 		for i := range 10 {
 			vs = append(vs, reading("370102001", "370102001-T01", now.Add(time.Duration(i)*time.Minute),
@@ -184,10 +189,7 @@ func TestSeriesPoliciesFollowTheConfiguration(t *testing.T) {
 // versions stores exactly the new ones; the stored rows are untouched.
 func TestHistoryDedupByMessageID(t *testing.T) {
 	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
-		ctx := context.Background()
-		ex := store.NewExchange(pool)
-		now := testclock.Parse(t, "2026-12-05 09:30:00")
-		require.NoError(t, store.EnsurePartitions(ctx, pool, now))
+		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 09:30:00")
 		var first []store.Version
 		for i := range 300 {
 			first = append(first, reading("370102001", fmt.Sprintf("370102001-T%03d", i%30), now.Add(time.Duration(i)*time.Second),
