@@ -1,0 +1,43 @@
+package main_test
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/pgtest"
+)
+
+// `chemguard bench` runs the platform as served: `chemguard serve` as a process of
+// its own with every consumer group, a small load over HTTP followed to PostgreSQL
+// and through every group, the figures reported. It asserts what the run must
+// show (every record stored, every group caught up, each figure present), never a
+// rate: a benchmark is not a timed test.
+func TestBenchServesTheRealProcess(t *testing.T) {
+	base := os.Getenv(pgtest.EnvURL)
+	if base == "" {
+		pgtest.NewDatabase(t) // fails, telling how to run it
+	}
+	bin := buildBinary(t)
+	cmd := exec.Command(bin, "bench", "--records", "3000", "--companies", "3", "--batch", "250", "--concurrency", "2",
+		"--table", "sensor-readings", "--points", "20", "--profile", t.TempDir())
+	cmd.Env = append(os.Environ(), "CHEMGUARD_DATABASE_URL="+base)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	s := string(out)
+	t.Log(s)
+	assert.Regexp(t, `bench served: chemguard serve pid \d+ on http://127\.0\.0\.1:\d+, 3000 sensor-readings records`, s)
+	assert.Regexp(t, `HTTP: 12 requests \(0 failed, 0 records refused\)`, s)
+	assert.Contains(t, s, "end to end: 3000 records visible in PostgreSQL (x_sensor_readings_history)")
+	for _, g := range []string{"chemguard-sink", "chemguard-warning", "chemguard-governance"} {
+		assert.Regexp(t, `consumer group `+g+` caught up at `, s)
+	}
+	assert.Regexp(t, `acknowledged → visible lag: p50 \S+  p99 \S+  max \S+ \(0 records never seen\)`, s)
+	assert.Regexp(t, `served process: [0-9.]+ CPU s over the run = [0-9.]+ CPU s per 1,000 records; RSS at end \d+ MiB, peak \d+ MiB`, s)
+	assert.Regexp(t, `(PostgreSQL \(postmaster \d+ and its backends\)|PostgreSQL CPU not measured: )`, s)
+	assert.Regexp(t, `ceiling, plain COPY of the same rows in the same database: \d+ rows/s`, s)
+	assert.Regexp(t, `profiles: .*sensor-readings\.\{cpu,allocs\}\.pprof`, s)
+}
