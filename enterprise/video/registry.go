@@ -264,7 +264,7 @@ func (s *Service) RemoveCamera(ctx context.Context, m *enterprise.Member, code s
 		err := tx.QueryRow(ctx, `UPDATE video_cameras SET deleted_at = $3 WHERE company = $1 AND code = $2 AND deleted_at IS NULL
 			RETURNING code, name, place, key_area_kind`, m.Company, code, s.cfg.Now()).Scan(&c.Code, &c.Name, &c.Place, &c.KeyAreaKind)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return notFound("摄像头 "+code, "camera "+code)
+			return notFound("摄像头", "camera")
 		}
 		if err != nil {
 			return fmt.Errorf("video: remove camera: %w", err)
