@@ -479,7 +479,7 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	var modules []enterprise.Module
 	factories := cfg.BaseSystem.Modules
 	if factories == nil {
-		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) })
+		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) }, box)
 	}
 	for _, build := range factories {
 		m, err := build(found)

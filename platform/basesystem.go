@@ -13,6 +13,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
 	"github.com/shandong-emergency/chemguard/enterprise/video"
+	"github.com/shandong-emergency/chemguard/sealed"
 )
 
 // Sweep intervals of the base system's modules: how late a task push, an
@@ -36,7 +37,7 @@ type sweep func(ctx context.Context)
 // checks hand findings to; 日常巡检) and 特殊作业 — and the sweeps they need.
 // The ledger is listed before the checks because a check's finding enters it
 // in the check's own transaction.
-func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
+func baseSystemModules(add func(sweep), secrets *sealed.Box) []enterprise.ModuleFactory {
 	report := func(module string) func(error) {
 		return func(err error) { slog.Error("base system sweep failed", "module", module, "err", err) }
 	}
@@ -55,7 +56,7 @@ func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
 		permits.Factory(permits.Config{}, func(s *permits.Service) {
 			add(func(ctx context.Context) { s.Run(ctx, permitSweepEvery, report("permits")) })
 		}),
-		video.Factory(video.Config{}, func(m *video.Module) {
+		video.Factory(video.Config{Secrets: secrets}, func(m *video.Module) {
 			add(func(ctx context.Context) { m.Service().Run(ctx, videoSweepEvery, report("video")) })
 		}),
 	}

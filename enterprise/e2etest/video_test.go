@@ -196,17 +196,16 @@ type aiBox struct {
 
 func (b *aiBox) post(path, contentType string, body []byte, sign bool) (int, string) {
 	b.t.Helper()
-	full := video.IntakePrefix + path
-	req, err := http.NewRequest(http.MethodPost, b.base+full, bytes.NewReader(body))
+	req, err := video.NewBoxRequest(b.base, b.key, b.secret, path, contentType, body, b.now())
 	require.NoError(b.t, err)
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+b.key)
-	if sign {
-		require.NoError(b.t, signing.SignRequest(req.Header, b.secret, http.MethodPost, full, body, b.now()))
+	if !sign {
+		for _, h := range []string{signing.HeaderTimestamp, signing.HeaderNonce, signing.HeaderSignature} {
+			req.Header.Del(h)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(b.t, err)
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, fmt.Sprint(string(out))
+	return resp.StatusCode, string(out)
 }

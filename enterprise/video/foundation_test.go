@@ -20,13 +20,13 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
-	"github.com/shandong-emergency/chemguard/auth/signing"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/enterprise/video"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
 
@@ -52,12 +52,8 @@ type box struct {
 // so that a test can send it again (a replay).
 func (b *box) send(path, contentType string, body []byte) (*http.Request, int, string) {
 	b.t.Helper()
-	full := video.IntakePrefix + path
-	req, err := http.NewRequest(http.MethodPost, b.base+full, bytes.NewReader(body))
+	req, err := video.NewBoxRequest(b.base, b.key, b.secret, path, contentType, body, b.now())
 	require.NoError(b.t, err)
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Authorization", "Bearer "+b.key)
-	require.NoError(b.t, signing.SignRequest(req.Header, b.secret, http.MethodPost, full, body, b.now()))
 	status, out := do(b.t, req)
 	return req, status, out
 }
@@ -113,13 +109,15 @@ func register(t *testing.T, app *platformtest.Running, co *enttest.Company, auto
 func TestVideoOnTheFoundation(t *testing.T) {
 	clk := testclock.New(t)
 	var mod *video.Module
+	secrets, err := sealed.NewBox(sealed.NewRandomKey())
+	require.NoError(t, err)
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: time.Hour},
-			Modules: []enterprise.ModuleFactory{video.Factory(video.Config{}, func(m *video.Module) { mod = m })}}})
+			Modules: []enterprise.ModuleFactory{video.Factory(video.Config{Secrets: secrets}, func(m *video.Module) { mod = m })}}})
 	require.NotNil(t, mod)
 	a := enttest.Setup(t, app.App, plant, "370102")
 	b := enttest.Setup(t, app.App, station, "370203")
-	_, err := app.Pool.Exec(context.Background(), `UPDATE enterprises SET kind = '加油站' WHERE code = $1`, station)
+	_, err = app.Pool.Exec(context.Background(), `UPDATE enterprises SET kind = '加油站' WHERE code = $1`, station)
 	require.NoError(t, err)
 	boxA, _, cameraA := register(t, app, a, "5", clk.Now)
 	boxB, _, cameraB := register(t, app, b, "0", clk.Now)
@@ -261,6 +259,7 @@ func TestVideoOnTheFoundation(t *testing.T) {
 	require.Equal(t, 4, imp.Errors[1].Row)
 	require.Contains(t, imp.Errors[1].MessageZH, "0132")
 	require.Equal(t, 2, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM video_devices WHERE company = $1 AND deleted_at IS NULL`, plant))
+	require.Equal(t, 0, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM video_devices WHERE secret LIKE 'cgs_%'`), "secrets are sealed")
 
 	// B's members reach nothing of A's.
 	enttest.AssertIsolated(t, app.Routes(), b.Clients[policy.EnterpriseSafety], map[string]string{"id": alarmA, "code": cameraA, "ref": "x"},

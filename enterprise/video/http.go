@@ -563,15 +563,23 @@ type statsPage struct {
 	From, To string
 }
 
+// managerPeriod is the manager asking for a statistics page and its period.
+func (mod *Module) managerPeriod(c *fiber.Ctx) (m *enterprise.Member, from, to time.Time, fromS, toS string, err error) {
+	if m, err = member(c); err != nil {
+		return
+	}
+	if err = managersOnly(m); err != nil {
+		return
+	}
+	from, to, fromS, toS = mod.period(c)
+	return
+}
+
 func (mod *Module) stats(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, from, to, fs, ts, err := mod.managerPeriod(c)
 	if err != nil {
 		return err
 	}
-	if err := managersOnly(m); err != nil {
-		return err
-	}
-	from, to, fs, ts := mod.period(c)
 	st, err := mod.svc.Statistics(c.Context(), m, from, to)
 	if err != nil {
 		return err
@@ -581,14 +589,10 @@ func (mod *Module) stats(c *fiber.Ctx) error {
 }
 
 func (mod *Module) statsXLSX(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, from, to, fs, ts, err := mod.managerPeriod(c)
 	if err != nil {
 		return err
 	}
-	if err := managersOnly(m); err != nil {
-		return err
-	}
-	from, to, fs, ts := mod.period(c)
 	var buf bytes.Buffer
 	if err := mod.svc.StatsExcel(c.Context(), m, from, to, &buf); err != nil {
 		return err

@@ -36,7 +36,11 @@ func (s *Service) SigningSecret(ctx context.Context, key string) (string, []byte
 	if err != nil {
 		return "", nil, fmt.Errorf("video: credential: %w", err)
 	}
-	return company, []byte(secret), nil
+	plain, err := s.cfg.Secrets.Open(secretColumn, secret)
+	if err != nil {
+		return "", nil, fmt.Errorf("video: credential: %w", err)
+	}
+	return company, []byte(plain), nil
 }
 
 func (s *Service) box(ctx context.Context, key string) (box, error) {

@@ -163,8 +163,13 @@ func (s *Service) IssueCredential(ctx context.Context, m *enterprise.Member, id 
 		return Credential{}, err
 	}
 	cr := Credential{Key: "cgv_" + random(24), Secret: "cgs_" + random(32)}
+	stored, err := s.cfg.Secrets.Seal(secretColumn, cr.Secret)
+	if err != nil {
+		return Credential{}, &chemguard.Error{Code: chemguard.EUnavailable, MessageZH: "平台未配置数据密钥（CHEMGUARD_DATA_KEY），无法签发设备凭证",
+			MessageEN: "no data key is configured (CHEMGUARD_DATA_KEY): device credentials cannot be issued"}
+	}
 	tag, err := s.pool.Exec(ctx, `UPDATE video_devices SET key_hash = $3, secret = $4, key_issued_at = $5
-		WHERE company = $1 AND id::text = $2 AND deleted_at IS NULL`, m.Company, id, keyHash(cr.Key), cr.Secret, s.cfg.Now())
+		WHERE company = $1 AND id::text = $2 AND deleted_at IS NULL`, m.Company, id, keyHash(cr.Key), stored, s.cfg.Now())
 	if err != nil {
 		return Credential{}, fmt.Errorf("video: credential: %w", err)
 	}
@@ -173,6 +178,9 @@ func (s *Service) IssueCredential(ctx context.Context, m *enterprise.Member, id 
 	}
 	return cr, nil
 }
+
+// secretColumn binds a sealed box secret to its column.
+const secretColumn = "video_devices.secret"
 
 func random(n int) string {
 	b := make([]byte, n)

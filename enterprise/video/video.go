@@ -28,6 +28,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
 )
 
 // IntakePrefix is where the analysis boxes post alarms and heartbeats.
@@ -49,6 +50,11 @@ type Config struct {
 	// OfflineAfter: a device whose last heartbeat or alarm is older is reported
 	// RUN_STATUS 0 (异常).
 	OfflineAfter time.Duration
+	// Secrets seals the boxes' signing secrets with the platform's data key
+	// (CHEMGUARD_DATA_KEY), as the company API keys' secrets are: a copy of
+	// the database alone does not let anyone sign as a box. Without it no
+	// credential can be issued.
+	Secrets *sealed.Box
 }
 
 // Service is the module's logic; every member-facing method is keyed by the

@@ -17,7 +17,7 @@ CREATE TABLE video_settings (
 
 -- An analysis device (表2). key_hash identifies the box's credential (the
 -- SHA-256 of its key, as the exchange keys are kept); secret is the HMAC key
--- it signs with. auto_clear_minutes > 0: the vendor's box never sends a 销警,
+-- it signs with, sealed with the data key (enc:v1:…) like enterprise_keys'. auto_clear_minutes > 0: the vendor's box never sends a 销警,
 -- the module clears its alarms after that long.
 CREATE TABLE video_devices (
     id                  uuid PRIMARY KEY,
