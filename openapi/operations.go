@@ -118,6 +118,17 @@ var catalogue = map[string]op{
 	"POST /api/v1/enterprise/notices/:id/ack":    {tag: "整改通知", summary: "签收整改通知", auth: authKey, ok: 200, okBody: anyObject("通知"), errors: []int{409}},
 	"POST /api/v1/enterprise/notices/:id/answer": {tag: "整改通知", summary: "整改反馈", auth: authKey, body: object("反馈", []string{"answer"}, "answer", str("整改情况")), ok: 200, okBody: anyObject("通知"), errors: []int{409, 422}},
 
+	// 智能视频 / 加油站视频: the analysis boxes of base-system companies, by the device's key (signed)
+	"POST /api/v1/enterprise/video/alarms": {tag: "智能视频分析设备", summary: "分析设备推送报警/销警（设备密钥，必须签名；multipart 或 JSON，图片 ≤ 4MB）", auth: authKey,
+		body: object("报警（或其数组）", []string{"ALARM_TYPE", "ALARM_STATUS", "ALARM_TIME", "VIDEO_CODE"}, "EVENT_ID", str("设备自身的事件编号，用于配对销警"),
+			"ALARM_TYPE", str("报警类型：企业 智能视频 表1 或 加油站 表1"), "ALARM_STATUS", str("1 报警 0 销警"), "ALARM_TIME", str("yyyy-MM-dd HH:mm:ss"),
+			"VIDEO_CODE", str("GB28181 通道编码：9 位企业编码+0132+7 位流水号"), "ALARM_IMAGE", str("图片 Base64（multipart 时为文件部分）")),
+		ok: 200, okBody: object("逐条结果", []string{"accepted", "rejected", "results"}, "accepted", integer("接收条数"), "rejected", integer("拒收条数"),
+			"results", arrayOf(anyObject("一条的结果：index、id、status（raised/cleared/duplicate/rejected）、field、message_zh、message_en"), "结果")),
+		errors: []int{413, 422}},
+	"POST /api/v1/enterprise/video/heartbeat": {tag: "智能视频分析设备", summary: "分析设备心跳（设备密钥，必须签名）", auth: authKey, ok: 200,
+		okBody: object("心跳", []string{"device", "status"}, "device", str("设备编码"), "status", str("ok"))},
+
 	// 数据共享与查询
 	"GET /api/v1/share/:slug": {tag: "数据共享", summary: "数据共享：辖区内一张交换表（或 warnings）按变更顺序", auth: authSession, query: []param{pCursor, pLimit}, ok: 200,
 		okBody: object("一页", []string{"table", "records", "next_cursor"}, "table", str("表"), "records", arrayOf(anyObject("记录"), "记录"), "next_cursor", str("下一页游标（末页也返回，便于轮询）"))},

@@ -27,6 +27,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/video"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/governancesvc"
@@ -478,7 +479,7 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	var modules []enterprise.Module
 	factories := cfg.BaseSystem.Modules
 	if factories == nil {
-		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) })
+		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) }, box)
 	}
 	for _, build := range factories {
 		m, err := build(found)
@@ -486,6 +487,9 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 			return fmt.Errorf("platform: base system module: %w", err)
 		}
 		modules = append(modules, m)
+		if in, ok := m.(intakeModule); ok {
+			in.RegisterIntake(a.http)
+		}
 	}
 	app, err := enterprise.New(enterprise.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: now},
 		enterprise.Deps{Pool: a.Pool, Guard: a.Access, Identity: a.Access.Identity, Grants: a.Access.Authz,
@@ -512,13 +516,15 @@ func edgeConfig(cfg Config) edge.Config {
 	ec.Routes = append([]edge.Route{
 		{Method: fiber.MethodPost, Prefix: "/api/v1/exchange/", MaxBytes: cfg.Ingest.MaxBodyBytesOrDefault(), Gzip: true},
 		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20}, // + the form's fields
+		// An analysis box's alarm: one image of at most 4 MB (base64 or a part).
+		{Method: fiber.MethodPost, Prefix: video.IntakePrefix + "/", MaxBytes: video.MaxIntakeBytes},
 	}, ec.Routes...)
 	// The base system's forms that carry photos or a workbook: checks and
 	// hidden dangers on the phone and the PC, permits' photos and signatures,
 	// Excel imports. Every other /e form keeps the small default cap.
 	upload := photos*photoBytes + 1<<20
 	for _, prefix := range []string{"/e/m/dp/checks", "/e/m/dangers", "/e/dangers", "/e/dp/import",
-		"/e/m/permits/", "/e/permits/"} {
+		"/e/m/permits/", "/e/permits/", "/e/m/video/alarms/", "/e/video/alarms/", "/e/video/import"} {
 		ec.Routes = append(ec.Routes, edge.Route{Method: fiber.MethodPost, Prefix: prefix, MaxBytes: upload})
 	}
 	return ec

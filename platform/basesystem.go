@@ -5,11 +5,15 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
 	"github.com/shandong-emergency/chemguard/enterprise/dualprevention"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
+	"github.com/shandong-emergency/chemguard/enterprise/video"
+	"github.com/shandong-emergency/chemguard/sealed"
 )
 
 // Sweep intervals of the base system's modules: how late a task push, an
@@ -19,6 +23,9 @@ const (
 	dangerSweepEvery = 5 * time.Minute
 	permitSweepEvery = time.Minute
 	noticeRetryEvery = time.Minute // a failed urgent text is sent again
+	// videoSweepEvery bounds how late a box's alarm is auto-cleared; the
+	// module reports 表3 every 10 minutes on its own schedule within it.
+	videoSweepEvery = time.Minute
 )
 
 // sweep is a module's background work, started by App.Run once the module is
@@ -30,7 +37,7 @@ type sweep func(ctx context.Context)
 // checks hand findings to; 日常巡检) and 特殊作业 — and the sweeps they need.
 // The ledger is listed before the checks because a check's finding enters it
 // in the check's own transaction.
-func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
+func baseSystemModules(add func(sweep), secrets *sealed.Box) []enterprise.ModuleFactory {
 	report := func(module string) func(error) {
 		return func(err error) { slog.Error("base system sweep failed", "module", module, "err", err) }
 	}
@@ -49,5 +56,15 @@ func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
 		permits.Factory(permits.Config{}, func(s *permits.Service) {
 			add(func(ctx context.Context) { s.Run(ctx, permitSweepEvery, report("permits")) })
 		}),
+		video.Factory(video.Config{Secrets: secrets}, func(m *video.Module) {
+			add(func(ctx context.Context) { m.Service().Run(ctx, videoSweepEvery, report("video")) })
+		}),
 	}
+}
+
+// intakeModule is a module that also takes requests from devices (the video
+// module's analysis boxes) outside the member guard, authenticated by the
+// device's own signed credential.
+type intakeModule interface {
+	RegisterIntake(r fiber.Router)
 }

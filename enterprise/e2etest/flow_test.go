@@ -54,21 +54,7 @@ const (
 // company's 双重预防 figures in the portal. CHEMGUARD_SCREENSHOTS=1 writes
 // docs/screenshots/e2e-*.png and the regulator pages the docs show.
 func TestEndToEnd(t *testing.T) {
-	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
-		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
-	}
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "the browser tests need Node.js on PATH (CHEMGUARD_SKIP_BROWSER=1 skips them)")
-	chromium := os.Getenv("CHEMGUARD_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, err = os.Stat(chromium)
-	require.NoError(t, err, "the browser tests need Chromium (make e2e-deps)")
-	pw, err := filepath.Abs("../../portal/e2e/node_modules/playwright-core")
-	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(pw, "package.json"))
-	require.NoError(t, err, "run make e2e-deps: portal/e2e/node_modules/playwright-core is missing")
+	node, chromium, pw := browserTools(t)
 
 	clk := testclock.New(t)
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
@@ -86,26 +72,10 @@ func TestEndToEnd(t *testing.T) {
 		return pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM x_hazard_sources WHERE company_code = $1 AND record_key = $2`, company, hazard) == 1
 	})
 
-	cookie := func(role policy.Role) map[string]string {
-		c := co.Clients[role]
-		u, err := url.Parse(base)
-		require.NoError(t, err)
-		for _, k := range c.HTTP.Jar.Cookies(u) {
-			if k.Name == identity.CookieName {
-				return map[string]string{"name": k.Name, "value": k.Value}
-			}
-		}
-		t.Fatalf("no session cookie for %s", role)
-		return nil
-	}
+	cookie := func(role policy.Role) map[string]string { return sessionCookie(t, base, co, role) }
 	photo := filepath.Join(t.TempDir(), "液位计.png")
 	require.NoError(t, os.WriteFile(photo, scenePNG(t), 0o600))
-	shots := ""
-	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
-		shots, err = filepath.Abs("../../docs/screenshots")
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(shots, 0o755))
-	}
+	shots := screenshotDir(t)
 	rectifier := co.Members[policy.EnterpriseDeptHead]
 	env := map[string]any{"phase": "company", "baseURL": base, "chromium": chromium, "playwright": pw, "shots": shots,
 		"admin": co.Members[policy.EnterpriseAdmin].Username, "password": enttest.Password, "hazard": hazard,
@@ -195,19 +165,72 @@ func TestEndToEnd(t *testing.T) {
 		"regulator": map[string]string{"name": identity.CookieName, "value": session}, "company": company, "county": county}, nil)
 }
 
-// runNode runs e2e/flow.mjs with env and decodes its last output line into out.
+// browserTools skips the test under CHEMGUARD_SKIP_BROWSER=1 and otherwise
+// returns Node.js, Chromium and playwright-core, failing when one is missing.
+func browserTools(t *testing.T) (node, chromium, pw string) {
+	t.Helper()
+	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
+		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
+	}
+	node, err := exec.LookPath("node")
+	require.NoError(t, err, "the browser tests need Node.js on PATH (CHEMGUARD_SKIP_BROWSER=1 skips them)")
+	chromium = os.Getenv("CHEMGUARD_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	_, err = os.Stat(chromium)
+	require.NoError(t, err, "the browser tests need Chromium (make e2e-deps)")
+	pw, err = filepath.Abs("../../portal/e2e/node_modules/playwright-core")
+	require.NoError(t, err)
+	_, err = os.Stat(filepath.Join(pw, "package.json"))
+	require.NoError(t, err, "run make e2e-deps: portal/e2e/node_modules/playwright-core is missing")
+	return node, chromium, pw
+}
+
+// sessionCookie is the session cookie of co's member with role, for a browser.
+func sessionCookie(t *testing.T, base string, co *enttest.Company, role policy.Role) map[string]string {
+	t.Helper()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	for _, k := range co.Clients[role].HTTP.Jar.Cookies(u) {
+		if k.Name == identity.CookieName {
+			return map[string]string{"name": k.Name, "value": k.Value}
+		}
+	}
+	t.Fatalf("no session cookie for %s", role)
+	return nil
+}
+
+// screenshotDir is docs/screenshots under CHEMGUARD_SCREENSHOTS=1, else "".
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("CHEMGUARD_SCREENSHOTS") != "1" {
+		return ""
+	}
+	dir, err := filepath.Abs("../../docs/screenshots")
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	return dir
+}
+
+// runNode runs e2e/flow.mjs (or env["script"]) with env and decodes its last
+// output line into out.
 func runNode(t *testing.T, node string, env map[string]any, out any) {
 	t.Helper()
 	b, err := json.Marshal(env)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "e2e/flow.mjs")
+	script := "e2e/flow.mjs"
+	if s, ok := env["script"].(string); ok {
+		script = s
+	}
+	cmd := exec.CommandContext(ctx, node, script)
 	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()
-	require.NoError(t, err, "node e2e/flow.mjs (%s):\n%s%s", env["phase"], stdout.String(), stderr.String())
+	require.NoError(t, err, "node %s (%s):\n%s%s", script, env["phase"], stdout.String(), stderr.String())
 	if out != nil {
 		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), out), stdout.String())

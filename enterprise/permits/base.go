@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/vms"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
@@ -230,11 +230,8 @@ func (s *Service) SetVideoTemplate(ctx context.Context, m *enterprise.Member, tm
 		return err
 	}
 	tmpl = strings.TrimSpace(tmpl)
-	if tmpl != "" {
-		u, err := url.Parse(strings.NewReplacer("{code}", "x", "{start}", "x", "{end}", "x").Replace(tmpl))
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !strings.Contains(tmpl, "{code}") {
-			return invalid("视频地址模板", "应为 http(s) 地址并包含 {code}", "the video URL template must be an http(s) URL containing {code}")
-		}
+	if err := vms.Check("视频地址模板", tmpl, false); err != nil {
+		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO permit_settings (company, video_template, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (company) DO UPDATE SET video_template = excluded.video_template, updated_at = excluded.updated_at`, m.Company, tmpl, s.cfg.Now())
@@ -273,9 +270,7 @@ func (s *Service) Videos(ctx context.Context, m *enterprise.Member, p *Permit) (
 		end = p.FinishedAt
 	}
 	_, err := pgx.ForEachRow(rows, []any{&code, &name}, func() error {
-		u := strings.NewReplacer("{code}", url.QueryEscape(code), "{start}", url.QueryEscape(start.Format(time.RFC3339)),
-			"{end}", url.QueryEscape(end.Format(time.RFC3339))).Replace(tmpl)
-		out = append(out, VideoLink{Camera: name, URL: u})
+		out = append(out, VideoLink{Camera: name, URL: vms.Expand(tmpl, code, start, end)})
 		return nil
 	})
 	return out, err
