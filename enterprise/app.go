@@ -72,6 +72,8 @@ type App struct {
 	pages    *web.Templates
 	phone    *web.Templates
 	modules  []Module
+	warnings *readmodel.Warnings
+	actions  WarningActions
 	pcNav    []NavItem
 	phoneNav []NavItem
 }
@@ -87,6 +89,9 @@ type Deps struct {
 	Outbox   *Outbox
 	Inbox    *Inbox
 	Modules  []Module
+	// Warnings signs for and answers the company's 预警 (the warning engine's
+	// service); the 风险预警 pages read them through the platform's read model.
+	Warnings WarningActions
 }
 
 // New returns the app; its pages are parsed here, so a template error stops
@@ -96,25 +101,29 @@ func New(cfg Config, d Deps) (*App, error) {
 		cfg.Now = time.Now
 	}
 	if d.Pool == nil || d.Guard == nil || d.Identity == nil || d.Grants == nil || d.Audit == nil ||
-		d.Members == nil || d.Outbox == nil || d.Inbox == nil {
+		d.Members == nil || d.Outbox == nil || d.Inbox == nil || d.Warnings == nil {
 		return nil, errors.New("enterprise: New: a dependency is missing")
 	}
 	a := &App{cfg: cfg, pool: d.Pool, guard: d.Guard, ident: d.Identity, grants: d.Grants, audit: d.Audit,
 		members: d.Members, outbox: d.Outbox, inbox: d.Inbox, systems: NewSystems(d.Pool), modules: d.Modules,
+		warnings: readmodel.NewWarnings(d.Pool), actions: d.Warnings,
 		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie}}
 	var err error
 	if a.pages, err = Pages(shellFS, shellFuncs, "login", "error", "home", "account", "inbox", "exchange",
-		"accounts", "account_edit", "departments"); err != nil {
+		"accounts", "account_edit", "departments", "warnings", "warning"); err != nil {
 		return nil, fmt.Errorf("enterprise: %w", err)
 	}
-	if a.phone, err = PhonePages(shellFS, shellFuncs, "phone_home", "phone_inbox", "phone_offline", "phone_error"); err != nil {
+	if a.phone, err = PhonePages(shellFS, shellFuncs, "phone_home", "phone_inbox", "phone_offline", "phone_error",
+		"phone_warnings", "phone_warning"); err != nil {
 		return nil, fmt.Errorf("enterprise: %w", err)
 	}
 	a.pcNav = []NavItem{
 		{Label: "首页", Path: Prefix + "/"},
 		{Label: "消息", Path: Prefix + "/inbox"},
+		{Label: "风险预警", Path: Prefix + "/warnings", Roles: warningReaders},
 	}
-	a.phoneNav = []NavItem{{Label: "首页", Path: PhonePrefix + "/"}, {Label: "消息", Path: PhonePrefix + "/inbox"}}
+	a.phoneNav = []NavItem{{Label: "首页", Path: PhonePrefix + "/"}, {Label: "消息", Path: PhonePrefix + "/inbox"},
+		{Label: "预警", Path: PhonePrefix + "/warnings", Roles: warningReaders}}
 	for _, m := range d.Modules {
 		pc, phone := m.Nav()
 		a.pcNav = append(a.pcNav, pc...)
@@ -159,6 +168,11 @@ func (a *App) Register(app fiber.Router) {
 	e.Post("/inbox/read", a.markRead)
 	e.Get("/m/", a.phoneHome)
 	e.Get("/m/inbox", a.inboxPage(true))
+	e.Get("/warnings", a.require(warningReaders...), a.warningsList(false))
+	e.Get("/warnings/:id", a.require(warningReaders...), a.warningDetail(false))
+	e.Post("/warnings/:id/act", a.require(warningHandlers...), a.warningAct)
+	e.Get("/m/warnings", a.require(warningReaders...), a.warningsList(true))
+	e.Get("/m/warnings/:id", a.require(warningReaders...), a.warningDetail(true))
 	e.Get("/exchange", a.require(Managers...), a.exchangePage)
 	e.Post("/exchange/system", a.require(policy.EnterpriseAdmin), a.chooseSystem)
 	adm := e.Group("/admin", a.require(policy.EnterpriseAdmin))

@@ -8,7 +8,6 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web"
 )
@@ -19,23 +18,18 @@ type Sessions interface {
 	Authenticate(ctx context.Context, token string) (*identity.User, error)
 }
 
-// baseSystemRoles are the company roles that exist only for the base system.
-// An account holding only these has no business on the regulators' pages.
-var baseSystemRoles = []policy.Role{policy.EnterprisePrincipal, policy.EnterpriseSafety, policy.EnterpriseDeptHead,
-	policy.EnterpriseStaff, policy.EnterpriseContractor}
-
-// errKeepOut is the refusal of a base-system account on a regulators' UI.
+// errKeepOut is the refusal of a company account on a regulators' UI.
 var errKeepOut = chemguard.Errorf(chemguard.EForbidden,
-	"企业人员账号只能使用企业安全生产基础系统（/e/），不能进入监管部门的页面",
-	"a company member's account may use the base system (/e/) only, not the regulators' pages")
+	"企业账号只能使用企业安全生产基础系统（/e/），不能进入监管部门的页面；本企业的预警请在基础系统的“风险预警”中签收和反馈",
+	"a company account may use the base system (/e/) only, not the regulators' pages; sign for and answer your warnings under 风险预警 there")
 
 // KeepOut is middleware for a regulators' UI (the portal, the inspector app):
-// a session of a company account holding only base-system roles is refused
-// with 403 (its login, logout and static files stay reachable, so the page
-// can say where to go). The company's 企业管理员 and 企业用户 keep what they
-// could do before the base system existed — their own warnings' 签收 and
-// 反馈 in the portal. The /api/v1 routes need no such guard: the base-system
-// roles hold no permission in the policy, so every check refuses them there.
+// a session of any company account — every account of an ent: domain, the
+// 企业管理员 and the legacy 企业用户 as much as the base system's roles — is
+// refused with 403 (its login, logout and static files stay reachable, so the
+// page can say where to go). A company signs for and answers its warnings in
+// the base system (/e/warnings). Bearer callers of the API are not sessions
+// and pass to the route's own guard.
 func KeepOut(sessions Sessions, open ...string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		tok := c.Cookies(identity.CookieName)
@@ -52,11 +46,6 @@ func KeepOut(sessions Sessions, open ...string) fiber.Handler {
 		if err != nil || !strings.HasPrefix(u.Domain, tiers.EnterprisePrefix) {
 			return c.Next() // not a company session: the UI's own guard decides
 		}
-		for _, r := range u.Roles {
-			if !isBaseSystemRole(r) {
-				return c.Next()
-			}
-		}
 		if strings.Contains(c.Get(fiber.HeaderAccept), "application/json") {
 			return web.ErrorHandler(c, errKeepOut)
 		}
@@ -65,16 +54,7 @@ func KeepOut(sessions Sessions, open ...string) fiber.Handler {
 	}
 }
 
-func isBaseSystemRole(r policy.Role) bool {
-	for _, b := range baseSystemRoles {
-		if b == r {
-			return true
-		}
-	}
-	return false
-}
-
 const keepOutPage = `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权访问</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head><body>
-<main><h1>无权访问（403）</h1><p>企业人员账号只能使用企业安全生产基础系统，不能进入监管部门的页面。</p>
-<p>A company member's account may use the base system only.</p><p><a href="/e/">进入企业安全生产基础系统</a></p></main></body></html>`
+<main><h1>无权访问（403）</h1><p>企业账号只能使用企业安全生产基础系统，不能进入监管部门的页面。本企业的预警请在基础系统的“风险预警”中签收和反馈。</p>
+<p>A company account may use the base system only.</p><p><a href="/e/warnings">进入企业安全生产基础系统 · 风险预警</a></p></main></body></html>`

@@ -116,10 +116,33 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 		assert.Nil(t, at)
 		require.NotNil(t, e)
 		assert.Contains(t, *e, "HTTP 503")
-		require.NoError(t, app.Inbox.Retry(ctx))
+		backoff := func() (attempts int, wait time.Duration) {
+			t.Helper()
+			var next time.Time
+			require.NoError(t, app.Pool.QueryRow(ctx, `SELECT sms_attempts, sms_next_at FROM enterprise_notifications
+				WHERE title = '动火作业气体分析超时'`).Scan(&attempts, &next))
+			return attempts, next.Sub(clk.Now()).Round(time.Second) // the test clock runs on from its start
+		}
+		attempts, wait := backoff()
+		assert.Equal(t, 1, attempts)
+		assert.Equal(t, time.Minute, wait, "the first retry a minute after the failure")
+		// The retries back off exponentially by the injected clock: 1, 2, 4 … minutes.
+		for i, want := range []time.Duration{2 * time.Minute, 4 * time.Minute, 8 * time.Minute} {
+			require.NoError(t, app.Inbox.Retry(ctx))
+			n, _ := backoff()
+			assert.Equal(t, i+1, n, "no retry before the backoff has passed")
+			clk.Add(wait)
+			require.NoError(t, app.Inbox.Retry(ctx))
+			attempts, wait = backoff()
+			assert.Equal(t, i+2, attempts)
+			assert.Equal(t, want, wait)
+		}
 		assert.Len(t, gw.messages(), before, "still down")
 
 		gw.setDown(false)
+		require.NoError(t, app.Inbox.Retry(ctx))
+		assert.Len(t, gw.messages(), before, "up again, but the 8-minute backoff has not passed")
+		clk.Add(wait)
 		require.NoError(t, app.Inbox.Retry(ctx))
 		require.NoError(t, app.Inbox.Retry(ctx))
 		msgs := gw.messages()[before:]
@@ -128,6 +151,25 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 		at, e = smsOf("动火作业气体分析超时")
 		assert.NotNil(t, at)
 		assert.Nil(t, e)
+	})
+
+	t.Run("the backoff is capped at an hour", func(t *testing.T) {
+		gw.setDown(true)
+		defer gw.setDown(false)
+		require.NoError(t, app.Inbox.Notify(ctx, co.Code, []int64{head.UserID},
+			enterprise.Notice{Kind: "permit_lapsed", Title: "网关长时间中断", Urgent: true}))
+		var attempts int
+		var next time.Time
+		for range 9 { // 1+2+4+…+256 minutes would pass the hour: the gap stops at 60
+			require.NoError(t, app.Pool.QueryRow(ctx, `SELECT sms_attempts, sms_next_at FROM enterprise_notifications
+				WHERE title = '网关长时间中断'`).Scan(&attempts, &next))
+			clk.Add(next.Sub(clk.Now()) + time.Second)
+			require.NoError(t, app.Inbox.Retry(ctx))
+		}
+		require.NoError(t, app.Pool.QueryRow(ctx, `SELECT sms_attempts, sms_next_at FROM enterprise_notifications
+			WHERE title = '网关长时间中断'`).Scan(&attempts, &next))
+		assert.Equal(t, 10, attempts)
+		assert.Equal(t, time.Hour, next.Sub(clk.Now()).Round(time.Second), "never more than an hour apart")
 	})
 
 	t.Run("a text failed more than a day ago is not sent any more", func(t *testing.T) {

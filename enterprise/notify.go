@@ -28,7 +28,12 @@ type Gateway interface {
 // at most retryBatch a round.
 const (
 	retryWindow = 24 * time.Hour
-	retryBatch  = 200
+	// A failed text is retried after retryFirst, then twice as long after each
+	// further failure, never more than retryMax apart: a gateway that is down is
+	// not hammered, a short outage still delivers within minutes.
+	retryFirst = time.Minute
+	retryMax   = time.Hour
+	retryBatch = 200
 )
 
 // Inbox is the Notifier of the base system: every notice lands in the
@@ -124,7 +129,9 @@ func (in *Inbox) record(ctx context.Context, db interface {
 	var err error
 	if sendErr != nil {
 		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", user, "err", sendErr)
-		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2 WHERE id = $1`, id, sendErr.Error())
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2, sms_attempts = sms_attempts + 1,
+			sms_next_at = $3::timestamptz + make_interval(secs => LEAST($4::float8 * power(2, sms_attempts), $5::float8))
+			WHERE id = $1`, id, sendErr.Error(), in.now(), retryFirst.Seconds(), retryMax.Seconds())
 	} else {
 		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
 	}
@@ -135,7 +142,9 @@ func (in *Inbox) record(ctx context.Context, db interface {
 }
 
 // Retry sends again every urgent notice of the last 24 h whose delivery
-// failed (sms_error set, sms_at not): one delivered is never sent twice. Each
+// failed (sms_error set, sms_at not) and whose backoff has passed (1, 2, 4 …
+// minutes after the n-th failure, at most an hour, by the injected clock):
+// one delivered is never sent twice. Each
 // row is locked while it is sent, so two processes retrying at once do not
 // both text the same person. It returns the first error of the store; failed
 // sends are recorded, not returned.
@@ -167,7 +176,8 @@ func (in *Inbox) retryOne(ctx context.Context, after int64) (int64, error) {
 	var n Notice
 	err = tx.QueryRow(ctx, `SELECT id, company, user_id, kind, title, body, link FROM enterprise_notifications
 		WHERE id > $1 AND urgent AND sms_at IS NULL AND sms_error IS NOT NULL AND created_at > $2
-		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, after, in.now().Add(-retryWindow)).
+			AND (sms_next_at IS NULL OR sms_next_at <= $3)
+		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, after, in.now().Add(-retryWindow), in.now()).
 		Scan(&id, &company, &user, &n.Kind, &n.Title, &n.Body, &n.Link)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, nil

@@ -404,10 +404,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	notices.NewHandler(a.Notices, governance.Quality(), a.Access, a.Enterprises).Register(api)
 	exchange := ingest.NewHandler(cfg.Ingest, a.producer, files, a.Enterprises, a.Exchange, metrics)
 	exchange.Register(api)
-	// A company member's account (base-system roles only) never opens the
-	// regulators' UIs; their login and static files stay reachable.
-	keepOut := enterprise.KeepOut(a.Access.Identity, "/portal/login", "/portal/logout", "/portal/static",
-		"/m/login", "/m/logout", "/m/static", "/m/sw.js", "/m/manifest.webmanifest", "/m/offline")
+	// A company account never opens the regulators' UIs (it handles its
+	// warnings in the base system); their login and static files stay reachable.
+	keepOut := enterprise.KeepOut(a.Access.Identity, RegulatorUIOpenPaths...)
 	a.http.Use("/portal", keepOut)
 	a.http.Use("/m", keepOut)
 	// Regulator portal (issue 7): server-rendered pages under /portal, embedded assets.
@@ -493,13 +492,20 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	}
 	app, err := enterprise.New(enterprise.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: now},
 		enterprise.Deps{Pool: a.Pool, Guard: a.Access, Identity: a.Access.Identity, Grants: a.Access.Authz,
-			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules})
+			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules,
+			Warnings: a.Warnings})
 	if err != nil {
 		return err
 	}
 	app.Register(a.http)
 	return nil
 }
+
+// RegulatorUIOpenPaths are the regulators' UIs' paths a company account still
+// reaches — the login, logout and static files — so the refusal page can say
+// where to go; every other /portal and /m route refuses it.
+var RegulatorUIOpenPaths = []string{"/portal/login", "/portal/logout", "/portal/static",
+	"/m/login", "/m/logout", "/m/static", "/m/sw.js", "/m/manifest.webmanifest", "/m/offline"}
 
 // edgeConfig is cfg.Edge with the routes that take large bodies: the exchange
 // uploads (gzip allowed, up to the ingest cap) and the inspector's record with its

@@ -193,6 +193,9 @@ type permitPage struct {
 	Permit   readmodel.Permit
 	Versions []readmodel.PermitVersion
 	Fields   []schemas.Field
+	// Steps: who did what on the permit in the hosted base system (none for a
+	// permit the company's own system sent).
+	Steps []readmodel.PermitStep
 }
 
 // permit is one permit of a company the caller may read: its current record, its
@@ -212,7 +215,11 @@ func (p *Portal) permit(c *fiber.Ctx) error {
 			fields = append(fields, f)
 		}
 	}
-	return p.render(c, "permit", "作业票 "+pm.ID, "permits", permitPage{Permit: pm, Versions: versions, Fields: fields})
+	steps, err := p.companyQueries.PermitSteps(c.UserContext(), e.Code, pm.ID)
+	if err != nil {
+		return err
+	}
+	return p.render(c, "permit", "作业票 "+pm.ID, "permits", permitPage{Permit: pm, Versions: versions, Fields: fields, Steps: steps})
 }
 
 // permitFile serves a permit's 作业票证 (the current one, or ?version='s) inline,

@@ -29,7 +29,8 @@ func TestPermitsPagesScopedWithPDFAndHistory(t *testing.T) {
 
 	pm := b.get(link[1])
 	require.Equal(t, http.StatusOK, pm.Status, pm.Body)
-	for _, want := range []string{"二级动火作业", f.Name, "历史版本（共 1 个", "首次上报", `id="permit-file"`} {
+	for _, want := range []string{"二级动火作业", f.Name, "历史版本（共 1 个", "首次上报", `id="permit-file"`,
+		"该作业票由企业自有系统上报"} {
 		assert.Contains(t, pm.Body, want)
 	}
 	pdf := b.get(link[1] + "/file")

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
@@ -86,13 +87,24 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
 		VALUES ('test:offer', $1, 'warehouse', 'W', '仓库', 'red', 91.5, 'open', 'published', 'county', 'test',
 		now(), now(), '[]', '{}') RETURNING id`, company).Scan(&id))
-	users := map[string]*browser{"company": e.login("ent_admin"), "staff": e.login("lixia_staff"), "leader": e.login("lixia_leader")}
+	users := map[string]*browser{"staff": e.login("lixia_staff"), "leader": e.login("lixia_leader")}
+	// The company is kept out of the portal: it is offered its actions on the
+	// base system's page of the warning.
+	assert.Equal(t, http.StatusForbidden, e.login("ent_admin").get(fmt.Sprintf("/portal/warnings/%d", id)).Status)
+	companyUI := enttest.Login(t, e.app.URL(), "ent_admin", testPassword)
 	option := regexp.MustCompile(`<option value="([a-z_]+)">`)
 	offered := func(who string) (actions []string, body string) {
 		t.Helper()
-		p := users[who].get(fmt.Sprintf("/portal/warnings/%d", id))
-		require.Equal(t, http.StatusOK, p.Status, p.Body)
-		form := p.Body
+		var status int
+		if who == "company" {
+			p := companyUI.Get(fmt.Sprintf("/e/warnings/%d", id))
+			status, body = p.Status, p.Body
+		} else {
+			p := users[who].get(fmt.Sprintf("/portal/warnings/%d", id))
+			status, body = p.Status, p.Body
+		}
+		require.Equal(t, http.StatusOK, status, body)
+		form := body
 		if i := strings.Index(form, `id="action"`); i >= 0 {
 			form = form[i:]
 			form = form[:strings.Index(form, "</select>")]
@@ -100,7 +112,7 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 				actions = append(actions, m[1])
 			}
 		}
-		return actions, p.Body
+		return actions, body
 	}
 	for _, tt := range []struct {
 		step                   string
@@ -118,7 +130,11 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 		for who, want := range map[string][]string{"company": tt.company, "staff": tt.staff, "leader": tt.leader} {
 			got, body := offered(who)
 			assert.Equal(t, want, got, "%s at %s", who, tt.step)
-			assert.Contains(t, body, tt.waiting, "%s at %s", who, tt.step)
+			waiting := tt.waiting
+			if who == "company" { // the base system speaks to the company
+				waiting = strings.Replace(waiting, "等待企业", "等待本企业", 1)
+			}
+			assert.Contains(t, body, waiting, "%s at %s", who, tt.step)
 			if want == nil {
 				assert.NotContains(t, body, `id="act-form"`)
 				assert.Contains(t, body, `id="act-none"`)

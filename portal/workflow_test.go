@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -45,13 +47,20 @@ func TestWarningSignOffThroughThePortal(t *testing.T) {
 	assert.Contains(t, page.Body, `id="act-form"`, "the leader may declare the orange/red warning a 误报 at any step")
 	assert.Contains(t, page.Body, "明火")
 
-	company := e.login("ent_admin")
+	// The company signs for and answers it in the base system: the portal,
+	// and its form, are closed to company accounts.
+	assert.Equal(t, http.StatusForbidden, e.login("ent_admin").get(fmt.Sprintf("/portal/warnings/%d", id)).Status)
+	company := enttest.Login(t, e.app.URL(), "ent_admin", testPassword)
+	company.Get(fmt.Sprintf("/e/warnings/%d", id))
+	for _, f := range []url.Values{{"action": {"acknowledge"}},
+		{"action": {"feedback"}, "note": {"已组织灭火并排查火源，现场恢复正常"}}} {
+		r := company.Post(fmt.Sprintf("/e/warnings/%d/act", id), f)
+		require.Equal(t, http.StatusSeeOther, r.Status, "%s: %s", f.Get("action"), r.Body)
+	}
 	for _, step := range []struct {
 		who  *browser
 		body map[string]string
 	}{
-		{company, map[string]string{"action": "acknowledge"}},
-		{company, map[string]string{"action": "feedback", "note": "已组织灭火并排查火源，现场恢复正常"}},
 		{staff, map[string]string{"action": "verify", "note": "视频复核，现场已处置"}},
 		{leader, map[string]string{"action": "close"}},
 	} {

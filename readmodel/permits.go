@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
@@ -169,6 +170,57 @@ func (s *Companies) Permit(ctx context.Context, company, id string) (Permit, []P
 		versions[i].Changed = changedFields(versions[i-1], versions[i])
 	}
 	return p, versions, nil
+}
+
+// PermitStep is one step a person took on a permit in the hosted base system
+// (开票, 审批, 气体分析, 验收…): who — name, account, roles then — and when.
+type PermitStep struct {
+	Kind, Name, Username, Roles, Note string
+	At                                time.Time
+}
+
+// KindZH names the step.
+func (s PermitStep) KindZH() string { return PermitStepName(s.Kind) }
+
+// PermitStepName is the Chinese name of a base-system permit step kind
+// (permit_events.kind), e.g. 审批通过; the kind itself when unknown.
+func PermitStepName(kind string) string {
+	if n, ok := permitStepZH[kind]; ok {
+		return n
+	}
+	return kind
+}
+
+// RolesZH names the roles the person held, e.g. 企业安全管理员.
+func (s PermitStep) RolesZH() string { return policy.RoleLabels(s.Roles) }
+
+// permitStepZH are the names of the base system's permit steps, one list for
+// the base system's pages and the regulators'.
+var permitStepZH = map[string]string{"created": "开票", "approved": "审批通过", "rejected": "审批驳回", "issued": "签发",
+	"gas": "气体分析", "measure": "措施确认", "briefing": "安全交底签字", "started": "开始作业", "interrupted": "作业中断",
+	"resumed": "恢复作业", "guardian": "更换监护人", "finished": "作业完毕", "accepted": "验收", "archived": "归档",
+	"revoked": "撤销", "voided": "作废", "photo": "现场照片", "gas_lapsed": "气体分析超时", "gas_remind": "气体分析即将超时",
+	"expired": "作业票到期", "published": "上报平台"}
+
+// PermitSteps returns who did what on company's permit id in the hosted base
+// system, oldest first; none for a permit the company's own system sent (the
+// platform only knows that its system sent each version). The caller has
+// checked access to company.
+func (s *Companies) PermitSteps(ctx context.Context, company, id string) ([]PermitStep, error) {
+	rows, err := s.pool.Query(ctx, `SELECT ev.kind, ev.actor_name, ev.actor_username, ev.actor_roles, ev.note, ev.at
+		FROM permit_events ev JOIN permits p ON p.id = ev.permit_id
+		WHERE p.company = $1 AND p.id::text = $2 ORDER BY ev.id`, company, id)
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: permit steps: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PermitStep, error) {
+		var st PermitStep
+		return st, r.Scan(&st.Kind, &st.Name, &st.Username, &st.Roles, &st.Note, &st.At)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("readmodel: permit steps: %w", err)
+	}
+	return out, nil
 }
 
 // changedFields names, in the seed's order and words, the fields b changed from a.

@@ -392,8 +392,9 @@ func Permission(kind warning.ActionKind, level warning.Level) (string, bool) {
 	return policy.ActHandle, true
 }
 
-// actErr turns the engine's refusals into application errors.
-func actErr(err error) error {
+// ActError turns the engine's refusals into the API's bilingual application
+// errors; other errors pass unchanged.
+func ActError(err error) error {
 	switch {
 	case errors.Is(err, warning.ErrNotFound):
 		return chemguard.Errorf(chemguard.EConflict, "该预警处置已终结", "the warning's disposal has ended")
@@ -455,7 +456,7 @@ func (h *Handler) act(c *fiber.Ctx) error {
 		}
 	}
 	_, aerr := h.svc.Act(c.UserContext(), w.Company, w.Key, a)
-	aerr = actErr(aerr)
+	aerr = ActError(aerr)
 	if h.audit != nil {
 		ev := h.guard.Actor(c)
 		ev.Action, ev.Object, ev.Result = ActionWarning, "warning:"+strconv.FormatInt(w.ID, 10), audit.ResultOK

@@ -11,11 +11,14 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
+	"github.com/shandong-emergency/chemguard/readmodel"
+	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
 )
 
@@ -147,4 +150,45 @@ func TestRefusalShownOnPage(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, code)
 	require.Contains(t, body, "吴过期")
 	require.Contains(t, body, "expired")
+}
+
+// The permit's 记录 says who did each step: the person's name and account,
+// the roles held when acting, and the date and time.
+func TestPermitHistorySaysWho(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	app := f.app(t)
+	booking := f.book(t, f.A, true)
+	id, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
+	require.NoError(t, err)
+	code, body := do(t, app, f.A.Safety, http.MethodGet, "/e/permits/"+id, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	i := strings.Index(body, `id="permit-events"`)
+	require.Positive(t, i, body)
+	events := body[i:]
+	events = events[:strings.Index(events, "</table>")]
+	row := events[strings.Index(events, "开票"):]
+	row = row[:strings.Index(row, "</tr>")]
+	assert.Contains(t, row, f.A.Applicant.DisplayName+"（"+f.A.Applicant.Username+"）")
+	assert.Contains(t, row, "岗位员工")
+	assert.Contains(t, events, f.clock.Now().In(schemas.Shanghai).Format("2006-01-02 15:04"))
+	var user, roles string
+	require.NoError(t, f.pool.QueryRow(ctx, `SELECT actor_username, actor_roles FROM permit_events WHERE permit_id = $1
+		AND kind = 'created'`, id).Scan(&user, &roles))
+	assert.Equal(t, f.A.Applicant.Username, user)
+	assert.Equal(t, "enterprise_staff", roles, "the member's roles, each once")
+
+	// The regulators' permit page reads the same steps through the read model,
+	// for the permit's company only.
+	steps, err := readmodel.NewCompanies(f.pool).PermitSteps(ctx, f.A.Code, id)
+	require.NoError(t, err)
+	require.NotEmpty(t, steps)
+	assert.Equal(t, "开票", steps[0].KindZH())
+	assert.Equal(t, f.A.Applicant.DisplayName, steps[0].Name)
+	assert.Equal(t, f.A.Applicant.Username, steps[0].Username)
+	assert.Equal(t, "岗位员工", steps[0].RolesZH())
+	assert.True(t, steps[0].At.Equal(f.clock.Now()))
+	other, err := readmodel.NewCompanies(f.pool).PermitSteps(ctx, f.B.Code, id)
+	require.NoError(t, err)
+	assert.Empty(t, other, "another company's permit id has no steps")
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"image/png"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,7 +17,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
@@ -71,19 +74,21 @@ type Gas struct {
 type Event struct {
 	ID    int64
 	Kind  string
-	Actor string
+	Actor string // the person's name
 	Note  string
 	File  string
 	At    time.Time
+	// Username is the account that acted; Roles its role codes at the time,
+	// comma-separated (RolesZH names them).
+	Username, Roles string
 }
 
-// EventName is the Chinese name of an event kind.
-func EventName(k string) string {
-	return map[string]string{"created": "开票", "approved": "审批通过", "rejected": "审批驳回", "issued": "签发", "gas": "气体分析",
-		"measure": "措施确认", "briefing": "安全交底签字", "started": "开始作业", "interrupted": "作业中断", "resumed": "恢复作业",
-		"guardian": "更换监护人", "finished": "作业完毕", "accepted": "验收", "archived": "归档", "revoked": "撤销", "voided": "作废",
-		"photo": "现场照片", "gas_lapsed": "气体分析超时", "gas_remind": "气体分析即将超时", "expired": "作业票到期", "published": "上报平台"}[k]
-}
+// RolesZH names the roles the actor held, e.g. 企业安全管理员.
+func (e Event) RolesZH() string { return policy.RoleLabels(e.Roles) }
+
+// EventName is the Chinese name of an event kind (the one list the
+// regulators' permit page uses too).
+func EventName(k string) string { return readmodel.PermitStepName(k) }
 
 // WorkerRef is a worker named on a permit.
 type WorkerRef struct {
@@ -296,8 +301,15 @@ func (s *Service) Knowledge(ctx context.Context, m *enterprise.Member, category 
 }
 
 func (s *Service) event(ctx context.Context, tx pgx.Tx, permit string, m *enterprise.Member, kind, note, file string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO permit_events (permit_id, kind, actor_id, actor_name, note, file_ref, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		permit, kind, m.UserID, m.DisplayName, note, file, s.cfg.Now())
+	var roles []string
+	for _, r := range m.Roles {
+		roles = append(roles, string(r))
+	}
+	slices.Sort(roles)
+	roles = slices.Compact(roles)
+	_, err := tx.Exec(ctx, `INSERT INTO permit_events (permit_id, kind, actor_id, actor_name, note, file_ref, at,
+		actor_username, actor_roles) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		permit, kind, m.UserID, m.DisplayName, note, file, s.cfg.Now(), m.Username, strings.Join(roles, ","))
 	if err != nil {
 		return fmt.Errorf("event %s: %w", kind, err)
 	}
@@ -362,7 +374,8 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, company, id string) (*Per
 	if p.Analyses, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Gas]); err != nil {
 		return nil, fmt.Errorf("permits: gas: %w", err)
 	}
-	rows, _ = tx.Query(ctx, `SELECT id, kind, actor_name, note, file_ref, at FROM permit_events WHERE permit_id = $1 ORDER BY id`, id)
+	rows, _ = tx.Query(ctx, `SELECT id, kind, actor_name, note, file_ref, at, actor_username, actor_roles
+		FROM permit_events WHERE permit_id = $1 ORDER BY id`, id)
 	if p.Events, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Event]); err != nil {
 		return nil, fmt.Errorf("permits: events: %w", err)
 	}

@@ -93,6 +93,34 @@ export async function login(page, key, next = '/portal/') {
   ]);
 }
 
+/**
+ * loginCompany logs a company account in to the base system (/e/login) and
+ * waits for next: company accounts never reach the portal, they sign for and
+ * answer their warnings under /e/warnings.
+ */
+export async function loginCompany(page, key, next = '/e/') {
+  const u = user(key);
+  await page.goto(`${env.baseURL}/e/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('用户名').fill(u.username);
+  await page.getByLabel('密码', { exact: true }).fill(u.password);
+  await Promise.all([
+    page.waitForURL((url) => !url.pathname.startsWith('/e/login'), { waitUntil: 'domcontentloaded' }),
+    page.getByRole('button', { name: '登录' }).click(),
+  ]);
+}
+
+/**
+ * companyAct takes the company's 签收 or 处置反馈 on the base system's warning
+ * page it is on (/e/warnings/ID), as its safety officer would, and waits for
+ * the page to reload with the step done.
+ */
+export async function companyAct(page, action, note) {
+  await page.getByLabel('操作', { exact: true }).selectOption({ label: action });
+  if (note) { await page.getByLabel(/处置情况/).fill(note); }
+  await Promise.all([page.waitForURL(/done=/), page.getByRole('button', { name: '提交' }).click()]);
+  await page.locator('#events').waitFor();
+}
+
 /** Where screenshots go: docs/screenshots with CHEMGUARD_SCREENSHOTS=1, else artifacts. */
 export function screenshotDir() {
   const dir = env.screenshots || join(env.artifacts || 'artifacts', 'screenshots');

@@ -1,6 +1,6 @@
 // The regulator portal in the browser: issue 7 item 3 (README.md, scenarios 1–4, 6).
 import assert from 'node:assert/strict';
-import { test, env, user } from './harness.mjs';
+import { test, env, user, loginCompany, companyAct } from './harness.mjs';
 
 const [mine, other] = env.counties || [];
 
@@ -176,12 +176,17 @@ test('模拟数据产生的红色预警在页面上完成处置流程', async (t
   assert.match(await page.locator('#act-waiting').innerText(), /等待企业签收/);
   assert.match(await page.locator('#act-none').innerText(), /无权执行/);
 
-  t.step('the company is offered 签收, and 签收 and 反馈 in its own browser');
+  t.step('the company is kept out of the portal; in the base system it is offered 签收, and signs and answers there');
   const company = await t.newPage();
   await t.login(company, 'company', `/portal/warnings/${w.id}`);
+  assert.match(await company.locator('h1').innerText(), /无权访问/);
+  await company.goto(t.url(`/e/warnings/${w.id}`));
+  if (new URL(company.url()).pathname.startsWith('/e/login')) {
+    await loginCompany(company, 'company', `/e/warnings/${w.id}`);
+  }
   assert.deepEqual(await offered(company), ['acknowledge']);
-  await act(company, '签收（企业）');
-  await act(company, '处置反馈（企业，须填写处置情况）', '已关闭泄漏点阀门，现场通风，可燃气体浓度已降至背景值');
+  await companyAct(company, '签收');
+  await companyAct(company, '处置反馈', '已关闭泄漏点阀门，现场通风，可燃气体浓度已降至背景值');
 
   t.step('the county 核查');
   await page.reload();
