@@ -141,7 +141,7 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	check := pgtest.Scalar[string](t, app.Pool, `SELECT id::text FROM dp_checks WHERE status = '1'`)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		status, body := exchangeRecord(t, base, a.co.Key, "/api/v1/exchange/check-records/"+check)
+		status, body := enttest.ExchangeGet(t, base, a.co.Key, "/api/v1/exchange/check-records/"+check)
 		if status == http.StatusOK && body["CHECK_STATUS"] == "1" {
 			break
 		}
