@@ -739,21 +739,6 @@ type checksPage struct {
 	Statuses []schemas.Code
 }
 
-func dateRange(c *fiber.Ctx, now time.Time, days int) (from, to time.Time, fs, ts string) {
-	today := time.Date(now.In(schemas.Shanghai).Year(), now.In(schemas.Shanghai).Month(), now.In(schemas.Shanghai).Day(), 0, 0, 0, 0, schemas.Shanghai)
-	from, to = today.AddDate(0, 0, -days+1), today.AddDate(0, 0, 1)
-	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("from"), schemas.Shanghai); err == nil {
-		from = t
-	}
-	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("to"), schemas.Shanghai); err == nil {
-		to = t.AddDate(0, 0, 1)
-	}
-	if !to.After(from) {
-		to = from.AddDate(0, 0, 1)
-	}
-	return from, to, from.Format(schemas.DateLayout), to.AddDate(0, 0, -1).Format(schemas.DateLayout)
-}
-
 func (mod *Module) checks(c *fiber.Ctx) error {
 	m, err := member(c)
 	if err != nil {
@@ -763,7 +748,7 @@ func (mod *Module) checks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	from, to, fs, ts := dateRange(c, mod.svc.now(), 30)
+	from, to, fs, ts := web.DateRange(c, mod.svc.now(), 30)
 	size := web.DefaultPageSize
 	checks, total, err := mod.svc.Checks(c.Context(), m.Company, CheckFilter{From: from, To: to, Status: c.Query("status"),
 		Limit: size, Offset: (number - 1) * size})
@@ -807,7 +792,7 @@ func (mod *Module) statsOf(c *fiber.Ctx) (Stats, string, string, error) {
 	if !m.Has(enterprise.Managers...) && !m.Has(policy.EnterpriseDeptHead) {
 		return Stats{}, "", "", chemguard.Errorf(chemguard.EForbidden, "只有管理人员和部门负责人可以查看排查统计", "only managers and department heads see the statistics")
 	}
-	from, to, fs, ts := dateRange(c, mod.svc.now(), 30)
+	from, to, fs, ts := web.DateRange(c, mod.svc.now(), 30)
 	if to.After(mod.svc.now()) {
 		to = mod.svc.now()
 	}
