@@ -267,20 +267,26 @@ func (mod *Module) newForm(c *fiber.Ctx, m *enterprise.Member, title string) (fo
 	return f, nil
 }
 
+// managerForm is newForm for the member of c, who must manage the list.
+func (mod *Module) managerForm(c *fiber.Ctx, title string) (*enterprise.Member, formPage, error) {
+	m, err := member(c)
+	if err != nil {
+		return nil, formPage{}, err
+	}
+	if err := mustManage(m); err != nil {
+		return nil, formPage{}, err
+	}
+	f, err := mod.newForm(c, m, title)
+	return m, f, err
+}
+
 func formInt(c *fiber.Ctx, key string) int64 {
 	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
 	return n
 }
 
 func (mod *Module) unitForm(c *fiber.Ctx) error {
-	m, err := member(c)
-	if err != nil {
-		return err
-	}
-	if err := mustManage(m); err != nil {
-		return err
-	}
-	f, err := mod.newForm(c, m, "新增风险分析单元")
+	m, f, err := mod.managerForm(c, "新增风险分析单元")
 	if err != nil {
 		return err
 	}
@@ -309,14 +315,7 @@ func (mod *Module) unitSave(c *fiber.Ctx) error {
 }
 
 func (mod *Module) eventForm(c *fiber.Ctx) error {
-	m, err := member(c)
-	if err != nil {
-		return err
-	}
-	if err := mustManage(m); err != nil {
-		return err
-	}
-	f, err := mod.newForm(c, m, "新增风险事件")
+	m, f, err := mod.managerForm(c, "新增风险事件")
 	if err != nil {
 		return err
 	}
@@ -353,14 +352,7 @@ func (mod *Module) eventSave(c *fiber.Ctx) error {
 }
 
 func (mod *Module) measureForm(c *fiber.Ctx) error {
-	m, err := member(c)
-	if err != nil {
-		return err
-	}
-	if err := mustManage(m); err != nil {
-		return err
-	}
-	f, err := mod.newForm(c, m, "新增管控措施")
+	m, f, err := mod.managerForm(c, "新增管控措施")
 	if err != nil {
 		return err
 	}
