@@ -3,7 +3,6 @@ package enterprise_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -49,21 +48,6 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	t.Fatalf("not within %s: %s", within, what)
 }
 
-// exchangeGet reads a record back through the exchange API with the company's key.
-func exchangeGet(t *testing.T, base, key, path string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+path, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var body map[string]any
-	_ = json.Unmarshal(b, &body)
-	return resp.StatusCode, body
-}
-
 func TestFoundation(t *testing.T) {
 	app := start(t)
 	a := enttest.Setup(t, app.App, "370102001", "370102")
@@ -79,13 +63,13 @@ func TestFoundation(t *testing.T) {
 		require.NoError(t, tx.Commit(ctx))
 		id := rec["ID"].(string)
 		eventually(t, 30*time.Second, "the record read back", func() bool {
-			status, _ := exchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/risk-units/"+id)
+			status, _ := enttest.ExchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/risk-units/"+id)
 			return status == http.StatusOK
 		})
-		_, body := exchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/risk-units/"+id)
+		_, body := enttest.ExchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/risk-units/"+id)
 		assert.Equal(t, rec["RISK_UNIT_NAME"], body["RISK_UNIT_NAME"], "%v", body)
 		// B cannot read it.
-		status, _ := exchangeGet(t, app.URL(), b.Key, "/api/v1/exchange/risk-units/"+id)
+		status, _ := enttest.ExchangeGet(t, app.URL(), b.Key, "/api/v1/exchange/risk-units/"+id)
 		assert.Equal(t, http.StatusNotFound, status)
 		st, err := app.Outbox.Status(ctx, a.Code)
 		require.NoError(t, err)

@@ -405,15 +405,7 @@ func (a *App) reachableRecord(c *fiber.Ctx) (Record, error) {
 		return Record{}, errNoRecord
 	}
 	r, err := a.store.Record(c.UserContext(), id)
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		if cerr := a.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-			return r, cerr
-		}
-	}
-	if err != nil {
-		return r, err
-	}
-	return r, a.guard.Check(c, policy.ObjData, policy.ActRead, r.Path())
+	return web.Readable(c, a.guard, r, err)
 }
 
 func (a *App) record(c *fiber.Ctx) error {

@@ -65,7 +65,15 @@ func NewPlainDatabase(tb testing.TB) string {
 
 func create(tb testing.TB, base string) string {
 	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	return createFrom(tb, base, "")
+}
+
+// createFrom creates tb's database on base's server, a copy of template when
+// one is named (retried while the template is briefly busy), and returns its
+// connection string.
+func createFrom(tb testing.TB, base, template string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, base)
 	if err != nil {
@@ -76,7 +84,19 @@ func create(tb testing.TB, base string) string {
 	if len(name) > 60 {
 		name = name[:60]
 	}
-	if _, err := admin.Exec(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+	sql := `CREATE DATABASE "` + name + `"`
+	if template != "" {
+		sql += ` TEMPLATE "` + template + `"`
+	}
+	for {
+		_, err = admin.Exec(ctx, sql)
+		if err == nil || !isBusy(err) || ctx.Err() != nil {
+			break
+		}
+		_ = disconnect(ctx, admin, template)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
 		tb.Fatalf("pgtest: create database: %v", err)
 	}
 	tb.Cleanup(func() {
@@ -89,12 +109,21 @@ func create(tb testing.TB, base string) string {
 		defer c.Close(ctx)
 		_, _ = c.Exec(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`)
 	})
-	u, err := url.Parse(base)
+	dsn, err := withDatabase(base, name)
 	if err != nil {
 		tb.Fatalf("pgtest: %v", err)
 	}
+	return dsn
+}
+
+// withDatabase is the connection string base naming database name instead.
+func withDatabase(base, name string) (string, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return "", err
+	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), nil
 }
 
 func sanitize(s string) string {

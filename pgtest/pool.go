@@ -9,11 +9,12 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 )
 
-// Pool returns a pool on a fresh database of the suite's server (NewDatabase) with
-// the platform's migrations applied; the pool is closed when the test ends.
+// Pool returns a pool on a fresh database of the suite's server with the
+// platform's migrations applied (NewMigratedDatabase); the pool is closed when
+// the test ends.
 func Pool(tb testing.TB) *pgxpool.Pool {
 	tb.Helper()
-	return Migrated(tb, NewDatabase(tb))
+	return Open(tb, NewMigratedDatabase(tb))
 }
 
 // Migrated opens a pool on dsn, applies the platform's migrations (store.Migrate) and

@@ -1,15 +1,12 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web/browsertest"
 )
 
 // e2eEnv is what the browser tests get as CHEMGUARD_E2E_ENV (portal/e2e/README.md).
@@ -89,30 +87,14 @@ type e2eWarning struct {
 // Without node, Chromium or portal/e2e/node_modules it fails: `make test`
 // installs them; CHEMGUARD_SKIP_BROWSER=1 skips it on purpose.
 func TestBrowser(t *testing.T) {
-	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
-		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
-	}
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "the browser tests need Node.js >= 20 on PATH (CHEMGUARD_SKIP_BROWSER=1 skips them)")
-	chromium := os.Getenv("CHEMGUARD_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, err = os.Stat(chromium)
-	require.NoError(t, err, "the browser tests need Chromium: apt-get install -y chromium (make test does), or set CHEMGUARD_CHROMIUM")
-	_, err = os.Stat("e2e/node_modules/playwright-core/package.json")
-	require.NoError(t, err, "the browser tests need playwright-core: run `make e2e-deps` (npm ci in portal/e2e)")
+	tools := browsertest.Require(t)
 
 	// Chromium judges a session cookie's expiry by the machine's clock, so the platform
 	// under it runs on that clock, whatever CHEMGUARD_TEST_NOW says.
 	e := startOn(t, testclock.At(time.Now()), nil)
-	out := e2eEnv{BaseURL: e.app.URL(), Chromium: chromium, Users: map[string]e2eUser{}, Warnings: map[string]e2eWarning{}}
-	out.Artifacts, err = filepath.Abs("e2e/artifacts")
-	require.NoError(t, err)
-	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
-		out.Screenshots, err = filepath.Abs("../docs/screenshots")
-		require.NoError(t, err)
-	}
+	out := e2eEnv{BaseURL: e.app.URL(), Chromium: tools.Chromium, Screenshots: tools.Screenshots(t), Users: map[string]e2eUser{},
+		Warnings: map[string]e2eWarning{}}
+	out.Artifacts = filepath.Join(tools.Root, "portal", "e2e", "artifacts")
 
 	// Two counties of two cities; the first holds the county regulator.
 	counties := []struct {
@@ -208,25 +190,12 @@ func TestBrowser(t *testing.T) {
 			Domain: u.domain, TOTP: created.TOTPSecret}
 	}
 
-	raw, err := json.Marshal(out)
-	require.NoError(t, err)
-	args := []string{"e2e/run.mjs"}
+	var args []string
 	if g := os.Getenv("CHEMGUARD_E2E_GREP"); g != "" {
 		args = append(args, "--grep", g)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, args...)
-	// On timeout, end node and the Chromium it started, not node alone.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(raw))
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	began := time.Now()
-	err = cmd.Run()
-	t.Logf("node e2e/run.mjs (%s):\n%s", time.Since(began).Round(time.Millisecond), log.String())
-	require.NoError(t, err, "browser tests failed; see the log above and portal/e2e/artifacts/failures")
+	// A failing spec leaves its page and trace in portal/e2e/artifacts/failures.
+	tools.Run(t, 8*time.Minute, out, "e2e/run.mjs", args...)
 }
 
 // leak sends company c's indicators and then its simulated plant's readings at a

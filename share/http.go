@@ -7,7 +7,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/queryparam"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -122,17 +121,7 @@ func (h *Handler) enterprises(c *fiber.Ctx) error {
 // read, and the refusal is audited.
 func (h *Handler) reachable(c *fiber.Ctx) (Enterprise, error) {
 	e, err := h.store.Enterprise(c.UserContext(), c.Params("code"))
-	if chemguard.ErrorCode(err) == chemguard.ENotFound {
-		// Only a caller who reaches the whole province learns that a code is
-		// unregistered; anyone else is refused as for a code outside its region.
-		if cerr := h.guard.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
-			return e, cerr
-		}
-	}
-	if err != nil {
-		return e, err
-	}
-	return e, h.guard.Check(c, policy.ObjData, policy.ActRead, e.Path())
+	return web.Readable(c, h.guard, e, err)
 }
 
 func (h *Handler) enterprise(c *fiber.Ctx) error {

@@ -156,3 +156,23 @@ func PageHeaders(csp string, forms csrf.Secrets, fail func(*fiber.Ctx, error) er
 		return c.Next()
 	}
 }
+
+// DateRange reads a list's day range from ?from= and ?to= (yyyy-mm-dd, Shanghai
+// days, both included): the last days days up to today (now's Shanghai day)
+// when absent or unreadable, one day when to is before from. It returns the
+// half-open instants [from, to) to query and the two dates to show in the form.
+func DateRange(c *fiber.Ctx, now time.Time, days int) (from, to time.Time, fromDate, toDate string) {
+	n := now.In(schemas.Shanghai)
+	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, schemas.Shanghai)
+	from, to = today.AddDate(0, 0, -days+1), today.AddDate(0, 0, 1)
+	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("from"), schemas.Shanghai); err == nil {
+		from = t
+	}
+	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("to"), schemas.Shanghai); err == nil {
+		to = t.AddDate(0, 0, 1)
+	}
+	if !to.After(from) {
+		to = from.AddDate(0, 0, 1)
+	}
+	return from, to, from.Format(schemas.DateLayout), to.AddDate(0, 0, -1).Format(schemas.DateLayout)
+}

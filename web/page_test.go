@@ -141,3 +141,24 @@ func TestPageHeaders(t *testing.T) {
 	assert.Equal(t, fiber.StatusForbidden, resp.StatusCode, "a form post without its token")
 	assert.Equal(t, 1, refused)
 }
+
+func TestDateRange(t *testing.T) {
+	// 00:30 on 12-05 in Shanghai is still 12-04 in UTC: the days are Shanghai's.
+	now := time.Date(2026, 12, 4, 16, 30, 0, 0, time.UTC)
+	app := fiber.New()
+	app.Get("/r", func(c *fiber.Ctx) error {
+		from, to, fs, ts := web.DateRange(c, now, 30)
+		return c.SendString(from.Format(time.RFC3339) + " " + to.Format(time.RFC3339) + " " + fs + " " + ts)
+	})
+	for _, tc := range []struct{ query, want string }{
+		{"", "2026-11-06T00:00:00+08:00 2026-12-06T00:00:00+08:00 2026-11-06 2026-12-05"},
+		{"?from=2026-12-01&to=2026-12-03", "2026-12-01T00:00:00+08:00 2026-12-04T00:00:00+08:00 2026-12-01 2026-12-03"},
+		{"?from=2026-12-03&to=2026-12-01", "2026-12-03T00:00:00+08:00 2026-12-04T00:00:00+08:00 2026-12-03 2026-12-03"},
+		{"?from=abc&to=", "2026-11-06T00:00:00+08:00 2026-12-06T00:00:00+08:00 2026-11-06 2026-12-05"},
+	} {
+		resp, err := app.Test(httptest.NewRequest(fiber.MethodGet, "/r"+tc.query, nil), -1)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		assert.Equal(t, tc.want, string(b), tc.query)
+	}
+}

@@ -11,7 +11,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
+	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
@@ -38,4 +40,24 @@ type Guard interface {
 	SessionCheck(c *fiber.Ctx) (time.Duration, func() error)
 	// Actor returns an audit event naming the caller (name, roles, address).
 	Actor(c *fiber.Ctx) audit.Event
+}
+
+// Pathed is what belongs to one company: its place in the division tree.
+type Pathed interface{ Path() string }
+
+// Readable returns v, loaded with err, if the caller may read its company's
+// data (policy.ObjData, policy.ActRead at v.Path()). Only a caller who reaches
+// the whole province learns that v does not exist (err not found); anyone
+// else is refused (403, audited) as for one outside its region, so codes and
+// ids cannot be probed across regions.
+func Readable[T Pathed](c *fiber.Ctx, g Guard, v T, err error) (T, error) {
+	if chemguard.ErrorCode(err) == chemguard.ENotFound {
+		if cerr := g.Check(c, policy.ObjData, policy.ActRead, tiers.ProvinceCode); cerr != nil {
+			return v, cerr
+		}
+	}
+	if err != nil {
+		return v, err
+	}
+	return v, g.Check(c, policy.ObjData, policy.ActRead, v.Path())
 }

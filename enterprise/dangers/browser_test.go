@@ -9,7 +9,6 @@ import (
 	"image/png"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
+	"github.com/shandong-emergency/chemguard/web/browsertest"
 )
 
 // TestBrowserRegisterRectifyAccept drives testdata/browser.cjs in Debian's
@@ -28,21 +28,7 @@ import (
 // (`make e2e-deps` installs them); CHEMGUARD_SKIP_BROWSER=1 skips it on
 // purpose. CHEMGUARD_SCREENSHOTS=1 writes the pages to docs/screenshots.
 func TestBrowserRegisterRectifyAccept(t *testing.T) {
-	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
-		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
-	}
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "the browser tests need Node.js >= 20 on PATH (CHEMGUARD_SKIP_BROWSER=1 skips them)")
-	chromium := os.Getenv("CHEMGUARD_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, err = os.Stat(chromium)
-	require.NoError(t, err, "Chromium is missing: run `make e2e-deps`")
-	modules, err := filepath.Abs("../../portal/e2e/node_modules")
-	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(modules, "playwright-core"))
-	require.NoError(t, err, "playwright-core is missing: run `make e2e-deps`")
+	tools := browsertest.Require(t)
 
 	f := newFixture(t)
 	// The shell's style sheet, so the screenshots look as in production (its
@@ -55,24 +41,11 @@ func TestBrowserRegisterRectifyAccept(t *testing.T) {
 
 	photo := filepath.Join(t.TempDir(), "现场.png")
 	require.NoError(t, os.WriteFile(photo, scenePNG(t), 0o600))
-	env := map[string]string{"baseURL": "http://" + ln.Addr().String(), "chromium": chromium, "photo": photo}
-	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
-		dir, err := filepath.Abs("../../docs/screenshots")
-		require.NoError(t, err)
-		env["screenshots"] = dir
+	env := map[string]string{"baseURL": "http://" + ln.Addr().String(), "chromium": tools.Chromium, "photo": photo}
+	if shots := tools.Screenshots(t); shots != "" {
+		env["screenshots"] = shots
 	}
-	b, err := json.Marshal(env)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "testdata/browser.cjs")
-	cmd.Env = append(os.Environ(), "DANGERS_E2E_ENV="+string(b), "NODE_PATH="+modules)
-	out, err := cmd.Output()
-	var stderr string
-	if ee, ok := err.(*exec.ExitError); ok {
-		stderr = string(ee.Stderr)
-	}
-	require.NoError(t, err, "browser test failed:\n%s%s", out, stderr)
+	out := tools.Run(t, 3*time.Minute, env, "testdata/browser.cjs")
 
 	var res struct{ ID string }
 	require.NoError(t, json.Unmarshal([]byte(strings.TrimSpace(string(out))), &res))

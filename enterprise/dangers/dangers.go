@@ -14,7 +14,6 @@ package dangers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -214,16 +213,5 @@ func forbidden(zh, en string) error {
 
 // inTx runs fn in one transaction.
 func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.Pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("dangers: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("dangers: commit: %w", err)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.Pool, fn)
 }

@@ -2,7 +2,6 @@ package dangers_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -64,7 +63,7 @@ func TestOnTheFoundation(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	var got map[string]any
 	for time.Now().Before(deadline) {
-		status, body := exchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/hidden-dangers/"+id)
+		status, body := enttest.ExchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/hidden-dangers/"+id)
 		if status == http.StatusOK && num(body["DANGER_STATE"]) == "9" {
 			got = body
 			break
@@ -115,18 +114,4 @@ func TestOnTheFoundation(t *testing.T) {
 		enttest.AssertIsolated(t, mine, b.Clients[role], map[string]string{"id": id, "ref": "sha256:00"},
 			"法兰泄漏", "安全阀铅封缺失", fid)
 	}
-}
-
-// exchangeGet reads a record back through the exchange API with the company's key.
-func exchangeGet(t *testing.T, base, key, path string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+path, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var body map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&body)
-	return resp.StatusCode, body
 }

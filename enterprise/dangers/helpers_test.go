@@ -3,7 +3,6 @@ package dangers_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,16 +21,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/web"
 )
 
@@ -65,104 +62,6 @@ func (d *directory) PeopleWithRole(_ context.Context, company string, role polic
 	return out, nil
 }
 
-// notices records what was sent, deduplicated by Key per person as the
-// foundation's Notifier does.
-type notices struct {
-	mu   sync.Mutex
-	sent []sentNotice
-	keys map[string]bool
-}
-
-type sentNotice struct {
-	To int64
-	enterprise.Notice
-}
-
-func (n *notices) Notify(_ context.Context, _ string, ids []int64, no enterprise.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, id := range ids {
-		k := fmt.Sprint(id, "/", no.Key)
-		if no.Key != "" && n.keys[k] {
-			continue
-		}
-		n.keys[k] = true
-		n.sent = append(n.sent, sentNotice{To: id, Notice: no})
-	}
-	return nil
-}
-
-func (n *notices) to(id int64, kind string) []sentNotice {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var out []sentNotice
-	for _, s := range n.sent {
-		if s.To == id && s.Kind == kind {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// publisher validates with the seed's validator and stages into the outbox,
-// as the foundation's Publisher does.
-type publisher struct{ now func() time.Time }
-
-func (p publisher) Stage(ctx context.Context, tx pgx.Tx, slug, company string, records ...any) error {
-	if slug != schemas.HiddenDangers.Slug {
-		return fmt.Errorf("unexpected slug %s", slug)
-	}
-	body, err := json.Marshal(records)
-	if err != nil {
-		return err
-	}
-	verdicts, err := validate.Batch(schemas.HiddenDangers, body, validate.Options{Now: p.now()})
-	if err != nil {
-		return err
-	}
-	for _, v := range verdicts {
-		if !v.OK() {
-			e := v.Errors[0]
-			return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: "记录 " + v.ID + "：" + e.MessageZH,
-				MessageEN: "record " + v.ID + ": " + e.MessageEN, Details: v.Errors}
-		}
-	}
-	var raw []json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return err
-	}
-	for _, r := range raw {
-		if _, err := tx.Exec(ctx, `INSERT INTO enterprise_outbox (company, slug, record) VALUES ($1, $2, $3)`, company, slug, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// auditLog keeps what was audited.
-type auditLog struct {
-	mu     sync.Mutex
-	events []audit.Event
-}
-
-func (a *auditLog) Record(_ context.Context, e audit.Event) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.events = append(a.events, e)
-	return nil
-}
-
-func (a *auditLog) has(actor, action, result string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, e := range a.events {
-		if e.Actor == actor && e.Action == action && e.Result == result {
-			return true
-		}
-	}
-	return false
-}
-
 // fixture is two companies (A with a department and its people, B with one
 // manager) on a fresh database, the module mounted on a fiber app whose test
 // middleware signs in the member named by the X-Test-Member header.
@@ -171,8 +70,8 @@ type fixture struct {
 	pool    *pgxpool.Pool
 	clock   *testclock.Clock
 	dir     *directory
-	notes   *notices
-	audit   *auditLog
+	notes   *enttest.Notifier
+	audit   *enttest.AuditLog
 	mod     *dangers.Module
 	svc     *dangers.Service
 	app     *fiber.App
@@ -191,7 +90,7 @@ func newFixture(t *testing.T) *fixture {
 	pool := pgtest.Pool(t)
 	start := time.Date(2026, 12, 5, 9, 0, 0, 0, schemas.Shanghai)
 	f := &fixture{t: t, pool: pool, clock: testclock.Frozen(start), dir: &directory{people: map[string][]enterprise.Person{},
-		deps: map[string][]enterprise.Department{}}, notes: &notices{keys: map[string]bool{}}, audit: &auditLog{}, members: map[string]*enterprise.Member{}}
+		deps: map[string][]enterprise.Department{}}, notes: &enttest.Notifier{}, audit: &enttest.AuditLog{}, members: map[string]*enterprise.Member{}}
 	for _, c := range []string{companyA, companyB} {
 		_, err := pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code) VALUES ($1, $2, '370102')`, c, "企业"+c)
 		require.NoError(t, err)
@@ -235,7 +134,7 @@ func newFixture(t *testing.T) *fixture {
 
 	files, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
-	f.mod, err = dangers.New(dangers.Deps{Pool: pool, Directory: f.dir, Notifier: f.notes, Publisher: publisher{now: f.clock.Now},
+	f.mod, err = dangers.New(dangers.Deps{Pool: pool, Directory: f.dir, Notifier: f.notes, Publisher: enttest.Outbox{Now: f.clock.Now},
 		Files: files, Exchange: store.NewExchange(pool), Audit: f.audit, Clock: f.clock.Now}, dangers.DefaultConfig)
 	require.NoError(t, err)
 	f.svc = f.mod.Service()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
@@ -32,7 +33,7 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 	assert.Equal(t, dangers.Registered, d.State)
 	assert.Equal(t, f.dep.ID, d.DepartmentID, "the registrant's department")
 	assert.Empty(t, f.outbox(id))
-	assert.Len(t, f.notes.to(f.m("safety").UserID, "danger_registered"), 1)
+	assert.Len(t, f.notes.To(f.m("safety").UserID, "danger_registered"), 1)
 
 	// The offline queue sends the same form again: one danger.
 	resp = f.request("worker", "POST", "/e/m/dangers", url.Values{"client_id": {"c-1"}, "hazard_code": {"370102100001"},
@@ -58,7 +59,7 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 	assert.Equal(t, "0", num(recs[0]["DANGER_STATE"]))
 	assert.Equal(t, "赵师傅", recs[0]["LIABLE_PERSON"])
 	assert.Equal(t, "2026-12-10 23:59:59", recs[0]["DANGER_MANAGE_DEADLINE"])
-	assert.Len(t, f.notes.to(f.m("fixer").UserID, "danger_assigned"), 1)
+	assert.Len(t, f.notes.To(f.m("fixer").UserID, "danger_assigned"), 1)
 
 	// Someone else cannot report the rectification; the rectifier does, with a photo.
 	resp = f.request("worker", "POST", "/e/m/dangers/"+id+"/rectify", url.Values{"rectification": {"x"}}, tinyPNG)
@@ -78,7 +79,7 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 	// Sent back with a reason, then rectified again, then accepted.
 	resp = f.request("safety", "POST", "/e/dangers/"+id+"/return", url.Values{"reason": {"未试压，补充试压记录"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	assert.Len(t, f.notes.to(f.m("fixer").UserID, "danger_returned"), 1)
+	assert.Len(t, f.notes.To(f.m("fixer").UserID, "danger_returned"), 1)
 	resp = f.request("fixer", "POST", "/e/m/dangers/"+id+"/rectify", url.Values{"client_id": {"r-2"},
 		"rectification": {"更换法兰垫片，试压 1.6 MPa 合格"}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
@@ -115,10 +116,10 @@ func TestGovernanceLoopPublishesEveryStep(t *testing.T) {
 	}
 
 	// Every attempt is audited, refusals included.
-	assert.True(t, f.audit.has("worker", "danger_register", "ok"))
-	assert.True(t, f.audit.has("worker", "danger_rectify", "denied"))
-	assert.True(t, f.audit.has("fixer", "danger_accept", "denied"))
-	assert.True(t, f.audit.has("safety", "danger_accept", "ok"))
+	assert.True(t, f.audit.Count("worker", "danger_register", "ok") > 0)
+	assert.True(t, f.audit.Count("worker", "danger_rectify", "denied") > 0)
+	assert.True(t, f.audit.Count("fixer", "danger_accept", "denied") > 0)
+	assert.True(t, f.audit.Count("safety", "danger_accept", "ok") > 0)
 
 	// Accepted: no further step, no edit.
 	err = f.svc.Return(ctx, f.m("safety"), id, "again", dangers.Step{})
@@ -182,7 +183,7 @@ func TestAnInvalidRecordIsRefusedAndNothingPublished(t *testing.T) {
 	tx, err := f.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
-	err = publisher{now: f.clock.Now}.Stage(ctx, tx, schemas.HiddenDangers.Slug, companyA, dangers.Record(&d))
+	err = enttest.Outbox{Now: f.clock.Now}.Stage(ctx, tx, schemas.HiddenDangers.Slug, companyA, dangers.Record(&d))
 	require.Error(t, err)
 	assert.Equal(t, chemguard.EInvalid, chemguard.ErrorCode(err))
 	assert.Contains(t, err.Error(), "CHECK_ACCEPT_PERSON")
@@ -194,7 +195,7 @@ func TestAnInvalidRecordIsRefusedAndNothingPublished(t *testing.T) {
 	tx2, err := f.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer tx2.Rollback(ctx)
-	require.NoError(t, publisher{now: f.clock.Now}.Stage(ctx, tx2, schemas.HiddenDangers.Slug, companyA, dangers.Record(&d)))
+	require.NoError(t, enttest.Outbox{Now: f.clock.Now}.Stage(ctx, tx2, schemas.HiddenDangers.Slug, companyA, dangers.Record(&d)))
 }
 
 func TestPhoneListsShowEachPersonTheirs(t *testing.T) {

@@ -57,7 +57,7 @@ func TestOverdueDangersArePushedAndEscalated(t *testing.T) {
 	majorID, err := f.svc.Register(ctx, f.m("safety"), major, dangers.Step{}, "ledger")
 	require.NoError(t, err)
 	boss, head, fixer := f.m("boss").UserID, f.m("head").UserID, f.m("fixer").UserID
-	assert.Len(t, f.notes.to(boss, "danger_major"), 1, "a major danger reaches the 主要负责人 when registered")
+	assert.Len(t, f.notes.To(boss, "danger_major"), 1, "a major danger reaches the 主要负责人 when registered")
 
 	sweep := func(at time.Time) {
 		t.Helper()
@@ -66,9 +66,9 @@ func TestOverdueDangersArePushedAndEscalated(t *testing.T) {
 	}
 	overdue := func(user int64, danger string) []enterprise.Notice {
 		var out []enterprise.Notice
-		for _, n := range f.notes.to(user, "danger_overdue") {
+		for _, n := range f.notes.To(user, "danger_overdue") {
 			if n.Link == enterprise.Prefix+"/dangers/"+danger || n.Link == enterprise.PhonePrefix+"/dangers/"+danger {
-				out = append(out, n.Notice)
+				out = append(out, n)
 			}
 		}
 		return out
@@ -135,7 +135,7 @@ func TestFindingFromACheckEntersTheLedgerInTheCheckTransaction(t *testing.T) {
 	// The sweep tells the 安全管理员 it waits for assignment, once.
 	require.NoError(t, f.svc.Sweep(ctx))
 	require.NoError(t, f.svc.Sweep(ctx))
-	assert.Len(t, f.notes.to(f.m("safety").UserID, "danger_registered"), 1)
+	assert.Len(t, f.notes.To(f.m("safety").UserID, "danger_registered"), 1)
 
 	// Assigned, its 表6 record carries the measure.
 	require.NoError(t, f.svc.Assign(ctx, f.m("safety"), id, dangers.Assignment{LiableID: f.m("fixer").UserID,
@@ -186,7 +186,7 @@ func TestInspectorIssuedDangerLandsInTheLedger(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, dangers.Rectifying, d.State)
 	assert.Equal(t, f.m("fixer").UserID, d.LiableID, "the rectifier named by the inspector is found by name")
-	assert.Len(t, f.notes.to(f.m("fixer").UserID, "danger_assigned"), 1)
+	assert.Len(t, f.notes.To(f.m("fixer").UserID, "danger_assigned"), 1)
 	_, err = f.svc.Get(ctx, companyA, ownID)
 	assert.Error(t, err)
 	_, err = f.svc.Get(ctx, companyA, other)

@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -27,6 +23,7 @@ import (
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
+	"github.com/shandong-emergency/chemguard/web/browsertest"
 )
 
 // recordingDangers stands in for enterprise/dangers on the real foundation:
@@ -73,14 +70,7 @@ func badWorkbook(t *testing.T, hazard, post string) []byte {
 // docs/screenshots; CHEMGUARD_SKIP_BROWSER=1 skips it, as for the other
 // browser tests.
 func TestBrowserPhoneFlow(t *testing.T) {
-	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
-		t.Skip("CHEMGUARD_SKIP_BROWSER=1")
-	}
-	pw, err := filepath.Abs("../../portal/e2e/node_modules/playwright-core")
-	require.NoError(t, err)
-	if _, err := os.Stat(pw); err != nil {
-		t.Fatalf("playwright-core is missing: run `make e2e-deps` (%v)", err)
-	}
+	tools := browsertest.Require(t)
 	dangers := &recordingDangers{}
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
@@ -107,7 +97,7 @@ func TestBrowserPhoneFlow(t *testing.T) {
 		return nil
 	}
 	env := map[string]any{
-		"baseURL": base, "chromium": "/usr/bin/chromium", "playwright": pw,
+		"baseURL": base, "chromium": tools.Chromium, "playwright": tools.Playwright,
 		"worker": cookie(policy.EnterpriseStaff), "safety": cookie(policy.EnterpriseSafety),
 		"unitID": a.unit, "unitName": a.name, "qrURL": base + "/e/m/units/" + a.unit,
 		"photo":     base64.StdEncoding.EncodeToString(tinyPNG),
@@ -116,20 +106,10 @@ func TestBrowserPhoneFlow(t *testing.T) {
 			{"measure-form", "/e/dp/measures/" + a.measure + "/edit"}, {"import", "/e/dp/import"},
 			{"tasks", "/e/dp/tasks"}, {"task", "/e/dp/tasks/" + a.task}, {"checks", "/e/dp/checks"}, {"stats", "/e/dp/stats"}},
 	}
-	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
-		dir, err := filepath.Abs("../../docs/screenshots")
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		env["screenshots"] = dir
+	if shots := tools.Screenshots(t); shots != "" {
+		env["screenshots"] = shots
 	}
-	b, err := json.Marshal(env)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "e2e/phone.mjs")
-	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
+	tools.Run(t, 4*time.Minute, env, "e2e/phone.mjs")
 
 	require.Len(t, dangers.findings, 1, "the check's finding reached the hidden-danger ledger")
 	fd := dangers.findings[0]
@@ -141,7 +121,7 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	check := pgtest.Scalar[string](t, app.Pool, `SELECT id::text FROM dp_checks WHERE status = '1'`)
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		status, body := exchangeRecord(t, base, a.co.Key, "/api/v1/exchange/check-records/"+check)
+		status, body := enttest.ExchangeGet(t, base, a.co.Key, "/api/v1/exchange/check-records/"+check)
 		if status == http.StatusOK && body["CHECK_STATUS"] == "1" {
 			break
 		}

@@ -3,7 +3,6 @@ package dualprevention_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,15 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/pgtest"
-	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/web"
 )
 
@@ -45,9 +42,9 @@ type fixture struct {
 	pool    *pgxpool.Pool
 	clock   *testclock.Clock
 	svc     *dp.Service
-	notices *fakeNotifier
+	notices *enttest.Notifier
 	dangers *fakeDangers
-	audit   *auditLog
+	audit   *enttest.AuditLog
 	A, B    company
 }
 
@@ -55,12 +52,12 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	f := &fixture{pool: pool, clock: testclock.Frozen(testclock.Parse(t, "2026-12-05 09:30:00")),
-		notices: &fakeNotifier{seen: map[string]bool{}}, dangers: &fakeDangers{}, audit: &auditLog{}}
+		notices: &enttest.Notifier{}, dangers: &fakeDangers{}, audit: &enttest.AuditLog{}}
 	f.A = f.company(t, "DPTESTA001", "370102100001")
 	f.B = f.company(t, "DPTESTB002", "370102200002")
 	files, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
-	f.svc = dp.NewService(dp.Config{Now: f.clock.Now, EscalateAfter: 24 * time.Hour}, pool, sqlDirectory{pool}, outboxPublisher{f.clock},
+	f.svc = dp.NewService(dp.Config{Now: f.clock.Now, EscalateAfter: 24 * time.Hour}, pool, sqlDirectory{pool}, enttest.Outbox{Now: f.clock.Now},
 		f.notices, f.dangers, files)
 	return f
 }
@@ -175,75 +172,6 @@ func (d sqlDirectory) PeopleWithRole(ctx context.Context, company string, role p
 	return d.people(ctx, `m.company = $1 AND u.username LIKE '%\_boss'`, company)
 }
 
-// outboxPublisher validates with the seed's validator and stages into the
-// foundation's outbox in the caller's transaction, as the real Publisher does.
-type outboxPublisher struct{ clock *testclock.Clock }
-
-func (p outboxPublisher) Stage(ctx context.Context, tx pgx.Tx, slug, company string, records ...any) error {
-	t, err := schemas.Lookup(slug)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(records)
-	if err != nil {
-		return err
-	}
-	verdicts, err := validate.Batch(t, body, validate.Options{Now: p.clock.Now()})
-	if err != nil {
-		return err
-	}
-	for _, v := range verdicts {
-		if !v.OK() {
-			return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: fmt.Sprintf("第 %d 条记录不符合数据交换要求：%s", v.Index+1, v.Errors[0].MessageZH),
-				MessageEN: fmt.Sprintf("record %d is refused: %s", v.Index+1, v.Errors[0].MessageEN), Details: v.Errors}
-		}
-	}
-	for _, r := range records {
-		b, _ := json.Marshal(r)
-		if _, err := tx.Exec(ctx, `INSERT INTO enterprise_outbox (company, slug, record) VALUES ($1, $2, $3)`, company, slug, b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type sentNotice struct {
-	To []int64
-	N  enterprise.Notice
-}
-
-type fakeNotifier struct {
-	mu   sync.Mutex
-	seen map[string]bool
-	sent []sentNotice
-}
-
-func (n *fakeNotifier) Notify(_ context.Context, company string, to []int64, notice enterprise.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var fresh []int64
-	for _, id := range to {
-		k := fmt.Sprint(id, "|", notice.Key)
-		if notice.Key != "" && n.seen[k] {
-			continue
-		}
-		n.seen[k] = true
-		fresh = append(fresh, id)
-	}
-	if len(fresh) > 0 {
-		n.sent = append(n.sent, sentNotice{To: fresh, N: notice})
-	}
-	return nil
-}
-
-func (n *fakeNotifier) take() []sentNotice {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.sent
-	n.sent = nil
-	return out
-}
-
 // fakeDangers stands in for enterprise/dangers: it keeps the finding in the
 // check's transaction (a row the rollback removes) and returns its id.
 type fakeDangers struct {
@@ -261,32 +189,6 @@ func (d *fakeDangers) RegisterFinding(ctx context.Context, tx pgx.Tx, f enterpri
 	d.findings = append(d.findings, f)
 	d.mu.Unlock()
 	return id, nil
-}
-
-// auditLog keeps what the module records on the audit log.
-type auditLog struct {
-	mu     sync.Mutex
-	events []audit.Event
-}
-
-func (l *auditLog) Record(_ context.Context, e audit.Event) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.events = append(l.events, e)
-	return nil
-}
-
-// count is how many events of actor, action and result were recorded.
-func (l *auditLog) count(actor, action, result string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := 0
-	for _, e := range l.events {
-		if e.Actor == actor && e.Action == action && e.Result == result {
-			n++
-		}
-	}
-	return n
 }
 
 // tinyPNG is a 1×1 PNG, the photo of the tests.

@@ -3,7 +3,6 @@ package dualprevention_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -70,20 +69,6 @@ func buildThroughPages(t *testing.T, app *platformtest.Running, co *enttest.Comp
 	return o
 }
 
-func exchangeRecord(t *testing.T, base, key, path string) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, base+path, nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var body map[string]any
-	_ = json.Unmarshal(b, &body)
-	return resp.StatusCode, body
-}
-
 // TestOnTheFoundation runs the module inside the real base system: the list,
 // tasks and a check made through its pages reach the platform's exchange
 // tables (read back with the company's key), and a member of company A
@@ -106,7 +91,7 @@ func TestOnTheFoundation(t *testing.T) {
 	} {
 		deadline := time.Now().Add(60 * time.Second)
 		for {
-			status, body := exchangeRecord(t, app.URL(), a.co.Key, "/api/v1/exchange/"+rec.slug+"/"+rec.id)
+			status, body := enttest.ExchangeGet(t, app.URL(), a.co.Key, "/api/v1/exchange/"+rec.slug+"/"+rec.id)
 			if status == http.StatusOK && body[rec.field] == rec.want {
 				break
 			}
@@ -115,7 +100,7 @@ func TestOnTheFoundation(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		status, _ := exchangeRecord(t, app.URL(), b.co.Key, "/api/v1/exchange/"+rec.slug+"/"+rec.id)
+		status, _ := enttest.ExchangeGet(t, app.URL(), b.co.Key, "/api/v1/exchange/"+rec.slug+"/"+rec.id)
 		require.Equal(t, http.StatusNotFound, status, "B reads nothing of A's %s", rec.slug)
 	}
 

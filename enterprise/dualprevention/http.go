@@ -267,20 +267,26 @@ func (mod *Module) newForm(c *fiber.Ctx, m *enterprise.Member, title string) (fo
 	return f, nil
 }
 
+// managerForm is newForm for the member of c, who must manage the list.
+func (mod *Module) managerForm(c *fiber.Ctx, title string) (*enterprise.Member, formPage, error) {
+	m, err := member(c)
+	if err != nil {
+		return nil, formPage{}, err
+	}
+	if err := mustManage(m); err != nil {
+		return nil, formPage{}, err
+	}
+	f, err := mod.newForm(c, m, title)
+	return m, f, err
+}
+
 func formInt(c *fiber.Ctx, key string) int64 {
 	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
 	return n
 }
 
 func (mod *Module) unitForm(c *fiber.Ctx) error {
-	m, err := member(c)
-	if err != nil {
-		return err
-	}
-	if err := mustManage(m); err != nil {
-		return err
-	}
-	f, err := mod.newForm(c, m, "新增风险分析单元")
+	m, f, err := mod.managerForm(c, "新增风险分析单元")
 	if err != nil {
 		return err
 	}
@@ -309,14 +315,7 @@ func (mod *Module) unitSave(c *fiber.Ctx) error {
 }
 
 func (mod *Module) eventForm(c *fiber.Ctx) error {
-	m, err := member(c)
-	if err != nil {
-		return err
-	}
-	if err := mustManage(m); err != nil {
-		return err
-	}
-	f, err := mod.newForm(c, m, "新增风险事件")
+	m, f, err := mod.managerForm(c, "新增风险事件")
 	if err != nil {
 		return err
 	}
@@ -353,14 +352,7 @@ func (mod *Module) eventSave(c *fiber.Ctx) error {
 }
 
 func (mod *Module) measureForm(c *fiber.Ctx) error {
-	m, err := member(c)
-	if err != nil {
-		return err
-	}
-	if err := mustManage(m); err != nil {
-		return err
-	}
-	f, err := mod.newForm(c, m, "新增管控措施")
+	m, f, err := mod.managerForm(c, "新增管控措施")
 	if err != nil {
 		return err
 	}
@@ -739,21 +731,6 @@ type checksPage struct {
 	Statuses []schemas.Code
 }
 
-func dateRange(c *fiber.Ctx, now time.Time, days int) (from, to time.Time, fs, ts string) {
-	today := time.Date(now.In(schemas.Shanghai).Year(), now.In(schemas.Shanghai).Month(), now.In(schemas.Shanghai).Day(), 0, 0, 0, 0, schemas.Shanghai)
-	from, to = today.AddDate(0, 0, -days+1), today.AddDate(0, 0, 1)
-	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("from"), schemas.Shanghai); err == nil {
-		from = t
-	}
-	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("to"), schemas.Shanghai); err == nil {
-		to = t.AddDate(0, 0, 1)
-	}
-	if !to.After(from) {
-		to = from.AddDate(0, 0, 1)
-	}
-	return from, to, from.Format(schemas.DateLayout), to.AddDate(0, 0, -1).Format(schemas.DateLayout)
-}
-
 func (mod *Module) checks(c *fiber.Ctx) error {
 	m, err := member(c)
 	if err != nil {
@@ -763,7 +740,7 @@ func (mod *Module) checks(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	from, to, fs, ts := dateRange(c, mod.svc.now(), 30)
+	from, to, fs, ts := web.DateRange(c, mod.svc.now(), 30)
 	size := web.DefaultPageSize
 	checks, total, err := mod.svc.Checks(c.Context(), m.Company, CheckFilter{From: from, To: to, Status: c.Query("status"),
 		Limit: size, Offset: (number - 1) * size})
@@ -807,7 +784,7 @@ func (mod *Module) statsOf(c *fiber.Ctx) (Stats, string, string, error) {
 	if !m.Has(enterprise.Managers...) && !m.Has(policy.EnterpriseDeptHead) {
 		return Stats{}, "", "", chemguard.Errorf(chemguard.EForbidden, "只有管理人员和部门负责人可以查看排查统计", "only managers and department heads see the statistics")
 	}
-	from, to, fs, ts := dateRange(c, mod.svc.now(), 30)
+	from, to, fs, ts := web.DateRange(c, mod.svc.now(), 30)
 	if to.After(mod.svc.now()) {
 		to = mod.svc.now()
 	}

@@ -119,7 +119,7 @@ func TestCompanyAMemberNeverReachesCompanyB(t *testing.T) {
 	// Every attempt was audited as denied.
 	for action, n := range map[string]int{"dp_unit_save": 1, "dp_unit_delete": 1, "dp_event_save": 2, "dp_event_delete": 1,
 		"dp_measure_save": 2, "dp_measure_delete": 1, "dp_task_save": 1, "dp_check_record": 1} {
-		require.Equal(t, n, f.audit.count(f.A.Safety.Username, action, "denied"), action)
+		require.Equal(t, n, f.audit.Count(f.A.Safety.Username, action, "denied"), action)
 	}
 	// Nothing of B changed.
 	require.Equal(t, "乙公司秘密罐区", pgtest.Scalar[string](t, f.pool, `SELECT name FROM dp_units WHERE id = $1 AND deleted_at IS NULL`, b.unit))
@@ -165,7 +165,7 @@ func TestEveryPageRendersAndThePhoneFlowRecordsAFinding(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.Contains(t, body, "不是本企业在平台登记的危险源")
 	require.Contains(t, body, "最长 200 个字符")
-	require.Equal(t, 1, f.audit.count(f.A.Safety.Username, "dp_unit_save", "failed"))
+	require.Equal(t, 1, f.audit.Count(f.A.Safety.Username, "dp_unit_save", "failed"))
 
 	// The phone flow: the QR's URL opens the unit; the worker records a
 	// check that finds a hidden danger, with a photo.
@@ -198,7 +198,7 @@ func TestEveryPageRendersAndThePhoneFlowRecordsAFinding(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, string(b))
 	require.Contains(t, resp.Header.Get("Location"), "/e/m/dp/checks/")
-	require.Equal(t, 1, f.audit.count(f.A.Worker.Username, "dp_check_record", "ok"))
+	require.Equal(t, 1, f.audit.Count(f.A.Worker.Username, "dp_check_record", "ok"))
 	require.Len(t, f.dangers.findings, 1)
 	require.Len(t, f.dangers.findings[0].Photos, 1)
 	require.Equal(t, 1, pgtest.Scalar[int](t, f.pool, `SELECT count(*) FROM dp_checks WHERE status = '1' AND jsonb_array_length(photos) = 1`))

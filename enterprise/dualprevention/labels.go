@@ -3,13 +3,10 @@ package dualprevention
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"image/png"
 	"io"
-	"os"
 	"strings"
-	"sync"
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/boombuler/barcode"
@@ -17,84 +14,12 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/pdffont"
 )
 
 // UnitURL is the address a unit's QR label encodes: its phone page.
 func UnitURL(base, id string) string {
 	return strings.TrimRight(base, "/") + enterprise.PhonePrefix + "/units/" + id
-}
-
-// fonts holds the label fonts loaded, by path: the first font of the
-// system's TrueType collection, rewritten as a stand-alone TrueType file (the
-// PDF library reads TTF; Debian ships WenQuanYi Micro Hei as a TTC).
-var (
-	fontMu sync.Mutex
-	fonts  = map[string][]byte{}
-)
-
-func labelFont(path string) ([]byte, error) {
-	fontMu.Lock()
-	defer fontMu.Unlock()
-	if b, ok := fonts[path]; ok {
-		return b, nil
-	}
-	raw, err := os.ReadFile(path)
-	if err == nil {
-		raw, err = firstFontOf(raw)
-	}
-	if err != nil {
-		return nil, &chemguard.Error{Code: chemguard.EUnavailable,
-			MessageZH: "服务器缺少中文字体（" + path + "，Debian 软件包 fonts-wqy-microhei），无法生成标签 PDF",
-			MessageEN: "the server lacks the Chinese font " + path + " (Debian package fonts-wqy-microhei); cannot make the label PDF",
-			Err:       err}
-	}
-	fonts[path] = raw
-	return raw, nil
-}
-
-// firstFontOf returns a TrueType file: raw itself, or the first font of a
-// TrueType collection with its tables copied after a new table directory.
-func firstFontOf(raw []byte) ([]byte, error) {
-	if len(raw) < 12 {
-		return nil, fmt.Errorf("font too short")
-	}
-	if string(raw[:4]) != "ttcf" {
-		return raw, nil
-	}
-	be := binary.BigEndian
-	if be.Uint32(raw[8:12]) == 0 || len(raw) < 16 {
-		return nil, fmt.Errorf("empty font collection")
-	}
-	off := int(be.Uint32(raw[12:16]))
-	if off+12 > len(raw) {
-		return nil, fmt.Errorf("font collection offset out of range")
-	}
-	n := int(be.Uint16(raw[off+4 : off+6]))
-	if off+12+16*n > len(raw) {
-		return nil, fmt.Errorf("font table directory out of range")
-	}
-	head := 12 + 16*n
-	var out bytes.Buffer
-	out.Write(raw[off : off+12])
-	dir := make([]byte, 16*n)
-	var body bytes.Buffer
-	for i := 0; i < n; i++ {
-		rec := raw[off+12+16*i : off+12+16*(i+1)]
-		tOff, tLen := int(be.Uint32(rec[8:12])), int(be.Uint32(rec[12:16]))
-		if tOff+tLen > len(raw) {
-			return nil, fmt.Errorf("font table %q out of range", rec[:4])
-		}
-		copy(dir[16*i:], rec[:8])
-		be.PutUint32(dir[16*i+8:], uint32(head+body.Len()))
-		be.PutUint32(dir[16*i+12:], uint32(tLen))
-		body.Write(raw[tOff : tOff+tLen])
-		for body.Len()%4 != 0 {
-			body.WriteByte(0)
-		}
-	}
-	out.Write(dir)
-	out.Write(body.Bytes())
-	return out.Bytes(), nil
 }
 
 // Labels writes a PDF of QR labels (A4, 2 × 4 per page) for the company's
@@ -128,7 +53,7 @@ func (s *Service) Labels(ctx context.Context, m *enterprise.Member, base string,
 	if len(units) == 0 {
 		return chemguard.Errorf(chemguard.EInvalid, "没有可打印的风险分析单元", "no risk units to print")
 	}
-	font, err := labelFont(s.cfg.FontPath)
+	font, err := pdffont.Load(s.cfg.FontPath, "标签 PDF", "label PDF")
 	if err != nil {
 		return err
 	}

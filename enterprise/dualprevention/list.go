@@ -430,18 +430,7 @@ func (s *Service) UnitByNo(ctx context.Context, company string, no int64) (strin
 // inTx runs fn in one transaction: the list's rows and what they publish
 // commit together.
 func (s *Service) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("dualprevention: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("dualprevention: commit: %w", err)
-	}
-	return nil
+	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 
 // owned refuses, as not found, an id that is not a live row of the company's

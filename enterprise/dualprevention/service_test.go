@@ -12,6 +12,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
@@ -111,7 +112,7 @@ func TestSeedValidatorRefusesA201CharacterUnitName(t *testing.T) {
 	tx, err := f.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
-	pub := outboxPublisher{f.clock}
+	pub := enttest.Outbox{Now: f.clock.Now}
 	err = pub.Stage(ctx, tx, "risk-units", f.A.Code, map[string]string{"ID": "3f2b8c1e-5a4d-4e6f-9b7a-1c2d3e4f5a6b",
 		"HAZARD_CODE": f.A.Hazard, "HAZARD_DEP": "合成氨车间", "HAZARD_LIABLE_PERSON": "赵主任", "RISK_UNIT_NAME": strings.Repeat("罐", 201), "DELETED": "0"})
 	require.Error(t, err)
@@ -222,7 +223,7 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.svc.Sweep(ctx)
 	require.NoError(t, err)
-	sent := f.notices.take()
+	sent := f.notices.Take()
 	require.Len(t, sent, 1)
 	require.Equal(t, []int64{f.A.Worker.UserID}, sent[0].To)
 	require.Equal(t, "task_due", sent[0].N.Kind)
@@ -233,7 +234,7 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	f.clock.Set(testclock.Parse(t, "2026-12-06 00:05:00"))
 	_, err = f.svc.Sweep(ctx)
 	require.NoError(t, err)
-	sent = f.notices.take()
+	sent = f.notices.Take()
 	kinds := map[string][]int64{}
 	for _, s := range sent {
 		kinds[s.N.Kind+map[bool]string{true: "!", false: ""}[s.N.Urgent]] = append(kinds[s.N.Kind+map[bool]string{true: "!", false: ""}[s.N.Urgent]], s.To...)
@@ -243,7 +244,7 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	_, err = f.svc.Sweep(ctx)
 	require.NoError(t, err)
 	var to []int64
-	for _, s := range f.notices.take() {
+	for _, s := range f.notices.Take() {
 		if s.N.Kind == "task_overdue" {
 			to = append(to, s.To...)
 		}
@@ -318,7 +319,7 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	_, err = f.svc.Sweep(ctx)
 	require.NoError(t, err)
 	to = nil
-	for _, s := range f.notices.take() {
+	for _, s := range f.notices.Take() {
 		to = append(to, s.To...)
 	}
 	require.Contains(t, to, f.A.Head.UserID)
@@ -327,7 +328,7 @@ func TestTasksChecksFindingsAndEscalation(t *testing.T) {
 	_, err = f.svc.Sweep(ctx)
 	require.NoError(t, err)
 	to = nil
-	for _, s := range f.notices.take() {
+	for _, s := range f.notices.Take() {
 		to = append(to, s.To...)
 	}
 	require.Contains(t, to, f.A.Principal.UserID)
@@ -346,7 +347,7 @@ func TestLabelsEmbedTheChineseFontAndRefuseClearlyWithoutIt(t *testing.T) {
 		"another company's unit is not printed")
 
 	noFont := dp.NewService(dp.Config{Now: f.clock.Now, FontPath: "/nonexistent/wqy-microhei.ttc"}, f.pool, sqlDirectory{f.pool},
-		outboxPublisher{f.clock}, f.notices, f.dangers, nil)
+		enttest.Outbox{Now: f.clock.Now}, f.notices, f.dangers, nil)
 	err := noFont.Labels(ctx, f.A.Safety, "https://chemguard.example", nil, &pdf)
 	var e *chemguard.Error
 	require.True(t, errors.As(err, &e))

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,6 +33,7 @@ import (
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/web/browsertest"
 	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
@@ -54,7 +54,7 @@ const (
 // company's 双重预防 figures in the portal. CHEMGUARD_SCREENSHOTS=1 writes
 // docs/screenshots/e2e-*.png and the regulator pages the docs show.
 func TestEndToEnd(t *testing.T) {
-	node, chromium, pw := browserTools(t)
+	tools := browsertest.Require(t)
 
 	clk := testclock.New(t)
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
@@ -75,15 +75,15 @@ func TestEndToEnd(t *testing.T) {
 	cookie := func(role policy.Role) map[string]string { return sessionCookie(t, base, co, role) }
 	photo := filepath.Join(t.TempDir(), "液位计.png")
 	require.NoError(t, os.WriteFile(photo, scenePNG(t), 0o600))
-	shots := screenshotDir(t)
+	shots := tools.Screenshots(t)
 	rectifier := co.Members[policy.EnterpriseDeptHead]
-	env := map[string]any{"phase": "company", "baseURL": base, "chromium": chromium, "playwright": pw, "shots": shots,
+	env := map[string]any{"phase": "company", "baseURL": base, "chromium": tools.Chromium, "playwright": tools.Playwright, "shots": shots,
 		"admin": co.Members[policy.EnterpriseAdmin].Username, "password": enttest.Password, "hazard": hazard,
 		"department": co.Department.Name, "post": co.Post.ID, "liable": rectifier.DisplayName,
 		"worker": cookie(policy.EnterpriseStaff), "workerName": co.Members[policy.EnterpriseStaff].DisplayName, "safety": cookie(policy.EnterpriseSafety), "rectifier": cookie(policy.EnterpriseDeptHead),
 		"deadline": clk.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 7).Format("2006-01-02"), "photo": photo}
 	var out struct{ Unit, Danger string }
-	runNode(t, node, env, &out)
+	runNode(t, tools, env, &out)
 
 	ids := map[string]string{"risk-units": out.Unit}
 	for slug, sql := range map[string]string{"risk-events": `SELECT id::text FROM dp_events WHERE company = $1`,
@@ -161,30 +161,8 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return true
 	})
-	runNode(t, node, map[string]any{"phase": "portal", "baseURL": base, "chromium": chromium, "playwright": pw, "shots": shots,
+	runNode(t, tools, map[string]any{"phase": "portal", "baseURL": base, "chromium": tools.Chromium, "playwright": tools.Playwright, "shots": shots,
 		"regulator": map[string]string{"name": identity.CookieName, "value": session}, "company": company, "county": county}, nil)
-}
-
-// browserTools skips the test under CHEMGUARD_SKIP_BROWSER=1 and otherwise
-// returns Node.js, Chromium and playwright-core, failing when one is missing.
-func browserTools(t *testing.T) (node, chromium, pw string) {
-	t.Helper()
-	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
-		t.Skip("CHEMGUARD_SKIP_BROWSER=1: browser tests skipped on request")
-	}
-	node, err := exec.LookPath("node")
-	require.NoError(t, err, "the browser tests need Node.js on PATH (CHEMGUARD_SKIP_BROWSER=1 skips them)")
-	chromium = os.Getenv("CHEMGUARD_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	_, err = os.Stat(chromium)
-	require.NoError(t, err, "the browser tests need Chromium (make e2e-deps)")
-	pw, err = filepath.Abs("../../portal/e2e/node_modules/playwright-core")
-	require.NoError(t, err)
-	_, err = os.Stat(filepath.Join(pw, "package.json"))
-	require.NoError(t, err, "run make e2e-deps: portal/e2e/node_modules/playwright-core is missing")
-	return node, chromium, pw
 }
 
 // sessionCookie is the session cookie of co's member with role, for a browser.
@@ -201,39 +179,18 @@ func sessionCookie(t *testing.T, base string, co *enttest.Company, role policy.R
 	return nil
 }
 
-// screenshotDir is docs/screenshots under CHEMGUARD_SCREENSHOTS=1, else "".
-func screenshotDir(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("CHEMGUARD_SCREENSHOTS") != "1" {
-		return ""
-	}
-	dir, err := filepath.Abs("../../docs/screenshots")
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	return dir
-}
-
 // runNode runs e2e/flow.mjs (or env["script"]) with env and decodes its last
 // output line into out.
-func runNode(t *testing.T, node string, env map[string]any, out any) {
+func runNode(t *testing.T, tools browsertest.Tools, env map[string]any, out any) {
 	t.Helper()
-	b, err := json.Marshal(env)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	script := "e2e/flow.mjs"
 	if s, ok := env["script"].(string); ok {
 		script = s
 	}
-	cmd := exec.CommandContext(ctx, node, script)
-	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	require.NoError(t, err, "node %s (%s):\n%s%s", script, env["phase"], stdout.String(), stderr.String())
+	stdout := tools.Run(t, 5*time.Minute, env, script)
 	if out != nil {
-		lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), out), stdout.String())
+		lines := strings.Split(strings.TrimSpace(string(stdout)), "\n")
+		require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), out), string(stdout))
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/web/browsertest"
 )
 
 const station = "370102901" // a gas station in 历下区
@@ -47,7 +48,7 @@ const station = "370102901" // a gas station in 历下区
 // alarm under 历下区, 加油站, 7 抽烟. CHEMGUARD_SCREENSHOTS=1 writes
 // docs/screenshots/video-*.png.
 func TestGasStationSmokingAlarm(t *testing.T) {
-	node, chromium, pw := browserTools(t)
+	tools := browsertest.Require(t)
 	clk := testclock.New(t)
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond}}})
@@ -116,8 +117,8 @@ func TestGasStationSmokingAlarm(t *testing.T) {
 
 	photo := filepath.Join(t.TempDir(), "现场.png")
 	require.NoError(t, os.WriteFile(photo, img, 0o600))
-	runNode(t, node, map[string]any{"script": "e2e/video.mjs", "phase": "video", "baseURL": base, "chromium": chromium, "playwright": pw,
-		"shots": screenshotDir(t), "safety": sessionCookie(t, base, co, policy.EnterpriseSafety),
+	runNode(t, tools, map[string]any{"script": "e2e/video.mjs", "phase": "video", "baseURL": base, "chromium": tools.Chromium, "playwright": tools.Playwright,
+		"shots": tools.Screenshots(t), "safety": sessionCookie(t, base, co, policy.EnterpriseSafety),
 		"staff": sessionCookie(t, base, co, policy.EnterpriseStaff), "staffName": co.Members[policy.EnterpriseStaff].DisplayName,
 		"alarm": alarmID, "photo": photo}, nil)
 	require.Equal(t, video.StateConfirmed, pgtest.Scalar[string](t, app.Pool, `SELECT state FROM video_alarms WHERE id::text = $1`, alarmID))

@@ -2,11 +2,7 @@ package permits_test
 
 import (
 	"context"
-	"encoding/json"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,6 +12,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/web/browsertest"
 )
 
 // TestBrowserHotWork runs e2e/hotwork.mjs in Chromium against the module:
@@ -28,14 +25,7 @@ import (
 // CHEMGUARD_SCREENSHOTS=1 it saves the pages to docs/screenshots.
 // CHEMGUARD_SKIP_BROWSER=1 skips it, as for the other browser tests.
 func TestBrowserHotWork(t *testing.T) {
-	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
-		t.Skip("CHEMGUARD_SKIP_BROWSER=1")
-	}
-	pw, err := filepath.Abs("../../portal/e2e/node_modules/playwright-core")
-	require.NoError(t, err)
-	if _, err := os.Stat(pw); err != nil {
-		t.Fatalf("playwright-core is missing: run `make e2e-deps` (%v)", err)
-	}
+	tools := browsertest.Require(t)
 	f := newFixture(t)
 	app := f.app(t)
 	app.Post("/test/clock", func(c *fiber.Ctx) error {
@@ -52,24 +42,14 @@ func TestBrowserHotWork(t *testing.T) {
 	t.Cleanup(func() { _ = app.Shutdown() })
 
 	env := map[string]any{
-		"baseURL": "http://" + ln.Addr().String(), "chromium": "/usr/bin/chromium", "playwright": pw,
+		"baseURL": "http://" + ln.Addr().String(), "chromium": tools.Chromium, "playwright": tools.Playwright,
 		"applicant": f.A.Applicant.Username, "guardian": f.A.Guardian.Username, "head": f.A.Head.Username, "safety": f.A.Safety.Username,
 		"guardianID": f.A.Guardian.UserID, "welder": f.A.Welder,
 	}
-	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
-		dir, err := filepath.Abs("../../docs/screenshots")
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		env["screenshots"] = dir
+	if shots := tools.Screenshots(t); shots != "" {
+		env["screenshots"] = shots
 	}
-	b, err := json.Marshal(env)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "e2e/hotwork.mjs")
-	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, string(out))
+	tools.Run(t, 4*time.Minute, env, "e2e/hotwork.mjs")
 
 	id := pgtest.Scalar[string](t, f.pool, `SELECT id::text FROM permits WHERE company = $1`, f.A.Code)
 	p, err := f.svc.Permit(context.Background(), f.A.Safety, id)

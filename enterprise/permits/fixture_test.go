@@ -3,12 +3,9 @@ package permits_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +13,13 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/pgtest"
-	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // company is one company of the fixture with the people a permit needs.
@@ -45,7 +40,7 @@ type fixture struct {
 	clock   *testclock.Clock
 	svc     *permits.Service
 	files   *filestore.Dir
-	notices *fakeNotifier
+	notices *enttest.Notifier
 	roles   map[string]map[policy.Role][]enterprise.Person
 	A, B    company
 }
@@ -56,10 +51,10 @@ func newFixture(t *testing.T) *fixture {
 	files, err := filestore.Open(t.TempDir())
 	require.NoError(t, err)
 	f := &fixture{pool: pool, clock: testclock.Frozen(testclock.Parse(t, "2026-12-05 07:30:00")), files: files,
-		notices: &fakeNotifier{}, roles: map[string]map[policy.Role][]enterprise.Person{}}
+		notices: &enttest.Notifier{}, roles: map[string]map[policy.Role][]enterprise.Person{}}
 	f.A = f.company(t, "PMTESTA001")
 	f.B = f.company(t, "PMTESTB002")
-	f.svc = permits.NewService(permits.Config{Now: f.clock.Now}, pool, f, outboxPublisher{f.clock}, f.notices, files)
+	f.svc = permits.NewService(permits.Config{Now: f.clock.Now}, pool, f, enttest.Outbox{Now: f.clock.Now}, f.notices, files)
 	for _, c := range []*company{&f.A, &f.B} {
 		ctx := context.Background()
 		c.Contractor, err = f.svc.AddContractor(ctx, c.Safety, permits.Contractor{Name: "济南石化安装工程有限公司", Contact: "刘洋", Mobile: "13805310001"})
@@ -135,63 +130,6 @@ func (f *fixture) staged(t *testing.T, company string) []map[string]any {
 		return m, err
 	})
 	require.NoError(t, err)
-	return out
-}
-
-// outboxPublisher validates with the seed's validator and stages into the
-// foundation's outbox in the caller's transaction, as the real Publisher does.
-type outboxPublisher struct{ clock *testclock.Clock }
-
-func (p outboxPublisher) Stage(ctx context.Context, tx pgx.Tx, slug, company string, records ...any) error {
-	t, err := schemas.Lookup(slug)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(records)
-	if err != nil {
-		return err
-	}
-	verdicts, err := validate.Batch(t, body, validate.Options{Now: p.clock.Now()})
-	if err != nil {
-		return err
-	}
-	for _, v := range verdicts {
-		if !v.OK() {
-			return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: fmt.Sprintf("第 %d 条记录不符合数据交换要求：%s", v.Index+1, v.Errors[0].MessageZH),
-				MessageEN: fmt.Sprintf("record %d is refused: %s", v.Index+1, v.Errors[0].MessageEN), Details: v.Errors}
-		}
-	}
-	for _, r := range records {
-		b, _ := json.Marshal(r)
-		if _, err := tx.Exec(ctx, `INSERT INTO enterprise_outbox (company, slug, record) VALUES ($1, $2, $3)`, company, slug, b); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-type sentNotice struct {
-	To []int64
-	N  enterprise.Notice
-}
-
-type fakeNotifier struct {
-	mu   sync.Mutex
-	sent []sentNotice
-}
-
-func (n *fakeNotifier) Notify(_ context.Context, _ string, to []int64, notice enterprise.Notice) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.sent = append(n.sent, sentNotice{To: to, N: notice})
-	return nil
-}
-
-func (n *fakeNotifier) take() []sentNotice {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := n.sent
-	n.sent = nil
 	return out
 }
 

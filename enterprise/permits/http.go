@@ -592,28 +592,12 @@ func detectType(b []byte) string {
 
 // ---- lists, statistics ----
 
-func dateRange(c *fiber.Ctx, now time.Time) (from, to time.Time, fs, ts string) {
-	n := now.In(schemas.Shanghai)
-	today := time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, schemas.Shanghai)
-	from, to = today.AddDate(0, 0, -29), today.AddDate(0, 0, 1)
-	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("from"), schemas.Shanghai); err == nil {
-		from = t
-	}
-	if t, err := time.ParseInLocation(schemas.DateLayout, c.Query("to"), schemas.Shanghai); err == nil {
-		to = t.AddDate(0, 0, 1)
-	}
-	if !to.After(from) {
-		to = from.AddDate(0, 0, 1)
-	}
-	return from, to, from.Format(schemas.DateLayout), to.AddDate(0, 0, -1).Format(schemas.DateLayout)
-}
-
 func (mod *Module) listPDF(c *fiber.Ctx) error {
 	m, err := member(c)
 	if err != nil {
 		return err
 	}
-	from, to, _, _ := dateRange(c, mod.svc.cfg.Now())
+	from, to, _, _ := web.DateRange(c, mod.svc.cfg.Now(), 30)
 	var buf bytes.Buffer
 	if err := mod.svc.ListPDF(c.Context(), m, from, to, &buf); err != nil {
 		return err
@@ -644,7 +628,7 @@ func (mod *Module) stats(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	from, to, fs, ts := dateRange(c, mod.svc.cfg.Now())
+	from, to, fs, ts := web.DateRange(c, mod.svc.cfg.Now(), 30)
 	st, err := mod.svc.Statistics(c.Context(), m, from, to)
 	if err != nil {
 		return err
@@ -657,7 +641,7 @@ func (mod *Module) statsXLSX(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	from, to, fs, ts := dateRange(c, mod.svc.cfg.Now())
+	from, to, fs, ts := web.DateRange(c, mod.svc.cfg.Now(), 30)
 	var buf bytes.Buffer
 	if err := mod.svc.StatsExcel(c.Context(), m, from, to, &buf); err != nil {
 		return err

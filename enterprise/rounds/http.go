@@ -122,6 +122,20 @@ func (m *Module) audited(c *fiber.Ctx, action, object string, err error) error {
 	return err
 }
 
+// routeOf is the member of c and their company's route named by :id.
+func (m *Module) routeOf(c *fiber.Ctx) (*enterprise.Member, Route, error) {
+	mem, err := member(c)
+	if err != nil {
+		return nil, Route{}, err
+	}
+	id, err := idParam(c, "id")
+	if err != nil {
+		return nil, Route{}, err
+	}
+	r, err := m.svc.Route(c.UserContext(), mem.Company, id)
+	return mem, r, err
+}
+
 func idParam(c *fiber.Ctx, name string) (int64, error) {
 	id, err := strconv.ParseInt(c.Params(name), 10, 64)
 	if err != nil {
@@ -206,15 +220,7 @@ type routePage struct {
 }
 
 func (m *Module) renderRoute(c *fiber.Ctx, flash error) error {
-	mem, err := member(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := m.svc.Route(c.UserContext(), mem.Company, id)
+	mem, r, err := m.routeOf(c)
 	if err != nil {
 		return err
 	}
@@ -438,15 +444,7 @@ type patrolPage struct {
 }
 
 func (m *Module) phonePatrol(c *fiber.Ctx) error {
-	mem, err := member(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := m.svc.Route(c.UserContext(), mem.Company, id)
+	_, r, err := m.routeOf(c)
 	if err != nil {
 		return err
 	}
@@ -455,15 +453,7 @@ func (m *Module) phonePatrol(c *fiber.Ctx) error {
 }
 
 func (m *Module) phoneRecord(c *fiber.Ctx) error {
-	mem, err := member(c)
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	r, err := m.svc.Route(c.UserContext(), mem.Company, id)
+	mem, r, err := m.routeOf(c)
 	if err != nil {
 		return err
 	}
@@ -474,7 +464,7 @@ func (m *Module) phoneRecord(c *fiber.Ctx) error {
 		shownValues[key] = c.FormValue(key)
 	}
 	at, _ := time.Parse(time.RFC3339, c.FormValue("recorded_at"))
-	pid, err := m.svc.Record(c.UserContext(), mem, id, values, strings.TrimSpace(c.FormValue("note")), c.FormValue("client_id"), at)
+	pid, err := m.svc.Record(c.UserContext(), mem, r.ID, values, strings.TrimSpace(c.FormValue("note")), c.FormValue("client_id"), at)
 	if err = m.audited(c, "patrol", c.Params("id"), err); err != nil {
 		if wantsJSON(c) || !shown(err) {
 			return err

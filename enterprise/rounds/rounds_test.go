@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -27,13 +27,6 @@ import (
 )
 
 type noDirectory struct{ enterprise.Directory }
-
-type auditLog struct{ events []audit.Event }
-
-func (a *auditLog) Record(_ context.Context, e audit.Event) error {
-	a.events = append(a.events, e)
-	return nil
-}
 
 func (noDirectory) Departments(context.Context, string) ([]enterprise.Department, error) {
 	return nil, nil
@@ -59,7 +52,7 @@ func TestPatrolSheetAndOutOfRangeOfferedAsDanger(t *testing.T) {
 				Roles: []policy.Role{u.role}}
 		}
 	}
-	log := &auditLog{}
+	log := &enttest.AuditLog{}
 	mod, err := rounds.New(pool, noDirectory{}, log, clock.Now)
 	require.NoError(t, err)
 	svc := mod.Service()
@@ -164,7 +157,7 @@ func TestPatrolSheetAndOutOfRangeOfferedAsDanger(t *testing.T) {
 	assert.NotContains(t, page, "罐区巡检")
 
 	results := map[string]bool{}
-	for _, e := range log.events {
+	for _, e := range log.Events() {
 		results[e.Actor+" "+e.Action+" "+e.Result] = true
 	}
 	assert.True(t, results["safetya rounds_create_route ok"])

@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
 
-const env = JSON.parse(process.env.DANGERS_E2E_ENV);
+const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
 const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' };
 const pc = { viewport: { width: 1280, height: 900 }, locale: 'zh-CN' };
 

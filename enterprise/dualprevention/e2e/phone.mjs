@@ -4,26 +4,12 @@
 // Run by TestBrowserPhoneFlow (browser_test.go), which starts the module and
 // passes CHEMGUARD_E2E_ENV; playwright-core comes from portal/e2e.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { context, env, launch, shooter, url } from '../../../web/browsertest/harness.mjs';
 
-const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
-const require = createRequire(join(env.playwright, 'package.json'));
-const { chromium } = require('playwright-core');
-
-const browser = await chromium.launch({
-  executablePath: env.chromium,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const url = (p) => env.baseURL + p;
-const shot = async (page, name) => {
-  if (env.screenshots) { await page.screenshot({ path: join(env.screenshots, 'dp-' + name + '.png'), fullPage: true }); }
-};
+const browser = await launch();
+const shot = shooter(env.screenshots, 'dp-');
 const as = async (who, phone) => {
-  const ctx = await browser.newContext(phone
-    ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' }
-    : { viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+  const ctx = await context(browser, phone);
   await ctx.addCookies([{ name: who.name, value: who.value, url: env.baseURL }]);
   return ctx.newPage();
 };

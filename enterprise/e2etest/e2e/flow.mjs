@@ -7,27 +7,14 @@
 // It prints {"unit", "danger"}. Phase "portal": the regulator's pages, for the
 // screenshots (the test asserts their figures itself).
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { context, env, launch, shooter, url } from '../../../web/browsertest/harness.mjs';
 
-const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
-const require = createRequire(join(env.playwright, 'package.json'));
-const { chromium } = require('playwright-core');
-
-const browser = await chromium.launch({
-  executablePath: env.chromium,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
-const url = (p) => env.baseURL + p;
-const shot = async (page, name) => {
-  if (env.shots) { await page.screenshot({ path: join(env.shots, name + '.png'), fullPage: true }); }
-};
-const context = (phone) => browser.newContext(phone
-  ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'zh-CN' }
-  : { viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+const browser = await launch();
+const shot = shooter(env.shots, '');
+// Phone pages at twice the density: the docs show these screenshots.
+const open = (phone) => context(browser, phone, phone ? { deviceScaleFactor: 2 } : {});
 const as = async (who, phone) => {
-  const ctx = await context(phone);
+  const ctx = await open(phone);
   await ctx.addCookies([{ name: who.name, value: who.value, url: env.baseURL }]);
   return ctx.newPage();
 };
@@ -37,7 +24,7 @@ const submit = async (page, button, to) => {
 
 async function company() {
   // 1. The administrator logs in and builds the list.
-  const admin = await (await context(false)).newPage();
+  const admin = await (await open(false)).newPage();
   await admin.goto(url('/e/login'));
   await admin.locator('input[name="username"]').fill(env.admin);
   await admin.locator('input[name="password"]').fill(env.password);

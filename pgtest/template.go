@@ -1,0 +1,124 @@
+package pgtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// templatePrefix names the migrated template databases, one per test process:
+// cgtpl_<pid>.
+const templatePrefix = "cgtpl_"
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// NewMigratedDatabase is NewDatabase with the platform's migrations already
+// applied: a copy (CREATE DATABASE … TEMPLATE) of a database this test process
+// migrated once, which takes about a second where migrating takes several.
+// The copy is dropped when the test ends; the template stays until a later
+// test process finds its process gone and drops it.
+func NewMigratedDatabase(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		tb.Fatalf("%s is not set: run `make test`, which starts PostgreSQL (deploy/postgres.sh) and sets it", EnvURL)
+	}
+	templateOnce.Do(func() { templateName, templateErr = migrateTemplate(base) })
+	if templateErr != nil {
+		tb.Fatalf("pgtest: %v", templateErr)
+	}
+	return createFrom(tb, base, templateName)
+}
+
+// migrateTemplate creates and migrates this process's template on base's server,
+// first dropping the templates of test processes that have ended. The template
+// refuses connections, so nothing (TimescaleDB's scheduler included) holds it
+// open while it is copied.
+func migrateTemplate(base string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return "", fmt.Errorf("connect %s: %w", base, err)
+	}
+	defer admin.Close(ctx)
+	dropEndedTemplates(ctx, admin)
+	name := templatePrefix + strconv.Itoa(os.Getpid())
+	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
+		return "", fmt.Errorf("drop an old %s: %w", name, err)
+	}
+	if _, err := admin.Exec(ctx, `CREATE DATABASE "`+name+`"`); err != nil {
+		return "", fmt.Errorf("create the template: %w", err)
+	}
+	dsn, err := withDatabase(base, name)
+	if err != nil {
+		return "", err
+	}
+	pool, err := store.Open(ctx, dsn)
+	if err != nil {
+		return "", fmt.Errorf("open the template: %w", err)
+	}
+	err = store.Migrate(ctx, pool)
+	pool.Close()
+	if err != nil {
+		return "", fmt.Errorf("migrate the template: %w", err)
+	}
+	if _, err := admin.Exec(ctx, `ALTER DATABASE "`+name+`" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false`); err != nil {
+		return "", fmt.Errorf("mark the template: %w", err)
+	}
+	return name, disconnect(ctx, admin, name)
+}
+
+// disconnect ends the sessions still on database name: TimescaleDB's job
+// scheduler starts one on every database with the extension, and a database
+// with a session cannot be copied.
+func disconnect(ctx context.Context, admin *pgx.Conn, name string) error {
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name); err != nil {
+		return fmt.Errorf("disconnect %s: %w", name, err)
+	}
+	return nil
+}
+
+// dropEndedTemplates drops the templates of test processes no longer running
+// on this machine (the servers make test starts are local).
+func dropEndedTemplates(ctx context.Context, admin *pgx.Conn) {
+	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE $1`, templatePrefix+"%")
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		pid, err := strconv.Atoi(strings.TrimPrefix(n, templatePrefix))
+		if err != nil || pid == os.Getpid() || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			continue
+		}
+		_, _ = admin.Exec(ctx, `ALTER DATABASE "`+n+`" WITH IS_TEMPLATE false`)
+		_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS "`+n+`" WITH (FORCE)`)
+	}
+}
+
+// isBusy reports a CREATE DATABASE refused because a session is on the
+// template (SQLSTATE 55006).
+func isBusy(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55006"
+}
