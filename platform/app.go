@@ -351,10 +351,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	for _, p := range []string{"/api/v1/auth/login", "/portal/login", "/m/login", "/e/login"} {
 		a.http.Use(p, a.edge.LoginLimit)
 	}
-	for _, p := range []string{"/api/v1/exchange", "/api/v1/enterprise"} {
+	for _, p := range []string{"/api/v1/exchange", "/api/v1/enterprise", "/api/v1/positioning"} {
 		a.http.Use(p, a.edge.KeyLimit)
 	}
-	for _, p := range []string{"/portal/live", "/api/v1/warnings/stream"} {
+	for _, p := range []string{"/portal/live", "/api/v1/warnings/stream", "/e/positioning/live"} {
 		a.http.Use(p, a.edge.StreamLimit(identity.CookieName))
 	}
 	a.http.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -485,6 +485,11 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 		if err != nil {
 			return fmt.Errorf("platform: base system module: %w", err)
 		}
+		// A module with an API of its own for company devices (the positioning
+		// gateway) mounts it outside the member guard; it authenticates them itself.
+		if api, ok := m.(interface{ RegisterAPI(fiber.Router) }); ok {
+			api.RegisterAPI(a.http)
+		}
 		modules = append(modules, m)
 	}
 	app, err := enterprise.New(enterprise.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: now},
@@ -511,14 +516,15 @@ func edgeConfig(cfg Config) edge.Config {
 	}
 	ec.Routes = append([]edge.Route{
 		{Method: fiber.MethodPost, Prefix: "/api/v1/exchange/", MaxBytes: cfg.Ingest.MaxBodyBytesOrDefault(), Gzip: true},
-		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20}, // + the form's fields
+		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20},     // + the form's fields
+		{Method: fiber.MethodPost, Prefix: "/api/v1/positioning/", MaxBytes: 4 << 20, Gzip: true}, // 5000 fixes a batch
 	}, ec.Routes...)
 	// The base system's forms that carry photos or a workbook: checks and
 	// hidden dangers on the phone and the PC, permits' photos and signatures,
 	// Excel imports. Every other /e form keeps the small default cap.
 	upload := photos*photoBytes + 1<<20
 	for _, prefix := range []string{"/e/m/dp/checks", "/e/m/dangers", "/e/dangers", "/e/dp/import",
-		"/e/m/permits/", "/e/permits/"} {
+		"/e/m/permits/", "/e/permits/", "/e/positioning/floors"} {
 		ec.Routes = append(ec.Routes, edge.Route{Method: fiber.MethodPost, Prefix: prefix, MaxBytes: upload})
 	}
 	return ec

@@ -9,6 +9,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
 	"github.com/shandong-emergency/chemguard/enterprise/dualprevention"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
 )
 
@@ -18,7 +19,10 @@ const (
 	taskSweepEvery   = time.Minute
 	dangerSweepEvery = 5 * time.Minute
 	permitSweepEvery = time.Minute
-	noticeRetryEvery = time.Minute // a failed urgent text is sent again
+	// positionSweepEvery is how late a 滞留, 静止 or 缺员 with no fix to trigger
+	// it may be noticed (each fix evaluates at once).
+	positionSweepEvery = 10 * time.Second
+	noticeRetryEvery   = time.Minute // a failed urgent text is sent again
 )
 
 // sweep is a module's background work, started by App.Run once the module is
@@ -27,7 +31,7 @@ type sweep func(ctx context.Context)
 
 // baseSystemModules are the hosted base system's modules in the order of its
 // navigation — 双重预防 (the list, tasks and checks; the hidden-danger ledger the
-// checks hand findings to; 日常巡检) and 特殊作业 — and the sweeps they need.
+// checks hand findings to; 日常巡检), 特殊作业 and 人员定位 — and the sweeps they need.
 // The ledger is listed before the checks because a check's finding enters it
 // in the check's own transaction.
 func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
@@ -48,6 +52,9 @@ func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
 		rounds.Factory,
 		permits.Factory(permits.Config{}, func(s *permits.Service) {
 			add(func(ctx context.Context) { s.Run(ctx, permitSweepEvery, report("permits")) })
+		}),
+		positioning.Factory(positioning.Config{}, func(s *positioning.Service) {
+			add(func(ctx context.Context) { s.Run(ctx, positionSweepEvery, report("positioning")) })
 		}),
 	}
 }
