@@ -27,6 +27,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/governancesvc"
@@ -104,6 +105,9 @@ type BaseSystemConfig struct {
 	// gateway among Warnings.Notifiers, if any, else none (urgent notices stay
 	// in the inbox, marked undelivered).
 	Gateway enterprise.Gateway
+	// Positioning configures 人员定位 (track retention, gateway batch size)
+	// when Modules is nil.
+	Positioning positioning.Config
 }
 
 // nowClock adapts a clock function to identity.Clock.
@@ -478,7 +482,7 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	var modules []enterprise.Module
 	factories := cfg.BaseSystem.Modules
 	if factories == nil {
-		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) })
+		factories = baseSystemModules(cfg.BaseSystem, func(s sweep) { a.sweeps = append(a.sweeps, s) })
 	}
 	for _, build := range factories {
 		m, err := build(found)

@@ -34,7 +34,7 @@ type sweep func(ctx context.Context)
 // checks hand findings to; 日常巡检), 特殊作业 and 人员定位 — and the sweeps they need.
 // The ledger is listed before the checks because a check's finding enters it
 // in the check's own transaction.
-func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
+func baseSystemModules(cfg BaseSystemConfig, add func(sweep)) []enterprise.ModuleFactory {
 	report := func(module string) func(error) {
 		return func(err error) { slog.Error("base system sweep failed", "module", module, "err", err) }
 	}
@@ -53,7 +53,7 @@ func baseSystemModules(add func(sweep)) []enterprise.ModuleFactory {
 		permits.Factory(permits.Config{}, func(s *permits.Service) {
 			add(func(ctx context.Context) { s.Run(ctx, permitSweepEvery, report("permits")) })
 		}),
-		positioning.Factory(positioning.Config{}, func(s *positioning.Service) {
+		positioning.Factory(cfg.Positioning, func(s *positioning.Service) {
 			add(func(ctx context.Context) { s.Run(ctx, positionSweepEvery, report("positioning")) })
 		}),
 	}
