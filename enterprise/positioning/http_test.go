@@ -1,6 +1,7 @@
 package positioning_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +72,7 @@ type plant struct {
 	fenceID int64
 }
 
-func newPlant(t *testing.T) *plant {
+func newPlant(t testing.TB) *plant {
 	t.Helper()
 	p := &plant{clock: testclock.New(t), sms: &smsGateway{}}
 	srv := httptest.NewServer(p.sms)
@@ -123,7 +125,7 @@ type fix struct {
 }
 
 // push posts body as the gateway, signed with its secret at the plant's clock.
-func (p *plant) push(t *testing.T, body any) (int, positioning.Result) {
+func (p *plant) push(t testing.TB, body any) (int, positioning.Result) {
 	t.Helper()
 	b, err := json.Marshal(body)
 	require.NoError(t, err)
@@ -320,4 +322,63 @@ func TestTrackRetention(t *testing.T) {
 	n, err = p.svc.Purge(ctx)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
+}
+
+// BenchmarkFixToMap measures 指南 5(2)'s 延时 on the platform: from the
+// gateway's signed batch leaving to the live map's server-sent event showing
+// the new position (one fix per batch, one browser stream open). Run:
+//
+//	go test -run '^$' -bench FixToMap -benchtime 200x ./enterprise/positioning/
+func BenchmarkFixToMap(b *testing.B) {
+	p := newPlant(b)
+	req, err := http.NewRequest(http.MethodGet, p.app.URL()+"/e/positioning/live", nil)
+	require.NoError(b, err)
+	stream := &http.Client{Jar: p.safety.HTTP.Jar} // no timeout: the stream stays open
+	resp, err := stream.Do(req)
+	require.NoError(b, err)
+	defer resp.Body.Close()
+	require.Equal(b, http.StatusOK, resp.StatusCode)
+	events := make(chan positioning.Live, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var l positioning.Live
+				if json.Unmarshal([]byte(data), &l) == nil {
+					events <- l
+				}
+			}
+		}
+		close(events)
+	}()
+	<-events // the picture as the stream opens
+	var worst, worstPush, total time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		x := 60 + float64(i%100)/10
+		start := time.Now()
+		// Millisecond times (RFC 3339), as a UWB engine sends several fixes a second.
+		status, _ := p.push(b, []any{fix{Card: "D001", Time: p.clock.Now().Format(time.RFC3339Nano), X: x, Y: 60, Floor: "1"}})
+		require.Equal(b, http.StatusOK, status)
+		pushed := time.Since(start)
+	wait:
+		for {
+			l, ok := <-events
+			require.True(b, ok, "the stream ended")
+			for _, person := range l.People {
+				if person.Card == "D001" && person.X == x {
+					break wait
+				}
+			}
+		}
+		d := time.Since(start)
+		total += d
+		if d > worst {
+			worst, worstPush = d, pushed
+		}
+	}
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "fix-to-map-ms")
+	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
+	b.Logf("%d fixes: mean %s, worst %s (of which the gateway's request %s)", b.N, total/time.Duration(b.N), worst, worstPush)
 }
