@@ -154,11 +154,11 @@ func (s *Service) Alarm(ctx context.Context, company, id string) (Alarm, error) 
 // alarm:handle under the alarm's id. Any member on duty may handle; an SOS's
 // episode ends with its handling (the next press is a new alarm).
 func (s *Service) Handle(ctx context.Context, m *enterprise.Member, id, info string) error {
-	info, err := textField("处理信息", "handling", info, 100, true)
+	a, err := s.Alarm(ctx, m.Company, id)
 	if err != nil {
 		return err
 	}
-	a, err := s.Alarm(ctx, m.Company, id)
+	info, err = textField("处理信息", "handling", info, 100, true)
 	if err != nil {
 		return err
 	}

@@ -382,3 +382,29 @@ func BenchmarkFixToMap(b *testing.B) {
 	b.ReportMetric(float64(worst.Microseconds())/1000, "worst-ms")
 	b.Logf("%d fixes: mean %s, worst %s (of which the gateway's request %s)", b.N, total/time.Duration(b.N), worst, worstPush)
 }
+
+// A member of one company reaches nothing of another's positioning: people,
+// fences, alarms, gateways, plans, the live picture.
+func TestIsolation(t *testing.T) {
+	p := newPlant(t)
+	b := enttest.Setup(t, p.app.App, "370102002", "370102")
+	bs := b.Clients[policy.EnterpriseSafety]
+	bs.Get("/e/positioning/setup")
+	require.Equal(t, http.StatusSeeOther, bs.Post("/e/positioning/floors", url.Values{"floor": {"2"}, "width": {"50"}, "height": {"50"}}).Status)
+	require.Equal(t, http.StatusSeeOther, bs.Post("/e/positioning/fences", url.Values{"floor": {"2"}, "name": {"乙厂罐区"}, "kind": {"area"},
+		"points": {"1,1;20,1;20,20"}}).Status)
+	bs.Get("/e/positioning/people")
+	require.Equal(t, http.StatusSeeOther, bs.Post("/e/positioning/people", url.Values{"kind": {"visitor"}, "name": {"赵乙厂"}, "card_no": {"B001"}}).Status)
+	person := pgtest.Scalar[int64](t, p.app.Pool, `SELECT id FROM pos_people WHERE name = '赵乙厂'`)
+
+	var routes []string
+	for _, r := range p.app.Routes() {
+		if r != "GET /e/positioning/live" { // the stream never ends; live.json is the same picture
+			routes = append(routes, r)
+		}
+	}
+	enttest.AssertIsolated(t, routes, p.safety, map[string]string{"id": fmt.Sprint(person), "floor": "2"}, "赵乙厂", "乙厂罐区", "370102002")
+	_, res := p.push(t, []any{fix{Card: "B001", Time: p.at(0), X: 5, Y: 5, Floor: "2"}})
+	require.Len(t, res.Errors, 1, "A's gateway cannot report B's tag")
+	assert.EqualValues(t, "unbound_card", res.Errors[0].Rule)
+}

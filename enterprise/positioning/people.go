@@ -189,17 +189,17 @@ func (s *Service) Bind(ctx context.Context, m *enterprise.Member, person int64, 
 	if err := requireManager(m); err != nil {
 		return err
 	}
-	card, err := textField("卡号", "card number", card, 36, true)
-	if err != nil {
-		return err
-	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		var name string
 		if err := tx.QueryRow(ctx, `SELECT name FROM pos_people WHERE company = $1 AND id = $2 AND deleted_at IS NULL`, m.Company, person).Scan(&name); err != nil {
 			return notFound("人员", "person")
 		}
+		card, err := textField("卡号", "card number", card, 36, true)
+		if err != nil {
+			return err
+		}
 		var holder string
-		err := tx.QueryRow(ctx, `SELECT p.name FROM pos_tags t JOIN pos_people p ON p.id = t.person_id WHERE t.company = $1 AND t.card_no = $2 AND t.unbound_at IS NULL`,
+		err = tx.QueryRow(ctx, `SELECT p.name FROM pos_tags t JOIN pos_people p ON p.id = t.person_id WHERE t.company = $1 AND t.card_no = $2 AND t.unbound_at IS NULL`,
 			m.Company, card).Scan(&holder)
 		if err == nil {
 			return &chemguard.Error{Code: chemguard.EConflict, MessageZH: fmt.Sprintf("卡号 %s 已绑定给%s，请先解绑", card, holder),
