@@ -265,6 +265,11 @@ func (mod *Module) liveStream(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// Only an EventSource (which always asks for text/event-stream) gets the
+	// endless stream; anything else is told so at once instead of hanging.
+	if !strings.Contains(c.Get(fiber.HeaderAccept), "text/event-stream") {
+		return c.Status(fiber.StatusNotAcceptable).SendString("实时位置为事件流（text/event-stream），请用页面打开 / this is an event stream: request it with Accept: text/event-stream")
+	}
 	company, user := m.Company, m.UserID
 	changes, cancel := mod.svc.live.subscribe(company)
 	mod.svc.live.kick(changes)
