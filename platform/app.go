@@ -481,6 +481,7 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 		Files: files, Audit: a.Access.Audit, Now: now}
 	var modules []enterprise.Module
 	factories := cfg.BaseSystem.Modules
+	cfg.BaseSystem.Positioning.Box = box // gateway secrets sealed like the exchange keys'
 	if factories == nil {
 		factories = baseSystemModules(cfg.BaseSystem, func(s sweep) { a.sweeps = append(a.sweeps, s) })
 	}

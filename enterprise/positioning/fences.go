@@ -258,6 +258,9 @@ type Gateway struct {
 	RevokedAt time.Time
 }
 
+// gatewaySecretColumn binds a sealed gateway secret to its column.
+const gatewaySecretColumn = "pos_gateways.secret"
+
 // Credential is a new gateway's key and signing secret, shown once.
 type Credential struct {
 	ID     int64
@@ -275,8 +278,14 @@ func (s *Service) IssueGateway(ctx context.Context, m *enterprise.Member, name s
 		return Credential{}, err
 	}
 	c := Credential{Key: "cgp_" + randomHex(24), Secret: "cgh_" + randomHex(32)}
+	stored := c.Secret
+	if s.cfg.Box != nil {
+		if stored, err = s.cfg.Box.Seal(gatewaySecretColumn, c.Secret); err != nil {
+			return Credential{}, fmt.Errorf("positioning: seal gateway secret: %w", err)
+		}
+	}
 	err = s.pool.QueryRow(ctx, `INSERT INTO pos_gateways (company, name, key_hash, secret, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		m.Company, name, signing.KeyHash(c.Key), c.Secret, m.UserID, s.cfg.Now()).Scan(&c.ID)
+		m.Company, name, signing.KeyHash(c.Key), stored, m.UserID, s.cfg.Now()).Scan(&c.ID)
 	if err != nil {
 		return Credential{}, fmt.Errorf("positioning: issue gateway: %w", err)
 	}
@@ -331,6 +340,9 @@ func (s *Service) SigningSecret(ctx context.Context, key string) (string, []byte
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("positioning: gateway key: %w", err)
+	}
+	if secret, err = s.cfg.Box.Open(gatewaySecretColumn, secret); err != nil {
+		return "", nil, fmt.Errorf("positioning: open gateway secret: %w", err)
 	}
 	return company, []byte(secret), nil
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
@@ -79,10 +80,12 @@ func newPlant(t testing.TB) *plant {
 	t.Cleanup(srv.Close)
 	sms, err := warningsvc.NewSMS(warningsvc.SMSConfig{URL: srv.URL + "/sms/send", AppKey: "chemguard", Secret: "s3cret"})
 	require.NoError(t, err)
+	box, err := sealed.NewBox(bytes.Repeat([]byte{7}, 32))
+	require.NoError(t, err)
 	p.app = platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: p.clock.Now,
 		Warnings: warningsvc.Config{Notifiers: []warningsvc.Notifier{sms}},
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
-			Modules: []enterprise.ModuleFactory{positioning.Factory(positioning.Config{}, func(s *positioning.Service) { p.svc = s })}}})
+			Modules: []enterprise.ModuleFactory{positioning.Factory(positioning.Config{Box: box}, func(s *positioning.Service) { p.svc = s })}}})
 	p.co = enttest.Setup(t, p.app.App, "370102001", "370102")
 	ctx := context.Background()
 	safety := p.co.Members[policy.EnterpriseSafety]
@@ -112,6 +115,8 @@ func newPlant(t testing.TB) *plant {
 	require.Equal(t, http.StatusOK, r.Status, r.Body)
 	p.key = regexp.MustCompile(`id="gateway-key">([^<]+)<`).FindStringSubmatch(r.Body)[1]
 	p.secret = regexp.MustCompile(`id="gateway-secret">([^<]+)<`).FindStringSubmatch(r.Body)[1]
+	stored := pgtest.Scalar[string](t, p.app.Pool, `SELECT secret FROM pos_gateways`)
+	require.True(t, strings.HasPrefix(stored, sealed.Prefix), "the signing secret is sealed, not stored as issued")
 	return p
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/sealed"
 )
 
 // MinRetention is the shortest track retention accepted: 指南 4.3 asks for at
@@ -32,6 +33,10 @@ type Config struct {
 	// Permits tells which special operations are under way (4.5(6)); the
 	// permit module's tables when nil.
 	Permits WorkPermits
+	// Box seals the gateways' signing secrets with the platform's data key,
+	// as the exchange keys' secrets are: a copy of the database alone does
+	// not let anyone sign as a gateway. nil stores them as issued (tests).
+	Box *sealed.Box
 }
 
 // ErrRetention is returned by Validate for a retention under 30 days.
