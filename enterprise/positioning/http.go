@@ -361,7 +361,11 @@ func (mod *Module) renderSetup(c *fiber.Ctx, problem *chemguard.Error, cred *Cre
 	return mod.pc.Render(c, "setup", p)
 }
 
-func (mod *Module) setupAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
+// action runs fn for the member: bad input or a conflict is shown on the
+// page render draws (with the member's input refused, nothing else lost),
+// success redirects to next.
+func action(fn func(c *fiber.Ctx, m *enterprise.Member) error, render func(c *fiber.Ctx, problem *chemguard.Error) error,
+	next func(c *fiber.Ctx) string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		m, err := member(c)
 		if err != nil {
@@ -370,12 +374,18 @@ func (mod *Module) setupAction(fn func(c *fiber.Ctx, m *enterprise.Member) error
 		if err := fn(c, m); err != nil {
 			if e, ok := shown(err); ok {
 				c.Status(web.HTTPStatus(err))
-				return mod.renderSetup(c, e, nil)
+				return render(c, e)
 			}
 			return err
 		}
-		return c.Redirect(enterprise.Prefix+"/positioning/setup?flash="+url.QueryEscape("已保存")+"&floor="+url.QueryEscape(c.FormValue("floor")), fiber.StatusSeeOther)
+		return c.Redirect(next(c), fiber.StatusSeeOther)
 	}
+}
+
+func (mod *Module) setupAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
+	return action(fn, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderSetup(c, e, nil) }, func(c *fiber.Ctx) string {
+		return enterprise.Prefix + "/positioning/setup?flash=" + url.QueryEscape("已保存") + "&floor=" + url.QueryEscape(c.FormValue("floor"))
+	})
 }
 
 func (mod *Module) saveFloor(c *fiber.Ctx, m *enterprise.Member) error {
@@ -516,20 +526,9 @@ func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) peopleAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := member(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			if e, ok := shown(err); ok {
-				c.Status(web.HTTPStatus(err))
-				return mod.renderPeople(c, e)
-			}
-			return err
-		}
-		return c.Redirect(enterprise.Prefix+"/positioning/people?flash="+url.QueryEscape("已保存"), fiber.StatusSeeOther)
-	}
+	return action(fn, mod.renderPeople, func(*fiber.Ctx) string {
+		return enterprise.Prefix + "/positioning/people?flash=" + url.QueryEscape("已保存")
+	})
 }
 
 func (mod *Module) addPerson(c *fiber.Ctx, m *enterprise.Member) error {
@@ -724,24 +723,12 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 }
 
 func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := member(c)
-		if err != nil {
-			return err
+	return action(fn, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
+		if c.FormValue("back") == "map" {
+			return enterprise.Prefix + "/positioning"
 		}
-		if err := fn(c, m); err != nil {
-			if e, ok := shown(err); ok {
-				c.Status(web.HTTPStatus(err))
-				return mod.renderAlarm(c, c.Params("id"), e, nil)
-			}
-			return err
-		}
-		back := c.FormValue("back")
-		if back != "map" {
-			return c.Redirect(enterprise.Prefix+"/positioning/alarms/"+url.PathEscape(c.Params("id"))+"?flash="+url.QueryEscape("已保存"), fiber.StatusSeeOther)
-		}
-		return c.Redirect(enterprise.Prefix+"/positioning", fiber.StatusSeeOther)
-	}
+		return enterprise.Prefix + "/positioning/alarms/" + url.PathEscape(c.Params("id")) + "?flash=" + url.QueryEscape("已保存")
+	})
 }
 
 func (mod *Module) evacuate(c *fiber.Ctx) error {
