@@ -19,18 +19,19 @@ import (
 
 // Config is the whole configuration of a chemguard process.
 type Config struct {
-	Database   Database
-	DataDir    string `env:"CHEMGUARD_DATA_DIR" envDefault:".data" help:"embedded broker data, stored files and the development keys"`
-	Production bool   `env:"CHEMGUARD_PRODUCTION" envDefault:"false" help:"true: refuse to start without CHEMGUARD_AUDIT_KEY and CHEMGUARD_DATA_KEY"`
-	Keys       Keys
-	HTTP       HTTP
-	Kafka      Kafka
-	Exchange   Exchange
-	Access     Access
-	Warnings   Warnings
-	Governance Governance
-	Inspect    Inspect
-	TimeSeries TimeSeries
+	Database    Database
+	DataDir     string `env:"CHEMGUARD_DATA_DIR" envDefault:".data" help:"embedded broker data, stored files and the development keys"`
+	Production  bool   `env:"CHEMGUARD_PRODUCTION" envDefault:"false" help:"true: refuse to start without CHEMGUARD_AUDIT_KEY and CHEMGUARD_DATA_KEY"`
+	Keys        Keys
+	HTTP        HTTP
+	Kafka       Kafka
+	Exchange    Exchange
+	Access      Access
+	Warnings    Warnings
+	Governance  Governance
+	Inspect     Inspect
+	TimeSeries  TimeSeries
+	Positioning Positioning
 }
 
 // Database is where the data lives and who migrates it.
@@ -161,6 +162,13 @@ type TimeSeries struct {
 	ReadingsRetain            time.Duration `env:"CHEMGUARD_READINGS_RETAIN" envDefault:"4320h" help:"drop typed 感知数据 readings older than this, at least 720h (0: keep forever); the exchange history keeps every version"`
 	DeviceStatusCompressAfter time.Duration `env:"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER" envDefault:"168h" help:"compress video-analysis device status reports older than this (TimescaleDB only; 0: never)"`
 	DeviceStatusRetain        time.Duration `env:"CHEMGUARD_DEVICE_STATUS_RETAIN" envDefault:"4320h" help:"drop typed device status reports older than this, at least 720h (0: keep forever)"`
+}
+
+// Positioning is the base system's 人员定位: how long the tags' tracks are kept
+// (指南 4.3: at least 30 days, multi-day replay) and how big a gateway's batch may be.
+type Positioning struct {
+	TrackRetain time.Duration `env:"CHEMGUARD_POSITIONING_TRACK_RETAIN" envDefault:"2160h" help:"purge 人员定位 tracks (fixes) older than this, at least 720h (30 days, 指南 4.3)"`
+	MaxBatch    int           `env:"CHEMGUARD_POSITIONING_MAX_BATCH" envDefault:"5000" help:"most fixes one positioning-gateway request may carry"`
 }
 
 // MinRetain is the shortest retention accepted for a typed series: 30 days.

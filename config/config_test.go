@@ -224,3 +224,25 @@ func TestTimeSeriesAges(t *testing.T) {
 		})
 	}
 }
+
+// 人员定位 tracks: 90 days by default, handed to the module; under 30 days (指南
+// 4.3) or a batch of no fixes is refused naming the variable.
+func TestPositioningSettings(t *testing.T) {
+	c, err := parse(t)
+	require.NoError(t, err)
+	assert.Equal(t, config.Positioning{TrackRetain: 90 * 24 * time.Hour, MaxBatch: 5000}, c.Positioning)
+	cfg, err := platform.FromConfig(c)
+	require.NoError(t, err)
+	assert.Equal(t, 90*24*time.Hour, cfg.BaseSystem.Positioning.Retention)
+	for _, bad := range []struct{ name, value string }{
+		{"CHEMGUARD_POSITIONING_TRACK_RETAIN", "719h"},
+		{"CHEMGUARD_POSITIONING_MAX_BATCH", "0"},
+	} {
+		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
+			_, err := parse(t, bad.name, bad.value)
+			var ae *chemguard.Error
+			require.ErrorAs(t, err, &ae)
+			assert.Contains(t, ae.MessageEN, bad.name)
+		})
+	}
+}

@@ -60,6 +60,12 @@ func Parse(environ map[string]string) (*Config, error) {
 			return nil, Invalid(r.compressName, fmt.Errorf("want less than %s=%s, got %s", r.name, r.retain, r.compressAfter))
 		}
 	}
+	if c.Positioning.TrackRetain < MinRetain {
+		return nil, Invalid("CHEMGUARD_POSITIONING_TRACK_RETAIN", fmt.Errorf("want at least %s (30 days, 指南 4.3), got %s", MinRetain, c.Positioning.TrackRetain))
+	}
+	if c.Positioning.MaxBatch < 1 {
+		return nil, Invalid("CHEMGUARD_POSITIONING_MAX_BATCH", fmt.Errorf("want at least 1 fix, got %d", c.Positioning.MaxBatch))
+	}
 	for _, k := range []struct {
 		name, text, file string
 		dst              *[]byte

@@ -117,6 +117,7 @@ var catalogue = map[string]op{
 	"GET /api/v1/enterprise/notices/:id":         {tag: "整改通知", summary: "本企业的一份整改通知", auth: authKey, ok: 200, okBody: anyObject("通知")},
 	"POST /api/v1/enterprise/notices/:id/ack":    {tag: "整改通知", summary: "签收整改通知", auth: authKey, ok: 200, okBody: anyObject("通知"), errors: []int{409}},
 	"POST /api/v1/enterprise/notices/:id/answer": {tag: "整改通知", summary: "整改反馈", auth: authKey, body: object("反馈", []string{"answer"}, "answer", str("整改情况")), ok: 200, okBody: anyObject("通知"), errors: []int{409, 422}},
+	"POST /api/v1/positioning/fixes":             {tag: "人员定位", summary: "定位网关上报定位数据（网关凭证签名，必须签名；逐条校验，好数据保留）", auth: authKey, body: arrayOf(anyObject("定位数据：card_no, time, x, y, floor, sos"), "定位数据"), ok: 200, okBody: object("结果", []string{"accepted", "rejected", "errors"}, "accepted", integer("保存条数"), "rejected", integer("拒收条数"), "errors", arrayOf(anyObject("逐条错误"), "逐条错误")), errors: []int{401, 422}},
 
 	// 智能视频 / 加油站视频: the analysis boxes of base-system companies, by the device's key (signed)
 	"POST /api/v1/enterprise/video/alarms": {tag: "智能视频分析设备", summary: "分析设备推送报警/销警（设备密钥，必须签名；multipart 或 JSON，图片 ≤ 4MB）", auth: authKey,

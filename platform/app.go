@@ -27,6 +27,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning"
 	"github.com/shandong-emergency/chemguard/enterprise/video"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/filestore"
@@ -105,6 +106,9 @@ type BaseSystemConfig struct {
 	// gateway among Warnings.Notifiers, if any, else none (urgent notices stay
 	// in the inbox, marked undelivered).
 	Gateway enterprise.Gateway
+	// Positioning configures 人员定位 (track retention, gateway batch size)
+	// when Modules is nil.
+	Positioning positioning.Config
 }
 
 // nowClock adapts a clock function to identity.Clock.
@@ -352,10 +356,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	for _, p := range []string{"/api/v1/auth/login", "/portal/login", "/m/login", "/e/login"} {
 		a.http.Use(p, a.edge.LoginLimit)
 	}
-	for _, p := range []string{"/api/v1/exchange", "/api/v1/enterprise"} {
+	for _, p := range []string{"/api/v1/exchange", "/api/v1/enterprise", "/api/v1/positioning"} {
 		a.http.Use(p, a.edge.KeyLimit)
 	}
-	for _, p := range []string{"/portal/live", "/api/v1/warnings/stream"} {
+	for _, p := range []string{"/portal/live", "/api/v1/warnings/stream", "/e/positioning/live"} {
 		a.http.Use(p, a.edge.StreamLimit(identity.CookieName))
 	}
 	a.http.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -477,8 +481,9 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 		Files: files, Audit: a.Access.Audit, Now: now}
 	var modules []enterprise.Module
 	factories := cfg.BaseSystem.Modules
+	cfg.BaseSystem.Positioning.Box = box // gateway secrets sealed like the exchange keys'
 	if factories == nil {
-		factories = baseSystemModules(func(s sweep) { a.sweeps = append(a.sweeps, s) }, box)
+		factories = baseSystemModules(cfg.BaseSystem, func(s sweep) { a.sweeps = append(a.sweeps, s) }, box)
 	}
 	for _, build := range factories {
 		m, err := build(found)
@@ -524,13 +529,14 @@ func edgeConfig(cfg Config) edge.Config {
 		{Method: fiber.MethodPost, Prefix: "/m/records", MaxBytes: photos*photoBytes + 1<<20}, // + the form's fields
 		// An analysis box's alarm: one image of at most 4 MB (base64 or a part).
 		{Method: fiber.MethodPost, Prefix: video.IntakePrefix + "/", MaxBytes: video.MaxIntakeBytes},
+		{Method: fiber.MethodPost, Prefix: "/api/v1/positioning/", MaxBytes: 4 << 20, Gzip: true}, // 5000 fixes a batch
 	}, ec.Routes...)
 	// The base system's forms that carry photos or a workbook: checks and
 	// hidden dangers on the phone and the PC, permits' photos and signatures,
 	// Excel imports. Every other /e form keeps the small default cap.
 	upload := photos*photoBytes + 1<<20
 	for _, prefix := range []string{"/e/m/dp/checks", "/e/m/dangers", "/e/dangers", "/e/dp/import",
-		"/e/m/permits/", "/e/permits/", "/e/m/video/alarms/", "/e/video/alarms/", "/e/video/import"} {
+		"/e/m/permits/", "/e/permits/", "/e/m/video/alarms/", "/e/video/alarms/", "/e/video/import", "/e/positioning/floors"} {
 		ec.Routes = append(ec.Routes, edge.Route{Method: fiber.MethodPost, Prefix: prefix, MaxBytes: upload})
 	}
 	return ec

@@ -11,6 +11,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise/dangers"
 	"github.com/shandong-emergency/chemguard/enterprise/dualprevention"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
 	"github.com/shandong-emergency/chemguard/enterprise/video"
 	"github.com/shandong-emergency/chemguard/sealed"
@@ -26,6 +27,9 @@ const (
 	// videoSweepEvery bounds how late a box's alarm is auto-cleared; the
 	// module reports 表3 every 10 minutes on its own schedule within it.
 	videoSweepEvery = time.Minute
+	// positionSweepEvery is how late a 滞留, 静止 or 缺员 with no fix to trigger
+	// it may be noticed (each fix evaluates at once).
+	positionSweepEvery = 10 * time.Second
 )
 
 // sweep is a module's background work, started by App.Run once the module is
@@ -34,10 +38,10 @@ type sweep func(ctx context.Context)
 
 // baseSystemModules are the hosted base system's modules in the order of its
 // navigation — 双重预防 (the list, tasks and checks; the hidden-danger ledger the
-// checks hand findings to; 日常巡检) and 特殊作业 — and the sweeps they need.
+// checks hand findings to; 日常巡检), 特殊作业 and 人员定位 — and the sweeps they need.
 // The ledger is listed before the checks because a check's finding enters it
 // in the check's own transaction.
-func baseSystemModules(add func(sweep), secrets *sealed.Box) []enterprise.ModuleFactory {
+func baseSystemModules(cfg BaseSystemConfig, add func(sweep), secrets *sealed.Box) []enterprise.ModuleFactory {
 	report := func(module string) func(error) {
 		return func(err error) { slog.Error("base system sweep failed", "module", module, "err", err) }
 	}
@@ -59,12 +63,15 @@ func baseSystemModules(add func(sweep), secrets *sealed.Box) []enterprise.Module
 		video.Factory(video.Config{Secrets: secrets}, func(m *video.Module) {
 			add(func(ctx context.Context) { m.Service().Run(ctx, videoSweepEvery, report("video")) })
 		}),
+		positioning.Factory(cfg.Positioning, func(s *positioning.Service) {
+			add(func(ctx context.Context) { s.Run(ctx, positionSweepEvery, report("positioning")) })
+		}),
 	}
 }
 
 // intakeModule is a module that also takes requests from devices (the video
-// module's analysis boxes) outside the member guard, authenticated by the
-// device's own signed credential.
+// module's analysis boxes, the positioning gateways) outside the member
+// guard, authenticated by the device's own signed credential.
 type intakeModule interface {
 	RegisterIntake(r fiber.Router)
 }

@@ -423,6 +423,10 @@ func TestEveryOtherRouteRefusesCompressedBodies(t *testing.T) {
 			assert.NotEqual(t, 415, rep.Status, r)
 			continue
 		}
+		if strings.HasPrefix(path, "/api/v1/positioning/") { // signing is required there: refused before the body is read
+			assert.Equal(t, 401, rep.Status, r)
+			continue
+		}
 		assert.Equal(t, 415, rep.Status, "%s: %s", r, rep.Raw)
 		tried++
 	}

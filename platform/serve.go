@@ -36,6 +36,7 @@ func FromConfig(c *config.Config) (Config, error) {
 	cfg.Ingest.MaxBodyBytes, cfg.Ingest.MaxRecords, cfg.Ingest.ReadWait = c.Exchange.BatchBytes, c.Exchange.BatchRecords, c.Exchange.ReadWait
 	cfg.Access = accessConfig(c)
 	cfg.Inspect.Plans = c.Inspect.PatrolPlans
+	cfg.BaseSystem.Positioning.Retention, cfg.BaseSystem.Positioning.MaxBatch = c.Positioning.TrackRetain, c.Positioning.MaxBatch
 	ts := c.TimeSeries
 	cfg.SeriesPolicies = []store.SeriesPolicy{
 		{Table: store.SensorReadingsSeries, CompressAfter: ts.ReadingsCompressAfter, RetainFor: ts.ReadingsRetain},

@@ -1,0 +1,68 @@
+package positioning_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
+)
+
+// TestBrowserFenceAlarm runs e2e/fence.mjs in Chromium against the running
+// platform: a fence drawn on the plan, a signed gateway batch breaking its
+// limit (pushed by this test when the spec asks), the alarm on the live map
+// within 3 s, handled and confirmed; then the alarm and its handling are the
+// platform's 表1 records. CHEMGUARD_SCREENSHOTS=1 saves the pages to
+// docs/screenshots; CHEMGUARD_SKIP_BROWSER=1 skips it.
+func TestBrowserFenceAlarm(t *testing.T) {
+	if os.Getenv("CHEMGUARD_SKIP_BROWSER") == "1" {
+		t.Skip("CHEMGUARD_SKIP_BROWSER=1")
+	}
+	pw, err := filepath.Abs("../../portal/e2e/node_modules/playwright-core")
+	require.NoError(t, err)
+	if _, err := os.Stat(pw); err != nil {
+		t.Fatalf("playwright-core is missing: run `make e2e-deps` (%v)", err)
+	}
+	p := newPlant(t)
+	push := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, res := p.push(t, []any{fix{Card: "C001", Time: p.at(-time.Second), X: 50, Y: 50, Floor: "1"},
+			fix{Card: "V001", Time: p.at(0), X: 60, Y: 45, Floor: "1"}})
+		if status != http.StatusOK || res.Alarms != 1 {
+			http.Error(w, "push refused", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(push.Close)
+	env := map[string]any{"baseURL": p.app.URL(), "chromium": "/usr/bin/chromium", "playwright": pw, "pushURL": push.URL,
+		"safety": p.co.Members[policy.EnterpriseSafety].Username, "password": enttest.Password}
+	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
+		dir, err := filepath.Abs("../../docs/screenshots")
+		require.NoError(t, err)
+		env["screenshots"] = dir
+	}
+	b, err := json.Marshal(env)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "e2e/fence.mjs")
+	cmd.Env = append(os.Environ(), "CHEMGUARD_E2E_ENV="+string(b))
+	out, err := cmd.CombinedOutput()
+	t.Logf("node e2e/fence.mjs:\n%s", out)
+	require.NoError(t, err)
+	recs := p.staged(t)
+	require.Len(t, recs, 2)
+	require.Equal(t, "04", recs[0]["alarmType"])
+	require.Equal(t, "装卸区", recs[0]["alarmLocation"])
+	require.Equal(t, "alarm:handle", recs[1]["type"])
+	require.Equal(t, recs[0]["id"], recs[1]["id"])
+}

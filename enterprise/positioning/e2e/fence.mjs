@@ -1,0 +1,70 @@
+// The must-show flow of 人员定位 in Chromium: the safety officer draws a fence
+// with a person limit on the plan by clicking its corners, the test's gateway
+// pushes signed fixes that break it, the 超员 alarm appears on the live map
+// within 3 s (pushed over SSE, no reload), is handled there and confirmed.
+// Run by TestBrowserFenceAlarm (browser_test.go).
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
+const require = createRequire(join(env.playwright, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const browser = await chromium.launch({
+  executablePath: env.chromium,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const url = (p) => env.baseURL + p;
+const shot = async (page, name) => {
+  if (env.screenshots) { await page.screenshot({ path: join(env.screenshots, 'positioning-' + name + '.png'), fullPage: true }); }
+};
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  await page.goto(url('/e/login'));
+  await page.locator('#username:focus').waitFor();
+  await page.keyboard.type(env.safety);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(env.password);
+  await Promise.all([page.waitForURL((u) => u.pathname !== '/e/login', { timeout: 60_000 }), page.keyboard.press('Enter')]);
+
+  // Draw the fence: four clicks on the 200 × 120 m plan.
+  await page.goto(url('/e/positioning/setup?floor=1'));
+  const map = page.locator('svg#map');
+  await map.scrollIntoViewIfNeeded();
+  const box = await map.boundingBox();
+  for (const [fx, fy] of [[0.1, 0.3], [0.45, 0.3], [0.45, 0.75], [0.1, 0.75]]) {
+    await map.click({ position: { x: box.width * fx, y: box.height * fy } });
+  }
+  assert.equal((await page.locator('#points').inputValue()).split(';').length, 4);
+  await page.getByLabel('围栏名称（报警位置）').fill('装卸区');
+  await page.getByLabel('类别').selectOption('hazard');
+  await page.getByLabel('限定人数（达到即超员报警，0 不限）').fill('2');
+  await shot(page, 'fence');
+  await Promise.all([page.waitForURL(/flash=/), page.locator('#save-fence').click()]);
+  await page.getByRole('cell', { name: '装卸区' }).waitFor();
+
+  // The live map; then the gateway pushes two people into the fence.
+  await page.goto(url('/e/positioning'));
+  await page.locator('#updated').filter({ hasNotText: '—' }).waitFor();
+  const r = await page.request.post(env.pushURL);
+  assert.equal(r.status(), 204, await r.text());
+  const started = Date.now();
+  const alarm = page.locator('#alarms li', { hasText: '超员预警 · 装卸区' });
+  await alarm.waitFor({ timeout: 3000 });
+  console.log(`alarm on the map ${Date.now() - started} ms after the gateway's push`);
+  await page.locator('svg#map circle.alarm').first().waitFor();
+  await shot(page, 'alarm');
+
+  await alarm.getByLabel('处理信息').fill('已令无关人员撤出装卸区');
+  await Promise.all([page.waitForURL(url('/e/positioning')), alarm.getByRole('button', { name: '处置' }).click()]);
+  const handled = page.locator('#alarms li.handled', { hasText: '已令无关人员撤出装卸区' });
+  await handled.waitFor();
+  await Promise.all([page.waitForURL(url('/e/positioning')), handled.getByRole('button', { name: '确认处置' }).click()]);
+  await page.locator('#alarm-count', { hasText: '0' }).waitFor();
+  await ctx.close();
+} finally {
+  await browser.close();
+}
