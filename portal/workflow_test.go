@@ -79,8 +79,13 @@ func TestWarningSignOffThroughThePortal(t *testing.T) {
 }
 
 // openWarning uploads a 明火 video alarm for c and waits for the warning it
-// raises; it returns the warning's id and level.
-func openWarning(t *testing.T, e *env, c simulate.Company) (int64, string) {
+// raises; it returns the warning's id and level. The alarm raises two: the
+// enterprise model's (the first; its level depends on the hour, since the
+// missing 10:00 commitment adds to it only after 10:00) and the violation
+// model's (red: no hot-work permit covers the 明火). With levels given, the
+// first open warning at one of them is returned, so a test that needs an
+// orange or red warning gets one whatever hour it runs at.
+func openWarning(t *testing.T, e *env, c simulate.Company, levels ...string) (int64, string) {
 	t.Helper()
 	rec := simulate.NewRecord(rand.New(rand.NewPCG(3, 4)), schemas.VideoAlarms, c, e.clock.Now())
 	rec["ALARM_TYPE"] = "1" // 明火
@@ -90,7 +95,7 @@ func openWarning(t *testing.T, e *env, c simulate.Company) (int64, string) {
 	deadline := time.Now().Add(30 * time.Second)
 	for id == 0 {
 		err := e.app.Pool.QueryRow(context.Background(), `SELECT id, level FROM warnings WHERE company_code = $1 AND status = 'open'
-			ORDER BY id LIMIT 1`, c.Code).Scan(&id, &level)
+			AND ($2::text[] IS NULL OR level = ANY($2)) ORDER BY id LIMIT 1`, c.Code, levels).Scan(&id, &level)
 		if err != nil {
 			require.True(t, time.Now().Before(deadline), "no warning from the 明火 alarm: %v", err)
 			time.Sleep(100 * time.Millisecond)
@@ -110,7 +115,7 @@ func TestFalseAlarmOfARedWarningNeedsTheLeader(t *testing.T) {
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	e.user("lixia_inspector", policy.Inspector, "370102")
 	e.user("lixia_leader", policy.CountyLeader, "370102")
-	id, level := openWarning(t, e, c)
+	id, level := openWarning(t, e, c, "orange", "red")
 	require.Contains(t, []string{"orange", "red"}, level, "a 明火 alarm raises an orange or red warning")
 
 	staff, inspector, leader := e.login("lixia_staff"), e.login("lixia_inspector"), e.login("lixia_leader")
