@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,10 +102,44 @@ type Client struct {
 
 // NewClient returns a browser without a session.
 func NewClient(tb testing.TB, base string) *Client {
-	jar, err := cookiejar.New(nil)
-	require.NoError(tb, err)
-	return &Client{Base: base, tb: tb, HTTP: &http.Client{Jar: jar, Timeout: 60 * time.Second,
+	return &Client{Base: base, tb: tb, HTTP: &http.Client{Jar: &clockFreeJar{}, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// clockFreeJar keeps the platform's cookies by name, ignoring their Expires:
+// the platform under test runs on a test clock (CHEMGUARD_TEST_NOW may put it
+// hours before the machine's time), so a jar that judges expiry by the
+// machine's clock — net/http/cookiejar — would drop a fresh session cookie.
+// The platform's own clock decides whether a session has expired. A cookie
+// the platform clears (MaxAge < 0) is dropped.
+type clockFreeJar struct {
+	mu      sync.Mutex
+	cookies map[string]*http.Cookie
+}
+
+func (j *clockFreeJar) SetCookies(_ *url.URL, cookies []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.cookies == nil {
+		j.cookies = map[string]*http.Cookie{}
+	}
+	for _, c := range cookies {
+		if c.MaxAge < 0 {
+			delete(j.cookies, c.Name)
+			continue
+		}
+		j.cookies[c.Name] = &http.Cookie{Name: c.Name, Value: c.Value}
+	}
+}
+
+func (j *clockFreeJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]*http.Cookie, 0, len(j.cookies))
+	for _, c := range j.cookies {
+		out = append(out, c)
+	}
+	return out
 }
 
 // Login opens /e/login and logs in as username; the test fails unless the
