@@ -187,14 +187,6 @@ func (mod *Module) audited(action string, h fiber.Handler) fiber.Handler {
 	}
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 func problemsOf(err error) ([]Problem, string, bool) {
 	var e *chemguard.Error
 	if errors.As(err, &e) && e.Code == chemguard.EInvalid {
@@ -214,7 +206,7 @@ type listPage struct {
 }
 
 func (mod *Module) list(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -269,7 +261,7 @@ func (mod *Module) newForm(c *fiber.Ctx, m *enterprise.Member, title string) (fo
 
 // managerForm is newForm for the member of c, who must manage the list.
 func (mod *Module) managerForm(c *fiber.Ctx, title string) (*enterprise.Member, formPage, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, formPage{}, err
 	}
@@ -303,7 +295,7 @@ func (mod *Module) unitForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) unitSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -337,7 +329,7 @@ func (mod *Module) eventForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) eventSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -376,7 +368,7 @@ func (mod *Module) measureForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) measureSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -414,7 +406,7 @@ func (mod *Module) saved(c *fiber.Ctx, m *enterprise.Member, err error, title, p
 
 func (mod *Module) remove(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m, err := member(c)
+		m, err := enterprise.CurrentMember(c)
 		if err != nil {
 			return err
 		}
@@ -434,7 +426,7 @@ func sendFile(c *fiber.Ctx, contentType, name string, b []byte) error {
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 func (mod *Module) template(c *fiber.Ctx) error {
-	if _, err := member(c); err != nil {
+	if _, err := enterprise.CurrentMember(c); err != nil {
 		return err
 	}
 	var b bytes.Buffer
@@ -445,7 +437,7 @@ func (mod *Module) template(c *fiber.Ctx) error {
 }
 
 func (mod *Module) export(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -464,7 +456,7 @@ type importPage struct {
 }
 
 func (mod *Module) importPage(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -475,7 +467,7 @@ func (mod *Module) importPage(c *fiber.Ctx) error {
 }
 
 func (mod *Module) importPost(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -511,7 +503,7 @@ func (mod *Module) importPost(c *fiber.Ctx) error {
 }
 
 func (mod *Module) labels(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -558,7 +550,7 @@ func (mod *Module) taskFilter(c *fiber.Ctx, m *enterprise.Member) TaskFilter {
 }
 
 func (mod *Module) tasks(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -607,7 +599,7 @@ type liveTask struct {
 // checks arrive and deadlines pass. (A fetch rather than a stream: each
 // refresh passes the member guard again, and nothing stays open.)
 func (mod *Module) tasksLive(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -630,7 +622,7 @@ func (mod *Module) tasksLive(c *fiber.Ctx) error {
 }
 
 func (mod *Module) generate(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -669,7 +661,7 @@ type taskPage struct {
 }
 
 func (mod *Module) task(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -698,7 +690,7 @@ func (mod *Module) renderTask(c *fiber.Ctx, m *enterprise.Member, t Task, ps []P
 }
 
 func (mod *Module) taskSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -732,7 +724,7 @@ type checksPage struct {
 }
 
 func (mod *Module) checks(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -754,7 +746,7 @@ func (mod *Module) checks(c *fiber.Ctx) error {
 }
 
 func (mod *Module) photo(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -777,7 +769,7 @@ type statsPage struct {
 }
 
 func (mod *Module) statsOf(c *fiber.Ctx) (Stats, string, string, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return Stats{}, "", "", err
 	}
@@ -822,7 +814,7 @@ type phoneTasksPage struct {
 }
 
 func (mod *Module) myTasks(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -860,7 +852,7 @@ type scanPage struct {
 }
 
 func (mod *Module) scan(c *fiber.Ctx) error {
-	if _, err := member(c); err != nil {
+	if _, err := enterprise.CurrentMember(c); err != nil {
 		return err
 	}
 	return mod.phone.Render(c, "m_scan", scanPage{Page: enterprise.NewPage(c, "扫码排查", true)})
@@ -869,7 +861,7 @@ func (mod *Module) scan(c *fiber.Ctx) error {
 // code opens a unit from what was scanned or typed: the label's number, or
 // the whole URL the QR code holds.
 func (mod *Module) code(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -903,7 +895,7 @@ type unitPhonePage struct {
 }
 
 func (mod *Module) unitPhone(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -933,7 +925,7 @@ type checkFormPage struct {
 }
 
 func (mod *Module) checkForm(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -946,7 +938,7 @@ func (mod *Module) checkForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) checkPost(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -1004,7 +996,7 @@ type donePage struct {
 }
 
 func (mod *Module) checkDone(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

@@ -147,7 +147,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	r.Get("/permits/:id/files/:ref", mod.file)
 	act := func(name string, fn func(c *fiber.Ctx, m *enterprise.Member, id string) error) {
 		r.Post("/permits/:id/"+name, func(c *fiber.Ctx) error {
-			m, err := member(c)
+			m, err := enterprise.CurrentMember(c)
 			if err != nil {
 				return err
 			}
@@ -241,14 +241,6 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	})
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 func formInt(c *fiber.Ctx, key string) int64 {
 	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
 	return n
@@ -284,7 +276,7 @@ type indexPage struct {
 }
 
 func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -332,7 +324,7 @@ func (mod *Module) bookingForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) renderBookingForm(c *fiber.Ctx, in BookingInput, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -350,7 +342,7 @@ func parseLocal(v string) time.Time {
 }
 
 func (mod *Module) bookingSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -387,7 +379,7 @@ type bookingPage struct {
 func (mod *Module) booking(c *fiber.Ctx) error { return mod.renderBooking(c, nil) }
 
 func (mod *Module) renderBooking(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -424,7 +416,7 @@ func (mod *Module) renderBooking(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) bookingReview(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -441,7 +433,7 @@ func (mod *Module) bookingReview(c *fiber.Ctx) error {
 }
 
 func (mod *Module) permitCreate(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -503,7 +495,7 @@ type permitPage struct {
 }
 
 func (mod *Module) permitPage(c *fiber.Ctx, phone bool, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -542,7 +534,7 @@ func (mod *Module) permitPage(c *fiber.Ctx, phone bool, problem *chemguard.Error
 
 func (mod *Module) pdf(risk bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m, err := member(c)
+		m, err := enterprise.CurrentMember(c)
 		if err != nil {
 			return err
 		}
@@ -564,7 +556,7 @@ func (mod *Module) pdf(risk bool) fiber.Handler {
 }
 
 func (mod *Module) file(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -593,7 +585,7 @@ func detectType(b []byte) string {
 // ---- lists, statistics ----
 
 func (mod *Module) listPDF(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -613,7 +605,7 @@ type statsPage struct {
 }
 
 func (mod *Module) statsGuard(c *fiber.Ctx) (*enterprise.Member, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +662,7 @@ type basePage struct {
 func (mod *Module) base(c *fiber.Ctx) error { return mod.renderBase(c, nil) }
 
 func (mod *Module) renderBase(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -708,7 +700,7 @@ func (mod *Module) renderBase(c *fiber.Ctx, problem *chemguard.Error) error {
 
 func (mod *Module) baseAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m, err := member(c)
+		m, err := enterprise.CurrentMember(c)
 		if err != nil {
 			return err
 		}
@@ -776,7 +768,7 @@ type phoneIndexPage struct {
 }
 
 func (mod *Module) phoneIndex(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

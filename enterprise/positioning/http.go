@@ -177,14 +177,6 @@ func (mod *Module) fixes(c *fiber.Ctx) error {
 	return c.Status(status).JSON(res)
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 func paramInt(c *fiber.Ctx, key string) int64 {
 	n, _ := strconv.ParseInt(c.Params(key), 10, 64)
 	return n
@@ -228,7 +220,7 @@ type indexPage struct {
 }
 
 func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -245,7 +237,7 @@ func (mod *Module) index(c *fiber.Ctx) error {
 }
 
 func (mod *Module) liveJSON(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -261,7 +253,7 @@ func (mod *Module) liveJSON(c *fiber.Ctx) error {
 // session is checked in full again) and as soon as the member's account is
 // disabled.
 func (mod *Module) liveStream(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -306,7 +298,7 @@ func (mod *Module) liveStream(c *fiber.Ctx) error {
 }
 
 func (mod *Module) plan(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -337,7 +329,7 @@ type setupPage struct {
 func (mod *Module) setup(c *fiber.Ctx) error { return mod.renderSetup(c, nil, nil) }
 
 func (mod *Module) renderSetup(c *fiber.Ctx, problem *chemguard.Error, cred *Credential) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -367,7 +359,7 @@ func (mod *Module) renderSetup(c *fiber.Ctx, problem *chemguard.Error, cred *Cre
 func action(fn func(c *fiber.Ctx, m *enterprise.Member) error, render func(c *fiber.Ctx, problem *chemguard.Error) error,
 	next func(c *fiber.Ctx) string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m, err := member(c)
+		m, err := enterprise.CurrentMember(c)
 		if err != nil {
 			return err
 		}
@@ -457,7 +449,7 @@ func (mod *Module) saveFence(c *fiber.Ctx, m *enterprise.Member) error {
 }
 
 func (mod *Module) issueGateway(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -492,7 +484,7 @@ type peoplePage struct {
 func (mod *Module) people(c *fiber.Ctx) error { return mod.renderPeople(c, nil) }
 
 func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -551,7 +543,7 @@ type personPage struct {
 }
 
 func (mod *Module) findPerson(c *fiber.Ctx) (*enterprise.Member, Carrier, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, Carrier{}, err
 	}
@@ -646,7 +638,7 @@ func dayRange(c *fiber.Ctx, now time.Time) (time.Time, time.Time, string, string
 func (mod *Module) alarms(c *fiber.Ctx) error { return mod.renderAlarms(c, nil) }
 
 func (mod *Module) renderAlarms(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -662,7 +654,7 @@ func (mod *Module) renderAlarms(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) alarmsXLSX(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -695,7 +687,7 @@ type alarmPage struct {
 func (mod *Module) alarm(c *fiber.Ctx) error { return mod.renderAlarm(c, c.Params("id"), nil, nil) }
 
 func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error, ev *Evacuation) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -732,7 +724,7 @@ func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error
 }
 
 func (mod *Module) evacuate(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
