@@ -20,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 //go:embed templates/*.html
@@ -272,11 +273,6 @@ func (mod *Module) managerForm(c *fiber.Ctx, title string) (*enterprise.Member, 
 	return m, f, err
 }
 
-func formInt(c *fiber.Ctx, key string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
-	return n
-}
-
 func (mod *Module) unitForm(c *fiber.Ctx) error {
 	m, f, err := mod.managerForm(c, "新增风险分析单元")
 	if err != nil {
@@ -300,7 +296,7 @@ func (mod *Module) unitSave(c *fiber.Ctx) error {
 		return err
 	}
 	in := UnitInput{ObjectKind: c.FormValue("object_kind"), HazardCode: strings.TrimSpace(c.FormValue("hazard_code")),
-		DepartmentID: formInt(c, "department_id"), LiableUserID: formInt(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
+		DepartmentID: form.Int(c, "department_id"), LiableUserID: form.Int(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
 	id := c.Params("id")
 	_, err = mod.svc.SaveUnit(c.Context(), m, id, in)
 	return mod.saved(c, m, err, "风险分析单元", "unit_form", "风险分析单元已保存", func(f *formPage) { f.Unit = in })
@@ -375,7 +371,7 @@ func (mod *Module) measureSave(c *fiber.Ctx) error {
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("cycle_n")))
 	in := MeasureInput{ControlMode: c.FormValue("control_mode"), Description: strings.TrimSpace(c.FormValue("description")),
 		Class1: c.FormValue("class1"), Class2: c.FormValue("class2"), Class3: strings.TrimSpace(c.FormValue("class3")),
-		Content: strings.TrimSpace(c.FormValue("content")), PostID: formInt(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}}
+		Content: strings.TrimSpace(c.FormValue("content")), PostID: form.Int(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}}
 	if strings.HasSuffix(c.Path(), "/measures") {
 		_, err = mod.svc.SaveMeasure(c.Context(), m, c.Params("id"), "", in)
 	} else {
@@ -695,7 +691,7 @@ func (mod *Module) taskSave(c *fiber.Ctx) error {
 		return err
 	}
 	n, _ := strconv.Atoi(c.FormValue("cycle_n"))
-	in := TaskInput{PostID: formInt(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}, Enabled: c.FormValue("enabled") == "1"}
+	in := TaskInput{PostID: form.Int(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}, Enabled: c.FormValue("enabled") == "1"}
 	if err := mod.svc.UpdateTask(c.Context(), m, c.Params("id"), in); err != nil {
 		ps, _, ok := problemsOf(err)
 		if !ok {

@@ -20,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 //go:embed templates/*.html
@@ -198,7 +199,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 		if err != nil {
 			return err
 		}
-		return mod.svc.SignBriefing(c.Context(), m, id, formInt(c, "worker"), sig)
+		return mod.svc.SignBriefing(c.Context(), m, id, form.Int(c, "worker"), sig)
 	})
 	act("start", func(c *fiber.Ctx, m *enterprise.Member, id string) error { return mod.svc.Start(c.Context(), m, id) })
 	act("interrupt", func(c *fiber.Ctx, m *enterprise.Member, id string) error {
@@ -206,7 +207,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	})
 	act("resume", func(c *fiber.Ctx, m *enterprise.Member, id string) error { return mod.svc.Resume(c.Context(), m, id) })
 	act("guardian", func(c *fiber.Ctx, m *enterprise.Member, id string) error {
-		return mod.svc.ChangeGuardian(c.Context(), m, id, formInt(c, "guardian"), c.FormValue("reason"))
+		return mod.svc.ChangeGuardian(c.Context(), m, id, form.Int(c, "guardian"), c.FormValue("reason"))
 	})
 	act("finish", func(c *fiber.Ctx, m *enterprise.Member, id string) error { return mod.svc.Finish(c.Context(), m, id) })
 	act("accept", func(c *fiber.Ctx, m *enterprise.Member, id string) error {
@@ -239,11 +240,6 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 		}
 		return mod.svc.AddPhoto(c.Context(), m, id, c.FormValue("note"), data)
 	})
-}
-
-func formInt(c *fiber.Ctx, key string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
-	return n
 }
 
 // signature reads the drawn signature the page's canvas put in the form as a
@@ -347,7 +343,7 @@ func (mod *Module) bookingSave(c *fiber.Ctx) error {
 		return err
 	}
 	in := BookingInput{TaskType: c.FormValue("task_type"), Content: c.FormValue("content"), Place: c.FormValue("place"), Unit: c.FormValue("unit"),
-		ContractorID: formInt(c, "contractor"), PlannedStart: parseLocal(c.FormValue("planned_start")), PlannedEnd: parseLocal(c.FormValue("planned_end"))}
+		ContractorID: form.Int(c, "contractor"), PlannedStart: parseLocal(c.FormValue("planned_start")), PlannedEnd: parseLocal(c.FormValue("planned_end"))}
 	id, err := mod.svc.Book(c.Context(), m, in)
 	if err != nil {
 		var e *chemguard.Error
@@ -438,16 +434,16 @@ func (mod *Module) permitCreate(c *fiber.Ctx) error {
 		return err
 	}
 	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
-	form, err := c.MultipartForm()
+	mf, err := c.MultipartForm()
 	var workers []int64
 	var extra []string
 	if err == nil {
-		for _, v := range form.Value["workers"] {
+		for _, v := range mf.Value["workers"] {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				workers = append(workers, n)
 			}
 		}
-		extra = form.Value["measures"]
+		extra = mf.Value["measures"]
 	} else {
 		args := c.Request().PostArgs()
 		for _, v := range args.PeekMulti("workers") {
@@ -464,7 +460,7 @@ func (mod *Module) permitCreate(c *fiber.Ctx) error {
 		measures = append(measures, strings.Split(strings.ReplaceAll(t, "\r", ""), "\n")...)
 	}
 	pid, err := mod.svc.CreatePermit(c.Context(), m, id, PermitInput{TaskType: c.FormValue("task_type"), MajorPerson: c.FormValue("major_person"),
-		MajorMobile: c.FormValue("major_mobile"), GuardianID: formInt(c, "guardian"), Risks: c.FormValue("risks"), Measures: measures,
+		MajorMobile: c.FormValue("major_mobile"), GuardianID: form.Int(c, "guardian"), Risks: c.FormValue("risks"), Measures: measures,
 		Workers: workers, Onsite: c.FormValue("onsite") == "1"})
 	if err != nil {
 		var e *chemguard.Error
@@ -730,7 +726,7 @@ func (mod *Module) addWorker(c *fiber.Ctx, m *enterprise.Member) error {
 		}
 		valid = t
 	}
-	_, err := mod.svc.AddWorker(c.Context(), m, Worker{ContractorID: formInt(c, "contractor"), Name: c.FormValue("name"), Mobile: c.FormValue("mobile"),
+	_, err := mod.svc.AddWorker(c.Context(), m, Worker{ContractorID: form.Int(c, "contractor"), Name: c.FormValue("name"), Mobile: c.FormValue("mobile"),
 		CertNo: c.FormValue("cert_no"), CertKind: c.FormValue("cert_kind"), CertValidTo: valid})
 	return err
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 //go:embed templates/*.html
@@ -131,7 +132,7 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 		return mod.svc.Bind(c.Context(), m, paramInt(c, "id"), c.FormValue("card_no"))
 	}))
 	pc.Post("/positioning/people/:id/post", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.SetPost(c.Context(), m, paramInt(c, "id"), formInt(c, "fence"))
+		return mod.svc.SetPost(c.Context(), m, paramInt(c, "id"), form.Int(c, "fence"))
 	}))
 	pc.Post("/positioning/tags/unbind", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.Unbind(c.Context(), m, c.FormValue("card_no"))
@@ -179,11 +180,6 @@ func (mod *Module) fixes(c *fiber.Ctx) error {
 
 func paramInt(c *fiber.Ctx, key string) int64 {
 	n, _ := strconv.ParseInt(c.Params(key), 10, 64)
-	return n
-}
-
-func formInt(c *fiber.Ctx, key string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
 	return n
 }
 
@@ -440,9 +436,9 @@ func (mod *Module) saveFence(c *fiber.Ctx, m *enterprise.Member) error {
 	if to == 0 {
 		to = 1440
 	}
-	f := Fence{ID: formInt(c, "id"), Name: c.FormValue("name"), Floor: c.FormValue("floor"), Kind: c.FormValue("kind"), Polygon: poly,
-		MaxPeople: int(formInt(c, "max_people")), MinPeople: int(formInt(c, "min_people")),
-		MaxStay: time.Duration(formInt(c, "max_stay_min")) * time.Minute, StillFor: time.Duration(formInt(c, "still_min")) * time.Minute,
+	f := Fence{ID: form.Int(c, "id"), Name: c.FormValue("name"), Floor: c.FormValue("floor"), Kind: c.FormValue("kind"), Polygon: poly,
+		MaxPeople: int(form.Int(c, "max_people")), MinPeople: int(form.Int(c, "min_people")),
+		MaxStay: time.Duration(form.Int(c, "max_stay_min")) * time.Minute, StillFor: time.Duration(form.Int(c, "still_min")) * time.Minute,
 		ActiveFrom: from, ActiveTo: to}
 	_, err = mod.svc.SaveFence(c.Context(), m, f)
 	return err
@@ -524,8 +520,8 @@ func (mod *Module) peopleAction(fn func(c *fiber.Ctx, m *enterprise.Member) erro
 }
 
 func (mod *Module) addPerson(c *fiber.Ctx, m *enterprise.Member) error {
-	id, err := mod.svc.AddPerson(c.Context(), m, Carrier{Kind: c.FormValue("kind"), UserID: formInt(c, "user"), WorkerID: formInt(c, "worker"),
-		Name: c.FormValue("name"), Unit: c.FormValue("unit"), Age: int(formInt(c, "age")), Trade: c.FormValue("trade"), Training: c.FormValue("training")})
+	id, err := mod.svc.AddPerson(c.Context(), m, Carrier{Kind: c.FormValue("kind"), UserID: form.Int(c, "user"), WorkerID: form.Int(c, "worker"),
+		Name: c.FormValue("name"), Unit: c.FormValue("unit"), Age: int(form.Int(c, "age")), Trade: c.FormValue("trade"), Training: c.FormValue("training")})
 	if err != nil {
 		return err
 	}
@@ -728,7 +724,7 @@ func (mod *Module) evacuate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ev, err := mod.svc.Evacuate(c.Context(), m, formInt(c, "fence"), c.FormValue("instruction"))
+	ev, err := mod.svc.Evacuate(c.Context(), m, form.Int(c, "fence"), c.FormValue("instruction"))
 	if err != nil {
 		if e, ok := shown(err); ok && c.FormValue("alarm") != "" {
 			c.Status(web.HTTPStatus(err))
