@@ -695,21 +695,10 @@ func (mod *Module) renderBase(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) baseAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := enterprise.CurrentMember(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			var e *chemguard.Error
-			if errors.As(err, &e) && e.Code != chemguard.EInternal && e.Code != chemguard.ENotFound && e.Code != chemguard.EForbidden {
-				c.Status(web.HTTPStatus(err))
-				return mod.renderBase(c, e)
-			}
-			return err
-		}
-		return c.Redirect(enterprise.Prefix+"/permits/base?flash="+url.QueryEscape("已保存"), fiber.StatusSeeOther)
-	}
+	return enterprise.FormAction(fn, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderBase(c, e) },
+		func(*fiber.Ctx) string {
+			return enterprise.Prefix + "/permits/base?flash=" + url.QueryEscape("已保存")
+		})
 }
 
 func (mod *Module) addContractor(c *fiber.Ctx, m *enterprise.Member) error {

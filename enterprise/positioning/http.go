@@ -349,29 +349,8 @@ func (mod *Module) renderSetup(c *fiber.Ctx, problem *chemguard.Error, cred *Cre
 	return mod.pc.Render(c, "setup", p)
 }
 
-// action runs fn for the member: bad input or a conflict is shown on the
-// page render draws (with the member's input refused, nothing else lost),
-// success redirects to next.
-func action(fn func(c *fiber.Ctx, m *enterprise.Member) error, render func(c *fiber.Ctx, problem *chemguard.Error) error,
-	next func(c *fiber.Ctx) string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := enterprise.CurrentMember(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			if e, ok := shown(err); ok {
-				c.Status(web.HTTPStatus(err))
-				return render(c, e)
-			}
-			return err
-		}
-		return c.Redirect(next(c), fiber.StatusSeeOther)
-	}
-}
-
 func (mod *Module) setupAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return action(fn, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderSetup(c, e, nil) }, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderSetup(c, e, nil) }, func(c *fiber.Ctx) string {
 		return enterprise.Prefix + "/positioning/setup?flash=" + url.QueryEscape("已保存") + "&floor=" + url.QueryEscape(c.FormValue("floor"))
 	})
 }
@@ -514,7 +493,7 @@ func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) peopleAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return action(fn, mod.renderPeople, func(*fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, mod.renderPeople, func(*fiber.Ctx) string {
 		return enterprise.Prefix + "/positioning/people?flash=" + url.QueryEscape("已保存")
 	})
 }
@@ -711,7 +690,7 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 }
 
 func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return action(fn, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
 		if c.FormValue("back") == "map" {
 			return enterprise.Prefix + "/positioning"
 		}

@@ -443,21 +443,10 @@ func (mod *Module) renderDevices(c *fiber.Ctx, problem *chemguard.Error, extra f
 }
 
 func (mod *Module) devicesAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := enterprise.CurrentMember(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			var e *chemguard.Error
-			if errors.As(err, &e) && e.Code != chemguard.EInternal && e.Code != chemguard.ENotFound && e.Code != chemguard.EForbidden {
-				c.Status(web.HTTPStatus(err))
-				return mod.renderDevices(c, e, nil)
-			}
-			return err
-		}
-		return c.Redirect(enterprise.Prefix+"/video/devices?flash="+url.QueryEscape("已保存"), fiber.StatusSeeOther)
-	}
+	return enterprise.FormAction(fn, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderDevices(c, e, nil) },
+		func(*fiber.Ctx) string {
+			return enterprise.Prefix + "/video/devices?flash=" + url.QueryEscape("已保存")
+		})
 }
 
 func (mod *Module) saveDevice(c *fiber.Ctx, m *enterprise.Member) error {
