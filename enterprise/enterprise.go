@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 )
@@ -84,6 +85,17 @@ func SetMember(c *fiber.Ctx, m *Member) { c.Locals(memberKey{}, m) }
 func MemberFrom(c *fiber.Ctx) *Member {
 	m, _ := c.Locals(memberKey{}).(*Member)
 	return m
+}
+
+// CurrentMember is MemberFrom for a module's handler, which cannot go on
+// without one: no member (a route mounted outside the signed-in group) is
+// EUnauthorized rather than a nil dereference.
+func CurrentMember(c *fiber.Ctx) (*Member, error) {
+	m := MemberFrom(c)
+	if m == nil {
+		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
+	}
+	return m, nil
 }
 
 // Department is a company department (部门).

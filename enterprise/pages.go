@@ -2,11 +2,13 @@ package enterprise
 
 import (
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/web"
 )
 
@@ -85,4 +87,38 @@ func (o shellOverlay) Open(name string) (fs.File, error) {
 		return shellFS.Open(o.layout)
 	}
 	return o.module.Open(name)
+}
+
+// FormAction is a module's POST handler for a form on one of its pages: fn
+// runs for the signed-in member; an error shown accepts (the member's own
+// input refused) is drawn on the page render draws, with the status it maps
+// to, so nothing else on the page is lost; any other error goes to the app's
+// error page; success redirects (303) to next.
+func FormAction(fn func(c *fiber.Ctx, m *Member) error, shown func(error) (*chemguard.Error, bool),
+	render func(c *fiber.Ctx, problem *chemguard.Error) error, next func(c *fiber.Ctx) string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		m, err := CurrentMember(c)
+		if err != nil {
+			return err
+		}
+		if err := fn(c, m); err != nil {
+			if e, ok := shown(err); ok {
+				c.Status(web.HTTPStatus(err))
+				return render(c, e)
+			}
+			return err
+		}
+		return c.Redirect(next(c), fiber.StatusSeeOther)
+	}
+}
+
+// InputRefusal is FormAction's shown for pages that show every refusal but
+// a fault (EInternal), a missing record (ENotFound) and a missing right
+// (EForbidden), which the error page explains better than a form can.
+func InputRefusal(err error) (*chemguard.Error, bool) {
+	var e *chemguard.Error
+	if errors.As(err, &e) && e.Code != chemguard.EInternal && e.Code != chemguard.ENotFound && e.Code != chemguard.EForbidden {
+		return e, true
+	}
+	return nil, false
 }

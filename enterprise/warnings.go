@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -129,7 +128,7 @@ func (a *App) renderWarning(c *fiber.Ctx, phone bool, d readmodel.WarningDetail,
 	if d.Status == "open" {
 		step := warning.Step(d.Step)
 		level, _ := warning.ParseLevel(d.Level)
-		p.Waiting = waitingFor(step, level)
+		p.Waiting = warningsvc.WaitingZH(step, level, "本企业")
 		may := MemberFrom(c).Has(warningHandlers...)
 		for _, k := range warning.ActionKinds {
 			if k.May(step, warning.RoleCompany) == nil && may {
@@ -151,39 +150,6 @@ func (a *App) renderWarning(c *fiber.Ctx, phone bool, d readmodel.WarningDetail,
 		return a.phone.Render(c, "phone_warning", p)
 	}
 	return a.pages.Render(c, "warning", p)
-}
-
-// waitingFor is what an open step of a warning of level waits for, from the
-// workflow's rules, in the portal's words: 等待本企业签收, 等待监管部门核查,
-// 等待监管部门领导解除或降级. 误报 (open at every step) is named only when
-// nothing else moves the disposal on.
-func waitingFor(step warning.Step, level warning.Level) string {
-	awaited := warning.Awaited(step)
-	if len(awaited) > 1 {
-		awaited = slices.DeleteFunc(awaited, func(k warning.ActionKind) bool { return k == warning.ActFalseAlarm })
-	}
-	var b strings.Builder
-	who := ""
-	for i, k := range awaited {
-		if i > 0 {
-			b.WriteString("或")
-		}
-		actor := "监管部门"
-		if k.ByCompany() {
-			actor = "本企业"
-		} else if perm, _ := warningsvc.Permission(k, level); perm == policy.ActApprove {
-			actor = "监管部门领导"
-		}
-		if actor != who {
-			who = actor
-			b.WriteString(actor)
-		}
-		b.WriteString(k.NameZH())
-	}
-	if b.Len() == 0 {
-		return ""
-	}
-	return "等待" + b.String()
 }
 
 // warningActForm is the 签收/反馈 form.

@@ -3,9 +3,7 @@ package portal
 import (
 	"errors"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/shandong-emergency/chemguard"
@@ -111,48 +109,11 @@ var actionLabelZH = map[warning.ActionKind]string{
 	warning.ActDowngrade: "降级（监管部门领导，须填写原因和目标等级）", warning.ActFalseAlarm: "误报（须填写原因；橙色、红色预警由监管部门领导审批）",
 }
 
-// actorZH names who takes an action on a warning of level: 企业, 监管部门 or
-// 监管部门领导.
-func actorZH(k warning.ActionKind, level warning.Level) string {
-	if k.ByCompany() {
-		return "企业"
-	}
-	if perm, _ := warningsvc.Permission(k, level); perm == policy.ActApprove {
-		return "监管部门领导"
-	}
-	return "监管部门"
-}
-
-// waitingZH is what a step waits for, e.g. 等待企业签收, 等待监管部门领导解除或降级;
-// 误报 (possible at every open step) only when nothing else moves it on.
-func waitingZH(step warning.Step, level warning.Level) string {
-	awaited := warning.Awaited(step)
-	if len(awaited) > 1 {
-		awaited = slices.DeleteFunc(awaited, func(k warning.ActionKind) bool { return k == warning.ActFalseAlarm })
-	}
-	var b strings.Builder
-	who := ""
-	for i, k := range awaited {
-		if i > 0 {
-			b.WriteString("或")
-		}
-		if a := actorZH(k, level); a != who {
-			who = a
-			b.WriteString(a)
-		}
-		b.WriteString(k.NameZH())
-	}
-	if b.Len() == 0 {
-		return ""
-	}
-	return "等待" + b.String()
-}
-
 // offer returns the actions the caller may take on the open warning d now.
 func (p *Portal) offer(c *fiber.Ctx, d readmodel.WarningDetail) Offer {
 	step := warning.Step(d.Step)
 	level, _ := warning.ParseLevel(d.Level)
-	o := Offer{Waiting: waitingZH(step, level)}
+	o := Offer{Waiting: warningsvc.WaitingZH(step, level, "企业")}
 	var role warning.Role
 	ok := false
 	if u := identity.UserFrom(c); u != nil {

@@ -188,14 +188,6 @@ var funcs = template.FuncMap{
 	},
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 // audited records what a member did to a danger (refusals included) in the
 // platform's audit log, and returns err.
 func (m *Module) audited(c *fiber.Ctx, action, id string, err error) error {
@@ -433,7 +425,7 @@ func filterOf(q url.Values) Filter {
 
 // filtered is the member's dangers as the query filters them, at now.
 func (m *Module) filtered(c *fiber.Ctx) (mem *enterprise.Member, q url.Values, rows []Danger, now time.Time, err error) {
-	if mem, err = member(c); err != nil {
+	if mem, err = enterprise.CurrentMember(c); err != nil {
 		return
 	}
 	q, _ = url.ParseQuery(string(c.Request().URI().QueryString()))
@@ -443,7 +435,7 @@ func (m *Module) filtered(c *fiber.Ctx) (mem *enterprise.Member, q url.Values, r
 }
 
 func (m *Module) list(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -479,7 +471,7 @@ type formPage struct {
 }
 
 func (m *Module) renderForm(c *fiber.Ctx, title, action string, edit bool, v formValues, ferr error) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -519,7 +511,7 @@ func formError(err error) bool {
 }
 
 func (m *Module) create(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -542,7 +534,7 @@ func (m *Module) create(c *fiber.Ctx) error {
 }
 
 func (m *Module) editForm(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -557,7 +549,7 @@ func (m *Module) editForm(c *fiber.Ctx) error {
 }
 
 func (m *Module) edit(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -597,7 +589,7 @@ type detailPage struct {
 }
 
 func (m *Module) detailData(c *fiber.Ctx, phone bool, flash error) (detailPage, error) {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return detailPage{}, err
 	}
@@ -671,7 +663,7 @@ func (m *Module) stepDone(c *fiber.Ctx, err error) error {
 }
 
 func (m *Module) assign(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -694,7 +686,7 @@ func (m *Module) assign(c *fiber.Ctx) error {
 }
 
 func (m *Module) rectify(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -713,7 +705,7 @@ func (m *Module) rectify(c *fiber.Ctx) error {
 }
 
 func (m *Module) accept(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -726,7 +718,7 @@ func (m *Module) accept(c *fiber.Ctx) error {
 }
 
 func (m *Module) sendBack(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -739,7 +731,7 @@ func (m *Module) sendBack(c *fiber.Ctx) error {
 }
 
 func (m *Module) remove(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -751,7 +743,7 @@ func (m *Module) remove(c *fiber.Ctx) error {
 }
 
 func (m *Module) photo(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -800,7 +792,7 @@ func (m *Module) phoneNew(c *fiber.Ctx) error {
 }
 
 func (m *Module) phoneCreate(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -844,7 +836,7 @@ type phoneListPage struct {
 }
 
 func (m *Module) phoneList(c *fiber.Ctx, title, empty string, f Filter) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -864,7 +856,7 @@ func (m *Module) phoneList(c *fiber.Ctx, title, empty string, f Filter) error {
 }
 
 func (m *Module) phoneMine(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -872,7 +864,7 @@ func (m *Module) phoneMine(c *fiber.Ctx) error {
 }
 
 func (m *Module) phoneAccept(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

@@ -178,7 +178,7 @@ func (m *Module) period(c *fiber.Ctx) (from, to time.Time, err error) {
 
 // statistics is the asking member's figures over the period of the query.
 func (m *Module) statistics(c *fiber.Ctx) (Stats, error) {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return Stats{}, err
 	}

@@ -192,7 +192,7 @@ func (m *Module) export(c *fiber.Ctx) error {
 }
 
 func (m *Module) template(c *fiber.Ctx) error {
-	if _, err := member(c); err != nil {
+	if _, err := enterprise.CurrentMember(c); err != nil {
 		return err
 	}
 	return sendXLSX(c, "隐患清单导入模板.xlsx", func(w io.Writer) error { return WriteLedger(w, nil) })
@@ -424,7 +424,7 @@ func (m *Module) importForm(c *fiber.Ctx) error {
 }
 
 func (m *Module) importFile(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

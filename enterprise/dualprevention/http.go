@@ -20,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 //go:embed templates/*.html
@@ -187,14 +188,6 @@ func (mod *Module) audited(action string, h fiber.Handler) fiber.Handler {
 	}
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 func problemsOf(err error) ([]Problem, string, bool) {
 	var e *chemguard.Error
 	if errors.As(err, &e) && e.Code == chemguard.EInvalid {
@@ -214,7 +207,7 @@ type listPage struct {
 }
 
 func (mod *Module) list(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -269,7 +262,7 @@ func (mod *Module) newForm(c *fiber.Ctx, m *enterprise.Member, title string) (fo
 
 // managerForm is newForm for the member of c, who must manage the list.
 func (mod *Module) managerForm(c *fiber.Ctx, title string) (*enterprise.Member, formPage, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, formPage{}, err
 	}
@@ -278,11 +271,6 @@ func (mod *Module) managerForm(c *fiber.Ctx, title string) (*enterprise.Member, 
 	}
 	f, err := mod.newForm(c, m, title)
 	return m, f, err
-}
-
-func formInt(c *fiber.Ctx, key string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
-	return n
 }
 
 func (mod *Module) unitForm(c *fiber.Ctx) error {
@@ -303,12 +291,12 @@ func (mod *Module) unitForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) unitSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
 	in := UnitInput{ObjectKind: c.FormValue("object_kind"), HazardCode: strings.TrimSpace(c.FormValue("hazard_code")),
-		DepartmentID: formInt(c, "department_id"), LiableUserID: formInt(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
+		DepartmentID: form.Int(c, "department_id"), LiableUserID: form.Int(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
 	id := c.Params("id")
 	_, err = mod.svc.SaveUnit(c.Context(), m, id, in)
 	return mod.saved(c, m, err, "风险分析单元", "unit_form", "风险分析单元已保存", func(f *formPage) { f.Unit = in })
@@ -337,7 +325,7 @@ func (mod *Module) eventForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) eventSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -376,14 +364,14 @@ func (mod *Module) measureForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) measureSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("cycle_n")))
 	in := MeasureInput{ControlMode: c.FormValue("control_mode"), Description: strings.TrimSpace(c.FormValue("description")),
 		Class1: c.FormValue("class1"), Class2: c.FormValue("class2"), Class3: strings.TrimSpace(c.FormValue("class3")),
-		Content: strings.TrimSpace(c.FormValue("content")), PostID: formInt(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}}
+		Content: strings.TrimSpace(c.FormValue("content")), PostID: form.Int(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}}
 	if strings.HasSuffix(c.Path(), "/measures") {
 		_, err = mod.svc.SaveMeasure(c.Context(), m, c.Params("id"), "", in)
 	} else {
@@ -414,7 +402,7 @@ func (mod *Module) saved(c *fiber.Ctx, m *enterprise.Member, err error, title, p
 
 func (mod *Module) remove(kind string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m, err := member(c)
+		m, err := enterprise.CurrentMember(c)
 		if err != nil {
 			return err
 		}
@@ -434,7 +422,7 @@ func sendFile(c *fiber.Ctx, contentType, name string, b []byte) error {
 const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 func (mod *Module) template(c *fiber.Ctx) error {
-	if _, err := member(c); err != nil {
+	if _, err := enterprise.CurrentMember(c); err != nil {
 		return err
 	}
 	var b bytes.Buffer
@@ -445,7 +433,7 @@ func (mod *Module) template(c *fiber.Ctx) error {
 }
 
 func (mod *Module) export(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -464,7 +452,7 @@ type importPage struct {
 }
 
 func (mod *Module) importPage(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -475,7 +463,7 @@ func (mod *Module) importPage(c *fiber.Ctx) error {
 }
 
 func (mod *Module) importPost(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -511,7 +499,7 @@ func (mod *Module) importPost(c *fiber.Ctx) error {
 }
 
 func (mod *Module) labels(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -558,7 +546,7 @@ func (mod *Module) taskFilter(c *fiber.Ctx, m *enterprise.Member) TaskFilter {
 }
 
 func (mod *Module) tasks(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -607,7 +595,7 @@ type liveTask struct {
 // checks arrive and deadlines pass. (A fetch rather than a stream: each
 // refresh passes the member guard again, and nothing stays open.)
 func (mod *Module) tasksLive(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -630,7 +618,7 @@ func (mod *Module) tasksLive(c *fiber.Ctx) error {
 }
 
 func (mod *Module) generate(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -669,7 +657,7 @@ type taskPage struct {
 }
 
 func (mod *Module) task(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -698,12 +686,12 @@ func (mod *Module) renderTask(c *fiber.Ctx, m *enterprise.Member, t Task, ps []P
 }
 
 func (mod *Module) taskSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
 	n, _ := strconv.Atoi(c.FormValue("cycle_n"))
-	in := TaskInput{PostID: formInt(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}, Enabled: c.FormValue("enabled") == "1"}
+	in := TaskInput{PostID: form.Int(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}, Enabled: c.FormValue("enabled") == "1"}
 	if err := mod.svc.UpdateTask(c.Context(), m, c.Params("id"), in); err != nil {
 		ps, _, ok := problemsOf(err)
 		if !ok {
@@ -732,7 +720,7 @@ type checksPage struct {
 }
 
 func (mod *Module) checks(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -754,7 +742,7 @@ func (mod *Module) checks(c *fiber.Ctx) error {
 }
 
 func (mod *Module) photo(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -777,7 +765,7 @@ type statsPage struct {
 }
 
 func (mod *Module) statsOf(c *fiber.Ctx) (Stats, string, string, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return Stats{}, "", "", err
 	}
@@ -822,7 +810,7 @@ type phoneTasksPage struct {
 }
 
 func (mod *Module) myTasks(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -860,7 +848,7 @@ type scanPage struct {
 }
 
 func (mod *Module) scan(c *fiber.Ctx) error {
-	if _, err := member(c); err != nil {
+	if _, err := enterprise.CurrentMember(c); err != nil {
 		return err
 	}
 	return mod.phone.Render(c, "m_scan", scanPage{Page: enterprise.NewPage(c, "扫码排查", true)})
@@ -869,7 +857,7 @@ func (mod *Module) scan(c *fiber.Ctx) error {
 // code opens a unit from what was scanned or typed: the label's number, or
 // the whole URL the QR code holds.
 func (mod *Module) code(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -903,7 +891,7 @@ type unitPhonePage struct {
 }
 
 func (mod *Module) unitPhone(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -933,7 +921,7 @@ type checkFormPage struct {
 }
 
 func (mod *Module) checkForm(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -946,7 +934,7 @@ func (mod *Module) checkForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) checkPost(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -1004,7 +992,7 @@ type donePage struct {
 }
 
 func (mod *Module) checkDone(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

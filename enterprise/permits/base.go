@@ -108,7 +108,7 @@ func (s *Service) AddWorker(ctx context.Context, m *enterprise.Member, w Worker)
 		return 0, invalid("特种作业操作证", "证号与有效期须同时填写", "certificate number and validity go together")
 	}
 	var id int64
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if w.ContractorID != 0 {
 			if _, err := s.contractor(ctx, tx, m.Company, w.ContractorID); err != nil {
 				return err

@@ -20,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 //go:embed templates/*.html
@@ -147,7 +148,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	r.Get("/permits/:id/files/:ref", mod.file)
 	act := func(name string, fn func(c *fiber.Ctx, m *enterprise.Member, id string) error) {
 		r.Post("/permits/:id/"+name, func(c *fiber.Ctx) error {
-			m, err := member(c)
+			m, err := enterprise.CurrentMember(c)
 			if err != nil {
 				return err
 			}
@@ -198,7 +199,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 		if err != nil {
 			return err
 		}
-		return mod.svc.SignBriefing(c.Context(), m, id, formInt(c, "worker"), sig)
+		return mod.svc.SignBriefing(c.Context(), m, id, form.Int(c, "worker"), sig)
 	})
 	act("start", func(c *fiber.Ctx, m *enterprise.Member, id string) error { return mod.svc.Start(c.Context(), m, id) })
 	act("interrupt", func(c *fiber.Ctx, m *enterprise.Member, id string) error {
@@ -206,7 +207,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	})
 	act("resume", func(c *fiber.Ctx, m *enterprise.Member, id string) error { return mod.svc.Resume(c.Context(), m, id) })
 	act("guardian", func(c *fiber.Ctx, m *enterprise.Member, id string) error {
-		return mod.svc.ChangeGuardian(c.Context(), m, id, formInt(c, "guardian"), c.FormValue("reason"))
+		return mod.svc.ChangeGuardian(c.Context(), m, id, form.Int(c, "guardian"), c.FormValue("reason"))
 	})
 	act("finish", func(c *fiber.Ctx, m *enterprise.Member, id string) error { return mod.svc.Finish(c.Context(), m, id) })
 	act("accept", func(c *fiber.Ctx, m *enterprise.Member, id string) error {
@@ -241,19 +242,6 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	})
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
-func formInt(c *fiber.Ctx, key string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
-	return n
-}
-
 // signature reads the drawn signature the page's canvas put in the form as a
 // data: URI; "" is no signature.
 func signature(c *fiber.Ctx) ([]byte, error) {
@@ -284,7 +272,7 @@ type indexPage struct {
 }
 
 func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -332,7 +320,7 @@ func (mod *Module) bookingForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) renderBookingForm(c *fiber.Ctx, in BookingInput, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -350,12 +338,12 @@ func parseLocal(v string) time.Time {
 }
 
 func (mod *Module) bookingSave(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
 	in := BookingInput{TaskType: c.FormValue("task_type"), Content: c.FormValue("content"), Place: c.FormValue("place"), Unit: c.FormValue("unit"),
-		ContractorID: formInt(c, "contractor"), PlannedStart: parseLocal(c.FormValue("planned_start")), PlannedEnd: parseLocal(c.FormValue("planned_end"))}
+		ContractorID: form.Int(c, "contractor"), PlannedStart: parseLocal(c.FormValue("planned_start")), PlannedEnd: parseLocal(c.FormValue("planned_end"))}
 	id, err := mod.svc.Book(c.Context(), m, in)
 	if err != nil {
 		var e *chemguard.Error
@@ -387,7 +375,7 @@ type bookingPage struct {
 func (mod *Module) booking(c *fiber.Ctx) error { return mod.renderBooking(c, nil) }
 
 func (mod *Module) renderBooking(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -424,7 +412,7 @@ func (mod *Module) renderBooking(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) bookingReview(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -441,21 +429,21 @@ func (mod *Module) bookingReview(c *fiber.Ctx) error {
 }
 
 func (mod *Module) permitCreate(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
 	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
-	form, err := c.MultipartForm()
+	mf, err := c.MultipartForm()
 	var workers []int64
 	var extra []string
 	if err == nil {
-		for _, v := range form.Value["workers"] {
+		for _, v := range mf.Value["workers"] {
 			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 				workers = append(workers, n)
 			}
 		}
-		extra = form.Value["measures"]
+		extra = mf.Value["measures"]
 	} else {
 		args := c.Request().PostArgs()
 		for _, v := range args.PeekMulti("workers") {
@@ -472,7 +460,7 @@ func (mod *Module) permitCreate(c *fiber.Ctx) error {
 		measures = append(measures, strings.Split(strings.ReplaceAll(t, "\r", ""), "\n")...)
 	}
 	pid, err := mod.svc.CreatePermit(c.Context(), m, id, PermitInput{TaskType: c.FormValue("task_type"), MajorPerson: c.FormValue("major_person"),
-		MajorMobile: c.FormValue("major_mobile"), GuardianID: formInt(c, "guardian"), Risks: c.FormValue("risks"), Measures: measures,
+		MajorMobile: c.FormValue("major_mobile"), GuardianID: form.Int(c, "guardian"), Risks: c.FormValue("risks"), Measures: measures,
 		Workers: workers, Onsite: c.FormValue("onsite") == "1"})
 	if err != nil {
 		var e *chemguard.Error
@@ -503,7 +491,7 @@ type permitPage struct {
 }
 
 func (mod *Module) permitPage(c *fiber.Ctx, phone bool, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -542,7 +530,7 @@ func (mod *Module) permitPage(c *fiber.Ctx, phone bool, problem *chemguard.Error
 
 func (mod *Module) pdf(risk bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		m, err := member(c)
+		m, err := enterprise.CurrentMember(c)
 		if err != nil {
 			return err
 		}
@@ -564,7 +552,7 @@ func (mod *Module) pdf(risk bool) fiber.Handler {
 }
 
 func (mod *Module) file(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -593,7 +581,7 @@ func detectType(b []byte) string {
 // ---- lists, statistics ----
 
 func (mod *Module) listPDF(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -613,7 +601,7 @@ type statsPage struct {
 }
 
 func (mod *Module) statsGuard(c *fiber.Ctx) (*enterprise.Member, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +658,7 @@ type basePage struct {
 func (mod *Module) base(c *fiber.Ctx) error { return mod.renderBase(c, nil) }
 
 func (mod *Module) renderBase(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -707,21 +695,10 @@ func (mod *Module) renderBase(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) baseAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := member(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			var e *chemguard.Error
-			if errors.As(err, &e) && e.Code != chemguard.EInternal && e.Code != chemguard.ENotFound && e.Code != chemguard.EForbidden {
-				c.Status(web.HTTPStatus(err))
-				return mod.renderBase(c, e)
-			}
-			return err
-		}
-		return c.Redirect(enterprise.Prefix+"/permits/base?flash="+url.QueryEscape("已保存"), fiber.StatusSeeOther)
-	}
+	return enterprise.FormAction(fn, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderBase(c, e) },
+		func(*fiber.Ctx) string {
+			return enterprise.Prefix + "/permits/base?flash=" + url.QueryEscape("已保存")
+		})
 }
 
 func (mod *Module) addContractor(c *fiber.Ctx, m *enterprise.Member) error {
@@ -738,7 +715,7 @@ func (mod *Module) addWorker(c *fiber.Ctx, m *enterprise.Member) error {
 		}
 		valid = t
 	}
-	_, err := mod.svc.AddWorker(c.Context(), m, Worker{ContractorID: formInt(c, "contractor"), Name: c.FormValue("name"), Mobile: c.FormValue("mobile"),
+	_, err := mod.svc.AddWorker(c.Context(), m, Worker{ContractorID: form.Int(c, "contractor"), Name: c.FormValue("name"), Mobile: c.FormValue("mobile"),
 		CertNo: c.FormValue("cert_no"), CertKind: c.FormValue("cert_kind"), CertValidTo: valid})
 	return err
 }
@@ -776,7 +753,7 @@ type phoneIndexPage struct {
 }
 
 func (mod *Module) phoneIndex(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

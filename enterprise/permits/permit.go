@@ -191,7 +191,7 @@ func (s *Service) CreatePermit(ctx context.Context, m *enterprise.Member, bookin
 	}
 	now := s.cfg.Now()
 	id := uuid.NewString()
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var guardian string
 		if err := tx.QueryRow(ctx, `SELECT u.display_name FROM enterprise_members em JOIN users u ON u.id = em.user_id WHERE em.company = $1 AND em.user_id = $2`,
 			m.Company, in.GuardianID).Scan(&guardian); err != nil {
@@ -458,7 +458,7 @@ func (s *Service) Approve(ctx context.Context, m *enterprise.Member, id string, 
 		return invalid("审批意见", "驳回须填写原因", "a rejection needs a reason")
 	}
 	issued := false
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := s.lock(ctx, tx, m.Company, id)
 		if err != nil {
 			return err

@@ -95,7 +95,7 @@ func (s *Service) RecordGas(ctx context.Context, m *enterprise.Member, id string
 	if in.Indicator != "" {
 		source = "detector"
 	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := s.lock(ctx, tx, m.Company, id)
 		if err != nil {
 			return err
@@ -159,7 +159,7 @@ func (s *Service) Detectors(ctx context.Context, m *enterprise.Member) ([]Detect
 
 // ConfirmMeasure records who confirmed measure i on site.
 func (s *Service) ConfirmMeasure(ctx context.Context, m *enterprise.Member, id string, i int) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := s.lock(ctx, tx, m.Company, id)
 		if err != nil {
 			return err
@@ -183,7 +183,7 @@ func (s *Service) SignBriefing(ctx context.Context, m *enterprise.Member, id str
 	if len(signature) == 0 {
 		return invalid("签名", "安全交底须作业人员手写签名", "the briefing needs the worker's signature")
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := s.lock(ctx, tx, m.Company, id)
 		if err != nil {
 			return err
@@ -256,7 +256,7 @@ func stillValid(p *Permit, now time.Time) error {
 // refusals.
 func (s *Service) onPermit(ctx context.Context, m *enterprise.Member, id string, from []string, may func(*enterprise.Member, *Permit) bool,
 	verb, verbEN string, fn func(tx pgx.Tx, p *Permit) error) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := s.lock(ctx, tx, m.Company, id)
 		if err != nil {
 			return err
@@ -417,7 +417,7 @@ func (s *Service) AddPhoto(ctx context.Context, m *enterprise.Member, id, note s
 	if len(data) > 10<<20 {
 		return invalid("照片", "不超过 10MB", "the photo must be at most 10 MB")
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		p, err := s.lock(ctx, tx, m.Company, id)
 		if err != nil {
 			return err
@@ -472,7 +472,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	stopped := 0
 	for _, k := range keys {
 		var alert *enterprise.Notice
-		err := s.tx(ctx, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			p, err := s.lock(ctx, tx, k.Company, k.ID)
 			if err != nil || p.Status != StatusWorking {
 				return err

@@ -98,7 +98,7 @@ func (s *Service) PublishPlan(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("permits: plan: %w", err)
 	}
 	for _, k := range keys {
-		if err := s.tx(ctx, func(tx pgx.Tx) error { return s.publish(ctx, tx, k.Company, k.ID) }); err != nil {
+		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.publish(ctx, tx, k.Company, k.ID) }); err != nil {
 			return 0, fmt.Errorf("permits: plan %s: %w", k.ID, err)
 		}
 	}

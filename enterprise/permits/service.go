@@ -102,18 +102,6 @@ func invalid(field, zh, en string) error {
 	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: field + "：" + zh, MessageEN: en}
 }
 
-func (s *Service) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("permits: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
 func managerOrHead(m *enterprise.Member) bool {
 	return m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...)
 }
@@ -184,7 +172,7 @@ func (s *Service) Book(ctx context.Context, m *enterprise.Member, in BookingInpu
 		return 0, err
 	}
 	var id int64
-	err := s.tx(ctx, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if in.ContractorID != 0 {
 			if _, err := s.contractor(ctx, tx, m.Company, in.ContractorID); err != nil {
 				return err

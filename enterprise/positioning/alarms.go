@@ -166,7 +166,7 @@ func (s *Service) Handle(ctx context.Context, m *enterprise.Member, id, info str
 		return &chemguard.Error{Code: chemguard.EConflict, MessageZH: "该报警已处置", MessageEN: "the alarm was already handled"}
 	}
 	now := s.cfg.Now()
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE pos_alarms SET handled_at = $3, handled_by = $4, handle_info = $5,
 			ended_at = CASE WHEN alarm_type = '01' THEN coalesce(ended_at, $3) ELSE ended_at END WHERE company = $1 AND id = $2`,
 			m.Company, id, now, m.UserID, info); err != nil {

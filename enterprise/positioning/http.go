@@ -23,6 +23,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/validate"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/form"
 )
 
 //go:embed templates/*.html
@@ -131,7 +132,7 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 		return mod.svc.Bind(c.Context(), m, paramInt(c, "id"), c.FormValue("card_no"))
 	}))
 	pc.Post("/positioning/people/:id/post", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.SetPost(c.Context(), m, paramInt(c, "id"), formInt(c, "fence"))
+		return mod.svc.SetPost(c.Context(), m, paramInt(c, "id"), form.Int(c, "fence"))
 	}))
 	pc.Post("/positioning/tags/unbind", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.Unbind(c.Context(), m, c.FormValue("card_no"))
@@ -177,21 +178,8 @@ func (mod *Module) fixes(c *fiber.Ctx) error {
 	return c.Status(status).JSON(res)
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 func paramInt(c *fiber.Ctx, key string) int64 {
 	n, _ := strconv.ParseInt(c.Params(key), 10, 64)
-	return n
-}
-
-func formInt(c *fiber.Ctx, key string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
 	return n
 }
 
@@ -228,7 +216,7 @@ type indexPage struct {
 }
 
 func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -245,7 +233,7 @@ func (mod *Module) index(c *fiber.Ctx) error {
 }
 
 func (mod *Module) liveJSON(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -261,7 +249,7 @@ func (mod *Module) liveJSON(c *fiber.Ctx) error {
 // session is checked in full again) and as soon as the member's account is
 // disabled.
 func (mod *Module) liveStream(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -306,7 +294,7 @@ func (mod *Module) liveStream(c *fiber.Ctx) error {
 }
 
 func (mod *Module) plan(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -337,7 +325,7 @@ type setupPage struct {
 func (mod *Module) setup(c *fiber.Ctx) error { return mod.renderSetup(c, nil, nil) }
 
 func (mod *Module) renderSetup(c *fiber.Ctx, problem *chemguard.Error, cred *Credential) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -361,29 +349,8 @@ func (mod *Module) renderSetup(c *fiber.Ctx, problem *chemguard.Error, cred *Cre
 	return mod.pc.Render(c, "setup", p)
 }
 
-// action runs fn for the member: bad input or a conflict is shown on the
-// page render draws (with the member's input refused, nothing else lost),
-// success redirects to next.
-func action(fn func(c *fiber.Ctx, m *enterprise.Member) error, render func(c *fiber.Ctx, problem *chemguard.Error) error,
-	next func(c *fiber.Ctx) string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := member(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			if e, ok := shown(err); ok {
-				c.Status(web.HTTPStatus(err))
-				return render(c, e)
-			}
-			return err
-		}
-		return c.Redirect(next(c), fiber.StatusSeeOther)
-	}
-}
-
 func (mod *Module) setupAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return action(fn, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderSetup(c, e, nil) }, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderSetup(c, e, nil) }, func(c *fiber.Ctx) string {
 		return enterprise.Prefix + "/positioning/setup?flash=" + url.QueryEscape("已保存") + "&floor=" + url.QueryEscape(c.FormValue("floor"))
 	})
 }
@@ -448,16 +415,16 @@ func (mod *Module) saveFence(c *fiber.Ctx, m *enterprise.Member) error {
 	if to == 0 {
 		to = 1440
 	}
-	f := Fence{ID: formInt(c, "id"), Name: c.FormValue("name"), Floor: c.FormValue("floor"), Kind: c.FormValue("kind"), Polygon: poly,
-		MaxPeople: int(formInt(c, "max_people")), MinPeople: int(formInt(c, "min_people")),
-		MaxStay: time.Duration(formInt(c, "max_stay_min")) * time.Minute, StillFor: time.Duration(formInt(c, "still_min")) * time.Minute,
+	f := Fence{ID: form.Int(c, "id"), Name: c.FormValue("name"), Floor: c.FormValue("floor"), Kind: c.FormValue("kind"), Polygon: poly,
+		MaxPeople: int(form.Int(c, "max_people")), MinPeople: int(form.Int(c, "min_people")),
+		MaxStay: time.Duration(form.Int(c, "max_stay_min")) * time.Minute, StillFor: time.Duration(form.Int(c, "still_min")) * time.Minute,
 		ActiveFrom: from, ActiveTo: to}
 	_, err = mod.svc.SaveFence(c.Context(), m, f)
 	return err
 }
 
 func (mod *Module) issueGateway(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -492,7 +459,7 @@ type peoplePage struct {
 func (mod *Module) people(c *fiber.Ctx) error { return mod.renderPeople(c, nil) }
 
 func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -526,14 +493,14 @@ func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) peopleAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return action(fn, mod.renderPeople, func(*fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, mod.renderPeople, func(*fiber.Ctx) string {
 		return enterprise.Prefix + "/positioning/people?flash=" + url.QueryEscape("已保存")
 	})
 }
 
 func (mod *Module) addPerson(c *fiber.Ctx, m *enterprise.Member) error {
-	id, err := mod.svc.AddPerson(c.Context(), m, Carrier{Kind: c.FormValue("kind"), UserID: formInt(c, "user"), WorkerID: formInt(c, "worker"),
-		Name: c.FormValue("name"), Unit: c.FormValue("unit"), Age: int(formInt(c, "age")), Trade: c.FormValue("trade"), Training: c.FormValue("training")})
+	id, err := mod.svc.AddPerson(c.Context(), m, Carrier{Kind: c.FormValue("kind"), UserID: form.Int(c, "user"), WorkerID: form.Int(c, "worker"),
+		Name: c.FormValue("name"), Unit: c.FormValue("unit"), Age: int(form.Int(c, "age")), Trade: c.FormValue("trade"), Training: c.FormValue("training")})
 	if err != nil {
 		return err
 	}
@@ -551,7 +518,7 @@ type personPage struct {
 }
 
 func (mod *Module) findPerson(c *fiber.Ctx) (*enterprise.Member, Carrier, error) {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, Carrier{}, err
 	}
@@ -646,7 +613,7 @@ func dayRange(c *fiber.Ctx, now time.Time) (time.Time, time.Time, string, string
 func (mod *Module) alarms(c *fiber.Ctx) error { return mod.renderAlarms(c, nil) }
 
 func (mod *Module) renderAlarms(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -662,7 +629,7 @@ func (mod *Module) renderAlarms(c *fiber.Ctx, problem *chemguard.Error) error {
 }
 
 func (mod *Module) alarmsXLSX(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -695,7 +662,7 @@ type alarmPage struct {
 func (mod *Module) alarm(c *fiber.Ctx) error { return mod.renderAlarm(c, c.Params("id"), nil, nil) }
 
 func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error, ev *Evacuation) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -723,7 +690,7 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 }
 
 func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return action(fn, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
 		if c.FormValue("back") == "map" {
 			return enterprise.Prefix + "/positioning"
 		}
@@ -732,11 +699,11 @@ func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error
 }
 
 func (mod *Module) evacuate(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
-	ev, err := mod.svc.Evacuate(c.Context(), m, formInt(c, "fence"), c.FormValue("instruction"))
+	ev, err := mod.svc.Evacuate(c.Context(), m, form.Int(c, "fence"), c.FormValue("instruction"))
 	if err != nil {
 		if e, ok := shown(err); ok && c.FormValue("alarm") != "" {
 			c.Status(web.HTTPStatus(err))

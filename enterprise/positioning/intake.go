@@ -153,7 +153,7 @@ func (s *Service) Ingest(ctx context.Context, company string, body []byte) (Resu
 	}
 	res := Result{Errors: errs}
 	var raised []alarmRow
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('positioning:' || $1))`, company); err != nil {
 			return fmt.Errorf("positioning: lock: %w", err)
 		}
@@ -378,7 +378,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	for _, company := range companies {
 		var raised []alarmRow
 		now := s.cfg.Now()
-		err := s.tx(ctx, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('positioning:' || $1))`, company); err != nil {
 				return fmt.Errorf("positioning: lock: %w", err)
 			}

@@ -145,7 +145,7 @@ func (s *Service) RemovePerson(ctx context.Context, m *enterprise.Member, id int
 	if err := requireManager(m); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		now := s.cfg.Now()
 		tag, err := tx.Exec(ctx, `UPDATE pos_people SET deleted_at = $3 WHERE company = $1 AND id = $2 AND deleted_at IS NULL`, m.Company, id, now)
 		if err != nil {
@@ -189,7 +189,7 @@ func (s *Service) Bind(ctx context.Context, m *enterprise.Member, person int64, 
 	if err := requireManager(m); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var name string
 		if err := tx.QueryRow(ctx, `SELECT name FROM pos_people WHERE company = $1 AND id = $2 AND deleted_at IS NULL`, m.Company, person).Scan(&name); err != nil {
 			return notFound("人员", "person")
@@ -225,7 +225,7 @@ func (s *Service) Unbind(ctx context.Context, m *enterprise.Member, card string)
 	if err := requireManager(m); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE pos_tags SET unbound_at = $3, unbound_by = $4 WHERE company = $1 AND card_no = $2 AND unbound_at IS NULL`,
 			m.Company, card, s.cfg.Now(), m.UserID)
 		if err != nil {

@@ -115,18 +115,6 @@ func forbidden(zh, en string) error {
 	return &chemguard.Error{Code: chemguard.EForbidden, MessageZH: zh, MessageEN: en}
 }
 
-func (s *Service) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("positioning: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
 // manager reports whether m manages positioning (fences, tags, gateways,
 // confirmation of handled alarms).
 func manager(m *enterprise.Member) bool { return m.Has(enterprise.Managers...) }

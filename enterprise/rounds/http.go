@@ -91,14 +91,6 @@ func (m *Module) Register(pc, phone fiber.Router) {
 	phone.Get("/rounds/patrols/:pid", m.phoneDone)
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	mem := enterprise.MemberFrom(c)
-	if mem == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return mem, nil
-}
-
 // audited records what a member did (refusals included) and returns err.
 func (m *Module) audited(c *fiber.Ctx, action, object string, err error) error {
 	ev := audit.Event{ClientIP: c.IP(), Action: "rounds_" + action, Result: audit.ResultOK}
@@ -124,7 +116,7 @@ func (m *Module) audited(c *fiber.Ctx, action, object string, err error) error {
 
 // routeOf is the member of c and their company's route named by :id.
 func (m *Module) routeOf(c *fiber.Ctx) (*enterprise.Member, Route, error) {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return nil, Route{}, err
 	}
@@ -165,7 +157,7 @@ type routesPage struct {
 }
 
 func (m *Module) renderRoutes(c *fiber.Ctx, flash error) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -197,7 +189,7 @@ func shown(err error) bool {
 }
 
 func (m *Module) createRoute(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -236,7 +228,7 @@ func (m *Module) renderRoute(c *fiber.Ctx, flash error) error {
 func (m *Module) route(c *fiber.Ctx) error { return m.renderRoute(c, nil) }
 
 func (m *Module) addPoint(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -261,7 +253,7 @@ func (m *Module) addPoint(c *fiber.Ctx) error {
 }
 
 func (m *Module) deletePoint(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -280,7 +272,7 @@ func (m *Module) deletePoint(c *fiber.Ctx) error {
 }
 
 func (m *Module) deleteRoute(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -297,7 +289,7 @@ func (m *Module) deleteRoute(c *fiber.Ctx) error {
 // sheetOf is the 巡检记录表 the query asks for: ?from=&to= days (default the
 // last 7 days).
 func (m *Module) sheetOf(c *fiber.Ctx) (Sheet, error) {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return Sheet{}, err
 	}
@@ -424,7 +416,7 @@ type phoneRoutesPage struct {
 }
 
 func (m *Module) phoneRoutes(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -489,7 +481,7 @@ type donePage struct {
 }
 
 func (m *Module) phoneDone(c *fiber.Ctx) error {
-	mem, err := member(c)
+	mem, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}

@@ -207,7 +207,7 @@ func (s *Service) Assign(ctx context.Context, m *enterprise.Member, id string, u
 	if a.State != StateReceived && a.State != StateAssigned {
 		return invalid("派发", "报警已处置，不能再派发", "the alarm is already handled")
 	}
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE video_alarms SET state = $2, assignee_id = $3, assignee_name = $4 WHERE id::text = $1`,
 			id, StateAssigned, to.UserID, to.DisplayName); err != nil {
 			return fmt.Errorf("video: assign: %w", err)
@@ -249,7 +249,7 @@ func (s *Service) Handle(ctx context.Context, m *enterprise.Member, id, note str
 			return fmt.Errorf("video: photo: %w", err)
 		}
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE video_alarms SET state = $2, handle_note = $3, handle_photo = $4, handled_at = $5, handled_by = $6 WHERE id::text = $1`,
 			id, StateHandled, note, ref, s.cfg.Now(), m.DisplayName); err != nil {
 			return fmt.Errorf("video: handle: %w", err)
@@ -282,7 +282,7 @@ func (s *Service) Confirm(ctx context.Context, m *enterprise.Member, id string, 
 			state = StateReceived
 		}
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if accept {
 			_, err = tx.Exec(ctx, `UPDATE video_alarms SET state = $2, confirmed_at = $3, confirmed_by = $4 WHERE id::text = $1`, id, state, s.cfg.Now(), m.DisplayName)
 		} else {

@@ -218,14 +218,6 @@ func (mod *Module) intake(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"accepted": len(res) - rejected, "rejected": rejected, "results": res})
 }
 
-func member(c *fiber.Ctx) (*enterprise.Member, error) {
-	m := enterprise.MemberFrom(c)
-	if m == nil {
-		return nil, chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-	}
-	return m, nil
-}
-
 // period reads ?from=&to= (dates, inclusive); the default is the last 7 days.
 func (mod *Module) period(c *fiber.Ctx) (from, to time.Time, fromS, toS string) {
 	day := func(s string) (time.Time, bool) {
@@ -255,7 +247,7 @@ type indexPage struct {
 }
 
 func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -287,7 +279,7 @@ func (mod *Module) index(c *fiber.Ctx) error {
 }
 
 func (mod *Module) phoneIndex(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -324,7 +316,7 @@ func (mod *Module) alarmRoutes(r fiber.Router, prefix string, phone bool) {
 	r.Get("/video/alarms/:id/images/:ref", mod.image)
 	act := func(name string, fn func(c *fiber.Ctx, m *enterprise.Member, id string) error) {
 		r.Post("/video/alarms/:id/"+name, func(c *fiber.Ctx) error {
-			m, err := member(c)
+			m, err := enterprise.CurrentMember(c)
 			if err != nil {
 				return err
 			}
@@ -370,7 +362,7 @@ func (mod *Module) alarmRoutes(r fiber.Router, prefix string, phone bool) {
 }
 
 func (mod *Module) alarmPage(c *fiber.Ctx, prefix string, phone bool, problem *chemguard.Error) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -396,7 +388,7 @@ func (mod *Module) alarmPage(c *fiber.Ctx, prefix string, phone bool, problem *c
 }
 
 func (mod *Module) image(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -426,7 +418,7 @@ type devicesPage struct {
 }
 
 func (mod *Module) renderDevices(c *fiber.Ctx, problem *chemguard.Error, extra func(*devicesPage)) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -451,21 +443,10 @@ func (mod *Module) renderDevices(c *fiber.Ctx, problem *chemguard.Error, extra f
 }
 
 func (mod *Module) devicesAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		m, err := member(c)
-		if err != nil {
-			return err
-		}
-		if err := fn(c, m); err != nil {
-			var e *chemguard.Error
-			if errors.As(err, &e) && e.Code != chemguard.EInternal && e.Code != chemguard.ENotFound && e.Code != chemguard.EForbidden {
-				c.Status(web.HTTPStatus(err))
-				return mod.renderDevices(c, e, nil)
-			}
-			return err
-		}
-		return c.Redirect(enterprise.Prefix+"/video/devices?flash="+url.QueryEscape("已保存"), fiber.StatusSeeOther)
-	}
+	return enterprise.FormAction(fn, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderDevices(c, e, nil) },
+		func(*fiber.Ctx) string {
+			return enterprise.Prefix + "/video/devices?flash=" + url.QueryEscape("已保存")
+		})
 }
 
 func (mod *Module) saveDevice(c *fiber.Ctx, m *enterprise.Member) error {
@@ -495,7 +476,7 @@ func (mod *Module) saveSettings(c *fiber.Ctx, m *enterprise.Member) error {
 // issueKey shows the new credential once, on the page it answers (never in a
 // redirect's URL).
 func (mod *Module) issueKey(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -515,7 +496,7 @@ func (mod *Module) issueKey(c *fiber.Ctx) error {
 }
 
 func (mod *Module) exportRegistry(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -532,7 +513,7 @@ func (mod *Module) exportRegistry(c *fiber.Ctx) error {
 }
 
 func (mod *Module) importRegistry(c *fiber.Ctx) error {
-	m, err := member(c)
+	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
 	}
@@ -565,7 +546,7 @@ type statsPage struct {
 
 // managerPeriod is the manager asking for a statistics page and its period.
 func (mod *Module) managerPeriod(c *fiber.Ctx) (m *enterprise.Member, from, to time.Time, fromS, toS string, err error) {
-	if m, err = member(c); err != nil {
+	if m, err = enterprise.CurrentMember(c); err != nil {
 		return
 	}
 	if err = managersOnly(m); err != nil {

@@ -194,7 +194,7 @@ func (s *Service) intakeOne(ctx context.Context, b box, sp Space, a AlarmInput, 
 	}
 	var r Result
 	var notice *enterprise.Notice
-	err = s.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var ok bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM video_cameras WHERE company = $1 AND code = $2 AND deleted_at IS NULL)`,
 			b.Company, a.VideoCode).Scan(&ok); err != nil {

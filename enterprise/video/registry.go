@@ -89,7 +89,7 @@ func (s *Service) SaveDevice(ctx context.Context, m *enterprise.Member, d Device
 	if err := d.check(); err != nil {
 		return "", err
 	}
-	err := s.tx(ctx, func(tx pgx.Tx) error { return s.saveDevice(ctx, tx, m.Company, &d) })
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.saveDevice(ctx, tx, m.Company, &d) })
 	return d.ID, err
 }
 
@@ -234,7 +234,7 @@ func (s *Service) SaveCamera(ctx context.Context, m *enterprise.Member, c Camera
 	if err := c.check(m.Company); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error { return s.saveCamera(ctx, tx, m.Company, c) })
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.saveCamera(ctx, tx, m.Company, c) })
 }
 
 func (s *Service) saveCamera(ctx context.Context, tx pgx.Tx, company string, c Camera) error {
@@ -267,7 +267,7 @@ func (s *Service) RemoveCamera(ctx context.Context, m *enterprise.Member, code s
 	if err := managersOnly(m); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var c Camera
 		err := tx.QueryRow(ctx, `UPDATE video_cameras SET deleted_at = $3 WHERE company = $1 AND code = $2 AND deleted_at IS NULL
 			RETURNING code, name, place, key_area_kind`, m.Company, code, s.cfg.Now()).Scan(&c.Code, &c.Name, &c.Place, &c.KeyAreaKind)

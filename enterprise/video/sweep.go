@@ -59,7 +59,7 @@ func (s *Service) autoClear(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("video: auto-clear image: %w", err)
 		}
-		err = s.tx(ctx, func(tx pgx.Tx) error {
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			tag, err := tx.Exec(ctx, `UPDATE video_alarms SET cleared_at = cleared_at WHERE id = $1 AND cleared_at IS NULL`, a.ID)
 			if err != nil || tag.RowsAffected() == 0 {
 				return err // a clear from the box arrived meanwhile
@@ -93,7 +93,7 @@ func (s *Service) reportStatus(ctx context.Context) error {
 		}
 		sp := SpaceOf(d.Kind)
 		rec := schemas.VideoDeviceStatus{DeviceCode: d.Code, DateTime: seedTime(now), RunStatus: status}
-		err := s.tx(ctx, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `UPDATE video_devices SET status_reported_at = $2 WHERE id::text = $1`, d.ID, now); err != nil {
 				return err
 			}

@@ -135,18 +135,6 @@ func (s *Service) SpaceFor(ctx context.Context, m *enterprise.Member) (Space, er
 	return s.space(ctx, s.pool, m.Company)
 }
 
-func (s *Service) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("video: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
 func notFound(zh, en string) error {
 	return &chemguard.Error{Code: chemguard.ENotFound, MessageZH: zh + "不存在", MessageEN: en + " not found"}
 }

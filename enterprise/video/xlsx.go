@@ -124,7 +124,7 @@ func (s *Service) ImportRegistry(ctx context.Context, m *enterprise.Member, r io
 			fail(sheetDevices, i+1, err)
 			continue
 		}
-		if err := s.tx(ctx, func(tx pgx.Tx) error { return s.saveDevice(ctx, tx, m.Company, &d) }); err != nil {
+		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.saveDevice(ctx, tx, m.Company, &d) }); err != nil {
 			fail(sheetDevices, i+1, err)
 			continue
 		}
@@ -147,7 +147,7 @@ func (s *Service) ImportRegistry(ctx context.Context, m *enterprise.Member, r io
 			fail(sheetCameras, i+1, err)
 			continue
 		}
-		if err := s.tx(ctx, func(tx pgx.Tx) error { return s.saveCamera(ctx, tx, m.Company, c) }); err != nil {
+		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.saveCamera(ctx, tx, m.Company, c) }); err != nil {
 			fail(sheetCameras, i+1, err)
 			continue
 		}

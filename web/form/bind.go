@@ -1,6 +1,9 @@
 package form
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
@@ -17,4 +20,12 @@ func Bind(c *fiber.Ctx, v any) error {
 		return ErrMalformed
 	}
 	return Check(v)
+}
+
+// Int is the form value key as an int64, 0 when it is absent or not a whole
+// number: for the ids a page offers in a select, where 0 then matches no row
+// and the lookup that follows refuses it with its own message.
+func Int(c *fiber.Ctx, key string) int64 {
+	n, _ := strconv.ParseInt(strings.TrimSpace(c.FormValue(key)), 10, 64)
+	return n
 }
