@@ -3,6 +3,8 @@ package positioning_test
 import (
 	"context"
 	"encoding/json"
+	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard/enterprise/positioning/mqttgw"
 	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
@@ -226,4 +230,25 @@ func TestMQTTExternalBroker(t *testing.T) {
 	require.NotNil(t, r.Refused)
 	assert.Contains(t, r.Refused.MessageEN, "replayed")
 	assert.Equal(t, 1, pgtest.Scalar[int](t, p.app.Pool, `SELECT count(*) FROM pos_fixes WHERE company = $1`, company))
+}
+
+// The platform with its own base-system modules starts the embedded broker
+// with the gateway hook attached (an unknown credential is refused by the
+// broker, not by a closed port) and stops it with the rest.
+func TestMQTTStartsWithThePlatform(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+		BaseSystem: platform.BaseSystemConfig{PositioningMQTT: mqttgw.Config{Addr: addr}}})
+	var last error
+	eventually(t, 10*time.Second, "the embedded broker answers CONNECT", func() bool {
+		_, last = gatewayClient(t, addr, "probe", "cgp_unknown", "cgh_unknown", nil)
+		return last != nil && !strings.Contains(last.Error(), "connection refused")
+	})
+	assert.ErrorContains(t, last, "not Authorized")
+	app.Stop()
+	_, err = net.DialTimeout("tcp", addr, time.Second)
+	assert.Error(t, err, "the broker stops with the platform")
 }
