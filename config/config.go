@@ -172,6 +172,8 @@ type Positioning struct {
 	// The gateways' MQTT transport: an embedded broker by default (like
 	// Kafka's), an external one in production.
 	MQTTAddr       string `env:"CHEMGUARD_POSITIONING_MQTT_ADDR" envDefault:"127.0.0.1:1883" help:"listen address of the embedded MQTT broker the positioning gateways publish fixes to (username = gateway key, password = secret); off: no embedded broker"`
+	MQTTTLSCert    string `env:"CHEMGUARD_POSITIONING_MQTT_TLS_CERT" shown:"none: plain MQTT" help:"PEM certificate (chain) file: the embedded MQTT broker speaks TLS (with CHEMGUARD_POSITIONING_MQTT_TLS_KEY)"`
+	MQTTTLSKey     string `env:"CHEMGUARD_POSITIONING_MQTT_TLS_KEY" shown:"none" help:"PEM private key file of CHEMGUARD_POSITIONING_MQTT_TLS_CERT"`
 	MQTTBroker     string `env:"CHEMGUARD_POSITIONING_MQTT_BROKER" shown:"none: the embedded broker" help:"external MQTT broker (tcp://, ssl://, ws://, wss:// URL) to take the gateways' signed batches from instead of embedding one"`
 	MQTTUsername   string `env:"CHEMGUARD_POSITIONING_MQTT_USERNAME" help:"the platform's username on the external MQTT broker"`
 	MQTTPassword   string `env:"CHEMGUARD_POSITIONING_MQTT_PASSWORD" shown:"none" help:"the platform's password on the external MQTT broker"`

@@ -259,6 +259,7 @@ func TestPositioningSettings(t *testing.T) {
 		{"CHEMGUARD_POSITIONING_MQTT_BROKER", "mqtt.plant.example"},
 		{"CHEMGUARD_POSITIONING_MQTT_BROKER", "http://mqtt.plant.example:1883"},
 		{"CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP", "a/b"},
+		{"CHEMGUARD_POSITIONING_MQTT_TLS_CERT", "/etc/chemguard/mqtt.pem"}, // without its key
 	} {
 		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
 			_, err := parse(t, bad.name, bad.value)

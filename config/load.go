@@ -183,6 +183,9 @@ func checkMQTT(p Positioning) error {
 			return Invalid("CHEMGUARD_POSITIONING_MQTT_ADDR", fmt.Errorf("want host:port such as 127.0.0.1:1883, got %q", p.MQTTAddr))
 		}
 	}
+	if (p.MQTTTLSCert == "") != (p.MQTTTLSKey == "") {
+		return Invalid("CHEMGUARD_POSITIONING_MQTT_TLS_KEY", fmt.Errorf("want both CHEMGUARD_POSITIONING_MQTT_TLS_CERT and CHEMGUARD_POSITIONING_MQTT_TLS_KEY or neither"))
+	}
 	if p.MQTTBroker != "" {
 		u, err := url.Parse(p.MQTTBroker)
 		if err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}, u.Scheme) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -31,7 +32,15 @@ func StartBroker(cfg Config, in Intake) (*Broker, error) {
 	if err := srv.AddHook(h, nil); err != nil {
 		return nil, fmt.Errorf("positioning mqtt: hook: %w", err)
 	}
-	tcp := listeners.NewTCP(listeners.Config{Type: "tcp", ID: "gateways", Address: cfg.Addr})
+	lc := listeners.Config{Type: "tcp", ID: "gateways", Address: cfg.Addr}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("positioning mqtt: TLS certificate (CHEMGUARD_POSITIONING_MQTT_TLS_CERT/_KEY): %w", err)
+		}
+		lc.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	tcp := listeners.NewTCP(lc)
 	if err := srv.AddListener(tcp); err != nil {
 		return nil, fmt.Errorf("positioning mqtt: listen on %s (CHEMGUARD_POSITIONING_MQTT_ADDR): %w", cfg.Addr, err)
 	}

@@ -75,6 +75,9 @@ var _ Intake = (*positioning.Service)(nil)
 type Config struct {
 	Addr   string // embedded broker's listen address, e.g. 127.0.0.1:1883
 	Broker string // external broker URL: tcp://host:1883, ssl://host:8883, ws://…
+	// TLSCert and TLSKey (PEM files) make the embedded broker speak MQTT over
+	// TLS, for a listener on the plant network.
+	TLSCert, TLSKey string
 	// Username and Password are the platform's own login on the external broker.
 	Username, Password string
 	ClientID           string // the platform's client id on the external broker
