@@ -2,18 +2,9 @@ package positioning_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
+	"github.com/shandong-emergency/chemguard/tlstest"
 	"github.com/shandong-emergency/chemguard/validate"
 )
 
@@ -267,26 +259,14 @@ func TestMQTTStartsWithThePlatform(t *testing.T) {
 // authenticates each gateway by its credential.
 func TestMQTTEmbeddedBrokerTLS(t *testing.T) {
 	p := newPlant(t)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "chemguard-mqtt"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "mqtt.pem"), filepath.Join(dir, "mqtt.key")
-	require.NoError(t, os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600))
+	ca := tlstest.NewCA(t, "chemguard-test-ca")
+	srv := ca.Issue(t, "mqtt", "127.0.0.1")
+	certFile, keyFile := srv.CertFile, srv.KeyFile
 
 	b, err := mqttgw.StartBroker(mqttgw.Config{Addr: "127.0.0.1:0", TLSCert: certFile, TLSKey: keyFile}, p.svc)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
+	roots := ca.Pool()
 	connect := func(user, pass string) error {
 		c := paho.NewClient(paho.NewClientOptions().AddBroker("ssl://" + b.Addr()).SetClientID("tls-gw").SetUsername(user).SetPassword(pass).
 			SetTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second))
