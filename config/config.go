@@ -169,6 +169,16 @@ type TimeSeries struct {
 type Positioning struct {
 	TrackRetain time.Duration `env:"CHEMGUARD_POSITIONING_TRACK_RETAIN" envDefault:"2160h" help:"purge 人员定位 tracks (fixes) older than this, at least 720h (30 days, 指南 4.3)"`
 	MaxBatch    int           `env:"CHEMGUARD_POSITIONING_MAX_BATCH" envDefault:"5000" help:"most fixes one positioning-gateway request may carry"`
+	// The gateways' MQTT transport: an embedded broker by default (like
+	// Kafka's), an external one in production.
+	MQTTAddr       string `env:"CHEMGUARD_POSITIONING_MQTT_ADDR" envDefault:"127.0.0.1:1883" help:"listen address of the embedded MQTT broker the positioning gateways publish fixes to (username = gateway key, password = secret); off: no embedded broker"`
+	MQTTTLSCert    string `env:"CHEMGUARD_POSITIONING_MQTT_TLS_CERT" shown:"none: plain MQTT" help:"PEM certificate (chain) file: the embedded MQTT broker speaks TLS (with CHEMGUARD_POSITIONING_MQTT_TLS_KEY)"`
+	MQTTTLSKey     string `env:"CHEMGUARD_POSITIONING_MQTT_TLS_KEY" shown:"none" help:"PEM private key file of CHEMGUARD_POSITIONING_MQTT_TLS_CERT"`
+	MQTTBroker     string `env:"CHEMGUARD_POSITIONING_MQTT_BROKER" shown:"none: the embedded broker" help:"external MQTT broker (tcp://, ssl://, ws://, wss:// URL) to take the gateways' signed batches from instead of embedding one"`
+	MQTTUsername   string `env:"CHEMGUARD_POSITIONING_MQTT_USERNAME" help:"the platform's username on the external MQTT broker"`
+	MQTTPassword   string `env:"CHEMGUARD_POSITIONING_MQTT_PASSWORD" shown:"none" help:"the platform's password on the external MQTT broker"`
+	MQTTClientID   string `env:"CHEMGUARD_POSITIONING_MQTT_CLIENT_ID" envDefault:"chemguard-positioning" help:"the platform's client id on the external MQTT broker (unique per replica)"`
+	MQTTShareGroup string `env:"CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP" envDefault:"chemguard" help:"shared-subscription group ($share/<group>/…) the replicas split the gateways' batches in on the external broker; empty: every replica takes every batch"`
 }
 
 // MinRetain is the shortest retention accepted for a typed series: 30 days.

@@ -230,13 +230,36 @@ func TestTimeSeriesAges(t *testing.T) {
 func TestPositioningSettings(t *testing.T) {
 	c, err := parse(t)
 	require.NoError(t, err)
-	assert.Equal(t, config.Positioning{TrackRetain: 90 * 24 * time.Hour, MaxBatch: 5000}, c.Positioning)
+	assert.Equal(t, config.Positioning{TrackRetain: 90 * 24 * time.Hour, MaxBatch: 5000, MQTTAddr: "127.0.0.1:1883",
+		MQTTClientID: "chemguard-positioning", MQTTShareGroup: "chemguard"}, c.Positioning)
 	cfg, err := platform.FromConfig(c)
 	require.NoError(t, err)
 	assert.Equal(t, 90*24*time.Hour, cfg.BaseSystem.Positioning.Retention)
+	assert.Equal(t, "127.0.0.1:1883", cfg.BaseSystem.PositioningMQTT.Addr, "the gateways' embedded MQTT broker is on, on loopback")
+	assert.True(t, cfg.BaseSystem.PositioningMQTT.Enabled())
+
+	c, err = parse(t, "CHEMGUARD_POSITIONING_MQTT_BROKER", "ssl://mqtt.plant.example:8883", "CHEMGUARD_POSITIONING_MQTT_USERNAME", "chemguard",
+		"CHEMGUARD_POSITIONING_MQTT_PASSWORD", "pw")
+	require.NoError(t, err)
+	cfg, err = platform.FromConfig(c)
+	require.NoError(t, err)
+	assert.Equal(t, "ssl://mqtt.plant.example:8883", cfg.BaseSystem.PositioningMQTT.Broker)
+	assert.Equal(t, "pw", cfg.BaseSystem.PositioningMQTT.Password)
+	assert.Equal(t, "$share/chemguard/chemguard/positioning/+/fixes", cfg.BaseSystem.PositioningMQTT.Subscription())
+
+	c, err = parse(t, "CHEMGUARD_POSITIONING_MQTT_ADDR", "off")
+	require.NoError(t, err)
+	cfg, err = platform.FromConfig(c)
+	require.NoError(t, err)
+	assert.False(t, cfg.BaseSystem.PositioningMQTT.Enabled(), "no embedded broker and no external one: MQTT off, the HTTP API remains")
 	for _, bad := range []struct{ name, value string }{
 		{"CHEMGUARD_POSITIONING_TRACK_RETAIN", "719h"},
 		{"CHEMGUARD_POSITIONING_MAX_BATCH", "0"},
+		{"CHEMGUARD_POSITIONING_MQTT_ADDR", "1883"},
+		{"CHEMGUARD_POSITIONING_MQTT_BROKER", "mqtt.plant.example"},
+		{"CHEMGUARD_POSITIONING_MQTT_BROKER", "http://mqtt.plant.example:1883"},
+		{"CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP", "a/b"},
+		{"CHEMGUARD_POSITIONING_MQTT_TLS_CERT", "/etc/chemguard/mqtt.pem"}, // without its key
 	} {
 		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
 			_, err := parse(t, bad.name, bad.value)

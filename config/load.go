@@ -3,9 +3,12 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +68,12 @@ func Parse(environ map[string]string) (*Config, error) {
 	}
 	if c.Positioning.MaxBatch < 1 {
 		return nil, Invalid("CHEMGUARD_POSITIONING_MAX_BATCH", fmt.Errorf("want at least 1 fix, got %d", c.Positioning.MaxBatch))
+	}
+	if strings.EqualFold(c.Positioning.MQTTAddr, "off") { // an empty value would mean the default
+		c.Positioning.MQTTAddr = ""
+	}
+	if err := checkMQTT(c.Positioning); err != nil {
+		return nil, err
 	}
 	for _, k := range []struct {
 		name, text, file string
@@ -164,4 +173,27 @@ func translate(err error) error {
 	// cause: the messages above say it all, so it is not kept as the cause (the
 	// operator reading a failed start sees every variable once, in each language).
 	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: strings.Join(zh, "；"), MessageEN: strings.Join(en, "; ")}
+}
+
+// checkMQTT refuses a positioning MQTT setting the transport could not use,
+// naming the variable, rather than failing at the first gateway.
+func checkMQTT(p Positioning) error {
+	if p.MQTTAddr != "" {
+		if _, port, err := net.SplitHostPort(p.MQTTAddr); err != nil || port == "" {
+			return Invalid("CHEMGUARD_POSITIONING_MQTT_ADDR", fmt.Errorf("want host:port such as 127.0.0.1:1883, got %q", p.MQTTAddr))
+		}
+	}
+	if (p.MQTTTLSCert == "") != (p.MQTTTLSKey == "") {
+		return Invalid("CHEMGUARD_POSITIONING_MQTT_TLS_KEY", fmt.Errorf("want both CHEMGUARD_POSITIONING_MQTT_TLS_CERT and CHEMGUARD_POSITIONING_MQTT_TLS_KEY or neither"))
+	}
+	if p.MQTTBroker != "" {
+		u, err := url.Parse(p.MQTTBroker)
+		if err != nil || u.Host == "" || !slices.Contains([]string{"tcp", "mqtt", "ssl", "tls", "mqtts", "ws", "wss"}, u.Scheme) {
+			return Invalid("CHEMGUARD_POSITIONING_MQTT_BROKER", fmt.Errorf("want a URL tcp://, ssl://, ws:// or wss://host:port, got %q", p.MQTTBroker))
+		}
+	}
+	if strings.ContainsAny(p.MQTTShareGroup, "/+#") {
+		return Invalid("CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP", fmt.Errorf("want a name without /, + or #, got %q", p.MQTTShareGroup))
+	}
+	return nil
 }

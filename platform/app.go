@@ -28,6 +28,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/positioning"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning/mqttgw"
 	"github.com/shandong-emergency/chemguard/enterprise/video"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/filestore"
@@ -109,6 +110,9 @@ type BaseSystemConfig struct {
 	// Positioning configures 人员定位 (track retention, gateway batch size)
 	// when Modules is nil.
 	Positioning positioning.Config
+	// PositioningMQTT is the gateways' MQTT transport (an embedded broker or
+	// an external one) when Modules is nil; zero: off.
+	PositioningMQTT mqttgw.Config
 }
 
 // nowClock adapts a clock function to identity.Clock.

@@ -12,6 +12,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise/dualprevention"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 	"github.com/shandong-emergency/chemguard/enterprise/positioning"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning/mqttgw"
 	"github.com/shandong-emergency/chemguard/enterprise/rounds"
 	"github.com/shandong-emergency/chemguard/enterprise/video"
 	"github.com/shandong-emergency/chemguard/sealed"
@@ -65,6 +66,16 @@ func baseSystemModules(cfg BaseSystemConfig, add func(sweep), secrets *sealed.Bo
 		}),
 		positioning.Factory(cfg.Positioning, func(s *positioning.Service) {
 			add(func(ctx context.Context) { s.Run(ctx, positionSweepEvery, report("positioning")) })
+			if cfg.PositioningMQTT.Enabled() {
+				// The gateways' MQTT transport lives and stops with the sweeps;
+				// a broker that cannot listen or connect is reported loudly but
+				// leaves the HTTP batch API serving.
+				add(func(ctx context.Context) {
+					if err := mqttgw.Run(ctx, cfg.PositioningMQTT, s); err != nil {
+						slog.Error("positioning MQTT intake not started: gateways must use the HTTP batch API", "err", err)
+					}
+				})
+			}
 		}),
 	}
 }

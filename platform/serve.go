@@ -13,6 +13,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth"
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/config"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning/mqttgw"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
@@ -37,6 +38,9 @@ func FromConfig(c *config.Config) (Config, error) {
 	cfg.Access = accessConfig(c)
 	cfg.Inspect.Plans = c.Inspect.PatrolPlans
 	cfg.BaseSystem.Positioning.Retention, cfg.BaseSystem.Positioning.MaxBatch = c.Positioning.TrackRetain, c.Positioning.MaxBatch
+	pm := c.Positioning
+	cfg.BaseSystem.PositioningMQTT = mqttgw.Config{Addr: pm.MQTTAddr, Broker: pm.MQTTBroker, Username: pm.MQTTUsername,
+		Password: pm.MQTTPassword, ClientID: pm.MQTTClientID, ShareGroup: pm.MQTTShareGroup, TLSCert: pm.MQTTTLSCert, TLSKey: pm.MQTTTLSKey}
 	ts := c.TimeSeries
 	cfg.SeriesPolicies = []store.SeriesPolicy{
 		{Table: store.SensorReadingsSeries, CompressAfter: ts.ReadingsCompressAfter, RetainFor: ts.ReadingsRetain},
