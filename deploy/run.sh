@@ -126,7 +126,7 @@ cat <<EOT
   portal:     http://$ADDR/portal/   (监管门户: 综合分析, 风险预警, 企业一张图, 数据质量, 数据浏览)
   inspector:  http://$ADDR/m/        (巡查检查移动端, phone-sized, installable)
               inspector $DEMO_INSPECTOR / $DEMO_INSPECTOR_PASSWORD (济南市, 巡查检查人员: acts on the warnings escalated to the city)
-  base sys:   http://$ADDR/e/   (企业端基础系统: 双重预防, 日常巡检, 特殊作业; phone pages /e/m/)
+  base sys:   http://$ADDR/e/   (企业端基础系统: 双重预防, 日常巡检, 特殊作业, 人员定位, 智能视频; phone pages /e/m/)
               company administrator $BASE_USER / $BASE_PASSWORD (济南鲁清化工有限公司 $BASE_CODE, 企业管理员)
   login:      regulator $DEMO_USER / $DEMO_PASSWORD (济南市, city staff), in the portal or the API:
               curl -s -X POST http://$ADDR/api/v1/auth/login -H 'Content-Type: application/json' -d '{"username":"$DEMO_USER","password":"$DEMO_PASSWORD"}'
