@@ -18,6 +18,7 @@ func loginBody(user, pw, otp string) map[string]string {
 }
 
 func TestLoginIssuesTokenAndCookie(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	r := e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, ""))
@@ -46,6 +47,7 @@ func TestLoginIssuesTokenAndCookie(t *testing.T) {
 }
 
 func TestLockoutAfterFiveFailures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	for i := 0; i < 5; i++ {
@@ -77,6 +79,7 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 }
 
 func TestSecurityAdminUnlocks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
@@ -89,6 +92,7 @@ func TestSecurityAdminUnlocks(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	me := func(tok string) int { return e.do(http.MethodGet, "/api/v1/auth/me", tok, nil).Status }
@@ -123,6 +127,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestTOTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")

@@ -53,6 +53,17 @@ func newEnv(tb testing.TB) *env {
 	return &env{tb: tb, pool: pool, svc: svc, app: app, clock: clk, secrets: map[string]string{}}
 }
 
+// newAdminEnv is newEnv with the province's system administrator ("sysadmin") and
+// security administrator ("secadmin") created, in that order: the two accounts
+// every test of the admin API signs in as (the one who may, the one who may not).
+func newAdminEnv(tb testing.TB) *env {
+	tb.Helper()
+	e := newEnv(tb)
+	e.addUser("sysadmin", policy.SystemAdmin, "370000")
+	e.addUser("secadmin", policy.SecurityAdmin, "370000")
+	return e
+}
+
 func (e *env) addEnterprise(code, county, park string) {
 	e.tb.Helper()
 	require.NoError(e.tb, store.NewEnterprises(e.pool).Add(context.Background(),

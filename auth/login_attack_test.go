@@ -36,6 +36,7 @@ func (e *env) loginReasons(username string) map[string]int {
 // 60 password guesses in one burst, the right one last: at most MaxFailures are
 // checked, the account locks, and the right password does not get in.
 func TestLockoutRaceParallelGuesses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	ctx := context.Background()
@@ -72,6 +73,7 @@ func TestLockoutRaceParallelGuesses(t *testing.T) {
 // 40 one-time-code guesses with the right password in one burst: at most
 // MaxFailures codes are checked.
 func TestLockoutRaceParallelTOTPGuesses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	ctx := context.Background()
@@ -99,6 +101,7 @@ func TestLockoutRaceParallelTOTPGuesses(t *testing.T) {
 
 // One code used in two parallel logins opens one session.
 func TestTOTPCodeOnceInParallel(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.clock.Add(31 * time.Second)
@@ -126,6 +129,7 @@ func TestTOTPCodeOnceInParallel(t *testing.T) {
 // time, so the login tells an attacker neither that an account exists nor
 // that a guessed password was right.
 func TestLoginAnswersAreIndistinguishable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
@@ -190,6 +194,7 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 // Replacing an enrolled authenticator needs the password and a current code;
 // the session alone, or with only one of them, is refused.
 func TestTOTPReplacementNeedsPasswordAndCode(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	tok := e.login("secadmin")

@@ -17,9 +17,8 @@ import (
 // administrator cannot change policy, nobody holds two of the three roles, nobody
 // deletes audit records, and an edited row is found by the verifier.
 func TestThreeRoleSeparation(t *testing.T) {
-	e := newEnv(t)
-	e.addUser("sysadmin", policy.SystemAdmin, "370000")
-	e.addUser("secadmin", policy.SecurityAdmin, "370000")
+	t.Parallel()
+	e := newAdminEnv(t)
 	e.addUser("auditadmin", policy.AuditAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	sys, sec, aud := e.login("sysadmin"), e.login("secadmin"), e.login("auditadmin")
@@ -121,6 +120,7 @@ func (e *env) subject(username string) string {
 // A change by the 安全管理员 takes effect at once in this process and, after a
 // reload, in another process, without a restart.
 func TestPolicyChangeWithoutRestart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addEnterprise("A", "370102", "")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")

@@ -35,10 +35,7 @@ var (
 // test process finds its process gone and drops it.
 func NewMigratedDatabase(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(EnvURL)
-	if base == "" {
-		tb.Fatalf("%s is not set: run `make test`, which starts PostgreSQL (deploy/postgres.sh) and sets it", EnvURL)
-	}
+	base := ServerURL(tb)
 	templateOnce.Do(func() { templateName, templateErr = migrateTemplate(base) })
 	if templateErr != nil {
 		tb.Fatalf("pgtest: %v", templateErr)
