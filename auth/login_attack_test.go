@@ -129,7 +129,8 @@ func TestTOTPCodeOnceInParallel(t *testing.T) {
 // time, so the login tells an attacker neither that an account exists nor
 // that a guessed password was right.
 func TestLoginAnswersAreIndistinguishable(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it compares response times, which other tests running at the
+	// same time would skew (sequential tests run alone, before the parallel ones).
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")

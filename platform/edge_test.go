@@ -88,6 +88,8 @@ func oneDevice(tb testing.TB, app *running, code string) (string, []byte) {
 // route (whose cap, 64 MB, admits that size) and send one byte. The server used to
 // reserve the declared size per socket; now it holds what arrived.
 func TestAttackDeclaredBodySizesHoldNoMemory(t *testing.T) {
+	// Not parallel: it measures the process's memory, which other tests running
+	// at the same time would grow (sequential tests run alone, before the parallel ones).
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		// The per-address connection cap would refuse most of these sockets (all come from
 		// 127.0.0.1); raise it so the body path itself is what is measured.
@@ -139,6 +141,8 @@ func gzipBomb(tb testing.TB) []byte {
 // Login takes no compressed body (415); the exchange route inflates it through its
 // cap and stops there (413). Both answer within a second without the memory.
 func TestAttackGzipBombRefused(t *testing.T) {
+	// Not parallel: it measures the process's memory, which other tests running
+	// at the same time would grow (sequential tests run alone, before the parallel ones).
 	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	key, body := oneDevice(t, app, "370102102")
 	bomb := gzipBomb(t)
