@@ -16,7 +16,6 @@ import (
 const newPassword = "Hx7$kQ9mZ2-new"
 
 func TestChangeOwnPassword(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	tok, other := e.login("lx_staff"), e.login("lx_staff")
@@ -42,7 +41,6 @@ func TestChangeOwnPassword(t *testing.T) {
 // Wrong current passwords on the change route count towards the lockout like
 // logins: a stolen session cannot be used to guess the password.
 func TestChangePasswordGuessesLockTheAccount(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	tok := e.login("lx_staff")
@@ -57,7 +55,6 @@ func TestChangePasswordGuessesLockTheAccount(t *testing.T) {
 // An administrator's password lasts AdminPasswordMaxAge (90 days by default);
 // then the account can only change it. Business accounts do not expire.
 func TestAdminPasswordExpiry(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("sysadmin", policy.SystemAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
@@ -83,7 +80,6 @@ func TestAdminPasswordExpiry(t *testing.T) {
 
 // A password an administrator sets must be changed by its owner at the next login.
 func TestResetPasswordMustBeChanged(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
@@ -102,7 +98,6 @@ func TestResetPasswordMustBeChanged(t *testing.T) {
 }
 
 func TestDisableAndEnableUser(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
@@ -125,7 +120,6 @@ func TestDisableAndEnableUser(t *testing.T) {
 
 // At most MaxSessions (3) sessions per account: a fourth login ends the oldest.
 func TestConcurrentSessionLimit(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	var toks []string
@@ -145,7 +139,6 @@ func TestConcurrentSessionLimit(t *testing.T) {
 
 // Expired and idle sessions are marked ended by the purge; rows are kept.
 func TestPurgeExpiredSessions(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	e.addUser("lx_leader", policy.CountyLeader, "370102")
@@ -166,7 +159,6 @@ func TestPurgeExpiredSessions(t *testing.T) {
 // Province-level accounts need a second factor by default, like the three
 // administrators; the policy can mark or unmark other business roles.
 func TestMFADefaultsPerRole(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for _, r := range policy.Roles() {
 		want := r.IsSeparatedAdmin() || r == policy.ProvinceLeader || r == policy.ProvinceStaff
@@ -184,7 +176,6 @@ func TestMFADefaultsPerRole(t *testing.T) {
 // A company is disabled, not deleted: its API key stops working at once and
 // works again once it is enabled.
 func TestDisableAndEnableEnterprise(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addEnterprise("A", "370102", "")
 	key, err := e.svc.Enterprises.IssueKey(context.Background(), "A")

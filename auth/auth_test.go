@@ -18,7 +18,6 @@ func loginBody(user, pw, otp string) map[string]string {
 }
 
 func TestLoginIssuesTokenAndCookie(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	r := e.do(http.MethodPost, "/api/v1/auth/login", "", loginBody("lx_staff", testPassword, ""))
@@ -47,7 +46,6 @@ func TestLoginIssuesTokenAndCookie(t *testing.T) {
 }
 
 func TestLockoutAfterFiveFailures(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	for i := 0; i < 5; i++ {
@@ -79,7 +77,6 @@ func TestLockoutAfterFiveFailures(t *testing.T) {
 }
 
 func TestSecurityAdminUnlocks(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
@@ -92,7 +89,6 @@ func TestSecurityAdminUnlocks(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	me := func(tok string) int { return e.do(http.MethodGet, "/api/v1/auth/me", tok, nil).Status }
@@ -127,7 +123,6 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestTOTP(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")

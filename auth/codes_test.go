@@ -22,7 +22,6 @@ import (
 // still out of 历下's reach (matching is by field, not by path segment), in
 // the list and for the one company.
 func TestSlashInParkCodeDoesNotCrossRegions(t *testing.T) {
-	t.Parallel()
 	e := newAdminEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	e.addUser("hd_staff", policy.CountyStaff, "370211")

@@ -13,7 +13,6 @@ import (
 // The system administrator registers companies and rotates and revokes their
 // exchange API keys through the admin API; nobody else may; each call is audited.
 func TestEnterpriseRegistrationAndKeys(t *testing.T) {
-	t.Parallel()
 	e := newAdminEnv(t)
 	ctx := context.Background()
 	sys, sec := e.login("sysadmin"), e.login("secadmin")
@@ -65,7 +64,6 @@ func TestEnterpriseRegistrationAndKeys(t *testing.T) {
 // The security administrator resets a password through the API: the old
 // sessions end, the new password works, a weak one is refused.
 func TestPasswordReset(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")

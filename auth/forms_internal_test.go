@@ -12,7 +12,6 @@ import (
 // it gets. Internal: the forms are the handlers' own types; the HTTP tests
 // (parks_test, enterprises_test, codes_test) show the same refusals end to end.
 func TestAdminFormsRefuseBadInput(t *testing.T) {
-	t.Parallel()
 	park := parkForm{Code: "HG370500001", Name: "东营港化工园区", DivisionCode: "370522"}
 	ent := enterpriseForm{Code: "DY0001", Name: "东营某石化有限公司", DivisionCode: "370522", Kind: "生产"}
 	user := userForm{Username: "lx_staff", Password: "Kx7#mQ2vLp9w", Role: "county_staff", Domain: "370102"}

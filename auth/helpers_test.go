@@ -38,7 +38,17 @@ type env struct {
 
 const testPassword = "Chemguard-2026"
 
+// newEnv gives the test the access service on a database of its own, mounted on an
+// in-memory app, and runs the test in parallel with the package's others
+// (pgtest.Parallel).
 func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	pgtest.Parallel(tb)
+	return newEnvAlone(tb)
+}
+
+// newEnvAlone is newEnv for a test that must run alone: one that measures time.
+func newEnvAlone(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(tb)

@@ -36,7 +36,6 @@ func (e *env) loginReasons(username string) map[string]int {
 // 60 password guesses in one burst, the right one last: at most MaxFailures are
 // checked, the account locks, and the right password does not get in.
 func TestLockoutRaceParallelGuesses(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	ctx := context.Background()
@@ -73,7 +72,6 @@ func TestLockoutRaceParallelGuesses(t *testing.T) {
 // 40 one-time-code guesses with the right password in one burst: at most
 // MaxFailures codes are checked.
 func TestLockoutRaceParallelTOTPGuesses(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	ctx := context.Background()
@@ -101,7 +99,6 @@ func TestLockoutRaceParallelTOTPGuesses(t *testing.T) {
 
 // One code used in two parallel logins opens one session.
 func TestTOTPCodeOnceInParallel(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.clock.Add(31 * time.Second)
@@ -129,9 +126,9 @@ func TestTOTPCodeOnceInParallel(t *testing.T) {
 // time, so the login tells an attacker neither that an account exists nor
 // that a guessed password was right.
 func TestLoginAnswersAreIndistinguishable(t *testing.T) {
-	// Not parallel: it compares response times, which other tests running at the
-	// same time would skew (sequential tests run alone, before the parallel ones).
-	e := newEnv(t)
+	// Alone: it compares response times, which other tests running at the same
+	// time would skew (sequential tests run alone, before the parallel ones).
+	e := newEnvAlone(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	e.addUser("locked_one", policy.CountyStaff, "370102")
@@ -195,7 +192,6 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 // Replacing an enrolled authenticator needs the password and a current code;
 // the session alone, or with only one of them, is refused.
 func TestTOTPReplacementNeedsPasswordAndCode(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	tok := e.login("secadmin")

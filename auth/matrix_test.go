@@ -55,7 +55,6 @@ func adminOnly(ok ...string) map[string]int {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
-	t.Parallel()
 	e := matrixEnv(t)
 	users := []matrixUser{
 		{"prov_leader", policy.ProvinceLeader, "370000", []string{"A", "B", "C"}, adminOnly()},
@@ -136,7 +135,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 // A county user asking for a neighbouring county's record by its ID, directly or
 // through path tricks, never gets it.
 func TestNeighbourCountyAndPathTricks(t *testing.T) {
-	t.Parallel()
 	e := matrixEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	tok := e.login("lx_staff")

@@ -16,7 +16,6 @@ import (
 // A regulator's mobile for warning SMS is set (and cleared) through identity,
 // audited; a number that is not a mainland mobile is refused with a bilingual error.
 func TestSetMobileForWarningSMS(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	e.addUser("lixia_staff", policy.CountyStaff, "370102")

@@ -11,7 +11,6 @@ import (
 // TestAuditBadQueryParameters: the audit log's paging parameters are read strictly —
 // "limit=abc" is a 400 naming the parameter, not the first 100 rows.
 func TestAuditBadQueryParameters(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addUser("auditor", policy.AuditAdmin, "370000")
 	tok := e.login("auditor")

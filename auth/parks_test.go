@@ -13,7 +13,6 @@ import (
 // The system administrator registers chemical parks; nobody else may, a park must
 // sit under a Shandong city or county, and each registration is audited.
 func TestParkRegistration(t *testing.T) {
-	t.Parallel()
 	e := newAdminEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	sys, sec, staff := e.login("sysadmin"), e.login("secadmin"), e.login("lx_staff")

@@ -13,7 +13,6 @@ import (
 // Two administrators granting one account two different administrator roles at the
 // same moment: the second waits for the first and is refused.
 func TestConcurrentAdminGrantsAreSerialised(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	grant := `INSERT INTO casbin_rules (ptype, v0, v1, v2) VALUES ('g', 'user:racer', $1, '370000')`

@@ -13,7 +13,6 @@ import (
 // The feed gives a city's service account its counties' records, in change
 // order, resumable by cursor; a county's account only its county's.
 func TestShareFeed(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.addEnterprise("A", "370102", "")
 	e.addEnterprise("B", "370103", "")

@@ -53,7 +53,6 @@ func (e *env) nonceRows() int {
 // The platform's signing middleware keeps nonces in PostgreSQL, so a replay is
 // refused by every process; the signing secret is stored sealed, never as issued.
 func TestSignedExchangeReplayRefused(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	cred := e.credentials("370102001")
 	nonce := "0123456789abcdef-replay"
@@ -69,7 +68,6 @@ func TestSignedExchangeReplayRefused(t *testing.T) {
 // Signing with the bearer key (or its SHA-256, the old scheme) is refused: the
 // secret is independent of the key that travels with every request.
 func TestSignatureFromTheBearerKeyRefused(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	cred := e.credentials("370102001")
 	digest := signing.KeyHash(cred.Key) // SHA-256 of the key, the old HMAC key
@@ -81,7 +79,6 @@ func TestSignatureFromTheBearerKeyRefused(t *testing.T) {
 // A flood of signed requests with made-up keys writes no nonce, and expired
 // nonces are purged.
 func TestNonceTableBounded(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for i := 0; i < 1000; i++ {
 		raw := make([]byte, 16)
@@ -115,7 +112,6 @@ func TestNonceTableBounded(t *testing.T) {
 // Refused exchange requests are audited, a flood from one address only as its
 // first refusals and a summary with the count.
 func TestRefusedExchangeRequestsAudited(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	cred := e.credentials("370102001")
 	send := func(key string) int { return e.signedRequest(key, key, "nonce-for-"+key, []byte(`[]`)) }

@@ -19,7 +19,6 @@ import (
 // record queued offline is sent with the current page's token (m.js), which
 // the multipart form carries like any field.
 func TestInspectorFormsNeedTheirToken(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", ourCounty, "历下甲化工有限公司")
 	e.user("lx_inspector", policy.Inspector, ourCounty)

@@ -13,7 +13,6 @@ import (
 // field and the messages it gets. Internal: the forms are the handlers' own
 // types; inspect_test shows the refusals end to end.
 func TestRecordAndDrawFormsRefuseBadInput(t *testing.T) {
-	t.Parallel()
 	assert.Nil(t, form.Fields(recordForm{Kind: KindPatrol, Note: strings.Repeat("查", 2000)}))
 	assert.Nil(t, form.Fields(drawForm{Kind: SpotPermit}))
 	for _, tt := range []struct {

@@ -82,7 +82,6 @@ func decode(t *testing.T, r resp) reply {
 }
 
 func TestPatrolRecordIsIdempotent(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	p := w.login("lx_inspector")
 
@@ -148,7 +147,6 @@ func TestPatrolRecordIsIdempotent(t *testing.T) {
 }
 
 func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	p := w.login("lx_inspector")
 	form := p.get("/m/supervise/" + w.ours)
@@ -208,7 +206,6 @@ func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
 }
 
 func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
-	t.Parallel()
 	// 09:00, before the 10:00 commitment is due: 370102002 has committed nothing, and
 	// after 10:00 its missing commitment is a warning the draw below would find.
 	w := newWorldOn(t, testclock.At(testclock.OnDay(testclock.Start(t), 9, 0)))
@@ -258,7 +255,6 @@ func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
 // nothing of the other county's companies, records, draws or warnings appears,
 // and their pages are refused (403, audited).
 func TestNoOtherRegionShows(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	w.warn(w.ours, "我方预警对象", "fed_back", "county")
 	w.warn(w.theirs, "他方预警对象", "fed_back", "county")
@@ -308,7 +304,6 @@ func TestNoOtherRegionShows(t *testing.T) {
 }
 
 func TestWarningsWaitingForMe(t *testing.T) {
-	t.Parallel()
 	w := newWorld(t)
 	w.warn(w.ours, "待核查对象", "fed_back", "county")
 	w.warn(w.ours, "待签收对象", "published", "county")
@@ -334,7 +329,6 @@ func TestWarningsWaitingForMe(t *testing.T) {
 }
 
 func TestAppShellAndLogin(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.user("lx_inspector", policy.Inspector, ourCounty)
 	anon := &phone{tb: t, base: e.app.URL()}
@@ -401,7 +395,6 @@ func TestAppShellAndLogin(t *testing.T) {
 // TestPatrolPlansPerTier: a city patrols a sample of its own companies, stable
 // through the round, and a county's patrol does not count for the city's round.
 func TestPatrolPlansPerTier(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	var jinan []string
 	for i, county := range []string{"370102", "370102", "370103", "370104", "370105", "370112"} {
@@ -449,7 +442,6 @@ func TestPatrolPlansPerTier(t *testing.T) {
 // region's others — watched by the county, or waiting for the company — each with
 // why it is not the inspector's to act on now.
 func TestWarningsSayWhyNotMine(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	c := e.company("370102001", ourCounty, "历下甲化工有限公司")
 	e.user("jinan_inspector", policy.Inspector, "370100")

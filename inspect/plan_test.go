@@ -11,7 +11,6 @@ import (
 )
 
 func TestRoundAt(t *testing.T) {
-	t.Parallel()
 	now := time.Date(2026, 11, 28, 1, 30, 0, 0, time.UTC) // Saturday 09:30 in Shanghai
 	tests := []struct {
 		cycle      inspect.Cycle
@@ -39,7 +38,6 @@ func TestRoundAt(t *testing.T) {
 }
 
 func TestSampleSize(t *testing.T) {
-	t.Parallel()
 	p := inspect.Plan{Cycle: inspect.CycleMonth, Percent: 20}
 	require.Equal(t, 0, p.SampleSize(0))
 	require.Equal(t, 1, p.SampleSize(1))
@@ -50,7 +48,6 @@ func TestSampleSize(t *testing.T) {
 }
 
 func TestParsePlans(t *testing.T) {
-	t.Parallel()
 	plans, err := inspect.ParsePlans("")
 	require.NoError(t, err)
 	require.Equal(t, inspect.DefaultPlans(), plans)
@@ -66,7 +63,6 @@ func TestParsePlans(t *testing.T) {
 }
 
 func TestTierOf(t *testing.T) {
-	t.Parallel()
 	for domain, want := range map[string]inspect.Tier{"370000": inspect.TierProvince, "370100": inspect.TierCity,
 		"370102": inspect.TierCounty, "park:P1": inspect.TierCounty} {
 		got, ok := inspect.TierOf(domain)

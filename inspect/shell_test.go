@@ -12,7 +12,6 @@ import (
 // its cache name follows their content, so a new m.js changes sw.js and phones
 // that installed the app fetch it, instead of keeping the old one for ever.
 func TestShellVersionFollowsTheFiles(t *testing.T) {
-	t.Parallel()
 	a := fstest.MapFS{"static/m.js": {Data: []byte("one")}, "templates/offline.html": {Data: []byte("x")}}
 	b := fstest.MapFS{"static/m.js": {Data: []byte("two")}, "templates/offline.html": {Data: []byte("x")}}
 	c := fstest.MapFS{"static/m.js": {Data: []byte("one")}, "templates/offline.html": {Data: []byte("y")}}

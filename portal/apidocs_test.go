@@ -15,7 +15,6 @@ import (
 // every exchange table's upload, the other areas' routes, the record fields — for a
 // logged-in user, with no remote asset; a bad page= elsewhere is a 400.
 func TestAPIDocsPage(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	b := e.login("lixia_staff")

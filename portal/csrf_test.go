@@ -49,7 +49,6 @@ func apiCall(t *testing.T, b *browser, path, contentType, body string, headers m
 // Origin but Sec-Fetch-Site: same-origin, or the page's token) and with a
 // bearer token still work.
 func TestCrossSiteAPICallsWithTheCookieAreRefused(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	c := simulate.Company{Code: e.company("370102001", "370102", "历下甲化工有限公司", "生产"), County: "370102", Name: "历下甲化工有限公司"}
 	warningID, _ := openWarning(t, e, c) // a real warning the engine can settle
@@ -143,7 +142,6 @@ var tokenField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 // token it works. The login form is bound to the pre-session cookie its page
 // set.
 func TestPortalFormsNeedTheirToken(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	sec := e.admin("sec1", policy.SecurityAdmin)
 	other := e.admin("sec2", policy.SecurityAdmin)

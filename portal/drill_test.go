@@ -21,7 +21,6 @@ import (
 // Every county of every city has exactly one boundary in the embedded county
 // maps, named and coded as tiers names it; every city's file is served.
 func TestCountyMapsCoverEveryCounty(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	anon := &browser{tb: t, base: e.app.URL()}
 	seen := 0
@@ -62,7 +61,6 @@ var drillData = regexp.MustCompile(`<script type="application/json" id="drill-da
 // coordinates of their 企业信息; a regulator drilling into a county outside its
 // region sees nothing of it.
 func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.company("370102002", "370102", "历下乙石化有限公司", "经营")

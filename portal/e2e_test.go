@@ -87,7 +87,6 @@ type e2eWarning struct {
 // Without node, Chromium or portal/e2e/node_modules it fails: `make test`
 // installs them; CHEMGUARD_SKIP_BROWSER=1 skips it on purpose.
 func TestBrowser(t *testing.T) {
-	t.Parallel()
 	tools := browsertest.Require(t)
 
 	// Chromium judges a session cookie's expiry by the machine's clock, so the platform

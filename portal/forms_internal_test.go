@@ -11,7 +11,6 @@ import (
 // The password and authenticator forms, each bad input against the field and
 // the messages it gets (the password policy itself is identity's, tested there).
 func TestAccountFormsRefuseBadInput(t *testing.T) {
-	t.Parallel()
 	assert.Nil(t, webform.Fields(passwordForm{Current: "a", New: "b", New2: "b"}))
 	assert.Nil(t, webform.Fields(resetForm{Password: "b", Password2: "b"}))
 	assert.Nil(t, webform.Fields(totpForm{Password: "a"}))

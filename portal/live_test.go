@@ -90,7 +90,6 @@ func openIn(t *testing.T, r *region, prefix string) int {
 // companies and warnings and nothing of another county's, whatever ?region= it
 // asks for; a city regulator's, its city's counties.
 func TestLiveMapIsScoped(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	county := r.login("lixia_staff")
 	others := []fixture{r.shizhong, r.shinan}

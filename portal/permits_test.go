@@ -16,7 +16,6 @@ import (
 // its PDF — lists its region's permits by day and type with a workbook, and
 // reaches no other county's permit.
 func TestPermitsPagesScopedWithPDFAndHistory(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	b := r.login("lixia_staff")
 	f := r.lixia1

@@ -67,7 +67,6 @@ func hidden(t *testing.T, body string, others ...fixture) {
 // of another county's — neither of the same city's nor of another city's — and
 // a page asked for another county's company is refused.
 func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	b := r.login("lixia_staff")
 	others := []fixture{r.shizhong, r.shinan}
@@ -152,7 +151,6 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 // A city regulator reaches every county of its city and no other city; the
 // province reaches all, and only it learns that a code is unregistered (404).
 func TestCityAndProvinceScopes(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	city := r.login("jinan_staff")
 	p := city.get("/portal/companies")
@@ -194,7 +192,6 @@ func TestCityAndProvinceScopes(t *testing.T) {
 // 企业一张图 shows every section from the uploaded (simulated) records, and 数据浏览
 // and the rejections page show records and errors.
 func TestPagesRenderSimulatedData(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	b := r.login("lixia_staff")
 	f := r.lixia1
@@ -282,7 +279,6 @@ func atoi(s string) int {
 // Without a session every page redirects to the login page; the login form sets
 // the session cookie like the API's login; logout and idle expiry end it.
 func TestLoginLogoutAndExpiry(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")
@@ -373,7 +369,6 @@ var (
 // button, nothing takes a positive tabindex, a skip link leads to the content,
 // and no page loads anything from another host.
 func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")
@@ -426,7 +421,6 @@ func accessible(t *testing.T, p page) {
 // The assets are embedded: echarts 4.9.0 with its licence header, the Shandong
 // map, the portal's CSS and JavaScript.
 func TestAssetsAreEmbedded(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	anon := &browser{tb: t, base: e.app.URL()}
 	for path, want := range map[string]string{
@@ -473,7 +467,6 @@ func addReadings(t *testing.T, r *region, company, indicator string, first, last
 // The 24-hour trend is one point per minute; an indicator read every 15 s shows
 // its latest reading in the table and as the greatest of its last minute.
 func TestTrendShowsTheLatestReadings(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	f := r.lixia1
 	last := r.clock.Now().Add(-time.Minute).Truncate(time.Second)
@@ -491,7 +484,6 @@ func TestTrendShowsTheLatestReadings(t *testing.T) {
 // 24×7 or 24×30 points and counts, the chosen range is marked, a range not
 // offered is refused naming the ones that are.
 func TestTrendRanges(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	f := r.lixia1
 	b := r.login("lixia_staff")
@@ -537,7 +529,6 @@ func TestTrendRanges(t *testing.T) {
 // timeline still shows the latest steps (the escalation), not only the first
 // events.
 func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")
@@ -562,7 +553,6 @@ func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
 // whether it got through — mobiles masked, webhook addresses (which may carry a
 // token) and the log not shown.
 func TestWarningShowsItsNotifications(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")

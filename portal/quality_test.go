@@ -68,7 +68,6 @@ func factID(t testing.TB, e *env, code string) string {
 // 数据质量 shows a county regulator its own companies only, a city regulator the
 // ranking of its counties only, and refuses regions and companies outside.
 func TestQualityPagesScopedByRegion(t *testing.T) {
-	t.Parallel()
 	e, names := qualityRegion(t)
 	lixia, jinan := e.login("lixia_staff"), e.login("jinan_staff")
 
@@ -157,7 +156,6 @@ func section(body, marker string) string {
 // it; a city regulator of another city neither sees nor opens it; a leader role
 // without inspection:write gets no form and is refused.
 func TestQualityNoticeFromTheCompanyPage(t *testing.T) {
-	t.Parallel()
 	e, names := qualityRegion(t)
 	lixia := e.login("lixia_staff")
 	lixia.origin = e.app.URL()
@@ -214,7 +212,6 @@ func TestQualityNoticeFromTheCompanyPage(t *testing.T) {
 
 // The 数据质量 pages are keyboard-usable, every control labelled.
 func TestQualityPagesAccessible(t *testing.T) {
-	t.Parallel()
 	e, _ := qualityRegion(t)
 	b := e.login("lixia_staff")
 	for _, path := range []string{"/portal/quality", "/portal/quality?day=2026-01-01", "/portal/quality/companies/370102001",
@@ -227,7 +224,6 @@ func TestQualityPagesAccessible(t *testing.T) {
 // region page the region's highest shares from its own companies only; another
 // county's company page is refused.
 func TestQualityRejectedSharesScoped(t *testing.T) {
-	t.Parallel()
 	e, names := qualityRegion(t)
 	up := func(code string, accepted int, rule string, n int) governance.Event {
 		return governance.Upload{Company: code, Table: "sensor-readings", Accepted: accepted, Rejected: map[string]int{rule: n}}

@@ -52,7 +52,6 @@ func (e *env) dualCompany(tb testing.TB, code string) {
 }
 
 func TestRolloutPagesScopeAndAcceptance(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.company("370102002", "370102", "历下加油站", "加油站")

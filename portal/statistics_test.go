@@ -19,7 +19,6 @@ import (
 // by county and type; a county regulator sees its own county's figures only, in
 // the page and in the Excel workbook; a bad month is refused in both languages.
 func TestAlarmStatisticsScopedWithExcel(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.company("370103001", "370103", "市中丙新材料有限公司", "生产")

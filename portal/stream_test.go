@@ -26,7 +26,6 @@ const recheck = 200 * time.Millisecond
 // disabled, it ends within the interval (with slack for a loaded machine),
 // and its reconnect is refused.
 func TestStreamsEndWithTheSession(t *testing.T) {
-	t.Parallel()
 	e := startWith(t, func(c *platform.Config) {
 		c.Access.StreamRecheck = recheck
 		c.Warnings.Tick = time.Second

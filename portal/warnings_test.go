@@ -42,7 +42,6 @@ func leakWarning(t *testing.T) (b *browser, id int64, company string) {
 
 // A leak warning's subject name already names its area: 对象 shows it once.
 func TestWarningSubjectNamesAreaOnce(t *testing.T) {
-	t.Parallel()
 	b, id, company := leakWarning(t)
 	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)
@@ -60,7 +59,6 @@ func TestWarningSubjectNamesAreaOnce(t *testing.T) {
 
 // The timeline names who acted in Chinese (企业, 县级, 市级, 省级), not by code.
 func TestWarningTimelineActorRolesZH(t *testing.T) {
-	t.Parallel()
 	b, id, _ := leakWarning(t)
 	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)
@@ -78,7 +76,6 @@ func TestWarningTimelineActorRolesZH(t *testing.T) {
 // leaders), leaders 解除 and 降级; nothing, with what the disposal waits for,
 // otherwise.
 func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	company := e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("ent_admin", policy.EnterpriseAdmin, tiers.EnterpriseDomain(company))
@@ -161,7 +158,6 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 // counts detectors by their 指标名称 (not their codes), 数据质量 facts name their
 // table and rules, and no footer shows an API route or a repository path.
 func TestPagesNameItemsNotIdentifiers(t *testing.T) {
-	t.Parallel()
 	r := newRegion(t)
 	f := r.lixia1
 	ctx := context.Background()
@@ -197,7 +193,6 @@ func TestPagesNameItemsNotIdentifiers(t *testing.T) {
 }
 
 func TestIdentifiersInWordsZH(t *testing.T) {
-	t.Parallel()
 	for in, want := range map[string]string{
 		"sensor-readings/2026-12-05": "感知数据 2026-12-05",
 		"hot_work/2026-12-05":        "动火作业 2026-12-05",

@@ -34,7 +34,6 @@ func act(t *testing.T, b *browser, id int64, body map[string]string) (int, strin
 // through the workflow by the company and the county, with the portal's forms'
 // requests, and its page shows the timeline and then no more actions.
 func TestWarningSignOffThroughThePortal(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	c := simulate.Company{Code: e.company("370102001", "370102", "历下甲化工有限公司", "生产"), County: "370102", Name: "历下甲化工有限公司"}
 	e.user("ent_admin", policy.EnterpriseAdmin, tiers.EnterpriseDomain(c.Code))
@@ -111,7 +110,6 @@ func openWarning(t *testing.T, e *env, c simulate.Company, levels ...string) (in
 // the warning stays open; the county leader's 误报 settles it. The page
 // offers 误报 only to the leader.
 func TestFalseAlarmOfARedWarningNeedsTheLeader(t *testing.T) {
-	t.Parallel()
 	e := start(t)
 	c := simulate.Company{Code: e.company("370102001", "370102", "历下甲化工有限公司", "生产"), County: "370102", Name: "历下甲化工有限公司"}
 	e.user("lixia_staff", policy.CountyStaff, "370102")
