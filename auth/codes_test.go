@@ -22,9 +22,7 @@ import (
 // still out of 历下's reach (matching is by field, not by path segment), in
 // the list and for the one company.
 func TestSlashInParkCodeDoesNotCrossRegions(t *testing.T) {
-	e := newEnv(t)
-	e.addUser("sysadmin", policy.SystemAdmin, "370000")
-	e.addUser("secadmin", policy.SecurityAdmin, "370000")
+	e := newAdminEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	e.addUser("hd_staff", policy.CountyStaff, "370211")
 	sys, sec := e.login("sysadmin"), e.login("secadmin")

@@ -13,10 +13,8 @@ import (
 // The system administrator registers companies and rotates and revokes their
 // exchange API keys through the admin API; nobody else may; each call is audited.
 func TestEnterpriseRegistrationAndKeys(t *testing.T) {
-	e := newEnv(t)
+	e := newAdminEnv(t)
 	ctx := context.Background()
-	e.addUser("sysadmin", policy.SystemAdmin, "370000")
-	e.addUser("secadmin", policy.SecurityAdmin, "370000")
 	sys, sec := e.login("sysadmin"), e.login("secadmin")
 	ent := map[string]string{"code": "DY0001", "name": "东营某石化有限公司", "division_code": "370522", "kind": "生产"}
 

@@ -38,7 +38,17 @@ type env struct {
 
 const testPassword = "Chemguard-2026"
 
+// newEnv gives the test the access service on a database of its own, mounted on an
+// in-memory app, and runs the test in parallel with the package's others
+// (pgtest.Parallel).
 func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	pgtest.Parallel(tb)
+	return newEnvAlone(tb)
+}
+
+// newEnvAlone is newEnv for a test that must run alone: one that measures time.
+func newEnvAlone(tb testing.TB) *env {
 	tb.Helper()
 	ctx := context.Background()
 	pool := pgtest.Pool(tb)
@@ -51,6 +61,17 @@ func newEnv(tb testing.TB) *env {
 	api.Post("/exchange/:slug", func(c *fiber.Ctx) error { return c.SendString("accepted") })
 	svc.Mount(api)
 	return &env{tb: tb, pool: pool, svc: svc, app: app, clock: clk, secrets: map[string]string{}}
+}
+
+// newAdminEnv is newEnv with the province's system administrator ("sysadmin") and
+// security administrator ("secadmin") created, in that order: the two accounts
+// every test of the admin API signs in as (the one who may, the one who may not).
+func newAdminEnv(tb testing.TB) *env {
+	tb.Helper()
+	e := newEnv(tb)
+	e.addUser("sysadmin", policy.SystemAdmin, "370000")
+	e.addUser("secadmin", policy.SecurityAdmin, "370000")
+	return e
 }
 
 func (e *env) addEnterprise(code, county, park string) {

@@ -13,9 +13,7 @@ import (
 // The system administrator registers chemical parks; nobody else may, a park must
 // sit under a Shandong city or county, and each registration is audited.
 func TestParkRegistration(t *testing.T) {
-	e := newEnv(t)
-	e.addUser("sysadmin", policy.SystemAdmin, "370000")
-	e.addUser("secadmin", policy.SecurityAdmin, "370000")
+	e := newAdminEnv(t)
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	sys, sec, staff := e.login("sysadmin"), e.login("secadmin"), e.login("lx_staff")
 	park := map[string]string{"code": "HG370500001", "name": "东营港经济开发区化工园区", "division_code": "370522"}

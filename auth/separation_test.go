@@ -17,9 +17,7 @@ import (
 // administrator cannot change policy, nobody holds two of the three roles, nobody
 // deletes audit records, and an edited row is found by the verifier.
 func TestThreeRoleSeparation(t *testing.T) {
-	e := newEnv(t)
-	e.addUser("sysadmin", policy.SystemAdmin, "370000")
-	e.addUser("secadmin", policy.SecurityAdmin, "370000")
+	e := newAdminEnv(t)
 	e.addUser("auditadmin", policy.AuditAdmin, "370000")
 	e.addUser("lx_staff", policy.CountyStaff, "370102")
 	sys, sec, aud := e.login("sysadmin"), e.login("secadmin"), e.login("auditadmin")

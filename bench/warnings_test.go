@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,10 +14,7 @@ import (
 // `bench --scenario warnings` with small settings — a load that ends within a
 // second or two — still probes: under the load while it lasts, then after it.
 func TestBenchWarningsSmallLoad(t *testing.T) {
-	base := os.Getenv(pgtest.EnvURL)
-	if base == "" {
-		pgtest.NewDatabase(t) // fails, telling how to run it
-	}
+	base := pgtest.ServerURL(t)
 	var out bytes.Buffer
 	err := runWarnings(context.Background(), base, warningOptions{companies: 3, indicators: 5, readings: 60, batch: 1000,
 		concurrency: 2, probes: 3, rate: 2000}, &out)

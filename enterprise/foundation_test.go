@@ -32,21 +32,12 @@ import (
 // start runs the platform with the base system's outbox draining fast.
 func start(t *testing.T) *platformtest.Running {
 	t.Helper()
-	return platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	return platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond}}})
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %s", within, what)
-}
+// eventually is enttest.Eventually, under the name this package's tests use.
+var eventually = enttest.Eventually
 
 func TestFoundation(t *testing.T) {
 	app := start(t)

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/enttest"
@@ -66,14 +65,14 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 	sms, err := warningsvc.NewSMS(warningsvc.SMSConfig{URL: srv.URL + "/sms/send", AppKey: "chemguard", Secret: "s3cret"})
 	require.NoError(t, err)
 	clk := testclock.New(t)
-	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Now: clk.Now,
 		Warnings: warningsvc.Config{Notifiers: []warningsvc.Notifier{sms}}})
 	ctx := context.Background()
 	co := enttest.Setup(t, app.App, "370102001", "370102")
 	staff := co.Members[policy.EnterpriseStaff]
 	head := co.Members[policy.EnterpriseDeptHead]
-	require.NoError(t, app.Access.Identity.SetMobile(ctx, staff.Username, "13800138000", identity.Actor{Name: "test"}))
-	require.NoError(t, app.Access.Identity.SetMobile(ctx, head.Username, "13900139000", identity.Actor{Name: "test"}))
+	enttest.SetMobile(t, app.App, staff.Username, "13800138000")
+	enttest.SetMobile(t, app.App, head.Username, "13900139000")
 	smsOf := func(title string) (smsAt *time.Time, smsErr *string) {
 		t.Helper()
 		require.NoError(t, app.Pool.QueryRow(ctx, `SELECT sms_at, sms_error FROM enterprise_notifications WHERE title = $1`, title).

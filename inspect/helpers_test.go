@@ -21,6 +21,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -46,9 +47,12 @@ func start(tb testing.TB) *env {
 	return startOn(tb, testclock.New(tb))
 }
 
-// startOn runs the platform on clk.
+// startOn runs the platform on clk. The test then runs in parallel with the
+// package's others (pgtest.Parallel): it has its own database, platform, port and
+// clock.
 func startOn(tb testing.TB, clk *testclock.Clock) *env {
 	tb.Helper()
+	pgtest.Parallel(tb)
 	app := platformtest.Start(tb, platform.Config{Now: clk.Now}).App
 	return &env{tb: tb, app: app, keys: map[string]string{}, clock: clk}
 }

@@ -42,11 +42,19 @@ var seq atomic.Int64
 // how to run it: these tests are part of `make test`, never skipped.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
+	return create(tb, ServerURL(tb))
+}
+
+// ServerURL is the connection string of the suite's server (EnvURL), for tests
+// whose program creates its databases itself (the benchmarks). Without EnvURL the
+// test fails, telling how to run it.
+func ServerURL(tb testing.TB) string {
+	tb.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
 		tb.Fatalf("%s is not set: run `make test`, which starts PostgreSQL (deploy/postgres.sh) and sets it", EnvURL)
 	}
-	return create(tb, base)
+	return base
 }
 
 // NewPlainDatabase is NewDatabase on the server of EnvPlainURL. Without it, a suite

@@ -35,11 +35,18 @@ var (
 // test process finds its process gone and drops it.
 func NewMigratedDatabase(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(EnvURL)
-	if base == "" {
-		tb.Fatalf("%s is not set: run `make test`, which starts PostgreSQL (deploy/postgres.sh) and sets it", EnvURL)
-	}
-	templateOnce.Do(func() { templateName, templateErr = migrateTemplate(base) })
+	base := ServerURL(tb)
+	templateOnce.Do(func() {
+		// A connection lost while the template is prepared (seen as "drop an old
+		// cgtpl_…: conn closed", see dropEndedTemplates) fails every test of the
+		// process; a second try on a new connection costs nothing when the first
+		// succeeds.
+		for try := 0; try < 2; try++ {
+			if templateName, templateErr = migrateTemplate(base); templateErr == nil {
+				return
+			}
+		}
+	})
 	if templateErr != nil {
 		tb.Fatalf("pgtest: %v", templateErr)
 	}
@@ -98,21 +105,32 @@ func disconnect(ctx context.Context, admin *pgx.Conn, name string) error {
 // dropEndedTemplates drops the templates of test processes no longer running
 // on this machine (the servers make test starts are local).
 func dropEndedTemplates(ctx context.Context, admin *pgx.Conn) {
-	rows, err := admin.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE $1`, templatePrefix+"%")
+	type db struct {
+		Name     string
+		Template bool
+	}
+	rows, err := admin.Query(ctx, `SELECT datname, datistemplate FROM pg_database WHERE datname LIKE $1`, templatePrefix+"%")
 	if err != nil {
 		return
 	}
-	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	dbs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[db])
 	if err != nil {
 		return
 	}
-	for _, n := range names {
-		pid, err := strconv.Atoi(strings.TrimPrefix(n, templatePrefix))
+	for _, d := range dbs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(d.Name, templatePrefix))
 		if err != nil || pid == os.Getpid() || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
 			continue
 		}
-		_, _ = admin.Exec(ctx, `ALTER DATABASE "`+n+`" WITH IS_TEMPLATE false`)
-		_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS "`+n+`" WITH (FORCE)`)
+		// Only a template needs unmarking. A drop interrupted half-way (two processes
+		// dropping the same ended template) leaves the database invalid and no longer
+		// a template; ALTER DATABASE on it is FATAL and closes the connection, which
+		// failed every later test process ("drop an old cgtpl_…: conn closed"). DROP
+		// is what PostgreSQL allows on an invalid database.
+		if d.Template {
+			_, _ = admin.Exec(ctx, `ALTER DATABASE "`+d.Name+`" WITH IS_TEMPLATE false`)
+		}
+		_, _ = admin.Exec(ctx, `DROP DATABASE IF EXISTS "`+d.Name+`" WITH (FORCE)`)
 	}
 }
 

@@ -26,7 +26,8 @@ import (
 // (truncated; the HTTP edge caps it below 1 MiB), and nothing is stored verbatim. The application runs as the
 // chemguard_app role.
 func TestAuditLogAbuseBounded(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), DatabaseRole: store.AppRole, NoSink: true})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), DatabaseRole: store.AppRole, NoSink: true})
 	ctx := t.Context()
 	addUser(t, app.App, "lixia", policy.CountyStaff, "370102")
 	tok := login(t, app.URL(), "lixia")
@@ -74,7 +75,8 @@ func TestAuditLogAbuseBounded(t *testing.T) {
 // A company key sending another company's records, and an unknown key, are
 // refused and audited; the key itself is not recorded.
 func TestRefusedExchangeRequestsAuditedEndToEnd(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), NoSink: true})
 	key := addCompany(t, app.App, "370102001", "370102")
 	addCompany(t, app.App, "370102002", "370102")
 	other := simulate.Company{Code: "370102002", Name: "其他化工", County: "370102"}

@@ -88,7 +88,9 @@ func oneDevice(tb testing.TB, app *running, code string) (string, []byte) {
 // route (whose cap, 64 MB, admits that size) and send one byte. The server used to
 // reserve the declared size per socket; now it holds what arrived.
 func TestAttackDeclaredBodySizesHoldNoMemory(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	// Not parallel: it measures the process's memory, which other tests running
+	// at the same time would grow (sequential tests run alone, before the parallel ones).
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		// The per-address connection cap would refuse most of these sockets (all come from
 		// 127.0.0.1); raise it so the body path itself is what is measured.
 		Edge: edge.Config{MaxConnsPerIP: 2000}})
@@ -139,7 +141,9 @@ func gzipBomb(tb testing.TB) []byte {
 // Login takes no compressed body (415); the exchange route inflates it through its
 // cap and stops there (413). Both answer within a second without the memory.
 func TestAttackGzipBombRefused(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	// Not parallel: it measures the process's memory, which other tests running
+	// at the same time would grow (sequential tests run alone, before the parallel ones).
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	key, body := oneDevice(t, app, "370102102")
 	bomb := gzipBomb(t)
 	require.Greater(t, len(bomb), 900<<10)
@@ -199,7 +203,8 @@ func TestAttackGzipBombRefused(t *testing.T) {
 
 // Body caps per route and on the bytes in flight.
 func TestBodyCapsPerRouteAndInFlight(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		Edge: edge.Config{MaxInflightBodyBytes: 2 << 20}})
 	key, body := oneDevice(t, app, "370102103")
 
@@ -248,7 +253,8 @@ func TestBodyCapsPerRouteAndInFlight(t *testing.T) {
 
 // Connections per client address are capped; a slow client's headers time out.
 func TestConnectionsPerAddressAndSlowHeaders(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		Edge: edge.Config{MaxConnsPerIP: 4, HeaderTimeout: time.Second}})
 	var held []net.Conn
 	for range 4 {
@@ -289,7 +295,8 @@ func TestConnectionsPerAddressAndSlowHeaders(t *testing.T) {
 // Retry-After and a bilingual error; the same account through the portal's form
 // shares the count.
 func TestLoginRateLimited(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		Edge: edge.Config{Limits: edge.Limits{LoginPerAccount: edge.Rate{PerMinute: 3, Burst: 3}}}})
 	login := func(name string) reply {
 		req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
@@ -322,7 +329,8 @@ func TestLoginRateLimited(t *testing.T) {
 
 // Exchange requests are limited per enterprise key.
 func TestExchangeRateLimitedPerKey(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		Edge: edge.Config{Limits: edge.Limits{ExchangePerKey: edge.Rate{PerMinute: 2, Burst: 2}}}})
 	keyA := addCompany(t, app.App, "370102104", "370102")
 	keyB := addCompany(t, app.App, "370102105", "370102")
@@ -337,10 +345,11 @@ func TestExchangeRateLimitedPerKey(t *testing.T) {
 // Behind a trusted proxy the client's address is what audit, limits and the
 // operator gate see; /metrics and /readyz's details are for operators only.
 func TestOperatorEndpointsBehindTrustedProxy(t *testing.T) {
+	t.Parallel()
 	proxies, err := edge.ParsePrefixes("127.0.0.1")
 	require.NoError(t, err)
 	const token = "operator-token-0123456789"
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		Edge: edge.Config{TrustedProxies: proxies, OperatorToken: token}})
 	call := func(path, xff, bearer string) reply {
 		req, _ := http.NewRequest(http.MethodGet, app.URL()+path, nil)
@@ -380,9 +389,10 @@ func TestOperatorEndpointsBehindTrustedProxy(t *testing.T) {
 // From a peer that is not a trusted proxy, X-Forwarded-For is ignored: a spoofed
 // header changes neither the audited address nor the operator gate.
 func TestSpoofedForwardedForIgnored(t *testing.T) {
+	t.Parallel()
 	proxies, err := edge.ParsePrefixes("10.0.0.0/8")
 	require.NoError(t, err)
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Edge: edge.Config{TrustedProxies: proxies}})
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Edge: edge.Config{TrustedProxies: proxies}})
 	req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
 		strings.NewReader(`{"username":"zhaoliu","password":"Wrong-Password-1"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -395,7 +405,8 @@ func TestSpoofedForwardedForIgnored(t *testing.T) {
 // No route but the exchange uploads takes a compressed body: every POST, PUT and
 // PATCH route of the running platform is tried with a small valid gzip body.
 func TestEveryOtherRouteRefusesCompressedBodies(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	var small bytes.Buffer
 	zw := gzip.NewWriter(&small)
 	_, _ = zw.Write([]byte(`{"username":"a","password":"b"}`))

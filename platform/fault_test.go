@@ -94,10 +94,11 @@ func freePort(tb testing.TB) int {
 // The broker stops mid-stream: requests get 503 and nothing of those batches counts
 // as accepted; after it comes back every record ever answered "accepted" is stored.
 func TestBrokerStoppedMidStream(t *testing.T) {
+	t.Parallel()
 	dir, port := t.TempDir(), freePort(t)
 	broker, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: dir, Port: port, Partitions: 6})
 	require.NoError(t, err)
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), KafkaBrokers: []string{broker.Addr()},
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), KafkaBrokers: []string{broker.Addr()},
 		Ingest: ingest.Config{PublishTimeout: 3 * time.Second}})
 	c := simulate.Company{Code: "370303001", County: "370303"}
 	f := newFeeder(app, addCompany(t, app.App, c.Code, c.County), c)
@@ -151,7 +152,8 @@ func (w *killingWriter) Apply(ctx context.Context, v map[*schemas.Table][]store.
 // The sink dies between the database write and the offset commit: the batch is
 // delivered again to the next sink and stored once.
 func TestSinkKilledBeforeCommit(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), NoSink: true})
 	c := simulate.Company{Code: "370304001", County: "370304"}
 	f := newFeeder(app, addCompany(t, app.App, c.Code, c.County), c)
 	r := newRand(8)
@@ -247,7 +249,8 @@ func (p *proxy) restore() {
 // The database goes away for a while: ingest keeps accepting into Kafka, the sink
 // retries with backoff, and catches up once the database is back.
 func TestDatabaseDownSinkCatchesUp(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
+	t.Parallel()
+	dsn := pgtest.NewMigratedDatabase(t)
 	u := mustURL(t, dsn)
 	px := newProxy(t, u.Host)
 	u.Host = px.ln.Addr().String()
@@ -279,7 +282,8 @@ func TestDatabaseDownSinkCatchesUp(t *testing.T) {
 // stops at the door) must neither block its partition nor vanish: the sink writes the
 // rest of the batch and keeps the refused one as a "storage" rejection.
 func TestSinkKeepsRecordsTheDatabaseRefuses(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	company := "370306001"
 	producer, err := bus.NewProducer(bus.Config{Brokers: app.BrokerAddrs(), Partitions: platform.DefaultPartitions})
 	require.NoError(t, err)

@@ -63,7 +63,7 @@ func recordedFor(tb testing.TB, code string) recorded {
 // governance service and the rest.
 func governanceApp(tb testing.TB, clk *testclock.Clock) *running {
 	tb.Helper()
-	return startApp(tb, platform.Config{DatabaseURL: pgtest.NewDatabase(tb), DataDir: tb.TempDir(),
+	return startApp(tb, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(tb), DataDir: tb.TempDir(),
 		Now: clk.Now, Governance: governancesvc.Config{Tick: 100 * time.Millisecond}})
 }
 
@@ -96,6 +96,7 @@ func lastReadingApplied(tb testing.TB, app *running, code string, since time.Tim
 // governance clock, and back online when data returns — the fact closed, with its
 // start and end, as a county regulator reads it. Another county's regulator is refused.
 func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
+	t.Parallel()
 	clk := testclock.Frozen(testclock.Start(t))
 	app := governanceApp(t, clk)
 	const code, county, otherCode = "370102951", "370102", "370102952"
@@ -171,6 +172,7 @@ func TestCompanyGoesOfflineAndBackOnlineThroughThePipeline(t *testing.T) {
 // resumption the companies have 10 minutes to send the day's commitment: the one
 // that did is fine, the one that did not is then 未承诺, and neither is offline.
 func TestPlatformOutageAcross10ChargesNoCompany(t *testing.T) {
+	t.Parallel()
 	local := testclock.Start(t).In(schemas.Shanghai)
 	clk := testclock.Frozen(time.Date(local.Year(), local.Month(), local.Day(), 9, 50, 0, 0, schemas.Shanghai))
 	app := governanceApp(t, clk)

@@ -39,7 +39,7 @@ func startApp(tb testing.TB, cfg platform.Config) *running {
 // exchange tests send as (济南测试化工, 历下区) registered, and returns its API key.
 func startWithCompany(tb testing.TB) (*running, simulate.Company, string) {
 	tb.Helper()
-	app := startApp(tb, platform.Config{DatabaseURL: pgtest.NewDatabase(tb)})
+	app := startApp(tb, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(tb)})
 	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
 	return app, company, addCompany(tb, app.App, company.Code, company.County)
 }

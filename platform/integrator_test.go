@@ -27,6 +27,7 @@ var bom = []byte("\xEF\xBB\xBF")
 // clients write it, is read as if it had none — on the exchange and on the routes
 // that decode a JSON object (login here).
 func TestByteOrderMarkAccepted(t *testing.T) {
+	t.Parallel()
 	app, company, key := startWithCompany(t)
 	rec := simulate.NewRecord(newRand(3), schemas.RiskUnits, company, time.Now())
 	b, err := json.Marshal([]simulate.Record{rec})
@@ -49,7 +50,8 @@ func TestByteOrderMarkAccepted(t *testing.T) {
 // Chinese and says where (line, column, byte) once; details carry the position as
 // data, not the messages a second time.
 func TestMalformedJSONReply(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), NoSink: true})
 	key := addCompany(t, app.App, "370102001", "370102")
 	rep := post(t, app.URL(), key, "risk-units", []byte("[\n {\"ID\": \"x\",}\n]"))
 	require.Equal(t, http.StatusBadRequest, rep.Status, string(rep.Raw))
@@ -68,7 +70,8 @@ func TestMalformedJSONReply(t *testing.T) {
 // value that cannot be read is a 400 with a bilingual message naming the parameter,
 // never quietly replaced by the default.
 func TestBadQueryParameters(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), NoSink: true})
 	key := addCompany(t, app.App, "370102001", "370102")
 	addUser(t, app.App, "prov", policy.ProvinceStaff, "370000")
 	addUser(t, app.App, "jinan_share", policy.ShareService, "370100")
@@ -111,6 +114,7 @@ func TestBadQueryParameters(t *testing.T) {
 // record just accepted (never 404 or the previous version), without the client
 // polling; the reply names the batch's position.
 func TestReadYourWrites(t *testing.T) {
+	t.Parallel()
 	app, company, key := startWithCompany(t)
 	r := newRand(5)
 	rec := simulate.NewRecord(r, schemas.RiskUnits, company, time.Now())
@@ -137,7 +141,8 @@ func TestReadYourWrites(t *testing.T) {
 // a GET by id waits only ReadWait, then answers what is stored and says the version is
 // still pending.
 func TestReadYourWritesBounded(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), NoSink: true,
 		Ingest: ingest.Config{ReadWait: 300 * time.Millisecond}})
 	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
 	key := addCompany(t, app.App, company.Code, company.County)

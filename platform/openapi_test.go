@@ -30,6 +30,7 @@ import (
 // JSON), answers a status the description lists, with a body that validates
 // against the description (libopenapi-validator).
 func TestOpenAPIConformance(t *testing.T) {
+	t.Parallel()
 	app, company, key := startWithCompany(t)
 
 	// Data for the valid requests: one stored record of every table.

@@ -19,6 +19,7 @@ import (
 // Every table goes HTTP → Kafka → PostgreSQL → read-back, a batch with bad records
 // stores exactly the good ones, and the rejected ones are kept as evidence.
 func TestEveryTableRoundTrips(t *testing.T) {
+	t.Parallel()
 	app, company, key := startWithCompany(t)
 	r := newRand(1)
 	now := app.now()
@@ -71,7 +72,8 @@ func TestEveryTableRoundTrips(t *testing.T) {
 }
 
 func TestResendUpdatesDeleteKeepsOlderNeverOverwrites(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	company := simulate.Company{Code: "370211001", County: "370211"}
 	key := addCompany(t, app.App, company.Code, company.County)
 	r := newRand(2)
@@ -130,7 +132,8 @@ func TestResendUpdatesDeleteKeepsOlderNeverOverwrites(t *testing.T) {
 }
 
 func TestStatusCodes(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Ingest: ingestSmallLimits()})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Ingest: ingestSmallLimits()})
 	a := simulate.Company{Code: "370102002", County: "370102"}
 	b := simulate.Company{Code: "370103001", County: "370103"}
 	keyA := addCompany(t, app.App, a.Code, a.County)

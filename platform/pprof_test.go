@@ -13,6 +13,7 @@ import (
 // The profiler is served on loopback only, and an address elsewhere is refused
 // with the variable named.
 func TestPprofOnlyOnLoopback(t *testing.T) {
+	t.Parallel()
 	for _, addr := range []string{"0.0.0.0:0", "10.1.2.3:6060", ":6060", "example.com:6060", "nonsense"} {
 		_, err := pprofListener(addr)
 		assert.ErrorContains(t, err, "CHEMGUARD_PPROF_ADDR", addr)

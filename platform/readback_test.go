@@ -18,7 +18,8 @@ import (
 // Listing pages through exactly the caller's records, in change order, resumable by
 // cursor and filtered by updated_since; another company sees none of them.
 func TestListPagination(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	a := simulate.Company{Code: "370502001", County: "370502"}
 	b := simulate.Company{Code: "370503001", County: "370503"}
 	keyA := addCompany(t, app.App, a.Code, a.County)
@@ -70,7 +71,8 @@ func TestListPagination(t *testing.T) {
 
 // Keys rotate without downtime and revoked keys stop authenticating.
 func TestKeyRotationAndRevocation(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t)})
+	t.Parallel()
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t)})
 	ctx := context.Background()
 	old := addCompany(t, app.App, "370602001", "370602")
 	code, err := app.Enterprises.Authenticate(ctx, old)

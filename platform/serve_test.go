@@ -29,6 +29,7 @@ func fromEnv(t *testing.T, vars ...string) (platform.Config, error) {
 }
 
 func TestFromConfigSecurity(t *testing.T) {
+	t.Parallel()
 	ca := tlstest.NewCA(t, "kafka-ca")
 	cfg, err := fromEnv(t,
 		"CHEMGUARD_HTTP_MAX_BODY_BYTES", "2097152",
@@ -78,6 +79,7 @@ func TestFromConfigSecurity(t *testing.T) {
 }
 
 func TestFromConfigNotifiers(t *testing.T) {
+	t.Parallel()
 	gateways := []string{
 		"CHEMGUARD_WARNING_WEBHOOKS", "https://hooks.example.cn/a",
 		"CHEMGUARD_WARNING_SMS_URL", "https://sms.example.cn/send",

@@ -23,8 +23,9 @@ import (
 // must be signed: the exchange and its 整改通知 (signing and answering are writes in
 // the company's name), not the regulators' /enterprises routes.
 func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
+	t.Parallel()
 	// The application runs as the chemguard_app role here, as `make run` does.
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), DatabaseRole: store.AppRole, NoSink: true,
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), DatabaseRole: store.AppRole, NoSink: true,
 		Access: auth.Config{RequireSigning: true}})
 	require.NoError(t, app.Enterprises.Add(t.Context(), store.Enterprise{Code: "370102001", Name: "测试化工有限公司", DivisionCode: "370102"}))
 	cred, err := app.Enterprises.IssueCredentials(t.Context(), "370102001")
@@ -54,7 +55,10 @@ func TestRequiredSigningCoversEnterpriseNotices(t *testing.T) {
 // The simulator signs every upload with the companies' signing secrets, so the
 // demo feed works where signing is mandatory.
 func TestSimulatorSignsItsUploads(t *testing.T) {
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), NoSink: true,
+	// Not parallel: every upload still in flight when its 4-second window closes
+	// counts as failed, and other tests running at the same time slow them (it
+	// failed so under a load average of 30).
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), NoSink: true,
 		Access: auth.Config{RequireSigning: true}})
 	companies := simulate.Companies(2, 7)
 	keys, secrets := make([]string, len(companies)), make([]string, len(companies))

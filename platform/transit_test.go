@@ -25,9 +25,10 @@ import (
 
 // The binary serves HTTPS itself when given a certificate and key.
 func TestServesTLS(t *testing.T) {
+	t.Parallel()
 	ca := tlstest.NewCA(t, "chemguard-test-ca")
 	srv := ca.Issue(t, "chemguard", "127.0.0.1", "localhost")
-	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), TLSCert: srv.CertFile, TLSKey: srv.KeyFile})
+	app := startApp(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), TLSCert: srv.CertFile, TLSKey: srv.KeyFile})
 	require.True(t, strings.HasPrefix(app.URL(), "https://"), app.URL())
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
 		TLSClientConfig: &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12}}}
@@ -116,6 +117,7 @@ func lowFreePort(tb testing.TB) int {
 // The platform's store connects with sslmode=verify-full: the link is encrypted
 // and the server's certificate and name are checked against the configured CA.
 func TestPostgresVerifyFull(t *testing.T) {
+	t.Parallel()
 	ca := tlstest.NewCA(t, "chemguard-pg-ca")
 	port := sslPostgres(t, ca)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

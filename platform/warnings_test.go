@@ -101,6 +101,7 @@ func factorCodes(w map[string]any) []string {
 // another county's does not; disposal actions move the warning, and a restart in
 // the middle of the alarm keeps the alarm and the disposal where they were.
 func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	told := map[int64]string{} // event id → kind, as the webhook received them
 	var dup int
@@ -119,7 +120,7 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	// while a warning's updated_at comes from the platform's: on a clock set ahead by
 	// CHEMGUARD_TEST_NOW the warning would never leave the feed's hold. So the platform
 	// here keeps the machine's time (an injected clock all the same).
-	cfg := platform.Config{DatabaseURL: pgtest.NewDatabase(t), DataDir: t.TempDir(), Now: testclock.At(time.Now()).Now,
+	cfg := platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), DataDir: t.TempDir(), Now: testclock.At(time.Now()).Now,
 		Warnings: warningsvc.Config{Tick: 200 * time.Millisecond, Notifiers: []warningsvc.Notifier{warningsvc.Webhook{URL: hook.URL}}}}
 	app := startApp(t, cfg)
 	const code, county = "370102901", "370102"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -49,8 +50,11 @@ func startWith(tb testing.TB, tune func(*platform.Config)) *env {
 }
 
 // startOn runs the platform on clk, its configuration changed by tune (if any) first.
+// The test then runs in parallel with the package's others (pgtest.Parallel): it has
+// its own database, platform, port and clock.
 func startOn(tb testing.TB, clk *testclock.Clock, tune func(*platform.Config)) *env {
 	tb.Helper()
+	pgtest.Parallel(tb)
 	cfg := platform.Config{Now: clk.Now}
 	cfg.Access.ShareLag = time.Nanosecond
 	if tune != nil {

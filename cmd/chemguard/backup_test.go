@@ -73,11 +73,12 @@ func waitCaughtUp(tb testing.TB, brokerAddr string, d time.Duration) {
 // backup: the companies must send them again), and every consumer resumes to the end
 // of every partition.
 func TestBackupRestoreDrill(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
 	script, err := filepath.Abs("../../deploy/backup.sh")
 	require.NoError(t, err)
 
-	dsn := pgtest.NewDatabase(t)
+	dsn := pgtest.NewMigratedDatabase(t)
 	brokerAddr, brokerData := freeAddr(t), t.TempDir()
 	broker := startBroker(t, bin, brokerAddr, brokerData)
 	addr, nodeData := freeAddr(t), t.TempDir()

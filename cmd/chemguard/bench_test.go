@@ -17,10 +17,8 @@ import (
 // show (every record stored, every group caught up, each figure present), never a
 // rate: a benchmark is not a timed test.
 func TestBenchServesTheRealProcess(t *testing.T) {
-	base := os.Getenv(pgtest.EnvURL)
-	if base == "" {
-		pgtest.NewDatabase(t) // fails, telling how to run it
-	}
+	t.Parallel()
+	base := pgtest.ServerURL(t)
 	bin := buildBinary(t)
 	cmd := exec.Command(bin, "bench", "--records", "3000", "--companies", "3", "--batch", "250", "--concurrency", "2",
 		"--table", "sensor-readings", "--points", "20", "--profile", t.TempDir())

@@ -24,12 +24,34 @@ import (
 	"github.com/shandong-emergency/chemguard/simulate"
 )
 
+// built is the chemguard binary of this test process, built once: linking it
+// costs seconds of CPU, and the tests that run it as a process (crash, backup,
+// two nodes, bench) only read it.
+var built struct {
+	once sync.Once
+	bin  string
+	out  []byte
+	err  error
+}
+
+// buildBinary builds the chemguard binary the first time a test asks, into the
+// directory TestMain removes at the end (CHEMGUARD_CMD_TEST_DIR), and returns its
+// path.
 func buildBinary(tb testing.TB) string {
 	tb.Helper()
-	bin := filepath.Join(tb.TempDir(), "chemguard")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(tb, err, string(out))
-	return bin
+	built.once.Do(func() {
+		dir := os.Getenv("CHEMGUARD_CMD_TEST_DIR")
+		if dir == "" {
+			dir, built.err = os.MkdirTemp("", "chemguard-cmd-bin-")
+			if built.err != nil {
+				return
+			}
+		}
+		built.bin = filepath.Join(dir, "chemguard")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	require.NoError(tb, built.err, string(built.out))
+	return built.bin
 }
 
 func freeAddr(tb testing.TB) string {
@@ -64,8 +86,9 @@ func startServe(tb testing.TB, bin string, env []string, addr string) *exec.Cmd 
 // The whole process is killed with SIGKILL while companies are uploading and
 // started again: every record that was answered "accepted" is in the database.
 func TestKilledProcessLosesNothingAcknowledged(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
-	dsn := pgtest.NewDatabase(t)
+	dsn := pgtest.NewMigratedDatabase(t)
 	addr := freeAddr(t)
 	env := append(os.Environ(), "CHEMGUARD_DATABASE_URL="+dsn, "CHEMGUARD_HTTP_ADDR="+addr,
 		"CHEMGUARD_DATA_DIR="+t.TempDir(), "CHEMGUARD_KAFKA_PARTITIONS=3")

@@ -9,7 +9,8 @@ import (
 
 // TestMain gives the package's tests a data directory of their own: a command run
 // by a test without CHEMGUARD_DATA_DIR would otherwise create ./.data (and the
-// development keys in it) inside the source tree.
+// development keys in it) inside the source tree. The binary the process tests
+// build is kept there too, and removed with it.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "chemguard-cmd-test-")
 	if err != nil {
@@ -18,6 +19,8 @@ func TestMain(m *testing.M) {
 	if os.Getenv("CHEMGUARD_DATA_DIR") == "" {
 		os.Setenv("CHEMGUARD_DATA_DIR", dir)
 	}
+	// The process tests build the binary once, here (crash_test.go's buildBinary).
+	os.Setenv("CHEMGUARD_CMD_TEST_DIR", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

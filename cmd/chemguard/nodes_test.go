@@ -187,8 +187,9 @@ func (u *uploader) accepted() []string {
 // governance consumers catch up to the end of every partition, and the engines'
 // tickers have a leader again.
 func TestTwoNodesOneKilled(t *testing.T) {
+	t.Parallel()
 	bin := buildBinary(t)
-	dsn := pgtest.NewDatabase(t)
+	dsn := pgtest.NewMigratedDatabase(t)
 	brokerAddr := freeAddr(t)
 	startBroker(t, bin, brokerAddr, t.TempDir())
 	addrA, addrB := freeAddr(t), freeAddr(t)

@@ -29,7 +29,7 @@ import (
 // pipeline, and the province reads them back through the exchange API.
 func TestOnTheFoundation(t *testing.T) {
 	ledger := dangers.NewLedger(dangers.DefaultConfig)
-	run := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	run := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
 			Modules: []enterprise.ModuleFactory{ledger.Factory, rounds.Factory}}})
 	app := run.App

@@ -72,7 +72,7 @@ func badWorkbook(t *testing.T, hazard, post string) []byte {
 func TestBrowserPhoneFlow(t *testing.T) {
 	tools := browsertest.Require(t)
 	dangers := &recordingDangers{}
-	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
 			Modules: []enterprise.ModuleFactory{dp.Factory(dp.Config{}, dangers, nil)}}})
 	a := buildThroughPages(t, app, enttest.Setup(t, app.App, "370102001", "370102"), "370102100001", "液氨储罐区")

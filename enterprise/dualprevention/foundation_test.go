@@ -75,7 +75,7 @@ func buildThroughPages(t *testing.T, app *platformtest.Running, co *enttest.Comp
 // reaches nothing of company B on any route of the app.
 func TestOnTheFoundation(t *testing.T) {
 	var svc *dp.Service
-	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
 			Modules: []enterprise.ModuleFactory{dp.Factory(dp.Config{}, nil, func(s *dp.Service) { svc = s })}}})
 	require.NotNil(t, svc)

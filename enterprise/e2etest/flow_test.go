@@ -57,7 +57,7 @@ func TestEndToEnd(t *testing.T) {
 	tools := browsertest.Require(t)
 
 	clk := testclock.New(t)
-	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Now: clk.Now,
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond}}})
 	base := app.URL()
 	co := enttest.Setup(t, app.App, company, county)

@@ -92,6 +92,13 @@ func Setup(tb testing.TB, app *platform.App, code, county string) *Company {
 	return co
 }
 
+// SetMobile gives username the mobile number warning and notice SMS go to, as an
+// administrator does through identity (audited as enttest).
+func SetMobile(tb testing.TB, app *platform.App, username, mobile string) {
+	tb.Helper()
+	require.NoError(tb, app.Access.Identity.SetMobile(context.Background(), username, mobile, identity.Actor{Name: "enttest"}))
+}
+
 // Client is a browser: a cookie jar and the form token of the last page seen.
 type Client struct {
 	Base string
@@ -151,6 +158,23 @@ func Login(tb testing.TB, base, username, password string) *Client {
 	r := c.Post("/e/login", url.Values{"username": {username}, "password": {password}})
 	require.Equal(tb, http.StatusSeeOther, r.Status, "login %s: %s", username, r.Body)
 	return c
+}
+
+// Eventually polls cond every 100 ms until it holds and fails the test (naming
+// what) when it still does not after within: the waits on the outbox, the
+// consumers and the warning engine. Unlike testify's Eventually it calls cond on
+// the test's goroutine, so cond may use require with tb and set the test's
+// variables.
+func Eventually(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	tb.Fatalf("not within %s: %s", within, what)
 }
 
 // Reply is an answer.

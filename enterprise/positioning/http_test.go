@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/auth/signing"
 	"github.com/shandong-emergency/chemguard/enterprise"
@@ -82,14 +81,12 @@ func newPlant(t testing.TB) *plant {
 	require.NoError(t, err)
 	box, err := sealed.NewBox(bytes.Repeat([]byte{7}, 32))
 	require.NoError(t, err)
-	p.app = platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: p.clock.Now,
+	p.app = platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Now: p.clock.Now,
 		Warnings: warningsvc.Config{Notifiers: []warningsvc.Notifier{sms}},
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: 100 * time.Millisecond},
 			Modules: []enterprise.ModuleFactory{positioning.Factory(positioning.Config{Box: box}, func(s *positioning.Service) { p.svc = s })}}})
 	p.co = enttest.Setup(t, p.app.App, "370102001", "370102")
-	ctx := context.Background()
-	safety := p.co.Members[policy.EnterpriseSafety]
-	require.NoError(t, p.app.Access.Identity.SetMobile(ctx, safety.Username, "13800138000", identity.Actor{Name: "test"}))
+	enttest.SetMobile(t, p.app.App, p.co.Members[policy.EnterpriseSafety].Username, "13800138000")
 	p.safety = p.co.Clients[policy.EnterpriseSafety]
 
 	p.safety.Get("/e/positioning/setup")
@@ -166,17 +163,8 @@ func (p *plant) staged(t *testing.T) []map[string]any {
 	return out
 }
 
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %s", within, what)
-}
+// eventually is enttest.Eventually, under the name this package's tests use.
+var eventually = enttest.Eventually
 
 // The gateway's fixes break a fence's person limit: the good fixes are kept
 // beside a bilingual error for each bad one, the 超员 alarm is on the live

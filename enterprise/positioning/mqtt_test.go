@@ -242,7 +242,7 @@ func TestMQTTStartsWithThePlatform(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close())
-	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t),
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{PositioningMQTT: mqttgw.Config{Addr: addr}}})
 	var last error
 	eventually(t, 10*time.Second, "the embedded broker answers CONNECT", func() bool {

@@ -111,7 +111,7 @@ func TestVideoOnTheFoundation(t *testing.T) {
 	var mod *video.Module
 	secrets, err := sealed.NewBox(sealed.NewRandomKey())
 	require.NoError(t, err)
-	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Now: clk.Now,
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: time.Hour},
 			Modules: []enterprise.ModuleFactory{video.Factory(video.Config{Secrets: secrets}, func(m *video.Module) { mod = m })}}})
 	require.NotNil(t, mod)

@@ -32,13 +32,15 @@ type Running struct {
 }
 
 // Start runs the platform of cfg until the test ends (or Stop). Empty fields take a
-// fresh database (pgtest.NewDatabase), 127.0.0.1:0, a temporary data directory and
+// fresh database already migrated (pgtest.NewMigratedDatabase: a copy of the test
+// process's migrated template, about a second where migrating an empty database
+// takes several; the platform's own migration then finds nothing to do), 127.0.0.1:0, a temporary data directory and
 // a clock started at CHEMGUARD_TEST_NOW (testclock.New). The test fails if the
 // platform cannot be built.
 func Start(tb testing.TB, cfg platform.Config) *Running {
 	tb.Helper()
 	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL = pgtest.NewDatabase(tb)
+		cfg.DatabaseURL = pgtest.NewMigratedDatabase(tb)
 	}
 	if cfg.Now == nil {
 		cfg.Now = testclock.New(tb).Now
