@@ -303,27 +303,13 @@ type Row struct {
 func (s *Service) List(ctx context.Context, m *enterprise.Member, f Filter) ([]Row, error) {
 	q := `SELECT p.id::text, p.number, p.task_type, '', p.place, p.unit, coalesce(c.name, ''), p.status, p.planned_start, p.planned_end, p.guardian_name
 		FROM permits p LEFT JOIN permit_contractors c ON c.id = p.contractor_id WHERE p.company = $1`
-	args := []any{m.Company}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if !f.From.IsZero() {
-		add("p.planned_start >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("p.planned_start < $%d", f.To)
-	}
-	if f.TaskType != "" {
-		add("p.task_type = $%d", f.TaskType)
-	}
-	if f.Status != "" {
-		add("p.status = $%d", f.Status)
-	}
-	if f.Unit != "" {
-		add("p.unit = $%d", f.Unit)
-	}
-	rows, _ := s.pool.Query(ctx, q+` ORDER BY p.planned_start DESC, p.number DESC LIMIT 1000`, args...)
+	w := enterprise.NewWhere(q, m.Company)
+	w.If(!f.From.IsZero(), "p.planned_start >= $%d", f.From)
+	w.If(!f.To.IsZero(), "p.planned_start < $%d", f.To)
+	w.If(f.TaskType != "", "p.task_type = $%d", f.TaskType)
+	w.If(f.Status != "", "p.status = $%d", f.Status)
+	w.If(f.Unit != "", "p.unit = $%d", f.Unit)
+	rows, _ := s.pool.Query(ctx, w.SQL+` ORDER BY p.planned_start DESC, p.number DESC LIMIT 1000`, w.Args...)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Row])
 	if err != nil {
 		return nil, fmt.Errorf("permits: list: %w", err)

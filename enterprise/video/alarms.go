@@ -95,33 +95,15 @@ func (s *Service) Alarms(ctx context.Context, m *enterprise.Member, f Filter) ([
 		return nil, err
 	}
 	q := `SELECT ` + alarmColumns + ` WHERE a.company = $1`
-	args := []any{m.Company}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if !f.From.IsZero() {
-		add("a.raised_at >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("a.raised_at < $%d", f.To)
-	}
-	if f.Type != "" {
-		add("a.alarm_type = $%d", f.Type)
-	}
-	if f.State != "" {
-		add("a.state = $%d", f.State)
-	}
-	if f.Area != "" {
-		add("c.area = $%d", f.Area)
-	}
-	if f.Device != "" {
-		add("a.device_id::text = $%d", f.Device)
-	}
-	if f.Mine {
-		add("a.assignee_id = $%d", m.UserID)
-	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY a.raised_at DESC LIMIT 2000`, args...)
+	w := enterprise.NewWhere(q, m.Company)
+	w.If(!f.From.IsZero(), "a.raised_at >= $%d", f.From)
+	w.If(!f.To.IsZero(), "a.raised_at < $%d", f.To)
+	w.If(f.Type != "", "a.alarm_type = $%d", f.Type)
+	w.If(f.State != "", "a.state = $%d", f.State)
+	w.If(f.Area != "", "c.area = $%d", f.Area)
+	w.If(f.Device != "", "a.device_id::text = $%d", f.Device)
+	w.If(f.Mine, "a.assignee_id = $%d", m.UserID)
+	rows, err := s.pool.Query(ctx, w.SQL+` ORDER BY a.raised_at DESC LIMIT 2000`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("video: alarms: %w", err)
 	}
