@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
@@ -390,38 +389,23 @@ func (s *Service) StatsExcel(ctx context.Context, m *enterprise.Member, from, to
 	if err != nil {
 		return err
 	}
-	x := excelize.NewFile()
-	defer x.Close()
-	sheet := "作业票"
-	x.SetSheetName("Sheet1", sheet)
-	_ = x.SetSheetRow(sheet, "A1", &[]any{"编号", "作业类型", "作业地点", "作业单位", "承包商", "监护人", "计划开始", "计划结束", "状态"})
-	for i, r := range rows {
-		_ = x.SetSheetRow(sheet, fmt.Sprintf("A%d", i+2), &[]any{r.Number, r.KindName, r.Place, r.Unit, r.Contractor, r.Guardian,
+	b := enterprise.StatsBook{Sheet: "作业票", Header: []any{"编号", "作业类型", "作业地点", "作业单位", "承包商", "监护人", "计划开始", "计划结束", "状态"},
+		Totals: [][]any{{"期间", hm(from) + " 至 " + hm(to)}, {"作业票总数", st.Total}, {"报警次数（气体分析超时、作业票到期）", st.Alarms}}}
+	for _, r := range rows {
+		b.Rows = append(b.Rows, []any{r.Number, r.KindName, r.Place, r.Unit, r.Contractor, r.Guardian,
 			hm(r.PlannedStart), hm(r.PlannedEnd), StatusName(r.Status)})
 	}
-	sum := "统计"
-	if _, err := x.NewSheet(sum); err != nil {
-		return fmt.Errorf("permits: excel: %w", err)
-	}
-	line := 1
-	put := func(vals ...any) {
-		_ = x.SetSheetRow(sum, fmt.Sprintf("A%d", line), &vals)
-		line++
-	}
-	put("期间", hm(from)+" 至 "+hm(to))
-	put("作业票总数", st.Total)
-	put("报警次数（气体分析超时、作业票到期）", st.Alarms)
 	for _, g := range []struct {
 		t  string
 		cs []Count
 	}{{"按作业类型", st.ByType}, {"按作业单位", st.ByUnit}, {"按状态", st.ByStatus}} {
-		line++
-		put(g.t)
+		sg := enterprise.StatsGroup{Heading: []any{g.t}}
 		for _, c := range g.cs {
-			put(c.Label, c.N)
+			sg.Lines = append(sg.Lines, []any{c.Label, c.N})
 		}
+		b.Groups = append(b.Groups, sg)
 	}
-	if err := x.Write(w); err != nil {
+	if err := b.Write(w); err != nil {
 		return fmt.Errorf("permits: excel: %w", err)
 	}
 	return nil
