@@ -1,5 +1,6 @@
 // Command chemguard is the platform's one binary. It parses a subcommand's flags and
-// hands it on: serve and migrate to platform, bench and check to their packages.
+// hands it on: serve and migrate to platform, the operator's account, company and
+// audit commands to platform/opscmd, bench and check to their packages.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/config"
 	"github.com/shandong-emergency/chemguard/exchangecheck"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/opscmd"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -56,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		err = loaded(func(c *config.Config) error { return platform.Migrate(ctx, c) })
 	case "enterprise":
-		err = enterprise(ctx, args[1:], stdout)
+		err = opscmd.Enterprise(ctx, args[1:], stdout)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], stdout)
 	case "bench": // on a database server of its own choosing (CHEMGUARD_DATABASE_URL)
@@ -65,9 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			err = loaded(func(c *config.Config) error { return bench.Run(ctx, c.Database.URL, o, stdout) })
 		}
 	case "user":
-		err = userCmd(ctx, args[1:], os.Stdin, stdout)
+		err = opscmd.User(ctx, args[1:], os.Stdin, stdout)
 	case "audit":
-		err = auditCmd(ctx, args[1:], stdout)
+		err = opscmd.Audit(ctx, args[1:], stdout)
 	case "check":
 		err = exchangecheck.Main(args[1:], os.Stdin, stdout, time.Now())
 		if errors.Is(err, exchangecheck.ErrRefused) {
@@ -90,12 +92,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// withConfig reads the configuration and opens what a command needs with it.
-func withConfig[T any](ctx context.Context, open func(context.Context, *config.Config) (T, func(), error)) (v T, closeDB func(), err error) {
-	err = loaded(func(c *config.Config) (err error) { v, closeDB, err = open(ctx, c); return err })
-	return v, closeDB, err
 }
 
 // loaded runs f with the configuration: read when a command needs it, after the

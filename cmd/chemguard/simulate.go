@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/config"
-	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/opscmd"
 	"github.com/shandong-emergency/chemguard/simulate"
-	"github.com/shandong-emergency/chemguard/store"
 )
 
 func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
@@ -36,7 +33,7 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		*url = "http://" + cfg.HTTP.Addr
 	}
 	companies := simulate.Companies(*n, *seed)
-	creds, err := registerCompanies(ctx, cfg, companies)
+	creds, err := opscmd.RegisterSimulated(ctx, cfg, companies)
 	if err != nil {
 		return err
 	}
@@ -47,7 +44,7 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "simulating %d companies → %s at up to %.0f records/s (bad share %.0f%%, speed ×%g)\n",
 		len(companies), *url, *rate, *bad*100, *speed)
 	fmt.Fprintf(stdout, "demo company %s %s\n", companies[0].Code, companies[0].Name)
-	printCredentials(stdout, creds[0])
+	opscmd.PrintCredentials(stdout, creds[0])
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)
@@ -72,32 +69,4 @@ func simulateCmd(ctx context.Context, args []string, stdout io.Writer) error {
 				sim.Stats.Accepted.Load(), sim.Stats.Rejected.Load(), sim.Stats.Failed.Load())
 		}
 	}
-}
-
-// registerCompanies registers the simulated companies that are not yet registered and
-// gives each a fresh API key and signing secret (revoking the simulator's earlier keys).
-func registerCompanies(ctx context.Context, cfg *config.Config, companies []simulate.Company) ([]store.Credentials, error) {
-	ents, closeDB, err := platform.OpenEnterprises(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer closeDB()
-	keys := make([]store.Credentials, len(companies))
-	for i, c := range companies {
-		kind := "生产"
-		if c.GasStation {
-			kind = "加油站"
-		}
-		err := ents.Add(ctx, store.Enterprise{Code: c.Code, Name: c.Name, DivisionCode: c.County, Kind: kind})
-		if err != nil && chemguard.ErrorCode(err) != chemguard.EConflict {
-			return nil, err
-		}
-		if keys[i], _, err = rotateKey(ctx, ents, c.Code); err != nil {
-			return nil, err
-		}
-	}
-	if len(keys) == 0 {
-		return nil, errors.New("simulate: --enterprises must be at least 1")
-	}
-	return keys, nil
 }

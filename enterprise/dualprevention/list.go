@@ -472,16 +472,25 @@ func (s *Service) SaveUnit(ctx context.Context, m *enterprise.Member, id string,
 			return "", err
 		}
 	}
-	d, err := s.directory(ctx, m.Company)
+	return s.checkedSave(ctx, m.Company, func(d *directory) []Problem { return d.checkUnit(in) },
+		"风险分析单元有误，未保存", "the risk unit has errors; nothing was saved",
+		func(tx pgx.Tx, d *directory) (string, error) { return s.writeUnit(ctx, tx, m.Company, d, id, in) })
+}
+
+// checkedSave checks an input against the company's directory (its people,
+// departments and posts) and, when nothing is wrong, writes it in one
+// transaction, returning the saved id; problems refuse it whole, zh/en saying what.
+func (s *Service) checkedSave(ctx context.Context, company string, check func(*directory) []Problem, zh, en string,
+	write func(pgx.Tx, *directory) (string, error)) (id string, err error) {
+	d, err := s.directory(ctx, company)
 	if err != nil {
 		return "", err
 	}
-	if ps := d.checkUnit(in); len(ps) > 0 {
-		return "", invalid("风险分析单元有误，未保存", "the risk unit has errors; nothing was saved", ps)
+	if ps := check(d); len(ps) > 0 {
+		return "", invalid(zh, en, ps)
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		id, err = s.writeUnit(ctx, tx, m.Company, d, id, in)
+		id, err = write(tx, d)
 		return err
 	})
 	return id, err
@@ -563,19 +572,11 @@ func (s *Service) SaveMeasure(ctx context.Context, m *enterprise.Member, eventID
 	if err := s.ownedOne(ctx, m.Company, "dp_events", eventID, "dp_measures", id); err != nil {
 		return "", err
 	}
-	d, err := s.directory(ctx, m.Company)
-	if err != nil {
-		return "", err
-	}
-	if ps := d.checkMeasure(in); len(ps) > 0 {
-		return "", invalid("管控措施有误，未保存", "the control measure has errors; nothing was saved", ps)
-	}
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		id, err = s.writeMeasure(ctx, tx, m.Company, eventID, id, in)
-		return err
-	})
-	return id, err
+	return s.checkedSave(ctx, m.Company, func(d *directory) []Problem { return d.checkMeasure(in) },
+		"管控措施有误，未保存", "the control measure has errors; nothing was saved",
+		func(tx pgx.Tx, _ *directory) (string, error) {
+			return s.writeMeasure(ctx, tx, m.Company, eventID, id, in)
+		})
 }
 
 func (s *Service) writeMeasure(ctx context.Context, tx pgx.Tx, company, eventID, id string, in MeasureInput) (string, error) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
@@ -303,27 +302,13 @@ type Row struct {
 func (s *Service) List(ctx context.Context, m *enterprise.Member, f Filter) ([]Row, error) {
 	q := `SELECT p.id::text, p.number, p.task_type, '', p.place, p.unit, coalesce(c.name, ''), p.status, p.planned_start, p.planned_end, p.guardian_name
 		FROM permits p LEFT JOIN permit_contractors c ON c.id = p.contractor_id WHERE p.company = $1`
-	args := []any{m.Company}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if !f.From.IsZero() {
-		add("p.planned_start >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("p.planned_start < $%d", f.To)
-	}
-	if f.TaskType != "" {
-		add("p.task_type = $%d", f.TaskType)
-	}
-	if f.Status != "" {
-		add("p.status = $%d", f.Status)
-	}
-	if f.Unit != "" {
-		add("p.unit = $%d", f.Unit)
-	}
-	rows, _ := s.pool.Query(ctx, q+` ORDER BY p.planned_start DESC, p.number DESC LIMIT 1000`, args...)
+	w := enterprise.NewWhere(q, m.Company)
+	w.If(!f.From.IsZero(), "p.planned_start >= $%d", f.From)
+	w.If(!f.To.IsZero(), "p.planned_start < $%d", f.To)
+	w.If(f.TaskType != "", "p.task_type = $%d", f.TaskType)
+	w.If(f.Status != "", "p.status = $%d", f.Status)
+	w.If(f.Unit != "", "p.unit = $%d", f.Unit)
+	rows, _ := s.pool.Query(ctx, w.SQL+` ORDER BY p.planned_start DESC, p.number DESC LIMIT 1000`, w.Args...)
 	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Row])
 	if err != nil {
 		return nil, fmt.Errorf("permits: list: %w", err)
@@ -404,38 +389,23 @@ func (s *Service) StatsExcel(ctx context.Context, m *enterprise.Member, from, to
 	if err != nil {
 		return err
 	}
-	x := excelize.NewFile()
-	defer x.Close()
-	sheet := "作业票"
-	x.SetSheetName("Sheet1", sheet)
-	_ = x.SetSheetRow(sheet, "A1", &[]any{"编号", "作业类型", "作业地点", "作业单位", "承包商", "监护人", "计划开始", "计划结束", "状态"})
-	for i, r := range rows {
-		_ = x.SetSheetRow(sheet, fmt.Sprintf("A%d", i+2), &[]any{r.Number, r.KindName, r.Place, r.Unit, r.Contractor, r.Guardian,
+	b := enterprise.StatsBook{Sheet: "作业票", Header: []any{"编号", "作业类型", "作业地点", "作业单位", "承包商", "监护人", "计划开始", "计划结束", "状态"},
+		Totals: [][]any{{"期间", hm(from) + " 至 " + hm(to)}, {"作业票总数", st.Total}, {"报警次数（气体分析超时、作业票到期）", st.Alarms}}}
+	for _, r := range rows {
+		b.Rows = append(b.Rows, []any{r.Number, r.KindName, r.Place, r.Unit, r.Contractor, r.Guardian,
 			hm(r.PlannedStart), hm(r.PlannedEnd), StatusName(r.Status)})
 	}
-	sum := "统计"
-	if _, err := x.NewSheet(sum); err != nil {
-		return fmt.Errorf("permits: excel: %w", err)
-	}
-	line := 1
-	put := func(vals ...any) {
-		_ = x.SetSheetRow(sum, fmt.Sprintf("A%d", line), &vals)
-		line++
-	}
-	put("期间", hm(from)+" 至 "+hm(to))
-	put("作业票总数", st.Total)
-	put("报警次数（气体分析超时、作业票到期）", st.Alarms)
 	for _, g := range []struct {
 		t  string
 		cs []Count
 	}{{"按作业类型", st.ByType}, {"按作业单位", st.ByUnit}, {"按状态", st.ByStatus}} {
-		line++
-		put(g.t)
+		sg := enterprise.StatsGroup{Heading: []any{g.t}}
 		for _, c := range g.cs {
-			put(c.Label, c.N)
+			sg.Lines = append(sg.Lines, []any{c.Label, c.N})
 		}
+		b.Groups = append(b.Groups, sg)
 	}
-	if err := x.Write(w); err != nil {
+	if err := b.Write(w); err != nil {
 		return fmt.Errorf("permits: excel: %w", err)
 	}
 	return nil

@@ -90,18 +90,6 @@ func NewService(cfg Config, pool *pgxpool.Pool, dir enterprise.Directory, pub en
 // Rules returns the service's configuration of kinds.
 func (s *Service) Rules() Rules { return s.cfg.Rules }
 
-func notFound(zh, en string) error {
-	return &chemguard.Error{Code: chemguard.ENotFound, MessageZH: zh + "不存在", MessageEN: en + " not found"}
-}
-
-func forbidden(zh, en string) error {
-	return &chemguard.Error{Code: chemguard.EForbidden, MessageZH: zh, MessageEN: en}
-}
-
-func invalid(field, zh, en string) error {
-	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: field + "：" + zh, MessageEN: en}
-}
-
 func managerOrHead(m *enterprise.Member) bool {
 	return m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...)
 }
@@ -251,3 +239,10 @@ func (s *Service) Bookings(ctx context.Context, m *enterprise.Member) ([]Booking
 	}
 	return out, nil
 }
+
+// The foundation's refusals, under the short names this package's code uses.
+var (
+	notFound  = enterprise.NotFound
+	forbidden = enterprise.Forbidden
+	invalid   = enterprise.Invalid
+)

@@ -115,23 +115,14 @@ type AlarmFilter struct {
 // Alarms returns the company's alarms, newest first (at most 1000).
 func (s *Service) Alarms(ctx context.Context, company string, f AlarmFilter) ([]Alarm, error) {
 	q := `SELECT ` + alarmColumns + alarmJoins + ` WHERE a.company = $1`
-	args := []any{company}
 	if f.Open {
 		q += ` AND a.confirmed_at IS NULL`
 	}
-	if !f.From.IsZero() {
-		args = append(args, f.From)
-		q += fmt.Sprintf(` AND a.raised_at >= $%d`, len(args))
-	}
-	if !f.To.IsZero() {
-		args = append(args, f.To)
-		q += fmt.Sprintf(` AND a.raised_at < $%d`, len(args))
-	}
-	if f.Type != "" {
-		args = append(args, f.Type)
-		q += fmt.Sprintf(` AND a.alarm_type = $%d`, len(args))
-	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY a.raised_at DESC, a.id LIMIT 1000`, args...)
+	w := enterprise.NewWhere(q, company)
+	w.If(!f.From.IsZero(), "a.raised_at >= $%d", f.From)
+	w.If(!f.To.IsZero(), "a.raised_at < $%d", f.To)
+	w.If(f.Type != "", "a.alarm_type = $%d", f.Type)
+	rows, err := s.pool.Query(ctx, w.SQL+` ORDER BY a.raised_at DESC, a.id LIMIT 1000`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("positioning: alarms: %w", err)
 	}

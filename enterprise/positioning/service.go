@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/sealed"
@@ -102,18 +101,6 @@ func NewService(cfg Config, pool *pgxpool.Pool, dir enterprise.Directory, pub en
 
 // Retention is the configured track retention.
 func (s *Service) Retention() time.Duration { return s.cfg.Retention }
-
-func invalid(field, zh, en string) error {
-	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: field + "：" + zh, MessageEN: en}
-}
-
-func notFound(zh, en string) error {
-	return &chemguard.Error{Code: chemguard.ENotFound, MessageZH: zh + "不存在", MessageEN: en + " not found"}
-}
-
-func forbidden(zh, en string) error {
-	return &chemguard.Error{Code: chemguard.EForbidden, MessageZH: zh, MessageEN: en}
-}
 
 // manager reports whether m manages positioning (fences, tags, gateways,
 // confirmation of handled alarms).
@@ -224,3 +211,10 @@ func (s *Service) notifyManagers(ctx context.Context, company string, extra []in
 	}
 	return s.notify.Notify(ctx, company, to, n)
 }
+
+// The foundation's refusals, under the short names this package's code uses.
+var (
+	notFound  = enterprise.NotFound
+	forbidden = enterprise.Forbidden
+	invalid   = enterprise.Invalid
+)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/vms"
@@ -95,33 +94,15 @@ func (s *Service) Alarms(ctx context.Context, m *enterprise.Member, f Filter) ([
 		return nil, err
 	}
 	q := `SELECT ` + alarmColumns + ` WHERE a.company = $1`
-	args := []any{m.Company}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if !f.From.IsZero() {
-		add("a.raised_at >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("a.raised_at < $%d", f.To)
-	}
-	if f.Type != "" {
-		add("a.alarm_type = $%d", f.Type)
-	}
-	if f.State != "" {
-		add("a.state = $%d", f.State)
-	}
-	if f.Area != "" {
-		add("c.area = $%d", f.Area)
-	}
-	if f.Device != "" {
-		add("a.device_id::text = $%d", f.Device)
-	}
-	if f.Mine {
-		add("a.assignee_id = $%d", m.UserID)
-	}
-	rows, err := s.pool.Query(ctx, q+` ORDER BY a.raised_at DESC LIMIT 2000`, args...)
+	w := enterprise.NewWhere(q, m.Company)
+	w.If(!f.From.IsZero(), "a.raised_at >= $%d", f.From)
+	w.If(!f.To.IsZero(), "a.raised_at < $%d", f.To)
+	w.If(f.Type != "", "a.alarm_type = $%d", f.Type)
+	w.If(f.State != "", "a.state = $%d", f.State)
+	w.If(f.Area != "", "c.area = $%d", f.Area)
+	w.If(f.Device != "", "a.device_id::text = $%d", f.Device)
+	w.If(f.Mine, "a.assignee_id = $%d", m.UserID)
+	rows, err := s.pool.Query(ctx, w.SQL+` ORDER BY a.raised_at DESC LIMIT 2000`, w.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("video: alarms: %w", err)
 	}
@@ -370,38 +351,24 @@ func (s *Service) StatsExcel(ctx context.Context, m *enterprise.Member, from, to
 	if err != nil {
 		return err
 	}
-	x := excelize.NewFile()
-	defer x.Close()
-	sheet := "报警明细"
-	x.SetSheetName("Sheet1", sheet)
-	_ = x.SetSheetRow(sheet, "A1", &[]any{"报警时间", "报警类型", "区域", "摄像头", "视频通道编码", "分析设备", "销警时间", "处置状态", "处置人", "处置情况", "确认人", "确认时间"})
-	for i, a := range rows {
-		_ = x.SetSheetRow(sheet, fmt.Sprintf("A%d", i+2), &[]any{hms(a.RaisedAt), a.TypeName, a.Area, a.Camera, a.CameraCode, a.Device,
+	b := enterprise.StatsBook{Sheet: "报警明细",
+		Header: []any{"报警时间", "报警类型", "区域", "摄像头", "视频通道编码", "分析设备", "销警时间", "处置状态", "处置人", "处置情况", "确认人", "确认时间"},
+		Totals: [][]any{{"期间", hms(from) + " 至 " + hms(to)}, {"报警总数", st.Total}, {"未闭环", st.Open}}}
+	for _, a := range rows {
+		b.Rows = append(b.Rows, []any{hms(a.RaisedAt), a.TypeName, a.Area, a.Camera, a.CameraCode, a.Device,
 			hms(a.ClearedAt), StateName(a.State), a.HandledBy, a.Note, a.ConfirmedBy, hms(a.ConfirmedAt)})
 	}
-	sum := "统计"
-	if _, err := x.NewSheet(sum); err != nil {
-		return fmt.Errorf("video: excel: %w", err)
-	}
-	line := 1
-	put := func(vals ...any) {
-		_ = x.SetSheetRow(sum, fmt.Sprintf("A%d", line), &vals)
-		line++
-	}
-	put("期间", hms(from)+" 至 "+hms(to))
-	put("报警总数", st.Total)
-	put("未闭环", st.Open)
 	for _, g := range []struct {
 		t  string
 		cs []Count
 	}{{"按报警类型", st.ByType}, {"按区域", st.ByArea}, {"按分析设备", st.ByDevice}, {"按日期", st.ByDay}} {
-		line++
-		put(g.t, "报警数", "未闭环")
+		sg := enterprise.StatsGroup{Heading: []any{g.t, "报警数", "未闭环"}}
 		for _, c := range g.cs {
-			put(c.Label, c.N, c.Open)
+			sg.Lines = append(sg.Lines, []any{c.Label, c.N, c.Open})
 		}
+		b.Groups = append(b.Groups, sg)
 	}
-	if err := x.Write(w); err != nil {
+	if err := b.Write(w); err != nil {
 		return fmt.Errorf("video: excel: %w", err)
 	}
 	return nil

@@ -25,7 +25,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
@@ -135,18 +134,6 @@ func (s *Service) SpaceFor(ctx context.Context, m *enterprise.Member) (Space, er
 	return s.space(ctx, s.pool, m.Company)
 }
 
-func notFound(zh, en string) error {
-	return &chemguard.Error{Code: chemguard.ENotFound, MessageZH: zh + "不存在", MessageEN: en + " not found"}
-}
-
-func forbidden(zh, en string) error {
-	return &chemguard.Error{Code: chemguard.EForbidden, MessageZH: zh, MessageEN: en}
-}
-
-func invalid(field, zh, en string) error {
-	return &chemguard.Error{Code: chemguard.EInvalid, MessageZH: field + "：" + zh, MessageEN: en}
-}
-
 func managersOnly(m *enterprise.Member) error {
 	if !m.Has(enterprise.Managers...) {
 		return forbidden("只有企业管理员、主要负责人或安全管理员可以进行此操作", "only a manager may do this")
@@ -155,3 +142,10 @@ func managersOnly(m *enterprise.Member) error {
 }
 
 func seedTime(t time.Time) schemas.DateTime { return schemas.DateTime{Time: t.In(schemas.Shanghai)} }
+
+// The foundation's refusals, under the short names this package's code uses.
+var (
+	notFound  = enterprise.NotFound
+	forbidden = enterprise.Forbidden
+	invalid   = enterprise.Invalid
+)

@@ -1,4 +1,4 @@
-package main
+package opscmd
 
 import (
 	"context"
@@ -10,11 +10,11 @@ import (
 	"github.com/shandong-emergency/chemguard/platform"
 )
 
-// auditCmd is `chemguard audit verify`: it recomputes the audit log's keyed
+// Audit is `chemguard audit verify`: it recomputes the audit log's keyed
 // chain and fails if any row was edited, inserted, removed or reordered without
 // the audit key, and compares the log with the signed checkpoints in the data
 // directory, so rows cut from the end fail too.
-func auditCmd(ctx context.Context, args []string, stdout io.Writer) error {
+func Audit(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("audit: verify")
 	}

@@ -1,4 +1,4 @@
-package main
+package opscmd
 
 import (
 	"bytes"
@@ -31,17 +31,19 @@ func passwordFile(t *testing.T, pw string) *os.File {
 // at the next login), disables and enables it.
 func TestUserCommandManagesAdministrators(t *testing.T) {
 	t.Setenv("CHEMGUARD_DATABASE_URL", pgtest.NewDatabase(t))
+	// Not ./.data inside the source tree: the development keys a command creates.
+	t.Setenv("CHEMGUARD_DATA_DIR", t.TempDir())
 	ctx := context.Background()
 	run := func(pw string, args ...string) string {
 		t.Helper()
 		var out bytes.Buffer
-		require.NoError(t, userCmd(ctx, args, passwordFile(t, pw), &out))
+		require.NoError(t, User(ctx, args, passwordFile(t, pw), &out))
 		return out.String()
 	}
 	out := run("Kx7#mQ2vLp9w", "add", "--username", "aud1", "--role", "audit_admin", "--region", "370000")
 	assert.Contains(t, out, "secret: ")
 	var out2 bytes.Buffer
-	err := userCmd(ctx, []string{"add", "--username", "aud2", "--role", "audit_admin", "--region", "370000"},
+	err := User(ctx, []string{"add", "--username", "aud2", "--role", "audit_admin", "--region", "370000"},
 		passwordFile(t, "Admin@123"), &out2)
 	assert.ErrorIs(t, err, identity.ErrWeakPassword)
 

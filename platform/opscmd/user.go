@@ -1,14 +1,12 @@
-package main
+package opscmd
 
 import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 
 	"golang.org/x/term"
@@ -19,76 +17,65 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
-func cliActor() identity.Actor {
-	name := "cli"
-	if u, err := user.Current(); err == nil {
-		name = "cli:" + u.Username
-	}
-	return identity.Actor{Name: name, IP: "local"}
-}
-
-// userCmd is `chemguard user add|unlock|mobile|password|disable|enable`. The
+// User is `chemguard user add|unlock|mobile|password|disable|enable`. The
 // operator on the host is the only one who creates and manages the accounts of
 // the three administrators (三员分立: none of them can through the API or the
 // portal); an administrator created here gets its TOTP secret printed once.
-func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("user: add, unlock, mobile, password, disable or enable")
-	}
-	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
-	username := fs.String("username", "", "login name")
-	name := fs.String("name", "", "display name")
-	role := fs.String("role", "", "role code, e.g. county_staff, security_admin (see README)")
-	region := fs.String("region", "", "GB/T 2260 division code of the account (province, city or county)")
-	ent := fs.String("enterprise", "", "company code, for enterprise_admin and enterprise_user")
-	park := fs.String("park", "", "chemical park code, for park_leader and park_staff")
-	mobile := fs.String("mobile", "", "mobile number warning SMS are sent to (user add, user mobile; empty clears)")
-	if err := fs.Parse(args[1:]); err != nil {
+func User(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) error {
+	action, f, err := parse("user", "add, unlock, mobile, password, disable or enable", args, [][2]string{
+		{"username", "login name"},
+		{"name", "display name"},
+		{"role", "role code, e.g. county_staff, security_admin (see README)"},
+		{"region", "GB/T 2260 division code of the account (province, city or county)"},
+		{"enterprise", "company code, for enterprise_admin and enterprise_user"},
+		{"park", "chemical park code, for park_leader and park_staff"},
+		{"mobile", "mobile number warning SMS are sent to (user add, user mobile; empty clears)"},
+	}, "username")
+	if err != nil {
 		return err
-	}
-	if *username == "" {
-		return errors.New("user: --username is required")
 	}
 	svc, closeDB, err := withConfig(ctx, platform.OpenAccess)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	switch args[0] {
+	username := f["username"]
+	switch action {
 	case "add":
-		r, ok := policy.ParseRole(*role)
+		r, ok := policy.ParseRole(f["role"])
 		if !ok {
-			return fmt.Errorf("user add: unknown --role %q; one of %v", *role, policy.Roles())
+			return fmt.Errorf("user add: unknown --role %q; one of %v", f["role"], policy.Roles())
 		}
-		domain := *region
+		region := f["region"]
+		domain := region
 		switch {
-		case *ent != "":
-			e, err := svc.Share.Enterprise(ctx, *ent)
+		case f["enterprise"] != "":
+			e, err := svc.Share.Enterprise(ctx, f["enterprise"])
 			if err != nil {
 				return fmt.Errorf("user add: --enterprise: %w", err)
 			}
-			if *region != "" && !tiers.Contains(*region, e.DivisionCode) {
-				return fmt.Errorf("user add: enterprise %s is in %s, not in --region %s", e.Code, e.DivisionCode, *region)
+			if region != "" && !tiers.Contains(region, e.DivisionCode) {
+				return fmt.Errorf("user add: enterprise %s is in %s, not in --region %s", e.Code, e.DivisionCode, region)
 			}
 			domain = tiers.EnterpriseDomain(e.Code)
-		case *park != "":
-			if err := tiers.CheckParkCode(*park); err != nil {
+		case f["park"] != "":
+			if err := tiers.CheckParkCode(f["park"]); err != nil {
 				return fmt.Errorf("user add: --park: %w", err)
 			}
-			domain = tiers.ParkDomain(*park)
+			domain = tiers.ParkDomain(f["park"])
 		}
 		pw, err := readPassword(stdin, stdout)
 		if err != nil {
 			return err
 		}
-		c, err := svc.Identity.CreateUser(ctx, identity.NewUser{Username: *username, DisplayName: *name, Password: pw,
+		c, err := svc.Identity.CreateUser(ctx, identity.NewUser{Username: username, DisplayName: f["name"], Password: pw,
 			Role: r, Domain: domain}, cliActor())
 		if err != nil {
 			return fmt.Errorf("user add: %w", err)
 		}
 		fmt.Fprintf(stdout, "created user %s (id %d): %s %s in %s\n", c.User.Username, c.User.ID, r, r.Label(), domain)
-		if *mobile != "" {
-			if err := svc.Identity.SetMobile(ctx, *username, *mobile, cliActor()); err != nil {
+		if f["mobile"] != "" {
+			if err := svc.Identity.SetMobile(ctx, username, f["mobile"], cliActor()); err != nil {
 				return fmt.Errorf("user add: %w", err)
 			}
 		}
@@ -97,31 +84,31 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 				c.TOTPSecret, c.TOTPURL)
 		}
 	case "mobile":
-		if err := svc.Identity.SetMobile(ctx, *username, *mobile, cliActor()); err != nil {
+		if err := svc.Identity.SetMobile(ctx, username, f["mobile"], cliActor()); err != nil {
 			return fmt.Errorf("user mobile: %w", err)
 		}
-		fmt.Fprintf(stdout, "mobile of %s set to %q\n", *username, *mobile)
+		fmt.Fprintf(stdout, "mobile of %s set to %q\n", username, f["mobile"])
 	case "unlock":
-		if err := svc.Identity.Unlock(ctx, *username, cliActor()); err != nil {
+		if err := svc.Identity.Unlock(ctx, username, cliActor()); err != nil {
 			return fmt.Errorf("user unlock: %w", err)
 		}
-		fmt.Fprintf(stdout, "unlocked %s\n", *username)
+		fmt.Fprintf(stdout, "unlocked %s\n", username)
 	case "password":
 		pw, err := readPassword(stdin, stdout)
 		if err != nil {
 			return err
 		}
-		if err := svc.Identity.ResetPassword(ctx, *username, pw, cliActor()); err != nil {
+		if err := svc.Identity.ResetPassword(ctx, username, pw, cliActor()); err != nil {
 			return fmt.Errorf("user password: %w", err)
 		}
-		fmt.Fprintf(stdout, "password of %s reset; its sessions ended; it must be changed at the next login\n", *username)
+		fmt.Fprintf(stdout, "password of %s reset; its sessions ended; it must be changed at the next login\n", username)
 	case "disable", "enable":
-		if err := svc.Identity.SetDisabled(ctx, *username, args[0] == "disable", cliActor()); err != nil {
-			return fmt.Errorf("user %s: %w", args[0], err)
+		if err := svc.Identity.SetDisabled(ctx, username, action == "disable", cliActor()); err != nil {
+			return fmt.Errorf("user %s: %w", action, err)
 		}
-		fmt.Fprintf(stdout, "%sd %s\n", args[0], *username)
+		fmt.Fprintf(stdout, "%sd %s\n", action, username)
 	default:
-		return fmt.Errorf("user: unknown action %q", args[0])
+		return fmt.Errorf("user: unknown action %q", action)
 	}
 	return nil
 }
