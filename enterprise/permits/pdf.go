@@ -30,7 +30,12 @@ type doc struct {
 	imgs  int
 }
 
-func (s *Service) newDoc(title string) (*doc, error) {
+// newDoc starts an A4 page with the Chinese font. at is the document's
+// creation date: fpdf writes the machine's time otherwise, and a permit's PDF
+// printed by the company must be byte for byte the FILE the platform received
+// (the regulator compares them), so a permit's documents carry the permit's
+// last change instead.
+func (s *Service) newDoc(title string, at time.Time) (*doc, error) {
 	font, err := pdffont.Load(s.cfg.FontPath, "作业票 PDF", "permit PDF")
 	if err != nil {
 		return nil, err
@@ -38,6 +43,8 @@ func (s *Service) newDoc(title string) (*doc, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.AddUTF8FontFromBytes("wqy", "", font)
 	pdf.SetTitle(title, true)
+	pdf.SetCreationDate(at.In(schemas.Shanghai))
+	pdf.SetModificationDate(at.In(schemas.Shanghai))
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
@@ -103,7 +110,7 @@ func (d *doc) out(w io.Writer) error {
 // measures with who confirmed them, the workers with their certificates and
 // briefing, the gas analyses, the chain with its signatures, and the history.
 func (s *Service) writePermitPDF(p *Permit, w io.Writer) error {
-	d, err := s.newDoc(p.Kind.Name + "安全作业票 " + p.Number)
+	d, err := s.newDoc(p.Kind.Name+"安全作业票 "+p.Number, p.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -264,7 +271,7 @@ func (s *Service) RiskSheetPDF(ctx context.Context, m *enterprise.Member, id str
 	if err != nil {
 		return err
 	}
-	d, err := s.newDoc("风险分析表 " + p.Number)
+	d, err := s.newDoc("风险分析表 "+p.Number, p.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -298,7 +305,7 @@ func (s *Service) ListPDF(ctx context.Context, m *enterprise.Member, from, to ti
 	if len(rows) == 0 {
 		return chemguard.Errorf(chemguard.EInvalid, "所选期间没有作业票", "no permits in the chosen period")
 	}
-	d, err := s.newDoc("特殊作业清单")
+	d, err := s.newDoc("特殊作业清单", s.cfg.Now())
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,10 @@ package permits_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,6 +178,17 @@ func TestPermitLifecycle(t *testing.T) {
 	require.Equal(t, "0", last["IS_CANCELLED"])
 	require.Equal(t, "2026-12-05 08:21:00", last["TASK_BEGIN_TIME"])
 	require.Contains(t, last["FILE"], "data:application/pdf;base64,")
+	// The regulator's copy is the company's print, byte for byte: printing an
+	// unchanged permit again renders the same PDF as the one published.
+	published, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(last["FILE"].(string), "data:application/pdf;base64,"))
+	require.NoError(t, err)
+	f.clock.Set(at(t, "2026-12-05 16:00:00"))
+	pdf.Reset()
+	require.NoError(t, f.svc.PermitPDF(ctx, a.Safety, id, &pdf))
+	require.Equal(t, sha256.Sum256(published), sha256.Sum256(pdf.Bytes()), "the printed PDF differs from the published one")
+	created := regexp.MustCompile(`/CreationDate \(D:(\d+)\)`).FindSubmatch(pdf.Bytes())
+	require.Len(t, created, 2, "the PDF has a creation date")
+	require.Equal(t, "20261205113000", string(created[1]), "dated by the permit's last change (the archive), not the machine's clock")
 
 	// The knowledge base grew from the permit.
 	risks, measures, err := f.svc.Knowledge(ctx, a.Applicant, "1")
