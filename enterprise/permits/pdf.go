@@ -30,11 +30,11 @@ type doc struct {
 	imgs  int
 }
 
-// newDoc starts an A4 page with the Chinese font. at is the document's
-// creation date: fpdf writes the machine's time otherwise, and a permit's PDF
-// printed by the company must be byte for byte the FILE the platform received
-// (the regulator compares them), so a permit's documents carry the permit's
-// last change instead.
+// newDoc starts an A4 page with the Chinese font. A permit's PDF printed by
+// the company must be byte for byte the FILE the platform received (the
+// regulator compares them), so the document is deterministic: at, the
+// permit's last change, is its creation date (fpdf writes the machine's time
+// otherwise) and its resources are listed sorted (fpdf iterates a map).
 func (s *Service) newDoc(title string, at time.Time) (*doc, error) {
 	font, err := pdffont.Load(s.cfg.FontPath, "作业票 PDF", "permit PDF")
 	if err != nil {
@@ -43,6 +43,7 @@ func (s *Service) newDoc(title string, at time.Time) (*doc, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.AddUTF8FontFromBytes("wqy", "", font)
 	pdf.SetTitle(title, true)
+	pdf.SetCatalogSort(true) // images and fonts listed in one order, not a map's
 	pdf.SetCreationDate(at.In(schemas.Shanghai))
 	pdf.SetModificationDate(at.In(schemas.Shanghai))
 	pdf.SetAutoPageBreak(true, 15)
@@ -254,6 +255,16 @@ func clip(s string, n int) string {
 func (s *Service) PermitPDF(ctx context.Context, m *enterprise.Member, id string, w io.Writer) error {
 	p, err := s.Permit(ctx, m, id)
 	if err != nil {
+		return err
+	}
+	if p.PDFRef != "" && p.PDFOf.Equal(p.UpdatedAt) {
+		// Unchanged since it was published: the print is the FILE the
+		// platform received, byte for byte.
+		data, err := s.files.Get(p.PDFRef)
+		if err != nil {
+			return fmt.Errorf("permits: stored pdf: %w", err)
+		}
+		_, err = w.Write(data)
 		return err
 	}
 	return s.writePermitPDF(p, w)

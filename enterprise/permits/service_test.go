@@ -82,13 +82,13 @@ func TestPermitLifecycle(t *testing.T) {
 	// but a 岗位员工 may not), and the 部门负责人 cannot sign the 安全 step.
 	requireCode(t, chemguard.EForbidden, f.svc.Approve(ctx, a.Applicant, id, true, "", tinyPNG), "部门负责人")
 	requireCode(t, chemguard.EInvalid, f.svc.Approve(ctx, a.Head, id, true, "", nil), "签名")
-	require.NoError(t, f.svc.Approve(ctx, a.Head, id, true, "同意", tinyPNG))
+	require.NoError(t, f.svc.Approve(ctx, a.Head, id, true, "同意", signature(1)))
 	requireCode(t, chemguard.EForbidden, f.svc.Approve(ctx, a.Head, id, true, "", tinyPNG), "企业安全管理员")
 	notes := f.notices.Take()
 	require.NotEmpty(t, notes)
 	require.Equal(t, "permit_approval", notes[len(notes)-1].N.Kind)
 	require.Equal(t, []int64{a.Safety.UserID}, notes[len(notes)-1].To)
-	require.NoError(t, f.svc.Approve(ctx, a.Safety, id, true, "同意", tinyPNG))
+	require.NoError(t, f.svc.Approve(ctx, a.Safety, id, true, "同意", signature(2)))
 	p, err := f.svc.Permit(ctx, a.Safety, id)
 	require.NoError(t, err)
 	require.Equal(t, permits.StatusIssued, p.Status)
@@ -101,7 +101,7 @@ func TestPermitLifecycle(t *testing.T) {
 	for i := range p.Measures {
 		require.NoError(t, f.svc.ConfirmMeasure(ctx, a.Guardian, id, i))
 	}
-	require.NoError(t, f.svc.SignBriefing(ctx, a.Guardian, id, a.Welder, tinyPNG))
+	require.NoError(t, f.svc.SignBriefing(ctx, a.Guardian, id, a.Welder, signature(3)))
 	requireCode(t, chemguard.ENotFound, f.svc.SignBriefing(ctx, a.Guardian, id, a.Helper, tinyPNG), "作业人员")
 	requireCode(t, chemguard.EConflict, f.svc.Start(ctx, a.Guardian, id), "须先进行气体分析")
 
@@ -157,7 +157,7 @@ func TestPermitLifecycle(t *testing.T) {
 	f.clock.Set(at(t, "2026-12-05 11:30:00"))
 	require.NoError(t, f.svc.Finish(ctx, a.Applicant, id))
 	requireCode(t, chemguard.EForbidden, f.svc.Accept(ctx, a.Applicant, id, "现场清理完毕", tinyPNG), "无权")
-	require.NoError(t, f.svc.Accept(ctx, a.Head, id, "现场清理完毕", tinyPNG))
+	require.NoError(t, f.svc.Accept(ctx, a.Head, id, "现场清理完毕", signature(4)))
 	require.NoError(t, f.svc.Archive(ctx, a.Safety, id))
 	requireCode(t, chemguard.EConflict, f.svc.Void(ctx, a.Safety, id, "误开"), "已归档")
 
@@ -186,6 +186,11 @@ func TestPermitLifecycle(t *testing.T) {
 	pdf.Reset()
 	require.NoError(t, f.svc.PermitPDF(ctx, a.Safety, id, &pdf))
 	require.Equal(t, sha256.Sum256(published), sha256.Sum256(pdf.Bytes()), "the printed PDF differs from the published one")
+	for i := 0; i < 8; i++ { // fpdf writes the signature images in a map's order: the print must not re-render
+		var again bytes.Buffer
+		require.NoError(t, f.svc.PermitPDF(ctx, a.Safety, id, &again))
+		require.Equal(t, sha256.Sum256(published), sha256.Sum256(again.Bytes()), "print %d differs", i)
+	}
 	created := regexp.MustCompile(`/CreationDate \(D:(\d+)\)`).FindSubmatch(pdf.Bytes())
 	require.Len(t, created, 2, "the PDF has a creation date")
 	require.Equal(t, "20261205113000", string(created[1]), "dated by the permit's last change (the archive), not the machine's clock")
