@@ -144,4 +144,16 @@ var tinyPNG = func() []byte {
 	return buf.Bytes()
 }()
 
+// signature is a drawn signature, a different stroke for each n: the PDF
+// embeds each as its own image.
+func signature(n int) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 40, 16))
+	for x := 0; x < 40; x++ {
+		img.Set(x, (x*n)%16, color.Black)
+	}
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, img)
+	return buf.Bytes()
+}
+
 func at(t *testing.T, s string) time.Time { return testclock.Parse(t, s) }

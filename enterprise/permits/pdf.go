@@ -30,7 +30,12 @@ type doc struct {
 	imgs  int
 }
 
-func (s *Service) newDoc(title string) (*doc, error) {
+// newDoc starts an A4 page with the Chinese font. A permit's PDF printed by
+// the company must be byte for byte the FILE the platform received (the
+// regulator compares them), so the document is deterministic: at, the
+// permit's last change, is its creation date (fpdf writes the machine's time
+// otherwise) and its resources are listed sorted (fpdf iterates a map).
+func (s *Service) newDoc(title string, at time.Time) (*doc, error) {
 	font, err := pdffont.Load(s.cfg.FontPath, "作业票 PDF", "permit PDF")
 	if err != nil {
 		return nil, err
@@ -38,6 +43,9 @@ func (s *Service) newDoc(title string) (*doc, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.AddUTF8FontFromBytes("wqy", "", font)
 	pdf.SetTitle(title, true)
+	pdf.SetCatalogSort(true) // images and fonts listed in one order, not a map's
+	pdf.SetCreationDate(at.In(schemas.Shanghai))
+	pdf.SetModificationDate(at.In(schemas.Shanghai))
 	pdf.SetAutoPageBreak(true, 15)
 	pdf.SetFooterFunc(func() {
 		pdf.SetY(-12)
@@ -103,7 +111,7 @@ func (d *doc) out(w io.Writer) error {
 // measures with who confirmed them, the workers with their certificates and
 // briefing, the gas analyses, the chain with its signatures, and the history.
 func (s *Service) writePermitPDF(p *Permit, w io.Writer) error {
-	d, err := s.newDoc(p.Kind.Name + "安全作业票 " + p.Number)
+	d, err := s.newDoc(p.Kind.Name+"安全作业票 "+p.Number, p.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -249,6 +257,16 @@ func (s *Service) PermitPDF(ctx context.Context, m *enterprise.Member, id string
 	if err != nil {
 		return err
 	}
+	if p.PDFRef != "" && p.PDFOf.Equal(p.UpdatedAt) {
+		// Unchanged since it was published: the print is the FILE the
+		// platform received, byte for byte.
+		data, err := s.files.Get(p.PDFRef)
+		if err != nil {
+			return fmt.Errorf("permits: stored pdf: %w", err)
+		}
+		_, err = w.Write(data)
+		return err
+	}
 	return s.writePermitPDF(p, w)
 }
 
@@ -264,7 +282,7 @@ func (s *Service) RiskSheetPDF(ctx context.Context, m *enterprise.Member, id str
 	if err != nil {
 		return err
 	}
-	d, err := s.newDoc("风险分析表 " + p.Number)
+	d, err := s.newDoc("风险分析表 "+p.Number, p.UpdatedAt)
 	if err != nil {
 		return err
 	}
@@ -298,7 +316,7 @@ func (s *Service) ListPDF(ctx context.Context, m *enterprise.Member, from, to ti
 	if len(rows) == 0 {
 		return chemguard.Errorf(chemguard.EInvalid, "所选期间没有作业票", "no permits in the chosen period")
 	}
-	d, err := s.newDoc("特殊作业清单")
+	d, err := s.newDoc("特殊作业清单", s.cfg.Now())
 	if err != nil {
 		return err
 	}

@@ -134,6 +134,7 @@ type Permit struct {
 	ChangedReason  string
 	CancelReason   string
 	PDFRef         string
+	PDFOf          time.Time // the UpdatedAt of the state PDFRef shows; zero when none
 	CreatedBy      int64
 	Approvals      []Approval
 	Analyses       []Gas
@@ -313,6 +314,11 @@ func (s *Service) event(ctx context.Context, tx pgx.Tx, permit string, m *enterp
 	if err != nil {
 		return fmt.Errorf("event %s: %w", kind, err)
 	}
+	// The printed permit shows its history, analyses and signatures: every
+	// step changes the permit, so a PDF stored before it is no longer current.
+	if _, err := tx.Exec(ctx, `UPDATE permits SET updated_at = greatest(updated_at, $2) WHERE id = $1`, permit, s.cfg.Now()); err != nil {
+		return fmt.Errorf("event %s: %w", kind, err)
+	}
 	return nil
 }
 
@@ -335,16 +341,16 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, company, id string) (*Per
 	var code string
 	var measures []byte
 	var workers []int64
-	var issued, valid, started, finished, accepted, archived *time.Time
+	var issued, valid, started, finished, accepted, archived, pdfOf *time.Time
 	err := tx.QueryRow(ctx, `SELECT e.name, p.booking_id, p.number, p.task_type, p.status, p.place, p.content, p.unit, coalesce(p.contractor_id, 0),
 		coalesce(c.name, ''), p.major_person, p.major_mobile, coalesce(p.guardian_id, 0), p.guardian_name, p.planned_start, p.planned_end, p.issue_mode,
 		p.risks, p.measures, p.workers, p.issued_at, p.valid_until, p.started_at, p.finished_at, p.accepted_at, p.archived_at,
-		p.changed_reason, p.cancelled_reason, p.pdf_ref, p.created_by, p.updated_at
+		p.changed_reason, p.cancelled_reason, p.pdf_ref, p.created_by, p.updated_at, p.pdf_of
 		FROM permits p JOIN enterprises e ON e.code = p.company LEFT JOIN permit_contractors c ON c.id = p.contractor_id
 		WHERE p.company = $1 AND p.id = $2`, company, id).Scan(&p.CompanyName, &p.BookingID, &p.Number, &code, &p.Status, &p.Place, &p.Content, &p.Unit,
 		&p.ContractorID, &p.Contractor, &p.MajorPerson, &p.MajorMobile, &p.GuardianID, &p.Guardian, &p.PlannedStart, &p.PlannedEnd, &p.IssueMode,
 		&p.Risks, &measures, &workers, &issued, &valid, &started, &finished, &accepted, &archived,
-		&p.ChangedReason, &p.CancelReason, &p.PDFRef, &p.CreatedBy, &p.UpdatedAt)
+		&p.ChangedReason, &p.CancelReason, &p.PDFRef, &p.CreatedBy, &p.UpdatedAt, &pdfOf)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("作业票", "permit")
 	}
@@ -354,7 +360,7 @@ func (s *Service) load(ctx context.Context, tx pgx.Tx, company, id string) (*Per
 	for _, pair := range []struct {
 		src *time.Time
 		dst *time.Time
-	}{{issued, &p.IssuedAt}, {valid, &p.ValidUntil}, {started, &p.StartedAt}, {finished, &p.FinishedAt}, {accepted, &p.AcceptedAt}, {archived, &p.ArchivedAt}} {
+	}{{issued, &p.IssuedAt}, {valid, &p.ValidUntil}, {started, &p.StartedAt}, {finished, &p.FinishedAt}, {accepted, &p.AcceptedAt}, {archived, &p.ArchivedAt}, {pdfOf, &p.PDFOf}} {
 		if pair.src != nil {
 			*pair.dst = *pair.src
 		}

@@ -36,14 +36,15 @@ type GasLimit struct {
 
 func f(v float64) *float64 { return &v }
 
-// DefaultGasLimits are the qualified ranges the standard gives (GB 30871-2022
-// 5.3.5 可燃气体, 6.4 受限空间 氧含量与有毒气体); the company's gas library
-// overrides them by name.
+// DefaultGasLimits are the qualified ranges (GB 30871-2022 5.3 动火分析, 6
+// 受限空间 氧含量与有毒气体; the sub-clause numbers and the 10 %LEL criterion
+// could not be checked against the standard's text, see docs/base-system.md);
+// the company's gas library overrides them by name.
 var DefaultGasLimits = []GasLimit{
-	{Name: "可燃气体", Unit: "%LEL", High: f(10), Clause: "GB 30871-2022 5.3.5：不大于爆炸下限的 10%（LEL）"},
-	{Name: "氧气", Unit: "%VOL", Low: f(19.5), High: f(21), Clause: "GB 30871-2022 6.4：氧含量 19.5%～21%"},
-	{Name: "硫化氢", Unit: "mg/m3", High: f(10), Clause: "GBZ 2.1 最高容许浓度（GB 30871-2022 6.4 引用）"},
-	{Name: "一氧化碳", Unit: "mg/m3", High: f(30), Clause: "GBZ 2.1 短时间接触容许浓度（GB 30871-2022 6.4 引用）"},
+	{Name: "可燃气体", Unit: "%LEL", High: f(10), Clause: "GB 30871-2022 5.3（动火分析）：不大于爆炸下限的 10%（LEL）"},
+	{Name: "氧气", Unit: "%VOL", Low: f(19.5), High: f(21), Clause: "GB 30871-2022 6（受限空间）：氧含量 19.5%～21%"},
+	{Name: "硫化氢", Unit: "mg/m3", High: f(10), Clause: "GBZ 2.1 最高容许浓度（GB 30871-2022 6 引用）"},
+	{Name: "一氧化碳", Unit: "mg/m3", High: f(30), Clause: "GBZ 2.1 短时间接触容许浓度（GB 30871-2022 6 引用）"},
 }
 
 // GasLimits returns the company's gas library merged over DefaultGasLimits.

@@ -75,7 +75,7 @@ func (s *Service) publish(ctx context.Context, tx pgx.Tx, company, id string) er
 	if err != nil {
 		return fmt.Errorf("permits: store pdf: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE permits SET pdf_ref = $3 WHERE company = $1 AND id = $2`, company, id, ref); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE permits SET pdf_ref = $3, pdf_of = $4 WHERE company = $1 AND id = $2`, company, id, ref, p.UpdatedAt); err != nil {
 		return fmt.Errorf("permits: pdf ref: %w", err)
 	}
 	if err := s.pub.Stage(ctx, tx, schemas.SpecialOperations.Slug, company, Record(p, buf.Bytes())); err != nil {

@@ -97,8 +97,16 @@ func TestGasLimits(t *testing.T) {
 	}
 	// 二级动火 once started is not re-analysed on a clock, only after an interruption.
 	require.NoError(t, permits.CheckGas(permits.DefaultRules().Kinds["11"], ok, t0.Add(10*time.Minute), t0.Add(10*time.Hour)))
-	require.Error(t, permits.CheckResume(k, ok, t0.Add(time.Hour), t0.Add(2*time.Hour+time.Minute)))
-	require.NoError(t, permits.CheckResume(k, ok, t0.Add(time.Hour), t0.Add(time.Hour+59*time.Minute)))
+	// An interruption: 特级/一级动火 need a new analysis after 30 min, 二级 after 60 min.
+	require.NoError(t, permits.CheckResume(k, ok, t0.Add(time.Hour), t0.Add(time.Hour+30*time.Minute)))
+	err := permits.CheckResume(k, ok, t0.Add(time.Hour), t0.Add(time.Hour+31*time.Minute))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "more than 30 min")
+	second := permits.DefaultRules().Kinds["11"]
+	require.NoError(t, permits.CheckResume(second, ok, t0.Add(time.Hour), t0.Add(time.Hour+59*time.Minute)))
+	require.Error(t, permits.CheckResume(second, ok, t0.Add(time.Hour), t0.Add(time.Hour+61*time.Minute)))
+	require.NoError(t, permits.CheckResume(k, append(ok, permits.Analysis{SampledAt: t0.Add(2 * time.Hour), Qualified: true}),
+		t0.Add(time.Hour), t0.Add(2*time.Hour+10*time.Minute)), "a new analysis after the interruption lets the work resume")
 }
 
 func TestCertificate(t *testing.T) {

@@ -3,6 +3,10 @@ package permits_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,13 +82,13 @@ func TestPermitLifecycle(t *testing.T) {
 	// but a 岗位员工 may not), and the 部门负责人 cannot sign the 安全 step.
 	requireCode(t, chemguard.EForbidden, f.svc.Approve(ctx, a.Applicant, id, true, "", tinyPNG), "部门负责人")
 	requireCode(t, chemguard.EInvalid, f.svc.Approve(ctx, a.Head, id, true, "", nil), "签名")
-	require.NoError(t, f.svc.Approve(ctx, a.Head, id, true, "同意", tinyPNG))
+	require.NoError(t, f.svc.Approve(ctx, a.Head, id, true, "同意", signature(1)))
 	requireCode(t, chemguard.EForbidden, f.svc.Approve(ctx, a.Head, id, true, "", tinyPNG), "企业安全管理员")
 	notes := f.notices.Take()
 	require.NotEmpty(t, notes)
 	require.Equal(t, "permit_approval", notes[len(notes)-1].N.Kind)
 	require.Equal(t, []int64{a.Safety.UserID}, notes[len(notes)-1].To)
-	require.NoError(t, f.svc.Approve(ctx, a.Safety, id, true, "同意", tinyPNG))
+	require.NoError(t, f.svc.Approve(ctx, a.Safety, id, true, "同意", signature(2)))
 	p, err := f.svc.Permit(ctx, a.Safety, id)
 	require.NoError(t, err)
 	require.Equal(t, permits.StatusIssued, p.Status)
@@ -97,7 +101,7 @@ func TestPermitLifecycle(t *testing.T) {
 	for i := range p.Measures {
 		require.NoError(t, f.svc.ConfirmMeasure(ctx, a.Guardian, id, i))
 	}
-	require.NoError(t, f.svc.SignBriefing(ctx, a.Guardian, id, a.Welder, tinyPNG))
+	require.NoError(t, f.svc.SignBriefing(ctx, a.Guardian, id, a.Welder, signature(3)))
 	requireCode(t, chemguard.ENotFound, f.svc.SignBriefing(ctx, a.Guardian, id, a.Helper, tinyPNG), "作业人员")
 	requireCode(t, chemguard.EConflict, f.svc.Start(ctx, a.Guardian, id), "须先进行气体分析")
 
@@ -153,7 +157,7 @@ func TestPermitLifecycle(t *testing.T) {
 	f.clock.Set(at(t, "2026-12-05 11:30:00"))
 	require.NoError(t, f.svc.Finish(ctx, a.Applicant, id))
 	requireCode(t, chemguard.EForbidden, f.svc.Accept(ctx, a.Applicant, id, "现场清理完毕", tinyPNG), "无权")
-	require.NoError(t, f.svc.Accept(ctx, a.Head, id, "现场清理完毕", tinyPNG))
+	require.NoError(t, f.svc.Accept(ctx, a.Head, id, "现场清理完毕", signature(4)))
 	require.NoError(t, f.svc.Archive(ctx, a.Safety, id))
 	requireCode(t, chemguard.EConflict, f.svc.Void(ctx, a.Safety, id, "误开"), "已归档")
 
@@ -174,6 +178,22 @@ func TestPermitLifecycle(t *testing.T) {
 	require.Equal(t, "0", last["IS_CANCELLED"])
 	require.Equal(t, "2026-12-05 08:21:00", last["TASK_BEGIN_TIME"])
 	require.Contains(t, last["FILE"], "data:application/pdf;base64,")
+	// The regulator's copy is the company's print, byte for byte: printing an
+	// unchanged permit again renders the same PDF as the one published.
+	published, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(last["FILE"].(string), "data:application/pdf;base64,"))
+	require.NoError(t, err)
+	f.clock.Set(at(t, "2026-12-05 16:00:00"))
+	pdf.Reset()
+	require.NoError(t, f.svc.PermitPDF(ctx, a.Safety, id, &pdf))
+	require.Equal(t, sha256.Sum256(published), sha256.Sum256(pdf.Bytes()), "the printed PDF differs from the published one")
+	for i := 0; i < 8; i++ { // fpdf writes the signature images in a map's order: the print must not re-render
+		var again bytes.Buffer
+		require.NoError(t, f.svc.PermitPDF(ctx, a.Safety, id, &again))
+		require.Equal(t, sha256.Sum256(published), sha256.Sum256(again.Bytes()), "print %d differs", i)
+	}
+	created := regexp.MustCompile(`/CreationDate \(D:(\d+)\)`).FindSubmatch(pdf.Bytes())
+	require.Len(t, created, 2, "the PDF has a creation date")
+	require.Equal(t, "20261205113000", string(created[1]), "dated by the permit's last change (the archive), not the machine's clock")
 
 	// The knowledge base grew from the permit.
 	risks, measures, err := f.svc.Knowledge(ctx, a.Applicant, "1")

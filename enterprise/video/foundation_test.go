@@ -261,6 +261,48 @@ func TestVideoOnTheFoundation(t *testing.T) {
 	require.Equal(t, 2, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM video_devices WHERE company = $1 AND deleted_at IS NULL`, plant))
 	require.Equal(t, 0, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM video_devices WHERE secret LIKE 'cgs_%'`), "secrets are sealed")
 
+	// The forms edit one device and one camera; a refused edit keeps what was
+	// typed; 停用 is a soft delete; every change is audited.
+	deviceA := pgtest.Scalar[string](t, app.Pool, `SELECT id::text FROM video_devices WHERE company = $1 AND code = 'BOX-`+plant+`'`, plant)
+	r = safety.Get("/e/video/devices/" + deviceA + "/edit")
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	require.Contains(t, r.Body, `value="BOX-`+plant+`"`)
+	require.Contains(t, r.Body, "保存修改")
+	r = safety.Post("/e/video/devices", url.Values{"id": {deviceA}, "code": {"BOX-" + plant}, "name": {"罐区智能分析盒"}, "vendor": {"海康威视"},
+		"auto_clear": {"0"}, "description": {"罐区北侧机柜"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Equal(t, "罐区智能分析盒|海康威视|0", pgtest.Scalar[string](t, app.Pool,
+		`SELECT name || '|' || vendor || '|' || auto_clear_minutes FROM video_devices WHERE id::text = $1`, deviceA))
+	safety.Get("/e/video/devices/" + deviceA + "/edit")
+	r = safety.Post("/e/video/devices", url.Values{"id": {deviceA}, "code": {"BOX-" + plant}, "name": {" "}, "vendor": {"大华股份"}, "auto_clear": {"0"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	require.Contains(t, r.Body, "设备名称")
+	require.Contains(t, r.Body, `value="大华股份"`, "the refused form keeps what was typed")
+	r = safety.Get("/e/video/cameras/" + cameraA + "/edit")
+	require.Equal(t, http.StatusOK, r.Status, r.Body)
+	require.Contains(t, r.Body, `value="罐区"`)
+	r = safety.Post("/e/video/cameras", url.Values{"edit": {"1"}, "code": {cameraA}, "name": {"2号罐组摄像头"}, "place": {"罐区北"}, "area": {"2号罐组"},
+		"key_area_kind": {"3"}, "device": {deviceA}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Equal(t, "2号罐组摄像头|2号罐组", pgtest.Scalar[string](t, app.Pool,
+		`SELECT name || '|' || area FROM video_cameras WHERE company = $1 AND code = $2`, plant, cameraA))
+	safety.Get("/e/video/devices")
+	r = safety.Post("/e/video/cameras", url.Values{"code": {b.Code + "0132" + "0000001"}, "name": {"借用编码"}, "place": {"某处"}, "key_area_kind": {"3"}})
+	require.Equal(t, http.StatusUnprocessableEntity, r.Status, "another company's code space is refused")
+	require.Contains(t, r.Body, plant)
+	require.Contains(t, r.Body, `value="借用编码"`)
+	r = safety.Post("/e/video/devices/"+deviceA+"/delete", nil)
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	require.Equal(t, 1, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM video_devices WHERE id::text = $1 AND deleted_at IS NOT NULL`, deviceA),
+		"停用 keeps the row")
+	require.Equal(t, http.StatusNotFound, safety.Get("/e/video/devices/"+deviceA+"/edit").Status)
+	for action, n := range map[string]int{"video_device_save": 3, "video_camera_save": 3, "video_device_disable": 1} {
+		require.Equal(t, n, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM audit_log WHERE action = $1 AND actor = $2 AND object LIKE $3`,
+			action, a.Members[policy.EnterpriseSafety].Username, "video:"+plant+"/%"), action)
+	}
+	require.Equal(t, 1, pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM audit_log WHERE action = 'video_device_save' AND result = 'failed'
+		AND object = $1`, "video:"+plant+"/"+deviceA), "the refused edit is audited")
+
 	// B's members reach nothing of A's.
 	enttest.AssertIsolated(t, app.Routes(), b.Clients[policy.EnterpriseSafety], map[string]string{"id": alarmA, "code": cameraA, "ref": "x"},
 		plant+"秘密摄像头", cameraA)

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/signing"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -32,6 +33,7 @@ type Module struct {
 	pc     *web.Templates
 	phone  *web.Templates
 	nonces signing.NonceStore
+	audit  audit.Recorder // the registry's changes; nil records nothing (unit tests)
 }
 
 var _ enterprise.Module = (*Module)(nil)
@@ -89,6 +91,7 @@ func Factory(cfg Config, started func(*Module)) enterprise.ModuleFactory {
 		if err != nil {
 			return nil, err
 		}
+		mod.audit = f.Audit
 		if started != nil {
 			started(mod)
 		}
@@ -116,18 +119,20 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 	pc.Get("/video/stats", mod.stats)
 	pc.Get("/video/stats.xlsx", mod.statsXLSX)
 	pc.Get("/video/devices", func(c *fiber.Ctx) error { return mod.renderDevices(c, nil, nil) })
+	pc.Get("/video/devices/:id/edit", mod.editDevice)
+	pc.Get("/video/cameras/:code/edit", mod.editCamera)
 	pc.Get("/video/registry.xlsx", mod.exportRegistry)
 	pc.Post("/video/import", mod.importRegistry)
-	pc.Post("/video/devices", mod.devicesAction(mod.saveDevice))
-	pc.Post("/video/devices/:id/delete", mod.devicesAction(func(c *fiber.Ctx, m *enterprise.Member) error {
+	pc.Post("/video/devices", mod.devicesAction("device_save", mod.saveDevice))
+	pc.Post("/video/devices/:id/delete", mod.devicesAction("device_disable", func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemoveDevice(c.Context(), m, c.Params("id"))
 	}))
 	pc.Post("/video/devices/:id/key", mod.issueKey)
-	pc.Post("/video/cameras", mod.devicesAction(mod.saveCamera))
-	pc.Post("/video/cameras/:code/delete", mod.devicesAction(func(c *fiber.Ctx, m *enterprise.Member) error {
+	pc.Post("/video/cameras", mod.devicesAction("camera_save", mod.saveCamera))
+	pc.Post("/video/cameras/:code/delete", mod.devicesAction("camera_disable", func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemoveCamera(c.Context(), m, c.Params("code"))
 	}))
-	pc.Post("/video/settings", mod.devicesAction(mod.saveSettings))
+	pc.Post("/video/settings", mod.devicesAction("settings_save", mod.saveSettings))
 	mod.alarmRoutes(pc, enterprise.Prefix, false)
 	phone.Get("/video", mod.phoneIndex)
 	mod.alarmRoutes(phone, enterprise.PhonePrefix, true)
@@ -415,6 +420,11 @@ type devicesPage struct {
 	Import     *ImportResult
 	Now        time.Time
 	Intake     string
+	// EditDevice and EditCamera fill the forms: the entry being edited, or
+	// what a refused form held so nothing typed is lost.
+	EditDevice  *Device
+	EditCamera  *Camera
+	CameraFixed bool // EditCamera is a registered camera: its code cannot change
 }
 
 func (mod *Module) renderDevices(c *fiber.Ctx, problem *chemguard.Error, extra func(*devicesPage)) error {
@@ -442,11 +452,94 @@ func (mod *Module) renderDevices(c *fiber.Ctx, problem *chemguard.Error, extra f
 	return mod.pc.Render(c, "devices", p)
 }
 
-func (mod *Module) devicesAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return enterprise.FormAction(fn, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderDevices(c, e, nil) },
-		func(*fiber.Ctx) string {
-			return enterprise.Prefix + "/video/devices?flash=" + url.QueryEscape("已保存")
+// devicesAction runs a change to the registry, audits it as video_<action>
+// (refusals included) and goes back to the page; a refused form is shown
+// again with what was typed.
+func (mod *Module) devicesAction(action string, fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
+	audited := func(c *fiber.Ctx, m *enterprise.Member) error {
+		return mod.audited(c, m, action, fn(c, m))
+	}
+	return enterprise.FormAction(audited, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error {
+		return mod.renderDevices(c, e, func(p *devicesPage) {
+			switch action {
+			case "device_save":
+				auto, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("auto_clear", "0")))
+				p.EditDevice = &Device{ID: c.FormValue("id"), Code: c.FormValue("code"), Name: c.FormValue("name"),
+					Description: c.FormValue("description"), Vendor: c.FormValue("vendor"), AutoClearMinutes: auto}
+			case "camera_save":
+				p.EditCamera = &Camera{Code: c.FormValue("code"), Name: c.FormValue("name"), Place: c.FormValue("place"),
+					Area: c.FormValue("area"), KeyAreaKind: c.FormValue("key_area_kind"), DeviceID: c.FormValue("device")}
+				p.CameraFixed = c.FormValue("edit") != ""
+			}
 		})
+	}, func(*fiber.Ctx) string {
+		return enterprise.Prefix + "/video/devices?flash=" + url.QueryEscape("已保存")
+	})
+}
+
+// audited records a member's change to the registry: who, what (the device
+// id or channel code the form named), and whether it was refused.
+func (mod *Module) audited(c *fiber.Ctx, m *enterprise.Member, action string, err error) error {
+	if mod.audit == nil {
+		return err
+	}
+	object := c.Params("id", c.Params("code", c.FormValue("id", c.FormValue("code"))))
+	ev := audit.Event{ClientIP: c.IP(), Actor: m.Username, Action: "video_" + action, Result: audit.ResultOK,
+		Object: "video:" + m.Company + "/" + object}
+	roles := make([]string, len(m.Roles))
+	for i, r := range m.Roles {
+		roles[i] = string(r)
+	}
+	ev.ActorRole = strings.Join(roles, ",")
+	switch {
+	case err == nil:
+	case chemguard.ErrorCode(err) == chemguard.EForbidden:
+		ev.Result = audit.ResultDenied
+	default:
+		ev.Result = "failed"
+		ev.Detail = chemguard.ErrorCode(err)
+	}
+	if aerr := mod.audit.Record(c.UserContext(), ev); aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+// editDevice is the registry page with one analysis device in the form.
+func (mod *Module) editDevice(c *fiber.Ctx) error {
+	m, err := enterprise.CurrentMember(c)
+	if err != nil {
+		return err
+	}
+	devices, err := mod.svc.Devices(c.Context(), m)
+	if err != nil {
+		return err
+	}
+	for _, d := range devices {
+		if d.ID == c.Params("id") {
+			return mod.renderDevices(c, nil, func(p *devicesPage) { p.EditDevice = &d })
+		}
+	}
+	return chemguard.Errorf(chemguard.ENotFound, "没有该分析设备（可能已停用）", "no such analysis device (it may be disabled)")
+}
+
+// editCamera is the registry page with one camera in the form; its channel
+// code is the camera's identity and stays as it is.
+func (mod *Module) editCamera(c *fiber.Ctx) error {
+	m, err := enterprise.CurrentMember(c)
+	if err != nil {
+		return err
+	}
+	cameras, err := mod.svc.Cameras(c.Context(), m)
+	if err != nil {
+		return err
+	}
+	for _, k := range cameras {
+		if k.Code == c.Params("code") {
+			return mod.renderDevices(c, nil, func(p *devicesPage) { p.EditCamera, p.CameraFixed = &k, true })
+		}
+	}
+	return chemguard.Errorf(chemguard.ENotFound, "没有该摄像头（可能已移除）", "no such camera (it may be removed)")
 }
 
 func (mod *Module) saveDevice(c *fiber.Ctx, m *enterprise.Member) error {
