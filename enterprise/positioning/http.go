@@ -54,6 +54,7 @@ var funcs = template.FuncMap{
 		return fmt.Sprintf("%02d:%02d", m/60, m%60)
 	},
 	"minutes": func(d time.Duration) int { return int(d.Minutes()) },
+	"speedDefault": func() float64 { return DefaultSpeedLimit },
 	"when":    fmtTime,
 	"local":   func(t time.Time) string { return t.In(schemas.Shanghai).Format("2006-01-02T15:04") },
 }
@@ -118,6 +119,13 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 	}))
 	pc.Post("/positioning/suspend", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.Suspend(c.Context(), m, c.FormValue("suspended") == "1", c.FormValue("reason"))
+	}))
+	pc.Post("/positioning/speed-limit", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
+		kmh, err := formFloat(c, "speed_limit", "厂内限速", "speed limit")
+		if err != nil {
+			return err
+		}
+		return mod.svc.SetSpeedLimit(c.Context(), m, kmh)
 	}))
 	pc.Post("/positioning/gateways", mod.issueGateway)
 	pc.Post("/positioning/gateways/:id/revoke", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
@@ -419,6 +427,9 @@ func (mod *Module) saveFence(c *fiber.Ctx, m *enterprise.Member) error {
 		MaxPeople: int(form.Int(c, "max_people")), MinPeople: int(form.Int(c, "min_people")),
 		MaxStay: time.Duration(form.Int(c, "max_stay_min")) * time.Minute, StillFor: time.Duration(form.Int(c, "still_min")) * time.Minute,
 		ActiveFrom: from, ActiveTo: to}
+	if f.SpeedLimit, err = formFloat(c, "speed_limit", "车辆限速", "speed limit"); err != nil {
+		return err
+	}
 	_, err = mod.svc.SaveFence(c.Context(), m, f)
 	return err
 }
