@@ -53,10 +53,10 @@ var funcs = template.FuncMap{
 	"hm": func(m int) string {
 		return fmt.Sprintf("%02d:%02d", m/60, m%60)
 	},
-	"minutes": func(d time.Duration) int { return int(d.Minutes()) },
+	"minutes":      func(d time.Duration) int { return int(d.Minutes()) },
 	"speedDefault": func() float64 { return DefaultSpeedLimit },
-	"when":    fmtTime,
-	"local":   func(t time.Time) string { return t.In(schemas.Shanghai).Format("2006-01-02T15:04") },
+	"when":         fmtTime,
+	"local":        func(t time.Time) string { return t.In(schemas.Shanghai).Format("2006-01-02T15:04") },
 }
 
 // New returns the module on svc.
