@@ -172,7 +172,9 @@ func (mod *Module) fixes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	received := time.Now()
 	res, err := mod.svc.Ingest(c.UserContext(), company, c.Body())
+	mod.svc.cfg.Metrics.Observe(TransportHTTP, res, err, received)
 	if err != nil {
 		return err
 	}
