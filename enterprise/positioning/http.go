@@ -133,6 +133,8 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 	}))
 	pc.Get("/positioning/people", mod.people)
 	pc.Post("/positioning/people", mod.peopleAction(mod.addPerson))
+	pc.Get("/positioning/people/template.xlsx", mod.peopleTemplate)
+	pc.Post("/positioning/people/import", mod.importPeople)
 	pc.Post("/positioning/people/:id/delete", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemovePerson(c.Context(), m, paramInt(c, "id"))
 	}))
@@ -467,11 +469,64 @@ type peoplePage struct {
 	Problem   *chemguard.Error
 	Flash     string
 	Positions map[int64]bool
+	Import    *ImportReport
 }
 
 func (mod *Module) people(c *fiber.Ctx) error { return mod.renderPeople(c, nil) }
 
+func (mod *Module) peopleTemplate(c *fiber.Ctx) error {
+	if _, err := enterprise.CurrentMember(c); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := PeopleTemplate(&buf); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="positioning-people-template.xlsx"; filename*=UTF-8''`+url.PathEscape("人员与定位卡导入模板.xlsx"))
+	return c.Send(buf.Bytes())
+}
+
+// importPeople registers the uploaded workbook's rows and shows the people
+// page with the report: how many were added and bound, and each refused row.
+func (mod *Module) importPeople(c *fiber.Ctx) error {
+	m, err := enterprise.CurrentMember(c)
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return mod.renderPeople(c, invalid("文件", "请选择要导入的 Excel 文件", "choose the .xlsx file to import").(*chemguard.Error))
+	}
+	if fh.Size > 10<<20 {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return mod.renderPeople(c, invalid("文件", "不超过 10 MB", "the file must be at most 10 MB").(*chemguard.Error))
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("positioning: import: %w", err)
+	}
+	defer f.Close()
+	rep, err := mod.svc.ImportPeople(c.Context(), m, f)
+	if err != nil {
+		if e, ok := shown(err); ok {
+			c.Status(fiber.StatusUnprocessableEntity)
+			return mod.renderPeople(c, e)
+		}
+		return err
+	}
+	if len(rep.Errors) > 0 {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return mod.renderPeopleWith(c, nil, &rep)
+}
+
 func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
+	return mod.renderPeopleWith(c, problem, nil)
+}
+
+func (mod *Module) renderPeopleWith(c *fiber.Ctx, problem *chemguard.Error, imported *ImportReport) error {
 	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
@@ -479,7 +534,7 @@ func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
 	if err := requireManager(m); err != nil {
 		return err
 	}
-	p := peoplePage{Page: enterprise.NewPage(c, "人员与定位卡", false), Problem: problem, Flash: c.Query("flash"), Kinds: PersonKinds}
+	p := peoplePage{Page: enterprise.NewPage(c, "人员与定位卡", false), Problem: problem, Flash: c.Query("flash"), Kinds: PersonKinds, Import: imported}
 	ctx := c.Context()
 	if p.People, err = mod.svc.People(ctx, m.Company); err != nil {
 		return err
