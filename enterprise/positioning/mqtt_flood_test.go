@@ -14,6 +14,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/enterprise/positioning"
 	"github.com/shandong-emergency/chemguard/enterprise/positioning/mqttgw"
+	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
 
@@ -44,10 +45,14 @@ func TestMQTTGatewayFloodIsThrottled(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2.0, testutil.ToFloat64(m.Gateways), "two gateways connected")
 
+	// The fixes' times are counted back from one instant: the plant's clock
+	// runs, and two batches must never share a fix's second.
+	t0 := p.clock.Now()
 	batch := func(card string, k int) []any {
 		var out []any
 		for i := range 10 {
-			out = append(out, fix{Card: card, Time: p.at(-time.Duration(k*10+i+1) * time.Second), X: 100 + float64(i), Y: 100, Floor: "1"})
+			at := t0.Add(-time.Duration(k*10+i+1) * time.Second).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+			out = append(out, fix{Card: card, Time: at, X: 100 + float64(i), Y: 100, Floor: "1"})
 		}
 		return out
 	}

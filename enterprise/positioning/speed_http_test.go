@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/pgtest"
+	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // A vehicle crossing the loading bay faster than the bay's 5 km/h: the speed
@@ -32,13 +33,16 @@ func TestVehicleSpeedingOverHTTP(t *testing.T) {
 	assert.Contains(t, setup.Body, "5 km/h")
 	assert.Contains(t, setup.Body, `value="20"`, "the plant's limit is shown as set")
 
-	// 20 m in 4 s is 18 km/h; the person beside it runs as fast and is no vehicle.
+	// 20 m in 4 s is 18 km/h; the person beside it runs as fast and is no
+	// vehicle. The times count back from one instant (the plant's clock runs).
+	t0 := p.clock.Now()
+	at := func(d time.Duration) string { return t0.Add(d).In(schemas.Shanghai).Format(schemas.DateTimeLayout) }
 	status, res := p.push(t, []any{
-		fix{Card: "CAR1", Time: p.at(-20 * time.Second), X: 62, Y: 80, Floor: "1"},
-		fix{Card: "C001", Time: p.at(-20 * time.Second), X: 62, Y: 70, Floor: "1"},
-		fix{Card: "CAR1", Time: p.at(-16 * time.Second), X: 82, Y: 80, Floor: "1"},
-		fix{Card: "C001", Time: p.at(-16 * time.Second), X: 82, Y: 70, Floor: "1"},
-		map[string]any{"card_no": "CAR1", "time": p.at(-15 * time.Second), "x": 83, "y": 80, "floor": "1", "speed": -3},
+		fix{Card: "CAR1", Time: at(-20 * time.Second), X: 62, Y: 80, Floor: "1"},
+		fix{Card: "C001", Time: at(-20 * time.Second), X: 62, Y: 70, Floor: "1"},
+		fix{Card: "CAR1", Time: at(-16 * time.Second), X: 82, Y: 80, Floor: "1"},
+		fix{Card: "C001", Time: at(-16 * time.Second), X: 82, Y: 70, Floor: "1"},
+		map[string]any{"card_no": "CAR1", "time": at(-15 * time.Second), "x": 83, "y": 80, "floor": "1", "speed": -3},
 	})
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, 4, res.Accepted)
@@ -57,7 +61,7 @@ func TestVehicleSpeedingOverHTTP(t *testing.T) {
 
 	// The gateway measures 3 km/h: the episode ends; the fix keeps its speed.
 	slow := 3.0
-	status, res = p.push(t, []any{map[string]any{"card_no": "CAR1", "time": p.at(-10 * time.Second), "x": 84, "y": 80, "floor": "1", "speed": slow}})
+	status, res = p.push(t, []any{map[string]any{"card_no": "CAR1", "time": at(-10 * time.Second), "x": 84, "y": 80, "floor": "1", "speed": slow}})
 	require.Equal(t, http.StatusOK, status)
 	assert.Zero(t, res.Alarms)
 	assert.Equal(t, 1, pgtest.Scalar[int](t, p.app.Pool, `SELECT count(*) FROM pos_alarms WHERE alarm_type = '07' AND ended_at IS NOT NULL`))
