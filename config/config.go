@@ -179,6 +179,10 @@ type Positioning struct {
 	MQTTPassword   string `env:"CHEMGUARD_POSITIONING_MQTT_PASSWORD" shown:"none" help:"the platform's password on the external MQTT broker"`
 	MQTTClientID   string `env:"CHEMGUARD_POSITIONING_MQTT_CLIENT_ID" envDefault:"chemguard-positioning" help:"the platform's client id on the external MQTT broker (unique per replica)"`
 	MQTTShareGroup string `env:"CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP" envDefault:"chemguard" help:"shared-subscription group ($share/<group>/…) the replicas split the gateways' batches in on the external broker; empty: every replica takes every batch"`
+	// Per-gateway rate limits: one gateway flooding the broker must not starve
+	// the others or the platform.
+	MQTTFixesPerSecond float64 `env:"CHEMGUARD_POSITIONING_MQTT_FIXES_PER_SECOND" envDefault:"2500" help:"fixes per second one positioning gateway credential may publish over MQTT (2 s worth at once); a batch over it is refused whole with retry_after_s on the errors topic"`
+	MQTTBytesPerSecond float64 `env:"CHEMGUARD_POSITIONING_MQTT_BYTES_PER_SECOND" envDefault:"1048576" help:"payload bytes per second one positioning gateway credential may publish over MQTT (2 s worth at once)"`
 }
 
 // MinRetain is the shortest retention accepted for a typed series: 30 days.

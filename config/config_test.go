@@ -231,12 +231,14 @@ func TestPositioningSettings(t *testing.T) {
 	c, err := parse(t)
 	require.NoError(t, err)
 	assert.Equal(t, config.Positioning{TrackRetain: 90 * 24 * time.Hour, MaxBatch: 5000, MQTTAddr: "127.0.0.1:1883",
-		MQTTClientID: "chemguard-positioning", MQTTShareGroup: "chemguard"}, c.Positioning)
+		MQTTClientID: "chemguard-positioning", MQTTShareGroup: "chemguard", MQTTFixesPerSecond: 2500, MQTTBytesPerSecond: 1 << 20}, c.Positioning)
 	cfg, err := platform.FromConfig(c)
 	require.NoError(t, err)
 	assert.Equal(t, 90*24*time.Hour, cfg.BaseSystem.Positioning.Retention)
 	assert.Equal(t, "127.0.0.1:1883", cfg.BaseSystem.PositioningMQTT.Addr, "the gateways' embedded MQTT broker is on, on loopback")
 	assert.True(t, cfg.BaseSystem.PositioningMQTT.Enabled())
+	assert.Equal(t, 2500.0, cfg.BaseSystem.PositioningMQTT.FixesPerSecond, "each gateway's rate limit reaches the transport")
+	assert.Equal(t, float64(1<<20), cfg.BaseSystem.PositioningMQTT.BytesPerSecond)
 
 	c, err = parse(t, "CHEMGUARD_POSITIONING_MQTT_BROKER", "ssl://mqtt.plant.example:8883", "CHEMGUARD_POSITIONING_MQTT_USERNAME", "chemguard",
 		"CHEMGUARD_POSITIONING_MQTT_PASSWORD", "pw")
@@ -260,6 +262,8 @@ func TestPositioningSettings(t *testing.T) {
 		{"CHEMGUARD_POSITIONING_MQTT_BROKER", "http://mqtt.plant.example:1883"},
 		{"CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP", "a/b"},
 		{"CHEMGUARD_POSITIONING_MQTT_TLS_CERT", "/etc/chemguard/mqtt.pem"}, // without its key
+		{"CHEMGUARD_POSITIONING_MQTT_FIXES_PER_SECOND", "0"},
+		{"CHEMGUARD_POSITIONING_MQTT_BYTES_PER_SECOND", "100"},
 	} {
 		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
 			_, err := parse(t, bad.name, bad.value)

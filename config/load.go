@@ -192,6 +192,12 @@ func checkMQTT(p Positioning) error {
 			return Invalid("CHEMGUARD_POSITIONING_MQTT_BROKER", fmt.Errorf("want a URL tcp://, ssl://, ws:// or wss://host:port, got %q", p.MQTTBroker))
 		}
 	}
+	if !(p.MQTTFixesPerSecond >= 1) {
+		return Invalid("CHEMGUARD_POSITIONING_MQTT_FIXES_PER_SECOND", fmt.Errorf("want at least 1 fix per second, got %g", p.MQTTFixesPerSecond))
+	}
+	if !(p.MQTTBytesPerSecond >= 1024) {
+		return Invalid("CHEMGUARD_POSITIONING_MQTT_BYTES_PER_SECOND", fmt.Errorf("want at least 1024 bytes per second, got %g", p.MQTTBytesPerSecond))
+	}
 	if strings.ContainsAny(p.MQTTShareGroup, "/+#") {
 		return Invalid("CHEMGUARD_POSITIONING_MQTT_SHARE_GROUP", fmt.Errorf("want a name without /, + or #, got %q", p.MQTTShareGroup))
 	}

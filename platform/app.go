@@ -486,6 +486,9 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	var modules []enterprise.Module
 	factories := cfg.BaseSystem.Modules
 	cfg.BaseSystem.Positioning.Box = box // gateway secrets sealed like the exchange keys'
+	if cfg.BaseSystem.Positioning.Metrics == nil {
+		cfg.BaseSystem.Positioning.Metrics = positioning.NewMetrics(a.Registry)
+	}
 	if factories == nil {
 		factories = baseSystemModules(cfg.BaseSystem, func(s sweep) { a.sweeps = append(a.sweeps, s) }, box)
 	}

@@ -40,7 +40,8 @@ func FromConfig(c *config.Config) (Config, error) {
 	cfg.BaseSystem.Positioning.Retention, cfg.BaseSystem.Positioning.MaxBatch = c.Positioning.TrackRetain, c.Positioning.MaxBatch
 	pm := c.Positioning
 	cfg.BaseSystem.PositioningMQTT = mqttgw.Config{Addr: pm.MQTTAddr, Broker: pm.MQTTBroker, Username: pm.MQTTUsername,
-		Password: pm.MQTTPassword, ClientID: pm.MQTTClientID, ShareGroup: pm.MQTTShareGroup, TLSCert: pm.MQTTTLSCert, TLSKey: pm.MQTTTLSKey}
+		Password: pm.MQTTPassword, ClientID: pm.MQTTClientID, ShareGroup: pm.MQTTShareGroup, TLSCert: pm.MQTTTLSCert, TLSKey: pm.MQTTTLSKey,
+		FixesPerSecond: pm.MQTTFixesPerSecond, BytesPerSecond: pm.MQTTBytesPerSecond}
 	ts := c.TimeSeries
 	cfg.SeriesPolicies = []store.SeriesPolicy{
 		{Table: store.SensorReadingsSeries, CompressAfter: ts.ReadingsCompressAfter, RetainFor: ts.ReadingsRetain},

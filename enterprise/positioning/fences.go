@@ -125,22 +125,25 @@ func (s *Service) SaveFence(ctx context.Context, m *enterprise.Member, f Fence) 
 	if f.MaxPeople > 0 && f.MinPeople >= f.MaxPeople {
 		return 0, invalid("限定人数", "缺员人数应小于超员人数", "the minimum must be below the maximum")
 	}
+	if math.IsNaN(f.SpeedLimit) || f.SpeedLimit < 0 || f.SpeedLimit > MaxSpeed {
+		return 0, invalid("车辆限速", fmt.Sprintf("应为 0～%.0f km/h（0 为厂内限速）", MaxSpeed), fmt.Sprintf("the speed limit must be 0-%.0f km/h (0: the plant's)", MaxSpeed))
+	}
 	if f.ActiveFrom < 0 || f.ActiveFrom > 1440 || f.ActiveTo < 0 || f.ActiveTo > 1440 {
 		return 0, invalid("生效时间", "应为 00:00～24:00", "active hours must be 00:00-24:00")
 	}
 	poly, _ := json.Marshal(polygonJSON(f.Polygon))
 	if f.ID == 0 {
-		err = s.pool.QueryRow(ctx, `INSERT INTO pos_fences (company, name, floor, kind, polygon, max_people, min_people, max_stay_s, still_s, active_from, active_to, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		err = s.pool.QueryRow(ctx, `INSERT INTO pos_fences (company, name, floor, kind, polygon, max_people, min_people, max_stay_s, still_s, active_from, active_to, created_at, speed_limit_kmh)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 			m.Company, f.Name, f.Floor, f.Kind, poly, f.MaxPeople, f.MinPeople, int(f.MaxStay.Seconds()), int(f.StillFor.Seconds()),
-			f.ActiveFrom, f.ActiveTo, s.cfg.Now()).Scan(&f.ID)
+			f.ActiveFrom, f.ActiveTo, s.cfg.Now(), f.SpeedLimit).Scan(&f.ID)
 		if err != nil {
 			return 0, fmt.Errorf("positioning: add fence: %w", err)
 		}
 	} else {
 		tag, err := s.pool.Exec(ctx, `UPDATE pos_fences SET name = $3, floor = $4, kind = $5, polygon = $6, max_people = $7, min_people = $8,
-			max_stay_s = $9, still_s = $10, active_from = $11, active_to = $12 WHERE company = $1 AND id = $2 AND deleted_at IS NULL`,
-			m.Company, f.ID, f.Name, f.Floor, f.Kind, poly, f.MaxPeople, f.MinPeople, int(f.MaxStay.Seconds()), int(f.StillFor.Seconds()), f.ActiveFrom, f.ActiveTo)
+			max_stay_s = $9, still_s = $10, active_from = $11, active_to = $12, speed_limit_kmh = $13 WHERE company = $1 AND id = $2 AND deleted_at IS NULL`,
+			m.Company, f.ID, f.Name, f.Floor, f.Kind, poly, f.MaxPeople, f.MinPeople, int(f.MaxStay.Seconds()), int(f.StillFor.Seconds()), f.ActiveFrom, f.ActiveTo, f.SpeedLimit)
 		if err != nil {
 			return 0, fmt.Errorf("positioning: change fence: %w", err)
 		}
@@ -213,17 +216,39 @@ func (s *Service) Suspend(ctx context.Context, m *enterprise.Member, suspended b
 	return nil
 }
 
-// Suspension is whether the whole plant's positioning is stopped, and why.
+// Suspension is whether the whole plant's positioning is stopped, and why;
+// with the plant's other setting, its 厂内限速.
 type Suspension struct {
 	Suspended bool
 	Reason    string
+	// SpeedLimit is the plant's 厂内限速 in km/h; 0 when the company set none
+	// (DefaultSpeedLimit applies).
+	SpeedLimit float64
 }
 
-// Suspended returns the company's plant-wide suspension.
+// Suspended returns the company's plant-wide suspension and speed limit.
 func (s *Service) Suspended(ctx context.Context, company string) Suspension {
 	var out Suspension
-	_ = s.pool.QueryRow(ctx, `SELECT suspended, reason FROM pos_settings WHERE company = $1`, company).Scan(&out.Suspended, &out.Reason)
+	_ = s.pool.QueryRow(ctx, `SELECT suspended, reason, speed_limit_kmh FROM pos_settings WHERE company = $1`, company).Scan(&out.Suspended, &out.Reason, &out.SpeedLimit)
 	return out
+}
+
+// SetSpeedLimit sets the plant's 厂内限速 (km/h) for vehicles outside every
+// fence with its own; 0 goes back to DefaultSpeedLimit.
+func (s *Service) SetSpeedLimit(ctx context.Context, m *enterprise.Member, kmh float64) error {
+	if err := requireManager(m); err != nil {
+		return err
+	}
+	if math.IsNaN(kmh) || kmh < 0 || kmh > MaxSpeed {
+		return invalid("厂内限速", fmt.Sprintf("应为 0～%.0f km/h（0 为默认 %.0f km/h）", MaxSpeed, DefaultSpeedLimit),
+			fmt.Sprintf("the plant's speed limit must be 0-%.0f km/h (0: the default %.0f)", MaxSpeed, DefaultSpeedLimit))
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO pos_settings (company, speed_limit_kmh, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (company) DO UPDATE SET speed_limit_kmh = excluded.speed_limit_kmh, updated_at = excluded.updated_at`, m.Company, kmh, s.cfg.Now())
+	if err != nil {
+		return fmt.Errorf("positioning: speed limit: %w", err)
+	}
+	return nil
 }
 
 // Fences returns the company's fences (suspended ones included).
@@ -232,7 +257,7 @@ func (s *Service) Fences(ctx context.Context, company string) ([]Fence, error) {
 }
 
 func fences(ctx context.Context, q Querier, company string) ([]Fence, error) {
-	rows, err := q.Query(ctx, `SELECT id, name, floor, kind, polygon, max_people, min_people, max_stay_s, still_s, active_from, active_to, suspended
+	rows, err := q.Query(ctx, `SELECT id, name, floor, kind, polygon, max_people, min_people, max_stay_s, still_s, active_from, active_to, suspended, speed_limit_kmh
 		FROM pos_fences WHERE company = $1 AND deleted_at IS NULL ORDER BY floor, name, id`, company)
 	if err != nil {
 		return nil, fmt.Errorf("positioning: fences: %w", err)
@@ -241,7 +266,7 @@ func fences(ctx context.Context, q Querier, company string) ([]Fence, error) {
 		var f Fence
 		var poly [][2]float64
 		var stay, still int
-		err := r.Scan(&f.ID, &f.Name, &f.Floor, &f.Kind, &poly, &f.MaxPeople, &f.MinPeople, &stay, &still, &f.ActiveFrom, &f.ActiveTo, &f.Suspended)
+		err := r.Scan(&f.ID, &f.Name, &f.Floor, &f.Kind, &poly, &f.MaxPeople, &f.MinPeople, &stay, &still, &f.ActiveFrom, &f.ActiveTo, &f.Suspended, &f.SpeedLimit)
 		for _, p := range poly {
 			f.Polygon = append(f.Polygon, Point{X: p[0], Y: p[1]})
 		}

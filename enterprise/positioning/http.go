@@ -53,9 +53,10 @@ var funcs = template.FuncMap{
 	"hm": func(m int) string {
 		return fmt.Sprintf("%02d:%02d", m/60, m%60)
 	},
-	"minutes": func(d time.Duration) int { return int(d.Minutes()) },
-	"when":    fmtTime,
-	"local":   func(t time.Time) string { return t.In(schemas.Shanghai).Format("2006-01-02T15:04") },
+	"minutes":      func(d time.Duration) int { return int(d.Minutes()) },
+	"speedDefault": func() float64 { return DefaultSpeedLimit },
+	"when":         fmtTime,
+	"local":        func(t time.Time) string { return t.In(schemas.Shanghai).Format("2006-01-02T15:04") },
 }
 
 // New returns the module on svc.
@@ -119,12 +120,21 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 	pc.Post("/positioning/suspend", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.Suspend(c.Context(), m, c.FormValue("suspended") == "1", c.FormValue("reason"))
 	}))
+	pc.Post("/positioning/speed-limit", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
+		kmh, err := formFloat(c, "speed_limit", "厂内限速", "speed limit")
+		if err != nil {
+			return err
+		}
+		return mod.svc.SetSpeedLimit(c.Context(), m, kmh)
+	}))
 	pc.Post("/positioning/gateways", mod.issueGateway)
 	pc.Post("/positioning/gateways/:id/revoke", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RevokeGateway(c.Context(), m, paramInt(c, "id"))
 	}))
 	pc.Get("/positioning/people", mod.people)
 	pc.Post("/positioning/people", mod.peopleAction(mod.addPerson))
+	pc.Get("/positioning/people/template.xlsx", mod.peopleTemplate)
+	pc.Post("/positioning/people/import", mod.importPeople)
 	pc.Post("/positioning/people/:id/delete", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemovePerson(c.Context(), m, paramInt(c, "id"))
 	}))
@@ -164,7 +174,9 @@ func (mod *Module) fixes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	received := time.Now()
 	res, err := mod.svc.Ingest(c.UserContext(), company, c.Body())
+	mod.svc.cfg.Metrics.Observe(TransportHTTP, res, err, received)
 	if err != nil {
 		return err
 	}
@@ -419,6 +431,9 @@ func (mod *Module) saveFence(c *fiber.Ctx, m *enterprise.Member) error {
 		MaxPeople: int(form.Int(c, "max_people")), MinPeople: int(form.Int(c, "min_people")),
 		MaxStay: time.Duration(form.Int(c, "max_stay_min")) * time.Minute, StillFor: time.Duration(form.Int(c, "still_min")) * time.Minute,
 		ActiveFrom: from, ActiveTo: to}
+	if f.SpeedLimit, err = formFloat(c, "speed_limit", "车辆限速", "speed limit"); err != nil {
+		return err
+	}
 	_, err = mod.svc.SaveFence(c.Context(), m, f)
 	return err
 }
@@ -454,11 +469,64 @@ type peoplePage struct {
 	Problem   *chemguard.Error
 	Flash     string
 	Positions map[int64]bool
+	Import    *ImportReport
 }
 
 func (mod *Module) people(c *fiber.Ctx) error { return mod.renderPeople(c, nil) }
 
+func (mod *Module) peopleTemplate(c *fiber.Ctx) error {
+	if _, err := enterprise.CurrentMember(c); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := PeopleTemplate(&buf); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="positioning-people-template.xlsx"; filename*=UTF-8''`+url.PathEscape("人员与定位卡导入模板.xlsx"))
+	return c.Send(buf.Bytes())
+}
+
+// importPeople registers the uploaded workbook's rows and shows the people
+// page with the report: how many were added and bound, and each refused row.
+func (mod *Module) importPeople(c *fiber.Ctx) error {
+	m, err := enterprise.CurrentMember(c)
+	if err != nil {
+		return err
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return mod.renderPeople(c, invalid("文件", "请选择要导入的 Excel 文件", "choose the .xlsx file to import").(*chemguard.Error))
+	}
+	if fh.Size > 10<<20 {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return mod.renderPeople(c, invalid("文件", "不超过 10 MB", "the file must be at most 10 MB").(*chemguard.Error))
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return fmt.Errorf("positioning: import: %w", err)
+	}
+	defer f.Close()
+	rep, err := mod.svc.ImportPeople(c.Context(), m, f)
+	if err != nil {
+		if e, ok := shown(err); ok {
+			c.Status(fiber.StatusUnprocessableEntity)
+			return mod.renderPeople(c, e)
+		}
+		return err
+	}
+	if len(rep.Errors) > 0 {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return mod.renderPeopleWith(c, nil, &rep)
+}
+
 func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
+	return mod.renderPeopleWith(c, problem, nil)
+}
+
+func (mod *Module) renderPeopleWith(c *fiber.Ctx, problem *chemguard.Error, imported *ImportReport) error {
 	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
@@ -466,7 +534,7 @@ func (mod *Module) renderPeople(c *fiber.Ctx, problem *chemguard.Error) error {
 	if err := requireManager(m); err != nil {
 		return err
 	}
-	p := peoplePage{Page: enterprise.NewPage(c, "人员与定位卡", false), Problem: problem, Flash: c.Query("flash"), Kinds: PersonKinds}
+	p := peoplePage{Page: enterprise.NewPage(c, "人员与定位卡", false), Problem: problem, Flash: c.Query("flash"), Kinds: PersonKinds, Import: imported}
 	ctx := c.Context()
 	if p.People, err = mod.svc.People(ctx, m.Company); err != nil {
 		return err

@@ -25,6 +25,9 @@ type Fix struct {
 	X, Y  float64   // metres on the floor's plan
 	Floor string    // 楼层号
 	SOS   bool      // the tag's 一键求救 button was pressed
+	// Speed is the speed the gateway measured in km/h (GNSS tags on
+	// vehicles); nil when it sent none and the platform computes it.
+	Speed *float64
 }
 
 // fixJSON is a fix on the wire: time as "yyyy-MM-dd HH:mm:ss" (Asia/Shanghai)
@@ -36,6 +39,7 @@ type fixJSON struct {
 	Y     *float64 `json:"y"`
 	Floor *string  `json:"floor"`
 	SOS   bool     `json:"sos"`
+	Speed *float64 `json:"speed"`
 }
 
 // Validation rules of a fix beyond the exchange's.
@@ -129,7 +133,11 @@ func DecodeFixes(body []byte, now time.Time, maxBatch int) ([]Fix, []int, []vali
 			bad("floor", validate.RuleLength, "楼层号必填，不超过 5 个字符", "floor is required, at most 5 characters")
 			continue
 		}
-		fixes = append(fixes, Fix{Card: card, Time: t, X: *j.X, Y: *j.Y, Floor: floor, SOS: j.SOS})
+		if j.Speed != nil && (math.IsNaN(*j.Speed) || *j.Speed < 0 || *j.Speed > MaxSpeed) {
+			bad("speed", validate.RuleRange, fmt.Sprintf("速度应为 0～%.0f km/h", MaxSpeed), fmt.Sprintf("speed must be 0-%.0f km/h", MaxSpeed))
+			continue
+		}
+		fixes = append(fixes, Fix{Card: card, Time: t, X: *j.X, Y: *j.Y, Floor: floor, SOS: j.SOS, Speed: j.Speed})
 		index = append(index, i)
 	}
 	return fixes, index, errs, nil
@@ -192,8 +200,8 @@ func (s *Service) Ingest(ctx context.Context, company string, body []byte) (Resu
 		sort.SliceStable(kept, func(i, j int) bool { return kept[i].Time.Before(kept[j].Time) })
 		batch := &pgx.Batch{}
 		for _, f := range kept {
-			batch.Queue(`INSERT INTO pos_fixes (company, card_no, fix_time, x, y, floor, person_id, sos, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-				ON CONFLICT DO NOTHING`, company, f.Card, f.Time, f.X, f.Y, f.Floor, carriers[f.Card].personID, f.SOS, now)
+			batch.Queue(`INSERT INTO pos_fixes (company, card_no, fix_time, x, y, floor, person_id, sos, received_at, speed_kmh) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT DO NOTHING`, company, f.Card, f.Time, f.X, f.Y, f.Floor, carriers[f.Card].personID, f.SOS, now, f.Speed)
 		}
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("positioning: keep fixes: %w", err)
@@ -215,6 +223,7 @@ func (s *Service) Ingest(ctx context.Context, company string, body []byte) (Resu
 			}
 			p := &Person{Card: f.Card, Floor: f.Floor, At: Point{X: f.X, Y: f.Y}, FixTime: f.Time}
 			p.StillSince, p.Entered = Track(prev, f.Floor, p.At, f.Time, fs)
+			p.Speed, p.SpeedKnown, p.Anchor = Velocity(prev, f.Floor, p.At, f.Time, f.Speed)
 			last[f.Card] = p
 			if f.SOS {
 				sos = append(sos, f.Card)
@@ -256,7 +265,8 @@ func loadCarriers(ctx context.Context, q Querier, company string) (map[string]ca
 }
 
 func loadLast(ctx context.Context, q Querier, company string) (map[string]*Person, error) {
-	rows, err := q.Query(ctx, `SELECT card_no, fix_time, x, y, floor, still_since, entered FROM pos_last WHERE company = $1`, company)
+	rows, err := q.Query(ctx, `SELECT card_no, fix_time, x, y, floor, still_since, entered, speed_kmh, anchor_floor, anchor_x, anchor_y, anchor_time
+		FROM pos_last WHERE company = $1`, company)
 	if err != nil {
 		return nil, fmt.Errorf("positioning: last fixes: %w", err)
 	}
@@ -265,8 +275,17 @@ func loadLast(ctx context.Context, q Querier, company string) (map[string]*Perso
 	for rows.Next() {
 		p := &Person{}
 		var entered map[string]time.Time
-		if err := rows.Scan(&p.Card, &p.FixTime, &p.At.X, &p.At.Y, &p.Floor, &p.StillSince, &entered); err != nil {
+		var speed *float64
+		var anchorTime *time.Time
+		if err := rows.Scan(&p.Card, &p.FixTime, &p.At.X, &p.At.Y, &p.Floor, &p.StillSince, &entered, &speed,
+			&p.Anchor.Floor, &p.Anchor.At.X, &p.Anchor.At.Y, &anchorTime); err != nil {
 			return nil, fmt.Errorf("positioning: last fixes: %w", err)
+		}
+		if speed != nil {
+			p.Speed, p.SpeedKnown = *speed, true
+		}
+		if anchorTime != nil {
+			p.Anchor.Time = *anchorTime
 		}
 		p.Entered = map[int64]time.Time{}
 		for k, v := range entered {
@@ -284,9 +303,20 @@ func saveLast(ctx context.Context, tx pgx.Tx, company string, p *Person) error {
 	for k, v := range p.Entered {
 		entered[fmt.Sprint(k)] = v
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO pos_last (company, card_no, fix_time, x, y, floor, still_since, entered) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	var speed *float64
+	if p.SpeedKnown {
+		speed = &p.Speed
+	}
+	var anchorTime *time.Time
+	if !p.Anchor.Time.IsZero() {
+		anchorTime = &p.Anchor.Time
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO pos_last (company, card_no, fix_time, x, y, floor, still_since, entered, speed_kmh, anchor_floor, anchor_x, anchor_y, anchor_time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 		ON CONFLICT (company, card_no) DO UPDATE SET fix_time = excluded.fix_time, x = excluded.x, y = excluded.y, floor = excluded.floor,
-			still_since = excluded.still_since, entered = excluded.entered`, company, p.Card, p.FixTime, p.At.X, p.At.Y, p.Floor, p.StillSince, entered)
+			still_since = excluded.still_since, entered = excluded.entered, speed_kmh = excluded.speed_kmh, anchor_floor = excluded.anchor_floor,
+			anchor_x = excluded.anchor_x, anchor_y = excluded.anchor_y, anchor_time = excluded.anchor_time`,
+		company, p.Card, p.FixTime, p.At.X, p.At.Y, p.Floor, p.StillSince, entered, speed, p.Anchor.Floor, p.Anchor.At.X, p.Anchor.At.Y, anchorTime)
 	if err != nil {
 		return fmt.Errorf("positioning: last fix: %w", err)
 	}
@@ -301,7 +331,8 @@ func saveLast(ctx context.Context, tx pgx.Tx, company string, p *Person) error {
 func (s *Service) evaluate(ctx context.Context, tx pgx.Tx, company string, now time.Time, fs []Fence, carriers map[string]carrier,
 	last map[string]*Person, sos []string) ([]alarmRow, error) {
 	var suspended bool
-	_ = tx.QueryRow(ctx, `SELECT suspended FROM pos_settings WHERE company = $1`, company).Scan(&suspended)
+	var speedLimit float64
+	_ = tx.QueryRow(ctx, `SELECT suspended, speed_limit_kmh FROM pos_settings WHERE company = $1`, company).Scan(&suspended, &speedLimit)
 	var conds []Condition
 	if !suspended {
 		var people []Person
@@ -312,6 +343,7 @@ func (s *Service) evaluate(ctx context.Context, tx pgx.Tx, company string, now t
 			}
 			q := *p
 			q.Name, q.PersonID, q.UserID, q.WorkerID, q.PostFence = c.name, c.personID, c.userID, c.workerID, c.post
+			q.Vehicle = c.kind == PersonVehicle
 			people = append(people, q)
 		}
 		sort.Slice(people, func(i, j int) bool { return people[i].Card < people[j].Card })
@@ -320,6 +352,7 @@ func (s *Service) evaluate(ctx context.Context, tx pgx.Tx, company string, now t
 			return nil, err
 		}
 		conds = Evaluate(now, fs, people, permits, sos)
+		conds = append(conds, Speeding(now, fs, people, speedLimit)...)
 	}
 	open := map[string]bool{}
 	rows, err := tx.Query(ctx, `SELECT key FROM pos_alarms WHERE company = $1 AND ended_at IS NULL`, company)

@@ -95,6 +95,9 @@ type Fence struct {
 	// after midnight in Asia/Shanghai; ActiveFrom > ActiveTo spans midnight.
 	ActiveFrom, ActiveTo int
 	Suspended            bool
+	// SpeedLimit is the vehicles' limit inside the fence in km/h (装卸区 5);
+	// 0 leaves the plant's 厂内限速.
+	SpeedLimit float64
 }
 
 // ActiveAt reports whether the fence's rules apply at t.
@@ -130,6 +133,13 @@ type Person struct {
 	FixTime    time.Time
 	StillSince time.Time           // since when the tag has not moved
 	Entered    map[int64]time.Time // fence id → when the tag entered it
+	// Vehicle is a vehicle's tag (指南 4.8): 车辆超速 applies to it.
+	Vehicle bool
+	// Speed is the tag's latest speed in km/h, SpeedKnown whether there is
+	// one; Anchor is where the window measuring the next began (Velocity).
+	Speed      float64
+	SpeedKnown bool
+	Anchor     Anchor
 }
 
 // WorkPermit is a special operation under way whose 作业位置 is a work fence:

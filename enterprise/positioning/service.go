@@ -36,6 +36,9 @@ type Config struct {
 	// as the exchange keys' secrets are: a copy of the database alone does
 	// not let anyone sign as a gateway. nil stores them as issued (tests).
 	Box *sealed.Box
+	// Metrics count the gateways' batches and fixes (both transports);
+	// unregistered ones when nil.
+	Metrics *Metrics
 }
 
 // ErrRetention is returned by Validate for a retention under 30 days.
@@ -58,6 +61,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBatch == 0 {
 		c.MaxBatch = 5000
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics(nil)
 	}
 	return c
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning"
+	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // Broker is the embedded MQTT broker the gateways connect to.
@@ -28,7 +30,7 @@ func StartBroker(cfg Config, in Intake) (*Broker, error) {
 	srv := mochi.New(&mochi.Options{InlineClient: true, Logger: slog.Default().With("component", "positioning-mqtt")})
 	// The broker only relays fixes and their answers: no retained state kept.
 	srv.Options.Capabilities.MaximumQos = 1
-	h := &gatewayHook{in: in, cfg: cfg, srv: srv}
+	h := &gatewayHook{in: in, cfg: cfg, srv: srv, lim: newLimiter(cfg)}
 	if err := srv.AddHook(h, nil); err != nil {
 		return nil, fmt.Errorf("positioning mqtt: hook: %w", err)
 	}
@@ -64,6 +66,7 @@ type gatewayHook struct {
 	in  Intake
 	cfg Config
 	srv *mochi.Server
+	lim *limiter
 	// companies maps a connected gateway to the company its key belongs to,
 	// found once at CONNECT.
 	companies sync.Map // *mochi.Client → string
@@ -84,6 +87,7 @@ func (h *gatewayHook) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet)
 		return false
 	}
 	h.companies.Store(cl, company)
+	h.in.Metrics().Gateways.Inc()
 	return true
 }
 
@@ -118,7 +122,11 @@ func (h *gatewayHook) OnACLCheck(cl *mochi.Client, topic string, write bool) boo
 	return topic == ErrorsTopic(v.(string))
 }
 
-func (h *gatewayHook) OnDisconnect(cl *mochi.Client, _ error, _ bool) { h.companies.Delete(cl) }
+func (h *gatewayHook) OnDisconnect(cl *mochi.Client, _ error, _ bool) {
+	if _, ok := h.companies.LoadAndDelete(cl); ok {
+		h.in.Metrics().Gateways.Dec()
+	}
+}
 
 // OnPublish ingests a gateway's batch before it is acknowledged, so a PUBACK
 // means the good fixes are stored; the answer goes to the errors topic and the
@@ -134,6 +142,23 @@ func (h *gatewayHook) OnPublish(cl *mochi.Client, pk packets.Packet) (packets.Pa
 	}
 	company := v.(string)
 	reply := Reply{ClientID: cl.ID}
+	// The rate limit comes first: a flooding gateway's surplus costs neither
+	// a credential lookup nor a transaction, and the others' batches and the
+	// live map go on.
+	n := countFixes(pk.Payload)
+	if refusal, ok := h.lim.admit(string(cl.Properties.Username), n, len(pk.Payload)); !ok {
+		h.in.Metrics().Limited(positioning.TransportMQTT, n)
+		reply.Refused = refusal
+		reply.Errors = []validate.FieldError{}
+		h.answer(company, reply)
+		if cl.Properties.ProtocolVersion == 5 {
+			return pk, packets.ErrQuotaExceeded // PUBACK 0x97: not taken
+		}
+		// MQTT 3.1.1 has no negative PUBACK: acknowledged (so the gateway's
+		// in-flight window does not fill and resend the flood on reconnect),
+		// the refusal with retry_after_s on the errors topic says to resend.
+		return pk, packets.CodeSuccessIgnore
+	}
 	// A key revoked while the gateway stays connected stops at its next batch.
 	if err := h.stillActive(cl, company); err != nil {
 		reply = refusedReply(err)

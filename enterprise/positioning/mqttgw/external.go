@@ -13,6 +13,8 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/signing"
+	"github.com/shandong-emergency/chemguard/enterprise/positioning"
+	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // Signed is a batch as published through an external broker, which relays no
@@ -41,6 +43,7 @@ type Consumer struct {
 	in     Intake
 	cfg    Config
 	nonces signing.NonceStore
+	lim    *limiter
 }
 
 // Subscription is the filter the consumer subscribes: every company's fixes,
@@ -56,7 +59,7 @@ func (c Config) Subscription() string {
 // (and resubscribing) on its own after the first connection. The first
 // connection's failure is returned so a wrong URL or login stops the start.
 func StartConsumer(cfg Config, in Intake) (*Consumer, error) {
-	c := &Consumer{in: in, cfg: cfg, nonces: in.GatewayNonces()}
+	c := &Consumer{in: in, cfg: cfg, nonces: in.GatewayNonces(), lim: newLimiter(cfg)}
 	id := cfg.ClientID
 	if id == "" {
 		id = "chemguard-positioning"
@@ -104,7 +107,14 @@ func (c *Consumer) handle(_ paho.Client, m paho.Message) {
 	}
 	if err := c.verify(company, m.Topic(), s); err != nil {
 		slog.Warn("positioning mqtt batch refused", "company", company, "err", err)
+		c.in.Metrics().Refused(positioning.TransportMQTT)
 		c.answer(company, refusedReply(err), s.Nonce)
+		return
+	}
+	n := countFixes(s.Fixes)
+	if refusal, ok := c.lim.admit(s.Key, n, len(s.Fixes)); !ok {
+		c.in.Metrics().Limited(positioning.TransportMQTT, n)
+		c.answer(company, Reply{Result: positioning.Result{Errors: []validate.FieldError{}}, Refused: refusal}, s.Nonce)
 		return
 	}
 	r, internal := ingest(context.Background(), c.in, c.cfg.timeout(), company, s.Fixes)

@@ -65,6 +65,7 @@ type Intake interface {
 	Ingest(ctx context.Context, company string, body []byte) (positioning.Result, error)
 	GatewayNonces() signing.NonceStore
 	Now() time.Time
+	Metrics() *positioning.Metrics
 }
 
 var _ Intake = (*positioning.Service)(nil)
@@ -86,6 +87,13 @@ type Config struct {
 	ShareGroup string
 	// Timeout bounds one batch's ingest; 30 s when zero.
 	Timeout time.Duration
+	// FixesPerSecond and BytesPerSecond are what one gateway credential may
+	// publish (DefaultFixesPerSecond, DefaultBytesPerSecond when zero), with
+	// LimitBurst's worth at once; a batch over them is refused whole, answered
+	// on the errors topic with retry_after_s.
+	FixesPerSecond, BytesPerSecond float64
+	// Clock is the rate limiter's clock; time.Now when nil (tests freeze it).
+	Clock func() time.Time
 }
 
 // Enabled reports whether MQTT intake is on.
@@ -106,6 +114,9 @@ type Refusal struct {
 	MessageZH string `json:"message_zh"`
 	MessageEN string `json:"message_en"`
 	Retry     bool   `json:"retry,omitempty"`
+	// RetryAfter is how many seconds to wait before resending a batch
+	// refused over the rate limit.
+	RetryAfter float64 `json:"retry_after_s,omitempty"`
 }
 
 // Reply is published on the errors topic after each batch: the HTTP API's
@@ -122,9 +133,11 @@ type Reply struct {
 // ingest runs one batch through the shared path and builds its reply.
 // internal reports an error that is the platform's, not the batch's.
 func ingest(ctx context.Context, in Intake, timeout time.Duration, company string, body []byte) (r Reply, internal error) {
+	received := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	res, err := in.Ingest(ctx, company, body)
+	in.Metrics().Observe(positioning.TransportMQTT, res, err, received)
 	if err != nil {
 		return refusedReply(err), internalErr(err)
 	}
