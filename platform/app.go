@@ -374,6 +374,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Access, err = auth.New(ctx, a.Pool, cfg.Access); err != nil {
 		return nil, err
 	}
+	// A company account's session never reaches the regulators' API: the company
+	// acts on its own warnings in the base system and sends data with its key.
+	api.Use(enterprise.KeepOutAPI(a.Access.Identity, a.Access.Audit, RegulatorAPIOpenPaths...))
 	api.Use("/exchange", a.Access.Signing())
 	api.Use("/enterprise/notices", a.Access.Signing()) // a company's 整改通知, by its key like /exchange
 	a.Access.Mount(api)
@@ -515,6 +518,13 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 // where to go; every other /portal and /m route refuses it.
 var RegulatorUIOpenPaths = []string{"/portal/login", "/portal/logout", "/portal/static",
 	"/m/login", "/m/logout", "/m/static", "/m/sw.js", "/m/manifest.webmanifest", "/m/offline"}
+
+// RegulatorAPIOpenPaths are the /api/v1 paths a company session is not
+// refused on: the login and logout, and the routes a company's own system,
+// gateways and boxes reach with their signed keys (where a bearer token is a
+// key, not a session).
+var RegulatorAPIOpenPaths = []string{"/api/v1/auth/login", "/api/v1/auth/logout",
+	"/api/v1/exchange", "/api/v1/enterprise", positioning.APIPath}
 
 // edgeConfig is cfg.Edge with the routes that take large bodies: the exchange
 // uploads (gzip allowed, up to the ingest cap) and the inspector's record with its
