@@ -40,7 +40,7 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 	name := fs.String("name", "", "display name")
 	role := fs.String("role", "", "role code, e.g. county_staff, security_admin (see README)")
 	region := fs.String("region", "", "GB/T 2260 division code of the account (province, city or county)")
-	ent := fs.String("enterprise", "", "company code, for enterprise_admin and enterprise_user")
+	ent := fs.String("enterprise", "", "company code, for enterprise_admin (the company's first; it creates the others in /e)")
 	park := fs.String("park", "", "chemical park code, for park_leader and park_staff")
 	mobile := fs.String("mobile", "", "mobile number warning SMS are sent to (user add, user mobile; empty clears)")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -59,6 +59,10 @@ func userCmd(ctx context.Context, args []string, stdin *os.File, stdout io.Write
 		r, ok := policy.ParseRole(*role)
 		if !ok {
 			return fmt.Errorf("user add: unknown --role %q; one of %v", *role, policy.Roles())
+		}
+		if r.IsCompany() && r != policy.EnterpriseAdmin {
+			// Company people are the company administrator's to create, in the base system.
+			return fmt.Errorf("user add: --role %s (%s): a company's accounts are created by its 企业管理员 in the base system (/e/admin/accounts); only the first enterprise_admin is issued here", r, r.Label())
 		}
 		domain := *region
 		switch {
