@@ -107,6 +107,9 @@ type BaseSystemConfig struct {
 	// gateway among Warnings.Notifiers, if any, else none (urgent notices stay
 	// in the inbox, marked undelivered).
 	Gateway enterprise.Gateway
+	// IM configures the companies' own group robots, to which urgent notices
+	// also go (the client; which webhooks a company may enter).
+	IM enterprise.IMConfig
 	// Positioning configures 人员定位 (track retention, gateway batch size)
 	// when Modules is nil.
 	Positioning positioning.Config
@@ -481,6 +484,8 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	a.Outbox = enterprise.NewOutbox(oc, a.Pool, exchange)
 	a.Members = enterprise.NewMembers(a.Pool, box)
 	a.Inbox = enterprise.NewInbox(a.Pool, a.Members, noticeGateway(cfg), now)
+	robots := enterprise.NewIMRobots(a.Pool, box, cfg.BaseSystem.IM, now)
+	a.Inbox.UseIM(robots)
 	a.sweeps = append(a.sweeps, func(ctx context.Context) {
 		a.Inbox.Run(ctx, noticeRetryEvery, func(err error) { slog.Error("base system notice retry failed", "err", err) })
 	})
@@ -504,7 +509,7 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	}
 	app, err := enterprise.New(enterprise.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: now},
 		enterprise.Deps{Pool: a.Pool, Guard: a.Access, Identity: a.Access.Identity, Grants: a.Access.Authz,
-			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules,
+			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules, IM: robots,
 			Warnings: a.Warnings})
 	if err != nil {
 		return err
