@@ -1,8 +1,8 @@
 package enterprise_test
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
