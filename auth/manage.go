@@ -79,6 +79,9 @@ func (s *Service) CreateUser(c *fiber.Ctx, nu identity.NewUser) (*identity.Creat
 		return nil, err
 	}
 	detail := map[string]string{"role": string(nu.Role), "domain": nu.Domain}
+	if err := checkNotCompany(nu.Role, nu.Domain); err != nil {
+		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username, detail, err)
+	}
 	if err := policy.CheckAccountTarget(nu.Role, nil); err != nil {
 		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username, detail, err)
 	}
@@ -89,6 +92,22 @@ func (s *Service) CreateUser(c *fiber.Ctx, nu identity.NewUser) (*identity.Creat
 		return nil, s.recordChange(c, audit.ActionUserCreate, "user:"+nu.Username, detail, err)
 	}
 	return created, nil
+}
+
+// errCompanyAccount refuses a regulator making or granting a company's account.
+var errCompanyAccount = chemguard.Errorf(chemguard.EInvalid,
+	"企业的账号由企业管理员在企业安全生产基础系统（/e/）中创建和授权；监管部门只能在“企业登记”中为企业开通第一个企业管理员账号（企业用户角色已停用）",
+	"a company's accounts are created and granted by its administrator in the base system (/e/); a regulator only issues the company's first 企业管理员 under 企业登记 (the 企业用户 role is retired)")
+
+// checkNotCompany refuses a company role, or any role in a company's domain,
+// for an account a regulator makes or grants: company people are the
+// company's administrator's to manage (enterprise admin pages), and the
+// first administrator is issued with the registration (IssueCompanyAdmin).
+func checkNotCompany(role policy.Role, domain string) error {
+	if role.IsCompany() || strings.HasPrefix(domain, tiers.EnterprisePrefix) {
+		return errCompanyAccount
+	}
+	return nil
 }
 
 // account loads username and checks the caller may manage users in its domain;
@@ -173,7 +192,9 @@ func (s *Service) GrantRole(c *fiber.Ctx, username string, role policy.Role, dom
 		domain = u.Domain
 	}
 	detail := map[string]string{"username": username, "role": string(role), "domain": domain}
-	if terr := policy.CheckAccountTarget(role, u.Roles); terr != nil {
+	if terr := checkNotCompany(role, domain); terr != nil {
+		err = terr
+	} else if terr := policy.CheckAccountTarget(role, u.Roles); terr != nil {
 		err = terr
 	} else if domain != u.Domain {
 		err = chemguard.Errorf(chemguard.EInvalid, "角色只能授予在账号所属的区划、园区或企业内", "roles are granted in the account's own domain (%s)", u.Domain)

@@ -186,6 +186,33 @@ func TestSecurityAdminCannotEscalate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusForbidden, e.do(http.MethodGet, "/api/v1/audit", sec, nil).Status)
 	})
+	// Company people are the company administrator's to make in the base
+	// system; the regulators' account management refuses every company role.
+	t.Run("no company account is made or granted by a regulator", func(t *testing.T) {
+		e.addUser("legacy_ent", policy.EnterpriseUser, "ent:A") // as migration 00090 found them
+		for _, tt := range []struct{ name, path, role, domain string }{
+			{"a legacy 企业用户", "/api/v1/admin/users", "enterprise_user", "ent:A"},
+			{"a 企业管理员 outside the registration", "/api/v1/admin/users", "enterprise_admin", "ent:A"},
+			{"a 岗位员工", "/api/v1/admin/users", "enterprise_staff", "ent:A"},
+			{"a regulator's role in a company domain", "/api/v1/admin/users", "county_staff", "ent:A"},
+			{"grant a company role", "/api/v1/admin/grants", "enterprise_admin", ""},
+		} {
+			body := map[string]string{"username": "ent_new", "password": "Kx7#mQ2vLp9w", "role": tt.role, "domain": tt.domain}
+			if strings.HasSuffix(tt.path, "grants") {
+				body = map[string]string{"username": "legacy_ent", "role": tt.role}
+			}
+			r := e.do(http.MethodPost, tt.path, sec, body)
+			assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "%s: %s", tt.name, r.Raw)
+			assert.Contains(t, string(r.Raw), "企业管理员在企业安全生产基础系统", tt.name)
+			assert.Contains(t, string(r.Raw), "created and granted by its administrator", tt.name)
+		}
+		var n int
+		require.NoError(t, e.pool.QueryRow(context.Background(), `SELECT count(*) FROM users WHERE username = 'ent_new'`).Scan(&n))
+		assert.Zero(t, n)
+		assert.Equal(t, []policy.Role{policy.EnterpriseUser}, e.svc.Authz.RolesOf(e.subject("legacy_ent"), "ent:A"))
+		assert.Contains(t, e.auditActions(t), "role_grant:failed:secadmin")
+		e.login("legacy_ent") // the existing account keeps working
+	})
 	t.Run("an account it creates gets no TOTP secret to the creator", func(t *testing.T) {
 		r := e.do(http.MethodPost, "/api/v1/admin/users", sec, map[string]string{"username": "prov_new",
 			"password": "Kx7#mQ2vLp9w", "role": "province_leader", "domain": "370000"})

@@ -74,6 +74,7 @@ type App struct {
 	modules  []Module
 	warnings *readmodel.Warnings
 	actions  WarningActions
+	im       *IMRobots
 	pcNav    []NavItem
 	phoneNav []NavItem
 }
@@ -89,6 +90,8 @@ type Deps struct {
 	Outbox   *Outbox
 	Inbox    *Inbox
 	Modules  []Module
+	// IM is the companies' own group robots (the 群机器人 page); nil: no page.
+	IM *IMRobots
 	// Warnings signs for and answers the company's 预警 (the warning engine's
 	// service); the 风险预警 pages read them through the platform's read model.
 	Warnings WarningActions
@@ -106,11 +109,11 @@ func New(cfg Config, d Deps) (*App, error) {
 	}
 	a := &App{cfg: cfg, pool: d.Pool, guard: d.Guard, ident: d.Identity, grants: d.Grants, audit: d.Audit,
 		members: d.Members, outbox: d.Outbox, inbox: d.Inbox, systems: NewSystems(d.Pool), modules: d.Modules,
-		warnings: readmodel.NewWarnings(d.Pool), actions: d.Warnings,
+		warnings: readmodel.NewWarnings(d.Pool), actions: d.Warnings, im: d.IM,
 		forms: csrf.Secrets{SessionCookie: identity.CookieName, InsecureCookie: cfg.InsecureCookie}}
 	var err error
 	if a.pages, err = Pages(shellFS, shellFuncs, "login", "error", "home", "account", "inbox", "exchange",
-		"accounts", "account_edit", "departments", "warnings", "warning"); err != nil {
+		"accounts", "account_edit", "departments", "warnings", "warning", "im"); err != nil {
 		return nil, fmt.Errorf("enterprise: %w", err)
 	}
 	if a.phone, err = PhonePages(shellFS, shellFuncs, "phone_home", "phone_inbox", "phone_offline", "phone_error",
@@ -132,8 +135,11 @@ func New(cfg Config, d Deps) (*App, error) {
 	a.pcNav = append(a.pcNav,
 		NavItem{Label: "数据上报", Path: Prefix + "/exchange", Roles: Managers},
 		NavItem{Label: "人员账号", Path: Prefix + "/admin/accounts", Roles: []policy.Role{policy.EnterpriseAdmin}},
-		NavItem{Label: "部门与岗位", Path: Prefix + "/admin/departments", Roles: []policy.Role{policy.EnterpriseAdmin}},
-		NavItem{Label: "账户安全", Path: Prefix + "/account"})
+		NavItem{Label: "部门与岗位", Path: Prefix + "/admin/departments", Roles: []policy.Role{policy.EnterpriseAdmin}})
+	if a.im != nil {
+		a.pcNav = append(a.pcNav, NavItem{Label: "群机器人", Path: Prefix + "/admin/im", Roles: []policy.Role{policy.EnterpriseAdmin}})
+	}
+	a.pcNav = append(a.pcNav, NavItem{Label: "账户安全", Path: Prefix + "/account"})
 	return a, nil
 }
 
@@ -190,6 +196,13 @@ func (a *App) Register(app fiber.Router) {
 	adm.Post("/departments/:id/delete", a.deleteDepartment)
 	adm.Post("/posts", a.addPost)
 	adm.Post("/posts/:id/delete", a.deletePost)
+	if a.im != nil {
+		adm.Get("/im", a.imSettings)
+		adm.Post("/im", a.imSave)
+		adm.Post("/im/test", a.imTest)
+		adm.Post("/im/disable", a.imDisable(true))
+		adm.Post("/im/enable", a.imDisable(false))
+	}
 	pc, phone := app.Group(Prefix), app.Group(PhonePrefix)
 	for _, m := range a.modules {
 		m.Register(pc, phone)

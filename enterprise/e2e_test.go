@@ -2,6 +2,7 @@ package enterprise_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -39,8 +40,11 @@ func TestFoundationInTheBrowser(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer notify.Close()
+	// A 明火 alarm from the company's own system raises a warning the company answers in /e.
+	warning := openFireWarning(t, app.App, app.Now(), co, "370102")
 	env := map[string]string{"baseURL": app.URL(), "chromium": tools.Chromium, "modules": tools.Modules,
-		"admin": co.Members[policy.EnterpriseAdmin].Username, "password": enttest.Password, "notifyURL": notify.URL}
+		"admin": co.Members[policy.EnterpriseAdmin].Username, "password": enttest.Password, "notifyURL": notify.URL,
+		"warning": fmt.Sprint(warning)}
 	if shots := tools.Screenshots(t); shots != "" {
 		env["shots"] = shots
 	}

@@ -3,8 +3,12 @@ package enterprise_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/enterprise/enttest"
+	"github.com/shandong-emergency/chemguard/imrobot"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
@@ -182,5 +187,196 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 		assert.Len(t, gw.messages(), before, "stale as a text; it stays in the inbox")
 		_, e := smsOf("旧的紧急通知")
 		assert.NotNil(t, e)
+	})
+}
+
+// robot is an httptest group robot (企业微信 or 钉钉, as the test posts): it
+// records each request's query and body and answers errcode (0 unless set),
+// or 503 when down.
+type robot struct {
+	mu      sync.Mutex
+	errcode int
+	down    bool
+	got     []robotCall
+}
+
+type robotCall struct {
+	Query map[string][]string
+	Body  map[string]any
+}
+
+func (r *robot) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.down {
+		http.Error(w, "maintenance", http.StatusServiceUnavailable)
+		return
+	}
+	var m map[string]any
+	if err := json.NewDecoder(req.Body).Decode(&m); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.got = append(r.got, robotCall{Query: req.URL.Query(), Body: m})
+	_, _ = fmt.Fprintf(w, `{"errcode": %d, "errmsg": "test"}`, r.errcode)
+}
+
+func (r *robot) set(errcode int, down bool) {
+	r.mu.Lock()
+	r.errcode, r.down = errcode, down
+	r.mu.Unlock()
+}
+
+func (r *robot) calls() []robotCall {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]robotCall(nil), r.got...)
+}
+
+// A company's administrator sets its own group robot in /e (sealed), tests it
+// and sees the robot's errcode; urgent notices then also reach that group,
+// @-mentioning the person by mobile (WeCom mentioned_mobile_list, DingTalk
+// at.atMobiles with its 加签 signature); a failing robot is retried with the
+// SMS backoff on the injected clock; a company never reaches another's robot.
+func TestUrgentNoticesReachTheCompanyGroup(t *testing.T) {
+	ding, wecom := &robot{}, &robot{}
+	dingSrv, wecomSrv := httptest.NewServer(ding), httptest.NewServer(wecom)
+	t.Cleanup(dingSrv.Close)
+	t.Cleanup(wecomSrv.Close)
+	clk := testclock.New(t)
+	// The vendors' hosts only, in production; here the fakes' loopback addresses.
+	local := func(kind, webhook string) error {
+		if !strings.HasPrefix(webhook, dingSrv.URL) && !strings.HasPrefix(webhook, wecomSrv.URL) {
+			return imrobot.CheckWebhook(kind, webhook)
+		}
+		return nil
+	}
+	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewDatabase(t), Now: clk.Now,
+		BaseSystem: platform.BaseSystemConfig{IM: enterprise.IMConfig{CheckWebhook: local}}})
+	ctx := context.Background()
+	a := enttest.Setup(t, app.App, "370102001", "370102")
+	b := enttest.Setup(t, app.App, "370203001", "370203")
+	staff := a.Members[policy.EnterpriseStaff]
+	require.NoError(t, app.Access.Identity.SetMobile(ctx, staff.Username, "13800138000", identity.Actor{Name: "test"}))
+	require.NoError(t, app.Access.Identity.SetMobile(ctx, b.Members[policy.EnterpriseStaff].Username, "13700137000", identity.Actor{Name: "test"}))
+	const secret = "SEC0123456789abcdef"
+	dingHook := dingSrv.URL + "/robot/send?access_token=tok-a"
+
+	t.Run("the administrator sets, seals and tests the robot", func(t *testing.T) {
+		admin := a.Clients[policy.EnterpriseAdmin]
+		page := admin.Get("/e/admin/im")
+		require.Equal(t, http.StatusOK, page.Status)
+		assert.Contains(t, page.Body, `id="im-none"`)
+		r := admin.Post("/e/admin/im", url.Values{"kind": {"dingtalk"}, "webhook": {"http://10.0.0.5/robot/send?access_token=x"}})
+		assert.Equal(t, http.StatusUnprocessableEntity, r.Status, "an address inside the network is refused")
+		assert.Contains(t, r.Body, "Webhook 地址无效")
+		r = admin.Post("/e/admin/im", url.Values{"kind": {"dingtalk"}, "webhook": {dingHook}, "secret": {secret}})
+		require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+		var hook, sec string
+		require.NoError(t, app.Pool.QueryRow(ctx, `SELECT webhook, secret FROM enterprise_im_robots WHERE company = $1`, a.Code).Scan(&hook, &sec))
+		assert.NotContains(t, hook, "tok-a", "the webhook is sealed")
+		assert.NotContains(t, sec, "SEC0", "the secret is sealed")
+		page = admin.Get("/e/admin/im")
+		assert.NotContains(t, page.Body, "tok-a")
+		assert.Contains(t, page.Body, "钉钉自定义机器人")
+
+		r = admin.Post("/e/admin/im/test", url.Values{})
+		require.Equal(t, http.StatusOK, r.Status, r.Body)
+		assert.Contains(t, r.Body, "errcode 0")
+		ding.set(310000, false)
+		r = admin.Post("/e/admin/im/test", url.Values{})
+		assert.Contains(t, r.Body, "errcode 310000", "the robot's refusal is shown")
+		ding.set(0, false)
+		require.Len(t, ding.calls(), 2)
+		assert.Contains(t, ding.calls()[0].Body["text"].(map[string]any)["content"], "【测试】")
+		assert.Equal(t, http.StatusForbidden, a.Clients[policy.EnterpriseSafety].Get("/e/admin/im").Status, "the administrator's page")
+
+		b.Clients[policy.EnterpriseAdmin].Get("/e/admin/im")
+		require.Equal(t, http.StatusSeeOther, b.Clients[policy.EnterpriseAdmin].Post("/e/admin/im",
+			url.Values{"kind": {"wecom"}, "webhook": {wecomSrv.URL + "/cgi-bin/webhook/send?key=key-b"}}).Status)
+	})
+
+	t.Run("an urgent notice mentions the person in the company's own group", func(t *testing.T) {
+		before := len(ding.calls())
+		require.NoError(t, app.Inbox.Notify(ctx, a.Code, []int64{staff.UserID}, enterprise.Notice{Kind: "danger_overdue",
+			Title: "重大隐患超期未整改：液氨储罐区", Body: "请立即组织整改", Link: "/e/dangers/1", Urgent: true}))
+		calls := ding.calls()[before:]
+		require.Len(t, calls, 1)
+		c := calls[0]
+		assert.Equal(t, "text", c.Body["msgtype"])
+		assert.Equal(t, []any{"13800138000"}, c.Body["at"].(map[string]any)["atMobiles"])
+		content := c.Body["text"].(map[string]any)["content"].(string)
+		assert.Contains(t, content, "重大隐患超期未整改：液氨储罐区")
+		assert.Contains(t, content, "@13800138000")
+		require.Len(t, c.Query["timestamp"], 1)
+		ts, err := strconv.ParseInt(c.Query["timestamp"][0], 10, 64)
+		require.NoError(t, err)
+		assert.WithinDuration(t, clk.Now(), time.UnixMilli(ts), 5*time.Second, "signed at the injected clock's time")
+		assert.Equal(t, []string{imrobot.Sign(secret, ts)}, c.Query["sign"], "加签 with the company's secret")
+		assert.Equal(t, []string{"tok-a"}, c.Query["access_token"])
+		assert.Empty(t, wecom.calls(), "company B's robot hears nothing of A")
+
+		require.NoError(t, app.Inbox.Notify(ctx, b.Code, []int64{b.Members[policy.EnterpriseStaff].UserID},
+			enterprise.Notice{Kind: "sos", Title: "SOS 求救：罐区巡检", Urgent: true}))
+		require.Len(t, wecom.calls(), 1)
+		text := wecom.calls()[0].Body["text"].(map[string]any)
+		assert.Equal(t, []any{"13700137000"}, text["mentioned_mobile_list"])
+		assert.Len(t, ding.calls(), before+1, "company A's robot hears nothing of B")
+		// A member of A is never in B's group message, whatever the caller passes.
+		require.NoError(t, app.Inbox.Notify(ctx, b.Code, []int64{staff.UserID}, enterprise.Notice{Kind: "sos", Title: "越界", Urgent: true}))
+		assert.Len(t, wecom.calls(), 1)
+	})
+
+	t.Run("a failing robot is retried with the backoff of the texts", func(t *testing.T) {
+		before := len(ding.calls())
+		ding.set(0, true)
+		require.NoError(t, app.Inbox.Notify(ctx, a.Code, []int64{staff.UserID},
+			enterprise.Notice{Kind: "permit_lapsed", Title: "动火作业气体分析超时", Urgent: true}))
+		state := func() (at *time.Time, e *string, attempts int, next *time.Time) {
+			t.Helper()
+			require.NoError(t, app.Pool.QueryRow(ctx, `SELECT im_at, im_error, im_attempts, im_next_at FROM enterprise_notifications
+				WHERE title = '动火作业气体分析超时'`).Scan(&at, &e, &attempts, &next))
+			return
+		}
+		at, e, attempts, next := state()
+		assert.Nil(t, at)
+		require.NotNil(t, e)
+		assert.Contains(t, *e, "HTTP 503")
+		assert.Equal(t, 1, attempts)
+		assert.Equal(t, time.Minute, next.Sub(clk.Now()).Round(time.Second))
+		require.NoError(t, app.Inbox.Retry(ctx))
+		_, _, attempts, _ = state()
+		assert.Equal(t, 1, attempts, "not before the backoff")
+		clk.Add(time.Minute)
+		require.NoError(t, app.Inbox.Retry(ctx))
+		_, _, attempts, next = state()
+		assert.Equal(t, 2, attempts)
+		assert.Equal(t, 2*time.Minute, next.Sub(clk.Now()).Round(time.Second))
+
+		ding.set(0, false)
+		clk.Add(2 * time.Minute)
+		require.NoError(t, app.Inbox.Retry(ctx))
+		require.NoError(t, app.Inbox.Retry(ctx))
+		at, e, _, _ = state()
+		assert.NotNil(t, at)
+		assert.Nil(t, e)
+		require.Len(t, ding.calls(), before+1, "delivered once")
+	})
+
+	t.Run("over 20 a minute waits for the next minute", func(t *testing.T) {
+		before := len(ding.calls())
+		for i := range imrobot.PerMinute + 2 {
+			require.NoError(t, app.Inbox.Notify(ctx, a.Code, []int64{staff.UserID},
+				enterprise.Notice{Kind: "sos", Title: fmt.Sprintf("批量报警 %d", i), Urgent: true}))
+		}
+		sent := len(ding.calls()) - before
+		assert.LessOrEqual(t, sent, imrobot.PerMinute)
+		var limited int
+		require.NoError(t, app.Pool.QueryRow(ctx, `SELECT count(*) FROM enterprise_notifications WHERE title LIKE '批量报警%'
+			AND im_error LIKE '%20%'`).Scan(&limited))
+		assert.Equal(t, imrobot.PerMinute+2-sent, limited)
+		clk.Add(2 * time.Minute)
+		require.NoError(t, app.Inbox.Retry(ctx))
+		assert.Equal(t, imrobot.PerMinute+2, len(ding.calls())-before, "the rest go out in the next minute")
 	})
 }

@@ -43,8 +43,29 @@ type Inbox struct {
 	pool    *pgxpool.Pool
 	members *Members
 	gateway Gateway
+	im      *IMRobots
 	now     Clock
 }
+
+// UseIM makes the inbox also post every urgent notice to the company's own
+// group robot (IMRobots), @-mentioning the recipient, when the company set one.
+func (in *Inbox) UseIM(r *IMRobots) { in.im = r }
+
+// A channel is one way an urgent notice goes out, with its delivery columns
+// in enterprise_notifications (<col>_at, _error, _attempts, _next_at).
+type channel struct {
+	col  string // "sms" or "im"
+	send func(ctx context.Context, in *Inbox, id int64, company string, p Person, n Notice) error
+}
+
+var (
+	smsChannel = channel{col: "sms", send: func(ctx context.Context, in *Inbox, id int64, _ string, p Person, n Notice) error {
+		return in.send(ctx, id, p, n)
+	}}
+	imChannel = channel{col: "im", send: func(ctx context.Context, in *Inbox, _ int64, company string, p Person, n Notice) error {
+		return in.im.send(ctx, company, p, n)
+	}}
+)
 
 // NewInbox returns the inbox on pool; gateway may be nil (no SMS/IM: urgent
 // notices are then marked undelivered with the reason, and still in the inbox).
@@ -95,18 +116,28 @@ func (in *Inbox) Notify(ctx context.Context, company string, userIDs []int64, n 
 			return fmt.Errorf("enterprise: notify: %w", err)
 		}
 		if n.Urgent {
-			if err := in.deliver(ctx, nid, p, n); err != nil {
+			if err := in.deliver(ctx, smsChannel, nid, company, p, n); err != nil {
 				errs = append(errs, err)
+			}
+			if in.im != nil {
+				if err := in.deliver(ctx, imChannel, nid, company, p, n); err != nil {
+					errs = append(errs, err)
+				}
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// deliver sends an urgent notice through the gateway and records the outcome;
-// a failed delivery is logged and kept (sms_error), the inbox copy stands.
-func (in *Inbox) deliver(ctx context.Context, id int64, p Person, n Notice) error {
-	return in.record(ctx, in.pool, id, p.UserID, in.send(ctx, id, p, n))
+// deliver sends an urgent notice through ch and records the outcome; a failed
+// delivery is logged and kept (<ch>_error), the inbox copy stands. A company
+// without a group robot records nothing for the group.
+func (in *Inbox) deliver(ctx context.Context, ch channel, id int64, company string, p Person, n Notice) error {
+	err := ch.send(ctx, in, id, company, p, n)
+	if errors.Is(err, errNoRobot) {
+		return nil
+	}
+	return in.record(ctx, in.pool, ch, id, p.UserID, err)
 }
 
 // send texts n to p, or says why it cannot.
@@ -125,15 +156,21 @@ func (in *Inbox) send(ctx context.Context, id int64, p Person, n Notice) error {
 // delivered, or why not.
 func (in *Inbox) record(ctx context.Context, db interface {
 	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
-}, id, user int64, sendErr error) error {
+}, ch channel, id, user int64, sendErr error) error {
 	var err error
-	if sendErr != nil {
-		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "notification", id, "user", user, "err", sendErr)
-		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_error = $2, sms_attempts = sms_attempts + 1,
-			sms_next_at = $3::timestamptz + make_interval(secs => LEAST($4::float8 * power(2, sms_attempts), $5::float8))
+	c := ch.col // a constant of this file, never input
+	switch {
+	case errors.Is(sendErr, errNoRobot):
+		// The robot was switched off after the notice: no further retries.
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET `+c+`_error = $2, `+c+`_next_at = 'infinity' WHERE id = $1`,
+			id, "本企业已停用群机器人 / the company switched its group robot off")
+	case sendErr != nil:
+		slog.Warn("enterprise notice: urgent delivery failed; kept in the inbox", "channel", c, "notification", id, "user", user, "err", sendErr)
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET `+c+`_error = $2, `+c+`_attempts = `+c+`_attempts + 1,
+			`+c+`_next_at = $3::timestamptz + make_interval(secs => LEAST($4::float8 * power(2, `+c+`_attempts), $5::float8))
 			WHERE id = $1`, id, sendErr.Error(), in.now(), retryFirst.Seconds(), retryMax.Seconds())
-	} else {
-		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET sms_at = $2, sms_error = NULL WHERE id = $1`, id, in.now())
+	default:
+		_, err = db.Exec(ctx, `UPDATE enterprise_notifications SET `+c+`_at = $2, `+c+`_error = NULL WHERE id = $1`, id, in.now())
 	}
 	if err != nil {
 		return fmt.Errorf("enterprise: record notice delivery: %w", err)
@@ -148,24 +185,35 @@ func (in *Inbox) record(ctx context.Context, db interface {
 // row is locked while it is sent, so two processes retrying at once do not
 // both text the same person. It returns the first error of the store; failed
 // sends are recorded, not returned.
+//
+// The group messages of the company robots (UseIM) are retried the same way.
 func (in *Inbox) Retry(ctx context.Context) error {
-	if in.gateway == nil {
-		return nil // nothing could deliver them; the reason is already recorded
+	var channels []channel
+	if in.gateway != nil { // else nothing could deliver the texts; the reason is already recorded
+		channels = append(channels, smsChannel)
 	}
-	var after int64
-	for range retryBatch {
-		next, err := in.retryOne(ctx, after)
-		if err != nil || next == 0 {
-			return err
+	if in.im != nil {
+		channels = append(channels, imChannel)
+	}
+	for _, ch := range channels {
+		var after int64
+		for range retryBatch {
+			next, err := in.retryOne(ctx, ch, after)
+			if err != nil {
+				return err
+			}
+			if next == 0 {
+				break
+			}
+			after = next
 		}
-		after = next
 	}
 	return nil
 }
 
 // retryOne retries the first failed urgent notice after id and returns its id
 // (0 when none is left).
-func (in *Inbox) retryOne(ctx context.Context, after int64) (int64, error) {
+func (in *Inbox) retryOne(ctx context.Context, ch channel, after int64) (int64, error) {
 	tx, err := in.pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("enterprise: retry notices: %w", err)
@@ -174,9 +222,10 @@ func (in *Inbox) retryOne(ctx context.Context, after int64) (int64, error) {
 	var id, user int64
 	var company string
 	var n Notice
+	c := ch.col
 	err = tx.QueryRow(ctx, `SELECT id, company, user_id, kind, title, body, link FROM enterprise_notifications
-		WHERE id > $1 AND urgent AND sms_at IS NULL AND sms_error IS NOT NULL AND created_at > $2
-			AND (sms_next_at IS NULL OR sms_next_at <= $3)
+		WHERE id > $1 AND urgent AND `+c+`_at IS NULL AND `+c+`_error IS NOT NULL AND created_at > $2
+			AND (`+c+`_next_at IS NULL OR `+c+`_next_at <= $3)
 		ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`, after, in.now().Add(-retryWindow), in.now()).
 		Scan(&id, &company, &user, &n.Kind, &n.Title, &n.Body, &n.Link)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -194,9 +243,9 @@ func (in *Inbox) retryOne(ctx context.Context, after int64) (int64, error) {
 	case err != nil:
 		return 0, err
 	default:
-		sendErr = in.send(ctx, id, p, n)
+		sendErr = ch.send(ctx, in, id, company, p, n)
 	}
-	if err := in.record(ctx, tx, id, user, sendErr); err != nil {
+	if err := in.record(ctx, tx, ch, id, user, sendErr); err != nil {
 		return 0, err
 	}
 	return id, tx.Commit(ctx)

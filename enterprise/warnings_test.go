@@ -146,6 +146,75 @@ func TestCompanyWarningsLeaveThePortal(t *testing.T) {
 		assert.Equal(t, http.StatusOK, companies["legacy 企业用户"].Get("/e/warnings").Status)
 	})
 
+	t.Run("every regulator /api/v1 route refuses every company session", func(t *testing.T) {
+		companies := map[string]*enttest.Client{"legacy 企业用户": enttest.Login(t, app.URL(), "legacy_user", enttest.Password)}
+		for _, role := range enttest.Roles {
+			companies[a.Describe(role)] = a.Clients[role]
+		}
+		// The same session as a bearer token, from the API's own login.
+		admin := a.Members[policy.EnterpriseAdmin].Username
+		login := enttest.NewClient(t, app.URL())
+		req, _ := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/auth/login",
+			strings.NewReader(fmt.Sprintf(`{"username":%q,"password":%q}`, admin, enttest.Password)))
+		req.Header.Set("Content-Type", "application/json")
+		r := login.Do(req)
+		require.Equal(t, http.StatusOK, r.Status, r.Body)
+		var session struct{ Token string }
+		require.NoError(t, json.Unmarshal([]byte(r.Body), &session))
+		bearer := "Bearer " + session.Token
+		param := regexp.MustCompile(`:[A-Za-z_]+\??|\*`)
+		checked := 0
+		before := pgtest.Scalar[int64](t, app.Pool, `SELECT count(*) FROM audit_log WHERE action = 'deny' AND detail::text LIKE '%company_account%'`)
+	routes:
+		for _, rt := range app.Routes() {
+			method, path, _ := strings.Cut(rt, " ")
+			if !strings.HasPrefix(path, "/api/v1/") {
+				continue
+			}
+			for _, open := range platform.RegulatorAPIOpenPaths {
+				if path == open || strings.HasPrefix(path, open+"/") {
+					continue routes
+				}
+			}
+			filled := param.ReplaceAllStringFunc(path, func(p string) string {
+				if strings.HasPrefix(p, ":id") {
+					return fmt.Sprint(id)
+				}
+				return a.Code
+			})
+			checked++
+			for who, c := range companies {
+				req, err := http.NewRequest(method, app.URL()+filled, strings.NewReader(`{"action":"acknowledge"}`))
+				require.NoError(t, err)
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Origin", app.URL())
+				r := c.Do(req)
+				assert.Equal(t, http.StatusForbidden, r.Status, "%s %s as %s: %s", method, filled, who, r.Body)
+				assert.Contains(t, r.Body, "regulators' API", "%s %s as %s: the bilingual refusal", method, filled, who)
+			}
+			req, err := http.NewRequest(method, app.URL()+filled, strings.NewReader(`{}`))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", bearer)
+			r := login.Do(req)
+			assert.Equal(t, http.StatusForbidden, r.Status, "%s %s with the company's bearer token: %s", method, filled, r.Body)
+			assert.Contains(t, r.Body, "企业账号不能调用监管部门的接口")
+		}
+		t.Logf("%d /api/v1 routes, each refused to %d company sessions and a bearer token", checked, len(companies))
+		assert.Greater(t, checked, 30, "the route table's /api/v1 routes were walked")
+		after := pgtest.Scalar[int64](t, app.Pool, `SELECT count(*) FROM audit_log WHERE action = 'deny' AND detail::text LIKE '%company_account%'`)
+		assert.EqualValues(t, checked*(len(companies)+1), after-before, "every refusal is audited")
+
+		var step string
+		require.NoError(t, app.Pool.QueryRow(ctx, `SELECT step FROM warnings WHERE id = $1`, id).Scan(&step))
+		assert.NotEqual(t, "acknowledged", step, "no company call through /api/v1 acted on the warning")
+		// The regulator keeps the API; the company keeps its keyed exchange (openFireWarning used it).
+		req, _ = http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/warnings/%d", app.URL(), id), nil)
+		assert.Equal(t, http.StatusOK, regulator.Do(req).Status)
+		status, _ := enttest.ExchangeGet(t, app.URL(), a.Key, "/api/v1/exchange/"+schemas.VideoAlarms.Slug)
+		assert.Equal(t, http.StatusOK, status)
+	})
+
 	t.Run("the company lists its own warnings only", func(t *testing.T) {
 		list := a.Clients[policy.EnterpriseSafety].Get("/e/warnings")
 		require.Equal(t, http.StatusOK, list.Status, list.Body)

@@ -107,6 +107,9 @@ type BaseSystemConfig struct {
 	// gateway among Warnings.Notifiers, if any, else none (urgent notices stay
 	// in the inbox, marked undelivered).
 	Gateway enterprise.Gateway
+	// IM configures the companies' own group robots, to which urgent notices
+	// also go (the client; which webhooks a company may enter).
+	IM enterprise.IMConfig
 	// Positioning configures 人员定位 (track retention, gateway batch size)
 	// when Modules is nil.
 	Positioning positioning.Config
@@ -374,6 +377,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if a.Access, err = auth.New(ctx, a.Pool, cfg.Access); err != nil {
 		return nil, err
 	}
+	// A company account's session never reaches the regulators' API: the company
+	// acts on its own warnings in the base system and sends data with its key.
+	api.Use(enterprise.KeepOutAPI(a.Access.Identity, a.Access.Audit, RegulatorAPIOpenPaths...))
 	api.Use("/exchange", a.Access.Signing())
 	api.Use("/enterprise/notices", a.Access.Signing()) // a company's 整改通知, by its key like /exchange
 	a.Access.Mount(api)
@@ -478,6 +484,8 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	a.Outbox = enterprise.NewOutbox(oc, a.Pool, exchange)
 	a.Members = enterprise.NewMembers(a.Pool, box)
 	a.Inbox = enterprise.NewInbox(a.Pool, a.Members, noticeGateway(cfg), now)
+	robots := enterprise.NewIMRobots(a.Pool, box, cfg.BaseSystem.IM, now)
+	a.Inbox.UseIM(robots)
 	a.sweeps = append(a.sweeps, func(ctx context.Context) {
 		a.Inbox.Run(ctx, noticeRetryEvery, func(err error) { slog.Error("base system notice retry failed", "err", err) })
 	})
@@ -504,7 +512,7 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 	}
 	app, err := enterprise.New(enterprise.Config{InsecureCookie: cfg.Access.InsecureCookie, Now: now},
 		enterprise.Deps{Pool: a.Pool, Guard: a.Access, Identity: a.Access.Identity, Grants: a.Access.Authz,
-			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules,
+			Audit: a.Access.Audit, Members: a.Members, Outbox: a.Outbox, Inbox: a.Inbox, Modules: modules, IM: robots,
 			Warnings: a.Warnings})
 	if err != nil {
 		return err
@@ -518,6 +526,13 @@ func (a *App) mountBaseSystem(cfg Config, exchange *ingest.Handler, files *files
 // where to go; every other /portal and /m route refuses it.
 var RegulatorUIOpenPaths = []string{"/portal/login", "/portal/logout", "/portal/static",
 	"/m/login", "/m/logout", "/m/static", "/m/sw.js", "/m/manifest.webmanifest", "/m/offline"}
+
+// RegulatorAPIOpenPaths are the /api/v1 paths a company session is not
+// refused on: the login and logout, and the routes a company's own system,
+// gateways and boxes reach with their signed keys (where a bearer token is a
+// key, not a session).
+var RegulatorAPIOpenPaths = []string{"/api/v1/auth/login", "/api/v1/auth/logout",
+	"/api/v1/exchange", "/api/v1/enterprise", positioning.APIPath}
 
 // edgeConfig is cfg.Edge with the routes that take large bodies: the exchange
 // uploads (gzip allowed, up to the ingest cap) and the inspector's record with its

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -133,7 +135,15 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	addUser(t, app.App, "company", policy.EnterpriseAdmin, tiers.EnterpriseDomain(code))
 	addUser(t, app.App, "lixia_share", policy.ShareService, county)
 	addUser(t, app.App, "huangdao_share", policy.ShareService, "370211")
-	lixia, other, company := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao"), login(t, app.URL(), "company")
+	lixia, other := login(t, app.URL(), "lixia"), login(t, app.URL(), "huangdao")
+	// The company acts in the base system (/e); its session never reaches /api/v1.
+	companyToken := login(t, app.URL(), "company")
+	company := enttest.Login(t, app.URL(), "company", warnPassword)
+	companyAct := func(id any, form url.Values) enttest.Reply {
+		t.Helper()
+		company.Get(fmt.Sprintf("/e/warnings/%v", id))
+		return company.Post(fmt.Sprintf("/e/warnings/%v/act", id), form)
+	}
 
 	ind := map[string]any{"INDICATOR_CODE": code + "001-PT01", "COMPANY_CODE": code, "HAZARD_CODE": code + "001",
 		"INDICATOR_NAME": "1号储罐压力", "INDICATOR_KIND": "2", "UNIT": "MPa", "RANGE_LOW": json.Number("0"),
@@ -205,9 +215,10 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	defer closeMine()
 	defer closeTheirs()
 	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "acknowledge"}).Status)
-	r := act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"})
-	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
-	assert.Equal(t, "acknowledged", r.Body["step"])
+	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), companyToken, id, map[string]string{"action": "acknowledge"}).Status,
+		"a company session is refused on the regulators' API")
+	cr := companyAct(id, url.Values{"action": {"acknowledge"}})
+	require.Equal(t, http.StatusSeeOther, cr.Status, cr.Body)
 	select {
 	case ev := <-mine:
 		assert.True(t, strings.HasPrefix(ev, "disposal_acted "), ev)
@@ -221,7 +232,7 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 		t.Fatalf("another county's stream got %s", ev)
 	case <-time.After(300 * time.Millisecond):
 	}
-	assert.Equal(t, http.StatusConflict, act(t, app.URL(), company, id, map[string]string{"action": "acknowledge"}).Status)
+	assert.Equal(t, http.StatusConflict, companyAct(id, url.Values{"action": {"acknowledge"}}).Status)
 
 	// Restart in the middle of the alarm.
 	app.stop()
@@ -233,9 +244,10 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 		return len(alarms) == 1 && alarms[0]["id"] == alarm["id"] && alarms[0]["cleared_at"] != nil
 	})
 	// The disposal continues where it was.
-	r = act(t, app.URL(), company, id, map[string]string{"action": "feedback", "note": "已泄压，压力恢复正常"})
-	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
-	r = act(t, app.URL(), lixia, id, map[string]string{"action": "verify", "note": "现场核查属实"})
+	company = enttest.Login(t, app.URL(), "company", warnPassword) // the restart kept the session, but not the page's token
+	cr = companyAct(id, url.Values{"action": {"feedback"}, "note": {"已泄压，压力恢复正常"}})
+	require.Equal(t, http.StatusSeeOther, cr.Status, cr.Body)
+	r := act(t, app.URL(), lixia, id, map[string]string{"action": "verify", "note": "现场核查属实"})
 	require.Equal(t, http.StatusOK, r.Status, string(r.Raw))
 	assert.Equal(t, http.StatusForbidden, act(t, app.URL(), lixia, id, map[string]string{"action": "close"}).Status,
 		"closing needs a leader")

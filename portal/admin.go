@@ -163,12 +163,13 @@ type roleOption struct {
 	Code, Label string
 }
 
-// roleOptions are the roles the 系统管理 forms offer: the business ones (三员分立:
-// administrator accounts are created and granted only on the host).
+// roleOptions are the roles the 系统管理 forms offer: the regulators' business
+// ones (三员分立: administrator accounts are created and granted only on the
+// host; a company's accounts by its own administrator in the base system).
 func roleOptions() []roleOption {
 	var out []roleOption
 	for _, r := range policy.Roles() {
-		if r.IsSeparatedAdmin() {
+		if r.IsSeparatedAdmin() || r.IsCompany() {
 			continue
 		}
 		out = append(out, roleOption{string(r), r.Label()})

@@ -191,9 +191,21 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, p.Status, p.Body)
 		assert.Contains(t, p.Body, "三员分立")
 	}
+	// Company people are made by the company's administrator in the base
+	// system: the forms offer no company role and the server refuses one.
+	usersForm := sec.get("/portal/admin/users").Body
+	for _, role := range []string{"enterprise_user", "enterprise_admin", "enterprise_staff", "enterprise_principal"} {
+		assert.NotContains(t, usersForm, `<option value="`+role+`">`)
+		p = sec.post("/portal/admin/users", url.Values{"username": {"ent_new"}, "password": {testPassword}, "role": {role}, "domain": {"ent:370102001"}})
+		assert.Equal(t, http.StatusUnprocessableEntity, p.Status, p.Body)
+		assert.Contains(t, p.Body, "企业的账号由企业管理员在企业安全生产基础系统")
+	}
+	assert.Equal(t, 4, e.audited("user_create", "user:ent_new", "failed"))
+	p = sec.post("/portal/admin/users/lixia_new/grants", url.Values{"role": {"enterprise_user"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, p.Status, p.Body)
 	p = sec.post("/portal/admin/users/sec1/grants", url.Values{"role": {"province_leader"}})
 	assert.Equal(t, http.StatusForbidden, p.Status, "an administrator holds no business role: %s", p.Body)
-	assert.Equal(t, 3, e.audited("role_grant", "user:lixia_new", "failed"))
+	assert.Equal(t, 4, e.audited("role_grant", "user:lixia_new", "failed"))
 	u, err := e.app.Access.Identity.UserByName(ctx, "sec1")
 	require.NoError(t, err)
 	assert.Equal(t, []policy.Role{policy.SecurityAdmin}, u.Roles)

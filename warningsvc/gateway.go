@@ -1,60 +1,24 @@
 package warningsvc
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"time"
 
+	"github.com/shandong-emergency/chemguard/imrobot"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
 // HTTPDoer sends HTTP requests; *http.Client implements it.
-type HTTPDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
+type HTTPDoer = imrobot.Doer
 
-// defaultClient is used by the HTTP notifiers that are given no client.
-var defaultClient = &http.Client{Timeout: 10 * time.Second}
-
-// post sends body to url as JSON with the extra headers and returns the reply's
-// body (at most 64 KiB); any non-2xx reply is an error naming the status.
+// post sends body to url as JSON (imrobot.Post: a non-2xx reply is an
+// *imrobot.StatusError).
 func post(ctx context.Context, client HTTPDoer, url string, body []byte, header http.Header) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	if client == nil {
-		client = defaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode/100 != 2 {
-		return reply, &statusError{code: resp.StatusCode}
-	}
-	return reply, nil
+	return imrobot.Post(ctx, client, url, body, header)
 }
-
-// statusError is a non-2xx reply.
-type statusError struct{ code int }
-
-func (e *statusError) Error() string { return fmt.Sprintf("HTTP %d", e.code) }
 
 // ErrRefused marks a delivery the gateway answered and refused for this one
 // recipient (a 4xx other than 429, or an error code in a 2xx reply): the others are
@@ -64,8 +28,8 @@ var ErrRefused = errors.New("refused")
 
 // refusedIfClient wraps err with ErrRefused when it is a 4xx reply other than 429.
 func refusedIfClient(err error) error {
-	var se *statusError
-	if errors.As(err, &se) && se.code/100 == 4 && se.code != http.StatusTooManyRequests {
+	var se *imrobot.StatusError
+	if errors.As(err, &se) && se.Code/100 == 4 && se.Code != http.StatusTooManyRequests {
 		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	return err
@@ -73,28 +37,7 @@ func refusedIfClient(err error) error {
 
 // postJSON marshals v and posts it (see post).
 func postJSON(ctx context.Context, client HTTPDoer, url string, v any, header http.Header) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return post(ctx, client, url, b, header)
-}
-
-// robotReply is the reply of the WeCom and DingTalk group robots: errcode 0 is a
-// delivery.
-type robotReply struct {
-	ErrCode *int   `json:"errcode"`
-	ErrMsg  string `json:"errmsg"`
-}
-
-func (r robotReply) err(reply []byte) error {
-	if r.ErrCode == nil {
-		return fmt.Errorf("unexpected reply %.200q", reply)
-	}
-	if *r.ErrCode != 0 {
-		return fmt.Errorf("errcode %d: %.200s", *r.ErrCode, r.ErrMsg)
-	}
-	return nil
+	return imrobot.PostJSON(ctx, client, url, v, header)
 }
 
 // NoticeView is a notice with the words a person reads: the data of the SMS

@@ -2,16 +2,10 @@ package warningsvc
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"net/url"
-	"strconv"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/imrobot"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -22,16 +16,8 @@ var DefaultIMKinds = []string{string(warning.WarningRaised), string(warning.Warn
 	string(warning.WarningLowered), string(warning.WarningCleared), string(warning.WarningSettled),
 	string(warning.DisposalEscalated), string(warning.DisposalOverdue)}
 
-// robotPerMinute is what one WeCom or DingTalk group robot accepts a minute (both
-// platforms document 20; DingTalk then blocks the robot for 10 minutes).
-const robotPerMinute = 20
-
-// robotTarget names a robot without its secret key: the first 12 hex digits of
-// the SHA-256 of its webhook URL.
-func robotTarget(kind, webhook string) string {
-	h := sha256.Sum256([]byte(webhook))
-	return kind + ":" + hex.EncodeToString(h[:6])
-}
+// robotPerMinute is what one group robot accepts a minute.
+const robotPerMinute = imrobot.PerMinute
 
 func robotMarkdown(n Notice) (title, text string) {
 	v := View(n)
@@ -49,7 +35,7 @@ type WeCom struct {
 }
 
 // Target implements Notifier ("wecom:" and a hash of the URL, which holds the key).
-func (w WeCom) Target() string { return robotTarget("wecom", w.URL) }
+func (w WeCom) Target() string { return imrobot.Target(imrobot.WeCom, w.URL) }
 
 // Kinds implements Selective.
 func (w WeCom) Kinds() []string { return kindsOr(w.Only) }
@@ -79,7 +65,7 @@ type DingTalk struct {
 }
 
 // Target implements Notifier ("dingtalk:" and a hash of the URL, which holds the token).
-func (d DingTalk) Target() string { return robotTarget("dingtalk", d.URL) }
+func (d DingTalk) Target() string { return imrobot.Target(imrobot.DingTalk, d.URL) }
 
 // Kinds implements Selective.
 func (d DingTalk) Kinds() []string { return kindsOr(d.Only) }
@@ -89,22 +75,13 @@ func (DingTalk) PerMinute() int { return robotPerMinute }
 
 // Notify implements Notifier.
 func (d DingTalk) Notify(ctx context.Context, n Notice) error {
-	target := d.URL
-	if d.Secret != "" {
-		now := time.Now
-		if d.Now != nil {
-			now = d.Now
-		}
-		u, err := url.Parse(d.URL)
-		if err != nil {
-			return fmt.Errorf("dingtalk: %w", err)
-		}
-		ts := now().UnixMilli()
-		q := u.Query()
-		q.Set("timestamp", strconv.FormatInt(ts, 10))
-		q.Set("sign", DingTalkSign(d.Secret, ts))
-		u.RawQuery = q.Encode()
-		target = u.String()
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	target, err := imrobot.SignedURL(d.URL, d.Secret, now())
+	if err != nil {
+		return err
 	}
 	title, text := robotMarkdown(n)
 	return sendRobot(ctx, d.Client, "dingtalk", target, map[string]any{"msgtype": "markdown",
@@ -113,26 +90,15 @@ func (d DingTalk) Notify(ctx context.Context, n Notice) error {
 
 // sendRobot posts msg to a group robot and checks its errcode.
 func sendRobot(ctx context.Context, client HTTPDoer, kind, url string, msg any) error {
-	reply, err := postJSON(ctx, client, url, msg, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", kind, err)
-	}
-	var r robotReply
-	_ = json.Unmarshal(reply, &r)
-	if err := r.err(reply); err != nil {
+	if err := imrobot.Send(ctx, client, url, msg); err != nil {
 		return fmt.Errorf("%s: %w", kind, err)
 	}
 	return nil
 }
 
-// DingTalkSign is the sign parameter of a DingTalk robot request at timestamp
-// (Unix milliseconds), before URL encoding: Base64(HMAC-SHA256(secret,
-// timestamp + "\n" + secret)).
-func DingTalkSign(secret string, timestamp int64) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(strconv.FormatInt(timestamp, 10) + "\n" + secret))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
+// DingTalkSign is imrobot.Sign: the sign parameter of a DingTalk robot request
+// at timestamp (Unix milliseconds), before URL encoding.
+func DingTalkSign(secret string, timestamp int64) string { return imrobot.Sign(secret, timestamp) }
 
 func kindsOr(k []string) []string {
 	if k == nil {

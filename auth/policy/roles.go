@@ -128,6 +128,11 @@ func (r Role) IsSeparatedAdmin() bool {
 	return r == SystemAdmin || r == SecurityAdmin || r == AuditAdmin
 }
 
+// IsCompany reports whether r is a role inside one company (企业管理员, the
+// legacy 企业用户 and the base system's roles): such accounts are made by the
+// company's own administrator in the base system, never by a regulator.
+func (r Role) IsCompany() bool { return roles[r].scope == scopeEnterprise }
+
 // AlwaysRequiresTOTP reports whether r needs a second factor whatever the policy
 // says: the three administrator roles do.
 func (r Role) AlwaysRequiresTOTP() bool { return r.IsSeparatedAdmin() }

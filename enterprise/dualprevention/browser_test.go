@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
+	"image/color"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -99,7 +103,7 @@ func TestBrowserPhoneFlow(t *testing.T) {
 	env := map[string]any{
 		"baseURL": base, "chromium": tools.Chromium, "playwright": tools.Playwright,
 		"worker": cookie(policy.EnterpriseStaff), "safety": cookie(policy.EnterpriseSafety),
-		"unitID": a.unit, "unitName": a.name, "qrURL": base + "/e/m/units/" + a.unit,
+		"unitID": a.unit, "unitName": a.name, "qrURL": base + "/e/m/units/" + a.unit, "qrVideo": qrVideo(t, base, a.unit),
 		"photo":     base64.StdEncoding.EncodeToString(tinyPNG),
 		"badImport": base64.StdEncoding.EncodeToString(badWorkbook(t, "370102100001", "生产部/操作工")),
 		"pcPages": [][2]string{{"list", "/e/dp"}, {"unit-form", "/e/dp/units/" + a.unit + "/edit"},
@@ -128,4 +132,37 @@ func TestBrowserPhoneFlow(t *testing.T) {
 		require.True(t, time.Now().Before(deadline), "the check record read back through the exchange: %d %v", status, body)
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// qrVideo writes a Y4M video (the raw format Chromium's fake camera plays,
+// --use-file-for-fake-video-capture) of the unit's label QR code — the image
+// the label PDF prints — on white, as a phone held to the label would film it,
+// and returns its path.
+func qrVideo(t *testing.T, base, unit string) string {
+	t.Helper()
+	code, err := dp.UnitQR(base, unit, 360)
+	require.NoError(t, err)
+	const w, h, frames = 640, 480, 5
+	var y4m bytes.Buffer
+	fmt.Fprintf(&y4m, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", w, h)
+	luma := make([]byte, w*h)
+	ox, oy := (w-code.Bounds().Dx())/2, (h-code.Bounds().Dy())/2
+	for y := range h {
+		for x := range w {
+			luma[y*w+x] = 255
+			if px, py := x-ox, y-oy; px >= 0 && py >= 0 && px < code.Bounds().Dx() && py < code.Bounds().Dy() {
+				luma[y*w+x] = color.GrayModel.Convert(code.At(code.Bounds().Min.X+px, code.Bounds().Min.Y+py)).(color.Gray).Y
+			}
+		}
+	}
+	chroma := bytes.Repeat([]byte{128}, w/2*h/2) // grey: no colour
+	for range frames {
+		y4m.WriteString("FRAME\n")
+		y4m.Write(luma)
+		y4m.Write(chroma)
+		y4m.Write(chroma)
+	}
+	path := filepath.Join(t.TempDir(), "label.y4m")
+	require.NoError(t, os.WriteFile(path, y4m.Bytes(), 0o600))
+	return path
 }

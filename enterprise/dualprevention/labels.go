@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"image/png"
 	"io"
 	"strings"
@@ -20,6 +21,19 @@ import (
 // UnitURL is the address a unit's QR label encodes: its phone page.
 func UnitURL(base, id string) string {
 	return strings.TrimRight(base, "/") + enterprise.PhonePrefix + "/units/" + id
+}
+
+// UnitQR is the QR code printed on a unit's label (UnitURL, error correction
+// level M), size × size pixels.
+func UnitQR(base, id string, size int) (image.Image, error) {
+	code, err := qr.Encode(UnitURL(base, id), qr.M, qr.Auto)
+	if err != nil {
+		return nil, fmt.Errorf("dualprevention: qr: %w", err)
+	}
+	if code, err = barcode.Scale(code, size, size); err != nil {
+		return nil, fmt.Errorf("dualprevention: qr: %w", err)
+	}
+	return code, nil
 }
 
 // Labels writes a PDF of QR labels (A4, 2 × 4 per page) for the company's
@@ -74,13 +88,9 @@ func (s *Service) Labels(ctx context.Context, m *enterprise.Member, base string,
 		pdf.SetDrawColor(150, 150, 150)
 		pdf.SetDashPattern([]float64{1, 1}, 0)
 		pdf.Rect(x, y, w0, h0, "D")
-		code, err := qr.Encode(UnitURL(base, u.ID), qr.M, qr.Auto)
+		code, err := UnitQR(base, u.ID, 400)
 		if err != nil {
-			return fmt.Errorf("dualprevention: qr: %w", err)
-		}
-		code, err = barcode.Scale(code, 400, 400)
-		if err != nil {
-			return fmt.Errorf("dualprevention: qr: %w", err)
+			return err
 		}
 		var img bytes.Buffer
 		if err := png.Encode(&img, code); err != nil {

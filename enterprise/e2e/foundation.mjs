@@ -55,6 +55,20 @@ try {
   await admin.goto(url('/e/exchange'));
   await shot(admin, 'exchange');
 
+  // 风险预警: the company signs for its own warning in /e (the 企业管理员 is a handler).
+  await admin.goto(url('/e/warnings'));
+  await admin.locator(`a[href="/e/warnings/${env.warning}"]`).first().waitFor();
+  await shot(admin, 'warnings');
+  await admin.goto(url('/e/warnings/' + env.warning));
+  await admin.getByLabel('操作').selectOption({ label: '签收' });
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: '提交' }).click()]);
+  assert.match(await admin.locator('main').innerText(), /已提交/);
+  await shot(admin, 'warning');
+  // 群机器人: the company's own IM group for urgent notices.
+  await admin.goto(url('/e/admin/im'));
+  await admin.locator('#im-none').waitFor();
+  await shot(admin, 'im');
+
   const emp = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'zh-CN', isMobile: true });
   await keyboardLogin(emp, 'zhang_san', 'Chushi#Mima2026x');
   assert.equal(new URL(emp.url()).pathname, '/e/account', 'the first login goes to the password change');
@@ -74,6 +88,12 @@ try {
   assert.match(await emp.locator('main').innerText(), /今日排查任务/);
   assert.equal(await emp.locator('nav.tabs .badge').innerText(), '1');
   await shot(emp, 'phone-inbox');
+  // The same warning on the phone, signed for, waiting for the company's 处置反馈.
+  await emp.goto(url('/e/m/warnings'));
+  await emp.locator(`a[href="/e/m/warnings/${env.warning}"]`).first().waitFor();
+  await shot(emp, 'phone-warnings');
+  await emp.goto(url('/e/m/warnings/' + env.warning));
+  await shot(emp, 'phone-warning');
   const manifest = await (await fetch(url('/e/m/manifest.webmanifest'))).json();
   assert.equal(manifest.scope, '/e/m/');
   console.log('ok: foundation browser test');

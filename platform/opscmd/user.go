@@ -27,7 +27,7 @@ func User(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) 
 		{"name", "display name"},
 		{"role", "role code, e.g. county_staff, security_admin (see README)"},
 		{"region", "GB/T 2260 division code of the account (province, city or county)"},
-		{"enterprise", "company code, for enterprise_admin and enterprise_user"},
+		{"enterprise", "company code, for enterprise_admin (the company's first; it creates the others in /e)"},
 		{"park", "chemical park code, for park_leader and park_staff"},
 		{"mobile", "mobile number warning SMS are sent to (user add, user mobile; empty clears)"},
 	}, "username")
@@ -45,6 +45,10 @@ func User(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) 
 		r, ok := policy.ParseRole(f["role"])
 		if !ok {
 			return fmt.Errorf("user add: unknown --role %q; one of %v", f["role"], policy.Roles())
+		}
+		if r.IsCompany() && r != policy.EnterpriseAdmin {
+			// Company people are the company administrator's to create, in the base system.
+			return fmt.Errorf("user add: --role %s (%s): a company's accounts are created by its 企业管理员 in the base system (/e/admin/accounts); only the first enterprise_admin is issued here", r, r.Label())
 		}
 		region := f["region"]
 		domain := region

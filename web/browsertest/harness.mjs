@@ -10,12 +10,12 @@ const require = createRequire(join(process.env.NODE_PATH || env.playwright || '.
 export const { chromium } = require('playwright-core');
 
 // launch starts Debian's Chromium headless, without the background traffic
-// that slows a loaded test machine.
-export function launch() {
+// that slows a loaded test machine; extra are further switches (a fake camera).
+export function launch(extra = []) {
   return chromium.launch({
     executablePath: env.chromium,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+      '--disable-component-update', '--disable-sync', '--no-first-run', ...extra],
   });
 }
 

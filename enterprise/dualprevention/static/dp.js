@@ -66,27 +66,62 @@
     show();
   }
 
-  // In-page QR scanner where the browser has BarcodeDetector.
+  // In-page QR scanner: the browser's BarcodeDetector where it has one, else
+  // the vendored jsQR decoding the camera's frames from a canvas (desktop
+  // Chromium on Linux/Windows, iOS Safari and WeChat have no BarcodeDetector).
   var start = document.getElementById('scan-start');
   if (start) {
-    if (!('BarcodeDetector' in window) || !navigator.mediaDevices) {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       document.getElementById('scan-unsupported').hidden = false;
       return;
     }
+    var loadJsQR = function () {
+      return new Promise(function (resolve, reject) {
+        if (window.jsQR) { resolve(window.jsQR); return; }
+        var s = document.createElement('script');
+        s.src = '/e/dp/static/jsqr/jsQR.js';
+        s.onload = function () { window.jsQR ? resolve(window.jsQR) : reject(new Error('jsQR')); };
+        s.onerror = reject;
+        document.head.appendChild(s);
+      });
+    };
+    // decoder resolves to a function(video) → Promise of the QR text or null.
+    var decoder = function () {
+      if ('BarcodeDetector' in window) {
+        var detector = new window.BarcodeDetector({formats: ['qr_code']});
+        return Promise.resolve(function (video) {
+          return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+        });
+      }
+      return loadJsQR().then(function (jsQR) {
+        var canvas = document.createElement('canvas'), ctx = canvas.getContext('2d', {willReadFrequently: true});
+        return function (video) {
+          var w = video.videoWidth, h = video.videoHeight;
+          if (!w || !h) { return Promise.resolve(null); }
+          // Decode at most 640 px wide: enough for a label, light on a phone.
+          var scale = Math.min(1, 640 / w);
+          canvas.width = Math.round(w * scale); canvas.height = Math.round(h * scale);
+          ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+          var img = ctx.getImageData(0, 0, canvas.width, canvas.height);
+          var code = jsQR(img.data, img.width, img.height, {inversionAttempts: 'dontInvert'});
+          return Promise.resolve(code && code.data ? code.data : null);
+        };
+      });
+    };
     start.hidden = false;
     start.addEventListener('click', function () {
       var video = document.getElementById('camera'), status = document.getElementById('scan-status');
       document.getElementById('scanner').hidden = false;
       start.hidden = true;
-      var detector = new window.BarcodeDetector({formats: ['qr_code']});
-      navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}}).then(function (stream) {
+      Promise.all([decoder(), navigator.mediaDevices.getUserMedia({video: {facingMode: 'environment'}})]).then(function (got) {
+        var decode = got[0], stream = got[1];
         video.srcObject = stream; video.play();
         var tick = function () {
-          detector.detect(video).then(function (codes) {
-            if (codes.length) {
+          decode(video).then(function (text) {
+            if (text) {
               stream.getTracks().forEach(function (t) { t.stop(); });
               status.textContent = '已识别，正在打开…';
-              location.href = '/e/m/dp/code?code=' + encodeURIComponent(codes[0].rawValue);
+              location.href = '/e/m/dp/code?code=' + encodeURIComponent(text);
               return;
             }
             requestAnimationFrame(tick);
@@ -94,7 +129,7 @@
         };
         tick();
       }).catch(function () {
-        status.textContent = '无法打开摄像头，请在下面输入单元编号。';
+        status.textContent = '无法打开摄像头或加载识别程序，请在下面输入单元编号。';
       });
     });
   }
