@@ -257,8 +257,8 @@ func TestUrgentNoticesReachTheCompanyGroup(t *testing.T) {
 	a := enttest.Setup(t, app.App, "370102001", "370102")
 	b := enttest.Setup(t, app.App, "370203001", "370203")
 	staff := a.Members[policy.EnterpriseStaff]
-	require.NoError(t, app.Access.Identity.SetMobile(ctx, staff.Username, "13800138000", identity.Actor{Name: "test"}))
-	require.NoError(t, app.Access.Identity.SetMobile(ctx, b.Members[policy.EnterpriseStaff].Username, "13700137000", identity.Actor{Name: "test"}))
+	enttest.SetMobile(t, app.App, staff.Username, "13800138000")
+	enttest.SetMobile(t, app.App, b.Members[policy.EnterpriseStaff].Username, "13700137000")
 	const secret = "SEC0123456789abcdef"
 	dingHook := dingSrv.URL + "/robot/send?access_token=tok-a"
 
