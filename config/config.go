@@ -131,6 +131,7 @@ type Warnings struct {
 	SMSSecret        string        `env:"CHEMGUARD_WARNING_SMS_SECRET" shown:"none" help:"SMS gateway secret; with one every request is HMAC-SHA256 signed"`
 	SMSTemplate      string        `env:"CHEMGUARD_WARNING_SMS_TEMPLATE" shown:"warningsvc.DefaultSMSTemplate" help:"SMS content (Go text/template)"`
 	SMSTemplateCode  string        `env:"CHEMGUARD_WARNING_SMS_TEMPLATE_CODE" shown:"none" help:"the gateway's template id"`
+	SMSNoticeCode    string        `env:"CHEMGUARD_WARNING_SMS_NOTICE_TEMPLATE_CODE" shown:"none: the text is sent as content" help:"the gateway's template id for the base system's urgent notices to company people (params kind, title, name, body); a gateway that only sends registered templates needs one of its own, the warnings' template does not fit a notice"`
 	SMSKinds         List          `env:"CHEMGUARD_WARNING_SMS_KINDS" shown:"warning_raised,warning_escalated,disposal_escalated,disposal_overdue,reminder" help:"changes texted"`
 	WeComWebhooks    List          `env:"CHEMGUARD_WARNING_WECOM_WEBHOOKS" shown:"none" help:"企业微信 group robot webhook URLs, comma-separated"`
 	DingTalkWebhooks List          `env:"CHEMGUARD_WARNING_DINGTALK_WEBHOOKS" shown:"none" help:"钉钉 robot webhook URLs, comma-separated, URL#SECRET for a signing (加签) robot"`

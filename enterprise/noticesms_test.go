@@ -71,7 +71,8 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 	require.NoError(t, err)
 	clk := testclock.New(t)
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t), Now: clk.Now,
-		Warnings: warningsvc.Config{Notifiers: []warningsvc.Notifier{sms}}})
+		Warnings:   warningsvc.Config{Notifiers: []warningsvc.Notifier{sms}},
+		BaseSystem: platform.BaseSystemConfig{NoticeTemplateCode: "SMS_NOTICE_01"}})
 	ctx := context.Background()
 	co := enttest.Setup(t, app.App, "370102001", "370102")
 	staff := co.Members[policy.EnterpriseStaff]
@@ -96,6 +97,9 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 		assert.Equal(t, "13800138000", msgs[0]["mobile"], "the mobile is opened from its sealed form")
 		assert.Equal(t, "【危化品企业安全】重大隐患超期未整改：液氨储罐区：请立即组织整改", msgs[0]["content"])
 		assert.Regexp(t, `^enterprise-notice-\d+$`, msgs[0]["request_id"])
+		assert.Equal(t, "SMS_NOTICE_01", msgs[0]["template_code"], "a notice goes under its own template, not the warnings'")
+		assert.Equal(t, map[string]any{"kind": "danger_overdue", "title": n.Title, "name": staff.DisplayName, "body": "请立即组织整改"},
+			msgs[0]["params"])
 		at, e := smsOf(n.Title)
 		assert.NotNil(t, at)
 		assert.Nil(t, e)

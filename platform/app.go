@@ -107,6 +107,10 @@ type BaseSystemConfig struct {
 	// gateway among Warnings.Notifiers, if any, else none (urgent notices stay
 	// in the inbox, marked undelivered).
 	Gateway enterprise.Gateway
+	// NoticeTemplateCode is the SMS gateway's template id for those notices
+	// (CHEMGUARD_WARNING_SMS_NOTICE_TEMPLATE_CODE) when Gateway is nil; empty:
+	// the text goes as content.
+	NoticeTemplateCode string
 	// IM configures the companies' own group robots, to which urgent notices
 	// also go (the client; which webhooks a company may enter).
 	IM enterprise.IMConfig

@@ -18,7 +18,13 @@ const noticeSMSMax = 200
 // one gateway, one signing and one reading of its replies serve both. The IM
 // group robots are not used: they are the regulators' groups, and a company's
 // notice is for one of its own people.
-type noticeSMS struct{ sms *warningsvc.SMS }
+type noticeSMS struct {
+	sms *warningsvc.SMS
+	// templateCode is the gateway's template for a notice: a gateway that sends
+	// only registered templates refuses a notice under the warnings' template,
+	// whose parameters are a warning's.
+	templateCode string
+}
 
 var _ enterprise.Gateway = noticeSMS{}
 
@@ -33,7 +39,8 @@ func (g noticeSMS) Send(ctx context.Context, id int64, to enterprise.Person, n e
 		content = string(append(r[:noticeSMSMax-1], '…'))
 	}
 	return g.sms.Send(ctx, warningsvc.Text{RequestID: fmt.Sprintf("enterprise-notice-%d", id), Mobile: to.Mobile,
-		Content: content, Params: map[string]string{"kind": n.Kind, "title": n.Title, "name": to.DisplayName}})
+		Content: content, TemplateCode: g.templateCode,
+		Params: map[string]string{"kind": n.Kind, "title": n.Title, "name": to.DisplayName, "body": strings.TrimSpace(n.Body)}})
 }
 
 // noticeGateway is the gateway of the base system's urgent notices: the one
@@ -44,7 +51,7 @@ func noticeGateway(cfg Config) enterprise.Gateway {
 	}
 	for _, nf := range cfg.Warnings.Notifiers {
 		if s, ok := nf.(*warningsvc.SMS); ok {
-			return noticeSMS{sms: s}
+			return noticeSMS{sms: s, templateCode: cfg.BaseSystem.NoticeTemplateCode}
 		}
 	}
 	return nil

@@ -37,6 +37,7 @@ func FromConfig(c *config.Config) (Config, error) {
 	cfg.Ingest.MaxBodyBytes, cfg.Ingest.MaxRecords, cfg.Ingest.ReadWait = c.Exchange.BatchBytes, c.Exchange.BatchRecords, c.Exchange.ReadWait
 	cfg.Access = accessConfig(c)
 	cfg.Inspect.Plans = c.Inspect.PatrolPlans
+	cfg.BaseSystem.NoticeTemplateCode = c.Warnings.SMSNoticeCode
 	cfg.BaseSystem.Positioning.Retention, cfg.BaseSystem.Positioning.MaxBatch = c.Positioning.TrackRetain, c.Positioning.MaxBatch
 	pm := c.Positioning
 	cfg.BaseSystem.PositioningMQTT = mqttgw.Config{Addr: pm.MQTTAddr, Broker: pm.MQTTBroker, Username: pm.MQTTUsername,
