@@ -37,8 +37,9 @@ const APIPath = "/api/v1/positioning/fixes"
 
 // Module is the 人员定位 module of the base system (enterprise.Module).
 type Module struct {
-	svc *Service
-	pc  *web.Templates
+	svc   *Service
+	pc    *web.Templates
+	phone *web.Templates
 	// nonces remembers the gateways' signed requests: a replayed batch of
 	// fixes is refused.
 	nonces signing.NonceStore
@@ -65,7 +66,11 @@ func New(svc *Service) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("positioning: %w", err)
 	}
-	return &Module{svc: svc, pc: pc, nonces: signing.NewPGNonces(svc.pool, svc.cfg.Now)}, nil
+	phone, err := enterprise.PhonePages(templateFS, funcs, "m_index", "m_alarm")
+	if err != nil {
+		return nil, fmt.Errorf("positioning: %w", err)
+	}
+	return &Module{svc: svc, pc: pc, phone: phone, nonces: signing.NewPGNonces(svc.pool, svc.cfg.Now)}, nil
 }
 
 // Factory builds the module from the base system's foundation. started, when
@@ -94,15 +99,17 @@ func Factory(cfg Config, started func(*Service)) enterprise.ModuleFactory {
 // Nav is the module's navigation.
 func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
 	return []enterprise.NavItem{
-		{Label: "人员定位", Path: enterprise.Prefix + "/positioning"},
-		{Label: "定位报警与统计", Path: enterprise.Prefix + "/positioning/alarms"},
-		{Label: "人员与定位卡", Path: enterprise.Prefix + "/positioning/people", Roles: enterprise.Managers},
-		{Label: "地图与电子围栏", Path: enterprise.Prefix + "/positioning/setup", Roles: enterprise.Managers},
-	}, nil
+			{Label: "人员定位", Path: enterprise.Prefix + "/positioning"},
+			{Label: "定位报警与统计", Path: enterprise.Prefix + "/positioning/alarms"},
+			{Label: "人员与定位卡", Path: enterprise.Prefix + "/positioning/people", Roles: enterprise.Managers},
+			{Label: "地图与电子围栏", Path: enterprise.Prefix + "/positioning/setup", Roles: enterprise.Managers},
+		}, []enterprise.NavItem{
+			{Label: "人员定位", Path: enterprise.PhonePrefix + "/positioning"},
+		}
 }
 
 // Register mounts the module's pages.
-func (mod *Module) Register(pc, _ fiber.Router) {
+func (mod *Module) Register(pc, phone fiber.Router) {
 	web.Static(pc, "/positioning/static", staticFS, "static")
 	pc.Get("/positioning", mod.index)
 	pc.Get("/positioning/live.json", mod.liveJSON)
@@ -159,6 +166,7 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 		return mod.svc.Confirm(c.Context(), m, c.Params("id"))
 	}))
 	pc.Post("/positioning/evacuate", mod.evacuate)
+	mod.registerPhone(phone)
 }
 
 // RegisterIntake mounts the gateway's batch API on the platform's router,
@@ -747,13 +755,7 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 	if err != nil {
 		return err
 	}
-	for _, lp := range live.People {
-		for _, f := range lp.Fences {
-			if f == a.FenceID && a.FenceID != 0 {
-				p.Inside = append(p.Inside, lp)
-			}
-		}
-	}
+	p.Inside = inside(live, a.FenceID)
 	return mod.pc.Render(c, "alarm", p)
 }
 

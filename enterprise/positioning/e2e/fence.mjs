@@ -1,7 +1,8 @@
 // The must-show flow of 人员定位 in Chromium: the safety officer draws a fence
 // with a person limit on the plan by clicking its corners, the test's gateway
 // pushes signed fixes that break it, the 超员 alarm appears on the live map
-// within 3 s (pushed over SSE, no reload), is handled there and confirmed.
+// within 3 s (pushed over SSE, no reload), is opened on the phone (/e/m) with
+// the people inside the area, handled there, and confirmed on the map.
 // Run by TestBrowserFenceAlarm (browser_test.go).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -58,8 +59,29 @@ try {
   await page.locator('svg#map circle.alarm').first().waitFor();
   await shot(page, 'alarm');
 
-  await alarm.getByLabel('处理信息').fill('已令无关人员撤出装卸区');
-  await Promise.all([page.waitForURL(url('/e/positioning')), alarm.getByRole('button', { name: '处置' }).click()]);
+  // The safety officer on site: the alarm on the phone (/e/m), who is inside
+  // the area, handled there; the map in the control room shows it handled
+  // without a reload.
+  const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const phone = await phoneCtx.newPage();
+  await phone.goto(url('/e/login'));
+  await phone.locator('#username:focus').waitFor();
+  await phone.keyboard.type(env.safety);
+  await phone.keyboard.press('Tab');
+  await phone.keyboard.type(env.password);
+  await Promise.all([phone.waitForURL((u) => u.pathname !== '/e/login', { timeout: 60_000 }), phone.keyboard.press('Enter')]);
+  await phone.goto(url('/e/m/positioning'));
+  await phone.getByRole('link', { name: /超员预警 · 装卸区/ }).click();
+  await phone.waitForURL(/\/e\/m\/positioning\/alarms\//);
+  const inside = phone.locator('#inside li');
+  await inside.filter({ hasText: '王来访' }).waitFor();
+  assert.equal(await inside.count(), 2, 'both people in the area are on the evacuation list');
+  await shot(phone, 'phone-alarm');
+  await phone.getByLabel('处理信息').fill('已令无关人员撤出装卸区');
+  await Promise.all([phone.waitForURL(/flash=/), phone.getByRole('button', { name: '提交处置' }).click()]);
+  await phone.locator('#alarm-status', { hasText: '已处置，待确认' }).waitFor();
+  await phoneCtx.close();
+
   const handled = page.locator('#alarms li.handled', { hasText: '已令无关人员撤出装卸区' });
   await handled.waitFor();
   await Promise.all([page.waitForURL(url('/e/positioning')), handled.getByRole('button', { name: '确认处置' }).click()]);
