@@ -159,12 +159,8 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 	pc.Get("/positioning/alarms", mod.alarms)
 	pc.Get("/positioning/alarms.xlsx", mod.alarmsXLSX)
 	pc.Get("/positioning/alarms/:id", mod.alarm)
-	pc.Post("/positioning/alarms/:id/handle", mod.alarmAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.Handle(c.Context(), m, c.Params("id"), c.FormValue("handle_info"))
-	}))
-	pc.Post("/positioning/alarms/:id/confirm", mod.alarmAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.Confirm(c.Context(), m, c.Params("id"))
-	}))
+	pc.Post("/positioning/alarms/:id/handle", mod.alarmAction(mod.handleAlarm))
+	pc.Post("/positioning/alarms/:id/confirm", mod.alarmAction(mod.confirmAlarm))
 	pc.Post("/positioning/evacuate", mod.evacuate)
 	mod.registerPhone(phone)
 }
@@ -735,9 +731,14 @@ type alarmPage struct {
 	Evacuate *Evacuation
 }
 
-func (mod *Module) alarm(c *fiber.Ctx) error { return mod.renderAlarm(c, c.Params("id"), nil, nil) }
+func (mod *Module) alarm(c *fiber.Ctx) error {
+	return mod.renderAlarm(c, c.Params("id"), nil, nil, false)
+}
 
-func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error, ev *Evacuation) error {
+// renderAlarm shows one of the company's alarms (another company's is not
+// found) on the PC or the phone: what happened where, the cameras of the
+// area, who is inside it now, and the handling or confirming the member may do.
+func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error, ev *Evacuation, phone bool) error {
 	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
@@ -746,7 +747,7 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 	if err != nil {
 		return err
 	}
-	p := alarmPage{Page: enterprise.NewPage(c, AlarmName(a.Type)+"："+a.Location, false), Alarm: a, Problem: problem, Flash: c.Query("flash"),
+	p := alarmPage{Page: enterprise.NewPage(c, AlarmName(a.Type)+"："+a.Location, phone), Alarm: a, Problem: problem, Flash: c.Query("flash"),
 		Manager: manager(m), Confirm: m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...), Evacuate: ev}
 	if p.Cameras, err = mod.svc.Cameras(c.Context(), m.Company, a.Location, a.RaisedAt); err != nil {
 		return err
@@ -756,11 +757,22 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 		return err
 	}
 	p.Inside = inside(live, a.FenceID)
+	if phone {
+		return mod.phone.Render(c, "m_alarm", p)
+	}
 	return mod.pc.Render(c, "alarm", p)
 }
 
+func (mod *Module) handleAlarm(c *fiber.Ctx, m *enterprise.Member) error {
+	return mod.svc.Handle(c.Context(), m, c.Params("id"), c.FormValue("handle_info"))
+}
+
+func (mod *Module) confirmAlarm(c *fiber.Ctx, m *enterprise.Member) error {
+	return mod.svc.Confirm(c.Context(), m, c.Params("id"))
+}
+
 func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil, false) }, func(c *fiber.Ctx) string {
 		if c.FormValue("back") == "map" {
 			return enterprise.Prefix + "/positioning"
 		}
@@ -777,12 +789,12 @@ func (mod *Module) evacuate(c *fiber.Ctx) error {
 	if err != nil {
 		if e, ok := shown(err); ok && c.FormValue("alarm") != "" {
 			c.Status(web.HTTPStatus(err))
-			return mod.renderAlarm(c, c.FormValue("alarm"), e, nil)
+			return mod.renderAlarm(c, c.FormValue("alarm"), e, nil, false)
 		}
 		return err
 	}
 	if id := c.FormValue("alarm"); id != "" {
-		return mod.renderAlarm(c, id, nil, &ev)
+		return mod.renderAlarm(c, id, nil, &ev, false)
 	}
 	return c.Redirect(enterprise.Prefix+"/positioning", fiber.StatusSeeOther)
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 )
 
@@ -122,45 +121,12 @@ func (mod *Module) phoneIndex(c *fiber.Ctx) error {
 	return mod.phone.Render(c, "m_index", p)
 }
 
-type phoneAlarmPage struct {
-	enterprise.Page
-	Alarm   Alarm
-	Inside  []LivePerson
-	Cameras []Camera
-	Problem *chemguard.Error
-	Flash   string
-	Confirm bool
-}
-
-func (mod *Module) phoneAlarm(c *fiber.Ctx) error { return mod.renderPhoneAlarm(c, nil) }
-
-// renderPhoneAlarm shows one of the company's alarms (another company's is not
-// found): what happened where, the cameras of the area, who is inside it now,
-// and the handling or confirming the member may do.
-func (mod *Module) renderPhoneAlarm(c *fiber.Ctx, problem *chemguard.Error) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
-	a, err := mod.svc.Alarm(c.Context(), m.Company, c.Params("id"))
-	if err != nil {
-		return err
-	}
-	p := phoneAlarmPage{Page: enterprise.NewPage(c, AlarmName(a.Type)+"："+a.Location, true), Alarm: a, Problem: problem, Flash: c.Query("flash"),
-		Confirm: m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...)}
-	if p.Cameras, err = mod.svc.Cameras(c.Context(), m.Company, a.Location, a.RaisedAt); err != nil {
-		return err
-	}
-	live, err := mod.svc.Live(c.Context(), m.Company)
-	if err != nil {
-		return err
-	}
-	p.Inside = inside(live, a.FenceID)
-	return mod.phone.Render(c, "m_alarm", p)
+func (mod *Module) phoneAlarm(c *fiber.Ctx) error {
+	return mod.renderAlarm(c, c.Params("id"), nil, nil, true)
 }
 
 func (mod *Module) phoneAlarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return enterprise.FormAction(fn, shown, mod.renderPhoneAlarm, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil, true) }, func(c *fiber.Ctx) string {
 		return enterprise.PhonePrefix + "/positioning/alarms/" + url.PathEscape(c.Params("id")) + "?flash=" + url.QueryEscape("已保存")
 	})
 }
@@ -168,10 +134,6 @@ func (mod *Module) phoneAlarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) 
 func (mod *Module) registerPhone(phone fiber.Router) {
 	phone.Get("/positioning", mod.phoneIndex)
 	phone.Get("/positioning/alarms/:id", mod.phoneAlarm)
-	phone.Post("/positioning/alarms/:id/handle", mod.phoneAlarmAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.Handle(c.Context(), m, c.Params("id"), c.FormValue("handle_info"))
-	}))
-	phone.Post("/positioning/alarms/:id/confirm", mod.phoneAlarmAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.Confirm(c.Context(), m, c.Params("id"))
-	}))
+	phone.Post("/positioning/alarms/:id/handle", mod.phoneAlarmAction(mod.handleAlarm))
+	phone.Post("/positioning/alarms/:id/confirm", mod.phoneAlarmAction(mod.confirmAlarm))
 }
