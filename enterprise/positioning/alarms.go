@@ -351,16 +351,12 @@ func (s *Service) Evacuate(ctx context.Context, m *enterprise.Member, fence int6
 		return Evacuation{}, notFound("电子围栏", "fence")
 	}
 	var users []int64
-	for _, p := range live.People {
-		for _, id := range p.Fences {
-			if id == fence {
-				out.People = append(out.People, p)
-				var uid int64
-				_ = s.pool.QueryRow(ctx, `SELECT coalesce(user_id, 0) FROM pos_people WHERE id = $1`, p.PersonID).Scan(&uid)
-				if uid != 0 {
-					users = append(users, uid)
-				}
-			}
+	out.People = inside(live, fence)
+	for _, p := range out.People {
+		var uid int64
+		_ = s.pool.QueryRow(ctx, `SELECT coalesce(user_id, 0) FROM pos_people WHERE id = $1`, p.PersonID).Scan(&uid)
+		if uid != 0 {
+			users = append(users, uid)
 		}
 	}
 	var names []string

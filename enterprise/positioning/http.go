@@ -37,8 +37,9 @@ const APIPath = "/api/v1/positioning/fixes"
 
 // Module is the 人员定位 module of the base system (enterprise.Module).
 type Module struct {
-	svc *Service
-	pc  *web.Templates
+	svc   *Service
+	pc    *web.Templates
+	phone *web.Templates
 	// nonces remembers the gateways' signed requests: a replayed batch of
 	// fixes is refused.
 	nonces signing.NonceStore
@@ -65,7 +66,11 @@ func New(svc *Service) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("positioning: %w", err)
 	}
-	return &Module{svc: svc, pc: pc, nonces: signing.NewPGNonces(svc.pool, svc.cfg.Now)}, nil
+	phone, err := enterprise.PhonePages(templateFS, funcs, "m_index", "m_alarm")
+	if err != nil {
+		return nil, fmt.Errorf("positioning: %w", err)
+	}
+	return &Module{svc: svc, pc: pc, phone: phone, nonces: signing.NewPGNonces(svc.pool, svc.cfg.Now)}, nil
 }
 
 // Factory builds the module from the base system's foundation. started, when
@@ -94,15 +99,17 @@ func Factory(cfg Config, started func(*Service)) enterprise.ModuleFactory {
 // Nav is the module's navigation.
 func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
 	return []enterprise.NavItem{
-		{Label: "人员定位", Path: enterprise.Prefix + "/positioning"},
-		{Label: "定位报警与统计", Path: enterprise.Prefix + "/positioning/alarms"},
-		{Label: "人员与定位卡", Path: enterprise.Prefix + "/positioning/people", Roles: enterprise.Managers},
-		{Label: "地图与电子围栏", Path: enterprise.Prefix + "/positioning/setup", Roles: enterprise.Managers},
-	}, nil
+			{Label: "人员定位", Path: enterprise.Prefix + "/positioning"},
+			{Label: "定位报警与统计", Path: enterprise.Prefix + "/positioning/alarms"},
+			{Label: "人员与定位卡", Path: enterprise.Prefix + "/positioning/people", Roles: enterprise.Managers},
+			{Label: "地图与电子围栏", Path: enterprise.Prefix + "/positioning/setup", Roles: enterprise.Managers},
+		}, []enterprise.NavItem{
+			{Label: "人员定位", Path: enterprise.PhonePrefix + "/positioning"},
+		}
 }
 
 // Register mounts the module's pages.
-func (mod *Module) Register(pc, _ fiber.Router) {
+func (mod *Module) Register(pc, phone fiber.Router) {
 	web.Static(pc, "/positioning/static", staticFS, "static")
 	pc.Get("/positioning", mod.index)
 	pc.Get("/positioning/live.json", mod.liveJSON)
@@ -152,13 +159,10 @@ func (mod *Module) Register(pc, _ fiber.Router) {
 	pc.Get("/positioning/alarms", mod.alarms)
 	pc.Get("/positioning/alarms.xlsx", mod.alarmsXLSX)
 	pc.Get("/positioning/alarms/:id", mod.alarm)
-	pc.Post("/positioning/alarms/:id/handle", mod.alarmAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.Handle(c.Context(), m, c.Params("id"), c.FormValue("handle_info"))
-	}))
-	pc.Post("/positioning/alarms/:id/confirm", mod.alarmAction(func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.svc.Confirm(c.Context(), m, c.Params("id"))
-	}))
+	pc.Post("/positioning/alarms/:id/handle", mod.alarmAction(mod.handleAlarm))
+	pc.Post("/positioning/alarms/:id/confirm", mod.alarmAction(mod.confirmAlarm))
 	pc.Post("/positioning/evacuate", mod.evacuate)
+	mod.registerPhone(phone)
 }
 
 // RegisterIntake mounts the gateway's batch API on the platform's router,
@@ -727,9 +731,14 @@ type alarmPage struct {
 	Evacuate *Evacuation
 }
 
-func (mod *Module) alarm(c *fiber.Ctx) error { return mod.renderAlarm(c, c.Params("id"), nil, nil) }
+func (mod *Module) alarm(c *fiber.Ctx) error {
+	return mod.renderAlarm(c, c.Params("id"), nil, nil, false)
+}
 
-func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error, ev *Evacuation) error {
+// renderAlarm shows one of the company's alarms (another company's is not
+// found) on the PC or the phone: what happened where, the cameras of the
+// area, who is inside it now, and the handling or confirming the member may do.
+func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error, ev *Evacuation, phone bool) error {
 	m, err := enterprise.CurrentMember(c)
 	if err != nil {
 		return err
@@ -738,7 +747,7 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 	if err != nil {
 		return err
 	}
-	p := alarmPage{Page: enterprise.NewPage(c, AlarmName(a.Type)+"："+a.Location, false), Alarm: a, Problem: problem, Flash: c.Query("flash"),
+	p := alarmPage{Page: enterprise.NewPage(c, AlarmName(a.Type)+"："+a.Location, phone), Alarm: a, Problem: problem, Flash: c.Query("flash"),
 		Manager: manager(m), Confirm: m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...), Evacuate: ev}
 	if p.Cameras, err = mod.svc.Cameras(c.Context(), m.Company, a.Location, a.RaisedAt); err != nil {
 		return err
@@ -747,18 +756,23 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 	if err != nil {
 		return err
 	}
-	for _, lp := range live.People {
-		for _, f := range lp.Fences {
-			if f == a.FenceID && a.FenceID != 0 {
-				p.Inside = append(p.Inside, lp)
-			}
-		}
+	p.Inside = inside(live, a.FenceID)
+	if phone {
+		return mod.phone.Render(c, "m_alarm", p)
 	}
 	return mod.pc.Render(c, "alarm", p)
 }
 
+func (mod *Module) handleAlarm(c *fiber.Ctx, m *enterprise.Member) error {
+	return mod.svc.Handle(c.Context(), m, c.Params("id"), c.FormValue("handle_info"))
+}
+
+func (mod *Module) confirmAlarm(c *fiber.Ctx, m *enterprise.Member) error {
+	return mod.svc.Confirm(c.Context(), m, c.Params("id"))
+}
+
 func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
-	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil) }, func(c *fiber.Ctx) string {
+	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil, false) }, func(c *fiber.Ctx) string {
 		if c.FormValue("back") == "map" {
 			return enterprise.Prefix + "/positioning"
 		}
@@ -775,12 +789,12 @@ func (mod *Module) evacuate(c *fiber.Ctx) error {
 	if err != nil {
 		if e, ok := shown(err); ok && c.FormValue("alarm") != "" {
 			c.Status(web.HTTPStatus(err))
-			return mod.renderAlarm(c, c.FormValue("alarm"), e, nil)
+			return mod.renderAlarm(c, c.FormValue("alarm"), e, nil, false)
 		}
 		return err
 	}
 	if id := c.FormValue("alarm"); id != "" {
-		return mod.renderAlarm(c, id, nil, &ev)
+		return mod.renderAlarm(c, id, nil, &ev, false)
 	}
 	return c.Redirect(enterprise.Prefix+"/positioning", fiber.StatusSeeOther)
 }

@@ -378,7 +378,9 @@ func BenchmarkFixToMap(b *testing.B) {
 }
 
 // A member of one company reaches nothing of another's positioning: people,
-// fences, alarms, gateways, plans, the live picture.
+// fences, alarms, gateways, plans, the live picture, the phone's alarm pages.
+// On the phone an operator handles an alarm but may not confirm it, and sees
+// the alarms of their own area once the module knows it.
 func TestIsolation(t *testing.T) {
 	p := newPlant(t)
 	b := enttest.Setup(t, p.app.App, "370102002", "370102")
@@ -395,4 +397,51 @@ func TestIsolation(t *testing.T) {
 	_, res := p.push(t, []any{fix{Card: "B001", Time: p.at(0), X: 5, Y: 5, Floor: "2"}})
 	require.Len(t, res.Errors, 1, "A's gateway cannot report B's tag")
 	assert.EqualValues(t, "unbound_card", res.Errors[0].Rule)
+
+	// The phone pages (/e/m/positioning): A's 超员 alarm is A's alone.
+	_, res = p.push(t, []any{fix{Card: "C001", Time: p.at(0), X: 20, Y: 20, Floor: "1"}, fix{Card: "V001", Time: p.at(0), X: 30, Y: 25, Floor: "1"}})
+	require.Equal(t, 1, res.Alarms)
+	id := pgtest.Scalar[string](t, p.app.Pool, `SELECT id::text FROM pos_alarms`)
+	phone := "/e/m/positioning/alarms/" + id
+	assert.NotContains(t, bs.Get("/e/m/positioning").Body, "液氨罐区")
+	assert.Equal(t, http.StatusNotFound, bs.Get(phone).Status)
+	assert.Equal(t, http.StatusNotFound, bs.Post(phone+"/handle", url.Values{"handle_info": {"乙厂代为处置"}}).Status)
+	assert.Equal(t, http.StatusNotFound, bs.Post(phone+"/confirm", nil).Status)
+
+	// A's operator sees the company's alarm (no area of theirs is known yet)
+	// and who is inside, handles it on the phone, but may not confirm it.
+	staff := p.co.Clients[policy.EnterpriseStaff]
+	list := staff.Get("/e/m/positioning")
+	require.Equal(t, http.StatusOK, list.Status)
+	assert.Contains(t, list.Body, `href="/e/m/positioning/alarms/`+id+`"`)
+	page := staff.Get(phone)
+	require.Equal(t, http.StatusOK, page.Status)
+	assert.Contains(t, page.Body, "王来访", "the evacuation list names the visitor inside the area")
+	r := staff.Post(phone+"/handle", url.Values{"handle_info": {""}})
+	assert.Equal(t, http.StatusUnprocessableEntity, r.Status)
+	assert.Contains(t, r.Body, "处理信息")
+	r = staff.Post(phone+"/handle", url.Values{"handle_info": {"已令访客撤出罐区"}})
+	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
+	assert.Equal(t, phone+"?flash=%E5%B7%B2%E4%BF%9D%E5%AD%98", r.Location)
+	assert.Equal(t, http.StatusConflict, staff.Post(phone+"/handle", url.Values{"handle_info": {"再次处置"}}).Status)
+
+	// Once the module knows the operator's post, the phone lists that area's
+	// alarms only: the tank farm's alarm is not theirs, still the manager's.
+	p.safety.Get("/e/positioning/setup")
+	require.Equal(t, http.StatusSeeOther, p.safety.Post("/e/positioning/fences", url.Values{"floor": {"1"}, "name": {"合成车间操作岗"}, "kind": {"post"},
+		"points": {"100,10;150,10;150,40;100,40"}, "active_from": {"00:00"}, "active_to": {"00:00"}}).Status)
+	post := pgtest.Scalar[int64](t, p.app.Pool, `SELECT id FROM pos_fences WHERE name = '合成车间操作岗'`)
+	operator := pgtest.Scalar[int64](t, p.app.Pool, `SELECT id FROM pos_people WHERE user_id = $1`, p.co.Members[policy.EnterpriseStaff].UserID)
+	p.safety.Get("/e/positioning/people")
+	require.Equal(t, http.StatusSeeOther, p.safety.Post(fmt.Sprintf("/e/positioning/people/%d/post", operator), url.Values{"fence": {fmt.Sprint(post)}}).Status)
+	list = staff.Get("/e/m/positioning")
+	assert.Contains(t, list.Body, "待处置报警（我的区域）")
+	assert.Contains(t, list.Body, "合成车间操作岗")
+	assert.NotContains(t, list.Body, id)
+	assert.Contains(t, p.safety.Get("/e/m/positioning").Body, id, "a manager sees the company's alarms")
+
+	assert.Equal(t, http.StatusForbidden, staff.Post(phone+"/confirm", nil).Status)
+	p.safety.Get(phone)
+	require.Equal(t, http.StatusSeeOther, p.safety.Post(phone+"/confirm", nil).Status)
+	assert.Contains(t, p.safety.Get(phone).Body, "已确认")
 }

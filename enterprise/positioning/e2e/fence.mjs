@@ -1,7 +1,10 @@
 // The must-show flow of 人员定位 in Chromium: the safety officer draws a fence
 // with a person limit on the plan by clicking its corners, the test's gateway
 // pushes signed fixes that break it, the 超员 alarm appears on the live map
-// within 3 s (pushed over SSE, no reload), is handled there and confirmed.
+// within 3 s (pushed over SSE, no reload), is opened on the phone (/e/m) with
+// the people inside the area, handled there, and confirmed on the map; the
+// province regulator then sees the published alarm and its warning in the
+// portal.
 // Run by TestBrowserFenceAlarm (browser_test.go).
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -20,15 +23,19 @@ const url = (p) => env.baseURL + p;
 const shot = async (page, name) => {
   if (env.screenshots) { await page.screenshot({ path: join(env.screenshots, 'positioning-' + name + '.png'), fullPage: true }); }
 };
-try {
-  const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
-  const page = await ctx.newPage();
+// login signs the safety officer in to the base system, typing as a person would.
+const login = async (page) => {
   await page.goto(url('/e/login'));
   await page.locator('#username:focus').waitFor();
   await page.keyboard.type(env.safety);
   await page.keyboard.press('Tab');
   await page.keyboard.type(env.password);
   await Promise.all([page.waitForURL((u) => u.pathname !== '/e/login', { timeout: 60_000 }), page.keyboard.press('Enter')]);
+};
+try {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+  const page = await ctx.newPage();
+  await login(page);
 
   // Draw the fence: four clicks on the 200 × 120 m plan.
   await page.goto(url('/e/positioning/setup?floor=1'));
@@ -58,13 +65,53 @@ try {
   await page.locator('svg#map circle.alarm').first().waitFor();
   await shot(page, 'alarm');
 
-  await alarm.getByLabel('处理信息').fill('已令无关人员撤出装卸区');
-  await Promise.all([page.waitForURL(url('/e/positioning')), alarm.getByRole('button', { name: '处置' }).click()]);
+  // The safety officer on site: the alarm on the phone (/e/m), who is inside
+  // the area, handled there; the map in the control room shows it handled
+  // without a reload.
+  const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+  const phone = await phoneCtx.newPage();
+  await login(phone);
+  await phone.goto(url('/e/m/positioning'));
+  await phone.getByRole('link', { name: /超员预警 · 装卸区/ }).click();
+  await phone.waitForURL(/\/e\/m\/positioning\/alarms\//);
+  const inside = phone.locator('#inside li');
+  await inside.filter({ hasText: '王来访' }).waitFor();
+  assert.equal(await inside.count(), 2, 'both people in the area are on the evacuation list');
+  await shot(phone, 'phone-alarm');
+  await phone.getByLabel('处理信息').fill('已令无关人员撤出装卸区');
+  await Promise.all([phone.waitForURL(/flash=/), phone.getByRole('button', { name: '提交处置' }).click()]);
+  await phone.locator('#alarm-status', { hasText: '已处置，待确认' }).waitFor();
+  await phoneCtx.close();
+
   const handled = page.locator('#alarms li.handled', { hasText: '已令无关人员撤出装卸区' });
   await handled.waitFor();
   await Promise.all([page.waitForURL(url('/e/positioning')), handled.getByRole('button', { name: '确认处置' }).click()]);
   await page.locator('#alarm-count', { hasText: '0' }).waitFor();
   await ctx.close();
+
+  // The province regulator: the platform has the published alarm and its
+  // warning (the test answers when it does); the portal shows both.
+  const regCtx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'zh-CN' });
+  const published = await regCtx.request.post(env.publishedURL, { timeout: 70_000 });
+  assert.equal(published.status(), 204, await published.text());
+  const reg = await regCtx.newPage();
+  await reg.goto(url('/portal/login'));
+  await reg.locator('#username').fill(env.regulator.username);
+  await reg.locator('#password').fill(env.regulator.password);
+  await reg.locator('#otp').fill(env.regulator.otp);
+  await Promise.all([reg.waitForURL((u) => u.pathname !== '/portal/login', { timeout: 60_000 }), reg.locator('#otp').press('Enter')]);
+  await reg.goto(url('/portal/companies/' + env.company));
+  // One row: the alarm and its handling were published under one id.
+  const row = reg.locator('#positioning-alarms tbody tr', { hasText: '装卸区' });
+  await row.filter({ hasText: '超员' }).filter({ hasText: '报警已处理' }).waitFor();
+  assert.equal(await row.count(), 1, 'the alarm and its handling are one record on the platform');
+  await reg.locator('#positioning-alarms').scrollIntoViewIfNeeded();
+  await shot(reg, 'regulator-company');
+  await reg.goto(url('/portal/warnings'));
+  await reg.locator('#warnings tbody tr', { has: reg.locator('a[href="/portal/companies/' + env.company + '"]') })
+    .filter({ hasText: '违规行为' }).first().waitFor();
+  await shot(reg, 'regulator-warning');
+  await regCtx.close();
 } finally {
   await browser.close();
 }
