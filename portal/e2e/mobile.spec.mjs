@@ -25,6 +25,24 @@ async function shot(t, page, name, opts) {
   await t.shot(page, name, long ? { ...opts, fullPage: false } : opts);
 }
 
+// backOnline ends the emulated offline state and waits until the service
+// worker's own fetches reach the server again. Chromium lifts the state from
+// the page first: a navigation in between is answered by the worker with its
+// offline page (CI run of 2026-12-05: 记录 showed 当前没有网络 right after).
+async function backOnline(page) {
+  const context = page.context();
+  await context.setOffline(false);
+  await page.waitForFunction(() => navigator.onLine);
+  const [worker] = context.serviceWorkers();
+  if (!worker) { return; }
+  for (let tries = 0; tries < 100; tries++) {
+    const reached = await worker.evaluate(() => fetch('/m/static/m.css', { cache: 'no-store' }).then((r) => r.ok, () => false)).catch(() => false);
+    if (reached) { return; }
+    await page.waitForTimeout(100);
+  }
+  throw new Error('the service worker did not reach the server within 10 s of going back online');
+}
+
 async function loginOnPhone(t, page, key) {
   const u = env.users[key];
   await page.goto(t.url('/m/login'));
@@ -77,7 +95,7 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   await shot(t, page, 'mobile-offline-queue', { fullPage: false });
 
   t.step('back online: the queue sends it');
-  await context.setOffline(false);
+  await backOnline(page);
   const sent = page.locator('#last-sent');
   await sent.waitFor({ timeout: 20_000 });
   await outbox.waitFor({ state: 'hidden' });
@@ -117,7 +135,7 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   assert.ok((await page.locator('main').innerText()).includes(mine.companies[0].name), 'the patrol list from the cache');
   await page.goto(t.url('/m/records?kind=spot'));
   assert.match(await page.locator('main').innerText(), /当前没有网络/);
-  await context.setOffline(false);
+  await backOnline(page);
 
   t.step('记录 and 预警处置 pages');
   await page.goto(t.url('/m/records'));
@@ -171,8 +189,7 @@ test('共用手机：退出或登录过期后，离线不再显示上一位用�
     await page.waitForFunction(() => !navigator.onLine);
     await page.goto(t.url('/m/patrol'));
     const text = await page.locator('main').innerText();
-    await context.setOffline(false);
-    await page.waitForFunction(() => navigator.onLine);
+    await backOnline(page);
     return text;
   };
   const seesPatrolOf = async () => {
