@@ -6,5 +6,7 @@
 // The field metadata (Chinese name, data type, length, required, code table) lives in
 // one `seed` struct tag per field and is read once at start-up into Table.Fields, so
 // the Go type, the validator and the generated reference (docs/exchange-tables.md)
-// can never disagree. The package does no I/O.
+// can never disagree. The code tables are data transcribed from the seed, kept in
+// codes.yaml (embedded, loaded once at start-up) so that a reader can check them
+// against the seed's printed tables line by line. The package does no I/O.
 package schemas

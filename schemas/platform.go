@@ -6,35 +6,6 @@ package schemas
 // style — UPPER_SNAKE identifiers, the same kinds, lengths and code tables — and run
 // through the same validation and pipeline. The reference marks them platform-defined.
 
-// Codes of the platform-defined tables.
-var (
-	CodesEnterpriseType = codeTable("enterprise-type", "企业类型", "平台定义 企业信息",
-		Code{Value: "1", NameZH: "危险化学品生产"}, Code{Value: "2", NameZH: "危险化学品经营"},
-		Code{Value: "3", NameZH: "危险化学品使用"}, Code{Value: "4", NameZH: "加油站"})
-	CodesHazardKind = codeTable("hazard-kind", "危险源类型", "平台定义 重大危险源与储存单元",
-		Code{Value: "1", NameZH: "储罐区"}, Code{Value: "2", NameZH: "仓库"},
-		Code{Value: "3", NameZH: "装卸栈台"}, Code{Value: "4", NameZH: "生产装置"})
-	CodesHazardGrade = codeTable("hazard-grade", "重大危险源等级", "平台定义 重大危险源与储存单元",
-		Code{Value: "1", NameZH: "一级"}, Code{Value: "2", NameZH: "二级"},
-		Code{Value: "3", NameZH: "三级"}, Code{Value: "4", NameZH: "四级"},
-		Code{Value: "0", NameZH: "非重大危险源"})
-	CodesKeySubstance = codeTable("key-substance", "重点储存物质", "建设内容 一(一)",
-		Code{Value: "01", NameZH: "硝酸铵"}, Code{Value: "02", NameZH: "氯酸钾"},
-		Code{Value: "03", NameZH: "氯酸钠"}, Code{Value: "04", NameZH: "硝化棉"},
-		Code{Value: "99", NameZH: "其他"})
-	CodesIndicatorKind = codeTable("indicator-kind", "指标类型", "建设内容 一(一)—(三)",
-		Code{Value: "1", NameZH: "温度"}, Code{Value: "2", NameZH: "压力"},
-		Code{Value: "3", NameZH: "液位"}, Code{Value: "4", NameZH: "湿度"},
-		Code{Value: "5", NameZH: "可燃气体"}, Code{Value: "6", NameZH: "有毒气体"},
-		Code{Value: "7", NameZH: "静电接地"}, Code{Value: "8", NameZH: "溢油"},
-		Code{Value: "9", NameZH: "流量"}, Code{Value: "99", NameZH: "其他"})
-	CodesKeyAreaKind = codeTable("key-area-kind", "重点区域类型", "建设内容 二",
-		Code{Value: "1", NameZH: "值班室和控制室"}, Code{Value: "2", NameZH: "生产装置"},
-		Code{Value: "3", NameZH: "储存设施"}, Code{Value: "4", NameZH: "装卸区"},
-		Code{Value: "5", NameZH: "重大危险源"}, Code{Value: "6", NameZH: "仓库"},
-		Code{Value: "99", NameZH: "其他"})
-)
-
 // EnterpriseInfo is 企业信息 (platform-defined).
 type EnterpriseInfo struct {
 	CompanyCode           string `json:"COMPANY_CODE" seed:"企业编码,char,len=36,req"`

@@ -165,34 +165,52 @@ func TestFieldTags(t *testing.T) {
 	assert.Equal(t, schemas.FormatMobile, mobile.Format, "the seed says 负责人手机号: a landline is not enough")
 }
 
-// TestCodeTables: the seed's code tables with the seed's counts.
+// TestCodeTables: every code table codes.yaml holds is the one its variable names,
+// with the seed's count of codes, and nothing else is in the file.
 func TestCodeTables(t *testing.T) {
-	counts := map[string]int{
-		"deleted": 2, "yes-no": 2, "control-mode": 2, "measure-class1": 4,
-		"measure-class2":         14, // 管控措施分类2
-		"cycle-unit":             4,
-		"check-status":           4,
-		"danger-level":           2,
-		"danger-src":             11, // 隐患来源
-		"danger-manage-type":     2,
-		"danger-type":            8,
-		"danger-state":           3,
-		"task-category":          11,
-		"task-type":              18, // 作业细类
-		"positioning-alarm-type": 9,  // 人员报警类型
-		"positioning-status":     2,
-		"video-alarm-type":       10, // 企业
-		"gas-station-alarm-type": 7,  // 加油站
-		"video-alarm-status":     2,
-		"run-status":             2,
+	tables := []struct {
+		table *schemas.CodeTable
+		id    string
+		count int
+	}{
+		{schemas.CodesDeleted, "deleted", 2},
+		{schemas.CodesYesNo, "yes-no", 2},
+		{schemas.CodesControlMode, "control-mode", 2},
+		{schemas.CodesMeasureClass1, "measure-class1", 4},
+		{schemas.CodesMeasureClass2, "measure-class2", 14}, // 管控措施分类2
+		{schemas.CodesCycleUnit, "cycle-unit", 4},
+		{schemas.CodesCheckStatus, "check-status", 4},
+		{schemas.CodesDangerLevel, "danger-level", 2},
+		{schemas.CodesDangerSrc, "danger-src", 11}, // 隐患来源
+		{schemas.CodesManageType, "danger-manage-type", 2},
+		{schemas.CodesDangerType, "danger-type", 8},
+		{schemas.CodesDangerState, "danger-state", 3},
+		{schemas.CodesTaskCategory, "task-category", 11},
+		{schemas.CodesTaskType, "task-type", 18},                         // 作业细类
+		{schemas.CodesPositioningAlarmType, "positioning-alarm-type", 9}, // 人员报警类型
+		{schemas.CodesPositioningStatus, "positioning-status", 2},
+		{schemas.CodesVideoAlarmType, "video-alarm-type", 10},           // 企业
+		{schemas.CodesGasStationAlarmType, "gas-station-alarm-type", 7}, // 加油站
+		{schemas.CodesVideoAlarmStatus, "video-alarm-status", 2},
+		{schemas.CodesRunStatus, "run-status", 2},
 		// platform-defined
-		"enterprise-type": 4, "hazard-kind": 4, "hazard-grade": 5, "key-substance": 5,
-		"indicator-kind": 10, "key-area-kind": 7,
+		{schemas.CodesEnterpriseType, "enterprise-type", 4},
+		{schemas.CodesHazardKind, "hazard-kind", 4},
+		{schemas.CodesHazardGrade, "hazard-grade", 5},
+		{schemas.CodesKeySubstance, "key-substance", 5},
+		{schemas.CodesIndicatorKind, "indicator-kind", 10},
+		{schemas.CodesKeyAreaKind, "key-area-kind", 7},
 	}
-	require.Len(t, schemas.CodeTables(), len(counts))
-	for _, ct := range schemas.CodeTables() {
-		t.Run(ct.ID, func(t *testing.T) {
-			assert.Len(t, ct.Codes, counts[ct.ID])
+	require.Len(t, schemas.CodeTables(), len(tables), "codes.yaml holds a table no variable names")
+	for i, want := range tables {
+		ct := want.table
+		t.Run(want.id, func(t *testing.T) {
+			require.NotNil(t, ct)
+			assert.Equal(t, want.id, ct.ID)
+			assert.Same(t, schemas.CodeTables()[i], ct, "in the seed's order")
+			assert.NotEmpty(t, ct.NameZH)
+			assert.NotEmpty(t, ct.Source)
+			assert.Len(t, ct.Codes, want.count)
 			assert.Len(t, ct.Values(), len(ct.Codes))
 			got, ok := schemas.CodeTableByID(ct.ID)
 			require.True(t, ok)
@@ -218,6 +236,39 @@ func TestCodeTables(t *testing.T) {
 		_, ok := schemas.CodesTaskCategory.Lookup(c.Parent)
 		assert.True(t, ok, c.Value)
 		assert.Equal(t, c.Parent, c.Value[:1])
+	}
+}
+
+// TestCodeConstants: the constants the engines compare with are codes of their
+// tables, meaning what the seed says they mean.
+func TestCodeConstants(t *testing.T) {
+	for _, c := range []struct {
+		table       *schemas.CodeTable
+		value, name string
+	}{
+		{schemas.CodesDeleted, schemas.DeletedNo, "正常"},
+		{schemas.CodesDeleted, schemas.DeletedYes, "已删除"},
+		{schemas.CodesYesNo, schemas.No, "否"},
+		{schemas.CodesYesNo, schemas.Yes, "是"},
+		{schemas.CodesControlMode, schemas.ControlModeAutomatic, "自动化监控"},
+		{schemas.CodesControlMode, schemas.ControlModeCheck, "隐患排查"},
+		{schemas.CodesDangerLevel, schemas.DangerLevelGeneral, "一般隐患"},
+		{schemas.CodesDangerLevel, schemas.DangerLevelMajor, "重大隐患"},
+		{schemas.CodesDangerState, schemas.DangerStateRectifying, "整改中"},
+		{schemas.CodesDangerState, schemas.DangerStatePendingAcceptance, "待验收"},
+		{schemas.CodesDangerState, schemas.DangerStateAccepted, "已验收"},
+		{schemas.CodesDangerSrc, schemas.DangerSrcSupervision, "监管部门监督检查"},
+		{schemas.CodesPositioningStatus, schemas.PositioningRaised, "报警"},
+		{schemas.CodesPositioningStatus, schemas.PositioningHandled, "报警已处理"},
+		{schemas.CodesVideoAlarmStatus, schemas.VideoAlarmRaised, "报警"},
+		{schemas.CodesVideoAlarmStatus, schemas.VideoAlarmCleared, "销警"},
+		{schemas.CodesRunStatus, schemas.RunStatusNormal, "正常"},
+		{schemas.CodesRunStatus, schemas.RunStatusAbnormal, "异常"},
+	} {
+		got, ok := c.table.Lookup(c.value)
+		if assert.True(t, ok, "%s has no code %q", c.table.ID, c.value) {
+			assert.Equal(t, c.name, got.NameZH, "%s %q", c.table.ID, c.value)
+		}
 	}
 }
 
