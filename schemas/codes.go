@@ -13,6 +13,9 @@ type Code struct {
 	Value  string // as sent on the wire
 	NameZH string // the seed's name for it
 	Parent string // for a two-level table (管控措施分类2, 作业细类): the parent code
+	// ClassZH is the 分析类型 the seed prints for a video alarm type: 违规行为,
+	// 异常状态 or 作业状态 (加油站 only); empty in other tables.
+	ClassZH string
 }
 
 // CodeTable is one of the seed's code tables. Tables that share numbers are still
@@ -58,9 +61,10 @@ type codeFile struct {
 	NameZH string `yaml:"name_zh"`
 	Source string `yaml:"source"`
 	Codes  []struct {
-		Value  string `yaml:"value"`
-		NameZH string `yaml:"name_zh"`
-		Parent string `yaml:"parent"`
+		Value   string `yaml:"value"`
+		NameZH  string `yaml:"name_zh"`
+		Parent  string `yaml:"parent"`
+		ClassZH string `yaml:"class_zh"`
 	} `yaml:"codes"`
 }
 
@@ -93,7 +97,7 @@ func loadCodeTables(b []byte) (map[string]*CodeTable, []*CodeTable) {
 				fail("duplicate code " + c.Value)
 			}
 			t.index[c.Value] = i
-			t.Codes = append(t.Codes, Code{Value: c.Value, NameZH: c.NameZH, Parent: c.Parent})
+			t.Codes = append(t.Codes, Code{Value: c.Value, NameZH: c.NameZH, Parent: c.Parent, ClassZH: c.ClassZH})
 		}
 		byID[f.ID] = t
 		list = append(list, t)

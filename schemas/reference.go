@@ -137,21 +137,35 @@ func renderCodeTable(b *bytes.Buffer, ct *CodeTable) {
 		}
 		w("。\n\n")
 	}
-	hasParent := false
+	hasParent, hasClass := false, false
 	for _, c := range ct.Codes {
 		hasParent = hasParent || c.Parent != ""
+		hasClass = hasClass || c.ClassZH != ""
 	}
+	w("| 代码 Code | 名称 Name |")
 	if hasParent {
-		w("| 代码 Code | 名称 Name | 上级代码 Parent |\n|---|---|---|\n")
-	} else {
-		w("| 代码 Code | 名称 Name |\n|---|---|\n")
+		w(" 上级代码 Parent |")
 	}
+	if hasClass {
+		w(" 分析类型 Class |")
+	}
+	w("\n|---|---|")
+	if hasParent {
+		w("---|")
+	}
+	if hasClass {
+		w("---|")
+	}
+	w("\n")
 	for _, c := range ct.Codes {
+		w("| `%s` | %s |", c.Value, cell(c.NameZH))
 		if hasParent {
-			w("| `%s` | %s | `%s` |\n", c.Value, cell(c.NameZH), c.Parent)
-		} else {
-			w("| `%s` | %s |\n", c.Value, cell(c.NameZH))
+			w(" `%s` |", c.Parent)
 		}
+		if hasClass {
+			w(" %s |", cell(c.ClassZH))
+		}
+		w("\n")
 	}
 	w("\n")
 }

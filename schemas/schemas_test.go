@@ -224,6 +224,19 @@ func TestCodeTables(t *testing.T) {
 			assert.False(t, ok)
 		})
 	}
+	// 分析类型: printed for the video alarm types only, one of the seed's three.
+	for _, ct := range schemas.CodeTables() {
+		video := ct == schemas.CodesVideoAlarmType || ct == schemas.CodesGasStationAlarmType
+		for _, c := range ct.Codes {
+			if video {
+				assert.Contains(t, []string{"违规行为", "异常状态", "作业状态"}, c.ClassZH, "%s %s", ct.ID, c.Value)
+			} else {
+				assert.Empty(t, c.ClassZH, "%s %s", ct.ID, c.Value)
+			}
+		}
+	}
+	fire, _ := schemas.CodesGasStationAlarmType.Lookup("10")
+	assert.Equal(t, schemas.Code{Value: "10", NameZH: "明火", ClassZH: "异常状态"}, fire)
 	// The two video alarm code spaces share numbers with different meanings.
 	enterprise, _ := schemas.CodesVideoAlarmType.Lookup("3")
 	station, _ := schemas.CodesGasStationAlarmType.Lookup("3")
