@@ -83,37 +83,49 @@ type pendingJSON struct {
 func (t *Tracker) MarshalState() ([]byte, error) {
 	s := stateJSON{Version: stateVersion, Companies: map[string]*companyJSON{}}
 	for code, c := range t.cos {
-		j := &companyJSON{Checked: c.checked, LastUpload: c.lastUpload, Tables: c.tables, LastReading: c.lastReading,
-			Indicators: map[string]indicatorJSON{}, Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations,
-			Devices: map[string]deviceJSON{}, Commitments: c.commitments, HotWork: map[string][]string{},
-			Alarms: map[string]alarmJSON{}, Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{},
-			BaseDirty: c.baseDirty, Chain: c.chain, Kind: c.kind, Permits: c.permits, Registered: sortedKeys(c.registered)}
-		for k, i := range c.indicators {
-			j.Indicators[k] = indicatorJSON{Def: i.def, Defined: i.defined, LastSeen: i.lastSeen, LastAt: i.lastAt,
-				Last: i.last, Same: i.same, SameSince: i.sameSince, Day: i.day, Min: i.min, Max: i.max}
-		}
-		for k, d := range c.devices {
-			j.Devices[k] = deviceJSON{Last: d.last, Normal: d.normal}
-		}
-		for day, ids := range c.hotWork {
-			j.HotWork[day] = sortedKeys(ids)
-		}
-		for k, a := range c.alarms {
-			j.Alarms[k] = alarmJSON{Source: a.source, ID: a.id, Table: a.table, At: a.at}
-		}
-		for k, b := range c.batches {
-			j.Batches[k] = batchJSON{Total: b.total, Rejected: b.rejected}
-		}
-		for k, since := range c.pending {
-			j.Pending = append(j.Pending, pendingJSON{Kind: k.family, Subject: k.subject, Since: since})
-		}
-		sort.Slice(j.Pending, func(a, b int) bool {
-			return string(j.Pending[a].Kind)+"|"+j.Pending[a].Subject < string(j.Pending[b].Kind)+"|"+j.Pending[b].Subject
-		})
-		j.Open = t.OpenFacts(code)
-		s.Companies[code] = j
+		s.Companies[code] = t.marshalCompany(c, true)
 	}
 	return json.Marshal(s)
+}
+
+// marshalCompany is the JSON form of a company's memory; without its items (open
+// facts, pending conditions, the 双重预防 records) when items is false.
+func (t *Tracker) marshalCompany(c *company, items bool) *companyJSON {
+	j := &companyJSON{Checked: c.checked, LastUpload: c.lastUpload, Tables: c.tables, LastReading: c.lastReading,
+		Indicators: map[string]indicatorJSON{}, Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations,
+		Devices: map[string]deviceJSON{}, Commitments: c.commitments, HotWork: map[string][]string{},
+		Alarms: map[string]alarmJSON{}, Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{},
+		BaseDirty: c.baseDirty, Chain: c.chain, Kind: c.kind, Permits: c.permits, Registered: sortedKeys(c.registered)}
+	for k, i := range c.indicators {
+		j.Indicators[k] = indicatorJSON{Def: i.def, Defined: i.defined, LastSeen: i.lastSeen, LastAt: i.lastAt,
+			Last: i.last, Same: i.same, SameSince: i.sameSince, Day: i.day, Min: i.min, Max: i.max}
+	}
+	for k, d := range c.devices {
+		j.Devices[k] = deviceJSON{Last: d.last, Normal: d.normal}
+	}
+	for day, ids := range c.hotWork {
+		j.HotWork[day] = sortedKeys(ids)
+	}
+	for k, a := range c.alarms {
+		j.Alarms[k] = alarmJSON{Source: a.source, ID: a.id, Table: a.table, At: a.at}
+	}
+	for k, b := range c.batches {
+		j.Batches[k] = batchJSON{Total: b.total, Rejected: b.rejected}
+	}
+	if !items {
+		if c.chain != nil {
+			j.Chain = &chainState{} // the chain was started; its records are items
+		}
+		return j
+	}
+	for k, since := range c.pending {
+		j.Pending = append(j.Pending, pendingJSON{Kind: k.family, Subject: k.subject, Since: since})
+	}
+	sort.Slice(j.Pending, func(a, b int) bool {
+		return string(j.Pending[a].Kind)+"|"+j.Pending[a].Subject < string(j.Pending[b].Kind)+"|"+j.Pending[b].Subject
+	})
+	j.Open = t.OpenFacts(c.code)
+	return j
 }
 
 // Restore returns a tracker with cfg and the memory written by MarshalState.
@@ -126,8 +138,8 @@ func Restore(cfg Config, b []byte) (*Tracker, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("governance: read state: %w", err)
 	}
-	if s.Version != stateVersion {
-		return nil, fmt.Errorf("governance: read state: layout version %d, want %d", s.Version, stateVersion)
+	if s.Version != stateVersion && s.Version != headVersion {
+		return nil, fmt.Errorf("governance: read state: layout version %d, want %d or %d", s.Version, stateVersion, headVersion)
 	}
 	for code, j := range s.Companies {
 		c := t.company(code)

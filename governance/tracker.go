@@ -69,6 +69,12 @@ type company struct {
 	baseDirty   bool                         // base data changed since the last check
 	chain       *chainState                  // 双重预防 records; nil until the first
 	kind        string                       // the registry's kind (SetKind): what it owes
+
+	// The items as stored (items.go): nil until restored from items or first
+	// encoded; the open facts changed since; the items the last ChangedItems encoded.
+	stored  *storedItems
+	dirty   map[factKey]bool
+	unsaved []itemOp
 }
 
 type indicator struct {
@@ -233,7 +239,7 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 	default:
 		panic(fmt.Sprintf("governance: unknown event type %T", ev))
 	}
-	return ch
+	return t.note(ch)
 }
 
 // indicatorKinds are the facts about one point's readings, subject its code.
@@ -275,7 +281,7 @@ type Overdue struct {
 func (t *Tracker) ApplyAlarm(a IndicatorAlarm) []Change {
 	var ch []Change
 	t.indicatorAlarm(a, &ch)
-	return ch
+	return t.note(ch)
 }
 
 // ApplyWarning applies one of the warning engine's disposal events: disposal steps
@@ -283,7 +289,7 @@ func (t *Tracker) ApplyAlarm(a IndicatorAlarm) []Change {
 func (t *Tracker) ApplyWarning(w DisposalStep, now time.Time) []Change {
 	var ch []Change
 	t.disposal(w, now, &ch)
-	return ch
+	return t.note(ch)
 }
 
 // Tick advances time to now: it opens the facts that come from absence (no
@@ -323,7 +329,7 @@ func (t *Tracker) TickIntake(now time.Time, in events.Intake) []Change {
 		}
 		t.prune(c, now)
 	}
-	return ch
+	return t.note(ch)
 }
 
 // Retire closes every open fact of company code at at (or at a fact's start, if
@@ -352,7 +358,7 @@ func (t *Tracker) Retire(code string, at time.Time, reason string) []Change {
 		delete(c.open, k)
 		ch = append(ch, Change{Kind: FactClosed, Fact: snap(f)})
 	}
-	return ch
+	return t.note(ch)
 }
 
 func (c *company) indicator(code string) *indicator {

@@ -17,7 +17,8 @@
 //     finalising the previous day after local midnight.
 //
 // Facts, the trackers' state (one versioned row per company, like
-// warning_engine_state) and the cursor are written in one transaction before Kafka
+// warning_engine_state, with the items that grow with the company's history beside
+// it, migration 00100) and the cursor are written in one transaction before Kafka
 // offsets are committed, so nothing acknowledged is lost and a replay changes
 // nothing. Scores depend only on the stored facts (Recompute), so they can be rebuilt
 // at any time with the same result. The tables are described in
@@ -134,17 +135,25 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	states, err := runner.New(ctx, pool, runner.Config[*governance.Tracker]{
 		Name:   "quality",
 		States: stateTable,
-		Load: func(code string, b []byte) (*governance.Tracker, error) {
-			if b != nil {
-				return governance.Restore(cfg.Rules, b)
-			}
-			tr, err := governance.New(cfg.Rules)
-			if err == nil {
-				tr.Register(code)
-			}
-			return tr, err
+		// The head (MarshalHead) is rewritten when it changes; open facts, pending
+		// conditions and 双重预防 records are items written one by one when they change,
+		// so a batch costs what it changed, not the company's history.
+		Marshal: (*governance.Tracker).MarshalHead,
+		Items: &runner.Items[*governance.Tracker]{
+			Table: stateItems,
+			Load: func(code string, head []byte, items map[string][]byte) (*governance.Tracker, error) {
+				if head != nil {
+					return governance.RestoreItems(cfg.Rules, code, head, items)
+				}
+				tr, err := governance.New(cfg.Rules)
+				if err == nil {
+					tr.Register(code)
+				}
+				return tr, err
+			},
+			Changed: func(code string, tr *governance.Tracker) (map[string][]byte, error) { return tr.ChangedItems(code) },
+			Saved:   func(code string, tr *governance.Tracker) { tr.ItemsStored(code) },
 		},
-		Marshal:  (*governance.Tracker).MarshalState,
 		StoreNew: true,
 		Now:      cfg.Now,
 	})

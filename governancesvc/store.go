@@ -20,6 +20,9 @@ import (
 // stateTable is where the tracker's memory is kept per company.
 var stateTable = store.CompanyStates{Table: "governance_state"}
 
+// stateItems holds the items of the trackers' memory (governance.Tracker.ChangedItems).
+var stateItems = store.StateItems{Table: "governance_state_items"}
+
 type querier interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
 	QueryRow(context.Context, string, ...any) pgx.Row

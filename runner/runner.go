@@ -3,7 +3,9 @@
 // state per company, kept in a versioned row of a store.CompanyStates table. Whoever
 // changes a company (a batch, a tick, an action) locks its row, reloads the copy
 // when the stored version is not the one it holds (another process wrote it), and
-// stores the state only when its hash changed; when anything fails the copies
+// stores the state only when its hash changed (a state whose history grows keeps that
+// part as items beside the row, written only when they change: Config.Items); when
+// anything fails the copies
 // involved are dropped, so the next transaction reloads what was stored. It also
 // runs the consumer loop (a batch is stored before its offsets are committed), the
 // ticker of the process that holds the engine's advisory lock, and the platform's
@@ -40,6 +42,26 @@ type Config[S any] struct {
 	StoreNew bool
 	// Now is the clock the states' updated_at is written with (time.Now when nil).
 	Now func() time.Time
+	// Items, when set, keeps the parts of a state that grow with a company's history
+	// as items of their own, written only when they change: Marshal then encodes the
+	// rest (the head), whose hash and the changed items together decide whether the
+	// state changed, and Load is not used.
+	Items *Items[S]
+}
+
+// Items is how a state keeps keyed items beside its head.
+type Items[S any] struct {
+	// Table is the table the items are kept in.
+	Table store.StateItems
+	// Load builds a company's state from its stored head (nil: a company with no
+	// row) and items.
+	Load func(code string, head []byte, items map[string][]byte) (S, error)
+	// Changed encodes the items of a company's state changed since it was loaded or
+	// last Saved: item key → document, nil for an item removed. It returns them
+	// again until Saved is called.
+	Changed func(code string, s S) (map[string][]byte, error)
+	// Saved tells the state that what Changed last returned is stored.
+	Saved func(code string, s S)
 }
 
 // company is one company's state and the version of it held.
@@ -69,12 +91,25 @@ func New[S any](ctx context.Context, pool *pgxpool.Pool, cfg Config[S]) (*Runner
 	if err != nil {
 		return nil, err
 	}
+	items, err := r.readItems(ctx, pool, nil, true)
+	if err != nil {
+		return nil, err
+	}
 	for code, st := range states {
-		if err := r.install(code, st); err != nil {
+		if err := r.install(code, st, items[code]); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// readItems reads the stored items of codes (all: every company's), none when the
+// states keep no items.
+func (r *Runner[S]) readItems(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]map[string][]byte, error) {
+	if r.cfg.Items == nil || (!all && len(codes) == 0) {
+		return nil, nil
+	}
+	return r.cfg.Items.Table.Read(ctx, q, codes, all)
 }
 
 // Pool is the database the states are kept in.
@@ -100,9 +135,15 @@ func (r *Runner[S]) held(code string) (int64, bool) {
 	return c.version, true
 }
 
-// install replaces the in-memory copy of a company by a stored state.
-func (r *Runner[S]) install(code string, st store.CompanyState) error {
-	s, err := r.cfg.Load(code, st.State)
+// install replaces the in-memory copy of a company by a stored state and items.
+func (r *Runner[S]) install(code string, st store.CompanyState, items map[string][]byte) error {
+	var s S
+	var err error
+	if r.cfg.Items != nil {
+		s, err = r.cfg.Items.Load(code, st.State, items)
+	} else {
+		s, err = r.cfg.Load(code, st.State)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: company %s: %w", r.cfg.Name, code, err)
 	}
@@ -197,8 +238,16 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 			}
 		}
 	}()
+	var staleCodes []string
+	for code := range stale {
+		staleCodes = append(staleCodes, code)
+	}
+	items, err := r.readItems(ctx, tx, staleCodes, false)
+	if err != nil {
+		return err
+	}
 	for code, st := range stale {
-		if err := r.install(code, st); err != nil {
+		if err := r.install(code, st, items[code]); err != nil {
 			return err
 		}
 	}
@@ -207,6 +256,8 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 		return err
 	}
 	var states pgx.Batch
+	var writes store.ItemWrites
+	var withItems []string
 	now := r.cfg.Now()
 	saved := map[string][32]byte{}
 	for _, code := range list {
@@ -219,14 +270,29 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 			return err
 		}
 		h := sha256.Sum256(b)
-		if h == c.saved {
+		var changed map[string][]byte
+		if r.cfg.Items != nil {
+			if changed, err = r.cfg.Items.Changed(code, c.state); err != nil {
+				return err
+			}
+		}
+		if h == c.saved && len(changed) == 0 {
 			continue
 		}
 		for _, f := range t.store {
 			f(code, c.state)
 		}
+		// The head is written even when only items changed: its version is what
+		// tells another process that its copy is stale.
 		r.cfg.States.QueueWrite(&states, code, c.version+1, b, now)
+		if len(changed) > 0 {
+			writes.Add(code, changed)
+			withItems = append(withItems, code)
+		}
 		saved[code] = h
+	}
+	if r.cfg.Items != nil {
+		r.cfg.Items.Table.Queue(&states, &writes)
 	}
 	for _, f := range t.send {
 		if err := f(ctx, tx); err != nil {
@@ -244,6 +310,9 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	for code, h := range saved {
 		c := r.companies[code]
 		c.version, c.saved = c.version+1, h
+	}
+	for _, code := range withItems {
+		r.cfg.Items.Saved(code, r.companies[code].state)
 	}
 	for _, f := range t.done {
 		f()

@@ -119,3 +119,74 @@ func (s CompanyStates) QueueWrite(b *pgx.Batch, code string, version int64, stat
 		return nil
 	})
 }
+
+// StateItems is a table of keyed items of per-company engine state — company_code,
+// item, doc (jsonb) — kept beside a CompanyStates table for a state too large to
+// rewrite whole at every change: its head stays in the CompanyStates row and only
+// the items that changed are written, in the same transaction and under the lock of
+// that row (whose version moves on with them, so a process holding an older copy
+// reloads both). An item that leaves the state is deleted: the items are an
+// engine's memory, not records — what it found lives on in its own tables. Table is
+// a constant of the caller's (governance_state_items), never input.
+type StateItems struct{ Table string }
+
+// Read reads the stored items of codes (every company's when all is set): company →
+// item key → document.
+func (s StateItems) Read(ctx context.Context, q Querier, codes []string, all bool) (map[string]map[string][]byte, error) {
+	sql, args := `SELECT company_code, item, doc FROM `+s.Table+` WHERE company_code = ANY($1)`, []any{codes}
+	if all {
+		sql, args = `SELECT company_code, item, doc FROM `+s.Table, nil
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", s.Table, err)
+	}
+	out := map[string]map[string][]byte{}
+	var code, item string
+	var b []byte
+	_, err = pgx.ForEachRow(rows, []any{&code, &item, &b}, func() error {
+		m, ok := out[code]
+		if !ok {
+			m = map[string][]byte{}
+			out[code] = m
+		}
+		m[item] = append([]byte(nil), b...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s: %w", s.Table, err)
+	}
+	return out, nil
+}
+
+// ItemWrites collects the item changes of one transaction, for every company, to be
+// queued as two statements (Queue).
+type ItemWrites struct {
+	codes, items, docs []string
+	goneCodes, gone    []string
+}
+
+// Add notes company code's changed items: item key → document, nil for an item
+// removed.
+func (w *ItemWrites) Add(code string, items map[string][]byte) {
+	for k, b := range items {
+		if b == nil {
+			w.goneCodes, w.gone = append(w.goneCodes, code), append(w.gone, k)
+			continue
+		}
+		w.codes, w.items, w.docs = append(w.codes, code), append(w.items, k), append(w.docs, string(b))
+	}
+}
+
+// Queue queues on b the writes Add collected: the removals, then the upserts.
+func (s StateItems) Queue(b *pgx.Batch, w *ItemWrites) {
+	if len(w.gone) > 0 {
+		b.Queue(`DELETE FROM `+s.Table+` t USING unnest($1::text[], $2::text[]) AS g(c, i)
+			WHERE t.company_code = g.c AND t.item = g.i`, w.goneCodes, w.gone)
+	}
+	if len(w.items) > 0 {
+		b.Queue(`INSERT INTO `+s.Table+` (company_code, item, doc)
+			SELECT c, i, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(c, i, d)
+			ON CONFLICT (company_code, item) DO UPDATE SET doc = EXCLUDED.doc`, w.codes, w.items, w.docs)
+	}
+}

@@ -1,0 +1,278 @@
+package governance
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A company's memory grows with what it sends: one open fact per finding, one
+// pending condition per base-data link not yet settled, one 双重预防 record per risk
+// unit, event, measure, task, orphaned check record and open 隐患 — thousands for a
+// company that uploads its whole chain. Rewriting all of it whenever one record
+// arrives made the state write cost grow with the company's history, so a consumer
+// stores the memory in two parts: a head (MarshalHead: everything else, small and
+// bounded by the company's base data) and items, one per fact, condition and record,
+// of which only those changed since the last store are written (ChangedItems,
+// ItemsStored) and all are read back at a restart (RestoreItems).
+//
+// What changed is known without encoding what did not: open facts change only
+// through the Changes the tracker returns (the same list that updates the stored
+// facts), so the facts those name are marked; pending conditions and chain records
+// are plain values, compared with the copy last stored.
+
+// headVersion is the layout version of a head: the state without its items.
+const headVersion = 2
+
+// Item key prefixes: an item's key is its prefix, "|" and its identity within it.
+const (
+	itemFact    = "fact"    // an open fact: kind|subject (the family's kind)
+	itemPending = "pending" // a base-data condition not yet settled: kind|subject
+	itemUnit    = "unit"    // 风险分析单元, by ID
+	itemEvent   = "event"   // 风险事件
+	itemMeasure = "measure" // 管控措施
+	itemTask    = "task"    // 排查任务 with its last check
+	itemOrphan  = "orphan"  // 排查记录 whose task is unknown
+	itemDanger  = "danger"  // open 隐患
+)
+
+// storedItems is a company's items as they were last stored: what ChangedItems
+// compares the memory with.
+type storedItems struct {
+	pending map[factKey]time.Time
+	records map[string]map[string]ChainRecord // by prefix, then ID
+	tasks   map[string]chainTask
+}
+
+func newStoredItems() *storedItems {
+	return &storedItems{pending: map[factKey]time.Time{}, tasks: map[string]chainTask{},
+		records: map[string]map[string]ChainRecord{itemUnit: {}, itemEvent: {}, itemMeasure: {}, itemOrphan: {}, itemDanger: {}}}
+}
+
+// chainRecords are the chain's maps of plain records, by item prefix.
+func (s *chainState) records() map[string]map[string]ChainRecord {
+	return map[string]map[string]ChainRecord{itemUnit: s.Units, itemEvent: s.Events, itemMeasure: s.Measures,
+		itemOrphan: s.Orphans, itemDanger: s.Dangers}
+}
+
+// itemOp is one changed item, as ChangedItems encoded it and ItemsStored records it.
+type itemOp struct {
+	key  string
+	save func(*storedItems) // records the item's current value (or its removal) as stored
+}
+
+// note marks the open facts the changes name as changed: their items are written
+// at the next store. Every public method that changes facts passes its changes here.
+func (t *Tracker) note(ch []Change) []Change {
+	for i := range ch {
+		f := &ch[i].Fact
+		if c, ok := t.cos[f.Company]; ok {
+			if c.dirty == nil {
+				c.dirty = map[factKey]bool{}
+			}
+			c.dirty[key(f.Kind, f.Subject)] = true
+		}
+	}
+	return ch
+}
+
+func pendingKey(k factKey) string  { return itemPending + "|" + string(k.family) + "|" + k.subject }
+func factItemKey(k factKey) string { return itemFact + "|" + string(k.family) + "|" + k.subject }
+
+// MarshalHead writes the tracker's memory without its items (MarshalState less the
+// open facts, pending conditions and 双重预防 records), for RestoreItems.
+func (t *Tracker) MarshalHead() ([]byte, error) {
+	s := stateJSON{Version: headVersion, Companies: map[string]*companyJSON{}}
+	for code, c := range t.cos {
+		s.Companies[code] = t.marshalCompany(c, false)
+	}
+	return json.Marshal(s)
+}
+
+// ChangedItems encodes the items of company code changed since they were restored
+// or last stored (ItemsStored): key → item as JSON, nil for an item that is gone.
+// Until ItemsStored is called it returns them again (with anything changed since),
+// so a store that failed loses nothing. A company restored from a whole state
+// (Restore) or new has all its items changed.
+func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
+	c, ok := t.cos[code]
+	if !ok {
+		return nil, nil
+	}
+	if c.stored == nil {
+		c.stored = newStoredItems()
+		for k := range c.open {
+			if c.dirty == nil {
+				c.dirty = map[factKey]bool{}
+			}
+			c.dirty[k] = true
+		}
+	}
+	out := map[string][]byte{}
+	c.unsaved = c.unsaved[:0]
+	var err error
+	put := func(k string, v any, save func(*storedItems)) {
+		if err != nil {
+			return
+		}
+		var b []byte
+		if v != nil {
+			if b, err = json.Marshal(v); err != nil {
+				return
+			}
+		}
+		out[k] = b
+		c.unsaved = append(c.unsaved, itemOp{key: k, save: save})
+	}
+	for k := range c.dirty {
+		if f, ok := c.open[k]; ok {
+			put(factItemKey(k), f, nil)
+		} else {
+			put(factItemKey(k), nil, nil)
+		}
+	}
+	st := c.stored
+	for k, since := range c.pending {
+		if was, ok := st.pending[k]; !ok || !was.Equal(since) {
+			put(pendingKey(k), pendingJSON{Kind: k.family, Subject: k.subject, Since: since},
+				func(s *storedItems) { s.pending[k] = since })
+		}
+	}
+	for k := range st.pending {
+		if _, ok := c.pending[k]; !ok {
+			put(pendingKey(k), nil, func(s *storedItems) { delete(s.pending, k) })
+		}
+	}
+	if c.chain != nil {
+		for prefix, m := range c.chain.records() {
+			was := st.records[prefix]
+			for id, r := range m {
+				if w, ok := was[id]; !ok || !sameRecord(w, r) {
+					put(prefix+"|"+id, r, func(s *storedItems) { s.records[prefix][id] = r })
+				}
+			}
+			for id := range was {
+				if _, ok := m[id]; !ok {
+					put(prefix+"|"+id, nil, func(s *storedItems) { delete(s.records[prefix], id) })
+				}
+			}
+		}
+		for id, k := range c.chain.Tasks {
+			if w, ok := st.tasks[id]; !ok || !sameRecord(w.Record, k.Record) || !w.LastCheck.Equal(k.LastCheck) {
+				v := *k
+				put(itemTask+"|"+id, v, func(s *storedItems) { s.tasks[id] = v })
+			}
+		}
+		for id := range st.tasks {
+			if _, ok := c.chain.Tasks[id]; !ok {
+				put(itemTask+"|"+id, nil, func(s *storedItems) { delete(s.tasks, id) })
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("governance: encode items of %s: %w", code, err)
+	}
+	return out, nil
+}
+
+// ItemsStored records that what the last ChangedItems of company code returned is
+// stored. The memory must not have changed in between.
+func (t *Tracker) ItemsStored(code string) {
+	c, ok := t.cos[code]
+	if !ok || c.stored == nil {
+		return
+	}
+	for _, op := range c.unsaved {
+		if op.save != nil {
+			op.save(c.stored)
+		}
+	}
+	c.unsaved = c.unsaved[:0]
+	clear(c.dirty)
+}
+
+// sameRecord compares two records by value (times as instants, whatever their
+// location).
+func sameRecord(a, b ChainRecord) bool {
+	at, bt := a.At, b.At
+	a.At, b.At = time.Time{}, time.Time{}
+	return a == b && at.Equal(bt)
+}
+
+// RestoreItems returns a tracker with cfg and the memory of company code written as
+// a head (MarshalHead; a whole state written by MarshalState is read too, its items
+// then count as changed) and its items (ChangedItems, as stored).
+func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte) (*Tracker, error) {
+	t, err := Restore(cfg, head)
+	if err != nil {
+		return nil, err
+	}
+	c := t.company(code)
+	if !isHead(head) {
+		return t, nil // a whole state, as stored before items: every item is written at the next store
+	}
+	st := newStoredItems()
+	for k, b := range items {
+		prefix, id, ok := strings.Cut(k, "|")
+		if !ok {
+			return nil, fmt.Errorf("governance: read item %q of %s: no prefix", k, code)
+		}
+		if err := restoreItem(c, st, prefix, id, b); err != nil {
+			return nil, fmt.Errorf("governance: read item %q of %s: %w", k, code, err)
+		}
+	}
+	c.stored = st
+	return t, nil
+}
+
+// isHead reports whether b is a head (headVersion) rather than a whole state.
+func isHead(b []byte) bool {
+	var v struct {
+		Version int `json:"version"`
+	}
+	return json.Unmarshal(b, &v) == nil && v.Version == headVersion
+}
+
+func restoreItem(c *company, st *storedItems, prefix, id string, b []byte) error {
+	switch prefix {
+	case itemFact:
+		var f Fact
+		if err := json.Unmarshal(b, &f); err != nil {
+			return err
+		}
+		c.open[key(f.Kind, f.Subject)] = &f
+	case itemPending:
+		var p pendingJSON
+		if err := json.Unmarshal(b, &p); err != nil {
+			return err
+		}
+		k := factKey{p.Kind, p.Subject}
+		c.pending[k], st.pending[k] = p.Since, p.Since
+	case itemTask:
+		var k chainTask
+		if err := json.Unmarshal(b, &k); err != nil {
+			return err
+		}
+		chain(c).Tasks[id] = &k
+		st.tasks[id] = k
+	case itemUnit, itemEvent, itemMeasure, itemOrphan, itemDanger:
+		var r ChainRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			return err
+		}
+		chain(c).records()[prefix][id] = r
+		st.records[prefix][id] = r
+	default:
+		return fmt.Errorf("unknown kind of item %q", prefix)
+	}
+	return nil
+}
+
+// chain is the company's chain, started if it was not.
+func chain(c *company) *chainState {
+	if c.chain == nil {
+		c.chain = newChain()
+	}
+	return c.chain
+}

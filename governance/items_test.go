@@ -1,0 +1,188 @@
+package governance_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/governance"
+)
+
+// itemStore is what a consumer keeps of one company: the head and the items, written
+// the way the runner writes them (only the changed items).
+type itemStore struct {
+	code    string
+	head    []byte
+	items   map[string][]byte
+	written int // items written over the store's life
+}
+
+// save stores what changed; fail leaves the store as it was (a transaction that
+// rolled back), without telling the tracker.
+func (s *itemStore) save(tb testing.TB, tr *governance.Tracker, fail bool) {
+	tb.Helper()
+	changed, err := tr.ChangedItems(s.code)
+	require.NoError(tb, err)
+	head, err := tr.MarshalHead()
+	require.NoError(tb, err)
+	if fail {
+		return
+	}
+	for k, b := range changed {
+		if b == nil {
+			delete(s.items, k)
+		} else {
+			s.items[k] = b
+		}
+	}
+	s.written += len(changed)
+	s.head = head
+	tr.ItemsStored(s.code)
+}
+
+func (s *itemStore) load(tb testing.TB) *governance.Tracker {
+	tb.Helper()
+	tr, err := governance.RestoreItems(governance.DefaultConfig(), s.code, s.head, s.items)
+	require.NoError(tb, err)
+	return tr
+}
+
+// sameMemory fails unless two trackers remember the same.
+func sameMemory(tb testing.TB, want, got *governance.Tracker, msg string) {
+	tb.Helper()
+	a, err := want.MarshalState()
+	require.NoError(tb, err)
+	b, err := got.MarshalState()
+	require.NoError(tb, err)
+	require.JSONEq(tb, string(a), string(b), msg)
+}
+
+// chainDays is two days of one company's 双重预防 records, in and out of order,
+// with deletions, acceptances, orphans whose tasks come later, and ticks.
+func chainDays(tb testing.TB) []timed {
+	tb.Helper()
+	t0 := at(tb, "08:00:00")
+	var out []timed
+	add := func(now time.Time, evs ...governance.Event) {
+		for _, ev := range evs {
+			out = append(out, timed{ev, now})
+		}
+		out = append(out, timed{nil, now}, timed{nil, now.Add(time.Minute)})
+	}
+	add(t0, events.HazardSource{Company: "C1", Code: "H1"}, unit("U1", "H1"), link(governance.TableRiskEvents, "E1", "U1"),
+		link(governance.TableControlMeasures, "M1", "E1"), link(governance.TableControlMeasures, "M2", "E9"))
+	for i := range 30 {
+		now := t0.Add(time.Duration(i) * 20 * time.Minute)
+		id := fmt.Sprintf("D%d", i)
+		add(now,
+			danger(id, []string{"H1", "H9"}[i%2], []string{"M1", "M2", "M7", ""}[i%4], now.Add(time.Hour), i%5 == 0, "0"),
+			link(governance.TableCheckRecords, fmt.Sprintf("R%d", i), fmt.Sprintf("T%d", i%3)))
+		if i%3 == 2 {
+			add(now.Add(time.Minute), task(fmt.Sprintf("T%d", i%3), "M1", now.Add(-time.Hour), 1, "小时"))
+		}
+		if i%4 == 1 { // accepted, or withdrawn, a while later
+			d := danger(fmt.Sprintf("D%d", i-1), "H1", "M1", now, false, "9")
+			d.Deleted = i%8 == 1
+			add(now.Add(2*time.Minute), d)
+		}
+		if i == 12 {
+			gone := link(governance.TableControlMeasures, "M1", "E1")
+			gone.Deleted = true
+			add(now, gone)
+		}
+		if i == 20 {
+			add(now, link(governance.TableControlMeasures, "M1", "E1"), link(governance.TableCheckRecords, "R1", "T1"))
+		}
+	}
+	add(atDay(tb, "2021-06-02", "09:00:00"))
+	return out
+}
+
+// Stored item by item, only what changed, a tracker restores to the same memory at
+// any point — after stores that failed too — and resumes making the same facts.
+func TestItemsRestoreTheSameMemory(t *testing.T) {
+	var day []timed
+	for _, e := range dayOfEvents(t) {
+		if e.ev == nil || e.ev.CompanyCode() == "C3" {
+			day = append(day, e)
+		}
+	}
+	for name, c := range map[string]struct {
+		code   string
+		events []timed
+		every  int // events between stores
+	}{
+		"chain": {"C1", chainDays(t), 1},
+		"day":   {"C3", day, 97},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr := newTracker(t)
+			tr.Register(c.code)
+			s := &itemStore{code: c.code, items: map[string][]byte{}}
+			s.save(t, tr, false)
+			whole, j := journal{}, journal{}
+			var resumed *governance.Tracker
+			for i, e := range c.events {
+				ch := apply(tr, e)
+				whole.add(ch)
+				if resumed != nil {
+					j.add(apply(resumed, e))
+				}
+				if i%c.every != 0 && i != len(c.events)-1 {
+					continue
+				}
+				s.save(t, tr, i%7 == 3) // now and then a store fails: its items come again
+				if i%7 == 3 {
+					continue
+				}
+				sameMemory(t, tr, s.load(t), fmt.Sprintf("after event %d", i))
+				if resumed == nil && i >= len(c.events)/2 {
+					resumed = s.load(t) // a restart midway
+					j = journal{}
+					for _, f := range whole {
+						j[f.ID] = f
+					}
+				}
+			}
+			require.NotNil(t, resumed)
+			assert.Equal(t, sortedJSON(t, whole), sortedJSON(t, j), "the restarted tracker made the same facts")
+			assert.NotEmpty(t, s.items)
+			assert.NotEmpty(t, tr.OpenFacts(c.code))
+			t.Logf("%d items stored, %d written over %d events", len(s.items), s.written, len(c.events))
+		})
+	}
+}
+
+func apply(tr *governance.Tracker, e timed) []governance.Change {
+	if e.ev == nil {
+		return tr.Tick(e.now)
+	}
+	return tr.Apply(e.ev, e.now)
+}
+
+// A state stored whole, as before items, restores and then writes every item once;
+// a head with nothing changed writes none.
+func TestWholeStateMovesToItems(t *testing.T) {
+	tr := newTracker(t)
+	for _, e := range chainDays(t)[:60] {
+		apply(tr, e)
+	}
+	whole, err := tr.MarshalState()
+	require.NoError(t, err)
+	s := &itemStore{code: "C1", head: whole, items: map[string][]byte{}}
+	back := s.load(t)
+	sameMemory(t, tr, back, "a whole state")
+	s.save(t, back, false)
+	assert.NotEmpty(t, s.items)
+	sameMemory(t, tr, s.load(t), "moved to items")
+	changed, err := s.load(t).ChangedItems("C1")
+	require.NoError(t, err)
+	assert.Empty(t, changed, "restored from items, nothing has changed")
+	head, err := back.MarshalHead()
+	require.NoError(t, err)
+	assert.Less(t, len(head), len(whole)/2, "the head leaves the items out")
+}
