@@ -151,12 +151,15 @@ const csp = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
 // login, and behind the member guard and the CSRF check the foundation's
 // pages and every module's.
 func (a *App) Register(app fiber.Router) {
+	app.Get(Prefix+"/static/outbox.js", web.Outbox)
 	web.Static(app, Prefix+"/static", staticFS, "static")
 	app.Get(PhonePrefix+"/manifest.webmanifest", a.asset("static/manifest.webmanifest", "application/manifest+json"))
-	// The worker and the queue's script are served from /e/m/ so that the
-	// worker's scope is the phone pages.
-	app.Get(PhonePrefix+"/sw.js", a.asset("static/sw.js", "text/javascript; charset=utf-8"))
-	app.Get(PhonePrefix+"/app.js", a.asset("static/app.js", "text/javascript; charset=utf-8"))
+	// The worker is served from /e/m/ so that its scope is the phone pages.
+	sw, err := staticFS.ReadFile("static/sw.js")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	app.Get(PhonePrefix+"/sw.js", web.ServiceWorker(sw, "chemguard-e-shell", staticFS, shellFS))
 	e := app.Group(Prefix, legacyFormField, web.PageHeaders(csp, a.forms, a.fail))
 	e.Get("/login", a.loginPage)
 	e.Post("/login", a.login)

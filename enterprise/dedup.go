@@ -3,6 +3,7 @@ package enterprise
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,9 @@ func (a *App) dedup(c *fiber.Ctx) error {
 		case status != nil && *status < 400:
 			return answer(c, *status, location, true)
 		case status == nil && now.Sub(at) < staleAttempt:
+			// Retry-After tells the phone's queue to send it again later,
+			// unlike a conflict that no replay can mend.
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(staleAttempt/time.Second)))
 			return a.fail(c, errInFlight)
 		}
 		if _, err := a.pool.Exec(ctx, `UPDATE enterprise_client_requests SET status = NULL, location = '', created_at = $3

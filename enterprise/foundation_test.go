@@ -269,6 +269,22 @@ func TestFoundation(t *testing.T) {
 		rep := admin.Do(req)
 		require.Equal(t, http.StatusOK, rep.Status, rep.Body)
 		assert.Contains(t, rep.Body, `"duplicate":true`)
+
+		// A replay while the first is still being processed is to be sent
+		// again later (Retry-After, which the phone's queue waits on); the id
+		// of another submission is a conflict no replay mends.
+		busy := uuid.NewString()
+		_, err = app.Pool.Exec(ctx, `INSERT INTO enterprise_client_requests (user_id, client_id, method, path, created_at)
+			VALUES ($1, $2, 'POST', '/e/admin/departments', $3)`, a.Members[policy.EnterpriseAdmin].UserID, busy, app.Now())
+		require.NoError(t, err)
+		rep = admin.Post("/e/admin/departments", url.Values{"name": {"在途车间"}, "client_id": {busy}})
+		assert.Equal(t, http.StatusConflict, rep.Status, rep.Body)
+		assert.Contains(t, rep.Body, "该记录正在提交")
+		assert.Equal(t, "120", rep.Header.Get("Retry-After"))
+		rep = admin.Post("/e/admin/posts", url.Values{"name": {"仪表工"}, "client_id": {id}})
+		assert.Equal(t, http.StatusConflict, rep.Status, rep.Body)
+		assert.Contains(t, rep.Body, "提交编号已用于另一项提交")
+		assert.Empty(t, rep.Header.Get("Retry-After"))
 	})
 
 	t.Run("the registrar issues the company's first administrator, once, with a one-time password", func(t *testing.T) {

@@ -27,36 +27,58 @@ import (
 	"github.com/shandong-emergency/chemguard/warningsvc"
 )
 
-// smsGateway is an httptest SMS gateway recording what it is sent; down makes
-// it answer 503.
-type smsGateway struct {
-	mu   sync.Mutex
-	down bool
-	sent []map[string]any
+// endpoint is an httptest receiver standing in for the SMS gateway or a
+// group robot (企业微信 or 钉钉, as the test posts): it records each request's
+// query and JSON body and answers reply with code in it (0 unless set), or
+// 503 when down.
+type endpoint struct {
+	reply string // the answer: a format with one %d for code
+	mu    sync.Mutex
+	code  int
+	down  bool
+	got   []endpointCall
 }
 
-func (g *smsGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.down {
+type endpointCall struct {
+	Query map[string][]string
+	Body  map[string]any
+}
+
+func (e *endpoint) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.down {
 		http.Error(w, "maintenance", http.StatusServiceUnavailable)
 		return
 	}
 	var m map[string]any
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+	if err := json.NewDecoder(req.Body).Decode(&m); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	g.sent = append(g.sent, m)
-	_, _ = w.Write([]byte(`{"code": 0}`))
+	e.got = append(e.got, endpointCall{Query: req.URL.Query(), Body: m})
+	_, _ = fmt.Fprintf(w, e.reply, e.code)
 }
 
-func (g *smsGateway) setDown(down bool) { g.mu.Lock(); g.down = down; g.mu.Unlock() }
+func (e *endpoint) set(code int, down bool) {
+	e.mu.Lock()
+	e.code, e.down = code, down
+	e.mu.Unlock()
+}
 
-func (g *smsGateway) messages() []map[string]any {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]map[string]any(nil), g.sent...)
+func (e *endpoint) calls() []endpointCall {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]endpointCall(nil), e.got...)
+}
+
+// messages are the bodies the endpoint was sent (the SMS gateway's texts).
+func (e *endpoint) messages() []map[string]any {
+	var out []map[string]any
+	for _, c := range e.calls() {
+		out = append(out, c.Body)
+	}
+	return out
 }
 
 // An urgent notice reaches the person's mobile through the platform's SMS
@@ -64,7 +86,7 @@ func (g *smsGateway) messages() []map[string]any {
 // reason beside the notice and a later retry delivers it, without texting what
 // was delivered again; a notice that is not urgent is only in the inbox.
 func TestUrgentNoticesAreTexted(t *testing.T) {
-	gw := &smsGateway{}
+	gw := &endpoint{reply: `{"code": %d}`}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 	sms, err := warningsvc.NewSMS(warningsvc.SMSConfig{URL: srv.URL + "/sms/send", AppKey: "chemguard", Secret: "s3cret"})
@@ -117,7 +139,7 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 
 	t.Run("a failed text is recorded and a later retry delivers it once", func(t *testing.T) {
 		before := len(gw.messages())
-		gw.setDown(true)
+		gw.set(0, true)
 		require.NoError(t, app.Inbox.Notify(ctx, co.Code, []int64{head.UserID},
 			enterprise.Notice{Kind: "permit_lapsed", Title: "动火作业气体分析超时", Urgent: true}))
 		at, e := smsOf("动火作业气体分析超时")
@@ -147,7 +169,7 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 		}
 		assert.Len(t, gw.messages(), before, "still down")
 
-		gw.setDown(false)
+		gw.set(0, false)
 		require.NoError(t, app.Inbox.Retry(ctx))
 		assert.Len(t, gw.messages(), before, "up again, but the 8-minute backoff has not passed")
 		clk.Add(wait)
@@ -162,8 +184,8 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 	})
 
 	t.Run("the backoff is capped at an hour", func(t *testing.T) {
-		gw.setDown(true)
-		defer gw.setDown(false)
+		gw.set(0, true)
+		defer gw.set(0, false)
 		require.NoError(t, app.Inbox.Notify(ctx, co.Code, []int64{head.UserID},
 			enterprise.Notice{Kind: "permit_lapsed", Title: "网关长时间中断", Urgent: true}))
 		var attempts int
@@ -182,10 +204,10 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 
 	t.Run("a text failed more than a day ago is not sent any more", func(t *testing.T) {
 		before := len(gw.messages())
-		gw.setDown(true)
+		gw.set(0, true)
 		require.NoError(t, app.Inbox.Notify(ctx, co.Code, []int64{staff.UserID},
 			enterprise.Notice{Kind: "danger_overdue", Title: "旧的紧急通知", Urgent: true}))
-		gw.setDown(false)
+		gw.set(0, false)
 		clk.Add(25 * time.Hour)
 		require.NoError(t, app.Inbox.Retry(ctx))
 		assert.Len(t, gw.messages(), before, "stale as a text; it stays in the inbox")
@@ -194,56 +216,14 @@ func TestUrgentNoticesAreTexted(t *testing.T) {
 	})
 }
 
-// robot is an httptest group robot (企业微信 or 钉钉, as the test posts): it
-// records each request's query and body and answers errcode (0 unless set),
-// or 503 when down.
-type robot struct {
-	mu      sync.Mutex
-	errcode int
-	down    bool
-	got     []robotCall
-}
-
-type robotCall struct {
-	Query map[string][]string
-	Body  map[string]any
-}
-
-func (r *robot) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.down {
-		http.Error(w, "maintenance", http.StatusServiceUnavailable)
-		return
-	}
-	var m map[string]any
-	if err := json.NewDecoder(req.Body).Decode(&m); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	r.got = append(r.got, robotCall{Query: req.URL.Query(), Body: m})
-	_, _ = fmt.Fprintf(w, `{"errcode": %d, "errmsg": "test"}`, r.errcode)
-}
-
-func (r *robot) set(errcode int, down bool) {
-	r.mu.Lock()
-	r.errcode, r.down = errcode, down
-	r.mu.Unlock()
-}
-
-func (r *robot) calls() []robotCall {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]robotCall(nil), r.got...)
-}
-
 // A company's administrator sets its own group robot in /e (sealed), tests it
 // and sees the robot's errcode; urgent notices then also reach that group,
 // @-mentioning the person by mobile (WeCom mentioned_mobile_list, DingTalk
 // at.atMobiles with its 加签 signature); a failing robot is retried with the
 // SMS backoff on the injected clock; a company never reaches another's robot.
 func TestUrgentNoticesReachTheCompanyGroup(t *testing.T) {
-	ding, wecom := &robot{}, &robot{}
+	robot := `{"errcode": %d, "errmsg": "test"}`
+	ding, wecom := &endpoint{reply: robot}, &endpoint{reply: robot}
 	dingSrv, wecomSrv := httptest.NewServer(ding), httptest.NewServer(wecom)
 	t.Cleanup(dingSrv.Close)
 	t.Cleanup(wecomSrv.Close)

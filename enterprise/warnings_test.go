@@ -1,7 +1,6 @@
 package enterprise_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -34,22 +33,43 @@ func openFireWarning(t *testing.T, app *platform.App, now time.Time, co *enttest
 	rec := simulate.NewRecord(rand.New(rand.NewPCG(3, 4)), schemas.VideoAlarms,
 		simulate.Company{Code: co.Code, County: county, Name: co.Name}, now)
 	rec["ALARM_TYPE"] = "1" // 明火
-	body, err := json.Marshal([]simulate.Record{rec})
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPost, app.URL()+"/api/v1/exchange/"+schemas.VideoAlarms.Slug, bytes.NewReader(body))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+co.Key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	up := platformtest.Upload(t, app, co.Key, schemas.VideoAlarms, rec)
+	require.Equal(t, http.StatusOK, up.Status, up.Body)
 	var id int64
 	eventually(t, 30*time.Second, "the warning of the 明火 alarm", func() bool {
 		return app.Pool.QueryRow(context.Background(), `SELECT id FROM warnings WHERE company_code = $1 AND status = 'open'
 			ORDER BY id LIMIT 1`, co.Code).Scan(&id) == nil
 	})
 	return id
+}
+
+// regulatorRoutes walks app's route table for the regulators' routes a
+// company account must be refused: each route at or below one of prefixes
+// but not at or below one of open, as {method, path}, the path's parameters
+// filled with the warning id (:id…) or else the company's code.
+func regulatorRoutes(app *platform.App, prefixes, open []string, id int64, code string) [][2]string {
+	below := func(path string, roots []string) bool {
+		for _, r := range roots {
+			if path == r || strings.HasPrefix(path, r+"/") {
+				return true
+			}
+		}
+		return false
+	}
+	var out [][2]string
+	for _, rt := range app.Routes() {
+		method, path, _ := strings.Cut(rt, " ")
+		if !below(path, prefixes) || below(path, open) {
+			continue
+		}
+		out = append(out, [2]string{method, enttest.FillParams(path, func(name string) string {
+			if strings.HasPrefix(name, "id") {
+				return fmt.Sprint(id)
+			}
+			return code
+		})})
+	}
+	return out
 }
 
 // migrationUp is the Up section of a migration file, to run it again on a
@@ -102,26 +122,9 @@ func TestCompanyWarningsLeaveThePortal(t *testing.T) {
 		for _, role := range enttest.Roles {
 			companies[a.Describe(role)] = a.Clients[role]
 		}
-		param := regexp.MustCompile(`:[A-Za-z_]+\??|\*`)
-		checked := 0
-	routes:
-		for _, rt := range app.Routes() {
-			method, path, _ := strings.Cut(rt, " ")
-			if !(path == "/portal" || strings.HasPrefix(path, "/portal/") || path == "/m" || strings.HasPrefix(path, "/m/")) {
-				continue
-			}
-			for _, open := range platform.RegulatorUIOpenPaths {
-				if path == open || strings.HasPrefix(path, open+"/") {
-					continue routes
-				}
-			}
-			filled := param.ReplaceAllStringFunc(path, func(p string) string {
-				if strings.HasPrefix(p, ":id") {
-					return fmt.Sprint(id)
-				}
-				return a.Code
-			})
-			checked++
+		pages := regulatorRoutes(app.App, []string{"/portal", "/m"}, platform.RegulatorUIOpenPaths, id, a.Code)
+		for _, rt := range pages {
+			method, filled := rt[0], rt[1]
 			for who, c := range companies {
 				req, err := http.NewRequest(method, app.URL()+filled, strings.NewReader(""))
 				require.NoError(t, err)
@@ -133,8 +136,8 @@ func TestCompanyWarningsLeaveThePortal(t *testing.T) {
 				}
 			}
 		}
-		t.Logf("%d /portal and /m routes, each refused to %d company accounts", checked, len(companies))
-		assert.Greater(t, checked, 40, "the route table's /portal and /m routes were walked")
+		t.Logf("%d /portal and /m routes, each refused to %d company accounts", len(pages), len(companies))
+		assert.Greater(t, len(pages), 40, "the route table's /portal and /m routes were walked")
 		// A JSON caller gets the bilingual error.
 		req, _ := http.NewRequest(http.MethodGet, app.URL()+"/portal/warnings", nil)
 		req.Header.Set("Accept", "application/json")
@@ -162,27 +165,10 @@ func TestCompanyWarningsLeaveThePortal(t *testing.T) {
 		var session struct{ Token string }
 		require.NoError(t, json.Unmarshal([]byte(r.Body), &session))
 		bearer := "Bearer " + session.Token
-		param := regexp.MustCompile(`:[A-Za-z_]+\??|\*`)
-		checked := 0
 		before := pgtest.Scalar[int64](t, app.Pool, `SELECT count(*) FROM audit_log WHERE action = 'deny' AND detail::text LIKE '%company_account%'`)
-	routes:
-		for _, rt := range app.Routes() {
-			method, path, _ := strings.Cut(rt, " ")
-			if !strings.HasPrefix(path, "/api/v1/") {
-				continue
-			}
-			for _, open := range platform.RegulatorAPIOpenPaths {
-				if path == open || strings.HasPrefix(path, open+"/") {
-					continue routes
-				}
-			}
-			filled := param.ReplaceAllStringFunc(path, func(p string) string {
-				if strings.HasPrefix(p, ":id") {
-					return fmt.Sprint(id)
-				}
-				return a.Code
-			})
-			checked++
+		apis := regulatorRoutes(app.App, []string{"/api/v1"}, platform.RegulatorAPIOpenPaths, id, a.Code)
+		for _, rt := range apis {
+			method, filled := rt[0], rt[1]
 			for who, c := range companies {
 				req, err := http.NewRequest(method, app.URL()+filled, strings.NewReader(`{"action":"acknowledge"}`))
 				require.NoError(t, err)
@@ -200,10 +186,10 @@ func TestCompanyWarningsLeaveThePortal(t *testing.T) {
 			assert.Equal(t, http.StatusForbidden, r.Status, "%s %s with the company's bearer token: %s", method, filled, r.Body)
 			assert.Contains(t, r.Body, "企业账号不能调用监管部门的接口")
 		}
-		t.Logf("%d /api/v1 routes, each refused to %d company sessions and a bearer token", checked, len(companies))
-		assert.Greater(t, checked, 30, "the route table's /api/v1 routes were walked")
+		t.Logf("%d /api/v1 routes, each refused to %d company sessions and a bearer token", len(apis), len(companies))
+		assert.Greater(t, len(apis), 30, "the route table's /api/v1 routes were walked")
 		after := pgtest.Scalar[int64](t, app.Pool, `SELECT count(*) FROM audit_log WHERE action = 'deny' AND detail::text LIKE '%company_account%'`)
-		assert.EqualValues(t, checked*(len(companies)+1), after-before, "every refusal is audited")
+		assert.EqualValues(t, len(apis)*(len(companies)+1), after-before, "every refusal is audited")
 
 		var step string
 		require.NoError(t, app.Pool.QueryRow(ctx, `SELECT step FROM warnings WHERE id = $1`, id).Scan(&step))

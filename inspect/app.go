@@ -1,18 +1,13 @@
 package inspect
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -139,18 +134,14 @@ func New(cfg Config, pool *pgxpool.Pool, guard web.Guard, perms Permissions, ses
 // Register mounts the app under /m: the manifest, service worker and static
 // files; /m/login, /m/logout and /m/offline; every other page needs a session.
 func (a *App) Register(app fiber.Router) {
+	app.Get(Prefix+"/static/outbox.js", web.Outbox)
 	web.Static(app, Prefix+"/static", staticFS, "static")
 	app.Get(Prefix+"/manifest.webmanifest", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/manifest+json")
 		return c.Send(mustRead("static/manifest.webmanifest"))
 	})
-	// The worker is served from /m/ so that its scope is the whole app; never
-	// cached by HTTP, so a new version is picked up on the next visit.
-	app.Get(Prefix+"/sw.js", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderCacheControl, "no-cache")
-		c.Set(fiber.HeaderContentType, "text/javascript; charset=utf-8")
-		return c.Send(serviceWorker())
-	})
+	// The worker is served from /m/ so that its scope is the whole app.
+	app.Get(Prefix+"/sw.js", web.ServiceWorker(mustRead("static/sw.js"), "chemguard-m-shell", staticFS, templateFS))
 	r := app.Group(Prefix, web.PageHeaders(csp, a.forms, a.fail))
 	r.Get("/login", a.loginPage)
 	r.Post("/login", a.login)
@@ -171,40 +162,6 @@ func (a *App) Register(app fiber.Router) {
 	r.Get("/records/:id", a.record)
 	r.Get("/records/:id/photos/:n", a.photo)
 }
-
-// shellVersion is a digest of every file of fsyss: the name of the worker's
-// cache of the app shell, which it serves cache-first. Any change to the
-// script, styles, icons or offline page changes sw.js, so phones that
-// installed the app update their shell instead of keeping the old one.
-func shellVersion(fsyss ...fs.FS) string {
-	h := sha256.New()
-	for _, fsys := range fsyss {
-		err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			b, err := fs.ReadFile(fsys, path)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
-			h.Write(b)
-			return nil
-		})
-		if err != nil {
-			panic(err) // embedded at build time
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}
-
-var swOnce = sync.OnceValue(func() []byte {
-	return bytes.Replace(mustRead("static/sw.js"), []byte("'chemguard-m-shell-v1'"),
-		[]byte("'chemguard-m-shell-"+shellVersion(staticFS, templateFS)+"'"), 1)
-})
-
-// serviceWorker is sw.js with its shell cache named by shellVersion.
-func serviceWorker() []byte { return swOnce() }
 
 func mustRead(name string) []byte {
 	b, err := staticFS.ReadFile(name)

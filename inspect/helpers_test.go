@@ -3,7 +3,6 @@ package inspect_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -60,11 +59,7 @@ func startOn(tb testing.TB, clk *testclock.Clock) *env {
 // company registers a company in county with an API key.
 func (e *env) company(code, county, name string) simulate.Company {
 	e.tb.Helper()
-	ctx := context.Background()
-	require.NoError(e.tb, e.app.Enterprises.Add(ctx, store.Enterprise{Code: code, Name: name, DivisionCode: county, Kind: "生产"}))
-	key, err := e.app.Enterprises.IssueKey(ctx, code)
-	require.NoError(e.tb, err)
-	e.keys[code] = key
+	e.keys[code] = platformtest.Company(e.tb, e.app, store.Enterprise{Code: code, Name: name, DivisionCode: county, Kind: "生产"})
 	return simulate.Company{Code: code, Name: name, County: county}
 }
 
@@ -79,17 +74,8 @@ func (e *env) user(username string, role policy.Role, domain string) {
 func (e *env) upload(c simulate.Company, recs map[*schemas.Table]simulate.Record) {
 	e.tb.Helper()
 	for t, rec := range recs {
-		b, err := json.Marshal([]simulate.Record{rec})
-		require.NoError(e.tb, err)
-		req, err := http.NewRequest(http.MethodPost, e.app.URL()+"/api/v1/exchange/"+t.Slug, bytes.NewReader(b))
-		require.NoError(e.tb, err)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+e.keys[c.Code])
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(e.tb, err)
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		require.Equalf(e.tb, 200, resp.StatusCode, "upload %s: %s", t.Slug, raw)
+		up := platformtest.Upload(e.tb, e.app, e.keys[c.Code], t, rec)
+		require.Equalf(e.tb, 200, up.Status, "upload %s: %s", t.Slug, up.Body)
 	}
 }
 

@@ -358,7 +358,8 @@ func TestAppShellAndLogin(t *testing.T) {
 	sw := anon.get("/m/sw.js")
 	require.Equal(t, http.StatusOK, sw.Status)
 	require.Contains(t, sw.Header.Get("Content-Type"), "javascript")
-	for _, asset := range []string{"/m/static/m.css", "/m/static/m.js", "/m/offline"} {
+	require.NotContains(t, sw.Body, "chemguard-m-shell-v1", "the shell cache is named by its content")
+	for _, asset := range []string{"/m/static/m.css", "/m/static/outbox.js", "/m/static/m.js", "/m/offline"} {
 		require.Equal(t, http.StatusOK, anon.get(asset).Status, asset)
 		require.Contains(t, sw.Body, "'"+asset+"'", "the worker caches %s", asset)
 	}

@@ -1,7 +1,6 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,11 +66,7 @@ func startOn(tb testing.TB, clk *testclock.Clock, tune func(*platform.Config)) *
 // company registers a company in county and returns its code.
 func (e *env) company(code, county, name, kind string) string {
 	e.tb.Helper()
-	ctx := context.Background()
-	require.NoError(e.tb, e.app.Enterprises.Add(ctx, store.Enterprise{Code: code, Name: name, DivisionCode: county, Kind: kind}))
-	key, err := e.app.Enterprises.IssueKey(ctx, code)
-	require.NoError(e.tb, err)
-	e.keys[code] = key
+	e.keys[code] = platformtest.Company(e.tb, e.app, store.Enterprise{Code: code, Name: name, DivisionCode: county, Kind: kind})
 	return code
 }
 
@@ -90,22 +85,9 @@ func (e *env) user(username string, role policy.Role, domain string) {
 // returns how many were accepted.
 func (e *env) upload(code string, t *schemas.Table, recs ...simulate.Record) int {
 	e.tb.Helper()
-	b, err := json.Marshal(recs)
-	require.NoError(e.tb, err)
-	req, err := http.NewRequest(http.MethodPost, e.app.URL()+"/api/v1/exchange/"+t.Slug, bytes.NewReader(b))
-	require.NoError(e.tb, err)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+e.keys[code])
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(e.tb, err)
-	defer resp.Body.Close()
-	var reply struct {
-		Accepted int `json:"accepted"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	require.Containsf(e.tb, []int{200, 422}, resp.StatusCode, "upload %s: %s", t.Slug, raw)
-	_ = json.Unmarshal(raw, &reply)
-	return reply.Accepted
+	up := platformtest.Upload(e.tb, e.app, e.keys[code], t, recs...)
+	require.Containsf(e.tb, []int{200, 422}, up.Status, "upload %s: %s", t.Slug, up.Body)
+	return up.Accepted
 }
 
 // fixture is what seed uploads for one company: values a page must show.

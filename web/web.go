@@ -2,8 +2,9 @@
 // map from chemguard.Error codes to HTTP statuses and fiber's error handler, the
 // Guard that authenticates and authorizes requests, and what the server-rendered
 // UIs (the portal and the inspector app) have in common — the session cookie,
-// safe redirects, error pages, pagers, page templates and server-sent events.
-// The UIs import web, never one another.
+// safe redirects, error pages, pagers, page templates and server-sent events,
+// and the phone apps' offline queue script with their service workers' shell
+// versioning. The UIs import web, never one another.
 package web
 
 import (

@@ -141,7 +141,7 @@ func TestEveryPageRendersAndThePhoneFlowRecordsAFinding(t *testing.T) {
 		"/e/dp/events/" + a.event + "/edit", "/e/dp/events/" + a.event + "/measures/new", "/e/dp/measures/" + a.measure + "/edit",
 		"/e/dp/import", "/e/dp/tasks", "/e/dp/tasks?status=overdue", "/e/dp/tasks/" + a.task, "/e/dp/checks", "/e/dp/stats",
 		"/e/m/dp", "/e/m/dp/scan", "/e/m/units/" + a.unit, "/e/m/dp/tasks/" + a.task + "/check", "/e/m/dp/checks/" + a.check,
-		"/e/dp/static/dp.js", "/e/dp/tasks/live?level=2"}
+		"/e/dp/static/dp.js", "/e/dp/static/third_party/jsqr/jsQR.js", "/e/dp/tasks/live?level=2"}
 	for _, p := range pages {
 		status, body := do(t, app, f.A.Safety, call{"GET", p, nil})
 		require.Equal(t, http.StatusOK, status, p+": "+body)

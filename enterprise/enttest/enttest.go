@@ -182,6 +182,7 @@ type Reply struct {
 	Status   int
 	Body     string
 	Location string
+	Header   http.Header
 }
 
 var csrfMeta = regexp.MustCompile(`name="csrf_token" value="([^"]+)"|name="csrf-token" content="([^"]*)"`)
@@ -226,7 +227,7 @@ func (c *Client) do(req *http.Request) Reply {
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(c.tb, err)
-	r := Reply{Status: resp.StatusCode, Body: string(b), Location: resp.Header.Get("Location")}
+	r := Reply{Status: resp.StatusCode, Body: string(b), Location: resp.Header.Get("Location"), Header: resp.Header}
 	if m := csrfMeta.FindStringSubmatch(r.Body); m != nil {
 		if tok := m[1] + m[2]; tok != "" {
 			c.csrf = tok
@@ -237,6 +238,14 @@ func (c *Client) do(req *http.Request) Reply {
 
 // paramPattern matches a route parameter (:id, :id?, *).
 var paramPattern = regexp.MustCompile(`:[A-Za-z_]+\??|\*`)
+
+// FillParams fills the parameters of a route's path (":name", ":name?" and
+// "*", named "*") with value(name), escaped for a path.
+func FillParams(path string, value func(name string) string) string {
+	return paramPattern.ReplaceAllStringFunc(path, func(p string) string {
+		return url.PathEscape(value(strings.TrimSuffix(strings.TrimPrefix(p, ":"), "?")))
+	})
+}
 
 // AssertIsolated walks every route of routes ("METHOD /path", as
 // platform.App.Routes lists them) under enterprise.Prefix as the member
@@ -275,10 +284,9 @@ func AssertIsolated(tb testing.TB, routes []string, client *Client, others map[s
 			}
 			continue
 		}
-		filled := paramPattern.ReplaceAllStringFunc(path, func(p string) string {
-			name := strings.TrimSuffix(strings.TrimPrefix(p, ":"), "?")
+		filled := FillParams(path, func(name string) string {
 			if v, ok := others[name]; ok {
-				return url.PathEscape(v)
+				return v
 			}
 			return "999999999"
 		})
@@ -298,7 +306,7 @@ func AssertIsolated(tb testing.TB, routes []string, client *Client, others map[s
 }
 
 func skipIsolation(path string) bool {
-	for _, p := range []string{"/e/static", "/e/login", "/e/logout", "/e/m/sw.js", "/e/m/app.js",
+	for _, p := range []string{"/e/static", "/e/login", "/e/logout", "/e/m/sw.js",
 		"/e/m/manifest.webmanifest", "/e/m/offline"} {
 		if path == p || strings.HasPrefix(path, p+"/") {
 			return true

@@ -2,12 +2,13 @@
 // shell (styles, scripts, icons, the offline page) at install; pages come from
 // the network first, and the last copy of a page opened before is shown when
 // there is no network. Form posts are not touched: the page's offline queue
-// (IndexedDB, app.js) owns them. Copies of pages belong to whoever was logged
+// (IndexedDB, the shared outbox.js) owns them. Copies of pages belong to whoever was logged
 // in: they are dropped at every login, logout and showing of the login page,
 // so on a shared phone the next person never sees them.
 'use strict';
+// The server names SHELL after the shell's content (web.ServiceWorker).
 var SHELL = 'chemguard-e-shell-v1', PAGES = 'chemguard-e-pages';
-var ASSETS = ['/e/static/e.css', '/e/static/e.js', '/e/m/app.js', '/e/static/icon-192.png', '/e/static/icon-512.png',
+var ASSETS = ['/e/static/e.css', '/e/static/e.js', '/e/static/outbox.js', '/e/static/icon-192.png', '/e/static/icon-512.png',
   '/e/m/manifest.webmanifest', '/e/m/offline'];
 
 self.addEventListener('install', function (ev) {

@@ -1,13 +1,13 @@
 // 巡查检查移动端 service worker: caches the app shell (styles, script, icons,
 // the offline page) at install; pages are fetched from the network first and
 // the last copy of a page opened before is shown when there is no network.
-// Form posts are not touched: the page's offline queue (IndexedDB) owns them.
+// Form posts are not touched: the page's offline queue (outbox.js) owns them.
 // The copies of pages are dropped when anyone logs in or out or the login page
 // is shown (a session that ended): on a shared phone the next user never sees them.
 'use strict';
-// The server names SHELL after the shell's content (inspect.shellVersion).
+// The server names SHELL after the shell's content (web.ServiceWorker).
 var SHELL = 'chemguard-m-shell-v1', PAGES = 'chemguard-m-pages';
-var ASSETS = ['/m/static/m.css', '/m/static/m.js', '/m/static/icon-192.png', '/m/static/icon-512.png',
+var ASSETS = ['/m/static/m.css', '/m/static/outbox.js', '/m/static/m.js', '/m/static/icon-192.png', '/m/static/icon-512.png',
   '/m/manifest.webmanifest', '/m/offline'];
 
 self.addEventListener('install', function (ev) {

@@ -79,7 +79,7 @@
       return new Promise(function (resolve, reject) {
         if (window.jsQR) { resolve(window.jsQR); return; }
         var s = document.createElement('script');
-        s.src = '/e/dp/static/jsqr/jsQR.js';
+        s.src = '/e/dp/static/third_party/jsqr/jsQR.js';
         s.onload = function () { window.jsQR ? resolve(window.jsQR) : reject(new Error('jsQR')); };
         s.onerror = reject;
         document.head.appendChild(s);
