@@ -26,8 +26,12 @@ TSDB_TARBALL ?= $(TSDB_SRC)/timescaledb-2.28.3.tar.gz
 TSDB_ROOT    ?= /opt/timescaledb-pg15
 export CHEMGUARD_TSDB_ROOT := $(TSDB_ROOT)
 # make test-clocks: the suite's clock-driven tests at these instants (Asia/Shanghai).
-CLOCK_TESTS  ?= 2026-12-05T09:59:00+08:00 2026-12-05T10:01:00+08:00 2026-12-05T23:59:00+08:00
-CLOCK_PKGS   ?= ./inspect/... ./warningsvc/... ./governancesvc/... ./portal/... ./platform/... ./governance/... ./warning/... ./auth/... ./simulate/... ./testclock/...
+# 2026-03-10 01:30 is months from any machine's date and before 08:00, when the UTC
+# date is still the day before: it found fixtures dated by the machine's clock
+# (refused as in the future), TOTP codes of the machine's time, and session cookies
+# that a browser on the machine's clock dropped as expired.
+CLOCK_TESTS  ?= 2026-12-05T09:59:00+08:00 2026-12-05T10:01:00+08:00 2026-12-05T23:59:00+08:00 2026-03-10T01:30:00+08:00
+CLOCK_PKGS   ?= ./inspect/... ./enterprise/... ./warningsvc/... ./governancesvc/... ./portal/... ./platform/... ./governance/... ./warning/... ./auth/... ./simulate/... ./testclock/...
 
 .PHONY: build run test vet fmt test-pg timescaledb test-clocks bench docs e2e-deps screenshots
 

@@ -80,7 +80,7 @@ func TestRefusedExchangeRequestsAuditedEndToEnd(t *testing.T) {
 	key := addCompany(t, app.App, "370102001", "370102")
 	addCompany(t, app.App, "370102002", "370102")
 	other := simulate.Company{Code: "370102002", Name: "其他化工", County: "370102"}
-	rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.EnterpriseInfos, other, time.Now())
+	rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.EnterpriseInfos, other, app.now())
 	r := post(t, app.URL(), key, schemas.EnterpriseInfos.Slug, []simulate.Record{rec})
 	require.Equal(t, http.StatusForbidden, r.Status, "%s", r.Raw)
 	r = post(t, app.URL(), "cgk_madeupkey0000000000", schemas.EnterpriseInfos.Slug, []simulate.Record{rec})

@@ -78,7 +78,7 @@ func statusOf(tb testing.TB, c net.Conn, d time.Duration) int {
 func oneDevice(tb testing.TB, app *running, code string) (string, []byte) {
 	tb.Helper()
 	key := addCompany(tb, app.App, code, "370102")
-	rec := simulate.NewRecord(newRand(11), schemas.VideoDevices, simulate.Company{Code: code, County: "370102"}, time.Now())
+	rec := simulate.NewRecord(newRand(11), schemas.VideoDevices, simulate.Company{Code: code, County: "370102"}, app.now())
 	body, err := json.Marshal([]simulate.Record{rec})
 	require.NoError(tb, err)
 	return key, body

@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +34,21 @@ type running struct {
 func startApp(tb testing.TB, cfg platform.Config) *running {
 	tb.Helper()
 	r := platformtest.Start(tb, cfg)
+	clocks.Store(r.Addr(), r.Now)
 	return &running{Running: r, stop: r.Stop, now: r.Now}
+}
+
+// clocks holds the clock of each platform startApp started, by server address: a
+// one-time code for login is the one of the server's time, which CHEMGUARD_TEST_NOW
+// may put months from the machine's.
+var clocks sync.Map
+
+// clockOf is the clock of the platform serving base (its time, not the machine's).
+func clockOf(tb testing.TB, base string) time.Time {
+	tb.Helper()
+	now, ok := clocks.Load(strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://"))
+	require.True(tb, ok, "no platform started by startApp serves %s", base)
+	return now.(func() time.Time)()
 }
 
 // startWithCompany starts the platform on a fresh database with the company most

@@ -29,7 +29,7 @@ var bom = []byte("\xEF\xBB\xBF")
 func TestByteOrderMarkAccepted(t *testing.T) {
 	t.Parallel()
 	app, company, key := startWithCompany(t)
-	rec := simulate.NewRecord(newRand(3), schemas.RiskUnits, company, time.Now())
+	rec := simulate.NewRecord(newRand(3), schemas.RiskUnits, company, app.now())
 	b, err := json.Marshal([]simulate.Record{rec})
 	require.NoError(t, err)
 	rep := post(t, app.URL(), key, "risk-units", append(bom, b...))
@@ -117,11 +117,11 @@ func TestReadYourWrites(t *testing.T) {
 	t.Parallel()
 	app, company, key := startWithCompany(t)
 	r := newRand(5)
-	rec := simulate.NewRecord(r, schemas.RiskUnits, company, time.Now())
+	rec := simulate.NewRecord(r, schemas.RiskUnits, company, app.now())
 	for i := range 15 {
 		rec["RISK_UNIT_NAME"] = "储罐区" + strconv.Itoa(i) // a new version of the same record each time
 		if i%3 == 0 {
-			rec = simulate.NewRecord(r, schemas.RiskUnits, company, time.Now()) // and now and then a new record
+			rec = simulate.NewRecord(r, schemas.RiskUnits, company, app.now()) // and now and then a new record
 		}
 		rep := post(t, app.URL(), key, "risk-units", []simulate.Record{rec})
 		require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
@@ -146,7 +146,7 @@ func TestReadYourWritesBounded(t *testing.T) {
 		Ingest: ingest.Config{ReadWait: 300 * time.Millisecond}})
 	company := simulate.Company{Code: "370102001", Name: "济南测试化工", County: "370102"}
 	key := addCompany(t, app.App, company.Code, company.County)
-	rec := simulate.NewRecord(newRand(6), schemas.RiskUnits, company, time.Now())
+	rec := simulate.NewRecord(newRand(6), schemas.RiskUnits, company, app.now())
 	rep := post(t, app.URL(), key, "risk-units", []simulate.Record{rec})
 	require.Equal(t, http.StatusOK, rep.Status, string(rep.Raw))
 	start := time.Now()

@@ -37,7 +37,7 @@ func TestOpenAPIConformance(t *testing.T) {
 	r := newRand(11)
 	ids := map[string]string{}
 	for _, tbl := range schemas.Tables() {
-		rec := simulate.NewRecord(r, tbl, company, time.Now())
+		rec := simulate.NewRecord(r, tbl, company, app.now())
 		rep := post(t, app.URL(), key, tbl.Slug, []simulate.Record{rec})
 		require.Equal(t, http.StatusOK, rep.Status, "%s: %s", tbl.Slug, rep.Raw)
 		ids[tbl.Slug] = fmt.Sprint(rec[tbl.Key])
@@ -54,7 +54,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		require.NoError(t, err)
 		body := map[string]string{"username": "oa_" + name, "password": warnPassword}
 		if created.TOTPSecret != "" {
-			body["otp"], err = identity.TOTPCode(created.TOTPSecret, time.Now())
+			body["otp"], err = identity.TOTPCode(created.TOTPSecret, app.now())
 			require.NoError(t, err)
 		}
 		b, _ := json.Marshal(body)
@@ -128,7 +128,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			slug := strings.TrimPrefix(path, "/api/v1/exchange/")
 			tbl, err := schemas.Lookup(slug)
 			require.NoError(t, err)
-			b, _ := json.Marshal([]simulate.Record{simulate.NewRecord(r, tbl, company, time.Now())})
+			b, _ := json.Marshal([]simulate.Record{simulate.NewRecord(r, tbl, company, app.now())})
 			return b
 		case path == "/api/v1/auth/login":
 			return []byte(`{"username":"oa_prov","password":"` + warnPassword + `"}`)

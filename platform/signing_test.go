@@ -70,7 +70,7 @@ func TestSimulatorSignsItsUploads(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Second)
 	defer cancel()
-	sim := simulate.New(simulate.Config{URL: app.URL(), Rate: 200, Speed: 600, Workers: 2, Seed: 7, Secrets: secrets}, companies, keys)
+	sim := simulate.New(simulate.Config{URL: app.URL(), Rate: 200, Speed: 600, Workers: 2, Seed: 7, Secrets: secrets, Now: app.now}, companies, keys)
 	require.NoError(t, sim.Run(ctx))
 	assert.Positive(t, sim.Stats.Accepted.Load())
 	assert.Zero(t, sim.Stats.Failed.Load(), "an upload was refused")

@@ -52,7 +52,7 @@ func login(tb testing.TB, base, username string) string {
 	tb.Helper()
 	body := map[string]string{"username": username, "password": warnPassword}
 	if secret, ok := totpSecrets.Load(strings.TrimPrefix(strings.TrimPrefix(base, "https://"), "http://") + "|" + username); ok {
-		otp, err := identity.TOTPCode(secret.(string), time.Now())
+		otp, err := identity.TOTPCode(secret.(string), clockOf(tb, base))
 		require.NoError(tb, err)
 		body["otp"] = otp
 	}

@@ -72,7 +72,7 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 		require.Equal(t, 1, e.upload(code, schemas.EnterpriseInfos, rec))
 		// With its 企业信息 the warning engine knows the company as a chemical one: today's
 		// 安全承诺 keeps a 10:00 warning out of the counts below at any hour.
-		cm := simulate.NewRecord(rand.New(rand.NewPCG(1, 3)), schemas.Commitments, simulate.Company{Code: code, County: code[:6]}, time.Now())
+		cm := simulate.NewRecord(rand.New(rand.NewPCG(1, 3)), schemas.Commitments, simulate.Company{Code: code, County: code[:6]}, e.clock.Now())
 		require.Equal(t, 1, e.upload(code, schemas.Commitments, cm))
 	}
 	info("370102001", "117.076441", "36.666465")

@@ -33,6 +33,11 @@ type Config struct {
 	// given, every upload is signed as a company's own system would
 	// (X-Chemguard-Timestamp, -Nonce, -Signature; see docs/api-signing.md).
 	Secrets []string
+	// Now is the clock the records, their schedule and the signatures' timestamps
+	// follow; nil: the machine's. A test gives the platform's own (CHEMGUARD_TEST_NOW),
+	// or the platform would refuse every record as in the future and every signature
+	// as outside its window.
+	Now func() time.Time
 }
 
 // Stats counts what a run sent.
@@ -60,6 +65,9 @@ func New(cfg Config, companies []Company, keys []string) *Simulator {
 	if cfg.Rate <= 0 {
 		cfg.Rate = 100
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	return &Simulator{cfg: cfg, companies: companies, keys: keys,
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Workers}}}
 }
@@ -68,7 +76,7 @@ func New(cfg Config, companies []Company, keys []string) *Simulator {
 // minute (daily lists arrive first), then each repeats at its frequency (see
 // Config.Speed). The uploads and their records are those Replay makes.
 func (s *Simulator) Run(ctx context.Context) error {
-	sch := newSchedule(s.companies, time.Now(), s.cfg.Speed, s.cfg.Seed)
+	sch := newSchedule(s.companies, s.cfg.Now(), s.cfg.Speed, s.cfg.Seed)
 	work := make(chan upload, s.cfg.Workers*2)
 	var wg sync.WaitGroup
 	for w := 0; w < s.cfg.Workers; w++ {
@@ -85,7 +93,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 	// A token bucket of records keeps the total under Rate.
 	tokens, last := s.cfg.Rate, time.Now()
 	for {
-		if !sleepUntil(ctx, sch.due()) {
+		if !sleepFor(ctx, sch.due().Sub(s.cfg.Now())) {
 			return nil
 		}
 		u := sch.next()
@@ -98,7 +106,7 @@ func (s *Simulator) Run(ctx context.Context) error {
 				tokens -= n
 				break
 			}
-			if !sleepUntil(ctx, t.Add(time.Duration((n-tokens)/s.cfg.Rate*float64(time.Second)))) {
+			if !sleepFor(ctx, time.Duration((n-tokens)/s.cfg.Rate*float64(time.Second))) {
 				return nil
 			}
 		}
@@ -110,8 +118,9 @@ func (s *Simulator) Run(ctx context.Context) error {
 	}
 }
 
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
+// sleepFor waits d (a due time less the clock's now) or until ctx ends; false when
+// ctx ended.
+func sleepFor(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -145,7 +154,7 @@ func (s *Simulator) send(ctx context.Context, r *rand.Rand, u upload) {
 		s.Stats.Failed.Add(int64(n))
 		return
 	}
-	accepted, rejected, err := post(ctx, s.client, s.cfg.URL, s.keys[u.index], secret, u.Table.Slug, body)
+	accepted, rejected, err := post(ctx, s.client, s.cfg.URL, s.keys[u.index], secret, u.Table.Slug, body, s.cfg.Now())
 	s.Stats.Batches.Add(1)
 	if err != nil {
 		s.Stats.Failed.Add(int64(n))
@@ -170,11 +179,11 @@ func Post(ctx context.Context, client *http.Client, base, key, slug string, recs
 
 // PostRaw is Post for an already encoded body.
 func PostRaw(ctx context.Context, client *http.Client, base, key, slug string, body []byte) (accepted, rejected int, err error) {
-	return post(ctx, client, base, key, "", slug, body)
+	return post(ctx, client, base, key, "", slug, body, time.Time{})
 }
 
-// post sends a batch, signed with secret when it is not "".
-func post(ctx context.Context, client *http.Client, base, key, secret, slug string, body []byte) (accepted, rejected int, err error) {
+// post sends a batch, signed with secret at signedAt when secret is not "".
+func post(ctx context.Context, client *http.Client, base, key, secret, slug string, body []byte, signedAt time.Time) (accepted, rejected int, err error) {
 	path := "/api/v1/exchange/" + slug
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
 	if err != nil {
@@ -183,7 +192,7 @@ func post(ctx context.Context, client *http.Client, base, key, secret, slug stri
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+key)
 	if secret != "" {
-		if err := signing.SignRequest(req.Header, secret, http.MethodPost, path, body, time.Now()); err != nil {
+		if err := signing.SignRequest(req.Header, secret, http.MethodPost, path, body, signedAt); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -45,7 +45,7 @@ func SignIn(c *fiber.Ctx, sessions Sessions, insecureCookie bool) error {
 	if err != nil {
 		return err
 	}
-	setSessionCookie(c, se.Token, se.ExpiresAt, insecureCookie)
+	setSessionCookie(c, se.Token, se.ExpiresAt, identity.MaxAge(se), insecureCookie)
 	return nil
 }
 
@@ -65,13 +65,14 @@ func ClearSessionCookie(c *fiber.Ctx, insecureCookie bool) {
 	if c.Cookies(identity.CookieName) == "" {
 		return
 	}
-	setSessionCookie(c, "", time.Unix(0, 0), insecureCookie)
+	setSessionCookie(c, "", time.Unix(0, 0), 0, insecureCookie)
 }
 
 // setSessionCookie sets the cookie only this host's pages send (SameSite=Strict)
 // and no script reads; Secure unless insecureCookie (plain-HTTP development).
-func setSessionCookie(c *fiber.Ctx, token string, expires time.Time, insecureCookie bool) {
-	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: token, Path: "/", Expires: expires,
+// maxAge (seconds, 0: none) wins over expires in browsers (RFC 6265 5.3).
+func setSessionCookie(c *fiber.Ctx, token string, expires time.Time, maxAge int, insecureCookie bool) {
+	c.Cookie(&fiber.Cookie{Name: identity.CookieName, Value: token, Path: "/", Expires: expires, MaxAge: maxAge,
 		HTTPOnly: true, Secure: !insecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
 }
 

@@ -51,7 +51,9 @@ func (s *sessions) Login(_ context.Context, username, password, _, _ string) (*i
 	if password != "right" {
 		return nil, chemguard.Errorf(chemguard.EUnauthorized, "用户名或密码错误", "wrong username or password")
 	}
-	return &identity.Session{Token: "cgs_" + username, ExpiresAt: time.Now().Add(time.Hour)}, nil
+	// The server's clock is months from the browser's (here: the test's machine):
+	// the cookie still lives the session's hour, counted by the browser.
+	return &identity.Session{Token: "cgs_" + username, ExpiresAt: time.Date(2026, 3, 10, 2, 30, 0, 0, time.UTC), Lifetime: time.Hour}, nil
 }
 
 func (s *sessions) Logout(_ context.Context, token, _ string) error {
@@ -105,6 +107,7 @@ func TestSignInAndOut(t *testing.T) {
 	assert.True(t, ck.Secure)
 	assert.Equal(t, http.SameSiteStrictMode, ck.SameSite, "no other site's page sends it")
 	assert.Equal(t, "/", ck.Path, "one cookie for every UI")
+	assert.Equal(t, 3600, ck.MaxAge, "the browser counts the session's lifetime on its own clock, whatever the server's says")
 
 	out := post("/logout", "", &http.Cookie{Name: identity.CookieName, Value: "cgs_li"})
 	require.Equal(t, http.StatusNoContent, out.StatusCode)

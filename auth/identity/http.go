@@ -80,7 +80,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{Name: CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt,
+	c.Cookie(&fiber.Cookie{Name: CookieName, Value: se.Token, Path: "/", Expires: se.ExpiresAt, MaxAge: MaxAge(se),
 		HTTPOnly: true, Secure: !h.InsecureCookie, SameSite: fiber.CookieSameSiteStrictMode})
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.JSON(fiber.Map{"token": se.Token, "expires_at": se.ExpiresAt.Format(time.RFC3339),
@@ -240,3 +240,9 @@ func (h *Handler) Recheck(c *fiber.Ctx) func() error {
 		return nil
 	}
 }
+
+// MaxAge is the session cookie's Max-Age in seconds: the session's lifetime, which
+// the browser counts from receiving the cookie on its own clock (RFC 6265 5.3: it
+// wins over Expires, an instant of the server's clock); 0 (no Max-Age) when the
+// lifetime is unknown.
+func MaxAge(se *Session) int { return int(se.Lifetime / time.Second) }

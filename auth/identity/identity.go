@@ -137,7 +137,11 @@ func (s *Service) Config() Config { return s.cfg }
 type Session struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expires_at"` // absolute end; idle for IdleTimeout ends it sooner
-	User      *User     `json:"-"`
+	// Lifetime is ExpiresAt less the instant of login: the cookie's Max-Age, which
+	// a browser counts on its own clock, so a phone or PC whose clock is off by
+	// hours keeps the session its lifetime instead of dropping it as expired.
+	Lifetime time.Duration `json:"-"`
+	User     *User         `json:"-"`
 }
 
 // TokenPrefix starts every session token.
@@ -207,7 +211,7 @@ func (s *Service) Login(ctx context.Context, username, password, otp, ip string)
 	if err := s.audit.Record(ctx, ev); err != nil {
 		return nil, err
 	}
-	return &Session{Token: token, ExpiresAt: expires, User: &u}, nil
+	return &Session{Token: token, ExpiresAt: expires, Lifetime: s.cfg.AbsoluteLifetime, User: &u}, nil
 }
 
 // attempt is one try at a's credentials, however it is made (login, changing
