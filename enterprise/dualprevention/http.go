@@ -160,32 +160,7 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 // failed (the input was refused) or denied (not the member's to change, or
 // not there), with the member and the path.
 func (mod *Module) audited(action string, h fiber.Handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		err := h(c)
-		ev := audit.Event{ClientIP: c.IP(), Action: action, Object: strings.Clone(c.Path()), Result: audit.ResultOK}
-		if m := enterprise.MemberFrom(c); m != nil {
-			ev.Actor = m.Username
-			roles := make([]string, len(m.Roles))
-			for i, r := range m.Roles {
-				roles[i] = string(r)
-			}
-			ev.ActorRole = strings.Join(roles, ",")
-			ev.Detail = fiber.Map{"company": m.Company}
-		}
-		switch code := chemguard.ErrorCode(err); {
-		case err == nil && c.Response().StatusCode() < 400:
-		case err == nil, code == chemguard.EInvalid, code == chemguard.ETooLarge, code == chemguard.EConflict:
-			ev.Result = audit.ResultFailed
-		case code == chemguard.EForbidden, code == chemguard.ENotFound, code == chemguard.EUnauthorized:
-			ev.Result = audit.ResultDenied
-		default:
-			ev.Result = audit.ResultFailed
-		}
-		if aerr := mod.audit.Record(c.Context(), ev); aerr != nil && err == nil {
-			return fmt.Errorf("dualprevention: audit: %w", aerr)
-		}
-		return err
-	}
+	return enterprise.AuditedHandler(mod.audit, action, h)
 }
 
 func problemsOf(err error) ([]Problem, string, bool) {
