@@ -83,20 +83,12 @@ func New(svc *Service, rec audit.Recorder) (*Module, error) {
 // check's finding is entered in (enterprise/dangers). started, when not nil,
 // is handed the service so that the platform runs its pushes (Service.Run).
 func Factory(cfg Config, dangers enterprise.DangerRegistry, started func(*Service)) enterprise.ModuleFactory {
-	return func(f enterprise.Foundation) (enterprise.Module, error) {
-		if cfg.Now == nil {
-			cfg.Now = f.Now
-		}
+	return enterprise.ServiceModule(func(f enterprise.Foundation) (*Service, enterprise.Module, error) {
+		cfg.Now = cfg.Now.Or(f)
 		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, dangers, f.Files)
 		mod, err := New(svc, f.Audit)
-		if err != nil {
-			return nil, err
-		}
-		if started != nil {
-			started(svc)
-		}
-		return mod, nil
-	}
+		return svc, mod, err
+	}, started)
 }
 
 // Nav is the module's navigation.

@@ -82,21 +82,15 @@ func New(svc *Service, nonces signing.NonceStore) (*Module, error) {
 // module so that the platform mounts the boxes' intake (RegisterIntake) and
 // runs the sweep (Service.Run).
 func Factory(cfg Config, started func(*Module)) enterprise.ModuleFactory {
-	return func(f enterprise.Foundation) (enterprise.Module, error) {
-		if cfg.Now == nil {
-			cfg.Now = f.Now
-		}
-		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, f.Files)
-		mod, err := New(svc, signing.NewPGNonces(f.Pool, cfg.Now))
+	return enterprise.ServiceModule(func(f enterprise.Foundation) (*Module, enterprise.Module, error) {
+		cfg.Now = cfg.Now.Or(f)
+		mod, err := New(NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, f.Files), signing.NewPGNonces(f.Pool, cfg.Now))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		mod.audit = f.Audit
-		if started != nil {
-			started(mod)
-		}
-		return mod, nil
-	}
+		return mod, mod, nil
+	}, started)
 }
 
 // Service is the module's service.
