@@ -63,10 +63,7 @@ func (a *App) renderAccounts(c *fiber.Ctx, f accountForm, msg string) error {
 	if p.Posts, err = a.members.Posts(ctx, m.Company); err != nil {
 		return err
 	}
-	if msg != "" {
-		refused(c)
-	}
-	return a.pages.Render(c, "accounts", p)
+	return a.renderForm(c, "accounts", msg, p)
 }
 
 func (a *App) accountsPage(c *fiber.Ctx) error { return a.renderAccounts(c, accountForm{}, "") }
@@ -173,10 +170,7 @@ func (a *App) renderAccountEdit(c *fiber.Ctx, msg string) error {
 	if p.Posts, err = a.members.Posts(c.UserContext(), m.Company); err != nil {
 		return err
 	}
-	if msg != "" {
-		refused(c)
-	}
-	return a.pages.Render(c, "account_edit", p)
+	return a.renderForm(c, "account_edit", msg, p)
 }
 
 func (a *App) accountEdit(c *fiber.Ctx) error { return a.renderAccountEdit(c, "") }
@@ -294,10 +288,7 @@ func (a *App) renderDepartments(c *fiber.Ctx, msg string) error {
 	if p.People, err = a.members.People(ctx, m.Company); err != nil {
 		return err
 	}
-	if msg != "" {
-		refused(c)
-	}
-	return a.pages.Render(c, "departments", p)
+	return a.renderForm(c, "departments", msg, p)
 }
 
 func (a *App) departmentsPage(c *fiber.Ctx) error { return a.renderDepartments(c, "") }

@@ -66,10 +66,7 @@ func (a *App) renderAccount(c *fiber.Ctx, p accountPage) error {
 	u := identity.UserFrom(c)
 	p.Page = NewPage(c, "账户安全", false)
 	p.MustChange, p.MustEnrol, p.TOTP = u.MustChangePassword, u.MustEnrolTOTP, u.TOTPEnrolled
-	if p.Error != "" {
-		refused(c)
-	}
-	return a.pages.Render(c, "account", p)
+	return a.renderForm(c, "account", p.Error, p)
 }
 
 func (a *App) accountPage(c *fiber.Ctx) error {
@@ -237,10 +234,7 @@ func (a *App) renderExchange(c *fiber.Ctx, msg string) error {
 	if p.History, err = a.systems.History(ctx, m.Company); err != nil {
 		return err
 	}
-	if msg != "" {
-		refused(c)
-	}
-	return a.pages.Render(c, "exchange", p)
+	return a.renderForm(c, "exchange", msg, p)
 }
 
 func (a *App) chooseSystem(c *fiber.Ctx) error {
@@ -259,4 +253,13 @@ func refused(c *fiber.Ctx) {
 	if c.Response().StatusCode() < 400 {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
+}
+
+// renderForm draws the form page name with p; msg, when not "", is the
+// refusal the page shows, and the answer carries its status (refused).
+func (a *App) renderForm(c *fiber.Ctx, name, msg string, p any) error {
+	if msg != "" {
+		refused(c)
+	}
+	return a.pages.Render(c, name, p)
 }

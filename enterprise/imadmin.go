@@ -25,10 +25,7 @@ func (a *App) renderIM(c *fiber.Ctx, msg, result string) error {
 	if p.Result == "" {
 		p.Result = p.Robot.TestResult
 	}
-	if msg != "" {
-		refused(c)
-	}
-	return a.pages.Render(c, "im", p)
+	return a.renderForm(c, "im", msg, p)
 }
 
 func (a *App) imSettings(c *fiber.Ctx) error { return a.renderIM(c, "", "") }

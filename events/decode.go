@@ -58,6 +58,12 @@ func Tables() []string {
 	return out
 }
 
+// decoders read each table's record into the engine's event. The master-data
+// tables (indicators, hazard sources, cameras, commitments) are read into
+// schemas' own record types, so their field names are declared once. The
+// event tables are read into a struct of the few fields the engine uses: they
+// come by the thousand a second, and some carry a file (作业票证, 报警图片) of
+// megabytes of base64 the engine has no use for.
 var decoders = map[string]func(company string, rec []byte) (Event, error){
 	TableIndicators:        decodeIndicator,
 	TableSensorReadings:    decodeReading,
@@ -74,19 +80,12 @@ var decoders = map[string]func(company string, rec []byte) (Event, error){
 }
 
 func decodeCamera(company string, rec []byte) (Event, error) {
-	var r struct {
-		Video   string `json:"VIDEO_CODE"`
-		Company string `json:"COMPANY_CODE"`
-		Name    string `json:"CAMERA_NAME"`
-		Place   string `json:"PLACE"`
-		Hazard  string `json:"HAZARD_CODE"`
-		Deleted string `json:"DELETED"`
-	}
+	var r schemas.Camera
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return nil, err
 	}
-	return Camera{Company: orCompany(r.Company, company), VideoCode: r.Video, Name: r.Name, Place: r.Place,
-		Hazard: r.Hazard, Deleted: r.Deleted == schemas.DeletedYes}, nil
+	return Camera{Company: orCompany(r.CompanyCode, company), VideoCode: r.VideoCode, Name: r.CameraName, Place: r.Place,
+		Hazard: r.HazardCode, Deleted: r.Deleted == schemas.DeletedYes}, nil
 }
 
 func decodeEnterprise(company string, rec []byte) (Event, error) {
@@ -149,27 +148,12 @@ func parseInto[T any](parse func(schemas.Number) (T, error), fields []into[T]) e
 }
 
 func decodeIndicator(company string, rec []byte) (Event, error) {
-	var r struct {
-		Code        string         `json:"INDICATOR_CODE"`
-		CompanyCode string         `json:"COMPANY_CODE"`
-		Hazard      string         `json:"HAZARD_CODE"`
-		Name        string         `json:"INDICATOR_NAME"`
-		Kind        string         `json:"INDICATOR_KIND"`
-		Unit        string         `json:"UNIT"`
-		Area        string         `json:"AREA"`
-		Deleted     string         `json:"DELETED"`
-		RangeLow    schemas.Number `json:"RANGE_LOW"`
-		RangeHigh   schemas.Number `json:"RANGE_HIGH"`
-		LowLow      schemas.Number `json:"LOW_LOW"`
-		Low         schemas.Number `json:"LOW"`
-		High        schemas.Number `json:"HIGH"`
-		HighHigh    schemas.Number `json:"HIGH_HIGH"`
-	}
+	var r schemas.Indicator
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return nil, err
 	}
-	d := IndicatorDef{Code: r.Code, Company: orCompany(r.CompanyCode, company), Hazard: r.Hazard,
-		Name: r.Name, Kind: IndicatorKind(r.Kind), Unit: r.Unit, Area: r.Area,
+	d := IndicatorDef{Code: r.IndicatorCode, Company: orCompany(r.CompanyCode, company), Hazard: r.HazardCode,
+		Name: r.IndicatorName, Kind: IndicatorKind(r.IndicatorKind), Unit: r.Unit, Area: r.Area,
 		Deleted: r.Deleted == schemas.DeletedYes}
 	if err := parseInto(float, []into[*float64]{{r.RangeLow, &d.RangeLow}, {r.RangeHigh, &d.RangeHigh},
 		{r.LowLow, &d.Thresholds.LowLow}, {r.Low, &d.Thresholds.Low}, {r.High, &d.Thresholds.High},
@@ -197,53 +181,27 @@ func decodeReading(company string, rec []byte) (Event, error) {
 }
 
 func decodeHazard(company string, rec []byte) (Event, error) {
-	var r struct {
-		Code         string `json:"HAZARD_CODE"`
-		Company      string `json:"COMPANY_CODE"`
-		Name         string `json:"HAZARD_NAME"`
-		Kind         string `json:"HAZARD_KIND"`
-		Grade        string `json:"HAZARD_GRADE"`
-		Substances   string `json:"SUBSTANCES"`
-		KeySubstance string `json:"KEY_SUBSTANCE"`
-		Deleted      string `json:"DELETED"`
-	}
+	var r schemas.HazardSource
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return nil, err
 	}
-	grade, err := strconv.Atoi(r.Grade)
-	if err != nil && r.Grade != "" {
-		return nil, fmt.Errorf("HAZARD_GRADE %q: %w", r.Grade, err)
+	grade, err := strconv.Atoi(r.HazardGrade)
+	if err != nil && r.HazardGrade != "" {
+		return nil, fmt.Errorf("HAZARD_GRADE %q: %w", r.HazardGrade, err)
 	}
-	return HazardSource{Code: r.Code, Company: orCompany(r.Company, company), Name: r.Name,
-		Kind: HazardKind(r.Kind), Grade: grade, Substances: r.Substances, KeySubstance: r.KeySubstance,
+	return HazardSource{Code: r.HazardCode, Company: orCompany(r.CompanyCode, company), Name: r.HazardName,
+		Kind: HazardKind(r.HazardKind), Grade: grade, Substances: r.Substances, KeySubstance: r.KeySubstance,
 		Deleted: r.Deleted == schemas.DeletedYes}, nil
 }
 
 func decodeCommitment(company string, rec []byte) (Event, error) {
-	var r struct {
-		ID               string           `json:"ID"`
-		Company          string           `json:"COMPANY_CODE"`
-		Date             schemas.Date     `json:"COMMIT_DATE"`
-		Person           string           `json:"COMMIT_PERSON"`
-		At               schemas.DateTime `json:"COMMIT_TIME"`
-		UnitsRunning     schemas.Number   `json:"UNITS_RUNNING"`
-		UnitsStopped     schemas.Number   `json:"UNITS_STOPPED"`
-		UnitsMaintenance schemas.Number   `json:"UNITS_MAINTENANCE"`
-		HotWorkSpecial   schemas.Number   `json:"HOT_WORK_SPECIAL"`
-		HotWork1         schemas.Number   `json:"HOT_WORK_1"`
-		HotWork2         schemas.Number   `json:"HOT_WORK_2"`
-		ConfinedSpace    schemas.Number   `json:"CONFINED_SPACE"`
-		OtherSpecialOps  schemas.Number   `json:"OTHER_SPECIAL_OPS"`
-		TrialProduction  string           `json:"TRIAL_PRODUCTION"`
-		StartupShutdown  string           `json:"STARTUP_SHUTDOWN"`
-		MajorHazardOK    string           `json:"MAJOR_HAZARD_NORMAL"`
-	}
+	var r schemas.Commitment
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return nil, err
 	}
-	c := Commitment{ID: r.ID, Company: orCompany(r.Company, company), Date: r.Date.Time, Person: r.Person,
-		At: r.At.Time, TrialProduction: r.TrialProduction == schemas.Yes,
-		StartupShutdown: r.StartupShutdown == schemas.Yes, MajorHazardOK: r.MajorHazardOK != schemas.No}
+	c := Commitment{ID: r.ID, Company: orCompany(r.CompanyCode, company), Date: r.CommitDate.Time, Person: r.CommitPerson,
+		At: r.CommitTime.Time, TrialProduction: r.TrialProduction == schemas.Yes,
+		StartupShutdown: r.StartupShutdown == schemas.Yes, MajorHazardOK: r.MajorHazardNormal != schemas.No}
 	if err := parseInto(count, []into[int]{{r.UnitsRunning, &c.UnitsRunning}, {r.UnitsStopped, &c.UnitsStopped},
 		{r.UnitsMaintenance, &c.UnitsMaintenance}, {r.HotWorkSpecial, &c.HotWorkSpecial},
 		{r.HotWork1, &c.HotWork1}, {r.HotWork2, &c.HotWork2}, {r.ConfinedSpace, &c.ConfinedSpace},

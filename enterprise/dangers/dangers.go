@@ -57,24 +57,30 @@ func (s State) SeedState() string {
 	return ""
 }
 
+// Report is what a person reports of a danger, registering or editing it:
+// the 隐患清单's own columns, which a Danger keeps as entered.
+type Report struct {
+	Name        string    // 隐患名称 (DANGER_NAME)
+	Description string    // 隐患内容 (DANGER_DESC)
+	Place       string    // 隐患地点
+	Level       int       // DANGER_LEVEL: 0 一般隐患, 1 重大隐患
+	Type        int       // HAZARD_DANGER_TYPE 1–8
+	Source      string    // DANGER_SRC code
+	ManageType  int       // DANGER_MANAGE_TYPE: 0 即查即改, 1 限期整改
+	Basis       string    // 判定依据
+	Reason      string    // 原因分析 (DANGER_REASON)
+	FoundOn     time.Time // 排查日期
+}
+
 // Danger is one row of the ledger: every field of the 隐患清单 and what 表6 needs.
 type Danger struct {
-	ID             uuid.UUID
-	Company        string
-	State          State
-	HazardCode     string
-	RiskMeasureID  string
-	CheckRecordID  string
-	Name           string
-	Description    string
-	Place          string
-	Level          int
-	Type           int
-	Source         string
-	ManageType     int
-	Basis          string
-	Reason         string
-	FoundOn        time.Time
+	ID            uuid.UUID
+	Company       string
+	State         State
+	HazardCode    string
+	RiskMeasureID string
+	CheckRecordID string
+	Report
 	DepartmentID   int64
 	DepartmentName string
 	Inspectors     string

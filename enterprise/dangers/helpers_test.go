@@ -16,7 +16,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -30,7 +29,6 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/web"
 )
 
 // directory is the company directory of the fixture, kept in memory beside the
@@ -138,16 +136,7 @@ func newFixture(t *testing.T) *fixture {
 		Files: files, Exchange: store.NewExchange(pool), Audit: f.audit, Clock: f.clock.Now}, dangers.DefaultConfig)
 	require.NoError(t, err)
 	f.svc = f.mod.Service()
-	f.app = fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler, BodyLimit: 32 << 20, DisableStartupMessage: true})
-	f.app.Use(func(c *fiber.Ctx) error {
-		if m, ok := f.members[c.Get("X-Test-Member")]; ok {
-			enterprise.SetMember(c, m)
-		}
-		pc, phone := f.mod.Nav()
-		enterprise.SetPageContext(c, "test-csrf", pc, phone)
-		return c.Next()
-	})
-	f.mod.Register(f.app.Group(enterprise.Prefix), f.app.Group(enterprise.PhonePrefix))
+	f.app = enttest.Mount(f.mod, f.members)
 	return f
 }
 
@@ -181,7 +170,7 @@ func (f *fixture) request(member, method, path string, fields url.Values, photos
 	if ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}
-	req.Header.Set("X-Test-Member", member)
+	req.Header.Set(enttest.MemberHeader, member)
 	resp, err := f.app.Test(req, 60_000)
 	require.NoError(f.t, err)
 	return resp
@@ -197,28 +186,24 @@ func readBody(t *testing.T, r *http.Response) string {
 // outbox returns the 表6 records staged for id, oldest first.
 func (f *fixture) outbox(id string) []map[string]any {
 	f.t.Helper()
-	rows, err := f.pool.Query(context.Background(), `SELECT record FROM enterprise_outbox WHERE slug = 'hidden-dangers'
-		AND record->>'ID' = $1 ORDER BY id`, id)
-	require.NoError(f.t, err)
-	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (map[string]any, error) {
-		var m map[string]any
-		err := r.Scan(&m)
-		return m, err
-	})
-	require.NoError(f.t, err)
-	return recs
+	var out []map[string]any
+	for _, c := range []string{companyA, companyB} {
+		for _, r := range enttest.Staged(f.t, f.pool, c, "hidden-dangers") {
+			if r["ID"] == id {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
-// tinyPNG is a 1×1 PNG.
-var tinyPNG = []byte{0x89, 'P', 'N', 'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 'I', 'H', 'D', 'R', 0, 0, 0, 1, 0, 0, 0, 1,
-	8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89, 0, 0, 0, 0x0a, 'I', 'D', 'A', 'T', 0x78, 0x9c, 0x63, 0, 1, 0, 0, 5, 0, 1,
-	0x0d, 0x0a, 0x2d, 0xb4, 0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 'B', 0x60, 0x82}
+var tinyPNG = enttest.TinyPNG
 
 // general is a 限期整改 一般隐患 in A's department, not yet assigned.
 func (f *fixture) general(name string) dangers.Input {
-	return dangers.Input{HazardCode: "370102100001", Name: name, Description: "液氨储罐区法兰泄漏，现场有氨味",
-		Place: "液氨储罐区", Level: 0, Type: 7, Source: "1", ManageType: 1, Basis: "GB 50160",
-		FoundOn: f.clock.Now(), DepartmentID: f.dep.ID, Inspectors: "钱操作工"}
+	return dangers.Input{HazardCode: "370102100001", DepartmentID: f.dep.ID, Inspectors: "钱操作工",
+		Report: dangers.Report{Name: name, Description: "液氨储罐区法兰泄漏，现场有氨味", Place: "液氨储罐区", Level: 0, Type: 7,
+			Source: "1", ManageType: 1, Basis: "GB 50160", FoundOn: f.clock.Now()}}
 }
 
 func num(v any) string { return fmt.Sprint(v) }

@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/audit"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -191,28 +190,7 @@ var funcs = template.FuncMap{
 // audited records what a member did to a danger (refusals included) in the
 // platform's audit log, and returns err.
 func (m *Module) audited(c *fiber.Ctx, action, id string, err error) error {
-	mem := enterprise.MemberFrom(c)
-	ev := audit.Event{ClientIP: c.IP(), Action: "danger_" + action, Object: "danger:" + id, Result: audit.ResultOK}
-	if mem != nil {
-		roles := make([]string, len(mem.Roles))
-		for i, r := range mem.Roles {
-			roles[i] = string(r)
-		}
-		ev.Actor, ev.ActorRole = mem.Username, strings.Join(roles, ",")
-		ev.Object = "danger:" + mem.Company + "/" + id
-	}
-	switch {
-	case err == nil:
-	case chemguard.ErrorCode(err) == chemguard.EForbidden:
-		ev.Result = audit.ResultDenied
-	default:
-		ev.Result = "failed"
-		ev.Detail = map[string]string{"code": chemguard.ErrorCode(err)}
-	}
-	if aerr := m.svc.Audit.Record(c.UserContext(), ev); aerr != nil {
-		return aerr
-	}
-	return err
+	return enterprise.Audited(c, m.svc.Audit, "danger_"+action, enterprise.AuditObject(c, "danger", id), err)
 }
 
 func wantsJSON(c *fiber.Ctx) bool {

@@ -22,23 +22,14 @@ import (
 type Input struct {
 	HazardCode    string
 	RiskMeasureID string
-	Name          string
-	Description   string
-	Place         string
-	Level         int
-	Type          int
-	Source        string
-	ManageType    int
-	Basis         string
-	Reason        string
-	FoundOn       time.Time
-	DepartmentID  int64
-	Inspectors    string
-	Deadline      time.Time // zero: not assigned yet
-	LiableUnit    string
-	LiableID      int64 // 0: not assigned yet
-	AcceptUnit    string
-	AcceptorID    int64
+	Report
+	DepartmentID int64
+	Inspectors   string
+	Deadline     time.Time // zero: not assigned yet
+	LiableUnit   string
+	LiableID     int64 // 0: not assigned yet
+	AcceptUnit   string
+	AcceptorID   int64
 	// 即查即改 only: what was done on the spot.
 	Rectification string
 	Funds         *float64
@@ -196,9 +187,8 @@ func (in *Input) apply(d *Danger, dir people) error {
 		d.AcceptorName = ""
 	}
 	d.HazardCode, d.RiskMeasureID = strings.TrimSpace(in.HazardCode), in.RiskMeasureID
-	d.Name, d.Description, d.Place = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description), in.Place
-	d.Level, d.Type, d.Source, d.ManageType = in.Level, in.Type, in.Source, in.ManageType
-	d.Basis, d.Reason, d.FoundOn = in.Basis, in.Reason, in.FoundOn
+	d.Report = in.Report
+	d.Name, d.Description = strings.TrimSpace(in.Name), strings.TrimSpace(in.Description)
 	d.DepartmentID, d.Inspectors, d.Deadline = in.DepartmentID, in.Inspectors, in.Deadline
 	d.LiableUnit, d.LiableID, d.AcceptUnit, d.AcceptorID = in.LiableUnit, in.LiableID, in.AcceptUnit, in.AcceptorID
 	if in.Funds != nil {
@@ -663,8 +653,8 @@ func (s *Service) RegisterFinding(ctx context.Context, tx pgx.Tx, f enterprise.F
 	}
 	// The member who made the check is its 排查人员 (the ledger shows it, as for
 	// a danger registered by hand).
-	in := Input{HazardCode: f.HazardCode, RiskMeasureID: f.RiskMeasureID, Name: f.Name, Description: f.Description, Inspectors: displayName(f.Registrant),
-		Place: f.Place, Level: f.Level, Type: 8, Source: src, ManageType: 1, FoundOn: found, DepartmentID: f.Registrant.DepartmentID}
+	in := Input{HazardCode: f.HazardCode, RiskMeasureID: f.RiskMeasureID, Inspectors: displayName(f.Registrant), DepartmentID: f.Registrant.DepartmentID,
+		Report: Report{Name: f.Name, Description: f.Description, Place: f.Place, Level: f.Level, Type: 8, Source: src, ManageType: 1, FoundOn: found}}
 	dir, err := s.directory(ctx, f.Company)
 	if err != nil {
 		return "", err

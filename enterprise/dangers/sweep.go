@@ -205,9 +205,9 @@ func (s *Service) importIssued(ctx context.Context, company string, r *schemas.H
 	now := s.Clock()
 	atoi := func(n schemas.Number) int { v, _ := strconv.Atoi(string(n)); return v }
 	d := Danger{ID: id, Company: company, State: Rectifying, HazardCode: r.HazardCode, RiskMeasureID: r.RiskMeasureID,
-		Name: r.DangerName, Description: r.DangerDesc, Level: atoi(r.DangerLevel), Type: atoi(r.HazardDangerType),
-		Source: r.DangerSrc, ManageType: atoi(r.DangerManageType), Reason: r.DangerReason,
-		FoundOn: r.RegistTime.Time, RegistrantName: r.Registrant, RegisteredAt: r.RegistTime.Time,
+		Report: Report{Name: r.DangerName, Description: r.DangerDesc, Level: atoi(r.DangerLevel), Type: atoi(r.HazardDangerType),
+			Source: r.DangerSrc, ManageType: atoi(r.DangerManageType), Reason: r.DangerReason, FoundOn: r.RegistTime.Time},
+		RegistrantName: r.Registrant, RegisteredAt: r.RegistTime.Time,
 		Deadline: r.DangerManageDeadline.Time, LiableName: r.LiablePerson, LiableUnit: "", Inspectors: r.Registrant,
 		AcceptorName: r.CheckAcceptPerson, AcceptedAt: r.CheckAcceptTime.Time, AcceptComment: r.CheckAcceptComment,
 		Origin: "inspect", CreatedAt: now, UpdatedAt: now}

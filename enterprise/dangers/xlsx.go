@@ -25,7 +25,6 @@ import (
 // updates the same dangers (the 编号 column).
 const (
 	sheetLedger = "隐患清单"
-	sheetHelp   = "填写说明"
 )
 
 type column struct {
@@ -138,11 +137,7 @@ func WriteLedger(w io.Writer, dangers []Danger) error {
 }
 
 func writeHelp(f *excelize.File) error {
-	if _, err := f.NewSheet(sheetHelp); err != nil {
-		return fmt.Errorf("dangers: xlsx: %w", err)
-	}
 	lines := [][]any{
-		{"列", "填写要求"},
 		{"编号", "导出的隐患带编号：修改后导入即更新该隐患；新增隐患留空。"},
 		{"排查日期、整改期限", "日期，格式 yyyy-MM-dd（如 2026-12-05）。指定整改责任人时必须填写整改期限。"},
 		{"实施部门", "须为本企业已建的部门名称。"},
@@ -154,13 +149,9 @@ func writeHelp(f *excelize.File) error {
 		{"隐患状态等列", "整改完成日期、隐患状态、登记人、登记时间、验收时间、验收情况只供查看，导入时不读取：整改和验收须在系统中逐步办理并留痕。"},
 		{"出错的行", "有错误的行不导入，其余正确的行照常导入；导入结果逐行列出错误（行号、列、规则）。改正后可再次导入整个文件：已导入的行按编号更新，或按“排查日期+隐患名称+地点+危险源编码”识别为重复而跳过。"},
 	}
-	for i, l := range lines {
-		if err := f.SetSheetRow(sheetHelp, "A"+strconv.Itoa(i+1), &l); err != nil {
-			return fmt.Errorf("dangers: xlsx: %w", err)
-		}
+	if err := enterprise.WriteHelp(f, lines); err != nil {
+		return fmt.Errorf("dangers: xlsx: %w", err)
 	}
-	_ = f.SetColWidth(sheetHelp, "A", "A", 24)
-	_ = f.SetColWidth(sheetHelp, "B", "B", 100)
 	return nil
 }
 
@@ -229,13 +220,13 @@ func (s *Service) Import(ctx context.Context, m *enterprise.Member, r io.Reader)
 	if !m.Has(enterprise.Managers...) {
 		return rep, forbidden("只有安全管理员或主要负责人可以导入隐患清单", "only a manager may import the ledger")
 	}
-	f, err := excelize.OpenReader(r)
+	wb, err := enterprise.OpenWorkbook(r)
 	if err != nil {
-		return rep, chemguard.Errorf(chemguard.EInvalid, "无法读取该文件：请上传由模板填写的 .xlsx 文件", "the file is not a readable .xlsx workbook")
+		return rep, err
 	}
-	defer f.Close()
-	rows, err := f.GetRows(sheetLedger)
-	if err != nil {
+	defer wb.Close()
+	rows, ok := wb.Rows(sheetLedger)
+	if !ok {
 		return rep, chemguard.Errorf(chemguard.EInvalid, "文件中没有「%s」工作表：请使用下载的模板", "the workbook has no sheet %q; use the template", sheetLedger)
 	}
 	if len(rows) == 0 {
@@ -260,22 +251,10 @@ func (s *Service) Import(ctx context.Context, m *enterprise.Member, r io.Reader)
 	}
 	for i, row := range rows[1:] {
 		n := i + 2
-		get := func(h string) string {
-			j := at[h]
-			if j < len(row) {
-				return strings.TrimSpace(row[j])
-			}
-			return ""
-		}
-		empty := true
-		for _, c := range row {
-			if strings.TrimSpace(c) != "" {
-				empty = false
-			}
-		}
-		if empty {
+		if row.Blank() {
 			continue
 		}
+		get := func(h string) string { return row.Cell(at[h]) }
 		rep.Rows++
 		fail := func(err error) {
 			rep.Errors = append(rep.Errors, rowError(n, err))

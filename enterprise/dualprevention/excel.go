@@ -119,11 +119,8 @@ func writeBook(w io.Writer, rows [][]any) error {
 	if err := f.SetSheetRow(SheetList, "A1", &head); err != nil {
 		return err
 	}
-	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := f.SetSheetRow(SheetList, cell, &row); err != nil {
-			return err
-		}
+	if err := enterprise.WriteRows(f, SheetList, 2, rows); err != nil {
+		return err
 	}
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
 	if err != nil {
@@ -168,11 +165,8 @@ func writeBook(w io.Writer, rows [][]any) error {
 	for _, c := range schemas.CodesMeasureClass2.Codes {
 		notes = append(notes, []any{codeName(schemas.CodesMeasureClass1, c.Parent), c.NameZH + "（" + c.Value + "）"})
 	}
-	for i, row := range notes {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(SheetCodes, cell, &row); err != nil {
-			return err
-		}
+	if err := enterprise.WriteRows(f, SheetCodes, 1, notes); err != nil {
+		return err
 	}
 	if err := f.SetColWidth(SheetCodes, "A", "B", 40); err != nil {
 		return err
@@ -223,17 +217,17 @@ func (s *Service) Import(ctx context.Context, m *enterprise.Member, data []byte)
 	if err := mustManage(m); err != nil {
 		return ImportResult{}, err
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data))
+	wb, err := enterprise.OpenWorkbook(bytes.NewReader(data))
 	if err != nil {
-		return ImportResult{}, invalid("文件不是有效的 Excel 工作簿（.xlsx）", "the file is not an Excel workbook (.xlsx)", nil)
+		return ImportResult{}, err
 	}
-	defer f.Close()
+	defer wb.Close()
 	sheet := SheetList
-	if idx, _ := f.GetSheetIndex(SheetList); idx < 0 {
-		sheet = f.GetSheetName(0)
+	if !wb.Has(SheetList) {
+		sheet = wb.First()
 	}
-	rows, err := f.GetRows(sheet)
-	if err != nil {
+	rows, ok := wb.Rows(sheet)
+	if !ok {
 		return ImportResult{}, invalid("无法读取工作表「"+sheet+"」", "cannot read sheet "+sheet, nil)
 	}
 	if len(rows) == 0 || len(rows[0]) < colCycleUnit+1 || strings.TrimSpace(rows[0][0]) != Columns[0] {
@@ -324,13 +318,8 @@ func (p *planner) fail(row, col int, rule, zh, en string) {
 	p.problems = append(p.problems, Problem{Row: row, Field: Columns[col], Rule: rule, MessageZH: zh, MessageEN: en})
 }
 
-func (p *planner) row(n int, r []string) {
-	cell := func(c int) string {
-		if c < len(r) {
-			return strings.TrimSpace(r[c])
-		}
-		return ""
-	}
+func (p *planner) row(n int, r enterprise.Row) {
+	cell := r.Cell
 	blank := true
 	for c := 0; c < len(Columns); c++ {
 		blank = blank && cell(c) == ""

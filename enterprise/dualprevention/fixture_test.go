@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
@@ -21,7 +20,6 @@ import (
 	"github.com/shandong-emergency/chemguard/filestore"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/testclock"
-	"github.com/shandong-emergency/chemguard/web"
 )
 
 // company is one company of the fixture: its people as members.
@@ -113,15 +111,7 @@ func (f *fixture) company(t *testing.T, code, hazard string) company {
 // staged returns the records staged for slug, in order.
 func (f *fixture) staged(t *testing.T, company, slug string) []map[string]any {
 	t.Helper()
-	rows, err := f.pool.Query(context.Background(), `SELECT record FROM enterprise_outbox WHERE company = $1 AND slug = $2 ORDER BY id`, company, slug)
-	require.NoError(t, err)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (map[string]any, error) {
-		var m map[string]any
-		err := r.Scan(&m)
-		return m, err
-	})
-	require.NoError(t, err)
-	return out
+	return enttest.Staged(t, f.pool, company, slug)
 }
 
 // sqlDirectory answers the Directory from the foundation's tables, as the
@@ -191,8 +181,7 @@ func (d *fakeDangers) RegisterFinding(ctx context.Context, tx pgx.Tx, f enterpri
 	return id, nil
 }
 
-// tinyPNG is a 1×1 PNG, the photo of the tests.
-var tinyPNG = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+var tinyPNG = enttest.TinyPNG
 
 // app mounts the module behind a stand-in guard: the member is the one the
 // X-Test-Member header names.
@@ -206,19 +195,5 @@ func (f *fixture) app(t *testing.T) *fiber.App {
 			members[m.Username] = m
 		}
 	}
-	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
-	guard := func(c *fiber.Ctx) error {
-		m, ok := members[c.Get("X-Test-Member")]
-		if !ok {
-			return chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-		}
-		enterprise.SetMember(c, m)
-		pc, phone := mod.Nav()
-		enterprise.SetPageContext(c, "test-csrf", pc, phone)
-		return c.Next()
-	}
-	phone := app.Group(enterprise.PhonePrefix, guard)
-	pc := app.Group(enterprise.Prefix, guard)
-	mod.Register(pc, phone)
-	return app
+	return enttest.Mount(mod, members)
 }

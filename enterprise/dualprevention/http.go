@@ -83,20 +83,12 @@ func New(svc *Service, rec audit.Recorder) (*Module, error) {
 // check's finding is entered in (enterprise/dangers). started, when not nil,
 // is handed the service so that the platform runs its pushes (Service.Run).
 func Factory(cfg Config, dangers enterprise.DangerRegistry, started func(*Service)) enterprise.ModuleFactory {
-	return func(f enterprise.Foundation) (enterprise.Module, error) {
-		if cfg.Now == nil {
-			cfg.Now = f.Now
-		}
+	return enterprise.ServiceModule(func(f enterprise.Foundation) (*Service, enterprise.Module, error) {
+		cfg.Now = cfg.Now.Or(f)
 		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, dangers, f.Files)
 		mod, err := New(svc, f.Audit)
-		if err != nil {
-			return nil, err
-		}
-		if started != nil {
-			started(svc)
-		}
-		return mod, nil
-	}
+		return svc, mod, err
+	}, started)
 }
 
 // Nav is the module's navigation.
@@ -160,32 +152,7 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 // failed (the input was refused) or denied (not the member's to change, or
 // not there), with the member and the path.
 func (mod *Module) audited(action string, h fiber.Handler) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		err := h(c)
-		ev := audit.Event{ClientIP: c.IP(), Action: action, Object: strings.Clone(c.Path()), Result: audit.ResultOK}
-		if m := enterprise.MemberFrom(c); m != nil {
-			ev.Actor = m.Username
-			roles := make([]string, len(m.Roles))
-			for i, r := range m.Roles {
-				roles[i] = string(r)
-			}
-			ev.ActorRole = strings.Join(roles, ",")
-			ev.Detail = fiber.Map{"company": m.Company}
-		}
-		switch code := chemguard.ErrorCode(err); {
-		case err == nil && c.Response().StatusCode() < 400:
-		case err == nil, code == chemguard.EInvalid, code == chemguard.ETooLarge, code == chemguard.EConflict:
-			ev.Result = audit.ResultFailed
-		case code == chemguard.EForbidden, code == chemguard.ENotFound, code == chemguard.EUnauthorized:
-			ev.Result = audit.ResultDenied
-		default:
-			ev.Result = audit.ResultFailed
-		}
-		if aerr := mod.audit.Record(c.Context(), ev); aerr != nil && err == nil {
-			return fmt.Errorf("dualprevention: audit: %w", aerr)
-		}
-		return err
-	}
+	return enterprise.AuditedHandler(mod.audit, action, h)
 }
 
 func problemsOf(err error) ([]Problem, string, bool) {

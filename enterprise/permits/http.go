@@ -84,20 +84,12 @@ func New(svc *Service) (*Module, error) {
 // platform.BaseSystemConfig.Modules). started, when not nil, is handed the
 // service so that the platform runs its sweep and the day's plan (Service.Run).
 func Factory(cfg Config, started func(*Service)) enterprise.ModuleFactory {
-	return func(f enterprise.Foundation) (enterprise.Module, error) {
-		if cfg.Now == nil {
-			cfg.Now = f.Now
-		}
+	return enterprise.ServiceModule(func(f enterprise.Foundation) (*Service, enterprise.Module, error) {
+		cfg.Now = cfg.Now.Or(f)
 		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, f.Files)
 		mod, err := New(svc)
-		if err != nil {
-			return nil, err
-		}
-		if started != nil {
-			started(svc)
-		}
-		return mod, nil
-	}
+		return svc, mod, err
+	}, started)
 }
 
 // Nav is the module's navigation.

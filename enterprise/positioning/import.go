@@ -38,17 +38,10 @@ func PeopleTemplate(w io.Writer) error {
 		{"驾驶员", "赵司机", "", "鲁运物流", 50, "驾驶员", "危货驾驶资格", "D0001"},
 		{"押运员", "钱押运", "", "鲁运物流", 38, "押运员", "押运资格", "E0001"},
 	}
-	for i, r := range rows {
-		if err := x.SetSheetRow(peopleSheet, fmt.Sprintf("A%d", i+1), &r); err != nil {
-			return fmt.Errorf("positioning: template: %w", err)
-		}
-	}
-	const help = "填写说明"
-	if _, err := x.NewSheet(help); err != nil {
+	if err := enterprise.WriteRows(x, peopleSheet, 1, rows); err != nil {
 		return fmt.Errorf("positioning: template: %w", err)
 	}
 	notes := [][]any{
-		{"列", "说明"},
 		{"人员类别", "企业员工、承包商人员、访客、车辆、驾驶员或押运员（必填）"},
 		{"姓名/车牌号", "访客、车辆、驾驶员、押运员必填；承包商人员填特殊作业模块中登记的姓名；企业员工可不填"},
 		{"员工账号或手机号", "企业员工必填：本企业在职人员的登录账号或手机号"},
@@ -59,10 +52,8 @@ func PeopleTemplate(w io.Writer) error {
 		{"卡号", "定位卡号，不超过 36 个字符，可不填（之后在页面绑定）；已绑定给他人的卡须先解绑"},
 		{"导入规则", "逐行保存：有问题的行列出行号、列名和原因，其余行照常导入；已登记的人员不重复登记，只补绑卡号。修改后可再次导入同一文件。"},
 	}
-	for i, r := range notes {
-		if err := x.SetSheetRow(help, fmt.Sprintf("A%d", i+1), &r); err != nil {
-			return fmt.Errorf("positioning: template: %w", err)
-		}
+	if err := enterprise.WriteHelp(x, notes); err != nil {
+		return fmt.Errorf("positioning: template: %w", err)
 	}
 	return x.Write(w)
 }
@@ -104,13 +95,13 @@ func (s *Service) ImportPeople(ctx context.Context, m *enterprise.Member, r io.R
 	if err := requireManager(m); err != nil {
 		return rep, err
 	}
-	x, err := excelize.OpenReader(r)
+	wb, err := enterprise.OpenWorkbook(r)
 	if err != nil {
-		return rep, invalid("文件", "不是有效的 Excel（.xlsx）文件", "not a valid .xlsx workbook")
+		return rep, err
 	}
-	defer x.Close()
-	rows, err := x.GetRows(peopleSheet)
-	if err != nil {
+	defer wb.Close()
+	rows, ok := wb.Rows(peopleSheet)
+	if !ok {
 		return rep, invalid("文件", "缺少“"+peopleSheet+"”工作表（请先下载模板）", "the workbook has no sheet "+peopleSheet+" (download the template first)")
 	}
 	members, err := s.dir.People(ctx, m.Company)
@@ -127,15 +118,10 @@ func (s *Service) ImportPeople(ctx context.Context, m *enterprise.Member, r io.R
 	}
 	for i, row := range rows {
 		n := i + 1
-		if i == 0 || strings.TrimSpace(strings.Join(row, "")) == "" {
+		if i == 0 || row.Blank() {
 			continue
 		}
-		cell := func(c int) string {
-			if c < len(row) {
-				return strings.TrimSpace(row[c])
-			}
-			return ""
-		}
+		cell := row.Cell
 		fail := func(col int, zh, en string) {
 			rep.Errors = append(rep.Errors, ImportError{Row: n, Column: peopleColumns[col],
 				MessageZH: fmt.Sprintf("第 %d 行「%s」：%s", n, peopleColumns[col], zh), MessageEN: fmt.Sprintf("row %d, %s: %s", n, peopleColumns[col], en)})

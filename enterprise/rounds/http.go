@@ -93,25 +93,7 @@ func (m *Module) Register(pc, phone fiber.Router) {
 
 // audited records what a member did (refusals included) and returns err.
 func (m *Module) audited(c *fiber.Ctx, action, object string, err error) error {
-	ev := audit.Event{ClientIP: c.IP(), Action: "rounds_" + action, Result: audit.ResultOK}
-	if mem := enterprise.MemberFrom(c); mem != nil {
-		roles := make([]string, len(mem.Roles))
-		for i, r := range mem.Roles {
-			roles[i] = string(r)
-		}
-		ev.Actor, ev.ActorRole, ev.Object = mem.Username, strings.Join(roles, ","), "rounds:"+mem.Company+"/"+object
-	}
-	switch {
-	case err == nil:
-	case chemguard.ErrorCode(err) == chemguard.EForbidden:
-		ev.Result = audit.ResultDenied
-	default:
-		ev.Result = "failed"
-	}
-	if aerr := m.audit.Record(c.UserContext(), ev); aerr != nil {
-		return aerr
-	}
-	return err
+	return enterprise.Audited(c, m.audit, "rounds_"+action, enterprise.AuditObject(c, "rounds", object), err)
 }
 
 // routeOf is the member of c and their company's route named by :id.

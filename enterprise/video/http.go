@@ -82,21 +82,15 @@ func New(svc *Service, nonces signing.NonceStore) (*Module, error) {
 // module so that the platform mounts the boxes' intake (RegisterIntake) and
 // runs the sweep (Service.Run).
 func Factory(cfg Config, started func(*Module)) enterprise.ModuleFactory {
-	return func(f enterprise.Foundation) (enterprise.Module, error) {
-		if cfg.Now == nil {
-			cfg.Now = f.Now
-		}
-		svc := NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, f.Files)
-		mod, err := New(svc, signing.NewPGNonces(f.Pool, cfg.Now))
+	return enterprise.ServiceModule(func(f enterprise.Foundation) (*Module, enterprise.Module, error) {
+		cfg.Now = cfg.Now.Or(f)
+		mod, err := New(NewService(cfg, f.Pool, f.Directory, f.Publisher, f.Notifier, f.Files), signing.NewPGNonces(f.Pool, cfg.Now))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		mod.audit = f.Audit
-		if started != nil {
-			started(mod)
-		}
-		return mod, nil
-	}
+		return mod, mod, nil
+	}, started)
 }
 
 // Service is the module's service.
@@ -457,7 +451,7 @@ func (mod *Module) renderDevices(c *fiber.Ctx, problem *chemguard.Error, extra f
 // again with what was typed.
 func (mod *Module) devicesAction(action string, fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
 	audited := func(c *fiber.Ctx, m *enterprise.Member) error {
-		return mod.audited(c, m, action, fn(c, m))
+		return mod.audited(c, action, fn(c, m))
 	}
 	return enterprise.FormAction(audited, enterprise.InputRefusal, func(c *fiber.Ctx, e *chemguard.Error) error {
 		return mod.renderDevices(c, e, func(p *devicesPage) {
@@ -479,30 +473,12 @@ func (mod *Module) devicesAction(action string, fn func(c *fiber.Ctx, m *enterpr
 
 // audited records a member's change to the registry: who, what (the device
 // id or channel code the form named), and whether it was refused.
-func (mod *Module) audited(c *fiber.Ctx, m *enterprise.Member, action string, err error) error {
+func (mod *Module) audited(c *fiber.Ctx, action string, err error) error {
 	if mod.audit == nil {
 		return err
 	}
 	object := c.Params("id", c.Params("code", c.FormValue("id", c.FormValue("code"))))
-	ev := audit.Event{ClientIP: c.IP(), Actor: m.Username, Action: "video_" + action, Result: audit.ResultOK,
-		Object: "video:" + m.Company + "/" + object}
-	roles := make([]string, len(m.Roles))
-	for i, r := range m.Roles {
-		roles[i] = string(r)
-	}
-	ev.ActorRole = strings.Join(roles, ",")
-	switch {
-	case err == nil:
-	case chemguard.ErrorCode(err) == chemguard.EForbidden:
-		ev.Result = audit.ResultDenied
-	default:
-		ev.Result = "failed"
-		ev.Detail = chemguard.ErrorCode(err)
-	}
-	if aerr := mod.audit.Record(c.UserContext(), ev); aerr != nil {
-		return aerr
-	}
-	return err
+	return enterprise.Audited(c, mod.audit, "video_"+action, enterprise.AuditObject(c, "video", object), err)
 }
 
 // editDevice is the registry page with one analysis device in the form.

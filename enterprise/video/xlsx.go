@@ -83,14 +83,14 @@ func (s *Service) ImportRegistry(ctx context.Context, m *enterprise.Member, r io
 	if err := managersOnly(m); err != nil {
 		return res, err
 	}
-	x, err := excelize.OpenReader(r)
+	wb, err := enterprise.OpenWorkbook(r)
 	if err != nil {
-		return res, invalid("文件", "不是有效的 Excel（.xlsx）文件", "not a valid .xlsx workbook")
+		return res, err
 	}
-	defer x.Close()
-	devRows, err1 := x.GetRows(sheetDevices)
-	camRows, err2 := x.GetRows(sheetCameras)
-	if err1 != nil && err2 != nil {
+	defer wb.Close()
+	devRows, ok1 := wb.Rows(sheetDevices)
+	camRows, ok2 := wb.Rows(sheetCameras)
+	if !ok1 && !ok2 {
 		return res, invalid("文件", "缺少“分析设备”和“摄像头”工作表（请先导出模板）", "the workbook has neither sheet 分析设备 nor 摄像头 (export the template first)")
 	}
 	fail := func(sheet string, row int, err error) {
@@ -101,18 +101,12 @@ func (s *Service) ImportRegistry(ctx context.Context, m *enterprise.Member, r io
 		}
 		res.Errors = append(res.Errors, RowError{Sheet: sheet, Row: row, MessageZH: "保存失败", MessageEN: err.Error()})
 	}
-	cell := func(row []string, i int) string {
-		if i < len(row) {
-			return strings.TrimSpace(row[i])
-		}
-		return ""
-	}
 	for i, row := range devRows {
-		if i == 0 || strings.Join(row, "") == "" {
+		if i == 0 || row.Blank() {
 			continue
 		}
-		d := Device{Code: cell(row, 0), Name: cell(row, 1), Description: cell(row, 2), Vendor: cell(row, 3)}
-		if v := cell(row, 4); v != "" {
+		d := Device{Code: row.Cell(0), Name: row.Cell(1), Description: row.Cell(2), Vendor: row.Cell(3)}
+		if v := row.Cell(4); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
 				fail(sheetDevices, i+1, invalid("自动销警", fmt.Sprintf("「%s」应为整数分钟", v), fmt.Sprintf("auto-clear %q: whole minutes", v)))
@@ -131,12 +125,12 @@ func (s *Service) ImportRegistry(ctx context.Context, m *enterprise.Member, r io
 		res.Devices++
 	}
 	for i, row := range camRows {
-		if i == 0 || strings.Join(row, "") == "" {
+		if i == 0 || row.Blank() {
 			continue
 		}
-		kind, _, _ := strings.Cut(cell(row, 4), " ")
-		c := Camera{Code: cell(row, 0), Name: cell(row, 1), Place: cell(row, 2), Area: cell(row, 3), KeyAreaKind: kind}
-		if code := cell(row, 5); code != "" {
+		kind, _, _ := strings.Cut(row.Cell(4), " ")
+		c := Camera{Code: row.Cell(0), Name: row.Cell(1), Place: row.Cell(2), Area: row.Cell(3), KeyAreaKind: kind}
+		if code := row.Cell(5); code != "" {
 			err := s.pool.QueryRow(ctx, `SELECT id::text FROM video_devices WHERE company = $1 AND code = $2 AND deleted_at IS NULL`, m.Company, code).Scan(&c.DeviceID)
 			if err != nil {
 				fail(sheetCameras, i+1, invalid("分析设备编码", fmt.Sprintf("「%s」未登记", code), fmt.Sprintf("device %q is not registered", code)))

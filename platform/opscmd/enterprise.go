@@ -14,21 +14,19 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
+var enterpriseCommand = command{name: "enterprise", actions: "add, rotate-key or revoke-keys", required: "code", flags: [][2]string{
+	{"code", "company code (企业编码)"},
+	{"name", "company name"},
+	{"region", "GB/T 2260 county code the company belongs to"},
+	{"park", "chemical park code (optional)"},
+	{"kind", "生产, 经营, 使用 or 加油站"},
+}}
+
 // Enterprise is `chemguard enterprise add|rotate-key|revoke-keys`: a company
 // registered on the platform, and the API keys and signing secrets it calls
 // the exchange API with.
 func Enterprise(ctx context.Context, args []string, stdout io.Writer) error {
-	action, f, err := parse("enterprise", "add, rotate-key or revoke-keys", args, [][2]string{
-		{"code", "company code (企业编码)"},
-		{"name", "company name"},
-		{"region", "GB/T 2260 county code the company belongs to"},
-		{"park", "chemical park code (optional)"},
-		{"kind", "生产, 经营, 使用 or 加油站"},
-	}, "code")
-	if err != nil {
-		return err
-	}
-	ents, closeDB, err := withConfig(ctx, platform.OpenEnterprises)
+	action, f, ents, closeDB, err := start(ctx, enterpriseCommand, args, platform.OpenEnterprises)
 	if err != nil {
 		return err
 	}

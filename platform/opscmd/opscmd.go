@@ -16,17 +16,37 @@ import (
 	"github.com/shandong-emergency/chemguard/config"
 )
 
-// parse reads `<command> <action> --flag value …`: the action first, then the
-// string flags (name → help). Every command takes the same flags whatever its
-// action, so a misplaced one is refused by name rather than ignored; the value
-// the caller requires is checked here so all commands say it alike.
-func parse(command, actions string, args []string, flags [][2]string, required string) (action string, v map[string]string, err error) {
-	if len(args) == 0 {
-		return "", nil, errors.New(command + ": " + actions)
+// command is one operator command's words: its name, the actions it takes
+// (for the usage line), its string flags (name → help) and the flag every
+// action requires.
+type command struct {
+	name, actions string
+	flags         [][2]string
+	required      string
+}
+
+// start reads the command's arguments (parse) and then opens what it needs
+// with the configuration (withConfig): a command's opening is the same for
+// all, and a flag mistake is told before the configuration is read.
+func start[T any](ctx context.Context, cmd command, args []string, open func(context.Context, *config.Config) (T, func(), error)) (action string, f map[string]string, v T, closeDB func(), err error) {
+	if action, f, err = parse(cmd, args); err != nil {
+		return "", nil, v, nil, err
 	}
-	fs := flag.NewFlagSet(command+" "+args[0], flag.ContinueOnError)
-	ptrs := make(map[string]*string, len(flags))
-	for _, f := range flags {
+	v, closeDB, err = withConfig(ctx, open)
+	return action, f, v, closeDB, err
+}
+
+// parse reads `<command> <action> --flag value …`: the action first, then the
+// string flags. Every command takes the same flags whatever its action, so a
+// misplaced one is refused by name rather than ignored; the value the command
+// requires is checked here so all commands say it alike.
+func parse(cmd command, args []string) (action string, v map[string]string, err error) {
+	if len(args) == 0 {
+		return "", nil, errors.New(cmd.name + ": " + cmd.actions)
+	}
+	fs := flag.NewFlagSet(cmd.name+" "+args[0], flag.ContinueOnError)
+	ptrs := make(map[string]*string, len(cmd.flags))
+	for _, f := range cmd.flags {
 		ptrs[f[0]] = fs.String(f[0], "", f[1])
 	}
 	if err := fs.Parse(args[1:]); err != nil {
@@ -36,8 +56,8 @@ func parse(command, actions string, args []string, flags [][2]string, required s
 	for name, p := range ptrs {
 		v[name] = *p
 	}
-	if v[required] == "" {
-		return "", nil, fmt.Errorf("%s: --%s is required", command, required)
+	if v[cmd.required] == "" {
+		return "", nil, fmt.Errorf("%s: --%s is required", cmd.name, cmd.required)
 	}
 	return args[0], v, nil
 }

@@ -17,24 +17,22 @@ import (
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
+var userCommand = command{name: "user", actions: "add, unlock, mobile, password, disable or enable", required: "username", flags: [][2]string{
+	{"username", "login name"},
+	{"name", "display name"},
+	{"role", "role code, e.g. county_staff, security_admin (see README)"},
+	{"region", "GB/T 2260 division code of the account (province, city or county)"},
+	{"enterprise", "company code, for enterprise_admin (the company's first; it creates the others in /e)"},
+	{"park", "chemical park code, for park_leader and park_staff"},
+	{"mobile", "mobile number warning SMS are sent to (user add, user mobile; empty clears)"},
+}}
+
 // User is `chemguard user add|unlock|mobile|password|disable|enable`. The
 // operator on the host is the only one who creates and manages the accounts of
 // the three administrators (三员分立: none of them can through the API or the
 // portal); an administrator created here gets its TOTP secret printed once.
 func User(ctx context.Context, args []string, stdin *os.File, stdout io.Writer) error {
-	action, f, err := parse("user", "add, unlock, mobile, password, disable or enable", args, [][2]string{
-		{"username", "login name"},
-		{"name", "display name"},
-		{"role", "role code, e.g. county_staff, security_admin (see README)"},
-		{"region", "GB/T 2260 division code of the account (province, city or county)"},
-		{"enterprise", "company code, for enterprise_admin (the company's first; it creates the others in /e)"},
-		{"park", "chemical park code, for park_leader and park_staff"},
-		{"mobile", "mobile number warning SMS are sent to (user add, user mobile; empty clears)"},
-	}, "username")
-	if err != nil {
-		return err
-	}
-	svc, closeDB, err := withConfig(ctx, platform.OpenAccess)
+	action, f, svc, closeDB, err := start(ctx, userCommand, args, platform.OpenAccess)
 	if err != nil {
 		return err
 	}
