@@ -10,6 +10,20 @@ import (
 	"github.com/shandong-emergency/chemguard"
 )
 
+// RowError is one refused row (or cell) of a workbook import: which sheet and
+// row (as Excel numbers it), which column or field, which rule, in Chinese and
+// English. One type for every module's import, so the pages and the reports
+// show a refused row the same way; a module fills what applies to it.
+type RowError struct {
+	Sheet     string
+	Row       int
+	Column    string
+	Field     string
+	Rule      string
+	MessageZH string
+	MessageEN string
+}
+
 // Workbook is an uploaded .xlsx a module imports (a ledger, a list of people,
 // a device registry): each module reads its own sheets and reports its own
 // rows; opening the file and reading a sheet's rows are the same for all.

@@ -189,16 +189,9 @@ func (m *Module) template(c *fiber.Ctx) error {
 	return sendXLSX(c, "隐患清单导入模板.xlsx", func(w io.Writer) error { return WriteLedger(w, nil) })
 }
 
-// RowError is one refused cell of an import: which row (as Excel numbers
-// it), which column, which rule, in Chinese and English.
-type RowError struct {
-	Row       int
-	Column    string
-	Field     string
-	Rule      string
-	MessageZH string
-	MessageEN string
-}
+// RowError is one refused cell of an import: which row, which column, which
+// rule.
+type RowError = enterprise.RowError
 
 // ImportReport is what an import did.
 type ImportReport struct {

@@ -66,14 +66,9 @@ func toAny(ss []string) []any {
 	return out
 }
 
-// ImportError is one refused row of a people import: which row (as Excel
-// numbers it), which column, and why, in Chinese and English.
-type ImportError struct {
-	Row       int
-	Column    string
-	MessageZH string
-	MessageEN string
-}
+// ImportError is one refused row of a people import: which row, which column,
+// and why.
+type ImportError = enterprise.RowError
 
 // ImportReport is what a people import did.
 type ImportReport struct {

@@ -61,13 +61,8 @@ func (s *Service) ExportRegistry(ctx context.Context, m *enterprise.Member, w io
 	return nil
 }
 
-// RowError is one refused row of an import.
-type RowError struct {
-	Sheet     string
-	Row       int // as Excel numbers it
-	MessageZH string
-	MessageEN string
-}
+// RowError is one refused row of an import: its sheet, row and rule.
+type RowError = enterprise.RowError
 
 // ImportResult is what an import did.
 type ImportResult struct {
