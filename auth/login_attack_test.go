@@ -146,7 +146,11 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 		"right password, bad otp": loginBody("secadmin", testPassword, "000000"),
 	}
 	// Rounds go through every case in turn, so the load of the machine weighs
-	// on all cases alike; each case's median over the rounds is compared.
+	// on all cases alike. Each case's fastest answer over the rounds is
+	// compared: other packages' tests running beside this one only add time,
+	// so the minimum is the case's own cost (a case that skipped the password
+	// hash would answer several times faster), where a median of five still
+	// moved with the load (CI of 2026-12-05: 93 ms against a bound of 90 ms).
 	var first *reply
 	times := map[string][]time.Duration{}
 	names := make([]string, 0, len(cases))
@@ -154,7 +158,7 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for round := 0; round < 5; round++ {
+	for round := 0; round < 9; round++ {
 		for _, name := range names {
 			body := cases[name]
 			if name != "locked" && name != "disabled" && name != "unknown user" {
@@ -173,8 +177,7 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 	}
 	took := map[string]time.Duration{}
 	for name, ts := range times {
-		slices.Sort(ts)
-		took[name] = ts[len(ts)/2]
+		took[name] = slices.Min(ts)
 	}
 	assert.Equal(t, http.StatusUnauthorized, first.Status)
 	var lo, hi time.Duration
@@ -184,7 +187,7 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 		}
 		hi = max(hi, d)
 	}
-	assert.Less(t, hi, 3*lo, "median times per case: %v", took)
+	assert.Less(t, hi, 3*lo, "fastest answer per case: %v", took)
 	reasons := e.loginReasons("secadmin")
 	assert.Positive(t, reasons["totp_missing"], "the audit log still tells the reasons apart: %v", reasons)
 }
