@@ -149,45 +149,55 @@ func TestLoginAnswersAreIndistinguishable(t *testing.T) {
 	// on all cases alike. Each case's fastest answer over the rounds is
 	// compared: other packages' tests running beside this one only add time,
 	// so the minimum is the case's own cost (a case that skipped the password
-	// hash would answer several times faster), where a median of five still
-	// moved with the load (CI of 2026-12-05: 93 ms against a bound of 90 ms).
+	// hash would answer several times faster). A burst of load can still
+	// cover every round of one case (CI of 2026-12-05, four test packages at
+	// once: 87 ms for one case where a quiet run gives 23–37 ms for all), so
+	// an uneven measurement is taken again, up to three times: a real
+	// difference in work shows in every measurement, a burst does not.
 	var first *reply
-	times := map[string][]time.Duration{}
 	names := make([]string, 0, len(cases))
 	for name := range cases {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for round := 0; round < 9; round++ {
-		for _, name := range names {
-			body := cases[name]
-			if name != "locked" && name != "disabled" && name != "unknown user" {
-				// Keep the account below the lockout so the case stays what it says.
-				require.NoError(t, e.svc.Identity.Unlock(context.Background(), body["username"], identity.Actor{Name: "cli:test"}))
+	measure := func() (took map[string]time.Duration, even bool) {
+		times := map[string][]time.Duration{}
+		for round := 0; round < 9; round++ {
+			for _, name := range names {
+				body := cases[name]
+				if name != "locked" && name != "disabled" && name != "unknown user" {
+					// Keep the account below the lockout so the case stays what it says.
+					require.NoError(t, e.svc.Identity.Unlock(context.Background(), body["username"], identity.Actor{Name: "cli:test"}))
+				}
+				start := time.Now()
+				r := e.do(http.MethodPost, "/api/v1/auth/login", "", body)
+				times[name] = append(times[name], time.Since(start))
+				if first == nil {
+					first = &r
+				}
+				assert.Equal(t, first.Status, r.Status, name)
+				assert.JSONEq(t, string(first.Raw), string(r.Raw), name)
 			}
-			start := time.Now()
-			r := e.do(http.MethodPost, "/api/v1/auth/login", "", body)
-			times[name] = append(times[name], time.Since(start))
-			if first == nil {
-				first = &r
-			}
-			assert.Equal(t, first.Status, r.Status, name)
-			assert.JSONEq(t, string(first.Raw), string(r.Raw), name)
 		}
+		took = map[string]time.Duration{}
+		var lo, hi time.Duration
+		for name, ts := range times {
+			d := slices.Min(ts)
+			took[name] = d
+			if lo == 0 || d < lo {
+				lo = d
+			}
+			hi = max(hi, d)
+		}
+		return took, hi < 3*lo
 	}
-	took := map[string]time.Duration{}
-	for name, ts := range times {
-		took[name] = slices.Min(ts)
+	took, even := measure()
+	for try := 1; try < 3 && !even; try++ {
+		t.Logf("uneven (%v), measuring again", took)
+		took, even = measure()
 	}
 	assert.Equal(t, http.StatusUnauthorized, first.Status)
-	var lo, hi time.Duration
-	for _, d := range took {
-		if lo == 0 || d < lo {
-			lo = d
-		}
-		hi = max(hi, d)
-	}
-	assert.Less(t, hi, 3*lo, "fastest answer per case: %v", took)
+	assert.True(t, even, "fastest answer per case, within 3× of each other: %v", took)
 	reasons := e.loginReasons("secadmin")
 	assert.Positive(t, reasons["totp_missing"], "the audit log still tells the reasons apart: %v", reasons)
 }

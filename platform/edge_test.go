@@ -234,10 +234,20 @@ func TestBodyCapsPerRouteAndInFlight(t *testing.T) {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, 503, resp.StatusCode)
-		assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+		if err == nil {
+			resp.Body.Close()
+			assert.Equal(t, 503, resp.StatusCode)
+			assert.NotEmpty(t, resp.Header.Get("Retry-After"))
+		} else {
+			// The platform answers as soon as the cap is reached and closes the
+			// connection while the client is still sending: a loaded machine's
+			// client can meet the reset before it reads the answer (a TCP race
+			// on the client's side, CI of 2026-12-05). Then the refusal is read
+			// from the platform's own count of it.
+			require.Regexp(t, "connection reset by peer|broken pipe", err.Error())
+			m := get(t, app.URL(), "", "/metrics")
+			assert.Contains(t, string(m.Raw), `chemguard_http_refused_total{reason="body_inflight_full"} 1`)
+		}
 		// The reservation was given back: a normal upload goes through.
 		rep := post(t, app.URL(), key, "video-devices", body)
 		assert.Equal(t, 200, rep.Status, string(rep.Raw))
