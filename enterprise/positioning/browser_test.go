@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -80,11 +81,21 @@ func TestBrowserFenceAlarm(t *testing.T) {
 	reg, err := p.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: "prov_pos", DisplayName: "省厅监管员",
 		Password: regulatorPassword, Role: policy.ProvinceStaff, Domain: "370000"}, identity.Actor{Name: "positioning test"})
 	require.NoError(t, err)
-	otp, err := identity.TOTPCode(reg.TOTPSecret, p.clock.Now())
-	require.NoError(t, err)
+	// The code is asked for when the login form is filled, not when the test
+	// starts: the company's half takes a minute or more on a loaded machine,
+	// longer than a code stays valid (CI of 2026-12-05 stayed on the login).
+	otpSource := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otp, err := identity.TOTPCode(reg.TOTPSecret, p.clock.Now())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = io.WriteString(w, otp)
+	}))
+	t.Cleanup(otpSource.Close)
 	env := map[string]any{"baseURL": p.app.URL(), "chromium": "/usr/bin/chromium", "playwright": pw, "pushURL": push.URL,
 		"safety": p.co.Members[policy.EnterpriseSafety].Username, "password": enttest.Password, "publishedURL": published.URL,
-		"company": p.co.Code, "regulator": map[string]string{"username": "prov_pos", "password": regulatorPassword, "otp": otp}}
+		"company": p.co.Code, "regulator": map[string]string{"username": "prov_pos", "password": regulatorPassword, "otpURL": otpSource.URL}}
 	if os.Getenv("CHEMGUARD_SCREENSHOTS") == "1" {
 		dir, err := filepath.Abs("../../docs/screenshots")
 		require.NoError(t, err)
