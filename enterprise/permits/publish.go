@@ -62,11 +62,21 @@ func Record(p *Permit, pdf []byte) schemas.SpecialOperation {
 
 // publish prints the permit as it stands in tx, keeps the PDF, and stages its
 // 表1 record in tx: a record the seed's validator refuses rolls the change back.
+// tx must hold the permit's row lock (lock) from before it read the state it
+// changed: the platform orders a permit's versions by the order they are
+// staged, so a state read without the lock could be staged after a newer one
+// and become the regulator's current record.
 func (s *Service) publish(ctx context.Context, tx pgx.Tx, company, id string) error {
 	p, err := s.load(ctx, tx, company, id)
 	if err != nil {
 		return err
 	}
+	return s.publishLoaded(ctx, tx, p)
+}
+
+// publishLoaded is publish of p, loaded in tx under the permit's row lock.
+func (s *Service) publishLoaded(ctx context.Context, tx pgx.Tx, p *Permit) error {
+	company, id := p.Company, p.ID
 	var buf bytes.Buffer
 	if err := s.writePermitPDF(p, &buf); err != nil {
 		return err
@@ -97,12 +107,39 @@ func (s *Service) PublishPlan(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("permits: plan: %w", err)
 	}
+	staged := 0
 	for _, k := range keys {
-		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return s.publish(ctx, tx, k.Company, k.ID) }); err != nil {
-			return 0, fmt.Errorf("permits: plan %s: %w", k.ID, err)
+		// The row lock first, as every change of a permit takes it: a change
+		// committed between the query above and this publish is then either
+		// before it (and printed by it) or waits for it (and staged after it).
+		// Read without the lock, the plan printed the state before a change
+		// made meanwhile (an archive, a revocation) and staged it after that
+		// change's own record, so the platform kept the older state as
+		// current (the regulator saw an accepted permit that was archived,
+		// with a PDF that was not the company's print).
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			p, err := s.lock(ctx, tx, k.Company, k.ID)
+			if err != nil || !inPlan(p.Status) {
+				return err
+			}
+			staged++
+			return s.publishLoaded(ctx, tx, p)
+		})
+		if err != nil {
+			return staged, fmt.Errorf("permits: plan %s: %w", k.ID, err)
 		}
 	}
-	return len(keys), nil
+	return staged, nil
+}
+
+// inPlan reports whether a permit of status belongs in the day's plan: not
+// cancelled and not yet archived.
+func inPlan(status string) bool {
+	switch status {
+	case StatusRevoked, StatusVoided, StatusRejected, StatusArchived:
+		return false
+	}
+	return true
 }
 
 // Run sweeps the working permits every minute and publishes the day's plan

@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 )
 
@@ -262,4 +264,108 @@ func TestPublishPlan(t *testing.T) {
 	n, err = f.svc.PublishPlan(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n, "tomorrow's plan holds nothing")
+}
+
+// gatedFiles is the file store with a gate on Put: the first Put signals
+// entered and waits for release, so a test can hold a publish between the
+// moment it printed the permit and the moment it stages the record.
+type gatedFiles struct {
+	enterprise.Files
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedFiles) Put(data []byte) (string, error) {
+	g.entered <- struct{}{}
+	<-g.release
+	return g.Files.Put(data)
+}
+
+// A permit changed while the day's plan is being published keeps that change
+// as its newest 表1 version. The plan is held after it printed the permit; the
+// revocation is made meanwhile. The plan takes the permit's row lock before it
+// reads it, as every change does, so the revocation waits and is staged after
+// the plan's record; read without the lock, the plan staged the state before
+// the revocation after it, and the platform (which orders a record's versions
+// by receipt) kept a revoked permit as active — the same race, with the
+// archive, left the regulator with an accepted permit whose PDF was not the
+// company's print (TestHotWorkPermitToRegulator, once in CI).
+func TestPublishPlanDuringChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	booking := f.book(t, f.A, true)
+	id, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
+	require.NoError(t, err)
+	gate := &gatedFiles{Files: f.files, entered: make(chan struct{}, 1), release: make(chan struct{})}
+	plan := permits.NewService(permits.Config{Now: f.clock.Now}, f.pool, f, enttest.Outbox{Now: f.clock.Now}, f.notices, gate)
+
+	planned := make(chan error, 1)
+	go func() { _, err := plan.PublishPlan(ctx); planned <- err }()
+	<-gate.entered // the plan printed the permit as it stood: 审批中
+	revoked := make(chan error, 1)
+	go func() { revoked <- f.svc.Revoke(ctx, f.A.Head, id, "装置临时开车，作业推迟") }()
+	f.waitLockedOrDone(t, revoked) // it waits for the plan's lock (before the fix it went through)
+	close(gate.release)
+	require.NoError(t, <-planned)
+	require.NoError(t, <-revoked)
+
+	recs := f.staged(t, f.A.Code)
+	last := recs[len(recs)-1]
+	require.Equal(t, id, last["ID"])
+	require.Equal(t, "1", last["IS_CANCELLED"], "the revocation is the permit's newest 表1 version, not the plan's state before it")
+	published, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(last["FILE"].(string), "data:application/pdf;base64,"))
+	require.NoError(t, err)
+	var pdf bytes.Buffer
+	require.NoError(t, f.svc.PermitPDF(ctx, f.A.Safety, id, &pdf))
+	require.Equal(t, sha256.Sum256(published), sha256.Sum256(pdf.Bytes()), "the company's print is the newest version's FILE")
+
+	// A permit revoked while the plan waited for its lock is not planned again.
+	booking = f.book(t, f.A, true)
+	other, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
+	require.NoError(t, err)
+	tx, err := f.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	_, err = tx.Exec(ctx, `SELECT 1 FROM permits WHERE id = $1 FOR UPDATE`, other)
+	require.NoError(t, err)
+	before := len(f.staged(t, f.A.Code))
+	var n int
+	planned = make(chan error, 1)
+	go func() {
+		staged, err := f.svc.PublishPlan(ctx)
+		n = staged
+		planned <- err
+	}()
+	require.True(t, f.waitLockedOrDone(t, planned), "the plan waits for the permit's lock")
+	_, err = tx.Exec(ctx, `UPDATE permits SET status = 'revoked', cancelled_reason = '计划取消' WHERE id = $1`, other)
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
+	require.NoError(t, <-planned)
+	require.Zero(t, n)
+	require.Len(t, f.staged(t, f.A.Code), before, "nothing staged for the revoked permit")
+}
+
+// waitLockedOrDone waits until a session of the test's database waits for a
+// lock (true) or done delivers (false, the value put back for the caller).
+func (f *fixture) waitLockedOrDone(t *testing.T, done chan error) bool {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for {
+		var waiting bool
+		require.NoError(t, f.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting))
+		if waiting {
+			return true
+		}
+		select {
+		case err := <-done:
+			done <- err
+			return false
+		case <-deadline:
+			t.Fatal("neither waiting for a lock nor done within 30 s")
+		case <-tick.C:
+		}
+	}
 }
