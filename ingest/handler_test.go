@@ -1,0 +1,76 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/testclock"
+)
+
+// capture is a Publisher that keeps what it was given.
+type capture struct{ msgs []bus.Message }
+
+func (c *capture) Publish(_ context.Context, msgs []bus.Message) error {
+	c.msgs = append(c.msgs, msgs...)
+	return nil
+}
+
+// memFiles is a file store in memory.
+type memFiles map[string][]byte
+
+func (m memFiles) Put(data []byte) (string, error) {
+	ref := fmt.Sprintf("mem:%d", len(m))
+	m[ref] = data
+	return ref, nil
+}
+
+func (m memFiles) Get(ref string) ([]byte, error) { return m[ref], nil }
+
+// Two changes of one record submitted at the same instant (the base system's
+// drainer stamps a whole batch with one time, and the seed's own times have a
+// second's resolution) get increasing versions, and so does a change received
+// after the clock stepped back: the platform orders a record's versions by
+// them, so the later change is the current record.
+func TestVersionsIncreaseWithinOneInstant(t *testing.T) {
+	pub := &capture{}
+	h := ingest.NewHandler(ingest.Config{}, pub, memFiles{}, nil, nil, nil)
+	now := testclock.Parse(t, "2026-12-05 10:00:00")
+	record := func(content string) schemas.SpecialOperation {
+		return schemas.SpecialOperation{ID: "3ec65f5b-b3e2-4ec9-a231-55cad03cbadf", CompanyCode: "370102002",
+			TaskDate: schemas.Date{Time: now}, TaskType: "12", TaskBeginTime: schemas.DateTime{Time: now}, TaskEndTime: schemas.DateTime{Time: now},
+			IsContractorTask: "0", MajorPerson: "刘洋", MajorPersonMobile: "13805310001", TaskContent: content, IsChanged: "0", IsCancelled: "0",
+			File: schemas.File{ContentType: "application/pdf", Data: []byte("%PDF-1.4\n%%EOF\n"), Size: 15}}
+	}
+	submit := func(at time.Time, contents ...string) {
+		t.Helper()
+		recs := make([]schemas.SpecialOperation, len(contents))
+		for i, c := range contents {
+			recs[i] = record(c)
+		}
+		body, err := json.Marshal(recs)
+		require.NoError(t, err)
+		reply, err := h.SubmitFrom(context.Background(), schemas.SpecialOperations, "370102002", events.SourceBase, body, at)
+		require.NoError(t, err)
+		require.Equal(t, len(contents), reply.Accepted, "%+v", reply.Results)
+	}
+	submit(now, "验收", "归档")             // one batch
+	submit(now, "作废")                   // the same instant again
+	submit(now.Add(-time.Second), "更正") // the clock stepped back
+	var last int64
+	for i, m := range pub.msgs {
+		var env events.Envelope
+		require.NoError(t, json.Unmarshal(m.Value, &env))
+		require.Greater(t, env.Version, last, "version %d is not above the one before it", i)
+		last = env.Version
+	}
+	require.Len(t, pub.msgs, 4)
+}
