@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/auth"
@@ -109,8 +111,10 @@ func TestHotWorkPermitToRegulator(t *testing.T) {
 			FROM enterprise_outbox WHERE company = $1 AND slug = 'special-operations'`, code).Scan(&staged, &sent, &failed, &stored)
 		errs := pgtest.Scalar[string](t, app.Pool, `SELECT coalesce(string_agg(DISTINCT last_error, ' | '), '') FROM enterprise_outbox WHERE company = $1`, code)
 		b, _ := tryFetch(base, identity.CookieName, regulator, path)
-		http.Error(w, fmt.Sprintf("the archived permit's PDF did not reach the platform within 90 s: 表1 staged %d, sent %d, refused %d (%s), stored %d; the portal's file: %.200s",
-			staged, sent, failed, errs, stored, b), http.StatusGatewayTimeout)
+		got := sha256.Sum256(b)
+		http.Error(w, fmt.Sprintf("the archived permit's PDF did not reach the platform within 90 s: 表1 staged %d, sent %d, refused %d (%s), stored %d; "+
+			"the company's print sha256:%s, the portal's file sha256:%x (%.120s)\n%s",
+			staged, sent, failed, errs, stored, r.URL.Query().Get("sha"), got, b, permitTrail(r.Context(), app.Pool, code, r.URL.Query().Get("id"))), http.StatusGatewayTimeout)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -177,4 +181,39 @@ func fetch(t *testing.T, base, name, session, path string) []byte {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %.300s", path, b)
 	return b
+}
+
+// permitTrail is what a failed wait for the archived permit's PDF needs to
+// tell where the versions went: the permit as the base system keeps it (status,
+// updated_at, the PDF it printed and for which state), its steps, every 表1
+// record staged (with the SHA-256 of its FILE) and every version the platform
+// stored (receipt version, time and file), the current one marked.
+func permitTrail(ctx context.Context, pool *pgxpool.Pool, company, id string) string {
+	var b strings.Builder
+	dump := func(title, sql string, args ...any) {
+		fmt.Fprintf(&b, "%s:\n", title)
+		rows, err := pool.Query(ctx, sql, args...)
+		if err != nil {
+			fmt.Fprintf(&b, "  (%v)\n", err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				fmt.Fprintf(&b, "  (%v)\n", err)
+				return
+			}
+			fmt.Fprintf(&b, "  %v\n", vals)
+		}
+	}
+	dump("permit (status, updated_at, pdf_of, pdf_ref)", `SELECT status, updated_at, pdf_of, pdf_ref FROM permits WHERE id::text = $1`, id)
+	dump("steps (id, kind, at)", `SELECT id, kind, at FROM permit_events WHERE permit_id::text = $1 ORDER BY id`, id)
+	dump("staged (outbox id, staged_at, sent_at, FILE sha256)", `SELECT id, staged_at, sent_at,
+		encode(sha256(decode(split_part(record->>'FILE', ',', 2), 'base64')), 'hex')
+		FROM enterprise_outbox WHERE company = $1 AND slug = 'special-operations' AND record->>'ID' = $2 ORDER BY id`, company, id)
+	dump("stored (version, received_at, FILE ref, current)", `SELECT h.version, h.received_at, h.doc->'FILE'->>'ref', h.msg_id = x.msg_id
+		FROM x_special_operations_history h LEFT JOIN x_special_operations x ON x.company_code = h.company_code AND x.record_key = h.record_key
+		WHERE h.company_code = $1 AND h.record_key = $2 ORDER BY h.received_at, h.version`, company, id)
+	return b.String()
 }
