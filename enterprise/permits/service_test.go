@@ -47,6 +47,23 @@ func (f *fixture) permitInput(c company, workers ...int64) permits.PermitInput {
 		Risks: "管线残留甲醇遇明火燃爆\n焊渣飞溅引燃周边可燃物", Measures: []string{"动火点下方铺设防火毯"}, Workers: workers}
 }
 
+// open books and approves a 一级动火 of c and opens its permit with the
+// welder: a permit 审批中 (approving), staged once.
+func (f *fixture) open(t *testing.T, c company) string {
+	t.Helper()
+	id, err := f.svc.CreatePermit(context.Background(), c.Applicant, f.book(t, c, true), f.permitInput(c, c.Welder))
+	require.NoError(t, err)
+	return id
+}
+
+// fileOf is the PDF a staged 表1 record carries in FILE.
+func fileOf(t *testing.T, rec map[string]any) []byte {
+	t.Helper()
+	data, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(rec["FILE"].(string), "data:application/pdf;base64,"))
+	require.NoError(t, err)
+	return data
+}
+
 // The whole life of a 一级动火 permit on an injected clock: the booking must be
 // approved first; the chain is 部门负责人 then 安全管理员; the start is refused
 // without a qualified analysis and after it lapses; a re-analysis lets the
@@ -182,8 +199,7 @@ func TestPermitLifecycle(t *testing.T) {
 	require.Contains(t, last["FILE"], "data:application/pdf;base64,")
 	// The regulator's copy is the company's print, byte for byte: printing an
 	// unchanged permit again renders the same PDF as the one published.
-	published, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(last["FILE"].(string), "data:application/pdf;base64,"))
-	require.NoError(t, err)
+	published := fileOf(t, last)
 	f.clock.Set(at(t, "2026-12-05 16:00:00"))
 	pdf.Reset()
 	require.NoError(t, f.svc.PermitPDF(ctx, a.Safety, id, &pdf))
@@ -218,12 +234,10 @@ func TestPermitLifecycle(t *testing.T) {
 func TestInvalidRecordRefused(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	booking := f.book(t, f.A, true)
-	id, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
-	require.NoError(t, err)
+	id := f.open(t, f.A)
 	before := len(f.staged(t, f.A.Code))
 	// A mobile the database holds but the seed refuses (as a legacy row could).
-	_, err = f.pool.Exec(ctx, `UPDATE permits SET major_mobile = '0531-8888' WHERE id = $1`, id)
+	_, err := f.pool.Exec(ctx, `UPDATE permits SET major_mobile = '0531-8888' WHERE id = $1`, id)
 	require.NoError(t, err)
 	err = f.svc.Revoke(ctx, f.A.Head, id, "计划取消")
 	requireCode(t, chemguard.EInvalid, err, "MAJOR_PERSON_MOBILE")
@@ -237,9 +251,7 @@ func TestInvalidRecordRefused(t *testing.T) {
 func TestRevokePublishesCancelled(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	booking := f.book(t, f.A, true)
-	id, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
-	require.NoError(t, err)
+	id := f.open(t, f.A)
 	requireCode(t, chemguard.EInvalid, f.svc.Revoke(ctx, f.A.Applicant, id, " "), "原因")
 	require.NoError(t, f.svc.Revoke(ctx, f.A.Applicant, id, "装置临时开车，作业推迟"))
 	recs := f.staged(t, f.A.Code)
@@ -252,9 +264,7 @@ func TestRevokePublishesCancelled(t *testing.T) {
 func TestPublishPlan(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	booking := f.book(t, f.A, true)
-	_, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
-	require.NoError(t, err)
+	f.open(t, f.A)
 	before := len(f.staged(t, f.A.Code))
 	n, err := f.svc.PublishPlan(ctx)
 	require.NoError(t, err)
@@ -293,9 +303,7 @@ func (g *gatedFiles) Put(data []byte) (string, error) {
 func TestPublishPlanDuringChange(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	booking := f.book(t, f.A, true)
-	id, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
-	require.NoError(t, err)
+	id := f.open(t, f.A)
 	gate := &gatedFiles{Files: f.files, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	plan := permits.NewService(permits.Config{Now: f.clock.Now}, f.pool, f, enttest.Outbox{Now: f.clock.Now}, f.notices, gate)
 
@@ -313,16 +321,12 @@ func TestPublishPlanDuringChange(t *testing.T) {
 	last := recs[len(recs)-1]
 	require.Equal(t, id, last["ID"])
 	require.Equal(t, "1", last["IS_CANCELLED"], "the revocation is the permit's newest 表1 version, not the plan's state before it")
-	published, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(last["FILE"].(string), "data:application/pdf;base64,"))
-	require.NoError(t, err)
 	var pdf bytes.Buffer
 	require.NoError(t, f.svc.PermitPDF(ctx, f.A.Safety, id, &pdf))
-	require.Equal(t, sha256.Sum256(published), sha256.Sum256(pdf.Bytes()), "the company's print is the newest version's FILE")
+	require.Equal(t, sha256.Sum256(fileOf(t, last)), sha256.Sum256(pdf.Bytes()), "the company's print is the newest version's FILE")
 
 	// A permit revoked while the plan waited for its lock is not planned again.
-	booking = f.book(t, f.A, true)
-	other, err := f.svc.CreatePermit(ctx, f.A.Applicant, booking, f.permitInput(f.A, f.A.Welder))
-	require.NoError(t, err)
+	other := f.open(t, f.A)
 	tx, err := f.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
