@@ -29,24 +29,32 @@ func Topics() []string {
 	return out
 }
 
-// Envelope is the Kafka value of one accepted record. Everything the sink needs to
-// order and key the record is computed once, at ingest, so the sink never decodes
-// the record itself.
+// Envelope is the Kafka value of one accepted record: its Head, then the record as
+// ingest wrote it, then the sending system. Everything the sink needs to order and
+// key the record is in the head, computed once at ingest, so no consumer decodes the
+// record to place it.
 type Envelope struct {
-	MsgID      uuid.UUID       `json:"msg_id"`
-	Table      string          `json:"table"`
-	Company    string          `json:"company"`
-	Key        string          `json:"key"`
-	Deleted    bool            `json:"deleted"`
-	EventTime  *time.Time      `json:"event_time,omitempty"`
-	Version    int64           `json:"version"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Record     json.RawMessage `json:"record"`
+	Head
+	Record json.RawMessage `json:"record"`
 	// Source is the system that sent the record: SourceBase for the platform's hosted
 	// base system (package enterprise, publishing as the company), "" for the
 	// company's own system. Only the rollout tracking reads it; validation and every
 	// engine treat both alike.
 	Source string `json:"source,omitempty"`
+}
+
+// Head is what an envelope says about its record. Its fields come first in the
+// message, in this order: Marshal has encoding/json write them.
+type Head struct {
+	MsgID     uuid.UUID  `json:"msg_id"`
+	Table     string     `json:"table"`
+	Company   string     `json:"company"`
+	Key       string     `json:"key"`
+	Deleted   bool       `json:"deleted"`
+	EventTime *time.Time `json:"event_time,omitempty"`
+	// Version orders the versions of one key; ingest hands them out increasing.
+	Version    int64     `json:"version"`
+	ReceivedAt time.Time `json:"received_at"`
 }
 
 // SourceBase marks a record the hosted base system published for the company.
@@ -64,27 +72,13 @@ type RejectionEnvelope struct {
 	Raw        string                `json:"raw"`
 }
 
-// envelopeHead is an Envelope without its record and source, in the same order:
-// what Marshal has encoding/json write.
-type envelopeHead struct {
-	MsgID      uuid.UUID  `json:"msg_id"`
-	Table      string     `json:"table"`
-	Company    string     `json:"company"`
-	Key        string     `json:"key"`
-	Deleted    bool       `json:"deleted"`
-	EventTime  *time.Time `json:"event_time,omitempty"`
-	Version    int64      `json:"version"`
-	ReceivedAt time.Time  `json:"received_at"`
-}
-
 // Marshal encodes the envelope as json.Marshal does, byte for byte, when Record is
 // compact JSON as json.Marshal writes it (ingest's records are): the record is
 // appended as it is instead of being scanned and compacted again, which costs more
 // than the rest of the envelope. Record must be valid JSON: it is not checked here
 // (ingest writes it with json.Marshal a moment before).
 func (e *Envelope) Marshal() ([]byte, error) {
-	head, err := json.Marshal(envelopeHead{MsgID: e.MsgID, Table: e.Table, Company: e.Company, Key: e.Key,
-		Deleted: e.Deleted, EventTime: e.EventTime, Version: e.Version, ReceivedAt: e.ReceivedAt})
+	head, err := json.Marshal(&e.Head)
 	if err != nil {
 		return nil, err
 	}

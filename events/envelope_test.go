@@ -21,12 +21,12 @@ func TestEnvelopeMarshalMatchesEncodingJSON(t *testing.T) {
 		return b
 	}
 	for name, e := range map[string]events.Envelope{
-		"plain": {MsgID: uuid.New(), Table: "sensor-readings", Company: "370102001", Key: "P1", Version: 7,
-			ReceivedAt: at, Record: record(map[string]any{"INDICATOR_CODE": "P1", "VALUE": "1.5"})},
-		"deleted with event time and source": {MsgID: uuid.New(), Table: "hidden-dangers", Company: "370102001",
-			Key: "a<b>&c", Deleted: true, EventTime: &at, Version: 1 << 40, ReceivedAt: at.UTC(), Source: events.SourceBase,
+		"plain": {Head: events.Head{MsgID: uuid.New(), Table: "sensor-readings", Company: "370102001", Key: "P1", Version: 7,
+			ReceivedAt: at}, Record: record(map[string]any{"INDICATOR_CODE": "P1", "VALUE": "1.5"})},
+		"deleted with event time and source": {Head: events.Head{MsgID: uuid.New(), Table: "hidden-dangers", Company: "370102001",
+			Key: "a<b>&c", Deleted: true, EventTime: &at, Version: 1 << 40, ReceivedAt: at.UTC()}, Source: events.SourceBase,
 			Record: record(map[string]any{"DANGER_NAME": "液位计<失灵>&\u2028", "N": 1.5e300, "L": []any{nil, true}})},
-		"escapes in the header": {MsgID: uuid.Nil, Table: "t", Company: "\"\\\u2029\x01", Key: "",
+		"escapes in the header": {Head: events.Head{MsgID: uuid.Nil, Table: "t", Company: "\"\\\u2029\x01", Key: ""},
 			Record: json.RawMessage(`{}`), Source: "<base>"},
 	} {
 		t.Run(name, func(t *testing.T) {
