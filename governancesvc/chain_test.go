@@ -26,8 +26,8 @@ func chainMsg(tb testing.TB, company, table, source string, offset int64, at tim
 	require.NoError(tb, err)
 	tbl, ok := schemas.TableBySlug(table)
 	require.True(tb, ok, table)
-	env, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: table, Company: company, Key: rec["ID"].(string),
-		Version: offset + 1, ReceivedAt: at, Record: raw, Source: source})
+	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: table, Company: company, Key: rec["ID"].(string),
+		Version: offset + 1, ReceivedAt: at}, Record: raw, Source: source})
 	require.NoError(tb, err)
 	return bus.Message{Topic: tbl.Topic(), Partition: 0, Offset: offset, Value: env, Time: at}
 }

@@ -26,8 +26,8 @@ func readingMsg(tb testing.TB, code string, offset int64, received time.Time) bu
 	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
 		"VALUE": 20 + offset%7, "COLLECT_TIME": received.Format(schemas.DateTimeLayout)})
 	require.NoError(tb, err)
-	env, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
-		Key: point, Version: offset, ReceivedAt: received, Record: rec})
+	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
+		Key: point, Version: offset, ReceivedAt: received}, Record: rec})
 	require.NoError(tb, err)
 	return bus.Message{Topic: schemas.SensorReadings.Topic(), Partition: 0, Offset: offset, Value: env, Time: received}
 }

@@ -33,8 +33,8 @@ func rejectionBatch(t *testing.T, e *env, counts map[string]map[validate.Rule]in
 				if rule == "" {
 					rec, _ := json.Marshal(map[string]any{"INDICATOR_CODE": code + "-T1", "COMPANY_CODE": code, "VALUE": 20,
 						"COLLECT_TIME": e.clk.Now().Format(schemas.DateTimeLayout)})
-					topic, v = schemas.SensorReadings.Topic(), events.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
-						Company: code, Key: code + "-T1", Version: off + 1, ReceivedAt: e.clk.Now(), Record: rec}
+					topic, v = schemas.SensorReadings.Topic(), events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
+						Company: code, Key: code + "-T1", Version: off + 1, ReceivedAt: e.clk.Now()}, Record: rec}
 				} else {
 					topic, v = events.RejectionsTopic, events.RejectionEnvelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
 						Company: code, ReceivedAt: e.clk.Now(), Index: i, Raw: "{}",

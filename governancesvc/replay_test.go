@@ -66,8 +66,8 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 		rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
 			"VALUE": 20 + i, "COLLECT_TIME": collected.Format(schemas.DateTimeLayout)})
 		require.NoError(t, err)
-		env, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
-			Key: point, Version: int64(i + 1), ReceivedAt: clk.Now(), Record: rec})
+		env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
+			Key: point, Version: int64(i + 1), ReceivedAt: clk.Now()}, Record: rec})
 		require.NoError(t, err)
 		batch = append(batch, bus.Message{Topic: topic, Partition: 2, Offset: int64(10 + i), Value: env,
 			Time: clk.Now().Add(time.Duration(i) * time.Second)})

@@ -299,8 +299,8 @@ func decode(msgs []bus.Message) ([]governance.Event, []time.Time) {
 			}
 			continue
 		}
-		var e events.Envelope
-		if err := json.Unmarshal(m.Value, &e); err != nil || e.Company == "" {
+		e, err := events.DecodeEnvelope(m.Value)
+		if err != nil || e.Company == "" {
 			slog.Error("quality: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 			continue
 		}

@@ -381,8 +381,8 @@ func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now ti
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
-	env := events.Envelope{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
-		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now, Record: doc, Source: source}
+	env := events.Envelope{Head: events.Head{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
+		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now}, Record: doc, Source: source}
 	if et := t.VersionTimeOf(rec); !et.IsZero() {
 		env.EventTime = &et
 	}

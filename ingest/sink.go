@@ -121,8 +121,10 @@ func (s *Sink) decode(msgs []bus.Message) (map[*schemas.Table][]store.Version, [
 			logUndecodable(m, fmt.Errorf("unknown topic"))
 			continue
 		}
-		var e events.Envelope
-		if err := json.Unmarshal(m.Value, &e); err != nil {
+		// The record's bytes are stored as they are in the message (ingest validated
+		// them), and m.Value stays in msgs until the batch is written.
+		e, err := events.DecodeEnvelope(m.Value)
+		if err != nil {
 			logUndecodable(m, err)
 			continue
 		}

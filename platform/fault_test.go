@@ -289,8 +289,8 @@ func TestSinkKeepsRecordsTheDatabaseRefuses(t *testing.T) {
 	require.NoError(t, err)
 	defer producer.Close()
 	envelope := func(id, record string) bus.Message {
-		b, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: "check-records", Company: company, Key: id,
-			Version: time.Now().UnixNano(), ReceivedAt: app.now(), Record: json.RawMessage(record)})
+		b, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: "check-records", Company: company, Key: id,
+			Version: time.Now().UnixNano(), ReceivedAt: app.now()}, Record: json.RawMessage(record)})
 		require.NoError(t, err)
 		return bus.Message{Topic: schemas.CheckRecords.Topic(), Key: company, Value: b}
 	}

@@ -47,8 +47,8 @@ func received(tb testing.TB, table, code string, record any, recv time.Time) bus
 	require.NoError(tb, err)
 	t, ok := schemas.TableBySlug(table)
 	require.True(tb, ok, table)
-	b, err := json.Marshal(events.Envelope{MsgID: uuid.New(), Table: table, Company: code, Key: code,
-		Version: recv.UnixNano(), ReceivedAt: recv, Record: rec})
+	b, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: table, Company: code, Key: code,
+		Version: recv.UnixNano(), ReceivedAt: recv}, Record: rec})
 	require.NoError(tb, err)
 	return bus.Message{Topic: t.Topic(), Key: code, Value: b}
 }

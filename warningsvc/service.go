@@ -13,7 +13,6 @@ package warningsvc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -265,8 +264,8 @@ func decode(msgs []bus.Message) ([]events.Event, []time.Time) {
 // sensor reading (whether or not the record itself could be used: the platform
 // received it).
 func decodeOne(m bus.Message) (events.Event, time.Time) {
-	var e events.Envelope
-	if err := json.Unmarshal(m.Value, &e); err != nil {
+	e, err := events.DecodeEnvelope(m.Value)
+	if err != nil {
 		slog.Error("alerting: undecodable message skipped", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "err", err)
 		return nil, time.Time{}
 	}
