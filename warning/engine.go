@@ -15,6 +15,11 @@ type Engine struct {
 	cfg    Config
 	st     *State
 	intake events.Intake // the platform's intake (SetIntake); zero: the wall clock
+
+	// stored is each company's open 隐患 as last stored as items, unsaved the IDs the
+	// last ChangedItems returned (items.go).
+	stored  map[string]map[string]events.HiddenDanger
+	unsaved map[string][]string
 }
 
 // New returns an engine over st (a new empty state when st is nil). cfg is validated.
