@@ -15,9 +15,9 @@ import (
 // consumer stores the state in two parts: a head (MarshalHead: everything but the
 // open 隐患) and one item per open 隐患, of which only those changed since the last
 // store are written (ChangedItems, ItemsStored) and all are read back at a restart
-// (RestoreItems). What changed is found by comparing each 隐患 with the copy last
-// stored: a plain value, cheap to compare and changed in one place or another of the
-// engine (an upload, the prune) without each having to remember to mark it.
+// (RestoreItems). The engine marks a 隐患 changed where it sets or forgets one
+// (markDanger): a set of IDs, not a copy of what was stored, so the memory does not
+// hold every open 隐患 twice.
 
 // headVersion is the layout version of a head: the state without its items.
 const headVersion = 2
@@ -36,6 +36,34 @@ func MarshalHead(s *State) ([]byte, error) {
 	return json.Marshal(h)
 }
 
+// itemState is what the engine knows of a company's stored items.
+type itemState struct {
+	restored bool                // its items were read back: only marked ones differ from what is stored
+	dirty    map[string]struct{} // 隐患 set or forgotten since the last store
+	unsaved  []string            // what the last ChangedItems returned
+}
+
+// markDanger notes that company's 隐患 id was set or forgotten.
+func (e *Engine) markDanger(company, id string) {
+	it := e.itemsOf(company)
+	if it.dirty == nil {
+		it.dirty = map[string]struct{}{}
+	}
+	it.dirty[id] = struct{}{}
+}
+
+func (e *Engine) itemsOf(company string) *itemState {
+	if e.items == nil {
+		e.items = map[string]*itemState{}
+	}
+	it, ok := e.items[company]
+	if !ok {
+		it = &itemState{}
+		e.items[company] = it
+	}
+	return it
+}
+
 // ChangedItems encodes the items of company code changed since they were restored
 // or last stored (ItemsStored): key → item as JSON, nil for an item that is gone.
 // Until ItemsStored is called it returns them again (with anything changed since),
@@ -46,70 +74,40 @@ func (e *Engine) ChangedItems(code string) (map[string][]byte, error) {
 	if !ok {
 		return nil, nil
 	}
-	was := e.storedOf(code)
-	out := map[string][]byte{}
-	var ids []string
-	for id, d := range c.Dangers {
-		if w, ok := was[id]; ok && sameDanger(w, d) {
-			continue
+	it := e.itemsOf(code)
+	if !it.restored {
+		for id := range c.Dangers {
+			e.markDanger(code, id)
 		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return nil, fmt.Errorf("warning: encode items of %s: %w", code, err)
+	}
+	out := make(map[string][]byte, len(it.dirty))
+	it.unsaved = it.unsaved[:0]
+	for id := range it.dirty {
+		var b []byte
+		if d, ok := c.Dangers[id]; ok {
+			var err error
+			if b, err = json.Marshal(d); err != nil {
+				return nil, fmt.Errorf("warning: encode items of %s: %w", code, err)
+			}
 		}
 		out[itemDanger+"|"+id] = b
-		ids = append(ids, id)
+		it.unsaved = append(it.unsaved, id)
 	}
-	for id := range was {
-		if _, ok := c.Dangers[id]; !ok {
-			out[itemDanger+"|"+id] = nil
-			ids = append(ids, id)
-		}
-	}
-	if e.unsaved == nil {
-		e.unsaved = map[string][]string{}
-	}
-	e.unsaved[code] = ids
 	return out, nil
 }
 
 // ItemsStored records that what the last ChangedItems of company code returned is
 // stored. The state must not have changed in between.
 func (e *Engine) ItemsStored(code string) {
-	c, ok := e.st.Companies[code]
+	it, ok := e.items[code]
 	if !ok {
 		return
 	}
-	was := e.storedOf(code)
-	for _, id := range e.unsaved[code] {
-		if d, ok := c.Dangers[id]; ok {
-			was[id] = d
-		} else {
-			delete(was, id)
-		}
+	for _, id := range it.unsaved {
+		delete(it.dirty, id)
 	}
-	delete(e.unsaved, code)
-}
-
-// storedOf is company code's items as last stored, created empty.
-func (e *Engine) storedOf(code string) map[string]events.HiddenDanger {
-	if e.stored == nil {
-		e.stored = map[string]map[string]events.HiddenDanger{}
-	}
-	was, ok := e.stored[code]
-	if !ok {
-		was = map[string]events.HiddenDanger{}
-		e.stored[code] = was
-	}
-	return was
-}
-
-// sameDanger compares two 隐患 by value (the deadline as an instant, whatever its
-// location).
-func sameDanger(a, b events.HiddenDanger) bool {
-	at, bt := a.Deadline, b.Deadline
-	a.Deadline, b.Deadline = at.UTC(), bt.UTC()
-	return a == b
+	it.unsaved = it.unsaved[:0]
+	it.restored = true
 }
 
 // RestoreItems returns an engine with cfg over the state of company code written as
@@ -133,11 +131,11 @@ func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte)
 	if !isHead {
 		return e, nil // new, or a whole state as stored before items: every item is written at the next store
 	}
+	e.itemsOf(code).restored = true
 	if len(items) == 0 {
 		return e, nil
 	}
 	c := st.company(code)
-	was := e.storedOf(code)
 	for k, b := range items {
 		prefix, id, ok := strings.Cut(k, "|")
 		if !ok || prefix != itemDanger {
@@ -147,7 +145,15 @@ func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte)
 		if err := json.Unmarshal(b, &d); err != nil {
 			return nil, fmt.Errorf("warning: read item %q of %s: %w", k, code, err)
 		}
-		c.Dangers[id], was[id] = d, d
+		c.Dangers[id] = d
 	}
 	return e, nil
+}
+
+// sameDanger compares two 隐患 by value (the deadline as an instant, whatever its
+// location).
+func sameDanger(a, b events.HiddenDanger) bool {
+	at, bt := a.Deadline, b.Deadline
+	a.Deadline, b.Deadline = at.UTC(), bt.UTC()
+	return a == b
 }
