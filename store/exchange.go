@@ -140,10 +140,10 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 	// stage has no statistics), 0.5 s per batch at 200,000 rows and growing with the
 	// history; the array lookup costs the batch's index probes per partition
 	// (docs/performance.md, "The history dedup"). The dedup is the only one: an
-	// ON CONFLICT DO NOTHING on top of it made the insert a speculative one, a third
-	// of the statement's CPU on a hypertable (docs/performance.md, "The sink's
-	// writes"), to catch what only a concurrent writer of the same batch can cause —
-	// that is the key violation Apply retries.
+	// ON CONFLICT DO NOTHING on top of it made every row a speculative insert, a
+	// quarter of the statement's CPU on a hypertable (docs/performance.md, "The
+	// sink's history insert …"), to catch what only a concurrent writer of the same
+	// batch can cause — that is the key violation Apply retries.
 	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
 		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
 		SELECT DISTINCT ON (s.msg_id) s.msg_id, s.company_code, s.record_key, s.deleted, s.event_time, s.version, s.received_at, s.doc
