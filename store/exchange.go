@@ -62,6 +62,25 @@ func NewSealedExchange(pool *pgxpool.Pool, box *sealed.Box) *Exchange {
 // current state, where a version only replaces an older one. Replaying a batch is
 // harmless. It returns only after the commit, so offsets may be committed after it.
 func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
+	var err error
+	for range historyRaceAttempts {
+		if err = s.apply(ctx, versions, rejections); !errors.Is(err, errStoredConcurrently) {
+			return err
+		}
+	}
+	return err
+}
+
+// historyRaceAttempts bounds the transactions Apply starts when other writers keep
+// storing the batch's versions first; each retry skips what they stored.
+const historyRaceAttempts = 3
+
+// errStoredConcurrently is a history key (message id, receipt time) stored by
+// another transaction between this one's dedup and its insert — two sinks applying
+// the same replayed batch. The transaction is retried: its dedup then sees the row.
+var errStoredConcurrently = errors.New("store: version stored concurrently")
+
+func (s *Exchange) apply(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -120,15 +139,22 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 	// planned as a hash anti-join that read the WHOLE history for every batch (the
 	// stage has no statistics), 0.5 s per batch at 200,000 rows and growing with the
 	// history; the array lookup costs the batch's index probes per partition
-	// (docs/performance.md, "The history dedup").
+	// (docs/performance.md, "The history dedup"). The dedup is the only one: an
+	// ON CONFLICT DO NOTHING on top of it made every row a speculative insert, a
+	// quarter of the statement's CPU on a hypertable (docs/performance.md, "The
+	// sink's history insert …"), to catch what only a concurrent writer of the same
+	// batch can cause — that is the key violation Apply retries.
 	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
 		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
 		SELECT DISTINCT ON (s.msg_id) s.msg_id, s.company_code, s.record_key, s.deleted, s.event_time, s.version, s.received_at, s.doc
 		FROM `+stage+` s
 		WHERE s.msg_id NOT IN (SELECT h.msg_id FROM `+name+`_history h
 			WHERE h.msg_id = ANY(ARRAY(SELECT msg_id FROM `+stage+`)))
-		ORDER BY s.msg_id, s.received_at
-		ON CONFLICT DO NOTHING`); err != nil {
+		ORDER BY s.msg_id, s.received_at`); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return fmt.Errorf("store: history %s: %w: %w", t.Slug, errStoredConcurrently, err)
+		}
 		return fmt.Errorf("store: history %s: %w", t.Slug, err)
 	}
 	// One row per key from the batch (its newest version), then only where it is

@@ -204,7 +204,8 @@ func TestSeriesPoliciesFollowTheConfiguration(t *testing.T) {
 // The history keeps one row per message id across batches, partitions and receipt
 // times: a batch mixing versions already stored (replayed with their own receipt
 // time, or re-sent facts received again later), a duplicate within the batch and new
-// versions stores exactly the new ones; the stored rows are untouched.
+// versions stores exactly the new ones; the stored rows are untouched; and a batch
+// applied by two sinks at once is stored once.
 func TestHistoryDedupByMessageID(t *testing.T) {
 	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
 		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 09:30:00")
@@ -237,5 +238,40 @@ func TestHistoryDedupByMessageID(t *testing.T) {
 			"a stored version is never replaced by a re-send under its id")
 		require.Equal(t, int64(50), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history
 			WHERE company_code = '370102002'`))
+
+		// Two sinks applying one batch at once (a partition handed over while its batch
+		// was being written) store each version once: the transaction that meets the
+		// other's uncommitted row waits for it, fails on the history's key when it
+		// commits, and is retried, its dedup then skipping what the other stored.
+		var vs []store.Version
+		for i := range 20 {
+			vs = append(vs, reading("370102003", fmt.Sprintf("370102003-T%03d", i), now, fmt.Sprint(i), now.Add(time.Second)))
+		}
+		other, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		defer other.Rollback(ctx) //nolint:errcheck // committed below
+		v := vs[3]
+		_, err = other.Exec(ctx, `INSERT INTO x_sensor_readings_history
+			(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
+			VALUES ($1, $2, $3, false, $4, $5, $6, $7)`, v.MsgID, v.Company, v.Key, v.EventTime, v.Version, v.ReceivedAt, string(v.Doc))
+		require.NoError(t, err)
+
+		done := make(chan error, 1)
+		go func() {
+			done <- ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil)
+		}()
+		require.Eventually(t, func() bool {
+			return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'
+				AND query LIKE 'INSERT INTO x_sensor_readings_history%'`) == 1
+		}, 30*time.Second, 5*time.Millisecond, "the sink waits on the other writer's row")
+		require.NoError(t, other.Commit(ctx))
+		require.NoError(t, <-done)
+
+		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history
+			WHERE company_code = '370102003'`))
+		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(DISTINCT msg_id) FROM x_sensor_readings_history
+			WHERE company_code = '370102003'`))
+		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings WHERE company_code = '370102003'`))
 	})
 }

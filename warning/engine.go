@@ -15,6 +15,10 @@ type Engine struct {
 	cfg    Config
 	st     *State
 	intake events.Intake // the platform's intake (SetIntake); zero: the wall clock
+
+	// items is, by company, which open 隐患 changed since they were stored as items
+	// (items.go).
+	items map[string]*itemState
 }
 
 // New returns an engine over st (a new empty state when st is nil). cfg is validated.
@@ -91,6 +95,9 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 			return ch // a camera alone is nothing to assess (no 10:00 warning for it)
 		}
 	case events.HiddenDanger:
+		if old, ok := c.Dangers[ev.ID]; !ok || !sameDanger(old, ev) {
+			e.markDanger(company, ev.ID)
+		}
 		c.Dangers[ev.ID] = ev
 	case events.Enterprise:
 		if ev.Type == c.Type {
@@ -152,7 +159,7 @@ func (e *Engine) TickIntake(now time.Time, in events.Intake) Changes {
 					Reason: fmt.Sprintf("%s 逾期（期限 %s），%s → %s", esc.Step, esc.Deadline.Format(time.RFC3339), esc.From, esc.To)})
 			}
 		}
-		e.prune(c, now)
+		e.prune(company, c, now)
 	}
 	return ch
 }
@@ -277,7 +284,7 @@ func (e *Engine) judge(c *CompanyState, a Assessment, now time.Time, ch *Changes
 
 // prune forgets company alarms cleared longer ago than the retention, operations
 // long over, old commitments and hidden dangers no longer open.
-func (e *Engine) prune(c *CompanyState, now time.Time) {
+func (e *Engine) prune(company string, c *CompanyState, now time.Time) {
 	for k, a := range c.Alarms {
 		if !a.Active() && now.Sub(a.Clear) > e.cfg.Alarms.CompanyAlarmRetention {
 			delete(c.Alarms, k)
@@ -300,6 +307,7 @@ func (e *Engine) prune(c *CompanyState, now time.Time) {
 	for k, d := range c.Dangers {
 		if d.Accepted || d.Deleted {
 			delete(c.Dangers, k)
+			e.markDanger(company, k)
 		}
 	}
 }

@@ -69,20 +69,26 @@ func (s *State) company(code string) *CompanyState {
 // MarshalState writes the state as JSON.
 func MarshalState(s *State) ([]byte, error) { return json.Marshal(s) }
 
-// UnmarshalState reads a state written by MarshalState.
+// UnmarshalState reads a state written by MarshalState, or the head of one written
+// by MarshalHead (its open 隐患 are then empty: RestoreItems adds them).
 func UnmarshalState(b []byte) (*State, error) {
 	s := NewState()
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, fmt.Errorf("warning: read state: %w", err)
 	}
-	if s.Version != stateVersion {
-		return nil, fmt.Errorf("warning: read state: layout version %d, want %d", s.Version, stateVersion)
+	if s.Version != stateVersion && s.Version != headVersion {
+		return nil, fmt.Errorf("warning: read state: layout version %d, want %d or %d", s.Version, stateVersion, headVersion)
 	}
 	for code, c := range s.Companies {
 		if c == nil {
 			s.Companies[code] = newCompanyState()
-		} else if c.Cameras == nil { // a snapshot from before cameras were kept
+			continue
+		}
+		if c.Cameras == nil { // a snapshot from before cameras were kept
 			c.Cameras = map[string]events.Camera{}
+		}
+		if c.Dangers == nil { // a head (MarshalHead): the open 隐患 are items
+			c.Dangers = map[string]events.HiddenDanger{}
 		}
 	}
 	return s, nil

@@ -147,18 +147,22 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	states, err := runner.New(ctx, pool, runner.Config[*warning.Engine]{
 		Name:   "alerting",
 		States: stateTable,
-		Load: func(_ string, b []byte) (*warning.Engine, error) {
-			st := warning.NewState()
-			if b != nil {
-				var err error
-				if st, err = warning.UnmarshalState(b); err != nil {
+		// The open 隐患 are items written one by one when they change, so a batch
+		// costs what it changed, not every 隐患 the company has open.
+		Marshal: func(e *warning.Engine) ([]byte, error) { return warning.MarshalHead(e.State()) },
+		Items: &runner.Items[*warning.Engine]{
+			Table: stateItems,
+			Load: func(code string, head []byte, items map[string][]byte) (*warning.Engine, error) {
+				e, err := warning.RestoreItems(cfg.Models, code, head, items)
+				if err != nil {
 					return nil, fmt.Errorf("read states: %w", err)
 				}
-			}
-			return warning.New(cfg.Models, st)
+				return e, nil
+			},
+			Changed: func(code string, e *warning.Engine) (map[string][]byte, error) { return e.ChangedItems(code) },
+			Saved:   func(code string, e *warning.Engine) { e.ItemsStored(code) },
 		},
-		Marshal: func(e *warning.Engine) ([]byte, error) { return warning.MarshalState(e.State()) },
-		Now:     cfg.Now,
+		Now: cfg.Now,
 	})
 	if err != nil {
 		return nil, err

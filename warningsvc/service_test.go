@@ -172,3 +172,63 @@ func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
 	assert.Equal(t, n, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE severity = 'no_data' AND clear_reason = '数据恢复'`))
 	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
 }
+
+// The open 隐患 are kept as items beside the engine's head: a batch writes the 隐患 it
+// changed and no other, a restarted process reads them back (and rewrites none), and
+// a state stored whole before items moves its 隐患 to items at its next write.
+func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	danger := func(id string, accepted bool) events.HiddenDanger {
+		return events.HiddenDanger{ID: id, Company: company, Hazard: company + "001", Name: "法兰泄漏", Major: true,
+			Accepted: accepted, Deadline: clk.Now().Add(72 * time.Hour)}
+	}
+	items := func() int {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state_items WHERE company_code = $1`, company)
+	}
+	writtenSince := func(txid int64) int {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state_items WHERE xmin::text::bigint > $1`, txid)
+	}
+	s := newService(t, pool, clk)
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), danger("D1", false), danger("D2", false)}))
+	assert.Equal(t, 2, items())
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state WHERE state::text LIKE '%D1%'`),
+		"the head keeps no 隐患")
+
+	before := pgtest.Scalar[int64](t, pool, `SELECT txid_current()`)
+	require.NoError(t, s.Apply(ctx, []events.Event{reading("G1", 1, clk.Now())}))
+	assert.Zero(t, writtenSince(before), "a reading rewrites no 隐患")
+
+	restarted := newService(t, pool, clk)
+	require.NoError(t, restarted.Apply(ctx, []events.Event{danger("D3", false), reading("G1", 2, clk.Now().Add(time.Second))}))
+	assert.Equal(t, 3, items())
+	assert.Equal(t, 1, writtenSince(before), "the restarted process writes the new 隐患 alone")
+
+	// An accepted 隐患 leaves the memory at the next tick (a silent change, stored with
+	// the company's next one), and its item with it.
+	require.NoError(t, restarted.Apply(ctx, []events.Event{danger("D1", true)}))
+	clk.Add(time.Minute)
+	require.NoError(t, restarted.Tick(ctx))
+	require.NoError(t, restarted.Apply(ctx, []events.Event{reading("G1", 1, clk.Now())}))
+	assert.Equal(t, 2, items())
+
+	// A whole state from before items: read as it is, its 隐患 become items at the next write.
+	cfg, err := warning.DefaultConfig()
+	require.NoError(t, err)
+	e, err := warning.New(cfg, nil)
+	require.NoError(t, err)
+	e.Apply(detector("G1"), clk.Now())
+	e.Apply(danger("D7", false), clk.Now())
+	e.Apply(danger("D8", false), clk.Now())
+	whole, err := warning.MarshalState(e.State())
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE warning_engine_state SET state = $2, version = version + 1 WHERE company_code = $1`, company, whole)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `DELETE FROM warning_engine_state_items`)
+	require.NoError(t, err)
+	migrated := newService(t, pool, clk)
+	require.NoError(t, migrated.Apply(ctx, []events.Event{reading("G1", 3, clk.Now().Add(2*time.Second))}))
+	assert.Equal(t, 2, items(), "D7 and D8 moved to items")
+	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state WHERE state::text LIKE '%D7%'`))
+}

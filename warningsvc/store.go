@@ -16,6 +16,10 @@ import (
 // stateTable is where the engine's state is kept per company.
 var stateTable = store.CompanyStates{Table: "warning_engine_state"}
 
+// stateItems keeps the items of the engine's state beside its head: one row per
+// open 隐患 of a company (warning.MarshalHead, migration 00101).
+var stateItems = store.StateItems{Table: "warning_engine_state_items"}
+
 // writer queues one transaction's writes.
 type writer struct {
 	b      pgx.Batch

@@ -1,0 +1,116 @@
+package warning_test
+
+import (
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/warning"
+)
+
+// itemStore is what a consumer keeps of one company: the head and the items, written
+// as the engine says they changed.
+type itemStore struct {
+	head  []byte
+	items map[string][]byte
+}
+
+// store writes what changed, as the runner does in its transaction, and tells the
+// engine it is stored; it returns the keys written.
+func (s *itemStore) store(tb testing.TB, e *warning.Engine) []string {
+	tb.Helper()
+	changed, err := e.ChangedItems("C1")
+	require.NoError(tb, err)
+	s.head, err = warning.MarshalHead(e.State())
+	require.NoError(tb, err)
+	var keys []string
+	for k, b := range changed {
+		if b == nil {
+			delete(s.items, k)
+		} else {
+			s.items[k] = b
+		}
+		keys = append(keys, k)
+	}
+	e.ItemsStored("C1")
+	return keys
+}
+
+// restoredEqual checks that the state read back from head and items is the live one
+// and has nothing left to write.
+func (s *itemStore) restoredEqual(tb testing.TB, e *warning.Engine) {
+	tb.Helper()
+	cfg, err := warning.DefaultConfig()
+	require.NoError(tb, err)
+	r, err := warning.RestoreItems(cfg, "C1", s.head, maps.Clone(s.items))
+	require.NoError(tb, err)
+	want, err := warning.MarshalState(e.State())
+	require.NoError(tb, err)
+	got, err := warning.MarshalState(r.State())
+	require.NoError(tb, err)
+	assert.JSONEq(tb, string(want), string(got))
+	again, err := r.ChangedItems("C1")
+	require.NoError(tb, err)
+	assert.Empty(tb, again, "a restored state has nothing to write")
+}
+
+func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
+	e := newEngine(t)
+	now := at(t, "08:00:00")
+	danger := func(id string, major, accepted bool) events.HiddenDanger {
+		return events.HiddenDanger{ID: id, Company: "C1", Hazard: "H1", Name: "法兰泄漏", Major: major,
+			Accepted: accepted, Deadline: now.Add(72 * time.Hour).In(time.FixedZone("CST", 8*3600))}
+	}
+	e.Apply(pressure, now)
+	e.Apply(events.Reading{Indicator: "PT-101", Company: "C1", Value: 1.0, At: now}, now)
+	for _, d := range []events.HiddenDanger{danger("D1", false, false), danger("D2", true, false), danger("D3", false, false)} {
+		e.Apply(d, now)
+	}
+	s := &itemStore{items: map[string][]byte{}}
+
+	// A store that failed (ItemsStored not called) returns the same items again.
+	first, err := e.ChangedItems("C1")
+	require.NoError(t, err)
+	assert.Len(t, first, 3)
+	assert.ElementsMatch(t, []string{"danger|D1", "danger|D2", "danger|D3"}, s.store(t, e))
+	assert.NotContains(t, string(s.head), "D1", "the head holds no 隐患")
+	s.restoredEqual(t, e)
+
+	// A reading changes the head only.
+	e.Apply(events.Reading{Indicator: "PT-101", Company: "C1", Value: 1.1, At: now.Add(10 * time.Second)}, now.Add(10*time.Second))
+	assert.Empty(t, s.store(t, e))
+	// The same 隐患 sent again is no change.
+	e.Apply(danger("D1", false, false), now)
+	assert.Empty(t, s.store(t, e))
+	// One accepted and one new: two items; the accepted one goes at the prune.
+	e.Apply(danger("D2", true, true), now.Add(time.Minute))
+	e.Apply(danger("D4", false, false), now.Add(time.Minute))
+	assert.ElementsMatch(t, []string{"danger|D2", "danger|D4"}, s.store(t, e))
+	s.restoredEqual(t, e)
+	e.Tick(now.Add(2 * time.Minute))
+	assert.Equal(t, []string{"danger|D2"}, s.store(t, e))
+	assert.NotContains(t, s.items, "danger|D2")
+	s.restoredEqual(t, e)
+
+	// A state stored whole before items is read, and all its 隐患 count as changed.
+	whole, err := warning.MarshalState(e.State())
+	require.NoError(t, err)
+	cfg, err := warning.DefaultConfig()
+	require.NoError(t, err)
+	r, err := warning.RestoreItems(cfg, "C1", whole, nil)
+	require.NoError(t, err)
+	moved, err := r.ChangedItems("C1")
+	require.NoError(t, err)
+	assert.Len(t, moved, 3)
+	got, err := warning.MarshalState(r.State())
+	require.NoError(t, err)
+	assert.JSONEq(t, string(whole), string(got))
+
+	// An item of a kind the engine does not know is an error, not silently dropped.
+	_, err = warning.RestoreItems(cfg, "C1", s.head, map[string][]byte{"fact|x": []byte(`{}`)})
+	assert.Error(t, err)
+}
