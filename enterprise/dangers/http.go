@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
@@ -81,19 +80,16 @@ func (m *Module) Service() *Service { return m.svc }
 
 var _ enterprise.Module = (*Module)(nil)
 
-// Nav is 隐患清单 and 隐患统计 on the PC, 登记隐患, 我的整改 and 待我验收 on the phone.
-func (m *Module) Nav() (pc, phone []enterprise.NavItem) {
-	pc = []enterprise.NavItem{
-		{Label: "隐患清单", Path: enterprise.Prefix + "/dangers"},
-		{Label: "隐患统计", Path: enterprise.Prefix + "/dangers/stats",
-			Roles: append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)},
+// Spec is /dangers: 隐患清单 and 隐患统计 on the PC, 登记隐患, 我的整改 and 待我验收 on the phone.
+func (m *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/dangers",
+		PC: []enterprise.NavItem{{Label: "隐患清单"}, {Label: "隐患统计", Path: "stats", Roles: enterprise.Supervisors}},
+		Phone: []enterprise.NavItem{
+			{Label: "登记隐患", Path: "new"},
+			{Label: "我的整改"},
+			{Label: "待我验收", Path: "/accept"}, // the accepter's queue, across the ledger
+		},
 	}
-	phone = []enterprise.NavItem{
-		{Label: "登记隐患", Path: enterprise.PhonePrefix + "/dangers/new"},
-		{Label: "我的整改", Path: enterprise.PhonePrefix + "/dangers"},
-		{Label: "待我验收", Path: enterprise.PhonePrefix + "/accept"},
-	}
-	return pc, phone
 }
 
 // Register mounts the routes.

@@ -91,22 +91,21 @@ func Factory(cfg Config, dangers enterprise.DangerRegistry, started func(*Servic
 	}, started)
 }
 
-// Nav is the module's navigation.
-func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
-	return []enterprise.NavItem{
-			{Label: "风险分级管控清单", Path: enterprise.Prefix + "/dp"},
-			{Label: "排查任务", Path: enterprise.Prefix + "/dp/tasks"},
-			{Label: "排查记录", Path: enterprise.Prefix + "/dp/checks"},
-			{Label: "排查统计", Path: enterprise.Prefix + "/dp/stats", Roles: append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)},
-		}, []enterprise.NavItem{
-			{Label: "我的排查", Path: enterprise.PhonePrefix + "/dp"},
-			{Label: "扫码排查", Path: enterprise.PhonePrefix + "/dp/scan"},
-		}
+// Spec is where the module lives and its navigation.
+func (mod *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/dp", Static: staticFS,
+		PC: []enterprise.NavItem{
+			{Label: "风险分级管控清单"},
+			{Label: "排查任务", Path: "tasks"},
+			{Label: "排查记录", Path: "checks"},
+			{Label: "排查统计", Path: "stats", Roles: enterprise.Supervisors},
+		},
+		Phone: []enterprise.NavItem{{Label: "我的排查"}, {Label: "扫码排查", Path: "scan"}},
+	}
 }
 
 // Register mounts the module's pages.
 func (mod *Module) Register(pc, phone fiber.Router) {
-	web.Static(pc, "/dp/static", staticFS, "static")
 	pc.Get("/dp", mod.list)
 	pc.Get("/dp/template.xlsx", mod.template)
 	pc.Get("/dp/export.xlsx", mod.export)

@@ -16,7 +16,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
@@ -92,22 +91,21 @@ func Factory(cfg Config, started func(*Service)) enterprise.ModuleFactory {
 	}, started)
 }
 
-// Nav is the module's navigation.
-func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
-	managers := append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)
-	return []enterprise.NavItem{
-			{Label: "特殊作业", Path: enterprise.Prefix + "/permits"},
-			{Label: "作业预约", Path: enterprise.Prefix + "/permits/bookings/new"},
-			{Label: "作业统计", Path: enterprise.Prefix + "/permits/stats", Roles: managers},
-			{Label: "承包商与基础数据", Path: enterprise.Prefix + "/permits/base", Roles: enterprise.Managers},
-		}, []enterprise.NavItem{
-			{Label: "今日作业", Path: enterprise.PhonePrefix + "/permits"},
-		}
+// Spec is where the module lives and its navigation.
+func (mod *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/permits", Static: staticFS,
+		PC: []enterprise.NavItem{
+			{Label: "特殊作业"},
+			{Label: "作业预约", Path: "bookings/new"},
+			{Label: "作业统计", Path: "stats", Roles: enterprise.Supervisors},
+			{Label: "承包商与基础数据", Path: "base", Roles: enterprise.Managers},
+		},
+		Phone: []enterprise.NavItem{{Label: "今日作业"}},
+	}
 }
 
 // Register mounts the module's pages.
 func (mod *Module) Register(pc, phone fiber.Router) {
-	web.Static(pc, "/permits/static", staticFS, "static")
 	pc.Get("/permits", mod.index)
 	pc.Get("/permits/bookings/new", mod.bookingForm)
 	pc.Post("/permits/bookings", mod.bookingSave)

@@ -17,7 +17,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/auth/signing"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -88,21 +87,21 @@ func Factory(cfg Config, started func(*Service)) enterprise.ModuleFactory {
 	}, started)
 }
 
-// Nav is the module's navigation.
-func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
-	return []enterprise.NavItem{
-			{Label: "人员定位", Path: enterprise.Prefix + "/positioning"},
-			{Label: "定位报警与统计", Path: enterprise.Prefix + "/positioning/alarms"},
-			{Label: "人员与定位卡", Path: enterprise.Prefix + "/positioning/people", Roles: enterprise.Managers},
-			{Label: "地图与电子围栏", Path: enterprise.Prefix + "/positioning/setup", Roles: enterprise.Managers},
-		}, []enterprise.NavItem{
-			{Label: "人员定位", Path: enterprise.PhonePrefix + "/positioning"},
-		}
+// Spec is where the module lives and its navigation.
+func (mod *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/positioning", Static: staticFS,
+		PC: []enterprise.NavItem{
+			{Label: "人员定位"},
+			{Label: "定位报警与统计", Path: "alarms"},
+			{Label: "人员与定位卡", Path: "people", Roles: enterprise.Managers},
+			{Label: "地图与电子围栏", Path: "setup", Roles: enterprise.Managers},
+		},
+		Phone: []enterprise.NavItem{{Label: "人员定位"}},
+	}
 }
 
 // Register mounts the module's pages.
 func (mod *Module) Register(pc, phone fiber.Router) {
-	web.Static(pc, "/positioning/static", staticFS, "static")
 	pc.Get("/positioning", mod.index)
 	pc.Get("/positioning/live.json", mod.liveJSON)
 	pc.Get("/positioning/live", mod.liveStream)
@@ -683,7 +682,7 @@ func (mod *Module) renderAlarms(c *fiber.Ctx, problem *chemguard.Error) error {
 	}
 	from, to, fs, ts := dayRange(c, mod.svc.cfg.Now())
 	p := alarmsPage{Page: enterprise.NewPage(c, "定位报警与统计", false), From: fs, To: ts, Type: c.Query("type"), Problem: problem,
-		Flash: c.Query("flash"), Manager: m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...),
+		Flash: c.Query("flash"), Manager: m.Has(enterprise.Supervisors...),
 		Types: []string{AlarmSOS, AlarmStay, AlarmBoundary, AlarmOvercrowd, AlarmShortage, AlarmStill, AlarmSpeeding, AlarmGuardLeft, AlarmIntruder}}
 	if p.Alarms, err = mod.svc.Alarms(c.Context(), m.Company, AlarmFilter{From: from, To: to, Type: p.Type}); err != nil {
 		return err
@@ -740,7 +739,7 @@ func (mod *Module) renderAlarm(c *fiber.Ctx, id string, problem *chemguard.Error
 		return err
 	}
 	p := alarmPage{Page: enterprise.NewPage(c, AlarmName(a.Type)+"："+a.Location, phone), Alarm: a, Problem: problem, Flash: c.Query("flash"),
-		Manager: manager(m), Confirm: m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...), Evacuate: ev}
+		Manager: manager(m), Confirm: m.Has(enterprise.Supervisors...), Evacuate: ev}
 	if p.Cameras, err = mod.svc.Cameras(c.Context(), m.Company, a.Location, a.RaisedAt); err != nil {
 		return err
 	}

@@ -68,10 +68,9 @@ func New(pool *pgxpool.Pool, dir enterprise.Directory, rec audit.Recorder, clock
 // Service is the module's rules.
 func (m *Module) Service() *Service { return m.svc }
 
-// Nav is 日常巡检 on the PC and 巡检 on the phone.
-func (m *Module) Nav() (pc, phone []enterprise.NavItem) {
-	return []enterprise.NavItem{{Label: "日常巡检", Path: enterprise.Prefix + "/rounds"}},
-		[]enterprise.NavItem{{Label: "巡检", Path: enterprise.PhonePrefix + "/rounds"}}
+// Spec is /rounds: 日常巡检 on the PC, 巡检 on the phone.
+func (m *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/rounds", PC: []enterprise.NavItem{{Label: "日常巡检"}}, Phone: []enterprise.NavItem{{Label: "巡检"}}}
 }
 
 // Register mounts the routes.
