@@ -75,14 +75,17 @@ func (m *Module) Spec() enterprise.ModuleSpec {
 
 // Register mounts the routes.
 func (m *Module) Register(pc, phone fiber.Router) {
-	pc.Get("/rounds", m.routes)
-	pc.Post("/rounds", m.createRoute)
-	pc.Get("/rounds/:id", m.route)
-	pc.Post("/rounds/:id/points", m.addPoint)
-	pc.Post("/rounds/:id/points/:pid/delete", m.deletePoint)
-	pc.Post("/rounds/:id/delete", m.deleteRoute)
-	pc.Get("/rounds/:id/sheet", m.sheet)
-	pc.Get("/rounds/:id/sheet.xlsx", m.sheetXLSX)
+	r := pc.Group("/rounds")
+	r.Get("", m.routes)
+	r.Post("", m.createRoute)
+	// one route (巡检路线): its points, its printable sheet, its removal
+	route := r.Group("/:id")
+	route.Get("", m.route)
+	route.Post("/points", m.addPoint)
+	route.Post("/points/:pid/delete", m.deletePoint)
+	route.Post("/delete", m.deleteRoute)
+	route.Get("/sheet", m.sheet)
+	route.Get("/sheet.xlsx", m.sheetXLSX)
 
 	phone.Get("/rounds", m.phoneRoutes)
 	phone.Get("/rounds/:id", m.phonePatrol)

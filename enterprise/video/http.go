@@ -468,7 +468,7 @@ func (mod *Module) devicesAction(action string, fn func(c *fiber.Ctx, m *enterpr
 			}
 		})
 	}, func(*fiber.Ctx) string {
-		return enterprise.Prefix + "/video/devices?flash=" + url.QueryEscape("已保存")
+		return enterprise.Flash(enterprise.Prefix+"/video/devices", "已保存")
 	})
 }
 
