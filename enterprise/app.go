@@ -128,7 +128,7 @@ func New(cfg Config, d Deps) (*App, error) {
 	a.phoneNav = []NavItem{{Label: "首页", Path: PhonePrefix + "/"}, {Label: "消息", Path: PhonePrefix + "/inbox"},
 		{Label: "预警", Path: PhonePrefix + "/warnings", Roles: warningReaders}}
 	for _, m := range d.Modules {
-		pc, phone := m.Nav()
+		pc, phone := ModuleNav(m)
 		a.pcNav = append(a.pcNav, pc...)
 		a.phoneNav = append(a.phoneNav, phone...)
 	}
@@ -208,7 +208,7 @@ func (a *App) Register(app fiber.Router) {
 	}
 	pc, phone := app.Group(Prefix), app.Group(PhonePrefix)
 	for _, m := range a.modules {
-		m.Register(pc, phone)
+		MountModule(m, pc, phone)
 	}
 }
 

@@ -19,6 +19,7 @@ package enterprise
 
 import (
 	"context"
+	"io/fs"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -73,6 +74,10 @@ func (m *Member) HoldsPost(id int64) bool {
 // Managers are the roles that manage the company's base system: they see every
 // department's data and accept what others record.
 var Managers = []policy.Role{policy.EnterpriseAdmin, policy.EnterprisePrincipal, policy.EnterpriseSafety}
+
+// Supervisors are the managers and the department heads: they follow the
+// figures (statistics, confirmations) of what others record.
+var Supervisors = []policy.Role{policy.EnterpriseDeptHead, policy.EnterpriseAdmin, policy.EnterprisePrincipal, policy.EnterpriseSafety}
 
 type memberKey struct{}
 
@@ -173,18 +178,37 @@ type Publisher interface {
 // NavItem is one entry of the shell's navigation.
 type NavItem struct {
 	Label string // Chinese
-	Path  string // absolute, under Prefix or PhonePrefix
+	// Path is where the entry leads. In a ModuleSpec it is relative to the
+	// module ("" its first page, "stats", "bookings/new"), or, starting with
+	// "/", relative to the side's prefix (Prefix or PhonePrefix) for a page a
+	// module mounts outside its own path; ModuleNav makes it absolute.
+	Path string
 	// Roles that see the entry; empty means every member.
 	Roles []policy.Role
 }
 
 // Module is one module of the base system (双重预防, 特殊作业…).
 type Module interface {
-	// Nav is the module's entries in the PC and the phone navigation.
-	Nav() (pc, phone []NavItem)
+	// Spec says where the module lives in the shell and what it shows in the
+	// navigation; the foundation mounts its static files and prefixes its
+	// navigation from it.
+	Spec() ModuleSpec
 	// Register mounts the module's routes: pc is Prefix, phone is PhonePrefix.
 	// Both are behind the member guard and the CSRF check; MemberFrom is set.
 	Register(pc, phone fiber.Router)
+}
+
+// ModuleSpec is what every module declares and the foundation acts on, so
+// that no module repeats the shell's prefixes or its static mount.
+type ModuleSpec struct {
+	// Path is the module's own path under Prefix and PhonePrefix ("/permits").
+	Path string
+	// Static, when not nil, holds a static/ folder (the module's scripts and
+	// styles) served at Prefix+Path+"/static".
+	Static fs.FS
+	// PC and Phone are the module's entries in the PC and the phone
+	// navigation, in order; their paths as NavItem.Path says.
+	PC, Phone []NavItem
 }
 
 // Clock is the time source of the base system; tests inject a fixed one.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"html/template"
 	"io/fs"
+	"net/url"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -121,4 +123,15 @@ func InputRefusal(err error) (*chemguard.Error, bool) {
 		return e, true
 	}
 	return nil, false
+}
+
+// Flash is path with the message its page shows once, at the top, after a
+// post redirected there (the page reads ?flash=): the redirect-after-post of
+// every module's forms.
+func Flash(path, msg string) string {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "flash=" + url.QueryEscape(msg)
 }

@@ -3,8 +3,6 @@ package enterprise
 import (
 	"fmt"
 	"io"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // StatsBook is a module's statistics export (作业统计, 报警统计…): the period's
@@ -26,9 +24,11 @@ type StatsGroup struct {
 
 // Write writes the workbook as .xlsx.
 func (b StatsBook) Write(w io.Writer) error {
-	x := excelize.NewFile()
+	x, err := NewBook(b.Sheet)
+	if err != nil {
+		return err
+	}
 	defer x.Close()
-	x.SetSheetName("Sheet1", b.Sheet)
 	_ = x.SetSheetRow(b.Sheet, "A1", &b.Header)
 	for i, r := range b.Rows {
 		_ = x.SetSheetRow(b.Sheet, fmt.Sprintf("A%d", i+2), &r)

@@ -1,6 +1,7 @@
 package enterprise
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,6 +42,35 @@ func OpenWorkbook(r io.Reader) (*Workbook, error) {
 		return nil, e
 	}
 	return &Workbook{f: f}, nil
+}
+
+// OpenImport opens an upload of one of a module's import templates for m and
+// reads the rows of its sheets, by name. Every module's import opens the same
+// way: only a manager imports (EForbidden); a file that is not a workbook is
+// OpenWorkbook's EInvalid; a workbook with none of sheets is an EInvalid on
+// the field 文件 naming them all (文件：缺少“人员”工作表（请先下载模板）). A
+// sheet that is absent has no rows in the map: a template of several sheets
+// may come back with only some of them.
+func OpenImport(m *Member, r io.Reader, sheets ...string) (map[string][]Row, error) {
+	if m == nil || !m.Has(Managers...) {
+		return nil, Forbidden("只有企业管理员、主要负责人或安全管理员可以导入", "only the company's administrator, principal or safety officer may import")
+	}
+	wb, err := OpenWorkbook(r)
+	if err != nil {
+		return nil, err
+	}
+	defer wb.Close()
+	out := make(map[string][]Row, len(sheets))
+	for _, name := range sheets {
+		if rows, ok := wb.Rows(name); ok {
+			out[name] = rows
+		}
+	}
+	if len(out) == 0 {
+		return nil, Invalid("文件", "缺少“"+strings.Join(sheets, "”和“")+"”工作表（请先下载模板）",
+			"the workbook has no sheet "+strings.Join(sheets, " or ")+" (download the template first)")
+	}
+	return out, nil
 }
 
 // Close releases the workbook's temporary files.
@@ -91,6 +121,29 @@ func (r Row) Blank() bool {
 		}
 	}
 	return true
+}
+
+// NewBook is a new workbook whose first sheet is called first (excelize
+// names it Sheet1): every template and export starts so. The caller closes it.
+func NewBook(first string) (*excelize.File, error) {
+	f := excelize.NewFile()
+	if err := f.SetSheetName("Sheet1", first); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("enterprise: sheet %s: %w", first, err)
+	}
+	return f, nil
+}
+
+// RowFault is err as the refusal of one imported row: a *chemguard.Error
+// other than EInternal is the row's own fault, its messages go into the
+// import's report and the import goes on; ok is false for any other error,
+// which is the platform's.
+func RowFault(err error) (zh, en string, ok bool) {
+	var ce *chemguard.Error
+	if errors.As(err, &ce) && ce.Code != chemguard.EInternal {
+		return ce.MessageZH, ce.MessageEN, true
+	}
+	return "", "", false
 }
 
 // WriteRows writes rows on sheet from row first (1 is the top row), one

@@ -19,7 +19,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/web"
@@ -81,51 +80,44 @@ func (m *Module) Service() *Service { return m.svc }
 
 var _ enterprise.Module = (*Module)(nil)
 
-// Nav is 隐患清单 and 隐患统计 on the PC, 登记隐患, 我的整改 and 待我验收 on the phone.
-func (m *Module) Nav() (pc, phone []enterprise.NavItem) {
-	pc = []enterprise.NavItem{
-		{Label: "隐患清单", Path: enterprise.Prefix + "/dangers"},
-		{Label: "隐患统计", Path: enterprise.Prefix + "/dangers/stats",
-			Roles: append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)},
+// Spec is /dangers: 隐患清单 and 隐患统计 on the PC, 登记隐患, 我的整改 and 待我验收 on the phone.
+func (m *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/dangers",
+		PC: []enterprise.NavItem{{Label: "隐患清单"}, {Label: "隐患统计", Path: "stats", Roles: enterprise.Supervisors}},
+		Phone: []enterprise.NavItem{
+			{Label: "登记隐患", Path: "new"},
+			{Label: "我的整改"},
+			{Label: "待我验收", Path: "/accept"}, // the accepter's queue, across the ledger
+		},
 	}
-	phone = []enterprise.NavItem{
-		{Label: "登记隐患", Path: enterprise.PhonePrefix + "/dangers/new"},
-		{Label: "我的整改", Path: enterprise.PhonePrefix + "/dangers"},
-		{Label: "待我验收", Path: enterprise.PhonePrefix + "/accept"},
-	}
-	return pc, phone
 }
 
 // Register mounts the routes.
 func (m *Module) Register(pc, phone fiber.Router) {
-	pc.Get("/dangers", m.list)
-	pc.Get("/dangers/new", m.newForm)
-	pc.Post("/dangers", m.create)
-	pc.Get("/dangers/export.xlsx", m.export)
-	pc.Get("/dangers/template.xlsx", m.template)
-	pc.Get("/dangers/import", m.importForm)
-	pc.Post("/dangers/import", m.importFile)
-	pc.Get("/dangers/stats", m.stats)
-	pc.Get("/dangers/stats.xlsx", m.statsXLSX)
-	pc.Get("/dangers/:id", m.detail)
-	pc.Get("/dangers/:id/edit", m.editForm)
-	pc.Post("/dangers/:id", m.edit)
+	enterprise.MountLedger(pc.Group("/dangers"), enterprise.Ledger{
+		List: m.list, NewForm: m.newForm, Create: m.create, Detail: m.detail, EditForm: m.editForm, Edit: m.edit,
+		Export: m.export, Template: m.template, ImportForm: m.importForm, Import: m.importFile, Stats: m.stats, StatsXLSX: m.statsXLSX,
+	})
+	m.workflow(pc.Group("/dangers/:id"))
 	pc.Post("/dangers/:id/assign", m.assign)
-	pc.Post("/dangers/:id/rectify", m.rectify)
-	pc.Post("/dangers/:id/accept", m.accept)
-	pc.Post("/dangers/:id/return", m.sendBack)
 	pc.Post("/dangers/:id/delete", m.remove)
-	pc.Get("/dangers/:id/photos/:ref", m.photo)
 
-	phone.Get("/dangers/new", m.phoneNew)
-	phone.Post("/dangers", m.phoneCreate)
-	phone.Get("/dangers", m.phoneMine)
 	phone.Get("/accept", m.phoneAccept)
-	phone.Get("/dangers/:id", m.phoneDetail)
-	phone.Post("/dangers/:id/rectify", m.rectify)
-	phone.Post("/dangers/:id/accept", m.accept)
-	phone.Post("/dangers/:id/return", m.sendBack)
-	phone.Get("/dangers/:id/photos/:ref", m.photo)
+	d := phone.Group("/dangers")
+	d.Get("", m.phoneMine)
+	d.Get("/new", m.phoneNew)
+	d.Post("", m.phoneCreate)
+	d.Get("/:id", m.phoneDetail)
+	m.workflow(d.Group("/:id"))
+}
+
+// workflow mounts a danger's steps that the PC and the phone share on r
+// (/dangers/:id): rectify, accept or send back, and its photos.
+func (m *Module) workflow(r fiber.Router) {
+	r.Post("/rectify", m.rectify)
+	r.Post("/accept", m.accept)
+	r.Post("/return", m.sendBack)
+	r.Get("/photos/:ref", m.photo)
 }
 
 func codeName(t *schemas.CodeTable, v string) string {

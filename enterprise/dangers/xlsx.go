@@ -210,18 +210,11 @@ type ImportReport struct {
 // updates; a new row already entered is recognised and skipped).
 func (s *Service) Import(ctx context.Context, m *enterprise.Member, r io.Reader) (ImportReport, error) {
 	var rep ImportReport
-	if !m.Has(enterprise.Managers...) {
-		return rep, forbidden("只有安全管理员或主要负责人可以导入隐患清单", "only a manager may import the ledger")
-	}
-	wb, err := enterprise.OpenWorkbook(r)
+	sheets, err := enterprise.OpenImport(m, r, sheetLedger)
 	if err != nil {
 		return rep, err
 	}
-	defer wb.Close()
-	rows, ok := wb.Rows(sheetLedger)
-	if !ok {
-		return rep, chemguard.Errorf(chemguard.EInvalid, "文件中没有「%s」工作表：请使用下载的模板", "the workbook has no sheet %q; use the template", sheetLedger)
-	}
+	rows := sheets[sheetLedger]
 	if len(rows) == 0 {
 		return rep, chemguard.Errorf(chemguard.EInvalid, "「%s」工作表是空的", "sheet %q is empty", sheetLedger)
 	}

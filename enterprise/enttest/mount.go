@@ -33,13 +33,13 @@ func Mount(mod enterprise.Module, members map[string]*enterprise.Member) *fiber.
 			return chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
 		}
 		enterprise.SetMember(c, m)
-		pc, phone := mod.Nav()
+		pc, phone := enterprise.ModuleNav(mod)
 		enterprise.SetPageContext(c, "test-csrf", pc, phone)
 		return c.Next()
 	}
 	phone := app.Group(enterprise.PhonePrefix, guard)
 	pc := app.Group(enterprise.Prefix, guard)
-	mod.Register(pc, phone)
+	enterprise.MountModule(mod, pc, phone)
 	return app
 }
 

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -122,15 +121,7 @@ func (f *fixture) PeopleWithRole(_ context.Context, company string, role policy.
 // staged returns the 表1 records staged for company, in order.
 func (f *fixture) staged(t *testing.T, company string) []map[string]any {
 	t.Helper()
-	rows, err := f.pool.Query(context.Background(), `SELECT record FROM enterprise_outbox WHERE company = $1 AND slug = 'special-operations' ORDER BY id`, company)
-	require.NoError(t, err)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (map[string]any, error) {
-		var m map[string]any
-		err := r.Scan(&m)
-		return m, err
-	})
-	require.NoError(t, err)
-	return out
+	return enttest.Staged(t, f.pool, company, "special-operations")
 }
 
 // tinyPNG is a small PNG: the signatures and photos of the tests.

@@ -14,16 +14,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/enterprise/permits"
 	"github.com/shandong-emergency/chemguard/readmodel"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/web"
 )
 
-// app mounts the module behind a stand-in guard: the member is the one the
-// X-Test-Member header names.
+// app mounts the module as the foundation does, behind enttest's stand-in
+// guard: the member is the one the request's enttest.MemberHeader names.
 func (f *fixture) app(t *testing.T) *fiber.App {
 	t.Helper()
 	mod, err := permits.New(f.svc)
@@ -34,23 +33,7 @@ func (f *fixture) app(t *testing.T) *fiber.App {
 			members[m.Username] = m
 		}
 	}
-	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
-	guard := func(c *fiber.Ctx) error {
-		who := c.Get("X-Test-Member")
-		if who == "" {
-			who = c.Cookies("permits_test_member")
-		}
-		m, ok := members[who]
-		if !ok {
-			return chemguard.Errorf(chemguard.EUnauthorized, "请先登录", "sign in first")
-		}
-		enterprise.SetMember(c, m)
-		pc, phone := mod.Nav()
-		enterprise.SetPageContext(c, "test-csrf", pc, phone)
-		return c.Next()
-	}
-	mod.Register(app.Group(enterprise.Prefix, guard), app.Group(enterprise.PhonePrefix, guard))
-	return app
+	return enttest.Mount(mod, members)
 }
 
 func do(t *testing.T, app *fiber.App, m *enterprise.Member, method, path string, form url.Values) (int, string) {
@@ -63,7 +46,7 @@ func do(t *testing.T, app *fiber.App, m *enterprise.Member, method, path string,
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	req.Header.Set("X-Test-Member", m.Username)
+	req.Header.Set(enttest.MemberHeader, m.Username)
 	resp, err := app.Test(req, -1)
 	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)

@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 )
 
@@ -91,7 +90,7 @@ func NewService(cfg Config, pool *pgxpool.Pool, dir enterprise.Directory, pub en
 func (s *Service) Rules() Rules { return s.cfg.Rules }
 
 func managerOrHead(m *enterprise.Member) bool {
-	return m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...)
+	return m.Has(enterprise.Supervisors...)
 }
 
 // ---- bookings ----

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/shandong-emergency/chemguard"
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
@@ -178,7 +177,7 @@ func (s *Service) Handle(ctx context.Context, m *enterprise.Member, id, info str
 
 // Confirm closes a handled alarm's loop: a manager confirms the handling.
 func (s *Service) Confirm(ctx context.Context, m *enterprise.Member, id string) error {
-	if !m.Has(append([]policy.Role{policy.EnterpriseDeptHead}, enterprise.Managers...)...) {
+	if !m.Has(enterprise.Supervisors...) {
 		return forbidden("仅部门负责人、安全管理员或主要负责人可以确认报警处置", "only a department head or manager may confirm an alarm's handling")
 	}
 	a, err := s.Alarm(ctx, m.Company, id)

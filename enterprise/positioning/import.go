@@ -9,9 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
 )
 
@@ -24,11 +22,11 @@ var peopleColumns = []string{"人员类别", "姓名/车牌号", "员工账号�
 // PeopleTemplate writes the import template: the header, one example row per
 // kind and a sheet explaining each column.
 func PeopleTemplate(w io.Writer) error {
-	x := excelize.NewFile()
-	defer x.Close()
-	if err := x.SetSheetName("Sheet1", peopleSheet); err != nil {
+	x, err := enterprise.NewBook(peopleSheet)
+	if err != nil {
 		return fmt.Errorf("positioning: template: %w", err)
 	}
+	defer x.Close()
 	rows := [][]any{
 		toAny(peopleColumns),
 		{"企业员工", "", "zhangsan 或 13800138000", "", 35, "操作工", "三级安全教育", "C1001"},
@@ -87,18 +85,11 @@ type ImportReport struct {
 // the row is bound to them. Importing the corrected file again is safe.
 func (s *Service) ImportPeople(ctx context.Context, m *enterprise.Member, r io.Reader) (ImportReport, error) {
 	var rep ImportReport
-	if err := requireManager(m); err != nil {
-		return rep, err
-	}
-	wb, err := enterprise.OpenWorkbook(r)
+	sheets, err := enterprise.OpenImport(m, r, peopleSheet)
 	if err != nil {
 		return rep, err
 	}
-	defer wb.Close()
-	rows, ok := wb.Rows(peopleSheet)
-	if !ok {
-		return rep, invalid("文件", "缺少“"+peopleSheet+"”工作表（请先下载模板）", "the workbook has no sheet "+peopleSheet+" (download the template first)")
-	}
+	rows := sheets[peopleSheet]
 	members, err := s.dir.People(ctx, m.Company)
 	if err != nil {
 		return rep, fmt.Errorf("positioning: people: %w", err)
@@ -206,12 +197,11 @@ func (s *Service) ImportPeople(ctx context.Context, m *enterprise.Member, r io.R
 // rowError hands a chemguard.Error (the row's fault) to fail and reports
 // whether it was one; any other error is the platform's.
 func rowError(err error, fail func(zh, en string)) bool {
-	var ce *chemguard.Error
-	if errors.As(err, &ce) && ce.Code != chemguard.EInternal {
-		fail(ce.MessageZH, ce.MessageEN)
-		return true
+	zh, en, ok := enterprise.RowFault(err)
+	if ok {
+		fail(zh, en)
 	}
-	return false
+	return ok
 }
 
 // existing finds a person already registered as p: the same member or

@@ -127,7 +127,7 @@ func (mod *Module) phoneAlarm(c *fiber.Ctx) error {
 
 func (mod *Module) phoneAlarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error) fiber.Handler {
 	return enterprise.FormAction(fn, shown, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.renderAlarm(c, c.Params("id"), e, nil, true) }, func(c *fiber.Ctx) string {
-		return enterprise.PhonePrefix + "/positioning/alarms/" + url.PathEscape(c.Params("id")) + "?flash=" + url.QueryEscape("已保存")
+		return enterprise.Flash(enterprise.PhonePrefix+"/positioning/alarms/"+url.PathEscape(c.Params("id")), "已保存")
 	})
 }
 

@@ -68,22 +68,24 @@ func New(pool *pgxpool.Pool, dir enterprise.Directory, rec audit.Recorder, clock
 // Service is the module's rules.
 func (m *Module) Service() *Service { return m.svc }
 
-// Nav is 日常巡检 on the PC and 巡检 on the phone.
-func (m *Module) Nav() (pc, phone []enterprise.NavItem) {
-	return []enterprise.NavItem{{Label: "日常巡检", Path: enterprise.Prefix + "/rounds"}},
-		[]enterprise.NavItem{{Label: "巡检", Path: enterprise.PhonePrefix + "/rounds"}}
+// Spec is /rounds: 日常巡检 on the PC, 巡检 on the phone.
+func (m *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/rounds", PC: []enterprise.NavItem{{Label: "日常巡检"}}, Phone: []enterprise.NavItem{{Label: "巡检"}}}
 }
 
 // Register mounts the routes.
 func (m *Module) Register(pc, phone fiber.Router) {
-	pc.Get("/rounds", m.routes)
-	pc.Post("/rounds", m.createRoute)
-	pc.Get("/rounds/:id", m.route)
-	pc.Post("/rounds/:id/points", m.addPoint)
-	pc.Post("/rounds/:id/points/:pid/delete", m.deletePoint)
-	pc.Post("/rounds/:id/delete", m.deleteRoute)
-	pc.Get("/rounds/:id/sheet", m.sheet)
-	pc.Get("/rounds/:id/sheet.xlsx", m.sheetXLSX)
+	r := pc.Group("/rounds")
+	r.Get("", m.routes)
+	r.Post("", m.createRoute)
+	// one route (巡检路线): its points, its printable sheet, its removal
+	route := r.Group("/:id")
+	route.Get("", m.route)
+	route.Post("/points", m.addPoint)
+	route.Post("/points/:pid/delete", m.deletePoint)
+	route.Post("/delete", m.deleteRoute)
+	route.Get("/sheet", m.sheet)
+	route.Get("/sheet.xlsx", m.sheetXLSX)
 
 	phone.Get("/rounds", m.phoneRoutes)
 	phone.Get("/rounds/:id", m.phonePatrol)

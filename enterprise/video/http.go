@@ -96,15 +96,16 @@ func Factory(cfg Config, started func(*Module)) enterprise.ModuleFactory {
 // Service is the module's service.
 func (mod *Module) Service() *Service { return mod.svc }
 
-// Nav is the module's navigation.
-func (mod *Module) Nav() (pc, phone []enterprise.NavItem) {
-	return []enterprise.NavItem{
-			{Label: "视频报警", Path: enterprise.Prefix + "/video"},
-			{Label: "报警统计", Path: enterprise.Prefix + "/video/stats", Roles: enterprise.Managers},
-			{Label: "视频设备与运维", Path: enterprise.Prefix + "/video/devices", Roles: enterprise.Managers},
-		}, []enterprise.NavItem{
-			{Label: "视频报警", Path: enterprise.PhonePrefix + "/video"},
-		}
+// Spec is where the module lives and its navigation.
+func (mod *Module) Spec() enterprise.ModuleSpec {
+	return enterprise.ModuleSpec{Path: "/video",
+		PC: []enterprise.NavItem{
+			{Label: "视频报警"},
+			{Label: "报警统计", Path: "stats", Roles: enterprise.Managers},
+			{Label: "视频设备与运维", Path: "devices", Roles: enterprise.Managers},
+		},
+		Phone: []enterprise.NavItem{{Label: "视频报警"}},
+	}
 }
 
 // Register mounts the module's pages.
@@ -467,7 +468,7 @@ func (mod *Module) devicesAction(action string, fn func(c *fiber.Ctx, m *enterpr
 			}
 		})
 	}, func(*fiber.Ctx) string {
-		return enterprise.Prefix + "/video/devices?flash=" + url.QueryEscape("已保存")
+		return enterprise.Flash(enterprise.Prefix+"/video/devices", "已保存")
 	})
 }
 

@@ -2,16 +2,13 @@ package video
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/xuri/excelize/v2"
 
-	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
@@ -39,9 +36,11 @@ func (s *Service) ExportRegistry(ctx context.Context, m *enterprise.Member, w io
 		return err
 	}
 	codes := map[string]string{}
-	x := excelize.NewFile()
+	x, err := enterprise.NewBook(sheetDevices)
+	if err != nil {
+		return fmt.Errorf("video: excel: %w", err)
+	}
 	defer x.Close()
-	x.SetSheetName("Sheet1", sheetDevices)
 	_ = x.SetSheetRow(sheetDevices, "A1", &deviceColumns)
 	for i, d := range devices {
 		codes[d.ID] = d.Code
@@ -75,23 +74,14 @@ type ImportResult struct {
 // reported with its sheet, row and rule, and the good rows beside it are kept.
 func (s *Service) ImportRegistry(ctx context.Context, m *enterprise.Member, r io.Reader) (ImportResult, error) {
 	var res ImportResult
-	if err := managersOnly(m); err != nil {
-		return res, err
-	}
-	wb, err := enterprise.OpenWorkbook(r)
+	sheets, err := enterprise.OpenImport(m, r, sheetDevices, sheetCameras)
 	if err != nil {
 		return res, err
 	}
-	defer wb.Close()
-	devRows, ok1 := wb.Rows(sheetDevices)
-	camRows, ok2 := wb.Rows(sheetCameras)
-	if !ok1 && !ok2 {
-		return res, invalid("文件", "缺少“分析设备”和“摄像头”工作表（请先导出模板）", "the workbook has neither sheet 分析设备 nor 摄像头 (export the template first)")
-	}
+	devRows, camRows := sheets[sheetDevices], sheets[sheetCameras]
 	fail := func(sheet string, row int, err error) {
-		var e *chemguard.Error
-		if errors.As(err, &e) {
-			res.Errors = append(res.Errors, RowError{Sheet: sheet, Row: row, MessageZH: e.MessageZH, MessageEN: e.MessageEN})
+		if zh, en, ok := enterprise.RowFault(err); ok {
+			res.Errors = append(res.Errors, RowError{Sheet: sheet, Row: row, MessageZH: zh, MessageEN: en})
 			return
 		}
 		res.Errors = append(res.Errors, RowError{Sheet: sheet, Row: row, MessageZH: "保存失败", MessageEN: err.Error()})
