@@ -3,6 +3,7 @@ package enterprise
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/url"
@@ -75,6 +76,19 @@ func Pages(moduleFS fs.FS, funcs template.FuncMap, names ...string) (*web.Templa
 // PhonePages is Pages for the phone pages under PhonePrefix.
 func PhonePages(moduleFS fs.FS, funcs template.FuncMap, names ...string) (*web.Templates, error) {
 	return web.ParseTemplates(shellOverlay{module: moduleFS, layout: "templates/phone_layout.html"}, funcs, names, nil)
+}
+
+// ModulePages parses a module's PC and phone pages at once (Pages and
+// PhonePages): every module has both, and a template that fails to parse names
+// the module's templates, not which of the two sets it was in.
+func ModulePages(moduleFS fs.FS, funcs template.FuncMap, pcNames, phoneNames []string) (pc, phone *web.Templates, err error) {
+	if pc, err = Pages(moduleFS, funcs, pcNames...); err != nil {
+		return nil, nil, fmt.Errorf("pages: %w", err)
+	}
+	if phone, err = PhonePages(moduleFS, funcs, phoneNames...); err != nil {
+		return nil, nil, fmt.Errorf("phone pages: %w", err)
+	}
+	return pc, phone, nil
 }
 
 // shellOverlay serves templates/layout.html from the shell and every other file

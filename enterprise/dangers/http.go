@@ -64,13 +64,11 @@ func New(deps Deps, cfg Config) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	pc, err := enterprise.Pages(pagesFS, funcs, "list", "form", "detail", "import", "stats")
+	pc, phone, err := enterprise.ModulePages(pagesFS, funcs,
+		[]string{"list", "form", "detail", "import", "stats"},
+		[]string{"m_new", "m_list", "m_detail"})
 	if err != nil {
-		return nil, fmt.Errorf("dangers: pages: %w", err)
-	}
-	phone, err := enterprise.PhonePages(pagesFS, funcs, "m_new", "m_list", "m_detail")
-	if err != nil {
-		return nil, fmt.Errorf("dangers: phone pages: %w", err)
+		return nil, fmt.Errorf("dangers: %w", err)
 	}
 	return &Module{svc: svc, pc: pc, phone: phone}, nil
 }

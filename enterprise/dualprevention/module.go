@@ -59,11 +59,9 @@ var funcs = template.FuncMap{
 // New returns the module on svc; every change a member attempts is recorded
 // on rec (ok, failed or denied).
 func New(svc *Service, rec audit.Recorder) (*Module, error) {
-	pc, err := enterprise.Pages(templateFS, funcs, "list", "unit_form", "event_form", "measure_form", "import", "tasks", "task", "checks", "stats")
-	if err != nil {
-		return nil, fmt.Errorf("dualprevention: %w", err)
-	}
-	phone, err := enterprise.PhonePages(templateFS, funcs, "m_tasks", "m_unit", "m_check", "m_scan", "m_done")
+	pc, phone, err := enterprise.ModulePages(templateFS, funcs,
+		[]string{"list", "unit_form", "event_form", "measure_form", "import", "tasks", "task", "checks", "stats"},
+		[]string{"m_tasks", "m_unit", "m_check", "m_scan", "m_done"})
 	if err != nil {
 		return nil, fmt.Errorf("dualprevention: %w", err)
 	}

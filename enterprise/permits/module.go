@@ -62,11 +62,9 @@ var funcs = template.FuncMap{
 
 // New returns the module on svc.
 func New(svc *Service) (*Module, error) {
-	pc, err := enterprise.Pages(templateFS, funcs, "index", "booking_form", "booking", "permit", "base", "stats")
-	if err != nil {
-		return nil, fmt.Errorf("permits: %w", err)
-	}
-	phone, err := enterprise.PhonePages(templateFS, funcs, "m_index", "permit")
+	pc, phone, err := enterprise.ModulePages(templateFS, funcs,
+		[]string{"index", "booking_form", "booking", "permit", "base", "stats"},
+		[]string{"m_index", "permit"})
 	if err != nil {
 		return nil, fmt.Errorf("permits: %w", err)
 	}

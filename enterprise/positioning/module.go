@@ -53,11 +53,9 @@ var funcs = template.FuncMap{
 
 // New returns the module on svc.
 func New(svc *Service) (*Module, error) {
-	pc, err := enterprise.Pages(templateFS, funcs, "index", "setup", "people", "person", "alarms", "alarm")
-	if err != nil {
-		return nil, fmt.Errorf("positioning: %w", err)
-	}
-	phone, err := enterprise.PhonePages(templateFS, funcs, "m_index", "m_alarm")
+	pc, phone, err := enterprise.ModulePages(templateFS, funcs,
+		[]string{"index", "setup", "people", "person", "alarms", "alarm"},
+		[]string{"m_index", "m_alarm"})
 	if err != nil {
 		return nil, fmt.Errorf("positioning: %w", err)
 	}

@@ -54,13 +54,11 @@ var funcs = template.FuncMap{
 // New returns the rounds module; every change a member attempts is audited
 // with rec.
 func New(pool *pgxpool.Pool, dir enterprise.Directory, rec audit.Recorder, clock enterprise.Clock) (*Module, error) {
-	pc, err := enterprise.Pages(pagesFS, funcs, "routes", "route", "sheet")
+	pc, phone, err := enterprise.ModulePages(pagesFS, funcs,
+		[]string{"routes", "route", "sheet"},
+		[]string{"m_routes", "m_patrol", "m_done"})
 	if err != nil {
-		return nil, fmt.Errorf("rounds: pages: %w", err)
-	}
-	phone, err := enterprise.PhonePages(pagesFS, funcs, "m_routes", "m_patrol", "m_done")
-	if err != nil {
-		return nil, fmt.Errorf("rounds: phone pages: %w", err)
+		return nil, fmt.Errorf("rounds: %w", err)
 	}
 	return &Module{svc: NewService(pool, clock), dir: dir, audit: rec, pc: pc, phone: phone}, nil
 }

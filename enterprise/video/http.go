@@ -66,11 +66,9 @@ var funcs = template.FuncMap{
 
 // New returns the module on svc; nonces remember the boxes' signed requests.
 func New(svc *Service, nonces signing.NonceStore) (*Module, error) {
-	pc, err := enterprise.Pages(templateFS, funcs, "index", "alarm", "devices", "stats")
-	if err != nil {
-		return nil, fmt.Errorf("video: %w", err)
-	}
-	phone, err := enterprise.PhonePages(templateFS, funcs, "m_index", "alarm")
+	pc, phone, err := enterprise.ModulePages(templateFS, funcs,
+		[]string{"index", "alarm", "devices", "stats"},
+		[]string{"m_index", "alarm"})
 	if err != nil {
 		return nil, fmt.Errorf("video: %w", err)
 	}
