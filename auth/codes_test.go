@@ -22,10 +22,7 @@ import (
 // still out of 历下's reach (matching is by field, not by path segment), in
 // the list and for the one company.
 func TestSlashInParkCodeDoesNotCrossRegions(t *testing.T) {
-	e := newAdminEnv(t)
-	e.addUser("lx_staff", policy.CountyStaff, "370102")
-	e.addUser("hd_staff", policy.CountyStaff, "370211")
-	sys, sec := e.login("sysadmin"), e.login("secadmin")
+	e, sys, sec := newAdminEnv(t, lxStaff, account{"hd_staff", policy.CountyStaff, "370211"})
 	ctx := context.Background()
 
 	// API: park and company registration, account creation in a park domain.

@@ -13,9 +13,8 @@ import (
 // The system administrator registers companies and rotates and revokes their
 // exchange API keys through the admin API; nobody else may; each call is audited.
 func TestEnterpriseRegistrationAndKeys(t *testing.T) {
-	e := newAdminEnv(t)
+	e, sys, sec := newAdminEnv(t)
 	ctx := context.Background()
-	sys, sec := e.login("sysadmin"), e.login("secadmin")
 	ent := map[string]string{"code": "DY0001", "name": "东营某石化有限公司", "division_code": "370522", "kind": "生产"}
 
 	assert.Equal(t, http.StatusForbidden, e.do(http.MethodPost, "/api/v1/admin/enterprises", sec, ent).Status)

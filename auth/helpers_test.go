@@ -63,15 +63,30 @@ func newEnvAlone(tb testing.TB) *env {
 	return &env{tb: tb, pool: pool, svc: svc, app: app, clock: clk, secrets: map[string]string{}}
 }
 
-// newAdminEnv is newEnv with the province's system administrator ("sysadmin") and
-// security administrator ("secadmin") created, in that order: the two accounts
-// every test of the admin API signs in as (the one who may, the one who may not).
-func newAdminEnv(tb testing.TB) *env {
+// account is an account a test creates: its username, role and domain.
+type account struct {
+	username string
+	role     policy.Role
+	domain   string
+}
+
+// lxStaff is 历下's county staff, the suite's everyday regulator: the one whose
+// region a test's attack tries to leave, or who may not do what an administrator may.
+var lxStaff = account{"lx_staff", policy.CountyStaff, "370102"}
+
+// newAdminEnv is the opening of the admin API's tests: newEnv with the province's
+// system administrator ("sysadmin") and security administrator ("secadmin")
+// created, then the accounts more, and the two administrators signed in (in that
+// order) — the one who may and the one who may not. It returns their tokens.
+func newAdminEnv(tb testing.TB, more ...account) (e *env, sys, sec string) {
 	tb.Helper()
-	e := newEnv(tb)
+	e = newEnv(tb)
 	e.addUser("sysadmin", policy.SystemAdmin, "370000")
 	e.addUser("secadmin", policy.SecurityAdmin, "370000")
-	return e
+	for _, a := range more {
+		e.addUser(a.username, a.role, a.domain)
+	}
+	return e, e.login("sysadmin"), e.login("secadmin")
 }
 
 func (e *env) addEnterprise(code, county, park string) {

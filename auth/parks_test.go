@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,9 +12,8 @@ import (
 // The system administrator registers chemical parks; nobody else may, a park must
 // sit under a Shandong city or county, and each registration is audited.
 func TestParkRegistration(t *testing.T) {
-	e := newAdminEnv(t)
-	e.addUser("lx_staff", policy.CountyStaff, "370102")
-	sys, sec, staff := e.login("sysadmin"), e.login("secadmin"), e.login("lx_staff")
+	e, sys, sec := newAdminEnv(t, lxStaff)
+	staff := e.login("lx_staff")
 	park := map[string]string{"code": "HG370500001", "name": "东营港经济开发区化工园区", "division_code": "370522"}
 
 	for name, tok := range map[string]string{"security admin": sec, "county staff": staff} {

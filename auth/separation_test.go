@@ -17,10 +17,8 @@ import (
 // administrator cannot change policy, nobody holds two of the three roles, nobody
 // deletes audit records, and an edited row is found by the verifier.
 func TestThreeRoleSeparation(t *testing.T) {
-	e := newAdminEnv(t)
-	e.addUser("auditadmin", policy.AuditAdmin, "370000")
-	e.addUser("lx_staff", policy.CountyStaff, "370102")
-	sys, sec, aud := e.login("sysadmin"), e.login("secadmin"), e.login("auditadmin")
+	e, sys, sec := newAdminEnv(t, account{"auditadmin", policy.AuditAdmin, "370000"}, lxStaff)
+	aud := e.login("auditadmin")
 	perm := map[string]string{"subject": "county_staff", "object": "audit", "action": "read"}
 	grant := func(user, role string) map[string]string {
 		return map[string]string{"username": user, "role": role, "domain": "370000"}

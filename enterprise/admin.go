@@ -10,6 +10,7 @@ import (
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
 	"github.com/shandong-emergency/chemguard/tiers"
+	"github.com/shandong-emergency/chemguard/web"
 )
 
 // adminRole manages the company's accounts, departments and posts.
@@ -226,44 +227,43 @@ func (acc Account) Has(role policy.Role) bool {
 	return false
 }
 
-func (a *App) setDisabled(disabled bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		acc, err := a.companyAccount(c)
-		if err != nil {
-			return a.fail(c, err)
-		}
-		if acc.UserID == MemberFrom(c).UserID {
-			return a.renderAccountEdit(c, "不能停用自己的账号")
-		}
-		if err := a.ident.SetDisabled(c.UserContext(), acc.Username, disabled, a.actor(c)); err != nil {
+// errDisableSelf keeps the last administrator from locking the company out.
+var errDisableSelf = chemguard.Errorf(chemguard.EForbidden, "不能停用自己的账号", "you cannot disable your own account")
+
+// accountActions are 人员账号: the list, creation, an account's page and edit,
+// and 解锁, 重置密码 (the person changes it at the next login),
+// 停用 and 启用 of the company's account :id, through identity (lockout,
+// sessions and audit as for regulators); a refusal shows on the account's page.
+func (a *App) accountActions() web.AccountActions {
+	return web.AccountActions{List: a.accountsPage, Create: a.createAccount, Show: a.accountEdit, Update: a.updateAccount,
+		Account: func(c *fiber.Ctx) (string, error) {
+			acc, err := a.companyAccount(c)
+			return acc.Username, err
+		},
+		Unlock: func(c *fiber.Ctx, username string) error {
+			return a.ident.Unlock(c.UserContext(), username, a.actor(c))
+		},
+		ResetPassword: func(c *fiber.Ctx, username, password string) error {
+			return a.ident.ResetPassword(c.UserContext(), username, password, a.actor(c))
+		},
+		SetDisabled: func(c *fiber.Ctx, username string, disabled bool) error {
+			if username == MemberFrom(c).Username {
+				return errDisableSelf
+			}
+			return a.ident.SetDisabled(c.UserContext(), username, disabled, a.actor(c))
+		},
+		Done: func(c *fiber.Ctx, action web.AccountAction) error {
+			done := "saved"
+			if action == web.AccountReset {
+				done = "password"
+			}
+			return c.Redirect(Prefix+"/admin/accounts/"+c.Params("id")+"?done="+done, fiber.StatusSeeOther)
+		},
+		Fail: a.fail,
+		Refused: func(c *fiber.Ctx, err error) error {
 			return a.formError(c, err, func(msg string) error { return a.renderAccountEdit(c, msg) })
-		}
-		return c.Redirect(Prefix+"/admin/accounts/"+c.Params("id")+"?done=saved", fiber.StatusSeeOther)
+		},
 	}
-}
-
-func (a *App) unlock(c *fiber.Ctx) error {
-	acc, err := a.companyAccount(c)
-	if err != nil {
-		return a.fail(c, err)
-	}
-	if err := a.ident.Unlock(c.UserContext(), acc.Username, a.actor(c)); err != nil {
-		return a.formError(c, err, func(msg string) error { return a.renderAccountEdit(c, msg) })
-	}
-	return c.Redirect(Prefix+"/admin/accounts/"+c.Params("id")+"?done=saved", fiber.StatusSeeOther)
-}
-
-// resetPassword sets a new password the person must change at the next login
-// (identity ends their sessions).
-func (a *App) resetPassword(c *fiber.Ctx) error {
-	acc, err := a.companyAccount(c)
-	if err != nil {
-		return a.fail(c, err)
-	}
-	if err := a.ident.ResetPassword(c.UserContext(), acc.Username, strings.Clone(c.FormValue("password")), a.actor(c)); err != nil {
-		return a.formError(c, err, func(msg string) error { return a.renderAccountEdit(c, msg) })
-	}
-	return c.Redirect(Prefix+"/admin/accounts/"+c.Params("id")+"?done=password", fiber.StatusSeeOther)
 }
 
 type departmentsPage struct {

@@ -160,14 +160,16 @@ func (a *App) Register(app fiber.Router) {
 		panic(err) // embedded at build time
 	}
 	app.Get(PhonePrefix+"/sw.js", web.ServiceWorker(sw, "chemguard-e-shell", staticFS, shellFS))
-	e := app.Group(Prefix, legacyFormField, web.PageHeaders(csp, a.forms, a.fail))
-	e.Get("/login", a.loginPage)
-	e.Post("/login", a.login)
-	e.Post("/logout", a.logout)
-	e.Get("/m/offline", func(c *fiber.Ctx) error {
-		return a.phone.Render(c, "phone_offline", NewPage(c, "离线", true))
-	})
-	e.Use(a.session, a.member, a.dedup)
+	// A regulator's credentials sign in too and are then refused by the member
+	// guard: the login answers alike for every account, so it tells nothing
+	// about one. Signing out clears the phone pages' cached copies on a shared
+	// phone (the worker drops them too; this covers a browser without it).
+	e := web.PageApp{Prefix: Prefix, CSP: csp, Forms: a.forms, Sessions: a.ident, InsecureCookie: a.cfg.InsecureCookie,
+		Render: a.loginPage, Fail: a.fail, ClearCache: true, Before: []fiber.Handler{legacyFormField},
+		Public: map[string]fiber.Handler{"/m/offline": func(c *fiber.Ctx) error {
+			return a.phone.Render(c, "phone_offline", NewPage(c, "离线", true))
+		}},
+		Session: []fiber.Handler{a.session, a.member, a.dedup}}.Mount(app)
 	e.Get("/", a.home)
 	e.Get("/account", a.accountPage)
 	e.Post("/account/password", a.changePassword)
@@ -185,14 +187,7 @@ func (a *App) Register(app fiber.Router) {
 	e.Get("/exchange", a.require(Managers...), a.exchangePage)
 	e.Post("/exchange/system", a.require(policy.EnterpriseAdmin), a.chooseSystem)
 	adm := e.Group("/admin", a.require(policy.EnterpriseAdmin))
-	adm.Get("/accounts", a.accountsPage)
-	adm.Post("/accounts", a.createAccount)
-	adm.Get("/accounts/:id", a.accountEdit)
-	adm.Post("/accounts/:id", a.updateAccount)
-	adm.Post("/accounts/:id/disable", a.setDisabled(true))
-	adm.Post("/accounts/:id/enable", a.setDisabled(false))
-	adm.Post("/accounts/:id/unlock", a.unlock)
-	adm.Post("/accounts/:id/password", a.resetPassword)
+	a.accountActions().Mount(adm, "/accounts", ":id")
 	adm.Get("/departments", a.departmentsPage)
 	adm.Post("/departments", a.addDepartment)
 	adm.Post("/departments/:id", a.updateDepartment)

@@ -11,48 +11,18 @@ import (
 	"github.com/shandong-emergency/chemguard/web"
 )
 
-type loginPage struct {
-	Page
-	Username, Next, Error string
-}
-
-func (a *App) loginPage(c *fiber.Ctx) error {
-	p := loginPage{Page: NewPage(c, "登录", false), Next: web.SafeNext(Prefix, c.Query("next"))}
+// loginPage shows the login form in the shell.
+func (a *App) loginPage(c *fiber.Ctx, f web.LoginForm) error {
+	p := struct {
+		Page
+		web.LoginForm
+	}{NewPage(c, "登录", false), f}
 	tok, err := a.forms.FormToken(c)
 	if err != nil {
 		return err
 	}
 	p.CSRF = tok
 	return a.pages.Render(c, "login", p)
-}
-
-// login checks the form with the identity service (lockout, second factor and
-// audit as for regulators) and sets the platform's session cookie. A
-// regulator's credentials log in too, and are then refused by the guard:
-// the login answers the same for every account, so it tells nothing about one.
-func (a *App) login(c *fiber.Ctx) error {
-	p := loginPage{Page: NewPage(c, "登录", false), Username: strings.Clone(c.FormValue("username")),
-		Next: web.SafeNext(Prefix, c.FormValue("next"))}
-	if err := web.SignIn(c, a.ident, a.cfg.InsecureCookie); err != nil {
-		var ae *chemguard.Error
-		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
-			return a.fail(c, err)
-		}
-		p.Error = ae.MessageZH
-		p.CSRF, _ = a.forms.FormToken(c)
-		return a.pages.Render(c.Status(web.HTTPStatus(err)), "login", p)
-	}
-	return c.Redirect(p.Next, fiber.StatusSeeOther)
-}
-
-func (a *App) logout(c *fiber.Ctx) error {
-	if err := web.SignOut(c, a.ident, a.cfg.InsecureCookie); err != nil {
-		return a.fail(c, err)
-	}
-	// Clear-Site-Data drops the phone pages' copies on a shared phone (the
-	// worker drops them too; this covers a browser without it).
-	c.Set("Clear-Site-Data", `"cache"`)
-	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
 }
 
 type accountPage struct {

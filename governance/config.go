@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/shandong-emergency/chemguard/engineconfig"
 )
 
-// Errors returned by Config.Validate.
+// Errors returned by Config.Validate, besides engineconfig's ErrNoVersion,
+// ErrNegative and ErrMissing.
 var (
-	ErrNoVersion        = errors.New("governance: config has no version")
-	ErrMissingKind      = errors.New("governance: config lacks the rule of a fact kind")
 	ErrDimensionSum     = errors.New("governance: dimension weights must add up to 100")
-	ErrNegative         = errors.New("governance: config holds a negative number or duration")
 	ErrUnknownDimension = errors.New("governance: a fact kind names an unknown dimension")
 )
 
@@ -162,49 +162,50 @@ func DefaultConfig() Config {
 	}
 }
 
+// engine names governance in the errors of the checks it shares with warning.
+const engine engineconfig.Engine = "governance"
+
 // Validate checks the configuration and returns one of the sentinel errors, wrapped
 // with the offending key.
 func (c *Config) Validate() error {
-	if c.Version == "" {
-		return ErrNoVersion
+	if err := engine.Version(c.Version); err != nil {
+		return err
 	}
 	sum := 0.0
 	for _, d := range Dimensions {
 		w := c.Dimensions[d]
-		if w < 0 {
-			return fmt.Errorf("%w: dimension %s", ErrNegative, d)
+		if err := engineconfig.NonNegative(engine, "dimension "+string(d), w); err != nil {
+			return err
 		}
 		sum += w
 	}
 	if math.Abs(sum-100) > 1e-9 {
 		return fmt.Errorf("%w (they add up to %g)", ErrDimensionSum, sum)
 	}
+	if err := engineconfig.Complete(engine, "kinds", c.Kinds, Kinds); err != nil {
+		return err
+	}
 	for _, k := range Kinds {
-		r, ok := c.Kinds[k]
-		if !ok {
-			return fmt.Errorf("%w: %s", ErrMissingKind, k)
-		}
+		r := c.Kinds[k]
 		if _, ok := c.Dimensions[r.Dimension]; !ok {
 			return fmt.Errorf("%w: %s (%q)", ErrUnknownDimension, k, r.Dimension)
 		}
-		if r.PerFact < 0 || r.PerHour < 0 || r.Cap < 0 {
-			return fmt.Errorf("%w: %s", ErrNegative, k)
+		if err := engineconfig.NonNegative(engine, string(k), r.PerFact, r.PerHour, r.Cap); err != nil {
+			return err
 		}
 	}
 	l := c.Limits
-	for _, d := range []time.Duration{l.CommitmentDue, l.ReadingsOfflineAfter, l.IndicatorOfflineAfter,
-		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.IntakeGap, l.StuckAfter, l.FutureSkew, l.BehindAfter, l.NeverSentAfter} {
-		if d < 0 {
-			return fmt.Errorf("%w: limits", ErrNegative)
-		}
+	if err := engineconfig.NonNegative(engine, "limits", l.CommitmentDue, l.ReadingsOfflineAfter, l.IndicatorOfflineAfter,
+		l.DeviceOfflineAfter, l.SystemOfflineAfter, l.UploadGrace, l.IntakeGap, l.StuckAfter, l.FutureSkew, l.BehindAfter, l.NeverSentAfter); err != nil {
+		return err
 	}
 	for src, d := range l.AlarmClearAfter {
-		if d <= 0 {
-			return fmt.Errorf("%w: limits.alarm_clear_after.%s", ErrNegative, src)
+		if err := engineconfig.Positive(engine, "limits.alarm_clear_after."+src, d); err != nil {
+			return err
 		}
 	}
-	if l.StuckReadings < 0 || l.MovingSpan < 0 || l.RejectedShare < 0 || l.RejectedMinRecords < 0 {
-		return fmt.Errorf("%w: limits", ErrNegative)
+	if err := engineconfig.NonNegative(engine, "limits", l.StuckReadings, l.RejectedMinRecords); err != nil {
+		return err
 	}
-	return nil
+	return engineconfig.NonNegative(engine, "limits", l.MovingSpan, l.RejectedShare)
 }

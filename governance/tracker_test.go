@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/engineconfig"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 )
@@ -18,14 +19,14 @@ func TestConfigValidate(t *testing.T) {
 		want   error
 	}{
 		{"default", func(*governance.Config) {}, nil},
-		{"no version", func(c *governance.Config) { c.Version = "" }, governance.ErrNoVersion},
+		{"no version", func(c *governance.Config) { c.Version = "" }, engineconfig.ErrNoVersion},
 		{"weights not 100", func(c *governance.Config) { c.Dimensions[governance.DimData] = 30 }, governance.ErrDimensionSum},
-		{"kind missing", func(c *governance.Config) { delete(c.Kinds, governance.SensorStuck) }, governance.ErrMissingKind},
+		{"kind missing", func(c *governance.Config) { delete(c.Kinds, governance.SensorStuck) }, engineconfig.ErrMissing},
 		{"negative", func(c *governance.Config) {
 			r := c.Kinds[governance.SensorStuck]
 			r.PerHour = -1
 			c.Kinds[governance.SensorStuck] = r
-		}, governance.ErrNegative},
+		}, engineconfig.ErrNegative},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := governance.DefaultConfig()

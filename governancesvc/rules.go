@@ -11,8 +11,14 @@ import (
 	"github.com/shandong-emergency/chemguard/governance"
 )
 
-// ErrRulesVersion is returned by LoadRules for a file without a version of its own.
-var ErrRulesVersion = errors.New("quality: a governance rules file needs a version of its own")
+// Errors returned by LoadRules.
+var (
+	// ErrRulesVersion: a file without a version of its own.
+	ErrRulesVersion = errors.New("quality: a governance rules file needs a version of its own")
+	// ErrUnknownKind: a file naming a fact kind governance does not have (a typo
+	// would otherwise leave the intended kind at its default unnoticed).
+	ErrUnknownKind = errors.New("quality: a governance rules file names an unknown fact kind")
+)
 
 // rulesFile is the YAML form of a governance.Config: an overlay on
 // governance.DefaultConfig, every key optional except version.
@@ -88,7 +94,7 @@ func LoadRules(b []byte) (governance.Config, error) {
 	for k, kf := range f.Kinds {
 		r, ok := c.Kinds[k]
 		if !ok {
-			return governance.Config{}, fmt.Errorf("%w: unknown kind %q", governance.ErrMissingKind, k)
+			return governance.Config{}, fmt.Errorf("%w: unknown kind %q", ErrUnknownKind, k)
 		}
 		set(&r.Severity, kf.Severity)
 		set(&r.PerFact, kf.PerFact)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/engineconfig"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 )
@@ -48,8 +49,8 @@ func TestLoadRulesRefusesBadFiles(t *testing.T) {
 		{"no version", `kinds: {offline_readings: {per_fact: 6}}`, governancesvc.ErrRulesVersion},
 		{"the default's version", `version: "` + governance.DefaultConfig().Version + `"`, governancesvc.ErrRulesVersion},
 		{"weights not 100", "version: x\ndimensions: {online: 40}", governance.ErrDimensionSum},
-		{"negative", "version: x\nkinds: {offline_readings: {cap: -1}}", governance.ErrNegative},
-		{"unknown kind", "version: x\nkinds: {offline_everything: {cap: 1}}", governance.ErrMissingKind},
+		{"negative", "version: x\nkinds: {offline_readings: {cap: -1}}", engineconfig.ErrNegative},
+		{"unknown kind", "version: x\nkinds: {offline_everything: {cap: 1}}", governancesvc.ErrUnknownKind},
 		{"unknown dimension", "version: x\ndimensions: {beauty: 0}", governance.ErrUnknownDimension},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

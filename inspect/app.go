@@ -142,12 +142,11 @@ func (a *App) Register(app fiber.Router) {
 	})
 	// The worker is served from /m/ so that its scope is the whole app.
 	app.Get(Prefix+"/sw.js", web.ServiceWorker(mustRead("static/sw.js"), "chemguard-m-shell", staticFS, templateFS))
-	r := app.Group(Prefix, web.PageHeaders(csp, a.forms, a.fail))
-	r.Get("/login", a.loginPage)
-	r.Post("/login", a.login)
-	r.Post("/logout", a.logout)
-	r.Get("/offline", func(c *fiber.Ctx) error { return a.render(c, "offline", "离线", "", nil) })
-	r.Use(a.session)
+	r := web.PageApp{Prefix: Prefix, CSP: csp, Forms: a.forms, Sessions: a.sessions, InsecureCookie: a.cfg.InsecureCookie,
+		Render:  func(c *fiber.Ctx, f web.LoginForm) error { return a.render(c, "login", "登录", "", f) },
+		Fail:    a.fail,
+		Public:  map[string]fiber.Handler{"/offline": func(c *fiber.Ctx) error { return a.render(c, "offline", "离线", "", nil) }},
+		Session: []fiber.Handler{a.session}}.Mount(app)
 	r.Get("/", a.home)
 	r.Get("/patrol", a.patrol)
 	r.Get("/patrol/:code", a.patrolForm)
@@ -245,36 +244,6 @@ func displayName(u *identity.User) string {
 		return u.DisplayName
 	}
 	return u.Username
-}
-
-func safeNext(next string) string { return web.SafeNext(Prefix, next) }
-
-type loginForm struct{ Username, Next, Error string }
-
-func (a *App) loginPage(c *fiber.Ctx) error {
-	return a.render(c, "login", "登录", "", loginForm{Next: safeNext(c.Query("next"))})
-}
-
-// login checks the form with the identity service, as the portal's login does,
-// and sets the same session cookie.
-func (a *App) login(c *fiber.Ctx) error {
-	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
-	if err := web.SignIn(c, a.sessions, a.cfg.InsecureCookie); err != nil {
-		var ae *chemguard.Error
-		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
-			return a.fail(c, err)
-		}
-		form.Error = ae.MessageZH
-		return a.render(c.Status(web.HTTPStatus(err)), "login", "登录", "", form)
-	}
-	return c.Redirect(form.Next, fiber.StatusSeeOther)
-}
-
-func (a *App) logout(c *fiber.Ctx) error {
-	if err := web.SignOut(c, a.sessions, a.cfg.InsecureCookie); err != nil {
-		return a.fail(c, err)
-	}
-	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
 }
 
 var funcs = template.FuncMap{

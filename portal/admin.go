@@ -67,14 +67,8 @@ func (p *Portal) EnableAdmin(a Admin) { p.admin = &a }
 
 func (p *Portal) registerAdmin(r fiber.Router) {
 	r.Get("/admin", p.adminHome)
-	r.Get("/admin/users", p.adminUsers)
-	r.Post("/admin/users", p.adminCreateUser)
-	r.Get("/admin/users/:username", p.adminUser)
-	r.Post("/admin/users/:username/unlock", p.adminUnlock)
-	r.Post("/admin/users/:username/password", p.adminResetPassword)
+	p.accountActions().Mount(r, "/admin/users", ":username")
 	r.Post("/admin/users/:username/mobile", p.adminSetMobile)
-	r.Post("/admin/users/:username/disable", p.adminSetDisabled(true))
-	r.Post("/admin/users/:username/enable", p.adminSetDisabled(false))
 	r.Post("/admin/users/:username/grants", p.adminGrant)
 	r.Post("/admin/users/:username/grants/revoke", p.adminRevoke)
 	r.Get("/admin/parks", p.adminParks)
@@ -300,49 +294,35 @@ func userPath(c *fiber.Ctx) string {
 	return Prefix + "/admin/users/" + url.PathEscape(c.Params("username"))
 }
 
-func (p *Portal) adminUnlock(c *fiber.Ctx) error {
-	if p.admin == nil {
-		return errNoAdmin
+// accountActions are 用户与角色's list, creation and account page, and 解锁,
+// 重置密码, 停用 and 启用 of an account: the operations check the caller's role
+// and region (and audit), as the admin API's do.
+func (p *Portal) accountActions() web.AccountActions {
+	ops := func() Operations { return p.admin.Ops } // nil admin (pages off): Account refuses first
+	return web.AccountActions{List: p.adminUsers, Create: p.adminCreateUser, Show: p.adminUser,
+		Account: func(c *fiber.Ctx) (string, error) {
+			if p.admin == nil {
+				return "", errNoAdmin
+			}
+			return strings.Clone(c.Params("username")), nil
+		},
+		Password: func(c *fiber.Ctx) (string, error) {
+			f := resetForm{Password: strings.Clone(c.FormValue("password")), Password2: strings.Clone(c.FormValue("password2"))}
+			return f.Password, webform.Check(&f)
+		},
+		Unlock:        func(c *fiber.Ctx, username string) error { return ops().UnlockUser(c, username) },
+		ResetPassword: func(c *fiber.Ctx, username, password string) error { return ops().ResetPassword(c, username, password) },
+		SetDisabled: func(c *fiber.Ctx, username string, disabled bool) error {
+			return ops().SetDisabled(c, username, disabled)
+		},
+		Done: func(c *fiber.Ctx, action web.AccountAction) error { return done(c, userPath(c), string(action)) },
 	}
-	if err := p.admin.Ops.UnlockUser(c, strings.Clone(c.Params("username"))); err != nil {
-		return err
-	}
-	return done(c, userPath(c), "unlocked")
 }
 
 // resetForm is the 重置密码 form; the password policy is identity's.
 type resetForm struct {
 	Password  string `form:"password" label:"新密码" validate:"required"`
 	Password2 string `form:"password2" label:"确认新密码" validate:"eqfield=Password"`
-}
-
-func (p *Portal) adminResetPassword(c *fiber.Ctx) error {
-	if p.admin == nil {
-		return errNoAdmin
-	}
-	f := resetForm{Password: strings.Clone(c.FormValue("password")), Password2: strings.Clone(c.FormValue("password2"))}
-	if err := webform.Check(&f); err != nil {
-		return err
-	}
-	if err := p.admin.Ops.ResetPassword(c, strings.Clone(c.Params("username")), f.Password); err != nil {
-		return err
-	}
-	return done(c, userPath(c), "reset")
-}
-
-func (p *Portal) adminSetDisabled(disabled bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if p.admin == nil {
-			return errNoAdmin
-		}
-		if err := p.admin.Ops.SetDisabled(c, strings.Clone(c.Params("username")), disabled); err != nil {
-			return err
-		}
-		if disabled {
-			return done(c, userPath(c), "disabled")
-		}
-		return done(c, userPath(c), "enabled")
-	}
 }
 
 func (p *Portal) adminSetMobile(c *fiber.Ctx) error {

@@ -110,11 +110,9 @@ func adminNav(name string) []string {
 func (p *Portal) Register(app fiber.Router) {
 	app.Get("/", func(c *fiber.Ctx) error { return c.Redirect(Prefix+"/", fiber.StatusFound) })
 	web.Static(app, Prefix+"/static", staticFS, "static")
-	r := app.Group(Prefix, web.PageHeaders(csp, p.forms, p.errorPage))
-	r.Get("/login", p.loginPage)
-	r.Post("/login", p.login)
-	r.Post("/logout", p.logout)
-	r.Use(p.session)
+	r := web.PageApp{Prefix: Prefix, CSP: csp, Forms: p.forms, Sessions: p.sessions, InsecureCookie: p.cfg.InsecureCookie,
+		Render: func(c *fiber.Ctx, f web.LoginForm) error { return p.render(c, "login", "登录", "", f) },
+		Fail:   p.errorPage, Session: []fiber.Handler{p.session}}.Mount(app)
 	r.Get("/", p.home)
 	r.Get("/live", p.live)
 	r.Get("/companies", p.companies)
@@ -213,43 +211,4 @@ func (p *Portal) render(c *fiber.Ctx, page, title, nav string, data any) error {
 		}
 	}
 	return p.pages.Render(c, page, v)
-}
-
-// safeNext keeps a post-login redirect inside the portal.
-func safeNext(next string) string { return web.SafeNext(Prefix, next) }
-
-type loginForm struct {
-	Username string
-	Next     string
-	Error    string
-	OTPHint  bool
-}
-
-func (p *Portal) loginPage(c *fiber.Ctx) error {
-	return p.render(c, "login", "登录", "", loginForm{Next: safeNext(c.Query("next"))})
-}
-
-// login checks the form with the identity service (the same check as POST
-// /api/v1/auth/login) and sets the same session cookie.
-func (p *Portal) login(c *fiber.Ctx) error {
-	form := loginForm{Username: strings.Clone(c.FormValue("username")), Next: safeNext(c.FormValue("next"))}
-	if err := web.SignIn(c, p.sessions, p.cfg.InsecureCookie); err != nil {
-		var ae *chemguard.Error
-		if !errors.As(err, &ae) || ae.Code != chemguard.EUnauthorized {
-			return p.errorPage(c, err)
-		}
-		form.Error = ae.MessageZH
-		if d, ok := ae.Details.(map[string]any); ok && d["otp_required"] == true {
-			form.OTPHint = true
-		}
-		return p.render(c.Status(web.HTTPStatus(err)), "login", "登录", "", form)
-	}
-	return c.Redirect(form.Next, fiber.StatusSeeOther)
-}
-
-func (p *Portal) logout(c *fiber.Ctx) error {
-	if err := web.SignOut(c, p.sessions, p.cfg.InsecureCookie); err != nil {
-		return p.errorPage(c, err)
-	}
-	return c.Redirect(Prefix+"/login", fiber.StatusSeeOther)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/engineconfig"
 	"github.com/shandong-emergency/chemguard/events"
 	"go.yaml.in/yaml/v3"
 )
@@ -17,13 +18,11 @@ var defaultConfig []byte
 // DefaultConfigYAML returns the embedded default configuration file (models.yaml).
 func DefaultConfigYAML() []byte { return bytes.Clone(defaultConfig) }
 
-// Errors returned by Config.Validate.
+// Errors returned by Config.Validate, besides engineconfig's ErrNoVersion,
+// ErrNegative and ErrMissing.
 var (
-	ErrNoVersion       = errors.New("warning: config has no version")
 	ErrPairingMode     = errors.New("warning: video pairing mode must be alarm_id or channel_type")
 	ErrLevelOrder      = errors.New("warning: level thresholds must rise blue < yellow < orange < red")
-	ErrMissingFactor   = errors.New("warning: config lacks a factor weight")
-	ErrNegative        = errors.New("warning: config holds a negative number or duration")
 	ErrMissingDeadline = errors.New("warning: disposal deadline missing")
 	ErrSubstance       = errors.New("warning: warehouse substance limits need 0 < temperature_max < temperature_danger, a status (placeholder or confirmed) and a source")
 )
@@ -290,11 +289,14 @@ func LoadConfig(b []byte) (Config, error) {
 	return c, nil
 }
 
+// engine names warning in the errors of the checks it shares with governance.
+const engine engineconfig.Engine = "warning"
+
 // Validate checks the configuration and returns one of the sentinel errors, wrapped
 // with the offending key.
 func (c *Config) Validate() error {
-	if c.Version == "" {
-		return ErrNoVersion
+	if err := engine.Version(c.Version); err != nil {
+		return err
 	}
 	if err := c.Alarms.VideoPairing.validate(); err != nil {
 		return err
@@ -312,13 +314,13 @@ func (c *Config) Validate() error {
 	}{{"enterprise", c.Enterprise.Factors, enterpriseFactors},
 		{"warehouse", c.Warehouse.Factors, warehouseFactors},
 		{"leak", c.Leak.Factors, leakFactors}} {
+		if err := engineconfig.Complete(engine, m.name+".factors", m.weights, m.codes); err != nil {
+			return err
+		}
 		for _, code := range m.codes {
-			w, ok := m.weights[code]
-			if !ok {
-				return fmt.Errorf("%w: %s.factors.%s", ErrMissingFactor, m.name, code)
-			}
-			if w.Points < 0 || w.Cap < 0 {
-				return fmt.Errorf("%w: %s.factors.%s", ErrNegative, m.name, code)
+			w := m.weights[code]
+			if err := engineconfig.NonNegative(engine, m.name+".factors."+code, w.Points, w.Cap); err != nil {
+				return err
 			}
 		}
 	}
@@ -330,13 +332,20 @@ func (c *Config) Validate() error {
 		kinds = append(kinds, k)
 	}
 	for _, k := range kinds {
-		if k.DeadbandPercent < 0 || k.MinDuration < 0 || k.NoDataAfter < 0 {
-			return fmt.Errorf("%w: alarms (%s)", ErrNegative, k.Name)
+		where := "alarms (" + k.Name + ")"
+		if err := engineconfig.NonNegative(engine, where, k.DeadbandPercent); err != nil {
+			return err
+		}
+		if err := engineconfig.NonNegative(engine, where, k.MinDuration, k.NoDataAfter); err != nil {
+			return err
 		}
 	}
-	if c.Hysteresis.Margin < 0 || c.Hysteresis.LowerAfter < 0 || c.Leak.Window < 0 || c.Alarms.StaleAfter < 0 ||
-		c.Alarms.IntakeGap < 0 {
-		return fmt.Errorf("%w: hysteresis, leak.window, alarms.stale_after or alarms.intake_gap", ErrNegative)
+	if err := engineconfig.NonNegative(engine, "hysteresis.margin", c.Hysteresis.Margin); err != nil {
+		return err
+	}
+	if err := engineconfig.NonNegative(engine, "hysteresis.lower_after, leak.window, alarms.stale_after or alarms.intake_gap",
+		c.Hysteresis.LowerAfter, c.Leak.Window, c.Alarms.StaleAfter, c.Alarms.IntakeGap); err != nil {
+		return err
 	}
 	for code, l := range c.Warehouse.Substances {
 		if !(0 < l.TemperatureMax && l.TemperatureMax < l.TemperatureDanger) || l.HumidityMax < 0 || l.Source == "" ||

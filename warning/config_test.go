@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/engineconfig"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -27,10 +28,10 @@ func TestConfigValidate(t *testing.T) {
 		name, old, new string
 		err            error
 	}{
-		{"no version", `version: "2021.2-default"`, `version: ""`, warning.ErrNoVersion},
+		{"no version", `version: "2021.2-default"`, `version: ""`, engineconfig.ErrNoVersion},
 		{"levels out of order", `levels: {red: 80, orange: 50, yellow: 25, blue: 10}`, `levels: {red: 40, orange: 50, yellow: 25, blue: 10}`, warning.ErrLevelOrder},
-		{"missing factor", "    spread:             {points: 15}", "", warning.ErrMissingFactor},
-		{"negative weight", "{points: 15}", "{points: -15}", warning.ErrNegative},
+		{"missing factor", "    spread:             {points: 15}", "", engineconfig.ErrMissing},
+		{"negative weight", "{points: 15}", "{points: -15}", engineconfig.ErrNegative},
 		{"substance without status", "      status: placeholder\n      source: \"平台默认值：同氯酸钾", "      source: \"平台默认值：同氯酸钾", warning.ErrSubstance},
 		{"substance limits reversed", "temperature_max: 25\n      temperature_danger: 30", "temperature_max: 35\n      temperature_danger: 30", warning.ErrSubstance},
 		{"missing deadline", "red:    {acknowledge: 15m, feedback: 1h, verify: 2h,  close: 2h}", "red:    {acknowledge: 15m, feedback: 1h, verify: 2h}", warning.ErrMissingDeadline},

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/shandong-emergency/chemguard/engineconfig"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
@@ -90,8 +91,11 @@ func (v *ViolationConfig) validate() error {
 	if err := v.Levels.validate(); err != nil {
 		return fmt.Errorf("%w (violation)", err)
 	}
-	if v.PermitGrace < 0 || v.Repeat.Window < 0 || v.Repeat.Count < 0 {
-		return fmt.Errorf("%w: violation.permit_grace or violation.repeat", ErrNegative)
+	if err := engineconfig.NonNegative(engine, "violation.permit_grace or violation.repeat", v.PermitGrace, v.Repeat.Window); err != nil {
+		return err
+	}
+	if err := engineconfig.NonNegative(engine, "violation.repeat.count", v.Repeat.Count); err != nil {
+		return err
 	}
 	for k, t := range v.Types {
 		if t.Level == LevelNone || t.Name == "" || t.Reason == "" {

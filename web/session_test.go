@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +18,7 @@ import (
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/web"
+	"github.com/shandong-emergency/chemguard/web/csrf"
 )
 
 func TestSafeNext(t *testing.T) {
@@ -120,4 +123,116 @@ func TestSignInAndOut(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, none.StatusCode)
 	assert.Empty(t, none.Cookies(), "nothing to clear")
 	assert.Len(t, ss.loggedOut, 1)
+}
+
+// A page app opened with web.PageApp: the login form and its post, the logout
+// and the public pages need no session; every page mounted after sits behind
+// the guard; a form post without its token is refused through Fail.
+func TestPageApp(t *testing.T) {
+	ss := &sessions{}
+	forms := csrf.Secrets{SessionCookie: identity.CookieName}
+	app := fiber.New(fiber.Config{ErrorHandler: web.ErrorHandler})
+	r := web.PageApp{Prefix: "/m", CSP: "default-src 'self'", Forms: forms, Sessions: ss, ClearCache: true,
+		Render: func(c *fiber.Ctx, f web.LoginForm) error {
+			return c.SendString(fmt.Sprintf("login next=%s user=%s error=%s", f.Next, f.Username, f.Error))
+		},
+		Fail: func(c *fiber.Ctx, err error) error {
+			status, msg := web.ErrorMessage(c, err)
+			return c.Status(status).SendString("error page: " + msg)
+		},
+		Public: map[string]fiber.Handler{"/offline": func(c *fiber.Ctx) error { return c.SendString("offline") }},
+		Session: []fiber.Handler{func(c *fiber.Ctx) error {
+			if c.Cookies(identity.CookieName) == "" {
+				return c.Redirect("/m/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+			}
+			return c.Next()
+		}}}.Mount(app)
+	r.Get("/records", func(c *fiber.Ctx) error { return c.SendString("records") })
+
+	const pre = "pre-secret"
+	do := func(method, path string, form url.Values, cookie *http.Cookie) (*http.Response, string) {
+		t.Helper()
+		var body io.Reader
+		if form != nil {
+			body = strings.NewReader(form.Encode())
+		}
+		req := httptest.NewRequest(method, path, body)
+		if form != nil {
+			req.Header.Set(fiber.HeaderContentType, fiber.MIMEApplicationForm)
+		}
+		req.AddCookie(&http.Cookie{Name: csrf.PreSessionCookie, Value: pre})
+		if cookie != nil {
+			req.AddCookie(cookie)
+		}
+		resp, err := app.Test(req, -1)
+		require.NoError(t, err)
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, string(raw)
+	}
+
+	resp, body := do(http.MethodGet, "/m/records", nil, nil)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "a page needs a session")
+	assert.Equal(t, "/m/login?next=%2Fm%2Frecords", resp.Header.Get("Location"))
+	resp, body = do(http.MethodGet, "/m/login?next=//evil.example/m/", nil, nil)
+	assert.Equal(t, "login next=/m/ user= error=", body, "the next page stays in the app")
+	assert.Equal(t, "no-store", resp.Header.Get(fiber.HeaderCacheControl), "every page has the page headers")
+	assert.Equal(t, "default-src 'self'", resp.Header.Get(fiber.HeaderContentSecurityPolicy))
+	_, body = do(http.MethodGet, "/m/offline", nil, nil)
+	assert.Equal(t, "offline", body, "a public page needs no session")
+
+	login := url.Values{"username": {"li"}, "password": {"wrong"}, "next": {"/m/records"}}
+	resp, body = do(http.MethodPost, "/m/login", login, nil)
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "no token: refused before the password is looked at")
+	assert.Contains(t, body, "error page: ")
+
+	login.Set(csrf.FieldName, csrf.Token(pre))
+	resp, body = do(http.MethodPost, "/m/login", login, nil)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Equal(t, "login next=/m/records user=li error=用户名或密码错误", body, "the form again, with the refusal")
+
+	login.Set("password", "right")
+	resp, _ = do(http.MethodPost, "/m/login", login, nil)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/m/records", resp.Header.Get("Location"))
+	require.Len(t, resp.Cookies(), 1)
+	session := resp.Cookies()[0]
+	assert.Equal(t, identity.CookieName, session.Name)
+	_, body = do(http.MethodGet, "/m/records", nil, session)
+	assert.Equal(t, "records", body)
+
+	resp, _ = do(http.MethodPost, "/m/logout", url.Values{csrf.FieldName: {csrf.Token(session.Value)}}, session)
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	assert.Equal(t, "/m/login", resp.Header.Get("Location"))
+	assert.Equal(t, `"cache"`, resp.Header.Get("Clear-Site-Data"), "a shared phone keeps no page of the last person")
+	assert.Equal(t, []string{session.Value}, ss.loggedOut)
+}
+
+// A refusal other than a wrong name, password or code (the service down) is
+// the app's error page, not the login form.
+func TestPageAppLoginFailure(t *testing.T) {
+	down := chemguard.Errorf(chemguard.EUnavailable, "服务暂不可用", "unavailable")
+	app := fiber.New()
+	web.PageApp{Prefix: "/portal", Forms: csrf.Secrets{SessionCookie: identity.CookieName}, Sessions: &failing{err: down},
+		Render: func(c *fiber.Ctx, f web.LoginForm) error { return c.SendString("login form") },
+		Fail:   func(c *fiber.Ctx, err error) error { return c.Status(web.HTTPStatus(err)).SendString("error page") }}.Mount(app)
+	req := httptest.NewRequest(http.MethodPost, "/portal/login", strings.NewReader(url.Values{"username": {"li"}, "password": {"x"},
+		csrf.FieldName: {csrf.Token("p")}}.Encode()))
+	req.Header.Set(fiber.HeaderContentType, fiber.MIMEApplicationForm)
+	req.AddCookie(&http.Cookie{Name: csrf.PreSessionCookie, Value: "p"})
+	resp, err := app.Test(req, -1)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "error page", string(raw))
+}
+
+// failing is a session service whose login fails with err.
+type failing struct {
+	sessions
+	err error
+}
+
+func (f *failing) Login(context.Context, string, string, string, string) (*identity.Session, error) {
+	return nil, f.err
 }

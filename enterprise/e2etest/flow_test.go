@@ -32,6 +32,8 @@ import (
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/testclock"
 	"github.com/shandong-emergency/chemguard/web/browsertest"
 	"github.com/shandong-emergency/chemguard/web/csrf"
@@ -64,10 +66,9 @@ func TestEndToEnd(t *testing.T) {
 
 	// The company's registry data reaches the platform through the exchange
 	// API, as it would from the company's own system.
-	reg := []map[string]string{{"HAZARD_CODE": hazard, "COMPANY_CODE": company, "HAZARD_NAME": "液氨储罐区", "HAZARD_KIND": "1",
-		"HAZARD_GRADE": "2", "SUBSTANCES": "液氨", "KEY_SUBSTANCE": "", "DELETED": "0"}}
-	status, body := call(t, http.MethodPost, base+"/api/v1/exchange/hazard-sources", co.Key, reg)
-	require.Equal(t, http.StatusOK, status, "register the hazard source: %s", body)
+	up := platformtest.Upload(t, app.App, co.Key, schemas.HazardSources, simulate.Record{"HAZARD_CODE": hazard, "COMPANY_CODE": company,
+		"HAZARD_NAME": "液氨储罐区", "HAZARD_KIND": "1", "HAZARD_GRADE": "2", "SUBSTANCES": "液氨", "KEY_SUBSTANCE": "", "DELETED": "0"})
+	require.Equal(t, http.StatusOK, up.Status, "register the hazard source: %s", up.Body)
 	eventually(t, "the hazard source stored", func() bool {
 		return pgtest.Scalar[int](t, app.Pool, `SELECT count(*) FROM x_hazard_sources WHERE company_code = $1 AND record_key = $2`, company, hazard) == 1
 	})
