@@ -103,6 +103,22 @@ func CurrentMember(c *fiber.Ctx) (*Member, error) {
 	return m, nil
 }
 
+// MemberHandler is a page handler that acts for the signed-in member.
+type MemberHandler func(c *fiber.Ctx, m *Member) error
+
+// WithMember mounts h: it is called with the member the session put on c, and
+// a request without one gets CurrentMember's refusal. Every module page acts
+// for a member; this is the one place that fetches it.
+func WithMember(h MemberHandler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		m, err := CurrentMember(c)
+		if err != nil {
+			return err
+		}
+		return h(c, m)
+	}
+}
+
 // Department is a company department (部门).
 type Department struct {
 	ID      int64

@@ -93,18 +93,18 @@ func (m *Module) Spec() enterprise.ModuleSpec {
 // Register mounts the routes.
 func (m *Module) Register(pc, phone fiber.Router) {
 	enterprise.MountLedger(pc.Group("/dangers"), enterprise.Ledger{
-		List: m.list, NewForm: m.newForm, Create: m.create, Detail: m.detail, EditForm: m.editForm, Edit: m.edit,
-		Export: m.export, Template: m.template, ImportForm: m.importForm, Import: m.importFile, Stats: m.stats, StatsXLSX: m.statsXLSX,
+		List: enterprise.WithMember(m.list), NewForm: m.newForm, Create: enterprise.WithMember(m.create), Detail: m.detail, EditForm: enterprise.WithMember(m.editForm), Edit: enterprise.WithMember(m.edit),
+		Export: m.export, Template: m.template, ImportForm: m.importForm, Import: enterprise.WithMember(m.importFile), Stats: m.stats, StatsXLSX: m.statsXLSX,
 	})
 	m.workflow(pc.Group("/dangers/:id"))
-	pc.Post("/dangers/:id/assign", m.assign)
-	pc.Post("/dangers/:id/delete", m.remove)
+	pc.Post("/dangers/:id/assign", enterprise.WithMember(m.assign))
+	pc.Post("/dangers/:id/delete", enterprise.WithMember(m.remove))
 
-	phone.Get("/accept", m.phoneAccept)
+	phone.Get("/accept", enterprise.WithMember(m.phoneAccept))
 	d := phone.Group("/dangers")
-	d.Get("", m.phoneMine)
+	d.Get("", enterprise.WithMember(m.phoneMine))
 	d.Get("/new", m.phoneNew)
-	d.Post("", m.phoneCreate)
+	d.Post("", enterprise.WithMember(m.phoneCreate))
 	d.Get("/:id", m.phoneDetail)
 	m.workflow(d.Group("/:id"))
 }
@@ -112,10 +112,10 @@ func (m *Module) Register(pc, phone fiber.Router) {
 // workflow mounts a danger's steps that the PC and the phone share on r
 // (/dangers/:id): rectify, accept or send back, and its photos.
 func (m *Module) workflow(r fiber.Router) {
-	r.Post("/rectify", m.rectify)
-	r.Post("/accept", m.accept)
-	r.Post("/return", m.sendBack)
-	r.Get("/photos/:ref", m.photo)
+	r.Post("/rectify", enterprise.WithMember(m.rectify))
+	r.Post("/accept", enterprise.WithMember(m.accept))
+	r.Post("/return", enterprise.WithMember(m.sendBack))
+	r.Get("/photos/:ref", enterprise.WithMember(m.photo))
 }
 
 func codeName(t *schemas.CodeTable, v string) string {
@@ -402,11 +402,7 @@ func (m *Module) filtered(c *fiber.Ctx) (mem *enterprise.Member, q url.Values, r
 	return
 }
 
-func (m *Module) list(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) list(c *fiber.Ctx, mem *enterprise.Member) error {
 	synced, err := m.svc.Sync(c.UserContext(), mem.Company)
 	if err != nil {
 		return err
@@ -478,11 +474,7 @@ func formError(err error) bool {
 	return code == chemguard.EInvalid || code == chemguard.EConflict || code == chemguard.ETooLarge
 }
 
-func (m *Module) create(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) create(c *fiber.Ctx, mem *enterprise.Member) error {
 	v := readForm(c, dangerFields...)
 	in, err := v.input()
 	var id string
@@ -501,11 +493,7 @@ func (m *Module) create(c *fiber.Ctx) error {
 	return c.Redirect(enterprise.Prefix+"/dangers/"+id+"?saved=1", fiber.StatusSeeOther)
 }
 
-func (m *Module) editForm(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) editForm(c *fiber.Ctx, mem *enterprise.Member) error {
 	d, err := m.svc.Get(c.UserContext(), mem.Company, c.Params("id"))
 	if err != nil {
 		return err
@@ -516,11 +504,7 @@ func (m *Module) editForm(c *fiber.Ctx) error {
 	return m.renderForm(c, "修改隐患", enterprise.Prefix+"/dangers/"+d.ID.String(), true, valuesOf(&d), nil)
 }
 
-func (m *Module) edit(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) edit(c *fiber.Ctx, mem *enterprise.Member) error {
 	id := c.Params("id")
 	// Another company's danger is not found before its form is read.
 	if _, err := m.svc.Get(c.UserContext(), mem.Company, id); err != nil {
@@ -630,11 +614,8 @@ func (m *Module) stepDone(c *fiber.Ctx, err error) error {
 	return c.Redirect(url+"?saved=1", fiber.StatusSeeOther)
 }
 
-func (m *Module) assign(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) assign(c *fiber.Ctx, mem *enterprise.Member) error {
+	var err error
 	if _, err := m.svc.Get(c.UserContext(), mem.Company, c.Params("id")); err != nil {
 		return m.audited(c, "assign", c.Params("id"), err)
 	}
@@ -653,11 +634,8 @@ func (m *Module) assign(c *fiber.Ctx) error {
 	return m.stepDone(c, m.audited(c, "assign", c.Params("id"), err))
 }
 
-func (m *Module) rectify(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) rectify(c *fiber.Ctx, mem *enterprise.Member) error {
+	var err error
 	v := readForm(c, "rectification", "funds", "funds_source", "completed_on", "client_id")
 	r := Rectification{Done: v["rectification"], FundsSource: v["funds_source"]}
 	if r.Funds, err = parseMoney(v["funds"]); err == nil {
@@ -672,11 +650,7 @@ func (m *Module) rectify(c *fiber.Ctx) error {
 	return m.stepDone(c, m.audited(c, "rectify", c.Params("id"), err))
 }
 
-func (m *Module) accept(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) accept(c *fiber.Ctx, mem *enterprise.Member) error {
 	v := readForm(c, "comment", "client_id")
 	photos, err := m.svc.storePhotos(c)
 	if err == nil {
@@ -685,11 +659,7 @@ func (m *Module) accept(c *fiber.Ctx) error {
 	return m.stepDone(c, m.audited(c, "accept", c.Params("id"), err))
 }
 
-func (m *Module) sendBack(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) sendBack(c *fiber.Ctx, mem *enterprise.Member) error {
 	v := readForm(c, "reason", "client_id")
 	photos, err := m.svc.storePhotos(c)
 	if err == nil {
@@ -698,11 +668,8 @@ func (m *Module) sendBack(c *fiber.Ctx) error {
 	return m.stepDone(c, m.audited(c, "return", c.Params("id"), err))
 }
 
-func (m *Module) remove(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) remove(c *fiber.Ctx, mem *enterprise.Member) error {
+	var err error
 	err = m.svc.Delete(c.UserContext(), mem, c.Params("id"), strings.TrimSpace(c.FormValue("reason")))
 	if err = m.audited(c, "delete", c.Params("id"), err); err != nil {
 		return m.stepDone(c, err)
@@ -710,11 +677,7 @@ func (m *Module) remove(c *fiber.Ctx) error {
 	return c.Redirect(enterprise.Prefix+"/dangers?deleted=1", fiber.StatusSeeOther)
 }
 
-func (m *Module) photo(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) photo(c *fiber.Ctx, mem *enterprise.Member) error {
 	id, err := uuid.Parse(c.Params("id"))
 	if err != nil {
 		return notFound(c.Params("id"))
@@ -759,11 +722,7 @@ func (m *Module) phoneNew(c *fiber.Ctx) error {
 	return m.phone.Render(c, "m_new", phoneNewPage{Page: enterprise.NewPage(c, "登记隐患", true), V: v, ClientID: uuid.NewString()})
 }
 
-func (m *Module) phoneCreate(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) phoneCreate(c *fiber.Ctx, mem *enterprise.Member) error {
 	v := readForm(c, append([]string{"client_id", "recorded_at"}, dangerFields...)...)
 	if v["found_on"] == "" {
 		v["found_on"] = m.svc.Clock().In(schemas.Shanghai).Format(schemas.DateLayout)
@@ -823,19 +782,11 @@ func (m *Module) phoneList(c *fiber.Ctx, title, empty string, f Filter) error {
 	return m.phone.Render(c, "m_list", p)
 }
 
-func (m *Module) phoneMine(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) phoneMine(c *fiber.Ctx, mem *enterprise.Member) error {
 	return m.phoneList(c, "我的整改", "没有需要您整改的隐患", Filter{Mine: mem.UserID, State: Rectifying})
 }
 
-func (m *Module) phoneAccept(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) phoneAccept(c *fiber.Ctx, mem *enterprise.Member) error {
 	return m.phoneList(c, "待我验收", "没有等待您验收的隐患", Filter{Acceptor: mem.UserID, Manager: mem.Has(enterprise.Managers...)})
 }
 

@@ -388,11 +388,7 @@ func (m *Module) importForm(c *fiber.Ctx) error {
 	return m.pc.Render(c, "import", importPage{Page: enterprise.NewPage(c, "导入隐患清单", false)})
 }
 
-func (m *Module) importFile(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) importFile(c *fiber.Ctx, mem *enterprise.Member) error {
 	p := importPage{Page: enterprise.NewPage(c, "导入隐患清单", false)}
 	fh, err := c.FormFile("file")
 	if err != nil {

@@ -33,11 +33,7 @@ func (mod *Module) template(c *fiber.Ctx) error {
 	return sendFile(c, xlsxType, "风险分级管控及隐患排查清单模板.xlsx", b.Bytes())
 }
 
-func (mod *Module) export(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) export(c *fiber.Ctx, m *enterprise.Member) error {
 	var b bytes.Buffer
 	if err := mod.svc.Export(c.Context(), m, &b); err != nil {
 		return err
@@ -52,22 +48,14 @@ type importPage struct {
 	Result   *ImportResult
 }
 
-func (mod *Module) importPage(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) importPage(c *fiber.Ctx, m *enterprise.Member) error {
 	if err := mustManage(m); err != nil {
 		return err
 	}
 	return mod.pc.Render(c, "import", importPage{Page: enterprise.NewPage(c, "导入清单", false)})
 }
 
-func (mod *Module) importPost(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) importPost(c *fiber.Ctx, m *enterprise.Member) error {
 	p := importPage{Page: enterprise.NewPage(c, "导入清单", false)}
 	fh, err := c.FormFile("file")
 	if err != nil {
@@ -99,11 +87,7 @@ func (mod *Module) importPost(c *fiber.Ctx) error {
 	return mod.pc.Render(c, "import", p)
 }
 
-func (mod *Module) labels(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) labels(c *fiber.Ctx, m *enterprise.Member) error {
 	var ids []string
 	for _, v := range c.Context().QueryArgs().PeekMulti("unit") {
 		ids = append(ids, string(v))

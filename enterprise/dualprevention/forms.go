@@ -96,11 +96,8 @@ func (mod *Module) unitForm(c *fiber.Ctx) error {
 	return mod.pc.Render(c, "unit_form", f)
 }
 
-func (mod *Module) unitSave(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) unitSave(c *fiber.Ctx, m *enterprise.Member) error {
+	var err error
 	in := UnitInput{ObjectKind: c.FormValue("object_kind"), HazardCode: strings.TrimSpace(c.FormValue("hazard_code")),
 		DepartmentID: form.Int(c, "department_id"), LiableUserID: form.Int(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
 	id := c.Params("id")
@@ -130,11 +127,8 @@ func (mod *Module) eventForm(c *fiber.Ctx) error {
 	return mod.pc.Render(c, "event_form", f)
 }
 
-func (mod *Module) eventSave(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) eventSave(c *fiber.Ctx, m *enterprise.Member) error {
+	var err error
 	level, _ := strconv.Atoi(c.FormValue("level"))
 	in := EventInput{Name: strings.TrimSpace(c.FormValue("name")), Level: level}
 	if strings.HasSuffix(c.Path(), "/events") {
@@ -169,11 +163,8 @@ func (mod *Module) measureForm(c *fiber.Ctx) error {
 	return mod.pc.Render(c, "measure_form", f)
 }
 
-func (mod *Module) measureSave(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) measureSave(c *fiber.Ctx, m *enterprise.Member) error {
+	var err error
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("cycle_n")))
 	in := MeasureInput{ControlMode: c.FormValue("control_mode"), Description: strings.TrimSpace(c.FormValue("description")),
 		Class1: c.FormValue("class1"), Class2: c.FormValue("class2"), Class3: strings.TrimSpace(c.FormValue("class3")),
@@ -219,11 +210,7 @@ func (mod *Module) remove(kind string) fiber.Handler {
 	}
 }
 
-func (mod *Module) generate(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) generate(c *fiber.Ctx, m *enterprise.Member) error {
 	args, err := c.Request().MultipartForm()
 	var levels []int
 	if err == nil {
@@ -248,11 +235,7 @@ func (mod *Module) generate(c *fiber.Ctx) error {
 	return c.Redirect(enterprise.Flash(enterprise.Prefix+"/dp/tasks", msg), fiber.StatusSeeOther)
 }
 
-func (mod *Module) taskSave(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) taskSave(c *fiber.Ctx, m *enterprise.Member) error {
 	n, _ := strconv.Atoi(c.FormValue("cycle_n"))
 	in := TaskInput{PostID: form.Int(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}, Enabled: c.FormValue("enabled") == "1"}
 	if err := mod.svc.UpdateTask(c.Context(), m, c.Params("id"), in); err != nil {

@@ -20,11 +20,7 @@ type listPage struct {
 	Flash   string
 }
 
-func (mod *Module) list(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) list(c *fiber.Ctx, m *enterprise.Member) error {
 	units, err := mod.svc.List(c.Context(), m)
 	if err != nil {
 		return err
@@ -60,11 +56,7 @@ func (mod *Module) taskFilter(c *fiber.Ctx, m *enterprise.Member) TaskFilter {
 	return f
 }
 
-func (mod *Module) tasks(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) tasks(c *fiber.Ctx, m *enterprise.Member) error {
 	f := mod.taskFilter(c, m)
 	status := f.Status
 	f.Status = ""
@@ -109,11 +101,7 @@ type liveTask struct {
 // board fetches it every 15 s, so 已排查/未排查/超期未排查 change on screen as
 // checks arrive and deadlines pass. (A fetch rather than a stream: each
 // refresh passes the member guard again, and nothing stays open.)
-func (mod *Module) tasksLive(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) tasksLive(c *fiber.Ctx, m *enterprise.Member) error {
 	f := mod.taskFilter(c, m)
 	f.Status = ""
 	ts, err := mod.svc.Tasks(c.Context(), m.Company, f)
@@ -142,11 +130,7 @@ type taskPage struct {
 	Problems   []Problem
 }
 
-func (mod *Module) task(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) task(c *fiber.Ctx, m *enterprise.Member) error {
 	t, err := mod.svc.Task(c.Context(), m.Company, c.Params("id"))
 	if err != nil {
 		return err
@@ -183,11 +167,7 @@ type checksPage struct {
 	Statuses []schemas.Code
 }
 
-func (mod *Module) checks(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) checks(c *fiber.Ctx, m *enterprise.Member) error {
 	number, err := web.PageNumber(c)
 	if err != nil {
 		return err
@@ -205,11 +185,7 @@ func (mod *Module) checks(c *fiber.Ctx) error {
 		Statuses: schemas.CodesCheckStatus.Codes})
 }
 
-func (mod *Module) photo(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) photo(c *fiber.Ctx, m *enterprise.Member) error {
 	n, _ := strconv.Atoi(c.Params("n"))
 	data, ct, err := mod.svc.CheckPhoto(c.Context(), m.Company, c.Params("id"), n)
 	if err != nil {

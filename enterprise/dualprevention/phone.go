@@ -21,11 +21,7 @@ type phoneTasksPage struct {
 	Pending int
 }
 
-func (mod *Module) myTasks(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) myTasks(c *fiber.Ctx, m *enterprise.Member) error {
 	posts := []int64{}
 	for _, p := range m.Posts {
 		posts = append(posts, p.ID)
@@ -68,11 +64,7 @@ func (mod *Module) scan(c *fiber.Ctx) error {
 
 // code opens a unit from what was scanned or typed: the label's number, or
 // the whole URL the QR code holds.
-func (mod *Module) code(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) code(c *fiber.Ctx, m *enterprise.Member) error {
 	v := strings.TrimSpace(c.Query("code"))
 	if i := strings.LastIndex(v, "/units/"); i >= 0 {
 		id := v[i+len("/units/"):]
@@ -102,11 +94,7 @@ type unitPhonePage struct {
 	Mine  map[string]bool
 }
 
-func (mod *Module) unitPhone(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) unitPhone(c *fiber.Ctx, m *enterprise.Member) error {
 	u, _, err := mod.svc.Unit(c.Context(), m.Company, c.Params("id"))
 	if err != nil {
 		return err
@@ -132,11 +120,7 @@ type checkFormPage struct {
 	In        CheckInput
 }
 
-func (mod *Module) checkForm(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) checkForm(c *fiber.Ctx, m *enterprise.Member) error {
 	t, err := mod.svc.Task(c.Context(), m.Company, c.Params("id"))
 	if err != nil {
 		return err
@@ -145,11 +129,7 @@ func (mod *Module) checkForm(c *fiber.Ctx) error {
 		Statuses: schemas.CodesCheckStatus.Codes, MaxPhotos: mod.svc.cfg.MaxPhotos, In: CheckInput{Status: "0"}})
 }
 
-func (mod *Module) checkPost(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) checkPost(c *fiber.Ctx, m *enterprise.Member) error {
 	level, _ := strconv.Atoi(c.FormValue("danger_level"))
 	in := CheckInput{TaskID: c.FormValue("task_id"), ClientID: c.FormValue("client_id"), Status: c.FormValue("status"),
 		Note: strings.TrimSpace(c.FormValue("note")), DangerName: strings.TrimSpace(c.FormValue("danger_name")),
@@ -203,11 +183,7 @@ type donePage struct {
 	Check Check
 }
 
-func (mod *Module) checkDone(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) checkDone(c *fiber.Ctx, m *enterprise.Member) error {
 	id := c.Params("id")
 	var found *Check
 	checks, _, err := mod.svc.Checks(c.Context(), m.Company, CheckFilter{CheckID: id, Limit: 1})

@@ -34,11 +34,7 @@ func (mod *Module) pdf(risk bool) fiber.Handler {
 	}
 }
 
-func (mod *Module) file(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) file(c *fiber.Ctx, m *enterprise.Member) error {
 	ref, _ := url.PathUnescape(c.Params("ref"))
 	data, err := mod.svc.File(c.Context(), m, c.Params("id"), ref)
 	if err != nil {
@@ -63,11 +59,7 @@ func detectType(b []byte) string {
 
 // ---- lists, statistics ----
 
-func (mod *Module) listPDF(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) listPDF(c *fiber.Ctx, m *enterprise.Member) error {
 	from, to, _, _ := web.DateRange(c, mod.svc.cfg.Now(), 30)
 	var buf bytes.Buffer
 	if err := mod.svc.ListPDF(c.Context(), m, from, to, &buf); err != nil {

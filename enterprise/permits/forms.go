@@ -77,11 +77,7 @@ func parseLocal(v string) time.Time {
 	return t
 }
 
-func (mod *Module) bookingSave(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) bookingSave(c *fiber.Ctx, m *enterprise.Member) error {
 	in := BookingInput{TaskType: c.FormValue("task_type"), Content: c.FormValue("content"), Place: c.FormValue("place"), Unit: c.FormValue("unit"),
 		ContractorID: form.Int(c, "contractor"), PlannedStart: parseLocal(c.FormValue("planned_start")), PlannedEnd: parseLocal(c.FormValue("planned_end"))}
 	id, err := mod.svc.Book(c.Context(), m, in)
@@ -96,11 +92,7 @@ func (mod *Module) bookingSave(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("%s/permits/bookings/%d", enterprise.Prefix, id), fiber.StatusSeeOther)
 }
 
-func (mod *Module) bookingReview(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) bookingReview(c *fiber.Ctx, m *enterprise.Member) error {
 	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err := mod.svc.ReviewBooking(c.Context(), m, id, c.FormValue("decision") == "approve", c.FormValue("note")); err != nil {
 		var e *chemguard.Error
@@ -113,11 +105,7 @@ func (mod *Module) bookingReview(c *fiber.Ctx) error {
 	return c.Redirect(fmt.Sprintf("%s/permits/bookings/%d", enterprise.Prefix, id), fiber.StatusSeeOther)
 }
 
-func (mod *Module) permitCreate(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) permitCreate(c *fiber.Ctx, m *enterprise.Member) error {
 	id, _ := strconv.ParseInt(c.Params("id"), 10, 64)
 	mf, err := c.MultipartForm()
 	var workers []int64

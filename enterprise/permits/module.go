@@ -99,17 +99,17 @@ func (mod *Module) Spec() enterprise.ModuleSpec {
 // Register mounts the module's pages.
 func (mod *Module) Register(pc, phone fiber.Router) {
 	p := pc.Group("/permits")
-	p.Get("", mod.index)
-	p.Get("/list.pdf", mod.listPDF)
+	p.Get("", enterprise.WithMember(mod.index))
+	p.Get("/list.pdf", enterprise.WithMember(mod.listPDF))
 	p.Get("/stats", mod.stats)
 	p.Get("/stats.xlsx", mod.statsXLSX)
 	// 作业预约: booked, reviewed, and a permit opened from it.
 	bookings := p.Group("/bookings")
 	bookings.Get("/new", mod.bookingForm)
-	bookings.Post("", mod.bookingSave)
+	bookings.Post("", enterprise.WithMember(mod.bookingSave))
 	bookings.Get("/:id", mod.booking)
-	bookings.Post("/:id/review", mod.bookingReview)
-	bookings.Post("/:id/permits", mod.permitCreate)
+	bookings.Post("/:id/review", enterprise.WithMember(mod.bookingReview))
+	bookings.Post("/:id/permits", enterprise.WithMember(mod.permitCreate))
 	// 承包商与基础数据: every change redraws the page with its refusal or 已保存.
 	base := p.Group("/base")
 	base.Get("", mod.base)
@@ -120,7 +120,7 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 		base.Post(path, mod.baseAction(fn))
 	}
 	mod.permitRoutes(pc, enterprise.Prefix, false)
-	phone.Get("/permits", mod.phoneIndex)
+	phone.Get("/permits", enterprise.WithMember(mod.phoneIndex))
 	mod.permitRoutes(phone, enterprise.PhonePrefix, true)
 }
 
@@ -132,7 +132,7 @@ func (mod *Module) permitRoutes(r fiber.Router, prefix string, phone bool) {
 	r.Get("/permits/:id", page)
 	r.Get("/permits/:id/permit.pdf", mod.pdf(false))
 	r.Get("/permits/:id/risk.pdf", mod.pdf(true))
-	r.Get("/permits/:id/files/:ref", mod.file)
+	r.Get("/permits/:id/files/:ref", enterprise.WithMember(mod.file))
 	for _, a := range mod.permitActions() {
 		r.Post("/permits/:id/"+a.name, enterprise.FormAction(func(c *fiber.Ctx, m *enterprise.Member) error { return a.do(c, m, c.Params("id")) },
 			permitRefusal, func(c *fiber.Ctx, e *chemguard.Error) error { return mod.permitPage(c, phone, e) },

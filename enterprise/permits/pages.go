@@ -20,11 +20,7 @@ type indexPage struct {
 	Flash    string
 }
 
-func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) index(c *fiber.Ctx, m *enterprise.Member) error {
 	st, err := mod.svc.Statistics(c.Context(), m, time.Time{}, time.Time{})
 	if err != nil {
 		return err
@@ -243,11 +239,7 @@ type phoneIndexPage struct {
 	Today []Row
 }
 
-func (mod *Module) phoneIndex(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) phoneIndex(c *fiber.Ctx, m *enterprise.Member) error {
 	st, err := mod.svc.Statistics(c.Context(), m, time.Time{}, time.Time{})
 	if err != nil {
 		return err

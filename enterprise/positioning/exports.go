@@ -23,11 +23,7 @@ func (mod *Module) peopleTemplate(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
-func (mod *Module) alarmsXLSX(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) alarmsXLSX(c *fiber.Ctx, m *enterprise.Member) error {
 	from, to, fs, ts := dayRange(c, mod.svc.cfg.Now())
 	alarms, err := mod.svc.Alarms(c.Context(), m.Company, AlarmFilter{From: from, To: to, Type: c.Query("type")})
 	if err != nil {

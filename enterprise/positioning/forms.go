@@ -123,11 +123,7 @@ func (mod *Module) saveFence(c *fiber.Ctx, m *enterprise.Member) error {
 	return err
 }
 
-func (mod *Module) issueGateway(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) issueGateway(c *fiber.Ctx, m *enterprise.Member) error {
 	cred, err := mod.svc.IssueGateway(c.Context(), m, c.FormValue("name"))
 	if err != nil {
 		if e, ok := shown(err); ok {
@@ -145,11 +141,7 @@ func (mod *Module) issueGateway(c *fiber.Ctx) error {
 
 // importPeople registers the uploaded workbook's rows and shows the people
 // page with the report: how many were added and bound, and each refused row.
-func (mod *Module) importPeople(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) importPeople(c *fiber.Ctx, m *enterprise.Member) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
@@ -213,11 +205,7 @@ func (mod *Module) alarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) error
 	})
 }
 
-func (mod *Module) evacuate(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) evacuate(c *fiber.Ctx, m *enterprise.Member) error {
 	ev, err := mod.svc.Evacuate(c.Context(), m, form.Int(c, "fence"), c.FormValue("instruction"))
 	if err != nil {
 		if e, ok := shown(err); ok && c.FormValue("alarm") != "" {

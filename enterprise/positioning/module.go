@@ -92,10 +92,10 @@ func (mod *Module) Spec() enterprise.ModuleSpec {
 
 // Register mounts the module's pages.
 func (mod *Module) Register(pc, phone fiber.Router) {
-	pc.Get("/positioning", mod.index)
-	pc.Get("/positioning/live.json", mod.liveJSON)
-	pc.Get("/positioning/live", mod.liveStream)
-	pc.Get("/positioning/floors/:floor/plan", mod.plan)
+	pc.Get("/positioning", enterprise.WithMember(mod.index))
+	pc.Get("/positioning/live.json", enterprise.WithMember(mod.liveJSON))
+	pc.Get("/positioning/live", enterprise.WithMember(mod.liveStream))
+	pc.Get("/positioning/floors/:floor/plan", enterprise.WithMember(mod.plan))
 	pc.Get("/positioning/setup", mod.setup)
 	pc.Post("/positioning/floors", mod.setupAction(mod.saveFloor))
 	pc.Post("/positioning/fences", mod.setupAction(mod.saveFence))
@@ -115,14 +115,14 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 		}
 		return mod.svc.SetSpeedLimit(c.Context(), m, kmh)
 	}))
-	pc.Post("/positioning/gateways", mod.issueGateway)
+	pc.Post("/positioning/gateways", enterprise.WithMember(mod.issueGateway))
 	pc.Post("/positioning/gateways/:id/revoke", mod.setupAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RevokeGateway(c.Context(), m, paramInt(c, "id"))
 	}))
 	pc.Get("/positioning/people", mod.people)
 	pc.Post("/positioning/people", mod.peopleAction(mod.addPerson))
 	pc.Get("/positioning/people/template.xlsx", mod.peopleTemplate)
-	pc.Post("/positioning/people/import", mod.importPeople)
+	pc.Post("/positioning/people/import", enterprise.WithMember(mod.importPeople))
 	pc.Post("/positioning/people/:id/delete", mod.peopleAction(func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemovePerson(c.Context(), m, paramInt(c, "id"))
 	}))
@@ -138,11 +138,11 @@ func (mod *Module) Register(pc, phone fiber.Router) {
 	pc.Get("/positioning/people/:id", mod.person)
 	pc.Get("/positioning/people/:id/track.json", mod.trackJSON)
 	pc.Get("/positioning/alarms", mod.alarms)
-	pc.Get("/positioning/alarms.xlsx", mod.alarmsXLSX)
+	pc.Get("/positioning/alarms.xlsx", enterprise.WithMember(mod.alarmsXLSX))
 	pc.Get("/positioning/alarms/:id", mod.alarm)
 	pc.Post("/positioning/alarms/:id/handle", mod.alarmAction(mod.handleAlarm))
 	pc.Post("/positioning/alarms/:id/confirm", mod.alarmAction(mod.confirmAlarm))
-	pc.Post("/positioning/evacuate", mod.evacuate)
+	pc.Post("/positioning/evacuate", enterprise.WithMember(mod.evacuate))
 	mod.registerPhone(phone)
 }
 

@@ -24,11 +24,7 @@ type indexPage struct {
 	Alarm   string
 }
 
-func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) index(c *fiber.Ctx, m *enterprise.Member) error {
 	floors, err := mod.svc.Floors(c.Context(), m.Company)
 	if err != nil {
 		return err
@@ -41,11 +37,7 @@ func (mod *Module) index(c *fiber.Ctx) error {
 		Manager: manager(m), Alarm: c.Query("alarm")})
 }
 
-func (mod *Module) liveJSON(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) liveJSON(c *fiber.Ctx, m *enterprise.Member) error {
 	live, err := mod.svc.Live(c.Context(), m.Company)
 	if err != nil {
 		return err
@@ -57,11 +49,7 @@ func (mod *Module) liveJSON(c *fiber.Ctx) error {
 // handling. The stream ends after two minutes (the browser reconnects and the
 // session is checked in full again) and as soon as the member's account is
 // disabled.
-func (mod *Module) liveStream(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) liveStream(c *fiber.Ctx, m *enterprise.Member) error {
 	// Only an EventSource (which always asks for text/event-stream) gets the
 	// endless stream; anything else is told so at once instead of hanging.
 	if !strings.Contains(c.Get(fiber.HeaderAccept), "text/event-stream") {
@@ -102,11 +90,7 @@ func (mod *Module) liveStream(c *fiber.Ctx) error {
 	return nil
 }
 
-func (mod *Module) plan(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) plan(c *fiber.Ctx, m *enterprise.Member) error {
 	data, typ, err := mod.svc.FloorImage(c.Context(), m.Company, c.Params("floor"))
 	if err != nil {
 		return err

@@ -91,11 +91,8 @@ type phoneIndexPage struct {
 // knows them (and those of no area, like an SOS), else the company's;
 // managers always see the company's — and
 // the areas with people in them: the member's areas, or every occupied one.
-func (mod *Module) phoneIndex(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) phoneIndex(c *fiber.Ctx, m *enterprise.Member) error {
+	var err error
 	var areas []int64
 	if !manager(m) {
 		if areas, err = mod.svc.Areas(c.Context(), m); err != nil {
@@ -132,7 +129,7 @@ func (mod *Module) phoneAlarmAction(fn func(c *fiber.Ctx, m *enterprise.Member) 
 }
 
 func (mod *Module) registerPhone(phone fiber.Router) {
-	phone.Get("/positioning", mod.phoneIndex)
+	phone.Get("/positioning", enterprise.WithMember(mod.phoneIndex))
 	phone.Get("/positioning/alarms/:id", mod.phoneAlarm)
 	phone.Post("/positioning/alarms/:id/handle", mod.phoneAlarmAction(mod.handleAlarm))
 	phone.Post("/positioning/alarms/:id/confirm", mod.phoneAlarmAction(mod.confirmAlarm))

@@ -75,20 +75,20 @@ func (m *Module) Spec() enterprise.ModuleSpec {
 func (m *Module) Register(pc, phone fiber.Router) {
 	r := pc.Group("/rounds")
 	r.Get("", m.routes)
-	r.Post("", m.createRoute)
+	r.Post("", enterprise.WithMember(m.createRoute))
 	// one route (巡检路线): its points, its printable sheet, its removal
 	route := r.Group("/:id")
 	route.Get("", m.route)
-	route.Post("/points", m.addPoint)
-	route.Post("/points/:pid/delete", m.deletePoint)
-	route.Post("/delete", m.deleteRoute)
+	route.Post("/points", enterprise.WithMember(m.addPoint))
+	route.Post("/points/:pid/delete", enterprise.WithMember(m.deletePoint))
+	route.Post("/delete", enterprise.WithMember(m.deleteRoute))
 	route.Get("/sheet", m.sheet)
 	route.Get("/sheet.xlsx", m.sheetXLSX)
 
-	phone.Get("/rounds", m.phoneRoutes)
+	phone.Get("/rounds", enterprise.WithMember(m.phoneRoutes))
 	phone.Get("/rounds/:id", m.phonePatrol)
 	phone.Post("/rounds/:id", m.phoneRecord)
-	phone.Get("/rounds/patrols/:pid", m.phoneDone)
+	phone.Get("/rounds/patrols/:pid", enterprise.WithMember(m.phoneDone))
 }
 
 // audited records what a member did (refusals included) and returns err.
@@ -170,11 +170,7 @@ func shown(err error) bool {
 	return false
 }
 
-func (m *Module) createRoute(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) createRoute(c *fiber.Ctx, mem *enterprise.Member) error {
 	dep, _ := strconv.ParseInt(c.FormValue("department"), 10, 64)
 	id, err := m.svc.CreateRoute(c.UserContext(), mem, c.FormValue("name"), dep)
 	if err = m.audited(c, "create_route", strconv.FormatInt(id, 10), err); err != nil {
@@ -209,11 +205,7 @@ func (m *Module) renderRoute(c *fiber.Ctx, flash error) error {
 
 func (m *Module) route(c *fiber.Ctx) error { return m.renderRoute(c, nil) }
 
-func (m *Module) addPoint(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) addPoint(c *fiber.Ctx, mem *enterprise.Member) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -234,11 +226,7 @@ func (m *Module) addPoint(c *fiber.Ctx) error {
 	return c.Redirect(enterprise.Prefix+"/rounds/"+c.Params("id"), fiber.StatusSeeOther)
 }
 
-func (m *Module) deletePoint(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) deletePoint(c *fiber.Ctx, mem *enterprise.Member) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -253,11 +241,7 @@ func (m *Module) deletePoint(c *fiber.Ctx) error {
 	return c.Redirect(enterprise.Prefix+"/rounds/"+c.Params("id"), fiber.StatusSeeOther)
 }
 
-func (m *Module) deleteRoute(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) deleteRoute(c *fiber.Ctx, mem *enterprise.Member) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -397,11 +381,7 @@ type phoneRoutesPage struct {
 	Routes []Route
 }
 
-func (m *Module) phoneRoutes(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) phoneRoutes(c *fiber.Ctx, mem *enterprise.Member) error {
 	rs, err := m.svc.Routes(c.UserContext(), mem.Company)
 	if err != nil {
 		return err
@@ -462,11 +442,7 @@ type donePage struct {
 	Out    []Reading
 }
 
-func (m *Module) phoneDone(c *fiber.Ctx) error {
-	mem, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (m *Module) phoneDone(c *fiber.Ctx, mem *enterprise.Member) error {
 	id, err := idParam(c, "pid")
 	if err != nil {
 		return err

@@ -108,26 +108,26 @@ func (mod *Module) Spec() enterprise.ModuleSpec {
 
 // Register mounts the module's pages.
 func (mod *Module) Register(pc, phone fiber.Router) {
-	pc.Get("/video", mod.index)
+	pc.Get("/video", enterprise.WithMember(mod.index))
 	pc.Get("/video/stats", mod.stats)
 	pc.Get("/video/stats.xlsx", mod.statsXLSX)
 	pc.Get("/video/devices", func(c *fiber.Ctx) error { return mod.renderDevices(c, nil, nil) })
-	pc.Get("/video/devices/:id/edit", mod.editDevice)
-	pc.Get("/video/cameras/:code/edit", mod.editCamera)
-	pc.Get("/video/registry.xlsx", mod.exportRegistry)
-	pc.Post("/video/import", mod.importRegistry)
+	pc.Get("/video/devices/:id/edit", enterprise.WithMember(mod.editDevice))
+	pc.Get("/video/cameras/:code/edit", enterprise.WithMember(mod.editCamera))
+	pc.Get("/video/registry.xlsx", enterprise.WithMember(mod.exportRegistry))
+	pc.Post("/video/import", enterprise.WithMember(mod.importRegistry))
 	pc.Post("/video/devices", mod.devicesAction("device_save", mod.saveDevice))
 	pc.Post("/video/devices/:id/delete", mod.devicesAction("device_disable", func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemoveDevice(c.Context(), m, c.Params("id"))
 	}))
-	pc.Post("/video/devices/:id/key", mod.issueKey)
+	pc.Post("/video/devices/:id/key", enterprise.WithMember(mod.issueKey))
 	pc.Post("/video/cameras", mod.devicesAction("camera_save", mod.saveCamera))
 	pc.Post("/video/cameras/:code/delete", mod.devicesAction("camera_disable", func(c *fiber.Ctx, m *enterprise.Member) error {
 		return mod.svc.RemoveCamera(c.Context(), m, c.Params("code"))
 	}))
 	pc.Post("/video/settings", mod.devicesAction("settings_save", mod.saveSettings))
 	mod.alarmRoutes(pc, enterprise.Prefix, false)
-	phone.Get("/video", mod.phoneIndex)
+	phone.Get("/video", enterprise.WithMember(mod.phoneIndex))
 	mod.alarmRoutes(phone, enterprise.PhonePrefix, true)
 }
 
@@ -244,11 +244,7 @@ type indexPage struct {
 	Areas          []string
 }
 
-func (mod *Module) index(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) index(c *fiber.Ctx, m *enterprise.Member) error {
 	sp, err := mod.svc.SpaceFor(c.Context(), m)
 	if err != nil {
 		return err
@@ -276,11 +272,7 @@ func (mod *Module) index(c *fiber.Ctx) error {
 	return mod.pc.Render(c, "index", p)
 }
 
-func (mod *Module) phoneIndex(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) phoneIndex(c *fiber.Ctx, m *enterprise.Member) error {
 	f := Filter{Mine: !m.Has(enterprise.Managers...)}
 	all, err := mod.svc.Alarms(c.Context(), m, f)
 	if err != nil {
@@ -311,7 +303,7 @@ type alarmPage struct {
 
 func (mod *Module) alarmRoutes(r fiber.Router, prefix string, phone bool) {
 	r.Get("/video/alarms/:id", func(c *fiber.Ctx) error { return mod.alarmPage(c, prefix, phone, nil) })
-	r.Get("/video/alarms/:id/images/:ref", mod.image)
+	r.Get("/video/alarms/:id/images/:ref", enterprise.WithMember(mod.image))
 	act := func(name string, fn func(c *fiber.Ctx, m *enterprise.Member, id string) error) {
 		r.Post("/video/alarms/:id/"+name, func(c *fiber.Ctx) error {
 			m, err := enterprise.CurrentMember(c)
@@ -385,11 +377,7 @@ func (mod *Module) alarmPage(c *fiber.Ctx, prefix string, phone bool, problem *c
 	return mod.pc.Render(c, "alarm", p)
 }
 
-func (mod *Module) image(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) image(c *fiber.Ctx, m *enterprise.Member) error {
 	ref, _ := url.PathUnescape(c.Params("ref"))
 	data, err := mod.svc.Image(c.Context(), m, c.Params("id"), ref)
 	if err != nil {
@@ -481,11 +469,7 @@ func (mod *Module) audited(c *fiber.Ctx, action string, err error) error {
 }
 
 // editDevice is the registry page with one analysis device in the form.
-func (mod *Module) editDevice(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) editDevice(c *fiber.Ctx, m *enterprise.Member) error {
 	devices, err := mod.svc.Devices(c.Context(), m)
 	if err != nil {
 		return err
@@ -500,11 +484,7 @@ func (mod *Module) editDevice(c *fiber.Ctx) error {
 
 // editCamera is the registry page with one camera in the form; its channel
 // code is the camera's identity and stays as it is.
-func (mod *Module) editCamera(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) editCamera(c *fiber.Ctx, m *enterprise.Member) error {
 	cameras, err := mod.svc.Cameras(c.Context(), m)
 	if err != nil {
 		return err
@@ -543,11 +523,7 @@ func (mod *Module) saveSettings(c *fiber.Ctx, m *enterprise.Member) error {
 
 // issueKey shows the new credential once, on the page it answers (never in a
 // redirect's URL).
-func (mod *Module) issueKey(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) issueKey(c *fiber.Ctx, m *enterprise.Member) error {
 	cr, err := mod.svc.IssueCredential(c.Context(), m, c.Params("id"))
 	if err != nil {
 		return err
@@ -563,11 +539,7 @@ func (mod *Module) issueKey(c *fiber.Ctx) error {
 	})
 }
 
-func (mod *Module) exportRegistry(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) exportRegistry(c *fiber.Ctx, m *enterprise.Member) error {
 	if err := managersOnly(m); err != nil {
 		return err
 	}
@@ -580,11 +552,7 @@ func (mod *Module) exportRegistry(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
-func (mod *Module) importRegistry(c *fiber.Ctx) error {
-	m, err := enterprise.CurrentMember(c)
-	if err != nil {
-		return err
-	}
+func (mod *Module) importRegistry(c *fiber.Ctx, m *enterprise.Member) error {
 	fh, err := c.FormFile("file")
 	if err != nil {
 		return mod.renderDevices(c.Status(fiber.StatusBadRequest), invalid("文件", "请选择 Excel 文件", "choose an .xlsx file").(*chemguard.Error), nil)
