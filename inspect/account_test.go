@@ -17,10 +17,10 @@ import (
 func TestPendingAccountIsSentToAccountPage(t *testing.T) {
 	e := start(t)
 	e.user("lx_inspector", policy.Inspector, "370102")
-	require.NoError(t, e.app.Access.Identity.ResetPassword(context.Background(), "lx_inspector", testPassword,
+	require.NoError(t, e.App.Access.Identity.ResetPassword(context.Background(), "lx_inspector", testPassword,
 		identity.Actor{Name: "cli:test"}))
 	p := e.login("lx_inspector")
-	r := p.get("/m/")
+	r := p.Get("/m/")
 	assert.Equal(t, http.StatusSeeOther, r.Status)
 	assert.Equal(t, "/portal/account", r.Location)
 }

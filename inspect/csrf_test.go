@@ -24,26 +24,26 @@ func TestInspectorFormsNeedTheirToken(t *testing.T) {
 	e.user("lx_inspector", policy.Inspector, ourCounty)
 	p := e.login("lx_inspector")
 
-	home := p.get("/m/")
+	home := p.Get("/m/")
 	require.Equal(t, http.StatusOK, home.Status)
-	require.Contains(t, home.Body, `<meta name="csrf-token" content="`+csrf.Token(p.session)+`">`)
-	require.Regexp(t, regexp.MustCompile(`name="csrf_token" value="`+regexp.QuoteMeta(csrf.Token(p.session))+`"`), home.Body)
+	require.Contains(t, home.Body, `<meta name="csrf-token" content="`+csrf.Token(p.Cookie)+`">`)
+	require.Regexp(t, regexp.MustCompile(`name="csrf_token" value="`+regexp.QuoteMeta(csrf.Token(p.Cookie))+`"`), home.Body)
 
-	p.noToken = true
-	r := p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
+	p.NoToken = true
+	r := p.PostForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
 	require.Equal(t, http.StatusForbidden, r.Status, "no token")
 	require.Contains(t, r.Body, "表单已失效")
 	r = p.submit(url.Values{"client_id": {uuid.NewString()}, "kind": {"patrol"}, "company": {"370102001"}})
 	require.Equal(t, http.StatusForbidden, r.Status, "a multipart record without a token")
 	require.True(t, strings.Contains(r.Body, "message_zh"), "the offline queue gets the JSON refusal")
 	evil := url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}, csrf.FieldName: {"forged"}}
-	r = p.postForm("/m/spot/draw", evil)
+	r = p.PostForm("/m/spot/draw", evil)
 	require.Equal(t, http.StatusForbidden, r.Status, "a forged token")
-	require.Equal(t, 0, e.count(`SELECT count(*) FROM spot_checks`))
-	require.Equal(t, 0, e.count(`SELECT count(*) FROM inspections`))
+	require.Equal(t, 0, e.Count(`SELECT count(*) FROM spot_checks`))
+	require.Equal(t, 0, e.Count(`SELECT count(*) FROM inspections`))
 
-	p.noToken = false
-	r = p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
+	p.NoToken = false
+	r = p.PostForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
 	require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
-	require.Equal(t, 1, e.count(`SELECT count(*) FROM spot_checks`))
+	require.Equal(t, 1, e.Count(`SELECT count(*) FROM spot_checks`))
 }

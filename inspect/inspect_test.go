@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
@@ -85,13 +86,13 @@ func TestPatrolRecordIsIdempotent(t *testing.T) {
 	w := newWorld(t)
 	p := w.login("lx_inspector")
 
-	page := p.get("/m/patrol")
+	page := p.Get("/m/patrol")
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	require.Contains(t, page.Body, w.oursName)
 	require.Contains(t, page.Body, "待巡查")
 	require.Contains(t, page.Body, "县级在线巡查计划：每周一轮，辖区全部企业")
 
-	form := p.get("/m/patrol/" + w.ours)
+	form := p.Get("/m/patrol/" + w.ours)
 	require.Equal(t, http.StatusOK, form.Status, form.Body)
 	for _, s := range []string{"数据在线", "报警处置", "预警处置", "今日安全承诺", "按时承诺", "承诺人" + w.ours, "今日特殊作业 1 项",
 		`capture="environment"`, `accept="image/*"`, "data-queue"} {
@@ -111,20 +112,20 @@ func TestPatrolRecordIsIdempotent(t *testing.T) {
 		require.True(t, r2.Duplicate)
 		require.Equal(t, r1.ID, r2.ID)
 	}
-	require.Equal(t, 1, w.count(`SELECT count(*) FROM inspections WHERE client_id = $1`, id))
-	require.Equal(t, 1, w.count(`SELECT count(*) FROM audit_log WHERE action = 'inspection_record' AND actor = 'lx_inspector'`))
+	require.Equal(t, 1, w.Count(`SELECT count(*) FROM inspections WHERE client_id = $1`, id))
+	require.Equal(t, 1, w.Count(`SELECT count(*) FROM audit_log WHERE action = 'inspection_record' AND actor = 'lx_inspector'`))
 
-	rec := p.get(r1.URL)
+	rec := p.Get(r1.URL)
 	require.Equal(t, http.StatusOK, rec.Status, rec.Body)
 	require.Contains(t, rec.Body, "现场巡查正常")
 	require.Contains(t, rec.Body, "合格")
-	ph := p.get(r1.URL + "/photos/1")
+	ph := p.Get(r1.URL + "/photos/1")
 	require.Equal(t, http.StatusOK, ph.Status)
 	require.Equal(t, "image/png", ph.Header.Get("Content-Type"))
 	require.Equal(t, string(photo(t, 200)), ph.Body)
 
 	// Done for this round; the other company is still due.
-	page = p.get("/m/patrol")
+	page = p.Get("/m/patrol")
 	require.Regexp(t, regexp.MustCompile(w.oursName+`(?s:.*?)已巡查（lx_inspector姓名`), page.Body)
 
 	// The same client_id from another account is a conflict, not a replay.
@@ -141,7 +142,7 @@ func TestPatrolRecordIsIdempotent(t *testing.T) {
 	require.Contains(t, bad.Body, "check_commitment")
 
 	// A plain form post (no JavaScript) is redirected to the stored record.
-	plain := p.postForm("/m/records", patrolForm(w.ours2, uuid.New()))
+	plain := p.PostForm("/m/records", patrolForm(w.ours2, uuid.New()))
 	require.Equal(t, http.StatusSeeOther, plain.Status, plain.Body)
 	require.True(t, strings.HasPrefix(plain.Location, "/m/records/"), plain.Location)
 }
@@ -149,7 +150,7 @@ func TestPatrolRecordIsIdempotent(t *testing.T) {
 func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
 	w := newWorld(t)
 	p := w.login("lx_inspector")
-	form := p.get("/m/supervise/" + w.ours)
+	form := p.Get("/m/supervise/" + w.ours)
 	require.Equal(t, http.StatusOK, form.Status, form.Body)
 	require.Contains(t, form.Body, w.hazard, "the company's risk analysis objects are offered")
 
@@ -164,13 +165,13 @@ func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
 	require.NotNil(t, rep.DangerID)
 
 	// It lands in the company's 隐患信息 through Kafka and the sink, as the company's record.
-	w.waitFor(`SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1 AND record_key = $2
+	w.WaitFor(`SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1 AND record_key = $2
 		AND doc->>'DANGER_SRC' = '11' AND doc->>'DANGER_STATE' = '0' AND doc->>'REGISTRANT' = 'lx_inspector姓名'`,
 		1, w.ours, rep.DangerID.String())
 	// The company reads it back through its own exchange API.
-	req, err := http.NewRequest(http.MethodGet, w.app.URL()+"/api/v1/exchange/hidden-dangers/"+rep.DangerID.String(), nil)
+	req, err := http.NewRequest(http.MethodGet, w.App.URL()+"/api/v1/exchange/hidden-dangers/"+rep.DangerID.String(), nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+w.keys[w.ours])
+	req.Header.Set("Authorization", "Bearer "+w.Keys[w.ours])
 	back, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	back.Body.Close()
@@ -180,11 +181,11 @@ func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
 	again := decode(t, p.submit(f, photo(t, 90)))
 	require.True(t, again.Duplicate)
 	require.Equal(t, *rep.DangerID, *again.DangerID)
-	require.Equal(t, 1, w.count(`SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1 AND doc->>'DANGER_SRC' = '11'`, w.ours))
-	require.Equal(t, 1, w.count(`SELECT count(*) FROM audit_log WHERE action = 'hidden_danger_issue' AND result = 'ok'`))
+	require.Equal(t, 1, w.Count(`SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1 AND doc->>'DANGER_SRC' = '11'`, w.ours))
+	require.Equal(t, 1, w.Count(`SELECT count(*) FROM audit_log WHERE action = 'hidden_danger_issue' AND result = 'ok'`))
 
 	// The record page shows the issued danger; the company page of the portal lists it in the ledger.
-	rec := p.get(rep.URL)
+	rec := p.Get(rep.URL)
 	require.Contains(t, rec.Body, "已下发隐患")
 	require.Contains(t, rec.Body, "监管部门监督检查")
 
@@ -201,8 +202,8 @@ func TestSupervisionIssuesHiddenDangerThroughThePipeline(t *testing.T) {
 		fields[d.Field] = true
 	}
 	require.True(t, fields["DANGER_NAME"] && fields["DANGER_DESC"] && fields["LIABLE_PERSON"], br.Body)
-	require.Equal(t, 0, w.count(`SELECT count(*) FROM exchange_rejections WHERE company_code = $1`, w.ours))
-	require.Equal(t, 1, w.count(`SELECT count(*) FROM inspections WHERE company_code = $1`, w.ours))
+	require.Equal(t, 0, w.Count(`SELECT count(*) FROM exchange_rejections WHERE company_code = $1`, w.ours))
+	require.Equal(t, 1, w.Count(`SELECT count(*) FROM inspections WHERE company_code = $1`, w.ours))
 }
 
 func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
@@ -211,18 +212,18 @@ func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
 	w := newWorldOn(t, testclock.At(testclock.OnDay(testclock.Start(t), 9, 0)))
 	p := w.login("lx_inspector")
 	for _, kind := range []string{"company", "commitment", "permit", "company", "company"} {
-		r := p.postForm("/m/spot/draw", url.Values{"kind": {kind}, "client_id": {uuid.NewString()}})
+		r := p.PostForm("/m/spot/draw", url.Values{"kind": {kind}, "client_id": {uuid.NewString()}})
 		require.Equal(t, http.StatusSeeOther, r.Status, r.Body)
-		page := p.get(r.Location)
+		page := p.Get(r.Location)
 		require.Equal(t, http.StatusOK, page.Status, page.Body)
 		require.NotContains(t, page.Body, w.theirsName)
 	}
-	require.Equal(t, 0, w.count(`SELECT count(*) FROM spot_checks s JOIN enterprises e ON e.code = s.company_code
+	require.Equal(t, 0, w.Count(`SELECT count(*) FROM spot_checks s JOIN enterprises e ON e.code = s.company_code
 		WHERE e.division_code <> $1`, ourCounty))
-	require.Equal(t, 5, w.count(`SELECT count(*) FROM audit_log WHERE action = 'spot_check_draw' AND result = 'ok'`))
+	require.Equal(t, 5, w.Count(`SELECT count(*) FROM audit_log WHERE action = 'spot_check_draw' AND result = 'ok'`))
 	// A drawn permit is labelled with its 作业类型's name (the seed has no TASK_NAME).
 	var label, taskType string
-	require.NoError(t, w.app.Pool.QueryRow(t.Context(), `SELECT s.target_label, x.doc->>'TASK_TYPE' FROM spot_checks s
+	require.NoError(t, w.App.Pool.QueryRow(t.Context(), `SELECT s.target_label, x.doc->>'TASK_TYPE' FROM spot_checks s
 		JOIN x_special_operations x ON x.company_code = s.company_code AND x.record_key = s.target_key
 		WHERE s.kind = 'permit'`).Scan(&label, &taskType))
 	typeCode, known := schemas.CodesTaskType.Lookup(taskType)
@@ -230,14 +231,14 @@ func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
 	require.Contains(t, label, " "+typeCode.NameZH+" ")
 
 	// No open warning in the county: nothing to draw, said so.
-	none := p.postForm("/m/spot/draw", url.Values{"kind": {"warning"}, "client_id": {uuid.NewString()}})
+	none := p.PostForm("/m/spot/draw", url.Values{"kind": {"warning"}, "client_id": {uuid.NewString()}})
 	require.Equal(t, http.StatusNotFound, none.Status)
 	require.Contains(t, none.Body, "本辖区暂无可抽查的对象")
 
 	// A double submit of the draw form draws once.
 	cid := uuid.NewString()
-	r1 := p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {cid}})
-	r2 := p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {cid}})
+	r1 := p.PostForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {cid}})
+	r2 := p.PostForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {cid}})
 	require.Equal(t, r1.Location, r2.Location)
 
 	spotID := strings.TrimPrefix(r1.Location, "/m/spot/")
@@ -247,7 +248,7 @@ func TestSpotChecksAreDrawnFromMyRegion(t *testing.T) {
 	require.Contains(t, r.Body, "抽查须留存证据")
 	ok := p.submit(url.Values{"client_id": {uuid.NewString()}, "kind": {"spot"}, "spot_id": {spotID}}, photo(t, 50))
 	require.Equal(t, http.StatusOK, ok.Status, ok.Body)
-	list := p.get("/m/spot")
+	list := p.Get("/m/spot")
 	require.Contains(t, list.Body, "已记录")
 }
 
@@ -263,18 +264,18 @@ func TestNoOtherRegionShows(t *testing.T) {
 	them := w.login("sz_inspector")
 	tr := decode(t, them.submit(patrolForm(w.theirs, uuid.New()), photo(t, 7)))
 	require.NotZero(t, tr.ID)
-	draw := them.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
+	draw := them.PostForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
 	require.Equal(t, http.StatusSeeOther, draw.Status, draw.Body)
 
 	p := w.login("lx_inspector")
 	require.NotZero(t, decode(t, p.submit(patrolForm(w.ours, uuid.New()))).ID)
-	p.postForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
+	p.PostForm("/m/spot/draw", url.Values{"kind": {"company"}, "client_id": {uuid.NewString()}})
 
 	forbidden := []string{w.theirs, w.theirsName, "他方预警对象", "sz_inspector"}
 	for _, path := range []string{"/m/", "/m/patrol", "/m/spot", "/m/supervise", "/m/supervise?q=370103",
 		"/m/warnings", "/m/records", "/m/records?kind=patrol", "/m/records?kind=spot"} {
 		t.Run(path, func(t *testing.T) {
-			r := p.get(path)
+			r := p.Get(path)
 			require.Equal(t, http.StatusOK, r.Status, r.Body)
 			for _, s := range forbidden {
 				require.NotContains(t, r.Body, s)
@@ -282,14 +283,14 @@ func TestNoOtherRegionShows(t *testing.T) {
 		})
 	}
 	// Our own data does show.
-	require.Contains(t, p.get("/m/warnings").Body, "我方预警对象")
-	require.Contains(t, p.get("/m/records").Body, w.oursName)
+	require.Contains(t, p.Get("/m/warnings").Body, "我方预警对象")
+	require.Contains(t, p.Get("/m/records").Body, w.oursName)
 
 	for _, path := range []string{"/m/patrol/" + w.theirs, "/m/supervise/" + w.theirs, draw.Location,
 		"/m/records/" + strconv.FormatInt(tr.ID, 10), "/m/records/" + strconv.FormatInt(tr.ID, 10) + "/photos/0",
 		"/m/patrol/NOSUCH"} {
 		t.Run(path, func(t *testing.T) {
-			r := p.get(path)
+			r := p.Get(path)
 			require.Equal(t, http.StatusForbidden, r.Status, r.Body)
 			for _, s := range forbidden {
 				require.NotContains(t, r.Body, s)
@@ -299,8 +300,8 @@ func TestNoOtherRegionShows(t *testing.T) {
 	// Writing about another county's company is refused and nothing is stored.
 	r := p.submit(patrolForm(w.theirs, uuid.New()))
 	require.Equal(t, http.StatusForbidden, r.Status, r.Body)
-	require.Equal(t, 1, w.count(`SELECT count(*) FROM inspections WHERE company_code = $1`, w.theirs))
-	require.Positive(t, w.count(`SELECT count(*) FROM audit_log WHERE action = 'deny' AND actor = 'lx_inspector'`))
+	require.Equal(t, 1, w.Count(`SELECT count(*) FROM inspections WHERE company_code = $1`, w.theirs))
+	require.Positive(t, w.Count(`SELECT count(*) FROM audit_log WHERE action = 'deny' AND actor = 'lx_inspector'`))
 }
 
 func TestWarningsWaitingForMe(t *testing.T) {
@@ -309,7 +310,7 @@ func TestWarningsWaitingForMe(t *testing.T) {
 	w.warn(w.ours, "待签收对象", "published", "county")
 	w.warn(w.ours, "市级关注对象", "fed_back", "city")
 
-	staff := w.login("lx_staff").get("/m/warnings")
+	staff := w.login("lx_staff").Get("/m/warnings")
 	require.Equal(t, http.StatusOK, staff.Status, staff.Body)
 	require.Contains(t, staff.Body, "待核查对象")
 	require.Contains(t, staff.Body, "待签收对象")
@@ -320,28 +321,28 @@ func TestWarningsWaitingForMe(t *testing.T) {
 	require.Less(t, strings.Index(staff.Body, "待核查对象"), strings.Index(staff.Body, "待签收对象"), "waiting for me first")
 	require.Contains(t, staff.Body, `data-action="verify"`)
 
-	insp := w.login("lx_inspector").get("/m/warnings")
+	insp := w.login("lx_inspector").Get("/m/warnings")
 	require.Contains(t, insp.Body, "待核查对象")
 	require.Contains(t, insp.Body, `data-action="verify"`, "an inspector verifies on site (监管核查)")
 	require.NotContains(t, insp.Body, `data-action="acknowledge"`, "签收 is the company's step")
-	home := w.login("lx_staff").get("/m/")
+	home := w.login("lx_staff").Get("/m/")
 	require.Contains(t, home.Body, "<strong>1</strong> 待核查/审批预警")
 }
 
 func TestAppShellAndLogin(t *testing.T) {
 	e := start(t)
 	e.user("lx_inspector", policy.Inspector, ourCounty)
-	anon := &phone{tb: t, base: e.app.URL()}
-	r := anon.get("/m/patrol")
+	anon := &phone{&platformtest.Session{TB: t, Base: e.App.URL()}}
+	r := anon.Get("/m/patrol")
 	require.Equal(t, http.StatusSeeOther, r.Status)
 	require.Equal(t, "/m/login?next=%2Fm%2Fpatrol", r.Location)
-	j, err := http.NewRequest(http.MethodPost, e.app.URL()+"/m/records", strings.NewReader("client_id=x&csrf_token="+anon.token()))
+	j, err := http.NewRequest(http.MethodPost, e.App.URL()+"/m/records", strings.NewReader("client_id=x&csrf_token="+anon.Token()))
 	require.NoError(t, err)
 	j.Header.Set("Accept", "application/json")
 	j.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	require.Equal(t, http.StatusUnauthorized, anon.do(j).Status, "the offline queue is told to log in again")
+	require.Equal(t, http.StatusUnauthorized, anon.Send(j).Status, "the offline queue is told to log in again")
 
-	m := anon.get("/m/manifest.webmanifest")
+	m := anon.Get("/m/manifest.webmanifest")
 	require.Equal(t, http.StatusOK, m.Status)
 	var manifest struct {
 		StartURL, Scope, Display, Lang string
@@ -351,16 +352,16 @@ func TestAppShellAndLogin(t *testing.T) {
 	require.Equal(t, "standalone", manifest.Display)
 	require.Equal(t, "zh-CN", manifest.Lang)
 	for _, ic := range manifest.Icons {
-		got := anon.get(ic.Src)
+		got := anon.Get(ic.Src)
 		require.Equal(t, http.StatusOK, got.Status, ic.Src)
 		require.True(t, strings.HasPrefix(got.Body, "\x89PNG"), ic.Src)
 	}
-	sw := anon.get("/m/sw.js")
+	sw := anon.Get("/m/sw.js")
 	require.Equal(t, http.StatusOK, sw.Status)
 	require.Contains(t, sw.Header.Get("Content-Type"), "javascript")
 	require.NotContains(t, sw.Body, "chemguard-m-shell-v1", "the shell cache is named by its content")
 	for _, asset := range []string{"/m/static/m.css", "/m/static/outbox.js", "/m/static/m.js", "/m/offline"} {
-		require.Equal(t, http.StatusOK, anon.get(asset).Status, asset)
+		require.Equal(t, http.StatusOK, anon.Get(asset).Status, asset)
 		require.Contains(t, sw.Body, "'"+asset+"'", "the worker caches %s", asset)
 	}
 
@@ -372,7 +373,7 @@ func TestAppShellAndLogin(t *testing.T) {
 	idOf := regexp.MustCompile(`\bid="([^"]+)"`)
 	for _, path := range []string{"/m/login", "/m/", "/m/patrol", "/m/patrol/370102001", "/m/spot", "/m/supervise",
 		"/m/supervise/370102001", "/m/warnings", "/m/records"} {
-		body := p.get(path).Body
+		body := p.Get(path).Body
 		labels := map[string]bool{}
 		for _, m := range label.FindAllStringSubmatch(body, -1) {
 			labels[m[1]] = true
@@ -389,7 +390,7 @@ func TestAppShellAndLogin(t *testing.T) {
 		require.NotRegexp(t, `(?:src|href)="(?:https?:)?//`, body, path)
 		require.Contains(t, body, `href="#main"`, path)
 	}
-	require.Equal(t, 0, e.count(`SELECT count(*) FROM audit_log WHERE action = 'deny'`),
+	require.Equal(t, 0, e.Count(`SELECT count(*) FROM audit_log WHERE action = 'deny'`),
 		"reading pages checks permissions without audited refusals")
 }
 
@@ -408,7 +409,7 @@ func TestPatrolPlansPerTier(t *testing.T) {
 	city := e.login("jn_inspector")
 
 	listed := func(p *phone) []string {
-		body := p.get("/m/patrol").Body
+		body := p.Get("/m/patrol").Body
 		var out []string
 		for _, m := range regexp.MustCompile(`href="/m/patrol/(\d+)"`).FindAllStringSubmatch(body, -1) {
 			out = append(out, m[1])
@@ -422,7 +423,7 @@ func TestPatrolPlansPerTier(t *testing.T) {
 		require.NotEqual(t, qingdao.Code, code)
 	}
 	require.Equal(t, first, listed(city), "the sample is stable during the round")
-	page := city.get("/m/patrol")
+	page := city.Get("/m/patrol")
 	require.Contains(t, page.Body, "市级在线巡查计划：每月一轮，系统从辖区企业中抽取 20%")
 
 	// The county patrols the city's sampled company (if it is the county's): it stays due for the city.
@@ -432,10 +433,10 @@ func TestPatrolPlansPerTier(t *testing.T) {
 			require.Equal(t, http.StatusOK, county.submit(patrolForm(code, uuid.New())).Status)
 		}
 	}
-	require.NotContains(t, city.get("/m/patrol").Body, "已巡查")
+	require.NotContains(t, city.Get("/m/patrol").Body, "已巡查")
 	// The city's own patrol marks it done.
 	require.Equal(t, http.StatusOK, city.submit(patrolForm(first[0], uuid.New())).Status)
-	require.Contains(t, city.get("/m/patrol").Body, "已巡查（jn_inspector姓名")
+	require.Contains(t, city.Get("/m/patrol").Body, "已巡查（jn_inspector姓名")
 	require.Equal(t, []string{first[1], first[0]}, listed(city), "due first")
 }
 
@@ -449,7 +450,7 @@ func TestWarningsSayWhyNotMine(t *testing.T) {
 	county := e.warn(c.Code, "县级关注", "fed_back", "county")
 	city := e.warn(c.Code, "市级关注", "fed_back", "city")
 	waiting := e.warn(c.Code, "待企业签收", "published", "city")
-	page := e.login("jinan_inspector").get("/m/warnings")
+	page := e.login("jinan_inspector").Get("/m/warnings")
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	mine, others, ok := strings.Cut(page.Body, `id="elsewhere"`)
 	require.True(t, ok, "the region's other warnings are listed: %s", page.Body)

@@ -14,53 +14,41 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // admin creates a province administrator (the role needs TOTP) and logs it in
 // with password and one-time code.
 func (e *env) admin(username string, role policy.Role) *browser {
-	e.tb.Helper()
-	created, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
+	e.TB.Helper()
+	created, err := e.App.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: username,
 		DisplayName: username, Password: testPassword, Role: role, Domain: tiers.ProvinceCode}, identity.Actor{Name: "test"})
-	require.NoError(e.tb, err)
-	require.NotEmpty(e.tb, created.TOTPSecret)
+	require.NoError(e.TB, err)
+	require.NotEmpty(e.TB, created.TOTPSecret)
 	return e.loginOTP(username, testPassword, created.TOTPSecret)
 }
 
 func (e *env) loginOTP(username, password, secret string) *browser {
-	e.tb.Helper()
+	e.TB.Helper()
 	otp := ""
 	if secret != "" {
 		var err error
-		otp, err = identity.TOTPCode(secret, e.clock.Now())
-		require.NoError(e.tb, err)
+		otp, err = identity.TOTPCode(secret, e.Clock.Now())
+		require.NoError(e.TB, err)
 	}
-	b := &browser{tb: e.tb, base: e.app.URL(), origin: e.app.URL()}
-	p := b.do(http.MethodPost, "/portal/login", url.Values{"username": {username}, "password": {password}, "otp": {otp}})
-	require.Equal(e.tb, http.StatusSeeOther, p.Status, p.Body)
-	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
-		if c.Name == identity.CookieName {
-			b.session = c.Value
-		}
-	}
-	require.NotEmpty(e.tb, b.session)
+	b := &browser{&platformtest.Session{TB: e.TB, Base: e.App.URL(), Origin: e.App.URL()}}
+	p := b.Login("/portal/login", url.Values{"username": {username}, "password": {password}, "otp": {otp}})
+	require.Equal(e.TB, http.StatusSeeOther, p.Status, p.Body)
+	require.NotEmpty(e.TB, b.Cookie)
 	return b
-}
-
-func (b *browser) post(path string, form url.Values) page {
-	b.tb.Helper()
-	if form == nil {
-		form = url.Values{}
-	}
-	return b.do(http.MethodPost, path, form)
 }
 
 // audited counts audit rows of action on object with result.
 func (e *env) audited(action, object, result string) int {
-	e.tb.Helper()
+	e.TB.Helper()
 	var n int
-	require.NoError(e.tb, e.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log
+	require.NoError(e.TB, e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log
 		WHERE action = $1 AND object = $2 AND result = $3`, action, object, result).Scan(&n))
 	return n
 }
@@ -78,7 +66,7 @@ func TestAdminPagesOnlyForTheirRoles(t *testing.T) {
 		"security": e.admin("sec1", policy.SecurityAdmin),
 		"audit":    e.admin("aud1", policy.AuditAdmin),
 	}
-	browsers["county"].origin = e.app.URL()
+	browsers["county"].Origin = e.App.URL()
 	pages := []struct {
 		method, path string
 		form         url.Values
@@ -117,25 +105,25 @@ func TestAdminPagesOnlyForTheirRoles(t *testing.T) {
 				continue
 			}
 			t.Run(pg.method+" "+pg.path+" as "+who, func(t *testing.T) {
-				p := b.do(pg.method, pg.path, pg.form)
+				p := b.Do(pg.method, pg.path, pg.form)
 				assert.Equal(t, http.StatusForbidden, p.Status, p.Body)
 				assert.Contains(t, p.Body, "无权访问")
 			})
 		}
 	}
 	// Nothing was changed by the refused posts.
-	_, err := e.app.Access.Identity.UserByName(context.Background(), "x_new")
+	_, err := e.App.Access.Identity.UserByName(context.Background(), "x_new")
 	assert.Error(t, err)
-	keys, err := e.app.Access.Enterprises.Keys(context.Background(), "370102001")
+	keys, err := e.App.Access.Enterprises.Keys(context.Background(), "370102001")
 	require.NoError(t, err)
 	assert.Len(t, keys, 1)
 	assert.Nil(t, keys[0].RevokedAt)
 	var denials int
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'deny'`).Scan(&denials))
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM audit_log WHERE action = 'deny'`).Scan(&denials))
 	assert.GreaterOrEqual(t, denials, 30)
 
 	// The menu shows each role its own entries.
-	home := func(who string) string { return browsers[who].get("/portal/").Body }
+	home := func(who string) string { return browsers[who].Get("/portal/").Body }
 	assert.NotContains(t, home("county"), `href="/portal/admin"`)
 	assert.NotContains(t, home("county"), `href="/portal/audit"`)
 	assert.Contains(t, home("security"), `href="/portal/admin"`)
@@ -143,8 +131,8 @@ func TestAdminPagesOnlyForTheirRoles(t *testing.T) {
 	assert.Contains(t, home("system"), `href="/portal/admin"`)
 	assert.Contains(t, home("audit"), `href="/portal/audit"`)
 	assert.NotContains(t, home("audit"), `href="/portal/admin"`)
-	assert.Equal(t, http.StatusSeeOther, browsers["security"].get("/portal/admin").Status)
-	assert.Equal(t, http.StatusForbidden, browsers["audit"].get("/portal/admin").Status)
+	assert.Equal(t, http.StatusSeeOther, browsers["security"].Get("/portal/admin").Status)
+	assert.Equal(t, http.StatusForbidden, browsers["audit"].Get("/portal/admin").Status)
 }
 
 var secretValue = regexp.MustCompile(`id="secret" type="text" readonly value="([^"]+)"`)
@@ -157,126 +145,126 @@ func TestSecurityAdminManagesUsers(t *testing.T) {
 	sec := e.admin("sec1", policy.SecurityAdmin)
 	ctx := context.Background()
 
-	p := sec.post("/portal/admin/users", url.Values{"username": {"lixia_new"}, "display_name": {"历下新人"},
+	p := sec.PostForm("/portal/admin/users", url.Values{"username": {"lixia_new"}, "display_name": {"历下新人"},
 		"password": {testPassword}, "role": {"county_staff"}, "domain": {"370102"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 	assert.Equal(t, "/portal/admin/users/lixia_new?ok=created", p.Location)
-	list := sec.get("/portal/admin/users?q=lixia")
+	list := sec.Get("/portal/admin/users?q=lixia")
 	accessible(t, list)
 	assert.Contains(t, list.Body, "历下新人")
 	assert.Contains(t, list.Body, "县级监管人员")
 	assert.Contains(t, list.Body, `<th scope="row">审计管理员</th><td>查看审计日志、导出审计日志</td>`, "roles and their permissions")
-	detail := sec.get("/portal/admin/users/lixia_new?ok=created")
+	detail := sec.Get("/portal/admin/users/lixia_new?ok=created")
 	accessible(t, detail)
 	assert.Contains(t, detail.Body, "账号已创建")
 	assert.Equal(t, 1, e.audited("user_create", "user:lixia_new", "ok"))
 
 	// A bad password or a role in the wrong kind of domain is refused, audited.
-	p = sec.post("/portal/admin/users", url.Values{"username": {"weak"}, "password": {"short"}, "role": {"county_staff"}, "domain": {"370102"}})
+	p = sec.PostForm("/portal/admin/users", url.Values{"username": {"weak"}, "password": {"short"}, "role": {"county_staff"}, "domain": {"370102"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Contains(t, p.Body, "密码至少 8 位")
-	p = sec.post("/portal/admin/users", url.Values{"username": {"wrongdom"}, "password": {testPassword}, "role": {"city_staff"}, "domain": {"370102"}})
+	p = sec.PostForm("/portal/admin/users", url.Values{"username": {"wrongdom"}, "password": {testPassword}, "role": {"city_staff"}, "domain": {"370102"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Equal(t, 1, e.audited("user_create", "user:wrongdom", "failed"))
 
 	// 三员分立: administrator accounts are not created here (only on the host),
 	// the forms do not offer their roles, and no administrator role is granted.
-	p = sec.post("/portal/admin/users", url.Values{"username": {"aud2"}, "password": {testPassword}, "role": {"audit_admin"}, "domain": {"370000"}})
+	p = sec.PostForm("/portal/admin/users", url.Values{"username": {"aud2"}, "password": {testPassword}, "role": {"audit_admin"}, "domain": {"370000"}})
 	assert.Equal(t, http.StatusForbidden, p.Status, p.Body)
 	assert.Contains(t, p.Body, "三员分立")
 	assert.Equal(t, 1, e.audited("user_create", "user:aud2", "failed"))
-	assert.NotContains(t, sec.get("/portal/admin/users").Body, `<option value="audit_admin">`)
+	assert.NotContains(t, sec.Get("/portal/admin/users").Body, `<option value="audit_admin">`)
 	for _, role := range []string{"security_admin", "system_admin", "audit_admin"} {
-		p = sec.post("/portal/admin/users/lixia_new/grants", url.Values{"role": {role}})
+		p = sec.PostForm("/portal/admin/users/lixia_new/grants", url.Values{"role": {role}})
 		assert.Equal(t, http.StatusForbidden, p.Status, p.Body)
 		assert.Contains(t, p.Body, "三员分立")
 	}
 	// Company people are made by the company's administrator in the base
 	// system: the forms offer no company role and the server refuses one.
-	usersForm := sec.get("/portal/admin/users").Body
+	usersForm := sec.Get("/portal/admin/users").Body
 	for _, role := range []string{"enterprise_user", "enterprise_admin", "enterprise_staff", "enterprise_principal"} {
 		assert.NotContains(t, usersForm, `<option value="`+role+`">`)
-		p = sec.post("/portal/admin/users", url.Values{"username": {"ent_new"}, "password": {testPassword}, "role": {role}, "domain": {"ent:370102001"}})
+		p = sec.PostForm("/portal/admin/users", url.Values{"username": {"ent_new"}, "password": {testPassword}, "role": {role}, "domain": {"ent:370102001"}})
 		assert.Equal(t, http.StatusUnprocessableEntity, p.Status, p.Body)
 		assert.Contains(t, p.Body, "企业的账号由企业管理员在企业安全生产基础系统")
 	}
 	assert.Equal(t, 4, e.audited("user_create", "user:ent_new", "failed"))
-	p = sec.post("/portal/admin/users/lixia_new/grants", url.Values{"role": {"enterprise_user"}})
+	p = sec.PostForm("/portal/admin/users/lixia_new/grants", url.Values{"role": {"enterprise_user"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status, p.Body)
-	p = sec.post("/portal/admin/users/sec1/grants", url.Values{"role": {"province_leader"}})
+	p = sec.PostForm("/portal/admin/users/sec1/grants", url.Values{"role": {"province_leader"}})
 	assert.Equal(t, http.StatusForbidden, p.Status, "an administrator holds no business role: %s", p.Body)
 	assert.Equal(t, 4, e.audited("role_grant", "user:lixia_new", "failed"))
-	u, err := e.app.Access.Identity.UserByName(ctx, "sec1")
+	u, err := e.App.Access.Identity.UserByName(ctx, "sec1")
 	require.NoError(t, err)
 	assert.Equal(t, []policy.Role{policy.SecurityAdmin}, u.Roles)
 
 	// The new account must change the password its creator typed before anything else.
 	first := e.login("lixia_new")
-	p = first.get("/portal/")
+	p = first.Get("/portal/")
 	require.Equal(t, http.StatusSeeOther, p.Status)
 	assert.Equal(t, "/portal/account", p.Location)
-	acct := first.get("/portal/account")
+	acct := first.Get("/portal/account")
 	require.Equal(t, http.StatusOK, acct.Status)
 	accessible(t, acct)
 	assert.Contains(t, acct.Body, "请先修改密码")
-	p = first.post("/portal/account/password", url.Values{"current": {testPassword}, "new": {"Admin@123"}, "new2": {"Admin@123"}})
+	p = first.PostForm("/portal/account/password", url.Values{"current": {testPassword}, "new": {"Admin@123"}, "new2": {"Admin@123"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Contains(t, p.Body, "密码过于常见")
-	p = first.post("/portal/account/password", url.Values{"current": {testPassword}, "new": {"Kx7#mQ2vLp9w"}, "new2": {"Kx7#mQ2vLp9w"}})
+	p = first.PostForm("/portal/account/password", url.Values{"current": {testPassword}, "new": {"Kx7#mQ2vLp9w"}, "new2": {"Kx7#mQ2vLp9w"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.Equal(t, http.StatusOK, first.get("/portal/").Status)
+	assert.Equal(t, http.StatusOK, first.Get("/portal/").Status)
 	// Back to the shared test password, as the account's owner would.
-	p = first.post("/portal/account/password", url.Values{"current": {"Kx7#mQ2vLp9w"}, "new": {testPassword}, "new2": {testPassword}})
+	p = first.PostForm("/portal/account/password", url.Values{"current": {"Kx7#mQ2vLp9w"}, "new": {testPassword}, "new2": {testPassword}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 
 	// Grant and revoke a second role.
-	p = sec.post("/portal/admin/users/lixia_new/grants", url.Values{"role": {"county_leader"}})
+	p = sec.PostForm("/portal/admin/users/lixia_new/grants", url.Values{"role": {"county_leader"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.Contains(t, sec.get("/portal/admin/users/lixia_new").Body, "<td>县级监管领导</td>")
-	p = sec.post("/portal/admin/users/lixia_new/grants/revoke", url.Values{"role": {"county_leader"}})
+	assert.Contains(t, sec.Get("/portal/admin/users/lixia_new").Body, "<td>县级监管领导</td>")
+	p = sec.PostForm("/portal/admin/users/lixia_new/grants/revoke", url.Values{"role": {"county_leader"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.NotContains(t, sec.get("/portal/admin/users/lixia_new").Body, "<td>县级监管领导</td>")
+	assert.NotContains(t, sec.Get("/portal/admin/users/lixia_new").Body, "<td>县级监管领导</td>")
 	assert.Equal(t, 1, e.audited("role_grant", "user:lixia_new", "ok"))
 	assert.Equal(t, 1, e.audited("role_revoke", "user:lixia_new", "ok"))
 
 	// Lockout, unlock.
 	for i := 0; i < 5; i++ {
-		_, _ = e.app.Access.Identity.Login(ctx, "lixia_new", "wrong-Password-1", "", "127.0.0.1")
+		_, _ = e.App.Access.Identity.Login(ctx, "lixia_new", "wrong-Password-1", "", "127.0.0.1")
 	}
-	assert.Contains(t, sec.get("/portal/admin/users/lixia_new").Body, "已锁定")
-	p = sec.post("/portal/admin/users/lixia_new/unlock", nil)
+	assert.Contains(t, sec.Get("/portal/admin/users/lixia_new").Body, "已锁定")
+	p = sec.PostForm("/portal/admin/users/lixia_new/unlock", nil)
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.NotContains(t, sec.get("/portal/admin/users/lixia_new").Body, "已锁定")
+	assert.NotContains(t, sec.Get("/portal/admin/users/lixia_new").Body, "已锁定")
 	assert.Equal(t, 1, e.audited("user_unlock", "user:lixia_new", "ok"))
 
 	// Reset: the old session ends at once, the new password works.
 	old := e.login("lixia_new")
-	require.Equal(t, http.StatusOK, old.get("/portal/").Status)
-	p = sec.post("/portal/admin/users/lixia_new/password", url.Values{"password": {"New-Pass-2026"}, "password2": {"Other-2026-x"}})
+	require.Equal(t, http.StatusOK, old.Get("/portal/").Status)
+	p = sec.PostForm("/portal/admin/users/lixia_new/password", url.Values{"password": {"New-Pass-2026"}, "password2": {"Other-2026-x"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
-	p = sec.post("/portal/admin/users/lixia_new/password", url.Values{"password": {"New-Pass-2026"}, "password2": {"New-Pass-2026"}})
+	p = sec.PostForm("/portal/admin/users/lixia_new/password", url.Values{"password": {"New-Pass-2026"}, "password2": {"New-Pass-2026"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.Equal(t, http.StatusSeeOther, old.get("/portal/").Status, "the old session must end")
+	assert.Equal(t, http.StatusSeeOther, old.Get("/portal/").Status, "the old session must end")
 	again := e.loginOTP("lixia_new", "New-Pass-2026", "")
-	assert.Equal(t, "/portal/account", again.get("/portal/").Location, "a reset password must be changed first")
+	assert.Equal(t, "/portal/account", again.Get("/portal/").Location, "a reset password must be changed first")
 	assert.Equal(t, 1, e.audited("password_reset", "user:lixia_new", "ok"))
 
 	// The mobile warning SMS go to: a wrong number is refused and audited as such,
 	// a right one is shown on the account.
-	p = sec.post("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"12345"}})
+	p = sec.PostForm("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"12345"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Contains(t, p.Body, "手机号「12345」格式不正确")
 	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "failed"))
-	p = sec.post("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"13912345678"}})
+	p = sec.PostForm("/portal/admin/users/lixia_new/mobile", url.Values{"mobile": {"13912345678"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	page := sec.get("/portal/admin/users/lixia_new").Body
+	page := sec.Get("/portal/admin/users/lixia_new").Body
 	assert.Contains(t, page, "139****5678", "the mobile is shown masked")
 	assert.NotContains(t, page, "13912345678")
 	assert.Equal(t, 1, e.audited("user_mobile", "user:lixia_new", "ok"))
 
 	// A cross-origin post is refused before it reaches the operation.
-	evil := &browser{tb: t, base: e.app.URL(), session: sec.session, origin: "http://evil.example"}
-	assert.Equal(t, http.StatusForbidden, evil.post("/portal/admin/users/lixia_new/unlock", nil).Status)
+	evil := &browser{&platformtest.Session{TB: t, Base: e.App.URL(), Cookie: sec.Cookie, Origin: "http://evil.example"}}
+	assert.Equal(t, http.StatusForbidden, evil.PostForm("/portal/admin/users/lixia_new/unlock", nil).Status)
 }
 
 // The administrators' powers cannot be delegated to a business role (三员分立:
@@ -288,18 +276,18 @@ func TestAdminPagesNotDelegable(t *testing.T) {
 	ctx := context.Background()
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	for _, perm := range [][2]string{{policy.ObjUser, policy.ActRead}, {policy.ObjUser, policy.ActWrite}, {policy.ObjEnterprise, policy.ActRegister}} {
-		err := e.app.Access.Authz.AddPermission(ctx, string(policy.CityLeader), perm[0], perm[1], "test")
+		err := e.App.Access.Authz.AddPermission(ctx, string(policy.CityLeader), perm[0], perm[1], "test")
 		assert.ErrorIs(t, err, policy.ErrFixedPolicy, perm)
 	}
 	e.user("jinan_lead", policy.CityLeader, "370100")
 	b := e.login("jinan_lead")
-	b.origin = e.app.URL()
+	b.Origin = e.App.URL()
 	for _, path := range []string{"/portal/admin/users", "/portal/admin/users/lixia_staff", "/portal/admin/companies"} {
-		assert.Equal(t, http.StatusForbidden, b.get(path).Status, path)
+		assert.Equal(t, http.StatusForbidden, b.Get(path).Status, path)
 	}
-	assert.Equal(t, http.StatusForbidden, b.post("/portal/admin/users", url.Values{"username": {"jn_new"},
+	assert.Equal(t, http.StatusForbidden, b.PostForm("/portal/admin/users", url.Values{"username": {"jn_new"},
 		"password": {testPassword}, "role": {"county_staff"}, "domain": {"370103"}}).Status)
-	assert.Equal(t, http.StatusForbidden, b.post("/portal/admin/users/lixia_staff/disable", nil).Status)
+	assert.Equal(t, http.StatusForbidden, b.PostForm("/portal/admin/users/lixia_staff/disable", nil).Status)
 }
 
 // The 系统管理员 registers a park and a company; the company's API key is shown
@@ -310,37 +298,37 @@ func TestSystemAdminRegistersCompaniesAndKeys(t *testing.T) {
 	ctx := context.Background()
 	sys := e.admin("sys1", policy.SystemAdmin)
 
-	p := sys.post("/portal/admin/parks", url.Values{"code": {"JNP1"}, "name": {"济南新材料产业园"}, "division_code": {"370102"}})
+	p := sys.PostForm("/portal/admin/parks", url.Values{"code": {"JNP1"}, "name": {"济南新材料产业园"}, "division_code": {"370102"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	parks := sys.get("/portal/admin/parks?ok=park")
+	parks := sys.Get("/portal/admin/parks?ok=park")
 	accessible(t, parks)
 	assert.Contains(t, parks.Body, "济南新材料产业园（JNP1）")
 	assert.Contains(t, parks.Body, "化工园区已登记")
 	assert.Equal(t, 1, e.audited("park.add", "park:JNP1", "ok"))
-	assert.Equal(t, http.StatusConflict, sys.post("/portal/admin/parks", url.Values{"code": {"JNP1"}, "name": {"重复"}, "division_code": {"370102"}}).Status)
+	assert.Equal(t, http.StatusConflict, sys.PostForm("/portal/admin/parks", url.Values{"code": {"JNP1"}, "name": {"重复"}, "division_code": {"370102"}}).Status)
 
-	p = sys.post("/portal/admin/companies", url.Values{"code": {"JN0001"}, "name": {"济南某化工有限公司"},
+	p = sys.PostForm("/portal/admin/companies", url.Values{"code": {"JN0001"}, "name": {"济南某化工有限公司"},
 		"division_code": {"370102"}, "park_code": {"JNP1"}, "kind": {"生产"}})
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	accessible(t, p)
 	m := secretValue.FindStringSubmatch(p.Body)
 	require.NotNil(t, m, p.Body)
 	first := m[1]
-	code, err := e.app.Enterprises.Authenticate(ctx, first)
+	code, err := e.App.Enterprises.Authenticate(ctx, first)
 	require.NoError(t, err)
 	assert.Equal(t, "JN0001", code)
 	// The signing secret is shown once beside the key, and is what the platform verifies with.
 	sm := regexp.MustCompile(`id="signing-secret" type="text" readonly value="([^"]+)"`).FindStringSubmatch(p.Body)
 	require.NotNil(t, sm, p.Body)
-	_, secret, err := e.app.Enterprises.SigningSecret(ctx, first)
+	_, secret, err := e.App.Enterprises.SigningSecret(ctx, first)
 	require.NoError(t, err)
 	assert.Equal(t, sm[1], string(secret))
 	assert.Equal(t, 1, e.audited("enterprise.register", "ent:JN0001", "ok"))
-	detail := sys.get("/portal/admin/companies/JN0001")
+	detail := sys.Get("/portal/admin/companies/JN0001")
 	accessible(t, detail)
 	assert.Contains(t, detail.Body, first[:10])
 	assert.NotContains(t, detail.Body, first, "the key is shown only once")
-	companies := sys.get("/portal/admin/companies?q=JN0001")
+	companies := sys.Get("/portal/admin/companies?q=JN0001")
 	accessible(t, companies)
 	assert.Contains(t, companies.Body, "济南某化工有限公司")
 
@@ -351,27 +339,27 @@ func TestSystemAdminRegistersCompaniesAndKeys(t *testing.T) {
 		{"code": {"JN0003"}, "name": {"错园区"}, "division_code": {"370202"}, "park_code": {"JNP1"}},
 		{"code": {"JN0004"}, "name": {"错类型"}, "division_code": {"370102"}, "kind": {"其他"}},
 	} {
-		p := sys.post("/portal/admin/companies", bad)
+		p := sys.PostForm("/portal/admin/companies", bad)
 		assert.Contains(t, []int{http.StatusConflict, http.StatusUnprocessableEntity}, p.Status, p.Body)
 		assert.Equal(t, 1, e.audited("enterprise.register", "ent:"+bad.Get("code"), "failed"))
 	}
 
-	p = sys.post("/portal/admin/companies/JN0001/rotate", nil)
+	p = sys.PostForm("/portal/admin/companies/JN0001/rotate", nil)
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	m = secretValue.FindStringSubmatch(p.Body)
 	require.NotNil(t, m)
 	second := m[1]
-	_, err = e.app.Enterprises.Authenticate(ctx, first)
+	_, err = e.App.Enterprises.Authenticate(ctx, first)
 	assert.Error(t, err, "the old key is revoked")
-	_, err = e.app.Enterprises.Authenticate(ctx, second)
+	_, err = e.App.Enterprises.Authenticate(ctx, second)
 	assert.NoError(t, err)
 	assert.Equal(t, 1, e.audited("enterprise.key_rotate", "ent:JN0001", "ok"))
 
-	p = sys.post("/portal/admin/companies/JN0001/revoke", nil)
+	p = sys.PostForm("/portal/admin/companies/JN0001/revoke", nil)
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	_, err = e.app.Enterprises.Authenticate(ctx, second)
+	_, err = e.App.Enterprises.Authenticate(ctx, second)
 	assert.Error(t, err)
-	assert.Contains(t, sys.get(p.Location).Body, `<dd id="active-keys">0</dd>`)
+	assert.Contains(t, sys.Get(p.Location).Body, `<dd id="active-keys">0</dd>`)
 	assert.Equal(t, 1, e.audited("enterprise.keys_revoke", "ent:JN0001", "ok"))
 }
 
@@ -384,11 +372,11 @@ func TestAuditPage(t *testing.T) {
 		e.login("lixia_staff")
 	}
 	aud := e.admin("aud1", policy.AuditAdmin)
-	p := aud.get("/portal/audit")
+	p := aud.Get("/portal/audit")
 	accessible(t, p)
 	assert.Contains(t, p.Body, "lixia_staff")
 
-	p = aud.get("/portal/audit?actor=lixia_staff&action=login&result=ok")
+	p = aud.Get("/portal/audit?actor=lixia_staff&action=login&result=ok")
 	require.Equal(t, http.StatusOK, p.Status)
 	rows := regexp.MustCompile(`<tr><td>\d+</td>`).FindAllString(p.Body, -1)
 	assert.Len(t, rows, 3)
@@ -397,26 +385,26 @@ func TestAuditPage(t *testing.T) {
 
 	// Pages of 20, newest first: more than a page of records pages back.
 	for i := 0; i < 20; i++ {
-		aud.get("/portal/audit?action=logout")
+		aud.Get("/portal/audit?action=logout")
 	}
-	p = aud.get("/portal/audit")
+	p = aud.Get("/portal/audit")
 	next := regexp.MustCompile(`href="(/portal/audit\?before=\d+)" rel="next"`).FindStringSubmatch(p.Body)
 	require.NotNil(t, next, p.Body)
-	older := aud.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	older := aud.Get(strings.ReplaceAll(next[1], "&amp;", "&"))
 	require.Equal(t, http.StatusOK, older.Status)
 	assert.Contains(t, older.Body, "最新")
 
-	v := aud.get("/portal/audit/verify")
+	v := aud.Get("/portal/audit/verify")
 	require.Equal(t, http.StatusOK, v.Status)
 	assert.Contains(t, v.Body, "哈希链完整")
 
-	p = aud.get("/portal/audit?from=2026-13-01")
+	p = aud.Get("/portal/audit?from=2026-13-01")
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Contains(t, p.Body, "起始日期")
 
-	ex := regexp.MustCompile(`href="(/api/v1/audit/export\?[^"]*)" id="export"`).FindStringSubmatch(aud.get("/portal/audit?actor=lixia_staff").Body)
+	ex := regexp.MustCompile(`href="(/api/v1/audit/export\?[^"]*)" id="export"`).FindStringSubmatch(aud.Get("/portal/audit?actor=lixia_staff").Body)
 	require.NotNil(t, ex)
-	nd := aud.get(strings.ReplaceAll(ex[1], "&amp;", "&"))
+	nd := aud.Get(strings.ReplaceAll(ex[1], "&amp;", "&"))
 	require.Equal(t, http.StatusOK, nd.Status, nd.Body)
 	assert.Equal(t, 3, strings.Count(nd.Body, `"actor":"lixia_staff"`))
 	assert.Positive(t, e.audited("audit_read", "audit_log", "ok"))

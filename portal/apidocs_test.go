@@ -18,7 +18,7 @@ func TestAPIDocsPage(t *testing.T) {
 	e := start(t)
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	b := e.login("lixia_staff")
-	p := b.get("/portal/api")
+	p := b.Get("/portal/api")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, "<h1>接口文档")
 	assert.Contains(t, p.Body, `href="/api/v1/openapi.json"`)
@@ -32,7 +32,7 @@ func TestAPIDocsPage(t *testing.T) {
 	assert.NotContains(t, p.Body, "https://", "no remote asset or link on the page")
 	assert.Contains(t, p.Body, `aria-current="page">接口文档`)
 
-	bad := b.get("/portal/companies?page=abc")
+	bad := b.Get("/portal/companies?page=abc")
 	assert.Equal(t, http.StatusBadRequest, bad.Status)
 	assert.Contains(t, bad.Body, "page")
 }

@@ -38,7 +38,7 @@ func loadDay(tb testing.TB, e *env, companies []simulate.Company) {
 	tb.Helper()
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(1, 2))
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	var version int64
 	fileRef := map[string]any{"ref": "sha256-0000", "content_type": "image/png", "size": 1234}
 	for _, c := range companies {
@@ -91,20 +91,20 @@ func loadDay(tb testing.TB, e *env, companies []simulate.Company) {
 				Errors: []byte(`[{"index":0,"field":"DANGER_LEVEL","rule":"code","message_zh":"隐患等级「5」不在代码表中"}]`),
 				Raw:    `{"DANGER_LEVEL":5}`})
 		}
-		require.NoError(tb, e.app.Exchange.Apply(ctx, versions, rejections))
+		require.NoError(tb, e.App.Exchange.Apply(ctx, versions, rejections))
 	}
 	// Two warnings per company, one of them open, with a raised event each.
-	_, err := e.app.Pool.Exec(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject, subject_name, level,
+	_, err := e.App.Pool.Exec(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject, subject_name, level,
 		score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
 		SELECT 'bench:' || code || ':' || i, code, 'enterprise', '', '', (ARRAY['red','orange','yellow','blue'])[1 + (i + length(name)) % 4],
 			50 + i, CASE WHEN i = 1 THEN 'open' ELSE 'settled' END, CASE WHEN i = 1 THEN 'published' ELSE 'closed' END,
 			'county', 'bench', now() - i * interval '1 hour', now(), '[]', '{}'
 		FROM enterprises, generate_series(1, 2) AS i`)
 	require.NoError(tb, err)
-	_, err = e.app.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier)
+	_, err = e.App.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier)
 		SELECT id, 'warning_raised', raised_at, level, 'published', tier FROM warnings`)
 	require.NoError(tb, err)
-	_, err = e.app.Pool.Exec(ctx, `ANALYZE`)
+	_, err = e.App.Pool.Exec(ctx, `ANALYZE`)
 	require.NoError(tb, err)
 }
 
@@ -127,7 +127,7 @@ func BenchmarkPages(b *testing.B) {
 	}
 	loadDay(b, e, companies)
 	var warningID int64
-	require.NoError(b, e.app.Pool.QueryRow(context.Background(), `SELECT id FROM warnings WHERE company_code = $1
+	require.NoError(b, e.App.Pool.QueryRow(context.Background(), `SELECT id FROM warnings WHERE company_code = $1
 		AND status = 'open'`, companies[1].Code).Scan(&warningID))
 	e.user("sd_staff", policy.ProvinceStaff, tiers.ProvinceCode)
 	e.user("county_staff", policy.CountyStaff, companies[1].County)
@@ -143,13 +143,13 @@ func BenchmarkPages(b *testing.B) {
 		"/portal/quality", "/portal/quality?page=10", "/portal/quality/companies/" + companies[1].Code,
 		"/portal/quality/notices", "/portal/quality/notices?status=overdue", "/portal/quality/report.xlsx",
 		// A final day's report (yesterday, finalised by benchGovernance): built once, then from memory.
-		"/portal/quality/report.xlsx?day=" + e.clock.Now().AddDate(0, 0, -1).In(schemas.Shanghai).Format(schemas.DateLayout),
+		"/portal/quality/report.xlsx?day=" + e.Clock.Now().AddDate(0, 0, -1).In(schemas.Shanghai).Format(schemas.DateLayout),
 		// 下钻 (drill.go): a city's counties, a county's companies.
 		"/portal/?region=" + companies[1].County[:4] + "00", "/portal/?region=" + companies[1].County,
 		// 近 24 小时趋势 (trend.go): an indicator with a day of readings every 30 s, per minute.
 		"/portal/companies/" + companies[1].Code + "/indicators/" + companies[1].Code + "-I000"}
 	benchGovernance(b, e, companies)
-	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO inspections (client_id, kind, company_code, inspector,
+	_, err := e.App.Pool.Exec(context.Background(), `INSERT INTO inspections (client_id, kind, company_code, inspector,
 		inspector_name, domain, tier, checklist, result, note, recorded_at, received_at)
 		SELECT gen_random_uuid(), 'patrol', code, 'bench', '巡查员', left(division_code, 4) || '00', 'city',
 			'[{"item":"online","label":"数据在线","status":"在线","ok":true}]', 'ok', '现场巡查正常', now(), now()
@@ -158,29 +158,29 @@ func BenchmarkPages(b *testing.B) {
 	// A day of sensor readings, read by the 24 h trend from the per-minute
 	// aggregate: companies[1]'s 20 indicators every 30 s (the simulator's rate),
 	// every other company's every 5 minutes — about 2.9 million rows.
-	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO ts_sensor_readings
+	_, err = e.App.Pool.Exec(context.Background(), `INSERT INTO ts_sensor_readings
 		(company_code, indicator_code, collect_time, value, received_at)
 		SELECT e.code, e.code || '-I' || lpad(i::text, 3, '0'), at, round((random() * 100)::numeric, 2)::float8, at
 		FROM enterprises e, generate_series(0, 19) AS i,
 			LATERAL generate_series(now() - interval '24 hours', now(),
 				CASE WHEN e.code = $1 THEN interval '30 seconds' ELSE interval '5 minutes' END) AS at`, companies[1].Code)
 	require.NoError(b, err)
-	_, err = e.app.Pool.Exec(context.Background(), `ANALYZE ts_sensor_readings`)
+	_, err = e.App.Pool.Exec(context.Background(), `ANALYZE ts_sensor_readings`)
 	require.NoError(b, err)
 	// 系统管理 and 审计 (admin.go, auditpage.go): 1,000 accounts, 100,000 audit rows
 	// (written straight into audit_log: the list does not check the chain).
-	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO users (username, display_name, password_hash, domain)
+	_, err = e.App.Pool.Exec(context.Background(), `INSERT INTO users (username, display_name, password_hash, domain)
 		SELECT 'bench' || i, '用户' || i, 'x', (SELECT division_code FROM enterprises ORDER BY code OFFSET i % 500 LIMIT 1)
 		FROM generate_series(1, 1000) AS i`)
 	require.NoError(b, err)
-	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO audit_log (seq, at, actor, actor_role, client_ip, action,
+	_, err = e.App.Pool.Exec(context.Background(), `INSERT INTO audit_log (seq, at, actor, actor_role, client_ip, action,
 		object, result, detail, prev_hash, hash)
 		SELECT m.seq + i, now() - (100000 - i) * interval '1 second', 'bench' || (i % 1000), 'county_staff', '127.0.0.1',
 			(ARRAY['login', 'logout', 'deny'])[1 + i % 3], 'user:bench' || (i % 1000), (ARRAY['ok', 'ok', 'denied'])[1 + i % 3],
 			'', '\x00', '\x00'
 		FROM (SELECT COALESCE(max(seq), 0) AS seq FROM audit_log) m, generate_series(1, 100000) AS i`)
 	require.NoError(b, err)
-	_, err = e.app.Pool.Exec(context.Background(), `ANALYZE users; ANALYZE audit_log`)
+	_, err = e.App.Pool.Exec(context.Background(), `ANALYZE users; ANALYZE audit_log`)
 	require.NoError(b, err)
 	browsers := map[string]*browser{"sd_staff": e.login("sd_staff"), "county_staff": e.login("county_staff"),
 		"security": e.admin("sec1", policy.SecurityAdmin), "system": e.admin("sys1", policy.SystemAdmin),
@@ -210,7 +210,7 @@ func BenchmarkPages(b *testing.B) {
 		for _, path := range byUser[user] {
 			b.Run(user+path, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					if p := br.get(path); p.Status != http.StatusOK {
+					if p := br.Get(path); p.Status != http.StatusOK {
 						b.Fatalf("%s: %d", path, p.Status)
 					}
 				}
@@ -230,10 +230,10 @@ func benchGovernance(tb testing.TB, e *env, companies []simulate.Company) {
 		codes[i] = c.Code
 	}
 	e.noThreshold(tb, codes...) // an open fact each, and today's scores
-	now := e.clock.Now()
-	_, err := e.app.Governance.Recompute(ctx, now.AddDate(0, 0, -1), now)
+	now := e.Clock.Now()
+	_, err := e.App.Governance.Recompute(ctx, now.AddDate(0, 0, -1), now)
 	require.NoError(tb, err)
-	tag, err := e.app.Pool.Exec(ctx, `WITH f AS (SELECT DISTINCT ON (company_code) company_code, fact_id FROM governance_facts
+	tag, err := e.App.Pool.Exec(ctx, `WITH f AS (SELECT DISTINCT ON (company_code) company_code, fact_id FROM governance_facts
 			WHERE ended_at IS NULL ORDER BY company_code, started_at),
 		n AS (INSERT INTO governance_notices (company_code, division_code, requirement, deadline, status, issued_by,
 				issuer_domain, issued_at, updated_at)
@@ -243,7 +243,7 @@ func benchGovernance(tb testing.TB, e *env, companies []simulate.Company) {
 		INSERT INTO governance_notice_facts (notice_id, fact_id) SELECT n.id, f.fact_id FROM n JOIN f USING (company_code)`)
 	require.NoError(tb, err)
 	require.EqualValues(tb, len(companies), tag.RowsAffected(), "a notice per company")
-	_, err = e.app.Pool.Exec(ctx, `ANALYZE`)
+	_, err = e.App.Pool.Exec(ctx, `ANALYZE`)
 	require.NoError(tb, err)
 }
 
@@ -251,9 +251,9 @@ func benchGovernance(tb testing.TB, e *env, companies []simulate.Company) {
 // closes it.
 func liveTick(b *testing.B, br *browser, path string) {
 	b.Helper()
-	req, err := http.NewRequest(http.MethodGet, br.base+path, nil)
+	req, err := http.NewRequest(http.MethodGet, br.Base+path, nil)
 	require.NoError(b, err)
-	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: br.session})
+	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: br.Cookie})
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(b, err)
 	defer resp.Body.Close()

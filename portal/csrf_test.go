@@ -15,6 +15,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/web/csrf"
@@ -25,7 +26,7 @@ import (
 // site would make the victim's browser do.
 func apiCall(t *testing.T, b *browser, path, contentType, body string, headers map[string]string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, b.Base+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -33,7 +34,7 @@ func apiCall(t *testing.T, b *browser, path, contentType, body string, headers m
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
-	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.Cookie})
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -91,10 +92,10 @@ func TestCrossSiteAPICallsWithTheCookieAreRefused(t *testing.T) {
 		})
 	}
 	var n int
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users WHERE username = 'evil_leader'`).Scan(&n))
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM users WHERE username = 'evil_leader'`).Scan(&n))
 	assert.Zero(t, n, "no account was created")
 	var status string
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT status FROM warnings WHERE id = $1`, warningID).Scan(&status))
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT status FROM warnings WHERE id = $1`, warningID).Scan(&status))
 	assert.Equal(t, "open", status, "the warning was not closed")
 	assert.Positive(t, e.audited("deny", "POST /api/v1/admin/users", "denied"), "the refusals are audited")
 
@@ -102,22 +103,22 @@ func TestCrossSiteAPICallsWithTheCookieAreRefused(t *testing.T) {
 	newStaff := func(name string) string {
 		return `{"username":"` + name + `","password":"` + testPassword + `","role":"county_staff","domain":"370102"}`
 	}
-	st, body := apiCall(t, sec, "/api/v1/admin/users", "application/json", newStaff("ok_one"), map[string]string{"Origin": e.app.URL()})
+	st, body := apiCall(t, sec, "/api/v1/admin/users", "application/json", newStaff("ok_one"), map[string]string{"Origin": e.App.URL()})
 	assert.Equal(t, http.StatusCreated, st, body)
 	st, body = apiCall(t, sec, "/api/v1/admin/users", "application/json", newStaff("ok_two"), map[string]string{"Sec-Fetch-Site": "same-origin"})
 	assert.Equal(t, http.StatusCreated, st, body)
 	st, body = apiCall(t, sec, "/api/v1/admin/users", "application/json", newStaff("ok_three"),
-		map[string]string{csrf.HeaderName: csrf.Token(sec.session)})
+		map[string]string{csrf.HeaderName: csrf.Token(sec.Cookie)})
 	assert.Equal(t, http.StatusCreated, st, body, "a compatibility-mode browser without Origin sends the page's token")
 	// A bearer token is not a cookie: API clients are not affected.
-	req, err := http.NewRequest(http.MethodGet, e.app.URL()+"/api/v1/auth/me", nil)
+	req, err := http.NewRequest(http.MethodGet, e.App.URL()+"/api/v1/auth/me", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+leader.session)
+	req.Header.Set("Authorization", "Bearer "+leader.Cookie)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
-	st, body = apiCallBearer(t, e.app.URL()+closePath, leader.session, `{"action":"false_alarm","reason":"误报"}`)
+	st, body = apiCallBearer(t, e.App.URL()+closePath, leader.Cookie, `{"action":"false_alarm","reason":"误报"}`)
 	assert.Equal(t, http.StatusOK, st, body, "the same action with a bearer token (an API client) works")
 }
 
@@ -146,40 +147,40 @@ func TestPortalFormsNeedTheirToken(t *testing.T) {
 	sec := e.admin("sec1", policy.SecurityAdmin)
 	other := e.admin("sec2", policy.SecurityAdmin)
 
-	pg := sec.get("/portal/admin/users")
+	pg := sec.Get("/portal/admin/users")
 	require.Equal(t, http.StatusOK, pg.Status)
 	m := tokenField.FindStringSubmatch(pg.Body)
 	require.NotNil(t, m, "the page's forms carry the token")
-	assert.Equal(t, csrf.Token(sec.session), m[1])
+	assert.Equal(t, csrf.Token(sec.Cookie), m[1])
 	assert.Contains(t, pg.Body, `<meta name="csrf-token" content="`+m[1]+`">`)
 
 	form := func(name string) url.Values {
 		return url.Values{"username": {name}, "password": {testPassword}, "password2": {testPassword},
 			"role": {"county_staff"}, "domain": {"370102"}}
 	}
-	sec.noToken = true
-	p := sec.post("/portal/admin/users", form("no_token"))
+	sec.NoToken = true
+	p := sec.PostForm("/portal/admin/users", form("no_token"))
 	assert.Equal(t, http.StatusForbidden, p.Status, "no token")
 	assert.Contains(t, p.Body, "表单已失效")
 	f := form("wrong_token")
-	f.Set(csrf.FieldName, csrf.Token(other.session))
-	p = sec.post("/portal/admin/users", f)
+	f.Set(csrf.FieldName, csrf.Token(other.Cookie))
+	p = sec.PostForm("/portal/admin/users", f)
 	assert.Equal(t, http.StatusForbidden, p.Status, "another session's token")
-	sec.noToken = false
-	p = sec.post("/portal/admin/users", form("with_token"))
+	sec.NoToken = false
+	p = sec.PostForm("/portal/admin/users", form("with_token"))
 	assert.Less(t, p.Status, 400, p.Body)
 
 	var n int
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(),
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM users WHERE username IN ('no_token', 'wrong_token')`).Scan(&n))
 	assert.Zero(t, n)
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(),
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM users WHERE username = 'with_token'`).Scan(&n))
 	assert.Equal(t, 1, n)
 
 	// Login: the page sets the pre-session cookie and its form carries that token.
-	anon := &browser{tb: t, base: e.app.URL(), pre: "unused"}
-	req, err := http.NewRequest(http.MethodGet, e.app.URL()+"/portal/login", nil)
+	anon := &browser{&platformtest.Session{TB: t, Base: e.App.URL(), Pre: "unused"}}
+	req, err := http.NewRequest(http.MethodGet, e.App.URL()+"/portal/login", nil)
 	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -196,7 +197,7 @@ func TestPortalFormsNeedTheirToken(t *testing.T) {
 	m = tokenField.FindStringSubmatch(string(raw))
 	require.NotNil(t, m)
 	assert.Equal(t, csrf.Token(pre), m[1])
-	anon.noToken = true
-	p = anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"sec1"}, "password": {testPassword}})
+	anon.NoToken = true
+	p = anon.Do(http.MethodPost, "/portal/login", url.Values{"username": {"sec1"}, "password": {testPassword}})
 	assert.Equal(t, http.StatusForbidden, p.Status, "a login form without its token (login CSRF)")
 }

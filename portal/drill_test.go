@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -22,10 +23,10 @@ import (
 // maps, named and coded as tiers names it; every city's file is served.
 func TestCountyMapsCoverEveryCounty(t *testing.T) {
 	e := start(t)
-	anon := &browser{tb: t, base: e.app.URL()}
+	anon := &browser{&platformtest.Session{TB: t, Base: e.App.URL()}}
 	seen := 0
 	for _, city := range tiers.Children(tiers.ProvinceCode) {
-		p := anon.get("/portal/static/counties/" + city.Code + ".json")
+		p := anon.Get("/portal/static/counties/" + city.Code + ".json")
 		require.Equal(t, http.StatusOK, p.Status, city.Code)
 		var fc struct {
 			Type     string `json:"type"`
@@ -51,8 +52,8 @@ func TestCountyMapsCoverEveryCounty(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 136, seen)
-	assert.Contains(t, anon.get("/portal/static/counties/LICENSE").Body, "MIT License")
-	assert.Contains(t, anon.get("/portal/static/app.js").Body, "/portal/static/counties/")
+	assert.Contains(t, anon.Get("/portal/static/counties/LICENSE").Body, "MIT License")
+	assert.Contains(t, anon.Get("/portal/static/app.js").Body, "/portal/static/counties/")
 }
 
 var drillData = regexp.MustCompile(`<script type="application/json" id="drill-data">([^<]*)</script>`)
@@ -67,19 +68,19 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 	e.company("370103001", "370103", "市中丙新材料有限公司", "生产")
 	e.company("370202001", "370202", "市南丁氯碱有限公司", "生产")
 	info := func(code string, lon, lat string) {
-		rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.EnterpriseInfos, simulate.Company{Code: code, Name: "x", County: code[:6]}, e.clock.Now())
+		rec := simulate.NewRecord(rand.New(rand.NewPCG(1, 2)), schemas.EnterpriseInfos, simulate.Company{Code: code, Name: "x", County: code[:6]}, e.Clock.Now())
 		rec["LONGITUDE"], rec["LATITUDE"] = json.Number(lon), json.Number(lat)
 		require.Equal(t, 1, e.upload(code, schemas.EnterpriseInfos, rec))
 		// With its 企业信息 the warning engine knows the company as a chemical one: today's
 		// 安全承诺 keeps a 10:00 warning out of the counts below at any hour.
-		cm := simulate.NewRecord(rand.New(rand.NewPCG(1, 3)), schemas.Commitments, simulate.Company{Code: code, County: code[:6]}, e.clock.Now())
+		cm := simulate.NewRecord(rand.New(rand.NewPCG(1, 3)), schemas.Commitments, simulate.Company{Code: code, County: code[:6]}, e.Clock.Now())
 		require.Equal(t, 1, e.upload(code, schemas.Commitments, cm))
 	}
 	info("370102001", "117.076441", "36.666465")
 	info("370202001", "120.384428", "36.062030")
 	require.Eventually(t, func() bool {
 		var n int
-		_ = e.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM x_enterprise_info`).Scan(&n)
+		_ = e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM x_enterprise_info`).Scan(&n)
 		return n == 2
 	}, 30*time.Second, 50*time.Millisecond)
 	f := fixture{Code: "370102002"}
@@ -89,7 +90,7 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 	city := e.login("jinan_staff")
 
 	// The city's counties, with the data the county map is drawn from.
-	p := city.get("/portal/?region=370100")
+	p := city.Get("/portal/?region=370100")
 	require.Equal(t, http.StatusOK, p.Status)
 	accessible(t, p)
 	m := drillData.FindStringSubmatch(p.Body)
@@ -118,7 +119,7 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 	assert.Contains(t, p.Body, `href="/portal/?region=370102#drill"`)
 
 	// The county's companies, plotted where their 企业信息 puts them.
-	p = city.get("/portal/?region=370102")
+	p = city.Get("/portal/?region=370102")
 	require.Equal(t, http.StatusOK, p.Status)
 	accessible(t, p)
 	assert.Contains(t, p.Body, "历下区企业分布")
@@ -147,16 +148,16 @@ func TestMapDrillsDownToCountiesAndCompanies(t *testing.T) {
 
 	// Outside the region: nothing of another city's or county's companies.
 	for _, region := range []string{"370202", "370200"} {
-		p = city.get("/portal/?region=" + region)
+		p = city.Get("/portal/?region=" + region)
 		require.Equal(t, http.StatusOK, p.Status)
 		assert.NotContains(t, p.Body, "市南丁氯碱有限公司")
 		assert.NotContains(t, p.Body, "120.384428")
 		assert.NotContains(t, p.Body, `id="drill-data"`)
 	}
 	county := e.login("lixia_staff")
-	p = county.get("/portal/?region=370103")
+	p = county.Get("/portal/?region=370103")
 	assert.NotContains(t, p.Body, "市中丙新材料有限公司")
-	p = county.get("/portal/?region=370100")
+	p = county.Get("/portal/?region=370100")
 	assert.NotContains(t, p.Body, "市中丙")
 	m = drillData.FindStringSubmatch(p.Body)
 	require.NotNil(t, m)

@@ -92,7 +92,7 @@ func TestBrowser(t *testing.T) {
 	// Chromium judges a session cookie's expiry by the machine's clock, so the platform
 	// under it runs on that clock, whatever CHEMGUARD_TEST_NOW says.
 	e := startOn(t, testclock.At(time.Now()), nil)
-	out := e2eEnv{BaseURL: e.app.URL(), Chromium: tools.Chromium, Screenshots: tools.Screenshots(t), Users: map[string]e2eUser{},
+	out := e2eEnv{BaseURL: e.App.URL(), Chromium: tools.Chromium, Screenshots: tools.Screenshots(t), Users: map[string]e2eUser{},
 		Warnings: map[string]e2eWarning{}}
 	out.Artifacts = filepath.Join(tools.Root, "portal", "e2e", "artifacts")
 
@@ -156,7 +156,7 @@ func TestBrowser(t *testing.T) {
 	require.Equal(t, 1, e.upload(hc.Code, schemas.EnterpriseInfos, info))
 	e.eventually("the hostile company's 企业信息", func() bool {
 		var n int
-		require.NoError(t, e.app.Pool.QueryRow(context.Background(),
+		require.NoError(t, e.App.Pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM x_enterprise_info WHERE company_code = $1`, hc.Code).Scan(&n))
 		return n > 0
 	})
@@ -183,7 +183,7 @@ func TestBrowser(t *testing.T) {
 	}
 	for _, u := range users {
 		name := "e2e_" + strings.ToLower(u.key)
-		created, err := e.app.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: name,
+		created, err := e.App.Access.Identity.CreateUser(context.Background(), identity.NewUser{Username: name,
 			DisplayName: "测试" + u.role.Label(), Password: testPassword, Role: u.role, Domain: u.domain}, identity.Actor{Name: "test"})
 		require.NoError(t, err, u.key)
 		out.Users[u.key] = e2eUser{Username: name, Password: testPassword, Role: string(u.role), RoleZH: u.role.Label(),
@@ -202,14 +202,14 @@ func TestBrowser(t *testing.T) {
 // moment of a leak spreading over three gas detectors, as the simulator would, and
 // returns the red warning the engine raises.
 func (e *env) leak(c simulate.Company) e2eWarning {
-	e.tb.Helper()
+	e.TB.Helper()
 	inds := simulate.IndicatorRecords(c)
-	require.Equal(e.tb, len(inds), e.upload(c.Code, schemas.Indicators, inds...))
+	require.Equal(e.TB, len(inds), e.upload(c.Code, schemas.Indicators, inds...))
 	// Indicators and readings travel on different topics: send readings once the
 	// engine knows the limits.
 	e.eventually("the indicators in the engine state", func() bool {
 		var n int
-		require.NoError(e.tb, e.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warning_engine_state
+		require.NoError(e.TB, e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warning_engine_state
 			WHERE company_code = $1 AND state::text LIKE '%-G03%'`, c.Code).Scan(&n))
 		return n > 0
 	})
@@ -221,9 +221,9 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 	}
 	// A whole-area leak of the simulated plant (rare: found in its past), its
 	// readings 30 minutes in — all three detectors in alarm — stamped now.
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	start, leakArea, ok := simulate.FindLeak(c, now, 3)
-	require.True(e.tb, ok, "no whole-area leak in the simulated plant of %s", c.Code)
+	require.True(e.TB, ok, "no whole-area leak in the simulated plant of %s", c.Code)
 	var readings []simulate.Record
 	alarming := 0
 	for _, r := range simulate.Readings(c, start.Add(30*time.Minute), now) {
@@ -234,11 +234,11 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 			}
 		}
 	}
-	require.Equal(e.tb, 3, alarming, "the leak's three detectors in alarm")
-	require.Equal(e.tb, len(readings), e.upload(c.Code, schemas.SensorReadings, readings...))
+	require.Equal(e.TB, 3, alarming, "the leak's three detectors in alarm")
+	require.Equal(e.TB, len(readings), e.upload(c.Code, schemas.SensorReadings, readings...))
 	var w e2eWarning
 	e.eventually("a red leak warning", func() bool {
-		err := e.app.Pool.QueryRow(context.Background(), `SELECT id, company_code, level, subject_name FROM warnings
+		err := e.App.Pool.QueryRow(context.Background(), `SELECT id, company_code, level, subject_name FROM warnings
 			WHERE company_code = $1 AND status = 'open' AND level = 'red' AND model = 'leak' ORDER BY id LIMIT 1`, c.Code).
 			Scan(&w.ID, &w.Company, &w.Level, &w.Subject)
 		return err == nil
@@ -248,11 +248,11 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 
 // eventually polls cond for up to 30 s.
 func (e *env) eventually(what string, cond func() bool) {
-	e.tb.Helper()
+	e.TB.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			e.tb.Fatalf("timed out waiting for %s", what)
+			e.TB.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

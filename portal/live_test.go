@@ -31,9 +31,9 @@ type liveMap struct {
 // openLive opens an event stream of b's session.
 func openLive(t *testing.T, b *browser, path string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
+	req, err := http.NewRequest(http.MethodGet, b.Base+path, nil)
 	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+	req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.Cookie})
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -79,7 +79,7 @@ func cityOf(m liveMap) map[string][2]int {
 func openIn(t *testing.T, r *region, prefix string) int {
 	t.Helper()
 	var n int
-	require.NoError(t, r.app.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warnings w
+	require.NoError(t, r.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warnings w
 		JOIN enterprises e ON e.code = w.company_code
 		WHERE w.status = 'open' AND w.level <> 'none' AND e.division_code LIKE $1 || '%'`, prefix).Scan(&n))
 	return n
@@ -135,7 +135,7 @@ func TestLiveMapIsScoped(t *testing.T) {
 	}
 
 	// The figures are the live query's: a new warning shows in the next event.
-	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO warnings (warning_key, company_code, model, subject,
+	_, err := r.App.Pool.Exec(context.Background(), `INSERT INTO warnings (warning_key, company_code, model, subject,
 		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
 		VALUES ('test:live', $1, 'warehouse', 'W2', '仓库2', 'orange', 70, 'open', 'published', 'county', 'test',
 		now(), now(), '[]', '{}')`, r.lixia1.Code)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/auth/identity"
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/platform/platformtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/tiers"
@@ -82,20 +83,20 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 	}
 	for _, path := range pages {
 		t.Run(path, func(t *testing.T) {
-			p := b.get(path)
+			p := b.Get(path)
 			require.Equal(t, http.StatusOK, p.Status, p.Body)
 			hidden(t, p.Body, others...)
 		})
 	}
 
 	t.Run("the list shows the county's companies", func(t *testing.T) {
-		p := b.get("/portal/companies")
+		p := b.Get("/portal/companies")
 		assert.Contains(t, p.Body, r.lixia1.Name)
 		assert.Contains(t, p.Body, r.lixia2.Name)
 		assert.Contains(t, p.Body, "共 2 家")
 	})
 	t.Run("home counts the county only", func(t *testing.T) {
-		p := b.get("/portal/")
+		p := b.Get("/portal/")
 		assert.Regexp(t, `id="kpi-companies">2<`, p.Body)
 		assert.Contains(t, p.Body, "二级动火作业")
 		assert.Contains(t, p.Body, "受限空间作业")
@@ -103,12 +104,12 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		assert.NotContains(t, p.Body, "切水作业")   // 市南区's operation
 	})
 	t.Run("a division filter narrows, never widens", func(t *testing.T) {
-		assert.Contains(t, b.get("/portal/companies?region=370202").Body, "共 0 家")
-		assert.Contains(t, b.get("/portal/companies?region=370100").Body, "共 2 家")
-		assert.NotContains(t, b.get("/portal/?region=370200").Body, `id="county-table"`)
+		assert.Contains(t, b.Get("/portal/companies?region=370202").Body, "共 0 家")
+		assert.Contains(t, b.Get("/portal/companies?region=370100").Body, "共 2 家")
+		assert.NotContains(t, b.Get("/portal/?region=370200").Body, `id="county-table"`)
 	})
 	t.Run("warnings of the county only", func(t *testing.T) {
-		p := b.get("/portal/warnings?status=all")
+		p := b.Get("/portal/warnings?status=all")
 		assert.Contains(t, p.Body, r.lixia1.WarningSubject)
 		assert.Contains(t, p.Body, r.lixia2.WarningSubject)
 	})
@@ -117,11 +118,11 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 		assert.Contains(t, ev, "event: stats")
 		assert.Contains(t, ev, `"kpi-companies":"2"`)
 		assert.Contains(t, ev, `"kpi-online-n":"2"`)
-		anon := &browser{tb: t, base: b.base}
-		assert.Equal(t, http.StatusSeeOther, anon.get("/portal/live").Status)
+		anon := &browser{&platformtest.Session{TB: t, Base: b.Base}}
+		assert.Equal(t, http.StatusSeeOther, anon.Get("/portal/live").Status)
 	})
 	t.Run("rejections of the county only", func(t *testing.T) {
-		p := b.get("/portal/rejections")
+		p := b.Get("/portal/rejections")
 		assert.Contains(t, p.Body, "共 2 条")
 	})
 
@@ -140,7 +141,7 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 	}
 	for _, path := range refused {
 		t.Run("refused "+path, func(t *testing.T) {
-			p := b.get(path)
+			p := b.Get(path)
 			assert.Equal(t, http.StatusForbidden, p.Status)
 			assert.Contains(t, p.Body, "无权访问")
 			hidden(t, p.Body, others...)
@@ -153,38 +154,38 @@ func TestCountyRegulatorSeesOnlyItsCounty(t *testing.T) {
 func TestCityAndProvinceScopes(t *testing.T) {
 	r := newRegion(t)
 	city := r.login("jinan_staff")
-	p := city.get("/portal/companies")
+	p := city.Get("/portal/companies")
 	require.Equal(t, http.StatusOK, p.Status)
 	for _, f := range []fixture{r.lixia1, r.lixia2, r.shizhong} {
 		assert.Contains(t, p.Body, f.Name)
 	}
 	hidden(t, p.Body, r.shinan)
-	assert.Equal(t, http.StatusOK, city.get("/portal/companies/"+r.shizhong.Code).Status)
-	assert.Equal(t, http.StatusForbidden, city.get("/portal/companies/"+r.shinan.Code).Status)
-	home := city.get("/portal/")
+	assert.Equal(t, http.StatusOK, city.Get("/portal/companies/"+r.shizhong.Code).Status)
+	assert.Equal(t, http.StatusForbidden, city.Get("/portal/companies/"+r.shinan.Code).Status)
+	home := city.Get("/portal/")
 	assert.Regexp(t, `id="kpi-companies">3<`, home.Body)
 	hidden(t, home.Body, r.shinan)
 
 	assert.Contains(t, home.Body, `<th scope="row">历下区</th><td><a href="/portal/companies?region=370102">2</a>`, "下钻 to the city's counties")
 	assert.Contains(t, home.Body, `<th scope="row">市中区</th><td><a href="/portal/companies?region=370103">1</a>`)
-	p = city.get("/portal/companies?region=370103")
+	p = city.Get("/portal/companies?region=370103")
 	assert.Contains(t, p.Body, r.shizhong.Name)
 	assert.Contains(t, p.Body, "共 1 家")
 	hidden(t, p.Body, r.lixia1, r.lixia2, r.shinan)
-	assert.Equal(t, http.StatusUnprocessableEntity, city.get("/portal/companies?region=999999").Status)
+	assert.Equal(t, http.StatusUnprocessableEntity, city.Get("/portal/companies?region=999999").Status)
 
 	prov := r.login("sd_staff")
-	drill := prov.get("/portal/?region=370200")
+	drill := prov.Get("/portal/?region=370200")
 	assert.Contains(t, drill.Body, `<th scope="row">市南区</th><td><a href="/portal/companies?region=370202">1</a>`)
 	assert.NotContains(t, drill.Body, "历下区")
-	p = prov.get("/portal/")
+	p = prov.Get("/portal/")
 	assert.Regexp(t, `id="kpi-companies">4<`, p.Body)
-	assert.Equal(t, http.StatusOK, prov.get("/portal/companies/"+r.shinan.Code).Status)
-	assert.Equal(t, http.StatusNotFound, prov.get("/portal/companies/370102999").Status)
-	assert.Equal(t, http.StatusNotFound, prov.get("/portal/warnings/999999").Status)
-	assert.Equal(t, http.StatusOK, prov.get(fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID)).Status)
-	assert.Equal(t, http.StatusForbidden, city.get(fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID)).Status)
-	p = prov.get("/portal/companies?q=" + url.QueryEscape("市南丁"))
+	assert.Equal(t, http.StatusOK, prov.Get("/portal/companies/"+r.shinan.Code).Status)
+	assert.Equal(t, http.StatusNotFound, prov.Get("/portal/companies/370102999").Status)
+	assert.Equal(t, http.StatusNotFound, prov.Get("/portal/warnings/999999").Status)
+	assert.Equal(t, http.StatusOK, prov.Get(fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID)).Status)
+	assert.Equal(t, http.StatusForbidden, city.Get(fmt.Sprintf("/portal/warnings/%d", r.shinan.WarningID)).Status)
+	p = prov.Get("/portal/companies?q=" + url.QueryEscape("市南丁"))
 	assert.Contains(t, p.Body, r.shinan.Name)
 	assert.Contains(t, p.Body, "共 1 家")
 }
@@ -196,7 +197,7 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	b := r.login("lixia_staff")
 	f := r.lixia1
 
-	p := b.get("/portal/companies/" + f.Code)
+	p := b.Get("/portal/companies/" + f.Code)
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	for _, want := range []string{"企业一张图", f.Name, f.Hazard, f.Indicator, f.Reading, f.Danger, f.Committer,
 		"二级动火作业", `id="video-alarms"`, `id="positioning-alarms"`, "今日安全承诺"} {
@@ -208,7 +209,7 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	assert.Contains(t, p.Body, "已发布，待企业签收")
 	assert.NotContains(t, p.Body, r.lixia2.WarningSubject)
 
-	home := b.get("/portal/")
+	home := b.Get("/portal/")
 	assert.Regexp(t, `id="kpi-hazards">2<`, home.Body)
 	assert.Regexp(t, `id="kpi-online-n">2<`, home.Body)
 	done := regexp.MustCompile(`id="commit-done">(\d+)<`).FindStringSubmatch(home.Body)
@@ -225,15 +226,15 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	img := regexp.MustCompile(`<img class="shot" src="(/portal/companies/` + f.Code + `/video-alarms/video-alarms/[^"]+/image)" alt="[^"]+报警图片`).
 		FindStringSubmatch(p.Body)
 	require.Len(t, img, 2, "the video alarm's image")
-	shot := b.get(img[1])
+	shot := b.Get(img[1])
 	require.Equal(t, http.StatusOK, shot.Status)
 	assert.Equal(t, "image/png", shot.Header.Get("Content-Type"))
 	assert.True(t, strings.HasPrefix(shot.Body, "\x89PNG"), "the stored PNG")
 	other := strings.Replace(img[1], f.Code, r.shinan.Code, 1)
-	assert.Equal(t, http.StatusForbidden, b.get(other).Status, "another county's alarm image")
-	assert.Equal(t, http.StatusNotFound, b.get(strings.Replace(img[1], "/video-alarms/video-alarms/", "/video-alarms/x/", 1)).Status)
+	assert.Equal(t, http.StatusForbidden, b.Get(other).Status, "another county's alarm image")
+	assert.Equal(t, http.StatusNotFound, b.Get(strings.Replace(img[1], "/video-alarms/video-alarms/", "/video-alarms/x/", 1)).Status)
 	assert.Contains(t, p.Body, `href="/portal/companies/`+f.Code+`/indicators/`+f.Code+`-T01"`)
-	trend := b.get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
+	trend := b.Get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
 	require.Equal(t, http.StatusOK, trend.Status, trend.Body)
 	for _, want := range []string{f.Indicator, "近 24 小时趋势", `id="trend-data"`, `"v":"12.34"`, "<td>12.34</td>", "/portal/static/echarts/echarts.min.js"} {
 		assert.Contains(t, trend.Body, want)
@@ -242,27 +243,27 @@ func TestPagesRenderSimulatedData(t *testing.T) {
 	assert.Regexp(t, `id="limits">高报 [0-9.]+ [^；<]+；高高报 [0-9.]+ `, trend.Body)
 	assert.NotContains(t, trend.Body, " / / ")
 	assert.Contains(t, trend.Body, `"range_high":`)
-	assert.Equal(t, http.StatusNotFound, b.get("/portal/companies/"+f.Code+"/indicators/NO-SUCH").Status)
+	assert.Equal(t, http.StatusNotFound, b.Get("/portal/companies/"+f.Code+"/indicators/NO-SUCH").Status)
 
-	w := b.get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
+	w := b.Get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)
 	for _, want := range []string{f.WarningSubject, f.Name, "红色（重大）", "高高报报警", "40.0", "预警发布", "原因" + f.Code, "已发布，待企业签收"} {
 		assert.Contains(t, w.Body, want)
 	}
-	list := b.get("/portal/warnings?level=red")
+	list := b.Get("/portal/warnings?level=red")
 	assert.Contains(t, list.Body, f.WarningSubject)
-	assert.NotContains(t, b.get("/portal/warnings?level=blue").Body, f.WarningSubject)
-	assert.Equal(t, http.StatusUnprocessableEntity, b.get("/portal/warnings?level=purple").Status)
+	assert.NotContains(t, b.Get("/portal/warnings?level=blue").Body, f.WarningSubject)
+	assert.Equal(t, http.StatusUnprocessableEntity, b.Get("/portal/warnings?level=purple").Status)
 
-	data := b.get("/portal/data?table=hidden-dangers&company=" + f.Code)
+	data := b.Get("/portal/data?table=hidden-dangers&company=" + f.Code)
 	assert.Contains(t, data.Body, f.Danger)
 	assert.NotContains(t, data.Body, r.lixia2.Danger)
 	assert.Contains(t, data.Body, "共 1 条")
-	search := b.get("/portal/data?table=hidden-dangers&q=" + url.QueryEscape(r.lixia2.Danger))
+	search := b.Get("/portal/data?table=hidden-dangers&q=" + url.QueryEscape(r.lixia2.Danger))
 	assert.Contains(t, search.Body, r.lixia2.Danger)
 	assert.NotContains(t, search.Body, f.Danger)
 
-	rej := b.get("/portal/rejections?company=" + f.Code)
+	rej := b.Get("/portal/rejections?company=" + f.Code)
 	assert.Contains(t, rej.Body, "共 1 条")
 	assert.Contains(t, rej.Body, "隐患信息")
 	assert.Regexp(t, `<ul class="errors"><li>.+</li>`, rej.Body, "the rejection's message_zh")
@@ -282,24 +283,24 @@ func TestLoginLogoutAndExpiry(t *testing.T) {
 	e := start(t)
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")
-	anon := &browser{tb: t, base: e.app.URL()}
+	anon := &browser{&platformtest.Session{TB: t, Base: e.App.URL()}}
 
 	for _, path := range []string{"/portal/", "/portal/companies", "/portal/companies/370102001", "/portal/data", "/portal/rejections"} {
-		p := anon.get(path)
+		p := anon.Get(path)
 		assert.Equal(t, http.StatusSeeOther, p.Status, path)
 		assert.Equal(t, "/portal/login?next="+url.QueryEscape(path), p.Location, path)
 	}
-	root := anon.get("/")
+	root := anon.Get("/")
 	assert.Equal(t, http.StatusFound, root.Status)
 	assert.Equal(t, "/portal/", root.Location)
 
-	bad := anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {"wrong-Password1"}})
+	bad := anon.Do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {"wrong-Password1"}})
 	assert.Equal(t, http.StatusUnauthorized, bad.Status)
 	assert.Contains(t, bad.Body, `role="alert"`)
 	assert.Contains(t, bad.Body, "用户名、密码或动态口令错误")
 	assert.Contains(t, bad.Body, `value="lixia_staff"`, "the username is kept")
 
-	p := anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword},
+	p := anon.Do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword},
 		"next": {"/portal/companies"}})
 	require.Equal(t, http.StatusSeeOther, p.Status)
 	assert.Equal(t, "/portal/companies", p.Location)
@@ -309,26 +310,26 @@ func TestLoginLogoutAndExpiry(t *testing.T) {
 	assert.Contains(t, strings.ToLower(cookie), "secure")
 	assert.Contains(t, strings.ToLower(cookie), "samesite=strict")
 
-	offsite := anon.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword},
+	offsite := anon.Do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword},
 		"next": {"//evil.example/"}})
 	assert.Equal(t, "/portal/", offsite.Location, "no redirect out of the portal")
 
 	b := e.login("lixia_staff")
-	home := b.get("/portal/")
+	home := b.Get("/portal/")
 	require.Equal(t, http.StatusOK, home.Status)
 	assert.Contains(t, home.Body, "济南市历下区")
 	assert.Contains(t, home.Body, "县级监管人员")
 	assert.Equal(t, "no-store", home.Header.Get("Cache-Control"))
 
-	out := b.do(http.MethodPost, "/portal/logout", url.Values{})
+	out := b.Do(http.MethodPost, "/portal/logout", url.Values{})
 	assert.Equal(t, http.StatusSeeOther, out.Status)
 	assert.Equal(t, "/portal/login", out.Location)
-	assert.Equal(t, http.StatusSeeOther, b.get("/portal/").Status, "the revoked session no longer works")
+	assert.Equal(t, http.StatusSeeOther, b.Get("/portal/").Status, "the revoked session no longer works")
 
 	idle := e.login("lixia_staff")
-	require.Equal(t, http.StatusOK, idle.get("/portal/").Status)
-	e.clock.Add(identity.DefaultIdleTimeout + time.Minute)
-	p = idle.get("/portal/companies")
+	require.Equal(t, http.StatusOK, idle.Get("/portal/").Status)
+	e.Clock.Add(identity.DefaultIdleTimeout + time.Minute)
+	p = idle.Get("/portal/companies")
 	assert.Equal(t, http.StatusSeeOther, p.Status, "an idle session expires")
 	assert.Contains(t, p.Header.Get("Set-Cookie"), identity.CookieName+"=;", "the stale cookie is cleared")
 
@@ -336,24 +337,24 @@ func TestLoginLogoutAndExpiry(t *testing.T) {
 	// by an open page) are not the user's activity: a screen left open still
 	// idles out.
 	unattended := e.login("lixia_staff")
-	require.Equal(t, http.StatusOK, unattended.get("/portal/").Status)
+	require.Equal(t, http.StatusOK, unattended.Get("/portal/").Status)
 	for range 2 {
-		e.clock.Add(identity.DefaultIdleTimeout / 3)
+		e.Clock.Add(identity.DefaultIdleTimeout / 3)
 		firstEvent(t, unattended, "/portal/live")
 	}
-	e.clock.Add(identity.DefaultIdleTimeout / 2)
-	assert.Equal(t, http.StatusSeeOther, unattended.get("/portal/").Status, "live updates do not keep a session alive")
+	e.Clock.Add(identity.DefaultIdleTimeout / 2)
+	assert.Equal(t, http.StatusSeeOther, unattended.Get("/portal/").Status, "live updates do not keep a session alive")
 
-	cross := &browser{tb: t, base: e.app.URL(), origin: "http://evil.example"}
-	p = cross.do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword}})
+	cross := &browser{&platformtest.Session{TB: t, Base: e.App.URL(), Origin: "http://evil.example"}}
+	p = cross.Do(http.MethodPost, "/portal/login", url.Values{"username": {"lixia_staff"}, "password": {testPassword}})
 	assert.Equal(t, http.StatusForbidden, p.Status, "a cross-origin form post is refused")
 	assert.Empty(t, p.Header.Get("Set-Cookie"))
-	same := &browser{tb: t, base: e.app.URL(), origin: e.app.URL()}
-	assert.Equal(t, http.StatusSeeOther, same.do(http.MethodPost, "/portal/login",
+	same := &browser{&platformtest.Session{TB: t, Base: e.App.URL(), Origin: e.App.URL()}}
+	assert.Equal(t, http.StatusSeeOther, same.Do(http.MethodPost, "/portal/login",
 		url.Values{"username": {"lixia_staff"}, "password": {testPassword}}).Status)
 
-	garbage := &browser{tb: t, base: e.app.URL(), session: "cgs_not-a-token"}
-	assert.Equal(t, http.StatusSeeOther, garbage.get("/portal/").Status)
+	garbage := &browser{&platformtest.Session{TB: t, Base: e.App.URL(), Cookie: "cgs_not-a-token"}}
+	assert.Equal(t, http.StatusSeeOther, garbage.Get("/portal/").Status)
 }
 
 var (
@@ -373,19 +374,19 @@ func TestFormsAreLabelledAndKeyboardUsable(t *testing.T) {
 	e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	b := e.login("lixia_staff")
-	anon := &browser{tb: t, base: e.app.URL()}
+	anon := &browser{&platformtest.Session{TB: t, Base: e.App.URL()}}
 	f := fixture{Code: "370102001"}
 	e.warn(&f)
 	warningID := f.WarningID
 	pages := map[string]page{
-		"login":      anon.get("/portal/login"),
-		"home":       b.get("/portal/"),
-		"companies":  b.get("/portal/companies"),
-		"company":    b.get("/portal/companies/370102001"),
-		"data":       b.get("/portal/data"),
-		"rejections": b.get("/portal/rejections"),
-		"warnings":   b.get("/portal/warnings"),
-		"warning":    b.get(fmt.Sprintf("/portal/warnings/%d", warningID)),
+		"login":      anon.Get("/portal/login"),
+		"home":       b.Get("/portal/"),
+		"companies":  b.Get("/portal/companies"),
+		"company":    b.Get("/portal/companies/370102001"),
+		"data":       b.Get("/portal/data"),
+		"rejections": b.Get("/portal/rejections"),
+		"warnings":   b.Get("/portal/warnings"),
+		"warning":    b.Get(fmt.Sprintf("/portal/warnings/%d", warningID)),
 	}
 	for name, p := range pages {
 		t.Run(name, func(t *testing.T) { accessible(t, p) })
@@ -422,7 +423,7 @@ func accessible(t *testing.T, p page) {
 // map, the portal's CSS and JavaScript.
 func TestAssetsAreEmbedded(t *testing.T) {
 	e := start(t)
-	anon := &browser{tb: t, base: e.app.URL()}
+	anon := &browser{&platformtest.Session{TB: t, Base: e.App.URL()}}
 	for path, want := range map[string]string{
 		"/portal/static/echarts/echarts.min.js": "Licensed to the Apache Software Foundation",
 		"/portal/static/echarts/shandong.json":  `"name":"济南市"`,
@@ -430,7 +431,7 @@ func TestAssetsAreEmbedded(t *testing.T) {
 		"/portal/static/app.css":                ".skip",
 		"/portal/static/app.js":                 "registerMap('shandong'",
 	} {
-		p := anon.get(path)
+		p := anon.Get(path)
 		assert.Equal(t, http.StatusOK, p.Status, path)
 		assert.Contains(t, p.Body, want, path)
 	}
@@ -456,7 +457,7 @@ func firstEvent(t *testing.T, b *browser, path string) string {
 // step from first to last, all value except the last (lastValue).
 func addReadings(t *testing.T, r *region, company, indicator string, first, last time.Time, step time.Duration, value, lastValue string) {
 	t.Helper()
-	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO ts_sensor_readings
+	_, err := r.App.Pool.Exec(context.Background(), `INSERT INTO ts_sensor_readings
 		(company_code, indicator_code, collect_time, value, received_at)
 		SELECT $1, $2, at, CASE WHEN at = $4::timestamptz THEN $7 ELSE $6 END::float8, at
 		FROM generate_series($3::timestamptz, $4::timestamptz, $5::interval) AS at`,
@@ -469,9 +470,9 @@ func addReadings(t *testing.T, r *region, company, indicator string, first, last
 func TestTrendShowsTheLatestReadings(t *testing.T) {
 	r := newRegion(t)
 	f := r.lixia1
-	last := r.clock.Now().Add(-time.Minute).Truncate(time.Second)
+	last := r.Clock.Now().Add(-time.Minute).Truncate(time.Second)
 	addReadings(t, r, f.Code, f.Code+"-T01", last.Add(-22*time.Hour), last, 15*time.Second, "11.11", "77.77")
-	trend := r.login("lixia_staff").get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
+	trend := r.login("lixia_staff").Get("/portal/companies/" + f.Code + "/indicators/" + f.Code + "-T01")
 	require.Equal(t, http.StatusOK, trend.Status, trend.Body)
 	assert.True(t, strings.Contains(trend.Body, `"hi":"77.77"`), "the latest reading is on the chart")
 	assert.True(t, strings.Contains(trend.Body, "<td>77.77</td>"), "the latest reading is in the table")
@@ -487,10 +488,10 @@ func TestTrendRanges(t *testing.T) {
 	r := newRegion(t)
 	f := r.lixia1
 	b := r.login("lixia_staff")
-	now := r.clock.Now()
+	now := r.Clock.Now()
 	last := now.Add(-time.Minute).Truncate(time.Hour)
 	// A second indicator like T01, read hourly for 40 days; the newest hour reads 55.5.
-	_, err := r.app.Pool.Exec(context.Background(), `INSERT INTO x_indicators
+	_, err := r.App.Pool.Exec(context.Background(), `INSERT INTO x_indicators
 		SELECT company_code, $2, deleted, event_time, version, gen_random_uuid(), received_at, updated_at,
 			jsonb_set(doc, '{INDICATOR_CODE}', to_jsonb($2::text))
 		FROM x_indicators WHERE company_code = $1 AND record_key = $1 || '-T01'`, f.Code, f.Code+"-T02")
@@ -506,7 +507,7 @@ func TestTrendRanges(t *testing.T) {
 		{"", "近 24 小时", 24},
 	} {
 		t.Run(c.label, func(t *testing.T) {
-			p := b.get(base + c.query)
+			p := b.Get(base + c.query)
 			require.Equal(t, http.StatusOK, p.Status, p.Body)
 			assert.Contains(t, p.Body, c.label+"趋势")
 			assert.Regexp(t, `aria-current="page">`+c.label+`<`, p.Body)
@@ -520,7 +521,7 @@ func TestTrendRanges(t *testing.T) {
 			assert.Contains(t, p.Body, `"v":"20"`)
 		})
 	}
-	bad := b.get(base + "?range=1y")
+	bad := b.Get(base + "?range=1y")
 	assert.Equal(t, http.StatusUnprocessableEntity, bad.Status)
 	assert.Contains(t, bad.Body, "趋势范围「1y」无效")
 }
@@ -534,14 +535,14 @@ func TestWarningTimelineShowsTheLatestEvents(t *testing.T) {
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	f := fixture{Code: "370102001"}
 	e.warn(&f)
-	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
+	_, err := e.App.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
 		SELECT $1, 'reminder', now() - interval '3 days' + n * interval '5 minutes', 'red', 'published', 'county', '提醒' || n
 		FROM generate_series(1, 700) AS n`, f.WarningID)
 	require.NoError(t, err)
-	_, err = e.app.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
+	_, err = e.App.Pool.Exec(context.Background(), `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason)
 		VALUES ($1, 'disposal_escalated', now(), 'red', 'published', 'city', '逾期未签收，上报市级')`, f.WarningID)
 	require.NoError(t, err)
-	p := e.login("lixia_staff").get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
+	p := e.login("lixia_staff").Get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
 	require.Equal(t, http.StatusOK, p.Status)
 	assert.True(t, strings.Contains(p.Body, "逾期未签收，上报市级"), "the latest event is on the timeline")
 	assert.True(t, strings.Contains(p.Body, "提醒700<"), "the latest reminder is on the timeline")
@@ -558,7 +559,7 @@ func TestWarningShowsItsNotifications(t *testing.T) {
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	f := fixture{Code: "370102001"}
 	e.warn(&f)
-	_, err := e.app.Pool.Exec(context.Background(), `INSERT INTO warning_notifications (event_id, target, recipient,
+	_, err := e.App.Pool.Exec(context.Background(), `INSERT INTO warning_notifications (event_id, target, recipient,
 		recipient_name, status, attempts, last_error, sent_at, updated_at)
 		SELECT e.id, n.target, n.recipient, n.name, n.status, 1, n.err, CASE WHEN n.status = 'sent' THEN now() END, now()
 		FROM warning_events e, (VALUES ('sms:gw.example/send', '13812345678', '张安全', 'sent', ''),
@@ -567,7 +568,7 @@ func TestWarningShowsItsNotifications(t *testing.T) {
 			('log', '', '', 'sent', '')) AS n(target, recipient, name, status, err)
 		WHERE e.warning_id = $1`, f.WarningID)
 	require.NoError(t, err)
-	p := e.login("lixia_staff").get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
+	p := e.login("lixia_staff").Get(fmt.Sprintf("/portal/warnings/%d", f.WarningID))
 	require.Equal(t, http.StatusOK, p.Status)
 	n := section(p.Body, `id="notifications"`)
 	for _, want := range []string{"短信", "张安全", "138****5678", "已发送", "接口推送", "发送失败", "HTTP 502"} {

@@ -48,19 +48,19 @@ func (e *env) noThreshold(tb testing.TB, codes ...string) {
 		evs = append(evs, events.IndicatorDef{Code: code + "-TI01", Company: code, Name: "温度" + code, Kind: events.KindTemperature,
 			RangeLow: &lo, RangeHigh: &hi})
 	}
-	require.NoError(tb, e.app.Governance.Apply(ctx, evs))
+	require.NoError(tb, e.App.Governance.Apply(ctx, evs))
 	// Base data is judged at ticks: a finding seen at two ticks opens a fact.
-	require.NoError(tb, e.app.Governance.Tick(ctx))
-	require.NoError(tb, e.app.Governance.Tick(ctx))
-	now := e.clock.Now()
-	_, err := e.app.Governance.Recompute(ctx, now, now)
+	require.NoError(tb, e.App.Governance.Tick(ctx))
+	require.NoError(tb, e.App.Governance.Tick(ctx))
+	now := e.Clock.Now()
+	_, err := e.App.Governance.Recompute(ctx, now, now)
 	require.NoError(tb, err)
 }
 
 func factID(t testing.TB, e *env, code string) string {
 	t.Helper()
 	var id string
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT fact_id FROM governance_facts
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT fact_id FROM governance_facts
 		WHERE company_code = $1 AND kind = 'indicator_no_threshold' AND ended_at IS NULL`, code).Scan(&id))
 	return id
 }
@@ -71,7 +71,7 @@ func TestQualityPagesScopedByRegion(t *testing.T) {
 	e, names := qualityRegion(t)
 	lixia, jinan := e.login("lixia_staff"), e.login("jinan_staff")
 
-	p := lixia.get("/portal/quality")
+	p := lixia.Get("/portal/quality")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, names["370102001"])
 	assert.Contains(t, p.Body, names["370102002"])
@@ -82,7 +82,7 @@ func TestQualityPagesScopedByRegion(t *testing.T) {
 	}
 	assert.Contains(t, p.Body, `aria-current="page">数据质量</a>`, "the nav entry")
 
-	p = jinan.get("/portal/quality")
+	p = jinan.Get("/portal/quality")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	rank := section(p.Body, `id="rankings"`)
 	assert.Contains(t, rank, "历下区")
@@ -94,14 +94,14 @@ func TestQualityPagesScopedByRegion(t *testing.T) {
 	for _, path := range []string{"/portal/quality?region=370200", "/portal/quality?region=370103",
 		"/portal/quality?region=370000", "/portal/quality/companies/370202001", "/portal/quality/companies/370103001",
 		"/portal/quality/report.xlsx?region=370100", "/portal/quality/notices?company=370103001"} {
-		p := lixia.get(path)
+		p := lixia.Get(path)
 		assert.Equal(t, http.StatusForbidden, p.Status, path)
 		assert.NotContains(t, p.Body, names["370103001"], path)
 	}
-	assert.Equal(t, http.StatusForbidden, jinan.get("/portal/quality?region=370202").Status)
+	assert.Equal(t, http.StatusForbidden, jinan.Get("/portal/quality?region=370202").Status)
 
 	// A company's breakdown with its facts and evidence.
-	p = lixia.get("/portal/quality/companies/370102001")
+	p = lixia.Get("/portal/quality/companies/370102001")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, "指标未设报警阈值")
 	assert.Contains(t, p.Body, "370102001-TI01")
@@ -109,7 +109,7 @@ func TestQualityPagesScopedByRegion(t *testing.T) {
 	assert.Contains(t, p.Body, `id="issue-form"`)
 
 	// The Excel report of the county.
-	x := lixia.get("/portal/quality/report.xlsx")
+	x := lixia.Get("/portal/quality/report.xlsx")
 	require.Equal(t, http.StatusOK, x.Status, x.Body)
 	assert.Equal(t, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", x.Header.Get("Content-Type"))
 	assert.True(t, strings.HasPrefix(x.Body, "PK"), "a zip (xlsx) file")
@@ -131,10 +131,10 @@ func TestQualityPagesScopedByRegion(t *testing.T) {
 	}
 
 	// 首页 and 企业一张图 show the governance score and facts.
-	home := lixia.get("/portal/")
+	home := lixia.Get("/portal/")
 	require.Equal(t, http.StatusOK, home.Status)
 	assert.Contains(t, home.Body, `id="kpi-quality"`)
-	co := lixia.get("/portal/companies/370102001")
+	co := lixia.Get("/portal/companies/370102001")
 	require.Equal(t, http.StatusOK, co.Status)
 	assert.Contains(t, section(co.Body, `id="gov-facts"`), "指标未设报警阈值")
 }
@@ -158,16 +158,16 @@ func section(body, marker string) string {
 func TestQualityNoticeFromTheCompanyPage(t *testing.T) {
 	e, names := qualityRegion(t)
 	lixia := e.login("lixia_staff")
-	lixia.origin = e.app.URL()
+	lixia.Origin = e.App.URL()
 	fact := factID(t, e, "370102001")
-	deadline := e.clock.Now().In(testclock.Shanghai).AddDate(0, 0, 7).Format("2006-01-02")
-	p := lixia.post("/portal/quality/notices", url.Values{"company_code": {"370102001"}, "fact_id": {fact},
+	deadline := e.Clock.Now().In(testclock.Shanghai).AddDate(0, 0, 7).Format("2006-01-02")
+	p := lixia.PostForm("/portal/quality/notices", url.Values{"company_code": {"370102001"}, "fact_id": {fact},
 		"requirement": {"请补充1号罐温度报警阈值"}, "deadline": {deadline}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 	require.Contains(t, p.Location, "/portal/quality/notices/")
 	notice := strings.SplitN(p.Location, "?", 2)[0]
 
-	p = lixia.get(p.Location)
+	p = lixia.Get(p.Location)
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, "整改通知已下达")
 	assert.Contains(t, p.Body, "已下达")
@@ -176,37 +176,37 @@ func TestQualityNoticeFromTheCompanyPage(t *testing.T) {
 	assert.Contains(t, section(p.Body, `id="notice-steps"`), "lixia_staff（县级监管人员）", "the role by its Chinese name")
 	accessible(t, p)
 
-	list := e.login("jinan_staff").get("/portal/quality/notices?status=open")
+	list := e.login("jinan_staff").Get("/portal/quality/notices?status=open")
 	assert.Contains(t, list.Body, names["370102001"], "the city sees its county's notice")
 	qd := e.login("qd_staff")
-	assert.NotContains(t, qd.get("/portal/quality/notices").Body, names["370102001"])
-	assert.Equal(t, http.StatusForbidden, qd.get(notice).Status)
-	qd.origin = e.app.URL()
-	assert.Equal(t, http.StatusForbidden, qd.post(notice+"/close", url.Values{"reason": {"x"}}).Status)
-	assert.Equal(t, http.StatusForbidden, qd.post("/portal/quality/notices", url.Values{"company_code": {"370102001"},
+	assert.NotContains(t, qd.Get("/portal/quality/notices").Body, names["370102001"])
+	assert.Equal(t, http.StatusForbidden, qd.Get(notice).Status)
+	qd.Origin = e.App.URL()
+	assert.Equal(t, http.StatusForbidden, qd.PostForm(notice+"/close", url.Values{"reason": {"x"}}).Status)
+	assert.Equal(t, http.StatusForbidden, qd.PostForm("/portal/quality/notices", url.Values{"company_code": {"370102001"},
 		"fact_id": {fact}, "requirement": {"x"}, "deadline": {deadline}}).Status)
 
 	leader := e.login("lixia_leader")
-	leader.origin = e.app.URL()
-	assert.NotContains(t, leader.get("/portal/quality/companies/370102001").Body, `id="issue-form"`)
-	assert.Equal(t, http.StatusForbidden, leader.post("/portal/quality/notices", url.Values{"company_code": {"370102001"},
+	leader.Origin = e.App.URL()
+	assert.NotContains(t, leader.Get("/portal/quality/companies/370102001").Body, `id="issue-form"`)
+	assert.Equal(t, http.StatusForbidden, leader.PostForm("/portal/quality/notices", url.Values{"company_code": {"370102001"},
 		"fact_id": {fact}, "requirement": {"x"}, "deadline": {deadline}}).Status)
 
 	// A bad deadline is an error page naming the field.
-	p = lixia.post("/portal/quality/notices", url.Values{"company_code": {"370102001"}, "fact_id": {fact},
+	p = lixia.PostForm("/portal/quality/notices", url.Values{"company_code": {"370102001"}, "fact_id": {fact},
 		"requirement": {"x"}, "deadline": {"明天"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Contains(t, p.Body, "deadline")
 
 	// The regulator closes it with a reason, then reopens it.
-	p = lixia.post(notice+"/close", url.Values{"reason": {"企业已当面说明"}})
+	p = lixia.PostForm(notice+"/close", url.Values{"reason": {"企业已当面说明"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	p = lixia.get(notice)
+	p = lixia.Get(notice)
 	assert.Contains(t, p.Body, "企业已当面说明")
 	assert.Contains(t, p.Body, "重新打开原因")
-	p = lixia.post(notice+"/reopen", url.Values{"reason": {"复查仍未设置阈值"}})
+	p = lixia.PostForm(notice+"/reopen", url.Values{"reason": {"复查仍未设置阈值"}})
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	assert.Contains(t, lixia.get(notice).Body, "已签收")
+	assert.Contains(t, lixia.Get(notice).Body, "已签收")
 	assert.Equal(t, 3, e.audited("governance_notice", "governance_notice:"+notice[strings.LastIndex(notice, "/")+1:], "ok"))
 }
 
@@ -216,7 +216,7 @@ func TestQualityPagesAccessible(t *testing.T) {
 	b := e.login("lixia_staff")
 	for _, path := range []string{"/portal/quality", "/portal/quality?day=2026-01-01", "/portal/quality/companies/370102001",
 		"/portal/quality/notices", "/portal/quality/notices?status=overdue"} {
-		t.Run(path, func(t *testing.T) { accessible(t, b.get(path)) })
+		t.Run(path, func(t *testing.T) { accessible(t, b.Get(path)) })
 	}
 }
 
@@ -228,19 +228,19 @@ func TestQualityRejectedSharesScoped(t *testing.T) {
 	up := func(code string, accepted int, rule string, n int) governance.Event {
 		return governance.Upload{Company: code, Table: "sensor-readings", Accepted: accepted, Rejected: map[string]int{rule: n}}
 	}
-	require.NoError(t, e.app.Governance.Apply(context.Background(), []governance.Event{
+	require.NoError(t, e.App.Governance.Apply(context.Background(), []governance.Event{
 		up("370102001", 3, "range", 1), up("370102002", 3, "required", 2),
 		up("370103001", 7, "future", 3), up("370202001", 1, "gb28181", 4)}))
 	lixia, jinan := e.login("lixia_staff"), e.login("jinan_staff")
 
-	p := lixia.get("/portal/quality/companies/370102001")
+	p := lixia.Get("/portal/quality/companies/370102001")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	rej := section(p.Body, `id="rejected-shares"`)
 	assert.Contains(t, rej, "<td>感知数据</td><td>超出取值范围（range）</td><td>4</td><td>1</td><td>25.0%</td>")
 	assert.NotContains(t, rej, "required", "another company's rule")
 
 	// 历下区: 9 readings received, 2 and 1 refused; the highest share first.
-	rej = section(lixia.get("/portal/quality").Body, `id="rejected-shares"`)
+	rej = section(lixia.Get("/portal/quality").Body, `id="rejected-shares"`)
 	assert.Contains(t, rej, "<td>感知数据</td><td>必填项缺失（required）</td><td>9</td><td>2</td><td>22.2%</td>")
 	assert.Contains(t, rej, "<td>9</td><td>1</td><td>11.1%</td>")
 	assert.Less(t, strings.Index(rej, "required"), strings.Index(rej, "range"))
@@ -248,11 +248,11 @@ func TestQualityRejectedSharesScoped(t *testing.T) {
 		assert.NotContains(t, rej, other, "another county's rejections")
 	}
 	// 济南: its three companies, 青岛's not.
-	rej = section(jinan.get("/portal/quality").Body, `id="rejected-shares"`)
+	rej = section(jinan.Get("/portal/quality").Body, `id="rejected-shares"`)
 	assert.Contains(t, rej, "<td>19</td><td>3</td><td>15.8%</td>", "future: 3 of 4+5+10")
 	assert.NotContains(t, rej, "gb28181")
 
-	p = lixia.get("/portal/quality/companies/370103001")
+	p = lixia.Get("/portal/quality/companies/370103001")
 	assert.Equal(t, http.StatusForbidden, p.Status)
 	assert.NotContains(t, p.Body, names["370103001"])
 }

@@ -25,7 +25,7 @@ func (e *env) dualCompany(tb testing.TB, code string) {
 	tb.Helper()
 	r := rand.New(rand.NewPCG(1, 2))
 	c := simulate.Company{Code: code, County: code[:6]}
-	now := e.clock.Now()
+	now := e.Clock.Now()
 	unit := simulate.NewRecord(r, schemas.RiskUnits, c, now)
 	event := simulate.NewRecord(r, schemas.RiskEvents, c, now)
 	event["RISK_UNIT_ID"] = unit["ID"]
@@ -46,8 +46,8 @@ func (e *env) dualCompany(tb testing.TB, code string) {
 		require.Equal(tb, 1, e.upload(code, x.t, x.rec), x.t.Slug)
 	}
 	require.Eventually(tb, func() bool {
-		return pgtest.Scalar[int](tb, e.app.Pool, `SELECT count(*) FROM rollout_connections WHERE company_code = $1`, code) == 5 &&
-			pgtest.Scalar[int](tb, e.app.Pool, `SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1`, code) == 1
+		return pgtest.Scalar[int](tb, e.App.Pool, `SELECT count(*) FROM rollout_connections WHERE company_code = $1`, code) == 5 &&
+			pgtest.Scalar[int](tb, e.App.Pool, `SELECT count(*) FROM x_hidden_dangers WHERE company_code = $1`, code) == 1
 	}, 60*time.Second, 200*time.Millisecond)
 }
 
@@ -63,37 +63,37 @@ func TestRolloutPagesScopeAndAcceptance(t *testing.T) {
 	e.dualCompany(t, "370102001")
 
 	lixia := e.login("lixia_staff")
-	p := lixia.get("/portal/rollout")
+	p := lixia.Get("/portal/rollout")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, "历下甲化工有限公司")
 	assert.Contains(t, p.Body, "历下加油站")
 	assert.NotContains(t, p.Body, "市中丙新材料", "a county sees only its companies")
 	assert.NotContains(t, p.Body, "市南丁氯碱")
 	assert.Contains(t, p.Body, "企业自建系统")
-	assert.Equal(t, http.StatusForbidden, lixia.get("/portal/rollout?region=370103").Status)
-	assert.Equal(t, http.StatusForbidden, lixia.get("/portal/dual?region=370100").Status)
-	assert.Equal(t, http.StatusForbidden, lixia.get("/portal/rollout/companies/370103001").Status)
-	assert.Equal(t, http.StatusForbidden, lixia.get("/portal/rollout.xlsx?region=370200").Status)
+	assert.Equal(t, http.StatusForbidden, lixia.Get("/portal/rollout?region=370103").Status)
+	assert.Equal(t, http.StatusForbidden, lixia.Get("/portal/dual?region=370100").Status)
+	assert.Equal(t, http.StatusForbidden, lixia.Get("/portal/rollout/companies/370103001").Status)
+	assert.Equal(t, http.StatusForbidden, lixia.Get("/portal/rollout.xlsx?region=370200").Status)
 
 	jinan := e.login("jinan_staff")
-	p = jinan.get("/portal/rollout")
+	p = jinan.Get("/portal/rollout")
 	require.Equal(t, http.StatusOK, p.Status)
 	assert.Contains(t, p.Body, "市中丙新材料")
 	assert.NotContains(t, p.Body, "市南丁氯碱", "a city sees only its counties")
-	assert.Equal(t, http.StatusForbidden, jinan.get("/portal/dual?region=370200").Status)
+	assert.Equal(t, http.StatusForbidden, jinan.Get("/portal/dual?region=370200").Status)
 
 	// The 双重预防 figures on 企业一张图 and the region statistics.
-	p = lixia.get("/portal/companies/370102001")
+	p = lixia.Get("/portal/companies/370102001")
 	require.Equal(t, http.StatusOK, p.Status)
 	assert.Contains(t, p.Body, `id="dual"`)
 	assert.Regexp(t, `重大隐患 未验收 / 超期</dt><dd>1 / <span class="bad">1</span>`, p.Body)
-	p = jinan.get("/portal/dual")
+	p = jinan.Get("/portal/dual")
 	require.Equal(t, http.StatusOK, p.Status)
 	assert.Contains(t, p.Body, "历下区")
 	assert.NotContains(t, p.Body, "市南区")
 
 	// Excel: the region's rows, the company's systems.
-	x := jinan.get("/portal/rollout.xlsx")
+	x := jinan.Get("/portal/rollout.xlsx")
 	require.Equal(t, http.StatusOK, x.Status)
 	f, err := excelize.OpenReader(strings.NewReader(x.Body))
 	require.NoError(t, err)
@@ -113,7 +113,7 @@ func TestRolloutPagesScopeAndAcceptance(t *testing.T) {
 	regions, err := f.GetRows("按地区")
 	require.NoError(t, err)
 	assert.Equal(t, "合计（济南市）", regions[len(regions)-1][0])
-	x = jinan.get("/portal/dual.xlsx")
+	x = jinan.Get("/portal/dual.xlsx")
 	require.Equal(t, http.StatusOK, x.Status)
 	f, err = excelize.OpenReader(strings.NewReader(x.Body))
 	require.NoError(t, err)
@@ -125,27 +125,27 @@ func TestRolloutPagesScopeAndAcceptance(t *testing.T) {
 	assert.Equal(t, "1", last[10], "one major 隐患 overdue")
 
 	// 验收: the company's county records it; the city and another county are refused.
-	form := url.Values{"system": {"dual-prevention"}, "result": {"passed"}, "accepted_on": {e.clock.Now().In(schemas.Shanghai).Format(schemas.DateLayout)},
+	form := url.Values{"system": {"dual-prevention"}, "result": {"passed"}, "accepted_on": {e.Clock.Now().In(schemas.Shanghai).Format(schemas.DateLayout)},
 		"note": {"现场核验，数据接入正常"}}
-	page := lixia.get("/portal/rollout/companies/370102001")
+	page := lixia.Get("/portal/rollout/companies/370102001")
 	assert.Contains(t, page.Body, `id="acceptance-form"`)
-	assert.NotContains(t, jinan.get("/portal/rollout/companies/370102001").Body, `id="acceptance-form"`)
-	assert.Equal(t, http.StatusForbidden, jinan.do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", form).Status)
+	assert.NotContains(t, jinan.Get("/portal/rollout/companies/370102001").Body, `id="acceptance-form"`)
+	assert.Equal(t, http.StatusForbidden, jinan.Do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", form).Status)
 	shizhong := e.login("shizhong_staff")
-	assert.Equal(t, http.StatusForbidden, shizhong.do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", form).Status)
+	assert.Equal(t, http.StatusForbidden, shizhong.Do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", form).Status)
 	bad := url.Values{"system": {"gas-station-video"}, "result": {"passed"}, "accepted_on": {"2020-01-01"}}
-	p = lixia.do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", bad)
+	p = lixia.Do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", bad)
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status)
 	assert.Contains(t, p.Body, "不需建设")
-	p = lixia.do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", url.Values{"system": {"dual-prevention"},
+	p = lixia.Do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", url.Values{"system": {"dual-prevention"},
 		"result": {"failed"}, "accepted_on": {"2020-01-01"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, p.Status, "a failed 验收 needs its reason")
-	p = lixia.do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", form)
+	p = lixia.Do(http.MethodPost, "/portal/rollout/companies/370102001/acceptances", form)
 	require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
-	p = lixia.get("/portal/rollout/companies/370102001")
+	p = lixia.Get("/portal/rollout/companies/370102001")
 	assert.Contains(t, p.Body, "现场核验，数据接入正常")
 	assert.Contains(t, p.Body, "验收通过")
-	assert.Equal(t, 1, pgtest.Scalar[int](t, e.app.Pool, `SELECT count(*) FROM rollout_acceptances`))
-	assert.Positive(t, pgtest.Scalar[int](t, e.app.Pool,
+	assert.Equal(t, 1, pgtest.Scalar[int](t, e.App.Pool, `SELECT count(*) FROM rollout_acceptances`))
+	assert.Positive(t, pgtest.Scalar[int](t, e.App.Pool,
 		`SELECT count(*) FROM audit_log WHERE action = 'rollout_acceptance' AND result = 'denied'`), "refusals are audited")
 }

@@ -27,7 +27,7 @@ func TestAlarmStatisticsScopedWithExcel(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	send := func(code, county, typ string, n int) {
 		for range n {
-			rec := simulate.NewRecord(r, schemas.PositioningAlarms, simulate.Company{Code: code, County: county}, e.clock.Now())
+			rec := simulate.NewRecord(r, schemas.PositioningAlarms, simulate.Company{Code: code, County: county}, e.Clock.Now())
 			rec["alarmType"] = typ
 			require.Equal(t, 1, e.upload(code, schemas.PositioningAlarms, rec))
 		}
@@ -36,7 +36,7 @@ func TestAlarmStatisticsScopedWithExcel(t *testing.T) {
 	send("370103001", "370103", "04", 3) // 市中: three 超员
 
 	lixia, jinan := e.login("lixia_staff"), e.login("jinan_staff")
-	p := lixia.get("/portal/statistics/alarms")
+	p := lixia.Get("/portal/statistics/alarms")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	table := section(p.Body, `id="alarm-stats"`)
 	assert.Contains(t, table, "01 一键求救报警")
@@ -44,12 +44,12 @@ func TestAlarmStatisticsScopedWithExcel(t *testing.T) {
 	assert.NotContains(t, table, "超员预警", "another county's alarms")
 	assert.Contains(t, p.Body, `aria-current="page">报警统计</a>`)
 
-	p = jinan.get("/portal/statistics/alarms")
+	p = jinan.Get("/portal/statistics/alarms")
 	require.Equal(t, http.StatusOK, p.Status, p.Body)
 	assert.Contains(t, p.Body, "04 超员预警")
 	assert.Contains(t, p.Body, "共 5 次报警")
 
-	x := lixia.get("/portal/statistics/alarms.xlsx")
+	x := lixia.Get("/portal/statistics/alarms.xlsx")
 	require.Equal(t, http.StatusOK, x.Status, x.Body)
 	assert.Equal(t, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", x.Header.Get("Content-Type"))
 	f, err := excelize.OpenReader(bytes.NewReader([]byte(x.Body)))
@@ -60,7 +60,7 @@ func TestAlarmStatisticsScopedWithExcel(t *testing.T) {
 	assert.Equal(t, "一键求救报警", rows[2][4])
 	assert.Equal(t, "2", rows[2][5])
 
-	bad := lixia.get("/portal/statistics/alarms?month=2026-13")
+	bad := lixia.Get("/portal/statistics/alarms?month=2026-13")
 	assert.Equal(t, http.StatusBadRequest, bad.Status)
 	assert.Contains(t, bad.Body, "格式不正确")
 }

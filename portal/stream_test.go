@@ -33,19 +33,19 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	ends := map[string]func(b *browser){
 		"logout": func(b *browser) {
-			p := b.do(http.MethodPost, "/portal/logout", map[string][]string{})
+			p := b.Do(http.MethodPost, "/portal/logout", map[string][]string{})
 			require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 		},
 		"user disabled": func(*browser) {
-			_, err := e.app.Pool.Exec(context.Background(), `UPDATE users SET disabled_at = now() WHERE username = 'lixia_staff'`)
+			_, err := e.App.Pool.Exec(context.Background(), `UPDATE users SET disabled_at = now() WHERE username = 'lixia_staff'`)
 			require.NoError(t, err)
 		},
-		"idle expiry": func(*browser) { e.clock.Add(identity.DefaultIdleTimeout + time.Minute) },
+		"idle expiry": func(*browser) { e.Clock.Add(identity.DefaultIdleTimeout + time.Minute) },
 	}
 	for _, path := range []string{"/portal/live", "/api/v1/warnings/stream"} {
 		for name, end := range ends {
 			t.Run(path+" after "+name, func(t *testing.T) {
-				_, err := e.app.Pool.Exec(context.Background(), `UPDATE users SET disabled_at = NULL WHERE username = 'lixia_staff'`)
+				_, err := e.App.Pool.Exec(context.Background(), `UPDATE users SET disabled_at = NULL WHERE username = 'lixia_staff'`)
 				require.NoError(t, err)
 				b := e.login("lixia_staff")
 				resp := openLive(t, b, path)
@@ -67,9 +67,9 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 				case <-time.After(10 * recheck):
 					t.Fatalf("the stream still runs %s after %s", 10*recheck, name)
 				}
-				req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
+				req, err := http.NewRequest(http.MethodGet, b.Base+path, nil)
 				require.NoError(t, err)
-				req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.session})
+				req.AddCookie(&http.Cookie{Name: identity.CookieName, Value: b.Cookie})
 				again, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
 					return http.ErrUseLastResponse
 				}}).Do(req)
@@ -77,7 +77,7 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 				again.Body.Close()
 				assert.NotEqual(t, http.StatusOK, again.StatusCode, "the reconnect is refused")
 				if name == "idle expiry" {
-					e.clock.Add(-(identity.DefaultIdleTimeout + time.Minute))
+					e.Clock.Add(-(identity.DefaultIdleTimeout + time.Minute))
 				}
 			})
 		}

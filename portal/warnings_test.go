@@ -26,11 +26,11 @@ func leakWarning(t *testing.T) (b *browser, id int64, company string) {
 	company = e.company("370102001", "370102", "历下甲化工有限公司", "生产")
 	e.user("lixia_staff", policy.CountyStaff, "370102")
 	ctx := context.Background()
-	require.NoError(t, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
+	require.NoError(t, e.App.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
 		subject_name, area, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
 		VALUES ('test:leak', $1, 'leak', '罐区A/combustible', '罐区A 可燃气体', '罐区A', 'red', 91.5, 'open',
 		'fed_back', 'county', 'test', now(), now(), '[]', '{}') RETURNING id`, company).Scan(&id))
-	_, err := e.app.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason, actor_name, actor_role)
+	_, err := e.App.Pool.Exec(ctx, `INSERT INTO warning_events (warning_id, kind, at, level, step, tier, reason, actor_name, actor_role)
 		VALUES ($1, 'warning_raised', now(), 'red', 'published', 'county', '发布', '', ''),
 		($1, 'disposal_acted', now(), 'red', 'acknowledged', 'county', '签收', '企业值班员', 'company'),
 		($1, 'disposal_acted', now(), 'red', 'verified', 'city', '核查', '县级核查员', 'county'),
@@ -43,16 +43,16 @@ func leakWarning(t *testing.T) (b *browser, id int64, company string) {
 // A leak warning's subject name already names its area: 对象 shows it once.
 func TestWarningSubjectNamesAreaOnce(t *testing.T) {
 	b, id, company := leakWarning(t)
-	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
+	w := b.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)
 	m := regexp.MustCompile(`<dt>对象</dt><dd>([^<]*)</dd>`).FindStringSubmatch(w.Body)
 	require.Len(t, m, 2, w.Body)
 	assert.Equal(t, "罐区A 可燃气体", strings.TrimSpace(m[1]))
-	list := b.get("/portal/warnings")
+	list := b.Get("/portal/warnings")
 	require.Equal(t, http.StatusOK, list.Status, list.Body)
 	assert.Contains(t, list.Body, "<td>罐区A 可燃气体</td>")
 	assert.Equal(t, 1, strings.Count(list.Body, "罐区A"), "the area once, in the subject name")
-	page := b.get("/portal/companies/" + company)
+	page := b.Get("/portal/companies/" + company)
 	require.Equal(t, http.StatusOK, page.Status, page.Body)
 	assert.Equal(t, 1, strings.Count(page.Body, "罐区A"), "the area once, in the subject name")
 }
@@ -60,7 +60,7 @@ func TestWarningSubjectNamesAreaOnce(t *testing.T) {
 // The timeline names who acted in Chinese (企业, 县级, 市级, 省级), not by code.
 func TestWarningTimelineActorRolesZH(t *testing.T) {
 	b, id, _ := leakWarning(t)
-	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
+	w := b.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)
 	events := section(w.Body, `id="events"`)
 	for _, want := range []string{"企业值班员（企业）", "县级核查员（县级）", "市级核查员（市级）", "省级核查员（省级）"} {
@@ -83,15 +83,15 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 	e.user("lixia_leader", policy.CountyLeader, "370102")
 	var id int64
 	ctx := context.Background()
-	require.NoError(t, e.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
+	require.NoError(t, e.App.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
 		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
 		VALUES ('test:offer', $1, 'warehouse', 'W', '仓库', 'red', 91.5, 'open', 'published', 'county', 'test',
 		now(), now(), '[]', '{}') RETURNING id`, company).Scan(&id))
 	users := map[string]*browser{"staff": e.login("lixia_staff"), "leader": e.login("lixia_leader")}
 	// The company is kept out of the portal: it is offered its actions on the
 	// base system's page of the warning.
-	assert.Equal(t, http.StatusForbidden, e.login("ent_admin").get(fmt.Sprintf("/portal/warnings/%d", id)).Status)
-	companyUI := enttest.Login(t, e.app.URL(), "ent_admin", testPassword)
+	assert.Equal(t, http.StatusForbidden, e.login("ent_admin").Get(fmt.Sprintf("/portal/warnings/%d", id)).Status)
+	companyUI := enttest.Login(t, e.App.URL(), "ent_admin", testPassword)
 	option := regexp.MustCompile(`<option value="([a-z_]+)">`)
 	offered := func(who string) (actions []string, body string) {
 		t.Helper()
@@ -100,7 +100,7 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 			p := companyUI.Get(fmt.Sprintf("/e/warnings/%d", id))
 			status, body = p.Status, p.Body
 		} else {
-			p := users[who].get(fmt.Sprintf("/portal/warnings/%d", id))
+			p := users[who].Get(fmt.Sprintf("/portal/warnings/%d", id))
 			status, body = p.Status, p.Body
 		}
 		require.Equal(t, http.StatusOK, status, body)
@@ -125,7 +125,7 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 		{"fed_back", nil, []string{"verify"}, []string{"verify", "false_alarm"}, "等待监管部门核查"},
 		{"verified", nil, nil, []string{"close", "downgrade", "false_alarm"}, "等待监管部门领导解除或降级"},
 	} {
-		_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET step = $2 WHERE id = $1`, id, tt.step)
+		_, err := e.App.Pool.Exec(ctx, `UPDATE warnings SET step = $2 WHERE id = $1`, id, tt.step)
 		require.NoError(t, err)
 		for who, want := range map[string][]string{"company": tt.company, "staff": tt.staff, "leader": tt.leader} {
 			got, body := offered(who)
@@ -143,11 +143,11 @@ func TestWarningOffersOnlyTheCallersActions(t *testing.T) {
 		}
 	}
 	// Below orange any regulator may call it a 误报.
-	_, err := e.app.Pool.Exec(ctx, `UPDATE warnings SET level = 'yellow', step = 'published' WHERE id = $1`, id)
+	_, err := e.App.Pool.Exec(ctx, `UPDATE warnings SET level = 'yellow', step = 'published' WHERE id = $1`, id)
 	require.NoError(t, err)
 	got, _ := offered("staff")
 	assert.Equal(t, []string{"false_alarm"}, got, "staff at a yellow warning")
-	_, err = e.app.Pool.Exec(ctx, `UPDATE warnings SET status = 'settled', step = 'closed' WHERE id = $1`, id)
+	_, err = e.App.Pool.Exec(ctx, `UPDATE warnings SET status = 'settled', step = 'closed' WHERE id = $1`, id)
 	require.NoError(t, err)
 	_, body := offered("leader")
 	assert.NotContains(t, body, `id="act-form"`)
@@ -162,13 +162,13 @@ func TestPagesNameItemsNotIdentifiers(t *testing.T) {
 	f := r.lixia1
 	ctx := context.Background()
 	var id int64
-	require.NoError(t, r.app.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
+	require.NoError(t, r.App.Pool.QueryRow(ctx, `INSERT INTO warnings (warning_key, company_code, model, subject,
 		subject_name, level, score, status, step, tier, config_version, raised_at, updated_at, factors, doc)
 		VALUES ('test:names', $1, 'enterprise', '', '', 'yellow', 30, 'open', 'published', 'county', 'test', now(), now(),
 		$2, '{}') RETURNING id`, f.Code,
 		`[{"code":"alarm_high","name_zh":"高报/低报","count":1,"weight":4,"points":4,"detail":"`+f.Code+`-T01"}]`).Scan(&id))
 	b := r.login("lixia_staff")
-	w := b.get(fmt.Sprintf("/portal/warnings/%d", id))
+	w := b.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, w.Status, w.Body)
 	assert.Contains(t, w.Body, "<td>"+f.Indicator+"</td>", "the detector by its name")
 	assert.NotContains(t, w.Body, "<td>"+f.Code+"-T01</td>")
@@ -177,7 +177,7 @@ func TestPagesNameItemsNotIdentifiers(t *testing.T) {
 
 	// 企业一张图: the plant's schematic, the hazard source holding its indicator
 	// (by name, linking to its trend), the cameras by place, the position.
-	cp := b.get("/portal/companies/" + f.Code)
+	cp := b.Get("/portal/companies/" + f.Code)
 	require.Equal(t, http.StatusOK, cp.Status, cp.Body)
 	plan, _, ok := strings.Cut(cp.Body[strings.Index(cp.Body, `id="plan"`):], "</section>")
 	require.True(t, ok)
@@ -187,7 +187,7 @@ func TestPagesNameItemsNotIdentifiers(t *testing.T) {
 	assert.Contains(t, plan, "东经")
 	assert.Regexp(t, `<td>(高报 [0-9.]+；高高报 [0-9.]+|未设)</td>`, cp.Body, "thresholds by name")
 
-	q := b.get("/portal/quality")
+	q := b.Get("/portal/quality")
 	require.Equal(t, http.StatusOK, q.Status, q.Body)
 	assert.NotContains(t, q.Body, "docs/governance.md")
 }

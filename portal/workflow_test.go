@@ -27,7 +27,7 @@ func act(t *testing.T, b *browser, id int64, body map[string]string) (int, strin
 	raw, err := json.Marshal(body)
 	require.NoError(t, err)
 	return apiCall(t, b, fmt.Sprintf("/api/v1/warnings/%d/actions", id), "application/json", string(raw),
-		map[string]string{"Origin": b.base})
+		map[string]string{"Origin": b.Base})
 }
 
 // A warning produced from simulated data (a 明火 video alarm) is signed off
@@ -42,15 +42,15 @@ func TestWarningSignOffThroughThePortal(t *testing.T) {
 	id, _ := openWarning(t, e, c)
 	staff := e.login("lixia_staff")
 	leader := e.login("lixia_leader")
-	page := leader.get(fmt.Sprintf("/portal/warnings/%d", id))
+	page := leader.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, page.Status)
 	assert.Contains(t, page.Body, `id="act-form"`, "the leader may declare the orange/red warning a 误报 at any step")
 	assert.Contains(t, page.Body, "明火")
 
 	// The company signs for and answers it in the base system: the portal,
 	// and its form, are closed to company accounts.
-	assert.Equal(t, http.StatusForbidden, e.login("ent_admin").get(fmt.Sprintf("/portal/warnings/%d", id)).Status)
-	company := enttest.Login(t, e.app.URL(), "ent_admin", testPassword)
+	assert.Equal(t, http.StatusForbidden, e.login("ent_admin").Get(fmt.Sprintf("/portal/warnings/%d", id)).Status)
+	company := enttest.Login(t, e.App.URL(), "ent_admin", testPassword)
 	company.Get(fmt.Sprintf("/e/warnings/%d", id))
 	for _, f := range []url.Values{{"action": {"acknowledge"}},
 		{"action": {"feedback"}, "note": {"已组织灭火并排查火源，现场恢复正常"}}} {
@@ -70,7 +70,7 @@ func TestWarningSignOffThroughThePortal(t *testing.T) {
 	status, _ := act(t, staff, id, map[string]string{"action": "verify"})
 	assert.Equal(t, http.StatusConflict, status, "the disposal has ended")
 
-	page = staff.get(fmt.Sprintf("/portal/warnings/%d", id))
+	page = staff.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, page.Status)
 	assert.Contains(t, page.Body, "已归档")
 	assert.Contains(t, page.Body, "处置操作")
@@ -87,14 +87,14 @@ func TestWarningSignOffThroughThePortal(t *testing.T) {
 // orange or red warning gets one whatever hour it runs at.
 func openWarning(t *testing.T, e *env, c simulate.Company, levels ...string) (int64, string) {
 	t.Helper()
-	rec := simulate.NewRecord(rand.New(rand.NewPCG(3, 4)), schemas.VideoAlarms, c, e.clock.Now())
+	rec := simulate.NewRecord(rand.New(rand.NewPCG(3, 4)), schemas.VideoAlarms, c, e.Clock.Now())
 	rec["ALARM_TYPE"] = "1" // 明火
 	require.Equal(t, 1, e.upload(c.Code, schemas.VideoAlarms, rec))
 	var id int64
 	var level string
 	deadline := time.Now().Add(30 * time.Second)
 	for id == 0 {
-		err := e.app.Pool.QueryRow(context.Background(), `SELECT id, level FROM warnings WHERE company_code = $1 AND status = 'open'
+		err := e.App.Pool.QueryRow(context.Background(), `SELECT id, level FROM warnings WHERE company_code = $1 AND status = 'open'
 			AND ($2::text[] IS NULL OR level = ANY($2)) ORDER BY id LIMIT 1`, c.Code, levels).Scan(&id, &level)
 		if err != nil {
 			require.True(t, time.Now().Before(deadline), "no warning from the 明火 alarm: %v", err)
@@ -126,21 +126,21 @@ func TestFalseAlarmOfARedWarningNeedsTheLeader(t *testing.T) {
 		assert.Contains(t, body, "message_zh")
 	}
 	var status string
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT status FROM warnings WHERE id = $1`, id).Scan(&status))
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT status FROM warnings WHERE id = $1`, id).Scan(&status))
 	assert.Equal(t, "open", status, "the warning is not settled")
 	assert.Equal(t, 2, e.audited("deny", fmt.Sprintf("POST /api/v1/warnings/%d/actions", id), "denied"))
 
-	page := staff.get(fmt.Sprintf("/portal/warnings/%d", id))
+	page := staff.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	require.Equal(t, http.StatusOK, page.Status)
 	assert.NotContains(t, page.Body, `<option value="false_alarm"`, "staff are not offered 误报 of a red warning")
-	page = leader.get(fmt.Sprintf("/portal/warnings/%d", id))
+	page = leader.Get(fmt.Sprintf("/portal/warnings/%d", id))
 	assert.Contains(t, page.Body, `<option value="false_alarm"`, "the leader is")
 
 	code, body := act(t, leader, id, falseAlarm)
 	require.Equal(t, http.StatusOK, code, body)
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT status FROM warnings WHERE id = $1`, id).Scan(&status))
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT status FROM warnings WHERE id = $1`, id).Scan(&status))
 	assert.NotEqual(t, "open", status, "the leader's 误报 settles it")
 	var step string
-	require.NoError(t, e.app.Pool.QueryRow(context.Background(), `SELECT step FROM warnings WHERE id = $1`, id).Scan(&step))
+	require.NoError(t, e.App.Pool.QueryRow(context.Background(), `SELECT step FROM warnings WHERE id = $1`, id).Scan(&step))
 	assert.Equal(t, "false_alarm", step)
 }

@@ -2,7 +2,9 @@
 // cmd/chemguard's serve does: on 127.0.0.1:0, with a data directory and a database
 // of the test's own and the test clock (CHEMGUARD_TEST_NOW) unless the configuration
 // brings its own, stopped when the test ends. The platform, portal and inspector
-// tests start it this one way. Only tests import it.
+// tests start it this one way; the portal's and the inspector app's tests through
+// StartPlatform, which adds what a UI test logs in and uploads with (Env), and talk
+// to it as a browser or phone would through Session. Only tests import it.
 package platformtest
 
 import (
