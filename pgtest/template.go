@@ -65,7 +65,7 @@ func migrateTemplate(base string) (string, error) {
 		return "", fmt.Errorf("connect %s: %w", base, err)
 	}
 	defer admin.Close(ctx)
-	dropEndedTemplates(ctx, admin)
+	dropEndedTemplates(ctx, base)
 	name := templatePrefix + strconv.Itoa(os.Getpid())
 	if _, err := admin.Exec(ctx, `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
 		return "", fmt.Errorf("drop an old %s: %w", name, err)
@@ -103,12 +103,21 @@ func disconnect(ctx context.Context, admin *pgx.Conn, name string) error {
 }
 
 // dropEndedTemplates drops the templates of test processes no longer running
-// on this machine (the servers make test starts are local).
-func dropEndedTemplates(ctx context.Context, admin *pgx.Conn) {
+// on this machine (the servers make test starts are local). It is best effort and
+// works on connections of its own: two processes dropping the same ended template
+// race (below), and the loser's ALTER DATABASE is FATAL, which closes the
+// connection it ran on — on the caller's connection that failed the caller's
+// own template ("drop an old cgtpl_<pid>: conn closed", a CI run of 2026-12-06).
+func dropEndedTemplates(ctx context.Context, base string) {
 	type db struct {
 		Name     string
 		Template bool
 	}
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return
+	}
+	defer func() { admin.Close(ctx) }()
 	rows, err := admin.Query(ctx, `SELECT datname, datistemplate FROM pg_database WHERE datname LIKE $1`, templatePrefix+"%")
 	if err != nil {
 		return
@@ -118,6 +127,11 @@ func dropEndedTemplates(ctx context.Context, admin *pgx.Conn) {
 		return
 	}
 	for _, d := range dbs {
+		if admin.IsClosed() {
+			if admin, err = pgx.Connect(ctx, base); err != nil {
+				return
+			}
+		}
 		pid, err := strconv.Atoi(strings.TrimPrefix(d.Name, templatePrefix))
 		if err != nil || pid == os.Getpid() || !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
 			continue
