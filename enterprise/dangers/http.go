@@ -615,11 +615,11 @@ func (m *Module) stepDone(c *fiber.Ctx, err error) error {
 }
 
 func (m *Module) assign(c *fiber.Ctx, mem *enterprise.Member) error {
-	var err error
 	if _, err := m.svc.Get(c.UserContext(), mem.Company, c.Params("id")); err != nil {
 		return m.audited(c, "assign", c.Params("id"), err)
 	}
 	v := readForm(c, "liable", "deadline", "acceptor", "liable_unit", "accept_unit")
+	var err error
 	var a Assignment
 	var deadline time.Time
 	if a.LiableID, err = parseID("liable", "整改责任人", v["liable"]); err == nil {
@@ -669,8 +669,7 @@ func (m *Module) sendBack(c *fiber.Ctx, mem *enterprise.Member) error {
 }
 
 func (m *Module) remove(c *fiber.Ctx, mem *enterprise.Member) error {
-	var err error
-	err = m.svc.Delete(c.UserContext(), mem, c.Params("id"), strings.TrimSpace(c.FormValue("reason")))
+	err := m.svc.Delete(c.UserContext(), mem, c.Params("id"), strings.TrimSpace(c.FormValue("reason")))
 	if err = m.audited(c, "delete", c.Params("id"), err); err != nil {
 		return m.stepDone(c, err)
 	}

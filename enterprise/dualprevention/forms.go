@@ -97,11 +97,10 @@ func (mod *Module) unitForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) unitSave(c *fiber.Ctx, m *enterprise.Member) error {
-	var err error
 	in := UnitInput{ObjectKind: c.FormValue("object_kind"), HazardCode: strings.TrimSpace(c.FormValue("hazard_code")),
 		DepartmentID: form.Int(c, "department_id"), LiableUserID: form.Int(c, "liable_user_id"), Name: strings.TrimSpace(c.FormValue("name"))}
 	id := c.Params("id")
-	_, err = mod.svc.SaveUnit(c.Context(), m, id, in)
+	_, err := mod.svc.SaveUnit(c.Context(), m, id, in)
 	return mod.saved(c, m, err, "风险分析单元", "unit_form", "风险分析单元已保存", func(f *formPage) { f.Unit = in })
 }
 
@@ -128,9 +127,9 @@ func (mod *Module) eventForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) eventSave(c *fiber.Ctx, m *enterprise.Member) error {
-	var err error
 	level, _ := strconv.Atoi(c.FormValue("level"))
 	in := EventInput{Name: strings.TrimSpace(c.FormValue("name")), Level: level}
+	var err error
 	if strings.HasSuffix(c.Path(), "/events") {
 		_, err = mod.svc.SaveEvent(c.Context(), m, c.Params("id"), "", in)
 	} else {
@@ -164,11 +163,11 @@ func (mod *Module) measureForm(c *fiber.Ctx) error {
 }
 
 func (mod *Module) measureSave(c *fiber.Ctx, m *enterprise.Member) error {
-	var err error
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("cycle_n")))
 	in := MeasureInput{ControlMode: c.FormValue("control_mode"), Description: strings.TrimSpace(c.FormValue("description")),
 		Class1: c.FormValue("class1"), Class2: c.FormValue("class2"), Class3: strings.TrimSpace(c.FormValue("class3")),
 		Content: strings.TrimSpace(c.FormValue("content")), PostID: form.Int(c, "post_id"), Cycle: Cycle{N: n, Unit: c.FormValue("cycle_unit")}}
+	var err error
 	if strings.HasSuffix(c.Path(), "/measures") {
 		_, err = mod.svc.SaveMeasure(c.Context(), m, c.Params("id"), "", in)
 	} else {
