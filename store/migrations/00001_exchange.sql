@@ -61,15 +61,12 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
+-- CREATE EXTENSION on a server that has the extension's files but does not preload
+-- its library is not an error but a FATAL that ends the connection, which no
+-- EXCEPTION block catches: try it only when the files are there AND preloaded.
 -- +goose StatementBegin
 DO $$
-DECLARE
-    t text;
-    timescale boolean;
 BEGIN
-    -- CREATE EXTENSION on a server that has the extension's files but does not preload
-    -- its library is not an error but a FATAL that ends the connection, which no
-    -- EXCEPTION block catches: try it only when the files are there AND preloaded.
     IF EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
        AND 'timescaledb' = ANY (string_to_array(
                regexp_replace(current_setting('shared_preload_libraries'), '[\s"]', '', 'g'), ',')) THEN
@@ -79,50 +76,61 @@ BEGIN
             NULL; -- e.g. a role that may not create it: native partitioning below
         END;
     END IF;
-    timescale := EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb');
-    FOREACH t IN ARRAY ARRAY['x_risk_units', 'x_risk_events', 'x_control_measures', 'x_check_tasks',
-        'x_check_records', 'x_hidden_dangers', 'x_special_operations', 'x_positioning_alarms',
-        'x_video_devices', 'x_video_device_status', 'x_video_alarms', 'x_gas_station_video_devices',
-        'x_gas_station_video_device_status', 'x_gas_station_video_alarms'] LOOP
-        -- Current state: one row per (company, key), the newest version wins.
-        EXECUTE format($f$
-            CREATE TABLE %I (
-                company_code text NOT NULL,
-                record_key   text NOT NULL,
-                deleted      boolean NOT NULL DEFAULT false,
-                event_time   timestamptz,          -- orders versions when the table has such a time
-                version      bigint NOT NULL,      -- receipt order, assigned at ingest
-                msg_id       uuid NOT NULL,
-                received_at  timestamptz NOT NULL,
-                updated_at   timestamptz NOT NULL DEFAULT now(),
-                doc          jsonb NOT NULL,       -- the record, keys exactly the seed's
-                PRIMARY KEY (company_code, record_key)
-            )$f$, t);
-        EXECUTE format('CREATE INDEX %I ON %I (company_code, updated_at, record_key)', t || '_updated', t);
-        EXECUTE format('CREATE INDEX %I ON %I (updated_at)', t || '_updated_all', t);
-        -- History: every accepted version, append-only.
-        IF timescale THEN
-            EXECUTE format($f$
-                CREATE TABLE %I (
-                    msg_id uuid NOT NULL, company_code text NOT NULL, record_key text NOT NULL,
-                    deleted boolean NOT NULL, event_time timestamptz, version bigint NOT NULL,
-                    received_at timestamptz NOT NULL, doc jsonb NOT NULL,
-                    PRIMARY KEY (msg_id, received_at))$f$, t || '_history');
-            PERFORM create_hypertable(t || '_history', 'received_at', chunk_time_interval => interval '7 days');
-        ELSE
-            EXECUTE format($f$
-                CREATE TABLE %I (
-                    msg_id uuid NOT NULL, company_code text NOT NULL, record_key text NOT NULL,
-                    deleted boolean NOT NULL, event_time timestamptz, version bigint NOT NULL,
-                    received_at timestamptz NOT NULL, doc jsonb NOT NULL,
-                    PRIMARY KEY (msg_id, received_at)) PARTITION BY RANGE (received_at)$f$, t || '_history');
-            EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT', t || '_history_default', t || '_history');
-            PERFORM chemguard_ensure_partitions(t || '_history', now() - interval '1 month', now() + interval '2 months');
-        END IF;
-        EXECUTE format('CREATE INDEX %I ON %I (company_code, record_key, received_at)', t || '_history_key', t || '_history');
-    END LOOP;
 END $$;
 -- +goose StatementEnd
+
+-- Creates one exchange table: its current state and its append-only history. Every
+-- exchange table is made by it, the seed's here and the platform-defined ones in
+-- 00003, so that they share one layout.
+-- +goose StatementBegin
+CREATE FUNCTION chemguard_create_exchange_table(t text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    -- Current state: one row per (company, key), the newest version wins.
+    EXECUTE format($f$
+        CREATE TABLE %I (
+            company_code text NOT NULL,
+            record_key   text NOT NULL,
+            deleted      boolean NOT NULL DEFAULT false,
+            event_time   timestamptz,          -- orders versions when the table has such a time
+            version      bigint NOT NULL,      -- receipt order, assigned at ingest
+            msg_id       uuid NOT NULL,
+            received_at  timestamptz NOT NULL,
+            updated_at   timestamptz NOT NULL DEFAULT now(),
+            doc          jsonb NOT NULL,       -- the record, keys exactly the seed's
+            PRIMARY KEY (company_code, record_key)
+        )$f$, t);
+    EXECUTE format('CREATE INDEX %I ON %I (company_code, updated_at, record_key)', t || '_updated', t);
+    EXECUTE format('CREATE INDEX %I ON %I (updated_at)', t || '_updated_all', t);
+    -- History: every accepted version, append-only.
+    IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
+        EXECUTE format($f$
+            CREATE TABLE %I (
+                msg_id uuid NOT NULL, company_code text NOT NULL, record_key text NOT NULL,
+                deleted boolean NOT NULL, event_time timestamptz, version bigint NOT NULL,
+                received_at timestamptz NOT NULL, doc jsonb NOT NULL,
+                PRIMARY KEY (msg_id, received_at))$f$, t || '_history');
+        PERFORM create_hypertable(t || '_history', 'received_at', chunk_time_interval => interval '7 days');
+    ELSE
+        EXECUTE format($f$
+            CREATE TABLE %I (
+                msg_id uuid NOT NULL, company_code text NOT NULL, record_key text NOT NULL,
+                deleted boolean NOT NULL, event_time timestamptz, version bigint NOT NULL,
+                received_at timestamptz NOT NULL, doc jsonb NOT NULL,
+                PRIMARY KEY (msg_id, received_at)) PARTITION BY RANGE (received_at)$f$, t || '_history');
+        EXECUTE format('CREATE TABLE %I PARTITION OF %I DEFAULT', t || '_history_default', t || '_history');
+        PERFORM chemguard_ensure_partitions(t || '_history', now() - interval '1 month', now() + interval '2 months');
+    END IF;
+    EXECUTE format('CREATE INDEX %I ON %I (company_code, record_key, received_at)', t || '_history_key', t || '_history');
+END $$;
+-- +goose StatementEnd
+
+-- The seed's 14 exchange tables.
+SELECT chemguard_create_exchange_table(t) FROM unnest(ARRAY['x_risk_units', 'x_risk_events',
+    'x_control_measures', 'x_check_tasks', 'x_check_records', 'x_hidden_dangers',
+    'x_special_operations', 'x_positioning_alarms', 'x_video_devices', 'x_video_device_status',
+    'x_video_alarms', 'x_gas_station_video_devices', 'x_gas_station_video_device_status',
+    'x_gas_station_video_alarms']) AS t;
+
 
 -- +goose Down
 -- Nothing is physically deleted on this platform: migrations only go forward.
