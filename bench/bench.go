@@ -53,6 +53,9 @@ type Options struct {
 	Points   int           // served: time-series points (devices, indicators) per company
 	Profile  string        // served: directory for the served process's pprof profiles
 	Serve    string        // served: the chemguard binary to serve (default: this one)
+	// ProbeEvery, served on sensor-readings: a warning and a governance probe this
+	// often during the load; 0 none.
+	ProbeEvery time.Duration
 }
 
 // ParseFlags reads the flags of `chemguard bench`.
@@ -74,6 +77,7 @@ func ParseFlags(args []string) (Options, error) {
 	fs.IntVar(&o.Probes, "probes", 100, "warnings scenario: HIGH_HIGH probes (at most one per company)")
 	rate := fs.Int("rate", 20000, "records per second offered (0: unpaced); default 20000 for warnings, 2000 for governance, unpaced for served")
 	fs.DurationVar(&o.Duration, "duration", 3*time.Minute, "governance scenario: how long the simulator runs")
+	fs.DurationVar(&o.ProbeEvery, "probe-every", 0, "served, sensor-readings: a HIGH_HIGH probe (→ warning readable) and a late-reading probe (→ governance fact stored) this often during the load; 0: none")
 	fs.Float64Var(&o.Speed, "speed", 1, "governance scenario: simulator time compression (1 = the seed's frequencies)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -110,7 +114,7 @@ func Run(ctx context.Context, server string, o Options, stdout io.Writer) error 
 			return fmt.Errorf("bench: unknown table %q", o.Table)
 		}
 		return runServed(ctx, server, servedOptions{table: t, records: o.Records, batch: o.Batch, concurrency: o.Concurrency,
-			companies: o.Companies, points: o.Points, rate: o.Rate, syncWrites: o.SyncWrites, profile: o.Profile, exe: o.Serve}, stdout)
+			companies: o.Companies, points: o.Points, rate: o.Rate, syncWrites: o.SyncWrites, profile: o.Profile, exe: o.Serve, probeEvery: o.ProbeEvery}, stdout)
 	}
 	return fmt.Errorf("bench: unknown scenario %q (served, warnings, governance)", o.Scenario)
 }

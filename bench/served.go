@@ -50,6 +50,9 @@ type servedOptions struct {
 	syncWrites  bool
 	profile     string // directory for the served process's CPU and allocation profiles; "" none
 	exe         string // the chemguard binary to serve; "" this one
+	// probeEvery, on sensor-readings: a warning probe and a governance probe this
+	// often during the load (servedProbes); 0: none.
+	probeEvery time.Duration
 }
 
 // servedGroups are the consumer groups `chemguard serve` runs, each with its topics.
@@ -123,8 +126,25 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	}
 	defer pool.Close(context.Background())
 
-	reqs := buildRequests(t, o, comps, keys, time.Now())
 	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency + 2}}
+	var probes *servedProbes
+	var baseline int64 // records the sink stored before the load (the probes' definitions)
+	if o.probeEvery > 0 {
+		if t != schemas.SensorReadings {
+			return fmt.Errorf("bench: --probe-every needs --table %s", schemas.SensorReadings.Slug)
+		}
+		if probes, err = prepareProbes(ctx, client, srv.url, cfg, dsn, comps, keys); err != nil {
+			return err
+		}
+		defer probes.close()
+		defs := int64(len(comps) * probeAreas)
+		for deadline := time.Now().Add(time.Minute); baseline < defs; time.Sleep(50 * time.Millisecond) {
+			if baseline, err = srv.sinkStored(ctx, client); err != nil || time.Now().After(deadline) {
+				return fmt.Errorf("bench: the sink stored %d of the %d probe definitions: %v", baseline, defs, err)
+			}
+		}
+	}
+	reqs := buildRequests(t, o, comps, keys, time.Now())
 
 	before, err := readProc(srv.cmd.Process.Pid)
 	if err != nil {
@@ -169,6 +189,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		defer tick.Stop()
 		for {
 			n, err := srv.sinkStored(pollCtx, client)
+			n -= baseline
 			if err == nil {
 				visMu.Lock()
 				if len(visible) == 0 || n > visible[len(visible)-1].N {
@@ -192,7 +213,15 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		return visible[len(visible)-1].N
 	}
 
+	stopProbes, probesDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(probesDone)
+		if probes != nil {
+			probes.run(ctx, o.probeEvery, stopProbes)
+		}
+	}()
 	res := pushAll(ctx, client, srv.url, t.Slug, reqs, o.concurrency, o.rate, start)
+	close(stopProbes) // the probes in flight go on polling while the sink catches up
 	acked := res.elapsed
 	accepted := res.accepted()
 
@@ -253,10 +282,14 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		}
 	}
 
+	<-probesDone // every probe reading is acknowledged and counted in probes.sent
 	// What PostgreSQL holds, counted once at the end.
 	var stored int64
 	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+t.SQLName()+"_history").Scan(&stored); err != nil {
 		return err
+	}
+	if probes != nil {
+		stored -= probes.sent.Load() // the probes' readings are stored beside the load's
 	}
 	ceiling, err := copyCeiling(ctx, pool, t, reqs)
 	if err != nil {
@@ -292,6 +325,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	}
 	fmt.Fprintf(stdout, "machine load average (1 min) at start %s, at end %s\n", loadBefore, loadAfter)
 	fmt.Fprintf(stdout, "ceiling, plain COPY of the same rows in the same database: %.0f rows/s; ratio end to end / ceiling %.2f\n", ceiling, e2e/ceiling)
+	if probes != nil {
+		probes.report(stdout)
+	}
 	if o.profile != "" {
 		fmt.Fprintf(stdout, "profiles: %s/%s.{cpu,allocs}.pprof (go tool pprof -top %s %s/%s.cpu.pprof)\n", o.profile, t.Slug, srv.exe, o.profile, t.Slug)
 	}

@@ -1,0 +1,224 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/shandong-emergency/chemguard/auth/identity"
+	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/config"
+	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
+	"github.com/shandong-emergency/chemguard/tiers"
+)
+
+// probeAreas is how many probe detectors (each in an area of its own) a probed
+// company gets: a leak warning is raised once per area, so every warning probe
+// needs an area no earlier probe has alarmed.
+const probeAreas = 64
+
+// servedProbes measures, inside a served run, the two latencies issue 14 asks of a
+// sustained load beside the visibility lag: a HIGH_HIGH reading → its leak warning
+// readable through GET /api/v1/warnings (as a province regulator polling every
+// 5 ms), and a reading two hours late → its 采集时间严重滞后 fact stored in
+// governance_facts (polled every 20 ms). The probes travel with the load, through
+// the same HTTP intake, broker and consumers, one warning probe and one governance
+// probe every `every`, until stop is called.
+type servedProbes struct {
+	client  *http.Client
+	url     string
+	pool    *pgxpool.Pool
+	comps   []simulate.Company
+	keys    []string
+	token   string
+	sent    atomic.Int64 // probe readings accepted: they are stored beside the load's
+	mu      sync.Mutex
+	warning []time.Duration
+	fact    []time.Duration
+	missedW int
+	missedF int
+}
+
+// prepareProbes defines the probe detectors of every company (a gas detector with
+// HIGH_HIGH 50 %LEL per probe area), waits until the warning engine holds them,
+// and signs a province regulator in on the served process. close releases its
+// database connections.
+func prepareProbes(ctx context.Context, client *http.Client, url string, cfg *config.Config, dsn string,
+	comps []simulate.Company, keys []string) (_ *servedProbes, err error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			pool.Close()
+		}
+	}()
+	num := func(v float64) json.Number { return json.Number(fmt.Sprint(v)) }
+	for i, c := range comps {
+		var defs []any
+		for a := range probeAreas {
+			defs = append(defs, map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, a), "COMPANY_CODE": c.Code,
+				"HAZARD_CODE": c.Code + "001", "INDICATOR_NAME": fmt.Sprintf("可燃气体探测器 探针%02d", a), "INDICATOR_KIND": "5",
+				"UNIT": "%LEL", "RANGE_LOW": num(0), "RANGE_HIGH": num(100), "HIGH": num(20), "HIGH_HIGH": num(50),
+				"AREA": fmt.Sprintf("探针区%02d", a), "DELETED": "0"})
+		}
+		body, _ := json.Marshal(defs)
+		if acc, _, err := simulate.PostRaw(ctx, client, url, keys[i], "indicators", body); err != nil || acc != len(defs) {
+			return nil, fmt.Errorf("bench: define the probe detectors of %s: accepted %d of %d: %v", c.Code, acc, len(defs), err)
+		}
+	}
+	// Definitions and readings travel on different topics: probe once the engine
+	// holds every company's definitions.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM warning_engine_state`).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n >= len(comps) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("bench: the warning engine holds %d of %d companies a minute after their definitions", n, len(comps))
+		}
+	}
+	acc, closeDB, err := platform.OpenAccess(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	created, err := acc.Identity.CreateUser(ctx, identity.NewUser{Username: "bench_province", Password: "Chemguard-2026",
+		Role: policy.ProvinceStaff, Domain: tiers.ProvinceCode}, identity.Actor{Name: "cli:bench"})
+	if err != nil {
+		return nil, err
+	}
+	otp := ""
+	if created.TOTPSecret != "" {
+		if otp, err = identity.TOTPCode(created.TOTPSecret, time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	token, err := login(ctx, client, url, "bench_province", "Chemguard-2026", otp)
+	if err != nil {
+		return nil, err
+	}
+	return &servedProbes{client: client, url: url, pool: pool, comps: comps, keys: keys, token: token}, nil
+}
+
+func (p *servedProbes) close() { p.pool.Close() }
+
+// run sends a warning probe and a governance probe every `every` until stop is
+// closed or every probe area of every company has been used, and returns once the
+// probes in flight have ended (each waits at most its own limit).
+func (p *servedProbes) run(ctx context.Context, every time.Duration, stop <-chan struct{}) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for n := 0; n < len(p.comps)*probeAreas; n++ {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		wg.Add(2)
+		go func() { defer wg.Done(); p.warningProbe(ctx, n) }()
+		go func() { defer wg.Done(); p.factProbe(ctx, n) }()
+	}
+}
+
+// warningProbe sends 60 %LEL on the n-th probe detector and waits for the company's
+// leak warnings to grow by one.
+func (p *servedProbes) warningProbe(ctx context.Context, n int) {
+	ci := n % len(p.comps)
+	c := p.comps[ci]
+	before, err := warningCount(ctx, p.client, p.url, p.token, c.Code)
+	if err != nil {
+		p.miss(&p.missedW)
+		return
+	}
+	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, n/len(p.comps)),
+		"VALUE": json.Number("60"), "COLLECT_TIME": time.Now().In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
+	t0 := time.Now()
+	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
+		p.miss(&p.missedW)
+		return
+	}
+	p.sent.Add(1)
+	for time.Since(t0) < 10*time.Second && ctx.Err() == nil {
+		if got, err := warningCount(ctx, p.client, p.url, p.token, c.Code); err == nil && got > before {
+			p.record(&p.warning, time.Since(t0))
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	p.miss(&p.missedW)
+}
+
+// factProbe sends a reading collected two hours ago for a point of its own and
+// waits for its sensor_behind fact.
+func (p *servedProbes) factProbe(ctx context.Context, n int) {
+	ci := n % len(p.comps)
+	c := p.comps[ci]
+	point := fmt.Sprintf("%s-GOVPROBE-%05d", c.Code, n)
+	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": point, "VALUE": json.Number("1"),
+		"COLLECT_TIME": time.Now().Add(-2 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
+	t0 := time.Now()
+	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
+		p.miss(&p.missedF)
+		return
+	}
+	p.sent.Add(1)
+	for time.Since(t0) < time.Minute && ctx.Err() == nil {
+		var found bool
+		_ = p.pool.QueryRow(ctx, `SELECT true FROM governance_facts WHERE company_code = $1 AND subject = $2
+			AND kind = 'sensor_behind'`, c.Code, point).Scan(&found)
+		if found {
+			p.record(&p.fact, time.Since(t0))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.miss(&p.missedF)
+}
+
+func (p *servedProbes) record(to *[]time.Duration, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	*to = append(*to, d)
+}
+
+func (p *servedProbes) miss(n *int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	*n++
+}
+
+// report prints both latencies.
+func (p *servedProbes) report(stdout io.Writer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.warning) > 0 {
+		fmt.Fprintf(stdout, "HIGH_HIGH reading → warning readable via GET /api/v1/warnings, under the load: %d probes (%d missed after 10 s): %s\n",
+			len(p.warning), p.missedW, quantiles(p.warning))
+	} else {
+		fmt.Fprintf(stdout, "no warning probe became readable (%d missed after 10 s)\n", p.missedW)
+	}
+	if len(p.fact) > 0 {
+		fmt.Fprintf(stdout, "late reading → governance fact stored (governance_facts), under the load: %d probes (%d missed after 1 min): %s\n",
+			len(p.fact), p.missedF, quantiles(p.fact))
+	} else {
+		fmt.Fprintf(stdout, "no governance probe reached a stored fact (%d missed after 1 min)\n", p.missedF)
+	}
+}
