@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 
@@ -177,20 +178,26 @@ func (s *chainState) fill() {
 // before the task's next daily upload does).
 func (k *chainTask) lastChecked() time.Time { return later(k.Record.At, k.LastCheck) }
 
-// chainRecord applies one 双重预防 record.
+// chainRecord applies one 双重预防 record. 隐患 and check records, the chain's
+// tables that grow without bound, leave the findings of the other records as they
+// were: they name the findings they may change (touch) for an incremental base check;
+// any other record asks for a whole one.
 func (t *Tracker) chainRecord(c *company, r ChainRecord, now time.Time, ch *[]Change) {
-	if c.chain == nil {
-		c.chain = newChain()
-	}
-	s := c.chain
+	s := chain(c)
 	c.baseDirty = true
 	switch r.Table {
 	case TableRiskUnits:
 		s.Units[r.ID] = r
+		c.baseCurrent = false
+		c.recordChanged(itemUnit, r.ID)
 	case TableRiskEvents:
 		s.Events[r.ID] = r
+		c.baseCurrent = false
+		c.recordChanged(itemEvent, r.ID)
 	case TableControlMeasures:
 		s.Measures[r.ID] = r
+		c.baseCurrent = false
+		c.recordChanged(itemMeasure, r.ID)
 	case TableCheckTasks:
 		k, ok := s.Tasks[r.ID]
 		if !ok {
@@ -198,20 +205,29 @@ func (t *Tracker) chainRecord(c *company, r ChainRecord, now time.Time, ch *[]Ch
 			s.Tasks[r.ID] = k
 		}
 		k.Record = r
+		c.baseCurrent = false
+		c.recordChanged(itemTask, r.ID)
 		t.checkTask(c, r.ID, now, ch)
 	case TableCheckRecords:
+		if was, ok := s.Orphans[r.ID]; ok && (r.Deleted || was.Parent != r.Parent) {
+			c.touch(ChainRecordTask, was.Parent)
+		}
 		if r.Deleted {
 			delete(s.Orphans, r.ID)
+			c.recordChanged(itemOrphan, r.ID)
 			return
 		}
 		if k, ok := s.Tasks[r.Parent]; ok {
 			if r.At.After(k.LastCheck) {
 				k.LastCheck = r.At
+				c.recordChanged(itemTask, r.Parent)
 			}
 			t.checkTask(c, r.Parent, now, ch)
 			return
 		}
 		s.Orphans[r.ID] = r
+		c.recordChanged(itemOrphan, r.ID)
+		c.touch(ChainRecordTask, r.Parent)
 		if len(s.Orphans) > maxOrphans {
 			oldest := ""
 			for id, o := range s.Orphans {
@@ -219,9 +235,14 @@ func (t *Tracker) chainRecord(c *company, r ChainRecord, now time.Time, ch *[]Ch
 					oldest = id
 				}
 			}
+			c.touch(ChainRecordTask, s.Orphans[oldest].Parent)
 			delete(s.Orphans, oldest)
+			c.recordChanged(itemOrphan, oldest)
 		}
 	case TableHiddenDangers:
+		c.touch(DangerHazardUnknown, r.ID)
+		c.touch(DangerMeasureUnknown, r.ID)
+		c.recordChanged(itemDanger, r.ID)
 		if r.Deleted || r.State == schemas.DangerStateAccepted {
 			delete(s.Dangers, r.ID)
 			// 已验收 or withdrawn: not overdue any more, from when the platform learnt it.
@@ -290,11 +311,16 @@ func (t *Tracker) chainOverdue(c *company, now time.Time, ch *[]Change) {
 			fmt.Sprintf("排查任务 %s（%s）最近排查于 %s，周期 %s%s，应于 %s 前再次排查", id, clip(r.Name, 40),
 				fmtTime(last), fmtCycle(r.Cycle), r.CycleUnit, fmtTime(due)), ch)
 	}
-	for _, id := range sortedKeys(s.Dangers) {
-		d := s.Dangers[id]
-		if d.At.IsZero() || !clock.After(d.At) {
-			continue
+	// Only the 隐患 past their deadline are sorted: the open ones are thousands.
+	var due []string
+	for id, d := range s.Dangers {
+		if !d.At.IsZero() && clock.After(d.At) {
+			due = append(due, id)
 		}
+	}
+	sort.Strings(due)
+	for _, id := range due {
+		d := s.Dangers[id]
 		kind, level := DangerOverdue, "一般隐患"
 		if d.Major {
 			kind, level = MajorDangerOverdue, "重大隐患"
@@ -322,74 +348,152 @@ func (t *Tracker) chainFindings(c *company, add func(finding)) {
 				k.LastCheck = o.At
 			}
 			delete(s.Orphans, id)
+			c.recordChanged(itemTask, o.Parent)
+			c.recordChanged(itemOrphan, id)
 		}
 	}
-	alive := func(m map[string]ChainRecord, id string) bool { r, ok := m[id]; return ok && !r.Deleted }
-	missing := func(found bool, id string) string {
-		if found {
-			return "已删除"
+	found := func(f finding, ok bool) {
+		if ok {
+			add(f)
 		}
-		return "不存在"
 	}
 	for _, id := range sortedKeys(s.Events) {
-		e := s.Events[id]
-		if e.Deleted || alive(s.Units, e.Parent) {
-			continue
-		}
-		_, found := s.Units[e.Parent]
-		add(finding{kind: ChainEventUnit, subject: id, ev: Evidence{Table: TableRiskEvents, Key: id,
-			Note: "RISK_UNIT_ID " + e.Parent + " " + missing(found, e.Parent)},
-			detail: fmt.Sprintf("风险事件 %s（%s）所属风险分析单元 %s %s", id, clip(e.Name, 40), e.Parent, missing(found, e.Parent))})
+		found(s.eventFinding(id))
 	}
 	for _, id := range sortedKeys(s.Measures) {
-		m := s.Measures[id]
-		if m.Deleted || alive(s.Events, m.Parent) {
-			continue
-		}
-		_, found := s.Events[m.Parent]
-		add(finding{kind: ChainMeasureEvent, subject: id, ev: Evidence{Table: TableControlMeasures, Key: id,
-			Note: "RISK_EVENT_ID " + m.Parent + " " + missing(found, m.Parent)},
-			detail: fmt.Sprintf("管控措施 %s 所属风险事件 %s %s", id, m.Parent, missing(found, m.Parent))})
+		found(s.measureFinding(id))
 	}
 	for _, id := range sortedKeys(s.Tasks) {
-		k := s.Tasks[id].Record
-		if k.Deleted || alive(s.Measures, k.Parent) {
-			continue
-		}
-		_, found := s.Measures[k.Parent]
-		add(finding{kind: ChainTaskMeasure, subject: id, ev: Evidence{Table: TableCheckTasks, Key: id,
-			Note: "RISK_MEASURE_ID " + k.Parent + " " + missing(found, k.Parent)},
-			detail: fmt.Sprintf("排查任务 %s 所属管控措施 %s %s", id, k.Parent, missing(found, k.Parent))})
+		found(s.taskFinding(id))
 	}
+	byTask := s.orphansByTask()
+	for _, task := range sortedKeys(byTask) {
+		add(orphanFinding(task, byTask[task]))
+	}
+	for _, id := range sortedKeys(s.Dangers) {
+		found(c.dangerFinding(DangerHazardUnknown, id))
+		found(c.dangerFinding(DangerMeasureUnknown, id))
+	}
+}
+
+// chainFinding is the finding of one key of the chain's kinds as the records stand,
+// for an incremental base check; byTask is orphansByTask, built by the caller once.
+func (c *company) chainFinding(k factKey, byTask map[string][]ChainRecord) (finding, bool) {
+	s := c.chain
+	if s == nil {
+		return finding{}, false
+	}
+	switch k.family {
+	case ChainEventUnit:
+		return s.eventFinding(k.subject)
+	case ChainMeasureEvent:
+		return s.measureFinding(k.subject)
+	case ChainTaskMeasure:
+		return s.taskFinding(k.subject)
+	case ChainRecordTask:
+		if recs := byTask[k.subject]; len(recs) > 0 {
+			return orphanFinding(k.subject, recs), true
+		}
+	case DangerHazardUnknown, DangerMeasureUnknown:
+		return c.dangerFinding(k.family, k.subject)
+	}
+	return finding{}, false
+}
+
+func alive(m map[string]ChainRecord, id string) bool { r, ok := m[id]; return ok && !r.Deleted }
+
+// missing says why a link's target does not count: there is none, or it is deleted.
+func missing(m map[string]ChainRecord, id string) string {
+	if _, found := m[id]; found {
+		return "已删除"
+	}
+	return "不存在"
+}
+
+// eventFinding is 风险事件 id's link to its 风险分析单元, when broken.
+func (s *chainState) eventFinding(id string) (finding, bool) {
+	e, ok := s.Events[id]
+	return linkFinding(ChainEventUnit, e, ok, s.Units, "RISK_UNIT_ID", func(why string) string {
+		return fmt.Sprintf("风险事件 %s（%s）所属风险分析单元 %s %s", id, clip(e.Name, 40), e.Parent, why)
+	})
+}
+
+// measureFinding is 管控措施 id's link to its 风险事件, when broken.
+func (s *chainState) measureFinding(id string) (finding, bool) {
+	m, ok := s.Measures[id]
+	return linkFinding(ChainMeasureEvent, m, ok, s.Events, "RISK_EVENT_ID", func(why string) string {
+		return fmt.Sprintf("管控措施 %s 所属风险事件 %s %s", id, m.Parent, why)
+	})
+}
+
+// taskFinding is 排查任务 id's link to its 管控措施, when broken.
+func (s *chainState) taskFinding(id string) (finding, bool) {
+	task, ok := s.Tasks[id]
+	if !ok {
+		return finding{}, false
+	}
+	return linkFinding(ChainTaskMeasure, task.Record, true, s.Measures, "RISK_MEASURE_ID", func(why string) string {
+		return fmt.Sprintf("排查任务 %s 所属管控措施 %s %s", id, task.Record.Parent, why)
+	})
+}
+
+// linkFinding is the finding of kind about record r's link to its parent (the
+// record's column, a record of parents), when r is there (ok) and not deleted and
+// its parent is missing or deleted; detail says so in full.
+func linkFinding(kind Kind, r ChainRecord, ok bool, parents map[string]ChainRecord, column string,
+	detail func(why string) string) (finding, bool) {
+	if !ok || r.Deleted || alive(parents, r.Parent) {
+		return finding{}, false
+	}
+	why := missing(parents, r.Parent)
+	return finding{kind: kind, subject: r.ID, ev: Evidence{Table: r.Table, Key: r.ID, Note: column + " " + r.Parent + " " + why},
+		detail: detail(why)}, true
+}
+
+// orphansByTask groups the orphaned check records by their missing task, each
+// group sorted by record ID.
+func (s *chainState) orphansByTask() map[string][]ChainRecord {
 	byTask := map[string][]ChainRecord{}
 	for _, id := range sortedKeys(s.Orphans) {
 		o := s.Orphans[id]
 		byTask[o.Parent] = append(byTask[o.Parent], o)
 	}
-	for _, task := range sortedKeys(byTask) {
-		recs := byTask[task]
-		f := finding{kind: ChainRecordTask, subject: task, ev: Evidence{Table: TableCheckRecords, Key: recs[0].ID,
-			At: recs[0].At, Note: "CHECK_TASK_ID " + task + " 不存在"},
-			detail: fmt.Sprintf("%d 条排查记录所属排查任务 %s 不存在", len(recs), task)}
-		for _, r := range recs[1:] {
-			f.more = append(f.more, Evidence{Table: TableCheckRecords, Key: r.ID, At: r.At, Note: "CHECK_TASK_ID " + task + " 不存在"})
-		}
-		add(f)
+	return byTask
+}
+
+// orphanFinding is the one finding of the check records recs (at least one, sorted
+// by ID) whose task is missing.
+func orphanFinding(task string, recs []ChainRecord) finding {
+	f := finding{kind: ChainRecordTask, subject: task, ev: Evidence{Table: TableCheckRecords, Key: recs[0].ID,
+		At: recs[0].At, Note: "CHECK_TASK_ID " + task + " 不存在"},
+		detail: fmt.Sprintf("%d 条排查记录所属排查任务 %s 不存在", len(recs), task)}
+	for _, r := range recs[1:] {
+		f.more = append(f.more, Evidence{Table: TableCheckRecords, Key: r.ID, At: r.At, Note: "CHECK_TASK_ID " + task + " 不存在"})
 	}
-	for _, id := range sortedKeys(s.Dangers) {
-		d := s.Dangers[id]
+	return f
+}
+
+// dangerFinding is open 隐患 id's finding of kind (DangerHazardUnknown: its 风险分析对象
+// is no registered hazard; DangerMeasureUnknown: its 管控措施 is missing), if any.
+func (c *company) dangerFinding(kind Kind, id string) (finding, bool) {
+	s := c.chain
+	d, ok := s.Dangers[id]
+	if !ok {
+		return finding{}, false
+	}
+	switch kind {
+	case DangerHazardUnknown:
 		if h, ok := c.hazards[d.Hazard]; !ok || h.Deleted {
-			add(finding{kind: DangerHazardUnknown, subject: id, ev: Evidence{Table: TableHiddenDangers, Key: id,
+			return finding{kind: DangerHazardUnknown, subject: id, ev: Evidence{Table: TableHiddenDangers, Key: id,
 				Note: "HAZARD_CODE " + d.Hazard + " 未在重大危险源与储存单元中登记"},
-				detail: fmt.Sprintf("隐患 %s（%s）绑定的风险分析对象 %s 不是本企业已登记的危险源", id, clip(d.Name, 40), d.Hazard)})
+				detail: fmt.Sprintf("隐患 %s（%s）绑定的风险分析对象 %s 不是本企业已登记的危险源", id, clip(d.Name, 40), d.Hazard)}, true
 		}
-		if d.Parent != "" && !alive(s.Measures, d.Parent) {
-			_, found := s.Measures[d.Parent]
-			add(finding{kind: DangerMeasureUnknown, subject: id, ev: Evidence{Table: TableHiddenDangers, Key: id,
-				Note: "RISK_MEASURE_ID " + d.Parent + " " + missing(found, d.Parent)},
-				detail: fmt.Sprintf("隐患 %s（%s）绑定的管控措施 %s %s", id, clip(d.Name, 40), d.Parent, missing(found, d.Parent))})
-		}
+	case DangerMeasureUnknown: // a 隐患 found outside any check task has no 管控措施 to miss
+		return linkFinding(DangerMeasureUnknown, d, d.Parent != "", s.Measures, "RISK_MEASURE_ID", func(why string) string {
+			return fmt.Sprintf("隐患 %s（%s）绑定的管控措施 %s %s", id, clip(d.Name, 40), d.Parent, why)
+		})
 	}
+	return finding{}, false
 }
 
 func fmtCycle(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }

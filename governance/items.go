@@ -77,6 +77,27 @@ func (t *Tracker) note(ch []Change) []Change {
 	return ch
 }
 
+// setPending notes that the base-data condition k has been seen since.
+func (c *company) setPending(k factKey, since time.Time) {
+	c.pending[k] = since
+	c.pendingChanged(k)
+}
+
+// dropPending forgets the base-data condition k, if pending.
+func (c *company) dropPending(k factKey) {
+	if _, ok := c.pending[k]; ok {
+		delete(c.pending, k)
+		c.pendingChanged(k)
+	}
+}
+
+func (c *company) pendingChanged(k factKey) {
+	if c.dirtyPending == nil {
+		c.dirtyPending = map[factKey]bool{}
+	}
+	c.dirtyPending[k] = true
+}
+
 func pendingKey(k factKey) string  { return itemPending + "|" + string(k.family) + "|" + k.subject }
 func factItemKey(k factKey) string { return itemFact + "|" + string(k.family) + "|" + k.subject }
 
@@ -100,8 +121,11 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 	if !ok {
 		return nil, nil
 	}
-	if c.stored == nil {
-		c.stored = newStoredItems()
+	// Restored from a whole state, or new: every item is compared with nothing
+	// stored until a store succeeds; after that only those marked changed are.
+	whole, st := c.stored == nil, c.stored
+	if whole {
+		st = newStoredItems()
 		for k := range c.open {
 			if c.dirty == nil {
 				c.dirty = map[factKey]bool{}
@@ -110,7 +134,7 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 		}
 	}
 	out := map[string][]byte{}
-	c.unsaved = c.unsaved[:0]
+	c.unsaved, c.unsavedWhole = c.unsaved[:0], whole
 	var err error
 	put := func(k string, v any, save func(*storedItems)) {
 		if err != nil {
@@ -132,42 +156,63 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 			put(factItemKey(k), nil, nil)
 		}
 	}
-	st := c.stored
-	for k, since := range c.pending {
-		if was, ok := st.pending[k]; !ok || !was.Equal(since) {
+	pending := func(k factKey) {
+		since, ok := c.pending[k]
+		was, stored := st.pending[k]
+		switch {
+		case ok && (!stored || !was.Equal(since)):
 			put(pendingKey(k), pendingJSON{Kind: k.family, Subject: k.subject, Since: since},
 				func(s *storedItems) { s.pending[k] = since })
-		}
-	}
-	for k := range st.pending {
-		if _, ok := c.pending[k]; !ok {
+		case !ok && stored:
 			put(pendingKey(k), nil, func(s *storedItems) { delete(s.pending, k) })
 		}
 	}
-	if c.chain != nil {
-		for prefix, m := range c.chain.records() {
-			was := st.records[prefix]
-			for id, r := range m {
-				if w, ok := was[id]; !ok || !sameRecord(w, r) {
-					put(prefix+"|"+id, r, func(s *storedItems) { s.records[prefix][id] = r })
-				}
-			}
-			for id := range was {
-				if _, ok := m[id]; !ok {
-					put(prefix+"|"+id, nil, func(s *storedItems) { delete(s.records[prefix], id) })
-				}
-			}
-		}
-		for id, k := range c.chain.Tasks {
-			if w, ok := st.tasks[id]; !ok || !sameRecord(w.Record, k.Record) || !w.LastCheck.Equal(k.LastCheck) {
+	record := func(prefix, id string) {
+		if prefix == itemTask {
+			k, ok := c.chain.Tasks[id]
+			w, stored := st.tasks[id]
+			switch {
+			case ok && (!stored || !sameRecord(w.Record, k.Record) || !w.LastCheck.Equal(k.LastCheck)):
 				v := *k
 				put(itemTask+"|"+id, v, func(s *storedItems) { s.tasks[id] = v })
-			}
-		}
-		for id := range st.tasks {
-			if _, ok := c.chain.Tasks[id]; !ok {
+			case !ok && stored:
 				put(itemTask+"|"+id, nil, func(s *storedItems) { delete(s.tasks, id) })
 			}
+			return
+		}
+		r, ok := c.chain.records()[prefix][id]
+		w, stored := st.records[prefix][id]
+		switch {
+		case ok && (!stored || !sameRecord(w, r)):
+			put(prefix+"|"+id, r, func(s *storedItems) { s.records[prefix][id] = r })
+		case !ok && stored:
+			put(prefix+"|"+id, nil, func(s *storedItems) { delete(s.records[prefix], id) })
+		}
+	}
+	if whole {
+		for k := range c.pending {
+			pending(k)
+		}
+		if c.chain != nil {
+			for prefix, m := range c.chain.records() {
+				for id := range m {
+					record(prefix, id)
+				}
+			}
+			for id := range c.chain.Tasks {
+				record(itemTask, id)
+			}
+		}
+	} else {
+		for k := range c.dirtyPending {
+			pending(k)
+		}
+		if len(c.dirtyRecords) > 0 {
+			chain(c)
+		}
+		for k := range c.dirtyRecords {
+			prefix, id, _ := strings.Cut(k, "|")
+			record(prefix, id)
 		}
 	}
 	if err != nil {
@@ -180,8 +225,14 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 // stored. The memory must not have changed in between.
 func (t *Tracker) ItemsStored(code string) {
 	c, ok := t.cos[code]
-	if !ok || c.stored == nil {
+	if !ok {
 		return
+	}
+	if c.stored == nil {
+		if !c.unsavedWhole {
+			return
+		}
+		c.stored = newStoredItems()
 	}
 	for _, op := range c.unsaved {
 		if op.save != nil {
@@ -190,6 +241,8 @@ func (t *Tracker) ItemsStored(code string) {
 	}
 	c.unsaved = c.unsaved[:0]
 	clear(c.dirty)
+	clear(c.dirtyPending)
+	clear(c.dirtyRecords)
 }
 
 // sameRecord compares two records by value (times as instants, whatever their

@@ -392,9 +392,69 @@ type finding struct {
 // a later tick that still sees it, so base records sent together in any order (an
 // indicator before its hazard source) make no passing facts; the fact starts at the
 // first tick that saw it and closes at the first tick that no longer does.
+//
+// After a whole check, while only 隐患 and check records arrive, a check looks at
+// the findings they touched and the pending ones alone: every other finding is
+// what the last check saw, and that check left each one open or pending and
+// nothing else. A company's 隐患 accumulate by thousands; checking all of them at
+// every tick made each tick's cost grow with its history.
 func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
+	if !c.baseCurrent {
+		found := t.baseFindings(c)
+		t.settle(c, found, mapKeys(c.pending), mapKeys(c.open), now, ch)
+		c.baseCurrent = true
+		clear(c.touched)
+		return
+	}
+	keys := mapKeys(c.pending)
+	for k := range c.touched {
+		if _, ok := c.pending[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	found := map[factKey]finding{}
+	var others map[factKey]finding // the findings outside the chain, made once if a pending one needs them
+	var byTask map[string][]ChainRecord
+	var open []factKey
+	for _, k := range keys {
+		if _, ok := c.open[k]; ok {
+			open = append(open, k)
+		}
+		var f finding
+		var ok bool
+		switch k.family {
+		case ChainEventUnit, ChainMeasureEvent, ChainTaskMeasure, ChainRecordTask, DangerHazardUnknown, DangerMeasureUnknown:
+			if k.family == ChainRecordTask && byTask == nil && c.chain != nil {
+				byTask = c.chain.orphansByTask()
+			}
+			f, ok = c.chainFinding(k, byTask)
+		default:
+			if others == nil {
+				others = map[factKey]finding{}
+				t.otherFindings(c, func(f finding) { others[key(f.kind, f.subject)] = f })
+			}
+			f, ok = others[k]
+		}
+		if ok {
+			found[k] = f
+		}
+	}
+	t.settle(c, found, keys, open, now, ch)
+	clear(c.touched)
+}
+
+// baseFindings are all of the company's base-data findings, by key.
+func (t *Tracker) baseFindings(c *company) map[factKey]finding {
 	found := map[factKey]finding{}
 	add := func(f finding) { found[key(f.kind, f.subject)] = f }
+	t.otherFindings(c, add)
+	t.chainFindings(c, add)
+	return found
+}
+
+// otherFindings are the findings of the base data outside the 双重预防 chain:
+// indicators, hazard sources, cameras and locations.
+func (t *Tracker) otherFindings(c *company, add func(finding)) {
 	bounds := t.cfg.Limits.Shandong
 
 	covered := map[string]bool{}
@@ -451,9 +511,13 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 				subject, *loc.Lon, *loc.Lat, bounds.LonMin, bounds.LonMax, bounds.LatMin, bounds.LatMax), nil})
 		}
 	}
+}
 
-	t.chainFindings(c, add)
-
+// settle brings the open facts and pending conditions in line with found: a new
+// finding becomes pending, one pending since an earlier tick opens, an open fact of
+// missing check records follows their number; of the pending keys and open facts
+// given, those no longer found are dropped and closed.
+func (t *Tracker) settle(c *company, found map[factKey]finding, pending, open []factKey, now time.Time, ch *[]Change) {
 	keys := make([]factKey, 0, len(found))
 	for k := range found {
 		keys = append(keys, k)
@@ -479,7 +543,7 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 		}
 		since, seen := c.pending[k]
 		if !seen {
-			c.pending[k] = now
+			c.setPending(k, now)
 			continue
 		}
 		if now.After(since) {
@@ -491,18 +555,20 @@ func (t *Tracker) base(c *company, now time.Time, ch *[]Change) {
 			if len(f.more) > 0 {
 				(*ch)[len(*ch)-1].Fact = snap(of)
 			}
-			delete(c.pending, k)
+			c.dropPending(k)
 		}
 	}
-	for k := range c.pending {
+	for _, k := range pending {
 		if _, still := found[k]; !still {
-			delete(c.pending, k)
+			c.dropPending(k)
 		}
 	}
 	var gone []*Fact
-	for k, f := range c.open {
-		if _, still := found[k]; baseKinds[f.Kind] && !still {
-			gone = append(gone, f)
+	for _, k := range open {
+		if f, ok := c.open[k]; ok && baseKinds[f.Kind] {
+			if _, still := found[k]; !still {
+				gone = append(gone, f)
+			}
 		}
 	}
 	sort.Slice(gone, func(i, j int) bool { return gone[i].ID < gone[j].ID })
@@ -570,6 +636,14 @@ func (t *Tracker) prune(c *company, now time.Time) {
 			delete(c.batches, k)
 		}
 	}
+}
+
+func mapKeys[V any](m map[factKey]V) []factKey {
+	out := make([]factKey, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

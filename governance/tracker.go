@@ -67,14 +67,44 @@ type company struct {
 	pending     map[factKey]time.Time        // base-data conditions not yet settled, since
 	open        map[factKey]*Fact            // open facts
 	baseDirty   bool                         // base data changed since the last check
+	baseCurrent bool                         // a whole base check ran and only touched findings changed since (not stored: a restored company starts with a whole one)
+	touched     map[factKey]bool             // findings whose 隐患 or check records changed since the last base check
 	chain       *chainState                  // 双重预防 records; nil until the first
 	kind        string                       // the registry's kind (SetKind): what it owes
 
 	// The items as stored (items.go): nil until restored from items or first
 	// encoded; the open facts changed since; the items the last ChangedItems encoded.
-	stored  *storedItems
-	dirty   map[factKey]bool
-	unsaved []itemOp
+	stored       *storedItems
+	dirty        map[factKey]bool
+	dirtyPending map[factKey]bool // pending conditions set or settled since
+	dirtyRecords map[string]bool  // 双重预防 items (prefix|ID) changed since
+	unsaved      []itemOp
+	unsavedWhole bool // the last ChangedItems compared every item (nothing stored yet)
+}
+
+// baseChanged notes a change of base data that any finding may depend on: the next
+// tick checks the whole base data.
+func (c *company) baseChanged() {
+	c.baseDirty = true
+	c.baseCurrent = false
+}
+
+// touch notes that the finding of kind and subject may have changed: an incremental
+// base check looks at it.
+func (c *company) touch(k Kind, subject string) {
+	if c.touched == nil {
+		c.touched = map[factKey]bool{}
+	}
+	c.touched[key(k, subject)] = true
+}
+
+// recordChanged notes that the 双重预防 item of prefix and id changed: ChangedItems
+// compares it with the stored copy.
+func (c *company) recordChanged(prefix, id string) {
+	if c.dirtyRecords == nil {
+		c.dirtyRecords = map[string]bool{}
+	}
+	c.dirtyRecords[prefix+"|"+id] = true
 }
 
 type indicator struct {
@@ -197,7 +227,7 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 			s.defined = now
 		}
 		s.def = ev
-		c.baseDirty = true
+		c.baseChanged()
 		if ev.Deleted {
 			// A point taken out of service sends nothing more: what was wrong with
 			// its readings ends with it (base-data facts close at the next check).
@@ -207,10 +237,10 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		}
 	case events.HazardSource:
 		c.hazards[ev.Code] = ev
-		c.baseDirty = true
+		c.baseChanged()
 	case Camera:
 		c.cameras[ev.VideoCode] = ev
-		c.baseDirty = true
+		c.baseChanged()
 		if !ev.Deleted {
 			t.close(c, CameraUnregistered, ev.VideoCode, now, &ch)
 			t.close(c, CameraForeign, ev.VideoCode, now, &ch)
@@ -223,7 +253,7 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		t.close(c, DeviceUnregistered, ev.Code, now, &ch)
 	case Location:
 		c.locations[ev.Table+"|"+ev.Subject] = ev
-		c.baseDirty = true
+		c.baseChanged()
 	case events.Commitment:
 		t.commitment(c, ev, now, &ch)
 	case events.Operation:
@@ -348,6 +378,7 @@ func (t *Tracker) Retire(code string, at time.Time, reason string) []Change {
 	}
 	sort.Slice(keys, func(i, j int) bool { return c.open[keys[i]].ID < c.open[keys[j]].ID })
 	var ch []Change
+	c.baseCurrent = false // its base facts are closed without their findings going
 	for _, k := range keys {
 		f := c.open[k]
 		f.Detail += "；" + reason

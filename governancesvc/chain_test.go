@@ -7,17 +7,31 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
+
+// oneCompany is a database with company code registered and the governance
+// service over it on a frozen clock at 2021-06-01 08:00, ticked once.
+func oneCompany(tb testing.TB, code string) (*pgxpool.Pool, *governancesvc.Service, *testclock.Clock) {
+	tb.Helper()
+	pool := pgtest.Pool(tb)
+	govtest.AddEnterprise(tb, pool, code, "370102", "")
+	clk := testclock.Frozen(govtest.At(tb, "2021-06-01 08:00:00"))
+	s := govtest.Service(tb, pool, clk)
+	require.NoError(tb, s.Tick(context.Background()))
+	return pool, s, clk
+}
 
 // chainMsg is one accepted exchange record of table as ingest publishes it.
 func chainMsg(tb testing.TB, company, table, source string, offset int64, at time.Time, rec map[string]any) bus.Message {
@@ -36,13 +50,9 @@ func chainMsg(tb testing.TB, company, table, source string, offset int64, at tim
 // a task without its measure, a check overdue by its cycle, a major 隐患 past its
 // deadline — with evidence — and notes which system sent each table.
 func TestChainFactsFromTheBus(t *testing.T) {
-	pool := pgtest.Pool(t)
-	ctx := context.Background()
 	const a = "370102001"
-	govtest.AddEnterprise(t, pool, a, "370102", "")
-	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
-	s := govtest.Service(t, pool, clk)
-	require.NoError(t, s.Tick(ctx))
+	pool, s, clk := oneCompany(t, a)
+	ctx := context.Background()
 
 	now := clk.Now()
 	stamp := now.In(schemas.Shanghai).Format(schemas.DateTimeLayout)

@@ -18,7 +18,6 @@ import (
 	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
-	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // openFactIDs lists company's open facts as stored.
@@ -36,13 +35,9 @@ func openFactIDs(tb testing.TB, pool *pgxpool.Pool, company string) []string {
 // history; a restarted process — from items, or from a state stored whole before
 // items — carries on with the same memory.
 func TestTrackerMemoryKeptAsItemsAcrossRestarts(t *testing.T) {
-	pool := pgtest.Pool(t)
-	ctx := context.Background()
 	const a = "370102001"
-	govtest.AddEnterprise(t, pool, a, "370102", "")
-	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
-	s := govtest.Service(t, pool, clk)
-	require.NoError(t, s.Tick(ctx))
+	pool, s, clk := oneCompany(t, a)
+	ctx := context.Background()
 
 	deadline := clk.Now().Add(24 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
 	offset := int64(0)

@@ -296,20 +296,6 @@ func (w *writer) facts(changes []governance.Change) {
 	}
 }
 
-func tsOrNil(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t
-}
-
-func dayOrNil(d string) any {
-	if d == "" {
-		return nil
-	}
-	return d
-}
-
 func mustJSON(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -318,21 +304,46 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// upsertFact writes a fact as it is now. A closed fact is never reopened.
-const upsertFact = `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
+// upsertFacts writes facts as they are now, one row per fact ID (the writer keeps
+// the last version of each), in one statement: a 隐患 batch changes thousands of
+// facts, and a statement per fact cost more in PostgreSQL than the rows themselves.
+// A closed fact is never reopened.
+const upsertFacts = `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
 	started_at, ended_at, count, detail, evidence, doc, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14)
+	SELECT id, company, kind, dimension, subject, severity, day::date, started, ended, count, detail,
+		evidence::jsonb, doc::jsonb, $14
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[], $12::text[], $13::text[])
+		AS f(id, company, kind, dimension, subject, severity, day, started, ended, count, detail, evidence, doc)
 	ON CONFLICT (fact_id) DO UPDATE SET kind = EXCLUDED.kind, severity = EXCLUDED.severity, day = EXCLUDED.day,
 		ended_at = EXCLUDED.ended_at, count = EXCLUDED.count, detail = EXCLUDED.detail,
 		evidence = EXCLUDED.evidence, doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
 	WHERE governance_facts.ended_at IS NULL`
 
 func (w *writer) queueFacts() {
-	for _, f := range w.list {
-		w.b.Queue(upsertFact, f.ID, f.Company, string(f.Kind), string(w.rules.Kinds[f.Kind].Dimension), f.Subject,
-			string(f.Severity), dayOrNil(f.Day), f.Started, tsOrNil(f.Ended), f.Count, f.Detail,
-			mustJSON(f.Evidence), mustJSON(f), w.now)
+	if len(w.list) == 0 {
+		return
 	}
+	facts := append([]governance.Fact(nil), w.list...)
+	sort.Slice(facts, func(i, j int) bool { return facts[i].ID < facts[j].ID }) // a stable order: concurrent writers lock rows alike
+	n := len(facts)
+	ids, cos, kinds, dims, subjects, sevs := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	days, ended := make([]*string, n), make([]*time.Time, n)
+	started, counts := make([]time.Time, n), make([]int32, n)
+	details, evidence, docs := make([]string, n), make([]string, n), make([]string, n)
+	for i, f := range facts {
+		ids[i], cos[i], kinds[i], subjects[i], sevs[i] = f.ID, f.Company, string(f.Kind), f.Subject, string(f.Severity)
+		dims[i] = string(w.rules.Kinds[f.Kind].Dimension)
+		if f.Day != "" {
+			days[i] = &f.Day
+		}
+		if !f.Ended.IsZero() {
+			ended[i] = &f.Ended
+		}
+		started[i], counts[i], details[i] = f.Started, int32(f.Count), f.Detail
+		evidence[i], docs[i] = string(mustJSON(f.Evidence)), string(mustJSON(f))
+	}
+	w.b.Queue(upsertFacts, ids, cos, kinds, dims, subjects, sevs, days, started, ended, counts, details, evidence, docs, w.now)
 }
 
 // offsets queues the positions of the topic partitions a batch applied, in order.

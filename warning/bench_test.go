@@ -88,3 +88,24 @@ func BenchmarkApplyReadingAlarmChange(b *testing.B) {
 		e.Apply(events.Reading{Company: "C1", Indicator: "I-007", Value: v, At: now}, now)
 	}
 }
+
+// BenchmarkApplyHiddenDanger is the engine's cost per 隐患 as the hidden-dangers bench
+// sends them to one company (one in ten 重大, a third accepted, the deadline a week
+// ahead), the changed items encoded every 25 (the company's share of a 500-record
+// batch of 20 companies). The company's open 隐患 grow with b.N, as over a run.
+func BenchmarkApplyHiddenDanger(b *testing.B) {
+	e, _, now := benchEngine(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e.Apply(events.HiddenDanger{ID: fmt.Sprintf("D%08d", i), Company: "C1", Hazard: "TK", Name: "储罐区防火堤破损",
+			Major: i%10 == 9, Accepted: i%3 == 2, Deadline: now.AddDate(0, 0, 7)}, now)
+		if i%25 == 24 {
+			now = now.Add(500 * time.Millisecond)
+			if _, err := e.ChangedItems("C1"); err != nil {
+				b.Fatal(err)
+			}
+			e.ItemsStored("C1")
+		}
+	}
+}

@@ -98,7 +98,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		if old, ok := c.Dangers[ev.ID]; !ok || !sameDanger(old, ev) {
 			e.markDanger(company, ev.ID)
 		}
-		c.Dangers[ev.ID] = ev
+		c.setDanger(ev)
 	case events.Enterprise:
 		if ev.Type == c.Type {
 			return ch
@@ -306,7 +306,7 @@ func (e *Engine) prune(company string, c *CompanyState, now time.Time) {
 	}
 	for k, d := range c.Dangers {
 		if d.Accepted || d.Deleted {
-			delete(c.Dangers, k)
+			c.dropDanger(k)
 			e.markDanger(company, k)
 		}
 	}

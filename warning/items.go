@@ -147,6 +147,7 @@ func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte)
 		}
 		c.Dangers[id] = d
 	}
+	c.majors = nil // made again from the 隐患 read
 	return e, nil
 }
 

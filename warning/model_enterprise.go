@@ -73,12 +73,7 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in events.
 		commitmentFactors(f, c, now, in, ec.CommitmentDue, cfg.Alarms.Default.NoDataAfter)
 	}
 
-	var overdue []string
-	for _, d := range c.Dangers {
-		if d.Major && !d.Accepted && !d.Deleted && !d.Deadline.IsZero() && now.After(d.Deadline) {
-			overdue = append(overdue, d.ID)
-		}
-	}
+	overdue := c.overdueMajors(now)
 	f.add(FactorMajorDangerOverdue, float64(len(overdue)), list(overdue))
 
 	var offline []string

@@ -3,6 +3,7 @@ package warning
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
 )
@@ -36,6 +37,55 @@ type CompanyState struct {
 	// Type is the company's ENTERPRISE_TYPE from its latest 企业信息, "" until one
 	// arrives.
 	Type string `json:"type,omitempty"`
+
+	// majors are the deadlines of the open 重大隐患 among Dangers, by ID, made
+	// from Dangers when first needed (so not stored) and kept with it by setDanger
+	// and dropDanger: the enterprise model is assessed at every event and counts only
+	// those, where a company's 隐患 are thousands.
+	majors map[string]time.Time
+}
+
+// openMajor reports whether 隐患 d counts for 重大隐患逾期 once past its deadline.
+func openMajor(d events.HiddenDanger) bool {
+	return d.Major && !d.Accepted && !d.Deleted && !d.Deadline.IsZero()
+}
+
+// setDanger keeps 隐患 d, in place of any earlier version.
+func (c *CompanyState) setDanger(d events.HiddenDanger) {
+	c.Dangers[d.ID] = d
+	if c.majors == nil {
+		return
+	}
+	if openMajor(d) {
+		c.majors[d.ID] = d.Deadline
+	} else {
+		delete(c.majors, d.ID)
+	}
+}
+
+// dropDanger forgets 隐患 id.
+func (c *CompanyState) dropDanger(id string) {
+	delete(c.Dangers, id)
+	delete(c.majors, id)
+}
+
+// overdueMajors returns the IDs of the open 重大隐患 past their deadline at now.
+func (c *CompanyState) overdueMajors(now time.Time) []string {
+	if c.majors == nil {
+		c.majors = map[string]time.Time{}
+		for id, d := range c.Dangers {
+			if openMajor(d) {
+				c.majors[id] = d.Deadline
+			}
+		}
+	}
+	var out []string
+	for id, deadline := range c.majors {
+		if now.After(deadline) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // NewState returns an empty state.
