@@ -60,19 +60,13 @@ func realEnvelopes(tb testing.TB) map[string][]byte {
 	now := time.Date(2021, 6, 1, 9, 30, 15, 250_000_000, schemas.Shanghai)
 	out := map[string][]byte{}
 	for _, t := range schemas.Tables() {
-		body, err := json.Marshal([]simulate.Record{simulate.NewRecord(r, t, co, now)})
-		require.NoError(tb, err)
-		vs, err := validate.Batch(t, body, validate.Options{Now: now})
-		require.NoError(tb, err)
-		require.True(tb, vs[0].OK(), "%s: %v", t.Slug, vs[0].Errors)
-		doc, err := json.Marshal(vs[0].Record)
-		require.NoError(tb, err)
+		rec, doc := ingestRecord(tb, t, simulate.NewRecord(r, t, co, now), now)
 		for i, source := range []string{"", events.SourceBase} {
 			e := events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: t.Slug, Company: co.Code,
-				Key: t.KeyOf(vs[0].Record), Deleted: t.HasDeleted() && t.DeletedOf(vs[0].Record),
+				Key: t.KeyOf(rec), Deleted: t.HasDeleted() && t.DeletedOf(rec),
 				Version: now.UnixNano() + int64(i), ReceivedAt: now.Add(time.Duration(i) * time.Second)},
 				Record: doc, Source: source}
-			if et := t.VersionTimeOf(vs[0].Record); !et.IsZero() && i == 0 {
+			if et := t.VersionTimeOf(rec); !et.IsZero() && i == 0 {
 				e.EventTime = &et
 			}
 			if i == 1 {
@@ -84,6 +78,20 @@ func realEnvelopes(tb testing.TB) map[string][]byte {
 		}
 	}
 	return out
+}
+
+// ingestRecord validates a company's record of t as ingest does and returns the
+// validated record and the document ingest writes into the envelope.
+func ingestRecord(tb testing.TB, t *schemas.Table, sent simulate.Record, now time.Time) (any, []byte) {
+	tb.Helper()
+	body, err := json.Marshal([]simulate.Record{sent})
+	require.NoError(tb, err)
+	vs, err := validate.Batch(t, body, validate.Options{Now: now})
+	require.NoError(tb, err)
+	require.True(tb, vs[0].OK(), "%s: %v", t.Slug, vs[0].Errors)
+	doc, err := json.Marshal(vs[0].Record)
+	require.NoError(tb, err)
+	return vs[0].Record, doc
 }
 
 // A message DecodeEnvelope reads decodes to what json.Unmarshal makes of it, and
