@@ -61,9 +61,10 @@ func Tables() []string {
 // decoders read each table's record into the engine's event. The master-data
 // tables (indicators, hazard sources, cameras, commitments) are read into
 // schemas' own record types, so their field names are declared once. The
-// event tables are read into a struct of the few fields the engine uses: they
-// come by the thousand a second, and some carry a file (作业票证, 报警图片) of
-// megabytes of base64 the engine has no use for.
+// event tables are read into a struct of the few fields the engine uses, by
+// readRecord: they come by the thousand a second (both engines decode each one),
+// and some carry a file (作业票证, 报警图片) of megabytes of base64 the engine has
+// no use for.
 var decoders = map[string]func(company string, rec []byte) (Event, error){
 	TableIndicators:        decodeIndicator,
 	TableSensorReadings:    decodeReading,
@@ -93,7 +94,8 @@ func decodeEnterprise(company string, rec []byte) (Event, error) {
 		Company string `json:"COMPANY_CODE"`
 		Type    string `json:"ENTERPRISE_TYPE"`
 	}
-	if err := json.Unmarshal(rec, &r); err != nil {
+	if err := readRecord(rec, &r, recordField{key: "COMPANY_CODE", str: &r.Company},
+		recordField{key: "ENTERPRISE_TYPE", str: &r.Type}); err != nil {
 		return nil, err
 	}
 	return Enterprise{Company: orCompany(r.Company, company), Type: r.Type}, nil
@@ -170,7 +172,9 @@ func decodeReading(company string, rec []byte) (Event, error) {
 		Value     schemas.Number   `json:"VALUE"`
 		At        schemas.DateTime `json:"COLLECT_TIME"`
 	}
-	if err := json.Unmarshal(rec, &r); err != nil {
+	if err := readRecord(rec, &r, recordField{key: "INDICATOR_CODE", str: &r.Indicator},
+		recordField{key: "COMPANY_CODE", str: &r.Company}, recordField{key: "VALUE", num: &r.Value},
+		recordField{key: "COLLECT_TIME", at: &r.At}); err != nil {
 		return nil, err
 	}
 	v, err := float(r.Value)
@@ -221,7 +225,10 @@ func decodeOperation(company string, rec []byte) (Event, error) {
 		End       schemas.DateTime `json:"TASK_END_TIME"`
 		Cancelled string           `json:"IS_CANCELLED"`
 	}
-	if err := json.Unmarshal(rec, &r); err != nil {
+	if err := readRecord(rec, &r, recordField{key: "ID", str: &r.ID}, recordField{key: "COMPANY_CODE", str: &r.Company},
+		recordField{key: "TASK_TYPE", str: &r.Type}, recordField{key: "TASK_POSITION", str: &r.Position},
+		recordField{key: "TASK_BEGIN_TIME", at: &r.Begin}, recordField{key: "TASK_END_TIME", at: &r.End},
+		recordField{key: "IS_CANCELLED", str: &r.Cancelled}); err != nil {
 		return nil, err
 	}
 	return Operation{ID: r.ID, Company: orCompany(r.Company, company), Type: r.Type, Position: r.Position,
@@ -240,7 +247,9 @@ func decodeVideoAlarm(src AlarmSource, fire, smoke string) func(string, []byte) 
 			Video  string           `json:"VIDEO_CODE"`
 			Device string           `json:"DEVICE_CODE"`
 		}
-		if err := json.Unmarshal(rec, &r); err != nil {
+		if err := readRecord(rec, &r, recordField{key: "ALARM_ID", str: &r.ID}, recordField{key: "ALARM_TYPE", str: &r.Type},
+			recordField{key: "ALARM_STATUS", str: &r.Status}, recordField{key: "ALARM_TIME", at: &r.At},
+			recordField{key: "VIDEO_CODE", str: &r.Video}, recordField{key: "DEVICE_CODE", str: &r.Device}); err != nil {
 			return nil, err
 		}
 		return CompanyAlarm{Company: company, Source: src, ID: r.ID, Type: r.Type, Where: r.Video,
@@ -258,7 +267,9 @@ func decodePositioningAlarm(company string, rec []byte) (Event, error) {
 		HandleTime schemas.DateTime `json:"handleTime"`
 		Location   string           `json:"alarmLocation"`
 	}
-	if err := json.Unmarshal(rec, &r); err != nil {
+	if err := readRecord(rec, &r, recordField{key: "id", str: &r.ID}, recordField{key: "type", str: &r.Type},
+		recordField{key: "alarmType", str: &r.AlarmType}, recordField{key: "time", at: &r.Time},
+		recordField{key: "handleTime", at: &r.HandleTime}, recordField{key: "alarmLocation", str: &r.Location}); err != nil {
 		return nil, err
 	}
 	a := CompanyAlarm{Company: company, Source: SourcePositioning, ID: r.ID, Type: r.AlarmType,
@@ -279,7 +290,10 @@ func decodeHiddenDanger(company string, rec []byte) (Event, error) {
 		Deadline schemas.DateTime `json:"DANGER_MANAGE_DEADLINE"`
 		Deleted  string           `json:"DELETED"`
 	}
-	if err := json.Unmarshal(rec, &r); err != nil {
+	if err := readRecord(rec, &r, recordField{key: "ID", str: &r.ID}, recordField{key: "HAZARD_CODE", str: &r.Hazard},
+		recordField{key: "DANGER_NAME", str: &r.Name}, recordField{key: "DANGER_LEVEL", num: &r.Level},
+		recordField{key: "DANGER_STATE", num: &r.State}, recordField{key: "DANGER_MANAGE_DEADLINE", at: &r.Deadline},
+		recordField{key: "DELETED", str: &r.Deleted}); err != nil {
 		return nil, err
 	}
 	return HiddenDanger{ID: r.ID, Company: company, Hazard: r.Hazard, Name: r.Name,
@@ -293,7 +307,8 @@ func decodeDeviceStatus(company string, rec []byte) (Event, error) {
 		At     schemas.DateTime `json:"DATE_TIME"`
 		Status string           `json:"RUN_STATUS"`
 	}
-	if err := json.Unmarshal(rec, &r); err != nil {
+	if err := readRecord(rec, &r, recordField{key: "DEVICE_CODE", str: &r.Device}, recordField{key: "DATE_TIME", at: &r.At},
+		recordField{key: "RUN_STATUS", str: &r.Status}); err != nil {
 		return nil, err
 	}
 	return DeviceStatus{Company: company, Device: r.Device, At: r.At.Time, Normal: r.Status == schemas.RunStatusNormal}, nil

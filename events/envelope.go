@@ -6,6 +6,7 @@
 package events
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -76,33 +77,92 @@ type RejectionEnvelope struct {
 }
 
 // Marshal encodes the envelope as json.Marshal does, byte for byte, when Record is
-// compact JSON as json.Marshal writes it (ingest's records are): the record is
-// appended as it is instead of being scanned and compacted again, which costs more
-// than the rest of the envelope. Record must be valid JSON: it is not checked here
+// compact JSON as json.Marshal writes it (ingest's records are). The head is written
+// field by field — json.Marshal's reflection over it cost ingest more than the
+// record's own encoding — and the record is appended as it is instead of being
+// scanned and compacted again. Record must be valid JSON: it is not checked here
 // (ingest writes it with json.Marshal a moment before).
 func (e *Envelope) Marshal() ([]byte, error) {
-	head, err := json.Marshal(&e.Head)
-	if err != nil {
-		return nil, err
-	}
 	if len(e.Record) == 0 {
 		return nil, errors.New("events: envelope without a record")
 	}
-	var source []byte
-	if e.Source != "" {
-		if source, err = json.Marshal(e.Source); err != nil {
+	// The head's names, id, flag, number and two times take at most 245 bytes.
+	out := make([]byte, 0, 256+len(e.Table)+len(e.Company)+len(e.Key)+len(e.Record)+len(e.Source))
+	out = append(out, `{"msg_id":"`...)
+	out = appendUUID(out, e.MsgID)
+	out = append(out, `","table":`...)
+	out = appendJSONString(out, e.Table)
+	out = append(out, `,"company":`...)
+	out = appendJSONString(out, e.Company)
+	out = append(out, `,"key":`...)
+	out = appendJSONString(out, e.Key)
+	out = append(out, `,"deleted":`...)
+	out = strconv.AppendBool(out, e.Deleted)
+	var err error
+	if e.EventTime != nil {
+		out = append(out, `,"event_time":`...)
+		if out, err = appendJSONTime(out, *e.EventTime); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]byte, 0, len(head)+len(`,"record":`)+len(e.Record)+len(`,"source":`)+len(source)+1)
-	out = append(out, head[:len(head)-1]...)
+	out = append(out, `,"version":`...)
+	out = strconv.AppendInt(out, e.Version, 10)
+	out = append(out, `,"received_at":`...)
+	if out, err = appendJSONTime(out, e.ReceivedAt); err != nil {
+		return nil, err
+	}
 	out = append(out, `,"record":`...)
 	out = append(out, e.Record...)
-	if source != nil {
+	if e.Source != "" {
 		out = append(out, `,"source":`...)
-		out = append(out, source...)
+		out = appendJSONString(out, e.Source)
 	}
 	return append(out, '}'), nil
+}
+
+// appendUUID appends id as uuid.UUID.MarshalText writes it, without its allocation.
+func appendUUID(out []byte, id uuid.UUID) []byte {
+	var text [36]byte
+	hex.Encode(text[0:8], id[0:4])
+	text[8] = '-'
+	hex.Encode(text[9:13], id[4:6])
+	text[13] = '-'
+	hex.Encode(text[14:18], id[6:8])
+	text[18] = '-'
+	hex.Encode(text[19:23], id[8:10])
+	text[23] = '-'
+	hex.Encode(text[24:], id[10:])
+	return append(out, text[:]...)
+}
+
+// appendJSONString appends s as json.Marshal writes a string. Printable ASCII other
+// than the quote, the backslash and the three characters json.Marshal escapes for
+// HTML (<, >, &) is written as it is; a string with anything else goes through
+// json.Marshal, whose escapes and replacement of invalid UTF-8 then apply.
+func appendJSONString(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			quoted, _ := json.Marshal(s) // a string always encodes
+			return append(out, quoted...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
+}
+
+// appendJSONTime appends t as json.Marshal writes it (time.Time.MarshalJSON: RFC 3339
+// with nanoseconds, quoted), with the same error for a year outside 0–9999.
+func appendJSONTime(out []byte, t time.Time) ([]byte, error) {
+	out = append(out, '"')
+	out, err := t.AppendText(out)
+	if err != nil {
+		if _, jsonErr := json.Marshal(t); jsonErr != nil {
+			err = jsonErr // json.Marshal's own error for it
+		}
+		return nil, err
+	}
+	return append(out, '"'), nil
 }
 
 // DecodeEnvelope reads the message of an accepted record as json.Unmarshal would, but

@@ -33,6 +33,11 @@ func TestEnvelopeMarshalMatchesEncodingJSON(t *testing.T) {
 			Record: record(map[string]any{"DANGER_NAME": "液位计<失灵>&\u2028", "N": 1.5e300, "L": []any{nil, true}})},
 		"escapes in the header": {Head: events.Head{MsgID: uuid.Nil, Table: "t", Company: "\"\\\u2029\x01", Key: ""},
 			Record: json.RawMessage(`{}`), Source: "<base>"},
+		"unicode, invalid UTF-8 and DEL in the header": {Head: events.Head{MsgID: uuid.Max, Table: "液位\u2028", Company: "P\xff1",
+			Key: "a\x7fb\tc\n", Version: -1, ReceivedAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+			Record: json.RawMessage(`{"A":1}`), Source: "基础系统"},
+		"zero times":  {Head: events.Head{EventTime: &time.Time{}}, Record: json.RawMessage(`{}`)},
+		"an odd zone": {Head: events.Head{ReceivedAt: at.In(time.FixedZone("", -(3*3600 + 30*60)))}, Record: json.RawMessage(`[]`)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			want, err := json.Marshal(e)
@@ -47,6 +52,64 @@ func TestEnvelopeMarshalMatchesEncodingJSON(t *testing.T) {
 	}
 	_, err := (&events.Envelope{}).Marshal()
 	require.Error(t, err, "an envelope without its record")
+	for _, bad := range []time.Time{time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		e := events.Envelope{Head: events.Head{ReceivedAt: bad}, Record: json.RawMessage(`{}`)}
+		_, wantErr := json.Marshal(e)
+		_, err := e.Marshal()
+		require.Error(t, wantErr)
+		require.EqualError(t, err, wantErr.Error(), "json.Marshal's error for a year outside 0–9999")
+		e = events.Envelope{Head: events.Head{EventTime: &bad}, Record: json.RawMessage(`{}`)}
+		_, err = e.Marshal()
+		require.Error(t, err)
+	}
+}
+
+// Whatever the head's strings, numbers and times, Envelope.Marshal writes what
+// json.Marshal writes.
+func FuzzEnvelopeMarshal(f *testing.F) {
+	f.Add([]byte("6ba7b810-9dad-1"), "sensor-readings", "370102001", "P1<&>", "base", true, int64(7), int64(1622511015250000000), 8*3600)
+	f.Add([]byte{}, "\u2028", "\xff\x00", "液位计", "", false, int64(-1), int64(-1)<<62, -30*60)
+	f.Fuzz(func(t *testing.T, id []byte, table, company, key, source string, deleted bool, version, nanos int64, offset int) {
+		var msgID uuid.UUID
+		copy(msgID[:], id)
+		received := time.Unix(0, nanos).In(time.FixedZone("", offset%(24*3600)))
+		e := events.Envelope{Head: events.Head{MsgID: msgID, Table: table, Company: company, Key: key, Deleted: deleted,
+			Version: version, ReceivedAt: received}, Record: json.RawMessage(`{"A":"b"}`), Source: source}
+		if deleted {
+			e.EventTime = &received
+		}
+		want, wantErr := json.Marshal(e)
+		got, err := e.Marshal()
+		if wantErr != nil {
+			require.Error(t, err)
+			return
+		}
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got))
+	})
+}
+
+// BenchmarkEnvelopeMarshal writes a reading's envelope as json.Marshal did and as
+// Envelope.Marshal does.
+func BenchmarkEnvelopeMarshal(b *testing.B) {
+	var e events.Envelope
+	require.NoError(b, json.Unmarshal(realEnvelopes(b)["sensor-readings/own"], &e))
+	b.Run("json.Marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(&e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Envelope.Marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.Marshal(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // realEnvelopes returns, for every exchange table, the messages ingest publishes for
@@ -60,19 +123,13 @@ func realEnvelopes(tb testing.TB) map[string][]byte {
 	now := time.Date(2021, 6, 1, 9, 30, 15, 250_000_000, schemas.Shanghai)
 	out := map[string][]byte{}
 	for _, t := range schemas.Tables() {
-		body, err := json.Marshal([]simulate.Record{simulate.NewRecord(r, t, co, now)})
-		require.NoError(tb, err)
-		vs, err := validate.Batch(t, body, validate.Options{Now: now})
-		require.NoError(tb, err)
-		require.True(tb, vs[0].OK(), "%s: %v", t.Slug, vs[0].Errors)
-		doc, err := json.Marshal(vs[0].Record)
-		require.NoError(tb, err)
+		rec, doc := ingestRecord(tb, t, simulate.NewRecord(r, t, co, now), now)
 		for i, source := range []string{"", events.SourceBase} {
 			e := events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: t.Slug, Company: co.Code,
-				Key: t.KeyOf(vs[0].Record), Deleted: t.HasDeleted() && t.DeletedOf(vs[0].Record),
+				Key: t.KeyOf(rec), Deleted: t.HasDeleted() && t.DeletedOf(rec),
 				Version: now.UnixNano() + int64(i), ReceivedAt: now.Add(time.Duration(i) * time.Second)},
 				Record: doc, Source: source}
-			if et := t.VersionTimeOf(vs[0].Record); !et.IsZero() && i == 0 {
+			if et := t.VersionTimeOf(rec); !et.IsZero() && i == 0 {
 				e.EventTime = &et
 			}
 			if i == 1 {
@@ -84,6 +141,20 @@ func realEnvelopes(tb testing.TB) map[string][]byte {
 		}
 	}
 	return out
+}
+
+// ingestRecord validates a company's record of t as ingest does and returns the
+// validated record and the document ingest writes into the envelope.
+func ingestRecord(tb testing.TB, t *schemas.Table, sent simulate.Record, now time.Time) (any, []byte) {
+	tb.Helper()
+	body, err := json.Marshal([]simulate.Record{sent})
+	require.NoError(tb, err)
+	vs, err := validate.Batch(t, body, validate.Options{Now: now})
+	require.NoError(tb, err)
+	require.True(tb, vs[0].OK(), "%s: %v", t.Slug, vs[0].Errors)
+	doc, err := json.Marshal(vs[0].Record)
+	require.NoError(tb, err)
+	return vs[0].Record, doc
 }
 
 // A message DecodeEnvelope reads decodes to what json.Unmarshal makes of it, and

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
 
@@ -73,4 +76,45 @@ func TestVersionsIncreaseWithinOneInstant(t *testing.T) {
 		last = env.Version
 	}
 	require.Len(t, pub.msgs, 4)
+}
+
+// BenchmarkSubmit is the intake of one 500-record batch of small records as the
+// served bench posts it — validation, envelopes, the publish (to memory) — per
+// record.
+func BenchmarkSubmit(b *testing.B) {
+	now := testclock.Parse(b, "2026-12-05 10:00:00")
+	co := simulate.Companies(1, 14)[0]
+	for _, t := range []*schemas.Table{schemas.SensorReadings, schemas.VideoDeviceStatuses} {
+		r := rand.New(rand.NewPCG(14, 14))
+		recs := make([]simulate.Record, 500)
+		for i := range recs {
+			recs[i] = simulate.NewRecord(r, t, co, now)
+		}
+		body, err := json.Marshal(recs)
+		require.NoError(b, err)
+		b.Run(t.Slug, func(b *testing.B) {
+			pub := &capture{}
+			h := ingest.NewHandler(ingest.Config{}, pub, memFiles{}, nil, nil, nil)
+			b.ReportAllocs()
+			cpu := processCPU(b)
+			for b.Loop() {
+				pub.msgs = pub.msgs[:0]
+				reply, err := h.Submit(context.Background(), t, co.Code, body, now)
+				if err != nil || reply.Accepted != len(recs) {
+					b.Fatal(err, reply)
+				}
+			}
+			// The process's CPU time (garbage collection included) is what a shared,
+			// loaded machine leaves comparable; the wall time is not.
+			b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N*len(recs)), "cpu-ns/record")
+		})
+	}
+}
+
+// processCPU is the user and system CPU time the test process has used.
+func processCPU(tb testing.TB) time.Duration {
+	tb.Helper()
+	var ru syscall.Rusage
+	require.NoError(tb, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
