@@ -94,7 +94,7 @@ func (o *Outbox) Stage(ctx context.Context, tx pgx.Tx, slug, company string, rec
 	if err != nil {
 		return err
 	}
-	system, err := o.systems.current(ctx, tx, company)
+	system, err := o.systems.staging(ctx, tx, company)
 	if err != nil {
 		return err
 	}

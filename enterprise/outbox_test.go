@@ -15,6 +15,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/enterprise"
+	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
@@ -171,4 +172,41 @@ func TestOutboxDrainersDoNotOverlap(t *testing.T) {
 func validateErr(i int) validate.FieldError {
 	return validate.FieldError{Index: i, Field: "HAZARD_CODE", Rule: validate.RuleCode,
 		MessageZH: "危险源编码未备案", MessageEN: "the hazard code is not registered"}
+}
+
+// A switch to the company's own system waits for a change the base system is
+// staging, and a change staged after the switch is refused: the two systems
+// never publish the same records at once. The test's transaction has staged a
+// record and not committed; the switch is made meanwhile. Stage holds the
+// system choice's lock shared until its transaction ends, so the switch waits
+// for it. Without the lock the switch went through, and the record, staged as
+// if the base system were still in use, committed and was published after it.
+func TestSwitchWaitsForAChangeBeingStaged(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	co := simulate.Company{Code: "370102001", County: "370102"}
+	require.NoError(t, store.NewEnterprises(pool).Add(ctx, store.Enterprise{Code: co.Code, Name: "测试化工", DivisionCode: co.County}))
+	admin := pgtest.Scalar[int64](t, pool, `INSERT INTO users (username, display_name, password_hash, domain)
+		VALUES ('370102001_admin', '企业管理员', 'x', 'ent:370102001') RETURNING id`)
+	clock := testclock.New(t)
+	ob := enterprise.NewOutbox(enterprise.OutboxConfig{Now: clock.Now}, pool, &flakyExchange{})
+	r := rand.New(rand.NewPCG(5, 6))
+
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	require.NoError(t, ob.Stage(ctx, tx, "risk-units", co.Code, simulate.NewRecord(r, schemas.RiskUnits, co, clock.Now())))
+	switched := make(chan error, 1)
+	go func() {
+		switched <- enterprise.NewSystems(pool).Choose(ctx, co.Code, enterprise.SystemOwn, "启用自有系统", admin, clock.Now())
+	}()
+	require.True(t, enttest.WaitLockedOrDone(t, pool, switched), "the switch waits for the change being staged")
+	require.NoError(t, tx.Commit(ctx))
+	require.NoError(t, <-switched)
+
+	tx, err = pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	err = ob.Stage(ctx, tx, "risk-units", co.Code, simulate.NewRecord(r, schemas.RiskUnits, co, clock.Now()))
+	require.ErrorIs(t, err, enterprise.ErrOwnSystem)
 }

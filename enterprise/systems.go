@@ -63,6 +63,24 @@ func (s *Systems) current(ctx context.Context, q querier, company string) (Syste
 	return sys, nil
 }
 
+// systemLock is the advisory lock of a company's system choice, $1 the
+// company: Choose holds it exclusively, a transaction that stages holds it
+// shared until it commits.
+const systemLock = `hashtextextended('enterprise_system/' || $1, 0)`
+
+// staging is current for a transaction about to stage: it holds the system
+// choice's lock shared until tx ends, so a switch to the company's own system
+// waits for the change being staged and a change staged after the switch
+// sees it. Read without the lock, a change that read 基础系统 before the switch
+// committed was staged, and published, after it, over what the company's own
+// system had sent since.
+func (s *Systems) staging(ctx context.Context, tx pgx.Tx, company string) (System, error) {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(`+systemLock+`)`, company); err != nil {
+		return "", fmt.Errorf("enterprise: system of %s: %w", company, err)
+	}
+	return s.current(ctx, tx, company)
+}
+
 // Current returns the company's system.
 func (s *Systems) Current(ctx context.Context, company string) (System, error) {
 	return s.current(ctx, s.pool, company)
@@ -97,8 +115,9 @@ func (s *Systems) Choose(ctx context.Context, company string, sys System, reason
 		return fmt.Errorf("enterprise: choose system: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	// One switch at a time per company: the lock serialises two administrators.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('enterprise_system/' || $1, 0))`, company); err != nil {
+	// One switch at a time per company: the lock serialises two administrators,
+	// and waits for the changes being staged (staging holds it shared).
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+systemLock+`)`, company); err != nil {
 		return fmt.Errorf("enterprise: choose system: %w", err)
 	}
 	cur, err := s.current(ctx, tx, company)

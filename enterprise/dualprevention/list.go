@@ -537,12 +537,20 @@ func (s *Service) SaveEvent(ctx context.Context, m *enterprise.Member, unitID, i
 	return id, err
 }
 
+// writeEvent inserts (id "") or updates an event and stages its 表2 record. A
+// new event holds its unit's row in share mode until it commits: a deletion
+// of the unit reads the unit's events after the unit's own row lock, so it
+// then waits and deletes (and stages as deleted) the new event too. The
+// foreign key's KEY SHARE lock does not stop a soft deletion, and without
+// this the new event was staged as live after its unit's deletion and left
+// live under a deleted unit. writeMeasure holds its event the same way.
 func (s *Service) writeEvent(ctx context.Context, tx pgx.Tx, company, unitID, id string, in EventInput) (string, error) {
 	now := s.now()
 	if id == "" {
 		id = uuid.NewString()
 		tag, err := tx.Exec(ctx, `INSERT INTO dp_events (id, company, unit_id, name, risk_level, created_at, updated_at)
-			SELECT $1, $2, u.id, $4, $5, $6, $6 FROM dp_units u WHERE u.id::text = $3 AND u.company = $2 AND u.deleted_at IS NULL`,
+			SELECT $1, $2, u.id, $4, $5, $6, $6 FROM dp_units u WHERE u.id::text = $3 AND u.company = $2 AND u.deleted_at IS NULL
+			FOR SHARE OF u`,
 			id, company, unitID, in.Name, in.Level, now)
 		if err != nil {
 			return "", fmt.Errorf("dualprevention: insert event: %w", err)
@@ -585,7 +593,8 @@ func (s *Service) writeMeasure(ctx context.Context, tx pgx.Tx, company, eventID,
 		id = uuid.NewString()
 		tag, err := tx.Exec(ctx, `INSERT INTO dp_measures (id, company, event_id, control_mode, description, class1, class2, class3, content, post_id, cycle_n, cycle_unit, created_at, updated_at)
 			SELECT $1, $2, e.id, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13 FROM dp_events e
-			WHERE e.id::text = $3 AND e.company = $2 AND e.deleted_at IS NULL`,
+			WHERE e.id::text = $3 AND e.company = $2 AND e.deleted_at IS NULL
+			FOR SHARE OF e`,
 			id, company, eventID, in.ControlMode, in.Description, in.Class1, in.Class2, in.Class3, in.Content, in.PostID, in.Cycle.N, in.Cycle.Unit, now)
 		if err != nil {
 			return "", fmt.Errorf("dualprevention: insert measure: %w", err)

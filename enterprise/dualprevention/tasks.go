@@ -225,8 +225,21 @@ func (s *Service) Task(ctx context.Context, company, id string) (Task, error) {
 }
 
 // republishTasks stages 表4 for the company's tasks matching where ($2 its
-// argument), as they now stand.
+// argument, on dp_tasks t only), as they now stand. It takes the tasks' row
+// locks first, in id order, and reads them in a statement of its own once it
+// holds them: 表4 joins the task with its measure and its last check, which
+// other transactions change (a measure's content, a task's cycle, a new
+// check), and the platform keeps the version staged last. Read without the
+// lock, a version read before another transaction's change could be staged
+// after that change's own; and a query that took the lock itself would still
+// see the measure and the checks as they were before it waited. NO KEY
+// UPDATE, as an UPDATE of the task takes: a check being recorded holds the
+// task's KEY SHARE lock (its foreign key), and FOR UPDATE would deadlock two
+// checks of one task.
 func (s *Service) republishTasks(ctx context.Context, tx pgx.Tx, company, where string, arg any) error {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM dp_tasks t WHERE t.company = $1 AND `+where+` ORDER BY t.id FOR NO KEY UPDATE`, company, arg); err != nil {
+		return fmt.Errorf("dualprevention: lock tasks: %w", err)
+	}
 	rows, err := tx.Query(ctx, taskSelect+`AND `+where, company, arg)
 	if err != nil {
 		return fmt.Errorf("dualprevention: read tasks: %w", err)
@@ -296,10 +309,14 @@ func (s *Service) Generate(ctx context.Context, m *enterprise.Member, levels []i
 			FROM dp_measures ms JOIN dp_events e ON e.id = ms.event_id
 			WHERE ms.company = $1 AND ms.deleted_at IS NULL AND e.risk_level = ANY($2)
 				AND NOT EXISTS (SELECT 1 FROM dp_tasks t WHERE t.measure_id = ms.id)
+			FOR SHARE OF ms
 			RETURNING id::text`, m.Company, levels, now)
 		if err != nil {
 			return fmt.Errorf("dualprevention: generate: %w", err)
 		}
+		// The measures are held in share mode, as writeEvent holds a unit: a
+		// measure changed or deleted meanwhile waits for this commit and then
+		// republishes (or deletes) the new task too.
 		ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return fmt.Errorf("dualprevention: generate: %w", err)

@@ -312,7 +312,7 @@ func TestPublishPlanDuringChange(t *testing.T) {
 	<-gate.entered // the plan printed the permit as it stood: 审批中
 	revoked := make(chan error, 1)
 	go func() { revoked <- f.svc.Revoke(ctx, f.A.Head, id, "装置临时开车，作业推迟") }()
-	f.waitLockedOrDone(t, revoked) // it waits for the plan's lock (before the fix it went through)
+	enttest.WaitLockedOrDone(t, f.pool, revoked) // it waits for the plan's lock (before the fix it went through)
 	close(gate.release)
 	require.NoError(t, <-planned)
 	require.NoError(t, <-revoked)
@@ -340,36 +340,11 @@ func TestPublishPlanDuringChange(t *testing.T) {
 		n = staged
 		planned <- err
 	}()
-	require.True(t, f.waitLockedOrDone(t, planned), "the plan waits for the permit's lock")
+	require.True(t, enttest.WaitLockedOrDone(t, f.pool, planned), "the plan waits for the permit's lock")
 	_, err = tx.Exec(ctx, `UPDATE permits SET status = 'revoked', cancelled_reason = '计划取消' WHERE id = $1`, other)
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
 	require.NoError(t, <-planned)
 	require.Zero(t, n)
 	require.Len(t, f.staged(t, f.A.Code), before, "nothing staged for the revoked permit")
-}
-
-// waitLockedOrDone waits until a session of the test's database waits for a
-// lock (true) or done delivers (false, the value put back for the caller).
-func (f *fixture) waitLockedOrDone(t *testing.T, done chan error) bool {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(30 * time.Second)
-	for {
-		var waiting bool
-		require.NoError(t, f.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting))
-		if waiting {
-			return true
-		}
-		select {
-		case err := <-done:
-			done <- err
-			return false
-		case <-deadline:
-			t.Fatal("neither waiting for a lock nor done within 30 s")
-		case <-tick.C:
-		}
-	}
 }

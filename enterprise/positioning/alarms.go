@@ -140,6 +140,9 @@ func (s *Service) Alarm(ctx context.Context, company, id string) (Alarm, error) 
 	return a, err
 }
 
+// errHandled refuses handling an alarm a second time.
+var errHandled = &chemguard.Error{Code: chemguard.EConflict, MessageZH: "该报警已处置", MessageEN: "the alarm was already handled"}
+
 // Handle records how an alarm was dealt with (处置, 销警) and publishes 表1
 // alarm:handle under the alarm's id. Any member on duty may handle; an SOS's
 // episode ends with its handling (the next press is a new alarm).
@@ -153,14 +156,23 @@ func (s *Service) Handle(ctx context.Context, m *enterprise.Member, id, info str
 		return err
 	}
 	if !a.HandledAt.IsZero() {
-		return &chemguard.Error{Code: chemguard.EConflict, MessageZH: "该报警已处置", MessageEN: "the alarm was already handled"}
+		return errHandled
 	}
 	now := s.cfg.Now()
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE pos_alarms SET handled_at = $3, handled_by = $4, handle_info = $5,
-			ended_at = CASE WHEN alarm_type = '01' THEN coalesce(ended_at, $3) ELSE ended_at END WHERE company = $1 AND id = $2`,
-			m.Company, id, now, m.UserID, info); err != nil {
+		// The check above read the alarm without its row lock: a handling
+		// committed since then is seen here, under the lock, and refused, so
+		// it is neither overwritten nor followed by a second alarm:handle
+		// version the platform would keep as the alarm's handling.
+		tag, err := tx.Exec(ctx, `UPDATE pos_alarms SET handled_at = $3, handled_by = $4, handle_info = $5,
+			ended_at = CASE WHEN alarm_type = '01' THEN coalesce(ended_at, $3) ELSE ended_at END
+			WHERE company = $1 AND id = $2 AND handled_at IS NULL`,
+			m.Company, id, now, m.UserID, info)
+		if err != nil {
 			return fmt.Errorf("positioning: handle: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errHandled
 		}
 		rec := alarmRow{ID: a.ID, Type: a.Type, Card: a.Card, Name: a.Name, Info: a.Info, Location: a.Location, Floor: a.Floor, RaisedAt: a.RaisedAt}.record(m.Company)
 		rec.Type = schemas.PositioningHandled

@@ -101,12 +101,10 @@ func register(t *testing.T, app *platformtest.Running, co *enttest.Company, auto
 	return &box{t: t, base: app.URL(), key: cut(`id="box-key">`), secret: cut(`id="box-secret">`), now: now}, id, camera
 }
 
-// TestVideoOnTheFoundation runs the module in the real base system: the two
-// code spaces, the intake's per-record refusals (type, channel code, an
-// unregistered camera, the 4 MB image), replays, auto-clear for a box that
-// sends no 销警, 表3 online then offline, the Excel import keeping good rows
-// beside bad ones, the closed loop's rules, and isolation between companies.
-func TestVideoOnTheFoundation(t *testing.T) {
+// start runs the base system with the video module on a new database, on a
+// test clock; the outbox is not drained, so what the module staged stays.
+func start(t *testing.T) (*platformtest.Running, *testclock.Clock, *video.Module) {
+	t.Helper()
 	clk := testclock.New(t)
 	var mod *video.Module
 	secrets, err := sealed.NewBox(sealed.NewRandomKey())
@@ -115,9 +113,19 @@ func TestVideoOnTheFoundation(t *testing.T) {
 		BaseSystem: platform.BaseSystemConfig{Outbox: enterprise.OutboxConfig{Interval: time.Hour},
 			Modules: []enterprise.ModuleFactory{video.Factory(video.Config{Secrets: secrets}, func(m *video.Module) { mod = m })}}})
 	require.NotNil(t, mod)
+	return app, clk, mod
+}
+
+// TestVideoOnTheFoundation runs the module in the real base system: the two
+// code spaces, the intake's per-record refusals (type, channel code, an
+// unregistered camera, the 4 MB image), replays, auto-clear for a box that
+// sends no 销警, 表3 online then offline, the Excel import keeping good rows
+// beside bad ones, the closed loop's rules, and isolation between companies.
+func TestVideoOnTheFoundation(t *testing.T) {
+	app, clk, mod := start(t)
 	a := enttest.Setup(t, app.App, plant, "370102")
 	b := enttest.Setup(t, app.App, station, "370203")
-	_, err = app.Pool.Exec(context.Background(), `UPDATE enterprises SET kind = '加油站' WHERE code = $1`, station)
+	_, err := app.Pool.Exec(context.Background(), `UPDATE enterprises SET kind = '加油站' WHERE code = $1`, station)
 	require.NoError(t, err)
 	boxA, _, cameraA := register(t, app, a, "5", clk.Now)
 	boxB, _, cameraB := register(t, app, b, "0", clk.Now)

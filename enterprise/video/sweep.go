@@ -2,6 +2,7 @@ package video
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -87,16 +88,26 @@ func (s *Service) reportStatus(ctx context.Context) error {
 		return fmt.Errorf("video: status: %w", err)
 	}
 	for _, d := range list {
-		status := schemas.RunStatusAbnormal
-		if d.Last != nil && now.Sub(*d.Last) <= s.cfg.OfflineAfter {
-			status = schemas.RunStatusNormal
-		}
 		sp := SpaceOf(d.Kind)
-		rec := schemas.VideoDeviceStatus{DeviceCode: d.Code, DateTime: seedTime(now), RunStatus: status}
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `UPDATE video_devices SET status_reported_at = $2 WHERE id::text = $1`, d.ID, now); err != nil {
+			// The list was read without the devices' locks: under the lock the
+			// device is read again, and skipped when it was removed (its status
+			// is no longer reported) or reported by another sweep meanwhile.
+			// Its last call is the one as of now, not as of the list.
+			err := tx.QueryRow(ctx, `UPDATE video_devices SET status_reported_at = $2
+				WHERE id::text = $1 AND deleted_at IS NULL AND (status_reported_at IS NULL OR status_reported_at <= $3)
+				RETURNING code, last_heartbeat`, d.ID, now, now.Add(-s.cfg.StatusEvery)).Scan(&d.Code, &d.Last)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
 				return err
 			}
+			status := schemas.RunStatusAbnormal
+			if d.Last != nil && now.Sub(*d.Last) <= s.cfg.OfflineAfter {
+				status = schemas.RunStatusNormal
+			}
+			rec := schemas.VideoDeviceStatus{DeviceCode: d.Code, DateTime: seedTime(now), RunStatus: status}
 			if sp.GasStation {
 				return s.pub.Stage(ctx, tx, sp.Statuses.Slug, d.Company, schemas.GasStationVideoDeviceStatus(rec))
 			}
