@@ -15,10 +15,11 @@ import (
 // itemStore is what a consumer keeps of one company: the head and the items, written
 // the way the runner writes them (only the changed items).
 type itemStore struct {
-	code    string
-	head    []byte
-	items   map[string][]byte
-	written int // items written over the store's life
+	code        string
+	head, fresh []byte // fresh: nil for a row written before the fresh part
+	items       map[string][]byte
+	written     int // items written over the store's life
+	heads       int // heads written over the store's life (when they changed)
 }
 
 // save stores what changed; fail leaves the store as it was (a transaction that
@@ -28,6 +29,8 @@ func (s *itemStore) save(tb testing.TB, tr *governance.Tracker, fail bool) {
 	changed, err := tr.ChangedItems(s.code)
 	require.NoError(tb, err)
 	head, err := tr.MarshalHead()
+	require.NoError(tb, err)
+	fresh, err := tr.MarshalFresh()
 	require.NoError(tb, err)
 	if fail {
 		return
@@ -40,7 +43,10 @@ func (s *itemStore) save(tb testing.TB, tr *governance.Tracker, fail bool) {
 		}
 	}
 	s.written += len(changed)
-	s.head = head
+	if string(head) != string(s.head) {
+		s.heads++
+	}
+	s.head, s.fresh = head, fresh
 	tr.ItemsStored(s.code)
 }
 
@@ -48,6 +54,9 @@ func (s *itemStore) load(tb testing.TB) *governance.Tracker {
 	tb.Helper()
 	tr, err := governance.RestoreItems(governance.DefaultConfig(), s.code, s.head, s.items)
 	require.NoError(tb, err)
+	if s.fresh != nil {
+		require.NoError(tb, tr.RestoreFresh(s.fresh))
+	}
 	return tr
 }
 
@@ -185,4 +194,37 @@ func TestWholeStateMovesToItems(t *testing.T) {
 	head, err := back.MarshalHead()
 	require.NoError(t, err)
 	assert.Less(t, len(head), len(whole)/2, "the head leaves the items out")
+}
+
+// Uploads, readings and device reports that open or close no fact change the fresh
+// part only — the head is the same, byte for byte, so it is not written again — and
+// head and fresh part restore the same memory. A fresh part naming a company or an
+// indicator its head does not hold is an error.
+func TestRecordsChangeTheFreshPartOnly(t *testing.T) {
+	tr := newTracker(t)
+	t0 := at(t, "08:00:00")
+	tr.Apply(events.IndicatorDef{Code: "C1-P1", Company: "C1", Kind: events.KindPressure, RangeLow: f(0), RangeHigh: f(2)}, t0)
+	tr.Apply(events.Reading{Company: "C1", Indicator: "C1-P1", Value: 0.8, At: t0}, t0)
+	tr.Apply(events.DeviceStatus{Company: "C1", Device: "AI-01", At: t0, Normal: true}, t0)
+	s := &itemStore{code: "C1", items: map[string][]byte{}}
+	s.save(t, tr, false)
+	head, fresh := s.head, s.fresh
+	for i := 1; i <= 5; i++ {
+		now := t0.Add(time.Duration(i) * time.Minute)
+		tr.Apply(governance.Upload{Company: "C1", Table: "sensor-readings", Accepted: 1, Rejected: map[string]int{"range": 1}}, now)
+		tr.Apply(events.Reading{Company: "C1", Indicator: "C1-P1", Value: 0.8 + float64(i)/100, At: now}, now)
+		tr.Apply(events.DeviceStatus{Company: "C1", Device: "AI-01", At: now, Normal: true}, now)
+		s.save(t, tr, false)
+		require.Equal(t, string(head), string(s.head), "minute %d", i)
+		require.NotEqual(t, fresh, s.fresh)
+		fresh = s.fresh
+		sameMemory(t, tr, s.load(t), fmt.Sprintf("minute %d", i))
+	}
+
+	other := newTracker(t)
+	other.Register("C2")
+	assert.Error(t, other.RestoreFresh(s.fresh), "no such company")
+	other.Register("C1")
+	assert.Error(t, other.RestoreFresh(s.fresh), "no such indicator")
+	assert.Error(t, tr.RestoreFresh(s.fresh[:len(s.fresh)-1]), "truncated")
 }

@@ -89,13 +89,31 @@ func (t *Tracker) MarshalState() ([]byte, error) {
 }
 
 // marshalCompany is the JSON form of a company's memory; without its items (open
-// facts, pending conditions, the 双重预防 records) when items is false.
+// facts, pending conditions, the 双重预防 records) and its fresh part (MarshalFresh)
+// when items is false: the head.
 func (t *Tracker) marshalCompany(c *company, items bool) *companyJSON {
-	j := &companyJSON{Checked: c.checked, LastUpload: c.lastUpload, Tables: c.tables, LastReading: c.lastReading,
-		Indicators: map[string]indicatorJSON{}, Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations,
-		Devices: map[string]deviceJSON{}, Commitments: c.commitments, HotWork: map[string][]string{},
-		Alarms: map[string]alarmJSON{}, Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{},
-		BaseDirty: c.baseDirty, Chain: c.chain, Kind: c.kind, Permits: c.permits, Registered: sortedKeys(c.registered)}
+	j := &companyJSON{Checked: c.checked, Indicators: make(map[string]indicatorJSON, len(c.indicators)),
+		Hazards: c.hazards, Cameras: c.cameras, Locations: c.locations, Devices: map[string]deviceJSON{},
+		Commitments: c.commitments, HotWork: map[string][]string{}, Alarms: map[string]alarmJSON{},
+		Batches: map[string]batchJSON{}, Pending: []pendingJSON{}, Open: []Fact{}, BaseDirty: c.baseDirty,
+		Chain: c.chain, Kind: c.kind, Permits: c.permits, Registered: sortedKeys(c.registered)}
+	for day, ids := range c.hotWork {
+		j.HotWork[day] = sortedKeys(ids)
+	}
+	for k, a := range c.alarms {
+		j.Alarms[k] = alarmJSON{Source: a.source, ID: a.id, Table: a.table, At: a.at}
+	}
+	if !items {
+		// What changes with nearly every record is in the fresh part (MarshalFresh).
+		for k, i := range c.indicators {
+			j.Indicators[k] = indicatorJSON{Def: i.def, Defined: i.defined}
+		}
+		if c.chain != nil {
+			j.Chain = &chainState{} // the chain was started; its records are items
+		}
+		return j
+	}
+	j.LastUpload, j.Tables, j.LastReading = c.lastUpload, c.tables, c.lastReading
 	for k, i := range c.indicators {
 		j.Indicators[k] = indicatorJSON{Def: i.def, Defined: i.defined, LastSeen: i.lastSeen, LastAt: i.lastAt,
 			Last: i.last, Same: i.same, SameSince: i.sameSince, Day: i.day, Min: i.min, Max: i.max}
@@ -103,20 +121,8 @@ func (t *Tracker) marshalCompany(c *company, items bool) *companyJSON {
 	for k, d := range c.devices {
 		j.Devices[k] = deviceJSON{Last: d.last, Normal: d.normal}
 	}
-	for day, ids := range c.hotWork {
-		j.HotWork[day] = sortedKeys(ids)
-	}
-	for k, a := range c.alarms {
-		j.Alarms[k] = alarmJSON{Source: a.source, ID: a.id, Table: a.table, At: a.at}
-	}
 	for k, b := range c.batches {
 		j.Batches[k] = batchJSON{Total: b.total, Rejected: b.rejected}
-	}
-	if !items {
-		if c.chain != nil {
-			j.Chain = &chainState{} // the chain was started; its records are items
-		}
-		return j
 	}
 	for k, since := range c.pending {
 		j.Pending = append(j.Pending, pendingJSON{Kind: k.family, Subject: k.subject, Since: since})

@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
@@ -93,7 +95,7 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 
 	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'sensor_duplicate'`),
 		"a replayed reading is not a duplicate the company sent")
-	state := pgtest.Scalar[[]byte](t, pool, `SELECT state FROM governance_state WHERE company_code = $1`, code)
+	state := storedMemory(t, pool, code)
 	var st struct {
 		Companies map[string]struct {
 			Batches map[string]struct {
@@ -105,4 +107,21 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 	assert.Equal(t, 4, st.Companies[code].Batches["2021-06-01|sensor-readings"].Total,
 		"each record counted once, and the new log's record too")
 	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT next_offset FROM governance_offsets WHERE topic = $1 AND partition = 2`, topic))
+}
+
+// storedMemory is a company's stored head with its fresh part laid over it, as
+// governance.Tracker.MarshalState writes a memory (the items left out).
+func storedMemory(tb testing.TB, pool *pgxpool.Pool, code string) []byte {
+	tb.Helper()
+	var head, fresh []byte
+	require.NoError(tb, pool.QueryRow(context.Background(), `SELECT state, fresh FROM governance_state
+		WHERE company_code = $1`, code).Scan(&head, &fresh))
+	tr, err := governance.RestoreItems(governance.DefaultConfig(), code, head, nil)
+	require.NoError(tb, err)
+	if fresh != nil {
+		require.NoError(tb, tr.RestoreFresh(fresh))
+	}
+	b, err := tr.MarshalState()
+	require.NoError(tb, err)
+	return b
 }

@@ -154,6 +154,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 			Changed: func(code string, tr *governance.Tracker) (map[string][]byte, error) { return tr.ChangedItems(code) },
 			Saved:   func(code string, tr *governance.Tracker) { tr.ItemsStored(code) },
 		},
+		// Last uploads, batch counts and the indicators' and devices' last reports
+		// move with every record: written apart, so a batch that opened or closed
+		// nothing does not rewrite the company's definitions and base data with them.
+		Fresh: &runner.Fresh[*governance.Tracker]{
+			Marshal: (*governance.Tracker).MarshalFresh,
+			Restore: (*governance.Tracker).RestoreFresh,
+		},
 		StoreNew: true,
 		Now:      cfg.Now,
 	})

@@ -1,17 +1,21 @@
 package platform_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/auth/policy"
+	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
@@ -85,8 +89,26 @@ func sendReadings(tb testing.TB, base, key string, values []recordedValue, now t
 func lastReadingApplied(tb testing.TB, app *running, code string, since time.Time) {
 	tb.Helper()
 	eventually(tb, 20*time.Second, "the readings in the governance state", func() bool {
-		return count(tb, app.App, `SELECT count(*) FROM governance_state WHERE company_code = $1
-			AND (state->'companies'->$1->>'last_reading')::timestamptz >= $2`, code, since) == 1
+		// The last reading is in the state's fresh part, laid over its head.
+		var head, fresh []byte
+		err := app.Pool.QueryRow(context.Background(), `SELECT state, fresh FROM governance_state
+			WHERE company_code = $1`, code).Scan(&head, &fresh)
+		if errors.Is(err, pgx.ErrNoRows) || fresh == nil {
+			return false
+		}
+		require.NoError(tb, err)
+		tr, err := governance.RestoreItems(governance.DefaultConfig(), code, head, nil)
+		require.NoError(tb, err)
+		require.NoError(tb, tr.RestoreFresh(fresh))
+		whole, err := tr.MarshalState()
+		require.NoError(tb, err)
+		var st struct {
+			Companies map[string]struct {
+				LastReading time.Time `json:"last_reading"`
+			} `json:"companies"`
+		}
+		require.NoError(tb, json.Unmarshal(whole, &st))
+		return !st.Companies[code].LastReading.Before(since)
 	})
 }
 

@@ -4,7 +4,9 @@
 // changes a company (a batch, a tick, an action) locks its row, reloads the copy
 // when the stored version is not the one it holds (another process wrote it), and
 // stores the state only when its hash changed (a state whose history grows keeps that
-// part as items beside the row, written only when they change: Config.Items); when
+// part as items beside the row, written only when they change: Config.Items; the
+// part that changes with nearly every record is written apart from the head, so the
+// head is rewritten only when it changed itself: Config.Fresh); when
 // anything fails the copies
 // involved are dropped, so the next transaction reloads what was stored. It also
 // runs the consumer loop (a batch is stored before its offsets are committed), the
@@ -47,6 +49,23 @@ type Config[S any] struct {
 	// rest (the head), whose hash and the changed items together decide whether the
 	// state changed, and Load is not used.
 	Items *Items[S]
+	// Fresh, when set, keeps the part of a state that changes with nearly every
+	// record (per-point last-seen times and values, counters) beside the head, in
+	// the row's fresh column: Marshal then encodes the rest, and a transaction that
+	// changed only the fresh part writes that part alone — the head, large and
+	// bounded by the company's base data, is neither re-sent nor re-parsed.
+	Fresh *Fresh[S]
+}
+
+// Fresh is how a state keeps its fast-changing part apart from its head.
+type Fresh[S any] struct {
+	// Marshal encodes the fast-changing part of a state; its hash decides whether
+	// it changed, so equal parts must encode to equal bytes.
+	Marshal func(S) ([]byte, error)
+	// Restore lays a stored fast-changing part over a state just loaded from its
+	// head (and items). It is not called for a row without one (written before the
+	// head lost that part: the head holds it).
+	Restore func(s S, b []byte) error
 }
 
 // Items is how a state keeps keyed items beside its head.
@@ -68,7 +87,8 @@ type Items[S any] struct {
 type company[S any] struct {
 	state   S
 	version int64
-	saved   [32]byte // hash of the state as last stored (zero: never stored)
+	saved   [32]byte // hash of the head as last stored (zero: never stored)
+	fresh   [32]byte // hash of the fresh part as last stored (zero: never stored)
 }
 
 // Runner holds the companies' states of one process. Its methods are safe for
@@ -144,19 +164,50 @@ func (r *Runner[S]) install(code string, st store.CompanyState, items map[string
 	} else {
 		s, err = r.cfg.Load(code, st.State)
 	}
+	if err == nil && st.Fresh != nil && r.cfg.Fresh != nil {
+		err = r.cfg.Fresh.Restore(s, st.Fresh)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: company %s: %w", r.cfg.Name, code, err)
 	}
 	c := &company[S]{state: s, version: st.Version}
 	if st.State != nil || !r.cfg.StoreNew {
-		b, err := r.cfg.Marshal(s)
+		head, fresh, err := r.marshal(s)
 		if err != nil {
 			return err
 		}
-		c.saved = sha256.Sum256(b)
+		// A row written before its state had a fresh part is written whole at its
+		// next write, even if nothing changed in between: its head is in the layout
+		// of its day (a whole state with its items in it, the fast part), which a
+		// fresh part alone would leave behind.
+		if st.State == nil || st.Fresh != nil || r.cfg.Fresh == nil {
+			c.saved, c.fresh = sha256.Sum256(head), hashFresh(fresh)
+		}
 	}
 	r.companies[code] = c
 	return nil
+}
+
+// marshal encodes a state's head and fresh part (nil without Config.Fresh).
+func (r *Runner[S]) marshal(s S) (head, fresh []byte, err error) {
+	if head, err = r.cfg.Marshal(s); err != nil {
+		return nil, nil, err
+	}
+	if r.cfg.Fresh != nil {
+		if fresh, err = r.cfg.Fresh.Marshal(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	return head, fresh, nil
+}
+
+// hashFresh is the hash of a fresh part; none (no Config.Fresh) hashes as the zero
+// hash, so it never counts as a change.
+func hashFresh(b []byte) [32]byte {
+	if b == nil {
+		return [32]byte{}
+	}
+	return sha256.Sum256(b)
 }
 
 // Txn is one transaction of a runner, as its function sees it.
@@ -259,37 +310,42 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	var writes store.ItemWrites
 	var withItems []string
 	now := r.cfg.Now()
-	saved := map[string][32]byte{}
+	saved := map[string][2][32]byte{}
 	for _, code := range list {
 		if t.only != nil && !t.only[code] {
 			continue
 		}
 		c := r.companies[code]
-		b, err := r.cfg.Marshal(c.state)
+		head, fresh, err := r.marshal(c.state)
 		if err != nil {
 			return err
 		}
-		h := sha256.Sum256(b)
+		h, fh := sha256.Sum256(head), hashFresh(fresh)
 		var changed map[string][]byte
 		if r.cfg.Items != nil {
 			if changed, err = r.cfg.Items.Changed(code, c.state); err != nil {
 				return err
 			}
 		}
-		if h == c.saved && len(changed) == 0 {
+		if h == c.saved && fh == c.fresh && len(changed) == 0 {
 			continue
 		}
 		for _, f := range t.store {
 			f(code, c.state)
 		}
-		// The head is written even when only items changed: its version is what
-		// tells another process that its copy is stale.
-		r.cfg.States.QueueWrite(&states, code, c.version+1, b, now)
+		// The row is written even when only items changed: its version is what
+		// tells another process that its copy is stale. With a fresh part, the head
+		// goes only when it changed (or the company has no row yet).
+		if h != c.saved || c.version == 0 || r.cfg.Fresh == nil {
+			r.cfg.States.QueueWrite(&states, code, c.version+1, head, fresh, now)
+		} else {
+			r.cfg.States.QueueFresh(&states, code, c.version+1, fresh, now)
+		}
 		if len(changed) > 0 {
 			writes.Add(code, changed)
 			withItems = append(withItems, code)
 		}
-		saved[code] = h
+		saved[code] = [2][32]byte{h, fh}
 	}
 	if r.cfg.Items != nil {
 		r.cfg.Items.Table.Queue(&states, &writes)
@@ -309,7 +365,7 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	}
 	for code, h := range saved {
 		c := r.companies[code]
-		c.version, c.saved = c.version+1, h
+		c.version, c.saved, c.fresh = c.version+1, h[0], h[1]
 	}
 	for _, code := range withItems {
 		r.cfg.Items.Saved(code, r.companies[code].state)

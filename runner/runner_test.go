@@ -35,7 +35,7 @@ func newPool(tb testing.TB) *pgxpool.Pool {
 	require.NoError(tb, err)
 	tb.Cleanup(pool.Close)
 	_, err = pool.Exec(ctx, `CREATE TABLE test_state (company_code text PRIMARY KEY, version bigint NOT NULL,
-			state jsonb NOT NULL, updated_at timestamptz NOT NULL);
+			state jsonb NOT NULL, fresh bytea, updated_at timestamptz NOT NULL);
 		CREATE TABLE test_intake (id smallint PRIMARY KEY CHECK (id = 1), received_at timestamptz NOT NULL,
 			since timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`)
 	require.NoError(tb, err)

@@ -16,7 +16,9 @@ import (
 var ErrStaleState = errors.New("store: company state changed concurrently")
 
 // CompanyStates is a table of per-company engine state — company_code, version,
-// state (jsonb), updated_at — as the warning and governance consumers keep it:
+// state (jsonb: the head), fresh (bytea: the part that changes with nearly every
+// record, in the engine's own encoding), updated_at — as the warning and governance
+// consumers keep it:
 // whoever changes a company locks its row, reloads a copy whose stored version is
 // not the one it holds, and writes the next version only if nobody else did. Table
 // is a constant of the caller's (warning_engine_state, governance_state), never
@@ -27,6 +29,7 @@ type CompanyStates struct{ Table string }
 type CompanyState struct {
 	Version int64
 	State   []byte
+	Fresh   []byte // nil for a row written without it
 }
 
 // Querier is what Read reads through: a pool, a connection or a transaction.
@@ -83,9 +86,9 @@ func (s CompanyStates) LockStale(ctx context.Context, tx pgx.Tx, codes []string,
 
 // Read reads the stored states of codes (every one when all is set).
 func (s CompanyStates) Read(ctx context.Context, q Querier, codes []string, all bool) (map[string]CompanyState, error) {
-	sql, args := `SELECT company_code, version, state FROM `+s.Table+` WHERE company_code = ANY($1)`, []any{codes}
+	sql, args := `SELECT company_code, version, state, fresh FROM `+s.Table+` WHERE company_code = ANY($1)`, []any{codes}
 	if all {
-		sql, args = `SELECT company_code, version, state FROM `+s.Table, nil
+		sql, args = `SELECT company_code, version, state, fresh FROM `+s.Table, nil
 	}
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
@@ -94,9 +97,13 @@ func (s CompanyStates) Read(ctx context.Context, q Querier, codes []string, all 
 	out := map[string]CompanyState{}
 	var code string
 	var v int64
-	var b []byte
-	_, err = pgx.ForEachRow(rows, []any{&code, &v, &b}, func() error {
-		out[code] = CompanyState{Version: v, State: append([]byte(nil), b...)}
+	var b, f []byte
+	_, err = pgx.ForEachRow(rows, []any{&code, &v, &b, &f}, func() error {
+		st := CompanyState{Version: v, State: append([]byte(nil), b...)}
+		if f != nil {
+			st.Fresh = append([]byte(nil), f...)
+		}
+		out[code] = st
 		return nil
 	})
 	if err != nil {
@@ -105,19 +112,33 @@ func (s CompanyStates) Read(ctx context.Context, q Querier, codes []string, all 
 	return out, nil
 }
 
-// QueueWrite queues on b the write of a company's state at version, which must
-// follow the stored one (1 for a company without a row); the batch fails with
-// ErrStaleState when another writer got there first.
-func (s CompanyStates) QueueWrite(b *pgx.Batch, code string, version int64, state []byte, now time.Time) {
-	b.Queue(`INSERT INTO `+s.Table+` (company_code, version, state, updated_at) VALUES ($1, $2, $3, $4)
+// QueueWrite queues on b the write of a company's state — its head and fresh part —
+// at version, which must follow the stored one (1 for a company without a row); the
+// batch fails with ErrStaleState when another writer got there first.
+func (s CompanyStates) QueueWrite(b *pgx.Batch, code string, version int64, state, fresh []byte, now time.Time) {
+	b.Queue(`INSERT INTO `+s.Table+` (company_code, version, state, fresh, updated_at) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (company_code) DO UPDATE SET version = EXCLUDED.version, state = EXCLUDED.state,
-			updated_at = EXCLUDED.updated_at
-		WHERE `+s.Table+`.version = EXCLUDED.version - 1`, code, version, state, now).Exec(func(ct pgconn.CommandTag) error {
+			fresh = EXCLUDED.fresh, updated_at = EXCLUDED.updated_at
+		WHERE `+s.Table+`.version = EXCLUDED.version - 1`, code, version, state, fresh, now).Exec(s.onlyOne(code))
+}
+
+// QueueFresh queues on b the write of a stored company's fresh part alone at
+// version, which must follow the stored one: the head stays as stored (PostgreSQL
+// keeps its TOASTed value without copying or parsing it). It fails with
+// ErrStaleState like QueueWrite, and for a company without a row.
+func (s CompanyStates) QueueFresh(b *pgx.Batch, code string, version int64, fresh []byte, now time.Time) {
+	b.Queue(`UPDATE `+s.Table+` SET version = $2, fresh = $3, updated_at = $4
+		WHERE company_code = $1 AND version = $2 - 1`, code, version, fresh, now).Exec(s.onlyOne(code))
+}
+
+// onlyOne checks that a write changed its company's row.
+func (s CompanyStates) onlyOne(code string) func(pgconn.CommandTag) error {
+	return func(ct pgconn.CommandTag) error {
 		if ct.RowsAffected() != 1 {
 			return fmt.Errorf("%w: %s in %s", ErrStaleState, code, s.Table)
 		}
 		return nil
-	})
+	}
 }
 
 // StateItems is a table of keyed items of per-company engine state — company_code,

@@ -23,7 +23,7 @@ func TestCompanyStatesRefuseAStaleWrite(t *testing.T) {
 
 	write := func(version int64, state string) error {
 		var b pgx.Batch
-		states.QueueWrite(&b, "370102001", version, []byte(state), now)
+		states.QueueWrite(&b, "370102001", version, []byte(state), nil, now)
 		return pool.SendBatch(ctx, &b).Close()
 	}
 	require.NoError(t, write(1, `{"v":1}`))
@@ -55,7 +55,7 @@ func TestCompanyStatesLockStale(t *testing.T) {
 	states := store.CompanyStates{Table: "warning_engine_state"}
 	var b pgx.Batch
 	for _, code := range []string{"A", "B", "C"} {
-		states.QueueWrite(&b, code, 1, []byte(`{"c":"`+code+`"}`), time.Now())
+		states.QueueWrite(&b, code, 1, []byte(`{"c":"`+code+`"}`), nil, time.Now())
 	}
 	require.NoError(t, pool.SendBatch(ctx, &b).Close())
 
@@ -73,4 +73,35 @@ func TestCompanyStatesLockStale(t *testing.T) {
 	require.Equal(t, int64(1), stale["B"].Version)
 	require.JSONEq(t, `{"c":"C"}`, string(stale["C"].State))
 	require.Equal(t, store.CompanyState{}, stale["D"], "no row: the zero state")
+}
+
+// A fresh part written alone moves the version on and keeps the head as stored; it
+// is refused, changing nothing, for a stale version and for a company without a row.
+func TestCompanyStatesWriteTheFreshPartAlone(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	states := store.CompanyStates{Table: "warning_engine_state"}
+	now := time.Date(2021, 6, 1, 8, 0, 0, 0, time.UTC)
+	send := func(queue func(b *pgx.Batch)) error {
+		var b pgx.Batch
+		queue(&b)
+		return pool.SendBatch(ctx, &b).Close()
+	}
+	require.NoError(t, send(func(b *pgx.Batch) { states.QueueWrite(b, "A", 1, []byte(`{"h":1}`), []byte{1}, now) }))
+	require.NoError(t, send(func(b *pgx.Batch) { states.QueueFresh(b, "A", 2, []byte{2, 2}, now) }))
+	require.ErrorIs(t, send(func(b *pgx.Batch) { states.QueueFresh(b, "A", 2, []byte{3}, now) }), store.ErrStaleState)
+	require.ErrorIs(t, send(func(b *pgx.Batch) { states.QueueFresh(b, "B", 1, []byte{3}, now) }), store.ErrStaleState,
+		"no row to update: a new company is written whole")
+
+	got, err := states.Read(ctx, pool, nil, true)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, int64(2), got["A"].Version)
+	require.JSONEq(t, `{"h":1}`, string(got["A"].State))
+	require.Equal(t, []byte{2, 2}, got["A"].Fresh)
+
+	require.NoError(t, send(func(b *pgx.Batch) { states.QueueWrite(b, "A", 3, []byte(`{"h":3}`), nil, now) }))
+	got, err = states.Read(ctx, pool, []string{"A"}, false)
+	require.NoError(t, err)
+	require.Nil(t, got["A"].Fresh, "a head written without a fresh part has none")
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
 )
@@ -25,12 +26,20 @@ const headVersion = 2
 // itemDanger is the key prefix of an open 隐患's item: "danger|" + its ID.
 const itemDanger = "danger"
 
-// MarshalHead writes the state without its items (the open 隐患), for RestoreItems.
+// MarshalHead writes the state without its items (the open 隐患), for RestoreItems,
+// and without what MarshalFresh writes (the indicators' last values and times, the
+// devices), which RestoreFresh lays over it.
 func MarshalHead(s *State) ([]byte, error) {
 	h := State{Version: headVersion, Companies: make(map[string]*CompanyState, len(s.Companies))}
 	for code, c := range s.Companies {
 		cc := *c
-		cc.Dangers = nil
+		cc.Dangers, cc.Devices = nil, nil
+		cc.Indicators = make(map[string]*IndicatorState, len(c.Indicators))
+		for k, i := range c.Indicators {
+			ii := *i
+			ii.Last, ii.LastAt = 0, time.Time{}
+			cc.Indicators[k] = &ii
+		}
 		h.Companies[code] = &cc
 	}
 	return json.Marshal(h)

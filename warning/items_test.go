@@ -15,8 +15,8 @@ import (
 // itemStore is what a consumer keeps of one company: the head and the items, written
 // as the engine says they changed.
 type itemStore struct {
-	head  []byte
-	items map[string][]byte
+	head, fresh []byte
+	items       map[string][]byte
 }
 
 // store writes what changed, as the runner does in its transaction, and tells the
@@ -27,6 +27,7 @@ func (s *itemStore) store(tb testing.TB, e *warning.Engine) []string {
 	require.NoError(tb, err)
 	s.head, err = warning.MarshalHead(e.State())
 	require.NoError(tb, err)
+	s.fresh = warning.MarshalFresh(e.State())
 	var keys []string
 	for k, b := range changed {
 		if b == nil {
@@ -48,6 +49,7 @@ func (s *itemStore) restoredEqual(tb testing.TB, e *warning.Engine) {
 	require.NoError(tb, err)
 	r, err := warning.RestoreItems(cfg, "C1", s.head, maps.Clone(s.items))
 	require.NoError(tb, err)
+	require.NoError(tb, warning.RestoreFresh(r.State(), s.fresh))
 	want, err := warning.MarshalState(e.State())
 	require.NoError(tb, err)
 	got, err := warning.MarshalState(r.State())
@@ -80,9 +82,15 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	assert.NotContains(t, string(s.head), "D1", "the head holds no 隐患")
 	s.restoredEqual(t, e)
 
-	// A reading changes the head only.
+	// A reading that raises nothing, and a device's status, change the fresh part
+	// only: the head is the same, byte for byte.
+	head, fresh := s.head, s.fresh
 	e.Apply(events.Reading{Indicator: "PT-101", Company: "C1", Value: 1.1, At: now.Add(10 * time.Second)}, now.Add(10*time.Second))
+	e.Apply(events.DeviceStatus{Company: "C1", Device: "AI-01", At: now.Add(10 * time.Second), Normal: true}, now.Add(10*time.Second))
 	assert.Empty(t, s.store(t, e))
+	assert.Equal(t, string(head), string(s.head))
+	assert.NotEqual(t, fresh, s.fresh)
+	s.restoredEqual(t, e)
 	// The same 隐患 sent again is no change.
 	e.Apply(danger("D1", false, false), now)
 	assert.Empty(t, s.store(t, e))
@@ -109,6 +117,14 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	got, err := warning.MarshalState(r.State())
 	require.NoError(t, err)
 	assert.JSONEq(t, string(whole), string(got))
+
+	// A fresh part naming a company or indicator the head lacks is an error, not
+	// dropped.
+	bare, err := warning.RestoreItems(cfg, "C1", nil, nil)
+	require.NoError(t, err)
+	assert.Error(t, warning.RestoreFresh(bare.State(), warning.MarshalFresh(e.State())))
+	bare.Apply(events.Reading{Indicator: "PT-999", Company: "C1", Value: 1, At: now}, now)
+	assert.Error(t, warning.RestoreFresh(bare.State(), warning.MarshalFresh(e.State())))
 
 	// An item of a kind the engine does not know is an error, not silently dropped.
 	_, err = warning.RestoreItems(cfg, "C1", s.head, map[string][]byte{"fact|x": []byte(`{}`)})

@@ -140,6 +140,9 @@ func UnmarshalState(b []byte) (*State, error) {
 		if c.Dangers == nil { // a head (MarshalHead): the open 隐患 are items
 			c.Dangers = map[string]events.HiddenDanger{}
 		}
+		if c.Devices == nil { // a head (MarshalHead): the devices are in the fresh part
+			c.Devices = map[string]events.DeviceStatus{}
+		}
 	}
 	return s, nil
 }

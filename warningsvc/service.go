@@ -162,6 +162,13 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 			Changed: func(code string, e *warning.Engine) (map[string][]byte, error) { return e.ChangedItems(code) },
 			Saved:   func(code string, e *warning.Engine) { e.ItemsStored(code) },
 		},
+		// The indicators' last values and the devices' last status move with every
+		// record: written apart, so a batch of readings that raised nothing does not
+		// rewrite every indicator's definition with them.
+		Fresh: &runner.Fresh[*warning.Engine]{
+			Marshal: func(e *warning.Engine) ([]byte, error) { return warning.MarshalFresh(e.State()), nil },
+			Restore: func(e *warning.Engine, b []byte) error { return warning.RestoreFresh(e.State(), b) },
+		},
 		Now: cfg.Now,
 	})
 	if err != nil {

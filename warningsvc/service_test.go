@@ -223,7 +223,8 @@ func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
 	e.Apply(danger("D8", false), clk.Now())
 	whole, err := warning.MarshalState(e.State())
 	require.NoError(t, err)
-	_, err = pool.Exec(ctx, `UPDATE warning_engine_state SET state = $2, version = version + 1 WHERE company_code = $1`, company, whole)
+	_, err = pool.Exec(ctx, `UPDATE warning_engine_state SET state = $2, fresh = NULL, version = version + 1
+		WHERE company_code = $1`, company, whole)
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, `DELETE FROM warning_engine_state_items`)
 	require.NoError(t, err)

@@ -1,0 +1,74 @@
+package warning
+
+import (
+	"fmt"
+
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/statebin"
+)
+
+// Every reading moves its indicator's last value and time, and every device status
+// its device's; the rest of a company's head (definitions, pending exceedances,
+// alarms, warnings, base data) changes far more rarely. Rewriting the whole head —
+// every indicator with its definition — at each batch that carried a reading cost
+// the same whatever the number of readings, so a consumer stores those parts apart
+// (MarshalFresh, compact and cheap to encode) and the head (MarshalHead) without
+// them: a batch of readings that raised nothing changes the fresh part alone.
+
+// freshVersion is the layout version of a fresh part.
+const freshVersion = 1
+
+// MarshalFresh writes what MarshalHead leaves out: each indicator's last value and
+// its time and each device's last status, for RestoreFresh. Equal states encode to
+// equal bytes.
+func MarshalFresh(s *State) []byte {
+	var w statebin.Writer
+	w.Uint(freshVersion)
+	statebin.Map(&w, s.Companies, func(c *CompanyState) {
+		statebin.Map(&w, c.Indicators, func(i *IndicatorState) {
+			w.Float(i.Last)
+			w.Time(i.LastAt)
+		})
+		statebin.Map(&w, c.Devices, func(d events.DeviceStatus) {
+			w.String(d.Company)
+			w.String(d.Device)
+			w.Time(d.At)
+			w.Bool(d.Normal)
+		})
+	})
+	return w.Bytes()
+}
+
+// RestoreFresh lays a fresh part (MarshalFresh) over a state read from its head
+// (MarshalHead). It fails for an indicator or company the head does not hold: the
+// two are written together whenever the head changes, so the head holds every one.
+func RestoreFresh(s *State, b []byte) error {
+	r := statebin.NewReader(b)
+	if v := r.Uint(); v != freshVersion && r.Err() == nil {
+		return fmt.Errorf("warning: read fresh part: layout version %d, want %d", v, freshVersion)
+	}
+	var missing error
+	r.Entries(func(code string) {
+		c, ok := s.Companies[code]
+		if !ok {
+			missing = fmt.Errorf("warning: read fresh part: company %s not in the head", code)
+			c = newCompanyState() // read on, to report the first error met
+		}
+		r.Entries(func(k string) {
+			last, at := r.Float(), r.Time()
+			if i, ok := c.Indicators[k]; ok {
+				i.Last, i.LastAt = last, at
+			} else if missing == nil {
+				missing = fmt.Errorf("warning: read fresh part: indicator %s of %s not in the head", k, code)
+			}
+		})
+		c.Devices = map[string]events.DeviceStatus{}
+		r.Entries(func(k string) {
+			c.Devices[k] = events.DeviceStatus{Company: r.String(), Device: r.String(), At: r.Time(), Normal: r.Bool()}
+		})
+	})
+	if err := r.End(); err != nil {
+		return fmt.Errorf("warning: read fresh part: %w", err)
+	}
+	return missing
+}
