@@ -85,7 +85,7 @@ func TestImportRules(t *testing.T) {
 		imports[pkg] = append(imports[pkg], fields[1:]...)
 	}
 	uis := []string{"portal", "inspect"}
-	pure := []string{"schemas", "validate", "events", "warning", "governance", "engineconfig", "tiers"}
+	pure := []string{"schemas", "validate", "events", "warning", "governance", "engineconfig", "statebin", "tiers"}
 	forbiddenInPure := []string{"net", "net/http", "os/exec", "database/sql", "github.com/jackc/pgx/v5",
 		"github.com/jackc/pgx/v5/pgxpool", "github.com/gofiber/fiber/v2", "github.com/segmentio/kafka-go",
 		module + "/bus", module + "/store", module + "/web"}
