@@ -2,56 +2,28 @@ package governancesvc_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
-	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/testclock"
 )
 
-// oneCompany is a database with company code registered and the governance
-// service over it on a frozen clock at 2021-06-01 08:00, ticked once.
-func oneCompany(tb testing.TB, code string) (*pgxpool.Pool, *governancesvc.Service, *testclock.Clock) {
-	tb.Helper()
-	pool := pgtest.Pool(tb)
-	govtest.AddEnterprise(tb, pool, code, "370102", "")
-	clk := testclock.Frozen(govtest.At(tb, "2021-06-01 08:00:00"))
-	s := govtest.Service(tb, pool, clk)
-	require.NoError(tb, s.Tick(context.Background()))
-	return pool, s, clk
-}
-
-// chainMsg is one accepted exchange record of table as ingest publishes it.
-func chainMsg(tb testing.TB, company, table, source string, offset int64, at time.Time, rec map[string]any) bus.Message {
-	tb.Helper()
-	raw, err := json.Marshal(rec)
-	require.NoError(tb, err)
-	tbl, ok := schemas.TableBySlug(table)
-	require.True(tb, ok, table)
-	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: table, Company: company, Key: rec["ID"].(string),
-		Version: offset + 1, ReceivedAt: at}, Record: raw, Source: source})
-	require.NoError(tb, err)
-	return bus.Message{Topic: tbl.Topic(), Partition: 0, Offset: offset, Value: env, Time: at}
-}
-
 // The runner turns 双重预防 records on the bus into chain facts on a real database:
 // a task without its measure, a check overdue by its cycle, a major 隐患 past its
 // deadline — with evidence — and notes which system sent each table.
 func TestChainFactsFromTheBus(t *testing.T) {
 	const a = "370102001"
-	pool, s, clk := oneCompany(t, a)
+	pool, s, clk := govtest.OneCompany(t, a)
 	ctx := context.Background()
 
 	now := clk.Now()
@@ -59,10 +31,10 @@ func TestChainFactsFromTheBus(t *testing.T) {
 	deadline := now.Add(time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
 	taskID, measureID, dangerID := uuid.NewString(), uuid.NewString(), uuid.NewString()
 	batch := []bus.Message{
-		chainMsg(t, a, "check-tasks", events.SourceBase, 0, now, map[string]any{"ID": taskID, "RISK_MEASURE_ID": measureID,
+		govtest.ChainMsg(t, a, "check-tasks", events.SourceBase, 0, now, map[string]any{"ID": taskID, "RISK_MEASURE_ID": measureID,
 			"TROUBLESHOOT_CONTENT": "检查液位计", "CHECK_CYCLE": "2", "CHECK_CYCLE_UNIT": "小时",
 			"INVESTIGATION_DATE": stamp, "CHECK_STATUS": "0", "DELETED": "0"}),
-		chainMsg(t, a, "hidden-dangers", "", 1, now, map[string]any{"ID": dangerID, "HAZARD_CODE": "H-unregistered",
+		govtest.ChainMsg(t, a, "hidden-dangers", "", 1, now, map[string]any{"ID": dangerID, "HAZARD_CODE": "H-unregistered",
 			"DANGER_NAME": "液位计失灵", "DANGER_LEVEL": "1", "DANGER_MANAGE_DEADLINE": deadline, "DANGER_STATE": "0",
 			"DELETED": "0"}),
 	}
@@ -71,7 +43,7 @@ func TestChainFactsFromTheBus(t *testing.T) {
 	// Another company keeps sending: the platform's intake runs, so absence counts.
 	for i := range 3 * 60 {
 		clk.Add(time.Minute)
-		require.NoError(t, s.ApplyMessages(ctx, []bus.Message{chainMsg(t, "370102002", "risk-units", "", int64(i),
+		require.NoError(t, s.ApplyMessages(ctx, []bus.Message{govtest.ChainMsg(t, "370102002", "risk-units", "", int64(i),
 			clk.Now(), map[string]any{"ID": uuid.NewString(), "HAZARD_CODE": "H1", "HAZARD_DEP": "储运部",
 				"HAZARD_LIABLE_PERSON": "王", "RISK_UNIT_NAME": "罐区", "DELETED": "0"})}))
 		require.NoError(t, s.Tick(ctx))
@@ -123,4 +95,58 @@ func TestNeverSentFromTheRegistryKind(t *testing.T) {
 	require.NoError(t, s.Tick(ctx))
 	n := pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE kind = 'table_never_sent' AND company_code = '370102001'`)
 	assert.Equal(t, len(governance.OwedTables("生产")), n)
+}
+
+// The facts of a batch are written in one statement: every row's columns say what
+// its fact (doc) says, open or closed, and a fact written again (closed) is updated
+// in place.
+func TestFactRowsHoldTheirFacts(t *testing.T) {
+	const a = "370102001"
+	pool, s, clk := govtest.OneCompany(t, a)
+	ctx := context.Background()
+
+	danger := func(offset int64, id, state string) bus.Message {
+		now := clk.Now()
+		return govtest.ChainMsg(t, a, "hidden-dangers", "", offset, now, map[string]any{"ID": id, "HAZARD_CODE": "H-unregistered",
+			"RISK_MEASURE_ID": "M-unknown", "DANGER_NAME": "液位计失灵", "DANGER_LEVEL": "0", "DANGER_STATE": state, "DELETED": "0",
+			"DANGER_MANAGE_DEADLINE": now.Add(30 * time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout)})
+	}
+	ids := make([]string, 40)
+	var batch []bus.Message
+	for i := range ids {
+		ids[i] = uuid.NewString()
+		batch = append(batch, danger(int64(i), ids[i], "0"))
+	}
+	require.NoError(t, s.ApplyMessages(ctx, batch))
+	for range 3 { // two checks open the findings of every 隐患 at once
+		clk.Add(20 * time.Second)
+		require.NoError(t, s.Tick(ctx))
+	}
+	// Half are accepted (their facts close), and time passes their deadline (the rest
+	// fall overdue), with another company's records keeping the intake running.
+	batch = nil
+	for i, id := range ids[:20] {
+		batch = append(batch, danger(int64(40+i), id, "9"))
+	}
+	require.NoError(t, s.ApplyMessages(ctx, batch))
+	for i := range 40 {
+		clk.Add(time.Minute)
+		require.NoError(t, s.ApplyMessages(ctx, []bus.Message{govtest.ChainMsg(t, "370102002", "risk-units", "", int64(i),
+			clk.Now(), map[string]any{"ID": uuid.NewString(), "HAZARD_CODE": "H1", "HAZARD_DEP": "储运部",
+				"HAZARD_LIABLE_PERSON": "王", "RISK_UNIT_NAME": "罐区", "DELETED": "0"})}))
+		require.NoError(t, s.Tick(ctx))
+	}
+
+	count := func(where string) int {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE company_code = $1 AND `+where, a)
+	}
+	assert.Equal(t, 40, count(`kind = 'danger_hazard_unknown'`), "one fact per 隐患")
+	assert.Equal(t, 20, count(`kind = 'danger_hazard_unknown' AND ended_at IS NOT NULL`), "the accepted ones closed")
+	assert.Equal(t, 20, count(`kind = 'danger_overdue' AND ended_at IS NULL`), "the others overdue")
+	assert.Zero(t, count(`NOT (
+		fact_id = doc->>'id' AND kind = doc->>'kind' AND subject = coalesce(doc->>'subject', '') AND severity = doc->>'severity'
+		AND day IS NOT DISTINCT FROM (doc->>'day')::date AND started_at = (doc->>'started')::timestamptz
+		AND ended_at IS NOT DISTINCT FROM (doc->>'ended')::timestamptz AND count = (doc->>'count')::int
+		AND detail = doc->>'detail' AND evidence = doc->'evidence' AND dimension <> '')`), "every column as its fact says")
+
 }

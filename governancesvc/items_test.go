@@ -36,14 +36,14 @@ func openFactIDs(tb testing.TB, pool *pgxpool.Pool, company string) []string {
 // items — carries on with the same memory.
 func TestTrackerMemoryKeptAsItemsAcrossRestarts(t *testing.T) {
 	const a = "370102001"
-	pool, s, clk := oneCompany(t, a)
+	pool, s, clk := govtest.OneCompany(t, a)
 	ctx := context.Background()
 
 	deadline := clk.Now().Add(24 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
 	offset := int64(0)
 	dangerMsg := func(id, state string) bus.Message {
 		offset++
-		return chainMsg(t, a, "hidden-dangers", "", offset, clk.Now(), map[string]any{"ID": id,
+		return govtest.ChainMsg(t, a, "hidden-dangers", "", offset, clk.Now(), map[string]any{"ID": id,
 			"HAZARD_CODE": "H-" + id[:8], "RISK_MEASURE_ID": "M-" + id[:8], "DANGER_NAME": "液位计失灵",
 			"DANGER_LEVEL": "0", "DANGER_MANAGE_DEADLINE": deadline, "DANGER_STATE": state, "DELETED": "0"})
 	}
