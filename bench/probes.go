@@ -63,14 +63,11 @@ func prepareProbes(ctx context.Context, client *http.Client, url string, cfg *co
 			pool.Close()
 		}
 	}()
-	num := func(v float64) json.Number { return json.Number(fmt.Sprint(v)) }
 	for i, c := range comps {
 		var defs []any
 		for a := range probeAreas {
-			defs = append(defs, map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, a), "COMPANY_CODE": c.Code,
-				"HAZARD_CODE": c.Code + "001", "INDICATOR_NAME": fmt.Sprintf("可燃气体探测器 探针%02d", a), "INDICATOR_KIND": "5",
-				"UNIT": "%LEL", "RANGE_LOW": num(0), "RANGE_HIGH": num(100), "HIGH": num(20), "HIGH_HIGH": num(50),
-				"AREA": fmt.Sprintf("探针区%02d", a), "DELETED": "0"})
+			defs = append(defs, gasDetector(c, fmt.Sprintf("%s-PROBE%02d", c.Code, a), fmt.Sprintf("可燃气体探测器 探针%02d", a),
+				fmt.Sprintf("探针区%02d", a)))
 		}
 		body, _ := json.Marshal(defs)
 		if acc, _, err := simulate.PostRaw(ctx, client, url, keys[i], "indicators", body); err != nil || acc != len(defs) {

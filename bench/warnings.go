@@ -46,15 +46,11 @@ func runWarnings(ctx context.Context, server string, o warningOptions, stdout io
 	defer done()
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: o.concurrency + 4}}
 	num := func(v float64) json.Number { return json.Number(fmt.Sprint(v)) }
-	detector := func(c simulate.Company, code, area string) map[string]any {
-		return map[string]any{"INDICATOR_CODE": code, "COMPANY_CODE": c.Code, "HAZARD_CODE": c.Code + "001",
-			"INDICATOR_NAME": "可燃气体探测器 " + code, "INDICATOR_KIND": "5", "UNIT": "%LEL", "RANGE_LOW": num(0),
-			"RANGE_HIGH": num(100), "HIGH": num(20), "HIGH_HIGH": num(50), "AREA": area, "DELETED": "0"}
-	}
 	for i, c := range comps {
-		defs := []any{detector(c, c.Code+"-PROBE", "探针区")}
+		defs := []any{gasDetector(c, c.Code+"-PROBE", "可燃气体探测器 "+c.Code+"-PROBE", "探针区")}
 		for j := 0; j < o.indicators; j++ {
-			defs = append(defs, detector(c, fmt.Sprintf("%s-G%03d", c.Code, j), "罐区"))
+			code := fmt.Sprintf("%s-G%03d", c.Code, j)
+			defs = append(defs, gasDetector(c, code, "可燃气体探测器 "+code, "罐区"))
 		}
 		body, _ := json.Marshal(defs)
 		if acc, _, err := simulate.PostRaw(ctx, client, app.URL(), keys[i], "indicators", body); err != nil || acc != len(defs) {
@@ -263,4 +259,13 @@ func warningCount(ctx context.Context, client *http.Client, base, token, company
 		return 0, fmt.Errorf("bench: GET warnings: HTTP %d: %v", resp.StatusCode, err)
 	}
 	return len(rep.Warnings), nil
+}
+
+// gasDetector is the 指标信息 of a combustible-gas detector of company c in area:
+// 0–100 %LEL, 高报 20, 高高报 50 — a reading of 60 raises the area's leak warning.
+func gasDetector(c simulate.Company, code, name, area string) map[string]any {
+	num := func(v float64) json.Number { return json.Number(fmt.Sprint(v)) }
+	return map[string]any{"INDICATOR_CODE": code, "COMPANY_CODE": c.Code, "HAZARD_CODE": c.Code + "001",
+		"INDICATOR_NAME": name, "INDICATOR_KIND": "5", "UNIT": "%LEL", "RANGE_LOW": num(0),
+		"RANGE_HIGH": num(100), "HIGH": num(20), "HIGH_HIGH": num(50), "AREA": area, "DELETED": "0"}
 }
