@@ -108,6 +108,17 @@ func prepareProbes(ctx context.Context, client *http.Client, url string, cfg *co
 	if err != nil {
 		return nil, err
 	}
+	// The account's grant was written to the policy table by this process; the served
+	// process loads policy changes every CHEMGUARD_POLICY_RELOAD (5 s by default) and
+	// refuses the account until then. Probe only once it may read warnings.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if _, err = warningCount(ctx, client, url, token, comps[0].Code); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("bench: the probing regulator still cannot read warnings a minute after its login: %w", err)
+		}
+	}
 	return &servedProbes{client: client, url: url, pool: pool, comps: comps, keys: keys, token: token}, nil
 }
 
