@@ -12,7 +12,10 @@ test('县级监管人员仅用键盘登录，进入综合分析', async (t) => {
     const el = document.activeElement;
     return el && (el.labels?.[0]?.textContent.trim() || el.textContent.trim());
   });
-  // 用户名 has autofocus; Tab walks 密码, 动态口令, 登录.
+  // 用户名 has autofocus; Tab walks 密码, 动态口令, 登录. Chromium applies autofocus at
+  // a rendering update that can come after the load event on a loaded machine (CI saw
+  // <body> focused), so wait for it — a page without autofocus still fails here.
+  await page.locator('#username:focus').waitFor();
   assert.equal(await focused(), '用户名');
   await page.keyboard.type(u.username);
   await page.keyboard.press('Tab');
