@@ -81,6 +81,22 @@ func checkedAt(t, now time.Time) time.Time {
 	return t
 }
 
+// mayCheck refuses a check of a disabled task, or of another post's task by
+// a member who is not a manager.
+func mayCheck(m *enterprise.Member, task Task) error {
+	if !task.Enabled {
+		return chemguard.Errorf(chemguard.EConflict, "该排查任务已停用", "the check task is disabled")
+	}
+	if !m.HoldsPost(task.PostID) && !m.Has(enterprise.Managers...) {
+		if task.PostName == "" {
+			return chemguard.Errorf(chemguard.EForbidden, "该排查任务已改由其他岗位负责，您不在该岗位", "the task now belongs to another post, which you do not hold")
+		}
+		return chemguard.Errorf(chemguard.EForbidden, "该排查任务属于岗位「%s」，您不在该岗位",
+			"the task belongs to post %s, which you do not hold", task.PostName)
+	}
+	return nil
+}
+
 // RecordCheck records a check of one of the member's tasks (a manager may
 // record any task of the company), publishes 表5 and the task's new 表4 at
 // once, and — when the check found a hidden danger — registers it in the
@@ -93,12 +109,8 @@ func (s *Service) RecordCheck(ctx context.Context, m *enterprise.Member, in Chec
 	if err != nil {
 		return StoredCheck{}, err
 	}
-	if !task.Enabled {
-		return StoredCheck{}, chemguard.Errorf(chemguard.EConflict, "该排查任务已停用", "the check task is disabled")
-	}
-	if !m.HoldsPost(task.PostID) && !m.Has(enterprise.Managers...) {
-		return StoredCheck{}, chemguard.Errorf(chemguard.EForbidden, "该排查任务属于岗位「%s」，您不在该岗位",
-			"the task belongs to post %s, which you do not hold", task.PostName)
+	if err := mayCheck(m, task); err != nil {
+		return StoredCheck{}, err
 	}
 	var ps []Problem
 	if _, ok := schemas.CodesCheckStatus.Lookup(in.Status); !ok {
@@ -143,6 +155,25 @@ func (s *Service) RecordCheck(ctx context.Context, m *enterprise.Member, in Chec
 		return StoredCheck{}, err
 	}
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// The task was read above without its row lock, and a change to it
+		// (停用, another post) may have committed since: lock it first — the
+		// republish below locks it anyway, so this takes no lock it would not
+		// — and check again what the change could have made untrue.
+		locked := task
+		err := tx.QueryRow(ctx, `SELECT enabled, post_id FROM dp_tasks WHERE company = $1 AND id::text = $2 AND deleted_at IS NULL FOR NO KEY UPDATE`,
+			m.Company, task.ID).Scan(&locked.Enabled, &locked.PostID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound("排查任务", "check task")
+		}
+		if err != nil {
+			return fmt.Errorf("dualprevention: lock task: %w", err)
+		}
+		if locked.PostID != task.PostID {
+			locked.PostName = "" // the name read above is the old post's
+		}
+		if err := mayCheck(m, locked); err != nil {
+			return err
+		}
 		if c.Status == "1" {
 			if s.dangers == nil {
 				return chemguard.Errorf(chemguard.EUnavailable, "隐患台账未启用，无法登记排查发现的隐患", "the hidden-danger ledger is not enabled; the finding cannot be registered")

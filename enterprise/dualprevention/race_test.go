@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard"
 	dp "github.com/shandong-emergency/chemguard/enterprise/dualprevention"
 	"github.com/shandong-emergency/chemguard/enterprise/enttest"
 	"github.com/shandong-emergency/chemguard/pgtest"
@@ -167,4 +168,37 @@ func TestEventAddedWhileItsUnitIsDeleted(t *testing.T) {
 	require.NotNil(t, last)
 	require.Equal(t, "1", last["DELETED"], "the event's newest 表2 version is its deletion with the unit")
 	require.True(t, pgtest.Scalar[bool](t, f.pool, `SELECT deleted_at IS NOT NULL FROM dp_events WHERE id::text = $1`, event))
+}
+
+// A check recorded while its task is being disabled (停用) is refused once the
+// disabling commits. The test's transaction is the disabling, uncommitted,
+// holding the task's row; the check is recorded meanwhile, having read the
+// task enabled without the lock. It waits for the lock, reads the task again
+// and refuses: before it did, the check was stored and published as a check
+// of a task the company had already disabled.
+func TestCheckRecordedWhileItsTaskIsDisabled(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, _, task := f.oneTask(t)
+	before := len(f.staged(t, f.A.Code, schemas.CheckRecords.Slug))
+
+	tx, err := f.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	_, err = tx.Exec(ctx, `UPDATE dp_tasks SET enabled = false WHERE id::text = $1`, task)
+	require.NoError(t, err)
+
+	recorded := make(chan error, 1)
+	go func() {
+		_, err := f.svc.RecordCheck(ctx, f.A.Worker, dp.CheckInput{TaskID: task, Status: "0"})
+		recorded <- err
+	}()
+	require.True(t, enttest.WaitLockedOrDone(t, f.pool, recorded), "the check waits for the disabling's row lock")
+	require.NoError(t, tx.Commit(ctx))
+	err = <-recorded
+	var e *chemguard.Error
+	require.ErrorAs(t, err, &e)
+	require.Equal(t, chemguard.EConflict, e.Code, "refused: 该排查任务已停用")
+	require.Zero(t, pgtest.Scalar[int](t, f.pool, `SELECT count(*) FROM dp_checks WHERE task_id::text = $1`, task), "no check is stored")
+	require.Len(t, f.staged(t, f.A.Code, schemas.CheckRecords.Slug), before, "no 表5 record is staged")
 }

@@ -187,6 +187,9 @@ func (s *Service) Handle(ctx context.Context, m *enterprise.Member, id, info str
 	return nil
 }
 
+// errConfirmed refuses confirming an alarm a second time.
+var errConfirmed = &chemguard.Error{Code: chemguard.EConflict, MessageZH: "该报警已确认", MessageEN: "the alarm was already confirmed"}
+
 // Confirm closes a handled alarm's loop: a manager confirms the handling.
 func (s *Service) Confirm(ctx context.Context, m *enterprise.Member, id string) error {
 	if !m.Has(enterprise.Supervisors...) {
@@ -200,11 +203,19 @@ func (s *Service) Confirm(ctx context.Context, m *enterprise.Member, id string) 
 		return &chemguard.Error{Code: chemguard.EConflict, MessageZH: "该报警尚未处置，不能确认", MessageEN: "the alarm has not been handled yet"}
 	}
 	if !a.ConfirmedAt.IsZero() {
-		return &chemguard.Error{Code: chemguard.EConflict, MessageZH: "该报警已确认", MessageEN: "the alarm was already confirmed"}
+		return errConfirmed
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE pos_alarms SET confirmed_at = $3, confirmed_by = $4 WHERE company = $1 AND id = $2`,
-		m.Company, id, s.cfg.Now(), m.UserID); err != nil {
+	// The checks above read the alarm without its row lock: a confirmation
+	// committed since then is seen by the update, under the lock, and refused,
+	// so the first confirmer is the one the alarm keeps.
+	tag, err := s.pool.Exec(ctx, `UPDATE pos_alarms SET confirmed_at = $3, confirmed_by = $4
+		WHERE company = $1 AND id = $2 AND handled_at IS NOT NULL AND confirmed_at IS NULL`,
+		m.Company, id, s.cfg.Now(), m.UserID)
+	if err != nil {
 		return fmt.Errorf("positioning: confirm: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return errConfirmed
 	}
 	s.live.changed(m.Company)
 	return nil
