@@ -181,6 +181,9 @@ func validateErr(i int) validate.FieldError {
 // system choice's lock shared until its transaction ends, so the switch waits
 // for it. Without the lock the switch went through, and the record, staged as
 // if the base system were still in use, committed and was published after it.
+// Once the change has committed, the switch is refused while its record waits
+// in the outbox (a record sent after the switch would replace the own system's
+// newer version), and goes through once the record is sent.
 func TestSwitchWaitsForAChangeBeingStaged(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
@@ -189,7 +192,9 @@ func TestSwitchWaitsForAChangeBeingStaged(t *testing.T) {
 	admin := pgtest.Scalar[int64](t, pool, `INSERT INTO users (username, display_name, password_hash, domain)
 		VALUES ('370102001_admin', '企业管理员', 'x', 'ent:370102001') RETURNING id`)
 	clock := testclock.New(t)
-	ob := enterprise.NewOutbox(enterprise.OutboxConfig{Now: clock.Now}, pool, &flakyExchange{})
+	exchange := &flakyExchange{}
+	ob := enterprise.NewOutbox(enterprise.OutboxConfig{Now: clock.Now}, pool, exchange)
+	systems := enterprise.NewSystems(pool)
 	r := rand.New(rand.NewPCG(5, 6))
 
 	tx, err := pool.Begin(ctx)
@@ -198,11 +203,29 @@ func TestSwitchWaitsForAChangeBeingStaged(t *testing.T) {
 	require.NoError(t, ob.Stage(ctx, tx, "risk-units", co.Code, simulate.NewRecord(r, schemas.RiskUnits, co, clock.Now())))
 	switched := make(chan error, 1)
 	go func() {
-		switched <- enterprise.NewSystems(pool).Choose(ctx, co.Code, enterprise.SystemOwn, "启用自有系统", admin, clock.Now())
+		switched <- systems.Choose(ctx, co.Code, enterprise.SystemOwn, "启用自有系统", admin, clock.Now())
 	}()
 	require.True(t, enttest.WaitLockedOrDone(t, pool, switched), "the switch waits for the change being staged")
 	require.NoError(t, tx.Commit(ctx))
-	require.NoError(t, <-switched)
+
+	// The staged record has not reached the platform (the broker is down): a
+	// switch now would let it arrive after the own system's records and
+	// replace them, so the switch is refused until it is sent.
+	err = <-switched
+	var refusal *chemguard.Error
+	require.ErrorAs(t, err, &refusal)
+	require.Equal(t, chemguard.EConflict, refusal.Code)
+	require.Contains(t, refusal.MessageZH, "基础系统还有 1 条数据（"+schemas.RiskUnits.NameZH+"）尚未上报平台")
+	require.Contains(t, refusal.MessageEN, "1 record(s) of the base system (risk-units) are not yet published")
+	require.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM enterprise_system_choice WHERE company = $1`, co.Code), "nothing switched")
+
+	exchange.mu.Lock()
+	exchange.up = true
+	exchange.mu.Unlock()
+	sent, err := ob.Drain(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, sent)
+	require.NoError(t, systems.Choose(ctx, co.Code, enterprise.SystemOwn, "启用自有系统", admin, clock.Now()), "sent, the switch goes through")
 
 	tx, err = pool.Begin(ctx)
 	require.NoError(t, err)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
+	"github.com/shandong-emergency/chemguard/schemas"
 )
 
 // System is where a company's exchange tables come from.
@@ -128,9 +130,44 @@ func (s *Systems) Choose(ctx context.Context, company string, sys System, reason
 		return &chemguard.Error{Code: chemguard.EConflict, MessageZH: "本企业已在使用" + sys.Label() + "上报数据",
 			MessageEN: "the company already publishes from the " + string(sys) + " system"}
 	}
+	if sys == SystemOwn {
+		if err := s.noneWaiting(ctx, tx, company); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO enterprise_system_choice (company, system, reason, chosen_by, chosen_at)
 		VALUES ($1, $2, $3, $4, $5)`, company, sys, reason, by, now); err != nil {
 		return fmt.Errorf("enterprise: choose system: %w", err)
 	}
 	return tx.Commit(ctx)
+}
+
+// noneWaiting refuses the switch to the company's own system while records the
+// base system staged are still waiting in the outbox: sent after the switch,
+// they would reach the platform after the own system's versions of the same
+// records and, received last, replace them. Records set aside as refused do
+// not wait (they are never sent). Under the switch's lock every staging
+// transaction has ended, so what is counted here is all there is.
+func (s *Systems) noneWaiting(ctx context.Context, q querier, company string) error {
+	var waiting int
+	var slugs []string
+	if err := q.QueryRow(ctx, `SELECT count(*), coalesce(array_agg(DISTINCT slug ORDER BY slug), '{}')
+		FROM enterprise_outbox WHERE company = $1 AND sent_at IS NULL AND refused_at IS NULL`, company).Scan(&waiting, &slugs); err != nil {
+		return fmt.Errorf("enterprise: choose system: outbox: %w", err)
+	}
+	if waiting == 0 {
+		return nil
+	}
+	names := make([]string, len(slugs))
+	for i, slug := range slugs {
+		names[i] = slug
+		if t, err := schemas.Lookup(slug); err == nil {
+			names[i] = t.NameZH
+		}
+	}
+	return &chemguard.Error{Code: chemguard.EConflict,
+		MessageZH: fmt.Sprintf("基础系统还有 %d 条数据（%s）尚未上报平台，此时切换会使其晚于自有系统的数据到达并覆盖较新的记录；请待上报完毕（本页“待上报”均为 0）后再切换",
+			waiting, strings.Join(names, "、")),
+		MessageEN: fmt.Sprintf("%d record(s) of the base system (%s) are not yet published; sent after the switch they would arrive after the own system's and replace newer versions: switch once they are sent",
+			waiting, strings.Join(slugs, ", "))}
 }
