@@ -163,6 +163,14 @@ type TimeSeries struct {
 	ReadingsRetain            time.Duration `env:"CHEMGUARD_READINGS_RETAIN" envDefault:"4320h" help:"drop typed 感知数据 readings older than this, at least 720h (0: keep forever); the exchange history keeps every version"`
 	DeviceStatusCompressAfter time.Duration `env:"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER" envDefault:"168h" help:"compress video-analysis device status reports older than this (TimescaleDB only; 0: never)"`
 	DeviceStatusRetain        time.Duration `env:"CHEMGUARD_DEVICE_STATUS_RETAIN" envDefault:"4320h" help:"drop typed device status reports older than this, at least 720h (0: keep forever)"`
+	// The per-minute trend aggregate: a refresh redoes, for every point, each minute a
+	// reading arrived in after the minute was done. Readings come in batches up to
+	// minutes after they were taken, so minutes are done once they are older than
+	// TrendSettle (younger ones are aggregated when read: a trend still ends at the
+	// last reading); every 5 minutes rather than every minute halves the refreshes'
+	// overhead at no cost to readers for the same reason.
+	TrendRefreshEvery time.Duration `env:"CHEMGUARD_TREND_REFRESH_EVERY" envDefault:"5m" help:"how often the 感知数据 per-minute trend aggregate is refreshed (TimescaleDB only)"`
+	TrendSettle       time.Duration `env:"CHEMGUARD_TREND_SETTLE" envDefault:"10m" help:"minutes of readings younger than this are aggregated when read, not materialized, so late readings do not make a refresh redo them; 1m to 90m (TimescaleDB only)"`
 }
 
 // Positioning is the base system's 人员定位: how long the tags' tracks are kept

@@ -20,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/inspect"
 	"github.com/shandong-emergency/chemguard/platform"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/warningsvc"
 	"github.com/shandong-emergency/chemguard/web/edge"
 )
@@ -191,17 +192,21 @@ func TestFieldNamesUnique(t *testing.T) {
 	}
 }
 
-// The typed series' ages: the defaults are a week uncompressed and 180 days kept;
-// a retention under 30 days, a negative age or compression not before retention is
-// refused naming the variable at fault; 0 keeps forever / never compresses.
+// The typed series' ages: the defaults are a week uncompressed and 180 days kept,
+// the per-minute trend refreshed every 5 minutes up to 10 minutes ago; a retention
+// under 30 days, a negative age, compression not before retention, a refresh more
+// often than a minute or a settle outside 1m–90m is refused naming the variable at
+// fault; 0 keeps forever / never compresses.
 func TestTimeSeriesAges(t *testing.T) {
 	c, err := parse(t)
 	require.NoError(t, err)
 	assert.Equal(t, config.TimeSeries{ReadingsCompressAfter: 7 * 24 * time.Hour, ReadingsRetain: 180 * 24 * time.Hour,
-		DeviceStatusCompressAfter: 7 * 24 * time.Hour, DeviceStatusRetain: 180 * 24 * time.Hour}, c.TimeSeries)
+		DeviceStatusCompressAfter: 7 * 24 * time.Hour, DeviceStatusRetain: 180 * 24 * time.Hour,
+		TrendRefreshEvery: 5 * time.Minute, TrendSettle: 10 * time.Minute}, c.TimeSeries)
 	cfg, err := platform.FromConfig(c)
 	require.NoError(t, err)
 	require.Len(t, cfg.SeriesPolicies, 3, "every typed series gets its policy")
+	assert.Equal(t, store.TrendRefresh{Every: 5 * time.Minute, Settle: 10 * time.Minute}, cfg.TrendRefresh)
 
 	c, err = parse(t, "CHEMGUARD_READINGS_RETAIN", "0", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "0")
 	require.NoError(t, err)
@@ -213,6 +218,9 @@ func TestTimeSeriesAges(t *testing.T) {
 		{"CHEMGUARD_DEVICE_STATUS_RETAIN", "-1h", "CHEMGUARD_DEVICE_STATUS_RETAIN"},
 		{"CHEMGUARD_READINGS_COMPRESS_AFTER", "-1h", "CHEMGUARD_READINGS_COMPRESS_AFTER"},
 		{"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "4320h", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER"},
+		{"CHEMGUARD_TREND_REFRESH_EVERY", "30s", "CHEMGUARD_TREND_REFRESH_EVERY"},
+		{"CHEMGUARD_TREND_SETTLE", "30s", "CHEMGUARD_TREND_SETTLE"},
+		{"CHEMGUARD_TREND_SETTLE", "2h", "CHEMGUARD_TREND_SETTLE"},
 	} {
 		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
 			_, err := parse(t, bad.name, bad.value)

@@ -63,6 +63,12 @@ func Parse(environ map[string]string) (*Config, error) {
 			return nil, Invalid(r.compressName, fmt.Errorf("want less than %s=%s, got %s", r.name, r.retain, r.compressAfter))
 		}
 	}
+	if c.TimeSeries.TrendRefreshEvery < time.Minute {
+		return nil, Invalid("CHEMGUARD_TREND_REFRESH_EVERY", fmt.Errorf("want at least 1m, got %s", c.TimeSeries.TrendRefreshEvery))
+	}
+	if c.TimeSeries.TrendSettle < time.Minute || c.TimeSeries.TrendSettle > 90*time.Minute {
+		return nil, Invalid("CHEMGUARD_TREND_SETTLE", fmt.Errorf("want 1m to 90m, got %s", c.TimeSeries.TrendSettle))
+	}
 	if c.Positioning.TrackRetain < MinRetain {
 		return nil, Invalid("CHEMGUARD_POSITIONING_TRACK_RETAIN", fmt.Errorf("want at least %s (30 days, 指南 4.3), got %s", MinRetain, c.Positioning.TrackRetain))
 	}

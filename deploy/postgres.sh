@@ -161,6 +161,16 @@ start() {
   # syncfs: crash recovery after a kill -9 syncs the data directory once per file
   # system instead of fsyncing every file (seconds on a busy disk).
   local opts="-p ${PG_PORT} -c recovery_init_sync_method=syncfs"
+  # wal_compression: after each checkpoint the first change to a page writes the whole
+  # page into the WAL; the sink's batches touch thousands of index and heap pages, and
+  # those images were most of the WAL written under load (docs/performance.md,
+  # "PostgreSQL's cost as the history grows"). lz4 compresses them for little CPU;
+  # pglz where the build has no lz4.
+  if "$bin/pg_config" --configure 2>/dev/null | grep -q -- '--with-lz4'; then
+    opts+=" -c wal_compression=lz4"
+  else
+    opts+=" -c wal_compression=pglz"
+  fi
   if preload "$bin"; then
     opts+=" -c shared_preload_libraries=timescaledb"
   else

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"github.com/shandong-emergency/chemguard"
 	"github.com/shandong-emergency/chemguard/bus"
@@ -354,7 +353,7 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 			value, err = h.acceptedValue(t, company, source, now, v.Record)
 		} else {
 			topic = events.RejectionsTopic
-			value, err = json.Marshal(events.RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
+			value, err = json.Marshal(events.RejectionEnvelope{MsgID: newVersionID(), Table: t.Slug, Company: company,
 				ReceivedAt: now, Index: v.Index, Key: v.ID, Errors: v.Errors, Raw: evidence(v.Raw)})
 		}
 		if err != nil {
@@ -381,10 +380,11 @@ func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now ti
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
-	env := events.Envelope{Head: events.Head{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
+	eventTime := t.VersionTimeOf(rec)
+	env := events.Envelope{Head: events.Head{MsgID: messageID(t, company, doc, eventTime), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
 		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now}, Record: doc, Source: source}
-	if et := t.VersionTimeOf(rec); !et.IsZero() {
-		env.EventTime = &et
+	if !eventTime.IsZero() {
+		env.EventTime = &eventTime
 	}
 	// doc is fresh from json.Marshal: appended as it is, not validated a second time.
 	return env.Marshal()
@@ -509,18 +509,4 @@ func parseSince(s string) (time.Time, error) {
 func (c Config) MaxBodyBytesOrDefault() int {
 	c.defaults()
 	return c.MaxBodyBytes
-}
-
-// timeSeriesIDs is the UUIDv5 namespace of content-derived message ids.
-var timeSeriesIDs = uuid.MustParse("5b7d3c4e-2f1a-4e8b-9c6d-0a1b2c3d4e5f")
-
-// messageID identifies one accepted version. For time-series tables (readings, status
-// reports, alarms) a re-sent fact is the same fact, so the id is derived from the
-// company and the record's content and the history stores it once; for the other
-// tables every upload is a version of its own.
-func messageID(t *schemas.Table, company string, doc []byte) uuid.UUID {
-	if !t.TimeSeries {
-		return uuid.New()
-	}
-	return uuid.NewSHA1(timeSeriesIDs, append([]byte(t.Slug+"\x00"+company+"\x00"), doc...))
 }

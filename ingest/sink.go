@@ -133,6 +133,9 @@ func (s *Sink) decode(msgs []bus.Message) (map[*schemas.Table][]store.Version, [
 		if e.EventTime != nil {
 			v.EventTime = *e.EventTime
 		}
+		if t.TimeSeries {
+			v.PriorID = priorFactID(t.Slug, e.Company, e.Record, v.EventTime, e.MsgID)
+		}
 		versions[t] = append(versions[t], v)
 	}
 	return versions, rejections

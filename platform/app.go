@@ -61,7 +61,9 @@ type Config struct {
 	// SeriesPolicies are the typed time series' compression and retention
 	// (CHEMGUARD_READINGS_*, CHEMGUARD_DEVICE_STATUS_*), applied after the
 	// migrations; none leaves the database's policies as they are.
-	SeriesPolicies  []store.SeriesPolicy
+	SeriesPolicies []store.SeriesPolicy
+	// TrendRefresh is the readings' per-minute aggregate's refresh (zero: as migrated).
+	TrendRefresh    store.TrendRefresh
 	HTTPAddr        string   // CHEMGUARD_HTTP_ADDR
 	KafkaBrokers    []string // CHEMGUARD_KAFKA_BROKERS; empty starts the embedded broker
 	KafkaPartitions int      // CHEMGUARD_KAFKA_PARTITIONS
@@ -243,7 +245,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, cfg Config) error {
 	if cfg.Now != nil {
 		now = cfg.Now()
 	}
-	return store.ApplySeriesPolicies(ctx, pool, cfg.SeriesPolicies, now)
+	if err := store.ApplySeriesPolicies(ctx, pool, cfg.SeriesPolicies, now); err != nil {
+		return err
+	}
+	return store.ApplyTrendRefresh(ctx, pool, cfg.TrendRefresh)
 }
 
 // App is the running service.

@@ -28,6 +28,11 @@ type Version struct {
 	Version    int64
 	ReceivedAt time.Time
 	Doc        []byte // the record's JSON, keys exactly the seed's
+	// PriorID is the same time-series fact's id under ingest's earlier id scheme
+	// (uuid.Nil when none): the dedup also looks for it when the fact's event time is
+	// before the upgrade's (table sink_fact_ids), so a fact stored before the upgrade
+	// and re-sent after it is still stored once.
+	PriorID uuid.UUID
 }
 
 // Rejection is one refused record, kept as governance evidence.
@@ -108,14 +113,19 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 	stage := "stage_" + t.SQLName()
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+stage+` (
 		msg_id uuid, company_code text, record_key text, deleted boolean, event_time timestamptz,
-		version bigint, received_at timestamptz, doc jsonb) ON COMMIT DELETE ROWS`); err != nil {
+		version bigint, received_at timestamptz, doc jsonb, prior_id uuid) ON COMMIT DELETE ROWS`); err != nil {
 		return fmt.Errorf("store: stage %s: %w", t.Slug, err)
 	}
 	rows := make([][]any, len(vs))
+	priors := false
 	for i, v := range vs {
 		var et any
 		if !v.EventTime.IsZero() {
 			et = v.EventTime
+		}
+		var prior any
+		if v.PriorID != uuid.Nil {
+			prior, priors = v.PriorID, true
 		}
 		doc := v.Doc
 		if box != nil && len(personal.Names) > 0 {
@@ -124,33 +134,42 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 				return fmt.Errorf("store: seal %s: %w", t.Slug, err)
 			}
 		}
-		rows[i] = []any{v.MsgID, v.Company, v.Key, v.Deleted, et, v.Version, v.ReceivedAt, json.RawMessage(doc)}
+		rows[i] = []any{v.MsgID, v.Company, v.Key, v.Deleted, et, v.Version, v.ReceivedAt, json.RawMessage(doc), prior}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage},
-		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc"},
+		[]string{"msg_id", "company_code", "record_key", "deleted", "event_time", "version", "received_at", "doc", "prior_id"},
 		pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("store: copy %s: %w", t.Slug, err)
 	}
 	name := t.SQLName()
-	// A version already stored under its message id is skipped, whatever partition it
-	// is in: replays carry the same id, and so do re-sent time-series facts (ingest
-	// derives their id from the content). The stored ids are looked up with the batch's
-	// ids as one array in the primary key (msg_id, received_at): a NOT EXISTS was
-	// planned as a hash anti-join that read the WHOLE history for every batch (the
-	// stage has no statistics), 0.5 s per batch at 200,000 rows and growing with the
-	// history; the array lookup costs the batch's index probes per partition
-	// (docs/performance.md, "The history dedup"). The dedup is the only one: an
-	// ON CONFLICT DO NOTHING on top of it made every row a speculative insert, a
-	// quarter of the statement's CPU on a hypertable (docs/performance.md, "The
-	// sink's history insert …"), to catch what only a concurrent writer of the same
-	// batch can cause — that is the key violation Apply retries.
+	// A version already stored under its message id is skipped: replays carry the same
+	// id, and so do re-sent time-series facts (ingest derives their id from the
+	// content). The stored ids are looked up with the batch's ids as one array in the
+	// primary key (msg_id, received_at): a NOT EXISTS was planned as a hash anti-join
+	// that read the WHOLE history for every batch (the stage has no statistics), 0.5 s
+	// per batch at 200,000 rows and growing with the history (docs/performance.md,
+	// "The history dedup"). The lookup is bounded below in receipt time (oldestCopy),
+	// so it probes only the partitions a stored copy can be in, not every partition
+	// the history has. The dedup is the only one: an ON CONFLICT DO NOTHING on top of
+	// it made every row a speculative insert, a quarter of the statement's CPU on a
+	// hypertable (docs/performance.md, "The sink's history insert …"), to catch what
+	// only a concurrent writer of the same batch can cause — that is the key violation
+	// Apply retries.
+	priorDedup := ""
+	if priors {
+		priorDedup = `
+		AND (s.prior_id IS NULL OR s.prior_id NOT IN (SELECT h.msg_id FROM ` + name + `_history h
+			WHERE h.msg_id = ANY(ARRAY(SELECT p.prior_id FROM ` + stage + ` p, sink_fact_ids f
+				WHERE p.prior_id IS NOT NULL AND p.event_time < f.prior_ids_until))
+			AND h.received_at >= $1))`
+	}
 	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
 		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
 		SELECT DISTINCT ON (s.msg_id) s.msg_id, s.company_code, s.record_key, s.deleted, s.event_time, s.version, s.received_at, s.doc
 		FROM `+stage+` s
 		WHERE s.msg_id NOT IN (SELECT h.msg_id FROM `+name+`_history h
-			WHERE h.msg_id = ANY(ARRAY(SELECT msg_id FROM `+stage+`)))
-		ORDER BY s.msg_id, s.received_at`); err != nil {
+			WHERE h.msg_id = ANY(ARRAY(SELECT msg_id FROM `+stage+`)) AND h.received_at >= $1)`+priorDedup+`
+		ORDER BY s.msg_id, s.received_at`, oldestCopy(t, vs)); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			return fmt.Errorf("store: history %s: %w: %w", t.Slug, errStoredConcurrently, err)
@@ -173,6 +192,38 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		return fmt.Errorf("store: upsert %s: %w", t.Slug, err)
 	}
 	return applyTyped(ctx, tx, t, stage)
+}
+
+// FactReceiptLead bounds how long before its event time a time-series fact can have
+// been received: ingest refuses an event time more than validate.DefaultFutureSkew
+// (10 minutes) after its receipt; the rest is room for the ingest nodes' clocks.
+const FactReceiptLead = 24 * time.Hour
+
+// oldestCopy is the earliest receipt time a stored copy of a version in vs can have,
+// the lower bound of the history dedup's lookup. A replay carries its version's
+// receipt time. A re-sent time-series fact is the same fact received again, so its
+// first copy was received after its event time less FactReceiptLead — a reading
+// re-sent days later is found in the partition it went to then. A fact without an
+// event time can be anywhere: the zero time bounds nothing.
+func oldestCopy(t *schemas.Table, vs []Version) time.Time {
+	oldest := vs[0].ReceivedAt
+	for _, v := range vs {
+		if t.TimeSeries {
+			if v.EventTime.IsZero() {
+				return time.Time{}
+			}
+			oldest = minTime(oldest, v.EventTime)
+		}
+		oldest = minTime(oldest, v.ReceivedAt)
+	}
+	return oldest.Add(-FactReceiptLead)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // applyRejections stores rejected records as they were sent, as evidence; their

@@ -162,6 +162,47 @@ func applyJobPolicy(ctx context.Context, pool *pgxpool.Pool, table, proc, key, a
 	return nil
 }
 
+// TrendRefresh is how the readings' per-minute aggregate (ts_sensor_readings_1m) is
+// kept. A refresh materializes the minutes older than Settle it has not yet done,
+// and redoes every minute a reading arrived in since it was done — for every point
+// of the province, not just the late one's. Readings younger than Settle are
+// aggregated when read (the aggregate is real-time), so a trend still ends at the
+// last reading whatever the two settings.
+type TrendRefresh struct {
+	Every  time.Duration // how often the refresh runs
+	Settle time.Duration // minutes younger than this are left to be aggregated when read
+}
+
+// trendRefreshWindow is how far back the per-minute aggregate's refresh looks for
+// late readings (migration 00060): Settle must leave room in it.
+const trendRefreshWindow = 3 * time.Hour
+
+// ApplyTrendRefresh makes the per-minute aggregate's refresh policy r (TimescaleDB
+// only; on plain PostgreSQL the aggregate is a view and nothing is refreshed). A
+// policy already so is left alone; the zero TrendRefresh leaves the policy as it is.
+func ApplyTrendRefresh(ctx context.Context, pool *pgxpool.Pool, r TrendRefresh) error {
+	if r == (TrendRefresh{}) {
+		return nil
+	}
+	if r.Every <= 0 || r.Settle < time.Minute || r.Settle > trendRefreshWindow/2 {
+		return fmt.Errorf("store: trend refresh every %s, settle %s: want a positive interval and a settle of 1m to %s",
+			r.Every, r.Settle, trendRefreshWindow/2)
+	}
+	timescale, err := TimescaleDB(ctx, pool)
+	if err != nil || !timescale {
+		return err
+	}
+	if _, err := pool.Exec(ctx, `SELECT alter_job(job_id, schedule_interval => $1::interval,
+			config => jsonb_set(config, '{end_offset}', to_jsonb($2::interval::text)))
+		FROM timescaledb_information.jobs
+		WHERE hypertable_name = 'ts_sensor_readings_1m' AND proc_name = 'policy_refresh_continuous_aggregate'
+		  AND (schedule_interval, (config->>'end_offset')::interval) IS DISTINCT FROM ($1::interval, $2::interval)`,
+		r.Every, r.Settle); err != nil {
+		return fmt.Errorf("store: trend refresh: %w", err)
+	}
+	return nil
+}
+
 // dropExpiredPartitions is retention on plain PostgreSQL: a monthly partition
 // (chemguard_ensure_partitions names it <table>_pYYYYMM) whose month ended before
 // now − RetainFor is dropped, and the default partition's rows older than that are
