@@ -344,6 +344,7 @@ func (h *Handler) SubmitFrom(ctx context.Context, t *schemas.Table, company, sou
 // file store first, so the message carries only their reference.
 func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
 	msgs := make([]bus.Message, 0, len(verdicts))
+	var scratch []byte // each accepted record's JSON in turn; the envelope copies it
 	for i := range verdicts {
 		v := &verdicts[i]
 		var value []byte
@@ -351,7 +352,7 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 		var err error
 		if v.OK() {
 			topic = t.Topic()
-			value, err = h.acceptedValue(t, company, source, now, v.Record)
+			value, err = h.acceptedValue(t, company, source, now, v.Record, &scratch)
 		} else {
 			topic = events.RejectionsTopic
 			value, err = json.Marshal(events.RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
@@ -365,7 +366,9 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 	return msgs, nil
 }
 
-func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any) ([]byte, error) {
+// acceptedValue is the envelope of an accepted record. scratch holds the record's JSON
+// while the envelope is written, reused from one record to the next.
+func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any, scratch *[]byte) ([]byte, error) {
 	for _, f := range t.Files(rec) {
 		if f.Data == nil {
 			continue
@@ -377,16 +380,19 @@ func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now ti
 		}
 		f.Ref, f.Data = ref, nil
 	}
-	doc, err := json.Marshal(rec)
+	// The bytes json.Marshal would write (the time series' message id hashes them),
+	// without its reflection.
+	doc, err := t.AppendJSON((*scratch)[:0], rec)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
+	*scratch = doc
 	env := events.Envelope{Head: events.Head{MsgID: messageID(t, company, doc), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
 		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now}, Record: doc, Source: source}
 	if et := t.VersionTimeOf(rec); !et.IsZero() {
 		env.EventTime = &et
 	}
-	// doc is fresh from json.Marshal: appended as it is, not validated a second time.
+	// doc is fresh from AppendJSON: appended as it is, not validated a second time.
 	return env.Marshal()
 }
 

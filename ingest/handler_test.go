@@ -78,13 +78,13 @@ func TestVersionsIncreaseWithinOneInstant(t *testing.T) {
 	require.Len(t, pub.msgs, 4)
 }
 
-// BenchmarkSubmit is the intake of one 500-record batch of small records as the
-// served bench posts it — validation, envelopes, the publish (to memory) — per
-// record.
+// BenchmarkSubmit is the intake of one 500-record batch as the served bench posts
+// it — validation, envelopes, the publish (to memory) — per record: two tables of
+// small records, and 隐患, the large one.
 func BenchmarkSubmit(b *testing.B) {
 	now := testclock.Parse(b, "2026-12-05 10:00:00")
 	co := simulate.Companies(1, 14)[0]
-	for _, t := range []*schemas.Table{schemas.SensorReadings, schemas.VideoDeviceStatuses} {
+	for _, t := range []*schemas.Table{schemas.SensorReadings, schemas.VideoDeviceStatuses, schemas.HiddenDangers} {
 		r := rand.New(rand.NewPCG(14, 14))
 		recs := make([]simulate.Record, 500)
 		for i := range recs {
