@@ -126,13 +126,15 @@ type Table struct {
 	Fields          []Field
 
 	typ    reflect.Type
+	topic  string
 	byID   map[string]int
 	hasCo  bool
 	hasDel bool
 }
 
-// Topic is the Kafka topic the table's accepted records go to.
-func (t *Table) Topic() string { return "chemguard.exchange." + t.Slug }
+// Topic is the Kafka topic the table's accepted records go to (named once, at
+// registration: ingest asks for it per record).
+func (t *Table) Topic() string { return t.topic }
 
 // Field returns the field with the identifier id.
 func (t *Table) Field(id string) (*Field, bool) {
@@ -141,6 +143,12 @@ func (t *Table) Field(id string) (*Field, bool) {
 		return nil, false
 	}
 	return &t.Fields[i], true
+}
+
+// FieldIndex returns the position in Fields of the field with the identifier id.
+func (t *Table) FieldIndex(id string) (int, bool) {
+	i, ok := t.byID[id]
+	return i, ok
 }
 
 // HasCompanyCode reports whether records carry COMPANY_CODE themselves; otherwise the
@@ -249,6 +257,7 @@ func TableBySlug(slug string) (*Table, bool) {
 // the registry. A malformed tag panics at start-up, where a test sees it.
 func register(t Table, sample any) *Table {
 	t.typ = reflect.TypeOf(sample)
+	t.topic = "chemguard.exchange." + t.Slug
 	t.byID = map[string]int{}
 	for i := 0; i < t.typ.NumField(); i++ {
 		sf := t.typ.Field(i)
