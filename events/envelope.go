@@ -83,11 +83,21 @@ type RejectionEnvelope struct {
 // scanned and compacted again. Record must be valid JSON: it is not checked here
 // (ingest writes it with json.Marshal a moment before).
 func (e *Envelope) Marshal() ([]byte, error) {
+	return e.Append(make([]byte, 0, e.Size()))
+}
+
+// Size is about the length of the envelope Marshal writes, never less unless a string
+// of the head needs escapes: room to reserve for it.
+func (e *Envelope) Size() int {
+	// The head's names, id, flag, number and two times take at most 245 bytes.
+	return 256 + len(e.Table) + len(e.Company) + len(e.Key) + len(e.Record) + len(e.Source)
+}
+
+// Append appends what Marshal returns to out (on an error, out is not to be used).
+func (e *Envelope) Append(out []byte) ([]byte, error) {
 	if len(e.Record) == 0 {
 		return nil, errors.New("events: envelope without a record")
 	}
-	// The head's names, id, flag, number and two times take at most 245 bytes.
-	out := make([]byte, 0, 256+len(e.Table)+len(e.Company)+len(e.Key)+len(e.Record)+len(e.Source))
 	out = append(out, `{"msg_id":"`...)
 	out = appendUUID(out, e.MsgID)
 	out = append(out, `","table":`...)

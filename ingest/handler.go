@@ -345,6 +345,7 @@ func (h *Handler) SubmitFrom(ctx context.Context, t *schemas.Table, company, sou
 func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
 	msgs := make([]bus.Message, 0, len(verdicts))
 	var scratch []byte // each accepted record's JSON in turn; the envelope copies it
+	var values []byte  // the envelopes, one after the other: a few allocations per batch
 	for i := range verdicts {
 		v := &verdicts[i]
 		var value []byte
@@ -352,7 +353,7 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 		var err error
 		if v.OK() {
 			topic = t.Topic()
-			value, err = h.acceptedValue(t, company, source, now, v.Record, &scratch)
+			value, err = h.acceptedValue(t, company, source, now, v.Record, &scratch, &values)
 		} else {
 			topic = events.RejectionsTopic
 			value, err = json.Marshal(events.RejectionEnvelope{MsgID: uuid.New(), Table: t.Slug, Company: company,
@@ -367,8 +368,10 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 }
 
 // acceptedValue is the envelope of an accepted record. scratch holds the record's JSON
-// while the envelope is written, reused from one record to the next.
-func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any, scratch *[]byte) ([]byte, error) {
+// while the envelope is written, reused from one record to the next; the envelope is
+// written at the end of values, which several envelopes share (each capped at its
+// end, so nothing appended to one can reach the next).
+func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any, scratch, values *[]byte) ([]byte, error) {
 	for _, f := range t.Files(rec) {
 		if f.Data == nil {
 			continue
@@ -392,9 +395,24 @@ func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now ti
 	if et := t.VersionTimeOf(rec); !et.IsZero() {
 		env.EventTime = &et
 	}
+	// A fresh chunk when this envelope would not fit: append would copy the chunk's
+	// earlier envelopes into a larger array.
+	if size := env.Size(); cap(*values)-len(*values) < size {
+		*values = make([]byte, 0, max(envelopeChunk, size))
+	}
 	// doc is fresh from AppendJSON: appended as it is, not validated a second time.
-	return env.Marshal()
+	start := len(*values)
+	out, err := env.Append(*values)
+	if err != nil {
+		return nil, err
+	}
+	*values = out
+	return out[start:len(out):len(out)], nil
 }
+
+// envelopeChunk is the size of the arrays a batch's envelopes share: about 160
+// readings' envelopes, a few 隐患's.
+const envelopeChunk = 64 << 10
 
 func (h *Handler) get(c *fiber.Ctx) error {
 	t, err := schemas.Lookup(c.Params("slug"))
