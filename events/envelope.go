@@ -83,19 +83,29 @@ type RejectionEnvelope struct {
 // scanned and compacted again. Record must be valid JSON: it is not checked here
 // (ingest writes it with json.Marshal a moment before).
 func (e *Envelope) Marshal() ([]byte, error) {
+	return e.Append(make([]byte, 0, e.Size()))
+}
+
+// Size is about the length of the envelope Marshal writes, never less unless a string
+// of the head needs escapes: room to reserve for it.
+func (e *Envelope) Size() int {
+	// The head's names, id, flag, number and two times take at most 245 bytes.
+	return 256 + len(e.Table) + len(e.Company) + len(e.Key) + len(e.Record) + len(e.Source)
+}
+
+// Append appends what Marshal returns to out (on an error, out is not to be used).
+func (e *Envelope) Append(out []byte) ([]byte, error) {
 	if len(e.Record) == 0 {
 		return nil, errors.New("events: envelope without a record")
 	}
-	// The head's names, id, flag, number and two times take at most 245 bytes.
-	out := make([]byte, 0, 256+len(e.Table)+len(e.Company)+len(e.Key)+len(e.Record)+len(e.Source))
 	out = append(out, `{"msg_id":"`...)
 	out = appendUUID(out, e.MsgID)
 	out = append(out, `","table":`...)
-	out = appendJSONString(out, e.Table)
+	out = schemas.AppendJSONString(out, e.Table)
 	out = append(out, `,"company":`...)
-	out = appendJSONString(out, e.Company)
+	out = schemas.AppendJSONString(out, e.Company)
 	out = append(out, `,"key":`...)
-	out = appendJSONString(out, e.Key)
+	out = schemas.AppendJSONString(out, e.Key)
 	out = append(out, `,"deleted":`...)
 	out = strconv.AppendBool(out, e.Deleted)
 	var err error
@@ -115,7 +125,7 @@ func (e *Envelope) Marshal() ([]byte, error) {
 	out = append(out, e.Record...)
 	if e.Source != "" {
 		out = append(out, `,"source":`...)
-		out = appendJSONString(out, e.Source)
+		out = schemas.AppendJSONString(out, e.Source)
 	}
 	return append(out, '}'), nil
 }
@@ -133,22 +143,6 @@ func appendUUID(out []byte, id uuid.UUID) []byte {
 	text[23] = '-'
 	hex.Encode(text[24:], id[10:])
 	return append(out, text[:]...)
-}
-
-// appendJSONString appends s as json.Marshal writes a string. Printable ASCII other
-// than the quote, the backslash and the three characters json.Marshal escapes for
-// HTML (<, >, &) is written as it is; a string with anything else goes through
-// json.Marshal, whose escapes and replacement of invalid UTF-8 then apply.
-func appendJSONString(out []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			quoted, _ := json.Marshal(s) // a string always encodes
-			return append(out, quoted...)
-		}
-	}
-	out = append(out, '"')
-	out = append(out, s...)
-	return append(out, '"')
 }
 
 // appendJSONTime appends t as json.Marshal writes it (time.Time.MarshalJSON: RFC 3339

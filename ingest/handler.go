@@ -343,6 +343,8 @@ func (h *Handler) SubmitFrom(ctx context.Context, t *schemas.Table, company, sou
 // file store first, so the message carries only their reference.
 func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.Time, verdicts []validate.Verdict) ([]bus.Message, error) {
 	msgs := make([]bus.Message, 0, len(verdicts))
+	var scratch []byte // each accepted record's JSON in turn; the envelope copies it
+	var values []byte  // the envelopes, one after the other: a few allocations per batch
 	for i := range verdicts {
 		v := &verdicts[i]
 		var value []byte
@@ -350,7 +352,7 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 		var err error
 		if v.OK() {
 			topic = t.Topic()
-			value, err = h.acceptedValue(t, company, source, now, v.Record)
+			value, err = h.acceptedValue(t, company, source, now, v.Record, &scratch, &values)
 		} else {
 			topic = events.RejectionsTopic
 			value, err = json.Marshal(events.RejectionEnvelope{MsgID: newVersionID(), Table: t.Slug, Company: company,
@@ -364,7 +366,11 @@ func (h *Handler) envelopes(t *schemas.Table, company, source string, now time.T
 	return msgs, nil
 }
 
-func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any) ([]byte, error) {
+// acceptedValue is the envelope of an accepted record. scratch holds the record's JSON
+// while the envelope is written, reused from one record to the next; the envelope is
+// written at the end of values, which several envelopes share (each capped at its
+// end, so nothing appended to one can reach the next).
+func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now time.Time, rec any, scratch, values *[]byte) ([]byte, error) {
 	for _, f := range t.Files(rec) {
 		if f.Data == nil {
 			continue
@@ -376,19 +382,37 @@ func (h *Handler) acceptedValue(t *schemas.Table, company, source string, now ti
 		}
 		f.Ref, f.Data = ref, nil
 	}
-	doc, err := json.Marshal(rec)
+	// The bytes json.Marshal would write (the time series' message id hashes them),
+	// without its reflection.
+	doc, err := t.AppendJSON((*scratch)[:0], rec)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: encode %s record: %w", t.Slug, err)
 	}
+	*scratch = doc
 	eventTime := t.VersionTimeOf(rec)
 	env := events.Envelope{Head: events.Head{MsgID: messageID(t, company, doc, eventTime), Table: t.Slug, Company: company, Key: t.KeyOf(rec),
 		Deleted: t.HasDeleted() && t.DeletedOf(rec), Version: h.versions.next(now), ReceivedAt: now}, Record: doc, Source: source}
 	if !eventTime.IsZero() {
 		env.EventTime = &eventTime
 	}
-	// doc is fresh from json.Marshal: appended as it is, not validated a second time.
-	return env.Marshal()
+	// A fresh chunk when this envelope would not fit: append would copy the chunk's
+	// earlier envelopes into a larger array.
+	if size := env.Size(); cap(*values)-len(*values) < size {
+		*values = make([]byte, 0, max(envelopeChunk, size))
+	}
+	// doc is fresh from AppendJSON: appended as it is, not validated a second time.
+	start := len(*values)
+	out, err := env.Append(*values)
+	if err != nil {
+		return nil, err
+	}
+	*values = out
+	return out[start:len(out):len(out)], nil
 }
+
+// envelopeChunk is the size of the arrays a batch's envelopes share: about 160
+// readings' envelopes, a few 隐患's.
+const envelopeChunk = 64 << 10
 
 func (h *Handler) get(c *fiber.Ctx) error {
 	t, err := schemas.Lookup(c.Params("slug"))

@@ -17,6 +17,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 	"github.com/shandong-emergency/chemguard/testclock"
+	"github.com/shandong-emergency/chemguard/validate"
 )
 
 // capture is a Publisher that keeps what it was given.
@@ -78,20 +79,14 @@ func TestVersionsIncreaseWithinOneInstant(t *testing.T) {
 	require.Len(t, pub.msgs, 4)
 }
 
-// BenchmarkSubmit is the intake of one 500-record batch of small records as the
-// served bench posts it — validation, envelopes, the publish (to memory) — per
-// record.
+// BenchmarkSubmit is the intake of one 500-record batch as the served bench posts
+// it — validation, envelopes, the publish (to memory) — per record: two tables of
+// small records, and 隐患, the large one.
 func BenchmarkSubmit(b *testing.B) {
 	now := testclock.Parse(b, "2026-12-05 10:00:00")
 	co := simulate.Companies(1, 14)[0]
-	for _, t := range []*schemas.Table{schemas.SensorReadings, schemas.VideoDeviceStatuses} {
-		r := rand.New(rand.NewPCG(14, 14))
-		recs := make([]simulate.Record, 500)
-		for i := range recs {
-			recs[i] = simulate.NewRecord(r, t, co, now)
-		}
-		body, err := json.Marshal(recs)
-		require.NoError(b, err)
+	for _, t := range []*schemas.Table{schemas.SensorReadings, schemas.VideoDeviceStatuses, schemas.HiddenDangers} {
+		recs, body := simulatedBatch(b, t, co, now, 500, 14)
 		b.Run(t.Slug, func(b *testing.B) {
 			pub := &capture{}
 			h := ingest.NewHandler(ingest.Config{}, pub, memFiles{}, nil, nil, nil)
@@ -111,10 +106,55 @@ func BenchmarkSubmit(b *testing.B) {
 	}
 }
 
+// simulatedBatch is n of the company's records of table as the simulator makes them
+// from seed, and the body that posts them.
+func simulatedBatch(tb testing.TB, table *schemas.Table, co simulate.Company, now time.Time, n int, seed uint64) ([]simulate.Record, []byte) {
+	tb.Helper()
+	r := rand.New(rand.NewPCG(seed, seed))
+	recs := make([]simulate.Record, n)
+	for i := range recs {
+		recs[i] = simulate.NewRecord(r, table, co, now)
+	}
+	body, err := json.Marshal(recs)
+	require.NoError(tb, err)
+	return recs, body
+}
+
 // processCPU is the user and system CPU time the test process has used.
 func processCPU(tb testing.TB) time.Duration {
 	tb.Helper()
 	var ru syscall.Rusage
 	require.NoError(tb, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// Every message of a batch carries its record as json.Marshal writes it (the bytes the
+// time series' message ids hash) in an envelope of its own: the batch's envelopes
+// share arrays, and appending to one must not reach the next.
+func TestBatchEnvelopesHoldTheRecordsAsEncodingJSONWritesThem(t *testing.T) {
+	now := testclock.Parse(t, "2026-12-05 10:00:00")
+	co := simulate.Companies(1, 14)[0]
+	for _, table := range []*schemas.Table{schemas.SensorReadings, schemas.HiddenDangers} {
+		recs, body := simulatedBatch(t, table, co, now, 400, 7)
+		pub := &capture{}
+		h := ingest.NewHandler(ingest.Config{}, pub, memFiles{}, nil, nil, nil)
+		reply, err := h.Submit(context.Background(), table, co.Code, body, now)
+		require.NoError(t, err)
+		require.Equal(t, len(recs), reply.Accepted, "%+v", reply.Results)
+		verdicts, err := validate.Batch(table, body, validate.Options{Now: now})
+		require.NoError(t, err)
+		require.Len(t, pub.msgs, len(verdicts))
+		for i, m := range pub.msgs {
+			require.Equal(t, len(m.Value), cap(m.Value), "message %d can be appended into its neighbour", i)
+			_ = append(m.Value, "garbage"...)
+		}
+		for i, m := range pub.msgs {
+			env, err := events.DecodeEnvelope(m.Value)
+			require.NoError(t, err, "message %d", i)
+			want, err := json.Marshal(verdicts[i].Record)
+			require.NoError(t, err)
+			require.Equal(t, string(want), string(env.Record), "message %d", i)
+			require.Equal(t, table.KeyOf(verdicts[i].Record), env.Key)
+		}
+	}
 }

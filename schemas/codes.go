@@ -38,6 +38,15 @@ func (t *CodeTable) Lookup(v string) (Code, bool) {
 	return t.Codes[i], true
 }
 
+// LookupBytes is Lookup of a code held as bytes, without copying them into a string.
+func (t *CodeTable) LookupBytes(v []byte) (Code, bool) {
+	i, ok := t.index[string(v)]
+	if !ok {
+		return Code{}, false
+	}
+	return t.Codes[i], true
+}
+
 // Values lists the table's codes in seed order.
 func (t *CodeTable) Values() []string {
 	out := make([]string, len(t.Codes))

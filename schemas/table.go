@@ -61,7 +61,9 @@ type Field struct {
 	MaxBytes int64      // for files: the largest decoded size
 	Note     string     // the seed's 说明, shortened
 
-	index int // struct field index in the table's Go type
+	index    int    // struct field index in the table's Go type
+	member   string // `"ID":`, the field's name as json.Marshal writes it before the value
+	omitZero bool   // the json tag says omitzero: a zero value is left out
 }
 
 // Frequency is how often the seed requires a table to be uploaded.
@@ -124,13 +126,15 @@ type Table struct {
 	Fields          []Field
 
 	typ    reflect.Type
+	topic  string
 	byID   map[string]int
 	hasCo  bool
 	hasDel bool
 }
 
-// Topic is the Kafka topic the table's accepted records go to.
-func (t *Table) Topic() string { return "chemguard.exchange." + t.Slug }
+// Topic is the Kafka topic the table's accepted records go to (named once, at
+// registration: ingest asks for it per record).
+func (t *Table) Topic() string { return t.topic }
 
 // Field returns the field with the identifier id.
 func (t *Table) Field(id string) (*Field, bool) {
@@ -139,6 +143,12 @@ func (t *Table) Field(id string) (*Field, bool) {
 		return nil, false
 	}
 	return &t.Fields[i], true
+}
+
+// FieldIndex returns the position in Fields of the field with the identifier id.
+func (t *Table) FieldIndex(id string) (int, bool) {
+	i, ok := t.byID[id]
+	return i, ok
 }
 
 // HasCompanyCode reports whether records carry COMPANY_CODE themselves; otherwise the
@@ -247,6 +257,7 @@ func TableBySlug(slug string) (*Table, bool) {
 // the registry. A malformed tag panics at start-up, where a test sees it.
 func register(t Table, sample any) *Table {
 	t.typ = reflect.TypeOf(sample)
+	t.topic = "chemguard.exchange." + t.Slug
 	t.byID = map[string]int{}
 	for i := 0; i < t.typ.NumField(); i++ {
 		sf := t.typ.Field(i)
@@ -301,12 +312,24 @@ func register(t Table, sample any) *Table {
 // code=TABLE, parent=FIELD, maxbytes=N.
 func parseField(slug string, sf reflect.StructField) Field {
 	fail := func(msg string) { panic(fmt.Sprintf("schemas: %s.%s: %s", slug, sf.Name, msg)) }
-	id, _, _ := strings.Cut(sf.Tag.Get("json"), ",")
+	id, jsonOpts, _ := strings.Cut(sf.Tag.Get("json"), ",")
 	parts := strings.Split(sf.Tag.Get("seed"), ",")
 	if id == "" || len(parts) < 2 {
 		fail("needs json and seed tags")
 	}
 	f := Field{ID: id, NameZH: parts[0], Kind: Kind(parts[1]), Note: sf.Tag.Get("note")}
+	switch jsonOpts {
+	case "":
+	case "omitzero":
+		f.omitZero = true
+	default:
+		// AppendJSON writes the record as json.Marshal would and knows only omitzero.
+		fail("json tag option " + jsonOpts + " is not supported")
+	}
+	if !plainName(id) {
+		fail("the JSON name " + id + " needs escaping")
+	}
+	f.member = `"` + id + `":`
 	if f.Kind.NameZH() == "" {
 		fail("unknown kind " + parts[1])
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -72,20 +73,90 @@ func Batch(t *schemas.Table, body []byte, opts Options) ([]Verdict, error) {
 			MessageEN: fmt.Sprintf("a batch holds at most %d records, got %d; split it", opts.MaxRecords, len(items))}
 	}
 	out := make([]Verdict, len(items))
+	sc := newScratch(t)
 	for i, item := range items {
-		out[i] = record(t, i, item, &opts)
+		out[i] = record(t, i, item, &opts, sc)
 	}
 	return out, nil
+}
+
+// plan is what the rules need of a table's shape, worked out once per table: field
+// positions in place of look-ups by name for every record.
+type plan struct {
+	key          int
+	requiredWhen []requiredWhen
+	orders       [][2]int // earlier, later
+	parent       []int    // for each field, its Parent's position; -1 when it has none
+	ascending    []int
+	within       [2]int // -1 when the table has no range fields
+}
+
+type requiredWhen struct {
+	field, when int
+	equals      string
+}
+
+// plans holds each table's plan (*schemas.Table → *plan).
+var plans sync.Map
+
+func planOf(t *schemas.Table) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
+	}
+	// register has checked every name a table's rules use, so each index exists.
+	index := func(id string) int {
+		i, _ := t.FieldIndex(id)
+		return i
+	}
+	p := &plan{key: index(t.Key), within: [2]int{-1, -1}}
+	for _, r := range t.RequiredWhen {
+		p.requiredWhen = append(p.requiredWhen, requiredWhen{field: index(r.Field), when: index(r.When), equals: r.Equals})
+	}
+	for _, o := range t.Orders {
+		p.orders = append(p.orders, [2]int{index(o.Earlier), index(o.Later)})
+	}
+	for _, f := range t.Fields {
+		parent := -1
+		if f.Parent != "" {
+			parent = index(f.Parent)
+		}
+		p.parent = append(p.parent, parent)
+	}
+	for _, id := range t.Ascending {
+		p.ascending = append(p.ascending, index(id))
+	}
+	for i, id := range t.Within {
+		if id != "" {
+			p.within[i] = index(id)
+		}
+	}
+	actual, _ := plans.LoadOrStore(t, p)
+	return actual.(*plan)
+}
+
+// scratch is the per-record working space of one batch, reused from record to record.
+type scratch struct {
+	plan    *plan
+	values  []*fastjson.Value // each field's value in the record, nil when the key is absent
+	present []bool
+	unknown [][]byte // keys the table does not have, in the record's order
+	number  []byte   // a JSON number's text
+}
+
+func newScratch(t *schemas.Table) *scratch {
+	return &scratch{plan: planOf(t), values: make([]*fastjson.Value, len(t.Fields)), present: make([]bool, len(t.Fields))}
 }
 
 // checker carries one record's state through the rules.
 type checker struct {
 	t    *schemas.Table
+	p    *plan
 	opts *Options
 	v    *Verdict
 	rec  reflect.Value
 	// present[i] says field i had a non-null, non-blank value.
 	present []bool
+	sc      *scratch
 }
 
 func (c *checker) fail(f *schemas.Field, rule Rule, zh, en string) {
@@ -98,7 +169,7 @@ func (c *checker) fail(f *schemas.Field, rule Rule, zh, en string) {
 	c.v.Errors = append(c.v.Errors, FieldError{Index: c.v.Index, ID: c.v.ID, Field: field, Rule: rule, MessageZH: zh, MessageEN: en})
 }
 
-func record(t *schemas.Table, index int, item *fastjson.Value, opts *Options) Verdict {
+func record(t *schemas.Table, index int, item *fastjson.Value, opts *Options, sc *scratch) Verdict {
 	v := Verdict{Index: index}
 	obj, err := item.Object()
 	if err != nil {
@@ -108,21 +179,33 @@ func record(t *schemas.Table, index int, item *fastjson.Value, opts *Options) Ve
 			MessageEN: fmt.Sprintf("record %d is not a JSON object but %s", index, item.Type())}}
 		return v
 	}
-	if key := obj.Get(t.Key); key != nil && key.Type() == fastjson.TypeString {
-		v.ID = string(key.GetStringBytes())
-	}
-	recPtr := t.New()
-	c := checker{t: t, opts: opts, v: &v, rec: reflect.ValueOf(recPtr).Elem(), present: make([]bool, len(t.Fields))}
-	obj.Visit(func(k []byte, _ *fastjson.Value) {
-		if _, known := t.Field(string(k)); !known {
-			v.Warnings = append(v.Warnings, FieldError{Index: index, ID: v.ID, Field: string(k), Rule: RuleUnknownField,
-				MessageZH: "未定义的字段「" + string(k) + "」已忽略",
-				MessageEN: "unknown field " + string(k) + " was ignored"})
+	// One pass over the keys: a field's value is the first one under its key, as
+	// Object.Get would find it.
+	clear(sc.values)
+	clear(sc.present)
+	sc.unknown = sc.unknown[:0]
+	obj.Visit(func(k []byte, jv *fastjson.Value) {
+		i, known := t.FieldIndex(string(k))
+		switch {
+		case !known:
+			sc.unknown = append(sc.unknown, k)
+		case sc.values[i] == nil:
+			sc.values[i] = jv
 		}
 	})
+	if key := sc.values[sc.plan.key]; key != nil && key.Type() == fastjson.TypeString {
+		v.ID = string(key.GetStringBytes())
+	}
+	for _, k := range sc.unknown {
+		v.Warnings = append(v.Warnings, FieldError{Index: index, ID: v.ID, Field: string(k), Rule: RuleUnknownField,
+			MessageZH: "未定义的字段「" + string(k) + "」已忽略",
+			MessageEN: "unknown field " + string(k) + " was ignored"})
+	}
+	recPtr := t.New()
+	c := checker{t: t, p: sc.plan, opts: opts, v: &v, rec: reflect.ValueOf(recPtr).Elem(), present: sc.present, sc: sc}
 	for i := range t.Fields {
 		f := &t.Fields[i]
-		c.present[i] = c.field(f, c.rec.Field(i), obj.Get(f.ID))
+		c.present[i] = c.field(f, c.rec.Field(i), sc.values[i])
 	}
 	c.crossField()
 	if len(v.Errors) > 0 {
@@ -147,11 +230,12 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 			c.notString(f, jv)
 			return true
 		}
-		s := string(jv.GetStringBytes())
-		if strings.TrimSpace(s) == "" {
+		b := jv.GetStringBytes()
+		if len(bytes.TrimSpace(b)) == 0 {
 			c.blank(f)
 			return false
 		}
+		s := stored(f, b)
 		dst.SetString(s)
 		c.char(f, s)
 		return true
@@ -169,15 +253,18 @@ func (c *checker) field(f *schemas.Field, dst reflect.Value, jv *fastjson.Value)
 		}
 		return true
 	case schemas.KindDateTime, schemas.KindDate:
-		s, ok := c.stringOf(f, jv)
-		if !ok {
+		// A time is parsed, not kept as text: the bytes are copied only for the
+		// parser's slow path and the error messages.
+		if jv.Type() != fastjson.TypeString {
+			c.notString(f, jv)
 			return true
 		}
-		if s == "" {
+		b := bytes.TrimSpace(jv.GetStringBytes())
+		if len(b) == 0 {
 			c.blank(f)
 			return false
 		}
-		c.when(f, dst, s)
+		c.when(f, dst, b)
 		return true
 	case schemas.KindFile:
 		// Files are megabytes of base64: work on the parser's bytes, never a copy.
@@ -207,12 +294,15 @@ func (c *checker) notString(f *schemas.Field, jv *fastjson.Value) {
 	c.fail(f, RuleType, "应为字符串，收到 "+typeZH(jv.Type()), "must be a JSON string, got "+jv.Type().String())
 }
 
-func (c *checker) stringOf(f *schemas.Field, jv *fastjson.Value) (string, bool) {
-	if jv.Type() != fastjson.TypeString {
-		c.notString(f, jv)
-		return "", false
+// stored is the string a text field keeps: the code table's own copy of a code (the
+// same text, without a copy per record), else a copy of b.
+func stored(f *schemas.Field, b []byte) string {
+	if f.Code != nil {
+		if code, ok := f.Code.LookupBytes(b); ok {
+			return code.Value
+		}
 	}
-	return strings.TrimSpace(string(jv.GetStringBytes())), true
+	return string(b)
 }
 
 // numberText returns a number field's text: a JSON number as written, or a string
@@ -220,7 +310,8 @@ func (c *checker) stringOf(f *schemas.Field, jv *fastjson.Value) (string, bool) 
 func (c *checker) numberText(f *schemas.Field, jv *fastjson.Value) (string, bool) {
 	switch jv.Type() {
 	case fastjson.TypeNumber:
-		return string(jv.MarshalTo(nil)), true
+		c.sc.number = jv.MarshalTo(c.sc.number[:0])
+		return string(c.sc.number), true
 	case fastjson.TypeString:
 		return strings.TrimSpace(string(jv.GetStringBytes())), true
 	}
@@ -319,26 +410,32 @@ func (c *checker) number(f *schemas.Field, s string) (string, bool) {
 	return n, true
 }
 
-func (c *checker) when(f *schemas.Field, dst reflect.Value, s string) {
+func (c *checker) when(f *schemas.Field, dst reflect.Value, b []byte) {
 	layout, rule, zhName := schemas.DateTimeLayout, RuleDateTime, "yyyy-MM-dd HH:mm:ss"
 	if f.Kind == schemas.KindDate {
 		layout, rule, zhName = schemas.DateLayout, RuleDate, "yyyy-MM-dd"
 	}
-	t, err := time.ParseInLocation(layout, s, schemas.Shanghai)
-	if err != nil {
-		c.fail(f, rule, fmt.Sprintf("「%s」不是有效的时间，格式应为 %s", s, zhName),
-			fmt.Sprintf("%q is not a valid time in the form %s", s, zhName))
-		return
+	t, ok := parseSeedTime(b, f.Kind == schemas.KindDate)
+	if !ok {
+		s := string(b)
+		var err error
+		if t, err = time.ParseInLocation(layout, s, schemas.Shanghai); err != nil {
+			c.fail(f, rule, fmt.Sprintf("「%s」不是有效的时间，格式应为 %s", s, zhName),
+				fmt.Sprintf("%q is not a valid time in the form %s", s, zhName))
+			return
+		}
 	}
 	if f.Event && !c.opts.Now.IsZero() && t.After(c.opts.Now.Add(c.opts.FutureSkew)) {
+		s := string(b)
 		c.fail(f, RuleFuture, fmt.Sprintf("「%s」晚于当前时间 %s，事件时间不能在未来", s, c.opts.Now.In(schemas.Shanghai).Format(schemas.DateTimeLayout)),
 			fmt.Sprintf("%q is after the current time %s; an event time cannot be in the future", s, c.opts.Now.In(schemas.Shanghai).Format(schemas.DateTimeLayout)))
 		return
 	}
+	// Through a pointer: reflect.Value.Set would box the value first.
 	if f.Kind == schemas.KindDate {
-		dst.Set(reflect.ValueOf(schemas.Date{Time: t}))
+		*dst.Addr().Interface().(*schemas.Date) = schemas.Date{Time: t}
 	} else {
-		dst.Set(reflect.ValueOf(schemas.DateTime{Time: t}))
+		*dst.Addr().Interface().(*schemas.DateTime) = schemas.DateTime{Time: t}
 	}
 }
 
@@ -372,7 +469,7 @@ func (c *checker) file(f *schemas.Field, dst reflect.Value, s []byte) {
 		c.fail(f, RuleFileFormat, "按文件内容判断不是"+want, "is not "+wantEN+" by its bytes")
 		return
 	}
-	dst.Set(reflect.ValueOf(schemas.File{ContentType: ct, Size: int64(len(data)), Data: data}))
+	*dst.Addr().Interface().(*schemas.File) = schemas.File{ContentType: ct, Size: int64(len(data)), Data: data}
 }
 
 // crossField applies the rules that tie fields together: conditional requirements,
@@ -380,27 +477,26 @@ func (c *checker) file(f *schemas.Field, dst reflect.Value, s []byte) {
 func (c *checker) crossField() {
 	t := c.t
 	c.ascending()
-	for _, r := range t.RequiredWhen {
-		when, _ := t.Field(r.When)
-		if c.textOf(when) != r.Equals {
+	for _, r := range c.p.requiredWhen {
+		when := &t.Fields[r.when]
+		if c.textOf(r.when) != r.equals {
 			continue
 		}
-		f, _ := t.Field(r.Field)
-		if !c.has(f) && !c.hasError(f.ID) {
-			code := r.Equals
+		f := &t.Fields[r.field]
+		if !c.present[r.field] && !c.hasError(f.ID) {
+			code := r.equals
 			if when.Code != nil {
-				if cd, ok := when.Code.Lookup(r.Equals); ok {
-					code = cd.NameZH + "(" + r.Equals + ")"
+				if cd, ok := when.Code.Lookup(r.equals); ok {
+					code = cd.NameZH + "(" + r.equals + ")"
 				}
 			}
 			c.fail(f, RuleRequiredWhen, fmt.Sprintf("在「%s」为 %s 时必填", when.NameZH, code),
-				fmt.Sprintf("is required when %s is %q", when.ID, r.Equals))
+				fmt.Sprintf("is required when %s is %q", when.ID, r.equals))
 		}
 	}
-	for _, o := range t.Orders {
-		ef, _ := t.Field(o.Earlier)
-		lf, _ := t.Field(o.Later)
-		e, l := c.timeOf(ef), c.timeOf(lf)
+	for _, o := range c.p.orders {
+		ef, lf := &t.Fields[o[0]], &t.Fields[o[1]]
+		e, l := c.timeOf(o[0]), c.timeOf(o[1])
 		if !e.IsZero() && !l.IsZero() && l.Before(e) {
 			c.fail(lf, RuleOrder, fmt.Sprintf("早于「%s」(%s)", ef.NameZH, ef.ID),
 				fmt.Sprintf("is before %s", ef.ID))
@@ -408,24 +504,20 @@ func (c *checker) crossField() {
 	}
 	for i := range t.Fields {
 		f := &t.Fields[i]
-		if f.Parent == "" || !c.present[i] || c.hasError(f.ID) {
+		p := c.p.parent[i]
+		if p < 0 || !c.present[i] || c.hasError(f.ID) {
 			continue
 		}
-		pf, _ := t.Field(f.Parent)
-		if c.hasError(pf.ID) || !c.has(pf) {
+		pf := &t.Fields[p]
+		if c.hasError(pf.ID) || !c.present[p] {
 			continue
 		}
-		code, _ := f.Code.Lookup(c.textOf(f))
-		if parent := c.textOf(pf); code.Parent != parent {
+		code, _ := f.Code.Lookup(c.textOf(i))
+		if parent := c.textOf(p); code.Parent != parent {
 			c.fail(f, RuleCodeParent, fmt.Sprintf("「%s %s」不属于「%s」为 %s 的分类，应以 %s- 开头", code.Value, code.NameZH, pf.NameZH, parent, parent),
 				fmt.Sprintf("%q does not belong to %s %q; it must start with %s-", code.Value, pf.ID, parent, parent))
 		}
 	}
-}
-
-func (c *checker) has(f *schemas.Field) bool {
-	i, _ := fieldIndex(c.t, f.ID)
-	return c.present[i]
 }
 
 func (c *checker) hasError(field string) bool {
@@ -446,18 +538,18 @@ func (c *checker) ascending() {
 	}
 	var prev *schemas.Field
 	var prevVal float64
-	lo, hi := c.numberOf(t.Within[0]), c.numberOf(t.Within[1])
+	lo, hi := c.numberOf(c.p.within[0]), c.numberOf(c.p.within[1])
 	if lo != nil && hi != nil && *hi <= *lo {
-		f, _ := t.Field(t.Within[1])
+		f := &t.Fields[c.p.within[1]]
 		c.fail(f, RuleThresholdOrder, "应大于「"+fieldName(t, t.Within[0])+"」", "must be greater than "+t.Within[0])
 		return
 	}
-	for _, id := range t.Ascending {
-		v := c.numberOf(id)
+	for _, i := range c.p.ascending {
+		v := c.numberOf(i)
 		if v == nil {
 			continue
 		}
-		f, _ := t.Field(id)
+		f := &t.Fields[i]
 		if prev != nil && *v <= prevVal {
 			c.fail(f, RuleThresholdOrder, "应大于「"+prev.NameZH+"」("+prev.ID+")", "must be greater than "+prev.ID)
 		}
@@ -469,16 +561,13 @@ func (c *checker) ascending() {
 	}
 }
 
-// numberOf returns a valid number field's value, or nil when absent or invalid.
-func (c *checker) numberOf(id string) *float64 {
-	if id == "" || c.hasError(id) {
+// numberOf returns the value of the valid number field at position i, or nil when
+// absent or invalid (or when i is -1: no such field).
+func (c *checker) numberOf(i int) *float64 {
+	if i < 0 || c.hasError(c.t.Fields[i].ID) {
 		return nil
 	}
-	f, ok := c.t.Field(id)
-	if !ok {
-		return nil
-	}
-	s := c.textOf(f)
+	s := c.textOf(i)
 	if s == "" {
 		return nil
 	}
@@ -491,33 +580,28 @@ func fieldName(t *schemas.Table, id string) string {
 	return f.NameZH
 }
 
-func (c *checker) textOf(f *schemas.Field) string {
-	return c.t.Value(c.rec.Addr().Interface(), f).String()
+// textOf returns the text of the field at position i as stored (a string or a
+// Number's canonical text).
+func (c *checker) textOf(i int) string {
+	return c.rec.Field(i).String()
 }
 
-func (c *checker) timeOf(f *schemas.Field) time.Time {
-	switch v := c.t.Value(c.rec.Addr().Interface(), f).Interface().(type) {
-	case schemas.DateTime:
+// timeOf returns the time of the date or date-time field at position i (zero when
+// absent or of another kind).
+func (c *checker) timeOf(i int) time.Time {
+	switch v := c.rec.Field(i).Addr().Interface().(type) {
+	case *schemas.DateTime:
 		return v.Time
-	case schemas.Date:
+	case *schemas.Date:
 		return v.Time
 	}
 	return time.Time{}
 }
 
-func fieldIndex(t *schemas.Table, id string) (int, bool) {
-	for i := range t.Fields {
-		if t.Fields[i].ID == id {
-			return i, true
-		}
-	}
-	return 0, false
-}
+var typeNamesZH = map[fastjson.Type]string{fastjson.TypeNull: "null", fastjson.TypeObject: "对象", fastjson.TypeArray: "数组",
+	fastjson.TypeString: "字符串", fastjson.TypeNumber: "数字", fastjson.TypeTrue: "布尔值", fastjson.TypeFalse: "布尔值"}
 
-func typeZH(t fastjson.Type) string {
-	return map[fastjson.Type]string{fastjson.TypeNull: "null", fastjson.TypeObject: "对象", fastjson.TypeArray: "数组",
-		fastjson.TypeString: "字符串", fastjson.TypeNumber: "数字", fastjson.TypeTrue: "布尔值", fastjson.TypeFalse: "布尔值"}[t]
-}
+func typeZH(t fastjson.Type) string { return typeNamesZH[t] }
 
 func sizeText(n int64) string {
 	return fmt.Sprintf("%gMB", float64(n)/(1<<20))

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"regexp"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -182,4 +183,51 @@ func cleanText(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseSeedTime reads b, "yyyy-MM-dd HH:mm:ss" (or "yyyy-MM-dd" when date), as
+// time.ParseInLocation(layout, b, schemas.Shanghai) does, for the case nearly every
+// record is: exactly the layout's digits and separators, each part in range. ok is
+// false for anything else — a fraction of a second, a day past the month's end, any
+// other text — and the caller then asks time.ParseInLocation, for its result or its
+// error. ParseInLocation builds its result with time.Date in the location, as this
+// does.
+func parseSeedTime(b []byte, date bool) (t time.Time, ok bool) {
+	n := len(schemas.DateTimeLayout)
+	if date {
+		n = len(schemas.DateLayout)
+	}
+	if len(b) != n || b[4] != '-' || b[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(i, width int) int {
+		v := 0
+		for _, c := range b[i : i+width] {
+			if c < '0' || c > '9' {
+				return -1
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v
+	}
+	year, month, day := num(0, 4), num(5, 2), num(8, 2)
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(time.Month(month), year) {
+		return time.Time{}, false
+	}
+	var hour, minute, sec int
+	if !date {
+		if b[10] != ' ' || b[13] != ':' || b[16] != ':' {
+			return time.Time{}, false
+		}
+		hour, minute, sec = num(11, 2), num(14, 2), num(17, 2)
+		if hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+			return time.Time{}, false
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, 0, schemas.Shanghai), true
+}
+
+// daysIn is the number of days of month in year (proleptic Gregorian, as package time).
+func daysIn(m time.Month, year int) int {
+	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
