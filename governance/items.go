@@ -15,9 +15,11 @@ import (
 // company that uploads its whole chain. Rewriting all of it whenever one record
 // arrives made the state write cost grow with the company's history, so a consumer
 // stores the memory in two parts: a head (MarshalHead: everything else, small and
-// bounded by the company's base data) and items, one per fact, condition and record,
-// of which only those changed since the last store are written (ChangedItems,
-// ItemsStored) and all are read back at a restart (RestoreItems).
+// bounded by the company's base data) and items, one per fact and record and one of
+// the pending conditions, of which only those changed since the last store are
+// written (ChangedItems, ItemsStored) and all are read back at a restart
+// (RestoreItems). A consumer that stores the facts themselves (the Changes) need not
+// store their items: it hands them back to RestoreItems from there.
 //
 // What changed is known without encoding what did not: open facts change only
 // through the Changes the tracker returns (the same list that updates the stored
