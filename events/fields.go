@@ -10,14 +10,33 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
-// recordField is one key of an exchange record an engine reads and where its value
-// goes: exactly one of str, num and at is set.
-type recordField struct {
+// Field is one key of an exchange record an engine reads and where its value goes:
+// exactly one of str, num and at is set (StringField, NumberField, TimeField).
+type Field struct {
 	key string
 	str *string
 	num *schemas.Number
 	at  *schemas.DateTime
 }
+
+// recordField is this package's name for Field, from before other packages read
+// records through ReadRecord.
+type recordField = Field
+
+// StringField reads key's string into dst.
+func StringField(key string, dst *string) Field { return Field{key: key, str: dst} }
+
+// NumberField reads key's number (or numeric string) into dst.
+func NumberField(key string, dst *schemas.Number) Field { return Field{key: key, num: dst} }
+
+// TimeField reads key's schemas.DateTimeLayout time into dst.
+func TimeField(key string, dst *schemas.DateTime) Field { return Field{key: key, at: dst} }
+
+// ReadRecord is how the engines' decoders outside this package (governance's
+// 双重预防 chain) read a record: it fills *r, whose fields the fields point into, as
+// json.Unmarshal(rec, r) would, field by field for a record in ingest's layout
+// (readRecord).
+func ReadRecord[T any](rec []byte, r *T, fields ...Field) error { return readRecord(rec, r, fields...) }
 
 // readRecord fills *r, whose fields the fields point into, from rec as
 // json.Unmarshal(rec, r) would. A record in the layout json.Marshal writes ingest's

@@ -1,13 +1,13 @@
 package governance
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"time"
 
+	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
 )
 
@@ -51,33 +51,53 @@ type ChainRecord struct {
 // CompanyCode implements Event.
 func (r ChainRecord) CompanyCode() string { return r.Company }
 
+// chainFields are the fields of the 双重预防 tables the rules read, as json.Unmarshal
+// would store them (the fallback of events.ReadRecord, and the fuzz's reference).
+type chainFields struct {
+	ID            string           `json:"ID"`
+	HazardCode    string           `json:"HAZARD_CODE"`
+	RiskUnitID    string           `json:"RISK_UNIT_ID"`
+	RiskEventID   string           `json:"RISK_EVENT_ID"`
+	RiskMeasureID string           `json:"RISK_MEASURE_ID"`
+	CheckTaskID   string           `json:"CHECK_TASK_ID"`
+	UnitName      string           `json:"RISK_UNIT_NAME"`
+	EventName     string           `json:"RISK_EVENT_NAME"`
+	DangerName    string           `json:"DANGER_NAME"`
+	Content       string           `json:"TROUBLESHOOT_CONTENT"`
+	Cycle         schemas.Number   `json:"CHECK_CYCLE"`
+	CycleUnit     string           `json:"CHECK_CYCLE_UNIT"`
+	Investigated  schemas.DateTime `json:"INVESTIGATION_DATE"`
+	CheckTime     schemas.DateTime `json:"CHECK_TIME"`
+	CheckStatus   string           `json:"CHECK_STATUS"`
+	Deadline      schemas.DateTime `json:"DANGER_MANAGE_DEADLINE"`
+	Level         schemas.Number   `json:"DANGER_LEVEL"`
+	State         schemas.Number   `json:"DANGER_STATE"`
+	Deleted       string           `json:"DELETED"`
+}
+
 // decodeChain reads one record of a 双重预防 table. The tables carry no COMPANY_CODE:
-// they belong to the sender.
+// they belong to the sender. Records in ingest's layout are read field by field
+// (events.ReadRecord): a company's 隐患 and check records come by the thousand.
 func decodeChain(table, company string, record []byte) (ChainRecord, error) {
-	var r struct {
-		ID            string           `json:"ID"`
-		HazardCode    string           `json:"HAZARD_CODE"`
-		RiskUnitID    string           `json:"RISK_UNIT_ID"`
-		RiskEventID   string           `json:"RISK_EVENT_ID"`
-		RiskMeasureID string           `json:"RISK_MEASURE_ID"`
-		CheckTaskID   string           `json:"CHECK_TASK_ID"`
-		UnitName      string           `json:"RISK_UNIT_NAME"`
-		EventName     string           `json:"RISK_EVENT_NAME"`
-		DangerName    string           `json:"DANGER_NAME"`
-		Content       string           `json:"TROUBLESHOOT_CONTENT"`
-		Cycle         schemas.Number   `json:"CHECK_CYCLE"`
-		CycleUnit     string           `json:"CHECK_CYCLE_UNIT"`
-		Investigated  schemas.DateTime `json:"INVESTIGATION_DATE"`
-		CheckTime     schemas.DateTime `json:"CHECK_TIME"`
-		CheckStatus   string           `json:"CHECK_STATUS"`
-		Deadline      schemas.DateTime `json:"DANGER_MANAGE_DEADLINE"`
-		Level         schemas.Number   `json:"DANGER_LEVEL"`
-		State         schemas.Number   `json:"DANGER_STATE"`
-		Deleted       string           `json:"DELETED"`
-	}
-	if err := json.Unmarshal(record, &r); err != nil {
+	var r chainFields
+	err := events.ReadRecord(record, &r, events.StringField("ID", &r.ID),
+		events.StringField("HAZARD_CODE", &r.HazardCode), events.StringField("RISK_UNIT_ID", &r.RiskUnitID),
+		events.StringField("RISK_EVENT_ID", &r.RiskEventID), events.StringField("RISK_MEASURE_ID", &r.RiskMeasureID),
+		events.StringField("CHECK_TASK_ID", &r.CheckTaskID), events.StringField("RISK_UNIT_NAME", &r.UnitName),
+		events.StringField("RISK_EVENT_NAME", &r.EventName), events.StringField("DANGER_NAME", &r.DangerName),
+		events.StringField("TROUBLESHOOT_CONTENT", &r.Content), events.NumberField("CHECK_CYCLE", &r.Cycle),
+		events.StringField("CHECK_CYCLE_UNIT", &r.CycleUnit), events.TimeField("INVESTIGATION_DATE", &r.Investigated),
+		events.TimeField("CHECK_TIME", &r.CheckTime), events.StringField("CHECK_STATUS", &r.CheckStatus),
+		events.TimeField("DANGER_MANAGE_DEADLINE", &r.Deadline), events.NumberField("DANGER_LEVEL", &r.Level),
+		events.NumberField("DANGER_STATE", &r.State), events.StringField("DELETED", &r.Deleted))
+	if err != nil {
 		return ChainRecord{}, fmt.Errorf("governance: decode %s: %w", table, err)
 	}
+	return r.record(table, company)
+}
+
+// record is the chain record the fields make in table.
+func (r *chainFields) record(table, company string) (ChainRecord, error) {
 	c := ChainRecord{Company: company, Table: table, ID: r.ID, Deleted: r.Deleted == schemas.DeletedYes}
 	switch table {
 	case TableRiskUnits:

@@ -3,6 +3,8 @@ package governance
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"sort"
 	"strings"
 	"time"
 )
@@ -13,14 +15,21 @@ import (
 // company that uploads its whole chain. Rewriting all of it whenever one record
 // arrives made the state write cost grow with the company's history, so a consumer
 // stores the memory in two parts: a head (MarshalHead: everything else, small and
-// bounded by the company's base data) and items, one per fact, condition and record,
-// of which only those changed since the last store are written (ChangedItems,
-// ItemsStored) and all are read back at a restart (RestoreItems).
+// bounded by the company's base data) and items, one per fact and record and one of
+// the pending conditions, of which only those changed since the last store are
+// written (ChangedItems, ItemsStored) and all are read back at a restart
+// (RestoreItems). A consumer that stores the facts themselves (the Changes) need not
+// store their items: it hands them back to RestoreItems from there.
 //
 // What changed is known without encoding what did not: open facts change only
 // through the Changes the tracker returns (the same list that updates the stored
 // facts), so the facts those name are marked; pending conditions and chain records
 // are plain values, compared with the copy last stored.
+//
+// The pending conditions are one item for the whole company (pendingSet): each is
+// set at one tick and settled — opened as a fact, or dropped — at the next, so one
+// item per condition was written at one tick and deleted at the next, two rows per
+// finding; the set is one row written at each tick that changed it.
 
 // headVersion is the layout version of a head: the state without its items.
 const headVersion = 2
@@ -28,7 +37,7 @@ const headVersion = 2
 // Item key prefixes: an item's key is its prefix, "|" and its identity within it.
 const (
 	itemFact    = "fact"    // an open fact: kind|subject (the family's kind)
-	itemPending = "pending" // a base-data condition not yet settled: kind|subject
+	itemPending = "pending" // the base-data conditions not yet settled: one item, pendingSet (pending|kind|subject: one condition, as stored before)
 	itemUnit    = "unit"    // 风险分析单元, by ID
 	itemEvent   = "event"   // 风险事件
 	itemMeasure = "measure" // 管控措施
@@ -40,9 +49,10 @@ const (
 // storedItems is a company's items as they were last stored: what ChangedItems
 // compares the memory with.
 type storedItems struct {
-	pending map[factKey]time.Time
-	records map[string]map[string]ChainRecord // by prefix, then ID
-	tasks   map[string]chainTask
+	pending    map[factKey]time.Time
+	oldPending []string                          // items of one pending condition each, as stored before pendingSet: removed at the next store
+	records    map[string]map[string]ChainRecord // by prefix, then ID
+	tasks      map[string]chainTask
 }
 
 func newStoredItems() *storedItems {
@@ -98,8 +108,58 @@ func (c *company) pendingChanged(k factKey) {
 	c.dirtyPending[k] = true
 }
 
-func pendingKey(k factKey) string  { return itemPending + "|" + string(k.family) + "|" + k.subject }
 func factItemKey(k factKey) string { return itemFact + "|" + string(k.family) + "|" + k.subject }
+
+// pendingSetKey is the item of a company's pending conditions.
+const pendingSetKey = itemPending + "|"
+
+// pendingSet is the item of a company's pending conditions: by the time each was
+// first seen, then by kind, the subjects (a tick sets all its new conditions at
+// one time), sorted.
+type pendingSet []pendingGroup
+
+type pendingGroup struct {
+	Since    time.Time `json:"since"`
+	Kind     Kind      `json:"kind"`
+	Subjects []string  `json:"subjects"`
+}
+
+func newPendingSet(pending map[factKey]time.Time) pendingSet {
+	keys := mapKeys(pending)
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := pending[keys[i]], pending[keys[j]]
+		switch {
+		case !a.Equal(b):
+			return a.Before(b)
+		case keys[i].family != keys[j].family:
+			return keys[i].family < keys[j].family
+		}
+		return keys[i].subject < keys[j].subject
+	})
+	var out pendingSet
+	for _, k := range keys {
+		since := pending[k]
+		if n := len(out); n == 0 || !out[n-1].Since.Equal(since) || out[n-1].Kind != k.family {
+			out = append(out, pendingGroup{Since: since, Kind: k.family})
+		}
+		g := &out[len(out)-1]
+		g.Subjects = append(g.Subjects, k.subject)
+	}
+	return out
+}
+
+// samePending compares two sets of pending conditions (times as instants).
+func samePending(a, b map[factKey]time.Time) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, t := range a {
+		if u, ok := b[k]; !ok || !t.Equal(u) {
+			return false
+		}
+	}
+	return true
+}
 
 // MarshalHead writes the tracker's memory without its items (MarshalState less the
 // open facts, pending conditions and 双重预防 records), for RestoreItems.
@@ -156,15 +216,15 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 			put(factItemKey(k), nil, nil)
 		}
 	}
-	pending := func(k factKey) {
-		since, ok := c.pending[k]
-		was, stored := st.pending[k]
-		switch {
-		case ok && (!stored || !was.Equal(since)):
-			put(pendingKey(k), pendingJSON{Kind: k.family, Subject: k.subject, Since: since},
-				func(s *storedItems) { s.pending[k] = since })
-		case !ok && stored:
-			put(pendingKey(k), nil, func(s *storedItems) { delete(s.pending, k) })
+	if (whole || len(c.dirtyPending) > 0) && !samePending(c.pending, st.pending) || len(st.oldPending) > 0 {
+		now := maps.Clone(c.pending)
+		var set any
+		if len(now) > 0 {
+			set = newPendingSet(now)
+		}
+		put(pendingSetKey, set, func(s *storedItems) { s.pending, s.oldPending = now, nil })
+		for _, k := range st.oldPending {
+			put(k, nil, nil)
 		}
 	}
 	record := func(prefix, id string) {
@@ -190,9 +250,6 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 		}
 	}
 	if whole {
-		for k := range c.pending {
-			pending(k)
-		}
 		if c.chain != nil {
 			for prefix, m := range c.chain.records() {
 				for id := range m {
@@ -204,9 +261,6 @@ func (t *Tracker) ChangedItems(code string) (map[string][]byte, error) {
 			}
 		}
 	} else {
-		for k := range c.dirtyPending {
-			pending(k)
-		}
 		if len(c.dirtyRecords) > 0 {
 			chain(c)
 		}
@@ -296,12 +350,26 @@ func restoreItem(c *company, st *storedItems, prefix, id string, b []byte) error
 		}
 		c.open[key(f.Kind, f.Subject)] = &f
 	case itemPending:
-		var p pendingJSON
-		if err := json.Unmarshal(b, &p); err != nil {
+		if id != "" { // one condition, as stored before pendingSet
+			var p pendingJSON
+			if err := json.Unmarshal(b, &p); err != nil {
+				return err
+			}
+			k := factKey{p.Kind, p.Subject}
+			c.pending[k], st.pending[k] = p.Since, p.Since
+			st.oldPending = append(st.oldPending, itemPending+"|"+id)
+			return nil
+		}
+		var set pendingSet
+		if err := json.Unmarshal(b, &set); err != nil {
 			return err
 		}
-		k := factKey{p.Kind, p.Subject}
-		c.pending[k], st.pending[k] = p.Since, p.Since
+		for _, g := range set {
+			for _, subject := range g.Subjects {
+				k := factKey{g.Kind, subject}
+				c.pending[k], st.pending[k] = g.Since, g.Since
+			}
+		}
 	case itemTask:
 		var k chainTask
 		if err := json.Unmarshal(b, &k); err != nil {

@@ -1,7 +1,9 @@
 package governance_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -227,4 +229,82 @@ func TestRecordsChangeTheFreshPartOnly(t *testing.T) {
 	other.Register("C1")
 	assert.Error(t, other.RestoreFresh(s.fresh), "no such indicator")
 	assert.Error(t, tr.RestoreFresh(s.fresh[:len(s.fresh)-1]), "truncated")
+}
+
+// The pending conditions of a company are one item: a tick that finds 80 broken
+// links writes it once, the next tick (which opens them as facts) deletes it, where
+// one item per condition wrote 80 rows and deleted them again.
+func TestPendingConditionsAreOneItem(t *testing.T) {
+	tr := newTracker(t)
+	t0 := at(t, "08:00:00")
+	for i := range 40 { // bound to a hazard and a measure nobody registered: two findings each
+		tr.Apply(danger(fmt.Sprintf("D%02d", i), "H9", "M9", t0.Add(24*time.Hour), false, "0"), t0)
+	}
+	s := &itemStore{code: "C1", items: map[string][]byte{}}
+	s.save(t, tr, false)
+	pendingWrites := func(tick time.Time) (written int, deleted bool) {
+		tr.Tick(tick)
+		changed, err := tr.ChangedItems("C1")
+		require.NoError(t, err)
+		for k, b := range changed {
+			if strings.HasPrefix(k, "pending|") {
+				written++
+				deleted = b == nil
+			}
+		}
+		s.save(t, tr, false)
+		return written, deleted
+	}
+	n, deleted := pendingWrites(t0.Add(time.Minute))
+	assert.Equal(t, 1, n, "80 findings pending: one item")
+	assert.False(t, deleted)
+	sameMemory(t, tr, s.load(t), "80 conditions pending")
+	n, deleted = pendingWrites(t0.Add(2 * time.Minute))
+	assert.Equal(t, 1, n)
+	assert.True(t, deleted, "all opened: the item goes")
+	assert.Len(t, tr.OpenFacts("C1"), 80)
+	n, _ = pendingWrites(t0.Add(3 * time.Minute))
+	assert.Zero(t, n, "nothing pending, nothing written")
+	sameMemory(t, tr, s.load(t), "the facts open")
+}
+
+// Pending conditions stored one item each (before they were one item) restore the
+// same memory; the next store replaces them by the one item.
+func TestPendingConditionsStoredOneByOneMoveToOneItem(t *testing.T) {
+	tr := newTracker(t)
+	t0 := at(t, "08:00:00")
+	for i := range 5 {
+		tr.Apply(danger(fmt.Sprintf("D%02d", i), "H9", "", t0.Add(24*time.Hour), false, "0"), t0)
+	}
+	tr.Tick(t0.Add(time.Minute))
+	s := &itemStore{code: "C1", items: map[string][]byte{}}
+	s.save(t, tr, false)
+	var set []struct {
+		Since    time.Time       `json:"since"`
+		Kind     governance.Kind `json:"kind"`
+		Subjects []string        `json:"subjects"`
+	}
+	require.NoError(t, json.Unmarshal(s.items["pending|"], &set))
+	delete(s.items, "pending|")
+	for _, g := range set {
+		for _, subject := range g.Subjects {
+			b, err := json.Marshal(map[string]any{"kind": g.Kind, "subject": subject, "since": g.Since})
+			require.NoError(t, err)
+			s.items["pending|"+string(g.Kind)+"|"+subject] = b
+		}
+	}
+	require.Len(t, s.items, 5+5, "five 隐患 and their five conditions, one item each")
+
+	back := s.load(t)
+	sameMemory(t, tr, back, "conditions stored one by one")
+	s.save(t, back, false)
+	assert.Len(t, s.items, 5+1, "five 隐患 and one item of conditions")
+	assert.Contains(t, s.items, "pending|")
+	sameMemory(t, tr, s.load(t), "moved to one item")
+	want, err := json.Marshal(tr.Tick(t0.Add(2 * time.Minute)))
+	require.NoError(t, err)
+	got, err := json.Marshal(s.load(t).Tick(t0.Add(2 * time.Minute)))
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got), "the same facts open")
+	assert.Contains(t, string(want), "danger_hazard_unknown")
 }

@@ -135,9 +135,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	states, err := runner.New(ctx, pool, runner.Config[*governance.Tracker]{
 		Name:   "quality",
 		States: stateTable,
-		// The head (MarshalHead) is rewritten when it changes; open facts, pending
-		// conditions and 双重预防 records are items written one by one when they change,
-		// so a batch costs what it changed, not the company's history.
+		// The head (MarshalHead) is rewritten when it changes; 双重预防 records and
+		// the pending conditions are items written when they change, so a batch costs
+		// what it changed, not the company's history; open facts are read back from
+		// governance_facts (stateItems).
 		Marshal: (*governance.Tracker).MarshalHead,
 		Items: &runner.Items[*governance.Tracker]{
 			Table: stateItems,

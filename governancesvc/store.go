@@ -20,8 +20,61 @@ import (
 // stateTable is where the tracker's memory is kept per company.
 var stateTable = store.CompanyStates{Table: "governance_state"}
 
-// stateItems holds the items of the trackers' memory (governance.Tracker.ChangedItems).
-var stateItems = store.StateItems{Table: "governance_state_items"}
+// stateItems holds the items of the trackers' memory (governance.Tracker.ChangedItems)
+// but the open facts governance_facts holds.
+var stateItems = trackerItems{store.StateItems{Table: "governance_state_items"}}
+
+// trackerItems are the items of the trackers' memory less their open facts: every
+// open fact is a row of governance_facts, written with the same document in the same
+// transaction, before the items (runner.Items.Table), so an item would store it
+// twice — on hidden-dangers two rows per 隐患 — and a restart reads the open facts
+// from there. An open fact whose row is closed keeps its item: the tracker reopened
+// a fact of an ID it closed before (a 隐患 past its deadline accepted, then sent
+// again as not accepted, reopens its overdue fact with the same start), the facts
+// table refuses that (a closed fact is never reopened), and the tracker holds it open
+// all the same; its item lets a restarted tracker remember what the running one does.
+type trackerItems struct{ store.StateItems }
+
+// heldAsFact is the condition, on an item x of store.StateItems.QueueUnless, that
+// governance_facts holds it: an open fact whose row there is open.
+const heldAsFact = `x.i LIKE 'fact|%' AND EXISTS (SELECT 1 FROM governance_facts f
+	WHERE f.fact_id = x.d::json->>'id' AND f.ended_at IS NULL)`
+
+// Queue queues the items' writes, storing no open fact governance_facts holds (and
+// removing one stored before it held them).
+func (t trackerItems) Queue(b *pgx.Batch, w *store.ItemWrites) { t.QueueUnless(b, w, heldAsFact) }
+
+// Read reads the stored items of codes (every company's when all is set) and adds
+// the open facts governance_facts holds, keyed fact|<fact ID>.
+func (t trackerItems) Read(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]map[string][]byte, error) {
+	out, err := t.StateItems.Read(ctx, q, codes, all)
+	if err != nil {
+		return nil, err
+	}
+	sql, args := `SELECT company_code, fact_id, doc FROM governance_facts WHERE ended_at IS NULL AND company_code = ANY($1)`, []any{codes}
+	if all {
+		sql, args = `SELECT company_code, fact_id, doc FROM governance_facts WHERE ended_at IS NULL`, nil
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("quality: read open facts: %w", err)
+	}
+	var code, id string
+	var doc []byte
+	_, err = pgx.ForEachRow(rows, []any{&code, &id, &doc}, func() error {
+		m, ok := out[code]
+		if !ok {
+			m = map[string][]byte{}
+			out[code] = m
+		}
+		m["fact|"+id] = append([]byte(nil), doc...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("quality: read open facts: %w", err)
+	}
+	return out, nil
+}
 
 type querier interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)

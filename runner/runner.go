@@ -68,10 +68,18 @@ type Fresh[S any] struct {
 	Restore func(s S, b []byte) error
 }
 
+// ItemTable is where a state's items are kept: a store.StateItems, or an engine's
+// own type over one that keeps some items in another of its tables.
+type ItemTable interface {
+	Read(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]map[string][]byte, error)
+	Queue(b *pgx.Batch, w *store.ItemWrites)
+}
+
 // Items is how a state keeps keyed items beside its head.
 type Items[S any] struct {
-	// Table is the table the items are kept in.
-	Table store.StateItems
+	// Table is the table the items are kept in. Its writes run after the
+	// transaction's OnSend functions, so they may depend on what those wrote.
+	Table ItemTable
 	// Load builds a company's state from its stored head (nil: a company with no
 	// row) and items.
 	Load func(code string, head []byte, items map[string][]byte) (S, error)

@@ -181,33 +181,45 @@ func (s StateItems) Read(ctx context.Context, q Querier, codes []string, all boo
 }
 
 // ItemWrites collects the item changes of one transaction, for every company, to be
-// queued as two statements (Queue).
+// queued as one statement (Queue).
 type ItemWrites struct {
-	codes, items, docs []string
-	goneCodes, gone    []string
+	codes, items []string
+	docs         []*string // nil: the item is removed
 }
 
 // Add notes company code's changed items: item key → document, nil for an item
 // removed.
 func (w *ItemWrites) Add(code string, items map[string][]byte) {
 	for k, b := range items {
-		if b == nil {
-			w.goneCodes, w.gone = append(w.goneCodes, code), append(w.gone, k)
-			continue
+		var doc *string
+		if b != nil {
+			d := string(b)
+			doc = &d
 		}
-		w.codes, w.items, w.docs = append(w.codes, code), append(w.items, k), append(w.docs, string(b))
+		w.codes, w.items, w.docs = append(w.codes, code), append(w.items, k), append(w.docs, doc)
 	}
 }
 
-// Queue queues on b the writes Add collected: the removals, then the upserts.
-func (s StateItems) Queue(b *pgx.Batch, w *ItemWrites) {
-	if len(w.gone) > 0 {
-		b.Queue(`DELETE FROM `+s.Table+` t USING unnest($1::text[], $2::text[]) AS g(c, i)
-			WHERE t.company_code = g.c AND t.item = g.i`, w.goneCodes, w.gone)
+// Queue queues on b the writes Add collected, the removals and the upserts in one
+// statement.
+func (s StateItems) Queue(b *pgx.Batch, w *ItemWrites) { s.QueueUnless(b, w, "") }
+
+// QueueUnless is Queue for an engine that keeps some of its items in another of its
+// tables: an item for which the SQL condition elsewhere holds — on x.c (the
+// company), x.i (the item's key) and x.d (its document as text) — is removed here
+// instead of stored. elsewhere is a constant of the caller's, never input; "" is
+// Queue.
+func (s StateItems) QueueUnless(b *pgx.Batch, w *ItemWrites, elsewhere string) {
+	if len(w.items) == 0 {
+		return
 	}
-	if len(w.items) > 0 {
-		b.Queue(`INSERT INTO `+s.Table+` (company_code, item, doc)
-			SELECT c, i, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(c, i, d)
-			ON CONFLICT (company_code, item) DO UPDATE SET doc = EXCLUDED.doc`, w.codes, w.items, w.docs)
+	keep := "x.d IS NOT NULL"
+	if elsewhere != "" {
+		keep += " AND NOT (" + elsewhere + ")"
 	}
+	b.Queue(`WITH x AS MATERIALIZED (SELECT c, i, d, `+keep+` AS keep
+			FROM unnest($1::text[], $2::text[], $3::text[]) AS x(c, i, d)),
+		gone AS (DELETE FROM `+s.Table+` t USING x WHERE NOT x.keep AND t.company_code = x.c AND t.item = x.i)
+		INSERT INTO `+s.Table+` (company_code, item, doc) SELECT c, i, d::jsonb FROM x WHERE keep
+		ON CONFLICT (company_code, item) DO UPDATE SET doc = EXCLUDED.doc`, w.codes, w.items, w.docs)
 }

@@ -105,3 +105,39 @@ func TestCompanyStatesWriteTheFreshPartAlone(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, got["A"].Fresh, "a head written without a fresh part has none")
 }
+
+// Item removals and upserts go in one statement; QueueUnless removes, instead of
+// storing, the items its condition says another table holds.
+func TestStateItemsQueue(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	items := store.StateItems{Table: "governance_state_items"}
+	write := func(elsewhere string, changed map[string]map[string][]byte) {
+		var w store.ItemWrites
+		for code, m := range changed {
+			w.Add(code, m)
+		}
+		var b pgx.Batch
+		items.QueueUnless(&b, &w, elsewhere)
+		require.Equal(t, 1, b.Len())
+		require.NoError(t, pool.SendBatch(ctx, &b).Close())
+	}
+	write("", map[string]map[string][]byte{"A": {"k|1": []byte(`{"v":1}`), "k|2": []byte(`{"v":2}`), "x|1": []byte(`{"x":1}`)},
+		"B": {"k|1": []byte(`{"v":"b"}`)}})
+	write("", map[string]map[string][]byte{"A": {"k|1": nil, "k|2": []byte(`{"v":22}`), "k|3": []byte(`[3]`)}})
+	write(`x.i LIKE 'x|%' AND x.d::json->>'x' = '2'`, map[string]map[string][]byte{"A": {"x|1": []byte(`{"x":2}`),
+		"x|2": []byte(`{"x":2}`), "x|3": []byte(`{"x":3}`)}})
+
+	got, err := items.Read(ctx, pool, nil, true)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Len(t, got["A"], 3, "k|1 removed; x|1 and x|2 held elsewhere")
+	require.JSONEq(t, `{"v":22}`, string(got["A"]["k|2"]))
+	require.JSONEq(t, `[3]`, string(got["A"]["k|3"]))
+	require.JSONEq(t, `{"x":3}`, string(got["A"]["x|3"]))
+	require.JSONEq(t, `{"v":"b"}`, string(got["B"]["k|1"]))
+
+	var b pgx.Batch
+	items.Queue(&b, &store.ItemWrites{})
+	require.Zero(t, b.Len(), "nothing changed, nothing sent")
+}
