@@ -181,3 +181,37 @@ func TestTreeCPU(t *testing.T) {
 	_, err = treeCPU(999, stats)
 	assert.Error(t, err)
 }
+
+// The timeline puts each probe in the tenth it was sent in and each sample in the
+// tenth it was taken in: lag is the tenth's largest, CPU the tenth's use over its
+// samples' span, backends the average per sample.
+func TestReportTimelineByTenth(t *testing.T) {
+	s := time.Second
+	moments := []moment{
+		{at: 0, lag: []int64{0, 0, 0}, cpu: 0, pgCPU: 0, rss: 100 << 20, active: map[string]int{"CPU": 2}},
+		{at: 5 * s, lag: []int64{900, 7, 0}, cpu: 5 * s, pgCPU: 2500 * time.Millisecond, rss: 300 << 20, active: map[string]int{"IO": 1}},
+		{at: 10 * s, lag: []int64{400, -1, 3}, cpu: 6 * s, pgCPU: 5 * s, rss: 200 << 20, active: map[string]int{"Lock": 4, "Extension": 2}},
+		{at: 95 * s, lag: []int64{0, 0, 0}, cpu: 7 * s, pgCPU: 5 * s, rss: 150 << 20, active: map[string]int{}},
+	}
+	warning := []probeOutcome{
+		{at: 1 * s, took: 100 * time.Millisecond, ok: true},
+		{at: 2 * s, took: 300 * time.Millisecond, ok: true},
+		{at: 3 * s, ok: false},
+		{at: 12 * s, took: 50 * time.Millisecond, ok: true},
+	}
+	fact := []probeOutcome{{at: 99 * s, took: 2 * s, ok: true}}
+	var b strings.Builder
+	reportTimeline(&b, 100*s, moments, warning, fact)
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	require.Len(t, lines, 11, b.String())
+	assert.Contains(t, lines[0], "tenths of 1m40s")
+	assert.Contains(t, lines[0], "4 samples")
+	assert.Contains(t, lines[0], "chemguard-sink / chemguard-warning / chemguard-governance")
+	assert.Equal(t, "  tenth 1 (0s–10s): warning probes 3 (1 missed) p50 100ms  p99 300ms  max 300ms; fact probes 0 (0 missed) none;"+
+		" lag 900 / 7 / 0; CPU served 100 % PostgreSQL 50 %; RSS 300 MiB; backends CPU 1.0 IO 0.5 Lock 0.0 LWLock 0.0 Client 0.0 other 0.0 else 0.0", lines[1])
+	assert.Equal(t, "  tenth 2 (10s–20s): warning probes 1 (0 missed) p50 50ms  p99 50ms  max 50ms; fact probes 0 (0 missed) none;"+
+		" lag 400 / ? / 3; CPU served 20 % PostgreSQL 50 %; RSS 200 MiB; backends CPU 0.0 IO 0.0 Lock 4.0 LWLock 0.0 Client 0.0 other 0.0 else 2.0", lines[2])
+	assert.Equal(t, "  tenth 3 (20s–30s): warning probes 0 (0 missed) none; fact probes 0 (0 missed) none; no samples", lines[3])
+	assert.Equal(t, "  tenth 10 (1m30s–1m40s): warning probes 0 (0 missed) none; fact probes 1 (0 missed) p50 2s  p99 2s  max 2s;"+
+		" lag 0 / 0 / 0; CPU served 1 % PostgreSQL 0 %; RSS 150 MiB; backends CPU 0.0 IO 0.0 Lock 0.0 LWLock 0.0 Client 0.0 other 0.0 else 0.0", lines[10])
+}

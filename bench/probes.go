@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,10 +43,8 @@ type servedProbes struct {
 	token   string
 	sent    atomic.Int64 // probe readings accepted: they are stored beside the load's
 	mu      sync.Mutex
-	warning []time.Duration
-	fact    []time.Duration
-	missedW int
-	missedF int
+	warning []probeOutcome
+	fact    []probeOutcome
 }
 
 // prepareProbes defines the probe detectors of every company (a gas detector with
@@ -126,8 +125,9 @@ func (p *servedProbes) close() { p.pool.Close() }
 
 // run sends a warning probe and a governance probe every `every` until stop is
 // closed or every probe area of every company has been used, and returns once the
-// probes in flight have ended (each waits at most its own limit).
-func (p *servedProbes) run(ctx context.Context, every time.Duration, stop <-chan struct{}) {
+// probes in flight have ended (each waits at most its own limit). Each outcome is
+// kept with its send time since start, the load's start.
+func (p *servedProbes) run(ctx context.Context, start time.Time, every time.Duration, stop <-chan struct{}) {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var wg sync.WaitGroup
@@ -140,43 +140,51 @@ func (p *servedProbes) run(ctx context.Context, every time.Duration, stop <-chan
 			return
 		case <-tick.C:
 		}
+		at := time.Since(start)
 		wg.Add(2)
-		go func() { defer wg.Done(); p.warningProbe(ctx, n) }()
-		go func() { defer wg.Done(); p.factProbe(ctx, n) }()
+		go func() {
+			defer wg.Done()
+			took, ok := p.warningProbe(ctx, n)
+			p.record(&p.warning, at, took, ok)
+		}()
+		go func() {
+			defer wg.Done()
+			took, ok := p.factProbe(ctx, n)
+			p.record(&p.fact, at, took, ok)
+		}()
 	}
 }
 
 // warningProbe sends 60 %LEL on the n-th probe detector and waits for the company's
-// leak warnings to grow by one.
-func (p *servedProbes) warningProbe(ctx context.Context, n int) {
+// leak warnings to grow by one. It returns how long that took and whether it
+// happened within 10 s.
+func (p *servedProbes) warningProbe(ctx context.Context, n int) (time.Duration, bool) {
 	ci := n % len(p.comps)
 	c := p.comps[ci]
 	before, err := warningCount(ctx, p.client, p.url, p.token, c.Code)
 	if err != nil {
-		p.miss(&p.missedW)
-		return
+		return 0, false
 	}
 	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, n/len(p.comps)),
 		"VALUE": json.Number("60"), "COLLECT_TIME": time.Now().In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		p.miss(&p.missedW)
-		return
+		return 0, false
 	}
 	p.sent.Add(1)
 	for time.Since(t0) < 10*time.Second && ctx.Err() == nil {
 		if got, err := warningCount(ctx, p.client, p.url, p.token, c.Code); err == nil && got > before {
-			p.record(&p.warning, time.Since(t0))
-			return
+			return time.Since(t0), true
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	p.miss(&p.missedW)
+	return 0, false
 }
 
 // factProbe sends a reading collected two hours ago for a point of its own and
-// waits for its sensor_behind fact.
-func (p *servedProbes) factProbe(ctx context.Context, n int) {
+// waits for its sensor_behind fact. It returns how long that took and whether it
+// happened within a minute.
+func (p *servedProbes) factProbe(ctx context.Context, n int) (time.Duration, bool) {
 	ci := n % len(p.comps)
 	c := p.comps[ci]
 	point := fmt.Sprintf("%s-GOVPROBE-%05d", c.Code, n)
@@ -184,8 +192,7 @@ func (p *servedProbes) factProbe(ctx context.Context, n int) {
 		"COLLECT_TIME": time.Now().Add(-2 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		p.miss(&p.missedF)
-		return
+		return 0, false
 	}
 	p.sent.Add(1)
 	for time.Since(t0) < time.Minute && ctx.Err() == nil {
@@ -193,40 +200,39 @@ func (p *servedProbes) factProbe(ctx context.Context, n int) {
 		_ = p.pool.QueryRow(ctx, `SELECT true FROM governance_facts WHERE company_code = $1 AND subject = $2
 			AND kind = 'sensor_behind'`, c.Code, point).Scan(&found)
 		if found {
-			p.record(&p.fact, time.Since(t0))
-			return
+			return time.Since(t0), true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p.miss(&p.missedF)
+	return 0, false
 }
 
-func (p *servedProbes) record(to *[]time.Duration, d time.Duration) {
+func (p *servedProbes) record(to *[]probeOutcome, at, took time.Duration, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	*to = append(*to, d)
+	*to = append(*to, probeOutcome{at: at, took: took, ok: ok})
 }
 
-func (p *servedProbes) miss(n *int) {
+// outcomes returns copies of both probes' outcomes, in the order they ended.
+func (p *servedProbes) outcomes() (warning, fact []probeOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	*n++
+	return slices.Clone(p.warning), slices.Clone(p.fact)
 }
 
-// report prints both latencies.
+// report prints both latencies over the whole run.
 func (p *servedProbes) report(stdout io.Writer) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.warning) > 0 {
+	warning, fact := p.outcomes()
+	if took, missed := tookAndMissed(warning); len(took) > 0 {
 		fmt.Fprintf(stdout, "HIGH_HIGH reading → warning readable via GET /api/v1/warnings, under the load: %d probes (%d missed after 10 s): %s\n",
-			len(p.warning), p.missedW, quantiles(p.warning))
+			len(took), missed, quantiles(took))
 	} else {
-		fmt.Fprintf(stdout, "no warning probe became readable (%d missed after 10 s)\n", p.missedW)
+		fmt.Fprintf(stdout, "no warning probe became readable (%d missed after 10 s)\n", missed)
 	}
-	if len(p.fact) > 0 {
+	if took, missed := tookAndMissed(fact); len(took) > 0 {
 		fmt.Fprintf(stdout, "late reading → governance fact stored (governance_facts), under the load: %d probes (%d missed after 1 min): %s\n",
-			len(p.fact), p.missedF, quantiles(p.fact))
+			len(took), missed, quantiles(took))
 	} else {
-		fmt.Fprintf(stdout, "no governance probe reached a stored fact (%d missed after 1 min)\n", p.missedF)
+		fmt.Fprintf(stdout, "no governance probe reached a stored fact (%d missed after 1 min)\n", missed)
 	}
 }

@@ -160,7 +160,10 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		}
 	}
 	loadBefore := loadAverage()
+	busCfg := bus.Config{Brokers: srv.brokers, Partitions: 1}
 	start := time.Now()
+	tl := startTimeline(ctx, busCfg, srv.cmd.Process.Pid, postmaster, dsn, start)
+	defer tl.finish() // on an early return; finishing again is harmless
 	var profDone chan error
 	if o.profile != "" {
 		// A CPU profile of the load's middle: it starts with the load and lasts as
@@ -217,7 +220,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	go func() {
 		defer close(probesDone)
 		if probes != nil {
-			probes.run(ctx, o.probeEvery, stopProbes)
+			probes.run(ctx, start, o.probeEvery, stopProbes)
 		}
 	}()
 	res := pushAll(ctx, client, srv.url, t.Slug, reqs, o.concurrency, o.rate, start)
@@ -239,7 +242,6 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	<-pollDone
 
 	// Every other consumer group too.
-	busCfg := bus.Config{Brokers: srv.brokers, Partitions: 1}
 	caught := map[string]time.Duration{}
 	behind := map[string]int64{} // groups still behind when the bench stopped waiting
 	deadline := time.Now().Add(2 * time.Minute)
@@ -260,6 +262,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		}
 	}
 	allDone := time.Since(start)
+	moments := tl.finish()
 	after, err := readProc(srv.cmd.Process.Pid)
 	if err != nil {
 		return err
@@ -325,9 +328,12 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	}
 	fmt.Fprintf(stdout, "machine load average (1 min) at start %s, at end %s\n", loadBefore, loadAfter)
 	fmt.Fprintf(stdout, "ceiling, plain COPY of the same rows in the same database: %.0f rows/s; ratio end to end / ceiling %.2f\n", ceiling, e2e/ceiling)
+	var warningOutcomes, factOutcomes []probeOutcome
 	if probes != nil {
 		probes.report(stdout)
+		warningOutcomes, factOutcomes = probes.outcomes()
 	}
+	reportTimeline(stdout, allDone, moments, warningOutcomes, factOutcomes)
 	if o.profile != "" {
 		fmt.Fprintf(stdout, "profiles: %s/%s.{cpu,allocs}.pprof (go tool pprof -top %s %s/%s.cpu.pprof)\n", o.profile, t.Slug, srv.exe, o.profile, t.Slug)
 	}

@@ -120,6 +120,11 @@ func fromKafka(m kafka.Message) Message {
 		Value: m.Value, Time: m.Time}
 }
 
+// maxBatchBytes bounds one produced batch: the broker's default message.max.bytes
+// (files travel by reference, so no record comes near it). It is also what one
+// consumer fetch asks of one partition, so a whole batch always fits a fetch.
+const maxBatchBytes = 1 << 20
+
 // Producer publishes synchronously: Publish returns only after every message was
 // acknowledged by all in-sync replicas, so a nil error means durable.
 type Producer struct {
@@ -137,7 +142,7 @@ func NewProducer(cfg Config) (*Producer, error) {
 		Balancer:     &kafka.Hash{}, // same key → same partition number in every topic
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    5000,
-		BatchBytes:   1 << 20, // the broker's default message.max.bytes; files travel by reference
+		BatchBytes:   maxBatchBytes,
 		BatchTimeout: 2 * time.Millisecond,
 		// Envelopes are JSON that snappy shrinks several times over, and every consumer
 		// group fetches every batch: the broker stores, copies and sends the
@@ -200,13 +205,23 @@ func NewConsumer(cfg ConsumerConfig) (*Consumer, error) {
 		cfg.MaxWait = 50 * time.Millisecond
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:                cfg.Bus.Brokers,
-		Dialer:                 cfg.Bus.dialer(),
-		GroupID:                cfg.GroupID,
-		GroupTopics:            cfg.Topics,
-		StartOffset:            kafka.FirstOffset,
-		MinBytes:               1,
-		MaxBytes:               10 << 20,
+		Brokers:     cfg.Bus.Brokers,
+		Dialer:      cfg.Bus.dialer(),
+		GroupID:     cfg.GroupID,
+		GroupTopics: cfg.Topics,
+		StartOffset: kafka.FirstOffset,
+		MinBytes:    1,
+		// A fetch answers at most this much per partition. Each partition of each
+		// group has a fetch of its own, and when a group is behind every answer is
+		// full: the embedded broker builds an answer whole, keeps it until the
+		// reader has taken it off the socket (which it does only as fast as the
+		// stage consumes), and keeps each connection's write buffer at its largest
+		// answer. At 10 MiB, a sink backlog on one topic's 6 partitions held
+		// 6 × 3 groups × 10–20 MiB in the broker alone; one batch per fetch is
+		// enough to keep a stage busy, since it takes 5000 messages at most.
+		// Building an answer also runs in the broker's single loop, where every
+		// other group's fetch and every acknowledgement waits for it.
+		MaxBytes:               maxBatchBytes,
 		MaxWait:                5 * time.Second, // idle long-poll; data returns at once (MinBytes 1)
 		QueueCapacity:          cfg.MaxBatch,
 		CommitInterval:         0, // synchronous commits, only after the write

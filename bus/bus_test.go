@@ -1,7 +1,10 @@
 package bus_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"fmt"
 	"testing"
 	"time"
 
@@ -63,4 +66,49 @@ func TestCoPartitioningAndPersistence(t *testing.T) {
 		used[partitionOf[c]["t.a"]] = true
 	}
 	assert.Greater(t, len(used), 1, "companies spread over partitions")
+}
+
+// A consumer's fetch asks a partition for about one batch's worth: a backlog of
+// batches each nearly that large (incompressible records close to the producer's
+// batch limit), beside small ones, is still read whole and in order, and the
+// group ends with nothing behind.
+func TestConsumerReadsABacklogOfFullBatches(t *testing.T) {
+	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Partitions: 1})
+	require.NoError(t, err)
+	defer b.Close()
+	cfg := bus.Config{Brokers: []string{b.Addr()}, Partitions: 1}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, bus.EnsureTopics(ctx, cfg, []string{"t.big"}))
+	p, err := bus.NewProducer(cfg)
+	require.NoError(t, err)
+	defer p.Close()
+	var want [][]byte
+	for i := range 12 {
+		big := make([]byte, 900<<10) // one record per batch: two would pass the batch limit
+		_, _ = rand.Read(big)
+		small := []byte(fmt.Sprintf("small %d", i))
+		require.NoError(t, p.Publish(ctx, []bus.Message{{Topic: "t.big", Key: "k", Value: big}}))
+		require.NoError(t, p.Publish(ctx, []bus.Message{{Topic: "t.big", Key: "k", Value: small}}))
+		want = append(want, big, small)
+	}
+	c, err := bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: "g.big", Topics: []string{"t.big"}, MaxBatch: 5})
+	require.NoError(t, err)
+	defer c.Close()
+	var got [][]byte
+	for len(got) < len(want) {
+		batch, err := c.FetchBatch(ctx)
+		require.NoError(t, err, "after %d of %d messages", len(got), len(want))
+		for _, m := range batch {
+			got = append(got, m.Value)
+		}
+		require.NoError(t, c.Commit(ctx, batch))
+	}
+	require.Len(t, got, len(want))
+	for i := range want {
+		assert.True(t, bytes.Equal(want[i], got[i]), "message %d", i)
+	}
+	lag, err := bus.GroupLag(ctx, cfg, "g.big", []string{"t.big"})
+	require.NoError(t, err)
+	assert.Zero(t, lag)
 }

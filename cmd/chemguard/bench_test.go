@@ -3,6 +3,8 @@ package main_test
 import (
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,4 +44,29 @@ func TestBenchServesTheRealProcess(t *testing.T) {
 	// The probes' own readings are not counted as the load's (3000 above).
 	assert.Regexp(t, `HIGH_HIGH reading → warning readable via GET /api/v1/warnings, under the load: [1-9]\d* probes \(\d+ missed after 10 s\): p50 \S+  p99 \S+  max \S+`, s)
 	assert.Regexp(t, `late reading → governance fact stored \(governance_facts\), under the load: [1-9]\d* probes \(\d+ missed after 1 min\): p50 \S+`, s)
+	// The timeline: ten tenths of the run, every probe of the totals above in one
+	// of them, the groups' lag and the machine sampled in the run.
+	assert.Regexp(t, `timeline, tenths of \S+ \(the load's start until every group caught up\), [1-9]\d* samples`, s)
+	tenth := regexp.MustCompile(`(?m)^  tenth (\d+) \([^)]*\): warning probes (\d+) \((\d+) missed\) [^;]*; fact probes (\d+) \((\d+) missed\) [^;]*;` +
+		` (no samples|lag [\d?]+ / [\d?]+ / [\d?]+;( CPU served \d+ % PostgreSQL \d+ %;)? RSS \d+ MiB; backends CPU [\d.]+ IO [\d.]+ Lock [\d.]+ LWLock [\d.]+ Client [\d.]+ other [\d.]+ else [\d.]+)$`)
+	tenths := tenth.FindAllStringSubmatch(s, -1)
+	require.Len(t, tenths, 10, s)
+	sum := func(m []string, i int) int { n, _ := strconv.Atoi(m[i]); return n }
+	var warnings, warningMisses, facts, factMisses, sampled int
+	for k, m := range tenths {
+		assert.Equal(t, strconv.Itoa(k+1), m[1])
+		warnings, warningMisses, facts, factMisses = warnings+sum(m, 2), warningMisses+sum(m, 3), facts+sum(m, 4), factMisses+sum(m, 5)
+		if m[6] != "no samples" {
+			sampled++
+		}
+	}
+	assert.Positive(t, sampled)
+	total := regexp.MustCompile(`under the load: (\d+) probes \((\d+) missed after 10 s\)`).FindStringSubmatch(s)
+	require.NotNil(t, total)
+	assert.Equal(t, sum(total, 1)+sum(total, 2), warnings)
+	assert.Equal(t, sum(total, 2), warningMisses)
+	total = regexp.MustCompile(`under the load: (\d+) probes \((\d+) missed after 1 min\)`).FindStringSubmatch(s)
+	require.NotNil(t, total)
+	assert.Equal(t, sum(total, 1)+sum(total, 2), facts)
+	assert.Equal(t, sum(total, 2), factMisses)
 }
