@@ -117,6 +117,10 @@ type IndicatorState struct {
 	LastClear time.Time           `json:"last_clear,omitzero"`
 }
 
+// quiet reports whether the indicator has nothing pending or alarmed: a reading
+// that leaves it quiet changes only its last value and time.
+func (s *IndicatorState) quiet() bool { return s.Alarm == nil && s.Pending == nil && s.NoData == nil }
+
 // AlarmChange is an alarm raised, changed (severity) or cleared.
 type AlarmChange struct {
 	Kind  ChangeKind `json:"kind"`
