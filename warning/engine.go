@@ -65,6 +65,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		if !s.observe(ev, now, &e.cfg, &ch.Alarms) {
 			return ch
 		}
+		c.trackIndicator(ev.Indicator, s)
 		// A quiet indicator that stays quiet changed only its last value and time
 		// (the fresh part); one pending or alarmed may have changed its head.
 		if !quiet || !s.quiet() {
@@ -83,7 +84,9 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		}
 		return ch
 	case events.IndicatorDef:
-		c.indicator(ev.Code).define(ev, now, &e.cfg, &ch.Alarms)
+		s := c.indicator(ev.Code)
+		s.define(ev, now, &e.cfg, &ch.Alarms)
+		c.trackIndicator(ev.Code, s)
 		c.headChanged = true
 	case events.HazardSource:
 		c.Hazards[ev.Code] = ev
@@ -125,6 +128,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 			return ch
 		}
 		c.Devices[ev.Device] = ev
+		c.trackDevice(ev.Device, ev)
 	default:
 		panic(fmt.Sprintf("warning: unknown event type %T", ev))
 	}
@@ -158,8 +162,12 @@ func (e *Engine) TickIntake(now time.Time, in events.Intake) Changes {
 			continue
 		}
 		raised := len(ch.Alarms)
-		for _, s := range c.Indicators {
+		for code, s := range c.Indicators {
+			n := len(ch.Alarms)
 			s.checkSilence(now, in, &e.cfg, &ch.Alarms)
+			if len(ch.Alarms) > n {
+				c.trackIndicator(code, s)
+			}
 		}
 		if len(ch.Alarms) > raised {
 			c.headChanged = true

@@ -183,3 +183,50 @@ func TestHeadMarkedWhereItChanges(t *testing.T) {
 		})
 	}
 }
+
+// The enterprise model reads an index of the points it counts (alarmed, without
+// data, devices offline) kept where they change, not every point of the company: over
+// random lives, at every step and at a random later time (a device falls silent with
+// time alone), its assessment is the one made from every point, and so are the
+// devices it counts offline.
+func TestEnterpriseIndexMatchesEveryPoint(t *testing.T) {
+	for seed := range uint64(20) {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			c := &life{r: rand.New(rand.NewPCG(seed, 31)), now: at(t, "08:00:00")}
+			e := newEngine(t)
+			s := &itemStore{items: map[string][]byte{}}
+			offline := 0
+			for i := range 1000 {
+				c.step(e)
+				if c.r.IntN(20) == 0 { // a restart reads the devices back from the fresh part
+					s.store(t, e)
+					e = s.restart(t)
+					e.SetIntake(c.in)
+				}
+				for _, when := range []time.Time{c.now, c.now.Add(time.Duration(c.r.IntN(3600)) * time.Second)} {
+					indexed, scanned := warning.AssessEnterpriseTwice(e, "C1", when)
+					sameAssessment(t, scanned, indexed, fmt.Sprintf("step %d at %s", i, when))
+					ix, sc := warning.OfflineTwice(e, "C1", when)
+					require.ElementsMatch(t, sc, ix, "step %d at %s: devices offline", i, when)
+					offline += len(ix)
+				}
+			}
+			assert.Positive(t, offline, "devices went offline")
+		})
+	}
+}
+
+// sameAssessment compares two assessments; a factor's count and points may differ by
+// the rounding of sums taken in another order (map order).
+func sameAssessment(tb testing.TB, want, got warning.Assessment, where string) {
+	tb.Helper()
+	require.Equal(tb, want.Level, got.Level, where)
+	require.InDelta(tb, want.Score, got.Score, 0.05, where)
+	require.Equal(tb, factorCodes(want.Factors), factorCodes(got.Factors), where)
+	for i, f := range want.Factors {
+		g := got.Factors[i]
+		require.Equal(tb, f.Detail, g.Detail, where)
+		require.InDelta(tb, f.Count, g.Count, 0.02, where)
+		require.InDelta(tb, f.Points, g.Points, 0.05, where)
+	}
+}

@@ -47,6 +47,9 @@ type CompanyState struct {
 	// 隐患, the indicators' last values and the devices) changed since it was last
 	// stored or loaded; the engine sets it where it changes the head (HeadChanged).
 	headChanged bool
+	// index is the enterprise model's index of the points it counts (points.go), made
+	// from Indicators and Devices when first needed (so not stored).
+	index *pointIndex
 }
 
 // openMajor reports whether 隐患 d counts for 重大隐患逾期 once past its deadline.
