@@ -61,14 +61,13 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 	case events.Reading:
 		s := c.indicator(ev.Indicator)
 		n := len(ch.Alarms)
-		quiet := s.quiet()
+		before := s.head()
 		if !s.observe(ev, now, &e.cfg, &ch.Alarms) {
 			return ch
 		}
 		c.trackIndicator(ev.Indicator, s)
-		// A quiet indicator that stays quiet changed only its last value and time
-		// (the fresh part); one pending or alarmed may have changed its head.
-		if !quiet || !s.quiet() {
+		// Most readings move only the last value and time (the fresh part).
+		if s.head() != before {
 			c.headChanged = true
 		}
 		changed := len(ch.Alarms) > n
