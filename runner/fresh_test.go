@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -16,15 +17,24 @@ import (
 )
 
 // meter is a state with a head (N, changed rarely) and a fresh part (Seen, changed
-// by every record).
+// by every record); changed is its mark of a changed head, for Config.Head.
 type meter struct {
-	N    int `json:"n"`
-	Seen int `json:"-"`
+	N       int  `json:"n"`
+	Seen    int  `json:"-"`
+	changed bool `json:"-"`
 }
 
 func newMeterRunner(tb testing.TB, pool *pgxpool.Pool, restores *atomic.Int64) *runner.Runner[*meter] {
 	tb.Helper()
-	r, err := runner.New(context.Background(), pool, runner.Config[*meter]{
+	return meterRunner(tb, pool, restores, nil)
+}
+
+// meterRunner is a runner of meters counting the fresh parts restored and, with
+// encoded, the heads encoded; with encoded it also skips the heads not marked
+// changed (Config.Head).
+func meterRunner(tb testing.TB, pool *pgxpool.Pool, restores, encoded *atomic.Int64) *runner.Runner[*meter] {
+	tb.Helper()
+	cfg := runner.Config[*meter]{
 		Name:   "test",
 		States: states,
 		Load: func(_ string, b []byte) (*meter, error) {
@@ -44,7 +54,18 @@ func newMeterRunner(tb testing.TB, pool *pgxpool.Pool, restores *atomic.Int64) *
 				return err
 			},
 		},
-	})
+	}
+	if encoded != nil {
+		cfg.Marshal = func(m *meter) ([]byte, error) {
+			encoded.Add(1)
+			return json.Marshal(m)
+		}
+		cfg.Head = &runner.Head[*meter]{
+			Changed: func(m *meter) bool { return m.changed },
+			Stored:  func(m *meter) { m.changed = false },
+		}
+	}
+	r, err := runner.New(context.Background(), pool, cfg)
 	require.NoError(tb, err)
 	return r
 }
@@ -112,4 +133,53 @@ func TestRowWithoutFreshPartGetsOne(t *testing.T) {
 	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT state ? 'old' FROM test_state`), "the head is written again")
 	measure(t, r, "A", func(*meter) {})
 	assert.Equal(t, int64(5), version(t, pool, "A"), "then unchanged: nothing written")
+}
+
+// With Config.Head, a head not marked changed is neither encoded nor written: a
+// transaction that moved only the fresh part costs no encoding of the head; a marked
+// head is encoded, written when it differs and unmarked once committed; a marked
+// head equal to the stored one is not written; a transaction that failed leaves the
+// copy to be reloaded, so its change is neither lost nor half stored.
+func TestUnmarkedHeadIsNotEncoded(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t)
+	var restores, encoded atomic.Int64
+	r := meterRunner(t, pool, &restores, &encoded)
+	run := func(f func(m *meter)) error {
+		return r.Transact(ctx, runner.These("A"), func(_ context.Context, t *runner.Txn[*meter]) error {
+			f(t.Get("A"))
+			return nil
+		})
+	}
+	require.NoError(t, run(func(m *meter) { m.N, m.Seen, m.changed = 1, 1, true }))
+	assert.Equal(t, int64(1), version(t, pool, "A"))
+	assert.Equal(t, int64(1), pgtest.Scalar[int64](t, pool, `SELECT (state->>'n')::bigint FROM test_state`))
+
+	encoded.Store(0)
+	require.NoError(t, run(func(m *meter) { m.Seen = 2 }))
+	assert.Equal(t, int64(2), version(t, pool, "A"))
+	assert.Equal(t, "2", string(pgtest.Scalar[[]byte](t, pool, `SELECT fresh FROM test_state`)))
+	assert.Zero(t, encoded.Load(), "an unmarked head is not encoded")
+
+	require.NoError(t, run(func(m *meter) { m.changed = true }))
+	assert.Equal(t, int64(1), encoded.Load(), "a marked head is encoded")
+	assert.Equal(t, int64(2), version(t, pool, "A"), "and, equal to the stored one, not written")
+	require.NoError(t, run(func(*meter) {}))
+	assert.Equal(t, int64(1), encoded.Load(), "the mark is cleared once compared")
+
+	require.NoError(t, run(func(m *meter) { m.N, m.changed = 3, true }))
+	assert.Equal(t, int64(3), version(t, pool, "A"))
+	assert.Equal(t, int64(3), pgtest.Scalar[int64](t, pool, `SELECT (state->>'n')::bigint FROM test_state`))
+
+	boom := errors.New("boom")
+	require.ErrorIs(t, r.Transact(ctx, runner.These("A"), func(_ context.Context, t *runner.Txn[*meter]) error {
+		m := t.Get("A")
+		m.N, m.changed = 4, true
+		return boom
+	}), boom)
+	require.NoError(t, run(func(m *meter) {
+		assert.Equal(t, 3, m.N, "a failed transaction's copy is reloaded from what was stored")
+		assert.False(t, m.changed)
+	}))
+	assert.Equal(t, int64(3), version(t, pool, "A"))
 }

@@ -6,8 +6,9 @@
 // stores the state only when its hash changed (a state whose history grows keeps that
 // part as items beside the row, written only when they change: Config.Items; the
 // part that changes with nearly every record is written apart from the head, so the
-// head is rewritten only when it changed itself: Config.Fresh); when
-// anything fails the copies
+// head is rewritten only when it changed itself: Config.Fresh; an engine that marks
+// its head where it changes it spares the encoding of unmarked heads: Config.Head);
+// when anything fails the copies
 // involved are dropped, so the next transaction reloads what was stored. It also
 // runs the consumer loop (a batch is stored before its offsets are committed), the
 // ticker of the process that holds the engine's advisory lock, and the platform's
@@ -55,6 +56,23 @@ type Config[S any] struct {
 	// changed only the fresh part writes that part alone — the head, large and
 	// bounded by the company's base data, is neither re-sent nor re-parsed.
 	Fresh *Fresh[S]
+	// Head, when set, tells which heads changed: a company whose head is not marked
+	// changed is neither encoded nor hashed (Marshal runs only for marked heads,
+	// new rows and rows to be written whole).
+	Head *Head[S]
+}
+
+// Head is how a state says whether its head changed since it was stored. Encoding
+// and hashing a head only to learn that it is the same cost each touched company
+// its whole head at every transaction, however little the transaction held.
+type Head[S any] struct {
+	// Changed reports whether the state's head may differ from the head last
+	// stored (or loaded). A head that changed must be marked: one changed but not
+	// marked is not stored. A mark on an unchanged head costs only the encoding.
+	Changed func(S) bool
+	// Stored tells the state that its head, as it is now, is stored (or found equal
+	// to the stored one): the marks are cleared.
+	Stored func(S)
 }
 
 // Fresh is how a state keeps its fast-changing part apart from its head.
@@ -316,7 +334,7 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	}
 	var states pgx.Batch
 	var writes store.ItemWrites
-	var withItems []string
+	var withItems, compared []string
 	now := r.cfg.Now()
 	saved := map[string][2][32]byte{}
 	for _, code := range list {
@@ -324,11 +342,26 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 			continue
 		}
 		c := r.companies[code]
-		head, fresh, err := r.marshal(c.state)
-		if err != nil {
-			return err
+		// A head stored before (this process's hash of it) and not marked changed is
+		// the stored one: it is encoded only when it has to be written whole.
+		h, head := c.saved, []byte(nil)
+		whole := c.version == 0 || r.cfg.Fresh == nil
+		if r.cfg.Head == nil || c.saved == ([32]byte{}) || whole || r.cfg.Head.Changed(c.state) {
+			if head, err = r.cfg.Marshal(c.state); err != nil {
+				return err
+			}
+			h = sha256.Sum256(head)
+			if r.cfg.Head != nil {
+				compared = append(compared, code)
+			}
 		}
-		h, fh := sha256.Sum256(head), hashFresh(fresh)
+		var fresh []byte
+		if r.cfg.Fresh != nil {
+			if fresh, err = r.cfg.Fresh.Marshal(c.state); err != nil {
+				return err
+			}
+		}
+		fh := hashFresh(fresh)
 		var changed map[string][]byte
 		if r.cfg.Items != nil {
 			if changed, err = r.cfg.Items.Changed(code, c.state); err != nil {
@@ -344,7 +377,7 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 		// The row is written even when only items changed: its version is what
 		// tells another process that its copy is stale. With a fresh part, the head
 		// goes only when it changed (or the company has no row yet).
-		if h != c.saved || c.version == 0 || r.cfg.Fresh == nil {
+		if h != c.saved || whole {
 			r.cfg.States.QueueWrite(&states, code, c.version+1, head, fresh, now)
 		} else {
 			r.cfg.States.QueueFresh(&states, code, c.version+1, fresh, now)
@@ -377,6 +410,9 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	}
 	for _, code := range withItems {
 		r.cfg.Items.Saved(code, r.companies[code].state)
+	}
+	for _, code := range compared {
+		r.cfg.Head.Stored(r.companies[code].state)
 	}
 	for _, f := range t.done {
 		f()

@@ -117,6 +117,30 @@ type IndicatorState struct {
 	LastClear time.Time           `json:"last_clear,omitzero"`
 }
 
+// indicatorHead is what the head holds of an indicator beyond its definition:
+// its pending exceedance, its alarms and its last clearing, by value (a reading
+// moves an alarm's peak in place).
+type indicatorHead struct {
+	pending       *Pending
+	pendingValue  Pending
+	alarm, noData *Alarm
+	alarmValue    Alarm
+	lastClear     time.Time
+}
+
+// head returns what the head holds of the indicator beyond its definition; a
+// reading that leaves it equal changed only the last value and time.
+func (s *IndicatorState) head() indicatorHead {
+	h := indicatorHead{pending: s.Pending, alarm: s.Alarm, noData: s.NoData, lastClear: s.LastClear}
+	if s.Pending != nil {
+		h.pendingValue = *s.Pending
+	}
+	if s.Alarm != nil {
+		h.alarmValue = *s.Alarm
+	}
+	return h
+}
+
 // AlarmChange is an alarm raised, changed (severity) or cleared.
 type AlarmChange struct {
 	Kind  ChangeKind `json:"kind"`

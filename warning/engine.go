@@ -61,8 +61,14 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 	case events.Reading:
 		s := c.indicator(ev.Indicator)
 		n := len(ch.Alarms)
+		before := s.head()
 		if !s.observe(ev, now, &e.cfg, &ch.Alarms) {
 			return ch
+		}
+		c.trackIndicator(ev.Indicator, s)
+		// Most readings move only the last value and time (the fresh part).
+		if s.head() != before {
+			c.headChanged = true
 		}
 		changed := len(ch.Alarms) > n
 		if changed {
@@ -77,20 +83,28 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		}
 		return ch
 	case events.IndicatorDef:
-		c.indicator(ev.Code).define(ev, now, &e.cfg, &ch.Alarms)
+		s := c.indicator(ev.Code)
+		s.define(ev, now, &e.cfg, &ch.Alarms)
+		c.trackIndicator(ev.Code, s)
+		c.headChanged = true
 	case events.HazardSource:
 		c.Hazards[ev.Code] = ev
+		c.headChanged = true
 	case events.CompanyAlarm:
 		companyAlarm(c.Alarms, ev, now, &e.cfg, &ch.Alarms)
 		if len(ch.Alarms) == 0 {
 			return ch
 		}
+		c.headChanged = true
 	case events.Commitment:
 		c.Commitments[commitmentKey(ev)] = ev
+		c.headChanged = true
 	case events.Operation:
 		c.Operations[ev.ID] = ev
+		c.headChanged = true
 	case events.Camera:
 		c.Cameras[ev.VideoCode] = ev
+		c.headChanged = true
 		if !c.watched() {
 			return ch // a camera alone is nothing to assess (no 10:00 warning for it)
 		}
@@ -104,6 +118,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 			return ch
 		}
 		c.Type = ev.Type
+		c.headChanged = true
 		if !c.watched() {
 			return ch
 		}
@@ -112,6 +127,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 			return ch
 		}
 		c.Devices[ev.Device] = ev
+		c.trackDevice(ev.Device, ev)
 	default:
 		panic(fmt.Sprintf("warning: unknown event type %T", ev))
 	}
@@ -144,12 +160,21 @@ func (e *Engine) TickIntake(now time.Time, in events.Intake) Changes {
 		if !c.watched() {
 			continue
 		}
-		for _, s := range c.Indicators {
+		raised := len(ch.Alarms)
+		for code, s := range c.Indicators {
+			n := len(ch.Alarms)
 			s.checkSilence(now, in, &e.cfg, &ch.Alarms)
+			if len(ch.Alarms) > n {
+				c.trackIndicator(code, s)
+			}
+		}
+		if len(ch.Alarms) > raised {
+			c.headChanged = true
 		}
 		e.evaluate(company, c, now, &ch)
 		for _, w := range c.Warnings {
 			for _, esc := range w.Disposal.escalate(now, w.Level, e.cfg.Disposal) {
+				c.headChanged = true
 				kind := DisposalEscalated
 				if esc.To == esc.From {
 					kind = DisposalOverdue
@@ -183,6 +208,7 @@ func (e *Engine) Act(company, id string, a Action) (Changes, error) {
 	if w == nil {
 		return ch, ErrNotFound
 	}
+	c.headChanged = true // even a refused action may have begun to change the disposal
 	before := w.Level
 	if err := w.Disposal.act(a, w.Level, e.cfg.Disposal); err != nil {
 		return ch, fmt.Errorf("warning: %s %s: %w", a.Kind, id, err)
@@ -212,6 +238,7 @@ func (c *CompanyState) indicator(code string) *IndicatorState {
 	if !ok {
 		s = &IndicatorState{}
 		c.Indicators[code] = s
+		c.headChanged = true
 	}
 	return s
 }
@@ -256,7 +283,10 @@ func (e *Engine) judge(c *CompanyState, a Assessment, now time.Time, ch *Changes
 		settled, wasSettled := c.Settled[key]
 		switch {
 		case a.Level == LevelNone:
-			delete(c.Settled, key)
+			if wasSettled {
+				delete(c.Settled, key)
+				c.headChanged = true
+			}
 			return
 		case wasSettled && a.Level <= settled:
 			return
@@ -264,10 +294,15 @@ func (e *Engine) judge(c *CompanyState, a Assessment, now time.Time, ch *Changes
 		delete(c.Settled, key)
 		w = newWarning(a, now, &e.cfg)
 		c.Warnings[key] = w
+		c.headChanged = true
 		ch.Warnings = append(ch.Warnings, WarningChange{Kind: WarningRaised, Warning: *w, Reason: w.History[0].Reason})
 		return
 	}
+	before := *w
 	kind, reason := w.update(a, now, &e.cfg)
+	if kind != "" || !w.sameUpdate(&before) {
+		c.headChanged = true
+	}
 	if kind != "" {
 		ch.Warnings = append(ch.Warnings, WarningChange{Kind: kind, Warning: *w, Reason: reason})
 	}
@@ -277,6 +312,7 @@ func (e *Engine) judge(c *CompanyState, a Assessment, now time.Time, ch *Changes
 	if w.Level == LevelNone && (kind == WarningCleared || a.Level == LevelNone) {
 		w.Disposal.Step, w.Disposal.StepSince, w.Disposal.Deadline = StepLapsed, now, time.Time{}
 		delete(c.Warnings, key)
+		c.headChanged = true
 		ch.Warnings = append(ch.Warnings, WarningChange{Kind: WarningSettled, Warning: *w,
 			Reason: "风险消除，自动归档：模型已无风险因素，处置随之终结"})
 	}
@@ -288,6 +324,7 @@ func (e *Engine) prune(company string, c *CompanyState, now time.Time) {
 	for k, a := range c.Alarms {
 		if !a.Active() && now.Sub(a.Clear) > e.cfg.Alarms.CompanyAlarmRetention {
 			delete(c.Alarms, k)
+			c.headChanged = true
 		}
 	}
 	for k, o := range c.Operations {
@@ -297,11 +334,13 @@ func (e *Engine) prune(company string, c *CompanyState, now time.Time) {
 		}
 		if !o.Begin.IsZero() && now.Sub(end) > 48*time.Hour {
 			delete(c.Operations, k)
+			c.headChanged = true
 		}
 	}
 	for k, cm := range c.Commitments {
 		if now.Sub(cm.Date) > 72*time.Hour {
 			delete(c.Commitments, k)
+			c.headChanged = true
 		}
 	}
 	for k, d := range c.Dangers {

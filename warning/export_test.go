@@ -23,3 +23,38 @@ func OverdueMajors(e *Engine, code string, now time.Time) (indexed, scanned []st
 	sort.Strings(scanned)
 	return indexed, scanned
 }
+
+// AssessEnterpriseTwice returns company code's enterprise model at now twice: as the
+// engine assesses it (from the index it keeps of the points) and from an index made
+// anew from every indicator and device the company holds.
+func AssessEnterpriseTwice(e *Engine, code string, now time.Time) (indexed, scanned Assessment) {
+	c := e.st.Companies[code]
+	if c == nil {
+		return Assessment{}, Assessment{}
+	}
+	indexed = assessEnterprise(code, c, now, e.intake, &e.cfg)
+	whole := *c
+	whole.index = nil
+	scanned = assessEnterprise(code, &whole, now, e.intake, &e.cfg)
+	return indexed, scanned
+}
+
+// OfflineTwice returns the devices company code's enterprise model counts offline at
+// now twice: from the engine's index and from every device the company holds. Both
+// sorted.
+func OfflineTwice(e *Engine, code string, now time.Time) (indexed, scanned []string) {
+	c := e.st.Companies[code]
+	if c == nil {
+		return nil, nil
+	}
+	after := e.cfg.Enterprise.DeviceSilentAfter
+	indexed = c.offline(now, e.intake, after)
+	for _, d := range c.Devices {
+		if !d.Normal || e.intake.Silence(d.At, now) >= after {
+			scanned = append(scanned, d.Device)
+		}
+	}
+	sort.Strings(indexed)
+	sort.Strings(scanned)
+	return indexed, scanned
+}

@@ -63,6 +63,7 @@ func RestoreFresh(s *State, b []byte) error {
 			}
 		})
 		c.Devices = map[string]events.DeviceStatus{}
+		c.index = nil // made again from the devices read
 		r.Entries(func(k string) {
 			c.Devices[k] = events.DeviceStatus{Company: r.String(), Device: r.String(), At: r.Time(), Normal: r.Bool()}
 		})

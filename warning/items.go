@@ -45,6 +45,26 @@ func MarshalHead(s *State) ([]byte, error) {
 	return json.Marshal(h)
 }
 
+// HeadChanged reports whether the head (MarshalHead) may have changed since the
+// engine was made or HeadStored was last called: the engine marks a company's head
+// where it changes it, so a consumer that finds no mark need not encode the head to
+// compare it with the stored one.
+func (e *Engine) HeadChanged() bool {
+	for _, c := range e.st.Companies {
+		if c.headChanged {
+			return true
+		}
+	}
+	return false
+}
+
+// HeadStored records that the head, as it is now, is stored: the marks are cleared.
+func (e *Engine) HeadStored() {
+	for _, c := range e.st.Companies {
+		c.headChanged = false
+	}
+}
+
 // itemState is what the engine knows of a company's stored items.
 type itemState struct {
 	restored bool                // its items were read back: only marked ones differ from what is stored

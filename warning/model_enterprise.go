@@ -26,11 +26,8 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in events.
 
 	var hh, h, hours float64
 	var hhIDs, hIDs []string
-	for _, s := range c.Indicators {
+	for _, s := range c.points().alarmed {
 		a := s.Alarm
-		if a == nil {
-			continue
-		}
 		m := ec.GradeMultiplier[c.Hazards[a.Hazard].Grade]
 		if m == 0 {
 			m = 1
@@ -76,16 +73,9 @@ func assessEnterprise(company string, c *CompanyState, now time.Time, in events.
 	overdue := c.overdueMajors(now)
 	f.add(FactorMajorDangerOverdue, float64(len(overdue)), list(overdue))
 
-	var offline []string
-	for _, d := range c.Devices {
-		if !d.Normal || in.Silence(d.At, now) >= ec.DeviceSilentAfter {
-			offline = append(offline, d.Device)
-		}
-	}
-	for _, s := range c.Indicators {
-		if s.NoData != nil {
-			offline = append(offline, s.Def.Code)
-		}
+	offline := c.offline(now, in, ec.DeviceSilentAfter)
+	for _, s := range c.points().noData {
+		offline = append(offline, s.Def.Code)
 	}
 	f.add(FactorDeviceOffline, float64(len(offline)), list(offline))
 	return assessment(ModelEnterprise, company, "", "", f, ec.Levels)

@@ -43,6 +43,13 @@ type CompanyState struct {
 	// and dropDanger: the enterprise model is assessed at every event and counts only
 	// those, where a company's 隐患 are thousands.
 	majors map[string]time.Time
+	// headChanged marks the company's head (MarshalHead: everything but the open
+	// 隐患, the indicators' last values and the devices) changed since it was last
+	// stored or loaded; the engine sets it where it changes the head (HeadChanged).
+	headChanged bool
+	// index is the enterprise model's index of the points it counts (points.go), made
+	// from Indicators and Devices when first needed (so not stored).
+	index *pointIndex
 }
 
 // openMajor reports whether 隐患 d counts for 重大隐患逾期 once past its deadline.
@@ -111,6 +118,7 @@ func (s *State) company(code string) *CompanyState {
 	c, ok := s.Companies[code]
 	if !ok {
 		c = newCompanyState()
+		c.headChanged = true
 		s.Companies[code] = c
 	}
 	return c

@@ -2,6 +2,7 @@ package warning
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,6 +83,18 @@ func (w *Warning) update(a Assessment, now time.Time, cfg *Config) (ChangeKind, 
 	}
 	w.LowerSince = time.Time{}
 	return "", ""
+}
+
+// sameUpdate reports whether update left w as it was before (a copy taken before
+// it): update, when it reports no change, moves only the score, the factors, the
+// subject's name, the model file's version and the hysteresis timer. Equal floats
+// and times are compared by value and representation, so a difference it misses
+// cannot exist; one it sees in equal values only costs an encoding.
+func (w *Warning) sameUpdate(before *Warning) bool {
+	return w.Level == before.Level && w.Score == before.Score && w.SubjectName == before.SubjectName &&
+		w.ConfigVersion == before.ConfigVersion && w.LowerSince == before.LowerSince &&
+		w.UpdatedAt == before.UpdatedAt && len(w.History) == len(before.History) &&
+		slices.Equal(w.Factors, before.Factors)
 }
 
 // relevel records a level change.

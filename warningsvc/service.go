@@ -169,7 +169,10 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 			Marshal: func(e *warning.Engine) ([]byte, error) { return warning.MarshalFresh(e.State()), nil },
 			Restore: func(e *warning.Engine, b []byte) error { return warning.RestoreFresh(e.State(), b) },
 		},
-		Now: cfg.Now,
+		// The engine marks its head where it changes it: a batch that moved only
+		// last values is not encoded whole to learn that.
+		Head: &runner.Head[*warning.Engine]{Changed: (*warning.Engine).HeadChanged, Stored: (*warning.Engine).HeadStored},
+		Now:  cfg.Now,
 	})
 	if err != nil {
 		return nil, err
