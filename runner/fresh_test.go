@@ -70,14 +70,6 @@ func meterRunner(tb testing.TB, pool *pgxpool.Pool, restores, encoded *atomic.In
 	return r
 }
 
-func measure(tb testing.TB, r *runner.Runner[*meter], company string, f func(m *meter)) {
-	tb.Helper()
-	require.NoError(tb, r.Transact(context.Background(), runner.These(company), func(_ context.Context, t *runner.Txn[*meter]) error {
-		f(t.Get(company))
-		return nil
-	}))
-}
-
 // A transaction that changed only the fresh part writes that part alone, at the next
 // version: the head stays as stored (here marked in the database, so that a head
 // written again would lose the mark). A new process reads the head with the fresh
@@ -88,19 +80,19 @@ func TestFreshPartWrittenAlone(t *testing.T) {
 	var restores atomic.Int64
 	r := newMeterRunner(t, pool, &restores)
 	other := newMeterRunner(t, pool, &restores)
-	measure(t, r, "A", func(m *meter) { m.N, m.Seen = 1, 1 })
+	change(t, r, "A", func(m *meter) { m.N, m.Seen = 1, 1 })
 	assert.Equal(t, int64(1), version(t, pool, "A"))
 	_, err := pool.Exec(ctx, `UPDATE test_state SET state = state || '{"mark": true}'`)
 	require.NoError(t, err)
 
-	measure(t, r, "A", func(m *meter) { m.Seen = 2 })
+	change(t, r, "A", func(m *meter) { m.Seen = 2 })
 	assert.Equal(t, int64(2), version(t, pool, "A"))
 	assert.True(t, pgtest.Scalar[bool](t, pool, `SELECT state ? 'mark' FROM test_state`), "the head is not written again")
 	assert.Equal(t, "2", string(pgtest.Scalar[[]byte](t, pool, `SELECT fresh FROM test_state`)))
-	measure(t, r, "A", func(*meter) {})
+	change(t, r, "A", func(*meter) {})
 	assert.Equal(t, int64(2), version(t, pool, "A"), "nothing changed: nothing written")
 
-	measure(t, other, "A", func(m *meter) {
+	change(t, other, "A", func(m *meter) {
 		assert.Equal(t, meter{N: 1, Seen: 2}, *m, "the other process's copy is reloaded, fresh part and all")
 		m.N = 3
 	})
@@ -108,7 +100,7 @@ func TestFreshPartWrittenAlone(t *testing.T) {
 	assert.Equal(t, "2", string(pgtest.Scalar[[]byte](t, pool, `SELECT fresh FROM test_state`)), "with the fresh part")
 
 	restores.Store(0)
-	measure(t, newMeterRunner(t, pool, &restores), "A", func(m *meter) {
+	change(t, newMeterRunner(t, pool, &restores), "A", func(m *meter) {
 		assert.Equal(t, meter{N: 3, Seen: 2}, *m)
 	})
 	assert.Equal(t, int64(1), restores.Load())
@@ -127,11 +119,11 @@ func TestRowWithoutFreshPartGetsOne(t *testing.T) {
 	var restores atomic.Int64
 	r := newMeterRunner(t, pool, &restores)
 	assert.Zero(t, restores.Load(), "no fresh part to lay over the head")
-	measure(t, r, "A", func(m *meter) { assert.Equal(t, meter{N: 5}, *m) })
+	change(t, r, "A", func(m *meter) { assert.Equal(t, meter{N: 5}, *m) })
 	assert.Equal(t, int64(5), version(t, pool, "A"))
 	assert.Equal(t, "0", string(pgtest.Scalar[[]byte](t, pool, `SELECT fresh FROM test_state`)))
 	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT state ? 'old' FROM test_state`), "the head is written again")
-	measure(t, r, "A", func(*meter) {})
+	change(t, r, "A", func(*meter) {})
 	assert.Equal(t, int64(5), version(t, pool, "A"), "then unchanged: nothing written")
 }
 

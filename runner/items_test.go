@@ -74,10 +74,10 @@ func newBagRunner(tb testing.TB, pool *pgxpool.Pool) *runner.Runner[*bag] {
 	return r
 }
 
-// change runs fn on company's bag in one transaction.
-func change(tb testing.TB, r *runner.Runner[*bag], company string, fn func(b *bag)) {
+// change runs fn on company's state in one transaction.
+func change[S any](tb testing.TB, r *runner.Runner[S], company string, fn func(s S)) {
 	tb.Helper()
-	require.NoError(tb, r.Transact(context.Background(), runner.These(company), func(_ context.Context, t *runner.Txn[*bag]) error {
+	require.NoError(tb, r.Transact(context.Background(), runner.These(company), func(_ context.Context, t *runner.Txn[S]) error {
 		fn(t.Get(company))
 		return nil
 	}))
