@@ -34,6 +34,8 @@ func TestAlarmStatisticsScopedWithExcel(t *testing.T) {
 	}
 	send("370102001", "370102", "01", 2) // 历下: two SOS
 	send("370103001", "370103", "04", 3) // 市中: three 超员
+	// The records reach the history through Kafka and the sink, not at once.
+	e.WaitFor(`SELECT count(*) FROM x_positioning_alarms_history WHERE company_code IN ('370102001', '370103001')`, 5)
 
 	lixia, jinan := e.login("lixia_staff"), e.login("jinan_staff")
 	p := lixia.Get("/portal/statistics/alarms")
