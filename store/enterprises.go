@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
@@ -72,8 +71,7 @@ func (s *Enterprises) Add(ctx context.Context, e Enterprise) error {
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code, park_code, kind)
 		VALUES ($1, $2, $3, NULLIF($4, ''), $5)`, e.Code, e.Name, e.DivisionCode, e.ParkCode, e.Kind)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	if uniqueViolation(err) {
 		return chemguard.Errorf(chemguard.EConflict, "企业编码「%s」已注册", "enterprise %q is already registered", e.Code)
 	}
 	if err != nil {

@@ -170,8 +170,7 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		WHERE s.msg_id NOT IN (SELECT h.msg_id FROM `+name+`_history h
 			WHERE h.msg_id = ANY(ARRAY(SELECT msg_id FROM `+stage+`)) AND h.received_at >= $1)`+priorDedup+`
 		ORDER BY s.msg_id, s.received_at`, oldestCopy(t, vs)); err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if uniqueViolation(err) {
 			return fmt.Errorf("store: history %s: %w: %w", t.Slug, errStoredConcurrently, err)
 		}
 		return fmt.Errorf("store: history %s: %w", t.Slug, err)
@@ -217,6 +216,13 @@ func oldestCopy(t *schemas.Table, vs []Version) time.Time {
 		oldest = minTime(oldest, v.ReceivedAt)
 	}
 	return oldest.Add(-FactReceiptLead)
+}
+
+// uniqueViolation reports whether err is PostgreSQL's unique_violation: a row with
+// the key being inserted is stored already.
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard"
@@ -27,8 +26,7 @@ func (s *Parks) Add(ctx context.Context, p tiers.Park) error {
 		return err
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO parks (code, name, division_code) VALUES ($1, $2, $3)`, p.Code, p.Name, p.DivisionCode)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	if uniqueViolation(err) {
 		return chemguard.Errorf(chemguard.EConflict, "园区编码「%s」已存在", "park %q already exists", p.Code)
 	}
 	if err != nil {

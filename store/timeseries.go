@@ -29,47 +29,83 @@ var TimeSeriesTables = []struct{ Name, TimeColumn string }{
 	{GasStationDeviceStatusSeries, "status_time"},
 }
 
-// typedInserts copies a staged batch of an exchange table into its typed series
-// (%[1]s is the stage). The version time is the series' time; a row whose value
-// does not read as the seed's number is left to the JSON history alone rather than
-// failing the batch (validation refuses such a value before it gets here). Within a
-// batch the latest received version of a (company, point, time) wins, and a stored
-// row is replaced only by one received later: a replay (same received_at) changes
-// nothing, a company's correction replaces the reading.
-var typedInserts = map[*schemas.Table]string{
-	schemas.SensorReadings: `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
+// typedInserts copies a staged batch of an exchange table into its typed series (%[1]s
+// is the stage). The version time is the series' time; a row whose value does not read
+// as the seed's number is left to the JSON history alone rather than failing the batch
+// (validation refuses such a value before it gets here). Within a batch the latest
+// received version of a (company, point, time) wins, and a stored row is replaced only
+// by one received later (onConflict): a replay (same received_at) changes nothing, a
+// company's correction replaces the reading.
+var typedInserts = map[*schemas.Table]typedInsert{
+	schemas.SensorReadings: {
+		insert: `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
 		SELECT DISTINCT ON (company_code, record_key, event_time)
 			company_code, record_key, event_time, (doc->>'VALUE')::float8, received_at
 		FROM %[1]s
 		WHERE NOT deleted AND event_time IS NOT NULL AND doc->>'VALUE' ~ '^-?[0-9]{1,16}(\.[0-9]{1,8})?$'
-		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC
+		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC`,
+		onConflict: `
 		ON CONFLICT (company_code, indicator_code, collect_time) DO UPDATE
 			SET value = EXCLUDED.value, received_at = EXCLUDED.received_at
 			WHERE ts_sensor_readings.received_at < EXCLUDED.received_at`,
+	},
 	schemas.VideoDeviceStatuses:           deviceStatusInsert(VideoDeviceStatusSeries),
 	schemas.GasStationVideoDeviceStatuses: deviceStatusInsert(GasStationDeviceStatusSeries),
 }
 
-func deviceStatusInsert(series string) string {
-	return `INSERT INTO ` + series + ` (company_code, device_code, status_time, running, received_at)
+// typedInsert is one typed series' insert of a staged batch and the clause that makes
+// it replace a stored row only by one received later.
+type typedInsert struct{ insert, onConflict string }
+
+func deviceStatusInsert(series string) typedInsert {
+	return typedInsert{
+		insert: `INSERT INTO ` + series + ` (company_code, device_code, status_time, running, received_at)
 		SELECT DISTINCT ON (company_code, record_key, event_time)
 			company_code, record_key, event_time, doc->>'RUN_STATUS' = '1', received_at
 		FROM %[1]s
 		WHERE NOT deleted AND event_time IS NOT NULL AND doc->>'RUN_STATUS' IN ('0', '1')
-		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC
+		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC`,
+		onConflict: `
 		ON CONFLICT (company_code, device_code, status_time) DO UPDATE
 			SET running = EXCLUDED.running, received_at = EXCLUDED.received_at
-			WHERE ` + series + `.received_at < EXCLUDED.received_at`
+			WHERE ` + series + `.received_at < EXCLUDED.received_at`,
+	}
 }
 
 // applyTyped writes the staged batch of t into its typed series, if t has one, in
 // the sink's transaction: a batch acknowledged to the broker is in both or neither.
+//
+// A batch's facts are nearly always new, so it is first inserted plainly, under a
+// savepoint: ON CONFLICT makes every row a speculative insertion (a check of the key
+// before the insert, a lock and a confirmation record after it), a quarter of the
+// statement's buffers and WAL records when nothing conflicts. Only when a stored row
+// has the key of one of the batch's — a replay, a re-sent fact, a correction, or
+// another writer's row — is the savepoint rolled back and the batch written with
+// onConflict, which is what every batch got before.
 func applyTyped(ctx context.Context, tx pgx.Tx, t *schemas.Table, stage string) error {
 	q, ok := typedInserts[t]
 	if !ok {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, fmt.Sprintf(q, stage)); err != nil {
+	insert := fmt.Sprintf(q.insert, stage)
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("store: typed series of %s: savepoint: %w", t.Slug, err)
+	}
+	_, err = sp.Exec(ctx, insert)
+	if err == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("store: typed series of %s: release: %w", t.Slug, err)
+		}
+		return nil
+	}
+	if !uniqueViolation(err) {
+		return fmt.Errorf("store: typed series of %s: %w", t.Slug, err)
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return fmt.Errorf("store: typed series of %s: rollback to savepoint: %w", t.Slug, err)
+	}
+	if _, err := tx.Exec(ctx, insert+q.onConflict); err != nil {
 		return fmt.Errorf("store: typed series of %s: %w", t.Slug, err)
 	}
 	return nil

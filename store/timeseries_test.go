@@ -131,6 +131,61 @@ func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
 	})
 }
 
+// A batch whose facts are partly stored already is written whole: the new ones once,
+// a correction received later replacing its reading, an older re-send and a replayed
+// status changing nothing — the plain insert the sink tries first refuses such a batch
+// and it is written again with the conflict rules, with nothing of the first try left.
+func TestTypedSeriesBatchPartlyStored(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
+		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 10:30:00")
+		first := []store.Version{
+			reading("370102001", "370102001-T01", now, "20.5", now.Add(time.Second)),
+			reading("370102001", "370102001-T01", now.Add(time.Minute), "21.5", now.Add(time.Minute+time.Second)),
+		}
+		status := store.Version{MsgID: uuid.New(), Company: "370102001", Key: "DEV-01", EventTime: now, Version: 1,
+			ReceivedAt: now, Doc: []byte(`{"DEVICE_CODE":"DEV-01","DATE_TIME":"2026-12-05 10:30:00","RUN_STATUS":"1"}`)}
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: first,
+			schemas.VideoDeviceStatuses: {status}}, nil))
+
+		mixed := []store.Version{
+			reading("370102001", "370102001-T01", now.Add(2*time.Minute), "22.5", now.Add(2*time.Minute+time.Second)),
+			reading("370102001", "370102001-T01", now, "99.5", now.Add(time.Hour)),                  // a correction
+			reading("370102001", "370102001-T01", now.Add(time.Minute), "1.5", now.Add(-time.Hour)), // an older re-send
+			reading("370102001", "370102001-T02", now, "7.5", now.Add(time.Second)),
+		}
+		newStatus := status
+		newStatus.MsgID, newStatus.EventTime, newStatus.ReceivedAt = uuid.New(), now.Add(10*time.Minute), now.Add(10*time.Minute)
+		newStatus.Doc = []byte(`{"DEVICE_CODE":"DEV-01","DATE_TIME":"2026-12-05 10:40:00","RUN_STATUS":"0"}`)
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: mixed,
+			schemas.VideoDeviceStatuses: {status, newStatus}}, nil))
+
+		values := func() string {
+			t.Helper()
+			rows, err := pool.Query(ctx, `SELECT indicator_code || ' ' || to_char(collect_time AT TIME ZONE 'Asia/Shanghai', 'HH24:MI') || ' ' || value
+				FROM ts_sensor_readings ORDER BY indicator_code, collect_time`)
+			require.NoError(t, err)
+			var out []string
+			for rows.Next() {
+				var s string
+				require.NoError(t, rows.Scan(&s))
+				out = append(out, s)
+			}
+			require.NoError(t, rows.Err())
+			return strings.Join(out, "; ")
+		}
+		require.Equal(t, "370102001-T01 10:30 99.5; 370102001-T01 10:31 21.5; 370102001-T01 10:32 22.5; 370102001-T02 10:30 7.5", values())
+		require.Equal(t, int64(2), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_video_device_status`))
+		require.True(t, pgtest.Scalar[bool](t, pool, `SELECT running FROM ts_video_device_status WHERE status_time = $1`, now))
+		require.Equal(t, int64(6), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`),
+			"every version is in the history once")
+
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: mixed,
+			schemas.VideoDeviceStatuses: {status, newStatus}}, nil), "a replayed mixed batch is harmless")
+		require.Equal(t, "370102001-T01 10:30 99.5; 370102001-T01 10:31 21.5; 370102001-T01 10:32 22.5; 370102001-T02 10:30 7.5", values())
+		require.Equal(t, int64(2), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_video_device_status`))
+	})
+}
+
 // jobs lists the policy jobs of the typed series as "table proc age".
 func jobs(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
