@@ -87,7 +87,7 @@ func TestHistoryDedupAcrossPartitions(t *testing.T) {
 // the upgrade. On a database that held no versions at the upgrade there is no earlier
 // id to look for.
 func TestFactStoredOnceAcrossTheIdUpgrade(t *testing.T) {
-	olderBinaryDatabases(t, 93, func(t *testing.T, pool *pgxpool.Pool, dsn func(testing.TB) string) {
+	olderBinaryDatabases(t, migrations(t), 93, func(t *testing.T, pool *pgxpool.Pool, dsn func(testing.TB) string) {
 		ctx := context.Background()
 		ex := store.NewExchange(pool)
 		company := "370102008"

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,29 +21,48 @@ import (
 	"github.com/shandong-emergency/chemguard/store"
 )
 
-// migrateUpTo applies the platform's migrations up to and including version, as a
-// database last migrated by an older binary would be.
-func migrateUpTo(t *testing.T, pool *pgxpool.Pool, version int64) {
+// migrations is the platform's migrations but those whose file names start with one of
+// without: the set an older binary carried.
+func migrations(t *testing.T, without ...string) fs.FS {
 	t.Helper()
 	sub, err := fs.Sub(store.Migrations, "migrations")
 	require.NoError(t, err)
+	files, err := fs.ReadDir(sub, ".")
+	require.NoError(t, err)
+	older := fstest.MapFS{}
+	for _, f := range files {
+		if slices.ContainsFunc(without, func(prefix string) bool { return strings.HasPrefix(f.Name(), prefix) }) {
+			continue
+		}
+		data, err := fs.ReadFile(sub, f.Name())
+		require.NoError(t, err)
+		older[f.Name()] = &fstest.MapFile{Data: data}
+	}
+	return older
+}
+
+// migrateUpTo applies the migrations of fsys up to and including version, as a
+// database last migrated by an older binary would be.
+func migrateUpTo(t *testing.T, pool *pgxpool.Pool, fsys fs.FS, version int64) {
+	t.Helper()
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, fsys)
 	require.NoError(t, err)
 	_, err = provider.UpTo(context.Background(), version)
 	require.NoError(t, err)
 }
 
 // olderBinaryDatabases runs f on a new database of the TimescaleDB server and of the
-// plain one, each migrated up to and including version, as an older binary left it.
-func olderBinaryDatabases(t *testing.T, version int64, f func(t *testing.T, pool *pgxpool.Pool, dsn func(testing.TB) string)) {
+// plain one, each migrated with fsys up to and including version, as an older binary
+// left it.
+func olderBinaryDatabases(t *testing.T, fsys fs.FS, version int64, f func(t *testing.T, pool *pgxpool.Pool, dsn func(testing.TB) string)) {
 	for name, dsn := range map[string]func(testing.TB) string{
 		"timescaledb": pgtest.NewDatabase, "plain": pgtest.NewPlainDatabase,
 	} {
 		t.Run(name, func(t *testing.T) {
 			pool := pgtest.Open(t, dsn(t))
-			migrateUpTo(t, pool, version)
+			migrateUpTo(t, pool, fsys, version)
 			f(t, pool, dsn)
 		})
 	}
@@ -81,7 +103,7 @@ func readingsAsRead(t *testing.T, ex *store.Exchange, company string, keys []str
 // leaves room on its pages, and every record reads back exactly as before; a replay
 // after it stores nothing twice and a newer reading still replaces the current one.
 func TestSinkIndexMigrationKeepsWhatReadersSee(t *testing.T) {
-	olderBinaryDatabases(t, 103, func(t *testing.T, pool *pgxpool.Pool, _ func(testing.TB) string) {
+	olderBinaryDatabases(t, migrations(t), 103, func(t *testing.T, pool *pgxpool.Pool, _ func(testing.TB) string) {
 		ctx := context.Background()
 		timescale, err := store.TimescaleDB(ctx, pool)
 		require.NoError(t, err)
@@ -136,5 +158,71 @@ func TestSinkIndexMigrationKeepsWhatReadersSee(t *testing.T) {
 		ok, err := ex.StoredSince(ctx, schemas.SensorReadings, company, keys[0], newer.ReceivedAt)
 		require.NoError(t, err)
 		require.True(t, ok, "read-your-writes finds it")
+	})
+}
+
+// deviceStatusTimeIndexes counts the indexes of the device status series whose only
+// column is status_time.
+func deviceStatusTimeIndexes(t *testing.T, pool *pgxpool.Pool) int {
+	t.Helper()
+	return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+		WHERE c.relname IN ('ts_video_device_status', 'ts_gas_station_video_device_status')
+		  AND c.relnamespace = 'public'::regnamespace AND i.indnatts = 1 AND a.attname = 'status_time'`)
+}
+
+// Migration 00097 arrives after 00104 on a database holding device status (TimescaleDB
+// and plain): the device status series lose their index on status_time alone (on
+// TimescaleDB, with their chunks'), the readings keep theirs on collect_time (the
+// aggregates' refresh reads it), and the series are written as before: a replay stores
+// nothing twice, a new status is stored, a correction replaces one.
+func TestDeviceStatusTimeIndexMigration(t *testing.T) {
+	olderBinaryDatabases(t, migrations(t, "00097_"), 104, func(t *testing.T, pool *pgxpool.Pool, _ func(testing.TB) string) {
+		ctx := context.Background()
+		timescale, err := store.TimescaleDB(ctx, pool)
+		require.NoError(t, err)
+		ex := store.NewExchange(pool)
+		at := time.Now().Add(-time.Hour).Truncate(time.Second)
+		status := func(table *schemas.Table, device string, n int, running string, received time.Duration) map[*schemas.Table][]store.Version {
+			reported := at.Add(time.Duration(n) * 10 * time.Minute)
+			return map[*schemas.Table][]store.Version{table: {{MsgID: uuid.New(), Company: "370102001", Key: device,
+				Version: reported.UnixNano(), EventTime: reported, ReceivedAt: reported.Add(received),
+				Doc: fmt.Appendf(nil, `{"DEVICE_CODE":%q,"DATE_TIME":%q,"RUN_STATUS":%q}`, device, reported.Format(time.DateTime), running)}}}
+		}
+		tables := map[*schemas.Table]string{schemas.VideoDeviceStatuses: "ts_video_device_status",
+			schemas.GasStationVideoDeviceStatuses: "ts_gas_station_video_device_status"}
+		stored := map[*schemas.Table]map[*schemas.Table][]store.Version{}
+		for table := range tables {
+			stored[table] = status(table, "DEV-01", 0, "1", time.Second)
+			require.NoError(t, ex.Apply(ctx, stored[table], nil))
+		}
+		chunkIndexes := func() int { // TimescaleDB only: the indexes of the hypertables' chunks
+			return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM timescaledb_information.chunks ch
+				JOIN pg_class c ON c.relname = ch.chunk_name AND c.relnamespace = ch.chunk_schema::regnamespace
+				JOIN pg_index i ON i.indrelid = c.oid
+				JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
+				WHERE ch.hypertable_name IN ('ts_video_device_status', 'ts_gas_station_video_device_status')
+				  AND i.indnatts = 1 AND a.attname = 'status_time'`)
+		}
+		if timescale {
+			require.Equal(t, 2, deviceStatusTimeIndexes(t, pool), "before 00097 both hypertables have the default index on status_time")
+			require.Equal(t, 2, chunkIndexes(), "and so has the chunk each status went to")
+		}
+
+		require.NoError(t, store.Migrate(ctx, pool))
+		require.Zero(t, deviceStatusTimeIndexes(t, pool), "no device status series keeps an index on status_time alone")
+		if timescale {
+			require.Zero(t, chunkIndexes(), "nor any of their chunks")
+			require.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM pg_indexes
+				WHERE tablename = 'ts_sensor_readings' AND indexname = 'ts_sensor_readings_collect_time_idx'`),
+				"the readings keep the index their aggregates' refresh reads")
+		}
+		for table, series := range tables {
+			require.NoError(t, ex.Apply(ctx, stored[table], nil), "a replay after the migration")
+			require.NoError(t, ex.Apply(ctx, status(table, "DEV-01", 1, "0", time.Second), nil))
+			require.NoError(t, ex.Apply(ctx, status(table, "DEV-01", 0, "0", time.Hour), nil), "a correction received later")
+			require.Equal(t, "false false", pgtest.Scalar[string](t, pool, `SELECT string_agg(running::text, ' ' ORDER BY status_time) FROM `+series), series)
+		}
 	})
 }
