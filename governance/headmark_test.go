@@ -171,3 +171,15 @@ func TestHeadMarkedWhereItChanges(t *testing.T) {
 		})
 	}
 }
+
+// A company new to a tracker whose head is stored is a change of the head (a
+// consumer's tracker holds one company, but the tracker's head holds every one).
+func TestHeadMarkedWhenACompanyIsAdded(t *testing.T) {
+	tr := newTracker(t)
+	tr.Register("C1")
+	tr.HeadStored()
+	tr.Register("C1")
+	require.False(t, tr.HeadChanged(), "a known company is no change")
+	tr.Register("C2")
+	require.True(t, tr.HeadChanged())
+}
