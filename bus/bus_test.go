@@ -112,3 +112,73 @@ func TestConsumerReadsABacklogOfFullBatches(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, lag)
 }
+
+// An upload larger than a produced batch, of runs of keys on two topics, arrives
+// whole: every message on its key's partition, with its key, in the order published.
+func TestPublishLargerThanABatch(t *testing.T) {
+	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Partitions: 3})
+	require.NoError(t, err)
+	defer b.Close()
+	cfg := bus.Config{Brokers: []string{b.Addr()}, Partitions: 3}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	topics := []string{"t.records", "t.rejected"}
+	require.NoError(t, bus.EnsureTopics(ctx, cfg, topics))
+	p, err := bus.NewProducer(cfg)
+	require.NoError(t, err)
+	defer p.Close()
+	var msgs []bus.Message
+	for i := range 2600 {
+		key := fmt.Sprint("37010200", i/700) // runs of one company, as uploads are
+		msgs = append(msgs, bus.Message{Topic: topics[i%7/6], Key: key, Value: []byte(fmt.Sprint(key, "#", i))})
+	}
+	require.NoError(t, p.Publish(ctx, msgs))
+	c, err := bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: "g.large", Topics: topics})
+	require.NoError(t, err)
+	defer c.Close()
+	got := map[string][]string{} // topic|key → values in partition order
+	partition := map[string]int{}
+	for n := 0; n < len(msgs); {
+		batch, err := c.FetchBatch(ctx)
+		require.NoError(t, err, "after %d of %d messages", n, len(msgs))
+		for _, m := range batch {
+			k := m.Topic + "|" + m.Key
+			got[k] = append(got[k], string(m.Value))
+			if p, seen := partition[m.Key]; seen {
+				require.Equal(t, p, m.Partition, "%s stays on its partition", m.Key)
+			}
+			partition[m.Key] = m.Partition
+		}
+		n += len(batch)
+		require.NoError(t, c.Commit(ctx, batch))
+	}
+	want := map[string][]string{}
+	for _, m := range msgs {
+		want[m.Topic+"|"+m.Key] = append(want[m.Topic+"|"+m.Key], string(m.Value))
+	}
+	require.Equal(t, want, got)
+}
+
+// BenchmarkPublish is one 500-record upload's publish, as the intake makes it: one
+// company's envelopes of about 400 bytes, on the embedded broker without fsync.
+func BenchmarkPublish(b *testing.B) {
+	e, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: b.TempDir(), Partitions: 6})
+	require.NoError(b, err)
+	defer e.Close()
+	cfg := bus.Config{Brokers: []string{e.Addr()}, Partitions: 6}
+	ctx := context.Background()
+	require.NoError(b, bus.EnsureTopics(ctx, cfg, []string{"t.bench"}))
+	p, err := bus.NewProducer(cfg)
+	require.NoError(b, err)
+	defer p.Close()
+	msgs := make([]bus.Message, 500)
+	for i := range msgs {
+		v := make([]byte, 400)
+		_, _ = rand.Read(v[:100])
+		msgs[i] = bus.Message{Topic: "t.bench", Key: "370102001", Value: v}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		require.NoError(b, p.Publish(ctx, msgs))
+	}
+}

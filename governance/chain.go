@@ -204,7 +204,9 @@ func (k *chainTask) lastChecked() time.Time { return later(k.Record.At, k.LastCh
 // any other record asks for a whole one.
 func (t *Tracker) chainRecord(c *company, r ChainRecord, now time.Time, ch *[]Change) {
 	s := chain(c)
+	// The head says the chain was started and that base data changed.
 	c.baseDirty = true
+	c.headChanged = true
 	switch r.Table {
 	case TableRiskUnits:
 		s.Units[r.ID] = r

@@ -330,7 +330,28 @@ func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte)
 		}
 	}
 	c.stored = st
+	c.headChanged = false // the items just read changed nothing of the head
 	return t, nil
+}
+
+// HeadChanged reports whether the head (MarshalHead) may differ from the one last
+// stored or restored (HeadStored): the tracker marks a company's head where it
+// changes it, so a consumer that finds no mark need not encode the head to compare
+// it with the stored one.
+func (t *Tracker) HeadChanged() bool {
+	for _, c := range t.cos {
+		if c.headChanged {
+			return true
+		}
+	}
+	return false
+}
+
+// HeadStored records that the head, as it is now, is stored: the marks are cleared.
+func (t *Tracker) HeadStored() {
+	for _, c := range t.cos {
+		c.headChanged = false
+	}
 }
 
 // isHead reports whether b is a head (headVersion) rather than a whole state.

@@ -95,7 +95,10 @@ func OwedTables(kind string) []string {
 // SetKind tells the tracker what the registry says company code is (enterprises.kind):
 // it decides the tables the company owes (OwedTables).
 func (t *Tracker) SetKind(code, kind string) {
-	t.company(code).kind = kind
+	if c := t.company(code); c.kind != kind {
+		c.kind = kind
+		c.headChanged = true
+	}
 }
 
 // neverSent opens table_never_sent for each table the company owes and has never

@@ -17,6 +17,7 @@ func (t *Tracker) commitment(c *company, cm events.Commitment, now time.Time, ch
 	day := localDay(cm.Date)
 	_, seen := c.commitments[day]
 	c.commitments[day] = cm
+	c.headChanged = true
 	if !seen {
 		due := dayStart(day).Add(t.cfg.Limits.CommitmentDue)
 		// Received: on the intake clock; within the grace after the platform's own
@@ -72,7 +73,11 @@ func (t *Tracker) operation(c *company, o events.Operation, now time.Time, ch *[
 	for _, day := range touched {
 		t.checkHotWork(c, day, now, ch)
 	}
-	for _, day := range t.recordPermit(c, o, now) {
+	permitDays := t.recordPermit(c, o, now)
+	if len(touched) > 0 || len(permitDays) > 0 {
+		c.headChanged = true // the head holds the days' hot work and permits
+	}
+	for _, day := range permitDays {
 		t.checkPermits(c, day, now, false, ch)
 	}
 }
@@ -160,13 +165,14 @@ func (t *Tracker) companyAlarm(c *company, a events.CompanyAlarm, now time.Time,
 	if a.Raised {
 		if _, ok := c.alarms[id]; !ok {
 			c.alarms[id] = raisedAlarm{source: string(a.Source), id: a.ID, table: table, at: a.At}
+			c.headChanged = true
 		}
 		if a.Source != events.SourcePositioning {
 			t.alarmDevices(c, a, table, now, ch)
 		}
 		return
 	}
-	delete(c.alarms, id)
+	c.dropAlarm(id)
 	t.close(c, AlarmUncleared, id, a.At, ch)
 }
 
@@ -181,11 +187,20 @@ func (t *Tracker) indicatorAlarm(al IndicatorAlarm, ch *[]Change) {
 	if !al.Cleared {
 		if _, ok := c.alarms[id]; !ok {
 			c.alarms[id] = raisedAlarm{source: "indicator", id: al.ID, table: "warning", at: al.Start}
+			c.headChanged = true
 		}
 		return
 	}
-	delete(c.alarms, id)
+	c.dropAlarm(id)
 	t.close(c, AlarmUncleared, id, later(al.Clear, al.Start), ch)
+}
+
+// dropAlarm forgets the open alarm id, if there is one.
+func (c *company) dropAlarm(id string) {
+	if _, ok := c.alarms[id]; ok {
+		delete(c.alarms, id)
+		c.headChanged = true
+	}
 }
 
 // disposal follows the warning engine's disposal escalations: an overdue step is a
@@ -294,6 +309,7 @@ func (t *Tracker) silences(c *company, now time.Time, ch *[]Change) {
 	in := t.intake
 	if c.checked.IsZero() {
 		c.checked = now
+		c.headChanged = true
 	}
 	if !c.lastReading.IsZero() && in.Silence(c.lastReading, now) > l.ReadingsOfflineAfter {
 		t.open(c, OfflineReadings, "", c.lastReading, Evidence{Table: events.TableSensorReadings, At: c.lastReading,
@@ -616,26 +632,28 @@ func thresholdProblem(d events.IndicatorDef) string {
 // prune forgets day-bound memory older than three days.
 func (t *Tracker) prune(c *company, now time.Time) {
 	cutoff := localDay(now.AddDate(0, 0, -3))
-	for day := range c.commitments {
-		if day < cutoff {
-			delete(c.commitments, day)
-		}
-	}
-	for day := range c.hotWork {
-		if day < cutoff {
-			delete(c.hotWork, day)
-		}
-	}
-	for day := range c.permits {
-		if day < cutoff {
-			delete(c.permits, day)
-		}
-	}
+	// Not `||`: each map is pruned whatever the others dropped.
+	dropped := dropDaysBefore(c.commitments, cutoff)
+	dropped = dropDaysBefore(c.hotWork, cutoff) || dropped
+	dropped = dropDaysBefore(c.permits, cutoff) || dropped
+	c.headChanged = c.headChanged || dropped
 	for k := range c.batches {
 		if k[:10] < cutoff {
 			delete(c.batches, k)
 		}
 	}
+}
+
+// dropDaysBefore deletes the entries of m, keyed by local day, before cutoff and
+// reports whether there were any.
+func dropDaysBefore[V any](m map[string]V, cutoff string) bool {
+	n := len(m)
+	for day := range m {
+		if day < cutoff {
+			delete(m, day)
+		}
+	}
+	return len(m) != n
 }
 
 func mapKeys[V any](m map[factKey]V) []factKey {

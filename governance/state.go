@@ -198,6 +198,7 @@ func Restore(cfg Config, b []byte) (*Tracker, error) {
 			c.open[key(f.Kind, f.Subject)] = &f
 		}
 	}
+	t.HeadStored() // what was just read is what is stored
 	return t, nil
 }
 

@@ -72,6 +72,11 @@ type company struct {
 	chain       *chainState                  // 双重预防 records; nil until the first
 	kind        string                       // the registry's kind (SetKind): what it owes
 
+	// headChanged marks the company's head (MarshalHead) changed since it was last
+	// stored or restored (HeadChanged): whatever changes a field the head holds sets
+	// it, so a consumer need not encode an unmarked head to learn it is the same.
+	headChanged bool
+
 	// The items as stored (items.go): nil until restored from items or first
 	// encoded; the open facts changed since; the items the last ChangedItems encoded.
 	stored       *storedItems
@@ -86,6 +91,7 @@ type company struct {
 // tick checks the whole base data.
 func (c *company) baseChanged() {
 	c.baseDirty = true
+	c.headChanged = true
 	c.baseCurrent = false
 }
 
@@ -143,7 +149,7 @@ func (t *Tracker) company(code string) *company {
 			commitments: map[string]events.Commitment{}, hotWork: map[string]map[string]bool{},
 			permits: map[string]map[string]string{}, registered: map[string]bool{},
 			alarms: map[string]raisedAlarm{}, batches: map[string]*batchCount{},
-			pending: map[factKey]time.Time{}, open: map[factKey]*Fact{}}
+			pending: map[factKey]time.Time{}, open: map[factKey]*Fact{}, headChanged: true}
 		t.cos[code] = c
 	}
 	return c
@@ -249,7 +255,10 @@ func (t *Tracker) Apply(ev Event, now time.Time) []Change {
 		if _, ok := c.devices[ev.Code]; !ok {
 			c.devices[ev.Code] = &device{last: now, normal: true}
 		}
-		c.registered[ev.Code] = true
+		if !c.registered[ev.Code] {
+			c.registered[ev.Code] = true
+			c.headChanged = true
+		}
 		t.close(c, DeviceUnregistered, ev.Code, now, &ch)
 	case Location:
 		c.locations[ev.Table+"|"+ev.Subject] = ev
@@ -354,6 +363,7 @@ func (t *Tracker) TickIntake(now time.Time, in events.Intake) []Change {
 		t.chainOverdue(c, now, &ch)
 		t.neverSent(c, now, &ch)
 		if c.baseDirty || len(c.pending) > 0 {
+			c.headChanged = c.headChanged || c.baseDirty
 			c.baseDirty = false
 			t.base(c, now, &ch)
 		}
@@ -397,6 +407,7 @@ func (c *company) indicator(code string) *indicator {
 	if !ok {
 		s = &indicator{}
 		c.indicators[code] = s
+		c.headChanged = true // the head holds every point's definition
 	}
 	return s
 }

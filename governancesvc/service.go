@@ -162,6 +162,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 			Marshal: (*governance.Tracker).MarshalFresh,
 			Restore: (*governance.Tracker).RestoreFresh,
 		},
+		// The tracker marks a company's head where it changes it: a batch that changed
+		// only the fresh part and items does not encode the head to learn that.
+		Head:     &runner.Head[*governance.Tracker]{Changed: (*governance.Tracker).HeadChanged, Stored: (*governance.Tracker).HeadStored},
 		StoreNew: true,
 		Now:      cfg.Now,
 	})

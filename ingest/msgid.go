@@ -3,6 +3,7 @@ package ingest
 import (
 	"crypto/sha1"
 	"encoding/binary"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,11 +50,7 @@ func factID(table, company string, doc []byte, eventTime time.Time) uuid.UUID {
 	if eventTime.IsZero() || ms < 0 || ms >= 1<<48 {
 		return contentID(table, company, doc)
 	}
-	h := sha1.New()
-	h.Write(timeSeriesIDs[:])
-	h.Write(factContent(table, company, doc))
-	var sum [sha1.Size]byte
-	h.Sum(sum[:0])
+	sum := factSum(table, company, doc)
 	var id uuid.UUID
 	var stamp [8]byte
 	binary.BigEndian.PutUint64(stamp[:], uint64(ms))
@@ -67,12 +64,33 @@ func factID(table, company string, doc []byte, eventTime time.Time) uuid.UUID {
 // contentID is the UUIDv5 of a fact's table, company and record: every time-series
 // fact's id before factID (and still one's without an event time).
 func contentID(table, company string, doc []byte) uuid.UUID {
-	return uuid.NewSHA1(timeSeriesIDs, factContent(table, company, doc))
+	sum := factSum(table, company, doc)
+	var id uuid.UUID // uuid.NewSHA1's layout
+	copy(id[:], sum[:])
+	id[6] = id[6]&0x0f | 0x50 // version 5
+	id[8] = id[8]&0x3f | 0x80 // variant RFC 4122
+	return id
 }
 
-func factContent(table, company string, doc []byte) []byte {
-	return append([]byte(table+"\x00"+company+"\x00"), doc...)
+// factSum is the SHA-1 both schemes take of a fact: of the namespace, the table, a
+// zero byte, the company, a zero byte and the record. It is hashed from a buffer
+// reused across calls: a fresh copy of the record and a hasher per fact were most
+// of an id's allocations.
+func factSum(table, company string, doc []byte) [sha1.Size]byte {
+	buf := factBuffers.Get().(*[]byte)
+	b := append((*buf)[:0], timeSeriesIDs[:]...)
+	b = append(append(b, table...), 0)
+	b = append(append(b, company...), 0)
+	b = append(b, doc...)
+	sum := sha1.Sum(b)
+	*buf = b
+	factBuffers.Put(buf)
+	return sum
 }
+
+// factBuffers hold factSum's input between calls (the intake's handlers and the sink
+// hash side by side).
+var factBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // priorFactID is the id the same fact has under the other scheme — contentID for a
 // factID and the reverse — or uuid.Nil when there is none (not a fact's id, or a fact
