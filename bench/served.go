@@ -95,6 +95,12 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	if err != nil {
 		return err
 	}
+	if o.profile != "" {
+		// The served process's log (its warnings, and kafka-go's group joins with
+		// CHEMGUARD_KAFKA_DEBUG) goes with the profiles: what happened in a tenth of
+		// the timeline is read there. Copied once the process has stopped.
+		defer copyFile(filepath.Join(dataDir, "serve.log"), filepath.Join(o.profile, "serve.log"))
+	}
 	defer srv.stop()
 	fmt.Fprintf(stdout, "bench served: chemguard serve pid %d on %s, %d %s records in batches of %d, %d concurrent, %d companies, offered %s, broker fsync=%v, GOMEMLIMIT=%q\n",
 		srv.cmd.Process.Pid, srv.url, o.records, t.Slug, o.batch, o.concurrency, o.companies, rateText(o.rate), o.syncWrites, os.Getenv("GOMEMLIMIT"))
@@ -712,4 +718,15 @@ func loadAverage() string {
 		return "unknown"
 	}
 	return f[0]
+}
+
+// copyFile copies from to to, as well as it can: what is lost is a diagnostic.
+func copyFile(from, to string) {
+	b, err := os.ReadFile(from)
+	if err == nil {
+		err = os.WriteFile(to, b, 0o644)
+	}
+	if err != nil {
+		slog.Warn("bench: keep the served process's log", "err", err)
+	}
 }
