@@ -49,9 +49,11 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 
 // StoreThenCommit is how a consumer stage finishes a batch of n messages: store it,
 // retrying while store fails (waits of Backoff up to limit, failed told of each
-// failure), then commit the offsets, retrying while that fails. Storing has a budget
-// of two minutes that outlives ctx, so a batch being stored when ctx ends is still
-// stored. Committing is tried at least once, each try bounded by CommitTimeout, and
+// failure), then commit the offsets, retrying while that fails. Storing is retried
+// for as long as ctx lasts, however long the database is down: a batch given up on
+// while the consumer goes on would be lost, as the next batch's commit covers its
+// offsets. When ctx ends, the batch being stored has DrainBudget more to be stored.
+// Committing is tried at least once, each try bounded by CommitTimeout, and
 // retried only while ctx lasts: a batch stored but not committed comes back to whoever
 // consumes next, which is harmless because store must be idempotent, so shutdown is
 // not held open by a broker that cannot take the commit (after a restart the group's
@@ -59,7 +61,7 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 // not committed and comes back too. It reports whether the batch was stored.
 func StoreThenCommit(ctx context.Context, name string, n int, limit time.Duration,
 	store, commit func(context.Context) error, failed func()) bool {
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+	wctx, cancel := drainContext(ctx, DrainBudget)
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		err := store(wctx)
@@ -70,7 +72,7 @@ func StoreThenCommit(ctx context.Context, name string, n int, limit time.Duratio
 		if failed != nil {
 			failed()
 		}
-		if ctx.Err() != nil || wctx.Err() != nil || !Sleep(ctx, Backoff(attempt, limit)) {
+		if ctx.Err() != nil || !Sleep(ctx, Backoff(attempt, limit)) {
 			return false
 		}
 	}
@@ -90,3 +92,15 @@ func StoreThenCommit(ctx context.Context, name string, n int, limit time.Duratio
 
 // CommitTimeout bounds one offset commit.
 const CommitTimeout = 10 * time.Second
+
+// DrainBudget is how long a batch being stored when its consumer's context ends
+// may still take: shutdown waits for it, but not forever.
+var DrainBudget = 2 * time.Minute
+
+// drainContext is a context that outlives ctx by budget: it is not done while ctx
+// lasts, and is cancelled budget after ctx ends (or by cancel).
+func drainContext(ctx context.Context, budget time.Duration) (context.Context, context.CancelFunc) {
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(budget, cancel) })
+	return wctx, func() { stop(); cancel() }
+}
