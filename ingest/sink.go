@@ -32,6 +32,13 @@ type Source interface {
 // Sink moves what Kafka holds into PostgreSQL: fetch a batch, write it in one
 // transaction, and only then commit the offsets. A crash between the two replays the
 // batch, which the writer's keys make harmless.
+//
+// Its Workers write side by side, each in its own transaction, while the next batch
+// is fetched and decoded: a fetched batch is split by partition and each worker owns
+// the partitions p with p % Workers equal to its number (bus.FetchLanes), writing
+// and committing its parts in the order they were fetched. One PostgreSQL backend
+// writing one batch after another held the sink to one core of the database while
+// Go fetched and decoded in between.
 type Sink struct {
 	src     Source
 	w       Writer
@@ -39,11 +46,18 @@ type Sink struct {
 	byTopic map[string]*schemas.Table
 	// MaxBackoff caps the wait between retries while the database is down.
 	MaxBackoff time.Duration
+	// Workers is how many transactions write at once (DefaultSinkWorkers when
+	// NewSink made it); a partition is written by one of them only.
+	Workers int
 }
+
+// DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS).
+const DefaultSinkWorkers = 2
 
 // NewSink returns a sink reading src and writing w.
 func NewSink(src Source, w Writer, m *Metrics) *Sink {
-	s := &Sink{src: src, w: w, metrics: m, byTopic: map[string]*schemas.Table{}, MaxBackoff: 5 * time.Second}
+	s := &Sink{src: src, w: w, metrics: m, byTopic: map[string]*schemas.Table{}, MaxBackoff: 5 * time.Second,
+		Workers: DefaultSinkWorkers}
 	for _, t := range schemas.Tables() {
 		s.byTopic[t.Topic()] = t
 	}
@@ -56,10 +70,10 @@ func NewSinkConsumer(cfg bus.Config) (*bus.Consumer, error) {
 		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
 }
 
-// Run consumes until ctx ends. A batch already fetched is still written and
+// Run consumes until ctx ends. The batches already fetched are still written and
 // committed after ctx ends (the drain on shutdown), within a bounded time.
 func (s *Sink) Run(ctx context.Context) error {
-	return bus.FetchLoop(ctx, "sink", s.src.FetchBatch, func(msgs []bus.Message) error {
+	return bus.FetchLanes(ctx, "sink", s.Workers, s.src.FetchBatch, func(msgs []bus.Message) error {
 		if err := s.handle(ctx, msgs); err != nil {
 			return err
 		}
@@ -70,7 +84,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	})
 }
 
-// handle writes and commits one batch, retrying with backoff while the database or
+// handle writes and commits one batch (one worker's part of a fetched batch), retrying with backoff while the database or
 // broker is unavailable (bus.StoreThenCommit: a fetched batch is still written when
 // shutdown begins; one not written is not committed and comes back).
 func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
