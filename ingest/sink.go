@@ -51,8 +51,10 @@ type Sink struct {
 	Workers int
 }
 
-// DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS).
-const DefaultSinkWorkers = 2
+// DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): the
+// default 6 partitions two to a worker, and on the 2-core bench machine the
+// largest gain measured of 2, 3 and 4 (docs/performance.md, "The sink side by side").
+const DefaultSinkWorkers = 3
 
 // NewSink returns a sink reading src and writing w.
 func NewSink(src Source, w Writer, m *Metrics) *Sink {
