@@ -52,8 +52,9 @@ type Sink struct {
 }
 
 // DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): the
-// default 6 partitions two to a worker, and on the 2-core bench machine the
-// largest gain measured of 2, 3 and 4 (docs/performance.md, "The sink side by side").
+// default 6 partitions two to a worker. 2, 3 and 4 all overlapped the database's work
+// on the 2-core bench machine (docs/performance.md, "The sink side by side"); 3
+// doubled the stored rate against one writer in a back-to-back pair.
 const DefaultSinkWorkers = 3
 
 // NewSink returns a sink reading src and writing w.
@@ -86,9 +87,10 @@ func (s *Sink) Run(ctx context.Context) error {
 	})
 }
 
-// handle writes and commits one batch (one worker's part of a fetched batch), retrying with backoff while the database or
-// broker is unavailable (bus.StoreThenCommit: a fetched batch is still written when
-// shutdown begins; one not written is not committed and comes back).
+// handle writes and commits one batch (a worker's part of a fetched batch), retrying
+// with backoff while the database or broker is unavailable (bus.StoreThenCommit: a
+// fetched batch is still written when shutdown begins; one not written is not
+// committed and comes back).
 func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
 	versions, rejections := s.decode(msgs)
 	start := time.Now()
