@@ -3,6 +3,7 @@ package bus
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -103,4 +104,77 @@ func drainContext(ctx context.Context, budget time.Duration) (context.Context, c
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(budget, cancel) })
 	return wctx, func() { stop(); cancel() }
+}
+
+// FetchLanes is FetchLoop with the batches handled by lanes goroutines side by side,
+// and the next batch fetched while they work. Each fetched batch is split by
+// partition number, and the part of partition p goes to lane p % lanes, which
+// handles its parts one at a time in the order they were fetched: a partition's
+// messages are handled in offset order and one part's handle (its store and its
+// commit) ends before the next part of that partition starts, so a commit never
+// covers an offset whose message is not stored yet. The partition number alone picks
+// the lane, not the topic with it: producers key every topic alike (Message), so a
+// company's messages of every topic share a lane and keep their order across topics.
+//
+// A lane holds at most one part waiting besides the one it handles; the fetch waits
+// for room, so memory is bounded by lanes × 2 parts and one batch. When ctx ends,
+// the parts already fetched are still handled (handle sees ctx ended, as in
+// FetchLoop) and FetchLanes returns after them. The first error from handle stops the
+// fetching and is returned once every lane has finished its parts. lanes < 1 is 1.
+func FetchLanes(ctx context.Context, name string, lanes int, fetch func(context.Context) ([]Message, error),
+	handle func([]Message) error) error {
+	lanes = max(lanes, 1)
+	fetchCtx, stopFetch := context.WithCancel(ctx)
+	defer stopFetch()
+	queues := make([]chan []Message, lanes)
+	errs := make(chan error, lanes)
+	var wg sync.WaitGroup
+	for i := range queues {
+		queues[i] = make(chan []Message, 1)
+		wg.Add(1)
+		go func(parts <-chan []Message) {
+			defer wg.Done()
+			for part := range parts {
+				if err := handle(part); err != nil {
+					errs <- err
+					stopFetch()
+					for range parts { // the fetch stops: let it hand over what it holds
+					}
+					return
+				}
+			}
+		}(queues[i])
+	}
+	err := FetchLoop(fetchCtx, name, fetch, func(msgs []Message) error {
+		for lane, part := range splitByLane(msgs, lanes) {
+			if len(part) > 0 {
+				queues[lane] <- part
+			}
+		}
+		return nil
+	})
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	close(errs)
+	if herr, ok := <-errs; ok {
+		return herr
+	}
+	return err
+}
+
+// splitByLane splits msgs into lanes parts by partition number, keeping their order
+// within each part.
+func splitByLane(msgs []Message, lanes int) [][]Message {
+	parts := make([][]Message, lanes)
+	if lanes == 1 {
+		parts[0] = msgs
+		return parts
+	}
+	for _, m := range msgs {
+		lane := m.Partition % lanes
+		parts[lane] = append(parts[lane], m)
+	}
+	return parts
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -32,6 +33,13 @@ type Source interface {
 // Sink moves what Kafka holds into PostgreSQL: fetch a batch, write it in one
 // transaction, and only then commit the offsets. A crash between the two replays the
 // batch, which the writer's keys make harmless.
+//
+// Its Workers write side by side, each in its own transaction, while the next batch
+// is fetched and decoded: a fetched batch is split by partition and each worker owns
+// the partitions p with p % Workers equal to its number (bus.FetchLanes), writing
+// and committing its parts in the order they were fetched. One PostgreSQL backend
+// writing one batch after another held the sink to one core of the database while
+// Go fetched and decoded in between.
 type Sink struct {
 	src     Source
 	w       Writer
@@ -39,11 +47,21 @@ type Sink struct {
 	byTopic map[string]*schemas.Table
 	// MaxBackoff caps the wait between retries while the database is down.
 	MaxBackoff time.Duration
+	// Workers is how many transactions write at once (DefaultSinkWorkers when
+	// NewSink made it); a partition is written by one of them only.
+	Workers int
 }
+
+// DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): the
+// default 6 partitions two to a worker. 2, 3 and 4 all overlapped the database's work
+// on the 2-core bench machine (docs/performance.md, "The sink side by side"); 3
+// doubled the stored rate against one writer in a back-to-back pair.
+const DefaultSinkWorkers = 3
 
 // NewSink returns a sink reading src and writing w.
 func NewSink(src Source, w Writer, m *Metrics) *Sink {
-	s := &Sink{src: src, w: w, metrics: m, byTopic: map[string]*schemas.Table{}, MaxBackoff: 5 * time.Second}
+	s := &Sink{src: src, w: w, metrics: m, byTopic: map[string]*schemas.Table{}, MaxBackoff: 5 * time.Second,
+		Workers: DefaultSinkWorkers}
 	for _, t := range schemas.Tables() {
 		s.byTopic[t.Topic()] = t
 	}
@@ -56,10 +74,10 @@ func NewSinkConsumer(cfg bus.Config) (*bus.Consumer, error) {
 		MaxBatch: 5000, MaxWait: 20 * time.Millisecond})
 }
 
-// Run consumes until ctx ends. A batch already fetched is still written and
+// Run consumes until ctx ends. The batches already fetched are still written and
 // committed after ctx ends (the drain on shutdown), within a bounded time.
 func (s *Sink) Run(ctx context.Context) error {
-	return bus.FetchLoop(ctx, "sink", s.src.FetchBatch, func(msgs []bus.Message) error {
+	err := bus.FetchLanes(ctx, "sink", s.Workers, s.src.FetchBatch, func(msgs []bus.Message) error {
 		if err := s.handle(ctx, msgs); err != nil {
 			return err
 		}
@@ -68,11 +86,22 @@ func (s *Sink) Run(ctx context.Context) error {
 		}
 		return nil
 	})
+	if errors.Is(err, errNotStored) {
+		return nil // shutdown with a batch not stored: it comes back after the restart
+	}
+	return err
 }
 
-// handle writes and commits one batch, retrying with backoff while the database or
-// broker is unavailable (bus.StoreThenCommit: a fetched batch is still written when
-// shutdown begins; one not written is not committed and comes back).
+// errNotStored ends a worker's parts after one it could not store (only once ctx has
+// ended: bus.StoreThenCommit retries while it lasts). Its later parts, of the same
+// partitions, must not be stored and committed after it — their commit would cover
+// the one not stored.
+var errNotStored = errors.New("ingest: batch not stored at shutdown")
+
+// handle writes and commits one batch (a worker's part of a fetched batch), retrying
+// with backoff while the database or broker is unavailable (bus.StoreThenCommit: a
+// fetched batch is still written when shutdown begins; one not written is not
+// committed and comes back).
 func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
 	versions, rejections := s.decode(msgs)
 	start := time.Now()
@@ -94,7 +123,9 @@ func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
 	if s.metrics != nil {
 		failed = s.metrics.SinkErrors.Inc
 	}
-	bus.StoreThenCommit(ctx, "sink", len(msgs), s.MaxBackoff, write, commit, failed)
+	if !bus.StoreThenCommit(ctx, "sink", len(msgs), s.MaxBackoff, write, commit, failed) {
+		return errNotStored
+	}
 	return nil
 }
 

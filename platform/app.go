@@ -75,6 +75,9 @@ type Config struct {
 	Ingest        ingest.Config
 	// NoSink leaves the sink out (a process that only accepts, e.g. in fault tests).
 	NoSink bool
+	// SinkWorkers is how many transactions the sink writes at once
+	// (CHEMGUARD_SINK_WORKERS); zero: ingest.DefaultSinkWorkers.
+	SinkWorkers int
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
 	Access auth.Config
 	// Warnings configures the warning consumer and API (issue 5).
@@ -352,6 +355,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 		a.sink = ingest.NewSink(a.consumer, a.Exchange, metrics)
+		if cfg.SinkWorkers > 0 {
+			a.sink.Workers = cfg.SinkWorkers
+		}
 	}
 
 	if a.edge, err = edge.New(edgeConfig(cfg)); err != nil {

@@ -1,0 +1,258 @@
+package ingest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/ingest"
+	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/store"
+)
+
+// position is where a message sits in the broker.
+type position struct {
+	partition int
+	offset    int64
+}
+
+// laneLog is a fake broker and database in one: it hands out prepared batches,
+// records what the writer stores and checks every commit against it.
+type laneLog struct {
+	t       *testing.T
+	mu      sync.Mutex
+	batches [][]bus.Message
+	at      map[uuid.UUID]position // message id → where it was fetched from
+	total   int
+	stored  map[position]int // how often each message was stored
+	last    map[int]int64    // partition → last offset stored
+	commit  map[int]int64    // partition → committed (the next offset to read)
+	allDone chan struct{}
+	cancel  context.CancelFunc
+	// the first write waits until another worker has written, so writes overlap
+	firstWrite bool
+	overlap    chan struct{}
+	overlapped sync.Once
+}
+
+func newLaneLog(t *testing.T, partitions, batches, perBatch int, cancel context.CancelFunc) *laneLog {
+	l := &laneLog{t: t, at: map[uuid.UUID]position{}, stored: map[position]int{}, last: map[int]int64{},
+		commit: map[int]int64{}, allDone: make(chan struct{}), cancel: cancel, firstWrite: true, overlap: make(chan struct{})}
+	next := map[int]int64{}
+	received := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	// Each batch is one partition's run with a message of every other partition, as
+	// the reader hands them over under a backlog.
+	for b := range batches {
+		var batch []bus.Message
+		for i := range perBatch {
+			p := b % partitions
+			if i < partitions-1 {
+				p = (b + 1 + i) % partitions
+			}
+			id := uuid.New()
+			env := events.Envelope{Head: events.Head{MsgID: id, Table: schemas.CheckRecords.Slug,
+				Company: fmt.Sprintf("37010%d001", p), Key: id.String(), Version: 1, ReceivedAt: received},
+				Record: []byte(`{"ID":"` + id.String() + `"}`)}
+			value, err := env.Marshal()
+			require.NoError(t, err)
+			batch = append(batch, bus.Message{Topic: schemas.CheckRecords.Topic(), Partition: p, Offset: next[p], Value: value})
+			l.at[id] = position{p, next[p]}
+			next[p]++
+			l.total++
+		}
+		l.batches = append(l.batches, batch)
+	}
+	return l
+}
+
+func (l *laneLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
+	l.mu.Lock()
+	if len(l.batches) > 0 {
+		b := l.batches[0]
+		l.batches = l.batches[1:]
+		l.mu.Unlock()
+		return b, nil
+	}
+	l.mu.Unlock()
+	select {
+	case <-l.allDone:
+		l.cancel()
+	case <-ctx.Done():
+	}
+	return nil, ctx.Err()
+}
+
+func (l *laneLog) Apply(ctx context.Context, versions map[*schemas.Table][]store.Version, _ []store.Rejection) error {
+	l.mu.Lock()
+	first := l.firstWrite
+	l.firstWrite = false
+	l.mu.Unlock()
+	if first {
+		select {
+		case <-l.overlap:
+		case <-time.After(10 * time.Second): // a deadlock guard, not a measure of speed
+			l.t.Error("no other worker wrote while the first write was in its transaction")
+		}
+	} else {
+		l.overlapped.Do(func() { close(l.overlap) })
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, v := range versions[schemas.CheckRecords] {
+		pos := l.at[v.MsgID]
+		if last, ok := l.last[pos.partition]; ok && pos.offset <= last {
+			l.t.Errorf("partition %d: offset %d stored after offset %d", pos.partition, pos.offset, last)
+		}
+		l.last[pos.partition] = pos.offset
+		l.stored[pos]++
+	}
+	return nil
+}
+
+func (l *laneLog) Commit(_ context.Context, msgs []bus.Message) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range msgs {
+		// Committing offset o says every message before it is stored.
+		for o := l.commit[m.Partition]; o <= m.Offset; o++ {
+			if l.stored[position{m.Partition, o}] == 0 {
+				l.t.Errorf("partition %d: offset %d committed before offset %d was stored", m.Partition, m.Offset, o)
+			}
+		}
+		l.commit[m.Partition] = max(l.commit[m.Partition], m.Offset+1)
+	}
+	committed := 0
+	for _, c := range l.commit {
+		committed += int(c)
+	}
+	if committed == l.total {
+		select {
+		case <-l.allDone:
+		default:
+			close(l.allDone)
+		}
+	}
+	return nil
+}
+
+func (l *laneLog) Lag() int64 { return 0 }
+
+// The sink's workers write side by side (the first write waits for another worker's),
+// yet each partition is stored in offset order and an offset is committed only after
+// every message of its partition up to it is stored: nothing acknowledged is lost on
+// a crash, and a company's versions (one partition) keep their order. Every message
+// is stored once, including the batches fetched when shutdown began.
+func TestSinkWorkersKeepPartitionOrderAndCommitAfterStore(t *testing.T) {
+	for _, workers := range []int{2, 3, 6} {
+		t.Run(fmt.Sprint(workers, " workers"), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			l := newLaneLog(t, 6, 24, 40, cancel)
+			sink := ingest.NewSink(l, l, nil)
+			sink.Workers = workers
+			require.NoError(t, sink.Run(ctx))
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			assert.Len(t, l.stored, l.total, "every message stored")
+			for pos, n := range l.stored {
+				assert.Equal(t, 1, n, "message %v stored once", pos)
+			}
+		})
+	}
+}
+
+// shutdownLog is a fake broker and database whose first write fails as shutdown
+// begins, after the next batch of the same partition has been fetched.
+type shutdownLog struct {
+	mu               sync.Mutex
+	batches          [][]bus.Message
+	fetches, applies int
+	nextFetched      chan struct{} // closed once the batch after the first is handed over
+	cancel           context.CancelFunc
+	stored           int
+	committed        []int64
+}
+
+func (l *shutdownLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
+	l.mu.Lock()
+	l.fetches++
+	if l.fetches == 3 { // the second batch's handler has queued it
+		close(l.nextFetched)
+	}
+	if len(l.batches) > 0 {
+		b := l.batches[0]
+		l.batches = l.batches[1:]
+		l.mu.Unlock()
+		return b, nil
+	}
+	l.mu.Unlock()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (l *shutdownLog) Apply(ctx context.Context, versions map[*schemas.Table][]store.Version, _ []store.Rejection) error {
+	l.mu.Lock()
+	l.applies++
+	first := l.applies == 1
+	l.mu.Unlock()
+	if first {
+		<-l.nextFetched
+		l.cancel() // shutdown begins while the database is down
+		return errors.New("database down")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stored += len(versions[schemas.CheckRecords])
+	return nil
+}
+
+func (l *shutdownLog) Commit(_ context.Context, msgs []bus.Message) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range msgs {
+		l.committed = append(l.committed, m.Offset)
+	}
+	return nil
+}
+
+func (l *shutdownLog) Lag() int64 { return 0 }
+
+// A worker that could not store a batch at shutdown stores and commits nothing of its
+// partitions after it: the next batch's commit would cover the one not stored, lost
+// for good. Both come back after the restart instead.
+func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := &shutdownLog{nextFetched: make(chan struct{}), cancel: cancel}
+	received := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	for b := range 2 {
+		var batch []bus.Message
+		for i := range 5 {
+			id := uuid.New()
+			env := events.Envelope{Head: events.Head{MsgID: id, Table: schemas.CheckRecords.Slug,
+				Company: "370102001", Key: id.String(), Version: 1, ReceivedAt: received},
+				Record: []byte(`{"ID":"` + id.String() + `"}`)}
+			value, err := env.Marshal()
+			require.NoError(t, err)
+			batch = append(batch, bus.Message{Topic: schemas.CheckRecords.Topic(), Partition: 0, Offset: int64(b*5 + i), Value: value})
+		}
+		l.batches = append(l.batches, batch)
+	}
+	sink := ingest.NewSink(l, l, nil)
+	sink.Workers = 1
+	sink.MaxBackoff = time.Millisecond
+	require.NoError(t, sink.Run(ctx))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	assert.Zero(t, l.stored, "the batch after the one not stored")
+	assert.Empty(t, l.committed)
+}
