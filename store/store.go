@@ -34,8 +34,12 @@ func OpenAs(ctx context.Context, dsn, role string) (*pgxpool.Pool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
 	}
-	if cfg.MaxConns < 8 {
-		cfg.MaxConns = 8
+	// At least 12 (pgx's default is the CPU count, 4 on a small node): the sink's
+	// workers (3), the engines' stores and ticks, the outbox and sweeps each hold one
+	// while they write, and the portal's and API's reads must still find one free.
+	// Connections are opened when needed, so an idle node holds few.
+	if cfg.MaxConns < 12 {
+		cfg.MaxConns = 12
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "chemguard"
