@@ -100,7 +100,7 @@ type Exchange struct {
 	BatchRecords   int           `env:"CHEMGUARD_MAX_RECORDS" envDefault:"10000" help:"largest exchange batch"`
 	ReadWait       time.Duration `env:"CHEMGUARD_READ_WAIT" envDefault:"5s" help:"longest a GET by id waits for a record just accepted to be stored"`
 	RequireSigning bool          `env:"CHEMGUARD_REQUIRE_SIGNING" envDefault:"false" help:"enterprise requests must carry an HMAC signature"`
-	SinkWorkers    int           `env:"CHEMGUARD_SINK_WORKERS" envDefault:"3" help:"transactions the sink writes at once, each for its own share of the partitions (at least 1; more than CHEMGUARD_KAFKA_PARTITIONS leaves some idle)"`
+	SinkWorkers    int           `env:"CHEMGUARD_SINK_WORKERS" envDefault:"1" help:"transactions the sink writes at once, each for its own share of the partitions (at least 1; more than CHEMGUARD_KAFKA_PARTITIONS leaves some idle)"`
 }
 
 // Access is sessions, logins, policy and the audit checkpoints.

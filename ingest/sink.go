@@ -52,11 +52,15 @@ type Sink struct {
 	Workers int
 }
 
-// DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): the
-// default 6 partitions two to a worker. 2, 3 and 4 all overlapped the database's work
-// on the 2-core bench machine (docs/performance.md, "The sink side by side"); 3
-// doubled the stored rate against one writer in a back-to-back pair.
-const DefaultSinkWorkers = 3
+// DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): one,
+// which still fetches the next batch while it writes. More writers overlap the
+// database's work (docs/performance.md, "The sink side by side"), but where
+// PostgreSQL has no idle core they take its CPU from the warning consumer's
+// transactions: in the 10-minute run at 20,000 readings/s on 2 cores, 3 writers
+// stored no more (14,894 against 15,494/s) and 73 of 300 warning probes were missed
+// against 3 ("Quiet rerun after the tenth session's merge"). A warning late is worse
+// than a raw record late, so a node whose database has cores to spare raises it.
+const DefaultSinkWorkers = 1
 
 // NewSink returns a sink reading src and writing w.
 func NewSink(src Source, w Writer, m *Metrics) *Sink {
