@@ -44,6 +44,18 @@ type laneLog struct {
 	overlapped sync.Once
 }
 
+// checkRecordMessage is a new 检查记录 of company as the intake publishes it, at offset
+// of partition, with its message id.
+func checkRecordMessage(t *testing.T, company string, partition int, offset int64, received time.Time) (uuid.UUID, bus.Message) {
+	id := uuid.New()
+	env := events.Envelope{Head: events.Head{MsgID: id, Table: schemas.CheckRecords.Slug,
+		Company: company, Key: id.String(), Version: 1, ReceivedAt: received},
+		Record: []byte(`{"ID":"` + id.String() + `"}`)}
+	value, err := env.Marshal()
+	require.NoError(t, err)
+	return id, bus.Message{Topic: schemas.CheckRecords.Topic(), Partition: partition, Offset: offset, Value: value}
+}
+
 func newLaneLog(t *testing.T, partitions, batches, perBatch int, cancel context.CancelFunc) *laneLog {
 	l := &laneLog{t: t, at: map[uuid.UUID]position{}, stored: map[position]int{}, last: map[int]int64{},
 		commit: map[int]int64{}, allDone: make(chan struct{}), cancel: cancel, firstWrite: true, overlap: make(chan struct{})}
@@ -58,13 +70,8 @@ func newLaneLog(t *testing.T, partitions, batches, perBatch int, cancel context.
 			if i < partitions-1 {
 				p = (b + 1 + i) % partitions
 			}
-			id := uuid.New()
-			env := events.Envelope{Head: events.Head{MsgID: id, Table: schemas.CheckRecords.Slug,
-				Company: fmt.Sprintf("37010%d001", p), Key: id.String(), Version: 1, ReceivedAt: received},
-				Record: []byte(`{"ID":"` + id.String() + `"}`)}
-			value, err := env.Marshal()
-			require.NoError(t, err)
-			batch = append(batch, bus.Message{Topic: schemas.CheckRecords.Topic(), Partition: p, Offset: next[p], Value: value})
+			id, m := checkRecordMessage(t, fmt.Sprintf("37010%d001", p), p, next[p], received)
+			batch = append(batch, m)
 			l.at[id] = position{p, next[p]}
 			next[p]++
 			l.total++
@@ -237,13 +244,8 @@ func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
 	for b := range 2 {
 		var batch []bus.Message
 		for i := range 5 {
-			id := uuid.New()
-			env := events.Envelope{Head: events.Head{MsgID: id, Table: schemas.CheckRecords.Slug,
-				Company: "370102001", Key: id.String(), Version: 1, ReceivedAt: received},
-				Record: []byte(`{"ID":"` + id.String() + `"}`)}
-			value, err := env.Marshal()
-			require.NoError(t, err)
-			batch = append(batch, bus.Message{Topic: schemas.CheckRecords.Topic(), Partition: 0, Offset: int64(b*5 + i), Value: value})
+			_, m := checkRecordMessage(t, "370102001", 0, int64(b*5+i), received)
+			batch = append(batch, m)
 		}
 		l.batches = append(l.batches, batch)
 	}
