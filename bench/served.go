@@ -294,7 +294,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	<-probesDone // every probe reading is acknowledged and counted in probes.sent
 	// What PostgreSQL holds, counted once at the end.
 	var stored int64
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+t.SQLName()+"_history").Scan(&stored); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+store.HistoryTable(t)).Scan(&stored); err != nil {
 		return err
 	}
 	if probes != nil {
@@ -310,8 +310,8 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	e2e := float64(stored) / sinkDone.Seconds()
 	fmt.Fprintf(stdout, "HTTP: %d requests (%d failed, %d records refused) in %s → %.0f records/s acknowledged; request latency (%d records) %s\n",
 		len(reqs), res.failed, res.rejected, acked.Round(time.Millisecond), float64(accepted)/acked.Seconds(), o.batch, summary(res.latencies))
-	fmt.Fprintf(stdout, "end to end: %d records visible in PostgreSQL (%s_history) in %s → %.0f records/s\n",
-		stored, t.SQLName(), sinkDone.Round(time.Millisecond), e2e)
+	fmt.Fprintf(stdout, "end to end: %d records visible in PostgreSQL (%s) in %s → %.0f records/s\n",
+		stored, store.HistoryTable(t), sinkDone.Round(time.Millisecond), e2e)
 	for _, g := range servedGroups {
 		if n, ok := behind[g.name]; ok {
 			fmt.Fprintf(stdout, "  consumer group %s still %d messages behind at %s (2 minutes after the sink)\n", g.name, n, allDone.Round(time.Millisecond))

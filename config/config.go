@@ -154,16 +154,17 @@ type Inspect struct {
 
 // TimeSeries is how long the typed time series (感知数据 readings, 视频智能分析设备运行状态
 // of companies and gas stations) stay uncompressed and how long they are kept at all.
-// The exchange tables' history is never dropped; these are the high-rate copies.
-// Retention defaults to 180 days: an accident investigation has 60 days, extendable
-// by at most 60 (生产安全事故报告和调查处理条例 第二十九条), so 180 days keeps the
-// readings before any accident until its report is in, with a margin; AQ 3035 asks
-// monitoring records be kept at least 30 days, the least accepted here.
+// They are those tables' history (the sink writes no JSON history beside them), so by
+// default they are kept forever, as every exchange table's history is: compressed, a
+// reading costs about 16 bytes. A province that must bound its disk sets a retention:
+// at least 30 days (AQ 3035 asks monitoring records be kept that long); 180 days
+// keeps the readings before any accident until its report is in (an investigation has
+// 60 days, extendable by at most 60: 生产安全事故报告和调查处理条例 第二十九条).
 type TimeSeries struct {
 	ReadingsCompressAfter     time.Duration `env:"CHEMGUARD_READINGS_COMPRESS_AFTER" envDefault:"168h" help:"compress 感知数据 readings older than this (TimescaleDB only; 0: never)"`
-	ReadingsRetain            time.Duration `env:"CHEMGUARD_READINGS_RETAIN" envDefault:"4320h" help:"drop typed 感知数据 readings older than this, at least 720h (0: keep forever); the exchange history keeps every version"`
+	ReadingsRetain            time.Duration `env:"CHEMGUARD_READINGS_RETAIN" envDefault:"0" help:"drop 感知数据 readings (their typed series is their history) older than this, at least 720h (0: keep forever)"`
 	DeviceStatusCompressAfter time.Duration `env:"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER" envDefault:"168h" help:"compress video-analysis device status reports older than this (TimescaleDB only; 0: never)"`
-	DeviceStatusRetain        time.Duration `env:"CHEMGUARD_DEVICE_STATUS_RETAIN" envDefault:"4320h" help:"drop typed device status reports older than this, at least 720h (0: keep forever)"`
+	DeviceStatusRetain        time.Duration `env:"CHEMGUARD_DEVICE_STATUS_RETAIN" envDefault:"0" help:"drop device status reports (their typed series is their history) older than this, at least 720h (0: keep forever)"`
 	// The per-minute trend aggregate: a refresh redoes, for every point, each minute a
 	// reading arrived in after the minute was done. Readings come in batches up to
 	// minutes after they were taken, so minutes are done once they are older than

@@ -192,7 +192,7 @@ func TestFieldNamesUnique(t *testing.T) {
 	}
 }
 
-// The typed series' ages: the defaults are a week uncompressed and 180 days kept,
+// The typed series' ages: the defaults are a week uncompressed and kept forever,
 // the per-minute trend refreshed every 5 minutes up to 10 minutes ago; a retention
 // under 30 days, a negative age, compression not before retention, a refresh more
 // often than a minute or a settle outside 1m–90m is refused naming the variable at
@@ -200,30 +200,33 @@ func TestFieldNamesUnique(t *testing.T) {
 func TestTimeSeriesAges(t *testing.T) {
 	c, err := parse(t)
 	require.NoError(t, err)
-	assert.Equal(t, config.TimeSeries{ReadingsCompressAfter: 7 * 24 * time.Hour, ReadingsRetain: 180 * 24 * time.Hour,
-		DeviceStatusCompressAfter: 7 * 24 * time.Hour, DeviceStatusRetain: 180 * 24 * time.Hour,
-		TrendRefreshEvery: 5 * time.Minute, TrendSettle: 10 * time.Minute}, c.TimeSeries)
+	assert.Equal(t, config.TimeSeries{ReadingsCompressAfter: 7 * 24 * time.Hour,
+		DeviceStatusCompressAfter: 7 * 24 * time.Hour,
+		TrendRefreshEvery:         5 * time.Minute, TrendSettle: 10 * time.Minute}, c.TimeSeries)
 	cfg, err := platform.FromConfig(c)
 	require.NoError(t, err)
 	require.Len(t, cfg.SeriesPolicies, 3, "every typed series gets its policy")
 	assert.Equal(t, store.TrendRefresh{Every: 5 * time.Minute, Settle: 10 * time.Minute}, cfg.TrendRefresh)
 
-	c, err = parse(t, "CHEMGUARD_READINGS_RETAIN", "0", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "0")
+	c, err = parse(t, "CHEMGUARD_READINGS_RETAIN", "4320h", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "0")
 	require.NoError(t, err)
-	assert.Zero(t, c.TimeSeries.ReadingsRetain)
+	assert.Equal(t, 180*24*time.Hour, c.TimeSeries.ReadingsRetain)
 	assert.Zero(t, c.TimeSeries.DeviceStatusCompressAfter)
 
-	for _, bad := range []struct{ name, value, blamed string }{
-		{"CHEMGUARD_READINGS_RETAIN", "240h", "CHEMGUARD_READINGS_RETAIN"},
-		{"CHEMGUARD_DEVICE_STATUS_RETAIN", "-1h", "CHEMGUARD_DEVICE_STATUS_RETAIN"},
-		{"CHEMGUARD_READINGS_COMPRESS_AFTER", "-1h", "CHEMGUARD_READINGS_COMPRESS_AFTER"},
-		{"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "4320h", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER"},
-		{"CHEMGUARD_TREND_REFRESH_EVERY", "30s", "CHEMGUARD_TREND_REFRESH_EVERY"},
-		{"CHEMGUARD_TREND_SETTLE", "30s", "CHEMGUARD_TREND_SETTLE"},
-		{"CHEMGUARD_TREND_SETTLE", "2h", "CHEMGUARD_TREND_SETTLE"},
+	for _, bad := range []struct {
+		name, value, blamed string
+		also                []string // other variables set
+	}{
+		{"CHEMGUARD_READINGS_RETAIN", "240h", "CHEMGUARD_READINGS_RETAIN", nil},
+		{"CHEMGUARD_DEVICE_STATUS_RETAIN", "-1h", "CHEMGUARD_DEVICE_STATUS_RETAIN", nil},
+		{"CHEMGUARD_READINGS_COMPRESS_AFTER", "-1h", "CHEMGUARD_READINGS_COMPRESS_AFTER", nil},
+		{"CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "4320h", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", []string{"CHEMGUARD_DEVICE_STATUS_RETAIN", "4320h"}},
+		{"CHEMGUARD_TREND_REFRESH_EVERY", "30s", "CHEMGUARD_TREND_REFRESH_EVERY", nil},
+		{"CHEMGUARD_TREND_SETTLE", "30s", "CHEMGUARD_TREND_SETTLE", nil},
+		{"CHEMGUARD_TREND_SETTLE", "2h", "CHEMGUARD_TREND_SETTLE", nil},
 	} {
 		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
-			_, err := parse(t, bad.name, bad.value)
+			_, err := parse(t, append([]string{bad.name, bad.value}, bad.also...)...)
 			var ae *chemguard.Error
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, chemguard.EInvalid, ae.Code)

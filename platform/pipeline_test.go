@@ -117,18 +117,22 @@ func TestResendUpdatesDeleteKeepsOlderNeverOverwrites(t *testing.T) {
 	assert.Equal(t, "0", back.Body["ALARM_STATUS"], "the newer clear stays")
 	assert.Equal(t, clearedAt, back.Body["ALARM_TIME"])
 
-	// A time-series fact sent twice (a status report, a reading) is stored once in
-	// history; a changed one is a new version.
+	// A time-series fact sent twice (a status report, a reading) is stored once in its
+	// typed series, its history; a changed one replaces it there, and the replaced
+	// status is kept in the JSON history.
 	status := simulate.NewRecord(r, schemas.VideoDeviceStatuses, company, now)
+	status["RUN_STATUS"] = "1"
 	require.Equal(t, 200, post(t, app.URL(), key, "video-device-status", []simulate.Record{status, status}).Status)
 	require.Equal(t, 200, post(t, app.URL(), key, "video-device-status", []simulate.Record{status}).Status)
 	changed := simulate.Record{"DEVICE_CODE": status["DEVICE_CODE"], "DATE_TIME": status["DATE_TIME"], "RUN_STATUS": "0"}
 	require.Equal(t, 200, post(t, app.URL(), key, "video-device-status", []simulate.Record{changed}).Status)
 	eventually(t, 20*time.Second, "status history", func() bool {
-		return count(t, app.App, `SELECT count(*) FROM x_video_device_status_history WHERE record_key = $1`, status["DEVICE_CODE"]) == 2
+		return count(t, app.App, `SELECT count(*) FROM x_video_device_status_history WHERE record_key = $1`, status["DEVICE_CODE"]) == 1
 	})
 	time.Sleep(500 * time.Millisecond)
-	assert.Equal(t, 2, count(t, app.App, `SELECT count(*) FROM x_video_device_status_history WHERE record_key = $1`, status["DEVICE_CODE"]))
+	assert.Equal(t, 1, count(t, app.App, `SELECT count(*) FROM ts_video_device_status WHERE device_code = $1 AND NOT running`, status["DEVICE_CODE"]))
+	assert.Equal(t, 1, count(t, app.App, `SELECT count(*) FROM x_video_device_status_history
+		WHERE record_key = $1 AND doc->>'RUN_STATUS' = '1'`, status["DEVICE_CODE"]), "the replaced status, once")
 }
 
 func TestStatusCodes(t *testing.T) {

@@ -63,9 +63,11 @@ func NewSealedExchange(pool *pgxpool.Pool, box *sealed.Box) *Exchange {
 }
 
 // Apply writes one consumed batch in a single transaction: every version into its
-// table's history (a replayed version is skipped by its message ID) and into the
-// current state, where a version only replaces an older one. Replaying a batch is
-// harmless. It returns only after the commit, so offsets may be committed after it.
+// table's history — the JSON history, where a replayed version is skipped by its
+// message ID, or for readings and device status their typed series (applySeries),
+// one row per point and time — and into the current state, where a version only
+// replaces an older one. Replaying a batch is harmless. It returns only after the
+// commit, so offsets may be committed after it.
 func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
 	var err error
 	for range historyRaceAttempts {
@@ -141,40 +143,14 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("store: copy %s: %w", t.Slug, err)
 	}
-	name := t.SQLName()
-	// A version already stored under its message id is skipped: replays carry the same
-	// id, and so do re-sent time-series facts (ingest derives their id from the
-	// content). The stored ids are looked up with the batch's ids as one array in the
-	// primary key (msg_id, received_at): a NOT EXISTS was planned as a hash anti-join
-	// that read the WHOLE history for every batch (the stage has no statistics), 0.5 s
-	// per batch at 200,000 rows and growing with the history (docs/performance.md,
-	// "The history dedup"). The lookup is bounded below in receipt time (oldestCopy),
-	// so it probes only the partitions a stored copy can be in, not every partition
-	// the history has. The dedup is the only one: an ON CONFLICT DO NOTHING on top of
-	// it made every row a speculative insert, a quarter of the statement's CPU on a
-	// hypertable (docs/performance.md, "The sink's history insert …"), to catch what
-	// only a concurrent writer of the same batch can cause — that is the key violation
-	// Apply retries.
-	priorDedup := ""
-	if priors {
-		priorDedup = `
-		AND (s.prior_id IS NULL OR s.prior_id NOT IN (SELECT h.msg_id FROM ` + name + `_history h
-			WHERE h.msg_id = ANY(ARRAY(SELECT p.prior_id FROM ` + stage + ` p, sink_fact_ids f
-				WHERE p.prior_id IS NOT NULL AND p.event_time < f.prior_ids_until))
-			AND h.received_at >= $1))`
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
-		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
-		SELECT DISTINCT ON (s.msg_id) s.msg_id, s.company_code, s.record_key, s.deleted, s.event_time, s.version, s.received_at, s.doc
-		FROM `+stage+` s
-		WHERE s.msg_id NOT IN (SELECT h.msg_id FROM `+name+`_history h
-			WHERE h.msg_id = ANY(ARRAY(SELECT msg_id FROM `+stage+`)) AND h.received_at >= $1)`+priorDedup+`
-		ORDER BY s.msg_id, s.received_at`, oldestCopy(t, vs)); err != nil {
-		if uniqueViolation(err) {
-			return fmt.Errorf("store: history %s: %w: %w", t.Slug, errStoredConcurrently, err)
+	oldest := oldestCopy(t, vs)
+	s, typed := seriesOf[t]
+	if !typed {
+		if err := insertHistory(ctx, tx, t, stage, "true", oldest, priors); err != nil {
+			return err
 		}
-		return fmt.Errorf("store: history %s: %w", t.Slug, err)
 	}
+	name := t.SQLName()
 	// One row per key from the batch (its newest version), then only where it is
 	// newer than what is stored: an older version never overwrites a newer one.
 	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`
@@ -190,7 +166,51 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		    < (COALESCE(EXCLUDED.event_time, '-infinity'), EXCLUDED.version)`); err != nil {
 		return fmt.Errorf("store: upsert %s: %w", t.Slug, err)
 	}
-	return applyTyped(ctx, tx, t, stage)
+	if typed {
+		return applySeries(ctx, tx, t, s, stage, oldest, priors)
+	}
+	return nil
+}
+
+// insertHistory inserts the staged versions of t that match where into its JSON
+// history, but for those stored already.
+//
+// A version already stored under its message id is skipped: replays carry the same
+// id, and so do re-sent time-series facts (ingest derives their id from the
+// content). The stored ids are looked up with the batch's ids as one array in the
+// primary key (msg_id, received_at): a NOT EXISTS was planned as a hash anti-join
+// that read the WHOLE history for every batch (the stage has no statistics), 0.5 s
+// per batch at 200,000 rows and growing with the history (docs/performance.md,
+// "The history dedup"). The lookup is bounded below in receipt time (oldest, from
+// oldestCopy), so it probes only the partitions a stored copy can be in, not every
+// partition the history has. The dedup is the only one: an ON CONFLICT DO NOTHING on
+// top of it made every row a speculative insert, a quarter of the statement's CPU on
+// a hypertable (docs/performance.md, "The sink's history insert …"), to catch what
+// only a concurrent writer of the same batch can cause — that is the key violation
+// Apply retries.
+func insertHistory(ctx context.Context, tx pgx.Tx, t *schemas.Table, stage, where string, oldest time.Time, priors bool) error {
+	name := t.SQLName()
+	priorDedup := ""
+	if priors {
+		priorDedup = `
+		AND (s.prior_id IS NULL OR s.prior_id NOT IN (SELECT h.msg_id FROM ` + name + `_history h
+			WHERE h.msg_id = ANY(ARRAY(SELECT p.prior_id FROM ` + stage + ` p, sink_fact_ids f
+				WHERE (` + where + `) AND p.prior_id IS NOT NULL AND p.event_time < f.prior_ids_until))
+			AND h.received_at >= $1))`
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO `+name+`_history
+		(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
+		SELECT DISTINCT ON (s.msg_id) s.msg_id, s.company_code, s.record_key, s.deleted, s.event_time, s.version, s.received_at, s.doc
+		FROM `+stage+` s
+		WHERE (`+where+`) AND s.msg_id NOT IN (SELECT h.msg_id FROM `+name+`_history h
+			WHERE h.msg_id = ANY(ARRAY(SELECT msg_id FROM `+stage+` WHERE `+where+`)) AND h.received_at >= $1)`+priorDedup+`
+		ORDER BY s.msg_id, s.received_at`, oldest); err != nil {
+		if uniqueViolation(err) {
+			return fmt.Errorf("store: history %s: %w: %w", t.Slug, errStoredConcurrently, err)
+		}
+		return fmt.Errorf("store: history %s: %w", t.Slug, err)
+	}
+	return nil
 }
 
 // FactReceiptLead bounds how long before its event time a time-series fact can have
@@ -303,13 +323,23 @@ func (s *Exchange) readBack(t *schemas.Table, doc []byte) ([]byte, error) {
 
 // StoredSince reports whether a version of the record received at or after since is
 // stored: the current row, or — when that version lost to one with a later event
-// time — its history. Read-your-writes waits on it.
+// time — its history. Read-your-writes waits on it. A typed series is searched only
+// for versions whose time is at most FactReceiptLead before since, the partitions a
+// just-sent reading can be in: an older one waits for ReadWait and is then answered
+// as pending, which is all a late batch's GET can lose.
 func (s *Exchange) StoredSince(ctx context.Context, t *schemas.Table, company, key string, since time.Time) (bool, error) {
-	var ok bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+t.SQLName()+`
+	q, args := `SELECT EXISTS (SELECT 1 FROM `+t.SQLName()+`
 			WHERE company_code = $1 AND record_key = $2 AND received_at >= $3)
 		OR EXISTS (SELECT 1 FROM `+t.SQLName()+`_history WHERE company_code = $1 AND record_key = $2 AND received_at >= $3)`,
-		company, key, since).Scan(&ok)
+		[]any{company, key, since}
+	if sr, ok := seriesOf[t]; ok {
+		q += `
+		OR EXISTS (SELECT 1 FROM ` + sr.name + ` WHERE company_code = $1 AND ` + sr.point + ` = $2
+			AND ` + sr.time + ` >= $4 AND received_at >= $3)`
+		args = append(args, since.Add(-FactReceiptLead))
+	}
+	var ok bool
+	err := s.pool.QueryRow(ctx, q, args...).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("store: stored since %s: %w", t.Slug, err)
 	}

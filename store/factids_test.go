@@ -28,9 +28,14 @@ func timeOrdered(t *testing.T, at time.Time) uuid.UUID {
 	return id
 }
 
+// historyRows counts company's versions in a JSON history with the message-id dedup.
+// Readings and device status keep theirs in their typed series (one row per point and
+// time); the dedup below is the alarms' — the time-series tables without a typed
+// series — so these tests write 智能视频 alarms. They carry reading-shaped records:
+// the store reads no field of a table without a typed series.
 func historyRows(t *testing.T, pool *pgxpool.Pool, company string) int {
 	t.Helper()
-	return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM x_sensor_readings_history WHERE company_code = $1`, company)
+	return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM x_video_alarms_history WHERE company_code = $1`, company)
 }
 
 // The history dedup looks only where a stored copy can be, yet finds every one: a
@@ -48,7 +53,7 @@ func TestHistoryDedupAcrossPartitions(t *testing.T) {
 		company := "370102009"
 		apply := func(vs ...store.Version) {
 			t.Helper()
-			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil))
+			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: vs}, nil))
 		}
 		var first []store.Version
 		for i := range 20 { // received from 10 s before the boundary to 9 s after it
@@ -59,7 +64,7 @@ func TestHistoryDedupAcrossPartitions(t *testing.T) {
 		}
 		apply(first...)
 		require.Equal(t, 20, historyRows(t, pool, company))
-		require.Greater(t, pgtest.Scalar[int](t, pool, `SELECT count(DISTINCT tableoid)::int FROM x_sensor_readings_history
+		require.Greater(t, pgtest.Scalar[int](t, pool, `SELECT count(DISTINCT tableoid)::int FROM x_video_alarms_history
 			WHERE company_code = $1`, company), 1, "the batch went to two partitions")
 
 		apply(first...) // the broker delivers the batch again
@@ -94,7 +99,7 @@ func TestFactStoredOnceAcrossTheIdUpgrade(t *testing.T) {
 		at := time.Now().Add(-time.Hour).Truncate(time.Second)
 		before := reading(company, company+"-T001", at, "1.5", at.Add(time.Second))
 		before.MsgID = uuid.NewSHA1(uuid.NameSpaceOID, before.Doc) // the earlier scheme's content hash
-		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {before}}, nil))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: {before}}, nil))
 
 		require.NoError(t, store.Migrate(ctx, pool))
 		require.True(t, pgtest.Scalar[bool](t, pool, `SELECT prior_ids_until > now() + interval '1 day' FROM sink_fact_ids`))
@@ -102,7 +107,7 @@ func TestFactStoredOnceAcrossTheIdUpgrade(t *testing.T) {
 		after.MsgID, after.PriorID = timeOrdered(t, at), before.MsgID
 		after.ReceivedAt = time.Now()
 		after.Version = after.ReceivedAt.UnixNano()
-		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {after}}, nil))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: {after}}, nil))
 		require.Equal(t, 1, historyRows(t, pool, company), "the re-sent fact is found under its earlier id")
 
 		// A fact first stored by an upgraded node, then sent again through a node of
@@ -110,13 +115,13 @@ func TestFactStoredOnceAcrossTheIdUpgrade(t *testing.T) {
 		second := reading(company, company+"-T002", at, "2.5", time.Now())
 		earlier := uuid.NewSHA1(uuid.NameSpaceOID, second.Doc)
 		second.MsgID, second.PriorID = timeOrdered(t, at), earlier
-		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {second}}, nil))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: {second}}, nil))
 		require.Equal(t, 2, historyRows(t, pool, company))
 		again := second
 		again.MsgID, again.PriorID = earlier, second.MsgID
 		again.ReceivedAt = time.Now()
 		again.Version = again.ReceivedAt.UnixNano()
-		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {again}}, nil))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: {again}}, nil))
 		require.Equal(t, 2, historyRows(t, pool, company), "and the reverse, from a node not yet upgraded")
 
 		fresh := pgtest.Migrated(t, dsn(t))

@@ -133,8 +133,8 @@ func TestSinkIndexMigrationKeepsWhatReadersSee(t *testing.T) {
 		}
 		write(batch...)
 		before := readingsAsRead(t, ex, company, keys)
-		history := func() int {
-			return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM x_sensor_readings_history WHERE company_code = $1`, company)
+		history := func() int { // the readings' history is their typed series
+			return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM ts_sensor_readings WHERE company_code = $1`, company)
 		}
 		require.Equal(t, len(batch), history())
 

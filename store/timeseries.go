@@ -14,7 +14,8 @@ import (
 )
 
 // The typed time-series tables (migration 00060): one row per reading or status
-// report, in typed columns, beside the exchange table's JSON history.
+// report, in typed columns. For the exchange tables that have one they are the
+// history (applySeries): the JSON history keeps only what a typed row cannot hold.
 const (
 	SensorReadingsSeries         = "ts_sensor_readings"
 	VideoDeviceStatusSeries      = "ts_video_device_status"
@@ -29,70 +30,78 @@ var TimeSeriesTables = []struct{ Name, TimeColumn string }{
 	{GasStationDeviceStatusSeries, "status_time"},
 }
 
-// typedInserts copies a staged batch of an exchange table into its typed series (%[1]s
-// is the stage). The version time is the series' time; a row whose value does not read
-// as the seed's number is left to the JSON history alone rather than failing the batch
-// (validation refuses such a value before it gets here). Within a batch the latest
-// received version of a (company, point, time) wins, and a stored row is replaced only
-// by one received later (onConflict): a replay (same received_at) changes nothing, a
-// company's correction replaces the reading.
-var typedInserts = map[*schemas.Table]typedInsert{
-	schemas.SensorReadings: {
-		insert: `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
-		SELECT DISTINCT ON (company_code, record_key, event_time)
-			company_code, record_key, event_time, (doc->>'VALUE')::float8, received_at
-		FROM %[1]s
-		WHERE NOT deleted AND event_time IS NOT NULL AND doc->>'VALUE' ~ '^-?[0-9]{1,16}(\.[0-9]{1,8})?$'
-		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC`,
-		onConflict: `
-		ON CONFLICT (company_code, indicator_code, collect_time) DO UPDATE
-			SET value = EXCLUDED.value, received_at = EXCLUDED.received_at
-			WHERE ts_sensor_readings.received_at < EXCLUDED.received_at`,
-	},
-	schemas.VideoDeviceStatuses:           deviceStatusInsert(VideoDeviceStatusSeries),
-	schemas.GasStationVideoDeviceStatuses: deviceStatusInsert(GasStationDeviceStatusSeries),
+// series is how an exchange table's staged versions map onto its typed series: the
+// record key is the point (or device), the version time the series' time.
+type series struct {
+	name      string // the typed table
+	point     string // its column of the record key
+	time      string // its column of the version time
+	value     string // its column of the value
+	fromDoc   string // the value from the staged doc, as the column's type
+	readable  string // when the staged doc's value reads as the column's type (never NULL)
+	recordDoc string // the record's JSON rebuilt from a typed row r, keys the seed's
 }
 
-// typedInsert is one typed series' insert of a staged batch and the clause that makes
-// it replace a stored row only by one received later.
-type typedInsert struct{ insert, onConflict string }
+// seriesOf are the typed series by exchange table. A version whose value does not
+// read as the seed's number (or code) cannot be a typed row; validation refuses such a
+// value before it gets here, and should one come it goes to the JSON history.
+var seriesOf = map[*schemas.Table]series{
+	schemas.SensorReadings: {
+		name: SensorReadingsSeries, point: "indicator_code", time: "collect_time", value: "value",
+		fromDoc:  `(doc->>'VALUE')::float8`,
+		readable: `COALESCE(doc->>'VALUE' ~ '^-?[0-9]{1,16}(\.[0-9]{1,8})?$', false)`,
+		recordDoc: `jsonb_build_object('INDICATOR_CODE', r.indicator_code, 'VALUE', r.value,
+			'COLLECT_TIME', to_char(r.collect_time AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'))`,
+	},
+	schemas.VideoDeviceStatuses:           deviceStatusSeries(VideoDeviceStatusSeries),
+	schemas.GasStationVideoDeviceStatuses: deviceStatusSeries(GasStationDeviceStatusSeries),
+}
 
-func deviceStatusInsert(series string) typedInsert {
-	return typedInsert{
-		insert: `INSERT INTO ` + series + ` (company_code, device_code, status_time, running, received_at)
-		SELECT DISTINCT ON (company_code, record_key, event_time)
-			company_code, record_key, event_time, doc->>'RUN_STATUS' = '1', received_at
-		FROM %[1]s
-		WHERE NOT deleted AND event_time IS NOT NULL AND doc->>'RUN_STATUS' IN ('0', '1')
-		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC`,
-		onConflict: `
-		ON CONFLICT (company_code, device_code, status_time) DO UPDATE
-			SET running = EXCLUDED.running, received_at = EXCLUDED.received_at
-			WHERE ` + series + `.received_at < EXCLUDED.received_at`,
+func deviceStatusSeries(name string) series {
+	return series{
+		name: name, point: "device_code", time: "status_time", value: "running",
+		fromDoc:  `doc->>'RUN_STATUS' = '1'`,
+		readable: `COALESCE(doc->>'RUN_STATUS' IN ('0', '1'), false)`,
+		recordDoc: `jsonb_build_object('DEVICE_CODE', r.device_code,
+			'DATE_TIME', to_char(r.status_time AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+			'RUN_STATUS', CASE WHEN r.running THEN '1' ELSE '0' END)`,
 	}
 }
 
-// applyTyped writes the staged batch of t into its typed series, if t has one, in
-// the sink's transaction: a batch acknowledged to the broker is in both or neither.
+// typed is the condition on a staged version under which it is a typed row.
+func (s series) typed() string {
+	return `NOT deleted AND event_time IS NOT NULL AND ` + s.readable
+}
+
+// applySeries writes the staged batch of a table with a typed series into it, in the
+// sink's transaction, as that table's history: one row per (company, point, time),
+// which is also what stores a replayed batch or a re-sent fact once. A JSON history
+// row beside each typed row was 40–45 % of the sink's statement time and read by
+// nobody (docs/performance.md, "Readings' history in their typed series"). The JSON
+// history still gets what a typed row cannot hold: a version not readable as one
+// (untyped), and the value a correction replaced (superseded), so an investigation
+// still sees what the company first sent.
 //
 // A batch's facts are nearly always new, so it is first inserted plainly, under a
 // savepoint: ON CONFLICT makes every row a speculative insertion (a check of the key
 // before the insert, a lock and a confirmation record after it), a quarter of the
 // statement's buffers and WAL records when nothing conflicts. Only when a stored row
-// has the key of one of the batch's — a replay, a re-sent fact, a correction, or
-// another writer's row — is the savepoint rolled back and the batch written with
-// onConflict, which is what every batch got before.
-func applyTyped(ctx context.Context, tx pgx.Tx, t *schemas.Table, stage string) error {
-	q, ok := typedInserts[t]
-	if !ok {
-		return nil
+// or another version in the batch has the key of one of its rows — a replay, a re-sent
+// fact, a correction, or another writer's row — is the savepoint rolled back and the
+// batch written with the conflict rules: within the batch and against a stored row,
+// the version received later wins.
+func applySeries(ctx context.Context, tx pgx.Tx, t *schemas.Table, s series, stage string, oldest time.Time, priors bool) error {
+	if err := insertHistory(ctx, tx, t, stage, `NOT (`+s.typed()+`)`, oldest, priors); err != nil {
+		return err
 	}
-	insert := fmt.Sprintf(q.insert, stage)
+	cols := `company_code, ` + s.point + `, ` + s.time + `, ` + s.value + `, received_at`
+	rows := `company_code, record_key, event_time, ` + s.fromDoc + `, received_at`
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: typed series of %s: savepoint: %w", t.Slug, err)
 	}
-	_, err = sp.Exec(ctx, insert)
+	_, err = sp.Exec(ctx, `INSERT INTO `+s.name+` (`+cols+`) SELECT `+rows+` FROM `+stage+`
+		WHERE `+s.typed()+` ORDER BY company_code, record_key, event_time`)
 	if err == nil {
 		if err := sp.Commit(ctx); err != nil {
 			return fmt.Errorf("store: typed series of %s: release: %w", t.Slug, err)
@@ -105,7 +114,35 @@ func applyTyped(ctx context.Context, tx pgx.Tx, t *schemas.Table, stage string) 
 	if err := sp.Rollback(ctx); err != nil {
 		return fmt.Errorf("store: typed series of %s: rollback to savepoint: %w", t.Slug, err)
 	}
-	if _, err := tx.Exec(ctx, insert+q.onConflict); err != nil {
+	// The versions each key's winner replaces, into the JSON history: a stored row a
+	// later-received version with another value replaces (its bytes are gone, so its
+	// record is rebuilt from the row, under a fresh id), and a version of the batch a
+	// later-received one in the same batch outvotes. A replay finds the stored row
+	// received when it was, not before, so it adds nothing; the history's key refuses
+	// the batch's own outvoted versions a second time.
+	if _, err := tx.Exec(ctx, `WITH ranked AS (
+			SELECT msg_id, company_code, record_key, deleted, event_time, version, received_at, doc,
+				`+s.fromDoc+` AS v,
+				row_number() OVER w AS rank, first_value(`+s.fromDoc+`) OVER w AS winner
+			FROM `+stage+` WHERE `+s.typed()+`
+			WINDOW w AS (PARTITION BY company_code, record_key, event_time ORDER BY received_at DESC, version DESC))
+		INSERT INTO `+t.SQLName()+`_history (msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
+		SELECT gen_random_uuid(), r.company_code, r.`+s.point+`, false, r.`+s.time+`, 0, r.received_at, `+s.recordDoc+`
+		FROM ranked b JOIN `+s.name+` r ON r.company_code = b.company_code AND r.`+s.point+` = b.record_key AND r.`+s.time+` = b.event_time
+		WHERE b.rank = 1 AND r.received_at < b.received_at AND r.`+s.value+` IS DISTINCT FROM b.v
+		UNION ALL
+		SELECT DISTINCT ON (msg_id) msg_id, company_code, record_key, deleted, event_time, version, received_at, doc
+		FROM ranked WHERE rank > 1 AND v IS DISTINCT FROM winner
+		ON CONFLICT DO NOTHING`); err != nil {
+		return fmt.Errorf("store: typed series of %s: superseded versions: %w", t.Slug, err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO `+s.name+` (`+cols+`)
+		SELECT DISTINCT ON (company_code, record_key, event_time) `+rows+` FROM `+stage+`
+		WHERE `+s.typed()+`
+		ORDER BY company_code, record_key, event_time, received_at DESC, version DESC
+		ON CONFLICT (company_code, `+s.point+`, `+s.time+`) DO UPDATE
+			SET `+s.value+` = EXCLUDED.`+s.value+`, received_at = EXCLUDED.received_at
+			WHERE `+s.name+`.received_at < EXCLUDED.received_at`); err != nil {
 		return fmt.Errorf("store: typed series of %s: %w", t.Slug, err)
 	}
 	return nil
@@ -282,4 +319,13 @@ func dropExpiredPartitions(ctx context.Context, pool *pgxpool.Pool, p SeriesPoli
 		return fmt.Errorf("store: retention %s_default: %w", p.Table, err)
 	}
 	return nil
+}
+
+// HistoryTable names the table that holds t's history: its typed series when it has
+// one (one row per point and time), its JSON history otherwise.
+func HistoryTable(t *schemas.Table) string {
+	if s, ok := seriesOf[t]; ok {
+		return s.name
+	}
+	return t.SQLName() + "_history"
 }

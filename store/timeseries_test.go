@@ -50,9 +50,10 @@ func bothPaths(t *testing.T, f func(t *testing.T, pool *pgxpool.Pool, timescale 
 	}
 }
 
-// The sink's write stores each reading and device status in its typed series in the
-// same transaction as the exchange tables; a replayed batch stores nothing twice, a
-// correction received later replaces the value, and the exchange history is as before.
+// The sink's write stores each reading and device status in its typed series — their
+// history — in the same transaction as the current state; a replayed batch stores
+// nothing twice, a correction received later replaces the value, and the value it
+// replaced is kept in the JSON history.
 func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
 	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, timescale bool) {
 		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 09:30:00")
@@ -71,8 +72,10 @@ func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
 		require.NoError(t, ex.Apply(ctx, batch, nil), "a replayed batch is harmless")
 
 		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings`))
-		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`),
-			"the exchange history is unchanged: one row per version")
+		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`),
+			"the typed series is the readings' history: no JSON row beside it")
+		require.Equal(t, 23.25+6, pgtest.Scalar[float64](t, pool, `SELECT (doc->>'VALUE')::float8 FROM x_sensor_readings`),
+			"the current state is as before: the point's latest reading")
 		require.Equal(t, 23.25, pgtest.Scalar[float64](t, pool, `SELECT value FROM ts_sensor_readings
 			WHERE company_code = '370102001' AND indicator_code = '370102001-T01' AND collect_time = $1`, now.Add(3*time.Minute)))
 		require.False(t, pgtest.Scalar[bool](t, pool, `SELECT running FROM ts_gas_station_video_device_status
@@ -88,6 +91,14 @@ func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
 		require.Equal(t, 99.5, pgtest.Scalar[float64](t, pool, `SELECT value FROM ts_sensor_readings
 			WHERE collect_time = $1`, now.Add(3*time.Minute)))
 		require.Equal(t, int64(10), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings`))
+		require.Equal(t, `{"VALUE": 23.25, "COLLECT_TIME": "2026-12-05 09:33:00", "INDICATOR_CODE": "370102001-T01"} `+
+			vs[3].ReceivedAt.UTC().Format(time.RFC3339),
+			pgtest.Scalar[string](t, pool, `SELECT doc::text || ' ' || to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+				FROM x_sensor_readings_history`),
+			"the replaced reading is in the JSON history as it was stored, received when it was; the stale re-send adds nothing")
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: {fix}}, nil))
+		require.Equal(t, int64(1), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`),
+			"a replayed correction replaces nothing more")
 
 		// The aggregates answer from the readings (real-time on TimescaleDB, a view on
 		// plain PostgreSQL): one hour bucket of the 10, one minute bucket each. The
@@ -152,6 +163,9 @@ func TestTypedSeriesBatchPartlyStored(t *testing.T) {
 			reading("370102001", "370102001-T01", now, "99.5", now.Add(time.Hour)),                  // a correction
 			reading("370102001", "370102001-T01", now.Add(time.Minute), "1.5", now.Add(-time.Hour)), // an older re-send
 			reading("370102001", "370102001-T02", now, "7.5", now.Add(time.Second)),
+			// A reading and its correction in one batch: the later-received one wins.
+			reading("370102001", "370102001-T02", now.Add(time.Minute), "6.5", now.Add(time.Minute+2*time.Second)),
+			reading("370102001", "370102001-T02", now.Add(time.Minute), "5.5", now.Add(time.Minute+time.Second)),
 		}
 		newStatus := status
 		newStatus.MsgID, newStatus.EventTime, newStatus.ReceivedAt = uuid.New(), now.Add(10*time.Minute), now.Add(10*time.Minute)
@@ -173,16 +187,23 @@ func TestTypedSeriesBatchPartlyStored(t *testing.T) {
 			require.NoError(t, rows.Err())
 			return strings.Join(out, "; ")
 		}
-		require.Equal(t, "370102001-T01 10:30 99.5; 370102001-T01 10:31 21.5; 370102001-T01 10:32 22.5; 370102001-T02 10:30 7.5", values())
+		require.Equal(t, "370102001-T01 10:30 99.5; 370102001-T01 10:31 21.5; 370102001-T01 10:32 22.5; 370102001-T02 10:30 7.5; 370102001-T02 10:31 6.5", values())
 		require.Equal(t, int64(2), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_video_device_status`))
 		require.True(t, pgtest.Scalar[bool](t, pool, `SELECT running FROM ts_video_device_status WHERE status_time = $1`, now))
-		require.Equal(t, int64(6), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`),
-			"every version is in the history once")
+		superseded := func() string {
+			t.Helper()
+			return pgtest.Scalar[string](t, pool, `SELECT string_agg(record_key || ' ' || (doc->>'VALUE'), '; ' ORDER BY record_key)
+				FROM x_sensor_readings_history`)
+		}
+		require.Equal(t, "370102001-T01 20.5; 370102001-T02 5.5", superseded(),
+			"the JSON history keeps what the winners replaced: the stored 10:30 reading and the batch's own earlier 10:31")
 
 		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: mixed,
 			schemas.VideoDeviceStatuses: {status, newStatus}}, nil), "a replayed mixed batch is harmless")
-		require.Equal(t, "370102001-T01 10:30 99.5; 370102001-T01 10:31 21.5; 370102001-T01 10:32 22.5; 370102001-T02 10:30 7.5", values())
+		require.Equal(t, "370102001-T01 10:30 99.5; 370102001-T01 10:31 21.5; 370102001-T01 10:32 22.5; 370102001-T02 10:30 7.5; 370102001-T02 10:31 6.5", values())
 		require.Equal(t, int64(2), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_video_device_status`))
+		require.Equal(t, "370102001-T01 20.5; 370102001-T02 5.5", superseded(), "and nothing twice")
+		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_device_status_history`))
 	})
 }
 
@@ -256,8 +277,9 @@ func TestSeriesPoliciesFollowTheConfiguration(t *testing.T) {
 	})
 }
 
-// The history keeps one row per message id across batches, partitions and receipt
-// times: a batch mixing versions already stored (replayed with their own receipt
+// A JSON history keeps one row per message id across batches, partitions and receipt
+// times (the alarms' histories: the tables without a typed series; their records here
+// are reading-shaped, which the store does not read): a batch mixing versions already stored (replayed with their own receipt
 // time, or re-sent facts received again later), a duplicate within the batch and new
 // versions stores exactly the new ones; the stored rows are untouched; and a batch
 // applied by two sinks at once is stored once.
@@ -269,8 +291,8 @@ func TestHistoryDedupByMessageID(t *testing.T) {
 			first = append(first, reading("370102001", fmt.Sprintf("370102001-T%03d", i%30), now.Add(time.Duration(i)*time.Second),
 				fmt.Sprint(i), now.Add(time.Duration(i)*time.Second)))
 		}
-		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: first}, nil))
-		require.Equal(t, int64(300), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: first}, nil))
+		require.Equal(t, int64(300), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_alarms_history`))
 
 		var second []store.Version
 		for i := 0; i < 300; i += 3 { // a hundred stored ones again, received a day later
@@ -285,13 +307,13 @@ func TestHistoryDedupByMessageID(t *testing.T) {
 		}
 		second = append(second, fresh...)
 		second = append(second, fresh[7], first[5]) // twice in the batch; stored, exactly as replayed
-		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: second}, nil))
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: second}, nil))
 
-		require.Equal(t, int64(350), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history`))
-		require.Equal(t, int64(350), pgtest.Scalar[int64](t, pool, `SELECT count(DISTINCT msg_id) FROM x_sensor_readings_history`))
-		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history WHERE doc->>'VALUE' = '-1'`),
+		require.Equal(t, int64(350), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_alarms_history`))
+		require.Equal(t, int64(350), pgtest.Scalar[int64](t, pool, `SELECT count(DISTINCT msg_id) FROM x_video_alarms_history`))
+		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_alarms_history WHERE doc->>'VALUE' = '-1'`),
 			"a stored version is never replaced by a re-send under its id")
-		require.Equal(t, int64(50), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history
+		require.Equal(t, int64(50), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_alarms_history
 			WHERE company_code = '370102002'`))
 
 		// Two sinks applying one batch at once (a partition handed over while its batch
@@ -306,27 +328,27 @@ func TestHistoryDedupByMessageID(t *testing.T) {
 		require.NoError(t, err)
 		defer other.Rollback(ctx) //nolint:errcheck // committed below
 		v := vs[3]
-		_, err = other.Exec(ctx, `INSERT INTO x_sensor_readings_history
+		_, err = other.Exec(ctx, `INSERT INTO x_video_alarms_history
 			(msg_id, company_code, record_key, deleted, event_time, version, received_at, doc)
 			VALUES ($1, $2, $3, false, $4, $5, $6, $7)`, v.MsgID, v.Company, v.Key, v.EventTime, v.Version, v.ReceivedAt, string(v.Doc))
 		require.NoError(t, err)
 
 		done := make(chan error, 1)
 		go func() {
-			done <- ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil)
+			done <- ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoAlarms: vs}, nil)
 		}()
 		require.Eventually(t, func() bool {
 			return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM pg_stat_activity
 				WHERE datname = current_database() AND wait_event_type = 'Lock'
-				AND query LIKE 'INSERT INTO x_sensor_readings_history%'`) == 1
+				AND query LIKE 'INSERT INTO x_video_alarms_history%'`) == 1
 		}, 30*time.Second, 5*time.Millisecond, "the sink waits on the other writer's row")
 		require.NoError(t, other.Commit(ctx))
 		require.NoError(t, <-done)
 
-		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings_history
+		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_alarms_history
 			WHERE company_code = '370102003'`))
-		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(DISTINCT msg_id) FROM x_sensor_readings_history
+		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(DISTINCT msg_id) FROM x_video_alarms_history
 			WHERE company_code = '370102003'`))
-		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_sensor_readings WHERE company_code = '370102003'`))
+		require.Equal(t, int64(20), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM x_video_alarms WHERE company_code = '370102003'`))
 	})
 }

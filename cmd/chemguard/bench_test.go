@@ -32,7 +32,7 @@ func TestBenchServesTheRealProcess(t *testing.T) {
 	t.Log(s)
 	assert.Regexp(t, `bench served: chemguard serve pid \d+ on http://127\.0\.0\.1:\d+, 3000 sensor-readings records`, s)
 	assert.Regexp(t, `HTTP: 12 requests \(0 failed, 0 records refused\)`, s)
-	assert.Contains(t, s, "end to end: 3000 records visible in PostgreSQL (x_sensor_readings_history)")
+	assert.Contains(t, s, "end to end: 3000 records visible in PostgreSQL (ts_sensor_readings)")
 	for _, g := range []string{"chemguard-sink", "chemguard-warning", "chemguard-governance"} {
 		assert.Regexp(t, `consumer group `+g+` caught up at `, s)
 	}
