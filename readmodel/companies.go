@@ -16,6 +16,7 @@ import (
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/share"
+	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/tiers"
 	"github.com/shandong-emergency/chemguard/warning"
 )
@@ -122,7 +123,11 @@ func (s *Companies) Stats(ctx context.Context, scope tiers.Scope, now time.Time,
 	}
 	exists := []string{fmt.Sprintf(`EXISTS (SELECT 1 FROM exchange_rejections r WHERE r.company_code = e.code AND r.received_at > $%d)`, n)}
 	for _, t := range schemas.Tables() {
-		exists = append(exists, fmt.Sprintf(`EXISTS (SELECT 1 FROM %s x WHERE x.company_code = e.code AND x.updated_at > $%d)`, t.SQLName(), n))
+		rows := t.SQLName() + ` x WHERE x.company_code = e.code AND`
+		if store.HasSeries(t) { // no (company_code, updated_at) index: the company's points by the key
+			rows = `(SELECT updated_at FROM ` + t.SQLName() + ` WHERE company_code = e.code OFFSET 0) x WHERE`
+		}
+		exists = append(exists, fmt.Sprintf(`EXISTS (SELECT 1 FROM %s x.updated_at > $%d)`, rows, n))
 	}
 	if err := q("online", `SELECT count(*) FROM enterprises e WHERE e.disabled_at IS NULL AND `+where+` AND (`+strings.Join(exists, " OR ")+`)`,
 		[]any{now.Add(-online)}, &st.Online); err != nil {
@@ -516,6 +521,11 @@ func (s *Companies) Counties(ctx context.Context, scope tiers.Scope, city string
 func (s *Companies) LastSeen(ctx context.Context, code string) (*time.Time, error) {
 	parts := []string{`(SELECT max(received_at) FROM exchange_rejections WHERE company_code = $1)`}
 	for _, t := range schemas.Tables() {
+		if store.HasSeries(t) { // no (company_code, updated_at) index: the company's points by the key
+			parts = append(parts, `(SELECT max(updated_at) FROM (SELECT updated_at FROM `+t.SQLName()+`
+				WHERE company_code = $1 OFFSET 0) p)`)
+			continue
+		}
 		parts = append(parts, `(SELECT max(updated_at) FROM `+t.SQLName()+` WHERE company_code = $1)`)
 	}
 	var last *time.Time

@@ -359,8 +359,13 @@ func (s *Exchange) List(ctx context.Context, t *schemas.Table, company string, s
 		after.UpdatedAt = since
 		after.Key = ""
 	}
-	rows, err := s.pool.Query(ctx, `SELECT record_key, deleted, received_at, updated_at, doc FROM `+t.SQLName()+`
-		WHERE company_code = $1 AND updated_at >= $2 AND (updated_at, record_key) > ($3, $4)
+	from := t.SQLName() + ` WHERE company_code = $1 AND`
+	if HasSeries(t) { // no (company_code, updated_at) index: the company's points by the key
+		from = `(SELECT record_key, deleted, received_at, updated_at, doc FROM ` + t.SQLName() + `
+			WHERE company_code = $1 OFFSET 0) p WHERE`
+	}
+	rows, err := s.pool.Query(ctx, `SELECT record_key, deleted, received_at, updated_at, doc FROM `+from+`
+		updated_at >= $2 AND (updated_at, record_key) > ($3, $4)
 		ORDER BY updated_at, record_key LIMIT $5`, company, since, after.UpdatedAt, after.Key, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: list %s: %w", t.Slug, err)

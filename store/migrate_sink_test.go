@@ -226,3 +226,80 @@ func TestDeviceStatusTimeIndexMigration(t *testing.T) {
 		}
 	})
 }
+
+// seriesCompanyIndexes counts the (company_code, updated_at, …) indexes of the time
+// series' current state.
+func seriesCompanyIndexes(t *testing.T, pool *pgxpool.Pool) int {
+	t.Helper()
+	return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM pg_indexes
+		WHERE tablename IN ('x_sensor_readings', 'x_video_device_status', 'x_gas_station_video_device_status')
+		  AND indexname LIKE '%\_updated'`)
+}
+
+// listedInPages is company's readings as the API lists them, two to a page.
+func listedInPages(t *testing.T, ex *store.Exchange, company string, since time.Time) []string {
+	t.Helper()
+	var out []string
+	var after store.Cursor
+	for {
+		page, err := ex.List(context.Background(), schemas.SensorReadings, company, since, after, 2)
+		require.NoError(t, err)
+		for _, c := range page {
+			out = append(out, c.Key+" "+c.UpdatedAt.UTC().Format(time.RFC3339Nano))
+		}
+		if len(page) < 2 {
+			return out
+		}
+		after = store.Cursor{UpdatedAt: page[len(page)-1].UpdatedAt, Key: page[len(page)-1].Key}
+	}
+}
+
+// Migration 00105 runs on a database holding readings of two companies (TimescaleDB
+// and plain): the time series' current state loses its (company_code, updated_at,
+// record_key) index, and a company's listing — whole, in pages, and since a time —
+// reads exactly as before, only its own records; newer readings are listed after it.
+func TestSeriesCurrentCompanyIndexMigration(t *testing.T) {
+	olderBinaryDatabases(t, migrations(t, "00105_"), 104, func(t *testing.T, pool *pgxpool.Pool, _ func(testing.TB) string) {
+		ctx := context.Background()
+		ex := store.NewExchange(pool)
+		require.Equal(t, 3, seriesCompanyIndexes(t, pool), "before 00105 each time series' current state has it")
+		at := time.Now().Add(-time.Hour).Truncate(time.Second)
+		reading := func(company, key string, n int) store.Version {
+			collected := at.Add(time.Duration(n) * time.Minute)
+			return store.Version{MsgID: uuid.New(), Company: company, Key: key, Version: collected.UnixNano(),
+				EventTime: collected, ReceivedAt: collected.Add(time.Second),
+				Doc: fmt.Appendf(nil, `{"INDICATOR_CODE":%q,"VALUE":%d.5,"COLLECT_TIME":%q}`, key, n, collected.Format(time.DateTime))}
+		}
+		write := func(vs ...store.Version) {
+			t.Helper()
+			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil))
+		}
+		keys := []string{"TI0001", "TI0002", "TI0003", "PI0001", "PI0002"}
+		for n := range 3 {
+			for _, k := range keys {
+				write(reading("370102001", "370102001"+k, n), reading("370102002", "370102002"+k, n))
+			}
+		}
+		var companyKeys []string
+		for _, k := range keys {
+			companyKeys = append(companyKeys, "370102001"+k)
+		}
+		before := readingsAsRead(t, ex, "370102001", companyKeys)
+		paged := listedInPages(t, ex, "370102001", time.Time{})
+		require.Len(t, paged, len(keys), "one current row per point, the other company's not listed")
+
+		require.NoError(t, store.Migrate(ctx, pool))
+		require.Zero(t, seriesCompanyIndexes(t, pool), "00105 drops it")
+		require.Equal(t, 3, pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM pg_indexes
+			WHERE tablename IN ('x_sensor_readings', 'x_video_device_status', 'x_gas_station_video_device_status')
+			  AND indexname LIKE '%\_updated\_all'`), "the index on updated_at alone stays, for the feed")
+		require.Equal(t, before, readingsAsRead(t, ex, "370102001", companyKeys), "every record reads back as before")
+		require.Equal(t, paged, listedInPages(t, ex, "370102001", time.Time{}), "and lists in the same pages")
+
+		since := time.Now()
+		write(reading("370102001", "370102001TI0002", 9))
+		got := listedInPages(t, ex, "370102001", since)
+		require.Len(t, got, 1)
+		require.True(t, strings.HasPrefix(got[0], "370102001TI0002 "), "only the point read since: %v", got)
+	})
+}

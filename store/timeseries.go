@@ -329,3 +329,13 @@ func HistoryTable(t *schemas.Table) string {
 	}
 	return t.SQLName() + "_history"
 }
+
+// HasSeries reports whether t's history is a typed series. Such a table's current
+// state (one row per point or device) has no index on (company_code, updated_at)
+// (migration 00105): a reader of one company's rows by change time reads them by the
+// primary key's prefix, fenced with OFFSET 0 so the planner does not walk the index
+// on updated_at across every company instead.
+func HasSeries(t *schemas.Table) bool {
+	_, ok := seriesOf[t]
+	return ok
+}
