@@ -154,7 +154,7 @@ func Serve(ctx context.Context, c *config.Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	TuneGC(os.LookupEnv)
+	TuneGC(ctx, os.LookupEnv)
 	if c.HTTP.PprofAddr != "" {
 		if err := servePprof(ctx, c.HTTP.PprofAddr); err != nil {
 			return err
