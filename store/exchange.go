@@ -167,7 +167,7 @@ func applyVersions(ctx context.Context, tx pgx.Tx, t *schemas.Table, vs []Versio
 		return fmt.Errorf("store: upsert %s: %w", t.Slug, err)
 	}
 	if typed {
-		return applySeries(ctx, tx, t, s, stage, oldest, priors)
+		return applySeries(ctx, tx, t, s, stage, len(vs), oldest, priors)
 	}
 	return nil
 }

@@ -79,8 +79,10 @@ func (s series) typed() string {
 // row beside each typed row was 40–45 % of the sink's statement time and read by
 // nobody (docs/performance.md, "Readings' history in their typed series"). The JSON
 // history still gets what a typed row cannot hold: a version not readable as one
-// (untyped), and the value a correction replaced (superseded), so an investigation
-// still sees what the company first sent.
+// (untyped: looked for only when the plain insert below took fewer rows than were
+// staged, or the batch conflicted, so a batch of readings is one statement), and the
+// value a correction replaced (superseded), so an investigation still sees what the
+// company first sent.
 //
 // A batch's facts are nearly always new, so it is first inserted plainly, under a
 // savepoint: ON CONFLICT makes every row a speculative insertion (a check of the key
@@ -90,29 +92,33 @@ func (s series) typed() string {
 // fact, a correction, or another writer's row — is the savepoint rolled back and the
 // batch written with the conflict rules: within the batch and against a stored row,
 // the version received later wins.
-func applySeries(ctx context.Context, tx pgx.Tx, t *schemas.Table, s series, stage string, oldest time.Time, priors bool) error {
-	if err := insertHistory(ctx, tx, t, stage, `NOT (`+s.typed()+`)`, oldest, priors); err != nil {
-		return err
-	}
+func applySeries(ctx context.Context, tx pgx.Tx, t *schemas.Table, s series, stage string, staged int, oldest time.Time, priors bool) error {
+	untyped := func() error { return insertHistory(ctx, tx, t, stage, `NOT (`+s.typed()+`)`, oldest, priors) }
 	cols := `company_code, ` + s.point + `, ` + s.time + `, ` + s.value + `, received_at`
 	rows := `company_code, record_key, event_time, ` + s.fromDoc + `, received_at`
 	sp, err := tx.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: typed series of %s: savepoint: %w", t.Slug, err)
 	}
-	_, err = sp.Exec(ctx, `INSERT INTO `+s.name+` (`+cols+`) SELECT `+rows+` FROM `+stage+`
+	tag, err := sp.Exec(ctx, `INSERT INTO `+s.name+` (`+cols+`) SELECT `+rows+` FROM `+stage+`
 		WHERE `+s.typed()+` ORDER BY company_code, record_key, event_time`)
 	if err == nil {
 		if err := sp.Commit(ctx); err != nil {
 			return fmt.Errorf("store: typed series of %s: release: %w", t.Slug, err)
 		}
-		return nil
+		if tag.RowsAffected() == int64(staged) {
+			return nil // every staged version is a typed row: none is left for the JSON history
+		}
+		return untyped()
 	}
 	if !uniqueViolation(err) {
 		return fmt.Errorf("store: typed series of %s: %w", t.Slug, err)
 	}
 	if err := sp.Rollback(ctx); err != nil {
 		return fmt.Errorf("store: typed series of %s: rollback to savepoint: %w", t.Slug, err)
+	}
+	if err := untyped(); err != nil {
+		return err
 	}
 	// The versions each key's winner replaces, into the JSON history: a stored row a
 	// later-received version with another value replaces (its bytes are gone, so its

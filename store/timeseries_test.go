@@ -207,6 +207,27 @@ func TestTypedSeriesBatchPartlyStored(t *testing.T) {
 	})
 }
 
+// A version that cannot be a typed row (its value not the seed's number: validation
+// refuses it before the sink, so this is the store's own guard) goes to the JSON
+// history beside a batch whose other versions are typed rows, and a replay of the
+// batch stores it there once.
+func TestUntypedVersionKeptInTheJSONHistory(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
+		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 11:30:00")
+		batch := map[*schemas.Table][]store.Version{schemas.SensorReadings: {
+			reading("370102001", "370102001-T01", now, "20.5", now.Add(time.Second)),
+			reading("370102001", "370102001-T02", now, `"n/a"`, now.Add(time.Second)),
+			reading("370102001", "370102001-T03", now, "7.5", now.Add(time.Second)),
+		}}
+		for range 2 { // the batch, then its replay
+			require.NoError(t, ex.Apply(ctx, batch, nil))
+			require.Equal(t, int64(2), pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings`))
+			require.Equal(t, "370102001-T02 n/a", pgtest.Scalar[string](t, pool,
+				`SELECT string_agg(record_key || ' ' || (doc->>'VALUE'), '; ') FROM x_sensor_readings_history`))
+		}
+	})
+}
+
 // jobs lists the policy jobs of the typed series as "table proc age".
 func jobs(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
