@@ -161,6 +161,43 @@ func TestBuildRequestsDistinctFacts(t *testing.T) {
 	assert.Len(t, seen, 3000)
 }
 
+// In a paced run every record is taken when its request is sent: the time written
+// into the body is the request's planned send time, and with the points
+// pacedPoints gives no point reports twice in a second.
+func TestBuildRequestsPacedStampsTheSendTime(t *testing.T) {
+	comps := simulate.Companies(4, 42)
+	keys := []string{"k0", "k1", "k2", "k3"}
+	const rate, batch = 2000.0, 200
+	points := pacedPoints(100, batch, len(comps), rate)
+	assert.Equal(t, 600, points, "500 a second per company, in whole batches of 200")
+	assert.Equal(t, 900, pacedPoints(900, batch, len(comps), rate), "enough points stay")
+	assert.Equal(t, 100, pacedPoints(100, batch, len(comps), 0), "unpaced: as given")
+
+	built := time.Date(2026, 12, 5, 10, 0, 0, 0, schemas.Shanghai)
+	reqs := buildRequests(schemas.SensorReadings, servedOptions{records: 20000, batch: batch, points: points, rate: rate},
+		comps, keys, built)
+	start := built.Add(47*time.Second + 300*time.Millisecond) // the load starts after the build
+	seen := map[string]bool{}
+	before := 0
+	for i, q := range reqs {
+		planned := plannedAt(start, before, rate)
+		q.stamp(planned)
+		var recs []map[string]any
+		require.NoError(t, json.Unmarshal(q.body, &recs), "request %d", i)
+		require.Len(t, q.stampAt, q.records)
+		for _, r := range recs {
+			at := r["COLLECT_TIME"].(string)
+			assert.Equal(t, planned.In(schemas.Shanghai).Format(schemas.DateTimeLayout), at)
+			fact := r["INDICATOR_CODE"].(string) + "@" + at
+			require.False(t, seen[fact], "fact %s twice", fact)
+			seen[fact] = true
+		}
+		before += q.records
+	}
+	assert.Len(t, seen, 20000)
+	assert.Equal(t, start.Add(9*time.Second+900*time.Millisecond), plannedAt(start, 19800, rate), "the last request")
+}
+
 // A postmaster's CPU counts its own time, the backends it reaped and its live
 // backends, not other processes'.
 func TestTreeCPU(t *testing.T) {

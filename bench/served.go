@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -102,6 +104,13 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		defer copyFile(filepath.Join(dataDir, "serve.log"), filepath.Join(o.profile, "serve.log"))
 	}
 	defer srv.stop()
+	if len(t.VersionTime) > 0 && t.TimeSeries {
+		if p := pacedPoints(o.points, o.batch, o.companies, o.rate); p != o.points {
+			fmt.Fprintf(stdout, "bench served: %d points per company instead of %d, so that at %s no point reports twice in a second\n",
+				p, o.points, rateText(o.rate))
+			o.points = p
+		}
+	}
 	fmt.Fprintf(stdout, "bench served: chemguard serve pid %d on %s, %d %s records in batches of %d, %d concurrent, %d companies, offered %s, broker fsync=%v, GOMEMLIMIT=%q\n",
 		srv.cmd.Process.Pid, srv.url, o.records, t.Slug, o.batch, o.concurrency, o.companies, rateText(o.rate), o.syncWrites, os.Getenv("GOMEMLIMIT"))
 
@@ -366,12 +375,19 @@ type request struct {
 	key     string
 	body    []byte
 	records int
+	// stampAt: in a paced time-series run, where in body each record's event time
+	// (19 bytes, schemas.DateTimeLayout) is written when the request is sent.
+	stampAt []int
 }
 
 // buildRequests prepares every request body before the load, so generating them
 // does not count. Time-series records are distinct facts of a fixed set of points
-// per company (a point reports once a second, ending now) — what a plant sends —
-// rather than one point with a long history.
+// per company — what a plant sends — rather than one point with a long history.
+// Unpaced, a point reports once a second, ending now. Paced (o.rate > 0), every
+// record is taken when it is sent: pushAll writes into the body its request's
+// planned send time, so the readings' times advance with the clock as a
+// province's do, a trend's refresh finds the minutes the load made and no more,
+// and a point reports at most once a second (pacedPoints gives enough points).
 func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, keys []string, now time.Time) []request {
 	r := mrand.New(mrand.NewPCG(1, 2))
 	// Requests go to the companies in turn; count each company's records first so
@@ -383,6 +399,8 @@ func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, 
 		sent += n
 	}
 	points := max(1, o.points)
+	stamped := o.rate > 0 && len(t.VersionTime) > 0
+	placeholder := now.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
 	var reqs []request
 	sentBy := make([]int, len(comps))
 	for sent := 0; sent < o.records; {
@@ -394,8 +412,11 @@ func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, 
 			j := sentBy[ci] + i
 			recs[i] = simulate.NewRecord(r, t, c, now)
 			if len(t.VersionTime) > 0 {
-				at := now.Add(-time.Duration((total[ci]-1)/points-j/points) * time.Second)
-				recs[i][t.VersionTime[0]] = at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+				at := placeholder
+				if !stamped {
+					at = now.Add(-time.Duration((total[ci]-1)/points-j/points) * time.Second).In(schemas.Shanghai).Format(schemas.DateTimeLayout)
+				}
+				recs[i][t.VersionTime[0]] = at
 				if t.Key != "" && t.TimeSeries {
 					recs[i][t.Key] = fmt.Sprintf("%s-P%04d", c.Code, j%points)
 				}
@@ -404,9 +425,57 @@ func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, 
 		sentBy[ci] += n
 		sent += n
 		body, _ := json.Marshal(recs)
-		reqs = append(reqs, request{keys[ci], body, n})
+		q := request{key: keys[ci], body: body, records: n}
+		if stamped {
+			// json.Marshal writes a map's keys sorted, without spaces: the time is
+			// the string after `"FIELD":"`.
+			field := []byte(`"` + t.VersionTime[0] + `":"` + placeholder + `"`)
+			for i := 0; ; {
+				k := bytes.Index(body[i:], field)
+				if k < 0 {
+					break
+				}
+				q.stampAt = append(q.stampAt, i+k+len(field)-len(placeholder)-1)
+				i += k + len(field)
+			}
+		}
+		reqs = append(reqs, q)
 	}
 	return reqs
+}
+
+// pacedPoints is the points per company a paced time-series run needs so that no
+// point reports twice in a second (the exchange tables' times are to the second,
+// and a second reading would be the same fact): a company's point comes round
+// again after points/batch of its requests, which at rate is at least a second
+// later when that many whole batches of every company make rate records. Given
+// points stay when they are enough.
+func pacedPoints(points, batch, companies int, rate float64) int {
+	if rate <= 0 || batch <= 0 || companies <= 0 {
+		return points
+	}
+	perCompany := int(math.Ceil(rate / float64(companies)))
+	need := (perCompany + batch - 1) / batch * batch
+	return max(points, need)
+}
+
+// plannedAt is when a paced run sends the request that follows the first before
+// records: in integer nanoseconds, so a point's next reading, rate records later,
+// is exactly a second later and never in the same second.
+func plannedAt(start time.Time, before int, rate float64) time.Time {
+	return start.Add(time.Duration(int64(before) * int64(time.Second) / max(1, int64(math.Round(rate)))))
+}
+
+// stamp writes at into q's body where its records' event times are.
+func (q request) stamp(at time.Time) {
+	if len(q.stampAt) == 0 {
+		return
+	}
+	var buf [len(schemas.DateTimeLayout)]byte
+	ts := at.In(schemas.Shanghai).AppendFormat(buf[:0], schemas.DateTimeLayout)
+	for _, off := range q.stampAt {
+		copy(q.body[off:], ts)
+	}
 }
 
 // pushResult is what the clients saw.
@@ -449,7 +518,9 @@ func pushAll(ctx context.Context, client *http.Client, base, slug string, reqs [
 					return
 				}
 				if rate > 0 {
-					time.Sleep(time.Until(start.Add(time.Duration(float64(offered[i]) / rate * float64(time.Second)))))
+					planned := plannedAt(start, offered[i], rate)
+					reqs[i].stamp(planned)
+					time.Sleep(time.Until(planned))
 				}
 				t0 := time.Now()
 				acc, rej, err := simulate.PostRaw(ctx, client, base, reqs[i].key, slug, reqs[i].body)
