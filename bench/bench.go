@@ -56,6 +56,9 @@ type Options struct {
 	// ProbeEvery, served on sensor-readings: a warning and a governance probe this
 	// often during the load; 0 none.
 	ProbeEvery time.Duration
+	// Behind, served and paced on a time-series table: each record's time is its
+	// send time less this.
+	Behind time.Duration
 }
 
 // ParseFlags reads the flags of `chemguard bench`.
@@ -78,6 +81,7 @@ func ParseFlags(args []string) (Options, error) {
 	rate := fs.Int("rate", 20000, "records per second offered (0: unpaced); default 20000 for warnings, 2000 for governance, unpaced for served")
 	fs.DurationVar(&o.Duration, "duration", 3*time.Minute, "governance scenario: how long the simulator runs")
 	fs.DurationVar(&o.ProbeEvery, "probe-every", 0, "served, sensor-readings: a HIGH_HIGH probe (→ warning readable) and a late-reading probe (→ governance fact stored) this often during the load; 0: none")
+	fs.DurationVar(&o.Behind, "behind", 9*time.Minute, "served, paced, time-series table: each record is stamped its send time less this; the default, a minute less than CHEMGUARD_TREND_SETTLE's default, makes the trend's refreshes during a 10-minute load find 4 and 5 minutes of its readings, as a running province's find 5")
 	fs.Float64Var(&o.Speed, "speed", 1, "governance scenario: simulator time compression (1 = the seed's frequencies)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -114,7 +118,7 @@ func Run(ctx context.Context, server string, o Options, stdout io.Writer) error 
 			return fmt.Errorf("bench: unknown table %q", o.Table)
 		}
 		return runServed(ctx, server, servedOptions{table: t, records: o.Records, batch: o.Batch, concurrency: o.Concurrency,
-			companies: o.Companies, points: o.Points, rate: o.Rate, syncWrites: o.SyncWrites, profile: o.Profile, exe: o.Serve, probeEvery: o.ProbeEvery}, stdout)
+			companies: o.Companies, points: o.Points, rate: o.Rate, syncWrites: o.SyncWrites, profile: o.Profile, exe: o.Serve, probeEvery: o.ProbeEvery, behind: o.Behind}, stdout)
 	}
 	return fmt.Errorf("bench: unknown scenario %q (served, warnings, governance)", o.Scenario)
 }

@@ -52,6 +52,8 @@ type servedOptions struct {
 	syncWrites  bool
 	profile     string // directory for the served process's CPU and allocation profiles; "" none
 	exe         string // the chemguard binary to serve; "" this one
+	// behind: a paced time-series record's time is its send time less this.
+	behind time.Duration
 	// probeEvery, on sensor-readings: a warning probe and a governance probe this
 	// often during the load (servedProbes); 0: none.
 	probeEvery time.Duration
@@ -109,6 +111,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 			fmt.Fprintf(stdout, "bench served: %d points per company instead of %d, so that at %s no point reports twice in a second\n",
 				p, o.points, rateText(o.rate))
 			o.points = p
+		}
+		if o.rate > 0 {
+			fmt.Fprintf(stdout, "bench served: each record stamped with its send time less %s (--behind)\n", o.behind)
 		}
 	}
 	fmt.Fprintf(stdout, "bench served: chemguard serve pid %d on %s, %d %s records in batches of %d, %d concurrent, %d companies, offered %s, broker fsync=%v, GOMEMLIMIT=%q\n",
@@ -238,7 +243,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 			probes.run(ctx, start, o.probeEvery, stopProbes)
 		}
 	}()
-	res := pushAll(ctx, client, srv.url, t.Slug, reqs, o.concurrency, o.rate, start)
+	res := pushAll(ctx, client, srv.url, t.Slug, reqs, o.concurrency, o.rate, o.behind, start)
 	close(stopProbes) // the probes in flight go on polling while the sink catches up
 	acked := res.elapsed
 	accepted := res.accepted()
@@ -384,10 +389,18 @@ type request struct {
 // does not count. Time-series records are distinct facts of a fixed set of points
 // per company — what a plant sends — rather than one point with a long history.
 // Unpaced, a point reports once a second, ending now. Paced (o.rate > 0), every
-// record is taken when it is sent: pushAll writes into the body its request's
-// planned send time, so the readings' times advance with the clock as a
-// province's do, a trend's refresh finds the minutes the load made and no more,
-// and a point reports at most once a second (pacedPoints gives enough points).
+// record is taken when it is sent, less o.behind: pushAll writes into the body its
+// request's planned send time less o.behind, so the readings' times advance with
+// the clock as a province's do and a point reports at most once a second
+// (pacedPoints gives enough points). A refresh of the trend materializes only
+// minutes older than the settle (10 min), so on a new database the refreshes of a
+// 10-minute load would find none of it, where a running province's find the 5
+// minutes since the last. By default o.behind is a minute less than the settle:
+// the refreshes at minutes 5 and 10 find 4 and 5 minutes of the load, and a
+// reading the sink stores up to a minute late still lands in a minute not yet
+// materialized. Stamped exactly the settle behind, every reading the sink stored
+// after a refresh fell in the minute it had just done, and the next refresh redid
+// the 5 minutes it had done, for every point.
 func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, keys []string, now time.Time) []request {
 	r := mrand.New(mrand.NewPCG(1, 2))
 	// Requests go to the companies in turn; count each company's records first so
@@ -496,7 +509,7 @@ func (p pushResult) accepted() int64 {
 }
 
 // pushAll posts reqs from concurrency clients, paced to rate records/s when rate > 0.
-func pushAll(ctx context.Context, client *http.Client, base, slug string, reqs []request, concurrency int, rate float64, start time.Time) pushResult {
+func pushAll(ctx context.Context, client *http.Client, base, slug string, reqs []request, concurrency int, rate float64, behind time.Duration, start time.Time) pushResult {
 	var mu sync.Mutex
 	var res pushResult
 	next := 0
@@ -519,7 +532,7 @@ func pushAll(ctx context.Context, client *http.Client, base, slug string, reqs [
 				}
 				if rate > 0 {
 					planned := plannedAt(start, offered[i], rate)
-					reqs[i].stamp(planned)
+					reqs[i].stamp(planned.Add(-behind))
 					time.Sleep(time.Until(planned))
 				}
 				t0 := time.Now()
