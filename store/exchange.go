@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,8 +68,10 @@ func NewSealedExchange(pool *pgxpool.Pool, box *sealed.Box) *Exchange {
 // table's history — the JSON history, where a replayed version is skipped by its
 // message ID, or for readings and device status their typed series (applySeries),
 // one row per point and time — and into the current state, where a version only
-// replaces an older one. Replaying a batch is harmless. It returns only after the
-// commit, so offsets may be committed after it.
+// replaces an older one. Readings far older than the batch's newest are the
+// exception: they are written first, in transactions of their own (lateRuns).
+// Replaying a batch is harmless. It returns only after the last commit, so offsets
+// may be committed after it.
 func (s *Exchange) Apply(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
 	var err error
 	for range historyRaceAttempts {
@@ -88,6 +92,63 @@ const historyRaceAttempts = 3
 var errStoredConcurrently = errors.New("store: version stored concurrently")
 
 func (s *Exchange) apply(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
+	if late, current := lateRuns(versions[schemas.SensorReadings]); len(late) > 0 {
+		// Committed before the batch: should the batch's transaction fail, its replay
+		// finds these stored under their key and stores nothing twice.
+		for _, run := range late {
+			if err := s.applyOne(ctx, map[*schemas.Table][]Version{schemas.SensorReadings: run}, nil); err != nil {
+				return err
+			}
+		}
+		versions = maps.Clone(versions)
+		versions[schemas.SensorReadings] = current
+	}
+	return s.applyOne(ctx, versions, rejections)
+}
+
+// lateRunGap separates a batch's readings into runs for lateRuns: readings further
+// apart than this are not one upload's.
+const lateRunGap = 10 * time.Minute
+
+// lateRuns splits a batch's readings into runs of times no more than lateRunGap
+// apart and returns all but the newest run as late (oldest first), the newest
+// (with any reading without a time) as current.
+//
+// Why: TimescaleDB records a transaction's writes to a chunk of a hypertable as
+// one range, from the oldest to the newest time it wrote below a continuous
+// aggregate's threshold, and the aggregate's next refresh redoes that whole range
+// for every point (TestLateReadingsInvalidateOnlyTheirMinutes). One reading two hours old (a company resending its buffer after an
+// outage) in a batch of live readings from every other company would make the
+// per-minute trend redo two hours of the province's minutes; in a transaction of
+// its own it makes it redo its own minutes.
+func lateRuns(vs []Version) (late [][]Version, current []Version) {
+	timed := make([]Version, 0, len(vs))
+	for _, v := range vs {
+		if v.EventTime.IsZero() {
+			current = append(current, v)
+		} else {
+			timed = append(timed, v)
+		}
+	}
+	if len(timed) < 2 {
+		return nil, vs
+	}
+	slices.SortStableFunc(timed, func(a, b Version) int { return a.EventTime.Compare(b.EventTime) })
+	start := 0
+	for i := 1; i < len(timed); i++ {
+		if timed[i].EventTime.Sub(timed[i-1].EventTime) > lateRunGap {
+			late = append(late, timed[start:i])
+			start = i
+		}
+	}
+	if len(late) == 0 {
+		return nil, vs
+	}
+	return late, append(current, timed[start:]...)
+}
+
+// applyOne writes versions and rejections in one transaction.
+func (s *Exchange) applyOne(ctx context.Context, versions map[*schemas.Table][]Version, rejections []Rejection) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
