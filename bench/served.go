@@ -398,9 +398,9 @@ type request struct {
 // minutes since the last. By default o.behind is a minute less than the settle:
 // the refreshes at minutes 5 and 10 find 4 and 5 minutes of the load, and a
 // reading the sink stores up to a minute late still lands in a minute not yet
-// materialized. Stamped exactly the settle behind, every reading the sink stored
-// after a refresh fell in the minute it had just done, and the next refresh redid
-// the 5 minutes it had done, for every point.
+// materialized. Stamped exactly the settle behind, a reading the sink stores after
+// a refresh could fall in a minute it had just done, and the next refresh would
+// redo that minute for every point.
 func buildRequests(t *schemas.Table, o servedOptions, comps []simulate.Company, keys []string, now time.Time) []request {
 	r := mrand.New(mrand.NewPCG(1, 2))
 	// Requests go to the companies in turn; count each company's records first so
