@@ -101,6 +101,7 @@ type Exchange struct {
 	ReadWait       time.Duration `env:"CHEMGUARD_READ_WAIT" envDefault:"5s" help:"longest a GET by id waits for a record just accepted to be stored"`
 	RequireSigning bool          `env:"CHEMGUARD_REQUIRE_SIGNING" envDefault:"false" help:"enterprise requests must carry an HMAC signature"`
 	SinkWorkers    int           `env:"CHEMGUARD_SINK_WORKERS" envDefault:"1" help:"transactions the sink writes at once, each for its own share of the partitions (at least 1; more than CHEMGUARD_KAFKA_PARTITIONS leaves some idle)"`
+	SinkYield      time.Duration `env:"CHEMGUARD_SINK_YIELD" envDefault:"300ms" help:"the sink waits before writing a batch (at most a second) while this process's warning consumer is later than this, so warnings get the database first; 0 = never waits"`
 }
 
 // Access is sessions, logins, policy and the audit checkpoints.

@@ -50,6 +50,8 @@ func TestDefaultsAreTheComponents(t *testing.T) {
 	assert.Equal(t, ingest.DefaultMaxBodyBytes, c.Exchange.BatchBytes)
 	assert.Equal(t, ingest.DefaultMaxRecords, c.Exchange.BatchRecords)
 	assert.Equal(t, ingest.DefaultReadWait, c.Exchange.ReadWait)
+	assert.Equal(t, ingest.DefaultSinkWorkers, c.Exchange.SinkWorkers)
+	assert.Equal(t, ingest.DefaultSinkYield, c.Exchange.SinkYield)
 	assert.Equal(t, identity.DefaultIdleTimeout, c.Access.SessionIdle)
 	assert.Equal(t, identity.DefaultAbsoluteLifetime, c.Access.SessionMax)
 	assert.Equal(t, identity.DefaultLockoutDuration, c.Access.Lockout)
@@ -131,6 +133,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		"CHEMGUARD_AUDIT_CHECKPOINT_ROWS":  "many",
 		"CHEMGUARD_PATROL_PLANS":           "county=fortnight",
 		"CHEMGUARD_MAX_SESSIONS":           "0",
+		"CHEMGUARD_SINK_YIELD":             "-1s",
 		"CHEMGUARD_WARNING_REMIND":         "often",
 		"CHEMGUARD_GOVERNANCE_SCORE_EVERY": "5",
 		"CHEMGUARD_DATA_KEY":               "short",

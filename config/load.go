@@ -49,6 +49,9 @@ func Parse(environ map[string]string) (*Config, error) {
 	if c.Exchange.SinkWorkers < 1 {
 		return nil, Invalid("CHEMGUARD_SINK_WORKERS", fmt.Errorf("want a whole number of writers, at least 1, got %d", c.Exchange.SinkWorkers))
 	}
+	if c.Exchange.SinkYield < 0 {
+		return nil, Invalid("CHEMGUARD_SINK_YIELD", fmt.Errorf("want a duration of 0 or more, got %s", c.Exchange.SinkYield))
+	}
 	if c.Access.MaxSessions < 1 {
 		return nil, Invalid("CHEMGUARD_MAX_SESSIONS", fmt.Errorf("want a whole number of sessions, at least 1, got %d", c.Access.MaxSessions))
 	}

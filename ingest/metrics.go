@@ -16,6 +16,8 @@ type Metrics struct {
 	SinkSeconds    prometheus.Histogram
 	SinkErrors     prometheus.Counter
 	SinkLag        prometheus.Gauge
+	// SinkYieldSeconds is the time the sink waited for the warning consumer to catch up.
+	SinkYieldSeconds prometheus.Counter
 }
 
 // NewMetrics registers the metrics with reg.
@@ -38,5 +40,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Sink batches that failed and were retried."}),
 		SinkLag: f.NewGauge(prometheus.GaugeOpts{Name: "chemguard_sink_consumer_lag",
 			Help: "Messages the sink consumer group is behind."}),
+		SinkYieldSeconds: f.NewCounter(prometheus.CounterOpts{Name: "chemguard_sink_yield_seconds_total",
+			Help: "Time the sink waited before writing while the warning consumer was late (CHEMGUARD_SINK_YIELD)."}),
 	}
 }

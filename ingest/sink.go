@@ -50,6 +50,11 @@ type Sink struct {
 	// Workers is how many transactions write at once (DefaultSinkWorkers when
 	// NewSink made it); a partition is written by one of them only.
 	Workers int
+	// Yield, when set, is waited on before each batch is written and returns how long
+	// it waited: the platform's waits while the warning consumer is late
+	// (bus.Behind.Yield, CHEMGUARD_SINK_YIELD), so the database serves the warning
+	// engine's transactions first.
+	Yield func(ctx context.Context) time.Duration
 }
 
 // DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): one,
@@ -61,6 +66,17 @@ type Sink struct {
 // against 3 ("Quiet rerun after the tenth session's merge"). A warning late is worse
 // than a raw record late, so a node whose database has cores to spare raises it.
 const DefaultSinkWorkers = 1
+
+// DefaultSinkYield is how late the warning consumer may be before the sink waits for
+// it (CHEMGUARD_SINK_YIELD): on a node that keeps up, the warning group's batches are
+// 100–300 ms old while it stores them (docs/performance.md, "The warning group
+// first"), so a later one is short of the database.
+const DefaultSinkYield = 300 * time.Millisecond
+
+// SinkYieldMost is the longest the sink waits before one batch for the warning
+// consumer (Sink.Yield): where the warning group stays late however long the sink
+// waits, the sink still writes a batch after each second of waiting.
+const SinkYieldMost = time.Second
 
 // NewSink returns a sink reading src and writing w.
 func NewSink(src Source, w Writer, m *Metrics) *Sink {
@@ -108,6 +124,11 @@ var errNotStored = errors.New("ingest: batch not stored at shutdown")
 // committed and comes back).
 func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
 	versions, rejections := s.decode(msgs)
+	if s.Yield != nil {
+		if waited := s.Yield(ctx); waited > 0 && s.metrics != nil {
+			s.metrics.SinkYieldSeconds.Add(waited.Seconds())
+		}
+	}
 	start := time.Now()
 	write := func(wctx context.Context) error {
 		err := s.w.Apply(wctx, versions, rejections)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -257,4 +259,79 @@ func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
 	defer l.mu.Unlock()
 	assert.Zero(t, l.stored, "the batch after the one not stored")
 	assert.Empty(t, l.committed)
+}
+
+// orderLog is a fake broker and database that records, in order, what the sink
+// does: its yields, its writes and its commits.
+type orderLog struct {
+	mu      sync.Mutex
+	batches [][]bus.Message
+	events  []string
+	cancel  context.CancelFunc
+	commits int
+}
+
+func (l *orderLog) record(e string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.events = append(l.events, e)
+}
+
+func (l *orderLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
+	l.mu.Lock()
+	if len(l.batches) > 0 {
+		b := l.batches[0]
+		l.batches = l.batches[1:]
+		l.mu.Unlock()
+		return b, nil
+	}
+	l.mu.Unlock()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func (l *orderLog) Apply(_ context.Context, versions map[*schemas.Table][]store.Version, _ []store.Rejection) error {
+	l.record(fmt.Sprint("write ", len(versions[schemas.CheckRecords])))
+	return nil
+}
+
+func (l *orderLog) Commit(context.Context, []bus.Message) error {
+	l.record("commit")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.commits++; l.commits == 2 {
+		l.cancel()
+	}
+	return nil
+}
+
+func (l *orderLog) Lag() int64 { return 0 }
+
+// The sink yields before it writes each batch (the platform's Yield waits while the
+// warning consumer is late), and counts the time it waited in
+// chemguard_sink_yield_seconds_total.
+func TestSinkYieldsBeforeEachWrite(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := &orderLog{cancel: cancel}
+	received := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	for b := range 2 {
+		var batch []bus.Message
+		for i := range 3 {
+			_, m := checkRecordMessage(t, "370102001", 0, int64(b*3+i), received)
+			batch = append(batch, m)
+		}
+		l.batches = append(l.batches, batch)
+	}
+	metrics := ingest.NewMetrics(prometheus.NewRegistry())
+	sink := ingest.NewSink(l, l, metrics)
+	sink.Yield = func(context.Context) time.Duration {
+		l.record("yield")
+		return 250 * time.Millisecond // what it would have waited: the fake does not
+	}
+	require.NoError(t, sink.Run(ctx))
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	assert.Equal(t, []string{"yield", "write 3", "commit", "yield", "write 3", "commit"}, l.events)
+	assert.InDelta(t, 0.5, testutil.ToFloat64(metrics.SinkYieldSeconds), 1e-9)
 }

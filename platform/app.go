@@ -78,6 +78,10 @@ type Config struct {
 	// SinkWorkers is how many transactions the sink writes at once
 	// (CHEMGUARD_SINK_WORKERS); zero: ingest.DefaultSinkWorkers.
 	SinkWorkers int
+	// SinkYield: the sink waits before a batch (at most ingest.SinkYieldMost) while
+	// this process's warning consumer is later than this (CHEMGUARD_SINK_YIELD);
+	// zero: it never waits.
+	SinkYield time.Duration
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
 	Access auth.Config
 	// Warnings configures the warning consumer and API (issue 5).
@@ -357,6 +361,16 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		a.sink = ingest.NewSink(a.consumer, a.Exchange, metrics)
 		if cfg.SinkWorkers > 0 {
 			a.sink.Workers = cfg.SinkWorkers
+		}
+		// The warning consumer tells how late it is; the sink gives it the database
+		// while it is late. Both run in this process, so this is a node's own priority:
+		// where the groups run on separate nodes, each node's sink yields to its own.
+		warnBehind := bus.NewBehind(nil)
+		cfg.Warnings.Behind = warnBehind
+		if cfg.SinkYield > 0 {
+			a.sink.Yield = func(ctx context.Context) time.Duration {
+				return warnBehind.Yield(ctx, cfg.SinkYield, ingest.SinkYieldMost)
+			}
 		}
 	}
 

@@ -32,7 +32,7 @@ func FromConfig(c *config.Config) (Config, error) {
 		DatabaseURL: c.Database.URL, MigrateDatabaseURL: c.Database.MigrateURL, DatabaseRole: c.Database.Role,
 		HTTPAddr: c.HTTP.Addr, TLSCert: c.HTTP.TLSCert, TLSKey: c.HTTP.TLSKey, DataDir: c.DataDir,
 		KafkaBrokers: c.Kafka.Brokers, KafkaPartitions: c.Kafka.Partitions, KafkaReplicas: c.Kafka.Replication,
-		KafkaSyncWrites: c.Kafka.SyncWrites, SinkWorkers: c.Exchange.SinkWorkers,
+		KafkaSyncWrites: c.Kafka.SyncWrites, SinkWorkers: c.Exchange.SinkWorkers, SinkYield: c.Exchange.SinkYield,
 	}
 	cfg.Ingest.MaxBodyBytes, cfg.Ingest.MaxRecords, cfg.Ingest.ReadWait = c.Exchange.BatchBytes, c.Exchange.BatchRecords, c.Exchange.ReadWait
 	cfg.Access = accessConfig(c)

@@ -34,6 +34,10 @@ type Loop struct {
 	Failed func()
 	// Stored, when set, is told each batch stored, with the time the storing took.
 	Stored func(msgs []bus.Message, took time.Duration)
+	// Behind, when set, is told each batch fetched and each batch finished with, so
+	// that others can tell how late this consumer is (the sink yields to the warning
+	// consumer's).
+	Behind *bus.Behind
 	// Tick runs every Every in the one process that holds the advisory lock Lock
 	// (see store.Lead), when set.
 	Tick  func(ctx context.Context)
@@ -95,6 +99,7 @@ func (l Loop) consume(ctx context.Context) error {
 		l.commitAll(ctx, toCommit)
 	}()
 	err := bus.FetchLoop(ctx, l.Name, l.Source.FetchBatch, func(msgs []bus.Message) error {
+		l.Behind.Fetched(msgs)
 		toStore <- prepared{msgs: msgs, store: l.Store(msgs)} // the store stage takes every batch
 		return nil
 	})
@@ -111,11 +116,13 @@ func (l Loop) storeAll(ctx context.Context, in <-chan prepared, out chan<- []bus
 	given := false // a batch was given up on
 	for p := range in {
 		if given && ctx.Err() != nil {
+			l.Behind.Finished()
 			continue
 		}
 		start := time.Now()
 		// Storing only: the commit is the next stage's.
 		stored := bus.StoreThenCommit(ctx, l.Name, len(p.msgs), MaxBackoff, p.store, noCommit, l.Failed)
+		l.Behind.Finished()
 		if !stored {
 			given = true
 			continue

@@ -19,6 +19,7 @@ import (
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/runner"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // counter is the engine state of these tests: one number per company.
@@ -290,6 +291,48 @@ func TestNextBatchesAreStoredWhileACommitWaits(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	assert.Equal(t, []int64{1, 3}, src.committed)
+}
+
+// The loop tells its Behind of every batch it fetches and finishes: while a batch
+// waits in its store the consumer is as late as that batch's oldest message, and once
+// every batch is stored it is on time (the sink yields to the warning consumer by it).
+func TestTheLoopKeepsItsLateness(t *testing.T) {
+	clk := testclock.Frozen(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
+	appended := clk.Now().Add(-2 * time.Second)
+	src := &feed{batches: [][]bus.Message{{{Offset: 1, Time: appended}, {Offset: 2, Time: appended.Add(time.Second)}},
+		{{Offset: 3, Time: appended.Add(time.Second)}}}}
+	behind := bus.NewBehind(clk.Now)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	storing, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- runner.Run(ctx, nil, runner.Loop{Name: "test", Source: src, Behind: behind,
+			Store: func(msgs []bus.Message) func(context.Context) error {
+				return func(context.Context) error {
+					if msgs[0].Offset == 1 {
+						close(storing)
+						<-release
+					}
+					return nil
+				}
+			}})
+	}()
+	select {
+	case <-storing:
+	case <-time.After(time.Minute):
+		t.Fatal("the first batch was not stored")
+	}
+	assert.Equal(t, 2*time.Second, behind.Late(), "the batch in its store holds the oldest message")
+	close(release)
+	require.Eventually(t, func() bool {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return len(src.committed) > 0 && src.committed[len(src.committed)-1] == 3
+	}, 20*time.Second, 10*time.Millisecond)
+	assert.Zero(t, behind.Late(), "every batch fetched is stored")
+	cancel()
+	require.NoError(t, <-done)
 }
 
 // The intake clock moves forward only, restarts when a batch begins more than the

@@ -48,6 +48,8 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, when set, are updated by the consumer and the ticker.
 	Metrics *Metrics
+	// Behind, when set, is kept by the consumer: how late it is (the sink yields to it).
+	Behind *bus.Behind
 	// Personal opens the sealed mobile numbers SMS are sent to (the data key);
 	// without it only numbers stored unsealed can be texted.
 	Personal *sealed.Box
@@ -196,7 +198,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer wg.Wait()
 	defer s.streams.close()
 	m := s.cfg.Metrics
-	l := runner.Loop{Name: "alerting", Tick: s.round, Every: s.cfg.Tick, Lock: tickLock,
+	l := runner.Loop{Name: "alerting", Tick: s.round, Every: s.cfg.Tick, Lock: tickLock, Behind: s.cfg.Behind,
 		Store: func(msgs []bus.Message) func(context.Context) error {
 			evs, received := decode(msgs)
 			in := s.intake.Of(received)
