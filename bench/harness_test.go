@@ -123,12 +123,12 @@ chemguard_sink_batch_records_count 31
 `
 	v, err := metricValue(strings.NewReader(text), "chemguard_sink_batch_records_sum")
 	require.NoError(t, err)
-	assert.Equal(t, int64(123456), v)
+	assert.Equal(t, 123456.0, v)
 	_, err = metricValue(strings.NewReader(text), "chemguard_missing")
 	assert.ErrorContains(t, err, "not exposed")
 	v, err = metricValue(strings.NewReader("m 1.5e+06\n"), "m")
 	require.NoError(t, err)
-	assert.Equal(t, int64(1500000), v)
+	assert.Equal(t, 1.5e6, v)
 }
 
 // Time-series records are distinct facts of a fixed set of points per company, the

@@ -283,6 +283,10 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	}
 	allDone := time.Since(start)
 	moments := tl.finish()
+	yielded, err := srv.metric(ctx, client, "chemguard_sink_yield_seconds_total")
+	if err != nil {
+		return err
+	}
 	after, err := readProc(srv.cmd.Process.Pid)
 	if err != nil {
 		return err
@@ -337,6 +341,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		fmt.Fprintf(stdout, "every consumer group caught up in %s → %.0f records/s\n", allDone.Round(time.Millisecond), float64(accepted)/allDone.Seconds())
 	}
 	fmt.Fprintf(stdout, "acknowledged → visible lag: %s (%d records never seen)\n", summary(lag), missing)
+	fmt.Fprintf(stdout, "the sink waited %.1f s in all for the warning consumer to catch up (CHEMGUARD_SINK_YIELD)\n", yielded)
 	fmt.Fprintf(stdout, "served process: %.2f CPU s over the run = %.3f CPU s per 1,000 records; RSS at end %s, peak %s\n",
 		cpu.Seconds(), cpu.Seconds()/float64(max(accepted, 1))*1000, mib(after.RSS), mib(after.PeakRSS))
 	if postmaster > 0 {
@@ -695,6 +700,12 @@ func (s *served) stop() {
 // sinkStored reads from /metrics how many messages the sink has committed to
 // PostgreSQL (the sum of its batch-size histogram, observed after each commit).
 func (s *served) sinkStored(ctx context.Context, client *http.Client) (int64, error) {
+	n, err := s.metric(ctx, client, "chemguard_sink_batch_records_sum")
+	return int64(n), err
+}
+
+// metric reads an unlabelled sample from the served process's /metrics.
+func (s *served) metric(ctx context.Context, client *http.Client, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/metrics", nil)
 	if err != nil {
 		return 0, err
@@ -708,11 +719,11 @@ func (s *served) sinkStored(ctx context.Context, client *http.Client) (int64, er
 	if resp.StatusCode != http.StatusOK {
 		return 0, fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
 	}
-	return metricValue(resp.Body, "chemguard_sink_batch_records_sum")
+	return metricValue(resp.Body, name)
 }
 
 // metricValue finds an unlabelled sample in Prometheus text exposition.
-func metricValue(r io.Reader, name string) (int64, error) {
+func metricValue(r io.Reader, name string) (float64, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -724,7 +735,7 @@ func metricValue(r io.Reader, name string) (int64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("bench: metric %s: %w", name, err)
 		}
-		return int64(v), nil
+		return v, nil
 	}
 	if err := sc.Err(); err != nil {
 		return 0, err
