@@ -10,10 +10,10 @@ import (
 // not yet finished with (stored, or given up on), by the broker's append time. The
 // warning consumer keeps one and the sink yields to it (Yield), so that where the
 // database has no spare core the warning engine's transactions get it first: in the
-// 10-minute runs at 20,000 readings/s on 2 cores the sink's transactions left the
-// warning group up to 130,000 messages behind and probes unanswered for 10 s
-// (docs/performance.md, "The warning group first"). A warning late is worse than a
-// raw record late.
+// 10-minute runs at 20,000 readings/s on 2 cores, while the sink wrote its backlog,
+// the warning group fell tens of thousands of messages behind and probes went
+// unanswered for 10 s (docs/performance.md, "The warning group first"). A warning
+// late is worse than a raw record late.
 //
 // Messages the consumer has not fetched yet are not counted: while they wait, the
 // batch it holds ages, so a consumer that falls behind shows it either way.
