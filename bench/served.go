@@ -283,10 +283,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	}
 	allDone := time.Since(start)
 	moments := tl.finish()
-	yielded, err := srv.metric(ctx, client, "chemguard_sink_yield_seconds_total")
-	if err != nil {
-		return err
-	}
+	// A --serve-binary from before the sink yielded has no such metric: the run's
+	// figures stand without it.
+	yielded, yieldErr := srv.metric(ctx, client, "chemguard_sink_yield_seconds_total")
 	after, err := readProc(srv.cmd.Process.Pid)
 	if err != nil {
 		return err
@@ -341,7 +340,11 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		fmt.Fprintf(stdout, "every consumer group caught up in %s → %.0f records/s\n", allDone.Round(time.Millisecond), float64(accepted)/allDone.Seconds())
 	}
 	fmt.Fprintf(stdout, "acknowledged → visible lag: %s (%d records never seen)\n", summary(lag), missing)
-	fmt.Fprintf(stdout, "the sink waited %.1f s in all for the warning consumer to catch up (CHEMGUARD_SINK_YIELD)\n", yielded)
+	if yieldErr == nil {
+		fmt.Fprintf(stdout, "the sink waited %.1f s in all for the warning consumer to catch up (CHEMGUARD_SINK_YIELD)\n", yielded)
+	} else {
+		fmt.Fprintf(stdout, "how long the sink waited for the warning consumer: not known (%v)\n", yieldErr)
+	}
 	fmt.Fprintf(stdout, "served process: %.2f CPU s over the run = %.3f CPU s per 1,000 records; RSS at end %s, peak %s\n",
 		cpu.Seconds(), cpu.Seconds()/float64(max(accepted, 1))*1000, mib(after.RSS), mib(after.PeakRSS))
 	if postmaster > 0 {
