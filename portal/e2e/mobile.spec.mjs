@@ -198,7 +198,12 @@ test('共用手机：退出或登录过期后，离线不再显示上一位用�
   };
   const seesPatrolOf = async () => {
     await loginOnPhone(t, page, 'inspector');
-    await page.waitForFunction(() => navigator.serviceWorker.controller);
+    // The worker takes control once it has installed (its install fetches the shell
+    // from the server) and activated: on a loaded CI run that took longer than
+    // waitForFunction's 10 s (2026-12-06), so wait for it to be active, then for it
+    // to claim the page.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 30000 });
     await page.goto(t.url('/m/patrol'));
     assert.ok((await page.locator('main').innerText()).includes(mine.companies[0].name));
   };
