@@ -179,11 +179,46 @@ func TestSinkWorkersKeepPartitionOrderAndCommitAfterStore(t *testing.T) {
 	}
 }
 
+// batchQueue hands out its batches, then waits for ctx, as a broker with nothing
+// more to read does.
+type batchQueue struct {
+	mu      sync.Mutex
+	batches [][]bus.Message
+}
+
+func (q *batchQueue) FetchBatch(ctx context.Context) ([]bus.Message, error) {
+	q.mu.Lock()
+	if len(q.batches) > 0 {
+		b := q.batches[0]
+		q.batches = q.batches[1:]
+		q.mu.Unlock()
+		return b, nil
+	}
+	q.mu.Unlock()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// checkRecordBatches is n batches of perBatch new 检查记录 of one company, in
+// partition 0 at consecutive offsets.
+func checkRecordBatches(t *testing.T, n, perBatch int) [][]bus.Message {
+	received := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	var batches [][]bus.Message
+	for b := range n {
+		var batch []bus.Message
+		for i := range perBatch {
+			_, m := checkRecordMessage(t, "370102001", 0, int64(b*perBatch+i), received)
+			batch = append(batch, m)
+		}
+		batches = append(batches, batch)
+	}
+	return batches
+}
+
 // shutdownLog is a fake broker and database whose first write fails as shutdown
 // begins, after the next batch of the same partition has been fetched.
 type shutdownLog struct {
-	mu               sync.Mutex
-	batches          [][]bus.Message
+	batchQueue
 	fetches, applies int
 	nextFetched      chan struct{} // closed once the batch after the first is handed over
 	cancel           context.CancelFunc
@@ -197,15 +232,8 @@ func (l *shutdownLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
 	if l.fetches == 3 { // the second batch's handler has queued it
 		close(l.nextFetched)
 	}
-	if len(l.batches) > 0 {
-		b := l.batches[0]
-		l.batches = l.batches[1:]
-		l.mu.Unlock()
-		return b, nil
-	}
 	l.mu.Unlock()
-	<-ctx.Done()
-	return nil, ctx.Err()
+	return l.batchQueue.FetchBatch(ctx)
 }
 
 func (l *shutdownLog) Apply(ctx context.Context, versions map[*schemas.Table][]store.Version, _ []store.Rejection) error {
@@ -241,16 +269,7 @@ func (l *shutdownLog) Lag() int64 { return 0 }
 func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l := &shutdownLog{nextFetched: make(chan struct{}), cancel: cancel}
-	received := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	for b := range 2 {
-		var batch []bus.Message
-		for i := range 5 {
-			_, m := checkRecordMessage(t, "370102001", 0, int64(b*5+i), received)
-			batch = append(batch, m)
-		}
-		l.batches = append(l.batches, batch)
-	}
+	l := &shutdownLog{batchQueue: batchQueue{batches: checkRecordBatches(t, 2, 5)}, nextFetched: make(chan struct{}), cancel: cancel}
 	sink := ingest.NewSink(l, l, nil)
 	sink.Workers = 1
 	sink.MaxBackoff = time.Millisecond
@@ -264,8 +283,7 @@ func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
 // orderLog is a fake broker and database that records, in order, what the sink
 // does: its yields, its writes and its commits.
 type orderLog struct {
-	mu      sync.Mutex
-	batches [][]bus.Message
+	batchQueue
 	events  []string
 	cancel  context.CancelFunc
 	commits int
@@ -275,19 +293,6 @@ func (l *orderLog) record(e string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.events = append(l.events, e)
-}
-
-func (l *orderLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
-	l.mu.Lock()
-	if len(l.batches) > 0 {
-		b := l.batches[0]
-		l.batches = l.batches[1:]
-		l.mu.Unlock()
-		return b, nil
-	}
-	l.mu.Unlock()
-	<-ctx.Done()
-	return nil, ctx.Err()
 }
 
 func (l *orderLog) Apply(_ context.Context, versions map[*schemas.Table][]store.Version, _ []store.Rejection) error {
@@ -313,16 +318,7 @@ func (l *orderLog) Lag() int64 { return 0 }
 func TestSinkYieldsBeforeEachWrite(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l := &orderLog{cancel: cancel}
-	received := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	for b := range 2 {
-		var batch []bus.Message
-		for i := range 3 {
-			_, m := checkRecordMessage(t, "370102001", 0, int64(b*3+i), received)
-			batch = append(batch, m)
-		}
-		l.batches = append(l.batches, batch)
-	}
+	l := &orderLog{batchQueue: batchQueue{batches: checkRecordBatches(t, 2, 3)}, cancel: cancel}
 	metrics := ingest.NewMetrics(prometheus.NewRegistry())
 	sink := ingest.NewSink(l, l, metrics)
 	sink.Yield = func(context.Context) time.Duration {
