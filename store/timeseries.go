@@ -125,7 +125,10 @@ func applySeries(ctx context.Context, tx pgx.Tx, t *schemas.Table, s series, sta
 	// record is rebuilt from the row, under a fresh id), and a version of the batch a
 	// later-received one in the same batch outvotes. A replay finds the stored row
 	// received when it was, not before, so it adds nothing; the history's key refuses
-	// the batch's own outvoted versions a second time.
+	// the batch's own outvoted versions a second time. When the batch itself holds an
+	// outvoted re-send of the stored value (a fetch split [s, s] then [s, changed]),
+	// that re-send is the replaced value's record and the stored row is not rebuilt
+	// beside it: the value was replaced once, so the history has it once.
 	if _, err := tx.Exec(ctx, `WITH ranked AS (
 			SELECT msg_id, company_code, record_key, deleted, event_time, version, received_at, doc,
 				`+s.fromDoc+` AS v,
@@ -136,6 +139,8 @@ func applySeries(ctx context.Context, tx pgx.Tx, t *schemas.Table, s series, sta
 		SELECT gen_random_uuid(), r.company_code, r.`+s.point+`, false, r.`+s.time+`, 0, r.received_at, `+s.recordDoc+`
 		FROM ranked b JOIN `+s.name+` r ON r.company_code = b.company_code AND r.`+s.point+` = b.record_key AND r.`+s.time+` = b.event_time
 		WHERE b.rank = 1 AND r.received_at < b.received_at AND r.`+s.value+` IS DISTINCT FROM b.v
+			AND NOT EXISTS (SELECT FROM ranked o WHERE o.company_code = b.company_code AND o.record_key = b.record_key
+				AND o.event_time = b.event_time AND o.rank > 1 AND o.v IS NOT DISTINCT FROM r.`+s.value+`)
 		UNION ALL
 		SELECT DISTINCT ON (msg_id) msg_id, company_code, record_key, deleted, event_time, version, received_at, doc
 		FROM ranked WHERE rank > 1 AND v IS DISTINCT FROM winner

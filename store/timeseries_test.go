@@ -207,6 +207,35 @@ func TestTypedSeriesBatchPartlyStored(t *testing.T) {
 	})
 }
 
+// A status re-sent and then corrected is one replaced value, whichever way the sink's
+// fetches split the re-sends: with [s, s] then [s, changed] the second batch holds an
+// outvoted copy of the stored value, and the JSON history keeps that copy alone, not
+// also a record rebuilt from the stored row (CI of 2026-12-06 counted two).
+func TestReplacedValueKeptOnceWhateverTheFetchSplit(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
+		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 12:30:00")
+		doc := func(run string) []byte {
+			return []byte(`{"DEVICE_CODE":"DEV-07","DATE_TIME":"2026-12-05 12:30:00","RUN_STATUS":"` + run + `"}`)
+		}
+		sent := store.Version{MsgID: uuid.New(), Company: "370102001", Key: "DEV-07", EventTime: now, Version: 1,
+			ReceivedAt: now, Doc: doc("1")}
+		twice, again := sent, sent
+		twice.Version, twice.ReceivedAt = 2, now.Add(time.Millisecond)
+		again.Version, again.ReceivedAt = 3, now.Add(2*time.Millisecond) // the same content: the same id
+		changed := store.Version{MsgID: uuid.New(), Company: "370102001", Key: "DEV-07", EventTime: now, Version: 4,
+			ReceivedAt: now.Add(3 * time.Millisecond), Doc: doc("0")}
+
+		require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoDeviceStatuses: {sent, twice}}, nil))
+		second := map[*schemas.Table][]store.Version{schemas.VideoDeviceStatuses: {again, changed}}
+		for range 2 { // the second batch, then its replay
+			require.NoError(t, ex.Apply(ctx, second, nil))
+			require.False(t, pgtest.Scalar[bool](t, pool, `SELECT running FROM ts_video_device_status WHERE device_code = 'DEV-07'`))
+			require.Equal(t, "1", pgtest.Scalar[string](t, pool, `SELECT string_agg(doc->>'RUN_STATUS', ', ')
+				FROM x_video_device_status_history WHERE record_key = 'DEV-07'`), "the replaced status, once")
+		}
+	})
+}
+
 // A version that cannot be a typed row (its value not the seed's number: validation
 // refuses it before the sink, so this is the store's own guard) goes to the JSON
 // history beside a batch whose other versions are typed rows, and a replay of the
