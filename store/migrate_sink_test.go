@@ -18,7 +18,9 @@ import (
 
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/share"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/tiers"
 )
 
 // migrations is the platform's migrations but those whose file names start with one of
@@ -290,9 +292,6 @@ func TestSeriesCurrentCompanyIndexMigration(t *testing.T) {
 
 		require.NoError(t, store.Migrate(ctx, pool))
 		require.Zero(t, seriesCompanyIndexes(t, pool), "00105 drops it")
-		require.Equal(t, 3, pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM pg_indexes
-			WHERE tablename IN ('x_sensor_readings', 'x_video_device_status', 'x_gas_station_video_device_status')
-			  AND indexname LIKE '%\_updated\_all'`), "the index on updated_at alone stays, for the feed")
 		require.Equal(t, before, readingsAsRead(t, ex, "370102001", companyKeys), "every record reads back as before")
 		require.Equal(t, paged, listedInPages(t, ex, "370102001", time.Time{}), "and lists in the same pages")
 
@@ -301,5 +300,85 @@ func TestSeriesCurrentCompanyIndexMigration(t *testing.T) {
 		got := listedInPages(t, ex, "370102001", since)
 		require.Len(t, got, 1)
 		require.True(t, strings.HasPrefix(got[0], "370102001TI0002 "), "only the point read since: %v", got)
+	})
+}
+
+// fedInPages is the sharing feed of the readings in the province, two to a page.
+func fedInPages(t *testing.T, pool *pgxpool.Pool) []string {
+	t.Helper()
+	feed := share.NewStore(pool)
+	var out []string
+	var after share.Cursor
+	for {
+		page, err := feed.Feed(context.Background(), schemas.SensorReadings, tiers.Scope{All: true}, after, 0, 2)
+		require.NoError(t, err)
+		for _, r := range page {
+			out = append(out, fmt.Sprintf("%s %s %v %s %s", r.Company, r.Key, r.Deleted, r.UpdatedAt.UTC().Format(time.RFC3339Nano), r.Doc))
+		}
+		if len(page) < 2 {
+			return out
+		}
+		last := page[len(page)-1]
+		after = share.Cursor{UpdatedAt: last.UpdatedAt, Company: last.Company, Key: last.Key}
+	}
+}
+
+// Migration 00106 runs on a database holding readings of two companies (TimescaleDB
+// and plain): the time series' current state loses its index on updated_at, the
+// sharing feed — across companies, in change order, in pages — and a company's
+// listing read exactly as before, a newer reading is fed after them, and a point's
+// next reading rewrites its row in place (a heap-only update).
+func TestSeriesCurrentUpdatedInPlaceMigration(t *testing.T) {
+	olderBinaryDatabases(t, migrations(t, "00106_"), 105, func(t *testing.T, pool *pgxpool.Pool, _ func(testing.TB) string) {
+		ctx := context.Background()
+		ex := store.NewExchange(pool)
+		updatedIndexes := func() int {
+			return pgtest.Scalar[int](t, pool, `SELECT count(*)::int FROM pg_indexes
+				WHERE tablename IN ('x_sensor_readings', 'x_video_device_status', 'x_gas_station_video_device_status')
+				  AND indexdef LIKE '%(updated_at)'`)
+		}
+		require.Equal(t, 3, updatedIndexes(), "before 00106 each time series' current state has it")
+		_, err := pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code) VALUES
+			('370102001', '鲁清石化', '370102'), ('370102002', '济华化工', '370102')`)
+		require.NoError(t, err)
+		at := time.Now().Add(-time.Hour).Truncate(time.Second)
+		reading := func(company, key string, n int) store.Version {
+			collected := at.Add(time.Duration(n) * time.Minute)
+			return store.Version{MsgID: uuid.New(), Company: company, Key: key, Version: collected.UnixNano(),
+				EventTime: collected, ReceivedAt: collected.Add(time.Second),
+				Doc: fmt.Appendf(nil, `{"INDICATOR_CODE":%q,"VALUE":%d.5,"COLLECT_TIME":%q}`, key, n, collected.Format(time.DateTime))}
+		}
+		write := func(vs ...store.Version) {
+			t.Helper()
+			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil))
+		}
+		keys := []string{"TI0001", "TI0002", "TI0003", "PI0001", "PI0002"}
+		for n := range 3 {
+			for _, k := range keys {
+				write(reading("370102001", "370102001"+k, n), reading("370102002", "370102002"+k, n))
+			}
+		}
+		fed := fedInPages(t, pool)
+		require.Len(t, fed, 2*len(keys), "one current row per point of both companies")
+		listed := listedInPages(t, ex, "370102001", time.Time{})
+
+		require.NoError(t, store.Migrate(ctx, pool))
+		require.Zero(t, updatedIndexes(), "00106 drops it")
+		require.Equal(t, fed, fedInPages(t, pool), "the feed reads in the same pages")
+		require.Equal(t, listed, listedInPages(t, ex, "370102001", time.Time{}), "and the listing too")
+
+		hot := func() int64 {
+			_, err := pool.Exec(ctx, `SELECT pg_stat_force_next_flush()`)
+			require.NoError(t, err)
+			return pgtest.Scalar[int64](t, pool, `SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'x_sensor_readings'`)
+		}
+		hotBefore := hot()
+		write(reading("370102002", "370102002TI0002", 9))
+		fedAfter := fedInPages(t, pool)
+		require.Len(t, fedAfter, len(fed))
+		require.Equal(t, "370102002 370102002TI0002", strings.Join(strings.Fields(fedAfter[len(fedAfter)-1])[:2], " "),
+			"the newer reading is fed last")
+		require.Eventually(t, func() bool { return hot() > hotBefore }, 10*time.Second, 100*time.Millisecond,
+			"the point's row is rewritten in place")
 	})
 }

@@ -25,7 +25,7 @@ func reading(company, indicator string, at time.Time, value string, received tim
 }
 
 // exchangeAt is the exchange store on pool with the partitions of the Shanghai time at.
-func exchangeAt(t *testing.T, pool *pgxpool.Pool, at string) (context.Context, *store.Exchange, time.Time) {
+func exchangeAt(t testing.TB, pool *pgxpool.Pool, at string) (context.Context, *store.Exchange, time.Time) {
 	ctx := context.Background()
 	now := testclock.Parse(t, at)
 	require.NoError(t, store.EnsurePartitions(ctx, pool, now))
