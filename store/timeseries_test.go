@@ -236,6 +236,40 @@ func TestReplacedValueKeptOnceWhateverTheFetchSplit(t *testing.T) {
 	})
 }
 
+// Which forms of a value are a typed row, and as what: a number or a numeric string
+// within the seed's decimal (an exponent as PostgreSQL's numeric reads it), a run
+// status "0"/"1" as a string or a number; anything else — which validation refuses
+// before the sink — is kept in the JSON history rather than failing its batch. Each
+// form goes alone in its batch.
+func TestSeriesValueForms(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, _ bool) {
+		ctx, ex, now := exchangeAt(t, pool, "2026-12-05 13:30:00")
+		readings := map[string]string{ // point → VALUE as sent
+			"T-NUM": `12.50`, "T-STR": `"12.50"`, "T-NEG": `-0.125`, "T-EXP": `1e2`, "T-NA": `"n/a"`,
+			"T-LONG": `12345678901234567`, "T-STREXP": `"1e2"`, "T-NULL": `null`, "T-ESC": `"\u0031\u0032"`,
+		}
+		for point, value := range readings {
+			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{
+				schemas.SensorReadings: {reading("370102001", point, now, value, now.Add(time.Second))}}, nil), point)
+		}
+		statuses := map[string]string{"D-ON": `"1"`, "D-OFF": `0`, "D-TWO": `"2"`, "D-BOOL": `true`}
+		for device, run := range statuses {
+			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.VideoDeviceStatuses: {{
+				MsgID: uuid.New(), Company: "370102001", Key: device, EventTime: now, Version: 1, ReceivedAt: now,
+				Doc: []byte(`{"DEVICE_CODE":"` + device + `","DATE_TIME":"2026-12-05 13:30:00","RUN_STATUS":` + run + `}`)}}}, nil), device)
+		}
+		list := func(q string) string {
+			t.Helper()
+			return pgtest.Scalar[string](t, pool, `SELECT string_agg(x, '; ' ORDER BY x) FROM (`+q+`) q(x)`)
+		}
+		require.Equal(t, "T-ESC 12; T-EXP 100; T-NEG -0.125; T-NUM 12.5; T-STR 12.5",
+			list(`SELECT indicator_code || ' ' || value FROM ts_sensor_readings`))
+		require.Equal(t, "T-LONG; T-NA; T-NULL; T-STREXP", list(`SELECT record_key FROM x_sensor_readings_history`))
+		require.Equal(t, "D-OFF false; D-ON true", list(`SELECT device_code || ' ' || running FROM ts_video_device_status`))
+		require.Equal(t, "D-BOOL; D-TWO", list(`SELECT record_key FROM x_video_device_status_history`))
+	})
+}
+
 // A version that cannot be a typed row (its value not the seed's number: validation
 // refuses it before the sink, so this is the store's own guard) goes to the JSON
 // history beside a batch whose other versions are typed rows, and a replay of the
