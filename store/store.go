@@ -43,14 +43,19 @@ func OpenAs(ctx context.Context, dsn, role string) (*pgxpool.Pool, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "Asia/Shanghai"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "chemguard"
+	setRole := ""
 	if role != "" {
-		setRole := "SET ROLE " + pgx.Identifier{role}.Sanitize()
-		cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-			if _, err := c.Exec(ctx, setRole); err != nil {
-				return fmt.Errorf("store: %s: %w", setRole, err)
-			}
+		setRole = "SET ROLE " + pgx.Identifier{role}.Sanitize()
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		encodeUUIDsAsBytes(c.TypeMap())
+		if setRole == "" {
 			return nil
 		}
+		if _, err := c.Exec(ctx, setRole); err != nil {
+			return fmt.Errorf("store: %s: %w", setRole, err)
+		}
+		return nil
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
