@@ -256,6 +256,32 @@ func listedInPages(t *testing.T, ex *store.Exchange, company string, since time.
 	}
 }
 
+// twoCompaniesReadings writes readings 0–2, a minute apart from an hour ago, of five
+// points of each of two companies (370102001 and 370102002; a point's key is the
+// company's code and one of keys), and returns keys and a writer of a point's
+// reading n.
+func twoCompaniesReadings(t *testing.T, ex *store.Exchange) (keys []string, write func(company, key string, n int)) {
+	t.Helper()
+	at := time.Now().Add(-time.Hour).Truncate(time.Second)
+	reading := func(company, key string, n int) store.Version {
+		collected := at.Add(time.Duration(n) * time.Minute)
+		return store.Version{MsgID: uuid.New(), Company: company, Key: key, Version: collected.UnixNano(),
+			EventTime: collected, ReceivedAt: collected.Add(time.Second),
+			Doc: fmt.Appendf(nil, `{"INDICATOR_CODE":%q,"VALUE":%d.5,"COLLECT_TIME":%q}`, key, n, collected.Format(time.DateTime))}
+	}
+	apply := func(vs ...store.Version) {
+		t.Helper()
+		require.NoError(t, ex.Apply(context.Background(), map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil))
+	}
+	keys = []string{"TI0001", "TI0002", "TI0003", "PI0001", "PI0002"}
+	for n := range 3 {
+		for _, k := range keys {
+			apply(reading("370102001", "370102001"+k, n), reading("370102002", "370102002"+k, n))
+		}
+	}
+	return keys, func(company, key string, n int) { t.Helper(); apply(reading(company, key, n)) }
+}
+
 // Migration 00105 runs on a database holding readings of two companies (TimescaleDB
 // and plain): the time series' current state loses its (company_code, updated_at,
 // record_key) index, and a company's listing — whole, in pages, and since a time —
@@ -265,23 +291,7 @@ func TestSeriesCurrentCompanyIndexMigration(t *testing.T) {
 		ctx := context.Background()
 		ex := store.NewExchange(pool)
 		require.Equal(t, 3, seriesCompanyIndexes(t, pool), "before 00105 each time series' current state has it")
-		at := time.Now().Add(-time.Hour).Truncate(time.Second)
-		reading := func(company, key string, n int) store.Version {
-			collected := at.Add(time.Duration(n) * time.Minute)
-			return store.Version{MsgID: uuid.New(), Company: company, Key: key, Version: collected.UnixNano(),
-				EventTime: collected, ReceivedAt: collected.Add(time.Second),
-				Doc: fmt.Appendf(nil, `{"INDICATOR_CODE":%q,"VALUE":%d.5,"COLLECT_TIME":%q}`, key, n, collected.Format(time.DateTime))}
-		}
-		write := func(vs ...store.Version) {
-			t.Helper()
-			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil))
-		}
-		keys := []string{"TI0001", "TI0002", "TI0003", "PI0001", "PI0002"}
-		for n := range 3 {
-			for _, k := range keys {
-				write(reading("370102001", "370102001"+k, n), reading("370102002", "370102002"+k, n))
-			}
-		}
+		keys, write := twoCompaniesReadings(t, ex)
 		var companyKeys []string
 		for _, k := range keys {
 			companyKeys = append(companyKeys, "370102001"+k)
@@ -296,7 +306,7 @@ func TestSeriesCurrentCompanyIndexMigration(t *testing.T) {
 		require.Equal(t, paged, listedInPages(t, ex, "370102001", time.Time{}), "and lists in the same pages")
 
 		since := time.Now()
-		write(reading("370102001", "370102001TI0002", 9))
+		write("370102001", "370102001TI0002", 9)
 		got := listedInPages(t, ex, "370102001", since)
 		require.Len(t, got, 1)
 		require.True(t, strings.HasPrefix(got[0], "370102001TI0002 "), "only the point read since: %v", got)
@@ -341,23 +351,7 @@ func TestSeriesCurrentUpdatedInPlaceMigration(t *testing.T) {
 		_, err := pool.Exec(ctx, `INSERT INTO enterprises (code, name, division_code) VALUES
 			('370102001', '鲁清石化', '370102'), ('370102002', '济华化工', '370102')`)
 		require.NoError(t, err)
-		at := time.Now().Add(-time.Hour).Truncate(time.Second)
-		reading := func(company, key string, n int) store.Version {
-			collected := at.Add(time.Duration(n) * time.Minute)
-			return store.Version{MsgID: uuid.New(), Company: company, Key: key, Version: collected.UnixNano(),
-				EventTime: collected, ReceivedAt: collected.Add(time.Second),
-				Doc: fmt.Appendf(nil, `{"INDICATOR_CODE":%q,"VALUE":%d.5,"COLLECT_TIME":%q}`, key, n, collected.Format(time.DateTime))}
-		}
-		write := func(vs ...store.Version) {
-			t.Helper()
-			require.NoError(t, ex.Apply(ctx, map[*schemas.Table][]store.Version{schemas.SensorReadings: vs}, nil))
-		}
-		keys := []string{"TI0001", "TI0002", "TI0003", "PI0001", "PI0002"}
-		for n := range 3 {
-			for _, k := range keys {
-				write(reading("370102001", "370102001"+k, n), reading("370102002", "370102002"+k, n))
-			}
-		}
+		keys, write := twoCompaniesReadings(t, ex)
 		fed := fedInPages(t, pool)
 		require.Len(t, fed, 2*len(keys), "one current row per point of both companies")
 		listed := listedInPages(t, ex, "370102001", time.Time{})
@@ -373,7 +367,7 @@ func TestSeriesCurrentUpdatedInPlaceMigration(t *testing.T) {
 			return pgtest.Scalar[int64](t, pool, `SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'x_sensor_readings'`)
 		}
 		hotBefore := hot()
-		write(reading("370102002", "370102002TI0002", 9))
+		write("370102002", "370102002TI0002", 9)
 		fedAfter := fedInPages(t, pool)
 		require.Len(t, fedAfter, len(fed))
 		require.Equal(t, "370102002 370102002TI0002", strings.Join(strings.Fields(fedAfter[len(fedAfter)-1])[:2], " "),
