@@ -1,8 +1,11 @@
 package bench
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -129,6 +132,23 @@ chemguard_sink_batch_records_count 31
 	v, err = metricValue(strings.NewReader("m 1.5e+06\n"), "m")
 	require.NoError(t, err)
 	assert.Equal(t, 1.5e6, v)
+}
+
+// The bench's scrape of /metrics (40 a second) asks for the exposition uncompressed,
+// so the served process does not gzip it each time, and reads the sample from it.
+func TestMetricScrapeUncompressed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "identity" || r.Header.Get("Authorization") != "Bearer tok" {
+			http.Error(w, "want identity and the token, got "+r.Header.Get("Accept-Encoding"), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintln(w, "chemguard_sink_batch_records_sum 42")
+	}))
+	defer srv.Close()
+	s := &served{url: srv.URL, token: "tok"}
+	v, err := s.metric(context.Background(), srv.Client(), "chemguard_sink_batch_records_sum")
+	require.NoError(t, err)
+	assert.Equal(t, 42.0, v)
 }
 
 // Time-series records are distinct facts of a fixed set of points per company, the
