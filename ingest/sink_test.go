@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/bus/bustest"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -32,7 +33,7 @@ type position struct {
 type laneLog struct {
 	t       *testing.T
 	mu      sync.Mutex
-	batches [][]bus.Message
+	queue   bustest.Batches
 	at      map[uuid.UUID]position // message id → where it was fetched from
 	total   int
 	stored  map[position]int // how often each message was stored
@@ -78,20 +79,15 @@ func newLaneLog(t *testing.T, partitions, batches, perBatch int, cancel context.
 			next[p]++
 			l.total++
 		}
-		l.batches = append(l.batches, batch)
+		l.queue.Queue = append(l.queue.Queue, batch)
 	}
 	return l
 }
 
 func (l *laneLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
-	l.mu.Lock()
-	if len(l.batches) > 0 {
-		b := l.batches[0]
-		l.batches = l.batches[1:]
-		l.mu.Unlock()
+	if b, ok := l.queue.Next(); ok {
 		return b, nil
 	}
-	l.mu.Unlock()
 	select {
 	case <-l.allDone:
 		l.cancel()
@@ -179,26 +175,6 @@ func TestSinkWorkersKeepPartitionOrderAndCommitAfterStore(t *testing.T) {
 	}
 }
 
-// batchQueue hands out its batches, then waits for ctx, as a broker with nothing
-// more to read does.
-type batchQueue struct {
-	mu      sync.Mutex
-	batches [][]bus.Message
-}
-
-func (q *batchQueue) FetchBatch(ctx context.Context) ([]bus.Message, error) {
-	q.mu.Lock()
-	if len(q.batches) > 0 {
-		b := q.batches[0]
-		q.batches = q.batches[1:]
-		q.mu.Unlock()
-		return b, nil
-	}
-	q.mu.Unlock()
-	<-ctx.Done()
-	return nil, ctx.Err()
-}
-
 // checkRecordBatches is n batches of perBatch new 检查记录 of one company, in
 // partition 0 at consecutive offsets.
 func checkRecordBatches(t *testing.T, n, perBatch int) [][]bus.Message {
@@ -218,7 +194,8 @@ func checkRecordBatches(t *testing.T, n, perBatch int) [][]bus.Message {
 // shutdownLog is a fake broker and database whose first write fails as shutdown
 // begins, after the next batch of the same partition has been fetched.
 type shutdownLog struct {
-	batchQueue
+	bustest.Batches
+	mu               sync.Mutex
 	fetches, applies int
 	nextFetched      chan struct{} // closed once the batch after the first is handed over
 	cancel           context.CancelFunc
@@ -233,7 +210,7 @@ func (l *shutdownLog) FetchBatch(ctx context.Context) ([]bus.Message, error) {
 		close(l.nextFetched)
 	}
 	l.mu.Unlock()
-	return l.batchQueue.FetchBatch(ctx)
+	return l.Batches.FetchBatch(ctx)
 }
 
 func (l *shutdownLog) Apply(ctx context.Context, versions map[*schemas.Table][]store.Version, _ []store.Rejection) error {
@@ -269,7 +246,7 @@ func (l *shutdownLog) Lag() int64 { return 0 }
 func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l := &shutdownLog{batchQueue: batchQueue{batches: checkRecordBatches(t, 2, 5)}, nextFetched: make(chan struct{}), cancel: cancel}
+	l := &shutdownLog{Batches: bustest.Batches{Queue: checkRecordBatches(t, 2, 5)}, nextFetched: make(chan struct{}), cancel: cancel}
 	sink := ingest.NewSink(l, l, nil)
 	sink.Workers = 1
 	sink.MaxBackoff = time.Millisecond
@@ -283,7 +260,8 @@ func TestSinkStopsAWorkerAfterABatchNotStored(t *testing.T) {
 // orderLog is a fake broker and database that records, in order, what the sink
 // does: its yields, its writes and its commits.
 type orderLog struct {
-	batchQueue
+	bustest.Batches
+	mu      sync.Mutex
 	events  []string
 	cancel  context.CancelFunc
 	commits int
@@ -318,7 +296,7 @@ func (l *orderLog) Lag() int64 { return 0 }
 func TestSinkYieldsBeforeEachWrite(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	l := &orderLog{batchQueue: batchQueue{batches: checkRecordBatches(t, 2, 3)}, cancel: cancel}
+	l := &orderLog{Batches: bustest.Batches{Queue: checkRecordBatches(t, 2, 3)}, cancel: cancel}
 	metrics := ingest.NewMetrics(prometheus.NewRegistry())
 	sink := ingest.NewSink(l, l, metrics)
 	sink.Yield = func(context.Context) time.Duration {

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
+	"github.com/shandong-emergency/chemguard/bus/bustest"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/runner"
@@ -162,24 +163,11 @@ func TestOnlyTheLeaderTicks(t *testing.T) {
 	assert.True(t, ticks[0].Load() == 0 || ticks[1].Load() == 0, "one process ticks: %d and %d", ticks[0].Load(), ticks[1].Load())
 }
 
-// feed hands out its batches, then waits for ctx.
+// feed hands out its batches, then waits for ctx, and keeps the offsets committed.
 type feed struct {
+	bustest.Batches
 	mu        sync.Mutex
-	batches   [][]bus.Message
 	committed []int64
-}
-
-func (f *feed) FetchBatch(ctx context.Context) ([]bus.Message, error) {
-	f.mu.Lock()
-	if len(f.batches) > 0 {
-		b := f.batches[0]
-		f.batches = f.batches[1:]
-		f.mu.Unlock()
-		return b, nil
-	}
-	f.mu.Unlock()
-	<-ctx.Done()
-	return nil, ctx.Err()
 }
 
 func (f *feed) Commit(_ context.Context, msgs []bus.Message) error {
@@ -193,7 +181,7 @@ func (f *feed) Commit(_ context.Context, msgs []bus.Message) error {
 // fails is retried first.
 func TestOffsetsAreCommittedAfterTheBatchIsStored(t *testing.T) {
 	pool := newPool(t)
-	src := &feed{batches: [][]bus.Message{{{Offset: 1}, {Offset: 2}}, {{Offset: 3}}}}
+	src := &feed{Batches: bustest.Batches{Queue: [][]bus.Message{{{Offset: 1}, {Offset: 2}}, {{Offset: 3}}}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stored []int64
@@ -252,7 +240,7 @@ func (s *slowCommits) Commit(ctx context.Context, msgs []bus.Message) error {
 // the broker, and the offsets are still committed only after their batches, in
 // order: the batches stored meanwhile in one commit at their last offset.
 func TestNextBatchesAreStoredWhileACommitWaits(t *testing.T) {
-	src := &slowCommits{feed: feed{batches: [][]bus.Message{{{Offset: 1}}, {{Offset: 2}}, {{Offset: 3}}}},
+	src := &slowCommits{feed: feed{Batches: bustest.Batches{Queue: [][]bus.Message{{{Offset: 1}}, {{Offset: 2}}, {{Offset: 3}}}}},
 		began: make(chan struct{}), release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -299,8 +287,8 @@ func TestNextBatchesAreStoredWhileACommitWaits(t *testing.T) {
 func TestTheLoopKeepsItsLateness(t *testing.T) {
 	clk := testclock.Frozen(time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC))
 	appended := clk.Now().Add(-2 * time.Second)
-	src := &feed{batches: [][]bus.Message{{{Offset: 1, Time: appended}, {Offset: 2, Time: appended.Add(time.Second)}},
-		{{Offset: 3, Time: appended.Add(time.Second)}}}}
+	src := &feed{Batches: bustest.Batches{Queue: [][]bus.Message{{{Offset: 1, Time: appended}, {Offset: 2, Time: appended.Add(time.Second)}},
+		{{Offset: 3, Time: appended.Add(time.Second)}}}}}
 	behind := bus.NewBehind(clk.Now)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
