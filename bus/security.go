@@ -103,12 +103,3 @@ func (c Config) transport() kafka.RoundTripper {
 	}
 	return &kafka.Transport{TLS: c.Security.TLS, SASL: c.Security.SASL, DialTimeout: 10 * time.Second}
 }
-
-// dialer is what kafka.Reader connects through; nil (kafka-go's default) when
-// there is nothing to secure.
-func (c Config) dialer() *kafka.Dialer {
-	if c.Security.TLS == nil && c.Security.SASL == nil {
-		return nil
-	}
-	return &kafka.Dialer{Timeout: 10 * time.Second, DualStack: true, TLS: c.Security.TLS, SASLMechanism: c.Security.SASL}
-}
