@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -44,7 +45,13 @@ type sweep func(ctx context.Context)
 // in the check's own transaction.
 func baseSystemModules(cfg BaseSystemConfig, add func(sweep), secrets *sealed.Box) []enterprise.ModuleFactory {
 	report := func(module string) func(error) {
-		return func(err error) { slog.Error("base system sweep failed", "module", module, "err", err) }
+		return func(err error) {
+			// A sweep cut short by shutdown rolled back; it runs again after the restart.
+			if errors.Is(err, context.Canceled) {
+				return
+			}
+			slog.Error("base system sweep failed", "module", module, "err", err)
+		}
 	}
 	ledger := dangers.NewLedger(dangers.DefaultConfig)
 	add(func(ctx context.Context) {
