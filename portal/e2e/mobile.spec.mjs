@@ -115,7 +115,10 @@ test('巡查人员离线保存检查记录，联网后自动发送并入库', as
   assert.match(text, /今日安全承诺：不符合/);
   const img = page.locator('.photos img');
   assert.equal(await img.count(), 1);
-  assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth === 8), 'the photo is served');
+  // The page is there before its photo: wait for the image to load (or fail).
+  const width = await img.evaluate((el) => (el.complete ? el.naturalWidth
+    : new Promise((resolve) => { el.onload = el.onerror = () => resolve(el.naturalWidth); })));
+  assert.equal(width, 8, 'the photo is served');
   await shot(t, page, 'mobile-record');
 
   t.step('a replay of the same form (with the page\'s CSRF token, as m.js sends it) is answered as a duplicate');
