@@ -82,15 +82,12 @@ SLOW_PKGS := ./portal/ ./platform/ ./cmd/chemguard/ ./auth/ ./enterprise/positio
 # time is waiting — on Kafka polls, PostgreSQL round trips, a browser — and a clean-clone
 # run at -p 2 kept the two cores only 44 % busy (16 CPU-min in 18.6 min).
 TEST_PACKAGES_AT_ONCE ?= 4
-# Within a package, tests that start a platform run in parallel (pgtest.Parallel);
-# most of such a test is waiting too, so four at a time rather than GOMAXPROCS.
-TESTS_AT_ONCE ?= 4
 
 # go test's own vet pass is off: `vet` has just run every analyzer on every
 # package, and the pass cost about a minute of CPU on a clean clone.
 test: vet test-pg e2e-deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	$(TEST_ENV) $(GO) test -count=1 -vet=off -p $(TEST_PACKAGES_AT_ONCE) -parallel $(TESTS_AT_ONCE) -timeout 20m $(SLOW_PKGS) ./...
+	$(TEST_ENV) $(GO) test -count=1 -vet=off -p $(TEST_PACKAGES_AT_ONCE) -timeout 20m $(SLOW_PKGS) ./...
 
 # test-clocks: the packages whose tests touch clock-driven rules (the 10:00 commitment,
 # daily boundaries, 数据中断, ticks), once per instant of CLOCK_TESTS, through
