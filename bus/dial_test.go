@@ -16,20 +16,8 @@ import (
 // Before the dialer closed a cancelled reader's connection, this Close took
 // 3-5 s.
 func TestCloseDoesNotWaitOutTheLongPoll(t *testing.T) {
-	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Partitions: 3})
-	require.NoError(t, err)
-	defer b.Close()
-	cfg := bus.Config{Brokers: []string{b.Addr()}, Partitions: 3}
+	cfg, msgs := published(t, 3, []string{"t.a", "t.b"}, 30, 10)
 	ctx := context.Background()
-	require.NoError(t, bus.EnsureTopics(ctx, cfg, []string{"t.a", "t.b"}))
-	p, err := bus.NewProducer(cfg)
-	require.NoError(t, err)
-	defer p.Close()
-	var msgs []bus.Message
-	for i := 0; i < 30; i++ {
-		msgs = append(msgs, bus.Message{Topic: "t.a", Key: string(rune('a' + i%10)), Value: []byte{byte(i)}})
-	}
-	require.NoError(t, p.Publish(ctx, msgs))
 
 	c, err := bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: "g", Topics: []string{"t.a", "t.b"}})
 	require.NoError(t, err)

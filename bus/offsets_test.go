@@ -16,20 +16,8 @@ import (
 // is in the group (it would commit over them), then every saved partition gets its
 // offset and a partition committed since but not saved goes back to its log's start.
 func TestResetGroupOffsets(t *testing.T) {
-	b, err := bus.StartEmbedded(bus.EmbeddedConfig{Dir: t.TempDir(), Partitions: 2})
-	require.NoError(t, err)
-	defer b.Close()
-	cfg := bus.Config{Brokers: []string{b.Addr()}, Partitions: 2}
+	cfg, msgs := published(t, 2, []string{"t.a"}, 40, 20)
 	ctx := context.Background()
-	require.NoError(t, bus.EnsureTopics(ctx, cfg, []string{"t.a"}))
-	p, err := bus.NewProducer(cfg)
-	require.NoError(t, err)
-	var msgs []bus.Message
-	for i := 0; i < 40; i++ {
-		msgs = append(msgs, bus.Message{Topic: "t.a", Key: string(rune('a' + i%20)), Value: []byte{byte(i)}})
-	}
-	require.NoError(t, p.Publish(ctx, msgs))
-	require.NoError(t, p.Close())
 
 	saved, err := bus.FetchGroupOffsets(ctx, cfg, "g")
 	require.NoError(t, err)
