@@ -257,9 +257,10 @@ type TrendRefresh struct {
 	Settle time.Duration // minutes younger than this are left to be aggregated when read
 }
 
-// trendRefreshWindow is how far back the per-minute aggregate's refresh looks for
-// late readings (migration 00060): Settle must leave room in it.
-const trendRefreshWindow = 3 * time.Hour
+// maxTrendSettle is the longest settle CHEMGUARD_TREND_SETTLE documents (1m to 90m),
+// from when the refresh looked back only 3 hours and the settle had to leave room
+// in that window; it looks back 3 days since migration 00107.
+const maxTrendSettle = 90 * time.Minute
 
 // ApplyTrendRefresh makes the per-minute aggregate's refresh policy r (TimescaleDB
 // only; on plain PostgreSQL the aggregate is a view and nothing is refreshed). A
@@ -268,9 +269,9 @@ func ApplyTrendRefresh(ctx context.Context, pool *pgxpool.Pool, r TrendRefresh) 
 	if r == (TrendRefresh{}) {
 		return nil
 	}
-	if r.Every <= 0 || r.Settle < time.Minute || r.Settle > trendRefreshWindow/2 {
+	if r.Every <= 0 || r.Settle < time.Minute || r.Settle > maxTrendSettle {
 		return fmt.Errorf("store: trend refresh every %s, settle %s: want a positive interval and a settle of 1m to %s",
-			r.Every, r.Settle, trendRefreshWindow/2)
+			r.Every, r.Settle, maxTrendSettle)
 	}
 	timescale, err := TimescaleDB(ctx, pool)
 	if err != nil || !timescale {
