@@ -108,15 +108,8 @@ func TestTypedSeriesWrittenOnceUnderReplay(t *testing.T) {
 		if timescale {
 			for _, agg := range []string{"ts_sensor_readings_1m", "ts_sensor_readings_1h"} {
 				// The policy's job may be refreshing the same aggregate at this
-				// moment (SQLSTATE 55P03, CI of 2026-12-05): refresh after it.
-				var err error
-				for try := 0; try < 50; try++ {
-					if _, err = pool.Exec(ctx, `CALL refresh_continuous_aggregate($1::regclass, NULL, NULL)`, agg); err == nil || !strings.Contains(err.Error(), "55P03") {
-						break
-					}
-					time.Sleep(100 * time.Millisecond)
-				}
-				require.NoError(t, err)
+				// moment (SQLSTATE 55P03, CI of 2026-12-05): refreshTrend waits for it.
+				refreshTrend(t, pool, `CALL refresh_continuous_aggregate($1::regclass, NULL, NULL)`, agg)
 			}
 		}
 		var n int64
