@@ -6,10 +6,13 @@ GO ?= go
 # Ports sit below Linux's ephemeral range (32768-60999): a client connection of the
 # previous run left in TIME_WAIT can then never hold a server's port.
 # make run: a persistent local PostgreSQL and data directory; TimescaleDB when the
-# private install (make timescaledb) is there, plain PostgreSQL otherwise.
+# private install (make timescaledb) is there, plain PostgreSQL otherwise. The data
+# directory (the keys that seal the database's secrets and sign its audit chain, the
+# broker's log) lives beside the database, not in the clone: a second clone on the
+# same machine meets the same database and must bring the same keys.
 RUN_PG_DIR   ?= /var/lib/chemguard/pg
 RUN_PG_PORT  ?= 25432
-RUN_DATA_DIR ?= $(CURDIR)/.data
+RUN_DATA_DIR ?= $(patsubst %/,%,$(dir $(RUN_PG_DIR)))/data
 # make test: a throw-away PostgreSQL that preloads TimescaleDB, where the suite runs,
 # and a second small one that has the extension's files but does not preload them:
 # the plain-PostgreSQL path and its migrations are tested there.
@@ -118,6 +121,12 @@ screenshots: test-pg e2e-deps
 
 run: bin/chemguard
 	@CHEMGUARD_PG_DIR=$(RUN_PG_DIR) CHEMGUARD_PG_PORT=$(RUN_PG_PORT) deploy/postgres.sh start >/dev/null
+	@# Before 2026-12-07 the data directory was the clone's .data: the first run after
+	@# that adopts it, so the database's keys come along.
+	@if [ -z "$$CHEMGUARD_DATA_DIR" ] && [ ! -e "$(RUN_DATA_DIR)" ] && [ -d .data/keys ]; then \
+		echo "make run: moving this clone's .data to $(RUN_DATA_DIR), beside the database it belongs to"; \
+		mkdir -p "$(dir $(RUN_DATA_DIR))" && mv .data "$(RUN_DATA_DIR)"; \
+	fi
 	CHEMGUARD_DATABASE_URL=$${CHEMGUARD_DATABASE_URL:-postgres://postgres@127.0.0.1:$(RUN_PG_PORT)/chemguard?sslmode=disable} \
 	CHEMGUARD_DATA_DIR=$${CHEMGUARD_DATA_DIR:-$(RUN_DATA_DIR)} \
 	deploy/run.sh
