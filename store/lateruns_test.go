@@ -28,11 +28,9 @@ func TestLateReadingsInvalidateOnlyTheirMinutes(t *testing.T) {
 		if timescale {
 			// The policy jobs stopped: a refresh running meanwhile would move the
 			// recorded ranges out of the log this test reads.
-			_, err := pool.Exec(ctx, `SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs
-				WHERE proc_name = 'policy_refresh_continuous_aggregate'`)
-			require.NoError(t, err)
+			stopRefreshPolicies(t, pool)
 			// The trend materialized up to 15:20: writes before that are recorded.
-			_, err = pool.Exec(ctx, `CALL refresh_continuous_aggregate('ts_sensor_readings_1m', NULL, $1::timestamptz)`,
+			_, err := pool.Exec(ctx, `CALL refresh_continuous_aggregate('ts_sensor_readings_1m', NULL, $1::timestamptz)`,
 				now.Add(-10*time.Minute))
 			require.NoError(t, err)
 		}
