@@ -171,8 +171,11 @@ type TimeSeries struct {
 	// minutes after they were taken, so minutes are done once they are older than
 	// TrendSettle (younger ones are aggregated when read: a trend still ends at the
 	// last reading); every 5 minutes rather than every minute halves the refreshes'
-	// overhead at no cost to readers for the same reason.
+	// overhead at no cost to readers for the same reason. The platform refreshes a
+	// minute at a time, letting the warning consumer catch up between minutes
+	// (store.TrendMinutes); TimescaleDB's policy refreshes all that is due in one job.
 	TrendRefreshEvery time.Duration `env:"CHEMGUARD_TREND_REFRESH_EVERY" envDefault:"5m" help:"how often the 感知数据 per-minute trend aggregate is refreshed (TimescaleDB only)"`
+	TrendRefreshBy    string        `env:"CHEMGUARD_TREND_REFRESH_BY" envDefault:"platform" help:"who refreshes the per-minute trend: platform (a minute at a time, after the warning consumer has caught up) or timescaledb (its refresh policy, all that is due in one job) (TimescaleDB only)"`
 	TrendSettle       time.Duration `env:"CHEMGUARD_TREND_SETTLE" envDefault:"10m" help:"minutes of readings younger than this are aggregated when read, not materialized, so late readings do not make a refresh redo them; 1m to 90m (TimescaleDB only)"`
 }
 

@@ -196,7 +196,8 @@ func TestFieldNamesUnique(t *testing.T) {
 }
 
 // The typed series' ages: the defaults are a week uncompressed and kept forever,
-// the per-minute trend refreshed every 5 minutes up to 10 minutes ago; a retention
+// the per-minute trend refreshed by the platform every 5 minutes up to 10 minutes
+// ago (by TimescaleDB's policy when asked); a retention
 // under 30 days, a negative age, compression not before retention, a refresh more
 // often than a minute or a settle outside 1m–90m is refused naming the variable at
 // fault; 0 keeps forever / never compresses.
@@ -205,11 +206,18 @@ func TestTimeSeriesAges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, config.TimeSeries{ReadingsCompressAfter: 7 * 24 * time.Hour,
 		DeviceStatusCompressAfter: 7 * 24 * time.Hour,
-		TrendRefreshEvery:         5 * time.Minute, TrendSettle: 10 * time.Minute}, c.TimeSeries)
+		TrendRefreshEvery:         5 * time.Minute, TrendRefreshBy: "platform", TrendSettle: 10 * time.Minute}, c.TimeSeries)
 	cfg, err := platform.FromConfig(c)
 	require.NoError(t, err)
 	require.Len(t, cfg.SeriesPolicies, 3, "every typed series gets its policy")
 	assert.Equal(t, store.TrendRefresh{Every: 5 * time.Minute, Settle: 10 * time.Minute}, cfg.TrendRefresh)
+	assert.True(t, cfg.TrendRefresh.ByPlatform())
+
+	c, err = parse(t, "CHEMGUARD_TREND_REFRESH_BY", "timescaledb")
+	require.NoError(t, err)
+	cfg, err = platform.FromConfig(c)
+	require.NoError(t, err)
+	assert.Equal(t, store.TrendRefresh{Every: 5 * time.Minute, Settle: 10 * time.Minute, ByPolicy: true}, cfg.TrendRefresh)
 
 	c, err = parse(t, "CHEMGUARD_READINGS_RETAIN", "4320h", "CHEMGUARD_DEVICE_STATUS_COMPRESS_AFTER", "0")
 	require.NoError(t, err)
@@ -227,6 +235,7 @@ func TestTimeSeriesAges(t *testing.T) {
 		{"CHEMGUARD_TREND_REFRESH_EVERY", "30s", "CHEMGUARD_TREND_REFRESH_EVERY", nil},
 		{"CHEMGUARD_TREND_SETTLE", "30s", "CHEMGUARD_TREND_SETTLE", nil},
 		{"CHEMGUARD_TREND_SETTLE", "2h", "CHEMGUARD_TREND_SETTLE", nil},
+		{"CHEMGUARD_TREND_REFRESH_BY", "cron", "CHEMGUARD_TREND_REFRESH_BY", nil},
 	} {
 		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
 			_, err := parse(t, append([]string{bad.name, bad.value}, bad.also...)...)

@@ -72,6 +72,9 @@ func Parse(environ map[string]string) (*Config, error) {
 	if c.TimeSeries.TrendRefreshEvery < time.Minute {
 		return nil, Invalid("CHEMGUARD_TREND_REFRESH_EVERY", fmt.Errorf("want at least 1m, got %s", c.TimeSeries.TrendRefreshEvery))
 	}
+	if by := c.TimeSeries.TrendRefreshBy; by != "platform" && by != "timescaledb" {
+		return nil, Invalid("CHEMGUARD_TREND_REFRESH_BY", fmt.Errorf("want platform or timescaledb, got %q", by))
+	}
 	if c.TimeSeries.TrendSettle < time.Minute || c.TimeSeries.TrendSettle > 90*time.Minute {
 		return nil, Invalid("CHEMGUARD_TREND_SETTLE", fmt.Errorf("want 1m to 90m, got %s", c.TimeSeries.TrendSettle))
 	}

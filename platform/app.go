@@ -372,6 +372,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 				return warnBehind.Yield(ctx, cfg.SinkYield, ingest.SinkYieldMost)
 			}
 		}
+		if cfg.TrendRefresh.ByPlatform() {
+			a.sweeps = append(a.sweeps, a.trendMinutes(warnBehind))
+		}
 	}
 
 	if a.edge, err = edge.New(edgeConfig(cfg)); err != nil {
@@ -730,6 +733,24 @@ func (a *App) Run(ctx context.Context) error {
 	<-outboxDone
 	sweeps.Wait()
 	return err
+}
+
+// trendLock is the advisory lock of the per-minute trend's refresh: one process
+// refreshes at a time.
+const trendLock = 0x63670108 // "cg", migration 00108
+
+// trendMinutes is the per-minute trend's refresh (store.TrendMinutes) as a sweep: in
+// the process holding trendLock, every TrendRefresh.Every, each minute after the
+// warning consumer has caught up (the sink's bound, waiting up to a minute; a round
+// that waits a long time only materializes later, the trend is computed when read
+// meanwhile).
+func (a *App) trendMinutes(warnBehind *bus.Behind) sweep {
+	r := a.cfg.TrendRefresh
+	m := &store.TrendMinutes{Pool: a.Pool, Settle: r.Settle}
+	if bound := a.cfg.SinkYield; bound > 0 {
+		m.Yield = func(ctx context.Context) time.Duration { return warnBehind.Yield(ctx, bound, time.Minute) }
+	}
+	return func(ctx context.Context) { store.Lead(ctx, a.Pool, trendLock, r.Every, "per-minute trend", m.Round) }
 }
 
 // maintain creates the coming months' history partitions and applies the typed

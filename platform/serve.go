@@ -49,7 +49,7 @@ func FromConfig(c *config.Config) (Config, error) {
 		{Table: store.VideoDeviceStatusSeries, CompressAfter: ts.DeviceStatusCompressAfter, RetainFor: ts.DeviceStatusRetain},
 		{Table: store.GasStationDeviceStatusSeries, CompressAfter: ts.DeviceStatusCompressAfter, RetainFor: ts.DeviceStatusRetain},
 	}
-	cfg.TrendRefresh = store.TrendRefresh{Every: ts.TrendRefreshEvery, Settle: ts.TrendSettle}
+	cfg.TrendRefresh = store.TrendRefresh{Every: ts.TrendRefreshEvery, Settle: ts.TrendSettle, ByPolicy: ts.TrendRefreshBy == "timescaledb"}
 	var err error
 	if cfg.Warnings, err = warningsConfig(c.Warnings); err != nil {
 		return cfg, err

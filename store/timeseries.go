@@ -251,11 +251,20 @@ func applyJobPolicy(ctx context.Context, pool *pgxpool.Pool, table, proc, key, a
 // and redoes every minute a reading arrived in since it was done — for every point
 // of the province, not just the late one's. Readings younger than Settle are
 // aggregated when read (the aggregate is real-time), so a trend still ends at the
-// last reading whatever the two settings.
+// last reading whatever the settings.
+//
+// By default the platform refreshes (TrendMinutes, a minute at a time, each after the
+// warning consumer has caught up); ByPolicy leaves it to TimescaleDB's own refresh
+// policy (every Every, all that is due in one job), as before 2026-12-07.
 type TrendRefresh struct {
-	Every  time.Duration // how often the refresh runs
-	Settle time.Duration // minutes younger than this are left to be aggregated when read
+	Every    time.Duration // how often a refresh runs
+	Settle   time.Duration // minutes younger than this are left to be aggregated when read
+	ByPolicy bool          // TimescaleDB's policy refreshes, not the platform
 }
+
+// ByPlatform reports whether the platform refreshes the trend (TrendMinutes): r is
+// set and does not leave it to TimescaleDB's policy.
+func (r TrendRefresh) ByPlatform() bool { return r != (TrendRefresh{}) && !r.ByPolicy }
 
 // maxTrendSettle is the longest settle CHEMGUARD_TREND_SETTLE documents (1m to 90m),
 // from when the refresh looked back only 3 hours and the settle had to leave room
@@ -263,8 +272,10 @@ type TrendRefresh struct {
 const maxTrendSettle = 90 * time.Minute
 
 // ApplyTrendRefresh makes the per-minute aggregate's refresh policy r (TimescaleDB
-// only; on plain PostgreSQL the aggregate is a view and nothing is refreshed). A
-// policy already so is left alone; the zero TrendRefresh leaves the policy as it is.
+// only; on plain PostgreSQL the aggregate is a view and nothing is refreshed): the
+// policy's schedule and settle, and the policy on (ByPolicy) or off (the platform
+// refreshes). A policy already so is left alone; the zero TrendRefresh leaves the
+// policy as it is.
 func ApplyTrendRefresh(ctx context.Context, pool *pgxpool.Pool, r TrendRefresh) error {
 	if r == (TrendRefresh{}) {
 		return nil
@@ -277,12 +288,12 @@ func ApplyTrendRefresh(ctx context.Context, pool *pgxpool.Pool, r TrendRefresh) 
 	if err != nil || !timescale {
 		return err
 	}
-	if _, err := pool.Exec(ctx, `SELECT alter_job(job_id, schedule_interval => $1::interval,
+	if _, err := pool.Exec(ctx, `SELECT alter_job(job_id, schedule_interval => $1::interval, scheduled => $3,
 			config => jsonb_set(config, '{end_offset}', to_jsonb($2::interval::text)))
 		FROM timescaledb_information.jobs
 		WHERE hypertable_name = 'ts_sensor_readings_1m' AND proc_name = 'policy_refresh_continuous_aggregate'
-		  AND (schedule_interval, (config->>'end_offset')::interval) IS DISTINCT FROM ($1::interval, $2::interval)`,
-		r.Every, r.Settle); err != nil {
+		  AND (schedule_interval, (config->>'end_offset')::interval, scheduled) IS DISTINCT FROM ($1::interval, $2::interval, $3)`,
+		r.Every, r.Settle, r.ByPolicy); err != nil {
 		return fmt.Errorf("store: trend refresh: %w", err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -187,6 +188,144 @@ func TestTrendHoursFromMinutes(t *testing.T) {
 				"the hours were materialized, not computed when read")
 		}
 	})
+}
+
+// The platform's refresh (store.TrendMinutes) materializes the per-minute trend up to
+// the settle — all at once the first time, then a minute at a time with a yield before
+// each — and takes in readings hours and days late at its next round, each late minute
+// on its own and minutes logged as changed without a reading together; it does nothing
+// on plain PostgreSQL. ApplyTrendRefresh turns the policy off when the platform
+// refreshes, and on again when it is asked to.
+//
+// The expectations are read from the data, not from the hour: TimescaleDB keeps
+// open-ended entries in its log (below the window of the policy's first run in the
+// template this database copies), which a round may find inside a chunk and redo.
+func TestTrendMinutesRefreshedByThePlatform(t *testing.T) {
+	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, timescale bool) {
+		ctx := context.Background()
+		r := store.TrendRefresh{Every: 5 * time.Minute, Settle: 10 * time.Minute}
+		require.True(t, r.ByPlatform())
+		require.NoError(t, store.ApplyTrendRefresh(ctx, pool, r))
+		// The platform's clock is set two hours ahead of the database's: the policy's job
+		// may have run before ApplyTrendRefresh turned it off, and its runs end at the
+		// database's now.
+		var now time.Time
+		require.NoError(t, pool.QueryRow(ctx, `SELECT date_trunc('minute', now()) + interval '2 hours'`).Scan(&now))
+		if timescale {
+			stopRefreshPolicies(t, pool) // and wait for a run under way
+		} else {
+			require.NoError(t, store.EnsurePartitions(ctx, pool, now))
+		}
+		insert := func(at time.Time, value float64) {
+			_, err := pool.Exec(ctx, `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
+				VALUES ('370102001', '370102001-T01', $1, $2, now())`, at, value)
+			require.NoError(t, err)
+		}
+		for i := range 30 { // the 30 minutes before the platform's now, one reading each
+			insert(now.Add(time.Duration(i-30)*time.Minute), float64(i))
+		}
+		clock := now.Add(20 * time.Second)
+		var yields int
+		type window struct{ from, to time.Time }
+		var windows []window
+		m := &store.TrendMinutes{Pool: pool, Settle: r.Settle, Now: func() time.Time { return clock },
+			Yield:     func(context.Context) time.Duration { yields++; return 0 },
+			Refreshed: func(from, to time.Time, _ time.Duration) { windows = append(windows, window{from, to}) }}
+		round := func() store.TrendRound {
+			t.Helper()
+			windows, yields = nil, 0
+			done, err := m.Refresh(ctx)
+			require.NoError(t, err)
+			return done
+		}
+		// withReadings are the windows that hold a reading, as minutes before now; the
+		// others are checked to hold none.
+		withReadings := func() []string {
+			t.Helper()
+			var out []string
+			for _, w := range windows {
+				from := w.from
+				if from.IsZero() {
+					from = now.AddDate(-1, 0, 0)
+				}
+				if pgtest.Scalar[bool](t, pool, `SELECT EXISTS (SELECT 1 FROM ts_sensor_readings
+						WHERE collect_time >= $1 AND collect_time < $2)`, from, w.to) {
+					require.Equal(t, time.Minute, w.to.Sub(w.from), "a minute with readings is refreshed on its own")
+					out = append(out, minutesAgo(now, w.from))
+				}
+			}
+			return out
+		}
+		first := round()
+		if !timescale {
+			require.Zero(t, yields)
+			require.Empty(t, windows, "nothing to refresh: the trend is a view")
+			return
+		}
+		require.False(t, pgtest.Scalar[bool](t, pool, `SELECT scheduled FROM timescaledb_information.jobs
+			WHERE hypertable_name = 'ts_sensor_readings_1m'`), "the policy is off while the platform refreshes")
+		if first.First {
+			require.Equal(t, []window{{time.Time{}, now.Add(-10 * time.Minute)}}, windows, "the first round: all that is due at once")
+		}
+		require.True(t, now.Add(-10*time.Minute).Equal(first.UpTo), "materialized up to %s", first.UpTo)
+		materialized := func() int64 {
+			return pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m WHERE bucket < _timescaledb_functions.to_timestamp(
+				_timescaledb_functions.cagg_watermark((SELECT mat_hypertable_id FROM _timescaledb_catalog.continuous_agg
+					WHERE user_view_name = 'ts_sensor_readings_1m')))`)
+		}
+		require.Equal(t, int64(20), materialized(), "the minutes older than the settle")
+
+		clock = clock.Add(3 * time.Minute)
+		done := round()
+		require.Equal(t, []string{"10", "9", "8"}, withReadings(), "each minute now due, none late")
+		require.Equal(t, 3, done.Minutes)
+		require.Zero(t, done.Late)
+		require.Equal(t, len(windows), yields, "a yield before each refresh")
+		require.Equal(t, int64(23), materialized())
+
+		// Readings 5 hours and 2 days late (a company's buffers after outages), and
+		// one older than the 3 days looked back over: the next round redoes the two
+		// minutes, each on its own after a yield, and leaves the third as the policy did.
+		late := now.Add(-5 * time.Hour)
+		insert(late, -1.5)
+		insert(late.Add(-2*24*time.Hour+30*time.Second), 4)
+		insert(late.Add(-4*24*time.Hour), 4)
+		// Three minutes logged as changed that hold no reading (written and taken back
+		// in one transaction): redone in one refresh, not three.
+		tx, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
+			SELECT '370102001', '370102001-T09', t, 1, now() FROM generate_series($1::timestamptz, $2::timestamptz, interval '1 minute') t`,
+			late.Add(-2*time.Hour), late.Add(-118*time.Minute))
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `DELETE FROM ts_sensor_readings WHERE indicator_code = '370102001-T09'`)
+		require.NoError(t, err)
+		require.NoError(t, tx.Commit(ctx))
+		done = round()
+		require.Equal(t, []string{"3180", "300"}, withReadings(), "only the late minutes, oldest first")
+		require.Equal(t, 2, done.Late)
+		require.Zero(t, done.Minutes, "no minute is due")
+		require.Equal(t, len(windows), yields)
+		require.True(t, slices.ContainsFunc(windows, func(w window) bool {
+			return !w.from.After(late.Add(-2*time.Hour)) && !w.to.Before(late.Add(-117*time.Minute))
+		}), "the three minutes without a reading in one refresh: %v", windows)
+		require.Equal(t, -1.5, pgtest.Scalar[float64](t, pool, `SELECT lo FROM ts_sensor_readings_1m
+			WHERE company_code = '370102001' AND bucket = $1`, late))
+		require.Equal(t, 4.0, pgtest.Scalar[float64](t, pool, `SELECT hi FROM ts_sensor_readings_1m
+			WHERE company_code = '370102001' AND bucket = $1`, late.Add(-2*24*time.Hour)))
+		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m
+			WHERE company_code = '370102001' AND bucket = $1`, late.Add(-4*24*time.Hour)), "4 days late: beyond the window")
+
+		r.ByPolicy = true
+		require.NoError(t, store.ApplyTrendRefresh(ctx, pool, r))
+		require.True(t, pgtest.Scalar[bool](t, pool, `SELECT scheduled FROM timescaledb_information.jobs
+			WHERE hypertable_name = 'ts_sensor_readings_1m'`), "the policy refreshes again")
+	})
+}
+
+// minutesAgo names the time at in whole minutes before now.
+func minutesAgo(now, at time.Time) string {
+	return fmt.Sprint(int(now.Sub(at) / time.Minute))
 }
 
 // stopRefreshPolicies turns the trend aggregates' refresh policies off and waits for

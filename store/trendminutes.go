@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// TrendMinutes materializes the readings' per-minute trend (ts_sensor_readings_1m) from
+// the platform, in place of TimescaleDB's refresh policy: one minute at a time, and
+// before each minute it lets Yield wait (while the warning consumer is late).
+//
+// Why not the policy: at 20,000 readings/s its run every 5 minutes aggregated 6 million
+// readings in one job, 13–33 s of a core that no one could interrupt, and that tenth of
+// every 10-minute run was where the warning probes were slowest or missed
+// (docs/performance.md, "The refresh at the lowest CPU priority"). TimescaleDB splits a
+// run into batches, but runs them back to back. Here a minute is the unit of work
+// (1.2 million readings at that rate) and the warning engine's transactions go first
+// between minutes, as they do before each of the sink's batches.
+//
+// A round does what one run of the policy did, over the same window (3 days back to
+// Settle ago): it first redoes the minutes logged as changed below the point it has
+// materialized up to (late readings), then materializes the minutes from there to
+// Settle ago, every one of them on its own after a yield. The point is TimescaleDB's
+// invalidation threshold of the readings, kept in the database, so a new leader goes
+// on where the last one stopped.
+//
+// One process refreshes at a time (the platform runs Round under an advisory lock).
+// On plain PostgreSQL the trend is a view and a round does nothing.
+type TrendMinutes struct {
+	Pool   *pgxpool.Pool
+	Settle time.Duration
+	// Now is the clock the minutes due are read from (time.Now when nil): the
+	// platform's, which is the database's give or take the hosts' clock skew.
+	Now func() time.Time
+	// Yield, when set, is called before each minute and may wait; what it returns is
+	// how long it waited.
+	Yield func(context.Context) time.Duration
+	// Refreshed, when set, is told each refresh's window and how long it took (tests,
+	// logs).
+	Refreshed func(from, to time.Time, took time.Duration)
+}
+
+// trendLookBack is how far back a round redoes minutes logged as changed: a
+// company's buffer sent after an outage of up to 3 days (00107).
+const trendLookBack = 3 * 24 * time.Hour
+
+// trendMinute is the per-minute trend's bucket: the unit a round refreshes.
+const trendMinute = time.Minute
+
+// Round materializes what is due and logs what it did (a round that found nothing to
+// do says nothing); a failure is logged and the next round tries again.
+func (m *TrendMinutes) Round(ctx context.Context) {
+	done, err := m.Refresh(ctx)
+	if err != nil && ctx.Err() == nil {
+		slog.Error("per-minute trend refresh failed; the next round tries again", "err", err)
+	}
+	if done.Minutes > 0 || done.First || done.Late > 0 {
+		slog.Info("per-minute trend refreshed", "first", done.First, "minutes", done.Minutes, "up_to", done.UpTo,
+			"late", done.Late, "late_took", done.LateTook.Round(time.Millisecond).String(),
+			"minutes_took", done.MinutesTook.Round(time.Millisecond).String(),
+			"waited", done.Waited.Round(time.Millisecond).String())
+	}
+}
+
+// TrendRound is what a round of TrendMinutes did.
+type TrendRound struct {
+	First       bool          // never refreshed before: everything due, in one refresh
+	Late        int           // minutes redone for readings that came after them
+	LateTook    time.Duration // their refreshes (and those of minutes logged without readings), in all
+	Minutes     int           // minutes materialized one at a time
+	MinutesTook time.Duration // their refreshes, in all
+	Waited      time.Duration // in Yield, in all
+	UpTo        time.Time     // the end of the last minute materialized (zero: none)
+}
+
+// Refresh redoes the minutes logged as changed in the 3 days below the point the
+// trend is materialized up to, then materializes the minutes from that point to
+// Settle ago, one at a time. It stops early, without error, when ctx ends.
+func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
+	var done TrendRound
+	timescale, err := TimescaleDB(ctx, m.Pool)
+	if err != nil || !timescale {
+		return done, err
+	}
+	now := time.Now
+	if m.Now != nil {
+		now = m.Now
+	}
+	due := now().Add(-m.Settle).Truncate(trendMinute)
+	// The threshold is in TimescaleDB's internal time (microseconds since 1970); it is
+	// the least timestamp until the first refresh, and no reading is that old.
+	var upTo *time.Time // nil: never refreshed
+	if err := m.Pool.QueryRow(ctx, `SELECT CASE WHEN t.watermark > 0 THEN _timescaledb_functions.to_timestamp(t.watermark) END
+		FROM _timescaledb_catalog.continuous_aggs_invalidation_threshold t
+		JOIN _timescaledb_catalog.hypertable h ON h.id = t.hypertable_id
+		WHERE h.schema_name = 'public' AND h.table_name = $1`, SensorReadingsSeries).Scan(&upTo); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return done, fmt.Errorf("store: per-minute trend: where it stands: %w", err)
+	}
+	if upTo == nil {
+		// Never refreshed: everything up to the due minute at once (a new database's
+		// handful of readings, or a database whose trend was never materialized).
+		took, err := m.refresh(ctx, nil, due)
+		done.First, done.MinutesTook, done.UpTo = true, took, due
+		return done, err
+	}
+	from := upTo.Truncate(trendMinute)
+	late, err := m.lateSpans(ctx, from.Add(-trendLookBack), from)
+	if err != nil {
+		return done, err
+	}
+	for _, span := range late {
+		if m.Yield != nil {
+			done.Waited += m.Yield(ctx)
+		}
+		if ctx.Err() != nil {
+			return done, nil
+		}
+		took, err := m.refresh(ctx, &span.from, span.to)
+		if err != nil {
+			return done, err
+		}
+		if span.readings {
+			done.Late++
+		}
+		done.LateTook += took
+	}
+	for ; from.Before(due); from = from.Add(trendMinute) {
+		if m.Yield != nil {
+			done.Waited += m.Yield(ctx)
+		}
+		if ctx.Err() != nil {
+			return done, nil
+		}
+		took, err := m.refresh(ctx, &from, from.Add(trendMinute))
+		if err != nil {
+			return done, err
+		}
+		done.Minutes++
+		done.MinutesTook += took
+		done.UpTo = from.Add(trendMinute)
+	}
+	return done, nil
+}
+
+// lateSpan is a window of minutes to redo: one minute that holds readings, or a run of
+// consecutive minutes that hold none.
+type lateSpan struct {
+	from, to time.Time
+	readings bool
+}
+
+// lateSpans are the minutes in [from, to) that TimescaleDB has logged as changed since
+// they were materialized (a reading arrived in them later), oldest first, each minute
+// with readings a span of its own and each run of minutes without readings one span.
+// The readings' log holds what no refresh has looked at yet, the aggregate's what a
+// refresh moved there and has not redone; both are in TimescaleDB's internal time
+// (microseconds since 1970, the least and greatest int8 for open ends).
+//
+// Only minutes inside the readings' chunks count, as for TimescaleDB's own refresh,
+// which leaves the rest of the log alone: it keeps its own open-ended entries there
+// (below the window of the policy's first run, for one), and where retention dropped
+// a chunk the aggregate must keep its minutes.
+//
+// Why a minute at a time: TimescaleDB redoes a changed minute for every point, so a
+// company's buffer sent after a 5-hour outage makes 300 minutes of the whole
+// province's readings to redo (360 million at 20,000 readings/s). One refresh would
+// hold a core for all of it; a minute at a time lets the warning consumer go first
+// between them, as for the new minutes. Why empty minutes together: such an entry can
+// span days without a reading once a late reading's chunk lies under it (4,154 minutes
+// in a bench's new database), whose refreshes find nothing and cost a round trip each;
+// whether a minute holds a reading is one index probe.
+func (m *TrendMinutes) lateSpans(ctx context.Context, from, to time.Time) ([]lateSpan, error) {
+	rows, err := m.Pool.Query(ctx, `WITH cagg AS (
+			SELECT raw_hypertable_id, mat_hypertable_id FROM _timescaledb_catalog.continuous_agg
+			WHERE user_view_schema = 'public' AND user_view_name = 'ts_sensor_readings_1m'),
+		logged AS (
+			SELECT lowest_modified_value AS lo, greatest_modified_value AS hi
+			FROM _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log
+			WHERE hypertable_id = (SELECT raw_hypertable_id FROM cagg)
+			UNION ALL
+			SELECT lowest_modified_value, greatest_modified_value
+			FROM _timescaledb_catalog.continuous_aggs_materialization_invalidation_log
+			WHERE materialization_id = (SELECT mat_hypertable_id FROM cagg)),
+		window_ AS (
+			SELECT _timescaledb_functions.to_unix_microseconds($1) AS lo,
+			       _timescaledb_functions.to_unix_microseconds($2) - 1 AS hi),
+		minutes AS (
+			SELECT DISTINCT minute
+			FROM logged, window_ w,
+				generate_series(date_trunc('minute', _timescaledb_functions.to_timestamp(greatest(logged.lo, w.lo))),
+				                _timescaledb_functions.to_timestamp(least(logged.hi, w.hi)), interval '1 minute') AS minute
+			WHERE logged.hi >= w.lo AND logged.lo <= w.hi)
+		SELECT minute, EXISTS (SELECT 1 FROM ts_sensor_readings
+			WHERE collect_time >= minute AND collect_time < minute + interval '1 minute')
+		FROM minutes
+		WHERE EXISTS (SELECT 1 FROM timescaledb_information.chunks c
+			WHERE c.hypertable_schema = 'public' AND c.hypertable_name = 'ts_sensor_readings'
+			  AND minute >= c.range_start AND minute < c.range_end)
+		ORDER BY minute`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: per-minute trend: minutes logged as changed: %w", err)
+	}
+	var spans []lateSpan
+	var minute time.Time
+	var readings, emptyRun bool
+	_, err = pgx.ForEachRow(rows, []any{&minute, &readings}, func() error {
+		if !readings && emptyRun && spans[len(spans)-1].to.Equal(minute) {
+			spans[len(spans)-1].to = minute.Add(trendMinute)
+			return nil
+		}
+		spans = append(spans, lateSpan{from: minute, to: minute.Add(trendMinute), readings: readings})
+		emptyRun = !readings
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: per-minute trend: minutes logged as changed: %w", err)
+	}
+	return spans, nil
+}
+
+// refresh runs one refresh of the per-minute trend over [from, to) (from nil: from
+// the first reading) and returns how long it took. The CALL must not run inside a
+// transaction: the pool's connection is in none.
+func (m *TrendMinutes) refresh(ctx context.Context, from *time.Time, to time.Time) (time.Duration, error) {
+	start := time.Now()
+	if _, err := m.Pool.Exec(ctx, `CALL refresh_continuous_aggregate('ts_sensor_readings_1m', $1::timestamptz, $2::timestamptz)`,
+		from, to); err != nil {
+		if ctx.Err() != nil {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("store: per-minute trend: refresh up to %s: %w", to.Format(time.RFC3339), err)
+	}
+	took := time.Since(start)
+	if m.Refreshed != nil {
+		var f time.Time
+		if from != nil {
+			f = *from
+		}
+		m.Refreshed(f, to, took)
+	}
+	return took, nil
+}
