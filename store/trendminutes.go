@@ -81,7 +81,8 @@ type TrendRound struct {
 
 // Refresh redoes the minutes logged as changed in the 3 days below the point the
 // trend is materialized up to, then materializes the minutes from that point to
-// Settle ago, one at a time. It stops early, without error, when ctx ends.
+// Settle ago, one at a time. When ctx ends it stops between two refreshes, or cancels
+// the one under way, and returns ctx's error.
 func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 	var done TrendRound
 	timescale, err := TimescaleDB(ctx, m.Pool)
@@ -119,7 +120,7 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 			done.Waited += m.Yield(ctx)
 		}
 		if ctx.Err() != nil {
-			return done, nil
+			return done, ctx.Err()
 		}
 		took, err := m.refresh(ctx, &span.from, span.to)
 		if err != nil {
@@ -135,7 +136,7 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 			done.Waited += m.Yield(ctx)
 		}
 		if ctx.Err() != nil {
-			return done, nil
+			return done, ctx.Err()
 		}
 		took, err := m.refresh(ctx, &from, from.Add(trendMinute))
 		if err != nil {
@@ -232,7 +233,7 @@ func (m *TrendMinutes) refresh(ctx context.Context, from *time.Time, to time.Tim
 	if _, err := m.Pool.Exec(ctx, `CALL refresh_continuous_aggregate('ts_sensor_readings_1m', $1::timestamptz, $2::timestamptz)`,
 		from, to); err != nil {
 		if ctx.Err() != nil {
-			return 0, nil
+			return 0, ctx.Err() // shutting down: the next leader goes on from here
 		}
 		return 0, fmt.Errorf("store: per-minute trend: refresh up to %s: %w", to.Format(time.RFC3339), err)
 	}
