@@ -354,6 +354,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	metrics := ingest.NewMetrics(a.Registry)
 	a.Enterprises = store.NewSealedEnterprises(a.Pool, box)
 	a.Exchange = store.NewSealedExchange(a.Pool, box)
+	// The warning consumer tells how late it is (nil in a process without consumers:
+	// nothing waits for it there).
+	var warnBehind *bus.Behind
 	if !cfg.NoSink {
 		if a.consumer, err = ingest.NewSinkConsumer(a.busCfg); err != nil {
 			return nil, err
@@ -365,16 +368,17 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		// The warning consumer tells how late it is; the sink gives it the database
 		// while it is late. Both run in this process, so this is a node's own priority:
 		// where the groups run on separate nodes, each node's sink yields to its own.
-		warnBehind := bus.NewBehind(nil)
+		warnBehind = bus.NewBehind(nil)
 		cfg.Warnings.Behind = warnBehind
 		if cfg.SinkYield > 0 {
 			a.sink.Yield = func(ctx context.Context) time.Duration {
 				return warnBehind.Yield(ctx, cfg.SinkYield, ingest.SinkYieldMost)
 			}
 		}
-		if cfg.TrendRefresh.ByPlatform() {
-			a.sweeps = append(a.sweeps, a.trendMinutes(warnBehind))
-		}
+	}
+	// Any process may lead the trend's refresh, as any may lead the engines' ticks.
+	if cfg.TrendRefresh.ByPlatform() {
+		a.sweeps = append(a.sweeps, a.trendMinutes(warnBehind))
 	}
 
 	if a.edge, err = edge.New(edgeConfig(cfg)); err != nil {
@@ -743,7 +747,8 @@ const trendLock = 0x63670108 // "cg", migration 00108
 // the process holding trendLock, every TrendRefresh.Every, each minute after the
 // warning consumer has caught up (the sink's bound, waiting up to a minute; a round
 // that waits a long time only materializes later, the trend is computed when read
-// meanwhile).
+// meanwhile). It reads the machine's clock, not cfg.Now: the minutes due are the
+// database's, whose clock TimescaleDB's refresh windows and threshold are on.
 func (a *App) trendMinutes(warnBehind *bus.Behind) sweep {
 	r := a.cfg.TrendRefresh
 	m := &store.TrendMinutes{Pool: a.Pool, Settle: r.Settle}

@@ -35,8 +35,9 @@ import (
 type TrendMinutes struct {
 	Pool   *pgxpool.Pool
 	Settle time.Duration
-	// Now is the clock the minutes due are read from (time.Now when nil): the
-	// platform's, which is the database's give or take the hosts' clock skew.
+	// Now is the clock the minutes due are read from (time.Now when nil). It must be
+	// the database's, give or take the hosts' clock skew: TimescaleDB's refresh
+	// windows and threshold are on that clock, not on a test's.
 	Now func() time.Time
 	// Yield, when set, is called before each minute and may wait; what it returns is
 	// how long it waited.
