@@ -2,6 +2,13 @@
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
+# Builds leave the clone's path out of their cache keys (-trimpath). Without it go keys
+# every package of this module by its directory, so each fresh clone compiled the whole
+# project again, for vet and then for its tests: about 5 CPU-minutes and 4.5 minutes of
+# wall time in a 15-minute make test on 2 cores, though another clone had built the same
+# sources minutes before. The machine's own GOFLAGS (go env -w) are kept; tests that run
+# `go build` inherit the flag and share the cache too.
+export GOFLAGS := $(strip $(filter-out -trimpath,$(shell PATH='$(PATH)' $(GO) env GOFLAGS 2>/dev/null)) -trimpath)
 
 # Ports sit below Linux's ephemeral range (32768-60999): a client connection of the
 # previous run left in TIME_WAIT can then never hold a server's port.
