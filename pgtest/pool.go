@@ -3,7 +3,9 @@ package pgtest
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shandong-emergency/chemguard/store"
@@ -50,4 +52,19 @@ func Scalar[T any](tb testing.TB, pool *pgxpool.Pool, sql string, args ...any) T
 		tb.Fatalf("pgtest: %s: %v", sql, err)
 	}
 	return v
+}
+
+// Watermark is how far TimescaleDB has materialized the continuous aggregate view:
+// its buckets before the watermark are read from the materialization, the later ones
+// computed from the raw rows when read. The zero time when nothing is materialized
+// yet (TimescaleDB's -infinity).
+func Watermark(tb testing.TB, pool *pgxpool.Pool, view string) time.Time {
+	tb.Helper()
+	at := Scalar[pgtype.Timestamptz](tb, pool, `SELECT _timescaledb_functions.to_timestamp(
+		_timescaledb_functions.cagg_watermark((SELECT mat_hypertable_id FROM _timescaledb_catalog.continuous_agg
+			WHERE user_view_name = $1)))`, view)
+	if at.InfinityModifier == pgtype.NegativeInfinity {
+		return time.Time{}
+	}
+	return at.Time
 }

@@ -34,9 +34,7 @@ func TestPlatformRefreshesTheTrend(t *testing.T) {
 	require.NoError(t, app.Pool.QueryRow(ctx, `INSERT INTO ts_sensor_readings (company_code, indicator_code, collect_time, value, received_at)
 		VALUES ('370102001', '370102001-T01', date_trunc('minute', now()) - interval '5 minutes', 7.25, now()) RETURNING collect_time`).Scan(&at))
 	eventually(t, 30*time.Second, "the reading's minute materialized by the platform", func() bool {
-		return pgtest.Scalar[bool](t, app.Pool, `SELECT $1 < _timescaledb_functions.to_timestamp(
-			_timescaledb_functions.cagg_watermark((SELECT mat_hypertable_id FROM _timescaledb_catalog.continuous_agg
-				WHERE user_view_name = 'ts_sensor_readings_1m')))`, at)
+		return at.Before(pgtest.Watermark(t, app.Pool, "ts_sensor_readings_1m"))
 	})
 	require.Equal(t, 7.25, pgtest.Scalar[float64](t, app.Pool, `SELECT mean FROM ts_sensor_readings_1m WHERE bucket = $1`, at))
 }

@@ -182,10 +182,8 @@ func TestTrendHoursFromMinutes(t *testing.T) {
 		refresh()
 		check(1)
 		if timescale {
-			require.Positive(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1h
-				WHERE bucket < _timescaledb_functions.to_timestamp(_timescaledb_functions.cagg_watermark(
-					(SELECT mat_hypertable_id FROM _timescaledb_catalog.continuous_agg WHERE user_view_name = 'ts_sensor_readings_1h')))`),
-				"the hours were materialized, not computed when read")
+			require.Positive(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1h WHERE bucket < $1`,
+				pgtest.Watermark(t, pool, "ts_sensor_readings_1h")), "the hours were materialized, not computed when read")
 		}
 	})
 }
@@ -269,9 +267,8 @@ func TestTrendMinutesRefreshedByThePlatform(t *testing.T) {
 		}
 		require.True(t, now.Add(-10*time.Minute).Equal(first.UpTo), "materialized up to %s", first.UpTo)
 		materialized := func() int64 {
-			return pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m WHERE bucket < _timescaledb_functions.to_timestamp(
-				_timescaledb_functions.cagg_watermark((SELECT mat_hypertable_id FROM _timescaledb_catalog.continuous_agg
-					WHERE user_view_name = 'ts_sensor_readings_1m')))`)
+			return pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m WHERE bucket < $1`,
+				pgtest.Watermark(t, pool, "ts_sensor_readings_1m"))
 		}
 		require.Equal(t, int64(20), materialized(), "the minutes older than the settle")
 
