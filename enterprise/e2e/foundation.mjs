@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+import { chromiumArgs } from '../../web/browsertest/chromium.mjs';
+
 const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
 const { chromium } = createRequire(join(env.modules, 'x.js'))('playwright-core');
 const url = (p) => env.baseURL + p;
@@ -23,8 +25,7 @@ async function keyboardLogin(page, username, password) {
   await Promise.all([page.waitForURL((u) => u.pathname !== '/e/login', { timeout: 60_000 }), page.keyboard.press('Enter')]);
 }
 
-const browser = await chromium.launch({ executablePath: env.chromium,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--lang=zh-CN'] });
+const browser = await chromium.launch({ executablePath: env.chromium, args: [...chromiumArgs, '--lang=zh-CN'] });
 try {
   const admin = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
   await admin.goto(url('/e/login'));

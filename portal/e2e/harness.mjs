@@ -55,12 +55,19 @@ export function totp(secret, step) {
 }
 
 // The platform accepts a TOTP code once, one step of skew either way: remember the
-// last step used per user and wait for a fresh one when both are spent.
+// last step used per user and wait for a fresh one when all are spent. A code is
+// only taken while the server will still accept it codeMargin from now: on a loaded
+// machine the form's fill, the POST and the password check took seconds, and a code
+// of the previous step taken near a step's end was refused by the time it arrived.
 const lastStep = new Map();
+const codeMargin = 25;
 async function nextCode(user) {
   for (;;) {
-    const now = Math.floor(Date.now() / 1000 / 30);
-    const step = Math.max(now - 1, (lastStep.get(user.username) ?? -Infinity) + 1);
+    const secs = Date.now() / 1000;
+    const now = Math.floor(secs / 30);
+    // step is accepted while the server's step is at most step+1: until (step+2)*30.
+    const fresh = Math.ceil((secs + codeMargin) / 30) - 2;
+    const step = Math.max(now - 1, fresh, (lastStep.get(user.username) ?? -Infinity) + 1);
     if (step <= now + 1) {
       lastStep.set(user.username, step);
       return totp(user.totp, step);

@@ -10,13 +10,10 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { chromiumArgs } from '../../web/browsertest/chromium.mjs';
 import { env, setCurrentFile, registered, login, checkForms, screenshotDir } from './harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-// Flags for Debian's Chromium on a closed network, as root (MACHINE-NOTES "Front end").
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 function fatal(msg) {
   console.error(`e2e: ${msg}`);

@@ -5,18 +5,16 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+import { chromiumArgs } from './chromium.mjs';
+
 export const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
 const require = createRequire(join(process.env.NODE_PATH || env.playwright || '.', 'x.js'));
 export const { chromium } = require('playwright-core');
 
-// launch starts Debian's Chromium headless, without the background traffic
-// that slows a loaded test machine; extra are further switches (a fake camera).
+// launch starts Debian's Chromium headless with the switches of chromium.mjs;
+// extra are further switches (a fake camera).
 export function launch(extra = []) {
-  return chromium.launch({
-    executablePath: env.chromium,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', ...extra],
-  });
+  return chromium.launch({ executablePath: env.chromium, args: [...chromiumArgs, ...extra] });
 }
 
 // url is path on the platform under test.

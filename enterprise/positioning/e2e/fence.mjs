@@ -10,15 +10,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+import { chromiumArgs } from '../../../web/browsertest/chromium.mjs';
+
 const env = JSON.parse(process.env.CHEMGUARD_E2E_ENV);
 const require = createRequire(join(env.playwright, 'package.json'));
 const { chromium } = require('playwright-core');
 
-const browser = await chromium.launch({
-  executablePath: env.chromium,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await chromium.launch({ executablePath: env.chromium, args: chromiumArgs });
 const url = (p) => env.baseURL + p;
 const shot = async (page, name) => {
   if (env.screenshots) { await page.screenshot({ path: join(env.screenshots, 'positioning-' + name + '.png'), fullPage: true }); }
