@@ -203,11 +203,14 @@ test('共用手机：退出或登录过期后，离线不再显示上一位用�
     await loginOnPhone(t, page, 'inspector');
     // The worker takes control once it has installed (its install fetches the shell
     // from the server) and activated: on a loaded CI run that took longer than
-    // waitForFunction's 10 s (2026-12-06), so wait for it to be active, then for it
-    // to claim the page.
+    // waitForFunction's 10 s (2026-12-06), so wait for it to be active. Then load the
+    // patrol list: a page whose navigation began before the worker activated can miss
+    // its clients.claim() and stay uncontrolled (2026-12-07, a CI run where the login's
+    // page never got a controller), but every navigation after activation goes
+    // through the worker, as a user's next page does.
     await page.evaluate(() => navigator.serviceWorker.ready);
-    await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 30000 });
     await page.goto(t.url('/m/patrol'));
+    await page.waitForFunction(() => navigator.serviceWorker.controller, null, { timeout: 30000 });
     assert.ok((await page.locator('main').innerText()).includes(mine.companies[0].name));
   };
 
