@@ -111,19 +111,23 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 		done.First, done.MinutesTook, done.UpTo = true, took, due
 		return done, err
 	}
+	// step refreshes [from, to) after a yield, unless ctx ended meanwhile.
+	step := func(from, to time.Time) (time.Duration, error) {
+		if m.Yield != nil {
+			done.Waited += m.Yield(ctx)
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		return m.refresh(ctx, &from, to)
+	}
 	from := upTo.Truncate(trendMinute)
 	late, err := m.lateSpans(ctx, from.Add(-trendLookBack), from)
 	if err != nil {
 		return done, err
 	}
 	for _, span := range late {
-		if m.Yield != nil {
-			done.Waited += m.Yield(ctx)
-		}
-		if ctx.Err() != nil {
-			return done, ctx.Err()
-		}
-		took, err := m.refresh(ctx, &span.from, span.to)
+		took, err := step(span.from, span.to)
 		if err != nil {
 			return done, err
 		}
@@ -133,13 +137,7 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 		done.LateTook += took
 	}
 	for ; from.Before(due); from = from.Add(trendMinute) {
-		if m.Yield != nil {
-			done.Waited += m.Yield(ctx)
-		}
-		if ctx.Err() != nil {
-			return done, ctx.Err()
-		}
-		took, err := m.refresh(ctx, &from, from.Add(trendMinute))
+		took, err := step(from, from.Add(trendMinute))
 		if err != nil {
 			return done, err
 		}
@@ -210,14 +208,13 @@ func (m *TrendMinutes) lateSpans(ctx context.Context, from, to time.Time) ([]lat
 	}
 	var spans []lateSpan
 	var minute time.Time
-	var readings, emptyRun bool
+	var readings bool
 	_, err = pgx.ForEachRow(rows, []any{&minute, &readings}, func() error {
-		if !readings && emptyRun && spans[len(spans)-1].to.Equal(minute) {
-			spans[len(spans)-1].to = minute.Add(trendMinute)
+		if n := len(spans); !readings && n > 0 && !spans[n-1].readings && spans[n-1].to.Equal(minute) {
+			spans[n-1].to = minute.Add(trendMinute) // the run of empty minutes goes on
 			return nil
 		}
 		spans = append(spans, lateSpan{from: minute, to: minute.Add(trendMinute), readings: readings})
-		emptyRun = !readings
 		return nil
 	})
 	if err != nil {
