@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"math"
 	mrand "math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -31,6 +30,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/config"
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/freeport"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/platform"
@@ -612,11 +612,11 @@ func startServe(ctx context.Context, o servedOptions, dsn, dataDir string) (*ser
 			return nil, err
 		}
 	}
-	httpAddr, err := freeAddr()
+	httpAddr, err := freeport.Addr()
 	if err != nil {
 		return nil, err
 	}
-	pprofAddr, err := freeAddr()
+	pprofAddr, err := freeport.Addr()
 	if err != nil {
 		return nil, err
 	}
@@ -773,16 +773,6 @@ func fetchTo(ctx context.Context, url, file string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// freeAddr is a loopback address with a port free right now.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 func lastLines(b []byte, n int) string {

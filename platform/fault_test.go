@@ -19,6 +19,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/freeport"
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
@@ -83,12 +84,14 @@ func missing(tb testing.TB, app *platform.App, ids []string) int {
 	return n
 }
 
+// freePort is a loopback port for the broker this file's tests stop and start again
+// on the same port (freeport: below the ephemeral range, which a client connection
+// could take while the broker is down).
 func freePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Port()
 	require.NoError(tb, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // The broker stops mid-stream: requests get 503 and nothing of those batches counts

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/freeport"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
@@ -56,22 +55,11 @@ func buildBinary(tb testing.TB) string {
 }
 
 // freeAddr is an address on loopback that nothing listens on now, for a process the
-// test starts later. Its port is below Linux's ephemeral range (32768–60999): a port
-// the kernel handed out (127.0.0.1:0) was free only until some client's connection
-// took it as its own end — the restore drill's broker, started a minute after the
-// port was chosen, once found it taken under CI's load ("bind: address already in
-// use", 2026-12-07). A port below that range is only ever taken by a listener, which
-// the probe here sees.
+// test starts later (freeport: below the ephemeral range).
 func freeAddr(tb testing.TB) string {
-	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)) // 20000–31999; the clusters are 2543x
-		if l, err := net.Listen("tcp", addr); err == nil {
-			l.Close()
-			return addr
-		}
-	}
-	tb.Fatal("freeAddr: no free port below the ephemeral range after 100 tries")
-	return ""
+	addr, err := freeport.Addr()
+	require.NoError(tb, err)
+	return addr
 }
 
 func startServe(tb testing.TB, bin string, env []string, addr string) *exec.Cmd {
