@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/enterprise/positioning/mqttgw"
+	"github.com/shandong-emergency/chemguard/freeport"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/platform"
 	"github.com/shandong-emergency/chemguard/platform/platformtest"
@@ -238,10 +239,8 @@ func TestMQTTExternalBroker(t *testing.T) {
 // with the gateway hook attached (an unknown credential is refused by the
 // broker, not by a closed port) and stops it with the rest.
 func TestMQTTStartsWithThePlatform(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
 	app := platformtest.Start(t, platform.Config{DatabaseURL: pgtest.NewMigratedDatabase(t),
 		BaseSystem: platform.BaseSystemConfig{PositioningMQTT: mqttgw.Config{Addr: addr}}})
 	var last error
