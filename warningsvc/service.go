@@ -136,6 +136,9 @@ type Service struct {
 	src    Source
 	states *runner.Runner[*warning.Engine]
 	intake *runner.Intake
+	// written is what this process last wrote of each company's active alarms and
+	// open warnings: a transaction writes only those that changed since.
+	written written
 
 	streams streams // live streams of this process
 }
@@ -409,18 +412,18 @@ func (s *Service) Act(ctx context.Context, code, key string, a warning.Action) (
 }
 
 // transact runs fn over the engines of codes in one runner transaction, storing
-// with each company's changed state its current alarms and warnings, and what fn
-// queued on the writer.
+// with each company's changed state those of its current alarms and warnings that
+// changed since written (writer.current), and what fn queued on the writer.
 func (s *Service) transact(ctx context.Context, codes runner.Codes, now time.Time,
 	fn func(t *runner.Txn[*warning.Engine], w *writer) error) error {
 	return s.states.Transact(ctx, codes, func(_ context.Context, t *runner.Txn[*warning.Engine]) error {
-		w := &writer{now: now}
+		w := &writer{now: now, rows: &s.written}
 		if err := fn(t, w); err != nil {
 			return err
 		}
-		t.OnStore(func(code string, e *warning.Engine) { w.current(code, e.State()) })
+		t.OnStore(w.current)
 		t.OnSend(w.send)
-		t.OnCommit(func() { s.cfg.Metrics.count(w.kinds) })
+		t.OnCommit(func() { w.committed(); s.cfg.Metrics.count(w.kinds) })
 		return nil
 	})
 }

@@ -233,3 +233,56 @@ func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
 	assert.Equal(t, 2, items(), "D7 and D8 moved to items")
 	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state WHERE state::text LIKE '%D7%'`))
 }
+
+// A company's active alarms and open warnings are written when they change — a
+// reported change, or a peak or factor moved silently — not at every transaction
+// that stores the company; a copy of the engine loaded again writes them all.
+func TestAlarmsAndWarningsWrittenWhenTheyChange(t *testing.T) {
+	pool := pgtest.Pool(t)
+	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
+	ctx := context.Background()
+	p1, p2 := newService(t, pool, clk), newService(t, pool, clk)
+	apply := func(s *warningsvc.Service, events ...events.Event) {
+		t.Helper()
+		clk.Add(time.Second)
+		require.NoError(t, s.Apply(ctx, events))
+	}
+	// rowVersions are the transactions that last wrote G1's and G2's alarms and the warning.
+	rowVersions := func() [3]string {
+		t.Helper()
+		return [3]string{
+			pgtest.Scalar[string](t, pool, `SELECT xmin::text FROM alarms WHERE indicator_code = 'G1'`),
+			pgtest.Scalar[string](t, pool, `SELECT xmin::text FROM alarms WHERE indicator_code = 'G2'`),
+			pgtest.Scalar[string](t, pool, `SELECT xmin::text FROM warnings WHERE model = 'leak'`)}
+	}
+	apply(p1, detector("G1"), detector("G2"), detector("G3"), reading("G1", 60, clk.Now()), reading("G2", 60, clk.Now()))
+	require.Equal(t, 2, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
+	first := rowVersions()
+
+	apply(p1, reading("G3", 5, clk.Now()))
+	require.Equal(t, first, rowVersions(), "a batch that changed neither alarm nor the warning rewrites none of them")
+	assert.EqualValues(t, 2, pgtest.Scalar[int64](t, pool, `SELECT version FROM warning_engine_state WHERE company_code = $1`, company),
+		"the company was stored")
+
+	apply(p1, reading("G1", 70, clk.Now()))
+	risen := rowVersions()
+	assert.NotEqual(t, first[0], risen[0], "G1's peak rose: its row is written")
+	assert.Equal(t, first[1], risen[1], "G2's did not")
+	assert.Equal(t, 70.0, pgtest.Scalar[float64](t, pool, `SELECT peak FROM alarms WHERE indicator_code = 'G1'`))
+	assert.Equal(t, 70.0, pgtest.Scalar[float64](t, pool, `SELECT (doc->>'peak')::float8 FROM alarms WHERE indicator_code = 'G1'`))
+
+	// The other process acts on the warning: p1's copy is stale, is loaded again at
+	// its next batch, and writes every row — it cannot know what p2 wrote.
+	_, err := p2.Act(ctx, company, leakWarning(t, pool), warning.Action{Kind: warning.ActAcknowledge, At: clk.Now(),
+		Actor: warning.Actor{ID: "7", Name: "company", Role: warning.RoleCompany}})
+	require.NoError(t, err)
+	acted := rowVersions()
+	apply(p1, reading("G3", 6, clk.Now()))
+	reloaded := rowVersions()
+	for i := range reloaded {
+		assert.NotEqual(t, acted[i], reloaded[i], "row %d written again from the copy loaded again", i)
+	}
+	assert.Equal(t, "acknowledged", pgtest.Scalar[string](t, pool, `SELECT step FROM warnings WHERE model = 'leak'`))
+	apply(p1, reading("G3", 7, clk.Now()))
+	assert.Equal(t, reloaded, rowVersions(), "and only once")
+}

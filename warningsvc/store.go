@@ -26,6 +26,11 @@ type writer struct {
 	now    time.Time
 	kinds  map[warning.ChangeKind]int  // changes queued, for the metrics once committed
 	alarms map[[2]string]warning.Alarm // by company and alarm id: the last copy wins
+
+	rows    *written               // what was last written of each company's alarms and warnings
+	next    map[string]companyRows // what current found of each company stored, to remember once committed
+	changed map[string]bool        // warning ids queued by a reported change in this transaction
+	touched map[string]bool        // companies with rows queued by a reported change
 }
 
 func tsOrNil(t time.Time) any {
@@ -151,7 +156,10 @@ func area(x *warning.Warning) string {
 
 // warning upserts a warning as it is now; settled marks it settled. A settled
 // warning is never reopened.
-func (w *writer) warning(x *warning.Warning, settled bool) {
+func (w *writer) warning(x *warning.Warning, settled bool) { w.upsertWarning(x, settled, mustJSON(x)) }
+
+// upsertWarning queues warning's upsert with doc, its JSON.
+func (w *writer) upsertWarning(x *warning.Warning, settled bool, doc []byte) {
 	status, settledAt := "open", any(nil)
 	if settled {
 		status, settledAt = "settled", w.now
@@ -167,7 +175,7 @@ func (w *writer) warning(x *warning.Warning, settled bool) {
 		WHERE warnings.status = 'open'`,
 		x.ID, x.Company, x.Model, x.Subject, x.SubjectName, area(x), x.Level.String(), x.Score, status,
 		string(x.Disposal.Step), string(x.Disposal.Tier), tsOrNil(x.Disposal.Deadline), tsOrNil(x.Disposal.OverdueAt),
-		x.ConfigVersion, x.RaisedAt, lastChange(x), settledAt, mustJSON(x.Factors), mustJSON(x))
+		x.ConfigVersion, x.RaisedAt, lastChange(x), settledAt, mustJSON(x.Factors), doc)
 }
 
 // event records one change of a warning in its history.
@@ -209,36 +217,73 @@ func (w *writer) changes(ch warning.Changes) {
 	for _, c := range ch.Warnings {
 		w.kinds[c.Kind]++
 	}
+	if w.touched == nil {
+		w.touched, w.changed = map[string]bool{}, map[string]bool{}
+	}
 	for i := range ch.Alarms {
 		w.alarm(&ch.Alarms[i].Alarm)
+		w.touched[ch.Alarms[i].Alarm.Company] = true
 	}
 	for _, c := range ch.Warnings {
 		w.warning(&c.Warning, c.Kind == warning.WarningSettled)
 		w.event(c)
+		w.touched[c.Warning.Company], w.changed[c.Warning.ID] = true, true
 	}
 }
 
-// current queues the company's open warnings and active alarms as they are now:
-// peaks and factors change without a reported change.
-func (w *writer) current(code string, st *warning.State) {
-	c := st.Companies[code]
+// current queues the company's open warnings and active alarms as they are now —
+// peaks and factors change without a reported change —, each only when it differs
+// from what was last written of it from this copy of the engine (written). A row a
+// reported change queued in this transaction is queued again as it is now, whatever
+// was written before: the change's copy may be older.
+func (w *writer) current(code string, e *warning.Engine) {
+	c := e.State().Companies[code]
 	if c == nil {
 		return
+	}
+	before := w.rows.of(code, e)
+	now := companyRows{engine: e, alarms: map[string]warning.Alarm{}, warnings: map[string][32]byte{}}
+	alarm := func(a *warning.Alarm) {
+		now.alarms[a.ID] = *a
+		_, queued := w.alarms[[2]string{a.Company, a.ID}]
+		// == on the whole alarm: two instants compare equal only if they are the same
+		// (a copy with another location or a monotonic reading is written again).
+		if was, ok := before.alarms[a.ID]; ok && was == *a && !queued {
+			return
+		}
+		w.alarm(a)
 	}
 	for _, s := range c.Indicators {
 		for _, a := range []*warning.Alarm{s.Alarm, s.NoData} {
 			if a != nil {
-				w.alarm(a)
+				alarm(a)
 			}
 		}
 	}
 	for _, a := range c.Alarms {
 		if a.Active() {
-			w.alarm(a)
+			alarm(a)
 		}
 	}
 	for _, x := range c.Warnings {
-		w.warning(x, false)
+		doc := mustJSON(x)
+		h := docHash(doc)
+		now.warnings[x.ID] = h
+		if was, ok := before.warnings[x.ID]; ok && was == h && !w.changed[x.ID] {
+			continue
+		}
+		w.upsertWarning(x, false, doc)
+	}
+	if w.next == nil {
+		w.next = map[string]companyRows{}
+	}
+	w.next[code] = now
+}
+
+// committed tells w.rows what the transaction wrote, once it is committed.
+func (w *writer) committed() {
+	if w.rows != nil {
+		w.rows.committed(w.next, w.touched)
 	}
 }
 
