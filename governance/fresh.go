@@ -34,7 +34,7 @@ func (t *Tracker) MarshalFresh() ([]byte, error) {
 			w.Int(b.total)
 			statebin.Map(&w, b.rejected, w.Int)
 		})
-		statebin.Map(&w, c.indicators, func(i *indicator) {
+		statebin.MapKeys(&w, c.indicators, &c.freshKeys.indicators, func(i *indicator) {
 			w.Time(i.lastSeen)
 			w.Time(i.lastAt)
 			w.Float(i.last)
@@ -44,7 +44,7 @@ func (t *Tracker) MarshalFresh() ([]byte, error) {
 			w.Float(i.min)
 			w.Float(i.max)
 		})
-		statebin.Map(&w, c.devices, func(d *device) {
+		statebin.MapKeys(&w, c.devices, &c.freshKeys.devices, func(d *device) {
 			w.Time(d.last)
 			w.Bool(d.normal)
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/schemas"
+	"github.com/shandong-emergency/chemguard/statebin"
 )
 
 // Tracker derives quality facts from events. It is pure: time comes from the caller
@@ -85,6 +86,8 @@ type company struct {
 	dirtyRecords map[string]bool  // 双重预防 items (prefix|ID) changed since
 	unsaved      []itemOp
 	unsavedWhole bool // the last ChangedItems compared every item (nothing stored yet)
+	// freshKeys keep the order MarshalFresh last wrote indicators and devices in.
+	freshKeys struct{ indicators, devices statebin.Keys }
 }
 
 // baseChanged notes a change of base data that any finding may depend on: the next

@@ -2,7 +2,9 @@ package statebin_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -77,4 +79,65 @@ func TestCorruptInput(t *testing.T) {
 	r = statebin.NewReader([]byte{0xff, 0xff, 0xff, 0xff, 0x0f})
 	require.Zero(t, r.Uint())
 	require.ErrorIs(t, r.End(), statebin.ErrCorrupt, "a count larger than the input")
+}
+
+// MapKeys writes the bytes Map writes, however the map changed since its last
+// encoding: a key added, removed, or replaced by another (the same size).
+func TestMapKeysWritesWhatMapWrites(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := map[string]int{}
+	var k statebin.Keys
+	for round := range 2000 {
+		switch op := rng.IntN(6); {
+		case op == 0 && len(m) > 0: // remove one
+			for key := range m {
+				delete(m, key)
+				break
+			}
+		case op == 1 && len(m) > 0: // replace one: the same size, another key
+			for key := range m {
+				delete(m, key)
+				break
+			}
+			m[fmt.Sprintf("k%03d", rng.IntN(300))] = round
+		case op == 2: // add one
+			m[fmt.Sprintf("k%03d", rng.IntN(300))] = round
+		default: // values only
+			for key := range m {
+				m[key] = rng.IntN(1000)
+			}
+		}
+		var plain, kept statebin.Writer
+		statebin.Map(&plain, m, plain.Int)
+		statebin.MapKeys(&kept, m, &k, kept.Int)
+		require.Equal(t, plain.Bytes(), kept.Bytes(), "round %d, %d keys", round, len(m))
+	}
+}
+
+// Nested: what an inner MapKeys wrote of an entry whose outer map then changed is
+// taken back with it, and the bytes stay Map's.
+func TestMapKeysNested(t *testing.T) {
+	type entry struct {
+		m    map[string]int
+		keys statebin.Keys
+	}
+	outer := map[string]*entry{"a": {m: map[string]int{"x": 1, "y": 2}}, "b": {m: map[string]int{"z": 3}}}
+	var keys statebin.Keys
+	check := func() {
+		t.Helper()
+		var plain, kept statebin.Writer
+		statebin.Map(&plain, outer, func(e *entry) { statebin.Map(&plain, e.m, plain.Int) })
+		statebin.MapKeys(&kept, outer, &keys, func(e *entry) { statebin.MapKeys(&kept, e.m, &e.keys, kept.Int) })
+		require.Equal(t, plain.Bytes(), kept.Bytes())
+	}
+	check()
+	check()
+	delete(outer, "b")
+	outer["c"] = &entry{m: map[string]int{"q": 4}}
+	check()
+	outer["a"].m["w"] = 5
+	check()
+	delete(outer["a"].m, "x")
+	outer["a"].m["v"] = 6
+	check()
 }

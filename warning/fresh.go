@@ -25,11 +25,11 @@ func MarshalFresh(s *State) []byte {
 	var w statebin.Writer
 	w.Uint(freshVersion)
 	statebin.Map(&w, s.Companies, func(c *CompanyState) {
-		statebin.Map(&w, c.Indicators, func(i *IndicatorState) {
+		statebin.MapKeys(&w, c.Indicators, &c.freshKeys.indicators, func(i *IndicatorState) {
 			w.Float(i.Last)
 			w.Time(i.LastAt)
 		})
-		statebin.Map(&w, c.Devices, func(d events.DeviceStatus) {
+		statebin.MapKeys(&w, c.Devices, &c.freshKeys.devices, func(d events.DeviceStatus) {
 			w.String(d.Company)
 			w.String(d.Device)
 			w.Time(d.At)

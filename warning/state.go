@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
+	"github.com/shandong-emergency/chemguard/statebin"
 )
 
 // stateVersion is the layout version of a marshalled State.
@@ -43,6 +44,8 @@ type CompanyState struct {
 	// and dropDanger: the enterprise model is assessed at every event and counts only
 	// those, where a company's 隐患 are thousands.
 	majors map[string]time.Time
+	// freshKeys keep the order MarshalFresh last wrote Indicators and Devices in.
+	freshKeys struct{ indicators, devices statebin.Keys }
 	// headChanged marks the company's head (MarshalHead: everything but the open
 	// 隐患, the indicators' last values and the devices) changed since it was last
 	// stored or loaded; the engine sets it where it changes the head (HeadChanged).
