@@ -180,8 +180,8 @@ func Map[V any](w *Writer, m map[string]V, each func(V)) {
 // Keys keeps the order of one map's keys from one encoding of it to the next
 // (MapKeys). A company's points hardly change between two of its transactions,
 // while sorting a thousand of them at each was a third of the fresh part's encoding
-// (docs/performance.md, "Alarms and warnings written when they change"). The zero
-// Keys is ready to use; it belongs to one map.
+// (docs/performance.md, "What is next", item 9). The zero Keys is ready to use; it
+// belongs to one map.
 type Keys struct{ sorted []string }
 
 // MapKeys is Map, in the same bytes, with the keys' order kept in k: when m holds

@@ -242,9 +242,9 @@ func (w *writer) current(code string, e *warning.Engine) {
 		return
 	}
 	before := w.rows.of(code, e)
-	now := companyRows{engine: e, alarms: map[string]warning.Alarm{}, warnings: map[string][32]byte{}}
+	found := companyRows{engine: e, alarms: map[string]warning.Alarm{}, warnings: map[string][32]byte{}}
 	alarm := func(a *warning.Alarm) {
-		now.alarms[a.ID] = *a
+		found.alarms[a.ID] = *a
 		_, queued := w.alarms[[2]string{a.Company, a.ID}]
 		// == on the whole alarm: two instants compare equal only if they are the same
 		// (a copy with another location or a monotonic reading is written again).
@@ -268,7 +268,7 @@ func (w *writer) current(code string, e *warning.Engine) {
 	for _, x := range c.Warnings {
 		doc := mustJSON(x)
 		h := docHash(doc)
-		now.warnings[x.ID] = h
+		found.warnings[x.ID] = h
 		if was, ok := before.warnings[x.ID]; ok && was == h && !w.changed[x.ID] {
 			continue
 		}
@@ -277,7 +277,7 @@ func (w *writer) current(code string, e *warning.Engine) {
 	if w.next == nil {
 		w.next = map[string]companyRows{}
 	}
-	w.next[code] = now
+	w.next[code] = found
 }
 
 // committed tells w.rows what the transaction wrote, once it is committed.
