@@ -170,11 +170,8 @@ func (r *Reader) Time() time.Time {
 // Map writes a map with string keys: its size, then each key in order, each followed
 // by what each writes of its value — so equal maps encode to equal bytes.
 func Map[V any](w *Writer, m map[string]V, each func(V)) {
-	w.Uint(len(m))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		w.String(k)
-		each(m[k])
-	}
+	var k Keys
+	MapKeys(w, m, &k, each)
 }
 
 // Keys keeps the order of one map's keys from one encoding of it to the next
@@ -187,33 +184,32 @@ type Keys struct{ sorted []string }
 // MapKeys is Map, in the same bytes, with the keys' order kept in k: when m holds
 // exactly the keys k held last time they are not sorted again. Which is learnt while
 // writing: as many keys, each of them found in m. Otherwise what was written of m is
-// taken back, and m is written as Map writes it, k keeping its new order. each must
-// only write (it may be called for entries that are then written again).
+// taken back, and m is written in its keys' sorted order, k keeping that order. each
+// must only write (it may be called for entries that are then written again).
 func MapKeys[V any](w *Writer, m map[string]V, k *Keys, each func(V)) {
 	w.Uint(len(m))
-	if len(k.sorted) == len(m) {
-		mark := len(w.b)
-		same := true
-		for _, key := range k.sorted {
-			v, ok := m[key]
-			if !ok {
-				same = false
-				break
-			}
-			w.String(key)
-			each(v)
-		}
-		if same {
-			return
-		}
-		w.b = w.b[:mark]
+	mark := len(w.b)
+	if len(k.sorted) == len(m) && writeIn(w, m, k.sorted, each) {
+		return
 	}
+	w.b = w.b[:mark]
 	k.sorted = slices.AppendSeq(k.sorted[:0], maps.Keys(m))
 	slices.Sort(k.sorted)
-	for _, key := range k.sorted {
+	writeIn(w, m, k.sorted, each)
+}
+
+// writeIn writes m's entries in the order of keys, and reports false at the first key
+// m does not hold.
+func writeIn[V any](w *Writer, m map[string]V, keys []string, each func(V)) bool {
+	for _, key := range keys {
+		v, ok := m[key]
+		if !ok {
+			return false
+		}
 		w.String(key)
-		each(m[key])
+		each(v)
 	}
+	return true
 }
 
 // Entries reads what Map (or MapKeys) wrote: it calls each with every key, which
