@@ -223,13 +223,43 @@ func (m *TrendMinutes) lateSpans(ctx context.Context, from, to time.Time) ([]lat
 	return spans, nil
 }
 
+// trendRefreshSession is how a refresh's session is set, and trendRefreshReset puts it
+// back before the connection returns to the pool.
+//
+// Why: TimescaleDB aggregates the minute with a query that filters the readings by
+// their bucket as well as by their time, and PostgreSQL has no statistics for the
+// bucket, so it estimates a minute of 1,200,000 readings (20,000 points) at 6,077. For
+// so few it sorts them, and the sort of 1.2 million rows spills to disk at the default
+// work_mem: 1.7–3.6 s of a core per minute where hashing the 20,000 groups takes
+// 0.5–0.9 s (docs/performance.md, "The per-minute refresh hashes its minute"). With
+// sorting off the planner hashes; the larger work_mem keeps the hash of a province's
+// points (about 300 bytes each) in memory. Nothing else runs on this session while
+// it is set.
+const (
+	trendRefreshSession = `SELECT set_config('enable_sort', 'off', false), set_config('work_mem', '64MB', false)`
+	trendRefreshReset   = `RESET enable_sort; RESET work_mem`
+)
+
 // refresh runs one refresh of the per-minute trend over [from, to) (from nil: from
 // the first reading) and returns how long it took. The CALL must not run inside a
 // transaction: the pool's connection is in none.
 func (m *TrendMinutes) refresh(ctx context.Context, from *time.Time, to time.Time) (time.Duration, error) {
 	start := time.Now()
-	if _, err := m.Pool.Exec(ctx, `CALL refresh_continuous_aggregate('ts_sensor_readings_1m', $1::timestamptz, $2::timestamptz)`,
-		from, to); err != nil {
+	err := m.Pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+		_, err := c.Exec(ctx, trendRefreshSession)
+		if err == nil {
+			_, err = c.Exec(ctx, `CALL refresh_continuous_aggregate('ts_sensor_readings_1m', $1::timestamptz, $2::timestamptz)`,
+				from, to)
+		}
+		// The session goes back to the pool as it was lent, or not at all.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, rerr := c.Exec(rctx, trendRefreshReset); rerr != nil {
+			_ = c.Conn().Close(rctx) // a closed connection is dropped, not pooled
+		}
+		return err
+	})
+	if err != nil {
 		if ctx.Err() != nil {
 			return 0, ctx.Err() // shutting down: the next leader goes on from here
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
@@ -313,6 +314,24 @@ func TestTrendMinutesRefreshedByThePlatform(t *testing.T) {
 		require.Zero(t, pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m
 			WHERE company_code = '370102001' AND bucket = $1`, late.Add(-4*24*time.Hour)), "4 days late: beyond the window")
 
+		// The refreshes ran with sorting off and a larger work_mem (store.trendRefreshSession):
+		// every session is back in the pool as the pool lent it.
+		idle := pool.AcquireAllIdle(ctx)
+		require.NotEmpty(t, idle)
+		var changed []string
+		for _, c := range idle {
+			// Released before anything is asserted: the pool's Close waits for them.
+			rows, err := c.Query(ctx, `SELECT name FROM pg_settings WHERE name IN ('enable_sort', 'work_mem') AND setting <> reset_val`)
+			if err == nil {
+				var names []string
+				names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+				changed = append(changed, names...)
+			}
+			c.Release()
+			require.NoError(t, err)
+		}
+		require.Empty(t, changed, "a refresh's session settings went back to the pool")
+
 		r.ByPolicy = true
 		require.NoError(t, store.ApplyTrendRefresh(ctx, pool, r))
 		require.True(t, pgtest.Scalar[bool](t, pool, `SELECT scheduled FROM timescaledb_information.jobs
@@ -329,7 +348,7 @@ func minutesAgo(now, at time.Time) string {
 // a run already started to end: a run moves the readings' log of changes, which some
 // tests read, and refreshes what others refresh themselves. Turning a job off does not
 // stop its run in progress (CI of 2026-12-07: the log read empty).
-func stopRefreshPolicies(t *testing.T, pool *pgxpool.Pool) {
+func stopRefreshPolicies(t testing.TB, pool *pgxpool.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	_, err := pool.Exec(ctx, `SELECT alter_job(job_id, scheduled => false) FROM timescaledb_information.jobs
