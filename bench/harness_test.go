@@ -11,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shandong-emergency/chemguard/runner"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/simulate"
 )
@@ -149,6 +152,32 @@ func TestMetricScrapeUncompressed(t *testing.T) {
 	v, err := s.metric(context.Background(), srv.Client(), "chemguard_sink_batch_records_sum")
 	require.NoError(t, err)
 	assert.Equal(t, 42.0, v)
+}
+
+// The report's lines on the engines' stored states read runner.Writes' counters as
+// the served process exposes them (labels and all); a served binary without them
+// reports nothing.
+func TestStateWritesReadFromTheRunnersCounters(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	alerting, quality := runner.NewWrites(reg, "alerting"), runner.NewWrites(reg, "quality")
+	alerting.Rows.WithLabelValues("whole").Add(3)
+	alerting.Rows.WithLabelValues("fresh").Add(40)
+	alerting.Bytes.WithLabelValues("head").Add(2.5e6)
+	quality.Rows.WithLabelValues("fresh").Add(7)
+	quality.Bytes.WithLabelValues("items").Add(1e5)
+	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	s := &served{url: srv.URL, token: "tok"}
+	assert.Equal(t, []string{
+		"alerting states stored: 3 rows whole (heads 2.5 MB), 40 with the fresh part alone; fresh parts 0.0 MB, items 0.0 MB",
+		"quality states stored: 0 rows whole (heads 0.0 MB), 7 with the fresh part alone; fresh parts 0.0 MB, items 0.1 MB",
+	}, s.stateWrites(context.Background(), srv.Client()))
+
+	old := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "chemguard_sink_batch_records_sum 42")
+	}))
+	defer old.Close()
+	assert.Empty(t, (&served{url: old.URL}).stateWrites(context.Background(), old.Client()))
 }
 
 // Time-series records are distinct facts of a fixed set of points per company, the

@@ -286,6 +286,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	// A --serve-binary from before the sink yielded has no such metric: the run's
 	// figures stand without it.
 	yielded, yieldErr := srv.metric(ctx, client, "chemguard_sink_yield_seconds_total")
+	stateWrites := srv.stateWrites(ctx, client)
 	after, err := readProc(srv.cmd.Process.Pid)
 	if err != nil {
 		return err
@@ -344,6 +345,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		fmt.Fprintf(stdout, "the sink waited %.1f s in all for the warning consumer to catch up (CHEMGUARD_SINK_YIELD)\n", yielded)
 	} else {
 		fmt.Fprintf(stdout, "how long the sink waited for the warning consumer: not known (%v)\n", yieldErr)
+	}
+	for _, line := range stateWrites {
+		fmt.Fprintln(stdout, line)
 	}
 	fmt.Fprintf(stdout, "served process: %.2f CPU s over the run = %.3f CPU s per 1,000 records; RSS at end %s, peak %s\n",
 		cpu.Seconds(), cpu.Seconds()/float64(max(accepted, 1))*1000, mib(after.RSS), mib(after.PeakRSS))
@@ -727,6 +731,32 @@ func (s *served) metric(ctx context.Context, client *http.Client, name string) (
 		return 0, fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
 	}
 	return metricValue(resp.Body, name)
+}
+
+// stateWrites says, per engine, how many company state rows the served process
+// stored whole (head and fresh part) and with their fresh part alone, and the bytes
+// of each part (runner.Writes). A --serve-binary from before those counters says
+// nothing.
+func (s *served) stateWrites(ctx context.Context, client *http.Client) []string {
+	var out []string
+	for _, engine := range []string{"alerting", "quality"} {
+		var err error
+		read := func(family, part string) float64 {
+			var v float64
+			if err == nil {
+				v, err = s.metric(ctx, client, fmt.Sprintf(`chemguard_engine_state_%s{engine="%s",part="%s"}`, family, engine, part))
+			}
+			return v
+		}
+		whole, fresh := read("rows_total", "whole"), read("rows_total", "fresh")
+		headBytes, freshBytes, itemBytes := read("bytes_total", "head"), read("bytes_total", "fresh"), read("bytes_total", "items")
+		if err != nil {
+			return nil
+		}
+		out = append(out, fmt.Sprintf("%s states stored: %.0f rows whole (heads %.1f MB), %.0f with the fresh part alone; fresh parts %.1f MB, items %.1f MB",
+			engine, whole, headBytes/1e6, fresh, freshBytes/1e6, itemBytes/1e6))
+	}
+	return out
 }
 
 // metricValue finds an unlabelled sample in Prometheus text exposition.

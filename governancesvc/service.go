@@ -72,6 +72,8 @@ type Config struct {
 	FinalizeAfter time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// StateWrites, when set, counts the trackers' states stored (runner.NewWrites).
+	StateWrites *runner.Writes
 }
 
 // Errors returned by Config.Validate.
@@ -167,6 +169,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 		Head:     &runner.Head[*governance.Tracker]{Changed: (*governance.Tracker).HeadChanged, Stored: (*governance.Tracker).HeadStored},
 		StoreNew: true,
 		Now:      cfg.Now,
+		Writes:   cfg.StateWrites,
 	})
 	if err != nil {
 		return nil, err

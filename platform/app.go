@@ -39,6 +39,7 @@ import (
 	"github.com/shandong-emergency/chemguard/openapi"
 	"github.com/shandong-emergency/chemguard/portal"
 	"github.com/shandong-emergency/chemguard/readmodel"
+	"github.com/shandong-emergency/chemguard/runner"
 	"github.com/shandong-emergency/chemguard/sealed"
 	"github.com/shandong-emergency/chemguard/store"
 	"github.com/shandong-emergency/chemguard/validate"
@@ -431,6 +432,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		warnSrc = a.warnConsumer
 	}
 	cfg.Warnings.Metrics = warningsvc.NewMetrics(a.Registry)
+	cfg.Warnings.StateWrites = runner.NewWrites(a.Registry, "alerting")
 	cfg.Warnings.Personal = box
 	if a.Warnings, err = warningsvc.New(ctx, a.Pool, warnSrc, cfg.Warnings); err != nil {
 		return nil, err
@@ -444,6 +446,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 		govSrc = a.govConsumer
 	}
+	cfg.Governance.StateWrites = runner.NewWrites(a.Registry, "quality")
 	if a.Governance, err = governancesvc.New(ctx, a.Pool, govSrc, cfg.Governance); err != nil {
 		return nil, err
 	}

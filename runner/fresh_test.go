@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -34,6 +36,13 @@ func newMeterRunner(tb testing.TB, pool *pgxpool.Pool, restores *atomic.Int64) *
 // changed (Config.Head).
 func meterRunner(tb testing.TB, pool *pgxpool.Pool, restores, encoded *atomic.Int64) *runner.Runner[*meter] {
 	tb.Helper()
+	r, err := runner.New(context.Background(), pool, meterConfig(restores, encoded))
+	require.NoError(tb, err)
+	return r
+}
+
+// meterConfig is meterRunner's configuration.
+func meterConfig(restores, encoded *atomic.Int64) runner.Config[*meter] {
 	cfg := runner.Config[*meter]{
 		Name:   "test",
 		States: states,
@@ -65,9 +74,7 @@ func meterRunner(tb testing.TB, pool *pgxpool.Pool, restores, encoded *atomic.In
 			Stored:  func(m *meter) { m.changed = false },
 		}
 	}
-	r, err := runner.New(context.Background(), pool, cfg)
-	require.NoError(tb, err)
-	return r
+	return cfg
 }
 
 // A transaction that changed only the fresh part writes that part alone, at the next
@@ -174,4 +181,46 @@ func TestUnmarkedHeadIsNotEncoded(t *testing.T) {
 		assert.False(t, m.changed)
 	}))
 	assert.Equal(t, int64(3), version(t, pool, "A"))
+}
+
+// Config.Writes counts the rows stored whole and with their fresh part alone, and the
+// bytes of each part, once the transaction committed: a failed one counts nothing.
+func TestWritesCounted(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t)
+	var restores, encoded atomic.Int64
+	cfg := meterConfig(&restores, &encoded)
+	reg := prometheus.NewRegistry()
+	cfg.Writes = runner.NewWrites(reg, "test")
+	r, err := runner.New(ctx, pool, cfg)
+	require.NoError(t, err)
+	run := func(f func(m *meter)) error {
+		return r.Transact(ctx, runner.These("A", "B"), func(_ context.Context, t *runner.Txn[*meter]) error {
+			f(t.Get("A"))
+			return nil
+		})
+	}
+	rows := func(part string) float64 { return testutil.ToFloat64(cfg.Writes.Rows.WithLabelValues(part)) }
+	bytes := func(part string) float64 { return testutil.ToFloat64(cfg.Writes.Bytes.WithLabelValues(part)) }
+
+	require.NoError(t, run(func(m *meter) { m.N, m.Seen, m.changed = 10, 1, true }))
+	assert.Equal(t, 1.0, rows("whole"), "a new row is written whole; B, unchanged and new, not at all")
+	assert.Equal(t, float64(len(`{"n":10}`)), bytes("head"))
+	assert.Equal(t, 1.0, bytes("fresh"))
+	for range 3 {
+		require.NoError(t, run(func(m *meter) { m.Seen += 4 }))
+	}
+	assert.Equal(t, 1.0, rows("whole"))
+	assert.Equal(t, 3.0, rows("fresh"), "the fresh part alone")
+	assert.Equal(t, float64(len("1")+len("5")+len("9")+len("13")), bytes("fresh"))
+	assert.Equal(t, float64(len(`{"n":10}`)), bytes("head"), "no head sent with a fresh part alone")
+	require.NoError(t, run(func(m *meter) { m.N, m.changed = 11, true }))
+	assert.Equal(t, 2.0, rows("whole"))
+
+	require.Error(t, r.Transact(ctx, runner.These("A"), func(_ context.Context, t *runner.Txn[*meter]) error {
+		t.Get("A").Seen = 99
+		return errors.New("boom")
+	}))
+	assert.Equal(t, 3.0, rows("fresh"), "a failed transaction counts nothing")
+	assert.Zero(t, bytes("items"))
 }

@@ -60,6 +60,8 @@ type Config[S any] struct {
 	// changed is neither encoded nor hashed (Marshal runs only for marked heads,
 	// new rows and rows to be written whole).
 	Head *Head[S]
+	// Writes, when set, counts the rows and bytes stored, once committed.
+	Writes *Writes
 }
 
 // Head is how a state says whether its head changed since it was stored. Encoding
@@ -337,6 +339,7 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	var withItems, compared []string
 	now := r.cfg.Now()
 	saved := map[string][2][32]byte{}
+	var wrote written
 	for _, code := range list {
 		if t.only != nil && !t.only[code] {
 			continue
@@ -379,8 +382,10 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 		// goes only when it changed (or the company has no row yet).
 		if h != c.saved || whole {
 			r.cfg.States.QueueWrite(&states, code, c.version+1, head, fresh, now)
+			wrote.add(true, head, fresh, changed)
 		} else {
 			r.cfg.States.QueueFresh(&states, code, c.version+1, fresh, now)
+			wrote.add(false, nil, fresh, changed)
 		}
 		if len(changed) > 0 {
 			writes.Add(code, changed)
@@ -404,6 +409,7 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("%s: commit: %w", r.cfg.Name, err)
 	}
+	r.cfg.Writes.count(wrote)
 	for code, h := range saved {
 		c := r.companies[code]
 		c.version, c.saved, c.fresh = c.version+1, h[0], h[1]

@@ -48,6 +48,8 @@ type Config struct {
 	Now func() time.Time
 	// Metrics, when set, are updated by the consumer and the ticker.
 	Metrics *Metrics
+	// StateWrites, when set, counts the engine states stored (runner.NewWrites).
+	StateWrites *runner.Writes
 	// Behind, when set, is kept by the consumer: how late it is (the sink yields to it).
 	Behind *bus.Behind
 	// Personal opens the sealed mobile numbers SMS are sent to (the data key);
@@ -176,8 +178,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 		},
 		// The engine marks its head where it changes it: a batch that moved only
 		// last values is not encoded whole to learn that.
-		Head: &runner.Head[*warning.Engine]{Changed: (*warning.Engine).HeadChanged, Stored: (*warning.Engine).HeadStored},
-		Now:  cfg.Now,
+		Head:   &runner.Head[*warning.Engine]{Changed: (*warning.Engine).HeadChanged, Stored: (*warning.Engine).HeadStored},
+		Now:    cfg.Now,
+		Writes: cfg.StateWrites,
 	})
 	if err != nil {
 		return nil, err
