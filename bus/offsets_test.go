@@ -65,3 +65,30 @@ func TestEmbeddedRefusesWildcardAddress(t *testing.T) {
 	defer b.Close()
 	assert.Regexp(t, `^127\.0\.0\.1:[1-9][0-9]*$`, b.Addr())
 }
+
+// With Idle, a batch ends once no message came for that long, well before MaxWait:
+// messages sent one after another within the idle gap go in one batch, and the batch
+// is handed over soon after the last of them.
+func TestIdleEndsABatchBeforeMaxWait(t *testing.T) {
+	cfg, first := published(t, 1, []string{"t.a"}, 1, 1)
+	ctx := context.Background()
+	c, err := bus.NewConsumer(bus.ConsumerConfig{Bus: cfg, GroupID: "g", Topics: []string{"t.a"},
+		MaxWait: time.Minute, Idle: 2 * time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	p, err := bus.NewProducer(cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { p.Close() })
+	go func() {
+		for i := range 5 { // every 100 ms, well within the idle gap
+			time.Sleep(100 * time.Millisecond)
+			_ = p.Publish(ctx, []bus.Message{{Topic: "t.a", Key: "a", Value: []byte{byte(i + 1)}}})
+		}
+	}()
+	start := time.Now()
+	batch, err := c.FetchBatch(ctx)
+	require.NoError(t, err)
+	took := time.Since(start)
+	assert.Len(t, batch, len(first)+5, "the messages within the idle gap in one batch")
+	assert.Less(t, took, 30*time.Second, "handed over after the idle gap, not after MaxWait")
+}
