@@ -19,7 +19,7 @@ import (
 // left as it is; "platform" is store.TrendMinutes' round, which finds the minute in
 // the log of changes and refreshes it in its own session (trendRefreshSession).
 //
-//	go test -run '^$' -bench TrendMinuteRefresh -benchtime 10x ./store/
+//	go test -run '^$' -bench TrendMinuteRefresh -benchtime 5x -count 3 ./store/
 func BenchmarkTrendMinuteRefresh(b *testing.B) {
 	if !pgtest.Promised() {
 		b.Skip("the per-minute trend is materialized on TimescaleDB only (make test-pg)")
