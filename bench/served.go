@@ -711,11 +711,21 @@ func (s *served) sinkStored(ctx context.Context, client *http.Client) (int64, er
 	return int64(n), err
 }
 
-// metric reads an unlabelled sample from the served process's /metrics.
+// metric reads one sample from the served process's /metrics.
 func (s *served) metric(ctx context.Context, client *http.Client, name string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/metrics", nil)
+	v, err := s.metrics(ctx, client, name)
 	if err != nil {
 		return 0, err
+	}
+	return v[0], nil
+}
+
+// metrics reads samples from one scrape of the served process's /metrics, in the
+// order of names (a name with its labels, as exposed: `family{label="value"}`).
+func (s *served) metrics(ctx context.Context, client *http.Client, names ...string) ([]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/metrics", nil)
+	if err != nil {
+		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	// Uncompressed: the bench reads this every 25 ms, and gzipping the exposition 40
@@ -724,13 +734,13 @@ func (s *served) metric(ctx context.Context, client *http.Client, name string) (
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
+		return nil, fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
 	}
-	return metricValue(resp.Body, name)
+	return metricValues(resp.Body, names...)
 }
 
 // stateWrites says, per engine, how many company state rows the served process
@@ -740,44 +750,65 @@ func (s *served) metric(ctx context.Context, client *http.Client, name string) (
 func (s *served) stateWrites(ctx context.Context, client *http.Client) []string {
 	var out []string
 	for _, engine := range []string{"alerting", "quality"} {
-		var err error
-		read := func(family, part string) float64 {
-			var v float64
-			if err == nil {
-				v, err = s.metric(ctx, client, fmt.Sprintf(`chemguard_engine_state_%s{engine="%s",part="%s"}`, family, engine, part))
-			}
-			return v
+		var names []string
+		for _, sample := range []string{"rows_total/whole", "rows_total/fresh", "bytes_total/head", "bytes_total/fresh", "bytes_total/items"} {
+			family, part, _ := strings.Cut(sample, "/")
+			names = append(names, fmt.Sprintf(`chemguard_engine_state_%s{engine="%s",part="%s"}`, family, engine, part))
 		}
-		whole, fresh := read("rows_total", "whole"), read("rows_total", "fresh")
-		headBytes, freshBytes, itemBytes := read("bytes_total", "head"), read("bytes_total", "fresh"), read("bytes_total", "items")
+		v, err := s.metrics(ctx, client, names...)
 		if err != nil {
 			return nil
 		}
 		out = append(out, fmt.Sprintf("%s states stored: %.0f rows whole (heads %.1f MB), %.0f with the fresh part alone; fresh parts %.1f MB, items %.1f MB",
-			engine, whole, headBytes/1e6, fresh, freshBytes/1e6, itemBytes/1e6))
+			engine, v[0], v[2]/1e6, v[1], v[3]/1e6, v[4]/1e6))
 	}
 	return out
 }
 
-// metricValue finds an unlabelled sample in Prometheus text exposition.
+// metricValue finds one sample in Prometheus text exposition.
 func metricValue(r io.Reader, name string) (float64, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), name+" ")
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-		if err != nil {
-			return 0, fmt.Errorf("bench: metric %s: %w", name, err)
-		}
-		return v, nil
-	}
-	if err := sc.Err(); err != nil {
+	v, err := metricValues(r, name)
+	if err != nil {
 		return 0, err
 	}
-	return 0, fmt.Errorf("bench: metric %s not exposed", name)
+	return v[0], nil
+}
+
+// metricValues finds samples in Prometheus text exposition, each named as exposed
+// (with its labels), and returns their values in the order of names.
+func metricValues(r io.Reader, names ...string) ([]float64, error) {
+	at := make(map[string]int, len(names))
+	for i, n := range names {
+		at[n] = i
+	}
+	out := make([]float64, len(names))
+	found := 0
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() && found < len(names) {
+		line := strings.TrimRight(sc.Text(), " \t")
+		sp := strings.LastIndexByte(line, ' ')
+		i, ok := at[line[:max(sp, 0)]]
+		if sp < 0 || !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(line[sp+1:]), 64)
+		if err != nil {
+			return nil, fmt.Errorf("bench: metric %s: %w", names[i], err)
+		}
+		out[i] = v
+		delete(at, names[i])
+		found++
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		if _, missing := at[n]; missing {
+			return nil, fmt.Errorf("bench: metric %s not exposed", n)
+		}
+	}
+	return out, nil
 }
 
 // fetchTo saves what url answers in file.
