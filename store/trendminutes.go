@@ -71,18 +71,19 @@ func (m *TrendMinutes) Round(ctx context.Context) {
 
 // TrendRound is what a round of TrendMinutes did.
 type TrendRound struct {
-	First       bool          // never refreshed before: everything due, in one refresh
+	First       bool          // never refreshed before: what is older than 3 days at once, then as below
 	Late        int           // minutes redone for readings that came after them
 	LateTook    time.Duration // their refreshes (and those of minutes logged without readings), in all
-	Minutes     int           // minutes materialized one at a time
-	MinutesTook time.Duration // their refreshes, in all
+	Minutes     int           // minutes with readings materialized one at a time
+	MinutesTook time.Duration // their refreshes (and those of the runs of minutes without readings), in all
 	Waited      time.Duration // in Yield, in all
 	UpTo        time.Time     // the end of the last minute materialized (zero: none)
 }
 
 // Refresh redoes the minutes logged as changed in the 3 days below the point the
 // trend is materialized up to, then materializes the minutes from that point to
-// Settle ago, one at a time. When ctx ends it stops between two refreshes, or cancels
+// Settle ago, one at a time (runs of minutes without readings together). A trend never
+// refreshed gets what is older than the 3 days at once first. When ctx ends it stops between two refreshes, or cancels
 // the one under way, and returns ctx's error.
 func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 	var done TrendRound
@@ -104,13 +105,6 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 		WHERE h.schema_name = 'public' AND h.table_name = $1`, SensorReadingsSeries).Scan(&upTo); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return done, fmt.Errorf("store: per-minute trend: where it stands: %w", err)
 	}
-	if upTo == nil {
-		// Never refreshed: everything up to the due minute at once (a new database's
-		// handful of readings, or a database whose trend was never materialized).
-		took, err := m.refresh(ctx, nil, due)
-		done.First, done.MinutesTook, done.UpTo = true, took, due
-		return done, err
-	}
 	// step refreshes [from, to) after a yield, unless ctx ended meanwhile.
 	step := func(from, to time.Time) (time.Duration, error) {
 		if m.Yield != nil {
@@ -121,35 +115,59 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 		}
 		return m.refresh(ctx, &from, to)
 	}
-	from := upTo.Truncate(trendMinute)
-	late, err := m.lateSpans(ctx, from.Add(-trendLookBack), from)
+	var from time.Time
+	if upTo == nil {
+		// Never refreshed: what is older than the 3 days a round looks back over goes in
+		// one refresh (nothing, in a new database), and the rest minute by minute below,
+		// as in any round. One refresh up to the due minute, as this was until
+		// 2026-12-07, aggregated a new platform's first minutes of load without a
+		// yield: 4–5 minutes of 1.2 million readings each at the bench's rate.
+		from = due.Add(-trendLookBack)
+		took, err := m.refresh(ctx, nil, from)
+		done.First, done.MinutesTook = true, took
+		if err != nil {
+			return done, err
+		}
+	} else {
+		from = upTo.Truncate(trendMinute)
+		late, err := m.lateSpans(ctx, from.Add(-trendLookBack), from)
+		if err != nil {
+			return done, err
+		}
+		for _, span := range late {
+			took, err := step(span.from, span.to)
+			if err != nil {
+				return done, err
+			}
+			if span.readings {
+				done.Late++
+			}
+			done.LateTook += took
+		}
+	}
+	if !from.Before(due) {
+		return done, nil
+	}
+	spans, err := m.dueSpans(ctx, from, due)
 	if err != nil {
 		return done, err
 	}
-	for _, span := range late {
+	for _, span := range spans {
 		took, err := step(span.from, span.to)
 		if err != nil {
 			return done, err
 		}
 		if span.readings {
-			done.Late++
+			done.Minutes++
 		}
-		done.LateTook += took
-	}
-	for ; from.Before(due); from = from.Add(trendMinute) {
-		took, err := step(from, from.Add(trendMinute))
-		if err != nil {
-			return done, err
-		}
-		done.Minutes++
 		done.MinutesTook += took
-		done.UpTo = from.Add(trendMinute)
+		done.UpTo = span.to
 	}
 	return done, nil
 }
 
-// lateSpan is a window of minutes to redo: one minute that holds readings, or a run of
-// consecutive minutes that hold none.
+// lateSpan is a window of minutes to refresh: one minute that holds readings, or a run
+// of consecutive minutes that hold none.
 type lateSpan struct {
 	from, to time.Time
 	readings bool
@@ -206,10 +224,40 @@ func (m *TrendMinutes) lateSpans(ctx context.Context, from, to time.Time) ([]lat
 	if err != nil {
 		return nil, fmt.Errorf("store: per-minute trend: minutes logged as changed: %w", err)
 	}
+	spans, err := collectSpans(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: per-minute trend: minutes logged as changed: %w", err)
+	}
+	return spans, nil
+}
+
+// dueSpans are the minutes in [from, to) to materialize, oldest first: each minute
+// that holds readings a span of its own, each run of minutes that hold none one span.
+// Empty runs go together for the reason lateSpans gives: a new database's first round
+// looks 3 days back (4,320 minutes), most of them empty, and the bench's governance
+// probes stamp readings two hours back.
+func (m *TrendMinutes) dueSpans(ctx context.Context, from, to time.Time) ([]lateSpan, error) {
+	rows, err := m.Pool.Query(ctx, `SELECT minute, EXISTS (SELECT 1 FROM ts_sensor_readings
+			WHERE collect_time >= minute AND collect_time < minute + interval '1 minute')
+		FROM generate_series($1::timestamptz, $2::timestamptz - interval '1 minute', interval '1 minute') AS minute
+		ORDER BY minute`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("store: per-minute trend: minutes due: %w", err)
+	}
+	spans, err := collectSpans(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: per-minute trend: minutes due: %w", err)
+	}
+	return spans, nil
+}
+
+// collectSpans reads rows of (minute, whether it holds readings), oldest first, into
+// spans: a minute with readings alone, consecutive minutes without together.
+func collectSpans(rows pgx.Rows) ([]lateSpan, error) {
 	var spans []lateSpan
 	var minute time.Time
 	var readings bool
-	_, err = pgx.ForEachRow(rows, []any{&minute, &readings}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&minute, &readings}, func() error {
 		if n := len(spans); !readings && n > 0 && !spans[n-1].readings && spans[n-1].to.Equal(minute) {
 			spans[n-1].to = minute.Add(trendMinute) // the run of empty minutes goes on
 			return nil
@@ -217,10 +265,7 @@ func (m *TrendMinutes) lateSpans(ctx context.Context, from, to time.Time) ([]lat
 		spans = append(spans, lateSpan{from: minute, to: minute.Add(trendMinute), readings: readings})
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("store: per-minute trend: minutes logged as changed: %w", err)
-	}
-	return spans, nil
+	return spans, err
 }
 
 // trendRefreshSession is how a refresh's session is set, and trendRefreshReset puts it

@@ -28,6 +28,10 @@ func TestTrendRefreshFollowsTheConfiguration(t *testing.T) {
 				|| ' ' || (config->>'start_offset')::interval::text
 				FROM timescaledb_information.jobs WHERE hypertable_name = 'ts_sensor_readings_1m'`)
 		}
+		if timescale {
+			require.False(t, pgtest.Scalar[bool](t, pool, `SELECT scheduled FROM timescaledb_information.jobs
+				WHERE hypertable_name = 'ts_sensor_readings_1m'`), "created off (00060): the configuration turns it on")
+		}
 		r := store.TrendRefresh{Every: 5 * time.Minute, Settle: 10 * time.Minute}
 		require.NoError(t, store.ApplyTrendRefresh(ctx, pool, r))
 		require.NoError(t, store.ApplyTrendRefresh(ctx, pool, r), "applying it again changes nothing")
@@ -190,15 +194,15 @@ func TestTrendHoursFromMinutes(t *testing.T) {
 }
 
 // The platform's refresh (store.TrendMinutes) materializes the per-minute trend up to
-// the settle — all at once the first time, then a minute at a time with a yield before
-// each — and takes in readings hours and days late at its next round, each late minute
+// the settle — a minute at a time with a yield before each, runs of minutes without
+// readings together, and the first time what is older than 3 days at once — and takes in readings hours and days late at its next round, each late minute
 // on its own and minutes logged as changed without a reading together; it does nothing
 // on plain PostgreSQL. ApplyTrendRefresh turns the policy off when the platform
 // refreshes, and on again when it is asked to.
 //
 // The expectations are read from the data, not from the hour: TimescaleDB keeps
-// open-ended entries in its log (below the window of the policy's first run in the
-// template this database copies), which a round may find inside a chunk and redo.
+// open-ended entries in its log (below the window of a refresh), which a round may find
+// inside a chunk and redo.
 func TestTrendMinutesRefreshedByThePlatform(t *testing.T) {
 	bothPaths(t, func(t *testing.T, pool *pgxpool.Pool, timescale bool) {
 		ctx := context.Background()
@@ -263,9 +267,14 @@ func TestTrendMinutesRefreshedByThePlatform(t *testing.T) {
 		}
 		require.False(t, pgtest.Scalar[bool](t, pool, `SELECT scheduled FROM timescaledb_information.jobs
 			WHERE hypertable_name = 'ts_sensor_readings_1m'`), "the policy is off while the platform refreshes")
-		if first.First {
-			require.Equal(t, []window{{time.Time{}, now.Add(-10 * time.Minute)}}, windows, "the first round: all that is due at once")
-		}
+		require.True(t, first.First, "the policy is created off (00060), so the platform refreshes first")
+		require.Equal(t, window{time.Time{}, now.Add(-10*time.Minute - 3*24*time.Hour)}, windows[0],
+			"the first round: what is older than 3 days at once")
+		require.Equal(t, []string{"30", "29", "28", "27", "26", "25", "24", "23", "22", "21", "20", "19", "18", "17", "16",
+			"15", "14", "13", "12", "11"}, withReadings(), "then each minute due on its own, oldest first")
+		require.Equal(t, 20, first.Minutes)
+		require.Equal(t, len(windows)-1, yields, "a yield before each minute")
+		require.LessOrEqual(t, len(windows), 1+2+20, "the minutes without readings in one refresh per run: %v", windows)
 		require.True(t, now.Add(-10*time.Minute).Equal(first.UpTo), "materialized up to %s", first.UpTo)
 		materialized := func() int64 {
 			return pgtest.Scalar[int64](t, pool, `SELECT count(*) FROM ts_sensor_readings_1m WHERE bucket < $1`,

@@ -71,8 +71,16 @@ BEGIN
         END LOOP;
         -- Readings arrive late (a company's buffer after an outage): refresh the last
         -- 3 hours every minute and the last 3 days every hour.
-        PERFORM add_continuous_aggregate_policy('ts_sensor_readings_1m',
-            start_offset => interval '3 hours', end_offset => interval '1 minute', schedule_interval => interval '1 minute');
+        -- The per-minute policy is created off: whether it runs (or the platform
+        -- refreshes, store.TrendMinutes) and with what settle is the configuration's
+        -- (store.ApplyTrendRefresh at start). Created on, it ran once at once, a minute
+        -- behind now, and moved the point materialized up to ahead of the platform's
+        -- settle (10 minutes): every reading of a new platform's first 9 minutes then
+        -- counted as late, and its minutes were redone, some twice (edited 2026-12-07;
+        -- databases migrated before are past that run).
+        PERFORM alter_job(add_continuous_aggregate_policy('ts_sensor_readings_1m',
+            start_offset => interval '3 hours', end_offset => interval '1 minute', schedule_interval => interval '1 minute'),
+            scheduled => false);
         PERFORM add_continuous_aggregate_policy('ts_sensor_readings_1h',
             start_offset => interval '3 days', end_offset => interval '1 hour', schedule_interval => interval '1 hour');
     ELSE
