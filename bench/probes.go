@@ -144,47 +144,48 @@ func (p *servedProbes) run(ctx context.Context, start time.Time, every time.Dura
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			took, ok := p.warningProbe(ctx, n)
-			p.record(&p.warning, at, took, ok)
+			took, acked, ok := p.warningProbe(ctx, n)
+			p.record(&p.warning, probeOutcome{at: at, took: took, acked: acked, ok: ok})
 		}()
 		go func() {
 			defer wg.Done()
-			took, ok := p.factProbe(ctx, n)
-			p.record(&p.fact, at, took, ok)
+			took, acked, ok := p.factProbe(ctx, n)
+			p.record(&p.fact, probeOutcome{at: at, took: took, acked: acked, ok: ok})
 		}()
 	}
 }
 
 // warningProbe sends 60 %LEL on the n-th probe detector and waits for the company's
-// leak warnings to grow by one. It returns how long that took and whether it
-// happened within 10 s.
-func (p *servedProbes) warningProbe(ctx context.Context, n int) (time.Duration, bool) {
+// leak warnings to grow by one. It returns how long that took, how long of it the
+// POST took, and whether it happened within 10 s.
+func (p *servedProbes) warningProbe(ctx context.Context, n int) (took, acked time.Duration, ok bool) {
 	ci := n % len(p.comps)
 	c := p.comps[ci]
 	before, err := warningCount(ctx, p.client, p.url, p.token, c.Code)
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
 	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, n/len(p.comps)),
 		"VALUE": json.Number("60"), "COLLECT_TIME": time.Now().In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		return 0, false
+		return 0, 0, false
 	}
+	acked = time.Since(t0)
 	p.sent.Add(1)
 	for time.Since(t0) < 10*time.Second && ctx.Err() == nil {
 		if got, err := warningCount(ctx, p.client, p.url, p.token, c.Code); err == nil && got > before {
-			return time.Since(t0), true
+			return time.Since(t0), acked, true
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return 0, false
+	return 0, acked, false
 }
 
 // factProbe sends a reading collected two hours ago for a point of its own and
-// waits for its sensor_behind fact. It returns how long that took and whether it
-// happened within a minute.
-func (p *servedProbes) factProbe(ctx context.Context, n int) (time.Duration, bool) {
+// waits for its sensor_behind fact. It returns how long that took, how long of it
+// the POST took, and whether it happened within a minute.
+func (p *servedProbes) factProbe(ctx context.Context, n int) (took, acked time.Duration, ok bool) {
 	ci := n % len(p.comps)
 	c := p.comps[ci]
 	point := fmt.Sprintf("%s-GOVPROBE-%05d", c.Code, n)
@@ -192,25 +193,26 @@ func (p *servedProbes) factProbe(ctx context.Context, n int) (time.Duration, boo
 		"COLLECT_TIME": time.Now().Add(-2 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		return 0, false
+		return 0, 0, false
 	}
+	acked = time.Since(t0)
 	p.sent.Add(1)
 	for time.Since(t0) < time.Minute && ctx.Err() == nil {
 		var found bool
 		_ = p.pool.QueryRow(ctx, `SELECT true FROM governance_facts WHERE company_code = $1 AND subject = $2
 			AND kind = 'sensor_behind'`, c.Code, point).Scan(&found)
 		if found {
-			return time.Since(t0), true
+			return time.Since(t0), acked, true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return 0, false
+	return 0, acked, false
 }
 
-func (p *servedProbes) record(to *[]probeOutcome, at, took time.Duration, ok bool) {
+func (p *servedProbes) record(to *[]probeOutcome, o probeOutcome) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	*to = append(*to, probeOutcome{at: at, took: took, ok: ok})
+	*to = append(*to, o)
 }
 
 // outcomes returns copies of both probes' outcomes, in the order they ended.
@@ -226,6 +228,8 @@ func (p *servedProbes) report(stdout io.Writer) {
 	if took, missed := tookAndMissed(warning); len(took) > 0 {
 		fmt.Fprintf(stdout, "HIGH_HIGH reading → warning readable via GET /api/v1/warnings, under the load: %d probes (%d missed after 10 s): %s\n",
 			len(took), missed, quantiles(took))
+		acked, after := ackedAndAfter(warning)
+		fmt.Fprintf(stdout, "  of which the POST (sent → accepted): %s; accepted → readable: %s\n", quantiles(acked), quantiles(after))
 	} else {
 		fmt.Fprintf(stdout, "no warning probe became readable (%d missed after 10 s)\n", missed)
 	}

@@ -121,9 +121,10 @@ func (tl *timeline) finish() []moment {
 // A probeOutcome is one probe of servedProbes: when it was sent and, when it
 // became readable within its limit, how long that took.
 type probeOutcome struct {
-	at   time.Duration // sent, since the load started
-	took time.Duration // sent → readable
-	ok   bool          // readable within the probe's limit (false: refused or missed)
+	at    time.Duration // sent, since the load started
+	took  time.Duration // sent → readable
+	acked time.Duration // sent → the POST answered (part of took)
+	ok    bool          // readable within the probe's limit (false: refused or missed)
 }
 
 // tookAndMissed splits outcomes into the latencies of the readable ones and the
@@ -137,6 +138,18 @@ func tookAndMissed(outcomes []probeOutcome) (took []time.Duration, missed int) {
 		}
 	}
 	return took, missed
+}
+
+// ackedAndAfter splits the latencies of the readable outcomes at their POST's answer:
+// sent → accepted, and accepted → readable.
+func ackedAndAfter(outcomes []probeOutcome) (acked, after []time.Duration) {
+	for _, o := range outcomes {
+		if o.ok {
+			acked = append(acked, o.acked)
+			after = append(after, o.took-o.acked)
+		}
+	}
+	return acked, after
 }
 
 // waitKinds are the wait_event_type values reported one by one in the timeline,
