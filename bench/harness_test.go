@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -304,4 +305,29 @@ func TestReportTimelineByTenth(t *testing.T) {
 	assert.Equal(t, "  tenth 3 (20s–30s): warning probes 0 (0 missed) none; fact probes 0 (0 missed) none; no samples", lines[3])
 	assert.Equal(t, "  tenth 10 (1m30s–1m40s): warning probes 0 (0 missed) none; fact probes 1 (0 missed) p50 2s  p99 2s  max 2s;"+
 		" lag 0 / 0 / 0; CPU served 1 % PostgreSQL 0 %; RSS 150 MiB; backends CPU 0.0 IO 0.0 Lock 0.0 LWLock 0.0 Client 0.0 other 0.0 else 0.0", lines[10])
+}
+
+// A histogram is read from the exposition as promhttp writes it, and its quantiles
+// are the upper bounds of the buckets they fall in.
+func TestHistogramQuantiles(t *testing.T) {
+	exposition := `# HELP chemguard_warning_batch_seconds Time to decode, apply and store one warning-consumer batch.
+# TYPE chemguard_warning_batch_seconds histogram
+chemguard_warning_batch_seconds_bucket{le="0.001"} 0
+chemguard_warning_batch_seconds_bucket{le="0.002"} 10
+chemguard_warning_batch_seconds_bucket{le="0.004"} 90
+chemguard_warning_batch_seconds_bucket{le="0.008"} 99
+chemguard_warning_batch_seconds_bucket{le="+Inf"} 100
+chemguard_warning_batch_seconds_sum 0.4
+chemguard_warning_batch_seconds_count 100
+chemguard_warning_batch_seconds_other 3
+`
+	h, err := readHistogram(strings.NewReader(exposition), "chemguard_warning_batch_seconds")
+	require.NoError(t, err)
+	assert.Equal(t, 100.0, h.count)
+	assert.Equal(t, 0.4, h.sum)
+	assert.Equal(t, 0.004, h.quantile(0.5))
+	assert.Equal(t, 0.008, h.quantile(0.99))
+	assert.True(t, math.IsInf(h.quantile(0.999), 1), "past the last finite bound")
+	_, err = readHistogram(strings.NewReader(exposition), "chemguard_sink_batch_seconds")
+	require.Error(t, err, "a family not exposed")
 }

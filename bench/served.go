@@ -287,6 +287,7 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	// figures stand without it.
 	yielded, yieldErr := srv.metric(ctx, client, "chemguard_sink_yield_seconds_total")
 	stateWrites := srv.stateWrites(ctx, client)
+	warningBatches := srv.warningBatches(ctx, client)
 	after, err := readProc(srv.cmd.Process.Pid)
 	if err != nil {
 		return err
@@ -348,6 +349,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	}
 	for _, line := range stateWrites {
 		fmt.Fprintln(stdout, line)
+	}
+	if warningBatches != "" {
+		fmt.Fprintln(stdout, warningBatches)
 	}
 	fmt.Fprintf(stdout, "served process: %.2f CPU s over the run = %.3f CPU s per 1,000 records; RSS at end %s, peak %s\n",
 		cpu.Seconds(), cpu.Seconds()/float64(max(accepted, 1))*1000, mib(after.RSS), mib(after.PeakRSS))
@@ -723,9 +727,28 @@ func (s *served) metric(ctx context.Context, client *http.Client, name string) (
 // metrics reads samples from one scrape of the served process's /metrics, in the
 // order of names (a name with its labels, as exposed: `family{label="value"}`).
 func (s *served) metrics(ctx context.Context, client *http.Client, names ...string) ([]float64, error) {
+	var out []float64
+	err := s.scrape(ctx, client, func(r io.Reader) (err error) {
+		out, err = metricValues(r, names...)
+		return err
+	})
+	return out, err
+}
+
+// histogram reads one histogram without labels from a scrape of /metrics.
+func (s *served) histogram(ctx context.Context, client *http.Client, family string) (h histogram, err error) {
+	err = s.scrape(ctx, client, func(r io.Reader) (err error) {
+		h, err = readHistogram(r, family)
+		return err
+	})
+	return h, err
+}
+
+// scrape GETs the served process's /metrics and hands read the exposition.
+func (s *served) scrape(ctx context.Context, client *http.Client, read func(io.Reader) error) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/metrics", nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+s.token)
 	// Uncompressed: the bench reads this every 25 ms, and gzipping the exposition 40
@@ -734,13 +757,13 @@ func (s *served) metrics(ctx context.Context, client *http.Client, names ...stri
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("bench: GET /metrics: HTTP %d", resp.StatusCode)
 	}
-	return metricValues(resp.Body, names...)
+	return read(resp.Body)
 }
 
 // stateWrites says, per engine, how many company state rows the served process
@@ -763,6 +786,33 @@ func (s *served) stateWrites(ctx context.Context, client *http.Client) []string 
 			engine, v[0], v[2]/1e6, v[1], v[3]/1e6, v[4]/1e6))
 	}
 	return out
+}
+
+// warningBatches says how many batches the warning consumer stored over the served
+// process's life, their mean size and how long storing one took (from the histogram
+// chemguard_warning_batch_seconds: decode, apply, the transaction; bucket bounds, so
+// upper bounds), to tell a probe's tail that is the store from one that is not. A
+// --serve-binary without those histograms says nothing.
+func (s *served) warningBatches(ctx context.Context, client *http.Client) string {
+	took, err := s.histogram(ctx, client, "chemguard_warning_batch_seconds")
+	if err != nil || took.count == 0 {
+		return ""
+	}
+	size, err := s.histogram(ctx, client, "chemguard_warning_batch_records")
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("warning consumer: %.0f batches stored, %.0f messages each on average; storing one: mean %s, p50 ≤ %s, p99 ≤ %s, p99.9 ≤ %s",
+		took.count, size.sum/max(size.count, 1), seconds(took.sum/took.count), seconds(took.quantile(0.5)),
+		seconds(took.quantile(0.99)), seconds(took.quantile(0.999)))
+}
+
+// seconds formats a figure in seconds as a duration (+Inf as is).
+func seconds(v float64) string {
+	if math.IsInf(v, 1) {
+		return "+Inf"
+	}
+	return time.Duration(v * float64(time.Second)).Round(time.Millisecond).String()
 }
 
 // metricValue finds one sample in Prometheus text exposition.
