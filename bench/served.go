@@ -791,8 +791,9 @@ func (s *served) stateWrites(ctx context.Context, client *http.Client) []string 
 // warningBatches says how many batches the warning consumer stored over the served
 // process's life, their mean size and how long storing one took (from the histogram
 // chemguard_warning_batch_seconds: decode, apply, the transaction; bucket bounds, so
-// upper bounds), to tell a probe's tail that is the store from one that is not. A
-// --serve-binary without those histograms says nothing.
+// upper bounds), and per message how long after its publish its batch was handed to
+// the consumer and stored, to tell where a probe's tail after the POST is. A
+// --serve-binary without those histograms says nothing (or less).
 func (s *served) warningBatches(ctx context.Context, client *http.Client) string {
 	took, err := s.histogram(ctx, client, "chemguard_warning_batch_seconds")
 	if err != nil || took.count == 0 {
@@ -802,9 +803,19 @@ func (s *served) warningBatches(ctx context.Context, client *http.Client) string
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("warning consumer: %.0f batches stored, %.0f messages each on average; storing one: mean %s, p50 ≤ %s, p99 ≤ %s, p99.9 ≤ %s",
+	line := fmt.Sprintf("warning consumer: %.0f batches stored, %.0f messages each on average; storing one: mean %s, p50 ≤ %s, p99 ≤ %s, p99.9 ≤ %s",
 		took.count, size.sum/max(size.count, 1), seconds(took.sum/took.count), seconds(took.quantile(0.5)),
 		seconds(took.quantile(0.99)), seconds(took.quantile(0.999)))
+	for _, d := range []struct{ family, what string }{
+		{"chemguard_warning_fetched_after_seconds", "published → batch handed to the consumer"},
+		{"chemguard_warning_stored_after_seconds", "published → batch stored"},
+	} {
+		if h, err := s.histogram(ctx, client, d.family); err == nil && h.count > 0 {
+			line += fmt.Sprintf("\n  per message, %s: mean %s, p50 ≤ %s, p99 ≤ %s", d.what, seconds(h.sum/h.count),
+				seconds(h.quantile(0.5)), seconds(h.quantile(0.99)))
+		}
+	}
+	return line
 }
 
 // seconds formats a figure in seconds as a duration (+Inf as is).

@@ -1,9 +1,12 @@
 package warningsvc
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/warning"
 )
 
@@ -12,10 +15,16 @@ import (
 type Metrics struct {
 	BatchSize    prometheus.Histogram
 	BatchSeconds prometheus.Histogram
-	Errors       prometheus.Counter
-	Lag          prometheus.Gauge
-	Changes      *prometheus.CounterVec // kind
-	IntakeAge    prometheus.Gauge
+	// Fetched and Stored are, for every message, the seconds from its publish (the
+	// intake's acknowledgement) to its batch handed to the consumer, and to its batch
+	// stored: the warning's path between the POST and a GET, split where the
+	// consumer's own work starts.
+	Fetched   prometheus.Histogram
+	Stored    prometheus.Histogram
+	Errors    prometheus.Counter
+	Lag       prometheus.Gauge
+	Changes   *prometheus.CounterVec // kind
+	IntakeAge prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg.
@@ -26,6 +35,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages per warning-consumer batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
 		BatchSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_batch_seconds",
 			Help: "Time to decode, apply and store one warning-consumer batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		Fetched: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_fetched_after_seconds",
+			Help: "Seconds from a message's publish to its batch handed to the warning consumer, per message.", Buckets: delayBuckets}),
+		Stored: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_stored_after_seconds",
+			Help: "Seconds from a message's publish to its batch stored by the warning consumer, per message.", Buckets: delayBuckets}),
 		Errors: f.NewCounter(prometheus.CounterOpts{Name: "chemguard_warning_errors_total",
 			Help: "Warning-consumer batches and ticks that failed and were retried."}),
 		Lag: f.NewGauge(prometheus.GaugeOpts{Name: "chemguard_warning_consumer_lag",
@@ -34,6 +47,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Alarm and warning changes stored, by kind."}, []string{"kind"}),
 		IntakeAge: f.NewGauge(prometheus.GaugeOpts{Name: "chemguard_warning_intake_age_seconds",
 			Help: "Seconds since the newest sensor reading the warning consumer stored was received (数据中断 is held beyond alarms.intake_gap)."}),
+	}
+}
+
+// delayBuckets are 5 ms to about 10 s: the 200 ms a reading has to its warning, and
+// a backlog.
+var delayBuckets = prometheus.ExponentialBuckets(0.005, 2, 12)
+
+// observeAges observes, for each message with a publish time, the seconds from it to
+// at.
+func observeAges(h prometheus.Histogram, msgs []bus.Message, at time.Time) {
+	for _, m := range msgs {
+		if !m.Time.IsZero() {
+			h.Observe(max(at.Sub(m.Time), 0).Seconds())
+		}
 	}
 }
 

@@ -206,6 +206,9 @@ func (s *Service) Run(ctx context.Context) error {
 	m := s.cfg.Metrics
 	l := runner.Loop{Name: "alerting", Tick: s.round, Every: s.cfg.Tick, Lock: tickLock, Behind: s.cfg.Behind,
 		Store: func(msgs []bus.Message) func(context.Context) error {
+			if m != nil {
+				observeAges(m.Fetched, msgs, time.Now())
+			}
 			evs, received := decode(msgs)
 			in := s.intake.Of(received)
 			// Stored but not committed, a batch replays harmlessly (readings not newer are ignored).
@@ -220,6 +223,7 @@ func (s *Service) Run(ctx context.Context) error {
 			if m != nil {
 				m.BatchSize.Observe(float64(len(msgs)))
 				m.BatchSeconds.Observe(took.Seconds())
+				observeAges(m.Stored, msgs, time.Now())
 				m.Lag.Set(float64(s.src.Lag()))
 			}
 		}}
