@@ -310,7 +310,7 @@ func TestReportTimelineByTenth(t *testing.T) {
 // A histogram is read from the exposition as promhttp writes it, and its quantiles
 // are the upper bounds of the buckets they fall in.
 func TestHistogramQuantiles(t *testing.T) {
-	exposition := `# HELP chemguard_warning_batch_seconds Time to decode, apply and store one warning-consumer batch.
+	exposition := `# HELP chemguard_warning_batch_seconds Time to store one warning-consumer batch.
 # TYPE chemguard_warning_batch_seconds histogram
 chemguard_warning_batch_seconds_bucket{le="0.001"} 0
 chemguard_warning_batch_seconds_bucket{le="0.002"} 10

@@ -735,13 +735,23 @@ func (s *served) metrics(ctx context.Context, client *http.Client, names ...stri
 	return out, err
 }
 
-// histogram reads one histogram without labels from a scrape of /metrics.
-func (s *served) histogram(ctx context.Context, client *http.Client, family string) (h histogram, err error) {
-	err = s.scrape(ctx, client, func(r io.Reader) (err error) {
-		h, err = readHistogram(r, family)
-		return err
+// histograms reads histograms without labels from one scrape of /metrics, by family;
+// a family not exposed is left out.
+func (s *served) histograms(ctx context.Context, client *http.Client, families ...string) (map[string]histogram, error) {
+	out := map[string]histogram{}
+	err := s.scrape(ctx, client, func(r io.Reader) error {
+		exposition, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		for _, f := range families {
+			if h, err := readHistogram(bytes.NewReader(exposition), f); err == nil {
+				out[f] = h
+			}
+		}
+		return nil
 	})
-	return h, err
+	return out, err
 }
 
 // scrape GETs the served process's /metrics and hands read the exposition.
@@ -790,27 +800,30 @@ func (s *served) stateWrites(ctx context.Context, client *http.Client) []string 
 
 // warningBatches says how many batches the warning consumer stored over the served
 // process's life, their mean size and how long storing one took (from the histogram
-// chemguard_warning_batch_seconds: decode, apply, the transaction; bucket bounds, so
-// upper bounds), and per message how long after its publish its batch was handed to
+// chemguard_warning_batch_seconds: the runner's lock, apply, the transaction; bucket
+// bounds, so upper bounds), and per message how long after its publish its batch was handed to
 // the consumer and stored, to tell where a probe's tail after the POST is. A
 // --serve-binary without those histograms says nothing (or less).
 func (s *served) warningBatches(ctx context.Context, client *http.Client) string {
-	took, err := s.histogram(ctx, client, "chemguard_warning_batch_seconds")
-	if err != nil || took.count == 0 {
-		return ""
-	}
-	size, err := s.histogram(ctx, client, "chemguard_warning_batch_records")
-	if err != nil {
+	const (
+		batchSeconds = "chemguard_warning_batch_seconds"
+		batchRecords = "chemguard_warning_batch_records"
+		fetchedAfter = "chemguard_warning_fetched_after_seconds"
+		storedAfter  = "chemguard_warning_stored_after_seconds"
+	)
+	hs, err := s.histograms(ctx, client, batchSeconds, batchRecords, fetchedAfter, storedAfter)
+	took, size := hs[batchSeconds], hs[batchRecords]
+	if err != nil || took.count == 0 || size.count == 0 {
 		return ""
 	}
 	line := fmt.Sprintf("warning consumer: %.0f batches stored, %.0f messages each on average; storing one: mean %s, p50 ≤ %s, p99 ≤ %s, p99.9 ≤ %s",
-		took.count, size.sum/max(size.count, 1), seconds(took.sum/took.count), seconds(took.quantile(0.5)),
+		took.count, size.sum/size.count, seconds(took.sum/took.count), seconds(took.quantile(0.5)),
 		seconds(took.quantile(0.99)), seconds(took.quantile(0.999)))
 	for _, d := range []struct{ family, what string }{
-		{"chemguard_warning_fetched_after_seconds", "published → batch handed to the consumer"},
-		{"chemguard_warning_stored_after_seconds", "published → batch stored"},
+		{fetchedAfter, "published → batch handed to the consumer"},
+		{storedAfter, "published → batch stored"},
 	} {
-		if h, err := s.histogram(ctx, client, d.family); err == nil && h.count > 0 {
+		if h := hs[d.family]; h.count > 0 {
 			line += fmt.Sprintf("\n  per message, %s: mean %s, p50 ≤ %s, p99 ≤ %s", d.what, seconds(h.sum/h.count),
 				seconds(h.quantile(0.5)), seconds(h.quantile(0.99)))
 		}

@@ -26,9 +26,10 @@ import (
 // A round does what one run of the policy did, over the same window (3 days back to
 // Settle ago): it first redoes the minutes logged as changed below the point it has
 // materialized up to (late readings), then materializes the minutes from there to
-// Settle ago, every one of them on its own after a yield. The point is TimescaleDB's
-// invalidation threshold of the readings, kept in the database, so a new leader goes
-// on where the last one stopped.
+// Settle ago, every one with readings on its own after a yield (a run of minutes
+// without readings in one refresh). The point is TimescaleDB's invalidation
+// threshold of the readings, kept in the database, so a new leader goes on where the
+// last one stopped.
 //
 // One process refreshes at a time (the platform runs Round under an advisory lock).
 // On plain PostgreSQL the trend is a view and a round does nothing.
@@ -82,9 +83,10 @@ type TrendRound struct {
 
 // Refresh redoes the minutes logged as changed in the 3 days below the point the
 // trend is materialized up to, then materializes the minutes from that point to
-// Settle ago, one at a time (runs of minutes without readings together). A trend never
-// refreshed gets what is older than the 3 days at once first. When ctx ends it stops between two refreshes, or cancels
-// the one under way, and returns ctx's error.
+// Settle ago, one at a time (runs of minutes without readings together). A trend
+// never refreshed first gets what is older than those 3 days, at once. When ctx ends
+// it stops between two refreshes, or cancels the one under way, and returns ctx's
+// error.
 func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 	var done TrendRound
 	timescale, err := TimescaleDB(ctx, m.Pool)

@@ -34,7 +34,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		BatchSize: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_batch_records",
 			Help: "Messages per warning-consumer batch.", Buckets: prometheus.ExponentialBuckets(1, 4, 8)}),
 		BatchSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_batch_seconds",
-			Help: "Time to decode, apply and store one warning-consumer batch.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+			Help: "Time to store one warning-consumer batch, from the store stage taking it (the runner's lock, apply, the transaction).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		Fetched: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_fetched_after_seconds",
 			Help: "Seconds from a message's publish to its batch handed to the warning consumer, per message.", Buckets: delayBuckets}),
 		Stored: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_stored_after_seconds",
