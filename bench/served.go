@@ -286,6 +286,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 	// A --serve-binary from before the sink yielded has no such metric: the run's
 	// figures stand without it.
 	yielded, yieldErr := srv.metric(ctx, client, "chemguard_sink_yield_seconds_total")
+	// Likewise governance's wait (a binary from before it, or CHEMGUARD_GOVERNANCE_YIELD=0,
+	// has none).
+	govYielded, govYieldErr := srv.metric(ctx, client, "chemguard_governance_yield_seconds_total")
 	stateWrites := srv.stateWrites(ctx, client)
 	warningBatches := srv.warningBatches(ctx, client)
 	after, err := readProc(srv.cmd.Process.Pid)
@@ -346,6 +349,9 @@ func runServed(ctx context.Context, server string, o servedOptions, stdout io.Wr
 		fmt.Fprintf(stdout, "the sink waited %.1f s in all for the warning consumer to catch up (CHEMGUARD_SINK_YIELD)\n", yielded)
 	} else {
 		fmt.Fprintf(stdout, "how long the sink waited for the warning consumer: not known (%v)\n", yieldErr)
+	}
+	if govYieldErr == nil {
+		fmt.Fprintf(stdout, "governance waited %.1f s in all for the warning consumer to catch up (CHEMGUARD_GOVERNANCE_YIELD)\n", govYielded)
 	}
 	for _, line := range stateWrites {
 		fmt.Fprintln(stdout, line)

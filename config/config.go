@@ -146,6 +146,7 @@ type Governance struct {
 	ScoreEvery    time.Duration `env:"CHEMGUARD_GOVERNANCE_SCORE_EVERY" envDefault:"30s" help:"how often today's data-quality scores are recomputed"`
 	FinalizeAfter time.Duration `env:"CHEMGUARD_GOVERNANCE_FINALIZE_AFTER" envDefault:"10m" help:"finalise yesterday's scores this long after midnight (at least the longest fact limit + a tick)"`
 	RulesFile     string        `env:"CHEMGUARD_GOVERNANCE_CONFIG" shown:"docs/governance.md's" help:"YAML overlay of the governance rules' limits and weights"`
+	Yield         time.Duration `env:"CHEMGUARD_GOVERNANCE_YIELD" envDefault:"100ms" help:"the governance consumer waits before storing a batch (at most 2 s) while this process's warning consumer is later than this: facts have seconds to spare, warnings 200 ms; 0 = never waits"`
 }
 
 // Inspect is the inspectors' 在线巡查.

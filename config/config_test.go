@@ -52,6 +52,7 @@ func TestDefaultsAreTheComponents(t *testing.T) {
 	assert.Equal(t, ingest.DefaultReadWait, c.Exchange.ReadWait)
 	assert.Equal(t, ingest.DefaultSinkWorkers, c.Exchange.SinkWorkers)
 	assert.Equal(t, ingest.DefaultSinkYield, c.Exchange.SinkYield)
+	assert.Equal(t, 100*time.Millisecond, c.Governance.Yield, "a third of the sink's: facts have seconds to spare")
 	assert.Equal(t, identity.DefaultIdleTimeout, c.Access.SessionIdle)
 	assert.Equal(t, identity.DefaultAbsoluteLifetime, c.Access.SessionMax)
 	assert.Equal(t, identity.DefaultLockoutDuration, c.Access.Lockout)
@@ -134,6 +135,7 @@ func TestBadValuesNameTheirVariable(t *testing.T) {
 		"CHEMGUARD_PATROL_PLANS":           "county=fortnight",
 		"CHEMGUARD_MAX_SESSIONS":           "0",
 		"CHEMGUARD_SINK_YIELD":             "-1s",
+		"CHEMGUARD_GOVERNANCE_YIELD":       "-1s",
 		"CHEMGUARD_WARNING_REMIND":         "often",
 		"CHEMGUARD_GOVERNANCE_SCORE_EVERY": "5",
 		"CHEMGUARD_DATA_KEY":               "short",

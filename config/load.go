@@ -52,6 +52,9 @@ func Parse(environ map[string]string) (*Config, error) {
 	if c.Exchange.SinkYield < 0 {
 		return nil, Invalid("CHEMGUARD_SINK_YIELD", fmt.Errorf("want a duration of 0 or more, got %s", c.Exchange.SinkYield))
 	}
+	if c.Governance.Yield < 0 {
+		return nil, Invalid("CHEMGUARD_GOVERNANCE_YIELD", fmt.Errorf("want a duration of 0 or more, got %s", c.Governance.Yield))
+	}
 	if c.Access.MaxSessions < 1 {
 		return nil, Invalid("CHEMGUARD_MAX_SESSIONS", fmt.Errorf("want a whole number of sessions, at least 1, got %d", c.Access.MaxSessions))
 	}

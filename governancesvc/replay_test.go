@@ -125,3 +125,43 @@ func storedMemory(tb testing.TB, pool *pgxpool.Pool, code string) []byte {
 	require.NoError(tb, err)
 	return b
 }
+
+// Before storing a batch the consumer calls Yield and stores nothing while it waits
+// (the platform's wait for a late warning consumer); once it returns, the batch is
+// stored.
+func TestBatchWaitsForYield(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	const code = "370102001"
+	govtest.AddEnterprise(t, pool, code, "370102", "")
+	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
+	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": code + "-T1", "COMPANY_CODE": code, "VALUE": 20,
+		"COLLECT_TIME": govtest.At(t, "2021-06-01 07:59:50").Format(schemas.DateTimeLayout)})
+	require.NoError(t, err)
+	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
+		Company: code, Key: code + "-T1", Version: 1, ReceivedAt: clk.Now()}, Record: rec})
+	require.NoError(t, err)
+	src := &replaySource{batches: [][]bus.Message{{{Topic: schemas.SensorReadings.Topic(), Partition: 1, Offset: 7,
+		Value: env, Time: clk.Now()}}}, done: make(chan struct{})}
+	yielding, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s, err := governancesvc.New(ctx, pool, src, governancesvc.Config{Now: clk.Now,
+		Yield: func(ctx context.Context) time.Duration {
+			once.Do(func() { close(yielding) })
+			<-release
+			return time.Second
+		}})
+	require.NoError(t, err)
+	runCtx, cancel := context.WithCancel(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- s.Run(runCtx) }()
+	<-yielding
+	stored := func() bool {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_offsets WHERE next_offset = 8`) == 1
+	}
+	require.Never(t, stored, 300*time.Millisecond, 20*time.Millisecond, "stored while the yield waits")
+	close(release)
+	require.Eventually(t, stored, 10*time.Second, 20*time.Millisecond, "stored once the yield returned")
+	cancel()
+	require.NoError(t, <-errc)
+}

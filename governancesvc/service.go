@@ -74,7 +74,16 @@ type Config struct {
 	Now func() time.Time
 	// StateWrites, when set, counts the trackers' states stored (runner.NewWrites).
 	StateWrites *runner.Writes
+	// Yield, when set, is called before each batch is stored and may wait; what it
+	// returns is how long it waited. The platform waits there while its warning
+	// consumer is late, as the sink does: a fact has seconds to spare (its target is
+	// 5 s), a warning 200 ms, and on a node short of cores the two compete for them.
+	Yield func(ctx context.Context) time.Duration
 }
+
+// YieldMost is the longest the platform's Config.Yield waits before one batch: with
+// batches of up to a second, a fact stays within its 5 s.
+const YieldMost = 2 * time.Second
 
 // Errors returned by Config.Validate.
 var ErrNegativeInterval = errors.New("quality: intervals must not be negative")
@@ -199,7 +208,12 @@ func (s *Service) Run(ctx context.Context) error {
 		// Stored but not committed, a batch replays harmlessly: ApplyMessages skips the
 		// records it applied before.
 		Store: func(msgs []bus.Message) func(context.Context) error {
-			return func(ctx context.Context) error { return s.ApplyMessages(ctx, msgs) }
+			return func(ctx context.Context) error {
+				if s.cfg.Yield != nil {
+					s.cfg.Yield(ctx)
+				}
+				return s.ApplyMessages(ctx, msgs)
+			}
 		},
 		Tick: s.round, Every: s.cfg.Tick, Lock: tickLock})
 }

@@ -83,6 +83,10 @@ type Config struct {
 	// this process's warning consumer is later than this (CHEMGUARD_SINK_YIELD);
 	// zero: it never waits.
 	SinkYield time.Duration
+	// GovernanceYield: the governance consumer waits before a batch (at most
+	// governancesvc.YieldMost) while this process's warning consumer is later than this
+	// (CHEMGUARD_GOVERNANCE_YIELD); zero: it never waits.
+	GovernanceYield time.Duration
 	// Access configures users, roles, sessions, signing and the audit log (issue 4).
 	Access auth.Config
 	// Warnings configures the warning consumer and API (issue 5).
@@ -447,6 +451,16 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		govSrc = a.govConsumer
 	}
 	cfg.Governance.StateWrites = runner.NewWrites(a.Registry, "quality")
+	if cfg.GovernanceYield > 0 && warnBehind != nil {
+		waited := prometheus.NewCounter(prometheus.CounterOpts{Name: "chemguard_governance_yield_seconds_total",
+			Help: "Seconds the governance consumer waited before its batches for this process's warning consumer to catch up."})
+		a.Registry.MustRegister(waited)
+		cfg.Governance.Yield = func(ctx context.Context) time.Duration {
+			d := warnBehind.Yield(ctx, cfg.GovernanceYield, governancesvc.YieldMost)
+			waited.Add(d.Seconds())
+			return d
+		}
+	}
 	if a.Governance, err = governancesvc.New(ctx, a.Pool, govSrc, cfg.Governance); err != nil {
 		return nil, err
 	}

@@ -33,6 +33,7 @@ func FromConfig(c *config.Config) (Config, error) {
 		HTTPAddr: c.HTTP.Addr, TLSCert: c.HTTP.TLSCert, TLSKey: c.HTTP.TLSKey, DataDir: c.DataDir,
 		KafkaBrokers: c.Kafka.Brokers, KafkaPartitions: c.Kafka.Partitions, KafkaReplicas: c.Kafka.Replication,
 		KafkaSyncWrites: c.Kafka.SyncWrites, SinkWorkers: c.Exchange.SinkWorkers, SinkYield: c.Exchange.SinkYield,
+		GovernanceYield: c.Governance.Yield,
 	}
 	cfg.Ingest.MaxBodyBytes, cfg.Ingest.MaxRecords, cfg.Ingest.ReadWait = c.Exchange.BatchBytes, c.Exchange.BatchRecords, c.Exchange.ReadWait
 	cfg.Access = accessConfig(c)
