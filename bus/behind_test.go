@@ -99,3 +99,58 @@ func TestYieldWaitsWhileTheConsumerIsLate(t *testing.T) {
 	cancel()
 	require.Less(t, b.Yield(cctx, bound, most), most)
 }
+
+// Batches held with Hold finish in any order (the sink's workers): each release
+// drops its own batch, so a consumer stays as late as the oldest batch still held.
+func TestHoldReleasesItsOwnBatch(t *testing.T) {
+	clk := testclock.Frozen(time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC))
+	b := bus.NewBehind(clk.Now)
+	now := clk.Now()
+	first := b.Hold(appendedAt(now.Add(-2 * time.Second)))
+	second := b.Hold(appendedAt(now.Add(-500 * time.Millisecond)))
+	second()
+	assert.Equal(t, 2*time.Second, b.Late(), "the second batch finished first; the first is still held")
+	second() // twice: nothing more is dropped
+	assert.Equal(t, 2*time.Second, b.Late())
+	third := b.Hold(appendedAt(now.Add(-time.Second)))
+	first()
+	assert.Equal(t, time.Second, b.Late(), "the first finished: the third is the oldest held")
+	third()
+	assert.Zero(t, b.Late())
+
+	var none *bus.Behind
+	none.Hold(appendedAt(now))()
+}
+
+// YieldAll waits while any gate is late, and stops once every one is on time; a
+// gate without a Behind or with a zero bound is never waited for.
+func TestYieldAllWaitsForEveryGate(t *testing.T) {
+	clk := testclock.Frozen(time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC))
+	warn, sink := bus.NewBehind(clk.Now), bus.NewBehind(clk.Now)
+	ctx := context.Background()
+	gates := []bus.Gate{{Behind: warn, Bound: 300 * time.Millisecond}, {Behind: sink, Bound: time.Second},
+		{Behind: nil, Bound: time.Millisecond}, {Behind: warn, Bound: 0}}
+	assert.Zero(t, bus.YieldAll(ctx, time.Minute, gates...), "nothing held")
+
+	warnDone := warn.Hold(appendedAt(clk.Now().Add(-time.Second)))
+	sinkDone := sink.Hold(appendedAt(clk.Now().Add(-2 * time.Second)))
+	released := make(chan struct{})
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		warnDone()
+		time.Sleep(30 * time.Millisecond)
+		sinkDone()
+		close(released)
+	}()
+	waited := bus.YieldAll(ctx, time.Minute, gates...)
+	select {
+	case <-released:
+	default:
+		t.Fatalf("YieldAll returned after %s, with the sink still late", waited)
+	}
+
+	sink.Hold(appendedAt(clk.Now().Add(-2 * time.Second)))
+	assert.GreaterOrEqual(t, bus.YieldAll(ctx, 20*time.Millisecond, gates...), 20*time.Millisecond,
+		"late and staying late: bounded by most")
+	assert.Zero(t, bus.YieldAll(ctx, 0, gates...), "most of zero never waits")
+}

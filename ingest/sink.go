@@ -55,6 +55,9 @@ type Sink struct {
 	// (bus.Behind.Yield, CHEMGUARD_SINK_YIELD), so the database serves the warning
 	// engine's transactions first.
 	Yield func(ctx context.Context) time.Duration
+	// Behind, when set, is told each part a worker takes and finishes, so that others
+	// can tell how late the sink is (the per-minute trend's refresh waits for it).
+	Behind *bus.Behind
 }
 
 // DefaultSinkWorkers is the sink's writers by default (CHEMGUARD_SINK_WORKERS): one,
@@ -123,6 +126,7 @@ var errNotStored = errors.New("ingest: batch not stored at shutdown")
 // fetched batch is still written when shutdown begins; one not written is not
 // committed and comes back).
 func (s *Sink) handle(ctx context.Context, msgs []bus.Message) error {
+	defer s.Behind.Hold(msgs)()
 	versions, rejections := s.decode(msgs)
 	if s.Yield != nil {
 		if waited := s.Yield(ctx); waited > 0 && s.metrics != nil {

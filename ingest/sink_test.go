@@ -20,6 +20,7 @@ import (
 	"github.com/shandong-emergency/chemguard/ingest"
 	"github.com/shandong-emergency/chemguard/schemas"
 	"github.com/shandong-emergency/chemguard/store"
+	"github.com/shandong-emergency/chemguard/testclock"
 )
 
 // position is where a message sits in the broker.
@@ -308,4 +309,32 @@ func TestSinkYieldsBeforeEachWrite(t *testing.T) {
 	defer l.mu.Unlock()
 	assert.Equal(t, []string{"yield", "write 3", "commit", "yield", "write 3", "commit"}, l.events)
 	assert.InDelta(t, 0.5, testutil.ToFloat64(metrics.SinkYieldSeconds), 1e-9)
+}
+
+// The sink tells its Behind how late it is (the per-minute trend's refresh waits for
+// it): as late as the oldest message of the batch it is writing, and on time once
+// the batch is written.
+func TestSinkTellsHowLateItIs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	batches := checkRecordBatches(t, 2, 3)
+	appended := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	for b := range batches {
+		for i := range batches[b] {
+			batches[b][i].Time = appended.Add(time.Duration(b*10+i) * time.Second)
+		}
+	}
+	clk := testclock.Frozen(appended.Add(time.Minute))
+	l := &orderLog{Batches: bustest.Batches{Queue: batches}, cancel: cancel}
+	sink := ingest.NewSink(l, l, nil)
+	sink.Behind = bus.NewBehind(clk.Now)
+	var late []time.Duration
+	sink.Yield = func(context.Context) time.Duration {
+		late = append(late, sink.Behind.Late())
+		return 0
+	}
+	require.NoError(t, sink.Run(ctx))
+	assert.Equal(t, []time.Duration{time.Minute, 50 * time.Second}, late,
+		"each batch's oldest message, appended at :00 and :10, at :60")
+	assert.Zero(t, sink.Behind.Late(), "both written")
 }

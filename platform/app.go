@@ -361,7 +361,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Exchange = store.NewSealedExchange(a.Pool, box)
 	// The warning consumer tells how late it is (nil in a process without consumers:
 	// nothing waits for it there).
-	var warnBehind *bus.Behind
+	var warnBehind, sinkBehind *bus.Behind
 	if !cfg.NoSink {
 		if a.consumer, err = ingest.NewSinkConsumer(a.busCfg); err != nil {
 			return nil, err
@@ -375,6 +375,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		// where the groups run on separate nodes, each node's sink yields to its own.
 		warnBehind = bus.NewBehind(nil)
 		cfg.Warnings.Behind = warnBehind
+		sinkBehind = bus.NewBehind(nil)
+		a.sink.Behind = sinkBehind
 		if cfg.SinkYield > 0 {
 			a.sink.Yield = func(ctx context.Context) time.Duration {
 				return warnBehind.Yield(ctx, cfg.SinkYield, ingest.SinkYieldMost)
@@ -383,7 +385,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	// Any process may lead the trend's refresh, as any may lead the engines' ticks.
 	if cfg.TrendRefresh.ByPlatform() {
-		a.sweeps = append(a.sweeps, a.trendMinutes(warnBehind))
+		a.sweeps = append(a.sweeps, a.trendMinutes(warnBehind, sinkBehind))
 	}
 
 	if a.edge, err = edge.New(edgeConfig(cfg)); err != nil {
@@ -760,17 +762,28 @@ func (a *App) Run(ctx context.Context) error {
 // refreshes at a time.
 const trendLock = 0x63670108 // "cg", migration 00108
 
+// trendSinkLate is how late this process's sink may be before the per-minute trend's
+// next minute waits for it. A minute's refresh holds a core for 0.5 s on a quiet
+// database and 1.0–2.6 s under 20,000 readings/s, and a round has 4–5 of them; run
+// back to back, yielding only to the warning consumer, they let the sink fall up to
+// 147,512 messages (7 s) behind in the bench's 10-minute runs, the lag's p99 target
+// being 2 s (docs/performance.md, "The trend's minutes wait for the sink"). Waiting
+// while the sink is more than a second late lets it catch up between two minutes.
+const trendSinkLate = time.Second
+
 // trendMinutes is the per-minute trend's refresh (store.TrendMinutes) as a sweep: in
 // the process holding trendLock, every TrendRefresh.Every, each minute after the
-// warning consumer has caught up (the sink's bound, waiting up to a minute; a round
-// that waits a long time only materializes later, the trend is computed when read
-// meanwhile). It reads the machine's clock, not cfg.Now: the minutes due are the
-// database's, whose clock TimescaleDB's refresh windows and threshold are on.
-func (a *App) trendMinutes(warnBehind *bus.Behind) sweep {
+// warning consumer has caught up (the sink's bound, CHEMGUARD_SINK_YIELD; 0: not
+// waited for) and the sink is within trendSinkLate, waiting up to a minute (a round that waits a long time only
+// materializes later, the trend is computed when read meanwhile). It reads the
+// machine's clock, not cfg.Now: the minutes due are the database's, whose clock
+// TimescaleDB's refresh windows and threshold are on.
+func (a *App) trendMinutes(warnBehind, sinkBehind *bus.Behind) sweep {
 	r := a.cfg.TrendRefresh
 	m := &store.TrendMinutes{Pool: a.Pool, Settle: r.Settle}
-	if bound := a.cfg.SinkYield; bound > 0 {
-		m.Yield = func(ctx context.Context) time.Duration { return warnBehind.Yield(ctx, bound, time.Minute) }
+	m.Yield = func(ctx context.Context) time.Duration {
+		return bus.YieldAll(ctx, time.Minute, bus.Gate{Behind: warnBehind, Bound: a.cfg.SinkYield},
+			bus.Gate{Behind: sinkBehind, Bound: trendSinkLate})
 	}
 	return func(ctx context.Context) { store.Lead(ctx, a.Pool, trendLock, r.Every, "per-minute trend", m.Round) }
 }

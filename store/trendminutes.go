@@ -117,6 +117,24 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 		}
 		return m.refresh(ctx, &from, to)
 	}
+	// walk steps through spans in order, counting into minutes those with readings
+	// and into took the time of every refresh, and returns the end of the last span
+	// refreshed (zero: none).
+	walk := func(spans []lateSpan, minutes *int, took *time.Duration) (time.Time, error) {
+		var upTo time.Time
+		for _, span := range spans {
+			t, err := step(span.from, span.to)
+			if err != nil {
+				return upTo, err
+			}
+			if span.readings {
+				*minutes++
+			}
+			*took += t
+			upTo = span.to
+		}
+		return upTo, nil
+	}
 	var from time.Time
 	if upTo == nil {
 		// Never refreshed: what is older than the 3 days a round looks back over goes in
@@ -136,15 +154,8 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 		if err != nil {
 			return done, err
 		}
-		for _, span := range late {
-			took, err := step(span.from, span.to)
-			if err != nil {
-				return done, err
-			}
-			if span.readings {
-				done.Late++
-			}
-			done.LateTook += took
+		if _, err := walk(late, &done.Late, &done.LateTook); err != nil {
+			return done, err
 		}
 	}
 	if !from.Before(due) {
@@ -154,18 +165,8 @@ func (m *TrendMinutes) Refresh(ctx context.Context) (TrendRound, error) {
 	if err != nil {
 		return done, err
 	}
-	for _, span := range spans {
-		took, err := step(span.from, span.to)
-		if err != nil {
-			return done, err
-		}
-		if span.readings {
-			done.Minutes++
-		}
-		done.MinutesTook += took
-		done.UpTo = span.to
-	}
-	return done, nil
+	done.UpTo, err = walk(spans, &done.Minutes, &done.MinutesTook)
+	return done, err
 }
 
 // lateSpan is a window of minutes to refresh: one minute that holds readings, or a run
