@@ -807,8 +807,9 @@ func (s *served) stateWrites(ctx context.Context, client *http.Client) []string 
 // warningBatches says how many batches the warning consumer stored over the served
 // process's life, their mean size and how long storing one took (from the histogram
 // chemguard_warning_batch_seconds: the runner's lock, apply, the transaction; bucket
-// bounds, so upper bounds), and per message how long after its publish its batch was handed to
-// the consumer and stored, to tell where a probe's tail after the POST is. A
+// bounds, so upper bounds), per message how long after its publish its batch was handed to
+// the consumer and stored, to tell where a probe's tail after the POST is, and the
+// offset commits and how long they held the store stage back. A
 // --serve-binary without those histograms says nothing (or less).
 func (s *served) warningBatches(ctx context.Context, client *http.Client) string {
 	const (
@@ -816,8 +817,10 @@ func (s *served) warningBatches(ctx context.Context, client *http.Client) string
 		batchRecords = "chemguard_warning_batch_records"
 		fetchedAfter = "chemguard_warning_fetched_after_seconds"
 		storedAfter  = "chemguard_warning_stored_after_seconds"
+		commit       = "chemguard_warning_commit_seconds"
+		heldBack     = "chemguard_warning_held_back_seconds"
 	)
-	hs, err := s.histograms(ctx, client, batchSeconds, batchRecords, fetchedAfter, storedAfter)
+	hs, err := s.histograms(ctx, client, batchSeconds, batchRecords, fetchedAfter, storedAfter, commit, heldBack)
 	took, size := hs[batchSeconds], hs[batchRecords]
 	if err != nil || took.count == 0 || size.count == 0 {
 		return ""
@@ -833,6 +836,10 @@ func (s *served) warningBatches(ctx context.Context, client *http.Client) string
 			line += fmt.Sprintf("\n  per message, %s: mean %s, p50 ≤ %s, p99 ≤ %s", d.what, seconds(h.sum/h.count),
 				seconds(h.quantile(0.5)), seconds(h.quantile(0.99)))
 		}
+	}
+	if h := hs[commit]; h.count > 0 {
+		line += fmt.Sprintf("\n  offset commits: %.0f, mean %s, p99 ≤ %s; the store stage held back by them %.0f times, %s in all",
+			h.count, seconds(h.sum/h.count), seconds(h.quantile(0.99)), hs[heldBack].count, seconds(hs[heldBack].sum))
 	}
 	return line
 }

@@ -34,6 +34,13 @@ type Loop struct {
 	Failed func()
 	// Stored, when set, is told each batch stored, with the time the storing took.
 	Stored func(msgs []bus.Message, took time.Duration)
+	// Committed, when set, is told each offset commit with the time it took (the
+	// commit of every batch stored while the one before was in flight).
+	Committed func(took time.Duration)
+	// HeldBack, when set, is told each time the store stage waited to hand a stored
+	// batch to the commit stage, commitsAhead stored batches waiting for their offsets
+	// already, with the wait: a slow commit holding the next batches' stores back.
+	HeldBack func(took time.Duration)
 	// Behind, when set, is told each batch fetched and each batch finished with, so
 	// that others can tell how late this consumer is (the sink yields to the warning
 	// consumer's).
@@ -130,7 +137,15 @@ func (l Loop) storeAll(ctx context.Context, in <-chan prepared, out chan<- []bus
 		if l.Stored != nil {
 			l.Stored(p.msgs, time.Since(start))
 		}
-		out <- p.msgs
+		select {
+		case out <- p.msgs:
+		default: // commitsAhead batches wait for their offsets: a commit is slow
+			held := time.Now()
+			out <- p.msgs
+			if l.HeldBack != nil {
+				l.HeldBack(time.Since(held))
+			}
+		}
 	}
 }
 
@@ -158,8 +173,12 @@ func (l Loop) commitAll(ctx context.Context, in <-chan []bus.Message) {
 		}
 		// Committing only: the batches are stored. The commit is tried at least
 		// once even after ctx ended, and retried while ctx lasts.
+		start := time.Now()
 		bus.StoreThenCommit(ctx, l.Name, len(commit), MaxBackoff, noStore,
 			func(ctx context.Context) error { return l.Source.Commit(ctx, commit) }, nil)
+		if l.Committed != nil {
+			l.Committed(time.Since(start))
+		}
 	}
 }
 

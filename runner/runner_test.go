@@ -281,6 +281,60 @@ func TestNextBatchesAreStoredWhileACommitWaits(t *testing.T) {
 	assert.Equal(t, []int64{1, 3}, src.committed)
 }
 
+// A commit slower than the stores of the next runner.CommitsAhead batches holds the
+// store stage back: the loop says how long (HeldBack) and how long each commit took
+// (Committed), which is how the warning consumer's metrics tell a slow broker from a
+// slow database.
+func TestTheLoopSaysWhenACommitHoldsTheStoresBack(t *testing.T) {
+	var batches [][]bus.Message
+	for o := range runner.CommitsAhead + 2 {
+		batches = append(batches, []bus.Message{{Offset: int64(o + 1)}})
+	}
+	last := int64(len(batches))
+	src := &slowCommits{feed: feed{Batches: bustest.Batches{Queue: batches}},
+		began: make(chan struct{}), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lastStored := make(chan struct{})
+	var mu sync.Mutex
+	var heldBack, commits []time.Duration
+	done := make(chan error, 1)
+	go func() {
+		done <- runner.Run(ctx, nil, runner.Loop{Name: "test", Source: src,
+			Store: func(msgs []bus.Message) func(context.Context) error {
+				return func(context.Context) error {
+					switch msgs[0].Offset {
+					case 2:
+						<-src.began // batch 1's commit is in flight
+					case last:
+						close(lastStored)
+					}
+					return nil
+				}
+			},
+			HeldBack:  func(d time.Duration) { mu.Lock(); heldBack = append(heldBack, d); mu.Unlock() },
+			Committed: func(d time.Duration) { mu.Lock(); commits = append(commits, d); mu.Unlock() }})
+	}()
+	<-lastStored
+	// Batches 2 to CommitsAhead+1 wait for their offsets; the last one cannot join them.
+	const slow = 50 * time.Millisecond
+	time.Sleep(slow)
+	close(src.release)
+	require.Eventually(t, func() bool {
+		src.mu.Lock()
+		defer src.mu.Unlock()
+		return len(src.committed) > 0 && src.committed[len(src.committed)-1] == last
+	}, 20*time.Second, 10*time.Millisecond)
+	cancel()
+	require.NoError(t, <-done)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, heldBack, 1, "only the last batch found the commit stage full")
+	assert.GreaterOrEqual(t, heldBack[0], slow/2, "from the hand-over tried to the release")
+	require.Len(t, commits, len(src.committed), "every commit timed")
+	assert.GreaterOrEqual(t, commits[0], slow, "the first commit waited for its release")
+}
+
 // The loop tells its Behind of every batch it fetches and finishes: while a batch
 // waits in its store the consumer is as late as that batch's oldest message, and once
 // every batch is stored it is on time (the sink yields to the warning consumer by it).

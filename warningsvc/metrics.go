@@ -19,12 +19,16 @@ type Metrics struct {
 	// intake's acknowledgement) to its batch handed to the consumer, and to its batch
 	// stored: the warning's path between the POST and a GET, split where the
 	// consumer's own work starts.
-	Fetched   prometheus.Histogram
-	Stored    prometheus.Histogram
-	Errors    prometheus.Counter
-	Lag       prometheus.Gauge
-	Changes   *prometheus.CounterVec // kind
-	IntakeAge prometheus.Gauge
+	Fetched prometheus.Histogram
+	Stored  prometheus.Histogram
+	// CommitSeconds is each offset commit's round trip, and HeldBackSeconds each wait
+	// of the store stage for the commit stage (runner.Loop's Committed and HeldBack).
+	CommitSeconds   prometheus.Histogram
+	HeldBackSeconds prometheus.Histogram
+	Errors          prometheus.Counter
+	Lag             prometheus.Gauge
+	Changes         *prometheus.CounterVec // kind
+	IntakeAge       prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg.
@@ -39,6 +43,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Seconds from a message's publish to its batch handed to the warning consumer, per message.", Buckets: delayBuckets}),
 		Stored: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_stored_after_seconds",
 			Help: "Seconds from a message's publish to its batch stored by the warning consumer, per message.", Buckets: delayBuckets}),
+		CommitSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_commit_seconds",
+			Help: "Time of one offset commit of the warning consumer (the batches stored while the previous commit was in flight, together).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		HeldBackSeconds: f.NewHistogram(prometheus.HistogramOpts{Name: "chemguard_warning_held_back_seconds",
+			Help: "Time the warning consumer's store stage waited to hand a stored batch to the commit stage, each time it waited (the stored batches waiting for their offsets at their bound).", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		Errors: f.NewCounter(prometheus.CounterOpts{Name: "chemguard_warning_errors_total",
 			Help: "Warning-consumer batches and ticks that failed and were retried."}),
 		Lag: f.NewGauge(prometheus.GaugeOpts{Name: "chemguard_warning_consumer_lag",
@@ -50,9 +58,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 }
 
-// delayBuckets are 5 ms to about 10 s: the 200 ms a reading has to its warning, and
-// a backlog.
-var delayBuckets = prometheus.ExponentialBuckets(0.005, 2, 12)
+// delayBuckets are 5 ms to 10 s: the 200 ms a reading has to its warning among the
+// bounds, the hundreds of milliseconds around it told apart (doubling buckets put
+// every tail between 160 and 640 ms into two), and a backlog.
+var delayBuckets = []float64{.005, .01, .025, .05, .075, .1, .15, .2, .25, .3, .4, .5, .75, 1, 1.5, 2, 3, 5, 10}
 
 // observeAges observes, for each message with a publish time, the seconds from it to
 // at.

@@ -219,6 +219,16 @@ func (s *Service) Run(ctx context.Context) error {
 				m.Errors.Inc()
 			}
 		},
+		Committed: func(took time.Duration) {
+			if m != nil {
+				m.CommitSeconds.Observe(took.Seconds())
+			}
+		},
+		HeldBack: func(took time.Duration) {
+			if m != nil {
+				m.HeldBackSeconds.Observe(took.Seconds())
+			}
+		},
 		Stored: func(msgs []bus.Message, took time.Duration) {
 			if m != nil {
 				m.BatchSize.Observe(float64(len(msgs)))

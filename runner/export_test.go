@@ -1,0 +1,4 @@
+package runner
+
+// CommitsAhead is commitsAhead, for the external tests.
+const CommitsAhead = commitsAhead
