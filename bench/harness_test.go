@@ -281,16 +281,18 @@ func TestReportTimelineByTenth(t *testing.T) {
 		{at: 95 * s, lag: []int64{0, 0, 0}, cpu: 7 * s, pgCPU: 5 * s, rss: 150 << 20, active: map[string]int{}},
 	}
 	warning := []probeOutcome{
-		{at: 1 * s, took: 100 * time.Millisecond, acked: 30 * time.Millisecond, ok: true},
-		{at: 2 * s, took: 300 * time.Millisecond, acked: 20 * time.Millisecond, ok: true},
+		{at: 1 * s, took: 100 * time.Millisecond, acked: 30 * time.Millisecond, read: 8 * time.Millisecond, ok: true},
+		{at: 2 * s, took: 300 * time.Millisecond, acked: 20 * time.Millisecond, read: 90 * time.Millisecond, ok: true},
 		{at: 3 * s, acked: 10 * time.Millisecond, ok: false},
-		{at: 12 * s, took: 50 * time.Millisecond, acked: 5 * time.Millisecond, ok: true},
+		{at: 12 * s, took: 50 * time.Millisecond, acked: 5 * time.Millisecond, read: 4 * time.Millisecond, ok: true},
 	}
 	fact := []probeOutcome{{at: 99 * s, took: 2 * s, ok: true}}
-	acked, after := ackedAndAfter(warning)
+	acked, after, read := ackedAndAfter(warning)
 	assert.Equal(t, []time.Duration{30 * time.Millisecond, 20 * time.Millisecond, 5 * time.Millisecond}, acked,
 		"the POST's part of each readable probe, the missed one left out")
 	assert.Equal(t, []time.Duration{70 * time.Millisecond, 280 * time.Millisecond, 45 * time.Millisecond}, after)
+	assert.Equal(t, []time.Duration{8 * time.Millisecond, 90 * time.Millisecond, 4 * time.Millisecond}, read,
+		"the GET that found each readable probe")
 	var b strings.Builder
 	reportTimeline(&b, 100*s, moments, warning, fact)
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")

@@ -144,48 +144,54 @@ func (p *servedProbes) run(ctx context.Context, start time.Time, every time.Dura
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			took, acked, ok := p.warningProbe(ctx, n)
-			p.record(&p.warning, probeOutcome{at: at, took: took, acked: acked, ok: ok})
+			o := p.warningProbe(ctx, n)
+			o.at = at
+			p.record(&p.warning, o)
 		}()
 		go func() {
 			defer wg.Done()
-			took, acked, ok := p.factProbe(ctx, n)
-			p.record(&p.fact, probeOutcome{at: at, took: took, acked: acked, ok: ok})
+			o := p.factProbe(ctx, n)
+			o.at = at
+			p.record(&p.fact, o)
 		}()
 	}
 }
 
 // warningProbe sends 60 %LEL on the n-th probe detector and waits for the company's
 // leak warnings to grow by one. It returns how long that took, how long of it the
-// POST took, and whether it happened within 10 s.
-func (p *servedProbes) warningProbe(ctx context.Context, n int) (took, acked time.Duration, ok bool) {
+// POST took and the GET that found the warning, and whether it happened within 10 s
+// (the outcome's time sent is the caller's).
+func (p *servedProbes) warningProbe(ctx context.Context, n int) probeOutcome {
 	ci := n % len(p.comps)
 	c := p.comps[ci]
 	before, err := warningCount(ctx, p.client, p.url, p.token, c.Code)
 	if err != nil {
-		return 0, 0, false
+		return probeOutcome{}
 	}
 	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, n/len(p.comps)),
 		"VALUE": json.Number("60"), "COLLECT_TIME": time.Now().In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		return 0, 0, false
+		return probeOutcome{}
 	}
-	acked = time.Since(t0)
+	o := probeOutcome{acked: time.Since(t0)}
 	p.sent.Add(1)
 	for time.Since(t0) < 10*time.Second && ctx.Err() == nil {
+		read := time.Now()
 		if got, err := warningCount(ctx, p.client, p.url, p.token, c.Code); err == nil && got > before {
-			return time.Since(t0), acked, true
+			o.took, o.read, o.ok = time.Since(t0), time.Since(read), true
+			return o
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return 0, acked, false
+	return o
 }
 
 // factProbe sends a reading collected two hours ago for a point of its own and
 // waits for its sensor_behind fact. It returns how long that took, how long of it
-// the POST took, and whether it happened within a minute.
-func (p *servedProbes) factProbe(ctx context.Context, n int) (took, acked time.Duration, ok bool) {
+// the POST took and the query that found the fact, and whether it happened within a
+// minute (the outcome's time sent is the caller's).
+func (p *servedProbes) factProbe(ctx context.Context, n int) probeOutcome {
 	ci := n % len(p.comps)
 	c := p.comps[ci]
 	point := fmt.Sprintf("%s-GOVPROBE-%05d", c.Code, n)
@@ -193,20 +199,22 @@ func (p *servedProbes) factProbe(ctx context.Context, n int) (took, acked time.D
 		"COLLECT_TIME": time.Now().Add(-2 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		return 0, 0, false
+		return probeOutcome{}
 	}
-	acked = time.Since(t0)
+	o := probeOutcome{acked: time.Since(t0)}
 	p.sent.Add(1)
 	for time.Since(t0) < time.Minute && ctx.Err() == nil {
 		var found bool
+		read := time.Now()
 		_ = p.pool.QueryRow(ctx, `SELECT true FROM governance_facts WHERE company_code = $1 AND subject = $2
 			AND kind = 'sensor_behind'`, c.Code, point).Scan(&found)
 		if found {
-			return time.Since(t0), acked, true
+			o.took, o.read, o.ok = time.Since(t0), time.Since(read), true
+			return o
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return 0, acked, false
+	return o
 }
 
 func (p *servedProbes) record(to *[]probeOutcome, o probeOutcome) {
@@ -228,8 +236,9 @@ func (p *servedProbes) report(stdout io.Writer) {
 	if took, missed := tookAndMissed(warning); len(took) > 0 {
 		fmt.Fprintf(stdout, "HIGH_HIGH reading → warning readable via GET /api/v1/warnings, under the load: %d probes (%d missed after 10 s): %s\n",
 			len(took), missed, quantiles(took))
-		acked, after := ackedAndAfter(warning)
+		acked, after, read := ackedAndAfter(warning)
 		fmt.Fprintf(stdout, "  of which the POST (sent → accepted): %s; accepted → readable: %s\n", quantiles(acked), quantiles(after))
+		fmt.Fprintf(stdout, "  the GET that found the warning (part of accepted → readable): %s\n", quantiles(read))
 	} else {
 		fmt.Fprintf(stdout, "no warning probe became readable (%d missed after 10 s)\n", missed)
 	}

@@ -124,6 +124,7 @@ type probeOutcome struct {
 	at    time.Duration // sent, since the load started
 	took  time.Duration // sent → readable
 	acked time.Duration // sent → the POST answered (part of took)
+	read  time.Duration // the read that found it (the end of took)
 	ok    bool          // readable within the probe's limit (false: refused or missed)
 }
 
@@ -141,15 +142,16 @@ func tookAndMissed(outcomes []probeOutcome) (took []time.Duration, missed int) {
 }
 
 // ackedAndAfter splits the latencies of the readable outcomes at their POST's answer:
-// sent → accepted, and accepted → readable.
-func ackedAndAfter(outcomes []probeOutcome) (acked, after []time.Duration) {
+// sent → accepted, and accepted → readable; and gives the reads that found them.
+func ackedAndAfter(outcomes []probeOutcome) (acked, after, read []time.Duration) {
 	for _, o := range outcomes {
 		if o.ok {
 			acked = append(acked, o.acked)
 			after = append(after, o.took-o.acked)
+			read = append(read, o.read)
 		}
 	}
-	return acked, after
+	return acked, after, read
 }
 
 // waitKinds are the wait_event_type values reported one by one in the timeline,

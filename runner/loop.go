@@ -91,8 +91,15 @@ type prepared struct {
 // run one after the other they made a batch's time about half again its store.
 // Offsets are still committed only once their batch is stored, in batch order,
 // and the commits of batches stored while one was in flight are merged into one.
+//
+// The hand-over to the store stage is unbuffered: while a batch is stored, one more
+// is prepared and waits, and what arrives meanwhile stays with the broker's reader
+// until that one is taken, joining the batch gathered then. A queue of one more
+// prepared batch (as until 2026-12-07) made a message that arrived while the
+// consumer was behind wait for two stores ahead of its own instead of one, each
+// paying a batch's fixed cost (the touched companies' fresh parts).
 func (l Loop) consume(ctx context.Context) error {
-	toStore := make(chan prepared, 1)
+	toStore := make(chan prepared)
 	toCommit := make(chan []bus.Message, commitsAhead)
 	var wg sync.WaitGroup
 	wg.Add(2)
