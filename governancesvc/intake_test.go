@@ -18,18 +18,37 @@ import (
 	"github.com/shandong-emergency/chemguard/testclock"
 )
 
-// readingMsg is a sensor reading of company code as ingest publishes it, received at
-// received.
+// reading is a sensor reading as ingest publishes it: its record, its envelope and
+// where the broker put it.
+type reading struct {
+	code, point string
+	value       any
+	collected   time.Time // COLLECT_TIME
+	received    time.Time // the intake's receive time
+	appended    time.Time // the broker's append time (the message's Time)
+	version     int64
+	partition   int
+	offset      int64
+}
+
+// msg is r as the consumer fetches it.
+func (r reading) msg(tb testing.TB) bus.Message {
+	tb.Helper()
+	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": r.point, "COMPANY_CODE": r.code,
+		"VALUE": r.value, "COLLECT_TIME": r.collected.Format(schemas.DateTimeLayout)})
+	require.NoError(tb, err)
+	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: r.code,
+		Key: r.point, Version: r.version, ReceivedAt: r.received}, Record: rec})
+	require.NoError(tb, err)
+	return bus.Message{Topic: schemas.SensorReadings.Topic(), Partition: r.partition, Offset: r.offset, Value: env, Time: r.appended}
+}
+
+// readingMsg is a sensor reading of company code's point T1, collected, received and
+// appended at received.
 func readingMsg(tb testing.TB, code string, offset int64, received time.Time) bus.Message {
 	tb.Helper()
-	point := code + "-T1"
-	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
-		"VALUE": 20 + offset%7, "COLLECT_TIME": received.Format(schemas.DateTimeLayout)})
-	require.NoError(tb, err)
-	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
-		Key: point, Version: offset, ReceivedAt: received}, Record: rec})
-	require.NoError(tb, err)
-	return bus.Message{Topic: schemas.SensorReadings.Topic(), Partition: 0, Offset: offset, Value: env, Time: received}
+	return reading{code: code, point: code + "-T1", value: 20 + offset%7, collected: received, received: received,
+		appended: received, version: offset, offset: offset}.msg(tb)
 }
 
 // The consumer stores the platform's intake (governance_intake) with each batch and

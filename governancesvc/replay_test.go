@@ -7,13 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shandong-emergency/chemguard/bus"
-	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
 	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
@@ -65,14 +63,8 @@ func TestReplayedBatchChangesNothing(t *testing.T) {
 		if i == 2 {
 			point = code + "-T2" // one reading only: replayed, it would repeat its COLLECT_TIME
 		}
-		rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": point, "COMPANY_CODE": code,
-			"VALUE": 20 + i, "COLLECT_TIME": collected.Format(schemas.DateTimeLayout)})
-		require.NoError(t, err)
-		env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug, Company: code,
-			Key: point, Version: int64(i + 1), ReceivedAt: clk.Now()}, Record: rec})
-		require.NoError(t, err)
-		batch = append(batch, bus.Message{Topic: topic, Partition: 2, Offset: int64(10 + i), Value: env,
-			Time: clk.Now().Add(time.Duration(i) * time.Second)})
+		batch = append(batch, reading{code: code, point: point, value: 20 + i, collected: collected, received: clk.Now(),
+			appended: clk.Now().Add(time.Duration(i) * time.Second), version: int64(i + 1), partition: 2, offset: int64(10 + i)}.msg(t))
 	}
 	// The fourth record comes from a new log (the broker's topics recreated, offsets
 	// from 0 again): appended after everything applied, it is applied.
@@ -135,14 +127,9 @@ func TestBatchWaitsForYield(t *testing.T) {
 	const code = "370102001"
 	govtest.AddEnterprise(t, pool, code, "370102", "")
 	clk := testclock.Frozen(govtest.At(t, "2021-06-01 08:00:00"))
-	rec, err := json.Marshal(map[string]any{"INDICATOR_CODE": code + "-T1", "COMPANY_CODE": code, "VALUE": 20,
-		"COLLECT_TIME": govtest.At(t, "2021-06-01 07:59:50").Format(schemas.DateTimeLayout)})
-	require.NoError(t, err)
-	env, err := json.Marshal(events.Envelope{Head: events.Head{MsgID: uuid.New(), Table: schemas.SensorReadings.Slug,
-		Company: code, Key: code + "-T1", Version: 1, ReceivedAt: clk.Now()}, Record: rec})
-	require.NoError(t, err)
-	src := &replaySource{batches: [][]bus.Message{{{Topic: schemas.SensorReadings.Topic(), Partition: 1, Offset: 7,
-		Value: env, Time: clk.Now()}}}, done: make(chan struct{})}
+	msg := reading{code: code, point: code + "-T1", value: 20, collected: govtest.At(t, "2021-06-01 07:59:50"),
+		received: clk.Now(), appended: clk.Now(), version: 1, partition: 1, offset: 7}.msg(t)
+	src := &replaySource{batches: [][]bus.Message{{msg}}, done: make(chan struct{})}
 	yielding, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	s, err := governancesvc.New(ctx, pool, src, governancesvc.Config{Now: clk.Now,
