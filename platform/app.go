@@ -774,10 +774,10 @@ const trendSinkLate = time.Second
 // trendMinutes is the per-minute trend's refresh (store.TrendMinutes) as a sweep: in
 // the process holding trendLock, every TrendRefresh.Every, each minute after the
 // warning consumer has caught up (the sink's bound, CHEMGUARD_SINK_YIELD; 0: not
-// waited for) and the sink is within trendSinkLate, waiting up to a minute (a round that waits a long time only
-// materializes later, the trend is computed when read meanwhile). It reads the
-// machine's clock, not cfg.Now: the minutes due are the database's, whose clock
-// TimescaleDB's refresh windows and threshold are on.
+// waited for) and the sink is within trendSinkLate, waiting up to a minute (a round
+// that waits a long time only materializes later, the trend is computed when read
+// meanwhile). It reads the machine's clock, not cfg.Now: the minutes due are the
+// database's, whose clock TimescaleDB's refresh windows and threshold are on.
 func (a *App) trendMinutes(warnBehind, sinkBehind *bus.Behind) sweep {
 	r := a.cfg.TrendRefresh
 	m := &store.TrendMinutes{Pool: a.Pool, Settle: r.Settle}
