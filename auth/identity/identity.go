@@ -337,16 +337,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*User, error)
 		return nil, errBadToken
 	}
 	now := s.clock.Now()
-	se, err := s.store.sessionByHash(ctx, hashToken(token))
+	se, a, err := s.store.sessionWithAccount(ctx, hashToken(token))
 	if err != nil {
 		return nil, err
 	}
 	if se.revokedAt != nil || !now.Before(se.expires) || now.Sub(se.lastSeen) > s.cfg.IdleTimeout {
 		return nil, errBadToken
-	}
-	a, err := s.store.accountByID(ctx, se.userID)
-	if err != nil {
-		return nil, err
 	}
 	if a.disabled || now.Before(a.lockedUntil) {
 		return nil, errBadToken

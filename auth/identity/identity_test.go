@@ -275,3 +275,50 @@ func TestDisabledUsers(t *testing.T) {
 	var unknown *chemguard.Error
 	assert.True(t, errors.As(w.svc.SetDisabled(ctx, "nobody", true, actor), &unknown) && unknown.Code == chemguard.ENotFound)
 }
+
+// A token is checked against its session and its account in one lookup: the user
+// comes back with what the account says, and the account alone refuses a session
+// that is itself still open — disabled or locked behind the session's back (as a
+// database change or a lockout from elsewhere would), and allowed again once not.
+func TestAuthenticateChecksTheSessionAndItsAccount(t *testing.T) {
+	w := newWorld(t, identity.Config{})
+	ctx := context.Background()
+	created := w.addUser("lx_staff", policy.CountyStaff, "370102")
+	w.addUser("lc_staff", policy.CountyStaff, "371502")
+	tok := w.login("lx_staff")
+	other := w.login("lc_staff")
+
+	u, err := w.svc.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	assert.Equal(t, created.User.ID, u.ID)
+	assert.Equal(t, "lx_staff", u.Username)
+	assert.Equal(t, "370102", u.Domain)
+	assert.Equal(t, []policy.Role{policy.CountyStaff}, u.Roles)
+	u, err = w.svc.Authenticate(ctx, other)
+	require.NoError(t, err)
+	assert.Equal(t, "lc_staff", u.Username, "each token finds its own account")
+
+	exec := func(sql string) {
+		t.Helper()
+		_, err := w.pool.Exec(ctx, sql)
+		require.NoError(t, err)
+	}
+	exec(`UPDATE users SET disabled_at = now() WHERE username = 'lx_staff'`)
+	_, err = w.svc.Authenticate(ctx, tok)
+	assert.Error(t, err, "a disabled account's open session is refused")
+	exec(`UPDATE users SET disabled_at = NULL WHERE username = 'lx_staff'`)
+	_, err = w.svc.Authenticate(ctx, tok)
+	require.NoError(t, err)
+
+	_, err = w.pool.Exec(ctx, `UPDATE users SET locked_until = $1 WHERE username = 'lx_staff'`, w.clock.Now().Add(10*time.Minute))
+	require.NoError(t, err)
+	_, err = w.svc.Authenticate(ctx, tok)
+	assert.Error(t, err, "a locked account's open session is refused")
+	w.clock.Add(11 * time.Minute) // within the session's idle window
+	_, err = w.svc.Authenticate(ctx, tok)
+	assert.NoError(t, err, "the lock has run out")
+
+	_, err = w.svc.Authenticate(ctx, identity.TokenPrefix+"not-a-session")
+	var unauthorized *chemguard.Error
+	assert.True(t, errors.As(err, &unauthorized) && unauthorized.Code == chemguard.EUnauthorized, "an unknown token: %v", err)
+}

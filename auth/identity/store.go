@@ -44,20 +44,26 @@ type pgStore struct {
 	pool *pgxpool.Pool
 }
 
-const accountColumns = `id, username, display_name, domain, password_hash, COALESCE(totp_secret, ''),
-	COALESCE(totp_pending, ''), totp_last_step, failed_logins, COALESCE(locked_until, 'epoch'), disabled_at IS NOT NULL,
-	password_changed_at, must_change_password`
+// accountColumns are an account's columns of users, named u in every query.
+const accountColumns = `u.id, u.username, u.display_name, u.domain, u.password_hash, COALESCE(u.totp_secret, ''),
+	COALESCE(u.totp_pending, ''), u.totp_last_step, u.failed_logins, COALESCE(u.locked_until, 'epoch'),
+	u.disabled_at IS NOT NULL, u.password_changed_at, u.must_change_password`
+
+// scanTargets are where accountColumns are read into, in their order.
+func (a *account) scanTargets() []any {
+	return []any{&a.ID, &a.Username, &a.DisplayName, &a.Domain, &a.passwordHash, &a.totpSecret, &a.totpPending,
+		&a.totpLastStep, &a.failed, &a.lockedUntil, &a.disabled, &a.passwordChanged, &a.mustChange}
+}
 
 func scanAccount(row pgx.Row) (account, error) {
 	var a account
-	err := row.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Domain, &a.passwordHash, &a.totpSecret, &a.totpPending,
-		&a.totpLastStep, &a.failed, &a.lockedUntil, &a.disabled, &a.passwordChanged, &a.mustChange)
+	err := row.Scan(a.scanTargets()...)
 	a.TOTPEnrolled = a.totpSecret != ""
 	return a, err
 }
 
 func (s *pgStore) accountByName(ctx context.Context, username string) (account, error) {
-	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM users WHERE username = $1`, username))
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM users u WHERE u.username = $1`, username))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, errNoUser
 	}
@@ -68,7 +74,7 @@ func (s *pgStore) accountByName(ctx context.Context, username string) (account, 
 }
 
 func (s *pgStore) accountByID(ctx context.Context, id int64) (account, error) {
-	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM users WHERE id = $1`, id))
+	a, err := scanAccount(s.pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM users u WHERE u.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, errNoUser
 	}
@@ -216,6 +222,25 @@ func (s *pgStore) sessionByHash(ctx context.Context, hash []byte) (session, erro
 		return se, fmt.Errorf("identity: get session: %w", err)
 	}
 	return se, nil
+}
+
+// sessionWithAccount is sessionByHash and accountByID of its user in one round trip:
+// every authenticated request starts with both, and under load each round trip waits
+// for a core (docs/performance.md, "One round trip to authenticate").
+func (s *pgStore) sessionWithAccount(ctx context.Context, hash []byte) (session, account, error) {
+	var se session
+	var a account
+	err := s.pool.QueryRow(ctx, `SELECT se.id, se.user_id, se.created_at, se.last_seen_at, se.expires_at, se.revoked_at, `+
+		accountColumns+` FROM sessions se JOIN users u ON u.id = se.user_id WHERE se.token_hash = $1`, hash).Scan(
+		append([]any{&se.id, &se.userID, &se.created, &se.lastSeen, &se.expires, &se.revokedAt}, a.scanTargets()...)...)
+	a.TOTPEnrolled = a.totpSecret != ""
+	if errors.Is(err, pgx.ErrNoRows) {
+		return se, a, errBadToken // users are never deleted: no row is an unknown token
+	}
+	if err != nil {
+		return se, a, fmt.Errorf("identity: get session: %w", err)
+	}
+	return se, a, nil
 }
 
 func (s *pgStore) touchSession(ctx context.Context, id int64, now time.Time) error {
