@@ -252,22 +252,17 @@ func (e *Engine) evaluate(company string, c *CompanyState, now time.Time, ch *Ch
 			e.judge(c, AssessWarehouse(h, c, now, &e.cfg), now, ch)
 		}
 	}
-	leaks := map[string]bool{}
-	for _, s := range c.Indicators {
-		if s.Def.Kind.IsGas() && s.Def.Area != "" && !s.Def.Deleted {
-			leaks[LeakSubject(s.Def.Area, s.Def.Kind)] = true
-		}
-	}
-	for subject := range leaks {
+	leaks := leakDetectors(c)
+	for subject, detectors := range leaks {
 		i := strings.LastIndexByte(subject, '/')
-		e.judge(c, AssessLeak(company, subject[:i], events.IndicatorKind(subject[i+1:]), c, now, &e.cfg), now, ch)
+		e.judge(c, assessLeak(company, subject[:i], events.IndicatorKind(subject[i+1:]), detectors, now, &e.cfg), now, ch)
 	}
 	// Open warnings whose subject no longer exists (a deleted warehouse, an area
 	// without detectors) are judged on an empty assessment, so they are lowered with a
 	// reason instead of lingering.
 	for _, w := range c.Warnings {
 		gone := (w.Model == ModelWarehouse && !IsModelledWarehouse(c.Hazards[w.Subject], &e.cfg)) ||
-			(w.Model == ModelLeak && !leaks[w.Subject])
+			(w.Model == ModelLeak && len(leaks[w.Subject]) == 0)
 		if gone {
 			e.judge(c, Assessment{Model: w.Model, Company: company, Subject: w.Subject,
 				SubjectName: w.SubjectName + "（对象已删除）", Factors: []Factor{}}, now, ch)

@@ -15,13 +15,36 @@ func LeakSubject(area string, kind events.IndicatorKind) string { return area + 
 // alarming at the same time adds a spread bonus — several detectors of one area
 // alarming together is a leak spreading, not a faulty sensor.
 func AssessLeak(company, area string, kind events.IndicatorKind, c *CompanyState, now time.Time, cfg *Config) Assessment {
+	var detectors []*IndicatorState
+	for _, s := range c.Indicators {
+		if s.Def.Area == area && s.Def.Kind == kind && !s.Def.Deleted {
+			detectors = append(detectors, s)
+		}
+	}
+	return assessLeak(company, area, kind, detectors, now, cfg)
+}
+
+// leakDetectors gathers a company's gas detectors that are not deleted by leak
+// subject (LeakSubject), in one walk of its indicators: judging every area by a walk
+// of its own made a tick cost areas × indicators per company (docs/performance.md,
+// "The tick's leak model walks the indicators once").
+func leakDetectors(c *CompanyState) map[string][]*IndicatorState {
+	bySubject := map[string][]*IndicatorState{}
+	for _, s := range c.Indicators {
+		if s.Def.Kind.IsGas() && s.Def.Area != "" && !s.Def.Deleted {
+			subject := LeakSubject(s.Def.Area, s.Def.Kind)
+			bySubject[subject] = append(bySubject[subject], s)
+		}
+	}
+	return bySubject
+}
+
+// assessLeak is AssessLeak over the area's detectors, already gathered.
+func assessLeak(company, area string, kind events.IndicatorKind, detectors []*IndicatorState, now time.Time, cfg *Config) Assessment {
 	lc := &cfg.Leak
 	f := &factors{weights: lc.Factors}
 	var hh, h, recent []string
-	for _, s := range c.Indicators {
-		if s.Def.Area != area || s.Def.Kind != kind || s.Def.Deleted {
-			continue
-		}
+	for _, s := range detectors {
 		switch {
 		case s.Alarm != nil && s.Alarm.Severity == SevHighHigh:
 			hh = append(hh, s.Def.Code)
