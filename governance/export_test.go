@@ -20,3 +20,6 @@ func DecodeChainWithEncodingJSON(table, company string, record []byte) (ChainRec
 	}
 	return r.record(table, company)
 }
+
+// MarshalFreshLayout1 writes a fresh part as it was stored before layout version 2.
+func MarshalFreshLayout1(t *Tracker) []byte { return t.marshalFresh(1) }

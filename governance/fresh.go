@@ -16,16 +16,25 @@ import (
 // and the head (MarshalHead) without them: a batch of readings that opened or closed
 // nothing changes the fresh part alone.
 
-// freshVersion is the layout version of a fresh part.
-const freshVersion = 1
+// freshVersion is the layout version of a fresh part: 2 writes times and keys as
+// differences from the ones before them (statebin's second layout); 1, still read,
+// wrote them whole.
+const freshVersion = 2
 
 // MarshalFresh writes what MarshalHead leaves out — each company's last upload and
 // reading, uploads by table and batch counts by day, each indicator's last-seen time,
 // value, run of equal values and day range, each device's last report — for
 // RestoreFresh. Equal memories encode to equal bytes.
-func (t *Tracker) MarshalFresh() ([]byte, error) {
+func (t *Tracker) MarshalFresh() ([]byte, error) { return t.marshalFresh(freshVersion), nil }
+
+// marshalFresh writes a fresh part in layout version (1: for tests of reading parts
+// stored before version 2).
+func (t *Tracker) marshalFresh(version int) []byte {
 	var w statebin.Writer
-	w.Uint(freshVersion)
+	if version == 1 {
+		w.Layout1()
+	}
+	w.Version(version)
 	statebin.Map(&w, t.cos, func(c *company) {
 		w.Time(c.lastUpload)
 		w.Time(c.lastReading)
@@ -49,7 +58,7 @@ func (t *Tracker) MarshalFresh() ([]byte, error) {
 			w.Bool(d.normal)
 		})
 	})
-	return w.Bytes(), nil
+	return w.Bytes()
 }
 
 // RestoreFresh lays a fresh part (MarshalFresh) over a memory read from its head
@@ -58,8 +67,12 @@ func (t *Tracker) MarshalFresh() ([]byte, error) {
 // every one.
 func (t *Tracker) RestoreFresh(b []byte) error {
 	r := statebin.NewReader(b)
-	if v := r.Uint(); v != freshVersion && r.Err() == nil {
-		return fmt.Errorf("governance: read fresh part: layout version %d, want %d", v, freshVersion)
+	switch v := r.Version(); {
+	case r.Err() != nil, v == freshVersion:
+	case v == 1:
+		r.Layout1()
+	default:
+		return fmt.Errorf("governance: read fresh part: layout version %d, want 1 or %d", v, freshVersion)
 	}
 	var missing error
 	r.Entries(func(code string) {

@@ -19,6 +19,7 @@ import (
 type itemStore struct {
 	code        string
 	head, fresh []byte // fresh: nil for a row written before the fresh part
+	fresh1      []byte // the same fresh part in layout version 1
 	items       map[string][]byte
 	written     int // items written over the store's life
 	heads       int // heads written over the store's life (when they changed)
@@ -54,7 +55,7 @@ func (s *itemStore) save(tb testing.TB, tr *governance.Tracker, fail bool) {
 	if string(head) != string(s.head) {
 		s.heads++
 	}
-	s.head, s.fresh = head, fresh
+	s.head, s.fresh, s.fresh1 = head, fresh, governance.MarshalFreshLayout1(tr)
 	tr.ItemsStored(s.code)
 	if s.marks {
 		tr.HeadStored()
@@ -67,6 +68,12 @@ func (s *itemStore) load(tb testing.TB) *governance.Tracker {
 	require.NoError(tb, err)
 	if s.fresh != nil {
 		require.NoError(tb, tr.RestoreFresh(s.fresh))
+		// The same memory from the fresh part as stored before layout version 2.
+		tr1, err := governance.RestoreItems(governance.DefaultConfig(), s.code, s.head, s.items)
+		require.NoError(tb, err)
+		require.NoError(tb, tr1.RestoreFresh(s.fresh1))
+		sameMemory(tb, tr, tr1, "restored from a layout 1 fresh part")
+		require.Less(tb, len(s.fresh), len(s.fresh1), "layout 2 is the smaller")
 	}
 	return tr
 }

@@ -58,3 +58,6 @@ func OfflineTwice(e *Engine, code string, now time.Time) (indexed, scanned []str
 	sort.Strings(scanned)
 	return indexed, scanned
 }
+
+// MarshalFreshLayout1 writes a fresh part as it was stored before layout version 2.
+func MarshalFreshLayout1(s *State) []byte { return marshalFresh(s, 1) }

@@ -15,15 +15,24 @@ import (
 // (MarshalFresh, compact and cheap to encode) and the head (MarshalHead) without
 // them: a batch of readings that raised nothing changes the fresh part alone.
 
-// freshVersion is the layout version of a fresh part.
-const freshVersion = 1
+// freshVersion is the layout version of a fresh part: 2 writes times and keys as
+// differences from the ones before them (statebin's second layout); 1, still read,
+// wrote them whole.
+const freshVersion = 2
 
 // MarshalFresh writes what MarshalHead leaves out: each indicator's last value and
 // its time and each device's last status, for RestoreFresh. Equal states encode to
 // equal bytes.
-func MarshalFresh(s *State) []byte {
+func MarshalFresh(s *State) []byte { return marshalFresh(s, freshVersion) }
+
+// marshalFresh writes a fresh part in layout version (1: for tests of reading parts
+// stored before version 2).
+func marshalFresh(s *State, version int) []byte {
 	var w statebin.Writer
-	w.Uint(freshVersion)
+	if version == 1 {
+		w.Layout1()
+	}
+	w.Version(version)
 	statebin.Map(&w, s.Companies, func(c *CompanyState) {
 		statebin.MapKeys(&w, c.Indicators, &c.freshKeys.indicators, func(i *IndicatorState) {
 			w.Float(i.Last)
@@ -44,8 +53,12 @@ func MarshalFresh(s *State) []byte {
 // two are written together whenever the head changes, so the head holds every one.
 func RestoreFresh(s *State, b []byte) error {
 	r := statebin.NewReader(b)
-	if v := r.Uint(); v != freshVersion && r.Err() == nil {
-		return fmt.Errorf("warning: read fresh part: layout version %d, want %d", v, freshVersion)
+	switch v := r.Version(); {
+	case r.Err() != nil, v == freshVersion:
+	case v == 1:
+		r.Layout1()
+	default:
+		return fmt.Errorf("warning: read fresh part: layout version %d, want 1 or %d", v, freshVersion)
 	}
 	var missing error
 	r.Entries(func(code string) {

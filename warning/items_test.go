@@ -1,6 +1,7 @@
 package warning_test
 
 import (
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -129,4 +130,47 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	// An item of a kind the engine does not know is an error, not silently dropped.
 	_, err = warning.RestoreItems(cfg, "C1", s.head, map[string][]byte{"fact|x": []byte(`{}`)})
 	assert.Error(t, err)
+}
+
+// A fresh part stored in either layout version lays the same last values, times and
+// device statuses over the head; version 2 in well under half the bytes; an unknown
+// version is an error.
+func TestFreshPartOfEitherLayout(t *testing.T) {
+	e := newEngine(t)
+	shanghai := time.FixedZone("CST", 8*3600)
+	now := at(t, "08:00:00")
+	for i := range 300 {
+		code := fmt.Sprintf("370102001-PT%05d", i)
+		e.Apply(events.IndicatorDef{Code: code, Company: "C1", Name: code, Kind: events.KindPressure, Unit: "MPa",
+			RangeLow: f(0), RangeHigh: f(2), Thresholds: events.Thresholds{High: f(1.2)}}, now)
+		at := now.Add(time.Duration(i%60) * time.Second).In(shanghai)
+		if i%7 == 0 {
+			at = at.Add(123 * time.Millisecond).UTC()
+		}
+		e.Apply(events.Reading{Company: "C1", Indicator: code, Value: 0.5 + float64(i)/1000, At: at}, now)
+	}
+	for i := range 5 {
+		e.Apply(events.DeviceStatus{Company: "C1", Device: fmt.Sprintf("CAM%02d", i), At: now.In(shanghai), Normal: i != 2}, now)
+	}
+	head, err := warning.MarshalHead(e.State())
+	require.NoError(t, err)
+	want, err := warning.MarshalState(e.State())
+	require.NoError(t, err)
+	cfg, err := warning.DefaultConfig()
+	require.NoError(t, err)
+	fresh, fresh1 := warning.MarshalFresh(e.State()), warning.MarshalFreshLayout1(e.State())
+	for name, b := range map[string][]byte{"version 2": fresh, "version 1": fresh1} {
+		r, err := warning.RestoreItems(cfg, "C1", head, nil)
+		require.NoError(t, err)
+		require.NoError(t, warning.RestoreFresh(r.State(), b), name)
+		got, err := warning.MarshalState(r.State())
+		require.NoError(t, err)
+		assert.JSONEq(t, string(want), string(got), name)
+	}
+	assert.Less(t, len(fresh)*100, len(fresh1)*50, "version 2: %d bytes, version 1: %d", len(fresh), len(fresh1))
+	t.Logf("fresh part of 300 points: version 2 %d bytes, version 1 %d", len(fresh), len(fresh1))
+
+	r, err := warning.RestoreItems(cfg, "C1", head, nil)
+	require.NoError(t, err)
+	assert.ErrorContains(t, warning.RestoreFresh(r.State(), append([]byte{3}, fresh[1:]...)), "layout version 3")
 }
