@@ -99,6 +99,9 @@ func (w *Writer) Time(t time.Time) {
 	// MarshalBinary's layout: version (1, or 2 with the offset's seconds in a last
 	// byte), seconds (8 bytes), nanoseconds (4), offset in minutes (2).
 	version := bin[0]
+	if version != 1 && version != 2 {
+		panic(fmt.Sprintf("statebin: encode time %v: MarshalBinary version %d", t, version)) // a Go this layout does not know
+	}
 	sec := int64(binary.BigEndian.Uint64(bin[1:9]))
 	nsec := binary.BigEndian.Uint32(bin[9:13])
 	offMin := int16(binary.BigEndian.Uint16(bin[13:15]))

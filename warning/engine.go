@@ -2,7 +2,6 @@ package warning
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
@@ -253,16 +252,15 @@ func (e *Engine) evaluate(company string, c *CompanyState, now time.Time, ch *Ch
 		}
 	}
 	leaks := leakDetectors(c)
-	for subject, detectors := range leaks {
-		i := strings.LastIndexByte(subject, '/')
-		e.judge(c, assessLeak(company, subject[:i], events.IndicatorKind(subject[i+1:]), detectors, now, &e.cfg), now, ch)
+	for k, detectors := range leaks {
+		e.judge(c, assessLeak(company, k.area, k.kind, detectors, now, &e.cfg), now, ch)
 	}
 	// Open warnings whose subject no longer exists (a deleted warehouse, an area
 	// without detectors) are judged on an empty assessment, so they are lowered with a
 	// reason instead of lingering.
 	for _, w := range c.Warnings {
 		gone := (w.Model == ModelWarehouse && !IsModelledWarehouse(c.Hazards[w.Subject], &e.cfg)) ||
-			(w.Model == ModelLeak && len(leaks[w.Subject]) == 0)
+			(w.Model == ModelLeak && len(leaks[leakAreaOf(w.Subject)]) == 0)
 		if gone {
 			e.judge(c, Assessment{Model: w.Model, Company: company, Subject: w.Subject,
 				SubjectName: w.SubjectName + "（对象已删除）", Factors: []Factor{}}, now, ch)

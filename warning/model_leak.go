@@ -1,6 +1,7 @@
 package warning
 
 import (
+	"strings"
 	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
@@ -24,19 +25,34 @@ func AssessLeak(company, area string, kind events.IndicatorKind, c *CompanyState
 	return assessLeak(company, area, kind, detectors, now, cfg)
 }
 
+// leakArea is one leak subject: an area of a company and a gas kind.
+type leakArea struct {
+	area string
+	kind events.IndicatorKind
+}
+
+// leakAreaOf is the leak subject LeakSubject names.
+func leakAreaOf(subject string) leakArea {
+	i := strings.LastIndexByte(subject, '/')
+	if i < 0 {
+		return leakArea{}
+	}
+	return leakArea{subject[:i], events.IndicatorKind(subject[i+1:])}
+}
+
 // leakDetectors gathers a company's gas detectors that are not deleted by leak
-// subject (LeakSubject), in one walk of its indicators: judging every area by a walk
-// of its own made a tick cost areas × indicators per company (docs/performance.md,
-// "The tick's leak model walks the indicators once").
-func leakDetectors(c *CompanyState) map[string][]*IndicatorState {
-	bySubject := map[string][]*IndicatorState{}
+// subject, in one walk of its indicators: judging every area by a walk of its own
+// made a tick cost areas × indicators per company (docs/performance.md, "The tick's
+// leak model and one round trip to authenticate").
+func leakDetectors(c *CompanyState) map[leakArea][]*IndicatorState {
+	byArea := map[leakArea][]*IndicatorState{}
 	for _, s := range c.Indicators {
 		if s.Def.Kind.IsGas() && s.Def.Area != "" && !s.Def.Deleted {
-			subject := LeakSubject(s.Def.Area, s.Def.Kind)
-			bySubject[subject] = append(bySubject[subject], s)
+			k := leakArea{s.Def.Area, s.Def.Kind}
+			byArea[k] = append(byArea[k], s)
 		}
 	}
-	return bySubject
+	return byArea
 }
 
 // assessLeak is AssessLeak over the area's detectors, already gathered.

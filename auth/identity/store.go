@@ -226,7 +226,8 @@ func (s *pgStore) sessionByHash(ctx context.Context, hash []byte) (session, erro
 
 // sessionWithAccount is sessionByHash and accountByID of its user in one round trip:
 // every authenticated request starts with both, and under load each round trip waits
-// for a core (docs/performance.md, "One round trip to authenticate").
+// for a core (docs/performance.md, "The tick's leak model and one round trip to
+// authenticate").
 func (s *pgStore) sessionWithAccount(ctx context.Context, hash []byte) (session, account, error) {
 	var se session
 	var a account
