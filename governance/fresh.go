@@ -31,10 +31,7 @@ func (t *Tracker) MarshalFresh() ([]byte, error) { return t.marshalFresh(freshVe
 // stored before version 2).
 func (t *Tracker) marshalFresh(version int) []byte {
 	var w statebin.Writer
-	if version == 1 {
-		w.Layout1()
-	}
-	w.Version(version)
+	w.Begin(version)
 	statebin.Map(&w, t.cos, func(c *company) {
 		w.Time(c.lastUpload)
 		w.Time(c.lastReading)
@@ -67,12 +64,8 @@ func (t *Tracker) marshalFresh(version int) []byte {
 // every one.
 func (t *Tracker) RestoreFresh(b []byte) error {
 	r := statebin.NewReader(b)
-	switch v := r.Version(); {
-	case r.Err() != nil, v == freshVersion:
-	case v == 1:
-		r.Layout1()
-	default:
-		return fmt.Errorf("governance: read fresh part: layout version %d, want 1 or %d", v, freshVersion)
+	if err := r.Begin(freshVersion); err != nil {
+		return fmt.Errorf("governance: read fresh part: %w", err)
 	}
 	var missing error
 	r.Entries(func(code string) {

@@ -56,9 +56,15 @@ func (w *Writer) Bytes() []byte { return w.b }
 // Uint writes a count or length.
 func (w *Writer) Uint(n int) { w.b = binary.AppendUvarint(w.b, uint64(n)) }
 
-// Version writes a layout version (the bytes of Uint, which layout 1's parts began
-// with).
-func (w *Writer) Version(v int) { w.Uint(v) }
+// Begin starts a part with its layout version: version 1 is written in the first
+// layout (the engines' parts of version 1 were), any later one in the second. Reader.Begin
+// reads it.
+func (w *Writer) Begin(version int) {
+	if version == 1 {
+		w.Layout1()
+	}
+	w.Uint(version) // the bytes layout 1's parts began with
+}
 
 // Int writes a signed integer.
 func (w *Writer) Int(n int) { w.b = binary.AppendVarint(w.b, int64(n)) }
@@ -180,34 +186,38 @@ func (r *Reader) fail(what string) {
 // left could hold (one byte per element at least), so a corrupt count never
 // allocates.
 func (r *Reader) Uint() int {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 || v > uint64(len(r.b)-n) {
+	v := r.uvarint("count")
+	if v > uint64(len(r.b)) {
 		r.fail("count")
 		return 0
 	}
-	r.b = r.b[n:]
 	return int(v)
 }
 
-// Version reads a layout version written by Writer.Version. Unlike a count it is not
-// bounded by the bytes left: an empty part of version 2 is two bytes.
-func (r *Reader) Version() int {
-	v := r.uvarint("version")
-	if v > math.MaxInt32 {
-		r.fail("version")
-		return 0
+// Begin reads the layout version a part begins with (Writer.Begin) and reads on in the
+// layout it names: 1, a part stored before the second layout, or current. Another
+// version is an error. Unlike a count the version is not bounded by the bytes left:
+// an empty part of version 2 is two bytes.
+func (r *Reader) Begin(current int) error {
+	switch v := r.uvarint("version"); {
+	case r.err != nil:
+		return r.err
+	case v == uint64(current):
+	case v == 1:
+		r.Layout1()
+	default:
+		return fmt.Errorf("layout version %d, want 1 or %d", v, current)
 	}
-	return int(v)
+	return nil
 }
 
 // Int reads a signed integer.
 func (r *Reader) Int() int {
-	v, n := binary.Varint(r.b)
-	if n <= 0 || v != int64(int(v)) {
+	v := r.varint("integer")
+	if v != int64(int(v)) {
 		r.fail("integer")
 		return 0
 	}
-	r.b = r.b[n:]
 	return int(v)
 }
 
@@ -311,18 +321,12 @@ func (r *Reader) unmarshalTime(bin []byte) time.Time {
 	return t
 }
 
-func (r *Reader) varint(what string) int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(what)
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *Reader) varint(what string) int64   { return decode(r, binary.Varint, what) }
+func (r *Reader) uvarint(what string) uint64 { return decode(r, binary.Uvarint, what) }
 
-func (r *Reader) uvarint(what string) uint64 {
-	v, n := binary.Uvarint(r.b)
+// decode reads one varint with f, failing as what.
+func decode[T int64 | uint64](r *Reader, f func([]byte) (T, int), what string) T {
+	v, n := f(r.b)
 	if n <= 0 {
 		r.fail(what)
 		return 0

@@ -235,10 +235,12 @@ func TestCorruptDifferences(t *testing.T) {
 // version and a count of nothing.
 func TestVersionIsNotACount(t *testing.T) {
 	var w statebin.Writer
-	w.Version(2)
+	w.Begin(2)
 	w.Uint(0)
+	require.Equal(t, []byte{2, 0}, w.Bytes())
 	r := statebin.NewReader(w.Bytes())
-	require.Equal(t, 2, r.Version())
+	require.NoError(t, r.Begin(2))
 	require.Zero(t, r.Uint())
 	require.NoError(t, r.End())
+	require.ErrorContains(t, statebin.NewReader([]byte{3, 0}).Begin(2), "layout version 3, want 1 or 2")
 }

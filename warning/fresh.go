@@ -29,10 +29,7 @@ func MarshalFresh(s *State) []byte { return marshalFresh(s, freshVersion) }
 // stored before version 2).
 func marshalFresh(s *State, version int) []byte {
 	var w statebin.Writer
-	if version == 1 {
-		w.Layout1()
-	}
-	w.Version(version)
+	w.Begin(version)
 	statebin.Map(&w, s.Companies, func(c *CompanyState) {
 		statebin.MapKeys(&w, c.Indicators, &c.freshKeys.indicators, func(i *IndicatorState) {
 			w.Float(i.Last)
@@ -53,12 +50,8 @@ func marshalFresh(s *State, version int) []byte {
 // two are written together whenever the head changes, so the head holds every one.
 func RestoreFresh(s *State, b []byte) error {
 	r := statebin.NewReader(b)
-	switch v := r.Version(); {
-	case r.Err() != nil, v == freshVersion:
-	case v == 1:
-		r.Layout1()
-	default:
-		return fmt.Errorf("warning: read fresh part: layout version %d, want 1 or %d", v, freshVersion)
+	if err := r.Begin(freshVersion); err != nil {
+		return fmt.Errorf("warning: read fresh part: %w", err)
 	}
 	var missing error
 	r.Entries(func(code string) {
