@@ -170,21 +170,10 @@ func (p *servedProbes) warningProbe(ctx context.Context, n int) probeOutcome {
 	}
 	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": fmt.Sprintf("%s-PROBE%02d", c.Code, n/len(p.comps)),
 		"VALUE": json.Number("60"), "COLLECT_TIME": time.Now().In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
-	t0 := time.Now()
-	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
-		return probeOutcome{}
-	}
-	o := probeOutcome{acked: time.Since(t0)}
-	p.sent.Add(1)
-	for time.Since(t0) < 10*time.Second && ctx.Err() == nil {
-		read := time.Now()
-		if got, err := warningCount(ctx, p.client, p.url, p.token, c.Code); err == nil && got > before {
-			o.took, o.read, o.ok = time.Since(t0), time.Since(read), true
-			return o
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return o
+	return p.await(ctx, ci, body, 10*time.Second, 5*time.Millisecond, func() bool {
+		got, err := warningCount(ctx, p.client, p.url, p.token, c.Code)
+		return err == nil && got > before
+	})
 }
 
 // factProbe sends a reading collected two hours ago for a point of its own and
@@ -197,22 +186,32 @@ func (p *servedProbes) factProbe(ctx context.Context, n int) probeOutcome {
 	point := fmt.Sprintf("%s-GOVPROBE-%05d", c.Code, n)
 	body, _ := json.Marshal([]any{map[string]any{"INDICATOR_CODE": point, "VALUE": json.Number("1"),
 		"COLLECT_TIME": time.Now().Add(-2 * time.Hour).In(schemas.Shanghai).Format(schemas.DateTimeLayout)}})
+	return p.await(ctx, ci, body, time.Minute, 20*time.Millisecond, func() bool {
+		var found bool
+		_ = p.pool.QueryRow(ctx, `SELECT true FROM governance_facts WHERE company_code = $1 AND subject = $2
+			AND kind = 'sensor_behind'`, c.Code, point).Scan(&found)
+		return found
+	})
+}
+
+// await posts a probe's readings (body) as company ci and asks found every `every`
+// until it says yes or limit has passed since the POST was sent. The outcome has how
+// long that took, how long of it the POST took and the read that said yes; past the
+// limit it is not ok and has the POST's time alone, and a refused POST gives none.
+func (p *servedProbes) await(ctx context.Context, ci int, body []byte, limit, every time.Duration, found func() bool) probeOutcome {
 	t0 := time.Now()
 	if acc, _, err := simulate.PostRaw(ctx, p.client, p.url, p.keys[ci], "sensor-readings", body); err != nil || acc != 1 {
 		return probeOutcome{}
 	}
 	o := probeOutcome{acked: time.Since(t0)}
 	p.sent.Add(1)
-	for time.Since(t0) < time.Minute && ctx.Err() == nil {
-		var found bool
+	for time.Since(t0) < limit && ctx.Err() == nil {
 		read := time.Now()
-		_ = p.pool.QueryRow(ctx, `SELECT true FROM governance_facts WHERE company_code = $1 AND subject = $2
-			AND kind = 'sensor_behind'`, c.Code, point).Scan(&found)
-		if found {
+		if found() {
 			o.took, o.read, o.ok = time.Since(t0), time.Since(read), true
 			return o
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(every)
 	}
 	return o
 }
