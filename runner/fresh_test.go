@@ -24,6 +24,7 @@ type meter struct {
 	N       int  `json:"n"`
 	Seen    int  `json:"-"`
 	changed bool `json:"-"`
+	old     bool // read from a head in an older layout (Config.Outdated)
 }
 
 func newMeterRunner(tb testing.TB, pool *pgxpool.Pool, restores *atomic.Int64) *runner.Runner[*meter] {
@@ -132,6 +133,46 @@ func TestRowWithoutFreshPartGetsOne(t *testing.T) {
 	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT state ? 'old' FROM test_state`), "the head is written again")
 	change(t, r, "A", func(*meter) {})
 	assert.Equal(t, int64(5), version(t, pool, "A"), "then unchanged: nothing written")
+}
+
+// A row whose head is in an older layout (Config.Outdated; here one with "old" in
+// it) is written whole, in Marshal's layout, at the next transaction, even one that
+// changed nothing and with its head unmarked; its stored fresh part is laid over it
+// as usual. A row in today's layout beside it, unchanged, is not written.
+func TestOutdatedHeadWrittenWhole(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t)
+	_, err := pool.Exec(ctx, `INSERT INTO test_state (company_code, version, state, fresh, updated_at)
+		VALUES ('A', 4, '{"n": 5, "old": true}', '7', now()), ('B', 2, '{"n": 1}', '3', now())`)
+	require.NoError(t, err)
+	var restores, encoded atomic.Int64
+	cfg := meterConfig(&restores, &encoded)
+	cfg.Load = func(_ string, b []byte) (*meter, error) {
+		var v struct {
+			meter
+			Old bool `json:"old"`
+		}
+		err := json.Unmarshal(b, &v)
+		v.meter.old = v.Old
+		return &v.meter, err
+	}
+	cfg.Outdated = func(m *meter) bool { return m.old }
+	r, err := runner.New(ctx, pool, cfg)
+	require.NoError(t, err)
+	change(t, r, "A", func(m *meter) { assert.Equal(t, meter{N: 5, Seen: 7, old: true}, *m) })
+	assert.Equal(t, int64(5), version(t, pool, "A"))
+	assert.False(t, pgtest.Scalar[bool](t, pool, `SELECT state ? 'old' FROM test_state WHERE company_code = 'A'`), "the head is written again")
+	assert.Equal(t, int64(5), pgtest.Scalar[int64](t, pool, `SELECT (state->>'n')::bigint FROM test_state WHERE company_code = 'A'`))
+	assert.Equal(t, "7", string(pgtest.Scalar[[]byte](t, pool, `SELECT fresh FROM test_state WHERE company_code = 'A'`)))
+	change(t, r, "B", func(m *meter) { assert.Equal(t, meter{N: 1, Seen: 3}, *m) })
+	assert.Equal(t, int64(2), version(t, pool, "B"), "a current head, unchanged, is not written")
+
+	change(t, r, "A", func(*meter) {})
+	assert.Equal(t, int64(5), version(t, pool, "A"), "once written, unchanged: nothing written")
+	restores.Store(0)
+	change(t, meterRunner(t, pool, &restores, &encoded), "A", func(m *meter) {
+		assert.Equal(t, meter{N: 5, Seen: 7}, *m, "read back in today's layout")
+	})
 }
 
 // With Config.Head, a head not marked changed is neither encoded nor written: a

@@ -56,6 +56,11 @@ type Config[S any] struct {
 	// changed only the fresh part writes that part alone — the head, large and
 	// bounded by the company's base data, is neither re-sent nor re-parsed.
 	Fresh *Fresh[S]
+	// Outdated, when set, reports whether a state was loaded from a head in a
+	// layout older than Marshal writes: its row is written whole at its next write,
+	// even if nothing changed, so the older layout is not read (and converted) again
+	// at every load.
+	Outdated func(S) bool
 	// Head, when set, tells which heads changed: a company whose head is not marked
 	// changed is neither encoded nor hashed (Marshal runs only for marked heads,
 	// new rows and rows to be written whole).
@@ -207,8 +212,9 @@ func (r *Runner[S]) install(code string, st store.CompanyState, items map[string
 		// A row written before its state had a fresh part is written whole at its
 		// next write, even if nothing changed in between: its head is in the layout
 		// of its day (a whole state with its items in it, the fast part), which a
-		// fresh part alone would leave behind.
-		if st.State == nil || st.Fresh != nil || r.cfg.Fresh == nil {
+		// fresh part alone would leave behind. So is one whose head is Outdated.
+		outdated := r.cfg.Outdated != nil && r.cfg.Outdated(s)
+		if (st.State == nil || st.Fresh != nil || r.cfg.Fresh == nil) && !outdated {
 			c.saved, c.fresh = sha256.Sum256(head), hashFresh(fresh)
 		}
 	}
