@@ -154,8 +154,8 @@ func TestWarningFromReadingsScopedActedAndKeptAcrossRestart(t *testing.T) {
 	// Indicators and readings travel on different topics: send readings once the
 	// engine knows the limits.
 	eventually(t, 20*time.Second, "the indicator in the engine state", func() bool {
-		return count(t, app.App, `SELECT count(*) FROM warning_engine_state WHERE company_code = $1
-			AND state::text LIKE '%PT01%'`, code) == 1
+		return count(t, app.App, `SELECT count(*) FROM warning_engine_state_items WHERE company_code = $1
+			AND item = 'indicator|' || $1 || '001-PT01'`, code) == 1
 	})
 	now := app.now()
 	reading := func(v string, at time.Time) map[string]any {

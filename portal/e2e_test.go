@@ -209,8 +209,8 @@ func (e *env) leak(c simulate.Company) e2eWarning {
 	// engine knows the limits.
 	e.eventually("the indicators in the engine state", func() bool {
 		var n int
-		require.NoError(e.TB, e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warning_engine_state
-			WHERE company_code = $1 AND state::text LIKE '%-G03%'`, c.Code).Scan(&n))
+		require.NoError(e.TB, e.App.Pool.QueryRow(context.Background(), `SELECT count(*) FROM warning_engine_state_items
+			WHERE company_code = $1 AND item LIKE 'indicator|%-G03'`, c.Code).Scan(&n))
 		return n > 0
 	})
 	area := map[string]string{}

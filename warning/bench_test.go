@@ -116,15 +116,16 @@ func BenchmarkApplyHiddenDanger(b *testing.B) {
 // state of a company of 200 indicators after a batch of one reading each: encoding
 // and hashing its fresh part (MarshalFresh) and its head (MarshalHead) — at every
 // batch ("every batch", as the runner did to tell whether the head changed), or only
-// when the engine marked it changed ("when marked", Config.Head). Reported beside it:
-// the bytes of each, and the share of batches whose head was encoded.
+// when the engine marked it changed ("when marked", Config.Head) — and encoding the
+// items it changed (ChangedItems: the indicators whose alarms moved). Reported beside
+// it: the bytes of each, and the share of batches whose head was encoded.
 func BenchmarkStoreState(b *testing.B) {
 	for _, marked := range []bool{false, true} {
 		name := map[bool]string{false: "every batch", true: "when marked"}[marked]
 		b.Run(name, func(b *testing.B) {
 			e, readings, now := benchEngine(b)
 			var head, fresh []byte
-			encoded := 0
+			encoded, itemBytes := 0, 0
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -147,9 +148,18 @@ func BenchmarkStoreState(b *testing.B) {
 				}
 				fresh = warning.MarshalFresh(e.State())
 				_ = sha256.Sum256(fresh)
+				changed, err := e.ChangedItems("C1")
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, doc := range changed {
+					itemBytes += len(doc)
+				}
+				e.ItemsStored("C1")
 			}
 			b.ReportMetric(float64(len(head)), "head-bytes")
 			b.ReportMetric(float64(len(fresh)), "fresh-bytes")
+			b.ReportMetric(float64(itemBytes)/float64(b.N), "item-bytes/op")
 			b.ReportMetric(float64(encoded)/float64(b.N), "heads-encoded/op")
 		})
 	}

@@ -2,6 +2,7 @@ package warning
 
 import (
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/shandong-emergency/chemguard/events"
@@ -15,9 +16,11 @@ type Engine struct {
 	st     *State
 	intake events.Intake // the platform's intake (SetIntake); zero: the wall clock
 
-	// items is, by company, which open 隐患 changed since they were stored as items
-	// (items.go).
+	// items is, by company, which items (open 隐患, indicators) changed since they
+	// were stored (items.go).
 	items map[string]*itemState
+	// outdated: the state was read from a head of an older layout (Outdated).
+	outdated bool
 }
 
 // New returns an engine over st (a new empty state when st is nil). cfg is validated.
@@ -58,7 +61,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 	c := e.st.company(company)
 	switch ev := ev.(type) {
 	case events.Reading:
-		s := c.indicator(ev.Indicator)
+		s := e.indicator(company, c, ev.Indicator)
 		n := len(ch.Alarms)
 		before := s.head()
 		if !s.observe(ev, now, &e.cfg, &ch.Alarms) {
@@ -67,7 +70,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		c.trackIndicator(ev.Indicator, s)
 		// Most readings move only the last value and time (the fresh part).
 		if s.head() != before {
-			c.headChanged = true
+			e.mark(company, itemIndicator, ev.Indicator)
 		}
 		changed := len(ch.Alarms) > n
 		if changed {
@@ -82,10 +85,15 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		}
 		return ch
 	case events.IndicatorDef:
-		s := c.indicator(ev.Code)
+		s := e.indicator(company, c, ev.Code)
+		def, definedAt, before := s.Def, s.DefinedAt, s.head()
 		s.define(ev, now, &e.cfg, &ch.Alarms)
 		c.trackIndicator(ev.Code, s)
-		c.headChanged = true
+		// Base data is sent again whole: a definition that changed nothing writes
+		// no item.
+		if !reflect.DeepEqual(def, s.Def) || !definedAt.Equal(s.DefinedAt) || s.head() != before {
+			e.mark(company, itemIndicator, ev.Code)
+		}
 	case events.HazardSource:
 		c.Hazards[ev.Code] = ev
 		c.headChanged = true
@@ -109,7 +117,7 @@ func (e *Engine) Apply(ev events.Event, now time.Time) Changes {
 		}
 	case events.HiddenDanger:
 		if old, ok := c.Dangers[ev.ID]; !ok || !sameDanger(old, ev) {
-			e.markDanger(company, ev.ID)
+			e.mark(company, itemDanger, ev.ID)
 		}
 		c.setDanger(ev)
 	case events.Enterprise:
@@ -159,16 +167,13 @@ func (e *Engine) TickIntake(now time.Time, in events.Intake) Changes {
 		if !c.watched() {
 			continue
 		}
-		raised := len(ch.Alarms)
 		for code, s := range c.Indicators {
 			n := len(ch.Alarms)
 			s.checkSilence(now, in, &e.cfg, &ch.Alarms)
 			if len(ch.Alarms) > n {
 				c.trackIndicator(code, s)
+				e.mark(company, itemIndicator, code)
 			}
-		}
-		if len(ch.Alarms) > raised {
-			c.headChanged = true
 		}
 		e.evaluate(company, c, now, &ch)
 		for _, w := range c.Warnings {
@@ -231,13 +236,14 @@ func (e *Engine) Act(company, id string, a Action) (Changes, error) {
 	return ch, nil
 }
 
-// indicator returns the indicator's state, creating it.
-func (c *CompanyState) indicator(code string) *IndicatorState {
+// indicator returns the indicator's state in company c, creating it (an item to
+// store).
+func (e *Engine) indicator(company string, c *CompanyState, code string) *IndicatorState {
 	s, ok := c.Indicators[code]
 	if !ok {
 		s = &IndicatorState{}
 		c.Indicators[code] = s
-		c.headChanged = true
+		e.mark(company, itemIndicator, code)
 	}
 	return s
 }
@@ -339,7 +345,7 @@ func (e *Engine) prune(company string, c *CompanyState, now time.Time) {
 	for k, d := range c.Dangers {
 		if d.Accepted || d.Deleted {
 			c.dropDanger(k)
-			e.markDanger(company, k)
+			e.mark(company, itemDanger, k)
 		}
 	}
 }

@@ -61,3 +61,7 @@ func OfflineTwice(e *Engine, code string, now time.Time) (indexed, scanned []str
 
 // MarshalFreshLayout1 writes a fresh part as it was stored before layout version 2.
 func MarshalFreshLayout1(s *State) []byte { return marshalFresh(s, 1) }
+
+// MarshalHeadVersion2 writes a head as it was stored before layout version 3, with
+// the indicators in it.
+func MarshalHeadVersion2(s *State) ([]byte, error) { return marshalHead(s, headVersionIndicators) }

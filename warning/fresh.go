@@ -46,8 +46,9 @@ func marshalFresh(s *State, version int) []byte {
 }
 
 // RestoreFresh lays a fresh part (MarshalFresh) over a state read from its head
-// (MarshalHead). It fails for an indicator or company the head does not hold: the
-// two are written together whenever the head changes, so the head holds every one.
+// (MarshalHead) and items (RestoreItems). It fails for an indicator or company they
+// do not hold: an indicator's item is written in the transaction that first writes
+// the fresh part with it, so they hold every one.
 func RestoreFresh(s *State, b []byte) error {
 	r := statebin.NewReader(b)
 	if err := r.Begin(freshVersion); err != nil {
@@ -65,7 +66,7 @@ func RestoreFresh(s *State, b []byte) error {
 			if i, ok := c.Indicators[k]; ok {
 				i.Last, i.LastAt = last, at
 			} else if missing == nil {
-				missing = fmt.Errorf("warning: read fresh part: indicator %s of %s not in the head", k, code)
+				missing = fmt.Errorf("warning: read fresh part: indicator %s of %s not in the head or its items", k, code)
 			}
 		})
 		c.Devices = map[string]events.DeviceStatus{}

@@ -2,6 +2,7 @@ package warning
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -10,39 +11,68 @@ import (
 )
 
 // A company's open 隐患 grow with what it sends (every 隐患 stays until it is accepted
-// or deleted), while the rest of its state is bounded by its base data (indicators,
-// hazard sources, devices, open warnings). Rewriting every open 隐患 whenever one
-// reading arrived made the state write cost grow with the company's history, so a
-// consumer stores the state in two parts: a head (MarshalHead: everything but the
-// open 隐患) and one item per open 隐患, of which only those changed since the last
-// store are written (ChangedItems, ItemsStored) and all are read back at a restart
-// (RestoreItems). The engine marks a 隐患 changed where it sets or forgets one
-// (markDanger): a set of IDs, not a copy of what was stored, so the memory does not
-// hold every open 隐患 twice.
+// or deleted), and its indicators with its base data: a company with a thousand points
+// has a thousand definitions, each with its pending exceedance and alarms. The rest of
+// its state (hazard sources, company alarms, open warnings) is small. Rewriting every
+// open 隐患 and every indicator whenever one of them changed made the state write cost
+// grow with the company's size — a reading that raised one alarm and one warning
+// rewrote 140 kB of definitions — so a consumer stores the state in parts: a head
+// (MarshalHead: everything but the open 隐患 and the indicators), one item per open
+// 隐患 and one per indicator (its definition and alarms; its last value and time are
+// in the fresh part), of which only those changed since the last store are written
+// (ChangedItems, ItemsStored) and all are read back at a restart (RestoreItems). The
+// engine marks an item changed where it changes it (mark): a set of keys, not a copy
+// of what was stored, so the memory does not hold every item twice.
 
-// headVersion is the layout version of a head: the state without its items.
-const headVersion = 2
+// headVersion is the layout version of a head: the state without its items. Heads of
+// version 2 (whose indicators were in the head, not items) are still read.
+const headVersion = 3
 
-// itemDanger is the key prefix of an open 隐患's item: "danger|" + its ID.
-const itemDanger = "danger"
+// headVersionIndicators is the head layout that still held the indicators.
+const headVersionIndicators = 2
 
-// MarshalHead writes the state without its items (the open 隐患), for RestoreItems,
-// and without what MarshalFresh writes (the indicators' last values and times, the
-// devices), which RestoreFresh lays over it.
-func MarshalHead(s *State) ([]byte, error) {
-	h := State{Version: headVersion, Companies: make(map[string]*CompanyState, len(s.Companies))}
+// The key prefixes of items: "danger|" + an open 隐患's ID, "indicator|" + an
+// indicator's code.
+const (
+	itemDanger    = "danger"
+	itemIndicator = "indicator"
+)
+
+// itemKey names one item of a company: its kind (itemDanger, itemIndicator) and ID.
+type itemKey struct{ kind, id string }
+
+func (k itemKey) String() string { return k.kind + "|" + k.id }
+
+// MarshalHead writes the state without its items (the open 隐患 and the indicators),
+// for RestoreItems, and without what MarshalFresh writes (the devices), which
+// RestoreFresh lays over it.
+func MarshalHead(s *State) ([]byte, error) { return marshalHead(s, headVersion) }
+
+// marshalHead writes a head in layout version (headVersionIndicators: with the
+// indicators less their last values, for tests of reading heads stored before
+// version 3).
+func marshalHead(s *State, version int) ([]byte, error) {
+	h := State{Version: version, Companies: make(map[string]*CompanyState, len(s.Companies))}
 	for code, c := range s.Companies {
 		cc := *c
-		cc.Dangers, cc.Devices = nil, nil
-		cc.Indicators = make(map[string]*IndicatorState, len(c.Indicators))
-		for k, i := range c.Indicators {
-			ii := *i
-			ii.Last, ii.LastAt = 0, time.Time{}
-			cc.Indicators[k] = &ii
+		cc.Dangers, cc.Devices, cc.Indicators = nil, nil, nil
+		if version == headVersionIndicators {
+			cc.Indicators = make(map[string]*IndicatorState, len(c.Indicators))
+			for k, i := range c.Indicators {
+				cc.Indicators[k] = i.withoutLast()
+			}
 		}
 		h.Companies[code] = &cc
 	}
 	return json.Marshal(h)
+}
+
+// withoutLast returns a copy of the indicator without its last value and time (the
+// fresh part's).
+func (s *IndicatorState) withoutLast() *IndicatorState {
+	i := *s
+	i.Last, i.LastAt = 0, time.Time{}
+	return &i
 }
 
 // HeadChanged reports whether the head (MarshalHead) may have changed since the
@@ -65,20 +95,35 @@ func (e *Engine) HeadStored() {
 	}
 }
 
+// Outdated reports whether the engine was read from a head in a layout older than
+// MarshalHead writes: its head must be written again even though nothing changed,
+// or the older head would be read, and its items rewritten, at every restart.
+func (e *Engine) Outdated() bool { return e.outdated }
+
 // itemState is what the engine knows of a company's stored items.
 type itemState struct {
-	restored bool                // its items were read back: only marked ones differ from what is stored
-	dirty    map[string]struct{} // 隐患 set or forgotten since the last store
-	unsaved  []string            // what the last ChangedItems returned
+	restored bool                 // its items were read back: only marked ones differ from what is stored
+	dirty    map[itemKey]struct{} // items set or forgotten since the last store
+	unsaved  []itemKey            // what the last ChangedItems returned
 }
 
-// markDanger notes that company's 隐患 id was set or forgotten.
-func (e *Engine) markDanger(company, id string) {
+// mark notes that company's item (kind, id) was set, changed or forgotten.
+func (e *Engine) mark(company, kind, id string) {
 	it := e.itemsOf(company)
 	if it.dirty == nil {
-		it.dirty = map[string]struct{}{}
+		it.dirty = map[itemKey]struct{}{}
 	}
-	it.dirty[id] = struct{}{}
+	it.dirty[itemKey{kind, id}] = struct{}{}
+}
+
+// markAll marks every item company c holds.
+func (e *Engine) markAll(company string, c *CompanyState) {
+	for id := range c.Dangers {
+		e.mark(company, itemDanger, id)
+	}
+	for code := range c.Indicators {
+		e.mark(company, itemIndicator, code)
+	}
 }
 
 func (e *Engine) itemsOf(company string) *itemState {
@@ -105,22 +150,31 @@ func (e *Engine) ChangedItems(code string) (map[string][]byte, error) {
 	}
 	it := e.itemsOf(code)
 	if !it.restored {
-		for id := range c.Dangers {
-			e.markDanger(code, id)
-		}
+		e.markAll(code, c)
 	}
 	out := make(map[string][]byte, len(it.dirty))
 	it.unsaved = it.unsaved[:0]
-	for id := range it.dirty {
+	for k := range it.dirty {
+		var v any
+		switch k.kind {
+		case itemDanger:
+			if d, ok := c.Dangers[k.id]; ok {
+				v = d
+			}
+		case itemIndicator:
+			if i, ok := c.Indicators[k.id]; ok {
+				v = i.withoutLast()
+			}
+		}
 		var b []byte
-		if d, ok := c.Dangers[id]; ok {
+		if v != nil {
 			var err error
-			if b, err = json.Marshal(d); err != nil {
+			if b, err = json.Marshal(v); err != nil {
 				return nil, fmt.Errorf("warning: encode items of %s: %w", code, err)
 			}
 		}
-		out[itemDanger+"|"+id] = b
-		it.unsaved = append(it.unsaved, id)
+		out[k.String()] = b
+		it.unsaved = append(it.unsaved, k)
 	}
 	return out, nil
 }
@@ -132,8 +186,8 @@ func (e *Engine) ItemsStored(code string) {
 	if !ok {
 		return
 	}
-	for _, id := range it.unsaved {
-		delete(it.dirty, id)
+	for _, k := range it.unsaved {
+		delete(it.dirty, k)
 	}
 	it.unsaved = it.unsaved[:0]
 	it.restored = true
@@ -142,7 +196,8 @@ func (e *Engine) ItemsStored(code string) {
 // RestoreItems returns an engine with cfg over the state of company code written as
 // a head (MarshalHead; a whole state written by MarshalState is read too, its items
 // then count as changed; nil: a company with no state yet) and its items
-// (ChangedItems, as stored).
+// (ChangedItems, as stored). A head of version 2 holds the indicators: they count as
+// changed, and the engine is Outdated until its head is stored again.
 func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte) (*Engine, error) {
 	st := NewState()
 	if head != nil {
@@ -151,32 +206,48 @@ func RestoreItems(cfg Config, code string, head []byte, items map[string][]byte)
 			return nil, err
 		}
 	}
-	isHead := st.Version == headVersion
+	version := st.Version
 	st.Version = stateVersion // the memory is whole again once its items are in
 	e, err := New(cfg, st)
 	if err != nil {
 		return nil, err
 	}
-	if !isHead {
+	if version != headVersion && version != headVersionIndicators {
 		return e, nil // new, or a whole state as stored before items: every item is written at the next store
 	}
 	e.itemsOf(code).restored = true
+	if c, ok := st.Companies[code]; ok && version == headVersionIndicators {
+		e.outdated = true
+		for k := range c.Indicators {
+			e.mark(code, itemIndicator, k)
+		}
+	}
 	if len(items) == 0 {
 		return e, nil
 	}
 	c := st.company(code)
 	for k, b := range items {
-		prefix, id, ok := strings.Cut(k, "|")
-		if !ok || prefix != itemDanger {
-			return nil, fmt.Errorf("warning: read item %q of %s: unknown kind", k, code)
+		prefix, id, _ := strings.Cut(k, "|")
+		var err error
+		switch prefix {
+		case itemDanger:
+			var d events.HiddenDanger
+			if err = json.Unmarshal(b, &d); err == nil {
+				c.Dangers[id] = d
+			}
+		case itemIndicator:
+			i := &IndicatorState{}
+			if err = json.Unmarshal(b, i); err == nil {
+				c.Indicators[id] = i
+			}
+		default:
+			err = errors.New("unknown kind")
 		}
-		var d events.HiddenDanger
-		if err := json.Unmarshal(b, &d); err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("warning: read item %q of %s: %w", k, code, err)
 		}
-		c.Dangers[id] = d
 	}
-	c.majors = nil // made again from the 隐患 read
+	c.majors, c.index = nil, nil // made again from the 隐患 and indicators read
 	return e, nil
 }
 

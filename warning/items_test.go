@@ -3,6 +3,7 @@ package warning_test
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -78,9 +79,11 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	// A store that failed (ItemsStored not called) returns the same items again.
 	first, err := e.ChangedItems("C1")
 	require.NoError(t, err)
-	assert.Len(t, first, 3)
-	assert.ElementsMatch(t, []string{"danger|D1", "danger|D2", "danger|D3"}, s.store(t, e))
+	assert.Len(t, first, 4)
+	assert.ElementsMatch(t, []string{"danger|D1", "danger|D2", "danger|D3", "indicator|PT-101"}, s.store(t, e))
 	assert.NotContains(t, string(s.head), "D1", "the head holds no 隐患")
+	assert.NotContains(t, string(s.head), "PT-101", "the head holds no indicator")
+	assert.NotContains(t, string(s.items["indicator|PT-101"]), "last_at", "an indicator's item holds no last value")
 	s.restoredEqual(t, e)
 
 	// A reading that raises nothing, and a device's status, change the fresh part
@@ -95,6 +98,17 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	// The same 隐患 sent again is no change.
 	e.Apply(danger("D1", false, false), now)
 	assert.Empty(t, s.store(t, e))
+	// A reading past the limit starts a pending exceedance: its indicator's item is
+	// written, and the head, which holds no indicator, is the same.
+	e.Apply(events.Reading{Indicator: "PT-101", Company: "C1", Value: 1.3, At: now.Add(20 * time.Second)}, now.Add(20*time.Second))
+	assert.Equal(t, []string{"indicator|PT-101"}, s.store(t, e))
+	assert.Equal(t, string(head), string(s.head))
+	assert.Contains(t, string(s.items["indicator|PT-101"]), `"pending"`)
+	s.restoredEqual(t, e)
+	// A new indicator is an item of its own, even before its definition.
+	e.Apply(events.Reading{Indicator: "PT-102", Company: "C1", Value: 0.5, At: now.Add(20 * time.Second)}, now.Add(20*time.Second))
+	assert.Equal(t, []string{"indicator|PT-102"}, s.store(t, e))
+	s.restoredEqual(t, e)
 	// One accepted and one new: two items; the accepted one goes at the prune.
 	e.Apply(danger("D2", true, true), now.Add(time.Minute))
 	e.Apply(danger("D4", false, false), now.Add(time.Minute))
@@ -114,10 +128,34 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	require.NoError(t, err)
 	moved, err := r.ChangedItems("C1")
 	require.NoError(t, err)
-	assert.Len(t, moved, 3)
+	assert.Len(t, moved, 5, "3 隐患 and 2 indicators")
+	assert.False(t, r.Outdated(), "a whole state is written whole anyway")
 	got, err := warning.MarshalState(r.State())
 	require.NoError(t, err)
 	assert.JSONEq(t, string(whole), string(got))
+
+	// A head of version 2 holds the indicators, its 隐患 are items: they are read,
+	// the indicators count as changed, and the engine is outdated (its head is to be
+	// written again without them).
+	head2, err := warning.MarshalHeadVersion2(e.State())
+	require.NoError(t, err)
+	require.Contains(t, string(head2), "PT-101")
+	dangers := maps.Clone(s.items)
+	delete(dangers, "indicator|PT-101")
+	delete(dangers, "indicator|PT-102")
+	r, err = warning.RestoreItems(cfg, "C1", head2, dangers)
+	require.NoError(t, err)
+	require.NoError(t, warning.RestoreFresh(r.State(), s.fresh))
+	assert.True(t, r.Outdated())
+	moved, err = r.ChangedItems("C1")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"indicator|PT-101", "indicator|PT-102"}, slices.Sorted(maps.Keys(moved)))
+	got, err = warning.MarshalState(r.State())
+	require.NoError(t, err)
+	assert.JSONEq(t, string(whole), string(got))
+	restored, err := warning.RestoreItems(cfg, "C1", s.head, maps.Clone(s.items))
+	require.NoError(t, err)
+	assert.False(t, restored.Outdated(), "a head of version 3 is current")
 
 	// A fresh part naming a company or indicator the head lacks is an error, not
 	// dropped.
@@ -125,11 +163,13 @@ func TestItemsWrittenOnlyWhenChangedAndRestoredWhole(t *testing.T) {
 	require.NoError(t, err)
 	assert.Error(t, warning.RestoreFresh(bare.State(), warning.MarshalFresh(e.State())))
 	bare.Apply(events.Reading{Indicator: "PT-999", Company: "C1", Value: 1, At: now}, now)
-	assert.Error(t, warning.RestoreFresh(bare.State(), warning.MarshalFresh(e.State())))
+	assert.ErrorContains(t, warning.RestoreFresh(bare.State(), warning.MarshalFresh(e.State())), "indicator PT-101 of C1 not in the head or its items")
 
 	// An item of a kind the engine does not know is an error, not silently dropped.
 	_, err = warning.RestoreItems(cfg, "C1", s.head, map[string][]byte{"fact|x": []byte(`{}`)})
-	assert.Error(t, err)
+	assert.ErrorContains(t, err, `item "fact|x" of C1: unknown kind`)
+	_, err = warning.RestoreItems(cfg, "C1", s.head, map[string][]byte{"indicator|PT-101": []byte(`{"def":1}`)})
+	assert.ErrorContains(t, err, `item "indicator|PT-101" of C1`)
 }
 
 // A fresh part stored in either layout version lays the same last values, times and
@@ -154,13 +194,15 @@ func TestFreshPartOfEitherLayout(t *testing.T) {
 	}
 	head, err := warning.MarshalHead(e.State())
 	require.NoError(t, err)
+	items, err := e.ChangedItems("C1")
+	require.NoError(t, err)
 	want, err := warning.MarshalState(e.State())
 	require.NoError(t, err)
 	cfg, err := warning.DefaultConfig()
 	require.NoError(t, err)
 	fresh, fresh1 := warning.MarshalFresh(e.State()), warning.MarshalFreshLayout1(e.State())
 	for name, b := range map[string][]byte{"version 2": fresh, "version 1": fresh1} {
-		r, err := warning.RestoreItems(cfg, "C1", head, nil)
+		r, err := warning.RestoreItems(cfg, "C1", head, maps.Clone(items))
 		require.NoError(t, err)
 		require.NoError(t, warning.RestoreFresh(r.State(), b), name)
 		got, err := warning.MarshalState(r.State())
@@ -170,7 +212,7 @@ func TestFreshPartOfEitherLayout(t *testing.T) {
 	assert.Less(t, len(fresh)*100, len(fresh1)*50, "version 2: %d bytes, version 1: %d", len(fresh), len(fresh1))
 	t.Logf("fresh part of 300 points: version 2 %d bytes, version 1 %d", len(fresh), len(fresh1))
 
-	r, err := warning.RestoreItems(cfg, "C1", head, nil)
+	r, err := warning.RestoreItems(cfg, "C1", head, items)
 	require.NoError(t, err)
 	assert.ErrorContains(t, warning.RestoreFresh(r.State(), append([]byte{3}, fresh[1:]...)), "layout version 3")
 }

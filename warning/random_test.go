@@ -172,6 +172,7 @@ func TestHeadMarkedWhereItChanges(t *testing.T) {
 				case k == 0: // not stored this time
 				case k == 1:
 					s.store(t, e)
+					s.restoredEqual(t, e) // every item changed was marked
 					e = s.restart(t)
 					require.False(t, e.HeadChanged(), "a restored engine's head is the stored one")
 				default:

@@ -47,8 +47,8 @@ type CompanyState struct {
 	// freshKeys keep the order MarshalFresh last wrote Indicators and Devices in.
 	freshKeys struct{ indicators, devices statebin.Keys }
 	// headChanged marks the company's head (MarshalHead: everything but the open
-	// 隐患, the indicators' last values and the devices) changed since it was last
-	// stored or loaded; the engine sets it where it changes the head (HeadChanged).
+	// 隐患, the indicators and the devices) changed since it was last stored or
+	// loaded; the engine sets it where it changes the head (HeadChanged).
 	headChanged bool
 	// index is the enterprise model's index of the points it counts (points.go), made
 	// from Indicators and Devices when first needed (so not stored).
@@ -131,14 +131,18 @@ func (s *State) company(code string) *CompanyState {
 func MarshalState(s *State) ([]byte, error) { return json.Marshal(s) }
 
 // UnmarshalState reads a state written by MarshalState, or the head of one written
-// by MarshalHead (its open 隐患 are then empty: RestoreItems adds them).
+// by MarshalHead (its open 隐患 and indicators are then empty: RestoreItems adds
+// them).
 func UnmarshalState(b []byte) (*State, error) {
 	s := NewState()
 	if err := json.Unmarshal(b, s); err != nil {
 		return nil, fmt.Errorf("warning: read state: %w", err)
 	}
-	if s.Version != stateVersion && s.Version != headVersion {
-		return nil, fmt.Errorf("warning: read state: layout version %d, want %d or %d", s.Version, stateVersion, headVersion)
+	switch s.Version {
+	case stateVersion, headVersionIndicators, headVersion:
+	default:
+		return nil, fmt.Errorf("warning: read state: layout version %d, want %d, %d or %d", s.Version,
+			stateVersion, headVersionIndicators, headVersion)
 	}
 	for code, c := range s.Companies {
 		if c == nil {
@@ -153,6 +157,9 @@ func UnmarshalState(b []byte) (*State, error) {
 		}
 		if c.Devices == nil { // a head (MarshalHead): the devices are in the fresh part
 			c.Devices = map[string]events.DeviceStatus{}
+		}
+		if c.Indicators == nil { // a head of version 3: the indicators are items
+			c.Indicators = map[string]*IndicatorState{}
 		}
 	}
 	return s, nil

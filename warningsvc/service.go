@@ -154,8 +154,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 	states, err := runner.New(ctx, pool, runner.Config[*warning.Engine]{
 		Name:   "alerting",
 		States: stateTable,
-		// The open 隐患 are items written one by one when they change, so a batch
-		// costs what it changed, not every 隐患 the company has open.
+		// The open 隐患 and the indicators are items written one by one when they
+		// change, so a batch costs what it changed, not every 隐患 the company has
+		// open nor every indicator it defined.
 		Marshal: func(e *warning.Engine) ([]byte, error) { return warning.MarshalHead(e.State()) },
 		Items: &runner.Items[*warning.Engine]{
 			Table: stateItems,
@@ -178,9 +179,12 @@ func New(ctx context.Context, pool *pgxpool.Pool, src Source, cfg Config) (*Serv
 		},
 		// The engine marks its head where it changes it: a batch that moved only
 		// last values is not encoded whole to learn that.
-		Head:   &runner.Head[*warning.Engine]{Changed: (*warning.Engine).HeadChanged, Stored: (*warning.Engine).HeadStored},
-		Now:    cfg.Now,
-		Writes: cfg.StateWrites,
+		Head: &runner.Head[*warning.Engine]{Changed: (*warning.Engine).HeadChanged, Stored: (*warning.Engine).HeadStored},
+		// A head stored with its indicators (before they were items) is rewritten
+		// without them at the next write.
+		Outdated: (*warning.Engine).Outdated,
+		Now:      cfg.Now,
+		Writes:   cfg.StateWrites,
 	})
 	if err != nil {
 		return nil, err

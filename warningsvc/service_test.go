@@ -173,10 +173,13 @@ func TestManyAlarmsAtOnceAreWrittenInBulk(t *testing.T) {
 	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE cleared_at IS NULL`))
 }
 
-// The open 隐患 are kept as items beside the engine's head: a batch writes the 隐患 it
-// changed and no other, a restarted process reads them back (and rewrites none), and
-// a state stored whole before items moves its 隐患 to items at its next write.
-func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
+// The open 隐患 and the indicators are kept as items beside the engine's head: a
+// batch writes the items it changed and no other (a reading that moves only the last
+// value writes none; one that raises an alarm writes its indicator's), a restarted
+// process reads them back (and rewrites none), and a state stored whole before items,
+// or a head of version 2 with the indicators in it, moves them to items at its next
+// write.
+func TestItemsKeptAcrossRestarts(t *testing.T) {
 	pool := pgtest.Pool(t)
 	clk := testclock.Frozen(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	ctx := context.Background()
@@ -184,26 +187,42 @@ func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
 		return events.HiddenDanger{ID: id, Company: company, Hazard: company + "001", Name: "法兰泄漏", Major: true,
 			Accepted: accepted, Deadline: clk.Now().Add(72 * time.Hour)}
 	}
-	items := func() int {
-		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state_items WHERE company_code = $1`, company)
+	items := func(kind string) int {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state_items
+			WHERE company_code = $1 AND item LIKE $2 || '|%'`, company, kind)
 	}
-	writtenSince := func(txid int64) int {
-		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state_items WHERE xmin::text::bigint > $1`, txid)
+	writtenSince := func(txid int64) []string {
+		return pgtest.Scalar[[]string](t, pool, `SELECT coalesce(array_agg(item ORDER BY item), '{}') FROM warning_engine_state_items
+			WHERE xmin::text::bigint > $1`, txid)
+	}
+	inHead := func(s string) int {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state WHERE strpos(state::text, $1) > 0`, s)
+	}
+	indicatorsInHead := func() int {
+		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state, jsonb_each(state->'companies')
+			WHERE jsonb_typeof(value->'indicators') = 'object' AND value->'indicators' <> '{}'`)
 	}
 	s := newService(t, pool, clk)
-	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), danger("D1", false), danger("D2", false)}))
-	assert.Equal(t, 2, items())
-	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state WHERE state::text LIKE '%D1%'`),
-		"the head keeps no 隐患")
+	require.NoError(t, s.Apply(ctx, []events.Event{detector("G1"), detector("G2"), danger("D1", false), danger("D2", false)}))
+	assert.Equal(t, 2, items("danger"))
+	assert.Equal(t, 2, items("indicator"))
+	assert.Zero(t, inHead("D1"), "the head keeps no 隐患")
+	assert.Zero(t, indicatorsInHead(), "nor any indicator")
 
 	before := pgtest.Scalar[int64](t, pool, `SELECT txid_current()`)
-	require.NoError(t, s.Apply(ctx, []events.Event{reading("G1", 1, clk.Now())}))
-	assert.Zero(t, writtenSince(before), "a reading rewrites no 隐患")
+	require.NoError(t, s.Apply(ctx, []events.Event{reading("G1", 1, clk.Now()), detector("G2")}))
+	assert.Empty(t, writtenSince(before), "a quiet reading and a definition sent again rewrite no item")
+	require.NoError(t, s.Apply(ctx, []events.Event{reading("G1", 60, clk.Now().Add(time.Second))}))
+	assert.Equal(t, []string{"indicator|G1"}, writtenSince(before), "an alarm raised writes its indicator alone")
+	assert.EqualValues(t, 60, pgtest.Scalar[float64](t, pool, `SELECT (doc->'alarm'->>'peak')::float8
+		FROM warning_engine_state_items WHERE item = 'indicator|G1'`))
 
+	before = pgtest.Scalar[int64](t, pool, `SELECT txid_current()`)
 	restarted := newService(t, pool, clk)
-	require.NoError(t, restarted.Apply(ctx, []events.Event{danger("D3", false), reading("G1", 2, clk.Now().Add(time.Second))}))
-	assert.Equal(t, 3, items())
-	assert.Equal(t, 1, writtenSince(before), "the restarted process writes the new 隐患 alone")
+	require.NoError(t, restarted.Apply(ctx, []events.Event{danger("D3", false), reading("G2", 2, clk.Now().Add(time.Second))}))
+	assert.Equal(t, 3, items("danger"))
+	assert.Equal(t, []string{"danger|D3"}, writtenSince(before), "the restarted process writes the new 隐患 alone")
+	assert.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM alarms WHERE indicator_code = 'G1' AND cleared_at IS NULL`))
 
 	// An accepted 隐患 leaves the memory at the next tick (a silent change, stored with
 	// the company's next one), and its item with it.
@@ -211,9 +230,32 @@ func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
 	clk.Add(time.Minute)
 	require.NoError(t, restarted.Tick(ctx))
 	require.NoError(t, restarted.Apply(ctx, []events.Event{reading("G1", 1, clk.Now())}))
-	assert.Equal(t, 2, items())
+	assert.Equal(t, 2, items("danger"))
 
-	// A whole state from before items: read as it is, its 隐患 become items at the next write.
+	// A head of version 2, written before the indicators were items: they are read
+	// from it, the head is written again without them, and they become items.
+	_, err := pool.Exec(ctx, `UPDATE warning_engine_state SET version = version + 1,
+			state = jsonb_set(jsonb_set(state, '{version}', '2'), ARRAY['companies', $1, 'indicators'],
+				(SELECT jsonb_object_agg(substr(item, length('indicator|') + 1), doc) FROM warning_engine_state_items
+					WHERE company_code = $1 AND item LIKE 'indicator|%'))
+		WHERE company_code = $1`, company)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `DELETE FROM warning_engine_state_items WHERE item LIKE 'indicator|%'`)
+	require.NoError(t, err)
+	require.Equal(t, 1, indicatorsInHead())
+	clk.Add(time.Second)
+	before = pgtest.Scalar[int64](t, pool, `SELECT txid_current()`)
+	require.NoError(t, newService(t, pool, clk).Apply(ctx, []events.Event{reading("G2", 3, clk.Now())}))
+	assert.Equal(t, []string{"indicator|G1", "indicator|G2"}, writtenSince(before))
+	assert.Zero(t, indicatorsInHead(), "the head is written again without its indicators")
+	assert.Equal(t, 3, pgtest.Scalar[int](t, pool, `SELECT (state->>'version')::int FROM warning_engine_state WHERE company_code = $1`, company))
+	clk.Add(time.Second)
+	before = pgtest.Scalar[int64](t, pool, `SELECT txid_current()`)
+	require.NoError(t, newService(t, pool, clk).Apply(ctx, []events.Event{reading("G2", 4, clk.Now())}))
+	assert.Empty(t, writtenSince(before), "then read back as it is")
+
+	// A whole state from before items: read as it is, its 隐患 and indicators become
+	// items at the next write.
 	cfg, err := warning.DefaultConfig()
 	require.NoError(t, err)
 	e, err := warning.New(cfg, nil)
@@ -230,8 +272,10 @@ func TestDangersKeptAsItemsAcrossRestarts(t *testing.T) {
 	require.NoError(t, err)
 	migrated := newService(t, pool, clk)
 	require.NoError(t, migrated.Apply(ctx, []events.Event{reading("G1", 3, clk.Now().Add(2*time.Second))}))
-	assert.Equal(t, 2, items(), "D7 and D8 moved to items")
-	assert.Zero(t, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM warning_engine_state WHERE state::text LIKE '%D7%'`))
+	assert.Equal(t, 2, items("danger"), "D7 and D8 moved to items")
+	assert.Equal(t, 1, items("indicator"), "and G1")
+	assert.Zero(t, inHead("D7"))
+	assert.Zero(t, indicatorsInHead())
 }
 
 // A company's active alarms and open warnings are written when they change — a
