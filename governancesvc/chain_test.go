@@ -2,6 +2,7 @@ package governancesvc_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -97,10 +98,17 @@ func TestNeverSentFromTheRegistryKind(t *testing.T) {
 	assert.Equal(t, len(governance.OwedTables("生产")), n)
 }
 
-// The facts of a batch are written in one statement: every row's columns say what
-// its fact (doc) says, open or closed, and a fact written again (closed) is updated
-// in place.
+// The facts of a batch are written in one statement — as arrays, or copied through
+// a temporary table when they are many (a tick that opens the findings of 600 隐患
+// at once: 1,200 facts) — and either way every row's columns say what its fact (doc)
+// says, open or closed, and a fact written again (closed) is updated in place.
 func TestFactRowsHoldTheirFacts(t *testing.T) {
+	for _, n := range []int{40, 600} {
+		t.Run(fmt.Sprint(n, " 隐患"), func(t *testing.T) { factRowsHoldTheirFacts(t, n) })
+	}
+}
+
+func factRowsHoldTheirFacts(t *testing.T, n int) {
 	const a = "370102001"
 	pool, s, clk := govtest.OneCompany(t, a)
 	ctx := context.Background()
@@ -111,7 +119,7 @@ func TestFactRowsHoldTheirFacts(t *testing.T) {
 			"RISK_MEASURE_ID": "M-unknown", "DANGER_NAME": "液位计失灵", "DANGER_LEVEL": "0", "DANGER_STATE": state, "DELETED": "0",
 			"DANGER_MANAGE_DEADLINE": now.Add(30 * time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout)})
 	}
-	ids := make([]string, 40)
+	ids := make([]string, n)
 	var batch []bus.Message
 	for i := range ids {
 		ids[i] = uuid.NewString()
@@ -125,8 +133,8 @@ func TestFactRowsHoldTheirFacts(t *testing.T) {
 	// Half are accepted (their facts close), and time passes their deadline (the rest
 	// fall overdue), with another company's records keeping the intake running.
 	batch = nil
-	for i, id := range ids[:20] {
-		batch = append(batch, danger(int64(40+i), id, "9"))
+	for i, id := range ids[:n/2] {
+		batch = append(batch, danger(int64(n+i), id, "9"))
 	}
 	require.NoError(t, s.ApplyMessages(ctx, batch))
 	for i := range 40 {
@@ -140,13 +148,14 @@ func TestFactRowsHoldTheirFacts(t *testing.T) {
 	count := func(where string) int {
 		return pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts WHERE company_code = $1 AND `+where, a)
 	}
-	assert.Equal(t, 40, count(`kind = 'danger_hazard_unknown'`), "one fact per 隐患")
-	assert.Equal(t, 20, count(`kind = 'danger_hazard_unknown' AND ended_at IS NOT NULL`), "the accepted ones closed")
-	assert.Equal(t, 20, count(`kind = 'danger_overdue' AND ended_at IS NULL`), "the others overdue")
+	assert.Equal(t, n, count(`kind = 'danger_hazard_unknown'`), "one fact per 隐患")
+	assert.Equal(t, n, count(`kind = 'danger_measure_unknown'`), "one fact per 隐患")
+	assert.Equal(t, n/2, count(`kind = 'danger_hazard_unknown' AND ended_at IS NOT NULL`), "the accepted ones closed")
+	assert.Equal(t, n/2, count(`kind = 'danger_overdue' AND ended_at IS NULL`), "the others overdue")
 	assert.Zero(t, count(`NOT (
 		fact_id = doc->>'id' AND kind = doc->>'kind' AND subject = coalesce(doc->>'subject', '') AND severity = doc->>'severity'
 		AND day IS NOT DISTINCT FROM (doc->>'day')::date AND started_at = (doc->>'started')::timestamptz
 		AND ended_at IS NOT DISTINCT FROM (doc->>'ended')::timestamptz AND count = (doc->>'count')::int
 		AND detail = doc->>'detail' AND evidence = doc->'evidence' AND dimension <> '')`), "every column as its fact says")
-
+	assert.Equal(t, count(`true`), count(`updated_at IS NOT NULL AND jsonb_array_length(evidence) > 0`))
 }
