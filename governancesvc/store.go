@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -357,24 +358,36 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// upsertFacts writes facts as they are now, one row per fact ID (the writer keeps
-// the last version of each), in one statement: a 隐患 batch changes thousands of
-// facts, and a statement per fact cost more in PostgreSQL than the rows themselves.
-// A closed fact is never reopened.
-const upsertFacts = `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
+// factColumns name the columns facts are written from, in upsertFactsFrom's order:
+// upsertFacts' arrays and copyFacts' temporary table.
+var factColumns = []string{"id", "company", "kind", "dimension", "subject", "severity", "day", "started", "ended",
+	"count", "detail", "evidence", "doc"}
+
+// upsertFactsFrom is the statement that writes facts as they are now from rows (a
+// row source whose columns are factColumns), with updatedAt (a parameter) as their
+// updated_at: one row per fact ID (the writer keeps the last version of each), in
+// one statement. A closed fact is never reopened.
+func upsertFactsFrom(rows, updatedAt string) string {
+	return `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
 	started_at, ended_at, count, detail, evidence, doc, updated_at)
 	SELECT id, company, kind, dimension, subject, severity, day::date, started, ended, count, detail,
-		evidence::jsonb, doc::jsonb, $14
-	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		$8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[], $12::text[], $13::text[])
-		AS f(id, company, kind, dimension, subject, severity, day, started, ended, count, detail, evidence, doc)
-	` + factsConflict
-
-// factsConflict is how upsertFacts and upsertCopiedFacts meet a fact already stored.
-const factsConflict = `ON CONFLICT (fact_id) DO UPDATE SET kind = EXCLUDED.kind, severity = EXCLUDED.severity, day = EXCLUDED.day,
+		evidence::jsonb, doc::jsonb, ` + updatedAt + `
+	FROM ` + rows + `
+	ON CONFLICT (fact_id) DO UPDATE SET kind = EXCLUDED.kind, severity = EXCLUDED.severity, day = EXCLUDED.day,
 		ended_at = EXCLUDED.ended_at, count = EXCLUDED.count, detail = EXCLUDED.detail,
 		evidence = EXCLUDED.evidence, doc = EXCLUDED.doc, updated_at = EXCLUDED.updated_at
 	WHERE governance_facts.ended_at IS NULL`
+}
+
+// upsertFacts writes the facts sent as arrays, one per column: a 隐患 batch changes
+// thousands of facts, and a statement per fact cost more in PostgreSQL than the rows
+// themselves.
+var upsertFacts = upsertFactsFrom(`unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::timestamptz[], $9::timestamptz[], $10::int[], $11::text[], $12::text[], $13::text[])
+		AS f(`+strings.Join(factColumns, ", ")+`)`, "$14")
+
+// upsertCopiedFacts writes the facts copyFacts copied, in their order by ID.
+var upsertCopiedFacts = upsertFactsFrom("governance_facts_in ORDER BY id", "$1")
 
 // bulkFacts is the number of facts from which a transaction copies them into a
 // temporary table and upserts them from there (copyFacts) instead of sending them
@@ -384,18 +397,6 @@ const factsConflict = `ON CONFLICT (fact_id) DO UPDATE SET kind = EXCLUDED.kind,
 // its text encoding, the bound message), 0.8 GB in use for one tick of the
 // hidden-dangers bench; COPY streams the rows as it makes them.
 const bulkFacts = 1000
-
-// factColumns are the columns of copyFacts' temporary table, in upsertFacts' order.
-var factColumns = []string{"id", "company", "kind", "dimension", "subject", "severity", "day", "started", "ended",
-	"count", "detail", "evidence", "doc"}
-
-// upsertCopiedFacts writes the facts copyFacts copied.
-const upsertCopiedFacts = `INSERT INTO governance_facts (fact_id, company_code, kind, dimension, subject, severity, day,
-	started_at, ended_at, count, detail, evidence, doc, updated_at)
-	SELECT id, company, kind, dimension, subject, severity, day::date, started, ended, count, detail,
-		evidence::jsonb, doc::jsonb, $1
-	FROM governance_facts_in ORDER BY id
-	` + factsConflict
 
 // sortedFacts returns the queued facts by ID: a stable order, so that concurrent
 // writers lock rows alike.
