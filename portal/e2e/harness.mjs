@@ -94,10 +94,24 @@ export async function login(page, key, next = '/portal/') {
   await page.getByLabel('用户名').fill(u.username);
   await page.getByLabel('密码', { exact: true }).fill(u.password);
   if (u.totp) { await page.getByLabel(/动态口令/).fill(await nextCode(u)); }
+  await submitAndLeave(page, '/portal/login');
+}
+
+/**
+ * submitAndLeave clicks the login form's 登录 and waits until the browser has
+ * left loginPath and the page it landed on has its DOM. The wait is for the
+ * navigation's commit and then the load state, not waitForURL's own
+ * domcontentloaded: a CI run (every package's tests at once on two cores) timed
+ * out in waitForURL with the browser already on /portal/ and the network idle.
+ * The first login of a run also pays the password check and the overview's first
+ * render on a cold server, hence a longer wait than the context's 10 s.
+ */
+async function submitAndLeave(page, loginPath) {
   await Promise.all([
-    page.waitForURL((url) => !url.pathname.startsWith('/portal/login'), { waitUntil: 'domcontentloaded' }),
+    page.waitForURL((url) => !url.pathname.startsWith(loginPath), { waitUntil: 'commit', timeout: 30_000 }),
     page.getByRole('button', { name: '登录' }).click(),
   ]);
+  await page.waitForLoadState('domcontentloaded', { timeout: 30_000 });
 }
 
 /**
@@ -110,10 +124,7 @@ export async function loginCompany(page, key, next = '/e/') {
   await page.goto(`${env.baseURL}/e/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel('用户名').fill(u.username);
   await page.getByLabel('密码', { exact: true }).fill(u.password);
-  await Promise.all([
-    page.waitForURL((url) => !url.pathname.startsWith('/e/login'), { waitUntil: 'domcontentloaded' }),
-    page.getByRole('button', { name: '登录' }).click(),
-  ]);
+  await submitAndLeave(page, '/e/login');
 }
 
 /**
