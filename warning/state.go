@@ -44,6 +44,12 @@ type CompanyState struct {
 	// and dropDanger: the enterprise model is assessed at every event and counts only
 	// those, where a company's 隐患 are thousands.
 	majors map[string]time.Time
+	// majorsDue is the earliest deadline in majors while majorsDueKnown: until now
+	// passes it no 重大隐患 is overdue, and overdueMajors answers without walking
+	// majors. A company's open 重大隐患 may be hundreds, and an unpaced 隐患 load
+	// spent 8 % of the served process's CPU walking them at every event.
+	majorsDue      time.Time
+	majorsDueKnown bool
 	// freshKeys keep the order MarshalFresh last wrote Indicators and Devices in.
 	freshKeys struct{ indicators, devices statebin.Keys }
 	// headChanged marks the company's head (MarshalHead: everything but the open
@@ -66,17 +72,30 @@ func (c *CompanyState) setDanger(d events.HiddenDanger) {
 	if c.majors == nil {
 		return
 	}
+	c.forgetMajor(d.ID)
 	if openMajor(d) {
 		c.majors[d.ID] = d.Deadline
-	} else {
-		delete(c.majors, d.ID)
+		if c.majorsDueKnown && (len(c.majors) == 1 || d.Deadline.Before(c.majorsDue)) {
+			c.majorsDue = d.Deadline
+		}
 	}
 }
 
 // dropDanger forgets 隐患 id.
 func (c *CompanyState) dropDanger(id string) {
 	delete(c.Dangers, id)
-	delete(c.majors, id)
+	c.forgetMajor(id)
+}
+
+// forgetMajor takes 隐患 id out of majors; majorsDue is found again when it was
+// id's deadline.
+func (c *CompanyState) forgetMajor(id string) {
+	if deadline, ok := c.majors[id]; ok {
+		delete(c.majors, id)
+		if deadline.Equal(c.majorsDue) {
+			c.majorsDueKnown = false
+		}
+	}
 }
 
 // overdueMajors returns the IDs of the open 重大隐患 past their deadline at now.
@@ -88,6 +107,19 @@ func (c *CompanyState) overdueMajors(now time.Time) []string {
 				c.majors[id] = d.Deadline
 			}
 		}
+		c.majorsDueKnown = false
+	}
+	if !c.majorsDueKnown {
+		c.majorsDue = time.Time{}
+		for _, deadline := range c.majors {
+			if c.majorsDue.IsZero() || deadline.Before(c.majorsDue) {
+				c.majorsDue = deadline
+			}
+		}
+		c.majorsDueKnown = true
+	}
+	if len(c.majors) == 0 || !now.After(c.majorsDue) {
+		return nil
 	}
 	var out []string
 	for id, deadline := range c.majors {
