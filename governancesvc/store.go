@@ -43,7 +43,9 @@ const heldAsFact = `x.i LIKE 'fact|%' AND EXISTS (SELECT 1 FROM governance_facts
 
 // Queue queues the items' writes, storing no open fact governance_facts holds (and
 // removing one stored before it held them).
-func (t trackerItems) Queue(b *pgx.Batch, w *store.ItemWrites) { t.QueueUnless(b, w, heldAsFact) }
+func (t trackerItems) Queue(ctx context.Context, tx pgx.Tx, b *pgx.Batch, w *store.ItemWrites) error {
+	return t.QueueUnless(ctx, tx, b, w, heldAsFact)
+}
 
 // Read reads the stored items of codes (every company's when all is set) and adds
 // the open facts governance_facts holds, keyed fact|<fact ID>.

@@ -97,7 +97,8 @@ type Fresh[S any] struct {
 // own type over one that keeps some items in another of its tables.
 type ItemTable interface {
 	Read(ctx context.Context, q store.Querier, codes []string, all bool) (map[string]map[string][]byte, error)
-	Queue(b *pgx.Batch, w *store.ItemWrites)
+	// Queue queues the writes on b, and may stage them on tx first (store.StateItems).
+	Queue(ctx context.Context, tx pgx.Tx, b *pgx.Batch, w *store.ItemWrites) error
 }
 
 // Items is how a state keeps keyed items beside its head.
@@ -400,7 +401,9 @@ func (r *Runner[S]) Transact(ctx context.Context, codes Codes, fn func(ctx conte
 		saved[code] = [2][32]byte{h, fh}
 	}
 	if r.cfg.Items != nil {
-		r.cfg.Items.Table.Queue(&states, &writes)
+		if err := r.cfg.Items.Table.Queue(ctx, tx, &states, &writes); err != nil {
+			return fmt.Errorf("%s: %w", r.cfg.Name, err)
+		}
 	}
 	for _, f := range t.send {
 		if err := f(ctx, tx); err != nil {

@@ -200,26 +200,54 @@ func (w *ItemWrites) Add(code string, items map[string][]byte) {
 	}
 }
 
+// bulkItems is from how many item writes a transaction's items are COPYed into a
+// temporary table and written from there, instead of sent as one statement's three
+// arrays. An unpaced 隐患 load's batches change thousands of items of a few hundred
+// bytes each in both engines, and the arrays' encoding and the bound message were
+// 14 % of what the served process allocated (docs/performance.md).
+const bulkItems = 1000
+
 // Queue queues on b the writes Add collected, the removals and the upserts in one
-// statement.
-func (s StateItems) Queue(b *pgx.Batch, w *ItemWrites) { s.QueueUnless(b, w, "") }
+// statement; when they are many (bulkItems) it first COPYs them on tx into a
+// temporary table, which the statement reads.
+func (s StateItems) Queue(ctx context.Context, tx pgx.Tx, b *pgx.Batch, w *ItemWrites) error {
+	return s.QueueUnless(ctx, tx, b, w, "")
+}
 
 // QueueUnless is Queue for an engine that keeps some of its items in another of its
 // tables: an item for which the SQL condition elsewhere holds — on x.c (the
 // company), x.i (the item's key) and x.d (its document as text) — is removed here
 // instead of stored. elsewhere is a constant of the caller's, never input; "" is
 // Queue.
-func (s StateItems) QueueUnless(b *pgx.Batch, w *ItemWrites, elsewhere string) {
+func (s StateItems) QueueUnless(ctx context.Context, tx pgx.Tx, b *pgx.Batch, w *ItemWrites, elsewhere string) error {
 	if len(w.items) == 0 {
-		return
+		return nil
 	}
 	keep := "x.d IS NOT NULL"
 	if elsewhere != "" {
 		keep += " AND NOT (" + elsewhere + ")"
 	}
-	b.Queue(`WITH x AS MATERIALIZED (SELECT c, i, d, `+keep+` AS keep
-			FROM unnest($1::text[], $2::text[], $3::text[]) AS x(c, i, d)),
+	source, args := `unnest($1::text[], $2::text[], $3::text[]) AS x(c, i, d)`, []any{w.codes, w.items, w.docs}
+	if len(w.items) >= bulkItems {
+		// As the sink's stage: made once per connection, emptied at each commit.
+		in := s.Table + "_in"
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS `+in+` (c text, i text, d text) ON COMMIT DELETE ROWS`); err != nil {
+			return fmt.Errorf("store: stage %s: %w", s.Table, err)
+		}
+		n := -1
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{in}, []string{"c", "i", "d"}, pgx.CopyFromFunc(func() ([]any, error) {
+			if n++; n == len(w.items) {
+				return nil, nil
+			}
+			return []any{w.codes[n], w.items[n], w.docs[n]}, nil
+		})); err != nil {
+			return fmt.Errorf("store: copy %s: %w", s.Table, err)
+		}
+		source, args = in+` x`, nil
+	}
+	b.Queue(`WITH x AS MATERIALIZED (SELECT c, i, d, `+keep+` AS keep FROM `+source+`),
 		gone AS (DELETE FROM `+s.Table+` t USING x WHERE NOT x.keep AND t.company_code = x.c AND t.item = x.i)
 		INSERT INTO `+s.Table+` (company_code, item, doc) SELECT c, i, d::jsonb FROM x WHERE keep
-		ON CONFLICT (company_code, item) DO UPDATE SET doc = EXCLUDED.doc`, w.codes, w.items, w.docs)
+		ON CONFLICT (company_code, item) DO UPDATE SET doc = EXCLUDED.doc`, args...)
+	return nil
 }

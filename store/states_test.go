@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -107,37 +108,68 @@ func TestCompanyStatesWriteTheFreshPartAlone(t *testing.T) {
 }
 
 // Item removals and upserts go in one statement; QueueUnless removes, instead of
-// storing, the items its condition says another table holds.
+// storing, the items its condition says another table holds. The same holds when the
+// writes are many and are staged by COPY first: with a thousand more items of another
+// company in each transaction, on one connection, so the staging table is reused.
 func TestStateItemsQueue(t *testing.T) {
-	ctx := context.Background()
-	pool := pgtest.Pool(t)
-	items := store.StateItems{Table: "governance_state_items"}
-	write := func(elsewhere string, changed map[string]map[string][]byte) {
-		var w store.ItemWrites
-		for code, m := range changed {
-			w.Add(code, m)
-		}
-		var b pgx.Batch
-		items.QueueUnless(&b, &w, elsewhere)
-		require.Equal(t, 1, b.Len())
-		require.NoError(t, pool.SendBatch(ctx, &b).Close())
+	for _, bulk := range []bool{false, true} {
+		t.Run(map[bool]string{false: "as arrays", true: "copied"}[bulk], func(t *testing.T) {
+			ctx := context.Background()
+			pool := pgtest.Pool(t)
+			conn, err := pool.Acquire(ctx)
+			require.NoError(t, err)
+			defer conn.Release()
+			items := store.StateItems{Table: "governance_state_items"}
+			round := 0
+			write := func(elsewhere string, changed map[string]map[string][]byte) {
+				var w store.ItemWrites
+				for code, m := range changed {
+					w.Add(code, m)
+				}
+				if bulk {
+					round++
+					filler := map[string][]byte{}
+					for i := range 1000 {
+						filler[fmt.Sprintf("f|%d", i)] = []byte(fmt.Sprintf(`{"round":%d}`, round))
+					}
+					w.Add("F", filler)
+				}
+				tx, err := conn.Begin(ctx)
+				require.NoError(t, err)
+				defer tx.Rollback(ctx) //nolint:errcheck
+				var b pgx.Batch
+				require.NoError(t, items.QueueUnless(ctx, tx, &b, &w, elsewhere))
+				require.Equal(t, 1, b.Len())
+				require.NoError(t, tx.SendBatch(ctx, &b).Close())
+				require.NoError(t, tx.Commit(ctx))
+			}
+			write("", map[string]map[string][]byte{"A": {"k|1": []byte(`{"v":1}`), "k|2": []byte(`{"v":2}`), "x|1": []byte(`{"x":1}`)},
+				"B": {"k|1": []byte(`{"v":"b"}`)}})
+			write("", map[string]map[string][]byte{"A": {"k|1": nil, "k|2": []byte(`{"v":22}`), "k|3": []byte(`[3]`)}})
+			write(`x.i LIKE 'x|%' AND x.d::json->>'x' = '2'`, map[string]map[string][]byte{"A": {"x|1": []byte(`{"x":2}`),
+				"x|2": []byte(`{"x":2}`), "x|3": []byte(`{"x":3}`)}})
+
+			got, err := items.Read(ctx, pool, []string{"A", "B"}, false)
+			require.NoError(t, err)
+			require.Len(t, got, 2)
+			require.Len(t, got["A"], 3, "k|1 removed; x|1 and x|2 held elsewhere")
+			require.JSONEq(t, `{"v":22}`, string(got["A"]["k|2"]))
+			require.JSONEq(t, `[3]`, string(got["A"]["k|3"]))
+			require.JSONEq(t, `{"x":3}`, string(got["A"]["x|3"]))
+			require.JSONEq(t, `{"v":"b"}`, string(got["B"]["k|1"]))
+			if bulk {
+				filler, err := items.Read(ctx, pool, []string{"F"}, false)
+				require.NoError(t, err)
+				require.Len(t, filler["F"], 1000)
+				require.JSONEq(t, `{"round":3}`, string(filler["F"]["f|999"]), "each round's copy, not an earlier one's rows")
+			}
+
+			tx, err := conn.Begin(ctx)
+			require.NoError(t, err)
+			defer tx.Rollback(ctx) //nolint:errcheck
+			var b pgx.Batch
+			require.NoError(t, items.Queue(ctx, tx, &b, &store.ItemWrites{}))
+			require.Zero(t, b.Len(), "nothing changed, nothing sent")
+		})
 	}
-	write("", map[string]map[string][]byte{"A": {"k|1": []byte(`{"v":1}`), "k|2": []byte(`{"v":2}`), "x|1": []byte(`{"x":1}`)},
-		"B": {"k|1": []byte(`{"v":"b"}`)}})
-	write("", map[string]map[string][]byte{"A": {"k|1": nil, "k|2": []byte(`{"v":22}`), "k|3": []byte(`[3]`)}})
-	write(`x.i LIKE 'x|%' AND x.d::json->>'x' = '2'`, map[string]map[string][]byte{"A": {"x|1": []byte(`{"x":2}`),
-		"x|2": []byte(`{"x":2}`), "x|3": []byte(`{"x":3}`)}})
-
-	got, err := items.Read(ctx, pool, nil, true)
-	require.NoError(t, err)
-	require.Len(t, got, 2)
-	require.Len(t, got["A"], 3, "k|1 removed; x|1 and x|2 held elsewhere")
-	require.JSONEq(t, `{"v":22}`, string(got["A"]["k|2"]))
-	require.JSONEq(t, `[3]`, string(got["A"]["k|3"]))
-	require.JSONEq(t, `{"x":3}`, string(got["A"]["x|3"]))
-	require.JSONEq(t, `{"v":"b"}`, string(got["B"]["k|1"]))
-
-	var b pgx.Batch
-	items.Queue(&b, &store.ItemWrites{})
-	require.Zero(t, b.Len(), "nothing changed, nothing sent")
 }
