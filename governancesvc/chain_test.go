@@ -13,6 +13,7 @@ import (
 	"github.com/shandong-emergency/chemguard/bus"
 	"github.com/shandong-emergency/chemguard/events"
 	"github.com/shandong-emergency/chemguard/governance"
+	"github.com/shandong-emergency/chemguard/governancesvc"
 	"github.com/shandong-emergency/chemguard/governancesvc/govtest"
 	"github.com/shandong-emergency/chemguard/pgtest"
 	"github.com/shandong-emergency/chemguard/schemas"
@@ -158,4 +159,42 @@ func factRowsHoldTheirFacts(t *testing.T, n int) {
 		AND ended_at IS NOT DISTINCT FROM (doc->>'ended')::timestamptz AND count = (doc->>'count')::int
 		AND detail = doc->>'detail' AND evidence = doc->'evidence' AND dimension <> '')`), "every column as its fact says")
 	assert.Equal(t, count(`true`), count(`updated_at IS NOT NULL AND jsonb_array_length(evidence) > 0`))
+}
+
+// A tick that opens many facts at once — the unknown links of a 隐患 upload — commits
+// them in parts, a company's all in one, the next company in another transaction
+// once tickFacts are held, and ticks every company all the same.
+func TestTickCommitsABurstInParts(t *testing.T) {
+	codes := []string{"370102001", "370102002", "370102003"}
+	pool, s, clk := govtest.OneCompany(t, codes[0])
+	ctx := context.Background()
+	// Two facts per 隐患: the first two companies together pass TickFacts, one alone does not.
+	n := governancesvc.TickFacts/4 + 50
+	var batch []bus.Message
+	for _, code := range codes {
+		for range n {
+			now := clk.Now()
+			batch = append(batch, govtest.ChainMsg(t, code, "hidden-dangers", "", int64(len(batch)), now, map[string]any{
+				"ID": uuid.NewString(), "HAZARD_CODE": "H-unregistered", "RISK_MEASURE_ID": "M-unknown", "DANGER_NAME": "液位计失灵",
+				"DANGER_LEVEL": "0", "DANGER_STATE": "0", "DELETED": "0",
+				"DANGER_MANAGE_DEADLINE": now.Add(30 * time.Minute).In(schemas.Shanghai).Format(schemas.DateTimeLayout)}))
+		}
+	}
+	require.NoError(t, s.ApplyMessages(ctx, batch))
+	for range 3 { // two checks open the findings of every 隐患 at once
+		clk.Add(20 * time.Second)
+		require.NoError(t, s.Tick(ctx))
+	}
+	txns := map[string]string{}
+	for _, code := range codes {
+		require.Equal(t, 2*n, pgtest.Scalar[int](t, pool, `SELECT count(*) FROM governance_facts
+			WHERE company_code = $1 AND kind IN ('danger_hazard_unknown', 'danger_measure_unknown') AND ended_at IS NULL`, code),
+			"every company ticked: %s", code)
+		require.Equal(t, 1, pgtest.Scalar[int](t, pool, `SELECT count(DISTINCT xmin::text) FROM governance_facts
+			WHERE company_code = $1 AND kind = 'danger_hazard_unknown'`, code), "a company's facts in one transaction: %s", code)
+		txns[code] = pgtest.Scalar[string](t, pool, `SELECT min(xmin::text) FROM governance_facts
+			WHERE company_code = $1 AND kind = 'danger_hazard_unknown'`, code)
+	}
+	assert.Equal(t, txns[codes[0]], txns[codes[1]], "below tickFacts the tick goes on in the same transaction")
+	assert.NotEqual(t, txns[codes[1]], txns[codes[2]], "past tickFacts the next company is another transaction")
 }

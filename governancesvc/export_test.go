@@ -18,3 +18,6 @@ func (s *Service) Memory(ctx context.Context, code string) ([]byte, error) {
 	})
 	return out, err
 }
+
+// TickFacts is how many facts one tick transaction gathers before it commits.
+const TickFacts = tickFacts

@@ -31,6 +31,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -375,68 +376,102 @@ func (s *Service) Apply(ctx context.Context, evs []governance.Event) error {
 		})
 }
 
+// tickChunk is how many companies one tick transaction locks at most, and tickFacts
+// how many facts it gathers before it commits and the tick goes on in the next: the
+// round is cut so that the consumer's batches interleave with it (the trackers are
+// held for a transaction's length) and a transaction's memory does not grow with a
+// burst. A 隐患 upload's unknown links become facts at one tick, two per 隐患 — tens
+// of thousands at once after an unpaced load, which held the governance group back
+// for seconds and grew the process by hundreds of MiB (docs/performance.md).
+const (
+	tickChunk = 250
+	tickFacts = 5000
+)
+
 // Tick reads the warning engine's stored alarm and warning changes since the cursor
 // and applies them, registers the companies of the enterprise registry, and advances
 // every tracker to the current time — except those of companies disabled in the
 // registry (enterprises.disabled_at), whose open facts it closes at the time they
-// were disabled (governance.Tracker.Retire) — storing the facts, the states that changed and
-// the cursor in one transaction.
+// were disabled (governance.Tracker.Retire). The changes read, the cursor and the
+// first companies ticked are stored in one transaction; the other companies follow
+// in transactions of at most tickChunk companies, each ending once it holds
+// tickFacts facts. A tick cut short by an error or a stop leaves the companies it
+// did not reach to the next one, which advances them to its own time.
 func (s *Service) Tick(ctx context.Context) error {
 	now := s.cfg.Now()
 	var feed alertFeed
 	var in events.Intake
 	var off map[string]time.Time
 	var kinds map[string]string
-	return s.transact(ctx, func(ctx context.Context, tx pgx.Tx, held []string) ([]string, error) {
-		var err error
-		if feed, err = readAlertFeed(ctx, tx); err != nil {
-			return nil, err
-		}
-		if kinds, err = registeredKinds(ctx, tx); err != nil {
-			return nil, err
-		}
-		if off, err = disabled(ctx, tx); err != nil {
-			return nil, err
-		}
-		if in, err = s.intake.Read(ctx, tx); err != nil {
-			return nil, err
-		}
-		s.intake.Watch(now, in)
-		codes, err := registered(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
-		codes = append(codes, feed.companies()...)
-		all, err := allStates(ctx, tx)
-		if err != nil {
-			return nil, err
-		}
-		return append(append(codes, all...), held...), nil
-	}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
-		for _, a := range feed.alarms {
-			w.facts(t.Get(a.Company).ApplyAlarm(a))
-		}
-		for _, x := range feed.warnings {
-			at := now
-			if !x.At.IsZero() {
-				at = x.At
+	var rest []string // the companies still to tick, sorted
+	first := true
+	for first || len(rest) > 0 {
+		err := s.transact(ctx, func(ctx context.Context, tx pgx.Tx, held []string) ([]string, error) {
+			if !first {
+				return rest[:min(tickChunk, len(rest))], nil
 			}
-			w.facts(t.Get(x.Company).ApplyWarning(x, at))
-		}
-		for _, code := range t.Codes() {
-			if at, ok := off[code]; ok {
-				// A disabled company accrues no facts: its open ones close when it was disabled.
-				w.facts(t.Get(code).Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
-					" 停用，不再计入数据质量"))
-				continue
+			var err error
+			if feed, err = readAlertFeed(ctx, tx); err != nil {
+				return nil, err
 			}
-			tr := t.Get(code)
-			tr.SetKind(code, kinds[code])
-			w.facts(tr.TickIntake(now, in))
+			if kinds, err = registeredKinds(ctx, tx); err != nil {
+				return nil, err
+			}
+			if off, err = disabled(ctx, tx); err != nil {
+				return nil, err
+			}
+			if in, err = s.intake.Read(ctx, tx); err != nil {
+				return nil, err
+			}
+			s.intake.Watch(now, in)
+			codes, err := registered(ctx, tx)
+			if err != nil {
+				return nil, err
+			}
+			all, err := allStates(ctx, tx)
+			if err != nil {
+				return nil, err
+			}
+			rest = append(append(append(codes, feed.companies()...), all...), held...)
+			slices.Sort(rest)
+			rest = slices.Compact(rest)
+			return append(feed.companies(), rest[:min(tickChunk, len(rest))]...), nil
+		}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
+			if first {
+				for _, a := range feed.alarms {
+					w.facts(t.Get(a.Company).ApplyAlarm(a))
+				}
+				for _, x := range feed.warnings {
+					at := now
+					if !x.At.IsZero() {
+						at = x.At
+					}
+					w.facts(t.Get(x.Company).ApplyWarning(x, at))
+				}
+				w.cursor(feed.position)
+			}
+			chunk := rest[:min(tickChunk, len(rest))]
+			for len(chunk) > 0 && len(w.list) < tickFacts {
+				code := chunk[0]
+				chunk, rest = chunk[1:], rest[1:]
+				if at, ok := off[code]; ok {
+					// A disabled company accrues no facts: its open ones close when it was disabled.
+					w.facts(t.Get(code).Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
+						" 停用，不再计入数据质量"))
+					continue
+				}
+				tr := t.Get(code)
+				tr.SetKind(code, kinds[code])
+				w.facts(tr.TickIntake(now, in))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		w.cursor(feed.position)
-		return nil
-	})
+		first = false
+	}
+	return nil
 }
 
 // transact runs fn over the trackers of the companies codes lists in one runner
