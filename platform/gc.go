@@ -22,8 +22,14 @@ const (
 	// servedMemoryFloor is the least soft memory limit: issue 14's 400 MiB of peak RSS,
 	// less room for what the runtime does not count.
 	servedMemoryFloor = 352 << 20
-	// memoryLimitEvery is how often the limit follows the live heap.
-	memoryLimitEvery = 10 * time.Second
+	// memoryLimitEvery is how often the limit follows the live heap. Every 10 s, as
+	// until 2026-12-08, was too slow for a burst: an unpaced upload of 200,000 隐患 grows
+	// the live heap within two seconds, and until the limit caught up the collector ran
+	// against the floor, below twice the live heap, far more often than Go's default —
+	// the served CPU per 1,000 隐患 was 0.069–0.073 s, against 0.055–0.056 s following
+	// every second (docs/performance.md, "The memory limit follows within a second").
+	// Reading one runtime metric a second costs nothing measurable.
+	memoryLimitEvery = time.Second
 )
 
 // TuneGC applies the served defaults for what the environment (lookup, as
