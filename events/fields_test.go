@@ -2,8 +2,11 @@ package events_test
 
 import (
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -155,5 +158,56 @@ func BenchmarkDecode(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// fieldOf gives a record's key the field encoding/json would give it where a plain
+// reading agrees with encoding/json: the field of exactly that key, or none; a key
+// that is not ASCII, or that matches a field only in case, stops the plain reading.
+// Checked against strings.EqualFold over keys made from a 隐患's with their case
+// flipped, a byte dropped or added, or a letter no longer ASCII. Its test of the
+// length first assumes ASCII field keys: every seed column name is.
+func TestFieldOfMatchesAsEncodingJSONWould(t *testing.T) {
+	for _, table := range schemas.Tables() {
+		for _, f := range table.Fields {
+			for _, c := range []byte(f.ID) {
+				require.Less(t, c, byte(utf8.RuneSelf), "%s.%s is not ASCII", table.Slug, f.ID)
+			}
+		}
+	}
+	keys := []string{"ID", "HAZARD_CODE", "DANGER_NAME", "DANGER_LEVEL", "DANGER_STATE", "DELETED", "id"}
+	reference := func(key string) (int, bool) {
+		for _, c := range []byte(key) {
+			if c >= utf8.RuneSelf {
+				return -1, false
+			}
+		}
+		if i := slices.Index(keys, key); i >= 0 {
+			return i, true
+		}
+		return -1, !slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, key) })
+	}
+	r := rand.New(rand.NewPCG(14, 8))
+	for range 20000 {
+		key := []byte(keys[r.IntN(len(keys))])
+		if r.IntN(2) == 0 {
+			key = []byte("DANGER_MANAGE_DEADLINE"[:1+r.IntN(22)]) // another key, or a prefix of one
+		}
+		for i := range key {
+			if r.IntN(4) == 0 {
+				key[i] ^= 0x20 // a letter's case flipped (and '_' to a DEL, not a letter)
+			}
+		}
+		switch r.IntN(8) {
+		case 0:
+			key = key[:len(key)-1]
+		case 1:
+			key = append(key, 'S')
+		case 2:
+			key = []byte(strings.Replace(string(key), "I", "İ", 1))
+		}
+		gotField, gotOK := events.FieldOf(keys, string(key))
+		wantField, wantOK := reference(string(key))
+		require.Equal(t, [2]any{wantField, wantOK}, [2]any{gotField, gotOK}, "key %q", key)
 	}
 }
