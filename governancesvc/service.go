@@ -404,11 +404,12 @@ func (s *Service) Tick(ctx context.Context) error {
 	var off map[string]time.Time
 	var kinds map[string]string
 	var rest []string // the companies still to tick, sorted
+	chunk := func() []string { return rest[:min(tickChunk, len(rest))] }
 	first := true
 	for first || len(rest) > 0 {
 		err := s.transact(ctx, func(ctx context.Context, tx pgx.Tx, held []string) ([]string, error) {
 			if !first {
-				return rest[:min(tickChunk, len(rest))], nil
+				return chunk(), nil
 			}
 			var err error
 			if feed, err = readAlertFeed(ctx, tx); err != nil {
@@ -432,10 +433,11 @@ func (s *Service) Tick(ctx context.Context) error {
 			if err != nil {
 				return nil, err
 			}
-			rest = append(append(append(codes, feed.companies()...), all...), held...)
+			alerted := feed.companies()
+			rest = append(append(append(codes, alerted...), all...), held...)
 			slices.Sort(rest)
 			rest = slices.Compact(rest)
-			return append(feed.companies(), rest[:min(tickChunk, len(rest))]...), nil
+			return append(alerted, chunk()...), nil
 		}, func(t *runner.Txn[*governance.Tracker], w *writer) error {
 			if first {
 				for _, a := range feed.alarms {
@@ -450,10 +452,9 @@ func (s *Service) Tick(ctx context.Context) error {
 				}
 				w.cursor(feed.position)
 			}
-			chunk := rest[:min(tickChunk, len(rest))]
-			for len(chunk) > 0 && len(w.list) < tickFacts {
-				code := chunk[0]
-				chunk, rest = chunk[1:], rest[1:]
+			for n := len(chunk()); n > 0 && len(w.list) < tickFacts; n-- {
+				code := rest[0]
+				rest = rest[1:]
 				if at, ok := off[code]; ok {
 					// A disabled company accrues no facts: its open ones close when it was disabled.
 					w.facts(t.Get(code).Retire(code, at, "企业已于 "+at.In(schemas.Shanghai).Format(schemas.DateTimeLayout)+
